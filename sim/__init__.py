@@ -1,0 +1,27 @@
+"""Agora: agent-based simulation of how organizations communicate.
+
+The model lives in :mod:`sim.model`; :func:`simulate` runs a configuration (with replicates)
+and returns its metrics and summary.
+
+>>> from sim import simulate
+>>> result = simulate({"steps": 3, "org": {"size": 20}, "stakeholders": {"count": 5}})
+>>> len(result.metrics), int(result.metrics["step"].max())
+(4, 3)
+"""
+
+from sim.config import ConfigError, load_config, to_config
+
+__all__ = ["ConfigError", "load_config", "to_config", "simulate", "AgoraModel", "SimulationResult"]
+
+
+def __getattr__(name):
+    # Lazy so that ``import sim.config`` (Hydra apps, the CLI) does not pay for Mesa's import.
+    if name in ("simulate", "SimulationResult"):
+        from sim import simulation
+
+        return getattr(simulation, name)
+    if name == "AgoraModel":
+        from sim.model import AgoraModel
+
+        return AgoraModel
+    raise AttributeError(name)

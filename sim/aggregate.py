@@ -1,0 +1,611 @@
+"""Aggregate a sweep directory into tables, streaming, whatever state its jobs are in.
+
+:func:`aggregate` scans a sweep directory (it does not rely on Hydra's ``on_multirun_end``,
+which does not fire when a job fails) and writes:
+
+``runs.parquet``
+    one row per job and replicate: job number and directory, the swept parameters, the
+    ``condition`` label, ``status`` (ok, failed or missing), ``error``, ``replicate``, ``seed``,
+    the job's simulation ``wall_time`` and the final value of every metric. A failed job has a
+    row per replicate seed it should have run (metrics empty); a missing job (expected from
+    ``multirun.yaml`` but with no result: never started, still running, or killed) has one row.
+``timeseries.parquet``
+    every job's ``metrics.parquet`` with the job, its swept parameters and condition in front.
+``summary.csv``
+    per condition (a combination of swept values) and metric: mean, sd, 95% CI (t) and n of
+    the final values over replicates of the ok jobs, and how many of its jobs failed or are
+    missing.
+``timeseries_summary.csv``
+    per condition, step and metric: mean, sd and 95% CI over replicates (for the bands).
+``jobs.csv``
+    one row per job: status, error and overrides, so failed and missing jobs are easy to list.
+
+Memory stays bounded by the size of one job plus the per-condition accumulators: the time
+series are written through a :class:`pyarrow.parquet.ParquetWriter` in row groups, and the
+per-step bands are merged job by job (Chan et al.'s parallel variance update). Only the small
+``runs`` table (jobs x replicates rows) is re-read whole for ``summary.csv``.
+
+The swept keys come from ``multirun.yaml`` (the sweep's command line and
+``hydra.sweeper.params``); without it, from the keys whose values differ across the jobs'
+``.hydra/overrides.yaml``. ``seed`` is a replicate key, not a condition, unless asked otherwise.
+
+Examples
+--------
+>>> import tempfile
+>>> from sim.jobs import run_job
+>>> with tempfile.TemporaryDirectory() as sweep:
+...     for num, regime in enumerate(["broadcast", "conversational"]):
+...         s = run_job({"steps": 2, "org": {"size": 30}, "regime": {"name": regime},
+...                      "stakeholders": {"count": 5}}, f"{sweep}/{num}",
+...                     overrides=[f"regime={regime}"])
+...     report = aggregate(sweep, plots=False)
+>>> report.ok, report.failed, report.missing, report.swept_keys
+(2, 0, 0, ['regime'])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+from scipy import stats
+
+from sim.jobs import METRICS_FILE, SUMMARY_FILE, expand_sweep, read_summary
+
+__all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
+
+log = logging.getLogger(__name__)
+
+_SKIP_DIRS = {".hydra", ".submitit", "plots", "__pycache__"}
+_ID_COLUMNS = ("replicate", "seed", "step")
+#: Rows buffered before a row group of timeseries.parquet is written.
+_ROW_GROUP = 200_000
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+
+@dataclasses.dataclass
+class AggregateReport:
+    """What :func:`aggregate` found and wrote."""
+
+    sweep_dir: Path
+    out_dir: Path
+    jobs: int
+    ok: int
+    failed: int
+    missing: int
+    swept_keys: list[str]
+    conditions: int
+    files: dict[str, Path]
+    problems: list[str]
+
+    def describe(self) -> str:
+        """A few human lines: counts, then the failed and missing jobs (at most 20)."""
+        lines = [
+            f"{self.sweep_dir}: {self.jobs} jobs, {self.ok} ok, {self.failed} failed, "
+            f"{self.missing} missing; {self.conditions} conditions over "
+            f"{self.swept_keys or 'no swept keys'}; tables in {self.out_dir}"
+        ]
+        lines += [f"  {p}" for p in self.problems[:20]]
+        if len(self.problems) > 20:
+            lines.append(f"  ... and {len(self.problems) - 20} more (see jobs.csv)")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- scanning
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Loader)
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def find_jobs(sweep_dir: str | os.PathLike) -> list[Path]:
+    """Job directories under ``sweep_dir``: those with ``summary.json`` or ``.hydra/``.
+
+    ``sweep_dir`` itself counts when it is a job directory (a single run). The walk does not
+    descend into a job directory, Hydra's or submitit's folders, or ``plots``.
+    """
+    root = Path(sweep_dir)
+    found: list[Path] = []
+    stack = [root]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        names = {e.name for e in entries}
+        if SUMMARY_FILE in names or (".hydra" in names and here != root) or (
+            here == root and SUMMARY_FILE in names
+        ):
+            found.append(here)
+            continue
+        stack.extend(
+            Path(e.path)
+            for e in entries
+            if e.is_dir() and e.name not in _SKIP_DIRS and not e.name.startswith(".")
+        )
+
+    def order(p: Path) -> tuple:
+        rel = p.relative_to(root).parts
+        return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in rel)
+
+    return sorted(found, key=order)
+
+
+@dataclasses.dataclass
+class _Job:
+    dir: Path
+    num: int | None
+    overrides: list[str]
+    status: str  # ok, failed, missing
+    error: str | None
+    seeds: list[int]
+    wall_time: float | None
+
+
+def _scan(sweep_dir: Path) -> tuple[list[_Job], list[list[str]] | None, list[str] | None]:
+    """Pass 1: every job's overrides and status; the expected jobs and swept keys if known."""
+    jobs = []
+    for d in find_jobs(sweep_dir):
+        summary = read_summary(d)
+        overrides = _read_yaml(d / ".hydra" / "overrides.yaml")
+        if overrides is None and summary is not None:
+            overrides = (summary.get("job") or {}).get("overrides") or []
+        num = (summary or {}).get("job", {}).get("num")
+        if num is None and d.name.isdigit():
+            num = int(d.name)
+        if summary is None:
+            status, error = "missing", "no summary.json: not finished (killed or still running)"
+        elif summary.get("status") == "ok" and not (d / METRICS_FILE).is_file():
+            status, error = "failed", f"summary says ok but {METRICS_FILE} is missing"
+        else:
+            status, error = summary.get("status", "failed"), summary.get("error")
+        jobs.append(
+            _Job(
+                dir=d,
+                num=num,
+                overrides=[str(o) for o in overrides or []],
+                status=status,
+                error=error,
+                seeds=[int(s) for s in (summary or {}).get("seeds") or []],
+                wall_time=(summary or {}).get("wall_time"),
+            )
+        )
+    expected, swept = None, None
+    multirun = _read_yaml(sweep_dir / "multirun.yaml")
+    if isinstance(multirun, dict) and "hydra" in multirun:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        task = multirun["hydra"].get("overrides", {}).get("task") or []
+        params = (multirun["hydra"].get("sweeper") or {}).get("params") or {}
+        expected = expand_sweep(task, params)
+        parsed = OverridesParser.create().parse_overrides([str(t) for t in task])
+        swept = [str(k) for k in params] + [
+            o.get_key_element() for o in parsed if o.is_sweep_override()
+        ]
+        swept = list(dict.fromkeys(swept))
+    return jobs, expected, swept
+
+
+def _key_of(override: str) -> str:
+    return override.split("=", 1)[0]
+
+
+_RESERVED = {"job", "job_dir", "condition", "status", "error", "replicate", "step", "wall_time"}
+
+
+def _column_name(key: str) -> str:
+    """Column of a swept key: readable ("+design" -> "design"), never clashing.
+
+    A swept ``seed`` is the job's root seed; ``seed`` itself is each replicate's own seed.
+    """
+    name = key.lstrip("+~")
+    if name == "seed":
+        return "root_seed"
+    return f"param.{name}" if name in _RESERVED else name
+
+
+def _typed_column(values: list[str | None]) -> pd.Series:
+    """Override values as one consistently typed column (int, float, bool or string)."""
+    s = pd.Series(values, dtype="object")
+    present = s.dropna()
+    if len(present) and present.isin(["true", "false"]).all():
+        return s.map({"true": True, "false": False, None: None}).astype("boolean")
+    num = pd.to_numeric(present, errors="coerce")
+    if len(present) and num.notna().all():
+        if (num == np.round(num)).all() and not present.str.contains(r"[.eE]").any():
+            return pd.to_numeric(s, errors="coerce").astype("Int64")
+        return pd.to_numeric(s, errors="coerce").astype("float64")
+    return s.astype("string")
+
+
+# --------------------------------------------------------------------------- streaming stats
+
+
+class _Bands:
+    """Per-condition running mean and M2 per step and metric, merged job by job (Chan)."""
+
+    def __init__(self, n_metrics: int):
+        self.m = n_metrics
+        self.acc: dict[str, list[np.ndarray]] = {}
+
+    def add(self, condition: str, values: np.ndarray) -> None:
+        """``values``: (replicates, steps, metrics), NaN where a metric is undefined."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            n_b = np.sum(~np.isnan(values), axis=0).astype(float)
+            mean_b = np.where(n_b > 0, np.nanmean(values, axis=0), 0.0)
+            m2_b = np.nansum((values - mean_b) ** 2, axis=0)
+        if condition not in self.acc:
+            self.acc[condition] = [n_b, mean_b, m2_b]
+            return
+        n_a, mean_a, m2_a = self.acc[condition]
+        steps = max(n_a.shape[0], n_b.shape[0])  # jobs of one condition may differ in steps
+        n_a, mean_a, m2_a, n_b, mean_b, m2_b = (
+            np.pad(x, ((0, steps - x.shape[0]), (0, 0)))
+            for x in (n_a, mean_a, m2_a, n_b, mean_b, m2_b)
+        )
+        n = n_a + n_b
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delta = mean_b - mean_a
+            mean = np.where(n > 0, mean_a + delta * n_b / n, 0.0)
+            m2 = np.where(n > 0, m2_a + m2_b + delta**2 * n_a * n_b / n, 0.0)
+        self.acc[condition] = [n, mean, m2]
+
+    def frame(self, metrics: Sequence[str]) -> pd.DataFrame:
+        parts = []
+        for condition, (n, mean, m2) in self.acc.items():
+            steps = np.repeat(np.arange(n.shape[0]), self.m)
+            part = _ci_table(n.ravel(), mean.ravel(), m2.ravel())
+            part.insert(0, "metric", np.tile(np.asarray(metrics, dtype=object), n.shape[0]))
+            part.insert(0, "step", steps)
+            part.insert(0, "condition", condition)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> pd.DataFrame:
+    """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.stats.mean_ci`."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0) / (n - 1)), np.nan)
+        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = np.where(n > 1, t * sd / np.sqrt(n), 0.0)
+    mean = np.where(n > 0, mean, np.nan)
+    return pd.DataFrame(
+        {
+            "mean": mean,
+            "sd": sd,
+            "ci_low": mean - half,
+            "ci_high": mean + half,
+            "n": n.astype(int),
+        }
+    )
+
+
+def summarise_finals(
+    runs: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]
+) -> pd.DataFrame:
+    """Per group of ``by`` and metric: mean, sd, 95% CI and n over the ok rows.
+
+    Same numbers as :func:`sim.stats.mean_ci` on each group, computed for all groups at once.
+
+    >>> runs = pd.DataFrame({"regime": ["a", "a", "a", "b"], "status": ["ok"] * 4,
+    ...                      "x": [1.0, 2.0, 3.0, 5.0]})
+    >>> t = summarise_finals(runs, ["regime"], ["x"])
+    >>> t[["regime", "metric", "mean", "n"]].values.tolist()
+    [['a', 'x', 2.0, 3], ['b', 'x', 5.0, 1]]
+    >>> round(float(t["ci_high"][0]), 3)
+    4.484
+    """
+    ok = runs[runs["status"] == "ok"]
+    keys = list(by) or None
+    long = ok.melt(id_vars=list(by), value_vars=list(metrics), var_name="metric")
+    grouped = long.groupby([*(keys or []), "metric"], sort=False, dropna=False)["value"]
+    agg = grouped.agg(["count", "mean", "var"]).reset_index()
+    m2 = agg["var"].fillna(0.0).to_numpy() * np.maximum(agg["count"].to_numpy() - 1, 0)
+    table = _ci_table(agg["count"].to_numpy(), agg["mean"].to_numpy(), m2)
+    out = pd.concat([agg[[*(keys or []), "metric"]].reset_index(drop=True), table], axis=1)
+    order = {m: i for i, m in enumerate(metrics)}
+    out["_m"] = out["metric"].map(order)
+    return out.sort_values([*(keys or []), "_m"], kind="stable").drop(columns="_m").reset_index(
+        drop=True
+    )
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def aggregate(
+    sweep_dir: str | os.PathLike,
+    out_dir: str | os.PathLike | None = None,
+    *,
+    replicate_keys: Iterable[str] = ("seed",),
+    timeseries: bool = True,
+    plots: bool = True,
+    plot_metrics: Sequence[str] | None = None,
+) -> AggregateReport:
+    """Aggregate every job under ``sweep_dir`` into ``out_dir`` (default: ``sweep_dir``).
+
+    Parameters
+    ----------
+    sweep_dir
+        A Hydra sweep directory (or any directory of job directories, or one job directory).
+    out_dir
+        Where the tables and ``plots/`` go.
+    replicate_keys
+        Swept keys that only make replicates (default ``seed``): kept as columns, not
+        conditions.
+    timeseries
+        Write ``timeseries.parquet`` (the largest output; skip it for huge sweeps if only
+        final values matter). The bands of ``timeseries_summary.csv`` are always computed.
+    plots
+        Draw ``plots/over_time.png`` and ``plots/final_values.png``.
+    plot_metrics
+        Metrics to plot (default: all).
+    """
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise FileNotFoundError(f"sweep directory {sweep_dir} does not exist")
+    out = Path(out_dir) if out_dir is not None else sweep_dir
+    out.mkdir(parents=True, exist_ok=True)
+    jobs, expected, swept = _scan(sweep_dir)
+
+    # Jobs the sweep should have run but that left no directory at all.
+    seen = {tuple(j.overrides) for j in jobs}
+    for num, ovs in enumerate(expected or []):
+        if tuple(ovs) not in seen:
+            jobs.append(_Job(sweep_dir / str(num), num, list(ovs), "missing",
+                             "never started", [], None))
+    if swept is None:  # no multirun.yaml: keys whose value differs, or is absent, across jobs
+        seen_values: dict[str, set[str]] = {}
+        for j in jobs:
+            for o in j.overrides:
+                seen_values.setdefault(_key_of(o), set()).add(o)
+        swept = [
+            k
+            for k, v in seen_values.items()
+            if len(v) > 1 or not all(any(_key_of(o) == k for o in j.overrides) for j in jobs)
+        ]
+    replicate_keys = {k.lstrip("+~") for k in replicate_keys}
+    condition_keys = [k for k in swept if k.lstrip("+~") not in replicate_keys]
+    jobs.sort(key=lambda j: (j.num is None, j.num if j.num is not None else 0, str(j.dir)))
+
+    # Swept values per job, typed per column across all jobs.
+    raw = {k: [] for k in swept}
+    for j in jobs:
+        given = {_key_of(o): o.split("=", 1)[1] if "=" in o else None for o in j.overrides}
+        for k in swept:
+            raw[k].append(given.get(k))
+    typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
+    labels = [
+        ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
+        for i in range(len(jobs))
+    ]
+
+    metrics = _metric_names(jobs)
+    files = {
+        "runs": out / "runs.parquet",
+        "summary": out / "summary.csv",
+        "timeseries_summary": out / "timeseries_summary.csv",
+        "jobs": out / "jobs.csv",
+    }
+    if timeseries:
+        files["timeseries"] = out / "timeseries.parquet"
+
+    param_fields = [pa.field(c, _arrow_type(s)) for c, s in typed.items()]
+    runs_schema = pa.schema(
+        [
+            pa.field("job", pa.int64()),
+            pa.field("job_dir", pa.string()),
+            *param_fields,
+            pa.field("condition", pa.string()),
+            pa.field("status", pa.string()),
+            pa.field("error", pa.string()),
+            pa.field("replicate", pa.int64()),
+            pa.field("seed", pa.int64()),
+            pa.field("wall_time", pa.float64()),
+            *[pa.field(m, pa.float64()) for m in metrics],
+        ]
+    )
+    ts_schema = pa.schema(
+        [
+            pa.field("job", pa.int64()),
+            *param_fields,
+            pa.field("condition", pa.string()),
+            pa.field("replicate", pa.int64()),
+            pa.field("seed", pa.int64()),
+            pa.field("step", pa.int64()),
+            *[pa.field(m, pa.float64()) for m in metrics],
+        ]
+    )
+    bands = _Bands(len(metrics))
+    problems: list[str] = []
+    runs_rows: list[pd.DataFrame] = []
+    ts_buffer: list[pa.Table] = []
+    ts_buffered = 0
+    tmp_files = {
+        name: path.with_name(f".{path.name}.tmp-{os.getpid()}") for name, path in files.items()
+    }
+    ts_writer = pq.ParquetWriter(tmp_files["timeseries"], ts_schema) if timeseries else None
+    runs_writer = pq.ParquetWriter(tmp_files["runs"], runs_schema)
+    try:
+        for i, j in enumerate(jobs):
+            params = {c: s.iloc[i] for c, s in typed.items()}
+            rel = str(j.dir.relative_to(sweep_dir)) if j.dir != sweep_dir else "."
+            head = {"job": j.num, "job_dir": rel, **params, "condition": labels[i]}
+            frame = None
+            if j.status == "ok":
+                try:
+                    frame = pd.read_parquet(j.dir / METRICS_FILE)
+                except Exception as err:  # a corrupt file is reported, not fatal
+                    j.status, j.error = "failed", f"unreadable {METRICS_FILE}: {err}"
+            if frame is not None:
+                frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
+                frame = frame.sort_values(["replicate", "step"], kind="stable")
+                last = frame.groupby("replicate", sort=True).tail(1)
+                rows = pd.DataFrame({**head, "status": "ok", "error": None}, index=last.index)
+                rows["replicate"] = last["replicate"].to_numpy()
+                rows["seed"] = last["seed"].to_numpy()
+                rows["wall_time"] = j.wall_time
+                rows = pd.concat([rows, last[list(metrics)]], axis=1)
+                cube = _cube(frame, metrics)
+                bands.add(labels[i], cube)
+                if ts_writer is not None:
+                    ts = frame.copy()
+                    for col, val in reversed(list({**head}.items())):
+                        if col != "job_dir":
+                            ts.insert(0, col, val)
+                    ts = ts[[f.name for f in ts_schema]]
+                    ts_buffer.append(
+                        pa.Table.from_pandas(ts, schema=ts_schema, preserve_index=False)
+                    )
+                    ts_buffered += len(ts)
+                    if ts_buffered >= _ROW_GROUP:
+                        ts_writer.write_table(pa.concat_tables(ts_buffer))
+                        ts_buffer, ts_buffered = [], 0
+            else:
+                seeds = j.seeds or [None]
+                rows = pd.DataFrame(
+                    {
+                        **head,
+                        "status": j.status,
+                        "error": j.error,
+                        "replicate": range(len(seeds)) if j.seeds else [None],
+                        "seed": seeds,
+                        "wall_time": None,
+                    }
+                )
+                for m in metrics:
+                    rows[m] = np.nan
+                problems.append(f"job {j.num} {j.status}: {' '.join(j.overrides)}: {j.error}")
+            runs_rows.append(rows)
+            if sum(len(r) for r in runs_rows) >= _ROW_GROUP:
+                runs_writer.write_table(_to_table(runs_rows, runs_schema))
+                runs_rows = []
+        if runs_rows:
+            runs_writer.write_table(_to_table(runs_rows, runs_schema))
+        if ts_writer is not None and ts_buffer:
+            ts_writer.write_table(pa.concat_tables(ts_buffer))
+    finally:
+        runs_writer.close()
+        if ts_writer is not None:
+            ts_writer.close()
+    # Only the small runs table is read back whole, to summarise final values per condition.
+    runs = pd.read_parquet(tmp_files["runs"])
+    by = [_column_name(k) for k in condition_keys]
+    # Condition is a function of the swept values; grouping by both keeps runs' labels.
+    summary = summarise_finals(runs, [*by, "condition"], metrics)
+    per_job = runs.drop_duplicates("job_dir")
+    not_ok = (
+        per_job.assign(jobs_not_ok=per_job["status"] != "ok")
+        .groupby([*by, "condition"], dropna=False)["jobs_not_ok"]
+        .sum()
+        .reset_index()
+    )
+    summary = summary.merge(not_ok, on=[*by, "condition"], how="left")
+    summary.to_csv(tmp_files["summary"], index=False)
+    band_frame = bands.frame(metrics)
+    band_frame.to_csv(tmp_files["timeseries_summary"], index=False)
+    pd.DataFrame(
+        {
+            "job": [j.num for j in jobs],
+            "job_dir": [str(j.dir) for j in jobs],
+            "condition": labels,
+            "status": [j.status for j in jobs],
+            "error": [j.error for j in jobs],
+            "overrides": [" ".join(j.overrides) for j in jobs],
+        }
+    ).to_csv(tmp_files["jobs"], index=False)
+    for name, path in files.items():
+        os.replace(tmp_files[name], path)
+
+    if plots and len(band_frame):
+        from sim.plots import plot_final_values, plot_over_time
+
+        chosen = list(plot_metrics) if plot_metrics else list(metrics)
+        (out / "plots").mkdir(exist_ok=True)
+        files["plot_over_time"] = plot_over_time(
+            band_frame,
+            chosen,
+            out / "plots" / "over_time.png",
+            title=f"{sweep_dir.name}: metrics over time",
+        )
+        files["plot_final_values"] = plot_final_values(
+            summary, chosen, out / "plots" / "final_values.png",
+            title=f"{sweep_dir.name}: final values (mean, 95% CI)",
+        )
+    counts = {s: sum(1 for j in jobs if j.status == s) for s in ("ok", "failed", "missing")}
+    return AggregateReport(
+        sweep_dir=sweep_dir,
+        out_dir=out,
+        jobs=len(jobs),
+        ok=counts["ok"],
+        failed=counts["failed"],
+        missing=counts["missing"],
+        swept_keys=[_column_name(k) for k in swept],
+        conditions=len(set(labels)),
+        files=files,
+        problems=problems,
+    )
+
+
+def _metric_names(jobs: list[_Job]) -> list[str]:
+    """Metric columns: the schema of the first readable ok job, else the model's list."""
+    for j in jobs:
+        if j.status == "ok":
+            try:
+                names = pq.read_schema(j.dir / METRICS_FILE).names
+            except Exception:
+                continue
+            return [n for n in names if n not in _ID_COLUMNS and not n.startswith("__")]
+    try:
+        from sim.metrics import METRIC_NAMES
+
+        return list(METRIC_NAMES)
+    except ImportError:  # pragma: no cover
+        return []
+
+
+def _cube(frame: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
+    """(replicates, steps, metrics) array; replicates shorter than the longest are NaN-padded."""
+    reps = frame["replicate"].to_numpy()
+    steps = frame["step"].to_numpy()
+    r_index = {r: i for i, r in enumerate(np.unique(reps))}
+    cube = np.full((len(r_index), int(steps.max()) + 1, len(metrics)), np.nan)
+    cube[[r_index[r] for r in reps], steps] = frame[list(metrics)].to_numpy(dtype=float)
+    return cube
+
+
+def _arrow_type(series: pd.Series) -> pa.DataType:
+    if isinstance(series.dtype, pd.BooleanDtype):
+        return pa.bool_()
+    if isinstance(series.dtype, pd.Int64Dtype):
+        return pa.int64()
+    if series.dtype == "float64":
+        return pa.float64()
+    return pa.string()
+
+
+def _to_table(parts: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.reindex(columns=schema.names)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

@@ -1,0 +1,46 @@
+"""Engagement and trust feedback: being heard draws people in, being ignored pushes them out.
+
+Examples
+--------
+>>> import numpy as np
+>>> e = np.array([0.5, 0.5, 0.5])
+>>> update_engagement(e, sent=np.array([True, True, False]),
+...                   heard=np.array([True, False, False]), gain=0.1, loss=0.1).tolist()
+[0.55, 0.45, 0.5]
+>>> float(broadcast_fit(np.array([[1, 1, 0]]), np.array([[1, -1, -1]]))[0])
+0.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["update_engagement", "broadcast_fit", "nudge"]
+
+
+def update_engagement(
+    engagement: np.ndarray, sent: np.ndarray, heard: np.ndarray, gain: float, loss: float
+) -> np.ndarray:
+    """Heard agents move towards 1 by ``gain``; those who spoke and were ignored towards 0 by ``loss``."""
+    up = engagement + gain * (1 - engagement)
+    down = engagement - loss * engagement
+    return np.where(heard, up, np.where(sent, down, engagement))
+
+
+def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
+    """How well what was said fits what each receiver knows, in [-1, 1].
+
+    (agreements - contradictions) over the dimensions where both the message and the receiver
+    hold a view; 0 where they share none.
+    """
+    both = (beliefs != 0) & (said != 0)
+    agree = ((beliefs == said) & both).sum(-1)
+    contradict = ((beliefs == -said) & both).sum(-1)
+    total = both.sum(-1)
+    return np.where(total > 0, (agree - contradict) / np.maximum(total, 1), 0.0)
+
+
+def nudge(x: np.ndarray, direction: np.ndarray, rate: float) -> np.ndarray:
+    """Move values in [0, 1] towards 1 (direction > 0) or 0 (< 0), proportionally to the room left."""
+    room = np.where(direction > 0, 1 - x, x)
+    return np.clip(x + rate * direction * room, 0.0, 1.0)

@@ -1,0 +1,36 @@
+"""Peer influence: receivers follow the majority of what their peers told them.
+
+Examples
+--------
+>>> import numpy as np
+>>> b = np.array([[1, -1, 0]], dtype=np.int8)
+>>> heard = np.array([[-2, -1, 1]])
+>>> peer_majority(b, heard, 1.0, np.zeros((1, 3))).tolist()
+[[0, -1, 1]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.learning import step_towards
+
+__all__ = ["sum_by_receiver", "peer_majority"]
+
+
+def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per receiver and dimension, the sum of the values it heard: an ``(n, m)`` int array."""
+    out = np.zeros((n, values.shape[1]), dtype=np.int32)
+    if receiver.size:
+        np.add.at(out, receiver, values.astype(np.int32))
+    return out
+
+
+def peer_majority(beliefs: np.ndarray, heard: np.ndarray, rate: float, u: np.ndarray) -> np.ndarray:
+    """Move one step towards the sign of what was heard, where it differs, with probability ``rate``.
+
+    Ties (equal numbers for and against) leave a belief alone.
+    """
+    majority = np.sign(heard).astype(np.int8)
+    move = (majority != 0) & (beliefs != majority) & (u < rate)
+    return step_towards(beliefs, majority, move)

@@ -1,0 +1,637 @@
+"""Run one job into a directory, crash-safe and resumable.
+
+A *job* is one configuration run with ``replicates`` replicates. :func:`run_job` resolves the
+configuration, calls :func:`sim.simulate`, and writes into the job directory (DESIGN section 6):
+
+``metrics.parquet``
+    one row per replicate and step: ``replicate``, ``seed``, ``step``, then every metric.
+``summary.json``
+    ``status`` ("ok" or "failed", with ``error`` and ``traceback``), the resolved ``config`` and
+    its ``config_hash``, ``seeds``, package ``versions``, ``git_commit``, ``wall_time``
+    (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and 95% CI over
+    replicates of its final value.
+
+Both files are written to a temporary name and renamed (``os.replace``), ``metrics.parquet``
+first: a ``summary.json`` with status ok is the commit record of a finished job, so a job
+killed at any instant leaves either nothing or a complete, readable result.
+
+Every exception raised while resolving, simulating or writing is caught and written as
+``status: failed``; :func:`run_job` returns the summary and the caller decides the exit status
+(``experiments/run.py`` raises :class:`JobFailed` so a Hydra sweep ends non-zero).
+
+Resume: :func:`run_job` skips a directory whose ``summary.json`` says ok for the same resolved
+configuration (same :func:`config_hash`), re-runs a failed or missing job (keeping the previous
+failed summary as ``summary.failed-N.json``) and refuses, with :class:`JobConflict`, to touch a
+directory that holds an ok result of a *different* configuration.
+
+Testing hooks (environment variables, not configuration keys, so users never see them):
+``AGORA_FAIL_IF`` and ``AGORA_KILL_IF`` each hold one or more Hydra overrides separated by
+``;``. A job whose override list contains one of them raises ``RuntimeError`` inside the job
+(``AGORA_FAIL_IF``) or kills its own process with SIGKILL before simulating (``AGORA_KILL_IF``,
+standing in for an out-of-memory kill).
+
+This module also holds :class:`ValidateCallback`, the Hydra callback that validates every job of
+a sweep before any job starts, and :func:`expand_sweep`, which lists the jobs of a sweep exactly
+as Hydra's basic sweeper does.
+
+Examples
+--------
+>>> import tempfile
+>>> from sim.config import to_config
+>>> cfg = to_config({"steps": 3, "org": {"size": 30}, "stakeholders": {"count": 5}})
+>>> with tempfile.TemporaryDirectory() as d:
+...     first = run_job(cfg, d)
+...     again = run_job(cfg, d)
+>>> first["status"], again["status"], again["skipped"]
+('ok', 'ok', True)
+>>> sorted(first["metrics"]["knowledge_code"])
+['ci_high', 'ci_low', 'mean', 'n', 'sd']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import logging
+import math
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import AgoraConfig, ConfigError, to_config
+from sim.seeding import replicate_seeds
+
+__all__ = [
+    "SUMMARY_FILE",
+    "METRICS_FILE",
+    "JobConflict",
+    "JobFailed",
+    "ValidateCallback",
+    "config_hash",
+    "expand_sweep",
+    "git_commit",
+    "job_state",
+    "new_summary",
+    "package_versions",
+    "prepare_job_dir",
+    "read_summary",
+    "replicate_task",
+    "resolved_dict",
+    "run_job",
+    "validate_sweep",
+    "write_job_result",
+    "write_json_atomic",
+]
+
+SUMMARY_FILE = "summary.json"
+METRICS_FILE = "metrics.parquet"
+#: Version of the summary.json layout, so readers can tell old files apart.
+SUMMARY_SCHEMA = 1
+
+log = logging.getLogger(__name__)
+
+_PACKAGES = (
+    "agora-sim",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "networkx",
+    "mesa",
+    "hydra-core",
+    "omegaconf",
+)
+
+
+class JobFailed(RuntimeError):
+    """A job ran and failed; its ``summary.json`` says why. Raised by ``experiments/run.py``."""
+
+
+class JobConflict(RuntimeError):
+    """The job directory holds an ok result of a different configuration: nothing is touched."""
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str | None]:
+    """Versions of Python and of the packages a result depends on (None if not installed).
+
+    >>> "numpy" in package_versions() and "python" in package_versions()
+    True
+    """
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+@lru_cache(maxsize=1)
+def git_commit() -> str | None:
+    """The commit of the repository holding this package, with ``+dirty`` if it has changes.
+
+    None when git or the repository is unavailable (an installed wheel, a repository without
+    commits): provenance is best effort, never a reason for a job to fail.
+    """
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+# --------------------------------------------------------------------------- config identity
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN and infinities become None (strict JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def resolved_dict(cfg: AgoraConfig) -> dict[str, Any]:
+    """The resolved configuration as a nested plain dict (what ``summary.json`` stores).
+
+    >>> resolved_dict(to_config({"steps": 4}))["steps"]
+    4
+    """
+    return _jsonable(dataclasses.asdict(cfg))
+
+
+def config_hash(cfg: AgoraConfig) -> str:
+    """A short stable fingerprint of a resolved configuration (sha256 of canonical JSON).
+
+    Two configurations have the same hash exactly when every resolved value is equal, so it
+    is what resume compares.
+
+    >>> a = config_hash(to_config({"steps": 4}))
+    >>> a == config_hash(to_config({"steps": 4})), a == config_hash(to_config({"steps": 5}))
+    (True, False)
+    """
+    text = json.dumps(resolved_dict(cfg), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+def _tmp_name(path: Path) -> Path:
+    # Hidden, per-process name in the same directory: os.replace is atomic only within a
+    # filesystem, and readers (the aggregator) skip dot-files.
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as strict JSON to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    tmp = _tmp_name(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(_jsonable(obj), fh, indent=2, allow_nan=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_parquet_atomic(path: Path, frame: Any) -> None:
+    tmp = _tmp_name(path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_summary(job_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The job's ``summary.json`` as a dict, or None if it is missing or unreadable."""
+    path = Path(job_dir) / SUMMARY_FILE
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def job_state(job_dir: str | os.PathLike, chash: str) -> str:
+    """What resume should do with ``job_dir`` for a configuration of hash ``chash``.
+
+    Returns ``"done"`` (ok for this configuration: skip), ``"conflict"`` (ok for another
+    configuration: refuse), ``"failed"`` (re-run, keeping the old summary) or ``"missing"``.
+    """
+    summary = read_summary(job_dir)
+    if summary is None:
+        return "missing"
+    if summary.get("status") != "ok":
+        return "failed"
+    metrics_ok = (Path(job_dir) / METRICS_FILE).is_file()
+    if summary.get("config_hash") == chash and metrics_ok:
+        return "done"
+    if summary.get("config_hash") == chash:
+        return "failed"  # summary without its data: someone removed the metrics, re-run
+    return "conflict"
+
+
+def _keep_failed_summary(job_dir: Path) -> Path:
+    """Rename a previous failed summary to the first free ``summary.failed-N.json``."""
+    n = 1
+    while (target := job_dir / f"summary.failed-{n}.json").exists():
+        n += 1
+    os.replace(job_dir / SUMMARY_FILE, target)
+    return target
+
+
+# --------------------------------------------------------------------------- testing hooks
+
+
+def _hook_matches(variable: str, overrides: Sequence[str]) -> bool:
+    patterns = [p.strip() for p in os.environ.get(variable, "").split(";") if p.strip()]
+    return any(p in overrides for p in patterns)
+
+
+def _testing_hooks(overrides: Sequence[str]) -> None:
+    """Fail or die on purpose when a testing hook names one of this job's overrides."""
+    if _hook_matches("AGORA_KILL_IF", overrides):
+        # Stands in for the OOM killer: no Python cleanup, no files, the process just ends.
+        os.kill(os.getpid(), signal.SIGKILL)
+    if _hook_matches("AGORA_FAIL_IF", overrides):
+        raise RuntimeError(f"AGORA_FAIL_IF testing hook matched overrides {list(overrides)}")
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def _final_stats(frame: Any) -> dict[str, dict[str, float]]:
+    """Per metric mean, sd and 95% CI over replicates of the value at the last step."""
+    from sim.stats import mean_ci
+
+    last = frame[frame["step"] == frame["step"].max()]
+    names = [c for c in frame.columns if c not in ("replicate", "seed", "step")]
+    return {name: mean_ci(last[name].to_numpy(dtype=float)) for name in names}
+
+
+def new_summary(
+    job_dir: str | os.PathLike,
+    *,
+    overrides: Sequence[str] = (),
+    job: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The skeleton of a ``summary.json`` (status failed until a result is recorded)."""
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "status": "failed",
+        "error": None,
+        "traceback": None,
+        "job": {
+            **dict(job or {}),
+            "overrides": [str(o) for o in overrides],
+            "dir": str(Path(job_dir).resolve()),
+            "host": platform.node(),
+            "pid": os.getpid(),
+        },
+        "config": None,
+        "config_hash": None,
+        "seeds": None,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "started_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "wall_time": None,
+        "job_time": None,
+        "timing": {},
+        "metrics": {},
+    }
+
+
+def write_job_result(
+    job_dir: str | os.PathLike,
+    cfg: AgoraConfig,
+    metrics: Any,
+    summary: dict[str, Any],
+    *,
+    wall_time: float,
+    started: float | None = None,
+) -> dict[str, Any]:
+    """Write ``metrics.parquet`` then an ok ``summary.json`` for a finished job.
+
+    Used by :func:`run_job` and by drivers that run replicates themselves (the regime
+    comparison runs them in a process pool), so every job directory looks the same.
+    ``summary`` is a :func:`new_summary` skeleton; ``started`` a ``time.perf_counter()``
+    value from the job's start, for ``job_time``.
+    """
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    _write_parquet_atomic(job_dir / METRICS_FILE, metrics)
+    summary.update(
+        status="ok",
+        error=None,
+        traceback=None,
+        config=resolved_dict(cfg),
+        config_hash=config_hash(cfg),
+        seeds=[int(s) for s in metrics.drop_duplicates("replicate")["seed"]],
+        wall_time=float(wall_time),
+        metrics=_final_stats(metrics),
+    )
+    summary["timing"] = {**summary.get("timing", {}), "write_metrics": time.perf_counter() - t0}
+    if started is not None:
+        summary["job_time"] = time.perf_counter() - started
+    write_json_atomic(job_dir / SUMMARY_FILE, summary)
+    return summary
+
+
+def prepare_job_dir(job_dir: str | os.PathLike, cfg: AgoraConfig, *, resume: bool = True) -> str:
+    """Apply the resume rules to ``job_dir`` before a job runs; return its state.
+
+    ``"done"``: an ok result of this configuration is there (skip the job). ``"run"``: run it
+    (a previous failed summary has been renamed to ``summary.failed-N.json``).
+
+    Raises
+    ------
+    JobConflict
+        ``job_dir`` holds an ok result of another configuration; nothing is touched.
+    """
+    job_dir = Path(job_dir)
+    chash = config_hash(cfg)
+    state = job_state(job_dir, chash) if resume else "missing"
+    if state == "done":
+        return "done"
+    if state == "conflict":
+        other = (read_summary(job_dir) or {}).get("config_hash")
+        raise JobConflict(
+            f"{job_dir} already holds an ok result of another configuration (config_hash "
+            f"{other}, this job {chash}); refusing to overwrite it. Use a new sweep directory "
+            "(hydra.sweep.dir=...) or move the old results away."
+        )
+    if (job_dir / SUMMARY_FILE).exists():
+        kept = _keep_failed_summary(job_dir)
+        log.info("re-running job %s (previous summary kept as %s)", job_dir, kept.name)
+    return "run"
+
+
+def run_job(
+    config: AgoraConfig | DictConfig | Mapping[str, Any] | None,
+    job_dir: str | os.PathLike,
+    *,
+    overrides: Sequence[str] = (),
+    job: Mapping[str, Any] | None = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Run one job into ``job_dir`` and return its summary; never raises for a failing job.
+
+    Parameters
+    ----------
+    config
+        Anything :func:`sim.config.to_config` accepts (a Hydra job's DictConfig, a dict, an
+        :class:`~sim.config.AgoraConfig`).
+    job_dir
+        The job's output directory (created if needed).
+    overrides
+        The job's Hydra overrides, recorded in the summary and matched by the testing hooks.
+    job
+        Extra facts recorded under ``summary["job"]`` (Hydra job number, launcher...).
+    resume
+        Skip the job if ``job_dir`` already holds an ok result of the same configuration.
+
+    Returns
+    -------
+    dict
+        The summary as written (``status`` "ok" or "failed"), plus ``skipped`` True when
+        resume found the job done and nothing was run or written.
+
+    Raises
+    ------
+    JobConflict
+        ``job_dir`` holds an ok result of a different configuration: it is left untouched.
+    """
+    started = time.perf_counter()
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    overrides = [str(o) for o in overrides]
+    summary = new_summary(job_dir, overrides=overrides, job=job)
+    try:
+        cfg = to_config(config)
+        summary["config"] = resolved_dict(cfg)
+        summary["config_hash"] = config_hash(cfg)
+        # Known before running, so a failed job still says which seeds to re-run alone.
+        summary["seeds"] = replicate_seeds(cfg.seed, cfg.replicates)
+    except Exception as err:  # a config that does not resolve is a failed job, not a crash
+        state = job_state(job_dir, "")  # "" matches no hash: an ok result reads "conflict"
+        if state == "conflict":
+            raise JobConflict(
+                f"{job_dir} holds an ok result and this job's configuration does not resolve "
+                f"({err}); refusing to overwrite it"
+            ) from err
+        if state == "failed":
+            _keep_failed_summary(job_dir)
+        return _finish_failed(summary, err, job_dir, started)
+
+    if prepare_job_dir(job_dir, cfg, resume=resume) == "done":
+        log.info("job %s already done (config %s): skipped", job_dir, summary["config_hash"])
+        return {**(read_summary(job_dir) or {}), "skipped": True}
+
+    try:
+        _testing_hooks(overrides)
+        from sim import simulate  # here: resolving and resume need no model code
+
+        t0 = time.perf_counter()
+        result = simulate(cfg)
+        t1 = time.perf_counter()
+        inner = dict(result.summary or {})
+        summary["timing"] = {"setup": t0 - started, "simulate": t1 - t0}
+        write_job_result(
+            job_dir,
+            cfg,
+            result.metrics,
+            summary,
+            wall_time=float(inner.get("wall_time", t1 - t0)),
+            started=started,
+        )
+    except Exception as err:
+        return _finish_failed(summary, err, job_dir, started)
+    return {**summary, "skipped": False}
+
+
+def _finish_failed(
+    summary: dict[str, Any], err: BaseException, job_dir: Path, started: float
+) -> dict[str, Any]:
+    summary["status"] = "failed"
+    summary["error"] = f"{type(err).__name__}: {err}"
+    summary["traceback"] = traceback.format_exc()
+    summary["job_time"] = time.perf_counter() - started
+    log.error("job %s failed: %s", job_dir, summary["error"])
+    try:
+        write_json_atomic(job_dir / SUMMARY_FILE, summary)
+    except Exception as write_err:  # a full disk must not hide the original error
+        summary["error"] += f" (and summary.json could not be written: {write_err})"
+    return {**summary, "skipped": False}
+
+
+def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float]:
+    """Run one replicate in a worker process: its rows as ``simulate`` writes them, and seconds.
+
+    For drivers that spread the replicates of several jobs over a process pool (the regime
+    comparison); the rows are identical to those :func:`sim.simulate` produces for the same
+    replicate, so a job assembled from them is the job ``run_job`` would have written.
+    """
+    from sim.metrics import METRIC_NAMES
+    from sim.simulation import ID_COLUMNS, run_replicate
+
+    t0 = time.perf_counter()
+    table = run_replicate(cfg, seed).copy()
+    table.insert(0, "seed", np.int64(seed))
+    table.insert(0, "replicate", replicate)
+    return table[[*ID_COLUMNS, *METRIC_NAMES]], time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def expand_sweep(task_overrides: Iterable[str], params: Mapping[str, Any] | None = None) -> list:
+    """The job override lists of a sweep, in Hydra's job order (``hydra.job.num``).
+
+    Mirrors Hydra's ``BasicSweeper``: ``hydra.sweeper.params`` first, then the command line,
+    a later value of a key replacing an earlier one, and the cartesian product of the rest.
+
+    >>> expand_sweep(["regime=broadcast,hybrid", "steps=5"], {"seed": "0,1"})
+    [['seed=0', 'regime=broadcast', 'steps=5'], ['seed=0', 'regime=hybrid', 'steps=5'], \
+['seed=1', 'regime=broadcast', 'steps=5'], ['seed=1', 'regime=hybrid', 'steps=5']]
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args = [f"{k}={v}" for k, v in (params or {}).items()] + [str(o) for o in task_overrides]
+    parsed = OverridesParser.create().parse_overrides(args)
+    (batch,) = BasicSweeper.split_arguments(parsed, None)
+    return batch
+
+
+def _is_structural(key: str) -> bool:
+    """True for overrides that change the defaults list (groups, +/~ edits, packages)."""
+    if key[:1] in "+~" or "@" in key or "/" in key or key.startswith("hydra"):
+        return True
+    from sim.config import CONF_DIR
+
+    return (CONF_DIR / key).is_dir()
+
+
+def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
+    """Compose and validate every job of a sweep; raise ConfigError naming job and key.
+
+    Composition through Hydra costs ~0.1 s, so it is done once per distinct set of
+    structural overrides (config groups, ``+``/``~``); the plain ``key=value`` overrides of
+    each job are then applied to that base exactly as Hydra applies them, and the result is
+    validated (~20 ms a job).
+    """
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    loader = GlobalHydra.instance().config_loader()
+    bases: dict[tuple[str, ...], DictConfig] = {}
+    for num, job in enumerate(jobs):
+        parsed = parser.parse_overrides(list(job))
+        structural = tuple(
+            str(o.input_line) for o in parsed if _is_structural(o.get_key_element())
+        )
+        values = [o for o in parsed if not _is_structural(o.get_key_element())]
+        where = f"job {num} ({' '.join(job)})"
+        try:
+            if structural not in bases:
+                composed = loader.load_sweep_config(config, list(structural))
+                with_hydra_removed = OmegaConf.masked_copy(
+                    composed, [k for k in composed if k != "hydra"]
+                )
+                bases[structural] = with_hydra_removed
+            node = bases[structural].copy()
+            ConfigLoaderImpl._apply_overrides_to_config(values, node)
+            to_config(node)
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
+        except Exception as err:  # Hydra/OmegaConf composition errors name the key too
+            raise ConfigError(f"{where}: {type(err).__name__}: {err}") from None
+
+
+def _strip_hydra(config: DictConfig) -> DictConfig:
+    return OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+
+
+try:  # the callback base class is Hydra's; importing it is cheap and side-effect free
+    from hydra.experimental.callback import Callback as _HydraCallback
+except ImportError:  # pragma: no cover - hydra-core is a dependency
+    _HydraCallback = object  # type: ignore[assignment,misc]
+
+
+class ValidateCallback(_HydraCallback):
+    """Hydra callback: validate the run, or every job of a sweep, before anything starts.
+
+    Hydra swallows exceptions raised by callbacks (it only warns), so an invalid
+    configuration is reported on stderr and the process exits with status 2, before the
+    sweep directory or any job directory is created. Enabled by ``experiments/run.py``
+    through ``hydra/callbacks=agora`` (``conf/hydra/callbacks/agora.yaml``).
+    """
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            to_config(_strip_hydra(config))
+        except Exception as err:
+            _exit_invalid(err)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+            params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
+            params = OmegaConf.to_container(params) if params is not None else {}
+            jobs = expand_sweep(task, params)
+            validate_sweep(config, jobs)
+        except Exception as err:
+            _exit_invalid(err)
+
+
+def _exit_invalid(err: BaseException) -> None:
+    sys.stderr.write(f"Agora: invalid configuration, no job was started: {err}\n")
+    sys.stderr.flush()
+    # SystemExit passes through Hydra's callback wrapper, which swallows Exceptions.
+    raise SystemExit(2)

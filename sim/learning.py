@@ -1,0 +1,129 @@
+"""Mutual learning (March 1991): actions, performance, socialization and the code's learning.
+
+Pure functions of arrays that accept any leading batch axes, so the per-model step and the
+batched March 1991 kernel (many replicates at once) run the very same rules.
+
+Examples
+--------
+>>> import numpy as np
+>>> b = np.array([[1, 0, -1]], dtype=np.int8)
+>>> act(b, coin=np.array([0.2])).tolist()
+[[1, -1, -1]]
+>>> socialize(np.array([[-1, 0, 1]], dtype=np.int8), np.array([1, 1, 1]), np.array([1.0]),
+...           u=np.zeros(2)).tolist()
+[[0, 1, 1]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "act",
+    "random_beliefs",
+    "socialize",
+    "socialization_candidates",
+    "learn_code",
+    "step_towards",
+]
+
+
+def random_beliefs(u: np.ndarray) -> np.ndarray:
+    """Beliefs uniform on {-1, 0, +1} from uniforms in [0, 1).
+
+    >>> random_beliefs(np.array([0.1, 0.5, 0.9])).tolist()
+    [-1, 0, 1]
+    """
+    return (np.floor(u * 3) - 1).astype(np.int8)
+
+
+def act(beliefs: np.ndarray, coin: np.ndarray) -> np.ndarray:
+    """Actions: a member acts on its belief, and tosses a fair coin where it has none.
+
+    ``coin`` holds one uniform per zero belief, in C order (``coin.size == (beliefs == 0).sum()``):
+    drawing only where a coin is tossed keeps the random stream short.
+    """
+    actions = beliefs.copy()
+    actions[beliefs == 0] = 1 - 2 * (coin < 0.5).astype(np.int8)
+    return actions
+
+
+def step_towards(beliefs: np.ndarray, target: np.ndarray, move: np.ndarray) -> np.ndarray:
+    """Move beliefs one step towards ``target`` where ``move`` (opposite -> 0 -> target)."""
+    return (beliefs + move * np.sign(target - beliefs)).astype(np.int8)
+
+
+def socialization_candidates(beliefs: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Where socialization can act: the code says something the member does not yet believe."""
+    return (code != 0) & (beliefs != code)
+
+
+def socialize(
+    beliefs: np.ndarray,
+    code: np.ndarray,
+    rate: np.ndarray,
+    u: np.ndarray,
+    candidates: np.ndarray | None = None,
+) -> np.ndarray:
+    """March's socialization, one gradual step per dimension.
+
+    Where the code says something (``code != 0``) that a member does not yet believe, the
+    member moves one step towards it with probability ``rate`` (one rate per member, already
+    scaled by its trust). ``code`` broadcasts against ``beliefs``; ``u`` holds one uniform per
+    candidate cell of :func:`socialization_candidates`, in C order.
+
+    With values in {-1, 0, +1}, one step towards a non-zero ``c`` from ``b != c`` is ``b + c``.
+    ``candidates`` may be passed when the caller has already computed them.
+    """
+    code = np.broadcast_to(code, beliefs.shape)
+    if candidates is None:
+        candidates = socialization_candidates(beliefs, code)
+    move = np.zeros(beliefs.shape, dtype=np.int8)
+    move[candidates] = u < np.broadcast_to(rate[..., None], beliefs.shape)[candidates]
+    return (beliefs + move * code).astype(np.int8)
+
+
+def learn_code(
+    code: np.ndarray,
+    contributions: np.ndarray,
+    weight: np.ndarray,
+    p_learn: float,
+    u: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The code learns from the superior group (March 1991, Christensen's reading).
+
+    Parameters
+    ----------
+    code
+        ``(..., m)`` the code before learning.
+    contributions
+        ``(..., h, m)`` what each heard member says (its actions; 0 where silent).
+    weight
+        ``(..., h)`` each member's weight: 0 outside the superior group, 1 inside, more where
+        peers voted its idea up.
+    p_learn
+        March's p2.
+    u
+        ``(..., m)`` uniforms.
+
+    Returns
+    -------
+    new_code, changed
+        Per dimension ``s = sum(weight * contribution)``; where ``sign(s)`` is not 0 and differs
+        from the code, the code takes ``sign(s)`` with probability ``1 - (1 - p2) ** |s|``.
+
+    Examples
+    --------
+    >>> code = np.array([0, 1, -1])
+    >>> contrib = np.array([[1, -1, -1], [1, -1, 1]])
+    >>> new, changed = learn_code(code, contrib, np.array([1.0, 1.0]), 1.0, np.zeros(3))
+    >>> new.tolist(), changed.tolist()
+    ([1, -1, -1], [True, True, False])
+    """
+    # float32 is exact for these sums (small integers, vote counts) and lets BLAS do the work.
+    w = np.asarray(weight, dtype=np.float32)[..., None, :]
+    s = np.matmul(w, contributions.astype(np.float32))[..., 0, :].astype(np.float64)
+    direction = np.sign(s).astype(np.int8)
+    p = 1.0 - (1.0 - p_learn) ** np.abs(s)
+    changed = (direction != 0) & (direction != code) & (u < p)
+    return np.where(changed, direction, code).astype(np.int8), changed

@@ -1,0 +1,176 @@
+"""March (1991) mutual learning, vectorised across replicates.
+
+When a configuration is exactly March's model (see :func:`is_march`), the Mesa model draws,
+per step and in this order, uniform doubles for: turnover (``n``, then ``n x m``, if p3 > 0),
+turbulence (``m``, if p4 > 0), one coin per zero belief, one per socialization candidate
+cell, and ``m`` for the code's learning. This kernel draws the same numbers from each
+replicate's own Generator (consecutive draws concatenate, so one call per replicate and step
+suffices) and applies the same rule functions (:mod:`sim.learning`) to all replicates at once;
+its output equals the model's, seed for seed, which ``tests/test_march.py`` checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.config import AgoraConfig
+from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
+from sim.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
+from sim.stats import gini
+
+__all__ = ["is_march", "run_batch"]
+
+
+def is_march(cfg: AgoraConfig) -> bool:
+    """True when nothing but March's mutual learning happens in ``cfg``.
+
+    One organization whose members only hear its broadcast every step, a code that observes
+    everyone, no exploration, talk, stakeholders, trust or engagement dynamics.
+    """
+    r, p, o = cfg.regime, cfg.population, cfg.openness
+    return (
+        cfg.org.count == 1
+        and cfg.stakeholders.count == 0
+        and r.listen_to == "everyone"
+        and r.broadcast_rate >= 1
+        and r.reply_rate == 0
+        and r.voice_rate == 0
+        and not r.voting
+        and p.exploration == 0
+        and p.talk == 0
+        and p.trust == 1
+        and p.trust_rate == 0
+        and p.attention >= 1
+        and p.engagement_gain == 0
+        and p.engagement_loss == 0
+        and cfg.hierarchy.routing == "direct"
+        and o.peer == 0
+        and o.internal == 0
+        and not cfg.interventions
+    )
+
+
+def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:
+    """Run March's model for every seed; metrics in the model's layout.
+
+    Replicates run ``chunk`` at a time, so memory stays bounded however many there are.
+    """
+    frames = [_run_chunk(cfg, seeds[i : i + chunk], i) for i in range(0, len(seeds), chunk)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
+    from sim.network import hierarchy_tree
+
+    n = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span).size
+    m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
+    p1, p2 = cfg.regime.socialization, cfg.regime.listening
+    p3, p4 = cfg.population.turnover, cfg.environment.turbulence
+    gens = [np.random.default_rng(s) for s in seeds]
+
+    reality = np.empty((R, m), dtype=np.int8)
+    beliefs = np.empty((R, n, m), dtype=np.int8)
+    for g, real, bel in zip(gens, reality, beliefs, strict=True):
+        real[:] = np.where(g.random(m) < 0.5, -1, 1)
+        bel[:] = random_beliefs(g.random((n, m)))
+    code = np.zeros((R, m), dtype=np.int8)
+
+    idx = np.arange(n)
+    share = cfg.population.fast_share
+    fast = np.floor((idx + 1) * share) > np.floor(idx * share)
+    rate = np.broadcast_to(np.where(fast, cfg.population.fast_socialization, p1), (R, n))
+
+    h_code = np.empty((steps + 1, R, m), dtype=np.int8)
+    h_beliefs = np.empty((steps + 1, R, n, m), dtype=np.int8)
+    h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
+    changes = np.zeros((steps + 1, R), dtype=np.int64)
+    innovations = np.zeros((steps + 1, R), dtype=np.int64)
+    cocreated = np.zeros((steps + 1, R), dtype=np.int64)
+    h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
+
+    first_sizes = (n + n * m if p3 > 0 else 0) + (m if p4 > 0 else 0)
+    for t in range(steps):
+        if first_sizes:
+            u = np.stack([g.random(first_sizes) for g in gens])
+            if p3 > 0:
+                leave = u[:, :n] < p3
+                fresh = random_beliefs(u[:, n : n + n * m]).reshape(R, n, m)
+                beliefs = np.where(leave[..., None], fresh, beliefs)
+            if p4 > 0:
+                flip = u[:, first_sizes - m :] < p4
+                reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
+        zero = beliefs == 0
+        cells = socialization_candidates(beliefs, code[:, None, :])
+        z = np.count_nonzero(zero.reshape(R, -1), axis=1)
+        c = np.count_nonzero(cells.reshape(R, -1), axis=1)
+        draws = [g.random(zr + cr + m) for g, zr, cr in zip(gens, z, c, strict=True)]
+        coin = np.concatenate([d[:zr] for d, zr in zip(draws, z, strict=True)])
+        social = np.concatenate([d[zr : zr + cr] for d, zr, cr in zip(draws, z, c, strict=True)])
+        learn_u = np.stack([d[zr + cr :] for d, zr, cr in zip(draws, z, c, strict=True)])
+
+        actions = act(beliefs, coin)
+        beliefs = socialize(beliefs, code[:, None, :], rate, social, candidates=cells)
+        real32 = reality.astype(np.float32)[..., None]
+        perf = np.matmul(actions.astype(np.float32), real32)[..., 0]
+        code_perf = np.matmul(code.astype(np.float32)[:, None, :], real32)[:, 0, 0]
+        weight = (perf > code_perf[:, None]).astype(np.float32)
+        new_code, changed = learn_code(code, actions, weight, p2, learn_u)
+        # Contributors to a change: superior members whose action is the new value.
+        agree = (actions == new_code[:, None, :]).astype(np.float32)
+        support = np.matmul(weight[:, None, :], agree)[:, 0, :]
+        code = new_code
+        changes[t + 1] = changes[t] + changed.sum(-1)
+        innovations[t + 1] = innovations[t] + (changed & (code == reality)).sum(-1)
+        cocreated[t + 1] = cocreated[t] + (changed & (support >= 2)).sum(-1)
+        h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
+
+    frame = _metrics(seeds, h_code, h_beliefs, h_reality, changes, innovations, cocreated, n)
+    frame["replicate"] += first
+    return frame
+
+
+def _metrics(seeds, code, beliefs, reality, changes, innovations, cocreated, n) -> pd.DataFrame:
+    steps1, R = code.shape[:2]
+    correct = share_correct(beliefs, reality)  # (steps+1, R, n)
+    nan = np.full((steps1, R), np.nan)
+    ones, zeros = np.ones((steps1, R)), np.zeros((steps1, R))
+    sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cocreation = np.where(changes > 0, cocreated / np.maximum(changes, 1), np.nan)
+    columns = {
+        "knowledge_code": knowledge_code(code[:, :, None, :], reality),
+        "knowledge_individuals": correct.mean(-1),
+        "knowledge_stakeholders": nan,
+        "reach": np.where(sent > 0, 1.0, 0.0),
+        "engagement": ones,
+        "active_share": zeros,
+        "trust": ones,
+        "silo_ei": nan,
+        "gini_knowledge": gini(correct),
+        "gini_access": np.where(sent > 0, 0.0, 0.0),
+        "diversity": diversity(beliefs),
+        "innovations": innovations.astype(float),
+        # Every member is below the top level but one, and the code hears all of them: a
+        # change counts as bottom-up when most of its supporting weight comes from below.
+        "innovations_bottom_up": innovations.astype(float),
+        "cocreation": cocreation,
+        "stakeholder_satisfaction": nan,
+        "gini_value": nan,
+        "retention": nan,
+        "overload": zeros,
+        "filtered": zeros,
+        "messages_sent": sent,
+        "messages_delivered": sent,
+    }
+    assert tuple(columns) == METRIC_NAMES
+    steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")
+    frame = pd.DataFrame(
+        {
+            "replicate": rep_idx.T.ravel(),
+            "seed": np.asarray(seeds, dtype=np.int64)[rep_idx.T.ravel()],
+            "step": steps_idx.T.ravel(),
+            **{k: np.asarray(v, dtype=float).T.ravel() for k, v in columns.items()},
+        }
+    )
+    return frame

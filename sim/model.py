@@ -1,0 +1,489 @@
+"""The Agora model: real Mesa agents over struct-of-arrays state, one visible step loop.
+
+State lives in arrays with one row per agent. Nodes are individuals ``0 .. n-1`` followed by
+stakeholders; ``beliefs``, ``engagement``, ``trust``, ``attention`` and ``node_org`` cover all
+nodes, ``code`` has one row per organization. Each :class:`~sim.agents.Individual`,
+:class:`~sim.agents.Stakeholder` and :class:`~sim.agents.Organization` reads and writes its own
+row through properties, while :meth:`AgoraModel.step` works on whole arrays.
+
+The model owns one numpy Generator (``self.rng``, Mesa's) and hands it to every rule; nothing
+else draws random numbers, so a seed fixes the whole run.
+
+Examples
+--------
+>>> model = AgoraModel({"org": {"size": 40}, "stakeholders": {"count": 10}}, seed=7)
+>>> model.run(5)
+>>> len(model.records), model.steps, len(model.agents_by_type[Individual])
+(6, 5, 40)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from sim import metrics
+from sim.agents import Individual, Organization, Stakeholder
+from sim.config import AgoraConfig, to_config
+from sim.feedback import broadcast_fit, nudge, update_engagement
+from sim.influence import peer_majority, sum_by_receiver
+from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
+from sim.messages import BROADCAST, POST, REPLY, VOICE, Messages, org_node
+from sim.network import EXTERNAL, build_network, external_ties
+from sim.routing import route
+from sim.seeding import replicate_seeds
+from sim.stakeholders import choose_switch, fit_to_each_org, satisfaction
+
+__all__ = ["AgoraModel", "Tally"]
+
+
+@dataclass
+class Tally:
+    """What happened in one step: message counts and who sent, received and was reached."""
+
+    n_nodes: int
+    sent: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    filtered: int = 0
+    relayed: int = 0
+    peer_inside: int = 0
+    peer_across: int = 0
+    reached: np.ndarray = field(default=None)
+    active: np.ndarray = field(default=None)
+    received: np.ndarray = field(default=None)
+
+    def __post_init__(self) -> None:
+        self.reached = np.zeros(self.n_nodes, dtype=bool)
+        self.active = np.zeros(self.n_nodes, dtype=bool)
+        self.received = np.zeros(self.n_nodes, dtype=np.int64)
+
+
+class AgoraModel(mesa.Model):
+    """Organizations, their members and stakeholders exchanging messages.
+
+    Parameters
+    ----------
+    config
+        Anything :func:`sim.config.to_config` accepts: an ``AgoraConfig``, a Hydra
+        ``DictConfig``, a plain (partial) mapping, or None for the default scenario.
+    seed
+        The seed of this run's Generator. By default the first replicate seed spawned from
+        ``config.seed``, so ``AgoraModel(cfg)`` is replicate 0 of ``simulate(cfg)``, and any
+        row of a results table re-runs with ``AgoraModel(cfg, seed=row.seed)``.
+    """
+
+    def __init__(self, config=None, *, seed: int | None = None) -> None:
+        cfg = to_config(config)
+        if seed is None:
+            seed = replicate_seeds(cfg.seed, 1)[0]
+        super().__init__(seed=seed)
+        self.cfg: AgoraConfig = cfg
+        self.seed = int(seed)
+        self._setup()
+        self.records: list[dict[str, float]] = []
+        self.measure()
+
+    # ------------------------------------------------------------------ setup
+
+    def _setup(self) -> None:
+        cfg, rng = self.cfg, self.rng
+        m = cfg.environment.dims
+        n_orgs = cfg.org.count
+        k = cfg.stakeholders.count * n_orgs
+        stakeholder_org = np.arange(k, dtype=np.int64) % n_orgs
+
+        self.reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
+        self.network = build_network(cfg, stakeholder_org, rng)
+        n = self.network.n_individuals
+        self.n_individuals, self.n_stakeholders = n, k
+        n_nodes = n + k
+
+        self.beliefs = np.empty((n_nodes, m), dtype=np.int8)
+        self.beliefs[:n] = random_beliefs(rng.random((n, m)))
+        self.needs = np.zeros((k, m), dtype=bool)
+        if k:
+            u = rng.random((k, m))
+            self.needs = u < cfg.stakeholders.needs
+            # Everyone needs something: the dimension with the smallest draw.
+            self.needs[np.arange(k), u.argmin(1)] = True
+            self.beliefs[n:] = random_beliefs(rng.random((k, m)))
+            self.beliefs[n:] = np.where(self.needs, self.reality, self.beliefs[n:])
+
+        pop = cfg.population
+        self.engagement = np.full(n_nodes, pop.engagement)
+        self.trust = np.full(n_nodes, pop.trust)
+        self.attention = np.full(n_nodes, pop.attention, dtype=np.int64)
+        self.node_org = np.concatenate([self.network.tree.org, stakeholder_org])
+        self.initial_stakeholder_org = stakeholder_org.copy()
+        # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
+        idx = np.arange(n)
+        self.fast = np.floor((idx + 1) * pop.fast_share) > np.floor(idx * pop.fast_share)
+
+        self.code = np.zeros((n_orgs, m), dtype=np.int8)
+        self.code_changes = np.zeros(n_orgs, dtype=np.int64)
+        self.innovations = np.zeros(n_orgs, dtype=np.int64)
+        self.innovations_bottom_up = np.zeros(n_orgs, dtype=np.int64)
+        self.cocreated = np.zeros(n_orgs, dtype=np.int64)
+        self.satisfaction = np.zeros(k)
+        self.value = np.zeros(k)
+
+        self.in_flight = Messages.empty(m)
+        self.pending_broadcasts = Messages.empty(m)
+        self.replies = Messages.empty(m)
+        self.delivered = Messages.empty(m)
+        self.votes = np.zeros(n_nodes)
+        self.previous_votes = np.zeros(n_nodes)
+        self.actions = np.zeros((n, m), dtype=np.int8)
+        self.tally = Tally(n_nodes)
+        self._fit = np.zeros(0)
+        self._got_broadcast = np.zeros(n_nodes, dtype=bool)
+
+        self.organizations = [Organization(self, o) for o in range(n_orgs)]
+        self.individuals = [Individual(self, r) for r in range(n)]
+        self.stakeholders = [Stakeholder(self, n + s) for s in range(k)]
+
+    @property
+    def stakeholder_org(self) -> np.ndarray:
+        return self.node_org[self.n_individuals :]
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_individuals + self.n_stakeholders
+
+    # ------------------------------------------------------------------ the step
+
+    def step(self) -> None:
+        """One step of DESIGN section 4, phase by phase."""
+        self.tally = Tally(self.n_nodes)
+        self.environment()          # 1. turnover (p3) and turbulence (p4)
+        self.experience()           # 2. exploration; stakeholders observe their needs
+        outbox = self.speak()       # 3. broadcast, post, voice (and last step's replies)
+        self.route(outbox)          # 4. hops, relays, distortion, attention caps
+        self.listen()               # 5. socialization and peer majority
+        self.respond()              # 6. replies, votes, engagement and trust feedback
+        self.learn()                # 7. the code learns from the superior group it hears
+        self.serve_stakeholders()   # 8. satisfaction, value, switching
+        self.measure()              # 9. every metric
+
+    def run(self, steps: int | None = None) -> None:
+        """Run ``steps`` steps (default: ``config.steps``)."""
+        for _ in range(self.cfg.steps if steps is None else steps):
+            self.step()
+
+    # 1 -------------------------------------------------------------------
+    def environment(self) -> None:
+        rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
+        pop = self.cfg.population
+        if pop.turnover > 0:
+            leave = rng.random(n) < pop.turnover
+            fresh = random_beliefs(rng.random((n, m)))
+            self.beliefs[:n][leave] = fresh[leave]
+            # A newcomer takes the seat: the same agent row, a new person's state.
+            self.engagement[:n][leave] = pop.engagement
+            self.trust[:n][leave] = pop.trust
+        if self.cfg.environment.turbulence > 0:
+            flip = rng.random(m) < self.cfg.environment.turbulence
+            self.reality[flip] *= -1
+
+    # 2 -------------------------------------------------------------------
+    def experience(self) -> None:
+        rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
+        p = self.cfg.population.exploration
+        if p > 0 and n:
+            who = rng.random(n) < p
+            dim = np.floor(rng.random(n) * m).astype(np.int64)
+            rows = np.flatnonzero(who)
+            self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
+        if self.n_stakeholders:
+            s = self.beliefs[n:]
+            s[self.needs] = np.broadcast_to(self.reality, s.shape)[self.needs]
+
+    # 3 -------------------------------------------------------------------
+    def speak(self) -> Messages:
+        cfg, rng, n = self.cfg, self.rng, self.n_individuals
+        regime, step = cfg.regime, self.steps
+        mine = self.beliefs[:n]
+        self.actions = act(mine, rng.random(int(np.count_nonzero(mine == 0))))
+        outbox = [self.replies]
+        self.replies = Messages.empty(cfg.environment.dims)
+
+        speaking = self._orgs_broadcasting(regime.broadcast_rate)
+        if speaking.any():
+            outbox.append(self._broadcasts(speaking, step))
+
+        if cfg.population.talk > 0 and self.n_nodes:
+            outbox.append(self._posts(step))
+
+        if regime.voice_rate > 0 and regime.listen_to == "voice" and self.n_nodes:
+            p = self.engagement * regime.voice_rate
+            voicing = rng.random(self.n_nodes) < p
+            if not cfg.openness.hear_stakeholders:
+                voicing[n:] = False
+            who = np.flatnonzero(voicing)
+            outbox.append(
+                Messages.create(
+                    who, org_node(self.node_org[who]), VOICE, self._say(who), step
+                )
+            )
+            self.tally.active[who] = True
+        return Messages.concat(outbox)
+
+    def _orgs_broadcasting(self, rate: float) -> np.ndarray:
+        n_orgs = self.cfg.org.count
+        if rate >= 1:
+            return np.ones(n_orgs, dtype=bool)
+        if rate <= 0:
+            return np.zeros(n_orgs, dtype=bool)
+        return self.rng.random(n_orgs) < rate
+
+    def _broadcasts(self, speaking: np.ndarray, step: int) -> Messages:
+        """The code, to members (the top only, under chain routing) and to stakeholders."""
+        receivers = self.node_org >= 0
+        receivers &= speaking[self.node_org]
+        if self.cfg.hierarchy.routing == "chain":
+            receivers[: self.n_individuals] &= self.network.tree.manager < 0
+        to = np.flatnonzero(receivers)
+        org = self.node_org[to]
+        return Messages.create(
+            org_node(org), to, BROADCAST, self.code[org], step, origin=org_node(org)
+        )
+
+    def _say(self, who: np.ndarray) -> np.ndarray:
+        """What each speaker says: its beliefs on ``post_dims`` random dimensions."""
+        m = self.cfg.environment.dims
+        dims = np.floor(self.rng.random((who.size, self.cfg.population.post_dims)) * m)
+        dims = dims.astype(np.int64)
+        values = np.zeros((who.size, m), dtype=np.int8)
+        rows = np.repeat(np.arange(who.size), dims.shape[1])
+        values[rows, dims.ravel()] = self.beliefs[who[rows], dims.ravel()]
+        return values
+
+    def _posts(self, step: int) -> Messages:
+        """Each node posts to one random neighbour with probability engagement x talk."""
+        rng, net = self.rng, self.network
+        degree = net.degree()
+        posting = rng.random(self.n_nodes) < self.engagement * self.cfg.population.talk
+        who = np.flatnonzero(posting & (degree > 0))
+        pick = np.floor(rng.random(who.size) * degree[who]).astype(np.int64)
+        to = net.indices[net.indptr[who] + pick]
+        self.tally.active[who] = True
+        return Messages.create(who, to, POST, self._say(who), step)
+
+    # 4 -------------------------------------------------------------------
+    def route(self, outbox: Messages) -> None:
+        cfg, net = self.cfg, self.network
+        n_orgs = cfg.org.count
+        res = route(
+            outbox,
+            self.in_flight,
+            self.pending_broadcasts,
+            chain=cfg.hierarchy.routing == "chain",
+            manager=net.tree.manager,
+            org_of=self.node_org,
+            children_indptr=net.children_indptr,
+            children=net.children,
+            capacity=self.attention,
+            org_capacity=np.full(n_orgs, cfg.org.attention, dtype=np.int64),
+            org_priority=self.previous_votes if cfg.regime.voting else None,
+            p_relay=cfg.hierarchy.relay,
+            distortion=cfg.hierarchy.distortion,
+            step=self.steps,
+            rng=self.rng,
+        )
+        self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
+        self.delivered = d = res.delivered
+        t = self.tally
+        t.sent += res.sent
+        t.delivered += len(d)
+        t.dropped += res.dropped
+        t.filtered += res.filtered
+        t.relayed += res.relayed
+        to_node = d.target >= 0
+        t.received += np.bincount(d.target[to_node], minlength=self.n_nodes)
+        t.reached[d.target[to_node & (d.kind == BROADCAST)]] = True
+        peer = (d.kind == POST) | (d.kind == REPLY)
+        peer &= (d.sender < self.n_individuals) & (d.target >= 0) & (d.target < self.n_individuals)
+        unit = net.tree.unit
+        su, tu = unit[d.sender[peer]], unit[d.target[peer]]
+        in_units = (su >= 0) & (tu >= 0)
+        t.peer_inside += int((in_units & (su == tu)).sum())
+        t.peer_across += int((in_units & (su != tu)).sum())
+
+    # 5 -------------------------------------------------------------------
+    def listen(self) -> None:
+        cfg, rng, d, n = self.cfg, self.rng, self.delivered, self.n_individuals
+        m = cfg.environment.dims
+        is_b = (d.kind == BROADCAST) & (d.target >= 0)
+        got = np.zeros(self.n_nodes, dtype=bool)
+        self._fit = np.zeros(0)
+        if is_b.any():
+            said = np.zeros((self.n_nodes, m), dtype=np.int8)
+            said[d.target[is_b]] = d.values[is_b]
+            got[d.target[is_b]] = True
+            rows = np.flatnonzero(got)
+            self._fit = broadcast_fit(self.beliefs[rows], said[rows])
+            rate = np.full(self.n_nodes, cfg.regime.socialization)
+            rate[:n][self.fast] = cfg.population.fast_socialization
+            rate *= self.trust
+            cells = socialization_candidates(self.beliefs[rows], said[rows])
+            self.beliefs[rows] = socialize(
+                self.beliefs[rows], said[rows], rate[rows], rng.random(int(cells.sum()))
+            )
+        self._got_broadcast = got
+        is_peer = ((d.kind == POST) | (d.kind == REPLY)) & (d.target >= 0)
+        if is_peer.any() and cfg.population.peer_influence > 0:
+            heard = sum_by_receiver(d.target[is_peer], d.values[is_peer], self.n_nodes)
+            rows = np.unique(d.target[is_peer])
+            self.beliefs[rows] = peer_majority(
+                self.beliefs[rows], heard[rows], cfg.population.peer_influence,
+                rng.random((rows.size, m)),
+            )
+
+    # 6 -------------------------------------------------------------------
+    def respond(self) -> None:
+        cfg, rng, d, t = self.cfg, self.rng, self.delivered, self.tally
+        regime, pop = cfg.regime, cfg.population
+        heard = np.zeros(self.n_nodes, dtype=bool)
+        posts = d.take((d.kind == POST) & (d.target >= 0))
+        reader = posts.target
+        if len(posts) and regime.reply_rate > 0:
+            reply = rng.random(len(posts)) < regime.reply_rate * self.engagement[reader]
+            p = posts.take(reply)
+            values = np.where(p.values != 0, self.beliefs[p.target], 0)
+            # Composed now, sent (and counted) when next step's messages go out.
+            self.replies = Messages.create(p.target, p.sender, REPLY, values, self.steps)
+            heard[p.sender] = True
+            t.active[p.target] = True
+        self.votes = np.zeros(self.n_nodes)
+        if len(posts) and regime.voting:
+            agree = broadcast_fit(self.beliefs[reader], posts.values) > 0
+            vote = agree & (rng.random(len(posts)) < self.engagement[reader])
+            # A vote is a click on a platform: sent and delivered in the same step.
+            n_votes = int(vote.sum())
+            t.sent += n_votes
+            t.delivered += n_votes
+            t.received += np.bincount(posts.sender[vote], minlength=self.n_nodes)
+            self.votes = np.bincount(posts.sender[vote], minlength=self.n_nodes).astype(float)
+            heard[posts.sender[vote]] = True
+            t.active[reader[vote]] = True
+        replies_in = d.take((d.kind == REPLY) & (d.target >= 0))
+        heard[replies_in.sender] = True
+        voice_in = d.take((d.kind == VOICE) & (d.target < 0))
+        heard[voice_in.origin[voice_in.origin >= 0]] = True
+        self.engagement = update_engagement(
+            self.engagement, t.active, heard, pop.engagement_gain, pop.engagement_loss
+        )
+        if pop.trust_rate > 0 and self._fit.size:
+            rows = np.flatnonzero(self._got_broadcast)
+            self.trust[rows] = nudge(self.trust[rows], self._fit, pop.trust_rate)
+        self.previous_votes = self.votes
+
+    # 7 -------------------------------------------------------------------
+    def learn(self) -> None:
+        cfg, rng, n = self.cfg, self.rng, self.n_individuals
+        regime, m = cfg.regime, cfg.environment.dims
+        tree = self.network.tree
+        voice = self.delivered.take((self.delivered.kind == VOICE) & (self.delivered.target < 0))
+        voice_org = -voice.target - 1
+        member_perf = (self.actions.astype(np.int64) * self.reality).sum(1)
+        for o in range(cfg.org.count):
+            code = self.code[o]
+            members = np.flatnonzero(self.node_org[:n] == o)
+            if regime.listen_to == "everyone":
+                observed = members
+            else:
+                observed = members[tree.level[members] < cfg.org.leader_levels]
+            v = voice.take(voice_org == o)
+            origin = np.concatenate([observed, v.origin])
+            contrib = np.concatenate([self.actions[observed], v.values])
+            from_member = origin < n
+            # Members are judged on all dimensions, stakeholders on their needs.
+            scope = np.ones((origin.size, m), dtype=bool)
+            scope[~from_member] = self.needs[origin[~from_member] - n]
+            perf = np.where(
+                from_member,
+                member_perf[np.minimum(origin, n - 1)] if n else 0,
+                (self.beliefs[origin].astype(np.int64) * self.reality * scope).sum(1),
+            )
+            code_perf = (scope * (code.astype(np.int64) * self.reality)).sum(1)
+            weight = (perf > code_perf).astype(float)
+            if regime.voting:
+                weight *= 1 + self.votes[origin]
+            new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
+            if changed.any():
+                self._credit(o, new_code, changed, contrib, weight, origin)
+            self.code[o] = new_code
+
+    def _credit(self, o, new_code, changed, contrib, weight, origin) -> None:
+        """Count innovations, who contributed to each change, and reward their trust."""
+        n, tree = self.n_individuals, self.network.tree
+        dims = np.flatnonzero(changed)
+        agrees = (np.sign(contrib[:, dims]) == new_code[dims]) & (weight[:, None] > 0)
+        correct = new_code[dims] == self.reality[dims]
+        leaders = self.cfg.org.leader_levels
+        below = (origin >= n) | (tree.level[np.minimum(origin, n - 1)] >= leaders)
+        for j in range(dims.size):
+            who = agrees[:, j]
+            contributors = np.unique(origin[who])
+            w = weight[who]
+            bottom_up = w[below[who]].sum() > w[~below[who]].sum()
+            self.code_changes[o] += 1
+            self.cocreated[o] += contributors.size >= 2
+            if correct[j]:
+                self.innovations[o] += 1
+                self.innovations_bottom_up[o] += bool(bottom_up)
+            if self.cfg.population.trust_rate > 0 and contributors.size:
+                self.trust[contributors] = nudge(
+                    self.trust[contributors], np.ones(contributors.size),
+                    self.cfg.population.trust_rate,
+                )
+
+    # 8 -------------------------------------------------------------------
+    def serve_stakeholders(self) -> None:
+        k = self.n_stakeholders
+        if not k:
+            return
+        cfg, n = self.cfg, self.n_individuals
+        org = self.stakeholder_org
+        self.satisfaction = satisfaction(self.needs, self.code[org], self.reality)
+        self.value += self.satisfaction
+        if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
+            fits = fit_to_each_org(self.needs, self.code, self.reality)
+            unserved = self.satisfaction < cfg.stakeholders.threshold
+            new = choose_switch(
+                org, fits, unserved, self.rng.random(k), cfg.stakeholders.switching
+            )
+            moved = np.flatnonzero(new != org)
+            if moved.size:
+                self.node_org[n + moved] = new[moved]
+                self._retie(moved)
+
+    def _retie(self, moved: np.ndarray) -> None:
+        """Stakeholders who switched lose their old frontline ties and get new ones."""
+        net, n = self.network, self.n_individuals
+        nodes = n + moved
+        keep = ~((net.edge_type == EXTERNAL) & np.isin(net.edges[:, 1], nodes))
+        fl = net.frontline
+        u, v = external_ties(
+            fl, net.tree.org[fl], self.node_org[nodes],
+            self.cfg.openness.external * self.cfg.network.external_degree, n, self.rng,
+        )
+        v = nodes[v - n]
+        edges = np.concatenate([net.edges[keep], np.stack([u, v], axis=1)])
+        types = np.concatenate([net.edge_type[keep], np.full(u.size, EXTERNAL, np.int8)])
+        self.network = net.with_edges(edges, types)
+
+    # 9 -------------------------------------------------------------------
+    def measure(self) -> None:
+        row = {"step": self.steps}
+        row.update(metrics.measure(self))
+        self.records.append(row)
+
+    def metrics_frame(self):
+        """The metrics so far as a pandas DataFrame, one row per step."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.records)

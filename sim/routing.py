@@ -1,0 +1,247 @@
+"""Hierarchy rules: where a message goes next, relays and distortion, and the attention cap.
+
+``direct`` routing delivers every message in the step it is sent. ``chain`` routing moves
+voice one hop per step up ``reports_to`` (the top hands it to the organization) and cascades
+broadcasts down the tree one level per step; at every hop after the first the relaying manager
+passes a message on with probability ``relay`` and loses each dimension with probability
+``distortion``. Peer messages (posts, replies) cross one edge and so arrive at once either way.
+
+Every receiver reads at most its attention per step; the rest are dropped and counted as
+overload. Random draws happen only where they can matter (a relay below 1, a receiver over
+its cap), so a run that never needs them consumes no random numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.messages import BROADCAST, VOICE, Messages, org_node
+
+__all__ = ["RouteResult", "attention_filter", "first_hop", "relay", "cascade", "route"]
+
+
+def attention_filter(
+    receiver: np.ndarray,
+    capacity: np.ndarray,
+    rng: np.random.Generator,
+    priority: np.ndarray | None = None,
+) -> np.ndarray:
+    """Which arrivals are read: at most ``capacity[receiver]`` per receiver.
+
+    Ties in ``priority`` (default: none, all equal) are broken uniformly at random; higher
+    priority is read first. Draws nothing when no receiver is over its cap.
+
+    Parameters
+    ----------
+    receiver
+        Index of each arrival's receiver into ``capacity`` (non-negative).
+    capacity
+        Messages each receiver can read this step.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> keep = attention_filter(np.array([0, 0, 0, 1]), np.array([2, 5]), rng)
+    >>> int(keep[:3].sum()), bool(keep[3])
+    (2, True)
+    """
+    n = receiver.size
+    if n == 0:
+        return np.ones(0, dtype=bool)
+    load = np.bincount(receiver, minlength=capacity.size)
+    if not (load > capacity).any():
+        return np.ones(n, dtype=bool)
+    tiebreak = rng.random(n)
+    key = -tiebreak if priority is None else -(priority + tiebreak * 0.5)
+    order = np.lexsort((key, receiver))
+    rec_sorted = receiver[order]
+    starts = np.concatenate([[0], np.cumsum(load)[:-1]])
+    rank = np.arange(n) - starts[rec_sorted]
+    keep = np.empty(n, dtype=bool)
+    keep[order] = rank < capacity[rec_sorted]
+    return keep
+
+
+def first_hop(msgs: Messages, manager: np.ndarray, org_of: np.ndarray, chain: bool) -> np.ndarray:
+    """Where each new message arrives this step.
+
+    Posts, replies and votes go to their target; broadcasts are created addressed to the node
+    they arrive at; voice goes to the organization (``direct``) or to the sender's manager
+    (``chain``; the top of the tree hands it straight to the organization).
+    """
+    arrive = msgs.target.copy()
+    if chain:
+        is_voice = (msgs.kind == VOICE) & (msgs.holder >= 0)
+        if is_voice.any():
+            arrive[is_voice] = up_one(msgs.holder[is_voice], manager, org_of)
+    return arrive
+
+
+def up_one(holder: np.ndarray, manager: np.ndarray, org_of: np.ndarray) -> np.ndarray:
+    """The next node up the tree from each holder (its organization's node from the top).
+
+    Holders beyond the tree (stakeholders) hand voice to their organization directly.
+    """
+    holder = np.asarray(holder)
+    inside = holder < manager.size
+    nxt = np.empty_like(holder)
+    m = np.where(inside, manager[np.minimum(holder, manager.size - 1)], -1)
+    nxt[:] = np.where(m >= 0, m, org_node(org_of[holder]))
+    return nxt
+
+
+def relay(
+    msgs: Messages, p_relay: float, distortion: float, rng: np.random.Generator
+) -> tuple[np.ndarray, Messages]:
+    """Relaying managers pass each message on with ``p_relay``, losing dimensions by ``distortion``.
+
+    Returns the mask of messages passed on and the batch with distorted values.
+
+    >>> rng = np.random.default_rng(1)
+    >>> m = Messages.create([0, 1], [-1, -1], 4, np.ones((2, 3)), 0)
+    >>> ok, out = relay(m, 1.0, 0.0, rng)
+    >>> ok.tolist(), out.values.sum()
+    ([True, True], np.int64(6))
+    """
+    n = len(msgs)
+    ok = np.ones(n, dtype=bool) if p_relay >= 1 or n == 0 else rng.random(n) < p_relay
+    if distortion > 0 and ok.any():
+        lost = rng.random((int(ok.sum()), msgs.values.shape[1])) < distortion
+        values = msgs.values.copy()
+        values[np.flatnonzero(ok)] *= ~lost
+        msgs = Messages(msgs.sender, msgs.target, msgs.holder, msgs.kind, msgs.origin,
+                        msgs.sent, values)
+    return ok, msgs
+
+
+def cascade(
+    readers: Messages,
+    children_indptr: np.ndarray,
+    children: np.ndarray,
+    p_relay: float,
+    distortion: float,
+    step: int,
+    rng: np.random.Generator,
+) -> tuple[Messages, int]:
+    """Managers who read a broadcast pass it on to their direct reports (chain routing).
+
+    One relay decision and one distortion per manager and broadcast, shared by the copies it
+    sends down. Returns the copies passed on and the number held back (filtered).
+    """
+    n_children = np.diff(children_indptr)[readers.holder]
+    has = n_children > 0
+    readers = readers.take(has)
+    n_children = n_children[has]
+    if len(readers) == 0:
+        return Messages.empty(readers.values.shape[1]), 0
+    ok, readers = relay(readers, p_relay, distortion, rng)
+    filtered = int(n_children[~ok].sum())
+    readers, n_children = readers.take(ok), n_children[ok]
+    parent = np.repeat(np.arange(len(readers)), n_children)
+    offset = np.arange(parent.size) - np.repeat(np.cumsum(n_children) - n_children, n_children)
+    child = children[children_indptr[readers.holder[parent]] + offset]
+    copies = Messages.create(
+        sender=readers.holder[parent], target=child, kind=BROADCAST,
+        values=readers.values[parent], step=step, origin=readers.origin[parent],
+    )
+    return copies, filtered
+
+
+@dataclass
+class RouteResult:
+    """What one step of routing did.
+
+    ``delivered`` reached their final receiver and were read; ``forward`` were read by an
+    intermediate manager and travel on next step; ``relay_broadcasts`` are broadcasts read by a
+    manager who will pass them down next step. Counts are of messages this step.
+    """
+
+    delivered: Messages
+    forward: Messages
+    relay_broadcasts: Messages
+    sent: int
+    dropped: int
+    filtered: int
+    relayed: int
+
+
+def route(
+    new: Messages,
+    in_flight: Messages,
+    pending_broadcasts: Messages,
+    *,
+    chain: bool,
+    manager: np.ndarray,
+    org_of: np.ndarray,
+    children_indptr: np.ndarray,
+    children: np.ndarray,
+    capacity: np.ndarray,
+    org_capacity: np.ndarray,
+    org_priority: np.ndarray | None,
+    p_relay: float,
+    distortion: float,
+    step: int,
+    rng: np.random.Generator,
+) -> RouteResult:
+    """Move every message one hop, cap each receiver's reading, and sort what arrived.
+
+    ``capacity`` is per node (individuals then stakeholders), ``org_capacity`` per
+    organization; ``org_priority`` (per node, e.g. votes) orders what organizations read first.
+    ``sent`` counts ``new`` plus the broadcast copies managers create now.
+    """
+    filtered = 0
+    relayed = 0
+    held = 0
+    moving = [new]
+    arrive = [first_hop(new, manager, org_of, chain)]
+    if len(in_flight):
+        ok, passed = relay(in_flight, p_relay, distortion, rng)
+        relayed += len(in_flight)
+        filtered += int((~ok).sum())
+        passed = passed.take(ok)
+        moving.append(passed)
+        arrive.append(up_one(passed.holder, manager, org_of))
+    copies = Messages.empty(new.values.shape[1])
+    if len(pending_broadcasts):
+        copies, held = cascade(
+            pending_broadcasts, children_indptr, children, p_relay, distortion, step, rng
+        )
+        relayed += len(copies) + held
+        filtered += held
+        moving.append(copies)
+        arrive.append(copies.target)
+    msgs = Messages.concat(moving)
+    at = np.concatenate(arrive)
+    msgs.holder = at
+
+    n_nodes = capacity.size
+    to_org = at < 0
+    slot = np.where(to_org, n_nodes + (-at - 1), at)
+    cap = np.concatenate([capacity, org_capacity])
+    prio = None
+    if org_priority is not None and to_org.any():
+        prio = np.where(to_org, org_priority[np.maximum(msgs.origin, 0)], 0.0)
+    read = attention_filter(slot, cap, rng, prio)
+    dropped = int((~read).sum())
+    msgs = msgs.take(read)
+    at = at[read]
+    final = at == msgs.target
+    delivered = msgs.take(final)
+    forward = msgs.take(~final)
+    relay_broadcasts = Messages.empty(new.values.shape[1])
+    if chain:
+        is_b = (delivered.kind == BROADCAST) & (delivered.holder >= 0)
+        is_b &= delivered.holder < manager.size
+        relay_broadcasts = delivered.take(is_b)
+    return RouteResult(
+        delivered=delivered,
+        forward=forward,
+        relay_broadcasts=relay_broadcasts,
+        # Copies a manager held back count as sent and filtered, so every message is accounted.
+        sent=len(new) + len(copies) + held,
+        dropped=dropped,
+        filtered=filtered,
+        relayed=relayed,
+    )

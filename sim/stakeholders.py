@@ -1,0 +1,44 @@
+"""Stakeholders: how well the organization serves their needs, the value they get, and exit.
+
+Examples
+--------
+>>> import numpy as np
+>>> needs = np.array([[True, True, False], [False, False, True]])
+>>> code = np.array([[1, -1, 1]]); reality = np.array([1, 1, 1])
+>>> satisfaction(needs, code[[0, 0]], reality).tolist()
+[0.5, 1.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["satisfaction", "fit_to_each_org", "choose_switch"]
+
+
+def satisfaction(needs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Share of each stakeholder's needs on which its organization's code is right."""
+    right = (code == reality) & needs
+    return right.sum(-1) / np.maximum(needs.sum(-1), 1)
+
+
+def fit_to_each_org(needs: np.ndarray, codes: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """``(k, orgs)`` satisfaction each stakeholder would get from each organization."""
+    right = (codes == reality).astype(float)
+    return (needs.astype(float) @ right.T) / np.maximum(needs.sum(-1), 1)[:, None]
+
+
+def choose_switch(
+    current: np.ndarray, fits: np.ndarray, unserved: np.ndarray, u: np.ndarray, rate: float
+) -> np.ndarray:
+    """New organization of each stakeholder: unserved ones move, with probability ``rate``, to
+    the organization that would serve them best, if that is better than the current one.
+
+    >>> fits = np.array([[0.2, 0.9], [0.2, 0.1]])
+    >>> choose_switch(np.array([0, 0]), fits, np.array([True, True]), np.zeros(2), 1.0).tolist()
+    [1, 0]
+    """
+    best = fits.argmax(-1)
+    better = fits[np.arange(current.size), best] > fits[np.arange(current.size), current]
+    move = unserved & better & (u < rate)
+    return np.where(move, best, current)

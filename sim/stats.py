@@ -1,0 +1,92 @@
+"""Summary statistics over replicates: mean, standard deviation and a t-based 95% interval.
+
+One home for the numbers that ``summary.json``, ``summary.csv`` and the reports print, so the
+same data always gives the same interval.
+
+Examples
+--------
+>>> s = mean_ci([1.0, 2.0, 3.0])
+>>> round(s["mean"], 3), round(s["sd"], 3), s["n"]
+(2.0, 1.0, 3)
+>>> round(s["ci_low"], 3), round(s["ci_high"], 3)
+(-0.484, 4.484)
+>>> mean_ci([])["n"]
+0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["mean_ci", "diff_ci", "gini"]
+
+
+def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
+    """Mean, sample sd and the Student-t confidence interval of the mean (NaNs ignored).
+
+    With one value the interval is the point itself widened to nothing (sd is NaN); with none,
+    every number is NaN and ``n`` is 0.
+    """
+    x = np.asarray(list(values), dtype=float)
+    x = x[~np.isnan(x)]
+    n = int(x.size)
+    if n == 0:
+        nan = float("nan")
+        return {"mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "n": 0}
+    mean = float(x.mean())
+    if n == 1:
+        return {"mean": mean, "sd": float("nan"), "ci_low": mean, "ci_high": mean, "n": 1}
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+
+
+def diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict[str, float]:
+    """Difference of means ``mean(a) - mean(b)`` with a Welch t interval.
+
+    >>> d = diff_ci([2.0, 2.2, 2.4], [1.0, 1.1, 1.2])
+    >>> round(d["diff"], 3), d["ci_low"] < d["diff"] < d["ci_high"]
+    (1.1, True)
+    """
+    x = np.asarray(list(a), dtype=float)
+    y = np.asarray(list(b), dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    nan = float("nan")
+    if x.size == 0 or y.size == 0:
+        return {"diff": nan, "ci_low": nan, "ci_high": nan}
+    diff = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return {"diff": diff, "ci_low": nan, "ci_high": nan}
+    vx, vy = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(vx + vy)
+    if se == 0:
+        return {"diff": diff, "ci_low": diff, "ci_high": diff}
+    dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half}
+
+
+def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Gini coefficient of non-negative values along ``axis`` (0 when all are equal or zero).
+
+    >>> float(gini(np.array([1.0, 1.0, 1.0])))
+    0.0
+    >>> float(gini(np.array([0.0, 0.0, 0.0, 4.0])))
+    0.75
+    """
+    x = np.sort(np.asarray(values, dtype=float), axis=axis)
+    n = x.shape[axis]
+    if n == 0:
+        return np.asarray(np.nan)
+    total = x.sum(axis=axis)
+    shape = [1] * x.ndim
+    shape[axis] = n
+    ranks = np.arange(1, n + 1, dtype=float).reshape(shape)
+    weighted = (ranks * x).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = (2 * weighted) / (n * total) - (n + 1) / n
+    return np.where(total > 0, g, 0.0)

@@ -1,0 +1,137 @@
+"""DeGroot (1974) and Friedkin & Johnsen (1999) against hand-computed values.
+
+Three checks, all with :mod:`sim.opinion`:
+
+1. A 3x3 trust matrix whose influence vector, consensus and FJ equilibrium are known in closed
+   form (fractions worked by hand below): ours must match to 1e-9.
+2. A pure top-down Agora hierarchy (``sim.network.hierarchy_tree``): everyone converges to the
+   leader's initial view, and the leader's influence is 1.
+3. Stubbornness: with susceptibility below one, the FJ equilibrium keeps disagreement
+   (variance > 0) while DeGroot on the same matrix reaches consensus.
+
+The hand computation for ``W = [[1/2, 1/2, 0], [1/4, 1/2, 1/4], [0, 1/2, 1/2]]``:
+``pi W = pi`` gives ``pi_1 = pi_3`` and ``pi_2 = 2 pi_1``, so ``pi = (1/4, 1/2, 1/4)``; DeGroot from
+``x0 = (1, 0, 0)`` ends at ``pi . x0 = 1/4`` for all. With susceptibility 1/2 everywhere,
+``x = W x / 2 + x0 / 2`` gives ``x3 = x2 / 3``, ``x2 = 3/17 x1`` and ``x = (17/24, 1/8, 1/24)``.
+
+Examples
+--------
+>>> c = run()
+>>> c.passed, c.details["max_abs_error"] < 1e-9
+(True, True)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim import opinion
+from sim.network import hierarchy_tree
+from sim.validation.common import Comparison, save_figure
+
+__all__ = ["W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]
+
+W3 = np.array([[0.5, 0.5, 0.0], [0.25, 0.5, 0.25], [0.0, 0.5, 0.5]])
+X0 = np.array([1.0, 0.0, 0.0])
+HAND_INFLUENCE = np.array([1 / 4, 1 / 2, 1 / 4])
+HAND_CONSENSUS = 1 / 4
+#: FJ equilibrium of W3 from X0 with susceptibility 1/2 for everyone.
+HAND_FJ = np.array([17 / 24, 1 / 8, 1 / 24])
+
+
+def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None) -> Comparison:
+    """Run the three checks; ``quick`` only shortens the plotted iteration."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    pi = opinion.influence_vector(W3)
+    limit = opinion.degroot_limit(W3, X0)
+    iterated = opinion.iterate(W3, X0, 200)
+    fj = opinion.fj_equilibrium(W3, X0, 0.5)
+    fj_iter = opinion.iterate(W3, X0, 200, susceptibility=0.5)
+    errors = {
+        "influence vector": float(np.max(np.abs(pi - HAND_INFLUENCE))),
+        "DeGroot consensus (exact)": float(np.max(np.abs(limit - HAND_CONSENSUS))),
+        "DeGroot consensus (200 steps)": float(np.max(np.abs(iterated - HAND_CONSENSUS))),
+        "FJ equilibrium (solve)": float(np.max(np.abs(fj - HAND_FJ))),
+        "FJ equilibrium (200 steps)": float(np.max(np.abs(fj_iter - HAND_FJ))),
+    }
+    max_err = max(errors.values())
+
+    # A pure top-down hierarchy of 4 levels with span 4 (85 people), random initial views.
+    tree = hierarchy_tree(None, 4, 4)
+    W = opinion.hierarchy_weights(tree.manager, self_weight=0.5)
+    x0 = rng.random(tree.size)
+    leader_pi = opinion.influence_vector(W)[0]
+    steps = 60 if quick else 120
+    path = opinion.iterate(W, x0, steps, return_path=True)
+    leader_gap = float(np.max(np.abs(path[-1] - x0[0])))
+
+    # Stubbornness: same hierarchy, everyone below the top 30% anchored to their own view.
+    a = np.where(tree.manager < 0, 0.0, 0.7)
+    fj_h = opinion.fj_equilibrium(W, x0, a)
+    fj_var = opinion.disagreement(fj_h)
+    fj_path = opinion.iterate(W, x0, steps, susceptibility=a, return_path=True)
+
+    passed = bool(
+        max_err < 1e-9 and abs(leader_pi - 1) < 1e-9 and leader_gap < 1e-6 and fj_var > 1e-3
+    )
+    rows = [
+        {"quantity": "influence vector pi (3x3)", "published": "(1/4, 1/2, 1/4)",
+         "ours": _fmt(pi), "difference": f"{errors['influence vector']:.1e}"},
+        {"quantity": "DeGroot consensus from (1,0,0)", "published": "1/4",
+         "ours": _fmt(limit), "difference": f"{errors['DeGroot consensus (exact)']:.1e}"},
+        {"quantity": "FJ equilibrium, susceptibility 1/2", "published": "(17/24, 1/8, 1/24)",
+         "ours": _fmt(fj), "difference": f"{errors['FJ equilibrium (solve)']:.1e}"},
+        {"quantity": "FJ by iteration (200 steps)", "published": "(17/24, 1/8, 1/24)",
+         "ours": _fmt(fj_iter), "difference": f"{errors['FJ equilibrium (200 steps)']:.1e}"},
+        {"quantity": "hierarchy (85): leader's influence", "published": "1",
+         "ours": f"{leader_pi:.12f}", "difference": f"{abs(leader_pi - 1):.1e}"},
+        {"quantity": f"hierarchy: max |x_{steps} - leader's x0|", "published": "0",
+         "ours": f"{leader_gap:.2e}", "difference": f"{leader_gap:.1e}"},
+        {"quantity": "FJ hierarchy, susceptibility 0.7: variance", "published": "> 0",
+         "ours": f"{fj_var:.4f}", "difference": "(qualitative)"},
+    ]
+    figures = []
+    if out_dir is not None:
+        figures.append(_plot(path, fj_path, x0[0], Path(out_dir) / "degroot_hierarchy.png"))
+    return Comparison(
+        "DeGroot (1974) and Friedkin-Johnsen (1999)",
+        "DeGroot (1974) JASA 69; Friedkin & Johnsen (1999) Adv. Group Processes 16",
+        "Consensus on pi . x0 with pi the left unit eigenvector of W; a hierarchy converges to "
+        "the leader; FJ stubbornness leaves lasting disagreement. Exact values for the 3x3 "
+        "matrix are computed by hand (module docstring).",
+        f"max abs error on the 3x3 matrix {max_err:.1e}; leader influence {leader_pi:.12f}; "
+        f"hierarchy gap to leader after {steps} steps {leader_gap:.1e}; FJ variance {fj_var:.4f}",
+        "within 1e-9" if passed else "outside tolerance",
+        passed, figures, rows,
+        {"errors": errors, "max_abs_error": max_err, "leader_influence": float(leader_pi),
+         "leader_gap": leader_gap, "fj_variance": fj_var},
+        time.perf_counter() - t0,
+    )
+
+
+def _fmt(x) -> str:
+    return "(" + ", ".join(f"{v:.12g}" for v in np.ravel(x)) + ")"
+
+
+def _plot(path, fj_path, leader, out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+    for ax, p, title in (
+        (axes[0], path, "DeGroot: pure hierarchy"),
+        (axes[1], fj_path, "Friedkin-Johnsen: susceptibility 0.7"),
+    ):
+        ax.plot(p, color="C0", lw=0.5, alpha=0.5)
+        ax.axhline(leader, color="C3", lw=1.5, label="leader's initial view")
+        ax.set_title(title)
+        ax.set_xlabel("step")
+    axes[0].set_ylabel("opinion")
+    axes[0].legend(loc="lower right")
+    return save_figure(fig, out)

@@ -1,0 +1,139 @@
+"""One job into a directory: files, atomicity, failure capture, resume and its refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.config import to_config
+from sim.jobs import (
+    METRICS_FILE,
+    SUMMARY_FILE,
+    JobConflict,
+    config_hash,
+    expand_sweep,
+    job_state,
+    run_job,
+)
+
+TINY = {"steps": 12, "replicates": 2, "seed": 7, "org": {"size": 40}, "stakeholders": {"count": 10}}
+
+
+def _files(d):
+    return sorted(p.name for p in d.iterdir())
+
+
+def test_ok_job_writes_both_files_and_nothing_else(tmp_path):
+    summary = run_job(TINY, tmp_path, overrides=["steps=12"], job={"num": 3})
+    assert summary["status"] == "ok" and summary["skipped"] is False
+    # No temporary files are left behind: only the two results.
+    assert _files(tmp_path) == [METRICS_FILE, SUMMARY_FILE]
+    on_disk = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    cfg = to_config(TINY)
+    assert on_disk["status"] == "ok" and on_disk["error"] is None
+    assert on_disk["config"]["steps"] == 12 and on_disk["config"]["org"]["size"] == 40
+    assert on_disk["config_hash"] == config_hash(cfg)
+    assert on_disk["job"]["num"] == 3 and on_disk["job"]["overrides"] == ["steps=12"]
+    assert {"numpy", "pandas", "mesa", "hydra-core", "python"} <= set(on_disk["versions"])
+    assert "git_commit" in on_disk and on_disk["wall_time"] > 0 and on_disk["job_time"] > 0
+    frame = pd.read_parquet(tmp_path / METRICS_FILE)
+    assert list(frame.columns[:3]) == ["replicate", "seed", "step"]
+    assert on_disk["seeds"] == [int(s) for s in frame.drop_duplicates("replicate")["seed"]]
+    # Per-metric final statistics over the replicates' last step.
+    last = frame[frame["step"] == 12]
+    for name, stats in on_disk["metrics"].items():
+        assert stats["n"] == 2
+        assert stats["mean"] == pytest.approx(last[name].mean(), nan_ok=True)
+        if stats["sd"] is not None:
+            assert stats["ci_low"] <= stats["mean"] <= stats["ci_high"]
+
+
+def test_job_metrics_equal_simulate(tmp_path):
+    run_job(TINY, tmp_path)
+    direct = sim.simulate(TINY).metrics
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / METRICS_FILE), direct)
+
+
+def test_exception_is_caught_and_written_as_failed(tmp_path, monkeypatch):
+    def boom(cfg, **kw):
+        raise ValueError("model exploded")
+
+    monkeypatch.setattr(sim, "simulate", boom)
+    summary = run_job(TINY, tmp_path)
+    assert summary["status"] == "failed"
+    on_disk = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    assert on_disk["status"] == "failed"
+    assert on_disk["error"] == "ValueError: model exploded"
+    assert "model exploded" in on_disk["traceback"] and "Traceback" in on_disk["traceback"]
+    # The failed job still records the config and the seeds to re-run it alone.
+    assert on_disk["config"]["seed"] == 7 and len(on_disk["seeds"]) == 2
+    assert not (tmp_path / METRICS_FILE).exists()
+
+
+def test_testing_hook_fails_matching_job_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("AGORA_FAIL_IF", "seed=1;regime=broadcast")
+    bad = run_job(TINY, tmp_path / "a", overrides=["regime=broadcast", "steps=12"])
+    good = run_job(TINY, tmp_path / "b", overrides=["regime=hybrid", "steps=12"])
+    assert bad["status"] == "failed" and "AGORA_FAIL_IF" in bad["error"]
+    assert good["status"] == "ok"
+
+
+def test_resume_skips_done_and_reruns_failed(tmp_path, monkeypatch):
+    run_job(TINY, tmp_path)
+    before = (tmp_path / SUMMARY_FILE).stat().st_mtime_ns, (tmp_path / METRICS_FILE).stat()
+    again = run_job(TINY, tmp_path)
+    assert again["skipped"] is True and again["status"] == "ok"
+    assert (tmp_path / SUMMARY_FILE).stat().st_mtime_ns == before[0]
+    assert (tmp_path / METRICS_FILE).stat().st_mtime_ns == before[1].st_mtime_ns
+
+    failing = tmp_path / "failing"
+    monkeypatch.setenv("AGORA_FAIL_IF", "x=1")
+    assert run_job(TINY, failing, overrides=["x=1"])["status"] == "failed"
+    monkeypatch.delenv("AGORA_FAIL_IF")
+    rerun = run_job(TINY, failing, overrides=["x=1"])
+    assert rerun["status"] == "ok" and rerun["skipped"] is False
+    # The old failure is kept, not overwritten.
+    kept = json.loads((failing / "summary.failed-1.json").read_text())
+    assert kept["status"] == "failed" and "AGORA_FAIL_IF" in kept["error"]
+    assert job_state(failing, config_hash(to_config(TINY))) == "done"
+
+
+def test_resume_refuses_ok_result_of_another_config(tmp_path):
+    run_job(TINY, tmp_path)
+    before = (tmp_path / SUMMARY_FILE).read_bytes(), (tmp_path / METRICS_FILE).read_bytes()
+    with pytest.raises(JobConflict, match="refusing to overwrite"):
+        run_job({**TINY, "steps": 13}, tmp_path)
+    assert (tmp_path / SUMMARY_FILE).read_bytes() == before[0]
+    assert (tmp_path / METRICS_FILE).read_bytes() == before[1]
+    # resume=False is the explicit way to re-run into the same directory.
+    assert run_job({**TINY, "steps": 13}, tmp_path, resume=False)["config"]["steps"] == 13
+
+
+def test_invalid_config_is_a_failed_job(tmp_path):
+    summary = run_job({"hierarchy": {"relay": 1.5}}, tmp_path)
+    assert summary["status"] == "failed" and "hierarchy.relay" in summary["error"]
+
+
+def test_config_hash_sees_resolved_values():
+    # hybrid at mix 0 resolves to the broadcast anchor's values but keeps its name.
+    a = to_config({"regime": {"name": "broadcast"}})
+    b = to_config({"regime": {"name": "hybrid", "mix": 0.0}})
+    assert config_hash(a) != config_hash(b)
+    assert config_hash(a) == config_hash(to_config({"regime": {"name": "broadcast", "mix": 0.7}}))
+
+
+@pytest.mark.parametrize(
+    ("task", "params", "expected"),
+    [
+        (["a=1,2", "b=x"], {}, [["a=1", "b=x"], ["a=2", "b=x"]]),
+        (["b=x,y"], {"a": "1,2"}, [["a=1", "b=x"], ["a=1", "b=y"], ["a=2", "b=x"], ["a=2", "b=y"]]),
+        # A command-line value replaces the same key from hydra.sweeper.params.
+        (["a=3"], {"a": "1,2"}, [["a=3"]]),
+        (["a=range(0,3)"], {}, [["a=0"], ["a=1"], ["a=2"]]),
+    ],
+)
+def test_expand_sweep_matches_hydra_order(task, params, expected):
+    assert expand_sweep(task, params) == expected

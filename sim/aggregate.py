@@ -306,6 +306,8 @@ def summarise_finals(
 ) -> pd.DataFrame:
     """Per group of ``by`` and metric: mean, sd, 95% CI and n over the ok rows.
 
+    Groups whose rows all failed are kept, with n 0 and NaN statistics.
+
     Same numbers as :func:`sim.stats.mean_ci` on each group, computed for all groups at once.
 
     >>> runs = pd.DataFrame({"regime": ["a", "a", "a", "b"], "status": ["ok"] * 4,
@@ -316,7 +318,9 @@ def summarise_finals(
     >>> round(float(t["ci_high"][0]), 3)
     4.484
     """
-    ok = runs[runs["status"] == "ok"]
+    # Rows of failed or missing jobs stay (as NaN) so that their conditions are listed, n 0.
+    ok = runs.copy()
+    ok.loc[ok["status"] != "ok", list(metrics)] = np.nan
     keys = list(by) or None
     long = ok.melt(id_vars=list(by), value_vars=list(metrics), var_name="metric")
     grouped = long.groupby([*(keys or []), "metric"], sort=False, dropna=False)["value"]
@@ -411,32 +415,31 @@ def aggregate(
     if timeseries:
         files["timeseries"] = out / "timeseries.parquet"
 
-    param_fields = [pa.field(c, _arrow_type(s)) for c, s in typed.items()]
-    runs_schema = pa.schema(
-        [
-            pa.field("job", pa.int64()),
-            pa.field("job_dir", pa.string()),
-            *param_fields,
-            pa.field("condition", pa.string()),
-            pa.field("status", pa.string()),
-            pa.field("error", pa.string()),
-            pa.field("replicate", pa.int64()),
-            pa.field("seed", pa.int64()),
-            pa.field("wall_time", pa.float64()),
-            *[pa.field(m, pa.float64()) for m in metrics],
-        ]
-    )
-    ts_schema = pa.schema(
-        [
-            pa.field("job", pa.int64()),
-            *param_fields,
-            pa.field("condition", pa.string()),
-            pa.field("replicate", pa.int64()),
-            pa.field("seed", pa.int64()),
-            pa.field("step", pa.int64()),
-            *[pa.field(m, pa.float64()) for m in metrics],
-        ]
-    )
+    # Fixed column types, with pandas metadata in the schema so that readers get nullable
+    # integers back: a seed near 2**63 must never pass through float64.
+    params_dtypes = {c: s.dtype for c, s in typed.items()}
+    runs_dtypes = {
+        "job": "Int64",
+        "job_dir": "string",
+        **params_dtypes,
+        "condition": "string",
+        "status": "string",
+        "error": "string",
+        "replicate": "Int64",
+        "seed": "Int64",
+        "wall_time": "float64",
+        **{m: "float64" for m in metrics},
+    }
+    ts_dtypes = {
+        "job": "Int64",
+        **params_dtypes,
+        "condition": "string",
+        "replicate": "int64",
+        "seed": "int64",
+        "step": "int64",
+        **{m: "float64" for m in metrics},
+    }
+    runs_schema, ts_schema = _schema(runs_dtypes), _schema(ts_dtypes)
     bands = _Bands(len(metrics))
     problems: list[str] = []
     runs_rows: list[pd.DataFrame] = []
@@ -474,10 +477,7 @@ def aggregate(
                     for col, val in reversed(list({**head}.items())):
                         if col != "job_dir":
                             ts.insert(0, col, val)
-                    ts = ts[[f.name for f in ts_schema]]
-                    ts_buffer.append(
-                        pa.Table.from_pandas(ts, schema=ts_schema, preserve_index=False)
-                    )
+                    ts_buffer.append(_to_table([ts], ts_schema, ts_dtypes))
                     ts_buffered += len(ts)
                     if ts_buffered >= _ROW_GROUP:
                         ts_writer.write_table(pa.concat_tables(ts_buffer))
@@ -499,10 +499,10 @@ def aggregate(
                 problems.append(f"job {j.num} {j.status}: {' '.join(j.overrides)}: {j.error}")
             runs_rows.append(rows)
             if sum(len(r) for r in runs_rows) >= _ROW_GROUP:
-                runs_writer.write_table(_to_table(runs_rows, runs_schema))
+                runs_writer.write_table(_to_table(runs_rows, runs_schema, runs_dtypes))
                 runs_rows = []
         if runs_rows:
-            runs_writer.write_table(_to_table(runs_rows, runs_schema))
+            runs_writer.write_table(_to_table(runs_rows, runs_schema, runs_dtypes))
         if ts_writer is not None and ts_buffer:
             ts_writer.write_table(pa.concat_tables(ts_buffer))
     finally:
@@ -595,17 +595,19 @@ def _cube(frame: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     return cube
 
 
-def _arrow_type(series: pd.Series) -> pa.DataType:
-    if isinstance(series.dtype, pd.BooleanDtype):
-        return pa.bool_()
-    if isinstance(series.dtype, pd.Int64Dtype):
-        return pa.int64()
-    if series.dtype == "float64":
-        return pa.float64()
-    return pa.string()
+def _schema(dtypes: dict[str, Any]) -> pa.Schema:
+    template = pd.DataFrame({c: pd.Series(dtype=d) for c, d in dtypes.items()})
+    return pa.Schema.from_pandas(template, preserve_index=False)
 
 
-def _to_table(parts: list[pd.DataFrame], schema: pa.Schema) -> pa.Table:
-    frame = pd.concat(parts, ignore_index=True)
-    frame = frame.reindex(columns=schema.names)
+def _to_table(parts: list[pd.DataFrame], schema: pa.Schema, dtypes: dict[str, Any]) -> pa.Table:
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    frame = frame.reindex(columns=list(dtypes))
+    for col, dtype in dtypes.items():
+        if frame[col].dtype != dtype:
+            if str(dtype) == "Int64" and frame[col].dtype == object:
+                # None and Python ints (up to 2**63) straight to nullable int, never via float
+                frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
+            else:
+                frame[col] = frame[col].astype(dtype)
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

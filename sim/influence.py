@@ -20,10 +20,13 @@ __all__ = ["sum_by_receiver", "peer_majority"]
 
 def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Per receiver and dimension, the sum of the values it heard: an ``(n, m)`` int array."""
-    out = np.zeros((n, values.shape[1]), dtype=np.int32)
-    if receiver.size:
-        np.add.at(out, receiver, values.astype(np.int32))
-    return out
+    m = values.shape[1]
+    if receiver.size == 0:
+        return np.zeros((n, m), dtype=np.int32)
+    # One bincount over (receiver, dimension) cells is far faster than np.add.at.
+    cell = (receiver[:, None] * m + np.arange(m)).ravel()
+    sums = np.bincount(cell, weights=values.ravel().astype(np.float64), minlength=n * m)
+    return sums.reshape(n, m).astype(np.int32)
 
 
 def peer_majority(beliefs: np.ndarray, heard: np.ndarray, rate: float, u: np.ndarray) -> np.ndarray:

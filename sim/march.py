@@ -63,7 +63,9 @@ def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFr
 def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     from sim.network import hierarchy_tree
 
-    n = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span).size
+    tree = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span)
+    n = tree.size
+    leader = (tree.level < cfg.org.leader_levels).astype(np.float32)
     m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
     p1, p2 = cfg.regime.socialization, cfg.regime.listening
     p3, p4 = cfg.population.turnover, cfg.environment.turbulence
@@ -86,6 +88,7 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
     changes = np.zeros((steps + 1, R), dtype=np.int64)
     innovations = np.zeros((steps + 1, R), dtype=np.int64)
+    bottom_up = np.zeros((steps + 1, R), dtype=np.int64)
     cocreated = np.zeros((steps + 1, R), dtype=np.int64)
     h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
 
@@ -116,21 +119,29 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         code_perf = np.matmul(code.astype(np.float32)[:, None, :], real32)[:, 0, 0]
         weight = (perf > code_perf[:, None]).astype(np.float32)
         new_code, changed = learn_code(code, actions, weight, p2, learn_u)
-        # Contributors to a change: superior members whose action is the new value.
+        # Contributors to a change: superior members whose action is the new value; the change
+        # is bottom-up when most of their weight comes from below the leadership.
         agree = (actions == new_code[:, None, :]).astype(np.float32)
         support = np.matmul(weight[:, None, :], agree)[:, 0, :]
+        from_top = np.matmul((weight * leader)[:, None, :], agree)[:, 0, :]
         code = new_code
+        innovation = changed & (code == reality)
         changes[t + 1] = changes[t] + changed.sum(-1)
-        innovations[t + 1] = innovations[t] + (changed & (code == reality)).sum(-1)
+        innovations[t + 1] = innovations[t] + innovation.sum(-1)
+        bottom_up[t + 1] = bottom_up[t] + (innovation & (support - from_top > from_top)).sum(-1)
         cocreated[t + 1] = cocreated[t] + (changed & (support >= 2)).sum(-1)
         h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
 
-    frame = _metrics(seeds, h_code, h_beliefs, h_reality, changes, innovations, cocreated, n)
+    frame = _metrics(
+        seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n
+    )
     frame["replicate"] += first
     return frame
 
 
-def _metrics(seeds, code, beliefs, reality, changes, innovations, cocreated, n) -> pd.DataFrame:
+def _metrics(
+    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n
+) -> pd.DataFrame:
     steps1, R = code.shape[:2]
     correct = share_correct(beliefs, reality)  # (steps+1, R, n)
     nan = np.full((steps1, R), np.nan)
@@ -151,9 +162,7 @@ def _metrics(seeds, code, beliefs, reality, changes, innovations, cocreated, n) 
         "gini_access": np.where(sent > 0, 0.0, 0.0),
         "diversity": diversity(beliefs),
         "innovations": innovations.astype(float),
-        # Every member is below the top level but one, and the code hears all of them: a
-        # change counts as bottom-up when most of its supporting weight comes from below.
-        "innovations_bottom_up": innovations.astype(float),
+        "innovations_bottom_up": bottom_up.astype(float),
         "cocreation": cocreation,
         "stakeholder_satisfaction": nan,
         "gini_value": nan,

@@ -80,7 +80,7 @@ class Messages:
             kind=kind,
             origin=origin.copy(),
             sent=np.full(n, step, dtype=np.int64),
-            values=np.asarray(values, dtype=np.int8).reshape(n, -1),
+            values=np.atleast_2d(np.asarray(values, dtype=np.int8)),
         )
 
     def __len__(self) -> int:

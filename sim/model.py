@@ -41,7 +41,11 @@ __all__ = ["AgoraModel", "Tally"]
 
 @dataclass
 class Tally:
-    """What happened in one step: message counts and who sent, received and was reached."""
+    """What happened in one step: message counts and who sent, received, read and was reached.
+
+    ``received`` counts messages (votes included) that reached each node as their receiver;
+    ``read`` counts what each node read through its attention, relays included.
+    """
 
     n_nodes: int
     sent: int = 0
@@ -54,8 +58,10 @@ class Tally:
     reached: np.ndarray = field(default=None)
     active: np.ndarray = field(default=None)
     received: np.ndarray = field(default=None)
+    read: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
+        self.read = np.zeros(self.n_nodes, dtype=np.int64)
         self.reached = np.zeros(self.n_nodes, dtype=bool)
         self.active = np.zeros(self.n_nodes, dtype=bool)
         self.received = np.zeros(self.n_nodes, dtype=np.int64)
@@ -303,6 +309,9 @@ class AgoraModel(mesa.Model):
         t.relayed += res.relayed
         to_node = d.target >= 0
         t.received += np.bincount(d.target[to_node], minlength=self.n_nodes)
+        # What each node read: what reached it, plus what it read on its way up the chain.
+        t.read += np.bincount(d.target[to_node], minlength=self.n_nodes)
+        t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
         t.reached[d.target[to_node & (d.kind == BROADCAST)]] = True
         peer = (d.kind == POST) | (d.kind == REPLY)
         peer &= (d.sender < self.n_individuals) & (d.target >= 0) & (d.target < self.n_individuals)
@@ -320,23 +329,25 @@ class AgoraModel(mesa.Model):
         got = np.zeros(self.n_nodes, dtype=bool)
         self._fit = np.zeros(0)
         if is_b.any():
+            # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are
+            # neither candidates for socialization nor judged for fit.
             said = np.zeros((self.n_nodes, m), dtype=np.int8)
             said[d.target[is_b]] = d.values[is_b]
             got[d.target[is_b]] = True
-            rows = np.flatnonzero(got)
-            self._fit = broadcast_fit(self.beliefs[rows], said[rows])
+            self._fit = broadcast_fit(self.beliefs, said)[got]
             rate = np.full(self.n_nodes, cfg.regime.socialization)
             rate[:n][self.fast] = cfg.population.fast_socialization
             rate *= self.trust
-            cells = socialization_candidates(self.beliefs[rows], said[rows])
-            self.beliefs[rows] = socialize(
-                self.beliefs[rows], said[rows], rate[rows], rng.random(int(cells.sum()))
+            cells = socialization_candidates(self.beliefs, said)
+            self.beliefs = socialize(
+                self.beliefs, said, rate, rng.random(int(np.count_nonzero(cells))), cells
             )
         self._got_broadcast = got
         is_peer = ((d.kind == POST) | (d.kind == REPLY)) & (d.target >= 0)
         if is_peer.any() and cfg.population.peer_influence > 0:
-            heard = sum_by_receiver(d.target[is_peer], d.values[is_peer], self.n_nodes)
-            rows = np.unique(d.target[is_peer])
+            targets = d.target[is_peer]
+            heard = sum_by_receiver(targets, d.values[is_peer], self.n_nodes)
+            rows = np.flatnonzero(np.bincount(targets, minlength=self.n_nodes))
             self.beliefs[rows] = peer_majority(
                 self.beliefs[rows], heard[rows], cfg.population.peer_influence,
                 rng.random((rows.size, m)),

@@ -405,6 +405,13 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
     )
     edges = np.concatenate([np.stack([u, v], axis=1) for u, v, _ in parts]).astype(np.int64)
     edge_type = np.concatenate([np.full(u.size, k, dtype=np.int8) for u, _, k in parts])
+    # One tie per pair: where a peer tie lands on a reporting line, the reporting line stays
+    # (parts are in order of precedence and np.unique keeps the first occurrence).
+    key = np.minimum(edges[:, 0], edges[:, 1]) * (n + stakeholder_org.size) + np.maximum(
+        edges[:, 0], edges[:, 1]
+    )
+    first = np.sort(np.unique(key, return_index=True)[1])
+    edges, edge_type = edges[first], edge_type[first]
     indptr, indices, ntype = _csr(edges, edge_type, n + stakeholder_org.size)
 
     order = np.argsort(tree.manager, kind="stable")

@@ -54,8 +54,13 @@ def attention_filter(
     if not (load > capacity).any():
         return np.ones(n, dtype=bool)
     tiebreak = rng.random(n)
-    key = -tiebreak if priority is None else -(priority + tiebreak * 0.5)
-    order = np.lexsort((key, receiver))
+    # One float sort key: the receiver, plus a fraction in [0, 1) that is smaller for higher
+    # priority (random among equals); argsort of one array beats a lexsort of two.
+    if priority is None:
+        within = tiebreak
+    else:
+        within = 0.999999 / (1.0 + np.maximum(priority, 0) + 0.5 * tiebreak)
+    order = np.argsort(receiver + within, kind="stable")
     rec_sorted = receiver[order]
     starts = np.concatenate([[0], np.cumsum(load)[:-1]])
     rank = np.arange(n) - starts[rec_sorted]

@@ -65,7 +65,7 @@ def run(
 ) -> Comparison:
     """Average the two networks' curves over landscapes and compare early and late rounds."""
     t0 = time.perf_counter()
-    landscapes = landscapes or (12 if quick else 100)
+    landscapes = landscapes or (24 if quick else 100)
     rounds = rounds or (100 if quick else 200)
     curves = simulate_curves(landscapes, rounds, seed)
     full, linear = curves["full"].mean(axis=0), curves["linear"].mean(axis=0)

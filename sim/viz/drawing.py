@@ -1,0 +1,478 @@
+"""Draw the network and the metrics of a running model, updating artists in place.
+
+:class:`NetworkPlot` draws the structure once (ties faint, the chain of command darker, unit
+sectors, each organization's hub) and on every :meth:`~NetworkPlot.update` only recolours the
+nodes and replaces the segments of the messages delivered in the last step. :class:`MetricsPlot`
+keeps one line per metric and moves its data. Both work on a bare
+:class:`matplotlib.figure.Figure` with the Agg canvas, never through ``pyplot``: no global
+figure state, safe in the app's worker threads and in the animation writer.
+
+Examples
+--------
+>>> from sim.model import AgoraModel
+>>> model = AgoraModel({"org": {"size": 40}, "stakeholders": {"count": 10}}, seed=3)
+>>> model.run(2)
+>>> net = NetworkPlot(model, color_by="engagement")
+>>> net.update(model)
+>>> net.n_messages == len(model.delivered), net.sampled
+(True, False)
+>>> plot = MetricsPlot(["knowledge_code", "engagement"])
+>>> plot.update(model.metrics_frame())
+>>> plot.lines["engagement"].get_xdata().tolist()
+[0, 1, 2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.messages import KINDS
+from sim.metrics import share_correct
+from sim.network import REPORTS_TO
+from sim.viz.layout import MAX_DRAW_NODES, Layout, layout_of, sample_nodes
+
+__all__ = [
+    "COLOR_BY",
+    "DEFAULT_METRICS",
+    "KIND_NAMES",
+    "MESSAGE_COLORS",
+    "MetricsPlot",
+    "NetworkPlot",
+    "new_figure",
+    "node_values",
+    "pretty_metric",
+]
+
+#: The node states a picture can be coloured by.
+COLOR_BY = ("knowledge", "engagement", "trust", "kind", "unit")
+
+#: Categories of the ``kind`` colouring, in code order.
+KIND_NAMES = ("leader", "manager", "frontline", "stakeholder")
+KIND_COLORS = ("#111111", "#8c5a2b", "#3fa7b5", "#f0a202")
+
+#: One colour per message kind (:data:`sim.messages.KINDS`).
+MESSAGE_COLORS = {
+    "broadcast": "#2f6db5",
+    "post": "#2e9e44",
+    "reply": "#8e44ad",
+    "vote": "#e377c2",
+    "voice": "#d62728",
+}
+
+_CONTINUOUS = {
+    "knowledge": ("RdYlGn", "share of beliefs that are right"),
+    "engagement": ("viridis", "engagement"),
+    "trust": ("plasma", "trust in own organization"),
+}
+
+#: The metrics the app and the animation show unless told otherwise.
+DEFAULT_METRICS = (
+    "knowledge_code",
+    "knowledge_individuals",
+    "engagement",
+    "trust",
+    "reach",
+    "silo_ei",
+    "overload",
+    "innovations_bottom_up",
+)
+
+# Metrics with a fixed range; the rest are scaled to their data.
+_LIMITS = {"knowledge_code": (-1.0, 1.0), "silo_ei": (-1.0, 1.0)}
+_COUNTS = ("innovations", "innovations_bottom_up", "messages_sent", "messages_delivered")
+
+_LABELS = {
+    "knowledge_code": "Knowledge of the code",
+    "knowledge_individuals": "Knowledge of members",
+    "knowledge_stakeholders": "Knowledge of stakeholders",
+    "silo_ei": "Silo E-I (-1 inside, +1 across)",
+    "innovations_bottom_up": "Innovations from below",
+    "stakeholder_satisfaction": "Stakeholder satisfaction",
+    "gini_knowledge": "Gini (knowledge)",
+    "gini_access": "Gini (access)",
+    "gini_value": "Gini (value)",
+}
+
+
+def pretty_metric(name: str) -> str:
+    """A metric name as a panel title.
+
+    >>> pretty_metric("silo_ei"), pretty_metric("active_share")
+    ('Silo E-I (-1 inside, +1 across)', 'Active share')
+    """
+    return _LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def new_figure(width: float, height: float, dpi: float = 100):
+    """A bare Agg figure (no pyplot, no GUI backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def node_kinds(model) -> np.ndarray:
+    """Per node, its index in :data:`KIND_NAMES`."""
+    tree, n = model.network.tree, model.n_individuals
+    has_reports = np.zeros(n, dtype=bool)
+    has_reports[tree.manager[tree.manager >= 0]] = True
+    kind = np.where(has_reports, 1, 2)
+    kind[tree.level < model.cfg.org.leader_levels] = 0
+    return np.concatenate([kind, np.full(model.n_stakeholders, 3)]).astype(np.int64)
+
+
+def node_values(model, color_by: str) -> np.ndarray:
+    """The state a picture is coloured by, one value per node.
+
+    ``knowledge`` (share of dimensions believed right), ``engagement`` and ``trust`` are
+    numbers in [0, 1]; ``kind`` is an index into :data:`KIND_NAMES`; ``unit`` is the unit id
+    (-1 above the units, -2 for stakeholders).
+
+    >>> from sim.model import AgoraModel
+    >>> model = AgoraModel({"org": {"size": 13}, "hierarchy": {"depth": 3},
+    ...                     "stakeholders": {"count": 2}}, seed=0)
+    >>> node_values(model, "kind").tolist()
+    [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]
+    >>> node_values(model, "unit").tolist()[:6], node_values(model, "unit").tolist()[-1]
+    ([-1, 0, 1, 2, 0, 1], -2)
+    >>> node_values(model, "colour")
+    Traceback (most recent call last):
+    ...
+    ValueError: color_by='colour' is unknown: one of ('knowledge', 'engagement', 'trust', 'kind', 'unit')
+    """
+    if color_by == "knowledge":
+        return share_correct(model.beliefs, model.reality)
+    if color_by == "engagement":
+        return np.asarray(model.engagement, dtype=float)
+    if color_by == "trust":
+        return np.asarray(model.trust, dtype=float)
+    if color_by == "kind":
+        return node_kinds(model)
+    if color_by == "unit":
+        return np.concatenate(
+            [model.network.tree.unit, np.full(model.n_stakeholders, -2)]
+        ).astype(np.int64)
+    raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
+
+
+def _unit_colors(units: np.ndarray) -> np.ndarray:
+    """RGBA per node for the ``unit`` colouring: a cyclic palette, grey above units."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab20"](np.arange(20))
+    rgba = palette[np.mod(units, 20)]
+    rgba[units == -1] = (0.25, 0.25, 0.25, 1.0)
+    rgba[units == -2] = (0.94, 0.64, 0.01, 1.0)
+    return rgba
+
+
+class NetworkPlot:
+    """The organization(s) as a network, coloured by one node state, with last step's messages.
+
+    Parameters
+    ----------
+    model
+        An :class:`~sim.model.AgoraModel`; its structure is drawn once.
+    layout
+        Precomputed positions (computed from ``model`` when omitted).
+    color_by
+        One of :data:`COLOR_BY`.
+    ax
+        Axes to draw on; a new square figure when omitted (then ``self.figure`` holds it).
+    max_nodes
+        Above this many nodes an evenly spaced sample of each ring is drawn (``self.sampled``).
+    """
+
+    def __init__(
+        self,
+        model,
+        layout: Layout | None = None,
+        *,
+        color_by: str = "knowledge",
+        ax=None,
+        max_nodes: int = MAX_DRAW_NODES,
+        size: float = 6.5,
+        dpi: float = 100,
+        legend: bool = True,
+    ) -> None:
+        from matplotlib.collections import LineCollection
+
+        if color_by not in COLOR_BY:
+            raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
+        self.layout = layout if layout is not None else layout_of(model)
+        self.color_by = color_by
+        if ax is None:
+            self.figure = new_figure(size, size, dpi)
+            ax = self.figure.add_axes((0.0, 0.0, 1.0, 0.94))
+        else:
+            self.figure = ax.figure
+        self.ax = ax
+        lay = self.layout
+        self.nodes = sample_nodes(lay, max_nodes)
+        self.sampled = self.nodes.size < lay.n_nodes
+        self.index = np.full(lay.n_nodes, -1, dtype=np.int64)
+        self.index[self.nodes] = np.arange(self.nodes.size)
+        # Message endpoints: drawn nodes first, then one hub per organization.
+        self._points = np.concatenate([lay.pos[self.nodes], lay.hub])
+
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        x0, x1, y0, y1 = lay.extent(margin=0.16)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+
+        self._ties = LineCollection([], colors="#9a9a9a", linewidths=0.35, alpha=0.25, zorder=1)
+        self._chain = LineCollection([], colors="#555555", linewidths=0.6, alpha=0.55, zorder=2)
+        ax.add_collection(self._ties)
+        ax.add_collection(self._chain)
+        self._network = None
+        self._structure_version = 0
+        self._draw_structure(model)
+        self._draw_sectors()
+
+        self._messages = LineCollection([], linewidths=0.8, alpha=0.55, zorder=3)
+        ax.add_collection(self._messages)
+        self._message_rgba = self._kind_rgba()
+
+        sizes = self._marker_sizes()
+        if color_by in _CONTINUOUS:
+            cmap, label = _CONTINUOUS[color_by]
+            self._scatter = ax.scatter(
+                *lay.pos[self.nodes].T, s=sizes, c=np.zeros(self.nodes.size), cmap=cmap,
+                vmin=0.0, vmax=1.0, edgecolors="none", zorder=4,
+            )
+            if legend:
+                cb = self.figure.colorbar(
+                    self._scatter, ax=ax, shrink=0.45, fraction=0.035, pad=0.0
+                )
+                cb.set_label(label, fontsize=8)
+                cb.ax.tick_params(labelsize=7)
+        else:
+            self._scatter = ax.scatter(
+                *lay.pos[self.nodes].T, s=sizes, c="grey", edgecolors="none", zorder=4
+            )
+        self._hubs = ax.scatter(
+            *lay.hub.T, s=150, marker="s", c="white", edgecolors="#111111", linewidths=1.2,
+            zorder=5,
+        )
+        for o, (x, y) in enumerate(lay.hub):
+            label = "code" if lay.hub.shape[0] == 1 else f"org {o}\ncode"
+            ax.text(x, y - 0.09, label, ha="center", va="top", fontsize=7, zorder=6)
+        if legend:
+            self._legend()
+        self._title = ax.text(
+            0.01, 0.995, "", transform=ax.transAxes, ha="left", va="top", fontsize=9
+        )
+        self.n_messages = 0
+
+    # ---------------------------------------------------------------- static parts
+
+    def _segments(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.stack([self._points[a], self._points[b]], axis=1)
+
+    def _draw_structure(self, model) -> None:
+        """Ties between drawn nodes: the chain of command darker, every other tie faint."""
+        net = model.network
+        self._network = net
+        self._structure_version += 1
+        ia, ib = self.index[net.edges[:, 0]], self.index[net.edges[:, 1]]
+        both = (ia >= 0) & (ib >= 0)
+        chain = both & (net.edge_type == REPORTS_TO)
+        other = both & ~chain
+        self._chain.set_segments(self._segments(ia[chain], ib[chain]))
+        self._ties.set_segments(self._segments(ia[other], ib[other]))
+
+    def _draw_sectors(self) -> None:
+        """Thin spokes between units and a label per unit, where an organization has several."""
+        lay, ax = self.layout, self.ax
+        sec = lay.sectors
+        if not sec.size:
+            return
+        orgs, per_org = np.unique(sec[:, 0].astype(int), return_counts=True)
+        many = np.isin(sec[:, 0].astype(int), orgs[per_org > 1])
+        spokes = []
+        for u in np.flatnonzero(many):
+            o, start, end = int(sec[u, 0]), sec[u, 1], sec[u, 2]
+            direction = np.array([np.sin(start), np.cos(start)])
+            spokes.append([lay.hub[o] + 0.6 * lay.step * direction, lay.hub[o] + direction])
+            mid = (start + end) / 2
+            ax.text(
+                *(lay.hub[o] + 1.09 * np.array([np.sin(mid), np.cos(mid)])),
+                f"unit {u}", ha="center", va="center", fontsize=6.5, color="#555555",
+            )
+        if spokes:
+            from matplotlib.collections import LineCollection
+
+            ax.add_collection(
+                LineCollection(
+                    spokes, colors="#bbbbbb", linewidths=0.6, linestyles="--", zorder=0
+                )
+            )
+
+    def _marker_sizes(self) -> np.ndarray:
+        """Marker areas (pt^2): as large as the spacing on each ring allows, capped."""
+        lay, ax = self.layout, self.ax
+        x0, x1 = ax.get_xlim()
+        bbox = ax.get_position()
+        points_per_unit = self.figure.get_figwidth() * bbox.width * 72 / (x1 - x0)
+        drawn = lay.ring[self.nodes]
+        group = lay.org[self.nodes] * (lay.depth + 1) + drawn
+        count = np.bincount(group)[group]
+        radius = np.where(drawn == 0, 0.35, drawn) * lay.step
+        arc = 2 * np.pi * radius / count * points_per_unit
+        cap = np.where(drawn == 0, 12.0, 9.0)
+        diameter = np.clip(0.8 * arc, 1.5, cap)
+        return diameter**2
+
+    def _kind_rgba(self) -> np.ndarray:
+        from matplotlib.colors import to_rgba
+
+        return np.array([to_rgba(MESSAGE_COLORS[k]) for k in KINDS])
+
+    def _legend(self) -> None:
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([], [], color=MESSAGE_COLORS[k], lw=1.5, label=f"{k}") for k in KINDS
+            if k != "vote"
+        ]
+        if self.color_by == "kind":
+            handles += [
+                Line2D([], [], marker="o", ls="", color=c, label=name)
+                for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)
+            ]
+        self.ax.legend(
+            handles=handles, loc="lower left", fontsize=7, frameon=False, ncol=1,
+            title="messages this step", title_fontsize=7, borderaxespad=0.0,
+        )
+
+    # ---------------------------------------------------------------- per step
+
+    @property
+    def animated(self) -> list:
+        """The artists that change from step to step (see :class:`~sim.viz.render.FrameRenderer`)."""
+        return [self._messages, self._scatter, self._hubs, self._title]
+
+    def background_key(self) -> int:
+        """Changes whenever the static part (the ties) was redrawn."""
+        return self._structure_version
+
+    def update(self, model) -> None:
+        """Recolour the nodes and hubs and draw the messages delivered in the last step."""
+        if model.network is not self._network:
+            # Stakeholders who switched organization got new ties.
+            self._draw_structure(model)
+        values = node_values(model, self.color_by)[self.nodes]
+        if self.color_by in _CONTINUOUS:
+            self._scatter.set_array(values)
+        elif self.color_by == "kind":
+            self._scatter.set_facecolor(np.asarray(KIND_COLORS)[values])
+        else:
+            self._scatter.set_facecolor(_unit_colors(values))
+
+        # Each hub shows how much of reality its code has right (white: nothing yet).
+        from matplotlib import colormaps
+
+        right = (model.code == model.reality).mean(1)
+        self._hubs.set_facecolor(colormaps["RdYlGn"](right))
+
+        d = model.delivered
+        n_drawn = self.nodes.size
+        ends = []
+        for ids in (d.sender, d.target):
+            pt = np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
+            ends.append(pt)
+        a, b = ends
+        ok = (a >= 0) & (b >= 0)
+        self._messages.set_segments(self._segments(a[ok], b[ok]))
+        self._messages.set_color(self._message_rgba[d.kind[ok]])
+        self.n_messages = int(ok.sum())
+        note = f"  (sample of {n_drawn} of {self.layout.n_nodes} nodes)" if self.sampled else ""
+        self._title.set_text(f"step {model.steps}: {len(d)} messages delivered{note}")
+
+
+class MetricsPlot:
+    """Small multiples of metrics over time, one line per metric updated in place.
+
+    Parameters
+    ----------
+    names
+        Metric names (columns of :meth:`~sim.model.AgoraModel.metrics_frame`).
+    axes
+        Axes to draw on, one per name; a new figure with ``ncols`` columns when omitted.
+    horizon
+        Initial width of the time axis; it grows as the run goes on.
+    """
+
+    def __init__(
+        self,
+        names: Sequence[str] = DEFAULT_METRICS,
+        *,
+        axes=None,
+        ncols: int = 2,
+        horizon: int = 50,
+        width: float = 6.5,
+        height: float | None = None,
+        dpi: float = 100,
+    ) -> None:
+        self.names = tuple(names)
+        if axes is None:
+            nrows = int(np.ceil(len(self.names) / ncols))
+            height = height if height is not None else 1.45 * nrows + 0.3
+            self.figure = new_figure(width, height, dpi)
+            grid = self.figure.subplots(nrows, ncols, squeeze=False, sharex=True)
+            axes = grid.ravel()
+            for ax in axes[len(self.names):]:
+                ax.set_visible(False)
+            self.figure.subplots_adjust(
+                left=0.09, right=0.98, bottom=0.3 / height + 0.05, top=0.93, hspace=0.55,
+                wspace=0.28,
+            )
+        else:
+            self.figure = axes[0].figure
+        self.axes = dict(zip(self.names, axes, strict=False))
+        self.horizon = horizon
+        self.lines = {}
+        self._titles = {}
+        for name, ax in self.axes.items():
+            (self.lines[name],) = ax.plot([], [], lw=1.4, color="#2f6db5")
+            ax.set_xlim(0, horizon)
+            ax.set_ylim(*_LIMITS.get(name, (0.0, 1.0)))
+            ax.tick_params(labelsize=7, length=2)
+            ax.grid(alpha=0.3, lw=0.5)
+            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=8, loc="left")
+        for ax in list(self.axes.values())[-ncols:]:
+            ax.set_xlabel("step", fontsize=7)
+
+    @property
+    def animated(self) -> list:
+        """The artists that change from step to step: lines and titles with the values."""
+        return [*self.lines.values(), *self._titles.values()]
+
+    def background_key(self) -> tuple:
+        """Changes when an axis range changed (the time axis grew, a count outgrew its axis)."""
+        return (self.horizon, *(self.axes[n].get_ylim() for n in self.names if n in _COUNTS))
+
+    def update(self, frame) -> None:
+        """Show the metrics table so far (``model.metrics_frame()``, one row per step)."""
+        steps = frame["step"].to_numpy()
+        last = int(steps[-1]) if steps.size else 0
+        if last > self.horizon:
+            self.horizon = int(np.ceil(last * 1.25 / 10) * 10)
+        for name, line in self.lines.items():
+            y = frame[name].to_numpy(dtype=float)
+            line.set_data(steps, y)
+            ax = self.axes[name]
+            ax.set_xlim(0, self.horizon)
+            if name in _COUNTS:
+                top = np.nanmax(y) if y.size and np.isfinite(y).any() else 0.0
+                # Doubling steps: the axis (and the cached background) changes rarely.
+                ax.set_ylim(0, 5.0 * 2.0 ** np.ceil(np.log2(max(1.0, top * 1.1 / 5.0))))
+            now = f"{y[-1]:.0f}" if name in _COUNTS else f"{y[-1]:.2f}"
+            self._titles[name].set_text(
+                f"{pretty_metric(name)}: {now if np.isfinite(y[-1]) else 'n/a'}"
+            )

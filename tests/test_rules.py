@@ -1,0 +1,159 @@
+"""Each rule against a small naive per-agent reference fed the same random draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sim.feedback import broadcast_fit, nudge, update_engagement
+from sim.influence import peer_majority, sum_by_receiver
+from sim.learning import act, learn_code, socialization_candidates, socialize
+from sim.metrics import diversity, ei_index, share_correct
+from sim.routing import attention_filter
+from sim.stats import gini
+
+beliefs_st = arrays(np.int8, st.tuples(st.integers(1, 8), st.integers(1, 6)), elements=st.integers(-1, 1))
+
+
+def naive_act(beliefs, coin):
+    out, k = beliefs.copy(), 0
+    for i in range(beliefs.shape[0]):
+        for d in range(beliefs.shape[1]):
+            if beliefs[i, d] == 0:
+                out[i, d] = -1 if coin[k] < 0.5 else 1
+                k += 1
+    return out
+
+
+def naive_socialize(beliefs, code, rate, u):
+    out, k = beliefs.copy(), 0
+    for i in range(beliefs.shape[0]):
+        for d in range(beliefs.shape[1]):
+            c = code[i, d]
+            if c != 0 and beliefs[i, d] != c:
+                if u[k] < rate[i]:
+                    # March's gradual step: opposite -> 0 -> code.
+                    out[i, d] = 0 if beliefs[i, d] == -c else c
+                k += 1
+    return out
+
+
+def naive_learn(code, contributions, weight, p, u):
+    out = code.copy()
+    for d in range(code.size):
+        s = sum(weight[h] * contributions[h, d] for h in range(weight.size))
+        if s != 0 and np.sign(s) != code[d] and u[d] < 1 - (1 - p) ** abs(s):
+            out[d] = np.sign(s)
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(beliefs=beliefs_st, seed=st.integers(0, 2**32 - 1))
+def test_act_matches_naive(beliefs, seed):
+    coin = np.random.default_rng(seed).random(int((beliefs == 0).sum()))
+    assert np.array_equal(act(beliefs, coin), naive_act(beliefs, coin))
+
+
+@settings(max_examples=60, deadline=None)
+@given(beliefs=beliefs_st, seed=st.integers(0, 2**32 - 1))
+def test_socialize_matches_naive(beliefs, seed):
+    rng = np.random.default_rng(seed)
+    code = np.floor(rng.random(beliefs.shape) * 3).astype(np.int8) - 1
+    rate = rng.random(beliefs.shape[0])
+    u = rng.random(int(socialization_candidates(beliefs, code).sum()))
+    got = socialize(beliefs, code, rate, u)
+    assert np.array_equal(got, naive_socialize(beliefs, code, rate, u))
+    assert set(np.unique(got)) <= {-1, 0, 1}
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), h=st.integers(0, 7), m=st.integers(1, 6),
+       p=st.floats(0, 1))
+def test_learn_code_matches_naive(seed, h, m, p):
+    rng = np.random.default_rng(seed)
+    code = np.floor(rng.random(m) * 3).astype(np.int8) - 1
+    contributions = np.floor(rng.random((h, m)) * 3).astype(np.int8) - 1
+    weight = np.floor(rng.random(h) * 3)
+    u = rng.random(m)
+    new, changed = learn_code(code, contributions, weight, p, u)
+    expected = naive_learn(code, contributions, weight, p, u)
+    assert np.array_equal(new, expected)
+    assert np.array_equal(changed, new != code)
+
+
+def test_learn_code_with_p2_zero_never_moves():
+    code = np.zeros(5, dtype=np.int8)
+    new, changed = learn_code(code, np.ones((4, 5), np.int8), np.ones(4), 0.0, np.zeros(5))
+    assert not changed.any() and not new.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(beliefs=beliefs_st, seed=st.integers(0, 2**32 - 1), rate=st.floats(0, 1))
+def test_peer_majority_matches_naive(beliefs, seed, rate):
+    rng = np.random.default_rng(seed)
+    heard = np.floor(rng.random(beliefs.shape) * 7).astype(int) - 3
+    u = rng.random(beliefs.shape)
+    got = peer_majority(beliefs, heard, rate, u)
+    for i in range(beliefs.shape[0]):
+        for d in range(beliefs.shape[1]):
+            target, b = np.sign(heard[i, d]), beliefs[i, d]
+            want = b
+            if target != 0 and b != target and u[i, d] < rate:
+                want = 0 if b == -target else target
+            assert got[i, d] == want
+
+
+def test_sum_by_receiver_matches_naive():
+    rng = np.random.default_rng(3)
+    receiver = np.floor(rng.random(40) * 6).astype(int)
+    values = np.floor(rng.random((40, 4)) * 3).astype(np.int8) - 1
+    expected = np.zeros((6, 4), int)
+    for r, v in zip(receiver, values, strict=True):
+        expected[r] += v
+    assert np.array_equal(sum_by_receiver(receiver, values, 6), expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(0, 60), n=st.integers(1, 8),
+       cap=st.integers(0, 5), with_priority=st.booleans())
+def test_attention_filter_caps_and_prefers_priority(seed, k, n, cap, with_priority):
+    rng = np.random.default_rng(seed)
+    receiver = np.floor(rng.random(k) * n).astype(np.int64)
+    capacity = np.full(n, cap)
+    priority = np.floor(rng.random(k) * 3) if with_priority else None
+    keep = attention_filter(receiver, capacity, rng, priority)
+    load = np.bincount(receiver, minlength=n)
+    kept = np.bincount(receiver[keep], minlength=n)
+    # Each reads min(load, cap); nobody reads more than its attention.
+    assert np.array_equal(kept, np.minimum(load, capacity))
+    if with_priority:
+        for r in range(n):
+            mine = receiver == r
+            if keep[mine].any() and (~keep[mine]).any():
+                assert priority[mine & keep].min() >= priority[mine & ~keep].max()
+
+
+def test_engagement_and_trust_feedback():
+    e = np.array([0.2, 0.2, 0.2])
+    out = update_engagement(e, np.array([True, True, False]), np.array([True, False, False]), 0.5, 0.5)
+    assert out.tolist() == pytest.approx([0.6, 0.1, 0.2])
+    fit = broadcast_fit(np.array([[1, 1, -1, 0]]), np.array([[1, -1, 0, 1]]))
+    assert fit.tolist() == [0.0]  # one agreement, one contradiction
+    assert nudge(np.array([0.5, 0.5]), np.array([1.0, -1.0]), 0.5).tolist() == [0.75, 0.25]
+
+
+def test_metric_helpers_against_naive():
+    rng = np.random.default_rng(0)
+    b = np.floor(rng.random((9, 5)) * 3).astype(np.int8) - 1
+    r = np.where(rng.random(5) < 0.5, -1, 1).astype(np.int8)
+    pairs = [(i, j) for i in range(9) for j in range(i + 1, 9)]
+    naive = np.mean([np.mean(b[i] != b[j]) for i, j in pairs])
+    assert float(diversity(b)) == pytest.approx(naive)
+    assert share_correct(b, r).tolist() == pytest.approx([np.mean(row == r) for row in b])
+    x = rng.random(12)
+    naive_gini = np.abs(x[:, None] - x[None, :]).sum() / (2 * x.size**2 * x.mean())
+    assert float(gini(x)) == pytest.approx(naive_gini)
+    assert ei_index(0, 4) == 1 and ei_index(4, 0) == -1 and np.isnan(ei_index(0, 0))

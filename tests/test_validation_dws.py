@@ -1,0 +1,71 @@
+"""Dodds, Watts & Sabel: tree geometry, tie families, routing loads, the ordering."""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from sim.validation import dws
+
+
+@pytest.fixture(scope="module")
+def small():
+    tree = dws.make_tree(3, 4)
+    return tree, dws.ancestors(tree)
+
+
+def test_tree_distance_matches_networkx(small):
+    tree, anc = small
+    g = nx.Graph([(i, int(m)) for i, m in enumerate(tree.manager) if m >= 0])
+    ref = dict(nx.all_pairs_shortest_path_length(g))
+    a, b = np.meshgrid(np.arange(tree.size), np.arange(tree.size), indexing="ij")
+    ours = dws.tree_distance(tree, anc, a, b)
+    assert all(ours[i, j] == ref[i][j] for i in range(tree.size) for j in range(tree.size))
+
+
+def test_tie_families(small):
+    tree, anc = small
+    rng = np.random.default_rng(0)
+    for fam, (lam, zeta) in dws.FAMILIES.items():
+        u, v = dws.dws_ties(tree, 15, lam, zeta, rng)
+        assert len(u) == 15 and len(set(zip(u.tolist(), v.tolist(), strict=True))) == 15, fam
+        assert not np.any(tree.manager[u] == v) and not np.any(tree.manager[v] == u)
+        assert np.all(u < v)
+    u, v = dws.dws_ties(tree, 20, np.inf, 0.0, rng)
+    assert np.all(tree.manager[u] == tree.manager[v])  # team: siblings
+    u, v = dws.dws_ties(tree, 20, 0.0, np.inf, rng)
+    assert np.all(dws._lca_depth(anc, u, v) == 0)  # interdivision: LCA is the top
+
+
+def test_multiscale_ties_reach_higher_levels_than_random():
+    tree = dws.make_tree(4, 5)
+    rng = np.random.default_rng(1)
+    lv = {}
+    for fam in ("random", "multiscale"):
+        u, v = dws.dws_ties(tree, 300, *dws.FAMILIES[fam], rng)
+        lv[fam] = tree.level[np.concatenate([u, v])].mean()
+    assert lv["multiscale"] < lv["random"] - 0.3
+
+
+def test_pure_tree_root_load_matches_exact_share():
+    tree = dws.make_tree(3, 3)  # 13 people, three subtrees of four under the top
+    load = dws.message_loads(tree, dws.neighbor_lists(tree), 40_000, np.random.default_rng(2))
+    # Ordered pairs in different subtrees, top excluded: 12 * 8 of 13 * 12.
+    assert load[0] / 40_000 == pytest.approx(96 / 156, abs=0.015)
+    assert load.argmax() == 0
+
+
+def test_extra_ties_only_shorten_routes():
+    tree = dws.make_tree(3, 4)
+    u, v = dws.dws_ties(tree, 40, 1.0, 1.0, np.random.default_rng(3))
+    base = dws.message_loads(tree, dws.neighbor_lists(tree), 5000, np.random.default_rng(4))
+    more = dws.message_loads(tree, dws.neighbor_lists(tree, u, v), 5000, np.random.default_rng(4))
+    assert more.sum() < base.sum()  # fewer intermediaries in total
+
+
+def test_dws_ordering_at_fixed_seed(tmp_path):
+    c = dws.run(quick=True, seed=2003, out_dir=tmp_path, replicates=2)
+    assert c.passed, c.difference
+    r = c.details["ratio"]
+    assert c.details["busiest_level"]["hierarchy"] == 0
+    assert r["multiscale"] < r["random"] < 1 and r["multiscale"] < r["team"] < 1
+    assert (tmp_path / "dws_max_load.png").stat().st_size > 1000

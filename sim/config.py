@@ -352,7 +352,9 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
         )
     for i, iv in enumerate(cfg.interventions):
         if not 0 <= iv.at <= cfg.steps:
-            raise ConfigError(f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]")
+            raise ConfigError(
+                f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
+            )
     return cfg
 
 

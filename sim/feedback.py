@@ -21,7 +21,7 @@ __all__ = ["update_engagement", "broadcast_fit", "nudge"]
 def update_engagement(
     engagement: np.ndarray, sent: np.ndarray, heard: np.ndarray, gain: float, loss: float
 ) -> np.ndarray:
-    """Heard agents move towards 1 by ``gain``; those who spoke and were ignored towards 0 by ``loss``."""
+    """Heard agents move towards 1 by ``gain``; those who spoke unheard towards 0 by ``loss``."""
     up = engagement + gain * (1 - engagement)
     down = engagement - loss * engagement
     return np.where(heard, up, np.where(sent, down, engagement))
@@ -41,6 +41,6 @@ def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
 
 
 def nudge(x: np.ndarray, direction: np.ndarray, rate: float) -> np.ndarray:
-    """Move values in [0, 1] towards 1 (direction > 0) or 0 (< 0), proportionally to the room left."""
+    """Move values in [0, 1] towards 1 (direction > 0) or 0 (< 0), in proportion to room left."""
     room = np.where(direction > 0, 1 - x, x)
     return np.clip(x + rate * direction * room, 0.0, 1.0)

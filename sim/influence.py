@@ -30,7 +30,7 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
 
 
 def peer_majority(beliefs: np.ndarray, heard: np.ndarray, rate: float, u: np.ndarray) -> np.ndarray:
-    """Move one step towards the sign of what was heard, where it differs, with probability ``rate``.
+    """Step towards the sign of what was heard, where it differs, with probability ``rate``.
 
     Ties (equal numbers for and against) leave a belief alone.
     """

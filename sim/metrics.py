@@ -1,8 +1,8 @@
 """Metrics: one home for every measured quantity, under the names other tools read.
 
-:data:`METRICS` maps each name of DESIGN section 5 to a function of the model, in column
-order. The array helpers below accept leading batch axes, so the batched March 1991 kernel
-measures with the very same formulas.
+:data:`METRICS` maps each name of DESIGN section 5 to a function of a :class:`Snapshot` of
+the model, in column order. The array helpers below accept leading batch axes, so the batched
+March 1991 kernel measures with the very same formulas.
 
 Undefined values are NaN rather than a made-up number: ``silo_ei`` in a step without peer
 messages, ``cocreation`` before the code has changed, and the stakeholder metrics in a world
@@ -35,6 +35,7 @@ __all__ = [
     "diversity",
     "ei_index",
     "measure",
+    "Snapshot",
 ]
 
 
@@ -85,43 +86,44 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def _individuals(model) -> slice:
-    return slice(0, model.n_individuals)
+def _ratio(part: float, whole: float) -> float:
+    return float(part / whole) if whole else float("nan")
 
 
-def _stakeholders(model) -> slice:
-    return slice(model.n_individuals, None)
+class Snapshot:
+    """The model's state at measurement, with the quantities several metrics share computed once."""
+
+    def __init__(self, model) -> None:
+        n = model.n_individuals
+        self.model = model
+        self.tally = model.tally
+        self.correct_individuals = share_correct(model.beliefs[:n], model.reality)
+        self.correct_stakeholders = share_correct(model.beliefs[n:], model.reality)
 
 
-#: name -> function(model) -> float, in the column order of the metrics table.
-METRICS: dict[str, Callable] = {
-    "knowledge_code": lambda m: float(knowledge_code(m.code, m.reality)),
-    "knowledge_individuals": lambda m: _mean(
-        share_correct(m.beliefs[_individuals(m)], m.reality)
-    ),
-    "knowledge_stakeholders": lambda m: _mean(
-        share_correct(m.beliefs[_stakeholders(m)], m.reality)
-    ),
-    "reach": lambda m: _mean(m.tally.reached),
-    "engagement": lambda m: _mean(m.engagement),
-    "active_share": lambda m: _mean(m.tally.active),
-    "trust": lambda m: _mean(m.trust),
-    "silo_ei": lambda m: ei_index(m.tally.peer_inside, m.tally.peer_across),
-    "gini_knowledge": lambda m: float(gini(share_correct(m.beliefs[_individuals(m)], m.reality))),
-    "gini_access": lambda m: float(gini(m.tally.received)),
-    "diversity": lambda m: float(diversity(m.beliefs[_individuals(m)])),
-    "innovations": lambda m: float(m.innovations.sum()),
-    "innovations_bottom_up": lambda m: float(m.innovations_bottom_up.sum()),
-    "cocreation": lambda m: (
-        float(m.cocreated.sum() / m.code_changes.sum()) if m.code_changes.sum() else float("nan")
-    ),
-    "stakeholder_satisfaction": lambda m: _mean(m.satisfaction),
-    "gini_value": lambda m: float(gini(m.value)) if m.value.size else float("nan"),
-    "retention": lambda m: _mean(m.stakeholder_org == m.initial_stakeholder_org),
-    "overload": lambda m: _share(m.tally.dropped, m.tally.dropped + m.tally.delivered),
-    "filtered": lambda m: _share(m.tally.filtered, m.tally.relayed),
-    "messages_sent": lambda m: float(m.tally.sent),
-    "messages_delivered": lambda m: float(m.tally.delivered),
+#: name -> function(snapshot) -> float, in the column order of the metrics table.
+METRICS: dict[str, Callable[[Snapshot], float]] = {
+    "knowledge_code": lambda s: float(knowledge_code(s.model.code, s.model.reality)),
+    "knowledge_individuals": lambda s: _mean(s.correct_individuals),
+    "knowledge_stakeholders": lambda s: _mean(s.correct_stakeholders),
+    "reach": lambda s: _mean(s.tally.reached),
+    "engagement": lambda s: _mean(s.model.engagement),
+    "active_share": lambda s: _mean(s.tally.active),
+    "trust": lambda s: _mean(s.model.trust),
+    "silo_ei": lambda s: ei_index(s.tally.peer_inside, s.tally.peer_across),
+    "gini_knowledge": lambda s: float(gini(s.correct_individuals)),
+    "gini_access": lambda s: float(gini(s.tally.received)),
+    "diversity": lambda s: float(diversity(s.model.beliefs[: s.model.n_individuals])),
+    "innovations": lambda s: float(s.model.innovations.sum()),
+    "innovations_bottom_up": lambda s: float(s.model.innovations_bottom_up.sum()),
+    "cocreation": lambda s: _ratio(s.model.cocreated.sum(), s.model.code_changes.sum()),
+    "stakeholder_satisfaction": lambda s: _mean(s.model.satisfaction),
+    "gini_value": lambda s: float(gini(s.model.value)) if s.model.value.size else float("nan"),
+    "retention": lambda s: _mean(s.model.stakeholder_org == s.model.initial_stakeholder_org),
+    "overload": lambda s: _share(s.tally.dropped, s.tally.dropped + s.tally.delivered),
+    "filtered": lambda s: _share(s.tally.filtered, s.tally.relayed),
+    "messages_sent": lambda s: float(s.tally.sent),
+    "messages_delivered": lambda s: float(s.tally.delivered),
 }
 
 #: The metric names of DESIGN section 5, in column order.
@@ -130,4 +132,5 @@ METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 
 def measure(model) -> dict[str, float]:
     """Every metric of the model's current state and this step's tally."""
-    return {name: fn(model) for name, fn in METRICS.items()}
+    snapshot = Snapshot(model)
+    return {name: fn(snapshot) for name, fn in METRICS.items()}

@@ -358,32 +358,31 @@ class AgoraModel(mesa.Model):
         cfg, rng, d, t = self.cfg, self.rng, self.delivered, self.tally
         regime, pop = cfg.regime, cfg.population
         heard = np.zeros(self.n_nodes, dtype=bool)
-        posts = d.take((d.kind == POST) & (d.target >= 0))
-        reader = posts.target
-        if len(posts) and regime.reply_rate > 0:
-            reply = rng.random(len(posts)) < regime.reply_rate * self.engagement[reader]
-            p = posts.take(reply)
-            values = np.where(p.values != 0, self.beliefs[p.target], 0)
+        is_post = (d.kind == POST) & (d.target >= 0)
+        writer, reader, said = d.sender[is_post], d.target[is_post], d.values[is_post]
+        if reader.size and regime.reply_rate > 0:
+            reply = rng.random(reader.size) < regime.reply_rate * self.engagement[reader]
+            to, by = writer[reply], reader[reply]
+            values = np.where(said[reply] != 0, self.beliefs[by], 0)
             # Composed now, sent (and counted) when next step's messages go out.
-            self.replies = Messages.create(p.target, p.sender, REPLY, values, self.steps)
-            heard[p.sender] = True
-            t.active[p.target] = True
+            self.replies = Messages.create(by, to, REPLY, values, self.steps)
+            heard[to] = True
+            t.active[by] = True
         self.votes = np.zeros(self.n_nodes)
-        if len(posts) and regime.voting:
-            agree = broadcast_fit(self.beliefs[reader], posts.values) > 0
-            vote = agree & (rng.random(len(posts)) < self.engagement[reader])
+        if reader.size and regime.voting:
+            agree = broadcast_fit(self.beliefs[reader], said) > 0
+            vote = agree & (rng.random(reader.size) < self.engagement[reader])
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(vote.sum())
             t.sent += n_votes
             t.delivered += n_votes
-            t.received += np.bincount(posts.sender[vote], minlength=self.n_nodes)
-            self.votes = np.bincount(posts.sender[vote], minlength=self.n_nodes).astype(float)
-            heard[posts.sender[vote]] = True
+            self.votes = np.bincount(writer[vote], minlength=self.n_nodes).astype(float)
+            t.received += self.votes.astype(np.int64)
+            heard[writer[vote]] = True
             t.active[reader[vote]] = True
-        replies_in = d.take((d.kind == REPLY) & (d.target >= 0))
-        heard[replies_in.sender] = True
-        voice_in = d.take((d.kind == VOICE) & (d.target < 0))
-        heard[voice_in.origin[voice_in.origin >= 0]] = True
+        heard[d.sender[(d.kind == REPLY) & (d.target >= 0)]] = True
+        heard_by_org = (d.kind == VOICE) & (d.target < 0) & (d.origin >= 0)
+        heard[d.origin[heard_by_org]] = True
         self.engagement = update_engagement(
             self.engagement, t.active, heard, pop.engagement_gain, pop.engagement_loss
         )
@@ -397,8 +396,10 @@ class AgoraModel(mesa.Model):
         cfg, rng, n = self.cfg, self.rng, self.n_individuals
         regime, m = cfg.regime, cfg.environment.dims
         tree = self.network.tree
-        voice = self.delivered.take((self.delivered.kind == VOICE) & (self.delivered.target < 0))
-        voice_org = -voice.target - 1
+        d = self.delivered
+        is_voice = (d.kind == VOICE) & (d.target < 0)
+        voice_org = -d.target[is_voice] - 1
+        voice_origin, voice_values = d.origin[is_voice], d.values[is_voice]
         member_perf = (self.actions.astype(np.int64) * self.reality).sum(1)
         for o in range(cfg.org.count):
             code = self.code[o]
@@ -407,9 +408,9 @@ class AgoraModel(mesa.Model):
                 observed = members
             else:
                 observed = members[tree.level[members] < cfg.org.leader_levels]
-            v = voice.take(voice_org == o)
-            origin = np.concatenate([observed, v.origin])
-            contrib = np.concatenate([self.actions[observed], v.values])
+            mine = voice_org == o
+            origin = np.concatenate([observed, voice_origin[mine]])
+            contrib = np.concatenate([self.actions[observed], voice_values[mine]])
             from_member = origin < n
             # Members are judged on all dimensions, stakeholders on their needs.
             scope = np.ones((origin.size, m), dtype=bool)

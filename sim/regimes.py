@@ -1,4 +1,4 @@
-"""Communication regimes as points on one continuum, from broadcast ("having") to conversation ("being").
+"""Regimes as points on one continuum, from broadcast ("having") to conversation ("being").
 
 The two anchors are the only place the regime values are written down; ``conf/regime/*.yaml``
 name them and ``hybrid`` sits between them with one mixing parameter.

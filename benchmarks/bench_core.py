@@ -1,0 +1,106 @@
+"""Speed and memory of the core model against the targets of the core issue.
+
+Run: ``python benchmarks/bench_core.py [--quick] [--out benchmarks/results/core.json]``
+
+Each case reports wall time and CPU time of the process (the machine is shared, so CPU time is
+the steadier figure) and, for the large case, peak resident memory measured in a fresh child
+process so earlier cases do not inflate it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CASES = {
+    "default_300_steps": dict(
+        config={}, target="< 0.3 s per run", limit=0.3, repeat=5
+    ),
+    "10k_individuals_2k_stakeholders_500_steps": dict(
+        config={"org": {"size": 10_000}, "stakeholders": {"count": 2_000},
+                "hierarchy": {"depth": 5}, "steps": 500},
+        target="< 10 s", limit=10.0, repeat=1,
+    ),
+    "100k_individuals_100_steps": dict(
+        config={"org": {"size": 100_000}, "stakeholders": {"count": 2_000},
+                "hierarchy": {"depth": 6}, "steps": 100},
+        target="< 30 s and < 4 GiB peak", limit=30.0, repeat=1, fresh_process=True,
+    ),
+}
+
+
+def time_model(config: dict, repeat: int) -> dict:
+    """Best wall and CPU time of building and running the model ``repeat`` times."""
+    from sim.config import to_config
+    from sim.model import AgoraModel
+
+    cfg = to_config(config)
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        AgoraModel(cfg).run()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return {"wall_s": min(walls), "cpu_s": min(cpus)}
+
+
+def time_march(replicates: int) -> dict:
+    from sim import simulate
+    from sim.config import load_config
+
+    overrides = ["scenario=march1991", f"replicates={replicates}", "regime.socialization=0.5"]
+    cfg = load_config(overrides)
+    simulate(load_config(["scenario=march1991", "replicates=8"]))  # warm up
+    w, c = time.perf_counter(), time.process_time()
+    simulate(cfg)
+    wall, cpu = time.perf_counter() - w, time.process_time() - c
+    return {"replicates": replicates, "wall_s": wall, "cpu_s": cpu,
+            "replicates_per_s_wall": replicates / wall, "replicates_per_s_cpu": replicates / cpu}
+
+
+def child(name: str) -> None:
+    """Run one case in this (fresh) process and print its figures as JSON."""
+    case = CASES[name]
+    result = time_model(case["config"], case["repeat"])
+    result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 100k case")
+    parser.add_argument("--out", default="benchmarks/results/core.json")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child)
+    import numpy as np
+
+    results = {"numpy": np.__version__, "python": sys.version.split()[0], "cases": {}}
+    for name, case in CASES.items():
+        if args.quick and case.get("fresh_process"):
+            continue
+        out = subprocess.run([sys.executable, __file__, "--child", name], check=True,
+                             capture_output=True, text=True)
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        figures["target"] = case["target"]
+        figures["meets_target"] = figures["cpu_s"] < case["limit"]
+        results["cases"][name] = figures
+        print(f"{name:45s} wall {figures['wall_s']:7.3f} s  cpu {figures['cpu_s']:7.3f} s  "
+              f"peak {figures['peak_rss_gib']:.2f} GiB  target {case['target']}")
+    march = time_march(1000)
+    march["target"] = ">= 200 replicates/s on one core"
+    results["cases"]["march1991_replicates"] = march
+    print(f"{'march1991 (1000 replicates)':45s} {march['replicates_per_s_wall']:.0f} rep/s wall, "
+          f"{march['replicates_per_s_cpu']:.0f} rep/s cpu  target {march['target']}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,301 @@
+"""The teaching app: watch an organization talk, live in the browser.
+
+Start it with::
+
+    solara run sim/app.py            # serves http://localhost:8765 on this machine only
+
+It is built on Mesa's :func:`~mesa.visualization.SolaraViz`, which provides the sidebar: the
+step, play and reset buttons, the step counter and the controls of :data:`MODEL_PARAMS`.
+Controls take effect when **Reset** rebuilds the model (Mesa's rule), always with the same seed
+unless the seed control changes, so a class can replay a run exactly. The main area shows the
+organization as a network (:mod:`sim.viz`), the main metrics over time and a short
+explanation in plain words.
+
+Each browser session gets its own model. The app's model is exactly the model of
+``python experiments/run.py`` with the overrides listed under the picture (replicate 0).
+
+Examples
+--------
+>>> model = AppModel(regime="broadcast", size=30, stakeholders=5, steps=3)
+>>> model.overrides[:2], model.cfg.regime.broadcast_rate, model.cfg.org.size
+(['regime=broadcast', 'hierarchy=direct'], 1.0, 30)
+>>> model.run(); model.running
+False
+"""
+
+from __future__ import annotations
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
+
+from sim.config import load_config
+from sim.model import AgoraModel
+from sim.viz.drawing import COLOR_BY, DEFAULT_METRICS, MetricsPlot, NetworkPlot
+from sim.viz.layout import MAX_DRAW_NODES, layout_of
+from sim.viz.render import FrameRenderer
+
+__all__ = ["AppModel", "AgoraApp", "DEFAULTS", "MODEL_PARAMS", "Page", "app_overrides"]
+
+REGIMES = ("broadcast", "hybrid", "conversational")
+ROUTINGS = ("direct", "chain")
+
+#: The controls of the sidebar (Mesa's user-parameter format); values are the defaults.
+MODEL_PARAMS: dict[str, dict] = {
+    "regime": {"type": "Select", "value": "hybrid", "values": list(REGIMES), "label": "Regime"},
+    "mix": {
+        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
+        "label": "Hybrid mix (0 broadcast, 1 conversation)",
+    },
+    "openness_peer": {
+        "type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 1.0, "step": 0.05,
+        "label": "Openness: peers in a unit",
+    },
+    "openness_internal": {
+        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
+        "label": "Openness: across units",
+    },
+    "openness_external": {
+        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
+        "label": "Openness: to stakeholders",
+    },
+    "hear_stakeholders": {"type": "Checkbox", "value": True, "label": "Stakeholders are heard"},
+    "depth": {
+        "type": "SliderInt", "value": 4, "min": 2, "max": 8, "step": 1,
+        "label": "Hierarchy levels",
+    },
+    "routing": {"type": "Select", "value": "direct", "values": list(ROUTINGS), "label": "Routing"},
+    "attention": {
+        "type": "SliderInt", "value": 5, "min": 1, "max": 30, "step": 1,
+        "label": "Attention (messages read per step)",
+    },
+    "size": {
+        "type": "SliderInt", "value": 200, "min": 20, "max": 2000, "step": 10,
+        "label": "People per organization",
+    },
+    "orgs": {"type": "SliderInt", "value": 1, "min": 1, "max": 3, "step": 1,
+             "label": "Organizations"},
+    "stakeholders": {
+        "type": "SliderInt", "value": 50, "min": 0, "max": 500, "step": 10,
+        "label": "Stakeholders per organization",
+    },
+    "steps": {
+        "type": "SliderInt", "value": 200, "min": 20, "max": 1000, "step": 20,
+        "label": "Run length (steps)",
+    },
+    "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 100, "step": 1, "label": "Seed"},
+}
+
+#: The default value of every control.
+DEFAULTS: dict[str, object] = {name: p["value"] for name, p in MODEL_PARAMS.items()}
+
+
+def _num(value: float) -> str:
+    """A float as Hydra reads it back exactly, without binary noise (0.1 + 0.2 -> 0.3)."""
+    return repr(round(float(value), 6))
+
+
+def app_overrides(
+    regime: str = "hybrid",
+    mix: float = 0.5,
+    openness_peer: float = 1.0,
+    openness_internal: float = 0.5,
+    openness_external: float = 0.5,
+    hear_stakeholders: bool = True,
+    depth: int = 4,
+    routing: str = "direct",
+    attention: int = 5,
+    size: int = 200,
+    orgs: int = 1,
+    stakeholders: int = 50,
+    steps: int = 200,
+    seed: int = 0,
+) -> list[str]:
+    """The Hydra overrides of ``experiments/run.py`` that give the model of these controls.
+
+    Routing picks the ``hierarchy`` option (so ``chain`` brings its relay and distortion) and
+    the depth is set on top of it; ``mix`` only matters for the hybrid regime.
+
+    >>> app_overrides(regime="conversational", routing="chain", depth=3)[:4]
+    ['regime=conversational', 'hierarchy=chain', 'hierarchy.depth=3', 'openness.peer=1.0']
+    """
+    if regime not in REGIMES:
+        raise ValueError(f"regime={regime!r} is unknown: one of {REGIMES}")
+    if routing not in ROUTINGS:
+        raise ValueError(f"routing={routing!r} is unknown: one of {ROUTINGS}")
+    out = [f"regime={regime}"]
+    if regime == "hybrid":
+        out.append(f"regime.mix={_num(mix)}")
+    out += [
+        f"hierarchy={routing}",
+        f"hierarchy.depth={int(depth)}",
+        f"openness.peer={_num(openness_peer)}",
+        f"openness.internal={_num(openness_internal)}",
+        f"openness.external={_num(openness_external)}",
+        f"openness.hear_stakeholders={'true' if hear_stakeholders else 'false'}",
+        f"population.attention={int(attention)}",
+        f"org.count={int(orgs)}",
+        f"org.size={int(size)}",
+        f"stakeholders.count={int(stakeholders)}",
+        f"steps={int(steps)}",
+        f"seed={int(seed)}",
+    ]
+    return out
+
+
+class AppModel(AgoraModel):
+    """An :class:`~sim.model.AgoraModel` built from the app's flat controls.
+
+    Mesa's SolaraViz rebuilds the model on Reset by calling the class with the controls as
+    keyword arguments; this class turns them into the Hydra overrides of
+    :func:`app_overrides` (kept as ``self.overrides``) and composes the configuration with
+    :func:`sim.config.load_config`, exactly as ``experiments/run.py`` would. The run stops
+    (``running`` turns False, so Play stops) after ``steps`` steps.
+    """
+
+    def __init__(
+        self,
+        regime: str = "hybrid",
+        mix: float = 0.5,
+        openness_peer: float = 1.0,
+        openness_internal: float = 0.5,
+        openness_external: float = 0.5,
+        hear_stakeholders: bool = True,
+        depth: int = 4,
+        routing: str = "direct",
+        attention: int = 5,
+        size: int = 200,
+        orgs: int = 1,
+        stakeholders: int = 50,
+        steps: int = 200,
+        seed: int = 0,
+    ) -> None:
+        self.overrides = app_overrides(
+            regime, mix, openness_peer, openness_internal, openness_external,
+            hear_stakeholders, depth, routing, attention, size, orgs, stakeholders, steps, seed,
+        )
+        super().__init__(load_config(self.overrides))
+        self.running = self.steps < self.cfg.steps
+
+    def step(self) -> None:
+        super().step()
+        self.running = self.steps < self.cfg.steps
+
+    def describe(self) -> str:
+        """This run's settings in one line of plain words."""
+        c = self.cfg
+        regime = c.regime.name + (f" (mix {c.regime.mix:.2f})" if c.regime.name == "hybrid" else "")
+        orgs = f"{c.org.count} organizations of " if c.org.count > 1 else ""
+        return (
+            f"{regime} regime; {orgs}{c.org.size} people in {c.hierarchy.depth} levels "
+            f"({c.hierarchy.routing} routing), {c.stakeholders.count} stakeholders each; "
+            f"openness peers {c.openness.peer:.2f}, across units {c.openness.internal:.2f}, "
+            f"to stakeholders {c.openness.external:.2f}; attention {c.population.attention}; "
+            f"seed {c.seed}"
+        )
+
+
+EXPLANATION = """
+**What you see.** Each dot is a person. The square in the middle is the organization's
+*code*: its strategy, what it believes about the world. Rings are levels of the hierarchy
+(the boss in the centre, the frontline on the outer ring of members); each slice is a unit
+(a department). Dots on the outermost ring are stakeholders: customers and partners.
+Grey lines are who can talk to whom; coloured lines are the messages of the last step:
+**blue** broadcasts from the organization, **green** posts between people, **purple**
+replies, **red** ideas sent up to the organization (voice).
+
+**The question.** Does the organization learn more when it *broadcasts* its code to everyone
+("having" members and customers) or when it *converses* with them ("being" in a
+relationship)? Knowledge is the share of the world an agent gets right: green is good.
+
+**Try.** Pick a regime, press **Reset**, then **Step** a few times or **Play**. Change one
+control at a time and press **Reset**: the same seed gives the same run, so any difference
+comes from the control you changed. Watch the code's knowledge, members' engagement and the
+silo index (close to -1: people only talk inside their own unit).
+"""
+
+
+@solara.component
+def NetworkView(model: AgoraModel):
+    """The network picture with its colouring choice; redrawn when the model steps."""
+    update_counter.get()
+    color_by = solara.use_reactive("knowledge")
+    layout = solara.use_memo(lambda: layout_of(model), [model])
+    plot = solara.use_memo(
+        lambda: NetworkPlot(model, layout, color_by=color_by.value), [model, color_by.value]
+    )
+    renderer = solara.use_memo(lambda: FrameRenderer(plot), [plot])
+
+    def draw() -> bytes:
+        plot.update(model)
+        return renderer.png()
+
+    png = solara.use_memo(draw, [plot, model.steps])
+    with solara.Card("The organization"):
+        solara.ToggleButtonsSingle(value=color_by, values=list(COLOR_BY), dense=True)
+        if plot.sampled:
+            solara.Warning(
+                f"{layout.n_nodes} people and stakeholders are more than one picture can show "
+                f"well (about {MAX_DRAW_NODES}): drawing an even sample of "
+                f"{plot.nodes.size} of them, ring by ring. The metrics count everyone."
+            )
+        solara.Image(png, format="png", width="100%")
+
+
+@solara.component
+def MetricsView(model: AgoraModel):
+    """Small multiples of the main metrics, redrawn when the model steps."""
+    update_counter.get()
+    plot = solara.use_memo(
+        lambda: MetricsPlot(DEFAULT_METRICS, horizon=max(20, model.cfg.steps)), [model]
+    )
+    renderer = solara.use_memo(lambda: FrameRenderer(plot), [plot])
+
+    def draw() -> bytes:
+        plot.update(model.metrics_frame())
+        return renderer.png()
+
+    png = solara.use_memo(draw, [plot, model.steps])
+    with solara.Card("What happens"):
+        solara.Image(png, format="png", width="100%")
+
+
+@solara.component
+def Explanation(model: AgoraModel):
+    """The plain-words panel, with this run's settings and the command that repeats it."""
+    with solara.Card("How to read this"):
+        solara.Markdown(EXPLANATION)
+        overrides = getattr(model, "overrides", None)
+        if hasattr(model, "describe"):
+            solara.Markdown(f"**This run:** {model.describe()}.")
+        if overrides:
+            solara.Markdown(
+                "The same run from the command line:\n\n"
+                f"```\npython experiments/run.py {' '.join(overrides)}\n```"
+            )
+
+
+@solara.component
+def AgoraApp(model: solara.Reactive):
+    """The whole app for one reactive model: Mesa's sidebar plus the network, plots and text."""
+    SolaraViz(
+        model,
+        components=[],
+        model_params=MODEL_PARAMS,
+        name="Agora: how an organization talks",
+        play_interval=150,
+    )
+    with solara.Column(style={"padding": "8px"}):
+        with solara.Columns([3, 2]):
+            NetworkView(model.value)
+            with solara.Column():
+                MetricsView(model.value)
+                Explanation(model.value)
+
+
+@solara.component
+def Page():
+    """The page ``solara run sim/app.py`` serves: one model per browser session."""
+    model = solara.use_memo(lambda: solara.reactive(AppModel(**DEFAULTS)), [])
+    AgoraApp(model)
+

@@ -191,7 +191,7 @@ def write_report(out: Path, regimes, summaries: dict[str, dict], elapsed: float)
         f"- Overrides: `{' '.join(any_ok.get('job', {}).get('overrides', [])[3:]) or 'none'}`; "
         f"git commit `{any_ok.get('git_commit')}`; "
         f"packages: {versions}.",
-        f"- Wall time of this report: {elapsed:.1f} s "
+        f"- Wall time to run and aggregate: {elapsed:.1f} s "
         f"(simulation {sum(s.get('wall_time') or 0 for s in summaries.values()):.1f} s of CPU).",
         "",
         "## Final values",

@@ -25,9 +25,17 @@ False
 
 from __future__ import annotations
 
+import warnings
+
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
+
+# Mesa's ComponentsView returns early when it has no components (this app draws its own main
+# area), and Solara's hook checker warns about that when the module is imported; the early
+# return is the same from render to render, so the warning does not apply here.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite")
+    from mesa.visualization import SolaraViz
+    from mesa.visualization.utils import update_counter
 
 from sim.config import load_config
 from sim.model import AgoraModel

@@ -116,13 +116,18 @@ class OrgConfig:
 
     ``size`` individuals per organization (null: a complete tree of ``hierarchy.depth`` and
     ``hierarchy.span``); ``attention`` is how many voice messages the organization reads per
-    step; ``leader_levels`` how many top levels count as leadership.
+    step; ``leader_levels`` how many top levels count as leadership. ``chart`` is the path of a
+    real org chart (CSV: ``id, manager_id, unit``, optional ``level``, ``kind``) that replaces the
+    generated tree, and ``network`` an observed communication network (CSV edge list or
+    GraphML over the chart's ids) that replaces the generated peer and cross-unit ties.
     """
 
     count: int = 1
     size: int | None = 200
     attention: int = 50
     leader_levels: int = 1
+    chart: str | None = None
+    network: str | None = None
 
 
 @dataclass
@@ -148,14 +153,17 @@ class NetworkConfig:
     ``peer_degree`` and ``rewire`` shape the small world inside each unit;
     ``cross_unit_degree`` is the mean number of cross-unit ties per individual at
     ``openness.internal`` = 1; ``external_degree`` the ties per stakeholder at
-    ``openness.external`` = 1. ``pattern`` places cross-unit ties at random or multiscale
-    (Dodds, Watts & Sabel 2003) with homophily ``lam`` and rank preference ``zeta``.
+    ``openness.external`` = 1; ``inter_org_degree`` the mean ties per individual to other
+    organizations at ``openness.inter_org`` = 1. ``pattern`` places cross-unit ties at random
+    or multiscale (Dodds, Watts & Sabel 2003) with homophily ``lam`` and rank preference
+    ``zeta``.
     """
 
     peer_degree: int = 4
     rewire: float = 0.1
     cross_unit_degree: float = 2.0
     external_degree: float = 2.0
+    inter_org_degree: float = 1.0
     pattern: str = "random"
     lam: float = 1.0
     zeta: float = 1.0
@@ -166,13 +174,14 @@ class OpennessConfig:
     """Which boundaries messages may cross, each a number in [0, 1].
 
     ``peer`` scales the ties inside units, ``internal`` the ties across units, ``external`` the
-    ties to stakeholders; ``hear_stakeholders`` says whether stakeholders' ideas may reach the
-    organization at all.
+    ties to stakeholders, ``inter_org`` the ties between members of different organizations;
+    ``hear_stakeholders`` says whether stakeholders' ideas may reach the organization at all.
     """
 
     peer: float = 1.0
     internal: float = 0.5
     external: float = 0.5
+    inter_org: float = 0.0
     hear_stakeholders: bool = True
 
 
@@ -300,6 +309,8 @@ _RULES: dict[str, tuple[Any, str]] = {
     "openness.peer": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.internal": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.external": (lambda v: 0 <= v <= 1, _UNIT),
+    "openness.inter_org": (lambda v: 0 <= v <= 1, _UNIT),
+    "network.inter_org_degree": (lambda v: v >= 0, "a number >= 0"),
     "regime.mix": (lambda v: 0 <= v <= 1, _UNIT),
     "regime.broadcast_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
     "regime.socialization": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
@@ -350,11 +361,25 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             f"population.post_dims={cfg.population.post_dims} exceeds environment.dims="
             f"{cfg.environment.dims}: a message cannot speak about more dimensions than exist"
         )
+    if o.chart is not None:
+        if o.count != 1:
+            raise ConfigError(
+                f"org.chart is given but org.count={o.count}: a chart is one organization"
+            )
+        from sim.scenarios.orgchart import load_org_chart
+
+        load_org_chart(o.chart)  # a bad file fails here, naming the row and the fault
+    elif o.network is not None:
+        raise ConfigError("org.network needs org.chart: an observed network is over a chart's ids")
     for i, iv in enumerate(cfg.interventions):
         if not 0 <= iv.at <= cfg.steps:
             raise ConfigError(
                 f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
             )
+    if cfg.interventions:
+        from sim.interventions import check_interventions
+
+        check_interventions(cfg)
     return cfg
 
 

@@ -48,6 +48,7 @@ def is_march(cfg: AgoraConfig) -> bool:
         and o.peer == 0
         and o.internal == 0
         and not cfg.interventions
+        and cfg.org.chart is None
     )
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "diversity",
     "ei_index",
     "measure",
+    "measure_org",
+    "ORG_METRIC_NAMES",
     "Snapshot",
 ]
 
@@ -128,6 +130,43 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
 
 #: The metric names of DESIGN section 5, in column order.
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
+
+
+def _org_view(model, org: int) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of an organization's members (over individuals) and stakeholders."""
+    n = model.n_individuals
+    return model.node_org[:n] == org, model.node_org[n:] == org
+
+
+#: Per-organization metrics (several organizations), name -> function(model, org).
+ORG_METRICS: dict[str, Callable] = {
+    "knowledge_code": lambda m, o, mem, sh: float(np.mean(m.code[o] * m.reality)),
+    "knowledge_individuals": lambda m, o, mem, sh: _mean(
+        share_correct(m.beliefs[: m.n_individuals][mem], m.reality)
+    ),
+    "engagement": lambda m, o, mem, sh: _mean(m.engagement[: m.n_individuals][mem]),
+    "trust": lambda m, o, mem, sh: _mean(m.trust[: m.n_individuals][mem]),
+    "stakeholders": lambda m, o, mem, sh: float(sh.sum()),
+    "stakeholder_satisfaction": lambda m, o, mem, sh: _mean(m.satisfaction[sh]),
+    "gini_value": lambda m, o, mem, sh: float(gini(m.value[sh])) if sh.any() else float("nan"),
+    "retention": lambda m, o, mem, sh: _mean(
+        m.stakeholder_org[m.initial_stakeholder_org == o] == o
+    ),
+    "innovations": lambda m, o, mem, sh: float(m.innovations[o]),
+    "innovations_bottom_up": lambda m, o, mem, sh: float(m.innovations_bottom_up[o]),
+}
+
+ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)
+
+
+def measure_org(model, org: int) -> dict[str, float]:
+    """The per-organization metrics of ``org``.
+
+    ``retention`` is the share of the stakeholders it started with that are still tied to it;
+    ``stakeholders`` how many are tied to it now.
+    """
+    members, stakeholders = _org_view(model, org)
+    return {name: fn(model, org, members, stakeholders) for name, fn in ORG_METRICS.items()}
 
 
 def measure(model) -> dict[str, float]:

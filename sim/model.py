@@ -29,6 +29,7 @@ from sim.agents import Individual, Organization, Stakeholder
 from sim.config import AgoraConfig, to_config
 from sim.feedback import broadcast_fit, nudge, update_engagement
 from sim.influence import peer_majority, sum_by_receiver
+from sim.interventions import apply_changes, changes_structure
 from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.messages import BROADCAST, POST, REPLY, VOICE, Messages, org_node
 from sim.network import EXTERNAL, build_network, external_ties
@@ -88,8 +89,12 @@ class AgoraModel(mesa.Model):
         super().__init__(seed=seed)
         self.cfg: AgoraConfig = cfg
         self.seed = int(seed)
+        for iv in cfg.interventions:
+            if iv.at == 0:  # in force from the start
+                self.cfg = apply_changes(self.cfg, dict(iv.set))
         self._setup()
         self.records: list[dict[str, float]] = []
+        self.org_records: list[dict[str, float]] = []
         self.measure()
 
     # ------------------------------------------------------------------ setup
@@ -164,20 +169,33 @@ class AgoraModel(mesa.Model):
     def step(self) -> None:
         """One step of DESIGN section 4, phase by phase."""
         self.tally = Tally(self.n_nodes)
-        self.environment()          # 1. turnover (p3) and turbulence (p4)
-        self.experience()           # 2. exploration; stakeholders observe their needs
-        outbox = self.speak()       # 3. broadcast, post, voice (and last step's replies)
-        self.route(outbox)          # 4. hops, relays, distortion, attention caps
-        self.listen()               # 5. socialization and peer majority
-        self.respond()              # 6. replies, votes, engagement and trust feedback
-        self.learn()                # 7. the code learns from the superior group it hears
-        self.serve_stakeholders()   # 8. satisfaction, value, switching
-        self.measure()              # 9. every metric
+        self.intervene()  # 0. scheduled changes of the rules take effect
+        self.environment()  # 1. turnover (p3) and turbulence (p4)
+        self.experience()  # 2. exploration; stakeholders observe their needs
+        outbox = self.speak()  # 3. broadcast, post, voice (and last step's replies)
+        self.route(outbox)  # 4. hops, relays, distortion, attention caps
+        self.listen()  # 5. socialization and peer majority
+        self.respond()  # 6. replies, votes, engagement and trust feedback
+        self.learn()  # 7. the code learns from the superior group it hears
+        self.serve_stakeholders()  # 8. satisfaction, value, switching
+        self.measure()  # 9. every metric
 
     def run(self, steps: int | None = None) -> None:
         """Run ``steps`` steps (default: ``config.steps``)."""
         for _ in range(self.cfg.steps if steps is None else steps):
             self.step()
+
+    # 0 -------------------------------------------------------------------
+    def intervene(self) -> None:
+        """Apply the interventions due at this step (see :mod:`sim.interventions`)."""
+        for iv in self.cfg.interventions:
+            if iv.at == self.steps and iv.at > 0:
+                changes = dict(iv.set)
+                self.cfg = apply_changes(self.cfg, changes)
+                self.attention[:] = self.cfg.population.attention
+                if changes_structure(changes):
+                    # The same people, newly wired: levels, units and ties follow the new rules.
+                    self.network = build_network(self.cfg, self.stakeholder_org.copy(), self.rng)
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:
@@ -230,9 +248,7 @@ class AgoraModel(mesa.Model):
                 voicing[n:] = False
             who = np.flatnonzero(voicing)
             outbox.append(
-                Messages.create(
-                    who, org_node(self.node_org[who]), VOICE, self._say(who), step
-                )
+                Messages.create(who, org_node(self.node_org[who]), VOICE, self._say(who), step)
             )
             self.tally.active[who] = True
         return Messages.concat(outbox)
@@ -349,7 +365,9 @@ class AgoraModel(mesa.Model):
             heard = sum_by_receiver(targets, d.values[is_peer], self.n_nodes)
             rows = np.flatnonzero(np.bincount(targets, minlength=self.n_nodes))
             self.beliefs[rows] = peer_majority(
-                self.beliefs[rows], heard[rows], cfg.population.peer_influence,
+                self.beliefs[rows],
+                heard[rows],
+                cfg.population.peer_influence,
                 rng.random((rows.size, m)),
             )
 
@@ -449,7 +467,8 @@ class AgoraModel(mesa.Model):
                 self.innovations_bottom_up[o] += bool(bottom_up)
             if self.cfg.population.trust_rate > 0 and contributors.size:
                 self.trust[contributors] = nudge(
-                    self.trust[contributors], np.ones(contributors.size),
+                    self.trust[contributors],
+                    np.ones(contributors.size),
                     self.cfg.population.trust_rate,
                 )
 
@@ -465,9 +484,7 @@ class AgoraModel(mesa.Model):
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
             fits = fit_to_each_org(self.needs, self.code, self.reality)
             unserved = self.satisfaction < cfg.stakeholders.threshold
-            new = choose_switch(
-                org, fits, unserved, self.rng.random(k), cfg.stakeholders.switching
-            )
+            new = choose_switch(org, fits, unserved, self.rng.random(k), cfg.stakeholders.switching)
             moved = np.flatnonzero(new != org)
             if moved.size:
                 self.node_org[n + moved] = new[moved]
@@ -480,8 +497,12 @@ class AgoraModel(mesa.Model):
         keep = ~((net.edge_type == EXTERNAL) & np.isin(net.edges[:, 1], nodes))
         fl = net.frontline
         u, v = external_ties(
-            fl, net.tree.org[fl], self.node_org[nodes],
-            self.cfg.openness.external * self.cfg.network.external_degree, n, self.rng,
+            fl,
+            net.tree.org[fl],
+            self.node_org[nodes],
+            self.cfg.openness.external * self.cfg.network.external_degree,
+            n,
+            self.rng,
         )
         v = nodes[v - n]
         edges = np.concatenate([net.edges[keep], np.stack([u, v], axis=1)])
@@ -493,9 +514,22 @@ class AgoraModel(mesa.Model):
         row = {"step": self.steps}
         row.update(metrics.measure(self))
         self.records.append(row)
+        if self.cfg.org.count > 1:
+            for o in range(self.cfg.org.count):
+                self.org_records.append(
+                    {"step": self.steps, "org": o, **metrics.measure_org(self, o)}
+                )
 
     def metrics_frame(self):
         """The metrics so far as a pandas DataFrame, one row per step."""
         import pandas as pd
 
         return pd.DataFrame.from_records(self.records)
+
+    def org_metrics_frame(self):
+        """Per-organization metrics (only with several organizations), one row per step and org."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(
+            self.org_records, columns=["step", "org", *metrics.ORG_METRIC_NAMES]
+        )

@@ -6,6 +6,7 @@ Nodes are individuals ``0 .. n-1`` followed by stakeholders ``n .. n+k-1``. Edge
 ``peer``        small world inside a unit (units are the subtrees under level 1)
 ``cross_unit``  between units of one organization, ``random`` or ``multiscale``
 ``external``    frontline individuals <-> stakeholders
+``inter_org``   between members of different organizations (an extension of DESIGN's four)
 
 Every random choice draws from the Generator passed in, and a builder draws nothing when it
 has nothing to build, so a structure without peers or stakeholders (March 1991) costs no
@@ -42,8 +43,8 @@ __all__ = [
 ]
 
 #: Edge type codes, in the order of their integer ids.
-EDGE_TYPES = ("reports_to", "peer", "cross_unit", "external")
-REPORTS_TO, PEER, CROSS_UNIT, EXTERNAL = range(4)
+EDGE_TYPES = ("reports_to", "peer", "cross_unit", "external", "inter_org")
+REPORTS_TO, PEER, CROSS_UNIT, EXTERNAL, INTER_ORG = range(5)
 
 
 @dataclass
@@ -289,6 +290,30 @@ def external_ties(
     return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
 
 
+def inter_org_ties(
+    tree: Tree, count: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` ties between members of different organizations, drawn uniformly.
+
+    >>> t = _concat_trees([hierarchy_tree(5, 2, None, org=0), hierarchy_tree(5, 2, None, org=1)])
+    >>> u, v = inter_org_ties(t, 4, np.random.default_rng(0))
+    >>> len(u), bool((t.org[u] != t.org[v]).all())
+    (4, True)
+    """
+    if count <= 0 or np.unique(tree.org).size < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    got_u, got_v = np.empty(0, np.int64), np.empty(0, np.int64)
+    for _ in range(100):
+        need = count - got_u.size
+        if need <= 0:
+            break
+        i = np.floor(rng.random(2 * need + 16) * tree.size).astype(np.int64)
+        j = np.floor(rng.random(i.size) * tree.size).astype(np.int64)
+        ok = tree.org[i] != tree.org[j]
+        got_u, got_v = _unique_pairs(np.concatenate([got_u, i[ok]]), np.concatenate([got_v, j[ok]]))
+    return got_u[:count], got_v[:count]
+
+
 @dataclass
 class Network:
     """The built network: the tree, the typed edge list and its CSR adjacency.
@@ -378,8 +403,19 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
         The model's Generator; the only source of randomness.
     """
     h, net, op = cfg.hierarchy, cfg.network, cfg.openness
-    trees = [hierarchy_tree(cfg.org.size, h.depth, h.span, org=o) for o in range(cfg.org.count)]
-    tree = _concat_trees(trees)
+    observed = None
+    if cfg.org.chart is not None:
+        from sim.scenarios.orgchart import load_comm_network, load_org_chart
+
+        chart = load_org_chart(cfg.org.chart)
+        tree = chart.tree
+        if cfg.org.network is not None:
+            observed = load_comm_network(cfg.org.network, chart)
+    else:
+        trees = [
+            hierarchy_tree(cfg.org.size, h.depth, h.span, org=o) for o in range(cfg.org.count)
+        ]
+        tree = _concat_trees(trees)
     n = tree.size
     has_reports = np.zeros(n, dtype=bool)
     has_reports[tree.manager[tree.manager >= 0]] = True
@@ -388,12 +424,24 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
     parts = []
     rows = np.flatnonzero(tree.manager >= 0)
     parts.append((rows, tree.manager[rows], REPORTS_TO))
-    parts.append((*small_world_ties(tree.unit, net.peer_degree, net.rewire, op.peer, rng), PEER))
-    eligible = np.count_nonzero(tree.unit >= 0)
-    n_cross = int(round(op.internal * net.cross_unit_degree * eligible / 2))
-    parts.append(
-        (*cross_unit_ties(tree, n_cross, net.pattern, rng, zeta=net.zeta, lam=net.lam), CROSS_UNIT)
-    )
+    if observed is not None:
+        # The observed network replaces the generated peer and cross-unit ties.
+        u, v = observed
+        same = (tree.unit[u] == tree.unit[v]) & (tree.unit[u] >= 0)
+        parts.append((u[same], v[same], PEER))
+        parts.append((u[~same], v[~same], CROSS_UNIT))
+    else:
+        parts.append(
+            (*small_world_ties(tree.unit, net.peer_degree, net.rewire, op.peer, rng), PEER)
+        )
+        eligible = np.count_nonzero(tree.unit >= 0)
+        n_cross = int(round(op.internal * net.cross_unit_degree * eligible / 2))
+        parts.append(
+            (
+                *cross_unit_ties(tree, n_cross, net.pattern, rng, zeta=net.zeta, lam=net.lam),
+                CROSS_UNIT,
+            )
+        )
     parts.append(
         (
             *external_ties(
@@ -403,6 +451,8 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
             EXTERNAL,
         )
     )
+    n_inter = int(round(op.inter_org * net.inter_org_degree * n / 2))
+    parts.append((*inter_org_ties(tree, n_inter, rng), INTER_ORG))
     edges = np.concatenate([np.stack([u, v], axis=1) for u, v, _ in parts]).astype(np.int64)
     edge_type = np.concatenate([np.full(u.size, k, dtype=np.int8) for u, _, k in parts])
     # One tie per pair: where a peer tie lands on a reporting line, the reporting line stays

@@ -54,6 +54,8 @@ def _figure(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: int =
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    if n_panels <= 6:  # two balanced rows read better than a row of four and a stub
+        ncols = min(ncols, 3)
     ncols = max(1, min(ncols, n_panels))
     nrows = max(1, math.ceil(n_panels / ncols))
     fig = Figure(figsize=(width * ncols, height * nrows + 0.9), layout="constrained")

@@ -37,20 +37,27 @@ class SimulationResult:
     ``metrics`` has one row per replicate and step (step 0 included): ``replicate``, ``seed``,
     ``step``, then every metric of :data:`sim.metrics.METRIC_NAMES`. ``summary`` holds the
     resolved config, the seeds, the wall time and, per metric, the mean, sd and 95% CI over
-    replicates of its final value.
+    replicates of its final value. With several organizations, ``org_metrics`` has one row per
+    replicate, step and organization (:data:`sim.metrics.ORG_METRIC_NAMES`); otherwise None.
     """
 
     config: AgoraConfig
     metrics: pd.DataFrame
     summary: dict[str, Any]
+    org_metrics: pd.DataFrame | None = None
 
 
-def run_replicate(cfg: AgoraConfig, seed: int) -> pd.DataFrame:
-    """One replicate through the Mesa model: its metrics, one row per step."""
+def run_replicate(cfg: AgoraConfig, seed: int, *, per_org: bool = False):
+    """One replicate through the Mesa model: its metrics, one row per step.
+
+    With ``per_org``, returns ``(metrics, org_metrics)``.
+    """
     from sim.model import AgoraModel
 
     model = AgoraModel(cfg, seed=seed)
     model.run(cfg.steps)
+    if per_org:
+        return model.metrics_frame(), model.org_metrics_frame()
     return model.metrics_frame()
 
 
@@ -87,18 +94,23 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
     cfg = to_config(config)
     started = time.perf_counter()
     seeds = replicate_seeds(cfg.seed, cfg.replicates)
+    org_metrics = None
     if march.is_march(cfg):
         metrics = march.run_batch(cfg, seeds)
     else:
-        frames = []
+        frames, org_frames = [], []
         iterator = enumerate(seeds)
         if progress:
             from tqdm.auto import tqdm
 
             iterator = tqdm(iterator, total=len(seeds), desc="replicates", unit="run")
         for r, seed in iterator:
-            frames.append(_frame(r, seed, run_replicate(cfg, seed)))
+            table, org_table = run_replicate(cfg, seed, per_org=True)
+            frames.append(_frame(r, seed, table))
+            org_frames.append(_frame(r, seed, org_table))
         metrics = pd.concat(frames, ignore_index=True)
+        if cfg.org.count > 1:
+            org_metrics = pd.concat(org_frames, ignore_index=True)
     metrics = metrics[[*ID_COLUMNS, *METRIC_NAMES]]
     summary = {
         "config": dataclasses.asdict(cfg),
@@ -106,4 +118,4 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
         "wall_time": time.perf_counter() - started,
         "metrics": final_summary(metrics),
     }
-    return SimulationResult(cfg, metrics, summary)
+    return SimulationResult(cfg, metrics, summary, org_metrics)

@@ -139,10 +139,10 @@ def node_values(model, color_by: str) -> np.ndarray:
     [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]
     >>> node_values(model, "unit").tolist()[:6], node_values(model, "unit").tolist()[-1]
     ([-1, 0, 1, 2, 0, 1], -2)
-    >>> node_values(model, "colour")
+    >>> node_values(model, "colour")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: color_by='colour' is unknown: one of ('knowledge', 'engagement', 'trust', 'kind', 'unit')
+    ValueError: color_by='colour' is unknown: one of ('knowledge', ...
     """
     if color_by == "knowledge":
         return share_correct(model.beliefs, model.reality)
@@ -354,7 +354,7 @@ class NetworkPlot:
 
     @property
     def animated(self) -> list:
-        """The artists that change from step to step (see :class:`~sim.viz.render.FrameRenderer`)."""
+        """The artists that change from step to step (redrawn by ``FrameRenderer``)."""
         return [self._messages, self._scatter, self._hubs, self._title]
 
     def background_key(self) -> int:
@@ -438,10 +438,15 @@ class MetricsPlot:
         self.horizon = horizon
         self.lines = {}
         self._titles = {}
+        from matplotlib.ticker import MaxNLocator
+
         for name, ax in self.axes.items():
             (self.lines[name],) = ax.plot([], [], lw=1.4, color="#2f6db5")
             ax.set_xlim(0, horizon)
-            ax.set_ylim(*_LIMITS.get(name, (0.0, 1.0)))
+            ax.set_ylim(*_LIMITS.get(name, (0.0, 10.0 if name in _COUNTS else 1.0)))
+            # Few ticks: tick labels are most of the cost of a full redraw.
+            ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(3))
             ax.tick_params(labelsize=7, length=2)
             ax.grid(alpha=0.3, lw=0.5)
             self._titles[name] = ax.set_title(pretty_metric(name), fontsize=8, loc="left")
@@ -471,7 +476,7 @@ class MetricsPlot:
             if name in _COUNTS:
                 top = np.nanmax(y) if y.size and np.isfinite(y).any() else 0.0
                 # Doubling steps: the axis (and the cached background) changes rarely.
-                ax.set_ylim(0, 5.0 * 2.0 ** np.ceil(np.log2(max(1.0, top * 1.1 / 5.0))))
+                ax.set_ylim(0, 10.0 * 2.0 ** np.ceil(np.log2(max(1.0, top * 1.1 / 10.0))))
             now = f"{y[-1]:.0f}" if name in _COUNTS else f"{y[-1]:.2f}"
             self._titles[name].set_text(
                 f"{pretty_metric(name)}: {now if np.isfinite(y[-1]) else 'n/a'}"

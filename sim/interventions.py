@@ -1,0 +1,110 @@
+"""Interventions: change the configuration at a given step of a run.
+
+An intervention is ``{at: STEP, set: {KEY: VALUE, ...}}``. A key is a dotted config key
+(``openness.internal: 0.8``) or the name of a config group with one of its options
+(``regime: conversational`` loads ``conf/regime/conversational.yaml``, as ``regime=...`` would
+on the command line). It takes effect at the start of step ``at``: the metrics row of step
+``at`` is the first one produced under the new rules, the rows before it are untouched.
+
+Every intervention is checked when the configuration is validated, before anything runs: an
+unknown key, a value out of range, or a change of something a running population cannot
+change (its size, the number of dimensions) fails with the key named.
+
+Examples
+--------
+>>> from sim.config import to_config
+>>> cfg = to_config({"steps": 10})
+>>> after = apply_changes(cfg, {"regime": "conversational", "openness.internal": 0.9})
+>>> after.regime.name, after.regime.reply_rate, after.openness.internal
+('conversational', 0.6, 0.9)
+>>> apply_changes(cfg, {"org.size": 10})
+Traceback (most recent call last):
+...
+sim.config.ConfigError: interventions cannot change org.size: a running population keeps its size
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from sim.config import CONF_DIR, AgoraConfig, ConfigError
+
+__all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
+
+#: Config groups whose options an intervention can switch to by name.
+GROUPS = ("regime", "openness", "hierarchy")
+
+#: Keys a running model cannot change.
+FIXED = (
+    "seed", "steps", "replicates", "environment.dims", "org.count", "org.size",
+    "stakeholders.count", "stakeholders.needs", "interventions", "scenario",
+)
+
+#: Prefixes of keys whose change rebuilds the communication network.
+STRUCTURAL = ("hierarchy.depth", "hierarchy.span", "openness.", "network.", "org.leader_levels")
+
+
+def _option(group: str, name: str) -> dict[str, Any]:
+    path = CONF_DIR / group / f"{name}.yaml"
+    if not path.is_file():
+        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+        raise ConfigError(f"interventions: {group}={name!r} is unknown: one of {options}")
+    return {group: OmegaConf.to_container(OmegaConf.load(path))}
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    node = out
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
+def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
+    """A new validated config: ``cfg`` with ``changes`` applied (``cfg`` is left unchanged)."""
+    from sim.config import _merge_checked, to_config
+
+    node = OmegaConf.structured(cfg)
+    # A regime switched by name takes that regime's own values, not leftovers of the old one.
+    for key, value in changes.items():
+        if any(key == k or key.startswith(k + ".") for k in FIXED):
+            raise ConfigError(
+                f"interventions cannot change {key}: a running population keeps its size"
+                if key in ("org.size", "org.count", "stakeholders.count")
+                else f"interventions cannot change {key} during a run"
+            )
+        if key in GROUPS:
+            if not isinstance(value, str):
+                raise ConfigError(f"interventions: {key} takes an option name, got {value!r}")
+            if key == "regime":
+                node.regime = OmegaConf.structured(type(cfg.regime))
+            update = _option(key, value)
+        else:
+            update = _nest(key, value)
+        node = _merge_checked(node, update)
+    # Validate the result without re-checking the interventions themselves (no recursion).
+    node.interventions = []
+    new = to_config(node)
+    return dataclasses.replace(new, interventions=cfg.interventions)
+
+
+def changes_structure(changes: dict[str, Any]) -> bool:
+    """Whether applying ``changes`` needs the network rebuilt."""
+    return any(
+        key in ("hierarchy", "openness") or key.startswith(STRUCTURAL) for key in changes
+    )
+
+
+def check_interventions(cfg: AgoraConfig) -> None:
+    """Apply every intervention in order on a copy, so a bad one fails before the run."""
+    current = cfg
+    for i, iv in enumerate(sorted(cfg.interventions, key=lambda iv: iv.at)):
+        try:
+            current = apply_changes(current, dict(iv.set))
+        except ConfigError as err:
+            raise ConfigError(f"interventions[{i}] (at step {iv.at}): {err}") from None

@@ -61,7 +61,7 @@ class EnvironmentConfig:
     """
 
     dims: int = 30
-    turbulence: float = 0.0
+    turbulence: float = 0.02
 
 
 @dataclass
@@ -77,7 +77,7 @@ class PopulationConfig:
     ``fast_socialization`` instead of ``regime.socialization`` (March 1991, Figure 2).
     """
 
-    turnover: float = 0.0
+    turnover: float = 0.01
     exploration: float = 0.02
     attention: int = 5
     talk: float = 0.5

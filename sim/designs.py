@@ -1,0 +1,238 @@
+"""Sampling designs beyond Hydra's grid: Latin hypercube and Sobol (Saltelli) over named ranges.
+
+A design is a table of points, one column per configuration key, drawn over ranges such as
+``regime.mix=0:1``. :func:`write_design` turns it into a folder that the Hydra launchers run:
+
+``design.json``
+    method, n, seed, the ranges and which keys are integers (what :mod:`sim.sensitivity` needs).
+``design.csv``
+    the points: ``point`` (0, 1, ...) then one column per key.
+``design/point_00000.yaml`` ...
+    one Hydra config-group option per point (``# @package _global_`` plus the point's values).
+``overrides.txt``
+    one line of Hydra overrides per point, for drivers outside Hydra (SLURM arrays, xargs).
+
+``experiment/agora_design.yaml``
+    a named experiment whose ``hydra.sweeper.params`` sweep ``+design`` over every point.
+
+The sweep is then an ordinary multirun over that config group (``sweep_command``)::
+
+    python experiments/run.py -m hydra.searchpath=[file:///abs/design] +experiment=agora_design
+
+so every launcher, the resume rules and the aggregation work unchanged; job ``k`` of the sweep
+runs point ``k``.
+
+Examples
+--------
+>>> ranges = parse_ranges(["regime.mix=0:1", "org.size=40:80"])
+>>> ranges
+{'regime.mix': (0.0, 1.0, 'float'), 'org.size': (40, 80, 'int')}
+>>> d = make_design(ranges, method="lhs", n=8, seed=1)
+>>> d.shape, bool(d["regime.mix"].between(0, 1).all()), d["org.size"].dtype.kind
+((8, 2), True, 'i')
+>>> len(make_design(ranges, method="sobol", n=8, seed=1))  # Saltelli: n * (d + 2) points
+32
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import AgoraConfig, ConfigError
+
+__all__ = ["METHODS", "parse_ranges", "make_design", "write_design", "read_design",
+           "sweep_command", "salib_problem"]
+
+METHODS = ("lhs", "sobol")
+GROUP = "design"
+#: The named experiment (in the design folder) whose sweeper params list every point.
+SWEEP_OPTION = "agora_design"
+
+
+def _key_type(key: str) -> str:
+    """'int' or 'float' for a numeric configuration key; ConfigError otherwise."""
+    node: Any = AgoraConfig
+    kind: Any = None
+    for part in key.split("."):
+        if not is_dataclass(node):
+            raise ConfigError(f"{key}: not a configuration key")
+        hints = typing.get_type_hints(node)
+        if part not in {f.name for f in fields(node)}:
+            raise ConfigError(f"{key}: not a configuration key ({part!r} unknown)")
+        kind = hints[part]
+        node = kind
+    args = set(typing.get_args(kind)) - {type(None)} or {kind}
+    if args == {int}:
+        return "int"
+    if args == {float}:
+        return "float"
+    raise ConfigError(f"{key}: a design needs a numeric key (int or float), not {kind}")
+
+
+def parse_ranges(specs: Sequence[str] | Mapping[str, tuple]) -> dict[str, tuple]:
+    """``["key=lo:hi", ...]`` to ``{key: (lo, hi, "int" | "float")}``, checked against the schema."""
+    items = specs.items() if isinstance(specs, Mapping) else [_split(s) for s in specs]
+    out: dict[str, tuple] = {}
+    for key, (lo, hi) in items:
+        kind = _key_type(key)
+        cast = int if kind == "int" else float
+        lo, hi = cast(lo), cast(hi)
+        if not lo < hi:
+            raise ConfigError(f"{key}={lo}:{hi}: the range needs low < high")
+        out[key] = (lo, hi, kind)
+    return out
+
+
+def _split(spec: str) -> tuple[str, tuple[str, str]]:
+    key, sep, rng = spec.partition("=")
+    lo, sep2, hi = rng.partition(":")
+    if not sep or not sep2:
+        raise ConfigError(f"{spec!r}: write a range as key=low:high, e.g. regime.mix=0:1")
+    try:
+        float(lo), float(hi)
+    except ValueError:
+        raise ConfigError(f"{spec!r}: the bounds must be numbers") from None
+    return key.strip(), (lo, hi)
+
+
+def salib_problem(ranges: Mapping[str, tuple]) -> dict[str, Any]:
+    """The SALib problem dictionary of a set of ranges."""
+    return {
+        "num_vars": len(ranges),
+        "names": list(ranges),
+        "bounds": [[float(lo), float(hi)] for lo, hi, _ in ranges.values()],
+    }
+
+
+def make_design(
+    ranges: Mapping[str, tuple], *, method: str = "lhs", n: int = 64, seed: int = 0
+) -> pd.DataFrame:
+    """Points over ``ranges``: ``lhs`` gives ``n`` points (scipy's Latin hypercube), ``sobol``
+    the Saltelli scheme of SALib, ``n * (d + 2)`` points from which first-order and total
+    Sobol indices can be estimated (``n`` a power of two). Integer keys are rounded.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method={method!r}: one of {list(METHODS)}")
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    problem = salib_problem(ranges)
+    if method == "lhs":
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=len(ranges), seed=np.random.default_rng(seed)).random(n)
+        lows = np.array([b[0] for b in problem["bounds"]])
+        highs = np.array([b[1] for b in problem["bounds"]])
+        points = qmc.scale(unit, lows, highs)
+    else:
+        from SALib.sample import sobol
+
+        points = sobol.sample(problem, n, calc_second_order=False, seed=seed)
+    frame = pd.DataFrame(points, columns=list(ranges))
+    for key, (_, _, kind) in ranges.items():
+        if kind == "int":
+            frame[key] = np.rint(frame[key]).astype(np.int64)
+    return frame
+
+
+def _nested(point: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in point.items():
+        node = out
+        *parents, leaf = key.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value.item() if hasattr(value, "item") else value
+    return out
+
+
+def write_design(
+    design: pd.DataFrame,
+    ranges: Mapping[str, tuple],
+    out_dir: str | os.PathLike,
+    *,
+    method: str,
+    n: int,
+    seed: int,
+) -> Path:
+    """Write the design folder (see the module docstring); refuse to overwrite another design."""
+    out = Path(out_dir)
+    meta = {
+        "method": method,
+        "n": n,
+        "seed": seed,
+        "points": len(design),
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()},
+        "types": {k: kind for k, (_, _, kind) in ranges.items()},
+        "calc_second_order": False,
+        "group": GROUP,
+    }
+    if (out / "design.json").exists():
+        old = json.loads((out / "design.json").read_text())
+        if old != meta:
+            raise FileExistsError(f"{out} holds another design; choose another --out")
+    options = out / GROUP
+    options.mkdir(parents=True, exist_ok=True)
+    width = max(5, len(str(len(design) - 1)))
+    lines = []
+    for i, row in enumerate(design.to_dict(orient="records")):
+        body = yaml.safe_dump(_nested(row), sort_keys=False)
+        text = f"# @package _global_\n# design point {i} ({method})\n{body}"
+        _write_text(options / f"point_{i:0{width}d}.yaml", text)
+        lines.append(" ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
+    table = design.copy()
+    table.insert(0, "point", np.arange(len(design)))
+    # The sweep itself: hydra.sweeper.params of a named experiment in the design folder, so
+    # that a design of any size fits (a command line of 10,000 names would not) and
+    # multirun.yaml records every expected point for the aggregation.
+    names = ",".join(f"point_{i:0{width}d}" for i in range(len(design)))
+    (out / "experiment").mkdir(exist_ok=True)
+    _write_text(
+        out / "experiment" / f"{SWEEP_OPTION}.yaml",
+        "# @package _global_\n# every point of this design, one job each (sim/designs.py)\n"
+        + yaml.safe_dump({"hydra": {"sweeper": {"params": {f"+{GROUP}": names}}}}, width=1e9),
+    )
+    _write_text(out / "design.csv", table.to_csv(index=False))
+    _write_text(out / "overrides.txt", "\n".join(lines) + "\n")
+    _write_text(out / "design.json", json.dumps(meta, indent=2) + "\n")
+    return out
+
+
+def _fmt(value: Any) -> str:
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_design(design_dir: str | os.PathLike) -> tuple[dict[str, Any], pd.DataFrame]:
+    """``design.json`` and ``design.csv`` of a design folder."""
+    d = Path(design_dir)
+    meta = json.loads((d / "design.json").read_text())
+    return meta, pd.read_csv(d / "design.csv")
+
+
+def sweep_command(
+    design_dir: str | os.PathLike, extra: Sequence[str] = (), *, python: str = "python",
+    run_py: str = "experiments/run.py",
+) -> list[str]:
+    """The ``run.py -m`` command that runs every point of the design as one job.
+
+    >>> sweep_command("/tmp/d", ["replicates=5"])[3:]
+    ['hydra.searchpath=[file:///tmp/d]', '+experiment=agora_design', 'replicates=5']
+    """
+    path = Path(design_dir).resolve()
+    return [python, run_py, "-m", f"hydra.searchpath=[file://{path}]",
+            f"+experiment={SWEEP_OPTION}", *extra]

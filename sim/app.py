@@ -43,7 +43,9 @@ from sim.viz.drawing import COLOR_BY, DEFAULT_METRICS, MetricsPlot, NetworkPlot
 from sim.viz.layout import MAX_DRAW_NODES, layout_of
 from sim.viz.render import FrameRenderer
 
-__all__ = ["AppModel", "AgoraApp", "DEFAULTS", "MODEL_PARAMS", "Page", "app_overrides"]
+__all__ = [
+    "AppModel", "AgoraApp", "DEFAULTS", "MODEL_PARAMS", "Page", "app_overrides", "with_values"
+]
 
 REGIMES = ("broadcast", "hybrid", "conversational")
 ROUTINGS = ("direct", "chain")
@@ -53,19 +55,19 @@ MODEL_PARAMS: dict[str, dict] = {
     "regime": {"type": "Select", "value": "hybrid", "values": list(REGIMES), "label": "Regime"},
     "mix": {
         "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Hybrid mix (0 broadcast, 1 conversation)",
+        "label": "Hybrid mix",
     },
     "openness_peer": {
         "type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Openness: peers in a unit",
+        "label": "Open: peers",
     },
     "openness_internal": {
         "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Openness: across units",
+        "label": "Open: across units",
     },
     "openness_external": {
         "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Openness: to stakeholders",
+        "label": "Open: stakeholders",
     },
     "hear_stakeholders": {"type": "Checkbox", "value": True, "label": "Stakeholders are heard"},
     "depth": {
@@ -75,21 +77,21 @@ MODEL_PARAMS: dict[str, dict] = {
     "routing": {"type": "Select", "value": "direct", "values": list(ROUTINGS), "label": "Routing"},
     "attention": {
         "type": "SliderInt", "value": 5, "min": 1, "max": 30, "step": 1,
-        "label": "Attention (messages read per step)",
+        "label": "Attention",
     },
     "size": {
         "type": "SliderInt", "value": 200, "min": 20, "max": 2000, "step": 10,
-        "label": "People per organization",
+        "label": "People per org",
     },
     "orgs": {"type": "SliderInt", "value": 1, "min": 1, "max": 3, "step": 1,
              "label": "Organizations"},
     "stakeholders": {
         "type": "SliderInt", "value": 50, "min": 0, "max": 500, "step": 10,
-        "label": "Stakeholders per organization",
+        "label": "Stakeholders per org",
     },
     "steps": {
         "type": "SliderInt", "value": 200, "min": 20, "max": 1000, "step": 20,
-        "label": "Run length (steps)",
+        "label": "Run length",
     },
     "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 100, "step": 1, "label": "Seed"},
 }
@@ -255,7 +257,10 @@ def MetricsView(model: AgoraModel):
     """Small multiples of the main metrics, redrawn when the model steps."""
     update_counter.get()
     plot = solara.use_memo(
-        lambda: MetricsPlot(DEFAULT_METRICS, horizon=max(20, model.cfg.steps)), [model]
+        lambda: MetricsPlot(
+            DEFAULT_METRICS, horizon=max(20, model.cfg.steps), width=6.0, height=6.4
+        ),
+        [model],
     )
     renderer = solara.use_memo(lambda: FrameRenderer(plot), [plot])
 
@@ -283,22 +288,37 @@ def Explanation(model: AgoraModel):
             )
 
 
+def with_values(**values) -> dict[str, dict]:
+    """:data:`MODEL_PARAMS` with other starting values (for a smaller classroom default).
+
+    >>> with_values(size=60)["size"]["value"], MODEL_PARAMS["size"]["value"]
+    (60, 200)
+    """
+    unknown = set(values) - set(MODEL_PARAMS)
+    if unknown:
+        raise ValueError(f"unknown controls {sorted(unknown)}: known are {list(MODEL_PARAMS)}")
+    return {k: {**p, "value": values.get(k, p["value"])} for k, p in MODEL_PARAMS.items()}
+
+
 @solara.component
-def AgoraApp(model: solara.Reactive):
-    """The whole app for one reactive model: Mesa's sidebar plus the network, plots and text."""
+def AgoraApp(model: solara.Reactive, model_params: dict | None = None):
+    """The whole app for one reactive model: Mesa's sidebar plus the network, plots and text.
+
+    ``model_params`` are the controls (default :data:`MODEL_PARAMS`); their values must be
+    those ``model`` was built with, since Reset rebuilds the model from the controls.
+    """
     SolaraViz(
         model,
         components=[],
-        model_params=MODEL_PARAMS,
+        model_params=MODEL_PARAMS if model_params is None else model_params,
         name="Agora: how an organization talks",
         play_interval=150,
     )
     with solara.Column(style={"padding": "8px"}):
-        with solara.Columns([3, 2]):
+        with solara.Columns([1, 1]):
             NetworkView(model.value)
-            with solara.Column():
-                MetricsView(model.value)
-                Explanation(model.value)
+            MetricsView(model.value)
+        Explanation(model.value)
 
 
 @solara.component

@@ -80,7 +80,7 @@ def _key_type(key: str) -> str:
 
 
 def parse_ranges(specs: Sequence[str] | Mapping[str, tuple]) -> dict[str, tuple]:
-    """``["key=lo:hi", ...]`` to ``{key: (lo, hi, "int" | "float")}``, checked against the schema."""
+    """``["key=lo:hi", ...]`` to ``{key: (lo, hi, "int" | "float")}``, checked by the schema."""
     items = specs.items() if isinstance(specs, Mapping) else [_split(s) for s in specs]
     out: dict[str, tuple] = {}
     for key, (lo, hi) in items:

@@ -200,12 +200,14 @@ def plot_sobol_indices(
     """
     fig, (ax,) = _figure(1, width=max(5.0, 1.2 * len(indices) + 2), height=3.8, ncols=1)
     x = np.arange(len(indices))
-    w = 0.38
+    has_total = bool(indices["ST"].notna().any())  # a Latin hypercube gives S1 only
+    w = 0.38 if has_total else 0.6
     colours = _colours(2)
-    ax.bar(x - w / 2, indices["S1"], w, yerr=indices["S1_conf"], capsize=3, color=colours[0],
-           label="first order (S1)")
-    ax.bar(x + w / 2, indices["ST"], w, yerr=indices["ST_conf"], capsize=3, color=colours[1],
-           label="total (ST)")
+    ax.bar(x - (w / 2 if has_total else 0), indices["S1"], w, yerr=indices["S1_conf"],
+           capsize=3, color=colours[0], label="first order (S1)")
+    if has_total:
+        ax.bar(x + w / 2, indices["ST"], w, yerr=indices["ST_conf"], capsize=3,
+               color=colours[1], label="total (ST)")
     ax.set_xticks(x, list(indices["parameter"]), rotation=20 if len(indices) > 4 else 0)
     ax.set_ylabel("share of output variance")
     ax.axhline(0, color="black", lw=0.8)

@@ -246,11 +246,12 @@ class NetworkPlot:
                 vmin=0.0, vmax=1.0, edgecolors="none", zorder=4,
             )
             if legend:
-                cb = self.figure.colorbar(
-                    self._scatter, ax=ax, shrink=0.45, fraction=0.035, pad=0.0
-                )
-                cb.set_label(label, fontsize=8)
-                cb.ax.tick_params(labelsize=7)
+                # A short horizontal bar in the lower right corner, inside the picture.
+                cax = ax.inset_axes((0.68, 0.035, 0.3, 0.016))
+                cb = self.figure.colorbar(self._scatter, cax=cax, orientation="horizontal")
+                cb.set_label(label, fontsize=7, labelpad=2)
+                cb.ax.xaxis.set_label_position("top")
+                cb.ax.tick_params(labelsize=7, length=2)
         else:
             self._scatter = ax.scatter(
                 *lay.pos[self.nodes].T, s=sizes, c="grey", edgecolors="none", zorder=4
@@ -447,11 +448,11 @@ class MetricsPlot:
             # Few ticks: tick labels are most of the cost of a full redraw.
             ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(3))
-            ax.tick_params(labelsize=7, length=2)
+            ax.tick_params(labelsize=8, length=2)
             ax.grid(alpha=0.3, lw=0.5)
-            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=8, loc="left")
+            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=9, loc="left")
         for ax in list(self.axes.values())[-ncols:]:
-            ax.set_xlabel("step", fontsize=7)
+            ax.set_xlabel("step", fontsize=8)
 
     @property
     def animated(self) -> list:

@@ -41,6 +41,9 @@ ORG_SPACING = 2.6
 #: Radius of the top level, as a share of the ring spacing (the hub itself is at 0).
 TOP_RADIUS = 0.35
 
+#: Gap between the frontline and the stakeholders' ring, as a share of the ring spacing.
+STAKEHOLDER_GAP = 0.6
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -177,8 +180,8 @@ def radial_layout(network: Network, stakeholder_org: np.ndarray, n_orgs: int) ->
     level = tree.level
     deepest = int(level.max(initial=0))
     depth = deepest + 1
-    rings = deepest + (1 if k else 0)
-    step = 1.0 / max(rings, 1)
+    outer = deepest + (STAKEHOLDER_GAP if k else 0)
+    step = 1.0 / outer if outer > 0 else 1.0
 
     # Angular wedges, top-down: roots share their organization's full circle.
     size = _subtree_sizes(tree.manager, level)
@@ -198,7 +201,7 @@ def radial_layout(network: Network, stakeholder_org: np.ndarray, n_orgs: int) ->
 
     s_angle = _stakeholder_angles(network, stakeholder_org, angle) if k else np.zeros(0)
     all_angle = np.concatenate([angle, s_angle])
-    all_radius = np.concatenate([radius, np.full(k, rings * step)])
+    all_radius = np.concatenate([radius, np.ones(k)])
     org = np.concatenate([tree.org, stakeholder_org]).astype(np.int64)
     centres = _org_centres(n_orgs)
     # Angles run clockwise from the top, like a clock face.

@@ -1,0 +1,435 @@
+"""The what-if report: plain sentences, a table and plots, from the saved what-if tables only.
+
+:func:`write_whatif_report` reads ``whatif.json`` (what was run), ``differences.csv`` and
+``timeseries_summary.csv`` (see :mod:`sim.scenarios.whatif`) from a what-if folder and writes
+``report.md`` and ``plots/*.png`` next to them. Every number in the report is formatted from
+``differences.csv``, so the report can be checked against it and re-written at any time
+without running anything.
+
+Sentences follow one pattern a strategist can read: "Engagement ends 0.21 higher with the
+intervention (95% CI 0.17 to 0.25)". A difference whose 95% interval includes zero is reported
+as "no clear difference". ``silo_ei`` (Krackhardt's E-I index *e* of peer messages) is told as
+the cross-unit share of peer messages, ``(e + 1) / 2``; shares are told in percent.
+
+Examples
+--------
+>>> sentence("engagement", {"diff": 0.2134, "diff_ci_low": 0.17, "diff_ci_high": 0.25,
+...                         "baseline_mean": 0.5, "intervention_mean": 0.71})
+'Engagement ends 0.21 higher with the intervention (95% CI 0.17 to 0.25).'
+>>> import textwrap
+>>> s = sentence("silo_ei", {"diff": 0.38, "diff_ci_low": 0.3, "diff_ci_high": 0.46,
+...                          "baseline_mean": -0.76, "intervention_mean": -0.38})
+>>> print(textwrap.fill(s, 80))
+Silos narrow: the cross-unit share of peer messages rises from 12% to 31% (a
+rise of 19 points, 95% CI 15 to 23).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
+
+__all__ = ["METRIC_TEXT", "HEADLINE", "sentence", "format_value", "write_whatif_report"]
+
+#: metric -> (words for it, how to tell it: "level", "share" (in percent) or "count").
+METRIC_TEXT: dict[str, tuple[str, str]] = {
+    "engagement": ("Engagement", "level"),
+    "trust": ("Trust in the organization", "level"),
+    "knowledge_code": ("The strategy's fit to reality (March's score, -1 to 1)", "level"),
+    "knowledge_individuals": ("The share of the market members read right", "share"),
+    "knowledge_stakeholders": ("The share of the market stakeholders read right", "share"),
+    "stakeholder_satisfaction": ("Stakeholder satisfaction", "level"),
+    "silo_ei": ("The cross-unit share of peer messages", "silo"),
+    "overload": ("The share of messages lost to overload", "share"),
+    "filtered": ("The share of relayed messages that managers stopped", "share"),
+    "innovations": ("The number of correct changes to the strategy", "count"),
+    "innovations_bottom_up": (
+        "The number of correct changes to the strategy that came from below the top", "count"),
+    "cocreation": ("The share of strategy changes with two or more contributors", "share"),
+    "gini_value": ("Inequality of the value stakeholders receive (Gini)", "level"),
+    "gini_access": ("Inequality of who gets messages (Gini)", "level"),
+    "gini_knowledge": ("Inequality of knowledge among members (Gini)", "level"),
+    "diversity": ("Diversity of views", "level"),
+    "reach": ("The share of people the organization's messages reach each step", "share"),
+    "active_share": ("The share of people who speak up each step", "share"),
+    "retention": ("The share of stakeholders still with their first organization", "share"),
+    "messages_sent": ("Messages sent per step", "count"),
+    "messages_delivered": ("Messages delivered per step", "count"),
+}
+
+#: The order in which findings are told (and the panels of the headline plot, first six).
+HEADLINE = (
+    "engagement", "knowledge_code", "silo_ei", "stakeholder_satisfaction", "trust",
+    "overload", "innovations_bottom_up", "knowledge_individuals", "gini_value", "retention",
+    "filtered", "cocreation", "reach", "active_share", "innovations", "gini_access",
+    "diversity", "gini_knowledge", "knowledge_stakeholders", "messages_sent",
+    "messages_delivered",
+)
+#: At most this many findings are written as sentences (the table has every metric).
+MAX_SENTENCES = 8
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def format_value(x: float, kind: str = "level") -> str:
+    """A number as the report prints it: levels with 2 decimals (3 when tiny), counts with
+    none (1 when below 10), shares and the silo share in percent points with none (1 when
+    below 10).
+
+    >>> format_value(0.2134), format_value(0.004), format_value(212.4, "count")
+    ('0.21', '0.004', '212')
+    >>> format_value(0.1234, "share"), format_value(0.034, "share")
+    ('12', '3.4')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if kind in ("share", "silo"):
+        x = 100 * x
+    a = abs(x)
+    if kind == "level":
+        return _unsigned_zero(f"{x:.3f}" if 0 < a < 0.01 else f"{x:.2f}")
+    return _unsigned_zero(f"{x:.1f}" if a < 10 else f"{x:.0f}")
+
+
+def _unsigned_zero(text: str) -> str:
+    """'-0.000' -> '0.000': a value that rounds to zero has no sign."""
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _decimals(*values: float) -> int:
+    """Decimals for a row of the table: 3 when its largest value is below 10, 1 below 1000."""
+    finite = [abs(v) for v in values if v is not None and not math.isnan(v)]
+    top = max(finite, default=0.0)
+    return 3 if top < 10 else 1 if top < 1000 else 0
+
+
+def _table_value(x: float, decimals: int | None = None) -> str:
+    """A raw metric value as the table prints it (``decimals`` shared by a row)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    decimals = _decimals(x) if decimals is None else decimals
+    return _unsigned_zero(f"{x:.{decimals}f}")
+
+
+def _excludes_zero(row: Mapping[str, Any]) -> bool:
+    lo, hi = row["diff_ci_low"], row["diff_ci_high"]
+    if any(isinstance(v, float) and math.isnan(v) for v in (lo, hi)):
+        return False
+    return lo > 0 or hi < 0
+
+
+def sentence(metric: str, row: Mapping[str, Any]) -> str:
+    """One plain sentence about ``metric``'s difference at the end (a row of differences.csv)."""
+    words, kind = METRIC_TEXT.get(metric, (metric.replace("_", " ").capitalize(), "level"))
+    d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
+    if kind == "silo":  # E-I index e -> cross-unit share (e + 1) / 2; differences halve
+        b, t = (row["baseline_mean"] + 1) / 2, (row["intervention_mean"] + 1) / 2
+        d, lo, hi = d / 2, lo / 2, hi / 2
+        if not _excludes_zero(row):
+            return (
+                f"Silos do not clearly change: the cross-unit share of peer messages ends at "
+                f"{format_value(t, kind)}% with the intervention and "
+                f"{format_value(b, kind)}% without (difference {format_value(d, kind)} points, "
+                f"95% CI {format_value(lo, kind)} to {format_value(hi, kind)})."
+            )
+        verb, noun = ("narrow", "rises") if d > 0 else ("deepen", "falls")
+        mag = (lo, hi) if d > 0 else (-hi, -lo)
+        return (
+            f"Silos {verb}: the cross-unit share of peer messages {noun} from "
+            f"{format_value(b, kind)}% to {format_value(t, kind)}% (a "
+            f"{'rise' if d > 0 else 'fall'} of {format_value(abs(d), kind)} points, 95% CI "
+            f"{format_value(mag[0], kind)} to {format_value(mag[1], kind)})."
+        )
+    unit = " points" if kind == "share" else ""
+    if not _excludes_zero(row):
+        extra = ""
+        if kind == "share":
+            extra = (f"; {format_value(row['intervention_mean'], kind)}% with it, "
+                     f"{format_value(row['baseline_mean'], kind)}% without")
+        return (
+            f"{words}: no clear difference at the end (difference {format_value(d, kind)}"
+            f"{unit}, 95% CI {format_value(lo, kind)} to {format_value(hi, kind)}{extra})."
+        )
+    direction = "higher" if d > 0 else "lower"
+    mag = (lo, hi) if d > 0 else (-hi, -lo)
+    tail = ""
+    if kind == "share":
+        tail = (f": {format_value(row['baseline_mean'], kind)}% without it, "
+                f"{format_value(row['intervention_mean'], kind)}% with it")
+    return (
+        f"{words} ends {format_value(abs(d), kind)}{unit} {direction} with the intervention "
+        f"(95% CI {format_value(mag[0], kind)} to {format_value(mag[1], kind)}){tail}."
+    )
+
+
+def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Sentences for the clear differences (headline order, at most MAX_SENTENCES), and the
+    names of the metrics with no clear difference."""
+    rows = {r["metric"]: r for r in table.to_dict("records")}
+    order = [m for m in HEADLINE if m in rows] + [m for m in rows if m not in HEADLINE]
+    clear = [m for m in order if _excludes_zero(rows[m])]
+    unclear = [m for m in order if m not in clear and not math.isnan(rows[m]["diff"])]
+    return [sentence(m, rows[m]) for m in clear[:MAX_SENTENCES]], unclear
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _figure(n_panels: int, ncols: int = 3, width: float = 4.2, height: float = 2.8):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ncols = max(1, min(ncols, n_panels))
+    nrows = max(1, math.ceil(n_panels / ncols))
+    fig = Figure(figsize=(width * ncols, height * nrows + 1.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes[:n_panels]
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+_COLOURS = {"baseline": "#7f7f7f", "intervention": "#d62728"}
+
+
+def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, path: Path,
+                        title: str) -> Path:
+    """One panel per metric: each arm's mean with its 95% band, the intervention step marked."""
+    from sim.plots import pretty
+
+    present = [m for m in metrics if m in set(bands["metric"])]
+    fig, axes = _figure(len(present))
+    by_metric = dict(tuple(bands.groupby("metric", sort=False)))
+    for ax, metric in zip(axes, present, strict=True):
+        data = by_metric[metric]
+        for arm, colour in _COLOURS.items():
+            d = data[data["condition"] == arm].sort_values("step")
+            ax.plot(d["step"], d["mean"], color=colour, lw=1.5, label=arm)
+            ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=colour, alpha=0.2, lw=0)
+        ax.axvline(at, color="black", ls="--", lw=1)
+        ax.set_title(pretty(metric), fontsize=10)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.margins(x=0)
+    handles, labels = axes[0].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    handles.append(Line2D([], [], color="black", ls="--", lw=1))
+    labels.append(f"intervention (step {at})")
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
+    fig.suptitle(f"{title}\n(mean over replicates, shaded: 95% CI)", fontsize=12)
+    return _save(fig, path)
+
+
+def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """One panel per metric: each arm's end value with its 95% CI, the difference in the title."""
+    from sim.plots import pretty
+
+    rows = [r for r in table.to_dict("records") if not math.isnan(r["baseline_mean"])]
+    fig, axes = _figure(len(rows), ncols=4, width=3.2, height=1.9)
+    for ax, r in zip(axes, rows, strict=True):
+        for y, arm in enumerate(("baseline", "intervention")):
+            mean = r[f"{arm}_mean"]
+            err = [[mean - r[f"{arm}_ci_low"]], [r[f"{arm}_ci_high"] - mean]]
+            ax.errorbar([mean], [y], xerr=err, fmt="o", color=_COLOURS[arm], capsize=3)
+        ax.set_yticks([0, 1], ["baseline", "intervention"], fontsize=8)
+        ax.set_ylim(-0.6, 1.6)
+        ax.grid(alpha=0.3, axis="x")
+        bold = "bold" if _excludes_zero(r) else "normal"
+        k = _decimals(r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+        ax.set_title(
+            f"{pretty(r['metric'])}\nΔ {_table_value(r['diff'], k)} "
+            f"[{_table_value(r['diff_ci_low'], k)}, {_table_value(r['diff_ci_high'], k)}]",
+            fontsize=9, fontweight=bold,
+        )
+    fig.suptitle(f"{title}\n(end of run, 95% CI; Δ = intervention − baseline, bold when its "
+                 "95% CI excludes 0)", fontsize=11)
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _key_parameters(cfg: Mapping[str, Any]) -> list[str]:
+    """The assumptions a reader needs, in words, from the resolved baseline configuration."""
+    org, h, st, op, rg = cfg["org"], cfg["hierarchy"], cfg["stakeholders"], cfg["openness"], \
+        cfg["regime"]
+    env, pop, net = cfg["environment"], cfg["population"], cfg["network"]
+    if org.get("chart"):
+        people = f"the organization of the org chart `{org['chart']}`"
+        if org.get("network"):
+            people += f" with the observed network `{org['network']}`"
+    else:
+        people = (f"{org['count']} organization{'s' if org['count'] > 1 else ''} of "
+                  f"{org['size']} people in {h['depth']} levels")
+    lines = [
+        f"Who: {people}; {st['count']} stakeholders per organization"
+        + (f", who leave when satisfaction is below {st['threshold']} (chance "
+           f"{st['switching']} per step)" if org["count"] > 1 else "") + ".",
+        f"Regime: `{rg['name']}` (mix {rg['mix']}): the organization broadcasts in "
+        f"{rg['broadcast_rate']:.0%} of steps, members adopt what it says at rate "
+        f"{rg['socialization']}, its strategy learns at rate {rg['listening']} from "
+        f"`{rg['listen_to']}`, posts get replies with chance {rg['reply_rate']}, ideas are sent "
+        f"up with chance {rg['voice_rate']}, voting is {'on' if rg['voting'] else 'off'}.",
+        f"Channels: peer ties inside units {op['peer']}, across units {op['internal']} "
+        f"({net['pattern']}, up to {net['cross_unit_degree']} per person), to stakeholders "
+        f"{op['external']}" + (f", to other organizations {op['inter_org']}"
+                               if org["count"] > 1 else "")
+        + f"; stakeholders {'can' if op['hear_stakeholders'] else 'cannot'} be heard.",
+        f"Hierarchy: messages travel `{h['routing']}`"
+        + (f" (relayed with chance {h['relay']}, each dimension lost with chance "
+           f"{h['distortion']})" if h["routing"] == "chain" else "")
+        + f"; everyone reads at most {pop['attention']} messages a step, the organization "
+        f"{org['attention']} ideas.",
+        f"Environment: {env['dims']} things that matter; each flips with chance "
+        f"{env['turbulence']} per step; staff turnover {pop['turnover']} per step; members "
+        f"explore with chance {pop['exploration']} per step.",
+    ]
+    return lines
+
+
+#: The numbers of a row of differences.csv that the table prints.
+_NUMBER_COLUMNS = (
+    "before_mean", "baseline_mean", "baseline_ci_low", "baseline_ci_high", "intervention_mean",
+    "intervention_ci_low", "intervention_ci_high", "diff", "diff_ci_low", "diff_ci_high",
+)
+
+
+def _table(table: pd.DataFrame) -> list[str]:
+    from sim.plots import pretty
+
+    first = table.iloc[0]
+    before = f"steps {int(first['before_from'])}–{int(first['before_step'])}"
+    end = f"steps {int(first['end_from'])}–{int(first['end_step'])}"
+    head = ["metric", f"before ({before})", f"baseline, end ({end})",
+            f"intervention, end ({end})", "difference (95% CI)"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|"]
+    for r in table.to_dict("records"):
+        k = _decimals(*(r[c] for c in _NUMBER_COLUMNS))
+
+        def cell(prefix: str, r=r, k=k) -> str:
+            mean = r["diff"] if prefix == "diff" else r[f"{prefix}_mean"]
+            return (f"{_table_value(mean, k)} [{_table_value(r[f'{prefix}_ci_low'], k)}, "
+                    f"{_table_value(r[f'{prefix}_ci_high'], k)}]")
+
+        diff = cell("diff")
+        if _excludes_zero(r):
+            diff = f"**{diff}**"
+        lines.append(f"| {pretty(r['metric'])} | {_table_value(r['before_mean'], k)} | "
+                     f"{cell('baseline')} | {cell('intervention')} | {diff} |")
+    return lines
+
+
+def write_whatif_report(out: str | os.PathLike, *, elapsed: float | None = None) -> Path:
+    """Write ``out/report.md`` and ``out/plots/`` from the what-if tables in ``out``."""
+    out = Path(out)
+    plan = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
+    table = pd.read_csv(out / DIFFERENCES_FILE)
+    bands = pd.read_csv(out / BANDS_FILE)
+    sc, iv, cfg = plan["scenario"], plan["intervention"], plan["config"]
+    at = int(plan["at"])
+    title = f"What if: {iv['name']} in {sc['name']}"
+    headline = [m for m in HEADLINE if m in set(table["metric"])
+                and not table.loc[table["metric"] == m, "baseline_mean"].isna().all()][:6]
+    plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
+    plot_arms_over_time(bands, list(table["metric"]), at, out / "plots" / "over_time.png",
+                        f"{title}: every metric")
+    plot_end_values(table, out / "plots" / "end_values.png", f"{title}: end of run")
+
+    said, unclear = findings(table)
+    n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
+    first = table.iloc[0]
+    end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
+    before_from, before_step = int(first["before_from"]), int(first["before_step"])
+    changes = "; ".join(
+        f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
+        for c in iv["changes"]
+    )
+    from sim.plots import pretty
+
+    text = [
+        f"# {title}",
+        "",
+        f"The scenario **{sc['name']}** was run {n_b} times as it is (the *baseline*) and "
+        f"{n_t} times with the intervention **{iv['name']}** from step {at} on, {end} steps "
+        "each. Both use the same random seeds, so they are the same organization, step for "
+        f"step, until step {at}; every difference after it comes from the intervention. "
+        f"Values *at the end* are means over the last {window} steps (steps {end_from}–{end}).",
+        "",
+        "## What changes",
+        "",
+        *(f"- {s}" for s in said),
+        *([] if said else ["- No metric ends clearly different: every 95% interval of the "
+                           "difference includes zero."]),
+    ]
+    if unclear:
+        text += ["", "No clear difference at the end (the 95% interval includes zero): "
+                 + ", ".join(pretty(m).lower() for m in unclear) + "."]
+    text += [
+        "",
+        "![headline metrics over time](plots/headline.png)",
+        "",
+        "## The situation and its assumptions",
+        "",
+        sc["description"] or "(the scenario has no description)",
+        "",
+        *(f"- {line}" for line in _key_parameters(cfg)),
+        f"- Steps: {cfg['steps']}; root seed {cfg['seed']}.",
+        "",
+        f"**The intervention.** {iv['description'] or ''} Changes: {changes}.",
+        "",
+        "These are results of a model under these assumptions, not a forecast: they say what "
+        "the intervention does in this simulated organization, and how sure we are of that "
+        "given the randomness of the runs.",
+        "",
+        "## Every metric",
+        "",
+        f"Each replicate's value is its mean over a window of {window} steps: *before* the "
+        f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
+        f"*end* (steps {end_from}–{end}). Cells give the mean over replicates with its "
+        "t-based 95% confidence interval in brackets; the difference is intervention minus "
+        "baseline at the end, with a Welch 95% interval, **bold** when it excludes zero.",
+        "",
+        *_table(table),
+        "",
+        "Every metric over time: [plots/over_time.png](plots/over_time.png); end values with "
+        "their intervals: [plots/end_values.png](plots/end_values.png).",
+        "",
+        "## Files",
+        "",
+        f"- `{DIFFERENCES_FILE}`: the table every number above comes from.",
+        f"- `{BANDS_FILE}`: mean and 95% CI per arm, step and metric (the plots).",
+        f"- `{TIMESERIES_FILE}`: every replicate's metrics at every step, both arms.",
+        f"- `runs/baseline/`, `runs/intervention/`: the two jobs (`metrics.parquet`, "
+        f"`summary.json`); re-run one alone with `python experiments/run.py "
+        f"{' '.join(plan['overrides']['intervention'])}`.",
+        f"- `{PLAN_FILE}`: what was run.",
+    ]
+    if elapsed is not None:
+        text += ["", f"Run and written in {elapsed:.1f} s."]
+    path = out / "report.md"
+    tmp = path.with_name(f".report.md.tmp-{os.getpid()}")
+    tmp.write_text("\n".join(text) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

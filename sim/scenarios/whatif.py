@@ -1,0 +1,366 @@
+"""What-if runs: a scenario with and without an intervention, and the table that compares them.
+
+A what-if has two *arms*, each an ordinary job composed by Hydra exactly as
+``experiments/run.py`` would compose it:
+
+``baseline``      ``scenario=NAME`` plus any extra overrides;
+``intervention``  the same plus ``+intervention=NAME`` (``conf/intervention/NAME.yaml``).
+
+Both arms run the same replicate seeds (spawned from ``seed``), so replicate *i* of the two
+arms is the same organization with the same random stream: their rows are identical before
+the intervention step and any difference after it is the intervention's doing.
+
+:func:`run_whatif` runs every replicate of both arms in a process pool (``forkserver`` where
+available, else ``spawn``, chosen explicitly because ``import mesa`` changes the global
+default) into ``OUT/runs/<arm>/`` (``metrics.parquet`` + ``summary.json``, the job format of
+:mod:`sim.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
+to the tables the report is built from, and nothing else:
+
+``timeseries.parquet``       every row of both arms, with ``arm`` in front;
+``timeseries_summary.csv``   per arm (``condition``), step and metric: mean, sd, 95% CI, n;
+``differences.csv``          per metric: the value before the intervention, each arm's mean
+                             and 95% CI at the end, and the difference intervention minus
+                             baseline with its Welch 95% CI (:func:`sim.stats.diff_ci`).
+
+Examples
+--------
+>>> import tempfile
+>>> plan = plan_whatif("default", "open_channels",
+...                    ["org.size=30", "stakeholders.count=5"], replicates=2, steps=6, at=3)
+>>> plan.at, plan.arms["intervention"].interventions[0].at
+(3, 3)
+>>> with tempfile.TemporaryDirectory() as out:
+...     _ = run_whatif(plan, out, workers=1)
+...     table = aggregate_whatif(out)
+>>> row = table.set_index("metric").loc["engagement"]
+>>> row[["window", "before_from", "before_step", "end_from", "end_step"]].astype(int).tolist()
+[3, 0, 2, 4, 6]
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config import AgoraConfig, ConfigError, load_config, to_config
+from sim.jobs import (
+    METRICS_FILE,
+    new_summary,
+    prepare_job_dir,
+    read_summary,
+    replicate_task,
+    resolved_dict,
+    write_job_result,
+    write_json_atomic,
+)
+from sim.metrics import METRIC_NAMES
+from sim.scenarios.library import (
+    NamedIntervention,
+    Scenario,
+    get_intervention,
+    get_scenario,
+)
+from sim.seeding import replicate_seeds
+from sim.stats import diff_ci, mean_ci
+
+__all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
+           "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]
+
+ARMS = ("baseline", "intervention")
+PLAN_FILE = "whatif.json"
+DIFFERENCES_FILE = "differences.csv"
+BANDS_FILE = "timeseries_summary.csv"
+TIMESERIES_FILE = "timeseries.parquet"
+
+
+@dataclass
+class WhatIfPlan:
+    """Both arms of a what-if, composed and validated, with what they were made from."""
+
+    scenario: Scenario
+    intervention: NamedIntervention
+    overrides: dict[str, list[str]]
+    arms: dict[str, AgoraConfig]
+    at: int
+    extra: list[str] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain data for ``whatif.json``: enough to write the report from files alone."""
+        treated = self.arms["intervention"]
+        return {
+            "scenario": {"name": self.scenario.name, "description": self.scenario.description,
+                         "settings": self.scenario.settings},
+            "intervention": {
+                "name": self.intervention.name,
+                "description": self.intervention.description,
+                "changes": [{"at": iv.at, "set": dict(iv.set)} for iv in treated.interventions],
+            },
+            "at": self.at,
+            "overrides": self.overrides,
+            "extra_overrides": self.extra,
+            "config": resolved_dict(self.arms["baseline"]),
+        }
+
+
+def _shifted(intervention: NamedIntervention, at: int | None) -> list[str]:
+    """Overrides moving the intervention's first step to ``at`` (later ones keep their gaps)."""
+    if at is None:
+        return []
+    first = min(int(iv["at"]) for iv in intervention.interventions)
+    return [
+        f"interventions.{i}.at={int(iv['at']) + at - first}"
+        for i, iv in enumerate(intervention.interventions)
+    ]
+
+
+def plan_whatif(
+    scenario: str,
+    intervention: str,
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    replicates: int | None = None,
+    steps: int | None = None,
+    seed: int | None = None,
+    at: int | None = None,
+) -> WhatIfPlan:
+    """Compose and validate both arms; nothing runs.
+
+    Parameters
+    ----------
+    scenario, intervention
+        Names of ``conf/scenario/*.yaml`` and ``conf/intervention/*.yaml``.
+    overrides
+        Extra Hydra overrides applied to both arms (``org.size=100``, ``regime.mix=0.3``).
+    replicates, steps, seed
+        Shorthands for those overrides.
+    at
+        Move the intervention to this step (several changes keep their spacing).
+
+    Raises
+    ------
+    ConfigError
+        An unknown scenario or intervention, a bad value, or an intervention outside the run.
+    """
+    sc = get_scenario(scenario)
+    iv = get_intervention(intervention)
+    extra = [str(o) for o in overrides]
+    for key, value in (("replicates", replicates), ("steps", steps), ("seed", seed)):
+        if value is not None:
+            extra.append(f"{key}={value}")
+    base = [f"scenario={sc.path.stem}", *extra]
+    treated = [*base, f"+intervention={iv.name}", *_shifted(iv, at)]
+    arms = {"baseline": to_config(load_config(base))}
+    try:
+        arms["intervention"] = to_config(load_config(treated))
+    except ConfigError:
+        steps_run = arms["baseline"].steps
+        first = at if at is not None else min(int(x["at"]) for x in iv.interventions)
+        if first > steps_run or first < 0:
+            raise ConfigError(
+                f"intervention {iv.name!r} is at step {first} but the run has {steps_run} "
+                f"steps: pass at=N with 0 < N < {steps_run}, or more steps=N"
+            ) from None
+        raise
+    start = min(x.at for x in arms["intervention"].interventions)
+    return WhatIfPlan(sc, iv, {"baseline": base, "intervention": treated}, arms, start, extra)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _context() -> mp.context.BaseContext:
+    """forkserver (workers fork from a server that has already imported the model), else spawn.
+
+    Chosen explicitly: ``import mesa`` sets a global start method, and fork after threads
+    (BLAS, tqdm) is unsafe.
+    """
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.jobs", "sim.simulation", "sim.model"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def run_whatif(
+    plan: WhatIfPlan,
+    out: str | os.PathLike,
+    *,
+    workers: int = 2,
+    progress: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Run both arms' replicates into ``out/runs/<arm>/``; return each arm's summary.
+
+    An arm already finished for the same configuration is not run again (resume). With
+    ``workers`` <= 1 the replicates run in this process, one after the other; the rows are the
+    same either way. A replicate that fails marks its arm failed (status and error in its
+    ``summary.json``) without stopping the other arm.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out / PLAN_FILE, plan.describe())
+    jobs = {}
+    for arm in ARMS:
+        job_dir = out / "runs" / arm
+        state = prepare_job_dir(job_dir, plan.arms[arm])
+        jobs[arm] = {"cfg": plan.arms[arm], "dir": job_dir, "state": state}
+    tasks = [
+        (arm, i, s)
+        for arm, j in jobs.items()
+        if j["state"] == "run"
+        for i, s in enumerate(replicate_seeds(j["cfg"].seed, j["cfg"].replicates))
+    ]
+    frames: dict[str, list[pd.DataFrame]] = {arm: [] for arm in ARMS}
+    errors: dict[str, str] = {}
+    sim_time = dict.fromkeys(ARMS, 0.0)
+    started = time.perf_counter()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(tasks), desc="what-if replicates", unit="run", disable=not progress)
+
+    def collect(arm: str, i: int, get) -> None:
+        try:
+            frame, seconds = get()
+            frames[arm].append(frame)
+            sim_time[arm] += seconds
+        except Exception as err:  # one bad replicate fails its arm, not the what-if
+            errors.setdefault(arm, f"replicate {i}: {type(err).__name__}: {err}")
+        bar.update()
+        bar.set_postfix_str(arm)
+
+    if workers <= 1 or len(tasks) <= 1:
+        for arm, i, s in tasks:
+            collect(arm, i, lambda arm=arm, i=i, s=s: replicate_task(jobs[arm]["cfg"], i, s))
+    elif tasks:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+            futures = {
+                pool.submit(replicate_task, jobs[arm]["cfg"], i, s): (arm, i)
+                for arm, i, s in tasks
+            }
+            for fut in as_completed(futures):
+                collect(*futures[fut], fut.result)
+    bar.close()
+
+    for arm, j in jobs.items():
+        if j["state"] == "done":
+            continue
+        summary = new_summary(j["dir"], overrides=plan.overrides[arm],
+                              job={"driver": "whatif", "arm": arm})
+        if arm in errors:
+            summary.update(error=errors[arm])
+            j["dir"].mkdir(parents=True, exist_ok=True)
+            write_json_atomic(j["dir"] / "summary.json", summary)
+            continue
+        metrics = pd.concat(frames[arm], ignore_index=True).sort_values(
+            ["replicate", "step"], kind="stable", ignore_index=True
+        )
+        write_job_result(j["dir"], j["cfg"], metrics, summary, wall_time=sim_time[arm],
+                         started=started)
+    return {arm: read_summary(j["dir"]) or {} for arm, j in jobs.items()}
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """Per arm, step and metric: mean, sd, t-based 95% CI and n (NaNs left out), vectorised."""
+    long = data.melt(id_vars=["arm", "step"], value_vars=metrics, var_name="metric")
+    g = long.groupby(["arm", "step", "metric"], sort=False)["value"]
+    table = g.agg(mean="mean", sd="std", n="count").reset_index()
+    n = table["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
+        half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
+    table["ci_low"] = table["mean"] - half
+    table["ci_high"] = table["mean"] + half
+    table = table.rename(columns={"arm": "condition"})
+    return table[["condition", "step", "metric", "mean", "sd", "ci_low", "ci_high", "n"]]
+
+
+def _write_atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
+    """Each replicate's mean of every metric over steps ``first..last`` (NaN steps skipped)."""
+    inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
+    return inside.groupby("replicate", sort=True)[metrics].mean()
+
+
+def aggregate_whatif(out: str | os.PathLike, *, window: int = 10) -> pd.DataFrame:
+    """Reduce ``out/runs/<arm>/metrics.parquet`` to the what-if tables; return the differences.
+
+    A replicate's value *at the end* is its mean over the last ``window`` steps, and *before*
+    its mean over the ``window`` steps before the intervention (both shortened to fit the run).
+    ``differences.csv`` has one row per metric: ``at`` (the intervention step), ``window``,
+    ``before_from``, ``before_step`` and ``before_mean`` (the baseline's mean over replicates
+    there, the same in both arms since they share seeds), ``end_from``, ``end_step``, then for
+    each arm ``<arm>_mean``, ``<arm>_ci_low``, ``<arm>_ci_high``, ``n_<arm>`` (mean over
+    replicates of the end values and its t-based 95% CI), and ``diff``, ``diff_ci_low``,
+    ``diff_ci_high``: intervention minus baseline with a Welch 95% CI.
+
+    Raises
+    ------
+    FileNotFoundError
+        An arm has no ``metrics.parquet`` (it failed or never ran).
+    """
+    out = Path(out)
+    plan = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
+    parts = []
+    for arm in ARMS:
+        path = out / "runs" / arm / METRICS_FILE
+        if not path.is_file():
+            error = (read_summary(path.parent) or {}).get("error") or "it did not run"
+            raise FileNotFoundError(f"the {arm} arm has no results in {path.parent}: {error}")
+        frame = pd.read_parquet(path)
+        frame.insert(0, "arm", arm)
+        parts.append(frame)
+    data = pd.concat(parts, ignore_index=True)
+    metrics = [m for m in METRIC_NAMES if m in data.columns]
+    _write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
+    bands = _bands(data, metrics)
+    _write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))
+
+    at = int(plan["at"])
+    end = int(data["step"].max())
+    # Per-step metrics (reach, silo_ei, overload...) jump from step to step, so each replicate's
+    # value "at the end" and "before" is its mean over a window of steps, never one lucky step.
+    window = max(1, min(int(window), end - at + 1, max(at, 1)))
+    before_from, before_step = max(at - window, 0), max(at - 1, 0)
+    end_from = end - window + 1
+    base, treated = (data[data["arm"] == arm] for arm in ARMS)
+    before_all = _window_means(base, before_from, before_step, metrics)
+    b_all = _window_means(base, end_from, end, metrics)
+    t_all = _window_means(treated, end_from, end, metrics)
+    rows = []
+    for m in metrics:
+        b_end, t_end = b_all[m].to_numpy(dtype=float), t_all[m].to_numpy(dtype=float)
+        before = mean_ci(before_all[m].to_numpy(dtype=float))
+        b, t, d = mean_ci(b_end), mean_ci(t_end), diff_ci(t_end, b_end)
+        rows.append({
+            "metric": m, "at": at, "window": window,
+            "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],
+            "end_from": end_from, "end_step": end,
+            "baseline_mean": b["mean"], "baseline_ci_low": b["ci_low"],
+            "baseline_ci_high": b["ci_high"], "n_baseline": b["n"],
+            "intervention_mean": t["mean"], "intervention_ci_low": t["ci_low"],
+            "intervention_ci_high": t["ci_high"], "n_intervention": t["n"],
+            "diff": d["diff"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"],
+        })
+    table = pd.DataFrame(rows)
+    _write_atomic(out / DIFFERENCES_FILE, lambda p: table.to_csv(p, index=False))
+    return table

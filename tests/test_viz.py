@@ -1,0 +1,163 @@
+"""The layout and drawing functions shared by the app and the animation writer."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from sim.model import AgoraModel
+from sim.viz.drawing import KIND_NAMES, MetricsPlot, NetworkPlot, node_values
+from sim.viz.layout import layout_of, radial_layout, sample_nodes
+from sim.viz.render import FrameRenderer
+
+
+def small(**cfg) -> AgoraModel:
+    base = {"org": {"size": 85}, "hierarchy": {"depth": 4, "span": 4},
+            "stakeholders": {"count": 12}}
+    for key, value in cfg.items():
+        base[key] = {**base.get(key, {}), **value}
+    return AgoraModel(base, seed=5)
+
+
+def clockwise(angle):
+    return np.mod(angle, 2 * np.pi)
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 6])
+def test_rings_follow_levels_and_units_are_sectors(depth):
+    model = small(hierarchy={"depth": depth, "span": None})
+    lay = layout_of(model)
+    tree, n = model.network.tree, model.n_individuals
+    radius = np.hypot(*(lay.pos - lay.hub[lay.org]).T)
+    # Deeper levels sit on wider rings; stakeholders outside every member.
+    for lv in range(1, depth):
+        assert np.allclose(radius[:n][tree.level == lv], lv * lay.step)
+    assert radius[:n][tree.level == 0].max() < radius[:n][tree.level == 1].min()
+    assert np.allclose(radius[n:], 1.0) and radius[:n].max() < 1.0
+    if depth >= 3:
+        # Every member of a unit lies inside that unit's sector, and sectors tile the circle.
+        sec = lay.sectors
+        assert sec.shape[0] == tree.n_units
+        width = sec[:, 2] - sec[:, 1]
+        assert width.sum() == pytest.approx(2 * np.pi)
+        a = clockwise(lay.angle[:n])
+        members = tree.unit >= 0
+        u = tree.unit[members]
+        assert np.all((a[members] >= sec[u, 1] - 1e-9) & (a[members] <= sec[u, 2] + 1e-9))
+
+
+def test_managers_sit_among_their_reports():
+    model = small()
+    lay = layout_of(model)
+    tree = model.network.tree
+    a = lay.angle[: model.n_individuals]
+    rows = np.flatnonzero(tree.level >= 2)
+    for m in np.unique(tree.manager[rows]):
+        kids = a[tree.manager == m]
+        assert kids.min() - 1e-9 <= a[m] <= kids.max() + 1e-9
+
+
+def test_stakeholders_sit_near_their_contacts():
+    model = small(openness={"external": 1.0})
+    lay = layout_of(model)
+    n = model.n_individuals
+    ext = model.network.edges[model.network.edge_type == 3]
+    contact = lay.pos[ext[:, 0]]
+    own = lay.pos[ext[:, 1]]
+    other = lay.pos[n + np.roll(ext[:, 1] - n, 6) % model.n_stakeholders]
+    # On average a stakeholder is closer to its own contacts than a shifted one is.
+    d_own = np.hypot(*(own - contact).T).mean()
+    d_other = np.hypot(*(other - contact).T).mean()
+    assert d_own < d_other
+
+
+def test_layout_draws_no_random_numbers_and_is_repeatable():
+    model = small()
+    before = model.rng.bit_generator.state
+    a, b = layout_of(model), layout_of(model)
+    assert model.rng.bit_generator.state == before
+    assert np.array_equal(a.pos, b.pos)
+
+
+def test_several_organizations_do_not_overlap():
+    model = AgoraModel({"org": {"count": 3, "size": 40}, "stakeholders": {"count": 6}}, seed=1)
+    lay = radial_layout(model.network, model.initial_stakeholder_org, 3)
+    for o in range(3):
+        mine = lay.pos[lay.org == o]
+        assert np.hypot(*(mine - lay.hub[o]).T).max() <= 1.0 + 1e-9
+    gaps = np.hypot(*(lay.hub[:, None] - lay.hub[None]).T)
+    assert gaps[~np.eye(3, dtype=bool)].min() > 2.0
+
+
+def test_sample_keeps_every_ring_evenly():
+    model = AgoraModel({"org": {"size": 1900}, "stakeholders": {"count": 300}}, seed=0)
+    lay = layout_of(model)
+    keep = sample_nodes(lay, 1500)
+    assert 1400 <= keep.size <= 1600
+    assert np.array_equal(keep, np.unique(keep))
+    rings, counts = np.unique(lay.ring, return_counts=True)
+    kept = np.bincount(lay.ring[keep], minlength=rings.size)
+    small_rings = counts <= 12
+    assert np.array_equal(kept[small_rings], counts[small_rings])
+    share = kept[~small_rings] / counts[~small_rings]
+    assert np.allclose(share, keep.size / lay.n_nodes, atol=0.03)
+    plot = NetworkPlot(model, lay, max_nodes=1500)
+    assert plot.sampled and plot.nodes.size == keep.size
+
+
+def test_node_values():
+    model = small()
+    model.run(3)
+    know = node_values(model, "knowledge")
+    expected = (model.beliefs == model.reality).mean(1)
+    assert np.allclose(know, expected)
+    kinds = node_values(model, "kind")
+    assert kinds.size == model.n_nodes
+    assert np.bincount(kinds, minlength=4)[KIND_NAMES.index("stakeholder")] == 12
+    assert kinds[0] == 0 and set(kinds[model.network.frontline]) == {2}
+
+
+def test_messages_drawn_are_the_delivered_ones():
+    model = small()
+    model.run(2)
+    plot = NetworkPlot(model)
+    plot.update(model)
+    d = model.delivered
+    segs = plot._messages.get_segments()
+    assert len(segs) == len(d) == plot.n_messages
+    lay = plot.layout
+    # A broadcast starts at the hub; a post joins its two people.
+    first = int(np.flatnonzero(d.target >= 0)[0])
+    start = lay.hub[0] if d.sender[first] < 0 else lay.pos[d.sender[first]]
+    assert np.allclose(segs[first][0], start)
+    assert np.allclose(segs[first][1], lay.pos[d.target[first]])
+
+
+def full_draw(fig) -> np.ndarray:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=fig.dpi)
+    w, h = fig.canvas.get_width_height()
+    return np.frombuffer(buf.getvalue(), np.uint8).reshape(h, w, 4)
+
+
+def test_fast_redraw_matches_a_full_draw():
+    model = small()
+    net, metrics = NetworkPlot(model, color_by="trust"), MetricsPlot(horizon=6)
+    fast_net, fast_metrics = FrameRenderer(net), FrameRenderer(metrics)
+    for _ in range(9):  # past the horizon: the time axis grows and the background is redrawn
+        model.step()
+        net.update(model)
+        metrics.update(model.metrics_frame())
+        a, b = fast_net.rgba(), fast_metrics.rgba()
+    assert fast_net.full_draws == 1 and fast_metrics.full_draws >= 2
+    for fast, fig in ((a, net.figure), (b, metrics.figure)):
+        differ = np.abs(fast.astype(int) - full_draw(fig)).max(-1) > 8
+        # Only z-order at a few overlapping pixels may differ.
+        assert differ.mean() < 0.005
+
+
+def test_unknown_colouring_is_refused():
+    with pytest.raises(ValueError, match="color_by='colour' is unknown"):
+        NetworkPlot(small(), color_by="colour")

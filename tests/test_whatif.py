@@ -1,0 +1,198 @@
+"""What-if runs and reports: the numbers in report.md are those of the table it was built from."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import ConfigError
+from sim.scenarios.report import METRIC_TEXT, sentence, write_whatif_report
+from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
+from sim.stats import diff_ci, mean_ci
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["org.size=40", "stakeholders.count=8", "openness.internal=0.0"]
+
+
+@pytest.fixture(scope="module")
+def whatif(tmp_path_factory):
+    """A what-if of open_channels in default, 4 replicates x 16 steps, the change at step 8."""
+    out = tmp_path_factory.mktemp("whatif")
+    plan = plan_whatif("default", "open_channels", TINY, replicates=4, steps=16, at=8)
+    summaries = run_whatif(plan, out, workers=1)
+    assert all(s["status"] == "ok" for s in summaries.values())
+    aggregate_whatif(out, window=4)
+    write_whatif_report(out)
+    return out
+
+
+def _runs(out):
+    return {arm: pd.read_parquet(out / "runs" / arm / "metrics.parquet")
+            for arm in ("baseline", "intervention")}
+
+
+def test_the_report_folder(whatif):
+    for name in ("report.md", "differences.csv", "timeseries_summary.csv", "timeseries.parquet",
+                 "whatif.json", "plots/headline.png", "plots/over_time.png",
+                 "plots/end_values.png", "runs/baseline/summary.json",
+                 "runs/intervention/summary.json"):
+        assert (whatif / name).is_file(), name
+    plan = json.loads((whatif / "whatif.json").read_text())
+    assert plan["at"] == 8 and plan["scenario"]["name"] == "default"
+    assert plan["intervention"]["changes"] == [{"at": 8, "set": {"openness.internal": 0.9}}]
+
+
+def test_arms_share_seeds_and_are_identical_before_the_intervention(whatif):
+    runs = _runs(whatif)
+    base, treated = runs["baseline"], runs["intervention"]
+    assert base["seed"].tolist() == treated["seed"].tolist()
+    assert base[base["step"] < 8].equals(treated[treated["step"] < 8])
+    assert not base[base["step"] >= 8].equals(treated[treated["step"] >= 8])
+
+
+def test_differences_table_matches_a_naive_recomputation_from_the_runs(whatif):
+    runs = _runs(whatif)
+    table = pd.read_csv(whatif / "differences.csv").set_index("metric")
+    assert (table["window"] == 4).all() and (table["end_from"] == 13).all()
+    assert (table["before_from"] == 4).all() and (table["before_step"] == 7).all()
+    for metric, row in table.iterrows():
+        ends, befores = {}, []
+        for arm, frame in runs.items():
+            ends[arm] = []
+            for _, rep in frame.groupby("replicate"):
+                ends[arm].append(np.nanmean(rep.loc[rep["step"].between(13, 16), metric]))
+                if arm == "baseline":
+                    befores.append(np.nanmean(rep.loc[rep["step"].between(4, 7), metric]))
+        d = diff_ci(ends["intervention"], ends["baseline"])
+        b = mean_ci(ends["baseline"])
+        expected = [mean_ci(befores)["mean"], b["mean"], b["ci_low"], d["diff"], d["ci_low"],
+                    d["ci_high"]]
+        got = row[["before_mean", "baseline_mean", "baseline_ci_low", "diff", "diff_ci_low",
+                   "diff_ci_high"]].to_numpy(dtype=float)
+        assert got == pytest.approx(expected, nan_ok=True, abs=1e-12), metric
+
+
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _close(text: str, value: float) -> bool:
+    """A printed number matches a value within the rounding its decimals imply."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - value) <= 0.5 * 10**-decimals + 1e-9
+
+
+def test_report_table_numbers_are_the_differences_table(whatif):
+    table = pd.read_csv(whatif / "differences.csv")
+    report = (whatif / "report.md").read_text()
+    rows = [line for line in report.splitlines() if line.startswith("| ") and "---" not in line]
+    body = rows[1:]
+    assert len(body) == len(table)
+    columns = ["before_mean", "baseline_mean", "baseline_ci_low", "baseline_ci_high",
+               "intervention_mean", "intervention_ci_low", "intervention_ci_high", "diff",
+               "diff_ci_low", "diff_ci_high"]
+    for line, (_, row) in zip(body, table.iterrows()):
+        cells = line.strip("|").split("|")[1:]
+        numbers = [n for cell in cells for n in NUMBER.findall(cell.replace("n/a", ""))]
+        values = [row[c] for c in columns if not np.isnan(row[c])]
+        assert len(numbers) == len(values), line
+        for text, value in zip(numbers, values):
+            assert _close(text, value), (row["metric"], text, value)
+        bold = "**" in cells[-1]
+        assert bold == (row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0)
+
+
+def test_report_sentences_are_the_differences_table(whatif):
+    table = pd.read_csv(whatif / "differences.csv").set_index("metric")
+    report = (whatif / "report.md").read_text()
+    section = report.split("## What changes")[1].split("##")[0]
+    bullets = [b[2:] for b in section.splitlines() if b.startswith("- ")]
+    assert bullets
+    clear = table[(table["diff_ci_low"] > 0) | (table["diff_ci_high"] < 0)]
+    # Opening cross-unit channels must show up as narrower silos, in the strategist's words.
+    assert "silo_ei" in clear.index
+    silo = next(b for b in bullets if b.startswith("Silos narrow"))
+    row = table.loc["silo_ei"]
+    share_b, share_t = 100 * (row["baseline_mean"] + 1) / 2, 100 * (row["intervention_mean"] + 1) / 2
+    found = NUMBER.findall(silo.split("(")[0])
+    assert _close(found[0], share_b) and _close(found[1], share_t)
+    rise, low, high = NUMBER.findall(silo.split("(")[1])[:3]
+    assert _close(rise, 50 * row["diff"])
+    assert _close(low, 50 * row["diff_ci_low"]) and _close(high, 50 * row["diff_ci_high"])
+    for metric, row in clear.iterrows():
+        if metric == "silo_ei":
+            continue
+        said = sentence(metric, row.to_dict())
+        assert said in bullets
+        scale = 100 if METRIC_TEXT[metric][1] == "share" else 1
+        mag, low, high = NUMBER.findall(said.split("(95% CI")[0])[-1:] + NUMBER.findall(
+            said.split("(95% CI")[1])[:2]
+        assert _close(mag, scale * abs(row["diff"]))
+        lo, hi = sorted([scale * abs(row["diff_ci_low"]), scale * abs(row["diff_ci_high"])])
+        assert _close(low, lo) and _close(high, hi)
+
+
+def test_report_states_the_assumptions(whatif):
+    report = (whatif / "report.md").read_text()
+    plan = json.loads((whatif / "whatif.json").read_text())
+    assert plan["scenario"]["description"] in report
+    assert plan["intervention"]["description"] in report
+    assert "40 people" in report and "8 stakeholders" in report
+    assert "`openness.internal` = `0.9`" in report
+
+
+def test_report_rewrites_identically_from_the_saved_tables(whatif):
+    first = (whatif / "report.md").read_text()
+    write_whatif_report(whatif)
+    assert (whatif / "report.md").read_text() == first
+
+
+def test_parallel_workers_give_the_serial_rows(whatif, tmp_path):
+    plan = plan_whatif("default", "open_channels", TINY, replicates=2, steps=16, at=8)
+    run_whatif(plan, tmp_path, workers=2)
+    serial = _runs(whatif)
+    for arm, frame in _runs(tmp_path).items():
+        assert frame.equals(serial[arm][serial[arm]["replicate"] < 2])
+
+
+def test_a_finished_whatif_resumes_without_running(whatif):
+    plan = plan_whatif("default", "open_channels", TINY, replicates=4, steps=16, at=8)
+    before = {a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
+              for a in ("baseline", "intervention")}
+    run_whatif(plan, whatif, workers=1)
+    after = {a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
+             for a in ("baseline", "intervention")}
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    "args,match",
+    [
+        (("nowhere", "open_channels"), r"scenario='nowhere' is unknown"),
+        (("default", "nothing"), r"intervention='nothing' is unknown"),
+        (("march1991", "open_channels"), r"at step 150 but the run has 100 steps: pass at=N"),
+    ],
+)
+def test_bad_plans_fail_before_running(args, match):
+    with pytest.raises(ConfigError, match=match):
+        plan_whatif(*args)
+
+
+def test_whatif_script_end_to_end(tmp_path):
+    out = tmp_path / "r"
+    cmd = [sys.executable, str(ROOT / "experiments" / "whatif.py"), "scenario=flatter_is_not_free",
+           "intervention=flatten", "replicates=2", "steps=10", "at=5", "org.size=60",
+           "workers=1", f"out={out}", "--no-progress"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = (out / "report.md").read_text()
+    assert report.startswith("# What if: flatten in flatter_is_not_free")
+    bad = subprocess.run([*cmd[:2], "scenario=default"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "intervention=NAME is required" in bad.stderr

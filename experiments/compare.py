@@ -34,10 +34,12 @@ import pandas as pd
 from sim.config import ConfigError, load_config, to_config
 from sim.jobs import (
     JobConflict,
+    config_hash,
     new_summary,
     prepare_job_dir,
     read_summary,
     replicate_task,
+    resolved_dict,
     write_job_result,
     write_json_atomic,
 )
@@ -112,7 +114,8 @@ def run_regimes(
             continue
         summary = new_summary(j["dir"], overrides=j["overrides"], job={"driver": "compare"})
         if regime in errors:
-            summary.update(error=errors[regime], config_hash=None)
+            summary.update(error=errors[regime], config=resolved_dict(j["cfg"]),
+                           config_hash=config_hash(j["cfg"]))
             write_json_atomic(j["dir"] / "summary.json", summary)
             continue
         metrics = pd.concat(frames[regime], ignore_index=True).sort_values(

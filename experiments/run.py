@@ -48,27 +48,6 @@ def main(cfg: DictConfig) -> None:
         raise JobFailed(f"job in {hc.runtime.output_dir} failed: {summary['error']}")
 
 
-def _spare_second_validation() -> None:
-    """Let Hydra's basic sweeper skip re-composing jobs our callback has already validated.
-
-    Before launching, ``BasicSweeper`` composes every job once more to catch composition
-    errors early (~0.1-0.2 s a job: minutes for a sweep of thousands, before the first job
-    starts). ``sim.jobs.ValidateCallback`` has already composed and range-checked every job of
-    the sweep, so a batch made only of those jobs is not composed again; any other batch is.
-    """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-
-    from sim import jobs
-
-    original = BasicSweeper.validate_batch_is_legal
-
-    def validate_batch_is_legal(self, batch):
-        if not all(tuple(job) in jobs.VALIDATED_JOBS for job in batch):
-            original(self, batch)
-
-    BasicSweeper.validate_batch_is_legal = validate_batch_is_legal
-
-
 def _with_validation(argv: list[str]) -> list[str]:
     """Turn on the validating callback unless the user chose callbacks explicitly."""
     if any(a.split("=", 1)[0].lstrip("+~") == "hydra/callbacks" for a in argv[1:]):
@@ -78,5 +57,4 @@ def _with_validation(argv: list[str]) -> list[str]:
 
 if __name__ == "__main__":
     sys.argv = _with_validation(sys.argv)
-    _spare_second_validation()
     main()

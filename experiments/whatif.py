@@ -14,7 +14,7 @@ Arguments are ``key=value``: ``scenario`` and ``intervention`` (required; list t
 the end, default 10), ``workers`` (processes, default 2), ``out`` (default
 ``reports/whatif/<scenario>__<intervention>``); anything else is a Hydra override applied to
 both arms (``org.size=100``, ``regime.mix=0.3``). Flags: ``--fresh`` (discard earlier runs in
-``out`` instead of resuming), ``--no-progress``.
+``out`` instead of resuming), ``--no-progress``, ``--no-plots`` (write ``report.md`` only).
 
 Writes ``report.md`` (plain sentences, the assumptions, a table of every metric), ``plots/``,
 and the tables the report is computed from (``differences.csv``,
@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("args", nargs="*", metavar="key=value")
     parser.add_argument("--fresh", action="store_true", help="discard earlier runs in out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true", help="write report.md only")
     ns = parser.parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
 
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"whatif: the {arm} arm failed: {error}", file=sys.stderr)
         return 1
     aggregate_whatif(out, window=int(own.get("window", 10)))
-    path = write_whatif_report(out, elapsed=time.perf_counter() - t0)
+    path = write_whatif_report(out, elapsed=time.perf_counter() - t0, plots=not ns.no_plots)
     print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -132,9 +132,7 @@ def find_jobs(sweep_dir: str | os.PathLike) -> list[Path]:
         except OSError:
             continue
         names = {e.name for e in entries}
-        if SUMMARY_FILE in names or (".hydra" in names and here != root) or (
-            here == root and SUMMARY_FILE in names
-        ):
+        if SUMMARY_FILE in names or (".hydra" in names and here != root):
             found.append(here)
             continue
         stack.extend(

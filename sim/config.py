@@ -366,9 +366,12 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             raise ConfigError(
                 f"org.chart is given but org.count={o.count}: a chart is one organization"
             )
-        from sim.scenarios.orgchart import load_org_chart
+        from sim.scenarios.orgchart import load_comm_network, load_org_chart
 
-        load_org_chart(o.chart)  # a bad file fails here, naming the row and the fault
+        # A bad file fails here, naming the row and the fault, before anything runs.
+        chart = load_org_chart(o.chart)
+        if o.network is not None:
+            load_comm_network(o.network, chart)
     elif o.network is not None:
         raise ConfigError("org.network needs org.chart: an observed network is over a chart's ids")
     for i, iv in enumerate(cfg.interventions):

@@ -747,13 +747,31 @@ class ValidateCallback(_HydraCallback):
             validate_sweep(config, jobs)
         except Exception as err:
             _exit_invalid(err)
-        global VALIDATED_JOBS
-        VALIDATED_JOBS = {tuple(job) for job in jobs}
+        _spare_second_validation({tuple(job) for job in jobs})
 
 
-#: The jobs the callback validated in this process (``experiments/run.py`` uses it to spare
-#: Hydra's sweeper from composing each of them a second time).
-VALIDATED_JOBS: set[tuple[str, ...]] = set()
+def _spare_second_validation(validated: set[tuple[str, ...]]) -> None:
+    """Let Hydra's basic sweeper skip re-composing the jobs this callback has validated.
+
+    Before launching, ``BasicSweeper`` composes every job once more to catch composition
+    errors early (~0.2 s a job: minutes for a sweep of thousands, before the first job
+    starts). Every job has just been composed and range-checked here, so a batch made only of
+    those jobs is not composed again; any other batch is. Patched here, not at import time,
+    because Hydra re-imports its plugin modules when it scans them.
+    """
+    module = sys.modules.get("hydra._internal.core_plugins.basic_sweeper")
+    sweeper = getattr(module, "BasicSweeper", None)
+    if sweeper is None:
+        return
+    original = getattr(sweeper.validate_batch_is_legal, "_agora_original",
+                       sweeper.validate_batch_is_legal)
+
+    def validate_batch_is_legal(self: Any, batch: Sequence[Sequence[str]]) -> None:
+        if not all(tuple(job) in validated for job in batch):
+            original(self, batch)
+
+    validate_batch_is_legal._agora_original = original  # type: ignore[attr-defined]
+    sweeper.validate_batch_is_legal = validate_batch_is_legal
 
 
 def _exit_invalid(err: BaseException) -> None:

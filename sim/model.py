@@ -194,8 +194,12 @@ class AgoraModel(mesa.Model):
                 self.cfg = apply_changes(self.cfg, changes)
                 self.attention[:] = self.cfg.population.attention
                 if changes_structure(changes):
-                    # The same people, newly wired: levels, units and ties follow the new rules.
-                    self.network = build_network(self.cfg, self.stakeholder_org.copy(), self.rng)
+                    # The same people, newly wired: reporting lines and ties follow the new
+                    # rules, while everyone stays in their department.
+                    self.network = build_network(
+                        self.cfg, self.stakeholder_org.copy(), self.rng,
+                        units=self.network.tree.unit,
+                    )
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:

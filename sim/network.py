@@ -390,7 +390,9 @@ def _csr(edges: np.ndarray, edge_type: np.ndarray, n: int):
     return indptr, dst[order].astype(np.int64), typ[order].astype(np.int8)
 
 
-def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) -> Network:
+def build_network(
+    cfg, stakeholder_org: np.ndarray, rng: np.random.Generator, units: np.ndarray | None = None
+) -> Network:
     """Build every organization's tree and all typed ties from a validated config.
 
     Parameters
@@ -401,6 +403,9 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
         The organization each stakeholder is tied to.
     rng
         The model's Generator; the only source of randomness.
+    units
+        Units to keep instead of the new tree's (a reorganization that removes levels does not
+        dissolve departments); one per individual.
     """
     h, net, op = cfg.hierarchy, cfg.network, cfg.openness
     observed = None
@@ -416,6 +421,8 @@ def build_network(cfg, stakeholder_org: np.ndarray, rng: np.random.Generator) ->
             hierarchy_tree(cfg.org.size, h.depth, h.span, org=o) for o in range(cfg.org.count)
         ]
         tree = _concat_trees(trees)
+    if units is not None:
+        tree = Tree(tree.manager, tree.level, np.asarray(units, dtype=np.int64), tree.org)
     n = tree.size
     has_reports = np.zeros(n, dtype=bool)
     has_reports[tree.manager[tree.manager >= 0]] = True

@@ -81,10 +81,10 @@ MAX_SENTENCES = 8
 # --------------------------------------------------------------------------- numbers
 
 
-def format_value(x: float, kind: str = "level") -> str:
+def format_value(x: float, kind: str = "level", decimals: int | None = None) -> str:
     """A number as the report prints it: levels with 2 decimals (3 when tiny), counts with
     none (1 when below 10), shares and the silo share in percent points with none (1 when
-    below 10).
+    below 10); ``decimals`` fixes them instead (so the numbers of one sentence match).
 
     >>> format_value(0.2134), format_value(0.004), format_value(212.4, "count")
     ('0.21', '0.004', '212')
@@ -96,6 +96,8 @@ def format_value(x: float, kind: str = "level") -> str:
     if kind in ("share", "silo"):
         x = 100 * x
     a = abs(x)
+    if decimals is not None:
+        return _unsigned_zero(f"{x:.{decimals}f}")
     if kind == "level":
         return _unsigned_zero(f"{x:.3f}" if 0 < a < 0.01 else f"{x:.2f}")
     return _unsigned_zero(f"{x:.1f}" if a < 10 else f"{x:.0f}")
@@ -135,20 +137,29 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
     if kind == "silo":  # E-I index e -> cross-unit share (e + 1) / 2; differences halve
         b, t = (row["baseline_mean"] + 1) / 2, (row["intervention_mean"] + 1) / 2
         d, lo, hi = d / 2, lo / 2, hi / 2
+
+    def fmt(x: float) -> str:  # the difference and its interval share their decimals
+        if kind == "level":
+            return format_value(x, kind)
+        scale = 100 if kind in ("share", "silo") else 1
+        top = max((abs(v) * scale for v in (d, lo, hi) if not math.isnan(v)), default=0)
+        return format_value(x, kind, 1 if top < 10 else 0)
+
+    if kind == "silo":
         if not _excludes_zero(row):
             return (
                 f"Silos do not clearly change: the cross-unit share of peer messages ends at "
                 f"{format_value(t, kind)}% with the intervention and "
-                f"{format_value(b, kind)}% without (difference {format_value(d, kind)} points, "
-                f"95% CI {format_value(lo, kind)} to {format_value(hi, kind)})."
+                f"{format_value(b, kind)}% without (difference {fmt(d)} points, "
+                f"95% CI {fmt(lo)} to {fmt(hi)})."
             )
         verb, noun = ("narrow", "rises") if d > 0 else ("deepen", "falls")
         mag = (lo, hi) if d > 0 else (-hi, -lo)
         return (
             f"Silos {verb}: the cross-unit share of peer messages {noun} from "
             f"{format_value(b, kind)}% to {format_value(t, kind)}% (a "
-            f"{'rise' if d > 0 else 'fall'} of {format_value(abs(d), kind)} points, 95% CI "
-            f"{format_value(mag[0], kind)} to {format_value(mag[1], kind)})."
+            f"{'rise' if d > 0 else 'fall'} of {fmt(abs(d))} points, 95% CI "
+            f"{fmt(mag[0])} to {fmt(mag[1])})."
         )
     unit = " points" if kind == "share" else ""
     if not _excludes_zero(row):
@@ -157,8 +168,8 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
             extra = (f"; {format_value(row['intervention_mean'], kind)}% with it, "
                      f"{format_value(row['baseline_mean'], kind)}% without")
         return (
-            f"{words}: no clear difference at the end (difference {format_value(d, kind)}"
-            f"{unit}, 95% CI {format_value(lo, kind)} to {format_value(hi, kind)}{extra})."
+            f"{words}: no clear difference at the end (difference {fmt(d)}"
+            f"{unit}, 95% CI {fmt(lo)} to {fmt(hi)}{extra})."
         )
     direction = "higher" if d > 0 else "lower"
     mag = (lo, hi) if d > 0 else (-hi, -lo)
@@ -167,8 +178,8 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
         tail = (f": {format_value(row['baseline_mean'], kind)}% without it, "
                 f"{format_value(row['intervention_mean'], kind)}% with it")
     return (
-        f"{words} ends {format_value(abs(d), kind)}{unit} {direction} with the intervention "
-        f"(95% CI {format_value(mag[0], kind)} to {format_value(mag[1], kind)}){tail}."
+        f"{words} ends {fmt(abs(d))}{unit} {direction} with the intervention "
+        f"(95% CI {fmt(mag[0])} to {fmt(mag[1])}){tail}."
     )
 
 
@@ -341,8 +352,13 @@ def _table(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def write_whatif_report(out: str | os.PathLike, *, elapsed: float | None = None) -> Path:
-    """Write ``out/report.md`` and ``out/plots/`` from the what-if tables in ``out``."""
+def write_whatif_report(
+    out: str | os.PathLike, *, elapsed: float | None = None, plots: bool = True
+) -> Path:
+    """Write ``out/report.md`` and ``out/plots/`` from the what-if tables in ``out``.
+
+    With ``plots=False`` only the text is (re)written; it links to the plots all the same.
+    """
     out = Path(out)
     plan = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
     table = pd.read_csv(out / DIFFERENCES_FILE)
@@ -352,10 +368,11 @@ def write_whatif_report(out: str | os.PathLike, *, elapsed: float | None = None)
     title = f"What if: {iv['name']} in {sc['name']}"
     headline = [m for m in HEADLINE if m in set(table["metric"])
                 and not table.loc[table["metric"] == m, "baseline_mean"].isna().all()][:6]
-    plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
-    plot_arms_over_time(bands, list(table["metric"]), at, out / "plots" / "over_time.png",
-                        f"{title}: every metric")
-    plot_end_values(table, out / "plots" / "end_values.png", f"{title}: end of run")
+    if plots:
+        plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
+        plot_arms_over_time(bands, list(table["metric"]), at, out / "plots" / "over_time.png",
+                            f"{title}: every metric")
+        plot_end_values(table, out / "plots" / "end_values.png", f"{title}: end of run")
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())

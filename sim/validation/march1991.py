@@ -276,7 +276,8 @@ def run(
     failed = [k for k, ok in checks.items() if not ok]
     return Comparison(
         "March (1991)", "March (1991) Organization Science 2(1), Figures 1, 2, 4, 5",
-        "Fig. 1 values read approximately from the figure; Figs. 2, 4, 5: "
+        "Fig. 1: values recalled from the printed figure (unverified, not independent); "
+        "Figs. 2, 4, 5: "
         + " ".join(CLAIMS[k] for k in ("fig2", "fig4", "fig5")),
         f"{reps} replicates per point (the first {PAPER_RUNS} are the paper's runs); "
         f"Fig. 1 max |ours - read| = {max_diff:.3f}",
@@ -316,7 +317,7 @@ def _plot_fig1(f1: dict, out: Path) -> Path:
             ax.plot(px, [FIG1_READ[p2][p] for p in px], ls="none", marker="x", ms=9,
                     color=f"C{i}", mew=2)
     ax.plot([], [], "k:", lw=1, label="first 80 runs (paper's count)")
-    ax.plot([], [], "kx", ms=9, mew=2, ls="none", label="read from March's figure (approx.)")
+    ax.plot([], [], "kx", ms=9, mew=2, ls="none", label="recalled from March's figure (unverified)")
     ax.set_xlabel("socialization rate (p1)")
     ax.set_ylabel("equilibrium code knowledge")
     ax.set_title("March (1991) Figure 1: m=30, n=50")

@@ -31,13 +31,13 @@ def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
     """How well what was said fits what each receiver knows, in [-1, 1].
 
     (agreements - contradictions) over the dimensions where both the message and the receiver
-    hold a view; 0 where they share none.
+    hold a view; 0 where they share none. With values in {-1, 0, +1} the product ``b * s`` is
+    +1 for an agreement, -1 for a contradiction and 0 where either is silent.
     """
-    both = (beliefs != 0) & (said != 0)
-    agree = ((beliefs == said) & both).sum(-1)
-    contradict = ((beliefs == -said) & both).sum(-1)
-    total = both.sum(-1)
-    return np.where(total > 0, (agree - contradict) / np.maximum(total, 1), 0.0)
+    product = beliefs * said
+    net = product.sum(-1, dtype=np.int64)
+    total = np.abs(product).sum(-1, dtype=np.int64)
+    return net / np.maximum(total, 1)
 
 
 def nudge(x: np.ndarray, direction: np.ndarray, rate: float) -> np.ndarray:

@@ -5,7 +5,7 @@ Examples
 >>> import numpy as np
 >>> b = np.array([[1, -1, 0]], dtype=np.int8)
 >>> heard = np.array([[-2, -1, 1]])
->>> peer_majority(b, heard, 1.0, np.zeros((1, 3))).tolist()
+>>> peer_majority(b, heard, 1.0, np.zeros(2)).tolist()
 [[0, -1, 1]]
 """
 
@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.learning import step_towards
-
-__all__ = ["sum_by_receiver", "peer_majority"]
+__all__ = ["sum_by_receiver", "peer_candidates", "peer_majority"]
 
 
 def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -23,17 +21,29 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
     m = values.shape[1]
     if receiver.size == 0:
         return np.zeros((n, m), dtype=np.int32)
-    # One bincount over (receiver, dimension) cells is far faster than np.add.at.
-    cell = (receiver[:, None] * m + np.arange(m)).ravel()
-    sums = np.bincount(cell, weights=values.ravel().astype(np.float64), minlength=n * m)
+    # A message speaks about a few dimensions: one bincount over the (receiver, dimension)
+    # cells it actually fills is far faster than np.add.at or a dense pass.
+    rows, dims = np.nonzero(values)
+    cell = receiver[rows] * m + dims
+    sums = np.bincount(cell, weights=values[rows, dims], minlength=n * m)
     return sums.reshape(n, m).astype(np.int32)
+
+
+def peer_candidates(beliefs: np.ndarray, heard: np.ndarray) -> np.ndarray:
+    """Cells where the majority of what was heard differs from the belief (ties excluded)."""
+    majority = np.sign(heard).astype(np.int8)
+    return (majority != 0) & (beliefs != majority)
 
 
 def peer_majority(beliefs: np.ndarray, heard: np.ndarray, rate: float, u: np.ndarray) -> np.ndarray:
     """Step towards the sign of what was heard, where it differs, with probability ``rate``.
 
-    Ties (equal numbers for and against) leave a belief alone.
+    Ties (equal numbers for and against) leave a belief alone. ``u`` holds one uniform per
+    cell of :func:`peer_candidates`, in C order. One step from ``b`` towards a different
+    non-zero ``s`` is ``b + s`` (opposite -> 0 -> s).
     """
     majority = np.sign(heard).astype(np.int8)
-    move = (majority != 0) & (beliefs != majority) & (u < rate)
-    return step_towards(beliefs, majority, move)
+    candidates = (majority != 0) & (beliefs != majority)
+    move = np.zeros(beliefs.shape, dtype=np.int8)
+    move[candidates] = u < rate
+    return (beliefs + move * majority).astype(np.int8)

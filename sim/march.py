@@ -1,7 +1,7 @@
 """March (1991) mutual learning, vectorised across replicates.
 
 When a configuration is exactly March's model (see :func:`is_march`), the Mesa model draws,
-per step and in this order, uniform doubles for: turnover (``n``, then ``n x m``, if p3 > 0),
+per step and in this order, uniform doubles for: turnover (``n``, then ``m`` per leaver, if p3 > 0),
 turbulence (``m``, if p4 > 0), one coin per zero belief, one per socialization candidate
 cell, and ``m`` for the code's learning. This kernel draws the same numbers from each
 replicate's own Generator (consecutive draws concatenate, so one call per replicate and step
@@ -93,17 +93,21 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     cocreated = np.zeros((steps + 1, R), dtype=np.int64)
     h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
 
-    first_sizes = (n + n * m if p3 > 0 else 0) + (m if p4 > 0 else 0)
     for t in range(steps):
-        if first_sizes:
-            u = np.stack([g.random(first_sizes) for g in gens])
-            if p3 > 0:
-                leave = u[:, :n] < p3
-                fresh = random_beliefs(u[:, n : n + n * m]).reshape(R, n, m)
-                beliefs = np.where(leave[..., None], fresh, beliefs)
+        if p3 > 0:
+            leave = np.stack([g.random(n) for g in gens]) < p3
+            counts = leave.sum(1)
+            # Then, per replicate, fresh beliefs for its leavers (and turbulence's draws).
+            extra = m if p4 > 0 else 0
+            after = [g.random(k * m + extra) for g, k in zip(gens, counts, strict=True)]
+            fresh = np.concatenate([a[: k * m] for a, k in zip(after, counts, strict=True)])
+            beliefs[leave] = random_beliefs(fresh).reshape(-1, m)
             if p4 > 0:
-                flip = u[:, first_sizes - m :] < p4
-                reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
+                flip = np.stack([a[k * m :] for a, k in zip(after, counts, strict=True)]) < p4
+        elif p4 > 0:
+            flip = np.stack([g.random(m) for g in gens]) < p4
+        if p4 > 0:
+            reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
         zero = beliefs == 0
         cells = socialization_candidates(beliefs, code[:, None, :])
         z = np.count_nonzero(zero.reshape(R, -1), axis=1)

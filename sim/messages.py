@@ -71,14 +71,17 @@ class Messages:
         """New messages held by their sender (``origin`` defaults to the sender)."""
         sender = np.asarray(sender, dtype=np.int64)
         n = sender.size
-        kind = np.broadcast_to(np.asarray(kind, dtype=np.int8), (n,)).copy()
-        origin = sender if origin is None else np.asarray(origin, dtype=np.int64)
+        if np.ndim(kind) == 0:
+            kind = np.full(n, kind, dtype=np.int8)
+        else:
+            kind = np.asarray(kind, dtype=np.int8)
+        # Arrays are never modified in place, so sender, holder and origin may share memory.
         return cls(
             sender=sender,
             target=np.asarray(target, dtype=np.int64),
-            holder=sender.copy(),
+            holder=sender,
             kind=kind,
-            origin=origin.copy(),
+            origin=sender if origin is None else np.asarray(origin, dtype=np.int64),
             sent=np.full(n, step, dtype=np.int64),
             values=np.atleast_2d(np.asarray(values, dtype=np.int8)),
         )

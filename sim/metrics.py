@@ -63,10 +63,15 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     if n < 2:
         return np.zeros(beliefs.shape[:-2])
     # With values in {-1, 0, +1}: sum(b) = n(+1) - n(-1) and sum(|b|) = n(+1) + n(-1).
-    b = beliefs.astype(np.float32)
-    ones = np.ones(n, dtype=np.float32)
-    total = np.matmul(ones, b).astype(np.float64)
-    nonzero = np.matmul(ones, np.abs(b)).astype(np.float64)
+    if beliefs.ndim == 2:
+        total = beliefs.sum(0, dtype=np.int64).astype(np.float64)
+        nonzero = np.count_nonzero(beliefs, axis=0).astype(np.float64)
+    else:
+        # Batches (the March kernel): a float32 product sums exactly and runs in BLAS.
+        b = beliefs.astype(np.float32)
+        ones = np.ones(n, dtype=np.float32)
+        total = np.matmul(ones, b).astype(np.float64)
+        nonzero = np.matmul(ones, np.abs(b)).astype(np.float64)
     plus, minus = (nonzero + total) / 2, (nonzero - total) / 2
     counts = np.stack([plus, minus, n - plus - minus])
     agreeing_pairs = (counts * (counts - 1) / 2).sum(0)

@@ -28,7 +28,7 @@ from sim import metrics
 from sim.agents import Individual, Organization, Stakeholder
 from sim.config import AgoraConfig, to_config
 from sim.feedback import broadcast_fit, nudge, update_engagement
-from sim.influence import peer_majority, sum_by_receiver
+from sim.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.interventions import apply_changes, changes_structure
 from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.messages import BROADCAST, POST, REPLY, VOICE, Messages, org_node
@@ -152,6 +152,8 @@ class AgoraModel(mesa.Model):
         self._fit = np.zeros(0)
         self._got_broadcast = np.zeros(n_nodes, dtype=bool)
 
+        # Members never change organization (stakeholders may): their rows, once.
+        self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         self.individuals = [Individual(self, r) for r in range(n)]
         self.stakeholders = [Stakeholder(self, n + s) for s in range(k)]
@@ -206,12 +208,11 @@ class AgoraModel(mesa.Model):
         rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
         pop = self.cfg.population
         if pop.turnover > 0:
-            leave = rng.random(n) < pop.turnover
-            fresh = random_beliefs(rng.random((n, m)))
-            self.beliefs[:n][leave] = fresh[leave]
+            leave = np.flatnonzero(rng.random(n) < pop.turnover)
+            self.beliefs[leave] = random_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
-            self.engagement[:n][leave] = pop.engagement
-            self.trust[:n][leave] = pop.trust
+            self.engagement[leave] = pop.engagement
+            self.trust[leave] = pop.trust
         if self.cfg.environment.turbulence > 0:
             flip = rng.random(m) < self.cfg.environment.turbulence
             self.reality[flip] *= -1
@@ -226,8 +227,7 @@ class AgoraModel(mesa.Model):
             rows = np.flatnonzero(who)
             self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
         if self.n_stakeholders:
-            s = self.beliefs[n:]
-            s[self.needs] = np.broadcast_to(self.reality, s.shape)[self.needs]
+            np.copyto(self.beliefs[n:], self.reality, where=self.needs)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
@@ -280,11 +280,9 @@ class AgoraModel(mesa.Model):
     def _say(self, who: np.ndarray) -> np.ndarray:
         """What each speaker says: its beliefs on ``post_dims`` random dimensions."""
         m = self.cfg.environment.dims
-        dims = np.floor(self.rng.random((who.size, self.cfg.population.post_dims)) * m)
-        dims = dims.astype(np.int64)
+        dims = (self.rng.random((who.size, self.cfg.population.post_dims)) * m).astype(np.int64)
         values = np.zeros((who.size, m), dtype=np.int8)
-        rows = np.repeat(np.arange(who.size), dims.shape[1])
-        values[rows, dims.ravel()] = self.beliefs[who[rows], dims.ravel()]
+        values[np.arange(who.size)[:, None], dims] = self.beliefs[who[:, None], dims]
         return values
 
     def _posts(self, step: int) -> Messages:
@@ -365,14 +363,10 @@ class AgoraModel(mesa.Model):
         self._got_broadcast = got
         is_peer = ((d.kind == POST) | (d.kind == REPLY)) & (d.target >= 0)
         if is_peer.any() and cfg.population.peer_influence > 0:
-            targets = d.target[is_peer]
-            heard = sum_by_receiver(targets, d.values[is_peer], self.n_nodes)
-            rows = np.flatnonzero(np.bincount(targets, minlength=self.n_nodes))
-            self.beliefs[rows] = peer_majority(
-                self.beliefs[rows],
-                heard[rows],
-                cfg.population.peer_influence,
-                rng.random((rows.size, m)),
+            heard = sum_by_receiver(d.target[is_peer], d.values[is_peer], self.n_nodes)
+            cells = np.count_nonzero(peer_candidates(self.beliefs, heard))
+            self.beliefs = peer_majority(
+                self.beliefs, heard, cfg.population.peer_influence, rng.random(cells)
             )
 
     # 6 -------------------------------------------------------------------
@@ -425,7 +419,7 @@ class AgoraModel(mesa.Model):
         member_perf = (self.actions.astype(np.int64) * self.reality).sum(1)
         for o in range(cfg.org.count):
             code = self.code[o]
-            members = np.flatnonzero(self.node_org[:n] == o)
+            members = self.members_of[o]
             if regime.listen_to == "everyone":
                 observed = members
             else:
@@ -459,22 +453,24 @@ class AgoraModel(mesa.Model):
         correct = new_code[dims] == self.reality[dims]
         leaders = self.cfg.org.leader_levels
         below = (origin >= n) | (tree.level[np.minimum(origin, n - 1)] >= leaders)
-        for j in range(dims.size):
-            who = agrees[:, j]
-            contributors = np.unique(origin[who])
-            w = weight[who]
-            bottom_up = w[below[who]].sum() > w[~below[who]].sum()
-            self.code_changes[o] += 1
-            self.cocreated[o] += contributors.size >= 2
-            if correct[j]:
-                self.innovations[o] += 1
-                self.innovations_bottom_up[o] += bool(bottom_up)
-            if self.cfg.population.trust_rate > 0 and contributors.size:
-                self.trust[contributors] = nudge(
-                    self.trust[contributors],
-                    np.ones(contributors.size),
-                    self.cfg.population.trust_rate,
-                )
+        # Distinct supporters per changed dimension (one agent may be heard twice: observed as
+        # a leader and by its voice).
+        agents, row_agent = np.unique(origin, return_inverse=True)
+        support = np.zeros((agents.size, dims.size), dtype=bool)
+        rows, cols = np.nonzero(agrees)
+        support[row_agent[rows], cols] = True
+        from_below = (weight * below) @ agrees
+        from_top = (weight * ~below) @ agrees
+        self.code_changes[o] += dims.size
+        self.cocreated[o] += int(np.count_nonzero(support.sum(0) >= 2))
+        self.innovations[o] += int(np.count_nonzero(correct))
+        self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))
+        rate = self.cfg.population.trust_rate
+        if rate > 0:
+            # Each change one supported nudges its trust up once: k nudges in closed form.
+            k = support.sum(1)
+            who = agents[k > 0]
+            self.trust[who] = 1 - (1 - self.trust[who]) * (1 - rate) ** k[k > 0]
 
     # 8 -------------------------------------------------------------------
     def serve_stakeholders(self) -> None:

@@ -340,7 +340,10 @@ class Network:
         return self.n_individuals + self.n_stakeholders
 
     def degree(self) -> np.ndarray:
-        return np.diff(self.indptr)
+        """Number of neighbours of every node (computed once; the network does not change)."""
+        if getattr(self, "_degree", None) is None:
+            self._degree = np.diff(self.indptr)
+        return self._degree
 
     def edge_count(self, kind: str) -> int:
         """Number of undirected edges of one type (``reports_to``, ``peer``, ...)."""

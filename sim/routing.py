@@ -229,12 +229,15 @@ def route(
     if org_priority is not None and to_org.any():
         prio = np.where(to_org, org_priority[np.maximum(msgs.origin, 0)], 0.0)
     read = attention_filter(slot, cap, rng, prio)
-    dropped = int((~read).sum())
-    msgs = msgs.take(read)
-    at = at[read]
+    dropped = msgs.sender.size - int(np.count_nonzero(read))
+    if dropped:
+        msgs = msgs.take(read)
+        at = at[read]
     final = at == msgs.target
-    delivered = msgs.take(final)
-    forward = msgs.take(~final)
+    if final.all():  # the common case under direct routing: no copies needed
+        delivered, forward = msgs, Messages.empty(msgs.values.shape[1])
+    else:
+        delivered, forward = msgs.take(final), msgs.take(~final)
     relay_broadcasts = Messages.empty(new.values.shape[1])
     if chain:
         is_b = (delivered.kind == BROADCAST) & (delivered.holder >= 0)

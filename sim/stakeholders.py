@@ -19,7 +19,7 @@ __all__ = ["satisfaction", "fit_to_each_org", "choose_switch"]
 def satisfaction(needs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Share of each stakeholder's needs on which its organization's code is right."""
     right = (code == reality) & needs
-    return right.sum(-1) / np.maximum(needs.sum(-1), 1)
+    return np.count_nonzero(right, axis=-1) / np.maximum(np.count_nonzero(needs, axis=-1), 1)
 
 
 def fit_to_each_org(needs: np.ndarray, codes: np.ndarray, reality: np.ndarray) -> np.ndarray:

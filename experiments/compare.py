@@ -22,7 +22,6 @@ Exit status: 0 when every regime ran, 1 when a replicate failed (the report says
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import shutil
 import sys
 import time
@@ -43,6 +42,7 @@ from sim.jobs import (
     write_job_result,
     write_json_atomic,
 )
+from sim.parallel import process_context
 from sim.seeding import replicate_seeds
 
 REGIMES = ("broadcast", "hybrid", "conversational")
@@ -55,15 +55,6 @@ HEADLINE = (
     "stakeholder_satisfaction",
     "innovations_bottom_up",
 )
-
-
-def _context() -> mp.context.BaseContext:
-    """forkserver (workers fork from a server that has already imported the model), else spawn."""
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.jobs", "sim.simulation", "sim.model"])
-        return ctx
-    return mp.get_context("spawn")
 
 
 def run_regimes(
@@ -92,7 +83,7 @@ def run_regimes(
     if tasks:
         from tqdm.auto import tqdm
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
             futures = {
                 pool.submit(replicate_task, jobs[r]["cfg"], i, s): (r, i) for r, i, s in tasks
             }

@@ -60,7 +60,8 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
-from sim.jobs import METRICS_FILE, SUMMARY_FILE, expand_sweep, read_summary
+from sim.jobs import METRICS_FILE, SUMMARY_FILE, read_summary
+from sim.sweeps import expand_sweep
 
 __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 

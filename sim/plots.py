@@ -50,7 +50,8 @@ def pretty(metric: str) -> str:
     return special.get(metric, metric.replace("_", " ").capitalize())
 
 
-def _figure(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: int = 4):
+def figure_grid(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: int = 4):
+    """A figure (no pyplot, Agg canvas) with ``n_panels`` axes on a grid; spare cells hidden."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -117,7 +118,7 @@ def plot_over_time(
     conditions = list(conditions) if conditions is not None else list(
         dict.fromkeys(bands["condition"])
     )
-    fig, axes = _figure(len(present))
+    fig, axes = figure_grid(len(present))
     colours = _colours(len(conditions))
     handles = []
     by_metric = {m: g for m, g in bands.groupby("metric", sort=False)}
@@ -158,7 +159,7 @@ def plot_final_values(
     keys = list(summary.columns[: list(summary.columns).index("condition")])
     numeric = len(keys) == 1 and pd.api.types.is_numeric_dtype(summary[keys[0]])
     conditions = list(dict.fromkeys(summary["condition"]))
-    fig, axes = _figure(len(present))
+    fig, axes = figure_grid(len(present))
     colours = _colours(len(conditions))
     by_metric = {m: g for m, g in summary.groupby("metric", sort=False)}
     for ax, metric in zip(axes, present, strict=True):
@@ -198,7 +199,7 @@ def plot_sobol_indices(
     ``indices`` has columns parameter, S1, S1_conf, ST, ST_conf (the confidence columns are
     half-widths of 95% intervals, as SALib reports them).
     """
-    fig, (ax,) = _figure(1, width=max(5.0, 1.2 * len(indices) + 2), height=3.8, ncols=1)
+    fig, (ax,) = figure_grid(1, width=max(5.0, 1.2 * len(indices) + 2), height=3.8, ncols=1)
     x = np.arange(len(indices))
     has_total = bool(indices["ST"].notna().any())  # a Latin hypercube gives S1 only
     w = 0.38 if has_total else 0.6

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config import CONF_DIR, ConfigError, load_config
-from sim.jobs import ValidateCallback, expand_sweep, validate_sweep
+from sim.sweeps import ValidateCallback, expand_sweep, validate_sweep
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_submitit_local_is_available(hydra_compose):
 def test_validation_callback_config(hydra_compose):
     callbacks = hydra_compose(["hydra/callbacks=agora"]).hydra.callbacks
     target = callbacks.agora_validate._target_
-    assert target == "sim.jobs.ValidateCallback"
+    assert target == "sim.sweeps.ValidateCallback"
     assert get_class(target) is ValidateCallback and issubclass(ValidateCallback, Callback)
 
 

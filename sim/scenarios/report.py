@@ -33,9 +33,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from sim.plots import figure_grid
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 
 __all__ = ["METRIC_TEXT", "HEADLINE", "sentence", "format_value", "write_whatif_report"]
@@ -196,20 +196,6 @@ def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- plots
 
 
-def _figure(n_panels: int, ncols: int = 3, width: float = 4.2, height: float = 2.8):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    ncols = max(1, min(ncols, n_panels))
-    nrows = max(1, math.ceil(n_panels / ncols))
-    fig = Figure(figsize=(width * ncols, height * nrows + 1.0), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    for ax in axes[n_panels:]:
-        ax.set_visible(False)
-    return fig, axes[:n_panels]
-
-
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
@@ -230,7 +216,7 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
     from sim.plots import pretty
 
     present = [m for m in metrics if m in set(bands["metric"])]
-    fig, axes = _figure(len(present))
+    fig, axes = figure_grid(len(present), ncols=3, width=4.2, height=2.8)
     by_metric = dict(tuple(bands.groupby("metric", sort=False)))
     for ax, metric in zip(axes, present, strict=True):
         data = by_metric[metric]
@@ -258,7 +244,7 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
     from sim.plots import pretty
 
     rows = [r for r in table.to_dict("records") if not math.isnan(r["baseline_mean"])]
-    fig, axes = _figure(len(rows), ncols=4, width=3.2, height=1.9)
+    fig, axes = figure_grid(len(rows), ncols=4, width=3.2, height=1.9)
     for ax, r in zip(axes, rows, strict=True):
         for y, arm in enumerate(("baseline", "intervention")):
             mean = r[f"{arm}_mean"]

@@ -40,7 +40,6 @@ Examples
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -64,6 +63,7 @@ from sim.jobs import (
     write_json_atomic,
 )
 from sim.metrics import METRIC_NAMES
+from sim.parallel import process_context
 from sim.scenarios.library import (
     NamedIntervention,
     Scenario,
@@ -178,19 +178,6 @@ def plan_whatif(
 # --------------------------------------------------------------------------- running
 
 
-def _context() -> mp.context.BaseContext:
-    """forkserver (workers fork from a server that has already imported the model), else spawn.
-
-    Chosen explicitly: ``import mesa`` sets a global start method, and fork after threads
-    (BLAS, tqdm) is unsafe.
-    """
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.jobs", "sim.simulation", "sim.model"])
-        return ctx
-    return mp.get_context("spawn")
-
-
 def run_whatif(
     plan: WhatIfPlan,
     out: str | os.PathLike,
@@ -241,7 +228,7 @@ def run_whatif(
         for arm, i, s in tasks:
             collect(arm, i, lambda arm=arm, i=i, s=s: replicate_task(jobs[arm]["cfg"], i, s))
     elif tasks:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
             futures = {
                 pool.submit(replicate_task, jobs[arm]["cfg"], i, s): (arm, i)
                 for arm, i, s in tasks

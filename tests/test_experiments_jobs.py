@@ -14,10 +14,10 @@ from sim.jobs import (
     SUMMARY_FILE,
     JobConflict,
     config_hash,
-    expand_sweep,
     job_state,
     run_job,
 )
+from sim.sweeps import expand_sweep
 
 TINY = {"steps": 12, "replicates": 2, "seed": 7, "org": {"size": 40}, "stakeholders": {"count": 10}}
 

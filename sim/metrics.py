@@ -86,7 +86,11 @@ def ei_index(internal: int, external: int) -> float:
 
 
 def _mean(x: np.ndarray) -> float:
-    return float(x.sum()) / x.size if x.size else float("nan")
+    if not x.size:
+        return float("nan")
+    if x.dtype == bool:
+        return np.count_nonzero(x) / x.size
+    return float(x.sum()) / x.size
 
 
 def _share(part: float, whole: float) -> float:

@@ -75,12 +75,13 @@ def _colours(n: int) -> list:
     return [colormaps["viridis"](x) for x in np.linspace(0, 0.95, n)]
 
 
-def _save(fig, path: str | os.PathLike) -> Path:
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
+    """Save a figure atomically (temporary name, then rename), creating the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -140,7 +141,7 @@ def plot_over_time(
         ax.margins(x=0)
     fig.suptitle(f"{title}\n(mean over replicates, shaded: 95% CI)", fontsize=12)
     _legend(fig, handles, [h.get_label() for h in handles])
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_final_values(
@@ -188,7 +189,7 @@ def plot_final_values(
         ax.set_title(pretty(metric), fontsize=10)
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle(f"{title}\n(mean over replicates of the last step, bars: 95% CI)", fontsize=12)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_sobol_indices(
@@ -215,4 +216,4 @@ def plot_sobol_indices(
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False)
     ax.set_title(title, fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)

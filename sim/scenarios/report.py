@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.plots import figure_grid
+from sim.plots import figure_grid, save_figure
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 
 __all__ = ["METRIC_TEXT", "HEADLINE", "sentence", "format_value", "write_whatif_report"]
@@ -196,17 +196,6 @@ def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
 # --------------------------------------------------------------------------- plots
 
 
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 _COLOURS = {"baseline": "#7f7f7f", "intervention": "#d62728"}
 
 
@@ -236,7 +225,7 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
     labels.append(f"intervention (step {at})")
     fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
     fig.suptitle(f"{title}\n(mean over replicates, shaded: 95% CI)", fontsize=12)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
@@ -262,7 +251,7 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
         )
     fig.suptitle(f"{title}\n(end of run, 95% CI; Δ = intervention − baseline, bold when its "
                  "95% CI excludes 0)", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- the report

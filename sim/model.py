@@ -416,7 +416,8 @@ class AgoraModel(mesa.Model):
         is_voice = (d.kind == VOICE) & (d.target < 0)
         voice_org = -d.target[is_voice] - 1
         voice_origin, voice_values = d.origin[is_voice], d.values[is_voice]
-        member_perf = (self.actions.astype(np.int64) * self.reality).sum(1)
+        reality = self.reality.astype(np.int64)
+        member_perf = self.actions @ reality
         for o in range(cfg.org.count):
             code = self.code[o]
             members = self.members_of[o]
@@ -428,15 +429,18 @@ class AgoraModel(mesa.Model):
             origin = np.concatenate([observed, voice_origin[mine]])
             contrib = np.concatenate([self.actions[observed], voice_values[mine]])
             from_member = origin < n
-            # Members are judged on all dimensions, stakeholders on their needs.
-            scope = np.ones((origin.size, m), dtype=bool)
-            scope[~from_member] = self.needs[origin[~from_member] - n]
-            perf = np.where(
-                from_member,
-                member_perf[np.minimum(origin, n - 1)] if n else 0,
-                (self.beliefs[origin].astype(np.int64) * self.reality * scope).sum(1),
-            )
-            code_perf = (scope * (code.astype(np.int64) * self.reality)).sum(1)
+            if from_member.all():
+                perf, code_perf = member_perf[origin], code @ reality
+            else:
+                # Members are judged on all dimensions, stakeholders on their needs.
+                scope = np.ones((origin.size, m), dtype=bool)
+                scope[~from_member] = self.needs[origin[~from_member] - n]
+                perf = np.where(
+                    from_member,
+                    member_perf[np.minimum(origin, n - 1)],
+                    (self.beliefs[origin] * reality * scope).sum(1),
+                )
+                code_perf = (scope * (code * reality)).sum(1)
             weight = (perf > code_perf).astype(float)
             if regime.voting:
                 weight *= 1 + self.votes[origin]

@@ -50,50 +50,34 @@ __all__ = [
 REGIMES = ("broadcast", "hybrid", "conversational")
 ROUTINGS = ("direct", "chain")
 
+def _share(value: float, label: str) -> dict:
+    """A 0-to-1 slider in steps of 0.05."""
+    return {"type": "SliderFloat", "value": value, "min": 0.0, "max": 1.0, "step": 0.05,
+            "label": label}
+
+
+def _count(value: int, low: int, high: int, step: int, label: str) -> dict:
+    """An integer slider."""
+    return {"type": "SliderInt", "value": value, "min": low, "max": high, "step": step,
+            "label": label}
+
+
 #: The controls of the sidebar (Mesa's user-parameter format); values are the defaults.
 MODEL_PARAMS: dict[str, dict] = {
     "regime": {"type": "Select", "value": "hybrid", "values": list(REGIMES), "label": "Regime"},
-    "mix": {
-        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Hybrid mix",
-    },
-    "openness_peer": {
-        "type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Open: peers",
-    },
-    "openness_internal": {
-        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Open: across units",
-    },
-    "openness_external": {
-        "type": "SliderFloat", "value": 0.5, "min": 0.0, "max": 1.0, "step": 0.05,
-        "label": "Open: stakeholders",
-    },
+    "mix": _share(0.5, "Hybrid mix"),
+    "openness_peer": _share(1.0, "Open: peers"),
+    "openness_internal": _share(0.5, "Open: across units"),
+    "openness_external": _share(0.5, "Open: stakeholders"),
     "hear_stakeholders": {"type": "Checkbox", "value": True, "label": "Stakeholders are heard"},
-    "depth": {
-        "type": "SliderInt", "value": 4, "min": 2, "max": 8, "step": 1,
-        "label": "Hierarchy levels",
-    },
+    "depth": _count(4, 2, 8, 1, "Hierarchy levels"),
     "routing": {"type": "Select", "value": "direct", "values": list(ROUTINGS), "label": "Routing"},
-    "attention": {
-        "type": "SliderInt", "value": 5, "min": 1, "max": 30, "step": 1,
-        "label": "Attention",
-    },
-    "size": {
-        "type": "SliderInt", "value": 200, "min": 20, "max": 2000, "step": 10,
-        "label": "People per org",
-    },
-    "orgs": {"type": "SliderInt", "value": 1, "min": 1, "max": 3, "step": 1,
-             "label": "Organizations"},
-    "stakeholders": {
-        "type": "SliderInt", "value": 50, "min": 0, "max": 500, "step": 10,
-        "label": "Stakeholders per org",
-    },
-    "steps": {
-        "type": "SliderInt", "value": 200, "min": 20, "max": 1000, "step": 20,
-        "label": "Run length",
-    },
-    "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 100, "step": 1, "label": "Seed"},
+    "attention": _count(5, 1, 30, 1, "Attention"),
+    "size": _count(200, 20, 2000, 10, "People per org"),
+    "orgs": _count(1, 1, 3, 1, "Organizations"),
+    "stakeholders": _count(50, 0, 500, 10, "Stakeholders per org"),
+    "steps": _count(200, 20, 1000, 20, "Run length"),
+    "seed": _count(0, 0, 100, 1, "Seed"),
 }
 
 #: The default value of every control.

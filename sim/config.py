@@ -38,6 +38,7 @@ __all__ = [
     "to_config",
     "validate",
     "register_configs",
+    "option_file",
 ]
 
 #: The Hydra config directory shipped with the project (``conf/`` beside ``sim/``).
@@ -498,6 +499,24 @@ def load_config(
     if validate_now:
         to_config(node)
     return node
+
+
+def option_file(group: str, name: str, conf_dir: str | Path = CONF_DIR) -> Path:
+    """The option file ``conf_dir/<group>/<name>.yaml``, or a ConfigError listing the options.
+
+    >>> option_file("regime", "hybrid").name
+    'hybrid.yaml'
+    >>> option_file("org", "huge")
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: org='huge' is unknown: one of ['several', 'single']
+    """
+    folder = Path(conf_dir) / group
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        options = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise ConfigError(f"{group}={name!r} is unknown: one of {options}")
+    return path
 
 
 def as_flat_dict(cfg: AgoraConfig) -> dict[str, Any]:

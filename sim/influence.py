@@ -35,15 +35,23 @@ def peer_candidates(beliefs: np.ndarray, heard: np.ndarray) -> np.ndarray:
     return (majority != 0) & (beliefs != majority)
 
 
-def peer_majority(beliefs: np.ndarray, heard: np.ndarray, rate: float, u: np.ndarray) -> np.ndarray:
+def peer_majority(
+    beliefs: np.ndarray,
+    heard: np.ndarray,
+    rate: float,
+    u: np.ndarray,
+    candidates: np.ndarray | None = None,
+) -> np.ndarray:
     """Step towards the sign of what was heard, where it differs, with probability ``rate``.
 
     Ties (equal numbers for and against) leave a belief alone. ``u`` holds one uniform per
     cell of :func:`peer_candidates`, in C order. One step from ``b`` towards a different
-    non-zero ``s`` is ``b + s`` (opposite -> 0 -> s).
+    non-zero ``s`` is ``b + s`` (opposite -> 0 -> s). ``candidates`` may be passed when the
+    caller has already computed them.
     """
     majority = np.sign(heard).astype(np.int8)
-    candidates = (majority != 0) & (beliefs != majority)
+    if candidates is None:
+        candidates = (majority != 0) & (beliefs != majority)
     move = np.zeros(beliefs.shape, dtype=np.int8)
     move[candidates] = u < rate
     return (beliefs + move * majority).astype(np.int8)

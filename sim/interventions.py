@@ -30,7 +30,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config import CONF_DIR, AgoraConfig, ConfigError
+from sim.config import AgoraConfig, ConfigError, option_file
 
 __all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
 
@@ -48,10 +48,10 @@ STRUCTURAL = ("hierarchy.depth", "hierarchy.span", "openness.", "network.", "org
 
 
 def _option(group: str, name: str) -> dict[str, Any]:
-    path = CONF_DIR / group / f"{name}.yaml"
-    if not path.is_file():
-        options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
-        raise ConfigError(f"interventions: {group}={name!r} is unknown: one of {options}")
+    try:
+        path = option_file(group, name)
+    except ConfigError as err:
+        raise ConfigError(f"interventions: {err}") from None
     return {group: OmegaConf.to_container(OmegaConf.load(path))}
 
 

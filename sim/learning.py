@@ -24,7 +24,6 @@ __all__ = [
     "socialize",
     "socialization_candidates",
     "learn_code",
-    "step_towards",
 ]
 
 
@@ -46,11 +45,6 @@ def act(beliefs: np.ndarray, coin: np.ndarray) -> np.ndarray:
     actions = beliefs.copy()
     actions[beliefs == 0] = 1 - 2 * (coin < 0.5).astype(np.int8)
     return actions
-
-
-def step_towards(beliefs: np.ndarray, target: np.ndarray, move: np.ndarray) -> np.ndarray:
-    """Move beliefs one step towards ``target`` where ``move`` (opposite -> 0 -> target)."""
-    return (beliefs + move * np.sign(target - beliefs)).astype(np.int8)
 
 
 def socialization_candidates(beliefs: np.ndarray, code: np.ndarray) -> np.ndarray:

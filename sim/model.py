@@ -150,7 +150,6 @@ class AgoraModel(mesa.Model):
         self.actions = np.zeros((n, m), dtype=np.int8)
         self.tally = Tally(n_nodes)
         self._fit = np.zeros(0)
-        self._got_broadcast = np.zeros(n_nodes, dtype=bool)
 
         # Members never change organization (stakeholders may): their rows, once.
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
@@ -326,10 +325,10 @@ class AgoraModel(mesa.Model):
         t.filtered += res.filtered
         t.relayed += res.relayed
         to_node = d.target >= 0
-        t.received += np.bincount(d.target[to_node], minlength=self.n_nodes)
+        reached_node = np.bincount(d.target[to_node], minlength=self.n_nodes)
+        t.received += reached_node
         # What each node read: what reached it, plus what it read on its way up the chain.
-        t.read += np.bincount(d.target[to_node], minlength=self.n_nodes)
-        t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
+        t.read += reached_node + np.bincount(res.forward.holder, minlength=self.n_nodes)
         t.reached[d.target[to_node & (d.kind == BROADCAST)]] = True
         peer = (d.kind == POST) | (d.kind == REPLY)
         peer &= (d.sender < self.n_individuals) & (d.target >= 0) & (d.target < self.n_individuals)
@@ -360,13 +359,13 @@ class AgoraModel(mesa.Model):
             self.beliefs = socialize(
                 self.beliefs, said, rate, rng.random(int(np.count_nonzero(cells))), cells
             )
-        self._got_broadcast = got
         is_peer = ((d.kind == POST) | (d.kind == REPLY)) & (d.target >= 0)
         if is_peer.any() and cfg.population.peer_influence > 0:
             heard = sum_by_receiver(d.target[is_peer], d.values[is_peer], self.n_nodes)
-            cells = np.count_nonzero(peer_candidates(self.beliefs, heard))
+            cells = peer_candidates(self.beliefs, heard)
             self.beliefs = peer_majority(
-                self.beliefs, heard, cfg.population.peer_influence, rng.random(cells)
+                self.beliefs, heard, cfg.population.peer_influence,
+                rng.random(int(np.count_nonzero(cells))), cells,
             )
 
     # 6 -------------------------------------------------------------------
@@ -403,7 +402,7 @@ class AgoraModel(mesa.Model):
             self.engagement, t.active, heard, pop.engagement_gain, pop.engagement_loss
         )
         if pop.trust_rate > 0 and self._fit.size:
-            rows = np.flatnonzero(self._got_broadcast)
+            rows = np.flatnonzero(self.tally.reached)
             self.trust[rows] = nudge(self.trust[rows], self._fit, pop.trust_rate)
         self.previous_votes = self.votes
 

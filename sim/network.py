@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -339,10 +340,12 @@ class Network:
     def n_nodes(self) -> int:
         return self.n_individuals + self.n_stakeholders
 
+    @cached_property
+    def _degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
     def degree(self) -> np.ndarray:
-        """Number of neighbours of every node (computed once; the network does not change)."""
-        if getattr(self, "_degree", None) is None:
-            self._degree = np.diff(self.indptr)
+        """Number of neighbours of every node (computed once; a network does not change)."""
         return self._degree
 
     def edge_count(self, kind: str) -> int:

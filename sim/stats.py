@@ -82,14 +82,6 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
     n = x.shape[axis]
     if n == 0:
         return np.asarray(np.nan)
-    if x.ndim == 1:
-        # The per-step case, without the broadcasting machinery; the same operations in the
-        # same order as below, so results agree to the last bit with the batched path.
-        total = x.sum()
-        if total <= 0:
-            return np.asarray(0.0)
-        weighted = (np.arange(1, n + 1, dtype=float) * x).sum()
-        return np.asarray((2 * weighted) / (n * total) - (n + 1) / n)
     total = x.sum(axis=axis)
     shape = [1] * x.ndim
     shape[axis] = n

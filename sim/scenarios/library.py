@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from sim.config import CONF_DIR, ConfigError
+from sim.config import CONF_DIR, ConfigError, option_file
 
 __all__ = [
     "Scenario",
@@ -130,11 +130,7 @@ def list_scenarios(conf_dir: str | Path = CONF_DIR) -> list[Scenario]:
 
 def get_scenario(name: str, conf_dir: str | Path = CONF_DIR) -> Scenario:
     """The scenario ``name`` (its file stem); :class:`ConfigError` listing the others if none."""
-    path = Path(conf_dir) / "scenario" / f"{name}.yaml"
-    if not path.is_file():
-        known = [p.stem for p in _options("scenario", Path(conf_dir))]
-        raise ConfigError(f"scenario={name!r} is unknown: one of {known}")
-    return _scenario(path)
+    return _scenario(option_file("scenario", name, conf_dir))
 
 
 def _intervention(path: Path) -> NamedIntervention:
@@ -155,11 +151,7 @@ def list_interventions(conf_dir: str | Path = CONF_DIR) -> list[NamedInterventio
 
 def get_intervention(name: str, conf_dir: str | Path = CONF_DIR) -> NamedIntervention:
     """The intervention ``name``; :class:`ConfigError` listing the others if there is none."""
-    path = Path(conf_dir) / "intervention" / f"{name}.yaml"
-    if not path.is_file():
-        known = [p.stem for p in _options("intervention", Path(conf_dir))]
-        raise ConfigError(f"intervention={name!r} is unknown: one of {known}")
-    return _intervention(path)
+    return _intervention(option_file("intervention", name, conf_dir))
 
 
 def describe_changes(iv: NamedIntervention) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 from sim.messages import KINDS
 from sim.metrics import share_correct
 from sim.network import REPORTS_TO
+from sim.plots import pretty
 from sim.viz.layout import MAX_DRAW_NODES, Layout, layout_of, sample_nodes
 
 __all__ = [
@@ -83,16 +84,13 @@ DEFAULT_METRICS = (
 _LIMITS = {"knowledge_code": (-1.0, 1.0), "silo_ei": (-1.0, 1.0)}
 _COUNTS = ("innovations", "innovations_bottom_up", "messages_sent", "messages_delivered")
 
+# Panel titles in plainer words than the report labels (sim.plots.pretty covers the rest).
 _LABELS = {
     "knowledge_code": "Knowledge of the code",
     "knowledge_individuals": "Knowledge of members",
     "knowledge_stakeholders": "Knowledge of stakeholders",
     "silo_ei": "Silo E-I (-1 inside, +1 across)",
     "innovations_bottom_up": "Innovations from below",
-    "stakeholder_satisfaction": "Stakeholder satisfaction",
-    "gini_knowledge": "Gini (knowledge)",
-    "gini_access": "Gini (access)",
-    "gini_value": "Gini (value)",
 }
 
 
@@ -102,7 +100,7 @@ def pretty_metric(name: str) -> str:
     >>> pretty_metric("silo_ei"), pretty_metric("active_share")
     ('Silo E-I (-1 inside, +1 across)', 'Active share')
     """
-    return _LABELS.get(name, name.replace("_", " ").capitalize())
+    return _LABELS.get(name) or pretty(name)
 
 
 def new_figure(width: float, height: float, dpi: float = 100):

@@ -89,50 +89,46 @@ def _num(value: float) -> str:
     return repr(round(float(value), 6))
 
 
-def app_overrides(
-    regime: str = "hybrid",
-    mix: float = 0.5,
-    openness_peer: float = 1.0,
-    openness_internal: float = 0.5,
-    openness_external: float = 0.5,
-    hear_stakeholders: bool = True,
-    depth: int = 4,
-    routing: str = "direct",
-    attention: int = 5,
-    size: int = 200,
-    orgs: int = 1,
-    stakeholders: int = 50,
-    steps: int = 200,
-    seed: int = 0,
-) -> list[str]:
+def app_overrides(**controls) -> list[str]:
     """The Hydra overrides of ``experiments/run.py`` that give the model of these controls.
 
-    Routing picks the ``hierarchy`` option (so ``chain`` brings its relay and distortion) and
-    the depth is set on top of it; ``mix`` only matters for the hybrid regime.
+    Controls not given take their :data:`MODEL_PARAMS` defaults. Routing picks the
+    ``hierarchy`` option (so ``chain`` brings its relay and distortion) and the depth is set on
+    top of it; ``mix`` only matters for the hybrid regime.
 
     >>> app_overrides(regime="conversational", routing="chain", depth=3)[:4]
     ['regime=conversational', 'hierarchy=chain', 'hierarchy.depth=3', 'openness.peer=1.0']
+    >>> try:
+    ...     app_overrides(colour="red")
+    ... except ValueError as err:
+    ...     print(str(err).split(":")[0])
+    unknown control(s) ['colour']
     """
+    unknown = sorted(set(controls) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown control(s) {unknown}: one of {list(DEFAULTS)}")
+    c = {**DEFAULTS, **controls}
+    regime, routing = c["regime"], c["routing"]
     if regime not in REGIMES:
         raise ValueError(f"regime={regime!r} is unknown: one of {REGIMES}")
     if routing not in ROUTINGS:
         raise ValueError(f"routing={routing!r} is unknown: one of {ROUTINGS}")
     out = [f"regime={regime}"]
     if regime == "hybrid":
-        out.append(f"regime.mix={_num(mix)}")
+        out.append(f"regime.mix={_num(c['mix'])}")
     out += [
         f"hierarchy={routing}",
-        f"hierarchy.depth={int(depth)}",
-        f"openness.peer={_num(openness_peer)}",
-        f"openness.internal={_num(openness_internal)}",
-        f"openness.external={_num(openness_external)}",
-        f"openness.hear_stakeholders={'true' if hear_stakeholders else 'false'}",
-        f"population.attention={int(attention)}",
-        f"org.count={int(orgs)}",
-        f"org.size={int(size)}",
-        f"stakeholders.count={int(stakeholders)}",
-        f"steps={int(steps)}",
-        f"seed={int(seed)}",
+        f"hierarchy.depth={int(c['depth'])}",
+        f"openness.peer={_num(c['openness_peer'])}",
+        f"openness.internal={_num(c['openness_internal'])}",
+        f"openness.external={_num(c['openness_external'])}",
+        f"openness.hear_stakeholders={'true' if c['hear_stakeholders'] else 'false'}",
+        f"population.attention={int(c['attention'])}",
+        f"org.count={int(c['orgs'])}",
+        f"org.size={int(c['size'])}",
+        f"stakeholders.count={int(c['stakeholders'])}",
+        f"steps={int(c['steps'])}",
+        f"seed={int(c['seed'])}",
     ]
     return out
 
@@ -147,27 +143,10 @@ class AppModel(AgoraModel):
     (``running`` turns False, so Play stops) after ``steps`` steps.
     """
 
-    def __init__(
-        self,
-        regime: str = "hybrid",
-        mix: float = 0.5,
-        openness_peer: float = 1.0,
-        openness_internal: float = 0.5,
-        openness_external: float = 0.5,
-        hear_stakeholders: bool = True,
-        depth: int = 4,
-        routing: str = "direct",
-        attention: int = 5,
-        size: int = 200,
-        orgs: int = 1,
-        stakeholders: int = 50,
-        steps: int = 200,
-        seed: int = 0,
-    ) -> None:
-        self.overrides = app_overrides(
-            regime, mix, openness_peer, openness_internal, openness_external,
-            hear_stakeholders, depth, routing, attention, size, orgs, stakeholders, steps, seed,
-        )
+    def __init__(self, **kwargs) -> None:
+        # Mesa's SolaraViz accepts a ``kwargs`` constructor; the controls and their defaults
+        # are declared once, in MODEL_PARAMS.
+        self.overrides = app_overrides(**kwargs)
         super().__init__(load_config(self.overrides))
         self.running = self.steps < self.cfg.steps
 

@@ -372,10 +372,16 @@ def aggregate(
     out.mkdir(parents=True, exist_ok=True)
     jobs, expected, swept = _scan(sweep_dir)
 
+    # A job killed before Hydra saved its overrides is known by its number alone: take its
+    # overrides from the sweep's expansion, so it is neither unlabelled nor counted twice.
+    for j in jobs:
+        if not j.overrides and expected and j.num is not None and j.num < len(expected):
+            j.overrides = list(expected[j.num])
     # Jobs the sweep should have run but that left no directory at all.
     seen = {tuple(j.overrides) for j in jobs}
+    seen_nums = {j.num for j in jobs}
     for num, ovs in enumerate(expected or []):
-        if tuple(ovs) not in seen:
+        if num not in seen_nums and tuple(ovs) not in seen:
             jobs.append(_Job(sweep_dir / str(num), num, list(ovs), "missing",
                              "never started", [], None))
     if swept is None:  # no multirun.yaml: keys whose value differs, or is absent, across jobs

@@ -180,3 +180,17 @@ def test_band_merge_equals_pooled_statistics(chunks, seed):
     np.testing.assert_allclose(mean[seen], ref_mean[seen], atol=1e-12)
     ref_m2 = np.nansum((pooled - ref_mean) ** 2, axis=0)
     np.testing.assert_allclose(m2, ref_m2, atol=1e-9)
+
+
+def test_job_killed_before_hydra_saved_its_overrides_counts_once(tmp_path):
+    """A worker killed while Hydra was setting a job up leaves ``<num>/.hydra/`` without
+    ``overrides.yaml``: that job is one missing job, labelled with its overrides from the
+    sweep, not a missing job twice."""
+    root = _make_sweep(tmp_path / "s", drop=3)
+    (root / "3" / ".hydra").mkdir(parents=True)  # set up, overrides not yet saved
+    report = aggregate(root, plots=False)
+    assert (report.jobs, report.ok, report.failed, report.missing) == (4, 3, 0, 1)
+    jobs = pd.read_csv(root / "jobs.csv")
+    missing = jobs[jobs["status"] == "missing"]
+    assert len(missing) == 1
+    assert "regime=conversational" in str(missing.iloc[0].to_dict())

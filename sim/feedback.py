@@ -34,13 +34,15 @@ def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
     hold a view; 0 where they share none. With values in {-1, 0, +1} the product ``b * s`` is
     +1 for an agreement, -1 for a contradiction and 0 where either is silent.
     """
-    product = beliefs * said
-    net = product.sum(-1, dtype=np.int64)
-    total = np.abs(product).sum(-1, dtype=np.int64)
-    return net / np.maximum(total, 1)
+    # float32 products sum these small integers exactly and run in BLAS, far faster than an
+    # integer reduction over the last axis; the division is done in float64.
+    product = (beliefs * said).astype(np.float32)
+    ones = np.ones(product.shape[-1], dtype=np.float32)
+    net, total = product @ ones, np.abs(product) @ ones
+    return np.divide(net, np.maximum(total, 1), dtype=np.float64)
 
 
 def nudge(x: np.ndarray, direction: np.ndarray, rate: float) -> np.ndarray:
     """Move values in [0, 1] towards 1 (direction > 0) or 0 (< 0), in proportion to room left."""
     room = np.where(direction > 0, 1 - x, x)
-    return np.clip(x + rate * direction * room, 0.0, 1.0)
+    return np.minimum(np.maximum(x + rate * direction * room, 0.0), 1.0)

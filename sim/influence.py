@@ -23,15 +23,17 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
         return np.zeros((n, m), dtype=np.int32)
     # A message speaks about a few dimensions: one bincount over the (receiver, dimension)
     # cells it actually fills is far faster than np.add.at or a dense pass.
-    rows, dims = np.nonzero(values)
-    cell = receiver[rows] * m + dims
-    sums = np.bincount(cell, weights=values[rows, dims], minlength=n * m)
+    flat = np.flatnonzero(values)
+    rows = flat // m
+    # The cell (receiver, dimension) of message cell (row, dimension) is flat + (receiver - row) m.
+    cell = flat + (receiver[rows] - rows) * m
+    sums = np.bincount(cell, weights=values.reshape(-1)[flat], minlength=n * m)
     return sums.reshape(n, m).astype(np.int32)
 
 
 def peer_candidates(beliefs: np.ndarray, heard: np.ndarray) -> np.ndarray:
     """Cells where the majority of what was heard differs from the belief (ties excluded)."""
-    majority = np.sign(heard).astype(np.int8)
+    majority = np.sign(heard)
     return (majority != 0) & (beliefs != majority)
 
 
@@ -49,9 +51,9 @@ def peer_majority(
     non-zero ``s`` is ``b + s`` (opposite -> 0 -> s). ``candidates`` may be passed when the
     caller has already computed them.
     """
-    majority = np.sign(heard).astype(np.int8)
     if candidates is None:
-        candidates = (majority != 0) & (beliefs != majority)
-    move = np.zeros(beliefs.shape, dtype=np.int8)
-    move[candidates] = u < rate
-    return (beliefs + move * majority).astype(np.int8)
+        candidates = peer_candidates(beliefs, heard)
+    cells = np.flatnonzero(candidates)[u < rate]  # flat indices, in C order like ``u``
+    out = beliefs.copy()
+    out.reshape(-1)[cells] += np.sign(heard.reshape(-1)[cells]).astype(np.int8)
+    return out

@@ -36,14 +36,15 @@ def random_beliefs(u: np.ndarray) -> np.ndarray:
     return (np.floor(u * 3) - 1).astype(np.int8)
 
 
-def act(beliefs: np.ndarray, coin: np.ndarray) -> np.ndarray:
+def act(beliefs: np.ndarray, coin: np.ndarray, silent: np.ndarray | None = None) -> np.ndarray:
     """Actions: a member acts on its belief, and tosses a fair coin where it has none.
 
     ``coin`` holds one uniform per zero belief, in C order (``coin.size == (beliefs == 0).sum()``):
-    drawing only where a coin is tossed keeps the random stream short.
+    drawing only where a coin is tossed keeps the random stream short. ``silent`` may pass the
+    mask ``beliefs == 0`` when the caller has it already.
     """
     actions = beliefs.copy()
-    actions[beliefs == 0] = 1 - 2 * (coin < 0.5).astype(np.int8)
+    actions[beliefs == 0 if silent is None else silent] = np.where(coin < 0.5, -1, 1)
     return actions
 
 
@@ -69,12 +70,17 @@ def socialize(
     With values in {-1, 0, +1}, one step towards a non-zero ``c`` from ``b != c`` is ``b + c``.
     ``candidates`` may be passed when the caller has already computed them.
     """
-    code = np.broadcast_to(code, beliefs.shape)
+    if code.shape != beliefs.shape:
+        code = np.broadcast_to(code, beliefs.shape)
     if candidates is None:
         candidates = socialization_candidates(beliefs, code)
-    move = np.zeros(beliefs.shape, dtype=np.int8)
-    move[candidates] = u < np.broadcast_to(rate[..., None], beliefs.shape)[candidates]
-    return (beliefs + move * code).astype(np.int8)
+    # Only the candidate cells, as flat indices in C order like ``u`` (flat indexing is much
+    # faster than a tuple of index arrays).
+    cells = np.flatnonzero(candidates)
+    cells = cells[u < rate.reshape(-1)[cells // beliefs.shape[-1]]]
+    out = beliefs.copy()
+    out.reshape(-1)[cells] += code.reshape(-1)[cells]
+    return out
 
 
 def learn_code(

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +39,9 @@ KINDS = ("broadcast", "post", "reply", "vote", "voice")
 BROADCAST, POST, REPLY, VOTE, VOICE = range(5)
 
 
+_KIND_BOUNDS = np.arange(len(KINDS) + 1)
+
+
 def org_node(org: int | np.ndarray) -> int | np.ndarray:
     """The (negative) node id that addresses organization ``org``."""
     return -(np.asarray(org) + 1) if isinstance(org, np.ndarray) else -(org + 1)
@@ -51,7 +54,10 @@ def node_org(node: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Messages:
-    """A batch of messages (struct of arrays, all of the same length)."""
+    """A batch of messages (struct of arrays, all of the same length).
+
+    Arrays are never modified in place (a step builds new batches), so batches may share them.
+    """
 
     sender: np.ndarray
     target: np.ndarray
@@ -68,40 +74,66 @@ class Messages:
 
     @classmethod
     def create(cls, sender, target, kind, values, step, origin=None) -> Messages:
-        """New messages held by their sender (``origin`` defaults to the sender)."""
+        """New messages held by their sender (``origin`` defaults to the sender).
+
+        ``kind`` is one code for the whole batch or one per message.
+        """
         sender = np.asarray(sender, dtype=np.int64)
         n = sender.size
-        if np.ndim(kind) == 0:
-            kind = np.full(n, kind, dtype=np.int8)
-        else:
-            kind = np.asarray(kind, dtype=np.int8)
-        # Arrays are never modified in place, so sender, holder and origin may share memory.
+        kinds = np.empty(n, dtype=np.int8)
+        kinds[:] = kind
+        sent = np.empty(n, dtype=np.int64)
+        sent.fill(step)
         return cls(
             sender=sender,
             target=np.asarray(target, dtype=np.int64),
             holder=sender,
-            kind=kind,
+            kind=kinds,
             origin=sender if origin is None else np.asarray(origin, dtype=np.int64),
-            sent=np.full(n, step, dtype=np.int64),
-            values=np.atleast_2d(np.asarray(values, dtype=np.int8)),
+            sent=sent,
+            values=np.asarray(values, dtype=np.int8),
         )
 
     def __len__(self) -> int:
-        return int(self.sender.size)
+        return self.sender.size
 
-    def take(self, index: np.ndarray) -> Messages:
-        """The messages selected by a boolean mask or an index array."""
-        return Messages(*(getattr(self, name)[index] for name in _FIELDS))
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The fields, in order."""
+        return (self.sender, self.target, self.holder, self.kind, self.origin, self.sent,
+                self.values)
+
+    def take(self, index: np.ndarray | slice) -> Messages:
+        """The messages selected by a boolean mask, an index array or a slice."""
+        return Messages(self.sender[index], self.target[index], self.holder[index],
+                        self.kind[index], self.origin[index], self.sent[index],
+                        self.values[index])
+
+    def replace(self, **arrays: np.ndarray) -> Messages:
+        """The same messages with some fields replaced (e.g. ``holder=...``)."""
+        return Messages(**{**self.__dict__, **arrays})
 
     @staticmethod
     def concat(batches: list[Messages]) -> Messages:
-        batches = [b for b in batches if len(b)] or batches[:1]
+        batches = [b for b in batches if b.sender.size] or batches[:1]
         if len(batches) == 1:
             return batches[0]
-        return Messages(*(np.concatenate([getattr(b, name) for b in batches]) for name in _FIELDS))
+        return Messages(*map(np.concatenate, zip(*[b.arrays() for b in batches])))
+
+    def by_kind(self) -> dict[int, Messages]:
+        """The batch split by kind, each part in its original order.
+
+        >>> m = Messages.create([1, 2, 3], [0, 0, 0], [POST, BROADCAST, POST], np.ones((3, 1)), 0)
+        >>> {KINDS[k]: part.sender.tolist() for k, part in m.by_kind().items() if len(part)}
+        {'broadcast': [2], 'post': [1, 3]}
+        """
+        kind = self.kind
+        if kind.size and (kind[1:] >= kind[:-1]).all():
+            grouped = self  # already in kind order (the usual case): slices are views
+        else:
+            grouped = self.take(np.argsort(kind, kind="stable"))
+            kind = grouped.kind
+        bounds = np.searchsorted(kind, _KIND_BOUNDS).tolist()
+        return {k: grouped.take(slice(bounds[k], bounds[k + 1])) for k in range(len(KINDS))}
 
     def kind_names(self) -> list[str]:
         return [KINDS[k] for k in self.kind]
-
-
-_FIELDS = tuple(f.name for f in fields(Messages))

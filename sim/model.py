@@ -35,9 +35,11 @@ from sim.messages import BROADCAST, POST, REPLY, VOICE, Messages, org_node
 from sim.network import EXTERNAL, build_network, external_ties
 from sim.routing import route
 from sim.seeding import replicate_seeds
-from sim.stakeholders import choose_switch, fit_to_each_org, satisfaction
+from sim.stakeholders import choose_switch, fit_to_each_org
 
 __all__ = ["AgoraModel", "Tally"]
+
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @dataclass
@@ -126,7 +128,6 @@ class AgoraModel(mesa.Model):
         pop = cfg.population
         self.engagement = np.full(n_nodes, pop.engagement)
         self.trust = np.full(n_nodes, pop.trust)
-        self.attention = np.full(n_nodes, pop.attention, dtype=np.int64)
         self.node_org = np.concatenate([self.network.tree.org, stakeholder_org])
         self.initial_stakeholder_org = stakeholder_org.copy()
         # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
@@ -140,22 +141,56 @@ class AgoraModel(mesa.Model):
         self.cocreated = np.zeros(n_orgs, dtype=np.int64)
         self.satisfaction = np.zeros(k)
         self.value = np.zeros(k)
+        # Needs never change: their float form and count serve satisfaction every step.
+        self._needs_float = self.needs.astype(float)
+        self._need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
 
         self.in_flight = Messages.empty(m)
         self.pending_broadcasts = Messages.empty(m)
         self.replies = Messages.empty(m)
         self.delivered = Messages.empty(m)
-        self.votes = np.zeros(n_nodes)
-        self.previous_votes = np.zeros(n_nodes)
+        self.parts = self.delivered.by_kind()
+        self.votes = np.zeros(n_nodes, dtype=np.int64)
+        self.previous_votes = self.votes
         self.actions = np.zeros((n, m), dtype=np.int8)
         self.tally = Tally(n_nodes)
-        self._fit = np.zeros(0)
+        self._fit_rows, self._fit = np.zeros(0, dtype=np.int64), np.zeros(0)
 
         # Members never change organization (stakeholders may): their rows, once.
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
+        self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         self.individuals = [Individual(self, r) for r in range(n)]
         self.stakeholders = [Stakeholder(self, n + s) for s in range(k)]
+
+    def _derive(self) -> None:
+        """Quantities that follow from the rules and the wiring, computed when those change
+        (at setup, after an intervention, when stakeholders switch) rather than every step."""
+        cfg, net, n = self.cfg, self.network, self.n_individuals
+        tree = net.tree
+        # What each node reads per step, then what each organization reads (see routing.route).
+        self.capacity = np.concatenate([
+            np.full(self.n_nodes, cfg.population.attention, dtype=np.int64),
+            np.full(cfg.org.count, cfg.org.attention, dtype=np.int64),
+        ])
+        self.attention = self.capacity[: self.n_nodes]
+        # Broadcasts go to every member (only the top of the tree under chain routing) and
+        # every stakeholder of the organization that speaks.
+        receivers = self.node_org >= 0
+        if cfg.hierarchy.routing == "chain":
+            receivers[:n] &= tree.manager < 0
+        self._broadcast_to = np.flatnonzero(receivers)
+        self._broadcast_org = self.node_org[self._broadcast_to]
+        self._can_post = net.degree() > 0
+        self._unit_of_node = np.concatenate([tree.unit, np.full(self.n_stakeholders, -1)])
+        leaders = tree.level < cfg.org.leader_levels
+        # Below the leadership: what counts as a bottom-up idea (stakeholders included).
+        self._below = np.concatenate([~leaders, np.ones(self.n_stakeholders, dtype=bool)])
+        everyone = cfg.regime.listen_to == "everyone"
+        self._observed = [rows if everyone else rows[leaders[rows]] for rows in self.members_of]
+        rate = np.full(self.n_nodes, cfg.regime.socialization)
+        rate[:n][self.fast] = cfg.population.fast_socialization
+        self._socialization = rate
 
     @property
     def stakeholder_org(self) -> np.ndarray:
@@ -193,7 +228,6 @@ class AgoraModel(mesa.Model):
             if iv.at == self.steps and iv.at > 0:
                 changes = dict(iv.set)
                 self.cfg = apply_changes(self.cfg, changes)
-                self.attention[:] = self.cfg.population.attention
                 if changes_structure(changes):
                     # The same people, newly wired: reporting lines and ties follow the new
                     # rules, while everyone stays in their department.
@@ -201,13 +235,14 @@ class AgoraModel(mesa.Model):
                         self.cfg, self.stakeholder_org.copy(), self.rng,
                         units=self.network.tree.unit,
                     )
+                self._derive()
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:
         rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
         pop = self.cfg.population
         if pop.turnover > 0:
-            leave = np.flatnonzero(rng.random(n) < pop.turnover)
+            leave = np.nonzero(rng.random(n) < pop.turnover)[0]
             self.beliefs[leave] = random_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
             self.engagement[leave] = pop.engagement
@@ -222,83 +257,81 @@ class AgoraModel(mesa.Model):
         p = self.cfg.population.exploration
         if p > 0 and n:
             who = rng.random(n) < p
-            dim = np.floor(rng.random(n) * m).astype(np.int64)
-            rows = np.flatnonzero(who)
+            dim = (rng.random(n) * m).astype(np.int64)
+            rows = np.nonzero(who)[0]
             self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
-        cfg, rng, n = self.cfg, self.rng, self.n_individuals
-        regime, step = cfg.regime, self.steps
+        """Who says what to whom: one batch in kind order (broadcasts, posts, the replies
+        composed last step, voice), so what arrives comes grouped by kind."""
+        cfg, rng, n, step = self.cfg, self.rng, self.n_individuals, self.steps
         mine = self.beliefs[:n]
-        self.actions = act(mine, rng.random(int(np.count_nonzero(mine == 0))))
-        outbox = [self.replies]
+        silent = mine == 0
+        self.actions = act(mine, rng.random(np.count_nonzero(silent)), silent)
+        outbox = [self._broadcasts(step)]
+        posters, readers = self._posters()
+        voicers = self._voicers()
+        speakers = np.concatenate([posters, voicers])
+        self.tally.active[speakers] = True
+        said = self._say(speakers)
+        outbox.append(Messages.create(posters, readers, POST, said[: posters.size], step))
+        outbox.append(self.replies)
         self.replies = Messages.empty(cfg.environment.dims)
-
-        speaking = self._orgs_broadcasting(regime.broadcast_rate)
-        if speaking.any():
-            outbox.append(self._broadcasts(speaking, step))
-
-        if cfg.population.talk > 0 and self.n_nodes:
-            outbox.append(self._posts(step))
-
-        if regime.voice_rate > 0 and regime.listen_to == "voice" and self.n_nodes:
-            p = self.engagement * regime.voice_rate
-            voicing = rng.random(self.n_nodes) < p
-            if not cfg.openness.hear_stakeholders:
-                voicing[n:] = False
-            who = np.flatnonzero(voicing)
-            outbox.append(
-                Messages.create(who, org_node(self.node_org[who]), VOICE, self._say(who), step)
-            )
-            self.tally.active[who] = True
+        to_org = org_node(self.node_org[voicers])
+        outbox.append(Messages.create(voicers, to_org, VOICE, said[posters.size :], step))
         return Messages.concat(outbox)
 
-    def _orgs_broadcasting(self, rate: float) -> np.ndarray:
-        n_orgs = self.cfg.org.count
-        if rate >= 1:
-            return np.ones(n_orgs, dtype=bool)
-        if rate <= 0:
-            return np.zeros(n_orgs, dtype=bool)
-        return self.rng.random(n_orgs) < rate
-
-    def _broadcasts(self, speaking: np.ndarray, step: int) -> Messages:
+    def _broadcasts(self, step: int) -> Messages:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
-        receivers = self.node_org >= 0
-        receivers &= speaking[self.node_org]
-        if self.cfg.hierarchy.routing == "chain":
-            receivers[: self.n_individuals] &= self.network.tree.manager < 0
-        to = np.flatnonzero(receivers)
-        org = self.node_org[to]
-        return Messages.create(
-            org_node(org), to, BROADCAST, self.code[org], step, origin=org_node(org)
-        )
+        to, org = self._broadcast_to, self._broadcast_org
+        rate, n_orgs = self.cfg.regime.broadcast_rate, self.cfg.org.count
+        if rate < 1:  # each organization speaks this step with probability broadcast_rate
+            if rate > 0:
+                speaking = self.rng.random(n_orgs) < rate
+            else:
+                speaking = np.zeros(n_orgs, dtype=bool)
+            keep = speaking[org]
+            to, org = to[keep], org[keep]
+        source = org_node(org)
+        return Messages.create(source, to, BROADCAST, self.code[org], step, origin=source)
+
+    def _posters(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each node posts to one random neighbour with probability engagement x talk."""
+        rng, net, talk = self.rng, self.network, self.cfg.population.talk
+        if talk <= 0:
+            return _NOBODY, _NOBODY
+        posting = rng.random(self.n_nodes) < self.engagement * talk
+        who = np.nonzero(posting & self._can_post)[0]
+        pick = (rng.random(who.size) * net.degree()[who]).astype(np.int64)
+        return who, net.indices[net.indptr[who] + pick]
+
+    def _voicers(self) -> np.ndarray:
+        """Who sends voice to its organization: with probability engagement x voice_rate."""
+        regime = self.cfg.regime
+        if regime.voice_rate <= 0 or regime.listen_to != "voice":
+            return _NOBODY
+        voicing = self.rng.random(self.n_nodes) < self.engagement * regime.voice_rate
+        if not self.cfg.openness.hear_stakeholders:
+            voicing[self.n_individuals :] = False
+        return np.nonzero(voicing)[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
         """What each speaker says: its beliefs on ``post_dims`` random dimensions."""
         m = self.cfg.environment.dims
         dims = (self.rng.random((who.size, self.cfg.population.post_dims)) * m).astype(np.int64)
+        # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
         values = np.zeros((who.size, m), dtype=np.int8)
-        values[np.arange(who.size)[:, None], dims] = self.beliefs[who[:, None], dims]
+        values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
+            self.beliefs.reshape(-1)[((who * m)[:, None] + dims).reshape(-1)]
+        )
         return values
-
-    def _posts(self, step: int) -> Messages:
-        """Each node posts to one random neighbour with probability engagement x talk."""
-        rng, net = self.rng, self.network
-        degree = net.degree()
-        posting = rng.random(self.n_nodes) < self.engagement * self.cfg.population.talk
-        who = np.flatnonzero(posting & (degree > 0))
-        pick = np.floor(rng.random(who.size) * degree[who]).astype(np.int64)
-        to = net.indices[net.indptr[who] + pick]
-        self.tally.active[who] = True
-        return Messages.create(who, to, POST, self._say(who), step)
 
     # 4 -------------------------------------------------------------------
     def route(self, outbox: Messages) -> None:
-        cfg, net = self.cfg, self.network
-        n_orgs = cfg.org.count
+        cfg, net, t = self.cfg, self.network, self.tally
         res = route(
             outbox,
             self.in_flight,
@@ -308,8 +341,7 @@ class AgoraModel(mesa.Model):
             org_of=self.node_org,
             children_indptr=net.children_indptr,
             children=net.children,
-            capacity=self.attention,
-            org_capacity=np.full(n_orgs, cfg.org.attention, dtype=np.int64),
+            capacity=self.capacity,
             org_priority=self.previous_votes if cfg.regime.voting else None,
             p_relay=cfg.hierarchy.relay,
             distortion=cfg.hierarchy.distortion,
@@ -318,63 +350,68 @@ class AgoraModel(mesa.Model):
         )
         self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
         self.delivered = d = res.delivered
-        t = self.tally
+        # Each phase below reads the kinds it needs; posts, replies and broadcasts are addressed
+        # to nodes, voice to the organization.
+        self.parts = parts = d.by_kind()
         t.sent += res.sent
         t.delivered += len(d)
         t.dropped += res.dropped
         t.filtered += res.filtered
         t.relayed += res.relayed
-        to_node = d.target >= 0
-        reached_node = np.bincount(d.target[to_node], minlength=self.n_nodes)
+        reached_node = np.bincount(d.target[d.target >= 0], minlength=self.n_nodes)
         t.received += reached_node
-        # What each node read: what reached it, plus what it read on its way up the chain.
-        t.read += reached_node + np.bincount(res.forward.holder, minlength=self.n_nodes)
-        t.reached[d.target[to_node & (d.kind == BROADCAST)]] = True
-        peer = (d.kind == POST) | (d.kind == REPLY)
-        peer &= (d.sender < self.n_individuals) & (d.target >= 0) & (d.target < self.n_individuals)
-        unit = net.tree.unit
-        su, tu = unit[d.sender[peer]], unit[d.target[peer]]
+        t.read += reached_node
+        if len(res.forward):  # read on the way up the chain too
+            t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
+        t.reached[parts[BROADCAST].target] = True
+        post, reply = parts[POST], parts[REPLY]
+        unit = self._unit_of_node  # -1 for stakeholders and those above the units
+        su = unit[np.concatenate([post.sender, reply.sender])]
+        tu = unit[np.concatenate([post.target, reply.target])]
         in_units = (su >= 0) & (tu >= 0)
-        t.peer_inside += int((in_units & (su == tu)).sum())
-        t.peer_across += int((in_units & (su != tu)).sum())
+        same = su == tu
+        t.peer_inside += int(np.count_nonzero(in_units & same))
+        t.peer_across += int(np.count_nonzero(in_units & ~same))
 
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:
-        cfg, rng, d, n = self.cfg, self.rng, self.delivered, self.n_individuals
-        m = cfg.environment.dims
-        is_b = (d.kind == BROADCAST) & (d.target >= 0)
-        got = np.zeros(self.n_nodes, dtype=bool)
-        self._fit = np.zeros(0)
-        if is_b.any():
+        cfg, rng = self.cfg, self.rng
+        b = self.parts[BROADCAST]
+        self._fit_rows, self._fit = b.target[:0], np.zeros(0)
+        if len(b):
             # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are
             # neither candidates for socialization nor judged for fit.
-            said = np.zeros((self.n_nodes, m), dtype=np.int8)
-            said[d.target[is_b]] = d.values[is_b]
-            got[d.target[is_b]] = True
-            self._fit = broadcast_fit(self.beliefs, said)[got]
-            rate = np.full(self.n_nodes, cfg.regime.socialization)
-            rate[:n][self.fast] = cfg.population.fast_socialization
-            rate *= self.trust
+            said = np.zeros((self.n_nodes, cfg.environment.dims), dtype=np.int8)
+            said[b.target] = b.values
+            got = np.zeros(self.n_nodes, dtype=bool)
+            got[b.target] = True
+            self._fit_rows = np.nonzero(got)[0]
+            self._fit = broadcast_fit(self.beliefs, said)[self._fit_rows]
             cells = socialization_candidates(self.beliefs, said)
             self.beliefs = socialize(
-                self.beliefs, said, rate, rng.random(int(np.count_nonzero(cells))), cells
+                self.beliefs, said, self._socialization * self.trust,
+                rng.random(np.count_nonzero(cells)), cells,
             )
-        is_peer = ((d.kind == POST) | (d.kind == REPLY)) & (d.target >= 0)
-        if is_peer.any() and cfg.population.peer_influence > 0:
-            heard = sum_by_receiver(d.target[is_peer], d.values[is_peer], self.n_nodes)
+        post, reply = self.parts[POST], self.parts[REPLY]
+        if len(post) + len(reply) and cfg.population.peer_influence > 0:
+            heard = sum_by_receiver(
+                np.concatenate([post.target, reply.target]),
+                np.concatenate([post.values, reply.values]),
+                self.n_nodes,
+            )
             cells = peer_candidates(self.beliefs, heard)
             self.beliefs = peer_majority(
                 self.beliefs, heard, cfg.population.peer_influence,
-                rng.random(int(np.count_nonzero(cells))), cells,
+                rng.random(np.count_nonzero(cells)), cells,
             )
 
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:
-        cfg, rng, d, t = self.cfg, self.rng, self.delivered, self.tally
+        cfg, rng, t = self.cfg, self.rng, self.tally
         regime, pop = cfg.regime, cfg.population
         heard = np.zeros(self.n_nodes, dtype=bool)
-        is_post = (d.kind == POST) & (d.target >= 0)
-        writer, reader, said = d.sender[is_post], d.target[is_post], d.values[is_post]
+        post = self.parts[POST]
+        writer, reader, said = post.sender, post.target, post.values
         if reader.size and regime.reply_rate > 0:
             reply = rng.random(reader.size) < regime.reply_rate * self.engagement[reader]
             to, by = writer[reply], reader[reply]
@@ -383,26 +420,26 @@ class AgoraModel(mesa.Model):
             self.replies = Messages.create(by, to, REPLY, values, self.steps)
             heard[to] = True
             t.active[by] = True
-        self.votes = np.zeros(self.n_nodes)
+        self.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and regime.voting:
-            agree = broadcast_fit(self.beliefs[reader], said) > 0
+            # A reader agrees when the post fits what it knows (see feedback.broadcast_fit).
+            agree = (self.beliefs[reader] * said).sum(-1, dtype=np.int64) > 0
             vote = agree & (rng.random(reader.size) < self.engagement[reader])
             # A vote is a click on a platform: sent and delivered in the same step.
-            n_votes = int(vote.sum())
+            n_votes = int(np.count_nonzero(vote))
             t.sent += n_votes
             t.delivered += n_votes
-            self.votes = np.bincount(writer[vote], minlength=self.n_nodes).astype(float)
-            t.received += self.votes.astype(np.int64)
+            self.votes = np.bincount(writer[vote], minlength=self.n_nodes)
+            t.received += self.votes
             heard[writer[vote]] = True
             t.active[reader[vote]] = True
-        heard[d.sender[(d.kind == REPLY) & (d.target >= 0)]] = True
-        heard_by_org = (d.kind == VOICE) & (d.target < 0) & (d.origin >= 0)
-        heard[d.origin[heard_by_org]] = True
+        heard[self.parts[REPLY].sender] = True
+        heard[self.parts[VOICE].origin] = True  # the organization heard it
         self.engagement = update_engagement(
             self.engagement, t.active, heard, pop.engagement_gain, pop.engagement_loss
         )
         if pop.trust_rate > 0 and self._fit.size:
-            rows = np.flatnonzero(self.tally.reached)
+            rows = self._fit_rows
             self.trust[rows] = nudge(self.trust[rows], self._fit, pop.trust_rate)
         self.previous_votes = self.votes
 
@@ -410,23 +447,15 @@ class AgoraModel(mesa.Model):
     def learn(self) -> None:
         cfg, rng, n = self.cfg, self.rng, self.n_individuals
         regime, m = cfg.regime, cfg.environment.dims
-        tree = self.network.tree
-        d = self.delivered
-        is_voice = (d.kind == VOICE) & (d.target < 0)
-        voice_org = -d.target[is_voice] - 1
-        voice_origin, voice_values = d.origin[is_voice], d.values[is_voice]
+        voice = self.parts[VOICE]
         reality = self.reality.astype(np.int64)
         member_perf = self.actions @ reality
         for o in range(cfg.org.count):
             code = self.code[o]
-            members = self.members_of[o]
-            if regime.listen_to == "everyone":
-                observed = members
-            else:
-                observed = members[tree.level[members] < cfg.org.leader_levels]
-            mine = voice_org == o
-            origin = np.concatenate([observed, voice_origin[mine]])
-            contrib = np.concatenate([self.actions[observed], voice_values[mine]])
+            observed = self._observed[o]
+            heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
+            origin = np.concatenate([observed, heard.origin])
+            contrib = np.concatenate([self.actions[observed], heard.values])
             from_member = origin < n
             if from_member.all():
                 perf, code_perf = member_perf[origin], code @ reality
@@ -450,18 +479,15 @@ class AgoraModel(mesa.Model):
 
     def _credit(self, o, new_code, changed, contrib, weight, origin) -> None:
         """Count innovations, who contributed to each change, and reward their trust."""
-        n, tree = self.n_individuals, self.network.tree
-        dims = np.flatnonzero(changed)
-        agrees = (np.sign(contrib[:, dims]) == new_code[dims]) & (weight[:, None] > 0)
+        dims = np.nonzero(changed)[0]
+        agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
         correct = new_code[dims] == self.reality[dims]
-        leaders = self.cfg.org.leader_levels
-        below = (origin >= n) | (tree.level[np.minimum(origin, n - 1)] >= leaders)
+        below = self._below[origin]
         # Distinct supporters per changed dimension (one agent may be heard twice: observed as
         # a leader and by its voice).
-        agents, row_agent = np.unique(origin, return_inverse=True)
-        support = np.zeros((agents.size, dims.size), dtype=bool)
+        support = np.zeros((self.n_nodes, dims.size), dtype=bool)
         rows, cols = np.nonzero(agrees)
-        support[row_agent[rows], cols] = True
+        support[origin[rows], cols] = True
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
         self.code_changes[o] += dims.size
@@ -472,8 +498,8 @@ class AgoraModel(mesa.Model):
         if rate > 0:
             # Each change one supported nudges its trust up once: k nudges in closed form.
             k = support.sum(1)
-            who = agents[k > 0]
-            self.trust[who] = 1 - (1 - self.trust[who]) * (1 - rate) ** k[k > 0]
+            who = np.nonzero(k)[0]
+            self.trust[who] = 1 - (1 - self.trust[who]) * (1 - rate) ** k[who]
 
     # 8 -------------------------------------------------------------------
     def serve_stakeholders(self) -> None:
@@ -482,16 +508,18 @@ class AgoraModel(mesa.Model):
             return
         cfg, n = self.cfg, self.n_individuals
         org = self.stakeholder_org
-        self.satisfaction = satisfaction(self.needs, self.code[org], self.reality)
+        # Satisfaction from every organization at once: with one organization, no gathers.
+        fits = fit_to_each_org(self._needs_float, self.code, self.reality, self._need_count)
+        self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
         self.value += self.satisfaction
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
-            fits = fit_to_each_org(self.needs, self.code, self.reality)
             unserved = self.satisfaction < cfg.stakeholders.threshold
             new = choose_switch(org, fits, unserved, self.rng.random(k), cfg.stakeholders.switching)
             moved = np.flatnonzero(new != org)
             if moved.size:
                 self.node_org[n + moved] = new[moved]
                 self._retie(moved)
+                self._derive()
 
     def _retie(self, moved: np.ndarray) -> None:
         """Stakeholders who switched lose their old frontline ties and get new ones."""

@@ -76,11 +76,12 @@ def first_hop(msgs: Messages, manager: np.ndarray, org_of: np.ndarray, chain: bo
     they arrive at; voice goes to the organization (``direct``) or to the sender's manager
     (``chain``; the top of the tree hands it straight to the organization).
     """
+    if not chain:
+        return msgs.target
     arrive = msgs.target.copy()
-    if chain:
-        is_voice = (msgs.kind == VOICE) & (msgs.holder >= 0)
-        if is_voice.any():
-            arrive[is_voice] = up_one(msgs.holder[is_voice], manager, org_of)
+    is_voice = (msgs.kind == VOICE) & (msgs.holder >= 0)
+    if is_voice.any():
+        arrive[is_voice] = up_one(msgs.holder[is_voice], manager, org_of)
     return arrive
 
 
@@ -115,9 +116,8 @@ def relay(
     if distortion > 0 and ok.any():
         lost = rng.random((int(ok.sum()), msgs.values.shape[1])) < distortion
         values = msgs.values.copy()
-        values[np.flatnonzero(ok)] *= ~lost
-        msgs = Messages(msgs.sender, msgs.target, msgs.holder, msgs.kind, msgs.origin,
-                        msgs.sent, values)
+        values[ok] *= ~lost
+        msgs = msgs.replace(values=values)
     return ok, msgs
 
 
@@ -183,7 +183,6 @@ def route(
     children_indptr: np.ndarray,
     children: np.ndarray,
     capacity: np.ndarray,
-    org_capacity: np.ndarray,
     org_priority: np.ndarray | None,
     p_relay: float,
     distortion: float,
@@ -192,9 +191,10 @@ def route(
 ) -> RouteResult:
     """Move every message one hop, cap each receiver's reading, and sort what arrived.
 
-    ``capacity`` is per node (individuals then stakeholders), ``org_capacity`` per
-    organization; ``org_priority`` (per node, e.g. votes) orders what organizations read first.
-    ``sent`` counts ``new`` plus the broadcast copies managers create now.
+    ``capacity`` holds what each node reads per step (individuals then stakeholders, as in
+    ``org_of``) followed by what each organization reads; ``org_priority`` (per node, e.g.
+    votes) orders what organizations read first. ``sent`` counts ``new`` plus the broadcast
+    copies managers create now.
     """
     filtered = 0
     relayed = 0
@@ -204,7 +204,7 @@ def route(
     if len(in_flight):
         ok, passed = relay(in_flight, p_relay, distortion, rng)
         relayed += len(in_flight)
-        filtered += int((~ok).sum())
+        filtered += len(in_flight) - int(np.count_nonzero(ok))
         passed = passed.take(ok)
         moving.append(passed)
         arrive.append(up_one(passed.holder, manager, org_of))
@@ -217,31 +217,27 @@ def route(
         filtered += held
         moving.append(copies)
         arrive.append(copies.target)
-    msgs = Messages.concat(moving)
-    at = np.concatenate(arrive)
-    msgs.holder = at
+    at = arrive[0] if len(arrive) == 1 else np.concatenate(arrive)
+    msgs = Messages.concat(moving).replace(holder=at)
 
-    n_nodes = capacity.size
+    # Organizations read in the slots after the nodes: organization o in slot n_nodes + o.
+    n_nodes = org_of.size
     to_org = at < 0
-    slot = np.where(to_org, n_nodes + (-at - 1), at)
-    cap = np.concatenate([capacity, org_capacity])
+    slot = np.where(to_org, n_nodes - 1 - at, at)
     prio = None
     if org_priority is not None and to_org.any():
         prio = np.where(to_org, org_priority[np.maximum(msgs.origin, 0)], 0.0)
-    read = attention_filter(slot, cap, rng, prio)
-    dropped = msgs.sender.size - int(np.count_nonzero(read))
+    read = attention_filter(slot, capacity, rng, prio)
+    dropped = len(msgs) - int(np.count_nonzero(read))
     if dropped:
         msgs = msgs.take(read)
-        at = at[read]
-    final = at == msgs.target
-    if final.all():  # the common case under direct routing: no copies needed
-        delivered, forward = msgs, Messages.empty(msgs.values.shape[1])
+    empty = Messages.empty(new.values.shape[1])
+    if not chain:  # every message arrives where it is going in one hop
+        delivered, forward, relay_broadcasts = msgs, empty, empty
     else:
+        final = msgs.holder == msgs.target
         delivered, forward = msgs.take(final), msgs.take(~final)
-    relay_broadcasts = Messages.empty(new.values.shape[1])
-    if chain:
-        is_b = (delivered.kind == BROADCAST) & (delivered.holder >= 0)
-        is_b &= delivered.holder < manager.size
+        is_b = (delivered.kind == BROADCAST) & (delivered.holder < manager.size)
         relay_broadcasts = delivered.take(is_b)
     return RouteResult(
         delivered=delivered,

@@ -22,10 +22,21 @@ def satisfaction(needs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np
     return np.count_nonzero(right, axis=-1) / np.maximum(np.count_nonzero(needs, axis=-1), 1)
 
 
-def fit_to_each_org(needs: np.ndarray, codes: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """``(k, orgs)`` satisfaction each stakeholder would get from each organization."""
+def fit_to_each_org(
+    needs: np.ndarray, codes: np.ndarray, reality: np.ndarray, need_count: np.ndarray | None = None
+) -> np.ndarray:
+    """``(k, orgs)`` satisfaction each stakeholder would get from each organization.
+
+    ``need_count`` (``max(needs.sum(-1), 1)``) may be passed when the caller keeps it.
+
+    >>> needs = np.array([[True, True, False], [False, False, True]])
+    >>> fit_to_each_org(needs, np.array([[1, -1, 1], [1, 1, -1]]), np.array([1, 1, 1])).tolist()
+    [[0.5, 1.0], [1.0, 0.0]]
+    """
     right = (codes == reality).astype(float)
-    return (needs.astype(float) @ right.T) / np.maximum(needs.sum(-1), 1)[:, None]
+    if need_count is None:
+        need_count = np.maximum(needs.sum(-1), 1)
+    return (needs.astype(float, copy=False) @ right.T) / need_count[:, None]
 
 
 def choose_switch(

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.constants import ones32
+
 __all__ = ["update_engagement", "broadcast_fit", "nudge"]
 
 
@@ -37,7 +39,7 @@ def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
     # float32 products sum these small integers exactly and run in BLAS, far faster than an
     # integer reduction over the last axis; the division is done in float64.
     product = (beliefs * said).astype(np.float32)
-    ones = np.ones(product.shape[-1], dtype=np.float32)
+    ones = ones32(product.shape[-1])
     net, total = product @ ones, np.abs(product) @ ones
     return np.divide(net, np.maximum(total, 1), dtype=np.float64)
 

@@ -23,7 +23,7 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
         return np.zeros((n, m), dtype=np.int32)
     # A message speaks about a few dimensions: one bincount over the (receiver, dimension)
     # cells it actually fills is far faster than np.add.at or a dense pass.
-    flat = np.flatnonzero(values)
+    flat = values.reshape(-1).nonzero()[0]
     rows = flat // m
     # The cell (receiver, dimension) of message cell (row, dimension) is flat + (receiver - row) m.
     cell = flat + (receiver[rows] - rows) * m
@@ -53,7 +53,7 @@ def peer_majority(
     """
     if candidates is None:
         candidates = peer_candidates(beliefs, heard)
-    cells = np.flatnonzero(candidates)[u < rate]  # flat indices, in C order like ``u``
+    cells = candidates.reshape(-1).nonzero()[0][u < rate]  # flat indices, in C order like ``u``
     out = beliefs.copy()
     out.reshape(-1)[cells] += np.sign(heard.reshape(-1)[cells]).astype(np.int8)
     return out

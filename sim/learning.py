@@ -33,7 +33,7 @@ def random_beliefs(u: np.ndarray) -> np.ndarray:
     >>> random_beliefs(np.array([0.1, 0.5, 0.9])).tolist()
     [-1, 0, 1]
     """
-    return (np.floor(u * 3) - 1).astype(np.int8)
+    return (u * 3).astype(np.int8) - 1  # truncation is floor here: u * 3 >= 0
 
 
 def act(beliefs: np.ndarray, coin: np.ndarray, silent: np.ndarray | None = None) -> np.ndarray:
@@ -76,7 +76,7 @@ def socialize(
         candidates = socialization_candidates(beliefs, code)
     # Only the candidate cells, as flat indices in C order like ``u`` (flat indexing is much
     # faster than a tuple of index arrays).
-    cells = np.flatnonzero(candidates)
+    cells = candidates.reshape(-1).nonzero()[0]
     cells = cells[u < rate.reshape(-1)[cells // beliefs.shape[-1]]]
     out = beliefs.copy()
     out.reshape(-1)[cells] += code.reshape(-1)[cells]

@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,11 @@ BROADCAST, POST, REPLY, VOTE, VOICE = range(5)
 
 
 _KIND_BOUNDS = np.arange(len(KINDS) + 1)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def org_node(org: int | np.ndarray) -> int | np.ndarray:
@@ -67,10 +73,13 @@ class Messages:
     sent: np.ndarray
     values: np.ndarray
 
-    @classmethod
-    def empty(cls, dims: int) -> Messages:
-        z = np.empty(0, dtype=np.int64)
-        return cls(z, z, z, np.empty(0, np.int8), z, z, np.empty((0, dims), np.int8))
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def empty(dims: int) -> Messages:
+        """No messages (one shared, read-only batch per ``dims``)."""
+        z = _frozen(np.empty(0, dtype=np.int64))
+        return Messages(z, z, z, _frozen(np.empty(0, np.int8)), z, z,
+                        _frozen(np.empty((0, dims), np.int8)))
 
     @classmethod
     def create(cls, sender, target, kind, values, step, origin=None) -> Messages:
@@ -117,22 +126,21 @@ class Messages:
         batches = [b for b in batches if b.sender.size] or batches[:1]
         if len(batches) == 1:
             return batches[0]
-        return Messages(*map(np.concatenate, zip(*[b.arrays() for b in batches])))
+        columns = zip(*[b.arrays() for b in batches], strict=True)
+        return Messages(*map(np.concatenate, columns))
 
-    def by_kind(self) -> dict[int, Messages]:
+    def by_kind(self, in_kind_order: bool = False) -> dict[int, Messages]:
         """The batch split by kind, each part in its original order.
+
+        ``in_kind_order`` says the batch is already grouped by kind (as an outbox is), so the
+        parts are views and nothing is sorted.
 
         >>> m = Messages.create([1, 2, 3], [0, 0, 0], [POST, BROADCAST, POST], np.ones((3, 1)), 0)
         >>> {KINDS[k]: part.sender.tolist() for k, part in m.by_kind().items() if len(part)}
         {'broadcast': [2], 'post': [1, 3]}
         """
-        kind = self.kind
-        if kind.size and (kind[1:] >= kind[:-1]).all():
-            grouped = self  # already in kind order (the usual case): slices are views
-        else:
-            grouped = self.take(np.argsort(kind, kind="stable"))
-            kind = grouped.kind
-        bounds = np.searchsorted(kind, _KIND_BOUNDS).tolist()
+        grouped = self if in_kind_order else self.take(np.argsort(self.kind, kind="stable"))
+        bounds = np.searchsorted(grouped.kind, _KIND_BOUNDS).tolist()
         return {k: grouped.take(slice(bounds[k], bounds[k + 1])) for k in range(len(KINDS))}
 
     def kind_names(self) -> list[str]:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.constants import ones32
 from sim.stats import gini
 
 __all__ = [
@@ -46,7 +47,7 @@ def knowledge_code(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
     product = code * reality[..., None, :]
     if product.ndim == 2:
         # One model, measured every step: the mean of means as sums, with the same result.
-        return (product.sum(-1) / product.shape[-1]).sum() / product.shape[0]
+        return np.add.reduce(np.add.reduce(product, -1) / product.shape[-1]) / product.shape[0]
     return product.mean(-1).mean(-1)
 
 
@@ -55,7 +56,7 @@ def share_correct(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     m = beliefs.shape[-1]
     right = (beliefs == reality[..., None, :]).astype(np.float32)
     # A float32 matrix product sums exactly here (counts far below 2**24) and runs in BLAS.
-    return np.matmul(right, np.ones(m, dtype=np.float32)).astype(np.float64) / m
+    return np.matmul(right, ones32(m)).astype(np.float64) / m
 
 
 def diversity(beliefs: np.ndarray) -> np.ndarray:
@@ -70,7 +71,7 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     # float32 product sums exactly (counts far below 2**24) and runs in BLAS, faster than an
     # integer reduction over axis -2.
     b = beliefs.astype(np.float32)
-    ones = np.ones(n, dtype=np.float32)
+    ones = ones32(n)
     total = np.matmul(ones, b).astype(np.float64)
     nonzero = np.matmul(ones, np.abs(b)).astype(np.float64)
     zero = n - nonzero
@@ -94,7 +95,7 @@ def _mean(x: np.ndarray) -> float:
         return float("nan")
     if x.dtype == bool:
         return np.count_nonzero(x) / x.size
-    return float(x.sum()) / x.size
+    return float(np.add.reduce(x)) / x.size  # x is 1-D; add.reduce skips sum()'s wrapper
 
 
 def _share(part: float, whole: float) -> float:
@@ -130,9 +131,11 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "gini_knowledge": lambda s: float(gini(s.correct_individuals)),
     "gini_access": lambda s: float(gini(s.tally.received)),
     "diversity": lambda s: float(diversity(s.model.beliefs[: s.model.n_individuals])),
-    "innovations": lambda s: float(s.model.innovations.sum()),
-    "innovations_bottom_up": lambda s: float(s.model.innovations_bottom_up.sum()),
-    "cocreation": lambda s: _ratio(s.model.cocreated.sum(), s.model.code_changes.sum()),
+    "innovations": lambda s: float(np.add.reduce(s.model.innovations)),
+    "innovations_bottom_up": lambda s: float(np.add.reduce(s.model.innovations_bottom_up)),
+    "cocreation": lambda s: _ratio(
+        np.add.reduce(s.model.cocreated), np.add.reduce(s.model.code_changes)
+    ),
     "stakeholder_satisfaction": lambda s: _mean(s.model.satisfaction),
     "gini_value": lambda s: float(gini(s.model.value)) if s.model.value.size else float("nan"),
     "retention": lambda s: _mean(s.model.stakeholder_org == s.model.initial_stakeholder_org),

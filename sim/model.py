@@ -27,6 +27,7 @@ import numpy as np
 from sim import metrics
 from sim.agents import Individual, Organization, Stakeholder
 from sim.config import AgoraConfig, to_config
+from sim.constants import ones32
 from sim.feedback import broadcast_fit, nudge, update_engagement
 from sim.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.interventions import apply_changes, changes_structure
@@ -143,6 +144,7 @@ class AgoraModel(mesa.Model):
         self.value = np.zeros(k)
         # Needs never change: their float form and count serve satisfaction every step.
         self._needs_float = self.needs.astype(float)
+        self._needs32 = self.needs.astype(np.float32)
         self._need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
 
         self.in_flight = Messages.empty(m)
@@ -242,7 +244,7 @@ class AgoraModel(mesa.Model):
         rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
         pop = self.cfg.population
         if pop.turnover > 0:
-            leave = np.nonzero(rng.random(n) < pop.turnover)[0]
+            leave = (rng.random(n) < pop.turnover).nonzero()[0]
             self.beliefs[leave] = random_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
             self.engagement[leave] = pop.engagement
@@ -258,7 +260,7 @@ class AgoraModel(mesa.Model):
         if p > 0 and n:
             who = rng.random(n) < p
             dim = (rng.random(n) * m).astype(np.int64)
-            rows = np.nonzero(who)[0]
+            rows = who.nonzero()[0]
             self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
@@ -304,7 +306,7 @@ class AgoraModel(mesa.Model):
         if talk <= 0:
             return _NOBODY, _NOBODY
         posting = rng.random(self.n_nodes) < self.engagement * talk
-        who = np.nonzero(posting & self._can_post)[0]
+        who = (posting & self._can_post).nonzero()[0]
         pick = (rng.random(who.size) * net.degree()[who]).astype(np.int64)
         return who, net.indices[net.indptr[who] + pick]
 
@@ -316,7 +318,7 @@ class AgoraModel(mesa.Model):
         voicing = self.rng.random(self.n_nodes) < self.engagement * regime.voice_rate
         if not self.cfg.openness.hear_stakeholders:
             voicing[self.n_individuals :] = False
-        return np.nonzero(voicing)[0]
+        return voicing.nonzero()[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
         """What each speaker says: its beliefs on ``post_dims`` random dimensions."""
@@ -332,6 +334,11 @@ class AgoraModel(mesa.Model):
     # 4 -------------------------------------------------------------------
     def route(self, outbox: Messages) -> None:
         cfg, net, t = self.cfg, self.network, self.tally
+        # Direct routing delivers the outbox in its kind order, unless messages were still on
+        # their way (left over from chain routing before an intervention).
+        in_kind_order = cfg.hierarchy.routing == "direct" and not (
+            len(self.in_flight) or len(self.pending_broadcasts)
+        )
         res = route(
             outbox,
             self.in_flight,
@@ -352,7 +359,7 @@ class AgoraModel(mesa.Model):
         self.delivered = d = res.delivered
         # Each phase below reads the kinds it needs; posts, replies and broadcasts are addressed
         # to nodes, voice to the organization.
-        self.parts = parts = d.by_kind()
+        self.parts = parts = d.by_kind(in_kind_order)
         t.sent += res.sent
         t.delivered += len(d)
         t.dropped += res.dropped
@@ -385,7 +392,7 @@ class AgoraModel(mesa.Model):
             said[b.target] = b.values
             got = np.zeros(self.n_nodes, dtype=bool)
             got[b.target] = True
-            self._fit_rows = np.nonzero(got)[0]
+            self._fit_rows = got.nonzero()[0]
             self._fit = broadcast_fit(self.beliefs, said)[self._fit_rows]
             cells = socialization_candidates(self.beliefs, said)
             self.beliefs = socialize(
@@ -408,22 +415,22 @@ class AgoraModel(mesa.Model):
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:
         cfg, rng, t = self.cfg, self.rng, self.tally
-        regime, pop = cfg.regime, cfg.population
+        regime, pop, m = cfg.regime, cfg.population, cfg.environment.dims
         heard = np.zeros(self.n_nodes, dtype=bool)
         post = self.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
         if reader.size and regime.reply_rate > 0:
             reply = rng.random(reader.size) < regime.reply_rate * self.engagement[reader]
             to, by = writer[reply], reader[reply]
-            values = np.where(said[reply] != 0, self.beliefs[by], 0)
+            values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
             # Composed now, sent (and counted) when next step's messages go out.
             self.replies = Messages.create(by, to, REPLY, values, self.steps)
             heard[to] = True
             t.active[by] = True
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and regime.voting:
-            # A reader agrees when the post fits what it knows (see feedback.broadcast_fit).
-            agree = (self.beliefs[reader] * said).sum(-1, dtype=np.int64) > 0
+            # A reader agrees when the post fits what it knows: more agreements than not.
+            agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
             vote = agree & (rng.random(reader.size) < self.engagement[reader])
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(np.count_nonzero(vote))
@@ -447,29 +454,25 @@ class AgoraModel(mesa.Model):
     def learn(self) -> None:
         cfg, rng, n = self.cfg, self.rng, self.n_individuals
         regime, m = cfg.regime, cfg.environment.dims
-        voice = self.parts[VOICE]
-        reality = self.reality.astype(np.int64)
-        member_perf = self.actions @ reality
+        voice = self.parts[VOICE]  # ideas sent up, from members and stakeholders
+        # How well each node's ideas score: members' actions on every dimension, stakeholders'
+        # beliefs on what they need. The code is scored over the same dimensions. (Scores are
+        # small integers, exact in float32, whose products run in BLAS.)
+        reality = self.reality.astype(np.float32)
+        perf = np.concatenate([
+            self.actions.astype(np.float32) @ reality,
+            (self.beliefs[n:] * self.needs).astype(np.float32) @ reality,
+        ])
         for o in range(cfg.org.count):
             code = self.code[o]
             observed = self._observed[o]
             heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
             origin = np.concatenate([observed, heard.origin])
             contrib = np.concatenate([self.actions[observed], heard.values])
-            from_member = origin < n
-            if from_member.all():
-                perf, code_perf = member_perf[origin], code @ reality
-            else:
-                # Members are judged on all dimensions, stakeholders on their needs.
-                scope = np.ones((origin.size, m), dtype=bool)
-                scope[~from_member] = self.needs[origin[~from_member] - n]
-                perf = np.where(
-                    from_member,
-                    member_perf[np.minimum(origin, n - 1)],
-                    (self.beliefs[origin] * reality * scope).sum(1),
-                )
-                code_perf = (scope * (code * reality)).sum(1)
-            weight = (perf > code_perf).astype(float)
+            # The superior group: those whose ideas score above the code's on the same dimensions.
+            code_score = code * reality
+            code_perf = np.concatenate([np.full(n, code_score.sum()), self._needs32 @ code_score])
+            weight = (perf[origin] > code_perf[origin]).astype(float)
             if regime.voting:
                 weight *= 1 + self.votes[origin]
             new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
@@ -479,7 +482,7 @@ class AgoraModel(mesa.Model):
 
     def _credit(self, o, new_code, changed, contrib, weight, origin) -> None:
         """Count innovations, who contributed to each change, and reward their trust."""
-        dims = np.nonzero(changed)[0]
+        dims = changed.nonzero()[0]
         agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
         correct = new_code[dims] == self.reality[dims]
         below = self._below[origin]
@@ -498,7 +501,7 @@ class AgoraModel(mesa.Model):
         if rate > 0:
             # Each change one supported nudges its trust up once: k nudges in closed form.
             k = support.sum(1)
-            who = np.nonzero(k)[0]
+            who = k.nonzero()[0]
             self.trust[who] = 1 - (1 - self.trust[who]) * (1 - rate) ** k[who]
 
     # 8 -------------------------------------------------------------------

@@ -232,13 +232,15 @@ def route(
     if dropped:
         msgs = msgs.take(read)
     empty = Messages.empty(new.values.shape[1])
-    if not chain:  # every message arrives where it is going in one hop
+    if not chain and len(moving) == 1:  # new messages only: each arrives in one hop
         delivered, forward, relay_broadcasts = msgs, empty, empty
     else:
         final = msgs.holder == msgs.target
         delivered, forward = msgs.take(final), msgs.take(~final)
-        is_b = (delivered.kind == BROADCAST) & (delivered.holder < manager.size)
-        relay_broadcasts = delivered.take(is_b)
+        relay_broadcasts = empty
+        if chain:
+            is_b = (delivered.kind == BROADCAST) & (delivered.holder < manager.size)
+            relay_broadcasts = delivered.take(is_b)
     return RouteResult(
         delivered=delivered,
         forward=forward,

@@ -16,12 +16,13 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Iterable
 
 import numpy as np
 from scipy import stats
+
+from sim.constants import ranks
 
 __all__ = ["mean_ci", "diff_ci", "gini"]
 
@@ -79,28 +80,22 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
     >>> float(gini(np.array([0.0, 0.0, 0.0, 4.0])))
     0.75
     """
-    x = np.sort(np.asarray(values, dtype=float), axis=axis)
+    x = np.array(values, dtype=float)
+    x.sort(axis=axis)
     n = x.shape[axis]
     if n == 0:
         return np.asarray(np.nan)
-    total = x.sum(axis=axis)
+    total = np.add.reduce(x, axis=axis)
     if x.ndim == 1:
         # The model measures one vector per step: the same arithmetic, without the errstate
         # and where() that only batches need.
         if not total > 0:
             return np.float64(0.0)
-        return (2 * (_ranks(n) * x).sum()) / (n * total) - (n + 1) / n
+        return (2 * np.add.reduce(ranks(n) * x)) / (n * total) - (n + 1) / n
     shape = [1] * x.ndim
     shape[axis] = n
-    weighted = (_ranks(n).reshape(shape) * x).sum(axis=axis)
+    weighted = (ranks(n).reshape(shape) * x).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = (2 * weighted) / (n * total) - (n + 1) / n
     return np.where(total > 0, g, 0.0)
 
-
-@functools.lru_cache(maxsize=64)
-def _ranks(n: int) -> np.ndarray:
-    """1, 2, ..., n as floats (cached: the model asks for the same n every step)."""
-    ranks = np.arange(1, n + 1, dtype=float)
-    ranks.flags.writeable = False
-    return ranks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +17,19 @@ SMALL = {
     "stakeholders": {"count": 15},
     "hierarchy": {"depth": 3},
 }
+
+
+def docs_images(tmp_path: Path) -> Path:
+    """Where tests that draw the teaching guide's figures write them.
+
+    Into ``tmp_path``, so a test run leaves the checkout clean; with
+    ``AGORA_UPDATE_DOCS_IMAGES=1`` into ``docs/img/teaching/``, to refresh the guide.
+    """
+    if os.environ.get("AGORA_UPDATE_DOCS_IMAGES") == "1":
+        folder = Path(__file__).resolve().parent.parent / "docs" / "img" / "teaching"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path
 
 
 def frame_hash(df: pd.DataFrame) -> str:

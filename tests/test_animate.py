@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import docs_images
 from PIL import Image
 
 from sim.config import load_config
@@ -14,7 +15,6 @@ from sim.model import AgoraModel
 from sim.viz.animation import ffmpeg_available, write_animation, write_still
 
 ROOT = Path(__file__).resolve().parent.parent
-TEACHING = ROOT / "docs" / "img" / "teaching"
 TINY = {"org": {"size": 30}, "stakeholders": {"count": 5}, "steps": 4}
 
 
@@ -95,12 +95,12 @@ STILLS = {
 }
 
 
-def test_teaching_stills():
+def test_teaching_stills(tmp_path):
     written = {}
     for name, overrides in STILLS.items():
         model = AgoraModel(load_config([*overrides, "steps=60"]))
         model.run()
-        path = write_still(model, TEACHING / f"{name}.png", dpi=70)
+        path = write_still(model, docs_images(tmp_path) / f"{name}.png", dpi=70)
         with Image.open(path) as im:
             assert im.size == (910, 455)
             written[name] = np.asarray(im.convert("RGB"))

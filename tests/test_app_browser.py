@@ -2,8 +2,8 @@
 
 ``solara run sim/app.py`` is started as a subprocess on a free port bound to 127.0.0.1 and
 driven with Playwright's sync API through Debian's ``chromium`` (``apt-get install chromium``);
-Playwright's own browser downloads are not used. The screenshots go to ``docs/img/teaching/``
-(used by ``docs/teaching.md``) and to the test's ``tmp_path``.
+Playwright's own browser downloads are not used. The screenshots go to the test's ``tmp_path``
+(or, with ``AGORA_UPDATE_DOCS_IMAGES=1``, ``docs/img/teaching/app.png`` for ``docs/teaching.md``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import docs_images
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
-TEACHING = ROOT / "docs" / "img" / "teaching"
 # Without the background-networking switches Chromium's own connections are refused in CI.
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -124,12 +124,11 @@ def test_load_step_and_screenshot(server, tmp_path):
             )
             assert sum(1 for w, h in sizes if w >= 400 and h >= 400) >= 2, sizes
             page.wait_for_timeout(500)
-            TEACHING.mkdir(parents=True, exist_ok=True)
             shot = page.screenshot(full_page=False)
-            (tmp_path / "app.png").write_bytes(shot)
-            tmp = TEACHING / f".app.{os.getpid()}.tmp.png"
+            folder = docs_images(tmp_path)
+            tmp = folder / f".app.{os.getpid()}.tmp.png"
             tmp.write_bytes(shot)
-            os.replace(tmp, TEACHING / "app.png")
+            os.replace(tmp, folder / "app.png")
 
             # Colour by kind: the picture changes (the toggle is a real control).
             page.get_by_role("button", name="kind", exact=True).click()
@@ -141,4 +140,4 @@ def test_load_step_and_screenshot(server, tmp_path):
             page.get_by_text("Step: 0", exact=True).wait_for(timeout=30_000)
         finally:
             browser.close()
-    assert (TEACHING / "app.png").stat().st_size > 50_000
+    assert (docs_images(tmp_path) / "app.png").stat().st_size > 50_000

@@ -142,8 +142,7 @@ class AgoraModel(mesa.Model):
         self.cocreated = np.zeros(n_orgs, dtype=np.int64)
         self.satisfaction = np.zeros(k)
         self.value = np.zeros(k)
-        # Needs never change: their float form and count serve satisfaction every step.
-        self._needs_float = self.needs.astype(float)
+        # Needs never change: their float form and count serve satisfaction and scores.
         self._needs32 = self.needs.astype(np.float32)
         self._need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
 
@@ -512,7 +511,7 @@ class AgoraModel(mesa.Model):
         cfg, n = self.cfg, self.n_individuals
         org = self.stakeholder_org
         # Satisfaction from every organization at once: with one organization, no gathers.
-        fits = fit_to_each_org(self._needs_float, self.code, self.reality, self._need_count)
+        fits = fit_to_each_org(self._needs32, self.code, self.reality, self._need_count)
         self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
         self.value += self.satisfaction
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:

@@ -5,7 +5,7 @@ Examples
 >>> import numpy as np
 >>> needs = np.array([[True, True, False], [False, False, True]])
 >>> code = np.array([[1, -1, 1]]); reality = np.array([1, 1, 1])
->>> satisfaction(needs, code[[0, 0]], reality).tolist()
+>>> fit_to_each_org(needs, code, reality)[:, 0].tolist()  # satisfaction under organization 0
 [0.5, 1.0]
 """
 
@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["satisfaction", "fit_to_each_org", "choose_switch"]
-
-
-def satisfaction(needs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
-    """Share of each stakeholder's needs on which its organization's code is right."""
-    right = (code == reality) & needs
-    return np.count_nonzero(right, axis=-1) / np.maximum(np.count_nonzero(needs, axis=-1), 1)
+__all__ = ["fit_to_each_org", "choose_switch"]
 
 
 def fit_to_each_org(
     needs: np.ndarray, codes: np.ndarray, reality: np.ndarray, need_count: np.ndarray | None = None
 ) -> np.ndarray:
-    """``(k, orgs)`` satisfaction each stakeholder would get from each organization.
+    """``(k, orgs)`` satisfaction each stakeholder would get from each organization: the share of
+    its needs on which that organization's code is right.
 
     ``need_count`` (``max(needs.sum(-1), 1)``) may be passed when the caller keeps it.
 
@@ -33,10 +28,12 @@ def fit_to_each_org(
     >>> fit_to_each_org(needs, np.array([[1, -1, 1], [1, 1, -1]]), np.array([1, 1, 1])).tolist()
     [[0.5, 1.0], [1.0, 0.0]]
     """
-    right = (codes == reality).astype(float)
+    # Counts of needs met are small integers: exact in a float32 product (BLAS).
+    weights = needs if needs.dtype == np.float32 else needs.astype(np.float32)
+    right = (codes == reality).astype(np.float32)
     if need_count is None:
-        need_count = np.maximum(needs.sum(-1), 1)
-    return (needs.astype(float, copy=False) @ right.T) / need_count[:, None]
+        need_count = np.maximum(np.count_nonzero(needs, axis=-1), 1)
+    return (weights @ right.T) / need_count[:, None]
 
 
 def choose_switch(

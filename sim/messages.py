@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = [
     "KINDS",
+    "Group",
     "BROADCAST",
     "POST",
     "REPLY",
@@ -41,6 +42,9 @@ BROADCAST, POST, REPLY, VOTE, VOICE = range(5)
 
 
 _KIND_BOUNDS = np.arange(len(KINDS) + 1)
+
+#: Messages of one kind about to be sent: ``(kind, sender, target, values)``.
+Group = tuple[int, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -101,6 +105,29 @@ class Messages:
             origin=sender if origin is None else np.asarray(origin, dtype=np.int64),
             sent=sent,
             values=np.asarray(values, dtype=np.int8),
+        )
+
+    @staticmethod
+    def assemble(step: int, groups: list[Group]) -> Messages:
+        """New messages sent at ``step``, from groups ``(kind, sender, target, values)`` in the
+        order given; each is held by its sender and originates there.
+
+        One array operation per field, however many groups: cheaper than creating each group
+        and concatenating.
+
+        >>> out = Messages.assemble(3, [(POST, np.array([1, 2]), np.array([0, 0]), np.ones((2, 1))),
+        ...                             (VOICE, np.array([4]), np.array([-1]), np.ones((1, 1)))])
+        >>> out.kind_names(), out.sent.tolist(), out.target.tolist()
+        (['post', 'post', 'voice'], [3, 3, 3], [0, 0, -1])
+        """
+        kinds, senders, targets, values = zip(*groups, strict=True)
+        sender = np.concatenate(senders).astype(np.int64, copy=False)
+        kind = np.repeat(np.array(kinds, dtype=np.int8), [s.size for s in senders])
+        sent = np.empty(sender.size, dtype=np.int64)
+        sent.fill(step)
+        return Messages(
+            sender, np.concatenate(targets).astype(np.int64, copy=False), sender, kind, sender,
+            sent, np.concatenate(values).astype(np.int8, copy=False),
         )
 
     def __len__(self) -> int:

@@ -32,7 +32,7 @@ from sim.feedback import broadcast_fit, nudge, update_engagement
 from sim.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.interventions import apply_changes, changes_structure
 from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
-from sim.messages import BROADCAST, POST, REPLY, VOICE, Messages, org_node
+from sim.messages import BROADCAST, POST, REPLY, VOICE, Group, Messages, org_node
 from sim.network import EXTERNAL, build_network, external_ties
 from sim.routing import route
 from sim.seeding import replicate_seeds
@@ -148,7 +148,9 @@ class AgoraModel(mesa.Model):
 
         self.in_flight = Messages.empty(m)
         self.pending_broadcasts = Messages.empty(m)
-        self.replies = Messages.empty(m)
+        # Replies wait for the next step's outbox as a group (kind, sender, target, values).
+        self._no_replies = (REPLY, _NOBODY, _NOBODY, np.zeros((0, m), dtype=np.int8))
+        self.replies = self._no_replies
         self.delivered = Messages.empty(m)
         self.parts = self.delivered.by_kind()
         self.votes = np.zeros(n_nodes, dtype=np.int64)
@@ -268,24 +270,25 @@ class AgoraModel(mesa.Model):
     def speak(self) -> Messages:
         """Who says what to whom: one batch in kind order (broadcasts, posts, the replies
         composed last step, voice), so what arrives comes grouped by kind."""
-        cfg, rng, n, step = self.cfg, self.rng, self.n_individuals, self.steps
+        rng, n = self.rng, self.n_individuals
         mine = self.beliefs[:n]
         silent = mine == 0
         self.actions = act(mine, rng.random(np.count_nonzero(silent)), silent)
-        outbox = [self._broadcasts(step)]
+        broadcasts = self._broadcasts()
         posters, readers = self._posters()
         voicers = self._voicers()
         speakers = np.concatenate([posters, voicers])
         self.tally.active[speakers] = True
         said = self._say(speakers)
-        outbox.append(Messages.create(posters, readers, POST, said[: posters.size], step))
-        outbox.append(self.replies)
-        self.replies = Messages.empty(cfg.environment.dims)
-        to_org = org_node(self.node_org[voicers])
-        outbox.append(Messages.create(voicers, to_org, VOICE, said[posters.size :], step))
-        return Messages.concat(outbox)
+        replies, self.replies = self.replies, self._no_replies
+        return Messages.assemble(self.steps, [
+            broadcasts,
+            (POST, posters, readers, said[: posters.size]),
+            replies,
+            (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
+        ])
 
-    def _broadcasts(self, step: int) -> Messages:
+    def _broadcasts(self) -> Group:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
         to, org = self._broadcast_to, self._broadcast_org
         rate, n_orgs = self.cfg.regime.broadcast_rate, self.cfg.org.count
@@ -296,8 +299,7 @@ class AgoraModel(mesa.Model):
                 speaking = np.zeros(n_orgs, dtype=bool)
             keep = speaking[org]
             to, org = to[keep], org[keep]
-        source = org_node(org)
-        return Messages.create(source, to, BROADCAST, self.code[org], step, origin=source)
+        return BROADCAST, org_node(org), to, self.code[org]
 
     def _posters(self) -> tuple[np.ndarray, np.ndarray]:
         """Each node posts to one random neighbour with probability engagement x talk."""
@@ -423,7 +425,7 @@ class AgoraModel(mesa.Model):
             to, by = writer[reply], reader[reply]
             values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
             # Composed now, sent (and counted) when next step's messages go out.
-            self.replies = Messages.create(by, to, REPLY, values, self.steps)
+            self.replies = (REPLY, by, to, values)
             heard[to] = True
             t.active[by] = True
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)

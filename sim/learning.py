@@ -44,7 +44,9 @@ def act(beliefs: np.ndarray, coin: np.ndarray, silent: np.ndarray | None = None)
     mask ``beliefs == 0`` when the caller has it already.
     """
     actions = beliefs.copy()
-    actions[beliefs == 0 if silent is None else silent] = np.where(coin < 0.5, -1, 1)
+    # np.place fills the masked cells in C order, like a[mask] = v but several times faster.
+    sides = np.where(coin < 0.5, np.int8(-1), np.int8(1))
+    np.place(actions, beliefs == 0 if silent is None else silent, sides)
     return actions
 
 

@@ -122,7 +122,11 @@ class Messages:
         """
         kinds, senders, targets, values = zip(*groups, strict=True)
         sender = np.concatenate(senders).astype(np.int64, copy=False)
-        kind = np.repeat(np.array(kinds, dtype=np.int8), [s.size for s in senders])
+        kind = np.empty(sender.size, dtype=np.int8)
+        start = 0
+        for k, who in zip(kinds, senders, strict=True):
+            kind[start : start + who.size] = k
+            start += who.size
         sent = np.empty(sender.size, dtype=np.int64)
         sent.fill(step)
         return Messages(

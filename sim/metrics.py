@@ -56,7 +56,7 @@ def share_correct(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     m = beliefs.shape[-1]
     right = (beliefs == reality[..., None, :]).astype(np.float32)
     # A float32 matrix product sums exactly here (counts far below 2**24) and runs in BLAS.
-    return np.matmul(right, ones32(m)).astype(np.float64) / m
+    return np.divide(np.matmul(right, ones32(m)), m, dtype=np.float64)
 
 
 def diversity(beliefs: np.ndarray) -> np.ndarray:
@@ -72,16 +72,20 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     # integer reduction over axis -2.
     b = beliefs.astype(np.float32)
     ones = ones32(n)
-    total = np.matmul(ones, b).astype(np.float64)
-    nonzero = np.matmul(ones, np.abs(b)).astype(np.float64)
+    total, nonzero = np.matmul(ones, b), np.matmul(ones, np.abs(b))
     zero = n - nonzero
     # Pairs that agree, over all dimensions: the sum of c (c - 1) / 2 over the three counts c
     # of every dimension. The counts add up to n, and n(+1)^2 + n(-1)^2 = (nonzero^2 +
-    # total^2) / 2; every term is an exact integer.
-    squares = (np.vecdot(nonzero, nonzero) + np.vecdot(total, total)) / 2 + np.vecdot(zero, zero)
+    # total^2) / 2; every term is an exact integer (squares summed in float64).
+    squares = (_sum_of_squares(nonzero) + _sum_of_squares(total)) / 2 + _sum_of_squares(zero)
     m = beliefs.shape[-1]
     agreeing_pairs = (squares - m * n) / 2
     return 1 - agreeing_pairs / (m * n * (n - 1) / 2)
+
+
+def _sum_of_squares(x: np.ndarray) -> np.ndarray:
+    """Sum of squares over the last axis, in float64 (exact for integer counts: sums < 2**53)."""
+    return np.vecdot(x, x, dtype=np.float64)
 
 
 def ei_index(internal: int, external: int) -> float:

@@ -11,7 +11,17 @@ and returns its metrics and summary.
 
 from sim.config import ConfigError, load_config, to_config
 
-__all__ = ["ConfigError", "load_config", "to_config", "simulate", "AgoraModel", "SimulationResult"]
+__all__ = [
+    "ConfigError", "load_config", "to_config", "simulate", "AgoraModel", "SimulationResult",
+    "MODEL_VERSION",
+]
+
+#: The version of the model's numbers. Bumped whenever the same configuration and seed give
+#: different results (a rule, the order of random draws, a metric's arithmetic), so results
+#: of two versions are never mixed: it is written into every ``summary.json``, and resuming a
+#: sweep refuses job directories of another version. 1: the first release; 2: the faster step
+#: (new order of random draws).
+MODEL_VERSION = 2
 
 
 def __getattr__(name):

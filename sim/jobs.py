@@ -7,9 +7,9 @@ configuration, calls :func:`sim.simulate`, and writes into the job directory (DE
     one row per replicate and step: ``replicate``, ``seed``, ``step``, then every metric.
 ``summary.json``
     ``status`` ("ok" or "failed", with ``error`` and ``traceback``), the resolved ``config`` and
-    its ``config_hash``, ``seeds``, package ``versions``, ``git_commit``, ``wall_time``
-    (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and 95% CI over
-    replicates of its final value.
+    its ``config_hash``, ``seeds``, ``model_version``, package ``versions``, ``git_commit``,
+    ``wall_time`` (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and
+    95% CI over replicates of its final value.
 
 Both files are written to a temporary name and renamed (``os.replace``), ``metrics.parquet``
 first: a ``summary.json`` with status ok is the commit record of a finished job, so a job
@@ -22,7 +22,8 @@ Every exception raised while resolving, simulating or writing is caught and writ
 Resume: :func:`run_job` skips a directory whose ``summary.json`` says ok for the same resolved
 configuration (same :func:`config_hash`), re-runs a failed or missing job (keeping the previous
 failed summary as ``summary.failed-N.json``) and refuses, with :class:`JobConflict`, to touch a
-directory that holds an ok result of a *different* configuration.
+directory that holds an ok result of a *different* configuration, or of the same configuration
+from another model version (:data:`sim.MODEL_VERSION`).
 
 Testing hooks (environment variables, not configuration keys, so users never see them):
 ``AGORA_FAIL_IF`` and ``AGORA_KILL_IF`` each hold one or more Hydra overrides separated by
@@ -69,6 +70,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
+from sim import MODEL_VERSION
 from sim.config import AgoraConfig, to_config
 from sim.seeding import replicate_seeds
 
@@ -253,7 +255,9 @@ def job_state(job_dir: str | os.PathLike, chash: str) -> str:
     """What resume should do with ``job_dir`` for a configuration of hash ``chash``.
 
     Returns ``"done"`` (ok for this configuration: skip), ``"conflict"`` (ok for another
-    configuration: refuse), ``"failed"`` (re-run, keeping the old summary) or ``"missing"``.
+    configuration: refuse), ``"stale"`` (ok for this configuration, but from another
+    :data:`sim.MODEL_VERSION`: refuse), ``"failed"`` (re-run, keeping the old summary) or
+    ``"missing"``.
     """
     summary = read_summary(job_dir)
     if summary is None:
@@ -262,7 +266,8 @@ def job_state(job_dir: str | os.PathLike, chash: str) -> str:
         return "failed"
     metrics_ok = (Path(job_dir) / METRICS_FILE).is_file()
     if summary.get("config_hash") == chash and metrics_ok:
-        return "done"
+        # Summaries from before versions were recorded are version 1.
+        return "done" if summary.get("model_version", 1) == MODEL_VERSION else "stale"
     if summary.get("config_hash") == chash:
         return "failed"  # summary without its data: someone removed the metrics, re-run
     return "conflict"
@@ -328,6 +333,7 @@ def new_summary(
         "config": None,
         "config_hash": None,
         "seeds": None,
+        "model_version": MODEL_VERSION,
         "versions": package_versions(),
         "git_commit": git_commit(),
         "started_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -385,13 +391,22 @@ def prepare_job_dir(job_dir: str | os.PathLike, cfg: AgoraConfig, *, resume: boo
     Raises
     ------
     JobConflict
-        ``job_dir`` holds an ok result of another configuration; nothing is touched.
+        ``job_dir`` holds an ok result of another configuration, or of this configuration
+        from another model version; nothing is touched.
     """
     job_dir = Path(job_dir)
     chash = config_hash(cfg)
     state = job_state(job_dir, chash) if resume else "missing"
     if state == "done":
         return "done"
+    if state == "stale":
+        old = (read_summary(job_dir) or {}).get("model_version", 1)
+        raise JobConflict(
+            f"{job_dir} holds results of model version {old}, and this is version "
+            f"{MODEL_VERSION}: the same configuration and seeds now give different numbers, so "
+            "they must not be mixed; refusing to overwrite them. Use a new sweep directory "
+            "(hydra.sweep.dir=...) or move the old results away."
+        )
     if state == "conflict":
         other = (read_summary(job_dir) or {}).get("config_hash")
         raise JobConflict(

@@ -112,6 +112,21 @@ def test_resume_refuses_ok_result_of_another_config(tmp_path):
     assert run_job({**TINY, "steps": 13}, tmp_path, resume=False)["config"]["steps"] == 13
 
 
+def test_resume_refuses_results_of_another_model_version(tmp_path):
+    first = run_job(TINY, tmp_path)
+    assert first["model_version"] == sim.MODEL_VERSION
+    # A result written by an earlier version of the model (older summaries have no version).
+    summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    del summary["model_version"]
+    (tmp_path / SUMMARY_FILE).write_text(json.dumps(summary))
+    before = (tmp_path / SUMMARY_FILE).read_bytes(), (tmp_path / METRICS_FILE).read_bytes()
+    assert job_state(tmp_path, config_hash(to_config(TINY))) == "stale"
+    with pytest.raises(JobConflict, match="model version 1, and this is version"):
+        run_job(TINY, tmp_path)
+    assert (tmp_path / SUMMARY_FILE).read_bytes() == before[0]
+    assert (tmp_path / METRICS_FILE).read_bytes() == before[1]
+
+
 def test_invalid_config_is_a_failed_job(tmp_path):
     summary = run_job({"hierarchy": {"relay": 1.5}}, tmp_path)
     assert summary["status"] == "failed" and "hierarchy.relay" in summary["error"]

@@ -6,7 +6,9 @@ which does not fire when a job fails) and writes:
 ``runs.parquet``
     one row per job and replicate: job number and directory, the swept parameters, the
     ``condition`` label, ``status`` (ok, failed or missing), ``error``, ``replicate``, ``seed``,
-    the job's simulation ``wall_time`` and the final value of every metric. A failed job has a
+    the job's simulation ``wall_time``, the ``model_version`` that produced it (see
+    :data:`sim.MODEL_VERSION`; a sweep mixing versions is reported as a problem) and the final
+    value of every metric. A failed job has a
     row per replicate seed it should have run (metrics empty); a missing job (expected from
     ``multirun.yaml`` but with no result: never started, still running, or killed) has one row.
 ``timeseries.parquet``
@@ -158,6 +160,7 @@ class _Job:
     error: str | None
     seeds: list[int]
     wall_time: float | None
+    model_version: int | None = None
 
 
 def _scan(sweep_dir: Path) -> tuple[list[_Job], list[list[str]] | None, list[str] | None]:
@@ -186,6 +189,8 @@ def _scan(sweep_dir: Path) -> tuple[list[_Job], list[list[str]] | None, list[str
                 error=error,
                 seeds=[int(s) for s in (summary or {}).get("seeds") or []],
                 wall_time=(summary or {}).get("wall_time"),
+                # Summaries from before versions were recorded are version 1.
+                model_version=summary.get("model_version", 1) if summary else None,
             )
         )
     expected, swept = None, None
@@ -208,7 +213,10 @@ def _key_of(override: str) -> str:
     return override.split("=", 1)[0]
 
 
-_RESERVED = {"job", "job_dir", "condition", "status", "error", "replicate", "step", "wall_time"}
+_RESERVED = {
+    "job", "job_dir", "condition", "status", "error", "replicate", "step", "wall_time",
+    "model_version",
+}
 
 
 def _column_name(key: str) -> str:
@@ -433,6 +441,7 @@ def aggregate(
         "replicate": "Int64",
         "seed": "Int64",
         "wall_time": "float64",
+        "model_version": "Int64",
         **{m: "float64" for m in metrics},
     }
     ts_dtypes = {
@@ -447,6 +456,13 @@ def aggregate(
     runs_schema, ts_schema = _schema(runs_dtypes), _schema(ts_dtypes)
     bands = _Bands(len(metrics))
     problems: list[str] = []
+    versions = sorted({j.model_version for j in jobs if j.status == "ok"})
+    if len(versions) > 1:
+        problems.append(
+            f"results of model versions {versions} are mixed in this sweep: the same "
+            "configuration and seed give different numbers across versions (see model_version "
+            "in runs.parquet); re-run the older jobs into a new sweep before comparing"
+        )
     runs_rows: list[pd.DataFrame] = []
     ts_buffer: list[pa.Table] = []
     ts_buffered = 0
@@ -474,6 +490,7 @@ def aggregate(
                 rows["replicate"] = last["replicate"].to_numpy()
                 rows["seed"] = last["seed"].to_numpy()
                 rows["wall_time"] = j.wall_time
+                rows["model_version"] = j.model_version
                 rows = pd.concat([rows, last[list(metrics)]], axis=1)
                 cube = _cube(frame, metrics)
                 bands.add(labels[i], cube)
@@ -497,6 +514,7 @@ def aggregate(
                         "replicate": range(len(seeds)) if j.seeds else [None],
                         "seed": seeds,
                         "wall_time": None,
+                        "model_version": j.model_version,
                     }
                 )
                 for m in metrics:

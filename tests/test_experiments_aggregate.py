@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,6 +138,22 @@ def test_directory_without_multirun_yaml(tmp_path):
                 overrides=[f"regime={regime}", "steps=10"])
     report = aggregate(tmp_path, plots=False)
     assert report.swept_keys == ["regime"] and report.ok == 2 and report.missing == 0
+
+
+def test_mixed_model_versions_are_a_problem(tmp_path):
+    for regime in REGIMES:
+        run_job({**BASE, "regime": {"name": regime}}, tmp_path / regime,
+                overrides=[f"regime={regime}", "steps=10"])
+    assert not aggregate(tmp_path, plots=False).problems
+    # One job's result as an earlier version of the model wrote it (no version recorded).
+    old = tmp_path / REGIMES[0] / "summary.json"
+    summary = json.loads(old.read_text())
+    del summary["model_version"]
+    old.write_text(json.dumps(summary))
+    report = aggregate(tmp_path, plots=False)
+    assert any("model versions [1, 2]" in p for p in report.problems)
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert sorted(runs.drop_duplicates("job_dir")["model_version"].tolist()) == [1, 2]
 
 
 def test_missing_sweep_dir_raises(tmp_path):

@@ -25,25 +25,14 @@ import argparse
 import shutil
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
 
+from sim.atomic import write_text_atomic
 from sim.config import ConfigError, load_config, to_config
-from sim.jobs import (
-    JobConflict,
-    config_hash,
-    new_summary,
-    prepare_job_dir,
-    read_summary,
-    replicate_task,
-    resolved_dict,
-    write_job_result,
-    write_json_atomic,
-)
-from sim.parallel import process_context
-from sim.seeding import replicate_seeds
+from sim.jobs import JobConflict
+from sim.parallel import PlannedJob, run_jobs
 
 REGIMES = ("broadcast", "hybrid", "conversational")
 #: Metrics drawn on the headline figure (all metrics are in plots/over_time.png).
@@ -61,60 +50,12 @@ def run_regimes(
     out: Path, regimes, overrides, *, replicates: int, seed: int, workers: int, progress: bool
 ) -> dict[str, dict]:
     """Run every regime's replicates into ``out/runs/<regime>``; return their summaries."""
-    runs = out / "runs"
     jobs = {}
     for regime in regimes:
         job_overrides = [f"regime={regime}", f"replicates={replicates}", f"seed={seed}", *overrides]
         cfg = to_config(load_config(job_overrides))
-        job_dir = runs / regime
-        state = prepare_job_dir(job_dir, cfg)
-        jobs[regime] = {"cfg": cfg, "dir": job_dir, "overrides": job_overrides, "state": state}
-
-    todo = [(r, j) for r, j in jobs.items() if j["state"] == "run"]
-    tasks = [
-        (regime, i, s)
-        for regime, j in todo
-        for i, s in enumerate(replicate_seeds(j["cfg"].seed, j["cfg"].replicates))
-    ]
-    frames: dict[str, list] = {r: [] for r, _ in todo}
-    errors: dict[str, str] = {}
-    sim_time: dict[str, float] = {r: 0.0 for r, _ in todo}
-    started = {r: time.perf_counter() for r, _ in todo}
-    if tasks:
-        from tqdm.auto import tqdm
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
-            futures = {
-                pool.submit(replicate_task, jobs[r]["cfg"], i, s): (r, i) for r, i, s in tasks
-            }
-            bar = tqdm(total=len(futures), desc="replicates", unit="run", disable=not progress)
-            for fut in as_completed(futures):
-                regime, i = futures[fut]
-                try:
-                    frame, seconds = fut.result()
-                    frames[regime].append(frame)
-                    sim_time[regime] += seconds
-                except Exception as err:  # one bad replicate fails its regime, not the report
-                    errors.setdefault(regime, f"replicate {i}: {type(err).__name__}: {err}")
-                bar.update()
-                bar.set_postfix_str(regime)
-            bar.close()
-
-    for regime, j in jobs.items():
-        if j["state"] == "done":
-            continue
-        summary = new_summary(j["dir"], overrides=j["overrides"], job={"driver": "compare"})
-        if regime in errors:
-            summary.update(error=errors[regime], config=resolved_dict(j["cfg"]),
-                           config_hash=config_hash(j["cfg"]))
-            write_json_atomic(j["dir"] / "summary.json", summary)
-            continue
-        metrics = pd.concat(frames[regime], ignore_index=True).sort_values(
-            ["replicate", "step"], kind="stable", ignore_index=True
-        )
-        write_job_result(j["dir"], j["cfg"], metrics, summary, wall_time=sim_time[regime],
-                         started=started[regime])
-    return {r: read_summary(j["dir"]) or {} for r, j in jobs.items()}
+        jobs[regime] = PlannedJob(cfg, out / "runs" / regime, job_overrides, {"driver": "compare"})
+    return run_jobs(jobs, workers=workers, progress=progress)
 
 
 def _fmt(x: float) -> str:
@@ -215,10 +156,7 @@ def write_report(out: Path, regimes, summaries: dict[str, dict], elapsed: float)
     if failed:
         text[2:2] = ["", "**Failed regimes:** " + "; ".join(f"{r}: {e}" for r, e in failed.items()),
                      ""]
-    path = out / "report.md"
-    tmp = path.with_name(".report.md.tmp")
-    tmp.write_text("\n".join(text), encoding="utf-8")
-    tmp.replace(path)
+    path = write_text_atomic(out / "report.md", "\n".join(text))
     print(report.describe())
     return path
 

@@ -18,10 +18,10 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from sim.atomic import write_text_atomic
 from sim.validation import MODULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,14 +142,6 @@ def render(results, quick: bool, doc_path: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small grids and run counts")
@@ -159,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = run_all(args.quick, args.only, args.img_dir)
-    write_atomic(args.doc, render(results, args.quick, args.doc))
+    write_text_atomic(args.doc, render(results, args.quick, args.doc))
     failed = [name for name, c in results if not c.passed]
     print(f"wrote {args.doc} in {time.perf_counter() - started:.0f}s; "
           + (f"FAILED: {', '.join(failed)}" if failed else "all comparisons pass"), flush=True)

@@ -62,6 +62,7 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
+from sim.atomic import temporary_name
 from sim.jobs import METRICS_FILE, SUMMARY_FILE, read_summary
 from sim.sweeps import expand_sweep
 
@@ -466,9 +467,7 @@ def aggregate(
     runs_rows: list[pd.DataFrame] = []
     ts_buffer: list[pa.Table] = []
     ts_buffered = 0
-    tmp_files = {
-        name: path.with_name(f".{path.name}.tmp-{os.getpid()}") for name, path in files.items()
-    }
+    tmp_files = {name: temporary_name(path) for name, path in files.items()}
     ts_writer = pq.ParquetWriter(tmp_files["timeseries"], ts_schema) if timeseries else None
     runs_writer = pq.ParquetWriter(tmp_files["runs"], runs_schema)
     try:

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from sim.atomic import write_text_atomic
 from sim.config import AgoraConfig, ConfigError
 
 __all__ = ["METHODS", "parse_ranges", "make_design", "write_design", "read_design",
@@ -187,7 +188,7 @@ def write_design(
     for i, row in enumerate(design.to_dict(orient="records")):
         body = yaml.safe_dump(_nested(row), sort_keys=False)
         text = f"# @package _global_\n# design point {i} ({method})\n{body}"
-        _write_text(options / f"point_{i:0{width}d}.yaml", text)
+        write_text_atomic(options / f"point_{i:0{width}d}.yaml", text)
         lines.append(" ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
     table = design.copy()
     table.insert(0, "point", np.arange(len(design)))
@@ -196,25 +197,19 @@ def write_design(
     # multirun.yaml records every expected point for the aggregation.
     names = ",".join(f"point_{i:0{width}d}" for i in range(len(design)))
     (out / "experiment").mkdir(exist_ok=True)
-    _write_text(
+    write_text_atomic(
         out / "experiment" / f"{SWEEP_OPTION}.yaml",
         "# @package _global_\n# every point of this design, one job each (sim/designs.py)\n"
         + yaml.safe_dump({"hydra": {"sweeper": {"params": {f"+{GROUP}": names}}}}, width=1e9),
     )
-    _write_text(out / "design.csv", table.to_csv(index=False))
-    _write_text(out / "overrides.txt", "\n".join(lines) + "\n")
-    _write_text(out / "design.json", json.dumps(meta, indent=2) + "\n")
+    write_text_atomic(out / "design.csv", table.to_csv(index=False))
+    write_text_atomic(out / "overrides.txt", "\n".join(lines) + "\n")
+    write_text_atomic(out / "design.json", json.dumps(meta, indent=2) + "\n")
     return out
 
 
 def _fmt(value: Any) -> str:
     return repr(value.item() if hasattr(value, "item") else value)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def read_design(design_dir: str | os.PathLike) -> tuple[dict[str, Any], pd.DataFrame]:

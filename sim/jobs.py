@@ -71,6 +71,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from sim import MODEL_VERSION
+from sim.atomic import write_atomic
 from sim.config import AgoraConfig, to_config
 from sim.seeding import replicate_seeds
 
@@ -208,34 +209,21 @@ def config_hash(cfg: AgoraConfig) -> str:
 # --------------------------------------------------------------------------- atomic files
 
 
-def _tmp_name(path: Path) -> Path:
-    # Hidden, per-process name in the same directory: os.replace is atomic only within a
-    # filesystem, and readers (the aggregator) skip dot-files.
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
-
-
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as strict JSON to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    tmp = _tmp_name(path)
-    try:
+
+    def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(_jsonable(obj), fh, indent=2, allow_nan=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    write_atomic(path, write)
 
 
 def _write_parquet_atomic(path: Path, frame: Any) -> None:
-    tmp = _tmp_name(path)
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def read_summary(job_dir: str | os.PathLike) -> dict[str, Any] | None:

@@ -391,9 +391,7 @@ class AgoraModel(mesa.Model):
             # neither candidates for socialization nor judged for fit.
             said = np.zeros((self.n_nodes, cfg.environment.dims), dtype=np.int8)
             said[b.target] = b.values
-            got = np.zeros(self.n_nodes, dtype=bool)
-            got[b.target] = True
-            self._fit_rows = got.nonzero()[0]
+            self._fit_rows = self.tally.reached.nonzero()[0]  # who got a broadcast (route)
             self._fit = broadcast_fit(self.beliefs, said)[self._fit_rows]
             cells = socialization_candidates(self.beliefs, said)
             self.beliefs = socialize(

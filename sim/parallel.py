@@ -1,4 +1,9 @@
-"""Worker processes for running replicates in parallel, started the same way everywhere.
+"""Running the replicates of several jobs in parallel, in worker processes started the same way
+everywhere.
+
+:func:`run_jobs` is what the regime comparison and the what-if runs share: every replicate of
+every job is one task in a process pool, and each job directory ends up exactly as
+:func:`sim.jobs.run_job` would have written it (so they resume the same way).
 
 Examples
 --------
@@ -9,8 +14,14 @@ True
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-__all__ = ["process_context"]
+__all__ = ["process_context", "PlannedJob", "run_jobs"]
 
 
 def process_context() -> mp.context.BaseContext:
@@ -24,3 +35,97 @@ def process_context() -> mp.context.BaseContext:
         ctx.set_forkserver_preload(["sim.jobs", "sim.simulation", "sim.model"])
         return ctx
     return mp.get_context("spawn")
+
+
+@dataclass
+class PlannedJob:
+    """One job for :func:`run_jobs`: its configuration, directory, overrides and what the
+    summary's ``job`` entry should say about it (e.g. ``{"driver": "compare"}``)."""
+
+    cfg: Any  # AgoraConfig
+    dir: Path
+    overrides: Sequence[str] = ()
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+def run_jobs(
+    jobs: Mapping[str, PlannedJob],
+    *,
+    workers: int = 2,
+    progress: bool = False,
+    desc: str = "replicates",
+) -> dict[str, dict[str, Any]]:
+    """Run named jobs, their replicates spread over ``workers`` processes; return the summaries.
+
+    Every job directory is prepared first (resume: a job done for the same configuration is
+    skipped; :class:`sim.jobs.JobConflict` is raised before anything runs). A replicate that
+    fails marks its job failed (status and error in its ``summary.json``) without stopping the
+    others. With ``workers <= 1`` the replicates run in this process, with the same rows.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from sim.jobs import (
+        SUMMARY_FILE,
+        config_hash,
+        new_summary,
+        prepare_job_dir,
+        read_summary,
+        replicate_task,
+        resolved_dict,
+        write_job_result,
+        write_json_atomic,
+    )
+    from sim.seeding import replicate_seeds
+
+    todo = [name for name, j in jobs.items() if prepare_job_dir(j.dir, j.cfg) == "run"]
+    tasks = [
+        (name, i, seed)
+        for name in todo
+        for i, seed in enumerate(replicate_seeds(jobs[name].cfg.seed, jobs[name].cfg.replicates))
+    ]
+    frames: dict[str, list] = {name: [] for name in todo}
+    errors: dict[str, str] = {}
+    sim_time = dict.fromkeys(todo, 0.0)
+    started = time.perf_counter()
+    bar = tqdm(total=len(tasks), desc=desc, unit="run", disable=not progress)
+
+    def collect(name: str, i: int, get) -> None:
+        try:
+            frame, seconds = get()
+            frames[name].append(frame)
+            sim_time[name] += seconds
+        except Exception as err:  # one bad replicate fails its job, not the others
+            errors.setdefault(name, f"replicate {i}: {type(err).__name__}: {err}")
+        bar.update()
+        bar.set_postfix_str(name)
+
+    if workers <= 1 or len(tasks) <= 1:
+        for name, i, seed in tasks:
+            collect(name, i, lambda name=name, i=i, seed=seed: replicate_task(
+                jobs[name].cfg, i, seed))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+            futures = {
+                pool.submit(replicate_task, jobs[name].cfg, i, seed): (name, i)
+                for name, i, seed in tasks
+            }
+            for fut in as_completed(futures):
+                collect(*futures[fut], fut.result)
+    bar.close()
+
+    for name in todo:
+        j = jobs[name]
+        summary = new_summary(j.dir, overrides=list(j.overrides), job=dict(j.info))
+        if name in errors:
+            summary.update(error=errors[name], config=resolved_dict(j.cfg),
+                           config_hash=config_hash(j.cfg))
+            Path(j.dir).mkdir(parents=True, exist_ok=True)
+            write_json_atomic(Path(j.dir) / SUMMARY_FILE, summary)
+            continue
+        metrics = pd.concat(frames[name], ignore_index=True).sort_values(
+            ["replicate", "step"], kind="stable", ignore_index=True
+        )
+        write_job_result(j.dir, j.cfg, metrics, summary, wall_time=sim_time[name],
+                         started=started)
+    return {name: read_summary(j.dir) or {} for name, j in jobs.items()}

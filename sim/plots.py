@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.atomic import write_atomic
+
 __all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "pretty"]
 
 #: Above this many conditions the bands are not filled (they would only hide each other).
@@ -77,15 +79,7 @@ def _colours(n: int) -> list:
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
     """Save a figure atomically (temporary name, then rename), creating the folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    try:
-        fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
 
 
 def _legend(fig, handles, labels, title: str | None = None) -> None:

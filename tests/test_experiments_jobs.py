@@ -152,3 +152,37 @@ def test_config_hash_sees_resolved_values():
 )
 def test_expand_sweep_matches_hydra_order(task, params, expected):
     assert expand_sweep(task, params) == expected
+
+
+def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tmp_path, monkeypatch):
+    import sim.jobs
+    from sim.parallel import PlannedJob, run_jobs
+
+    good, bad = to_config(TINY), to_config({**TINY, "steps": 7})
+    jobs = {"good": PlannedJob(good, tmp_path / "good", ["a=1"], {"driver": "test"}),
+            "bad": PlannedJob(bad, tmp_path / "bad", ["b=1"], {"driver": "test"})}
+    real = sim.jobs.replicate_task
+
+    def flaky(cfg, replicate, seed):
+        if cfg.steps == 7 and replicate == 1:
+            raise RuntimeError("boom")
+        return real(cfg, replicate, seed)
+
+    monkeypatch.setattr(sim.jobs, "replicate_task", flaky)
+    summaries = run_jobs(jobs, workers=1)
+    assert summaries["good"]["status"] == "ok" and summaries["good"]["job"]["driver"] == "test"
+    assert summaries["bad"]["status"] == "failed"
+    assert summaries["bad"]["error"] == "replicate 1: RuntimeError: boom"
+    assert summaries["bad"]["config_hash"] == config_hash(bad)
+    # The good job's rows are exactly those of run_job for the same configuration.
+    alone = tmp_path / "alone"
+    run_job(TINY, alone)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "good" / METRICS_FILE),
+                                  pd.read_parquet(alone / METRICS_FILE))
+    # Resume: the good job is skipped, the failed one re-runs and its failure is kept.
+    monkeypatch.setattr(sim.jobs, "replicate_task", real)
+    before = (tmp_path / "good" / SUMMARY_FILE).read_bytes()
+    again = run_jobs(jobs, workers=1)
+    assert again["bad"]["status"] == "ok"
+    assert (tmp_path / "good" / SUMMARY_FILE).read_bytes() == before
+    assert (tmp_path / "bad" / "summary.failed-1.json").is_file()

@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.atomic import write_text_atomic
 from sim.plots import figure_grid, save_figure
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 
@@ -420,8 +421,4 @@ def write_whatif_report(
     ]
     if elapsed is not None:
         text += ["", f"Run and written in {elapsed:.1f} s."]
-    path = out / "report.md"
-    tmp = path.with_name(f".report.md.tmp-{os.getpid()}")
-    tmp.write_text("\n".join(text) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")

@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,26 +49,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.atomic import write_atomic
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.jobs import (
     METRICS_FILE,
-    new_summary,
-    prepare_job_dir,
     read_summary,
-    replicate_task,
     resolved_dict,
-    write_job_result,
     write_json_atomic,
 )
 from sim.metrics import METRIC_NAMES
-from sim.parallel import process_context
+from sim.parallel import PlannedJob, run_jobs
 from sim.scenarios.library import (
     NamedIntervention,
     Scenario,
     get_intervention,
     get_scenario,
 )
-from sim.seeding import replicate_seeds
 from sim.stats import diff_ci, mean_ci
 
 __all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
@@ -195,64 +189,12 @@ def run_whatif(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / PLAN_FILE, plan.describe())
-    jobs = {}
-    for arm in ARMS:
-        job_dir = out / "runs" / arm
-        state = prepare_job_dir(job_dir, plan.arms[arm])
-        jobs[arm] = {"cfg": plan.arms[arm], "dir": job_dir, "state": state}
-    tasks = [
-        (arm, i, s)
-        for arm, j in jobs.items()
-        if j["state"] == "run"
-        for i, s in enumerate(replicate_seeds(j["cfg"].seed, j["cfg"].replicates))
-    ]
-    frames: dict[str, list[pd.DataFrame]] = {arm: [] for arm in ARMS}
-    errors: dict[str, str] = {}
-    sim_time = dict.fromkeys(ARMS, 0.0)
-    started = time.perf_counter()
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(tasks), desc="what-if replicates", unit="run", disable=not progress)
-
-    def collect(arm: str, i: int, get) -> None:
-        try:
-            frame, seconds = get()
-            frames[arm].append(frame)
-            sim_time[arm] += seconds
-        except Exception as err:  # one bad replicate fails its arm, not the what-if
-            errors.setdefault(arm, f"replicate {i}: {type(err).__name__}: {err}")
-        bar.update()
-        bar.set_postfix_str(arm)
-
-    if workers <= 1 or len(tasks) <= 1:
-        for arm, i, s in tasks:
-            collect(arm, i, lambda arm=arm, i=i, s=s: replicate_task(jobs[arm]["cfg"], i, s))
-    elif tasks:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
-            futures = {
-                pool.submit(replicate_task, jobs[arm]["cfg"], i, s): (arm, i)
-                for arm, i, s in tasks
-            }
-            for fut in as_completed(futures):
-                collect(*futures[fut], fut.result)
-    bar.close()
-
-    for arm, j in jobs.items():
-        if j["state"] == "done":
-            continue
-        summary = new_summary(j["dir"], overrides=plan.overrides[arm],
-                              job={"driver": "whatif", "arm": arm})
-        if arm in errors:
-            summary.update(error=errors[arm])
-            j["dir"].mkdir(parents=True, exist_ok=True)
-            write_json_atomic(j["dir"] / "summary.json", summary)
-            continue
-        metrics = pd.concat(frames[arm], ignore_index=True).sort_values(
-            ["replicate", "step"], kind="stable", ignore_index=True
-        )
-        write_job_result(j["dir"], j["cfg"], metrics, summary, wall_time=sim_time[arm],
-                         started=started)
-    return {arm: read_summary(j["dir"]) or {} for arm, j in jobs.items()}
+    jobs = {
+        arm: PlannedJob(plan.arms[arm], out / "runs" / arm, plan.overrides[arm],
+                        {"driver": "whatif", "arm": arm})
+        for arm in ARMS
+    }
+    return run_jobs(jobs, workers=workers, progress=progress, desc="what-if replicates")
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -271,15 +213,6 @@ def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     table["ci_high"] = table["mean"] + half
     table = table.rename(columns={"arm": "condition"})
     return table[["condition", "step", "metric", "mean", "sd", "ci_low", "ci_high", "n"]]
-
-
-def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
@@ -318,9 +251,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int = 10) -> pd.DataFram
         parts.append(frame)
     data = pd.concat(parts, ignore_index=True)
     metrics = [m for m in METRIC_NAMES if m in data.columns]
-    _write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
+    write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
     bands = _bands(data, metrics)
-    _write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))
+    write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))
 
     at = int(plan["at"])
     end = int(data["step"].max())
@@ -349,5 +282,5 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int = 10) -> pd.DataFram
             "diff": d["diff"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"],
         })
     table = pd.DataFrame(rows)
-    _write_atomic(out / DIFFERENCES_FILE, lambda p: table.to_csv(p, index=False))
+    write_atomic(out / DIFFERENCES_FILE, lambda p: table.to_csv(p, index=False))
     return table

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job")
     args = parser.parse_args(argv)
 
-    from sim.aggregate import aggregate  # imported before timing: not part of the sweep
+    from sim.runs.aggregate import aggregate  # imported before timing: not part of the sweep
 
     tmp = tempfile.TemporaryDirectory(prefix="agora-bench-") if not args.sweep_dir else None
     sweep = Path(args.sweep_dir or tmp.name) / "sweep"

@@ -7,7 +7,7 @@ Usage (from the repository root)::
     python experiments/aggregate.py SWEEP_DIR --no-timeseries --strict
 
 Failed and missing jobs are listed (and kept in runs.parquet and jobs.csv) instead of stopping
-the aggregation; ``--strict`` makes the exit status 1 when there are any. See sim/aggregate.py.
+the aggregation; ``--strict`` makes the exit status 1 when there are any. See sim/runs/aggregate.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.aggregate import aggregate
+from sim.runs.aggregate import aggregate
 
 
 def main(argv: list[str] | None = None) -> int:

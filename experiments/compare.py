@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.atomic import write_text_atomic
 from sim.config import ConfigError, load_config, to_config
-from sim.jobs import JobConflict
-from sim.parallel import PlannedJob, run_jobs
+from sim.runs.jobs import JobConflict
+from sim.runs.parallel import PlannedJob, run_jobs
+from sim.util.atomic import write_text_atomic
 
 REGIMES = ("broadcast", "hybrid", "conversational")
 #: Metrics drawn on the headline figure (all metrics are in plots/over_time.png).
@@ -68,9 +68,9 @@ def _cell(mean: float, low: float, high: float) -> str:
 
 def write_report(out: Path, regimes, summaries: dict[str, dict], elapsed: float) -> Path:
     """Aggregate ``out/runs`` into ``out`` and write ``out/report.md`` with its plots."""
-    from sim.aggregate import aggregate
-    from sim.plots import plot_final_values, plot_over_time, pretty
-    from sim.stats import diff_ci
+    from sim.runs.aggregate import aggregate
+    from sim.util.stats import diff_ci
+    from sim.viz.plots import plot_final_values, plot_over_time, pretty
 
     report = aggregate(out / "runs", out, plots=False)
     summary = pd.read_csv(out / "summary.csv")

@@ -6,7 +6,7 @@ Usage (from the repository root)::
     python experiments/design.py --method lhs --n 100 --out designs/lhs regime.mix=0:1 \\
         org.size=50:400 --run -- hydra/launcher=local_parallel replicates=3
 
-Writes a design folder (default ``designs/<method>-<n>``; see sim/designs.py): design.json,
+Writes a design folder (default ``designs/<method>-<n>``; see sim/runs/designs.py): design.json,
 design.csv, one Hydra option file per point, overrides.txt (one line per point) and a named
 experiment that sweeps every point. With ``--run``, runs that sweep through
 ``experiments/run.py -m`` (anything after ``--`` is passed to it: a launcher, replicates,
@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from sim.config import ConfigError
-from sim.designs import METHODS, make_design, parse_ranges, sweep_command, write_design
+from sim.runs.designs import METHODS, make_design, parse_ranges, sweep_command, write_design
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ Examples (from the repository root)::
     python experiments/run.py -m +experiment=regimes            # a named experiment
 
 Every job writes ``metrics.parquet`` and ``summary.json`` into its Hydra output directory
-(``hydra.run.dir`` or ``hydra.sweep.dir/hydra.sweep.subdir``); see ``sim/jobs.py``. The
+(``hydra.run.dir`` or ``hydra.sweep.dir/hydra.sweep.subdir``); see ``sim/runs/jobs.py``. The
 configuration of every job is validated before any job starts; a failed job is recorded as
 ``status: failed`` and the process exits non-zero once the sweep's other jobs have finished.
 Re-running a sweep into the same ``hydra.sweep.dir`` resumes it.
@@ -25,7 +25,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.jobs import JobFailed, run_job
+from sim.runs.jobs import JobFailed, run_job
 
 
 @hydra.main(config_path="../conf", config_name="config", version_base="1.3")

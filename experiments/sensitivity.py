@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.aggregate import aggregate
-from sim.designs import read_design
-from sim.plots import plot_sobol_indices, pretty
-from sim.sensitivity import sobol_indices
+from sim.runs.aggregate import aggregate
+from sim.runs.designs import read_design
+from sim.runs.sensitivity import sobol_indices
+from sim.viz.plots import plot_sobol_indices, pretty
 
 
 def main(argv: list[str] | None = None) -> int:

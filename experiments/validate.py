@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.atomic import write_text_atomic
+from sim.util.atomic import write_text_atomic
 from sim.validation import MODULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 #: How each comparison is set up, for the report (what a reader needs to judge it).
 NOTES = {
     "degroot": (
-        "Continuous-opinion mode `sim.opinion`: row-stochastic trust weights `W`, update "
+        "Continuous-opinion mode `sim.rules.opinion`: row-stochastic trust weights `W`, update "
         "`x <- A W x + (I - A) x0` with `A` the susceptibilities (1 - stubbornness). The 3x3 "
         "values are worked by hand in `sim/validation/degroot.py`. The hierarchy is Agora's "
-        "reporting tree (`sim.network.hierarchy_tree`, 4 levels, span 4): each person puts "
+        "reporting tree (`sim.org.network.hierarchy_tree`, 4 levels, span 4): each person puts "
         "half their weight on their manager, the top only on itself."
     ),
     "lazer_friedman": (
-        "Task environment `sim.tasks.nk`: Kauffman NK landscape (N = 20, K = 5, random "
+        "Task environment `sim.validation.nk`: Kauffman NK landscape (N = 20, K = 5, random "
         "interactions), fitness tabulated for all 2^20 solutions; score = (fitness / global "
         "max)^8 as in the paper. 100 agents; each round an agent copies its best neighbour if "
         "that one scores higher, otherwise flips one random bit and keeps it if better. "

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from sim.config import ConfigError
-from sim.jobs import JobConflict
+from sim.runs.jobs import JobConflict
 
 #: Arguments this script reads itself; every other key=value goes to Hydra.
 OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers",

@@ -5,7 +5,7 @@ per step and in this order, uniform doubles for: turnover (``n``, then ``m`` per
 turbulence (``m``, if p4 > 0), one coin per zero belief, one per socialization candidate
 cell, and ``m`` for the code's learning. This kernel draws the same numbers from each
 replicate's own Generator (consecutive draws concatenate, so one call per replicate and step
-suffices) and applies the same rule functions (:mod:`sim.learning`) to all replicates at once;
+suffices) and applies the same rule functions (:mod:`sim.rules.learning`) to all replicates at once;
 its output equals the model's, seed for seed, which ``tests/test_march.py`` checks.
 """
 
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig
-from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
-from sim.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
-from sim.stats import gini
+from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
+from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
+from sim.util.stats import gini
 
 __all__ = ["is_march", "run_batch"]
 
@@ -62,7 +62,7 @@ def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFr
 
 
 def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
-    from sim.network import hierarchy_tree
+    from sim.org.network import hierarchy_tree
 
     tree = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span)
     n = tree.size

@@ -24,19 +24,19 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim import metrics
 from sim.agents import Individual, Organization, Stakeholder
 from sim.config import AgoraConfig, to_config
-from sim.constants import ones32
-from sim.feedback import broadcast_fit, nudge, update_engagement
-from sim.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.interventions import apply_changes, changes_structure
-from sim.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
-from sim.messages import BROADCAST, POST, REPLY, VOICE, Group, Messages, org_node
-from sim.network import EXTERNAL, build_network, external_ties
-from sim.routing import route
-from sim.seeding import replicate_seeds
-from sim.stakeholders import choose_switch, fit_to_each_org
+from sim.config.interventions import apply_changes, changes_structure
+from sim.org.network import EXTERNAL, build_network, external_ties
+from sim.rules import metrics
+from sim.rules.feedback import broadcast_fit, nudge, update_engagement
+from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
+from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
+from sim.rules.messages import BROADCAST, POST, REPLY, VOICE, Group, Messages, org_node
+from sim.rules.routing import route
+from sim.rules.stakeholders import choose_switch, fit_to_each_org
+from sim.util.constants import ones32
+from sim.util.seeding import replicate_seeds
 
 __all__ = ["AgoraModel", "Tally"]
 
@@ -226,7 +226,7 @@ class AgoraModel(mesa.Model):
 
     # 0 -------------------------------------------------------------------
     def intervene(self) -> None:
-        """Apply the interventions due at this step (see :mod:`sim.interventions`)."""
+        """Apply the interventions due at this step (see :mod:`sim.config.interventions`)."""
         for iv in self.cfg.interventions:
             if iv.at == self.steps and iv.at > 0:
                 changes = dict(iv.set)

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, to_config
-from sim.metrics import METRIC_NAMES
-from sim.seeding import replicate_seeds
-from sim.stats import mean_ci
+from sim.rules.metrics import METRIC_NAMES
+from sim.util.seeding import replicate_seeds
+from sim.util.stats import mean_ci
 
 __all__ = ["SimulationResult", "simulate", "run_replicate", "final_summary"]
 
@@ -35,10 +35,10 @@ class SimulationResult:
     """The outcome of :func:`simulate`.
 
     ``metrics`` has one row per replicate and step (step 0 included): ``replicate``, ``seed``,
-    ``step``, then every metric of :data:`sim.metrics.METRIC_NAMES`. ``summary`` holds the
+    ``step``, then every metric of :data:`sim.rules.metrics.METRIC_NAMES`. ``summary`` holds the
     resolved config, the seeds, the wall time and, per metric, the mean, sd and 95% CI over
     replicates of its final value. With several organizations, ``org_metrics`` has one row per
-    replicate, step and organization (:data:`sim.metrics.ORG_METRIC_NAMES`); otherwise None.
+    replicate, step and organization (:data:`sim.rules.metrics.ORG_METRIC_NAMES`); otherwise None.
     """
 
     config: AgoraConfig

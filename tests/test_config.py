@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.config import ConfigError, load_config, to_config
-from sim.regimes import ANCHORS
+from sim.config.regimes import ANCHORS
 
 GROUPS = {
     "regime": ["broadcast", "conversational", "hybrid"],

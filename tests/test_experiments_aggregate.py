@@ -11,10 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.aggregate as agg
-from sim.aggregate import aggregate, summarise_finals
-from sim.jobs import run_job
-from sim.stats import mean_ci
+import sim.runs.aggregate as agg
+from sim.runs.aggregate import aggregate, summarise_finals
+from sim.runs.jobs import run_job
+from sim.util.stats import mean_ci
 
 BASE = {"steps": 10, "org": {"size": 30}, "stakeholders": {"count": 6}, "replicates": 3}
 REGIMES = ["broadcast", "conversational"]

@@ -12,8 +12,8 @@ import pytest
 
 import sim
 from sim.config import load_config
-from sim.plots import pretty
-from sim.stats import diff_ci
+from sim.util.stats import diff_ci
+from sim.viz.plots import pretty
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["steps=10", "org.size=30", "stakeholders.count=6"]

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.aggregate import aggregate
 from sim.config import ConfigError
-from sim.designs import make_design, parse_ranges, read_design, sweep_command, write_design
-from sim.sensitivity import point_outputs, sobol_indices
+from sim.runs.aggregate import aggregate
+from sim.runs.designs import make_design, parse_ranges, read_design, sweep_command, write_design
+from sim.runs.sensitivity import point_outputs, sobol_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 

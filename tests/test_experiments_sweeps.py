@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.aggregate import aggregate
 from sim.config import load_config
+from sim.runs.aggregate import aggregate
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "experiments" / "run.py"

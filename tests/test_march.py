@@ -8,7 +8,7 @@ import pytest
 from sim import simulate
 from sim.config import load_config, to_config
 from sim.march import is_march, run_batch
-from sim.metrics import METRIC_NAMES
+from sim.rules.metrics import METRIC_NAMES
 from sim.simulation import run_replicate
 
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from sim import simulate
 from sim.agents import Individual, Organization, Stakeholder
 from sim.config import load_config
-from sim.messages import BROADCAST, VOICE, org_node
-from sim.metrics import METRIC_NAMES
 from sim.model import AgoraModel
+from sim.rules.messages import BROADCAST, VOICE, org_node
+from sim.rules.metrics import METRIC_NAMES
 
 DESIGN_METRICS = (
     "knowledge_code knowledge_individuals knowledge_stakeholders reach engagement active_share "

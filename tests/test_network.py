@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.config import to_config
-from sim.network import (
+from sim.org.network import (
     EDGE_TYPES,
     build_network,
     cross_unit_ties,

@@ -12,8 +12,9 @@ import pytest
 
 from sim.config import ConfigError, to_config
 from sim.model import AgoraModel
-from sim.network import CROSS_UNIT, PEER, REPORTS_TO
-from sim.scenarios.orgchart import OrgChartError, load_comm_network, load_org_chart
+from sim.org.network import CROSS_UNIT, PEER, REPORTS_TO
+from sim.org.orgchart import OrgChartError, load_comm_network, load_org_chart
+from sim.preflight import check
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "data" / "sample_orgchart.csv"
@@ -153,7 +154,7 @@ BAD_CHARTS = [
 def test_each_bad_chart_gives_its_error_before_anything_runs(tmp_path, text, match):
     path = _write(tmp_path, "chart.csv", text)
     with pytest.raises(OrgChartError, match=match) as err:
-        to_config({"org": {"chart": str(path)}})
+        check(to_config({"org": {"chart": str(path)}}))
     assert isinstance(err.value, ConfigError)
     assert str(path) in str(err.value), "the error names the file"
 

@@ -8,12 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.feedback import broadcast_fit, nudge, update_engagement
-from sim.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.learning import act, learn_code, socialization_candidates, socialize
-from sim.metrics import diversity, ei_index, share_correct
-from sim.routing import attention_filter
-from sim.stats import gini
+from sim.rules.feedback import broadcast_fit, nudge, update_engagement
+from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
+from sim.rules.learning import act, learn_code, socialization_candidates, socialize
+from sim.rules.metrics import diversity, ei_index, share_correct
+from sim.rules.routing import attention_filter
+from sim.util.stats import gini
 
 beliefs_st = arrays(np.int8, st.tuples(st.integers(1, 8), st.integers(1, 6)), elements=st.integers(-1, 1))
 

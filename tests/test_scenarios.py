@@ -12,7 +12,7 @@ import pytest
 from sim import simulate
 from sim.config import CONF_DIR, ConfigError, load_config, to_config
 from sim.model import AgoraModel
-from sim.network import EXTERNAL
+from sim.org.network import EXTERNAL
 from sim.scenarios.library import (
     get_intervention,
     get_scenario,

@@ -6,8 +6,8 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import opinion
-from sim.network import hierarchy_tree
+from sim.org.network import hierarchy_tree
+from sim.rules import opinion
 from sim.validation import degroot
 
 W3, X0 = degroot.W3, degroot.X0

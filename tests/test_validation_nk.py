@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.tasks.nk import NKLandscape, lazer_friedman, lf_network
 from sim.validation import lazer_friedman as lf_validation
+from sim.validation.nk import NKLandscape, lazer_friedman, lf_network
 
 
 def _naive_fitness(land: NKLandscape, state: int) -> float:

@@ -15,7 +15,7 @@ import pytest
 from sim.config import ConfigError
 from sim.scenarios.report import METRIC_TEXT, sentence, write_whatif_report
 from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
-from sim.stats import diff_ci, mean_ci
+from sim.util.stats import diff_ci, mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["org.size=40", "stakeholders.count=8", "openness.internal=0.0"]

@@ -35,9 +35,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.atomic import write_text_atomic
-from sim.plots import figure_grid, save_figure
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
+from sim.util.atomic import write_text_atomic
+from sim.viz.plots import figure_grid, save_figure
 
 __all__ = ["METRIC_TEXT", "HEADLINE", "sentence", "format_value", "write_whatif_report"]
 
@@ -203,7 +203,7 @@ _COLOURS = {"baseline": "#7f7f7f", "intervention": "#d62728"}
 def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, path: Path,
                         title: str) -> Path:
     """One panel per metric: each arm's mean with its 95% band, the intervention step marked."""
-    from sim.plots import pretty
+    from sim.viz.plots import pretty
 
     present = [m for m in metrics if m in set(bands["metric"])]
     fig, axes = figure_grid(len(present), ncols=3, width=4.2, height=2.8)
@@ -231,7 +231,7 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
 
 def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
     """One panel per metric: each arm's end value with its 95% CI, the difference in the title."""
-    from sim.plots import pretty
+    from sim.viz.plots import pretty
 
     rows = [r for r in table.to_dict("records") if not math.isnan(r["baseline_mean"])]
     fig, axes = figure_grid(len(rows), ncols=4, width=3.2, height=1.9)
@@ -304,7 +304,7 @@ _NUMBER_COLUMNS = (
 
 
 def _table(table: pd.DataFrame) -> list[str]:
-    from sim.plots import pretty
+    from sim.viz.plots import pretty
 
     first = table.iloc[0]
     before = f"steps {int(first['before_from'])}–{int(first['before_step'])}"
@@ -359,7 +359,7 @@ def write_whatif_report(
         f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
         for c in iv["changes"]
     )
-    from sim.plots import pretty
+    from sim.viz.plots import pretty
 
     text = [
         f"# {title}",

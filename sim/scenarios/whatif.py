@@ -13,14 +13,14 @@ the intervention step and any difference after it is the intervention's doing.
 :func:`run_whatif` runs every replicate of both arms in a process pool (``forkserver`` where
 available, else ``spawn``, chosen explicitly because ``import mesa`` changes the global
 default) into ``OUT/runs/<arm>/`` (``metrics.parquet`` + ``summary.json``, the job format of
-:mod:`sim.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
+:mod:`sim.runs.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
 to the tables the report is built from, and nothing else:
 
 ``timeseries.parquet``       every row of both arms, with ``arm`` in front;
 ``timeseries_summary.csv``   per arm (``condition``), step and metric: mean, sd, 95% CI, n;
 ``differences.csv``          per metric: the value before the intervention, each arm's mean
                              and 95% CI at the end, and the difference intervention minus
-                             baseline with its Welch 95% CI (:func:`sim.stats.diff_ci`).
+                             baseline with its Welch 95% CI (:func:`sim.util.stats.diff_ci`).
 
 Examples
 --------
@@ -49,23 +49,23 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.atomic import write_atomic
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
-from sim.jobs import (
+from sim.rules.metrics import METRIC_NAMES
+from sim.runs.jobs import (
     METRICS_FILE,
     read_summary,
     resolved_dict,
     write_json_atomic,
 )
-from sim.metrics import METRIC_NAMES
-from sim.parallel import PlannedJob, run_jobs
+from sim.runs.parallel import PlannedJob, run_jobs
 from sim.scenarios.library import (
     NamedIntervention,
     Scenario,
     get_intervention,
     get_scenario,
 )
-from sim.stats import diff_ci, mean_ci
+from sim.util.atomic import write_atomic
+from sim.util.stats import diff_ci, mean_ci
 
 __all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
            "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]

@@ -45,7 +45,7 @@ def save_figure(fig, path: Path | str, dpi: int = 110) -> Path:
     """Save a matplotlib figure as PNG atomically (temp file, then rename) and close it."""
     import matplotlib.pyplot as plt
 
-    from sim.plots import save_figure as save_atomically
+    from sim.viz.plots import save_figure as save_atomically
 
     try:
         return save_atomically(fig, path, dpi=dpi, bbox_inches="tight", format="png")

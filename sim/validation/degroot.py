@@ -1,10 +1,10 @@
 """DeGroot (1974) and Friedkin & Johnsen (1999) against hand-computed values.
 
-Three checks, all with :mod:`sim.opinion`:
+Three checks, all with :mod:`sim.rules.opinion`:
 
 1. A 3x3 trust matrix whose influence vector, consensus and FJ equilibrium are known in closed
    form (fractions worked by hand below): ours must match to 1e-9.
-2. A pure top-down Agora hierarchy (``sim.network.hierarchy_tree``): everyone converges to the
+2. A pure top-down Agora hierarchy (``sim.org.network.hierarchy_tree``): everyone converges to the
    leader's initial view, and the leader's influence is 1.
 3. Stubbornness: with susceptibility below one, the FJ equilibrium keeps disagreement
    (variance > 0) while DeGroot on the same matrix reaches consensus.
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import opinion
-from sim.network import hierarchy_tree
+from sim.org.network import hierarchy_tree
+from sim.rules import opinion
 from sim.validation.common import Comparison, save_figure
 
 __all__ = ["W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]

@@ -1,6 +1,6 @@
 """Dodds, Watts & Sabel (2003): congestion in a hierarchy, and which extra ties relieve it.
 
-The backbone is a complete reporting tree (``sim.network.hierarchy_tree``). Messages travel
+The backbone is a complete reporting tree (``sim.org.network.hierarchy_tree``). Messages travel
 between random pairs of people; every holder passes a message to the neighbour closest to the
 target in the tree (DWS's "pseudo-global knowledge": people know where everyone sits in the
 formal hierarchy, but only their own ties). The load of a person is the number of messages
@@ -25,7 +25,7 @@ family             (lam, zeta)          ties
 =================  ===================  ====================================================
 
 The comparison also runs Agora's own cross-unit tie generator
-(:func:`sim.network.cross_unit_ties`, ``random`` and ``multiscale``) on the same tree, so the
+(:func:`sim.org.network.cross_unit_ties`, ``random`` and ``multiscale``) on the same tree, so the
 model's network option is checked against the same yardstick.
 
 Examples
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.network import Tree, cross_unit_ties, hierarchy_tree
+from sim.org.network import Tree, cross_unit_ties, hierarchy_tree
 from sim.validation.common import Comparison, save_figure
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Lazer & Friedman (2007): efficient networks win early, inefficient ones win late.
 
-100 agents search an NK landscape (N = 20, K = 5) with :func:`sim.tasks.nk.lazer_friedman`,
+100 agents search an NK landscape (N = 20, K = 5) with :func:`sim.validation.nk.lazer_friedman`,
 once on a totally connected network and once on a linear one (a ring: two neighbours each),
 from the same landscapes and the same starting solutions (common random numbers). The paper's
 Figure 2 shows the totally connected network ahead in the first rounds and converged to a
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.tasks.nk import NKLandscape, lazer_friedman, lf_network
 from sim.validation.common import Comparison, save_figure
+from sim.validation.nk import NKLandscape, lazer_friedman, lf_network
 
 __all__ = ["PUBLISHED", "simulate_curves", "run"]
 

@@ -28,11 +28,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.messages import KINDS
-from sim.metrics import share_correct
-from sim.network import REPORTS_TO
-from sim.plots import pretty
+from sim.org.network import REPORTS_TO
+from sim.rules.messages import KINDS
+from sim.rules.metrics import share_correct
 from sim.viz.layout import MAX_DRAW_NODES, Layout, layout_of, sample_nodes
+from sim.viz.plots import pretty
 
 __all__ = [
     "COLOR_BY",
@@ -53,7 +53,7 @@ COLOR_BY = ("knowledge", "engagement", "trust", "kind", "unit")
 KIND_NAMES = ("leader", "manager", "frontline", "stakeholder")
 KIND_COLORS = ("#111111", "#8c5a2b", "#3fa7b5", "#f0a202")
 
-#: One colour per message kind (:data:`sim.messages.KINDS`).
+#: One colour per message kind (:data:`sim.rules.messages.KINDS`).
 MESSAGE_COLORS = {
     "broadcast": "#2f6db5",
     "post": "#2e9e44",
@@ -84,7 +84,7 @@ DEFAULT_METRICS = (
 _LIMITS = {"knowledge_code": (-1.0, 1.0), "silo_ei": (-1.0, 1.0)}
 _COUNTS = ("innovations", "innovations_bottom_up", "messages_sent", "messages_delivered")
 
-# Panel titles in plainer words than the report labels (sim.plots.pretty covers the rest).
+# Panel titles in plainer words than the report labels (sim.viz.plots.pretty covers the rest).
 _LABELS = {
     "knowledge_code": "Knowledge of the code",
     "knowledge_individuals": "Knowledge of members",

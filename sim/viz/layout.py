@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.network import EXTERNAL, Network
+from sim.org.network import EXTERNAL, Network
 
 __all__ = ["MAX_DRAW_NODES", "Layout", "radial_layout", "layout_of", "sample_nodes"]
 
@@ -165,7 +165,7 @@ def radial_layout(network: Network, stakeholder_org: np.ndarray, n_orgs: int) ->
     Parameters
     ----------
     network
-        The model's :class:`~sim.network.Network` (its tree and external ties are used).
+        The model's :class:`~sim.org.network.Network` (its tree and external ties are used).
     stakeholder_org
         The organization each stakeholder belongs to (drawn around that organization).
     n_orgs

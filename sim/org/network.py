@@ -416,7 +416,7 @@ def build_network(
     h, net, op = cfg.hierarchy, cfg.network, cfg.openness
     observed = None
     if cfg.org.chart is not None:
-        from sim.scenarios.orgchart import load_comm_network, load_org_chart
+        from sim.org.orgchart import load_comm_network, load_org_chart
 
         chart = load_org_chart(cfg.org.chart)
         tree = chart.tree

@@ -34,7 +34,7 @@ The swept keys come from ``multirun.yaml`` (the sweep's command line and
 Examples
 --------
 >>> import tempfile
->>> from sim.jobs import run_job
+>>> from sim.runs.jobs import run_job
 >>> with tempfile.TemporaryDirectory() as sweep:
 ...     for num, regime in enumerate(["broadcast", "conversational"]):
 ...         s = run_job({"steps": 2, "org": {"size": 30}, "regime": {"name": regime},
@@ -62,9 +62,9 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
-from sim.atomic import temporary_name
-from sim.jobs import METRICS_FILE, SUMMARY_FILE, read_summary
-from sim.sweeps import expand_sweep
+from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary
+from sim.runs.sweeps import expand_sweep
+from sim.util.atomic import temporary_name
 
 __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
@@ -291,7 +291,7 @@ class _Bands:
 
 
 def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> pd.DataFrame:
-    """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.stats.mean_ci`."""
+    """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.util.stats.mean_ci`."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0) / (n - 1)), np.nan)
@@ -316,7 +316,7 @@ def summarise_finals(
 
     Groups whose rows all failed are kept, with n 0 and NaN statistics.
 
-    Same numbers as :func:`sim.stats.mean_ci` on each group, computed for all groups at once.
+    Same numbers as :func:`sim.util.stats.mean_ci` on each group, computed for all groups at once.
 
     >>> runs = pd.DataFrame({"regime": ["a", "a", "a", "b"], "status": ["ok"] * 4,
     ...                      "x": [1.0, 2.0, 3.0, 5.0]})
@@ -561,7 +561,7 @@ def aggregate(
         os.replace(tmp_files[name], path)
 
     if plots and len(band_frame):
-        from sim.plots import plot_final_values, plot_over_time
+        from sim.viz.plots import plot_final_values, plot_over_time
 
         chosen = list(plot_metrics) if plot_metrics else list(metrics)
         (out / "plots").mkdir(exist_ok=True)
@@ -600,7 +600,7 @@ def _metric_names(jobs: list[_Job]) -> list[str]:
                 continue
             return [n for n in names if n not in _ID_COLUMNS and not n.startswith("__")]
     try:
-        from sim.metrics import METRIC_NAMES
+        from sim.rules.metrics import METRIC_NAMES
 
         return list(METRIC_NAMES)
     except ImportError:  # pragma: no cover

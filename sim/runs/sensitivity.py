@@ -1,6 +1,6 @@
 """Sensitivity analysis of any metric over a design's ranges, from aggregated results (SALib).
 
-A Sobol design (:func:`sim.designs.make_design` with ``method="sobol"``) gives first-order
+A Sobol design (:func:`sim.runs.designs.make_design` with ``method="sobol"``) gives first-order
 (S1) and total (ST) Sobol indices with SALib's ``sobol.analyze``; a Latin hypercube gives
 first-order indices by RBD-FAST (``rbd_fast.analyze``), which accepts any space-filling sample.
 The output of each design point is the mean over its replicates of the metric's final value,
@@ -9,7 +9,7 @@ read from ``runs.parquet`` (the ``design`` column names the point's option, ``po
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> from sim.designs import make_design, parse_ranges
+>>> from sim.runs.designs import make_design, parse_ranges
 >>> ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
 >>> X = make_design(ranges, method="sobol", n=256, seed=0)
 >>> runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(X))],
@@ -68,7 +68,7 @@ def sobol_indices(
     Parameters
     ----------
     meta, points
-        The design's ``design.json`` and ``design.csv`` (:func:`sim.designs.read_design`).
+        The design's ``design.json`` and ``design.csv`` (:func:`sim.runs.designs.read_design`).
     runs
         The aggregated ``runs.parquet`` of the design's sweep.
     metric
@@ -82,7 +82,7 @@ def sobol_indices(
         parameter, S1, S1_conf, ST, ST_conf (half-widths of 95% intervals; ST is NaN for a
         Latin hypercube, which gives first-order indices only).
     """
-    from sim.designs import salib_problem
+    from sim.runs.designs import salib_problem
 
     ranges = {k: (lo, hi, None) for k, (lo, hi) in meta["ranges"].items()}
     problem = salib_problem(ranges)

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import stats
 
-from sim.constants import ranks
+from sim.util.constants import ranks
 
 __all__ = ["mean_ci", "diff_ci", "gini"]
 

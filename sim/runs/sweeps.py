@@ -17,6 +17,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from sim import preflight
 from sim.config import AgoraConfig, ConfigError, to_config
 
 __all__ = ["expand_sweep", "validate_sweep", "ValidateCallback"]
@@ -56,7 +57,7 @@ def _global_option_file(override: Any, searchpath: Sequence[str]) -> Path | None
     """The YAML file of a ``+group=option`` override if it only sets values globally.
 
     Such a file (``# @package _global_``, no defaults list), found in a ``file://`` entry of
-    ``hydra.searchpath``, is what :mod:`sim.designs` writes for each design point; merging it
+    ``hydra.searchpath``, is what :mod:`sim.runs.designs` writes for each design point; merging it
     is exactly what composing it would do, at a thousandth of the cost.
     """
     if not override.is_add() or override.is_sweep_override():
@@ -136,7 +137,7 @@ def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
 def _fast_check(raw: AgoraConfig, pairs: list[tuple[str, Any]]) -> bool:
     """Validate ``raw`` (unresolved) with ``pairs`` set; False when the exact path is needed."""
     from sim.config import validate
-    from sim.regimes import resolve_regime
+    from sim.config.regimes import resolve_regime
 
     obj = raw
     for key, value in pairs:
@@ -153,7 +154,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
     Composition through Hydra costs ~0.1 s and a full :func:`~sim.config.to_config` ~30 ms,
     too much for sweeps of thousands of jobs. So composition is done once per distinct set of
     structural overrides (config groups, ``+``/``~``); each job's plain ``key=value``
-    overrides, and the values of :mod:`sim.designs` option files, are then set on that base's
+    overrides, and the values of :mod:`sim.runs.designs` option files, are then set on that base's
     dataclass with a strict type check and the result validated (well under a millisecond).
     Anything the fast path does not handle with certainty (a string for a number, a list, an
     unknown key) goes through the exact path: Hydra's own override application on a deep copy
@@ -186,7 +187,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
             key = tuple(structural)
             if key not in bases:
                 node = _strip_hydra(loader.load_sweep_config(config, list(key)))
-                to_config(node)  # the base itself, exactly
+                _checked(node)  # the base itself, exactly
                 raw = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AgoraConfig), node))
                 bases[key] = (node, raw)
             node, raw = bases[key]
@@ -201,11 +202,16 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
             if files:
                 exact = OmegaConf.merge(exact, *[option_files[f] for f in files])
             ConfigLoaderImpl._apply_overrides_to_config(values, exact)
-            to_config(exact)
+            _checked(exact)
         except ConfigError as err:
             raise ConfigError(f"{where}: {err}") from None
         except Exception as err:  # Hydra/OmegaConf composition errors name the key too
             raise ConfigError(f"{where}: {type(err).__name__}: {err}") from None
+
+
+def _checked(node: DictConfig) -> AgoraConfig:
+    """The full check of one job: keys, types and ranges, then its input files."""
+    return preflight.check(to_config(node))
 
 
 def _strip_hydra(config: DictConfig) -> DictConfig:
@@ -229,7 +235,7 @@ class ValidateCallback(_HydraCallback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
-            to_config(_strip_hydra(config))
+            _checked(_strip_hydra(config))
         except Exception as err:
             _exit_invalid(err)
 

@@ -31,7 +31,7 @@ Testing hooks (environment variables, not configuration keys, so users never see
 (``AGORA_FAIL_IF``) or kills its own process with SIGKILL before simulating (``AGORA_KILL_IF``,
 standing in for an out-of-memory kill).
 
-Validating a whole sweep before any job starts is :mod:`sim.sweeps`.
+Validating a whole sweep before any job starts is :mod:`sim.runs.sweeps`.
 
 Examples
 --------
@@ -71,9 +71,9 @@ import numpy as np
 from omegaconf import DictConfig
 
 from sim import MODEL_VERSION
-from sim.atomic import write_atomic
 from sim.config import AgoraConfig, to_config
-from sim.seeding import replicate_seeds
+from sim.util.atomic import write_atomic
+from sim.util.seeding import replicate_seeds
 
 __all__ = [
     "SUMMARY_FILE",
@@ -292,7 +292,7 @@ def _testing_hooks(overrides: Sequence[str]) -> None:
 
 def _final_stats(frame: Any) -> dict[str, dict[str, float]]:
     """Per metric mean, sd and 95% CI over replicates of the value at the last step."""
-    from sim.stats import mean_ci
+    from sim.util.stats import mean_ci
 
     last = frame[frame["step"] == frame["step"].max()]
     names = [c for c in frame.columns if c not in ("replicate", "seed", "step")]
@@ -513,7 +513,7 @@ def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, fl
     comparison); the rows are identical to those :func:`sim.simulate` produces for the same
     replicate, so a job assembled from them is the job ``run_job`` would have written.
     """
-    from sim.metrics import METRIC_NAMES
+    from sim.rules.metrics import METRIC_NAMES
     from sim.simulation import ID_COLUMNS, run_replicate
 
     t0 = time.perf_counter()

@@ -4,7 +4,8 @@ A design is a table of points, one column per configuration key, drawn over rang
 ``regime.mix=0:1``. :func:`write_design` turns it into a folder that the Hydra launchers run:
 
 ``design.json``
-    method, n, seed, the ranges and which keys are integers (what :mod:`sim.sensitivity` needs).
+    method, n, seed, the ranges and which keys are integers (what
+    :mod:`sim.runs.sensitivity` needs).
 ``design.csv``
     the points: ``point`` (0, 1, ...) then one column per key.
 ``design/point_00000.yaml`` ...
@@ -48,8 +49,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.atomic import write_text_atomic
 from sim.config import AgoraConfig, ConfigError
+from sim.util.atomic import write_text_atomic
 
 __all__ = ["METHODS", "parse_ranges", "make_design", "write_design", "read_design",
            "sweep_command", "salib_problem"]
@@ -199,7 +200,7 @@ def write_design(
     (out / "experiment").mkdir(exist_ok=True)
     write_text_atomic(
         out / "experiment" / f"{SWEEP_OPTION}.yaml",
-        "# @package _global_\n# every point of this design, one job each (sim/designs.py)\n"
+        "# @package _global_\n# every point of this design, one job each (sim/runs/designs.py)\n"
         + yaml.safe_dump({"hydra": {"sweeper": {"params": {f"+{GROUP}": names}}}}, width=1e9),
     )
     write_text_atomic(out / "design.csv", table.to_csv(index=False))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.messages import BROADCAST, VOICE, Messages, org_node
+from sim.rules.messages import BROADCAST, VOICE, Messages, org_node
 
 __all__ = ["RouteResult", "attention_filter", "first_hop", "relay", "cascade", "route"]
 

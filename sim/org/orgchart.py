@@ -52,8 +52,9 @@ from xml.parsers import expat
 
 import numpy as np
 
-from sim.config import CONF_DIR, ConfigError
-from sim.network import Tree
+from sim.config import ConfigError
+from sim.config.paths import resolve_data_path
+from sim.org.network import Tree
 
 __all__ = ["OrgChartError", "OrgChart", "REQUIRED", "OPTIONAL", "load_org_chart",
            "load_comm_network"]
@@ -103,14 +104,7 @@ class OrgChart:
 
 
 def _resolve(path: str | os.PathLike, what: str) -> Path:
-    """The file ``path`` names: as given (from the working directory), else from the project
-    root, so a scenario can ship ``org.chart: data/sample_orgchart.csv`` and run from anywhere."""
-    given = Path(path).expanduser()
-    if given.is_file():
-        return given.resolve()
-    if not given.is_absolute() and (CONF_DIR.parent / given).is_file():
-        return (CONF_DIR.parent / given).resolve()
-    raise OrgChartError(f"{what} {path}: no such file")
+    return resolve_data_path(path, what, error=OrgChartError)
 
 
 def _stamp(path: Path) -> tuple[str, int, int]:

@@ -3,7 +3,7 @@ everywhere.
 
 :func:`run_jobs` is what the regime comparison and the what-if runs share: every replicate of
 every job is one task in a process pool, and each job directory ends up exactly as
-:func:`sim.jobs.run_job` would have written it (so they resume the same way).
+:func:`sim.runs.jobs.run_job` would have written it (so they resume the same way).
 
 Examples
 --------
@@ -32,7 +32,7 @@ def process_context() -> mp.context.BaseContext:
     """
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.jobs", "sim.simulation", "sim.model"])
+        ctx.set_forkserver_preload(["sim.runs.jobs", "sim.simulation", "sim.model"])
         return ctx
     return mp.get_context("spawn")
 
@@ -58,14 +58,14 @@ def run_jobs(
     """Run named jobs, their replicates spread over ``workers`` processes; return the summaries.
 
     Every job directory is prepared first (resume: a job done for the same configuration is
-    skipped; :class:`sim.jobs.JobConflict` is raised before anything runs). A replicate that
+    skipped; :class:`sim.runs.jobs.JobConflict` is raised before anything runs). A replicate that
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
     others. With ``workers <= 1`` the replicates run in this process, with the same rows.
     """
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from sim.jobs import (
+    from sim.runs.jobs import (
         SUMMARY_FILE,
         config_hash,
         new_summary,
@@ -76,7 +76,7 @@ def run_jobs(
         write_job_result,
         write_json_atomic,
     )
-    from sim.seeding import replicate_seeds
+    from sim.util.seeding import replicate_seeds
 
     todo = [name for name, j in jobs.items() if prepare_job_dir(j.dir, j.cfg) == "run"]
     tasks = [

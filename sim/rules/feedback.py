@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.constants import ones32
+from sim.util.constants import ones32
 
 __all__ = ["update_engagement", "broadcast_fit", "nudge"]
 

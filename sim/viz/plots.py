@@ -5,7 +5,7 @@ through ``pyplot``: no global figure state, no GUI backend, safe in worker proce
 notebooks alike. Each returns the path of the PNG it wrote (written to a temporary name and
 renamed).
 
-Inputs are the long tables :func:`sim.aggregate.aggregate` writes:
+Inputs are the long tables :func:`sim.runs.aggregate.aggregate` writes:
 ``timeseries_summary.csv`` (condition, step, metric, mean, ci_low, ci_high) and
 ``summary.csv`` (swept keys, condition, metric, mean, ci_low, ci_high).
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.atomic import write_atomic
+from sim.util.atomic import write_atomic
 
 __all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "pretty"]
 

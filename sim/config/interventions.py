@@ -30,7 +30,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config import AgoraConfig, ConfigError, option_file
+from sim.config.loading import merge_checked, option_file, to_config
+from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
 
@@ -67,8 +68,6 @@ def _nest(dotted: str, value: Any) -> dict[str, Any]:
 
 def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     """A new validated config: ``cfg`` with ``changes`` applied (``cfg`` is left unchanged)."""
-    from sim.config import _merge_checked, to_config
-
     node = OmegaConf.structured(cfg)
     # A regime switched by name takes that regime's own values, not leftovers of the old one.
     for key, value in changes.items():
@@ -86,7 +85,7 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
             update = _option(key, value)
         else:
             update = _nest(key, value)
-        node = _merge_checked(node, update)
+        node = merge_checked(node, update)
     # Validate the result without re-checking the interventions themselves (no recursion).
     node.interventions = []
     new = to_config(node)

@@ -5,7 +5,7 @@ name them and ``hybrid`` sits between them with one mixing parameter.
 
 Examples
 --------
->>> from sim.config import RegimeConfig
+>>> from sim.config.schema import RegimeConfig
 >>> r = resolve_regime(RegimeConfig(name="hybrid", mix=0.5))
 >>> r.broadcast_rate, r.reply_rate, r.listen_to
 (0.6, 0.3, 'voice')
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sim.config import ConfigError, RegimeConfig
+from sim.config.schema import ConfigError, RegimeConfig
 
 __all__ = ["ANCHORS", "MIX_OF", "resolve_regime"]
 

@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.constants import ones32
-from sim.stats import gini
+from sim.util.constants import ones32
+from sim.util.stats import gini
 
 __all__ = [
     "METRIC_NAMES",

@@ -1,0 +1,146 @@
+"""Range and consistency checks of a configuration, each naming the key and what is allowed.
+
+Examples
+--------
+>>> from sim.config.schema import AgoraConfig
+>>> validate(AgoraConfig()).steps
+300
+>>> cfg = AgoraConfig()
+>>> cfg.hierarchy.relay = 1.5
+>>> validate(cfg)
+Traceback (most recent call last):
+...
+sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0, 1]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.config.paths import resolve_data_path
+from sim.config.schema import LISTEN_TO, PATTERNS, ROUTINGS, AgoraConfig, ConfigError
+
+__all__ = ["validate"]
+
+_PROBABILITY = "a probability in [0, 1]"
+_UNIT = "a number in [0, 1]"
+
+# key -> (check, description of what is allowed); integers and floats are checked after the
+# schema has already fixed their type.
+_RULES: dict[str, tuple[Any, str]] = {
+    "steps": (lambda v: v >= 0, "an integer >= 0"),
+    "replicates": (lambda v: v >= 1, "an integer >= 1"),
+    "environment.dims": (lambda v: v >= 1, "an integer >= 1"),
+    "environment.turbulence": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.turnover": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.exploration": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.attention": (lambda v: v >= 0, "an integer >= 0"),
+    "population.talk": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.post_dims": (lambda v: v >= 1, "an integer >= 1"),
+    "population.peer_influence": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.engagement": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.trust": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.engagement_gain": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.engagement_loss": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.trust_rate": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.fast_share": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.fast_socialization": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "hierarchy.depth": (lambda v: 1 <= v <= 12, "an integer from 1 to 12"),
+    "hierarchy.span": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
+    "hierarchy.routing": (lambda v: v in ROUTINGS, f"one of {list(ROUTINGS)}"),
+    "hierarchy.relay": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "hierarchy.distortion": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "org.count": (lambda v: 1 <= v <= 100, "an integer from 1 to 100"),
+    "org.size": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
+    "org.attention": (lambda v: v >= 0, "an integer >= 0"),
+    "org.leader_levels": (lambda v: v >= 1, "an integer >= 1"),
+    "stakeholders.count": (lambda v: v >= 0, "an integer >= 0"),
+    "stakeholders.needs": (lambda v: 0 < v <= 1, "a share in (0, 1]"),
+    "stakeholders.threshold": (lambda v: 0 <= v <= 1, _UNIT),
+    "stakeholders.switching": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "network.peer_degree": (lambda v: v >= 0 and v % 2 == 0, "an even integer >= 0"),
+    "network.rewire": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "network.cross_unit_degree": (lambda v: v >= 0, "a number >= 0"),
+    "network.external_degree": (lambda v: v >= 0, "a number >= 0"),
+    "network.pattern": (lambda v: v in PATTERNS, f"one of {list(PATTERNS)}"),
+    "network.lam": (lambda v: v > 0, "a number > 0"),
+    "network.zeta": (lambda v: v > 0, "a number > 0"),
+    "openness.peer": (lambda v: 0 <= v <= 1, _UNIT),
+    "openness.internal": (lambda v: 0 <= v <= 1, _UNIT),
+    "openness.external": (lambda v: 0 <= v <= 1, _UNIT),
+    "openness.inter_org": (lambda v: 0 <= v <= 1, _UNIT),
+    "network.inter_org_degree": (lambda v: v >= 0, "a number >= 0"),
+    "regime.mix": (lambda v: 0 <= v <= 1, _UNIT),
+    "regime.broadcast_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "regime.socialization": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "regime.listening": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "regime.listen_to": (lambda v: v is None or v in LISTEN_TO, f"one of {list(LISTEN_TO)}"),
+    "regime.reply_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "regime.voice_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+}
+
+
+def _get(cfg: Any, dotted: str) -> Any:
+    node = cfg
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def validate(cfg: AgoraConfig) -> AgoraConfig:
+    """Check every value against its allowed range; return ``cfg`` unchanged if all is well.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first offending key, its value and what is allowed.
+    """
+    for key, (ok, allowed) in _RULES.items():
+        value = _get(cfg, key)
+        if isinstance(value, float) and math.isnan(value):
+            raise ConfigError(f"{key}=nan is out of range: {allowed}")
+        if not ok(value):
+            raise ConfigError(f"{key}={value!r} is out of range: {allowed}")
+    # Cross-field checks: a structure that cannot exist.
+    h, o = cfg.hierarchy, cfg.org
+    if o.size is None and h.span is None:
+        raise ConfigError("org.size and hierarchy.span are both null: set at least one")
+    if h.span is not None and o.size is not None:
+        capacity = sum(h.span**level for level in range(h.depth))
+        if o.size > capacity:
+            raise ConfigError(
+                f"org.size={o.size} does not fit hierarchy.depth={h.depth} with "
+                f"hierarchy.span={h.span} (at most {capacity}): raise the span or the depth, "
+                "or set hierarchy.span=null to derive it"
+            )
+    if h.span is None and h.depth == 1 and o.size is not None and o.size > 1:
+        raise ConfigError(f"hierarchy.depth=1 holds one person but org.size={o.size}")
+    if cfg.population.post_dims > cfg.environment.dims:
+        raise ConfigError(
+            f"population.post_dims={cfg.population.post_dims} exceeds environment.dims="
+            f"{cfg.environment.dims}: a message cannot speak about more dimensions than exist"
+        )
+    if o.chart is not None:
+        if o.count != 1:
+            raise ConfigError(
+                f"org.chart is given but org.count={o.count}: a chart is one organization"
+            )
+        # Missing files fail here; a file's contents are checked row by row by
+        # :func:`sim.preflight.check` before anything is built.
+        resolve_data_path(o.chart, "org chart")
+        if o.network is not None:
+            resolve_data_path(o.network, "communication network")
+    elif o.network is not None:
+        raise ConfigError("org.network needs org.chart: an observed network is over a chart's ids")
+    for i, iv in enumerate(cfg.interventions):
+        if not 0 <= iv.at <= cfg.steps:
+            raise ConfigError(
+                f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
+            )
+    if cfg.interventions:
+        # Interventions are whole configs applied in turn: they need the loader above.
+        from sim.config.interventions import check_interventions
+
+        check_interventions(cfg)
+    return cfg

@@ -1,0 +1,176 @@
+"""Composition: Hydra overrides, plain mappings and dataclasses into one checked config.
+
+Examples
+--------
+>>> cfg = load_config(["regime=conversational", "steps=10"])
+>>> cfg.regime.name, cfg.steps
+('conversational', 10)
+>>> load_config(["hierarchy.relay=1.5"])
+Traceback (most recent call last):
+...
+sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0, 1]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.checks import validate
+from sim.config.paths import CONF_DIR
+from sim.config.regimes import resolve_regime
+from sim.config.schema import AgoraConfig, ConfigError
+
+__all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked"]
+
+def _schema() -> DictConfig:
+    return OmegaConf.structured(AgoraConfig)
+
+
+def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> DictConfig:
+    """Merge ``update`` into the typed ``base``, turning OmegaConf errors into ConfigError."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.merge(base, update)
+    except OmegaConfBaseException as err:
+        key = getattr(err, "full_key", None) or "?"
+        raise ConfigError(f"{key}: {_first_line(err)}") from None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0]
+
+
+def _explain(err: Exception) -> str:
+    """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options."""
+    text = _first_line(err)
+    cause = err.__cause__
+    if cause is not None:
+        key = getattr(cause, "full_key", None)
+        text = f"{key}: {_first_line(cause)}" if key else f"{text}: {_first_line(cause)}"
+    options = re.findall(r"^\t(\w+)$", str(err), flags=re.MULTILINE)
+    options = [o for o in options if not o.endswith("_schema")]
+    if options:
+        text += f"; available: {', '.join(options)}"
+    return text
+
+
+def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -> AgoraConfig:
+    """Turn any accepted configuration into a validated :class:`AgoraConfig`.
+
+    A plain mapping is merged onto the composed default configuration (``conf/config.yaml``),
+    so ``{"regime": {"name": ...}}`` changes only what it names. Regime values left null are
+    resolved from the mix.
+
+    Examples
+    --------
+    >>> to_config({"steps": 5, "org": {"size": 30}}).org.size
+    30
+    >>> to_config({"stepz": 5})
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: stepz: Key 'stepz' not in 'AgoraConfig'
+    """
+    if isinstance(cfg, AgoraConfig):
+        obj = cfg
+    else:
+        if cfg is None:
+            node = load_config(validate_now=False)
+        elif isinstance(cfg, DictConfig):
+            node = merge_checked(_schema(), cfg)
+        else:
+            node = merge_checked(load_config(validate_now=False), dict(cfg))
+        try:
+            obj = OmegaConf.to_object(node)
+        except Exception as err:  # MissingMandatoryValue and friends
+            key = getattr(err, "full_key", None) or "?"
+            raise ConfigError(f"{key}: {_first_line(err)}") from None
+    obj.regime = resolve_regime(obj.regime)
+    return validate(obj)
+
+
+def load_config(
+    overrides: Iterable[str] = (), *, validate_now: bool = True, config_name: str = "config"
+) -> DictConfig:
+    """Compose ``conf/<config_name>.yaml`` with Hydra overrides, as ``experiments/run.py`` would.
+
+    Parameters
+    ----------
+    overrides
+        Hydra override strings such as ``"regime=conversational"`` or ``"org.size=500"``.
+    validate_now
+        Check ranges (raising :class:`ConfigError`) before returning.
+
+    Returns
+    -------
+    DictConfig
+        The composed configuration, typed by :class:`AgoraConfig`.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    overrides = list(overrides)
+    # Composition must not disturb an app that already initialised Hydra (a running job).
+    previous = GlobalHydra.instance().hydra if GlobalHydra.instance().is_initialized() else None
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            try:
+                node = compose(config_name=config_name, overrides=overrides)
+            except (HydraException, OmegaConfBaseException) as err:
+                raise ConfigError(_explain(err)) from None
+    finally:
+        GlobalHydra.instance().clear()
+        if previous is not None:
+            GlobalHydra.instance().initialize(previous)
+    node = merge_checked(_schema(), {k: v for k, v in node.items() if k != "hydra"})
+    if validate_now:
+        to_config(node)
+    return node
+
+
+def option_file(group: str, name: str, conf_dir: str | Path = CONF_DIR) -> Path:
+    """The option file ``conf_dir/<group>/<name>.yaml``, or a ConfigError listing the options.
+
+    >>> option_file("regime", "hybrid").name
+    'hybrid.yaml'
+    >>> option_file("org", "huge")
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: org='huge' is unknown: one of ['several', 'single']
+    """
+    folder = Path(conf_dir) / group
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        options = sorted(p.stem for p in folder.glob("*.yaml"))
+        raise ConfigError(f"{group}={name!r} is unknown: one of {options}")
+    return path
+
+
+def as_flat_dict(cfg: AgoraConfig) -> dict[str, Any]:
+    """Flatten a config into ``{"dotted.key": value}`` (lists kept whole).
+
+    >>> as_flat_dict(to_config({"steps": 3}))["steps"]
+    3
+    """
+    out: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        for f in fields(node):
+            value = getattr(node, f.name)
+            key = f"{prefix}{f.name}"
+            if is_dataclass(value):
+                walk(value, key + ".")
+            else:
+                out[key] = value
+
+    walk(cfg, "")
+    return out

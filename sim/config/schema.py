@@ -1,0 +1,249 @@
+"""The configuration schema: typed dataclasses registered in Hydra's ConfigStore.
+
+Every key a run reads is declared here with its type and default, so a misspelt key or a
+value of the wrong type fails while composing. The YAML option files in ``conf/`` only set
+values; the schema and its defaults live here. This module imports nothing else of ``sim``:
+configuration is the bottom layer.
+
+Examples
+--------
+>>> AgoraConfig().hierarchy.routing
+'direct'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+__all__ = [
+    "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
+    "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
+    "ScenarioConfig", "InterventionConfig", "register_configs",
+    "ROUTINGS", "PATTERNS", "LISTEN_TO",
+]
+
+
+ROUTINGS = ("direct", "chain")
+PATTERNS = ("random", "multiscale")
+LISTEN_TO = ("leaders", "voice", "everyone")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, of the wrong kind or out of its allowed range."""
+
+
+# Shown as ``sim.config.ConfigError`` in tracebacks: that is where users import it from.
+ConfigError.__module__ = "sim.config"
+
+
+@dataclass
+class EnvironmentConfig:
+    """Reality the organization must understand.
+
+    ``dims`` is March's *m*; ``turbulence`` (March's p4) is the per-step chance that each
+    dimension of reality flips.
+    """
+
+    dims: int = 30
+    turbulence: float = 0.02
+
+
+@dataclass
+class PopulationConfig:
+    """Individuals: how they learn, talk and read.
+
+    ``turnover`` is March's p3 (chance per step that a member is replaced by a newcomer with
+    random beliefs); ``exploration`` the chance per step to learn the truth of one dimension;
+    ``attention`` how many messages one can read per step; ``talk`` the chance per step to post
+    to a neighbour at full engagement; ``post_dims`` how many dimensions a post or idea speaks
+    about; ``peer_influence`` the per-dimension chance to follow the majority of what peers said.
+    A share ``fast_share`` of members are fast learners whose socialization rate is
+    ``fast_socialization`` instead of ``regime.socialization`` (March 1991, Figure 2).
+    """
+
+    turnover: float = 0.01
+    exploration: float = 0.02
+    attention: int = 5
+    talk: float = 0.5
+    post_dims: int = 3
+    peer_influence: float = 0.2
+    engagement: float = 0.5
+    trust: float = 0.6
+    engagement_gain: float = 0.1
+    engagement_loss: float = 0.05
+    trust_rate: float = 0.05
+    fast_share: float = 0.0
+    fast_socialization: float = 0.9
+
+
+@dataclass
+class HierarchyConfig:
+    """The reporting tree and how messages travel along it.
+
+    Each organization is a tree of ``depth`` levels (0 = top); every manager has ``span``
+    reports (when ``span`` is null it is derived as the smallest span whose tree holds
+    ``org.size``). ``routing`` is ``direct`` (one step to the receiver) or ``chain`` (one hop
+    per step along ``reports_to``; each relaying manager passes a message on with probability
+    ``relay`` and loses each dimension with probability ``distortion``).
+    """
+
+    depth: int = 4
+    span: int | None = None
+    routing: str = "direct"
+    relay: float = 0.9
+    distortion: float = 0.05
+
+
+@dataclass
+class OrgConfig:
+    """Organizations: how many, how large, how much they can listen to.
+
+    ``size`` individuals per organization (null: a complete tree of ``hierarchy.depth`` and
+    ``hierarchy.span``); ``attention`` is how many voice messages the organization reads per
+    step; ``leader_levels`` how many top levels count as leadership. ``chart`` is the path of a
+    real org chart (CSV: ``id, manager_id, unit``, optional ``level``, ``kind``) that replaces the
+    generated tree, and ``network`` an observed communication network (CSV edge list or
+    GraphML over the chart's ids) that replaces the generated peer and cross-unit ties.
+    """
+
+    count: int = 1
+    size: int | None = 200
+    attention: int = 50
+    leader_levels: int = 1
+    chart: str | None = None
+    network: str | None = None
+
+
+@dataclass
+class StakeholderConfig:
+    """Customers, suppliers, community members outside the organization.
+
+    ``count`` per organization; ``needs`` the share of dimensions each one cares about (it
+    observes reality there); ``threshold`` the satisfaction below which one is unserved;
+    ``switching`` the chance per step that an unserved stakeholder moves to another
+    organization (only with ``org.count`` > 1).
+    """
+
+    count: int = 50
+    needs: float = 0.2
+    threshold: float = 0.5
+    switching: float = 0.05
+
+
+@dataclass
+class NetworkConfig:
+    """How the typed communication graph is generated.
+
+    ``peer_degree`` and ``rewire`` shape the small world inside each unit;
+    ``cross_unit_degree`` is the mean number of cross-unit ties per individual at
+    ``openness.internal`` = 1; ``external_degree`` the ties per stakeholder at
+    ``openness.external`` = 1; ``inter_org_degree`` the mean ties per individual to other
+    organizations at ``openness.inter_org`` = 1. ``pattern`` places cross-unit ties at random
+    or multiscale (Dodds, Watts & Sabel 2003) with homophily ``lam`` and rank preference
+    ``zeta``.
+    """
+
+    peer_degree: int = 4
+    rewire: float = 0.1
+    cross_unit_degree: float = 2.0
+    external_degree: float = 2.0
+    inter_org_degree: float = 1.0
+    pattern: str = "random"
+    lam: float = 1.0
+    zeta: float = 1.0
+
+
+@dataclass
+class OpennessConfig:
+    """Which boundaries messages may cross, each a number in [0, 1].
+
+    ``peer`` scales the ties inside units, ``internal`` the ties across units, ``external`` the
+    ties to stakeholders, ``inter_org`` the ties between members of different organizations;
+    ``hear_stakeholders`` says whether stakeholders' ideas may reach the organization at all.
+    """
+
+    peer: float = 1.0
+    internal: float = 0.5
+    external: float = 0.5
+    inter_org: float = 0.0
+    hear_stakeholders: bool = True
+
+
+@dataclass
+class RegimeConfig:
+    """A communication regime: a point on the broadcast-conversation continuum.
+
+    Null values are filled from ``mix`` (0 = broadcast, 1 = conversational) by
+    :func:`sim.config.regimes.resolve_regime`, so ``hybrid`` is one mixing parameter and any single
+    value can still be overridden.
+    """
+
+    name: str = "hybrid"
+    mix: float = 0.5
+    broadcast_rate: float | None = None
+    socialization: float | None = None
+    listening: float | None = None
+    listen_to: str | None = None
+    reply_rate: float | None = None
+    voice_rate: float | None = None
+    voting: bool | None = None
+
+
+@dataclass
+class ScenarioConfig:
+    """A named situation and its plain-words description."""
+
+    name: str = "default"
+    description: str = ""
+
+
+@dataclass
+class InterventionConfig:
+    """A change of configuration values at a given step (``set`` maps dotted keys to values)."""
+
+    at: int = MISSING
+    set: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AgoraConfig:
+    """The whole configuration of one job."""
+
+    seed: int = 0
+    steps: int = 300
+    replicates: int = 1
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
+    org: OrgConfig = field(default_factory=OrgConfig)
+    stakeholders: StakeholderConfig = field(default_factory=StakeholderConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    openness: OpennessConfig = field(default_factory=OpennessConfig)
+    regime: RegimeConfig = field(default_factory=RegimeConfig)
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    interventions: list[InterventionConfig] = field(default_factory=list)
+
+
+def register_configs() -> None:
+    """Register the schemas in Hydra's ConfigStore (idempotent).
+
+    ``agora_schema`` is the base of ``conf/config.yaml``; each group has a ``<group>_schema``
+    entry that its option files can extend.
+    """
+    cs = ConfigStore.instance()
+    cs.store(name="agora_schema", node=AgoraConfig)
+    for name, node in [
+        ("regime", RegimeConfig),
+        ("org", OrgConfig),
+        ("openness", OpennessConfig),
+        ("hierarchy", HierarchyConfig),
+        ("scenario", ScenarioConfig),
+    ]:
+        cs.store(group=name, name=f"{name}_schema", node=node)
+
+
+register_configs()

@@ -1,11 +1,13 @@
-"""Sampling designs beyond Hydra's grid: Latin hypercube and Sobol (Saltelli) over named ranges.
+"""Sampling designs beyond Hydra's grid: Latin hypercube, Sobol (Saltelli) and Morris
+trajectories over named ranges.
 
 A design is a table of points, one column per configuration key, drawn over ranges such as
 ``regime.mix=0:1``. :func:`write_design` turns it into a folder that the Hydra launchers run:
 
 ``design.json``
-    method, n, seed, the ranges and which keys are integers (what
-    :mod:`sim.runs.sensitivity` needs).
+    method, n, seed, the ranges, which keys are integers and, when the design measures a
+    practice's effect, the two settings of that practice (``compare``): what
+    :mod:`sim.runs.sensitivity` needs.
 ``design.csv``
     the points: ``point`` (0, 1, ...) then one column per key.
 ``design/point_00000.yaml`` ...
@@ -14,7 +16,14 @@ A design is a table of points, one column per configuration key, drawn over rang
     one line of Hydra overrides per point, for drivers outside Hydra (SLURM arrays, xargs).
 
 ``experiment/agora_design.yaml``
-    a named experiment whose ``hydra.sweeper.params`` sweep ``+design`` over every point.
+    a named experiment whose ``hydra.sweeper.params`` sweep ``+design`` over every point
+    (and, with ``compare``, the practice over its two settings: every point runs twice with
+    the same seeds, so the practice's effect is a difference paired by seed).
+
+Sizes. ``sobol`` takes ``n`` base samples, a power of two (Sobol' sequences are balanced only
+at powers of two; SALib warns otherwise, we refuse), and gives ``n * (d + 2)`` points;
+``morris`` takes ``n`` trajectories of ``d + 1`` points on a 4-level grid; ``lhs`` gives ``n``
+points. The smallest sizes an analysis accepts are in :data:`sim.runs.sensitivity.MIN_SIZE`.
 
 The sweep is then an ordinary multirun over that config group (``sweep_command``)::
 
@@ -33,6 +42,12 @@ Examples
 ((8, 2), True, 'i')
 >>> len(make_design(ranges, method="sobol", n=8, seed=1))  # Saltelli: n * (d + 2) points
 32
+>>> len(make_design(ranges, method="morris", n=10, seed=1))  # n trajectories of d + 1 points
+30
+>>> make_design(ranges, method="sobol", n=10)
+Traceback (most recent call last):
+...
+ValueError: --n 10 is not a power of two: a Sobol design needs n = 2**k base samples (Sobol' sequences are balanced only at powers of two); use 8 or 16
 """
 
 from __future__ import annotations
@@ -52,10 +67,12 @@ import yaml
 from sim.config import AgoraConfig, ConfigError
 from sim.util.atomic import write_text_atomic
 
-__all__ = ["METHODS", "parse_ranges", "make_design", "write_design", "read_design",
-           "sweep_command", "salib_problem"]
+__all__ = ["METHODS", "MORRIS_LEVELS", "parse_ranges", "parse_compare", "make_design",
+           "write_design", "read_design", "sweep_command", "salib_problem", "points_of"]
 
-METHODS = ("lhs", "sobol")
+METHODS = ("lhs", "sobol", "morris")
+#: Grid levels of a Morris design (4, the usual choice: Morris 1991; SALib's default).
+MORRIS_LEVELS = 4
 GROUP = "design"
 #: The named experiment (in the design folder) whose sweeper params list every point.
 SWEEP_OPTION = "agora_design"
@@ -107,6 +124,40 @@ def _split(spec: str) -> tuple[str, tuple[str, str]]:
     return key.strip(), (lo, hi)
 
 
+def parse_compare(spec: str) -> tuple[str, list[str]]:
+    """``"key=A,B"`` to ``(key, ["A", "B"])``: a practice and the two settings to compare.
+
+    The effect is always *B minus A* (the second setting minus the first), paired by seed.
+    Each setting is checked by composing the configuration with it.
+
+    >>> parse_compare("regime.voting=false,true")
+    ('regime.voting', ['false', 'true'])
+    >>> parse_compare("regime.voting=true")
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: regime.voting=true: compare two settings, written key=A,B (the effect is B minus A)
+    """
+    key, sep, values = spec.partition("=")
+    settings = [v.strip() for v in values.split(",") if v.strip()]
+    if not sep or len(settings) != 2 or settings[0] == settings[1]:
+        raise ConfigError(f"{spec}: compare two settings, written key=A,B (the effect is B "
+                          "minus A)")
+    from sim.config import load_config, to_config
+
+    for value in settings:
+        to_config(load_config([f"{key.strip()}={value}"]))
+    return key.strip(), settings
+
+
+def points_of(method: str, n: int, d: int) -> int:
+    """How many points a design of ``method`` and size ``n`` over ``d`` keys has.
+
+    >>> points_of("sobol", 64, 3), points_of("morris", 10, 3), points_of("lhs", 50, 3)
+    (320, 40, 50)
+    """
+    return {"sobol": n * (d + 2), "morris": n * (d + 1)}.get(method, n)
+
+
 def salib_problem(ranges: Mapping[str, tuple]) -> dict[str, Any]:
     """The SALib problem dictionary of a set of ranges."""
     return {
@@ -121,12 +172,20 @@ def make_design(
 ) -> pd.DataFrame:
     """Points over ``ranges``: ``lhs`` gives ``n`` points (scipy's Latin hypercube), ``sobol``
     the Saltelli scheme of SALib, ``n * (d + 2)`` points from which first-order and total
-    Sobol indices can be estimated (``n`` a power of two). Integer keys are rounded.
+    Sobol indices can be estimated (``n`` a power of two, refused otherwise), ``morris`` ``n``
+    trajectories of ``d + 1`` points each on a :data:`MORRIS_LEVELS`-level grid (SALib).
+    Integer keys are rounded (a Morris step on an integer key is then only approximately one
+    grid jump).
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r}: one of {list(METHODS)}")
     if n < 1:
         raise ValueError("n must be >= 1")
+    if method == "sobol" and n & (n - 1):
+        low = 1 << (n.bit_length() - 1)
+        raise ValueError(
+            f"--n {n} is not a power of two: a Sobol design needs n = 2**k base samples "
+            f"(Sobol' sequences are balanced only at powers of two); use {low} or {2 * low}")
     problem = salib_problem(ranges)
     if method == "lhs":
         from scipy.stats import qmc
@@ -135,6 +194,10 @@ def make_design(
         lows = np.array([b[0] for b in problem["bounds"]])
         highs = np.array([b[1] for b in problem["bounds"]])
         points = qmc.scale(unit, lows, highs)
+    elif method == "morris":
+        from SALib.sample import morris
+
+        points = morris.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
     else:
         from SALib.sample import sobol
 
@@ -165,8 +228,13 @@ def write_design(
     method: str,
     n: int,
     seed: int,
+    compare: tuple[str, Sequence[str]] | None = None,
 ) -> Path:
-    """Write the design folder (see the module docstring); refuse to overwrite another design."""
+    """Write the design folder (see the module docstring); refuse to overwrite another design.
+
+    ``compare`` (from :func:`parse_compare`) makes every point run at both settings of a
+    practice, with the same seeds.
+    """
     out = Path(out_dir)
     meta = {
         "method": method,
@@ -178,6 +246,10 @@ def write_design(
         "calc_second_order": False,
         "group": GROUP,
     }
+    if method == "morris":
+        meta["levels"] = MORRIS_LEVELS
+    if compare is not None:
+        meta["compare"] = {"key": compare[0], "values": [str(v) for v in compare[1]]}
     if (out / "design.json").exists():
         old = json.loads((out / "design.json").read_text())
         if old != meta:
@@ -197,11 +269,14 @@ def write_design(
     # that a design of any size fits (a command line of 10,000 names would not) and
     # multirun.yaml records every expected point for the aggregation.
     names = ",".join(f"point_{i:0{width}d}" for i in range(len(design)))
+    params = {f"+{GROUP}": names}
+    if compare is not None:
+        params[compare[0]] = ",".join(str(v) for v in compare[1])
     (out / "experiment").mkdir(exist_ok=True)
     write_text_atomic(
         out / "experiment" / f"{SWEEP_OPTION}.yaml",
         "# @package _global_\n# every point of this design, one job each (sim/runs/designs.py)\n"
-        + yaml.safe_dump({"hydra": {"sweeper": {"params": {f"+{GROUP}": names}}}}, width=1e9),
+        + yaml.safe_dump({"hydra": {"sweeper": {"params": params}}}, width=1e9),
     )
     write_text_atomic(out / "design.csv", table.to_csv(index=False))
     write_text_atomic(out / "overrides.txt", "\n".join(lines) + "\n")

@@ -1,10 +1,35 @@
-"""Sensitivity analysis of any metric over a design's ranges, from aggregated results (SALib).
+"""Sensitivity analysis of a metric, or of a practice's effect on it, over a design's ranges.
 
-A Sobol design (:func:`sim.runs.designs.make_design` with ``method="sobol"``) gives first-order
-(S1) and total (ST) Sobol indices with SALib's ``sobol.analyze``; a Latin hypercube gives
-first-order indices by RBD-FAST (``rbd_fast.analyze``), which accepts any space-filling sample.
-The output of each design point is the mean over its replicates of the metric's final value,
-read from ``runs.parquet`` (the ``design`` column names the point's option, ``point_00012``).
+Three methods, each from SALib, each matched to the design that feeds it:
+
+``sobol`` (a Saltelli design)
+    first-order (S1) and total (ST) Sobol indices (``SALib.analyze.sobol``).
+``morris`` (Morris trajectories)
+    screening: mu (mean elementary effect), mu* (mean absolute effect) and sigma (spread of
+    the effects: interactions or non-linearity) per parameter (``SALib.analyze.morris``).
+``lhs`` (a Latin hypercube)
+    first-order indices by RBD-FAST (``SALib.analyze.rbd_fast``) with :data:`RBD_HARMONICS`
+    harmonics.
+
+Every confidence interval is SALib's bootstrap (100 resamples, 95%), reported as a half-width
+(``*_conf``).
+
+**Minimum sizes** (:data:`MIN_SIZE`), below which an analysis refuses to run because its
+numbers would mislead:
+
+- RBD-FAST sums the first M harmonics of the output's spectrum, reordered along each
+  parameter. A spectrum of N points has only N/2 frequencies, so with N <= 2M every parameter
+  gets the whole variance: S1 = 1 for all of them, and SALib's bootstrap (on half-samples)
+  gives +- 0. That is what a 16-point hypercube with SALib's default M = 10 produced. Its bias
+  correction (Tissot & Prieur 2012, as SALib applies it) divides by 1 - 2M/N, which explodes
+  as N nears 2M: at 48 points the intervals were about +-1. We use M = 6 and require
+  N >= 16 M = 96 points, so the bootstrap's half-samples keep 2M / (N/2) <= 0.25.
+- Sobol: at least 64 base samples (a power of two; see :mod:`sim.runs.designs`).
+- Morris: at least 10 trajectories.
+
+**The effect of a practice.** A design written with ``compare=(key, [A, B])`` runs every point
+at both settings with the same seeds. The output of a point is then the mean over seeds of
+*(value with B) - (value with A)*, each pair sharing its seed: the practice's effect, paired.
 
 Examples
 --------
@@ -14,7 +39,8 @@ Examples
 >>> X = make_design(ranges, method="sobol", n=256, seed=0)
 >>> runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(X))],
 ...                      "status": "ok", "y": 4 * X["regime.mix"] + X["openness.internal"]})
->>> meta = {"method": "sobol", "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+>>> meta = {"method": "sobol", "n": 256,
+...         "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
 >>> s = sobol_indices(meta, X, runs, "y", seed=1)
 >>> s["parameter"].tolist(), bool(s["S1"].iloc[0] > 0.8 > 0.1 > s["S1"].iloc[1])
 (['regime.mix', 'openness.internal'], True)
@@ -22,30 +48,147 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["point_outputs", "sobol_indices"]
+__all__ = ["MIN_SIZE", "RBD_HARMONICS", "check_design", "assumptions", "point_outputs",
+           "paired_differences", "same_setting", "analyse", "sobol_indices", "describe_indices"]
+
+#: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
+RBD_HARMONICS = 6
+#: The smallest design each method accepts: base samples (sobol), trajectories (morris),
+#: points (lhs, for RBD-FAST). See the module docstring for why.
+MIN_SIZE = {"sobol": 64, "morris": 10, "lhs": 16 * RBD_HARMONICS}
+_SIZE_WORD = {"sobol": "base samples", "morris": "trajectories", "lhs": "points"}
+_METHOD_WORD = {"sobol": "Sobol indices (Saltelli design)",
+                "morris": "Morris elementary effects (screening)",
+                "lhs": "RBD-FAST first-order indices (Latin hypercube)"}
 
 
-def point_outputs(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
-    """Mean final ``metric`` per design point (ok rows), in point order.
+def check_design(meta: Mapping[str, Any]) -> None:
+    """Refuse a design too small (or of the wrong shape) for its method.
+
+    >>> check_design({"method": "lhs", "n": 16, "ranges": {"a": [0, 1], "b": [0, 1]}})
+    Traceback (most recent call last):
+    ...
+    ValueError: a Latin hypercube of 16 points is too small for RBD-FAST: it needs at least 96 (with 6 harmonics, fewer points give S1 = 1 for every parameter or intervals of +-1); make a design with --n 96 or more
+    """
+    method, n = meta["method"], int(meta["n"])
+    if method not in MIN_SIZE:
+        raise ValueError(f"unknown design method {method!r}: one of {sorted(MIN_SIZE)}")
+    if method == "sobol" and n & (n - 1):
+        raise ValueError(f"a Sobol design of n={n} is not a power of two: remake it")
+    need = MIN_SIZE[method]
+    if n < need:
+        why = {
+            "lhs": f"a Latin hypercube of {n} points is too small for RBD-FAST: it needs at "
+                   f"least {need} (with {RBD_HARMONICS} harmonics, fewer points give S1 = 1 for "
+                   "every parameter or intervals of +-1)",
+            "sobol": f"a Sobol design of {n} base samples is too small: it needs at least "
+                     f"{need} (fewer give bootstrap intervals wider than the indices)",
+            "morris": f"a Morris design of {n} trajectories is too small: it needs at least "
+                      f"{need} (fewer give too few elementary effects per parameter)",
+        }[method]
+        raise ValueError(f"{why}; make a design with --n {need} or more")
+
+
+def assumptions(meta: Mapping[str, Any], output: str, *, replicates: int | None = None,
+                window: str | None = None) -> list[str]:
+    """What an analysis assumed, in plain lines (printed and written into its report)."""
+    method = meta["method"]
+    d = len(meta["ranges"])
+    lines = [
+        f"method: {_METHOD_WORD[method]}, {meta['n']} {_SIZE_WORD[method]} over {d} "
+        f"parameters ({meta.get('points', '?')} points; minimum {MIN_SIZE[method]})",
+        "ranges (uniform): " + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi) in
+                                         meta["ranges"].items()),
+        f"output: {output}",
+        "confidence intervals: SALib's bootstrap, 100 resamples, 95%",
+    ]
+    if replicates is not None:
+        lines.append(f"replicates per point: {replicates} (their mean is the point's output)")
+    if window:
+        lines.append(f"each run's value: {window}")
+    if method == "lhs":
+        lines.append(f"RBD-FAST harmonics: {RBD_HARMONICS}; first-order indices only")
+    if method == "morris":
+        lines.append(f"grid levels: {meta.get('levels', 4)}; effects per unit of each range")
+    return lines
+
+
+def _point_index(runs: pd.DataFrame) -> np.ndarray:
+    if "design" not in runs.columns:
+        raise ValueError("runs has no 'design' column: aggregate the sweep of a design")
+    return runs["design"].astype(str).str.rsplit("_", n=1).str[-1].astype(int).to_numpy()
+
+
+def same_setting(column: pd.Series, value: str) -> np.ndarray:
+    """Rows of ``column`` (a swept key as aggregated: bool, number or text) equal to the
+    override text ``value``.
+
+    >>> same_setting(pd.Series([0.0, 0.6, 0.6]), "0.6").tolist()
+    [False, True, True]
+    >>> same_setting(pd.Series([True, False]), "false").tolist()
+    [False, True]
+    """
+    text = str(value).strip().lower()
+    if pd.api.types.is_bool_dtype(column):
+        return (column.astype(bool) == (text == "true")).to_numpy()
+    if pd.api.types.is_numeric_dtype(column):
+        try:
+            return np.isclose(column.to_numpy(dtype=float), float(text))
+        except ValueError:
+            return np.zeros(len(column), dtype=bool)
+    return (column.astype(str).str.lower() == text).to_numpy()
+
+
+def paired_differences(runs: pd.DataFrame, metric: str, key: str,
+                       settings: Sequence[str]) -> pd.DataFrame:
+    """Per design point and seed: the metric at the second setting minus at the first.
+
+    Pairs are matched on (point, seed): the same organization and random stream, only the
+    practice differs. Returns columns point, seed, a, b, diff.
+    """
+    column = key.lstrip("+")
+    if column not in runs.columns:
+        raise ValueError(f"runs has no column {column!r}: was the design run with --compare "
+                         f"{key}=...?")
+    if metric not in runs.columns:
+        raise ValueError(f"unknown metric {metric!r}")
+    ok = runs[runs["status"] == "ok"].copy()
+    ok["point"] = _point_index(ok)
+    parts = []
+    for name, value in zip(("a", "b"), settings, strict=True):
+        side = ok[same_setting(ok[column], value)]
+        parts.append(side.groupby(["point", "seed"])[metric].mean().rename(name))
+    both = pd.concat(parts, axis=1, join="inner").reset_index()
+    both["diff"] = both["b"] - both["a"]
+    return both
+
+
+def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
+                  compare: Mapping[str, Any] | None = None) -> np.ndarray:
+    """One output per design point, in point order: the mean over its replicates of
+    ``metric``, or (with ``compare`` = ``{"key": ..., "values": [A, B]}``) of the paired
+    difference B - A.
 
     Raises
     ------
     ValueError
-        If a point has no ok result (failed or missing jobs): the indices would be wrong.
+        If a point has no ok result (failed or missing jobs, or no complete pair): the indices
+        would be wrong.
     """
-    if "design" not in runs.columns:
-        raise ValueError("runs has no 'design' column: aggregate the sweep of a design")
-    if metric not in runs.columns:
-        raise ValueError(f"unknown metric {metric!r}")
-    ok = runs[runs["status"] == "ok"]
-    index = ok["design"].astype(str).str.rsplit("_", n=1).str[-1].astype(int)
-    y = ok.groupby(index.to_numpy())[metric].mean().reindex(range(n_points))
+    if compare:
+        diffs = paired_differences(runs, metric, compare["key"], compare["values"])
+        y = diffs.groupby("point")["diff"].mean().reindex(range(n_points))
+    else:
+        if metric not in runs.columns:
+            raise ValueError(f"unknown metric {metric!r}")
+        ok = runs[runs["status"] == "ok"]
+        y = ok.groupby(_point_index(ok))[metric].mean().reindex(range(n_points))
     bad = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))
     if bad.size:
         raise ValueError(
@@ -55,6 +198,49 @@ def point_outputs(runs: pd.DataFrame, metric: str, n_points: int) -> np.ndarray:
     return y.to_numpy(dtype=float)
 
 
+def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
+            seed: int = 0) -> pd.DataFrame:
+    """Indices of the outputs ``y`` (one per point) for the design's method.
+
+    Returns
+    -------
+    DataFrame
+        ``sobol``: parameter, S1, S1_conf, ST, ST_conf. ``lhs``: the same with ST NaN.
+        ``morris``: parameter, mu, mu_star, mu_star_conf, sigma. ``*_conf`` are half-widths
+        of bootstrap 95% intervals.
+    """
+    from sim.runs.designs import salib_problem
+
+    check_design(meta)
+    ranges = {k: (lo, hi, None) for k, (lo, hi) in meta["ranges"].items()}
+    problem = salib_problem(ranges)
+    y = np.asarray(y, dtype=float)
+    if np.ptp(y) == 0:
+        raise ValueError("the output is constant over the design: no variance to apportion")
+    method = meta["method"]
+    if method == "sobol":
+        from SALib.analyze import sobol
+
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
+                             "S1_conf": res["S1_conf"], "ST": res["ST"],
+                             "ST_conf": res["ST_conf"]})
+    x = points[problem["names"]].to_numpy(dtype=float)
+    if method == "morris":
+        from SALib.analyze import morris
+
+        res = morris.analyze(problem, x, y, num_levels=int(meta.get("levels", 4)), seed=seed)
+        return pd.DataFrame({"parameter": problem["names"], "mu": res["mu"],
+                             "mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"],
+                             "sigma": res["sigma"]})
+    from SALib.analyze import rbd_fast
+
+    res = rbd_fast.analyze(problem, x, y, M=RBD_HARMONICS, seed=seed)
+    nan = np.full(len(problem["names"]), np.nan)
+    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
+                         "S1_conf": res["S1_conf"], "ST": nan, "ST_conf": nan})
+
+
 def sobol_indices(
     meta: Mapping[str, Any],
     points: pd.DataFrame,
@@ -62,50 +248,78 @@ def sobol_indices(
     metric: str,
     *,
     seed: int = 0,
+    compare: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Sensitivity indices of ``metric`` per parameter of the design.
+    """Sensitivity indices of ``metric`` (or of a practice's paired effect on it) per parameter.
 
     Parameters
     ----------
     meta, points
         The design's ``design.json`` and ``design.csv`` (:func:`sim.runs.designs.read_design`).
     runs
-        The aggregated ``runs.parquet`` of the design's sweep.
+        The aggregated ``runs.parquet`` of the design's sweep (its metric columns are each
+        run's end-of-run window average).
     metric
-        A metric name (final value).
+        A metric name.
     seed
         Seed of the bootstrap that gives the confidence intervals.
+    compare
+        ``{"key": practice, "values": [A, B]}``: analyse the effect B - A, paired by seed
+        (default: the design's own ``compare``, if any; pass ``{}`` for the raw metric).
 
     Returns
     -------
     DataFrame
-        parameter, S1, S1_conf, ST, ST_conf (half-widths of 95% intervals; ST is NaN for a
-        Latin hypercube, which gives first-order indices only).
+        See :func:`analyse`.
     """
-    from sim.runs.designs import salib_problem
+    check_design(meta)
+    compare = meta.get("compare") if compare is None else compare
+    y = point_outputs(runs, metric, len(points), compare=compare or None)
+    return analyse(meta, points, y, seed=seed)
 
-    ranges = {k: (lo, hi, None) for k, (lo, hi) in meta["ranges"].items()}
-    problem = salib_problem(ranges)
-    y = point_outputs(runs, metric, len(points))
-    if np.ptp(y) == 0:
-        raise ValueError(f"{metric} is constant over the design: no variance to apportion")
-    if meta["method"] == "sobol":
-        from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
-        st, st_conf = res["ST"], res["ST_conf"]
-    else:
-        from SALib.analyze import rbd_fast
+def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
+    """Plain sentences about a table of indices, every number taken from the table.
 
-        x = points[problem["names"]].to_numpy(dtype=float)
-        res = rbd_fast.analyze(problem, x, y, seed=seed)
-        st = st_conf = np.full(len(problem["names"]), np.nan)
-    return pd.DataFrame(
-        {
-            "parameter": problem["names"],
-            "S1": res["S1"],
-            "S1_conf": res["S1_conf"],
-            "ST": st,
-            "ST_conf": st_conf,
-        }
-    )
+    >>> t = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.7, 0.02], "S1_conf": [0.1, 0.05],
+    ...                   "ST": [0.8, 0.03], "ST_conf": [0.1, 0.04]})
+    >>> describe_indices(t, "trust")[0]
+    'a matters most for trust: alone it explains 0.70 of its variance (95% CI 0.60 to 0.80), 0.80 with its interactions (0.70 to 0.90).'
+    """
+    out = []
+    if "mu_star" in table.columns:
+        t = table.sort_values("mu_star", ascending=False)
+        top = t.iloc[0]
+        out.append(
+            f"{top['parameter']} moves {output} the most: a change across its range moves it "
+            f"by {top['mu_star']:.3g} on average (mu*, 95% CI {top['mu_star'] - top['mu_star_conf']:.3g} "
+            f"to {top['mu_star'] + top['mu_star_conf']:.3g}), in direction "
+            f"{'up' if top['mu'] > 0 else 'down'} on balance (mu {top['mu']:.3g}).")
+        small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
+        if len(small):
+            out.append("Negligible (mu* below a tenth of the largest, CI included): "
+                       + ", ".join(small["parameter"]) + ".")
+        inter = t[t["sigma"] > t["mu_star"]]
+        if len(inter):
+            out.append("Effects that depend on the other parameters (sigma above mu*): "
+                       + ", ".join(inter["parameter"]) + ".")
+        return out
+    t = table.sort_values("S1", ascending=False)
+    top = t.iloc[0]
+    lo, hi = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
+    line = (f"{top['parameter']} matters most for {output}: alone it explains "
+            f"{top['S1']:.2f} of its variance (95% CI {lo:.2f} to {hi:.2f})")
+    if np.isfinite(top["ST"]):
+        line += (f", {top['ST']:.2f} with its interactions ({top['ST'] - top['ST_conf']:.2f} "
+                 f"to {top['ST'] + top['ST_conf']:.2f})")
+    out.append(line + ".")
+    wide = t[t["S1_conf"] > 0.25]
+    if len(wide):
+        out.append("Wide intervals (more than +-0.25) for " + ", ".join(wide["parameter"])
+                   + ": read these indices as rough; a larger design narrows them.")
+    if np.isfinite(t["ST"]).all():
+        inter = t[t["ST"] - t["ST_conf"] > t["S1"] + t["S1_conf"]]
+        if len(inter):
+            out.append("Clear interactions (ST above S1 beyond their intervals): "
+                       + ", ".join(inter["parameter"]) + ".")
+    return out

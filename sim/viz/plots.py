@@ -1,4 +1,14 @@
-"""Figures of aggregated results: metrics over time with 95% bands, final values with error bars.
+"""Figures of aggregated results: metrics over time with 95% bands, end values with error bars,
+sensitivity indices, maps of a practice's effect and scenario-discovery boxes.
+
+**One order and one colour per regime, everywhere** (:data:`REGIME_ORDER`,
+:data:`REGIME_COLOURS`, :func:`condition_styles`): broadcast, hybrid, conversational, in that
+order, in the same colours in every plot of the package (comparisons, sweeps, what-ifs, the
+teaching app). A condition whose label names a regime (``regime=hybrid, org.size=60``) takes
+that regime's colour, in shades when several conditions share one regime.
+
+**No interval is drawn or claimed where there is none**: with fewer than two replicates the
+CI columns are NaN, nothing is shaded and the subtitle says so.
 
 The functions draw on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, never
 through ``pyplot``: no global figure state, no GUI backend, safe in worker processes and
@@ -27,13 +37,24 @@ import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.util.atomic import write_atomic
 
-__all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "pretty"]
+__all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "plot_morris",
+           "plot_effect_map", "plot_prim_tradeoff", "plot_prim_box", "pretty",
+           "REGIME_ORDER", "REGIME_COLOURS", "regime_of", "order_conditions", "condition_styles",
+           "has_intervals"]
+
+#: The regimes in the order every plot and table shows them: one end, between, the other end.
+REGIME_ORDER = ("broadcast", "hybrid", "conversational")
+#: One colour per regime (Okabe & Ito's colour-blind-safe palette): broadcast vermillion,
+#: hybrid reddish purple, conversational blue.
+REGIME_COLOURS = {"broadcast": "#d55e00", "hybrid": "#cc79a7", "conversational": "#0072b2"}
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 #: Above this many conditions the bands are not filled (they would only hide each other).
 MAX_BANDS = 12
@@ -67,6 +88,97 @@ def figure_grid(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: i
     for ax in axes[n_panels:]:
         ax.set_visible(False)
     return fig, axes[:n_panels]
+
+
+def regime_of(label: str) -> str | None:
+    """The regime a condition label names, if any.
+
+    >>> regime_of("regime=hybrid, org.size=60"), regime_of("conversational"), regime_of("x=1")
+    ('hybrid', 'conversational', None)
+    """
+    for part in str(label).replace(";", ",").split(","):
+        key, _, value = part.strip().rpartition("=")
+        value = value.strip()
+        if value in REGIME_COLOURS and (not key or key.split(".")[-1] in ("regime", "name")):
+            return value
+    return None
+
+
+def _sort_key(label: str):
+    """Conditions sort by regime order, then by their other values (numbers as numbers)."""
+    regime = regime_of(label)
+    rank = REGIME_ORDER.index(regime) if regime else len(REGIME_ORDER)
+    rest = []
+    for part in str(label).split(","):
+        value = part.rpartition("=")[2].strip()
+        try:
+            rest.append((0, float(value), ""))
+        except ValueError:
+            rest.append((1, 0.0, value))
+    return (rank, rest)
+
+
+def order_conditions(labels) -> list[str]:
+    """Distinct labels, regimes in :data:`REGIME_ORDER` first, the rest by value.
+
+    >>> order_conditions(["regime=conversational", "regime=broadcast", "regime=hybrid"])
+    ['regime=broadcast', 'regime=hybrid', 'regime=conversational']
+    >>> order_conditions(["x=10", "x=2"])
+    ['x=2', 'x=10']
+    """
+    return sorted(dict.fromkeys(labels), key=_sort_key)
+
+
+def condition_styles(labels) -> dict[str, dict]:
+    """Colour, marker and line style per condition label (matplotlib keyword arguments).
+
+    Labels that name a regime get its colour (shades from dark to light when several share a
+    regime, with distinct markers); other labels get tab10 (viridis past ten).
+
+    >>> s = condition_styles(["regime=broadcast", "regime=conversational"])
+    >>> s["regime=broadcast"]["color"], s["regime=conversational"]["color"]
+    ('#d55e00', '#0072b2')
+    """
+    from matplotlib.colors import to_hex, to_rgb
+
+    labels = list(dict.fromkeys(labels))
+    regimes = [regime_of(lab) for lab in labels]
+    styles: dict[str, dict] = {}
+    if any(regimes):
+        groups: dict[str | None, list[str]] = {}
+        for lab, reg in zip(labels, regimes, strict=True):
+            groups.setdefault(reg, []).append(lab)
+        others = _colours(len(groups.get(None, [])))
+        for reg, members in groups.items():
+            for i, lab in enumerate(members):
+                if reg is None:
+                    colour = to_hex(others[i])
+                else:
+                    base = np.array(to_rgb(REGIME_COLOURS[reg]))
+                    # shades: the regime colour darkened, then itself, then lightened
+                    t = 0.0 if len(members) == 1 else -0.45 + 0.9 * i / (len(members) - 1)
+                    rgb = base * (1 + t) if t < 0 else base + (1 - base) * t
+                    colour = to_hex(np.clip(rgb, 0, 1))
+                styles[lab] = {"color": colour, "marker": _MARKERS[i % len(_MARKERS)],
+                               "linestyle": ("-", "--", ":", "-.")[i % 4]}
+        return styles
+    for lab, colour in zip(labels, _colours(len(labels)), strict=True):
+        styles[lab] = {"color": to_hex(colour), "marker": "o", "linestyle": "-"}
+    return styles
+
+
+def has_intervals(frame: pd.DataFrame) -> bool:
+    """Whether a table's ci_low / ci_high hold any interval (they are NaN with < 2 replicates)."""
+    if "ci_low" not in frame.columns:
+        return False
+    width = frame["ci_high"].to_numpy(dtype=float) - frame["ci_low"].to_numpy(dtype=float)
+    return bool(np.isfinite(width).any())
+
+
+def _ci_note(frame: pd.DataFrame, shaded: str) -> str:
+    if has_intervals(frame):
+        return shaded
+    return "fewer than two replicates: no confidence interval"
 
 
 def _colours(n: int) -> list:
@@ -110,21 +222,23 @@ def plot_over_time(
         Conditions to draw, in legend order (default: their order in ``bands``).
     """
     present = [m for m in metrics if m in set(bands["metric"])]
-    conditions = list(conditions) if conditions is not None else list(
-        dict.fromkeys(bands["condition"])
+    conditions = list(conditions) if conditions is not None else order_conditions(
+        bands["condition"]
     )
     fig, axes = figure_grid(len(present))
-    colours = _colours(len(conditions))
+    styles = condition_styles(conditions)
+    shade = has_intervals(bands) and len(conditions) <= MAX_BANDS
     handles = []
     by_metric = {m: g for m, g in bands.groupby("metric", sort=False)}
     for ax, metric in zip(axes, present, strict=True):
         data = by_metric[metric]
-        for colour, cond in zip(colours, conditions, strict=True):
+        for cond in conditions:
+            colour, ls = styles[cond]["color"], styles[cond]["linestyle"]
             d = data[data["condition"] == cond].sort_values("step")
             if d.empty:
                 continue
-            (line,) = ax.plot(d["step"], d["mean"], color=colour, lw=1.6, label=cond)
-            if len(conditions) <= MAX_BANDS:
+            (line,) = ax.plot(d["step"], d["mean"], color=colour, ls=ls, lw=1.6, label=cond)
+            if shade:
                 ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=colour, alpha=0.2,
                                 lw=0)
             if ax is axes[0]:
@@ -133,7 +247,8 @@ def plot_over_time(
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
-    fig.suptitle(f"{title}\n(mean over replicates, shaded: 95% CI)", fontsize=12)
+    note = _ci_note(bands, "shaded: 95% CI" if shade else "95% CI not shaded: too many lines")
+    fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
     _legend(fig, handles, [h.get_label() for h in handles])
     return save_figure(fig, path)
 
@@ -143,47 +258,95 @@ def plot_final_values(
     metrics: Sequence[str],
     path: str | os.PathLike,
     *,
-    title: str = "Final values",
+    title: str = "End-of-run values",
+    what: str = "mean over replicates of the end-of-run value",
 ) -> Path:
-    """One panel per metric: mean final value per condition with 95% CI error bars.
+    """One panel per metric: the mean end value per condition with 95% CI error bars.
 
-    With exactly one numeric swept key (the columns before ``condition``), conditions are
-    placed on that axis and joined by a line; otherwise they are categories.
+    The swept keys are the columns before ``condition``. With one numeric key, conditions are
+    placed on its axis and joined by a line; with a regime key and one numeric key, that key
+    is the axis and each regime is a line in its colour (legend below); otherwise conditions
+    are rows of a dot plot, labels on the y axis where they never overlap, coloured by regime.
     """
     present = [m for m in metrics if m in set(summary["metric"])]
     keys = list(summary.columns[: list(summary.columns).index("condition")])
-    numeric = len(keys) == 1 and pd.api.types.is_numeric_dtype(summary[keys[0]])
-    conditions = list(dict.fromkeys(summary["condition"]))
-    fig, axes = figure_grid(len(present))
-    colours = _colours(len(conditions))
+    numeric = [k for k in keys if pd.api.types.is_numeric_dtype(summary[k])
+               and not pd.api.types.is_bool_dtype(summary[k])]
+    regime_keys = [k for k in keys if k not in numeric
+                   and summary[k].astype(str).isin(REGIME_ORDER).all()]
+    conditions = order_conditions(summary["condition"])
+    styles = condition_styles(conditions)
     by_metric = {m: g for m, g in summary.groupby("metric", sort=False)}
+    lines_by = None
+    if len(keys) == 1 and numeric:
+        mode = "line"
+    elif len(keys) == 2 and len(numeric) == 1 and len(regime_keys) == 1:
+        mode, lines_by = "lines", regime_keys[0]
+    else:
+        mode = "dots"
+    if mode == "dots":
+        per_row = 0.22 * len(conditions) + 0.8
+        fig, axes = figure_grid(len(present), width=4.4, height=max(2.9, per_row), ncols=3)
+    else:
+        fig, axes = figure_grid(len(present))
+    handles: dict[str, Any] = {}
     for ax, metric in zip(axes, present, strict=True):
         d = by_metric[metric].set_index("condition").reindex(conditions)
         mean = d["mean"].to_numpy(dtype=float)
         err = np.vstack([mean - d["ci_low"].to_numpy(float), d["ci_high"].to_numpy(float) - mean])
-        err = np.nan_to_num(err)
-        if numeric:
+        err = np.where(np.isfinite(err), err, 0.0)
+        if mode == "line":
             x = d[keys[0]].to_numpy(dtype=float)
             order = np.argsort(x)
             ax.errorbar(x[order], mean[order], yerr=err[:, order], fmt="-o", ms=4, capsize=3,
-                        color=colours[0] if len(colours) else None)
+                        color=styles[conditions[0]]["color"] if regime_of(conditions[0])
+                        else "#333333")
             ax.set_xlabel(keys[0])
+        elif mode == "lines":
+            axis = numeric[0]
+            for regime in [r for r in REGIME_ORDER if r in set(d[lines_by].astype(str))]:
+                rows = np.flatnonzero(d[lines_by].astype(str).to_numpy() == regime)
+                x = d[axis].to_numpy(dtype=float)[rows]
+                order = rows[np.argsort(x)]
+                h = ax.errorbar(d[axis].to_numpy(dtype=float)[order], mean[order],
+                                yerr=err[:, order], fmt="-o", ms=4, capsize=3,
+                                color=REGIME_COLOURS[regime], label=regime)
+                handles.setdefault(regime, h)
+            ax.set_xlabel(axis)
         else:
-            x = np.arange(len(conditions))
-            for i, colour in enumerate(colours):
-                ax.errorbar(x[i], mean[i], yerr=err[:, i : i + 1], fmt="o", ms=5, capsize=4,
-                            color=colour)
-            if len(conditions) <= 30:
-                labels = [c.split("=", 1)[1] if len(keys) == 1 else c for c in conditions]
-                ax.set_xticks(x, labels, rotation=30 if max(map(len, labels)) > 8 else 0,
-                              ha="right" if max(map(len, labels)) > 8 else "center", fontsize=8)
+            y = np.arange(len(conditions))[::-1]  # first condition on top
+            for i, cond in enumerate(conditions):
+                st = styles[cond]
+                h = ax.errorbar(mean[i], y[i], xerr=err[:, i : i + 1], fmt=st["marker"], ms=5,
+                                capsize=3, color=st["color"], label=cond)
+                handles.setdefault(cond, h)
+            if ax is axes[0] or len(conditions) <= 12:
+                ax.set_yticks(y, [c if len(keys) != 1 else c.split("=", 1)[1]
+                                  for c in conditions], fontsize=8)
             else:
-                ax.set_xticks([])
-            ax.set_xlim(-0.6, len(conditions) - 0.4)
+                ax.set_yticks(y, [])
+            ax.set_ylim(-0.7, len(conditions) - 0.3)
+            ax.grid(alpha=0.3, axis="x")
         ax.set_title(pretty(metric), fontsize=10)
-        ax.grid(alpha=0.3, axis="y")
-    fig.suptitle(f"{title}\n(mean over replicates of the last step, bars: 95% CI)", fontsize=12)
+        if mode != "dots":
+            ax.grid(alpha=0.3, axis="y")
+    note = _ci_note(summary, "bars: 95% CI")
+    fig.suptitle(f"{title}\n({what}; {note})", fontsize=12)
+    if mode == "lines":
+        _legend(fig, list(handles.values()), list(handles), title=lines_by)
+    elif mode == "dots" and any(regime_of(c) for c in conditions):
+        legend_regimes = [r for r in REGIME_ORDER if any(regime_of(c) == r for c in conditions)]
+        from matplotlib.lines import Line2D
+
+        _legend(fig, [Line2D([], [], color=REGIME_COLOURS[r], marker="o", ls="")
+                      for r in legend_regimes], legend_regimes, title="regime")
     return save_figure(fig, path)
+
+
+def _wrapped(title: str, width: int = 60) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 def plot_sobol_indices(
@@ -192,22 +355,155 @@ def plot_sobol_indices(
     """Grouped bars of first-order (S1) and total (ST) Sobol indices per parameter, with CIs.
 
     ``indices`` has columns parameter, S1, S1_conf, ST, ST_conf (the confidence columns are
-    half-widths of 95% intervals, as SALib reports them).
+    half-widths of bootstrap 95% intervals, as SALib reports them). The title wraps to fit.
     """
-    fig, (ax,) = figure_grid(1, width=max(5.0, 1.2 * len(indices) + 2), height=3.8, ncols=1)
+    fig, (ax,) = figure_grid(1, width=max(6.0, 1.3 * len(indices) + 2.5), height=4.2, ncols=1)
     x = np.arange(len(indices))
     has_total = bool(indices["ST"].notna().any())  # a Latin hypercube gives S1 only
     w = 0.38 if has_total else 0.6
-    colours = _colours(2)
     ax.bar(x - (w / 2 if has_total else 0), indices["S1"], w, yerr=indices["S1_conf"],
-           capsize=3, color=colours[0], label="first order (S1)")
+           capsize=3, color="#56B4E9", label="first order (S1)")
     if has_total:
         ax.bar(x + w / 2, indices["ST"], w, yerr=indices["ST_conf"], capsize=3,
-               color=colours[1], label="total (ST)")
-    ax.set_xticks(x, list(indices["parameter"]), rotation=20 if len(indices) > 4 else 0)
+               color="#E69F00", label="total (ST)")
+    ax.set_xticks(x, list(indices["parameter"]), rotation=20 if len(indices) > 3 else 0,
+                  ha="right" if len(indices) > 3 else "center")
     ax.set_ylabel("share of output variance")
     ax.axhline(0, color="black", lw=0.8)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False)
-    ax.set_title(title, fontsize=11)
+    fig.suptitle(_wrapped(title) + "\n(bars: bootstrap 95% CI)", fontsize=11)
+    return save_figure(fig, path)
+
+
+def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
+                title: str = "Morris screening") -> Path:
+    """Morris screening: mu* (bars with bootstrap 95% CI) and mu* against sigma.
+
+    Parameters far from the origin matter; above the diagonal (sigma > mu*) their effect
+    depends on the other parameters (interactions or non-linearity).
+    """
+    fig, (ax, ax2) = figure_grid(2, width=5.0, height=4.0, ncols=2)
+    t = indices.sort_values("mu_star")
+    y = np.arange(len(t))
+    ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], capsize=3, color="#56B4E9")
+    ax.set_yticks(y, list(t["parameter"]), fontsize=8)
+    ax.set_xlabel("mu* (mean absolute elementary effect)")
+    ax.grid(alpha=0.3, axis="x")
+    ax2.scatter(indices["mu_star"], indices["sigma"], color="#0072B2")
+    for _, r in indices.iterrows():
+        ax2.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7,
+                     xytext=(3, 3), textcoords="offset points")
+    top = float(max(indices["mu_star"].max(), indices["sigma"].max(), 1e-12)) * 1.1
+    ax2.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="sigma = mu*")
+    ax2.set_xlim(0, top)
+    ax2.set_ylim(0, top)
+    ax2.set_xlabel("mu*")
+    ax2.set_ylabel("sigma (spread of effects)")
+    ax2.legend(frameon=False, fontsize=8)
+    ax2.grid(alpha=0.3)
+    fig.suptitle(_wrapped(title, 80) + "\n(bars: bootstrap 95% CI)", fontsize=11)
+    return save_figure(fig, path)
+
+
+def plot_effect_map(cells: pd.DataFrame, x: str, y: str, path: str | os.PathLike, *,
+                    title: str, effect_label: str = "effect") -> Path:
+    """A heat map of a practice's effect over two parameters, each cell with its 95% CI.
+
+    ``cells`` has one row per cell: ``x_lo``, ``x_hi``, ``y_lo``, ``y_hi``, ``mean``,
+    ``ci_low``, ``ci_high``, ``n``. The colour is the mean effect (diverging, centred on 0);
+    each cell prints the mean and its interval, in bold where the interval excludes 0, and
+    empty cells are grey.
+    """
+    from matplotlib.colors import TwoSlopeNorm
+
+    xs = np.unique(cells[["x_lo", "x_hi"]].to_numpy().ravel())
+    ys = np.unique(cells[["y_lo", "y_hi"]].to_numpy().ravel())
+    grid = np.full((len(ys) - 1, len(xs) - 1), np.nan)
+    ix = np.searchsorted(xs, cells["x_lo"].to_numpy()).clip(0, len(xs) - 2)
+    iy = np.searchsorted(ys, cells["y_lo"].to_numpy()).clip(0, len(ys) - 2)
+    grid[iy, ix] = cells["mean"].to_numpy(dtype=float)
+    fig, (ax,) = figure_grid(1, width=6.8, height=5.2, ncols=1)
+    finite = grid[np.isfinite(grid)]
+    lim = float(np.max(np.abs(finite))) if finite.size else 1.0
+    lim = lim or 1.0
+    mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(grid), cmap="RdBu",
+                         norm=TwoSlopeNorm(0.0, -lim, lim), shading="flat")
+    ax.set_facecolor("#dddddd")
+    fig.colorbar(mesh, ax=ax, label=effect_label)
+    for r in cells.itertuples():
+        if not np.isfinite(r.mean):
+            continue
+        clear = np.isfinite(r.ci_low) and (r.ci_low > 0 or r.ci_high < 0)
+        ci = (f"\n[{r.ci_low:.2g}, {r.ci_high:.2g}]" if np.isfinite(r.ci_low)
+              else "\n(no CI)")
+        ax.text((r.x_lo + r.x_hi) / 2, (r.y_lo + r.y_hi) / 2, f"{r.mean:.2g}{ci}",
+                ha="center", va="center", fontsize=7,
+                fontweight="bold" if clear else "normal")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.suptitle(_wrapped(title, 70) + "\n(cell: mean effect [95% CI], bold when the CI "
+                 "excludes 0; grey: no runs)", fontsize=10)
+    return save_figure(fig, path)
+
+
+def plot_prim_tradeoff(trajectory: pd.DataFrame, chosen: int, path: str | os.PathLike, *,
+                       title: str) -> Path:
+    """PRIM's peeling trajectory: density against coverage, coloured by the number of
+    restricted parameters, the chosen box circled.
+
+    ``trajectory`` has columns coverage, density and ``res dim`` (one row per box).
+    """
+    from matplotlib import colormaps
+
+    fig, (ax,) = figure_grid(1, width=6.2, height=4.6, ncols=1)
+    dims = trajectory["res dim"].to_numpy(dtype=int)
+    levels = sorted(set(dims))
+    cmap = colormaps["viridis"]
+    for k, level in enumerate(levels):
+        m = dims == level
+        ax.scatter(trajectory["coverage"][m], trajectory["density"][m], s=18,
+                   color=cmap(k / max(len(levels) - 1, 1)),
+                   label=f"{level} parameter{'s' if level != 1 else ''} restricted")
+    ax.plot(trajectory["coverage"], trajectory["density"], color="grey", lw=0.6, zorder=0)
+    c = trajectory.iloc[chosen]
+    ax.scatter([c["coverage"]], [c["density"]], s=150, facecolors="none", edgecolors="black",
+               lw=1.5, label=f"chosen box (coverage {c['coverage']:.2f}, "
+                             f"density {c['density']:.2f})")
+    ax.set_xlabel("coverage (share of all cases of interest inside the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
+    fig.suptitle(_wrapped(title, 70) + "\n(PRIM peeling trajectory)", fontsize=11)
+    return save_figure(fig, path)
+
+
+def plot_prim_box(limits: pd.DataFrame, ranges: dict, path: str | os.PathLike, *,
+                  title: str) -> Path:
+    """The chosen box: each restricted parameter's interval drawn inside its full range.
+
+    ``limits`` has columns parameter, min, max (and optionally qp, the quasi-p value);
+    ``ranges`` maps every parameter to its (low, high) over the design.
+    """
+    fig, (ax,) = figure_grid(1, width=6.8, height=0.55 * max(len(limits), 1) + 1.8, ncols=1)
+    for i, r in enumerate(limits.itertuples()):
+        lo, hi = ranges[r.parameter][:2]
+        span = (hi - lo) or 1.0
+        a, b = (r.min - lo) / span, (r.max - lo) / span
+        ax.plot([0, 1], [i, i], color="#cccccc", lw=8, solid_capstyle="butt")
+        ax.plot([a, b], [i, i], color="#0072B2", lw=8, solid_capstyle="butt")
+        ax.text(a, i + 0.32, f"{r.min:.3g}", ha="center", fontsize=8)
+        ax.text(b, i + 0.32, f"{r.max:.3g}", ha="center", fontsize=8)
+        ax.text(1.02, i, f"{lo:.3g} to {hi:.3g}" + (f"  (qp {r.qp:.1g})"
+                                                      if hasattr(r, "qp") else ""),
+                va="center", fontsize=7, color="#555555")
+    ax.set_yticks(range(len(limits)), list(limits["parameter"]), fontsize=9)
+    ax.set_ylim(-0.7, len(limits) - 0.2)
+    ax.set_xlim(-0.02, 1.35)
+    ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+    ax.invert_yaxis()
+    fig.suptitle(_wrapped(title, 70) + "\n(blue: the box, grey: the range explored)",
+                 fontsize=11)
     return save_figure(fig, path)

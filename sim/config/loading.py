@@ -14,6 +14,7 @@ sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0
 from __future__ import annotations
 
 import re
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -22,11 +23,24 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.checks import validate
+from sim.config.guards import (
+    check_interpolations,
+    check_keys,
+    check_values,
+    install_hydra_guard,
+    yaml_error,
+)
 from sim.config.paths import CONF_DIR
 from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError
 
-__all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked"]
+__all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked", "load_yaml"]
+
+# Every composition Hydra does in this process is checked before it is used: callbacks,
+# logging, environment, unknown keys, resolvers (see sim.config.guards). Installed on import
+# so that any entry point that reads a configuration has it.
+install_hydra_guard()
+
 
 def _schema() -> DictConfig:
     return OmegaConf.structured(AgoraConfig)
@@ -75,17 +89,35 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
     >>> to_config({"stepz": 5})
     Traceback (most recent call last):
     ...
-    sim.config.ConfigError: stepz: Key 'stepz' not in 'AgoraConfig'
+    sim.config.ConfigError: stepz: Key 'stepz' not in 'AgoraConfig': did you mean steps?
+
+    A dataclass is type-checked field by field (it never went through OmegaConf), and the
+    caller's object is not modified.
     """
     if isinstance(cfg, AgoraConfig):
-        obj = cfg
+        check_values(cfg)
+        obj = dataclasses.replace(cfg)
     else:
         if cfg is None:
             node = load_config(validate_now=False)
-        elif isinstance(cfg, DictConfig):
-            node = merge_checked(_schema(), cfg)
         else:
-            node = merge_checked(load_config(validate_now=False), dict(cfg))
+            # Unknown keys and resolvers that read the environment are refused before
+            # OmegaConf sees (or resolves) anything.
+            if isinstance(cfg, DictConfig):
+                plain = OmegaConf.to_container(cfg, resolve=False)
+            elif isinstance(cfg, Mapping):
+                plain = dict(cfg)
+            else:
+                raise ConfigError(
+                    f"a configuration is an AgoraConfig, a mapping or a DictConfig, not "
+                    f"{type(cfg).__name__}"
+                )
+            check_interpolations(plain)
+            check_keys(plain)
+            if isinstance(cfg, DictConfig):
+                node = merge_checked(_schema(), cfg)
+            else:
+                node = merge_checked(load_config(validate_now=False), plain)
         try:
             obj = OmegaConf.to_object(node)
         except Exception as err:  # MissingMandatoryValue and friends
@@ -126,7 +158,7 @@ def load_config(
             try:
                 node = compose(config_name=config_name, overrides=overrides)
             except (HydraException, OmegaConfBaseException) as err:
-                raise ConfigError(_explain(err)) from None
+                raise ConfigError(yaml_error(err) or _explain(err)) from None
     finally:
         GlobalHydra.instance().clear()
         if previous is not None:
@@ -135,6 +167,20 @@ def load_config(
     if validate_now:
         to_config(node)
     return node
+
+
+def load_yaml(path: str | Path) -> DictConfig:
+    """``OmegaConf.load(path)`` with a one-line :class:`ConfigError` naming the file for bad YAML.
+
+    PyYAML's safe loader refuses tags that build Python objects (``!!python/object/apply``).
+    """
+    try:
+        return OmegaConf.load(path)
+    except Exception as err:
+        message = yaml_error(err)
+        if message is None:
+            raise
+        raise ConfigError(message) from None
 
 
 def option_file(group: str, name: str, conf_dir: str | Path = CONF_DIR) -> Path:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from sim.config.guards import check_interpolations, check_values
+from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
 from sim.config.schema import LISTEN_TO, PATTERNS, ROUTINGS, AgoraConfig, ConfigError
 
@@ -29,6 +31,7 @@ _UNIT = "a number in [0, 1]"
 # key -> (check, description of what is allowed); integers and floats are checked after the
 # schema has already fixed their type.
 _RULES: dict[str, tuple[Any, str]] = {
+    "seed": (lambda v: 0 <= v < 2**63, "an integer from 0 to 2**63 - 1"),
     "steps": (lambda v: v >= 0, "an integer >= 0"),
     "replicates": (lambda v: v >= 1, "an integer >= 1"),
     "environment.dims": (lambda v: v >= 1, "an integer >= 1"),
@@ -96,6 +99,10 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
     ConfigError
         Naming the first offending key, its value and what is allowed.
     """
+    # Generic checks first (every field: its type, finite, bounded; no resolver reading the
+    # environment), so the rules below only ever see numbers of the right kind.
+    check_values(cfg)
+    check_interpolations(cfg)
     for key, (ok, allowed) in _RULES.items():
         value = _get(cfg, key)
         if isinstance(value, float) and math.isnan(value):
@@ -138,6 +145,8 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             raise ConfigError(
                 f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
             )
+    # Memory estimated from the sizes alone, before anything is allocated (sim.config.limits).
+    check_limits(cfg)
     if cfg.interventions:
         # Interventions are whole configs applied in turn: they need the loader above.
         from sim.config.interventions import check_interventions

@@ -30,7 +30,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config.loading import merge_checked, option_file, to_config
+from sim.config.guards import check_interpolations, check_keys
+from sim.config.loading import load_yaml, merge_checked, option_file, to_config
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
@@ -42,6 +43,8 @@ GROUPS = ("regime", "openness", "hierarchy")
 FIXED = (
     "seed", "steps", "replicates", "environment.dims", "org.count", "org.size",
     "stakeholders.count", "stakeholders.needs", "interventions", "scenario",
+    # Read once, when the population is built: changing them later would do nothing.
+    "org.chart", "org.network", "population.fast_share", "limits",
 )
 
 #: Prefixes of keys whose change rebuilds the communication network.
@@ -53,7 +56,7 @@ def _option(group: str, name: str) -> dict[str, Any]:
         path = option_file(group, name)
     except ConfigError as err:
         raise ConfigError(f"interventions: {err}") from None
-    return {group: OmegaConf.to_container(OmegaConf.load(path))}
+    return {group: OmegaConf.to_container(load_yaml(path))}
 
 
 def _nest(dotted: str, value: Any) -> dict[str, Any]:
@@ -71,10 +74,15 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     node = OmegaConf.structured(cfg)
     # A regime switched by name takes that regime's own values, not leftovers of the old one.
     for key, value in changes.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"interventions: a key is a dotted name, got {key!r}")
         if any(key == k or key.startswith(k + ".") for k in FIXED):
             raise ConfigError(
                 f"interventions cannot change {key}: a running population keeps its size"
                 if key in ("org.size", "org.count", "stakeholders.count")
+                else f"interventions cannot change {key}: it is read once, when the "
+                "population is built"
+                if key in ("org.chart", "org.network", "population.fast_share")
                 else f"interventions cannot change {key} during a run"
             )
         if key in GROUPS:
@@ -85,6 +93,8 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
             update = _option(key, value)
         else:
             update = _nest(key, value)
+            check_keys(update)  # an unknown key, with the nearest valid one suggested
+        check_interpolations(update, "interventions: ")
         node = merge_checked(node, update)
     # Validate the result without re-checking the interventions themselves (no recursion).
     node.interventions = []
@@ -102,7 +112,10 @@ def changes_structure(changes: dict[str, Any]) -> bool:
 def check_interventions(cfg: AgoraConfig) -> None:
     """Apply every intervention in order on a copy, so a bad one fails before the run."""
     current = cfg
-    for i, iv in enumerate(sorted(cfg.interventions, key=lambda iv: iv.at)):
+    # Applied in step order, but an error names the index the user wrote.
+    order = sorted(range(len(cfg.interventions)), key=lambda i: cfg.interventions[i].at)
+    for i in order:
+        iv = cfg.interventions[i]
         try:
             current = apply_changes(current, dict(iv.set))
         except ConfigError as err:

@@ -22,7 +22,7 @@ from omegaconf import MISSING
 __all__ = [
     "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
-    "ScenarioConfig", "InterventionConfig", "register_configs",
+    "ScenarioConfig", "InterventionConfig", "LimitsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "LISTEN_TO",
 ]
 
@@ -194,6 +194,17 @@ class RegimeConfig:
 
 
 @dataclass
+class LimitsConfig:
+    """Resources one job may plan to use (not part of a job's identity: see sim.config.limits).
+
+    ``memory_gb`` is the most memory, in GB, a job's estimated need may reach (null: half of
+    this machine's memory); raise it with ``limits.memory_gb=64`` for a bigger run.
+    """
+
+    memory_gb: float | None = None
+
+
+@dataclass
 class ScenarioConfig:
     """A named situation and its plain-words description."""
 
@@ -226,6 +237,7 @@ class AgoraConfig:
     regime: RegimeConfig = field(default_factory=RegimeConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     interventions: list[InterventionConfig] = field(default_factory=list)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 
 def register_configs() -> None:

@@ -1,64 +1,16 @@
-"""Write an animation of one run for slides: the network beside the metrics.
+"""Write an animation of one run for slides (same as ``agora animate``).
 
 Examples (from the repository root)::
 
-    python experiments/animate.py                                    # default scenario, 300 steps
     python experiments/animate.py regime=conversational steps=60
-    python experiments/animate.py regime=broadcast steps=80 --out slides/broadcast.gif --fps 10
-    python experiments/animate.py hierarchy=flat population.attention=3 --color-by engagement
+    python experiments/animate.py --every 5 steps=10 --quiet regime=broadcast
 
-Positional arguments are Hydra overrides, exactly as for ``experiments/run.py`` (the run is
-replicate 0 of that job, so the numbers match its ``metrics.parquet``). The GIF goes to
-``--out`` (default ``outputs/animations/<regime>_seed<seed>.gif``); an MP4 with the same name
-is written beside it when ``ffmpeg`` is installed (``--no-mp4`` to skip it).
+The code and every option are in :mod:`sim.cli.animate` (``--help`` lists them).
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-from pathlib import Path
 
-from sim.config import ConfigError, load_config
-from sim.model import AgoraModel
-from sim.viz.animation import write_animation
-from sim.viz.drawing import COLOR_BY
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description="Animate one Agora run (GIF, and MP4 where ffmpeg exists).",
-        epilog="Overrides are Hydra's: key=value, group=option (e.g. regime=conversational).",
-    )
-    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. steps=60")
-    parser.add_argument("--out", type=Path, default=None, help="GIF path to write")
-    parser.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
-    parser.add_argument("--every", type=int, default=1, help="steps between frames (default 1)")
-    parser.add_argument("--color-by", choices=COLOR_BY, default="knowledge",
-                        help="node state to colour by (default knowledge)")
-    parser.add_argument("--dpi", type=float, default=80.0, help="resolution (default 80)")
-    parser.add_argument("--no-mp4", action="store_true", help="write the GIF only")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        cfg = load_config(args.overrides)
-        model = AgoraModel(cfg)
-    except ConfigError as err:
-        print(f"animate.py: {err}", file=sys.stderr)
-        return 2
-    out = args.out or Path("outputs/animations") / f"{cfg.regime.name}_seed{cfg.seed}.gif"
-    paths = write_animation(
-        model, out, every=args.every, fps=args.fps, color_by=args.color_by,
-        mp4=False if args.no_mp4 else None, dpi=args.dpi, progress=not args.quiet,
-    )
-    for path in paths:
-        print(path)
-    return 0
-
+from sim.cli.animate import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,67 @@
+"""``agora app``: serve the teaching app (:mod:`sim.app`) with Solara.
+
+Examples::
+
+    agora app                          # http://127.0.0.1:8765/, this machine only
+    agora app --port 9000
+    agora app --host 0.0.0.0           # reachable from other machines: a deliberate choice
+    agora app -- --production          # anything after -- goes to `solara run`
+
+It binds to 127.0.0.1 unless ``--host`` says otherwise, and never calls home (Solara's
+telemetry is off unless ``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main", "solara_command"]
+
+
+def solara_command(host: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+    """The ``solara run`` command line that serves the installed ``sim/app.py``.
+
+    >>> cmd = solara_command("127.0.0.1", 8765)
+    >>> cmd[1:4], cmd[4].endswith("app.py"), cmd[5:]
+    (['-m', 'solara', 'run'], True, ['--host', '127.0.0.1', '--port', '8765', '--no-open'])
+    """
+    spec = importlib.util.find_spec("sim.app")
+    if spec is None or spec.origin is None:
+        raise LookupError("sim.app is not installed")
+    return [sys.executable, "-m", "solara", "run", spec.origin,
+            "--host", host, "--port", str(port), "--no-open", *extra]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve the app until interrupted; the exit status of the server."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
+    parser = argparse.ArgumentParser(
+        description="Serve Agora's teaching app in the browser (Solara).",
+        epilog="Anything after -- is passed to `solara run` (e.g. -- --production).",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the solara command instead of running it")
+    args = parser.parse_args(argv)
+    cmd = solara_command(args.host, args.port, extra)
+    if args.dry_run:
+        print(" ".join(cmd))
+        return 0
+    env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg", **os.environ}
+    print(f"serving the teaching app at http://{args.host}:{args.port}/ (Ctrl+C stops it)",
+          flush=True)
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0

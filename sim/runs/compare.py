@@ -1,0 +1,680 @@
+"""The main job: which of the organization's communication practices does what.
+
+``agora compare`` (and ``python experiments/compare.py``) runs, on one scenario (the default
+unless overrides say otherwise):
+
+- the two regime ends, ``broadcast`` and ``conversational``, and hybrids between them
+  (``regime=hybrid`` with ``regime.mix`` 0.25, 0.5, 0.75);
+- a two-level factorial design over the five practices that separate the ends (:data:`LEVERS`:
+  low level = the broadcast end's value, high = the conversational end's), full 2^5 (32
+  points, the default) or its resolution V half fraction 2^(5-1) with I = ABCDE (16 points,
+  ``--design half``).
+
+Every arm and design point runs the same replicate seeds (spawned from ``--seed`` by
+``numpy.random.SeedSequence``), so every comparison is a paired difference: each seed gives one
+estimate of each effect, and intervals are t-intervals over seeds. Outcomes are end-of-run
+window averages (the last third of the run unless ``--window`` says otherwise); the final
+step's values are reported beside them.
+
+Every arm sets the five practices itself (the scenario's values for them are replaced); every
+other key, ``regime.listening`` included, comes from the scenario and the overrides. Each arm
+is one job directory under ``OUT/runs/`` written by :func:`sim.runs.parallel.run_jobs`, so a
+re-run reuses the finished jobs and refuses a folder holding results of other settings.
+
+Outputs in ``OUT`` (``reports/compare`` by default): ``effects.csv`` (lever, metric, effect,
+ci_low, ci_high, n), ``effects_final.csv`` (the same on final-step values), ``runs.parquet``
+(one row per arm and seed: its practices and window averages), ``finals.parquet`` (final-step
+values), ``regimes.csv`` (ends and hybrids: mean and 95% CI), ``differences.csv``
+(conversational minus broadcast, paired), ``regimes_over_time.csv``, ``design.csv``,
+``report.md`` and ``plots/``.
+
+Exit status: 0 when every job ran, 1 when some failed (the report says which), 2 for invalid
+arguments or configuration, or an output folder holding results of other settings.
+
+Examples
+--------
+>>> [lever.name for lever in LEVERS]
+['broadcast_rate', 'socialization', 'upward', 'responsiveness', 'voting']
+>>> arms = plan_arms(design_for("half"))
+>>> len(arms), arms[0].name, arms[-1].name
+(21, 'broadcast', 'point-15')
+>>> arms[5].overrides[:2]
+('regime.name=hybrid', 'regime.mix=0.5')
+>>> window_bounds(300, 1 / 3)
+(201, 300)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.runs.factorial import (
+    contrast_columns,
+    design_resolution,
+    paired_effects,
+    two_level_design,
+)
+from sim.util.stats import mean_ci
+
+__all__ = [
+    "Lever",
+    "LEVERS",
+    "HYBRID_MIXES",
+    "HEADLINE",
+    "BY_CONSTRUCTION",
+    "Arm",
+    "Tables",
+    "design_for",
+    "plan_arms",
+    "window_bounds",
+    "by_construction",
+    "analyse",
+    "parse_args",
+    "main",
+]
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One practice that separates the regime ends: ``regime.<name>`` at two levels.
+
+    >>> LEVERS[2].key, LEVERS[2].value(-1), LEVERS[2].value(1), LEVERS[2].change
+    ('regime.upward', 'chain', 'voice', 'chain → voice')
+    """
+
+    name: str
+    low: Any  # the broadcast end's value
+    high: Any  # the conversational end's value
+    label: str  # plain words, for reports
+
+    @property
+    def key(self) -> str:
+        return f"regime.{self.name}"
+
+    def value(self, coded: int) -> Any:
+        return self.high if coded > 0 else self.low
+
+    @property
+    def change(self) -> str:
+        return f"{_word(self.low)} → {_word(self.high)}"
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: The practices that separate the ends (DESIGN section 3), low = broadcast end, high =
+#: conversational end. ``tests/test_experiments_compare.py`` checks them against
+#: :data:`sim.config.regimes.ENDS`, so the design covers every practice the ends differ in.
+LEVERS: tuple[Lever, ...] = (
+    Lever("broadcast_rate", 1.0, 0.2, "broadcast rate"),
+    Lever("socialization", 0.5, 0.2, "socialization"),
+    Lever("upward", "chain", "voice", "upward channel"),
+    Lever("responsiveness", 0.0, 0.6, "responsiveness"),
+    Lever("voting", False, True, "voting"),
+)
+LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
+
+#: Hybrids run between the ends (``regime=hybrid regime.mix=...``).
+HYBRID_MIXES: tuple[float, ...] = (0.25, 0.5, 0.75)
+
+#: The outcomes the report opens with, in this order.
+HEADLINE: tuple[str, ...] = (
+    "knowledge_code",
+    "knowledge_individuals",
+    "engagement",
+    "trust",
+    "stakeholder_satisfaction",
+    "innovations_net",
+)
+#: Mechanism metrics the report also describes (how ideas travel and are answered).
+MECHANISMS: tuple[str, ...] = (
+    "ideas_considered",
+    "ideas_adopted",
+    "voice_answered",
+    "knowledge_stakeholders",
+    "innovations_bottom_up",
+)
+
+#: (lever, metric) pairs whose difference holds by definition of the practice, not by what
+#: agents experience: the report labels them "by construction". An interaction involving one
+#: of these levers is labelled on the same metric too.
+BY_CONSTRUCTION: dict[tuple[str, str], str] = {
+    ("broadcast_rate", "sent_broadcast"): (
+        "the organization broadcasts on a share broadcast_rate of the steps, so the count of "
+        "broadcasts is set by the rate"
+    ),
+    ("broadcast_rate", "reach"): (
+        "reach counts who got a message from the organization this step, and broadcasts are "
+        "sent on a share broadcast_rate of the steps"
+    ),
+    ("upward", "sent_voice"): (
+        "sent_voice counts ideas sent on the direct voice channel, which exists only with "
+        "upward=voice"
+    ),
+    ("responsiveness", "voice_answered"): (
+        "the organization answers the share responsiveness of the ideas it reads: at 0 no idea "
+        "is ever answered"
+    ),
+    ("responsiveness", "sent_reply"): (
+        "the organization's answers to ideas are replies, sent for the share responsiveness of "
+        "the ideas it reads"
+    ),
+    ("voting", "sent_vote"): "votes are cast only where voting is on",
+}
+
+#: The design a plain ``agora compare`` runs (see :func:`design_for`).
+DEFAULT_DESIGN = "full"
+DEFAULT_REPLICATES = 10
+DEFAULT_WINDOW = 1 / 3
+ID_COLUMNS = ("replicate", "seed", "step")
+
+
+def by_construction(lever: str, metric: str) -> str | None:
+    """Why the effect of ``lever`` (or an interaction) on ``metric`` holds by definition, or None.
+
+    >>> by_construction("voting", "sent_vote")
+    'votes are cast only where voting is on'
+    >>> by_construction("responsiveness x voting", "sent_vote").startswith("involves voting")
+    True
+    >>> by_construction("voting", "engagement") is None
+    True
+    """
+    if (lever, metric) in BY_CONSTRUCTION:
+        return BY_CONSTRUCTION[(lever, metric)]
+    parts = lever.split(" x ")
+    for part in parts if len(parts) > 1 else ():
+        if (part, metric) in BY_CONSTRUCTION:
+            return f"involves {part}: {BY_CONSTRUCTION[(part, metric)]}"
+    return None
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def design_for(kind: str, levers: Sequence[Lever] = LEVERS) -> np.ndarray:
+    """The coded design: ``"full"`` 2^k or ``"half"`` 2^(k-1) with I = ABC...K.
+
+    >>> design_for("full").shape, design_for("half").shape
+    ((32, 5), (16, 5))
+    """
+    if kind not in ("full", "half"):
+        raise ValueError(f"design {kind!r}: one of 'full', 'half'")
+    return two_level_design(len(levers), half=kind == "half")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One job of the comparison: a regime end, a hybrid, or a design point.
+
+    ``regime`` is the label tables and plots use for ends and hybrids (empty for design
+    points); ``levels`` the coded levels (-1/+1) of a design point.
+    """
+
+    name: str
+    kind: str  # "end", "hybrid" or "design"
+    regime: dict[str, Any]  # the values merged into the configuration's ``regime``
+    label: str = ""
+    mix: float | None = None
+    point: int | None = None
+    levels: tuple[int, ...] | None = None
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The arm's regime as override strings (what its ``summary.json`` records)."""
+        return tuple(f"regime.{k}={_override_value(v)}" for k, v in self.regime.items()
+                     if v is not None)
+
+
+def _override_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def regime_label(name: str, mix: float | None = None) -> str:
+    """How a regime is named in tables and legends.
+
+    >>> regime_label("hybrid", 0.25), regime_label("broadcast")
+    ('hybrid 0.25', 'broadcast')
+    """
+    return f"hybrid {mix:g}" if name == "hybrid" else name
+
+
+def regime_order(mixes: Sequence[float] = HYBRID_MIXES) -> list[str]:
+    """Ends and hybrids from the broadcast end to the conversational end."""
+    return ["broadcast", *(regime_label("hybrid", m) for m in mixes), "conversational"]
+
+
+def plan_arms(
+    design: np.ndarray,
+    levers: Sequence[Lever] = LEVERS,
+    mixes: Sequence[float] = HYBRID_MIXES,
+) -> list[Arm]:
+    """The ends, the hybrids, then one arm per design point.
+
+    The five practices are set on every arm (null on ends and hybrids, so the named end or the
+    mix fills them): a scenario's own values for them never leak into the comparison. Design
+    points are ``hybrid`` regimes with every lever given explicitly; since no rule reads the
+    regime's name, the all-low point is the broadcast end and the all-high point the
+    conversational end (the report checks it).
+    """
+    unset = {lever.name: None for lever in levers}
+    arms = [
+        Arm("broadcast", "end", {"name": "broadcast", "mix": 0.0, **unset}, "broadcast", 0.0),
+        Arm("conversational", "end", {"name": "conversational", "mix": 1.0, **unset},
+            "conversational", 1.0),
+    ]
+    for mix in mixes:
+        arms.append(Arm(f"hybrid-{mix:g}", "hybrid", {"name": "hybrid", "mix": float(mix), **unset},
+                        regime_label("hybrid", mix), float(mix)))
+    width = len(str(len(design) - 1))
+    for point, row in enumerate(np.asarray(design)):
+        values = {lever.name: lever.value(int(x)) for lever, x in zip(levers, row, strict=True)}
+        arms.append(Arm(f"point-{point:0{width}d}", "design",
+                        {"name": "hybrid", "mix": 0.5, **values}, point=point,
+                        levels=tuple(int(x) for x in row)))
+    return arms
+
+
+def window_bounds(last_step: int, fraction: float) -> tuple[int, int]:
+    """First and last step of the end-of-run window: the last ``fraction`` of the run.
+
+    >>> window_bounds(10, 1 / 3), window_bounds(10, 1.0), window_bounds(2, 0.1)
+    ((8, 10), (1, 10), (2, 2))
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"window {fraction!r}: a fraction of the run in (0, 1]")
+    length = max(1, min(last_step, round(last_step * fraction))) if last_step > 0 else 1
+    return max(last_step - length + 1, 0), last_step
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _forbidden(override: str) -> str | None:
+    key = override.lstrip("+~").split("=", 1)[0]
+    if key in ("seed", "replicates"):
+        return f"{override}: use --seed / --replicates (every arm shares the same seeds)"
+    if key == "regime" or (key.startswith("regime.") and key != "regime.listening"):
+        return (f"{override}: compare sets the regime of every arm itself (the ends, the hybrids "
+                "and the design over " + ", ".join(lever.key for lever in LEVERS)
+                + "); only regime.listening, shared by all arms, can be overridden")
+    return None
+
+
+def plan_jobs(
+    arms: Sequence[Arm],
+    overrides: Sequence[str],
+    *,
+    out: Path,
+    replicates: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Resolve every arm's configuration (all checked before anything runs) as PlannedJobs.
+
+    Raises
+    ------
+    sim.config.ConfigError
+        An override or an arm's configuration is invalid; it names the key.
+    """
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError, load_config, to_config
+    from sim.config.loading import merge_checked
+    from sim.runs.parallel import PlannedJob
+
+    for override in overrides:
+        if (why := _forbidden(override)) is not None:
+            raise ConfigError(why)
+    base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
+                       validate_now=False)
+    jobs = {}
+    for arm in arms:
+        node = merge_checked(OmegaConf.create(base), {"regime": dict(arm.regime)})
+        cfg = to_config(node)
+        job_overrides = [*overrides, f"seed={seed}", f"replicates={replicates}", *arm.overrides]
+        jobs[arm.name] = PlannedJob(cfg, out / "runs" / arm.name, job_overrides,
+                                    {"driver": "compare", "arm": arm.name, "kind": arm.kind})
+    return jobs
+
+
+def read_frames(out: Path, arms: Sequence[Arm], summaries: Mapping[str, dict]):
+    """The ``metrics.parquet`` of every arm that ran, and each arm's resolved regime."""
+    frames, regimes = {}, {}
+    for arm in arms:
+        summary = summaries.get(arm.name) or {}
+        if summary.get("status") != "ok":
+            continue
+        frames[arm.name] = pd.read_parquet(out / "runs" / arm.name / "metrics.parquet")
+        regimes[arm.name] = dict((summary.get("config") or {}).get("regime") or {})
+    return frames, regimes
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+@dataclass
+class Tables:
+    """Everything the report says, as tables (each also written as a file)."""
+
+    runs: pd.DataFrame  # one row per arm and seed: window averages
+    finals: pd.DataFrame  # one row per arm and seed: final-step values
+    effects: pd.DataFrame  # lever, metric, effect, ci_low, ci_high, n (window)
+    effects_final: pd.DataFrame  # the same on final-step values
+    regimes: pd.DataFrame  # ends and hybrids: value (window/final), regime, metric, mean, CI
+    differences: pd.DataFrame  # conversational - broadcast, paired by seed
+    bands: pd.DataFrame  # ends and hybrids over time: regime, step, metric, mean, CI
+    metrics: list[str]
+    window: tuple[int, int]
+    design: pd.DataFrame  # point, coded levels, values
+    corners: dict[str, bool | None] = field(default_factory=dict)
+
+
+def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    seen: dict[str, None] = {}
+    for frame in frames.values():
+        seen.update(dict.fromkeys(c for c in frame.columns if c not in ID_COLUMNS))
+    first = [m for m in (*HEADLINE, *MECHANISMS) if m in seen]
+    return first + [m for m in seen if m not in first]
+
+
+def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.DataFrame:
+    """One row per arm and seed: the arm's facts, its practices and the mean over ``steps``."""
+    first, last = steps
+    parts = []
+    for arm in arms:
+        frame = frames.get(arm.name)
+        if frame is None:
+            continue
+        inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
+        values = inside.groupby(["replicate", "seed"], sort=True)[metrics].mean().reset_index()
+        values.insert(0, "arm", arm.name)
+        values.insert(1, "kind", arm.kind)
+        values.insert(2, "regime", arm.label)
+        values.insert(3, "mix", np.nan if arm.mix is None else arm.mix)
+        values.insert(4, "point", -1 if arm.point is None else arm.point)
+        resolved = regimes.get(arm.name, {})
+        for i, lever in enumerate(LEVERS):
+            coded = 0 if arm.levels is None else arm.levels[i]
+            values.insert(5 + 2 * i, f"x_{lever.name}", np.int8(coded))
+            values.insert(6 + 2 * i, lever.name, resolved.get(lever.name, arm.regime.get(
+                lever.name)))
+        parts.append(values)
+    table = pd.concat(parts, ignore_index=True)
+    table["point"] = table["point"].astype(np.int64)
+    return table
+
+
+def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
+    contrasts = contrast_columns(design, [lever.name for lever in LEVERS])
+    outcomes = table[table["kind"] == "design"]
+    if outcomes.empty:
+        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n"])
+    effects = paired_effects(contrasts, outcomes, metrics)
+    # Metric-major, levers in design order: a reader finds one outcome's rows together.
+    order = {m: i for i, m in enumerate(metrics)}
+    return effects.sort_values("metric", key=lambda s: s.map(order), kind="stable",
+                               ignore_index=True)
+
+
+def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) -> pd.DataFrame:
+    rows = []
+    for label in labels:
+        sub = table[table["regime"] == label]
+        if sub.empty:
+            continue
+        for m in metrics:
+            s = mean_ci(sub[m])
+            rows.append({"regime": label, "metric": m, "mean": s["mean"], "ci_low": s["ci_low"],
+                         "ci_high": s["ci_high"], "n": s["n"]})
+    return pd.DataFrame(rows, columns=["regime", "metric", "mean", "ci_low", "ci_high", "n"])
+
+
+def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) -> pd.DataFrame:
+    """mean over seeds of (a - b) per metric, with a t-interval over seeds."""
+    left = table[table["regime"] == a].set_index("seed")[metrics]
+    right = table[table["regime"] == b].set_index("seed")[metrics]
+    diff = left - right.reindex(left.index)
+    rows = []
+    for m in metrics:
+        s = mean_ci(diff[m].to_numpy(dtype=float)) if len(diff) else mean_ci([])
+        rows.append({"metric": m, "diff": s["mean"], "ci_low": s["ci_low"],
+                     "ci_high": s["ci_high"], "n": s["n"]})
+    return pd.DataFrame(rows, columns=["metric", "diff", "ci_low", "ci_high", "n"])
+
+
+def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
+    """Mean and t-interval over replicates per step for the ends and hybrids (long table)."""
+    parts = []
+    for arm in arms:
+        if arm.kind == "design" or arm.name not in frames:
+            continue
+        g = frames[arm.name].groupby("step")[metrics]
+        mean, sd, n = g.mean(), g.std(ddof=1), g.count()
+        t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(n), 0.0)
+        long = pd.DataFrame({
+            "regime": arm.label,
+            "step": np.repeat(mean.index.to_numpy(), len(metrics)),
+            "metric": np.tile(metrics, len(mean)),
+            "mean": mean.to_numpy().ravel(),
+            "ci_low": (mean - half).to_numpy().ravel(),
+            "ci_high": (mean + half).to_numpy().ravel(),
+        })
+        parts.append(long)
+    if not parts:
+        return pd.DataFrame(columns=["regime", "step", "metric", "mean", "ci_low", "ci_high"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _same_rows(table: pd.DataFrame, arm_a: str, arm_b: str, metrics: list[str]) -> bool | None:
+    a = table[table["arm"] == arm_a].sort_values("seed")
+    b = table[table["arm"] == arm_b].sort_values("seed")
+    if a.empty or b.empty:
+        return None
+    return bool(np.array_equal(a[metrics].to_numpy(float), b[metrics].to_numpy(float),
+                               equal_nan=True) and np.array_equal(a["seed"], b["seed"]))
+
+
+def analyse(
+    frames: Mapping[str, pd.DataFrame],
+    arms: Sequence[Arm],
+    design: np.ndarray,
+    *,
+    window: float = DEFAULT_WINDOW,
+    regimes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Tables:
+    """Window averages, effects, ends and hybrids, from each arm's ``metrics.parquet`` rows.
+
+    ``frames`` maps arm names to their metrics tables (replicate, seed, step, metrics...);
+    arms without one (failed jobs) are left out of every table, and a seed missing a design
+    point is left out of the effects (``n`` counts the seeds used).
+    """
+    regimes = regimes or {}
+    metrics = _metric_order(frames)
+    last = int(max(int(f["step"].max()) for f in frames.values()))
+    bounds = window_bounds(last, window)
+    runs = _per_seed(frames, arms, regimes, metrics, bounds)
+    finals = _per_seed(frames, arms, regimes, metrics, (last, last))
+    labels = [a.label for a in arms if a.kind != "design"]
+    order = regime_order([a.mix for a in arms if a.kind == "hybrid"])
+    labels = [lab for lab in order if lab in labels]
+    regime_tables = []
+    for value, table in (("window", runs), ("final", finals)):
+        summary = _regime_summary(table, labels, metrics)
+        summary.insert(0, "value", value)
+        regime_tables.append(summary)
+    differences = []
+    for value, table in (("window", runs), ("final", finals)):
+        d = _paired_difference(table, "conversational", "broadcast", metrics)
+        d.insert(0, "value", value)
+        differences.append(d)
+    design_table = pd.DataFrame(np.asarray(design), columns=[f"x_{v.name}" for v in LEVERS])
+    for lever in LEVERS:
+        design_table[lever.name] = [lever.value(x) for x in design_table[f"x_{lever.name}"]]
+    design_table.insert(0, "point", range(len(design_table)))
+    design_arms = {a.levels: a.name for a in arms if a.kind == "design"}
+    corners = {
+        "broadcast": _same_rows(runs, "broadcast", design_arms.get((-1,) * len(LEVERS), ""),
+                                metrics),
+        "conversational": _same_rows(runs, "conversational",
+                                     design_arms.get((1,) * len(LEVERS), ""), metrics),
+    }
+    return Tables(
+        runs=runs,
+        finals=finals,
+        effects=_effects(runs, design, metrics),
+        effects_final=_effects(finals, design, metrics),
+        regimes=pd.concat(regime_tables, ignore_index=True),
+        differences=pd.concat(differences, ignore_index=True),
+        bands=_bands(frames, arms, metrics),
+        metrics=metrics,
+        window=bounds,
+        design=design_table,
+        corners=corners,
+    )
+
+
+def write_tables(out: Path, tables: Tables) -> None:
+    """Every table of the comparison into ``out``, atomically."""
+    from sim.util.atomic import write_atomic
+
+    def csv(name: str, frame: pd.DataFrame) -> None:
+        write_atomic(out / name, lambda tmp: frame.to_csv(tmp, index=False))
+
+    def parquet(name: str, frame: pd.DataFrame) -> None:
+        write_atomic(out / name, lambda tmp: frame.to_parquet(tmp, index=False))
+
+    csv("effects.csv", tables.effects)
+    csv("effects_final.csv", tables.effects_final)
+    csv("regimes.csv", tables.regimes)
+    csv("differences.csv", tables.differences)
+    csv("regimes_over_time.csv", tables.bands)
+    csv("design.csv", tables.design)
+    parquet("runs.parquet", tables.runs)
+    parquet("finals.parquet", tables.finals)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agora compare",
+        description="The main job: the regime ends, hybrids between them, and a two-level "
+        "factorial design over the practices that separate the ends, with replicates paired by "
+        "seed. Writes effects.csv and report.md.",
+        epilog="Flags and Hydra-style overrides mix in any order, e.g. "
+        "`agora compare steps=100 --replicates 5 org.size=80`.",
+    )
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="Hydra overrides applied to every arm (not regime keys, except "
+                        "regime.listening)")
+    parser.add_argument("--out", default="reports/compare", help="report folder "
+                        "(default: %(default)s)")
+    parser.add_argument("--replicates", type=int, default=DEFAULT_REPLICATES,
+                        help="replicate seeds per arm, at least 2 (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="root seed: every arm runs the seeds spawned from it (default: 0)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument("--design", choices=("full", "half"), default=DEFAULT_DESIGN,
+                        help="full 2^5 factorial or its resolution V half fraction 2^(5-1) "
+                        "(default: %(default)s)")
+    parser.add_argument("--window", type=float, default=DEFAULT_WINDOW,
+                        help="end-of-run window as a fraction of the run (default: the last "
+                        "third)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete OUT/runs first instead of resuming from it")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags and overrides in any order; bad values exit with status 2 naming the flag.
+
+    >>> a = parse_args(["steps=50", "--replicates", "2", "org.size=80"])
+    >>> a.overrides, a.replicates
+    (['steps=50', 'org.size=80'], 2)
+    """
+    parser = build_parser()
+    args = parser.parse_intermixed_args(list(sys.argv[1:] if argv is None else argv))
+    if args.replicates < 2:
+        parser.error(f"--replicates {args.replicates}: at least 2 (intervals are over seeds)")
+    if args.workers < 1:
+        parser.error(f"--workers {args.workers}: at least 1")
+    if not 0 < args.window <= 1:
+        parser.error(f"--window {args.window}: a fraction of the run in (0, 1]")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
+    args = parse_args(argv)
+    from sim.config import ConfigError
+    from sim.runs.jobs import JobConflict
+    from sim.runs.parallel import run_jobs
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    design = design_for(args.design)
+    arms = plan_arms(design)
+    try:
+        jobs = plan_jobs(arms, args.overrides, out=out, replicates=args.replicates,
+                         seed=args.seed)
+        if args.fresh and (out / "runs").exists():
+            shutil.rmtree(out / "runs")
+        summaries = run_jobs(jobs, workers=args.workers, progress=not args.no_progress,
+                             desc="compare")
+    except (ConfigError, JobConflict) as err:
+        print(f"compare: {err}", file=sys.stderr)
+        if isinstance(err, JobConflict):
+            print("compare: use another --out, or --fresh to discard the old runs",
+                  file=sys.stderr)
+        return 2
+    run_time = time.perf_counter() - t0
+    failed = {name: s.get("error") or "no result" for name, s in summaries.items()
+              if s.get("status") != "ok"}
+    frames, regimes = read_frames(out, arms, summaries)
+    if not frames:
+        print("compare: every job failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()),
+              file=sys.stderr)
+        return 1
+    tables = analyse(frames, arms, design, window=args.window, regimes=regimes)
+    write_tables(out, tables)
+    from sim.runs.compare_report import RunFacts, write_report
+
+    facts = RunFacts(
+        design=args.design,
+        resolution=design_resolution(design),
+        replicates=args.replicates,
+        seed=args.seed,
+        overrides=list(args.overrides),
+        window_fraction=args.window,
+        run_time=run_time,
+        cpu_time=sum(float(s.get("wall_time") or 0) for s in summaries.values()),
+        failed=failed,
+        config=next((s.get("config") for s in summaries.values() if s.get("config")), {}) or {},
+        git_commit=next((s.get("git_commit") for s in summaries.values()
+                         if s.get("git_commit")), None),
+    )
+    path = write_report(out, tables, facts, started=t0)
+    print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

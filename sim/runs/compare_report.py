@@ -1,0 +1,375 @@
+"""The main job's ``report.md``: plain sentences first, then the tables and plots behind them.
+
+Every sentence is built from the tables :func:`sim.runs.compare.analyse` returns (the same ones
+written as ``effects.csv``, ``regimes.csv`` and ``differences.csv``), by the small functions
+below, so a test can rebuild each sentence from the files.
+
+An effect is *clear* when its 95% interval excludes zero. Effects listed in
+:data:`sim.runs.compare.BY_CONSTRUCTION` (and interactions involving them) hold by definition
+of the practice; they are labelled "by construction" wherever they appear.
+
+Examples
+--------
+>>> fmt(0.123456), fmt(-2.0), fmt(float("nan"))
+('0.123', '-2', 'n/a')
+>>> row = {"lever": "voting", "metric": "engagement", "effect": -0.05, "ci_low": -0.08,
+...        "ci_high": -0.02, "n": 10}
+>>> effect_phrase(row)
+'voting (off → on) lowers it by 0.05 (95% CI -0.08 to -0.02)'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.runs.compare import (
+    HEADLINE,
+    LEVER_BY_NAME,
+    LEVERS,
+    MECHANISMS,
+    Tables,
+    by_construction,
+    regime_order,
+)
+from sim.util.atomic import write_text_atomic
+from sim.viz.plots import pretty
+
+__all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence",
+           "construction_sentences", "ends_sentence", "write_report"]
+
+
+@dataclass
+class RunFacts:
+    """How the comparison was run (for the report's method section)."""
+
+    design: str = "full"
+    resolution: float = math.inf
+    replicates: int = 0
+    seed: int = 0
+    overrides: list[str] = field(default_factory=list)
+    window_fraction: float = 1 / 3
+    run_time: float = float("nan")
+    cpu_time: float = float("nan")
+    failed: dict[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    git_commit: str | None = None
+
+
+def fmt(x: float) -> str:
+    """Three significant digits; ``n/a`` for a missing number."""
+    return "n/a" if x is None or pd.isna(x) else f"{x:.3g}"
+
+
+def is_clear(row: Mapping[str, Any]) -> bool:
+    """True when the 95% interval excludes zero."""
+    return bool(row["ci_low"] > 0 or row["ci_high"] < 0)
+
+
+def lever_words(lever: str) -> str:
+    """A lever in words: ``responsiveness (0 → 0.6)``; an interaction keeps its label."""
+    if lever in LEVER_BY_NAME:
+        item = LEVER_BY_NAME[lever]
+        return f"{item.label} ({item.change})"
+    return lever
+
+
+def _ci(row: Mapping[str, Any]) -> str:
+    return f"95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
+
+
+def effect_phrase(row: Mapping[str, Any]) -> str:
+    """One clear main effect in words: which way, by how much, and the interval."""
+    verb = "raises" if row["effect"] > 0 else "lowers"
+    text = f"{lever_words(row['lever'])} {verb} it by {fmt(abs(row['effect']))} ({_ci(row)})"
+    if by_construction(row["lever"], row["metric"]):
+        text += ", by construction"
+    return text
+
+
+def _signed(x: float) -> str:
+    return ("+" if x > 0 else "") + fmt(x)
+
+
+def outcome_sentence(effects: pd.DataFrame, metric: str, ends: Mapping[str, float]) -> str:
+    """The plain sentence for one outcome: clear main effects, unclear ones, clear interactions.
+
+    ``ends`` maps ``broadcast`` and ``conversational`` to the outcome's window average there
+    (for scale).
+    """
+    rows = effects[effects["metric"] == metric]
+    mains = rows[rows["lever"].isin(LEVER_BY_NAME)]
+    inter = rows[~rows["lever"].isin(LEVER_BY_NAME)]
+    head = (f"**{pretty(metric)}** (broadcast end {fmt(ends.get('broadcast'))}, "
+            f"conversational end {fmt(ends.get('conversational'))}): ")
+    clear = [r for _, r in mains.iterrows() if is_clear(r)]
+    clear.sort(key=lambda r: -abs(r["effect"]))
+    unclear = [LEVER_BY_NAME[r["lever"]].label for _, r in mains.iterrows() if not is_clear(r)]
+    parts = []
+    if clear:
+        parts.append("; ".join(effect_phrase(r) for r in clear) + ".")
+    else:
+        parts.append("no practice moves it clearly (every 95% CI includes zero).")
+    if clear and unclear:
+        parts.append(f"No clear effect of {_and(unclear)} (95% CIs include zero).")
+    pairs = [r for _, r in inter.iterrows() if is_clear(r)]
+    pairs.sort(key=lambda r: -abs(r["effect"]))
+    if pairs:
+        parts.append("Interactions: " + "; ".join(
+            f"{r['lever']} {_signed(r['effect'])} ({_ci(r)})"
+            + (", by construction" if by_construction(r["lever"], metric) else "")
+            for r in pairs) + ".")
+    text = head + " ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def _and(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def construction_sentences(effects: pd.DataFrame) -> list[str]:
+    """One line per main effect that holds by construction, with its size and the reason."""
+    lines = []
+    for _, r in effects[effects["lever"].isin(LEVER_BY_NAME)].iterrows():
+        reason = by_construction(r["lever"], r["metric"])
+        if reason:
+            lines.append(f"{lever_words(r['lever'])} on {pretty(r['metric']).lower()}: "
+                         f"{_signed(r['effect'])} ({_ci(r)}), because {reason}.")
+    return lines
+
+
+def ends_sentence(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """Conversational minus broadcast, paired by seed, for ``metrics`` (window averages)."""
+    d = differences[differences["value"] == "window"].set_index("metric")
+    parts = [f"{pretty(m).lower()} {_signed(d.loc[m, 'diff'])} (95% CI {fmt(d.loc[m, 'ci_low'])} "
+             f"to {fmt(d.loc[m, 'ci_high'])})" for m in metrics if m in d.index]
+    return "Conversational end minus broadcast end, paired by seed: " + "; ".join(parts) + "."
+
+
+def _end_means(tables: Tables, value: str = "window") -> dict[str, dict[str, float]]:
+    r = tables.regimes[tables.regimes["value"] == value]
+    return {m: dict(zip(g["regime"], g["mean"], strict=True)) for m, g in r.groupby("metric")}
+
+
+def _cell(mean: float, low: float, high: float, bold: bool = False) -> str:
+    text = f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+    return f"**{text}**" if bold else text
+
+
+def _regime_table(tables: Tables, value: str, labels: list[str]) -> list[str]:
+    r = tables.regimes[tables.regimes["value"] == value].set_index(["regime", "metric"])
+    d = tables.differences[tables.differences["value"] == value].set_index("metric")
+    header = ["metric", *labels, "conversational − broadcast"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for m in tables.metrics:
+        row = [pretty(m)]
+        for lab in labels:
+            if (lab, m) in r.index:
+                s = r.loc[(lab, m)]
+                row.append(_cell(s["mean"], s["ci_low"], s["ci_high"]))
+            else:
+                row.append("n/a")
+        if m in d.index:
+            s = d.loc[m]
+            row.append(_cell(s["diff"], s["ci_low"], s["ci_high"], bold=is_clear(s)))
+        else:
+            row.append("n/a")
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool,
+                   only_clear: bool = False) -> list[str]:
+    lines = ["| outcome | practice | effect | 95% CI | seeds | note |",
+             "|---|---|---|---|---|---|"]
+    for m in metrics:
+        rows = effects[effects["metric"] == m]
+        rows = rows[rows["lever"].isin(LEVER_BY_NAME) == mains]
+        for _, r in rows.iterrows():
+            if only_clear and not is_clear(r):
+                continue
+            note = "by construction" if by_construction(r["lever"], m) else ""
+            effect = _signed(r["effect"])
+            lines.append(f"| {pretty(m)} | {lever_words(r['lever'])} | "
+                         f"{f'**{effect}**' if is_clear(r) else effect} | "
+                         f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])} | {int(r['n'])} | {note} |")
+    return lines
+
+
+def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
+                 started: float | None = None, plots: bool = True) -> Path:
+    """Write ``out/report.md`` (and its plots in ``out/plots``); return its path."""
+    out = Path(out)
+    labels = [lab for lab in regime_order() if lab in set(tables.regimes["regime"])]
+    extra = [m for m in tables.regimes["regime"].unique() if m not in labels]
+    labels += extra
+    if plots:
+        _draw(out, tables, labels)
+    ends = _end_means(tables)
+    headline = [m for m in HEADLINE if m in tables.metrics]
+    mechanisms = [m for m in MECHANISMS if m in tables.metrics]
+    effects = tables.effects
+    first, last = tables.window
+    cfg = facts.config or {}
+    n_seeds = int(effects["n"].max()) if len(effects) else 0
+    n_points = len(tables.design)
+    design_words = (f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
+                    if facts.design == "full" else
+                    f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
+                    f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
+                    "interaction is aliased with another)")
+    lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
+
+    text = [
+        "# Which practice does what: the main comparison",
+        "",
+        f"The same organization (scenario `{(cfg.get('scenario') or {}).get('name', '?')}`, "
+        f"{cfg.get('steps', '?')} steps, {(cfg.get('org') or {}).get('size', '?')} people, "
+        f"{(cfg.get('stakeholders') or {}).get('count', '?')} stakeholders) was run with each "
+        "of the five practices that separate the broadcast end from the conversational end set "
+        "to one end's value or the other's, in "
+        f"{design_words}, on {n_seeds} paired seeds. An effect is the average change in an "
+        "outcome when one practice moves from its broadcast-end value to its "
+        "conversational-end value, averaged over every combination of the other practices. "
+        f"Outcomes are averages over steps {first}–{last} (the end of the run); intervals are "
+        "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero.",
+        "",
+        *(f"- {outcome_sentence(effects, m, ends.get(m, {}))}" for m in headline),
+        "",
+        "How ideas travel and are answered:",
+        "",
+        *(f"- {outcome_sentence(effects, m, ends.get(m, {}))}" for m in mechanisms),
+        "",
+    ]
+    built = construction_sentences(effects)
+    if built:
+        text += ["These differences hold **by construction** (by definition of the practice, "
+                 "not through what agents experience), and are labelled so in every table:", "",
+                 *(f"- {line}" for line in built), ""]
+    if "broadcast" in labels and "conversational" in labels:
+        text += [ends_sentence(tables.differences, headline), ""]
+        text += _fairness(tables)
+    if facts.failed:
+        text += ["**Failed jobs** (left out of every table): "
+                 + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
+    text += [
+        "## Main effects",
+        "",
+        f"Practices: {lever_list}. Bold: the 95% CI excludes zero. Every metric; the "
+        "interactions and the same effects on final-step values are in `effects.csv` and "
+        "`effects_final.csv`.",
+        "",
+        *_effects_table(effects, tables.metrics, mains=True),
+        "",
+        "![main effects and interactions on the headline outcomes](plots/effects.png)",
+        "",
+        "Mechanisms and message counts: [plots/effects_mechanisms.png]"
+        "(plots/effects_mechanisms.png).",
+        "",
+        "## Interactions whose interval excludes zero",
+        "",
+        "An interaction *a x b* is half the difference between *a*'s effect with *b* at its "
+        "conversational-end value and with *b* at its broadcast-end value.",
+        "",
+        *_effects_table(effects, tables.metrics, mains=False, only_clear=True),
+        "",
+        "## The ends and the hybrids",
+        "",
+        f"Mean over seeds of each outcome averaged over steps {first}–{last}, 95% CI in "
+        "brackets; the last column is the paired difference conversational minus broadcast "
+        "(bold when its interval excludes zero).",
+        "",
+        *_regime_table(tables, "window", labels),
+        "",
+        "![ends and hybrids over time](plots/regimes_over_time.png)",
+        "",
+        "![ends and hybrids: window averages](plots/regimes_window.png)",
+        "",
+        "### Final step",
+        "",
+        f"The same at the last step ({last}) alone (noisier than the window average).",
+        "",
+        *_regime_table(tables, "final", labels),
+        "",
+        "## How it was run",
+        "",
+        *_method(tables, facts, started),
+        "",
+    ]
+    return write_text_atomic(out / "report.md", "\n".join(text))
+
+
+def _fairness(tables: Tables) -> list[str]:
+    r = tables.regimes[(tables.regimes["value"] == "window")
+                       & (tables.regimes["metric"] == "ideas_considered")].set_index("regime")
+    if not {"broadcast", "conversational"} <= set(r.index):
+        return []
+    b, c = r.loc["broadcast", "mean"], r.loc["conversational", "mean"]
+    ratio = b / c if c else float("nan")
+    within = 0.5 <= ratio <= 2 if not pd.isna(ratio) else False
+    return [f"Fairness of the ends: the organization considered {fmt(b)} ideas per step at the "
+            f"broadcast end and {fmt(c)} at the conversational end (ratio broadcast / "
+            f"conversational {fmt(ratio)}, {'within' if within else 'NOT within'} a factor of "
+            "two).", ""]
+
+
+def _roman(resolution: float) -> str:
+    if math.isinf(resolution):
+        return "full (no aliasing)"
+    return {3: "III", 4: "IV", 5: "V", 6: "VI"}.get(int(resolution), str(resolution))
+
+
+def _method(tables: Tables, facts: RunFacts, started: float | None) -> list[str]:
+    corners = []
+    for end, same in tables.corners.items():
+        if same is None:
+            continue
+        corners.append(f"the {end} end and the design point with every practice at its "
+                       f"{end} value gave {'identical' if same else 'DIFFERENT'} outcomes")
+    elapsed = time.perf_counter() - started if started is not None else facts.run_time
+    return [
+        f"- Design: {facts.design} ({len(tables.design)} points, resolution "
+        f"{_roman(facts.resolution)}), plus the two ends and the hybrids "
+        + ", ".join(sorted({lab for lab in tables.regimes['regime'] if lab.startswith('hybrid')}))
+        + ". Every arm sets the five practices itself; every other key (including "
+        "`regime.listening`) comes from the scenario and the overrides.",
+        f"- Seeds: {facts.replicates} per arm, spawned from root seed {facts.seed} by "
+        "`numpy.random.SeedSequence`; every arm ran the same seeds.",
+        f"- Window: the last {facts.window_fraction:.3g} of the run (steps "
+        f"{tables.window[0]}–{tables.window[1]}); change it with `--window`.",
+        f"- Overrides: `{' '.join(facts.overrides) or 'none'}`.",
+        "- Consistency: " + ("; ".join(corners) if corners else "not checked") + ".",
+        f"- Wall time: {fmt(facts.run_time)} s to run, {fmt(elapsed)} s with the report "
+        f"({fmt(facts.cpu_time)} s of simulation in the workers); git commit "
+        f"`{facts.git_commit}`.",
+        "- Files: `effects.csv`, `effects_final.csv`, `runs.parquet` (one row per arm and seed: "
+        "its practices, coded levels `x_*` and window averages), `finals.parquet`, "
+        "`regimes.csv`, `differences.csv`, `regimes_over_time.csv`, `design.csv`, and one job "
+        "folder per arm in `runs/`.",
+    ]
+
+
+def _draw(out: Path, tables: Tables, labels: list[str]) -> None:
+    from sim.viz.effects import plot_effects, plot_regime_windows, plot_regimes_over_time
+
+    headline = [m for m in HEADLINE if m in tables.metrics]
+    rest = [m for m in MECHANISMS if m in tables.metrics]
+    rest += [m for m in tables.metrics if m.startswith("sent_") or m == "reach"]
+    plot_effects(tables.effects, headline, out / "plots" / "effects.png",
+                 marked=by_construction, title="What each practice does to the outcomes")
+    plot_effects(tables.effects, rest, out / "plots" / "effects_mechanisms.png",
+                 marked=by_construction, title="What each practice does to ideas and messages")
+    plot_regimes_over_time(tables.bands, headline + rest[:3], out / "plots" /
+                           "regimes_over_time.png", order=labels, window=tables.window,
+                           title="The ends and the hybrids over time")
+    window = tables.regimes[tables.regimes["value"] == "window"]
+    plot_regime_windows(window, headline + rest[:3], out / "plots" / "regimes_window.png",
+                        order=labels, title=f"The ends and the hybrids, steps "
+                        f"{tables.window[0]}–{tables.window[1]}")

@@ -1,0 +1,11 @@
+"""Agora's Hydra launchers (Hydra finds plugins only in the ``hydra_plugins`` namespace).
+
+``pool`` (:mod:`.pool_launcher`)
+    long-lived worker processes on this machine; every job composed once in the parent.
+``ray`` (:mod:`.ray_launcher`)
+    the same jobs as Ray tasks on a Ray cluster (needs ``pip install agora-sim[ray]``).
+
+The work is done in :mod:`sim.runs.plan`, :mod:`sim.runs.pool` and :mod:`sim.runs.ray_pool`;
+these classes only adapt them to Hydra's ``Launcher`` interface. Both launchers run Agora jobs
+(:func:`sim.runs.jobs.run_job`), not an arbitrary task function.
+"""

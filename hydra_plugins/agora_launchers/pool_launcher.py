@@ -1,0 +1,42 @@
+"""``hydra/launcher=pool``: Agora jobs on long-lived worker processes on this machine.
+
+Every job's configuration is composed once, in this process (:mod:`sim.runs.plan`), and the
+resolved configuration is sent to one of ``n_jobs`` workers started once
+(:func:`sim.runs.pool.run_pool`). A failing job is recorded and the others finish; a worker
+that dies costs only the job it held (recorded as failed, naming the signal), and a new
+worker takes its place. Each job leaves its two result files and no ``.hydra/`` folder (its
+overrides and resolved configuration are in ``summary.json``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from hydra.core.utils import JobReturn
+from hydra.plugins.launcher import Launcher
+
+from ._common import AgoraLauncherBase
+
+
+class PoolLauncher(AgoraLauncherBase, Launcher):
+    """Hydra launcher running Agora jobs on ``n_jobs`` long-lived processes (-1: one per core)."""
+
+    name = "pool"
+
+    def __init__(self, n_jobs: int = 2, **kwargs: Any) -> None:
+        super().__init__(n_jobs=n_jobs, **kwargs)
+        self.n_jobs = int(n_jobs)
+
+    def launch(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+    ) -> Sequence[JobReturn]:
+        from sim.runs.pool import run_pool
+
+        workers = self.n_jobs if self.n_jobs > 0 else (os.cpu_count() or 1)
+        workers = max(1, min(workers, len(job_overrides)))
+        return self._launch(
+            job_overrides, initial_job_idx,
+            lambda jobs, progress: run_pool(jobs, workers=workers, on_result=progress),
+        )

@@ -13,7 +13,16 @@ configuration, calls :func:`sim.simulate`, and writes into the job directory (DE
 
 Both files are written to a temporary name and renamed (``os.replace``), ``metrics.parquet``
 first: a ``summary.json`` with status ok is the commit record of a finished job, so a job
-killed at any instant leaves either nothing or a complete, readable result.
+killed at any instant leaves either nothing or a complete, readable result. The summary
+records ``metrics_file``: the rows, replicates, size and sha256 of ``metrics.parquet``, which
+resume (:func:`job_state`) and the aggregator (:func:`verify_result`) check, so a truncated,
+altered or swapped file is re-run or reported, never trusted.
+
+While a job runs, its directory holds ``.agora.lock`` (:mod:`sim.runs.locks`: pid, host,
+config hash). Another process that reaches the same directory waits for a job of the same
+configuration to finish (and then skips it), and refuses one of another configuration with
+:class:`JobConflict`. A lock left by a dead process is broken. Temporary files left by a
+killed writer are removed when the next job takes the lock.
 
 Every exception raised while resolving, simulating or writing is caught and written as
 ``status: failed``; :func:`run_job` returns the summary and the caller decides the exit status
@@ -72,6 +81,7 @@ from omegaconf import DictConfig
 
 from sim import MODEL_VERSION
 from sim.config import AgoraConfig, to_config
+from sim.runs.locks import FileLock, describe_lock, read_lock
 from sim.util.atomic import write_atomic
 from sim.util.seeding import replicate_seeds
 
@@ -83,6 +93,7 @@ __all__ = [
     "config_hash",
     "git_commit",
     "job_state",
+    "lock_job",
     "new_summary",
     "package_versions",
     "prepare_job_dir",
@@ -91,11 +102,13 @@ __all__ = [
     "resolved_dict",
     "run_job",
     "write_job_result",
+    "verify_result",
     "write_json_atomic",
 ]
 
 SUMMARY_FILE = "summary.json"
 METRICS_FILE = "metrics.parquet"
+LOCK_FILE = ".agora.lock"
 #: Version of the summary.json layout, so readers can tell old files apart.
 SUMMARY_SCHEMA = 1
 
@@ -202,7 +215,11 @@ def config_hash(cfg: AgoraConfig) -> str:
     >>> a == config_hash(to_config({"steps": 4})), a == config_hash(to_config({"steps": 5}))
     (True, False)
     """
-    text = json.dumps(resolved_dict(cfg), sort_keys=True, separators=(",", ":"))
+    resolved = resolved_dict(cfg)
+    # Limits bound what a run may use, not what it computes: raising one must not make a
+    # finished job look like another configuration.
+    resolved.pop("limits", None)
+    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -222,18 +239,94 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     write_atomic(path, write)
 
 
-def _write_parquet_atomic(path: Path, frame: Any) -> None:
-    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_parquet_atomic(path: Path, frame: Any) -> dict[str, Any]:
+    """Write ``frame`` atomically; what ``summary.json`` records about the file."""
+    record: dict[str, Any] = {}
+
+    def write(tmp: Path) -> None:
+        frame.to_parquet(tmp, index=False)
+        record.update(bytes=tmp.stat().st_size, sha256=_sha256(tmp))
+
+    write_atomic(path, write)
+    record["rows"] = int(len(frame))
+    record["replicates"] = int(frame["replicate"].nunique()) if "replicate" in frame else None
+    return record
 
 
 def read_summary(job_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The job's ``summary.json`` as a dict, or None if it is missing or unreadable."""
+    """The job's ``summary.json`` as a dict; None if there is none.
+
+    A file that is not a JSON object (truncated, ``[]``, garbage) reads as a failed job whose
+    ``error`` says so, never as an exception: resume re-runs it and the aggregator reports it.
+    """
     path = Path(job_dir) / SUMMARY_FILE
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, ValueError):
+            summary = json.load(fh)
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError) as err:
+        return {"status": "failed", "error": f"unreadable {SUMMARY_FILE}: {err}", "malformed": True}
+    if not isinstance(summary, dict):
+        return {
+            "status": "failed",
+            "error": f"malformed {SUMMARY_FILE}: a {type(summary).__name__}, not an object",
+            "malformed": True,
+        }
+    return summary
+
+
+def verify_result(job_dir: str | os.PathLike, summary: Mapping[str, Any]) -> str | None:
+    """Why the ok result in ``job_dir`` cannot be trusted, or None if it checks out.
+
+    ``metrics.parquet`` must exist and match what ``summary.json`` recorded about it (size
+    and sha256); its rows must be ``replicates * (steps + 1)`` of the recorded configuration
+    and ``seeds`` one per replicate. Summaries written before checksums were recorded are
+    checked through the file's own row count.
+    """
+    path = Path(job_dir) / METRICS_FILE
+    if not path.is_file():
+        return f"summary says ok but {METRICS_FILE} is missing"
+    record = summary.get("metrics_file")
+    config = summary.get("config")
+    try:
+        steps, replicates = int(config["steps"]), int(config["replicates"])
+    except (TypeError, KeyError, ValueError):
+        return f"{SUMMARY_FILE} says ok but records no configuration"
+    expected_rows = replicates * (steps + 1)
+    seeds = summary.get("seeds")
+    if not isinstance(seeds, list) or len(seeds) != replicates:
+        return f"{SUMMARY_FILE} records {len(seeds or [])} seeds for {replicates} replicates"
+    if isinstance(record, Mapping):
+        if record.get("rows") != expected_rows or record.get("replicates") != replicates:
+            return (
+                f"{SUMMARY_FILE} records {record.get('rows')} rows and "
+                f"{record.get('replicates')} replicates; the configuration makes "
+                f"{expected_rows} rows of {replicates} replicates"
+            )
+        size = path.stat().st_size
+        if size != record.get("bytes"):
+            return f"{METRICS_FILE} has {size} bytes, {record.get('bytes')} were written"
+        if _sha256(path) != record.get("sha256"):
+            return f"{METRICS_FILE} has changed since it was written (sha256 differs)"
+        return None
+    try:  # an older summary: at least the file must read and hold every row
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except Exception as err:
+        return f"unreadable {METRICS_FILE}: {type(err).__name__}: {err}"
+    if rows != expected_rows:
+        return f"{METRICS_FILE} holds {rows} rows, the configuration makes {expected_rows}"
+    return None
 
 
 # --------------------------------------------------------------------------- resume
@@ -244,30 +337,77 @@ def job_state(job_dir: str | os.PathLike, chash: str) -> str:
 
     Returns ``"done"`` (ok for this configuration: skip), ``"conflict"`` (ok for another
     configuration: refuse), ``"stale"`` (ok for this configuration, but from another
-    :data:`sim.MODEL_VERSION`: refuse), ``"failed"`` (re-run, keeping the old summary) or
-    ``"missing"``.
+    :data:`sim.MODEL_VERSION`: refuse), ``"failed"`` (re-run, keeping the old summary: also
+    when the result does not pass :func:`verify_result`) or ``"missing"``.
     """
     summary = read_summary(job_dir)
     if summary is None:
         return "missing"
     if summary.get("status") != "ok":
         return "failed"
-    metrics_ok = (Path(job_dir) / METRICS_FILE).is_file()
-    if summary.get("config_hash") == chash and metrics_ok:
-        # Summaries from before versions were recorded are version 1.
-        return "done" if summary.get("model_version", 1) == MODEL_VERSION else "stale"
-    if summary.get("config_hash") == chash:
-        return "failed"  # summary without its data: someone removed the metrics, re-run
-    return "conflict"
+    if summary.get("config_hash") != chash:
+        return "conflict"
+    problem = verify_result(job_dir, summary)
+    if problem is not None:
+        log.warning("job %s: %s: re-running it", job_dir, problem)
+        return "failed"
+    # Summaries from before versions were recorded are version 1.
+    return "done" if summary.get("model_version", 1) == MODEL_VERSION else "stale"
 
 
 def _keep_failed_summary(job_dir: Path) -> Path:
-    """Rename a previous failed summary to the first free ``summary.failed-N.json``."""
+    """Rename a previous failed summary to the first free ``summary.failed-N.json``.
+
+    A ``metrics.parquet`` beside a summary that is not ok (or whose result failed
+    verification) goes with it, as ``metrics.failed-N.parquet``: nothing is deleted.
+    """
     n = 1
-    while (target := job_dir / f"summary.failed-{n}.json").exists():
+    while (target := job_dir / f"summary.failed-{n}.json").exists() or (
+        job_dir / f"metrics.failed-{n}.parquet"
+    ).exists():
         n += 1
+    if (job_dir / METRICS_FILE).exists():
+        os.replace(job_dir / METRICS_FILE, job_dir / f"metrics.failed-{n}.parquet")
     os.replace(job_dir / SUMMARY_FILE, target)
     return target
+
+
+def _remove_stale_temporaries(job_dir: Path) -> None:
+    """Temporary files of writers that died (we hold the job's lock: no one else writes)."""
+    for tmp in job_dir.glob(".*.tmp-*"):
+        tmp.unlink(missing_ok=True)
+
+
+def lock_job(job_dir: str | os.PathLike, chash: str, *, wait: bool = True) -> FileLock:
+    """Take ``job_dir``'s lock for a job of hash ``chash``; the held :class:`FileLock`.
+
+    If a live process holds it for the same configuration, wait for it (``wait``) and then
+    take it (the caller will find the job done and skip it); for another configuration, or
+    when not waiting, raise :class:`JobConflict` naming the holder.
+    """
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(job_dir / LOCK_FILE, info={"config_hash": chash, "kind": "job"})
+    announced = False
+    while not lock.acquire(wait=False):
+        holder = read_lock(lock.path) or {}
+        if holder.get("config_hash") not in (None, chash) or not wait:
+            what = (
+                "a job of another configuration (config_hash "
+                f"{holder.get('config_hash')}, this job {chash})"
+                if holder.get("config_hash") not in (None, chash)
+                else "this job"
+            )
+            raise JobConflict(
+                f"{job_dir} is in use: {describe_lock(holder)} is running {what}; refusing "
+                "to touch it. Use a new sweep directory (hydra.sweep.dir=...) or wait."
+            )
+        if not announced:
+            log.info("job %s is running in %s: waiting for it", job_dir, describe_lock(holder))
+            announced = True
+        time.sleep(0.5)
+    _remove_stale_temporaries(job_dir)
+    return lock
 
 
 # --------------------------------------------------------------------------- testing hooks
@@ -352,7 +492,7 @@ def write_job_result(
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    _write_parquet_atomic(job_dir / METRICS_FILE, metrics)
+    summary["metrics_file"] = _write_parquet_atomic(job_dir / METRICS_FILE, metrics)
     summary.update(
         status="ok",
         error=None,
@@ -443,6 +583,9 @@ def run_job(
     JobConflict
         ``job_dir`` holds an ok result of a different configuration: it is left untouched.
     """
+    from sim.runs.parallel import watch_parent
+
+    watch_parent()  # a worker whose parent is gone stops (see sim.runs.parallel)
     started = time.perf_counter()
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
@@ -455,16 +598,36 @@ def run_job(
         # Known before running, so a failed job still says which seeds to re-run alone.
         summary["seeds"] = replicate_seeds(cfg.seed, cfg.replicates)
     except Exception as err:  # a config that does not resolve is a failed job, not a crash
-        state = job_state(job_dir, "")  # "" matches no hash: an ok result reads "conflict"
-        if state == "conflict":
-            raise JobConflict(
-                f"{job_dir} holds an ok result and this job's configuration does not resolve "
-                f"({err}); refusing to overwrite it"
-            ) from err
-        if state == "failed":
-            _keep_failed_summary(job_dir)
-        return _finish_failed(summary, err, job_dir, started)
+        lock = lock_job(job_dir, "", wait=False)
+        try:
+            state = job_state(job_dir, "")  # "" matches no hash: an ok result reads "conflict"
+            if state == "conflict":
+                raise JobConflict(
+                    f"{job_dir} holds an ok result and this job's configuration does not "
+                    f"resolve ({err}); refusing to overwrite it"
+                ) from err
+            if state == "failed":
+                _keep_failed_summary(job_dir)
+            return _finish_failed(summary, err, job_dir, started)
+        finally:
+            lock.release()
 
+    lock = lock_job(job_dir, summary["config_hash"])
+    try:
+        return _run_locked(cfg, job_dir, summary, overrides, started, resume)
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    cfg: AgoraConfig,
+    job_dir: Path,
+    summary: dict[str, Any],
+    overrides: Sequence[str],
+    started: float,
+    resume: bool,
+) -> dict[str, Any]:
+    """The part of :func:`run_job` done while holding the job directory's lock."""
     if prepare_job_dir(job_dir, cfg, resume=resume) == "done":
         log.info("job %s already done (config %s): skipped", job_dir, summary["config_hash"])
         return {**(read_summary(job_dir) or {}), "skipped": True}
@@ -514,8 +677,10 @@ def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, fl
     replicate, so a job assembled from them is the job ``run_job`` would have written.
     """
     from sim.rules.metrics import METRIC_NAMES
+    from sim.runs.parallel import watch_parent
     from sim.simulation import ID_COLUMNS, run_replicate
 
+    watch_parent()
     t0 = time.perf_counter()
     table = run_replicate(cfg, seed).copy()
     table.insert(0, "seed", np.int64(seed))

@@ -13,7 +13,11 @@ True
 
 from __future__ import annotations
 
+import _thread
+import logging
 import multiprocessing as mp
+import os
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,7 +25,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["process_context", "PlannedJob", "run_jobs"]
+__all__ = ["process_context", "PlannedJob", "run_jobs", "stop_pool", "watch_parent"]
+
+log = logging.getLogger(__name__)
+
+_watching = False
+
+
+def watch_parent(grace: float = 10.0) -> bool:
+    """In a worker process, stop when the process that started it is gone; True if watching.
+
+    A worker of a process pool (``multiprocessing`` forkserver or spawn, joblib's loky) that
+    loses its parent (killed, out of memory) would otherwise run its job to the end and
+    then wait forever. A daemon thread waits for the parent to go (the parent's sentinel, or
+    polling the parent pid for loky, whose workers have none), then interrupts the main thread
+    (``KeyboardInterrupt``: ``finally`` blocks remove temporary files and release job locks)
+    and ends the process ``grace`` seconds later if it is still there. Does nothing in a
+    process that no Python parent started (a command run from a shell, a SLURM task).
+    """
+    global _watching
+    if _watching:
+        return True
+    parent = mp.parent_process()
+    if parent is None:
+        return False
+    sentinel, parent_pid, ppid = parent.sentinel, parent.pid, os.getppid()
+
+    def parent_alive() -> bool:
+        if os.getppid() != ppid:  # re-parented: the parent has gone
+            return False
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, TypeError):
+            pass
+        return True
+
+    def watch() -> None:
+        if sentinel is not None:
+            from multiprocessing.connection import wait
+
+            wait([sentinel])
+        else:
+            while parent_alive():
+                time.sleep(0.5)
+        log.error("parent process %s is gone: stopping worker %s", parent_pid, os.getpid())
+        _thread.interrupt_main()
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch parent", daemon=True).start()
+    _watching = True
+    return True
 
 
 def process_context() -> mp.context.BaseContext:
@@ -35,6 +91,17 @@ def process_context() -> mp.context.BaseContext:
         ctx.set_forkserver_preload(["sim.runs.jobs", "sim.simulation", "sim.model"])
         return ctx
     return mp.get_context("spawn")
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and terminate the workers of ``pool`` (they stop at once)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
 
 
 @dataclass
@@ -62,6 +129,23 @@ def run_jobs(
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
     others. With ``workers <= 1`` the replicates run in this process, with the same rows.
     """
+    from sim.runs.jobs import config_hash, lock_job
+
+    # Every job directory is locked for the whole run (a job of the same configuration running
+    # elsewhere is waited for, one of another configuration refused), released on every path.
+    locks = []
+    try:
+        for j in jobs.values():
+            locks.append(lock_job(j.dir, config_hash(j.cfg)))
+        return _run_locked(jobs, workers=workers, progress=progress, desc=desc)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run_locked(
+    jobs: Mapping[str, PlannedJob], *, workers: int, progress: bool, desc: str
+) -> dict[str, dict[str, Any]]:
     import pandas as pd
     from tqdm.auto import tqdm
 
@@ -105,13 +189,20 @@ def run_jobs(
             collect(name, i, lambda name=name, i=i, seed=seed: replicate_task(
                 jobs[name].cfg, i, seed))
     else:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context()) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
+        try:
             futures = {
                 pool.submit(replicate_task, jobs[name].cfg, i, seed): (name, i)
                 for name, i, seed in tasks
             }
             for fut in as_completed(futures):
                 collect(*futures[fut], fut.result)
+        except BaseException:
+            # Interrupted (Ctrl-C, a signal turned into an exception): stop the workers now
+            # instead of waiting for every queued replicate.
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     bar.close()
 
     for name in todo:

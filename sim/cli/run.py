@@ -31,7 +31,7 @@ from omegaconf import DictConfig
 from sim.config.paths import CONF_DIR
 from sim.runs.jobs import JobFailed, run_job
 
-__all__ = ["hydra_main", "main", "with_validation"]
+__all__ = ["flags_first", "hydra_main", "main", "with_validation"]
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
@@ -70,10 +70,32 @@ def with_validation(args: Sequence[str]) -> list[str]:
     return [*args, "hydra/callbacks=agora"]
 
 
+def flags_first(args: Sequence[str]) -> list[str]:
+    """``args`` with Hydra's flags (and their values) before the overrides, order kept.
+
+    Hydra's own parser stops at the first flag after an override (``steps=3 -m seed=0,1``
+    fails); its grammar is the one used here to tell the two apart.
+
+    >>> flags_first(["steps=3", "-m", "seed=0,1", "--cfg", "job"])
+    ['-m', '--cfg', 'job', 'steps=3', 'seed=0,1']
+    """
+    from hydra._internal.utils import get_args_parser
+
+    overrides = get_args_parser().parse_intermixed_args(list(args)).overrides
+    rest = list(args)
+    for override in overrides:
+        rest.remove(override)
+    return [*rest, *overrides]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run Hydra with ``argv`` (default: the command line); the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     saved = sys.argv
+    try:
+        args = flags_first(args)
+    except SystemExit as exit_:  # argparse already printed what is wrong
+        return exit_.code if isinstance(exit_.code, int) else 2
     # @hydra.main reads sys.argv; its program name is shown in --help.
     sys.argv = [saved[0] if saved else "agora run", *with_validation(args)]
     try:

@@ -1,0 +1,61 @@
+"""Make a Latin hypercube or Sobol design over named ranges, and optionally run it.
+
+``agora design`` runs this; ``python experiments/design.py`` too. Usage::
+
+    python experiments/design.py --method sobol --n 64 regime.mix=0:1 openness.internal=0:1
+    python experiments/design.py --method lhs --n 100 --out designs/lhs regime.mix=0:1 \\
+        org.size=50:400 --run -- hydra/launcher=local_parallel replicates=3
+
+Writes a design folder (default ``designs/<method>-<n>``; see sim/runs/designs.py): design.json,
+design.csv, one Hydra option file per point, overrides.txt (one line per point) and a named
+experiment that sweeps every point. With ``--run``, runs that sweep through
+``experiments/run.py -m`` (anything after ``--`` is passed to it: a launcher, replicates,
+``hydra.sweep.dir``...); otherwise prints the command. Each point is one job, so resume,
+launchers and ``experiments/aggregate.py`` work as for any sweep; then
+``experiments/sensitivity.py`` computes the indices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.config import ConfigError
+from sim.runs.designs import METHODS, make_design, parse_ranges, sweep_command, write_design
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1 :]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ranges", nargs="+", help="key=low:high, e.g. regime.mix=0:1")
+    parser.add_argument("--method", choices=METHODS, default="sobol")
+    parser.add_argument("--n", type=int, default=64,
+                        help="lhs: points; sobol: base samples (points = n * (d + 2))")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the design itself")
+    parser.add_argument("--out", default=None, help="design folder (default designs/METHOD-N)")
+    parser.add_argument("--run", action="store_true", help="run the sweep now")
+    args = parser.parse_intermixed_args(argv)
+    try:
+        ranges = parse_ranges(args.ranges)
+        design = make_design(ranges, method=args.method, n=args.n, seed=args.seed)
+        out = Path(args.out or f"designs/{args.method}-{args.n}")
+        write_design(design, ranges, out, method=args.method, n=args.n, seed=args.seed)
+    except (ConfigError, ValueError, FileExistsError) as err:
+        print(f"design: {err}", file=sys.stderr)
+        return 2
+    # ``agora run -m ...`` through this interpreter, installed or not: the command
+    # sweep_command builds for experiments/run.py, from its ``-m`` on.
+    cmd = [sys.executable, "-m", "sim.cli", "run", *sweep_command(out, extra)[2:]]
+    print(f"design: {len(design)} points ({args.method}) over {list(ranges)} in {out}")
+    if not args.run:
+        print("run it with:\n  " + shlex.join(cmd))
+        return 0
+    return subprocess.call(cmd)
+

@@ -1,0 +1,120 @@
+"""What if? A scenario with and without an intervention, with replicates, and a report.
+
+``agora whatif`` runs this; ``python experiments/whatif.py`` too. Usage::
+
+    python experiments/whatif.py scenario=default intervention=open_channels
+    python experiments/whatif.py scenario=flatter_is_not_free intervention=flatten replicates=30
+    python experiments/whatif.py scenario=march1991 intervention=start_listening at=50
+    python experiments/whatif.py scenario=social_trifecta intervention=start_listening \\
+        steps=200 at=100 org.size=80 out=reports/trifecta
+
+Arguments are ``key=value``: ``scenario`` and ``intervention`` (required; list them with
+``python experiments/scenarios.py``), ``replicates`` (default 20), ``steps``, ``seed``, ``at``
+(move the intervention to this step), ``window`` (steps averaged for the values before and at
+the end, default 10), ``workers`` (processes, default 2), ``out`` (default
+``reports/whatif/<scenario>__<intervention>``); anything else is a Hydra override applied to
+both arms (``org.size=100``, ``regime.mix=0.3``). Flags: ``--fresh`` (discard earlier runs in
+``out`` instead of resuming), ``--no-progress``, ``--no-plots`` (write ``report.md`` only).
+
+Writes ``report.md`` (plain sentences, the assumptions, a table of every metric), ``plots/``,
+and the tables the report is computed from (``differences.csv``,
+``timeseries_summary.csv``, ``timeseries.parquet``) plus the two jobs under ``runs/``.
+
+Exit status: 0 when both arms ran, 1 when an arm failed, 2 for bad arguments or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from sim.config import ConfigError
+from sim.runs.jobs import JobConflict
+
+#: Arguments this script reads itself; every other key=value goes to Hydra.
+OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers",
+       "out"}
+INTS = {"replicates", "steps", "seed", "at", "window", "workers"}
+
+
+def parse(args: list[str]) -> tuple[dict[str, object], list[str]]:
+    """Split ``key=value`` arguments into this script's options and Hydra overrides."""
+    own: dict[str, object] = {}
+    overrides = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep:
+            raise ConfigError(f"argument {arg!r} is not key=value")
+        if key in OWN:
+            if key in INTS:
+                try:
+                    own[key] = int(value)
+                except ValueError:
+                    raise ConfigError(f"{key}={value!r} is not a whole number") from None
+            else:
+                own[key] = value
+        else:
+            overrides.append(arg)
+    for key in ("scenario", "intervention"):
+        if key not in own:
+            raise ConfigError(
+                f"{key}=NAME is required (python experiments/scenarios.py lists them)"
+            )
+    return own, overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
+    parser.add_argument("args", nargs="*", metavar="key=value")
+    parser.add_argument("--fresh", action="store_true", help="discard earlier runs in out")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true", help="write report.md only")
+    ns = parser.parse_intermixed_args(argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+
+    from sim.scenarios.report import write_whatif_report
+    from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
+
+    t0 = time.perf_counter()
+    try:
+        own, overrides = parse(ns.args)
+        plan = plan_whatif(
+            str(own["scenario"]), str(own["intervention"]), overrides,
+            replicates=own.get("replicates", 20), steps=own.get("steps"),
+            seed=own.get("seed"), at=own.get("at"),
+        )
+    except ConfigError as err:
+        print(f"whatif: {err}", file=sys.stderr)
+        return 2
+    out = Path(str(own.get("out") or
+                   f"reports/whatif/{plan.scenario.path.stem}__{plan.intervention.name}"))
+    if ns.fresh and (out / "runs").exists():
+        shutil.rmtree(out / "runs")
+    cfg = plan.arms["baseline"]
+    print(f"what if: {plan.intervention.name} (from step {plan.at}) in {plan.scenario.name}; "
+          f"{cfg.replicates} replicates x 2 arms x {cfg.steps} steps -> {out}")
+    try:
+        summaries = run_whatif(plan, out, workers=int(own.get("workers", 2)),
+                               progress=not ns.no_progress)
+    except JobConflict as err:
+        print(f"whatif: {err}\nwhatif: use another out=..., or --fresh to discard the old runs",
+              file=sys.stderr)
+        return 2
+    failed = {arm: s.get("error") for arm, s in summaries.items() if s.get("status") != "ok"}
+    if failed:
+        for arm, error in failed.items():
+            print(f"whatif: the {arm} arm failed: {error}", file=sys.stderr)
+        return 1
+    aggregate_whatif(out, window=int(own.get("window", 10)))
+    path = write_whatif_report(out, elapsed=time.perf_counter() - t0, plots=not ns.no_plots)
+    print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+

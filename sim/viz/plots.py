@@ -494,8 +494,9 @@ def plot_prim_box(limits: pd.DataFrame, ranges: dict, path: str | os.PathLike, *
         a, b = (r.min - lo) / span, (r.max - lo) / span
         ax.plot([0, 1], [i, i], color="#cccccc", lw=8, solid_capstyle="butt")
         ax.plot([a, b], [i, i], color="#0072B2", lw=8, solid_capstyle="butt")
-        ax.text(a, i + 0.32, f"{r.min:.3g}", ha="center", fontsize=8)
-        ax.text(b, i + 0.32, f"{r.max:.3g}", ha="center", fontsize=8)
+        # the y axis is inverted (first parameter on top): negative offsets sit above the bar
+        ax.text(a, i - 0.22, f"{r.min:.3g}", ha="center", va="bottom", fontsize=8)
+        ax.text(b, i - 0.22, f"{r.max:.3g}", ha="center", va="bottom", fontsize=8)
         ax.text(1.02, i, f"{lo:.3g} to {hi:.3g}" + (f"  (qp {r.qp:.1g})"
                                                       if hasattr(r, "qp") else ""),
                 va="center", fontsize=7, color="#555555")

@@ -1,0 +1,562 @@
+"""Where does a practice pay off? Scenario discovery with PRIM over a Latin hypercube.
+
+``agora discover`` (and ``python experiments/discover.py``) answers a strategist's question:
+*under which conditions does this practice improve this outcome?*
+
+1. A Latin hypercube over the conditions to explore (``environment.turbulence=0:0.1``,
+   ``org.attention=5:40`` ...): :func:`sim.runs.designs.make_design`.
+2. Every point runs at both settings of the practice (``--compare
+   regime.responsiveness=0,0.6``) with the same seeds: :mod:`sim.runs.paired`. The effect at a
+   point is the mean over replicates of the paired difference of the outcome's end-of-run
+   average (B minus A).
+3. A point is a *case of interest* when the practice improves the outcome there: the effect
+   is above ``--threshold`` (default 0; below minus it with ``--lower-is-better``).
+4. PRIM (Friedman & Fisher 1999, the ``prim`` package: the EMA workbench's implementation
+   made standalone) peels the space down to a box of conditions dense in cases. Every box on
+   the peeling trajectory is kept (``trajectory.csv``, ``plots/tradeoff.png``); the box
+   reported is the densest whose coverage is at least ``--min-coverage`` (default 0.8), and a
+   restriction whose quasi-p value (Bryant & Lempert 2010: a one-sided binomial test of the
+   box without it) is above 0.05 is dropped as not significant.
+5. Sentences such as "responsiveness 0.6 instead of 0 raises trust when turbulence > 0.04 and
+   organization attention > 20 (coverage 0.80, density 0.90)", a box plot
+   (``plots/box.png``) and a heat map of the effect with its 95% CI over two parameters
+   (``plots/map.png``; the two the box restricts most, or ``--map X Y``).
+
+*Coverage* is the share of all cases of interest that fall in the box, *density* the share
+of the points in the box that are cases, *mass* the share of all points in the box.
+
+Examples
+--------
+>>> rng = np.random.default_rng(0)
+>>> X = pd.DataFrame({"a": rng.random(400), "b": rng.random(400), "c": rng.random(400)})
+>>> found = find_box(X, (X["a"] > 0.5) & (X["b"] < 0.3))
+>>> [(r.parameter, round(r.min, 1), round(r.max, 1)) for r in found.limits.itertuples()]
+[('a', 0.5, 1.0), ('b', 0.0, 0.3)]
+>>> round(found.coverage, 1) >= 0.8, round(found.density, 1) >= 0.8
+(True, True)
+>>> conditions(found)
+['a > 0.506', 'b < 0.296']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import re
+import sys
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["BoxResult", "find_box", "conditions", "effect_cells", "box_sentence",
+           "overview_sentences", "write_discover_report", "main", "PARAM_WORDS"]
+
+log = logging.getLogger(__name__)
+
+#: Plain words for the keys a discovery usually explores (others are shown as their key).
+PARAM_WORDS = {
+    "environment.turbulence": "turbulence",
+    "environment.dims": "the number of things that matter",
+    "org.attention": "organization attention",
+    "org.size": "organization size",
+    "population.attention": "member attention",
+    "population.turnover": "staff turnover",
+    "population.exploration": "exploration",
+    "population.talk": "talk",
+    "population.voice": "voice",
+    "population.reply": "replying",
+    "population.peer_influence": "peer influence",
+    "population.trust_rate": "trust rate",
+    "openness.internal": "openness across units",
+    "openness.external": "openness to stakeholders",
+    "openness.voice": "access to the voice channel",
+    "hierarchy.relay": "relaying by managers",
+    "hierarchy.distortion": "distortion up the chain",
+    "hierarchy.depth": "hierarchy depth",
+    "regime.broadcast_rate": "broadcast rate",
+    "regime.socialization": "socialization",
+    "regime.listening": "listening",
+    "regime.responsiveness": "responsiveness",
+    "regime.voting": "voting",
+    "regime.upward": "the upward channel",
+    "regime.mix": "the regime mix",
+}
+#: Quasi-p value above which a box's restriction is dropped (Bryant & Lempert 2010).
+QP_MAX = 0.05
+
+
+def words(key: str) -> str:
+    return PARAM_WORDS.get(key, key)
+
+
+def _num(x: float) -> str:
+    """A bound as a sentence prints it: 3 significant digits, no trailing zeros."""
+    return f"{x:.3g}"
+
+
+# --------------------------------------------------------------------------- PRIM
+
+
+@dataclass
+class BoxResult:
+    """The box PRIM found, its trajectory and how it was chosen."""
+
+    trajectory: pd.DataFrame  # coverage, density, mean, res dim, mass per box
+    chosen: int  # row of trajectory
+    limits: pd.DataFrame  # parameter, min, max, qp (restricted parameters only)
+    coverage: float
+    density: float
+    mass: float
+    cases: int
+    points: int
+    inside: np.ndarray  # bool per point: inside the chosen box
+    dropped: list[str]  # restrictions dropped as not significant
+    #: Lowest and highest value of each parameter over the points: a box side equal to one of
+    #: them cuts nothing.
+    bounds: dict[str, tuple[float, float]] | None = None
+
+
+def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: float = 0.05,
+             mass_min: float = 0.05, qp_max: float = QP_MAX) -> BoxResult:
+    """PRIM's first box over the points ``x`` for the boolean ``cases``.
+
+    The box reported is, on the peeling trajectory, the densest with coverage at least
+    ``min_coverage`` (fewer restrictions, then more coverage, on ties); restrictions with a
+    quasi-p value above ``qp_max`` are then dropped.
+
+    Raises
+    ------
+    ValueError
+        When there are no cases, or only cases: there is nothing to discover.
+    """
+    import prim
+
+    y = np.asarray(cases, dtype=bool)
+    if y.sum() == 0 or y.sum() == len(y):
+        what = "no point is a case" if y.sum() == 0 else "every point is a case"
+        raise ValueError(f"{what} of interest ({int(y.sum())} of {len(y)}): PRIM needs both")
+    x = x.reset_index(drop=True).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas FutureWarnings inside the package
+        p = prim.Prim(x, y, threshold=None, peel_alpha=peel_alpha, mass_min=mass_min)
+        box = p.find_box()
+    traj = box.peeling_trajectory.reset_index(drop=True)
+    ok = traj[traj["coverage"] >= min_coverage - 1e-12]
+    pick = ok.sort_values(["density", "res dim", "coverage"],
+                          ascending=[False, True, False], kind="stable").index[0]
+    box.select(int(pick))
+    dropped = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(x.shape[1]):
+            lim = box.limits
+            weak = lim[lim["qp values"] > qp_max]
+            if weak.empty:
+                break
+            name = str(weak["qp values"].idxmax())
+            box.drop_restriction(name)
+            dropped.append(name)
+        lim = box.limits
+    full = {c: (x[c].min(), x[c].max()) for c in x.columns}
+    limits = pd.DataFrame({"parameter": [str(i) for i in lim.index],
+                           "min": lim["min"].to_numpy(dtype=float),
+                           "max": lim["max"].to_numpy(dtype=float),
+                           "qp": lim["qp values"].to_numpy(dtype=float)})
+    # Only the restricted parameters, in the order of the columns (stable sentences).
+    restricted = [c for c in x.columns if c in set(limits["parameter"])
+                  and (limits.set_index("parameter").loc[c, "min"] > full[c][0]
+                       or limits.set_index("parameter").loc[c, "max"] < full[c][1])]
+    limits = limits.set_index("parameter").loc[restricted].reset_index()
+    inside = np.ones(len(x), dtype=bool)
+    for r in limits.itertuples():
+        inside &= (x[r.parameter] >= r.min) & (x[r.parameter] <= r.max)
+    stats_now = box.stats
+    return BoxResult(
+        trajectory=box.peeling_trajectory.reset_index(drop=True), chosen=box._cur_box,
+        limits=limits, coverage=float(stats_now["coverage"]),
+        density=float(stats_now["density"]), mass=float(stats_now["mass"]),
+        cases=int(y.sum()), points=len(y), inside=inside, dropped=dropped,
+        bounds={c: (float(lo), float(hi)) for c, (lo, hi) in full.items()},
+    )
+
+
+def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = None
+               ) -> list[str]:
+    """The box as conditions in words: ``x > a``, ``x < b`` or ``x between a and b`` (a side
+    is named only where the box cuts into the points explored: ``found.bounds``, else
+    ``ranges``)."""
+    out = []
+    for r in found.limits.itertuples():
+        edges = (found.bounds or {}).get(r.parameter) or ranges[r.parameter]
+        lo, hi = float(edges[0]), float(edges[1])
+        tol = 1e-9 * max(abs(hi - lo), 1.0)
+        cut_low, cut_high = r.min > lo + tol, r.max < hi - tol
+        name = words(r.parameter)
+        if cut_low and cut_high:
+            out.append(f"{name} between {_num(r.min)} and {_num(r.max)}")
+        elif cut_low:
+            out.append(f"{name} > {_num(r.min)}")
+        elif cut_high:
+            out.append(f"{name} < {_num(r.max)}")
+    return out
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def _mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = v.size
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    m = float(v.mean())
+    if n < 2:
+        return m, math.nan, math.nan, n
+    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return m, m - half, m + half, n
+
+
+def effect_cells(effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Sequence[float]],
+                 *, bins: int = 4) -> pd.DataFrame:
+    """The effect over a ``bins`` x ``bins`` grid of two parameters: per cell the mean of the
+    points' effects, a t-based 95% CI over those points (NaN with fewer than two) and n.
+
+    >>> e = pd.DataFrame({"p": [0.1, 0.2, 0.9, 0.8], "q": [0.1, 0.2, 0.9, 0.7],
+    ...                   "effect": [1.0, 3.0, -1.0, -1.0]})
+    >>> c = effect_cells(e, "p", "q", {"p": (0, 1), "q": (0, 1)}, bins=2)
+    >>> c[["mean", "n"]].values.tolist()
+    [[2.0, 2.0], [nan, 0.0], [nan, 0.0], [-1.0, 2.0]]
+    """
+    xe = np.linspace(float(ranges[x][0]), float(ranges[x][1]), bins + 1)
+    ye = np.linspace(float(ranges[y][0]), float(ranges[y][1]), bins + 1)
+    ix = np.clip(np.searchsorted(xe, effects[x].to_numpy(float), side="right") - 1, 0, bins - 1)
+    iy = np.clip(np.searchsorted(ye, effects[y].to_numpy(float), side="right") - 1, 0, bins - 1)
+    rows = []
+    for j in range(bins):
+        for i in range(bins):
+            m, lo, hi, n = _mean_ci(effects["effect"].to_numpy()[(ix == i) & (iy == j)])
+            rows.append({"x_lo": xe[i], "x_hi": xe[i + 1], "y_lo": ye[j], "y_hi": ye[j + 1],
+                         "mean": m, "ci_low": lo, "ci_high": hi, "n": float(n)})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+def _setting(v: str) -> str:
+    return {"true": "on", "false": "off"}.get(str(v).lower(), str(v))
+
+
+def practice_words(key: str, settings: Sequence[str]) -> str:
+    """'responsiveness 0.6 instead of 0', 'voting on instead of off'."""
+    return f"{words(key)} {_setting(settings[1])} instead of {_setting(settings[0])}"
+
+
+def box_sentence(found: BoxResult, ranges, key: str, settings: Sequence[str], outcome: str,
+                 *, lower_is_better: bool = False) -> str:
+    """The headline sentence, every number from ``found``."""
+    verb = "lowers" if lower_is_better else "raises"
+    conds = conditions(found, ranges)
+    where = " and ".join(conds) if conds else "everywhere explored"
+    return (f"{practice_words(key, settings)} {verb} {outcome} when {where} "
+            f"(coverage {found.coverage:.2f}, density {found.density:.2f}).")
+
+
+def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
+                       settings: Sequence[str], outcome: str, *, lower_is_better: bool,
+                       threshold: float, replicates: int, window: tuple[int, int],
+                       found: BoxResult | None) -> list[str]:
+    """The report's opening sentences, every number from ``effects`` and ``found``."""
+    n = len(effects)
+    m, lo, hi, _ = _mean_ci(effects["effect"].to_numpy())
+    better = "lower" if lower_is_better else "higher"
+    cmp = "<" if lower_is_better else ">"
+    bound = -threshold if lower_is_better else threshold
+    lines = [
+        f"Across {n} conditions (a Latin hypercube), {practice_words(key, settings)} gave a "
+        f"{better} {outcome} (effect {cmp} {_num(bound)}) in {int(cases.sum())} of them "
+        f"({cases.mean():.0%}); the mean effect was {m:+.3g} (95% CI {lo:+.3g} to {hi:+.3g}).",
+        f"Each condition ran {replicates} replicate{'s' if replicates != 1 else ''} at both "
+        f"settings with the same seeds; the effect is the mean paired difference of {outcome} "
+        f"averaged over steps {window[0]}-{window[1]} (the end-of-run window).",
+    ]
+    if found is not None:
+        fin = effects["effect"].to_numpy()[found.inside]
+        fout = effects["effect"].to_numpy()[~found.inside]
+        mi, li, hi_, _ = _mean_ci(fin)
+        mo, lo_, ho, _ = _mean_ci(fout)
+        lines.append(
+            f"Inside that box the mean effect is {mi:+.3g} (95% CI {li:+.3g} to {hi_:+.3g}, "
+            f"{found.inside.sum()} conditions); outside it {mo:+.3g} ({lo_:+.3g} to {ho:+.3g}, "
+            f"{(~found.inside).sum()} conditions).")
+    return lines
+
+
+# --------------------------------------------------------------------------- report
+
+
+def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = None,
+                          plots: bool = True) -> Path:
+    """Write ``out/report.md`` (and ``out/plots/``) from the tables in ``out`` alone:
+    ``discover.json``, ``effects.csv``, ``trajectory.csv`` and ``box.csv``."""
+    from sim.util.atomic import write_text_atomic
+    from sim.viz.plots import plot_effect_map, plot_prim_box, plot_prim_tradeoff
+
+    out = Path(out)
+    plan = json.loads((out / "discover.json").read_text(encoding="utf-8"))
+    effects = pd.read_csv(out / "effects.csv")
+    key, settings = plan["compare"]["key"], plan["compare"]["values"]
+    outcome, lower = plan["outcome"], plan["lower_is_better"]
+    ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
+    cases = effects["case"].to_numpy(dtype=bool)
+    found = _load_box(out, effects) if (out / "box.csv").is_file() else None
+    head = box_sentence(found, ranges, key, settings, outcome, lower_is_better=lower) \
+        if found is not None else None
+    title = f"Where {practice_words(key, settings)} pays off for {outcome}"
+    text = [f"# {title}", ""]
+    if head:
+        text += [head[0].upper() + head[1:], ""]
+    else:
+        text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
+    text += overview_sentences(effects, cases, key, settings, outcome, lower_is_better=lower,
+                               threshold=plan["threshold"], replicates=plan["replicates"],
+                               window=tuple(plan["window"]), found=found)
+    mx, my = plan["map"]
+    if plots:
+        cells = effect_cells(effects, mx, my, ranges, bins=plan.get("bins", 4))
+        plot_effect_map(cells, mx, my, out / "plots" / "map.png",
+                        title=f"Effect of {practice_words(key, settings)} on {outcome}",
+                        effect_label=f"effect on {outcome} (B - A)")
+        if found is not None:
+            plot_prim_tradeoff(found.trajectory, found.chosen, out / "plots" / "tradeoff.png",
+                               title=f"Boxes where {practice_words(key, settings)} improves "
+                                     f"{outcome}")
+            plot_prim_box(found.limits, ranges, out / "plots" / "box.png", title=head or title)
+    text += ["", "![the box](plots/box.png)" if found is not None else "",
+             "", "## The box and the trade-off", ""]
+    if found is not None:
+        text += [
+            f"PRIM peeled {found.points} conditions ({found.cases} cases of interest) into "
+            f"{len(found.trajectory)} nested boxes. The box chosen is the densest with "
+            f"coverage at least {plan['min_coverage']:.2f}: coverage {found.coverage:.2f} "
+            f"(share of all cases inside), density {found.density:.2f} (share of the box "
+            f"that are cases), mass {found.mass:.2f} (share of all conditions inside).",
+            "",
+            "| parameter | box | range explored | quasi-p |",
+            "|---|---|---|---:|",
+            *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
+              f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
+              f"{r.qp:.2g} |" for r in found.limits.itertuples()),
+            "",
+        ]
+        if found.dropped:
+            text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
+                     + ", ".join(found.dropped) + ".", ""]
+        text += ["![trade-off](plots/tradeoff.png)", ""]
+    text += ["## The effect over two parameters", "",
+             f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
+             "the cell (bold when it excludes 0).", "", "![map](plots/map.png)", "",
+             "## What was assumed", "",
+             *(f"- {a}" for a in plan["assumptions"]), "",
+             "## Files", "",
+             "- `effects.csv`: one row per condition: its parameters, the effect, its sd "
+             "over replicates, the means at each setting, and whether it is a case.",
+             "- `pairs.parquet`: every replicate's end-of-run averages at both settings, "
+             "every metric.",
+             "- `trajectory.csv`, `box.csv`: PRIM's peeling trajectory and the chosen box.",
+             "- `runs/point_NNNNN/{a,b}/`: the jobs (`metrics.parquet`, `summary.json`).",
+             "- `discover.json`: what was run."]
+    if elapsed is not None:
+        text += ["", f"Run and written in {elapsed:.1f} s."]
+    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+
+
+def _load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
+    traj = pd.read_csv(out / "trajectory.csv")
+    limits = pd.read_csv(out / "box.csv")
+    info = json.loads((out / "discover.json").read_text())["box"]
+    inside = effects["in_box"].to_numpy(dtype=bool)
+    bounds = {k: tuple(v) for k, v in info["bounds"].items()}
+    return BoxResult(traj, int(info["chosen"]), limits, info["coverage"], info["density"],
+                     info["mass"], int(info["cases"]), int(info["points"]), inside,
+                     info["dropped"], bounds)
+
+
+# --------------------------------------------------------------------------- command line
+
+_RANGE = re.compile(r"^[+\w.]+=-?[\d.eE+-]+:-?[\d.eE+-]+$")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="agora discover",
+        description="Where does a practice pay off? PRIM over a Latin hypercube, each "
+                    "condition run at two settings of the practice with the same seeds.",
+        epilog="Arguments key=low:high are ranges to explore; other key=value arguments are "
+               "Hydra overrides for every run (steps=200, scenario=default ...). Flags and "
+               "overrides go in any order. Example: agora discover --compare "
+               "regime.responsiveness=0,0.6 --outcome trust environment.turbulence=0:0.1 "
+               "org.attention=5:40 --n 128 replicates=3 steps=150")
+    p.add_argument("args", nargs="*", metavar="key=low:high | key=value")
+    p.add_argument("--compare", required=True, metavar="KEY=A,B",
+                   help="the practice and its two settings; the effect is B minus A")
+    p.add_argument("--outcome", default="trust", help="the metric to improve (default trust)")
+    p.add_argument("--lower-is-better", action="store_true",
+                   help="a case is an effect below -threshold (overload, filtered ...)")
+    p.add_argument("--threshold", type=float, default=0.0,
+                   help="smallest effect that counts as an improvement (default 0)")
+    p.add_argument("--n", type=int, default=128, help="conditions (Latin hypercube points)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the design")
+    p.add_argument("--min-coverage", type=float, default=0.8)
+    p.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
+                   help="the two parameters of the heat map (default: the box's first two)")
+    p.add_argument("--bins", type=int, default=4, help="cells per axis of the heat map")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default=None, help="default reports/discover/<practice>__<outcome>")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-plots", action="store_true")
+    return p
+
+
+#: The smallest hypercube PRIM is run on: fewer points give boxes of a handful of points.
+MIN_POINTS = 30
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``agora discover``: run, analyse and report; 0 ok, 1 runs failed, 2 bad arguments."""
+    from sim.config import ConfigError
+    from sim.runs.designs import make_design, parse_compare, parse_ranges
+    from sim.runs.jobs import JobConflict
+    from sim.runs.paired import end_window, pair_table, plan_paired, point_effects, run_paired
+    from sim.util.atomic import write_atomic, write_text_atomic
+
+    ns = _parser().parse_intermixed_args(argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    specs = [a for a in ns.args if _RANGE.match(a)]
+    overrides = [a for a in ns.args if not _RANGE.match(a)]
+    try:
+        bad = [a for a in overrides if "=" not in a]
+        if bad:
+            raise ConfigError(f"{bad[0]!r} is neither key=low:high nor key=value")
+        if not specs:
+            raise ConfigError("give at least one range to explore, e.g. "
+                              "environment.turbulence=0:0.1")
+        if ns.n < MIN_POINTS:
+            raise ConfigError(f"--n {ns.n} is too few conditions for PRIM: at least "
+                              f"{MIN_POINTS} (a box of a few points says nothing)")
+        if not 0 < ns.min_coverage <= 1:
+            raise ConfigError("--min-coverage is a share in (0, 1]")
+        key, settings = parse_compare(ns.compare)
+        ranges = parse_ranges(specs)
+        if key in ranges:
+            raise ConfigError(f"{key} is the practice compared: it cannot also be a range")
+        from sim.rules.metrics import METRIC_NAMES
+
+        if ns.outcome not in METRIC_NAMES:
+            raise ConfigError(f"--outcome {ns.outcome!r} is not a metric: one of "
+                              f"{', '.join(METRIC_NAMES)}")
+        map_xy = list(ns.map) if ns.map else None
+        if map_xy and not set(map_xy) <= set(ranges):
+            raise ConfigError(f"--map {' '.join(map_xy)}: both must be ranges explored "
+                              f"({', '.join(ranges)})")
+        if len(ranges) < 2 and not map_xy:
+            raise ConfigError("explore at least two ranges (the map needs two parameters)")
+        points = make_design(ranges, method="lhs", n=ns.n, seed=ns.seed)
+        plan = plan_paired(points, (key, settings), overrides)
+    except (ConfigError, ValueError) as err:
+        print(f"discover: {err}", file=sys.stderr)
+        return 2
+    cfg = next(iter(plan.jobs.values())).cfg
+    out = Path(ns.out or f"reports/discover/{key.split('.')[-1]}__{ns.outcome}")
+    window = end_window(cfg.steps)
+    assumed = [
+        f"practice: {key} = {settings[1]} compared with {settings[0]} (effect = B - A), paired "
+        "by seed",
+        f"outcome: {ns.outcome}, each run's average over steps {window[0]}-{window[1]} (the "
+        "last third of the run)",
+        f"a case of interest: effect {'<' if ns.lower_is_better else '>'} "
+        f"{-ns.threshold if ns.lower_is_better else ns.threshold:g}",
+        f"conditions: Latin hypercube of {ns.n} points (seed {ns.seed}), uniform over "
+        + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi, _) in ranges.items()),
+        f"replicates per condition and setting: {cfg.replicates}; steps {cfg.steps}; root "
+        f"seed {cfg.seed}",
+        "other settings: " + (" ".join(overrides) if overrides else "the defaults"),
+        f"PRIM (prim package): peel alpha 0.05, minimum mass 0.05; box chosen: the densest "
+        f"with coverage >= {ns.min_coverage}; restrictions with quasi-p > {QP_MAX} dropped",
+    ]
+    print(f"discover: {ns.n} conditions x 2 settings x {cfg.replicates} replicates x "
+          f"{cfg.steps} steps -> {out}")
+    for line in assumed:
+        print(f"  assumed: {line}")
+    try:
+        summaries = run_paired(plan, out, workers=ns.workers, progress=not ns.no_progress)
+    except JobConflict as err:
+        print(f"discover: {err}\ndiscover: use another --out", file=sys.stderr)
+        return 2
+    failed = {n: s.get("error") for n, s in summaries.items() if s.get("status") != "ok"}
+    if failed:
+        for name, error in list(failed.items())[:10]:
+            print(f"discover: {name} failed: {error}", file=sys.stderr)
+        return 1
+    pairs = pair_table(plan, out)
+    write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
+    effects = point_effects(pairs, points, ns.outcome)
+    eff = effects["effect"].to_numpy(dtype=float)
+    cases = eff < -ns.threshold if ns.lower_is_better else eff > ns.threshold
+    effects["case"] = cases
+    info: dict[str, Any] = {
+        "compare": {"key": key, "values": settings}, "outcome": ns.outcome,
+        "lower_is_better": ns.lower_is_better, "threshold": ns.threshold,
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}, "n": ns.n,
+        "seed": ns.seed, "replicates": cfg.replicates, "steps": cfg.steps,
+        "window": list(window), "overrides": overrides, "min_coverage": ns.min_coverage,
+        "bins": ns.bins, "assumptions": assumed,
+    }
+    found = None
+    try:
+        found = find_box(points, cases, min_coverage=ns.min_coverage)
+    except ValueError as err:
+        info["no_box"] = str(err)
+        print(f"discover: no box: {err}")
+    if found is not None:
+        effects["in_box"] = found.inside
+        write_text_atomic(out / "trajectory.csv", found.trajectory.to_csv(index=False))
+        write_text_atomic(out / "box.csv", found.limits.to_csv(index=False))
+        info["box"] = {"chosen": found.chosen, "coverage": found.coverage,
+                       "density": found.density, "mass": found.mass, "cases": found.cases,
+                       "points": found.points, "dropped": found.dropped,
+                       "bounds": found.bounds}
+        chosen_map = list(found.limits["parameter"][:2])
+    else:
+        effects["in_box"] = False
+        chosen_map = []
+        for stale in ("trajectory.csv", "box.csv"):
+            (out / stale).unlink(missing_ok=True)
+    rest = [k for k in ranges if k not in chosen_map]
+    info["map"] = map_xy or (chosen_map + rest)[:2]
+    write_text_atomic(out / "effects.csv", effects.to_csv(index=False))
+    write_text_atomic(out / "discover.json", json.dumps(info, indent=2) + "\n")
+    # One clock for the terminal and the report: the report is the last thing written, so
+    # the time it states is the time printed.
+    elapsed = time.perf_counter() - t0
+    path = write_discover_report(out, elapsed=elapsed, plots=not ns.no_plots)
+    text = path.read_text(encoding="utf-8").split("\n")
+    print("\n".join(line for line in text[2:6] if line))
+    print(f"report: {path} ({elapsed:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

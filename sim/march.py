@@ -32,18 +32,20 @@ def is_march(cfg: AgoraConfig) -> bool:
     return (
         cfg.org.count == 1
         and cfg.stakeholders.count == 0
-        and r.listen_to == "everyone"
+        and r.upward == "observe"
         and r.broadcast_rate >= 1
-        and r.reply_rate == 0
-        and r.voice_rate == 0
+        and r.responsiveness == 0
         and not r.voting
         and p.exploration == 0
         and p.talk == 0
+        and p.voice == 0
+        and p.reply == 0
         and p.trust == 1
         and p.trust_rate == 0
         and p.attention >= 1
         and p.engagement_gain == 0
         and p.engagement_loss == 0
+        and p.engagement_drift == 0
         and cfg.hierarchy.routing == "direct"
         and o.peer == 0
         and o.internal == 0
@@ -89,6 +91,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
     changes = np.zeros((steps + 1, R), dtype=np.int64)
     innovations = np.zeros((steps + 1, R), dtype=np.int64)
+    net = np.zeros((steps + 1, R), dtype=np.int64)
+    adopted = np.zeros((steps + 1, R), dtype=np.int64)
     bottom_up = np.zeros((steps + 1, R), dtype=np.int64)
     cocreated = np.zeros((steps + 1, R), dtype=np.int64)
     h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
@@ -133,19 +137,24 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         innovation = changed & (code == reality)
         changes[t + 1] = changes[t] + changed.sum(-1)
         innovations[t + 1] = innovations[t] + innovation.sum(-1)
+        net[t + 1] = net[t] + 2 * innovation.sum(-1) - changed.sum(-1)
+        # Members whose action supported a change: superior, and agreeing on a changed dimension.
+        backed = (weight > 0) & (agree.astype(bool) & changed[:, None, :]).any(-1)
+        adopted[t + 1] = backed.sum(-1)
         bottom_up[t + 1] = bottom_up[t] + (innovation & (support - from_top > from_top)).sum(-1)
         cocreated[t + 1] = cocreated[t] + (changed & (support >= 2)).sum(-1)
         h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
 
     frame = _metrics(
-        seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n
+        seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n,
+        net, adopted,
     )
     frame["replicate"] += first
     return frame
 
 
 def _metrics(
-    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n
+    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n, net, adopted
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]
     correct = share_correct(beliefs, reality)  # (steps+1, R, n)
@@ -176,6 +185,16 @@ def _metrics(
         "filtered": zeros,
         "messages_sent": sent,
         "messages_delivered": sent,
+        "innovations_net": net.astype(float),
+        "sent_broadcast": sent,
+        "sent_post": zeros,
+        "sent_reply": zeros,
+        "sent_vote": zeros,
+        "sent_voice": zeros,
+        # The code observes every member each step (from step 1): n ideas considered.
+        "ideas_considered": sent,
+        "ideas_adopted": adopted.astype(float),
+        "voice_answered": nan,
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

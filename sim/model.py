@@ -7,13 +7,17 @@ nodes, ``code`` has one row per organization. Each :class:`~sim.agents.Individua
 row through properties, while :meth:`AgoraModel.step` works on whole arrays.
 
 The model owns one numpy Generator (``self.rng``, Mesa's) and hands it to every rule; nothing
-else draws random numbers, so a seed fixes the whole run.
+else draws random numbers, so a seed fixes the whole run. It keeps its own step counter
+(``current_step``) rather than Mesa's ``steps``, which Mesa 4 removes.
+
+No rule reads the regime's name: each phase reads the practices (``cfg.regime.upward``,
+``responsiveness``, ...) and what agents experienced.
 
 Examples
 --------
 >>> model = AgoraModel({"org": {"size": 40}, "stakeholders": {"count": 10}}, seed=7)
 >>> model.run(5)
->>> len(model.records), model.steps, len(model.agents_by_type[Individual])
+>>> len(model.records), model.current_step, len(model.agents_by_type[Individual])
 (6, 5, 40)
 """
 
@@ -29,10 +33,10 @@ from sim.config import AgoraConfig, to_config
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
-from sim.rules.feedback import broadcast_fit, nudge, update_engagement
+from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
-from sim.rules.messages import BROADCAST, POST, REPLY, VOICE, Group, Messages, org_node
+from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.util.constants import ones32
@@ -43,12 +47,21 @@ __all__ = ["AgoraModel", "Tally"]
 _NOBODY = np.zeros(0, dtype=np.int64)
 
 
+def _join(groups: list[Group]) -> Group:
+    """Groups of one kind as one group."""
+    return (groups[0][0], *(np.concatenate([g[i] for g in groups]) for i in (1, 2, 3)))
+
+
 @dataclass
 class Tally:
     """What happened in one step: message counts and who sent, received, read and was reached.
 
     ``received`` counts messages (votes included) that reached each node as their receiver;
-    ``read`` counts what each node read through its attention, relays included.
+    ``read`` counts what each node read through its attention, relays included; ``sent_by_kind``
+    counts what was sent, by kind (``KINDS``); ``ideas_read`` the ideas the organizations read,
+    ``ideas_considered`` the ideas they took into account (whatever the channel: read, or
+    observed under March's idealisation), ``ideas_adopted`` those of them that changed a code,
+    and ``answered`` the ideas read that got an answer.
     """
 
     n_nodes: int
@@ -59,6 +72,11 @@ class Tally:
     relayed: int = 0
     peer_inside: int = 0
     peer_across: int = 0
+    ideas_read: int = 0
+    ideas_considered: int = 0
+    ideas_adopted: int = 0
+    answered: int = 0
+    sent_by_kind: np.ndarray = field(default=None)
     reached: np.ndarray = field(default=None)
     active: np.ndarray = field(default=None)
     received: np.ndarray = field(default=None)
@@ -69,6 +87,7 @@ class Tally:
         self.reached = np.zeros(self.n_nodes, dtype=bool)
         self.active = np.zeros(self.n_nodes, dtype=bool)
         self.received = np.zeros(self.n_nodes, dtype=np.int64)
+        self.sent_by_kind = np.zeros(len(KINDS), dtype=np.int64)
 
 
 class AgoraModel(mesa.Model):
@@ -89,9 +108,12 @@ class AgoraModel(mesa.Model):
         cfg = to_config(config)
         if seed is None:
             seed = replicate_seeds(cfg.seed, 1)[0]
-        super().__init__(seed=seed)
+        # ``rng=`` is Mesa's current way to seed (3.3 through 4); an int gives the same stream
+        # as the deprecated ``seed=``.
+        super().__init__(rng=int(seed))
         self.cfg: AgoraConfig = cfg
         self.seed = int(seed)
+        self.current_step = 0
         for iv in cfg.interventions:
             if iv.at == 0:  # in force from the start
                 self.cfg = apply_changes(self.cfg, dict(iv.set))
@@ -129,6 +151,16 @@ class AgoraModel(mesa.Model):
         pop = cfg.population
         self.engagement = np.full(n_nodes, pop.engagement)
         self.trust = np.full(n_nodes, pop.trust)
+        # What each node has seen first hand and what it was last told by its organization,
+        # kept apart (0: nothing); and the decayed record of its ideas answered or acted on
+        # versus ended unanswered (benevolence, in trust).
+        self.seen = np.zeros((n_nodes, m), dtype=np.int8)
+        if k:
+            self.seen[n:] = np.where(self.needs, self.reality, 0)
+        self.told = np.zeros((n_nodes, m), dtype=np.int8)
+        self.ideas_heard = np.zeros(n_nodes)
+        self.ideas_ignored = np.zeros(n_nodes)
+        self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step
         self.node_org = np.concatenate([self.network.tree.org, stakeholder_org])
         self.initial_stakeholder_org = stakeholder_org.copy()
         # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
@@ -138,6 +170,7 @@ class AgoraModel(mesa.Model):
         self.code = np.zeros((n_orgs, m), dtype=np.int8)
         self.code_changes = np.zeros(n_orgs, dtype=np.int64)
         self.innovations = np.zeros(n_orgs, dtype=np.int64)
+        self.innovations_net = np.zeros(n_orgs, dtype=np.int64)
         self.innovations_bottom_up = np.zeros(n_orgs, dtype=np.int64)
         self.cocreated = np.zeros(n_orgs, dtype=np.int64)
         self.satisfaction = np.zeros(k)
@@ -148,7 +181,8 @@ class AgoraModel(mesa.Model):
 
         self.in_flight = Messages.empty(m)
         self.pending_broadcasts = Messages.empty(m)
-        # Replies wait for the next step's outbox as a group (kind, sender, target, values).
+        # Replies (to colleagues, and the organization's answers to ideas) wait for the next
+        # step's outbox as a group (kind, sender, target, values).
         self._no_replies = (REPLY, _NOBODY, _NOBODY, np.zeros((0, m), dtype=np.int8))
         self.replies = self._no_replies
         self.delivered = Messages.empty(m)
@@ -157,7 +191,7 @@ class AgoraModel(mesa.Model):
         self.previous_votes = self.votes
         self.actions = np.zeros((n, m), dtype=np.int8)
         self.tally = Tally(n_nodes)
-        self._fit_rows, self._fit = np.zeros(0, dtype=np.int64), np.zeros(0)
+        self._lost_ideas = _NOBODY
 
         # Members never change organization (stakeholders may): their rows, once.
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
@@ -189,9 +223,29 @@ class AgoraModel(mesa.Model):
         leaders = tree.level < cfg.org.leader_levels
         # Below the leadership: what counts as a bottom-up idea (stakeholders included).
         self._below = np.concatenate([~leaders, np.ones(self.n_stakeholders, dtype=bool)])
-        everyone = cfg.regime.listen_to == "everyone"
-        self._observed = [rows if everyone else rows[leaders[rows]] for rows in self.members_of]
-        rate = np.full(self.n_nodes, cfg.regime.socialization)
+        regime, op = cfg.regime, cfg.openness
+        self._observe = regime.upward == "observe"
+        # Who may send ideas at all, and whose go up the chain of command rather than straight
+        # to the organization: members without the direct channel (none where the regime has
+        # no voice channel; a share ``1 - openness.voice`` where it has one, spread evenly).
+        # Stakeholders are outside the chain and speak to the organization directly.
+        self._may_voice = np.ones(self.n_nodes, dtype=bool)
+        if not op.hear_stakeholders:
+            self._may_voice[n:] = False
+        up_chain = np.zeros(self.n_nodes, dtype=bool)
+        if regime.upward == "voice":
+            idx = np.arange(n)
+            up_chain[:n] = np.floor((idx + 1) * op.voice) == np.floor(idx * op.voice)
+        else:
+            up_chain[:n] = True
+        self._up_chain = up_chain if up_chain.any() else None
+        # The chain of command ends in the leadership, which considers ideas as the
+        # organization, with the organization's attention: a manager hands what reaches it
+        # from below to its own manager, and a leader's direct report hands it to the
+        # organization.
+        boss = tree.manager
+        self._chain_up = np.where((boss >= 0) & ~leaders[np.maximum(boss, 0)], boss, -1)
+        rate = np.full(self.n_nodes, regime.socialization)
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate
 
@@ -207,6 +261,7 @@ class AgoraModel(mesa.Model):
 
     def step(self) -> None:
         """One step of DESIGN section 4, phase by phase."""
+        self.current_step += 1
         self.tally = Tally(self.n_nodes)
         self.intervene()  # 0. scheduled changes of the rules take effect
         self.environment()  # 1. turnover (p3) and turbulence (p4)
@@ -228,7 +283,7 @@ class AgoraModel(mesa.Model):
     def intervene(self) -> None:
         """Apply the interventions due at this step (see :mod:`sim.config.interventions`)."""
         for iv in self.cfg.interventions:
-            if iv.at == self.steps and iv.at > 0:
+            if iv.at == self.current_step and iv.at > 0:
                 changes = dict(iv.set)
                 self.cfg = apply_changes(self.cfg, changes)
                 if changes_structure(changes):
@@ -250,6 +305,10 @@ class AgoraModel(mesa.Model):
             # A newcomer takes the seat: the same agent row, a new person's state.
             self.engagement[leave] = pop.engagement
             self.trust[leave] = pop.trust
+            self.seen[leave] = 0
+            self.told[leave] = 0
+            self.ideas_heard[leave] = 0
+            self.ideas_ignored[leave] = 0
         if self.cfg.environment.turbulence > 0:
             flip = rng.random(m) < self.cfg.environment.turbulence
             self.reality[flip] *= -1
@@ -263,13 +322,15 @@ class AgoraModel(mesa.Model):
             dim = (rng.random(n) * m).astype(np.int64)
             rows = who.nonzero()[0]
             self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
+            self.seen[rows, dim[rows]] = self.reality[dim[rows]]
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
+            np.copyto(self.seen[n:], self.reality, where=self.needs)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
         """Who says what to whom: one batch in kind order (broadcasts, posts, the replies
-        composed last step, voice), so what arrives comes grouped by kind."""
+        composed last step, ideas), so what arrives comes grouped by kind."""
         rng, n = self.rng, self.n_individuals
         mine = self.beliefs[:n]
         silent = mine == 0
@@ -281,7 +342,7 @@ class AgoraModel(mesa.Model):
         self.tally.active[speakers] = True
         said = self._say(speakers)
         replies, self.replies = self.replies, self._no_replies
-        return Messages.assemble(self.steps, [
+        return Messages.assemble(self.current_step, [
             broadcasts,
             (POST, posters, readers, said[: posters.size]),
             replies,
@@ -312,19 +373,29 @@ class AgoraModel(mesa.Model):
         return who, net.indices[net.indptr[who] + pick]
 
     def _voicers(self) -> np.ndarray:
-        """Who sends voice to its organization: with probability engagement x voice_rate."""
-        regime = self.cfg.regime
-        if regime.voice_rate <= 0 or regime.listen_to != "voice":
+        """Who sends an idea upward this step: with probability engagement x population.voice,
+        among those who may be heard (none where the code observes members directly)."""
+        p = self.cfg.population.voice
+        if p <= 0 or self._observe:
             return _NOBODY
-        voicing = self.rng.random(self.n_nodes) < self.engagement * regime.voice_rate
-        if not self.cfg.openness.hear_stakeholders:
-            voicing[self.n_individuals :] = False
-        return voicing.nonzero()[0]
+        voicing = self.rng.random(self.n_nodes) < self.engagement * p
+        return (voicing & self._may_voice).nonzero()[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
-        """What each speaker says: its beliefs on ``post_dims`` random dimensions."""
-        m = self.cfg.environment.dims
-        dims = (self.rng.random((who.size, self.cfg.population.post_dims)) * m).astype(np.int64)
+        """What each speaker says: its beliefs on ``post_dims`` random dimensions (a
+        stakeholder speaks about what it knows: dimensions it needs)."""
+        m, k = self.cfg.environment.dims, self.cfg.population.post_dims
+        u = self.rng.random((who.size, k))
+        dims = (u * m).astype(np.int64)
+        outside = who >= self.n_individuals
+        if outside.any():
+            # The same draws pick among the stakeholder's needs instead of all dimensions.
+            rows = outside.nonzero()[0]
+            need = self.needs[who[rows] - self.n_individuals]
+            count = np.count_nonzero(need, axis=1)
+            pick = (u[rows] * count[:, None]).astype(np.int64)
+            order = np.argsort(~need, axis=1, kind="stable")  # needed dimensions first
+            dims[rows] = np.take_along_axis(order, pick, axis=1)
         # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
         values = np.zeros((who.size, m), dtype=np.int8)
         values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
@@ -336,16 +407,19 @@ class AgoraModel(mesa.Model):
     def route(self, outbox: Messages) -> None:
         cfg, net, t = self.cfg, self.network, self.tally
         # Direct routing delivers the outbox in its kind order, unless messages were still on
-        # their way (left over from chain routing before an intervention).
-        in_kind_order = cfg.hierarchy.routing == "direct" and not (
-            len(self.in_flight) or len(self.pending_broadcasts)
+        # their way (ideas up the chain, broadcasts cascading down).
+        in_kind_order = (
+            cfg.hierarchy.routing == "direct"
+            and self._up_chain is None
+            and not (len(self.in_flight) or len(self.pending_broadcasts))
         )
         res = route(
             outbox,
             self.in_flight,
             self.pending_broadcasts,
             chain=cfg.hierarchy.routing == "chain",
-            manager=net.tree.manager,
+            up_chain=self._up_chain,
+            manager=self._chain_up,
             org_of=self.node_org,
             children_indptr=net.children_indptr,
             children=net.children,
@@ -353,15 +427,17 @@ class AgoraModel(mesa.Model):
             org_priority=self.previous_votes if cfg.regime.voting else None,
             p_relay=cfg.hierarchy.relay,
             distortion=cfg.hierarchy.distortion,
-            step=self.steps,
+            step=self.current_step,
             rng=self.rng,
         )
         self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
         self.delivered = d = res.delivered
+        self._lost_ideas = res.lost_voice
         # Each phase below reads the kinds it needs; posts, replies and broadcasts are addressed
-        # to nodes, voice to the organization.
+        # to nodes, ideas to the organization.
         self.parts = parts = d.by_kind(in_kind_order)
         t.sent += res.sent
+        t.sent_by_kind += res.sent_by_kind
         t.delivered += len(d)
         t.dropped += res.dropped
         t.filtered += res.filtered
@@ -373,9 +449,12 @@ class AgoraModel(mesa.Model):
             t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
         t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
+        # Peer talk between units (the organization's answers are not peer talk).
+        sender = np.concatenate([post.sender, reply.sender])
+        target = np.concatenate([post.target, reply.target])
+        peer = sender >= 0
         unit = self._unit_of_node  # -1 for stakeholders and those above the units
-        su = unit[np.concatenate([post.sender, reply.sender])]
-        tu = unit[np.concatenate([post.target, reply.target])]
+        su, tu = unit[sender[peer]], unit[target[peer]]
         in_units = (su >= 0) & (tu >= 0)
         same = su == tu
         t.peer_inside += int(np.count_nonzero(in_units & same))
@@ -385,14 +464,12 @@ class AgoraModel(mesa.Model):
     def listen(self) -> None:
         cfg, rng = self.cfg, self.rng
         b = self.parts[BROADCAST]
-        self._fit_rows, self._fit = b.target[:0], np.zeros(0)
         if len(b):
             # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are
-            # neither candidates for socialization nor judged for fit.
+            # not candidates for socialization and keep what they were told before.
             said = np.zeros((self.n_nodes, cfg.environment.dims), dtype=np.int8)
             said[b.target] = b.values
-            self._fit_rows = self.tally.reached.nonzero()[0]  # who got a broadcast (route)
-            self._fit = broadcast_fit(self.beliefs, said)[self._fit_rows]
+            np.copyto(self.told, said, where=said != 0)
             cells = socialization_candidates(self.beliefs, said)
             self.beliefs = socialize(
                 self.beliefs, said, self._socialization * self.trust,
@@ -400,9 +477,12 @@ class AgoraModel(mesa.Model):
             )
         post, reply = self.parts[POST], self.parts[REPLY]
         if len(post) + len(reply) and cfg.population.peer_influence > 0:
+            # Peers' posts and replies, each one vote in the majority (the organization's
+            # answers are not peer talk).
+            peer = reply.sender >= 0
             heard = sum_by_receiver(
-                np.concatenate([post.target, reply.target]),
-                np.concatenate([post.values, reply.values]),
+                np.concatenate([post.target, reply.target[peer]]),
+                np.concatenate([post.values, reply.values[peer]]),
                 self.n_nodes,
             )
             cells = peer_candidates(self.beliefs, heard)
@@ -413,95 +493,137 @@ class AgoraModel(mesa.Model):
 
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:
+        """Replies and votes between peers, the organization's answers to the ideas it read,
+        then engagement and trust from what each agent experienced."""
         cfg, rng, t = self.cfg, self.rng, self.tally
         regime, pop, m = cfg.regime, cfg.population, cfg.environment.dims
         heard = np.zeros(self.n_nodes, dtype=bool)
+        ignored = np.zeros(self.n_nodes, dtype=bool)
         post = self.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
-        if reader.size and regime.reply_rate > 0:
-            reply = rng.random(reader.size) < regime.reply_rate * self.engagement[reader]
+        replies = [self._no_replies]
+        if reader.size and pop.reply > 0:
+            reply = rng.random(reader.size) < pop.reply * self.engagement[reader]
             to, by = writer[reply], reader[reply]
             values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
-            # Composed now, sent (and counted) when next step's messages go out.
-            self.replies = (REPLY, by, to, values)
-            heard[to] = True
+            replies.append((REPLY, by, to, values))
             t.active[by] = True
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and regime.voting:
-            # A reader agrees when the post fits what it knows: more agreements than not.
+            # A reader endorses a post that fits what it knows: more agreements than not.
             agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
             vote = agree & (rng.random(reader.size) < self.engagement[reader])
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(np.count_nonzero(vote))
             t.sent += n_votes
+            t.sent_by_kind[KINDS.index("vote")] += n_votes
             t.delivered += n_votes
             self.votes = np.bincount(writer[vote], minlength=self.n_nodes)
             t.received += self.votes
             heard[writer[vote]] = True
             t.active[reader[vote]] = True
-        heard[self.parts[REPLY].sender] = True
-        heard[self.parts[VOICE].origin] = True  # the organization heard it
+        # The organization answers a share ``responsiveness`` of the ideas it read; the rest,
+        # and ideas that never got through, end unanswered.
+        ideas = self.parts[VOICE]
+        t.ideas_read += len(ideas)
+        if len(ideas):
+            answer = (
+                rng.random(len(ideas)) < regime.responsiveness
+                if regime.responsiveness > 0 else np.zeros(len(ideas), dtype=bool)
+            )
+            t.answered += int(np.count_nonzero(answer))
+            if answer.any():
+                org = ideas.target[answer]  # the organization that read it (a negative id)
+                code = self.code[-org - 1] * (ideas.values[answer] != 0)  # on what it raised
+                replies.append((REPLY, org, ideas.origin[answer], code))
+            ignored[ideas.origin[~answer]] = True
+        ignored[self._lost_ideas] = True
+        self.replies = replies[0] if len(replies) == 1 else _join(replies)
+        # Heard: a reply (a colleague's, or the organization's answer) delivered now, an
+        # endorsement, or one's idea adopted last step.
+        reply_to = self.parts[REPLY].target
+        heard[reply_to] = True
+        heard[self._adopted] = True
         self.engagement = update_engagement(
-            self.engagement, t.active, heard, pop.engagement_gain, pop.engagement_loss
+            self.engagement, heard, ignored, pop.engagement,
+            pop.engagement_gain, pop.engagement_loss, pop.engagement_drift,
         )
-        if pop.trust_rate > 0 and self._fit.size:
-            rows = self._fit_rows
-            self.trust[rows] = nudge(self.trust[rows], self._fit, pop.trust_rate)
+        self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ignored)
         self.previous_votes = self.votes
+
+    def _assess_trust(self, answered: np.ndarray, ignored: np.ndarray) -> None:
+        """Trust moves towards the mean of ability, benevolence and integrity, each judged
+        where the agent has evidence (Mayer, Davis & Schoorman 1995)."""
+        pop = self.cfg.population
+        # Benevolence: the decayed record of one's ideas answered or acted on vs ignored.
+        self.ideas_heard *= pop.memory
+        self.ideas_ignored *= pop.memory
+        np.add.at(self.ideas_heard, answered, 1.0)
+        np.add.at(self.ideas_heard, self._adopted, 1.0)
+        self.ideas_ignored += ignored
+        if pop.trust_rate <= 0:
+            return
+        record = self.ideas_heard + self.ideas_ignored
+        benevolence = (self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6)
+        ability = share_right(self.code[self.node_org], self.seen)
+        integrity = share_right(self.told, self.seen * (self.told != 0))
+        target, judged = trust_target(ability, benevolence, integrity)
+        self.trust = move_towards(self.trust, target, pop.trust_rate, judged)
 
     # 7 -------------------------------------------------------------------
     def learn(self) -> None:
-        cfg, rng, n = self.cfg, self.rng, self.n_individuals
+        """The code learns from the superior group among the ideas it considers (March 1991)."""
+        cfg, rng, n, t = self.cfg, self.rng, self.n_individuals, self.tally
         regime, m = cfg.regime, cfg.environment.dims
-        voice = self.parts[VOICE]  # ideas sent up, from members and stakeholders
-        # How well each node's ideas score: members' actions on every dimension, stakeholders'
-        # beliefs on what they need. The code is scored over the same dimensions. (Scores are
-        # small integers, exact in float32, whose products run in BLAS.)
+        voice = self.parts[VOICE]  # ideas read by the organizations
         reality = self.reality.astype(np.float32)
-        perf = np.concatenate([
-            self.actions.astype(np.float32) @ reality,
-            (self.beliefs[n:] * self.needs).astype(np.float32) @ reality,
-        ])
+        adopted = []
         for o in range(cfg.org.count):
             code = self.code[o]
-            observed = self._observed[o]
-            heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
-            origin = np.concatenate([observed, heard.origin])
-            contrib = np.concatenate([self.actions[observed], heard.values])
-            # The superior group: those whose ideas score above the code's on the same dimensions.
-            code_score = code * reality
-            code_perf = np.concatenate([np.full(n, code_score.sum()), self._needs32 @ code_score])
-            weight = (perf[origin] > code_perf[origin]).astype(float)
+            if self._observe:
+                # March's idealisation: the code sees every member's actions, and each member
+                # is scored on every dimension against the code.
+                origin = self.members_of[o]
+                contrib = self.actions[origin]
+                perf = contrib.astype(np.float32) @ reality
+                code_perf = float(code.astype(np.float32) @ reality)
+            else:
+                heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
+                origin, contrib = heard.origin, heard.values
+                # Each idea against the code on the dimensions it speaks about.
+                perf = contrib.astype(np.float32) @ reality
+                code_perf = (contrib != 0).astype(np.float32) @ (code * reality)
+            t.ideas_considered += origin.size
+            weight = (perf > code_perf).astype(float)
             if regime.voting:
                 weight *= 1 + self.votes[origin]
             new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
             if changed.any():
-                self._credit(o, new_code, changed, contrib, weight, origin)
+                adopted.append(self._credit(o, code, new_code, changed, contrib, weight, origin))
             self.code[o] = new_code
+        self._adopted = np.concatenate(adopted) if adopted else _NOBODY
+        t.ideas_adopted += self._adopted.size
 
-    def _credit(self, o, new_code, changed, contrib, weight, origin) -> None:
-        """Count innovations, who contributed to each change, and reward their trust."""
+    def _credit(self, o, old_code, new_code, changed, contrib, weight, origin) -> np.ndarray:
+        """Count innovations and who contributed to each change; return the adopted ideas'
+        origins (one per idea that supported a change)."""
         dims = changed.nonzero()[0]
         agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
         correct = new_code[dims] == self.reality[dims]
         below = self._below[origin]
-        # Distinct supporters per changed dimension (one agent may be heard twice: observed as
-        # a leader and by its voice).
+        # Distinct supporters per changed dimension (one agent may send several ideas).
         support = np.zeros((self.n_nodes, dims.size), dtype=bool)
         rows, cols = np.nonzero(agrees)
         support[origin[rows], cols] = True
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
+        n_correct = int(np.count_nonzero(correct))
         self.code_changes[o] += dims.size
         self.cocreated[o] += int(np.count_nonzero(support.sum(0) >= 2))
-        self.innovations[o] += int(np.count_nonzero(correct))
+        self.innovations[o] += n_correct
+        self.innovations_net[o] += 2 * n_correct - dims.size
         self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))
-        rate = self.cfg.population.trust_rate
-        if rate > 0:
-            # Each change one supported nudges its trust up once: k nudges in closed form.
-            k = support.sum(1)
-            who = k.nonzero()[0]
-            self.trust[who] = 1 - (1 - self.trust[who]) * (1 - rate) ** k[who]
+        return origin[agrees.any(1)]
 
     # 8 -------------------------------------------------------------------
     def serve_stakeholders(self) -> None:
@@ -544,13 +666,13 @@ class AgoraModel(mesa.Model):
 
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:
-        row = {"step": self.steps}
+        row = {"step": self.current_step}
         row.update(metrics.measure(self))
         self.records.append(row)
         if self.cfg.org.count > 1:
             for o in range(self.cfg.org.count):
                 self.org_records.append(
-                    {"step": self.steps, "org": o, **metrics.measure_org(self, o)}
+                    {"step": self.current_step, "org": o, **metrics.measure_org(self, o)}
                 )
 
     def metrics_frame(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.config import ConfigError, load_config, to_config
-from sim.config.regimes import ANCHORS
+from sim.config.regimes import ENDS
 
 GROUPS = {
     "regime": ["broadcast", "conversational", "hybrid"],
@@ -33,8 +33,8 @@ def test_keys_other_tools_read_exist():
     assert cfg.regime.socialization == 0.3 and cfg.regime.listening == 0.4
 
 
-def test_named_regimes_take_their_anchor_values():
-    for name, values in ANCHORS.items():
+def test_named_regimes_take_their_end_values():
+    for name, values in ENDS.items():
         regime = to_config(load_config([f"regime={name}"])).regime
         for key, value in values.items():
             assert getattr(regime, key) == value, (name, key)
@@ -42,17 +42,35 @@ def test_named_regimes_take_their_anchor_values():
 
 def test_hybrid_sits_between_and_explicit_values_win():
     half = to_config(load_config(["regime=hybrid", "regime.mix=0.5"])).regime
-    lo, hi = ANCHORS["broadcast"], ANCHORS["conversational"]
-    assert half.reply_rate == pytest.approx((lo["reply_rate"] + hi["reply_rate"]) / 2)
+    lo, hi = ENDS["broadcast"], ENDS["conversational"]
+    assert half.responsiveness == pytest.approx((lo["responsiveness"] + hi["responsiveness"]) / 2)
     assert min(lo["broadcast_rate"], hi["broadcast_rate"]) < half.broadcast_rate
-    forced = to_config(load_config(["regime=hybrid", "regime.reply_rate=0.05"])).regime
-    assert forced.reply_rate == 0.05
+    forced = to_config(load_config(["regime=hybrid", "regime.responsiveness=0.05"])).regime
+    assert forced.responsiveness == 0.05
+    quarter = to_config(load_config(["regime=hybrid", "regime.mix=0.25"])).regime
+    assert (quarter.upward, quarter.voting) == ("chain", False)  # the nearer end's channel
+
+
+def test_every_practice_can_be_set_alone_at_either_end():
+    for name in ENDS:
+        cfg = to_config(load_config([f"regime={name}", "regime.upward=voice",
+                                     "regime.responsiveness=0.25", "regime.voting=false"]))
+        assert (cfg.regime.upward, cfg.regime.responsiveness, cfg.regime.voting) == (
+            "voice", 0.25, False)
+
+
+def test_the_ends_leave_peer_conversation_alone():
+    ends = [to_config(load_config([f"regime={name}"])) for name in ENDS]
+    assert ends[0].population == ends[1].population
+    assert ends[0].openness == ends[1].openness
+    assert ends[0].org.attention == ends[1].org.attention  # the same capacity to consider ideas
+    assert ends[0].regime.listening == ends[1].regime.listening
 
 
 def test_march_scenario_sets_march_values():
     cfg = to_config(load_config(["scenario=march1991"]))
     assert (cfg.org.size, cfg.environment.dims, cfg.steps, cfg.stakeholders.count) == (50, 30, 100, 0)
-    assert cfg.regime.listen_to == "everyone" and cfg.population.exploration == 0
+    assert cfg.regime.upward == "observe" and cfg.population.exploration == 0
 
 
 @pytest.mark.parametrize(
@@ -64,7 +82,9 @@ def test_march_scenario_sets_march_values():
         ("hierarchy.span=-2", r"hierarchy\.span=-2 is out of range: null or an integer >= 1"),
         ("hierarchy.routing=teleport", r"hierarchy\.routing='teleport' is out of range: one of \['direct', 'chain'\]"),
         ("network.pattern=ring", r"network\.pattern='ring' is out of range"),
-        ("regime.listen_to=nobody", r"regime\.listen_to='nobody' is out of range"),
+        ("regime.upward=nobody", r"regime\.upward='nobody' is out of range: one of \['chain', 'voice', 'observe'\]"),
+        ("regime.responsiveness=1.5", r"regime\.responsiveness=1\.5 is out of range"),
+        ("openness.voice=-1", r"openness\.voice=-1\.0 is out of range"),
         ("steps=-1", r"steps=-1 is out of range: an integer >= 0"),
         ("replicates=0", r"replicates=0 is out of range"),
         ("network.peer_degree=3", r"network\.peer_degree=3 is out of range: an even integer"),

@@ -23,7 +23,8 @@ DESIGN_METRICS = (
     "knowledge_code knowledge_individuals knowledge_stakeholders reach engagement active_share "
     "trust silo_ei gini_knowledge gini_access diversity innovations innovations_bottom_up "
     "cocreation stakeholder_satisfaction gini_value retention overload filtered messages_sent "
-    "messages_delivered"
+    "messages_delivered innovations_net sent_broadcast sent_post sent_reply sent_vote sent_voice "
+    "ideas_considered ideas_adopted voice_answered"
 ).split()
 
 
@@ -90,10 +91,13 @@ def _random_config(draw):
         },
         "stakeholders": {"count": draw(st.integers(0, 12))},
         "population": {"attention": draw(st.integers(0, 4)), "talk": draw(st.floats(0, 1)),
-                       "turnover": draw(st.floats(0, 0.2))},
+                       "turnover": draw(st.floats(0, 0.2)), "voice": draw(st.floats(0, 1)),
+                       "exploration": draw(st.floats(0, 0.5))},
         "openness": {"internal": draw(st.floats(0, 1)), "external": draw(st.floats(0, 1)),
-                     "peer": draw(st.floats(0, 1))},
-        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1))},
+                     "peer": draw(st.floats(0, 1)), "voice": draw(st.floats(0, 1))},
+        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1)),
+                   "upward": draw(st.sampled_from(["chain", "voice"])),
+                   "responsiveness": draw(st.floats(0, 1))},
         "environment": {"turbulence": draw(st.floats(0, 0.1))},
         # Sometimes the routing switches mid-run, with messages still on their way.
         "interventions": draw(st.sampled_from([[], [{"at": draw(st.integers(1, 7)), "set": {
@@ -117,7 +121,9 @@ def test_invariants_hold_for_any_configuration(data):
         assert (0 <= model.trust).all() and (model.trust <= 1).all()
         # Nobody reads more than their attention.
         assert (t.read <= model.attention).all()
-        # Every message sent is delivered, dropped, filtered or still in flight.
+        # Every message sent is delivered, dropped, filtered or still in flight, and each is
+        # counted under its kind.
+        assert t.sent_by_kind.sum() == t.sent
         sent += t.sent
         accounted += t.delivered + t.dropped + t.filtered
         assert sent == accounted + len(model.in_flight)
@@ -133,13 +139,20 @@ def test_invariants_hold_for_any_configuration(data):
             boss = tree.manager[b.target]
             expected = np.where(boss >= 0, boss, org_node(model.node_org[b.target]))
             assert np.array_equal(b.sender, expected)
-            v = model.in_flight
-            from_member = v.origin < model.n_individuals
-            assert (v.kind == VOICE).all()
-            hops = model.steps - v.sent[from_member]
-            assert np.array_equal(tree.level[v.holder[from_member]], tree.level[v.origin[from_member]] - hops - 1)
-            up = d.take((d.kind == VOICE) & (d.origin < model.n_individuals))
-            assert np.array_equal(model.steps - up.sent, tree.level[up.origin])
+        # Ideas up the chain of command never skip a level until the leadership, which hands
+        # them to the organization; ideas through the direct channel arrive at once.
+        v = model.in_flight
+        from_member = v.origin < model.n_individuals
+        assert (v.kind == VOICE).all()
+        hops = model.current_step - v.sent[from_member]
+        assert np.array_equal(tree.level[v.holder[from_member]], tree.level[v.origin[from_member]] - hops - 1)
+        up = d.take((d.kind == VOICE) & (d.origin < model.n_individuals))
+        via_chain = model._up_chain[up.origin] if model._up_chain is not None else False
+        below = np.maximum(tree.level[up.origin] - model.cfg.org.leader_levels, 0)
+        expected = np.where(via_chain, below, 0)
+        assert np.array_equal(model.current_step - up.sent, expected)
+        # Ideas considered are at most what the organizations could read.
+        assert t.ideas_considered <= cfg["org"]["count"] * model.cfg.org.attention
     # Stakeholders are each tied to exactly one existing organization.
     assert ((model.stakeholder_org >= 0) & (model.stakeholder_org < cfg["org"]["count"])).all()
 
@@ -182,11 +195,12 @@ def test_chain_routing_filters_and_delays(small):
     assert max(r["filtered"] for r in chain.records) > 0
 
 
-def test_switching_to_direct_routing_lets_messages_on_their_way_arrive():
-    """Voice still climbing the chain when routing turns direct keeps climbing, and counts."""
+def test_opening_a_voice_channel_lets_ideas_on_their_way_arrive():
+    """Ideas still climbing the chain when a direct channel opens keep climbing, and count."""
     cfg = {"steps": 8, "org": {"size": 80}, "stakeholders": {"count": 10},
-           "hierarchy": {"depth": 4, "routing": "chain"}, "regime": {"name": "conversational"},
-           "interventions": [{"at": 4, "set": {"hierarchy.routing": "direct"}}]}
+           "hierarchy": {"depth": 4, "routing": "chain"}, "regime": {"name": "broadcast"},
+           "interventions": [{"at": 4, "set": {"hierarchy.routing": "direct",
+                                               "regime.upward": "voice"}}]}
     model = AgoraModel(cfg)
     sent = accounted = 0
     on_their_way = []
@@ -198,7 +212,7 @@ def test_switching_to_direct_routing_lets_messages_on_their_way_arrive():
         accounted += t.delivered + t.dropped + t.filtered
         assert sent == accounted + len(model.in_flight)
         assert np.array_equal(d.holder, d.target)
-    assert on_their_way[3] > 0  # the switch happened with voice in flight ...
+    assert on_their_way[3] > 0  # the switch happened with ideas in flight ...
     assert len(model.in_flight) == 0  # ... and all of it has arrived since
 
 
@@ -234,3 +248,101 @@ def test_golden_final_metrics_at_fixed_seed(name):
     overrides, expected = GOLDEN[name]
     last = simulate(load_config(overrides)).metrics.iloc[-1]
     assert {k: round(float(last[k]), 10) for k in expected} == pytest.approx(expected, abs=1e-9)
+
+
+# ------------------------------------------------------------------ Model 2.0: practices
+
+
+def test_same_practices_under_another_name_give_identical_outputs(small):
+    """No rule reads the regime's name: a hybrid set to the broadcast end's practices is the
+    broadcast end, draw for draw."""
+    from sim.config.regimes import ENDS
+
+    for name, practices in ENDS.items():
+        named = simulate({**small, "regime": {"name": name}}).metrics
+        hybrid = simulate({**small, "regime": {"name": "hybrid", "mix": 0.37, **practices}}).metrics
+        assert frame_hash(named) == frame_hash(hybrid), name
+
+
+def _frozen_world(broadcast_rate: float) -> AgoraModel:
+    """A world where the code and what people have seen never change: no learning, no
+    exploration, no turnover or turbulence, no ideas; only how often the code is broadcast."""
+    model = AgoraModel({
+        "steps": 60, "org": {"size": 40}, "stakeholders": {"count": 0},
+        "environment": {"turbulence": 0.0},
+        "population": {"turnover": 0.0, "exploration": 0.0, "voice": 0.0, "talk": 0.0},
+        "regime": {"name": "hybrid", "broadcast_rate": broadcast_rate, "socialization": 0.0,
+                   "listening": 0.0},
+    }, seed=3)
+    rng = np.random.default_rng(0)
+    model.code[:] = np.where(rng.random(model.code.shape) < 0.5, -1, 1)
+    seen = np.where(rng.random(model.seen.shape) < 0.3, model.reality, 0).astype(np.int8)
+    model.seen[:] = seen
+    return model
+
+
+def test_trust_does_not_depend_on_how_many_broadcasts_arrive():
+    every_step, now_and_then = _frozen_world(1.0), _frozen_world(0.2)
+    every_step.run(60)
+    now_and_then.run(60)
+    sent = [sum(r["sent_broadcast"] for r in m.records) for m in (every_step, now_and_then)]
+    assert sent[0] > 3 * sent[1] > 0  # many more broadcasts arrived in one world ...
+    # ... yet, told the same code, everyone judges it the same and trusts it the same.
+    assert np.allclose(every_step.trust, now_and_then.trust)
+    assert every_step.trust.std() > 0  # and trust did move, person by person
+
+
+def test_closed_openness_sends_every_idea_up_the_chain():
+    cfg = {"steps": 12, "org": {"size": 60}, "stakeholders": {"count": 0},
+           "hierarchy": {"depth": 3}, "regime": {"name": "conversational"},
+           "openness": {"voice": 0.0}}
+    model = AgoraModel(cfg)
+    below_leaders = np.maximum(model.network.tree.level - 1, 0)  # hops to the organization
+    arrived = 0
+    for _ in range(12):
+        model.step()
+        ideas = model.parts[VOICE]
+        assert np.array_equal(model.current_step - ideas.sent, below_leaders[ideas.origin])
+        arrived += len(ideas)
+    assert arrived > 0
+    assert model.records[-1]["sent_voice"] > 0
+
+
+def test_stakeholders_voice_what_they_know():
+    model = AgoraModel({"steps": 10, "org": {"size": 30}, "stakeholders": {"count": 20},
+                        "population": {"voice": 1.0, "talk": 1.0}})
+    n = model.n_individuals
+    spoke = 0
+    for _ in range(10):
+        model.step()
+        for part in (model.parts[VOICE], model.parts[1]):  # ideas and posts
+            from_outside = part.sender >= n
+            needs = model.needs[part.sender[from_outside] - n]
+            assert not (part.values[from_outside] != 0)[~needs].any()
+            spoke += int(from_outside.sum())
+    assert spoke > 0
+
+
+def test_the_ends_consider_comparable_numbers_of_ideas():
+    """Fairness: at the default scenario the broadcast end considers ideas (up the chain)
+    within a factor of two of the conversational end (window averages, last third)."""
+    window = {}
+    for name in ("broadcast", "conversational"):
+        m = simulate(load_config([f"regime={name}", "replicates=2"])).metrics
+        window[name] = m[m.step > 200]["ideas_considered"].mean()
+    ratio = window["broadcast"] / window["conversational"]
+    assert 0.5 <= ratio <= 2, window
+
+
+def test_unanswered_voice_leaves_people_below_those_who_never_spoke():
+    """With nobody answering and no other contact, those who send ideas settle below the
+    baseline where those who never speak stay."""
+    cfg = {"steps": 150, "org": {"size": 40}, "stakeholders": {"count": 0},
+           "population": {"talk": 0.0, "voice": 0.5, "engagement": 0.5},
+           "regime": {"name": "broadcast", "listening": 0.0}}
+    speaking = AgoraModel(cfg)
+    speaking.run()
+    silent = AgoraModel({**cfg, "population": {**cfg["population"], "voice": 0.0}})
+    silent.run()
+    assert np.allclose(silent.engagement, 0.5)
+    assert speaking.engagement.mean() < 0.45

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.rules.feedback import broadcast_fit, nudge, update_engagement
+from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.learning import act, learn_code, socialization_candidates, socialize
 from sim.rules.metrics import diversity, ei_index, share_correct
@@ -139,13 +139,58 @@ def test_attention_filter_caps_and_prefers_priority(seed, k, n, cap, with_priori
                 assert priority[mine & keep].min() >= priority[mine & ~keep].max()
 
 
-def test_engagement_and_trust_feedback():
-    e = np.array([0.2, 0.2, 0.2])
-    out = update_engagement(e, np.array([True, True, False]), np.array([True, False, False]), 0.5, 0.5)
-    assert out.tolist() == pytest.approx([0.6, 0.1, 0.2])
-    fit = broadcast_fit(np.array([[1, 1, -1, 0]]), np.array([[1, -1, 0, 1]]))
-    assert fit.tolist() == [0.0]  # one agreement, one contradiction
-    assert nudge(np.array([0.5, 0.5]), np.array([1.0, -1.0]), 0.5).tolist() == [0.75, 0.25]
+def naive_engagement(e, heard, ignored, baseline, gain, loss, drift):
+    out = []
+    for x, h, i in zip(e, heard, ignored):
+        y = x + drift * (baseline - x)
+        if h:
+            y += gain * (1 - x)
+        if i:
+            y -= loss * x
+        out.append(min(max(y, 0.0), 1.0))
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 12),
+       gain=st.floats(0, 1), loss=st.floats(0, 1), drift=st.floats(0, 1), baseline=st.floats(0, 1))
+def test_engagement_matches_naive_and_stays_in_unit_interval(seed, n, gain, loss, drift, baseline):
+    rng = np.random.default_rng(seed)
+    e = rng.random(n)
+    heard, ignored = rng.random(n) < 0.5, rng.random(n) < 0.5
+    out = update_engagement(e, heard, ignored, baseline, gain, loss, drift)
+    assert out.tolist() == pytest.approx(naive_engagement(e, heard, ignored, baseline, gain, loss, drift))
+    assert ((0 <= out) & (out <= 1)).all()
+
+
+def test_ignored_voice_settles_below_the_baseline():
+    e = np.array([0.5, 0.5])
+    for _ in range(500):
+        e = update_engagement(e, np.array([False, False]), np.array([True, False]), 0.5, 0.1, 0.05, 0.02)
+    assert e[0] == pytest.approx(0.02 * 0.5 / (0.02 + 0.05), abs=1e-6)  # drift*b/(drift+loss)
+    assert e[1] == pytest.approx(0.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(judged=beliefs_st, seed=st.integers(0, 2**32 - 1))
+def test_share_right_matches_naive(judged, seed):
+    seen = np.floor(np.random.default_rng(seed).random(judged.shape) * 3).astype(np.int8) - 1
+    share, defined = share_right(judged, seen)
+    for row in range(judged.shape[0]):
+        looked = [d for d in range(judged.shape[1]) if seen[row, d] != 0]
+        assert defined[row] == bool(looked)
+        if looked:
+            assert share[row] == pytest.approx(np.mean([judged[row, d] == seen[row, d] for d in looked]))
+
+
+def test_trust_target_averages_the_factors_with_evidence():
+    ability = (np.array([1.0, 0.0, 0.4, 0.9]), np.array([True, True, False, False]))
+    benevolence = (np.array([0.0, 0.5, 0.2, 0.7]), np.array([True, False, True, False]))
+    target, judged = trust_target(ability, benevolence)
+    assert target.tolist() == pytest.approx([0.5, 0.0, 0.2, 0.0])
+    assert judged.tolist() == [True, True, True, False]
+    moved = move_towards(np.array([0.5, 0.5, 0.5, 0.5]), target, 0.5, judged)
+    assert moved.tolist() == pytest.approx([0.5, 0.25, 0.35, 0.5])
 
 
 def test_metric_helpers_against_naive():

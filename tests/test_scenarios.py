@@ -50,12 +50,12 @@ def test_every_scenario_composes_runs_and_is_described(name):
 
 def test_scenarios_make_their_situation():
     cfg = {n: to_config(load_config([f"scenario={n}"])) for n in REQUIRED}
-    assert cfg["broadcast_marketing"].regime.listen_to == "leaders"
+    assert cfg["broadcast_marketing"].regime.upward == "chain"
     assert not cfg["broadcast_marketing"].openness.hear_stakeholders
     assert cfg["off_the_shelf_network"].openness.internal == 1.0
-    assert cfg["off_the_shelf_network"].regime.voice_rate == 0.0
-    a = cfg["everyone_an_author"].regime
-    assert a.voting and a.listen_to == "voice" and a.voice_rate >= 0.5
+    assert cfg["off_the_shelf_network"].regime.responsiveness == 0.0
+    a = cfg["everyone_an_author"]
+    assert a.regime.voting and a.regime.upward == "voice" and a.population.voice >= 0.5
     d = cfg["distributed_strategy"]
     assert d.environment.turbulence > 0.02 and d.network.pattern == "multiscale"
     assert d.regime.name == "conversational" and d.openness.internal == 1.0
@@ -139,7 +139,7 @@ def test_a_regime_switch_changes_the_rules_at_its_step():
     seen = []
     for _ in range(4):
         model.step()
-        seen.append((model.steps, model.cfg.regime.name, model.cfg.regime.reply_rate))
+        seen.append((model.current_step, model.cfg.regime.name, model.cfg.regime.responsiveness))
     assert seen == [(1, "hybrid", 0.3), (2, "hybrid", 0.3), (3, "conversational", 0.6),
                     (4, "conversational", 0.6)]
 

@@ -21,7 +21,7 @@ from typing import Any
 from sim.config.guards import check_interpolations, check_values
 from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
-from sim.config.schema import LISTEN_TO, PATTERNS, ROUTINGS, AgoraConfig, ConfigError
+from sim.config.schema import PATTERNS, ROUTINGS, UPWARD, AgoraConfig, ConfigError
 
 __all__ = ["validate"]
 
@@ -40,6 +40,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "population.exploration": (lambda v: 0 <= v <= 1, _PROBABILITY),
     "population.attention": (lambda v: v >= 0, "an integer >= 0"),
     "population.talk": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.reply": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.voice": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "population.engagement_drift": (lambda v: 0 <= v <= 1, _UNIT),
+    "population.memory": (lambda v: 0 <= v <= 1, _UNIT),
     "population.post_dims": (lambda v: v >= 1, "an integer >= 1"),
     "population.peer_influence": (lambda v: 0 <= v <= 1, _PROBABILITY),
     "population.engagement": (lambda v: 0 <= v <= 1, _UNIT),
@@ -73,14 +77,14 @@ _RULES: dict[str, tuple[Any, str]] = {
     "openness.internal": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.external": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.inter_org": (lambda v: 0 <= v <= 1, _UNIT),
+    "openness.voice": (lambda v: 0 <= v <= 1, _UNIT),
     "network.inter_org_degree": (lambda v: v >= 0, "a number >= 0"),
     "regime.mix": (lambda v: 0 <= v <= 1, _UNIT),
     "regime.broadcast_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
     "regime.socialization": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
     "regime.listening": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
-    "regime.listen_to": (lambda v: v is None or v in LISTEN_TO, f"one of {list(LISTEN_TO)}"),
-    "regime.reply_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
-    "regime.voice_rate": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "regime.upward": (lambda v: v is None or v in UPWARD, f"one of {list(UPWARD)}"),
+    "regime.responsiveness": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
 }
 
 

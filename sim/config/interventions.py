@@ -15,7 +15,7 @@ Examples
 >>> from sim.config import to_config
 >>> cfg = to_config({"steps": 10})
 >>> after = apply_changes(cfg, {"regime": "conversational", "openness.internal": 0.9})
->>> after.regime.name, after.regime.reply_rate, after.openness.internal
+>>> after.regime.name, after.regime.responsiveness, after.openness.internal
 ('conversational', 0.6, 0.9)
 >>> apply_changes(cfg, {"org.size": 10})
 Traceback (most recent call last):

@@ -1,16 +1,26 @@
-"""Regimes as points on one continuum, from broadcast ("having") to conversation ("being").
+"""Named regimes as points in the space of the organization's communication practices.
 
-The two anchors are the only place the regime values are written down; ``conf/regime/*.yaml``
-name them and ``hybrid`` sits between them with one mixing parameter.
+A regime is nothing but values of the practices of :class:`~sim.config.schema.RegimeConfig`
+(broadcast rate, socialization, listening, the upward channel, responsiveness, voting); no rule
+of the model ever reads its name. The two ends are written down once, here; ``conf/regime/*.yaml``
+name them, and ``hybrid`` sits between them with one mixing parameter. Peer conversation
+(posting, replying to a colleague, peer influence) belongs to the people and the platform's
+openness, not to the regime, so the ends leave it alone.
+
+Both ends give the organization the same capacity to consider ideas per step (``org.attention``)
+and the same learning rate (``listening``): they differ in direction and channel, not in how much
+the organization can take in.
 
 Examples
 --------
 >>> from sim.config.schema import RegimeConfig
 >>> r = resolve_regime(RegimeConfig(name="hybrid", mix=0.5))
->>> r.broadcast_rate, r.reply_rate, r.listen_to
-(0.6, 0.3, 'voice')
->>> resolve_regime(RegimeConfig(name="broadcast", mix=0.0)).listen_to
-'leaders'
+>>> r.broadcast_rate, r.responsiveness, r.upward, r.voting
+(0.6, 0.3, 'voice', True)
+>>> resolve_regime(RegimeConfig(name="broadcast", mix=0.7)).upward
+'chain'
+>>> resolve_regime(RegimeConfig(name="broadcast", responsiveness=0.9)).responsiveness
+0.9
 """
 
 from __future__ import annotations
@@ -19,62 +29,56 @@ from dataclasses import replace
 
 from sim.config.schema import ConfigError, RegimeConfig
 
-__all__ = ["ANCHORS", "MIX_OF", "resolve_regime"]
+__all__ = ["ENDS", "MIX_OF", "PRACTICES", "resolve_regime"]
 
-#: The two ends of the continuum (DESIGN section 3).
-ANCHORS: dict[str, dict[str, float | str | bool]] = {
+#: The two ends of the space (the broadcast end "having", the conversational end "being").
+ENDS: dict[str, dict[str, float | str | bool]] = {
     "broadcast": dict(
         broadcast_rate=1.0,
         socialization=0.5,
         listening=0.5,
-        listen_to="leaders",
-        reply_rate=0.0,
-        voice_rate=0.0,
+        upward="chain",
+        responsiveness=0.0,
         voting=False,
     ),
     "conversational": dict(
         broadcast_rate=0.2,
         socialization=0.2,
         listening=0.5,
-        listen_to="voice",
-        reply_rate=0.6,
-        voice_rate=0.3,
+        upward="voice",
+        responsiveness=0.6,
         voting=True,
     ),
 }
 
-#: The mix each named regime stands for; ``hybrid`` keeps the mix it is given.
+#: The practices a regime sets, in the order reports list them.
+PRACTICES: tuple[str, ...] = tuple(ENDS["broadcast"])
+
+#: The mix each named end stands for; ``hybrid`` keeps the mix it is given.
 MIX_OF = {"broadcast": 0.0, "conversational": 1.0}
 
 
 def _interpolate(key: str, mix: float) -> float | str | bool:
-    low, high = ANCHORS["broadcast"][key], ANCHORS["conversational"][key]
-    if isinstance(low, bool):
+    low, high = ENDS["broadcast"][key], ENDS["conversational"][key]
+    if isinstance(low, (bool, str)):
+        # A channel or a platform is there or not: the nearer end decides.
         return high if mix >= 0.5 else low
-    if isinstance(low, str):
-        # Any mix above zero lets voice reach the code; how much arrives is set by voice_rate.
-        return high if mix > 0 else low
     return round((1 - mix) * low + mix * high, 12)
 
 
 def resolve_regime(regime: RegimeConfig) -> RegimeConfig:
-    """Fill every null value of ``regime`` from its mix; values given explicitly win.
+    """Fill every null practice of ``regime`` from its mix; values given explicitly win.
 
-    A named anchor (``broadcast``, ``conversational``) uses its own mix whatever ``mix`` says,
-    so ``regime=broadcast`` means the same thing in every sweep.
+    A named end (``broadcast``, ``conversational``) uses its own mix whatever ``mix`` says,
+    so ``regime=broadcast`` means the same practices in every sweep.
     """
     if regime.name in MIX_OF:
         regime = replace(regime, mix=MIX_OF[regime.name])
     elif regime.name != "hybrid":
         raise ConfigError(
-            f"regime.name={regime.name!r} is unknown: one of "
-            f"{sorted([*MIX_OF, 'hybrid'])}"
+            f"regime.name={regime.name!r} is unknown: one of {sorted([*MIX_OF, 'hybrid'])}"
         )
     if not 0 <= regime.mix <= 1:
         raise ConfigError(f"regime.mix={regime.mix!r} is out of range: a number in [0, 1]")
-    filled = {
-        key: _interpolate(key, regime.mix)
-        for key in ANCHORS["broadcast"]
-        if getattr(regime, key) is None
-    }
+    filled = {key: _interpolate(key, regime.mix) for key in PRACTICES if getattr(regime, key) is None}
     return replace(regime, **filled)

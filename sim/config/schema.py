@@ -23,13 +23,13 @@ __all__ = [
     "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "register_configs",
-    "ROUTINGS", "PATTERNS", "LISTEN_TO",
+    "ROUTINGS", "PATTERNS", "UPWARD",
 ]
 
 
 ROUTINGS = ("direct", "chain")
 PATTERNS = ("random", "multiscale")
-LISTEN_TO = ("leaders", "voice", "everyone")
+UPWARD = ("chain", "voice", "observe")
 
 
 class ConfigError(ValueError):
@@ -54,13 +54,24 @@ class EnvironmentConfig:
 
 @dataclass
 class PopulationConfig:
-    """Individuals: how they learn, talk and read.
+    """Individuals: how they learn, talk, read, speak up, and how they judge their organization.
 
     ``turnover`` is March's p3 (chance per step that a member is replaced by a newcomer with
-    random beliefs); ``exploration`` the chance per step to learn the truth of one dimension;
-    ``attention`` how many messages one can read per step; ``talk`` the chance per step to post
-    to a neighbour at full engagement; ``post_dims`` how many dimensions a post or idea speaks
-    about; ``peer_influence`` the per-dimension chance to follow the majority of what peers said.
+    random beliefs); ``exploration`` the chance per step to learn the truth of one dimension
+    first hand; ``attention`` how many messages one can read per step; ``talk`` the chance per
+    step to post to a neighbour at full engagement; ``reply`` the chance to answer a colleague's
+    post at full engagement; ``voice`` the chance per step to send an idea upward at full
+    engagement; ``post_dims`` how many dimensions a post or idea speaks about;
+    ``peer_influence`` the per-dimension chance to follow the majority of what peers said.
+
+    Engagement starts at, and drifts back to, ``engagement`` at rate ``engagement_drift``;
+    being heard (a reply, an endorsement, an answer, one's idea adopted) raises it by
+    ``engagement_gain`` of the room left; an idea that ends unanswered lowers it by
+    ``engagement_loss``. Trust starts at ``trust`` and moves at ``trust_rate`` per step towards
+    the person's assessment of the organization's ability, benevolence and integrity (Mayer,
+    Davis & Schoorman 1995); ``memory`` is how much of the record of one's ideas (answered or
+    not) carries over from one step to the next.
+
     A share ``fast_share`` of members are fast learners whose socialization rate is
     ``fast_socialization`` instead of ``regime.socialization`` (March 1991, Figure 2).
     """
@@ -69,13 +80,17 @@ class PopulationConfig:
     exploration: float = 0.02
     attention: int = 5
     talk: float = 0.5
+    reply: float = 0.6
+    voice: float = 0.3
     post_dims: int = 3
     peer_influence: float = 0.2
     engagement: float = 0.5
     trust: float = 0.6
     engagement_gain: float = 0.1
     engagement_loss: float = 0.05
+    engagement_drift: float = 0.02
     trust_rate: float = 0.05
+    memory: float = 0.95
     fast_share: float = 0.0
     fast_socialization: float = 0.9
 
@@ -163,6 +178,8 @@ class OpennessConfig:
 
     ``peer`` scales the ties inside units, ``internal`` the ties across units, ``external`` the
     ties to stakeholders, ``inter_org`` the ties between members of different organizations;
+    ``voice`` is the share of members who can reach the organization's direct voice channel
+    (where the regime has one; the others send ideas up the chain of command);
     ``hear_stakeholders`` says whether stakeholders' ideas may reach the organization at all.
     """
 
@@ -170,16 +187,26 @@ class OpennessConfig:
     internal: float = 0.5
     external: float = 0.5
     inter_org: float = 0.0
+    voice: float = 1.0
     hear_stakeholders: bool = True
 
 
 @dataclass
 class RegimeConfig:
-    """A communication regime: a point on the broadcast-conversation continuum.
+    """A communication regime: a point in the space of the organization's practices.
 
-    Null values are filled from ``mix`` (0 = broadcast, 1 = conversational) by
-    :func:`sim.config.regimes.resolve_regime`, so ``hybrid`` is one mixing parameter and any single
-    value can still be overridden.
+    ``broadcast_rate`` the share of steps the organization pushes its code; ``socialization``
+    (March's p1) the pressure on members to adopt it, scaled by their trust; ``listening``
+    (March's p2) how fast the code learns from the ideas it considers; ``upward`` how ideas
+    reach it: ``chain`` (up the chain of command, one hop per step, with relays and
+    distortion), ``voice`` (a direct channel beside the chain) or ``observe`` (March's 1991
+    idealisation: the code sees every member's actions); ``responsiveness`` the share of the
+    ideas it reads that it answers; ``voting`` whether peers' endorsements decide what it
+    reads first.
+
+    Null values are filled from ``mix`` (0 = the broadcast end, 1 = the conversational end) by
+    :func:`sim.config.regimes.resolve_regime`, so ``hybrid`` is one mixing parameter and any
+    single practice can still be set alone. No rule reads ``name``.
     """
 
     name: str = "hybrid"
@@ -187,9 +214,8 @@ class RegimeConfig:
     broadcast_rate: float | None = None
     socialization: float | None = None
     listening: float | None = None
-    listen_to: str | None = None
-    reply_rate: float | None = None
-    voice_rate: float | None = None
+    upward: str | None = None
+    responsiveness: float | None = None
     voting: bool | None = None
 
 

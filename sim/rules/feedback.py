@@ -1,50 +1,87 @@
-"""Engagement and trust feedback: being heard draws people in, being ignored pushes them out.
+"""Engagement and trust from what agents experience, never from the regime's name.
+
+Engagement (the voice literature: Folger 1977's voice and frustration effects; contributions
+track the attention they get, Huberman, Romero & Wu 2009): being heard (a reply, an
+endorsement, an answer, one's idea adopted) raises it; an idea that ends unanswered lowers it,
+so voice repeatedly ignored leaves one below someone who never spoke; without interaction it
+drifts back to a baseline.
+
+Trust in one's organization (Mayer, Davis & Schoorman 1995) is an assessment of three things,
+each judged only where the person has evidence: *ability* (the code is right on what one has
+seen first hand), *benevolence* (one's ideas answered or acted on) and *integrity* (what the
+organization said fits what one has seen). Trust moves towards the mean of the assessed factors
+at a rate per step, however many messages arrived.
 
 Examples
 --------
 >>> import numpy as np
->>> e = np.array([0.5, 0.5, 0.5])
->>> update_engagement(e, sent=np.array([True, True, False]),
-...                   heard=np.array([True, False, False]), gain=0.1, loss=0.1).tolist()
-[0.55, 0.45, 0.5]
->>> float(broadcast_fit(np.array([[1, 1, 0]]), np.array([[1, -1, -1]]))[0])
-0.0
+>>> e = np.array([0.5, 0.5, 0.5, 0.5])
+>>> update_engagement(e, heard=np.array([True, False, False, True]),
+...                   ignored=np.array([False, True, False, True]),
+...                   baseline=0.5, gain=0.1, loss=0.1, drift=0.0).tolist()
+[0.55, 0.45, 0.5, 0.5]
+>>> share, defined = share_right(np.array([[1, -1, 0]]), np.array([[1, 1, 1]]))
+>>> float(share[0]), bool(defined[0])
+(0.3333333333333333, True)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.util.constants import ones32
-
-__all__ = ["update_engagement", "broadcast_fit", "nudge"]
+__all__ = ["update_engagement", "share_right", "trust_target", "move_towards"]
 
 
 def update_engagement(
-    engagement: np.ndarray, sent: np.ndarray, heard: np.ndarray, gain: float, loss: float
+    engagement: np.ndarray,
+    heard: np.ndarray,
+    ignored: np.ndarray,
+    baseline: float | np.ndarray,
+    gain: float,
+    loss: float,
+    drift: float,
 ) -> np.ndarray:
-    """Heard agents move towards 1 by ``gain``; those who spoke unheard towards 0 by ``loss``."""
-    up = engagement + gain * (1 - engagement)
-    down = engagement - loss * engagement
-    return np.where(heard, up, np.where(sent, down, engagement))
+    """One step of engagement: ``e + gain*heard*(1-e) - loss*ignored*e + drift*(baseline-e)``.
 
-
-def broadcast_fit(beliefs: np.ndarray, said: np.ndarray) -> np.ndarray:
-    """How well what was said fits what each receiver knows, in [-1, 1].
-
-    (agreements - contradictions) over the dimensions where both the message and the receiver
-    hold a view; 0 where they share none. With values in {-1, 0, +1} the product ``b * s`` is
-    +1 for an agreement, -1 for a contradiction and 0 where either is silent.
+    ``heard`` and ``ignored`` are per-agent flags for this step; the result is kept in [0, 1].
+    Someone ignored every step settles at ``drift*baseline/(drift+loss)``, below the baseline
+    where someone who never speaks stays.
     """
-    # float32 products sum these small integers exactly and run in BLAS, far faster than an
-    # integer reduction over the last axis; the division is done in float64.
-    product = (beliefs * said).astype(np.float32)
-    ones = ones32(product.shape[-1])
-    net, total = product @ ones, np.abs(product) @ ones
-    return np.divide(net, np.maximum(total, 1), dtype=np.float64)
+    e = engagement
+    out = e + drift * (baseline - e)
+    out += gain * heard * (1 - e)
+    out -= loss * ignored * e
+    return np.clip(out, 0.0, 1.0)
 
 
-def nudge(x: np.ndarray, direction: np.ndarray, rate: float) -> np.ndarray:
-    """Move values in [0, 1] towards 1 (direction > 0) or 0 (< 0), in proportion to room left."""
-    room = np.where(direction > 0, 1 - x, x)
-    return np.minimum(np.maximum(x + rate * direction * room, 0.0), 1.0)
+def share_right(judged: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the share of the dimensions seen (``seen != 0``) where ``judged`` equals what was
+    seen, and whether anything was seen at all (where not, the share is 0 and not defined)."""
+    looked = seen != 0
+    n_seen = np.count_nonzero(looked, axis=-1)
+    n_right = np.count_nonzero(looked & (judged == seen), axis=-1)
+    return n_right / np.maximum(n_seen, 1), n_seen > 0
+
+
+def trust_target(*factors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of the factors each agent has evidence for, and whether it has any.
+
+    Each factor is ``(value, defined)``; factors are weighted equally (an assumption: see
+    ``docs/odd.md``).
+
+    >>> t, ok = trust_target((np.array([1.0, 0.2]), np.array([True, False])),
+    ...                      (np.array([0.5, 0.0]), np.array([True, False])))
+    >>> t.tolist(), ok.tolist()
+    ([0.75, 0.0], [True, False])
+    """
+    total = np.zeros_like(factors[0][0], dtype=float)
+    count = np.zeros(total.shape, dtype=np.int64)
+    for value, defined in factors:
+        total += np.where(defined, value, 0.0)
+        count += defined
+    return total / np.maximum(count, 1), count > 0
+
+
+def move_towards(x: np.ndarray, target: np.ndarray, rate: float, where: np.ndarray) -> np.ndarray:
+    """``x`` moved by ``rate`` of the way to ``target`` where ``where`` holds, else unchanged."""
+    return np.where(where, x + rate * (target - x), x)

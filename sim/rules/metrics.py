@@ -5,8 +5,15 @@ the model, in column order. The array helpers below accept leading batch axes, s
 March 1991 kernel measures with the very same formulas.
 
 Undefined values are NaN rather than a made-up number: ``silo_ei`` in a step without peer
-messages, ``cocreation`` before the code has changed, and the stakeholder metrics in a world
-without stakeholders.
+messages, ``cocreation`` before the code has changed, ``voice_answered`` in a step in which the
+organization read no idea, and the stakeholder metrics in a world without stakeholders.
+
+``innovations`` counts changes of the code to the correct value; ``innovations_net`` subtracts
+the changes to a wrong value, so re-corrections do not inflate it. ``sent_<kind>`` count what
+was sent this step by kind (``messages_sent`` is their sum); ``ideas_considered`` the ideas the
+organization took into account this step (read through its attention, or observed under
+March's idealisation), ``ideas_adopted`` those that supported a change of the code, and
+``voice_answered`` the share of the ideas read that got an answer.
 
 Examples
 --------
@@ -25,6 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.rules.messages import KINDS
 from sim.util.constants import ones32
 from sim.util.stats import gini
 
@@ -147,6 +155,14 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "filtered": lambda s: _share(s.tally.filtered, s.tally.relayed),
     "messages_sent": lambda s: float(s.tally.sent),
     "messages_delivered": lambda s: float(s.tally.delivered),
+    "innovations_net": lambda s: float(np.add.reduce(s.model.innovations_net)),
+    **{
+        f"sent_{kind}": (lambda s, i=i: float(s.tally.sent_by_kind[i]))
+        for i, kind in enumerate(KINDS)
+    },
+    "ideas_considered": lambda s: float(s.tally.ideas_considered),
+    "ideas_adopted": lambda s: float(s.tally.ideas_adopted),
+    "voice_answered": lambda s: _ratio(s.tally.answered, s.tally.ideas_read),
 }
 
 #: The metric names of DESIGN section 5, in column order.
@@ -175,6 +191,7 @@ ORG_METRICS: dict[str, Callable] = {
     ),
     "innovations": lambda m, o, mem, sh: float(m.innovations[o]),
     "innovations_bottom_up": lambda m, o, mem, sh: float(m.innovations_bottom_up[o]),
+    "innovations_net": lambda m, o, mem, sh: float(m.innovations_net[o]),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)

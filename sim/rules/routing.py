@@ -1,10 +1,12 @@
 """Hierarchy rules: where a message goes next, relays and distortion, and the attention cap.
 
-``direct`` routing delivers every message in the step it is sent. ``chain`` routing moves
-voice one hop per step up ``reports_to`` (the top hands it to the organization) and cascades
-broadcasts down the tree one level per step; at every hop after the first the relaying manager
-passes a message on with probability ``relay`` and loses each dimension with probability
-``distortion``. Peer messages (posts, replies) cross one edge and so arrive at once either way.
+Broadcasts: ``direct`` routing delivers them in the step they are sent; ``chain`` routing
+cascades them down the tree one level per step. Ideas (voice) sent up the chain of command move
+one hop per step up ``reports_to`` (the top hands them to the organization), whatever the
+broadcast routing; ideas sent through a direct voice channel reach the organization at once. At
+every hop after the first the relaying manager passes a message on with probability ``relay``
+and loses each dimension with probability ``distortion``. Peer messages (posts, replies) cross
+one edge and so arrive at once.
 
 Every receiver reads at most its attention per step; the rest are dropped and counted as
 overload. Random draws happen only where they can matter (a relay below 1, a receiver over
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.rules.messages import BROADCAST, VOICE, Messages, org_node
+from sim.rules.messages import BROADCAST, KINDS, VOICE, Messages, org_node
 
 __all__ = ["RouteResult", "attention_filter", "first_hop", "relay", "cascade", "route"]
 
@@ -69,17 +71,27 @@ def attention_filter(
     return keep
 
 
-def first_hop(msgs: Messages, manager: np.ndarray, org_of: np.ndarray, chain: bool) -> np.ndarray:
+def first_hop(
+    msgs: Messages, manager: np.ndarray, org_of: np.ndarray, up_chain: np.ndarray | None
+) -> np.ndarray:
     """Where each new message arrives this step.
 
     Posts, replies and votes go to their target; broadcasts are created addressed to the node
-    they arrive at; voice goes to the organization (``direct``) or to the sender's manager
-    (``chain``; the top of the tree hands it straight to the organization).
+    they arrive at; voice goes to the organization, or, from senders marked in ``up_chain``
+    (one flag per node), to the sender's manager (the top of the tree hands it straight to the
+    organization).
+
+    >>> m = Messages.create([2, 2], [org_node(0), 1], [VOICE, 1], np.ones((2, 1)), 0)
+    >>> first_hop(m, np.array([-1, 0, 1]), np.zeros(3, int), np.ones(3, bool)).tolist()
+    [1, 1]
+    >>> first_hop(m, np.array([-1, 0, 1]), np.zeros(3, int), None).tolist()
+    [-1, 1]
     """
-    if not chain:
+    if up_chain is None:
         return msgs.target
     arrive = msgs.target.copy()
-    is_voice = (msgs.kind == VOICE) & (msgs.holder >= 0)
+    is_voice = msgs.kind == VOICE
+    is_voice[is_voice] = up_chain[msgs.holder[is_voice]]
     if is_voice.any():
         arrive[is_voice] = up_one(msgs.holder[is_voice], manager, org_of)
     return arrive
@@ -160,7 +172,10 @@ class RouteResult:
 
     ``delivered`` reached their final receiver and were read; ``forward`` were read by an
     intermediate manager and travel on next step; ``relay_broadcasts`` are broadcasts read by a
-    manager who will pass them down next step. Counts are of messages this step.
+    manager who will pass them down next step; ``lost_voice`` the origins of ideas that ended
+    their journey unread (held back by a relay or over someone's attention). ``sent_by_kind``
+    counts the messages sent this step by kind (new ones plus the broadcast copies managers
+    create). Counts are of messages this step.
     """
 
     delivered: Messages
@@ -170,6 +185,8 @@ class RouteResult:
     dropped: int
     filtered: int
     relayed: int
+    lost_voice: np.ndarray
+    sent_by_kind: np.ndarray
 
 
 def route(
@@ -178,6 +195,7 @@ def route(
     pending_broadcasts: Messages,
     *,
     chain: bool,
+    up_chain: np.ndarray | None,
     manager: np.ndarray,
     org_of: np.ndarray,
     children_indptr: np.ndarray,
@@ -191,20 +209,24 @@ def route(
 ) -> RouteResult:
     """Move every message one hop, cap each receiver's reading, and sort what arrived.
 
-    ``capacity`` holds what each node reads per step (individuals then stakeholders, as in
-    ``org_of``) followed by what each organization reads; ``org_priority`` (per node, e.g.
-    votes) orders what organizations read first. ``sent`` counts ``new`` plus the broadcast
-    copies managers create now.
+    ``chain`` cascades broadcasts down the tree; ``up_chain`` (one flag per node, or None for
+    nobody) marks whose ideas go up the chain of command rather than straight to the
+    organization. ``capacity`` holds what each node reads per step (individuals then
+    stakeholders, as in ``org_of``) followed by what each organization reads; ``org_priority``
+    (per node, e.g. votes) orders what organizations read first. ``sent`` counts ``new`` plus
+    the broadcast copies managers create now.
     """
     filtered = 0
     relayed = 0
     held = 0
+    lost = [_NONE]
     moving = [new]
-    arrive = [first_hop(new, manager, org_of, chain)]
+    arrive = [first_hop(new, manager, org_of, up_chain)]
     if len(in_flight):
         ok, passed = relay(in_flight, p_relay, distortion, rng)
         relayed += len(in_flight)
         filtered += len(in_flight) - int(np.count_nonzero(ok))
+        lost.append(in_flight.origin[~ok & (in_flight.kind == VOICE)])
         passed = passed.take(ok)
         moving.append(passed)
         arrive.append(up_one(passed.holder, manager, org_of))
@@ -230,9 +252,10 @@ def route(
     read = attention_filter(slot, capacity, rng, prio)
     dropped = len(msgs) - int(np.count_nonzero(read))
     if dropped:
+        lost.append(msgs.origin[~read & (msgs.kind == VOICE)])
         msgs = msgs.take(read)
     empty = Messages.empty(new.values.shape[1])
-    if not chain and len(moving) == 1:  # new messages only: each arrives in one hop
+    if not chain and len(moving) == 1 and up_chain is None:  # each arrives in one hop
         delivered, forward, relay_broadcasts = msgs, empty, empty
     else:
         final = msgs.holder == msgs.target
@@ -250,4 +273,15 @@ def route(
         dropped=dropped,
         filtered=filtered,
         relayed=relayed,
+        lost_voice=lost[0] if len(lost) == 1 else np.concatenate(lost),
+        sent_by_kind=_count_kinds(new.kind, len(copies) + held),
     )
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _count_kinds(kinds: np.ndarray, broadcast_copies: int) -> np.ndarray:
+    counts = np.bincount(kinds, minlength=len(KINDS))
+    counts[BROADCAST] += broadcast_copies
+    return counts

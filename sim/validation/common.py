@@ -1,10 +1,16 @@
-"""What every comparison returns, and how its figures are written.
+"""What every comparison returns, one row per quantity compared, and how figures are written.
+
+Every row names its source (paper, figure or table, page), how the published number was
+obtained (``table``, ``text``, ``digitised`` with the tool, ``independent implementation``, or
+``pattern`` when no number could be obtained), the published value, ours, the difference, its
+confidence interval and the verdict of the stated test.
 
 Examples
 --------
->>> c = Comparison("demo", "Someone (2000)", "x = 1", "x = 1.01", "+0.01", True)
->>> c.status
-'reproduced'
+>>> r = row("x", "Someone (2000) p. 3", "text", "1", "1.01", "+0.01", "[-0.01, 0.03]", "pass")
+>>> c = Comparison("demo", "Someone (2000)", "x = 1", "x = 1.01", "+0.01", True, rows=[r])
+>>> c.status, c.rows[0]["obtained"]
+('reproduced', 'text')
 """
 
 from __future__ import annotations
@@ -12,17 +18,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Comparison", "save_figure"]
+__all__ = ["Comparison", "row", "OBTAINED", "save_figure"]
+
+#: How a published number can have been obtained.
+OBTAINED = ("table", "text", "digitised", "independent implementation", "pattern", "exact")
+
+
+def row(quantity: str, source: str, obtained: str, published: str, ours: str,
+        difference: str = "", ci: str = "", verdict: str = "") -> dict[str, str]:
+    """One line of a comparison table (``obtained`` must be one of :data:`OBTAINED`)."""
+    if obtained not in OBTAINED:
+        raise ValueError(f"obtained must be one of {OBTAINED}, got {obtained!r}")
+    return {"quantity": quantity, "source": source, "obtained": obtained,
+            "published": published, "ours": ours, "difference": difference, "ci": ci,
+            "verdict": verdict}
 
 
 @dataclass
 class Comparison:
     """One published result set against ours.
 
-    ``published``, ``ours`` and ``difference`` are short sentences for the report; ``rows``
-    holds the numbers (dicts with ``quantity``, ``published``, ``ours``, ``difference``), and
-    ``figures`` the PNGs written. ``passed`` says whether ours meets the stated tolerance or
-    ordering.
+    ``published``, ``ours`` and ``difference`` are short sentences for the summary table;
+    ``rows`` holds the numbers (see :func:`row`), ``figures`` the PNGs written, ``note`` how
+    the comparison was set up and ``closing`` why the model misses a target where it does.
+    ``passed`` says whether every stated test passed.
     """
 
     name: str
@@ -35,6 +54,8 @@ class Comparison:
     rows: list[dict] = field(default_factory=list)
     details: dict = field(default_factory=dict)
     wall_time: float = 0.0
+    note: str = ""
+    closing: str = ""
 
     @property
     def status(self) -> str:
@@ -51,3 +72,12 @@ def save_figure(fig, path: Path | str, dpi: int = 110) -> Path:
         return save_atomically(fig, path, dpi=dpi, bbox_inches="tight", format="png")
     finally:
         plt.close(fig)
+
+
+def fmt_ci(lo: float, hi: float, digits: int = 3) -> str:
+    """``[lo, hi]`` with a fixed number of decimals.
+
+    >>> fmt_ci(0.1234, 0.5)
+    '[+0.123, +0.500]'
+    """
+    return f"[{lo:+.{digits}f}, {hi:+.{digits}f}]"

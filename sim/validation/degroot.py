@@ -1,4 +1,9 @@
-"""DeGroot (1974) and Friedkin & Johnsen (1999) against hand-computed values.
+"""DeGroot (1974) and Friedkin & Johnsen (1999): checks of ``sim.rules.opinion``, not of the model.
+
+Agora's model does not use continuous opinions (its beliefs are March's -1/0/+1 dimensions), so
+these are checks of the library functions in :mod:`sim.rules.opinion` against values worked by
+hand, not a validation of the model. What a continuous-opinion mode of the model would need is
+specified in ``docs/validation.md`` (section "DeGroot / Friedkin-Johnsen").
 
 Three checks, all with :mod:`sim.rules.opinion`:
 
@@ -30,9 +35,19 @@ import numpy as np
 
 from sim.org.network import hierarchy_tree
 from sim.rules import opinion
-from sim.validation.common import Comparison, save_figure
+from sim.validation.common import Comparison, row, save_figure
 
-__all__ = ["W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]
+#: How the comparison is set up, for the report.
+NOTE = (
+    "**These are checks of the library `sim.rules.opinion`, not of Agora's model**, which does "
+    "not use continuous opinions. Row-stochastic trust weights `W`, update "
+    "`x <- A W x + (I - A) x0` with `A` the susceptibilities (1 - stubbornness). The 3x3 values "
+    "are worked by hand in `sim/validation/degroot.py`. The hierarchy is Agora's reporting tree "
+    "(`sim.org.network.hierarchy_tree`, 4 levels, span 4): each person puts half their weight on "
+    "their manager, the top only on itself."
+)
+
+__all__ = ["NOTE", "W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]
 
 W3 = np.array([[0.5, 0.5, 0.0], [0.25, 0.5, 0.25], [0.0, 0.5, 0.5]])
 X0 = np.array([1.0, 0.0, 0.0])
@@ -78,21 +93,32 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
     passed = bool(
         max_err < 1e-9 and abs(leader_pi - 1) < 1e-9 and leader_gap < 1e-6 and fj_var > 1e-3
     )
+    src_d, src_fj = "DeGroot (1974) JASA 69", "Friedkin & Johnsen (1999)"
+    tol = 1e-9
+
+    def ok(err: float) -> str:
+        return "pass (< 1e-9)" if err < tol else "FAIL"
+
     rows = [
-        {"quantity": "influence vector pi (3x3)", "published": "(1/4, 1/2, 1/4)",
-         "ours": _fmt(pi), "difference": f"{errors['influence vector']:.1e}"},
-        {"quantity": "DeGroot consensus from (1,0,0)", "published": "1/4",
-         "ours": _fmt(limit), "difference": f"{errors['DeGroot consensus (exact)']:.1e}"},
-        {"quantity": "FJ equilibrium, susceptibility 1/2", "published": "(17/24, 1/8, 1/24)",
-         "ours": _fmt(fj), "difference": f"{errors['FJ equilibrium (solve)']:.1e}"},
-        {"quantity": "FJ by iteration (200 steps)", "published": "(17/24, 1/8, 1/24)",
-         "ours": _fmt(fj_iter), "difference": f"{errors['FJ equilibrium (200 steps)']:.1e}"},
-        {"quantity": "hierarchy (85): leader's influence", "published": "1",
-         "ours": f"{leader_pi:.12f}", "difference": f"{abs(leader_pi - 1):.1e}"},
-        {"quantity": f"hierarchy: max |x_{steps} - leader's x0|", "published": "0",
-         "ours": f"{leader_gap:.2e}", "difference": f"{leader_gap:.1e}"},
-        {"quantity": "FJ hierarchy, susceptibility 0.7: variance", "published": "> 0",
-         "ours": f"{fj_var:.4f}", "difference": "(qualitative)"},
+        row("influence vector pi (3x3)", src_d, "exact", "(1/4, 1/2, 1/4) by hand", _fmt(pi),
+            f"{errors['influence vector']:.1e}", "", ok(errors["influence vector"])),
+        row("DeGroot consensus from (1,0,0)", src_d, "exact", "1/4 by hand", _fmt(limit),
+            f"{errors['DeGroot consensus (exact)']:.1e}", "",
+            ok(errors["DeGroot consensus (exact)"])),
+        row("FJ equilibrium, susceptibility 1/2", src_fj, "exact", "(17/24, 1/8, 1/24) by hand",
+            _fmt(fj), f"{errors['FJ equilibrium (solve)']:.1e}", "",
+            ok(errors["FJ equilibrium (solve)"])),
+        row("FJ by iteration (200 steps)", src_fj, "exact", "(17/24, 1/8, 1/24) by hand",
+            _fmt(fj_iter), f"{errors['FJ equilibrium (200 steps)']:.1e}", "",
+            ok(errors["FJ equilibrium (200 steps)"])),
+        row("Agora hierarchy (85): leader's influence", src_d, "exact",
+            "1 (the only closed class)", f"{leader_pi:.12f}", f"{abs(leader_pi - 1):.1e}", "",
+            ok(abs(leader_pi - 1))),
+        row(f"Agora hierarchy: max |x_{steps} - leader's x0|", src_d, "exact", "0",
+            f"{leader_gap:.2e}", f"{leader_gap:.1e}", "", "pass" if leader_gap < 1e-6 else "FAIL"),
+        row("FJ on the hierarchy, susceptibility 0.7: variance", src_fj, "pattern",
+            "> 0 (lasting disagreement)", f"{fj_var:.4f}", "", "",
+            "pass" if fj_var > 1e-3 else "FAIL"),
     ]
     figures = []
     if out_dir is not None:
@@ -105,11 +131,12 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
         "matrix are computed by hand (module docstring).",
         f"max abs error on the 3x3 matrix {max_err:.1e}; leader influence {leader_pi:.12f}; "
         f"hierarchy gap to leader after {steps} steps {leader_gap:.1e}; FJ variance {fj_var:.4f}",
-        "within 1e-9" if passed else "outside tolerance",
+        "library checks within 1e-9" if passed else "outside tolerance",
         passed, figures, rows,
         {"errors": errors, "max_abs_error": max_err, "leader_influence": float(leader_pi),
          "leader_gap": leader_gap, "fj_variance": fj_var},
         time.perf_counter() - t0,
+        note=NOTE,
     )
 
 

@@ -20,8 +20,9 @@ __all__ = [
 #: different results (a rule, the order of random draws, a metric's arithmetic), so results
 #: of two versions are never mixed: it is written into every ``summary.json``, and resuming a
 #: sweep refuses job directories of another version. 1: the first release; 2: the faster step
-#: (new order of random draws).
-MODEL_VERSION = 2
+#: (new order of random draws); 3: Model 2.0 (practices as independent keys, ideas up the
+#: chain of command, engagement and trust from experience).
+MODEL_VERSION = 3
 
 
 def __getattr__(name):

@@ -8,6 +8,8 @@ Examples
 (10, ['replicate', 'seed', 'step', 'knowledge_code'])
 >>> sorted(r.summary["metrics"]["engagement"])
 ['ci_high', 'ci_low', 'mean', 'n', 'sd']
+>>> r.summary["window"]
+{'first_step': 4, 'last_step': 4, 'share': 0.3333333333333333}
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ from sim.rules.metrics import METRIC_NAMES
 from sim.util.seeding import replicate_seeds
 from sim.util.stats import mean_ci
 
-__all__ = ["SimulationResult", "simulate", "run_replicate", "final_summary"]
+__all__ = [
+    "SimulationResult", "simulate", "run_replicate", "final_summary", "window_summary",
+    "end_of_run", "WINDOW",
+]
 
 ID_COLUMNS = ("replicate", "seed", "step")
+
+#: The share of the run, at its end, whose average is a replicate's outcome. Final-step values
+#: are noisy (one step of turnover, turbulence and chance), so outcomes are compared as
+#: averages over the last third of the run; the final step stays available.
+WINDOW = 1 / 3
 
 
 @dataclass
@@ -37,7 +47,8 @@ class SimulationResult:
     ``metrics`` has one row per replicate and step (step 0 included): ``replicate``, ``seed``,
     ``step``, then every metric of :data:`sim.rules.metrics.METRIC_NAMES`. ``summary`` holds the
     resolved config, the seeds, the wall time and, per metric, the mean, sd and 95% CI over
-    replicates of its final value. With several organizations, ``org_metrics`` has one row per
+    replicates of its end-of-run value (``metrics``: the average over the last third of the
+    run, ``window`` says which steps) and of its final value (``final``). With several organizations, ``org_metrics`` has one row per
     replicate, step and organization (:data:`sim.rules.metrics.ORG_METRIC_NAMES`); otherwise None.
     """
 
@@ -68,10 +79,45 @@ def _frame(replicate: int, seed: int, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _metric_columns(metrics: pd.DataFrame) -> list[str]:
+    return [c for c in metrics.columns if c not in ID_COLUMNS]
+
+
 def final_summary(metrics: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per metric, mean, sd and 95% CI over replicates of its value at the last step."""
     last = metrics[metrics["step"] == metrics["step"].max()]
-    return {name: mean_ci(last[name].to_numpy()) for name in METRIC_NAMES}
+    return {name: mean_ci(last[name].to_numpy(dtype=float)) for name in _metric_columns(metrics)}
+
+
+def window_steps(last_step: int, share: float = WINDOW) -> tuple[int, int]:
+    """The first and last step of the end-of-run window: the last ``share`` of the steps
+    after step 0, at least the final step.
+
+    >>> window_steps(300), window_steps(1), window_steps(0)
+    ((201, 300), (1, 1), (0, 0))
+    """
+    length = max(1, int(round(last_step * share)))
+    return max(last_step - length + 1, min(1, last_step)), last_step
+
+
+def end_of_run(metrics: pd.DataFrame, share: float = WINDOW) -> pd.DataFrame:
+    """Each replicate's outcome: its metrics averaged over the end-of-run window (NaN steps
+    skipped), one row per replicate with ``replicate`` and ``seed``."""
+    first, last = window_steps(int(metrics["step"].max()), share)
+    window = metrics[metrics["step"].between(first, last)]
+    return window.groupby(["replicate", "seed"], as_index=False)[_metric_columns(metrics)].mean()
+
+
+def window_summary(metrics: pd.DataFrame, share: float = WINDOW) -> dict[str, dict[str, float]]:
+    """Per metric, mean, sd and 95% CI over replicates of its end-of-run window average."""
+    outcome = end_of_run(metrics, share)
+    return {name: mean_ci(outcome[name].to_numpy(dtype=float)) for name in _metric_columns(metrics)}
+
+
+def describe_window(metrics: pd.DataFrame, share: float = WINDOW) -> dict[str, Any]:
+    """Which steps the window covers, for summaries."""
+    first, last = window_steps(int(metrics["step"].max()), share)
+    return {"first_step": first, "last_step": last, "share": share}
 
 
 def simulate(config=None, *, progress: bool = False) -> SimulationResult:
@@ -116,6 +162,8 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
         "config": dataclasses.asdict(cfg),
         "seeds": seeds,
         "wall_time": time.perf_counter() - started,
-        "metrics": final_summary(metrics),
+        "window": describe_window(metrics),
+        "metrics": window_summary(metrics),
+        "final": final_summary(metrics),
     }
     return SimulationResult(cfg, metrics, summary, org_metrics)

@@ -42,9 +42,15 @@ def test_ok_job_writes_both_files_and_nothing_else(tmp_path):
     frame = pd.read_parquet(tmp_path / METRICS_FILE)
     assert list(frame.columns[:3]) == ["replicate", "seed", "step"]
     assert on_disk["seeds"] == [int(s) for s in frame.drop_duplicates("replicate")["seed"]]
-    # Per-metric final statistics over the replicates' last step.
-    last = frame[frame["step"] == 12]
+    # Per-metric statistics over the replicates' end-of-run window (steps 9 to 12 of 12) and
+    # their last step.
+    window = frame[frame["step"].between(9, 12)].groupby("replicate").mean(numeric_only=True)
+    assert on_disk["window"] == {"first_step": 9, "last_step": 12, "share": pytest.approx(1 / 3)}
     for name, stats in on_disk["metrics"].items():
+        assert stats["n"] == 2
+        assert stats["mean"] == pytest.approx(window[name].mean(), nan_ok=True)
+    last = frame[frame["step"] == 12]
+    for name, stats in on_disk["final"].items():
         assert stats["n"] == 2
         assert stats["mean"] == pytest.approx(last[name].mean(), nan_ok=True)
         if stats["sd"] is not None:

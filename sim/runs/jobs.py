@@ -9,7 +9,7 @@ configuration, calls :func:`sim.simulate`, and writes into the job directory (DE
     ``status`` ("ok" or "failed", with ``error`` and ``traceback``), the resolved ``config`` and
     its ``config_hash``, ``seeds``, ``model_version``, package ``versions``, ``git_commit``,
     ``wall_time`` (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and
-    95% CI over replicates of its final value.
+    95% CI over replicates of its end-of-run window average (``final``: of its final value).
 
 Both files are written to a temporary name and renamed (``os.replace``), ``metrics.parquet``
 first: a ``summary.json`` with status ok is the commit record of a finished job, so a job
@@ -430,13 +430,16 @@ def _testing_hooks(overrides: Sequence[str]) -> None:
 # --------------------------------------------------------------------------- the job
 
 
-def _final_stats(frame: Any) -> dict[str, dict[str, float]]:
-    """Per metric mean, sd and 95% CI over replicates of the value at the last step."""
-    from sim.util.stats import mean_ci
+def _outcome_stats(frame: Any) -> dict[str, Any]:
+    """Per metric mean, sd and 95% CI over replicates of the end-of-run window average
+    (``metrics``, with the ``window``'s steps) and of the final value (``final``)."""
+    from sim.simulation import describe_window, final_summary, window_summary
 
-    last = frame[frame["step"] == frame["step"].max()]
-    names = [c for c in frame.columns if c not in ("replicate", "seed", "step")]
-    return {name: mean_ci(last[name].to_numpy(dtype=float)) for name in names}
+    return {
+        "window": describe_window(frame),
+        "metrics": window_summary(frame),
+        "final": final_summary(frame),
+    }
 
 
 def new_summary(
@@ -501,7 +504,7 @@ def write_job_result(
         config_hash=config_hash(cfg),
         seeds=[int(s) for s in metrics.drop_duplicates("replicate")["seed"]],
         wall_time=float(wall_time),
-        metrics=_final_stats(metrics),
+        **_outcome_stats(metrics),
     )
     summary["timing"] = {**summary.get("timing", {}), "write_metrics": time.perf_counter() - t0}
     if started is not None:

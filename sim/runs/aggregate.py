@@ -70,7 +70,7 @@ __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
 log = logging.getLogger(__name__)
 
-_SKIP_DIRS = {".hydra", ".submitit", "plots", "__pycache__"}
+_SKIP_DIRS = {".hydra", ".submitit", "plots", "__pycache__", "dataset"}
 _ID_COLUMNS = ("replicate", "seed", "step")
 #: Rows buffered before a row group of timeseries.parquet is written.
 _ROW_GROUP = 200_000
@@ -354,6 +354,7 @@ def aggregate(
     timeseries: bool = True,
     plots: bool = True,
     plot_metrics: Sequence[str] | None = None,
+    dataset: bool = True,
 ) -> AggregateReport:
     """Aggregate every job under ``sweep_dir`` into ``out_dir`` (default: ``sweep_dir``).
 
@@ -373,6 +374,9 @@ def aggregate(
         Draw ``plots/over_time.png`` and ``plots/final_values.png``.
     plot_metrics
         Metrics to plot (default: all).
+    dataset
+        Also write (or bring up to date) ``dataset/``, every step of every ok job as one
+        Parquet dataset with the swept keys as columns (:mod:`sim.runs.dataset`).
     """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
@@ -559,6 +563,10 @@ def aggregate(
     ).to_csv(tmp_files["jobs"], index=False)
     for name, path in files.items():
         os.replace(tmp_files[name], path)
+    if dataset:  # the dataset parts (sim/runs/dataset.py): one folder every reader takes whole
+        from sim.runs.dataset import write_dataset
+
+        files["dataset"] = write_dataset(sweep_dir, out, replicate_keys=replicate_keys).path
 
     if plots and len(band_frame):
         from sim.viz.plots import plot_final_values, plot_over_time

@@ -4,6 +4,12 @@
 :func:`validate_sweep` checks each job's configuration (types and ranges) so a bad value fails
 before any job writes anything; :class:`ValidateCallback` runs these checks from Hydra
 (``conf/hydra/callbacks/agora.yaml``).
+
+:func:`claim_sweep` keeps two sweeps from mixing results in one ``hydra.sweep.dir``: before
+any job starts, a sweep records which configuration each of its job directories will hold
+(a claim file, locked like a job, see :mod:`sim.runs.locks`) and is refused if a directory
+holds, is producing, or is claimed by a live sweep for, another configuration. A sweep of the
+same configurations is welcome: its jobs skip finished results and wait for running ones.
 """
 
 from __future__ import annotations
@@ -19,8 +25,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import preflight
 from sim.config import AgoraConfig, ConfigError, to_config
+from sim.config.loading import load_yaml
+from sim.runs.locks import FileLock, describe_lock, is_stale, read_lock
 
-__all__ = ["expand_sweep", "validate_sweep", "ValidateCallback"]
+__all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "ValidateCallback"]
+
+#: Serialises the claims of sweeps starting at the same time (held for milliseconds).
+SWEEP_MUTEX = ".agora-sweep.lock"
+#: A running sweep's claim: ``.agora-sweep-<token>.claim``, holding ``{subdir: config_hash}``.
+CLAIM_GLOB = ".agora-sweep-*.claim"
 
 
 
@@ -70,7 +83,7 @@ def _global_option_file(override: Any, searchpath: Sequence[str]) -> Path | None
         if path.is_file():
             with open(path, encoding="utf-8") as fh:
                 first = fh.readline().strip()
-            if first == "# @package _global_" and "defaults" not in OmegaConf.load(path):
+            if first == "# @package _global_" and "defaults" not in load_yaml(path):
                 return path
     return None
 
@@ -134,22 +147,25 @@ def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return out
 
 
-def _fast_check(raw: AgoraConfig, pairs: list[tuple[str, Any]]) -> bool:
-    """Validate ``raw`` (unresolved) with ``pairs`` set; False when the exact path is needed."""
+def _fast_check(raw: AgoraConfig, pairs: list[tuple[str, Any]]) -> AgoraConfig | None:
+    """``raw`` (unresolved) with ``pairs`` set, validated; None when the exact path is needed."""
     from sim.config import validate
+    from sim.config.guards import check_interpolations
     from sim.config.regimes import resolve_regime
 
     obj = raw
     for key, value in pairs:
         obj = _with_value(obj, key.split("."), value)
         if obj is _MISSING:
-            return False
-    validate(dataclasses.replace(obj, regime=resolve_regime(obj.regime)))
-    return True
+            return None
+    check_interpolations(dict(pairs))
+    return validate(dataclasses.replace(obj, regime=resolve_regime(obj.regime)))
 
 
-def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
-    """Compose and validate every job of a sweep; raise ConfigError naming job and key.
+def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[AgoraConfig]:
+    """Compose and validate every job of a sweep; its resolved configs, in job order.
+
+    Raises ConfigError naming the job and the key.
 
     Composition through Hydra costs ~0.1 s and a full :func:`~sim.config.to_config` ~30 ms,
     too much for sweeps of thousands of jobs. So composition is done once per distinct set of
@@ -171,6 +187,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
     searchpath = list(OmegaConf.select(config, "hydra.searchpath", default=None) or [])
     bases: dict[tuple[str, ...], tuple[DictConfig, AgoraConfig]] = {}
     option_files: dict[Path, DictConfig] = {}
+    resolved: list[AgoraConfig] = []
     for num, job in enumerate(jobs):
         where = f"job {num} ({' '.join(job)})"
         try:
@@ -186,6 +203,8 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
                     values.append(o)
             key = tuple(structural)
             if key not in bases:
+                # load_sweep_config goes through the guard of sim.config.guards: the job's
+                # hydra part (callbacks, logging, env_set) is checked there.
                 node = _strip_hydra(loader.load_sweep_config(config, list(key)))
                 _checked(node)  # the base itself, exactly
                 raw = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AgoraConfig), node))
@@ -193,20 +212,101 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> None:
             node, raw = bases[key]
             for f in files:
                 if f not in option_files:
-                    option_files[f] = _strip_hydra(OmegaConf.load(f))
+                    option_files[f] = _strip_hydra(load_yaml(f))
             pairs = [pair for f in files for pair in _leaves(option_files[f])]
             plain = not any(o.is_add() or o.is_force_add() or o.is_delete() for o in values)
-            if plain and _fast_check(raw, pairs + [(o.key_or_group, o.value()) for o in values]):
+            fast = None
+            if plain:
+                fast = _fast_check(raw, pairs + [(o.key_or_group, o.value()) for o in values])
+            if fast is not None:
+                resolved.append(fast)
                 continue
             exact = copy.deepcopy(node)
             if files:
                 exact = OmegaConf.merge(exact, *[option_files[f] for f in files])
             ConfigLoaderImpl._apply_overrides_to_config(values, exact)
-            _checked(exact)
+            resolved.append(_checked(exact))
         except ConfigError as err:
             raise ConfigError(f"{where}: {err}") from None
         except Exception as err:  # Hydra/OmegaConf composition errors name the key too
             raise ConfigError(f"{where}: {type(err).__name__}: {err}") from None
+    return resolved
+
+
+def _subdirs(config: DictConfig, count: int) -> list[str] | None:
+    """Each job's ``hydra.sweep.subdir``, or None when it depends on more than the job number
+    (then only the per-job locks and conflict checks of :mod:`sim.runs.jobs` apply)."""
+    node = config.hydra.sweep._get_node("subdir") if "sweep" in config.hydra else None
+    raw = str(node._value()).replace(" ", "") if node is not None else ""
+    if raw in ("${hydra.job.num}", "${hydra:job.num}"):
+        return [str(num) for num in range(count)]
+    return None
+
+
+def claim_sweep(sweep_dir: str | Path, jobs: Mapping[str, str]) -> FileLock:
+    """Claim ``sweep_dir``'s job directories (``{subdir: config_hash}``) for this sweep.
+
+    Returns the held claim (release it when the sweep ends; a claim of a process that died
+    is stale and ignored). Refused, with nothing written but the claim machinery, when a
+    directory already holds an ok result of another configuration, a live job of another
+    configuration is running in it, or a live sweep has claimed it for another configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the directory, the two configuration hashes and who holds the other.
+    """
+    from sim.runs.jobs import LOCK_FILE, read_summary
+
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    mutex = FileLock(sweep_dir / SWEEP_MUTEX, info={"kind": "sweep mutex"}, stale_after=60)
+    if not mutex.acquire(wait=60):
+        raise ConfigError(f"{sweep_dir}: another sweep has been starting for a minute; retry")
+    try:
+        conflicts: list[str] = []
+        for path in sorted(sweep_dir.glob(CLAIM_GLOB)):
+            info = read_lock(path)
+            if info is None:
+                continue
+            if is_stale(info):
+                path.unlink(missing_ok=True)
+                continue
+            for sub, other in (info.get("jobs") or {}).items():
+                if sub in jobs and jobs[sub] != other:
+                    conflicts.append(
+                        f"{sweep_dir / sub} is claimed for config_hash {other} by the sweep of "
+                        f"{describe_lock(info)}, this sweep's job there is {jobs[sub]}"
+                    )
+        for sub, chash in jobs.items():
+            d = sweep_dir / sub
+            summary = read_summary(d)
+            if summary and summary.get("status") == "ok" and summary.get("config_hash") != chash:
+                conflicts.append(
+                    f"{d} holds an ok result of config_hash {summary.get('config_hash')}, this "
+                    f"sweep's job there is {chash}"
+                )
+            lock = read_lock(d / LOCK_FILE)
+            if lock and not is_stale(lock) and lock.get("config_hash") not in (None, chash):
+                conflicts.append(
+                    f"{d} is being written by {describe_lock(lock)} for config_hash "
+                    f"{lock.get('config_hash')}, this sweep's job there is {chash}"
+                )
+        if conflicts:
+            more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
+            raise ConfigError(
+                f"{sweep_dir} holds or is producing the results of another sweep: "
+                + "; ".join(conflicts[:3]) + more
+                + ". Nothing was run or overwritten: use another hydra.sweep.dir"
+            )
+        import secrets
+
+        claim = FileLock(sweep_dir / f".agora-sweep-{secrets.token_hex(6)}.claim",
+                         info={"kind": "sweep", "jobs": dict(jobs)})
+        claim.acquire()
+        return claim
+    finally:
+        mutex.release()
 
 
 def _checked(node: DictConfig) -> AgoraConfig:
@@ -245,10 +345,34 @@ class ValidateCallback(_HydraCallback):
             params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
             params = OmegaConf.to_container(params) if params is not None else {}
             jobs = expand_sweep(task, params)
-            validate_sweep(config, jobs)
+            configs = validate_sweep(config, jobs)
+            self._claim(config, configs)
         except Exception as err:
             _exit_invalid(err)
         _spare_second_validation({tuple(job) for job in jobs})
+
+    def _claim(self, config: DictConfig, configs: Sequence[AgoraConfig]) -> None:
+        """Claim the sweep directory for these jobs (see :func:`claim_sweep`)."""
+        import atexit
+
+        from sim.runs.jobs import config_hash
+
+        subdirs = _subdirs(config, len(configs))
+        if subdirs is None:  # job directories named by more than the job number
+            return
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        claim = claim_sweep(sweep_dir, {s: config_hash(c) for s, c in zip(subdirs, configs)})
+        # Kept in this module, not on the callback: Hydra pickles its callbacks for launchers
+        # that run jobs in other processes, and a held lock has a thread.
+        _CLAIMS.append(claim)
+        atexit.register(claim.release)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        while _CLAIMS:
+            _CLAIMS.pop().release()
+
+
+_CLAIMS: list[FileLock] = []
 
 
 def _spare_second_validation(validated: set[tuple[str, ...]]) -> None:

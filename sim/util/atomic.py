@@ -16,16 +16,56 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["temporary_name", "write_atomic", "write_text_atomic"]
+__all__ = ["removing_temporaries", "temporary_name", "write_atomic", "write_text_atomic"]
+
+_issued = threading.local()
 
 
 def temporary_name(path: Path) -> Path:
     """Hidden, per-process name beside ``path``, with the same suffix."""
-    return path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    for collector in getattr(_issued, "stack", ()):
+        collector.append(tmp)
+    return tmp
+
+
+@contextlib.contextmanager
+def removing_temporaries() -> Iterator[None]:
+    """Remove every :func:`temporary_name` issued inside the block if the block fails.
+
+    For writers that keep several temporary files open before renaming them all (the
+    aggregator's tables): a full disk, an interrupt or a bug leaves none behind. Usable as a
+    decorator.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     try:
+    ...         with removing_temporaries():
+    ...             temporary_name(Path(d) / "table.csv").write_text("half")
+    ...             raise OSError("No space left on device")
+    ...     except OSError:
+    ...         pass
+    ...     sorted(os.listdir(d))
+    []
+    """
+    stack = _issued.__dict__.setdefault("stack", [])
+    issued: list[Path] = []
+    stack.append(issued)
+    try:
+        yield
+    except BaseException:
+        for tmp in issued:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        stack.remove(issued)
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> Path:

@@ -62,9 +62,9 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
-from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary
+from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary, verify_result
 from sim.runs.sweeps import expand_sweep
-from sim.util.atomic import temporary_name
+from sim.util.atomic import removing_temporaries, temporary_name
 
 __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
@@ -177,8 +177,8 @@ def _scan(sweep_dir: Path) -> tuple[list[_Job], list[list[str]] | None, list[str
             num = int(d.name)
         if summary is None:
             status, error = "missing", "no summary.json: not finished (killed or still running)"
-        elif summary.get("status") == "ok" and not (d / METRICS_FILE).is_file():
-            status, error = "failed", f"summary says ok but {METRICS_FILE} is missing"
+        elif summary.get("status") == "ok" and (problem := verify_result(d, summary)):
+            status, error = "failed", problem  # missing, truncated or altered: reported
         else:
             status, error = summary.get("status", "failed"), summary.get("error")
         jobs.append(
@@ -346,6 +346,7 @@ def summarise_finals(
 # --------------------------------------------------------------------------- aggregation
 
 
+@removing_temporaries()  # no temporary table left behind on any error (a full disk)
 def aggregate(
     sweep_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,

@@ -157,6 +157,8 @@ def load_config(
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
             try:
                 node = compose(config_name=config_name, overrides=overrides)
+            except ConfigError as err:  # refused by sim.config.guards while composing
+                raise ConfigError(getattr(err, "reason", str(err))) from None
             except (HydraException, OmegaConfBaseException) as err:
                 raise ConfigError(yaml_error(err) or _explain(err)) from None
     finally:

@@ -47,7 +47,7 @@ def removing_temporaries() -> Iterator[None]:
     >>> with tempfile.TemporaryDirectory() as d:
     ...     try:
     ...         with removing_temporaries():
-    ...             temporary_name(Path(d) / "table.csv").write_text("half")
+    ...             _ = temporary_name(Path(d) / "table.csv").write_text("half")
     ...             raise OSError("No space left on device")
     ...     except OSError:
     ...         pass

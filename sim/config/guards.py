@@ -401,13 +401,29 @@ def install_hydra_guard() -> None:
         except Exception as err:
             message = yaml_error(err)
             if message is not None:
-                raise ConfigError(message) from None
+                raise _refused(message) from None
             raise
-        check_composed(cfg)
+        try:
+            check_composed(cfg)
+        except ConfigError as err:
+            raise _refused(str(err)) from None
         return cfg
 
     load_configuration._agora_guard = True  # type: ignore[attr-defined]
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+
+
+def _refused(message: str) -> ConfigError:
+    """A ConfigError that Hydra reports as one line (a ``CompactHydraException``)."""
+    from hydra.errors import CompactHydraException
+
+    class Refused(ConfigError, CompactHydraException):
+        """A configuration refused while Hydra composed it; ``reason`` without the prefix."""
+
+    Refused.__module__ = "sim.config"
+    err = Refused(f"Agora: invalid configuration, nothing was run: {message}")
+    err.reason = message  # type: ignore[attr-defined]
+    return err
 
 
 def yaml_error(err: BaseException) -> str | None:

@@ -1,83 +1,386 @@
-"""The main job, experiments/compare.py, on a tiny organization."""
+"""The main job (sim.runs.compare, ``agora compare``): design, paired effects, report, CLI.
+
+Synthetic tables with known effects check the estimation and the report writer without the
+model; one tiny real run (full design, 2 seeds) checks the effects against a by-hand
+recomputation from the raw per-run table, the report's sentences against effects.csv, resume,
+and that the same seed gives the same effects.csv in another number of worker processes.
+"""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import math
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import sim
 from sim.config import load_config
-from sim.util.stats import diff_ci
+from sim.rules.metrics import METRIC_NAMES
+from sim.runs.compare import (
+    BY_CONSTRUCTION,
+    HEADLINE,
+    LEVERS,
+    MECHANISMS,
+    analyse,
+    by_construction,
+    design_for,
+    main,
+    parse_args,
+    plan_arms,
+    window_bounds,
+    write_tables,
+)
+from sim.runs.compare_report import RunFacts, write_report
+from sim.runs.factorial import (
+    aliased_effects,
+    contrast_columns,
+    design_resolution,
+    two_level_design,
+)
 from sim.viz.plots import pretty
 
-ROOT = Path(__file__).resolve().parent.parent
+NAMES = [lever.name for lever in LEVERS]
 TINY = ["steps=10", "org.size=30", "stakeholders.count=6"]
 
 
-def compare(out, *extra):
-    return subprocess.run(
-        [sys.executable, str(ROOT / "experiments" / "compare.py"), "--out", str(out),
-         "--replicates", "3", "--no-progress", *extra, *TINY],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
-    )
+# --------------------------------------------------------------------------- the design
+
+
+def test_levers_are_exactly_what_separates_the_ends():
+    from sim.config.regimes import ENDS
+
+    low, high = ENDS["broadcast"], ENDS["conversational"]
+    assert [k for k in low if low[k] != high[k]] == NAMES
+    for lever in LEVERS:
+        assert (lever.low, lever.high) == (low[lever.name], high[lever.name])
+    assert [(v.low, v.high) for v in LEVERS] == [
+        (1.0, 0.2), (0.5, 0.2), ("chain", "voice"), (0.0, 0.6), (False, True)]
+
+
+@pytest.mark.parametrize("kind, points, resolution", [("full", 32, math.inf), ("half", 16, 5)])
+def test_design_is_balanced_and_of_its_resolution(kind, points, resolution):
+    d = design_for(kind)
+    assert d.shape == (points, 5) and set(np.unique(d)) == {-1, 1}
+    assert len({tuple(row) for row in d}) == points
+    c = contrast_columns(d, NAMES).to_numpy()
+    assert c.shape[1] == 5 + 10
+    # Balanced: every main effect and interaction column has as many +1 as -1 ...
+    assert (c.sum(axis=0) == 0).all()
+    # ... and every pair of factors sees each of its four level combinations equally often.
+    for i in range(5):
+        for j in range(i + 1, 5):
+            combos = pd.Series(list(zip(d[:, i], d[:, j], strict=True))).value_counts()
+            assert len(combos) == 4 and (combos == points // 4).all()
+    # No main effect or two-factor interaction is aliased with another: orthogonal columns.
+    np.testing.assert_array_equal(c.T @ c, points * np.eye(15))
+    assert aliased_effects(d, order=2) == []
+    assert design_resolution(d) == resolution
+
+
+def test_half_fraction_is_i_equals_abcde_and_smaller_fractions_alias():
+    d = design_for("half")
+    np.testing.assert_array_equal(d[:, 4], d[:, :4].prod(axis=1))
+    assert (d.prod(axis=1) == 1).all()  # the defining word ABCDE
+    # The check can fail: in a 2^(4-1) two-factor interactions are aliased in pairs.
+    d4 = two_level_design(4, half=True)
+    assert design_resolution(d4) == 4
+    assert ("x1 x x2", "x3 x x4") in aliased_effects(d4)
+
+
+def test_arms_plan_ends_hybrids_and_points():
+    arms = plan_arms(design_for("full"))
+    assert [a.name for a in arms[:5]] == ["broadcast", "conversational", "hybrid-0.25",
+                                          "hybrid-0.5", "hybrid-0.75"]
+    points = [a for a in arms if a.kind == "design"]
+    assert len(points) == 32
+    for arm in points:
+        for lever, x in zip(LEVERS, arm.levels, strict=True):
+            assert arm.regime[lever.name] == (lever.high if x > 0 else lever.low)
+    # Ends and hybrids leave the five practices to the named end or the mix.
+    assert all(arms[0].regime[n] is None for n in NAMES)
+
+
+def test_window_is_the_last_third_by_default():
+    assert window_bounds(300, 1 / 3) == (201, 300)
+    assert window_bounds(300, 0.1) == (271, 300)
+    with pytest.raises(ValueError, match="window"):
+        window_bounds(300, 0)
+
+
+# --------------------------------------------------------------------------- synthetic runs
+
+#: metric -> {effect label: true effect}; the outcome is 0.5 + sum(effect / 2 * contrast).
+TRUTH = {
+    "engagement": {"responsiveness": 0.2, "voting": -0.04, "responsiveness x voting": 0.06},
+    "knowledge_code": {"broadcast_rate": -0.1, "upward": 0.05},
+    "trust": {},
+    "sent_vote": {"voting": 30.0},
+    "voice_answered": {"responsiveness": 0.6},
+}
+
+
+def fake_frames(arms, seeds, steps=9, noise=0.01):
+    """Per arm, a metrics table whose outcomes follow TRUTH, a seed effect and noise."""
+    frames = {}
+    for index, arm in enumerate(arms):
+        x = (np.array(arm.levels, float) if arm.levels is not None
+             else np.full(5, 2 * arm.mix - 1))
+        rng = np.random.default_rng([index, 7])
+        n = len(seeds) * (steps + 1)
+        frame = pd.DataFrame({
+            "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
+            "step": np.tile(np.arange(steps + 1), len(seeds)),
+        })
+        for metric, effects in TRUTH.items():
+            y = 0.5
+            for label, effect in effects.items():
+                y += effect / 2 * np.prod([x[NAMES.index(p)] for p in label.split(" x ")])
+            frame[metric] = y + 0.05 * (frame["seed"] % 7) + noise * rng.standard_normal(n)
+        frames[arm.name] = frame
+    return frames
+
+
+SEEDS = [3, 5, 8, 13, 21, 34]
+
+
+@pytest.fixture(scope="module", params=["full", "half"])
+def synthetic(request):
+    design = design_for(request.param)
+    arms = plan_arms(design)
+    return analyse(fake_frames(arms, SEEDS), arms, design)
+
+
+def test_effects_recover_known_values(synthetic):
+    e = synthetic.effects.set_index(["lever", "metric"])
+    assert (e["n"] == len(SEEDS)).all()
+    covered = []
+    for metric, truth in TRUTH.items():
+        for lever in e.xs(metric, level="metric").index:
+            true = truth.get(lever, 0.0)
+            row = e.loc[(lever, metric)]
+            assert row["effect"] == pytest.approx(true, abs=0.01), (lever, metric)
+            covered.append(row["ci_low"] <= true <= row["ci_high"])
+    assert np.mean(covered) > 0.85  # 95% intervals cover the truth (allowing chance misses)
+
+
+def test_effects_equal_paired_differences_by_hand(synthetic):
+    runs = synthetic.runs[synthetic.runs["kind"] == "design"]
+    e = synthetic.effects.set_index(["lever", "metric"])
+    for a, b in [("responsiveness", None), ("upward", None), ("responsiveness", "voting")]:
+        sign = runs[f"x_{a}"] * (runs[f"x_{b}"] if b else 1)
+        label = f"{a} x {b}" if b else a
+        per_seed = (runs[sign > 0].groupby("seed")["engagement"].mean()
+                    - runs[sign < 0].groupby("seed")["engagement"].mean())
+        half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std() / math.sqrt(len(per_seed))
+        row = e.loc[(label, "engagement")]
+        assert row["effect"] == pytest.approx(per_seed.mean(), abs=1e-12)
+        assert row["ci_low"] == pytest.approx(per_seed.mean() - half, abs=1e-12)
+
+
+def test_a_seed_missing_a_point_is_left_out():
+    design = design_for("half")
+    arms = plan_arms(design)
+    frames = fake_frames(arms, SEEDS)
+    frames["point-03"] = frames["point-03"][frames["point-03"]["seed"] != SEEDS[0]]
+    effects = analyse(frames, arms, design).effects
+    assert (effects["n"] == len(SEEDS) - 1).all()
+
+
+def test_by_construction_table_explains_every_entry():
+    for (lever, metric), reason in BY_CONSTRUCTION.items():
+        assert lever in NAMES and metric in METRIC_NAMES and len(reason) > 20
+    assert by_construction("responsiveness", "voice_answered")
+    assert by_construction("upward x responsiveness", "voice_answered").startswith("involves")
+    assert by_construction("responsiveness", "engagement") is None
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def expected_sentence(effects: pd.DataFrame, metric: str, regimes: pd.DataFrame) -> str:
+    """The report's sentence for one outcome, rebuilt from effects.csv and regimes.csv."""
+    def f(x):
+        return f"{x:.3g}"
+
+    labels = {v.name: v for v in LEVERS}
+    rows = effects[effects["metric"] == metric]
+    clear = (rows["ci_low"] > 0) | (rows["ci_high"] < 0)
+    mains = rows["lever"].isin(labels)
+    end = regimes[(regimes["value"] == "window") & (regimes["metric"] == metric)].set_index(
+        "regime")["mean"]
+    text = (f"**{pretty(metric)}** (broadcast end {f(end['broadcast'])}, conversational end "
+            f"{f(end['conversational'])}): ")
+    picked = rows[mains & clear].iloc[np.argsort(-rows[mains & clear]["effect"].abs(),
+                                                 kind="stable")]
+    phrases = []
+    for _, r in picked.iterrows():
+        v = labels[r["lever"]]
+        word = {True: "on", False: "off"}
+        change = " → ".join(word[x] if isinstance(x, bool) else (f"{x:g}" if isinstance(
+            x, float) else x) for x in (v.low, v.high))
+        phrases.append(f"{v.label} ({change}) {'raises' if r['effect'] > 0 else 'lowers'} it "
+                       f"by {f(abs(r['effect']))} (95% CI {f(r['ci_low'])} to {f(r['ci_high'])})"
+                       + (", by construction" if (r["lever"], metric) in BY_CONSTRUCTION else ""))
+    unclear = [labels[n].label for n in rows[mains & ~clear]["lever"]]
+    if phrases:
+        text += "; ".join(phrases) + "."
+        if unclear:
+            listed = unclear[0] if len(unclear) == 1 else ", ".join(unclear[:-1]) + " and " + \
+                unclear[-1]
+            text += f" No clear effect of {listed} (95% CIs include zero)."
+    else:
+        text += "no practice moves it clearly (every 95% CI includes zero)."
+    pairs = rows[~mains & clear]
+    pairs = pairs.iloc[np.argsort(-pairs["effect"].abs(), kind="stable")]
+    if len(pairs):
+        text += " Interactions: " + "; ".join(
+            f"{r['lever']} {'+' if r['effect'] > 0 else ''}{f(r['effect'])} (95% CI "
+            f"{f(r['ci_low'])} to {f(r['ci_high'])})"
+            + (", by construction" if by_construction(r["lever"], metric) else "")
+            for _, r in pairs.iterrows()) + "."
+    return text[0].upper() + text[1:]
+
+
+def report_bullets(text: str) -> dict[str, str]:
+    return {m.group(1): m.group(0)[2:] for m in re.finditer(r"^- \*\*(.+?)\*\* \(.*$", text,
+                                                               flags=re.M)}
+
+
+def check_sentences(out):
+    effects = pd.read_csv(out / "effects.csv")
+    regimes = pd.read_csv(out / "regimes.csv")
+    bullets = report_bullets((out / "report.md").read_text())
+    checked = 0
+    for metric in (*HEADLINE, *MECHANISMS):
+        if metric in set(effects["metric"]):
+            assert bullets[pretty(metric)] == expected_sentence(effects, metric, regimes)
+            checked += 1
+    return checked
+
+
+def test_report_sentences_follow_effects_csv_synthetic(synthetic, tmp_path):
+    write_tables(tmp_path, synthetic)
+    write_report(tmp_path, synthetic, RunFacts(), plots=False)
+    assert check_sentences(tmp_path) == 4  # engagement, knowledge code, trust, voice answered
+    text = (tmp_path / "report.md").read_text()
+    assert re.search(r"responsiveness \(0 → 0\.6\) raises it by 0\.(19|2)", text)
+    assert re.search(r"\| Voice answered \| responsiveness \(0 → 0\.6\) \| \*\*\+0\.[56]\d*\*\* .*"
+                     r"\| by construction \|", text)
+    assert text.count("by construction") >= 3
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_flags_and_overrides_in_any_order():
+    orders = [
+        ["steps=50", "--replicates", "2", "org.size=80", "--design", "half"],
+        ["--replicates", "2", "steps=50", "--design", "half", "org.size=80"],
+        ["steps=50", "org.size=80", "--design=half", "--replicates=2"],
+    ]
+    parsed = [vars(parse_args(argv)) for argv in orders]
+    assert parsed[0] == parsed[1] == parsed[2]
+    assert parsed[0]["overrides"] == ["steps=50", "org.size=80"]
+
+
+def test_help_and_bad_flags(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0 and "factorial" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        main(["--replicates", "1"])
+    assert done.value.code == 2 and "--replicates" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("override", ["regime.voting=true", "regime=broadcast", "seed=3",
+                                      "org.sise=30"])
+def test_bad_overrides_fail_before_anything_runs(override, tmp_path, capsys):
+    assert main(["--out", str(tmp_path / "r"), "--no-progress", override, *TINY]) == 2
+    err = capsys.readouterr().err
+    assert override.split("=")[0] in err
+    assert not (tmp_path / "r").exists()
+
+
+# --------------------------------------------------------------------------- a tiny real run
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("compare") / "report"
-    proc = compare(out)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+def real(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compare")
+    argv = ["steps=10", "--replicates", "2", "org.size=30", "--no-progress",
+            "stakeholders.count=6", "--out"]
+    assert main([*argv, str(out / "a")]) == 0
+    assert main([*argv, str(out / "b"), "--workers", "1", "--no-plots"]) == 0
     return out
 
 
-def test_report_folder(report):
-    for name in ("report.md", "plots/headline.png", "plots/over_time.png",
-                 "plots/final_values.png", "runs.parquet", "summary.csv", "timeseries.parquet"):
-        assert (report / name).is_file(), name
-    for regime in ("broadcast", "hybrid", "conversational"):
-        summary = json.loads((report / "runs" / regime / "summary.json").read_text())
-        assert summary["status"] == "ok" and summary["config"]["replicates"] == 3
+def test_effects_csv_shape(real):
+    effects = pd.read_csv(real / "a" / "effects.csv")
+    assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n"]
+    assert set(HEADLINE) <= set(effects["metric"])
+    assert "responsiveness x voting" in set(effects["lever"])
+    assert len(effects) == 15 * effects["metric"].nunique()
+    assert (effects["n"] == 2).all()
 
 
-def test_jobs_equal_simulate(report):
-    for regime in ("broadcast", "conversational"):
-        cfg = load_config([f"regime={regime}", "replicates=3", "seed=0", *TINY])
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(report / "runs" / regime / "metrics.parquet"),
-            sim.simulate(cfg).metrics,
-        )
+def test_main_effects_by_hand_from_the_raw_runs(real):
+    runs = pd.read_parquet(real / "a" / "runs.parquet")
+    effects = pd.read_csv(real / "a" / "effects.csv").set_index(["lever", "metric"])
+    design = runs[runs["kind"] == "design"]
+    assert len(design) == 32 * 2 and design.groupby("seed").size().tolist() == [32, 32]
+    metrics = [m for m in (*HEADLINE, *MECHANISMS) if design[m].notna().all()]
+    assert {"knowledge_code", "engagement", "trust"} <= set(metrics)
+    for lever in LEVERS:
+        high = design[lever.name] == lever.high
+        assert high.sum() == 32  # half the runs at each level, as read from the practices
+        for metric in metrics:
+            by_hand = design.loc[high, metric].mean() - design.loc[~high, metric].mean()
+            assert effects.loc[(lever.name, metric), "effect"] == pytest.approx(
+                by_hand, rel=1e-9, abs=1e-12), (lever.name, metric)
+    # an interaction: runs where both practices sit at the same end against the others
+    same = (design["responsiveness"] == 0.6) == (design["voting"] == True)  # noqa: E712
+    for metric in metrics:
+        by_hand = design.loc[same, metric].mean() - design.loc[~same, metric].mean()
+        assert effects.loc[("responsiveness x voting", metric), "effect"] == pytest.approx(
+            by_hand, rel=1e-9, abs=1e-12)
 
 
-def test_table_numbers(report):
-    text = (report / "report.md").read_text()
-    assert "| metric | broadcast | hybrid | conversational | conversational − broadcast |" in text
-    summary = pd.read_csv(report / "summary.csv")
-    runs = pd.read_parquet(report / "runs.parquet")
-    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()
-            if line.startswith("| ")}
-    for metric in summary["metric"].unique():
-        line = rows[pretty(metric)]
-        cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        s = summary[(summary["metric"] == metric) & (summary["regime"] == "hybrid")].iloc[0]
-        assert cells[2] == f"{s['mean']:.3g} [{s['ci_low']:.3g}, {s['ci_high']:.3g}]"
-        ok = runs[runs["status"] == "ok"]
-        d = diff_ci(ok[ok["regime"] == "conversational"][metric],
-                    ok[ok["regime"] == "broadcast"][metric])
-        if not pd.isna(d["ci_low"]):
-            assert cells[4] == f"{d['diff']:.3g} [{d['ci_low']:.3g}, {d['ci_high']:.3g}]"
+def test_real_report_sentences_follow_effects_csv(real):
+    assert check_sentences(real / "a") >= 8
+    text = (real / "a" / "report.md").read_text()
+    assert text.count("gave identical outcomes") == 2  # the corners are the ends
+    regimes = pd.read_csv(real / "a" / "regimes.csv").set_index(["value", "regime", "metric"])
+    b = regimes.loc[("window", "broadcast", "ideas_considered"), "mean"]
+    c = regimes.loc[("window", "conversational", "ideas_considered"), "mean"]
+    assert f"ratio broadcast / conversational {b / c:.3g}" in text
+    for name in ("effects", "effects_mechanisms", "regimes_over_time", "regimes_window"):
+        assert (real / "a" / "plots" / f"{name}.png").stat().st_size > 10_000
 
 
-def test_rerun_resumes_and_other_settings_are_refused(report):
-    before = {r: (report / "runs" / r / "summary.json").stat().st_mtime_ns
-              for r in ("broadcast", "hybrid", "conversational")}
-    again = compare(report)
-    assert again.returncode == 0, again.stderr
-    for r, t in before.items():
-        assert (report / "runs" / r / "summary.json").stat().st_mtime_ns == t
-    other = compare(report, "--seed", "1")
-    assert other.returncode == 2 and "refusing to overwrite" in other.stderr
+def test_same_seed_same_effects_in_any_number_of_workers(real):
+    for name in ("effects.csv", "effects_final.csv", "regimes.csv", "differences.csv"):
+        assert (real / "a" / name).read_bytes() == (real / "b" / name).read_bytes(), name
+
+
+def test_a_job_equals_simulate(real):
+    cfg = load_config(["regime=hybrid", "regime.mix=0.25", "replicates=2", "seed=0", *TINY])
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(real / "a" / "runs" / "hybrid-0.25" / "metrics.parquet"),
+        sim.simulate(cfg).metrics)
+
+
+def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
+    out = real / "b"
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/summary.json")}
+    assert len(stamps) == 37
+    before = (out / "effects.csv").read_bytes()
+    argv = ["--out", str(out), "--no-progress", "--no-plots", "--replicates", "2", *TINY]
+    assert main(argv) == 0
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert (out / "effects.csv").read_bytes() == before
+    assert main([*argv, "--seed", "1"]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err

@@ -65,7 +65,6 @@ from sim.runs.factorial import (
     paired_effects,
     two_level_design,
 )
-from sim.util.stats import mean_ci
 
 __all__ = [
     "Lever",
@@ -149,9 +148,11 @@ MECHANISMS: tuple[str, ...] = (
     "innovations_bottom_up",
 )
 
-#: (lever, metric) pairs whose difference holds by definition of the practice, not by what
-#: agents experience: the report labels them "by construction". An interaction involving one
-#: of these levers is labelled on the same metric too.
+#: (lever, metric) pairs whose difference holds (at least in part) by definition of the
+#: practice, not by what agents experience: the report labels them "by construction". An
+#: interaction involving one of these levers is labelled on the same metric too. Not listed:
+#: ``sent_voice`` counts ideas sent upward on either channel (the chain or the direct voice
+#: channel), so the upward channel does not set it by definition.
 BY_CONSTRUCTION: dict[tuple[str, str], str] = {
     ("broadcast_rate", "sent_broadcast"): (
         "the organization broadcasts on a share broadcast_rate of the steps, so the count of "
@@ -161,9 +162,12 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
         "reach counts who got a message from the organization this step, and broadcasts are "
         "sent on a share broadcast_rate of the steps"
     ),
-    ("upward", "sent_voice"): (
-        "sent_voice counts ideas sent on the direct voice channel, which exists only with "
-        "upward=voice"
+    ("broadcast_rate", "messages_sent"): (
+        "messages_sent counts every broadcast, sent on a share broadcast_rate of the steps"
+    ),
+    ("broadcast_rate", "messages_delivered"): (
+        "messages_delivered counts every broadcast delivered, sent on a share broadcast_rate "
+        "of the steps"
     ),
     ("responsiveness", "voice_answered"): (
         "the organization answers the share responsiveness of the ideas it reads: at 0 no idea "
@@ -174,6 +178,13 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
         "the ideas it reads"
     ),
     ("voting", "sent_vote"): "votes are cast only where voting is on",
+    ("voting", "messages_sent"): "messages_sent counts every vote, cast only where voting is on",
+    ("voting", "messages_delivered"): (
+        "messages_delivered counts every vote, cast only where voting is on"
+    ),
+    ("voting", "active_share"): (
+        "casting a vote counts as being active, and votes exist only where voting is on"
+    ),
 }
 
 #: The design a plain ``agora compare`` runs (see :func:`design_for`).
@@ -290,16 +301,18 @@ def plan_arms(
     return arms
 
 
-def window_bounds(last_step: int, fraction: float) -> tuple[int, int]:
-    """First and last step of the end-of-run window: the last ``fraction`` of the run.
+def window_bounds(last_step: int, fraction: float = DEFAULT_WINDOW) -> tuple[int, int]:
+    """First and last step of the end-of-run window: the last ``fraction`` of the run, as
+    every summary of the package counts it (:func:`sim.simulation.window_steps`).
 
     >>> window_bounds(10, 1 / 3), window_bounds(10, 1.0), window_bounds(2, 0.1)
     ((8, 10), (1, 10), (2, 2))
     """
+    from sim.simulation import window_steps
+
     if not 0 < fraction <= 1:
         raise ValueError(f"window {fraction!r}: a fraction of the run in (0, 1]")
-    length = max(1, min(last_step, round(last_step * fraction))) if last_step > 0 else 1
-    return max(last_step - length + 1, 0), last_step
+    return window_steps(last_step, fraction)
 
 
 # --------------------------------------------------------------------------- running
@@ -331,10 +344,12 @@ def plan_jobs(
     sim.config.ConfigError
         An override or an arm's configuration is invalid; it names the key.
     """
+    import copy
+    from dataclasses import replace
+
     from omegaconf import OmegaConf
 
     from sim.config import ConfigError, load_config, to_config
-    from sim.config.loading import merge_checked
     from sim.runs.parallel import PlannedJob
 
     for override in overrides:
@@ -342,10 +357,13 @@ def plan_jobs(
             raise ConfigError(why)
     base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
                        validate_now=False)
+    # Typed once; each arm then only swaps its regime (composing 40 times costs seconds).
+    raw = OmegaConf.to_object(base)
     jobs = {}
     for arm in arms:
-        node = merge_checked(OmegaConf.create(base), {"regime": dict(arm.regime)})
-        cfg = to_config(node)
+        cfg = copy.deepcopy(raw)
+        cfg.regime = replace(raw.regime, **arm.regime)
+        cfg = to_config(cfg)  # resolves the regime's unset practices, then checks everything
         job_overrides = [*overrides, f"seed={seed}", f"replicates={replicates}", *arm.overrides]
         jobs[arm.name] = PlannedJob(cfg, out / "runs" / arm.name, job_overrides,
                                     {"driver": "compare", "arm": arm.name, "kind": arm.kind})
@@ -395,28 +413,40 @@ def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
 def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.DataFrame:
     """One row per arm and seed: the arm's facts, its practices and the mean over ``steps``."""
     first, last = steps
-    parts = []
+    facts, parts = [], []
     for arm in arms:
         frame = frames.get(arm.name)
         if frame is None:
             continue
         inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
+        # NaN steps (e.g. voice_answered when no idea was read) are skipped, as end_of_run does
         values = inside.groupby(["replicate", "seed"], sort=True)[metrics].mean().reset_index()
         values.insert(0, "arm", arm.name)
-        values.insert(1, "kind", arm.kind)
-        values.insert(2, "regime", arm.label)
-        values.insert(3, "mix", np.nan if arm.mix is None else arm.mix)
-        values.insert(4, "point", -1 if arm.point is None else arm.point)
-        resolved = regimes.get(arm.name, {})
-        for i, lever in enumerate(LEVERS):
-            coded = 0 if arm.levels is None else arm.levels[i]
-            values.insert(5 + 2 * i, f"x_{lever.name}", np.int8(coded))
-            values.insert(6 + 2 * i, lever.name, resolved.get(lever.name, arm.regime.get(
-                lever.name)))
         parts.append(values)
-    table = pd.concat(parts, ignore_index=True)
-    table["point"] = table["point"].astype(np.int64)
-    return table
+        resolved = regimes.get(arm.name, {})
+        row = {"arm": arm.name, "kind": arm.kind, "regime": arm.label,
+               "mix": np.nan if arm.mix is None else arm.mix,
+               "point": -1 if arm.point is None else arm.point}
+        for i, lever in enumerate(LEVERS):
+            row[f"x_{lever.name}"] = 0 if arm.levels is None else arm.levels[i]
+            row[lever.name] = resolved.get(lever.name, arm.regime.get(lever.name))
+        facts.append(row)
+    info = pd.DataFrame(facts)
+    info["point"] = info["point"].astype(np.int64)
+    for lever in LEVERS:
+        info[f"x_{lever.name}"] = info[f"x_{lever.name}"].astype(np.int8)
+    return info.merge(pd.concat(parts, ignore_index=True), on="arm", how="inner",
+                      validate="one_to_many")
+
+
+def _ci_columns(mean, sd, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Student-t interval of a mean from mean, sd and n arrays (as mean_ci: n=1 -> the point,
+    n=0 -> NaN), computed in one pass instead of one scipy call per cell."""
+    mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(n), np.where(n == 1, 0.0, np.nan))
+    return mean - half, mean + half
 
 
 def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
@@ -432,16 +462,20 @@ def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.
 
 
 def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) -> pd.DataFrame:
-    rows = []
-    for label in labels:
-        sub = table[table["regime"] == label]
-        if sub.empty:
-            continue
-        for m in metrics:
-            s = mean_ci(sub[m])
-            rows.append({"regime": label, "metric": m, "mean": s["mean"], "ci_low": s["ci_low"],
-                         "ci_high": s["ci_high"], "n": s["n"]})
-    return pd.DataFrame(rows, columns=["regime", "metric", "mean", "ci_low", "ci_high", "n"])
+    """Mean and t-interval over seeds per regime and metric (long table, regimes in order)."""
+    sub = table[table["regime"].isin(labels)]
+    g = sub.groupby("regime", sort=False)[metrics]
+    mean, sd, n = (x.reindex([lab for lab in labels if lab in set(sub["regime"])])
+                   for x in (g.mean(), g.std(ddof=1), g.count()))
+    low, high = _ci_columns(mean, sd, n)
+    return pd.DataFrame({
+        "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
+        "metric": np.tile(metrics, len(mean)),
+        "mean": mean.to_numpy(dtype=float).ravel(),
+        "ci_low": low.ravel(),
+        "ci_high": high.ravel(),
+        "n": n.to_numpy().ravel().astype(int),
+    })
 
 
 def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) -> pd.DataFrame:
@@ -449,12 +483,10 @@ def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) 
     left = table[table["regime"] == a].set_index("seed")[metrics]
     right = table[table["regime"] == b].set_index("seed")[metrics]
     diff = left - right.reindex(left.index)
-    rows = []
-    for m in metrics:
-        s = mean_ci(diff[m].to_numpy(dtype=float)) if len(diff) else mean_ci([])
-        rows.append({"metric": m, "diff": s["mean"], "ci_low": s["ci_low"],
-                     "ci_high": s["ci_high"], "n": s["n"]})
-    return pd.DataFrame(rows, columns=["metric", "diff", "ci_low", "ci_high", "n"])
+    mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
+    low, high = _ci_columns(mean, sd, n)
+    return pd.DataFrame({"metric": metrics, "diff": mean.to_numpy(dtype=float), "ci_low": low,
+                         "ci_high": high, "n": n.to_numpy().astype(int)})
 
 
 def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
@@ -464,16 +496,15 @@ def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
         if arm.kind == "design" or arm.name not in frames:
             continue
         g = frames[arm.name].groupby("step")[metrics]
-        mean, sd, n = g.mean(), g.std(ddof=1), g.count()
-        t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
-        half = np.where(n >= 2, t * sd / np.sqrt(n), 0.0)
+        mean = g.mean()
+        low, high = _ci_columns(mean, g.std(ddof=1), g.count(), level)
         long = pd.DataFrame({
             "regime": arm.label,
             "step": np.repeat(mean.index.to_numpy(), len(metrics)),
             "metric": np.tile(metrics, len(mean)),
-            "mean": mean.to_numpy().ravel(),
-            "ci_low": (mean - half).to_numpy().ravel(),
-            "ci_high": (mean + half).to_numpy().ravel(),
+            "mean": mean.to_numpy(dtype=float).ravel(),
+            "ci_low": low.ravel(),
+            "ci_high": high.ravel(),
         })
         parts.append(long)
     if not parts:
@@ -600,6 +631,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fresh", action="store_true",
                         help="delete OUT/runs first instead of resuming from it")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="tables and report only (the report still links the plots)")
     return parser
 
 
@@ -671,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
         git_commit=next((s.get("git_commit") for s in summaries.values()
                          if s.get("git_commit")), None),
     )
-    path = write_report(out, tables, facts, started=t0)
+    path = write_report(out, tables, facts, started=t0, plots=not args.no_plots)
     print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
     return 1 if failed else 0
 

@@ -239,7 +239,10 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         "outcome when one practice moves from its broadcast-end value to its "
         "conversational-end value, averaged over every combination of the other practices. "
         f"Outcomes are averages over steps {first}–{last} (the end of the run); intervals are "
-        "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero.",
+        "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero "
+        f"(with {len(effects['lever'].unique()) if len(effects) else 0} effects per outcome, "
+        "about one in twenty of those that are truly zero looks clear by chance: read small "
+        "clear effects with care).",
         "",
         *(f"- {outcome_sentence(effects, m, ends.get(m, {}))}" for m in headline),
         "",

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim.runs.aggregate as agg
+from sim import MODEL_VERSION
 from sim.runs.aggregate import aggregate, summarise_finals
 from sim.runs.jobs import run_job
 from sim.util.stats import mean_ci
@@ -47,7 +48,7 @@ def _make_sweep(root, *, fail=None, drop=None):
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     root = _make_sweep(tmp_path_factory.mktemp("sweep") / "s", fail=1, drop=3)
-    report = aggregate(root, plots=True)
+    report = aggregate(root, plots=True, plot_metrics=["trust", "engagement"])
     return root, report
 
 
@@ -80,12 +81,15 @@ def test_runs_rows(sweep):
     assert str(runs["root_seed"].dtype) == "Int64" and str(runs["seed"].dtype) == "Int64"
     assert runs["seed"].isna().tolist() == [False] * 9 + [True]
     assert set(runs["condition"]) == {"regime=broadcast", "regime=conversational"}
-    # The final values are the jobs' last steps.
+    # final_<metric> is the last step; <metric> the mean over the last third (steps 7-10).
     metrics = pd.read_parquet(root / "0" / "metrics.parquet")
     last = metrics[metrics["step"] == metrics["step"].max()].reset_index(drop=True)
     job0 = ok[ok["job"] == 0].reset_index(drop=True)
     assert job0["seed"].tolist() == last["seed"].tolist()
-    np.testing.assert_allclose(job0["trust"], last["trust"])
+    np.testing.assert_allclose(job0["final_trust"], last["trust"])
+    assert job0[["window_from", "window_to"]].drop_duplicates().values.tolist() == [[8, 10]]
+    window = metrics[metrics["step"].between(8, 10)].groupby("replicate")["trust"].mean()
+    np.testing.assert_allclose(job0["trust"], window.to_numpy())
 
 
 def test_summary_matches_mean_ci_of_final_values(sweep):
@@ -151,9 +155,9 @@ def test_mixed_model_versions_are_a_problem(tmp_path):
     del summary["model_version"]
     old.write_text(json.dumps(summary))
     report = aggregate(tmp_path, plots=False)
-    assert any("model versions [1, 2]" in p for p in report.problems)
+    assert any(f"model versions [1, {MODEL_VERSION}]" in p for p in report.problems)
     runs = pd.read_parquet(tmp_path / "runs.parquet")
-    assert sorted(runs.drop_duplicates("job_dir")["model_version"].tolist()) == [1, 2]
+    assert sorted(runs.drop_duplicates("job_dir")["model_version"].tolist()) == [1, MODEL_VERSION]
 
 
 def test_missing_sweep_dir_raises(tmp_path):

@@ -7,16 +7,23 @@ which does not fire when a job fails) and writes:
     one row per job and replicate: job number and directory, the swept parameters, the
     ``condition`` label, ``status`` (ok, failed or missing), ``error``, ``replicate``, ``seed``,
     the job's simulation ``wall_time``, the ``model_version`` that produced it (see
-    :data:`sim.MODEL_VERSION`; a sweep mixing versions is reported as a problem) and the final
-    value of every metric. A failed job has a
+    :data:`sim.MODEL_VERSION`; a sweep mixing versions is reported as a problem), every
+    metric's **end-of-run value**: its average over the replicate's last third of steps
+    (``window_from`` to ``window_to``, :func:`sim.runs.paired.end_window`), and its value at
+    the last step as ``final_<metric>``. A failed job has a
     row per replicate seed it should have run (metrics empty); a missing job (expected from
     ``multirun.yaml`` but with no result: never started, still running, or killed) has one row.
 ``timeseries.parquet``
     every job's ``metrics.parquet`` with the job, its swept parameters and condition in front.
 ``summary.csv``
     per condition (a combination of swept values) and metric: mean, sd, 95% CI (t) and n of
-    the final values over replicates of the ok jobs, and how many of its jobs failed or are
-    missing.
+    the end-of-run values over replicates of the ok jobs, the same mean and CI of the last
+    step's values (``final_mean``, ``final_ci_low``, ``final_ci_high``), and how many of its
+    jobs failed or are missing. With fewer than two replicates a condition has no interval:
+    its CI columns are NaN and :func:`aggregate` warns.
+``report.md``
+    plain sentences first (what ran, which conditions differ most on each metric that
+    varies), then the table; metrics constant over every run are folded into one line.
 ``timeseries_summary.csv``
     per condition, step and metric: mean, sd and 95% CI over replicates (for the bands).
 ``jobs.csv``
@@ -50,6 +57,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import time
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -63,6 +71,7 @@ import yaml
 from scipy import stats
 
 from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary, verify_result
+from sim.runs.paired import end_window, window_means
 from sim.runs.sweeps import expand_sweep
 from sim.util.atomic import removing_temporaries, temporary_name
 
@@ -72,6 +81,8 @@ log = logging.getLogger(__name__)
 
 _SKIP_DIRS = {".hydra", ".submitit", "plots", "__pycache__", "dataset"}
 _ID_COLUMNS = ("replicate", "seed", "step")
+#: Panels drawn by default (the metrics that vary, headline first); plot_metrics for others.
+MAX_PLOTTED = 12
 #: Rows buffered before a row group of timeseries.parquet is written.
 _ROW_GROUP = 200_000
 
@@ -95,6 +106,8 @@ class AggregateReport:
     conditions: int
     files: dict[str, Path]
     problems: list[str]
+    #: Seconds the aggregation took: the one number the terminal and report.md both print.
+    elapsed: float | None = None
 
     def describe(self) -> str:
         """A few human lines: counts, then the failed and missing jobs (at most 20)."""
@@ -102,6 +115,7 @@ class AggregateReport:
             f"{self.sweep_dir}: {self.jobs} jobs, {self.ok} ok, {self.failed} failed, "
             f"{self.missing} missing; {self.conditions} conditions over "
             f"{self.swept_keys or 'no swept keys'}; tables in {self.out_dir}"
+            + (f" ({self.elapsed:.1f} s)" if self.elapsed is not None else "")
         ]
         lines += [f"  {p}" for p in self.problems[:20]]
         if len(self.problems) > 20:
@@ -296,7 +310,8 @@ def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0) / (n - 1)), np.nan)
         t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = np.where(n > 1, t * sd / np.sqrt(n), 0.0)
+        # One value has no interval: NaN, never a zero-width "interval" at the mean.
+        half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
     mean = np.where(n > 0, mean, np.nan)
     return pd.DataFrame(
         {
@@ -374,11 +389,12 @@ def aggregate(
     plots
         Draw ``plots/over_time.png`` and ``plots/final_values.png``.
     plot_metrics
-        Metrics to plot (default: all).
+        Metrics to plot (default: up to 12 that vary across runs, headline metrics first).
     dataset
         Also write (or bring up to date) ``dataset/``, every step of every ok job as one
         Parquet dataset with the swept keys as columns (:mod:`sim.runs.dataset`).
     """
+    started = time.perf_counter()
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise FileNotFoundError(f"sweep directory {sweep_dir} does not exist")
@@ -448,7 +464,10 @@ def aggregate(
         "seed": "Int64",
         "wall_time": "float64",
         "model_version": "Int64",
+        "window_from": "Int64",
+        "window_to": "Int64",
         **{m: "float64" for m in metrics},
+        **{f"final_{m}": "float64" for m in metrics},
     }
     ts_dtypes = {
         "job": "Int64",
@@ -490,12 +509,18 @@ def aggregate(
                 frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
                 frame = frame.sort_values(["replicate", "step"], kind="stable")
                 last = frame.groupby("replicate", sort=True).tail(1)
+                ends = window_means(frame, metrics)  # same replicate order as ``last``
+                first_step, last_step = end_window(int(frame["step"].max()))
                 rows = pd.DataFrame({**head, "status": "ok", "error": None}, index=last.index)
                 rows["replicate"] = last["replicate"].to_numpy()
                 rows["seed"] = last["seed"].to_numpy()
                 rows["wall_time"] = j.wall_time
                 rows["model_version"] = j.model_version
-                rows = pd.concat([rows, last[list(metrics)]], axis=1)
+                rows["window_from"], rows["window_to"] = first_step, last_step
+                end_values = pd.DataFrame(ends[list(metrics)].to_numpy(), index=last.index,
+                                          columns=list(metrics))
+                finals = last[list(metrics)].rename(columns=lambda m: f"final_{m}")
+                rows = pd.concat([rows, end_values, finals], axis=1)
                 cube = _cube(frame, metrics)
                 bands.add(labels[i], cube)
                 if ts_writer is not None:
@@ -541,6 +566,18 @@ def aggregate(
     by = [_column_name(k) for k in condition_keys]
     # Condition is a function of the swept values; grouping by both keeps runs' labels.
     summary = summarise_finals(runs, [*by, "condition"], metrics)
+    final_cols = [f"final_{m}" for m in metrics]
+    finals = summarise_finals(runs, [*by, "condition"], final_cols)
+    summary["final_mean"] = finals["mean"].to_numpy()
+    summary["final_ci_low"] = finals["ci_low"].to_numpy()
+    summary["final_ci_high"] = finals["ci_high"].to_numpy()
+    thin = summary.loc[summary["n"] == 1, "condition"].unique()
+    if len(thin):
+        message = (f"{len(thin)} of {summary['condition'].nunique()} conditions have a single "
+                   "replicate: no confidence interval (ci_low and ci_high are NaN); run "
+                   "replicates=2 or more")
+        warnings.warn(message, stacklevel=2)
+        problems.append(message)
     per_job = runs.drop_duplicates("job_dir")
     not_ok = (
         per_job.assign(jobs_not_ok=per_job["status"] != "ok")
@@ -569,23 +606,34 @@ def aggregate(
 
         files["dataset"] = write_dataset(sweep_dir, out, replicate_keys=replicate_keys).path
 
+    n_conditions = summary["condition"].nunique()
+    what = " x ".join(by) if by else "one condition"
     if plots and len(band_frame):
         from sim.viz.plots import plot_final_values, plot_over_time
 
-        chosen = list(plot_metrics) if plot_metrics else list(metrics)
+        if plot_metrics:
+            chosen = list(plot_metrics)
+        else:  # the metrics that vary, headline first: a constant panel says nothing
+            from sim.runs.sweep_report import HEADLINE, constant_metrics
+
+            flat = constant_metrics(summary)
+            varying = [m for m in metrics if m not in flat]
+            chosen = ([m for m in HEADLINE if m in varying]
+                      + [m for m in varying if m not in HEADLINE])[:MAX_PLOTTED]
         (out / "plots").mkdir(exist_ok=True)
         files["plot_over_time"] = plot_over_time(
             band_frame,
             chosen,
             out / "plots" / "over_time.png",
-            title=f"{sweep_dir.name}: metrics over time",
+            title=f"Metrics over time by {what} ({n_conditions} conditions)",
         )
         files["plot_final_values"] = plot_final_values(
             summary, chosen, out / "plots" / "final_values.png",
-            title=f"{sweep_dir.name}: final values (mean, 95% CI)",
+            title=f"End-of-run values by {what} ({n_conditions} conditions)",
+            what="mean over replicates of each run's average over the last third of its steps",
         )
     counts = {s: sum(1 for j in jobs if j.status == s) for s in ("ok", "failed", "missing")}
-    return AggregateReport(
+    result = AggregateReport(
         sweep_dir=sweep_dir,
         out_dir=out,
         jobs=len(jobs),
@@ -597,6 +645,12 @@ def aggregate(
         files=files,
         problems=problems,
     )
+    from sim.runs.sweep_report import write_sweep_report
+
+    # One clock: the time measured here is the one report.md and describe() both print.
+    result.elapsed = time.perf_counter() - started
+    files["report"] = write_sweep_report(out, result, summary, plots=plots and len(band_frame) > 0)
+    return result
 
 
 def _metric_names(jobs: list[_Job]) -> list[str]:

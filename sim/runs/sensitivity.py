@@ -72,9 +72,10 @@ def check_design(meta: Mapping[str, Any]) -> None:
     """Refuse a design too small (or of the wrong shape) for its method.
 
     >>> check_design({"method": "lhs", "n": 16, "ranges": {"a": [0, 1], "b": [0, 1]}})
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: a Latin hypercube of 16 points is too small for RBD-FAST: it needs at least 96 (with 6 harmonics, fewer points give S1 = 1 for every parameter or intervals of +-1); make a design with --n 96 or more
+    ValueError: a Latin hypercube of 16 points is too small for RBD-FAST: it needs at least 96 ...
     """
     method, n = meta["method"], int(meta["n"])
     if method not in MIN_SIZE:
@@ -283,17 +284,18 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
 
     >>> t = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.7, 0.02], "S1_conf": [0.1, 0.05],
     ...                   "ST": [0.8, 0.03], "ST_conf": [0.1, 0.04]})
-    >>> describe_indices(t, "trust")[0]
-    'a matters most for trust: alone it explains 0.70 of its variance (95% CI 0.60 to 0.80), 0.80 with its interactions (0.70 to 0.90).'
+    >>> print(describe_indices(t, "trust")[0])  # doctest: +NORMALIZE_WHITESPACE
+    a matters most for trust: alone it explains 0.70 of its variance (95% CI 0.60 to 0.80),
+    0.80 with its interactions (0.70 to 0.90).
     """
     out = []
     if "mu_star" in table.columns:
         t = table.sort_values("mu_star", ascending=False)
         top = t.iloc[0]
+        lo, hi = top["mu_star"] - top["mu_star_conf"], top["mu_star"] + top["mu_star_conf"]
         out.append(
             f"{top['parameter']} moves {output} the most: a change across its range moves it "
-            f"by {top['mu_star']:.3g} on average (mu*, 95% CI {top['mu_star'] - top['mu_star_conf']:.3g} "
-            f"to {top['mu_star'] + top['mu_star_conf']:.3g}), in direction "
+            f"by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to {hi:.3g}), "
             f"{'up' if top['mu'] > 0 else 'down'} on balance (mu {top['mu']:.3g}).")
         small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
         if len(small):

@@ -30,8 +30,8 @@ __all__ = ["mean_ci", "diff_ci", "gini"]
 def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
     """Mean, sample sd and the Student-t confidence interval of the mean (NaNs ignored).
 
-    With one value the interval is the point itself widened to nothing (sd is NaN); with none,
-    every number is NaN and ``n`` is 0.
+    With one value there is no interval: sd, ci_low and ci_high are NaN (never a zero-width
+    "interval" at the mean); with none, every number is NaN and ``n`` is 0.
     """
     x = np.asarray(list(values), dtype=float)
     x = x[~np.isnan(x)]
@@ -41,7 +41,8 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
         return {"mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "n": 0}
     mean = float(x.mean())
     if n == 1:
-        return {"mean": mean, "sd": float("nan"), "ci_low": mean, "ci_high": mean, "n": 1}
+        nan = float("nan")
+        return {"mean": mean, "sd": nan, "ci_low": nan, "ci_high": nan, "n": 1}
     sd = float(x.std(ddof=1))
     half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}

@@ -1,0 +1,174 @@
+"""The report of an aggregated sweep: plain sentences first, constant metrics folded away.
+
+:func:`write_sweep_report` writes ``report.md`` next to ``summary.csv``. Every number in it is
+formatted from the summary table (:func:`sweep_sentences` is a function of that table alone), so
+the report can be re-derived and checked from ``summary.csv`` at any time.
+
+Examples
+--------
+>>> t = pd.DataFrame({"regime": ["broadcast", "conversational"] * 2,
+...                   "condition": ["regime=broadcast", "regime=conversational"] * 2,
+...                   "metric": ["trust", "trust", "retention", "retention"],
+...                   "mean": [0.42, 0.71, 1.0, 1.0], "sd": [0.02, 0.03, 0.0, 0.0],
+...                   "ci_low": [0.40, 0.69, 1.0, 1.0], "ci_high": [0.44, 0.73, 1.0, 1.0],
+...                   "n": [5, 5, 5, 5]})
+>>> said, constant = sweep_sentences(t)
+>>> print(said[0])  # doctest: +NORMALIZE_WHITESPACE
+Trust is highest with regime=conversational (0.71, 95% CI 0.69 to 0.73) and lowest with
+regime=broadcast (0.42, 95% CI 0.4 to 0.44).
+>>> constant
+{'retention': 1.0}
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_report", "fmt"]
+
+#: The order in which metrics are told (the rest follow in table order).
+HEADLINE = (
+    "trust", "engagement", "knowledge_code", "innovations_net", "stakeholder_satisfaction",
+    "knowledge_individuals", "innovations_bottom_up", "voice_answered", "ideas_adopted",
+    "silo_ei", "overload", "filtered", "cocreation", "retention",
+)
+#: At most this many sentences about metrics (the table has every metric).
+MAX_SENTENCES = 8
+
+
+def fmt(x: float) -> str:
+    """A number as the report prints it: three significant digits, 'n/a' for NaN.
+
+    >>> fmt(0.123456), fmt(1234.5), fmt(float("nan")), fmt(-0.0)
+    ('0.123', '1.23e+03', 'n/a', '0')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    text = f"{x:.3g}"
+    return "0" if float(text) == 0 else text
+
+
+def _words(metric: str) -> str:
+    from sim.viz.plots import pretty
+
+    return pretty(metric)
+
+
+def constant_metrics(summary: pd.DataFrame) -> dict[str, float]:
+    """Metrics with one value in every run of every condition: metric -> that value."""
+    out = {}
+    for metric, g in summary.groupby("metric", sort=False):
+        means = g["mean"].to_numpy(dtype=float)
+        sds = g["sd"].fillna(0.0).to_numpy(dtype=float)
+        finite = means[np.isfinite(means)]
+        if finite.size and np.ptp(finite) <= 1e-12 * (1 + abs(finite[0])) and (sds <= 1e-12).all():
+            out[str(metric)] = float(finite[0])
+    return out
+
+
+def _interval(row: Any) -> str:
+    if not np.isfinite(row["ci_low"]):
+        return f"{fmt(row['mean'])}, no CI"
+    return f"{fmt(row['mean'])}, 95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
+
+
+def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
+    """Sentences on the metrics that vary (highest and lowest condition, with their CIs, and
+    whether the intervals overlap), and the metrics folded away as constant."""
+    constant = constant_metrics(summary)
+    metrics = list(dict.fromkeys(summary["metric"]))
+    order = [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
+    said = []
+    if summary["condition"].nunique() < 2:
+        return said, constant
+    for metric in order:
+        if metric in constant or len(said) >= MAX_SENTENCES:
+            continue
+        g = summary[(summary["metric"] == metric) & np.isfinite(summary["mean"])]
+        if len(g) < 2:
+            continue
+        hi = g.loc[g["mean"].idxmax()]
+        lo = g.loc[g["mean"].idxmin()]
+        line = (f"{_words(metric)} is highest with {hi['condition']} ({_interval(hi)}) and "
+                f"lowest with {lo['condition']} ({_interval(lo)})")
+        if np.isfinite(lo["ci_high"]) and lo["ci_high"] >= hi["ci_low"]:
+            line += "; their intervals overlap: no clear difference"
+        said.append(line + ".")
+    return said, constant
+
+
+def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
+    from sim.viz.plots import order_conditions
+
+    conditions = order_conditions(summary["condition"])
+    lines = ["| metric | " + " | ".join(conditions) + " |",
+             "|---|" + "---:|" * len(conditions)]
+    cells = summary.set_index(["metric", "condition"])
+    for m in metrics:
+        row = []
+        for c in conditions:
+            r = cells.loc[(m, c)] if (m, c) in cells.index else None
+            if r is None or not np.isfinite(r["mean"]):
+                row.append("n/a")
+            elif np.isfinite(r["ci_low"]):
+                row.append(f"{fmt(r['mean'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]")
+            else:
+                row.append(fmt(r["mean"]))
+        lines.append(f"| {_words(m)} | " + " | ".join(row) + " |")
+    return lines
+
+
+def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFrame, *,
+                       plots: bool = True) -> Path:
+    """Write ``out/report.md`` for an :class:`sim.runs.aggregate.AggregateReport`."""
+    from sim.util.atomic import write_text_atomic
+
+    out = Path(out)
+    said, constant = sweep_sentences(summary)
+    keys = list(summary.columns[: list(summary.columns).index("condition")])
+    n_cond = summary["condition"].nunique()
+    reps = summary.groupby("condition")["n"].max()
+    rep_text = (f"{int(reps.min())} replicates per condition" if reps.min() == reps.max()
+                else f"{int(reps.min())} to {int(reps.max())} replicates per condition")
+    what = " x ".join(keys) if keys else "one condition"
+    text = [
+        f"# Sweep: {what} ({n_cond} condition{'s' if n_cond != 1 else ''})",
+        "",
+        f"This sweep ran {report.jobs} jobs over {n_cond} conditions of {what}: {report.ok} "
+        f"ok, {report.failed} failed, {report.missing} missing; {rep_text}. Each run's value "
+        "is its average over the last third of its steps (the end-of-run window); the last "
+        "step's values are in summary.csv as final_mean.",
+    ]
+    if reps.min() < 2:
+        text.append("Conditions with a single replicate have no confidence interval: their "
+                    "CI columns are empty (NaN), and the plots draw none.")
+    else:
+        text.append("Intervals are t-based 95% confidence intervals over replicates.")
+    text += ["", *said]
+    if constant:
+        text += ["", "The same in every run (folded away): "
+                 + ", ".join(f"{_words(m).lower()} = {fmt(v)}" for m, v in constant.items())
+                 + "."]
+    if plots:
+        text += ["", "![end-of-run values](plots/final_values.png)", "",
+                 "Over time: [plots/over_time.png](plots/over_time.png)."]
+    varying = [m for m in dict.fromkeys(summary["metric"]) if m not in constant]
+    text += ["", "## Every metric that varies", "",
+             "<details><summary>mean [95% CI] per condition</summary>", "",
+             *_table(summary, varying), "", "</details>"]
+    if report.problems:
+        text += ["", "## Problems", "", *(f"- {p}" for p in report.problems[:30])]
+    text += ["", "## Files", "",
+             "- `summary.csv`: the table every number above comes from.",
+             "- `runs.parquet`: one row per job and replicate (end-of-run and final values).",
+             "- `timeseries_summary.csv`, `timeseries.parquet`: every step.",
+             "- `jobs.csv`: every job's status, error and overrides."]
+    if report.elapsed is not None:
+        text += ["", f"Aggregated in {report.elapsed:.1f} s."]
+    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")

@@ -3,6 +3,8 @@
 ``agora design`` runs this; ``python experiments/design.py`` too. Usage::
 
     python experiments/design.py --method sobol --n 64 regime.mix=0:1 openness.internal=0:1
+    python experiments/design.py --method morris --n 20 environment.turbulence=0:0.1 \
+        org.attention=5:40 --compare regime.responsiveness=0,0.6
     python experiments/design.py --method lhs --n 100 --out designs/lhs regime.mix=0:1 \\
         org.size=50:400 --run -- hydra/launcher=local_parallel replicates=3
 
@@ -24,7 +26,15 @@ import sys
 from pathlib import Path
 
 from sim.config import ConfigError
-from sim.runs.designs import METHODS, make_design, parse_ranges, sweep_command, write_design
+from sim.runs.designs import (
+    METHODS,
+    make_design,
+    parse_compare,
+    parse_ranges,
+    sweep_command,
+    write_design,
+)
+from sim.runs.sensitivity import MIN_SIZE, check_design
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,23 +47,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ranges", nargs="+", help="key=low:high, e.g. regime.mix=0:1")
     parser.add_argument("--method", choices=METHODS, default="sobol")
     parser.add_argument("--n", type=int, default=64,
-                        help="lhs: points; sobol: base samples (points = n * (d + 2))")
+                        help="lhs: points; sobol: base samples, a power of two (points = "
+                             "n * (d + 2)); morris: trajectories (points = n * (d + 1))")
+    parser.add_argument("--compare", default=None, metavar="KEY=A,B",
+                        help="run every point at both settings of a practice, same seeds "
+                             "(the sensitivity of its effect B - A)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the design itself")
     parser.add_argument("--out", default=None, help="design folder (default designs/METHOD-N)")
     parser.add_argument("--run", action="store_true", help="run the sweep now")
     args = parser.parse_intermixed_args(argv)
     try:
         ranges = parse_ranges(args.ranges)
+        compare = parse_compare(args.compare) if args.compare else None
+        meta = {"method": args.method, "n": args.n,
+                "ranges": {k: v[:2] for k, v in ranges.items()}}
+        if args.method != "lhs":  # made for a sensitivity analysis: refuse what it would
+            check_design(meta)
+        elif args.n < MIN_SIZE["lhs"]:
+            print(f"design: note: {args.n} points suit agora discover but not a sensitivity "
+                  f"analysis (RBD-FAST needs at least {MIN_SIZE['lhs']})")
         design = make_design(ranges, method=args.method, n=args.n, seed=args.seed)
         out = Path(args.out or f"designs/{args.method}-{args.n}")
-        write_design(design, ranges, out, method=args.method, n=args.n, seed=args.seed)
+        write_design(design, ranges, out, method=args.method, n=args.n, seed=args.seed,
+                     compare=compare)
     except (ConfigError, ValueError, FileExistsError) as err:
         print(f"design: {err}", file=sys.stderr)
         return 2
     # ``agora run -m ...`` through this interpreter, installed or not: the command
     # sweep_command builds for experiments/run.py, from its ``-m`` on.
     cmd = [sys.executable, "-m", "sim.cli", "run", *sweep_command(out, extra)[2:]]
-    print(f"design: {len(design)} points ({args.method}) over {list(ranges)} in {out}")
+    runs = len(design) * (2 if compare else 1)
+    print(f"design: {len(design)} points ({args.method}, "
+          f"n={args.n}) over {list(ranges)} in {out}; {runs} jobs"
+          + (f" ({compare[0]} at {' and '.join(compare[1])}, same seeds)" if compare else ""))
     if not args.run:
         print("run it with:\n  " + shlex.join(cmd))
         return 0

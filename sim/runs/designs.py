@@ -149,6 +149,13 @@ def parse_compare(spec: str) -> tuple[str, list[str]]:
     return key.strip(), settings
 
 
+def not_power_of_two(n: int) -> str:
+    """The message refusing a Sobol size that is not a power of two, with the two nearest."""
+    low = 1 << (int(n).bit_length() - 1)
+    return (f"--n {n} is not a power of two: a Sobol design needs n = 2**k base samples "
+            f"(Sobol' sequences are balanced only at powers of two); use {low} or {2 * low}")
+
+
 def points_of(method: str, n: int, d: int) -> int:
     """How many points a design of ``method`` and size ``n`` over ``d`` keys has.
 
@@ -182,10 +189,7 @@ def make_design(
     if n < 1:
         raise ValueError("n must be >= 1")
     if method == "sobol" and n & (n - 1):
-        low = 1 << (n.bit_length() - 1)
-        raise ValueError(
-            f"--n {n} is not a power of two: a Sobol design needs n = 2**k base samples "
-            f"(Sobol' sequences are balanced only at powers of two); use {low} or {2 * low}")
+        raise ValueError(not_power_of_two(n))
     problem = salib_problem(ranges)
     if method == "lhs":
         from scipy.stats import qmc

@@ -81,7 +81,9 @@ def check_design(meta: Mapping[str, Any]) -> None:
     if method not in MIN_SIZE:
         raise ValueError(f"unknown design method {method!r}: one of {sorted(MIN_SIZE)}")
     if method == "sobol" and n & (n - 1):
-        raise ValueError(f"a Sobol design of n={n} is not a power of two: remake it")
+        from sim.runs.designs import not_power_of_two
+
+        raise ValueError(not_power_of_two(n))
     need = MIN_SIZE[method]
     if n < need:
         why = {
@@ -325,3 +327,105 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
             out.append("Clear interactions (ST above S1 beyond their intervals): "
                        + ", ".join(inter["parameter"]) + ".")
     return out
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``agora sensitivity DESIGN_DIR SWEEP_DIR --metric trust ...``: indices, plots and a
+    report; 0 ok, 1 a metric could not be analysed, 2 the design is refused."""
+    import argparse
+    import json
+    import sys
+    import time
+    from pathlib import Path
+
+    from sim.runs.aggregate import aggregate
+    from sim.runs.designs import read_design
+    from sim.util.atomic import write_text_atomic
+    from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
+
+    parser = argparse.ArgumentParser(
+        prog="agora sensitivity",
+        description="Sensitivity indices (Sobol, Morris or RBD-FAST, by the design's method) "
+                    "of metrics, or of a practice's paired effect on them, over a design.")
+    parser.add_argument("design_dir", help="the folder agora design wrote")
+    parser.add_argument("sweep_dir", help="the sweep that ran it (aggregated if need be)")
+    parser.add_argument("--metric", nargs="+", default=["trust"])
+    parser.add_argument("--effect", default=None, metavar="KEY=A,B",
+                        help="analyse the effect B - A of a practice, paired by seed (default: "
+                             "the design's --compare, if any)")
+    parser.add_argument("--raw", action="store_true",
+                        help="analyse the metric itself even if the design compares a practice")
+    parser.add_argument("--out", default=None, help="default SWEEP_DIR/sensitivity")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs")
+    args = parser.parse_intermixed_args(argv)
+    t0 = time.perf_counter()
+    meta, points = read_design(args.design_dir)
+    try:
+        check_design(meta)
+        compare = meta.get("compare")
+        if args.effect:
+            from sim.runs.designs import parse_compare
+
+            key, values = parse_compare(args.effect)
+            compare = {"key": key, "values": values}
+        if args.raw:
+            compare = None
+    except ValueError as err:
+        print(f"sensitivity: {err}", file=sys.stderr)
+        return 2
+    sweep = Path(args.sweep_dir)
+    if not (sweep / "runs.parquet").is_file():
+        print(aggregate(sweep, plots=False).describe())
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    out = Path(args.out) if args.out else sweep / "sensitivity"
+    out.mkdir(parents=True, exist_ok=True)
+    reps = runs[runs["status"] == "ok"].groupby("design")["seed"].nunique()
+    window = "its average over the last third of its steps (the end-of-run window)"
+    status, said, sections = 0, [], []
+    for metric in args.metric:
+        output = (f"the effect of {compare['key']} = {compare['values'][1]} instead of "
+                  f"{compare['values'][0]} on {metric} (paired by seed)" if compare
+                  else metric)
+        assumed = assumptions(meta, output, replicates=int(reps.min()) if len(reps) else None,
+                              window=window)
+        print(f"sensitivity: {metric}")
+        for line in assumed:
+            print(f"  assumed: {line}")
+        try:
+            table = sobol_indices(meta, points, runs, metric, seed=args.seed,
+                                  compare=compare or {})
+        except ValueError as err:
+            print(f"sensitivity: {metric}: {err}", file=sys.stderr)
+            status = 1
+            continue
+        table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
+        words = (f"effect of {compare['key']} {compare['values'][0]} -> "
+                 f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
+                 else pretty(metric))
+        title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
+        if meta["method"] == "morris":
+            plot_morris(table, out / f"sensitivity_{metric}.png", title=title)
+        else:
+            plot_sobol_indices(table, out / f"sensitivity_{metric}.png", title=title)
+        lines = describe_indices(table, words)
+        said += lines
+        print("\n".join(f"  {line}" for line in lines))
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        sections += [f"## {words}", "", *lines, "",
+                     f"![{metric}](sensitivity_{metric}.png)", "",
+                     "| " + " | ".join(table.columns) + " |",
+                     "|---|" + "---:|" * (len(table.columns) - 1),
+                     *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                         for v in row) + " |"
+                       for row in table.itertuples(index=False)),
+                     "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
+    elapsed = time.perf_counter() - t0
+    text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *said, "", *sections,
+            f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: "
+            f"`{sweep}`.", "", f"Analysed in {elapsed:.1f} s."]
+    write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+    print(f"report: {out / 'report.md'} ({elapsed:.1f} s)")
+    return status

@@ -122,7 +122,9 @@ def suggest(key: str, cls: type = AgoraConfig, prefix: str = "") -> str:
     if name.startswith("_"):  # _target_ and friends: nothing to suggest
         return ""
     local = [f"{prefix}{n}" for n in _fields(cls)]
-    near = difflib.get_close_matches(key, local, n=1, cutoff=0.6)
+    # The right name in the wrong group first, then a near name here, then anywhere.
+    near = [k for k in _all_keys() if k.rsplit(".", 1)[-1] == name and k != key][:1]
+    near = near or difflib.get_close_matches(key, local, n=1, cutoff=0.6)
     if not near:  # the right name in the wrong group (org.routing -> hierarchy.routing)
         everywhere = _all_keys()
         near = difflib.get_close_matches(key, everywhere, n=1, cutoff=0.75)

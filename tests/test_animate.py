@@ -43,7 +43,7 @@ def test_gif_has_one_frame_per_shown_step(tmp_path, steps, every, n_frames, run)
     assert paths == [tmp_path / "run.gif"]
     shots = frames(paths[0])
     assert len(shots) == n_frames
-    assert model.steps == run
+    assert model.current_step == run
     # Frames differ (the model moved) and nothing temporary is left behind.
     assert not np.array_equal(shots[0], shots[-1])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.gif"]

@@ -14,7 +14,7 @@ Examples
 >>> model = AgoraModel({"org": {"size": 20}, "stakeholders": {"count": 4}}, seed=1)
 >>> with tempfile.TemporaryDirectory() as d:
 ...     paths = write_animation(model, Path(d) / "run.gif", steps=3, mp4=False, dpi=40)
-...     [p.name for p in paths], Image.open(paths[0]).n_frames, model.steps
+...     [p.name for p in paths], Image.open(paths[0]).n_frames, model.current_step
 (['run.gif'], 4, 3)
 """
 
@@ -129,7 +129,7 @@ def write_animation(
 
     n_frames = steps // every + 1
     fig, network, plots = animation_figure(
-        model, color_by=color_by, metrics=metrics, horizon=model.steps + steps, dpi=dpi
+        model, color_by=color_by, metrics=metrics, horizon=model.current_step + steps, dpi=dpi
     )
     bar = None
     if progress:
@@ -172,7 +172,7 @@ def write_still(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, network, plots = animation_figure(
-        model, color_by=color_by, metrics=metrics, horizon=max(10, model.steps), dpi=dpi
+        model, color_by=color_by, metrics=metrics, horizon=max(10, model.current_step), dpi=dpi
     )
     network.update(model)
     plots.update(model.metrics_frame())

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,6 +42,7 @@ __all__ = [
     "MESSAGE_COLORS",
     "MetricsPlot",
     "NetworkPlot",
+    "Series",
     "new_figure",
     "node_values",
     "pretty_metric",
@@ -68,7 +70,7 @@ _CONTINUOUS = {
     "trust": ("plasma", "trust in own organization"),
 }
 
-#: The metrics the app and the animation show unless told otherwise.
+#: The metrics the animation shows unless told otherwise.
 DEFAULT_METRICS = (
     "knowledge_code",
     "knowledge_individuals",
@@ -80,9 +82,18 @@ DEFAULT_METRICS = (
     "innovations_bottom_up",
 )
 
+#: Text size (points) of every label in the pictures: at 100 dpi shown at its natural size,
+#: 9 pt is 12.5 px, the smallest that stays legible projected at 1280 x 720.
+FONT_PT = 9.0
+
+#: Unit labels are drawn only for organizations of at most this many units (more crowd them).
+MAX_UNIT_LABELS = 8
+
 # Metrics with a fixed range; the rest are scaled to their data.
 _LIMITS = {"knowledge_code": (-1.0, 1.0), "silo_ei": (-1.0, 1.0)}
-_COUNTS = ("innovations", "innovations_bottom_up", "messages_sent", "messages_delivered")
+_COUNTS = ("innovations", "innovations_bottom_up", "innovations_net", "messages_sent",
+           "messages_delivered", "sent_broadcast", "sent_post", "sent_reply", "sent_vote",
+           "sent_voice", "ideas_considered", "ideas_adopted")
 
 # Panel titles in plainer words than the report labels (sim.viz.plots.pretty covers the rest).
 _LABELS = {
@@ -91,6 +102,9 @@ _LABELS = {
     "knowledge_stakeholders": "Knowledge of stakeholders",
     "silo_ei": "Silo E-I (-1 inside, +1 across)",
     "innovations_bottom_up": "Innovations from below",
+    "innovations_net": "Net innovations",
+    "stakeholder_satisfaction": "Stakeholder satisfaction",
+    "voice_answered": "Ideas answered",
 }
 
 
@@ -183,6 +197,11 @@ class NetworkPlot:
         Axes to draw on; a new square figure when omitted (then ``self.figure`` holds it).
     max_nodes
         Above this many nodes an evenly spaced sample of each ring is drawn (``self.sampled``).
+    fontsize
+        Size of every label, in points.
+    unit_labels
+        Name each unit beside its sector (default: where an organization has at most
+        :data:`MAX_UNIT_LABELS` units).
     """
 
     def __init__(
@@ -196,6 +215,8 @@ class NetworkPlot:
         size: float = 6.5,
         dpi: float = 100,
         legend: bool = True,
+        fontsize: float = FONT_PT,
+        unit_labels: bool | None = None,
     ) -> None:
         from matplotlib.collections import LineCollection
 
@@ -203,6 +224,7 @@ class NetworkPlot:
             raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
         self.layout = layout if layout is not None else layout_of(model)
         self.color_by = color_by
+        self.fontsize = fontsize
         if ax is None:
             self.figure = new_figure(size, size, dpi)
             ax = self.figure.add_axes((0.0, 0.0, 1.0, 0.94))
@@ -230,7 +252,7 @@ class NetworkPlot:
         self._network = None
         self._structure_version = 0
         self._draw_structure(model)
-        self._draw_sectors()
+        self._draw_sectors(unit_labels)
 
         self._messages = LineCollection([], linewidths=0.8, alpha=0.55, zorder=3)
         ax.add_collection(self._messages)
@@ -247,9 +269,9 @@ class NetworkPlot:
                 # A short horizontal bar in the lower right corner, inside the picture.
                 cax = ax.inset_axes((0.68, 0.035, 0.3, 0.016))
                 cb = self.figure.colorbar(self._scatter, cax=cax, orientation="horizontal")
-                cb.set_label(label, fontsize=7, labelpad=2)
+                cb.set_label(label, fontsize=fontsize, labelpad=2)
                 cb.ax.xaxis.set_label_position("top")
-                cb.ax.tick_params(labelsize=7, length=2)
+                cb.ax.tick_params(labelsize=fontsize, length=2)
         else:
             self._scatter = ax.scatter(
                 *lay.pos[self.nodes].T, s=sizes, c="grey", edgecolors="none", zorder=4
@@ -260,11 +282,11 @@ class NetworkPlot:
         )
         for o, (x, y) in enumerate(lay.hub):
             label = "code" if lay.hub.shape[0] == 1 else f"org {o}\ncode"
-            ax.text(x, y - 0.09, label, ha="center", va="top", fontsize=7, zorder=6)
+            ax.text(x, y - 0.09, label, ha="center", va="top", fontsize=fontsize, zorder=6)
         if legend:
             self._legend()
         self._title = ax.text(
-            0.01, 0.995, "", transform=ax.transAxes, ha="left", va="top", fontsize=9
+            0.01, 0.995, "", transform=ax.transAxes, ha="left", va="top", fontsize=fontsize
         )
         self.n_messages = 0
 
@@ -285,7 +307,7 @@ class NetworkPlot:
         self._chain.set_segments(self._segments(ia[chain], ib[chain]))
         self._ties.set_segments(self._segments(ia[other], ib[other]))
 
-    def _draw_sectors(self) -> None:
+    def _draw_sectors(self, labels: bool | None = None) -> None:
         """Thin spokes between units and a label per unit, where an organization has several."""
         lay, ax = self.layout, self.ax
         sec = lay.sectors
@@ -293,16 +315,20 @@ class NetworkPlot:
             return
         orgs, per_org = np.unique(sec[:, 0].astype(int), return_counts=True)
         many = np.isin(sec[:, 0].astype(int), orgs[per_org > 1])
+        if labels is None:
+            labels = per_org.max() <= MAX_UNIT_LABELS
         spokes = []
         for u in np.flatnonzero(many):
             o, start, end = int(sec[u, 0]), sec[u, 1], sec[u, 2]
             direction = np.array([np.sin(start), np.cos(start)])
             spokes.append([lay.hub[o] + 0.6 * lay.step * direction, lay.hub[o] + direction])
-            mid = (start + end) / 2
-            ax.text(
-                *(lay.hub[o] + 1.09 * np.array([np.sin(mid), np.cos(mid)])),
-                f"unit {u}", ha="center", va="center", fontsize=6.5, color="#555555",
-            )
+            if labels:
+                mid = (start + end) / 2
+                ax.text(
+                    *(lay.hub[o] + 1.09 * np.array([np.sin(mid), np.cos(mid)])),
+                    f"unit {u}", ha="center", va="center", fontsize=self.fontsize,
+                    color="#555555",
+                )
         if spokes:
             from matplotlib.collections import LineCollection
 
@@ -345,8 +371,8 @@ class NetworkPlot:
                 for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)
             ]
         self.ax.legend(
-            handles=handles, loc="lower left", fontsize=7, frameon=False, ncol=1,
-            title="messages this step", title_fontsize=7, borderaxespad=0.0,
+            handles=handles, loc="lower left", fontsize=self.fontsize, frameon=False, ncol=1,
+            title="messages this step", title_fontsize=self.fontsize, borderaxespad=0.0,
         )
 
     # ---------------------------------------------------------------- per step
@@ -391,11 +417,19 @@ class NetworkPlot:
         self._messages.set_color(self._message_rgba[d.kind[ok]])
         self.n_messages = int(ok.sum())
         note = f"  (sample of {n_drawn} of {self.layout.n_nodes} nodes)" if self.sampled else ""
-        self._title.set_text(f"step {model.steps}: {len(d)} messages delivered{note}")
+        self._title.set_text(f"step {model.current_step}: {len(d)} messages delivered{note}")
+
+
+class Series(NamedTuple):
+    """How one run is drawn in a :class:`MetricsPlot`: its name, colour and line style."""
+
+    label: str
+    colour: str = "#2f6db5"
+    style: str = "-"
 
 
 class MetricsPlot:
-    """Small multiples of metrics over time, one line per metric updated in place.
+    """Small multiples of metrics over time, one line per metric and run, updated in place.
 
     Parameters
     ----------
@@ -405,6 +439,23 @@ class MetricsPlot:
         Axes to draw on, one per name; a new figure with ``ncols`` columns when omitted.
     horizon
         Initial width of the time axis; it grows as the run goes on.
+    series
+        One :class:`Series` per run drawn on the same axes (default: one blue line). With
+        several, each panel shows every run's latest value in its colour, top right.
+    fontsize
+        Size of titles, values and tick labels, in points.
+
+    Examples
+    --------
+    >>> from sim.model import AgoraModel
+    >>> a = AgoraModel({"org": {"size": 30}, "regime": {"name": "broadcast"}}, seed=1)
+    >>> b = AgoraModel({"org": {"size": 30}, "regime": {"name": "conversational"}}, seed=1)
+    >>> a.run(3); b.run(3)
+    >>> plot = MetricsPlot(["engagement"], ncols=1,
+    ...                    series=[Series("broadcast", "#d55e00"), Series("conv.", "#0072b2")])
+    >>> plot.update([a.metrics_frame(), b.metrics_frame()])
+    >>> [len(line.get_xdata()) for line in plot.all_lines["engagement"]]
+    [4, 4]
     """
 
     def __init__(
@@ -417,8 +468,11 @@ class MetricsPlot:
         width: float = 6.5,
         height: float | None = None,
         dpi: float = 100,
+        series: Sequence[Series] | None = None,
+        fontsize: float = 8.0,
     ) -> None:
         self.names = tuple(names)
+        self.series = tuple(series) if series else (Series(""),)
         if axes is None:
             nrows = int(np.ceil(len(self.names) / ncols))
             height = height if height is not None else 1.45 * nrows + 0.3
@@ -427,56 +481,97 @@ class MetricsPlot:
             axes = grid.ravel()
             for ax in axes[len(self.names):]:
                 ax.set_visible(False)
+            pad = fontsize / 72  # inches of text around the panels
             self.figure.subplots_adjust(
-                left=0.09, right=0.98, bottom=0.3 / height + 0.05, top=0.93, hspace=0.55,
+                left=min(0.2, 4 * pad / width), right=0.98, bottom=(0.3 + 2.5 * pad) / height,
+                top=1 - 2.2 * pad / height, hspace=4.4 * pad * nrows / height,
                 wspace=0.28,
             )
         else:
             self.figure = axes[0].figure
         self.axes = dict(zip(self.names, axes, strict=False))
         self.horizon = horizon
-        self.lines = {}
+        self.fontsize = fontsize
+        self.all_lines: dict[str, list] = {}
         self._titles = {}
+        self._values: dict[str, list] = {}
         from matplotlib.ticker import MaxNLocator
 
+        many = len(self.series) > 1
         for name, ax in self.axes.items():
-            (self.lines[name],) = ax.plot([], [], lw=1.4, color="#2f6db5")
+            self.all_lines[name] = [
+                ax.plot([], [], lw=1.6, color=s.colour, ls=s.style, label=s.label)[0]
+                for s in self.series
+            ]
             ax.set_xlim(0, horizon)
             ax.set_ylim(*_LIMITS.get(name, (0.0, 10.0 if name in _COUNTS else 1.0)))
             # Few ticks: tick labels are most of the cost of a full redraw.
             ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(3))
-            ax.tick_params(labelsize=8, length=2)
+            ax.tick_params(labelsize=fontsize, length=2)
             ax.grid(alpha=0.3, lw=0.5)
-            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=9, loc="left")
+            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=fontsize, loc="left")
+            # With several runs, each one's latest value sits top right in its colour.
+            self._values[name] = [
+                ax.text(1.0 - 0.2 * (len(self.series) - 1 - i), 1.02, "", transform=ax.transAxes,
+                        ha="right", va="bottom", fontsize=fontsize, color=s.colour,
+                        fontweight="bold")
+                for i, s in enumerate(self.series)
+            ] if many else []
         for ax in list(self.axes.values())[-ncols:]:
-            ax.set_xlabel("step", fontsize=8)
+            ax.set_xlabel("step", fontsize=fontsize)
+
+    @property
+    def lines(self) -> dict:
+        """The first run's line of each metric."""
+        return {name: lines[0] for name, lines in self.all_lines.items()}
 
     @property
     def animated(self) -> list:
-        """The artists that change from step to step: lines and titles with the values."""
-        return [*self.lines.values(), *self._titles.values()]
+        """The artists that change from step to step: lines and the texts with the values."""
+        out = [line for lines in self.all_lines.values() for line in lines]
+        if len(self.series) > 1:
+            return out + [t for texts in self._values.values() for t in texts]
+        return out + list(self._titles.values())
 
     def background_key(self) -> tuple:
         """Changes when an axis range changed (the time axis grew, a count outgrew its axis)."""
         return (self.horizon, *(self.axes[n].get_ylim() for n in self.names if n in _COUNTS))
 
-    def update(self, frame) -> None:
-        """Show the metrics table so far (``model.metrics_frame()``, one row per step)."""
-        steps = frame["step"].to_numpy()
-        last = int(steps[-1]) if steps.size else 0
+    def update(self, frames) -> None:
+        """Show the metrics tables so far (``model.metrics_frame()``, one row per step).
+
+        ``frames`` is one table, or one per :class:`Series` in the same order.
+        """
+        frames = list(frames) if isinstance(frames, (list, tuple)) else [frames]
+        if len(frames) != len(self.series):
+            raise ValueError(f"{len(frames)} tables for {len(self.series)} series")
+        steps = [f["step"].to_numpy() for f in frames]
+        last = max((int(s[-1]) for s in steps if s.size), default=0)
         if last > self.horizon:
             self.horizon = int(np.ceil(last * 1.25 / 10) * 10)
-        for name, line in self.lines.items():
-            y = frame[name].to_numpy(dtype=float)
-            line.set_data(steps, y)
+        many = len(self.series) > 1
+        for name, lines in self.all_lines.items():
+            ys = [f[name].to_numpy(dtype=float) for f in frames]
             ax = self.axes[name]
-            ax.set_xlim(0, self.horizon)
+            # Setting a limit costs as much as drawing a line: only when it changes.
+            if ax.get_xlim()[1] != self.horizon:
+                ax.set_xlim(0, self.horizon)
             if name in _COUNTS:
-                top = np.nanmax(y) if y.size and np.isfinite(y).any() else 0.0
+                finite = [y[np.isfinite(y)] for y in ys]
+                top = max((float(y.max()) for y in finite if y.size), default=0.0)
                 # Doubling steps: the axis (and the cached background) changes rarely.
-                ax.set_ylim(0, 10.0 * 2.0 ** np.ceil(np.log2(max(1.0, top * 1.1 / 10.0))))
-            now = f"{y[-1]:.0f}" if name in _COUNTS else f"{y[-1]:.2f}"
-            self._titles[name].set_text(
-                f"{pretty_metric(name)}: {now if np.isfinite(y[-1]) else 'n/a'}"
-            )
+                high = 10.0 * 2.0 ** np.ceil(np.log2(max(1.0, top * 1.1 / 10.0)))
+                if ax.get_ylim()[1] != high:
+                    ax.set_ylim(0, high)
+            texts = []
+            for line, x, y in zip(lines, steps, ys, strict=True):
+                line.set_data(x, y)
+                now = y[-1] if y.size else np.nan
+                fmt = "{:.0f}" if name in _COUNTS else "{:.2f}"
+                texts.append(fmt.format(now) if np.isfinite(now) else "n/a")
+            if many:
+                for text, value in zip(self._values[name], texts, strict=True):
+                    text.set_text(value)
+            else:
+                self._titles[name].set_text(f"{pretty_metric(name)}: {texts[0]}")

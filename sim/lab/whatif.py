@@ -1,0 +1,203 @@
+"""The app's what-if: a scenario with and without a change, replicated, told in plain words.
+
+Everything is done by the what-if machinery of :mod:`sim.scenarios.whatif` (both arms on the
+same replicate seeds, run in worker processes, reduced to the report's tables) and
+:func:`sim.scenarios.report.findings` (the report's sentences); this module only turns the
+tab's choices into a :class:`~sim.scenarios.whatif.WhatIfPlan`, reports progress while the
+replicates run, and computes the difference between the arms at every step for the picture,
+with the report's own Welch interval (:func:`sim.util.stats.diff_ci`).
+
+A change is a named intervention (``conf/intervention/*.yaml``) or one practice set to a value
+at a step (``regime.responsiveness = 0.6 at step 100``).
+
+Examples
+--------
+>>> req = WhatIfRequest("default", practice="responsiveness", value=0.6, at=3, steps=6,
+...                     replicates=2, size=30)
+>>> plan = plan_of(req)
+>>> plan.intervention.name, plan.arms["intervention"].interventions[0].set
+('responsiveness = 0.60 at step 3', {'regime.responsiveness': 0.6})
+>>> result = run_request(req, workers=1)
+>>> result.n, "engagement" in result.differences, len(result.sentences) <= 8
+(2, True, True)
+>>> list(result.differences["engagement"].columns)
+['step', 'diff', 'ci_low', 'ci_high']
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.config import ConfigError, load_config, to_config
+from sim.lab.controls import CONTROLS, PRACTICE_CONTROLS, format_value
+from sim.scenarios.library import NamedIntervention, get_intervention, get_scenario
+from sim.scenarios.report import HEADLINE, findings
+from sim.scenarios.whatif import (
+    TIMESERIES_FILE,
+    WhatIfPlan,
+    aggregate_whatif,
+    plan_whatif,
+    run_whatif,
+)
+from sim.util.stats import diff_ci
+
+__all__ = ["CHANGEABLE", "WhatIfRequest", "WhatIfResult", "describe_intervention",
+           "difference_over_time", "plan_of", "run_request"]
+
+#: The practices the tab can change at a step (the regime preset and mix are not practices).
+CHANGEABLE: tuple[str, ...] = tuple(c.name for c in PRACTICE_CONTROLS[2:])
+
+#: Metrics whose difference over time is drawn (the report's headline order).
+SHOWN = 6
+
+
+@dataclass(frozen=True)
+class WhatIfRequest:
+    """The tab's choices: a scenario and either a named ``intervention`` or a ``practice``
+    (a name of :data:`CHANGEABLE`) set to ``value``, from step ``at``; ``size`` (people per
+    organization) shrinks the scenario for a quicker answer in class (None keeps its own)."""
+
+    scenario: str
+    intervention: str | None = None
+    practice: str | None = None
+    value: object = None
+    at: int = 100
+    steps: int = 200
+    replicates: int = 10
+    seed: int = 0
+    size: int | None = None
+
+    def extra(self) -> list[str]:
+        """The overrides both arms share."""
+        out = [f"steps={int(self.steps)}", f"replicates={int(self.replicates)}",
+               f"seed={int(self.seed)}"]
+        if self.size is not None:
+            out.append(f"org.size={int(self.size)}")
+        return out
+
+
+@dataclass
+class WhatIfResult:
+    """What the tab shows: the report's sentences, its table, the difference at every step."""
+
+    title: str
+    plan: WhatIfPlan
+    table: pd.DataFrame
+    sentences: list[str]
+    unclear: list[str]
+    differences: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Replicates per arm."""
+        return int(self.table["n_baseline"].max())
+
+
+def _value(practice: str, value) -> object:
+    control = CONTROLS[practice]
+    if control.kind == "flag":
+        return bool(value)
+    if control.kind == "choice":
+        if value not in control.choices:
+            raise ConfigError(f"{control.key}={value!r} is not allowed: one of {control.choices}")
+        return value
+    return round(float(value), 6)
+
+
+def plan_of(request: WhatIfRequest) -> WhatIfPlan:
+    """Compose both arms (nothing runs); a bad choice fails here, naming what is allowed."""
+    if (request.intervention is None) == (request.practice is None):
+        raise ValueError("choose either an intervention or a practice to change")
+    if request.intervention is not None:
+        return plan_whatif(request.scenario, request.intervention, request.extra(),
+                           at=int(request.at))
+    if request.practice not in CHANGEABLE:
+        raise ValueError(f"practice={request.practice!r} is unknown: one of {CHANGEABLE}")
+    control = CONTROLS[request.practice]
+    value = _value(request.practice, request.value)
+    steps, at = int(request.steps), int(request.at)
+    if not 0 < at < steps:
+        raise ConfigError(f"the change is at step {at} but the run has {steps} steps: "
+                          f"choose a step between 1 and {steps - 1}")
+    scenario = get_scenario(request.scenario)
+    base = [f"scenario={scenario.path.stem}", *request.extra()]
+    # Hydra's override grammar takes the change as a list of one {at, set} mapping.
+    text = str(value).lower() if isinstance(value, bool) else value
+    treated = [*base, f"interventions=[{{at:{at},set:{{{control.key}:{text}}}}}]"]
+    arms = {"baseline": to_config(load_config(base)), "intervention": to_config(load_config(treated))}
+    name = f"{request.practice} = {format_value(control, value)} at step {at}"
+    change = NamedIntervention(
+        name=name,
+        description=f"{control.label} ({control.key}) becomes {format_value(control, value)} "
+                    f"at step {at}.",
+        path=Path("(teaching app)"),
+        interventions=[{"at": at, "set": {control.key: value}}],
+    )
+    return WhatIfPlan(scenario, change, {"baseline": base, "intervention": treated}, arms, at,
+                      request.extra())
+
+
+def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Per step: intervention minus baseline (means over replicates) with a Welch 95% CI.
+
+    The same difference and interval as the report's table (:func:`sim.util.stats.diff_ci`),
+    at every step instead of the end window.
+    """
+    rows = []
+    for step, at_step in timeseries.groupby("step", sort=True):
+        arms = dict(tuple(at_step.groupby("arm")))
+        d = diff_ci(arms["intervention"][metric], arms["baseline"][metric])
+        rows.append({"step": int(step), "diff": d["diff"], "ci_low": d["ci_low"],
+                     "ci_high": d["ci_high"]})
+    return pd.DataFrame(rows)
+
+
+def run_request(
+    request: WhatIfRequest,
+    *,
+    workers: int = 2,
+    on_progress: Callable[[int, int], None] | None = None,
+    out: str | Path | None = None,
+) -> WhatIfResult:
+    """Run both arms (``workers`` processes), reduce them, and return what the tab shows.
+
+    ``on_progress(done, total)`` is called after each replicate. The run's files go to ``out``
+    (default: a temporary folder, removed afterwards).
+    """
+    plan = plan_of(request)
+    folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="agora-whatif-"))
+    try:
+        run_whatif(plan, folder, workers=workers, on_progress=on_progress)
+        table = aggregate_whatif(folder)
+        series = pd.read_parquet(folder / TIMESERIES_FILE)
+    finally:
+        if out is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    said, unclear = findings(table)
+    usable = set(table.loc[~table["baseline_mean"].isna(), "metric"])
+    shown = [m for m in HEADLINE if m in usable][:SHOWN]
+    return WhatIfResult(
+        title=f"What if: {plan.intervention.name} in {plan.scenario.name}",
+        plan=plan,
+        table=table,
+        sentences=said,
+        unclear=unclear,
+        differences={m: difference_over_time(series, m) for m in shown},
+    )
+
+
+def describe_intervention(name: str) -> str:
+    """A named intervention's description and changes, for the tab."""
+    iv = get_intervention(name)
+    changes = "; ".join(
+        f"at step {item['at']}: " + ", ".join(f"{k} = {v}" for k, v in item["set"].items())
+        for item in iv.interventions
+    )
+    return f"{iv.description} ({changes})"
+

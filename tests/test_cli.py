@@ -1,0 +1,178 @@
+"""The ``agora`` command: every subcommand, its help, arguments in any order, runs from anywhere.
+
+Help and argument parsing run in this process (fast); a real job, a sweep and the Python API
+run in subprocesses started in ``tmp_path``, outside the checkout, so nothing can be found
+through the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from sim.cli import COMMANDS, main, usage
+from sim.cli.run import flags_first, with_validation
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Every entry point in experiments/ has a subcommand of the same name (and the app one more).
+SCRIPTS = sorted(p.stem for p in (ROOT / "experiments").glob("*.py"))
+
+
+def agora(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
+    """``agora ARGS`` in ``cwd``: the installed console script, else ``python -m sim.cli``."""
+    script = shutil.which("agora", path=os.path.dirname(sys.executable))
+    cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
+    env = {**os.environ, "MPLBACKEND": "Agg", "HYDRA_FULL_ERROR": "1"}
+    return subprocess.run([*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_every_entry_point_has_a_subcommand():
+    assert set(SCRIPTS) <= set(COMMANDS), set(SCRIPTS) - set(COMMANDS)
+    assert "app" in COMMANDS
+
+
+def test_console_script_is_declared():
+    try:
+        dist = metadata.distribution("agora-sim")
+    except metadata.PackageNotFoundError:
+        pytest.skip("agora-sim is not installed")
+    scripts = {e.name: e.value for e in dist.entry_points if e.group == "console_scripts"}
+    assert scripts.get("agora") == "sim.cli:main"
+
+
+def test_top_level_help_lists_every_command(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out == usage()
+    for name in COMMANDS:
+        assert f"\n  {name} " in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    assert main([]) == 2
+    assert capsys.readouterr().out.startswith("usage: agora COMMAND")
+    assert main(["frobnicate"]) == 2
+    assert "unknown command 'frobnicate'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_subcommand_has_help(name, capsys):
+    assert main([name, "--help"]) == 0
+    out = capsys.readouterr().out
+    if name == "run":  # Hydra's own help: the configuration groups and the config
+        assert "== Configuration groups ==" in out and "regime:" in out
+    else:
+        assert out.startswith("usage: ") and "-h, --help" in out
+    assert main(["help", name]) == 0
+    assert capsys.readouterr().out == out
+
+
+def test_a_usage_error_is_status_2(capsys):
+    assert main(["animate", "--every"]) == 2
+    assert "agora animate: error" in capsys.readouterr().err
+
+
+def test_a_missing_command_module_is_reported(monkeypatch, capsys):
+    from sim import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "ghost", cli.Command("sim.runs.no_such_module", "x"))
+    assert main(["ghost"]) == 2
+    assert "sim.runs.no_such_module is not in this installation" in capsys.readouterr().err
+
+
+# --- flags and overrides in either order -----------------------------------------------------
+
+
+def test_compare_takes_overrides_around_flags():
+    from sim.runs.compare import parse_args
+
+    a = parse_args(["steps=50", "--replicates", "2", "org.size=80"])
+    b = parse_args(["--replicates", "2", "steps=50", "org.size=80"])
+    assert a == b
+    assert a.overrides == ["steps=50", "org.size=80"] and a.replicates == 2
+
+
+def test_whatif_takes_key_values_around_flags():
+    from sim.cli.whatif import parse_args
+
+    a = parse_args(["scenario=default", "intervention=flatten", "--no-progress", "out=DIR"])
+    b = parse_args(["--no-progress", "scenario=default", "out=DIR", "intervention=flatten"])
+    assert a.no_progress and b.no_progress
+    assert sorted(a.args) == sorted(b.args) == ["intervention=flatten", "out=DIR",
+                                                "scenario=default"]
+
+
+def test_animate_takes_overrides_around_flags():
+    from sim.cli.animate import parse_args
+
+    a = parse_args(["--every", "5", "steps=10", "--quiet", "regime=broadcast"])
+    b = parse_args(["steps=10", "regime=broadcast", "--every", "5", "--quiet"])
+    assert a == b
+    assert a.overrides == ["steps=10", "regime=broadcast"] and a.every == 5 and a.quiet
+
+
+def test_design_takes_ranges_around_flags(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["design", "regime.mix=0:1", "--method", "lhs", "org.size=20:40", "--n", "4",
+                 "--out", str(out)]) == 0
+    command = shlex.split(capsys.readouterr().out.splitlines()[-1])
+    # The sweep it prints runs through this interpreter's agora, installed or not.
+    assert command[:6] == [sys.executable, "-m", "sim.cli", "run", "-m",
+                           f"hydra.searchpath=[file://{out}]"]
+    assert (out / "design.csv").is_file()
+
+
+def test_run_puts_hydra_flags_first():
+    assert flags_first(["steps=3", "-m", "seed=0,1"]) == ["-m", "steps=3", "seed=0,1"]
+    assert flags_first(["-m", "steps=3"]) == ["-m", "steps=3"]
+    assert flags_first(["a=1", "--cfg", "job", "b=2"]) == ["--cfg", "job", "a=1", "b=2"]
+    assert with_validation(["-m", "a=1"]) == ["-m", "a=1", "hydra/callbacks=agora"]
+    assert with_validation(["--help"]) == ["--help"]
+
+
+def test_run_refuses_a_bad_value_before_running(tmp_path, capsys):
+    assert main(["run", "hierarchy.relay=1.5", f"hydra.run.dir={tmp_path / 'x'}"]) != 0
+    assert not (tmp_path / "x" / "metrics.parquet").exists()
+
+
+# --- real runs from outside the checkout -----------------------------------------------------
+
+
+def test_run_and_sweep_from_outside_the_checkout_say_where_they_wrote(tmp_path):
+    done = agora("run", "steps=3", "org.size=20", "stakeholders.count=5", "hydra.run.dir=one",
+                 cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"ok: {tmp_path / 'one'}" in done.stdout
+    assert (tmp_path / "one" / "metrics.parquet").is_file()
+    # An override before -m, another after it.
+    sweep = agora("run", "steps=2", "-m", "org.size=20", "stakeholders.count=5", "seed=0,1",
+                  "hydra.sweep.dir=sw", cwd=tmp_path)
+    assert sweep.returncode == 0, sweep.stderr
+    for job in ("0", "1"):
+        assert f"ok: {tmp_path / 'sw' / job}" in sweep.stdout
+        assert (tmp_path / "sw" / job / "metrics.parquet").is_file()
+
+
+def test_python_api_from_outside_the_checkout(tmp_path):
+    code = (
+        "from sim import simulate, load_config\n"
+        "r = simulate(load_config(['steps=3']))\n"
+        "from sim.model import AgoraModel\n"
+        "m = AgoraModel({'org': {'size': 30}, 'stakeholders': {'count': 5}}, seed=1)\n"
+        "m.step()\n"
+        "c = simulate(load_config(['scenario=sample_company', 'steps=1']))\n"
+        "print(int(r.metrics['step'].max()), len(m.individuals), len(c.metrics))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=240, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr
+    last, people, rows = done.stdout.split()
+    assert (last, people, rows) == ("3", "30", "2")

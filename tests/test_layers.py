@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("pictures", ("sim.viz",)),
     ("experiments", ("sim.runs",)),
     ("scenarios", ("sim.scenarios",)),
-    ("front ends", ("sim.validation", "sim.app", "sim.cli")),
+    ("front ends", ("sim.validation", "sim.app", "sim.lab", "sim.cli")),
 ]
 
 

@@ -121,8 +121,12 @@ def run_jobs(
     workers: int = 2,
     progress: bool = False,
     desc: str = "replicates",
+    on_progress=None,
 ) -> dict[str, dict[str, Any]]:
     """Run named jobs, their replicates spread over ``workers`` processes; return the summaries.
+
+    ``on_progress(done, total)``, if given, is called after each replicate (for a progress bar
+    that is not a terminal, such as the teaching app's).
 
     Every job directory is prepared first (resume: a job done for the same configuration is
     skipped; :class:`sim.runs.jobs.JobConflict` is raised before anything runs). A replicate that
@@ -137,14 +141,16 @@ def run_jobs(
     try:
         for j in jobs.values():
             locks.append(lock_job(j.dir, config_hash(j.cfg)))
-        return _run_locked(jobs, workers=workers, progress=progress, desc=desc)
+        return _run_locked(jobs, workers=workers, progress=progress, desc=desc,
+                           on_progress=on_progress)
     finally:
         for lock in locks:
             lock.release()
 
 
 def _run_locked(
-    jobs: Mapping[str, PlannedJob], *, workers: int, progress: bool, desc: str
+    jobs: Mapping[str, PlannedJob], *, workers: int, progress: bool, desc: str,
+    on_progress=None,
 ) -> dict[str, dict[str, Any]]:
     import pandas as pd
     from tqdm.auto import tqdm
@@ -183,6 +189,8 @@ def _run_locked(
             errors.setdefault(name, f"replicate {i}: {type(err).__name__}: {err}")
         bar.update()
         bar.set_postfix_str(name)
+        if on_progress is not None:
+            on_progress(bar.n, len(tasks))
 
     if workers <= 1 or len(tasks) <= 1:
         for name, i, seed in tasks:

@@ -57,6 +57,7 @@ from sim.runs.jobs import (
     resolved_dict,
     write_json_atomic,
 )
+from sim.runs.paired import end_window
 from sim.runs.parallel import PlannedJob, run_jobs
 from sim.scenarios.library import (
     NamedIntervention,
@@ -178,8 +179,11 @@ def run_whatif(
     *,
     workers: int = 2,
     progress: bool = False,
+    on_progress=None,
 ) -> dict[str, dict[str, Any]]:
     """Run both arms' replicates into ``out/runs/<arm>/``; return each arm's summary.
+
+    ``on_progress(done, total)`` is called after each replicate (see :func:`run_jobs`).
 
     An arm already finished for the same configuration is not run again (resume). With
     ``workers`` <= 1 the replicates run in this process, one after the other; the rows are the
@@ -194,7 +198,8 @@ def run_whatif(
                         {"driver": "whatif", "arm": arm})
         for arm in ARMS
     }
-    return run_jobs(jobs, workers=workers, progress=progress, desc="what-if replicates")
+    return run_jobs(jobs, workers=workers, progress=progress, desc="what-if replicates",
+                    on_progress=on_progress)
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -221,11 +226,13 @@ def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]
     return inside.groupby("replicate", sort=True)[metrics].mean()
 
 
-def aggregate_whatif(out: str | os.PathLike, *, window: int = 10) -> pd.DataFrame:
+def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd.DataFrame:
     """Reduce ``out/runs/<arm>/metrics.parquet`` to the what-if tables; return the differences.
 
-    A replicate's value *at the end* is its mean over the last ``window`` steps, and *before*
-    its mean over the ``window`` steps before the intervention (both shortened to fit the run).
+    A replicate's value *at the end* is its mean over the last ``window`` steps (by default the
+    last third of the run, :func:`sim.runs.paired.end_window`, as every summary of the package
+    compares), and *before* its mean over the ``window`` steps before the intervention (both
+    shortened to fit: the end window never reaches back before the intervention).
     ``differences.csv`` has one row per metric: ``at`` (the intervention step), ``window``,
     ``before_from``, ``before_step`` and ``before_mean`` (the baseline's mean over replicates
     there, the same in both arms since they share seeds), ``end_from``, ``end_step``, then for
@@ -259,6 +266,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int = 10) -> pd.DataFram
     end = int(data["step"].max())
     # Per-step metrics (reach, silo_ei, overload...) jump from step to step, so each replicate's
     # value "at the end" and "before" is its mean over a window of steps, never one lucky step.
+    if window is None:
+        first, last = end_window(end)
+        window = last - first + 1
     window = max(1, min(int(window), end - at + 1, max(at, 1)))
     before_from, before_step = max(at - window, 0), max(at - 1, 0)
     end_from = end - window + 1

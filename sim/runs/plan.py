@@ -146,7 +146,8 @@ class SweepPlan:
         self.config = config
         self.loader = config_loader
         self.launcher = launcher
-        self.sweep_dir = Path(str(config.hydra.sweep.dir))
+        # Absolute: workers of a cluster do not share this process's working directory.
+        self.sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         raw_subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
         # The default subdir is the job number: no per-job composition needed to know it.
         self._subdir_is_num = str(raw_subdir).replace(" ", "") == "${hydra.job.num}"

@@ -1,0 +1,103 @@
+"""Resolved jobs as Ray tasks on a Ray cluster: the engine of ``hydra/launcher=ray``.
+
+The launching process composes every job (:class:`sim.runs.plan.SweepPlan`), connects to the
+cluster (``ray.init(address=...)``) and submits each job as a task running
+:func:`sim.runs.pool.execute` (one CPU each), keeping at most ``max_in_flight`` tasks queued so
+that a sweep of 100,000 jobs does not sit in the cluster's memory at once. The job directories
+must be on a file system every node sees (as on a SLURM cluster).
+
+Failures: a failing job is recorded by :func:`~sim.runs.jobs.run_job` like everywhere else. A
+task whose worker process or node died is retried by Ray up to ``max_retries`` times (on
+another node if its node is gone); if it still cannot finish, this process records the job as
+failed with Ray's reason (:func:`sim.runs.pool.record_lost_job`), and resume re-runs it. Jobs
+that had finished are never touched: their files were written by the node that ran them.
+
+Ray is optional (``pip install agora-sim[ray]``) and imported only here, when a sweep uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sim.runs.parallel import PlannedJob
+from sim.runs.pool import execute, record_lost_job
+
+__all__ = ["run_ray"]
+
+log = logging.getLogger(__name__)
+
+
+def run_ray(
+    jobs: Iterable[PlannedJob],
+    *,
+    address: str | None = "auto",
+    max_retries: int = 1,
+    max_in_flight: int | None = None,
+    num_cpus: float = 1,
+    init: Mapping[str, Any] | None = None,
+    on_result: Callable[[PlannedJob, dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``jobs`` as Ray tasks; their status records in input order.
+
+    Parameters
+    ----------
+    address
+        The cluster to join (``"auto"``: the one ``RAY_ADDRESS`` or ``ray start`` on this
+        machine names; ``"HOST:PORT"``; None: start a private Ray on this machine).
+    max_retries
+        Retries of a task whose worker or node died (Ray's own retry).
+    max_in_flight
+        Tasks submitted and not yet finished (default: twice the cluster's CPUs).
+    num_cpus
+        CPUs a job reserves.
+    init
+        More keyword arguments for ``ray.init``.
+    """
+    try:
+        import ray
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "hydra/launcher=ray needs Ray: pip install 'agora-sim[ray]' (or pip install ray)"
+        ) from err
+
+    connected_here = not ray.is_initialized()
+    if connected_here:
+        ray.init(address=address, log_to_driver=False, **dict(init or {}))
+    try:
+        if max_in_flight is None:
+            max_in_flight = max(2, int(2 * ray.cluster_resources().get("CPU", 1) / num_cpus))
+        task = ray.remote(num_cpus=num_cpus, max_retries=max_retries)(execute)
+        pending = iter(jobs)
+        order: dict[int, int] = {}
+        results: dict[int, dict[str, Any]] = {}
+        flying: dict[Any, PlannedJob] = {}
+        exhausted = False
+        while flying or not exhausted:
+            while not exhausted and len(flying) < max_in_flight:
+                job = next(pending, None)
+                if job is None:
+                    exhausted = True
+                    break
+                order[id(job)] = len(order)
+                flying[task.remote(job)] = job
+            if not flying:
+                break
+            done, _ = ray.wait(list(flying), num_returns=1)
+            for ref in done:
+                job = flying.pop(ref)
+                try:
+                    record = ray.get(ref)
+                except ray.exceptions.RayError as err:  # worker or node lost, retries spent
+                    reason = f"Ray could not finish this job: {type(err).__name__}: " + (
+                        str(err).strip().splitlines() or [""])[0]
+                    log.error("job %s: %s", job.info.get("num"), reason)
+                    record = record_lost_job(job, reason)
+                results[order[id(job)]] = record
+                if on_result is not None:
+                    on_result(job, record)
+    finally:
+        if connected_here:
+            ray.shutdown()
+    return [results[i] for i in range(len(results))]

@@ -35,7 +35,14 @@ from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
+from sim.rules.learning import (
+    act,
+    learn_code,
+    random_beliefs,
+    socialization_candidates,
+    socialize,
+    superior_ideas,
+)
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
@@ -45,11 +52,6 @@ from sim.util.seeding import replicate_seeds
 __all__ = ["AgoraModel", "Tally"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
-
-
-def _join(groups: list[Group]) -> Group:
-    """Groups of one kind as one group."""
-    return (groups[0][0], *(np.concatenate([g[i] for g in groups]) for i in (1, 2, 3)))
 
 
 @dataclass
@@ -175,16 +177,17 @@ class AgoraModel(mesa.Model):
         self.cocreated = np.zeros(n_orgs, dtype=np.int64)
         self.satisfaction = np.zeros(k)
         self.value = np.zeros(k)
-        # Needs never change: their float form and count serve satisfaction and scores.
+        # Needs never change: their float form and count serve satisfaction and scores, and
+        # their dimensions, needed ones first, what a stakeholder can speak about.
         self._needs32 = self.needs.astype(np.float32)
         self._need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
+        self._need_order = np.argsort(~self.needs, axis=1, kind="stable")
 
         self.in_flight = Messages.empty(m)
         self.pending_broadcasts = Messages.empty(m)
         # Replies (to colleagues, and the organization's answers to ideas) wait for the next
-        # step's outbox as a group (kind, sender, target, values).
-        self._no_replies = (REPLY, _NOBODY, _NOBODY, np.zeros((0, m), dtype=np.int8))
-        self.replies = self._no_replies
+        # step's outbox as groups (kind, sender, target, values).
+        self.replies: list[Group] = []
         self.delivered = Messages.empty(m)
         self.parts = self.delivered.by_kind()
         self.votes = np.zeros(n_nodes, dtype=np.int64)
@@ -341,11 +344,11 @@ class AgoraModel(mesa.Model):
         speakers = np.concatenate([posters, voicers])
         self.tally.active[speakers] = True
         said = self._say(speakers)
-        replies, self.replies = self.replies, self._no_replies
+        replies, self.replies = self.replies, []
         return Messages.assemble(self.current_step, [
             broadcasts,
             (POST, posters, readers, said[: posters.size]),
-            replies,
+            *replies,
             (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
         ])
 
@@ -391,11 +394,9 @@ class AgoraModel(mesa.Model):
         if outside.any():
             # The same draws pick among the stakeholder's needs instead of all dimensions.
             rows = outside.nonzero()[0]
-            need = self.needs[who[rows] - self.n_individuals]
-            count = np.count_nonzero(need, axis=1)
-            pick = (u[rows] * count[:, None]).astype(np.int64)
-            order = np.argsort(~need, axis=1, kind="stable")  # needed dimensions first
-            dims[rows] = np.take_along_axis(order, pick, axis=1)
+            s = who[rows] - self.n_individuals
+            pick = (u[rows] * self._need_count[s, None]).astype(np.int64)
+            dims[rows] = np.take_along_axis(self._need_order[s], pick, axis=1)
         # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
         values = np.zeros((who.size, m), dtype=np.int8)
         values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
@@ -501,7 +502,7 @@ class AgoraModel(mesa.Model):
         ignored = np.zeros(self.n_nodes, dtype=bool)
         post = self.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
-        replies = [self._no_replies]
+        replies = self.replies
         if reader.size and pop.reply > 0:
             reply = rng.random(reader.size) < pop.reply * self.engagement[reader]
             to, by = writer[reply], reader[reply]
@@ -538,7 +539,6 @@ class AgoraModel(mesa.Model):
                 replies.append((REPLY, org, ideas.origin[answer], code))
             ignored[ideas.origin[~answer]] = True
         ignored[self._lost_ideas] = True
-        self.replies = replies[0] if len(replies) == 1 else _join(replies)
         # Heard: a reply (a colleague's, or the organization's answer) delivered now, an
         # endorsement, or one's idea adopted last step.
         reply_to = self.parts[REPLY].target
@@ -558,22 +558,24 @@ class AgoraModel(mesa.Model):
         # Benevolence: the decayed record of one's ideas answered or acted on vs ignored.
         self.ideas_heard *= pop.memory
         self.ideas_ignored *= pop.memory
-        np.add.at(self.ideas_heard, answered, 1.0)
-        np.add.at(self.ideas_heard, self._adopted, 1.0)
+        heard = np.concatenate([answered, self._adopted])
+        if heard.size:
+            self.ideas_heard += np.bincount(heard, minlength=self.n_nodes)
         self.ideas_ignored += ignored
         if pop.trust_rate <= 0:
             return
         record = self.ideas_heard + self.ideas_ignored
         benevolence = (self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6)
-        ability = share_right(self.code[self.node_org], self.seen)
-        integrity = share_right(self.told, self.seen * (self.told != 0))
+        code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
+        ability = share_right(code, self.seen)
+        integrity = share_right(self.told, self.seen, both=True)
         target, judged = trust_target(ability, benevolence, integrity)
         self.trust = move_towards(self.trust, target, pop.trust_rate, judged)
 
     # 7 -------------------------------------------------------------------
     def learn(self) -> None:
         """The code learns from the superior group among the ideas it considers (March 1991)."""
-        cfg, rng, n, t = self.cfg, self.rng, self.n_individuals, self.tally
+        cfg, rng, t = self.cfg, self.rng, self.tally
         regime, m = cfg.regime, cfg.environment.dims
         voice = self.parts[VOICE]  # ideas read by the organizations
         reality = self.reality.astype(np.float32)
@@ -585,16 +587,14 @@ class AgoraModel(mesa.Model):
                 # is scored on every dimension against the code.
                 origin = self.members_of[o]
                 contrib = self.actions[origin]
-                perf = contrib.astype(np.float32) @ reality
-                code_perf = float(code.astype(np.float32) @ reality)
+                code_score = float(code.astype(np.float32) @ reality)
+                superior = contrib.astype(np.float32) @ reality > code_score
             else:
                 heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
                 origin, contrib = heard.origin, heard.values
-                # Each idea against the code on the dimensions it speaks about.
-                perf = contrib.astype(np.float32) @ reality
-                code_perf = (contrib != 0).astype(np.float32) @ (code * reality)
+                superior = superior_ideas(contrib, code, self.reality)
             t.ideas_considered += origin.size
-            weight = (perf > code_perf).astype(float)
+            weight = superior.astype(float)
             if regime.voting:
                 weight *= 1 + self.votes[origin]
             new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))

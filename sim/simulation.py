@@ -48,8 +48,9 @@ class SimulationResult:
     ``step``, then every metric of :data:`sim.rules.metrics.METRIC_NAMES`. ``summary`` holds the
     resolved config, the seeds, the wall time and, per metric, the mean, sd and 95% CI over
     replicates of its end-of-run value (``metrics``: the average over the last third of the
-    run, ``window`` says which steps) and of its final value (``final``). With several organizations, ``org_metrics`` has one row per
-    replicate, step and organization (:data:`sim.rules.metrics.ORG_METRIC_NAMES`); otherwise None.
+    run, ``window`` says which steps) and of its final value (``final``). With several
+    organizations, ``org_metrics`` has one row per replicate, step and organization
+    (:data:`sim.rules.metrics.ORG_METRIC_NAMES`); otherwise None.
     """
 
     config: AgoraConfig

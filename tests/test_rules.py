@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.rules.learning import act, learn_code, socialization_candidates, socialize
+from sim.rules.learning import act, learn_code, socialization_candidates, socialize, superior_ideas
 from sim.rules.metrics import diversity, ei_index, share_correct
 from sim.rules.routing import attention_filter
 from sim.util.stats import gini
@@ -205,3 +205,18 @@ def test_metric_helpers_against_naive():
     naive_gini = np.abs(x[:, None] - x[None, :]).sum() / (2 * x.size**2 * x.mean())
     assert float(gini(x)) == pytest.approx(naive_gini)
     assert ei_index(0, 4) == 1 and ei_index(4, 0) == -1 and np.isnan(ei_index(0, 0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(ideas=beliefs_st, seed=st.integers(0, 2**32 - 1))
+def test_superior_ideas_match_naive(ideas, seed):
+    rng = np.random.default_rng(seed)
+    m = ideas.shape[1]
+    code = np.floor(rng.random(m) * 3).astype(np.int8) - 1
+    reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
+    naive = []
+    for idea in ideas:
+        spoken = [d for d in range(m) if idea[d] != 0]
+        naive.append(sum(int(idea[d]) * int(reality[d]) for d in spoken)
+                     > sum(int(code[d]) * int(reality[d]) for d in spoken))
+    assert superior_ideas(ideas, code, reality).tolist() == naive

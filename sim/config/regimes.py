@@ -80,5 +80,7 @@ def resolve_regime(regime: RegimeConfig) -> RegimeConfig:
         )
     if not 0 <= regime.mix <= 1:
         raise ConfigError(f"regime.mix={regime.mix!r} is out of range: a number in [0, 1]")
-    filled = {key: _interpolate(key, regime.mix) for key in PRACTICES if getattr(regime, key) is None}
+    filled = {
+        key: _interpolate(key, regime.mix) for key in PRACTICES if getattr(regime, key) is None
+    }
     return replace(regime, **filled)

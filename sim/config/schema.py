@@ -110,7 +110,7 @@ class HierarchyConfig:
     span: int | None = None
     routing: str = "direct"
     relay: float = 0.9
-    distortion: float = 0.05
+    distortion: float = 0.2
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "superior_ideas",
     "act",
     "random_beliefs",
     "socialize",
@@ -129,3 +130,24 @@ def learn_code(
     p = 1.0 - (1.0 - p_learn) ** np.abs(s)
     changed = (direction != 0) & (direction != code) & (u < p)
     return np.where(changed, direction, code).astype(np.int8), changed
+
+
+def superior_ideas(ideas: np.ndarray, code: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """Which ideas belong to the superior group: those that score above the code on the
+    dimensions they speak about (March 1991's comparison, made idea by idea).
+
+    ``ideas`` is ``(h, m)`` with 0 where an idea says nothing; an idea's score is
+    ``sum(idea * reality)`` and the code's, over the same dimensions, ``sum(code * reality)``.
+
+    Examples
+    --------
+    >>> r = np.array([1, 1, -1])
+    >>> ideas = np.array([[1, 0, 0], [0, -1, 0], [1, 1, -1]])
+    >>> superior_ideas(ideas, np.array([0, 1, -1]), r).tolist()
+    [True, False, True]
+    """
+    # Scores are small integers, exact in float32, whose products run in BLAS.
+    truth = reality.astype(np.float32)
+    score = ideas.astype(np.float32) @ truth
+    code_score = (ideas != 0).astype(np.float32) @ (code * truth)
+    return score > code_score

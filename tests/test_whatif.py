@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.scenarios.report import METRIC_TEXT, sentence, write_whatif_report
+from sim.scenarios.report import METRIC_TEXT, constant_rows, sentence, write_whatif_report
 from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
 from sim.util.stats import diff_ci, mean_ci
 
@@ -90,6 +90,8 @@ def _close(text: str, value: float) -> bool:
 
 def test_report_table_numbers_are_the_differences_table(whatif):
     table = pd.read_csv(whatif / "differences.csv")
+    flat = constant_rows(table)
+    table = table[~table["metric"].isin(list(flat))].reset_index(drop=True)
     report = (whatif / "report.md").read_text()
     rows = [line for line in report.splitlines() if line.startswith("| ") and "---" not in line]
     body = rows[1:]
@@ -111,7 +113,8 @@ def test_report_table_numbers_are_the_differences_table(whatif):
 def test_report_sentences_are_the_differences_table(whatif):
     table = pd.read_csv(whatif / "differences.csv").set_index("metric")
     report = (whatif / "report.md").read_text()
-    section = report.split("## What changes")[1].split("##")[0]
+    # The report opens with the sentences, before any heading.
+    section = report.split("\n## ")[0]
     bullets = [b[2:] for b in section.splitlines() if b.startswith("- ")]
     assert bullets
     clear = table[(table["diff_ci_low"] > 0) | (table["diff_ci_high"] < 0)]
@@ -198,3 +201,16 @@ def test_whatif_script_end_to_end(tmp_path):
     bad = subprocess.run([*cmd[:2], "scenario=default"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "intervention=NAME is required" in bad.stderr
+
+
+def test_constant_metrics_are_folded_into_one_line(whatif):
+    table = pd.read_csv(whatif / "differences.csv")
+    flat = constant_rows(table)
+    # One organization keeps every stakeholder: retention is 1 in every run of both arms.
+    assert flat.get("retention") == 1.0
+    report = (whatif / "report.md").read_text()
+    opening = report.split("\n## ")[0]
+    assert "folded away" in opening and "retention = 1" in opening
+    table_lines = [line for line in report.splitlines() if line.startswith("| Retention")]
+    assert not table_lines
+

@@ -65,12 +65,23 @@ METRIC_TEXT: dict[str, tuple[str, str]] = {
     "retention": ("The share of stakeholders still with their first organization", "share"),
     "messages_sent": ("Messages sent per step", "count"),
     "messages_delivered": ("Messages delivered per step", "count"),
+    "innovations_net": (
+        "The net number of correct changes to the strategy (right minus wrong)", "count"),
+    "voice_answered": ("The share of ideas read that the organization answers", "share"),
+    "ideas_considered": ("Ideas the organization considers per step", "count"),
+    "ideas_adopted": ("Ideas that change the strategy per step", "count"),
+    "sent_broadcast": ("Broadcasts per step", "count"),
+    "sent_post": ("Posts per step", "count"),
+    "sent_reply": ("Replies per step", "count"),
+    "sent_voice": ("Ideas sent up per step", "count"),
+    "sent_vote": ("Votes per step", "count"),
 }
 
 #: The order in which findings are told (and the panels of the headline plot, first six).
 HEADLINE = (
     "engagement", "knowledge_code", "silo_ei", "stakeholder_satisfaction", "trust",
-    "overload", "innovations_bottom_up", "knowledge_individuals", "gini_value", "retention",
+    "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
+    "knowledge_individuals", "gini_value", "retention",
     "filtered", "cocreation", "reach", "active_share", "innovations", "gini_access",
     "diversity", "gini_knowledge", "knowledge_stakeholders", "messages_sent",
     "messages_delivered",
@@ -184,10 +195,28 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
     )
 
 
+def constant_rows(table: pd.DataFrame) -> dict[str, float]:
+    """Metrics with one value in both arms and every replicate (retention 1, filtered 0 ...):
+    metric -> that value. The report folds them into one line."""
+    out = {}
+    for r in table.to_dict("records"):
+        values = [r[c] for c in ("baseline_mean", "baseline_ci_low", "baseline_ci_high",
+                                 "intervention_mean", "intervention_ci_low",
+                                 "intervention_ci_high", "before_mean")]
+        finite = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
+        if (finite and max(finite) - min(finite) <= 1e-12 * (1 + abs(finite[0]))
+                and not math.isnan(r["baseline_mean"])
+                and (math.isnan(r["baseline_ci_low"]) or r["diff"] == 0)):
+            out[r["metric"]] = float(r["baseline_mean"])
+    return out
+
+
 def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Sentences for the clear differences (headline order, at most MAX_SENTENCES), and the
-    names of the metrics with no clear difference."""
-    rows = {r["metric"]: r for r in table.to_dict("records")}
+    names of the metrics with no clear difference (metrics constant everywhere are left to
+    :func:`constant_rows`)."""
+    flat = constant_rows(table)
+    rows = {r["metric"]: r for r in table.to_dict("records") if r["metric"] not in flat}
     order = [m for m in HEADLINE if m in rows] + [m for m in rows if m not in HEADLINE]
     clear = [m for m in order if _excludes_zero(rows[m])]
     unclear = [m for m in order if m not in clear and not math.isnan(rows[m]["diff"])]
@@ -225,7 +254,11 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
     handles.append(Line2D([], [], color="black", ls="--", lw=1))
     labels.append(f"intervention (step {at})")
     fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
-    fig.suptitle(f"{title}\n(mean over replicates, shaded: 95% CI)", fontsize=12)
+    from sim.viz.plots import has_intervals
+
+    note = "shaded: 95% CI" if has_intervals(bands) else \
+        "fewer than two replicates: no confidence interval"
+    fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
     return save_figure(fig, path)
 
 
@@ -276,9 +309,13 @@ def _key_parameters(cfg: Mapping[str, Any]) -> list[str]:
            f"{st['switching']} per step)" if org["count"] > 1 else "") + ".",
         f"Regime: `{rg['name']}` (mix {rg['mix']}): the organization broadcasts in "
         f"{rg['broadcast_rate']:.0%} of steps, members adopt what it says at rate "
-        f"{rg['socialization']}, its strategy learns at rate {rg['listening']} from "
-        f"`{rg['listen_to']}`, posts get replies with chance {rg['reply_rate']}, ideas are sent "
-        f"up with chance {rg['voice_rate']}, voting is {'on' if rg['voting'] else 'off'}.",
+        f"{rg['socialization']}, its strategy learns at rate {rg['listening']} from the ideas "
+        f"that reach it by `{rg['upward']}`, it answers {rg['responsiveness']:.0%} of the "
+        f"ideas it reads, voting is {'on' if rg['voting'] else 'off'}.",
+        f"People: each sends an idea up with chance {pop.get('voice', 'n/a')} per step at full "
+        f"engagement and replies to a colleague's post with chance {pop.get('reply', 'n/a')}"
+        + (f"; {op['voice']:.0%} of members can use the direct voice channel"
+           if "voice" in op else "") + ".",
         f"Channels: peer ties inside units {op['peer']}, across units {op['internal']} "
         f"({net['pattern']}, up to {net['cross_unit_degree']} per person), to stakeholders "
         f"{op['external']}" + (f", to other organizations {op['inter_org']}"
@@ -342,13 +379,15 @@ def write_whatif_report(
     sc, iv, cfg = plan["scenario"], plan["intervention"], plan["config"]
     at = int(plan["at"])
     title = f"What if: {iv['name']} in {sc['name']}"
-    headline = [m for m in HEADLINE if m in set(table["metric"])
+    flat = constant_rows(table)
+    varying = table[~table["metric"].isin(list(flat))]
+    headline = [m for m in HEADLINE if m in set(varying["metric"])
                 and not table.loc[table["metric"] == m, "baseline_mean"].isna().all()][:6]
     if plots:
         plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
-        plot_arms_over_time(bands, list(table["metric"]), at, out / "plots" / "over_time.png",
-                            f"{title}: every metric")
-        plot_end_values(table, out / "plots" / "end_values.png", f"{title}: end of run")
+        plot_arms_over_time(bands, list(varying["metric"]), at,
+                            out / "plots" / "over_time.png", f"{title}: every metric that varies")
+        plot_end_values(varying, out / "plots" / "end_values.png", f"{title}: end of run")
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
@@ -364,21 +403,27 @@ def write_whatif_report(
     text = [
         f"# {title}",
         "",
+        *(f"- {s}" for s in said),
+        *([] if said else ["- No metric ends clearly different: every 95% interval of the "
+                           "difference includes zero."]),
+        "",
         f"The scenario **{sc['name']}** was run {n_b} times as it is (the *baseline*) and "
         f"{n_t} times with the intervention **{iv['name']}** from step {at} on, {end} steps "
         "each. Both use the same random seeds, so they are the same organization, step for "
         f"step, until step {at}; every difference after it comes from the intervention. "
-        f"Values *at the end* are means over the last {window} steps (steps {end_from}–{end}).",
-        "",
-        "## What changes",
-        "",
-        *(f"- {s}" for s in said),
-        *([] if said else ["- No metric ends clearly different: every 95% interval of the "
-                           "difference includes zero."]),
+        f"Values *at the end* are means over the last {window} steps (steps {end_from}–{end})"
+        + (", the last third of the run." if window == end - end_from + 1 else "."),
     ]
+    if min(n_b, n_t) < 2:
+        text += ["", "With a single replicate per arm there is no confidence interval: no "
+                 "difference can be called clear."]
     if unclear:
         text += ["", "No clear difference at the end (the 95% interval includes zero): "
                  + ", ".join(pretty(m).lower() for m in unclear) + "."]
+    if flat:
+        text += ["", "The same in both arms and every replicate (folded away): "
+                 + ", ".join(f"{pretty(m).lower()} = {_table_value(v)}" for m, v in flat.items())
+                 + "."]
     text += [
         "",
         "![headline metrics over time](plots/headline.png)",
@@ -396,7 +441,7 @@ def write_whatif_report(
         "the intervention does in this simulated organization, and how sure we are of that "
         "given the randomness of the runs.",
         "",
-        "## Every metric",
+        "## Every metric that varies",
         "",
         f"Each replicate's value is its mean over a window of {window} steps: *before* the "
         f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
@@ -404,7 +449,7 @@ def write_whatif_report(
         "t-based 95% confidence interval in brackets; the difference is intervention minus "
         "baseline at the end, with a Welch 95% interval, **bold** when it excludes zero.",
         "",
-        *_table(table),
+        *_table(varying),
         "",
         "Every metric over time: [plots/over_time.png](plots/over_time.png); end values with "
         "their intervals: [plots/end_values.png](plots/end_values.png).",

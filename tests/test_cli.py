@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from importlib import metadata
 from pathlib import Path
 
@@ -176,3 +180,45 @@ def test_python_api_from_outside_the_checkout(tmp_path):
     assert done.returncode == 0, done.stderr
     last, people, rows = done.stdout.split()
     assert (last, people, rows) == ("3", "30", "2")
+
+
+# --- the app ---------------------------------------------------------------------------------
+
+
+def test_app_binds_to_localhost_unless_told(capsys):
+    assert main(["app", "--dry-run"]) == 0
+    default = capsys.readouterr().out.split()
+    assert default[default.index("--host") + 1] == "127.0.0.1"
+    assert default[default.index("run") + 1].endswith(os.path.join("sim", "app.py"))
+    assert main(["app", "--host", "0.0.0.0", "--port", "9001", "--dry-run", "--",
+                 "--production"]) == 0
+    chosen = capsys.readouterr().out.split()
+    assert chosen[chosen.index("--host") + 1] == "0.0.0.0"
+    assert chosen[chosen.index("--port") + 1] == "9001" and chosen[-1] == "--production"
+
+
+def test_app_serves_the_page_on_127_0_0_1(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = shutil.which("agora", path=os.path.dirname(sys.executable))
+    cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
+    log = tmp_path / "app.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([*cmd, "app", "--port", str(port)], cwd=tmp_path, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, f"no page within 120 s:\n{log.read_text()}"
+                time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert f"serving the teaching app at http://127.0.0.1:{port}/" in log.read_text()

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Mapping
 
@@ -123,6 +124,7 @@ class Pair:
         color_by: str = "knowledge",
         keep: int = 40,
         dpi: float = 100,
+        fontsize: float = FONT_PT + 1,
     ) -> None:
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
@@ -133,10 +135,13 @@ class Pair:
         self.series = pair_series(self.titles, [m.cfg.regime.name for m in self.models])
         self.color_by = color_by
         self.dpi = dpi
+        self.fontsize = fontsize
+        # Play runs in a thread while the page may ask for a step or an export.
+        self.lock = threading.RLock()
         self.frames: deque[tuple[bytes, bytes]] = deque(maxlen=keep)
         self.metrics = MetricsPlot(
             APP_METRICS, ncols=3, horizon=max(20, int(shared["steps"])), width=METRICS_SIZE[0],
-            height=METRICS_SIZE[1], dpi=dpi, series=self.series, fontsize=FONT_PT,
+            height=METRICS_SIZE[1], dpi=dpi, series=self.series, fontsize=fontsize,
         )
         self._metrics = FrameRenderer(self.metrics)
         self._draw_networks()
@@ -145,7 +150,7 @@ class Pair:
     def _draw_networks(self) -> None:
         self.networks = PairNetworks(
             self.models, self.series, color_by=self.color_by, width=NETWORK_SIZE[0],
-            height=NETWORK_SIZE[1], dpi=self.dpi,
+            height=NETWORK_SIZE[1], dpi=self.dpi, fontsize=self.fontsize,
         )
         self._networks = FrameRenderer(self.networks)
 
@@ -168,22 +173,24 @@ class Pair:
 
     def step(self, n: int = 1) -> None:
         """Step both models ``n`` times (stopping at the run length), then redraw once."""
-        for _ in range(n):
-            if not self.running:
-                break
-            for model in self.models:
-                model.step()
-        self.render()
+        with self.lock:
+            for _ in range(n):
+                if not self.running:
+                    break
+                for model in self.models:
+                    model.step()
+            self.render()
 
     def set_color_by(self, color_by: str) -> None:
         """Colour the dots by another state; the GIF starts again (frames would not match)."""
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
-        if color_by != self.color_by:
-            self.color_by = color_by
-            self._draw_networks()
-            self.frames.clear()
-            self.render()
+        with self.lock:
+            if color_by != self.color_by:
+                self.color_by = color_by
+                self._draw_networks()
+                self.frames.clear()
+                self.render()
 
     def render(self) -> None:
         """Draw both pictures of the current state and keep them as the newest frame."""
@@ -216,15 +223,18 @@ class Pair:
 
     def csv(self) -> str:
         """:meth:`table` as CSV text."""
-        return self.table().to_csv(index=False)
+        with self.lock:
+            return self.table().to_csv(index=False)
 
     def png(self) -> bytes:
         """The current picture: both networks above the metric curves."""
-        return stack_pngs(self._last)
+        return stack_pngs(self._last)  # bytes already drawn: no lock needed
 
     def gif(self, fps: float = 6) -> bytes:
         """The kept frames (the last steps) as a looping GIF at half size."""
-        return gif_of(list(self.frames), fps=fps, shrink=2)
+        with self.lock:
+            frames = list(self.frames)
+        return gif_of(frames, fps=fps, shrink=2)
 
     def commands(self) -> list[str]:
         """The ``agora run`` command of each side (replicate 0 is the app's run)."""

@@ -481,11 +481,11 @@ class MetricsPlot:
             axes = grid.ravel()
             for ax in axes[len(self.names):]:
                 ax.set_visible(False)
-            pad = fontsize / 72  # inches of text around the panels
+            pad = fontsize / 72 * (2.0 if len(self.series) > 1 else 1.0)  # text per panel
             self.figure.subplots_adjust(
-                left=min(0.2, 4 * pad / width), right=0.98, bottom=(0.3 + 2.5 * pad) / height,
-                top=1 - 2.2 * pad / height, hspace=4.4 * pad * nrows / height,
-                wspace=0.28,
+                left=min(0.2, 4 * fontsize / 72 / width), right=0.98,
+                bottom=(0.3 + 2.5 * fontsize / 72) / height, top=1 - 2.2 * pad / height,
+                hspace=4.4 * pad * nrows / height, wspace=0.28,
             )
         else:
             self.figure = axes[0].figure
@@ -510,12 +510,15 @@ class MetricsPlot:
             ax.yaxis.set_major_locator(MaxNLocator(3))
             ax.tick_params(labelsize=fontsize, length=2)
             ax.grid(alpha=0.3, lw=0.5)
-            self._titles[name] = ax.set_title(pretty_metric(name), fontsize=fontsize, loc="left")
-            # With several runs, each one's latest value sits top right in its colour.
+            # With several runs, each one's latest value is on a line under the title, in its
+            # colour, named by the first word of its label.
+            self._titles[name] = ax.set_title(
+                pretty_metric(name), fontsize=fontsize, loc="left",
+                pad=1.5 * fontsize if many else 6.0,
+            )
             self._values[name] = [
-                ax.text(1.0 - 0.2 * (len(self.series) - 1 - i), 1.02, "", transform=ax.transAxes,
-                        ha="right", va="bottom", fontsize=fontsize, color=s.colour,
-                        fontweight="bold")
+                ax.text(0.36 * i, 1.02, "", transform=ax.transAxes, ha="left", va="bottom",
+                        fontsize=fontsize, color=s.colour, fontweight="bold")
                 for i, s in enumerate(self.series)
             ] if many else []
         for ax in list(self.axes.values())[-ncols:]:
@@ -571,7 +574,7 @@ class MetricsPlot:
                 fmt = "{:.0f}" if name in _COUNTS else "{:.2f}"
                 texts.append(fmt.format(now) if np.isfinite(now) else "n/a")
             if many:
-                for text, value in zip(self._values[name], texts, strict=True):
-                    text.set_text(value)
+                for text, value, s in zip(self._values[name], texts, self.series, strict=True):
+                    text.set_text(f"{s.label.split(':')[0]} {value}")
             else:
                 self._titles[name].set_text(f"{pretty_metric(name)}: {texts[0]}")

@@ -100,7 +100,7 @@ class PairNetworks:
             ax = self.figure.add_axes((i * share, bottom, share, top - bottom))
             self.plots.append(
                 NetworkPlot(model, ax=ax, color_by=color_by, legend=False, fontsize=fontsize,
-                            max_nodes=max_nodes)
+                            max_nodes=max_nodes, unit_labels=False)
             )
             self.figure.text(
                 (i + 0.5) * share, 1 - 0.3 * line, s.label, ha="center", va="top",
@@ -127,7 +127,7 @@ class PairNetworks:
         if self.color_by in _CONTINUOUS:
             _, label = _CONTINUOUS[self.color_by]
             line = fontsize / 72 / self.figure.get_figheight()
-            cax = self.figure.add_axes((0.74, 1.2 * line, 0.24, 0.5 * line))
+            cax = self.figure.add_axes((0.72, 1.2 * line, 0.24, 0.5 * line))
             cb = self.figure.colorbar(self.plots[0]._scatter, cax=cax, orientation="horizontal")
             cb.set_label(label, fontsize=fontsize, labelpad=1)
             cb.ax.xaxis.set_label_position("top")

@@ -1,0 +1,528 @@
+"""The teaching app's Solara components: side by side, guided experiments, what if, info.
+
+The page (``sim/app.py``) holds one :class:`LabState` per browser session. Nothing here uses
+Mesa's ``SolaraViz``: its sidebar shows framework settings ("Play Interval (ms)", "Render
+Interval (steps)", "Use Threads") that mean nothing to a class, and it runs one model where the
+lesson needs two. The models are still Mesa models (:class:`~sim.lab.pair.AppModel`), stepped by
+:class:`~sim.lab.pair.Pair`.
+
+Every control shows its value in its label; every picture is drawn at about the size it is
+shown with labels of at least 12 px (:data:`sim.viz.drawing.FONT_PT`); CSS classes
+``agora-*`` name the parts the browser tests look for.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import reacton.ipyvuetify as rv
+import solara
+
+from sim.lab.controls import (
+    CONTROLS,
+    ORGANIZATION,
+    PRACTICE_CONTROLS,
+    RUN,
+    Control,
+    complete,
+    describe,
+    format_value,
+    with_preset,
+)
+from sim.lab.lessons import EXPERIMENTS, INFO, PREDICTIONS, outcome
+from sim.lab.pair import LETTERS, Pair
+from sim.lab.whatif import CHANGEABLE, WhatIfRequest, describe_intervention, run_request
+from sim.viz.drawing import COLOR_BY
+
+__all__ = ["AgoraLab", "LabState", "SPEEDS"]
+
+#: Pause between two steps while playing, in seconds, by the names the page shows.
+SPEEDS = {"slow": 0.6, "normal": 0.2, "fastest": 0.0}
+
+#: Styles for the page: labels above sliders (a narrow sidebar), readable help text, and no
+#: framework badge over the content.
+CSS = """
+.agora-sidebar .v-input__slider .v-input__slot { flex-wrap: wrap; }
+.agora-sidebar .v-input__slider .v-input__slot > .v-label {
+    width: 100%; max-width: 100%; margin-bottom: -4px; font-size: 15px; color: #222;
+}
+.agora-help { font-size: 13px; color: #555; line-height: 1.25; margin: -2px 0 8px 0; }
+.agora-sidebar { flex: 0 0 330px; max-width: 330px; overflow-y: auto;
+                 max-height: calc(100vh - 110px); padding: 8px 6px 0 0; }
+.agora-main { flex: 1 1 auto; min-width: 0; max-width: 980px; }
+.agora-main img { max-width: 100%; }
+.agora-status { font-size: 18px; font-weight: 600; }
+.v-application .agora-text, .agora-text p, .agora-text li { font-size: 16px; }
+div[style*="bottom: 0px"][style*="position: absolute"] { display: none !important; }
+"""
+
+
+class LabState:
+    """One session's state: both sides' settings, the pair being run, play and colouring.
+
+    Settings changes wait for :meth:`reset` (the pair is rebuilt then), so a class can set up
+    a comparison without losing the run on screen.
+    """
+
+    def __init__(self, a: dict | None = None, b: dict | None = None, *,
+                 build: Callable[..., Pair] = Pair) -> None:
+        self.settings = solara.reactive([
+            complete(a if a is not None else {"regime": "broadcast"}),
+            complete(b if b is not None else {"regime": "conversational"}),
+        ])
+        self.run = solara.reactive({"seed": 0, "steps": 200})
+        self.color_by = solara.reactive("knowledge")
+        self.speed = solara.reactive("normal")
+        self.playing = solara.reactive(False)
+        self.tab = solara.reactive(0)
+        self._build = build
+        self.pair = solara.reactive(self._new_pair())
+        self.applied = solara.reactive(self._wanted())
+        self.tick = solara.reactive(0)
+
+    def _wanted(self) -> list[dict]:
+        return [{**s, **self.run.value} for s in self.settings.value]
+
+    def _new_pair(self) -> Pair:
+        a, b = self._wanted()
+        return self._build(a, b, color_by=self.color_by.value)
+
+    @property
+    def pending(self) -> bool:
+        """True when settings changed since the pair was built."""
+        return self._wanted() != self.applied.value
+
+    def set_side(self, index: int, settings: dict) -> None:
+        both = list(self.settings.value)
+        both[index] = settings
+        self.settings.value = both
+
+    def reset(self) -> None:
+        """Rebuild both organizations from the settings (step 0, same seed)."""
+        self.playing.value = False
+        with self.pair.value.lock:
+            self.pair.value = self._new_pair()
+        self.applied.value = self._wanted()
+        self.tick.value += 1
+
+    def load(self, a: dict, b: dict, steps: int | None = None) -> None:
+        """Put two settings in place and rebuild (a guided experiment opened in the lab)."""
+        self.settings.value = [complete(a), complete(b)]
+        if steps is not None:
+            self.run.value = {**self.run.value, "steps": int(steps)}
+        self.reset()
+
+    def step(self) -> None:
+        self.pair.value.step()
+        self.tick.value += 1
+
+    def recolor(self, color_by: str) -> None:
+        self.color_by.value = color_by
+        self.pair.value.set_color_by(color_by)
+        self.tick.value += 1
+
+
+# --------------------------------------------------------------------------- controls
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+
+
+@solara.component
+def ControlInput(control: Control, value, on_value: Callable, prefix: str = "",
+                 show_help: bool = True):
+    """One control with its value in its label (and a line of help under it)."""
+    text = f"{control.label}: {format_value(control, value)}"
+    cls = f"agora-control agora-{prefix}{control.name}"
+    if control.kind in ("share", "count"):
+        integer = control.kind == "count"
+        rv.Slider(
+            label=text, v_model=value, min=control.low, max=control.high, step=control.step,
+            on_v_model=lambda v: on_value(int(v) if integer else round(float(v), 6)),
+            hide_details=True, thumb_label=False, class_=cls,
+        )
+    elif control.kind == "choice":
+        rv.Select(label=control.label, items=list(control.choices), v_model=value,
+                  on_v_model=on_value, hide_details=True, dense=True, class_=cls)
+    else:
+        rv.Switch(label=text, v_model=bool(value), on_v_model=lambda v: on_value(bool(v)),
+                  hide_details=True, dense=True, class_=cls)
+    if show_help and control.help:
+        solara.Div(children=[control.help], classes=["agora-help"])
+
+
+@solara.component
+def SidePanel(state: LabState, index: int):
+    """The practices and the organization of one side, with the regime ends as presets."""
+    letter = LETTERS[index]
+    settings = state.settings.value[index]
+    prefix = f"{letter}-"
+
+    def set_value(name):
+        def set_(value):
+            new = {**settings, name: value}
+            if name == "mix":
+                new = with_preset(new, "hybrid", value)
+            state.set_side(index, new)
+        return set_
+
+    def preset(regime):
+        return lambda: state.set_side(index, with_preset(settings, regime))
+
+    with solara.Card(f"Organization {letter}", classes=[f"agora-side-{letter}"],
+                     style={"margin-bottom": "8px"}):
+        solara.Div(children=[f"Start from: {settings['regime']}"], classes=["agora-help"])
+        with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
+            for regime, label in (("broadcast", "Broadcast end"), ("hybrid", "Halfway"),
+                                  ("conversational", "Conversational end")):
+                solara.Button(label, on_click=preset(regime), small=True,
+                              outlined=settings["regime"] != regime, color="primary",
+                              classes=[f"agora-preset-{letter}-{regime}"])
+        if settings["regime"] == "hybrid":
+            ControlInput(CONTROLS["mix"], settings["mix"], set_value("mix"), prefix)
+        with solara.Details("Practices", expand=True):
+            for control in PRACTICE_CONTROLS[2:]:
+                ControlInput(control, settings[control.name], set_value(control.name), prefix,
+                             show_help=index == 0)
+        with solara.Details("Organization", expand=False):
+            for control in ORGANIZATION:
+                ControlInput(control, settings[control.name], set_value(control.name), prefix,
+                             show_help=False)
+            if index == 1:
+                solara.Button("Same organization as A", small=True, text=True,
+                              on_click=lambda: state.set_side(1, {
+                                  **settings,
+                                  **{c.name: state.settings.value[0][c.name] for c in ORGANIZATION},
+                              }))
+
+
+@solara.component
+def RunControls(state: LabState):
+    """Reset, Step, Play; the step counter; speed, colouring, seed and run length."""
+    pair = state.pair.value
+    _ = state.tick.value  # redraw when the pair moves
+
+    def play_loop(cancel: threading.Event):
+        while state.playing.value and not cancel.is_set():
+            started = time.perf_counter()
+            if not pair.running:
+                state.playing.value = False
+                break
+            state.step()
+            rest = SPEEDS[state.speed.value] - (time.perf_counter() - started)
+            if rest > 0:
+                cancel.wait(rest)
+
+    solara.use_thread(play_loop, dependencies=[state.playing.value, pair])
+
+    with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Button("Reset", on_click=state.reset, color="warning" if state.pending else None,
+                      classes=["agora-reset"])
+        solara.Button("Step", on_click=state.step, disabled=state.playing.value or not pair.running,
+                      classes=["agora-step"])
+        solara.Button("Pause" if state.playing.value else "Play", color="primary",
+                      disabled=not pair.running and not state.playing.value,
+                      on_click=lambda: state.playing.set(not state.playing.value),
+                      classes=["agora-play"])
+    solara.Div(children=[f"Step {pair.current_step} of {pair.steps}"],
+               classes=["agora-status", "agora-step-count"])
+    if state.pending:
+        solara.Div(children=["Settings changed: press Reset to start both runs again with them."],
+                   classes=["agora-help", "agora-pending"], style={"color": "#b35900"})
+    solara.Select("Speed", values=list(SPEEDS), value=state.speed, dense=True,
+                  classes=["agora-speed"])
+    solara.Select("Colour the dots by", values=list(COLOR_BY), value=state.color_by.value,
+                  on_value=state.recolor, dense=True, classes=["agora-color-by"])
+    for control in RUN:
+        ControlInput(control, state.run.value[control.name],
+                     lambda v, n=control.name: state.run.set({**state.run.value, n: v}),
+                     show_help=control.name == "seed")
+
+
+@solara.component
+def Exports(state: LabState):
+    """Download the measures so far, the picture, the last steps."""
+    pair = state.pair.value
+    step = pair.current_step
+    with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
+                    classes=["agora-exports"]):
+        solara.Text("Download:", style={"font-size": "16px"})
+        solara.FileDownload(pair.csv, filename=f"agora_step{step}.csv", label="Data (CSV)",
+                            mime_type="text/csv")
+        solara.FileDownload(pair.png, filename=f"agora_step{step}.png", label="Picture (PNG)",
+                            mime_type="image/png")
+        solara.FileDownload(pair.gif, filename=f"agora_last_steps_to_{step}.gif",
+                            label="Animation (GIF)", mime_type="image/gif")
+
+
+@solara.component
+def LabView(state: LabState):
+    """The side-by-side tab: the sidebar, the two networks, the curves, the exports."""
+    pair = state.pair.value
+    _ = state.tick.value
+    with solara.Row(gap="12px", style={"align-items": "flex-start"}):
+        with solara.Column(classes=["agora-sidebar"], gap="4px"):
+            RunControls(state)
+            SidePanel(state, 0)
+            SidePanel(state, 1)
+        with solara.Column(classes=["agora-main"], gap="6px"):
+            Exports(state)
+            if pair.networks.sampled:
+                solara.Warning("These organizations are larger than one picture can show well: "
+                               "the picture draws an even sample of each ring. The measures "
+                               "count everyone.")
+            solara.Image(pair.network_png, format="png", width="100%",
+                         classes=["agora-networks"])
+            solara.Image(pair.metrics_png, format="png", width="100%",
+                         classes=["agora-metrics"])
+            with solara.Details("These runs from the command line"):
+                for letter, settings, command in zip(LETTERS, pair.settings, pair.commands(),
+                                                     strict=True):
+                    solara.Markdown(f"**{letter}.** {describe(settings)}.\n\n```\n{command}\n```")
+
+
+# --------------------------------------------------------------------------- guided
+
+
+@solara.component
+def GuidedView(state: LabState):
+    """Guided experiments: predict, run both on the same seed, see what happened."""
+    chosen = solara.use_reactive(EXPERIMENTS[0].key)
+    prediction = solara.use_reactive(None)
+    result = solara.use_reactive(None)
+    busy = solara.use_reactive(False)
+    experiment = next(e for e in EXPERIMENTS if e.key == chosen.value)
+
+    def choose(key):
+        chosen.value = key
+        prediction.value = None
+        result.value = None
+
+    def settings(side):
+        return {**side, **state.run.value, "steps": experiment.steps}
+
+    def run():
+        busy.value = True
+        try:
+            pair = Pair(settings(experiment.a), settings(experiment.b))
+            pair.step(experiment.steps)
+            result.value = (pair, outcome(experiment, [m.metrics_frame() for m in pair.models]))
+        finally:
+            busy.value = False
+
+    def open_in_lab():
+        state.load(experiment.a, experiment.b, steps=experiment.steps)
+        state.tab.value = 0
+
+    with solara.Column(classes=["agora-main", "agora-guided"], style={"max-width": "980px"}):
+        solara.ToggleButtonsSingle(value=chosen.value, on_value=choose,
+                                   children=[solara.Button(e.title, value=e.key)
+                                             for e in EXPERIMENTS],
+                                   classes=["agora-experiments"])
+        with solara.Card(experiment.title):
+            solara.Markdown(f"**Predict first.** {experiment.question} "
+                            f"(Both run {experiment.steps} steps on seed "
+                            f"{state.run.value['seed']}; we compare the last third.)",
+                            style={"font-size": "17px"})
+            solara.Div(children=["Your class predicts:"], classes=["agora-help"])
+            solara.ToggleButtonsSingle(value=prediction.value, on_value=prediction.set,
+                                       values=list(PREDICTIONS), mandatory=False,
+                                       classes=["agora-prediction"])
+            with solara.Row():
+                solara.Button("Run it", color="primary", on_click=run,
+                              disabled=prediction.value is None or busy.value,
+                              classes=["agora-run-experiment"])
+                solara.Button("Watch it step by step in Side by side", text=True,
+                              on_click=open_in_lab)
+            if prediction.value is None:
+                solara.Div(children=["Choose a prediction to run the experiment."],
+                           classes=["agora-help"])
+            if busy.value:
+                solara.ProgressLinear(True)
+        if result.value is not None:
+            pair, verdict = result.value
+            right = verdict.matches(prediction.value) if prediction.value else False
+            with solara.Card("What happened", classes=["agora-outcome"]):
+                solara.Markdown(f"**{verdict.sentence()}** You predicted: "
+                                f"*{prediction.value}* ({'right' if right else 'not this time'}).",
+                                style={"font-size": "17px"})
+                solara.Markdown(experiment.discuss, style={"font-size": "16px"})
+            solara.Image(pair.metrics_png, format="png", width="100%")
+
+
+# --------------------------------------------------------------------------- what if
+
+
+@solara.lab.task(prefer_threaded=True)
+def whatif_task(request: WhatIfRequest):
+    """Run a what-if in the background, reporting the share of replicates done."""
+    def progress(done: int, total: int) -> None:
+        whatif_task.progress = 100.0 * done / max(total, 1)
+
+    whatif_task.progress = 0.0
+    return run_request(request, workers=max(1, min(2, os.cpu_count() or 1)),
+                       on_progress=progress)
+
+
+@solara.component
+def WhatIfView(state: LabState):
+    """Pick a scenario and a change; run baseline and change with replicates; show the
+    difference over time with its CI and the report's sentences."""
+    from sim.scenarios.library import list_interventions, list_scenarios
+
+    scenarios = solara.use_memo(lambda: [s for s in list_scenarios()
+                                         if s.path.stem != "march1991"], [])
+    interventions = solara.use_memo(list_interventions, [])
+    scenario = solara.use_reactive("default")
+    kind = solara.use_reactive("intervention")
+    intervention = solara.use_reactive(interventions[0].name if interventions else None)
+    practice = solara.use_reactive("responsiveness")
+    value = solara.use_reactive(0.6)
+    at = solara.use_reactive(100)
+    steps = solara.use_reactive(200)
+    replicates = solara.use_reactive(8)
+    error = solara.use_reactive(None)
+
+    def set_practice(name):
+        practice.value = name
+        value.value = complete(regime="conversational")[name]
+
+    def start():
+        error.value = None
+        request = WhatIfRequest(
+            scenario.value,
+            intervention=intervention.value if kind.value == "intervention" else None,
+            practice=practice.value if kind.value == "practice" else None,
+            value=value.value, at=min(at.value, steps.value - 1), steps=steps.value,
+            replicates=replicates.value, seed=state.run.value["seed"],
+        )
+        try:
+            from sim.lab.whatif import plan_of
+
+            plan_of(request)  # a bad choice is said here, before anything runs
+        except Exception as err:  # noqa: BLE001 - shown to the user as it is
+            error.value = str(err)
+            return
+        whatif_task(request)
+
+    names = {s.path.stem: s for s in scenarios}
+    with solara.Row(gap="16px", style={"align-items": "flex-start"}):
+        with solara.Column(classes=["agora-sidebar", "agora-whatif-form"], gap="4px"):
+            solara.Select("Scenario", values=list(names), value=scenario, dense=True,
+                          classes=["agora-whatif-scenario"])
+            solara.Div(children=[names[scenario.value].description
+                                 if scenario.value in names else ""], classes=["agora-help"])
+            solara.ToggleButtonsSingle(value=kind,
+                                       children=[solara.Button("An intervention",
+                                                               value="intervention"),
+                                                 solara.Button("One practice", value="practice")],
+                                       classes=["agora-whatif-kind"])
+            if kind.value == "intervention":
+                solara.Select("Intervention", values=[i.name for i in interventions],
+                              value=intervention, dense=True,
+                              classes=["agora-whatif-intervention"])
+                if intervention.value:
+                    solara.Div(children=[describe_intervention(intervention.value)],
+                               classes=["agora-help"])
+            else:
+                solara.Select("Practice", values=list(CHANGEABLE), value=practice.value,
+                              on_value=set_practice, dense=True,
+                              classes=["agora-whatif-practice"])
+                ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
+            for label, var, low, high, stride in (
+                ("Change at step", at, 10, 590, 10), ("Run length (steps)", steps, 20, 600, 20),
+                ("Replicates (runs of each)", replicates, 2, 30, 1),
+            ):
+                rv.Slider(label=f"{label}: {var.value}", v_model=var.value, min=low, max=high,
+                          step=stride, on_v_model=lambda v, var=var: var.set(int(v)),
+                          hide_details=True, thumb_label=False,
+                          class_=f"agora-control agora-whatif-{_slug(label)}")
+            solara.Button("Run the what-if", color="primary", on_click=start,
+                          disabled=whatif_task.pending, classes=["agora-whatif-run"])
+            if error.value:
+                solara.Error(error.value)
+        with solara.Column(classes=["agora-main", "agora-whatif-result"], gap="6px"):
+            if whatif_task.pending:
+                done = whatif_task.progress or 0.0
+                solara.ProgressLinear(done if done > 0 else True)
+                solara.Div(children=[f"Running both arms: {done:.0f}% of the replicates done."],
+                           classes=["agora-status", "agora-whatif-progress"])
+            elif whatif_task.error:
+                solara.Error(f"The what-if failed: {whatif_task.exception}")
+            elif whatif_task.finished and whatif_task.value is not None:
+                WhatIfResultView(whatif_task.value)
+            else:
+                solara.Markdown(
+                    "Choose a scenario and a change, then **Run the what-if**. The scenario runs "
+                    "several times as it is and several times with the change, on the same "
+                    "seeds: until the change the two are the same organization, step for step, "
+                    "so every difference after it is the change's doing.",
+                    style={"font-size": "17px"},
+                )
+
+
+@solara.component
+def WhatIfResultView(result):
+    """The report's sentences and the difference over time with its 95% CI."""
+    from sim.viz.difference import difference_png
+    from sim.viz.plots import pretty
+
+    png = solara.use_memo(lambda: difference_png(result.differences, at=result.plan.at),
+                          [result])
+    with solara.Card(result.title, classes=["agora-whatif-summary"]):
+        solara.Markdown(
+            f"{result.n} runs with and {result.n} without the change, same seeds; values at "
+            "the end are means over the last steps, with 95% confidence intervals.",
+            style={"font-size": "16px"},
+        )
+        lines = [f"- {s}" for s in result.sentences] or [
+            "- No measure ends clearly different: every 95% interval of the difference "
+            "includes zero."]
+        solara.Markdown("\n".join(lines), style={"font-size": "17px"})
+        if result.unclear:
+            solara.Markdown("No clear difference at the end: "
+                            + ", ".join(pretty(m).lower() for m in result.unclear) + ".",
+                            style={"font-size": "15px"})
+    solara.Image(png, format="png", width="100%", classes=["agora-whatif-plot"])
+    solara.FileDownload(lambda: result.table.to_csv(index=False), filename="whatif.csv",
+                        label="The table (CSV)", mime_type="text/csv")
+
+
+# --------------------------------------------------------------------------- info
+
+
+@solara.component
+def InfoView():
+    """The Info tab, in the layout of NetLogo's Models Library."""
+    with solara.Column(classes=["agora-info", "agora-text"], style={"max-width": "900px"}):
+        for title, text in INFO:
+            solara.Markdown(f"## {title}\n{text}")
+
+
+# --------------------------------------------------------------------------- the app
+
+
+TABS = ("Side by side", "Guided experiments", "What if", "Info")
+
+
+@solara.component
+def AgoraLab(state: LabState):
+    """The whole app for one session's state."""
+    solara.Style(CSS)
+    solara.Title("Agora: how an organization talks")
+    with solara.Column(style={"padding": "4px 12px"}, gap="0px"):
+        with solara.Row(style={"align-items": "baseline"}):
+            solara.Markdown("### Agora: how an organization talks")
+        with solara.lab.Tabs(value=state.tab, lazy=True):
+            with solara.lab.Tab(TABS[0], classes=["agora-tab-lab"]):
+                LabView(state)
+            with solara.lab.Tab(TABS[1], classes=["agora-tab-guided"]):
+                GuidedView(state)
+            with solara.lab.Tab(TABS[2], classes=["agora-tab-whatif"]):
+                WhatIfView(state)
+            with solara.lab.Tab(TABS[3], classes=["agora-tab-info"]):
+                InfoView()

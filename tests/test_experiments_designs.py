@@ -89,9 +89,10 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     assert report.ok == 8 and report.swept_keys == ["design"]
     runs = pd.read_parquet(sweep / "runs.parquet")
     meta, points = read_design(design_dir)
-    table = sobol_indices(meta, points, runs, "engagement")
-    assert table["parameter"].tolist() == ["regime.mix", "openness.internal"]
-    assert np.isfinite(table[["S1", "ST"]].to_numpy()).all()
+    assert np.isfinite(point_outputs(runs, "engagement", len(points))).all()
+    # Two base samples are far too few for indices: the analysis refuses, saying how many.
+    with pytest.raises(ValueError, match="too small: it needs at least 64"):
+        sobol_indices(meta, points, runs, "engagement")
 
 
 def _synthetic(method, n):
@@ -100,7 +101,8 @@ def _synthetic(method, n):
     y = 4 * x["regime.mix"] + x["openness.internal"]  # talk has no effect at all
     runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(x))] * 2,
                          "status": "ok", "y": np.concatenate([y, y])})
-    meta = {"method": method, "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    meta = {"method": method, "n": n,
+            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
     return meta, x, runs
 
 
@@ -125,3 +127,24 @@ def test_missing_points_are_reported():
     runs.loc[runs["design"] == "point_00003", "status"] = "failed"
     with pytest.raises(ValueError, match="1 of 40 design points"):
         point_outputs(runs, "y", len(x))
+
+
+def test_a_compared_practice_runs_at_both_settings_with_the_same_points(tmp_path):
+    ranges = parse_ranges(["environment.turbulence=0:0.1", "org.attention=5:40"])
+    d = make_design(ranges, method="morris", n=10, seed=0)
+    assert len(d) == 10 * 3
+    write_design(d, ranges, tmp_path, method="morris", n=10, seed=0,
+                 compare=("regime.responsiveness", ["0", "0.6"]))
+    meta, _ = read_design(tmp_path)
+    assert meta["compare"] == {"key": "regime.responsiveness", "values": ["0", "0.6"]}
+    assert meta["levels"] == 4
+    params = yaml.safe_load((tmp_path / "experiment" / "agora_design.yaml").read_text())
+    params = params["hydra"]["sweeper"]["params"]
+    assert params["regime.responsiveness"] == "0,0.6"
+    assert len(params["+design"].split(",")) == 30
+
+
+def test_sobol_sizes_must_be_powers_of_two():
+    ranges = parse_ranges(["regime.mix=0:1"])
+    with pytest.raises(ValueError, match="--n 10 is not a power of two.*use 8 or 16"):
+        make_design(ranges, method="sobol", n=10)

@@ -281,7 +281,38 @@ def read_summary(job_dir: str | os.PathLike) -> dict[str, Any] | None:
             "error": f"malformed {SUMMARY_FILE}: a {type(summary).__name__}, not an object",
             "malformed": True,
         }
+    problem = _malformed(summary)
+    if problem is not None:
+        return {"status": "failed", "error": f"malformed {SUMMARY_FILE}: {problem}",
+                "malformed": True}
     return summary
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+#: What readers take from a summary, and the form they expect it in.
+_SUMMARY_FIELDS: dict[str, tuple[Any, str]] = {
+    "status": (lambda v: isinstance(v, str), "a string"),
+    "error": (lambda v: v is None or isinstance(v, str), "null or a string"),
+    "job": (lambda v: isinstance(v, dict), "an object"),
+    "config": (lambda v: v is None or isinstance(v, dict), "null or an object"),
+    "config_hash": (lambda v: v is None or isinstance(v, str), "null or a string"),
+    "seeds": (lambda v: v is None or (isinstance(v, list) and all(
+        isinstance(s, int) and not isinstance(s, bool) for s in v)), "null or a list of integers"),
+    "wall_time": (lambda v: v is None or _number(v), "null or a number"),
+    "model_version": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "metrics_file": (lambda v: isinstance(v, dict), "an object"),
+    "metrics": (lambda v: isinstance(v, dict), "an object"),
+}
+
+
+def _malformed(summary: Mapping[str, Any]) -> str | None:
+    for key, (ok, allowed) in _SUMMARY_FIELDS.items():
+        if key in summary and not ok(summary[key]):
+            return f"{key}={summary[key]!r:.60} is not {allowed}"
+    return None
 
 
 def verify_result(job_dir: str | os.PathLike, summary: Mapping[str, Any]) -> str | None:

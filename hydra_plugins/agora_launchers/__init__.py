@@ -9,3 +9,20 @@ The work is done in :mod:`sim.runs.plan`, :mod:`sim.runs.pool` and :mod:`sim.run
 these classes only adapt them to Hydra's ``Launcher`` interface. Both launchers run Agora jobs
 (:func:`sim.runs.jobs.run_job`), not an arbitrary task function.
 """
+
+
+def register() -> None:
+    """Make Hydra know these launchers even where its plugin scan cannot see them.
+
+    Hydra finds plugins by walking the folders of the ``hydra_plugins`` namespace; an editable
+    install (``pip install -e .``) serves this package through an import hook instead of a
+    folder, so the walk misses it. Registering the classes directly works in every install
+    (registering twice is harmless). Called by ``agora run`` before Hydra starts.
+    """
+    from hydra.core.plugins import Plugins
+
+    from .pool_launcher import PoolLauncher
+    from .ray_launcher import RayLauncher
+
+    for launcher in (PoolLauncher, RayLauncher):
+        Plugins.instance().register(launcher)

@@ -98,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     # @hydra.main reads sys.argv; its program name is shown in --help.
     sys.argv = [saved[0] if saved else "agora run", *with_validation(args)]
+    from hydra_plugins.agora_launchers import register  # the pool and ray launchers
+
+    register()
     try:
         hydra_main()
     except SystemExit as exit_:

@@ -71,12 +71,18 @@ def share_right(
     """
     # With values in {-1, 0, +1} the product is +1 where judged is right, -1 where it is wrong
     # and 0 where either is silent: right = (sum + sum of |.|) / 2. float32 products sum these
-    # small integers exactly and run in BLAS, far faster than counting along an axis.
-    ones = ones32(seen.shape[-1])
-    agree = (judged * seen).astype(np.float32)
-    spoken = np.abs(agree) @ ones
-    looked = spoken if both else np.abs(seen.astype(np.float32)) @ ones
-    right = (agree @ ones + spoken) / 2
+    # small integers exactly and run in BLAS (or as row-wise dots), far faster than counting
+    # along an axis; one judged row (one organization's code) is a matrix-vector product.
+    judged = np.asarray(judged, dtype=np.float32)
+    seen = np.asarray(seen, dtype=np.float32)
+    seen_abs = np.abs(seen)
+    if judged.ndim == 1:
+        net, spoken = seen @ judged, seen_abs @ np.abs(judged)
+    else:
+        net = np.einsum("...j,...j->...", judged, seen)
+        spoken = np.einsum("...j,...j->...", np.abs(judged), seen_abs)
+    looked = spoken if both else seen_abs @ ones32(seen.shape[-1])
+    right = (net + spoken) / 2
     return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
 
 

@@ -167,20 +167,24 @@ def check_keys(node: Any, cls: type = AgoraConfig, prefix: str = "") -> None:
 # --------------------------------------------------------------------------- interpolations
 
 
-def _walk(node: Any, prefix: str = ""):
-    """(dotted key, value) of every leaf of plain containers and dataclasses, keys included."""
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            yield from _walk(getattr(node, f.name), f"{prefix}{f.name}.")
+def _strings(node: Any, prefix: str = ""):
+    """(dotted key, text) of every string holding ``${`` in plain containers and dataclasses,
+    mapping keys included. Only strings can hold an interpolation, so nothing else is built."""
+    if isinstance(node, str):
+        if "${" in node:
+            yield prefix.rstrip("."), node
+    elif hasattr(node, "__dataclass_fields__") and not isinstance(node, type):
+        for name, value in vars(node).items():
+            if not isinstance(value, (int, float, bool)) and value is not None:
+                yield from _strings(value, f"{prefix}{name}.")
     elif isinstance(node, Mapping):
         for k, v in node.items():
-            yield f"{prefix}{k}", k  # a key may hold an interpolation too
-            yield from _walk(v, f"{prefix}{k}.")
+            if isinstance(k, str) and "${" in k:
+                yield f"{prefix}{k}", k
+            yield from _strings(v, f"{prefix}{k}.")
     elif isinstance(node, (list, tuple)):
         for i, v in enumerate(node):
-            yield from _walk(v, f"{prefix.rstrip('.')}[{i}].")
-    else:
-        yield prefix.rstrip("."), node
+            yield from _strings(v, f"{prefix.rstrip('.')}[{i}].")
 
 
 def check_interpolations(node: Any, where: str = "") -> None:
@@ -189,15 +193,14 @@ def check_interpolations(node: Any, where: str = "") -> None:
     ``node`` is a plain container (``OmegaConf.to_container(..., resolve=False)``) or a
     dataclass config. Plain references (``${regime.mix}``) are allowed.
     """
-    for key, value in _walk(node):
-        if isinstance(value, str) and "${" in value:
-            for name in _RESOLVER.findall(value):
-                if name not in SAFE_RESOLVERS:
-                    raise ConfigError(
-                        f"{where}{key}={value!r}: the resolver {name} is not allowed: "
-                        "configuration values must not read the environment or files "
-                        f"(allowed: plain ${{key}} references and {', '.join(SAFE_RESOLVERS)})"
-                    )
+    for key, value in _strings(node):
+        for name in _RESOLVER.findall(value):
+            if name not in SAFE_RESOLVERS:
+                raise ConfigError(
+                    f"{where}{key}={value!r}: the resolver {name} is not allowed: "
+                    "configuration values must not read the environment or files "
+                    f"(allowed: plain ${{key}} references and {', '.join(SAFE_RESOLVERS)})"
+                )
 
 
 # --------------------------------------------------------------------------- values
@@ -254,6 +257,23 @@ def _type_ok(kind: Any, value: Any) -> bool:
     return True
 
 
+@cache
+def _plan(cls: type) -> tuple[tuple[str, Any, frozenset], ...]:
+    """Per field: its name, its type, and the exact types accepted without a closer look."""
+    out = []
+    for name, kind in _fields(cls).items():
+        simple = {int: {int}, float: {float, int}, str: {str}, bool: {bool}}
+        args = set(typing.get_args(kind)) if typing.get_origin(kind) is not list else set()
+        accepted: set = set()
+        for k in (args or {kind}):
+            if k is type(None):
+                accepted.add(type(None))
+            elif k in simple:
+                accepted |= simple[k]
+        out.append((name, kind, frozenset(accepted)))
+    return tuple(out)
+
+
 def check_values(obj: Any, prefix: str = "") -> None:
     """Every field of dataclass ``obj`` of its declared type, every number finite and bounded.
 
@@ -270,27 +290,32 @@ def check_values(obj: Any, prefix: str = "") -> None:
     ...
     sim.config.ConfigError: network.lam=inf is not a finite number
     """
-    for name, kind in _fields(type(obj)).items():
+    for name, kind, accepted in _plan(type(obj)):
         value = getattr(obj, name)
-        key = f"{prefix}{name}"
-        if not _type_ok(kind, value):
+        cls = type(value)
+        if cls not in accepted and not _type_ok(kind, value):
+            key = f"{prefix}{name}"
             raise ConfigError(
-                f"{key}={value!r} is a {type(value).__name__}: {_describe(kind)} is expected"
+                f"{key}={value!r} is a {cls.__name__}: {_describe(kind)} is expected"
             )
-        if dataclasses.is_dataclass(value):
-            check_values(value, f"{key}.")
-        elif isinstance(value, (list, tuple)):
+        if cls is float:
+            if not math.isfinite(value):
+                raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
+            if abs(value) > MAX_MAGNITUDE:
+                raise ConfigError(
+                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}")
+        elif cls is int:
+            if abs(value) > MAX_MAGNITUDE:
+                raise ConfigError(
+                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}")
+        elif hasattr(value, "__dataclass_fields__"):
+            check_values(value, f"{prefix}{name}.")
+        elif cls is list or cls is tuple:
             for i, item in enumerate(value):
-                if dataclasses.is_dataclass(item):
-                    check_values(item, f"{key}[{i}].")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise ConfigError(f"{key}={value!r} is not a finite number")
-        elif (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and abs(value) > MAX_MAGNITUDE
-        ):
-            raise ConfigError(f"{key}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}")
+                if hasattr(item, "__dataclass_fields__"):
+                    check_values(item, f"{prefix}{name}[{i}].")
+        elif isinstance(value, float) and not math.isfinite(value):  # numpy floats
+            raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
 
 
 # --------------------------------------------------------------------------- hydra's own part

@@ -234,13 +234,12 @@ def message_loads(
     n = tree.size
     load = np.zeros(n, dtype=np.int64)
     has = neighbors >= 0
-    if np.isfinite(xi):
-        batch = max(1, min(batch, 2_000_000 // n))  # an (batch, n) weight matrix per batch
+    desc = _Descendants(tree) if np.isfinite(xi) else None
     for s in range(0, n_messages, batch):
         k = min(batch, n_messages - s)
         src = rng.integers(0, n, size=k)
         if np.isfinite(xi):
-            tgt = _local_targets(tree, anc, src, xi, rng)
+            tgt = _local_targets(tree, anc, src, xi, rng, desc)
         else:
             tgt = (src + rng.integers(1, n, size=k)) % n  # a different person, uniformly
         cur = src
@@ -272,14 +271,95 @@ def org_distance(tree: Tree, anc: np.ndarray, a, b) -> np.ndarray:
     return np.sqrt(np.maximum(da**2 + db**2 - 2.0, 0.0))
 
 
+class _Descendants:
+    """Uniform draws among the descendants of a node at a given level, by slices.
+
+    Nodes are ordered by a depth-first tour, so a subtree is a contiguous range of tour
+    positions; within one level, sorted by tour position, the descendants of ``a`` are the
+    slice ``[searchsorted(tin[a]), searchsorted(tout[a]))``.
+    """
+
+    def __init__(self, tree: Tree):
+        n = tree.size
+        children = [[] for _ in range(n)]
+        for i, m in enumerate(tree.manager.tolist()):
+            if m >= 0:
+                children[m].append(i)
+        tin, tout = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        clock, stack = 0, [(int(r), False) for r in np.flatnonzero(tree.manager < 0)[::-1]]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                tout[node] = clock
+                continue
+            tin[node] = clock
+            clock += 1
+            stack.append((node, True))
+            stack.extend((c, False) for c in reversed(children[node]))
+        self.tin, self.tout = tin, tout
+        self.levels = int(tree.level.max()) + 1
+        self.by_level = []  # per level: nodes sorted by tour position, and those positions
+        for lv in range(self.levels):
+            nodes = np.flatnonzero(tree.level == lv)
+            order = np.argsort(tin[nodes])
+            self.by_level.append((nodes[order], tin[nodes][order]))
+
+    def span(self, a: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end (in the level's sorted list) of ``a``'s descendants at ``level``."""
+        _, pos = self.by_level[level]
+        return np.searchsorted(pos, self.tin[a]), np.searchsorted(pos, self.tout[a])
+
+
 def _local_targets(tree: Tree, anc: np.ndarray, src: np.ndarray, xi: float,
-                   rng: np.random.Generator) -> np.ndarray:
-    """One target per source, ``P(t) ~ exp(-x(s, t) / xi)`` over everyone but the source."""
-    n = tree.size
-    x = org_distance(tree, anc, src[:, None], np.arange(n)[None, :])
-    logw = -x / xi
-    logw[np.arange(src.size), src] = -np.inf
-    return (logw + rng.gumbel(size=logw.shape)).argmax(axis=1)
+                   rng: np.random.Generator, desc: _Descendants | None = None) -> np.ndarray:
+    """One target per source, ``P(t) ~ exp(-x(s, t) / xi)`` over everyone but the source.
+
+    Exact, without an (n x n) matrix: targets fall into classes by the level ``l`` of the
+    pair's lowest common ancestor ``a`` and the target's depth ``dt`` below it (the target is
+    ``a`` itself when ``dt = 0``), and every member of a class has the same ``x``. A class is
+    drawn with probability ``size x exp(-x / xi)``, then a member uniformly.
+    """
+    desc = desc or _Descendants(tree)
+    src = np.asarray(src)
+    k, L = src.size, desc.levels
+    ls = tree.level[src]
+    classes, weights = [], []
+    for lvl in range(L):
+        ok = lvl <= ls
+        a = anc[src, lvl].clip(0)
+        # The child of ``a`` on the way to the source (none when ``a`` is the source).
+        branch = np.where(lvl < ls, anc[src, min(lvl + 1, L - 1)], -1)
+        ds = ls - lvl
+        for dt in range(L - lvl):
+            if dt == 0:  # the ancestor ``a`` itself, when it is not the source
+                size = (ok & (lvl < ls)).astype(np.int64)
+                s0 = first = skip = np.zeros(k, np.int64)
+            else:
+                s0, s1 = desc.span(a, lvl + dt)
+                c0, c1 = desc.span(branch.clip(0), lvl + dt)
+                has = branch >= 0
+                skip = np.where(has, c1 - c0, 0)
+                first = np.where(has, c0 - s0, s1 - s0)
+                size = np.where(ok, s1 - s0 - skip, 0)
+            x = np.sqrt(np.maximum(ds**2 + dt**2 - 2.0, 0.0))
+            classes.append((lvl, dt, a, s0, first, skip, size))
+            weights.append(size * np.exp(-x / xi))
+    w = np.stack(weights, axis=1)
+    cum = np.cumsum(w, axis=1)
+    pick = np.minimum((cum < rng.random(k)[:, None] * cum[:, -1:]).sum(axis=1), w.shape[1] - 1)
+    u = rng.random(k)
+    out = np.empty(k, np.int64)
+    for c, (lvl, dt, a, s0, first, skip, size) in enumerate(classes):
+        sel = np.flatnonzero(pick == c)
+        if not sel.size:
+            continue
+        if dt == 0:
+            out[sel] = a[sel]
+            continue
+        r = np.minimum((u[sel] * size[sel]).astype(np.int64), size[sel] - 1)
+        pos = s0[sel] + np.where(r < first[sel], r, r + skip[sel])
+        out[sel] = desc.by_level[lvl + dt][0][pos]
+    return out
 
 
 def run(
@@ -292,19 +372,19 @@ def run(
 ) -> Comparison:
     """Max load in a pure hierarchy and with ``m = N`` added ties of each family.
 
-    Full: the paper's tree (b = 5, L = 6, N = 3906), 10 replicate networks per family and
-    locality, 20 N messages each; quick: b = 4, L = 4 (85 people), 8 replicates. The statistic
+    Full: the paper's tree (b = 5, L = 6, N = 3906), 5 replicate networks per family and
+    locality, 10 N messages each (20 N in quick mode); quick: b = 4, L = 4 (85 people), 8 replicates. The statistic
     is the busiest person's share of messages relative to the pure tree's, compared between
     families on the same replicate (paired by seed) with a 95% interval.
     """
     t0 = time.perf_counter()
     b = branching or (4 if quick else 5)
     L = levels or (4 if quick else 6)
-    reps = replicates or (8 if quick else 10)
+    reps = replicates or (8 if quick else 5)
     tree = make_tree(b, L)
     n = tree.size
     m = n
-    n_msg = 20 * n
+    n_msg = (20 if quick else 10) * n
     families = ["hierarchy", *FAMILIES, "agora_random", "agora_multiscale"]
     share = {(f, xi): [] for f in families for xi in LOCALITIES}
     busiest = {(f, xi): [] for f in families for xi in LOCALITIES}

@@ -224,7 +224,9 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
                     if facts.design == "full" else
                     f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
                     f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
-                    "interaction is aliased with another)")
+                    "interaction is aliased with another; each two-practice interaction is "
+                    "aliased with the three-practice interaction of the other three, assumed "
+                    "small)")
     lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
 
     text = [
@@ -333,6 +335,8 @@ def _method(tables: Tables, facts: RunFacts, started: float | None) -> list[str]
     corners = []
     for end, same in tables.corners.items():
         if same is None:
+            corners.append(f"the design point with every practice at its {end} value is not "
+                           "in this design")
             continue
         corners.append(f"the {end} end and the design point with every practice at its "
                        f"{end} value gave {'identical' if same else 'DIFFERENT'} outcomes")

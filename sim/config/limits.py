@@ -87,20 +87,32 @@ def _members(cfg: AgoraConfig) -> tuple[float, str]:
     """Members per organization and the keys that set it (floats: no huge integers built)."""
     o, h = cfg.org, cfg.hierarchy
     if o.chart is not None:
-        # A chart row takes at least "a,b,c\n": its size in bytes bounds the rows from above.
-        try:
-            from sim.config.paths import resolve_data_path
-
-            rows = max(Path(resolve_data_path(o.chart, "org chart")).stat().st_size / 6, 1)
-        except Exception:  # a missing chart is reported by the checks, not here
-            rows = 1.0
-        return rows, f"org.chart={o.chart}"
+        return _chart_rows(o.chart), f"org.chart={o.chart}"
     if o.size is not None:
         return float(o.size), f"org.size={o.size}"
     span, depth = float(h.span or 1), int(h.depth)
     # A complete tree: 1 + span + ... + span**(depth-1), in floats (span 1e5, depth 12 is 1e55).
     size = float(depth) if span == 1 else (span**depth - 1) / (span - 1)
     return size, f"hierarchy.span={h.span} and hierarchy.depth={h.depth} (org.size=null)"
+
+
+def _chart_rows(chart: str) -> float:
+    """Rows of a chart file: its lines counted (fast, in C) up to 256 MB; beyond that a bound
+    from its size, since a row takes at least ``a,b,c`` and a newline (6 bytes)."""
+    try:
+        from sim.config.paths import resolve_data_path
+
+        path = Path(resolve_data_path(chart, "org chart"))
+        size = path.stat().st_size
+        if size > 256 * 2**20:
+            return max(size / 6, 1.0)
+        lines = 0
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                lines += block.count(b"\n")
+        return float(max(lines, 1))
+    except Exception:  # a missing chart is reported by the checks, not here
+        return 1.0
 
 
 def estimate(cfg: AgoraConfig) -> Estimate:

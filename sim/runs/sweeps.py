@@ -335,9 +335,10 @@ class ValidateCallback(_HydraCallback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
-            _checked(_strip_hydra(config))
+            cfg = _checked(_strip_hydra(config))
         except Exception as err:
             _exit_invalid(err)
+        report_estimate([cfg])
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
@@ -349,6 +350,7 @@ class ValidateCallback(_HydraCallback):
             self._claim(config, configs)
         except Exception as err:
             _exit_invalid(err)
+        report_estimate(configs)
         _spare_second_validation({tuple(job) for job in jobs})
 
     def _claim(self, config: DictConfig, configs: Sequence[AgoraConfig]) -> None:
@@ -373,6 +375,29 @@ class ValidateCallback(_HydraCallback):
 
 
 _CLAIMS: list[FileLock] = []
+
+
+def report_estimate(configs: Sequence[AgoraConfig]) -> str:
+    """Log, before any job, what the jobs will cost (:mod:`sim.config.limits`); the line.
+
+    Every job has already passed the memory limit (the estimate is part of validation).
+    """
+    import logging
+
+    from sim.config.limits import estimate, memory_limit_gb
+
+    if not configs:
+        return ""
+    estimates = [estimate(c) for c in configs]
+    largest = max(estimates, key=lambda e: e.bytes)
+    line = (
+        f"Agora: {len(configs)} job(s); the largest needs about "
+        f"{largest.bytes / 1e6:.3g} MB of memory "
+        f"(limit {memory_limit_gb(configs[0]):.3g} GB, limits.memory_gb); work "
+        f"{sum(e.work for e in estimates):.3g} node-steps in all"
+    )
+    logging.getLogger(__name__).info(line)
+    return line
 
 
 def _spare_second_validation(validated: set[tuple[str, ...]]) -> None:

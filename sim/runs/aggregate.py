@@ -115,7 +115,10 @@ class AggregateReport:
             f"{self.sweep_dir}: {self.jobs} jobs, {self.ok} ok, {self.failed} failed, "
             f"{self.missing} missing; {self.conditions} conditions over "
             f"{self.swept_keys or 'no swept keys'}; tables in {self.out_dir}"
-            + (f" ({self.elapsed:.1f} s)" if self.elapsed is not None else "")
+            + (f" ({self.elapsed:.1f} s)" if self.elapsed is not None else ""),
+            "  assumed: a run's value is its average over the last third of its steps (last "
+            "step: final_* columns); intervals are t-based 95% CIs over replicates (none with "
+            "one replicate); a condition is a combination of swept values, seeds are replicates",
         ]
         lines += [f"  {p}" for p in self.problems[:20]]
         if len(self.problems) > 20:

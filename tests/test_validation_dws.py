@@ -62,10 +62,39 @@ def test_extra_ties_only_shorten_routes():
     assert more.sum() < base.sum()  # fewer intermediaries in total
 
 
-def test_dws_ordering_at_fixed_seed(tmp_path):
-    c = dws.run(quick=True, seed=2003, out_dir=tmp_path, replicates=2)
+def test_local_targets_follow_exp_minus_x_over_xi():
+    """The class-by-class sampler against the exact distribution over every target."""
+    tree = dws.make_tree(3, 4)
+    anc = dws.ancestors(tree)
+    rng = np.random.default_rng(5)
+    for source, xi in ((0, 1.0), (tree.size - 1, 1.0), (4, 0.5)):
+        x = dws.org_distance(tree, anc, np.full(tree.size, source), np.arange(tree.size))
+        p = np.exp(-x / xi)
+        p[source] = 0
+        p /= p.sum()
+        draws = dws._local_targets(tree, anc, np.full(100_000, source), xi, rng)
+        emp = np.bincount(draws, minlength=tree.size) / draws.size
+        assert emp[source] == 0
+        assert np.abs(emp - p).max() < 0.006
+
+
+def test_locality_shortens_messages():
+    tree = dws.make_tree(3, 4)
+    anc = dws.ancestors(tree)
+    rng = np.random.default_rng(6)
+    src = rng.integers(0, tree.size, 5000)
+    near = dws._local_targets(tree, anc, src, 0.5, rng)
+    far = (src + rng.integers(1, tree.size, src.size)) % tree.size
+    assert dws.tree_distance(tree, anc, src, near).mean() < dws.tree_distance(
+        tree, anc, src, far).mean() - 1
+
+
+def test_dws_pattern_at_fixed_seed(tmp_path):
+    c = dws.run(quick=True, seed=2003, out_dir=tmp_path)
     assert c.passed, c.difference
     r = c.details["ratio"]
-    assert c.details["busiest_level"]["hierarchy"] == 0
-    assert r["multiscale"] < r["random"] < 1 and r["multiscale"] < r["team"] < 1
+    for xi in dws.LOCALITIES:
+        assert r[f"multiscale|{xi}"] < r[f"random|{xi}"] < 1
+        assert r[f"multiscale|{xi}"] < r[f"team|{xi}"] < 1
+    assert all(row["source"] and row["obtained"] == "pattern" for row in c.rows)
     assert (tmp_path / "dws_max_load.png").stat().st_size > 1000

@@ -41,7 +41,6 @@ import numpy as np
 
 from sim.util.stats import diff_ci
 from sim.validation.common import Comparison, fmt_ci, row, save_figure
-from sim.validation.stats import paired_diff
 from sim.validation.traces import seeds, trace
 
 __all__ = ["NETS", "POSITIONS", "centrality", "overrides", "run"]

@@ -373,7 +373,8 @@ def run(
     """Max load in a pure hierarchy and with ``m = N`` added ties of each family.
 
     Full: the paper's tree (b = 5, L = 6, N = 3906), 5 replicate networks per family and
-    locality, 10 N messages each (20 N in quick mode); quick: b = 4, L = 4 (85 people), 8 replicates. The statistic
+    locality, 10 N messages each; quick: b = 4, L = 4 (85 people), 8 replicates, 20 N
+    messages. The statistic
     is the busiest person's share of messages relative to the pure tree's, compared between
     families on the same replicate (paired by seed) with a 95% interval.
     """

@@ -112,7 +112,8 @@ def run(quick: bool = True, seed: int = 2009, out_dir: Path | str | None = None,
             "their contributions",
             SOURCE, "pattern", "< 0, towards no contributions", f"{c['mean']:+.3f}", "",
             fmt_ci(c["ci_low"], c["ci_high"]), "pass" if ok2 else "FAIL"),
-        row("share of members in that lowest quarter who contributed", SOURCE, "pattern", "(context)",
+        row("share of members in that lowest quarter who contributed", SOURCE, "pattern",
+            "(context)",
             f"{np.nanmean(share):.1%}", "", "", "reported"),
     ]
     passed = bool(ok1 and ok2)
@@ -151,8 +152,9 @@ CLOSING = (
     "pattern needs contributions to fade to nothing without attention; in the model engagement "
     "without interaction drifts back to its baseline (population.engagement), not to zero, "
     "and an unanswered post is not counted as being ignored (only an unanswered idea is), so "
-    "the least-heard members keep contributing near the baseline rate. Where that row fails, this is "
-    "why; the model was not changed."
+    "the least-heard members keep contributing near the baseline rate (and low attention in "
+    "one window is partly chance, so their contributions regress upwards to the mean). Where "
+    "that row fails, this is why; the model was not changed."
 )
 
 

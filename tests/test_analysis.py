@@ -364,3 +364,24 @@ def test_one_palette_and_order_for_every_regime():
     assert {lab: st["color"] for lab, st in styles.items()} == {
         f"regime={r}": c for r, c in plots.REGIME_COLOURS.items()}
     assert len(set(plots.REGIME_COLOURS.values())) == 3
+
+
+def test_paired_runs_share_seeds_so_an_inert_setting_has_exactly_zero_effect(tmp_path):
+    from sim.runs.paired import pair_table, plan_paired, run_paired, window_means
+
+    # With one organization nobody can switch to another: switching changes nothing, so
+    # pairs that share their seed must agree to the last bit, metric by metric.
+    pts = pd.DataFrame({"population.attention": [5, 20]})
+    plan = plan_paired(pts, ("stakeholders.switching", ["0", "0.5"]),
+                       ["steps=6", "replicates=2", "org.size=20", "stakeholders.count=4"])
+    run_paired(plan, tmp_path, workers=1)
+    pairs = pair_table(plan, tmp_path)
+    assert len(pairs) == 2 * 2 * pairs["metric"].nunique()
+    assert np.nanmax(np.abs(pairs["diff"].to_numpy())) == 0.0
+    # a and b are each replicate's mean over the end window (steps 5-6), read back naively
+    frame = pd.read_parquet(tmp_path / "runs" / "point_00001" / "b" / "metrics.parquet")
+    ref = frame[frame["step"].between(5, 6)].groupby("seed")["trust"].mean()
+    got = pairs[(pairs["point"] == 1) & (pairs["metric"] == "trust")].set_index("seed")["b"]
+    assert got.sort_index().to_numpy() == pytest.approx(ref.sort_index().to_numpy())
+    means = window_means(frame, ["trust"]).set_index("seed")["trust"].sort_index()
+    assert means.to_numpy() == pytest.approx(ref.sort_index().to_numpy())

@@ -316,9 +316,11 @@ def test_discover_report_rederives_its_sentences_from_its_tables(tmp_path):
     text = (tmp_path / "report.md").read_text()
     for name in ("box.png", "tradeoff.png", "map.png"):
         assert (tmp_path / "plots" / name).is_file()
-    head = box_sentence(found, ranges, "regime.responsiveness", ["0", "0.6"], "trust")
+    head = box_sentence(found, ranges, "regime.responsiveness", ["0", "0.6"], "trust",
+                        threshold=0.1)
     assert text.splitlines()[2] == head[0].upper() + head[1:]
-    assert head == ("responsiveness 0.6 instead of 0 raises trust when organization attention > "
+    assert head == ("responsiveness 0.6 instead of 0 raises trust by more than 0.1 when "
+                    "organization attention > "
                     f"{found.limits['min'][0]:.3g} (coverage {found.coverage:.2f}, density "
                     f"{found.density:.2f}).")
     for line in overview_sentences(pd.read_csv(tmp_path / "effects.csv"),

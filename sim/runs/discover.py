@@ -264,12 +264,17 @@ def practice_words(key: str, settings: Sequence[str]) -> str:
 
 
 def box_sentence(found: BoxResult, ranges, key: str, settings: Sequence[str], outcome: str,
-                 *, lower_is_better: bool = False) -> str:
-    """The headline sentence, every number from ``found``."""
+                 *, lower_is_better: bool = False, threshold: float = 0.0) -> str:
+    """The headline sentence, every number from ``found`` (and the threshold a case passed)."""
     verb = "lowers" if lower_is_better else "raises"
+    if threshold:
+        outcome = f"{outcome} by more than {_num(threshold)}"
     conds = conditions(found, ranges)
-    where = " and ".join(conds) if conds else "everywhere explored"
-    return (f"{practice_words(key, settings)} {verb} {outcome} when {where} "
+    if not conds:  # PRIM kept no significant restriction: the whole space is the box
+        return (f"{practice_words(key, settings)} {verb} {outcome} across the whole range "
+                f"explored: no box of conditions separates where it does from where it does "
+                f"not (coverage {found.coverage:.2f}, density {found.density:.2f}).")
+    return (f"{practice_words(key, settings)} {verb} {outcome} when {' and '.join(conds)} "
             f"(coverage {found.coverage:.2f}, density {found.density:.2f}).")
 
 
@@ -296,10 +301,11 @@ def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
         fout = effects["effect"].to_numpy()[~found.inside]
         mi, li, hi_, _ = _mean_ci(fin)
         mo, lo_, ho, _ = _mean_ci(fout)
-        lines.append(
-            f"Inside that box the mean effect is {mi:+.3g} (95% CI {li:+.3g} to {hi_:+.3g}, "
-            f"{found.inside.sum()} conditions); outside it {mo:+.3g} ({lo_:+.3g} to {ho:+.3g}, "
-            f"{(~found.inside).sum()} conditions).")
+        if 0 < found.inside.sum() < len(found.inside):
+            lines.append(
+                f"Inside that box the mean effect is {mi:+.3g} (95% CI {li:+.3g} to "
+                f"{hi_:+.3g}, {found.inside.sum()} conditions); outside it {mo:+.3g} "
+                f"({lo_:+.3g} to {ho:+.3g}, {(~found.inside).sum()} conditions).")
     return lines
 
 
@@ -321,8 +327,8 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
     cases = effects["case"].to_numpy(dtype=bool)
     found = _load_box(out, effects) if (out / "box.csv").is_file() else None
-    head = box_sentence(found, ranges, key, settings, outcome, lower_is_better=lower) \
-        if found is not None else None
+    head = box_sentence(found, ranges, key, settings, outcome, lower_is_better=lower,
+                        threshold=plan["threshold"]) if found is not None else None
     title = f"Where {practice_words(key, settings)} pays off for {outcome}"
     text = [f"# {title}", ""]
     if head:
@@ -342,8 +348,11 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
             plot_prim_tradeoff(found.trajectory, found.chosen, out / "plots" / "tradeoff.png",
                                title=f"Boxes where {practice_words(key, settings)} improves "
                                      f"{outcome}")
-            plot_prim_box(found.limits, ranges, out / "plots" / "box.png", title=head or title)
-    text += ["", "![the box](plots/box.png)" if found is not None else "",
+            if len(found.limits):
+                plot_prim_box(found.limits, ranges, out / "plots" / "box.png",
+                              title=head or title)
+    has_box = found is not None and len(found.limits) > 0
+    text += ["", "![the box](plots/box.png)" if has_box else "",
              "", "## The box and the trade-off", ""]
     if found is not None:
         text += [

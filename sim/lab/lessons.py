@@ -147,9 +147,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "members end **more engaged**?",
         "engagement",
         a={"regime": "broadcast"}, b={"regime": "conversational"},
-        discuss="Look also at trust and at the code's knowledge: is the more engaged "
-                "organization also the one with the better strategy? Why could high trust and "
-                "a poor strategy go together?",
+        discuss="Look also at trust and at the code's knowledge (the curves below): is the "
+                "more engaged organization also the one with the better strategy? Run it "
+                "again on another seed before you answer.",
     ),
     Experiment(
         "answers", "Voice without answers",

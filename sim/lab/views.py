@@ -73,7 +73,8 @@ class LabState:
             complete(a if a is not None else {"regime": "broadcast"}),
             complete(b if b is not None else {"regime": "conversational"}),
         ])
-        self.run = solara.reactive({"seed": 0, "steps": 200})
+        first = self.settings.value[0]
+        self.run = solara.reactive({"seed": first["seed"], "steps": first["steps"]})
         self.color_by = solara.reactive("knowledge")
         self.speed = solara.reactive("normal")
         self.playing = solara.reactive(False)
@@ -247,6 +248,7 @@ def RunControls(state: LabState):
 def Exports(state: LabState):
     """Download the measures so far, the picture, the last steps."""
     pair = state.pair.value
+    _ = state.tick.value  # the file names carry the step
     step = pair.current_step
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
                     classes=["agora-exports"]):
@@ -302,6 +304,11 @@ def GuidedView(state: LabState):
         prediction.value = None
         result.value = None
 
+    def predict(value):
+        # A new prediction hides the last answer: predict first, then run.
+        prediction.value = value
+        result.value = None
+
     def settings(side):
         return {**side, **state.run.value, "steps": experiment.steps}
 
@@ -329,7 +336,7 @@ def GuidedView(state: LabState):
                             f"{state.run.value['seed']}; we compare the last third.)",
                             style={"font-size": "17px"})
             solara.Div(children=["Your class predicts:"], classes=["agora-help"])
-            solara.ToggleButtonsSingle(value=prediction.value, on_value=prediction.set,
+            solara.ToggleButtonsSingle(value=prediction.value, on_value=predict,
                                        values=list(PREDICTIONS), mandatory=False,
                                        classes=["agora-prediction"])
             with solara.Row():

@@ -193,11 +193,8 @@ def run_request(
 
 
 def describe_intervention(name: str) -> str:
-    """A named intervention's description and changes, for the tab."""
+    """A named intervention's description and what it sets (the tab chooses the step)."""
     iv = get_intervention(name)
-    changes = "; ".join(
-        f"at step {item['at']}: " + ", ".join(f"{k} = {v}" for k, v in item["set"].items())
-        for item in iv.interventions
-    )
-    return f"{iv.description} ({changes})"
-
+    sets = "; ".join(", ".join(f"{k} = {v}" for k, v in item["set"].items())
+                     for item in iv.interventions)
+    return f"{iv.description} Sets: {sets}."

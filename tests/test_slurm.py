@@ -158,7 +158,7 @@ class Cluster:
 
     def stop(self) -> None:
         """Stop every daemon this cluster started, newest first, by its recorded pid."""
-        for name, pid_file in reversed(self.started):
+        for _name, pid_file in reversed(self.started):
             try:
                 pid = int(pid_file.read_text().split()[0])
                 os.kill(pid, signal.SIGTERM)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus, configure_log, filter_overrides, setup_globals
@@ -89,6 +88,3 @@ class AgoraLauncherBase:
             ))
         return returns
 
-
-def sweep_dir_of(config: DictConfig) -> Path:
-    return Path(str(config.hydra.sweep.dir))

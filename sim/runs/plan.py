@@ -5,10 +5,10 @@ job: as long as the simulation of the default scenario). :class:`SweepPlan` comp
 Hydra once per distinct set of *structural* overrides (config groups, ``+``/``~`` edits,
 ``hydra.*``); each job's plain ``key=value`` overrides are then set on that base's
 dataclass with a strict type check (well under a millisecond); a job the fast path is not
-sure about (a string for a number, a list, an unknown key) is composed by Hydra in full. The result is the
-:class:`~sim.config.AgoraConfig` that ``experiments/run.py`` would have resolved in the job
-(same :func:`~sim.runs.jobs.config_hash`, checked by ``tests/test_launchers.py``), so the
-launchers of :mod:`hydra_plugins.agora_launchers` ship it to long-lived workers.
+sure about (a string for a number, a list, an unknown key) is composed by Hydra in full.
+The result is the :class:`~sim.config.AgoraConfig` that ``agora run`` would have resolved in
+the job (same :func:`~sim.runs.jobs.config_hash`, checked by ``tests/test_launchers.py``),
+so the launchers of :mod:`hydra_plugins.agora_launchers` ship it to long-lived workers.
 
 Design points written by :mod:`sim.runs.designs` (``+agora_design=point_k``, one global
 option file per point) are merged as values, not composed, for the same reason.

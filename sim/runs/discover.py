@@ -73,7 +73,7 @@ PARAM_WORDS = {
     "population.turnover": "staff turnover",
     "population.exploration": "exploration",
     "population.talk": "talk",
-    "population.voice": "voice",
+    "population.voice": "members' voice",
     "population.reply": "replying",
     "population.peer_influence": "peer influence",
     "population.trust_rate": "trust rate",

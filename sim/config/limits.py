@@ -52,7 +52,8 @@ _PER_TIE = 64  # one tie, both directions, in the edge arrays and the adjacency 
 _PER_MESSAGE_DIM = 4  # a message's values, per dimension, for each message read per step
 _PER_MESSAGE = 64  # a message's sender, target, kind and routing state
 _PER_METRIC_ROW = 1_500  # one step's metrics: a Python record while running, then a frame row
-_PER_METRIC_ROW_JOB = 800  # the same row in the job's concatenated frame and its parquet copy
+_PER_METRIC_ROW_JOB = 800
+_SMALL_DEGREE = 10.0  # the same row in the job's concatenated frame and its parquet copy
 
 
 @dataclass
@@ -124,7 +125,10 @@ def estimate(cfg: AgoraConfig) -> Estimate:
     stakeholders = orgs * float(cfg.stakeholders.count)
     nodes = individuals + stakeholders
     dims = float(cfg.environment.dims)
-    attention = float(cfg.population.attention) + float(cfg.org.attention) * orgs / max(nodes, 1)
+    degree = float(n.peer_degree) + float(n.cross_unit_degree) + float(n.inter_org_degree)
+    # Attention caps what is read; what is in flight is what was sent: a few posts, replies
+    # and ideas per node and step, plus what its neighbours sent it.
+    messages = 4.0 + min(float(cfg.population.attention), degree)
     post_dims = float(cfg.population.post_dims)
 
     parts: dict[str, float] = {}
@@ -147,7 +151,7 @@ def estimate(cfg: AgoraConfig) -> Estimate:
     add(f"network.external_degree={n.external_degree}", external * _PER_TIE)
     add(
         f"population.attention={cfg.population.attention}",
-        nodes * attention * (_PER_MESSAGE + post_dims * _PER_MESSAGE_DIM),
+        nodes * messages * (_PER_MESSAGE + post_dims * _PER_MESSAGE_DIM),
     )
     rows = (float(cfg.steps) + 1) * float(cfg.replicates)
     add(
@@ -155,9 +159,42 @@ def estimate(cfg: AgoraConfig) -> Estimate:
         (float(cfg.steps) + 1) * _PER_METRIC_ROW + rows * _PER_METRIC_ROW_JOB,
     )
     total = sum(parts.values())
-    degree = float(n.peer_degree) + float(n.cross_unit_degree) + float(n.inter_org_degree)
-    work = float(cfg.replicates) * float(cfg.steps) * nodes * (1 + attention + degree)
+    work = float(cfg.replicates) * float(cfg.steps) * nodes * (1 + messages + degree)
     return Estimate(total, work, nodes, parts)
+
+
+def check_degrees(cfg: AgoraConfig) -> None:
+    """No one can have more ties than there are people to tie to.
+
+    A mean degree above that is a typo (1e5 cross-unit ties in an organization of 200), and
+    the generator would spend minutes drawing ties it must then discard.
+
+    >>> cfg = AgoraConfig()
+    >>> cfg.network.cross_unit_degree = 1e5
+    >>> check_degrees(cfg)
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: network.cross_unit_degree=100000.0 is out of range: at most 199, the other members of an organization of org.size=200
+    """
+    members, keys = _members(cfg)
+    everyone = members * float(cfg.org.count)
+    n = cfg.network
+    checks = [
+        ("network.peer_degree", n.peer_degree, members - 1, "the other members of"),
+        ("network.cross_unit_degree", n.cross_unit_degree, members - 1, "the other members of"),
+        ("network.external_degree", n.external_degree, members, "the members of"),
+    ]
+    if cfg.org.count > 1:
+        checks.append(("network.inter_org_degree", n.inter_org_degree, everyone - members,
+                       "the members of the other organizations beside"))
+    for key, value, most, whom in checks:
+        # Small degrees in tiny organizations are capped by the generator: only numbers
+        # beyond both the people available and a handful are typos.
+        if float(value) > max(most, _SMALL_DEGREE):
+            raise ConfigError(
+                f"{key}={value!r} is out of range: at most {max(most, 0.0):g}, {whom} an "
+                f"organization of {keys}"
+            )
 
 
 def check_limits(cfg: AgoraConfig) -> Estimate:
@@ -168,6 +205,7 @@ def check_limits(cfg: AgoraConfig) -> Estimate:
     ConfigError
         Naming the estimate, the limit and the keys that contribute most, with how to raise it.
     """
+    check_degrees(cfg)
     est = estimate(cfg)
     limit = memory_limit_gb(cfg)
     if not math.isfinite(est.bytes) or est.gb > limit:

@@ -129,10 +129,6 @@ class LabState:
 # --------------------------------------------------------------------------- controls
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower())
-
-
 @solara.component
 def ControlInput(control: Control, value, on_value: Callable, prefix: str = "",
                  show_help: bool = True):
@@ -440,14 +436,15 @@ def WhatIfView(state: LabState):
                               on_value=set_practice, dense=True,
                               classes=["agora-whatif-practice"])
                 ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
-            for label, var, low, high, stride in (
-                ("Change at step", at, 10, 590, 10), ("Run length (steps)", steps, 20, 600, 20),
-                ("Replicates (runs of each)", replicates, 2, 30, 1),
+            for name, label, var, low, high, stride in (
+                ("at", "Change at step", at, 10, 590, 10),
+                ("steps", "Run length (steps)", steps, 20, 600, 20),
+                ("replicates", "Replicates (runs of each)", replicates, 2, 30, 1),
             ):
                 rv.Slider(label=f"{label}: {var.value}", v_model=var.value, min=low, max=high,
                           step=stride, on_v_model=lambda v, var=var: var.set(int(v)),
                           hide_details=True, thumb_label=False,
-                          class_=f"agora-control agora-whatif-{_slug(label)}")
+                          class_=f"agora-control agora-whatif-{name}")
             solara.Button("Run the what-if", color="primary", on_click=start,
                           disabled=whatif_task.pending, classes=["agora-whatif-run"])
             if error.value:

@@ -33,21 +33,42 @@ __all__ = ["main", "run_all", "DOCS_DIR"]
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 
 
-def run_all(quick: bool, only, img_dir: Path, say=print) -> list[tuple[str, object]]:
-    """Run the selected comparisons in report order; each returns a Comparison."""
-    results = []
-    for name in MODULES:
-        if only and name not in only:
-            continue
-        module = importlib.import_module(f"sim.validation.{name}")
-        say(f"[{name}] running ({'quick' if quick else 'full'})...")
-        t0 = time.perf_counter()
-        comparison = module.run(quick=quick, out_dir=img_dir)
-        comparison.wall_time = time.perf_counter() - t0
-        say(f"[{name}] {comparison.status} in {comparison.wall_time:.1f}s: "
-            f"{comparison.difference}")
-        results.append((name, comparison))
-    return results
+def _run_one(name: str, quick: bool, img_dir: Path):
+    module = importlib.import_module(f"sim.validation.{name}")
+    t0 = time.perf_counter()
+    comparison = module.run(quick=quick, out_dir=img_dir)
+    comparison.wall_time = time.perf_counter() - t0
+    return comparison
+
+
+def run_all(quick: bool, only, img_dir: Path, say=print, jobs: int = 1) -> list[tuple[str, object]]:
+    """Run the selected comparisons; results come back in report order.
+
+    With ``jobs > 1`` the comparisons run in that many worker processes (each is seeded on its
+    own, so the numbers do not depend on ``jobs``).
+    """
+    names = [name for name in MODULES if not only or name in only]
+    say(f"running {', '.join(names)} ({'quick' if quick else 'full'}, {jobs} job(s))...")
+    if jobs <= 1:
+        done = {}
+        for name in names:
+            done[name] = _run_one(name, quick, img_dir)
+            say(f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
+                f"{done[name].difference}")
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        from sim.runs.parallel import process_context
+
+        with ProcessPoolExecutor(jobs, mp_context=process_context()) as pool:
+            futures = {pool.submit(_run_one, name, quick, img_dir): name for name in names}
+            done = {}
+            for fut in as_completed(futures):
+                name = futures[fut]
+                done[name] = fut.result()
+                say(f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
+                    f"{done[name].difference}")
+    return [(name, done[name]) for name in names]
 
 
 def _jsonable(x):
@@ -80,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="output directory (default: outputs/validation)")
     where.add_argument("--docs", action="store_true",
                        help="regenerate docs/validation.md and docs/img/validation/")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
@@ -90,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         doc, img = args.out / "validation.md", args.out / "img"
     started = time.perf_counter()
-    results = run_all(args.quick, args.only, img, say)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+    results = run_all(args.quick, args.only, img, say, args.jobs)
     command = "python experiments/validate.py" + (" --docs" if args.docs else "") + (
         " --quick" if args.quick else "")
     write_text_atomic(doc, render(results, args.quick, doc, command))

@@ -47,7 +47,24 @@ NOTE = (
     "their manager, the top only on itself."
 )
 
-__all__ = ["NOTE", "W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]
+#: What a continuous-opinion mode of the model would need (not implemented: sim/model.py and
+#: sim/rules/ belong to the model's owner).
+SPEC = (
+    "A continuous-opinion mode of the model itself is not implemented. It would need: a key "
+    "`population.opinion` in {off, degroot, fj} and `population.stubbornness` in [0, 1] "
+    "(FJ's 1 - a_i); a float state `opinion` in [-1, 1] per member (initialised from a seeded "
+    "uniform, or from the mean of its beliefs); in the listen phase, `x <- A W x + (I - A) x0` "
+    "with W built each step from what was delivered: row i puts weight on each sender of a "
+    "post, reply or broadcast i read, proportional to i's trust in that sender (trust in the "
+    "organization for broadcasts, a peer weight for colleagues), plus self-weight, normalised "
+    "by `sim.rules.opinion.row_stochastic`; metrics `opinion_mean`, `opinion_variance` and "
+    "`leader_influence` (the influence vector of the time-averaged W, "
+    "`sim.rules.opinion.influence_vector`). Its validation: the 3x3 values above through the "
+    "model with a fixed W (exact), and on Agora's own hierarchy with broadcasts only the "
+    "influence vector concentrated on the top (leader influence 1 within 1e-9)."
+)
+
+__all__ = ["NOTE", "SPEC", "W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ", "run"]
 
 W3 = np.array([[0.5, 0.5, 0.0], [0.25, 0.5, 0.25], [0.0, 0.5, 0.5]])
 X0 = np.array([1.0, 0.0, 0.0])
@@ -137,6 +154,7 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
          "leader_gap": leader_gap, "fj_variance": fj_var},
         time.perf_counter() - t0,
         note=NOTE,
+        closing=SPEC,
     )
 
 

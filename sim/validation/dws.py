@@ -372,7 +372,7 @@ def run(
 ) -> Comparison:
     """Max load in a pure hierarchy and with ``m = N`` added ties of each family.
 
-    Full: the paper's tree (b = 5, L = 6, N = 3906), 5 replicate networks per family and
+    Full: the paper's tree (b = 5, L = 6, N = 3906), 4 replicate networks per family and
     locality, 10 N messages each; quick: b = 4, L = 4 (85 people), 8 replicates, 20 N
     messages. The statistic
     is the busiest person's share of messages relative to the pure tree's, compared between
@@ -381,7 +381,7 @@ def run(
     t0 = time.perf_counter()
     b = branching or (4 if quick else 5)
     L = levels or (4 if quick else 6)
-    reps = replicates or (8 if quick else 5)
+    reps = replicates or (8 if quick else 4)
     tree = make_tree(b, L)
     n = tree.size
     m = n

@@ -95,7 +95,7 @@ def run(quick: bool = True, seed: int = 2009, out_dir: Path | str | None = None,
     from sim.config import load_config
 
     t0 = time.perf_counter()
-    reps = replicates or (4 if quick else 40)
+    reps = replicates or (4 if quick else 30)
     steps = 100
     split = steps // 2
     cfg = load_config(["scenario=participation", f"steps={steps}"])

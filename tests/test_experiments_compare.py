@@ -119,6 +119,10 @@ TRUTH = {
     "trust": {},
     "sent_vote": {"voting": 30.0},
     "voice_answered": {"responsiveness": 0.6},
+    # five interactions: the sentence names the three largest and counts the others
+    "ideas_considered": {"broadcast_rate x socialization": 5.0, "upward x voting": -4.0,
+                         "socialization x upward": 3.0, "broadcast_rate x voting": 2.0,
+                         "responsiveness x voting": -1.0},
 }
 
 
@@ -241,7 +245,11 @@ def expected_sentence(effects: pd.DataFrame, metric: str, regimes: pd.DataFrame)
             f"{r['lever']} {'+' if r['effect'] > 0 else ''}{f(r['effect'])} (95% CI "
             f"{f(r['ci_low'])} to {f(r['ci_high'])})"
             + (", by construction" if by_construction(r["lever"], metric) else "")
-            for _, r in pairs.iterrows()) + "."
+            for _, r in pairs.head(3).iterrows())
+        if len(pairs) > 3:
+            text += f" (and {len(pairs) - 3} smaller clear one{'s' if len(pairs) > 4 else ''} " \
+                "in the table)"
+        text += "."
     return text[0].upper() + text[1:]
 
 
@@ -265,12 +273,14 @@ def check_sentences(out):
 def test_report_sentences_follow_effects_csv_synthetic(synthetic, tmp_path):
     write_tables(tmp_path, synthetic)
     write_report(tmp_path, synthetic, RunFacts(), plots=False)
-    assert check_sentences(tmp_path) == 4  # engagement, knowledge code, trust, voice answered
+    assert check_sentences(tmp_path) == 5  # the TRUTH metrics in the report's bullets
     text = (tmp_path / "report.md").read_text()
     assert re.search(r"responsiveness \(0 → 0\.6\) raises it by 0\.(19|2)", text)
     assert re.search(r"\| Voice answered \| responsiveness \(0 → 0\.6\) \| \*\*\+0\.[56]\d*\*\* .*"
                      r"\| by construction \|", text)
     assert text.count("by construction") >= 3
+    assert "voting -1 (95% CI" not in text.split("## Main effects")[0]
+    assert "(and 2 smaller clear ones in the table)" in text
 
 
 # --------------------------------------------------------------------------- command line

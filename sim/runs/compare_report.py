@@ -41,6 +41,9 @@ from sim.runs.compare import (
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import pretty
 
+#: The largest clear interactions an outcome's sentence names; the table lists them all.
+MAX_INTERACTIONS = 3
+
 __all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence",
            "construction_sentences", "ends_sentence", "write_report"]
 
@@ -121,10 +124,13 @@ def outcome_sentence(effects: pd.DataFrame, metric: str, ends: Mapping[str, floa
     pairs = [r for _, r in inter.iterrows() if is_clear(r)]
     pairs.sort(key=lambda r: -abs(r["effect"]))
     if pairs:
+        more = len(pairs) - MAX_INTERACTIONS
         parts.append("Interactions: " + "; ".join(
             f"{r['lever']} {_signed(r['effect'])} ({_ci(r)})"
             + (", by construction" if by_construction(r["lever"], metric) else "")
-            for r in pairs) + ".")
+            for r in pairs[:MAX_INTERACTIONS])
+            + (f" (and {more} smaller clear one{'s' if more > 1 else ''} in the table)"
+               if more > 0 else "") + ".")
     text = head + " ".join(parts)
     return text[0].upper() + text[1:]
 

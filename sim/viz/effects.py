@@ -67,6 +67,8 @@ def plot_effects(
     interval excludes zero; effects for which ``marked(lever, metric)`` is true (those holding
     by construction) are drawn grey.
     """
+    from matplotlib.ticker import MaxNLocator
+
     present = [m for m in metrics if m in set(effects["metric"])]
     levers = list(dict.fromkeys(effects["lever"]))
     fig, axes = figure_grid(len(present), width=4.6, height=0.32 * len(levers) + 1.2, ncols=3)
@@ -91,6 +93,7 @@ def plot_effects(
                 ax.errorbar(effect[pick], y[pick], xerr=err, fmt="o", ms=5, capsize=2.5,
                             color=colour, lw=1.2, mfc=colour if filled else "white")
         ax.axvline(0, color="black", lw=0.8)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # small effects have long tick labels
         ax.set_yticks(y, levers if index % 3 == 0 else [""] * len(levers), fontsize=8)
         ax.set_ylim(-0.7, len(levers) - 0.3)
         ax.set_title(pretty(metric), fontsize=10)

@@ -666,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from sim.config import ConfigError
     from sim.runs.jobs import JobConflict
+    from sim.runs.locks import LockHeld
     from sim.runs.parallel import run_jobs
 
     t0 = time.perf_counter()
@@ -679,7 +680,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out / "runs")
         summaries = run_jobs(jobs, workers=args.workers, progress=not args.no_progress,
                              desc="compare")
-    except (ConfigError, JobConflict) as err:
+    except (ConfigError, JobConflict, LockHeld) as err:
+        # all raised before any replicate runs: nothing half-written to clean up
         print(f"compare: {err}", file=sys.stderr)
         if isinstance(err, JobConflict):
             print("compare: use another --out, or --fresh to discard the old runs",

@@ -34,7 +34,7 @@ Examples
 ...     table = aggregate_whatif(out)
 >>> row = table.set_index("metric").loc["engagement"]
 >>> row[["window", "before_from", "before_step", "end_from", "end_step"]].astype(int).tolist()
-[3, 0, 2, 4, 6]
+[2, 1, 2, 5, 6]
 """
 
 from __future__ import annotations

@@ -124,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
         for arm, error in failed.items():
             print(f"whatif: the {arm} arm failed: {error}", file=sys.stderr)
         return 1
-    aggregate_whatif(out, window=own.get("window"))  # default: the last third of the run
+    table = aggregate_whatif(out, window=own.get("window"))  # default: last third of the run
+    first = table.iloc[0]
+    print(f"  assumed: end values are each replicate's mean over steps {int(first['end_from'])}-"
+          f"{int(first['end_step'])}, before values over steps {int(first['before_from'])}-"
+          f"{int(first['before_step'])}; both arms share their seeds; differences have Welch "
+          "95% CIs (none with one replicate)")
     # One clock: the time the report states is the time printed here.
     elapsed = time.perf_counter() - t0
     path = write_whatif_report(out, elapsed=elapsed, plots=not ns.no_plots)

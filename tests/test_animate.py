@@ -85,13 +85,10 @@ def test_refuses_nonsense(tmp_path):
         write_animation(AgoraModel(TINY), tmp_path / "x.gif", every=0)
 
 
-# The stills of docs/teaching.md: each classroom experiment's two conditions after 60 steps.
+# The stills of docs/teaching.md (animations for slides): the two regime ends after 60 steps.
 STILLS = {
     "broadcast": ["regime=broadcast"],
     "conversational": ["regime=conversational"],
-    "units_closed": ["openness.internal=0.0"],
-    "units_open": ["openness.internal=1.0"],
-    "flat_scarce_attention": ["hierarchy=flat", "population.attention=2"],
 }
 
 

@@ -231,18 +231,22 @@ def press_home(page, css: str) -> None:
 def test_whatif_tab_produces_a_result(page, tmp_path):
     open_tab(page, "What if")
     page.locator(".agora-whatif-run").wait_for()
-    # Smallest run: 2 replicates of 20 steps, the change at step 10.
+    # Smallest run: 2 replicates of 20 steps, the change at step 10; for the guide's picture
+    # (AGORA_UPDATE_DOCS_IMAGES=1) 6 replicates of 120 steps, the change at step 60.
+    more = 4 if os.environ.get("AGORA_UPDATE_DOCS_IMAGES") == "1" else 0
     for name in ("replicates", "steps", "at"):
         press_home(page, f".agora-whatif-{name}")
-    page.get_by_text("Replicates (runs of each): 2").wait_for()
-    page.get_by_text("Run length (steps): 20").wait_for()
+        for _ in range(more + (1 if more and name != "replicates" else 0)):
+            page.keyboard.press("ArrowRight")
+    page.get_by_text(f"Replicates (runs of each): {2 + more}").wait_for()
+    page.get_by_text(f"Run length (steps): {20 + 20 * (more + bool(more))}").wait_for()
     page.locator(".agora-whatif-run").click()
     page.locator(".agora-whatif-progress").wait_for(timeout=30_000)
     summary = page.locator(".agora-whatif-summary")
     summary.wait_for(timeout=120_000)
     text = summary.inner_text()
     assert "What if: back_to_broadcast in default" in text
-    assert "2 runs with and 2 without the change" in text
+    assert f"{2 + more} runs with and {2 + more} without the change" in text
     plot = page.locator("img.agora-whatif-plot")
     plot.wait_for()
     assert page.evaluate("el => el.naturalWidth", plot.element_handle()) == 960

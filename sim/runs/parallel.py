@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _watching = False
 
 
-def watch_parent(grace: float = 10.0) -> bool:
+def watch_parent(grace: float = 3.0) -> bool:
     """In a worker process, stop when the process that started it is gone; True if watching.
 
     A worker of a process pool (``multiprocessing`` forkserver or spawn, joblib's loky) that

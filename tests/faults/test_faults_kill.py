@@ -32,7 +32,7 @@ def test_killing_the_parent_of_a_joblib_sweep_stops_its_workers(tmp_path):
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=10)
         # Each worker notices within a second, interrupts its job, and is gone after at most
-        # the grace period (10 s).
+        # the grace period (3 s).
         wait_for(lambda: not any(alive(p) for p in workers), 40, "the workers to stop")
     finally:
         for p in descendants(parent.pid):

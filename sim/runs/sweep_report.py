@@ -126,7 +126,8 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
 
 def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFrame, *,
                        plots: bool = True) -> Path:
-    """Write ``out/report.md`` for an :class:`sim.runs.aggregate.AggregateReport`."""
+    """Write ``out/report.md`` for an :class:`sim.runs.aggregate.AggregateReport` (or
+    ``sweep_report.md`` when ``report.md`` is another tool's report)."""
     from sim.util.atomic import write_text_atomic
 
     out = Path(out)
@@ -171,4 +172,8 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
              "- `jobs.csv`: every job's status, error and overrides."]
     if report.elapsed is not None:
         text += ["", f"Aggregated in {report.elapsed:.1f} s."]
-    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+    target = out / "report.md"
+    if target.is_file() and not target.read_text(encoding="utf-8").startswith("# Sweep:"):
+        # another tool's report lives here (a what-if, a comparison): never overwrite it
+        target = out / "sweep_report.md"
+    return write_text_atomic(target, "\n".join(text) + "\n")

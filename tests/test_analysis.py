@@ -245,7 +245,7 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
     assert table.loc["population.talk", "mu"] == pytest.approx(3 * 0.5, rel=1e-6)
     assert table.loc["environment.turbulence", "mu_star"] == pytest.approx(0, abs=1e-9)
     report = (sweep / "sensitivity" / "report.md").read_text()
-    words = "effect of regime.responsiveness 0 -> 0.6 on trust"
+    words = "the effect of regime.responsiveness 0 -> 0.6 on trust"
     for line in describe_indices(table.reset_index(), words):
         assert line in report.split("\n## ")[0]
 

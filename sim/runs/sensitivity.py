@@ -296,8 +296,8 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
         top = t.iloc[0]
         lo, hi = top["mu_star"] - top["mu_star_conf"], top["mu_star"] + top["mu_star_conf"]
         out.append(
-            f"{top['parameter']} moves {output} the most: a change across its range moves it "
-            f"by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to {hi:.3g}), "
+            f"{top['parameter']} changes {output} the most: moving it across its range moves "
+            f"that by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to {hi:.3g}), "
             f"{'up' if top['mu'] > 0 else 'down'} on balance (mu {top['mu']:.3g}).")
         small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
         if len(small):
@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
-        words = (f"effect of {compare['key']} {compare['values'][0]} -> "
+        words = (f"the effect of {compare['key']} {compare['values'][0]} -> "
                  f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
                  else pretty(metric))
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
@@ -414,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         said += lines
         print("\n".join(f"  {line}" for line in lines))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        sections += [f"## {words}", "", *lines, "",
+        sections += [f"## {words[0].upper() + words[1:]}", "", *lines, "",
                      f"![{metric}](sensitivity_{metric}.png)", "",
                      "| " + " | ".join(table.columns) + " |",
                      "|---|" + "---:|" * (len(table.columns) - 1),

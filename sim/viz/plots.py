@@ -60,6 +60,8 @@ _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 MAX_BANDS = 12
 #: Above this many conditions there is no legend (a colour bar of the order would mislead).
 MAX_LEGEND = 20
+#: Above this many conditions the dot plot has no row labels (they would be unreadable).
+MAX_LABELLED = 30
 
 
 def pretty(metric: str) -> str:
@@ -284,8 +286,9 @@ def plot_final_values(
         mode, lines_by = "lines", regime_keys[0]
     else:
         mode = "dots"
+    labelled = len(conditions) <= MAX_LABELLED
     if mode == "dots":
-        per_row = 0.22 * len(conditions) + 0.8
+        per_row = 0.22 * len(conditions) + 0.8 if labelled else 3.2
         fig, axes = figure_grid(len(present), width=4.4, height=max(2.9, per_row), ncols=3)
     else:
         fig, axes = figure_grid(len(present))
@@ -320,11 +323,12 @@ def plot_final_values(
                 h = ax.errorbar(mean[i], y[i], xerr=err[:, i : i + 1], fmt=st["marker"], ms=5,
                                 capsize=3, color=st["color"], label=cond)
                 handles.setdefault(cond, h)
-            if ax is axes[0] or len(conditions) <= 12:
+            if labelled:
                 ax.set_yticks(y, [c if len(keys) != 1 else c.split("=", 1)[1]
                                   for c in conditions], fontsize=8)
-            else:
-                ax.set_yticks(y, [])
+            else:  # a label per row would be unreadable: summary.csv has them
+                ax.set_yticks([])
+                ax.set_ylabel(f"{len(conditions)} conditions (see summary.csv)", fontsize=8)
             ax.set_ylim(-0.7, len(conditions) - 0.3)
             ax.grid(alpha=0.3, axis="x")
         ax.set_title(pretty(metric), fontsize=10)

@@ -13,8 +13,8 @@ sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0
 
 from __future__ import annotations
 
-import re
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path

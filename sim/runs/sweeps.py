@@ -363,7 +363,8 @@ class ValidateCallback(_HydraCallback):
         if subdirs is None:  # job directories named by more than the job number
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        claim = claim_sweep(sweep_dir, {s: config_hash(c) for s, c in zip(subdirs, configs)})
+        hashes = {s: config_hash(c) for s, c in zip(subdirs, configs, strict=True)}
+        claim = claim_sweep(sweep_dir, hashes)
         # Kept in this module, not on the callback: Hydra pickles its callbacks for launchers
         # that run jobs in other processes, and a held lock has a thread.
         _CLAIMS.append(claim)

@@ -73,7 +73,7 @@ def test_a_killed_pool_worker_fails_its_jobs_and_a_rerun_completes_them(tmp_path
     killer.join(timeout=5)
     assert killed
     assert any(s["status"] == "failed" for s in first.values())
-    for name, s in first.items():
+    for s in first.values():
         if s["status"] == "failed":
             assert "terminated abruptly" in s["error"] or "BrokenProcessPool" in s["error"]
     assert not list(tmp_path.glob(f"*/{LOCK_FILE}"))

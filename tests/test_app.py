@@ -215,6 +215,20 @@ def test_outcome_is_computed_from_the_runs():
         assert f"{naive[0]:.2f} in A and {naive[1]:.2f} in B" in got.sentence()
 
 
+def test_a_guided_run_is_both_settings_on_the_lab_seed():
+    from dataclasses import replace
+
+    from sim.lab.views import run_experiment
+
+    experiment = replace(EXPERIMENTS[1], steps=12, a={**EXPERIMENTS[1].a, "size": 30},
+                         b={**EXPERIMENTS[1].b, "size": 30})
+    pair, verdict = run_experiment(experiment, {"seed": 3, "steps": 200})
+    assert [m.current_step for m in pair.models] == [12, 12]
+    assert [m.cfg.seed for m in pair.models] == [3, 3]
+    assert [m.cfg.regime.responsiveness for m in pair.models] == [0.0, 0.6]
+    assert verdict == outcome(experiment, [m.metrics_frame() for m in pair.models])
+
+
 def test_guided_experiments_use_existing_settings():
     for experiment in EXPERIMENTS:
         for side in (experiment.a, experiment.b):

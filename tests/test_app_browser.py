@@ -154,8 +154,13 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     open_tab(page, "Side by side")
     images = page.locator("img.agora-networks")
     before = images.get_attribute("src")
-    click_step(page, 3)
+    start = click_step(page, 3)
     assert images.get_attribute("src") != before
+    # Play keeps stepping both until Pause.
+    page.locator(".agora-play").click()
+    page.get_by_text(f"Step {start + 2} of", exact=False).wait_for(timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
     # The networks picture is one image of both organizations, headed A and B, and the
     # curves are one image on shared axes; both are shown at about their drawn size.
     sizes = page.eval_on_selector_all(

@@ -128,7 +128,7 @@ class Pair:
     ) -> None:
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
-        shared = {"seed": a.get("seed", DEFAULTS["seed"]), "steps": a.get("steps", DEFAULTS["steps"])}
+        shared = {key: a.get(key, DEFAULTS[key]) for key in ("seed", "steps")}
         self.settings = [complete(a, **shared), complete(b, **shared)]
         self.models = [AppModel(s) for s in self.settings]
         self.titles = [side_title(x, s) for x, s in zip(LETTERS, self.settings, strict=True)]

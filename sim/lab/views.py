@@ -13,7 +13,6 @@ shown with labels of at least 12 px (:data:`sim.viz.drawing.FONT_PT`); CSS class
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -34,7 +33,13 @@ from sim.lab.controls import (
 )
 from sim.lab.lessons import EXPERIMENTS, INFO, PREDICTIONS, outcome
 from sim.lab.pair import LETTERS, Pair
-from sim.lab.whatif import CHANGEABLE, WhatIfRequest, describe_intervention, run_request
+from sim.lab.whatif import (
+    CHANGEABLE,
+    WhatIfRequest,
+    describe_intervention,
+    run_request,
+    workers_for,
+)
 from sim.viz.drawing import COLOR_BY
 
 __all__ = ["AgoraLab", "LabState", "SPEEDS"]
@@ -286,36 +291,32 @@ def LabView(state: LabState):
 # --------------------------------------------------------------------------- guided
 
 
+def run_experiment(experiment, run: dict) -> tuple[Pair, object]:
+    """Both sides of a guided experiment run to its end on the lab's seed; the outcome."""
+    settings = [{**side, **run, "steps": experiment.steps} for side in (experiment.a, experiment.b)]
+    pair = Pair(*settings)
+    pair.step(experiment.steps)
+    return pair, outcome(experiment, [m.metrics_frame() for m in pair.models])
+
+
+@solara.lab.task(prefer_threaded=True)
+def guided_task(key: tuple, experiment, run: dict):
+    """A guided experiment in the background (the page shows a progress bar meanwhile)."""
+    return key, *run_experiment(experiment, run)
+
+
 @solara.component
 def GuidedView(state: LabState):
     """Guided experiments: predict, run both on the same seed, see what happened."""
     chosen = solara.use_reactive(EXPERIMENTS[0].key)
     prediction = solara.use_reactive(None)
-    result = solara.use_reactive(None)
-    busy = solara.use_reactive(False)
     experiment = next(e for e in EXPERIMENTS if e.key == chosen.value)
+    # An answer belongs to one experiment, prediction and seed: any change hides it.
+    key = (chosen.value, prediction.value, state.run.value["seed"])
 
-    def choose(key):
-        chosen.value = key
+    def choose(value):
+        chosen.value = value
         prediction.value = None
-        result.value = None
-
-    def predict(value):
-        # A new prediction hides the last answer: predict first, then run.
-        prediction.value = value
-        result.value = None
-
-    def settings(side):
-        return {**side, **state.run.value, "steps": experiment.steps}
-
-    def run():
-        busy.value = True
-        try:
-            pair = Pair(settings(experiment.a), settings(experiment.b))
-            pair.step(experiment.steps)
-            result.value = (pair, outcome(experiment, [m.metrics_frame() for m in pair.models]))
-        finally:
-            busy.value = False
 
     def open_in_lab():
         state.load(experiment.a, experiment.b, steps=experiment.steps)
@@ -332,23 +333,27 @@ def GuidedView(state: LabState):
                             f"{state.run.value['seed']}; we compare the last third.)",
                             style={"font-size": "17px"})
             solara.Div(children=["Your class predicts:"], classes=["agora-help"])
-            solara.ToggleButtonsSingle(value=prediction.value, on_value=predict,
+            solara.ToggleButtonsSingle(value=prediction.value, on_value=prediction.set,
                                        values=list(PREDICTIONS), mandatory=False,
                                        classes=["agora-prediction"])
             with solara.Row():
-                solara.Button("Run it", color="primary", on_click=run,
-                              disabled=prediction.value is None or busy.value,
+                solara.Button("Run it", color="primary",
+                              on_click=lambda: guided_task(key, experiment, dict(state.run.value)),
+                              disabled=prediction.value is None or guided_task.pending,
                               classes=["agora-run-experiment"])
                 solara.Button("Watch it step by step in Side by side", text=True,
                               on_click=open_in_lab)
             if prediction.value is None:
                 solara.Div(children=["Choose a prediction to run the experiment."],
                            classes=["agora-help"])
-            if busy.value:
+            if guided_task.pending:
                 solara.ProgressLinear(True)
-        if result.value is not None:
-            pair, verdict = result.value
-            right = verdict.matches(prediction.value) if prediction.value else False
+                solara.Div(children=[f"Running A and B for {experiment.steps} steps..."],
+                           classes=["agora-help"])
+        done = guided_task.finished and guided_task.value is not None
+        if done and guided_task.value[0] == key:
+            _, pair, verdict = guided_task.value
+            right = verdict.matches(prediction.value)
             with solara.Card("What happened", classes=["agora-outcome"]):
                 solara.Markdown(f"**{verdict.sentence()}** You predicted: "
                                 f"*{prediction.value}* ({'right' if right else 'not this time'}).",
@@ -367,8 +372,7 @@ def whatif_task(request: WhatIfRequest):
         whatif_task.progress = 100.0 * done / max(total, 1)
 
     whatif_task.progress = 0.0
-    return run_request(request, workers=max(1, min(2, os.cpu_count() or 1)),
-                       on_progress=progress)
+    return run_request(request, workers=workers_for(request), on_progress=progress)
 
 
 @solara.component
@@ -492,7 +496,8 @@ def WhatIfResultView(result):
                             + ", ".join(pretty(m).lower() for m in result.unclear) + ".",
                             style={"font-size": "15px"})
     solara.Image(png, format="png", width="100%", classes=["agora-whatif-plot"])
-    solara.FileDownload(lambda: result.table.to_csv(index=False), filename="whatif.csv",
+    table_csv = solara.use_memo(lambda: (lambda: result.table.to_csv(index=False)), [result])
+    solara.FileDownload(table_csv, filename="whatif.csv",
                         label="The table (CSV)", mime_type="text/csv")
 
 

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from sim.scenarios.whatif import (
 from sim.util.stats import diff_ci
 
 __all__ = ["CHANGEABLE", "WhatIfRequest", "WhatIfResult", "describe_intervention",
-           "difference_over_time", "plan_of", "run_request"]
+           "difference_over_time", "plan_of", "run_request", "workers_for"]
 
 #: The practices the tab can change at a step (the regime preset and mix are not practices).
 CHANGEABLE: tuple[str, ...] = tuple(c.name for c in PRACTICE_CONTROLS[2:])
@@ -130,7 +131,8 @@ def plan_of(request: WhatIfRequest) -> WhatIfPlan:
     # Hydra's override grammar takes the change as a list of one {at, set} mapping.
     text = str(value).lower() if isinstance(value, bool) else value
     treated = [*base, f"interventions=[{{at:{at},set:{{{control.key}:{text}}}}}]"]
-    arms = {"baseline": to_config(load_config(base)), "intervention": to_config(load_config(treated))}
+    arms = {"baseline": to_config(load_config(base)),
+            "intervention": to_config(load_config(treated))}
     name = f"{request.practice} = {format_value(control, value)} at step {at}"
     change = NamedIntervention(
         name=name,
@@ -156,6 +158,25 @@ def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
         rows.append({"step": int(step), "diff": d["diff"], "ci_low": d["ci_low"],
                      "ci_high": d["ci_high"]})
     return pd.DataFrame(rows)
+
+
+#: Below this many replicate-steps per arm the what-if runs in the app's own process: starting
+#: worker processes (each imports the model) costs more than the runs themselves.
+IN_PROCESS_STEPS = 3000
+
+
+def workers_for(request: WhatIfRequest, cpus: int | None = None) -> int:
+    """Worker processes for a request: none for a small one, else up to two (shared machines).
+
+    >>> workers_for(WhatIfRequest("default", steps=20, replicates=2), cpus=8)
+    1
+    >>> workers_for(WhatIfRequest("default", steps=300, replicates=20), cpus=8)
+    2
+    """
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    if request.steps * request.replicates <= IN_PROCESS_STEPS:
+        return 1
+    return max(1, min(2, cpus))
 
 
 def run_request(

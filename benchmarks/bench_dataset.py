@@ -7,7 +7,8 @@ Usage (from the repository root)::
 
 The jobs are synthetic but shaped like real ones: one real default-scenario job (300 steps)
 is run, and ``--n`` job directories are written from it, each with its own ``summary.json``
-(status ok, its overrides and seed) and ``metrics.parquet`` (the real rows plus per-job noise),
+(status ok, its overrides, seed and the file record of its ``metrics.parquet``) and
+``metrics.parquet`` (the real rows plus per-job noise),
 as a sweep of ``regime=broadcast,hybrid,conversational`` times root seeds with a
 ``multirun.yaml``, so aggregation sees what it would after a real sweep. Aggregation then
 runs in a child process, whose peak resident memory (``ru_maxrss``) and time are reported,
@@ -17,6 +18,7 @@ then the dataset is queried in one call by every reader that is installed.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -26,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,18 +63,28 @@ def synthesize(sweep: Path, n: int) -> None:
                           "sweeper": {"params": None}}}
     (sweep / "multirun.yaml").write_text(yaml.safe_dump(multirun))
     rng = np.random.default_rng(0)
-    base = metrics[value_columns].to_numpy(dtype=float)
+    # Built once with pyarrow and written per job: the benchmark is the aggregation.
+    table = pa.Table.from_pandas(metrics, preserve_index=False)
+    base = {c: table.column(c).to_numpy() for c in value_columns}
+    seed_index = table.schema.get_field_index("seed")
     for num in range(n):
         # Hydra's order: the last key varies fastest.
         root_seed, regime = divmod(num, len(REGIMES))
         overrides = [f"regime={REGIMES[regime]}", f"seed={root_seed}"]
         job = sweep / str(num)
         job.mkdir()
-        frame = metrics.copy()
-        frame[value_columns] = base * (1 + 0.05 * rng.standard_normal(base.shape))
-        frame["seed"] = np.int64(1_000_000 + num)
-        frame.to_parquet(job / "metrics.parquet", index=False)
-        summary = {**template, "seeds": [1_000_000 + num],
+        noisy = table
+        for c in value_columns:
+            i = noisy.schema.get_field_index(c)
+            noise = 1 + 0.05 * rng.standard_normal(len(base[c]))
+            noisy = noisy.set_column(i, c, pa.array(base[c] * noise))
+        seed = pa.array(np.full(table.num_rows, 1_000_000 + num, dtype=np.int64))
+        noisy = noisy.set_column(seed_index, "seed", seed)
+        pq.write_table(noisy, job / "metrics.parquet")
+        data = (job / "metrics.parquet").read_bytes()
+        record = {**template.get("metrics_file", {}), "bytes": len(data),
+                  "sha256": hashlib.sha256(data).hexdigest()}
+        summary = {**template, "seeds": [1_000_000 + num], "metrics_file": record,
                    "job": {**template["job"], "num": num, "overrides": overrides,
                            "dir": str(job)}}
         (job / "summary.json").write_text(json.dumps(summary))

@@ -61,4 +61,10 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
         for fig in c.figures:
             rel = os.path.relpath(fig, doc_path.parent)
             lines += [f"![{c.name}]({Path(rel).as_posix()})", ""]
+    failed = [c for _, c in results if not c.passed]
+    if failed:
+        lines += ["", "## Closing note: where the model misses a target", ""]
+        lines += [f"- **{c.name}** ({c.difference}). {c.closing or 'See its section.'}"
+                  for c in failed]
+        lines += ["", "No parameter of the model was tuned to any of these targets."]
     return "\n".join(lines).rstrip() + "\n"

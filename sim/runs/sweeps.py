@@ -226,8 +226,8 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
                 exact = OmegaConf.merge(exact, *[option_files[f] for f in files])
             ConfigLoaderImpl._apply_overrides_to_config(values, exact)
             resolved.append(_checked(exact))
-        except ConfigError as err:
-            raise ConfigError(f"{where}: {err}") from None
+        except ConfigError as err:  # ``reason``: a refusal of the guard, without its prefix
+            raise ConfigError(f"{where}: {getattr(err, 'reason', err)}") from None
         except Exception as err:  # Hydra/OmegaConf composition errors name the key too
             raise ConfigError(f"{where}: {type(err).__name__}: {err}") from None
     return resolved
@@ -426,7 +426,8 @@ def _spare_second_validation(validated: set[tuple[str, ...]]) -> None:
 
 
 def _exit_invalid(err: BaseException) -> None:
-    sys.stderr.write(f"Agora: invalid configuration, no job was started: {err}\n")
+    reason = getattr(err, "reason", err)
+    sys.stderr.write(f"Agora: invalid configuration, no job was started: {reason}\n")
     sys.stderr.flush()
     # SystemExit passes through Hydra's callback wrapper, which swallows Exceptions.
     raise SystemExit(2)

@@ -468,3 +468,13 @@ def test_a_deep_chart_loads_as_fast_as_a_flat_one(tmp_path):
         load_org_chart(str(path))
         times.setdefault(path.name, []).append(time.perf_counter() - started)
     assert min(times["deep.csv"]) < 3 * min(times["flat.csv"]) + 0.2
+
+
+@pytest.mark.parametrize("update, match", [
+    ({"org": {"chart": "/etc/passwd"}}, r"org\.chart='/etc/passwd': a data file ending in \.csv"),
+    ({"org": {"chart": "data/sample_orgchart.csv", "network": "/etc/shadow"}},
+     r"org\.network='/etc/shadow': a data file ending in \.csv or \.graphml"),
+])
+def test_only_data_files_are_read_as_charts_and_networks(update, match):
+    with pytest.raises(ConfigError, match=match):
+        to_config(update)

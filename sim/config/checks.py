@@ -95,6 +95,11 @@ def _get(cfg: Any, dotted: str) -> Any:
     return node
 
 
+def _check_suffix(key: str, path: str, allowed: tuple[str, ...]) -> None:
+    if not str(path).lower().endswith(allowed):
+        raise ConfigError(f"{key}={path!r}: a data file ending in {' or '.join(allowed)}")
+
+
 def validate(cfg: AgoraConfig) -> AgoraConfig:
     """Check every value against its allowed range; return ``cfg`` unchanged if all is well.
 
@@ -137,6 +142,11 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             raise ConfigError(
                 f"org.chart is given but org.count={o.count}: a chart is one organization"
             )
+        # Only data files are read: a configuration naming ~/.ssh/id_rsa as a chart would
+        # otherwise copy pieces of it into error messages and results.
+        _check_suffix("org.chart", o.chart, (".csv",))
+        if o.network is not None:
+            _check_suffix("org.network", o.network, (".csv", ".graphml", ".xml"))
         # Missing files fail here; a file's contents are checked row by row by
         # :func:`sim.preflight.check` before anything is built.
         resolve_data_path(o.chart, "org chart")

@@ -139,7 +139,9 @@ def run_jobs(
     # elsewhere is waited for, one of another configuration refused), released on every path.
     locks = []
     try:
-        for j in jobs.values():
+        # In path order: two drivers sharing job directories then never wait for each other
+        # in a circle.
+        for j in sorted(jobs.values(), key=lambda j: str(Path(j.dir).resolve())):
             locks.append(lock_job(j.dir, config_hash(j.cfg)))
         return _run_locked(jobs, workers=workers, progress=progress, desc=desc,
                            on_progress=on_progress)

@@ -422,7 +422,8 @@ def lock_job(job_dir: str | os.PathLike, chash: str, *, wait: bool = True) -> Fi
     announced = False
     while not lock.acquire(wait=False):
         holder = read_lock(lock.path) or {}
-        if holder.get("config_hash") not in (None, chash) or not wait:
+        mine = holder.get("pid") == os.getpid() and holder.get("host") == platform.node()
+        if holder.get("config_hash") not in (None, chash) or not wait or mine:
             what = (
                 "a job of another configuration (config_hash "
                 f"{holder.get('config_hash')}, this job {chash})"

@@ -86,6 +86,8 @@ HEADLINE = (
     "diversity", "gini_knowledge", "knowledge_stakeholders", "messages_sent",
     "messages_delivered",
 )
+#: At most this many panels in the detailed plots (the table has every metric).
+MAX_PANELS = 12
 #: At most this many findings are written as sentences (the table has every metric).
 MAX_SENTENCES = 8
 
@@ -383,11 +385,18 @@ def write_whatif_report(
     varying = table[~table["metric"].isin(list(flat))]
     headline = [m for m in HEADLINE if m in set(varying["metric"])
                 and not table.loc[table["metric"] == m, "baseline_mean"].isna().all()][:6]
+    # The detailed plots show the metrics that vary, headline first, at most MAX_PANELS (a
+    # 30-panel figure is unreadable and slow to draw); the table has every metric.
+    shown = [m for m in HEADLINE if m in set(varying["metric"])] + [
+        m for m in varying["metric"] if m not in HEADLINE]
+    shown = [m for m in shown if not table.loc[table["metric"] == m, "baseline_mean"].isna()
+             .all()][:MAX_PANELS]
     if plots:
         plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
-        plot_arms_over_time(bands, list(varying["metric"]), at,
-                            out / "plots" / "over_time.png", f"{title}: every metric that varies")
-        plot_end_values(varying, out / "plots" / "end_values.png", f"{title}: end of run")
+        plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
+                            f"{title}: {len(shown)} metrics that vary")
+        plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
+                        f"{title}: end of run")
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
@@ -451,8 +460,9 @@ def write_whatif_report(
         "",
         *_table(varying),
         "",
-        "Every metric over time: [plots/over_time.png](plots/over_time.png); end values with "
-        "their intervals: [plots/end_values.png](plots/end_values.png).",
+        f"The {len(shown)} headline metrics that vary, over time: "
+        "[plots/over_time.png](plots/over_time.png); their end values with their intervals: "
+        "[plots/end_values.png](plots/end_values.png).",
         "",
         "## Files",
         "",

@@ -85,18 +85,20 @@ step, replaced by newcomers.
     ("Things to notice", """
 - Under the broadcast end blue lines fan out from the centre every step and members' views
   converge on the code. Does the code itself get better?
-- Watch engagement when ideas go unanswered: people who speak up and are ignored end up less
-  engaged than people who never spoke.
+- Watch engagement when ideas go unanswered. In this model people who speak up and are
+  ignored end up less engaged than people who never spoke (the frustration effect; how strong
+  it is here is an assumption, explained on the project's sources page).
 - Compare *Ideas answered* with *Net innovations*: do answered ideas make a better strategy, or
   only happier members?
-- With a chain of command, ideas are dropped and distorted on the way up: compare *reach* and
-  the code's knowledge with the voice channel.
+- With a chain of command, ideas are dropped and distorted on the way up: compare the code's
+  knowledge and the net innovations with those under the voice channel.
 """),
     ("Things to try", """
 - Start both from the broadcast end and give B only the voice channel. Then only answers
   (*Ideas answered*). Which practice matters more, and for which measure?
-- Lower *Pressure to conform* on one side (March's p1). March (1991) found that slow
-  socialization can make the code learn more. Does it here, in a changing world?
+- Lower *Pressure to conform* on one side (March's p1). March (1991) concluded that "slow
+  learning on the part of individuals maintains diversity longer, thereby providing the
+  exploration". Does the code learn more here, in a changing world?
 - Close the ties across units on one side and colour the dots by **unit**.
 - Run the same comparison with three different seeds before drawing a conclusion.
 """),
@@ -179,8 +181,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "reality**?",
         "knowledge_code",
         a={"regime": "hybrid", "socialization": 0.9}, b={"regime": "hybrid", "socialization": 0.1},
-        discuss="March (1991) found that slow socialization lets the organization keep the "
-                "diversity it learns from. Is that what happened here? Try other seeds.",
+        discuss="March (1991): \"slow learning on the part of individuals maintains "
+                "diversity longer, thereby providing the exploration\". Is that what happened "
+                "here? Try other seeds.",
     ),
 )
 

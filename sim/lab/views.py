@@ -61,7 +61,7 @@ CSS = """
 .agora-main img { max-width: 100%; }
 .agora-status { font-size: 18px; font-weight: 600; }
 .v-application .agora-text, .agora-text p, .agora-text li { font-size: 16px; }
-div[style*="bottom: 0px"][style*="position: absolute"] { display: none !important; }
+div[style*="position: absolute"]:has(> b > a[href*="solara.dev"]) { display: none !important; }
 """
 
 

@@ -4,6 +4,11 @@
 units as sectors, levels as rings, stakeholders on an outer ring); :mod:`sim.viz.drawing`
 draws the network and the metrics onto matplotlib figures whose artists are updated in place
 step after step, so a redraw costs little more than rendering the pixels.
+:mod:`sim.viz.render` redraws only what moved over a cached background; :mod:`sim.viz.pair`
+puts two organizations side by side (the teaching app); :mod:`sim.viz.export` turns drawn
+frames into PNG and GIF downloads; :mod:`sim.viz.difference` draws a what-if's difference over
+time; :mod:`sim.viz.animation` writes GIF and MP4 for slides; :mod:`sim.viz.plots` holds the
+report plots and the one regime palette every picture uses.
 """
 
 from sim.viz.drawing import COLOR_BY, MetricsPlot, NetworkPlot, node_values

@@ -323,7 +323,9 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     plan = json.loads((out / "discover.json").read_text(encoding="utf-8"))
     effects = pd.read_csv(out / "effects.csv")
     key, settings = plan["compare"]["key"], plan["compare"]["values"]
-    outcome, lower = plan["outcome"], plan["lower_is_better"]
+    from sim.viz.plots import pretty
+
+    outcome, lower = pretty(plan["outcome"]).lower(), plan["lower_is_better"]
     ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
     cases = effects["case"].to_numpy(dtype=bool)
     found = _load_box(out, effects) if (out / "box.csv").is_file() else None

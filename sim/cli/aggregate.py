@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", help="a Hydra sweep directory (hydra.sweep.dir)")
     parser.add_argument("--out", default=None, help="output directory (default: SWEEP_DIR)")
-    parser.add_argument("--metrics", nargs="+", default=None, help="metrics to plot (default all)")
+    parser.add_argument("--metrics", nargs="+", default=None,
+                        help="metrics to plot (default: up to 12 that vary, headline first)")
     parser.add_argument("--replicate-keys", nargs="*", default=["seed"],
                         help="swept keys that only make replicates, not conditions (default: seed)")
     parser.add_argument("--no-timeseries", action="store_true",

@@ -404,7 +404,7 @@ def WhatIfView(state: LabState):
             scenario.value,
             intervention=intervention.value if kind.value == "intervention" else None,
             practice=practice.value if kind.value == "practice" else None,
-            value=value.value, at=min(at.value, steps.value - 1), steps=steps.value,
+            value=value.value, at=at.value, steps=steps.value,
             replicates=replicates.value, seed=state.run.value["seed"],
         )
         try:
@@ -440,13 +440,19 @@ def WhatIfView(state: LabState):
                               on_value=set_practice, dense=True,
                               classes=["agora-whatif-practice"])
                 ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
-            for name, label, var, low, high, stride in (
-                ("at", "Change at step", at, 10, 590, 10),
-                ("steps", "Run length (steps)", steps, 20, 600, 20),
-                ("replicates", "Replicates (runs of each)", replicates, 2, 30, 1),
+            def set_steps(n):
+                steps.set(int(n))
+                if at.value >= int(n):  # the change must fall inside the run
+                    at.set(max(10, int(n) // 2 // 10 * 10))
+
+            for name, label, var, low, high, stride, setter in (
+                ("at", "Change at step", at, 10, max(10, steps.value - 10), 10, None),
+                ("steps", "Run length (steps)", steps, 20, 600, 20, set_steps),
+                ("replicates", "Replicates (runs of each)", replicates, 2, 30, 1, None),
             ):
                 rv.Slider(label=f"{label}: {var.value}", v_model=var.value, min=low, max=high,
-                          step=stride, on_v_model=lambda v, var=var: var.set(int(v)),
+                          step=stride,
+                          on_v_model=setter or (lambda v, var=var: var.set(int(v))),
                           hide_details=True, thumb_label=False,
                           class_=f"agora-control agora-whatif-{name}")
             solara.Button("Run the what-if", color="primary", on_click=start,

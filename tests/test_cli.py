@@ -218,7 +218,21 @@ def test_app_serves_the_page_on_127_0_0_1(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, f"no page within 120 s:\n{log.read_text()}"
                 time.sleep(0.5)
+        # Stopping agora stops the server it started.
+        proc.terminate()
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                break
+            assert time.monotonic() < deadline, "the server outlived agora app"
+            time.sleep(0.5)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of the group
+        except ProcessLookupError:
+            pass
         proc.wait(timeout=30)
     assert f"serving the teaching app at http://127.0.0.1:{port}/" in log.read_text()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -61,7 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg", **os.environ}
     print(f"serving the teaching app at http://{args.host}:{args.port}/ (Ctrl+C stops it)",
           flush=True)
+    server = subprocess.Popen(cmd, env=env)
+    # Stopping agora stops the server: SIGTERM is passed on (Ctrl+C reaches both already).
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
     try:
-        return subprocess.call(cmd, env=env)
+        return server.wait()
     except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -423,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
                        for row in table.itertuples(index=False)),
                      "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
     elapsed = time.perf_counter() - t0
-    text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *said, "", *sections,
+    text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *(f"- {s}" for s in said),
+            "", *sections,
             f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: "
             f"`{sweep}`.", "", f"Analysed in {elapsed:.1f} s."]
     write_text_atomic(out / "report.md", "\n".join(text) + "\n")

@@ -151,7 +151,7 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
                     "CI columns are empty (NaN), and the plots draw none.")
     else:
         text.append("Intervals are t-based 95% confidence intervals over replicates.")
-    text += ["", *said]
+    text += ["", *(f"- {line}" for line in said)]
     if constant:
         text += ["", "The same in every run (folded away): "
                  + ", ".join(f"{_words(m).lower()} = {fmt(v)}" for m, v in constant.items())

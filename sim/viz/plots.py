@@ -307,11 +307,15 @@ def plot_final_values(
             ax.set_xlabel(keys[0])
         elif mode == "lines":
             axis = numeric[0]
-            for regime in [r for r in REGIME_ORDER if r in set(d[lines_by].astype(str))]:
+            present_regimes = [r for r in REGIME_ORDER if r in set(d[lines_by].astype(str))]
+            xs = d[axis].to_numpy(dtype=float)
+            span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
+            for k, regime in enumerate(present_regimes):
                 rows = np.flatnonzero(d[lines_by].astype(str).to_numpy() == regime)
-                x = d[axis].to_numpy(dtype=float)[rows]
-                order = rows[np.argsort(x)]
-                h = ax.errorbar(d[axis].to_numpy(dtype=float)[order], mean[order],
+                order = rows[np.argsort(xs[rows])]
+                # a small sideways dodge per regime so that error bars do not hide each other
+                dodge = (k - (len(present_regimes) - 1) / 2) * 0.012 * span
+                h = ax.errorbar(xs[order] + dodge, mean[order],
                                 yerr=err[:, order], fmt="-o", ms=4, capsize=3,
                                 color=REGIME_COLOURS[regime], label=regime)
                 handles.setdefault(regime, h)

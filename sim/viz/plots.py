@@ -57,7 +57,7 @@ REGIME_COLOURS = {"broadcast": "#d55e00", "hybrid": "#cc79a7", "conversational":
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 #: Above this many conditions the bands are not filled (they would only hide each other).
-MAX_BANDS = 12
+MAX_BANDS = 6
 #: Above this many conditions there is no legend (a colour bar of the order would mislead).
 MAX_LEGEND = 20
 #: Above this many conditions the dot plot has no row labels (they would be unreadable).

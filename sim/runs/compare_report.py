@@ -44,7 +44,7 @@ from sim.viz.plots import pretty
 #: The largest clear interactions an outcome's sentence names; the table lists them all.
 MAX_INTERACTIONS = 3
 
-__all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence",
+__all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence", "summary_sentence",
            "construction_sentences", "ends_sentence", "write_report"]
 
 
@@ -133,6 +133,28 @@ def outcome_sentence(effects: pd.DataFrame, metric: str, ends: Mapping[str, floa
                if more > 0 else "") + ".")
     text = head + " ".join(parts)
     return text[0].upper() + text[1:]
+
+
+def summary_sentence(effects: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """In short: the practice with the largest clear main effect on each outcome.
+
+    >>> e = pd.DataFrame({"lever": ["voting", "upward"], "metric": ["trust", "trust"],
+    ...                   "effect": [0.1, -0.3], "ci_low": [0.05, -0.4], "ci_high": [0.15, -0.2],
+    ...                   "n": [5, 5]})
+    >>> summary_sentence(e, ["trust"])
+    'In short, the practice that moves each outcome most: trust, upward channel (-0.3).'
+    """
+    parts = []
+    for m in metrics:
+        rows = effects[(effects["metric"] == m) & effects["lever"].isin(LEVER_BY_NAME)]
+        clear = [r for _, r in rows.iterrows() if is_clear(r)]
+        if not clear:
+            parts.append(f"{pretty(m).lower()}, none clearly")
+            continue
+        top = max(clear, key=lambda r: abs(r["effect"]))
+        parts.append(f"{pretty(m).lower()}, {LEVER_BY_NAME[top['lever']].label} "
+                     f"({_signed(top['effect'])})")
+    return "In short, the practice that moves each outcome most: " + "; ".join(parts) + "."
 
 
 def _and(items: Sequence[str]) -> str:
@@ -251,6 +273,8 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         f"(with {len(effects['lever'].unique()) if len(effects) else 0} effects per outcome, "
         "about one in twenty of those that are truly zero looks clear by chance: read small "
         "clear effects with care).",
+        "",
+        summary_sentence(effects, headline),
         "",
         *(f"- {outcome_sentence(effects, m, ends.get(m, {}))}" for m in headline),
         "",

@@ -370,6 +370,9 @@ def test_real_report_sentences_follow_effects_csv(real):
     assert "the conversational end and the design point with every practice at its " \
         "conversational value gave identical outcomes" in text
     assert "every practice at its broadcast value is not in this design" in text
+    # the practices each end ran, read back from the runs
+    assert "| broadcast | 1 | 0.5 | chain | 0 | off |" in text
+    assert "| conversational | 0.2 | 0.2 | voice | 0.6 | on |" in text
     regimes = pd.read_csv(real / "a" / "regimes.csv").set_index(["value", "regime", "metric"])
     b = regimes.loc[("window", "broadcast", "ideas_considered"), "mean"]
     c = regimes.loc[("window", "conversational", "ideas_considered"), "mean"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.runs.compare import (
@@ -213,6 +214,24 @@ def _regime_table(tables: Tables, value: str, labels: list[str]) -> list[str]:
     return lines
 
 
+def _practices_table(tables: Tables, labels: list[str]) -> list[str]:
+    """Each end and hybrid with the practice values it ran (read from the runs table)."""
+    runs = tables.runs.drop_duplicates("regime").set_index("regime")
+    header = ["regime", *(lever.label for lever in LEVERS)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for lab in labels:
+        if lab in runs.index:
+            values = [runs.loc[lab, lever.name] for lever in LEVERS]
+            lines.append("| " + " | ".join([lab, *(_practice_word(v) for v in values)]) + " |")
+    return lines
+
+
+def _practice_word(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
 def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool,
                    only_clear: bool = False) -> list[str]:
     lines = ["| outcome | practice | effect | 95% CI | seeds | note |",
@@ -322,6 +341,11 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         "(bold when its interval excludes zero).",
         "",
         *_regime_table(tables, "window", labels),
+        "",
+        "Their practices (the hybrids interpolate the numbers; the upward channel and voting "
+        "are there or not, so a hybrid takes the nearer end's choice):",
+        "",
+        *_practices_table(tables, labels),
         "",
         "![ends and hybrids over time](plots/regimes_over_time.png)",
         "",

@@ -387,3 +387,14 @@ def test_paired_runs_share_seeds_so_an_inert_setting_has_exactly_zero_effect(tmp
     assert got.sort_index().to_numpy() == pytest.approx(ref.sort_index().to_numpy())
     means = window_means(frame, ["trust"]).set_index("seed")["trust"].sort_index()
     assert means.to_numpy() == pytest.approx(ref.sort_index().to_numpy())
+
+
+@pytest.mark.parametrize(("k", "match"), [(0, "no point is a case"), (40, "every point"),
+                                          (2, "only 2 cases of interest"),
+                                          (38, "only 2 points that are not cases")])
+def test_prim_refuses_what_it_cannot_separate(k, match):
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"a": rng.random(40), "b": rng.random(40)})
+    y = np.arange(40) < k
+    with pytest.raises(ValueError, match=match):
+        find_box(x, y)

@@ -93,6 +93,9 @@ PARAM_WORDS = {
 }
 #: Quasi-p value above which a box's restriction is dropped (Bryant & Lempert 2010).
 QP_MAX = 0.05
+#: Fewest cases (and fewest non-cases) PRIM is run on: a box around one or two points says
+#: nothing about conditions.
+MIN_CASES = 5
 
 
 def words(key: str) -> str:
@@ -145,6 +148,10 @@ def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: f
     if y.sum() == 0 or y.sum() == len(y):
         what = "no point is a case" if y.sum() == 0 else "every point is a case"
         raise ValueError(f"{what} of interest ({int(y.sum())} of {len(y)}): PRIM needs both")
+    if min(y.sum(), len(y) - y.sum()) < MIN_CASES:
+        few = "cases of interest" if y.sum() < MIN_CASES else "points that are not cases"
+        raise ValueError(f"only {int(min(y.sum(), len(y) - y.sum()))} {few} of {len(y)}: a "
+                         f"box needs at least {MIN_CASES} of each to mean anything")
     x = x.reset_index(drop=True).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas FutureWarnings inside the package

@@ -344,9 +344,10 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
         text += [head[0].upper() + head[1:], ""]
     else:
         text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
-    text += overview_sentences(effects, cases, key, settings, outcome, lower_is_better=lower,
-                               threshold=plan["threshold"], replicates=plan["replicates"],
-                               window=tuple(plan["window"]), found=found)
+    text += [f"- {line}" for line in overview_sentences(
+        effects, cases, key, settings, outcome, lower_is_better=lower,
+        threshold=plan["threshold"], replicates=plan["replicates"],
+        window=tuple(plan["window"]), found=found)]
     mx, my = plan["map"]
     if plots:
         cells = effect_cells(effects, mx, my, ranges, bins=plan.get("bins", 4))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import reacton.ipyvuetify as rv
 import solara
+from markdown_it import MarkdownIt
 
 from sim.lab.controls import (
     CONTROLS,
@@ -63,6 +64,19 @@ CSS = """
 .v-application .agora-text, .agora-text p, .agora-text li { font-size: 16px; }
 div[style*="position: absolute"]:has(> b > a[href*="solara.dev"]) { display: none !important; }
 """
+
+
+#: Markdown to HTML without raw HTML (escaped) and without math: solara.Markdown would load
+#: KaTeX from a CDN on every page, a call out of the classroom for nothing.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@solara.component
+def Prose(text: str, size: int = 16, classes: list | None = None):
+    """A paragraph or more of Markdown, at ``size`` px."""
+    solara.HTML(tag="div", unsafe_innerHTML=_MARKDOWN.render(text),
+                style=f"font-size: {size}px; line-height: 1.45;",
+                classes=["agora-text", *(classes or [])])
 
 
 class LabState:
@@ -285,7 +299,7 @@ def LabView(state: LabState):
             with solara.Details("These runs from the command line"):
                 for letter, settings, command in zip(LETTERS, pair.settings, pair.commands(),
                                                      strict=True):
-                    solara.Markdown(f"**{letter}.** {describe(settings)}.\n\n```\n{command}\n```")
+                    Prose(f"**{letter}.** {describe(settings)}.\n\n```\n{command}\n```")
 
 
 # --------------------------------------------------------------------------- guided
@@ -328,10 +342,9 @@ def GuidedView(state: LabState):
                                              for e in EXPERIMENTS],
                                    classes=["agora-experiments"])
         with solara.Card(experiment.title):
-            solara.Markdown(f"**Predict first.** {experiment.question} "
+            Prose(f"**Predict first.** {experiment.question} "
                             f"(Both run {experiment.steps} steps on seed "
-                            f"{state.run.value['seed']}; we compare the last third.)",
-                            style={"font-size": "17px"})
+                            f"{state.run.value['seed']}; we compare the last third.)", size=17)
             solara.Div(children=["Your class predicts:"], classes=["agora-help"])
             solara.ToggleButtonsSingle(value=prediction.value, on_value=prediction.set,
                                        values=list(PREDICTIONS), mandatory=False,
@@ -355,10 +368,10 @@ def GuidedView(state: LabState):
             _, pair, verdict = guided_task.value
             right = verdict.matches(prediction.value)
             with solara.Card("What happened", classes=["agora-outcome"]):
-                solara.Markdown(f"**{verdict.sentence()}** You predicted: "
-                                f"*{prediction.value}* ({'right' if right else 'not this time'}).",
-                                style={"font-size": "17px"})
-                solara.Markdown(experiment.discuss, style={"font-size": "16px"})
+                said = "right" if right else "not this time"
+                Prose(f"**{verdict.sentence()}** You predicted: *{prediction.value}* ({said}).",
+                      size=17)
+                Prose(experiment.discuss, size=16)
             solara.Image(pair.metrics_png, format="png", width="100%")
 
 
@@ -470,12 +483,11 @@ def WhatIfView(state: LabState):
             elif whatif_task.finished and whatif_task.value is not None:
                 WhatIfResultView(whatif_task.value)
             else:
-                solara.Markdown(
+                Prose(
                     "Choose a scenario and a change, then **Run the what-if**. The scenario runs "
                     "several times as it is and several times with the change, on the same "
                     "seeds: until the change the two are the same organization, step for step, "
-                    "so every difference after it is the change's doing.",
-                    style={"font-size": "17px"},
+                    "so every difference after it is the change's doing.", size=17,
                 )
 
 
@@ -488,19 +500,17 @@ def WhatIfResultView(result):
     png = solara.use_memo(lambda: difference_png(result.differences, at=result.plan.at),
                           [result])
     with solara.Card(result.title, classes=["agora-whatif-summary"]):
-        solara.Markdown(
+        Prose(
             f"{result.n} runs with and {result.n} without the change, same seeds; values at "
-            "the end are means over the last steps, with 95% confidence intervals.",
-            style={"font-size": "16px"},
+            "the end are means over the last steps, with 95% confidence intervals.", size=16,
         )
         lines = [f"- {s}" for s in result.sentences] or [
             "- No measure ends clearly different: every 95% interval of the difference "
             "includes zero."]
-        solara.Markdown("\n".join(lines), style={"font-size": "17px"})
+        Prose("\n".join(lines), size=17)
         if result.unclear:
-            solara.Markdown("No clear difference at the end: "
-                            + ", ".join(pretty(m).lower() for m in result.unclear) + ".",
-                            style={"font-size": "15px"})
+            Prose("No clear difference at the end: "
+                  + ", ".join(pretty(m).lower() for m in result.unclear) + ".", size=15)
     solara.Image(png, format="png", width="100%", classes=["agora-whatif-plot"])
     table_csv = solara.use_memo(lambda: (lambda: result.table.to_csv(index=False)), [result])
     solara.FileDownload(table_csv, filename="whatif.csv",
@@ -515,7 +525,7 @@ def InfoView():
     """The Info tab, in the layout of NetLogo's Models Library."""
     with solara.Column(classes=["agora-info", "agora-text"], style={"max-width": "900px"}):
         for title, text in INFO:
-            solara.Markdown(f"## {title}\n{text}")
+            Prose(f"## {title}\n{text}")
 
 
 # --------------------------------------------------------------------------- the app
@@ -531,7 +541,8 @@ def AgoraLab(state: LabState):
     solara.Title("Agora: how an organization talks")
     with solara.Column(style={"padding": "4px 12px"}, gap="0px"):
         with solara.Row(style={"align-items": "baseline"}):
-            solara.Markdown("### Agora: how an organization talks")
+            solara.HTML(tag="h1", unsafe_innerHTML="Agora: how an organization talks",
+                        style="font-size: 22px; font-weight: 500; margin: 10px 0 4px 0;")
         with solara.lab.Tabs(value=state.tab, lazy=True):
             with solara.lab.Tab(TABS[0], classes=["agora-tab-lab"]):
                 LabView(state)

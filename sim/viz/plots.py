@@ -447,6 +447,7 @@ def plot_effect_map(cells: pd.DataFrame, x: str, y: str, path: str | os.PathLike
               else "\n(no CI)")
         ax.text((r.x_lo + r.x_hi) / 2, (r.y_lo + r.y_hi) / 2, f"{r.mean:.2g}{ci}",
                 ha="center", va="center", fontsize=7,
+                color="white" if abs(r.mean) > 0.6 * lim else "black",  # legible on dark
                 fontweight="bold" if clear else "normal")
     ax.set_xlabel(x)
     ax.set_ylabel(y)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -404,3 +405,23 @@ def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
     assert (out / "effects.csv").read_bytes() == before
     assert main([*argv, "--seed", "1"]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_window_flag_reuses_the_runs(real, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(real / "b", out)
+    argv = ["--out", str(out), "--no-progress", "--no-plots", "--replicates", "2", *TINY]
+    assert main([*argv, "--window", "0.5"]) == 0
+    text = (out / "report.md").read_text()
+    assert "Outcomes are averages over steps 6–10" in text
+    runs = pd.read_parquet(out / "runs.parquet")
+    raw = pd.read_parquet(out / "runs" / "broadcast" / "metrics.parquet")
+    by_hand = raw[raw["step"].between(6, 10)].groupby("seed")["engagement"].mean()
+    mine = runs[runs["arm"] == "broadcast"].set_index("seed")["engagement"]
+    pd.testing.assert_series_equal(mine.sort_index(), by_hand.sort_index(), check_names=False)
+    finals = pd.read_parquet(out / "finals.parquet")
+    last = raw[raw["step"] == 10].set_index("seed")["engagement"]
+    pd.testing.assert_series_equal(
+        finals[finals["arm"] == "broadcast"].set_index("seed")["engagement"].sort_index(),
+        last.sort_index(), check_names=False)
+

@@ -54,8 +54,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_SIZE", "RBD_HARMONICS", "check_design", "assumptions", "point_outputs",
-           "paired_differences", "same_setting", "analyse", "sobol_indices", "describe_indices"]
+__all__ = ["MIN_SIZE", "RBD_HARMONICS", "ConstantOutput", "check_design", "assumptions",
+           "point_outputs", "paired_differences", "same_setting", "analyse", "sobol_indices",
+           "describe_indices"]
 
 #: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
 RBD_HARMONICS = 6
@@ -66,6 +67,15 @@ _SIZE_WORD = {"sobol": "base samples", "morris": "trajectories", "lhs": "points"
 _METHOD_WORD = {"sobol": "Sobol indices (Saltelli design)",
                 "morris": "Morris elementary effects (screening)",
                 "lhs": "RBD-FAST first-order indices (Latin hypercube)"}
+
+
+class ConstantOutput(ValueError):
+    """The output has one value at every point of the design: there is nothing to apportion."""
+
+    def __init__(self, value: float):
+        self.value = value
+        super().__init__(f"the output is {value:g} at every point of the design: no variance "
+                         "to apportion")
 
 
 def check_design(meta: Mapping[str, Any]) -> None:
@@ -219,7 +229,7 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
     problem = salib_problem(ranges)
     y = np.asarray(y, dtype=float)
     if np.ptp(y) == 0:
-        raise ValueError("the output is constant over the design: no variance to apportion")
+        raise ConstantOutput(float(y[0]))
     method = meta["method"]
     if method == "sobol":
         from SALib.analyze import sobol
@@ -384,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     reps = runs[runs["status"] == "ok"].groupby("design")["seed"].nunique()
     window = "its average over the last third of its steps (the end-of-run window)"
-    status, said, sections = 0, [], []
+    status, said, sections, folded = 0, [], [], []
     for metric in args.metric:
         output = (f"the effect of {compare['key']} = {compare['values'][1]} instead of "
                   f"{compare['values'][0]} on {metric} (paired by seed)" if compare
@@ -397,6 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             table = sobol_indices(meta, points, runs, metric, seed=args.seed,
                                   compare=compare or {})
+        except ConstantOutput as err:  # folded into one line of the report, not an error
+            print(f"sensitivity: {metric}: {err}")
+            folded.append(f"{output} = {err.value:g}")
+            continue
         except ValueError as err:
             print(f"sensitivity: {metric}: {err}", file=sys.stderr)
             status = 1
@@ -404,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
         words = (f"the effect of {compare['key']} {compare['values'][0]} -> "
                  f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
-                 else pretty(metric))
+                 else pretty(metric).lower())
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
         if meta["method"] == "morris":
             plot_morris(table, out / f"sensitivity_{metric}.png", title=title)
@@ -424,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
                      "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
     elapsed = time.perf_counter() - t0
     text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *(f"- {s}" for s in said),
+            *(["", "The same at every point of the design (folded away): "
+               + "; ".join(folded) + "."] if folded else []),
             "", *sections,
             f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: "
             f"`{sweep}`.", "", f"Analysed in {elapsed:.1f} s."]

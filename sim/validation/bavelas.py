@@ -112,7 +112,7 @@ def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
         replicates: int | None = None) -> Comparison:
     """Centrality, hub, satisfaction by position; time and errors on two tasks."""
     t0 = time.perf_counter()
-    reps = replicates or (6 if quick else 100)
+    reps = replicates or (6 if quick else 60)
     steps = 40 if quick else 60
     cent = {net: centrality(net) for net in NETS}
     res = {(net, task): _runs(net, task, reps, steps, seed + 17 * i + 5 * j)

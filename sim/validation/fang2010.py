@@ -63,7 +63,7 @@ def run(quick: bool = True, seed: int = 2010, out_dir: Path | str | None = None,
     """Equilibrium knowledge over ``openness.internal``; where it peaks, with its interval."""
     t0 = time.perf_counter()
     grid = QUICK_GRID if quick else GRID
-    reps = replicates or (6 if quick else 60)
+    reps = replicates or (6 if quick else 40)
     steps = 60 if quick else 150
     values = {x: window_knowledge(["scenario=fang2010", f"openness.internal={x}",
                                    f"steps={steps}"], reps, seed) for x in grid}

@@ -87,7 +87,7 @@ def run(
 ) -> Comparison:
     """Paired differences (full minus linear) early and late, and the crossing round."""
     t0 = time.perf_counter()
-    landscapes = landscapes or (6 if quick else 50)
+    landscapes = landscapes or (6 if quick else 40)
     rounds = rounds or (60 if quick else 200)
     curves = simulate_curves(landscapes, rounds, seed)
     full, linear = curves["full"], curves["linear"]

@@ -231,11 +231,12 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
             base = 0.3 + 0.01 * seed
             for setting, extra in ((0.0, 0.0), (0.6, 3 * p["population.talk"])):
                 rows.append({"design": f"point_{i:05d}", "regime.responsiveness": setting,
-                             "seed": seed, "status": "ok", "trust": base + extra})
+                             "seed": seed, "status": "ok", "trust": base + extra,
+                             "retention": 1.0})
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
-    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust"]) == 0
+    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust", "retention"]) == 0
     printed = capsys.readouterr().out
     assert "assumed: method: Morris elementary effects" in printed
     assert "assumed: output: the effect of regime.responsiveness = 0.6 instead of 0" in printed
@@ -248,6 +249,10 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
     words = "the effect of regime.responsiveness 0 -> 0.6 on trust"
     for line in describe_indices(table.reset_index(), words):
         assert line in report.split("\n## ")[0]
+    # retention's effect is 0 everywhere: folded into one line, not an error, no table
+    assert "(folded away): the effect of regime.responsiveness = 0.6 instead of 0 on " \
+           "retention (paired by seed) = 0." in report
+    assert not (sweep / "sensitivity" / "sensitivity_retention.csv").exists()
 
 
 # --------------------------------------------------------------------------- reports

@@ -146,3 +146,22 @@ def test_pool_worker_count(tmp_path, n_jobs):
     run(["-m", "hydra/launcher=pool", f"hydra.launcher.n_jobs={n_jobs}", "seed=0,1", *TINY,
          f"hydra.sweep.dir={sweep}"], check=True)
     assert {s["status"] for s in summaries(sweep).values()} == {"ok"}
+
+
+def test_run_pool_returns_every_record_in_order(tmp_path):
+    """Jobs planned lazily and freed as they finish (as a launch of 100,000 jobs does) all
+    come back, once each, in input order."""
+    from sim.runs.parallel import PlannedJob
+    from sim.runs.pool import run_pool
+
+    cfg = to_config({"steps": 2, "org": {"size": 30}, "stakeholders": {"count": 5}})
+    n = 40
+
+    def planned():
+        for num in range(n):
+            yield PlannedJob(cfg, tmp_path / str(num), overrides=[f"x={num}"], info={"num": num})
+
+    records = run_pool(planned(), workers=2)
+    assert [r["num"] for r in records] == list(range(n))
+    assert [r["dir"] for r in records] == [str(tmp_path / str(num)) for num in range(n)]
+    assert {r["status"] for r in records} == {"ok"}

@@ -110,6 +110,7 @@ class _Worker:
         self.process.start()
         child.close()
         self.job: PlannedJob | None = None
+        self.index = -1  # the job's position in the input, for the results' order
 
     def stop(self, timeout: float = 5.0) -> None:
         try:
@@ -145,14 +146,13 @@ def run_pool(
     ones. ``on_result(job, record)`` is called as each job ends (progress, logging).
     """
     ctx = process_context()
-    pending = iter(jobs)
-    order: dict[int, int] = {}
+    pending = enumerate(jobs)
     results: dict[int, dict[str, Any]] = {}
     pool: list[_Worker] = []
     exhausted = False
 
-    def finish(job: PlannedJob, record: dict[str, Any]) -> None:
-        results[order[id(job)]] = record
+    def finish(index: int, job: PlannedJob, record: dict[str, Any]) -> None:
+        results[index] = record
         if on_result is not None:
             on_result(job, record)
 
@@ -160,13 +160,12 @@ def run_pool(
         while True:
             for w in pool:  # hand a job to every idle worker
                 if w.job is None and not exhausted:
-                    job = next(pending, None)
-                    if job is None:
+                    item = next(pending, None)
+                    if item is None:
                         exhausted = True
                         break
-                    order[id(job)] = len(order)
-                    w.job = job
-                    w.conn.send(job)
+                    w.index, w.job = item
+                    w.conn.send(w.job)
             if len(pool) < workers and not exhausted:
                 pool.append(_Worker(ctx))
                 continue
@@ -179,7 +178,7 @@ def run_pool(
             for w in busy:
                 if w.conn not in ready and w.process.sentinel not in ready:
                     continue
-                job, record = w.job, None
+                index, job, record = w.index, w.job, None
                 try:
                     if w.conn.poll():
                         record = w.conn.recv()
@@ -187,7 +186,7 @@ def run_pool(
                     record = None
                 if record is not None:
                     w.job = None
-                    finish(job, record)
+                    finish(index, job, record)
                     continue
                 if w.process.is_alive():
                     continue  # woken by the other worker's message, not this one
@@ -196,7 +195,7 @@ def run_pool(
                 log.error("job %s: %s", job.info.get("num"), reason)
                 w.conn.close()
                 pool.remove(w)
-                finish(job, record_lost_job(job, reason))
+                finish(index, job, record_lost_job(job, reason))
     finally:
         for w in pool:
             w.stop()

@@ -69,24 +69,22 @@ def run_ray(
         if max_in_flight is None:
             max_in_flight = max(2, int(2 * ray.cluster_resources().get("CPU", 1) / num_cpus))
         task = ray.remote(num_cpus=num_cpus, max_retries=max_retries)(execute)
-        pending = iter(jobs)
-        order: dict[int, int] = {}
+        pending = enumerate(jobs)
         results: dict[int, dict[str, Any]] = {}
-        flying: dict[Any, PlannedJob] = {}
+        flying: dict[Any, tuple[int, PlannedJob]] = {}
         exhausted = False
         while flying or not exhausted:
             while not exhausted and len(flying) < max_in_flight:
-                job = next(pending, None)
-                if job is None:
+                item = next(pending, None)
+                if item is None:
                     exhausted = True
                     break
-                order[id(job)] = len(order)
-                flying[task.remote(job)] = job
+                flying[task.remote(item[1])] = item
             if not flying:
                 break
             done, _ = ray.wait(list(flying), num_returns=1)
             for ref in done:
-                job = flying.pop(ref)
+                index, job = flying.pop(ref)
                 try:
                     record = ray.get(ref)
                 except ray.exceptions.RayError as err:  # worker or node lost, retries spent
@@ -94,7 +92,7 @@ def run_ray(
                         str(err).strip().splitlines() or [""])[0]
                     log.error("job %s: %s", job.info.get("num"), reason)
                     record = record_lost_job(job, reason)
-                results[order[id(job)]] = record
+                results[index] = record
                 if on_result is not None:
                     on_result(job, record)
     finally:

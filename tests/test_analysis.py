@@ -236,7 +236,8 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
-    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust", "retention"]) == 0
+    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust", "retention",
+                 "--map", "population.talk", "environment.turbulence", "--bins", "2"]) == 0
     printed = capsys.readouterr().out
     assert "assumed: method: Morris elementary effects" in printed
     assert "assumed: output: the effect of regime.responsiveness = 0.6 instead of 0" in printed
@@ -253,6 +254,17 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
     assert "(folded away): the effect of regime.responsiveness = 0.6 instead of 0 on " \
            "retention (paired by seed) = 0." in report
     assert not (sweep / "sensitivity" / "sensitivity_retention.csv").exists()
+    # the map: per cell, the mean over its points of the paired effect 3 * talk
+    cells = pd.read_csv(sweep / "sensitivity" / "map_trust.csv")
+    assert cells["n"].sum() == len(x)
+    for r in cells.itertuples():
+        inside = x[(x["population.talk"] >= r.x_lo) & (x["population.talk"] <= r.x_hi)
+                   & ((x["population.talk"] < r.x_hi) | (r.x_hi == 0.5))
+                   & (x["environment.turbulence"] >= r.y_lo)
+                   & ((x["environment.turbulence"] < r.y_hi) | (r.y_hi == 0.1))]
+        if len(inside):
+            assert r.mean == pytest.approx(3 * inside["population.talk"].mean())
+    assert (sweep / "sensitivity" / "map_trust.png").is_file()
 
 
 # --------------------------------------------------------------------------- reports

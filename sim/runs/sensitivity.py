@@ -368,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
                              "the design's --compare, if any)")
     parser.add_argument("--raw", action="store_true",
                         help="analyse the metric itself even if the design compares a practice")
+    parser.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
+                        help="also draw a heat map of the effect (with its 95%% CI) over two "
+                             "of the design's parameters")
+    parser.add_argument("--bins", type=int, default=4, help="cells per axis of the map")
     parser.add_argument("--out", default=None, help="default SWEEP_DIR/sensitivity")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs")
     args = parser.parse_intermixed_args(argv)
@@ -383,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
             compare = {"key": key, "values": values}
         if args.raw:
             compare = None
+        if args.map and not compare:
+            raise ValueError("--map draws a practice's effect: the design has no --compare "
+                             "(pass --effect KEY=A,B)")
+        if args.map and not set(args.map) <= set(meta["ranges"]):
+            raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
+                             f"design ({', '.join(meta['ranges'])})")
     except ValueError as err:
         print(f"sensitivity: {err}", file=sys.stderr)
         return 2
@@ -424,6 +434,20 @@ def main(argv: list[str] | None = None) -> int:
             plot_morris(table, out / f"sensitivity_{metric}.png", title=title)
         else:
             plot_sobol_indices(table, out / f"sensitivity_{metric}.png", title=title)
+        if args.map:
+            from sim.runs.discover import effect_cells
+            from sim.viz.plots import plot_effect_map
+
+            diffs = paired_differences(runs, metric, compare["key"], compare["values"])
+            effects = points.copy()
+            effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
+                range(len(points))).to_numpy()
+            cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
+            cells.to_csv(out / f"map_{metric}.csv", index=False)
+            plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
+                            title=words[0].upper() + words[1:],
+                            effect_label=f"effect on {pretty(metric).lower()}")
+            sections += [f"![map of {metric}](map_{metric}.png)", ""]
         lines = describe_indices(table, words)
         said += lines
         print("\n".join(f"  {line}" for line in lines))

@@ -365,7 +365,10 @@ def plan_jobs(
     base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
                        validate_now=False)
     # Typed once; each arm then only swaps its regime (composing 40 times costs seconds).
-    raw = OmegaConf.to_object(base)
+    try:
+        raw = OmegaConf.to_object(base)
+    except Exception as err:  # a mandatory value left unset, and the like: name the key
+        raise ConfigError(f"{getattr(err, 'full_key', None) or '?'}: {err}") from None
     jobs = {}
     for arm in arms:
         cfg = copy.deepcopy(raw)

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["BoxResult", "find_box", "conditions", "effect_cells", "box_sentence",
+__all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
            "overview_sentences", "write_discover_report", "main", "PARAM_WORDS"]
 
 log = logging.getLogger(__name__)
@@ -140,8 +140,20 @@ def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: f
     Raises
     ------
     ValueError
-        When there are no cases, or only cases: there is nothing to discover.
+        When there are no cases, or only cases, or fewer than :data:`MIN_CASES` of either:
+        there is nothing to discover.
     """
+    return find_boxes(x, cases, boxes=1, min_coverage=min_coverage, peel_alpha=peel_alpha,
+                      mass_min=mass_min, qp_max=qp_max)[0]
+
+
+def find_boxes(x: pd.DataFrame, cases, *, boxes: int = 1, min_coverage: float = 0.8,
+               peel_alpha: float = 0.05, mass_min: float = 0.05,
+               qp_max: float = QP_MAX) -> list[BoxResult]:
+    """Up to ``boxes`` PRIM boxes, each found among the points the earlier ones left (PRIM's
+    covering): the first as :func:`find_box`; a later one only while at least
+    :data:`MIN_CASES` cases remain and it restricts something. Coverage is always a share of
+    all the cases, so the coverages of the boxes add up."""
     import prim
 
     y = np.asarray(cases, dtype=bool)
@@ -153,47 +165,64 @@ def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: f
         raise ValueError(f"only {int(min(y.sum(), len(y) - y.sum()))} {few} of {len(y)}: a "
                          f"box needs at least {MIN_CASES} of each to mean anything")
     x = x.reset_index(drop=True).astype(float)
+    full = {c: (float(x[c].min()), float(x[c].max())) for c in x.columns}
+    found: list[BoxResult] = []
+    taken = np.zeros(len(y), dtype=bool)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas FutureWarnings inside the package
         p = prim.Prim(x, y, threshold=None, peel_alpha=peel_alpha, mass_min=mass_min)
-        box = p.find_box()
+        for k in range(boxes):
+            if k and (y & ~taken).sum() < MIN_CASES:
+                break
+            box = p.find_box()
+            if box is None:
+                break
+            result = _choose(box, x, y, full, min_coverage=min_coverage, qp_max=qp_max)
+            if k and result.limits.empty:
+                break
+            found.append(result)
+            taken |= result.inside
+    return found
+
+
+def _choose(box: Any, x: pd.DataFrame, y: np.ndarray, full: dict, *, min_coverage: float,
+            qp_max: float) -> BoxResult:
+    """Select the box on ``box``'s trajectory and drop its insignificant restrictions."""
     traj = box.peeling_trajectory.reset_index(drop=True)
     ok = traj[traj["coverage"] >= min_coverage - 1e-12]
+    if ok.empty:  # a later box never reaches the coverage asked for: take the densest
+        ok = traj
     pick = ok.sort_values(["density", "res dim", "coverage"],
                           ascending=[False, True, False], kind="stable").index[0]
     box.select(int(pick))
     dropped = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(x.shape[1]):
-            lim = box.limits
-            weak = lim[lim["qp values"] > qp_max]
-            if weak.empty:
-                break
-            name = str(weak["qp values"].idxmax())
-            box.drop_restriction(name)
-            dropped.append(name)
+    for _ in range(x.shape[1]):
         lim = box.limits
-    full = {c: (x[c].min(), x[c].max()) for c in x.columns}
+        weak = lim[lim["qp values"] > qp_max]
+        if weak.empty:
+            break
+        name = str(weak["qp values"].idxmax())
+        box.drop_restriction(name)
+        dropped.append(name)
+    lim = box.limits
     limits = pd.DataFrame({"parameter": [str(i) for i in lim.index],
                            "min": lim["min"].to_numpy(dtype=float),
                            "max": lim["max"].to_numpy(dtype=float),
                            "qp": lim["qp values"].to_numpy(dtype=float)})
     # Only the restricted parameters, in the order of the columns (stable sentences).
-    restricted = [c for c in x.columns if c in set(limits["parameter"])
-                  and (limits.set_index("parameter").loc[c, "min"] > full[c][0]
-                       or limits.set_index("parameter").loc[c, "max"] < full[c][1])]
-    limits = limits.set_index("parameter").loc[restricted].reset_index()
-    inside = np.ones(len(x), dtype=bool)
-    for r in limits.itertuples():
-        inside &= (x[r.parameter] >= r.min) & (x[r.parameter] <= r.max)
+    by_name = limits.set_index("parameter")
+    restricted = [c for c in x.columns if c in by_name.index
+                  and (by_name.loc[c, "min"] > full[c][0] or by_name.loc[c, "max"] < full[c][1])]
+    limits = by_name.loc[restricted].reset_index()
+    inside = np.zeros(len(x), dtype=bool)
+    inside[np.asarray(box.yi, dtype=int)] = True  # the points of this box, not of earlier ones
     stats_now = box.stats
     return BoxResult(
         trajectory=box.peeling_trajectory.reset_index(drop=True), chosen=box._cur_box,
         limits=limits, coverage=float(stats_now["coverage"]),
         density=float(stats_now["density"]), mass=float(stats_now["mass"]),
         cases=int(y.sum()), points=len(y), inside=inside, dropped=dropped,
-        bounds={c: (float(lo), float(hi)) for c, (lo, hi) in full.items()},
+        bounds=dict(full),
     )
 
 
@@ -342,6 +371,10 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     text = [f"# {title}", ""]
     if head:
         text += [head[0].upper() + head[1:], ""]
+        for k, extra in enumerate(_more_boxes(plan, found), start=2):
+            line = box_sentence(extra, ranges, key, settings, outcome, lower_is_better=lower,
+                                threshold=plan["threshold"])
+            text += [f"Box {k}, among the conditions the earlier boxes left: {line}", ""]
     else:
         text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
     text += [f"- {line}" for line in overview_sentences(
@@ -401,6 +434,19 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
 
 
+def _more_boxes(plan: Mapping[str, Any], first: BoxResult) -> list[BoxResult]:
+    """The boxes after the first, as ``discover.json`` keeps them (limits and statistics)."""
+    out = []
+    for b in plan.get("more_boxes", []):
+        out.append(BoxResult(pd.DataFrame(), -1, pd.DataFrame(b["limits"],
+                                                              columns=["parameter", "min",
+                                                                       "max", "qp"]),
+                             b["coverage"], b["density"], b["mass"], first.cases,
+                             first.points, np.zeros(first.points, dtype=bool), b["dropped"],
+                             first.bounds))
+    return out
+
+
 def _load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
     traj = pd.read_csv(out / "trajectory.csv")
     limits = pd.read_csv(out / "box.csv")
@@ -438,6 +484,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=128, help="conditions (Latin hypercube points)")
     p.add_argument("--seed", type=int, default=0, help="seed of the design")
     p.add_argument("--min-coverage", type=float, default=0.8)
+    p.add_argument("--boxes", type=int, default=1,
+                   help="look for up to this many boxes, each among the points the earlier "
+                        "ones left (default 1)")
     p.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
                    help="the two parameters of the heat map (default: the box's first two)")
     p.add_argument("--bins", type=int, default=4, help="cells per axis of the heat map")
@@ -543,9 +592,10 @@ def main(argv: list[str] | None = None) -> int:
         "window": list(window), "overrides": overrides, "min_coverage": ns.min_coverage,
         "bins": ns.bins, "assumptions": assumed,
     }
-    found = None
+    found, more = None, []
     try:
-        found = find_box(points, cases, min_coverage=ns.min_coverage)
+        found, *more = find_boxes(points, cases, boxes=max(1, ns.boxes),
+                                  min_coverage=ns.min_coverage)
     except ValueError as err:
         info["no_box"] = str(err)
         print(f"discover: no box: {err}")
@@ -557,6 +607,9 @@ def main(argv: list[str] | None = None) -> int:
                        "density": found.density, "mass": found.mass, "cases": found.cases,
                        "points": found.points, "dropped": found.dropped,
                        "bounds": found.bounds}
+        info["more_boxes"] = [{"limits": b.limits.to_dict(orient="records"),
+                               "coverage": b.coverage, "density": b.density, "mass": b.mass,
+                               "dropped": b.dropped} for b in more]
         chosen_map = list(found.limits["parameter"][:2])
     else:
         effects["in_box"] = False

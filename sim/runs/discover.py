@@ -16,7 +16,8 @@
    the peeling trajectory is kept (``trajectory.csv``, ``plots/tradeoff.png``); the box
    reported is the densest whose coverage is at least ``--min-coverage`` (default 0.8), and a
    restriction whose quasi-p value (Bryant & Lempert 2010: a one-sided binomial test of the
-   box without it) is above 0.05 is dropped as not significant.
+   box without it) is above 0.05 is dropped as not significant. ``--boxes N`` looks for
+   further boxes among the points the earlier ones left (PRIM's covering).
 5. Sentences such as "responsiveness 0.6 instead of 0 raises trust when turbulence > 0.04 and
    organization attention > 20 (coverage 0.80, density 0.90)", a box plot
    (``plots/box.png``) and a heat map of the effect with its 95% CI over two parameters

@@ -57,7 +57,7 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
                       for r in c.rows]
             lines.append("")
         if c.closing:
-            lines += [f"**Why:** {c.closing}", ""]
+            lines += [f"**{'Note' if c.passed else 'Why'}:** {c.closing}", ""]
         for fig in c.figures:
             rel = os.path.relpath(fig, doc_path.parent)
             lines += [f"![{c.name}]({Path(rel).as_posix()})", ""]

@@ -368,3 +368,26 @@ def test_colouring_choice_redraws_the_networks(app):
     rc.find(v.Select, label="Colour the dots by").widget.v_model = "kind"
     assert state.pair.value.color_by == "kind"
     assert bytes(rc.find(ipywidgets.Image).widgets[0].value) != before
+
+
+def test_whatif_tab_offers_interventions_and_practices(app):
+    state, rc = app
+    state.tab.value = 2
+    scenario = rc.find(v.Select, label="Scenario").widget
+    assert "default" in scenario.items and "march1991" not in scenario.items
+    names = rc.find(v.Select, label="Intervention").widget.items
+    assert {"back_to_broadcast", "open_channels", "voting_platform"} <= set(names)
+    # The toggle's second button, as the browser sets it.
+    rc.find(v.BtnToggle, class_="agora-whatif-kind").widget.v_model = 1
+    practice = rc.find(v.Select, label="Practice").widget
+    assert practice.items == list(CHANGEABLE)
+    rc.find(v.Slider, label="Ideas answered: 0.60").assert_single()
+    practice.v_model = "voting"
+    rc.find(v.Switch, label="Colleagues vote on ideas: on").assert_single()
+    # The default scenario already votes: nothing would differ, and the tab says so.
+    button(rc, "Run the what-if").click()
+    alert = rc.find(v.Alert).widget
+    assert "already has regime.voting = True" in " ".join(map(str, alert.children))
+    # The change step follows the run length: it stays inside the run.
+    rc.find(v.Slider, class_="agora-control agora-whatif-steps").widget.v_model = 40
+    assert rc.find(v.Slider, class_="agora-control agora-whatif-at").widget.v_model == 20

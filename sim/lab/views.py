@@ -38,7 +38,9 @@ from sim.lab.whatif import (
     CHANGEABLE,
     WhatIfRequest,
     describe_intervention,
+    plan_of,
     run_request,
+    unchanged,
     workers_for,
 )
 from sim.viz.drawing import COLOR_BY
@@ -421,11 +423,13 @@ def WhatIfView(state: LabState):
             replicates=replicates.value, seed=state.run.value["seed"],
         )
         try:
-            from sim.lab.whatif import plan_of
-
-            plan_of(request)  # a bad choice is said here, before anything runs
+            plan = plan_of(request)  # a bad choice is said here, before anything runs
         except Exception as err:  # noqa: BLE001 - shown to the user as it is
             error.value = str(err)
+            return
+        same = unchanged(plan) if request.practice is not None else None
+        if same:
+            error.value = f"Nothing to compare: {same}."
             return
         whatif_task(request)
 
@@ -442,16 +446,18 @@ def WhatIfView(state: LabState):
                                                  solara.Button("One practice", value="practice")],
                                        classes=["agora-whatif-kind"])
             if kind.value == "intervention":
+                # Keys: the two selects take turns at one place of the page, and must not
+                # share their hooks (one holds a reactive value, the other a callback).
                 solara.Select("Intervention", values=[i.name for i in interventions],
                               value=intervention, dense=True,
-                              classes=["agora-whatif-intervention"])
+                              classes=["agora-whatif-intervention"]).key("whatif-intervention")
                 if intervention.value:
                     solara.Div(children=[describe_intervention(intervention.value)],
                                classes=["agora-help"])
             else:
                 solara.Select("Practice", values=list(CHANGEABLE), value=practice.value,
                               on_value=set_practice, dense=True,
-                              classes=["agora-whatif-practice"])
+                              classes=["agora-whatif-practice"]).key("whatif-practice")
                 ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
             def set_steps(n):
                 steps.set(int(n))

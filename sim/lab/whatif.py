@@ -49,7 +49,7 @@ from sim.scenarios.whatif import (
 from sim.util.stats import diff_ci
 
 __all__ = ["CHANGEABLE", "WhatIfRequest", "WhatIfResult", "describe_intervention",
-           "difference_over_time", "plan_of", "run_request", "workers_for"]
+           "difference_over_time", "plan_of", "run_request", "unchanged", "workers_for"]
 
 #: The practices the tab can change at a step (the regime preset and mix are not practices).
 CHANGEABLE: tuple[str, ...] = tuple(c.name for c in PRACTICE_CONTROLS[2:])
@@ -143,6 +143,26 @@ def plan_of(request: WhatIfRequest) -> WhatIfPlan:
     )
     return WhatIfPlan(scenario, change, {"baseline": base, "intervention": treated}, arms, at,
                       request.extra())
+
+
+def unchanged(plan: WhatIfPlan) -> str | None:
+    """Why a practice change would change nothing (the scenario already has that value).
+
+    >>> plan = plan_of(WhatIfRequest("default", practice="voting", value=True, at=5, steps=10))
+    >>> unchanged(plan)
+    'the scenario already has regime.voting = True from the start: choose another value'
+    """
+    base = plan.arms["baseline"]
+    for item in plan.intervention.interventions:
+        for key, value in item["set"].items():
+            node = base
+            for part in key.split("."):
+                node = getattr(node, part, None)
+            if node != value:
+                return None
+    keys = ", ".join(f"{k} = {v}" for item in plan.intervention.interventions
+                     for k, v in item["set"].items())
+    return f"the scenario already has {keys} from the start: choose another value"
 
 
 def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -391,3 +391,20 @@ def test_whatif_tab_offers_interventions_and_practices(app):
     # The change step follows the run length: it stays inside the run.
     rc.find(v.Slider, class_="agora-control agora-whatif-steps").widget.v_model = 40
     assert rc.find(v.Slider, class_="agora-control agora-whatif-at").widget.v_model == 20
+
+
+def test_halfway_preset_brings_the_mix_and_its_practices(app):
+    state, rc = app
+    rc.find(v.Btn, children=["Halfway"]).widgets[0].click()
+    mix = rc.find(v.Slider, class_="agora-control agora-A-mix").widget
+    assert mix.label == "Hybrid mix: 0.50"
+    mix.v_model = 0.25
+    a = state.settings.value[0]
+    assert (a["regime"], a["mix"], a["broadcast_rate"], a["upward"]) == ("hybrid", 0.25, 0.8,
+                                                                       "chain")
+    assert rc.find(v.Slider, class_="agora-control agora-A-broadcast_rate").widget.label == (
+        "Broadcasts: 0.80")
+    button(rc, "Reset")  # still there, and Reset applies it
+    button(rc, "Reset").click()
+    assert state.pair.value.models[0].cfg.regime.mix == 0.25
+    assert state.pair.value.titles[0] == "A: hybrid 0.25"

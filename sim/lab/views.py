@@ -189,7 +189,8 @@ def SidePanel(state: LabState, index: int):
         return set_
 
     def preset(regime):
-        return lambda: state.set_side(index, with_preset(settings, regime))
+        # "Halfway" is the hybrid at mix 0.5 (an end's own mix is 0 or 1).
+        return lambda: state.set_side(index, with_preset(settings, regime, 0.5))
 
     with solara.Card(f"Organization {letter}", classes=[f"agora-side-{letter}"],
                      style={"margin-bottom": "8px"}):
@@ -202,11 +203,11 @@ def SidePanel(state: LabState, index: int):
                               classes=[f"agora-preset-{letter}-{regime}"])
         if settings["regime"] == "hybrid":
             ControlInput(CONTROLS["mix"], settings["mix"], set_value("mix"), prefix)
-        with solara.Details("Practices", expand=True):
+        with solara.Details("Practices", expand=True).key(f"practices-{letter}"):
             for control in PRACTICE_CONTROLS[2:]:
                 ControlInput(control, settings[control.name], set_value(control.name), prefix,
                              show_help=index == 0)
-        with solara.Details("Organization", expand=False):
+        with solara.Details("Organization", expand=False).key(f"organization-{letter}"):
             for control in ORGANIZATION:
                 ControlInput(control, settings[control.name], set_value(control.name), prefix,
                              show_help=False)
@@ -251,10 +252,11 @@ def RunControls(state: LabState):
     if state.pending:
         solara.Div(children=["Settings changed: press Reset to start both runs again with them."],
                    classes=["agora-help", "agora-pending"], style={"color": "#b35900"})
+    # Keyed: the message above comes and goes, and the two selects hold different hooks.
     solara.Select("Speed", values=list(SPEEDS), value=state.speed, dense=True,
-                  classes=["agora-speed"])
+                  classes=["agora-speed"]).key("speed")
     solara.Select("Colour the dots by", values=list(COLOR_BY), value=state.color_by.value,
-                  on_value=state.recolor, dense=True, classes=["agora-color-by"])
+                  on_value=state.recolor, dense=True, classes=["agora-color-by"]).key("color-by")
     for control in RUN:
         ControlInput(control, state.run.value[control.name],
                      lambda v, n=control.name: state.run.set({**state.run.value, n: v}),

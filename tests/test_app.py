@@ -408,3 +408,16 @@ def test_halfway_preset_brings_the_mix_and_its_practices(app):
     button(rc, "Reset").click()
     assert state.pair.value.models[0].cfg.regime.mix == 0.25
     assert state.pair.value.titles[0] == "A: hybrid 0.25"
+
+
+def test_a_guided_experiment_opens_in_side_by_side(app):
+    state, rc = app
+    state.tab.value = 1
+    rc.find(v.Btn, children=["Run it"]).assert_single()
+    assert rc.find(v.Btn, children=["Run it"]).widget.disabled  # predict first
+    button(rc, "Watch it step by step in Side by side").click()
+    assert state.tab.value == 0
+    pair = state.pair.value
+    first = EXPERIMENTS[0]
+    assert [m.cfg.regime.name for m in pair.models] == [first.a["regime"], first.b["regime"]]
+    assert pair.steps == first.steps and pair.current_step == 0 and not state.pending

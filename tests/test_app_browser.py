@@ -136,6 +136,22 @@ def click_step(page, times: int) -> int:
     return start + times
 
 
+def assert_legible(page) -> None:
+    """Every visible text on the page is at least 12 px."""
+    smallest = page.evaluate("""() => {
+        let out = [];
+        for (const el of document.querySelectorAll('body *')) {
+            const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+            const box = el.getBoundingClientRect();
+            if (!own || box.width === 0 || box.height === 0) continue;
+            const size = parseFloat(getComputedStyle(el).fontSize);
+            out.push([size, el.textContent.trim().slice(0, 30)]);
+        }
+        return out.sort((a, b) => a[0] - b[0]).slice(0, 3);
+    }""")
+    assert smallest and smallest[0][0] >= 12, smallest
+
+
 def test_served_on_loopback_only(server):
     _, port = server
     with socket.create_connection(("127.0.0.1", port), timeout=5):
@@ -174,19 +190,7 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     text = page.evaluate("() => document.body.innerText")
     for word in JARGON:
         assert word not in text
-    # Every visible text on the page is at least 12 px.
-    smallest = page.evaluate("""() => {
-        let out = [];
-        for (const el of document.querySelectorAll('body *')) {
-            const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-            const box = el.getBoundingClientRect();
-            if (!own || box.width === 0 || box.height === 0) continue;
-            const size = parseFloat(getComputedStyle(el).fontSize);
-            out.push([size, el.textContent.trim().slice(0, 30)]);
-        }
-        return out.sort((a, b) => a[0] - b[0]).slice(0, 3);
-    }""")
-    assert smallest and smallest[0][0] >= 12, smallest
+    assert_legible(page)
     # Nothing sits on top of the pictures (the centre of each is the picture itself).
     covered = page.evaluate("""() => [...document.querySelectorAll(
             'img.agora-networks, img.agora-metrics')].map(img => {
@@ -255,6 +259,7 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     plot = page.locator("img.agora-whatif-plot")
     plot.wait_for()
     assert page.evaluate("el => el.naturalWidth", plot.element_handle()) == 960
+    assert_legible(page)
     screenshot(page, tmp_path, "whatif")
 
 
@@ -269,9 +274,11 @@ def test_guided_experiment_asks_first_and_info_tab(page, tmp_path):
     outcome.wait_for(timeout=60_000)
     said = outcome.inner_text()
     assert "in A and" in said and "You predicted: B ends higher" in said
+    assert_legible(page)
     screenshot(page, tmp_path, "guided")
     open_tab(page, "Info")
     for section in ("What is it?", "How it works", "How to use it", "Things to notice",
                     "Things to try", "Extending the model"):
         page.get_by_role("heading", name=section).wait_for()
+    assert_legible(page)
     screenshot(page, tmp_path, "info")

@@ -41,19 +41,18 @@ from typing import Any
 import pandas as pd
 import yaml
 
+# One definition of the end-of-run window: the model's, which summary.json uses too.
+from sim.simulation import WINDOW as WINDOW_FRACTION
+from sim.simulation import window_steps
+
 __all__ = ["end_window", "window_means", "PairedPlan", "plan_paired", "run_paired",
            "pair_table", "point_effects", "WINDOW_FRACTION"]
 
-#: The end-of-run window: the last third of the run (DESIGN section 5).
-WINDOW_FRACTION = 1 / 3
-
-
 def end_window(last_step: int, fraction: float = WINDOW_FRACTION) -> tuple[int, int]:
     """(first, last) steps of the end-of-run window: the last ``fraction`` of the steps after
-    step 0, at least one step."""
-    last_step = int(last_step)
-    length = max(1, int(round(last_step * fraction)))
-    return max(last_step - length + 1, min(1, last_step)), last_step
+    step 0, at least one step; the same window as ``summary.json``
+    (:func:`sim.simulation.window_steps`)."""
+    return window_steps(int(last_step), fraction)
 
 
 def window_means(frame: pd.DataFrame, metrics: Sequence[str],

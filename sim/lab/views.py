@@ -19,7 +19,6 @@ from collections.abc import Callable
 
 import reacton.ipyvuetify as rv
 import solara
-from markdown_it import MarkdownIt
 
 from sim.lab.controls import (
     CONTROLS,
@@ -68,15 +67,28 @@ div[style*="position: absolute"]:has(> b > a[href*="solara.dev"]) { display: non
 """
 
 
-#: Markdown to HTML without raw HTML (escaped) and without math: solara.Markdown would load
-#: KaTeX from a CDN on every page, a call out of the classroom for nothing.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+def markdown_html(text: str) -> str:
+    """Markdown as HTML, raw HTML escaped and no math (solara.Markdown would load KaTeX from a
+    CDN on every page, a call out of the classroom for nothing).
+
+    markdown-it-py comes with Solara's server (through rich); without it, escaped paragraphs.
+
+    >>> markdown_html("**a** <b>")
+    '<p><strong>a</strong> &lt;b&gt;</p>\\n'
+    """
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:  # pragma: no cover - Solara's server brings it
+        import html
+
+        return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 
 @solara.component
 def Prose(text: str, size: int = 16, classes: list | None = None):
     """A paragraph or more of Markdown, at ``size`` px."""
-    solara.HTML(tag="div", unsafe_innerHTML=_MARKDOWN.render(text),
+    solara.HTML(tag="div", unsafe_innerHTML=markdown_html(text),
                 style=f"font-size: {size}px; line-height: 1.45;",
                 classes=["agora-text", *(classes or [])])
 

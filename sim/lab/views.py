@@ -62,7 +62,9 @@ CSS = """
 .agora-main { flex: 1 1 auto; min-width: 0; max-width: 980px; }
 .agora-main img { max-width: 100%; }
 .agora-status { font-size: 18px; font-weight: 600; }
-.v-application .agora-text, .agora-text p, .agora-text li { font-size: 16px; }
+.agora-text { color: rgba(0, 0, 0, 0.87); }
+.agora-text strong { font-weight: 700; }
+.agora-text p { margin-bottom: 8px; }
 div[style*="position: absolute"]:has(> b > a[href*="solara.dev"]) { display: none !important; }
 """
 

@@ -8,7 +8,7 @@ exactly the colleagues the experiment allowed; no organization broadcasts or lis
 
 What is compared, and how it was obtained
 -----------------------------------------
-* Leavitt (1951) J. Abnormal and Social Psychology 46; his 1949 MIT thesis (abstract, p. ii,
+* Leavitt (1951) Journal of Abnormal and Social Psychology; his 1949 MIT thesis (abstract, p. ii,
   read through our search tool on studylib): five members, four patterns (circle, chain, Y,
   wheel), a task of simple collation of data. Only the abstract's opening was readable.
 * The Pfeiffer Library vol. 6 (1998), p. 368 (secondary, read through our tool): the most
@@ -181,7 +181,7 @@ def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
         figures.append(_plot(res, Path(out_dir) / "bavelas.png"))
     return Comparison(
         "Bavelas-Leavitt networks (Leavitt 1951)",
-        "Leavitt (1951) J. Abnorm. Soc. Psychol. 46: 38-50; Leavitt (1949) MIT thesis",
+        "Leavitt (1951) Journal of Abnormal and Social Psychology; Leavitt (1949) MIT thesis",
         "Patterns (secondary sources): the most central position becomes the hub and is the "
         "most satisfied; the wheel is fastest on a clear task. No number obtained.",
         f"{reps} runs per net and task: C's share of messages wheel "
@@ -223,13 +223,13 @@ CLOSING = (
     "Centrality and the wheel's and Y's hub follow from who can reach whom. The middle of the "
     "chain is not a hub in Agora: members post to a random neighbour, so B and D, who are "
     "the only contacts of the ends, receive more than C; in the experiment the task routed "
-    "information to the middle. "
-    "Satisfaction by position does not: in Agora being heard depends on one's own posting and "
-    "on the reader's chance to reply, not on how many people one reaches, so the centre of the "
-    "wheel is no more engaged than the periphery. Leavitt's explanation (the central member "
-    "has the information and the decision, the others depend on it) is not a mechanism of the "
-    "model. Nor is the wheel's speed: here knowledge spreads by peer majority, which the "
-    "centre's four voices slow rather than speed. The model was not changed."
+    "information to the middle. Satisfaction does not follow centrality either: in Agora "
+    "being heard depends on one's own posting and on the reader's chance to reply, not on "
+    "how many people one reaches, so the centre of the wheel is no more engaged than the "
+    "periphery. Leavitt's explanation (the central member has the information and the "
+    "decision, the others depend on it) is not a mechanism of the model. Nor is the wheel's "
+    "speed: here knowledge spreads by peer majority, which the centre's four voices slow "
+    "rather than speed. The model was not changed."
 )
 
 

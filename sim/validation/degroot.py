@@ -110,7 +110,7 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
     passed = bool(
         max_err < 1e-9 and abs(leader_pi - 1) < 1e-9 and leader_gap < 1e-6 and fj_var > 1e-3
     )
-    src_d, src_fj = "DeGroot (1974) JASA 69", "Friedkin & Johnsen (1999)"
+    src_d, src_fj = "DeGroot (1974) J. Am. Stat. Assoc. 69", "Friedkin & Johnsen (1999)"
     tol = 1e-9
 
     def ok(err: float) -> str:
@@ -142,7 +142,7 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
         figures.append(_plot(path, fj_path, x0[0], Path(out_dir) / "degroot_hierarchy.png"))
     return Comparison(
         "DeGroot (1974) and Friedkin-Johnsen (1999)",
-        "DeGroot (1974) JASA 69; Friedkin & Johnsen (1999) Adv. Group Processes 16",
+        "DeGroot (1974) J. Am. Stat. Assoc. 69(345): 118-121; Friedkin & Johnsen (1999)",
         "Consensus on pi . x0 with pi the left unit eigenvector of W; a hierarchy converges to "
         "the leader; FJ stubbornness leaves lasting disagreement. Exact values for the 3x3 "
         "matrix are computed by hand (module docstring).",

@@ -2,8 +2,8 @@
 
 Stated before the runs
 ----------------------
-Source: Huberman, Romero & Wu (2009) "Crowdsourcing, attention and productivity", J. Inf.
-Sci. 35(6); arXiv:0809.3030, abstract (read through our search tool), stated in the text:
+Source: Huberman, Romero & Wu (2009) "Crowdsourcing, attention and productivity",
+arXiv:0809.3030 and SSRN 1266996, abstract (read through our search tool), stated in the text:
 "productivity exhibited in crowdsourcing exhibits a strong positive dependence on attention,
 measured by the number of downloads. Conversely, a lack of attention leads to a decrease in
 the number of videos uploaded and the consequent drop in productivity, which in many cases
@@ -45,7 +45,7 @@ from sim.validation.traces import seeds, trace
 
 __all__ = ["SOURCE", "attention_productivity", "coefficient", "run"]
 
-SOURCE = "Huberman, Romero & Wu (2009) J. Inf. Sci. 35(6); arXiv:0809.3030, abstract"
+SOURCE = "Huberman, Romero & Wu (2009), arXiv:0809.3030 (SSRN 1266996), abstract"
 
 
 def attention_productivity(replies, votes, answers, split: int) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Statistics for validation: equivalence tests for numbers, intervals for patterns.
 
-A numeric target is judged by two one-sided tests (TOST, Schuirmann 1987): the difference
+A numeric target is judged by two one-sided tests (TOST): the difference
 ``d`` between ours and the target is declared *equivalent* at level ``alpha`` when both
 ``H0: d <= -margin`` and ``H0: d >= +margin`` are rejected, which is the same as the
 ``1 - 2 alpha`` confidence interval of ``d`` lying inside ``(-margin, +margin)``. The margin is

@@ -99,7 +99,7 @@ def test_imitation_error_and_velocity_change_the_dynamics():
 
 
 def test_lazer_friedman_ordering_at_fixed_seed():
-    curves = lf_validation.simulate_curves(landscapes=6, rounds=80, seed=2007)
+    curves = lf_validation.simulate_curves(landscapes=4, rounds=60, seed=2007)
     full, linear = curves["full"].mean(axis=0), curves["linear"].mean(axis=0)
     assert full[5] > linear[5] + 0.1  # totally connected leads early
     assert linear[-1] > full[-1] + 0.1  # linear wins in the long run

@@ -42,7 +42,7 @@ COMMANDS: dict[str, Command] = {
     "aggregate": Command("sim.cli.aggregate", "tables, confidence intervals and plots of a sweep"),
     "design": Command("sim.cli.design", "a Latin hypercube, Sobol or Morris design over ranges"),
     "sensitivity": Command("sim.cli.sensitivity", "sensitivity indices of a design's sweep"),
-    "discover": Command("sim.runs.discover", "search the parameter space for what matters"),
+    "discover": Command("sim.runs.discover", "where a practice pays off, across sampled conditions"),
     "validate": Command("sim.validation.cli", "reproduce the published models and report"),
     "animate": Command("sim.cli.animate", "a GIF (and MP4) of one run for slides"),
     "app": Command("sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)"),

@@ -162,3 +162,19 @@ def test_the_wheel_runs_outside_the_checkout(wheel, tmp_path):
     job = Path(line.removeprefix("ok: "))
     assert job.is_relative_to(outside / "outputs")
     assert (job / "metrics.parquet").is_file() and (job / "summary.json").is_file()
+
+
+def test_configs_inside_a_zip_are_copied_to_a_real_folder(tmp_path):
+    """Hydra needs a folder on disk: a package imported from a zip gets a temporary copy."""
+    from sim.config.paths import _materialise
+
+    archive = tmp_path / "sim.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("sim/_conf/config.yaml", "steps: 3\n")
+        zf.writestr("sim/_conf/regime/broadcast.yaml", "name: broadcast\n")
+    with zipfile.ZipFile(archive) as zf:
+        folder = _materialise(zipfile.Path(zf, "sim/_conf/"))
+    assert folder.is_dir() and not folder.is_relative_to(tmp_path)
+    assert (folder / "config.yaml").read_text() == "steps: 3\n"
+    assert (folder / "regime" / "broadcast.yaml").read_text() == "name: broadcast\n"
+    assert _materialise(tmp_path) == tmp_path  # a real folder is used as it is

@@ -23,22 +23,20 @@ Examples
 from __future__ import annotations
 
 import copy
-import dataclasses
-import typing
-from collections.abc import Iterator, Mapping, Sequence
-from functools import cache
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, AgoraConfig, ConfigError, to_config
+from sim.runs.fast_values import MISSING as _MISSING
+from sim.runs.fast_values import leaves as _leaves
+from sim.runs.fast_values import strip_hydra as _strip_hydra
+from sim.runs.fast_values import with_value as _with_value
 from sim.runs.parallel import PlannedJob
 
 __all__ = ["SweepPlan", "plain_override"]
-
-_MISSING = object()
-
 
 def plain_override(text: str, *, groups: set[str] | frozenset[str] = frozenset()) -> Any:
     """``(key, value)`` of a plain ``key=value`` override, or None if it changes the defaults.
@@ -66,67 +64,11 @@ def _plain(o: Any, groups: set[str] | frozenset[str]) -> tuple[str, Any] | None:
     return key, value
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-def _coerce(kind: Any, value: Any) -> Any:
-    """``value`` as OmegaConf would store it in a field of type ``kind``, or _MISSING if unsure.
-
-    Deliberately narrow: what OmegaConf might convert (strings to numbers, numbers to strings,
-    enums, containers) returns _MISSING so that Hydra's exact path decides.
-    """
-    args = typing.get_args(kind)
-    if args:  # Optional[X], X | None
-        if value is None and type(None) in args:
-            return None
-        rest = [a for a in args if a is not type(None)]
-        return _coerce(rest[0], value) if len(rest) == 1 else _MISSING
-    if kind is bool:
-        return value if isinstance(value, bool) else _MISSING
-    if isinstance(value, bool):
-        return _MISSING
-    if kind is int:
-        return value if isinstance(value, int) else _MISSING
-    if kind is float:
-        return float(value) if isinstance(value, (int, float)) else _MISSING
-    if kind is str:
-        return value if isinstance(value, str) else _MISSING
-    return _MISSING
-
-
-def _with_value(obj: Any, parts: Sequence[str], value: Any) -> Any:
-    """A copy of dataclass ``obj`` with the field at ``parts`` set (type-checked), or _MISSING."""
-    name = parts[0]
-    if not dataclasses.is_dataclass(obj) or name not in {f.name for f in dataclasses.fields(obj)}:
-        return _MISSING
-    if len(parts) == 1:
-        checked = _coerce(_hints(type(obj))[name], value)
-        return _MISSING if checked is _MISSING else dataclasses.replace(obj, **{name: checked})
-    child = _with_value(getattr(obj, name), parts[1:], value)
-    return _MISSING if child is _MISSING else dataclasses.replace(obj, **{name: child})
-
-
-def _leaves(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for k, v in node.items():
-        if isinstance(v, Mapping) and v:
-            out += _leaves(v, f"{prefix}{k}.")
-        else:
-            out.append((f"{prefix}{k}", v))
-    return out
-
-
 def _is_leaf(node: DictConfig, key: str) -> bool:
     from omegaconf import ListConfig
 
     value = OmegaConf.select(node, key, default=_MISSING)
     return value is not _MISSING and not isinstance(value, (DictConfig, ListConfig))
-
-
-def _strip_hydra(config: DictConfig) -> DictConfig:
-    return OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
 
 
 class SweepPlan:

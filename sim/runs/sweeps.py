@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,10 @@ from omegaconf import DictConfig, OmegaConf
 from sim import preflight
 from sim.config import AgoraConfig, ConfigError, to_config
 from sim.config.loading import load_yaml
+from sim.runs.fast_values import MISSING as _MISSING
+from sim.runs.fast_values import leaves as _leaves
+from sim.runs.fast_values import strip_hydra as _strip_hydra
+from sim.runs.fast_values import with_value as _with_value
 from sim.runs.locks import FileLock, describe_lock, is_stale, read_lock
 
 __all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "ValidateCallback"]
@@ -86,65 +89,6 @@ def _global_option_file(override: Any, searchpath: Sequence[str]) -> Path | None
             if first == "# @package _global_" and "defaults" not in load_yaml(path):
                 return path
     return None
-
-
-_MISSING = object()
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    import typing
-
-    return typing.get_type_hints(cls)
-
-
-def _coerce(kind: Any, value: Any) -> Any:
-    """``value`` as a field of type ``kind`` accepts it, or _MISSING when unsure.
-
-    Deliberately narrow: anything OmegaConf might convert (strings to numbers, numbers to
-    strings, containers) returns _MISSING so that the exact, slow path decides.
-    """
-    import typing
-
-    args = typing.get_args(kind)
-    if args:  # Optional[X] / X | None
-        if value is None and type(None) in args:
-            return None
-        rest = [a for a in args if a is not type(None)]
-        return _coerce(rest[0], value) if len(rest) == 1 else _MISSING
-    if kind is bool:
-        return value if isinstance(value, bool) else _MISSING
-    if isinstance(value, bool):
-        return _MISSING
-    if kind is int:
-        return value if isinstance(value, int) else _MISSING
-    if kind is float:
-        return float(value) if isinstance(value, (int, float)) else _MISSING
-    if kind is str:
-        return value if isinstance(value, str) else _MISSING
-    return _MISSING
-
-
-def _with_value(obj: Any, parts: list[str], value: Any) -> Any:
-    """A copy of dataclass ``obj`` with the field at ``parts`` set (type-checked), or _MISSING."""
-    name = parts[0]
-    if not dataclasses.is_dataclass(obj) or name not in {f.name for f in dataclasses.fields(obj)}:
-        return _MISSING
-    if len(parts) == 1:
-        checked = _coerce(_hints(type(obj))[name], value)
-        return _MISSING if checked is _MISSING else dataclasses.replace(obj, **{name: checked})
-    child = _with_value(getattr(obj, name), parts[1:], value)
-    return _MISSING if child is _MISSING else dataclasses.replace(obj, **{name: child})
-
-
-def _leaves(node: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    out = []
-    for k, v in node.items():
-        if isinstance(v, Mapping) and v:
-            out += _leaves(v, f"{prefix}{k}.")
-        else:
-            out.append((f"{prefix}{k}", v))
-    return out
 
 
 def _fast_check(raw: AgoraConfig, pairs: list[tuple[str, Any]]) -> AgoraConfig | None:
@@ -314,8 +258,7 @@ def _checked(node: DictConfig) -> AgoraConfig:
     return preflight.check(to_config(node))
 
 
-def _strip_hydra(config: DictConfig) -> DictConfig:
-    return OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+
 
 
 try:  # the callback base class is Hydra's; importing it is cheap and side-effect free

@@ -2,13 +2,10 @@
 
 Examples
 --------
->>> cfg = load_config(["regime=conversational", "steps=10"])
->>> cfg.regime.name, cfg.steps
-('conversational', 10)
->>> load_config(["hierarchy.relay=1.5"])
-Traceback (most recent call last):
-...
-sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0, 1]
+>>> to_config({"regime": {"name": "broadcast"}, "steps": 10}).regime.upward
+'chain'
+>>> option_file("regime", "hybrid").name
+'hybrid.yaml'
 """
 
 from __future__ import annotations

@@ -405,11 +405,7 @@ def aggregate(
     out.mkdir(parents=True, exist_ok=True)
     jobs, expected, swept = _scan(sweep_dir)
 
-    # A job killed before Hydra saved its overrides is known by its number alone: take its
-    # overrides from the sweep's expansion, so it is neither unlabelled nor counted twice.
-    for j in jobs:
-        if not j.overrides and expected and j.num is not None and j.num < len(expected):
-            j.overrides = list(expected[j.num])
+    _label_from_sweep(jobs, expected)
     # Jobs the sweep should have run but that left no directory at all.
     seen = {tuple(j.overrides) for j in jobs}
     seen_nums = {j.num for j in jobs}
@@ -417,31 +413,7 @@ def aggregate(
         if num not in seen_nums and tuple(ovs) not in seen:
             jobs.append(_Job(sweep_dir / str(num), num, list(ovs), "missing",
                              "never started", [], None))
-    if swept is None:  # no multirun.yaml: keys whose value differs, or is absent, across jobs
-        seen_values: dict[str, set[str]] = {}
-        for j in jobs:
-            for o in j.overrides:
-                seen_values.setdefault(_key_of(o), set()).add(o)
-        swept = [
-            k
-            for k, v in seen_values.items()
-            if len(v) > 1 or not all(any(_key_of(o) == k for o in j.overrides) for j in jobs)
-        ]
-    replicate_keys = {k.lstrip("+~") for k in replicate_keys}
-    condition_keys = [k for k in swept if k.lstrip("+~") not in replicate_keys]
-    jobs.sort(key=lambda j: (j.num is None, j.num if j.num is not None else 0, str(j.dir)))
-
-    # Swept values per job, typed per column across all jobs.
-    raw = {k: [] for k in swept}
-    for j in jobs:
-        given = {_key_of(o): o.split("=", 1)[1] if "=" in o else None for o in j.overrides}
-        for k in swept:
-            raw[k].append(given.get(k))
-    typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
-    labels = [
-        ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
-        for i in range(len(jobs))
-    ]
+    swept, condition_keys, typed, labels = _sweep_columns(jobs, swept, replicate_keys)
 
     metrics = _metric_names(jobs)
     files = {
@@ -699,3 +671,44 @@ def _to_table(parts: list[pd.DataFrame], schema: pa.Schema, dtypes: dict[str, An
             else:
                 frame[col] = frame[col].astype(dtype)
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def _label_from_sweep(jobs: list, expected) -> None:
+    """A job killed before Hydra saved its overrides is known by its number alone: take its
+    overrides from the sweep's expansion, so it is neither unlabelled nor counted twice."""
+    for j in jobs:
+        if not j.overrides and expected and j.num is not None and j.num < len(expected):
+            j.overrides = list(expected[j.num])
+
+
+def _sweep_columns(jobs: list, swept, replicate_keys: Iterable[str]):
+    """Sort ``jobs`` in sweep order; return the swept keys, the condition keys (the swept keys
+    but replicate keys), each swept key's typed column and each job's condition label.
+
+    Without ``multirun.yaml`` (``swept`` None) the swept keys are those whose value differs,
+    or is absent, across jobs.
+    """
+    if swept is None:
+        seen_values: dict[str, set[str]] = {}
+        for j in jobs:
+            for o in j.overrides:
+                seen_values.setdefault(_key_of(o), set()).add(o)
+        swept = [
+            k
+            for k, v in seen_values.items()
+            if len(v) > 1 or not all(any(_key_of(o) == k for o in j.overrides) for j in jobs)
+        ]
+    replicate = {k.lstrip("+~") for k in replicate_keys}
+    condition_keys = [k for k in swept if k.lstrip("+~") not in replicate]
+    jobs.sort(key=lambda j: (j.num is None, j.num if j.num is not None else 0, str(j.dir)))
+    raw: dict[str, list] = {k: [] for k in swept}
+    for j in jobs:
+        given = {_key_of(o): o.split("=", 1)[1] if "=" in o else None for o in j.overrides}
+        for k in swept:
+            raw[k].append(given.get(k))
+    typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
+    labels = [
+        ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
+        for i in range(len(jobs))
+    ]
+    return swept, condition_keys, typed, labels

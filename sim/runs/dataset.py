@@ -76,31 +76,11 @@ class DatasetInfo:
 
 def _jobs_and_columns(sweep_dir: Path, replicate_keys: Iterable[str]):
     """Every job with its swept values typed per column (as :func:`aggregate` labels them)."""
-    from sim.runs.aggregate import _column_name, _key_of, _scan, _typed_column
+    from sim.runs.aggregate import _label_from_sweep, _scan, _sweep_columns
 
     jobs, expected, swept = _scan(sweep_dir)
-    for j in jobs:  # a job killed before its overrides were saved: label it from the sweep
-        if not j.overrides and expected and j.num is not None and j.num < len(expected):
-            j.overrides = list(expected[j.num])
-    if swept is None:  # no multirun.yaml: keys whose value differs, or is absent, across jobs
-        values: dict[str, set[str]] = {}
-        for j in jobs:
-            for o in j.overrides:
-                values.setdefault(_key_of(o), set()).add(o)
-        swept = [k for k, v in values.items()
-                 if len(v) > 1 or not all(any(_key_of(o) == k for o in j.overrides)
-                                          for j in jobs)]
-    jobs.sort(key=lambda j: (j.num is None, j.num if j.num is not None else 0, str(j.dir)))
-    raw = {k: [] for k in swept}
-    for j in jobs:
-        given = {_key_of(o): o.split("=", 1)[1] if "=" in o else None for o in j.overrides}
-        for k in swept:
-            raw[k].append(given.get(k))
-    typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
-    replicate_keys = {k.lstrip("+~") for k in replicate_keys}
-    condition = [k for k in swept if k.lstrip("+~") not in replicate_keys]
-    labels = [", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition) or "all"
-              for i in range(len(jobs))]
+    _label_from_sweep(jobs, expected)
+    _, _, typed, labels = _sweep_columns(jobs, swept, replicate_keys)
     return jobs, typed, labels
 
 

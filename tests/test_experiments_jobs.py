@@ -192,3 +192,30 @@ def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tm
     assert again["bad"]["status"] == "ok"
     assert (tmp_path / "good" / SUMMARY_FILE).read_bytes() == before
     assert (tmp_path / "bad" / "summary.failed-1.json").is_file()
+
+
+def test_git_commit_only_for_a_source_checkout(tmp_path, monkeypatch):
+    """An installed copy inside another repository reports no commit, not that repository's."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from sim.runs import jobs
+
+    if not shutil.which("git"):
+        pytest.skip("git is not installed")
+
+    repo = tmp_path / "other"
+    (repo / "venv" / "site-packages" / "sim" / "runs").mkdir(parents=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "other"], check=True)
+    fake = repo / "venv" / "site-packages" / "sim" / "runs" / "jobs.py"
+    shutil.copy(jobs.__file__, fake)
+    monkeypatch.setattr(jobs, "__file__", str(fake))
+    assert jobs.git_commit.__wrapped__() is None  # past the cache of this process
+    # This checkout itself (the suite runs from one) gives its commit, when git is there.
+    monkeypatch.undo()
+    if (Path(jobs.__file__).resolve().parents[2] / ".git").exists():
+        commit = jobs.git_commit.__wrapped__()
+        assert commit is None or len(commit.split("+")[0]) == 40

@@ -159,9 +159,13 @@ def git_commit() -> str | None:
     """The commit of the repository holding this package, with ``+dirty`` if it has changes.
 
     None when git or the repository is unavailable (an installed wheel, a repository without
-    commits): provenance is best effort, never a reason for a job to fail.
+    commits): provenance is best effort, never a reason for a job to fail. Only a source
+    checkout counts: an installed package may sit in a virtual environment inside some other
+    repository, whose commit says nothing about this code.
     """
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # sim/runs/jobs.py -> the checkout
+    if not (root / "pyproject.toml").is_file() or not (root / ".git").exists():
+        return None
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10

@@ -190,11 +190,13 @@ def test_app_binds_to_localhost_unless_told(capsys):
     default = capsys.readouterr().out.split()
     assert default[default.index("--host") + 1] == "127.0.0.1"
     assert default[default.index("run") + 1].endswith(os.path.join("sim", "app.py"))
-    assert main(["app", "--host", "0.0.0.0", "--port", "9001", "--dry-run", "--",
-                 "--production"]) == 0
+    assert "--production" in default  # visitors see no tracebacks, nothing reloads
+    assert main(["app", "--host", "0.0.0.0", "--port", "9001", "--dev", "--dry-run", "--",
+                 "--theme-variant", "dark"]) == 0
     chosen = capsys.readouterr().out.split()
     assert chosen[chosen.index("--host") + 1] == "0.0.0.0"
-    assert chosen[chosen.index("--port") + 1] == "9001" and chosen[-1] == "--production"
+    assert chosen[chosen.index("--port") + 1] == "9001" and chosen[-2:] == ["--theme-variant", "dark"]
+    assert "--production" not in chosen
 
 
 def test_app_serves_the_page_on_127_0_0_1(tmp_path):

@@ -5,10 +5,13 @@ Examples::
     agora app                          # http://127.0.0.1:8765/, this machine only
     agora app --port 9000
     agora app --host 0.0.0.0           # reachable from other machines: a deliberate choice
-    agora app -- --production          # anything after -- goes to `solara run`
+    agora app --dev                    # Solara's development mode: reloads on code changes
+    agora app -- --theme-variant dark  # anything after -- goes to `solara run`
 
-It binds to 127.0.0.1 unless ``--host`` says otherwise, and never calls home (Solara's
-telemetry is off unless ``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` is set).
+It binds to 127.0.0.1 unless ``--host`` says otherwise, serves in Solara's production mode
+(no file watcher, no code reloading, no tracebacks shown to visitors) unless ``--dev`` asks
+for development, and never calls home (Solara's telemetry is off unless
+``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` is set).
 """
 
 from __future__ import annotations
@@ -24,18 +27,25 @@ from collections.abc import Sequence
 __all__ = ["main", "solara_command"]
 
 
-def solara_command(host: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+def solara_command(
+    host: str, port: int, extra: Sequence[str] = (), *, dev: bool = False
+) -> list[str]:
     """The ``solara run`` command line that serves the installed ``sim/app.py``.
 
     >>> cmd = solara_command("127.0.0.1", 8765)
-    >>> cmd[1:4], cmd[4].endswith("app.py"), cmd[5:]
-    (['-m', 'solara', 'run'], True, ['--host', '127.0.0.1', '--port', '8765', '--no-open'])
+    >>> cmd[1:4], cmd[4].endswith("app.py")
+    (['-m', 'solara', 'run'], True)
+    >>> cmd[5:]
+    ['--host', '127.0.0.1', '--port', '8765', '--no-open', '--production']
+    >>> "--production" in solara_command("127.0.0.1", 8765, dev=True)
+    False
     """
     spec = importlib.util.find_spec("sim.app")
     if spec is None or spec.origin is None:
         raise LookupError("sim.app is not installed")
     return [sys.executable, "-m", "solara", "run", spec.origin,
-            "--host", host, "--port", str(port), "--no-open", *extra]
+            "--host", host, "--port", str(port), "--no-open",
+            *([] if dev else ["--production"]), *extra]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,15 +57,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(
         description="Serve Agora's teaching app in the browser (Solara).",
-        epilog="Anything after -- is passed to `solara run` (e.g. -- --production).",
+        epilog="Anything after -- is passed to `solara run` (e.g. -- --theme-variant dark).",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--dev", action="store_true",
+                        help="Solara's development mode (reload on code changes; for developers)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the solara command instead of running it")
     args = parser.parse_args(argv)
-    cmd = solara_command(args.host, args.port, extra)
+    cmd = solara_command(args.host, args.port, extra, dev=args.dev)
     if args.dry_run:
         print(" ".join(cmd))
         return 0

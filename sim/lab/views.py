@@ -73,17 +73,11 @@ def markdown_html(text: str) -> str:
     """Markdown as HTML, raw HTML escaped and no math (solara.Markdown would load KaTeX from a
     CDN on every page, a call out of the classroom for nothing).
 
-    markdown-it-py comes with Solara's server (through rich); without it, escaped paragraphs.
-
     >>> markdown_html("**a** <b>")
     '<p><strong>a</strong> &lt;b&gt;</p>\\n'
     """
-    try:
-        from markdown_it import MarkdownIt
-    except ImportError:  # pragma: no cover - Solara's server brings it
-        import html
+    from markdown_it import MarkdownIt
 
-        return "".join(f"<p>{html.escape(part)}</p>" for part in text.split("\n\n"))
     return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
 
 

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
@@ -25,6 +26,13 @@ from scipy import stats
 from sim.util.constants import ranks
 
 __all__ = ["mean_ci", "diff_ci", "gini"]
+
+
+@functools.lru_cache(maxsize=256)
+def _t_quantile(q: float, dof: float) -> float:
+    """Student's t quantile, cached: a job summarises dozens of metrics over the same number of
+    replicates, and each scipy call costs far more than the statistics themselves."""
+    return float(stats.t.ppf(q, dof))
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
@@ -44,7 +52,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> dict[str, float]:
         nan = float("nan")
         return {"mean": mean, "sd": nan, "ci_low": nan, "ci_high": nan, "n": 1}
     sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    half = _t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
 
 
@@ -69,7 +77,7 @@ def diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict
     if se == 0:
         return {"diff": diff, "ci_low": diff, "ci_high": diff}
     dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+    half = _t_quantile(0.5 + level / 2, dof) * se
     return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half}
 
 

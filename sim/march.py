@@ -42,6 +42,7 @@ def is_march(cfg: AgoraConfig) -> bool:
         and p.reply == 0
         and p.trust == 1
         and p.trust_rate == 0
+        and p.opinion == "off"
         and p.attention >= 1
         and p.engagement_gain == 0
         and p.engagement_loss == 0
@@ -195,6 +196,10 @@ def _metrics(
         "ideas_considered": sent,
         "ideas_adopted": adopted.astype(float),
         "voice_answered": nan,
+        # No continuous opinions in March's model (is_march needs population.opinion off).
+        "opinion_mean": nan,
+        "opinion_variance": nan,
+        "leader_influence": nan,
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
+import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
 from sim.config import AgoraConfig, to_config
@@ -44,6 +45,8 @@ from sim.rules.learning import (
     superior_ideas,
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
+from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
+from sim.rules.opinion import update as update_opinions
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.util.constants import ones32
@@ -52,6 +55,10 @@ from sim.util.seeding import replicate_seeds
 __all__ = ["AgoraModel", "Tally"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
+#: Most power-iteration sweeps per step for the opinion mode's influence shares (warm-started,
+#: so a slowly changing time-averaged W needs few).
+_INFLUENCE_ITERATIONS = 200
+
 
 
 @dataclass
@@ -199,6 +206,8 @@ class AgoraModel(mesa.Model):
 
         # Members never change organization (stakeholders may): their rows, once.
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
+        # Continuous opinions (population.opinion): None while the mode is off (see _derive).
+        self.opinion = self.opinion0 = None
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         self.individuals = [Individual(self, r) for r in range(n)]
@@ -252,6 +261,10 @@ class AgoraModel(mesa.Model):
         rate = np.full(self.n_nodes, regime.socialization)
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate
+        if cfg.population.opinion != "off":
+            self._derive_opinions(leaders)
+        elif self.opinion is not None:  # switched off by an intervention: no opinions
+            self.opinion = self.opinion0 = None
 
     @property
     def stakeholder_org(self) -> np.ndarray:
@@ -313,6 +326,9 @@ class AgoraModel(mesa.Model):
             self.told[leave] = 0
             self.ideas_heard[leave] = 0
             self.ideas_ignored[leave] = 0
+            if self.opinion is not None:  # drawn only in the opinion mode, from its own stream
+                new = self._opinion_rng.uniform(-1, 1, leave.size)
+                self.opinion[leave] = self.opinion0[leave] = new
         if self.cfg.environment.turbulence > 0:
             flip = rng.random(m) < self.cfg.environment.turbulence
             self.reality[flip] *= -1
@@ -492,6 +508,63 @@ class AgoraModel(mesa.Model):
                 self.beliefs, heard, cfg.population.peer_influence,
                 rng.random(np.count_nonzero(cells)), cells,
             )
+        if self.opinion is not None:
+            self.opinion_step(self.heard_weights())
+
+    def _derive_opinions(self, leaders: np.ndarray) -> None:
+        """The opinion mode's state: opinions drawn uniform in [-1, 1] when it starts, who
+        leads each organization, and the FJ susceptibility.
+
+        Its draws (initial opinions, newcomers') come from a child of the model's Generator
+        (``rng.spawn``, which does not advance the model's own stream): opinions feed back on
+        nothing else, so switching the mode on leaves every other metric draw for draw as it
+        was, and while it is off nothing is spawned or drawn."""
+        pop, n = self.cfg.population, self.n_nodes
+        if self.opinion is None:
+            self._opinion_rng = self.rng.spawn(1)[0]
+            self.opinion = self._opinion_rng.uniform(-1, 1, n)
+            self.opinion0 = self.opinion.copy()
+            # The time average of the W used so far (none yet: the influence shares stay
+            # uniform until the first update), warm-started from then on.
+            self._w_sum, self._w_steps = None, 0
+            self.opinion_influence = np.full(n, 1.0 / n)
+            self._influence_state, self.influence_converged = None, True
+        is_leader = np.concatenate([leaders, np.zeros(self.n_stakeholders, dtype=bool)])
+        self._opinion_leaders = np.flatnonzero(is_leader)
+        self._leader_average = leader_average(self.node_org, is_leader, self.cfg.org.count)
+        self._susceptibility = 1.0 - pop.stubbornness if pop.opinion == "fj" else 1.0
+
+    def heard_weights(self) -> sp.csr_matrix:
+        """This step's row-stochastic W from what each node read: colleagues' posts and replies
+        (weight ``PEER_WEIGHT`` each), the organization's broadcasts and answers (weight: the
+        reader's trust in it, on the organization's opinion, the mean of its leadership's),
+        and oneself (``SELF_WEIGHT``). Ideas are read by the organization, not by a node."""
+        post, reply, b = self.parts[POST], self.parts[REPLY], self.parts[BROADCAST]
+        peer = reply.sender >= 0
+        # A broadcast passed down the chain still carries the organization's opinion: its
+        # origin, not the manager who relayed it.
+        org_reader = np.concatenate([b.target, reply.target[~peer]])
+        org = -np.concatenate([b.origin, reply.sender[~peer]]) - 1
+        return heard_weights(
+            self.n_nodes,
+            np.concatenate([post.target, reply.target[peer]]),
+            np.concatenate([post.sender, reply.sender[peer]]),
+            PEER_WEIGHT,
+            org_reader=org_reader, org=org, org_weight=self.trust[org_reader],
+            leaders=self._leader_average,
+        )
+
+    def opinion_step(self, W) -> None:
+        """``x <- A W x + (I - A) x0`` with everyone's opinion at the start of the step; then
+        the time-averaged W and its influence shares (warm-started: a few sparse products)."""
+        W = sp.csr_matrix(W, dtype=float)
+        self.opinion = update_opinions(W, self.opinion, self.opinion0, self._susceptibility)
+        self._w_sum = W if self._w_sum is None else self._w_sum + W
+        self._w_steps += 1
+        self.opinion_influence, self._influence_state, self.influence_converged = (
+            column_influence(self._w_sum / self._w_steps, self._susceptibility,
+                             self._influence_state, max_iter=_INFLUENCE_ITERATIONS)
+        )
 
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:

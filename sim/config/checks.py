@@ -21,7 +21,7 @@ from typing import Any
 from sim.config.guards import check_interpolations, check_values
 from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
-from sim.config.schema import PATTERNS, ROUTINGS, UPWARD, AgoraConfig, ConfigError
+from sim.config.schema import OPINION_MODES, PATTERNS, ROUTINGS, UPWARD, AgoraConfig, ConfigError
 
 __all__ = ["validate"]
 
@@ -53,6 +53,12 @@ _RULES: dict[str, tuple[Any, str]] = {
     "population.trust_rate": (lambda v: 0 <= v <= 1, _UNIT),
     "population.fast_share": (lambda v: 0 <= v <= 1, _UNIT),
     "population.fast_socialization": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    # YAML reads a bare off as false, which a string field turns into 'False': say so.
+    "population.opinion": (
+        lambda v: v in OPINION_MODES,
+        f"one of {list(OPINION_MODES)} (in a YAML file write 'off' in quotes)",
+    ),
+    "population.stubbornness": (lambda v: 0 <= v <= 1, _UNIT),
     "hierarchy.depth": (lambda v: 1 <= v <= 12, "an integer from 1 to 12"),
     "hierarchy.span": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
     "hierarchy.routing": (lambda v: v in ROUTINGS, f"one of {list(ROUTINGS)}"),

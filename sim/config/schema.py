@@ -23,13 +23,14 @@ __all__ = [
     "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "register_configs",
-    "ROUTINGS", "PATTERNS", "UPWARD",
+    "ROUTINGS", "PATTERNS", "UPWARD", "OPINION_MODES",
 ]
 
 
 ROUTINGS = ("direct", "chain")
 PATTERNS = ("random", "multiscale")
 UPWARD = ("chain", "voice", "observe")
+OPINION_MODES = ("off", "degroot", "fj")
 
 
 class ConfigError(ValueError):
@@ -74,6 +75,11 @@ class PopulationConfig:
 
     A share ``fast_share`` of members are fast learners whose socialization rate is
     ``fast_socialization`` instead of ``regime.socialization`` (March 1991, Figure 2).
+
+    ``opinion`` switches on a continuous opinion in [-1, 1] per agent, averaged each step over
+    what it read with trust weights: ``off``, ``degroot`` (DeGroot 1974) or ``fj`` (Friedkin &
+    Johnsen 1999), where each agent keeps weight ``stubbornness`` (FJ's ``1 - a_i``) on its
+    initial opinion; ``stubbornness`` is read only under ``fj``.
     """
 
     turnover: float = 0.01
@@ -93,6 +99,8 @@ class PopulationConfig:
     memory: float = 0.95
     fast_share: float = 0.0
     fast_socialization: float = 0.9
+    opinion: str = "off"
+    stubbornness: float = 0.2
 
 
 @dataclass

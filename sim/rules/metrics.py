@@ -15,6 +15,11 @@ organization took into account this step (read through its attention, or observe
 March's idealisation), ``ideas_adopted`` those that supported a change of the code, and
 ``voice_answered`` the share of the ideas read that got an answer.
 
+The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
+``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
+influence of the time-averaged trust weights, :func:`sim.rules.opinion.column_influence`); they
+are NaN while the mode is off, as the stakeholder metrics are without stakeholders.
+
 Examples
 --------
 >>> import numpy as np
@@ -110,6 +115,26 @@ def _mean(x: np.ndarray) -> float:
     return float(np.add.reduce(x)) / x.size  # x is 1-D; add.reduce skips sum()'s wrapper
 
 
+def _members_opinion(model) -> np.ndarray | None:
+    return None if model.opinion is None else model.opinion[: model.n_individuals]
+
+
+def _opinion_mean(model) -> float:
+    x = _members_opinion(model)
+    return float("nan") if x is None else _mean(x)
+
+
+def _opinion_variance(model) -> float:
+    x = _members_opinion(model)
+    return float("nan") if x is None or not x.size else float(np.var(x))
+
+
+def _leader_influence(model) -> float:
+    if model.opinion is None:
+        return float("nan")
+    return float(np.add.reduce(model.opinion_influence[model._opinion_leaders]))
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
@@ -163,6 +188,9 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "ideas_considered": lambda s: float(s.tally.ideas_considered),
     "ideas_adopted": lambda s: float(s.tally.ideas_adopted),
     "voice_answered": lambda s: _ratio(s.tally.answered, s.tally.ideas_read),
+    "opinion_mean": lambda s: _opinion_mean(s.model),
+    "opinion_variance": lambda s: _opinion_variance(s.model),
+    "leader_influence": lambda s: _leader_influence(s.model),
 }
 
 #: The metric names of DESIGN section 5, in column order.

@@ -43,6 +43,7 @@ def is_march(cfg: AgoraConfig) -> bool:
         and p.trust == 1
         and p.trust_rate == 0
         and p.opinion == "off"
+        and cfg.environment.landscape == "additive"
         and p.attention >= 1
         and p.engagement_gain == 0
         and p.engagement_loss == 0
@@ -200,6 +201,7 @@ def _metrics(
         "opinion_mean": nan,
         "opinion_variance": nan,
         "leader_influence": nan,
+        "performance": correct.mean(-1),  # the additive task: members' share right
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

@@ -35,7 +35,9 @@ from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
+from sim.rules.imitation import imitate, improving_trials
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
+from sim.rules.landscape import NKLandscape, additive_scores
 from sim.rules.learning import (
     act,
     learn_code,
@@ -141,13 +143,20 @@ class AgoraModel(mesa.Model):
         stakeholder_org = np.arange(k, dtype=np.int64) % n_orgs
 
         self.reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
+        # The NK task (environment.landscape=nk) is drawn only then, and before the network:
+        # runs that differ only in their wiring share landscape and starting solutions.
+        self.landscape = None
+        if cfg.environment.landscape == "nk":
+            self.landscape = NKLandscape(m, cfg.environment.k, rng)
+            _ = self.landscape.scores  # tabulated once, now: every score is then a lookup
+        self._trials = None  # local search results waiting for the listen phase (imitate)
         self.network = build_network(cfg, stakeholder_org, rng)
         n = self.network.n_individuals
         self.n_individuals, self.n_stakeholders = n, k
         n_nodes = n + k
 
         self.beliefs = np.empty((n_nodes, m), dtype=np.int8)
-        self.beliefs[:n] = random_beliefs(rng.random((n, m)))
+        self.beliefs[:n] = self._fresh_beliefs(rng.random((n, m)))
         self.needs = np.zeros((k, m), dtype=bool)
         if k:
             u = rng.random((k, m))
@@ -261,6 +270,7 @@ class AgoraModel(mesa.Model):
         rate = np.full(self.n_nodes, regime.socialization)
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate
+        self._imitating = cfg.population.peer_rule == "imitate"
         if cfg.population.opinion != "off":
             self._derive_opinions(leaders)
         elif self.opinion is not None:  # switched off by an intervention: no opinions
@@ -318,7 +328,7 @@ class AgoraModel(mesa.Model):
         pop = self.cfg.population
         if pop.turnover > 0:
             leave = (rng.random(n) < pop.turnover).nonzero()[0]
-            self.beliefs[leave] = random_beliefs(rng.random((leave.size, m)))
+            self.beliefs[leave] = self._fresh_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
             self.engagement[leave] = pop.engagement
             self.trust[leave] = pop.trust
@@ -341,8 +351,16 @@ class AgoraModel(mesa.Model):
             who = rng.random(n) < p
             dim = (rng.random(n) * m).astype(np.int64)
             rows = who.nonzero()[0]
-            self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
-            self.seen[rows, dim[rows]] = self.reality[dim[rows]]
+            if self._imitating:
+                # Local search (Lazer & Friedman 2007): try one flipped dimension, keep it only
+                # if it scores higher; kept at the end of listening unless the member copies
+                # a better colleague's solution instead (it either imitates or explores).
+                self._trials = improving_trials(
+                    self.beliefs, self.scores(), rows, dim[rows], self.score_of
+                )
+            else:
+                self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
+                self.seen[rows, dim[rows]] = self.reality[dim[rows]]
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
             np.copyto(self.seen[n:], self.reality, where=self.needs)
@@ -389,6 +407,12 @@ class AgoraModel(mesa.Model):
             return _NOBODY, _NOBODY
         posting = rng.random(self.n_nodes) < self.engagement * talk
         who = (posting & self._can_post).nonzero()[0]
+        if self.cfg.population.audience == "all":
+            # To every neighbour, in adjacency order (no draws): Lazer and Friedman's agents
+            # see all their neighbours' solutions each round.
+            deg = net.degree()[who]
+            first = np.repeat(net.indptr[who] - np.cumsum(deg) + deg, deg)
+            return np.repeat(who, deg), net.indices[first + np.arange(first.size)]
         pick = (rng.random(who.size) * net.degree()[who]).astype(np.int64)
         return who, net.indices[net.indptr[who] + pick]
 
@@ -403,7 +427,10 @@ class AgoraModel(mesa.Model):
 
     def _say(self, who: np.ndarray) -> np.ndarray:
         """What each speaker says: its beliefs on ``post_dims`` random dimensions (a
-        stakeholder speaks about what it knows: dimensions it needs)."""
+        stakeholder speaks about what it knows: dimensions it needs). Under
+        ``peer_rule=imitate`` it says its whole solution (no draws)."""
+        if self._imitating:
+            return self.beliefs[who]  # fancy indexing: a copy
         m, k = self.cfg.environment.dims, self.cfg.population.post_dims
         u = self.rng.random((who.size, k))
         dims = (u * m).astype(np.int64)
@@ -494,7 +521,9 @@ class AgoraModel(mesa.Model):
                 rng.random(np.count_nonzero(cells)), cells,
             )
         post, reply = self.parts[POST], self.parts[REPLY]
-        if len(post) + len(reply) and cfg.population.peer_influence > 0:
+        if self._imitating:
+            self._imitate_peers()
+        elif len(post) + len(reply) and cfg.population.peer_influence > 0:
             # Peers' posts and replies, each one vote in the majority (the organization's
             # answers are not peer talk).
             peer = reply.sender >= 0
@@ -510,6 +539,39 @@ class AgoraModel(mesa.Model):
             )
         if self.opinion is not None:
             self.opinion_step(self.heard_weights())
+
+    def _imitate_peers(self) -> None:
+        """Lazer & Friedman's (2007) rule: copy the best-scoring solution read this step if it
+        beats one's own (with chance ``peer_influence``); otherwise keep what local search
+        found in the experience phase."""
+        post = self.parts[POST]
+        self.beliefs, copied = imitate(
+            self.beliefs, self.scores(), post.target, post.values, self.score_of(post.values),
+            self.cfg.population.peer_influence, self.rng.random,
+        )
+        if self._trials is not None:
+            rows, trial = self._trials
+            keep = ~copied[rows]
+            self.beliefs[rows[keep]] = trial[keep]
+            self._trials = None
+
+    def score_of(self, solutions: np.ndarray) -> np.ndarray:
+        """What each row of ``solutions`` (belief vectors) is worth on the task: its NK score
+        (environment.landscape=nk) or the share of dimensions right (additive)."""
+        if self.landscape is not None:
+            return self.landscape.score_beliefs(solutions)
+        return additive_scores(solutions, self.reality)
+
+    def scores(self) -> np.ndarray:
+        """Every node's score on the task (:meth:`score_of` of its beliefs)."""
+        return self.score_of(self.beliefs)
+
+    def _fresh_beliefs(self, u: np.ndarray) -> np.ndarray:
+        """Beliefs of a new member from uniforms: -1, 0 or +1 (March); under the NK task a
+        complete solution, -1 or +1 (the same draws)."""
+        if self.landscape is None:
+            return random_beliefs(u)
+        return np.where(u < 0.5, -1, 1).astype(np.int8)
 
     def _derive_opinions(self, leaders: np.ndarray) -> None:
         """The opinion mode's state: opinions drawn uniform in [-1, 1] when it starts, who

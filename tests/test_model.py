@@ -24,7 +24,8 @@ DESIGN_METRICS = (
     "trust silo_ei gini_knowledge gini_access diversity innovations innovations_bottom_up "
     "cocreation stakeholder_satisfaction gini_value retention overload filtered messages_sent "
     "messages_delivered innovations_net sent_broadcast sent_post sent_reply sent_vote sent_voice "
-    "ideas_considered ideas_adopted voice_answered opinion_mean opinion_variance leader_influence"
+    "ideas_considered ideas_adopted voice_answered opinion_mean opinion_variance leader_influence "
+    "performance"
 ).split()
 
 

@@ -21,7 +21,17 @@ from typing import Any
 from sim.config.guards import check_interpolations, check_values
 from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
-from sim.config.schema import OPINION_MODES, PATTERNS, ROUTINGS, UPWARD, AgoraConfig, ConfigError
+from sim.config.schema import (
+    AUDIENCES,
+    LANDSCAPES,
+    OPINION_MODES,
+    PATTERNS,
+    PEER_RULES,
+    ROUTINGS,
+    UPWARD,
+    AgoraConfig,
+    ConfigError,
+)
 
 __all__ = ["validate"]
 
@@ -36,6 +46,10 @@ _RULES: dict[str, tuple[Any, str]] = {
     "replicates": (lambda v: v >= 1, "an integer >= 1"),
     "environment.dims": (lambda v: v >= 1, "an integer >= 1"),
     "environment.turbulence": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "environment.landscape": (lambda v: v in LANDSCAPES, f"one of {list(LANDSCAPES)}"),
+    "environment.k": (lambda v: v >= 0, "an integer >= 0"),
+    "population.peer_rule": (lambda v: v in PEER_RULES, f"one of {list(PEER_RULES)}"),
+    "population.audience": (lambda v: v in AUDIENCES, f"one of {list(AUDIENCES)}"),
     "population.turnover": (lambda v: 0 <= v <= 1, _PROBABILITY),
     "population.exploration": (lambda v: 0 <= v <= 1, _PROBABILITY),
     "population.attention": (lambda v: v >= 0, "an integer >= 0"),
@@ -143,6 +157,19 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             f"population.post_dims={cfg.population.post_dims} exceeds environment.dims="
             f"{cfg.environment.dims}: a message cannot speak about more dimensions than exist"
         )
+    env = cfg.environment
+    if env.landscape == "nk":
+        # The NK fitness of all 2**dims solutions is tabulated once (sim.rules.landscape).
+        if env.dims > 24:
+            raise ConfigError(
+                f"environment.dims={env.dims} is too large for environment.landscape=nk: at "
+                "most 24 (the fitness of all 2**dims solutions is tabulated)"
+            )
+        if env.k >= env.dims:
+            raise ConfigError(
+                f"environment.k={env.k} is out of range for environment.dims={env.dims}: an "
+                "integer from 0 to dims - 1 (each locus depends on k others)"
+            )
     if o.chart is not None:
         if o.count != 1:
             raise ConfigError(

@@ -23,13 +23,16 @@ __all__ = [
     "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "register_configs",
-    "ROUTINGS", "PATTERNS", "UPWARD", "OPINION_MODES",
+    "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
 ]
 
 
 ROUTINGS = ("direct", "chain")
 PATTERNS = ("random", "multiscale")
 UPWARD = ("chain", "voice", "observe")
+LANDSCAPES = ("additive", "nk")
+PEER_RULES = ("majority", "imitate")
+AUDIENCES = ("one", "all")
 OPINION_MODES = ("off", "degroot", "fj")
 
 
@@ -47,10 +50,17 @@ class EnvironmentConfig:
 
     ``dims`` is March's *m*; ``turbulence`` (March's p4) is the per-step chance that each
     dimension of reality flips.
+
+    ``landscape`` is the task members' solutions (their belief vectors) are scored on:
+    ``additive`` (March's reality, each dimension alone) or ``nk`` (Kauffman's NK landscape as
+    in Lazer & Friedman 2007: ``dims`` interacting bits, each locus depending on ``k`` others;
+    ``k`` is read only under ``nk``).
     """
 
     dims: int = 30
     turbulence: float = 0.02
+    landscape: str = "additive"
+    k: int = 5
 
 
 @dataclass
@@ -64,6 +74,12 @@ class PopulationConfig:
     post at full engagement; ``voice`` the chance per step to send an idea upward at full
     engagement; ``post_dims`` how many dimensions a post or idea speaks about;
     ``peer_influence`` the per-dimension chance to follow the majority of what peers said.
+    ``peer_rule`` is what a member does with its colleagues' posts: ``majority`` (follow the
+    majority per dimension) or ``imitate`` (Lazer & Friedman 2007: posts carry whole solutions,
+    a member copies the best-scoring one it read if it beats its own, with chance
+    ``peer_influence``, and otherwise keeps what its local search found; ``exploration`` is
+    then the chance per step to try flipping one dimension). ``audience`` is whom a post goes
+    to: ``one`` random neighbour or ``all`` neighbours.
 
     Engagement starts at, and drifts back to, ``engagement`` at rate ``engagement_drift``;
     being heard (a reply, an endorsement, an answer, one's idea adopted) raises it by
@@ -99,6 +115,8 @@ class PopulationConfig:
     memory: float = 0.95
     fast_share: float = 0.0
     fast_socialization: float = 0.9
+    peer_rule: str = "majority"
+    audience: str = "one"
     opinion: str = "off"
     stubbornness: float = 0.2
 

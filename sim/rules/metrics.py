@@ -13,7 +13,10 @@ the changes to a wrong value, so re-corrections do not inflate it. ``sent_<kind>
 was sent this step by kind (``messages_sent`` is their sum); ``ideas_considered`` the ideas the
 organization took into account this step (read through its attention, or observed under
 March's idealisation), ``ideas_adopted`` those that supported a change of the code, and
-``voice_answered`` the share of the ideas read that got an answer.
+``voice_answered`` the share of the ideas read that got an answer. ``performance`` is the mean
+score of members on the task (:mod:`sim.rules.landscape`): the normalised NK score under
+``environment.landscape=nk``, the share of dimensions right (``knowledge_individuals``) on
+March's additive reality.
 
 The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
 ``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
@@ -153,6 +156,12 @@ class Snapshot:
         correct = share_correct(model.beliefs, model.reality)  # one pass over every node
         self.correct_individuals = correct[:n]
         self.correct_stakeholders = correct[n:]
+        # Members' scores on the task: on March's additive reality the share of dimensions
+        # right (the same numbers), on an NK landscape the normalised NK score.
+        land = getattr(model, "landscape", None)
+        self.scores = (
+            self.correct_individuals if land is None else land.score_beliefs(model.beliefs[:n])
+        )
 
 
 #: name -> function(snapshot) -> float, in the column order of the metrics table.
@@ -191,6 +200,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "opinion_mean": lambda s: _opinion_mean(s.model),
     "opinion_variance": lambda s: _opinion_variance(s.model),
     "leader_influence": lambda s: _leader_influence(s.model),
+    "performance": lambda s: _mean(s.scores),
 }
 
 #: The metric names of DESIGN section 5, in column order.

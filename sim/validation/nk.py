@@ -1,9 +1,13 @@
-"""Kauffman NK landscapes and Lazer & Friedman's (2007) parallel problem solving on networks.
+"""Lazer & Friedman's (2007) parallel problem solving on networks: an independent reference.
 
-A solution is a string of ``N`` bits, held as one integer (bit ``i`` = locus ``i``). Locus ``i``
-contributes a value drawn uniformly from [0, 1) for each combination of its own bit and the
-bits of ``K`` other loci; fitness is the mean contribution. ``K`` tunes ruggedness: ``K = 0`` has
-one peak, large ``K`` many local peaks.
+The task is Kauffman's NK landscape (:class:`sim.rules.landscape.NKLandscape`, re-exported
+here; the model uses the same class under ``environment.landscape=nk``). A solution is a string
+of ``N`` bits, held as one integer (bit ``i`` = locus ``i``). ``K`` tunes ruggedness: ``K = 0``
+has one peak, large ``K`` many local peaks.
+
+The search rule here (:func:`lazer_friedman`) is written on padded neighbour lists and integer
+codes, sharing no code with the model's peer channel (:mod:`sim.rules.imitation`), so the
+docking in :mod:`sim.validation.lazer_friedman` compares two implementations.
 
 Lazer & Friedman give each of ``n`` agents a random solution. Every round, each agent looks at
 its network neighbours: if one scores higher it copies the best one (exploitation), otherwise
@@ -30,98 +34,14 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
+# The landscape is shared with the model (environment.landscape=nk): the task is the same, the
+# search rule below is this module's own, so a docking compares two implementations of it.
+from sim.rules.landscape import NKLandscape
+
 __all__ = ["NKLandscape", "LFResult", "lf_network", "lazer_friedman", "NETWORKS"]
 
 #: Network kinds :func:`lf_network` can build.
 NETWORKS = ("full", "linear", "line", "small_world", "random")
-
-
-class NKLandscape:
-    """One NK landscape, with the fitness of every solution tabulated for fast lookups.
-
-    Parameters
-    ----------
-    n, k
-        Number of loci and number of other loci each one depends on (``0 <= k < n``).
-    rng
-        The Generator that draws the interaction structure and the contribution tables.
-    power
-        Exponent of the normalised score (Lazer & Friedman use 8).
-    interactions
-        ``"random"``: each locus depends on ``k`` distinct random others (Kauffman's random
-        neighbourhood, as in Lazer & Friedman); ``"adjacent"``: on the next ``k`` loci, cyclically.
-
-    Notes
-    -----
-    The full table has ``2**n`` entries (8 MB at ``n = 20``) and is built on first use, in
-    ``n`` vectorised passes over all solutions.
-    """
-
-    def __init__(
-        self,
-        n: int = 20,
-        k: int = 5,
-        rng: np.random.Generator | None = None,
-        power: float = 8.0,
-        interactions: str = "random",
-    ):
-        if not 0 <= k < n:
-            raise ValueError(f"need 0 <= k < n, got n={n}, k={k}")
-        if n > 26:
-            raise ValueError("n > 26 would need a fitness table of more than 2**26 entries")
-        rng = np.random.default_rng(rng)
-        self.n, self.k, self.power = n, k, float(power)
-        if interactions == "random":
-            # Each row: the locus itself, then k distinct others in random order.
-            others = np.argsort(rng.random((n, n - 1)), axis=1)[:, :k]
-            pool = np.array([[j for j in range(n) if j != i] for i in range(n)]).reshape(n, n - 1)
-            deps = np.take_along_axis(pool, others, axis=1)
-        elif interactions == "adjacent":
-            deps = (np.arange(n)[:, None] + np.arange(1, k + 1)[None, :]) % n
-        else:
-            raise ValueError(f"interactions must be 'random' or 'adjacent', got {interactions!r}")
-        self.deps = np.concatenate([np.arange(n)[:, None], deps], axis=1).astype(np.int64)
-        self.contrib = rng.random((n, 2 ** (k + 1)))
-        self._table: np.ndarray | None = None
-
-    def fitness(self, states) -> np.ndarray:
-        """Mean contribution of each solution (integers in ``[0, 2**n)``), computed directly."""
-        s = np.asarray(states, dtype=np.int64)
-        total = np.zeros(s.shape)
-        weights = 1 << np.arange(self.k + 1)
-        for i in range(self.n):
-            # Index of locus i's contribution: its own bit, then its k partners' bits.
-            idx = np.zeros(s.shape, dtype=np.int64)
-            for b, locus in enumerate(self.deps[i]):
-                idx |= ((s >> locus) & 1) * weights[b]
-            total += self.contrib[i, idx]
-        return total / self.n
-
-    @property
-    def table(self) -> np.ndarray:
-        """Fitness of every solution, indexed by its integer code."""
-        if self._table is None:
-            self._table = self.fitness(np.arange(2**self.n, dtype=np.int64))
-        return self._table
-
-    @property
-    def max_fitness(self) -> float:
-        return float(self.table.max())
-
-    @property
-    def argmax(self) -> int:
-        """The global optimum's code."""
-        return int(self.table.argmax())
-
-    def score(self, states) -> np.ndarray:
-        """Lazer & Friedman's score: ``(fitness / global max) ** power``, in [0, 1]."""
-        if not hasattr(self, "_scores"):
-            self._scores = (self.table / self.max_fitness) ** self.power
-        return self._scores[np.asarray(states, dtype=np.int64)]
-
-    def random_states(self, size, rng: np.random.Generator) -> np.ndarray:
-        """Uniformly random solutions."""
-        return rng.integers(0, 2**self.n, size=size, dtype=np.int64)
 
 
 def lf_network(

@@ -45,6 +45,8 @@ FIXED = (
     "stakeholders.count", "stakeholders.needs", "interventions", "scenario",
     # Read once, when the population is built: changing them later would do nothing.
     "org.chart", "org.network", "population.fast_share", "limits",
+    # The task is drawn and tabulated once, at setup.
+    "environment.landscape", "environment.k",
 )
 
 #: Prefixes of keys whose change rebuilds the communication network.
@@ -82,7 +84,8 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
                 if key in ("org.size", "org.count", "stakeholders.count")
                 else f"interventions cannot change {key}: it is read once, when the "
                 "population is built"
-                if key in ("org.chart", "org.network", "population.fast_share")
+                if key in ("org.chart", "org.network", "population.fast_share",
+                           "environment.landscape", "environment.k")
                 else f"interventions cannot change {key} during a run"
             )
         if key in GROUPS:

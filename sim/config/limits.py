@@ -141,6 +141,11 @@ def estimate(cfg: AgoraConfig) -> Estimate:
         add(f"org.count={cfg.org.count}", 0.0)
     add(f"stakeholders.count={cfg.stakeholders.count}", stakeholders * _PER_NODE)
     add(f"environment.dims={cfg.environment.dims}", nodes * dims * _PER_NODE_DIM)
+    if cfg.environment.landscape == "nk":
+        # The NK task's tables (fitness and score, float64) and, while they are built, one
+        # byte per locus and an index per solution: about 40 bytes per solution at dims 24.
+        add(f"environment.landscape=nk, environment.dims={cfg.environment.dims}",
+            2.0**dims * (16.0 + dims))
     peer = individuals * float(n.peer_degree)
     cross = individuals * float(n.cross_unit_degree)
     inter = individuals * float(n.inter_org_degree)

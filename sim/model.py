@@ -372,7 +372,11 @@ class AgoraModel(mesa.Model):
         rng, n = self.rng, self.n_individuals
         mine = self.beliefs[:n]
         silent = mine == 0
-        self.actions = act(mine, rng.random(np.count_nonzero(silent)), silent)
+        coins = rng.random(np.count_nonzero(silent))
+        # Actions matter only where the code observes them (March's idealisation); elsewhere
+        # the coins are still drawn, so every run keeps the random stream of MODEL_VERSION 3.
+        if self._observe:
+            self.actions = act(mine, coins, silent)
         broadcasts = self._broadcasts()
         posters, readers = self._posters()
         voicers = self._voicers()
@@ -440,7 +444,8 @@ class AgoraModel(mesa.Model):
             rows = outside.nonzero()[0]
             s = who[rows] - self.n_individuals
             pick = (u[rows] * self._need_count[s, None]).astype(np.int64)
-            dims[rows] = np.take_along_axis(self._need_order[s], pick, axis=1)
+            # The pick-th needed dimension of each, by flat index into the (k, m) order.
+            dims[rows] = self._need_order.reshape(-1)[(s * m)[:, None] + pick]
         # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
         values = np.zeros((who.size, m), dtype=np.int8)
         values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
@@ -671,7 +676,9 @@ class AgoraModel(mesa.Model):
             t.answered += int(np.count_nonzero(answer))
             if answer.any():
                 org = ideas.target[answer]  # the organization that read it (a negative id)
-                code = self.code[-org - 1] * (ideas.values[answer] != 0)  # on what it raised
+                # Its code on what the idea raised (one organization: no gather needed).
+                code = self.code[0] if cfg.org.count == 1 else self.code[-org - 1]
+                code = code * (ideas.values[answer] != 0)
                 replies.append((REPLY, org, ideas.origin[answer], code))
             ignored[ideas.origin[~answer]] = True
         ignored[self._lost_ideas] = True

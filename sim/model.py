@@ -57,10 +57,11 @@ from sim.util.seeding import replicate_seeds
 __all__ = ["AgoraModel", "Tally"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
-#: Most power-iteration sweeps per step for the opinion mode's influence shares (warm-started,
-#: so a slowly changing time-averaged W needs few).
-_INFLUENCE_ITERATIONS = 200
-
+#: Sweeps per step of the opinion mode's influence shares (sim.rules.opinion.column_influence),
+#: warm-started from the last step's: the iteration carries on from step to step while the
+#: time-averaged W changes by O(1/t), so a slow-mixing W is followed over several steps
+#: rather than solved anew every step (``influence_converged`` says when it is).
+_INFLUENCE_ITERATIONS = 25
 
 
 @dataclass

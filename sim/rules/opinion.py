@@ -428,19 +428,24 @@ def heard_weights(
     rows, cols, vals = [nodes, reader], [nodes, sender], [np.full(n, float(self_weight)), weight]
     if org_reader is not None and len(org_reader):
         org_reader = np.asarray(org_reader, dtype=np.int64)
+        org = np.asarray(org, dtype=np.int64)
         ow = np.broadcast_to(np.asarray(org_weight, dtype=float), org_reader.shape)
-        # Reader x organization weights, then organization -> its leaders: one sparse product.
-        to_org = sp.csr_matrix((ow, (org_reader, np.asarray(org, dtype=np.int64))),
-                               shape=(n, leaders.shape[0]))
-        via = sp.coo_matrix(to_org @ leaders)
-        rows.append(via.row)
-        cols.append(via.col)
-        vals.append(via.data)
-    # COO -> CSR sums duplicate entries: several messages from one sender add up.
-    raw = sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
-    )
-    return row_stochastic(raw)
+        # Each organization read -> one entry per leader of it, the weight split evenly.
+        count = np.diff(leaders.indptr)[org]
+        start = np.repeat(leaders.indptr[org] - np.cumsum(count) + count, count)
+        rows.append(np.repeat(org_reader, count))
+        cols.append(leaders.indices[start + np.arange(start.size)])
+        vals.append(np.repeat(ow / count, count))
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    if vals.min(initial=0.0) < 0:
+        raise ValueError("trust weights must be non-negative")
+    # Rows normalised on the triplets (what row_stochastic does, without its sparse products;
+    # every row has its self-weight, so none is empty when self_weight > 0). COO -> CSR then
+    # sums duplicates: several messages from one sender add up.
+    total = np.bincount(rows, weights=vals, minlength=n)
+    if np.any(total <= 0):
+        return row_stochastic(sp.csr_matrix((vals, (rows, cols)), shape=(n, n)))
+    return sp.csr_matrix((vals / total[rows], (rows, cols)), shape=(n, n))
 
 
 def update(W, x: np.ndarray, x0: np.ndarray, susceptibility=1.0) -> np.ndarray:
@@ -494,7 +499,7 @@ def column_influence(
     W = _as_matrix(W)
     n = W.shape[0]
     a = _susceptibility(susceptibility, n)
-    WT = W.T.tocsr() if sp.issparse(W) else W.T
+    WT = W.T  # a free view (CSC for a CSR W): its products run as fast
     degroot = bool(np.all(a == 1))
     if state is None or state.shape != (n,):
         state = np.full(n, 1.0 / n)

@@ -27,12 +27,13 @@ What is compared, and how it was obtained
   is tested for equivalence (paired TOST over landscapes) at a margin stated before running
   (:data:`MARGIN`), planned from a pilot on other seeds (:data:`SD_PLAN`).
 * What the rules are was read from secondary sources, not the paper's pages (whose body our
-  tool could not read): the normalisation ``(fitness / max) ** 8`` (quoted from L&F in
-  Barkoczi & Galesic's replication code), the NK generator (L&F's public Java code,
-  ``NK_gen``, as kept in a derivative repository: each locus's partners drawn at random, the
-  score the mean contribution), and the rule, the line network (two ends with one neighbour),
-  velocity and error (a summary of the paper in slides). Their Java code and example landscape
-  are public (sites.google.com/site/parallelproblemsolving); we did not run them.
+  tool could not read): the normalisation ``(fitness / max) ** 8`` (Barkoczi & Galesic's
+  "following Lazer and Friedman", quoted in a replication's code), the NK generator (L&F's
+  public Java code, ``NK_gen``, as kept in a derivative repository: each locus's partners
+  drawn at random, the score the mean contribution), and the rule, the line network (two ends
+  with one neighbour), velocity and error (a summary of the paper in slides). Their Java code
+  and example landscape are public (sites.google.com/site/parallelproblemsolving); we did not
+  run them. Details and where each was read: ``docs/sources.md`` section 4.1.
 
 Mason & Watts (2012) PNAS 109(3) is the experimental counterpoint (abstract, stated in the
 text): in 256 web experiments with groups of 16 people, efficient networks *outperformed*
@@ -144,7 +145,7 @@ def run(
     """The pattern through the model, and the model docked against the reference."""
     t0 = time.perf_counter()
     full_size = replicates_for_tost(SD_PLAN, MARGIN["full"], groups=1)
-    landscapes = landscapes or (6 if quick else full_size)
+    landscapes = landscapes or (10 if quick else full_size)
     rounds = rounds or (60 if quick else 200)
     margin = MARGIN["quick" if quick else "full"]
     curves = simulate_curves(landscapes, rounds, seed)

@@ -132,3 +132,26 @@ def test_validation_run_passes():
     c = degroot.run()
     assert c.passed
     assert c.details["max_abs_error"] < 1e-9
+
+
+def test_validation_checks_the_models_mode_not_only_the_library():
+    c = degroot.run()
+    model_rows = [r for r in c.rows if r["quantity"].startswith("model")]
+    assert len(model_rows) >= 9
+    assert all(r["verdict"].startswith(("pass", "reported")) for r in model_rows)
+    assert c.details["model_passed"] and c.details["model_leader_influence"] == 1.0
+    assert c.details["model_fj_gap"] < 1e-9 and c.details["model_fj_variance"] > 1e-3
+    assert "not implemented" not in (c.note + c.closing + degroot.__doc__)
+
+
+def test_validation_configs_equal_what_the_overrides_compose_to():
+    from sim.config import load_config, to_config
+
+    built = degroot._config(**degroot.BROADCAST_ONLY, opinion="fj", stubbornness=0.3)
+    composed = to_config(load_config([
+        "regime=broadcast", "population.talk=0", "population.voice=0",
+        "population.turnover=0", "stakeholders.count=0", "population.opinion=fj",
+        "population.stubbornness=0.3",
+    ]))
+    assert built == composed
+    assert degroot._config("conversational") == to_config(load_config(["regime=conversational"]))

@@ -85,11 +85,11 @@ HAND_FJ = np.array([17 / 24, 1 / 8, 1 / 24])
 #: Agent 1's FJ influence share: the mean of HAND_FJ (column 1 of V).
 HAND_FJ_SHARE = 7 / 24
 
-#: Only the organization speaks: no posts, no ideas (so no answers), no newcomers.
-BROADCAST_ONLY = (
-    "regime=broadcast", "population.talk=0", "population.voice=0", "population.turnover=0",
-    "stakeholders.count=0",
-)
+#: Only the organization speaks: no posts, no ideas (so no answers), no newcomers. The same as
+#: ``regime=broadcast population.talk=0 population.voice=0 population.turnover=0
+#: stakeholders.count=0`` on the command line.
+BROADCAST_ONLY = {"regime": "broadcast", "stakeholders": 0, "talk": 0.0, "voice": 0.0,
+                  "turnover": 0.0}
 
 SRC_D = "DeGroot (1974) J. Am. Stat. Assoc. 69"
 SRC_FJ = "Friedkin & Johnsen (1999)"
@@ -100,9 +100,9 @@ def _three(mode: str, stubbornness: float = 0.0):
     """A top and its two reports, nobody else: the model with three opinion nodes."""
     from sim.model import AgoraModel
 
-    model = AgoraModel({"org": {"size": 3}, "hierarchy": {"depth": 2, "span": 2},
-                        "stakeholders": {"count": 0},
-                        "population": {"opinion": mode, "stubbornness": stubbornness}}, seed=1)
+    cfg = _config(stakeholders=0, opinion=mode, stubbornness=stubbornness)
+    cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span = 3, 2, 2
+    model = AgoraModel(cfg, seed=1)
     model.opinion[:] = X0
     model.opinion0[:] = X0
     for _ in range(200):
@@ -111,12 +111,40 @@ def _three(mode: str, stubbornness: float = 0.0):
     return model
 
 
-def _run_model(overrides, steps: int, seed: int, record: bool = False):
+def _config(regime: str | None = None, stakeholders: int | None = None, **population):
+    """The default configuration with a regime end, a stakeholder count and population keys.
+
+    Built on one composed default (composing through Hydra costs about 0.5 s a time); equal to
+    what the same overrides compose to (``tests/test_validation_degroot.py`` checks it).
+    """
+    import copy
+
+    from sim.config import to_config
+    from sim.config.regimes import ENDS
+    from sim.config.schema import RegimeConfig
+
+    if "default" not in _COMPOSED:
+        _COMPOSED["default"] = to_config({})
+    cfg = copy.deepcopy(_COMPOSED["default"])
+    if regime is not None:
+        cfg.regime = RegimeConfig(name=regime, **ENDS[regime])
+    if stakeholders is not None:
+        cfg.stakeholders.count = stakeholders
+    for key, value in population.items():
+        setattr(cfg.population, key, value)
+    return to_config(cfg)
+
+
+_COMPOSED: dict = {}
+
+
+def _run_model(config, steps: int, seed: int, record: bool = False):
     """One run of the model; with ``record`` the members' opinions at every step and each W."""
-    from sim.config import load_config
+    import dataclasses
+
     from sim.model import AgoraModel
 
-    model = AgoraModel(load_config([*overrides, f"steps={steps}"]), seed=seed)
+    model = AgoraModel(dataclasses.replace(config, steps=steps), seed=seed)
     path, weights = [model.opinion[: model.n_individuals].copy()], []
     if record:
         step = model.opinion_step
@@ -147,18 +175,18 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     }
     # Agora's hierarchy, broadcasts only: trust moving as usual, then held steady.
     steps = 200
-    model, _, _ = _run_model([*BROADCAST_ONLY, "population.opinion=degroot"], steps, seed)
+    model, _, _ = _run_model(_config(**BROADCAST_ONLY, opinion="degroot"), steps, seed)
     frame = model.metrics_frame()
     lead = float(frame["leader_influence"].iloc[-1])
     settled = int(np.argmax(np.abs(frame["leader_influence"].to_numpy() - 1) < TOL))
     top = int(np.flatnonzero(model.network.tree.level == 0)[0])
-    steady, dg_path, _ = _run_model([*BROADCAST_ONLY, "population.opinion=degroot",
-                                     "population.trust_rate=0"], 120, seed, record=True)
+    steady, dg_path, _ = _run_model(_config(**BROADCAST_ONLY, opinion="degroot", trust_rate=0.0),
+                                    120, seed, record=True)
     gap = float(np.max(np.abs(steady.opinion - steady.opinion0[top])))
     # FJ with stubbornness 0.3 on the same world, trust steady: W is the same every step.
     fj_model, fj_path, weights = _run_model(
-        [*BROADCAST_ONLY, "population.opinion=fj", "population.stubbornness=0.3",
-         "population.trust_rate=0"], 200, seed, record=True)
+        _config(**BROADCAST_ONLY, opinion="fj", stubbornness=0.3, trust_rate=0.0), 200, seed,
+        record=True)
     W = weights[-1]
     same_w = all((w != W).nnz == 0 for w in weights)
     fixed = opinion.fj_equilibrium(W, fj_model.opinion0, 0.7)
@@ -174,8 +202,8 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     for end in ("broadcast", "conversational"):
         values = []
         for s in range(2 if quick else 5):
-            m, _, _ = _run_model([f"regime={end}", "population.opinion=degroot"],
-                                 100 if quick else 300, seed + s)
+            m, _, _ = _run_model(_config(end, opinion="degroot"), 100 if quick else 300,
+                                 seed + s)
             values.append(float(m.metrics_frame()["leader_influence"].iloc[-1]))
         ends[end] = values
 

@@ -253,3 +253,15 @@ def test_quick_docking_through_the_model():
     assert c.details["crossing"] > 5
     assert all(t["verdict"] != "different" for t in c.details["tost"].values())
     assert any(r["verdict"] == "counterpoint" for r in c.rows)
+
+
+def test_lower_velocity_keeps_diversity_longer_in_the_model():
+    """Lazer & Friedman's velocity (peer_influence under imitate): at 1 the totally connected
+    group collapses onto one solution within a few steps; at 0.2 it still holds many."""
+    def distinct(*extra):
+        model = _lf(*extra)
+        model.run(3)
+        return np.unique(to_codes(model.beliefs[: model.n_individuals])).size
+
+    assert distinct() <= 3
+    assert distinct("population.peer_influence=0.2") > 10

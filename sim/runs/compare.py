@@ -413,9 +413,14 @@ class Tables:
 
 
 def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
+    """The metrics to compare, headline first: every column with a value in some arm (a metric
+    of an option that is off everywhere, such as the opinion mode's, is NaN throughout and has
+    no effect to estimate)."""
     seen: dict[str, None] = {}
     for frame in frames.values():
-        seen.update(dict.fromkeys(c for c in frame.columns if c not in ID_COLUMNS))
+        seen.update(dict.fromkeys(
+            c for c in frame.columns if c not in ID_COLUMNS and frame[c].notna().any()
+        ))
     first = [m for m in (*HEADLINE, *MECHANISMS) if m in seen]
     return first + [m for m in seen if m not in first]
 

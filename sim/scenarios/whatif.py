@@ -257,7 +257,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
         frame.insert(0, "arm", arm)
         parts.append(frame)
     data = pd.concat(parts, ignore_index=True)
-    metrics = [m for m in METRIC_NAMES if m in data.columns]
+    # A metric NaN in every run (its option off in both arms, e.g. the opinion mode's) has
+    # nothing to compare.
+    metrics = [m for m in METRIC_NAMES if m in data.columns and data[m].notna().any()]
     write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
     bands = _bands(data, metrics)
     write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))

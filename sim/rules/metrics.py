@@ -14,9 +14,9 @@ was sent this step by kind (``messages_sent`` is their sum); ``ideas_considered`
 organization took into account this step (read through its attention, or observed under
 March's idealisation), ``ideas_adopted`` those that supported a change of the code, and
 ``voice_answered`` the share of the ideas read that got an answer. ``performance`` is the mean
-score of members on the task (:mod:`sim.rules.landscape`): the normalised NK score under
-``environment.landscape=nk``, the share of dimensions right (``knowledge_individuals``) on
-March's additive reality.
+score of members on an NK task (:mod:`sim.rules.landscape`, ``environment.landscape=nk``), the
+normalised NK score; on March's additive reality it is NaN, since the score there is the share
+of dimensions right, which ``knowledge_individuals`` already reports.
 
 The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
 ``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
@@ -156,12 +156,10 @@ class Snapshot:
         correct = share_correct(model.beliefs, model.reality)  # one pass over every node
         self.correct_individuals = correct[:n]
         self.correct_stakeholders = correct[n:]
-        # Members' scores on the task: on March's additive reality the share of dimensions
-        # right (the same numbers), on an NK landscape the normalised NK score.
+        # Members' scores on an NK task (None on March's additive reality, where the score is
+        # the share right: knowledge_individuals).
         land = getattr(model, "landscape", None)
-        self.scores = (
-            self.correct_individuals if land is None else land.score_beliefs(model.beliefs[:n])
-        )
+        self.scores = None if land is None else land.score_beliefs(model.beliefs[:n])
 
 
 #: name -> function(snapshot) -> float, in the column order of the metrics table.
@@ -200,7 +198,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "opinion_mean": lambda s: _opinion_mean(s.model),
     "opinion_variance": lambda s: _opinion_variance(s.model),
     "leader_influence": lambda s: _leader_influence(s.model),
-    "performance": lambda s: _mean(s.scores),
+    "performance": lambda s: float("nan") if s.scores is None else _mean(s.scores),
 }
 
 #: The metric names of DESIGN section 5, in column order.

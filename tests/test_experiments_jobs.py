@@ -47,8 +47,8 @@ def test_ok_job_writes_both_files_and_nothing_else(tmp_path):
     window = frame[frame["step"].between(9, 12)].groupby("replicate").mean(numeric_only=True)
     assert on_disk["window"] == {"first_step": 9, "last_step": 12, "share": pytest.approx(1 / 3)}
     # n counts the replicates with a value: both, except for the metrics of options that are
-    # off (the opinion mode's), which are NaN in every run.
-    undefined = {"opinion_mean", "opinion_variance", "leader_influence"}
+    # off (the opinion mode's, the NK task's performance), which are NaN in every run.
+    undefined = {"opinion_mean", "opinion_variance", "leader_influence", "performance"}
     for name, stats in on_disk["metrics"].items():
         assert stats["n"] == (0 if name in undefined else 2), name
         if name in undefined:  # JSON has no NaN: an undefined mean is null

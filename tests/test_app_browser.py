@@ -34,6 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 720}
+#: How long any wait may take (ms) before the test fails.
+WAIT_MS = 180_000
 #: Text the page must never show: Mesa's controller settings and Solara's badge.
 JARGON = ("Play Interval", "Render Interval", "Use Threads", "runs on Solara", "Made with Solara")
 
@@ -104,6 +106,10 @@ def page(server):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+            # Generous waits: in CI this shares two cores with the Ray and SLURM tests, and a
+            # step re-renders two organizations' plots (what is checked is the result, never
+            # how fast it came; the speed target is in benchmarks/bench_app.py).
+            page.set_default_timeout(WAIT_MS)
             page.goto(url, timeout=90_000)
             page.locator(".agora-step-count").wait_for(timeout=90_000)
             yield page
@@ -132,7 +138,7 @@ def click_step(page, times: int) -> int:
     start = current_step(page)
     for i in range(1, times + 1):
         page.locator(".agora-step").click()
-        page.get_by_text(f"Step {start + i} of", exact=False).wait_for(timeout=30_000)
+        page.get_by_text(f"Step {start + i} of", exact=False).wait_for()
     return start + times
 
 
@@ -174,7 +180,7 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     assert images.get_attribute("src") != before
     # Play keeps stepping both until Pause.
     page.locator(".agora-play").click()
-    page.get_by_text(f"Step {start + 2} of", exact=False).wait_for(timeout=30_000)
+    page.get_by_text(f"Step {start + 2} of", exact=False).wait_for()
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for()
     # The networks picture is one image of both organizations, headed A and B, and the
@@ -203,7 +209,7 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
 
 
 def download(page, label: str) -> tuple[str, bytes]:
-    with page.expect_download(timeout=60_000) as info:
+    with page.expect_download(timeout=WAIT_MS) as info:
         page.get_by_role("button", name=label).click()
     d = info.value
     return d.suggested_filename, Path(d.path()).read_bytes()
@@ -250,9 +256,9 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     page.get_by_text(f"Replicates (runs of each): {2 + more}").wait_for()
     page.get_by_text(f"Run length (steps): {20 + 20 * (more + bool(more))}").wait_for()
     page.locator(".agora-whatif-run").click()
-    page.locator(".agora-whatif-progress").wait_for(timeout=30_000)
+    page.locator(".agora-whatif-progress").wait_for()
     summary = page.locator(".agora-whatif-summary")
-    summary.wait_for(timeout=120_000)
+    summary.wait_for(timeout=2 * WAIT_MS)
     text = summary.inner_text()
     assert "What if: back_to_broadcast in default" in text
     assert f"{2 + more} runs with and {2 + more} without the change" in text
@@ -271,7 +277,7 @@ def test_guided_experiment_asks_first_and_info_tab(page, tmp_path):
     page.get_by_role("button", name="B ends higher").click()
     run.click()
     outcome = page.locator(".agora-outcome")
-    outcome.wait_for(timeout=60_000)
+    outcome.wait_for()
     said = outcome.inner_text()
     assert "in A and" in said and "You predicted: B ends higher" in said
     assert_legible(page)

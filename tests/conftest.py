@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -30,6 +31,11 @@ def docs_images(tmp_path: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
     return tmp_path
+
+
+def summaries(sweep: Path) -> dict[int, dict]:
+    """Every job's summary.json in a sweep folder, by job number."""
+    return {int(p.parent.name): json.loads(p.read_text()) for p in sweep.glob("*/summary.json")}
 
 
 def frame_hash(df: pd.DataFrame) -> str:

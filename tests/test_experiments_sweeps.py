@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import summaries
 
 import sim
 from sim.config import load_config
@@ -36,12 +37,6 @@ def run(args, *, env=None, check=None):
     if check is not None:
         assert (proc.returncode == 0) == check, proc.stdout + proc.stderr
     return proc
-
-
-def summaries(sweep):
-    return {
-        int(p.parent.name): json.loads(p.read_text()) for p in sweep.glob("*/summary.json")
-    }
 
 
 def test_joblib_sweep_with_a_failing_job_then_resume(tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import summaries
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -38,10 +39,6 @@ def run(args, *, env=None, check=None):
     if check is not None:
         assert (proc.returncode == 0) == check, proc.stdout + proc.stderr
     return proc
-
-
-def summaries(sweep):
-    return {int(p.parent.name): json.loads(p.read_text()) for p in sweep.glob("*/summary.json")}
 
 
 JOBS = [

@@ -12,7 +12,6 @@ listen on 127.0.0.2, loopback too (``HOST`` below).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import summaries
 
 from sim.runs.aggregate import aggregate
 
@@ -153,10 +153,6 @@ def ray_cluster(request):
     request.addfinalizer(stop)  # registered first: runs even if starting fails
     cluster.start_head()
     return cluster
-
-
-def summaries(sweep: Path) -> dict[int, dict]:
-    return {int(p.parent.name): json.loads(p.read_text()) for p in sweep.glob("*/summary.json")}
 
 
 def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):

@@ -15,7 +15,6 @@ would be in the same place. Resuming is then the documented command, run again.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import summaries
 
 from sim.runs.aggregate import aggregate
 
@@ -189,10 +189,6 @@ def cluster(tmp_path_factory, request):
     c.write_config()
     c.start()
     return c
-
-
-def summaries(sweep: Path) -> dict[int, dict]:
-    return {int(p.parent.name): json.loads(p.read_text()) for p in sweep.glob("*/summary.json")}
 
 
 def test_slurm_sweep_cancel_one_task_resume_aggregate(cluster, tmp_path):

@@ -60,21 +60,6 @@ def _words(metric: str) -> str:
     return pretty(metric)
 
 
-def _plain_numbers(summary: pd.DataFrame) -> pd.DataFrame:
-    """The statistics as float64 with NaN for a missing value: a metric that is NaN in every run
-    (an option that is off) arrives as pandas' NA or None, which numpy cannot test.
-
-    >>> s = pd.DataFrame({"mean": pd.array([0.5, None], dtype="Float64"), "n": [2, 0]})
-    >>> _plain_numbers(s)["mean"].tolist()
-    [0.5, nan]
-    """
-    out = summary.copy()
-    for column in ("mean", "sd", "ci_low", "ci_high", "final_mean"):
-        if column in out:
-            out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
-    return out
-
-
 def constant_metrics(summary: pd.DataFrame) -> dict[str, float]:
     """Metrics with one value in every run of every condition: metric -> that value."""
     out = {}
@@ -96,7 +81,6 @@ def _interval(row: Any) -> str:
 def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
     """Sentences on the metrics that vary (highest and lowest condition, with their CIs, and
     whether the intervals overlap), and the metrics folded away as constant."""
-    summary = _plain_numbers(summary)
     constant = constant_metrics(summary)
     metrics = list(dict.fromkeys(summary["metric"]))
     order = [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
@@ -148,7 +132,6 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
     from sim.util.atomic import write_text_atomic
 
     out = Path(out)
-    summary = _plain_numbers(summary)
     said, constant = sweep_sentences(summary)
     keys = list(summary.columns[: list(summary.columns).index("condition")])
     n_cond = summary["condition"].nunique()

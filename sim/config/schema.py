@@ -22,7 +22,7 @@ from omegaconf import MISSING
 __all__ = [
     "AgoraConfig", "ConfigError", "EnvironmentConfig", "PopulationConfig", "HierarchyConfig",
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
-    "ScenarioConfig", "InterventionConfig", "LimitsConfig", "register_configs",
+    "ScenarioConfig", "InterventionConfig", "LimitsConfig", "MechanismsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
 ]
 
@@ -246,6 +246,39 @@ class RegimeConfig:
 
 
 @dataclass
+class MechanismsConfig:
+    """Switches for every assumed mechanism of the model (DESIGN section 7.2), each on by default.
+
+    Switching one off removes that one causal path and nothing else, so the main job can ask of
+    every headline difference which assumption it rests on (``agora compare`` classifies them).
+    ``docs/odd.md`` gives each its source or names it an assumption with a range.
+
+    ``voice_effect``: being heard (answered, replied to, voted for, adopted) raises engagement;
+    ``frustration``: being ignored (an idea or a post left unanswered) lowers it;
+    ``votes_as_heard``: a vote counts as being heard by the author of what it endorses;
+    ``broadcast_clarity``: a broadcast that speaks to what one has seen engages a little;
+    ``broadcast_fatigue``: reading beyond one's attention lowers engagement;
+    ``benevolence``, ``ability``, ``integrity``: the three factors of trust (Mayer, Davis &
+    Schoorman 1995), each judged only while on;
+    ``broadcast_socialization``: members adopt the code they are told by broadcasts;
+    ``answer_learning``: the organization's answers carry its code, and members learn from them;
+    ``time_costs``: talking, reading and answering draw from a time budget.
+    """
+
+    voice_effect: bool = True
+    frustration: bool = True
+    votes_as_heard: bool = True
+    broadcast_clarity: bool = True
+    broadcast_fatigue: bool = True
+    benevolence: bool = True
+    ability: bool = True
+    integrity: bool = True
+    broadcast_socialization: bool = True
+    answer_learning: bool = True
+    time_costs: bool = True
+
+
+@dataclass
 class LimitsConfig:
     """Resources one job may plan to use (not part of a job's identity: see sim.config.limits).
 
@@ -289,6 +322,7 @@ class AgoraConfig:
     regime: RegimeConfig = field(default_factory=RegimeConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     interventions: list[InterventionConfig] = field(default_factory=list)
+    mechanisms: MechanismsConfig = field(default_factory=MechanismsConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 

@@ -8,6 +8,7 @@ through the working directory.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -67,16 +68,130 @@ def test_no_command_is_a_usage_error(capsys):
     assert "unknown command 'frobnicate'" in capsys.readouterr().err
 
 
+#: Every command and the run-shaping flags it has: one spelling everywhere (issue 24). A flag
+#: missing from a command that runs replicates, steps, workers or writes results fails here.
+RUN_FLAGS = {
+    "run": {"--replicates", "--steps", "--out", "--workers"},
+    "compare": {"--replicates", "--steps", "--out", "--workers", "--no-progress"},
+    "whatif": {"--replicates", "--steps", "--out", "--workers", "--no-progress"},
+    "discover": {"--replicates", "--steps", "--out", "--workers", "--no-progress"},
+    "design": {"--replicates", "--steps", "--out", "--workers"},
+    "aggregate": {"--out", "--no-progress"},
+    "sensitivity": {"--out"},
+    "validate": {"--out", "--workers", "--no-progress"},
+    "animate": {"--steps", "--out", "--no-progress"},
+    "scenarios": set(),
+    "app": set(),
+}
+SHARED = {"--replicates", "--steps", "--out", "--workers", "--no-progress"}
+
+
+def test_the_parity_table_covers_every_command():
+    assert set(RUN_FLAGS) == set(COMMANDS)
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
-def test_each_subcommand_has_help(name, capsys):
+def test_help_says_agora_and_has_the_shared_flags(name, capsys):
     assert main([name, "--help"]) == 0
     out = capsys.readouterr().out
-    if name == "run":  # Hydra's own help: the configuration groups and the config
-        assert "== Configuration groups ==" in out and "regime:" in out
-    else:
-        assert out.startswith("usage: ") and "-h, --help" in out
+    assert out.startswith(f"usage: agora {name} ")
+    assert "python experiments" not in out and "usage: validate" not in out
+    body = out.split("\n", 1)[1]
+    assert f"agora {name}" in body, "no example in agora form"
+    assert set(re.findall(r"--[a-z][a-z-]*", out)) & SHARED == RUN_FLAGS[name]
     assert main(["help", name]) == 0
     assert capsys.readouterr().out == out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_imports_no_heavy_library(name):
+    """Help answers at once: scipy.stats, matplotlib, mesa, SALib stay unloaded (CPU time of
+    `agora X --help` is in the report; a test never asserts time)."""
+    code = (
+        "import sys, io, contextlib\n"
+        "from sim.cli import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()): main([{name!r}, '--help'])\n"
+        "heavy = ('scipy.stats', 'matplotlib.pyplot', 'mesa', 'SALib', 'solara')\n"
+        "print([m for m in heavy if type(sys.modules.get(m)).__name__ == 'module'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_shared_flags_mean_the_same_everywhere():
+    from sim.cli.design import METHODS, run_overrides
+    from sim.cli.options import flags_to_overrides
+    from sim.cli.run import run_flags
+    from sim.cli.whatif import merge_flags, parse, parse_args
+    from sim.runs import designs
+
+    assert flags_to_overrides(["--steps=5", "a=1"]) == ["a=1", "steps=5"]
+    assert run_flags(["--replicates", "3", "--out", "d"]) == ["replicates=3", "hydra.run.dir=d"]
+    assert run_flags(["-m", "--workers", "3", "hydra/launcher=local_parallel"])[-1] == \
+        "hydra.launcher.n_jobs=3"
+    ns = parse_args(["scenario=a", "intervention=b", "--replicates", "3", "--out", "o"])
+    assert merge_flags(ns, parse(ns.args)[0]) == {
+        "scenario": "a", "intervention": "b", "replicates": 3, "out": "o"}
+    assert METHODS == designs.METHODS
+    import argparse
+
+    assert run_overrides(argparse.Namespace(replicates=None, steps=7, workers=None)) == ["steps=7"]
+
+
+def test_run_workers_needs_a_sweep(capsys):
+    assert main(["run", "--workers", "2"]) == 2
+    assert "--workers is for a sweep (-m)" in capsys.readouterr().err
+
+
+# --- typos: the nearest valid key or option, one line, status 2 ------------------------------
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["regime.broadcst_rate=0.5"], "did you mean regime.broadcast_rate?"),
+    (["stepz=3"], "did you mean steps?"),
+    (["regime=conversatinal"], "did you mean conversational? (regime is one of broadcast, "
+                               "conversational, hybrid)"),
+    (["-m", "regime=broadcast,conversatinal"], "did you mean conversational?"),
+    (["-m", "org.sise=20,40"], "did you mean org.size?"),
+])
+def test_run_explains_typos(args, said, tmp_path, capsys):
+    assert main(["run", *args, f"hydra.run.dir={tmp_path}", f"hydra.sweep.dir={tmp_path}"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "regime_schema" not in err and "+regime" not in err
+    assert err.startswith("agora run: invalid configuration, no job was started:")
+    assert err.count("\n") == 1
+    assert not any(tmp_path.iterdir())
+
+
+# --- no tracebacks -------------------------------------------------------------------------
+
+
+def test_a_missing_folder_is_one_line(tmp_path):
+    design = tmp_path / "design"
+    assert main(["design", "--method", "morris", "--n", "10", "regime.mix=0:1", "org.size=20:40",
+                 "--out", str(design)]) == 0
+    for args in (["sensitivity", str(design), "multirun/nope"],
+                 ["sensitivity", "designs/nope", "multirun/nope"],
+                 ["aggregate", "multirun/nope"]):
+        done = agora(*args, cwd=tmp_path)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "nope" in done.stderr
+        assert done.stderr.count("\n") == 1, done.stderr
+
+
+def test_a_closed_pipe_is_quiet(tmp_path):
+    script = shutil.which("agora", path=os.path.dirname(sys.executable))
+    cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
+    for args in (["run", "--help"], ["scenarios", "--settings"]):
+        proc = subprocess.Popen([*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=tmp_path)
+        proc.stdout.read(10)  # read a little, as `head -c 10` would, then hang up
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) in (0, 141)
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
 def test_a_usage_error_is_status_2(capsys):
@@ -107,11 +222,10 @@ def test_compare_takes_overrides_around_flags():
 def test_whatif_takes_key_values_around_flags():
     from sim.cli.whatif import parse_args
 
-    a = parse_args(["scenario=default", "intervention=flatten", "--no-progress", "out=DIR"])
-    b = parse_args(["--no-progress", "scenario=default", "out=DIR", "intervention=flatten"])
-    assert a.no_progress and b.no_progress
-    assert sorted(a.args) == sorted(b.args) == ["intervention=flatten", "out=DIR",
-                                                "scenario=default"]
+    a = parse_args(["scenario=default", "intervention=flatten", "--no-progress", "--out", "D"])
+    b = parse_args(["--no-progress", "scenario=default", "--out", "D", "intervention=flatten"])
+    assert a.no_progress and b.no_progress and a.out == b.out == "D"
+    assert sorted(a.args) == sorted(b.args) == ["intervention=flatten", "scenario=default"]
 
 
 def test_animate_takes_overrides_around_flags():

@@ -1,10 +1,12 @@
-"""The ``agora`` command: one subcommand per entry point of ``experiments/``.
+"""The ``agora`` command: one subcommand per study, each in an installed module.
 
-``agora COMMAND [ARGS...]`` hands ``ARGS`` unchanged to the command, so Hydra overrides
-(``key=value``, ``group=option``), ``-m`` for sweeps and the command's own flags work exactly as
-with ``python experiments/COMMAND.py``, in any order. ``agora COMMAND --help`` prints the
-command's own help. Each command lives in an installed module (``experiments/`` is not
-installed); ``experiments/*.py`` call the same functions.
+``agora COMMAND [ARGS...]`` hands ``ARGS`` to the command: Hydra overrides (``key=value``,
+``group=option``), ``-m`` for sweeps and the command's flags, in any order. The options that
+shape a run are flags with one spelling everywhere (:mod:`sim.cli.options`). ``agora COMMAND
+--help`` prints the command's help at once: while it is printed, heavy libraries are imported
+lazily (:func:`lazy_heavy_imports`). A user's mistake ends in one line on stderr, never a
+traceback: a missing file or folder (status 2), a closed pipe (``agora run --help | head``),
+Ctrl+C (status 130). ``experiments/*.py`` are one-line shims onto the same functions.
 
 Examples
 --------
@@ -17,11 +19,16 @@ Examples
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from typing import NamedTuple
 
-__all__ = ["COMMANDS", "Command", "main", "usage"]
+from sim.cli.options import wants_help
+
+__all__ = ["COMMANDS", "Command", "main", "usage", "lazy_heavy_imports"]
 
 
 class Command(NamedTuple):
@@ -35,14 +42,14 @@ class Command(NamedTuple):
 #: Every subcommand, in the order ``agora --help`` lists them.
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one job, or a sweep with -m, through Hydra (key=value ...)"),
-    "compare": Command("sim.runs.compare",
+    "compare": Command("sim.cli.compare",
                        "the main job: which practice does what (ends, hybrids, factorial)"),
     "scenarios": Command("sim.cli.scenarios", "list the scenario library and the interventions"),
     "whatif": Command("sim.cli.whatif", "a scenario with and without an intervention, reported"),
     "aggregate": Command("sim.cli.aggregate", "tables, confidence intervals and plots of a sweep"),
     "design": Command("sim.cli.design", "a Latin hypercube, Sobol or Morris design over ranges"),
     "sensitivity": Command("sim.cli.sensitivity", "sensitivity indices of a design's sweep"),
-    "discover": Command("sim.runs.discover",
+    "discover": Command("sim.cli.discover",
                         "where a practice pays off, across sampled conditions"),
     "validate": Command("sim.validation.cli", "reproduce the published models and report"),
     "animate": Command("sim.cli.animate", "a GIF (and MP4) of one run for slides"),
@@ -63,9 +70,11 @@ def usage() -> str:
         "",
         "ARGS go to the command unchanged: Hydra overrides (key=value, group=option) and the",
         "command's flags, in any order. 'agora COMMAND --help' describes a command.",
-        "Examples: agora compare steps=100 --replicates 5",
-        "          agora run -m regime=broadcast,conversational seed=0,1",
-        "          agora whatif scenario=default intervention=open_channels",
+        "Run-shaping options are flags everywhere: --replicates, --steps, --out, --workers,",
+        "--no-progress.",
+        "Examples: agora compare --steps 100 --replicates 5 org.size=80",
+        "          agora run -m --replicates 5 regime=broadcast,conversational",
+        "          agora whatif scenario=default intervention=open_channels --replicates 10",
     ]
     return "\n".join(lines) + "\n"
 
@@ -99,8 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"agora: unknown command {name!r}; run 'agora --help' for the list", file=sys.stderr)
         return 2
+    lazy = lazy_heavy_imports(enabled=wants_help(rest))
     try:
-        function = load(name)
+        with lazy:
+            function = load(name)
     except LookupError as err:
         print(f"agora {name}: not available: {err}", file=sys.stderr)
         return 2
@@ -109,9 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     saved = sys.argv
     sys.argv = [f"agora {name}", *rest]
     try:
-        status = function(rest)
+        with lazy:
+            status = function(rest)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except SystemExit as exit_:  # argparse's --help and usage errors
         status = exit_.code
+    except BrokenPipeError:  # agora run --help | head: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as shell tools end
+    except FileNotFoundError as err:
+        missing = err.filename if err.filename is not None else err
+        print(f"agora {name}: no such file or folder: {missing}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"agora {name}: interrupted", file=sys.stderr)
+        return 130
     finally:
         sys.argv = saved
     if status is None:
@@ -120,3 +143,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(status, file=sys.stderr)
         return 1
     return status
+
+
+#: Third-party packages a command's module may import at its top that help never needs.
+#: numpy is not among them: it must load eagerly (pyarrow and others reach into its C API).
+HEAVY = ("pandas", "scipy", "matplotlib", "mesa", "SALib", "pyarrow", "networkx", "prim",
+         "hydra", "omegaconf", "solara", "tqdm")
+
+
+class _LazyFinder(importlib.abc.MetaPathFinder):
+    """Finds :data:`HEAVY` packages as usual but loads them only when first touched."""
+
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] not in HEAVY:
+            return None
+        sys.meta_path.remove(self)  # find it the ordinary way, once
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = importlib.util.LazyLoader(spec.loader)
+        return spec
+
+
+class lazy_heavy_imports:  # noqa: N801 (used as a function: ``with lazy_heavy_imports():``)
+    """While active, :data:`HEAVY` packages not yet imported load lazily on first use.
+
+    Help must answer at once, but the modules that define some commands' parsers import
+    pandas or scipy at their top. The mechanism is the standard library's
+    :class:`importlib.util.LazyLoader` (as Scientific Python's SPEC 1 uses it): a module so
+    imported runs its code the moment an attribute is read, so anything that needs it gets
+    the real module; only the cost of what is never touched is saved.
+
+    >>> with lazy_heavy_imports(enabled=False):
+    ...     pass
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.finder = _LazyFinder() if enabled else None
+
+    def __enter__(self):
+        if self.finder is not None:
+            sys.meta_path.insert(0, self.finder)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.finder is not None and self.finder in sys.meta_path:
+            sys.meta_path.remove(self.finder)

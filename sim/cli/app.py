@@ -57,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1:]
     parser = argparse.ArgumentParser(
         description="Serve Agora's teaching app in the browser (Solara).",
-        epilog="Anything after -- is passed to `solara run` (e.g. -- --theme-variant dark).",
+        epilog="Anything after -- is passed to `solara run`. Examples: agora app --port 9000; "
+               "agora app -- --theme-variant dark",
     )
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only)")

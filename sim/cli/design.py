@@ -1,20 +1,20 @@
-"""Make a Latin hypercube or Sobol design over named ranges, and optionally run it.
+"""``agora design``: a Latin hypercube, Sobol or Morris design over named ranges, and its sweep.
 
-``agora design`` runs this; ``python experiments/design.py`` too. Usage::
+Examples::
 
-    python experiments/design.py --method sobol --n 64 regime.mix=0:1 openness.internal=0:1
-    python experiments/design.py --method morris --n 20 environment.turbulence=0:0.1 \
-        org.attention=5:40 --compare regime.responsiveness=0,0.6
-    python experiments/design.py --method lhs --n 100 --out designs/lhs regime.mix=0:1 \\
-        org.size=50:400 --run -- hydra/launcher=local_parallel replicates=3
+    agora design --method sobol --n 64 regime.mix=0:1 openness.internal=0:1
+    agora design --method morris --n 20 environment.turbulence=0:0.1 org.attention=5:40 \
+        --compare regime.responsiveness=0,0.6
+    agora design --method lhs --n 100 --out designs/lhs regime.mix=0:1 org.size=50:400 \
+        --run --replicates 3 --workers 2
 
-Writes a design folder (default ``designs/<method>-<n>``; see sim/runs/designs.py): design.json,
-design.csv, one Hydra option file per point, overrides.txt (one line per point) and a named
-experiment that sweeps every point. With ``--run``, runs that sweep through
-``experiments/run.py -m`` (anything after ``--`` is passed to it: a launcher, replicates,
-``hydra.sweep.dir``...); otherwise prints the command. Each point is one job, so resume,
-launchers and ``experiments/aggregate.py`` work as for any sweep; then
-``experiments/sensitivity.py`` computes the indices.
+Writes a design folder (default ``designs/<method>-<n>``; see :mod:`sim.runs.designs`):
+design.json, design.csv, one Hydra option file per point, overrides.txt (one line per point)
+and a named experiment that sweeps every point. With ``--run``, runs that sweep through
+``agora run -m`` (``--replicates``, ``--steps`` and ``--workers`` shape it; anything after
+``--`` is passed to it: a launcher, ``hydra.sweep.dir``...); otherwise prints the command.
+Each point is one job, so resume, launchers and ``agora aggregate`` work as for any sweep;
+then ``agora sensitivity`` computes the indices.
 """
 
 from __future__ import annotations
@@ -25,16 +25,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.config import ConfigError
-from sim.runs.designs import (
-    METHODS,
-    make_design,
-    parse_compare,
-    parse_ranges,
-    sweep_command,
-    write_design,
-)
-from sim.runs.sensitivity import MIN_SIZE, check_design
+from sim.cli.options import add_run_options
+
+#: The design methods (sim.runs.designs.METHODS, spelled here so that help needs no import).
+METHODS = ("lhs", "sobol", "morris")
+
+
+def run_overrides(args: argparse.Namespace) -> list[str]:
+    """The sweep's overrides from the run flags (``--workers`` picks the pool launcher).
+
+    >>> run_overrides(argparse.Namespace(replicates=3, steps=None, workers=2))
+    ['replicates=3', 'hydra/launcher=pool', 'hydra.launcher.n_jobs=2']
+    """
+    out = [f"{k}={getattr(args, k)}" for k in ("replicates", "steps")
+           if getattr(args, k) is not None]
+    if args.workers is not None:
+        out += ["hydra/launcher=pool", f"hydra.launcher.n_jobs={args.workers}"]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     if "--" in argv:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+        epilog="Example: agora design --method sobol --n 8 regime.mix=0:1 "
+               "openness.internal=0:1 --run --replicates 2 --workers 2",
+    )
     parser.add_argument("ranges", nargs="+", help="key=low:high, e.g. regime.mix=0:1")
     parser.add_argument("--method", choices=METHODS, default="sobol")
     parser.add_argument("--n", type=int, default=64,
@@ -55,7 +66,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the design itself")
     parser.add_argument("--out", default=None, help="design folder (default designs/METHOD-N)")
     parser.add_argument("--run", action="store_true", help="run the sweep now")
+    add_run_options(parser, "replicates", "steps", "workers")
     args = parser.parse_intermixed_args(argv)
+    from sim.config import ConfigError
+    from sim.runs.designs import (
+        make_design,
+        parse_compare,
+        parse_ranges,
+        sweep_command,
+        write_design,
+    )
+    from sim.runs.sensitivity import MIN_SIZE, check_design
+
+    extra = [*run_overrides(args), *extra]
     try:
         ranges = parse_ranges(args.ranges)
         compare = parse_compare(args.compare) if args.compare else None

@@ -24,7 +24,11 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the listing; 2 when a scenario file is broken."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(": ", 1)[1])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+        epilog="Examples: agora scenarios --settings; then agora run scenario=NAME, or "
+               "agora whatif scenario=NAME intervention=NAME",
+    )
     parser.add_argument("--settings", action="store_true",
                         help="also print the configuration keys each scenario sets")
     args = parser.parse_args(argv)

@@ -1,21 +1,23 @@
-"""What if? A scenario with and without an intervention, with replicates, and a report.
+"""``agora whatif``: a scenario with and without an intervention, with replicates, and a report.
 
-``agora whatif`` runs this; ``python experiments/whatif.py`` too. Usage::
+Examples::
 
-    python experiments/whatif.py scenario=default intervention=open_channels
-    python experiments/whatif.py scenario=flatter_is_not_free intervention=flatten replicates=30
-    python experiments/whatif.py scenario=march1991 intervention=start_listening at=50
-    python experiments/whatif.py scenario=social_trifecta intervention=start_listening \\
-        steps=200 at=100 org.size=80 out=reports/trifecta
+    agora whatif scenario=default intervention=open_channels
+    agora whatif scenario=flatter_is_not_free intervention=flatten --replicates 30
+    agora whatif scenario=march1991 intervention=start_listening --at 50
+    agora whatif scenario=social_trifecta intervention=start_listening \\
+        --steps 200 --at 100 org.size=80 --out reports/trifecta
 
-Arguments are ``key=value``: ``scenario`` and ``intervention`` (required; list them with
-``python experiments/scenarios.py``), ``replicates`` (default 20), ``steps``, ``seed``, ``at``
-(move the intervention to this step), ``window`` (steps averaged for the values before and at
-the end, default: the last third of the run), ``workers`` (processes, default 2), ``out``
-(default ``reports/whatif/<scenario>__<intervention>``); anything else is a Hydra override
-applied to both arms (``org.size=100``, ``regime.mix=0.3``). Flags: ``--fresh`` (discard
-earlier runs in ``out`` instead of resuming), ``--no-progress``, ``--no-plots`` (write
-``report.md`` only).
+``scenario=NAME`` and ``intervention=NAME`` are required (``agora scenarios`` lists them);
+every other ``key=value`` is a Hydra override applied to both arms (``org.size=100``,
+``regime.mix=0.3``). The run is shaped by flags: ``--replicates`` (default 20), ``--steps``,
+``--seed``, ``--at`` (move the intervention to this step), ``--window`` (steps averaged for
+the values before and at the end, default: the last third of the run), ``--workers``
+(processes, default 2), ``--out`` (default ``reports/whatif/<scenario>__<intervention>``),
+``--fresh`` (discard earlier runs in ``out`` instead of resuming), ``--no-progress``,
+``--no-plots`` (write ``report.md`` only). ``replicates=``, ``steps=`` and ``seed=`` are
+configuration keys and are accepted as such; the older ``out=``, ``workers=``, ``at=`` and
+``window=`` still work, with a note.
 
 Writes ``report.md`` (plain sentences, the assumptions, a table of every metric), ``plots/``,
 and the tables the report is computed from (``differences.csv``,
@@ -33,13 +35,17 @@ import sys
 import time
 from pathlib import Path
 
+from sim.cli.options import add_run_options
 from sim.config import ConfigError
 from sim.runs.jobs import JobConflict
 
-#: Arguments this script reads itself; every other key=value goes to Hydra.
+#: Arguments this command reads itself; every other key=value goes to Hydra.
 OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers",
        "out"}
 INTS = {"replicates", "steps", "seed", "at", "window", "workers"}
+#: Flags that were once spelled key=value; the old spelling still works, with a note.
+FLAGS = ("replicates", "steps", "seed", "at", "window", "workers", "out")
+NOT_CONFIG = ("out", "workers", "at", "window")
 
 
 def parse(args: list[str]) -> tuple[dict[str, object], list[str]]:
@@ -62,9 +68,7 @@ def parse(args: list[str]) -> tuple[dict[str, object], list[str]]:
             overrides.append(arg)
     for key in ("scenario", "intervention"):
         if key not in own:
-            raise ConfigError(
-                f"{key}=NAME is required (python experiments/scenarios.py lists them)"
-            )
+            raise ConfigError(f"{key}=NAME is required (agora scenarios lists them)")
     return own, overrides
 
 
@@ -76,15 +80,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     (['scenario=default', 'out=x', 'intervention=flatten'], True)
     """
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:]),
+        epilog="\n".join(__doc__.splitlines()[2:]).replace("``", ""),
     )
     parser.add_argument("args", nargs="*", metavar="key=value")
     parser.add_argument("--fresh", action="store_true", help="discard earlier runs in out")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--no-plots", action="store_true", help="write report.md only")
+    # No defaults here: an unset flag leaves the key=value spelling, then main's defaults.
+    add_run_options(parser, "replicates", "steps", "out", "workers")
+    parser.add_argument("--seed", type=int, default=None, help="root seed of the replicates")
+    parser.add_argument("--at", type=int, default=None, metavar="STEP",
+                        help="move the intervention to this step")
+    parser.add_argument("--window", type=int, default=None, metavar="STEPS",
+                        help="steps averaged before and at the end (default: a third)")
     return parser.parse_intermixed_args(argv)
+
+
+def merge_flags(ns: argparse.Namespace, own: dict[str, object]) -> dict[str, object]:
+    """The run options from flags and ``key=value`` alike; a flag wins, an old spelling is noted.
+
+    >>> ns = parse_args(["scenario=a", "intervention=b", "--replicates", "3", "at=5"])
+    >>> merge_flags(ns, parse(ns.args)[0])["replicates"]  # doctest: +NORMALIZE_WHITESPACE
+    whatif: note: at=5 is spelled --at 5 now
+    3
+    """
+    merged = dict(own)
+    for key in FLAGS:
+        if key in own and key in NOT_CONFIG:
+            print(f"whatif: note: {key}={own[key]} is spelled --{key} {own[key]} now",
+                  file=sys.stderr)
+        if getattr(ns, key) is not None:
+            merged[key] = getattr(ns, key)
+    return merged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         own, overrides = parse(ns.args)
+        own = merge_flags(ns, own)
         plan = plan_whatif(
             str(own["scenario"]), str(own["intervention"]), overrides,
             replicates=own.get("replicates", 20), steps=own.get("steps"),

@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
@@ -25,6 +26,7 @@ from sim.config.guards import (
     check_keys,
     check_values,
     install_hydra_guard,
+    suggest,
     yaml_error,
 )
 from sim.config.paths import CONF_DIR
@@ -67,8 +69,17 @@ def _explain(err: Exception) -> str:
         text = f"{key}: {_first_line(cause)}" if key else f"{text}: {_first_line(cause)}"
     options = re.findall(r"^\t(\w+)$", str(err), flags=re.MULTILINE)
     options = [o for o in options if not o.endswith("_schema")]
+    missing = re.match(r"In '[^']*': Could not find '(\w+)/([^']+)'", text)
+    if missing and options:  # a mistyped option of a group: name it, the nearest, the rest
+        group, name = missing.groups()
+        near = difflib.get_close_matches(name, options, n=1)
+        return (f"{group}={name} is unknown" + (f": did you mean {near[0]}?" if near else "")
+                + f" ({group} is one of {', '.join(options)})")
     if options:
         text += f"; available: {', '.join(options)}"
+    key = getattr(cause, "full_key", None)
+    if key and " not in " in text:  # a mistyped key: the nearest valid one
+        text += suggest(str(key))
     return text
 
 

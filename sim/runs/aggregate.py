@@ -59,7 +59,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -374,6 +374,7 @@ def aggregate(
     plots: bool = True,
     plot_metrics: Sequence[str] | None = None,
     dataset: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AggregateReport:
     """Aggregate every job under ``sweep_dir`` into ``out_dir`` (default: ``sweep_dir``).
 
@@ -396,6 +397,8 @@ def aggregate(
     dataset
         Also write (or bring up to date) ``dataset/``, every step of every ok job as one
         Parquet dataset with the swept keys as columns (:mod:`sim.runs.dataset`).
+    progress
+        Called as ``progress(done, total)`` before each job is read (the command's progress bar).
     """
     started = time.perf_counter()
     sweep_dir = Path(sweep_dir)
@@ -471,6 +474,8 @@ def aggregate(
     runs_writer = pq.ParquetWriter(tmp_files["runs"], runs_schema)
     try:
         for i, j in enumerate(jobs):
+            if progress is not None:
+                progress(i, len(jobs))
             params = {c: s.iloc[i] for c, s in typed.items()}
             rel = str(j.dir.relative_to(sweep_dir)) if j.dir != sweep_dir else "."
             head = {"job": j.num, "job_dir": rel, **params, "condition": labels[i]}

@@ -168,7 +168,7 @@ def describe_changes(iv: NamedIntervention) -> str:
 
 def format_listing(width: int = 88, *, settings: bool = False) -> str:
     """The scenarios and interventions with their descriptions, wrapped for a terminal."""
-    out = ["Scenarios (python experiments/run.py scenario=NAME):", ""]
+    out = ["Scenarios (agora run scenario=NAME):", ""]
     wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="    ")
     for s in list_scenarios():
         out.append(f"  {s.name}")
@@ -177,7 +177,7 @@ def format_listing(width: int = 88, *, settings: bool = False) -> str:
             keys = ", ".join(f"{k}={v}" for k, v in s.settings.items())
             out.extend(wrap.wrap(f"sets: {keys}"))
         out.append("")
-    out += ["Interventions (python experiments/whatif.py scenario=NAME intervention=NAME):", ""]
+    out += ["Interventions (agora whatif scenario=NAME intervention=NAME):", ""]
     for iv in list_interventions():
         out.append(f"  {iv.name}  ({describe_changes(iv)})")
         out.extend(wrap.wrap(iv.description or "(no description)"))

@@ -92,7 +92,9 @@ def _jsonable(x):
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (``sys.argv[1:]`` when None), run, write, return the exit status."""
     parser = argparse.ArgumentParser(
-        prog="validate", description="Compare Agora with published organizational results."
+        prog="agora validate",
+        description="Compare Agora with published organizational results.",
+        epilog="Examples: agora validate --quick; agora validate --only march1991 --workers 2",
     )
     parser.add_argument("--quick", action="store_true", help="small fixed-seed versions")
     parser.add_argument("--only", nargs="+", choices=MODULES, help="run only these")
@@ -101,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                        help="output directory (default: outputs/validation)")
     where.add_argument("--docs", action="store_true",
                        help="regenerate docs/validation.md and docs/img/validation/")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--workers", "--jobs", dest="jobs", type=int, default=1,
+                        help="worker processes (default 1)")
+    parser.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true",
+                        help="no progress lines")
     args = parser.parse_args(argv)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
     if args.docs:
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         doc, img = args.out / "validation.md", args.out / "img"
     started = time.perf_counter()
     if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+        parser.error(f"--workers must be at least 1, got {args.jobs}")
     results = run_all(args.quick, args.only, img, say, args.jobs)
     command = "python experiments/validate.py" + (" --docs" if args.docs else "") + (
         " --quick" if args.quick else "")

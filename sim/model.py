@@ -30,7 +30,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
-from sim.config import AgoraConfig, to_config
+from sim.agents.mesa_face import keyword_config, make_datacollector
+from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
@@ -113,11 +114,19 @@ class AgoraModel(mesa.Model):
     seed
         The seed of this run's Generator. By default the first replicate seed spawned from
         ``config.seed``, so ``AgoraModel(cfg)`` is replicate 0 of ``simulate(cfg)``, and any
-        row of a results table re-runs with ``AgoraModel(cfg, seed=row.seed)``.
+        row of a results table re-runs with ``AgoraModel(cfg, seed=row.seed)``. ``rng`` is
+        the same, under Mesa's newer name.
+    **params
+        Keyword parameters instead of ``config``, as Mesa models take them
+        (``AgoraModel(regime="conversational", org_size=200, seed=1)``): the names are in
+        :data:`sim.agents.mesa_face.PARAMETERS`. With them, ``mesa.batch_run`` runs the model
+        and reads ``model.datacollector`` (see :mod:`sim.agents.mesa_face`).
     """
 
-    def __init__(self, config=None, *, seed: int | None = None) -> None:
-        cfg = to_config(config)
+    def __init__(self, config=None, *, seed: int | None = None, rng: int | None = None,
+                 **params) -> None:
+        cfg = keyword_config(config, params)
+        seed = rng if seed is None else seed
         if seed is None:
             seed = replicate_seeds(cfg.seed, 1)[0]
         # ``rng=`` is Mesa's current way to seed (3.3 through 4); an int gives the same stream
@@ -132,6 +141,7 @@ class AgoraModel(mesa.Model):
         self._setup()
         self.records: list[dict[str, float]] = []
         self.org_records: list[dict[str, float]] = []
+        self.datacollector = make_datacollector(metrics.METRIC_NAMES)
         self.measure()
 
     # ------------------------------------------------------------------ setup
@@ -813,6 +823,8 @@ class AgoraModel(mesa.Model):
         row = {"step": self.current_step}
         row.update(metrics.measure(self))
         self.records.append(row)
+        self.datacollector.collect(self)  # Mesa's table reads the row just measured
+        self.running = self.current_step < self.cfg.steps  # mesa.batch_run stops here
         if self.cfg.org.count > 1:
             for o in range(self.cfg.org.count):
                 self.org_records.append(

@@ -91,7 +91,7 @@ def test_march_scenario_sets_march_values():
         ("hierarchy.depth=x", r"hierarchy\.depth: Value 'x' of type 'str' could not be converted to Integer"),
         ("hierarchy.spam=3", r"hierarchy\.spam: Key 'spam' not in 'HierarchyConfig'"),
         ("+colour=red", r"colour: Key 'colour' not in 'AgoraConfig'"),
-        ("regime=anarchy", r"Could not find 'regime/anarchy'; available: broadcast, conversational, hybrid"),
+        ("regime=anarchy", r"regime=anarchy is unknown \(regime is one of broadcast, conversational, hybrid\)"),
         ("regime.mix=1.2", r"regime\.mix=1\.2 is out of range"),
     ],
 )

@@ -26,7 +26,6 @@ from sim.config.guards import (
     check_keys,
     check_values,
     install_hydra_guard,
-    suggest,
     yaml_error,
 )
 from sim.config.paths import CONF_DIR
@@ -78,8 +77,14 @@ def _explain(err: Exception) -> str:
     if options:
         text += f"; available: {', '.join(options)}"
     key = getattr(cause, "full_key", None)
-    if key and " not in " in text:  # a mistyped key: the nearest valid one
-        text += suggest(str(key))
+    if key and " not in " in text:  # a mistyped key: say it as check_keys does, nearest first
+        nested: Any = None
+        for part in reversed(str(key).split(".")):
+            nested = {part: nested}
+        try:
+            check_keys(nested)
+        except ConfigError as refused:
+            return str(refused)
     return text
 
 

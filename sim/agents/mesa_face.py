@@ -1,0 +1,134 @@
+"""The model's Mesa face: keyword parameters, a ``mesa.DataCollector``, ``running``.
+
+A Mesa user writes ``AgoraModel(regime="conversational", org_size=200, seed=1)`` and runs
+``mesa.batch_run(AgoraModel, parameters={...}, ...)``. Three things make that work:
+
+- :data:`PARAMETERS`, the one table from flat keyword names to configuration keys. Any key is
+  also reachable as ``group__key`` (``population__trust_rate=0.1``) or, through ``**``, by its
+  dotted name (``**{"population.trust_rate": 0.1}``). Keywords become Hydra overrides, so they
+  are checked exactly as ``agora run`` checks them: a wrong name or value fails naming the key
+  (with the nearest valid one), and a group (``regime``, ``scenario``...) takes an option name.
+- :func:`make_datacollector`: a real :class:`mesa.DataCollector` whose model reporters read the
+  row the model has just measured with :func:`sim.rules.metrics.measure`, so Mesa's table and
+  ``simulate``'s are the same numbers from the same functions, never a second implementation.
+- ``running`` turns False once the configured ``steps`` have run, so ``batch_run`` stops there
+  (its ``max_steps`` still caps it).
+
+Rows of ``batch_run`` carry Mesa's ``Step``, the number of steps run before that measurement
+(Mesa 3.3 counts through ``model.steps``, 3.5 through ``model.time``; both equal Agora's
+``step``). Replicates: give seeds, ``parameters={"seed": range(5)}`` (Mesa 3.3) or
+``rng=[0, 1, 2, 3, 4]`` (Mesa 3.5, which passes each to ``seed=``); without a seed every
+iteration is the same run, replicate 0 of ``simulate`` (Agora's runs are reproducible by
+default, unlike a Mesa model's).
+
+Examples
+--------
+>>> overrides({"regime": "conversational", "org_size": 60, "population__trust_rate": 0.1})
+['regime=conversational', 'org.size=60', 'population.trust_rate=0.1']
+>>> overrides({"org_sise": 60})
+Traceback (most recent call last):
+...
+sim.config.ConfigError: org_sise: not a parameter of AgoraModel: did you mean org_size?
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any
+
+__all__ = ["PARAMETERS", "GROUPS", "overrides", "keyword_config", "make_datacollector", "latest"]
+
+#: Flat keyword name -> configuration key (a group's name selects one of its option files).
+PARAMETERS: dict[str, str] = {
+    "scenario": "scenario",
+    "regime": "regime",
+    "openness": "openness",
+    "hierarchy": "hierarchy",
+    "steps": "steps",
+    "mix": "regime.mix",
+    "broadcast_rate": "regime.broadcast_rate",
+    "socialization": "regime.socialization",
+    "listening": "regime.listening",
+    "upward": "regime.upward",
+    "responsiveness": "regime.responsiveness",
+    "voting": "regime.voting",
+    "org_size": "org.size",
+    "org_count": "org.count",
+    "org_attention": "org.attention",
+    "stakeholders": "stakeholders.count",
+    "dims": "environment.dims",
+    "turbulence": "environment.turbulence",
+    "landscape": "environment.landscape",
+    "turnover": "population.turnover",
+    "exploration": "population.exploration",
+    "openness_internal": "openness.internal",
+    "openness_external": "openness.external",
+    "depth": "hierarchy.depth",
+    "routing": "hierarchy.routing",
+    "relay": "hierarchy.relay",
+}
+#: Keywords that choose an option file of a configuration group.
+GROUPS = ("scenario", "regime", "openness", "hierarchy", "org")
+
+
+def _value(value: Any) -> str:
+    """A Python value in Hydra's override grammar."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and not value.replace("_", "").replace(".", "").isalnum():
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return str(value)
+
+
+def overrides(params: Mapping[str, Any]) -> list[str]:
+    """Hydra overrides for keyword parameters; ConfigError naming an unknown keyword."""
+    from sim.config import ConfigError
+
+    out = []
+    for name, value in params.items():
+        key = PARAMETERS.get(name) or (name.replace("__", ".") if "__" in name else None)
+        if key is None and "." in name:
+            key = name
+        if key is None:
+            near = difflib.get_close_matches(name, list(PARAMETERS), n=1)
+            raise ConfigError(f"{name}: not a parameter of AgoraModel"
+                              + (f": did you mean {near[0]}?" if near else
+                                 " (see sim.agents.mesa_face.PARAMETERS, or use group__key)"))
+        out.append(f"{key}={_value(value)}")
+    return out
+
+
+def keyword_config(config: Any, params: Mapping[str, Any]):
+    """The configuration for ``AgoraModel(config, **params)``: ``config`` as is without
+    keywords, the default composed with the keywords' overrides otherwise."""
+    from sim.config import ConfigError, load_config, to_config
+
+    if not params:
+        return to_config(config)
+    if config is not None:
+        raise ConfigError(
+            f"AgoraModel: give a configuration or keyword parameters ({', '.join(params)}), "
+            "not both: put the keywords' keys into the configuration"
+        )
+    return to_config(load_config(overrides(params), validate_now=False))
+
+
+def latest(model, name: str) -> float:
+    """The value of metric ``name`` in the row the model measured last.
+
+    A module-level function under :func:`functools.partial`: Mesa calls it with the model
+    (3.3 and 3.5 treat a function or a partial alike) and it pickles for ``batch_run``'s
+    worker processes, which a lambda would not.
+    """
+    return model.records[-1][name]
+
+
+def make_datacollector(names: Sequence[str]):
+    """A :class:`mesa.DataCollector` with one model reporter per metric of ``names``."""
+    import mesa
+
+    return mesa.DataCollector(model_reporters={n: partial(latest, name=n) for n in names})

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
-from sim.agents.mesa_face import keyword_config, make_datacollector
+from sim.agents.mesa_face import configure, make_datacollector
 from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
@@ -115,7 +115,8 @@ class AgoraModel(mesa.Model):
         The seed of this run's Generator. By default the first replicate seed spawned from
         ``config.seed``, so ``AgoraModel(cfg)`` is replicate 0 of ``simulate(cfg)``, and any
         row of a results table re-runs with ``AgoraModel(cfg, seed=row.seed)``. ``rng`` is
-        the same, under Mesa's newer name.
+        the same, under Mesa's newer name; the keyword ``replicate=k`` picks replicate ``k`` of
+        ``simulate`` instead (its seed is spawned from ``config.seed``).
     **params
         Keyword parameters instead of ``config``, as Mesa models take them
         (``AgoraModel(regime="conversational", org_size=200, seed=1)``): the names are in
@@ -125,8 +126,7 @@ class AgoraModel(mesa.Model):
 
     def __init__(self, config=None, *, seed: int | None = None, rng: int | None = None,
                  **params) -> None:
-        cfg = keyword_config(config, params)
-        seed = rng if seed is None else seed
+        cfg, seed = configure(config, params, seed=seed, rng=rng)
         if seed is None:
             seed = replicate_seeds(cfg.seed, 1)[0]
         # ``rng=`` is Mesa's current way to seed (3.3 through 4); an int gives the same stream

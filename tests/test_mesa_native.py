@@ -22,6 +22,7 @@ from sim.agents.mesa_face import PARAMETERS, overrides
 from sim.config import ConfigError
 from sim.model import AgoraModel
 from sim.rules.metrics import METRIC_NAMES
+from sim.util.seeding import replicate_seeds
 
 SMALL = {"org_size": 30, "stakeholders": 5, "steps": 6}
 SMALL_OVERRIDES = ["org.size=30", "stakeholders.count=5", "steps=6"]
@@ -84,18 +85,23 @@ def test_the_datacollector_holds_the_models_own_rows():
         model.datacollector.model_reporters.keys()
 
 
-def test_batch_run_gives_the_numbers_simulate_gives():
+@pytest.mark.parametrize("by", ["replicate", "seed"])
+def test_batch_run_gives_the_numbers_simulate_gives(by):
     reference = simulate(load_config([*SMALL_OVERRIDES, "replicates=2", "seed=4"]))
     seeds = [int(s) for s in reference.metrics["seed"].unique()]
-    kwargs = {"parameters": {**SMALL, "regime": ["broadcast", "hybrid"]}, "max_steps": 100,
-              "data_collection_period": 1, "display_progress": False}
-    if MESA_RNG:
+    parameters = {**SMALL, "regime": ["broadcast", "hybrid"]}
+    kwargs = {"max_steps": 100, "data_collection_period": 1, "display_progress": False}
+    if by == "replicate":  # the same on every Mesa: replicate k of simulate
+        parameters |= {"replicate": [0, 1], "root_seed": 4}
+    elif MESA_RNG:  # Mesa 3.4+: one run per seed, passed to seed=
         kwargs["rng"] = seeds
     else:
-        kwargs["parameters"]["seed"] = seeds
+        parameters["seed"] = seeds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # Mesa 3.5 on seed=
-        rows = pd.DataFrame(mesa.batch_run(AgoraModel, **kwargs))
+        rows = pd.DataFrame(mesa.batch_run(AgoraModel, parameters=parameters, **kwargs))
+    if by == "replicate":
+        rows["seed"] = [seeds[int(r)] for r in rows["replicate"]]
     assert len(rows) >= 2 * 2 * 6 and set(rows["seed"]) == set(seeds)
     hybrid = rows[rows["regime"] == "hybrid"]  # the default regime, as in the reference
     ref = reference.metrics.set_index(["seed", "step"])
@@ -106,6 +112,15 @@ def test_batch_run_gives_the_numbers_simulate_gives():
     # the regimes differ: the parameter reached the model
     ends = rows.groupby("regime")["knowledge_code"].last()
     assert ends["broadcast"] != ends["hybrid"]
+
+
+def test_replicate_k_is_simulates_replicate_k():
+    cfg = load_config([*SMALL_OVERRIDES, "seed=9"])
+    seeds = replicate_seeds(9, 3)
+    assert AgoraModel(replicate=2, root_seed=9, **SMALL).seed == seeds[2]
+    assert AgoraModel(cfg, replicate=2).seed == seeds[2]
+    with pytest.raises(ConfigError, match="seed and rng"):
+        AgoraModel(cfg, seed=1, rng=2)
 
 
 def test_batch_run_stops_at_the_configured_steps():

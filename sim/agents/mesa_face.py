@@ -16,10 +16,12 @@ A Mesa user writes ``AgoraModel(regime="conversational", org_size=200, seed=1)``
 
 Rows of ``batch_run`` carry Mesa's ``Step``, the number of steps run before that measurement
 (Mesa 3.3 counts through ``model.steps``, 3.5 through ``model.time``; both equal Agora's
-``step``). Replicates: give seeds, ``parameters={"seed": range(5)}`` (Mesa 3.3) or
-``rng=[0, 1, 2, 3, 4]`` (Mesa 3.5, which passes each to ``seed=``); without a seed every
-iteration is the same run, replicate 0 of ``simulate`` (Agora's runs are reproducible by
-default, unlike a Mesa model's).
+``step``). Replicates: ``parameters={"replicate": range(5)}`` runs replicates 0 to 4 of
+``simulate`` (seeds spawned from the configuration's ``seed``), on Mesa 3.3 and 3.5 alike;
+explicit seeds go through ``seed=`` (a ``"seed"`` parameter on Mesa 3.3, ``rng=[...]`` on 3.5,
+which passes each to ``seed=`` and overwrites a ``"seed"`` parameter). Without either, every
+iteration is the same run, replicate 0: Agora's runs are reproducible by default, unlike a Mesa
+model's.
 
 Examples
 --------
@@ -38,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-__all__ = ["PARAMETERS", "GROUPS", "overrides", "keyword_config", "make_datacollector", "latest"]
+__all__ = ["PARAMETERS", "GROUPS", "overrides", "configure", "make_datacollector", "latest"]
 
 #: Flat keyword name -> configuration key (a group's name selects one of its option files).
 PARAMETERS: dict[str, str] = {
@@ -47,6 +49,8 @@ PARAMETERS: dict[str, str] = {
     "openness": "openness",
     "hierarchy": "hierarchy",
     "steps": "steps",
+    # the configuration's seed, from which replicate seeds are spawned (``seed=`` is the run's)
+    "root_seed": "seed",
     "mix": "regime.mix",
     "broadcast_rate": "regime.broadcast_rate",
     "socialization": "regime.socialization",
@@ -102,19 +106,33 @@ def overrides(params: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def keyword_config(config: Any, params: Mapping[str, Any]):
-    """The configuration for ``AgoraModel(config, **params)``: ``config`` as is without
-    keywords, the default composed with the keywords' overrides otherwise."""
-    from sim.config import ConfigError, load_config, to_config
+def configure(config: Any, params: Mapping[str, Any], *, seed: int | None = None,
+              rng: int | None = None):
+    """``(cfg, seed)`` for ``AgoraModel(config, seed=..., rng=..., **params)``.
 
-    if not params:
-        return to_config(config)
-    if config is not None:
+    ``config`` is taken as is without keywords; with them, the default configuration is
+    composed with their overrides. ``seed`` and ``rng`` are one seed under two names;
+    ``replicate=k`` (a keyword) gives replicate ``k``'s seed. None: the model's default.
+    """
+    from sim.config import ConfigError, load_config, to_config
+    from sim.util.seeding import replicate_seeds
+
+    params = dict(params)
+    replicate = params.pop("replicate", None)
+    if params and config is not None:
         raise ConfigError(
             f"AgoraModel: give a configuration or keyword parameters ({', '.join(params)}), "
             "not both: put the keywords' keys into the configuration"
         )
-    return to_config(load_config(overrides(params), validate_now=False))
+    cfg = to_config(load_config(overrides(params), validate_now=False) if params else config)
+    if seed is not None and rng is not None:
+        raise ConfigError("AgoraModel: seed and rng are the same thing: give one")
+    seed = rng if seed is None else seed
+    if seed is None and replicate is not None:
+        if int(replicate) < 0:
+            raise ConfigError(f"replicate={replicate}: a replicate number is 0 or more")
+        seed = replicate_seeds(cfg.seed, int(replicate) + 1)[int(replicate)]
+    return cfg, seed
 
 
 def latest(model, name: str) -> float:

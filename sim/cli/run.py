@@ -158,7 +158,7 @@ def precheck(overrides: Sequence[str]) -> None:
     single = []
     for o in parsed:
         key = o.key_or_group
-        if key.startswith("hydra"):
+        if key.startswith("hydra") and key != "hydra.searchpath":  # where configs are: kept
             continue
         if not o.is_sweep_override():
             single.append(o.input_line)

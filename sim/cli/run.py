@@ -144,7 +144,7 @@ def precheck(overrides: Sequence[str]) -> None:
     >>> precheck(["regime.broadcst_rate=0.5"])
     Traceback (most recent call last):
     ...
-    sim.config.schema.ConfigError: regime.broadcst_rate: ...: did you mean regime.broadcast_rate?
+    sim.config.ConfigError: regime.broadcst_rate: ...: did you mean regime.broadcast_rate?
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException

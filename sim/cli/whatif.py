@@ -102,9 +102,9 @@ def merge_flags(ns: argparse.Namespace, own: dict[str, object]) -> dict[str, obj
     """The run options from flags and ``key=value`` alike; a flag wins, an old spelling is noted.
 
     >>> ns = parse_args(["scenario=a", "intervention=b", "--replicates", "3", "at=5"])
-    >>> merge_flags(ns, parse(ns.args)[0])["replicates"]  # doctest: +NORMALIZE_WHITESPACE
-    whatif: note: at=5 is spelled --at 5 now
-    3
+    >>> merged = merge_flags(ns, parse(ns.args)[0])  # notes at=5 on stderr
+    >>> merged["replicates"], merged["at"]
+    (3, 5)
     """
     merged = dict(own)
     for key in FLAGS:

@@ -1,11 +1,13 @@
-"""Aggregate a sweep directory: tables, confidence intervals and plots (``agora aggregate``).
+"""``agora aggregate`` from a clone: tables, confidence intervals and plots of a sweep.
 
-The code and every option are in :mod:`sim.cli.aggregate` (``--help`` lists them).
+``python experiments/aggregate.py ARGS`` is ``agora aggregate ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.aggregate`.
 """
 
 import sys
 
-from sim.cli.aggregate import main
+from sim.cli import main as agora
+from sim.cli.aggregate import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["aggregate", *sys.argv[1:]]))

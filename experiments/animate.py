@@ -1,16 +1,13 @@
-"""Write an animation of one run for slides (same as ``agora animate``).
+"""``agora animate`` from a clone: a GIF (and MP4) of one run for slides.
 
-Examples (from the repository root)::
-
-    python experiments/animate.py regime=conversational steps=60
-    python experiments/animate.py --every 5 steps=10 --quiet regime=broadcast
-
-The code and every option are in :mod:`sim.cli.animate` (``--help`` lists them).
+``python experiments/animate.py ARGS`` is ``agora animate ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.animate`.
 """
 
 import sys
 
-from sim.cli.animate import main
+from sim.cli import main as agora
+from sim.cli.animate import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["animate", *sys.argv[1:]]))

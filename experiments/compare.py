@@ -1,20 +1,13 @@
-"""The main job: which communication practice does what (same as ``agora compare``).
+"""``agora compare`` from a clone: the main job (ends, hybrids, a factorial over practices).
 
-Examples (from the repository root)::
-
-    python experiments/compare.py                          # default scenario, 10 seeds, 2 workers
-    python experiments/compare.py steps=100 --replicates 5 org.size=80
-    python experiments/compare.py --design half scenario=sample_company --out reports/sample
-    python experiments/compare.py --help
-
-Runs the two regime ends, hybrids between them and a two-level factorial design over the
-practices that separate the ends, paired by seed, into ``reports/compare/`` (``effects.csv``,
-``report.md``, plots). The code is :mod:`sim.runs.compare`.
+``python experiments/compare.py ARGS`` is ``agora compare ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.compare`.
 """
 
 import sys
 
-from sim.runs.compare import main
+from sim.cli import main as agora
+from sim.cli.compare import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["compare", *sys.argv[1:]]))

@@ -1,11 +1,13 @@
-"""Make a Latin hypercube, Sobol or Morris design over ranges, and run it (``agora design``).
+"""``agora design`` from a clone: a Latin hypercube, Sobol or Morris design over ranges.
 
-The code and every option are in :mod:`sim.cli.design` (``--help`` lists them).
+``python experiments/design.py ARGS`` is ``agora design ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.design`.
 """
 
 import sys
 
-from sim.cli.design import main
+from sim.cli import main as agora
+from sim.cli.design import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["design", *sys.argv[1:]]))

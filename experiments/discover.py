@@ -1,21 +1,13 @@
-"""Where does a practice pay off? Thin entry point of ``agora discover`` (sim/runs/discover.py).
+"""``agora discover`` from a clone: where a practice pays off, across sampled conditions.
 
-Usage (from the repository root)::
-
-    python experiments/discover.py --compare regime.responsiveness=0,0.6 --outcome trust \\
-        environment.turbulence=0:0.1 org.attention=5:40 --n 128 replicates=3 steps=150
-
-``key=low:high`` arguments are the conditions explored (a Latin hypercube), other
-``key=value`` arguments Hydra overrides for every run; flags and overrides in any order.
-Writes ``report.md`` (plain sentences first), ``plots/`` (box, trade-off, heat map) and the
-tables it is built from into ``--out`` (default ``reports/discover/<practice>__<outcome>``).
+``python experiments/discover.py ARGS`` is ``agora discover ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.discover`.
 """
-
-from __future__ import annotations
 
 import sys
 
-from sim.runs.discover import main
+from sim.cli import main as agora
+from sim.cli.discover import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["discover", *sys.argv[1:]]))

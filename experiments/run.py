@@ -1,19 +1,13 @@
-"""Run one Agora job, or a sweep of jobs with ``-m``, through Hydra (same as ``agora run``).
+"""``agora run`` from a clone: one job, or a sweep with -m, through Hydra (key=value ...).
 
-Examples (from the repository root)::
-
-    python experiments/run.py                                   # one job, default scenario
-    python experiments/run.py regime=conversational replicates=10
-    python experiments/run.py -m regime=broadcast,hybrid,conversational seed=0,1
-    python experiments/run.py -m hydra/launcher=local_parallel regime.mix=0:1:0.25 ...
-    python experiments/run.py -m +experiment=regimes            # a named experiment
-
-The code is :mod:`sim.cli.run`.
+``python experiments/run.py ARGS`` is ``agora run ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.run`.
 """
 
 import sys
 
-from sim.cli.run import main
+from sim.cli import main as agora
+from sim.cli.run import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["run", *sys.argv[1:]]))

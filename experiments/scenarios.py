@@ -1,16 +1,13 @@
-"""List the scenario library and the named interventions (same as ``agora scenarios``).
+"""``agora scenarios`` from a clone: list the scenario library and the interventions.
 
-Usage (from the repository root)::
-
-    python experiments/scenarios.py              # scenarios and interventions
-    python experiments/scenarios.py --settings   # also the keys each scenario sets
-
-The code is :mod:`sim.cli.scenarios`.
+``python experiments/scenarios.py ARGS`` is ``agora scenarios ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.scenarios`.
 """
 
 import sys
 
-from sim.cli.scenarios import main
+from sim.cli import main as agora
+from sim.cli.scenarios import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["scenarios", *sys.argv[1:]]))

@@ -1,11 +1,13 @@
-"""Sensitivity indices of metrics over a design's ranges, with plots (``agora sensitivity``).
+"""``agora sensitivity`` from a clone: sensitivity indices of a design's sweep.
 
-The code and every option are in :mod:`sim.cli.sensitivity` (``--help`` lists them).
+``python experiments/sensitivity.py ARGS`` is ``agora sensitivity ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.sensitivity`.
 """
 
 import sys
 
-from sim.cli.sensitivity import main
+from sim.cli import main as agora
+from sim.cli.sensitivity import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["sensitivity", *sys.argv[1:]]))

@@ -1,13 +1,13 @@
-"""Compare Agora with published organizational results (see ``sim.validation.cli``).
+"""``agora validate`` from a clone: reproduce the published models and report.
 
-    python experiments/validate.py --quick            # small fixed-seed versions
-    python experiments/validate.py                    # full, into outputs/validation/
-    python experiments/validate.py --docs             # regenerate docs/validation.md
+``python experiments/validate.py ARGS`` is ``agora validate ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.validation.cli`.
 """
 
 import sys
 
-from sim.validation.cli import main
+from sim.cli import main as agora
+from sim.validation.cli import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["validate", *sys.argv[1:]]))

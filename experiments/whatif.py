@@ -1,11 +1,13 @@
-"""What if? A scenario with and without an intervention, with a report (``agora whatif``).
+"""``agora whatif`` from a clone: a scenario with and without an intervention, reported.
 
-The code and every option are in :mod:`sim.cli.whatif` (``--help`` lists them).
+``python experiments/whatif.py ARGS`` is ``agora whatif ARGS`` (same help, same errors);
+``main`` is the command itself, :mod:`sim.cli.whatif`.
 """
 
 import sys
 
-from sim.cli.whatif import main
+from sim.cli import main as agora
+from sim.cli.whatif import main  # noqa: F401  (the command, for code that imports this file)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(agora(["whatif", *sys.argv[1:]]))

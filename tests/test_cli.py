@@ -181,6 +181,18 @@ def test_a_missing_folder_is_one_line(tmp_path):
         assert done.stderr.count("\n") == 1, done.stderr
 
 
+@pytest.mark.slow
+def test_aggregation_shows_progress_unless_told_not_to(tmp_path, capsys):
+    sweep = agora("run", "-m", "--steps", "2", "org.size=20", "stakeholders.count=5",
+                  "seed=0,1,2", "--out", "sw", cwd=tmp_path)
+    assert sweep.returncode == 0, sweep.stderr
+    assert main(["aggregate", str(tmp_path / "sw"), "--no-plots"]) == 0
+    err = capsys.readouterr().err
+    assert "aggregate" in err and "/3" in err  # tqdm's "n/3 [..., job/s]" on stderr
+    assert main(["aggregate", str(tmp_path / "sw"), "--no-plots", "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_a_closed_pipe_is_quiet(tmp_path):
     script = shutil.which("agora", path=os.path.dirname(sys.executable))
     cmd = [script] if script else [sys.executable, "-m", "sim.cli"]

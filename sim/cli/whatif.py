@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0].split(": ", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[2:]).replace("``", ""),
+        epilog="\n".join(__doc__.splitlines()[2:]).replace("``", "").replace("::", ":"),
     )
     parser.add_argument("args", nargs="*", metavar="key=value")
     parser.add_argument("--fresh", action="store_true", help="discard earlier runs in out")

@@ -173,36 +173,23 @@ class lazy_heavy_imports:  # noqa: N801 (used as a function: ``with lazy_heavy_i
     Help must answer at once, but the modules that define some commands' parsers import
     pandas or scipy at their top. The mechanism is the standard library's
     :class:`importlib.util.LazyLoader` (as Scientific Python's SPEC 1 uses it): a module so
-    imported runs its code the moment an attribute is read, so anything that needs it gets
-    the real module; only the cost of what is never touched is saved.
+    imported runs its code the moment an attribute is read, into the same module object, so
+    anything that needs it gets the real module and there is never a second copy; only the
+    cost of what is never touched is saved. Nothing is dropped from ``sys.modules`` after:
+    C extensions such as numpy's cannot be loaded twice in one process.
 
-    While active, packages are found lazily; on leaving, every module imported inside is
-    dropped from ``sys.modules`` again.
-
-    >>> import sys
-    >>> with lazy_heavy_imports():
-    ...     import tabnanny
-    >>> "tabnanny" in sys.modules
-    False
+    >>> with lazy_heavy_imports(enabled=False):
+    ...     pass
     """
 
     def __init__(self, enabled: bool = True) -> None:
         self.finder = _LazyFinder() if enabled else None
-        self.before: set[str] = set()
 
     def __enter__(self):
         if self.finder is not None:
-            self.before = set(sys.modules)
             sys.meta_path.insert(0, self.finder)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.finder is None:
-            return
-        if self.finder in sys.meta_path:
+        if self.finder is not None and self.finder in sys.meta_path:
             sys.meta_path.remove(self.finder)
-        # Help leaves the process as it found it: whatever it imported (half-loaded lazy
-        # modules and the modules holding them) is forgotten, so a later import in the same
-        # process (a test session, a notebook) loads everything the ordinary way.
-        for name in set(sys.modules) - self.before:
-            del sys.modules[name]

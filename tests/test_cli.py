@@ -120,6 +120,27 @@ def test_help_imports_no_heavy_library(name):
     assert done.stdout.strip() == "[]"
 
 
+def test_after_help_every_library_still_works_in_the_same_process():
+    """Help's lazy imports must leave no half-initialised package behind (a notebook may ask
+    for help, then run)."""
+    code = (
+        "import io, contextlib\n"
+        "from sim.cli import COMMANDS, main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for name in COMMANDS: main([name, '--help'])\n"
+        "import pandas as pd, scipy.stats as st, matplotlib.pyplot as plt, mesa, pyarrow as pa\n"
+        "from SALib.analyze import sobol\n"
+        "assert pd.DataFrame({'a': [1]}).shape == (1, 1) and round(st.norm.ppf(0.975), 2) == 1.96\n"
+        "assert plt.figure() is not None and mesa.Model and pa.table({'a': [1]}).num_rows == 1\n"
+        "from sim.runs import compare\n"
+        "assert compare.pd is pd\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
 def test_shared_flags_mean_the_same_everywhere():
     from sim.cli.design import METHODS, run_overrides
     from sim.cli.options import flags_to_overrides

@@ -154,8 +154,11 @@ HEAVY = ("pandas", "scipy", "matplotlib", "mesa", "SALib", "pyarrow", "networkx"
 class _LazyFinder(importlib.abc.MetaPathFinder):
     """Finds :data:`HEAVY` packages as usual but loads them only when first touched."""
 
+    def __init__(self) -> None:
+        self.paused = False
+
     def find_spec(self, name, path, target=None):
-        if name.partition(".")[0] not in HEAVY:
+        if self.paused or name.partition(".")[0] not in HEAVY:
             return None
         sys.meta_path.remove(self)  # find it the ordinary way, once
         try:
@@ -163,8 +166,30 @@ class _LazyFinder(importlib.abc.MetaPathFinder):
         finally:
             sys.meta_path.insert(0, self)
         if spec is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = importlib.util.LazyLoader(spec.loader)
+            spec.loader = importlib.util.LazyLoader(_Eager(spec.loader, self))
         return spec
+
+
+class _Eager(importlib.abc.Loader):
+    """A module's own loader, run with lazy finding paused: once a heavy module is touched,
+    everything it imports loads the ordinary way (its internal, often circular, imports
+    must see fully initialised modules)."""
+
+    def __init__(self, loader, finder: _LazyFinder) -> None:
+        self.loader, self.finder = loader, finder
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        paused, self.finder.paused = self.finder.paused, True
+        try:
+            self.loader.exec_module(module)
+        finally:
+            self.finder.paused = paused
+
+    def __getattr__(self, name):  # resource readers and the like: the real loader's
+        return getattr(self.loader, name)
 
 
 class lazy_heavy_imports:  # noqa: N801 (used as a function: ``with lazy_heavy_imports():``)

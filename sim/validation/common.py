@@ -25,8 +25,9 @@ OBTAINED = ("table", "text", "digitised", "independent implementation", "pattern
 
 
 #: Whether a row's figure comes from the model: ``model`` (AgoraModel / simulate / its config
-#: keys), ``reference`` (an independent implementation or library, not the model), ``both``.
-THROUGH = ("model", "reference", "both")
+#: keys), ``reference`` (an independent implementation or library, not the model), ``both``,
+#: ``none`` (context: nothing is run).
+THROUGH = ("model", "reference", "both", "none")
 
 #: What a comparison checks: the code does what its spec says, or the model reproduces a
 #: published result.

@@ -112,8 +112,8 @@ _TABLE = (  # rows p1 = 0.1 .. 0.9; columns p2 = 0.1, 0.5, 0.9 (as in the file)
 )
 #: Average equilibrium knowledge c . r / m of the recreation, 10,000 iterations per cell,
 #: keyed by (p1, p2).
-RECREATION = {(p1, p2): v for p1, vals in zip(_P1, _TABLE)
-              for p2, v in zip((0.1, 0.5, 0.9), vals)}
+RECREATION = {(p1, p2): v for p1, vals in zip(_P1, _TABLE, strict=True)
+              for p2, v in zip((0.1, 0.5, 0.9), vals, strict=True)}
 
 #: The findings compared as patterns, with where they were read.
 CLAIMS = {

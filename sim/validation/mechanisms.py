@@ -236,7 +236,8 @@ def _plot(res: dict, out: Path) -> Path:
     had = res["read"] > 0
     dose = np.minimum(res["answered"][had] / res["read"][had], 1.0)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    for ax, (a, b, label) in zip(axes, (("e0", "e1", "engagement"), ("t0", "t1", "trust"))):
+    pairs = (("e0", "e1", "engagement"), ("t0", "t1", "trust"))
+    for ax, (a, b, label) in zip(axes, pairs, strict=True):
         ax.scatter(dose, (res[b] - res[a])[had], s=10, alpha=0.6)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xlabel("share of one's ideas answered (randomised)")

@@ -24,7 +24,7 @@ _COLUMNS = ("quantity", "source", "obtained", "published", "ours", "difference",
 _HEAD = ("quantity", "source", "how obtained", "published", "ours", "difference", "95% CI",
          "verdict", "through the model")
 #: How each value of a row's ``through`` reads on the page.
-_THROUGH = {"model": "yes", "reference": "no (reference)", "both": "both"}
+_THROUGH = {"model": "yes", "reference": "no (reference)", "both": "both", "none": "no (not run)"}
 _SECTIONS = (
     ("verification", "Verification: the code does what its specification says",
      "Each row compares an implementation with an exact result or an independent "

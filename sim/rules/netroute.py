@@ -171,14 +171,22 @@ class Hop:
 
 
 def hop(holder: np.ndarray, target: np.ndarray, table: np.ndarray, capacity: np.ndarray,
-        rng: np.random.Generator) -> Hop:
+        rng: np.random.Generator, source: np.ndarray | None = None) -> Hop:
     """Move every message one hop towards its target; each node reads at most
     ``capacity[node]`` of the messages arriving at it this step, the rest are dropped.
 
     A node passes a message on when it hands it to the next hop (counted in ``passed_on``,
-    whether or not the next node then has room for it).
+    whether or not the next node then has room for it); with ``source``, only intermediaries
+    count (not the sender handing over its own message).
+
+    >>> ip, ix = csr([(0, 1), (1, 2)], 3)
+    >>> h = hop(np.array([0, 0]), np.array([2, 1]), next_hop_table(ip, ix), np.array([9, 1, 9]),
+    ...         np.random.default_rng(0))
+    >>> h.holder.tolist(), int(h.dropped.sum()), h.arrived.sum() <= 1
+    ([1, 1], 1, np.True_)
     """
     nxt = table[holder, target].astype(np.int64)
     read = attention_filter(nxt, capacity, rng)
-    passed = np.bincount(holder, minlength=capacity.size)
+    counted = holder if source is None else holder[holder != source]
+    passed = np.bincount(counted, minlength=capacity.size)
     return Hop(holder=nxt, arrived=read & (nxt == target), dropped=~read, passed_on=passed)

@@ -62,6 +62,7 @@ def test_reference_is_reproducible_and_bounded():
         ref.simulate(0.5, 0.5, replicates=2, periods=2, reading="other")
 
 
+@pytest.mark.slow
 def test_model_against_both_readings():
     """Model against both readings at two grid points: margin 0.1 with 80% power (n = 76).
 

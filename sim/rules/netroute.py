@@ -16,7 +16,7 @@ Two tables serve the two uses:
   general case: messages between any two people).
 
 Ties between shortest paths are broken without random draws: the manager first when it lies on
-a shortest path (the formal route when it is as short: an assumption, see ``docs/odd.md``),
+a shortest path (the formal route when it is as short: an assumption, with no source),
 else the neighbour with the lowest index. :func:`hop` moves a batch of messages one step and
 applies each receiver's attention.
 

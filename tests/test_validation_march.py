@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from sim.validation import march1991 as march
-from sim.validation import march_kernel
+from sim.validation import march_kernel, stats
 from sim.validation import march_reference as ref
-from sim.validation import stats
 
 
 def _naive_step(beliefs, code, reality, p1, p2, u_soc, u_code):

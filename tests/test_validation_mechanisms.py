@@ -41,8 +41,9 @@ def test_being_answered_raises_engagement_and_trust_at_fixed_seed():
 
 def test_planted_model_without_the_mechanism_fails():
     """With the engagement rules off, being answered cannot move engagement: the test fails."""
-    planted = [*mechanisms.OVERRIDES, "population.engagement_gain=0",
-               "population.engagement_loss=0"]
+    from sim.validation.participation import PLANTED
+
+    planted = [*mechanisms.OVERRIDES, *PLANTED]
     out = mechanisms.measure(planted, 3, seed=2002, burn_in=40, window=40)
     assert not mechanisms.judge([o["engagement"] for o in out])["passed"]
     frozen = [*mechanisms.OVERRIDES, "population.trust_rate=0"]

@@ -68,7 +68,10 @@ BURN_IN = 100
 WINDOW = 50
 #: A planted model in which attention has no effect on later contributions: every rule that
 #: moves engagement is off (the population keys, and Model 3.0's switches where it has them).
-PLANTED = ("population.engagement_gain=0", "population.engagement_loss=0")
+PLANTED = ("population.engagement_gain=0", "population.engagement_loss=0",
+           "mechanisms.voice_effect=false", "mechanisms.frustration=false",
+           "mechanisms.votes_as_heard=false", "mechanisms.broadcast_clarity=false",
+           "mechanisms.broadcast_fatigue=false")
 
 
 def attention_productivity(replies, votes, answers, split: int) -> np.ndarray:

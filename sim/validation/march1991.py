@@ -392,6 +392,7 @@ def _plot_equilibrium(docked, out: Path, margin: float) -> Path:
                     marker="o", ls="-", capsize=3, label=f"Agora, p2={p2}")
     ax.set_xlabel("socialization rate (p1)")
     ax.set_ylabel("equilibrium knowledge c . r / m")
-    ax.set_title(f"March (1991) Fig. 1 at equilibrium: Agora vs the recreation (±{margin})")
+    ax.set_title(f"March (1991) Fig. 1 at equilibrium: Agora vs the recreation (±{margin})\n"
+                 "bars: 90% intervals of Agora minus the recreation", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     return save_figure(fig, out)

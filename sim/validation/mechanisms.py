@@ -243,4 +243,5 @@ def _plot(res: dict, out: Path) -> Path:
         ax.set_xlabel("share of one's ideas answered (randomised)")
         ax.set_ylabel(f"change of {label} over the window")
     fig.suptitle("Being answered, one replicate of 200 members")
+    fig.subplots_adjust(wspace=0.3)
     return save_figure(fig, out)

@@ -91,7 +91,10 @@ def test_locality_shortens_messages():
 
 def test_dws_pattern_at_fixed_seed(tmp_path):
     c = dws.run(quick=True, seed=2003, out_dir=tmp_path)
-    assert c.passed, c.difference
+    # The independent implementation reproduces DWS; the model's own routing is judged apart.
+    assert c.details["reference_passed"], c.difference
+    assert c.passed == (c.details["reference_passed"] and c.details["model_passed"])
+    assert {r["through"] for r in c.rows} == {"reference", "model"}
     r = c.details["ratio"]
     for xi in dws.LOCALITIES:
         assert r[f"multiscale|{xi}"] < r[f"random|{xi}"] < 1

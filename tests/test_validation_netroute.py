@@ -8,6 +8,7 @@ import pytest
 from sim.config import load_config
 from sim.model import AgoraModel
 from sim.rules import netroute
+from sim.rules.messages import VOICE
 
 # A hand-built organization: a tree 0 -> (1, 2), 1 -> (3, 4), 2 -> (5, 6), 3 -> 7, plus a
 # cross-unit tie 4 - 5 and a tie 7 - 2 that cuts across the top.
@@ -149,3 +150,69 @@ def test_network_routing_runs_and_is_reproducible():
 def test_unknown_routing_is_refused():
     with pytest.raises(Exception, match="hierarchy.routing"):
         load_config(["hierarchy.routing=teleport"])
+
+
+def _network_config(draw, switch: bool):
+    from hypothesis import strategies as st
+
+    cfg = {
+        "steps": 8,
+        "seed": draw(st.integers(0, 10_000)),
+        "org": {"size": draw(st.integers(8, 80)), "count": draw(st.integers(1, 2))},
+        "hierarchy": {"depth": draw(st.integers(2, 4)),
+                      "routing": "chain" if switch else "network",
+                      "relay": draw(st.floats(0, 1)), "distortion": draw(st.floats(0, 1))},
+        "stakeholders": {"count": draw(st.integers(0, 12))},
+        "population": {"attention": draw(st.integers(0, 4)), "talk": draw(st.floats(0, 1)),
+                       "voice": draw(st.floats(0, 1))},
+        "openness": {"internal": draw(st.floats(0, 1)), "external": draw(st.floats(0, 1)),
+                     "peer": draw(st.floats(0, 1)), "voice": draw(st.floats(0, 1))},
+        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1)),
+                   "upward": draw(st.sampled_from(["chain", "voice"]))},
+    }
+    if switch:  # to network routing mid-run, with ideas still on their way up the chain
+        cfg["interventions"] = [{"at": draw(st.integers(1, 7)),
+                                 "set": {"hierarchy.routing": "network"}}]
+    return cfg
+
+
+def _check_step(model, totals):
+    t, d = model.tally, model.delivered
+    assert (t.read <= model.attention).all()
+    assert t.sent_by_kind.sum() == t.sent
+    totals[0] += t.sent
+    totals[1] += t.delivered + t.dropped + t.filtered
+    assert totals[0] == totals[1] + len(model.in_flight)
+    assert np.array_equal(d.holder, d.target)
+
+
+@pytest.mark.slow
+def test_invariants_hold_under_network_routing():
+    """Any configuration: every message accounted for, nobody reads beyond attention, and each
+    idea in flight is as many hops from the leadership as the shortest path left it."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data(), switch=st.booleans())
+    def check(data, switch):
+        cfg = _network_config(data.draw, switch)
+        model = AgoraModel(cfg)
+        totals = [0, 0]
+        for _ in range(cfg["steps"]):
+            model.step()
+            _check_step(model, totals)
+            if switch:
+                continue
+            left = _hops_to_leadership(model._chain_up)
+            v = model.in_flight
+            mine = v.origin < model.n_individuals
+            hops = model.current_step - v.sent[mine] + 1
+            assert np.array_equal(left[v.holder[mine]], left[v.origin[mine]] - hops)
+            up = model.delivered.take((model.delivered.kind == VOICE)
+                                      & (model.delivered.origin < model.n_individuals))
+            via = model._up_chain[up.origin] if model._up_chain is not None else False
+            assert np.array_equal(model.current_step - up.sent,
+                                  np.where(via, left[up.origin], 0))
+
+    check()

@@ -509,31 +509,7 @@ def run(
                 share[fam, xi].append(load.max() / n_msg)
                 busiest[fam, xi].append(int(tree.level[load.argmax()]))
     ratio = {k: np.array(v) / np.array(share["hierarchy", k[1]]) for k, v in share.items()}
-    rows, checks = [], []
-    for xi in LOCALITIES:
-        loc = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
-        top_busiest = float(np.mean(np.array(busiest["hierarchy", xi]) == 0))
-        rows.append(row(f"pure tree, {loc}: busiest person is the top", SOURCE, "pattern",
-                        "congestion at the top of a hierarchy", f"{top_busiest:.0%} of networks",
-                        "", "", "reported", through="reference"))
-        for fam in families[1:]:
-            r = ratio[fam, xi]
-            rows.append(row(f"max load / pure tree, {fam}, {loc}",
-                            SOURCE if fam in FAMILIES else "(Agora's generator)",
-                            "pattern", _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
-                            f"{r.mean():.3f}", "", "", "", through="reference"))
-        for other in ("random", "team"):
-            d = paired_diff(ratio["multiscale", xi], ratio[other, xi])
-            ok = d["ci_high"] < 0
-            checks.append(ok)
-            rows.append(row(f"multiscale minus {other}, {loc}", SOURCE, "pattern",
-                            "< 0 (multiscale relieves congestion more)", f"{d['mean']:+.3f}", "",
-                            fmt_ci(d["ci_low"], d["ci_high"]), "pass" if ok else "FAIL",
-                            through="reference"))
-        d = paired_diff(ratio["multiscale", xi], ratio["core_periphery", xi])
-        rows.append(row(f"multiscale minus core-periphery, {loc}", SOURCE, "pattern",
-                        "(no direction obtained)", f"{d['mean']:+.3f}", "",
-                        fmt_ci(d["ci_low"], d["ci_high"]), "reported", through="reference"))
+    rows, checks = _reference_rows(ratio, busiest, families)
     ref_ok = bool(all(checks))
     model_rows, model_ok, model_details = _model_rows(quick, seed)
     rows += model_rows
@@ -565,6 +541,36 @@ def run(
         closing=CLOSING,
         through="both",
     )
+
+
+def _reference_rows(ratio: dict, busiest: dict, families) -> tuple[list[dict], list[bool]]:
+    """The independent implementation's rows, and the pass/fail of its stated checks."""
+    rows, checks = [], []
+    for xi in LOCALITIES:
+        loc = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
+        top_busiest = float(np.mean(np.array(busiest["hierarchy", xi]) == 0))
+        rows.append(row(f"pure tree, {loc}: busiest person is the top", SOURCE, "pattern",
+                        "congestion at the top of a hierarchy", f"{top_busiest:.0%} of networks",
+                        "", "", "reported", through="reference"))
+        for fam in families[1:]:
+            r = ratio[fam, xi]
+            rows.append(row(f"max load / pure tree, {fam}, {loc}",
+                            SOURCE if fam in FAMILIES else "(Agora's generator)",
+                            "pattern", _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
+                            f"{r.mean():.3f}", "", "", "", through="reference"))
+        for other in ("random", "team"):
+            d = paired_diff(ratio["multiscale", xi], ratio[other, xi])
+            ok = d["ci_high"] < 0
+            checks.append(ok)
+            rows.append(row(f"multiscale minus {other}, {loc}", SOURCE, "pattern",
+                            "< 0 (multiscale relieves congestion more)", f"{d['mean']:+.3f}", "",
+                            fmt_ci(d["ci_low"], d["ci_high"]), "pass" if ok else "FAIL",
+                            through="reference"))
+        d = paired_diff(ratio["multiscale", xi], ratio["core_periphery", xi])
+        rows.append(row(f"multiscale minus core-periphery, {loc}", SOURCE, "pattern",
+                        "(no direction obtained)", f"{d['mean']:+.3f}", "",
+                        fmt_ci(d["ci_low"], d["ci_high"]), "reported", through="reference"))
+    return rows, checks
 
 
 #: Why a row can fail (for the report).

@@ -135,6 +135,7 @@ def test_switches_that_change_nothing_leave_every_difference_emergent():
     table = classify(same, METRICS, SWITCHES, construction=CONSTRUCTION).set_index("metric")
     assert table.loc["single", "class"] == "emergent"
     assert table.loc["single", "share_removed"] == 0.0
+    assert table.loc["single", "mechanism"] == ""  # no switch is named for a share of nothing
     assert table.loc["single", "moves_through"] == ""
     assert pairs_to_run(same, METRICS, SWITCHES, construction=CONSTRUCTION) == []
     changes = ablation_table(same, METRICS)

@@ -35,7 +35,7 @@ class Command(NamedTuple):
 #: Every subcommand, in the order ``agora --help`` lists them.
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one job, or a sweep with -m, through Hydra (key=value ...)"),
-    "compare": Command("sim.runs.compare",
+    "compare": Command("sim.cli.compare",
                        "the main job: which practice does what (ends, hybrids, factorial)"),
     "scenarios": Command("sim.cli.scenarios", "list the scenario library and the interventions"),
     "whatif": Command("sim.cli.whatif", "a scenario with and without an intervention, reported"),

@@ -276,7 +276,8 @@ def classify(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Sequence[
     -------
     DataFrame
         ``mechanism`` names the ablation with the largest share removed (for ``emergent`` too,
-        with ``share_removed`` its share; empty for noise and construction), ``share_low`` and
+        with ``share_removed`` its share, unless no ablation changes the difference clearly:
+        then only the share is given; empty for noise and construction), ``share_low`` and
         ``share_high`` its bootstrap interval, ``moves_through`` the switches that move the
         difference clearly, ``pairs_tried`` "k of K" pairs of them that ran, ``reason`` the
         construction's reason.
@@ -317,7 +318,10 @@ def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
         return {**out, **_named(best_pair), "class": "mechanisms"}
     both = [b for b in (best_single, best_pair) if b is not None]
     top = max(both, key=lambda b: b[1]["share_removed"]) if both else None
-    return {**out, **(_named(top) if top else {}), "class": "emergent"}
+    named = _named(top) if top else {}
+    if top is not None and not top[1]["moves"]:
+        named["mechanism"] = ""  # the largest share is within noise: name no switch for it
+    return {**out, **named, "class": "emergent"}
 
 
 def _best(rows: pd.DataFrame):
@@ -345,6 +349,9 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{100 * x:.0f}%"
 
 
+_TEXT = ("mechanism", "moves_through", "pairs_tried", "reason")
+
+
 def outcome_table(classification: pd.DataFrame) -> str:
     """The classification as a markdown table (the outcome table of ``docs/odd.md``).
 
@@ -358,12 +365,17 @@ def outcome_table(classification: pd.DataFrame) -> str:
     lines = ["| outcome | conversational − broadcast [95% CI] | class | what it rests on "
              "| moves through |", "|---|---|---|---|---|"]
     for r in classification.to_dict(orient="records"):
+        r = {k: ("" if v is None or (isinstance(v, float) and np.isnan(v)) and k in _TEXT
+                 else v) for k, v in r.items()}  # empty text cells read back from CSV as NaN
         sign = "+" if r["difference"] > 0 else ""
-        rests = r.get("reason") or ""
+        share = (f"{_pct(r['share_removed'])} [{_pct(r['share_low'])}, "
+                 f"{_pct(r['share_high'])}]")
+        rests = r["reason"]
         if r["mechanism"]:
             verb = "removes" if r["class"] in ("mechanism", "mechanisms") else "removes at most"
-            rests = (f"{r['mechanism']} {verb} {_pct(r['share_removed'])} "
-                     f"[{_pct(r['share_low'])}, {_pct(r['share_high'])}]")
+            rests = f"{r['mechanism']} {verb} {share}"
+        elif r["class"] == "emergent":
+            rests = f"no switch moves it clearly (at most {share} removed)"
         lines.append(f"| {r['metric']} | {sign}{_num(r['difference'])} [{_num(r['ci_low'])}, "
                      f"{_num(r['ci_high'])}] | {r['class']} | {rests} | "
                      f"{r['moves_through'] or '-'} |")

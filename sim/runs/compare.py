@@ -193,6 +193,10 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
         "messages_delivered counts every broadcast delivered, sent on a share broadcast_rate "
         "of the steps"
     ),
+    ("broadcast_rate", "gini_access"): (
+        "gini_access counts every message received, and each broadcast gives every member one: "
+        "the more broadcasts, the more equal the counts, whatever else happens"
+    ),
     ("responsiveness", "voice_answered"): (
         "the organization answers the share responsiveness of the ideas it reads: at 0 no idea "
         "is ever answered"

@@ -228,8 +228,8 @@ def _class_line(r: Mapping[str, Any]) -> str:
     if r["mechanism"]:
         return (f"{_difference(r)}: the most any ablation removes is {_share_words(r)}, by "
                 f"`{r['mechanism']}`; {_moves(r)}")
-    return (f"{_difference(r)}: {_moves(r)} (the largest share any removes is "
-            f"{_share_words(r)})")
+    return (f"{_difference(r)}: {_moves(r)}; the largest share any removes is "
+            f"{_share_words(r)}")
 
 
 #: How each class is introduced in the report's first section, in this order.
@@ -267,6 +267,10 @@ def classification_section(classification: pd.DataFrame, facts: RunFacts,
         "and only of the switches whose own ablation moves the difference clearly.",
         "",
     ]
+    moved = c["moves_through"].fillna("").astype(str).str.strip() != ""
+    if len(c) and not moved.any() and facts.switches:
+        text += ["**No switch moved any difference clearly**: with every mechanism switched "
+                 "off in turn, no difference changed beyond its seed-to-seed noise.", ""]
     if wanted > ran:
         text += [f"**{wanted - ran} of {wanted} wanted pairs were not run** (`--max-pairs "
                  f"{facts.max_pairs}`): a difference that only such a pair carries is called "

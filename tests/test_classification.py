@@ -207,3 +207,20 @@ def test_bad_markers_are_refused_and_the_file_untouched(tmp_path, content):
     with pytest.raises(ValueError, match="BEGIN classification"):
         replace_between_markers(path, "x")
     assert path.read_text() == content
+
+
+@pytest.mark.parametrize("scale, shift", [(3.0, 0.0), (-2.0, 5.0), (0.01, -1.0)])
+def test_classes_and_shares_do_not_depend_on_the_metric_units(scale, shift):
+    """A metric measured in other units (a * x + b, a != 0) has the same classes and shares:
+    differences scale by a, shares are ratios of differences."""
+    pairs = [pair_label(a, b) for a, b in pairs_to_run(toy(SINGLES), METRICS, SWITCHES,
+                                                         construction=CONSTRUCTION)]
+    values = toy([*SINGLES, *pairs])
+    moved = values.copy()
+    moved[METRICS] = scale * moved[METRICS] + shift
+    a = classify(values, METRICS, SWITCHES, construction=CONSTRUCTION)
+    b = classify(moved, METRICS, SWITCHES, construction=CONSTRUCTION)
+    pd.testing.assert_series_equal(a["class"], b["class"])
+    pd.testing.assert_series_equal(a["mechanism"], b["mechanism"])
+    np.testing.assert_allclose(b["share_removed"], a["share_removed"], rtol=1e-9)
+    np.testing.assert_allclose(b["difference"], scale * a["difference"], rtol=1e-9, atol=1e-12)

@@ -575,7 +575,7 @@ def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, m
     monkeypatch.setattr(classification, "pairs_to_run",
                         lambda *a, **k: [("benevolence", "ability"), ("ability", "integrity")])
     argv = ["--out", str(out), "--no-progress", "--no-plots", "--replicates", "2",
-            "--max-pairs", "1", "--write-docs", str(odd), *TINY]
+            "--max-pairs", "1", "--write-docs", "--docs-file", str(odd), *TINY]
     assert main(argv) == 0
     pair = out / "runs" / "ablations" / "conversational-no-benevolence+ability"
     assert (pair / "metrics.parquet").is_file()
@@ -593,6 +593,7 @@ def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, m
                                         (["--ends", "realistic", "--write-docs"],
                                          "--write-docs")])
 def test_bad_classification_flags(argv, flag, capsys):
+    assert parse_args(["--write-docs", "steps=5"]).overrides == ["steps=5"]
     with pytest.raises(SystemExit) as done:
         parse_args(argv)
     assert done.value.code == 2 and flag in capsys.readouterr().err

@@ -74,10 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--window", type=float, default=DEFAULT_WINDOW,
                         help="end-of-run window as a fraction of the run (default: the last "
                         "third)")
-    parser.add_argument("--write-docs", nargs="?", const=ODD, default=None, metavar="MARKDOWN",
+    # A flag without a value: an optional value would swallow a following KEY=VALUE override.
+    parser.add_argument("--write-docs", action="store_true",
                         help="also write the classification between the markers "
-                        f"<!-- BEGIN classification --> and <!-- END classification --> of "
-                        f"MARKDOWN (default: {ODD})")
+                        "<!-- BEGIN classification --> and <!-- END classification --> of "
+                        "--docs-file (never done unless asked)")
+    parser.add_argument("--docs-file", default=ODD, metavar="MARKDOWN",
+                        help="the file --write-docs writes into (default: %(default)s)")
     parser.add_argument("--fresh", action="store_true",
                         help="delete OUT/runs first instead of resuming from it")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         if outcome.tables is None or outcome.tables.classification is None:
             print("compare: no classification to write (an end failed)", file=sys.stderr)
             return 1
-        print(f"docs: {write_docs(args.write_docs, outcome)}")
+        print(f"docs: {write_docs(args.docs_file, outcome)}")
     print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
     return 1 if outcome.failed else 0
 

@@ -45,9 +45,10 @@ PLANTED = {
 GAP = {"built": 2.0, "single": 1.0, "paired": -0.5, "emergent": 0.8, "noise": 0.0}
 
 
-def toy(ablations, seeds=range(12), noise=0.02):
+def toy(ablations, seeds=range(12), noise=0.02, planted=None):
     """Per ablation, end and seed: the planted gap (shrunk by the ablation) plus a seed effect
     shared by both ends (so pairing matters) and independent noise."""
+    planted = PLANTED if planted is None else planted
     rng = np.random.default_rng(5)
     rows = []
     for ablation in ablations:
@@ -56,7 +57,7 @@ def toy(ablations, seeds=range(12), noise=0.02):
             for end in ("broadcast", "conversational"):
                 row = {"ablation": ablation, "end": end, "seed": seed}
                 for m in METRICS:
-                    kept = 1.0 - PLANTED[m].get(ablation, 0.0)
+                    kept = 1.0 - planted[m].get(ablation, 0.0)
                     gap = GAP[m] * kept if end == "conversational" else 0.0
                     row[m] = 3.0 + level + gap + noise * rng.standard_normal()
                 rows.append(row)
@@ -114,10 +115,21 @@ def test_the_planted_toy_is_classified_right():
     assert t.loc["single", "moves_through"] == "a b"
     assert t.loc["paired", "moves_through"] == "b c"
     assert t.loc["emergent", "moves_through"] == "a b c"
+    assert t.loc["single", "carried_by"] == "a"
+    assert t.loc["paired", "carried_by"] == "b+c"
+    assert t.loc["emergent", "carried_by"] == ""
     assert t.loc["paired", "pairs_tried"] == "1 of 1"
     assert t.loc["emergent", "pairs_tried"] == "3 of 3"
     assert (t["n"] == 12).all()
     assert t.loc["single", "difference"] == pytest.approx(GAP["single"], abs=0.03)
+
+
+def test_every_switch_that_carries_a_difference_alone_is_listed():
+    planted = {**PLANTED, "single": {"a": 0.9, "b": 0.85, "c": 0.2}}
+    table = classify(toy(SINGLES, planted=planted), METRICS, SWITCHES,
+                     construction=CONSTRUCTION)
+    row = table.set_index("metric").loc["single"]
+    assert (row["class"], row["mechanism"], row["carried_by"]) == ("mechanism", "a", "a b")
 
 
 def test_without_the_pairs_a_pair_carried_difference_is_emergent():

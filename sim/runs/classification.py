@@ -80,7 +80,8 @@ THRESHOLD = 0.8
 CLASSES = ("noise", "construction", "mechanism", "mechanisms", "emergent", "n/a")
 #: Columns of ``classification.csv``, in order (the first eight are what other tools read).
 COLUMNS = ("metric", "difference", "ci_low", "ci_high", "class", "mechanism", "share_removed",
-           "n", "share_low", "share_high", "moves_through", "pairs_tried", "reason")
+           "n", "share_low", "share_high", "moves_through", "carried_by", "pairs_tried",
+           "reason")
 #: The ends, in the order a difference subtracts them (second minus first).
 ENDS = ("broadcast", "conversational")
 #: Bootstrap resamples for the interval of a share removed.
@@ -279,8 +280,9 @@ def classify(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Sequence[
         with ``share_removed`` its share, unless no ablation changes the difference clearly:
         then only the share is given; empty for noise and construction), ``share_low`` and
         ``share_high`` its bootstrap interval, ``moves_through`` the switches that move the
-        difference clearly, ``pairs_tried`` "k of K" pairs of them that ran, ``reason`` the
-        construction's reason.
+        difference clearly, ``carried_by`` every single switch (or, for ``mechanisms``, pair)
+        that removes ``threshold`` on its own, largest first, ``pairs_tried`` "k of K" pairs of
+        the moving switches that ran, ``reason`` the construction's reason.
     """
     construction = construction or {}
     head = _headline(values, metrics, level)
@@ -301,7 +303,8 @@ def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
     labels = {pair_label(*pair) for pair, _ in candidates}
     pairs = table[(table["metric"] == metric) & table["ablation"].isin(labels)]
     out = {"mechanism": "", "share_removed": np.nan, "share_low": np.nan, "share_high": np.nan,
-           "moves_through": " ".join(moving), "pairs_tried": "", "reason": ""}
+           "moves_through": " ".join(moving), "carried_by": "", "pairs_tried": "",
+           "reason": ""}
     if candidates:
         out["pairs_tried"] = f"{len(pairs)} of {len(candidates)}"
     if row["n"] < 2:
@@ -312,16 +315,25 @@ def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
         return {**out, "class": "construction", "reason": construction[metric]}
     best_single = _best(singles)
     if best_single is not None and best_single[1]["share_removed"] >= threshold:
-        return {**out, **_named(best_single), "class": "mechanism"}
-    best_pair = _best(pairs.set_index("ablation"))
+        return {**out, **_named(best_single), "class": "mechanism",
+                "carried_by": _carriers(singles, threshold)}
+    pairs = pairs.set_index("ablation")
+    best_pair = _best(pairs)
     if best_pair is not None and best_pair[1]["share_removed"] >= threshold:
-        return {**out, **_named(best_pair), "class": "mechanisms"}
+        return {**out, **_named(best_pair), "class": "mechanisms",
+                "carried_by": _carriers(pairs, threshold)}
     both = [b for b in (best_single, best_pair) if b is not None]
     top = max(both, key=lambda b: b[1]["share_removed"]) if both else None
     named = _named(top) if top else {}
     if top is not None and not top[1]["moves"]:
         named["mechanism"] = ""  # the largest share is within noise: name no switch for it
     return {**out, **named, "class": "emergent"}
+
+
+def _carriers(rows: pd.DataFrame, threshold: float) -> str:
+    """Every ablation that alone removes at least ``threshold``, largest share first."""
+    carried = rows[rows["share_removed"].to_numpy(float) >= threshold]
+    return " ".join(carried.sort_values("share_removed", ascending=False, kind="stable").index)
 
 
 def _best(rows: pd.DataFrame):
@@ -349,7 +361,7 @@ def _pct(x: float) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{100 * x:.0f}%"
 
 
-_TEXT = ("mechanism", "moves_through", "pairs_tried", "reason")
+_TEXT = ("mechanism", "moves_through", "carried_by", "pairs_tried", "reason")
 
 
 def outcome_table(classification: pd.DataFrame) -> str:

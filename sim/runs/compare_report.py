@@ -219,8 +219,11 @@ def _class_line(r: Mapping[str, Any]) -> str:
     if kind == "construction":
         return f"{_difference(r)}: by construction ({r['reason']})"
     if kind == "mechanism":
+        others = [m for m in str(r.get("carried_by") or "").split() if m != r["mechanism"]]
         return (f"{_difference(r)} rests on `{r['mechanism']}`: switching it off removes "
-                f"{_share_words(r)}")
+                f"{_share_words(r)}"
+                + (f"; switching off {_and([f'`{m}`' for m in others])} alone also removes "
+                   f"{THRESHOLD:.0%} or more" if others else ""))
     if kind == "mechanisms":
         a, b = str(r["mechanism"]).split("+")
         return (f"{_difference(r)} rests on `{a}` and `{b}` together: switching both off "

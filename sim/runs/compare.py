@@ -41,8 +41,8 @@ holding results of other settings.
 
 Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (metric,
 difference, ci_low, ci_high, class, mechanism, share_removed, n, then share_low, share_high,
-moves_through, carried_by, pairs_tried, reason), ``ablations.csv`` (every ablation's share of every
-difference), ``ends_realistic.csv`` (the differences at the realistic ends),
+moves_through, carried_by, pairs_tried, reason), ``ablations.csv`` (every ablation's share
+of every difference), ``ends_realistic.csv`` (the differences at the realistic ends),
 ``effects.csv`` (lever, metric, effect, ci_low, ci_high, n), ``effects_final.csv`` (the same on
 final-step values), ``runs.parquet`` (one row per arm of the design, end or hybrid, and seed:
 its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``

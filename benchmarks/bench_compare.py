@@ -28,10 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# One BLAS thread, set before numpy is imported anywhere (workers inherit it).
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
 
 def one_round(kind: str, overrides: list[str], folder: Path) -> dict:
     """Run the job once; its timings and size."""
@@ -69,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="benchmarks/results/bench_compare.json")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every arm")
     args = parser.parse_args(argv)
+    # One BLAS thread, set before numpy is first imported (the workers inherit it).
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
 
     import sim.cli.compare  # noqa: F401  imported before timing: not part of the job
 

@@ -210,7 +210,7 @@ def _moves(r: Mapping[str, Any]) -> str:
     names = str(r.get("moves_through") or "").split()
     if not names:
         return "no single switch moves it clearly"
-    return f"it moves through {_and(names)}"
+    return f"it moves through {_and([f'`{n}`' for n in names])}"
 
 
 def _class_line(r: Mapping[str, Any]) -> str:
@@ -227,7 +227,7 @@ def _class_line(r: Mapping[str, Any]) -> str:
     if kind == "mechanisms":
         a, b = str(r["mechanism"]).split("+")
         return (f"{_difference(r)} rests on `{a}` and `{b}` together: switching both off "
-                f"removes {_share_words(r)}, neither alone 80%")
+                f"removes {_share_words(r)}, neither alone removes {THRESHOLD:.0%}")
     if r["mechanism"]:
         return (f"{_difference(r)}: the most any ablation removes is {_share_words(r)}, by "
                 f"`{r['mechanism']}`; {_moves(r)}")

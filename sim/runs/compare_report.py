@@ -403,13 +403,41 @@ def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool
 
 def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
                  started: float | None = None, plots: bool = True) -> Path:
-    """Write ``out/report.md`` (and its plots in ``out/plots``); return its path."""
+    """Write ``out/report.md`` (and its plots in ``out/plots``); return its path.
+
+    What each difference rests on comes first, then the differences at realistic ends, then
+    which practice does what, the effect tables, the ends and hybrids, and how it was run.
+    """
     out = Path(out)
     labels = [lab for lab in regime_order() if lab in set(tables.regimes["regime"])]
-    extra = [m for m in tables.regimes["regime"].unique() if m not in labels]
-    labels += extra
+    labels += [m for m in tables.regimes["regime"].unique() if m not in labels]
     if plots:
         _draw(out, tables, labels)
+    headline = [m for m in HEADLINE if m in tables.metrics]
+    text = ["# Which practice does what: the main comparison", ""]
+    if tables.classification is not None:
+        text += classification_section(tables.classification, facts, tables.pairs)
+    if tables.realistic is not None:
+        text += realistic_section(tables.realistic, headline)
+    text += _practices_section(tables, facts, labels)
+    text += _tables_section(tables, labels)
+    text += ["## How it was run", "", *_method(tables, facts, started), ""]
+    return write_text_atomic(out / "report.md", "\n".join(text))
+
+
+def _design_words(tables: Tables, facts: RunFacts) -> str:
+    n_points = len(tables.design)
+    if facts.design == "full":
+        return f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
+    return (f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
+            f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
+            "interaction is aliased with another; each two-practice interaction is "
+            "aliased with the three-practice interaction of the other three, assumed "
+            "small)")
+
+
+def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> list[str]:
+    """Which practice does what, in sentences built from the effects."""
     ends = _end_means(tables)
     headline = [m for m in HEADLINE if m in tables.metrics]
     mechanisms = [m for m in MECHANISMS if m in tables.metrics]
@@ -417,22 +445,7 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
     first, last = tables.window
     cfg = facts.config or {}
     n_seeds = int(effects["n"].max()) if len(effects) else 0
-    n_points = len(tables.design)
-    design_words = (f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
-                    if facts.design == "full" else
-                    f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
-                    f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
-                    "interaction is aliased with another; each two-practice interaction is "
-                    "aliased with the three-practice interaction of the other three, assumed "
-                    "small)")
-    lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
-
-    text = ["# Which practice does what: the main comparison", ""]
-    if tables.classification is not None:
-        text += classification_section(tables.classification, facts, tables.pairs)
-    if tables.realistic is not None:
-        text += realistic_section(tables.realistic, headline)
-    text += [
+    text = [
         "## Which practice does what",
         "",
         f"The same organization (scenario `{(cfg.get('scenario') or {}).get('name', '?')}`, "
@@ -440,8 +453,8 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         f"{(cfg.get('stakeholders') or {}).get('count', '?')} stakeholders) was run with each "
         "of the five practices that separate the broadcast end from the conversational end set "
         "to one end's value or the other's, in "
-        f"{design_words}, on {n_seeds} paired seeds. An effect is the average change in an "
-        "outcome when one practice moves from its broadcast-end value to its "
+        f"{_design_words(tables, facts)}, on {n_seeds} paired seeds. An effect is the average "
+        "change in an outcome when one practice moves from its broadcast-end value to its "
         "conversational-end value, averaged over every combination of the other practices. "
         f"Outcomes are averages over steps {first}–{last} (the end of the run); intervals are "
         "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero "
@@ -469,7 +482,15 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
     if facts.failed:
         text += ["**Failed jobs** (left out of every table): "
                  + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
-    text += [
+    return text
+
+
+def _tables_section(tables: Tables, labels: list[str]) -> list[str]:
+    """The effect tables, the ends and hybrids, and their plots."""
+    effects = tables.effects
+    first, last = tables.window
+    lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
+    return [
         "## Main effects",
         "",
         f"Practices: {lever_list}. Bold: the 95% CI excludes zero. Every metric; the "
@@ -513,12 +534,7 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         "",
         *_regime_table(tables, "final", labels),
         "",
-        "## How it was run",
-        "",
-        *_method(tables, facts, started),
-        "",
     ]
-    return write_text_atomic(out / "report.md", "\n".join(text))
 
 
 def _fairness(tables: Tables) -> list[str]:

@@ -282,7 +282,7 @@ def classification_section(classification: pd.DataFrame, facts: RunFacts,
         rows = c[c["class"] == kind]
         if rows.empty:
             continue
-        if kind == "noise":
+        if kind in ("noise", "n/a"):
             names = [f"{pretty(m).lower()} ({fmt(d)})" for m, d in
                      zip(rows["metric"], rows["difference"], strict=True)]
             text += [f"{heading}: {', '.join(names)}.", ""]

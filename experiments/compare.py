@@ -9,12 +9,13 @@ Examples (from the repository root)::
 
 Runs the two regime ends, hybrids between them and a two-level factorial design over the
 practices that separate the ends, paired by seed, into ``reports/compare/`` (``effects.csv``,
-``report.md``, plots). The code is :mod:`sim.runs.compare`.
+``report.md``, plots). The code is :mod:`sim.runs.compare`; the command line
+:mod:`sim.cli.compare`.
 """
 
 import sys
 
-from sim.runs.compare import main
+from sim.cli.compare import main
 
 if __name__ == "__main__":
     sys.exit(main())

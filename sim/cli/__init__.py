@@ -35,8 +35,9 @@ class Command(NamedTuple):
 #: Every subcommand, in the order ``agora --help`` lists them.
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one job, or a sweep with -m, through Hydra (key=value ...)"),
-    "compare": Command("sim.runs.compare",
-                       "the main job: which practice does what (ends, hybrids, factorial)"),
+    "compare": Command("sim.cli.compare",
+                       "the main job: which practice does what, and what each difference "
+                       "rests on"),
     "scenarios": Command("sim.cli.scenarios", "list the scenario library and the interventions"),
     "whatif": Command("sim.cli.whatif", "a scenario with and without an intervention, reported"),
     "aggregate": Command("sim.cli.aggregate", "tables, confidence intervals and plots of a sweep"),

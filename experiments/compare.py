@@ -1,4 +1,4 @@
-"""``agora compare`` from a clone: the main job (ends, hybrids, a factorial over practices).
+"""``agora compare`` from a clone: the main job (what each practice does, and what it rests on).
 
 ``python experiments/compare.py ARGS`` is ``agora compare ARGS`` (same help, same errors);
 ``main`` is the command itself, :mod:`sim.cli.compare`.

@@ -48,6 +48,7 @@ from sim.rules.learning import (
     superior_ideas,
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
+from sim.rules.netroute import leadership_hops
 from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
 from sim.rules.opinion import update as update_opinions
 from sim.rules.routing import route
@@ -278,6 +279,8 @@ class AgoraModel(mesa.Model):
         # organization.
         boss = tree.manager
         self._chain_up = np.where((boss >= 0) & ~leaders[np.maximum(boss, 0)], boss, -1)
+        if cfg.hierarchy.routing == "network":  # shortest paths over every tie (DESIGN 8.6)
+            self._chain_up = leadership_hops(net.indptr, net.indices, tree.org, leaders, boss)
         rate = np.full(self.n_nodes, regime.socialization)
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate

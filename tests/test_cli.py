@@ -244,7 +244,7 @@ def test_a_missing_command_module_is_reported(monkeypatch, capsys):
 
 
 def test_compare_takes_overrides_around_flags():
-    from sim.runs.compare import parse_args
+    from sim.cli.compare import parse_args
 
     a = parse_args(["steps=50", "--replicates", "2", "org.size=80"])
     b = parse_args(["--replicates", "2", "steps=50", "org.size=80"])

@@ -80,7 +80,7 @@ def test_march_scenario_sets_march_values():
         ("regime.socialization=-0.1", r"regime\.socialization=-0\.1 is out of range"),
         ("environment.turbulence=2", r"environment\.turbulence=2\.0 is out of range"),
         ("hierarchy.span=-2", r"hierarchy\.span=-2 is out of range: null or an integer >= 1"),
-        ("hierarchy.routing=teleport", r"hierarchy\.routing='teleport' is out of range: one of \['direct', 'chain'\]"),
+        ("hierarchy.routing=teleport", r"hierarchy\.routing='teleport' is out of range: one of \['direct', 'chain', 'network'\]"),
         ("network.pattern=ring", r"network\.pattern='ring' is out of range"),
         ("regime.upward=nobody", r"regime\.upward='nobody' is out of range: one of \['chain', 'voice', 'observe'\]"),
         ("regime.responsiveness=1.5", r"regime\.responsiveness=1\.5 is out of range"),

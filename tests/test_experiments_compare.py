@@ -1,4 +1,5 @@
-"""The main job (sim.runs.compare, ``agora compare``): design, paired effects, report, CLI.
+"""The main job (sim.runs.compare, ``agora compare``): design, paired effects, classification,
+realistic ends, report, CLI.
 
 Synthetic tables with known effects check the estimation and the report writer without the
 model; one tiny real run (full design, 2 seeds) checks the effects against a by-hand
@@ -18,19 +19,24 @@ import pytest
 from scipy import stats
 
 import sim
+from sim.cli.compare import main, parse_args
 from sim.config import load_config
 from sim.rules.metrics import METRIC_NAMES
+from sim.runs.classification import CLASSES, mechanism_names, outcome_table
 from sim.runs.compare import (
     BY_CONSTRUCTION,
     HEADLINE,
     LEVERS,
     MECHANISMS,
+    REALISTIC_ENDS,
     analyse,
     by_construction,
+    construction_reasons,
     design_for,
-    main,
-    parse_args,
+    plan_ablations,
     plan_arms,
+    plan_realistic,
+    realistic_name,
     window_bounds,
     write_tables,
 )
@@ -324,6 +330,7 @@ def test_bad_overrides_fail_before_anything_runs(override, tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
+    """Two tiny runs of the whole job (every arm, every ablation, the realistic ends)."""
     out = tmp_path_factory.mktemp("compare")
     argv = ["steps=10", "--replicates", "2", "org.size=30", "--no-progress",
             "stakeholders.count=6", "--out"]
@@ -332,6 +339,7 @@ def real(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_effects_csv_shape(real):
     effects = pd.read_csv(real / "a" / "effects.csv")
     assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n"]
@@ -341,6 +349,7 @@ def test_effects_csv_shape(real):
     assert (effects["n"] == 2).all()
 
 
+@pytest.mark.slow
 def test_main_effects_by_hand_from_the_raw_runs(real):
     runs = pd.read_parquet(real / "a" / "runs.parquet")
     effects = pd.read_csv(real / "a" / "effects.csv").set_index(["lever", "metric"])
@@ -364,6 +373,7 @@ def test_main_effects_by_hand_from_the_raw_runs(real):
             by_hand, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_real_report_sentences_follow_effects_csv(real):
     assert check_sentences(real / "a") >= 8
     text = (real / "a" / "report.md").read_text()
@@ -382,11 +392,14 @@ def test_real_report_sentences_follow_effects_csv(real):
         assert (real / "a" / "plots" / f"{name}.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_same_seed_same_effects_in_any_number_of_workers(real):
-    for name in ("effects.csv", "effects_final.csv", "regimes.csv", "differences.csv"):
+    for name in ("effects.csv", "effects_final.csv", "regimes.csv", "differences.csv",
+                 "classification.csv", "ablations.csv", "ends_realistic.csv"):
         assert (real / "a" / name).read_bytes() == (real / "b" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_a_job_equals_simulate(real):
     cfg = load_config(["regime=hybrid", "regime.mix=0.25", "replicates=2", "seed=0", *TINY])
     pd.testing.assert_frame_equal(
@@ -394,6 +407,7 @@ def test_a_job_equals_simulate(real):
         sim.simulate(cfg).metrics)
 
 
+@pytest.mark.slow
 def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
     out = real / "b"
     stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/summary.json")}
@@ -407,6 +421,7 @@ def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
     assert "refusing to overwrite" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_window_flag_reuses_the_runs(real, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(real / "b", out)
@@ -425,3 +440,162 @@ def test_window_flag_reuses_the_runs(real, tmp_path):
         finals[finals["arm"] == "broadcast"].set_index("seed")["engagement"].sort_index(),
         last.sort_index(), check_names=False)
 
+
+
+# --------------------------------------------------------------------------- classification
+
+
+def test_every_switch_of_the_schema_is_ablated_at_both_ends():
+    from dataclasses import fields
+
+    from sim.config.schema import MechanismsConfig
+
+    arms = plan_ablations(mechanism_names())
+    assert len(arms) == 2 * len(fields(MechanismsConfig))
+    assert {a.off for a in arms} == {(f.name,) for f in fields(MechanismsConfig)}
+    assert all(a.kind == "ablation" and a.path.startswith("ablations/") for a in arms)
+
+
+def test_realistic_ends_are_the_conversational_end_at_field_values():
+    arms = plan_realistic()
+    assert [(a.regime["responsiveness"], a.regime["voting"]) for a in arms] == list(
+        REALISTIC_ENDS)
+    assert {(r, v) for r, v in REALISTIC_ENDS} == {(0.2, False), (0.2, True), (0.4, False),
+                                                  (0.4, True)}
+    for arm in arms:  # every other practice is the conversational end's
+        assert arm.regime["name"] == "conversational"
+        assert all(arm.regime[n] is None for n in NAMES if n not in ("responsiveness", "voting"))
+
+
+def test_compare_does_not_import_its_report():
+    """One direction only: the report reads the job's tables, the job never the report."""
+    import ast
+    from pathlib import Path
+
+    import sim.runs.compare as job
+
+    tree = ast.parse(Path(job.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any("compare_report" in m or m.startswith("sim.cli") for m in imported if m)
+
+
+@pytest.mark.slow
+def test_classification_has_a_row_for_every_metric(real):
+    c = pd.read_csv(real / "a" / "classification.csv")
+    assert list(c.columns[:8]) == ["metric", "difference", "ci_low", "ci_high", "class",
+                                   "mechanism", "share_removed", "n"]
+    effects = pd.read_csv(real / "a" / "effects.csv")
+    assert list(c["metric"]) == list(dict.fromkeys(effects["metric"]))
+    assert set(HEADLINE) <= set(c["metric"]) and set(c["class"]) <= set(CLASSES)
+    # the difference is differences.csv's, and its class follows its interval
+    d = pd.read_csv(real / "a" / "differences.csv")
+    d = d[d["value"] == "window"].set_index("metric")
+    np.testing.assert_allclose(c["difference"], d.loc[c["metric"], "diff"], rtol=1e-12)
+    clear = (c["ci_low"] > 0) | (c["ci_high"] < 0)
+    assert (c.loc[~clear & (c["n"] >= 2), "class"] == "noise").all()
+    assert not (c.loc[clear, "class"] == "noise").any()
+    built = set(construction_reasons(c["metric"]))
+    assert set(c.loc[clear & c["metric"].isin(built), "class"]) <= {"construction"}
+    # every switch of the schema ablated on the same seeds as the main arms
+    a = pd.read_csv(real / "a" / "ablations.csv")
+    singles = set(mechanism_names())
+    assert singles <= set(a["ablation"])  # and any pair the classifier asked for, "M+N"
+    assert all(set(x.split("+")) <= singles for x in set(a["ablation"]) - singles)
+    assert (a["n"] == 2).all()
+    runs = pd.read_parquet(real / "a" / "runs.parquet")
+    off = pd.read_parquet(real / "a" / "runs" / "ablations" / "broadcast-no-benevolence"
+                          / "metrics.parquet")
+    assert set(off["seed"]) == set(runs["seed"])
+
+
+@pytest.mark.slow
+def test_report_opens_with_what_each_difference_rests_on(real):
+    text = (real / "a" / "report.md").read_text()
+    headings = re.findall(r"^## .+$", text, flags=re.M)
+    assert headings[:3] == ["## What each difference rests on",
+                            "## How much is the choice of ends", "## Which practice does what"]
+    first = text.split("## How much is the choice of ends")[0]
+    assert "| outcome | practice | effect" not in first
+    c = pd.read_csv(real / "a" / "classification.csv")
+    for row in c.to_dict(orient="records"):  # every difference is in the first section
+        name = pretty(row["metric"])
+        assert (name.lower() if row["class"] == "noise" else name) in first, name
+    assert outcome_table(c) in first
+
+
+@pytest.mark.slow
+def test_default_job_has_the_realistic_ends(real):
+    e = pd.read_csv(real / "a" / "ends_realistic.csv")
+    assert list(dict.fromkeys(e["ends"])) == ["default", *(realistic_name(r, v)
+                                                           for r, v in REALISTIC_ENDS)]
+    d = pd.read_csv(real / "a" / "differences.csv")
+    d = d[d["value"] == "window"].set_index("metric")
+    default = e[e["ends"] == "default"].set_index("metric")
+    np.testing.assert_allclose(default["diff"], d.loc[default.index, "diff"], rtol=1e-12)
+    assert "responsiveness 0.2, voting off" in (real / "a" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_realistic_ends_alone(tmp_path):
+    out = tmp_path / "ends"
+    argv = ["--ends", "realistic", "--out", str(out), "--no-progress", "--replicates", "2",
+            *TINY]
+    assert main(argv) == 0
+    assert sorted(p.name for p in (out / "runs" / "ends").iterdir()) == sorted(
+        realistic_name(r, v) for r, v in REALISTIC_ENDS)
+    assert not (out / "effects.csv").exists() and not (out / "classification.csv").exists()
+    e = pd.read_csv(out / "ends_realistic.csv")
+    assert set(e["ends"]) == {realistic_name(r, v) for r, v in REALISTIC_ENDS}
+    # by hand: window means per seed, conversational minus broadcast
+    raw_b = pd.read_parquet(out / "runs" / "broadcast" / "metrics.parquet")
+    name = realistic_name(0.2, False)
+    raw_c = pd.read_parquet(out / "runs" / "ends" / name / "metrics.parquet")
+    first, last = window_bounds(10)
+
+    def means(raw):
+        return raw[raw["step"].between(first, last)].groupby("seed")["engagement"].mean()
+
+    by_hand = (means(raw_c) - means(raw_b)).mean()
+    row = e[(e["ends"] == name) & (e["metric"] == "engagement")].iloc[0]
+    assert row["diff"] == pytest.approx(by_hand, abs=1e-12) and row["n"] == 2
+    text = (out / "report.md").read_text()
+    assert text.startswith("# How much is the choice of ends")
+    assert "Piezunka & Dahlander 2019" in text
+
+
+@pytest.mark.slow
+def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, monkeypatch):
+    import sim.runs.classification as classification
+
+    out = tmp_path / "copy"
+    shutil.copytree(real / "b", out)
+    odd = tmp_path / "odd.md"
+    odd.write_text("# ODD\n<!-- BEGIN classification -->\n<!-- END classification -->\nend\n")
+    # The switches do not move anything on their own here, so plant the classifier's request
+    # for one pair: it runs as a second batch, both ends, the same seeds.
+    monkeypatch.setattr(classification, "pairs_to_run",
+                        lambda *a, **k: [("benevolence", "ability"), ("ability", "integrity")])
+    argv = ["--out", str(out), "--no-progress", "--no-plots", "--replicates", "2",
+            "--max-pairs", "1", "--write-docs", "--docs-file", str(odd), *TINY]
+    assert main(argv) == 0
+    pair = out / "runs" / "ablations" / "conversational-no-benevolence+ability"
+    assert (pair / "metrics.parquet").is_file()
+    assert not (out / "runs" / "ablations" / "broadcast-no-ability+integrity").exists()
+    a = pd.read_csv(out / "ablations.csv")
+    assert "benevolence+ability" in set(a["ablation"])
+    text = (out / "report.md").read_text()
+    assert "**1 of 2 wanted pairs were not run** (`--max-pairs 1`)" in text
+    c = pd.read_csv(out / "classification.csv")
+    assert odd.read_text() == ("# ODD\n<!-- BEGIN classification -->\n" + outcome_table(c)
+                               + "\n<!-- END classification -->\nend\n")
+
+
+@pytest.mark.parametrize("argv, flag", [(["--max-pairs", "-1"], "--max-pairs"),
+                                        (["--ends", "realistic", "--write-docs"],
+                                         "--write-docs")])
+def test_bad_classification_flags(argv, flag, capsys):
+    assert parse_args(["--write-docs", "steps=5"]).overrides == ["steps=5"]
+    with pytest.raises(SystemExit) as done:
+        parse_args(argv)
+    assert done.value.code == 2 and flag in capsys.readouterr().err

@@ -43,7 +43,8 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one job, or a sweep with -m, through Hydra (key=value ...)"),
     "compare": Command("sim.cli.compare",
-                       "the main job: which practice does what (ends, hybrids, factorial)"),
+                       "the main job: which practice does what, and what each difference "
+                       "rests on"),
     "scenarios": Command("sim.cli.scenarios", "list the scenario library and the interventions"),
     "whatif": Command("sim.cli.whatif", "a scenario with and without an intervention, reported"),
     "aggregate": Command("sim.cli.aggregate", "tables, confidence intervals and plots of a sweep"),

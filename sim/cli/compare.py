@@ -1,44 +1,193 @@
-"""``agora compare``: the main job (:mod:`sim.runs.compare`), with the shared run flags.
+"""``agora compare``: the main job's command line (the job is :mod:`sim.runs.compare`).
 
-Examples::
+Flags and Hydra-style overrides mix in any order. ``--ends realistic`` runs the broadcast end
+against the four field-realistic conversational ends alone; ``--write-docs`` also regenerates
+the outcome table of ``docs/odd.md`` from the classification (never done unless asked).
 
-    agora compare                                        # default scenario, 10 seeds, 2 workers
-    agora compare --steps 100 --replicates 5 org.size=80
-    agora compare --design half scenario=sample_company --out reports/sample
+Exit status: 0 when every job ran, 1 when some failed (the report says which), 2 for invalid
+arguments or configuration, or an output folder holding results of other settings.
 
-The study and its own flags live in :mod:`sim.runs.compare`; this adds the run-shaping flags
-it lacks (``--steps``) with the spelling every command shares (:mod:`sim.cli.options`).
+Examples
+--------
+>>> a = parse_args(["--steps", "50", "--replicates", "2", "org.size=80"])
+>>> a.overrides, a.replicates, a.ends
+(['org.size=80', 'steps=50'], 2, 'default')
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from sim.cli.options import add_run_options, flags_to_overrides, wants_help
+from sim.cli.options import add_run_options, flags_to_overrides
+from sim.runs.compare import (
+    DEFAULT_DESIGN,
+    DEFAULT_MAX_PAIRS,
+    DEFAULT_REPLICATES,
+    DEFAULT_WINDOW,
+    Options,
+    Outcome,
+    design_for,
+    run,
+    write_tables,
+)
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "parse_args", "main", "write_docs"]
 
-#: Run-shaping flags of this command that are configuration keys, passed on as overrides.
-AS_OVERRIDES = ("steps",)
+#: Where ``--write-docs`` puts the outcome table when no path is given.
+ODD = "docs/odd.md"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The study's parser with every shared run flag."""
-    from sim.runs.compare import build_parser as study_parser
-
-    parser = study_parser()
-    add_run_options(parser, "replicates", "steps", "out", "workers", "no-progress")
+    parser = argparse.ArgumentParser(
+        prog="agora compare",
+        description="The main job: the regime ends, hybrids between them, and a two-level "
+        "factorial design over the practices that separate the ends, with replicates paired by "
+        "seed; both ends again with each assumed mechanism switched off, to classify what each "
+        "difference rests on; and the differences at field-realistic ends. Writes "
+        "classification.csv, effects.csv and report.md.",
+        epilog="Flags and Hydra-style overrides mix in any order, e.g. "
+        "`agora compare --steps 100 --replicates 5 org.size=80`.",
+    )
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                        help="Hydra overrides applied to every arm (not regime keys, except "
+                        "regime.listening)")
+    parser.add_argument("--out", default=None, help="report folder (default: reports/compare, "
+                        "reports/compare_ends with --ends realistic)")
+    parser.add_argument("--replicates", type=int, default=DEFAULT_REPLICATES,
+                        help="replicate seeds per arm, at least 2 (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="root seed: every arm runs the seeds spawned from it (default: 0)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
+    parser.add_argument("--design", choices=("half", "full"), default=DEFAULT_DESIGN,
+                        help="the resolution V half fraction 2^(5-1), I = ABCDE, or the full 2^5 "
+                        "factorial (default: %(default)s)")
+    parser.add_argument("--ends", choices=("default", "realistic"), default="default",
+                        help="default: the whole job (with the realistic ends, compactly); "
+                        "realistic: the broadcast end against the conversational end at "
+                        "responsiveness 0.2 and 0.4, voting off and on, alone")
+    parser.add_argument("--max-pairs", type=int, default=DEFAULT_MAX_PAIRS,
+                        help="the most pairs of mechanism switches to run together for the "
+                        "classification (default: %(default)s; 0: none)")
+    parser.add_argument("--window", type=float, default=DEFAULT_WINDOW,
+                        help="end-of-run window as a fraction of the run (default: the last "
+                        "third)")
+    # A flag without a value: an optional value would swallow a following KEY=VALUE override.
+    parser.add_argument("--write-docs", action="store_true",
+                        help="also write the classification between the markers "
+                        "<!-- BEGIN classification --> and <!-- END classification --> of "
+                        "--docs-file (never done unless asked)")
+    parser.add_argument("--docs-file", default=ODD, metavar="MARKDOWN",
+                        help="the file --write-docs writes into (default: %(default)s)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete OUT/runs first instead of resuming from it")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="tables and report only (the report still links the plots)")
+    # The shared run flag this command lacks; --steps N becomes the override steps=N.
+    add_run_options(parser, "steps")
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the comparison; its exit status."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if wants_help(argv):
-        build_parser().print_help()
-        return 0
-    from sim.runs.compare import main as run
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags and overrides in any order; bad values exit with status 2 naming the flag."""
+    parser = build_parser()
+    argv = flags_to_overrides(list(sys.argv[1:] if argv is None else argv), ("steps",))
+    args = parser.parse_intermixed_args(argv)
+    if args.replicates < 2:
+        parser.error(f"--replicates {args.replicates}: at least 2 (intervals are over seeds)")
+    if args.workers < 1:
+        parser.error(f"--workers {args.workers}: at least 1")
+    if not 0 < args.window <= 1:
+        parser.error(f"--window {args.window}: a fraction of the run in (0, 1]")
+    if args.max_pairs < 0:
+        parser.error(f"--max-pairs {args.max_pairs}: 0 or more")
+    if args.write_docs and args.ends == "realistic":
+        parser.error("--write-docs: the classification needs the whole job, not --ends "
+                     "realistic")
+    if args.out is None:
+        args.out = "reports/compare" if args.ends == "default" else "reports/compare_ends"
+    return args
 
-    return run(flags_to_overrides(argv, AS_OVERRIDES))
+
+def options_of(args: argparse.Namespace) -> Options:
+    """The job's options from parsed flags."""
+    return Options(overrides=list(args.overrides), out=Path(args.out),
+                   replicates=args.replicates, seed=args.seed, workers=args.workers,
+                   design=args.design, window=args.window, fresh=args.fresh,
+                   progress=not args.no_progress, ends=args.ends, max_pairs=args.max_pairs)
+
+
+def write_docs(path: str | Path, outcome: Outcome) -> Path:
+    """The classification as the outcome table between the markers of ``path``."""
+    from sim.runs.classification import outcome_table, replace_between_markers
+
+    return replace_between_markers(path, outcome_table(outcome.tables.classification))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
+    args = parse_args(argv)
+    from sim.config import ConfigError
+    from sim.runs.jobs import JobConflict
+    from sim.runs.locks import LockHeld
+
+    t0 = time.perf_counter()
+    try:
+        outcome = run(options_of(args))
+    except (ConfigError, JobConflict, LockHeld) as err:
+        # all raised before any replicate of that batch runs: nothing half-written
+        print(f"compare: {err}", file=sys.stderr)
+        if isinstance(err, JobConflict):
+            print("compare: use another --out, or --fresh to discard the old runs",
+                  file=sys.stderr)
+        return 2
+    if outcome.realistic is None:
+        print("compare: every job failed: "
+              + "; ".join(f"{k}: {v}" for k, v in outcome.failed.items()), file=sys.stderr)
+        return 1
+    path = _write(Path(args.out), args, outcome, t0)
+    if args.write_docs:
+        if outcome.tables is None or outcome.tables.classification is None:
+            print("compare: no classification to write (an end failed)", file=sys.stderr)
+            return 1
+        print(f"docs: {write_docs(args.docs_file, outcome)}")
+    print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
+    return 1 if outcome.failed else 0
+
+
+def _write(out: Path, args: argparse.Namespace, outcome: Outcome, t0: float) -> Path:
+    from sim.runs.compare_report import RunFacts, write_ends_report, write_report
+    from sim.runs.factorial import design_resolution
+
+    summaries = outcome.summaries.values()
+    facts = RunFacts(
+        design=args.design,
+        resolution=design_resolution(design_for(args.design)),
+        replicates=args.replicates,
+        seed=args.seed,
+        overrides=list(args.overrides),
+        window_fraction=args.window,
+        run_time=outcome.run_time,
+        cpu_time=outcome.cpu_time,
+        failed=outcome.failed,
+        config=next((s.get("config") for s in summaries if s.get("config")), {}) or {},
+        git_commit=next((s.get("git_commit") for s in summaries if s.get("git_commit")), None),
+        switches=list(outcome.switches),
+        max_pairs=args.max_pairs,
+    )
+    if outcome.tables is None:  # --ends realistic, or no main arm ran
+        from sim.util.atomic import write_atomic
+
+        write_atomic(out / "ends_realistic.csv",
+                     lambda tmp: outcome.realistic.to_csv(tmp, index=False))
+        return write_ends_report(out, outcome.realistic, facts, started=t0)
+    write_tables(out, outcome.tables)
+    return write_report(out, outcome.tables, facts, started=t0, plots=not args.no_plots)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-ROUTINGS = ("direct", "chain")
+ROUTINGS = ("direct", "chain", "network")
 PATTERNS = ("random", "multiscale")
 UPWARD = ("chain", "voice", "observe")
 LANDSCAPES = ("additive", "nk")
@@ -129,7 +129,9 @@ class HierarchyConfig:
     reports (when ``span`` is null it is derived as the smallest span whose tree holds
     ``org.size``). ``routing`` is ``direct`` (one step to the receiver) or ``chain`` (one hop
     per step along ``reports_to``; each relaying manager passes a message on with probability
-    ``relay`` and loses each dimension with probability ``distortion``).
+    ``relay`` and loses each dimension with probability ``distortion``) or ``network`` (ideas
+    sent up without a direct channel take shortest paths over every internal tie, one hop per
+    step, through each holder's attention: :mod:`sim.rules.netroute`; broadcasts as direct).
     """
 
     depth: int = 4

@@ -12,29 +12,43 @@ unless overrides say otherwise):
   three-practice interaction of the other three), or the full 2^5 (32 points, ``--design
   full``, no aliasing at all).
 
-At the default settings (the default scenario, 300 steps, 10 seeds) that is 21 jobs x 10 =
-210 runs; the full design runs 370.
+and, to say what each headline difference (conversational end minus broadcast end) rests on
+(:mod:`sim.runs.classification`, DESIGN section 7.2):
 
-Every arm and design point runs the same replicate seeds (spawned from ``--seed`` by
+- both ends again with each assumed mechanism switched off (``mechanisms.<name>=false``, every
+  switch of :class:`sim.config.schema.MechanismsConfig` that is on), in ``OUT/runs/ablations/``;
+- then, in a second batch, both ends with a pair of switches off together, only for the pairs
+  the classifier asks for (switches that each move a difference no single one carries), at
+  most ``--max-pairs`` of them;
+- the conversational end at field-realistic responsiveness (0.2, 0.4) and voting (off, on),
+  each against the broadcast end (:data:`REALISTIC_ENDS`), in ``OUT/runs/ends/``.
+
+At the default settings (the default scenario, 300 steps, 10 seeds, 11 switches) that is
+21 + 22 + 4 = 47 jobs x 10 = 470 runs, plus 20 per pair; ``--ends realistic`` runs the
+broadcast end and the four realistic ends alone (50 runs).
+
+Every arm runs the same replicate seeds (spawned from ``--seed`` by
 ``numpy.random.SeedSequence``), so every comparison is a paired difference: each seed gives one
 estimate of each effect, and intervals are t-intervals over seeds. Outcomes are end-of-run
 window averages (the last third of the run unless ``--window`` says otherwise); the final
 step's values are reported beside them.
 
 Every arm sets the five practices itself (the scenario's values for them are replaced); every
-other key, ``regime.listening`` included, comes from the scenario and the overrides. Each arm
-is one job directory under ``OUT/runs/`` written by :func:`sim.runs.parallel.run_jobs`, so a
-re-run reuses the finished jobs and refuses a folder holding results of other settings.
+other key, ``regime.listening`` and ``mechanisms.*`` included, comes from the scenario and the
+overrides. Each arm is one job directory under ``OUT/runs/`` written by
+:func:`sim.runs.parallel.run_jobs`, so a re-run reuses the finished jobs and refuses a folder
+holding results of other settings.
 
-Outputs in ``OUT`` (``reports/compare`` by default): ``effects.csv`` (lever, metric, effect,
-ci_low, ci_high, n), ``effects_final.csv`` (the same on final-step values), ``runs.parquet``
-(one row per arm and seed: its practices and window averages), ``finals.parquet`` (final-step
-values), ``regimes.csv`` (ends and hybrids: mean and 95% CI), ``differences.csv``
-(conversational minus broadcast, paired), ``regimes_over_time.csv``, ``design.csv``,
-``report.md`` and ``plots/``.
-
-Exit status: 0 when every job ran, 1 when some failed (the report says which), 2 for invalid
-arguments or configuration, or an output folder holding results of other settings.
+Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (metric,
+difference, ci_low, ci_high, class, mechanism, share_removed, n, then share_low, share_high,
+moves_through, carried_by, pairs_tried, reason), ``ablations.csv`` (every ablation's share
+of every difference), ``ends_realistic.csv`` (the differences at the realistic ends),
+``effects.csv`` (lever, metric, effect, ci_low, ci_high, n), ``effects_final.csv`` (the same on
+final-step values), ``runs.parquet`` (one row per arm of the design, end or hybrid, and seed:
+its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``
+(ends and hybrids: mean and 95% CI), ``differences.csv`` (conversational minus broadcast,
+paired), ``regimes_over_time.csv``, ``design.csv``, ``report.md`` and ``plots/``. The command
+line is :mod:`sim.cli.compare`; the report :mod:`sim.runs.compare_report`.
 
 Examples
 --------
@@ -51,9 +65,7 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,7 +78,6 @@ from scipy import stats
 
 from sim.runs.factorial import (
     contrast_columns,
-    design_resolution,
     paired_effects,
     two_level_design,
 )
@@ -77,15 +88,23 @@ __all__ = [
     "HYBRID_MIXES",
     "HEADLINE",
     "BY_CONSTRUCTION",
+    "REALISTIC_ENDS",
     "Arm",
     "Tables",
+    "Options",
+    "Outcome",
     "design_for",
     "plan_arms",
+    "plan_ablations",
+    "plan_realistic",
     "window_bounds",
     "by_construction",
+    "construction_reasons",
     "analyse",
-    "parse_args",
-    "main",
+    "ablation_values",
+    "realistic_table",
+    "write_tables",
+    "run",
 ]
 
 
@@ -174,6 +193,10 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
         "messages_delivered counts every broadcast delivered, sent on a share broadcast_rate "
         "of the steps"
     ),
+    ("broadcast_rate", "gini_access"): (
+        "gini_access counts every message received, and each broadcast gives every member one: "
+        "the more broadcasts, the more equal the counts, whatever else happens"
+    ),
     ("responsiveness", "voice_answered"): (
         "the organization answers the share responsiveness of the ideas it reads: at 0 no idea "
         "is ever answered"
@@ -198,6 +221,9 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
 DEFAULT_DESIGN = "half"
 DEFAULT_REPLICATES = 10
 DEFAULT_WINDOW = 1 / 3  # as sim.simulation.WINDOW: the last third of the run
+#: The most pairs of switches a job runs (each pair is both ends again: 2 x replicates runs);
+#: the report says how many were wanted and left out.
+DEFAULT_MAX_PAIRS = 6
 ID_COLUMNS = ("replicate", "seed", "step")
 
 
@@ -243,18 +269,25 @@ class Arm:
     """
 
     name: str
-    kind: str  # "end", "hybrid" or "design"
+    kind: str  # "end", "hybrid", "design", "ablation" or "realistic"
     regime: dict[str, Any]  # the values merged into the configuration's ``regime``
     label: str = ""
     mix: float | None = None
     point: int | None = None
     levels: tuple[int, ...] | None = None
+    off: tuple[str, ...] = ()  # mechanisms switched off (``mechanisms.<name>=false``)
+    folder: str = ""  # sub-folder of OUT/runs (ablations and realistic ends keep apart)
 
     @property
     def overrides(self) -> tuple[str, ...]:
-        """The arm's regime as override strings (what its ``summary.json`` records)."""
+        """The arm's regime (and switches) as override strings (what ``summary.json`` records)."""
         return tuple(f"regime.{k}={_override_value(v)}" for k, v in self.regime.items()
-                     if v is not None)
+                     if v is not None) + tuple(f"mechanisms.{m}=false" for m in self.off)
+
+    @property
+    def path(self) -> str:
+        """The arm's job folder under ``OUT/runs``."""
+        return f"{self.folder}/{self.name}" if self.folder else self.name
 
 
 def _override_value(value: Any) -> str:
@@ -308,6 +341,62 @@ def plan_arms(
     return arms
 
 
+def _end_arm_regime(end: str, levers: Sequence[Lever] = LEVERS) -> dict[str, Any]:
+    return {"name": end, "mix": 1.0 if end == "conversational" else 0.0,
+            **{lever.name: None for lever in levers}}
+
+
+def plan_ablations(singles: Sequence[str],
+                   pairs: Sequence[tuple[str, str]] = ()) -> list[Arm]:
+    """Both ends again with each switch in ``singles`` off, then each pair off together.
+
+    >>> for arm in plan_ablations(["benevolence"], [("ability", "integrity")]):
+    ...     print(arm.path, arm.off)
+    ablations/broadcast-no-benevolence ('benevolence',)
+    ablations/conversational-no-benevolence ('benevolence',)
+    ablations/broadcast-no-ability+integrity ('ability', 'integrity')
+    ablations/conversational-no-ability+integrity ('ability', 'integrity')
+    >>> plan_ablations(["benevolence"])[0].overrides[-1]
+    'mechanisms.benevolence=false'
+    """
+    groups = [(m,) for m in singles] + [tuple(p) for p in pairs]
+    return [Arm(f"{end}-no-{'+'.join(off)}", "ablation", _end_arm_regime(end), end,
+                off=off, folder="ablations")
+            for off in groups for end in ("broadcast", "conversational")]
+
+
+#: Field-realistic conversational ends (responsiveness, voting), each against the broadcast
+#: end. Organizations answer far fewer than half of the ideas they receive: they select a
+#: small share and "generally provide no feedback on ideas they do not select" (Piezunka &
+#: Dahlander 2019, Academy of Management Journal 62(2), p. 503, 70,159 organizations); the
+#: values 0.2 and 0.4 bracket that evidence and are an assumption (no source gives a rate).
+REALISTIC_ENDS: tuple[tuple[float, bool], ...] = ((0.2, False), (0.2, True), (0.4, False),
+                                                  (0.4, True))
+
+
+def realistic_name(responsiveness: float, voting: bool) -> str:
+    """The arm name of a realistic conversational end.
+
+    >>> realistic_name(0.2, False)
+    'conversational-r0.2-voting-off'
+    """
+    return f"conversational-r{responsiveness:g}-voting-{'on' if voting else 'off'}"
+
+
+def plan_realistic(ends: Sequence[tuple[float, bool]] = REALISTIC_ENDS) -> list[Arm]:
+    """The conversational end at field-realistic responsiveness and voting (the broadcast end
+    it is compared with is the main job's own).
+
+    >>> arm = plan_realistic()[0]
+    >>> arm.name, arm.overrides[-2:]
+    ('conversational-r0.2-voting-off', ('regime.responsiveness=0.2', 'regime.voting=false'))
+    """
+    return [Arm(realistic_name(r, v), "realistic",
+                {**_end_arm_regime("conversational"), "responsiveness": float(r),
+                 "voting": bool(v)}, realistic_name(r, v), 1.0, folder="ends")
+            for r, v in ends]
+
+
 def window_bounds(last_step: int, fraction: float = DEFAULT_WINDOW) -> tuple[int, int]:
     """First and last step of the end-of-run window: the last ``fraction`` of the run, as
     every summary of the package counts it (:func:`sim.simulation.window_steps`).
@@ -336,6 +425,36 @@ def _forbidden(override: str) -> str | None:
     return None
 
 
+def typed_base(overrides: Sequence[str], *, replicates: int, seed: int) -> Any:
+    """The shared configuration of every arm, composed once and typed (not yet checked).
+
+    Raises
+    ------
+    sim.config.ConfigError
+        An override is invalid or not allowed here; it names the key.
+    """
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError, load_config
+
+    for override in overrides:
+        if (why := _forbidden(override)) is not None:
+            raise ConfigError(why)
+    base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
+                       validate_now=False)
+    try:
+        return OmegaConf.to_object(base)
+    except Exception as err:  # a mandatory value left unset, and the like: name the key
+        raise ConfigError(f"{getattr(err, 'full_key', None) or '?'}: {err}") from None
+
+
+def switches_on(base: Any) -> list[str]:
+    """The mechanisms on in ``base`` (one switched off by the user is not ablated again)."""
+    from sim.runs.classification import mechanism_names
+
+    return [m for m in mechanism_names() if getattr(base.mechanisms, m)]
+
+
 def plan_jobs(
     arms: Sequence[Arm],
     overrides: Sequence[str],
@@ -343,8 +462,11 @@ def plan_jobs(
     out: Path,
     replicates: int,
     seed: int,
+    base: Any = None,
 ) -> dict[str, Any]:
     """Resolve every arm's configuration (all checked before anything runs) as PlannedJobs.
+
+    ``base`` is :func:`typed_base` of the same overrides, when the caller has it already.
 
     Raises
     ------
@@ -354,28 +476,20 @@ def plan_jobs(
     import copy
     from dataclasses import replace
 
-    from omegaconf import OmegaConf
-
-    from sim.config import ConfigError, load_config, to_config
+    from sim.config import to_config
     from sim.runs.parallel import PlannedJob
 
-    for override in overrides:
-        if (why := _forbidden(override)) is not None:
-            raise ConfigError(why)
-    base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
-                       validate_now=False)
     # Typed once; each arm then only swaps its regime (composing 40 times costs seconds).
-    try:
-        raw = OmegaConf.to_object(base)
-    except Exception as err:  # a mandatory value left unset, and the like: name the key
-        raise ConfigError(f"{getattr(err, 'full_key', None) or '?'}: {err}") from None
+    raw = base if base is not None else typed_base(overrides, replicates=replicates, seed=seed)
     jobs = {}
     for arm in arms:
         cfg = copy.deepcopy(raw)
         cfg.regime = replace(raw.regime, **arm.regime)
+        if arm.off:
+            cfg.mechanisms = replace(raw.mechanisms, **dict.fromkeys(arm.off, False))
         cfg = to_config(cfg)  # resolves the regime's unset practices, then checks everything
         job_overrides = [*overrides, f"seed={seed}", f"replicates={replicates}", *arm.overrides]
-        jobs[arm.name] = PlannedJob(cfg, out / "runs" / arm.name, job_overrides,
+        jobs[arm.name] = PlannedJob(cfg, out / "runs" / arm.path, job_overrides,
                                     {"driver": "compare", "arm": arm.name, "kind": arm.kind})
     return jobs
 
@@ -387,7 +501,7 @@ def read_frames(out: Path, arms: Sequence[Arm], summaries: Mapping[str, dict]):
         summary = summaries.get(arm.name) or {}
         if summary.get("status") != "ok":
             continue
-        frames[arm.name] = pd.read_parquet(out / "runs" / arm.name / "metrics.parquet")
+        frames[arm.name] = pd.read_parquet(out / "runs" / arm.path / "metrics.parquet")
         regimes[arm.name] = dict((summary.get("config") or {}).get("regime") or {})
     return frames, regimes
 
@@ -410,6 +524,10 @@ class Tables:
     window: tuple[int, int]
     design: pd.DataFrame  # point, coded levels, values
     corners: dict[str, bool | None] = field(default_factory=dict)
+    classification: pd.DataFrame | None = None  # sim.runs.classification.COLUMNS
+    ablations: pd.DataFrame | None = None  # every ablation's effect on every difference
+    realistic: pd.DataFrame | None = None  # the differences at field-realistic ends
+    pairs: dict[str, list] = field(default_factory=dict)  # "wanted", "run": pairs of switches
 
 
 def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
@@ -595,6 +713,73 @@ def analyse(
     )
 
 
+def construction_reasons(metrics: Sequence[str], levers: Sequence[Lever] = LEVERS) -> dict:
+    """metric -> why the ends' difference in it is set by a practice's definition (every lever
+    differs between the ends, so any by-construction entry of a lever counts).
+
+    >>> construction_reasons(["sent_vote", "trust"])
+    {'sent_vote': 'voting: votes are cast only where voting is on'}
+    """
+    reasons = {}
+    for metric in metrics:
+        why = [f"{lever.name}: {BY_CONSTRUCTION[(lever.name, metric)]}" for lever in levers
+               if (lever.name, metric) in BY_CONSTRUCTION]
+        if why:
+            reasons[metric] = "; ".join(why)
+    return reasons
+
+
+def _seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int]):
+    """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed."""
+    inside = frame[(frame["step"] >= steps[0]) & (frame["step"] <= steps[1])]
+    return inside.groupby("seed", sort=True)[list(metrics)].mean()
+
+
+def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
+                    metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
+    """The classifier's input: per ablation (``"none"`` for the main ends), end and seed, the
+    window means (see :func:`sim.runs.classification.classify`)."""
+    from sim.runs.classification import BASE
+
+    parts = []
+    sources = [(BASE, end, end) for end in ("broadcast", "conversational")]
+    sources += [("+".join(a.off), a.label, a.name) for a in arms if a.kind == "ablation"]
+    for ablation, end, name in sources:
+        if name in frames:
+            means = _seed_means(frames[name], metrics, steps).reset_index()
+            means.insert(0, "end", end)
+            means.insert(0, "ablation", ablation)
+            parts.append(means)
+    return pd.concat(parts, ignore_index=True)
+
+
+def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
+                    metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
+    """Conversational minus broadcast, paired by seed, at the default conversational end (when
+    it ran) and at each field-realistic one: ends, responsiveness, voting, metric, diff,
+    ci_low, ci_high, n."""
+    columns = ["ends", "responsiveness", "voting", "metric", "diff", "ci_low", "ci_high", "n"]
+    if "broadcast" not in frames:
+        return pd.DataFrame(columns=columns)
+    low = _seed_means(frames["broadcast"], metrics, steps)
+    high = LEVER_BY_NAME["responsiveness"].high, LEVER_BY_NAME["voting"].high
+    ends = [("default", "conversational", *high)]
+    ends += [(a.name, a.name, a.regime["responsiveness"], a.regime["voting"]) for a in arms
+             if a.kind == "realistic"]
+    parts = []
+    for label, name, responsiveness, voting in ends:
+        if name not in frames:
+            continue
+        diff = _seed_means(frames[name], metrics, steps) - low
+        mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
+        ci_low, ci_high = _ci_columns(mean, sd, n)
+        parts.append(pd.DataFrame({
+            "ends": label, "responsiveness": float(responsiveness), "voting": bool(voting),
+            "metric": list(metrics), "diff": mean.to_numpy(float), "ci_low": ci_low,
+            "ci_high": ci_high, "n": n.to_numpy().astype(int)}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def write_tables(out: Path, tables: Tables) -> None:
     """Every table of the comparison into ``out``, atomically."""
     from sim.util.atomic import write_atomic
@@ -613,118 +798,125 @@ def write_tables(out: Path, tables: Tables) -> None:
     csv("design.csv", tables.design)
     parquet("runs.parquet", tables.runs)
     parquet("finals.parquet", tables.finals)
+    if tables.classification is not None:
+        csv("classification.csv", tables.classification)
+    if tables.ablations is not None:
+        csv("ablations.csv", tables.ablations)
+    if tables.realistic is not None:
+        csv("ends_realistic.csv", tables.realistic)
 
 
-# --------------------------------------------------------------------------- command line
+# --------------------------------------------------------------------------- the whole job
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="agora compare",
-        description="The main job: the regime ends, hybrids between them, and a two-level "
-        "factorial design over the practices that separate the ends, with replicates paired by "
-        "seed. Writes effects.csv and report.md.",
-        epilog="Flags and Hydra-style overrides mix in any order, e.g. "
-        "`agora compare steps=100 --replicates 5 org.size=80`.",
-    )
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="Hydra overrides applied to every arm (not regime keys, except "
-                        "regime.listening)")
-    parser.add_argument("--out", default="reports/compare", help="report folder "
-                        "(default: %(default)s)")
-    parser.add_argument("--replicates", type=int, default=DEFAULT_REPLICATES,
-                        help="replicate seeds per arm, at least 2 (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="root seed: every arm runs the seeds spawned from it (default: 0)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
-    parser.add_argument("--design", choices=("half", "full"), default=DEFAULT_DESIGN,
-                        help="the resolution V half fraction 2^(5-1), I = ABCDE, or the full 2^5 "
-                        "factorial (default: %(default)s)")
-    parser.add_argument("--window", type=float, default=DEFAULT_WINDOW,
-                        help="end-of-run window as a fraction of the run (default: the last "
-                        "third)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="delete OUT/runs first instead of resuming from it")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-plots", action="store_true",
-                        help="tables and report only (the report still links the plots)")
-    return parser
+@dataclass
+class Options:
+    """What ``agora compare`` was asked to do (:mod:`sim.cli.compare` fills it from flags)."""
+
+    overrides: list[str] = field(default_factory=list)
+    out: Path = Path("reports/compare")
+    replicates: int = DEFAULT_REPLICATES
+    seed: int = 0
+    workers: int = 2
+    design: str = DEFAULT_DESIGN
+    window: float = DEFAULT_WINDOW
+    fresh: bool = False
+    progress: bool = True
+    ends: str = "default"  # "default": the whole job; "realistic": the realistic ends alone
+    max_pairs: int = DEFAULT_MAX_PAIRS
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags and overrides in any order; bad values exit with status 2 naming the flag.
+@dataclass
+class Outcome:
+    """What the job produced: the tables (None when every job failed), how it ran."""
 
-    >>> a = parse_args(["steps=50", "--replicates", "2", "org.size=80"])
-    >>> a.overrides, a.replicates
-    (['steps=50', 'org.size=80'], 2)
-    """
-    parser = build_parser()
-    args = parser.parse_intermixed_args(list(sys.argv[1:] if argv is None else argv))
-    if args.replicates < 2:
-        parser.error(f"--replicates {args.replicates}: at least 2 (intervals are over seeds)")
-    if args.workers < 1:
-        parser.error(f"--workers {args.workers}: at least 1")
-    if not 0 < args.window <= 1:
-        parser.error(f"--window {args.window}: a fraction of the run in (0, 1]")
-    return args
+    tables: Tables | None
+    realistic: pd.DataFrame | None
+    summaries: dict[str, dict]
+    failed: dict[str, str]
+    run_time: float
+    switches: list[str] = field(default_factory=list)
+
+    @property
+    def cpu_time(self) -> float:
+        """Seconds of simulation summed over every job (each replicate's own clock)."""
+        return sum(float(s.get("wall_time") or 0) for s in self.summaries.values())
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
-    args = parse_args(argv)
-    from sim.config import ConfigError
-    from sim.runs.jobs import JobConflict
-    from sim.runs.locks import LockHeld
+def _run_arms(arms, options: Options, base) -> dict[str, dict]:
     from sim.runs.parallel import run_jobs
 
+    jobs = plan_jobs(arms, options.overrides, out=Path(options.out),
+                     replicates=options.replicates, seed=options.seed, base=base)
+    return run_jobs(jobs, workers=options.workers, progress=options.progress, desc="compare")
+
+
+def run(options: Options) -> Outcome:
+    """Run the job: every arm in one batch through :func:`sim.runs.parallel.run_jobs`, then
+    the pairs of switches the classification asks for in a second (usually small) batch.
+
+    Raises
+    ------
+    sim.config.ConfigError, sim.runs.jobs.JobConflict, sim.runs.locks.LockHeld
+        Before any replicate runs (bad input, a folder of other settings, a busy job).
+    """
     t0 = time.perf_counter()
-    out = Path(args.out)
-    design = design_for(args.design)
-    arms = plan_arms(design)
-    try:
-        jobs = plan_jobs(arms, args.overrides, out=out, replicates=args.replicates,
-                         seed=args.seed)
-        if args.fresh and (out / "runs").exists():
-            shutil.rmtree(out / "runs")
-        summaries = run_jobs(jobs, workers=args.workers, progress=not args.no_progress,
-                             desc="compare")
-    except (ConfigError, JobConflict, LockHeld) as err:
-        # all raised before any replicate runs: nothing half-written to clean up
-        print(f"compare: {err}", file=sys.stderr)
-        if isinstance(err, JobConflict):
-            print("compare: use another --out, or --fresh to discard the old runs",
-                  file=sys.stderr)
-        return 2
-    run_time = time.perf_counter() - t0
-    failed = {name: s.get("error") or "no result" for name, s in summaries.items()
-              if s.get("status") != "ok"}
+    out = Path(options.out)
+    base = typed_base(options.overrides, replicates=options.replicates, seed=options.seed)
+    switches = switches_on(base)
+    design = design_for(options.design)
+    if options.ends == "realistic":
+        arms = [*plan_arms(design, mixes=())[:1], *plan_realistic()]
+    elif options.ends == "default":
+        arms = [*plan_arms(design), *plan_ablations(switches), *plan_realistic()]
+    else:
+        raise ValueError(f"ends {options.ends!r}: one of 'default', 'realistic'")
+    jobs = plan_jobs(arms, options.overrides, out=out, replicates=options.replicates,
+                     seed=options.seed, base=base)  # every arm checked before anything runs
+    if options.fresh and (out / "runs").exists():
+        shutil.rmtree(out / "runs")
+    from sim.runs.parallel import run_jobs
+
+    summaries = run_jobs(jobs, workers=options.workers, progress=options.progress,
+                         desc="compare")
     frames, regimes = read_frames(out, arms, summaries)
-    if not frames:
-        print("compare: every job failed: " + "; ".join(f"{k}: {v}" for k, v in failed.items()),
-              file=sys.stderr)
-        return 1
-    tables = analyse(frames, arms, design, window=args.window, regimes=regimes)
-    write_tables(out, tables)
-    from sim.runs.compare_report import RunFacts, write_report
-
-    facts = RunFacts(
-        design=args.design,
-        resolution=design_resolution(design),
-        replicates=args.replicates,
-        seed=args.seed,
-        overrides=list(args.overrides),
-        window_fraction=args.window,
-        run_time=run_time,
-        cpu_time=sum(float(s.get("wall_time") or 0) for s in summaries.values()),
-        failed=failed,
-        config=next((s.get("config") for s in summaries.values() if s.get("config")), {}) or {},
-        git_commit=next((s.get("git_commit") for s in summaries.values()
-                         if s.get("git_commit")), None),
-    )
-    path = write_report(out, tables, facts, started=t0, plots=not args.no_plots)
-    print(f"report: {path} ({time.perf_counter() - t0:.1f} s)")
-    return 1 if failed else 0
+    outcome = Outcome(None, None, summaries, {}, 0.0, switches)
+    if frames:
+        last = int(max(int(f["step"].max()) for f in frames.values()))
+        steps = window_bounds(last, options.window)
+        outcome.realistic = realistic_table(frames, arms, _metric_order(frames), steps)
+        main = [a for a in arms if a.kind in ("end", "hybrid", "design")]
+        if options.ends == "default" and any(a.name in frames for a in main):
+            outcome.tables = analyse({a.name: frames[a.name] for a in main if a.name in frames},
+                                     main, design, window=options.window, regimes=regimes)
+            outcome.tables.realistic = outcome.realistic
+            _classify(outcome, frames, arms, options, base)
+    outcome.failed = {name: s.get("error") or "no result" for name, s in outcome.summaries.items()
+                      if s.get("status") != "ok"}
+    outcome.run_time = time.perf_counter() - t0
+    return outcome
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options, base) -> None:
+    """Classify every headline difference, running the pairs of switches it needs first."""
+    from sim.runs.classification import ablation_table, classify, pairs_to_run
+
+    tables = outcome.tables
+    if not {"broadcast", "conversational"} <= set(frames):
+        return  # an end failed: no headline difference to classify
+    metrics, steps = tables.metrics, tables.window
+    construction = construction_reasons(metrics)
+    values = ablation_values(frames, arms, metrics, steps)
+    wanted = pairs_to_run(values, metrics, outcome.switches, construction=construction)
+    chosen = wanted[:max(options.max_pairs, 0)]
+    if chosen:
+        pair_arms = plan_ablations([], chosen)
+        summaries = _run_arms(pair_arms, options, base)
+        outcome.summaries.update(summaries)
+        more, _ = read_frames(Path(options.out), pair_arms, summaries)
+        frames = {**frames, **more}
+        values = ablation_values(frames, [*arms, *pair_arms], metrics, steps)
+    tables.classification = classify(values, metrics, outcome.switches,
+                                     construction=construction, seed=options.seed)
+    tables.ablations = ablation_table(values, metrics, seed=options.seed)
+    tables.pairs = {"wanted": [list(p) for p in wanted], "run": [list(p) for p in chosen]}

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.runs.classification import THRESHOLD, outcome_table
 from sim.runs.compare import (
     HEADLINE,
     LEVER_BY_NAME,
@@ -46,7 +47,15 @@ from sim.viz.plots import pretty
 MAX_INTERACTIONS = 3
 
 __all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence", "summary_sentence",
-           "construction_sentences", "ends_sentence", "write_report"]
+           "construction_sentences", "ends_sentence", "classification_section",
+           "realistic_section", "write_report", "write_ends_report"]
+
+#: Where the realistic ends come from (shown beside their table).
+FIELD_EVIDENCE = (
+    "organizations answer far fewer than half of the ideas they receive: they select a small "
+    "share and generally give no feedback on the ideas they do not select (Piezunka & "
+    "Dahlander 2019, *Academy of Management Journal* 62(2), p. 503, over 70,159 "
+    "organizations); the values 0.2 and 0.4 bracket that evidence and are an assumption")
 
 
 @dataclass
@@ -64,6 +73,8 @@ class RunFacts:
     failed: dict[str, str] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     git_commit: str | None = None
+    switches: list[str] = field(default_factory=list)  # the mechanisms ablated one at a time
+    max_pairs: int = 0
 
 
 def fmt(x: float) -> str:
@@ -182,6 +193,146 @@ def ends_sentence(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
     return "Conversational end minus broadcast end, paired by seed: " + "; ".join(parts) + "."
 
 
+def _pct(x: float) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{100 * x:.0f}%"
+
+
+def _difference(r: Mapping[str, Any]) -> str:
+    return f"{pretty(r['metric'])} {_signed(r['difference'])} ({_ci(r)})"
+
+
+def _share_words(r: Mapping[str, Any]) -> str:
+    return (f"{_pct(r['share_removed'])} (95% bootstrap interval {_pct(r['share_low'])} to "
+            f"{_pct(r['share_high'])})")
+
+
+def _moves(r: Mapping[str, Any]) -> str:
+    names = str(r.get("moves_through") or "").split()
+    if not names:
+        return "no single switch moves it clearly"
+    return f"it moves through {_and([f'`{n}`' for n in names])}"
+
+
+def _class_line(r: Mapping[str, Any]) -> str:
+    """One difference in words, by its class."""
+    kind = r["class"]
+    if kind == "construction":
+        return f"{_difference(r)}: by construction ({r['reason']})"
+    if kind == "mechanism":
+        others = [m for m in str(r.get("carried_by") or "").split() if m != r["mechanism"]]
+        return (f"{_difference(r)} rests on `{r['mechanism']}`: switching it off removes "
+                f"{_share_words(r)}"
+                + (f"; switching off {_and([f'`{m}`' for m in others])} alone also removes "
+                   f"{THRESHOLD:.0%} or more" if others else ""))
+    if kind == "mechanisms":
+        a, b = str(r["mechanism"]).split("+")
+        return (f"{_difference(r)} rests on `{a}` and `{b}` together: switching both off "
+                f"removes {_share_words(r)}, neither alone removes {THRESHOLD:.0%}")
+    if r["mechanism"]:
+        return (f"{_difference(r)}: the most any ablation removes is {_share_words(r)}, by "
+                f"`{r['mechanism']}`; {_moves(r)}")
+    return (f"{_difference(r)}: {_moves(r)}; the largest share any removes is "
+            f"{_share_words(r)}")
+
+
+#: How each class is introduced in the report's first section, in this order.
+CLASS_HEADINGS = {
+    "emergent": "**Emergent** (no single assumed mechanism, nor a pair of those that move it, "
+                "removes 80% of it)",
+    "mechanism": "**Rests on one assumed mechanism**",
+    "mechanisms": "**Rests on two assumed mechanisms together**",
+    "construction": "**By construction** (a practice's definition sets it, whatever agents "
+                    "experience)",
+    "noise": "**Noise** (the 95% CI includes zero)",
+    "n/a": "**Not estimable** (fewer than two seeds with a value at both ends)",
+}
+
+
+def classification_section(classification: pd.DataFrame, facts: RunFacts,
+                           pairs: Mapping[str, list] | None = None) -> list[str]:
+    """The report's first section: what each headline difference rests on, in plain words."""
+    c = classification
+    n = int(c["n"].max()) if len(c) else 0
+    pairs = pairs or {}
+    wanted, ran = len(pairs.get("wanted", [])), len(pairs.get("run", []))
+    text = [
+        "## What each difference rests on",
+        "",
+        "Each difference is the conversational end minus the broadcast end, averaged over the "
+        f"end of the run and paired by seed ({n} seeds). Both ends were run again on the same "
+        f"seeds with each of the {len(facts.switches)} assumed mechanisms switched off in turn "
+        f"(`mechanisms.*`: {', '.join(facts.switches) or 'none'})"
+        + (f", and with {ran} pair{'s' if ran != 1 else ''} of them off together" if ran else "")
+        + ". A difference *rests on* a mechanism when switching it off removes at least "
+        f"{THRESHOLD:.0%} of it; the share removed is 1 − (difference with the switch off) / "
+        "(difference), its interval a percentile bootstrap over seeds; the class is decided on "
+        "the point estimate. Pairs are tried only for differences no single switch carries, "
+        "and only of the switches whose own ablation moves the difference clearly.",
+        "",
+    ]
+    moved = c["moves_through"].fillna("").astype(str).str.strip() != ""
+    if len(c) and not moved.any() and facts.switches:
+        text += ["**No switch moved any difference clearly**: with every mechanism switched "
+                 "off in turn, no difference changed beyond its seed-to-seed noise.", ""]
+    if wanted > ran:
+        text += [f"**{wanted - ran} of {wanted} wanted pairs were not run** (`--max-pairs "
+                 f"{facts.max_pairs}`): a difference that only such a pair carries is called "
+                 "emergent here.", ""]
+    for kind, heading in CLASS_HEADINGS.items():
+        rows = c[c["class"] == kind]
+        if rows.empty:
+            continue
+        if kind in ("noise", "n/a"):
+            names = [f"{pretty(m).lower()} ({fmt(d)})" for m, d in
+                     zip(rows["metric"], rows["difference"], strict=True)]
+            text += [f"{heading}: {', '.join(names)}.", ""]
+            continue
+        text += [f"{heading}:", "", *(f"- {_class_line(r)}." for r in
+                                      rows.to_dict(orient="records")), ""]
+    text += ["The same as a table (`classification.csv`; every ablation's share of every "
+             "difference in `ablations.csv`):", "", outcome_table(c), ""]
+    return text
+
+
+#: The column label of each pair of ends in the realistic table.
+def _ends_label(responsiveness: float, voting: bool) -> str:
+    return f"responsiveness {responsiveness:g}, voting {'on' if voting else 'off'}"
+
+
+def realistic_section(realistic: pd.DataFrame, metrics: Sequence[str], *,
+                      heading: str = "## How much is the choice of ends") -> list[str]:
+    """The headline differences at the default ends and at field-realistic ones, side by side."""
+    if realistic is None or realistic.empty:
+        return []
+    order = list(dict.fromkeys(realistic["ends"]))
+    first = realistic.drop_duplicates("ends").set_index("ends")
+    header = ["outcome", *(_ends_label(first.loc[e, "responsiveness"], first.loc[e, "voting"])
+                           + (" (default)" if e == "default" else "") for e in order)]
+    table = realistic.set_index(["ends", "metric"])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for m in metrics:
+        cells = []
+        for e in order:
+            if (e, m) not in table.index:
+                cells.append("n/a")
+                continue
+            r = table.loc[(e, m)]
+            cells.append(_cell(r["diff"], r["ci_low"], r["ci_high"], bold=is_clear(r)))
+        lines.append(f"| {pretty(m)} | " + " | ".join(cells) + " |")
+    return [
+        heading,
+        "",
+        "The conversational end answers 60% of the ideas it reads and has voting on; those are "
+        f"the model's choices. In the field, {FIELD_EVIDENCE}. Conversational minus broadcast, "
+        "paired by seed, with the conversational end at each of these values (the other "
+        "practices as at the default end; bold when the 95% CI excludes zero; every metric in "
+        "`ends_realistic.csv`):",
+        "",
+        *lines,
+        "",
+    ]
+
+
 def _end_means(tables: Tables, value: str = "window") -> dict[str, dict[str, float]]:
     r = tables.regimes[tables.regimes["value"] == value]
     return {m: dict(zip(g["regime"], g["mean"], strict=True)) for m, g in r.groupby("metric")}
@@ -252,13 +403,41 @@ def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool
 
 def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
                  started: float | None = None, plots: bool = True) -> Path:
-    """Write ``out/report.md`` (and its plots in ``out/plots``); return its path."""
+    """Write ``out/report.md`` (and its plots in ``out/plots``); return its path.
+
+    What each difference rests on comes first, then the differences at realistic ends, then
+    which practice does what, the effect tables, the ends and hybrids, and how it was run.
+    """
     out = Path(out)
     labels = [lab for lab in regime_order() if lab in set(tables.regimes["regime"])]
-    extra = [m for m in tables.regimes["regime"].unique() if m not in labels]
-    labels += extra
+    labels += [m for m in tables.regimes["regime"].unique() if m not in labels]
     if plots:
         _draw(out, tables, labels)
+    headline = [m for m in HEADLINE if m in tables.metrics]
+    text = ["# Which practice does what: the main comparison", ""]
+    if tables.classification is not None:
+        text += classification_section(tables.classification, facts, tables.pairs)
+    if tables.realistic is not None:
+        text += realistic_section(tables.realistic, headline)
+    text += _practices_section(tables, facts, labels)
+    text += _tables_section(tables, labels)
+    text += ["## How it was run", "", *_method(tables, facts, started), ""]
+    return write_text_atomic(out / "report.md", "\n".join(text))
+
+
+def _design_words(tables: Tables, facts: RunFacts) -> str:
+    n_points = len(tables.design)
+    if facts.design == "full":
+        return f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
+    return (f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
+            f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
+            "interaction is aliased with another; each two-practice interaction is "
+            "aliased with the three-practice interaction of the other three, assumed "
+            "small)")
+
+
+def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> list[str]:
+    """Which practice does what, in sentences built from the effects."""
     ends = _end_means(tables)
     headline = [m for m in HEADLINE if m in tables.metrics]
     mechanisms = [m for m in MECHANISMS if m in tables.metrics]
@@ -266,26 +445,16 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
     first, last = tables.window
     cfg = facts.config or {}
     n_seeds = int(effects["n"].max()) if len(effects) else 0
-    n_points = len(tables.design)
-    design_words = (f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
-                    if facts.design == "full" else
-                    f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
-                    f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
-                    "interaction is aliased with another; each two-practice interaction is "
-                    "aliased with the three-practice interaction of the other three, assumed "
-                    "small)")
-    lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
-
     text = [
-        "# Which practice does what: the main comparison",
+        "## Which practice does what",
         "",
         f"The same organization (scenario `{(cfg.get('scenario') or {}).get('name', '?')}`, "
         f"{cfg.get('steps', '?')} steps, {(cfg.get('org') or {}).get('size', '?')} people, "
         f"{(cfg.get('stakeholders') or {}).get('count', '?')} stakeholders) was run with each "
         "of the five practices that separate the broadcast end from the conversational end set "
         "to one end's value or the other's, in "
-        f"{design_words}, on {n_seeds} paired seeds. An effect is the average change in an "
-        "outcome when one practice moves from its broadcast-end value to its "
+        f"{_design_words(tables, facts)}, on {n_seeds} paired seeds. An effect is the average "
+        "change in an outcome when one practice moves from its broadcast-end value to its "
         "conversational-end value, averaged over every combination of the other practices. "
         f"Outcomes are averages over steps {first}–{last} (the end of the run); intervals are "
         "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero "
@@ -313,7 +482,15 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
     if facts.failed:
         text += ["**Failed jobs** (left out of every table): "
                  + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
-    text += [
+    return text
+
+
+def _tables_section(tables: Tables, labels: list[str]) -> list[str]:
+    """The effect tables, the ends and hybrids, and their plots."""
+    effects = tables.effects
+    first, last = tables.window
+    lever_list = "; ".join(f"{lever.label} `{lever.key}` {lever.change}" for lever in LEVERS)
+    return [
         "## Main effects",
         "",
         f"Practices: {lever_list}. Bold: the 95% CI excludes zero. Every metric; the "
@@ -357,12 +534,7 @@ def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
         "",
         *_regime_table(tables, "final", labels),
         "",
-        "## How it was run",
-        "",
-        *_method(tables, facts, started),
-        "",
     ]
-    return write_text_atomic(out / "report.md", "\n".join(text))
 
 
 def _fairness(tables: Tables) -> list[str]:
@@ -410,10 +582,28 @@ def _method(tables: Tables, facts: RunFacts, started: float | None) -> list[str]
         f"- Wall time: {fmt(facts.run_time)} s to run, {fmt(elapsed)} s with the report "
         f"({fmt(facts.cpu_time)} s of simulation in the workers); git commit "
         f"`{facts.git_commit}`.",
-        "- Files: `effects.csv`, `effects_final.csv`, `runs.parquet` (one row per arm and seed: "
-        "its practices, coded levels `x_*` and window averages), `finals.parquet`, "
+        *_ablation_method(tables, facts),
+        "- Files: `classification.csv`, `ablations.csv`, `ends_realistic.csv`, `effects.csv`, "
+        "`effects_final.csv`, `runs.parquet` (one row per arm of the design, end or hybrid, and "
+        "seed: its practices, coded levels `x_*` and window averages), `finals.parquet`, "
         "`regimes.csv`, `differences.csv`, `regimes_over_time.csv`, `design.csv`, and one job "
-        "folder per arm in `runs/`.",
+        "folder per arm in `runs/` (`runs/ablations/` with switches off, `runs/ends/` the "
+        "realistic ends).",
+    ]
+
+
+def _ablation_method(tables: Tables, facts: RunFacts) -> list[str]:
+    if tables.classification is None:
+        return []
+    pairs = tables.pairs or {}
+    ran = ", ".join("+".join(p) for p in pairs.get("run", [])) or "none"
+    return [
+        f"- Ablations: both ends with each of {len(facts.switches)} switches off "
+        f"({', '.join(facts.switches) or 'none'}), the same seeds; pairs off together: {ran} "
+        f"({len(pairs.get('run', []))} of {len(pairs.get('wanted', []))} wanted, at most "
+        f"{facts.max_pairs}).",
+        "- Realistic ends: the conversational end at responsiveness 0.2 and 0.4, voting off "
+        "and on, against the same broadcast end and seeds.",
     ]
 
 
@@ -434,3 +624,39 @@ def _draw(out: Path, tables: Tables, labels: list[str]) -> None:
     plot_regime_windows(window, headline + rest[:3], out / "plots" / "regimes_window.png",
                         order=labels, title=f"The ends and the hybrids, steps "
                         f"{tables.window[0]}–{tables.window[1]}")
+
+
+def write_ends_report(out: str | Path, realistic: pd.DataFrame, facts: RunFacts, *,
+                      started: float | None = None) -> Path:
+    """``out/report.md`` of ``agora compare --ends realistic``: every metric's difference at
+    the realistic ends, and how they were run."""
+    out = Path(out)
+    metrics = list(dict.fromkeys(realistic["metric"]))
+    first = [m for m in (*HEADLINE, *MECHANISMS) if m in metrics]
+    metrics = first + [m for m in metrics if m not in first]
+    cfg = facts.config or {}
+    elapsed = time.perf_counter() - started if started is not None else facts.run_time
+    text = [
+        "# How much is the choice of ends",
+        "",
+        f"Scenario `{(cfg.get('scenario') or {}).get('name', '?')}`, {cfg.get('steps', '?')} "
+        f"steps, {facts.replicates} paired seeds (root seed {facts.seed}); outcomes averaged "
+        f"over the last {facts.window_fraction:.3g} of the run. The main job (`agora compare`) "
+        "puts these beside its default ends and says what each difference rests on.",
+        "",
+        *realistic_section(realistic, metrics, heading="## The differences"),
+    ]
+    if facts.failed:
+        text += ["**Failed jobs** (left out): "
+                 + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
+    text += [
+        "## How it was run",
+        "",
+        f"- Overrides: `{' '.join(facts.overrides) or 'none'}`.",
+        f"- Wall time: {fmt(facts.run_time)} s to run, {fmt(elapsed)} s with the report "
+        f"({fmt(facts.cpu_time)} s of simulation in the workers); git commit "
+        f"`{facts.git_commit}`.",
+        "- Files: `ends_realistic.csv`, one job folder per arm in `runs/`.",
+        "",
+    ]
+    return write_text_atomic(out / "report.md", "\n".join(text))

@@ -13,6 +13,8 @@ __all__ = ["Comparison", "row", "save_figure", "MODULES"]
 
 #: Module names under ``sim.validation``, in report order.
 MODULES = (
+    "mechanisms",
+    "march_kernel",
     "march1991",
     "fang2010",
     "bavelas",

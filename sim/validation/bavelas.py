@@ -129,7 +129,7 @@ def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
         rows.append(row(f"{net}: Bavelas centrality C, A, B, D, E", PFEIFFER, "exact",
                         "C most central: wheel > Y > chain; circle all equal",
                         ", ".join(f"{c[p]:.2f}" for p in POSITIONS), "", "",
-                        "pass" if exact_ok else "FAIL"))
+                        "pass" if exact_ok else "FAIL", through="reference"))
     # 2. Who emerges as the hub: C's share of all messages received (simple task).
     for net in NETS:
         h = res[net, "simple"]["hub_share"]

@@ -18,20 +18,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Comparison", "row", "OBTAINED", "save_figure"]
+__all__ = ["Comparison", "row", "OBTAINED", "THROUGH", "KINDS", "save_figure"]
 
 #: How a published number can have been obtained.
 OBTAINED = ("table", "text", "digitised", "independent implementation", "pattern", "exact")
 
 
+#: Whether a row's figure comes from the model: ``model`` (AgoraModel / simulate / its config
+#: keys), ``reference`` (an independent implementation or library, not the model), ``both``,
+#: ``none`` (context: nothing is run).
+THROUGH = ("model", "reference", "both", "none")
+
+#: What a comparison checks: the code does what its spec says, or the model reproduces a
+#: published result.
+KINDS = ("verification", "validation")
+
+
 def row(quantity: str, source: str, obtained: str, published: str, ours: str,
-        difference: str = "", ci: str = "", verdict: str = "") -> dict[str, str]:
-    """One line of a comparison table (``obtained`` must be one of :data:`OBTAINED`)."""
+        difference: str = "", ci: str = "", verdict: str = "", through: str = "model"
+        ) -> dict[str, str]:
+    """One line of a comparison table (``obtained`` one of :data:`OBTAINED`, ``through`` one of
+    :data:`THROUGH`)."""
     if obtained not in OBTAINED:
         raise ValueError(f"obtained must be one of {OBTAINED}, got {obtained!r}")
+    if through not in THROUGH:
+        raise ValueError(f"through must be one of {THROUGH}, got {through!r}")
     return {"quantity": quantity, "source": source, "obtained": obtained,
             "published": published, "ours": ours, "difference": difference, "ci": ci,
-            "verdict": verdict}
+            "verdict": verdict, "through": through}
 
 
 @dataclass
@@ -41,7 +55,9 @@ class Comparison:
     ``published``, ``ours`` and ``difference`` are short sentences for the summary table;
     ``rows`` holds the numbers (see :func:`row`), ``figures`` the PNGs written, ``note`` how
     the comparison was set up and ``closing`` why the model misses a target where it does.
-    ``passed`` says whether every stated test passed.
+    ``passed`` says whether every stated test passed. ``kind`` is ``verification`` (the code
+    does what a spec says) or ``validation`` (the model reproduces a published result);
+    ``through`` says whether the figures come from the model (see :data:`THROUGH`).
     """
 
     name: str
@@ -56,6 +72,14 @@ class Comparison:
     wall_time: float = 0.0
     note: str = ""
     closing: str = ""
+    kind: str = "validation"
+    through: str = "model"
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.through not in THROUGH:
+            raise ValueError(f"through must be one of {THROUGH}, got {self.through!r}")
 
     @property
     def status(self) -> str:

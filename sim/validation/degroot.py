@@ -305,6 +305,8 @@ def _library_rows(seed: int) -> tuple[list, dict]:
             "> 0 (lasting disagreement)", f"{fj_var:.4f}", "", "",
             "pass" if fj_var > 1e-3 else "FAIL"),
     ]
+    for r in rows:  # the opinion library alone, not the model
+        r["through"] = "reference"
     passed = bool(max(errors.values()) < TOL and abs(leader_pi - 1) < TOL
                   and leader_gap < 1e-6 and fj_var > 1e-3)
     return rows, {"errors": errors, "max_abs_error": max(errors.values()),
@@ -344,6 +346,8 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
         time.perf_counter() - t0,
         note=NOTE,
         closing=CLOSING,
+        kind="verification",
+        through="both",
     )
 
 

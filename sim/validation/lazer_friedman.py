@@ -189,11 +189,11 @@ def run(
                 "independent implementation", f"{ref[:, step].mean():.3f}",
                 f"{model[:, step].mean():.3f}", f"{t.diff:+.3f}",
                 f"{fmt_ci(t.ci_low, t.ci_high)} (90%, TOST)",
-                f"{t.verdict} at ±{margin}",
+                f"{t.verdict} at ±{margin}", through="both",
             ))
     rows.append(row("efficient vs inefficient networks, human groups", MASON_WATTS, "pattern",
                     "efficient networks outperformed inefficient ones", "(not simulated)", "",
-                    "", "counterpoint"))
+                    "", "counterpoint", through="none"))
     docked = all(t.equivalent for t in tosts.values())
     passed = pattern_ok and docked
     power = tost_power(SD_PLAN, margin, landscapes, groups=1)
@@ -243,6 +243,7 @@ def run(
         time.perf_counter() - t0,
         note=NOTE.format(margin=margin, sd=SD_PLAN, power=power, n=landscapes),
         closing=closing,
+        through="both",
     )
 
 

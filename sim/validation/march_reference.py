@@ -40,8 +40,14 @@ docstrings in ``sim/rules/learning.py``, not its code), so it is independent of 
 but not of its interpretation: members *act* on their beliefs and toss a fair coin where they
 hold none; the superior group is judged on those actions scored ``a . r`` against the code's
 ``c . r``, the code counts actions, not beliefs; socialization moves a belief one step towards
-the code (-1 to 0 to +1) rather than adopting it at once. Docking the model against the first
-reading tests the interpretation; against the second, the implementation.
+the code (-1 to 0 to +1) rather than adopting it at once.
+
+Which reading is March's program: Christensen (2015: 4), quoted in Workiewicz's public
+recreation of March's original algorithm (GitHub ``Mac13kW/March_1991_Original``), describes the
+program as the ``actions`` reading (coin tosses, performance compared, gradual socialization),
+and the recreation notes that the paper's footnote 1 does not describe how the program works.
+So ``actions`` is the specification (:mod:`sim.validation.march_kernel` verifies the model
+against it) and ``beliefs`` is the paper's text read literally, kept for the record.
 
 Everything runs on arrays of shape ``(replicates, n, m)``; one numpy Generator per call.
 

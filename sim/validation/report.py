@@ -6,7 +6,9 @@ Examples
 >>> c = Comparison("Demo", "Someone (2000)", "x = 1", "x = 1.01", "+0.01", True,
 ...                rows=[row("x", "p. 3", "text", "1", "1.01", "+0.01", "[0, 0.02]", "pass")])
 >>> text = render([("demo", c)], quick=True, doc_path=Path("validation.md"))
->>> "| x | p. 3 | text | 1 | 1.01 | +0.01 | [0, 0.02] | pass |" in text
+>>> "| x | p. 3 | text | 1 | 1.01 | +0.01 | [0, 0.02] | pass | yes |" in text
+True
+>>> "**Validation: the model reproduces a published result.**" in text
 True
 """
 
@@ -17,13 +19,30 @@ from pathlib import Path
 
 __all__ = ["render"]
 
-_COLUMNS = ("quantity", "source", "obtained", "published", "ours", "difference", "ci", "verdict")
+_COLUMNS = ("quantity", "source", "obtained", "published", "ours", "difference", "ci", "verdict",
+            "through")
 _HEAD = ("quantity", "source", "how obtained", "published", "ours", "difference", "95% CI",
-         "verdict")
+         "verdict", "through the model")
+#: How each value of a row's ``through`` reads on the page.
+_THROUGH = {"model": "yes", "reference": "no (reference)", "both": "both", "none": "no (not run)"}
+_SECTIONS = (
+    ("verification", "Verification: the code does what its specification says",
+     "Each row compares an implementation with an exact result or an independent "
+     "implementation of the same rules; it says nothing about organizations."),
+    ("validation", "Validation: the model reproduces a published result",
+     "Each row compares the model (or, where marked, an implementation of a published model) "
+     "with a number or pattern from the literature."),
+)
 
 
 def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _value(r: dict, key: str) -> str:
+    if key == "through":
+        return _THROUGH.get(r.get("through", ""), r.get("through", ""))
+    return r.get(key, "")
 
 
 def render(results, quick: bool, doc_path: Path, command: str | None = None) -> str:
@@ -39,12 +58,18 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
         "tests (TOST) at a margin stated before the runs; patterns by a stated statistic and "
         "its confidence interval. Where the model misses a target the section says so and why.",
         "",
-        "| comparison | status | published | ours | verdict | time |",
-        "|---|---|---|---|---|---|",
     ]
-    for _, c in results:
-        lines.append(f"| {_cell(c.name)} | {c.status} | {_cell(c.published)} | "
-                     f"{_cell(c.ours)} | {_cell(c.difference)} | {c.wall_time:.0f} s |")
+    for kind, title, blurb in _SECTIONS:
+        chosen = [c for _, c in results if getattr(c, "kind", "validation") == kind]
+        if not chosen:
+            continue
+        lines += [f"**{title}.** {blurb}", "",
+                  "| comparison | through the model | status | published | ours | verdict | "
+                  "time |", "|---|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(c.name)} | {_THROUGH[getattr(c, 'through', 'model')]} | "
+                  f"{c.status} | {_cell(c.published)} | {_cell(c.ours)} | "
+                  f"{_cell(c.difference)} | {c.wall_time:.0f} s |" for c in chosen]
+        lines.append("")
     for _, c in results:
         lines += ["", f"## {c.name}", "", f"Reference: {c.reference}.", ""]
         if c.note:
@@ -53,7 +78,7 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
                   f"- **Verdict:** {c.difference} ({c.status})", ""]
         if c.rows:
             lines += ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
-            lines += ["| " + " | ".join(_cell(r.get(k, "")) for k in _COLUMNS) + " |"
+            lines += ["| " + " | ".join(_cell(_value(r, k)) for k in _COLUMNS) + " |"
                       for r in c.rows]
             lines.append("")
         if c.closing:

@@ -30,15 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.rules.catalogue import headline, short_label
+
 __all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_report", "fmt"]
 
-#: The order in which metrics are told (the rest follow in table order).
-HEADLINE = (
-    "trust", "engagement", "knowledge_code", "innovations_net", "stakeholder_satisfaction",
-    "knowledge_individuals", "innovations_bottom_up", "voice_answered", "ideas_adopted",
-    "silo_ei", "overload", "filtered", "cocreation", "retention",
-)
-#: At most this many sentences about metrics (the table has every metric).
+#: The order in which metrics are told when nothing is clear (the catalogue's headline order).
+HEADLINE = headline()
+#: At most this many sentences about metrics; the rest are counted ("and N more").
 MAX_SENTENCES = 8
 
 
@@ -55,9 +53,7 @@ def fmt(x: float) -> str:
 
 
 def _words(metric: str) -> str:
-    from sim.viz.plots import pretty
-
-    return pretty(metric)
+    return short_label(metric)
 
 
 def constant_metrics(summary: pd.DataFrame) -> dict[str, float]:
@@ -78,28 +74,50 @@ def _interval(row: Any) -> str:
     return f"{fmt(row['mean'])}, 95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
 
 
+def _spread(g: pd.DataFrame) -> tuple[Any, Any, float]:
+    """The highest and lowest condition and their gap in standard errors (NaN without CIs)."""
+    hi, lo = g.loc[g["mean"].idxmax()], g.loc[g["mean"].idxmin()]
+    se = math.hypot(*(r["sd"] / math.sqrt(r["n"]) if r["n"] > 1 else math.nan for r in (hi, lo)))
+    gap = hi["mean"] - lo["mean"]
+    z = gap / se if se > 0 else (math.inf if gap > 0 and se == 0 else math.nan)
+    return hi, lo, z
+
+
 def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
-    """Sentences on the metrics that vary (highest and lowest condition, with their CIs, and
-    whether the intervals overlap), and the metrics folded away as constant."""
+    """Sentences on the metrics that vary (highest and lowest condition with their CIs), and the
+    metrics folded away as constant.
+
+    Clear differences (the intervals of the highest and lowest condition do not overlap) come
+    first, the largest in standard errors first, whatever the metric; then the others in the
+    catalogue's headline order. Past :data:`MAX_SENTENCES`, one last line counts what was left
+    out, so a reader knows the table holds more.
+    """
     constant = constant_metrics(summary)
-    metrics = list(dict.fromkeys(summary["metric"]))
-    order = [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
-    said = []
     if summary["condition"].nunique() < 2:
-        return said, constant
-    for metric in order:
-        if metric in constant or len(said) >= MAX_SENTENCES:
-            continue
+        return [], constant
+    clear, unclear = [], []
+    for metric in headline(dict.fromkeys(summary["metric"])):
         g = summary[(summary["metric"] == metric) & np.isfinite(summary["mean"])]
-        if len(g) < 2:
+        if metric in constant or len(g) < 2:
             continue
-        hi = g.loc[g["mean"].idxmax()]
-        lo = g.loc[g["mean"].idxmin()]
+        hi, lo, z = _spread(g)
         line = (f"{_words(metric)} is highest with {hi['condition']} ({_interval(hi)}) and "
                 f"lowest with {lo['condition']} ({_interval(lo)})")
-        if np.isfinite(lo["ci_high"]) and lo["ci_high"] >= hi["ci_low"]:
-            line += "; their intervals overlap: no clear difference"
-        said.append(line + ".")
+        if np.isfinite(lo["ci_high"]) and lo["ci_high"] < hi["ci_low"]:
+            clear.append((-z, len(clear), line + "."))
+        else:
+            unclear.append(line + ("; their intervals overlap: no clear difference."
+                                   if np.isfinite(lo["ci_high"]) else "."))
+    ranked = [line for *_, line in sorted(clear)] + unclear
+    said = ranked[:MAX_SENTENCES]
+    left_clear = max(0, len(clear) - MAX_SENTENCES)
+    left_other = len(ranked) - len(said) - left_clear
+    if left_clear or left_other:
+        parts = ([f"{left_clear} more clear difference{'s' if left_clear != 1 else ''}"]
+                 if left_clear else []) + ([f"{left_other} more metric"
+                                            f"{'s' if left_other != 1 else ''} without one"]
+                                           if left_other else [])
+        said.append("And " + " and ".join(parts) + " (see the table).")
     return said, constant
 
 

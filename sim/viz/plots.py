@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.rules.catalogue import short_label
 from sim.util.atomic import write_atomic
 
 __all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "plot_morris",
@@ -65,14 +66,12 @@ MAX_LABELLED = 30
 
 
 def pretty(metric: str) -> str:
-    """A metric name as an axis label.
+    """A metric name as an axis label or panel title: the catalogue's short label.
 
     >>> pretty("knowledge_code"), pretty("silo_ei")
-    ('Knowledge code', 'Silo E-I')
+    ("Strategy's fit to reality", 'Silo E-I (-1 inside, +1 across)')
     """
-    special = {"silo_ei": "Silo E-I", "gini_knowledge": "Gini (knowledge)",
-               "gini_access": "Gini (access)", "gini_value": "Gini (value)"}
-    return special.get(metric, metric.replace("_", " ").capitalize())
+    return short_label(metric)
 
 
 def figure_grid(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: int = 4):

@@ -37,8 +37,9 @@ import pandas as pd
 
 from sim.config import ConfigError, load_config, to_config
 from sim.lab.controls import CONTROLS, PRACTICE_CONTROLS, format_value
+from sim.rules.catalogue import headline
 from sim.scenarios.library import NamedIntervention, get_intervention, get_scenario
-from sim.scenarios.report import HEADLINE, findings
+from sim.scenarios.report import findings
 from sim.scenarios.whatif import (
     TIMESERIES_FILE,
     WhatIfPlan,
@@ -222,7 +223,7 @@ def run_request(
             shutil.rmtree(folder, ignore_errors=True)
     said, unclear = findings(table)
     usable = set(table.loc[~table["baseline_mean"].isna(), "metric"])
-    shown = [m for m in HEADLINE if m in usable][:SHOWN]
+    shown = [m for m in headline(table["metric"]) if m in usable][:SHOWN]
     return WhatIfResult(
         title=f"What if: {plan.intervention.name} in {plan.scenario.name}",
         plan=plan,

@@ -47,9 +47,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
+from sim.rules.catalogue import record
 from sim.rules.metrics import METRIC_NAMES
 from sim.runs.jobs import (
     METRICS_FILE,
@@ -66,7 +66,7 @@ from sim.scenarios.library import (
     get_scenario,
 )
 from sim.util.atomic import write_atomic
-from sim.util.stats import diff_ci, mean_ci
+from sim.util.stats import bounded_ci, diff_ci, mean_ci
 
 __all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
            "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]
@@ -206,24 +206,34 @@ def run_whatif(
 
 
 def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Per arm, step and metric: mean, sd, t-based 95% CI and n (NaNs left out), vectorised."""
+    """Per arm, step and metric: mean, sd, t-based 95% CI (inside the metric's range, see
+    :func:`sim.util.stats.bounded_ci`) and n (NaNs left out), vectorised."""
     long = data.melt(id_vars=["arm", "step"], value_vars=metrics, var_name="metric")
     g = long.groupby(["arm", "step", "metric"], sort=False)["value"]
     table = g.agg(mean="mean", sd="std", n="count").reset_index()
-    n = table["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
-    table["ci_low"] = table["mean"] - half
-    table["ci_high"] = table["mean"] + half
+    ranges = {m: record(m).range for m in metrics}
+    bounds = [table["metric"].map(lambda m, i=i: ranges[m][i]).astype(float).to_numpy()
+              for i in (0, 1)]
+    low, high = bounded_ci(table["mean"].to_numpy(), table["sd"].to_numpy(),
+                           table["n"].to_numpy(dtype=float), bounds)
+    n = table["n"].to_numpy()
+    # One replicate: no interval, a line at the mean (the plots say so).
+    table["ci_low"] = np.where(n > 1, low, table["mean"])
+    table["ci_high"] = np.where(n > 1, high, table["mean"])
     table = table.rename(columns={"arm": "condition"})
     return table[["condition", "step", "metric", "mean", "sd", "ci_low", "ci_high", "n"]]
 
 
 def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
-    """Each replicate's mean of every metric over steps ``first..last`` (NaN steps skipped)."""
+    """Each replicate's value of every metric over steps ``first..last``: its mean (NaN steps
+    skipped), except for cumulative counts, whose value at ``last`` is what they mean."""
     inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
-    return inside.groupby("replicate", sort=True)[metrics].mean()
+    means = inside.groupby("replicate", sort=True)[metrics].mean()
+    totals = [m for m in metrics if record(m).kind == "cumulative"]
+    if totals:
+        at_last = inside[inside["step"] == last].groupby("replicate", sort=True)[totals].mean()
+        means[totals] = at_last.reindex(means.index)
+    return means
 
 
 def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd.DataFrame:
@@ -232,7 +242,10 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     A replicate's value *at the end* is its mean over the last ``window`` steps (by default the
     last third of the run, :func:`sim.runs.paired.end_window`, as every summary of the package
     compares), and *before* its mean over the ``window`` steps before the intervention (both
-    shortened to fit: the end window never reaches back before the intervention).
+    shortened to fit: the end window never reaches back before the intervention). Cumulative
+    counts (the catalogue's kind ``cumulative``: innovations) are taken at the window's last
+    step instead: a running total averaged over a window mixes the past into the end. Each
+    arm's interval stays inside the metric's range (:func:`sim.util.stats.bounded_ci`).
     ``differences.csv`` has one row per metric: ``at`` (the intervention step), ``window``,
     ``before_from``, ``before_step`` and ``before_mean`` (the baseline's mean over replicates
     there, the same in both arms since they share seeds), ``end_from``, ``end_step``, then for
@@ -282,7 +295,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     for m in metrics:
         b_end, t_end = b_all[m].to_numpy(dtype=float), t_all[m].to_numpy(dtype=float)
         before = mean_ci(before_all[m].to_numpy(dtype=float))
-        b, t, d = mean_ci(b_end), mean_ci(t_end), diff_ci(t_end, b_end)
+        bounds = record(m).range
+        b, t = mean_ci(b_end, bounds=bounds), mean_ci(t_end, bounds=bounds)
+        d = diff_ci(t_end, b_end)
         rows.append({
             "metric": m, "at": at, "window": window,
             "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],

@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
+from sim.rules import metrics as measured
 from sim.rules.catalogue import record
-from sim.rules.metrics import METRIC_NAMES
 from sim.runs.jobs import (
     METRICS_FILE,
     read_summary,
@@ -272,7 +272,8 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     data = pd.concat(parts, ignore_index=True)
     # A metric NaN in every run (its option off in both arms, e.g. the opinion mode's) has
     # nothing to compare.
-    metrics = [m for m in METRIC_NAMES if m in data.columns and data[m].notna().any()]
+    # (Read at call time: a metric registered after import is compared too.)
+    metrics = [m for m in measured.METRICS if m in data.columns and data[m].notna().any()]
     write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
     bands = _bands(data, metrics)
     write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))

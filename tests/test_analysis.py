@@ -29,7 +29,9 @@ from sim.runs.sensitivity import (
     analyse,
     check_design,
     describe_indices,
+    noise_share,
     sobol_indices,
+    with_noise,
 )
 from sim.runs.sweep_report import sweep_sentences
 from sim.util.stats import mean_ci
@@ -450,3 +452,69 @@ def test_prim_finds_a_second_planted_box_among_the_points_the_first_left():
     assert conditions(found[1]) == [
         f"turbulence < {second.loc['environment.turbulence', 'max']:.3g}",
         f"organization attention > {second.loc['org.attention', 'min']:.3g}"]
+
+
+# --------------------------------------------------------------------------- noise
+
+
+def _noisy_design(tmp_path, noise_sd, replicates=2, seed=0):
+    """A 64-base-sample Sobol design over two parameters; the output is 0.3 * mix (a small
+    signal, no interaction at all) plus replicate noise of ``noise_sd``."""
+    ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
+    x = make_design(ranges, method="sobol", n=64, seed=0)
+    write_design(x, ranges, tmp_path / "design", method="sobol", n=64, seed=0)
+    rng = np.random.default_rng(seed)
+    rows = [{"design": f"point_{i:05d}", "seed": 100 + r, "status": "ok",
+             "trust": 0.3 * p["regime.mix"] + noise_sd * rng.standard_normal()}
+            for i, p in x.iterrows() for r in range(replicates)]
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
+    meta = {"method": "sobol", "n": 64, "points": len(x),
+            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    return meta, x, pd.DataFrame(rows), sweep
+
+
+def test_noise_share_is_the_planted_noise(tmp_path):
+    # Signal variance 0.09 / 12 = 0.0075 over the points; noise 0.2^2 / 2 = 0.02 per mean.
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.2, replicates=2)
+    noise = noise_share(runs, "trust")
+    assert noise["replicates"] == 2
+    assert noise["noise_sd"] == pytest.approx(0.2 / math.sqrt(2), rel=0.1)
+    assert noise["share"] == pytest.approx(0.02 / (0.02 + 0.0075), abs=0.1)
+
+
+def test_a_noise_dominated_design_says_so_and_claims_nothing(tmp_path, capsys):
+    from sim.runs.sensitivity import main
+
+    meta, x, runs, sweep = _noisy_design(tmp_path, 0.5, replicates=2)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert table["noise_share"].iloc[0] > 0.5
+    assert not table["ST_clear"].any()  # every ST is within the noise level
+    lines = describe_indices(table, "trust")
+    text = " ".join(lines)
+    assert "Noise dominates" in text and "replicates per point would bring it near 10%" in text
+    assert "Clear interactions" not in text
+    assert "openness.internal" in text.split("Not distinguishable from noise:")[1]
+    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust"]) == 0
+    report = (sweep / "sensitivity" / "report.md").read_text()
+    assert "Noise dominates" in report and "Not distinguishable from noise" in report
+    saved = pd.read_csv(sweep / "sensitivity" / "sensitivity_trust.csv")
+    assert {"noise_share", "replicates", "S1_clear", "ST_clear"} <= set(saved.columns)
+
+
+def test_a_noise_free_design_is_told_as_before(tmp_path):
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.0, replicates=2)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert table["noise_share"].iloc[0] == 0
+    lines = describe_indices(table, "trust")
+    assert lines[0] == "Replicate noise is 0% of the variance of the point outputs (2 " \
+                       "replicates per point)."
+    assert lines[1].startswith("regime.mix matters most for trust")
+    assert table.set_index("parameter").loc["regime.mix", ["S1_clear", "ST_clear"]].all()
+
+
+def test_one_replicate_cannot_measure_noise(tmp_path):
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.1, replicates=1)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert "cannot be measured" in describe_indices(table, "trust")[0]

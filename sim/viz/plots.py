@@ -356,6 +356,14 @@ def _wrapped(title: str, width: int = 60) -> str:
     return "\n".join(textwrap.wrap(title, width)) or title
 
 
+def _noise_of(indices: pd.DataFrame, column: str) -> float | None:
+    """The noise level a table of indices carries (:func:`sim.runs.sensitivity.with_noise`)."""
+    if column not in indices.columns:
+        return None
+    value = float(indices[column].iloc[0])
+    return value if np.isfinite(value) else None
+
+
 def plot_sobol_indices(
     indices: pd.DataFrame, path: str | os.PathLike, *, title: str = "Sobol indices"
 ) -> Path:
@@ -377,6 +385,10 @@ def plot_sobol_indices(
                   ha="right" if len(indices) > 3 else "center")
     ax.set_ylabel("share of output variance")
     ax.axhline(0, color="black", lw=0.8)
+    share = _noise_of(indices, "noise_share")
+    if share is not None:  # every ST stands on it: an ST below the line is noise
+        ax.axhline(share, color="#CC79A7", lw=1.2, ls="--",
+                   label=f"replicate noise ({min(share, 1):.0%} of the variance)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False)
     fig.suptitle(_wrapped(title) + "\n(bars: bootstrap 95% CI)", fontsize=11)
@@ -396,6 +408,10 @@ def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
     ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], capsize=3, color="#56B4E9")
     ax.set_yticks(y, list(t["parameter"]), fontsize=8)
     ax.set_xlabel("mu* (mean absolute elementary effect)")
+    level = _noise_of(indices, "mu_star_noise")
+    if level is not None:
+        ax.axvline(level, color="#CC79A7", lw=1.2, ls="--", label="mu* of replicate noise")
+        ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3, axis="x")
     ax2.scatter(indices["mu_star"], indices["sigma"], color="#0072B2")
     for _, r in indices.iterrows():

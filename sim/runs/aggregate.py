@@ -70,6 +70,7 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
+from sim.runs.designs import design_columns
 from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary, verify_result
 from sim.runs.paired import end_window, window_means
 from sim.runs.sweeps import expand_sweep
@@ -707,6 +708,8 @@ def _sweep_columns(jobs: list, swept, replicate_keys: Iterable[str]):
         for k in swept:
             raw[k].append(given.get(k))
     typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
+    # A design sweep's points carry their parameter values as typed columns.
+    typed.update(design_columns([j.dir for j in jobs], typed))
     labels = [
         ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
         for i in range(len(jobs))

@@ -357,6 +357,42 @@ def test_discover_report_rederives_its_sentences_from_its_tables(tmp_path):
             "0.50).") in text
 
 
+def _sections(text: str) -> dict[str, str]:
+    """Each ``## `` heading of a markdown text with the text under it."""
+    parts = text.split("\n## ")[1:]
+    return {p.split("\n", 1)[0]: p.split("\n", 1)[1] if "\n" in p else "" for p in parts}
+
+
+def test_discover_without_a_box_suggests_a_threshold_and_writes_no_empty_section(tmp_path):
+    from sim.runs.discover import suggest_thresholds
+
+    found, effects, info, ranges = _discover_folder(tmp_path)
+    # Every condition a case (the threshold 0 of discover's own example): PRIM has nothing.
+    effects["case"], effects["in_box"] = True, False
+    effects.to_csv(tmp_path / "effects.csv", index=False)
+    info = json.loads((tmp_path / "discover.json").read_text())
+    info.pop("box"), info.pop("more_boxes")
+    info["threshold"] = 0.0
+    info["no_box"] = "every point is a case of interest (200 of 200): PRIM needs both"
+    (tmp_path / "discover.json").write_text(json.dumps(info))
+    for stale in ("box.csv", "trajectory.csv"):
+        (tmp_path / stale).unlink()
+    write_discover_report(tmp_path, plots=False)
+    text = (tmp_path / "report.md").read_text()
+    offers = suggest_thresholds(effects["effect"].to_numpy())
+    assert offers and all(o in text for o in offers)
+    mean = effects["effect"].mean()
+    assert f"--threshold {float(f'{mean:.3g}'):g} (the mean: " in text
+    # each offered threshold splits the conditions as it says
+    for offer in offers:
+        value, n = float(offer.split()[1]), int(offer.split(": ")[1].split(" of ")[0])
+        assert (effects["effect"] > value).sum() == n
+    sections = _sections(text)
+    assert "The box and the trade-off" not in sections
+    assert all(body.strip() for body in sections.values()), "an empty section"
+    assert "plots/box.png" not in text
+
+
 def test_nine_conditions_plot_has_a_legend_in_regime_order_and_a_real_title(monkeypatch):
     figures = []
     monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: figures.append(fig))

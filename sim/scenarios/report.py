@@ -38,7 +38,7 @@ import pandas as pd
 from sim.rules.catalogue import HEADLINE_SIZE, headline, label, record
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 from sim.util.atomic import write_text_atomic
-from sim.viz.plots import figure_grid, has_intervals, pretty, save_figure
+from sim.viz.plots import anchor_axis, figure_grid, has_intervals, pretty, save_figure
 
 __all__ = ["HEADLINE", "sentence", "format_value", "findings", "rank_clear",
            "write_whatif_report"]
@@ -244,6 +244,7 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
+        anchor_axis(ax, metric)
     handles, labels = axes[0].get_legend_handles_labels()
     from matplotlib.lines import Line2D
 
@@ -268,6 +269,7 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
         ax.set_yticks([0, 1], ["baseline", "intervention"], fontsize=8)
         ax.set_ylim(-0.6, 1.6)
         ax.grid(alpha=0.3, axis="x")
+        anchor_axis(ax, r["metric"], "x")
         bold = "bold" if _excludes_zero(r) else "normal"
         k = _decimals(r["diff"], r["diff_ci_low"], r["diff_ci_high"])
         ax.set_title(

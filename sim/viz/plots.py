@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.rules.catalogue import short_label
+from sim.rules.catalogue import record, short_label
 from sim.util.atomic import write_atomic
 
 __all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "plot_morris",
@@ -191,8 +191,90 @@ def _colours(n: int) -> list:
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
-    """Save a figure atomically (temporary name, then rename), creating the folder."""
+    """Save a figure atomically (temporary name, then rename), creating the folder; numeric
+    tick labels are thinned first until none overlaps another (:func:`declutter`)."""
+    declutter(fig)
     return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
+
+
+#: The data must fill at least this share of an axis stretched to its metric's origin;
+#: otherwise the axis stays cut, and says so (:func:`anchor_axis`).
+MIN_DATA_SHARE = 0.5
+#: Tick labels closer than this (in points) count as touching.
+_TICK_GAP = 2.0
+
+
+def anchor_axis(ax, metric: str, axis: str = "y") -> bool:
+    """Start ``axis`` at the metric's natural origin (its lower bound in the catalogue, 0 for
+    shares and counts), unless the data would then fill less than :data:`MIN_DATA_SHARE` of
+    it: then the axis stays cut, its edge is drawn dashed and a small "axis cut" says so, so
+    that a small difference never looks large unannounced. Returns whether the axis is cut.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> _ = ax.plot([0, 1], [0.90, 0.92])
+    >>> anchor_axis(ax, "engagement"), bool(ax.get_ylim()[0] > 0.8)
+    (True, True)
+    >>> _ = ax.plot([0, 1], [0.3, 0.9])
+    >>> anchor_axis(ax, "engagement"), float(ax.get_ylim()[0])
+    (False, 0.0)
+    """
+    origin = record(metric).range[0]
+    if origin is None:
+        return False
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()  # the view autoscaled to every artist, bands and error bars included
+    if low <= origin or high <= origin:
+        return False
+    if (high - low) >= MIN_DATA_SHARE * (high - origin):
+        put(origin, high)
+        return False
+    edge = "bottom" if axis == "y" else "left"
+    ax.spines[edge].set_linestyle((0, (4, 2)))
+    ax.annotate("axis cut", xy=(0, 0), xycoords="axes fraction", xytext=(2, 2),
+                textcoords="offset points", fontsize=7, color="#777777", style="italic")
+    return True
+
+
+def _overlapping(labels, renderer) -> bool:
+    boxes = [t.get_window_extent(renderer).expanded(1.0, 1.0) for t in labels]
+    pad = _TICK_GAP * renderer.points_to_pixels(1.0)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (a.x0 - pad < b.x1 and b.x0 - pad < a.x1 and a.y0 < b.y1 and b.y0 < a.y1):
+                return True
+    return False
+
+
+def declutter(fig, rounds: int = 8) -> None:
+    """Thin the numeric ticks of every axis of ``fig`` until no two tick labels overlap.
+
+    Ticks placed by hand (category names) are left alone: the plots lay those out
+    themselves. Each round lays the figure out without rendering it (cheap) and asks for at
+    most one tick fewer on each crowded axis.
+    """
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        crowded = []
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            for axis in (ax.xaxis, ax.yaxis):
+                if isinstance(axis.get_major_locator(), FixedLocator):
+                    continue
+                low, high = sorted(axis.get_view_interval())
+                shown = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(),
+                                           strict=False)
+                         if t.get_visible() and t.get_text() and low <= v <= high]
+                if len(shown) > 2 and _overlapping(shown, renderer):
+                    crowded.append((axis, len(shown)))
+        if not crowded:
+            return
+        for axis, n in crowded:
+            axis.set_major_locator(MaxNLocator(nbins=max(n - 2, 2), steps=[1, 2, 2.5, 5, 10]))
 
 
 def _legend(fig, handles, labels, title: str | None = None) -> None:
@@ -248,6 +330,7 @@ def plot_over_time(
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
+        anchor_axis(ax, metric)
     note = _ci_note(bands, "shaded: 95% CI" if shade else "95% CI not shaded: too many lines")
     fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
     _legend(fig, handles, [h.get_label() for h in handles])
@@ -335,6 +418,7 @@ def plot_final_values(
             ax.set_ylim(-0.7, len(conditions) - 0.3)
             ax.grid(alpha=0.3, axis="x")
         ax.set_title(pretty(metric), fontsize=10)
+        anchor_axis(ax, metric, "x" if mode == "dots" else "y")
         if mode != "dots":
             ax.grid(alpha=0.3, axis="y")
     note = _ci_note(summary, "bars: 95% CI")

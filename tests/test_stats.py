@@ -89,3 +89,18 @@ def test_every_catalogued_range_gives_intervals_inside_it(name):
     s = mean_ci(x, bounds=(lo, hi))
     assert lo is None or s["ci_low"] >= lo
     assert hi is None or s["ci_high"] <= hi
+
+
+def test_sweep_summaries_cut_intervals_to_each_metrics_range():
+    import pandas as pd
+
+    from sim.runs.aggregate import summarise_finals
+
+    runs = pd.DataFrame({"condition": "a", "status": "ok", "reach": [0.6, 0.95, 1.0],
+                         "final_sent_broadcast": [0.0, 0.0, 150.0], "x": [0.6, 0.95, 1.0]})
+    t = summarise_finals(runs, ["condition"], ["reach", "final_sent_broadcast", "x"])
+    t = t.set_index("metric")
+    assert t.loc["reach", "ci_high"] == 1.0 and t.loc["final_sent_broadcast", "ci_low"] == 0.0
+    assert t.loc["x", "ci_high"] > 1.0  # not a catalogued metric: the plain t interval
+    expected = mean_ci([0.6, 0.95, 1.0], bounds=(0.0, 1.0))
+    assert t.loc["reach", "ci_low"] == pytest.approx(expected["ci_low"])

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["KINDS", "HEADLINE_SIZE", "Metric", "CATALOGUE", "register", "record", "label",
-           "short_label", "headline", "leading", "march_metrics"]
+           "short_label", "headline", "leading", "bounds_of", "march_metrics"]
 
 #: The kinds a metric can have (see the module docstring).
 KINDS = ("level", "share", "count", "cumulative")
@@ -193,6 +193,18 @@ def leading(count: int = HEADLINE_SIZE) -> tuple[str, ...]:
     """
     ranked = [n for n in headline() if record(n).rank is not None]
     return tuple(ranked[:count])
+
+
+def bounds_of(names: Iterable[str]) -> tuple[list[float], list[float]]:
+    """Lower and upper bounds of each name's range, NaN where open (for array arithmetic).
+
+    >>> bounds_of(["reach", "innovations_net", "messages_sent"])
+    ([0.0, nan, 0.0], [1.0, nan, nan])
+    """
+    nan = float("nan")
+    ranges = [record(n).range for n in names]
+    return ([nan if lo is None else lo for lo, _ in ranges],
+            [nan if hi is None else hi for _, hi in ranges])
 
 
 def march_metrics() -> tuple[str, ...]:

@@ -554,3 +554,35 @@ def test_one_replicate_cannot_measure_noise(tmp_path):
     meta, x, runs, _ = _noisy_design(tmp_path, 0.1, replicates=1)
     table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
     assert "cannot be measured" in describe_indices(table, "trust")[0]
+
+
+def _summary(rows):
+    """A summary.csv of two conditions from metric -> (mean a, mean b, half-width)."""
+    out = []
+    for metric, (a, b, half) in rows.items():
+        for cond, m in (("x=1", a), ("x=2", b)):
+            out.append({"x": int(cond[-1]), "condition": cond, "metric": metric, "mean": m,
+                        "sd": half, "ci_low": m - half, "ci_high": m + half, "n": 4,
+                        "final_mean": 10 * m, "final_ci_low": 10 * (m - half),
+                        "final_ci_high": 10 * (m + half)})
+    return pd.DataFrame(out)
+
+
+def test_sweep_report_tells_the_largest_clear_differences_first_and_counts_the_rest():
+    from sim.runs.sweep_report import MAX_SENTENCES
+
+    small = {m: (0.50, 0.52, 0.005) for m in (
+        "trust", "engagement", "knowledge_code", "stakeholder_satisfaction", "retention",
+        "knowledge_individuals", "voice_answered", "silo_ei", "overload", "filtered")}
+    rows = {**small, "gini_access": (0.2, 0.6, 0.01), "diversity": (0.3, 0.31, 0.05)}
+    said, _ = sweep_sentences(_summary(rows))
+    assert said[0].startswith(plots.pretty("gini_access") + " is highest with x=2")
+    assert len(said) == MAX_SENTENCES + 1
+    assert said[-1] == ("And 3 more clear differences and 1 more metric without one "
+                        "(see the table).")
+
+
+def test_sweep_report_tells_cumulative_counts_at_the_last_step():
+    said, _ = sweep_sentences(_summary({"innovations": (2.0, 4.0, 0.1)}))
+    # the window average would say 4; the last step (final_mean) says 40
+    assert "(40, 95% CI 39 to 41)" in said[0]

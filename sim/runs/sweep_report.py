@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.rules.catalogue import headline, short_label
+from sim.rules.catalogue import headline, record, short_label
 
 __all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_report", "fmt"]
 
@@ -75,12 +75,26 @@ def _interval(row: Any) -> str:
 
 
 def _spread(g: pd.DataFrame) -> tuple[Any, Any, float]:
-    """The highest and lowest condition and their gap in standard errors (NaN without CIs)."""
+    """The highest and lowest condition and their gap over the root sum of squares of their
+    interval half-widths (a z-like size; NaN without intervals)."""
     hi, lo = g.loc[g["mean"].idxmax()], g.loc[g["mean"].idxmin()]
-    se = math.hypot(*(r["sd"] / math.sqrt(r["n"]) if r["n"] > 1 else math.nan for r in (hi, lo)))
+    half = math.hypot(*((r["ci_high"] - r["ci_low"]) / 2 for r in (hi, lo)))
     gap = hi["mean"] - lo["mean"]
-    z = gap / se if se > 0 else (math.inf if gap > 0 and se == 0 else math.nan)
+    z = gap / half if half > 0 else (math.inf if gap > 0 and half == 0 else math.nan)
     return hi, lo, z
+
+
+def at_the_end(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with cumulative counts (innovations) told by their last step's values
+    (``final_mean`` and its interval) instead of their end-of-run window average: a running
+    total averaged over steps mixes the past into the end."""
+    if "final_mean" not in summary.columns:
+        return summary
+    out = summary.copy()
+    total = out["metric"].map(lambda m: record(m).kind == "cumulative").astype(bool)
+    for col in ("mean", "ci_low", "ci_high"):
+        out.loc[total, col] = out.loc[total, f"final_{col}"]
+    return out
 
 
 def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
@@ -93,6 +107,7 @@ def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]
     out, so a reader knows the table holds more.
     """
     constant = constant_metrics(summary)
+    summary = at_the_end(summary)
     if summary["condition"].nunique() < 2:
         return [], constant
     clear, unclear = [], []
@@ -125,6 +140,7 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
     from sim.viz.plots import order_conditions
 
     conditions = order_conditions(summary["condition"])
+    summary = at_the_end(summary)
     lines = ["| metric | " + " | ".join(conditions) + " |",
              "|---|" + "---:|" * len(conditions)]
     # Only the float columns: a row mixing them with an Arrow-backed count comes back as NA.
@@ -162,14 +178,16 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
         "",
         f"This sweep ran {report.jobs} jobs over {n_cond} conditions of {what}: {report.ok} "
         f"ok, {report.failed} failed, {report.missing} missing; {rep_text}. Each run's value "
-        "is its average over the last third of its steps (the end-of-run window); the last "
-        "step's values are in summary.csv as final_mean.",
+        "is its average over the last third of its steps (the end-of-run window), except "
+        "cumulative counts (innovations), told by their last step's value; every last "
+        "step's value is in summary.csv as final_mean.",
     ]
     if reps.min() < 2:
         text.append("Conditions with a single replicate have no confidence interval: their "
                     "CI columns are empty (NaN), and the plots draw none.")
     else:
-        text.append("Intervals are t-based 95% confidence intervals over replicates.")
+        text.append("Intervals are t-based 95% confidence intervals over replicates, cut to "
+                    "each metric's range (a share stays within 0 and 1, a count above 0).")
     text += ["", *(f"- {line}" for line in said)]
     if constant:
         text += ["", "The same in every run (folded away): "

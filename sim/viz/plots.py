@@ -191,10 +191,17 @@ def _colours(n: int) -> list:
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
-    """Save a figure atomically (temporary name, then rename), creating the folder; numeric
-    tick labels are thinned first until none overlaps another (:func:`declutter`)."""
-    declutter(fig)
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
+    """Save a figure atomically (temporary name, then rename), creating the folder.
+
+    Saving lays the figure out; if any numeric tick labels then overlap, they are thinned and
+    the figure saved again (:func:`thin_crowded_ticks`), so a saved plot never shows
+    "0.53250.53500.5375". An uncrowded figure is drawn once, as before.
+    """
+    for _ in range(_ROUNDS):
+        saved = write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
+        if not thin_crowded_ticks(fig):
+            break
+    return saved
 
 
 #: The data must fill at least this share of an axis stretched to its metric's origin;
@@ -202,6 +209,8 @@ def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) 
 MIN_DATA_SHARE = 0.5
 #: Tick labels closer than this (in points) count as touching.
 _TICK_GAP = 2.0
+#: At most this many layouts to un-crowd the ticks of one figure.
+_ROUNDS = 8
 
 
 def anchor_axis(ax, metric: str, axis: str = "y") -> bool:
@@ -246,35 +255,39 @@ def _overlapping(labels, renderer) -> bool:
     return False
 
 
-def declutter(fig, rounds: int = 8) -> None:
-    """Thin the numeric ticks of every axis of ``fig`` until no two tick labels overlap.
+def thin_crowded_ticks(fig) -> bool:
+    """Ask for fewer ticks on every axis of ``fig`` whose numeric tick labels overlap, as the
+    figure was last laid out; return whether any did.
 
     Ticks placed by hand (category names) are left alone: the plots lay those out
-    themselves. Each round lays the figure out without rendering it (cheap) and asks for at
-    most one tick fewer on each crowded axis.
+    themselves. Each call asks a crowded axis for two ticks fewer (at least two).
     """
     from matplotlib.ticker import FixedLocator, MaxNLocator
 
+    renderer = fig.canvas.get_renderer()
+    crowded = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_locator(), FixedLocator):
+                continue
+            low, high = sorted(axis.get_view_interval())
+            shown = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                     if t.get_visible() and t.get_text() and low <= v <= high]
+            if len(shown) > 2 and _overlapping(shown, renderer):
+                crowded.append((axis, len(shown)))
+    for axis, n in crowded:
+        axis.set_major_locator(MaxNLocator(nbins=max(n - 2, 2), steps=[1, 2, 2.5, 5, 10]))
+    return bool(crowded)
+
+
+def declutter(fig, rounds: int = _ROUNDS) -> None:
+    """Lay ``fig`` out (without rendering it) and thin crowded ticks until none overlaps."""
     for _ in range(rounds):
         fig.draw_without_rendering()
-        renderer = fig.canvas.get_renderer()
-        crowded = []
-        for ax in fig.axes:
-            if not ax.get_visible():
-                continue
-            for axis in (ax.xaxis, ax.yaxis):
-                if isinstance(axis.get_major_locator(), FixedLocator):
-                    continue
-                low, high = sorted(axis.get_view_interval())
-                shown = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(),
-                                           strict=False)
-                         if t.get_visible() and t.get_text() and low <= v <= high]
-                if len(shown) > 2 and _overlapping(shown, renderer):
-                    crowded.append((axis, len(shown)))
-        if not crowded:
+        if not thin_crowded_ticks(fig):
             return
-        for axis, n in crowded:
-            axis.set_major_locator(MaxNLocator(nbins=max(n - 2, 2), steps=[1, 2, 2.5, 5, 10]))
 
 
 def _legend(fig, handles, labels, title: str | None = None) -> None:

@@ -257,8 +257,22 @@ def test_a_large_loss_reaches_the_summary_whatever_its_rank():
     loss = sentence("knowledge_individuals", _differences(rows).iloc[-1].to_dict())
     assert said[0] == loss and "lower" in loss
     assert len(said) == MAX_SENTENCES + 1
-    assert said[-1] == f"And {len(rows) - MAX_SENTENCES} more clear differences (see the table)."
+    assert said[-1].startswith(f"And {len(rows) - MAX_SENTENCES} more clear differences (see "
+                               "the table): ")
+    assert said[-1].count(" higher") == len(rows) - MAX_SENTENCES  # the cut ones, named
     assert unclear == []
+
+
+def test_every_clear_difference_is_told_or_named_with_its_direction():
+    import sim.scenarios.report as report
+
+    rows = {m: (0.3, 0.01) for m in ("engagement", "trust", "knowledge_code", "reach",
+                                     "overload", "filtered", "diversity", "gini_access",
+                                     "voice_answered", "cocreation")}
+    rows["knowledge_individuals"] = (-0.05, 0.02)  # the smallest: cut, but named as a loss
+    said, _ = findings(_differences(rows))
+    assert "members' knowledge lower" in said[-1]
+    assert len(said) == report.MAX_SENTENCES + 1
 
 
 def test_unclear_differences_are_listed_not_told():

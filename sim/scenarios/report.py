@@ -206,18 +206,21 @@ def rank_clear(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
 def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Sentences for every clear difference, largest first (:func:`rank_clear`), at most
     :data:`MAX_SENTENCES` of them and then a line "And N more clear differences (see the
-    table)."; and the names of the metrics with no clear difference, in headline order
-    (metrics constant everywhere are left to :func:`constant_rows`)."""
+    table): " naming each with its direction; and the names of the metrics with no clear
+    difference, in headline order (metrics constant everywhere are left to
+    :func:`constant_rows`)."""
     flat = constant_rows(table)
     records = {r["metric"]: r for r in table.to_dict("records") if r["metric"] not in flat}
     rows = {m: records[m] for m in headline(records)}
     clear = rank_clear(rows)
     unclear = [m for m in rows if m not in clear and not math.isnan(rows[m]["diff"])]
     said = [sentence(m, rows[m]) for m in clear[:MAX_SENTENCES]]
-    more = len(clear) - len(said)
-    if more:
-        said.append(f"And {more} more clear difference{'s' if more != 1 else ''} (see the "
-                    "table).")
+    rest = clear[MAX_SENTENCES:]
+    if rest:  # named, with their direction, so no clear difference goes unsaid
+        named = ", ".join(f"{pretty(m).lower()} {'higher' if rows[m]['diff'] > 0 else 'lower'}"
+                          for m in rest)
+        said.append(f"And {len(rest)} more clear difference{'s' if len(rest) != 1 else ''} "
+                    f"(see the table): {named}.")
     return said, unclear
 
 

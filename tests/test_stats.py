@@ -104,3 +104,16 @@ def test_sweep_summaries_cut_intervals_to_each_metrics_range():
     assert t.loc["x", "ci_high"] > 1.0  # not a catalogued metric: the plain t interval
     expected = mean_ci([0.6, 0.95, 1.0], bounds=(0.0, 1.0))
     assert t.loc["reach", "ci_low"] == pytest.approx(expected["ci_low"])
+
+
+def test_paired_differences_of_identical_arms_have_no_width():
+    from sim.util.stats import diff_ci, paired_diff_ci
+
+    a = [0.41, 0.55, 0.62, 0.48]
+    assert paired_diff_ci(a, a) == {"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "n": 4}
+    assert diff_ci(a, a)["ci_high"] > 0.1  # unpaired: a wide band around nothing
+    shifted = [x + 0.1 for x in a]
+    d = paired_diff_ci(shifted, a)
+    assert d["diff"] == pytest.approx(0.1) and d["ci_high"] - d["ci_low"] < 1e-9
+    with pytest.raises(ValueError, match="as many"):
+        paired_diff_ci([1.0], [1.0, 2.0])

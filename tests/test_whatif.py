@@ -22,7 +22,7 @@ from sim.scenarios.report import (
     write_whatif_report,
 )
 from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
-from sim.util.stats import diff_ci, mean_ci
+from sim.util.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["org.size=40", "stakeholders.count=8", "openness.internal=0.0"]
@@ -81,7 +81,9 @@ def test_differences_table_matches_a_naive_recomputation_from_the_runs(whatif):
                 if arm == "baseline":
                     before = rep.loc[rep["step"].between(7 if cumulative else 4, 7), metric]
                     befores.append(np.nanmean(before))
-        d = diff_ci(ends["intervention"], ends["baseline"])
+        # paired by seed: replicate i is the same organization in both arms
+        d = mean_ci(np.subtract(ends["intervention"], ends["baseline"]))
+        d = {"diff": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"]}
         b = mean_ci(ends["baseline"])
         lo, hi = record(metric).range  # the arm's interval is cut to the metric's range
         b["ci_low"] = max(b["ci_low"], lo) if lo is not None else b["ci_low"]
@@ -279,3 +281,17 @@ def test_unclear_differences_are_listed_not_told():
     said, unclear = findings(_differences({"trust": (0.01, 0.05), "engagement": (0.2, 0.05)}))
     assert len(said) == 1 and said[0].startswith("Engagement ends")
     assert unclear == ["trust"]
+
+
+def test_the_apps_difference_band_is_paired_and_empty_before_the_change(whatif):
+    from sim.lab.whatif import difference_over_time
+
+    series = pd.read_parquet(whatif / "timeseries.parquet")
+    d = difference_over_time(series, "engagement").set_index("step")
+    # the same seeds: the same organization until step 8, so no band at all
+    assert (d.loc[:7, ["diff", "ci_low", "ci_high"]] == 0).all().all()
+    last = series[series["step"] == 16].pivot(index="replicate", columns="arm",
+                                               values="engagement")
+    naive = mean_ci(last["intervention"] - last["baseline"])
+    assert d.loc[16, ["diff", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        [naive["mean"], naive["ci_low"], naive["ci_high"]])

@@ -454,7 +454,8 @@ def write_whatif_report(
         "ideas are per step. Cells give the mean over replicates with its t-based 95% "
         "confidence interval in brackets, cut to the metric's range (a share stays within 0 "
         "and 1, a count above 0: the true mean is inside, so the cut loses no coverage); the "
-        "difference is intervention minus baseline at the end, with a Welch 95% interval, "
+        "difference is intervention minus baseline at the end, paired by seed (the mean of "
+        "each replicate's difference, with its t-based 95% interval), "
         "**bold** when it excludes zero.",
         "",
         *_table(varying),

@@ -20,7 +20,8 @@ to the tables the report is built from, and nothing else:
 ``timeseries_summary.csv``   per arm (``condition``), step and metric: mean, sd, 95% CI, n;
 ``differences.csv``          per metric: the value before the intervention, each arm's mean
                              and 95% CI at the end, and the difference intervention minus
-                             baseline with its Welch 95% CI (:func:`sim.util.stats.diff_ci`).
+                             baseline with its 95% CI paired by seed
+                             (:func:`sim.util.stats.paired_diff_ci`).
 
 Examples
 --------
@@ -66,7 +67,7 @@ from sim.scenarios.library import (
     get_scenario,
 )
 from sim.util.atomic import write_atomic
-from sim.util.stats import bounded_ci, diff_ci, mean_ci
+from sim.util.stats import bounded_ci, mean_ci, paired_diff_ci
 
 __all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
            "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]
@@ -251,7 +252,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     there, the same in both arms since they share seeds), ``end_from``, ``end_step``, then for
     each arm ``<arm>_mean``, ``<arm>_ci_low``, ``<arm>_ci_high``, ``n_<arm>`` (mean over
     replicates of the end values and its t-based 95% CI), and ``diff``, ``diff_ci_low``,
-    ``diff_ci_high``: intervention minus baseline with a Welch 95% CI.
+    ``diff_ci_high``: intervention minus baseline, the mean over replicates of each seed's
+    difference with its t-based 95% CI (the arms share their seeds: replicate *i* is the same
+    organization in both, so the difference is paired).
 
     Raises
     ------
@@ -298,7 +301,8 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
         before = mean_ci(before_all[m].to_numpy(dtype=float))
         bounds = record(m).range
         b, t = mean_ci(b_end, bounds=bounds), mean_ci(t_end, bounds=bounds)
-        d = diff_ci(t_end, b_end)
+        pair = pd.concat([t_all[m], b_all[m]], axis=1, join="inner")  # same replicate
+        d = paired_diff_ci(pair.iloc[:, 0], pair.iloc[:, 1])
         rows.append({
             "metric": m, "at": at, "window": window,
             "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],

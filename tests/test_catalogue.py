@@ -27,6 +27,7 @@ def test_records_are_well_formed():
             assert r.range == (0.0, 1.0), r.name
         if r.kind == "count":
             assert r.range[0] == 0.0 and r.unit == "per step", r.name
+            assert r.short.endswith("per step"), r.name  # a rate, and its label says so
     # short labels name one metric each: a legend never shows the same words twice
     shorts = [r.short for r in CATALOGUE.values()]
     assert len(shorts) == len(set(shorts))

@@ -366,6 +366,52 @@ def _table(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _shown(table: pd.DataFrame, varying: pd.DataFrame) -> list[str]:
+    """The metrics of the detailed plots: those that vary, headline first, at most
+    MAX_PANELS (a 30-panel figure is unreadable and slow to draw; the table has them all)."""
+    measured = set(table.loc[table["baseline_mean"].notna(), "metric"])
+    return [m for m in headline(varying["metric"]) if m in measured][:MAX_PANELS]
+
+
+def _draw(out: Path, shown: list[str], varying: pd.DataFrame, at: int, title: str) -> None:
+    """The three plots of a what-if report (the first HEADLINE_SIZE panels are the headline)."""
+    bands = pd.read_csv(out / BANDS_FILE)
+    plot_arms_over_time(bands, shown[:HEADLINE_SIZE], at, out / "plots" / "headline.png", title)
+    plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
+                        f"{title}: {len(shown)} metrics that vary")
+    plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
+                    f"{title}: end of run")
+
+
+def _details(table: pd.DataFrame, varying: pd.DataFrame, shown: list[str]) -> list[str]:
+    """The section "Every metric that varies": how each number was made, and the table."""
+    first = table.iloc[0]
+    end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
+    before_from, before_step = int(first["before_from"]), int(first["before_step"])
+    return [
+        "## Every metric that varies",
+        "",
+        f"Each replicate's value is its mean over a window of {window} steps: *before* the "
+        f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
+        f"*end* (steps {end_from}–{end}); cumulative counts ({_cumulative(varying)}) are "
+        f"taken at the last step of each window (steps {before_step} and {end}), since a "
+        "running total averaged over steps mixes the past into the end. Counts of messages and "
+        "ideas are per step. Cells give the mean over replicates with its t-based 95% "
+        "confidence interval in brackets, cut to the metric's range (a share stays within 0 "
+        "and 1, a count above 0: the true mean is inside, so the cut loses no coverage); the "
+        "difference is intervention minus baseline at the end, paired by seed (the mean of "
+        "each replicate's difference, with its t-based 95% interval), "
+        "**bold** when it excludes zero.",
+        "",
+        *_table(varying),
+        "",
+        f"The {len(shown)} headline metrics that vary, over time: "
+        "[plots/over_time.png](plots/over_time.png); their end values with their intervals: "
+        "[plots/end_values.png](plots/end_values.png).",
+        "",
+    ]
+
+
 def write_whatif_report(
     out: str | os.PathLike, *, elapsed: float | None = None, plots: bool = True
 ) -> Path:
@@ -376,29 +422,19 @@ def write_whatif_report(
     out = Path(out)
     plan = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
     table = pd.read_csv(out / DIFFERENCES_FILE)
-    bands = pd.read_csv(out / BANDS_FILE)
     sc, iv, cfg = plan["scenario"], plan["intervention"], plan["config"]
     at = int(plan["at"])
     title = f"What if: {iv['name']} in {sc['name']}"
     flat = constant_rows(table)
     varying = table[~table["metric"].isin(list(flat))]
-    # The detailed plots show the metrics that vary, headline first, at most MAX_PANELS (a
-    # 30-panel figure is unreadable and slow to draw); the table has every metric.
-    measured = set(table.loc[table["baseline_mean"].notna(), "metric"])
-    shown = [m for m in headline(varying["metric"]) if m in measured][:MAX_PANELS]
-    lead = shown[:HEADLINE_SIZE]
+    shown = _shown(table, varying)
     if plots:
-        plot_arms_over_time(bands, lead, at, out / "plots" / "headline.png", title)
-        plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
-                            f"{title}: {len(shown)} metrics that vary")
-        plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
-                        f"{title}: end of run")
+        _draw(out, shown, varying, at, title)
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
     first = table.iloc[0]
     end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
-    before_from, before_step = int(first["before_from"]), int(first["before_step"])
     changes = "; ".join(
         f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
         for c in iv["changes"]
@@ -444,26 +480,7 @@ def write_whatif_report(
         "the intervention does in this simulated organization, and how sure we are of that "
         "given the randomness of the runs.",
         "",
-        "## Every metric that varies",
-        "",
-        f"Each replicate's value is its mean over a window of {window} steps: *before* the "
-        f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
-        f"*end* (steps {end_from}–{end}); cumulative counts ({_cumulative(varying)}) are "
-        f"taken at the last step of each window (steps {before_step} and {end}), since a "
-        "running total averaged over steps mixes the past into the end. Counts of messages and "
-        "ideas are per step. Cells give the mean over replicates with its t-based 95% "
-        "confidence interval in brackets, cut to the metric's range (a share stays within 0 "
-        "and 1, a count above 0: the true mean is inside, so the cut loses no coverage); the "
-        "difference is intervention minus baseline at the end, paired by seed (the mean of "
-        "each replicate's difference, with its t-based 95% interval), "
-        "**bold** when it excludes zero.",
-        "",
-        *_table(varying),
-        "",
-        f"The {len(shown)} headline metrics that vary, over time: "
-        "[plots/over_time.png](plots/over_time.png); their end values with their intervals: "
-        "[plots/end_values.png](plots/end_values.png).",
-        "",
+        *_details(table, varying, shown),
         "## Files",
         "",
         f"- `{DIFFERENCES_FILE}`: the table every number above comes from.",

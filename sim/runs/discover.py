@@ -378,6 +378,31 @@ def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
 # --------------------------------------------------------------------------- report
 
 
+def _box_section(found: BoxResult, plan: Mapping[str, Any],
+                 ranges: Mapping[str, Sequence[float]]) -> list[str]:
+    """The section "The box and the trade-off" of the discover report."""
+    text = [
+        "## The box and the trade-off",
+        "",
+        f"PRIM peeled {found.points} conditions ({found.cases} cases of interest) into "
+        f"{len(found.trajectory)} nested boxes. The box chosen is the densest with "
+        f"coverage at least {plan['min_coverage']:.2f}: coverage {found.coverage:.2f} "
+        f"(share of all cases inside), density {found.density:.2f} (share of the box "
+        f"that are cases), mass {found.mass:.2f} (share of all conditions inside).",
+        "",
+        "| parameter | box | range explored | quasi-p |",
+        "|---|---|---|---:|",
+        *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
+          f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
+          f"{r.qp:.2g} |" for r in found.limits.itertuples()),
+        "",
+    ]
+    if found.dropped:
+        text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
+                 + ", ".join(found.dropped) + ".", ""]
+    return [*text, "![trade-off](plots/tradeoff.png)", ""]
+
+
 def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = None,
                           plots: bool = True) -> Path:
     """Write ``out/report.md`` (and ``out/plots/``) from the tables in ``out`` alone:
@@ -433,26 +458,7 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
         text += ["", "![the box](plots/box.png)"]
     text += [""]
     if found is not None:  # no box, no section: the opening said why
-        text += [
-            "## The box and the trade-off",
-            "",
-            f"PRIM peeled {found.points} conditions ({found.cases} cases of interest) into "
-            f"{len(found.trajectory)} nested boxes. The box chosen is the densest with "
-            f"coverage at least {plan['min_coverage']:.2f}: coverage {found.coverage:.2f} "
-            f"(share of all cases inside), density {found.density:.2f} (share of the box "
-            f"that are cases), mass {found.mass:.2f} (share of all conditions inside).",
-            "",
-            "| parameter | box | range explored | quasi-p |",
-            "|---|---|---|---:|",
-            *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
-              f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
-              f"{r.qp:.2g} |" for r in found.limits.itertuples()),
-            "",
-        ]
-        if found.dropped:
-            text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
-                     + ", ".join(found.dropped) + ".", ""]
-        text += ["![trade-off](plots/tradeoff.png)", ""]
+        text += _box_section(found, plan, ranges)
     text += ["## The effect over two parameters", "",
              f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
              "the cell (bold when it excludes 0).", "", "![map](plots/map.png)", "",

@@ -29,7 +29,9 @@ from sim.runs.sensitivity import (
     analyse,
     check_design,
     describe_indices,
+    noise_share,
     sobol_indices,
+    with_noise,
 )
 from sim.runs.sweep_report import sweep_sentences
 from sim.util.stats import mean_ci
@@ -355,6 +357,42 @@ def test_discover_report_rederives_its_sentences_from_its_tables(tmp_path):
             "0.50).") in text
 
 
+def _sections(text: str) -> dict[str, str]:
+    """Each ``## `` heading of a markdown text with the text under it."""
+    parts = text.split("\n## ")[1:]
+    return {p.split("\n", 1)[0]: p.split("\n", 1)[1] if "\n" in p else "" for p in parts}
+
+
+def test_discover_without_a_box_suggests_a_threshold_and_writes_no_empty_section(tmp_path):
+    from sim.runs.discover import suggest_thresholds
+
+    found, effects, info, ranges = _discover_folder(tmp_path)
+    # Every condition a case (the threshold 0 of discover's own example): PRIM has nothing.
+    effects["case"], effects["in_box"] = True, False
+    effects.to_csv(tmp_path / "effects.csv", index=False)
+    info = json.loads((tmp_path / "discover.json").read_text())
+    info.pop("box"), info.pop("more_boxes")
+    info["threshold"] = 0.0
+    info["no_box"] = "every point is a case of interest (200 of 200): PRIM needs both"
+    (tmp_path / "discover.json").write_text(json.dumps(info))
+    for stale in ("box.csv", "trajectory.csv"):
+        (tmp_path / stale).unlink()
+    write_discover_report(tmp_path, plots=False)
+    text = (tmp_path / "report.md").read_text()
+    offers = suggest_thresholds(effects["effect"].to_numpy())
+    assert offers and all(o in text for o in offers)
+    mean = effects["effect"].mean()
+    assert f"--threshold {float(f'{mean:.3g}'):g} (the mean: " in text
+    # each offered threshold splits the conditions as it says
+    for offer in offers:
+        value, n = float(offer.split()[1]), int(offer.split(": ")[1].split(" of ")[0])
+        assert (effects["effect"] > value).sum() == n
+    sections = _sections(text)
+    assert "The box and the trade-off" not in sections
+    assert all(body.strip() for body in sections.values()), "an empty section"
+    assert "plots/box.png" not in text
+
+
 def test_nine_conditions_plot_has_a_legend_in_regime_order_and_a_real_title(monkeypatch):
     figures = []
     monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kw: figures.append(fig))
@@ -450,3 +488,101 @@ def test_prim_finds_a_second_planted_box_among_the_points_the_first_left():
     assert conditions(found[1]) == [
         f"turbulence < {second.loc['environment.turbulence', 'max']:.3g}",
         f"organization attention > {second.loc['org.attention', 'min']:.3g}"]
+
+
+# --------------------------------------------------------------------------- noise
+
+
+def _noisy_design(tmp_path, noise_sd, replicates=2, seed=0):
+    """A 64-base-sample Sobol design over two parameters; the output is 0.3 * mix (a small
+    signal, no interaction at all) plus replicate noise of ``noise_sd``."""
+    ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
+    x = make_design(ranges, method="sobol", n=64, seed=0)
+    write_design(x, ranges, tmp_path / "design", method="sobol", n=64, seed=0)
+    rng = np.random.default_rng(seed)
+    rows = [{"design": f"point_{i:05d}", "seed": 100 + r, "status": "ok",
+             "trust": 0.3 * p["regime.mix"] + noise_sd * rng.standard_normal()}
+            for i, p in x.iterrows() for r in range(replicates)]
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
+    meta = {"method": "sobol", "n": 64, "points": len(x),
+            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    return meta, x, pd.DataFrame(rows), sweep
+
+
+def test_noise_share_is_the_planted_noise(tmp_path):
+    # Signal variance 0.09 / 12 = 0.0075 over the points; noise 0.2^2 / 2 = 0.02 per mean.
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.2, replicates=2)
+    noise = noise_share(runs, "trust")
+    assert noise["replicates"] == 2
+    assert noise["noise_sd"] == pytest.approx(0.2 / math.sqrt(2), rel=0.1)
+    assert noise["share"] == pytest.approx(0.02 / (0.02 + 0.0075), abs=0.1)
+
+
+def test_a_noise_dominated_design_says_so_and_claims_nothing(tmp_path, capsys):
+    from sim.runs.sensitivity import main
+
+    meta, x, runs, sweep = _noisy_design(tmp_path, 0.5, replicates=2)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert table["noise_share"].iloc[0] > 0.5
+    assert not table["ST_clear"].any()  # every ST is within the noise level
+    lines = describe_indices(table, "trust")
+    text = " ".join(lines)
+    assert "Noise dominates" in text and "replicates per point would bring it near 10%" in text
+    assert "Clear interactions" not in text
+    assert "openness.internal" in text.split("Not distinguishable from noise:")[1]
+    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust"]) == 0
+    report = (sweep / "sensitivity" / "report.md").read_text()
+    assert "Noise dominates" in report and "Not distinguishable from noise" in report
+    saved = pd.read_csv(sweep / "sensitivity" / "sensitivity_trust.csv")
+    assert {"noise_share", "replicates", "S1_clear", "ST_clear"} <= set(saved.columns)
+
+
+def test_a_noise_free_design_is_told_as_before(tmp_path):
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.0, replicates=2)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert table["noise_share"].iloc[0] == 0
+    lines = describe_indices(table, "trust")
+    assert lines[0] == "Replicate noise is 0% of the variance of the point outputs (2 " \
+                       "replicates per point)."
+    assert lines[1].startswith("regime.mix matters most for trust")
+    assert table.set_index("parameter").loc["regime.mix", ["S1_clear", "ST_clear"]].all()
+
+
+def test_one_replicate_cannot_measure_noise(tmp_path):
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.1, replicates=1)
+    table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
+    assert "cannot be measured" in describe_indices(table, "trust")[0]
+
+
+def _summary(rows):
+    """A summary.csv of two conditions from metric -> (mean a, mean b, half-width)."""
+    out = []
+    for metric, (a, b, half) in rows.items():
+        for cond, m in (("x=1", a), ("x=2", b)):
+            out.append({"x": int(cond[-1]), "condition": cond, "metric": metric, "mean": m,
+                        "sd": half, "ci_low": m - half, "ci_high": m + half, "n": 4,
+                        "final_mean": 10 * m, "final_ci_low": 10 * (m - half),
+                        "final_ci_high": 10 * (m + half)})
+    return pd.DataFrame(out)
+
+
+def test_sweep_report_tells_the_largest_clear_differences_first_and_counts_the_rest():
+    from sim.runs.sweep_report import MAX_SENTENCES
+
+    small = {m: (0.50, 0.52, 0.005) for m in (
+        "trust", "engagement", "knowledge_code", "stakeholder_satisfaction", "retention",
+        "knowledge_individuals", "voice_answered", "silo_ei", "overload", "filtered")}
+    rows = {**small, "gini_access": (0.2, 0.6, 0.01), "diversity": (0.3, 0.31, 0.05)}
+    said, _ = sweep_sentences(_summary(rows))
+    assert said[0].startswith(plots.pretty("gini_access") + " is highest with x=2")
+    assert len(said) == MAX_SENTENCES + 1
+    assert said[-1] == ("And 3 more clear differences and 1 more metric without one "
+                        "(see the table).")
+
+
+def test_sweep_report_tells_cumulative_counts_at_the_last_step():
+    said, _ = sweep_sentences(_summary({"innovations": (2.0, 4.0, 0.1)}))
+    # the window average would say 4; the last step (final_mean) says 40
+    assert "(40, 95% CI 39 to 41)" in said[0]

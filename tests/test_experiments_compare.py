@@ -281,13 +281,14 @@ def test_report_sentences_follow_effects_csv_synthetic(synthetic, tmp_path):
     write_tables(tmp_path, synthetic)
     write_report(tmp_path, synthetic, RunFacts(), plots=False)
     assert check_sentences(tmp_path) == 5  # the TRUTH metrics in the report's bullets
-    assert re.search(r"In short, the practice that moves each outcome most: knowledge code, "
-                     r"broadcast rate \(-0\.(1|09)\d*\); engagement, responsiveness \(\+0\.(2|19)",
-                     (tmp_path / "report.md").read_text())
+    code, answered = (re.escape(pretty(m)) for m in ("knowledge_code", "voice_answered"))
+    assert re.search(r"In short, the practice that moves each outcome most: " + code.lower()
+                     + r", broadcast rate \(-0\.(1|09)\d*\); engagement, responsiveness "
+                     r"\(\+0\.(2|19)", (tmp_path / "report.md").read_text())
     text = (tmp_path / "report.md").read_text()
     assert re.search(r"responsiveness \(0 → 0\.6\) raises it by 0\.(19|2)", text)
-    assert re.search(r"\| Voice answered \| responsiveness \(0 → 0\.6\) \| \*\*\+0\.[56]\d*\*\* .*"
-                     r"\| by construction \|", text)
+    assert re.search(r"\| " + answered + r" \| responsiveness \(0 → 0\.6\) \| "
+                     r"\*\*\+0\.[56]\d*\*\* .*\| by construction \|", text)
     assert text.count("by construction") >= 3
     assert "voting -1 (95% CI" not in text.split("## Main effects")[0]
     assert "(and 2 smaller clear ones in the table)" in text

@@ -90,6 +90,21 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     runs = pd.read_parquet(sweep / "runs.parquet")
     meta, points = read_design(design_dir)
     assert np.isfinite(point_outputs(runs, "engagement", len(points))).all()
+    # Each run carries its point's values as typed columns beside ``design``.
+    columns = list(runs.columns)
+    assert columns[columns.index("design") + 1:][:2] == ["regime.mix", "openness.internal"]
+    assert runs["regime.mix"].dtype == np.float64
+    by_point = points.set_index("point")
+    number = runs["design"].str.rsplit("_", n=1).str[-1].astype(int)
+    for key in ("regime.mix", "openness.internal"):
+        assert runs[key].to_numpy() == pytest.approx(by_point.loc[number, key].to_numpy())
+    from sim.runs.dataset import write_dataset
+
+    info = write_dataset(sweep)
+    steps = pd.read_parquet(info.path)
+    assert steps.groupby("design")["regime.mix"].nunique().eq(1).all()
+    assert steps.drop_duplicates("design").set_index("design")["regime.mix"].sort_index() \
+        .to_numpy() == pytest.approx(points["regime.mix"].to_numpy())
     # Two base samples are far too few for indices: the analysis refuses, saying how many.
     with pytest.raises(ValueError, match="too small: it needs at least 64"):
         sobol_indices(meta, points, runs, "engagement")

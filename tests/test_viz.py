@@ -161,3 +161,135 @@ def test_fast_redraw_matches_a_full_draw():
 def test_unknown_colouring_is_refused():
     with pytest.raises(ValueError, match="color_by='colour' is unknown"):
         NetworkPlot(small(), color_by="colour")
+
+
+# --------------------------------------------------------------------------- report plots
+
+
+def _tick_overlaps(fig) -> list[str]:
+    """Pairs of visible tick labels (any axis of ``fig``) whose boxes overlap."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            labels = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                      if t.get_visible() and t.get_text() and low <= v <= high]
+            boxes = [t.get_window_extent(renderer) for t in labels]
+            for i, a in enumerate(boxes):
+                for j in range(i + 1, len(boxes)):
+                    if a.overlaps(boxes[j]):
+                        found.append(f"{labels[i].get_text()!r} / {labels[j].get_text()!r}")
+    return found
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every figure the report plots save, captured (and still written)."""
+    import sim.scenarios.report as report
+    import sim.viz.effects as effects
+    import sim.viz.plots as plots
+
+    figures = []
+    save = plots.save_figure
+
+    def capture(fig, path, **kw):
+        figures.append(fig)
+        return save(fig, path, **kw)
+
+    for module in (plots, report, effects):
+        monkeypatch.setattr(module, "save_figure", capture)
+    return figures
+
+
+def _crowded_tables():
+    """Tables whose values crowd the ticks: close decimals with many digits (0.5325 ...)."""
+    import pandas as pd
+
+    steps = np.arange(0, 301)
+    bands = []
+    for cond, base in (("regime=broadcast", 0.5325), ("regime=conversational", 0.5375)):
+        for metric in ("engagement", "messages_sent", "knowledge_code"):
+            mean = base + 0.001 * np.sin(steps / 7) + (200 if metric == "messages_sent" else 0)
+            bands.append(pd.DataFrame({"condition": cond, "step": steps, "metric": metric,
+                                       "mean": mean, "ci_low": mean - 0.0012,
+                                       "ci_high": mean + 0.0012}))
+    bands = pd.concat(bands, ignore_index=True)
+    rows = []
+    for metric in ("engagement", "messages_sent", "knowledge_code"):
+        shift = 200 if metric == "messages_sent" else 0
+        rows.append({"metric": metric, "diff": 0.005, "diff_ci_low": 0.0035,
+                     "diff_ci_high": 0.0065, "baseline_mean": 0.5325 + shift,
+                     "baseline_ci_low": 0.5315 + shift, "baseline_ci_high": 0.5335 + shift,
+                     "intervention_mean": 0.5375 + shift, "intervention_ci_low": 0.5365 + shift,
+                     "intervention_ci_high": 0.5385 + shift})
+    return bands, pd.DataFrame(rows)
+
+
+def test_no_tick_labels_collide_in_any_report_plot(drawn, tmp_path):
+    import pandas as pd
+
+    from sim.scenarios.report import plot_arms_over_time, plot_end_values
+    from sim.viz import effects as fx
+    from sim.viz import plots
+
+    bands, table = _crowded_tables()
+    metrics = ["engagement", "messages_sent", "knowledge_code"]
+    plots.plot_over_time(bands, metrics, tmp_path / "a.png")
+    summary = bands[bands["step"] == 300].drop(columns="step")
+    plots.plot_final_values(summary, metrics, tmp_path / "b.png")
+    arms = bands.replace({"regime=broadcast": "baseline", "regime=conversational": "intervention"})
+    plot_arms_over_time(arms, metrics, 100, tmp_path / "c.png", "t")
+    # twelve panels of four columns: the narrow axes where "0.53250.53500.5375" was seen;
+    # ends near 12.3456 that differ by 0.005 ask for ticks 12.3450, 12.3475, 12.3500 ...
+    end = {"diff": 0.005, "diff_ci_low": 0.0025, "diff_ci_high": 0.0075,
+           "baseline_mean": 12.3456, "baseline_ci_low": 12.3431, "baseline_ci_high": 12.3481,
+           "intervention_mean": 12.3506, "intervention_ci_low": 12.3481,
+           "intervention_ci_high": 12.3531}
+    many = pd.DataFrame([{"metric": m, **end} for m in (
+        "engagement", "trust", "reach", "active_share", "overload", "filtered", "diversity",
+        "gini_access", "gini_knowledge", "voice_answered", "cocreation", "messages_sent")])
+    plot_end_values(many, tmp_path / "d.png", "t")
+    sobol = pd.DataFrame({"parameter": ["a", "b", "c"], "S1": [0.5325, 0.2, -0.01],
+                          "S1_conf": [0.1, 0.1, 0.05], "ST": [0.6, 0.3, 0.02],
+                          "ST_conf": [0.1, 0.1, 0.04], "noise_share": 0.05})
+    plots.plot_sobol_indices(sobol, tmp_path / "e.png")
+    morris = pd.DataFrame({"parameter": ["a", "b"], "mu": [0.53251, 0.0012],
+                           "mu_star": [0.53251, 0.0012], "mu_star_conf": [0.01, 0.001],
+                           "sigma": [0.1, 0.002]})
+    plots.plot_morris(morris, tmp_path / "f.png")
+    effects = pd.DataFrame({"lever": ["broadcast_rate", "voting"] * 3,
+                            "metric": np.repeat(metrics, 2), "effect": 0.5325,
+                            "ci_low": 0.5315, "ci_high": 0.5335})
+    fx.plot_effects(effects, metrics, tmp_path / "g.png")
+    regimes = bands.rename(columns={"condition": "regime"}).replace(
+        {"regime=broadcast": "broadcast", "regime=conversational": "conversational"})
+    order = ["broadcast", "conversational"]
+    fx.plot_regimes_over_time(regimes, metrics, tmp_path / "h.png", order=order)
+    fx.plot_regime_windows(regimes[regimes["step"] == 300], metrics, tmp_path / "i.png",
+                           order=order)
+    assert len(drawn) == 9
+    for k, fig in enumerate(drawn):
+        assert _tick_overlaps(fig) == [], f"figure {k}"
+
+
+def test_axes_start_at_the_origin_or_say_they_are_cut(drawn, tmp_path):
+    import pandas as pd
+
+    from sim.viz import plots
+
+    steps = np.arange(0, 50)
+    bands = pd.concat([
+        pd.DataFrame({"condition": "a", "step": steps, "metric": "engagement",
+                      "mean": 0.88 + 0.002 * np.sin(steps), "ci_low": 0.875, "ci_high": 0.89}),
+        pd.DataFrame({"condition": "a", "step": steps, "metric": "trust",
+                      "mean": 0.3 + 0.4 * steps / 49, "ci_low": 0.28, "ci_high": 0.72}),
+    ])
+    plots.plot_over_time(bands, ["engagement", "trust"], tmp_path / "a.png")
+    engagement, trust = drawn[0].axes[:2]
+    texts = [t.get_text() for t in engagement.texts]
+    assert engagement.get_ylim()[0] > 0.8 and "axis cut" in texts  # cut, and says so
+    assert trust.get_ylim()[0] == 0 and not trust.texts  # the origin is shown

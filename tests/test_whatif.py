@@ -13,9 +13,16 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.scenarios.report import METRIC_TEXT, constant_rows, sentence, write_whatif_report
+from sim.rules.catalogue import record
+from sim.scenarios.report import (
+    MAX_SENTENCES,
+    constant_rows,
+    findings,
+    sentence,
+    write_whatif_report,
+)
 from sim.scenarios.whatif import aggregate_whatif, plan_whatif, run_whatif
-from sim.util.stats import diff_ci, mean_ci
+from sim.util.stats import mean_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["org.size=40", "stakeholders.count=8", "openness.internal=0.0"]
@@ -67,11 +74,19 @@ def test_differences_table_matches_a_naive_recomputation_from_the_runs(whatif):
         for arm, frame in runs.items():
             ends[arm] = []
             for _, rep in frame.groupby("replicate"):
-                ends[arm].append(np.nanmean(rep.loc[rep["step"].between(13, 16), metric]))
+                # cumulative counts are read at the window's last step, the rest averaged
+                cumulative = record(metric).kind == "cumulative"
+                end = rep.loc[rep["step"].between(16 if cumulative else 13, 16), metric]
+                ends[arm].append(np.nanmean(end))
                 if arm == "baseline":
-                    befores.append(np.nanmean(rep.loc[rep["step"].between(4, 7), metric]))
-        d = diff_ci(ends["intervention"], ends["baseline"])
+                    before = rep.loc[rep["step"].between(7 if cumulative else 4, 7), metric]
+                    befores.append(np.nanmean(before))
+        # paired by seed: replicate i is the same organization in both arms
+        d = mean_ci(np.subtract(ends["intervention"], ends["baseline"]))
+        d = {"diff": d["mean"], "ci_low": d["ci_low"], "ci_high": d["ci_high"]}
         b = mean_ci(ends["baseline"])
+        lo, hi = record(metric).range  # the arm's interval is cut to the metric's range
+        b["ci_low"] = max(b["ci_low"], lo) if lo is not None else b["ci_low"]
         expected = [mean_ci(befores)["mean"], b["mean"], b["ci_low"], d["diff"], d["ci_low"],
                     d["ci_high"]]
         got = row[["before_mean", "baseline_mean", "baseline_ci_low", "diff", "diff_ci_low",
@@ -129,12 +144,16 @@ def test_report_sentences_are_the_differences_table(whatif):
     low, high = NUMBER.findall(silo.split("95% CI")[1])[:2]
     assert _close(rise, 50 * row["diff"])
     assert _close(low, 50 * row["diff_ci_low"]) and _close(high, 50 * row["diff_ci_high"])
-    for metric, row in clear.iterrows():
+    told = [m for m in clear.index if sentence(m, clear.loc[m].to_dict()) in bullets]
+    # every clear difference is told, or counted in the last line
+    more = len(clear) - len(told)
+    assert len(told) == min(len(clear), MAX_SENTENCES)
+    assert (f"And {more} more clear difference" in bullets[-1]) == (more > 0)
+    for metric, row in clear.loc[told].iterrows():
         if metric == "silo_ei":
             continue
         said = sentence(metric, row.to_dict())
-        assert said in bullets
-        scale = 100 if METRIC_TEXT[metric][1] == "share" else 1
+        scale = 100 if record(metric).kind == "share" else 1
         mag, low, high = NUMBER.findall(said.split("(95% CI")[0])[-1:] + NUMBER.findall(
             said.split("(95% CI")[1])[:2]
         assert _close(mag, scale * abs(row["diff"]))
@@ -214,3 +233,65 @@ def test_constant_metrics_are_folded_into_one_line(whatif):
     table_lines = [line for line in report.splitlines() if line.startswith("| Retention")]
     assert not table_lines
 
+
+
+def _differences(rows):
+    """A differences table (the columns findings() reads) from metric -> (diff, half-width)."""
+    out = []
+    for metric, (diff, half) in rows.items():
+        out.append({"metric": metric, "diff": diff, "diff_ci_low": diff - half,
+                    "diff_ci_high": diff + half, "baseline_mean": 0.5, "baseline_ci_low": 0.4,
+                    "baseline_ci_high": 0.6, "intervention_mean": 0.5 + diff,
+                    "intervention_ci_low": 0.4 + diff, "intervention_ci_high": 0.6 + diff,
+                    "before_mean": 0.5})
+    return pd.DataFrame(out)
+
+
+def test_a_large_loss_reaches_the_summary_whatever_its_rank():
+    # Ten small clear gains in the headline metrics, and one large clear loss in a metric the
+    # headline order puts last: ranked by size, the loss is told first; the cut is counted.
+    gains = ["engagement", "trust", "knowledge_code", "stakeholder_satisfaction",
+             "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
+             "gini_value", "retention"]
+    rows = {m: (0.02, 0.015) for m in gains}
+    rows["knowledge_individuals"] = (-0.093, 0.028)
+    said, unclear = findings(_differences(rows))
+    loss = sentence("knowledge_individuals", _differences(rows).iloc[-1].to_dict())
+    assert said[0] == loss and "lower" in loss
+    assert len(said) == MAX_SENTENCES + 1
+    assert said[-1].startswith(f"And {len(rows) - MAX_SENTENCES} more clear differences (see "
+                               "the table): ")
+    assert said[-1].count(" higher") == len(rows) - MAX_SENTENCES  # the cut ones, named
+    assert unclear == []
+
+
+def test_every_clear_difference_is_told_or_named_with_its_direction():
+    import sim.scenarios.report as report
+
+    rows = {m: (0.3, 0.01) for m in ("engagement", "trust", "knowledge_code", "reach",
+                                     "overload", "filtered", "diversity", "gini_access",
+                                     "voice_answered", "cocreation")}
+    rows["knowledge_individuals"] = (-0.05, 0.02)  # the smallest: cut, but named as a loss
+    said, _ = findings(_differences(rows))
+    assert "members' knowledge lower" in said[-1]
+    assert len(said) == report.MAX_SENTENCES + 1
+
+
+def test_unclear_differences_are_listed_not_told():
+    said, unclear = findings(_differences({"trust": (0.01, 0.05), "engagement": (0.2, 0.05)}))
+    assert len(said) == 1 and said[0].startswith("Engagement ends")
+    assert unclear == ["trust"]
+
+
+def test_the_apps_difference_band_is_paired_and_empty_before_the_change(whatif):
+    from sim.lab.whatif import difference_over_time
+
+    series = pd.read_parquet(whatif / "timeseries.parquet")
+    d = difference_over_time(series, "engagement").set_index("step")
+    # the same seeds: the same organization until step 8, so no band at all
+    assert (d.loc[:7, ["diff", "ci_low", "ci_high"]] == 0).all().all()
+    last = series[series["step"] == 16].pivot(index="replicate", columns="arm",
+                                               values="engagement")
+    naive = mean_ci(last["intervention"] - last["baseline"])
+    assert d.loc[16, ["diff", "ci_low", "ci_high"]].tolist() == pytest.approx(
+        [naive["mean"], naive["ci_low"], naive["ci_high"]])

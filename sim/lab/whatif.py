@@ -5,7 +5,7 @@ same replicate seeds, run in worker processes, reduced to the report's tables) a
 :func:`sim.scenarios.report.findings` (the report's sentences); this module only turns the
 tab's choices into a :class:`~sim.scenarios.whatif.WhatIfPlan`, reports progress while the
 replicates run, and computes the difference between the arms at every step for the picture,
-with the report's own Welch interval (:func:`sim.util.stats.diff_ci`).
+with the report's own interval, paired by seed (:func:`sim.util.stats.paired_diff_ci`).
 
 A change is a named intervention (``conf/intervention/*.yaml``) or one practice set to a value
 at a step (``regime.responsiveness = 0.6 at step 100``).
@@ -37,8 +37,9 @@ import pandas as pd
 
 from sim.config import ConfigError, load_config, to_config
 from sim.lab.controls import CONTROLS, PRACTICE_CONTROLS, format_value
+from sim.rules.catalogue import headline
 from sim.scenarios.library import NamedIntervention, get_intervention, get_scenario
-from sim.scenarios.report import HEADLINE, findings
+from sim.scenarios.report import findings
 from sim.scenarios.whatif import (
     TIMESERIES_FILE,
     WhatIfPlan,
@@ -46,7 +47,7 @@ from sim.scenarios.whatif import (
     plan_whatif,
     run_whatif,
 )
-from sim.util.stats import diff_ci
+from sim.util.stats import bounded_ci
 
 __all__ = ["CHANGEABLE", "WhatIfRequest", "WhatIfResult", "describe_intervention",
            "difference_over_time", "plan_of", "run_request", "unchanged", "workers_for"]
@@ -166,18 +167,19 @@ def unchanged(plan: WhatIfPlan) -> str | None:
 
 
 def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Per step: intervention minus baseline (means over replicates) with a Welch 95% CI.
+    """Per step: intervention minus baseline, paired by seed, with its 95% CI.
 
-    The same difference and interval as the report's table (:func:`sim.util.stats.diff_ci`),
-    at every step instead of the end window.
+    The same difference and interval as the report's table
+    (:func:`sim.util.stats.paired_diff_ci`), at every step instead of the end window: the
+    arms share their seeds, so before the change the difference is 0 with no band at all.
     """
-    rows = []
-    for step, at_step in timeseries.groupby("step", sort=True):
-        arms = dict(tuple(at_step.groupby("arm")))
-        d = diff_ci(arms["intervention"][metric], arms["baseline"][metric])
-        rows.append({"step": int(step), "diff": d["diff"], "ci_low": d["ci_low"],
-                     "ci_high": d["ci_high"]})
-    return pd.DataFrame(rows)
+    wide = timeseries.pivot_table(index=["step", "replicate"], columns="arm", values=metric,
+                                  dropna=False)
+    diff = (wide["intervention"] - wide["baseline"]).groupby(level="step")
+    table = diff.agg(["mean", "std", "count"])
+    low, high = bounded_ci(table["mean"], table["std"], table["count"], (None, None))
+    return pd.DataFrame({"step": table.index.astype(int), "diff": table["mean"].to_numpy(),
+                         "ci_low": low, "ci_high": high})
 
 
 #: Below this many replicate-steps per arm the what-if runs in the app's own process: starting
@@ -222,7 +224,7 @@ def run_request(
             shutil.rmtree(folder, ignore_errors=True)
     said, unclear = findings(table)
     usable = set(table.loc[~table["baseline_mean"].isna(), "metric"])
-    shown = [m for m in HEADLINE if m in usable][:SHOWN]
+    shown = [m for m in headline(table["metric"]) if m in usable][:SHOWN]
     return WhatIfResult(
         title=f"What if: {plan.intervention.name} in {plan.scenario.name}",
         plan=plan,

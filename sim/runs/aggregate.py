@@ -70,10 +70,13 @@ import pyarrow.parquet as pq
 import yaml
 from scipy import stats
 
+from sim.rules.catalogue import bounds_of
+from sim.runs.designs import design_columns
 from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary, verify_result
 from sim.runs.paired import end_window, window_means
 from sim.runs.sweeps import expand_sweep
 from sim.util.atomic import removing_temporaries, temporary_name
+from sim.util.stats import bounded_ci
 
 __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
@@ -299,7 +302,8 @@ class _Bands:
         parts = []
         for condition, (n, mean, m2) in self.acc.items():
             steps = np.repeat(np.arange(n.shape[0]), self.m)
-            part = _ci_table(n.ravel(), mean.ravel(), m2.ravel())
+            bounds = tuple(np.tile(b, n.shape[0]) for b in bounds_of(metrics))
+            part = _ci_table(n.ravel(), mean.ravel(), m2.ravel(), bounds)
             part.insert(0, "metric", np.tile(np.asarray(metrics, dtype=object), n.shape[0]))
             part.insert(0, "step", steps)
             part.insert(0, "condition", condition)
@@ -307,8 +311,10 @@ class _Bands:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> pd.DataFrame:
-    """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.util.stats.mean_ci`."""
+def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray,
+              bounds: tuple | None = None) -> pd.DataFrame:
+    """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.util.stats.mean_ci`;
+    with ``bounds`` (arrays of each row's metric's range), each interval is cut to it."""
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0) / (n - 1)), np.nan)
@@ -316,12 +322,15 @@ def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray) -> pd.DataFrame:
         # One value has no interval: NaN, never a zero-width "interval" at the mean.
         half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
     mean = np.where(n > 0, mean, np.nan)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = bounded_ci(mean, sd, n, bounds)
     return pd.DataFrame(
         {
             "mean": mean,
             "sd": sd,
-            "ci_low": mean - half,
-            "ci_high": mean + half,
+            "ci_low": low,
+            "ci_high": high,
             "n": n.astype(int),
         }
     )
@@ -352,7 +361,8 @@ def summarise_finals(
     grouped = long.groupby([*(keys or []), "metric"], sort=False, dropna=False)["value"]
     agg = grouped.agg(["count", "mean", "var"]).reset_index()
     m2 = agg["var"].fillna(0.0).to_numpy() * np.maximum(agg["count"].to_numpy() - 1, 0)
-    table = _ci_table(agg["count"].to_numpy(), agg["mean"].to_numpy(), m2)
+    bounds = bounds_of([str(m).removeprefix("final_") for m in agg["metric"]])
+    table = _ci_table(agg["count"].to_numpy(), agg["mean"].to_numpy(), m2, bounds)
     out = pd.concat([agg[[*(keys or []), "metric"]].reset_index(drop=True), table], axis=1)
     order = {m: i for i, m in enumerate(metrics)}
     out["_m"] = out["metric"].map(order)
@@ -712,6 +722,8 @@ def _sweep_columns(jobs: list, swept, replicate_keys: Iterable[str]):
         for k in swept:
             raw[k].append(given.get(k))
     typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
+    # A design sweep's points carry their parameter values as typed columns.
+    typed.update(design_columns([j.dir for j in jobs], typed))
     labels = [
         ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
         for i in range(len(jobs))

@@ -76,6 +76,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.rules.catalogue import leading
 from sim.runs.factorial import (
     contrast_columns,
     paired_effects,
@@ -154,15 +155,8 @@ LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 #: Hybrids run between the ends (``regime=hybrid regime.mix=...``).
 HYBRID_MIXES: tuple[float, ...] = (0.25, 0.5, 0.75)
 
-#: The outcomes the report opens with, in this order.
-HEADLINE: tuple[str, ...] = (
-    "knowledge_code",
-    "knowledge_individuals",
-    "engagement",
-    "trust",
-    "stakeholder_satisfaction",
-    "innovations_net",
-)
+#: The outcomes the report opens with, in this order (the metric catalogue's headline).
+HEADLINE: tuple[str, ...] = leading()
 #: Mechanism metrics the report also describes (how ideas travel and are answered).
 MECHANISMS: tuple[str, ...] = (
     "ideas_considered",

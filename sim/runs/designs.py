@@ -30,7 +30,10 @@ The sweep is then an ordinary multirun over that config group (``sweep_command``
     python experiments/run.py -m hydra.searchpath=[file:///abs/design] +experiment=agora_design
 
 so every launcher, the resume rules and the aggregation work unchanged; job ``k`` of the sweep
-runs point ``k``.
+runs point ``k``. The aggregation (:mod:`sim.runs.aggregate`, :mod:`sim.runs.dataset`) finds
+the design folder again from the jobs' Hydra search path and gives ``runs.parquet`` and the
+dataset one typed column per parameter beside ``design`` (:func:`design_columns`), so a
+design's results carry their values without a join on ``design.csv``.
 
 Examples
 --------
@@ -68,7 +71,8 @@ from sim.config import AgoraConfig, ConfigError
 from sim.util.atomic import write_text_atomic
 
 __all__ = ["METHODS", "MORRIS_LEVELS", "parse_ranges", "parse_compare", "make_design",
-           "write_design", "read_design", "sweep_command", "salib_problem", "points_of"]
+           "write_design", "read_design", "sweep_command", "salib_problem", "points_of",
+           "design_folder", "design_columns"]
 
 METHODS = ("lhs", "sobol", "morris")
 #: Grid levels of a Morris design (4, the usual choice: Morris 1991; SALib's default).
@@ -311,3 +315,46 @@ def sweep_command(
     path = Path(design_dir).resolve()
     return [python, run_py, "-m", f"hydra.searchpath=[file://{path}]",
             f"+experiment={SWEEP_OPTION}", *extra]
+
+
+def design_folder(job_dirs: Sequence[str | os.PathLike]) -> Path | None:
+    """The design folder a sweep ran: the entry of the first job's ``hydra.searchpath`` that
+    holds a ``design.json`` (None when there is none, or it has moved)."""
+    for d in job_dirs:
+        hydra = Path(d) / ".hydra" / "hydra.yaml"
+        if not hydra.is_file():
+            continue
+        cfg = yaml.safe_load(hydra.read_text(encoding="utf-8")) or {}
+        for entry in (cfg.get("hydra") or {}).get("searchpath") or []:
+            path = Path(str(entry).removeprefix("file://"))
+            if (path / "design.json").is_file():
+                return path
+        return None
+    return None
+
+
+def design_columns(job_dirs: Sequence[str | os.PathLike],
+                   typed: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
+    """Each job's design parameters as typed columns, from its ``design`` column (``point_k``).
+
+    ``typed`` holds the sweep's columns so far, one value per job; keys already there (a swept
+    key of the same name) are left alone. Integer keys become ``Int64``, the others
+    ``float64``; a job without a point gets NA. Nothing when the sweep is no design sweep or
+    its design folder cannot be found.
+    """
+    if "design" not in typed:
+        return {}
+    folder = design_folder(job_dirs)
+    if folder is None:
+        return {}
+    meta, points = read_design(folder)
+    number = typed["design"].astype("string").str.rsplit("_", n=1).str[-1]
+    index = pd.to_numeric(number, errors="coerce")
+    table = points.set_index("point")
+    out = {}
+    for key in meta["ranges"]:
+        if key in typed:
+            continue
+        kind = "Int64" if meta.get("types", {}).get(key) == "int" else "float64"
+        out[key] = pd.Series(table[key].reindex(index).to_numpy(), dtype="float64").astype(kind)
+    return out

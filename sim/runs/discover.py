@@ -60,7 +60,8 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
-           "overview_sentences", "write_discover_report", "main", "PARAM_WORDS"]
+           "overview_sentences", "suggest_thresholds", "write_discover_report", "main",
+           "PARAM_WORDS"]
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +316,34 @@ def box_sentence(found: BoxResult, ranges, key: str, settings: Sequence[str], ou
             f"(coverage {found.coverage:.2f}, density {found.density:.2f}).")
 
 
+def suggest_thresholds(effects: np.ndarray, *, lower_is_better: bool = False) -> list[str]:
+    """When every or no condition is a case, what would split them: the effect's quartiles
+    and mean, as ``--threshold`` values (a case is effect > threshold, or < -threshold when
+    lower is better), each with how many cases it would give. Only thresholds leaving at least
+    :data:`MIN_CASES` cases and non-cases are offered.
+
+    >>> for line in suggest_thresholds(np.arange(32) / 100):
+    ...     print(line)
+    --threshold 0.0775 (the lower quartile: 24 of 32 cases)
+    --threshold 0.155 (the mean: 16 of 32 cases)
+    --threshold 0.233 (the upper quartile: 8 of 32 cases)
+    """
+    e = np.asarray(effects, dtype=float)
+    e = e[np.isfinite(e)]
+    if not e.size:
+        return []
+    sign = -1.0 if lower_is_better else 1.0  # thresholds are told as improvements
+    gain = sign * e
+    out = []
+    for name, value in (("the lower quartile", np.quantile(gain, 0.25)),
+                        ("the mean", gain.mean()), ("the upper quartile", np.quantile(gain, 0.75))):
+        threshold = float(f"{value:.3g}")
+        n = int((gain > threshold).sum())
+        if min(n, e.size - n) >= MIN_CASES:
+            out.append(f"--threshold {threshold:g} ({name}: {n} of {e.size} cases)")
+    return out
+
+
 def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
                        settings: Sequence[str], outcome: str, *, lower_is_better: bool,
                        threshold: float, replicates: int, window: tuple[int, int],
@@ -349,6 +378,31 @@ def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
 # --------------------------------------------------------------------------- report
 
 
+def _box_section(found: BoxResult, plan: Mapping[str, Any],
+                 ranges: Mapping[str, Sequence[float]]) -> list[str]:
+    """The section "The box and the trade-off" of the discover report."""
+    text = [
+        "## The box and the trade-off",
+        "",
+        f"PRIM peeled {found.points} conditions ({found.cases} cases of interest) into "
+        f"{len(found.trajectory)} nested boxes. The box chosen is the densest with "
+        f"coverage at least {plan['min_coverage']:.2f}: coverage {found.coverage:.2f} "
+        f"(share of all cases inside), density {found.density:.2f} (share of the box "
+        f"that are cases), mass {found.mass:.2f} (share of all conditions inside).",
+        "",
+        "| parameter | box | range explored | quasi-p |",
+        "|---|---|---|---:|",
+        *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
+          f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
+          f"{r.qp:.2g} |" for r in found.limits.itertuples()),
+        "",
+    ]
+    if found.dropped:
+        text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
+                 + ", ".join(found.dropped) + ".", ""]
+    return [*text, "![trade-off](plots/tradeoff.png)", ""]
+
+
 def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = None,
                           plots: bool = True) -> Path:
     """Write ``out/report.md`` (and ``out/plots/``) from the tables in ``out`` alone:
@@ -378,6 +432,10 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
             text += [f"Box {k}, among the conditions the earlier boxes left: {line}", ""]
     else:
         text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
+        if offers := suggest_thresholds(effects["effect"].to_numpy(), lower_is_better=lower):
+            text += ["The effect's spread suggests a threshold that splits the conditions: "
+                     + "; ".join(offers) + ". Re-running with one of them reuses every run "
+                     "(they are resumed, not repeated).", ""]
     text += [f"- {line}" for line in overview_sentences(
         effects, cases, key, settings, outcome, lower_is_better=lower,
         threshold=plan["threshold"], replicates=plan["replicates"],
@@ -396,27 +454,11 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
                 plot_prim_box(found.limits, ranges, out / "plots" / "box.png",
                               title=head or title)
     has_box = found is not None and len(found.limits) > 0
-    text += ["", "![the box](plots/box.png)" if has_box else "",
-             "", "## The box and the trade-off", ""]
-    if found is not None:
-        text += [
-            f"PRIM peeled {found.points} conditions ({found.cases} cases of interest) into "
-            f"{len(found.trajectory)} nested boxes. The box chosen is the densest with "
-            f"coverage at least {plan['min_coverage']:.2f}: coverage {found.coverage:.2f} "
-            f"(share of all cases inside), density {found.density:.2f} (share of the box "
-            f"that are cases), mass {found.mass:.2f} (share of all conditions inside).",
-            "",
-            "| parameter | box | range explored | quasi-p |",
-            "|---|---|---|---:|",
-            *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
-              f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
-              f"{r.qp:.2g} |" for r in found.limits.itertuples()),
-            "",
-        ]
-        if found.dropped:
-            text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
-                     + ", ".join(found.dropped) + ".", ""]
-        text += ["![trade-off](plots/tradeoff.png)", ""]
+    if has_box:
+        text += ["", "![the box](plots/box.png)"]
+    text += [""]
+    if found is not None:  # no box, no section: the opening said why
+        text += _box_section(found, plan, ranges)
     text += ["## The effect over two parameters", "",
              f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
              "the cell (bold when it excludes 0).", "", "![map](plots/map.png)", "",
@@ -600,6 +642,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         info["no_box"] = str(err)
         print(f"discover: no box: {err}")
+        for offer in suggest_thresholds(effects["effect"].to_numpy(),
+                                        lower_is_better=ns.lower_is_better):
+            print(f"  try: {offer}")
     if found is not None:
         effects["in_box"] = found.inside
         write_text_atomic(out / "trajectory.csv", found.trajectory.to_csv(index=False))

@@ -27,6 +27,18 @@ numbers would mislead:
 - Sobol: at least 64 base samples (a power of two; see :mod:`sim.runs.designs`).
 - Morris: at least 10 trajectories.
 
+**Noise.** A point's output is the mean over its replicates, so part of the variance the
+indices apportion is replicate noise: :func:`noise_share` estimates it from the spread within
+points (the mean over points of ``s_i^2 / r_i`` over the variance of the point means). Noise
+adds nothing to a first-order index in expectation but everything to a total one: with pure
+noise the Saltelli estimator of ``ST`` is the noise share for every parameter. So
+:func:`with_noise` calls an ``S1`` clear only when its interval lies above 0 (a negative
+``S1`` beyond its interval is a sign of noise, not of a parameter), an ``ST`` only when its
+interval lies above the noise share, a Morris ``mu*`` only when its interval lies above the
+``mu*`` that noise alone gives (``2 sigma / (sqrt(pi) delta)``); the others are reported as
+"not distinguishable from noise", and the report recommends more replicates (or, for wide
+intervals, more points) when noise dominates.
+
 **The effect of a practice.** A design written with ``compare=(key, [A, B])`` runs every point
 at both settings with the same seeds. The output of a point is then the mean over seeds of
 *(value with B) - (value with A)*, each pair sharing its seed: the practice's effect, paired.
@@ -54,15 +66,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_SIZE", "RBD_HARMONICS", "ConstantOutput", "check_design", "assumptions",
-           "point_outputs", "paired_differences", "same_setting", "analyse", "sobol_indices",
-           "describe_indices"]
+__all__ = ["MIN_SIZE", "RBD_HARMONICS", "NOISE_DOMINATES", "NOISE_TARGET", "ConstantOutput",
+           "check_design", "assumptions", "point_outputs", "paired_differences", "same_setting",
+           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices"]
 
 #: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
 RBD_HARMONICS = 6
 #: The smallest design each method accepts: base samples (sobol), trajectories (morris),
 #: points (lhs, for RBD-FAST). See the module docstring for why.
 MIN_SIZE = {"sobol": 64, "morris": 10, "lhs": 16 * RBD_HARMONICS}
+#: Replicate noise dominates when it is at least this share of the variance of point means.
+NOISE_DOMINATES = 0.5
+#: The noise share the recommended number of replicates aims at.
+NOISE_TARGET = 0.1
 _SIZE_WORD = {"sobol": "base samples", "morris": "trajectories", "lhs": "points"}
 _METHOD_WORD = {"sobol": "Sobol indices (Saltelli design)",
                 "morris": "Morris elementary effects (screening)",
@@ -182,6 +198,19 @@ def paired_differences(runs: pd.DataFrame, metric: str, key: str,
     return both
 
 
+def replicate_values(runs: pd.DataFrame, metric: str, *,
+                     compare: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """One row per replicate of every point: ``point`` and ``value``, the metric or (with
+    ``compare``) the paired difference B - A of its seed."""
+    if compare:
+        diffs = paired_differences(runs, metric, compare["key"], compare["values"])
+        return pd.DataFrame({"point": diffs["point"], "value": diffs["diff"]})
+    if metric not in runs.columns:
+        raise ValueError(f"unknown metric {metric!r}")
+    ok = runs[runs["status"] == "ok"]
+    return pd.DataFrame({"point": _point_index(ok), "value": ok[metric].to_numpy(dtype=float)})
+
+
 def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
                   compare: Mapping[str, Any] | None = None) -> np.ndarray:
     """One output per design point, in point order: the mean over its replicates of
@@ -194,14 +223,8 @@ def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
         If a point has no ok result (failed or missing jobs, or no complete pair): the indices
         would be wrong.
     """
-    if compare:
-        diffs = paired_differences(runs, metric, compare["key"], compare["values"])
-        y = diffs.groupby("point")["diff"].mean().reindex(range(n_points))
-    else:
-        if metric not in runs.columns:
-            raise ValueError(f"unknown metric {metric!r}")
-        ok = runs[runs["status"] == "ok"]
-        y = ok.groupby(_point_index(ok))[metric].mean().reindex(range(n_points))
+    values = replicate_values(runs, metric, compare=compare)
+    y = values.groupby("point")["value"].mean().reindex(range(n_points))
     bad = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))
     if bad.size:
         raise ValueError(
@@ -209,6 +232,62 @@ def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
             f"(first: {bad[:10].tolist()}); re-run the sweep (it resumes) before the analysis"
         )
     return y.to_numpy(dtype=float)
+
+
+def noise_share(runs: pd.DataFrame, metric: str, *,
+                compare: Mapping[str, Any] | None = None) -> dict[str, float]:
+    """How much of the variance of the point outputs is replicate noise.
+
+    Returns ``share`` (the mean over points of ``s_i^2 / r_i``, the noise variance of a
+    point's mean, over the variance of the point means; NaN with one replicate per point),
+    ``noise_sd`` (the square root of that noise variance) and ``replicates`` (the fewest
+    replicates of a point).
+
+    >>> runs = pd.DataFrame({"design": ["point_00000"] * 2 + ["point_00001"] * 2,
+    ...                      "status": "ok", "y": [0.0, 2.0, 10.0, 12.0]})
+    >>> {k: round(v, 3) for k, v in noise_share(runs, "y").items()}
+    {'share': 0.02, 'noise_sd': 1.0, 'replicates': 2}
+    """
+    values = replicate_values(runs, metric, compare=compare).dropna()
+    g = values.groupby("point")["value"]
+    n = g.count()
+    nan = float("nan")
+    if not len(n) or n.min() < 2:
+        return {"share": nan, "noise_sd": nan, "replicates": int(n.min()) if len(n) else 0}
+    noise = float((g.var(ddof=1) / n).mean())
+    total = float(g.mean().var(ddof=1))
+    share = noise / total if total > 0 else nan
+    return {"share": share, "noise_sd": float(np.sqrt(noise)), "replicates": int(n.min())}
+
+
+def with_noise(table: pd.DataFrame, noise: Mapping[str, float],
+               meta: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """``table`` of indices with the noise it stands on: ``noise_share``, ``replicates`` and,
+    per index, whether it is clear of the noise (see the module docstring): ``S1_clear`` and
+    ``ST_clear`` (Sobol, RBD-FAST), ``mu_star_noise`` and ``mu_star_clear`` (Morris).
+
+    >>> t = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.5, -0.145], "S1_conf": [0.1, 0.1],
+    ...                   "ST": [0.9, 0.45], "ST_conf": [0.1, 0.2]})
+    >>> w = with_noise(t, {"share": 0.57, "noise_sd": 0.1, "replicates": 2})
+    >>> w["S1_clear"].tolist(), w["ST_clear"].tolist()
+    ([True, False], [True, False])
+    """
+    out = table.copy()
+    share = float(noise.get("share", np.nan))
+    out["noise_share"] = share
+    out["replicates"] = int(noise.get("replicates", 0))
+    if "mu_star" in out.columns:
+        levels = int((meta or {}).get("levels", 4))
+        delta = levels / (2 * (levels - 1))  # SALib's Morris step, in units of each range
+        level = 2 * float(noise.get("noise_sd", np.nan)) / (np.sqrt(np.pi) * delta)
+        out["mu_star_noise"] = level
+        floor = level if np.isfinite(level) else 0.0
+        out["mu_star_clear"] = out["mu_star"] - out["mu_star_conf"] > floor
+        return out
+    out["S1_clear"] = out["S1"] - out["S1_conf"] > 0
+    floor = share if np.isfinite(share) else 0.0
+    out["ST_clear"] = (out["ST"] - out["ST_conf"] > floor) & np.isfinite(out["ST"])
+    return out
 
 
 def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
@@ -291,8 +370,52 @@ def sobol_indices(
     return analyse(meta, points, y, seed=seed)
 
 
+def _noise_lines(t: pd.DataFrame, output: str) -> list[str]:
+    """What the noise columns of a table (:func:`with_noise`) say, and what to do about it."""
+    share, reps = float(t["noise_share"].iloc[0]), int(t["replicates"].iloc[0])
+    if reps < 2:
+        return [f"With one replicate per point the replicate noise of {output} cannot be "
+                "measured, so no index can be told from it: run replicates=2 or more."]
+    if not np.isfinite(share):
+        return []
+    out = [f"Replicate noise is {min(share, 1):.0%} of the variance of the point outputs "
+           f"({reps} replicates per point)."]
+    if share >= NOISE_DOMINATES:
+        need = int(np.ceil(reps * share * (1 - NOISE_TARGET) / (NOISE_TARGET * max(1 - share,
+                                                                                  1e-9))))
+        more = (f"about {need} replicates per point would bring it near "
+                f"{NOISE_TARGET:.0%}" if share < 1 else "more replicates per point are needed "
+                "before anything can be told")
+        out.append(f"Noise dominates: these indices mostly apportion replicate noise; "
+                   f"{more} (replicates=N when running the design).")
+    return out
+
+
+def _unclear(t: pd.DataFrame) -> list[str]:
+    """Per parameter not clear of the noise, its numbers in words."""
+    if "mu_star_clear" in t.columns:
+        return [f"{r.parameter} (mu* {r.mu_star:.3g} +- {r.mu_star_conf:.3g} against a noise "
+                f"level of {r.mu_star_noise:.3g})" for r in t.itertuples() if not r.mu_star_clear]
+    out = []
+    for r in t.itertuples():
+        if r.S1_clear or r.ST_clear:
+            continue
+        words = f"S1 {r.S1:.2f} +- {r.S1_conf:.2f}" + (" (below 0 beyond its interval)"
+                                                      if r.S1 + r.S1_conf < 0 else "")
+        if np.isfinite(r.ST):
+            words += f", ST {r.ST:.2f} +- {r.ST_conf:.2f}"
+            if np.isfinite(r.noise_share):
+                words += f" against a noise level of {r.noise_share:.2f}"
+        out.append(f"{r.parameter} ({words})")
+    return out
+
+
 def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
     """Plain sentences about a table of indices, every number taken from the table.
+
+    With the noise columns of :func:`with_noise`, only indices clear of the replicate noise
+    are told as findings; the others are named "not distinguishable from noise", and the
+    share of the noise (with advice when it dominates) comes first.
 
     >>> t = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.7, 0.02], "S1_conf": [0.1, 0.05],
     ...                   "ST": [0.8, 0.03], "ST_conf": [0.1, 0.04]})
@@ -300,26 +423,45 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
     a matters most for trust: alone it explains 0.70 of its variance (95% CI 0.60 to 0.80),
     0.80 with its interactions (0.70 to 0.90).
     """
-    out = []
+    noisy = "noise_share" in table.columns
+    out = _noise_lines(table, output) if noisy else []
     if "mu_star" in table.columns:
         t = table.sort_values("mu_star", ascending=False)
-        top = t.iloc[0]
-        lo, hi = top["mu_star"] - top["mu_star_conf"], top["mu_star"] + top["mu_star_conf"]
-        out.append(
-            f"{top['parameter']} changes {output} the most: moving it across its range moves "
-            f"that by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to {hi:.3g}), "
-            f"{'up' if top['mu'] > 0 else 'down'} on balance (mu {top['mu']:.3g}).")
-        small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
-        if len(small):
-            out.append("Negligible (mu* below a tenth of the largest, CI included): "
-                       + ", ".join(small["parameter"]) + ".")
-        inter = t[t["sigma"] > t["mu_star"]]
+        clear = t[t["mu_star_clear"]] if noisy else t
+        if clear.empty:
+            out.append(f"No parameter changes {output} beyond the replicate noise.")
+        else:
+            top = clear.iloc[0]
+            lo, hi = top["mu_star"] - top["mu_star_conf"], top["mu_star"] + top["mu_star_conf"]
+            out.append(
+                f"{top['parameter']} changes {output} the most: moving it across its range "
+                f"moves that by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to "
+                f"{hi:.3g}), {'up' if top['mu'] > 0 else 'down'} on balance (mu "
+                f"{top['mu']:.3g}).")
+            small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
+            if len(small):
+                out.append("Negligible (mu* below a tenth of the largest, CI included): "
+                           + ", ".join(small["parameter"]) + ".")
+        inter = clear[clear["sigma"] > clear["mu_star"]]
         if len(inter):
             out.append("Effects that depend on the other parameters (sigma above mu*): "
                        + ", ".join(inter["parameter"]) + ".")
-        return out
+    else:
+        out += _first_order_lines(table, output, noisy)
+    key = "mu_star" if "mu_star" in table.columns else "S1"
+    if noisy and (unclear := _unclear(table.sort_values(key, ascending=False))):
+        out.append("Not distinguishable from noise: " + "; ".join(unclear) + ".")
+    return out
+
+
+def _first_order_lines(table: pd.DataFrame, output: str, noisy: bool) -> list[str]:
+    """The Sobol and RBD-FAST sentences of :func:`describe_indices`."""
+    out = []
     t = table.sort_values("S1", ascending=False)
-    top = t.iloc[0]
+    clear = t[t["S1_clear"] | t["ST_clear"]] if noisy else t
+    if clear.empty:
+        return [f"No parameter explains {output} beyond the replicate noise."]
+    top = clear.iloc[0]
     lo, hi = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
     line = (f"{top['parameter']} matters most for {output}: alone it explains "
             f"{top['S1']:.2f} of its variance (95% CI {lo:.2f} to {hi:.2f})")
@@ -330,11 +472,15 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
     wide = t[t["S1_conf"] > 0.25]
     if len(wide):
         out.append("Wide intervals (more than +-0.25) for " + ", ".join(wide["parameter"])
-                   + ": read these indices as rough; a larger design narrows them.")
+                   + ": read these indices as rough; a larger design (more points: a larger "
+                   "--n) narrows them.")
     if np.isfinite(t["ST"]).all():
-        inter = t[t["ST"] - t["ST_conf"] > t["S1"] + t["S1_conf"]]
+        # Noise raises every ST by about its share: an interaction must clear that too.
+        floor = float(t["noise_share"].iloc[0]) if noisy else 0.0
+        floor = floor if np.isfinite(floor) else 0.0
+        inter = clear[clear["ST"] - clear["ST_conf"] > clear["S1"] + clear["S1_conf"] + floor]
         if len(inter):
-            out.append("Clear interactions (ST above S1 beyond their intervals): "
+            out.append("Clear interactions (ST above S1 beyond their intervals and the noise): "
                        + ", ".join(inter["parameter"]) + ".")
     return out
 
@@ -425,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sensitivity: {metric}: {err}", file=sys.stderr)
             status = 1
             continue
+        table = with_noise(table, noise_share(runs, metric, compare=compare or None), meta)
         table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
         words = (f"the effect of {compare['key']} {compare['values'][0]} -> "
                  f"{compare['values'][1]} on {pretty(metric).lower()}" if compare

@@ -30,15 +30,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.rules.catalogue import headline, record, short_label
+
 __all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_report", "fmt"]
 
-#: The order in which metrics are told (the rest follow in table order).
-HEADLINE = (
-    "trust", "engagement", "knowledge_code", "innovations_net", "stakeholder_satisfaction",
-    "knowledge_individuals", "innovations_bottom_up", "voice_answered", "ideas_adopted",
-    "silo_ei", "overload", "filtered", "cocreation", "retention",
-)
-#: At most this many sentences about metrics (the table has every metric).
+#: The order in which metrics are told when nothing is clear (the catalogue's headline order).
+HEADLINE = headline()
+#: At most this many sentences about metrics; the rest are counted ("and N more").
 MAX_SENTENCES = 8
 
 
@@ -55,9 +53,7 @@ def fmt(x: float) -> str:
 
 
 def _words(metric: str) -> str:
-    from sim.viz.plots import pretty
-
-    return pretty(metric)
+    return short_label(metric)
 
 
 def constant_metrics(summary: pd.DataFrame) -> dict[str, float]:
@@ -78,28 +74,65 @@ def _interval(row: Any) -> str:
     return f"{fmt(row['mean'])}, 95% CI {fmt(row['ci_low'])} to {fmt(row['ci_high'])}"
 
 
+def _spread(g: pd.DataFrame) -> tuple[Any, Any, float]:
+    """The highest and lowest condition and their gap over the root sum of squares of their
+    interval half-widths (a z-like size; NaN without intervals)."""
+    hi, lo = g.loc[g["mean"].idxmax()], g.loc[g["mean"].idxmin()]
+    half = math.hypot(*((r["ci_high"] - r["ci_low"]) / 2 for r in (hi, lo)))
+    gap = hi["mean"] - lo["mean"]
+    z = gap / half if half > 0 else (math.inf if gap > 0 and half == 0 else math.nan)
+    return hi, lo, z
+
+
+def at_the_end(summary: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with cumulative counts (innovations) told by their last step's values
+    (``final_mean`` and its interval) instead of their end-of-run window average: a running
+    total averaged over steps mixes the past into the end."""
+    if "final_mean" not in summary.columns:
+        return summary
+    out = summary.copy()
+    total = out["metric"].map(lambda m: record(m).kind == "cumulative").astype(bool)
+    for col in ("mean", "ci_low", "ci_high"):
+        out.loc[total, col] = out.loc[total, f"final_{col}"]
+    return out
+
+
 def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]:
-    """Sentences on the metrics that vary (highest and lowest condition, with their CIs, and
-    whether the intervals overlap), and the metrics folded away as constant."""
+    """Sentences on the metrics that vary (highest and lowest condition with their CIs), and the
+    metrics folded away as constant.
+
+    Clear differences (the intervals of the highest and lowest condition do not overlap) come
+    first, the largest in standard errors first, whatever the metric; then the others in the
+    catalogue's headline order. Past :data:`MAX_SENTENCES`, one last line counts what was left
+    out, so a reader knows the table holds more.
+    """
     constant = constant_metrics(summary)
-    metrics = list(dict.fromkeys(summary["metric"]))
-    order = [m for m in HEADLINE if m in metrics] + [m for m in metrics if m not in HEADLINE]
-    said = []
+    summary = at_the_end(summary)
     if summary["condition"].nunique() < 2:
-        return said, constant
-    for metric in order:
-        if metric in constant or len(said) >= MAX_SENTENCES:
-            continue
+        return [], constant
+    clear, unclear = [], []
+    for metric in headline(dict.fromkeys(summary["metric"])):
         g = summary[(summary["metric"] == metric) & np.isfinite(summary["mean"])]
-        if len(g) < 2:
+        if metric in constant or len(g) < 2:
             continue
-        hi = g.loc[g["mean"].idxmax()]
-        lo = g.loc[g["mean"].idxmin()]
+        hi, lo, z = _spread(g)
         line = (f"{_words(metric)} is highest with {hi['condition']} ({_interval(hi)}) and "
                 f"lowest with {lo['condition']} ({_interval(lo)})")
-        if np.isfinite(lo["ci_high"]) and lo["ci_high"] >= hi["ci_low"]:
-            line += "; their intervals overlap: no clear difference"
-        said.append(line + ".")
+        if np.isfinite(lo["ci_high"]) and lo["ci_high"] < hi["ci_low"]:
+            clear.append((-z, len(clear), line + "."))
+        else:
+            unclear.append(line + ("; their intervals overlap: no clear difference."
+                                   if np.isfinite(lo["ci_high"]) else "."))
+    ranked = [line for *_, line in sorted(clear)] + unclear
+    said = ranked[:MAX_SENTENCES]
+    left_clear = max(0, len(clear) - MAX_SENTENCES)
+    left_other = len(ranked) - len(said) - left_clear
+    if left_clear or left_other:
+        parts = ([f"{left_clear} more clear difference{'s' if left_clear != 1 else ''}"]
+                 if left_clear else []) + ([f"{left_other} more metric"
+                                            f"{'s' if left_other != 1 else ''} without one"]
+                                           if left_other else [])
+        said.append("And " + " and ".join(parts) + " (see the table).")
     return said, constant
 
 
@@ -107,6 +140,7 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
     from sim.viz.plots import order_conditions
 
     conditions = order_conditions(summary["condition"])
+    summary = at_the_end(summary)
     lines = ["| metric | " + " | ".join(conditions) + " |",
              "|---|" + "---:|" * len(conditions)]
     # Only the float columns: a row mixing them with an Arrow-backed count comes back as NA.
@@ -144,14 +178,16 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
         "",
         f"This sweep ran {report.jobs} jobs over {n_cond} conditions of {what}: {report.ok} "
         f"ok, {report.failed} failed, {report.missing} missing; {rep_text}. Each run's value "
-        "is its average over the last third of its steps (the end-of-run window); the last "
-        "step's values are in summary.csv as final_mean.",
+        "is its average over the last third of its steps (the end-of-run window), except "
+        "cumulative counts (innovations), told by their last step's value; every last "
+        "step's value is in summary.csv as final_mean.",
     ]
     if reps.min() < 2:
         text.append("Conditions with a single replicate have no confidence interval: their "
                     "CI columns are empty (NaN), and the plots draw none.")
     else:
-        text.append("Intervals are t-based 95% confidence intervals over replicates.")
+        text.append("Intervals are t-based 95% confidence intervals over replicates, cut to "
+                    "each metric's range (a share stays within 0 and 1, a count above 0).")
     text += ["", *(f"- {line}" for line in said)]
     if constant:
         text += ["", "The same in every run (folded away): "

@@ -35,61 +35,31 @@ from typing import Any
 
 import pandas as pd
 
+from sim.rules.catalogue import HEADLINE_SIZE, headline, label, record
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 from sim.util.atomic import write_text_atomic
-from sim.viz.plots import figure_grid, save_figure
+from sim.viz.plots import anchor_axis, figure_grid, has_intervals, pretty, save_figure
 
-__all__ = ["METRIC_TEXT", "HEADLINE", "sentence", "format_value", "write_whatif_report"]
+__all__ = ["HEADLINE", "sentence", "format_value", "findings", "rank_clear",
+           "write_whatif_report"]
 
-#: metric -> (words for it, how to tell it: "level", "share" (in percent) or "count").
-METRIC_TEXT: dict[str, tuple[str, str]] = {
-    "engagement": ("Engagement", "level"),
-    "trust": ("Trust in the organization", "level"),
-    "knowledge_code": ("The strategy's fit to reality (March's score, -1 to 1)", "level"),
-    "knowledge_individuals": ("The share of the market members read right", "share"),
-    "knowledge_stakeholders": ("The share of the market stakeholders read right", "share"),
-    "stakeholder_satisfaction": ("Stakeholder satisfaction", "level"),
-    "silo_ei": ("The cross-unit share of peer messages", "silo"),
-    "overload": ("The share of messages lost to overload", "share"),
-    "filtered": ("The share of relayed messages that managers stopped", "share"),
-    "innovations": ("The number of correct changes to the strategy", "count"),
-    "innovations_bottom_up": (
-        "The number of correct changes to the strategy that came from below the top", "count"),
-    "cocreation": ("The share of strategy changes with two or more contributors", "share"),
-    "gini_value": ("Inequality of the value stakeholders receive (Gini)", "level"),
-    "gini_access": ("Inequality of who gets messages (Gini)", "level"),
-    "gini_knowledge": ("Inequality of knowledge among members (Gini)", "level"),
-    "diversity": ("Diversity of views", "level"),
-    "reach": ("The share of people the organization's messages reach each step", "share"),
-    "active_share": ("The share of people who speak up each step", "share"),
-    "retention": ("The share of stakeholders still with their first organization", "share"),
-    "messages_sent": ("Messages sent per step", "count"),
-    "messages_delivered": ("Messages delivered per step", "count"),
-    "innovations_net": (
-        "The net number of correct changes to the strategy (right minus wrong)", "count"),
-    "voice_answered": ("The share of ideas read that the organization answers", "share"),
-    "ideas_considered": ("Ideas the organization considers per step", "count"),
-    "ideas_adopted": ("Ideas that change the strategy per step", "count"),
-    "sent_broadcast": ("Broadcasts per step", "count"),
-    "sent_post": ("Posts per step", "count"),
-    "sent_reply": ("Replies per step", "count"),
-    "sent_voice": ("Ideas sent up per step", "count"),
-    "sent_vote": ("Votes per step", "count"),
-}
-
-#: The order in which findings are told (and the panels of the headline plot, first six).
-HEADLINE = (
-    "engagement", "knowledge_code", "silo_ei", "stakeholder_satisfaction", "trust",
-    "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
-    "knowledge_individuals", "gini_value", "retention",
-    "filtered", "cocreation", "reach", "active_share", "innovations", "gini_access",
-    "diversity", "gini_knowledge", "knowledge_stakeholders", "messages_sent",
-    "messages_delivered",
-)
+#: Every metric in the catalogue's headline order (the panels of the headline plot are the
+#: first six that vary); reports order their own metrics with :func:`headline`.
+HEADLINE = headline()
 #: At most this many panels in the detailed plots (the table has every metric).
 MAX_PANELS = 12
-#: At most this many findings are written as sentences (the table has every metric).
+#: At most this many clear differences are written as sentences; the others are counted
+#: ("and N more clear differences") and are in the table.
 MAX_SENTENCES = 8
+
+
+def _told_as(metric: str) -> str:
+    """How a metric is told: its catalogue kind, cumulative counts as counts, and ``silo``
+    for the E-I index (told as the cross-unit share of peer messages)."""
+    if metric == "silo_ei":
+        return "silo"
+    kind = record(metric).kind
+    return "count" if kind == "cumulative" else kind
 
 
 # --------------------------------------------------------------------------- numbers
@@ -146,7 +116,7 @@ def _excludes_zero(row: Mapping[str, Any]) -> bool:
 
 def sentence(metric: str, row: Mapping[str, Any]) -> str:
     """One plain sentence about ``metric``'s difference at the end (a row of differences.csv)."""
-    words, kind = METRIC_TEXT.get(metric, (metric.replace("_", " ").capitalize(), "level"))
+    words, kind = label(metric), _told_as(metric)
     d, lo, hi = row["diff"], row["diff_ci_low"], row["diff_ci_high"]
     if kind == "silo":  # E-I index e -> cross-unit share (e + 1) / 2; differences halve
         b, t = (row["baseline_mean"] + 1) / 2, (row["intervention_mean"] + 1) / 2
@@ -213,16 +183,45 @@ def constant_rows(table: pd.DataFrame) -> dict[str, float]:
     return out
 
 
+def rank_clear(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The metrics whose difference is clear, largest first by standardised size whatever its
+    sign: ``|diff|`` over the half-width of its 95% interval (a t statistic up to the constant
+    quantile), so a loss of knowledge ranks beside a gain in engagement on one scale.
+
+    >>> rows = {"a": {"diff": 0.1, "diff_ci_low": 0.05, "diff_ci_high": 0.15},
+    ...         "b": {"diff": -0.5, "diff_ci_low": -0.6, "diff_ci_high": -0.4},
+    ...         "c": {"diff": 0.1, "diff_ci_low": -0.1, "diff_ci_high": 0.3}}
+    >>> rank_clear(rows)
+    ['b', 'a']
+    """
+    def size(m: str) -> float:
+        r = rows[m]
+        half = (r["diff_ci_high"] - r["diff_ci_low"]) / 2
+        return abs(r["diff"]) / half if half > 0 else math.inf
+
+    clear = [m for m in rows if _excludes_zero(rows[m])]
+    return sorted(clear, key=lambda m: -size(m))  # stable: ties keep headline order
+
+
 def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Sentences for the clear differences (headline order, at most MAX_SENTENCES), and the
-    names of the metrics with no clear difference (metrics constant everywhere are left to
+    """Sentences for every clear difference, largest first (:func:`rank_clear`), at most
+    :data:`MAX_SENTENCES` of them and then a line "And N more clear differences (see the
+    table): " naming each with its direction; and the names of the metrics with no clear
+    difference, in headline order (metrics constant everywhere are left to
     :func:`constant_rows`)."""
     flat = constant_rows(table)
-    rows = {r["metric"]: r for r in table.to_dict("records") if r["metric"] not in flat}
-    order = [m for m in HEADLINE if m in rows] + [m for m in rows if m not in HEADLINE]
-    clear = [m for m in order if _excludes_zero(rows[m])]
-    unclear = [m for m in order if m not in clear and not math.isnan(rows[m]["diff"])]
-    return [sentence(m, rows[m]) for m in clear[:MAX_SENTENCES]], unclear
+    records = {r["metric"]: r for r in table.to_dict("records") if r["metric"] not in flat}
+    rows = {m: records[m] for m in headline(records)}
+    clear = rank_clear(rows)
+    unclear = [m for m in rows if m not in clear and not math.isnan(rows[m]["diff"])]
+    said = [sentence(m, rows[m]) for m in clear[:MAX_SENTENCES]]
+    rest = clear[MAX_SENTENCES:]
+    if rest:  # named, with their direction, so no clear difference goes unsaid
+        named = ", ".join(f"{pretty(m).lower()} {'higher' if rows[m]['diff'] > 0 else 'lower'}"
+                          for m in rest)
+        said.append(f"And {len(rest)} more clear difference{'s' if len(rest) != 1 else ''} "
+                    f"(see the table): {named}.")
+    return said, unclear
 
 
 # --------------------------------------------------------------------------- plots
@@ -234,8 +233,6 @@ _COLOURS = {"baseline": "#7f7f7f", "intervention": "#d62728"}
 def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, path: Path,
                         title: str) -> Path:
     """One panel per metric: each arm's mean with its 95% band, the intervention step marked."""
-    from sim.viz.plots import pretty
-
     present = [m for m in metrics if m in set(bands["metric"])]
     fig, axes = figure_grid(len(present), ncols=3, width=4.2, height=2.8)
     by_metric = dict(tuple(bands.groupby("metric", sort=False)))
@@ -250,14 +247,13 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
+        anchor_axis(ax, metric)
     handles, labels = axes[0].get_legend_handles_labels()
     from matplotlib.lines import Line2D
 
     handles.append(Line2D([], [], color="black", ls="--", lw=1))
     labels.append(f"intervention (step {at})")
     fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
-    from sim.viz.plots import has_intervals
-
     note = "shaded: 95% CI" if has_intervals(bands) else \
         "fewer than two replicates: no confidence interval"
     fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
@@ -266,8 +262,6 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
 
 def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
     """One panel per metric: each arm's end value with its 95% CI, the difference in the title."""
-    from sim.viz.plots import pretty
-
     rows = [r for r in table.to_dict("records") if not math.isnan(r["baseline_mean"])]
     fig, axes = figure_grid(len(rows), ncols=4, width=3.2, height=1.9)
     for ax, r in zip(axes, rows, strict=True):
@@ -278,6 +272,7 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
         ax.set_yticks([0, 1], ["baseline", "intervention"], fontsize=8)
         ax.set_ylim(-0.6, 1.6)
         ax.grid(alpha=0.3, axis="x")
+        anchor_axis(ax, r["metric"], "x")
         bold = "bold" if _excludes_zero(r) else "normal"
         k = _decimals(r["diff"], r["diff_ci_low"], r["diff_ci_high"])
         ax.set_title(
@@ -342,9 +337,13 @@ _NUMBER_COLUMNS = (
 )
 
 
-def _table(table: pd.DataFrame) -> list[str]:
-    from sim.viz.plots import pretty
+def _cumulative(table: pd.DataFrame) -> str:
+    """The cumulative metrics of a table, in words ("none" when there are none)."""
+    names = [pretty(m).lower() for m in table["metric"] if record(m).kind == "cumulative"]
+    return ", ".join(names) or "none here"
 
+
+def _table(table: pd.DataFrame) -> list[str]:
     first = table.iloc[0]
     before = f"steps {int(first['before_from'])}–{int(first['before_step'])}"
     end = f"steps {int(first['end_from'])}–{int(first['end_step'])}"
@@ -367,6 +366,52 @@ def _table(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _shown(table: pd.DataFrame, varying: pd.DataFrame) -> list[str]:
+    """The metrics of the detailed plots: those that vary, headline first, at most
+    MAX_PANELS (a 30-panel figure is unreadable and slow to draw; the table has them all)."""
+    measured = set(table.loc[table["baseline_mean"].notna(), "metric"])
+    return [m for m in headline(varying["metric"]) if m in measured][:MAX_PANELS]
+
+
+def _draw(out: Path, shown: list[str], varying: pd.DataFrame, at: int, title: str) -> None:
+    """The three plots of a what-if report (the first HEADLINE_SIZE panels are the headline)."""
+    bands = pd.read_csv(out / BANDS_FILE)
+    plot_arms_over_time(bands, shown[:HEADLINE_SIZE], at, out / "plots" / "headline.png", title)
+    plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
+                        f"{title}: {len(shown)} metrics that vary")
+    plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
+                    f"{title}: end of run")
+
+
+def _details(table: pd.DataFrame, varying: pd.DataFrame, shown: list[str]) -> list[str]:
+    """The section "Every metric that varies": how each number was made, and the table."""
+    first = table.iloc[0]
+    end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
+    before_from, before_step = int(first["before_from"]), int(first["before_step"])
+    return [
+        "## Every metric that varies",
+        "",
+        f"Each replicate's value is its mean over a window of {window} steps: *before* the "
+        f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
+        f"*end* (steps {end_from}–{end}); cumulative counts ({_cumulative(varying)}) are "
+        f"taken at the last step of each window (steps {before_step} and {end}), since a "
+        "running total averaged over steps mixes the past into the end. Counts of messages and "
+        "ideas are per step. Cells give the mean over replicates with its t-based 95% "
+        "confidence interval in brackets, cut to the metric's range (a share stays within 0 "
+        "and 1, a count above 0: the true mean is inside, so the cut loses no coverage); the "
+        "difference is intervention minus baseline at the end, paired by seed (the mean of "
+        "each replicate's difference, with its t-based 95% interval), "
+        "**bold** when it excludes zero.",
+        "",
+        *_table(varying),
+        "",
+        f"The {len(shown)} headline metrics that vary, over time: "
+        "[plots/over_time.png](plots/over_time.png); their end values with their intervals: "
+        "[plots/end_values.png](plots/end_values.png).",
+        "",
+    ]
+
+
 def write_whatif_report(
     out: str | os.PathLike, *, elapsed: float | None = None, plots: bool = True
 ) -> Path:
@@ -377,38 +422,23 @@ def write_whatif_report(
     out = Path(out)
     plan = json.loads((out / PLAN_FILE).read_text(encoding="utf-8"))
     table = pd.read_csv(out / DIFFERENCES_FILE)
-    bands = pd.read_csv(out / BANDS_FILE)
     sc, iv, cfg = plan["scenario"], plan["intervention"], plan["config"]
     at = int(plan["at"])
     title = f"What if: {iv['name']} in {sc['name']}"
     flat = constant_rows(table)
     varying = table[~table["metric"].isin(list(flat))]
-    headline = [m for m in HEADLINE if m in set(varying["metric"])
-                and not table.loc[table["metric"] == m, "baseline_mean"].isna().all()][:6]
-    # The detailed plots show the metrics that vary, headline first, at most MAX_PANELS (a
-    # 30-panel figure is unreadable and slow to draw); the table has every metric.
-    shown = [m for m in HEADLINE if m in set(varying["metric"])] + [
-        m for m in varying["metric"] if m not in HEADLINE]
-    shown = [m for m in shown if not table.loc[table["metric"] == m, "baseline_mean"].isna()
-             .all()][:MAX_PANELS]
+    shown = _shown(table, varying)
     if plots:
-        plot_arms_over_time(bands, headline, at, out / "plots" / "headline.png", title)
-        plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
-                            f"{title}: {len(shown)} metrics that vary")
-        plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
-                        f"{title}: end of run")
+        _draw(out, shown, varying, at, title)
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
     first = table.iloc[0]
     end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
-    before_from, before_step = int(first["before_from"]), int(first["before_step"])
     changes = "; ".join(
         f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
         for c in iv["changes"]
     )
-    from sim.viz.plots import pretty
-
     text = [
         f"# {title}",
         "",
@@ -450,27 +480,14 @@ def write_whatif_report(
         "the intervention does in this simulated organization, and how sure we are of that "
         "given the randomness of the runs.",
         "",
-        "## Every metric that varies",
-        "",
-        f"Each replicate's value is its mean over a window of {window} steps: *before* the "
-        f"intervention (steps {before_from}–{before_step}, the same in both arms) and at the "
-        f"*end* (steps {end_from}–{end}). Cells give the mean over replicates with its "
-        "t-based 95% confidence interval in brackets; the difference is intervention minus "
-        "baseline at the end, with a Welch 95% interval, **bold** when it excludes zero.",
-        "",
-        *_table(varying),
-        "",
-        f"The {len(shown)} headline metrics that vary, over time: "
-        "[plots/over_time.png](plots/over_time.png); their end values with their intervals: "
-        "[plots/end_values.png](plots/end_values.png).",
-        "",
+        *_details(table, varying, shown),
         "## Files",
         "",
         f"- `{DIFFERENCES_FILE}`: the table every number above comes from.",
         f"- `{BANDS_FILE}`: mean and 95% CI per arm, step and metric (the plots).",
         f"- `{TIMESERIES_FILE}`: every replicate's metrics at every step, both arms.",
         f"- `runs/baseline/`, `runs/intervention/`: the two jobs (`metrics.parquet`, "
-        f"`summary.json`); re-run one alone with `python experiments/run.py "
+        f"`summary.json`); re-run one alone with `agora run "
         f"{' '.join(plan['overrides']['intervention'])}`.",
         f"- `{PLAN_FILE}`: what was run.",
     ]

@@ -20,7 +20,8 @@ to the tables the report is built from, and nothing else:
 ``timeseries_summary.csv``   per arm (``condition``), step and metric: mean, sd, 95% CI, n;
 ``differences.csv``          per metric: the value before the intervention, each arm's mean
                              and 95% CI at the end, and the difference intervention minus
-                             baseline with its Welch 95% CI (:func:`sim.util.stats.diff_ci`).
+                             baseline with its 95% CI paired by seed
+                             (:func:`sim.util.stats.paired_diff_ci`).
 
 Examples
 --------
@@ -47,10 +48,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
-from sim.rules.metrics import METRIC_NAMES
+from sim.rules import metrics as measured
+from sim.rules.catalogue import record
 from sim.runs.jobs import (
     METRICS_FILE,
     read_summary,
@@ -66,7 +67,7 @@ from sim.scenarios.library import (
     get_scenario,
 )
 from sim.util.atomic import write_atomic
-from sim.util.stats import diff_ci, mean_ci
+from sim.util.stats import bounded_ci, mean_ci, paired_diff_ci
 
 __all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
            "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]
@@ -206,24 +207,34 @@ def run_whatif(
 
 
 def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Per arm, step and metric: mean, sd, t-based 95% CI and n (NaNs left out), vectorised."""
+    """Per arm, step and metric: mean, sd, t-based 95% CI (inside the metric's range, see
+    :func:`sim.util.stats.bounded_ci`) and n (NaNs left out), vectorised."""
     long = data.melt(id_vars=["arm", "step"], value_vars=metrics, var_name="metric")
     g = long.groupby(["arm", "step", "metric"], sort=False)["value"]
     table = g.agg(mean="mean", sd="std", n="count").reset_index()
-    n = table["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        half = np.where(n > 1, t * table["sd"].to_numpy() / np.sqrt(n), 0.0)
-    table["ci_low"] = table["mean"] - half
-    table["ci_high"] = table["mean"] + half
+    ranges = {m: record(m).range for m in metrics}
+    bounds = [table["metric"].map(lambda m, i=i: ranges[m][i]).astype(float).to_numpy()
+              for i in (0, 1)]
+    low, high = bounded_ci(table["mean"].to_numpy(), table["sd"].to_numpy(),
+                           table["n"].to_numpy(dtype=float), bounds)
+    n = table["n"].to_numpy()
+    # One replicate: no interval, a line at the mean (the plots say so).
+    table["ci_low"] = np.where(n > 1, low, table["mean"])
+    table["ci_high"] = np.where(n > 1, high, table["mean"])
     table = table.rename(columns={"arm": "condition"})
     return table[["condition", "step", "metric", "mean", "sd", "ci_low", "ci_high", "n"]]
 
 
 def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
-    """Each replicate's mean of every metric over steps ``first..last`` (NaN steps skipped)."""
+    """Each replicate's value of every metric over steps ``first..last``: its mean (NaN steps
+    skipped), except for cumulative counts, whose value at ``last`` is what they mean."""
     inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
-    return inside.groupby("replicate", sort=True)[metrics].mean()
+    means = inside.groupby("replicate", sort=True)[metrics].mean()
+    totals = [m for m in metrics if record(m).kind == "cumulative"]
+    if totals:
+        at_last = inside[inside["step"] == last].groupby("replicate", sort=True)[totals].mean()
+        means[totals] = at_last.reindex(means.index)
+    return means
 
 
 def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd.DataFrame:
@@ -232,13 +243,18 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     A replicate's value *at the end* is its mean over the last ``window`` steps (by default the
     last third of the run, :func:`sim.runs.paired.end_window`, as every summary of the package
     compares), and *before* its mean over the ``window`` steps before the intervention (both
-    shortened to fit: the end window never reaches back before the intervention).
+    shortened to fit: the end window never reaches back before the intervention). Cumulative
+    counts (the catalogue's kind ``cumulative``: innovations) are taken at the window's last
+    step instead: a running total averaged over a window mixes the past into the end. Each
+    arm's interval stays inside the metric's range (:func:`sim.util.stats.bounded_ci`).
     ``differences.csv`` has one row per metric: ``at`` (the intervention step), ``window``,
     ``before_from``, ``before_step`` and ``before_mean`` (the baseline's mean over replicates
     there, the same in both arms since they share seeds), ``end_from``, ``end_step``, then for
     each arm ``<arm>_mean``, ``<arm>_ci_low``, ``<arm>_ci_high``, ``n_<arm>`` (mean over
     replicates of the end values and its t-based 95% CI), and ``diff``, ``diff_ci_low``,
-    ``diff_ci_high``: intervention minus baseline with a Welch 95% CI.
+    ``diff_ci_high``: intervention minus baseline, the mean over replicates of each seed's
+    difference with its t-based 95% CI (the arms share their seeds: replicate *i* is the same
+    organization in both, so the difference is paired).
 
     Raises
     ------
@@ -259,7 +275,8 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     data = pd.concat(parts, ignore_index=True)
     # A metric NaN in every run (its option off in both arms, e.g. the opinion mode's) has
     # nothing to compare.
-    metrics = [m for m in METRIC_NAMES if m in data.columns and data[m].notna().any()]
+    # (Read at call time: a metric registered after import is compared too.)
+    metrics = [m for m in measured.METRICS if m in data.columns and data[m].notna().any()]
     write_atomic(out / TIMESERIES_FILE, lambda p: data.to_parquet(p, index=False))
     bands = _bands(data, metrics)
     write_atomic(out / BANDS_FILE, lambda p: bands.to_csv(p, index=False))
@@ -282,7 +299,10 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     for m in metrics:
         b_end, t_end = b_all[m].to_numpy(dtype=float), t_all[m].to_numpy(dtype=float)
         before = mean_ci(before_all[m].to_numpy(dtype=float))
-        b, t, d = mean_ci(b_end), mean_ci(t_end), diff_ci(t_end, b_end)
+        bounds = record(m).range
+        b, t = mean_ci(b_end, bounds=bounds), mean_ci(t_end, bounds=bounds)
+        pair = pd.concat([t_all[m], b_all[m]], axis=1, join="inner")  # same replicate
+        d = paired_diff_ci(pair.iloc[:, 0], pair.iloc[:, 1])
         rows.append({
             "metric": m, "at": at, "window": window,
             "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],

@@ -30,10 +30,10 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.org.network import REPORTS_TO
+from sim.rules.catalogue import CATALOGUE, short_label
 from sim.rules.messages import KINDS
 from sim.rules.metrics import share_correct
 from sim.viz.layout import MAX_DRAW_NODES, Layout, layout_of, sample_nodes
-from sim.viz.plots import pretty
 
 __all__ = [
     "COLOR_BY",
@@ -89,32 +89,18 @@ FONT_PT = 9.0
 #: Unit labels are drawn only for organizations of at most this many units (more crowd them).
 MAX_UNIT_LABELS = 8
 
-# Metrics with a fixed range; the rest are scaled to their data.
-_LIMITS = {"knowledge_code": (-1.0, 1.0), "silo_ei": (-1.0, 1.0)}
-_COUNTS = ("innovations", "innovations_bottom_up", "innovations_net", "messages_sent",
-           "messages_delivered", "sent_broadcast", "sent_post", "sent_reply", "sent_vote",
-           "sent_voice", "ideas_considered", "ideas_adopted")
-
-# Panel titles in plainer words than the report labels (sim.viz.plots.pretty covers the rest).
-_LABELS = {
-    "knowledge_code": "Knowledge of the code",
-    "knowledge_individuals": "Knowledge of members",
-    "knowledge_stakeholders": "Knowledge of stakeholders",
-    "silo_ei": "Silo E-I (-1 inside, +1 across)",
-    "innovations_bottom_up": "Innovations from below",
-    "innovations_net": "Net innovations",
-    "stakeholder_satisfaction": "Stakeholder satisfaction",
-    "voice_answered": "Ideas answered",
-}
+# Metrics with a fixed range below zero (the rest start at 0) and counts, from the catalogue.
+_LIMITS = {m.name: m.range for m in CATALOGUE.values() if (m.range[0] or 0.0) < 0 and m.range[1]}
+_COUNTS = tuple(m.name for m in CATALOGUE.values() if m.kind in ("count", "cumulative"))
 
 
 def pretty_metric(name: str) -> str:
-    """A metric name as a panel title.
+    """A metric name as a panel title (the catalogue's short label).
 
     >>> pretty_metric("silo_ei"), pretty_metric("active_share")
-    ('Silo E-I (-1 inside, +1 across)', 'Active share')
+    ('Silo E-I (-1 inside, +1 across)', 'Speaking up')
     """
-    return _LABELS.get(name) or pretty(name)
+    return short_label(name)
 
 
 def new_figure(width: float, height: float, dpi: float = 100):

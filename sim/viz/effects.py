@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.viz.plots import condition_styles, figure_grid, pretty, save_figure
+from sim.viz.plots import anchor_axis, condition_styles, figure_grid, pretty, save_figure
 
 __all__ = ["regime_styles", "plot_effects", "plot_regimes_over_time", "plot_regime_windows"]
 
@@ -149,6 +149,7 @@ def plot_regimes_over_time(
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
+        anchor_axis(ax, metric)
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
                    frameon=False)
@@ -187,6 +188,7 @@ def plot_regime_windows(
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_title(pretty(metric), fontsize=10)
         ax.grid(alpha=0.3, axis="y")
+        anchor_axis(ax, metric)
     fig.suptitle(f"{title}\n(mean over seeds of the window average, bars: 95% CI)",
                  fontsize=12)
     return save_figure(fig, path)

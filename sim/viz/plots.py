@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.rules.catalogue import record, short_label
 from sim.util.atomic import write_atomic
 
 __all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "plot_morris",
@@ -65,14 +66,12 @@ MAX_LABELLED = 30
 
 
 def pretty(metric: str) -> str:
-    """A metric name as an axis label.
+    """A metric name as an axis label or panel title: the catalogue's short label.
 
     >>> pretty("knowledge_code"), pretty("silo_ei")
-    ('Knowledge code', 'Silo E-I')
+    ("Strategy's fit to reality", 'Silo E-I (-1 inside, +1 across)')
     """
-    special = {"silo_ei": "Silo E-I", "gini_knowledge": "Gini (knowledge)",
-               "gini_access": "Gini (access)", "gini_value": "Gini (value)"}
-    return special.get(metric, metric.replace("_", " ").capitalize())
+    return short_label(metric)
 
 
 def figure_grid(n_panels: int, width: float = 4.0, height: float = 2.9, ncols: int = 4):
@@ -192,8 +191,103 @@ def _colours(n: int) -> list:
 
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 110, **savefig_kwargs) -> Path:
-    """Save a figure atomically (temporary name, then rename), creating the folder."""
-    return write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
+    """Save a figure atomically (temporary name, then rename), creating the folder.
+
+    Saving lays the figure out; if any numeric tick labels then overlap, they are thinned and
+    the figure saved again (:func:`thin_crowded_ticks`), so a saved plot never shows
+    "0.53250.53500.5375". An uncrowded figure is drawn once, as before.
+    """
+    for _ in range(_ROUNDS):
+        saved = write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=dpi, **savefig_kwargs))
+        if not thin_crowded_ticks(fig):
+            break
+    return saved
+
+
+#: The data must fill at least this share of an axis stretched to its metric's origin;
+#: otherwise the axis stays cut, and says so (:func:`anchor_axis`).
+MIN_DATA_SHARE = 0.5
+#: Tick labels closer than this (in points) count as touching.
+_TICK_GAP = 2.0
+#: At most this many layouts to un-crowd the ticks of one figure.
+_ROUNDS = 8
+
+
+def anchor_axis(ax, metric: str, axis: str = "y") -> bool:
+    """Start ``axis`` at the metric's natural origin (its lower bound in the catalogue, 0 for
+    shares and counts), unless the data would then fill less than :data:`MIN_DATA_SHARE` of
+    it: then the axis stays cut, its edge is drawn dashed and a small "axis cut" says so, so
+    that a small difference never looks large unannounced. Returns whether the axis is cut.
+
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> _ = ax.plot([0, 1], [0.90, 0.92])
+    >>> anchor_axis(ax, "engagement"), bool(ax.get_ylim()[0] > 0.8)
+    (True, True)
+    >>> _ = ax.plot([0, 1], [0.3, 0.9])
+    >>> anchor_axis(ax, "engagement"), float(ax.get_ylim()[0])
+    (False, 0.0)
+    """
+    origin = record(metric).range[0]
+    if origin is None:
+        return False
+    get, put = (ax.get_ylim, ax.set_ylim) if axis == "y" else (ax.get_xlim, ax.set_xlim)
+    low, high = get()  # the view autoscaled to every artist, bands and error bars included
+    if low <= origin or high <= origin:
+        return False
+    if (high - low) >= MIN_DATA_SHARE * (high - origin):
+        put(origin, high)
+        return False
+    edge = "bottom" if axis == "y" else "left"
+    ax.spines[edge].set_linestyle((0, (4, 2)))
+    ax.annotate("axis cut", xy=(0, 0), xycoords="axes fraction", xytext=(2, 2),
+                textcoords="offset points", fontsize=7, color="#777777", style="italic")
+    return True
+
+
+def _overlapping(labels, renderer) -> bool:
+    boxes = [t.get_window_extent(renderer).expanded(1.0, 1.0) for t in labels]
+    pad = _TICK_GAP * renderer.points_to_pixels(1.0)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if (a.x0 - pad < b.x1 and b.x0 - pad < a.x1 and a.y0 < b.y1 and b.y0 < a.y1):
+                return True
+    return False
+
+
+def thin_crowded_ticks(fig) -> bool:
+    """Ask for fewer ticks on every axis of ``fig`` whose numeric tick labels overlap, as the
+    figure was last laid out; return whether any did.
+
+    Ticks placed by hand (category names) are left alone: the plots lay those out
+    themselves. Each call asks a crowded axis for two ticks fewer (at least two).
+    """
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    renderer = fig.canvas.get_renderer()
+    crowded = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_locator(), FixedLocator):
+                continue
+            low, high = sorted(axis.get_view_interval())
+            shown = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                     if t.get_visible() and t.get_text() and low <= v <= high]
+            if len(shown) > 2 and _overlapping(shown, renderer):
+                crowded.append((axis, len(shown)))
+    for axis, n in crowded:
+        axis.set_major_locator(MaxNLocator(nbins=max(n - 2, 2), steps=[1, 2, 2.5, 5, 10]))
+    return bool(crowded)
+
+
+def declutter(fig, rounds: int = _ROUNDS) -> None:
+    """Lay ``fig`` out (without rendering it) and thin crowded ticks until none overlaps."""
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        if not thin_crowded_ticks(fig):
+            return
 
 
 def _legend(fig, handles, labels, title: str | None = None) -> None:
@@ -249,6 +343,7 @@ def plot_over_time(
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
         ax.margins(x=0)
+        anchor_axis(ax, metric)
     note = _ci_note(bands, "shaded: 95% CI" if shade else "95% CI not shaded: too many lines")
     fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
     _legend(fig, handles, [h.get_label() for h in handles])
@@ -336,6 +431,7 @@ def plot_final_values(
             ax.set_ylim(-0.7, len(conditions) - 0.3)
             ax.grid(alpha=0.3, axis="x")
         ax.set_title(pretty(metric), fontsize=10)
+        anchor_axis(ax, metric, "x" if mode == "dots" else "y")
         if mode != "dots":
             ax.grid(alpha=0.3, axis="y")
     note = _ci_note(summary, "bars: 95% CI")
@@ -355,6 +451,14 @@ def _wrapped(title: str, width: int = 60) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(title, width)) or title
+
+
+def _noise_of(indices: pd.DataFrame, column: str) -> float | None:
+    """The noise level a table of indices carries (:func:`sim.runs.sensitivity.with_noise`)."""
+    if column not in indices.columns:
+        return None
+    value = float(indices[column].iloc[0])
+    return value if np.isfinite(value) else None
 
 
 def plot_sobol_indices(
@@ -378,6 +482,10 @@ def plot_sobol_indices(
                   ha="right" if len(indices) > 3 else "center")
     ax.set_ylabel("share of output variance")
     ax.axhline(0, color="black", lw=0.8)
+    share = _noise_of(indices, "noise_share")
+    if share is not None:  # every ST stands on it: an ST below the line is noise
+        ax.axhline(share, color="#CC79A7", lw=1.2, ls="--",
+                   label=f"replicate noise ({min(share, 1):.0%} of the variance)")
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False)
     fig.suptitle(_wrapped(title) + "\n(bars: bootstrap 95% CI)", fontsize=11)
@@ -397,6 +505,10 @@ def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
     ax.barh(y, t["mu_star"], xerr=t["mu_star_conf"], capsize=3, color="#56B4E9")
     ax.set_yticks(y, list(t["parameter"]), fontsize=8)
     ax.set_xlabel("mu* (mean absolute elementary effect)")
+    level = _noise_of(indices, "mu_star_noise")
+    if level is not None:
+        ax.axvline(level, color="#CC79A7", lw=1.2, ls="--", label="mu* of replicate noise")
+        ax.legend(frameon=False, fontsize=8)
     ax.grid(alpha=0.3, axis="x")
     ax2.scatter(indices["mu_star"], indices["sigma"], color="#0072B2")
     for _, r in indices.iterrows():

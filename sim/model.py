@@ -36,13 +36,14 @@ from sim.config import AgoraConfig, to_config
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
-from sim.rules.budget import afford, reading_capacity
+from sim.rules.budget import EPS, afford, reading_capacity
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.imitation import imitate, improving_trials
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.landscape import NKLandscape, additive_scores
 from sim.rules.learning import (
     act,
+    count_origins,
     learn_code,
     random_beliefs,
     socialization_candidates,
@@ -229,6 +230,7 @@ class AgoraModel(mesa.Model):
         self._answer_load = np.zeros(n_orgs)
         self._leader_found = None  # (orgs, dims) the leadership learned first hand this step
         self._lost_posts = _NOBODY
+        self.budget = np.full(n_nodes, np.inf)  # time left this step (set when speaking)
         self.delivered = Messages.empty(m)
         self.parts = self.delivered.by_kind()
         self.votes = np.zeros(n_nodes, dtype=np.int64)
@@ -480,15 +482,17 @@ class AgoraModel(mesa.Model):
         masks of the posts (one per poster, or per neighbour under ``audience=all``, all paid
         as one post) and ideas that were affordable."""
         pop, t = self.cfg.population, self.tally
-        self.budget = np.full(self.n_nodes, pop.time if self._budgeted else np.inf)
+        self.budget = budget = np.full(self.n_nodes, pop.time if self._budgeted else np.inf)
+        # One post per poster (to one or to all neighbours), one idea per voicer.
         poster = np.zeros(self.n_nodes, dtype=bool)
         poster[posters] = True
-        pays, self.budget = afford(np.arange(self.n_nodes), poster, pop.time_post, self.budget)
-        t.spent += pays * pop.time_post
-        voice, self.budget = afford(voicers, np.ones(voicers.size, bool), pop.time_voice,
-                                    self.budget)
-        t.spent[voicers[voice]] += pop.time_voice  # each voices at most once
-        return pays[posters], voice
+        poster &= budget >= pop.time_post - EPS
+        budget -= poster * pop.time_post
+        voice = budget[voicers] >= pop.time_voice - EPS
+        budget[voicers[voice]] -= pop.time_voice
+        t.spent += poster * pop.time_post
+        t.spent[voicers[voice]] += pop.time_voice
+        return poster[posters], voice
 
     def _compose_answers(self) -> list[Group]:
         """The organization's answers composed last step, each carrying the code as it stands
@@ -615,9 +619,8 @@ class AgoraModel(mesa.Model):
         self._lost_posts = res.lost_posts
         t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
-        peer_reply = reply.target[reply.sender >= 0]
-        t.peer_received += np.bincount(post.target, minlength=self.n_nodes)
-        t.peer_received += np.bincount(peer_reply, minlength=self.n_nodes)
+        peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
+        t.peer_received += np.bincount(peer_read, minlength=self.n_nodes)
         # Peer talk between units (the organization's answers are not peer talk).
         sender = np.concatenate([post.sender, reply.sender])
         target = np.concatenate([post.target, reply.target])
@@ -837,20 +840,22 @@ class AgoraModel(mesa.Model):
         answered = np.zeros(reader.size, dtype=bool)
         if reader.size and pop.reply > 0:
             wants = rng.random(reader.size) < pop.reply * self.engagement[reader]
-            reply, self.budget = afford(reader, wants, pop.time_reply, self.budget)
+            reply, paid = afford(reader, wants, pop.time_reply, self.budget)
+            self.budget -= paid
+            t.spent += paid
             to, by = writer[reply], reader[reply]
             values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
             self.replies.append((REPLY, by, to, values))
             t.active[by] = True
-            t.spent += np.bincount(by, minlength=self.n_nodes) * pop.time_reply
             answered |= reply
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and cfg.regime.voting:
             # A reader endorses a post that fits what it knows: more agreements than not.
             agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
             wants = agree & (rng.random(reader.size) < self.engagement[reader])
-            vote, self.budget = afford(reader, wants, pop.time_vote, self.budget)
-            t.spent += np.bincount(reader[vote], minlength=self.n_nodes) * pop.time_vote
+            vote, paid = afford(reader, wants, pop.time_vote, self.budget)
+            self.budget -= paid
+            t.spent += paid
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(np.count_nonzero(vote))
             t.sent += n_votes
@@ -1003,14 +1008,12 @@ class AgoraModel(mesa.Model):
         correct = new_code[dims] == self.reality[dims]
         below = self._below[origin]
         # Independent origins per changed dimension: units, the leadership, the stakeholders.
-        support = np.zeros((self._n_groups, dims.size), dtype=bool)
-        rows, cols = np.nonzero(agrees)
-        support[self._origin_group[origin[rows]], cols] = True
+        origins = count_origins(self._origin_group[origin], agrees, self._n_groups)
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
         n_correct = int(np.count_nonzero(correct))
         self.code_changes[o] += dims.size
-        self.cocreated[o] += int(np.count_nonzero(support.sum(0) >= 2))
+        self.cocreated[o] += int(np.count_nonzero(origins >= 2))
         self.innovations[o] += n_correct
         self.innovations_net[o] += 2 * n_correct - dims.size
         self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))

@@ -7,10 +7,10 @@ what reading left. Every function here is pure: arrays in, arrays out, no draws.
 Examples
 --------
 >>> import numpy as np
->>> keep, left = afford(np.array([0, 0, 0, 1]), np.array([True, True, True, True]), 1.0,
+>>> keep, paid = afford(np.array([0, 0, 0, 1]), np.array([True, True, True, True]), 1.0,
 ...                     np.array([2.0, 0.5]))
->>> keep.tolist(), left.tolist()
-([True, True, False, False], [0.0, 0.5])
+>>> keep.tolist(), paid.tolist()
+([True, True, False, False], [2.0, 0.0])
 >>> reading_capacity(np.array([5, 5, 5]), np.array([6.0, 2.5, 0.0]), 1.0).tolist()
 [5, 2, 0]
 """
@@ -28,7 +28,7 @@ EPS = 1e-9
 def afford(
     who: np.ndarray, wants: np.ndarray, cost: float, budget: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which wanted actions their agents can pay for, in the order given, and the budgets left.
+    """Which wanted actions their agents can pay for, in the order given, and what each paid.
 
     ``who[j]`` would do action ``j`` if ``wants[j]``; each costs ``cost``. An agent pays for its
     wanted actions one after another while its budget lasts. An infinite budget affords all.
@@ -42,30 +42,31 @@ def afford(
     cost
         Cost of one action (>= 0).
     budget
-        Each agent's units left; not modified.
+        Each agent's units left; not modified (the caller subtracts what was paid).
     """
     wants = np.asarray(wants, dtype=bool)
     if cost <= 0 or not wants.any():
-        return wants.copy(), budget
+        return wants.copy(), np.zeros(budget.size)
+    w = who[wants]
+    paid = np.bincount(w, minlength=budget.size) * cost
+    if (paid <= budget + EPS).all():  # the usual case: everyone affords all it wants
+        return wants.copy(), paid
     idx = np.flatnonzero(wants)
-    w = who[idx]
     order = np.argsort(w, kind="stable")
     ws = w[order]
     # Rank of each wanted action among its agent's, in the order given.
     rank = np.arange(ws.size) - np.searchsorted(ws, ws, side="left")
-    with np.errstate(invalid="ignore"):
-        fits = (rank + 1) * cost <= budget[ws] + EPS
     ok = np.empty(ws.size, dtype=bool)
-    ok[order] = fits
+    ok[order] = (rank + 1) * cost <= budget[ws] + EPS
     keep = np.zeros(wants.size, dtype=bool)
     keep[idx[ok]] = True
-    paid = np.bincount(w[ok], minlength=budget.size) * cost
-    return keep, budget - paid
+    return keep, np.bincount(w[ok], minlength=budget.size) * cost
 
 
 def reading_capacity(attention: np.ndarray, budget: np.ndarray, cost: float) -> np.ndarray:
     """Messages each agent can read: its attention, or fewer when its time left is short."""
     if cost <= 0:
         return attention
-    affordable = np.floor(np.minimum(budget / cost, np.iinfo(np.int32).max) + EPS)
-    return np.minimum(attention, np.maximum(affordable, 0).astype(np.int64))
+    # Budgets are finite and >= 0 where this is called (time costs on); attention bounds it.
+    affordable = np.floor(budget / cost + EPS)
+    return np.minimum(affordable, attention).astype(np.int64)

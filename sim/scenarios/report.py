@@ -75,6 +75,12 @@ METRIC_TEXT: dict[str, tuple[str, str]] = {
     "sent_reply": ("Replies per step", "count"),
     "sent_voice": ("Ideas sent up per step", "count"),
     "sent_vote": ("Votes per step", "count"),
+    "adaptation_lag": (
+        "Steps the strategy takes to be right again after the market changes", "count"),
+    "bottom_up_share": (
+        "The share of correct changes to the strategy that came mostly from below the top",
+        "share"),
+    "gini_access_peer": ("Inequality of who gets colleagues' messages (Gini)", "level"),
 }
 
 #: The order in which findings are told (and the panels of the headline plot, first six).

@@ -105,6 +105,8 @@ _LABELS = {
     "innovations_net": "Net innovations",
     "stakeholder_satisfaction": "Stakeholder satisfaction",
     "voice_answered": "Ideas answered",
+    "adaptation_lag": "Adaptation lag (steps)",
+    "bottom_up_share": "Share of innovations from below",
 }
 
 

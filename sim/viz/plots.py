@@ -71,7 +71,8 @@ def pretty(metric: str) -> str:
     ('Knowledge code', 'Silo E-I')
     """
     special = {"silo_ei": "Silo E-I", "gini_knowledge": "Gini (knowledge)",
-               "gini_access": "Gini (access)", "gini_value": "Gini (value)"}
+               "gini_access": "Gini (access)", "gini_value": "Gini (value)",
+               "gini_access_peer": "Gini (peer access)"}
     return special.get(metric, metric.replace("_", " ").capitalize())
 
 

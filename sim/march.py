@@ -11,10 +11,10 @@ its output equals the model's, seed for seed, which ``tests/test_march.py`` chec
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
-
-from dataclasses import fields
 
 from sim.config import AgoraConfig
 from sim.config.schema import MechanismsConfig

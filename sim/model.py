@@ -306,7 +306,7 @@ class AgoraModel(mesa.Model):
     def _derive_mechanisms(self) -> None:
         """Model 3.0's state that follows from the configuration: time budgets, the origins
         that count as independent, and who speaks for each organization's leadership."""
-        cfg, tree, n = self.cfg, self.network.tree, self.n_individuals
+        cfg, tree = self.cfg, self.network.tree
         pop, mech = cfg.population, cfg.mechanisms
         costs = (pop.time_read, pop.time_post, pop.time_reply, pop.time_vote, pop.time_voice,
                  cfg.org.answer_cost)

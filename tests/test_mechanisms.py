@@ -39,8 +39,17 @@ MAY_CHANGE = {
     "answer_learning": {"beliefs"},
     "leader_exploration": {"beliefs", "seen"},
 }
-STATE = ("engagement", "trust", "beliefs", "seen", "told", "code", "ideas_heard",
-         "ideas_ignored", "replies")
+STATE = (
+    "engagement",
+    "trust",
+    "beliefs",
+    "seen",
+    "told",
+    "code",
+    "ideas_heard",
+    "ideas_ignored",
+    "replies",
+)
 
 
 def _state(model) -> dict[str, object]:
@@ -59,9 +68,11 @@ def _switched(model: AgoraModel, **switches) -> AgoraModel:
 #: Switches that change beliefs: the rest of the step depends on beliefs (votes, how many cells
 #: a colleague's post can move), so the stream and the state are compared right after the
 #: phase they act in, where only beliefs (and what one has seen) may differ.
-ACTS_IN = {"broadcast_socialization": "_socialize_to_what_was_told",
-           "answer_learning": "_socialize_to_what_was_told",
-           "leader_exploration": "experience"}
+ACTS_IN = {
+    "broadcast_socialization": "_socialize_to_what_was_told",
+    "answer_learning": "_socialize_to_what_was_told",
+    "leader_exploration": "experience",
+}
 
 
 def _run_until(model: AgoraModel, phase: str) -> AgoraModel:
@@ -79,9 +90,14 @@ def _run_until(model: AgoraModel, phase: str) -> AgoraModel:
 
 @pytest.mark.parametrize("switch", sorted(MAY_CHANGE))
 def test_each_switch_changes_only_what_it_names_within_a_step(switch):
-    cfg = {**SMALL, "regime": {"name": "hybrid", "mix": 0.6}, "steps": 40,
-           "environment": {"turbulence": 0.05}, "org": {"size": 60, "exploration": 1.0},
-           "population": {"attention": 2}}
+    cfg = {
+        **SMALL,
+        "regime": {"name": "hybrid", "mix": 0.6},
+        "steps": 40,
+        "environment": {"turbulence": 0.05},
+        "org": {"size": 60, "exploration": 1.0},
+        "population": {"attention": 2},
+    }
     base = AgoraModel(cfg, seed=11)
     base.run(25)
     changed = set()
@@ -110,9 +126,13 @@ def test_every_switch_has_its_effect_checked():
 
 
 def test_time_costs_off_reads_up_to_attention_and_answers_cost_nothing():
-    cfg = {**SMALL, "steps": 30, "regime": {"name": "conversational"},
-           "population": {"time": 1.0, "attention": 4},
-           "org": {"size": 60, "attention": 6, "answer_cost": 2.0}}
+    cfg = {
+        **SMALL,
+        "steps": 30,
+        "regime": {"name": "conversational"},
+        "population": {"time": 1.0, "attention": 4},
+        "org": {"size": 60, "attention": 6, "answer_cost": 2.0},
+    }
     on = AgoraModel(cfg, seed=2)
     off = AgoraModel({**cfg, "mechanisms": {"time_costs": False}}, seed=2)
     on.run(30)
@@ -130,15 +150,22 @@ def test_a_hybrid_with_the_same_practices_and_switches_is_the_named_end(switch):
     for name, practices in ENDS.items():
         off = {"mechanisms": {switch: False}, "steps": 12}
         named = simulate({**SMALL, **off, "regime": {"name": name}}).metrics
-        hybrid = simulate({**SMALL, **off,
-                           "regime": {"name": "hybrid", "mix": 0.37, **practices}}).metrics
+        hybrid = simulate(
+            {**SMALL, **off, "regime": {"name": "hybrid", "mix": 0.37, **practices}}
+        ).metrics
         assert frame_hash(named) == frame_hash(hybrid), (switch, name)
 
 
 # ------------------------------------------------------------- the accounting, by hand
 
-WEIGHTS = {"engagement_gain": 0.1, "engagement_loss": 0.05, "engagement_loss_post": 0.03,
-           "engagement_clarity": 0.02, "engagement_fatigue": 0.07, "engagement_drift": 0.01}
+WEIGHTS = {
+    "engagement_gain": 0.1,
+    "engagement_loss": 0.05,
+    "engagement_loss_post": 0.03,
+    "engagement_clarity": 0.02,
+    "engagement_fatigue": 0.07,
+    "engagement_drift": 0.01,
+}
 
 
 def _five_people(mechanisms: dict[str, bool]) -> tuple[AgoraModel, Messages]:
@@ -146,15 +173,32 @@ def _five_people(mechanisms: dict[str, bool]) -> tuple[AgoraModel, Messages]:
     attention 2; and an outbox: a broadcast to all, a post from 0 that 1 agrees with (a
     vote), two posts from 2 that 3 disagrees with (over 3's attention with the broadcast),
     an idea from 4 and a colleague's reply to 4."""
-    cfg = {"org": {"size": 5, "attention": 10, "exploration": 0.0},
-           "stakeholders": {"count": 0}, "hierarchy": {"depth": 2},
-           "environment": {"dims": 4, "turbulence": 0.0},
-           "population": {"attention": 2, "reply": 0.0, "talk": 0.0, "voice": 0.0,
-                          "turnover": 0.0, "exploration": 0.0, "engagement": 0.5, **WEIGHTS},
-           "regime": {"name": "hybrid", "voting": True, "responsiveness": 0.0,
-                      "upward": "voice", "broadcast_rate": 1.0, "socialization": 0.0,
-                      "listening": 0.0},
-           "mechanisms": {"time_costs": False, **mechanisms}}
+    cfg = {
+        "org": {"size": 5, "attention": 10, "exploration": 0.0},
+        "stakeholders": {"count": 0},
+        "hierarchy": {"depth": 2},
+        "environment": {"dims": 4, "turbulence": 0.0},
+        "population": {
+            "attention": 2,
+            "reply": 0.0,
+            "talk": 0.0,
+            "voice": 0.0,
+            "turnover": 0.0,
+            "exploration": 0.0,
+            "engagement": 0.5,
+            **WEIGHTS,
+        },
+        "regime": {
+            "name": "hybrid",
+            "voting": True,
+            "responsiveness": 0.0,
+            "upward": "voice",
+            "broadcast_rate": 1.0,
+            "socialization": 0.0,
+            "listening": 0.0,
+        },
+        "mechanisms": {"time_costs": False, **mechanisms},
+    }
     model = AgoraModel(cfg, seed=5)
     model.code[0] = [1, 1, -1, -1]
     model.beliefs[:] = [[1, 1, 1, 1], [1, 1, 0, 0], [1, -1, 1, 1], [-1, -1, -1, -1], [0, 0, 0, 0]]
@@ -162,10 +206,18 @@ def _five_people(mechanisms: dict[str, bool]) -> tuple[AgoraModel, Messages]:
     model.seen[1, :2] = [1, 1]  # the broadcast is right on what 1 has seen: clear
     model.seen[0, 2:] = [1, 1]  # and wrong on what 0 has seen: not clear
     model.engagement[:] = [0.5, 1.0, 0.4, 0.3, 0.6]  # 1 votes surely (chance = engagement)
-    b = (BROADCAST, org_node(np.zeros(5, dtype=np.int64)), np.arange(5),
-         np.repeat(model.code[:1], 5, axis=0))
-    post = (POST, np.array([0, 2, 2]), np.array([1, 3, 3]),
-            np.array([[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 0, 1]]))
+    b = (
+        BROADCAST,
+        org_node(np.zeros(5, dtype=np.int64)),
+        np.arange(5),
+        np.repeat(model.code[:1], 5, axis=0),
+    )
+    post = (
+        POST,
+        np.array([0, 2, 2]),
+        np.array([1, 3, 3]),
+        np.array([[1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 0, 1]]),
+    )
     reply = (REPLY, np.array([3]), np.array([4]), np.array([[0, 0, 0, -1]]))
     voice = (VOICE, np.array([4]), np.array([org_node(0)]), np.array([[0, 1, 0, 0]]))
     model.current_step = 1
@@ -186,8 +238,9 @@ def naive_engagement(model, outbox, beliefs, e0, mech) -> list[float]:
         if not (agree and votes_count):  # no reply (reply chance 0), no vote that counts
             post_ignored[s] = True
     for s in range(5):
-        sent = sum(1 for k, x in zip(outbox.kind, outbox.sender, strict=True)
-                   if k == POST and x == s)
+        sent = sum(
+            1 for k, x in zip(outbox.kind, outbox.sender, strict=True) if k == POST and x == s
+        )
         if sent > sum(1 for x in read[POST].sender if x == s):  # dropped unread
             post_ignored[s] = True
     out = []
@@ -201,21 +254,36 @@ def naive_engagement(model, outbox, beliefs, e0, mech) -> list[float]:
                 both = [d for d in range(4) if v[d] != 0 and model.seen[i, d] != 0]
                 right = [d for d in both if v[d] == model.seen[i, d]]
                 clear = clear or (len(both) > 0 and len(right) / len(both) > 0.5)
-        up = (w["engagement_gain"] * heard * mech.get("voice_effect", True)
-              + w["engagement_clarity"] * clear * mech.get("broadcast_clarity", True))
+        up = w["engagement_gain"] * heard * mech.get("voice_effect", True) + w[
+            "engagement_clarity"
+        ] * clear * mech.get("broadcast_clarity", True)
         frustration = mech.get("frustration", True)
-        down = (w["engagement_loss"] * idea_ignored * frustration
-                + w["engagement_loss_post"] * post_ignored[i] * frustration
-                * mech.get("posts_ignored", True)
-                + w["engagement_fatigue"] * over * mech.get("broadcast_fatigue", True))
+        down = (
+            w["engagement_loss"] * idea_ignored * frustration
+            + w["engagement_loss_post"]
+            * post_ignored[i]
+            * frustration
+            * mech.get("posts_ignored", True)
+            + w["engagement_fatigue"] * over * mech.get("broadcast_fatigue", True)
+        )
         e = e0[i]
         e = e + w["engagement_drift"] * (0.5 - e) + up * (1 - e) - down * e
         out.append(min(max(e, 0.0), 1.0))
     return out
 
 
-@pytest.mark.parametrize("off", [None, "voice_effect", "frustration", "votes_as_heard",
-                                 "broadcast_clarity", "broadcast_fatigue", "posts_ignored"])
+@pytest.mark.parametrize(
+    "off",
+    [
+        None,
+        "voice_effect",
+        "frustration",
+        "votes_as_heard",
+        "broadcast_clarity",
+        "broadcast_fatigue",
+        "posts_ignored",
+    ],
+)
 def test_symmetric_accounting_matches_a_naive_reference(off):
     mech = {} if off is None else {off: False}
     model, outbox = _five_people(mech)
@@ -240,16 +308,24 @@ def test_symmetric_accounting_matches_a_naive_reference(off):
 @given(data=st.data())
 def test_nobody_spends_more_than_its_time(data):
     draw = data.draw
-    pop = {"time": draw(st.floats(0, 8)), "attention": draw(st.integers(0, 6)),
-           "talk": draw(st.floats(0, 1)), "reply": draw(st.floats(0, 1)),
-           "voice": draw(st.floats(0, 1)), "audience": draw(st.sampled_from(["one", "all"])),
-           **{f"time_{k}": draw(st.floats(0, 3)) for k in ("read", "post", "reply", "vote",
-                                                            "voice")}}
-    cfg = {"steps": 6, "seed": draw(st.integers(0, 1000)),
-           "org": {"size": draw(st.integers(6, 60)), "answer_cost": draw(st.floats(0, 3))},
-           "stakeholders": {"count": draw(st.integers(0, 8))}, "population": pop,
-           "hierarchy": {"routing": draw(st.sampled_from(["direct", "chain"]))},
-           "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1))}}
+    pop = {
+        "time": draw(st.floats(0, 8)),
+        "attention": draw(st.integers(0, 6)),
+        "talk": draw(st.floats(0, 1)),
+        "reply": draw(st.floats(0, 1)),
+        "voice": draw(st.floats(0, 1)),
+        "audience": draw(st.sampled_from(["one", "all"])),
+        **{f"time_{k}": draw(st.floats(0, 3)) for k in ("read", "post", "reply", "vote", "voice")},
+    }
+    cfg = {
+        "steps": 6,
+        "seed": draw(st.integers(0, 1000)),
+        "org": {"size": draw(st.integers(6, 60)), "answer_cost": draw(st.floats(0, 3))},
+        "stakeholders": {"count": draw(st.integers(0, 8))},
+        "population": pop,
+        "hierarchy": {"routing": draw(st.sampled_from(["direct", "chain"]))},
+        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1))},
+    }
     model = AgoraModel(cfg)
     for _ in range(6):
         model.step()
@@ -280,12 +356,21 @@ def test_answers_carry_the_code_as_it_stands_when_sent():
 def _answered_only(answer_learning: bool) -> AgoraModel:
     """Members hear the organization only through answers: no broadcasts, no peers, no
     exploration or turnover, a code that does not learn."""
-    cfg = {"steps": 40, "org": {"size": 40, "exploration": 0.0}, "stakeholders": {"count": 0},
-           "environment": {"turbulence": 0.0},
-           "population": {"turnover": 0.0, "exploration": 0.0, "talk": 0.0, "voice": 0.5},
-           "regime": {"name": "conversational", "broadcast_rate": 0.0, "responsiveness": 1.0,
-                      "socialization": 0.5, "listening": 0.0},
-           "mechanisms": {"answer_learning": answer_learning}}
+    cfg = {
+        "steps": 40,
+        "org": {"size": 40, "exploration": 0.0},
+        "stakeholders": {"count": 0},
+        "environment": {"turbulence": 0.0},
+        "population": {"turnover": 0.0, "exploration": 0.0, "talk": 0.0, "voice": 0.5},
+        "regime": {
+            "name": "conversational",
+            "broadcast_rate": 0.0,
+            "responsiveness": 1.0,
+            "socialization": 0.5,
+            "listening": 0.0,
+        },
+        "mechanisms": {"answer_learning": answer_learning},
+    }
     model = AgoraModel(cfg, seed=8)
     model.code[0] = np.where(np.random.default_rng(1).random(30) < 0.5, -1, 1)
     return model
@@ -342,9 +427,15 @@ def test_gini_access_peer_counts_peer_messages_only():
 
 
 def test_bottom_up_share_is_a_share_of_improvements_and_not_one_by_definition():
-    r = simulate({**SMALL, "steps": 150, "replicates": 3,
-                  "org": {"size": 60, "exploration": 1.0},
-                  "environment": {"turbulence": 0.05}}).metrics
+    r = simulate(
+        {
+            **SMALL,
+            "steps": 150,
+            "replicates": 3,
+            "org": {"size": 60, "exploration": 1.0},
+            "environment": {"turbulence": 0.05},
+        }
+    ).metrics
     last = r[r.step == 150]
     share = last["bottom_up_share"]
     assert ((share >= 0) & (share <= 1)).all()

@@ -686,11 +686,15 @@ class AgoraModel(mesa.Model):
         said[b.target] = b.values
         from_answer = None
         if answer.any():
-            # Several answers to one member carry the same code: their signs add up to it.
-            answered = np.sign(sum_by_receiver(
-                reply.target[answer], reply.values[answer], self.n_nodes)).astype(np.int8)
-            from_answer = answered != 0
-            said = np.where(from_answer, answered, said)
+            # The cells the answers speak about, by flat index (row * m + dimension); several
+            # answers to one member carry the same code, so which one lands last is moot.
+            values = reply.values[answer]
+            flat = values.reshape(-1).nonzero()[0]
+            rows = flat // m
+            cell = flat + (reply.target[answer][rows] - rows) * m
+            from_answer = np.zeros((self.n_nodes, m), dtype=bool)
+            from_answer.reshape(-1)[cell] = True
+            said.reshape(-1)[cell] = values.reshape(-1)[flat]
         np.copyto(self.told, said, where=said != 0)
         cells = socialization_candidates(self.beliefs, said)
         u = self.rng.random(np.count_nonzero(cells))
@@ -807,18 +811,14 @@ class AgoraModel(mesa.Model):
         heard[reply_to] = True
         heard[self._adopted] = True
         pop = cfg.population
-        up = np.zeros(self.n_nodes)
-        down = np.zeros(self.n_nodes)
-        if mech.voice_effect:
-            up += pop.engagement_gain * heard
+        up = pop.engagement_gain * heard if mech.voice_effect else 0.0
         if mech.broadcast_clarity:
-            up += pop.engagement_clarity * self._clear_broadcasts()
-        if mech.frustration:
-            down += pop.engagement_loss * ideas_ignored
-            if mech.posts_ignored:
-                down += pop.engagement_loss_post * posts_ignored
+            up = up + pop.engagement_clarity * self._clear_broadcasts()
+        down = pop.engagement_loss * ideas_ignored if mech.frustration else 0.0
+        if mech.frustration and mech.posts_ignored:
+            down = down + pop.engagement_loss_post * posts_ignored
         if mech.broadcast_fatigue:
-            down += pop.engagement_fatigue * t.overloaded
+            down = down + pop.engagement_fatigue * t.overloaded
         # Rates already weighted: gain and loss 1 (e + up (1 - e) - down e + drift).
         self.engagement = update_engagement(
             self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift,
@@ -903,7 +903,11 @@ class AgoraModel(mesa.Model):
         b = self.parts[BROADCAST]
         clear = np.zeros(self.n_nodes, dtype=bool)
         if len(b):
-            share, judged = share_right(b.values, self.seen[b.target], both=True)
+            # One organization broadcasting directly sends its code unchanged (the code learns
+            # only after this phase): one vector against every reader, a matrix-vector product.
+            one = self.cfg.org.count == 1 and self.cfg.hierarchy.routing == "direct"
+            said = self.code[0] if one else b.values
+            share, judged = share_right(said, self.seen[b.target], both=True)
             clear[b.target[judged & (share > 0.5)]] = True
         return clear
 

@@ -338,7 +338,8 @@ def test_effects_csv_shape(real):
     assert set(HEADLINE) <= set(effects["metric"])
     assert "responsiveness x voting" in set(effects["lever"])
     assert len(effects) == 15 * effects["metric"].nunique()
-    assert (effects["n"] == 2).all()
+    # adaptation_lag is NaN until a flipped dimension is re-learned (none in 10 steps).
+    assert (effects.loc[effects["metric"] != "adaptation_lag", "n"] == 2).all()
 
 
 def test_main_effects_by_hand_from_the_raw_runs(real):

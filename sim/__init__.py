@@ -21,8 +21,10 @@ __all__ = [
 #: of two versions are never mixed: it is written into every ``summary.json``, and resuming a
 #: sweep refuses job directories of another version. 1: the first release; 2: the faster step
 #: (new order of random draws); 3: Model 2.0 (practices as independent keys, ideas up the
-#: chain of command, engagement and trust from experience).
-MODEL_VERSION = 3
+#: chain of command, engagement and trust from experience); 4: Model 3.0 (symmetric, costly
+#: accounting, time budgets, answers that carry the code, the leadership exploring, every
+#: mechanism switchable, metrics that move both ways).
+MODEL_VERSION = 4
 
 
 def __getattr__(name):

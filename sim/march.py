@@ -11,10 +11,13 @@ its output equals the model's, seed for seed, which ``tests/test_march.py`` chec
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig
+from sim.config.schema import MechanismsConfig
 from sim.rules.catalogue import record
 from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
@@ -27,10 +30,23 @@ def is_march(cfg: AgoraConfig) -> bool:
     """True when nothing but March's mutual learning happens in ``cfg``.
 
     One organization whose members only hear its broadcast every step, a code that observes
-    everyone, no exploration, talk, stakeholders, trust or engagement dynamics.
+    everyone, no exploration, talk, stakeholders, trust or engagement dynamics; every
+    mechanism switch on and every Model 3.0 option at its March value (nothing costs time, no
+    clarity, fatigue or ignored posts, a leadership that does not explore), so no option is
+    ever silently ignored by the kernel.
     """
     r, p, o = cfg.regime, cfg.population, cfg.openness
+    mechanisms = all(getattr(cfg.mechanisms, f.name) for f in fields(MechanismsConfig))
+    costs = (p.time_read, p.time_post, p.time_reply, p.time_vote, p.time_voice,
+             cfg.org.answer_cost)
     return (
+        mechanisms
+        and all(c == 0 for c in costs)
+        and p.engagement_loss_post == 0
+        and p.engagement_clarity == 0
+        and p.engagement_fatigue == 0
+        and cfg.org.exploration == 0
+        and
         cfg.org.count == 1
         and cfg.stakeholders.count == 0
         and r.upward == "observe"
@@ -72,6 +88,10 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     tree = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span)
     n = tree.size
     leader = (tree.level < cfg.org.leader_levels).astype(np.float32)
+    # Independent origins as in the model: each unit, and the leadership above the units.
+    group = np.where(tree.unit >= 0, tree.unit, tree.n_units)
+    in_group = np.zeros((n, tree.n_units + 1), dtype=np.float32)
+    in_group[np.arange(n), group] = 1
     m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
     p1, p2 = cfg.regime.socialization, cfg.regime.listening
     p3, p4 = cfg.population.turnover, cfg.environment.turbulence
@@ -98,6 +118,9 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     adopted = np.zeros((steps + 1, R), dtype=np.int64)
     bottom_up = np.zeros((steps + 1, R), dtype=np.int64)
     cocreated = np.zeros((steps + 1, R), dtype=np.int64)
+    lag_sum = np.zeros((steps + 1, R), dtype=np.int64)
+    lag_count = np.zeros((steps + 1, R), dtype=np.int64)
+    wrong_since = np.full((R, m), -1, dtype=np.int64)
     h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
 
     for t in range(steps):
@@ -114,6 +137,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         elif p4 > 0:
             flip = np.stack([g.random(m) for g in gens]) < p4
         if p4 > 0:
+            # Adaptation spells start where the code was right and reality moves away.
+            wrong_since[flip & (code == reality)] = t + 1
             reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
         zero = beliefs == 0
         cells = socialization_candidates(beliefs, code[:, None, :])
@@ -145,19 +170,26 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         backed = (weight > 0) & (agree.astype(bool) & changed[:, None, :]).any(-1)
         adopted[t + 1] = backed.sum(-1)
         bottom_up[t + 1] = bottom_up[t] + (innovation & (support - from_top > from_top)).sum(-1)
-        cocreated[t + 1] = cocreated[t] + (changed & (support >= 2)).sum(-1)
+        backers = (weight[:, :, None] > 0) & agree.astype(bool)  # (R, n, m)
+        origins = np.matmul(in_group.T, backers.astype(np.float32)) > 0  # (R, groups, m)
+        cocreated[t + 1] = cocreated[t] + (changed & (origins.sum(1) >= 2)).sum(-1)
+        done = (wrong_since >= 0) & (code == reality)
+        lag_sum[t + 1] = lag_sum[t] + np.where(done, t + 1 - wrong_since, 0).sum(-1)
+        lag_count[t + 1] = lag_count[t] + done.sum(-1)
+        wrong_since[done] = -1
         h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
 
     frame = _metrics(
         seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n,
-        net, adopted,
+        net, adopted, (lag_sum, lag_count),
     )
     frame["replicate"] += first
     return frame
 
 
 def _metrics(
-    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n, net, adopted
+    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n, net, adopted,
+    lags,
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]
     correct = share_correct(beliefs, reality)  # (steps+1, R, n)
@@ -166,6 +198,8 @@ def _metrics(
     sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
     with np.errstate(invalid="ignore", divide="ignore"):
         cocreation = np.where(changes > 0, cocreated / np.maximum(changes, 1), np.nan)
+        lag = np.where(lags[1] > 0, lags[0] / np.maximum(lags[1], 1), np.nan)
+        up_share = np.where(innovations > 0, bottom_up / np.maximum(innovations, 1), np.nan)
     columns = {
         "knowledge_code": knowledge_code(code[:, :, None, :], reality),
         "knowledge_individuals": correct.mean(-1),
@@ -203,6 +237,9 @@ def _metrics(
         "opinion_variance": nan,
         "leader_influence": nan,
         "performance": nan,  # an NK task's score; March's task is additive
+        "adaptation_lag": lag,
+        "bottom_up_share": up_share,
+        "gini_access_peer": zeros,  # no peer messages: everyone equal at 0
     }
     # The catalogue says which metrics March's model defines: the others are NaN here.
     columns = {m: columns[m] if record(m).march else nan for m in METRIC_NAMES}

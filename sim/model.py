@@ -11,7 +11,9 @@ else draws random numbers, so a seed fixes the whole run. It keeps its own step 
 (``current_step``) rather than Mesa's ``steps``, which Mesa 4 removes.
 
 No rule reads the regime's name: each phase reads the practices (``cfg.regime.upward``,
-``responsiveness``, ...) and what agents experienced.
+``responsiveness``, ...) and what agents experienced. Every assumed mechanism has a switch
+(``cfg.mechanisms``); a switch off removes that causal path only, and the random draws are
+the same either way (draws a mechanism needs are drawn whether or not it is on).
 
 Examples
 --------
@@ -35,12 +37,14 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
+from sim.rules.budget import EPS, afford, reading_capacity
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.imitation import imitate, improving_trials
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.landscape import NKLandscape, additive_scores
 from sim.rules.learning import (
     act,
+    count_origins,
     learn_code,
     random_beliefs,
     socialization_candidates,
@@ -75,7 +79,10 @@ class Tally:
     counts what was sent, by kind (``KINDS``); ``ideas_read`` the ideas the organizations read,
     ``ideas_considered`` the ideas they took into account (whatever the channel: read, or
     observed under March's idealisation), ``ideas_adopted`` those of them that changed a code,
-    and ``answered`` the ideas read that got an answer.
+    and ``answered`` the ideas read that got an answer. ``peer_received`` counts the peer
+    messages (posts, colleagues' replies) each node read, ``spent`` the time each node spent
+    (speaking, reading, replying, voting) and ``overloaded`` flags who had more arriving than
+    it could read.
     """
 
     n_nodes: int
@@ -95,9 +102,15 @@ class Tally:
     active: np.ndarray = field(default=None)
     received: np.ndarray = field(default=None)
     read: np.ndarray = field(default=None)
+    peer_received: np.ndarray = field(default=None)
+    spent: np.ndarray = field(default=None)
+    overloaded: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
         self.read = np.zeros(self.n_nodes, dtype=np.int64)
+        self.peer_received = np.zeros(self.n_nodes, dtype=np.int64)
+        self.spent = np.zeros(self.n_nodes)
+        self.overloaded = np.zeros(self.n_nodes, dtype=bool)
         self.reached = np.zeros(self.n_nodes, dtype=bool)
         self.active = np.zeros(self.n_nodes, dtype=bool)
         self.received = np.zeros(self.n_nodes, dtype=np.int64)
@@ -204,6 +217,10 @@ class AgoraModel(mesa.Model):
         self.innovations_net = np.zeros(n_orgs, dtype=np.int64)
         self.innovations_bottom_up = np.zeros(n_orgs, dtype=np.int64)
         self.cocreated = np.zeros(n_orgs, dtype=np.int64)
+        # Adaptation: the step since which the code has been wrong on a dimension that reality
+        # flipped away from it (-1: none pending), and the lags of the spells ended so far.
+        self._wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
+        self.lag_sum, self.lag_count = 0, 0
         self.satisfaction = np.zeros(k)
         self.value = np.zeros(k)
         # Needs never change: their float form and count serve satisfaction and scores, and
@@ -217,6 +234,14 @@ class AgoraModel(mesa.Model):
         # Replies (to colleagues, and the organization's answers to ideas) wait for the next
         # step's outbox as groups (kind, sender, target, values).
         self.replies: list[Group] = []
+        # The organization's answers wait too, as (organization node, to, the idea's
+        # dimensions): they carry the code as it stands when they are sent, after the code
+        # has considered the idea (so an answer shows whether the idea was taken up).
+        self.answers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._answer_load = np.zeros(n_orgs)
+        self._leader_found = None  # (orgs, dims) the leadership learned first hand this step
+        self._lost_posts = _NOBODY
+        self.budget = np.full(n_nodes, np.inf)  # time left this step (set when speaking)
         self.delivered = Messages.empty(m)
         self.parts = self.delivered.by_kind()
         self.votes = np.zeros(n_nodes, dtype=np.int64)
@@ -285,10 +310,36 @@ class AgoraModel(mesa.Model):
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate
         self._imitating = cfg.population.peer_rule == "imitate"
+        self._derive_mechanisms()
         if cfg.population.opinion != "off":
             self._derive_opinions(leaders)
         elif self.opinion is not None:  # switched off by an intervention: no opinions
             self.opinion = self.opinion0 = None
+
+    def _derive_mechanisms(self) -> None:
+        """Model 3.0's state that follows from the configuration: time budgets, the origins
+        that count as independent, and who speaks for each organization's leadership."""
+        cfg, tree = self.cfg, self.network.tree
+        pop, mech = cfg.population, cfg.mechanisms
+        costs = (pop.time_read, pop.time_post, pop.time_reply, pop.time_vote, pop.time_voice,
+                 cfg.org.answer_cost)
+        # The time model exists when anything costs time; its draws (the attention filter's
+        # tie-breaks) are drawn whether or not mechanisms.time_costs is on.
+        self._timed = any(c > 0 for c in costs)
+        self._budgeted = self._timed and mech.time_costs
+        # Independent origins (cocreation): a unit, the leadership of an organization (those
+        # above the units), or the stakeholders.
+        n_units, n_orgs = tree.n_units, cfg.org.count
+        group = np.where(tree.unit >= 0, tree.unit, n_units + tree.org)
+        self._origin_group = np.concatenate(
+            [group, np.full(self.n_stakeholders, n_units + n_orgs)]
+        )
+        self._n_groups = n_units + n_orgs + 1
+        # The leadership's own findings are credited to the top of each organization's tree.
+        self._org_root = np.array([
+            members[np.argmin(tree.level[members])] if members.size else -1
+            for members in self.members_of
+        ], dtype=np.int64)
 
     @property
     def stakeholder_org(self) -> np.ndarray:
@@ -355,6 +406,13 @@ class AgoraModel(mesa.Model):
                 self.opinion[leave] = self.opinion0[leave] = new
         if self.cfg.environment.turbulence > 0:
             flip = rng.random(m) < self.cfg.environment.turbulence
+            if flip.any():
+                # A spell of adaptation starts where the code was right and reality moves away.
+                dims = flip.nonzero()[0]
+                was_right = self.code[:, dims] == self.reality[dims]
+                since = self._wrong_since[:, dims]
+                since[was_right] = self.current_step
+                self._wrong_since[:, dims] = since
             self.reality[flip] *= -1
 
     # 2 -------------------------------------------------------------------
@@ -378,6 +436,27 @@ class AgoraModel(mesa.Model):
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
             np.copyto(self.seen[n:], self.reality, where=self.needs)
+        self._explore_leadership()
+
+    def _explore_leadership(self) -> None:
+        """The leadership learns the truth of one dimension first hand with probability
+        ``org.exploration`` per organization and step (its own market contact, reports); the
+        top of the tree believes it and the code considers it as the leadership's idea. Drawn
+        whether or not ``mechanisms.leader_exploration`` is on."""
+        p, n_orgs = self.cfg.org.exploration, self.cfg.org.count
+        self._leader_found = None
+        if p <= 0:
+            return
+        u = self.rng.random((2, n_orgs))
+        found = (u[0] < p) & (self._org_root >= 0)
+        if not (found.any() and self.cfg.mechanisms.leader_exploration):
+            return
+        orgs = found.nonzero()[0]
+        dims = (u[1, orgs] * self.cfg.environment.dims).astype(np.int64)
+        root = self._org_root[orgs]
+        self.beliefs[root, dims] = self.reality[dims]
+        self.seen[root, dims] = self.reality[dims]
+        self._leader_found = (orgs, dims)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
@@ -394,16 +473,49 @@ class AgoraModel(mesa.Model):
         broadcasts = self._broadcasts()
         posters, readers = self._posters()
         voicers = self._voicers()
-        speakers = np.concatenate([posters, voicers])
-        self.tally.active[speakers] = True
-        said = self._say(speakers)
+        # What each would say is drawn before time is counted, so the draws do not depend on
+        # whether time costs are on.
+        said = self._say(np.concatenate([posters, voicers]))
+        posting, voicing = self._pay_for_speaking(posters, voicers)
+        said = np.concatenate([said[: posters.size][posting], said[posters.size :][voicing]])
+        posters, readers, voicers = posters[posting], readers[posting], voicers[voicing]
+        self.tally.active[posters] = True
+        self.tally.active[voicers] = True
         replies, self.replies = self.replies, []
         return Messages.assemble(self.current_step, [
             broadcasts,
             (POST, posters, readers, said[: posters.size]),
             *replies,
+            *self._compose_answers(),
             (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
         ])
+
+    def _pay_for_speaking(self, posters, voicers) -> tuple[np.ndarray, np.ndarray]:
+        """A fresh time budget for the step; posting, then voicing, paid from it. Returns the
+        masks of the posts (one per poster, or per neighbour under ``audience=all``, all paid
+        as one post) and ideas that were affordable."""
+        pop, t = self.cfg.population, self.tally
+        self.budget = budget = np.full(self.n_nodes, pop.time if self._budgeted else np.inf)
+        # One post per poster (to one or to all neighbours), one idea per voicer.
+        poster = np.zeros(self.n_nodes, dtype=bool)
+        poster[posters] = True
+        poster &= budget >= pop.time_post - EPS
+        budget -= poster * pop.time_post
+        voice = budget[voicers] >= pop.time_voice - EPS
+        budget[voicers[voice]] -= pop.time_voice
+        t.spent += poster * pop.time_post
+        t.spent[voicers[voice]] += pop.time_voice
+        return poster[posters], voice
+
+    def _compose_answers(self) -> list[Group]:
+        """The organization's answers composed last step, each carrying the code as it stands
+        now on the dimensions its idea spoke about."""
+        answers, self.answers = self.answers, []
+        groups = []
+        for org, to, dims in answers:
+            code = self.code[0] if self.cfg.org.count == 1 else self.code[-org - 1]
+            groups.append((REPLY, org, to, code * dims))
+        return groups
 
     def _broadcasts(self) -> Group:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
@@ -487,12 +599,13 @@ class AgoraModel(mesa.Model):
             org_of=self.node_org,
             children_indptr=net.children_indptr,
             children=net.children,
-            capacity=self.capacity,
+            capacity=self._capacity_now(),
             org_priority=self.previous_votes if cfg.regime.voting else None,
             p_relay=cfg.hierarchy.relay,
             distortion=cfg.hierarchy.distortion,
             step=self.current_step,
             rng=self.rng,
+            draw_always=self._timed,
         )
         self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
         self.delivered = d = res.delivered
@@ -511,8 +624,16 @@ class AgoraModel(mesa.Model):
         t.read += reached_node
         if len(res.forward):  # read on the way up the chain too
             t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
+        # Reading (relaying included) takes time from what speaking left.
+        read_time = t.read * cfg.population.time_read
+        t.spent += read_time
+        self.budget = self.budget - read_time
+        t.overloaded = res.overloaded
+        self._lost_posts = res.lost_posts
         t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
+        peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
+        t.peer_received += np.bincount(peer_read, minlength=self.n_nodes)
         # Peer talk between units (the organization's answers are not peer talk).
         sender = np.concatenate([post.sender, reply.sender])
         target = np.concatenate([post.target, reply.target])
@@ -524,21 +645,23 @@ class AgoraModel(mesa.Model):
         t.peer_inside += int(np.count_nonzero(in_units & same))
         t.peer_across += int(np.count_nonzero(in_units & ~same))
 
+    def _capacity_now(self) -> np.ndarray:
+        """What each node and organization can read this step: its attention, less for a node
+        whose time left after speaking is short, and less for an organization by the time its
+        answers of last step take (``org.answer_cost`` each) under ``mechanisms.time_costs``."""
+        if not self._budgeted:
+            return self.capacity
+        n_nodes, pop = self.n_nodes, self.cfg.population
+        capacity = self.capacity.copy()
+        capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], self.budget, pop.time_read)
+        taken = np.ceil(self.cfg.org.answer_cost * self._answer_load - 1e-9).astype(np.int64)
+        capacity[n_nodes:] = np.maximum(capacity[n_nodes:] - taken, 0)
+        return capacity
+
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:
         cfg, rng = self.cfg, self.rng
-        b = self.parts[BROADCAST]
-        if len(b):
-            # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are
-            # not candidates for socialization and keep what they were told before.
-            said = np.zeros((self.n_nodes, cfg.environment.dims), dtype=np.int8)
-            said[b.target] = b.values
-            np.copyto(self.told, said, where=said != 0)
-            cells = socialization_candidates(self.beliefs, said)
-            self.beliefs = socialize(
-                self.beliefs, said, self._socialization * self.trust,
-                rng.random(np.count_nonzero(cells)), cells,
-            )
+        self._socialize_to_what_was_told()
         post, reply = self.parts[POST], self.parts[REPLY]
         if self._imitating:
             self._imitate_peers()
@@ -558,6 +681,45 @@ class AgoraModel(mesa.Model):
             )
         if self.opinion is not None:
             self.opinion_step(self.heard_weights())
+
+    def _socialize_to_what_was_told(self) -> None:
+        """March's socialization towards what the organization said this step: its broadcasts
+        and its answers to one's ideas (which carry its code on the ideas' dimensions; an
+        answer speaks for itself where the two differ). Each is remembered as told (integrity
+        judges it); each socializes only while its mechanism is on
+        (``broadcast_socialization``, ``answer_learning``), with the same draws either way."""
+        b, reply = self.parts[BROADCAST], self.parts[REPLY]
+        answer = reply.sender < 0
+        if not (len(b) or answer.any()):
+            return
+        mech, m = self.cfg.mechanisms, self.cfg.environment.dims
+        # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are not
+        # candidates for socialization and keep what they were told before.
+        said = np.zeros((self.n_nodes, m), dtype=np.int8)
+        said[b.target] = b.values
+        from_answer = None
+        if answer.any():
+            # The cells the answers speak about, by flat index (row * m + dimension); several
+            # answers to one member carry the same code, so which one lands last is moot.
+            values = reply.values[answer]
+            flat = values.reshape(-1).nonzero()[0]
+            rows = flat // m
+            cell = flat + (reply.target[answer][rows] - rows) * m
+            from_answer = np.zeros((self.n_nodes, m), dtype=bool)
+            from_answer.reshape(-1)[cell] = True
+            said.reshape(-1)[cell] = values.reshape(-1)[flat]
+        np.copyto(self.told, said, where=said != 0)
+        cells = socialization_candidates(self.beliefs, said)
+        u = self.rng.random(np.count_nonzero(cells))
+        if not (mech.broadcast_socialization and mech.answer_learning):
+            # Switched off sources stop socializing; their cells keep their draws, unused.
+            if from_answer is None:
+                on = np.full(said.shape, mech.broadcast_socialization)
+            else:
+                on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
+            u = u[on.reshape(-1)[cells.reshape(-1).nonzero()[0]]]
+            cells = cells & on
+        self.beliefs = socialize(self.beliefs, said, self._socialization * self.trust, u, cells)
 
     def _imitate_peers(self) -> None:
         """Lazer & Friedman's (2007) rule: copy the best-scoring solution read this step if it
@@ -650,25 +812,63 @@ class AgoraModel(mesa.Model):
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:
         """Replies and votes between peers, the organization's answers to the ideas it read,
-        then engagement and trust from what each agent experienced."""
-        cfg, rng, t = self.cfg, self.rng, self.tally
-        regime, pop, m = cfg.regime, cfg.population, cfg.environment.dims
+        then engagement and trust from what each agent experienced (DESIGN section 7.1)."""
+        cfg, t = self.cfg, self.tally
+        mech = cfg.mechanisms
         heard = np.zeros(self.n_nodes, dtype=bool)
-        ignored = np.zeros(self.n_nodes, dtype=bool)
+        posts_ignored = self._respond_to_posts(heard)
+        ideas_ignored = self._answer_ideas()
+        # Heard: a reply (a colleague's, or the organization's answer) delivered now, an
+        # endorsement (above), or one's idea adopted last step.
+        reply_to = self.parts[REPLY].target
+        heard[reply_to] = True
+        heard[self._adopted] = True
+        pop = cfg.population
+        up = pop.engagement_gain * heard if mech.voice_effect else 0.0
+        if mech.broadcast_clarity:
+            up = up + pop.engagement_clarity * self._clear_broadcasts()
+        down = pop.engagement_loss * ideas_ignored if mech.frustration else 0.0
+        if mech.frustration and mech.posts_ignored:
+            down = down + pop.engagement_loss_post * posts_ignored
+        if mech.broadcast_fatigue:
+            down = down + pop.engagement_fatigue * t.overloaded
+        # Rates already weighted: gain and loss 1 (e + up (1 - e) - down e + drift).
+        self.engagement = update_engagement(
+            self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift,
+        )
+        self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
+        self.previous_votes = self.votes
+
+    def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
+        """Readers reply (chance ``reply`` x engagement) and vote (where voting is on, for a
+        post that fits what they know, chance engagement), each while their time lasts.
+
+        Marks in ``heard`` the authors of posts voted for (``mechanisms.votes_as_heard``) and
+        returns who had a post ignored: read and drawing neither reply nor vote (a vote
+        counts only while votes count as heard), or dropped unread."""
+        cfg, rng, t = self.cfg, self.rng, self.tally
+        pop, m, mech = cfg.population, cfg.environment.dims, cfg.mechanisms
         post = self.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
-        replies = self.replies
+        answered = np.zeros(reader.size, dtype=bool)
         if reader.size and pop.reply > 0:
-            reply = rng.random(reader.size) < pop.reply * self.engagement[reader]
+            wants = rng.random(reader.size) < pop.reply * self.engagement[reader]
+            reply, paid = afford(reader, wants, pop.time_reply, self.budget)
+            self.budget -= paid
+            t.spent += paid
             to, by = writer[reply], reader[reply]
             values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
-            replies.append((REPLY, by, to, values))
+            self.replies.append((REPLY, by, to, values))
             t.active[by] = True
+            answered |= reply
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)
-        if reader.size and regime.voting:
+        if reader.size and cfg.regime.voting:
             # A reader endorses a post that fits what it knows: more agreements than not.
             agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
-            vote = agree & (rng.random(reader.size) < self.engagement[reader])
+            wants = agree & (rng.random(reader.size) < self.engagement[reader])
+            vote, paid = afford(reader, wants, pop.time_vote, self.budget)
+            self.budget -= paid
+            t.spent += paid
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(np.count_nonzero(vote))
             t.sent += n_votes
@@ -676,42 +876,59 @@ class AgoraModel(mesa.Model):
             t.delivered += n_votes
             self.votes = np.bincount(writer[vote], minlength=self.n_nodes)
             t.received += self.votes
-            heard[writer[vote]] = True
             t.active[reader[vote]] = True
-        # The organization answers a share ``responsiveness`` of the ideas it read; the rest,
-        # and ideas that never got through, end unanswered.
+            if mech.votes_as_heard:
+                heard[writer[vote]] = True
+                answered |= vote
+        ignored = np.zeros(self.n_nodes, dtype=bool)
+        ignored[writer[~answered]] = True
+        ignored[self._lost_posts] = True
+        return ignored
+
+    def _answer_ideas(self) -> np.ndarray:
+        """The organization answers a share ``responsiveness`` of the ideas it read (the answers
+        go out next step and take its attention then); returns who had an idea end unanswered:
+        read and not answered, or lost on the way."""
+        cfg, t = self.cfg, self.tally
         ideas = self.parts[VOICE]
         t.ideas_read += len(ideas)
+        ignored = np.zeros(self.n_nodes, dtype=bool)
+        self._answer_load = np.zeros(cfg.org.count)
         if len(ideas):
+            rate = cfg.regime.responsiveness
             answer = (
-                rng.random(len(ideas)) < regime.responsiveness
-                if regime.responsiveness > 0 else np.zeros(len(ideas), dtype=bool)
+                self.rng.random(len(ideas)) < rate if rate > 0
+                else np.zeros(len(ideas), dtype=bool)
             )
             t.answered += int(np.count_nonzero(answer))
             if answer.any():
                 org = ideas.target[answer]  # the organization that read it (a negative id)
-                # Its code on what the idea raised (one organization: no gather needed).
-                code = self.code[0] if cfg.org.count == 1 else self.code[-org - 1]
-                code = code * (ideas.values[answer] != 0)
-                replies.append((REPLY, org, ideas.origin[answer], code))
+                dims = (ideas.values[answer] != 0).astype(np.int8)
+                self.answers.append((org, ideas.origin[answer], dims))
+                self._answer_load = np.bincount(-org - 1, minlength=cfg.org.count)
             ignored[ideas.origin[~answer]] = True
         ignored[self._lost_ideas] = True
-        # Heard: a reply (a colleague's, or the organization's answer) delivered now, an
-        # endorsement, or one's idea adopted last step.
-        reply_to = self.parts[REPLY].target
-        heard[reply_to] = True
-        heard[self._adopted] = True
-        self.engagement = update_engagement(
-            self.engagement, heard, ignored, pop.engagement,
-            pop.engagement_gain, pop.engagement_loss, pop.engagement_drift,
-        )
-        self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ignored)
-        self.previous_votes = self.votes
+        return ignored
+
+    def _clear_broadcasts(self) -> np.ndarray:
+        """Who read a broadcast that is right on most of what it has seen first hand (and
+        spoke about any of it): the organization's word makes sense of one's experience."""
+        b = self.parts[BROADCAST]
+        clear = np.zeros(self.n_nodes, dtype=bool)
+        if len(b):
+            # One organization broadcasting directly sends its code unchanged (the code learns
+            # only after this phase): one vector against every reader, a matrix-vector product.
+            one = self.cfg.org.count == 1 and self.cfg.hierarchy.routing == "direct"
+            said = self.code[0] if one else b.values
+            share, judged = share_right(said, self.seen[b.target], both=True)
+            clear[b.target[judged & (share > 0.5)]] = True
+        return clear
 
     def _assess_trust(self, answered: np.ndarray, ignored: np.ndarray) -> None:
         """Trust moves towards the mean of ability, benevolence and integrity, each judged
-        where the agent has evidence (Mayer, Davis & Schoorman 1995)."""
-        pop = self.cfg.population
+        where the agent has evidence (Mayer, Davis & Schoorman 1995) and while its mechanism
+        is on."""
+        pop, mech = self.cfg.population, self.cfg.mechanisms
         # Benevolence: the decayed record of one's ideas answered or acted on vs ignored.
         self.ideas_heard *= pop.memory
         self.ideas_ignored *= pop.memory
@@ -721,12 +938,18 @@ class AgoraModel(mesa.Model):
         self.ideas_ignored += ignored
         if pop.trust_rate <= 0:
             return
-        record = self.ideas_heard + self.ideas_ignored
-        benevolence = (self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6)
-        code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
-        ability = share_right(code, self.seen)
-        integrity = share_right(self.told, self.seen, both=True)
-        target, judged = trust_target(ability, benevolence, integrity)
+        factors = []
+        if mech.benevolence:
+            record = self.ideas_heard + self.ideas_ignored
+            factors.append((self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6))
+        if mech.ability:
+            code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
+            factors.append(share_right(code, self.seen))
+        if mech.integrity:
+            factors.append(share_right(self.told, self.seen, both=True))
+        if not factors:
+            return
+        target, judged = trust_target(*factors)
         self.trust = move_towards(self.trust, target, pop.trust_rate, judged)
 
     # 7 -------------------------------------------------------------------
@@ -751,6 +974,7 @@ class AgoraModel(mesa.Model):
                 origin, contrib = heard.origin, heard.values
                 superior = superior_ideas(contrib, code, self.reality)
             t.ideas_considered += origin.size
+            origin, contrib, superior = self._with_leader_finding(o, origin, contrib, superior)
             weight = superior.astype(float)
             if regime.voting:
                 weight *= 1 + self.votes[origin]
@@ -760,6 +984,38 @@ class AgoraModel(mesa.Model):
             self.code[o] = new_code
         self._adopted = np.concatenate(adopted) if adopted else _NOBODY
         t.ideas_adopted += self._adopted.size
+        self._track_adaptation()
+
+    def _with_leader_finding(self, o, origin, contrib, superior):
+        """The ideas organization ``o`` considers, plus what its leadership found first hand
+        this step (one dimension, its true value), credited to the top of its tree."""
+        if self._leader_found is None:
+            return origin, contrib, superior
+        orgs, dims = self._leader_found
+        at = np.flatnonzero(orgs == o)
+        if not at.size:
+            return origin, contrib, superior
+        finding = np.zeros((1, contrib.shape[1]), dtype=np.int8)
+        d = dims[at[0]]
+        finding[0, d] = self.reality[d]
+        better = superior_ideas(finding, self.code[o], self.reality)
+        return (
+            np.concatenate([origin, self._org_root[o : o + 1]]),
+            np.concatenate([contrib, finding]),
+            np.concatenate([superior, better]),
+        )
+
+    def _track_adaptation(self) -> None:
+        """Spells of adaptation that end now: the code is right again on a dimension that
+        reality flipped away from it (its lag: steps since the flip; 0 within that step)."""
+        pending = self._wrong_since >= 0
+        if not pending.any():
+            return
+        done = pending & (self.code == self.reality)
+        if done.any():
+            self.lag_sum += int(np.add.reduce(self.current_step - self._wrong_since[done]))
+            self.lag_count += int(np.count_nonzero(done))
+            self._wrong_since[done] = -1
 
     def _credit(self, o, old_code, new_code, changed, contrib, weight, origin) -> np.ndarray:
         """Count innovations and who contributed to each change; return the adopted ideas'
@@ -768,15 +1024,13 @@ class AgoraModel(mesa.Model):
         agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
         correct = new_code[dims] == self.reality[dims]
         below = self._below[origin]
-        # Distinct supporters per changed dimension (one agent may send several ideas).
-        support = np.zeros((self.n_nodes, dims.size), dtype=bool)
-        rows, cols = np.nonzero(agrees)
-        support[origin[rows], cols] = True
+        # Independent origins per changed dimension: units, the leadership, the stakeholders.
+        origins = count_origins(self._origin_group[origin], agrees, self._n_groups)
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
         n_correct = int(np.count_nonzero(correct))
         self.code_changes[o] += dims.size
-        self.cocreated[o] += int(np.count_nonzero(support.sum(0) >= 2))
+        self.cocreated[o] += int(np.count_nonzero(origins >= 2))
         self.innovations[o] += n_correct
         self.innovations_net[o] += 2 * n_correct - dims.size
         self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))

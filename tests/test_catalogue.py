@@ -45,11 +45,14 @@ def test_the_compare_headline_is_the_catalogue_headline():
 
     assert HEADLINE == leading() == headline()[: catalogue.HEADLINE_SIZE]
     assert HEADLINE == ("knowledge_code", "knowledge_individuals", "engagement", "trust",
-                        "stakeholder_satisfaction", "innovations_net")
+                        "stakeholder_satisfaction", "adaptation_lag")
 
 
 def test_march_flags_are_what_the_march_kernel_defines():
-    cfg = to_config(load_config(["scenario=march1991", "steps=4", "org.size=20"]))
+    # Turbulence (March's p4) so that flipped dimensions are re-learned: adaptation_lag is
+    # defined only then.
+    cfg = to_config(load_config(["scenario=march1991", "steps=40", "org.size=20",
+                                 "environment.turbulence=0.2"]))
     assert is_march(cfg)
     frame = run_batch(cfg, [1, 2])
     defined = {m for m in metrics.METRIC_NAMES if frame[m].notna().any()}

@@ -347,7 +347,8 @@ def test_effects_csv_shape(real):
     assert set(HEADLINE) <= set(effects["metric"])
     assert "responsiveness x voting" in set(effects["lever"])
     assert len(effects) == 15 * effects["metric"].nunique()
-    assert (effects["n"] == 2).all()
+    # adaptation_lag is NaN until a flipped dimension is re-learned (none in 10 steps).
+    assert (effects.loc[effects["metric"] != "adaptation_lag", "n"] == 2).all()
 
 
 @pytest.mark.slow

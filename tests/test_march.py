@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from sim import simulate
 from sim.config import load_config, to_config
+from sim.config.schema import MechanismsConfig
 from sim.march import is_march, run_batch
 from sim.rules.metrics import METRIC_NAMES
 from sim.simulation import run_replicate
@@ -38,6 +41,19 @@ def test_kernel_equals_mesa_model_seed_for_seed(overrides):
 def test_anything_beyond_march_uses_the_model():
     assert not is_march(to_config(load_config(["scenario=march1991", "population.talk=0.1"])))
     assert not is_march(to_config(load_config([])))
+
+
+@pytest.mark.parametrize("override", [
+    *[f"mechanisms.{f.name}=false" for f in fields(MechanismsConfig)],
+    "population.time_read=1", "population.time_post=1", "population.time_reply=1",
+    "population.time_vote=1", "population.time_voice=1", "org.answer_cost=1",
+    "population.engagement_loss_post=0.1", "population.engagement_clarity=0.1",
+    "population.engagement_fatigue=0.1", "org.exploration=0.5",
+])
+def test_any_model_3_option_away_from_march_runs_the_general_model(override):
+    """The kernel never silently ignores a mechanism switch or a Model 3.0 option."""
+    assert is_march(to_config(load_config(["scenario=march1991"])))
+    assert not is_march(to_config(load_config(["scenario=march1991", override])))
 
 
 def final_code_knowledge(p1, p2, replicates=160, **extra):

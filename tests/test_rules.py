@@ -8,9 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from sim.rules.budget import afford, reading_capacity
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.rules.learning import act, learn_code, socialization_candidates, socialize, superior_ideas
+from sim.rules.learning import (
+    act,
+    count_origins,
+    learn_code,
+    socialization_candidates,
+    socialize,
+    superior_ideas,
+)
 from sim.rules.metrics import diversity, ei_index, share_correct
 from sim.rules.routing import attention_filter
 from sim.util.stats import gini
@@ -220,3 +228,52 @@ def test_superior_ideas_match_naive(ideas, seed):
         naive.append(sum(int(idea[d]) * int(reality[d]) for d in spoken)
                      > sum(int(code[d]) * int(reality[d]) for d in spoken))
     assert superior_ideas(ideas, code, reality).tolist() == naive
+
+
+# ------------------------------------------------------------------ Model 3.0 rules
+
+
+def naive_afford(who, wants, cost, budget):
+    left = [float(b) for b in budget]
+    keep = []
+    for w, want in zip(who, wants, strict=True):
+        ok = bool(want) and (cost <= 0 or left[w] >= cost - 1e-9)
+        if ok:
+            left[w] -= cost
+        keep.append(ok)
+    return keep, left
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    who=st.lists(st.integers(0, 4), min_size=0, max_size=20),
+    data=st.data(),
+    cost=st.sampled_from([0.0, 0.25, 1.0, 1.5]),
+)
+def test_afford_matches_naive(who, data, cost):
+    wants = data.draw(st.lists(st.booleans(), min_size=len(who), max_size=len(who)))
+    budget = np.array(data.draw(st.lists(st.floats(0, 4), min_size=5, max_size=5)))
+    keep, paid = afford(np.array(who, dtype=np.int64), np.array(wants, dtype=bool), cost, budget)
+    expected, left = naive_afford(who, wants, cost, budget)
+    assert keep.tolist() == expected
+    assert (budget - paid).tolist() == pytest.approx(left)
+    assert (paid <= budget + 1e-9).all()
+
+
+def test_reading_capacity_is_attention_or_what_time_allows():
+    assert reading_capacity(np.array([5, 5, 5, 2]), np.array([6.0, 2.5, 0.0, 9.0]),
+                            1.0).tolist() == [5, 2, 0, 2]
+    assert reading_capacity(np.array([5, 5]), np.array([1.0, 0.75]), 0.25).tolist() == [4, 3]
+
+
+def naive_count_origins(group, agrees):
+    return [len({group[i] for i in range(agrees.shape[0]) if agrees[i, j]})
+            for j in range(agrees.shape[1])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(agrees=arrays(bool, st.tuples(st.integers(0, 8), st.integers(1, 5))), data=st.data())
+def test_count_origins_matches_naive(agrees, data):
+    group = np.array(data.draw(st.lists(st.integers(0, 3), min_size=agrees.shape[0],
+                                        max_size=agrees.shape[0])), dtype=np.int64)
+    assert count_origins(group, agrees, 4).tolist() == naive_count_origins(group, agrees)

@@ -96,6 +96,15 @@ class PopulationConfig:
     what it read with trust weights: ``off``, ``degroot`` (DeGroot 1974) or ``fj`` (Friedkin &
     Johnsen 1999), where each agent keeps weight ``stubbornness`` (FJ's ``1 - a_i``) on its
     initial opinion; ``stubbornness`` is read only under ``fj``.
+
+    Model 3.0's symmetric accounting (DESIGN section 7.1): a post read that draws neither a
+    reply nor a vote, or that is dropped unread, lowers its writer's engagement by
+    ``engagement_loss_post``; a broadcast read that is right on most of what one has seen first
+    hand raises it by ``engagement_clarity`` of the room left; more arriving than one can read
+    lowers it by ``engagement_fatigue``. Each node has ``time`` units per step: reading a
+    message costs ``time_read``, a post ``time_post``, a reply ``time_reply``, a vote
+    ``time_vote`` and an idea ``time_voice``; what is left after speaking caps what one reads,
+    and what is left after reading caps replies and votes (``mechanisms.time_costs``).
     """
 
     turnover: float = 0.01
@@ -119,6 +128,15 @@ class PopulationConfig:
     audience: str = "one"
     opinion: str = "off"
     stubbornness: float = 0.2
+    engagement_loss_post: float = 0.02
+    engagement_clarity: float = 0.01
+    engagement_fatigue: float = 0.05
+    time: float = 6.0
+    time_read: float = 1.0
+    time_post: float = 1.0
+    time_reply: float = 1.0
+    time_vote: float = 0.25
+    time_voice: float = 2.0
 
 
 @dataclass
@@ -151,6 +169,11 @@ class OrgConfig:
     real org chart (CSV: ``id, manager_id, unit``, optional ``level``, ``kind``) that replaces the
     generated tree, and ``network`` an observed communication network (CSV edge list or
     GraphML over the chart's ids) that replaces the generated peer and cross-unit ties.
+
+    ``answer_cost`` is what answering one idea takes of the next step's ``attention`` (in ideas
+    read), so answering more means considering fewer new ideas (``mechanisms.time_costs``);
+    ``exploration`` the chance per step that the leadership learns the truth of one dimension
+    first hand and considers it as its own idea (``mechanisms.leader_exploration``).
     """
 
     count: int = 1
@@ -159,6 +182,8 @@ class OrgConfig:
     leader_levels: int = 1
     chart: str | None = None
     network: str | None = None
+    answer_cost: float = 0.5
+    exploration: float = 0.5
 
 
 @dataclass
@@ -264,7 +289,10 @@ class MechanismsConfig:
     Schoorman 1995), each judged only while on;
     ``broadcast_socialization``: members adopt the code they are told by broadcasts;
     ``answer_learning``: the organization's answers carry its code, and members learn from them;
-    ``time_costs``: talking, reading and answering draw from a time budget.
+    ``time_costs``: talking, reading and answering draw from a time budget;
+    ``posts_ignored``: a post that draws neither reply nor vote counts as ignored (a part of
+    ``frustration``, switchable alone);
+    ``leader_exploration``: the leadership learns first hand and considers what it found.
     """
 
     voice_effect: bool = True
@@ -278,6 +306,8 @@ class MechanismsConfig:
     broadcast_socialization: bool = True
     answer_learning: bool = True
     time_costs: bool = True
+    posts_ignored: bool = True
+    leader_exploration: bool = True
 
 
 @dataclass

@@ -10,6 +10,8 @@
     peer influence from what colleagues said.
 :mod:`sim.rules.feedback`
     engagement and trust from what agents experience.
+:mod:`sim.rules.budget`
+    time budgets: what each agent can still afford to do in a step.
 :mod:`sim.rules.stakeholders`
     stakeholder satisfaction, value and switching.
 :mod:`sim.rules.metrics`

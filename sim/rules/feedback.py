@@ -4,7 +4,9 @@ Engagement (the voice literature: Folger 1977's voice and frustration effects; c
 track the attention they get, Huberman, Romero & Wu 2009): being heard (a reply, an
 endorsement, an answer, one's idea adopted) raises it; an idea that ends unanswered lowers it,
 so voice repeatedly ignored leaves one below someone who never spoke; without interaction it
-drifts back to a baseline.
+drifts back to a baseline. Model 3.0 accounts every channel both ways (a post ignored, a clear
+broadcast, reading beyond one's capacity): the model sums the weighted events into one rise
+and one fall per agent and passes them as ``heard`` and ``ignored`` with unit weights.
 
 Trust in one's organization (Mayer, Davis & Schoorman 1995) is an assessment of three things,
 each judged only where the person has evidence: *ability* (the code is right on what one has

@@ -25,6 +25,7 @@ __all__ = [
     "socialize",
     "socialization_candidates",
     "learn_code",
+    "count_origins",
 ]
 
 
@@ -151,3 +152,16 @@ def superior_ideas(ideas: np.ndarray, code: np.ndarray, reality: np.ndarray) -> 
     score = ideas.astype(np.float32) @ truth
     code_score = (ideas != 0).astype(np.float32) @ (code * truth)
     return score > code_score
+
+
+def count_origins(group: np.ndarray, agrees: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per column, how many distinct origin groups back it: ``agrees[i, j]`` says idea ``i``
+    (from group ``group[i]``) supports column ``j`` (a changed dimension of the code).
+
+    >>> count_origins(np.array([0, 0, 1]), np.array([[1, 1], [1, 0], [0, 1]], bool), 2).tolist()
+    [1, 2]
+    """
+    support = np.zeros((n_groups, agrees.shape[1]), dtype=bool)
+    rows, cols = np.nonzero(agrees)
+    support[group[rows], cols] = True
+    return np.count_nonzero(support, axis=0)

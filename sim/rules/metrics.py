@@ -18,6 +18,18 @@ score of members on an NK task (:mod:`sim.rules.landscape`, ``environment.landsc
 normalised NK score; on March's additive reality it is NaN, since the score there is the share
 of dimensions right, which ``knowledge_individuals`` already reports.
 
+Model 3.0's metrics can move both ways (DESIGN section 7.2). ``adaptation_lag`` is the mean
+number of steps, over the spells ended so far, from a flip of reality that made the code wrong
+on a dimension to the step the code was right there again (0: within the step of the flip;
+NaN while no spell has ended): :func:`adaptation_lags` is its reference arithmetic.
+``bottom_up_share`` is the share of the improvements so far (``innovations``) whose supporting
+weight came mostly from outside the leadership (``innovations_bottom_up``); the leadership
+explores first hand too, so it is not 1 by definition (NaN before the first improvement).
+``cocreation`` is the share of code changes supported by two or more independent origins:
+different units, the leadership, or the stakeholders (one origin each). ``gini_access_peer``
+is the Gini of peer messages (posts, colleagues' replies) read this step, apart from the
+organization's broadcasts and answers.
+
 The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
 ``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
 influence of the time-averaged trust weights, :func:`sim.rules.opinion.column_influence`); they
@@ -55,6 +67,7 @@ __all__ = [
     "measure_org",
     "ORG_METRIC_NAMES",
     "Snapshot",
+    "adaptation_lags",
 ]
 
 
@@ -108,6 +121,34 @@ def ei_index(internal: int, external: int) -> float:
     """Krackhardt's E-I index: (external - internal) / total, NaN when there is nothing."""
     total = internal + external
     return (external - internal) / total if total else float("nan")
+
+
+def adaptation_lags(codes: np.ndarray, realities: np.ndarray) -> np.ndarray:
+    """The lags of every adaptation spell ended in a history, one organization's code.
+
+    ``codes[t]`` and ``realities[t]`` are the code and reality at the end of step ``t``
+    (``t = 0`` the start). A spell starts at step ``t`` on a dimension where reality flipped
+    (``realities[t] != realities[t - 1]``) while the code was right there
+    (``codes[t - 1] == realities[t - 1]``), and ends at the first step ``s >= t`` where the
+    code is right again; its lag is ``s - t``. A reference in plain loops: the model and the
+    March kernel keep the same spells incrementally.
+
+    >>> r = np.array([[1, 1], [-1, 1], [-1, 1], [-1, 1]])
+    >>> c = np.array([[1, 0], [1, 0], [1, 0], [-1, 0]])
+    >>> adaptation_lags(c, r).tolist()
+    [2]
+    """
+    lags = []
+    steps, m = realities.shape
+    for d in range(m):
+        since = -1
+        for t in range(1, steps):
+            if realities[t, d] != realities[t - 1, d] and codes[t - 1, d] == realities[t - 1, d]:
+                since = t
+            if since >= 0 and codes[t, d] == realities[t, d]:
+                lags.append(t - since)
+                since = -1
+    return np.array(lags, dtype=np.int64)
 
 
 def _mean(x: np.ndarray) -> float:
@@ -199,6 +240,11 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "opinion_variance": lambda s: _opinion_variance(s.model),
     "leader_influence": lambda s: _leader_influence(s.model),
     "performance": lambda s: float("nan") if s.scores is None else _mean(s.scores),
+    "adaptation_lag": lambda s: _ratio(s.model.lag_sum, s.model.lag_count),
+    "bottom_up_share": lambda s: _ratio(
+        np.add.reduce(s.model.innovations_bottom_up), np.add.reduce(s.model.innovations)
+    ),
+    "gini_access_peer": lambda s: float(gini(s.tally.peer_received)),
 }
 
 #: The metric names of DESIGN section 5, in column order.

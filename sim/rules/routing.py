@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.rules.messages import BROADCAST, KINDS, VOICE, Messages, org_node
+from sim.rules.messages import BROADCAST, KINDS, POST, VOICE, Messages, org_node
 
 __all__ = ["RouteResult", "attention_filter", "first_hop", "relay", "cascade", "route"]
 
@@ -29,11 +29,14 @@ def attention_filter(
     capacity: np.ndarray,
     rng: np.random.Generator,
     priority: np.ndarray | None = None,
+    draw_always: bool = False,
 ) -> np.ndarray:
     """Which arrivals are read: at most ``capacity[receiver]`` per receiver.
 
     Ties in ``priority`` (default: none, all equal) are broken uniformly at random; higher
-    priority is read first. Draws nothing when no receiver is over its cap.
+    priority is read first. Draws nothing when no receiver is over its cap, unless
+    ``draw_always``: then one uniform per arrival is drawn whatever the caps, so a model whose
+    caps move with a switch (time budgets) keeps the same random stream either way.
 
     Parameters
     ----------
@@ -53,9 +56,11 @@ def attention_filter(
     if n == 0:
         return np.ones(0, dtype=bool)
     load = np.bincount(receiver, minlength=capacity.size)
+    tiebreak = rng.random(n) if draw_always else None
     if not (load > capacity).any():
         return np.ones(n, dtype=bool)
-    tiebreak = rng.random(n)
+    if tiebreak is None:
+        tiebreak = rng.random(n)
     # One float sort key: the receiver, plus a fraction in [0, 1) that is smaller for higher
     # priority (random among equals); argsort of one array beats a lexsort of two.
     if priority is None:
@@ -187,6 +192,8 @@ class RouteResult:
     relayed: int
     lost_voice: np.ndarray
     sent_by_kind: np.ndarray
+    lost_posts: np.ndarray = None
+    overloaded: np.ndarray = None
 
 
 def route(
@@ -206,6 +213,7 @@ def route(
     distortion: float,
     step: int,
     rng: np.random.Generator,
+    draw_always: bool = False,
 ) -> RouteResult:
     """Move every message one hop, cap each receiver's reading, and sort what arrived.
 
@@ -214,7 +222,8 @@ def route(
     organization. ``capacity`` holds what each node reads per step (individuals then
     stakeholders, as in ``org_of``) followed by what each organization reads; ``org_priority``
     (per node, e.g. votes) orders what organizations read first. ``sent`` counts ``new`` plus
-    the broadcast copies managers create now.
+    the broadcast copies managers create now. ``draw_always`` is passed to
+    :func:`attention_filter`.
     """
     filtered = 0
     relayed = 0
@@ -249,10 +258,14 @@ def route(
     prio = None
     if org_priority is not None and to_org.any():
         prio = np.where(to_org, org_priority[np.maximum(msgs.origin, 0)], 0.0)
-    read = attention_filter(slot, capacity, rng, prio)
+    read = attention_filter(slot, capacity, rng, prio, draw_always)
     dropped = len(msgs) - int(np.count_nonzero(read))
+    lost_posts = _NONE
+    overloaded = np.zeros(n_nodes, dtype=bool)
     if dropped:
         lost.append(msgs.origin[~read & (msgs.kind == VOICE)])
+        lost_posts = msgs.sender[~read & (msgs.kind == POST)]
+        overloaded = np.bincount(slot[~read], minlength=capacity.size)[:n_nodes] > 0
         msgs = msgs.take(read)
     empty = Messages.empty(new.values.shape[1])
     if not chain and len(moving) == 1 and up_chain is None:  # each arrives in one hop
@@ -275,6 +288,8 @@ def route(
         relayed=relayed,
         lost_voice=lost[0] if len(lost) == 1 else np.concatenate(lost),
         sent_by_kind=_count_kinds(new.kind, len(copies) + held),
+        lost_posts=lost_posts,
+        overloaded=overloaded,
     )
 
 

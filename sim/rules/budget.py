@@ -1,0 +1,72 @@
+"""Time budgets: what each agent can still afford to do in a step (DESIGN section 7.1).
+
+Each node has ``population.time`` units per step. Speaking (a post, an idea) is paid first,
+reading next (what is left caps how many messages one reads), replies and votes last, from
+what reading left. Every function here is pure: arrays in, arrays out, no draws.
+
+Examples
+--------
+>>> import numpy as np
+>>> keep, paid = afford(np.array([0, 0, 0, 1]), np.array([True, True, True, True]), 1.0,
+...                     np.array([2.0, 0.5]))
+>>> keep.tolist(), paid.tolist()
+([True, True, False, False], [2.0, 0.0])
+>>> reading_capacity(np.array([5, 5, 5]), np.array([6.0, 2.5, 0.0]), 1.0).tolist()
+[5, 2, 0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["afford", "reading_capacity", "EPS"]
+
+#: Slack for float sums of costs (0.25 + 0.25 + ... must still fit a budget of exactly 1).
+EPS = 1e-9
+
+
+def afford(
+    who: np.ndarray, wants: np.ndarray, cost: float, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which wanted actions their agents can pay for, in the order given, and what each paid.
+
+    ``who[j]`` would do action ``j`` if ``wants[j]``; each costs ``cost``. An agent pays for its
+    wanted actions one after another while its budget lasts. An infinite budget affords all.
+
+    Parameters
+    ----------
+    who
+        Agent (index into ``budget``) of each action.
+    wants
+        Whether the action is wanted at all.
+    cost
+        Cost of one action (>= 0).
+    budget
+        Each agent's units left; not modified (the caller subtracts what was paid).
+    """
+    wants = np.asarray(wants, dtype=bool)
+    if cost <= 0 or not wants.any():
+        return wants.copy(), np.zeros(budget.size)
+    w = who[wants]
+    paid = np.bincount(w, minlength=budget.size) * cost
+    if (paid <= budget + EPS).all():  # the usual case: everyone affords all it wants
+        return wants.copy(), paid
+    idx = np.flatnonzero(wants)
+    order = np.argsort(w, kind="stable")
+    ws = w[order]
+    # Rank of each wanted action among its agent's, in the order given.
+    rank = np.arange(ws.size) - np.searchsorted(ws, ws, side="left")
+    ok = np.empty(ws.size, dtype=bool)
+    ok[order] = (rank + 1) * cost <= budget[ws] + EPS
+    keep = np.zeros(wants.size, dtype=bool)
+    keep[idx[ok]] = True
+    return keep, np.bincount(w[ok], minlength=budget.size) * cost
+
+
+def reading_capacity(attention: np.ndarray, budget: np.ndarray, cost: float) -> np.ndarray:
+    """Messages each agent can read: its attention, or fewer when its time left is short."""
+    if cost <= 0:
+        return attention
+    # Budgets are finite and >= 0 where this is called (time costs on); attention bounds it.
+    affordable = np.floor(budget / cost + EPS)
+    return np.minimum(affordable, attention).astype(np.int64)

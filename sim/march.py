@@ -69,6 +69,10 @@ def is_march(cfg: AgoraConfig) -> bool:
         and o.internal == 0
         and not cfg.interventions
         and cfg.org.chart is None
+        # The essays' mechanisms at their inert defaults (sim.rules.platform and the rest).
+        and cfg.platform.rollout == "everyone"
+        and cfg.leadership.participation == 0
+        and not cfg.value.economy
     )
 
 
@@ -239,6 +243,13 @@ def _metrics(
         "adaptation_lag": lag,
         "bottom_up_share": up_share,
         "gini_access_peer": zeros,  # no peer messages: everyone equal at 0
+        "adoption": ones,  # platform.rollout=everyone: everyone is on it
+        "platform_active": zeros,
+        "leader_activity": zeros,
+        "authenticity_gap": nan,  # no one voices: no experience to compare a claim with
+        "value_created": nan,  # value.economy off
+        "value_share_stakeholders": nan,
+        "org_value": nan,
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

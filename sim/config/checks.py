@@ -27,6 +27,7 @@ from sim.config.schema import (
     OPINION_MODES,
     PATTERNS,
     PEER_RULES,
+    ROLLOUTS,
     ROUTINGS,
     UPWARD,
     AgoraConfig,
@@ -116,6 +117,20 @@ _RULES: dict[str, tuple[Any, str]] = {
     "regime.listening": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
     "regime.upward": (lambda v: v is None or v in UPWARD, f"one of {list(UPWARD)}"),
     "regime.responsiveness": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "org.espoused": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "platform.rollout": (lambda v: v in ROLLOUTS, f"one of {list(ROLLOUTS)}"),
+    "platform.champions": (lambda v: 0 <= v <= 1, _UNIT),
+    "platform.rate": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "platform.threshold_sd": (lambda v: v >= 0, "a number >= 0"),
+    "platform.usefulness": (lambda v: v >= 0, "a number >= 0"),
+    "platform.leader_weight": (lambda v: v >= 0, "a number >= 0"),
+    "platform.patience": (lambda v: v >= 1, "an integer >= 1"),
+    "leadership.participation": (lambda v: 0 <= v <= 1, _UNIT),
+    "leadership.voice_lift": (lambda v: v >= 0, "a number >= 0"),
+    "value.idea_value": (lambda v: v >= 0, "a number >= 0"),
+    "value.share": (lambda v: 0 <= v <= 1, _UNIT),
+    "value.share_max": (lambda v: 0 <= v <= 1, _UNIT),
+    "value.bargaining": (lambda v: 0 <= v <= 1, _UNIT),
 }
 
 

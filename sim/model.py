@@ -56,8 +56,8 @@ from sim.rules.learning import (
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
 from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
 from sim.rules.opinion import update as update_opinions
-from sim.rules.routing import route
 from sim.rules.platform import Platform
+from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.util.constants import ones32
 from sim.util.seeding import replicate_seeds
@@ -1076,7 +1076,9 @@ class AgoraModel(mesa.Model):
                                         self.ideas_heard[n:], self.ideas_ignored[n:])
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
             unserved = self.satisfaction < cfg.stakeholders.threshold
-            new = choose_switch(org, self.economy.offers(fits), unserved, self.rng.random(k), cfg.stakeholders.switching)
+            # Who switches goes where it is offered most (its fit while value.economy is off).
+            new = choose_switch(org, self.economy.offers(fits), unserved, self.rng.random(k),
+                                cfg.stakeholders.switching)
             moved = np.flatnonzero(new != org)
             if moved.size:
                 self.node_org[n + moved] = new[moved]

@@ -73,6 +73,8 @@ def is_march(cfg: AgoraConfig) -> bool:
         and cfg.platform.rollout == "everyone"
         and cfg.leadership.participation == 0
         and not cfg.value.economy
+        and cfg.org.adapt == "off"
+        and cfg.regime.decision == "leaders"
     )
 
 
@@ -250,6 +252,9 @@ def _metrics(
         "value_created": nan,  # value.economy off
         "value_share_stakeholders": nan,
         "org_value": nan,
+        "practice_responsiveness": zeros,  # is_march: responsiveness 0, broadcasts every step
+        "practice_broadcast_rate": ones,
+        "decisions_by_vote": zeros,
     }
     assert tuple(columns) == METRIC_NAMES
     steps_idx, rep_idx = np.meshgrid(np.arange(steps1), np.arange(R), indexing="ij")

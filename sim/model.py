@@ -36,8 +36,10 @@ from sim.config import AgoraConfig, to_config
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
+from sim.rules.adapt import Adaptation
 from sim.rules.authenticity import Authenticity
 from sim.rules.budget import EPS, afford, reading_capacity
+from sim.rules.decisions import ratify
 from sim.rules.economy import Economy
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.imitation import imitate, improving_trials
@@ -99,6 +101,7 @@ class Tally:
     ideas_considered: int = 0
     ideas_adopted: int = 0
     answered: int = 0
+    decisions_by_vote: int = 0
     sent_by_kind: np.ndarray = field(default=None)
     reached: np.ndarray = field(default=None)
     active: np.ndarray = field(default=None)
@@ -255,6 +258,7 @@ class AgoraModel(mesa.Model):
         self.leadership = Leadership(cfg, _NOBODY, rng)
         self.authenticity = Authenticity(n_nodes)
         self.economy = Economy(cfg, k)
+        self.adaptation = Adaptation(cfg, rng)
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         self.individuals = [Individual(self, r) for r in range(n)]
@@ -365,6 +369,7 @@ class AgoraModel(mesa.Model):
         self.respond()  # 6. replies, votes, engagement and trust feedback
         self.learn()  # 7. the code learns from the superior group it hears
         self.serve_stakeholders()  # 8. satisfaction, value, switching
+        self.adapt()  # 8b. the organization reviews its practices (org.adapt)
         self.measure()  # 9. every metric
 
     def run(self, steps: int | None = None) -> None:
@@ -482,6 +487,7 @@ class AgoraModel(mesa.Model):
         posters, readers, voicers = posters[posting], readers[posting], voicers[voicing]
         self.tally.active[posters] = True
         self.tally.on_platform[posters] = True
+        self.authenticity.voiced[voicers] = True
         self.tally.active[voicers] = True
         replies, self.replies = self.replies, []
         return Messages.assemble(self.current_step, [
@@ -1004,12 +1010,21 @@ class AgoraModel(mesa.Model):
             if regime.voting:
                 weight *= 1 + self.votes[origin]
             new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
+            if regime.decision == "vote":
+                new_code, changed = self._decide(code, new_code, changed, contrib, origin)
             if changed.any():
                 adopted.append(self._credit(o, code, new_code, changed, contrib, weight, origin))
             self.code[o] = new_code
         self._adopted = np.concatenate(adopted) if adopted else _NOBODY
         t.ideas_adopted += self._adopted.size
         self._track_adaptation()
+
+    def _decide(self, code, new_code, changed, contrib, origin):
+        """Under ``regime.decision=vote`` a change stands only if the votes behind the ideas
+        about it ratify it (sim.rules.decisions)."""
+        passed = ratify(changed, new_code, contrib, self.votes[origin], self.cfg.regime.quorum)
+        self.tally.decisions_by_vote += int(np.count_nonzero(passed))
+        return np.where(passed, new_code, code).astype(code.dtype), passed
 
     def _with_leader_finding(self, o, origin, contrib, superior):
         """The ideas organization ``o`` considers, plus what its leadership found first hand
@@ -1103,6 +1118,21 @@ class AgoraModel(mesa.Model):
         edges = np.concatenate([net.edges[keep], np.stack([u, v], axis=1)])
         types = np.concatenate([net.edge_type[keep], np.full(u.size, EXTERNAL, np.int8)])
         self.network = net.with_edges(edges, types)
+
+    # 8b ------------------------------------------------------------------
+    def adapt(self) -> None:
+        """Every ``org.review`` steps, under ``org.adapt=on``, one practice moves towards what
+        raised the organization's objective (sim.rules.adapt)."""
+        cfg = self.cfg
+        if cfg.org.adapt != "on":
+            return
+        if cfg.org.objective == "value":
+            objective = float(self.economy.kept.sum())
+        else:
+            objective = float(self.engagement[: self.n_individuals].mean())
+        new = self.adaptation.step(cfg, objective)
+        if new is not None:
+            self.cfg = new
 
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:

@@ -291,3 +291,76 @@ def test_value_created_is_kept_plus_received_every_step(seed, orgs, bargaining):
         row = model.records[-1]
         assert row["value_created"] == pytest.approx(row["org_value"] + row["value_share_stakeholders"]
                                                      * row["value_created"])
+
+
+# --------------------------------------------------------------------------- adaptive practices
+
+
+def test_hill_climb_and_review_against_a_naive_reference():
+    from sim.rules.adapt import PRACTICES, Adaptation, hill_climb
+
+    assert hill_climb(0.5, -1.0, improved=True, step=0.2, noise=0.0) == (0.3, -1.0)
+    assert hill_climb(0.05, 1.0, improved=False, step=0.2, noise=0.0) == (0.0, -1.0)
+    cfg = to_config({"org": {"adapt": "on", "review": 2, "adapt_noise": 0.0,
+                             "adapt_step": 0.1}, "regime": {"name": "hybrid", "mix": 0.5}})
+    adaptation = Adaptation(cfg, np.random.default_rng(0))
+    objective = [0.5, 0.5, 0.6, 0.6, 0.4, 0.4, 0.7, 0.7]
+    # Naive: reviews at the end of each pair; the first sets the baseline, then practices in
+    # turn move +step if the pair's mean did not fall, otherwise the other way.
+    value = {p: getattr(cfg.regime, p) for p in PRACTICES}
+    direction = {p: 1.0 for p in PRACTICES}
+    previous, turn = None, 0
+    for t, x in enumerate(objective):
+        new = adaptation.step(cfg, x)
+        if t % 2 == 1:
+            mean = (objective[t - 1] + x) / 2
+            if previous is not None:
+                p = PRACTICES[turn % 2]
+                turn += 1
+                direction[p] = direction[p] if mean >= previous else -direction[p]
+                value[p] = float(np.clip(value[p] + 0.1 * direction[p], 0, 1))
+                assert new is not None and getattr(new.regime, p) == pytest.approx(value[p])
+                cfg = new
+            previous = mean
+        if t % 2 == 0 or previous is None or t == 1:
+            assert new is None
+
+
+def test_practices_never_change_with_adapt_off_and_move_with_it_on():
+    off = _run(_merge(SMALL, steps=60)).metrics_frame()
+    assert off["practice_responsiveness"].nunique() == 1
+    assert off["practice_broadcast_rate"].nunique() == 1
+    on = _run(_merge(SMALL, steps=60, org={"adapt": "on", "review": 5})).metrics_frame()
+    assert on["practice_responsiveness"].nunique() > 1
+    assert on["practice_broadcast_rate"].nunique() > 1
+    same = ["knowledge_code", "engagement", "trust"]
+    pd.testing.assert_frame_equal(off[same].iloc[:11], on[same].iloc[:11])  # before a move
+    with pytest.raises(ConfigError, match="org.objective=value needs value.economy"):
+        to_config({"org": {"adapt": "on", "objective": "value"}})
+
+
+# --------------------------------------------------------------------------- decision rights
+
+
+def test_ratify_against_a_naive_per_dimension_vote():
+    from sim.rules.decisions import ratify
+
+    rng = np.random.default_rng(5)
+    contrib = rng.integers(-1, 2, (7, 6)).astype(np.int8)
+    votes = rng.integers(0, 4, 7)
+    new_code = rng.choice([-1, 1], 6).astype(np.int8)
+    changed = rng.random(6) < 0.7
+    got = ratify(changed, new_code, contrib, votes, 3)
+    for d in range(6):
+        cast = sum(votes[i] for i in range(7) if contrib[i, d] != 0)
+        backing = sum(votes[i] for i in range(7) if contrib[i, d] == new_code[d])
+        assert got[d] == (changed[d] and cast >= 3 and backing > cast / 2)
+
+
+def test_a_vote_no_one_can_reach_freezes_the_code():
+    cfg = _merge(SMALL, regime={"name": "conversational", "decision": "vote", "quorum": 10**6})
+    model = _run(cfg)
+    assert model.code_changes.sum() == 0
+    assert (model.metrics_frame()["decisions_by_vote"] == 0).all()
+    voting = _run(_merge(SMALL, steps=80, regime={"name": "conversational", "decision": "vote"}))
+    assert voting.metrics_frame()["decisions_by_vote"].sum() > 0

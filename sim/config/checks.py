@@ -27,6 +27,8 @@ from sim.config.schema import (
     OPINION_MODES,
     PATTERNS,
     PEER_RULES,
+    DECISIONS,
+    OBJECTIVES,
     ROLLOUTS,
     ROUTINGS,
     UPWARD,
@@ -131,6 +133,13 @@ _RULES: dict[str, tuple[Any, str]] = {
     "value.share": (lambda v: 0 <= v <= 1, _UNIT),
     "value.share_max": (lambda v: 0 <= v <= 1, _UNIT),
     "value.bargaining": (lambda v: 0 <= v <= 1, _UNIT),
+    "org.adapt": (lambda v: v in ("off", "on"), "one of ['off', 'on']"),
+    "org.review": (lambda v: v >= 1, "an integer >= 1"),
+    "org.objective": (lambda v: v in OBJECTIVES, f"one of {list(OBJECTIVES)}"),
+    "org.adapt_step": (lambda v: 0 <= v <= 1, _UNIT),
+    "org.adapt_noise": (lambda v: v >= 0, "a number >= 0"),
+    "regime.decision": (lambda v: v in DECISIONS, f"one of {list(DECISIONS)}"),
+    "regime.quorum": (lambda v: v >= 0, "an integer >= 0"),
 }
 
 
@@ -164,6 +173,9 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             raise ConfigError(f"{key}=nan is out of range: {allowed}")
         if not ok(value):
             raise ConfigError(f"{key}={value!r} is out of range: {allowed}")
+    if cfg.org.adapt == "on" and cfg.org.objective == "value" and not cfg.value.economy:
+        raise ConfigError("org.objective=value needs value.economy=true: there is no value "
+                          "to keep without it")
     # Cross-field checks: a structure that cannot exist.
     h, o = cfg.hierarchy, cfg.org
     if o.size is None and h.span is None:

@@ -49,6 +49,8 @@ FIXED = (
     "environment.landscape", "environment.k",
     # Who gets the platform is decided when it is rolled out (sim.rules.platform).
     "platform.rollout", "platform.champions",
+    # Whether the organization adapts is part of what it is (sim.rules.adapt).
+    "org.adapt",
 )
 
 #: Prefixes of keys whose change rebuilds the communication network.
@@ -88,7 +90,7 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
                 "population is built"
                 if key in ("org.chart", "org.network", "population.fast_share",
                            "environment.landscape", "environment.k", "platform.rollout",
-                           "platform.champions")
+                           "platform.champions", "org.adapt")
                 else f"interventions cannot change {key} during a run"
             )
         if key in GROUPS:

@@ -24,7 +24,7 @@ __all__ = [
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "MechanismsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
-    "PlatformConfig", "LeadershipConfig", "ValueConfig", "ROLLOUTS",
+    "PlatformConfig", "LeadershipConfig", "ValueConfig", "ROLLOUTS", "DECISIONS", "OBJECTIVES",
 ]
 
 
@@ -36,6 +36,8 @@ PEER_RULES = ("majority", "imitate")
 AUDIENCES = ("one", "all")
 OPINION_MODES = ("off", "degroot", "fj")
 ROLLOUTS = ("everyone", "champions", "top_down")
+DECISIONS = ("leaders", "vote")
+OBJECTIVES = ("engagement", "value")
 
 
 class ConfigError(ValueError):
@@ -187,6 +189,13 @@ class OrgConfig:
     # The responsiveness the organization claims in its broadcasts (null: the enacted one,
     # regime.responsiveness, so claim and practice agree; sim.rules.authenticity).
     espoused: float | None = None
+    # Adaptive practices (sim.rules.adapt): off | on, steps between reviews, what the
+    # organization tries to raise (engagement | value), the size and noise of each move.
+    adapt: str = "off"
+    review: int = 20
+    objective: str = "engagement"
+    adapt_step: float = 0.1
+    adapt_noise: float = 0.05
 
 
 @dataclass
@@ -273,6 +282,10 @@ class RegimeConfig:
     upward: str | None = None
     responsiveness: float | None = None
     voting: bool | None = None
+    # Who decides a change of the code (sim.rules.decisions): leaders | vote, and the votes
+    # a change needs under vote.
+    decision: str = "leaders"
+    quorum: int = 1
 
 
 @dataclass

@@ -52,10 +52,11 @@ def with_gap(value: np.ndarray, judged: np.ndarray, g: np.ndarray):
 
 
 class Authenticity:
-    """The claim each agent has read (NaN: none yet)."""
+    """The claim each agent has read (NaN: none yet), and who has ever voiced an idea."""
 
     def __init__(self, n_nodes: int) -> None:
         self.claimed = np.full(n_nodes, np.nan)
+        self.voiced = np.zeros(n_nodes, dtype=bool)
 
     @staticmethod
     def claim(cfg) -> float:
@@ -77,7 +78,8 @@ class Authenticity:
         return with_gap(value, judged, self.gaps(heard, ignored))
 
     def mean_gap(self, heard: np.ndarray, ignored: np.ndarray) -> float:
-        """``authenticity_gap``: the mean gap over agents with a claim and a record."""
-        g = self.gaps(heard, ignored)
+        """``authenticity_gap``: the mean gap over agents who have voiced, read a claim and
+        have a record (NaN where nobody has: under March's observation nobody voices)."""
+        g = self.gaps(heard, ignored)[self.voiced]
         g = g[~np.isnan(g)]
         return float(g.mean()) if g.size else float("nan")

@@ -39,6 +39,9 @@ answer rate experienced, averaged over agents who read a claim and voiced;
 :mod:`sim.rules.economy`) ``value_created`` (this step), ``value_share_stakeholders`` (the
 share of it stakeholders received) and ``org_value`` (what the organizations kept); then
 ``gini_value`` is the Gini of the value stakeholders have received so far.
+``practice_responsiveness`` and ``practice_broadcast_rate`` are what the organization does now
+(they move under ``org.adapt=on`` and by interventions); ``decisions_by_vote`` counts the code
+changes ratified by members' votes this step (``regime.decision=vote``; 0 otherwise).
 
 The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
 ``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
@@ -270,6 +273,9 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "value_created": lambda s: s.model.economy.metric("value_created"),
     "value_share_stakeholders": lambda s: s.model.economy.metric("value_share_stakeholders"),
     "org_value": lambda s: s.model.economy.metric("org_value"),
+    "practice_responsiveness": lambda s: float(s.model.cfg.regime.responsiveness),
+    "practice_broadcast_rate": lambda s: float(s.model.cfg.regime.broadcast_rate),
+    "decisions_by_vote": lambda s: float(s.tally.decisions_by_vote),
 }
 
 #: The metric names of DESIGN section 5, in column order.

@@ -364,3 +364,34 @@ def test_a_vote_no_one_can_reach_freezes_the_code():
     assert (model.metrics_frame()["decisions_by_vote"] == 0).all()
     voting = _run(_merge(SMALL, steps=80, regime={"name": "conversational", "decision": "vote"}))
     assert voting.metrics_frame()["decisions_by_vote"].sum() > 0
+
+
+# --------------------------------------------------------------------------- agora claims
+
+
+@pytest.mark.slow
+def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    from sim.cli import COMMANDS
+    from sim.cli.claims import CLAIMS, main, verdict
+
+    root = Path(__file__).resolve().parents[1]
+
+    def status():
+        return subprocess.run(["git", "status", "--porcelain"], cwd=root, text=True,
+                              capture_output=True, check=True).stdout
+
+    before = status()
+    out = tmp_path / "claims.md"
+    assert "claims" in COMMANDS
+    assert main(["--quick", "--replicates", "2", "--steps", "20", "--out", str(out)]) == 0
+    assert status() == before
+    text = out.read_text()
+    for claim in CLAIMS:
+        assert f"**{claim.key}**:" in text
+    assert "## Levels" in text and text.count("| individual (voice) |") == 3
+    assert verdict(0.1, 0.3, +1) == "supported"
+    assert verdict(-0.3, -0.1, +1) == "not supported (the opposite)"
+    assert verdict(-0.1, 0.3, -1) == "not supported (no clear effect)"

@@ -6,9 +6,10 @@ kept, which needs ``value.economy``) over the last review period with the period
 moves one practice, in turn ``regime.responsiveness`` then ``regime.broadcast_rate``, by
 ``org.adapt_step`` plus normal noise of sd ``org.adapt_noise``: in the same direction as that
 practice's last move if the objective rose since, the other way if it fell (a stated hill climb
-on its own experience, kept inside [0, 1]). Organizations that learn from the feedback of their
-own performance by local search are March & Simon's (1958) and Cyert & March's (1963) adaptive
-organization; the step, noise and review period are assumptions (ranges in ``docs/odd.md``).
+on its own experience, kept inside [0, 1]). It is close to Cyert & March's (1963) problemistic
+search (local search when performance falls below an aspiration set by past performance, as
+secondary sources summarise it); the step, noise and review period are assumptions (ranges in
+``docs/odd.md``).
 With several organizations the practices are shared (one regime), so they adapt together on the
 mean of their objectives.
 

@@ -172,6 +172,7 @@ def _adopted_before_each_step(cfg, steps=15, seed=0):
         yield model, before | taking_part, model.tally.on_platform[:n]
 
 
+@pytest.mark.slow
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**16), rollout=st.sampled_from(["champions", "top_down"]),
        participation=st.sampled_from([0.0, 0.7]))
@@ -275,6 +276,7 @@ def test_value_rules_against_a_naive_reference():
         [0.3 + 0.1 * (0.5 - 0.3), 0.6 + 0.1 * (0.5 - 0.6)])
 
 
+@pytest.mark.slow
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 2**16), orgs=st.sampled_from([1, 3]),
        bargaining=st.sampled_from([0.0, 0.3]))
@@ -395,3 +397,66 @@ def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(t
     assert verdict(0.1, 0.3, +1) == "supported"
     assert verdict(-0.3, -0.1, +1) == "not supported (the opposite)"
     assert verdict(-0.1, 0.3, -1) == "not supported (no clear effect)"
+
+
+# --------------------------------------------------------------------------- the new switches
+
+ESSAY_SWITCHES = {
+    # switch: (a configuration where it acts, the state it may change within a step)
+    "adoption": ({"platform": {"rollout": "champions", "threshold": 0.1}},
+                 {"platform.adopted", "platform.streak"}),
+    "authenticity": ({"regime": {"name": "broadcast"}, "org": {"espoused": 0.9}},
+                     {"trust"}),
+    "bargaining": ({"value": {"economy": True, "bargaining": 0.3}}, {"economy.share"}),
+}
+
+
+def _get(model, dotted):
+    obj = model
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return np.asarray(obj).copy()
+
+
+@pytest.mark.parametrize("switch", sorted(ESSAY_SWITCHES))
+def test_each_essay_switch_changes_only_what_it_names_within_a_step(switch):
+    import copy
+    from dataclasses import replace
+
+    sections, may = ESSAY_SWITCHES[switch]
+    base = AgoraModel(_merge(SMALL, **sections), seed=4)
+    base.run(15)
+    watched = {"engagement", "trust", "beliefs", "code", "platform.adopted", "platform.streak",
+               "economy.share"}
+    changed = set()
+    for _ in range(4):
+        on, off = copy.deepcopy(base), copy.deepcopy(base)
+        off.cfg = replace(off.cfg, mechanisms=replace(off.cfg.mechanisms, **{switch: False}))
+        on.step()
+        off.step()
+        assert on.rng.bit_generator.state == off.rng.bit_generator.state
+        changed |= {k for k in watched if not np.array_equal(_get(on, k), _get(off, k))}
+        base.step()
+    assert changed and changed <= may, (switch, changed)
+
+
+def test_leader_visibility_lifts_voice_from_the_same_draws():
+    import copy
+    from dataclasses import replace
+
+    cfg = _merge(SMALL, leadership={"participation": 1.0, "voice_lift": 1.0},
+                 mechanisms={"time_costs": False})
+    base = AgoraModel(cfg, seed=4)
+    base.run(10)
+    more = 0
+    for _ in range(4):
+        on, off = copy.deepcopy(base), copy.deepcopy(base)
+        off.cfg = replace(off.cfg, mechanisms=replace(off.cfg.mechanisms,
+                                                      leader_visibility=False))
+        on.step()
+        off.step()
+        voice_on, voice_off = on.records[-1]["sent_voice"], off.records[-1]["sent_voice"]
+        assert voice_on >= voice_off
+        more += voice_on - voice_off
+        base.step()
+    assert more > 0

@@ -407,6 +407,8 @@ class AgoraModel(mesa.Model):
             self.told[leave] = 0
             self.ideas_heard[leave] = 0
             self.ideas_ignored[leave] = 0
+            self.platform.newcomers(self.cfg, leave)
+            self.authenticity.newcomers(leave)
             if self.opinion is not None:  # drawn only in the opinion mode, from its own stream
                 new = self._opinion_rng.uniform(-1, 1, leave.size)
                 self.opinion[leave] = self.opinion0[leave] = new

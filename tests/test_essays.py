@@ -130,6 +130,16 @@ class _Net:
         self.indptr, self.indices = indptr, indices
 
 
+def test_newcomers_start_without_a_record():
+    cfg = to_config({"platform": {"rollout": "champions"}})
+    plat = Platform(cfg, 4, 4, np.random.default_rng(0))
+    plat.adopted[:] = True
+    plat.streak[:] = 3
+    plat.newcomers(cfg, np.array([1, 2]))
+    assert plat.adopted.tolist() == [True, False, False, True]
+    assert plat.streak.tolist() == [3, 0, 0, 3]
+
+
 def test_platform_update_against_a_per_agent_loop():
     """One step of the component on a ring of six members against a per-agent reference."""
     cfg = to_config({"platform": {"rollout": "champions", "champions": 0.5, "patience": 2,
@@ -187,11 +197,11 @@ def test_rollouts_start_where_they_say_and_ignored_adopters_drop_out():
     champions = AgoraModel(_merge(SMALL, platform={"rollout": "champions"}), seed=0)
     assert champions.records[0]["adoption"] == pytest.approx(0.1)
     top = _merge(SMALL, platform={"rollout": "top_down", "patience": 1, "rate": 0.0},
-                 regime={"name": "broadcast"})
+                 regime={"name": "broadcast"}, population={"turnover": 0.0})
     model = _run(top, 20)
     adoption = model.metrics_frame()["adoption"]
     assert adoption.iloc[0] == 1.0 and adoption.iloc[-1] < 1.0
-    assert (np.diff(adoption.to_numpy()) <= 0).all()  # rate 0: nobody (re)joins
+    assert (np.diff(adoption.to_numpy()) <= 0).all()  # rate 0, no newcomers: nobody joins
 
 
 def test_off_the_shelf_network_is_a_top_down_rollout_into_a_broadcaster():

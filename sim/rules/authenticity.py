@@ -58,6 +58,11 @@ class Authenticity:
         self.claimed = np.full(n_nodes, np.nan)
         self.voiced = np.zeros(n_nodes, dtype=bool)
 
+    def newcomers(self, seats: np.ndarray) -> None:
+        """Newcomers (turnover) have read no claim and voiced nothing yet."""
+        self.claimed[seats] = np.nan
+        self.voiced[seats] = False
+
     @staticmethod
     def claim(cfg) -> float:
         """The responsiveness the organization claims."""

@@ -116,6 +116,16 @@ class Platform:
             self.rng = rng.spawn(1)[0]
             self.threshold = self.rng.normal(p.threshold, p.threshold_sd, n)
 
+    def newcomers(self, cfg, seats: np.ndarray) -> None:
+        """Newcomers in ``seats`` (turnover): on the platform only if the rollout gives every
+        member an account, with no record there yet."""
+        if not self.live:
+            return
+        self.adopted[seats] = cfg.platform.rollout == "top_down"
+        self.streak[seats] = 0
+        self.heard[seats] = 0
+        self.ignored[seats] = 0
+
     def filter_posts(self, posters: np.ndarray, readers: np.ndarray):
         """The posts that happen on the platform: both ends have adopted it."""
         if not self.live:

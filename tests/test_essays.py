@@ -407,6 +407,7 @@ def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(t
     assert verdict(0.1, 0.3, +1) == "supported"
     assert verdict(-0.3, -0.1, +1) == "not supported (the opposite)"
     assert verdict(-0.1, 0.3, -1) == "not supported (no clear effect)"
+    assert verdict(-1e-17, 0.0, +1) == "not supported (no difference: no causal path)"
 
 
 # --------------------------------------------------------------------------- the new switches

@@ -63,7 +63,8 @@ CLAIMS: tuple[Claim, ...] = (
           "A platform imposed from the top empties; one grown from willing users bottom up is "
           "used more.", "off_the_shelf_network", "platform_active", +1,
           b=("platform.rollout=champions",),
-          conditions={"broadcasting": (), "conversational": ("regime.name=conversational",)}),
+          conditions={"broadcasting": (), "conversational": ("regime.name=conversational",),
+                      "broadcasting, low thresholds (0.1)": ("platform.threshold=0.1",)}),
     Claim("leaders_take_part", "enterprise social networks (Cisco)",
           "The platform works when the leadership takes part in it itself.",
           "off_the_shelf_network", "platform_active", +1, intervention="leaders_take_part"),
@@ -72,7 +73,7 @@ CLAIMS: tuple[Claim, ...] = (
           "off_the_shelf_network", "adoption", +1, intervention="start_listening"),
     Claim("espoused_values", "authenticity",
           "Stakeholders find out when an organization does not live the values it espouses, "
-          "and trust it less.", "says_it_listens", "trust", +1, a=("org.espoused=null",),
+          "and trust it less.", "says_it_listens", "trust", -1, a=("org.espoused=null",),
           b=()),
     Claim("fairer_value", "the economic level",
           "Hearing stakeholders distributes the value created more fairly.",
@@ -103,6 +104,9 @@ LEVELS: dict[str, tuple[str, ...]] = {
 LEVEL_METRICS = {"individual": "engagement", "organizational": "knowledge_code",
                  "economic": "value_share_stakeholders"}
 LEVEL_BASE = ("scenario=community_of_commerce",)
+
+#: Below this, a difference and its interval are zero: the arms do not differ at all.
+_NONE = 1e-9
 
 QUICK = ("steps=40", "org.size=40", "stakeholders.count=8", "hierarchy.depth=3")
 
@@ -150,6 +154,8 @@ def verdict(low: float, high: float, sign: int) -> str:
     (saying whether it lies on the other side)."""
     if np.isnan(low):
         return "not supported (one replicate)"
+    if max(abs(low), abs(high)) < _NONE:
+        return "not supported (no difference: no causal path)"
     if sign * low > 0 and sign * high > 0:
         return "supported"
     if sign * low < 0 and sign * high < 0:
@@ -204,7 +210,9 @@ def _plain(cfg) -> dict:
 
 
 def _num(x: float) -> str:
-    return "n/a" if np.isnan(x) else f"{x:+.4f}"
+    if np.isnan(x):
+        return "n/a"
+    return "0" if abs(x) < _NONE else f"{x:+.4f}"
 
 
 def render(results: list[dict], level_rows: list[dict], *, replicates: int, steps: int,
@@ -247,8 +255,10 @@ def render(results: list[dict], level_rows: list[dict], *, replicates: int, step
     ]
     for r in level_rows:
         clear = not np.isnan(r["low"]) and (r["low"] > 0 or r["high"] < 0)
+        none = not np.isnan(r["low"]) and max(abs(r["low"]), abs(r["high"])) < _NONE
+        word = "none: no causal path" if none else "yes" if clear else "no"
         lines.append(f"| {r['intervention']} | {r['level']} | {r['metric']} | {_num(r['diff'])} "
-                     f"[{_num(r['low'])}, {_num(r['high'])}] | {'yes' if clear else 'no'} |")
+                     f"[{_num(r['low'])}, {_num(r['high'])}] | {word} |")
     return "\n".join(lines) + "\n"
 
 
@@ -265,7 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps = args.steps or (40 if args.quick else 300)
     common = [*(QUICK if args.quick else ()), f"steps={steps}"]
     try:
-        results = [evaluate(c, common, replicates, steps) for c in CLAIMS]
+        results = []
+        for claim in CLAIMS:
+            results.append(evaluate(claim, common, replicates, steps))
+            print(f"  {claim.key}: {results[-1]['verdict']}", file=sys.stderr)
         level_rows = levels(common, replicates, steps)
     except ConfigError as err:
         print(f"claims: {err}", file=sys.stderr)

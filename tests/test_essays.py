@@ -471,3 +471,28 @@ def test_leader_visibility_lifts_voice_from_the_same_draws():
         more += voice_on - voice_off
         base.step()
     assert more > 0
+
+
+# --------------------------------------------------------------------------- levels
+
+
+def test_levels_section_says_where_an_intervention_acts_and_what_moved():
+    from sim.scenarios.levels import level_of_key, levels_section
+
+    assert level_of_key("openness.hear_stakeholders") == "economic"
+    assert level_of_key("leadership.participation") == "individual"
+    assert level_of_key("regime") == "organizational"
+    table = pd.DataFrame({
+        "metric": ["engagement", "knowledge_code", "value_created", "messages_sent"],
+        "baseline_mean": [0.5, 0.8, 10.0, 100.0],
+        "intervention_mean": [0.6, 0.8, 12.0, 120.0],
+        "diff": [0.1, 0.0, 2.0, 20.0],
+        "diff_ci_low": [0.05, -0.1, -1.0, 10.0],
+        "diff_ci_high": [0.15, 0.1, 5.0, 30.0],
+    })
+    text = "\n".join(levels_section(table, [{"at": 5, "set": {"population.voice": 0.6}}]))
+    assert "acts at the individual level" in text
+    assert "| individual | yes | 1 | engagement (+0.1) |" in text
+    assert "| organizational | no | 1 | none |" in text
+    assert "| economic | no | 1 | none |" in text
+    assert "nudge them all: **no**" in text

@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.scenarios.levels import levels_section
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import figure_grid, save_figure
@@ -443,6 +444,7 @@ def write_whatif_report(
         "",
         "![headline metrics over time](plots/headline.png)",
         "",
+        *levels_section(table, iv["changes"]),
         "## The situation and its assumptions",
         "",
         sc["description"] or "(the scenario has no description)",

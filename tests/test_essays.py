@@ -492,7 +492,8 @@ def test_levels_section_says_where_an_intervention_acts_and_what_moved():
     })
     text = "\n".join(levels_section(table, [{"at": 5, "set": {"population.voice": 0.6}}]))
     assert "acts at the individual level" in text
-    assert "| individual | yes | 1 | engagement (+0.1) |" in text
-    assert "| organizational | no | 1 | none |" in text
-    assert "| economic | no | 1 | none |" in text
+    assert ("- **individual** (acted on; 1 metrics measured): clearly different: "
+            "engagement (+0.1)") in text
+    assert "- **organizational** (not acted on; 1 metrics measured): clearly different: none" in text
+    assert "- **economic** (not acted on; 1 metrics measured): clearly different: none" in text
     assert "nudge them all: **no**" in text

@@ -75,10 +75,8 @@ def levels_section(table: pd.DataFrame, changes: Sequence[Mapping]) -> list[str]
     lines = ["## Levels", "",
              f"The intervention acts at the {' and '.join(acted)} "
              f"level{'s' if len(acted) > 1 else ''} (by the keys it changes). Its effects at "
-             "the end, "
-             "level by level (clear: the 95% interval of the difference excludes zero):", "",
-             "| level | acted on | metrics measured | clearly different (difference) |",
-             "|---|---|---|---|"]
+             "the end, level by level (clear: the 95% interval of the difference excludes "
+             "zero):", ""]
     reached = []
     for level in LEVELS:
         rows = table[table["metric"].map(METRIC_LEVEL.get) == level]
@@ -87,8 +85,9 @@ def levels_section(table: pd.DataFrame, changes: Sequence[Mapping]) -> list[str]
         if clear:
             reached.append(level)
         words = ", ".join(f"{r['metric']} ({r['diff']:+.3g})" for r in clear) or "none"
-        lines.append(f"| {level} | {'yes' if level in acted else 'no'} | {len(rows)} | "
-                     f"{words} |")
+        # A list, not a table: the report's one table is every metric's.
+        lines.append(f"- **{level}** ({'acted on' if level in acted else 'not acted on'}; "
+                     f"{len(rows)} metrics measured): clearly different: {words}")
     others = [lv for lv in LEVELS if lv not in acted]
     moved = [lv for lv in others if lv in reached]
     lines += ["", (f"Shift one level, nudge them all: **{'yes' if moved == others else 'no'}** "

@@ -301,8 +301,12 @@ def test_value_created_is_kept_plus_received_every_step(seed, orgs, bargaining):
         assert eco.created.sum() == pytest.approx(eco.kept.sum() + eco.received.sum())
         assert ((eco.share >= 0) & (eco.share <= 1)).all()
         row = model.records[-1]
-        assert row["value_created"] == pytest.approx(row["org_value"] + row["value_share_stakeholders"]
-                                                     * row["value_created"])
+        assert row["value_created"] == pytest.approx(row["org_value"] + eco.received.sum())
+        if row["value_created"] > 0:
+            assert row["value_share_stakeholders"] == pytest.approx(
+                eco.received.sum() / row["value_created"])
+        else:  # nothing created: no share to speak of
+            assert np.isnan(row["value_share_stakeholders"])
 
 
 # --------------------------------------------------------------------------- adaptive practices

@@ -70,6 +70,12 @@ def is_march(cfg: AgoraConfig) -> bool:
         and o.internal == 0
         and not cfg.interventions
         and cfg.org.chart is None
+        # The essays' mechanisms at their inert defaults (sim.rules.platform and the rest).
+        and cfg.platform.rollout == "everyone"
+        and cfg.leadership.participation == 0
+        and not cfg.value.economy
+        and cfg.org.adapt == "off"
+        and cfg.regime.decision == "leaders"
     )
 
 
@@ -240,6 +246,16 @@ def _metrics(
         "adaptation_lag": lag,
         "bottom_up_share": up_share,
         "gini_access_peer": zeros,  # no peer messages: everyone equal at 0
+        "adoption": ones,  # platform.rollout=everyone: everyone is on it
+        "platform_active": zeros,
+        "leader_activity": zeros,
+        "authenticity_gap": nan,  # no one voices: no experience to compare a claim with
+        "value_created": nan,  # value.economy off
+        "value_share_stakeholders": nan,
+        "org_value": nan,
+        "practice_responsiveness": zeros,  # is_march: responsiveness 0, broadcasts every step
+        "practice_broadcast_rate": ones,
+        "decisions_by_vote": zeros,
     }
     # The catalogue says which metrics March's model defines: the others are NaN here.
     columns = {m: columns[m] if record(m).march else nan for m in METRIC_NAMES}

@@ -37,11 +37,16 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
+from sim.rules.adapt import Adaptation
+from sim.rules.authenticity import Authenticity
 from sim.rules.budget import EPS, afford, reading_capacity
+from sim.rules.decisions import ratify
+from sim.rules.economy import Economy
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
 from sim.rules.imitation import imitate, improving_trials
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.landscape import NKLandscape, additive_scores
+from sim.rules.leadership import Leadership
 from sim.rules.learning import (
     act,
     count_origins,
@@ -55,6 +60,7 @@ from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Mess
 from sim.rules.netroute import leadership_hops
 from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
 from sim.rules.opinion import update as update_opinions
+from sim.rules.platform import Platform
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.util.constants import ones32
@@ -97,6 +103,7 @@ class Tally:
     ideas_considered: int = 0
     ideas_adopted: int = 0
     answered: int = 0
+    decisions_by_vote: int = 0
     sent_by_kind: np.ndarray = field(default=None)
     reached: np.ndarray = field(default=None)
     active: np.ndarray = field(default=None)
@@ -105,8 +112,10 @@ class Tally:
     peer_received: np.ndarray = field(default=None)
     spent: np.ndarray = field(default=None)
     overloaded: np.ndarray = field(default=None)
+    on_platform: np.ndarray = field(default=None)
 
     def __post_init__(self) -> None:
+        self.on_platform = np.zeros(self.n_nodes, dtype=bool)  # posted, replied or voted
         self.read = np.zeros(self.n_nodes, dtype=np.int64)
         self.peer_received = np.zeros(self.n_nodes, dtype=np.int64)
         self.spent = np.zeros(self.n_nodes)
@@ -254,6 +263,13 @@ class AgoraModel(mesa.Model):
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
         # Continuous opinions (population.opinion): None while the mode is off (see _derive).
         self.opinion = self.opinion0 = None
+        # The essays' mechanisms, each a component with its own state (sim.rules.platform,
+        # .leadership, .authenticity, .economy); inert, drawing nothing, at their defaults.
+        self.platform = Platform(cfg, n, n_nodes, rng)
+        self.leadership = Leadership(cfg, _NOBODY, rng)
+        self.authenticity = Authenticity(n_nodes)
+        self.economy = Economy(cfg, k)
+        self.adaptation = Adaptation(cfg, rng)
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         self.individuals = [Individual(self, r) for r in range(n)]
@@ -311,6 +327,8 @@ class AgoraModel(mesa.Model):
         self._socialization = rate
         self._imitating = cfg.population.peer_rule == "imitate"
         self._derive_mechanisms()
+        self.leadership.leaders = np.flatnonzero(leaders)
+        self.leadership.configure(cfg, self.rng)
         if cfg.population.opinion != "off":
             self._derive_opinions(leaders)
         elif self.opinion is not None:  # switched off by an intervention: no opinions
@@ -364,6 +382,7 @@ class AgoraModel(mesa.Model):
         self.respond()  # 6. replies, votes, engagement and trust feedback
         self.learn()  # 7. the code learns from the superior group it hears
         self.serve_stakeholders()  # 8. satisfaction, value, switching
+        self.adapt()  # 8b. the organization reviews its practices (org.adapt)
         self.measure()  # 9. every metric
 
     def run(self, steps: int | None = None) -> None:
@@ -401,6 +420,8 @@ class AgoraModel(mesa.Model):
             self.told[leave] = 0
             self.ideas_heard[leave] = 0
             self.ideas_ignored[leave] = 0
+            self.platform.newcomers(self.cfg, leave)
+            self.authenticity.newcomers(leave)
             if self.opinion is not None:  # drawn only in the opinion mode, from its own stream
                 new = self._opinion_rng.uniform(-1, 1, leave.size)
                 self.opinion[leave] = self.opinion0[leave] = new
@@ -471,7 +492,7 @@ class AgoraModel(mesa.Model):
         if self._observe:
             self.actions = act(mine, coins, silent)
         broadcasts = self._broadcasts()
-        posters, readers = self._posters()
+        posters, readers = self._platform_posts(*self._posters())
         voicers = self._voicers()
         # What each would say is drawn before time is counted, so the draws do not depend on
         # whether time costs are on.
@@ -480,6 +501,8 @@ class AgoraModel(mesa.Model):
         said = np.concatenate([said[: posters.size][posting], said[posters.size :][voicing]])
         posters, readers, voicers = posters[posting], readers[posting], voicers[voicing]
         self.tally.active[posters] = True
+        self.tally.on_platform[posters] = True
+        self.authenticity.voiced[voicers] = True
         self.tally.active[voicers] = True
         replies, self.replies = self.replies, []
         return Messages.assemble(self.current_step, [
@@ -489,6 +512,16 @@ class AgoraModel(mesa.Model):
             *self._compose_answers(),
             (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
         ])
+
+    def _platform_posts(self, posters, readers) -> tuple[np.ndarray, np.ndarray]:
+        """The posts made on the platform: between adopters (sim.rules.platform), plus the
+        posts of leaders taking part this step (sim.rules.leadership)."""
+        posters, readers = self.platform.filter_posts(posters, readers)
+        lead, to = self.leadership.take_part(
+            self.cfg, self.platform.adopted, self.node_org, self.n_individuals)
+        if lead.size:
+            posters, readers = np.concatenate([posters, lead]), np.concatenate([readers, to])
+        return posters, readers
 
     def _pay_for_speaking(self, posters, voicers) -> tuple[np.ndarray, np.ndarray]:
         """A fresh time budget for the step; posting, then voicing, paid from it. Returns the
@@ -552,7 +585,8 @@ class AgoraModel(mesa.Model):
         p = self.cfg.population.voice
         if p <= 0 or self._observe:
             return _NOBODY
-        voicing = self.rng.random(self.n_nodes) < self.engagement * p
+        lift = self.leadership.voice(self.cfg, self.n_individuals, self.n_nodes)  # 1.0: none
+        voicing = self.rng.random(self.n_nodes) < self.engagement * p * lift
         return (voicing & self._may_voice).nonzero()[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
@@ -836,8 +870,19 @@ class AgoraModel(mesa.Model):
         self.engagement = update_engagement(
             self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift,
         )
+        self.authenticity.read(cfg, self.parts[BROADCAST].target)
         self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
         self.previous_votes = self.votes
+        self._update_platform(posts_ignored)
+
+    def _update_platform(self, posts_ignored: np.ndarray) -> None:
+        """Adoption and drop-out (sim.rules.platform), from being heard by colleagues there:
+        a colleague's reply delivered now, or a vote."""
+        reply = self.parts[REPLY]
+        heard = self.votes > 0
+        heard[reply.target[reply.sender >= 0]] = True
+        self.platform.update(self.cfg, self.network, self.tally.on_platform, heard,
+                             posts_ignored, self.leadership.seen(), self.cfg.population.memory)
 
     def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
         """Readers reply (chance ``reply`` x engagement) and vote (where voting is on, for a
@@ -853,6 +898,7 @@ class AgoraModel(mesa.Model):
         answered = np.zeros(reader.size, dtype=bool)
         if reader.size and pop.reply > 0:
             wants = rng.random(reader.size) < pop.reply * self.engagement[reader]
+            wants = self.leadership.wants_reply(reader, wants)
             reply, paid = afford(reader, wants, pop.time_reply, self.budget)
             self.budget -= paid
             t.spent += paid
@@ -860,6 +906,7 @@ class AgoraModel(mesa.Model):
             values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
             self.replies.append((REPLY, by, to, values))
             t.active[by] = True
+            t.on_platform[by] = True
             answered |= reply
         self.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and cfg.regime.voting:
@@ -877,6 +924,7 @@ class AgoraModel(mesa.Model):
             self.votes = np.bincount(writer[vote], minlength=self.n_nodes)
             t.received += self.votes
             t.active[reader[vote]] = True
+            t.on_platform[reader[vote]] = True
             if mech.votes_as_heard:
                 heard[writer[vote]] = True
                 answered |= vote
@@ -946,7 +994,9 @@ class AgoraModel(mesa.Model):
             code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
             factors.append(share_right(code, self.seen))
         if mech.integrity:
-            factors.append(share_right(self.told, self.seen, both=True))
+            factors.append(self.authenticity.integrity(
+                self.cfg, *share_right(self.told, self.seen, both=True),
+                self.ideas_heard, self.ideas_ignored))
         if not factors:
             return
         target, judged = trust_target(*factors)
@@ -979,12 +1029,21 @@ class AgoraModel(mesa.Model):
             if regime.voting:
                 weight *= 1 + self.votes[origin]
             new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
+            if regime.decision == "vote":
+                new_code, changed = self._decide(code, new_code, changed, contrib, origin)
             if changed.any():
                 adopted.append(self._credit(o, code, new_code, changed, contrib, weight, origin))
             self.code[o] = new_code
         self._adopted = np.concatenate(adopted) if adopted else _NOBODY
         t.ideas_adopted += self._adopted.size
         self._track_adaptation()
+
+    def _decide(self, code, new_code, changed, contrib, origin):
+        """Under ``regime.decision=vote`` a change stands only if the votes behind the ideas
+        about it ratify it (sim.rules.decisions)."""
+        passed = ratify(changed, new_code, contrib, self.votes[origin], self.cfg.regime.quorum)
+        self.tally.decisions_by_vote += int(np.count_nonzero(passed))
+        return np.where(passed, new_code, code).astype(code.dtype), passed
 
     def _with_leader_finding(self, o, origin, contrib, superior):
         """The ideas organization ``o`` considers, plus what its leadership found first hand
@@ -1046,10 +1105,14 @@ class AgoraModel(mesa.Model):
         # Satisfaction from every organization at once: with one organization, no gathers.
         fits = fit_to_each_org(self._needs32, self.code, self.reality, self._need_count)
         self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
-        self.value += self.satisfaction
+        # Value received (sim.rules.economy; the satisfaction while value.economy is off).
+        self.value += self.economy.step(cfg, self.satisfaction, self._adopted, n, org,
+                                        self.ideas_heard[n:], self.ideas_ignored[n:])
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
             unserved = self.satisfaction < cfg.stakeholders.threshold
-            new = choose_switch(org, fits, unserved, self.rng.random(k), cfg.stakeholders.switching)
+            # Who switches goes where it is offered most (its fit while value.economy is off).
+            new = choose_switch(org, self.economy.offers(fits), unserved, self.rng.random(k),
+                                cfg.stakeholders.switching)
             moved = np.flatnonzero(new != org)
             if moved.size:
                 self.node_org[n + moved] = new[moved]
@@ -1074,6 +1137,21 @@ class AgoraModel(mesa.Model):
         edges = np.concatenate([net.edges[keep], np.stack([u, v], axis=1)])
         types = np.concatenate([net.edge_type[keep], np.full(u.size, EXTERNAL, np.int8)])
         self.network = net.with_edges(edges, types)
+
+    # 8b ------------------------------------------------------------------
+    def adapt(self) -> None:
+        """Every ``org.review`` steps, under ``org.adapt=on``, one practice moves towards what
+        raised the organization's objective (sim.rules.adapt)."""
+        cfg = self.cfg
+        if cfg.org.adapt != "on":
+            return
+        if cfg.org.objective == "value":
+            objective = float(self.economy.kept.sum())
+        else:
+            objective = float(self.engagement[: self.n_individuals].mean())
+        new = self.adaptation.step(cfg, objective)
+        if new is not None:
+            self.cfg = new
 
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:

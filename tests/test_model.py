@@ -27,6 +27,12 @@ DESIGN_METRICS = (
     "ideas_considered ideas_adopted voice_answered opinion_mean opinion_variance leader_influence "
     "performance adaptation_lag bottom_up_share gini_access_peer"
 ).split()
+# The essays' mechanisms (issue 22, DESIGN section 8).
+DESIGN_METRICS += (
+    "adoption platform_active leader_activity authenticity_gap value_created "
+    "value_share_stakeholders org_value practice_responsiveness practice_broadcast_rate "
+    "decisions_by_vote"
+).split()
 
 
 def test_metric_names_are_exactly_designs():

@@ -27,6 +27,9 @@ from sim.config.schema import (
     OPINION_MODES,
     PATTERNS,
     PEER_RULES,
+    DECISIONS,
+    OBJECTIVES,
+    ROLLOUTS,
     ROUTINGS,
     UPWARD,
     AgoraConfig,
@@ -116,6 +119,27 @@ _RULES: dict[str, tuple[Any, str]] = {
     "regime.listening": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
     "regime.upward": (lambda v: v is None or v in UPWARD, f"one of {list(UPWARD)}"),
     "regime.responsiveness": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "org.espoused": (lambda v: v is None or 0 <= v <= 1, _PROBABILITY),
+    "platform.rollout": (lambda v: v in ROLLOUTS, f"one of {list(ROLLOUTS)}"),
+    "platform.champions": (lambda v: 0 <= v <= 1, _UNIT),
+    "platform.rate": (lambda v: 0 <= v <= 1, _PROBABILITY),
+    "platform.threshold_sd": (lambda v: v >= 0, "a number >= 0"),
+    "platform.usefulness": (lambda v: v >= 0, "a number >= 0"),
+    "platform.leader_weight": (lambda v: v >= 0, "a number >= 0"),
+    "platform.patience": (lambda v: v >= 1, "an integer >= 1"),
+    "leadership.participation": (lambda v: 0 <= v <= 1, _UNIT),
+    "leadership.voice_lift": (lambda v: v >= 0, "a number >= 0"),
+    "value.idea_value": (lambda v: v >= 0, "a number >= 0"),
+    "value.share": (lambda v: 0 <= v <= 1, _UNIT),
+    "value.share_max": (lambda v: 0 <= v <= 1, _UNIT),
+    "value.bargaining": (lambda v: 0 <= v <= 1, _UNIT),
+    "org.adapt": (lambda v: v in ("off", "on"), "one of ['off', 'on']"),
+    "org.review": (lambda v: v >= 1, "an integer >= 1"),
+    "org.objective": (lambda v: v in OBJECTIVES, f"one of {list(OBJECTIVES)}"),
+    "org.adapt_step": (lambda v: 0 <= v <= 1, _UNIT),
+    "org.adapt_noise": (lambda v: v >= 0, "a number >= 0"),
+    "regime.decision": (lambda v: v in DECISIONS, f"one of {list(DECISIONS)}"),
+    "regime.quorum": (lambda v: v >= 0, "an integer >= 0"),
 }
 
 
@@ -149,6 +173,9 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             raise ConfigError(f"{key}=nan is out of range: {allowed}")
         if not ok(value):
             raise ConfigError(f"{key}={value!r} is out of range: {allowed}")
+    if cfg.org.adapt == "on" and cfg.org.objective == "value" and not cfg.value.economy:
+        raise ConfigError("org.objective=value needs value.economy=true: there is no value "
+                          "to keep without it")
     # Cross-field checks: a structure that cannot exist.
     h, o = cfg.hierarchy, cfg.org
     if o.size is None and h.span is None:

@@ -47,6 +47,10 @@ FIXED = (
     "org.chart", "org.network", "population.fast_share", "limits",
     # The task is drawn and tabulated once, at setup.
     "environment.landscape", "environment.k",
+    # Who gets the platform is decided when it is rolled out (sim.rules.platform).
+    "platform.rollout", "platform.champions",
+    # Whether the organization adapts is part of what it is (sim.rules.adapt).
+    "org.adapt",
 )
 
 #: Prefixes of keys whose change rebuilds the communication network.
@@ -85,7 +89,8 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
                 else f"interventions cannot change {key}: it is read once, when the "
                 "population is built"
                 if key in ("org.chart", "org.network", "population.fast_share",
-                           "environment.landscape", "environment.k")
+                           "environment.landscape", "environment.k", "platform.rollout",
+                           "platform.champions", "org.adapt")
                 else f"interventions cannot change {key} during a run"
             )
         if key in GROUPS:

@@ -24,6 +24,7 @@ __all__ = [
     "OrgConfig", "StakeholderConfig", "NetworkConfig", "OpennessConfig", "RegimeConfig",
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "MechanismsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
+    "PlatformConfig", "LeadershipConfig", "ValueConfig", "ROLLOUTS", "DECISIONS", "OBJECTIVES",
 ]
 
 
@@ -34,6 +35,9 @@ LANDSCAPES = ("additive", "nk")
 PEER_RULES = ("majority", "imitate")
 AUDIENCES = ("one", "all")
 OPINION_MODES = ("off", "degroot", "fj")
+ROLLOUTS = ("everyone", "champions", "top_down")
+DECISIONS = ("leaders", "vote")
+OBJECTIVES = ("engagement", "value")
 
 
 class ConfigError(ValueError):
@@ -184,6 +188,16 @@ class OrgConfig:
     network: str | None = None
     answer_cost: float = 0.5
     exploration: float = 0.5
+    # The responsiveness the organization claims in its broadcasts (null: the enacted one,
+    # regime.responsiveness, so claim and practice agree; sim.rules.authenticity).
+    espoused: float | None = None
+    # Adaptive practices (sim.rules.adapt): off | on, steps between reviews, what the
+    # organization tries to raise (engagement | value), the size and noise of each move.
+    adapt: str = "off"
+    review: int = 20
+    objective: str = "engagement"
+    adapt_step: float = 0.1
+    adapt_noise: float = 0.05
 
 
 @dataclass
@@ -270,6 +284,10 @@ class RegimeConfig:
     upward: str | None = None
     responsiveness: float | None = None
     voting: bool | None = None
+    # Who decides a change of the code (sim.rules.decisions): leaders | vote, and the votes
+    # a change needs under vote.
+    decision: str = "leaders"
+    quorum: int = 1
 
 
 @dataclass
@@ -293,6 +311,12 @@ class MechanismsConfig:
     ``posts_ignored``: a post that draws neither reply nor vote counts as ignored (a part of
     ``frustration``, switchable alone);
     ``leader_exploration``: the leadership learns first hand and considers what it found.
+
+    The essays' mechanisms (each acting only where its own section is set): ``adoption``:
+    members adopt and leave the platform (``platform.rollout`` other than ``everyone``);
+    ``leader_visibility``: seeing leaders active raises adoption and voice;
+    ``authenticity``: a gap between the responsiveness claimed (``org.espoused``) and the one
+    experienced lowers integrity; ``bargaining``: heard stakeholders move the value split.
     """
 
     voice_effect: bool = True
@@ -308,6 +332,67 @@ class MechanismsConfig:
     time_costs: bool = True
     posts_ignored: bool = True
     leader_exploration: bool = True
+    adoption: bool = True
+    leader_visibility: bool = True
+    authenticity: bool = True
+    bargaining: bool = True
+
+
+@dataclass
+class PlatformConfig:
+    """Who uses the peer platform (posts, replies, votes): adoption (sim.rules.platform).
+
+    ``rollout``: ``everyone`` (every member is on it from the start and stays: the model
+    before adoption existed), ``champions`` (a share ``champions`` of members, spread evenly,
+    start on it; the others may adopt) or ``top_down`` (everyone gets an account on day one,
+    no one is asked: everyone starts on it, and the ignored drop out). Under the last two a
+    member off the platform adopts each step with chance ``rate`` once what it sees (the
+    share of its neighbours active there last step, its own record of being heard there
+    times ``usefulness``, and ``leader_weight`` times the share of leaders active) reaches its
+    threshold, drawn once per member from a normal distribution (``threshold``,
+    ``threshold_sd``) as Granovetter (1978) does; an adopter ignored ``patience`` times in a
+    row there (a post that drew neither reply nor vote) drops out.
+    """
+
+    rollout: str = "everyone"
+    champions: float = 0.1
+    rate: float = 0.2
+    threshold: float = 0.3
+    threshold_sd: float = 0.15
+    usefulness: float = 0.5
+    leader_weight: float = 0.5
+    patience: int = 5
+
+
+@dataclass
+class LeadershipConfig:
+    """What the leadership does on the platform (sim.rules.leadership).
+
+    ``participation`` is the share of steps each leader (``org.leader_levels``) posts on the
+    platform and replies to every post it reads, from its own time; ``voice_lift`` how much
+    seeing leaders active raises members' chance to voice (times the share of leaders active).
+    """
+
+    participation: float = 0.0
+    voice_lift: float = 0.5
+
+
+@dataclass
+class ValueConfig:
+    """Value at the economic level (sim.rules.economy), off by default.
+
+    With ``economy`` on, each step a stakeholder creates value ``fit`` (its satisfaction)
+    plus ``idea_value`` per idea of its adopted into the code; its organization keeps a share
+    and it receives the rest. Each organization's stakeholder share starts at ``share`` and
+    moves at rate ``bargaining`` towards ``share + (share_max - share) x heard`` (``heard``:
+    the share of its stakeholders' ideas answered or acted on, their benevolence record).
+    """
+
+    economy: bool = False
+    idea_value: float = 0.5
+    share: float = 0.3
+    share_max: float = 0.7
+    bargaining: float = 0.05
 
 
 @dataclass
@@ -355,6 +440,9 @@ class AgoraConfig:
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     interventions: list[InterventionConfig] = field(default_factory=list)
     mechanisms: MechanismsConfig = field(default_factory=MechanismsConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    leadership: LeadershipConfig = field(default_factory=LeadershipConfig)
+    value: ValueConfig = field(default_factory=ValueConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
 
 

@@ -30,6 +30,19 @@ different units, the leadership, or the stakeholders (one origin each). ``gini_a
 is the Gini of peer messages (posts, colleagues' replies) read this step, apart from the
 organization's broadcasts and answers.
 
+The essays' mechanisms add ``adoption`` (the share of members on the peer platform,
+:mod:`sim.rules.platform`; 1 under ``platform.rollout=everyone``), ``platform_active`` (the
+share of members who posted, replied or voted there this step), ``leader_activity`` (the share
+of leaders who did), ``authenticity_gap`` (the responsiveness claimed in broadcasts minus the
+answer rate experienced, averaged over agents who read a claim and voiced;
+:mod:`sim.rules.authenticity`), and with ``value.economy`` on (NaN otherwise,
+:mod:`sim.rules.economy`) ``value_created`` (this step), ``value_share_stakeholders`` (the
+share of it stakeholders received) and ``org_value`` (what the organizations kept); then
+``gini_value`` is the Gini of the value stakeholders have received so far.
+``practice_responsiveness`` and ``practice_broadcast_rate`` are what the organization does now
+(they move under ``org.adapt=on`` and by interventions); ``decisions_by_vote`` counts the code
+changes ratified by members' votes this step (``regime.decision=vote``; 0 otherwise).
+
 The continuous-opinion mode (``population.opinion``) adds ``opinion_mean`` and
 ``opinion_variance`` (over members) and ``leader_influence`` (the leadership's share of the
 influence of the time-averaged trust weights, :func:`sim.rules.opinion.column_influence`); they
@@ -179,6 +192,12 @@ def _leader_influence(model) -> float:
     return float(np.add.reduce(model.opinion_influence[model._opinion_leaders]))
 
 
+def _leader_activity(model) -> float:
+    """The share of leaders active on the platform this step (posting, replying, voting)."""
+    leaders = model.leadership.leaders
+    return _mean(model.tally.on_platform[leaders]) if leaders.size else float("nan")
+
+
 def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
@@ -245,6 +264,18 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
         np.add.reduce(s.model.innovations_bottom_up), np.add.reduce(s.model.innovations)
     ),
     "gini_access_peer": lambda s: float(gini(s.tally.peer_received)),
+    "adoption": lambda s: s.model.platform.adoption(),
+    "platform_active": lambda s: _mean(s.tally.on_platform[: s.model.n_individuals]),
+    "leader_activity": lambda s: _leader_activity(s.model),
+    "authenticity_gap": lambda s: s.model.authenticity.mean_gap(
+        s.model.ideas_heard, s.model.ideas_ignored
+    ),
+    "value_created": lambda s: s.model.economy.metric("value_created"),
+    "value_share_stakeholders": lambda s: s.model.economy.metric("value_share_stakeholders"),
+    "org_value": lambda s: s.model.economy.metric("org_value"),
+    "practice_responsiveness": lambda s: float(s.model.cfg.regime.responsiveness),
+    "practice_broadcast_rate": lambda s: float(s.model.cfg.regime.broadcast_rate),
+    "decisions_by_vote": lambda s: float(s.tally.decisions_by_vote),
 }
 
 #: The metric names of DESIGN section 5, in column order.
@@ -274,6 +305,9 @@ ORG_METRICS: dict[str, Callable] = {
     "innovations": lambda m, o, mem, sh: float(m.innovations[o]),
     "innovations_bottom_up": lambda m, o, mem, sh: float(m.innovations_bottom_up[o]),
     "innovations_net": lambda m, o, mem, sh: float(m.innovations_net[o]),
+    "org_value": lambda m, o, mem, sh: (
+        float(m.economy.kept[o]) if m.economy.on else float("nan")
+    ),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)

@@ -36,6 +36,7 @@ from typing import Any
 import pandas as pd
 
 from sim.rules.catalogue import HEADLINE_SIZE, headline, label, record
+from sim.scenarios.levels import levels_section
 from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESERIES_FILE
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import anchor_axis, figure_grid, has_intervals, pretty, save_figure
@@ -467,6 +468,7 @@ def write_whatif_report(
         "",
         "![headline metrics over time](plots/headline.png)",
         "",
+        *levels_section(table, iv["changes"]),
         "## The situation and its assumptions",
         "",
         sc["description"] or "(the scenario has no description)",

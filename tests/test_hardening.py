@@ -155,7 +155,7 @@ def test_cli_secret_never_reaches_results(tmp_path):
         ("+hierarchy.routng=chain", r"hierarchy\.routng: .*did you mean hierarchy\.routing\?"),
         ("+regime.reply_rat=0.9", r"regime\.reply_rat: Key 'reply_rat' not in 'RegimeConfig'"),
         ("+org.colour=red", r"org\.colour: Key 'colour' not in 'OrgConfig'"),
-        ("+org._target_=os.system", r"org\._target_: Key '_target_' not in 'OrgConfig'"),
+        ("+org._target_=os.system", r"org\._target_: '_target_' keys are refused"),
         ("+stepz=3", r"stepz: .*did you mean steps\?"),
         ("+org.routing=chain", r"did you mean hierarchy\.routing\?"),
     ],

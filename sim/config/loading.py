@@ -120,6 +120,9 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
         except Exception as err:  # MissingMandatoryValue and friends
             key = getattr(err, "full_key", None) or "?"
             raise ConfigError(f"{key}: {_first_line(err)}") from None
+    # A string that resolved to resolver syntax (an escaped ``\\${oc.env:X}``) would come
+    # alive the next time the configuration passes through OmegaConf: refused too.
+    check_interpolations(obj)
     obj.regime = resolve_regime(obj.regime)
     return validate(obj)
 
@@ -162,7 +165,8 @@ def load_config(
         GlobalHydra.instance().clear()
         if previous is not None:
             GlobalHydra.instance().initialize(previous)
-    node = merge_checked(_schema(), {k: v for k, v in node.items() if k != "hydra"})
+    # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
+    node = merge_checked(_schema(), OmegaConf.masked_copy(node, [k for k in node if k != "hydra"]))
     if validate_now:
         to_config(node)
     return node

@@ -7,6 +7,7 @@ Examples::
     agora run -m regime=broadcast,hybrid,conversational seed=0,1
     agora run -m hydra/launcher=local_parallel regime.mix=0:1:0.25
     agora run -m +experiment=regimes                      # a named experiment
+    agora run -m hydra/launcher=slurm --allow-setup 'hydra.launcher.setup=[". venv/bin/activate"]'
 
 Every job writes ``metrics.parquet`` and ``summary.json`` into its Hydra output directory
 (``hydra.run.dir``, default ``outputs/DATE/TIME``, or ``hydra.sweep.dir/hydra.sweep.subdir``)
@@ -20,6 +21,7 @@ configuration is the installed one (:data:`sim.config.CONF_DIR`), so this runs f
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -92,6 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run Hydra with ``argv`` (default: the command line); the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     saved = sys.argv
+    if "--allow-setup" in args:
+        # Ray's init and SLURM's setup lines run on the cluster: only when asked for here
+        # (sim.config.hydra_keys); the environment carries the choice to the jobs' processes.
+        from sim.config.hydra_keys import ALLOW_SETUP_ENV
+
+        args = [a for a in args if a != "--allow-setup"]
+        os.environ[ALLOW_SETUP_ENV] = "1"
     try:
         args = flags_first(args)
     except SystemExit as exit_:  # argparse already printed what is wrong

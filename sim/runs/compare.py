@@ -52,7 +52,6 @@ Examples
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -673,6 +672,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
     args = parse_args(argv)
     from sim.config import ConfigError
+    from sim.runs.folders import NotAgoraFolder, remove_agora_folder
     from sim.runs.jobs import JobConflict
     from sim.runs.locks import LockHeld
     from sim.runs.parallel import run_jobs
@@ -684,11 +684,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs = plan_jobs(arms, args.overrides, out=out, replicates=args.replicates,
                          seed=args.seed)
-        if args.fresh and (out / "runs").exists():
-            shutil.rmtree(out / "runs")
+        if args.fresh:  # only a folder Agora made (sim.runs.folders)
+            remove_agora_folder(out / "runs")
         summaries = run_jobs(jobs, workers=args.workers, progress=not args.no_progress,
                              desc="compare")
-    except (ConfigError, JobConflict, LockHeld) as err:
+    except (ConfigError, JobConflict, LockHeld, NotAgoraFolder) as err:
         # all raised before any replicate runs: nothing half-written to clean up
         print(f"compare: {err}", file=sys.stderr)
         if isinstance(err, JobConflict):

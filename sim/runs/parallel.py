@@ -133,8 +133,13 @@ def run_jobs(
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
     others. With ``workers <= 1`` the replicates run in this process, with the same rows.
     """
+    from sim.runs.folders import make_agora_folder
     from sim.runs.jobs import config_hash, lock_job
 
+    # The folders holding the job folders are marked as Agora's (when this creates them), so
+    # --fresh may later remove them and nothing else.
+    for parent in sorted({Path(j.dir).parent for j in jobs.values()}):
+        make_agora_folder(parent, "job folders")
     # Every job directory is locked for the whole run (a job of the same configuration running
     # elsewhere is waited for, one of another configuration refused), released on every path.
     locks = []

@@ -32,6 +32,7 @@ from omegaconf import DictConfig
 
 from sim.config.paths import CONF_DIR
 from sim.runs.jobs import JobFailed, run_job
+from sim.runs.sweeps import sweep_id
 
 __all__ = ["flags_first", "hydra_main", "main", "with_validation"]
 
@@ -48,6 +49,7 @@ def hydra_main(cfg: DictConfig) -> None:
         "num": int(hc.job.num) if multirun else None,
         "mode": "multirun" if multirun else "run",
         "launcher": hc.runtime.choices.get("hydra/launcher"),
+        "sweep_id": sweep_id(hc.sweep.dir) if multirun else None,
     }
     summary = run_job(cfg, hc.runtime.output_dir, overrides=list(hc.overrides.task), job=job)
     print(f"{summary['status']}: {hc.runtime.output_dir}", flush=True)

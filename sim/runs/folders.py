@@ -13,9 +13,9 @@ Examples
 >>> with tempfile.TemporaryDirectory() as d:
 ...     made = make_agora_folder(Path(d) / "runs", "test")
 ...     ours = is_agora_folder(made)
-...     remove_agora_folder(made)
-...     ours, made.exists(), is_agora_folder(Path(d))
-(True, False, False)
+...     removed = remove_agora_folder(made)
+...     ours, removed, made.exists(), is_agora_folder(Path(d))
+(True, True, False, False)
 """
 
 from __future__ import annotations

@@ -31,12 +31,14 @@ from sim.runs.fast_values import strip_hydra as _strip_hydra
 from sim.runs.fast_values import with_value as _with_value
 from sim.runs.locks import FileLock, describe_lock, is_stale, read_lock
 
-__all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "ValidateCallback"]
+__all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "sweep_id", "ValidateCallback"]
 
 #: Serialises the claims of sweeps starting at the same time (held for milliseconds).
 SWEEP_MUTEX = ".agora-sweep.lock"
 #: A running sweep's claim: ``.agora-sweep-<token>.claim``, holding ``{subdir: config_hash}``.
 CLAIM_GLOB = ".agora-sweep-*.claim"
+#: The sweep's identity (:func:`sweep_id`).
+SWEEP_ID_FILE = ".agora-sweep.json"
 
 
 
@@ -248,9 +250,44 @@ def claim_sweep(sweep_dir: str | Path, jobs: Mapping[str, str]) -> FileLock:
         claim = FileLock(sweep_dir / f".agora-sweep-{secrets.token_hex(6)}.claim",
                          info={"kind": "sweep", "jobs": dict(jobs)})
         claim.acquire()
+        sweep_id(sweep_dir, create=True)
         return claim
     finally:
         mutex.release()
+
+
+def sweep_id(sweep_dir: str | Path, *, create: bool = False) -> str | None:
+    """The sweep's identity, kept in ``<sweep_dir>/.agora-sweep.json``; None if it has none.
+
+    Made once (``create``) when the sweep first starts and kept for every resume, so each
+    job's summary records which sweep it belongs to and a job folder copied from another
+    sweep is recognised by the aggregator wherever the folders are moved.
+    """
+    import json
+    import os
+    import secrets
+    import time
+
+    path = Path(sweep_dir) / SWEEP_ID_FILE
+    if create and not path.exists():
+        Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"sweep_id": secrets.token_hex(8), "created": time.time()}) + "\n"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pass  # another process made it first: read theirs
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+    for _ in range(20):  # a file being written by another process reads empty for a moment
+        try:
+            value = json.loads(path.read_text()).get("sweep_id")
+            return str(value) if value else None
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError):
+            time.sleep(0.05)
+    return None
 
 
 def _checked(node: DictConfig) -> AgoraConfig:

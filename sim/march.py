@@ -88,16 +88,19 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     fast = np.floor((idx + 1) * share) > np.floor(idx * share)
     rate = np.broadcast_to(np.where(fast, cfg.population.fast_socialization, p1), (R, n))
 
+    # Only what the metrics need is kept per step: the members' beliefs are summarised as
+    # they go (a history of them would be steps x R x n x m bytes, gigabytes for big runs).
     h_code = np.empty((steps + 1, R, m), dtype=np.int8)
-    h_beliefs = np.empty((steps + 1, R, n, m), dtype=np.int8)
     h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
+    h_members = np.empty((3, steps + 1, R))  # knowledge, its Gini, diversity
     changes = np.zeros((steps + 1, R), dtype=np.int64)
     innovations = np.zeros((steps + 1, R), dtype=np.int64)
     net = np.zeros((steps + 1, R), dtype=np.int64)
     adopted = np.zeros((steps + 1, R), dtype=np.int64)
     bottom_up = np.zeros((steps + 1, R), dtype=np.int64)
     cocreated = np.zeros((steps + 1, R), dtype=np.int64)
-    h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
+    h_code[0], h_reality[0] = code, reality
+    h_members[:, 0] = _member_metrics(beliefs, reality)
 
     for t in range(steps):
         if p3 > 0:
@@ -145,21 +148,27 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         adopted[t + 1] = backed.sum(-1)
         bottom_up[t + 1] = bottom_up[t] + (innovation & (support - from_top > from_top)).sum(-1)
         cocreated[t + 1] = cocreated[t] + (changed & (support >= 2)).sum(-1)
-        h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
+        h_code[t + 1], h_reality[t + 1] = code, reality
+        h_members[:, t + 1] = _member_metrics(beliefs, reality)
 
     frame = _metrics(
-        seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n,
+        seeds, h_code, h_members, h_reality, changes, innovations, bottom_up, cocreated, n,
         net, adopted,
     )
     frame["replicate"] += first
     return frame
 
 
+def _member_metrics(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """One step's member metrics per replicate: knowledge, its Gini and diversity."""
+    correct = share_correct(beliefs, reality)  # (R, n)
+    return np.stack([correct.mean(-1), gini(correct), diversity(beliefs)])
+
+
 def _metrics(
-    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n, net, adopted
+    seeds, code, members, reality, changes, innovations, bottom_up, cocreated, n, net, adopted
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]
-    correct = share_correct(beliefs, reality)  # (steps+1, R, n)
     nan = np.full((steps1, R), np.nan)
     ones, zeros = np.ones((steps1, R)), np.zeros((steps1, R))
     sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
@@ -167,16 +176,16 @@ def _metrics(
         cocreation = np.where(changes > 0, cocreated / np.maximum(changes, 1), np.nan)
     columns = {
         "knowledge_code": knowledge_code(code[:, :, None, :], reality),
-        "knowledge_individuals": correct.mean(-1),
+        "knowledge_individuals": members[0],
         "knowledge_stakeholders": nan,
         "reach": np.where(sent > 0, 1.0, 0.0),
         "engagement": ones,
         "active_share": zeros,
         "trust": ones,
         "silo_ei": nan,
-        "gini_knowledge": gini(correct),
+        "gini_knowledge": members[1],
         "gini_access": np.where(sent > 0, 0.0, 0.0),
-        "diversity": diversity(beliefs),
+        "diversity": members[2],
         "innovations": innovations.astype(float),
         "innovations_bottom_up": bottom_up.astype(float),
         "cocreation": cocreation,

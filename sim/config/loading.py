@@ -29,7 +29,7 @@ from sim.config.guards import (
 )
 from sim.config.paths import CONF_DIR
 from sim.config.regimes import resolve_regime
-from sim.config.schema import AgoraConfig, ConfigError
+from sim.config.schema import AgoraConfig, ConfigError, InterventionConfig
 
 __all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked", "load_yaml"]
 
@@ -95,6 +95,7 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
         check_values(cfg)
         obj = dataclasses.replace(cfg)
     else:
+        interventions = None
         if cfg is None:
             node = load_config(validate_now=False)
         else:
@@ -114,17 +115,40 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
             if isinstance(cfg, DictConfig):
                 node = merge_checked(_schema(), cfg)
             else:
+                # Interventions are built directly: OmegaConf takes milliseconds per item of
+                # a typed list, minutes for 20,000 of them.
+                interventions = plain.pop("interventions", None)
                 node = merge_checked(load_config(validate_now=False), plain)
         try:
             obj = OmegaConf.to_object(node)
         except Exception as err:  # MissingMandatoryValue and friends
             key = getattr(err, "full_key", None) or "?"
             raise ConfigError(f"{key}: {_first_line(err)}") from None
+        if interventions is not None:
+            obj.interventions = _interventions(interventions)
+            check_values(obj)
     # A string that resolved to resolver syntax (an escaped ``\\${oc.env:X}``) would come
     # alive the next time the configuration passes through OmegaConf: refused too.
     check_interpolations(obj)
     obj.regime = resolve_regime(obj.regime)
     return validate(obj)
+
+
+def _interventions(items: Any) -> list[InterventionConfig]:
+    """``interventions`` of a plain mapping as dataclasses (keys already checked)."""
+    if not isinstance(items, (list, tuple)):
+        raise ConfigError(f"interventions={items!r:.60}: a list of {{at: STEP, set: {{...}}}}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"interventions[{i}]={item!r:.60}: a mapping {{at: STEP, set: ...}}")
+        if "at" not in item:
+            raise ConfigError(f"interventions[{i}].at: Missing mandatory value: at")
+        changes = item.get("set") or {}
+        if not isinstance(changes, Mapping):
+            raise ConfigError(f"interventions[{i}].set={changes!r:.60}: a mapping KEY: VALUE")
+        out.append(InterventionConfig(at=item["at"], set=dict(changes)))
+    return out
 
 
 def load_config(

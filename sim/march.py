@@ -15,45 +15,12 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig
+from sim.config.engines import is_march
 from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
 from sim.util.stats import gini
 
 __all__ = ["is_march", "run_batch"]
-
-
-def is_march(cfg: AgoraConfig) -> bool:
-    """True when nothing but March's mutual learning happens in ``cfg``.
-
-    One organization whose members only hear its broadcast every step, a code that observes
-    everyone, no exploration, talk, stakeholders, trust or engagement dynamics.
-    """
-    r, p, o = cfg.regime, cfg.population, cfg.openness
-    return (
-        cfg.org.count == 1
-        and cfg.stakeholders.count == 0
-        and r.upward == "observe"
-        and r.broadcast_rate >= 1
-        and r.responsiveness == 0
-        and not r.voting
-        and p.exploration == 0
-        and p.talk == 0
-        and p.voice == 0
-        and p.reply == 0
-        and p.trust == 1
-        and p.trust_rate == 0
-        and p.opinion == "off"
-        and cfg.environment.landscape == "additive"
-        and p.attention >= 1
-        and p.engagement_gain == 0
-        and p.engagement_loss == 0
-        and p.engagement_drift == 0
-        and cfg.hierarchy.routing == "direct"
-        and o.peer == 0
-        and o.internal == 0
-        and not cfg.interventions
-        and cfg.org.chart is None
-    )
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:

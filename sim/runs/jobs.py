@@ -35,12 +35,6 @@ failed summary as ``summary.failed-N.json``) and refuses, with :class:`JobConfli
 directory that holds an ok result of a *different* configuration, or of the same configuration
 from another model version (:data:`sim.MODEL_VERSION`).
 
-Testing hooks (environment variables, not configuration keys, so users never see them):
-``AGORA_FAIL_IF`` and ``AGORA_KILL_IF`` each hold one or more Hydra overrides separated by
-``;``. A job whose override list contains one of them raises ``RuntimeError`` inside the job
-(``AGORA_FAIL_IF``) or kills its own process with SIGKILL before simulating (``AGORA_KILL_IF``,
-standing in for an out-of-memory kill).
-
 Validating a whole sweep before any job starts is :mod:`sim.runs.sweeps`.
 
 Examples
@@ -67,7 +61,6 @@ import logging
 import math
 import os
 import platform
-import signal
 import subprocess
 import time
 import traceback
@@ -454,23 +447,6 @@ def lock_job(job_dir: str | os.PathLike, chash: str, *, wait: bool = True) -> Fi
     return lock
 
 
-# --------------------------------------------------------------------------- testing hooks
-
-
-def _hook_matches(variable: str, overrides: Sequence[str]) -> bool:
-    patterns = [p.strip() for p in os.environ.get(variable, "").split(";") if p.strip()]
-    return any(p in overrides for p in patterns)
-
-
-def _testing_hooks(overrides: Sequence[str]) -> None:
-    """Fail or die on purpose when a testing hook names one of this job's overrides."""
-    if _hook_matches("AGORA_KILL_IF", overrides):
-        # Stands in for the OOM killer: no Python cleanup, no files, the process just ends.
-        os.kill(os.getpid(), signal.SIGKILL)
-    if _hook_matches("AGORA_FAIL_IF", overrides):
-        raise RuntimeError(f"AGORA_FAIL_IF testing hook matched overrides {list(overrides)}")
-
-
 # --------------------------------------------------------------------------- the job
 
 
@@ -618,7 +594,7 @@ def run_job(
     job_dir
         The job's output directory (created if needed).
     overrides
-        The job's Hydra overrides, recorded in the summary and matched by the testing hooks.
+        The job's Hydra overrides, recorded in the summary.
     job
         Extra facts recorded under ``summary["job"]`` (Hydra job number, launcher...).
     resume
@@ -683,7 +659,6 @@ def _run_locked(
         return {**(read_summary(job_dir) or {}), "skipped": True}
 
     try:
-        _testing_hooks(overrides)
         from sim import simulate  # here: resolving and resume need no model code
 
         t0 = time.perf_counter()

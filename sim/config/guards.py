@@ -346,7 +346,9 @@ def check_values(obj: Any, prefix: str = "") -> None:
             raise ConfigError(
                 f"{key}={value!r} is a {cls.__name__}: {_describe(kind)} is expected"
             )
-        if cls is float:
+        if cls is str:
+            _check_text(f"{prefix}{name}", value)
+        elif cls is float:
             if not math.isfinite(value):
                 raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
             if abs(value) > MAX_MAGNITUDE:
@@ -364,6 +366,20 @@ def check_values(obj: Any, prefix: str = "") -> None:
                     check_values(item, f"{prefix}{name}[{i}].")
         elif isinstance(value, float) and not math.isfinite(value):  # numpy floats
             raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
+
+
+#: Control characters a text may not hold: a NUL or an escape sequence in a name ends up in
+#: file names, terminals and reports. Descriptions may hold tabs and line breaks.
+_CONTROL = frozenset(chr(c) for c in [*range(0, 32), 127]) - {"\t", "\n", "\r"}
+
+
+def _check_text(key: str, value: str) -> None:
+    bad = next((c for c in value if c in _CONTROL), None) if not value.isprintable() else None
+    if bad is not None or (key.endswith("name") and any(c in value for c in "\t\n\r")):
+        bad = bad or next(c for c in value if c in "\t\n\r")
+        raise ConfigError(
+            f"{key}={value[:40]!r}: holds the control character {bad!r}: names and "
+            "descriptions are text (line breaks only in descriptions)")
 
 
 # --------------------------------------------------------------------------- hydra's own part

@@ -104,7 +104,7 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
             if isinstance(cfg, DictConfig):
                 plain = OmegaConf.to_container(cfg, resolve=False)
             elif isinstance(cfg, Mapping):
-                plain = dict(cfg)
+                plain = _python_scalars(dict(cfg))
             else:
                 raise ConfigError(
                     f"a configuration is an AgoraConfig, a mapping or a DictConfig, not "
@@ -126,12 +126,23 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
             raise ConfigError(f"{key}: {_first_line(err)}") from None
         if interventions is not None:
             obj.interventions = _interventions(interventions)
-            check_values(obj)
+        check_values(obj)  # types (interventions), finite numbers, text without control codes
     # A string that resolved to resolver syntax (an escaped ``\\${oc.env:X}``) would come
     # alive the next time the configuration passes through OmegaConf: refused too.
     check_interpolations(obj)
     obj.regime = resolve_regime(obj.regime)
     return validate(obj)
+
+
+def _python_scalars(node: Any) -> Any:
+    """``node`` with numpy scalars as Python numbers (OmegaConf refuses ``np.int64(3)``)."""
+    if isinstance(node, Mapping):
+        return {k: _python_scalars(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_python_scalars(v) for v in node]
+    if type(node).__module__ == "numpy" and hasattr(node, "item"):
+        return node.item()
+    return node
 
 
 def _interventions(items: Any) -> list[InterventionConfig]:

@@ -290,6 +290,20 @@ def sweep_id(sweep_dir: str | Path, *, create: bool = False) -> str | None:
     return None
 
 
+def _writable(key: str, folder: Path) -> None:
+    """Make ``folder`` and check that a file can be written in it, before any job starts (a
+    read-only or impossible output folder is one line, not Hydra's traceback)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".agora-write-test-"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"{key}={folder}: cannot write there ({err.strerror or err}); "
+                          "choose another folder") from None
+
+
 def _checked(node: DictConfig) -> AgoraConfig:
     """The full check of one job: keys, types and ranges, then its input files."""
     return preflight.check(to_config(node))
@@ -316,6 +330,7 @@ class ValidateCallback(_HydraCallback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             cfg = _checked(_strip_hydra(config))
+            _writable("hydra.run.dir", Path(str(config.hydra.run.dir)))
         except Exception as err:
             _exit_invalid(err)
         report_estimate([cfg])
@@ -343,6 +358,7 @@ class ValidateCallback(_HydraCallback):
         if subdirs is None:  # job directories named by more than the job number
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
+        _writable("hydra.sweep.dir", sweep_dir)
         hashes = {s: config_hash(c) for s, c in zip(subdirs, configs, strict=True)}
         claim = claim_sweep(sweep_dir, hashes)
         # Kept in this module, not on the callback: Hydra pickles its callbacks for launchers

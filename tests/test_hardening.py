@@ -695,7 +695,7 @@ def test_the_estimate_is_within_a_factor_two_of_the_measured_peak(overrides):
                           text=True, env=env, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert out["increase"] > 20e6, out  # a run big enough to measure
+    assert out["increase"] > 10e6, out  # a run big enough to measure
     assert 0.5 <= out["estimate"] / out["increase"] <= 2.0, out
 
 

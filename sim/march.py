@@ -11,72 +11,17 @@ its output equals the model's, seed for seed, which ``tests/test_march.py`` chec
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig
-from sim.config.schema import MechanismsConfig
+from sim.config.engines import is_march
 from sim.rules.catalogue import record
 from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
 from sim.util.stats import gini
 
 __all__ = ["is_march", "run_batch"]
-
-
-def is_march(cfg: AgoraConfig) -> bool:
-    """True when nothing but March's mutual learning happens in ``cfg``.
-
-    One organization whose members only hear its broadcast every step, a code that observes
-    everyone, no exploration, talk, stakeholders, trust or engagement dynamics; every
-    mechanism switch on and every Model 3.0 option at its March value (nothing costs time, no
-    clarity, fatigue or ignored posts, a leadership that does not explore), so no option is
-    ever silently ignored by the kernel.
-    """
-    r, p, o = cfg.regime, cfg.population, cfg.openness
-    mechanisms = all(getattr(cfg.mechanisms, f.name) for f in fields(MechanismsConfig))
-    costs = (p.time_read, p.time_post, p.time_reply, p.time_vote, p.time_voice,
-             cfg.org.answer_cost)
-    return (
-        mechanisms
-        and all(c == 0 for c in costs)
-        and p.engagement_loss_post == 0
-        and p.engagement_clarity == 0
-        and p.engagement_fatigue == 0
-        and cfg.org.exploration == 0
-        and
-        cfg.org.count == 1
-        and cfg.stakeholders.count == 0
-        and r.upward == "observe"
-        and r.broadcast_rate >= 1
-        and r.responsiveness == 0
-        and not r.voting
-        and p.exploration == 0
-        and p.talk == 0
-        and p.voice == 0
-        and p.reply == 0
-        and p.trust == 1
-        and p.trust_rate == 0
-        and p.opinion == "off"
-        and cfg.environment.landscape == "additive"
-        and p.attention >= 1
-        and p.engagement_gain == 0
-        and p.engagement_loss == 0
-        and p.engagement_drift == 0
-        and cfg.hierarchy.routing == "direct"
-        and o.peer == 0
-        and o.internal == 0
-        and not cfg.interventions
-        and cfg.org.chart is None
-        # The essays' mechanisms at their inert defaults (sim.rules.platform and the rest).
-        and cfg.platform.rollout == "everyone"
-        and cfg.leadership.participation == 0
-        and not cfg.value.economy
-        and cfg.org.adapt == "off"
-        and cfg.regime.decision == "leaders"
-    )
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:
@@ -116,7 +61,7 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     rate = np.broadcast_to(np.where(fast, cfg.population.fast_socialization, p1), (R, n))
 
     h_code = np.empty((steps + 1, R, m), dtype=np.int8)
-    h_beliefs = np.empty((steps + 1, R, n, m), dtype=np.int8)
+    h_members = np.empty((3, steps + 1, R))  # knowledge, its Gini, diversity
     h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
     changes = np.zeros((steps + 1, R), dtype=np.int64)
     innovations = np.zeros((steps + 1, R), dtype=np.int64)
@@ -127,7 +72,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     lag_sum = np.zeros((steps + 1, R), dtype=np.int64)
     lag_count = np.zeros((steps + 1, R), dtype=np.int64)
     wrong_since = np.full((R, m), -1, dtype=np.int64)
-    h_code[0], h_beliefs[0], h_reality[0] = code, beliefs, reality
+    h_code[0], h_reality[0] = code, reality
+    h_members[:, 0] = _member_metrics(beliefs, reality)
 
     for t in range(steps):
         if p3 > 0:
@@ -183,22 +129,28 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         lag_sum[t + 1] = lag_sum[t] + np.where(done, t + 1 - wrong_since, 0).sum(-1)
         lag_count[t + 1] = lag_count[t] + done.sum(-1)
         wrong_since[done] = -1
-        h_code[t + 1], h_beliefs[t + 1], h_reality[t + 1] = code, beliefs, reality
+        h_code[t + 1], h_reality[t + 1] = code, reality
+        h_members[:, t + 1] = _member_metrics(beliefs, reality)
 
     frame = _metrics(
-        seeds, h_code, h_beliefs, h_reality, changes, innovations, bottom_up, cocreated, n,
+        seeds, h_code, h_members, h_reality, changes, innovations, bottom_up, cocreated, n,
         net, adopted, (lag_sum, lag_count),
     )
     frame["replicate"] += first
     return frame
 
 
+def _member_metrics(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
+    """One step's member metrics per replicate: knowledge, its Gini and diversity."""
+    correct = share_correct(beliefs, reality)  # (R, n)
+    return np.stack([correct.mean(-1), gini(correct), diversity(beliefs)])
+
+
 def _metrics(
-    seeds, code, beliefs, reality, changes, innovations, bottom_up, cocreated, n, net, adopted,
+    seeds, code, members, reality, changes, innovations, bottom_up, cocreated, n, net, adopted,
     lags,
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]
-    correct = share_correct(beliefs, reality)  # (steps+1, R, n)
     nan = np.full((steps1, R), np.nan)
     ones, zeros = np.ones((steps1, R)), np.zeros((steps1, R))
     sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
@@ -208,16 +160,16 @@ def _metrics(
         up_share = np.where(innovations > 0, bottom_up / np.maximum(innovations, 1), np.nan)
     columns = {
         "knowledge_code": knowledge_code(code[:, :, None, :], reality),
-        "knowledge_individuals": correct.mean(-1),
+        "knowledge_individuals": members[0],
         "knowledge_stakeholders": nan,
         "reach": np.where(sent > 0, 1.0, 0.0),
         "engagement": ones,
         "active_share": zeros,
         "trust": ones,
         "silo_ei": nan,
-        "gini_knowledge": gini(correct),
+        "gini_knowledge": members[1],
         "gini_access": np.where(sent > 0, 0.0, 0.0),
-        "diversity": diversity(beliefs),
+        "diversity": members[2],
         "innovations": innovations.astype(float),
         "innovations_bottom_up": bottom_up.astype(float),
         "cocreation": cocreation,

@@ -7,10 +7,13 @@ import os
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from faults.inject import install as install_fault_hooks
 
 from sim.runs.aggregate import aggregate
 from sim.runs.dataset import write_dataset
 from sim.runs.jobs import run_job
+
+install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)
 
 TINY = {"steps": 4, "org": {"size": 30}, "stakeholders": {"count": 5}, "replicates": 2}
 

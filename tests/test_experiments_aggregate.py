@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from faults.inject import install as install_fault_hooks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from sim import MODEL_VERSION
 from sim.runs.aggregate import aggregate, summarise_finals
 from sim.runs.jobs import run_job
 from sim.util.stats import mean_ci
+
+install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)
 
 BASE = {"steps": 10, "org": {"size": 30}, "stakeholders": {"count": 6}, "replicates": 3}
 REGIMES = ["broadcast", "conversational"]

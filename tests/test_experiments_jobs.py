@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from faults.inject import install as install_fault_hooks
 
 import sim
 from sim.config import to_config
@@ -18,6 +19,8 @@ from sim.runs.jobs import (
     run_job,
 )
 from sim.runs.sweeps import expand_sweep
+
+install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)
 
 TINY = {"steps": 12, "replicates": 2, "seed": 7, "org": {"size": 40}, "stakeholders": {"count": 10}}
 

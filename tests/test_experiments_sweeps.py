@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import summaries
+from faults.inject import HOOKS, with_faults
 
 import sim
 from sim.config import load_config
@@ -27,9 +28,10 @@ TINY = ["steps=10", "org.size=30", "stakeholders.count=6", "replicates=2"]
 
 def run(args, *, env=None, check=None):
     full_env = {**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})}
-    for key in ("AGORA_FAIL_IF", "AGORA_KILL_IF"):
+    for key in HOOKS:
         if key not in (env or {}):
             full_env.pop(key, None)
+    full_env = with_faults(full_env)
     proc = subprocess.run(
         [sys.executable, str(RUN), *args], cwd=ROOT, env=full_env, capture_output=True,
         text=True, timeout=240,

@@ -40,6 +40,7 @@ class AgoraLauncherBase:
         from sim.runs.parallel import PlannedJob
         from sim.runs.plan import SweepPlan
         from sim.runs.pool import record_failed_plan
+        from sim.runs.sweeps import sweep_id
 
         setup_globals()
         assert self.config is not None and self.hydra_context is not None
@@ -47,6 +48,7 @@ class AgoraLauncherBase:
         launcher = self.config.hydra.runtime.choices.get("hydra/launcher") or self.name
         plan = SweepPlan(self.config, self.hydra_context.config_loader, launcher)
         plan.sweep_dir.mkdir(parents=True, exist_ok=True)
+        plan.sweep_id = sweep_id(plan.sweep_dir, create=True)
         log.info("%s launcher (%s) is launching %d jobs into %s", self.name,
                  ", ".join(f"{k}={v}" for k, v in self.options.items()), len(job_overrides),
                  plan.sweep_dir)

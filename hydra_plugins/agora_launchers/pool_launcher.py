@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
 
 from hydra.core.utils import JobReturn
 from hydra.plugins.launcher import Launcher
@@ -25,8 +24,9 @@ class PoolLauncher(AgoraLauncherBase, Launcher):
 
     name = "pool"
 
-    def __init__(self, n_jobs: int = 2, **kwargs: Any) -> None:
-        super().__init__(n_jobs=n_jobs, **kwargs)
+    def __init__(self, n_jobs: int = 2) -> None:
+        # No **kwargs: a key the launcher does not know is an error, never passed on.
+        super().__init__(n_jobs=n_jobs)
         self.n_jobs = int(n_jobs)
 
     def launch(

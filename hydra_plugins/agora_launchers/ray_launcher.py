@@ -25,8 +25,10 @@ class RayLauncher(AgoraLauncherBase, Launcher):
 
     def __init__(self, address: str | None = "auto", max_retries: int = 1,
                  max_in_flight: int | None = None, num_cpus: float = 1,
-                 init: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(address=address, max_retries=max_retries, **kwargs)
+                 init: Mapping[str, Any] | None = None) -> None:
+        # No **kwargs: a key the launcher does not know is an error, never passed on. ``init``
+        # reaches ray.init: only with agora run --allow-setup (sim.config.hydra_keys).
+        super().__init__(address=address, max_retries=max_retries)
         self.address = address
         self.max_retries = int(max_retries)
         self.max_in_flight = max_in_flight

@@ -132,13 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
     args = parse_args(argv)
     from sim.config import ConfigError
+    from sim.runs.folders import NotAgoraFolder
     from sim.runs.jobs import JobConflict
     from sim.runs.locks import LockHeld
 
     t0 = time.perf_counter()
     try:
         outcome = run(options_of(args))
-    except (ConfigError, JobConflict, LockHeld) as err:
+    except (ConfigError, JobConflict, LockHeld, NotAgoraFolder) as err:
         # all raised before any replicate of that batch runs: nothing half-written
         print(f"compare: {err}", file=sys.stderr)
         if isinstance(err, JobConflict):

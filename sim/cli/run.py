@@ -7,6 +7,7 @@ Examples::
     agora run -m regime=broadcast,hybrid,conversational seed=0,1
     agora run -m --workers 2 --replicates 5 regime.mix=0,0.5,1 --out multirun/mix
     agora run -m +experiment=regimes                      # a named experiment
+    agora run -m hydra/launcher=slurm --allow-setup 'hydra.launcher.setup=[". venv/bin/activate"]'
 
 Arguments are Hydra overrides (``key=value``, ``group=option``, ``-m`` for a sweep) and the
 run flags every command shares: ``--replicates N`` and ``--steps N`` (the keys ``replicates``
@@ -24,6 +25,7 @@ prints Hydra's own help; ``--cfg job`` prints the composed configuration.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +48,7 @@ def run_one(cfg) -> None:
     from hydra.types import RunMode
 
     from sim.runs.jobs import JobFailed, run_job
+    from sim.runs.sweeps import sweep_id
 
     # Hydra sets the root logger to INFO; Mesa logs every step at INFO, which would fill the
     # job's log and cost time in long sweeps.
@@ -56,6 +59,7 @@ def run_one(cfg) -> None:
         "num": int(hc.job.num) if multirun else None,
         "mode": "multirun" if multirun else "run",
         "launcher": hc.runtime.choices.get("hydra/launcher"),
+        "sweep_id": sweep_id(hc.sweep.dir) if multirun else None,
     }
     summary = run_job(cfg, hc.runtime.output_dir, overrides=list(hc.overrides.task), job=job)
     print(f"{summary['status']}: {hc.runtime.output_dir}", flush=True)
@@ -205,6 +209,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(usage())
         return 0
     saved = sys.argv
+    if "--allow-setup" in args:
+        # Ray's init and SLURM's setup lines run on the cluster: only when asked for here
+        # (sim.config.hydra_keys); the environment carries the choice to the jobs' processes.
+        from sim.config.hydra_keys import ALLOW_SETUP_ENV
+
+        args = [a for a in args if a != "--allow-setup"]
+        os.environ[ALLOW_SETUP_ENV] = "1"
     try:
         args = flags_first(run_flags(args))
         parsed = _hydra_args(args)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -137,8 +136,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = Path(str(own.get("out") or
                    f"reports/whatif/{plan.scenario.path.stem}__{plan.intervention.name}"))
-    if ns.fresh and (out / "runs").exists():
-        shutil.rmtree(out / "runs")
+    if ns.fresh:
+        from sim.runs.folders import NotAgoraFolder, remove_agora_folder
+
+        try:  # only a folder Agora made (it carries Agora's marker file)
+            remove_agora_folder(out / "runs")
+        except NotAgoraFolder as err:
+            print(f"whatif: --fresh: {err}", file=sys.stderr)
+            return 2
     cfg = plan.arms["baseline"]
     print(f"what if: {plan.intervention.name} (from step {plan.at}) in {plan.scenario.name}; "
           f"{cfg.replicates} replicates x 2 arms x {cfg.steps} steps -> {out}")

@@ -105,8 +105,11 @@ _RULES: dict[str, tuple[Any, str]] = {
     "network.cross_unit_degree": (lambda v: v >= 0, "a number >= 0"),
     "network.external_degree": (lambda v: v >= 0, "a number >= 0"),
     "network.pattern": (lambda v: v in PATTERNS, f"one of {list(PATTERNS)}"),
-    "network.lam": (lambda v: v > 0, "a number > 0"),
-    "network.zeta": (lambda v: v > 0, "a number > 0"),
+    # exp(-distance / lam): beyond 100 every weight is within 12% of 1 for any hierarchy
+    # distance up to 12 (the random pattern); below 0.01 every weight but the nearest
+    # underflows to 0. Either end is a typo, not a setting (issue 25).
+    "network.lam": (lambda v: 0.01 <= v <= 100, "a number from 0.01 to 100"),
+    "network.zeta": (lambda v: 0.01 <= v <= 100, "a number from 0.01 to 100"),
     "openness.peer": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.internal": (lambda v: 0 <= v <= 1, _UNIT),
     "openness.external": (lambda v: 0 <= v <= 1, _UNIT),

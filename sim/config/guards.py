@@ -35,12 +35,18 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import re
 import typing
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from sim.config.hydra_keys import (
+    INSTANTIATION_KEYS,
+    changed_leaves,
+    check_choices,
+    check_hydra_changes,
+    find_instantiation_keys,
+)
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = [
@@ -75,7 +81,6 @@ SAFE_ENV = (
 #: more tightly by :mod:`sim.config.limits`); 1e300 or 2**70 is a typo, not a setting.
 MAX_MAGNITUDE = 2**63 - 1
 
-_RESOLVER = re.compile(r"(?<!\\)\$\{\s*([A-Za-z_][\w.\-]*)\s*:")
 
 
 # --------------------------------------------------------------------------- keys
@@ -149,6 +154,10 @@ def check_keys(node: Any, cls: type = AgoraConfig, prefix: str = "") -> None:
         key = str(key)
         if not prefix and key == "hydra":
             continue
+        if key not in hints and key in INSTANTIATION_KEYS:
+            raise ConfigError(
+                f"{prefix}{key}: '{key}' keys are refused: nothing may be instantiated from a "
+                "configuration (it would run code)")
         if key not in hints:
             raise ConfigError(
                 f"{prefix}{key}: Key '{key}' not in '{cls.__name__}'"
@@ -187,14 +196,53 @@ def _strings(node: Any, prefix: str = ""):
             yield from _strings(v, f"{prefix.rstrip('.')}[{i}].")
 
 
+def resolver_names(text: str) -> list[str]:
+    """Every resolver ``text`` would call, read with OmegaConf's own grammar (so an escaped
+    ``\\${`` is text and an escaped backslash before a live ``${`` is not).
+
+    >>> resolver_names(r"a ${oc.select:x,${oc.env:HOME}} \\${oc.env:B}")
+    ['oc.select', 'oc.env']
+    >>> resolver_names(r"\\\\${oc.env:SECRET}")
+    ['oc.env']
+
+    Raises :class:`ConfigError` for a string that does not parse (OmegaConf would fail on it
+    when resolving) and a resolver whose name is itself an interpolation.
+    """
+    from omegaconf import grammar_parser
+    from omegaconf.errors import GrammarParseError
+    from omegaconf.grammar.gen.OmegaConfGrammarParser import OmegaConfGrammarParser
+
+    try:
+        tree = grammar_parser.parse(text)
+    except GrammarParseError as err:
+        raise ConfigError(f"{_first_line(str(err))}: not a valid interpolation") from None
+    names: list[str] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, OmegaConfGrammarParser.InterpolationResolverContext):
+            names.append(node.resolverName().getText())
+        stack.extend(reversed(list(getattr(node, "children", None) or [])))
+    return names
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
 def check_interpolations(node: Any, where: str = "") -> None:
     """Refuse strings that call a resolver outside :data:`SAFE_RESOLVERS`.
 
     ``node`` is a plain container (``OmegaConf.to_container(..., resolve=False)``) or a
-    dataclass config. Plain references (``${regime.mix}``) are allowed.
+    dataclass config. Plain references (``${regime.mix}``) are allowed. Each string is parsed
+    with OmegaConf's grammar (:func:`resolver_names`), never matched with a pattern.
     """
     for key, value in _strings(node):
-        for name in _RESOLVER.findall(value):
+        try:
+            names = resolver_names(value)
+        except ConfigError as err:
+            raise ConfigError(f"{where}{key}={value!r}: {err}") from None
+        for name in names:
             if name not in SAFE_RESOLVERS:
                 raise ConfigError(
                     f"{where}{key}={value!r}: the resolver {name} is not allowed: "
@@ -298,7 +346,9 @@ def check_values(obj: Any, prefix: str = "") -> None:
             raise ConfigError(
                 f"{key}={value!r} is a {cls.__name__}: {_describe(kind)} is expected"
             )
-        if cls is float:
+        if cls is str:
+            _check_text(f"{prefix}{name}", value)
+        elif cls is float:
             if not math.isfinite(value):
                 raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
             if abs(value) > MAX_MAGNITUDE:
@@ -316,6 +366,20 @@ def check_values(obj: Any, prefix: str = "") -> None:
                     check_values(item, f"{prefix}{name}[{i}].")
         elif isinstance(value, float) and not math.isfinite(value):  # numpy floats
             raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
+
+
+#: Control characters a text may not hold: a NUL or an escape sequence in a name ends up in
+#: file names, terminals and reports. Descriptions may hold tabs and line breaks.
+_CONTROL = frozenset(chr(c) for c in [*range(0, 32), 127]) - {"\t", "\n", "\r"}
+
+
+def _check_text(key: str, value: str) -> None:
+    bad = next((c for c in value if c in _CONTROL), None) if not value.isprintable() else None
+    if bad is not None or (key.endswith("name") and any(c in value for c in "\t\n\r")):
+        bad = bad or next(c for c in value if c in "\t\n\r")
+        raise ConfigError(
+            f"{key}={value[:40]!r}: holds the control character {bad!r}: names and "
+            "descriptions are text (line breaks only in descriptions)")
 
 
 # --------------------------------------------------------------------------- hydra's own part
@@ -387,21 +451,61 @@ def check_hydra(hydra: Any) -> None:
             )
 
 
-def check_composed(cfg: Any) -> None:
-    """All the checks of a configuration Hydra has just composed, before anything uses it."""
+def check_composed(cfg: Any, reference: Any = None) -> None:
+    """All the checks of a configuration Hydra has just composed, before anything uses it.
+
+    ``reference`` is Hydra's own configuration composed with the same group choices and
+    nothing else (see :func:`install_hydra_guard`): every ``hydra.*`` key that differs from it
+    must be on the allow list of :mod:`sim.config.hydra_keys`, and resolvers are refused in
+    those keys as everywhere else. No ``_target_`` may appear in the application's part.
+    """
     from omegaconf import OmegaConf
 
     if "hydra" in cfg:
         check_hydra(cfg.hydra)
+        hydra = OmegaConf.to_container(cfg.hydra, resolve=False)
+        choices = (hydra.get("runtime") or {}).get("choices") or {}
+        check_choices(choices)
+        if reference is not None:
+            changed = changed_leaves(hydra, OmegaConf.to_container(reference, resolve=False))
+            check_hydra_changes(changed, choices)
+            check_interpolations(changed, where="hydra.")
     plain = OmegaConf.to_container(
         OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"]), resolve=False
     )
+    target = find_instantiation_keys(plain)
+    if target is not None:
+        raise ConfigError(
+            f"{target}: '{target.rsplit('.', 1)[-1]}' keys are refused: nothing may be "
+            "instantiated from a configuration (it would run code)")
     check_interpolations(plain)
     if OmegaConf.get_type(cfg) is AgoraConfig:
         check_keys(plain)
 
 
 # --------------------------------------------------------------------------- Hydra's loader
+
+
+def _reference(loader: Any, original: Any, cfg: Any, cache: dict) -> Any:
+    """Hydra's own configuration for ``cfg``'s group choices, composed with nothing else.
+
+    No primary config and no overrides but the ``hydra/...`` choices: what Hydra and the
+    shipped option files set. Cached per search path and choices (one composition, ~50 ms).
+    """
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False) or {}
+    hydra_choices = tuple(sorted(
+        (k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None))
+    path = tuple(str(p) for p in loader.get_search_path().get_path())
+    key = (path, hydra_choices)
+    if key not in cache:
+        overrides = [f"{k}={v}" for k, v in hydra_choices]
+        ref = original(loader, None, overrides, RunMode.RUN, from_shell=False,
+                       validate_sweep_overrides=False)
+        cache[key] = ref.hydra
+    return cache[key]
 
 
 def install_hydra_guard() -> None:
@@ -421,23 +525,39 @@ def install_hydra_guard() -> None:
     original = ConfigLoaderImpl.load_configuration
     if getattr(original, "_agora_guard", False):
         return
+    references: dict = {}
 
     def load_configuration(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             cfg = original(self, *args, **kwargs)
         except Exception as err:
-            message = yaml_error(err)
+            message = yaml_error(err) or _group_error(err)
             if message is not None:
                 raise _refused(message) from None
             raise
         try:
-            check_composed(cfg)
+            reference = None
+            if "hydra" in cfg:
+                check_choices(OmegaConf.to_container(cfg.hydra.runtime.choices) or {})
+                reference = _reference(self, original, cfg, references)
+            check_composed(cfg, reference)
         except ConfigError as err:
             raise _refused(str(err)) from None
         return cfg
 
+    from omegaconf import OmegaConf
+
     load_configuration._agora_guard = True  # type: ignore[attr-defined]
     ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
+
+
+def _group_error(err: BaseException) -> str | None:
+    """One line for Hydra's traceback on a group set to null (``hydra/callbacks=null``)."""
+    text = str(err)
+    if isinstance(err, ValueError) and "Config group override must be" in text:
+        return (f"{_first_line(text)}: to leave a group out, delete it with ~GROUP "
+                "(e.g. ~hydra/callbacks) instead of GROUP=null")
+    return None
 
 
 def _refused(message: str) -> ConfigError:

@@ -4,9 +4,11 @@
 grow with ``environment.dims``; the ties of the communication graph; the messages in flight)
 and what the whole job keeps (one metrics row per replicate and step). It only multiplies
 configuration values, so a run of 10^8 people is refused in microseconds, before anything is
-allocated. The per-item costs were measured with :mod:`tracemalloc` on the model (3 steps,
-1,000 to 16,000 members: about 0.9 KB per node plus 19 bytes per node and dimension, 15 bytes
-per tie) and are rounded up here, so the estimate errs high.
+allocated. The per-item costs were measured as the increase of peak resident memory of a run
+(3 steps, 5,000 to 20,000 members: about 1 KB per node plus 28 bytes per node and
+dimension, 44 per tie; March's kernel about 46 bytes per replicate, member and dimension;
+the NK task's tables from their sizes) and are rounded up here, so the estimate errs high,
+within a factor of two of what is measured (``tests/test_hardening.py``).
 
 :func:`check_limits` refuses a configuration whose estimate exceeds ``limits.memory_gb``
 (null: :data:`DEFAULT_SHARE` of this machine's memory), naming the keys that drive it. To run
@@ -25,7 +27,7 @@ Examples
 >>> check_limits(big)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sim.config.ConfigError: this run needs about ... GB of memory, ...: driven by org.size=100000000 ...
+sim.config.ConfigError: this run needs about ... GB of memory, ...org.size=100000000...
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.config.engines import is_march
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = ["DEFAULT_SHARE", "Estimate", "estimate", "machine_memory_gb", "memory_limit_gb",
@@ -45,10 +48,16 @@ __all__ = ["DEFAULT_SHARE", "Estimate", "estimate", "machine_memory_gb", "memory
 #: half, leaving room for the operating system and a second job of a parallel sweep.
 DEFAULT_SHARE = 0.5
 
-# Bytes, measured and rounded up (see the module docstring). Assumptions, not model facts.
-_PER_NODE = 2_000  # arrays and the agent object of one member or stakeholder
-_PER_NODE_DIM = 40  # beliefs, actions, needs, float copies: per node and dimension
-_PER_TIE = 64  # one tie, both directions, in the edge arrays and the adjacency index
+# Bytes, measured (peak RSS increase of one run, tests/test_hardening.py) and rounded up.
+_PER_NODE = 900  # arrays and the agent object of one member or stakeholder
+_PER_NODE_DIM = 32  # beliefs, actions, needs, float copies: per node and dimension
+_PER_TIE = 56  # one tie, both directions, in the edge arrays and the adjacency index
+_PER_NODE_REPLICATE = 64  # what each further replicate leaves behind (its rows, a freer heap)
+#: March's kernel (sim/march.py) runs up to this many replicates at once ...
+_MARCH_CHUNK = 128
+#: ... and holds about this many bytes per replicate, member and dimension at its peak: the
+#: int8 beliefs and their masks, float32 copies for the products, float64 random draws.
+_PER_MARCH_CELL = 56
 _PER_MESSAGE_DIM = 4  # a message's values, per dimension, for each message read per step
 _PER_MESSAGE = 64  # a message's sender, target, kind and routing state
 _PER_METRIC_ROW = 1_500  # one step's metrics: a Python record while running, then a frame row
@@ -142,10 +151,14 @@ def estimate(cfg: AgoraConfig) -> Estimate:
     add(f"stakeholders.count={cfg.stakeholders.count}", stakeholders * _PER_NODE)
     add(f"environment.dims={cfg.environment.dims}", nodes * dims * _PER_NODE_DIM)
     if cfg.environment.landscape == "nk":
-        # The NK task's tables (fitness and score, float64) and, while they are built, one
-        # byte per locus and an index per solution: about 40 bytes per solution at dims 24.
-        add(f"environment.landscape=nk, environment.dims={cfg.environment.dims}",
-            2.0**dims * (16.0 + dims))
+        add(f"environment.landscape=nk, environment.dims={cfg.environment.dims} and "
+            f"environment.k={cfg.environment.k}", _nk_bytes(dims, float(cfg.environment.k)))
+    if cfg.regime.broadcast_rate is not None and is_march(cfg):
+        # March's kernel: every replicate of a chunk at once, per member and dimension.
+        chunk = min(float(cfg.replicates), _MARCH_CHUNK)
+        add(f"{size_keys}, environment.dims={cfg.environment.dims} and "
+            f"replicates={cfg.replicates} (March's kernel)",
+            chunk * individuals * dims * _PER_MARCH_CELL)
     peer = individuals * float(n.peer_degree)
     cross = individuals * float(n.cross_unit_degree)
     inter = individuals * float(n.inter_org_degree)
@@ -158,6 +171,7 @@ def estimate(cfg: AgoraConfig) -> Estimate:
         f"population.attention={cfg.population.attention}",
         nodes * messages * (_PER_MESSAGE + post_dims * _PER_MESSAGE_DIM),
     )
+    add(f"replicates={cfg.replicates}", float(cfg.replicates) * nodes * _PER_NODE_REPLICATE)
     rows = (float(cfg.steps) + 1) * float(cfg.replicates)
     add(
         f"steps={cfg.steps} and replicates={cfg.replicates}",
@@ -166,6 +180,16 @@ def estimate(cfg: AgoraConfig) -> Estimate:
     total = sum(parts.values())
     work = float(cfg.replicates) * float(cfg.steps) * nodes * (1 + messages + degree)
     return Estimate(total, work, nodes, parts)
+
+
+def _nk_bytes(dims: float, k: float) -> float:
+    """The NK task's memory (sim/rules/landscape.py): its contribution tables, ``dims`` rows
+    of ``2**(k+1)`` float64; while the fitness of all ``2**dims`` solutions is tabulated, per
+    solution its code, a running total and a gathered contribution (float64 or int64), one
+    bit per locus and an index in the narrowest integer holding ``k + 1`` bits; then the
+    fitness and score tables (float64)."""
+    index_bytes = 1.0 if k < 8 else 2.0 if k < 16 else 4.0
+    return dims * 2.0 ** (k + 1) * 8.0 + 2.0**dims * (48.0 + (dims + 2.0) * index_bytes)
 
 
 def check_degrees(cfg: AgoraConfig) -> None:

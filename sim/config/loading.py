@@ -30,7 +30,7 @@ from sim.config.guards import (
 )
 from sim.config.paths import CONF_DIR
 from sim.config.regimes import resolve_regime
-from sim.config.schema import AgoraConfig, ConfigError
+from sim.config.schema import AgoraConfig, ConfigError, InterventionConfig
 
 __all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked", "load_yaml"]
 
@@ -111,6 +111,7 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
         check_values(cfg)
         obj = dataclasses.replace(cfg)
     else:
+        interventions = None
         if cfg is None:
             node = load_config(validate_now=False)
         else:
@@ -119,7 +120,7 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
             if isinstance(cfg, DictConfig):
                 plain = OmegaConf.to_container(cfg, resolve=False)
             elif isinstance(cfg, Mapping):
-                plain = dict(cfg)
+                plain = _python_scalars(dict(cfg))
             else:
                 raise ConfigError(
                     f"a configuration is an AgoraConfig, a mapping or a DictConfig, not "
@@ -130,14 +131,51 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
             if isinstance(cfg, DictConfig):
                 node = merge_checked(_schema(), cfg)
             else:
+                # Interventions are built directly: OmegaConf takes milliseconds per item of
+                # a typed list, minutes for 20,000 of them.
+                interventions = plain.pop("interventions", None)
                 node = merge_checked(load_config(validate_now=False), plain)
         try:
             obj = OmegaConf.to_object(node)
         except Exception as err:  # MissingMandatoryValue and friends
             key = getattr(err, "full_key", None) or "?"
             raise ConfigError(f"{key}: {_first_line(err)}") from None
+        if interventions is not None:
+            obj.interventions = _interventions(interventions)
+        check_values(obj)  # types (interventions), finite numbers, text without control codes
+    # A string that resolved to resolver syntax (an escaped ``\\${oc.env:X}``) would come
+    # alive the next time the configuration passes through OmegaConf: refused too.
+    check_interpolations(obj)
     obj.regime = resolve_regime(obj.regime)
     return validate(obj)
+
+
+def _python_scalars(node: Any) -> Any:
+    """``node`` with numpy scalars as Python numbers (OmegaConf refuses ``np.int64(3)``)."""
+    if isinstance(node, Mapping):
+        return {k: _python_scalars(v) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_python_scalars(v) for v in node]
+    if type(node).__module__ == "numpy" and hasattr(node, "item"):
+        return node.item()
+    return node
+
+
+def _interventions(items: Any) -> list[InterventionConfig]:
+    """``interventions`` of a plain mapping as dataclasses (keys already checked)."""
+    if not isinstance(items, (list, tuple)):
+        raise ConfigError(f"interventions={items!r:.60}: a list of {{at: STEP, set: {{...}}}}")
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"interventions[{i}]={item!r:.60}: a mapping {{at: STEP, set: ...}}")
+        if "at" not in item:
+            raise ConfigError(f"interventions[{i}].at: Missing mandatory value: at")
+        changes = item.get("set") or {}
+        if not isinstance(changes, Mapping):
+            raise ConfigError(f"interventions[{i}].set={changes!r:.60}: a mapping KEY: VALUE")
+        out.append(InterventionConfig(at=item["at"], set=dict(changes)))
+    return out
 
 
 def load_config(
@@ -178,7 +216,8 @@ def load_config(
         GlobalHydra.instance().clear()
         if previous is not None:
             GlobalHydra.instance().initialize(previous)
-    node = merge_checked(_schema(), {k: v for k, v in node.items() if k != "hydra"})
+    # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
+    node = merge_checked(_schema(), OmegaConf.masked_copy(node, [k for k in node if k != "hydra"]))
     if validate_now:
         to_config(node)
     return node

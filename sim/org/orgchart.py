@@ -44,6 +44,7 @@ line 3: id 'bo' reports to manager_id 'zed', which is not an id in the file
 
 from __future__ import annotations
 
+import collections
 import csv
 import os
 from dataclasses import dataclass
@@ -147,20 +148,31 @@ def _read_csv(path: Path, where: str, required: tuple[str, ...]):
     if missing:
         raise OrgChartError(
             f"{where}, line {header_line}: missing column {missing[0]!r} (the header has "
-            f"{', '.join(header)}; required: {', '.join(required)})"
+            f"{_first_names(header)}; required: {', '.join(required)})"
         )
-    dupes = sorted({c for c in header if c and header.count(c) > 1})
+    # Counted once (linear): ``header.count`` per column was quadratic in the header's width.
+    counts = collections.Counter(c for c in header if c)
+    dupes = sorted(c for c, k in counts.items() if k > 1)
     if dupes:
         raise OrgChartError(f"{where}, line {header_line}: column {dupes[0]!r} appears twice")
     if not rows:
         raise OrgChartError(f"{where}: the file has a header but no rows")
-    col = {c: header.index(c) for c in header if c}
+    col: dict[str, int] = {}
+    for i, c in enumerate(header):  # the first position of each name, in one pass
+        if c:
+            col.setdefault(c, i)
     for line, cells in rows:
         if len(cells) > len(header):
             raise OrgChartError(
                 f"{where}, line {line}: {len(cells)} cells but the header has {len(header)}"
             )
     return col, rows
+
+
+def _first_names(header: list[str], shown: int = 12) -> str:
+    """The header's first names, and how many more (a header may be megabytes wide)."""
+    names = ", ".join(c[:40] for c in header[:shown])
+    return names + (f" and {len(header) - shown} more" if len(header) > shown else "")
 
 
 def _cell(cells: list[str], pos: int | None) -> str:

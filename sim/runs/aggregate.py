@@ -61,20 +61,28 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 from scipy import stats
 
 from sim.rules.catalogue import bounds_of
-from sim.runs.designs import design_columns
-from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, read_summary, verify_result
+from sim.runs.jobs import METRICS_FILE
 from sim.runs.paired import end_window, window_means
-from sim.runs.sweeps import expand_sweep
+from sim.runs.scan import (
+    ID_COLUMNS,
+    Job,
+    arrow_schema,
+    column_name,
+    find_jobs,
+    label_from_sweep,
+    metric_names,
+    scan_sweep,
+    sweep_columns,
+    to_table,
+)
 from sim.util.atomic import removing_temporaries, temporary_name
 from sim.util.stats import bounded_ci
 
@@ -82,17 +90,11 @@ __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
 log = logging.getLogger(__name__)
 
-_SKIP_DIRS = {".hydra", ".submitit", "plots", "__pycache__", "dataset"}
-_ID_COLUMNS = ("replicate", "seed", "step")
 #: Panels drawn by default (the metrics that vary, headline first); plot_metrics for others.
 MAX_PLOTTED = 12
 #: Rows buffered before a row group of timeseries.parquet is written.
 _ROW_GROUP = 200_000
 
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
 
 
 @dataclasses.dataclass
@@ -130,139 +132,6 @@ class AggregateReport:
 
 
 # --------------------------------------------------------------------------- scanning
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Loader)
-    except (OSError, yaml.YAMLError):
-        return None
-
-
-def find_jobs(sweep_dir: str | os.PathLike) -> list[Path]:
-    """Job directories under ``sweep_dir``: those with ``summary.json`` or ``.hydra/``.
-
-    ``sweep_dir`` itself counts when it is a job directory (a single run). The walk does not
-    descend into a job directory, Hydra's or submitit's folders, or ``plots``.
-    """
-    root = Path(sweep_dir)
-    found: list[Path] = []
-    stack = [root]
-    while stack:
-        here = stack.pop()
-        try:
-            entries = list(os.scandir(here))
-        except OSError:
-            continue
-        names = {e.name for e in entries}
-        if SUMMARY_FILE in names or (".hydra" in names and here != root):
-            found.append(here)
-            continue
-        stack.extend(
-            Path(e.path)
-            for e in entries
-            if e.is_dir() and e.name not in _SKIP_DIRS and not e.name.startswith(".")
-        )
-
-    def order(p: Path) -> tuple:
-        rel = p.relative_to(root).parts
-        return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in rel)
-
-    return sorted(found, key=order)
-
-
-@dataclasses.dataclass
-class _Job:
-    dir: Path
-    num: int | None
-    overrides: list[str]
-    status: str  # ok, failed, missing
-    error: str | None
-    seeds: list[int]
-    wall_time: float | None
-    model_version: int | None = None
-
-
-def _scan(sweep_dir: Path) -> tuple[list[_Job], list[list[str]] | None, list[str] | None]:
-    """Pass 1: every job's overrides and status; the expected jobs and swept keys if known."""
-    jobs = []
-    for d in find_jobs(sweep_dir):
-        summary = read_summary(d)
-        overrides = _read_yaml(d / ".hydra" / "overrides.yaml")
-        if overrides is None and summary is not None:
-            overrides = (summary.get("job") or {}).get("overrides") or []
-        num = (summary or {}).get("job", {}).get("num")
-        if num is None and d.name.isdigit():
-            num = int(d.name)
-        if summary is None:
-            status, error = "missing", "no summary.json: not finished (killed or still running)"
-        elif summary.get("status") == "ok" and (problem := verify_result(d, summary)):
-            status, error = "failed", problem  # missing, truncated or altered: reported
-        else:
-            status, error = summary.get("status", "failed"), summary.get("error")
-        jobs.append(
-            _Job(
-                dir=d,
-                num=num,
-                overrides=[str(o) for o in overrides or []],
-                status=status,
-                error=error,
-                seeds=[int(s) for s in (summary or {}).get("seeds") or []],
-                wall_time=(summary or {}).get("wall_time"),
-                # Summaries from before versions were recorded are version 1.
-                model_version=summary.get("model_version", 1) if summary else None,
-            )
-        )
-    expected, swept = None, None
-    multirun = _read_yaml(sweep_dir / "multirun.yaml")
-    if isinstance(multirun, dict) and "hydra" in multirun:
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-
-        task = multirun["hydra"].get("overrides", {}).get("task") or []
-        params = (multirun["hydra"].get("sweeper") or {}).get("params") or {}
-        expected = expand_sweep(task, params)
-        parsed = OverridesParser.create().parse_overrides([str(t) for t in task])
-        swept = [str(k) for k in params] + [
-            o.get_key_element() for o in parsed if o.is_sweep_override()
-        ]
-        swept = list(dict.fromkeys(swept))
-    return jobs, expected, swept
-
-
-def _key_of(override: str) -> str:
-    return override.split("=", 1)[0]
-
-
-_RESERVED = {
-    "job", "job_dir", "condition", "status", "error", "replicate", "step", "wall_time",
-    "model_version",
-}
-
-
-def _column_name(key: str) -> str:
-    """Column of a swept key: readable ("+design" -> "design"), never clashing.
-
-    A swept ``seed`` is the job's root seed; ``seed`` itself is each replicate's own seed.
-    """
-    name = key.lstrip("+~")
-    if name == "seed":
-        return "root_seed"
-    return f"param.{name}" if name in _RESERVED else name
-
-
-def _typed_column(values: list[str | None]) -> pd.Series:
-    """Override values as one consistently typed column (int, float, bool or string)."""
-    s = pd.Series(values, dtype="object")
-    present = s.dropna()
-    if len(present) and present.isin(["true", "false"]).all():
-        return s.map({"true": True, "false": False, None: None}).astype("boolean")
-    num = pd.to_numeric(present, errors="coerce")
-    if len(present) and num.notna().all():
-        if (num == np.round(num)).all() and not present.str.contains(r"[.eE]").any():
-            return pd.to_numeric(s, errors="coerce").astype("Int64")
-        return pd.to_numeric(s, errors="coerce").astype("float64")
-    return s.astype("string")
 
 
 # --------------------------------------------------------------------------- streaming stats
@@ -416,19 +285,19 @@ def aggregate(
         raise FileNotFoundError(f"sweep directory {sweep_dir} does not exist")
     out = Path(out_dir) if out_dir is not None else sweep_dir
     out.mkdir(parents=True, exist_ok=True)
-    jobs, expected, swept = _scan(sweep_dir)
+    jobs, expected, swept, skipped = scan_sweep(sweep_dir)
 
-    _label_from_sweep(jobs, expected)
+    label_from_sweep(jobs, expected)
     # Jobs the sweep should have run but that left no directory at all.
     seen = {tuple(j.overrides) for j in jobs}
     seen_nums = {j.num for j in jobs}
     for num, ovs in enumerate(expected or []):
         if num not in seen_nums and tuple(ovs) not in seen:
-            jobs.append(_Job(sweep_dir / str(num), num, list(ovs), "missing",
+            jobs.append(Job(sweep_dir / str(num), num, list(ovs), "missing",
                              "never started", [], None))
-    swept, condition_keys, typed, labels = _sweep_columns(jobs, swept, replicate_keys)
+    swept, condition_keys, typed, labels = sweep_columns(jobs, swept, replicate_keys)
 
-    metrics = _metric_names(jobs)
+    metrics = metric_names(jobs)
     files = {
         "runs": out / "runs.parquet",
         "summary": out / "summary.csv",
@@ -466,9 +335,9 @@ def aggregate(
         "step": "int64",
         **{m: "float64" for m in metrics},
     }
-    runs_schema, ts_schema = _schema(runs_dtypes), _schema(ts_dtypes)
+    runs_schema, ts_schema = arrow_schema(runs_dtypes), arrow_schema(ts_dtypes)
     bands = _Bands(len(metrics))
-    problems: list[str] = []
+    problems: list[str] = list(skipped)  # links counted once, loops skipped
     versions = sorted({j.model_version for j in jobs if j.status == "ok"})
     if len(versions) > 1:
         problems.append(
@@ -496,7 +365,7 @@ def aggregate(
                 except Exception as err:  # a corrupt file is reported, not fatal
                     j.status, j.error = "failed", f"unreadable {METRICS_FILE}: {err}"
             if frame is not None:
-                frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
+                frame = frame.reindex(columns=[*ID_COLUMNS, *metrics])
                 frame = frame.sort_values(["replicate", "step"], kind="stable")
                 last = frame.groupby("replicate", sort=True).tail(1)
                 ends = window_means(frame, metrics)  # same replicate order as ``last``
@@ -518,7 +387,7 @@ def aggregate(
                     for col, val in reversed(list({**head}.items())):
                         if col != "job_dir":
                             ts.insert(0, col, val)
-                    ts_buffer.append(_to_table([ts], ts_schema, ts_dtypes))
+                    ts_buffer.append(to_table([ts], ts_schema, ts_dtypes))
                     ts_buffered += len(ts)
                     if ts_buffered >= _ROW_GROUP:
                         ts_writer.write_table(pa.concat_tables(ts_buffer))
@@ -541,10 +410,10 @@ def aggregate(
                 problems.append(f"job {j.num} {j.status}: {' '.join(j.overrides)}: {j.error}")
             runs_rows.append(rows)
             if sum(len(r) for r in runs_rows) >= _ROW_GROUP:
-                runs_writer.write_table(_to_table(runs_rows, runs_schema, runs_dtypes))
+                runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
                 runs_rows = []
         if runs_rows:
-            runs_writer.write_table(_to_table(runs_rows, runs_schema, runs_dtypes))
+            runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
         if ts_writer is not None and ts_buffer:
             ts_writer.write_table(pa.concat_tables(ts_buffer))
     finally:
@@ -553,7 +422,7 @@ def aggregate(
             ts_writer.close()
     # Only the small runs table is read back whole, to summarise final values per condition.
     runs = pd.read_parquet(tmp_files["runs"])
-    by = [_column_name(k) for k in condition_keys]
+    by = [column_name(k) for k in condition_keys]
     # Condition is a function of the swept values; grouping by both keeps runs' labels.
     summary = summarise_finals(runs, [*by, "condition"], metrics)
     final_cols = [f"final_{m}" for m in metrics]
@@ -630,7 +499,7 @@ def aggregate(
         ok=counts["ok"],
         failed=counts["failed"],
         missing=counts["missing"],
-        swept_keys=[_column_name(k) for k in swept],
+        swept_keys=[column_name(k) for k in swept],
         conditions=len(set(labels)),
         files=files,
         problems=problems,
@@ -643,23 +512,6 @@ def aggregate(
     return result
 
 
-def _metric_names(jobs: list[_Job]) -> list[str]:
-    """Metric columns: the schema of the first readable ok job, else the model's list."""
-    for j in jobs:
-        if j.status == "ok":
-            try:
-                names = pq.read_schema(j.dir / METRICS_FILE).names
-            except Exception:
-                continue
-            return [n for n in names if n not in _ID_COLUMNS and not n.startswith("__")]
-    try:
-        from sim.rules.metrics import METRIC_NAMES
-
-        return list(METRIC_NAMES)
-    except ImportError:  # pragma: no cover
-        return []
-
-
 def _cube(frame: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     """(replicates, steps, metrics) array; replicates shorter than the longest are NaN-padded."""
     reps = frame["replicate"].to_numpy()
@@ -669,63 +521,3 @@ def _cube(frame: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     cube[[r_index[r] for r in reps], steps] = frame[list(metrics)].to_numpy(dtype=float)
     return cube
 
-
-def _schema(dtypes: dict[str, Any]) -> pa.Schema:
-    template = pd.DataFrame({c: pd.Series(dtype=d) for c, d in dtypes.items()})
-    return pa.Schema.from_pandas(template, preserve_index=False)
-
-
-def _to_table(parts: list[pd.DataFrame], schema: pa.Schema, dtypes: dict[str, Any]) -> pa.Table:
-    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    frame = frame.reindex(columns=list(dtypes))
-    for col, dtype in dtypes.items():
-        if frame[col].dtype != dtype:
-            if str(dtype) == "Int64" and frame[col].dtype == object:
-                # None and Python ints (up to 2**63) straight to nullable int, never via float
-                frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
-            else:
-                frame[col] = frame[col].astype(dtype)
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-
-
-def _label_from_sweep(jobs: list, expected) -> None:
-    """A job killed before Hydra saved its overrides is known by its number alone: take its
-    overrides from the sweep's expansion, so it is neither unlabelled nor counted twice."""
-    for j in jobs:
-        if not j.overrides and expected and j.num is not None and j.num < len(expected):
-            j.overrides = list(expected[j.num])
-
-
-def _sweep_columns(jobs: list, swept, replicate_keys: Iterable[str]):
-    """Sort ``jobs`` in sweep order; return the swept keys, the condition keys (the swept keys
-    but replicate keys), each swept key's typed column and each job's condition label.
-
-    Without ``multirun.yaml`` (``swept`` None) the swept keys are those whose value differs,
-    or is absent, across jobs.
-    """
-    if swept is None:
-        seen_values: dict[str, set[str]] = {}
-        for j in jobs:
-            for o in j.overrides:
-                seen_values.setdefault(_key_of(o), set()).add(o)
-        swept = [
-            k
-            for k, v in seen_values.items()
-            if len(v) > 1 or not all(any(_key_of(o) == k for o in j.overrides) for j in jobs)
-        ]
-    replicate = {k.lstrip("+~") for k in replicate_keys}
-    condition_keys = [k for k in swept if k.lstrip("+~") not in replicate]
-    jobs.sort(key=lambda j: (j.num is None, j.num if j.num is not None else 0, str(j.dir)))
-    raw: dict[str, list] = {k: [] for k in swept}
-    for j in jobs:
-        given = {_key_of(o): o.split("=", 1)[1] if "=" in o else None for o in j.overrides}
-        for k in swept:
-            raw[k].append(given.get(k))
-    typed = {_column_name(k): _typed_column(raw[k]) for k in swept}
-    # A design sweep's points carry their parameter values as typed columns.
-    typed.update(design_columns([j.dir for j in jobs], typed))
-    labels = [
-        ", ".join(f"{_column_name(k)}={raw[k][i]}" for k in condition_keys) or "all"
-        for i in range(len(jobs))
-    ]
-    return swept, condition_keys, typed, labels

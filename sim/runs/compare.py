@@ -65,7 +65,6 @@ Examples
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -851,8 +850,10 @@ def run(options: Options) -> Outcome:
 
     Raises
     ------
-    sim.config.ConfigError, sim.runs.jobs.JobConflict, sim.runs.locks.LockHeld
-        Before any replicate runs (bad input, a folder of other settings, a busy job).
+    sim.config.ConfigError, sim.runs.jobs.JobConflict, sim.runs.locks.LockHeld,
+    sim.runs.folders.NotAgoraFolder
+        Before any replicate runs (bad input, a folder of other settings, a busy job, a
+        ``--fresh`` on a folder Agora did not make).
     """
     t0 = time.perf_counter()
     out = Path(options.out)
@@ -867,8 +868,10 @@ def run(options: Options) -> Outcome:
         raise ValueError(f"ends {options.ends!r}: one of 'default', 'realistic'")
     jobs = plan_jobs(arms, options.overrides, out=out, replicates=options.replicates,
                      seed=options.seed, base=base)  # every arm checked before anything runs
-    if options.fresh and (out / "runs").exists():
-        shutil.rmtree(out / "runs")
+    if options.fresh:  # only a folder Agora made (sim.runs.folders)
+        from sim.runs.folders import remove_agora_folder
+
+        remove_agora_folder(out / "runs")
     from sim.runs.parallel import run_jobs
 
     summaries = run_jobs(jobs, workers=options.workers, progress=options.progress,

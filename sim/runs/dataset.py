@@ -52,6 +52,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE
+from sim.runs.scan import (
+    arrow_schema,
+    label_from_sweep,
+    metric_names,
+    scan_sweep,
+    sweep_columns,
+    to_table,
+)
 from sim.util.atomic import temporary_name
 
 __all__ = ["DATASET_DIR", "DatasetInfo", "write_dataset"]
@@ -76,11 +84,9 @@ class DatasetInfo:
 
 def _jobs_and_columns(sweep_dir: Path, replicate_keys: Iterable[str]):
     """Every job with its swept values typed per column (as :func:`aggregate` labels them)."""
-    from sim.runs.aggregate import _label_from_sweep, _scan, _sweep_columns
-
-    jobs, expected, swept = _scan(sweep_dir)
-    _label_from_sweep(jobs, expected)
-    _, _, typed, labels = _sweep_columns(jobs, swept, replicate_keys)
+    jobs, expected, swept, _ = scan_sweep(sweep_dir)
+    label_from_sweep(jobs, expected)
+    _, _, typed, labels = sweep_columns(jobs, swept, replicate_keys)
     return jobs, typed, labels
 
 
@@ -122,13 +128,11 @@ def write_dataset(
     replicate_keys
         Swept keys that only make replicates: columns, but not part of ``condition``.
     """
-    from sim.runs.aggregate import _metric_names, _schema, _to_table
-
     sweep_dir = Path(sweep_dir)
     folder = Path(out_dir if out_dir is not None else sweep_dir) / DATASET_DIR
     folder.mkdir(parents=True, exist_ok=True)
     jobs, typed, labels = _jobs_and_columns(sweep_dir, replicate_keys)
-    metrics = _metric_names(jobs)
+    metrics = metric_names(jobs)
     dtypes = {
         "job": "Int64",
         **{c: s.dtype for c, s in typed.items()},
@@ -138,7 +142,7 @@ def write_dataset(
         "step": "int64",
         **{m: "float64" for m in metrics},
     }
-    schema = _schema(dtypes)
+    schema = arrow_schema(dtypes)
     schema_text = schema.to_string().encode()
     parts, written, rows_written = [], 0, 0
     for start in range(0, max(len(jobs), 1), part_jobs):
@@ -170,7 +174,7 @@ def write_dataset(
                         "condition": labels[i]}
                 for col, val in reversed(head.items()):
                     frame.insert(0, col, val)
-                buffer.append(_to_table([frame], schema, dtypes))
+                buffer.append(to_table([frame], schema, dtypes))
                 buffered += len(frame)
                 if buffered >= _ROW_GROUP:
                     writer.write_table(pa.concat_tables(buffer))

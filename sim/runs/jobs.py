@@ -7,7 +7,8 @@ configuration, calls :func:`sim.simulate`, and writes into the job directory (DE
     one row per replicate and step: ``replicate``, ``seed``, ``step``, then every metric.
 ``summary.json``
     ``status`` ("ok" or "failed", with ``error`` and ``traceback``), the resolved ``config`` and
-    its ``config_hash``, ``seeds``, ``model_version``, package ``versions``, ``git_commit``,
+    its ``config_hash``, the job's ``identity`` (config hash, sweep id, job number), ``seeds``,
+    ``model_version``, package ``versions``, ``git_commit``,
     ``wall_time`` (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and
     95% CI over replicates of its end-of-run window average (``final``: of its final value).
 
@@ -33,12 +34,6 @@ configuration (same :func:`config_hash`), re-runs a failed or missing job (keepi
 failed summary as ``summary.failed-N.json``) and refuses, with :class:`JobConflict`, to touch a
 directory that holds an ok result of a *different* configuration, or of the same configuration
 from another model version (:data:`sim.MODEL_VERSION`).
-
-Testing hooks (environment variables, not configuration keys, so users never see them):
-``AGORA_FAIL_IF`` and ``AGORA_KILL_IF`` each hold one or more Hydra overrides separated by
-``;``. A job whose override list contains one of them raises ``RuntimeError`` inside the job
-(``AGORA_FAIL_IF``) or kills its own process with SIGKILL before simulating (``AGORA_KILL_IF``,
-standing in for an out-of-memory kill).
 
 Validating a whole sweep before any job starts is :mod:`sim.runs.sweeps`.
 
@@ -66,7 +61,6 @@ import logging
 import math
 import os
 import platform
-import signal
 import subprocess
 import time
 import traceback
@@ -82,6 +76,7 @@ from omegaconf import DictConfig
 from sim import MODEL_VERSION
 from sim.config import AgoraConfig, to_config
 from sim.runs.locks import FileLock, describe_lock, read_lock
+from sim.runs.workers import watch_parent
 from sim.util.atomic import write_atomic
 from sim.util.seeding import replicate_seeds
 
@@ -92,6 +87,7 @@ __all__ = [
     "JobFailed",
     "config_hash",
     "git_commit",
+    "hash_resolved",
     "job_state",
     "lock_job",
     "new_summary",
@@ -219,11 +215,16 @@ def config_hash(cfg: AgoraConfig) -> str:
     >>> a == config_hash(to_config({"steps": 4})), a == config_hash(to_config({"steps": 5}))
     (True, False)
     """
-    resolved = resolved_dict(cfg)
+    return hash_resolved(resolved_dict(cfg))
+
+
+def hash_resolved(resolved: Mapping[str, Any]) -> str:
+    """:func:`config_hash` of a resolved configuration already turned into a plain dict (as
+    ``summary.json`` stores it), so a reader can check a recorded hash against its config."""
     # Limits bound what a run may use, not what it computes: raising one must not make a
     # finished job look like another configuration.
-    resolved.pop("limits", None)
-    text = json.dumps(resolved, sort_keys=True, separators=(",", ":"))
+    plain = {k: v for k, v in resolved.items() if k != "limits"}
+    text = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -446,23 +447,6 @@ def lock_job(job_dir: str | os.PathLike, chash: str, *, wait: bool = True) -> Fi
     return lock
 
 
-# --------------------------------------------------------------------------- testing hooks
-
-
-def _hook_matches(variable: str, overrides: Sequence[str]) -> bool:
-    patterns = [p.strip() for p in os.environ.get(variable, "").split(";") if p.strip()]
-    return any(p in overrides for p in patterns)
-
-
-def _testing_hooks(overrides: Sequence[str]) -> None:
-    """Fail or die on purpose when a testing hook names one of this job's overrides."""
-    if _hook_matches("AGORA_KILL_IF", overrides):
-        # Stands in for the OOM killer: no Python cleanup, no files, the process just ends.
-        os.kill(os.getpid(), signal.SIGKILL)
-    if _hook_matches("AGORA_FAIL_IF", overrides):
-        raise RuntimeError(f"AGORA_FAIL_IF testing hook matched overrides {list(overrides)}")
-
-
 # --------------------------------------------------------------------------- the job
 
 
@@ -497,6 +481,10 @@ def new_summary(
             "host": platform.node(),
             "pid": os.getpid(),
         },
+        # What ties the result to its place in a sweep wherever the folder is moved: the
+        # aggregator refuses a summary whose identity does not match its folder.
+        "identity": {"sweep_id": (job or {}).get("sweep_id"), "num": (job or {}).get("num"),
+                     "config_hash": None},
         "config": None,
         "config_hash": None,
         "seeds": None,
@@ -542,6 +530,7 @@ def write_job_result(
         wall_time=float(wall_time),
         **_outcome_stats(metrics),
     )
+    summary["identity"] = {**summary.get("identity", {}), "config_hash": summary["config_hash"]}
     summary["timing"] = {**summary.get("timing", {}), "write_metrics": time.perf_counter() - t0}
     if started is not None:
         summary["job_time"] = time.perf_counter() - started
@@ -605,7 +594,7 @@ def run_job(
     job_dir
         The job's output directory (created if needed).
     overrides
-        The job's Hydra overrides, recorded in the summary and matched by the testing hooks.
+        The job's Hydra overrides, recorded in the summary.
     job
         Extra facts recorded under ``summary["job"]`` (Hydra job number, launcher...).
     resume
@@ -622,9 +611,7 @@ def run_job(
     JobConflict
         ``job_dir`` holds an ok result of a different configuration: it is left untouched.
     """
-    from sim.runs.parallel import watch_parent
-
-    watch_parent()  # a worker whose parent is gone stops (see sim.runs.parallel)
+    watch_parent()  # a worker whose parent is gone stops (see sim.runs.workers)
     started = time.perf_counter()
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
@@ -672,7 +659,6 @@ def _run_locked(
         return {**(read_summary(job_dir) or {}), "skipped": True}
 
     try:
-        _testing_hooks(overrides)
         from sim import simulate  # here: resolving and resume need no model code
 
         t0 = time.perf_counter()
@@ -716,7 +702,6 @@ def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, fl
     replicate, so a job assembled from them is the job ``run_job`` would have written.
     """
     from sim.rules.metrics import METRIC_NAMES
-    from sim.runs.parallel import watch_parent
     from sim.simulation import ID_COLUMNS, run_replicate
 
     watch_parent()

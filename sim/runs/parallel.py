@@ -13,11 +13,7 @@ True
 
 from __future__ import annotations
 
-import _thread
 import logging
-import multiprocessing as mp
-import os
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -25,84 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.runs.workers import process_context, stop_pool, watch_parent
+
 __all__ = ["process_context", "PlannedJob", "run_jobs", "stop_pool", "watch_parent"]
 
 log = logging.getLogger(__name__)
-
-_watching = False
-
-
-def watch_parent(grace: float = 3.0) -> bool:
-    """In a worker process, stop when the process that started it is gone; True if watching.
-
-    A worker of a process pool (``multiprocessing`` forkserver or spawn, joblib's loky) that
-    loses its parent (killed, out of memory) would otherwise run its job to the end and
-    then wait forever. A daemon thread waits for the parent to go (the parent's sentinel, or
-    polling the parent pid for loky, whose workers have none), then interrupts the main thread
-    (``KeyboardInterrupt``: ``finally`` blocks remove temporary files and release job locks)
-    and ends the process ``grace`` seconds later if it is still there. Does nothing in a
-    process that no Python parent started (a command run from a shell, a SLURM task).
-    """
-    global _watching
-    if _watching:
-        return True
-    parent = mp.parent_process()
-    if parent is None:
-        return False
-    sentinel, parent_pid, ppid = parent.sentinel, parent.pid, os.getppid()
-
-    def parent_alive() -> bool:
-        if os.getppid() != ppid:  # re-parented: the parent has gone
-            return False
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, TypeError):
-            pass
-        return True
-
-    def watch() -> None:
-        if sentinel is not None:
-            from multiprocessing.connection import wait
-
-            wait([sentinel])
-        else:
-            while parent_alive():
-                time.sleep(0.5)
-        log.error("parent process %s is gone: stopping worker %s", parent_pid, os.getpid())
-        _thread.interrupt_main()
-        time.sleep(grace)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch parent", daemon=True).start()
-    _watching = True
-    return True
-
-
-def process_context() -> mp.context.BaseContext:
-    """forkserver (workers fork from a server that has already imported the model), else spawn.
-
-    Chosen explicitly: ``import mesa`` sets a global start method, and forking after threads
-    have started (BLAS, tqdm) is unsafe.
-    """
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runs.jobs", "sim.simulation", "sim.model"])
-        return ctx
-    return mp.get_context("spawn")
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and terminate the workers of ``pool`` (they stop at once)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in processes:
-        if p.is_alive():
-            p.terminate()
-    for p in processes:
-        p.join(timeout=5)
-
 
 @dataclass
 class PlannedJob:
@@ -133,8 +56,13 @@ def run_jobs(
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
     others. With ``workers <= 1`` the replicates run in this process, with the same rows.
     """
+    from sim.runs.folders import make_agora_folder
     from sim.runs.jobs import config_hash, lock_job
 
+    # The folders holding the job folders are marked as Agora's (when this creates them), so
+    # --fresh may later remove them and nothing else.
+    for parent in sorted({Path(j.dir).parent for j in jobs.values()}):
+        make_agora_folder(parent, "job folders")
     # Every job directory is locked for the whole run (a job of the same configuration running
     # elsewhere is waited for, one of another configuration refused), released on every path.
     locks = []

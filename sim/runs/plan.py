@@ -97,6 +97,7 @@ class SweepPlan:
             str(p) for p in OmegaConf.select(config, "hydra.searchpath", default=None) or []
         ]
         self._bases: dict[tuple[str, ...], tuple[DictConfig, AgoraConfig]] = {}
+        self.sweep_id: str | None = None  # made by launch(), with the sweep directory
         self._option_files: dict[Path, list[tuple[str, Any]] | None] = {}
 
     # ------------------------------------------------------------------ composition
@@ -200,6 +201,7 @@ class SweepPlan:
             except (ConfigError, Exception) as err:  # recorded as a failed job
                 yield num, overrides, job_dir, f"{type(err).__name__}: {err}"
                 continue
-            info = {"num": num, "mode": "multirun", "launcher": self.launcher}
+            info = {"num": num, "mode": "multirun", "launcher": self.launcher,
+                    "sweep_id": self.sweep_id}
             yield PlannedJob(cfg=cfg, dir=job_dir, overrides=overrides, info=info)
 

@@ -115,7 +115,7 @@ class _Worker:
     def stop(self, timeout: float = 5.0) -> None:
         try:
             self.conn.send(None)
-        except OSError:
+        except (OSError, ValueError):  # dead, or its connection already closed
             pass
         self.process.join(timeout)
         if self.process.is_alive():
@@ -134,6 +134,47 @@ def _death_reason(code: int | None) -> str:
     return f"worker process exited (status {code}) while running this job"
 
 
+#: Times a job is handed to a fresh worker after the one before died before it could start.
+MAX_HANDOFFS = 3
+
+
+def _send(w: _Worker) -> bool:
+    """Hand ``w`` its job; False if the worker is dead (before the job, while idle, or during
+    the send itself): the job never started."""
+    if not w.process.is_alive():
+        return False
+    try:
+        w.conn.send(w.job)
+    except (OSError, EOFError, ValueError):  # BrokenPipeError, a closed connection
+        return False
+    return True
+
+
+def _bury(w: _Worker, pool: list[_Worker]) -> None:
+    """Forget a dead (or unreachable) worker; a new one takes its place."""
+    if w.process.is_alive():
+        w.process.kill()
+    w.process.join(5)
+    w.conn.close()
+    pool.remove(w)
+
+
+def _collect(w: _Worker, pool: list[_Worker]) -> tuple[Any, bool] | None:
+    """The record of ``w``'s finished job; ``(reason, True)`` if it died holding the job; None
+    if it is still running (woken by another worker)."""
+    try:
+        if w.conn.poll():
+            return w.conn.recv(), False
+    except (EOFError, OSError):
+        pass
+    if w.process.is_alive():
+        return None
+    w.process.join()
+    reason = _death_reason(w.process.exitcode)
+    _bury(w, pool)
+    return reason, True
+
+
 def run_pool(
     jobs: Iterable[PlannedJob],
     *,
@@ -143,10 +184,15 @@ def run_pool(
     """Run ``jobs`` on ``workers`` long-lived processes; their status records, in input order.
 
     ``jobs`` is consumed lazily, so composing the next job overlaps with running the current
-    ones. ``on_result(job, record)`` is called as each job ends (progress, logging).
+    ones. ``on_result(job, record)`` is called as each job ends (progress, logging). A worker
+    may die at any moment: before its first job, while idle or while being handed a job, the
+    job had not started and goes to a new worker (at most :data:`MAX_HANDOFFS` times); while
+    running one, that job is recorded as failed (:func:`record_lost_job`). The sweep goes on.
     """
     ctx = process_context()
     pending = enumerate(jobs)
+    requeued: list[tuple[int, PlannedJob]] = []
+    handoffs: dict[int, int] = {}
     results: dict[int, dict[str, Any]] = {}
     pool: list[_Worker] = []
     exhausted = False
@@ -156,46 +202,57 @@ def run_pool(
         if on_result is not None:
             on_result(job, record)
 
+    def next_job() -> tuple[int, PlannedJob] | None:
+        nonlocal exhausted
+        if requeued:
+            return requeued.pop(0)
+        item = None if exhausted else next(pending, None)
+        exhausted = item is None
+        return item
+
+    def hand_out(w: _Worker) -> None:
+        item = next_job()
+        if item is None:
+            return
+        w.index, w.job = item
+        if _send(w):
+            return
+        index, job = item
+        _bury(w, pool)
+        handoffs[index] = handoffs.get(index, 0) + 1
+        log.warning("job %s: its worker died before the job started (%d)",
+                    job.info.get("num"), handoffs[index])
+        if handoffs[index] >= MAX_HANDOFFS:
+            finish(index, job, record_lost_job(
+                job, f"{MAX_HANDOFFS} worker processes died before this job could start"))
+        else:
+            requeued.append(item)
+
     try:
         while True:
-            for w in pool:  # hand a job to every idle worker
-                if w.job is None and not exhausted:
-                    item = next(pending, None)
-                    if item is None:
-                        exhausted = True
-                        break
-                    w.index, w.job = item
-                    w.conn.send(w.job)
-            if len(pool) < workers and not exhausted:
+            for w in list(pool):  # hand a job to every idle worker
+                if w.job is None:
+                    hand_out(w)
+            if len(pool) < workers and (requeued or not exhausted):
                 pool.append(_Worker(ctx))
                 continue
             busy = [w for w in pool if w.job is not None]
             if not busy:
-                if exhausted:
+                if exhausted and not requeued:
                     break
                 continue
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
             for w in busy:
-                if w.conn not in ready and w.process.sentinel not in ready:
+                index, job = w.index, w.job
+                outcome = _collect(w, pool)
+                if outcome is None:
                     continue
-                index, job, record = w.index, w.job, None
-                try:
-                    if w.conn.poll():
-                        record = w.conn.recv()
-                except (EOFError, OSError):
-                    record = None
-                if record is not None:
-                    w.job = None
-                    finish(index, job, record)
-                    continue
-                if w.process.is_alive():
-                    continue  # woken by the other worker's message, not this one
-                w.process.join()
-                reason = _death_reason(w.process.exitcode)
-                log.error("job %s: %s", job.info.get("num"), reason)
-                w.conn.close()
-                pool.remove(w)
-                finish(index, job, record_lost_job(job, reason))
+                record, died = outcome
+                w.job = None
+                if died:
+                    log.error("job %s: %s", job.info.get("num"), record)
+                    record = record_lost_job(job, record)
+                finish(index, job, record)
     finally:
         for w in pool:
             w.stop()

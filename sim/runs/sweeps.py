@@ -31,12 +31,14 @@ from sim.runs.fast_values import strip_hydra as _strip_hydra
 from sim.runs.fast_values import with_value as _with_value
 from sim.runs.locks import FileLock, describe_lock, is_stale, read_lock
 
-__all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "ValidateCallback"]
+__all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "sweep_id", "ValidateCallback"]
 
 #: Serialises the claims of sweeps starting at the same time (held for milliseconds).
 SWEEP_MUTEX = ".agora-sweep.lock"
 #: A running sweep's claim: ``.agora-sweep-<token>.claim``, holding ``{subdir: config_hash}``.
 CLAIM_GLOB = ".agora-sweep-*.claim"
+#: The sweep's identity (:func:`sweep_id`).
+SWEEP_ID_FILE = ".agora-sweep.json"
 
 
 
@@ -248,9 +250,58 @@ def claim_sweep(sweep_dir: str | Path, jobs: Mapping[str, str]) -> FileLock:
         claim = FileLock(sweep_dir / f".agora-sweep-{secrets.token_hex(6)}.claim",
                          info={"kind": "sweep", "jobs": dict(jobs)})
         claim.acquire()
+        sweep_id(sweep_dir, create=True)
         return claim
     finally:
         mutex.release()
+
+
+def sweep_id(sweep_dir: str | Path, *, create: bool = False) -> str | None:
+    """The sweep's identity, kept in ``<sweep_dir>/.agora-sweep.json``; None if it has none.
+
+    Made once (``create``) when the sweep first starts and kept for every resume, so each
+    job's summary records which sweep it belongs to and a job folder copied from another
+    sweep is recognised by the aggregator wherever the folders are moved.
+    """
+    import json
+    import os
+    import secrets
+    import time
+
+    path = Path(sweep_dir) / SWEEP_ID_FILE
+    if create and not path.exists():
+        Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"sweep_id": secrets.token_hex(8), "created": time.time()}) + "\n"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pass  # another process made it first: read theirs
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+    for _ in range(20):  # a file being written by another process reads empty for a moment
+        try:
+            value = json.loads(path.read_text()).get("sweep_id")
+            return str(value) if value else None
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError):
+            time.sleep(0.05)
+    return None
+
+
+def _writable(key: str, folder: Path) -> None:
+    """Make ``folder`` and check that a file can be written in it, before any job starts (a
+    read-only or impossible output folder is one line, not Hydra's traceback)."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".agora-write-test-"):
+            pass
+    except OSError as err:
+        raise ConfigError(f"{key}={folder}: cannot write there ({err.strerror or err}); "
+                          "choose another folder") from None
 
 
 def _checked(node: DictConfig) -> AgoraConfig:
@@ -279,6 +330,7 @@ class ValidateCallback(_HydraCallback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
             cfg = _checked(_strip_hydra(config))
+            _writable("hydra.run.dir", Path(str(config.hydra.run.dir)))
         except Exception as err:
             _exit_invalid(err)
         report_estimate([cfg])
@@ -306,6 +358,7 @@ class ValidateCallback(_HydraCallback):
         if subdirs is None:  # job directories named by more than the job number
             return
         sweep_dir = Path(str(config.hydra.sweep.dir))
+        _writable("hydra.sweep.dir", sweep_dir)
         hashes = {s: config_hash(c) for s, c in zip(subdirs, configs, strict=True)}
         claim = claim_sweep(sweep_dir, hashes)
         # Kept in this module, not on the callback: Hydra pickles its callbacks for launchers

@@ -15,16 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from .inject import HOOKS, with_faults
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "experiments" / "run.py"
 
 
 def app_env(**extra: str) -> dict[str, str]:
     env = {**os.environ, "HYDRA_FULL_ERROR": "0", **extra}
-    for key in ("AGORA_FAIL_IF", "AGORA_KILL_IF"):
+    for key in HOOKS:
         if key not in extra:
             env.pop(key, None)
-    return env
+    return with_faults(env)
 
 
 def start(args: list[str], **env: str) -> subprocess.Popen:

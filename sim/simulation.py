@@ -29,7 +29,7 @@ from sim.util.stats import mean_ci
 
 __all__ = [
     "SimulationResult", "simulate", "run_replicate", "final_summary", "window_summary",
-    "end_of_run", "WINDOW",
+    "end_of_run", "window_steps", "WINDOW",
 ]
 
 ID_COLUMNS = ("replicate", "seed", "step")
@@ -94,9 +94,20 @@ def window_steps(last_step: int, share: float = WINDOW) -> tuple[int, int]:
     """The first and last step of the end-of-run window: the last ``share`` of the steps
     after step 0, at least the final step.
 
-    >>> window_steps(300), window_steps(1), window_steps(0)
-    ((201, 300), (1, 1), (0, 0))
+    The package's one definition of the window: summaries, studies, the lab and the dockings
+    all call it (``sim.runs.paired.end_window`` and ``sim.runs.compare.window_bounds`` are
+    this function under the names their modules export).
+
+    >>> window_steps(300), window_steps(1), window_steps(0), window_steps(10, 1.0)
+    ((201, 300), (1, 1), (0, 0), (1, 10))
+    >>> window_steps(300, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: window 0: a fraction of the run in (0, 1]
     """
+    if not 0 < share <= 1:
+        raise ValueError(f"window {share!r}: a fraction of the run in (0, 1]")
+    last_step = int(last_step)
     length = max(1, int(round(last_step * share)))
     return max(last_step - length + 1, min(1, last_step)), last_step
 

@@ -11,6 +11,9 @@ its output equals the model's, seed for seed, which ``tests/test_march.py`` chec
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,41 +22,99 @@ from sim.rules.learning import act, learn_code, random_beliefs, socialization_ca
 from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
 from sim.util.stats import gini
 
-__all__ = ["is_march", "run_batch"]
+__all__ = ["is_march", "run_batch", "KERNEL_REQUIRES", "KERNEL_READS", "KERNEL_INERT",
+           "kernel_refusals"]
+
+
+#: Every key of the schema that the kernel does not model, with the test its value must pass
+#: for the kernel to give the Mesa model's numbers; anything else runs the general model. The
+#: keys the kernel reads (:data:`KERNEL_READS`) and those that cannot act in a March-shaped run
+#: (:data:`KERNEL_INERT`) complete the schema: ``tests/test_march_kernel.py`` fails on a key
+#: in none of the three, and checks each class by running both engines.
+KERNEL_REQUIRES: dict[str, Callable[[Any], bool]] = {
+    "org.count": lambda v: v == 1,
+    "org.chart": lambda v: v is None,
+    "org.network": lambda v: v is None,
+    "stakeholders.count": lambda v: v == 0,
+    "regime.upward": lambda v: v == "observe",
+    "regime.broadcast_rate": lambda v: v >= 1,
+    "regime.responsiveness": lambda v: v == 0,
+    "regime.voting": lambda v: not v,
+    "population.exploration": lambda v: v == 0,
+    "population.talk": lambda v: v == 0,
+    "population.voice": lambda v: v == 0,
+    "population.reply": lambda v: v == 0,
+    "population.trust": lambda v: v == 1,
+    "population.trust_rate": lambda v: v == 0,
+    # The kernel reports engagement 1 throughout: the Mesa model keeps the initial value.
+    "population.engagement": lambda v: v == 1,
+    "population.engagement_gain": lambda v: v == 0,
+    "population.engagement_loss": lambda v: v == 0,
+    "population.engagement_drift": lambda v: v == 0,
+    "population.attention": lambda v: v >= 1,
+    "population.opinion": lambda v: v == "off",
+    "environment.landscape": lambda v: v == "additive",
+    "hierarchy.routing": lambda v: v == "direct",
+    "openness.peer": lambda v: v == 0,
+    "openness.internal": lambda v: v == 0,
+    "interventions": lambda v: not v,
+}
+
+#: Keys the kernel reads: any valid value runs on it.
+KERNEL_READS = frozenset({
+    "seed", "steps", "replicates", "environment.dims", "environment.turbulence",
+    "population.turnover", "population.fast_share", "population.fast_socialization",
+    "regime.socialization", "regime.listening", "org.size", "org.leader_levels",
+    "hierarchy.depth", "hierarchy.span",
+})
+
+#: Keys that cannot act once :data:`KERNEL_REQUIRES` holds (no talk, no stakeholders, one
+#: organization, direct routing, the additive task): any valid value runs on the kernel.
+KERNEL_INERT = frozenset({
+    "environment.k",  # the NK landscape's interactions; the task is additive
+    # Talk between members: none (population.talk, openness.peer and internal are 0).
+    "population.post_dims", "population.peer_influence", "population.peer_rule",
+    "population.audience", "population.memory",
+    "population.stubbornness",  # continuous opinions are off
+    "hierarchy.relay", "hierarchy.distortion",  # relaying along the chain; routing is direct
+    "org.attention",  # ideas voiced to the organization: nobody voices
+    "stakeholders.needs", "stakeholders.threshold", "stakeholders.switching",  # none
+    # The network's ties carry only talk, and none is had (the kernel's tree is the chart's).
+    "network.peer_degree", "network.rewire", "network.cross_unit_degree",
+    "network.external_degree", "network.inter_org_degree", "network.pattern", "network.lam",
+    "network.zeta",
+    "openness.external", "openness.inter_org", "openness.voice", "openness.hear_stakeholders",
+    "regime.name", "regime.mix",  # only through the regime's values, which are checked
+    "scenario.name", "scenario.description", "limits.memory_gb",
+    # The mechanisms' switches act on talk, voice, trust and engagement, all off here.
+    "mechanisms.voice_effect", "mechanisms.frustration", "mechanisms.votes_as_heard",
+    "mechanisms.broadcast_clarity", "mechanisms.broadcast_fatigue", "mechanisms.benevolence",
+    "mechanisms.ability", "mechanisms.integrity", "mechanisms.broadcast_socialization",
+    "mechanisms.answer_learning", "mechanisms.time_costs",
+})
+
+
+def kernel_value(cfg: AgoraConfig, key: str) -> Any:
+    """The value of a dotted ``key`` of ``cfg`` (``"population.talk"``)."""
+    value: Any = cfg
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def kernel_refusals(cfg: AgoraConfig) -> list[str]:
+    """The keys of :data:`KERNEL_REQUIRES` whose value keeps ``cfg`` off the kernel."""
+    return [key for key, ok in KERNEL_REQUIRES.items() if not ok(kernel_value(cfg, key))]
 
 
 def is_march(cfg: AgoraConfig) -> bool:
     """True when nothing but March's mutual learning happens in ``cfg``.
 
     One organization whose members only hear its broadcast every step, a code that observes
-    everyone, no exploration, talk, stakeholders, trust or engagement dynamics.
+    everyone, no exploration, talk, stakeholders, trust or engagement dynamics: every key of
+    :data:`KERNEL_REQUIRES` passes its test.
     """
-    r, p, o = cfg.regime, cfg.population, cfg.openness
-    return (
-        cfg.org.count == 1
-        and cfg.stakeholders.count == 0
-        and r.upward == "observe"
-        and r.broadcast_rate >= 1
-        and r.responsiveness == 0
-        and not r.voting
-        and p.exploration == 0
-        and p.talk == 0
-        and p.voice == 0
-        and p.reply == 0
-        and p.trust == 1
-        and p.trust_rate == 0
-        and p.opinion == "off"
-        and cfg.environment.landscape == "additive"
-        and p.attention >= 1
-        and p.engagement_gain == 0
-        and p.engagement_loss == 0
-        and p.engagement_drift == 0
-        and cfg.hierarchy.routing == "direct"
-        and o.peer == 0
-        and o.internal == 0
-        and not cfg.interventions
-        and cfg.org.chart is None
-    )
+    return not kernel_refusals(cfg)
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:

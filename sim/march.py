@@ -134,6 +134,7 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     leader = (tree.level < cfg.org.leader_levels).astype(np.float32)
     m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
     p1, p2 = cfg.regime.socialization, cfg.regime.listening
+    assert p1 is not None and p2 is not None, "to_config resolves the regime's values"
     p3, p4 = cfg.population.turnover, cfg.environment.turbulence
     gens = [np.random.default_rng(s) for s in seeds]
 

@@ -38,3 +38,61 @@ def test_the_lab_and_summary_json_average_the_same_steps():
     # Steps 201..300, as summary.json counts them (the lab once took 200..300).
     assert got.window == (201, 300) == simulation.window_steps(300)
     assert got.values == (250.5, 250.5)
+
+
+# --------------------------------------------------------------------------- threads
+
+CHILD = """
+import json, sys
+import numpy  # loads OpenBLAS, whose default is every core
+from pathlib import Path
+from sim.config import to_config
+from sim.runs.parallel import PlannedJob
+from sim.runs.pool import run_pool
+from sim.util.threads import blas_threads
+out = Path(sys.argv[1])
+cfg = to_config({"steps": 2, "org": {"size": 20}, "stakeholders": {"count": 2}})
+here = blas_threads()  # this process is not pinned: the library's own default
+[record] = run_pool([PlannedJob(cfg, out / "job", info={"num": 0})], workers=1)
+summary = json.loads((out / "job" / "summary.json").read_text())
+print(json.dumps({"here": here, "status": record["status"], "worker": summary["blas_threads"],
+                  "cpu_time": summary["cpu_time"], "wall_time": summary["wall_time"]}))
+"""
+
+
+def unpinned_env() -> dict[str, str]:
+    import os
+
+    from sim.util.threads import THREAD_VARIABLES
+
+    return {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+
+
+@pytest.mark.slow
+def test_a_pool_worker_runs_with_one_blas_thread(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], env=unpinned_env(),
+                          capture_output=True, text=True, timeout=300, check=True)
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["status"] == "ok" and seen["worker"] == 1
+    if (os.cpu_count() or 1) > 1:  # the control: unpinned, OpenBLAS takes every core
+        assert seen["here"] > 1
+    # summary.json records CPU time beside wall time.
+    assert 0 < seen["cpu_time"] and 0 < seen["wall_time"]
+
+
+@pytest.mark.slow
+def test_the_agora_command_runs_its_job_with_one_blas_thread(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "sim.cli", "run", "steps=2", "org.size=20",
+                    "stakeholders.count=2", f"hydra.run.dir={tmp_path}"],
+                   env=unpinned_env(), capture_output=True, text=True, timeout=300, check=True)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["blas_threads"] == 1 and summary["cpu_time"] > 0

@@ -30,6 +30,7 @@ from omegaconf import DictConfig
 
 from sim.config.paths import CONF_DIR
 from sim.runs.jobs import JobFailed, run_job
+from sim.util.threads import pin_threads
 
 __all__ = ["flags_first", "hydra_main", "main", "with_validation"]
 
@@ -40,6 +41,7 @@ def hydra_main(cfg: DictConfig) -> None:
     # Hydra sets the root logger to INFO; Mesa logs every step at INFO, which would fill the
     # job's log and cost time in long sweeps.
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    pin_threads()  # the job's own process too (SLURM, joblib): one BLAS thread
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
     job = {

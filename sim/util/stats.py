@@ -81,7 +81,7 @@ def diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict
     return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half}
 
 
-def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
+def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
     """Gini coefficient of non-negative values along ``axis`` (0 when all are equal or zero).
 
     >>> float(gini(np.array([1.0, 1.0, 1.0])))

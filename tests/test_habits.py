@@ -96,3 +96,124 @@ def test_the_agora_command_runs_its_job_with_one_blas_thread(tmp_path):
                    env=unpinned_env(), capture_output=True, text=True, timeout=300, check=True)
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["blas_threads"] == 1 and summary["cpu_time"] > 0
+
+
+# --------------------------------------------------------------------------- versions
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def test_the_package_version_moves_with_the_model_version():
+    import tomllib
+
+    import sim
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    # Bumping sim.MODEL_VERSION means the same config and seed give other numbers: the
+    # package's major version says so too (change pyproject.toml's version with it).
+    assert int(version.split(".")[0]) == sim.MODEL_VERSION, (version, sim.MODEL_VERSION)
+
+
+def test_the_changelog_has_an_entry_for_this_version():
+    import re
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog
+    major = version.split(".")[0]
+    assert re.search(rf"^## \[(Unreleased|{major}\.\d+\.\d+)\]", changelog, re.M)
+
+
+# --------------------------------------------------------------------------- CI's mirror
+
+
+def mirror(root, env=None):
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if k != "DEBIAN_MIRROR"}, **(env or {})}
+    return subprocess.run([sys.executable, str(ROOT / ".ci" / "debian_mirror.py"), str(root)],
+                          capture_output=True, text=True, env=env)
+
+
+def machine(tmp_path, codename="bookworm", sources_list="", **sources_d):
+    (tmp_path / "etc/apt/sources.list.d").mkdir(parents=True)
+    (tmp_path / "etc/os-release").write_text(f'NAME="Debian"\nVERSION_CODENAME={codename}\n')
+    (tmp_path / "etc/apt/sources.list").write_text(sources_list)
+    for name, text in sources_d.items():
+        (tmp_path / "etc/apt/sources.list.d" / name.replace("_", ".")).write_text(text)
+    return tmp_path
+
+
+DEB822 = """Types: deb
+# a comment
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb-src
+URIs: http://src.example/debian
+Suites: bookworm
+
+Types: deb
+URIs: http://off.example/debian
+Suites: bookworm
+Enabled: no
+
+Types: deb
+URIs: http://mirror.example/debian/
+Suites: bookworm bookworm-updates
+Components: main
+"""
+
+
+def test_ci_takes_the_mirror_from_deb822_sources(tmp_path):
+    done = mirror(machine(tmp_path, debian_sources=DEB822))
+    assert done.returncode == 0 and done.stdout.strip() == "http://mirror.example/debian"
+
+
+def test_ci_takes_the_mirror_from_one_line_sources(tmp_path):
+    listed = ("# deb http://old.example/debian bookworm main\n"
+              "deb http://sec.example/debian-security bookworm-security main\n"
+              "deb [arch=amd64 signed-by=/k.gpg] http://one.example/debian bookworm main\n")
+    done = mirror(machine(tmp_path, sources_list=listed,
+                          nodesource_sources="Types: deb\nURIs: http://node.example\n"
+                                             "Suites: nodistro\n"))
+    assert done.returncode == 0 and done.stdout.strip() == "http://one.example/debian"
+
+
+def test_ci_refuses_without_a_source_for_the_release(tmp_path):
+    done = mirror(machine(tmp_path, codename="trixie", debian_sources=DEB822))
+    assert done.returncode == 1 and "DEBIAN_MIRROR" in done.stderr
+    assert mirror(tmp_path, {"DEBIAN_MIRROR": "http://set.example/debian"}).stdout.strip() == (
+        "http://set.example/debian")
+
+
+# --------------------------------------------------------------------------- no timed tests
+
+
+def test_the_line_counter_that_replaces_timing_sees_a_loop():
+    from conftest import counting_lines
+
+    def loop(n):
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+
+    with counting_lines() as small:
+        loop(10)
+    with counting_lines() as large:
+        loop(10_000)
+    assert small.count < 100 < 20_000 <= large.count
+
+
+def test_no_test_asserts_wall_clock_time():
+    import re
+
+    timed = re.compile(r"assert[^\n]*(perf_counter|monotonic|time\.time|seconds\s*<|elapsed\s*<)")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "tests").rglob("test_*.py"))
+             for n, line in enumerate(p.read_text().splitlines(), 1) if timed.search(line)]
+    assert not found, f"tests must not assert wall-clock time (count work instead): {found}"

@@ -332,6 +332,7 @@ def real(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_effects_csv_shape(real):
     effects = pd.read_csv(real / "a" / "effects.csv")
     assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n"]
@@ -341,6 +342,7 @@ def test_effects_csv_shape(real):
     assert (effects["n"] == 2).all()
 
 
+@pytest.mark.slow
 def test_main_effects_by_hand_from_the_raw_runs(real):
     runs = pd.read_parquet(real / "a" / "runs.parquet")
     effects = pd.read_csv(real / "a" / "effects.csv").set_index(["lever", "metric"])
@@ -364,6 +366,7 @@ def test_main_effects_by_hand_from_the_raw_runs(real):
             by_hand, rel=1e-9, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_real_report_sentences_follow_effects_csv(real):
     assert check_sentences(real / "a") >= 8
     text = (real / "a" / "report.md").read_text()
@@ -382,11 +385,13 @@ def test_real_report_sentences_follow_effects_csv(real):
         assert (real / "a" / "plots" / f"{name}.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_same_seed_same_effects_in_any_number_of_workers(real):
     for name in ("effects.csv", "effects_final.csv", "regimes.csv", "differences.csv"):
         assert (real / "a" / name).read_bytes() == (real / "b" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_a_job_equals_simulate(real):
     cfg = load_config(["regime=hybrid", "regime.mix=0.25", "replicates=2", "seed=0", *TINY])
     pd.testing.assert_frame_equal(
@@ -394,6 +399,7 @@ def test_a_job_equals_simulate(real):
         sim.simulate(cfg).metrics)
 
 
+@pytest.mark.slow
 def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
     out = real / "b"
     stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").glob("*/summary.json")}
@@ -407,6 +413,7 @@ def test_rerun_resumes_and_other_settings_are_refused(real, capsys):
     assert "refusing to overwrite" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_window_flag_reuses_the_runs(real, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(real / "b", out)

@@ -23,7 +23,7 @@ from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_cor
 from sim.util.stats import gini
 
 __all__ = ["is_march", "run_batch", "KERNEL_REQUIRES", "KERNEL_READS", "KERNEL_INERT",
-           "kernel_refusals"]
+           "kernel_refusals", "kernel_value"]
 
 
 #: Every key of the schema that the kernel does not model, with the test its value must pass
@@ -86,7 +86,8 @@ KERNEL_INERT = frozenset({
     "openness.external", "openness.inter_org", "openness.voice", "openness.hear_stakeholders",
     "regime.name", "regime.mix",  # only through the regime's values, which are checked
     "scenario.name", "scenario.description", "limits.memory_gb",
-    # The mechanisms' switches act on talk, voice, trust and engagement, all off here.
+    # The mechanisms' switches (wired by Model 3.0): one that acts in a March-shaped run
+    # moves to KERNEL_REQUIRES; tests/test_march_kernel.py fails until it does.
     "mechanisms.voice_effect", "mechanisms.frustration", "mechanisms.votes_as_heard",
     "mechanisms.broadcast_clarity", "mechanisms.broadcast_fatigue", "mechanisms.benevolence",
     "mechanisms.ability", "mechanisms.integrity", "mechanisms.broadcast_socialization",

@@ -19,6 +19,18 @@ def test_every_study_uses_the_one_window():
     assert compare.window_bounds is window_steps
 
 
+def test_no_module_slices_its_own_last_third():
+    import re
+    from pathlib import Path
+
+    sim_dir = Path(simulation.__file__).parent
+    # The shapes the five old definitions had: ``last - last // 3``, ``[-steps // 3:]``.
+    own = re.compile(r"//\s*3\b")
+    found = [f"{p.relative_to(sim_dir.parent)}:{n}" for p in sorted(sim_dir.rglob("*.py"))
+             for n, line in enumerate(p.read_text().splitlines(), 1) if own.search(line)]
+    assert not found, f"use sim.simulation.window_steps for the end-of-run window: {found}"
+
+
 @pytest.mark.parametrize("last", [1, 2, 3, 9, 10, 40, 60, 150, 300])
 def test_the_window_is_the_last_third_after_step_zero(last):
     first, end = window_steps(last)

@@ -66,6 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=30, help="frames to time (default 30)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/app.json"))
     args = parser.parse_args(argv)
+    from sim.util.threads import pin_threads
+
+    pin_threads()  # one BLAS thread, as every benchmark and the agora command
     result = measure(args.steps)
     from sim.util.atomic import write_text_atomic
 

@@ -3,20 +3,30 @@
 Run: ``python benchmarks/bench_core.py [--quick] [--out benchmarks/results/core.json]``
 
 Each case reports wall time and CPU time of the process (the machine is shared, so CPU time is
-the steadier figure) and, for the large case, peak resident memory measured in a fresh child
-process so earlier cases do not inflate it.
+the steadier figure), the throughput in agent-steps (members x steps) per CPU-second and per
+wall-second, the CPU share of the wall time (CPU / wall: below 1 the process waited for a busy
+machine), the load average at the start and end and, for the large case, peak resident memory
+measured in a fresh child process so earlier cases do not inflate it. Every process runs with
+one BLAS thread (:func:`sim.util.threads.pin_threads`; issue 26 measured OpenBLAS at two
+threads 2.3x slower per step at 100k members).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before numpy loads
+
+pin_threads()
 
 CASES = {
     "default_300_steps": dict(
@@ -102,11 +112,25 @@ def time_march(replicates: int) -> dict:
             "replicates_per_s_wall": replicates / wall, "replicates_per_s_cpu": replicates / cpu}
 
 
+def agent_steps(config: dict) -> int:
+    """Members x steps of one run of ``config``."""
+    from sim.config import to_config
+
+    cfg = to_config(config)
+    return int(cfg.org.size) * int(cfg.steps) * int(cfg.org.count)
+
+
 def child(name: str) -> None:
     """Run one case in this (fresh) process and print its figures as JSON."""
     case = CASES[name]
     result = time_model(case["config"], case["repeat"])
     result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    work = agent_steps(case["config"])
+    result["agent_steps"] = work
+    result["agent_steps_per_cpu_s"] = work / result["cpu_s"]
+    result["agent_steps_per_wall_s"] = work / result["wall_s"]
+    result["cpu_share_of_wall"] = result["cpu_s"] / result["wall_s"]
+    result["blas_threads"] = blas_threads()
     print(json.dumps(result))
 
 
@@ -120,7 +144,8 @@ def main() -> None:
         return child(args.child)
     import numpy as np
 
-    results = {"numpy": np.__version__, "python": sys.version.split()[0], "cases": {}}
+    results = {"numpy": np.__version__, "python": sys.version.split()[0], "cases": {},
+               "blas_threads": blas_threads(), "load_average_at_start": os.getloadavg()[0]}
     for name, case in CASES.items():
         if args.quick and case.get("fresh_process"):
             continue
@@ -140,11 +165,18 @@ def main() -> None:
                   f"{figures['drift_corrected_median_s']:.3f})" if figures["runs"] > 1 else "")
         print(f"{name:45s} wall {figures['wall_s']:7.3f} s  cpu {figures['cpu_s']:7.3f} s{median}  "
               f"peak {figures['peak_rss_gib']:.2f} GiB  target {case['target']}")
+        print(f"{'':45s} {figures['agent_steps_per_cpu_s'] / 1e6:.2f}M agent-steps per CPU-s "
+              f"({figures['agent_steps_per_wall_s'] / 1e6:.2f}M per wall-s, CPU share of wall "
+              f"{figures['cpu_share_of_wall']:.2f})")
     march = time_march(1000)
     march["target"] = ">= 200 replicates/s on one core"
     results["cases"]["march1991_replicates"] = march
     print(f"{'march1991 (1000 replicates)':45s} {march['replicates_per_s_wall']:.0f} rep/s wall, "
           f"{march['replicates_per_s_cpu']:.0f} rep/s cpu  target {march['target']}")
+    results["load_average_at_end"] = os.getloadavg()[0]
+    print(f"load average {results['load_average_at_start']:.2f} at the start, "
+          f"{results['load_average_at_end']:.2f} at the end; "
+          f"BLAS threads {results['blas_threads']}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
 

@@ -26,11 +26,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sim.util.threads import pin_threads  # noqa: E402  one BLAS thread, before numpy loads
+
+pin_threads()
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+import yaml  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIMES = ("broadcast", "hybrid", "conversational")

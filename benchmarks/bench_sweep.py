@@ -16,6 +16,15 @@ simulating all the time) and the overheads: start-up (process start, composing a
 every job's config, until the first job starts), per job inside the job (resolving, writing
 ``metrics.parquet`` and ``summary.json``) and per job outside it (the launcher, worker
 start-up, Hydra's per-job composition and ``.hydra/`` files), as worker-seconds per job.
+
+Wall-time figures mean little on a shared machine (issue 26: 1.6 s wall per job against
+0.33 s CPU), so each sweep also reports CPU-based figures: the CPU seconds of every process
+of the sweep (the launching process and its descendants, sampled every half second with
+psutil), the simulation's CPU seconds (``cpu_time`` of every ``summary.json``), the
+*CPU-based efficiency* (simulation CPU / sweep CPU: the share of the sweep's CPU that went
+into simulating, which other work on the machine does not change), throughput in jobs and
+agent-steps (members x steps) per CPU-second, and the load average at the start and end.
+Every process runs with one BLAS thread (:func:`sim.util.threads.pin_threads`).
 """
 
 from __future__ import annotations
@@ -31,6 +40,41 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from sim.util.threads import pin_threads  # noqa: E402  before numpy loads
+
+pin_threads()
+
+
+def run_sampling_cpu(
+    cmd: list[str], every: float = 0.5
+) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``cmd``; its result and the CPU seconds of it and every process it started.
+
+    Each process's CPU time is sampled every ``every`` seconds while the command runs and its
+    last sample counted (so a process's last half second is missed; pool workers live for the
+    whole sweep). Waiting is not counted: the figure does not grow on a busy machine.
+    """
+    import psutil
+
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    seen: dict[tuple[int, float], float] = {}
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            tree = []
+        for p in tree:
+            try:
+                times = p.cpu_times()
+                seen[(p.pid, p.create_time())] = times.user + times.system
+            except psutil.Error:
+                pass
+        time.sleep(every)
+    out, err = proc.communicate()
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), sum(seen.values())
 
 
 def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[str]) -> dict:
@@ -40,8 +84,9 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
     cmd = [sys.executable, str(ROOT / "experiments" / "run.py"), "-m",
            f"hydra/launcher={launcher}", f"hydra.launcher.n_jobs={workers}",
            f"seed=range(0,{n})", *overrides, f"hydra.sweep.dir={sweep}"]
+    load_start = os.getloadavg()[0]
     t0 = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc, sweep_cpu = run_sampling_cpu(cmd)
     t1 = time.time()
     if proc.returncode != 0:
         raise RuntimeError(f"{launcher} sweep failed:\n{proc.stderr[-3000:]}")
@@ -50,19 +95,23 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
 
     summaries = [json.loads(p.read_text()) for p in sweep.glob("*/summary.json")]
     sim = [s["wall_time"] for s in summaries]
+    sim_cpu = [s.get("cpu_time") or 0.0 for s in summaries]
     job = [s["job_time"] for s in summaries]
     write = [s["timing"].get("write_metrics", 0.0) for s in summaries]
     first_start = min(s["started_unix"] for s in summaries)
     files = sum(1 for p in sweep.rglob("*") if p.is_file())
     count = len(summaries)
     sweep_wall = t1 - t0
+    cfg = summaries[0]["config"]
+    agent_steps = sum(s["config"]["org"]["size"] * s["config"]["steps"]
+                      * len(s.get("seeds") or [0]) for s in summaries)
     return {
         "launcher": launcher,
         "jobs": count,
         "ok": report.ok,
         "workers": workers,
-        "steps": summaries[0]["config"]["steps"],
-        "org_size": summaries[0]["config"]["org"]["size"],
+        "steps": cfg["steps"],
+        "org_size": cfg["org"]["size"],
         "files_per_job": (files - 1) / count,  # without multirun.yaml, before aggregation
         "total_seconds": t2 - t0,
         "sweep_seconds": sweep_wall,
@@ -79,6 +128,15 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
         ) / count,
         "overhead_total_worker_seconds_per_job": (workers * sweep_wall - sum(sim)) / count,
         "efficiency": sum(sim) / (workers * sweep_wall),
+        # CPU-based: what a busy machine does not distort.
+        "sweep_cpu_seconds": sweep_cpu,
+        "simulation_cpu_seconds_sum": sum(sim_cpu),
+        "efficiency_cpu": sum(sim_cpu) / sweep_cpu if sweep_cpu else float("nan"),
+        "jobs_per_cpu_second": count / sweep_cpu if sweep_cpu else float("nan"),
+        "agent_steps_per_cpu_second": agent_steps / sweep_cpu if sweep_cpu else float("nan"),
+        "jobs_per_wall_second": count / sweep_wall,
+        "blas_threads": sorted({s.get("blas_threads") for s in summaries}, key=str),
+        "load_average_at_start": load_start,
         "load_average_at_end": os.getloadavg()[0],
         "command": " ".join(cmd[1:]),
     }
@@ -109,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
-    keys = ["sweep_seconds", "ideal_sweep_seconds", "efficiency", "startup_seconds",
+    keys = ["sweep_seconds", "ideal_sweep_seconds", "efficiency", "sweep_cpu_seconds",
+            "simulation_cpu_seconds_sum", "efficiency_cpu", "jobs_per_cpu_second",
+            "jobs_per_wall_second", "load_average_at_start", "load_average_at_end",
+            "startup_seconds",
             "overhead_outside_job_worker_seconds_per_job", "overhead_in_job_seconds_per_job",
             "files_per_job", "aggregate_seconds"]
     print(f"{'':<45}" + "".join(f"{r['launcher']:>16}" for r in runs))

@@ -15,13 +15,23 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig
-from sim.config.engines import is_march
+from sim.config.engines import (
+    KERNEL_INERT,
+    KERNEL_READS,
+    KERNEL_REQUIRES,
+    is_march,
+    kernel_refusals,
+    kernel_value,
+)
 from sim.rules.catalogue import record
 from sim.rules.learning import act, learn_code, random_beliefs, socialization_candidates, socialize
 from sim.rules.metrics import METRIC_NAMES, diversity, knowledge_code, share_correct
 from sim.util.stats import gini
 
-__all__ = ["is_march", "run_batch"]
+# The classification of the schema's keys lives with is_march in sim.config.engines (the
+# memory estimate needs it too); re-exported here, beside the kernel it protects.
+__all__ = ["is_march", "run_batch", "KERNEL_REQUIRES", "KERNEL_READS", "KERNEL_INERT",
+           "kernel_refusals", "kernel_value"]
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:

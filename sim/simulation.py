@@ -26,10 +26,11 @@ from sim.config import AgoraConfig, to_config
 from sim.rules.metrics import METRIC_NAMES
 from sim.util.seeding import replicate_seeds
 from sim.util.stats import mean_ci
+from sim.util.threads import blas_threads
 
 __all__ = [
     "SimulationResult", "simulate", "run_replicate", "final_summary", "window_summary",
-    "end_of_run", "WINDOW",
+    "end_of_run", "window_steps", "WINDOW",
 ]
 
 ID_COLUMNS = ("replicate", "seed", "step")
@@ -46,7 +47,8 @@ class SimulationResult:
 
     ``metrics`` has one row per replicate and step (step 0 included): ``replicate``, ``seed``,
     ``step``, then every metric of :data:`sim.rules.metrics.METRIC_NAMES`. ``summary`` holds the
-    resolved config, the seeds, the wall time and, per metric, the mean, sd and 95% CI over
+    resolved config, the seeds, the wall and CPU time (``wall_time``, ``cpu_time``) and the BLAS
+    threads (``blas_threads``), and, per metric, the mean, sd and 95% CI over
     replicates of its end-of-run value (``metrics``: the average over the last third of the
     run, ``window`` says which steps) and of its final value (``final``). With several
     organizations, ``org_metrics`` has one row per replicate, step and organization
@@ -119,9 +121,20 @@ def window_steps(last_step: int, share: float = WINDOW) -> tuple[int, int]:
     """The first and last step of the end-of-run window: the last ``share`` of the steps
     after step 0, at least the final step.
 
-    >>> window_steps(300), window_steps(1), window_steps(0)
-    ((201, 300), (1, 1), (0, 0))
+    The package's one definition of the window: summaries, studies, the lab and the dockings
+    all call it (``sim.runs.paired.end_window`` and ``sim.runs.compare.window_bounds`` are
+    this function under the names their modules export).
+
+    >>> window_steps(300), window_steps(1), window_steps(0), window_steps(10, 1.0)
+    ((201, 300), (1, 1), (0, 0), (1, 10))
+    >>> window_steps(300, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: window 0: a fraction of the run in (0, 1]
     """
+    if not 0 < share <= 1:
+        raise ValueError(f"window {share!r}: a fraction of the run in (0, 1]")
+    last_step = int(last_step)
     length = max(1, int(round(last_step * share)))
     return max(last_step - length + 1, min(1, last_step)), last_step
 
@@ -164,7 +177,7 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
     from sim import march
 
     cfg = to_config(config)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     seeds = replicate_seeds(cfg.seed, cfg.replicates)
     org_metrics = None
     if march.is_march(cfg):
@@ -188,6 +201,10 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
         "config": dataclasses.asdict(cfg),
         "seeds": seeds,
         "wall_time": time.perf_counter() - started,
+        # This process's CPU seconds (on a busy machine wall time counts others' work too),
+        # and the BLAS threads it ran with (sim.util.threads.pin_threads makes it 1).
+        "cpu_time": time.process_time() - cpu_started,
+        "blas_threads": blas_threads(),
         "window": describe_window(metrics),
         "metrics": window_summary(metrics),
         "final": final_summary(metrics),

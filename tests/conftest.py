@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +20,33 @@ SMALL = {
     "stakeholders": {"count": 15},
     "hierarchy": {"depth": 3},
 }
+
+
+class LineCount:
+    count = 0
+
+
+@contextlib.contextmanager
+def counting_lines():
+    """Count the lines of Python run inside the block (every frame, libraries included).
+
+    How tests bound work without timing it: a count does not depend on the machine's speed or
+    load. For scale: a 2-step run of 20 members runs about 2.4 million lines, composing and
+    checking a configuration about 0.24 million; a loop over 10**5 rows, 10**5 or more.
+    """
+    seen = LineCount()
+
+    def trace(frame, event, arg):
+        if event == "line":
+            seen.count += 1
+        return trace
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        yield seen
+    finally:
+        sys.settrace(previous)
 
 
 def docs_images(tmp_path: Path) -> Path:

@@ -190,7 +190,7 @@ def test_outcome_is_computed_from_the_runs():
     for experiment in EXPERIMENTS:
         got = outcome(experiment, frames)
         last = SMALL["steps"]
-        first = last - last // 3
+        first = last - round(last / 3) + 1  # the last third after step 0: 201-300 of 300
         naive = [float(f.loc[f["step"] >= first, experiment.metric].mean()) for f in frames]
         assert got.values == pytest.approx(naive) and got.window == (first, last)
         expected = "same" if abs(naive[0] - naive[1]) < 0.02 else "AB"[naive[1] > naive[0]]

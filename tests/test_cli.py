@@ -297,6 +297,7 @@ def test_run_refuses_a_bad_value_before_running(tmp_path, capsys):
 # --- real runs from outside the checkout -----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_and_sweep_from_outside_the_checkout_say_where_they_wrote(tmp_path):
     done = agora("run", "steps=3", "org.size=20", "stakeholders.count=5", "hydra.run.dir=one",
                  cwd=tmp_path)

@@ -71,6 +71,7 @@ def test_write_design_files(tmp_path):
         write_design(d, ranges, tmp_path, method="lhs", n=5, seed=1)
 
 
+@pytest.mark.slow
 def test_design_runs_through_hydra_point_by_point(tmp_path):
     design_dir, sweep = tmp_path / "design", tmp_path / "sweep"
     ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])

@@ -41,6 +41,7 @@ def run(args, *, env=None, check=None):
     return proc
 
 
+@pytest.mark.slow
 def test_joblib_sweep_with_a_failing_job_then_resume(tmp_path):
     sweep = tmp_path / "sweep"
     args = ["-m", "hydra/launcher=local_parallel", "regime=broadcast,conversational",
@@ -89,6 +90,7 @@ def test_joblib_sweep_with_a_failing_job_then_resume(tmp_path):
     assert aggregate(sweep, plots=False).ok == 4
 
 
+@pytest.mark.slow
 def test_same_metrics_under_basic_and_submitit_local(tmp_path):
     """Basic and submitit-local launchers give simulate's numbers (joblib: the test above)."""
     for launcher in ("basic", "submitit_local"):
@@ -124,6 +126,7 @@ def test_bad_override_fails_before_any_job_naming_the_key(tmp_path, args, key):
     assert not out.exists()  # no job (and not even the sweep directory) was created
 
 
+@pytest.mark.slow
 def test_dead_worker_keeps_finished_jobs_and_resume_completes(tmp_path):
     """SIGKILL of a joblib worker (as the OOM killer would) ends the sweep; results survive."""
     sweep = tmp_path / "sweep"

@@ -88,6 +88,7 @@ def test_plan_resolves_what_hydra_composes(tmp_path):
         assert plan.job_dir(12, ["seed=1"]) == tmp_path / "sweep" / "12"
 
 
+@pytest.mark.slow
 def test_pool_launcher_gives_the_joblib_launchers_numbers(tmp_path):
     args = ["regime=broadcast,conversational", "seed=3,4", *TINY]
     for launcher in ("pool", "local_parallel"):
@@ -111,6 +112,7 @@ def test_pool_launcher_gives_the_joblib_launchers_numbers(tmp_path):
     assert not a.equals(b)  # broadcast and conversational differ: the comparison is not vacuous
 
 
+@pytest.mark.slow
 def test_pool_failing_job_and_killed_worker_cost_only_themselves(tmp_path):
     sweep = tmp_path / "sweep"
     args = ["-m", "hydra/launcher=pool", "seed=0,1,2,3,4,5", *TINY, f"hydra.sweep.dir={sweep}"]

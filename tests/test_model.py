@@ -112,6 +112,7 @@ def _random_config(draw):
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_invariants_hold_for_any_configuration(data):

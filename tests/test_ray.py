@@ -183,6 +183,7 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
     assert lost and all("Ray could not finish" in done[k]["error"] for k in lost), output[-3000:]
     assert first.returncode != 0
     assert all(done[k]["job"]["launcher"] == "ray" for k in done)
+    assert all(done[k]["blas_threads"] == 1 for k in done if k not in lost)  # pinned workers
     report = aggregate(sweep, plots=False)
     assert (report.ok, report.failed, report.missing) == (n - len(lost), len(lost), 0)
 

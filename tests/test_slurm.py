@@ -227,6 +227,7 @@ def test_slurm_sweep_cancel_one_task_resume_aggregate(cluster, tmp_path):
     finished = {k for k, s in done.items() if s["status"] == "ok"}
     assert finished == set(range(n - 1)), done
     assert all(done[k]["job"]["launcher"] == "slurm" for k in finished)
+    assert all(done[k]["blas_threads"] == 1 for k in finished)  # pinned in the SLURM job
     report = aggregate(sweep, plots=False)
     assert report.ok == n - 1 and report.ok + report.failed + report.missing == n
 

@@ -207,6 +207,7 @@ def test_bad_plans_fail_before_running(args, match):
         plan_whatif(*args)
 
 
+@pytest.mark.slow
 def test_whatif_script_end_to_end(tmp_path):
     out = tmp_path / "r"
     cmd = [sys.executable, str(ROOT / "experiments" / "whatif.py"), "scenario=flatter_is_not_free",

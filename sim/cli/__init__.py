@@ -100,6 +100,9 @@ def load(name: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora ARGV``; the exit status of the command."""
+    from sim.util.threads import pin_threads
+
+    pin_threads()  # one BLAS thread here and in every process a command starts
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         if len(argv) > 1 and argv[0] == "help":

@@ -122,19 +122,21 @@ def _arms(claim: Claim, extra: Sequence[str], steps: int):
 
 
 def _window_means(cfg, seeds: Sequence[int], metric: str) -> np.ndarray:
-    """Per replicate, the metric's mean over the last third of the run."""
+    """Per replicate, the metric's mean over the end-of-run window (the last third)."""
     return _window_table(cfg, seeds, (metric,))[metric]
 
 
 def _window_table(cfg, seeds: Sequence[int], metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    out = {m: [] for m in metrics}
+    from sim.simulation import window_steps
+
+    out: dict[str, list] = {m: [] for m in metrics}
     for seed in seeds:
         model = AgoraModel(cfg, seed=seed)
         model.run()
         for m in metrics:
             values = np.array([row[m] for row in model.records], dtype=float)
-            start = len(values) - max(len(values) // 3, 1)
-            window = values[start:]
+            first, last = window_steps(len(values) - 1)  # records hold steps 0 .. last
+            window = values[first : last + 1]
             out[m].append(np.nanmean(window) if np.isfinite(window).any() else np.nan)
     return {m: np.array(v) for m, v in out.items()}
 

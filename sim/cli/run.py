@@ -31,6 +31,7 @@ from collections.abc import Sequence
 
 from sim.cli.options import RUN_OPTIONS, flags_to_overrides, wants_help
 from sim.config.paths import CONF_DIR
+from sim.util.threads import pin_threads
 
 __all__ = ["flags_first", "hydra_main", "main", "precheck", "run_flags", "with_validation"]
 
@@ -53,6 +54,7 @@ def run_one(cfg) -> None:
     # Hydra sets the root logger to INFO; Mesa logs every step at INFO, which would fill the
     # job's log and cost time in long sweeps.
     logging.getLogger("MESA").setLevel(logging.WARNING)
+    pin_threads()  # the job's own process too (SLURM, joblib): one BLAS thread
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
     job = {

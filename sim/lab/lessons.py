@@ -216,13 +216,13 @@ def outcome(experiment: Experiment, frames: Sequence[pd.DataFrame], *, same: flo
             ) -> Outcome:
     """Each side's mean of the measure over the last third of the run (the project's summary
     window), and which is higher; closer than ``same`` (absolute) counts as about the same."""
+    from sim.simulation import window_steps
+
     values = []
     window = (0, 0)
     for frame in frames:
-        last = int(frame["step"].max())
-        first = last - last // 3
-        window = (first, last)
-        inside = frame[frame["step"] >= first]
+        window = first, last = window_steps(int(frame["step"].max()))
+        inside = frame[frame["step"].between(first, last)]
         values.append(float(inside[experiment.metric].mean()))
     a, b = values
     winner = "same" if abs(a - b) < same else ("A" if a > b else "B")

@@ -81,6 +81,7 @@ from sim.runs.factorial import (
     paired_effects,
     two_level_design,
 )
+from sim.simulation import window_steps as window_bounds  # the package's one window
 
 __all__ = [
     "Lever",
@@ -388,20 +389,6 @@ def plan_realistic(ends: Sequence[tuple[float, bool]] = REALISTIC_ENDS) -> list[
                 {**_end_arm_regime("conversational"), "responsiveness": float(r),
                  "voting": bool(v)}, realistic_name(r, v), 1.0, folder="ends")
             for r, v in ends]
-
-
-def window_bounds(last_step: int, fraction: float = DEFAULT_WINDOW) -> tuple[int, int]:
-    """First and last step of the end-of-run window: the last ``fraction`` of the run, as
-    every summary of the package counts it (:func:`sim.simulation.window_steps`).
-
-    >>> window_bounds(10, 1 / 3), window_bounds(10, 1.0), window_bounds(2, 0.1)
-    ((8, 10), (1, 10), (2, 2))
-    """
-    from sim.simulation import window_steps
-
-    if not 0 < fraction <= 1:
-        raise ValueError(f"window {fraction!r}: a fraction of the run in (0, 1]")
-    return window_steps(last_step, fraction)
 
 
 # --------------------------------------------------------------------------- running

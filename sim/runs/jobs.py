@@ -9,7 +9,8 @@ configuration, calls :func:`sim.simulate`, and writes into the job directory (DE
     ``status`` ("ok" or "failed", with ``error`` and ``traceback``), the resolved ``config`` and
     its ``config_hash``, the job's ``identity`` (config hash, sweep id, job number), ``seeds``,
     ``model_version``, package ``versions``, ``git_commit``,
-    ``wall_time`` (simulation) and ``job_time`` (the whole job), and per metric the mean, sd and
+    ``wall_time`` (simulation) and ``job_time`` (the whole job), ``cpu_time`` (the simulation's
+    CPU seconds) and ``blas_threads``, and per metric the mean, sd and
     95% CI over replicates of its end-of-run window average (``final``: of its final value).
 
 Both files are written to a temporary name and renamed (``os.replace``), ``metrics.parquet``
@@ -666,6 +667,9 @@ def _run_locked(
         t1 = time.perf_counter()
         inner = dict(result.summary or {})
         summary["timing"] = {"setup": t0 - started, "simulate": t1 - t0}
+        # CPU seconds beside wall_time: they hold on a busy machine, wall time does not.
+        summary["cpu_time"] = inner.get("cpu_time")
+        summary["blas_threads"] = inner.get("blas_threads")
         write_job_result(
             job_dir,
             cfg,

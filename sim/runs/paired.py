@@ -43,16 +43,10 @@ import yaml
 
 # One definition of the end-of-run window: the model's, which summary.json uses too.
 from sim.simulation import WINDOW as WINDOW_FRACTION
-from sim.simulation import window_steps
+from sim.simulation import window_steps as end_window
 
 __all__ = ["end_window", "window_means", "PairedPlan", "plan_paired", "run_paired",
            "pair_table", "point_effects", "WINDOW_FRACTION"]
-
-def end_window(last_step: int, fraction: float = WINDOW_FRACTION) -> tuple[int, int]:
-    """(first, last) steps of the end-of-run window: the last ``fraction`` of the steps after
-    step 0, at least one step; the same window as ``summary.json``
-    (:func:`sim.simulation.window_steps`)."""
-    return window_steps(int(last_step), fraction)
 
 
 def window_means(frame: pd.DataFrame, metrics: Sequence[str],

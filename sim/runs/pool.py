@@ -49,7 +49,9 @@ def execute(job: PlannedJob) -> dict[str, Any]:
     directory holds another configuration's result) is reported as status ``conflict``.
     """
     from sim.runs.jobs import JobConflict, run_job
+    from sim.util.threads import pin_threads
 
+    pin_threads()  # one BLAS thread per worker (pool, Ray): processes are the parallelism
     try:
         s = run_job(job.cfg, job.dir, overrides=list(job.overrides), job=dict(job.info))
         status, error, skipped = s.get("status", "failed"), s.get("error"), s.get("skipped")

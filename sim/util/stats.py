@@ -145,7 +145,7 @@ def paired_diff_ci(a: Iterable[float], b: Iterable[float],
     return {"diff": s["mean"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "n": s["n"]}
 
 
-def gini(values: np.ndarray, axis: int = -1) -> np.ndarray:
+def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
     """Gini coefficient of non-negative values along ``axis`` (0 when all are equal or zero).
 
     >>> float(gini(np.array([1.0, 1.0, 1.0])))

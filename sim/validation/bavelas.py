@@ -89,6 +89,7 @@ def centrality(net: str) -> dict[str, float]:
 
 def _runs(net: str, task: str, replicates: int, steps: int, seed: int) -> dict[str, np.ndarray]:
     from sim.config import load_config
+    from sim.simulation import window_steps
 
     cfg = load_config(overrides(net, TASKS[task], steps))
     share, eng_gap, eng, solve, wrong = [], [], [], [], []
@@ -96,7 +97,8 @@ def _runs(net: str, task: str, replicates: int, steps: int, seed: int) -> dict[s
         t = trace(cfg, s)
         rec = t["received"].sum(axis=0)
         share.append(rec[0] / max(rec.sum(), 1))
-        e = t["engagement"][-steps // 3:].mean(axis=0)
+        first, last = window_steps(steps)  # the trace's row i is step i + 1
+        e = t["engagement"][first - 1:last].mean(axis=0)
         eng.append(e)
         eng_gap.append(e[0] - e[1:].mean())
         group = t["right"].mean(axis=1)

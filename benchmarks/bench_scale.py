@@ -1,0 +1,125 @@
+"""Throughput by organization size: agent-steps per CPU-second and peak memory, 1k to 1M members.
+
+Run: ``python benchmarks/bench_scale.py [--sizes 1000 10000 100000 1000000]
+[--out benchmarks/results/scale.json]``
+
+Each size runs in a fresh process (so its peak resident memory is its own) with one BLAS
+thread (:func:`sim.util.threads.pin_threads`). The default scenario at ``org.size`` = N
+(stakeholders ``max(50, min(2000, N // 4))``, hierarchy depth growing with N so spans stay
+near ten to thirty) is built, stepped once to warm up, then stepped ``STEPS[N]`` more times.
+Reported per size: agent-steps (members x steps) per CPU-second and the nanoseconds per
+agent-step (CPU and wall), setup CPU per member, minor page faults per step, peak RSS, and
+the load average around the run. CPU time is the figure to read on a shared machine: it
+leaves out the time the process waited for a core.
+
+Targets of issue 26 (a benchmark, not a timed test): >= 3M agent-steps per CPU-second at
+every size from 10k to 1M, ns per agent-step at 1M at most 1.2x that at 100k, peak RSS at 1M
+at most 1.5 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before numpy loads
+
+pin_threads()
+
+#: Steps timed at each size (after one warm-up step): enough work to dwarf the timer, little
+#: enough that 1M members finish in a few minutes.
+STEPS = {1_000: 300, 10_000: 100, 100_000: 20, 1_000_000: 10}
+DEPTH = {1_000: 4, 10_000: 5, 100_000: 6, 1_000_000: 7}
+
+
+def config(members: int) -> dict:
+    """The default scenario at ``members`` members (see the module docstring)."""
+    depth = DEPTH.get(members, max(3, len(str(members))))
+    return {"org": {"size": members}, "hierarchy": {"depth": depth},
+            "stakeholders": {"count": max(50, min(2000, members // 4))},
+            "limits": {"memory_gb": 20}}
+
+
+def measure(members: int, steps: int) -> dict:
+    """Build and step the model in this process; its figures."""
+    from sim.config import to_config
+    from sim.model import AgoraModel
+
+    cfg = to_config(config(members))
+    load_start = os.getloadavg()[0]
+    c0, w0 = time.process_time(), time.perf_counter()
+    model = AgoraModel(cfg, seed=0)
+    setup_cpu = time.process_time() - c0
+    model.step()  # warm-up: lazy imports, first allocations
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    c1, w1 = time.process_time(), time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    cpu, wall = time.process_time() - c1, time.perf_counter() - w1
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
+    work = members * steps
+    return {
+        "members": members,
+        "steps": steps,
+        "agent_steps": work,
+        "agent_steps_per_cpu_s": work / cpu,
+        "agent_steps_per_wall_s": work / wall,
+        "ns_per_agent_step_cpu": 1e9 * cpu / work,
+        "ns_per_agent_step_wall": 1e9 * wall / work,
+        "step_cpu_s": cpu / steps,
+        "setup_cpu_us_per_member": 1e6 * setup_cpu / members,
+        "minor_page_faults_per_step": faults / steps,
+        "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "total_wall_s": time.perf_counter() - w0,
+        "blas_threads": blas_threads(),
+        "load_average_at_start": load_start,
+        "load_average_at_end": os.getloadavg()[0],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(STEPS))
+    parser.add_argument("--steps", type=int, default=None,
+                        help="steps timed at every size (default: STEPS by size)")
+    parser.add_argument("--out", default="benchmarks/results/scale.json")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args.steps or STEPS.get(args.child, 20))))
+        return 0
+    rows = []
+    print(f"{'members':>10} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
+          f"{'(wall)':>8} {'setup us/member':>16} {'faults/step':>12} {'peak RSS GiB':>13} "
+          f"{'load':>11}")
+    for members in args.sizes:
+        cmd = [sys.executable, __file__, "--child", str(members)]
+        if args.steps:
+            cmd += ["--steps", str(args.steps)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"{members:>10,} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
+              f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
+              f"{row['setup_cpu_us_per_member']:>16.1f} "
+              f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
+              f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}",
+              flush=True)
+    result = {"python": sys.version.split()[0], "cpu_count": os.cpu_count(), "rows": rows}
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""One BLAS and OpenMP thread per process: Agora's parallelism is processes, not threads.
+
+A simulation step is many small numpy calls; BLAS threads add overhead to each without
+speeding any up, and two processes on two cores, each with two BLAS threads, fight over the
+cores (issue 26 measured 172-178 ms per step at 100k members with OpenBLAS at 2 threads
+against 69-78 ms with 1). So the ``agora`` command, every job (pool, Ray, SLURM, joblib
+workers run :func:`sim.runs.pool.execute` or ``agora run``'s task function) and every
+benchmark call :func:`pin_threads`.
+
+It works in two ways, because numpy is usually loaded already when it is called: the
+environment variables that the BLAS and OpenMP libraries read when they load are set, for the
+processes this one starts (forkserver, spawn, Ray's and SLURM's workers inherit the
+environment), and :mod:`threadpoolctl` limits the libraries already loaded in this process.
+
+Examples
+--------
+>>> pin_threads()
+>>> blas_threads()
+1
+>>> os.environ["OPENBLAS_NUM_THREADS"]
+'1'
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["THREAD_VARIABLES", "pin_threads", "blas_threads"]
+
+#: What OpenBLAS, OpenMP, MKL, Apple's Accelerate, numexpr and BLIS read for their thread count.
+THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
+
+
+def pin_threads() -> None:
+    """One thread for BLAS and OpenMP, in this process and in every process it starts.
+
+    Safe to call any number of times; each call costs about half a millisecond.
+    """
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+def blas_threads() -> int:
+    """The largest thread count of the BLAS and OpenMP libraries loaded in this process
+    (1 when none is loaded), as :mod:`threadpoolctl` reads it."""
+    from threadpoolctl import threadpool_info
+
+    return max((int(lib["num_threads"]) for lib in threadpool_info()), default=1)

@@ -169,7 +169,7 @@ def test_the_share_interval_is_the_bootstrap_over_seeds():
 
 def test_too_few_seeds_is_not_a_class_guess():
     table = classify(toy(SINGLES, seeds=[0]), METRICS, SWITCHES)
-    assert set(table["class"]) == {"n/a"}
+    assert set(table["class"]) == {"undefined"}
 
 
 def test_bad_values_are_refused():

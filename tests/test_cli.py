@@ -82,6 +82,7 @@ RUN_FLAGS = {
     "animate": {"--steps", "--out", "--no-progress"},
     "scenarios": set(),
     "app": set(),
+    "claims": {"--replicates", "--steps", "--out"},
 }
 SHARED = {"--replicates", "--steps", "--out", "--workers", "--no-progress"}
 

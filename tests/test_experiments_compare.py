@@ -347,8 +347,12 @@ def test_effects_csv_shape(real):
     assert set(HEADLINE) <= set(effects["metric"])
     assert "responsiveness x voting" in set(effects["lever"])
     assert len(effects) == 15 * effects["metric"].nunique()
-    # adaptation_lag is NaN until a flipped dimension is re-learned (none in 10 steps).
-    assert (effects.loc[effects["metric"] != "adaptation_lag", "n"] == 2).all()
+    # Some metrics have no value in these 10-step runs (adaptation_lag until a flipped
+    # dimension is re-learned, authenticity_gap until someone voices, the economy's while it
+    # is off): every estimated effect rests on both seeds.
+    estimated = effects.dropna(subset=["effect"])
+    assert (estimated["n"] == 2).all()
+    assert {"engagement", "trust", "knowledge_code"} <= set(estimated["metric"])
 
 
 @pytest.mark.slow
@@ -522,7 +526,8 @@ def test_report_opens_with_what_each_difference_rests_on(real):
     c = pd.read_csv(real / "a" / "classification.csv")
     for row in c.to_dict(orient="records"):  # every difference is in the first section
         name = pretty(row["metric"])
-        assert (name.lower() if row["class"] == "noise" else name) in first, name
+        listed = row["class"] in ("noise", "undefined")  # named in a sentence, lower case
+        assert (name.lower() if listed else name) in first, name
     assert outcome_table(c) in first
 
 
@@ -544,7 +549,7 @@ def test_realistic_ends_alone(tmp_path):
     argv = ["--ends", "realistic", "--out", str(out), "--no-progress", "--replicates", "2",
             *TINY]
     assert main(argv) == 0
-    assert sorted(p.name for p in (out / "runs" / "ends").iterdir()) == sorted(
+    assert sorted(p.name for p in (out / "runs" / "ends").iterdir() if not p.name.startswith(".")) == sorted(
         realistic_name(r, v) for r, v in REALISTIC_ENDS)
     assert not (out / "effects.csv").exists() and not (out / "classification.csv").exists()
     e = pd.read_csv(out / "ends_realistic.csv")

@@ -51,10 +51,11 @@ def test_ok_job_writes_both_files_and_nothing_else(tmp_path):
     assert on_disk["window"] == {"first_step": 9, "last_step": 12, "share": pytest.approx(1 / 3)}
     # n counts the replicates with a value: both, except for the metrics of options that are
     # off (the opinion mode's, the NK task's performance), which are NaN in every run.
-    undefined = {"opinion_mean", "opinion_variance", "leader_influence", "performance"}
-    # adaptation_lag is NaN until a flipped dimension has been re-learned: n counts the
-    # replicates where one has (Model 3.0).
-    late = {"adaptation_lag"}
+    undefined = {"opinion_mean", "opinion_variance", "leader_influence", "performance",
+                 "value_created", "value_share_stakeholders", "org_value"}  # value.economy off
+    # adaptation_lag is NaN until a flipped dimension has been re-learned, authenticity_gap
+    # until someone has voiced: n counts the replicates where it has a value.
+    late = {"adaptation_lag", "authenticity_gap"}
     for name, stats in on_disk["metrics"].items():
         if name in late:
             assert stats["n"] == int(window[name].notna().sum()), name

@@ -505,8 +505,8 @@ def _site_packages_pth() -> set[Path]:
      r"additional_parameters"),
     (["+hydra.job.env_copy=[HOME]"], r"env_set\.HOME: only thread counts"),
     (["hydra.help.template=x"], r"hydra\.help\.template: this Hydra key may not be set"),
-    (["hydra/launcher=joblib_evil"], r"Could not find|not one of the shipped"),
-    (["hydra/hydra_logging=colorlog"], r"Could not find|not one of the shipped"),
+    (["hydra/launcher=joblib_evil"], r"Could not find|not one of the shipped|is unknown"),
+    (["hydra/hydra_logging=colorlog"], r"Could not find|not one of the shipped|is unknown"),
 ])
 def test_hydra_keys_outside_the_allow_list_are_refused(overrides, match):
     with pytest.raises(ConfigError, match=match):
@@ -977,7 +977,7 @@ def test_the_five_code_execution_routes_run_nothing(tmp_path, route):
     proc = cli(["-m", "steps=1", "org.size=30", f"hydra.sweep.dir={tmp_path / 'sweep'}",
                 f"hydra.searchpath=[file://{tmp_path / 'u'}]", *routes[route]])
     assert proc.returncode != 0, proc.stdout + proc.stderr
-    assert "Agora: invalid configuration" in proc.stderr and "Traceback" not in proc.stderr
+    assert "invalid configuration" in proc.stderr.lower() and "Traceback" not in proc.stderr
     assert victim.read_text() == "keep"
     assert not pth.exists() and not (tmp_path / "ran").exists()
     assert _site_packages_pth() == before

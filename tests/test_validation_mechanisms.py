@@ -33,7 +33,7 @@ def test_experiment_accounts_answers_against_ideas():
 
 
 def test_being_answered_raises_engagement_and_trust_at_fixed_seed():
-    out = mechanisms.measure(mechanisms.OVERRIDES, 3, seed=2002, burn_in=60, window=60)
+    out = mechanisms.measure(mechanisms.OVERRIDES, 6, seed=2002, burn_in=60, window=60)
     for key in ("engagement", "trust"):
         v = mechanisms.judge([o[key] for o in out])
         assert v["passed"], (key, v)

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
+from sim.cli.options import add_run_options
 from sim.config import ConfigError, load_config, to_config
-from sim.model import AgoraModel
 from sim.util.seeding import replicate_seeds
 
 __all__ = ["CLAIMS", "LEVELS", "Claim", "evaluate", "main", "render"]
@@ -126,12 +125,18 @@ def _window_means(cfg, seeds: Sequence[int], metric: str) -> np.ndarray:
     return _window_table(cfg, seeds, (metric,))[metric]
 
 
+def _model(cfg, seed: int):
+    from sim.model import AgoraModel  # kept lazy: `agora claims --help` answers at once
+
+    return AgoraModel(cfg, seed=seed)
+
+
 def _window_table(cfg, seeds: Sequence[int], metrics: Sequence[str]) -> dict[str, np.ndarray]:
     from sim.simulation import window_steps
 
     out: dict[str, list] = {m: [] for m in metrics}
     for seed in seeds:
-        model = AgoraModel(cfg, seed=seed)
+        model = _model(cfg, seed)
         model.run()
         for m in metrics:
             values = np.array([row[m] for row in model.records], dtype=float)
@@ -147,6 +152,8 @@ def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
     mean = float(d.mean())
     if d.size < 2:
         return mean, float("nan"), float("nan")
+    from scipy import stats
+
     half = float(stats.t.ppf(0.975, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
     return mean, mean - half, mean + half
 
@@ -266,11 +273,14 @@ def render(results: list[dict], level_rows: list[dict], *, replicates: int, step
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every claim and write the table; 2 for a bad configuration."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0].split(": ", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="agora claims", description=__doc__.splitlines()[0].split(": ", 1)[1],
+        epilog="examples: agora claims (docs/claims.md from the full runs); "
+        "agora claims --quick --out /tmp/claims.md (small, short runs)")
     parser.add_argument("--quick", action="store_true", help="small, short runs (tests)")
-    parser.add_argument("--replicates", type=int, default=None)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--out", default="docs/claims.md")
+    add_run_options(parser, "replicates", "steps")
+    parser.add_argument("--out", default="docs/claims.md",
+                        help="the Markdown file to write (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     replicates = args.replicates or (2 if args.quick else 10)

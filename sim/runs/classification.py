@@ -15,7 +15,7 @@ mechanisms     no single switch does, but switching off a pair together does (``
                pairs of switches that *move* the difference are tried
 emergent       neither does: the largest share any ablation removes is reported, with the
                mechanisms the difference moves through at all
-n/a            fewer than two seeds have a value at both ends
+undefined      fewer than two seeds have a value at both ends (a metric NaN while its option is off)
 =============  ==================================================================================
 
 The classes are tested in that order, so a difference that is noise is never called anything
@@ -77,7 +77,8 @@ __all__ = [
 BASE = "none"
 #: The share of a difference an ablation must remove to carry it.
 THRESHOLD = 0.8
-CLASSES = ("noise", "construction", "mechanism", "mechanisms", "emergent", "n/a")
+# "undefined", not "n/a": pandas reads "n/a" in a CSV as a missing value.
+CLASSES = ("noise", "construction", "mechanism", "mechanisms", "emergent", "undefined")
 #: Columns of ``classification.csv``, in order (the first eight are what other tools read).
 COLUMNS = ("metric", "difference", "ci_low", "ci_high", "class", "mechanism", "share_removed",
            "n", "share_low", "share_high", "moves_through", "carried_by", "pairs_tried",
@@ -308,7 +309,7 @@ def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
     if candidates:
         out["pairs_tried"] = f"{len(pairs)} of {len(candidates)}"
     if row["n"] < 2:
-        return {**out, "class": "n/a", "moves_through": ""}
+        return {**out, "class": "undefined", "moves_through": ""}
     if _is_noise(row):
         return {**out, "class": "noise", "moves_through": ""}
     if metric in construction:

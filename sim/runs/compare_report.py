@@ -244,7 +244,7 @@ CLASS_HEADINGS = {
     "construction": "**By construction** (a practice's definition sets it, whatever agents "
                     "experience)",
     "noise": "**Noise** (the 95% CI includes zero)",
-    "n/a": "**Not estimable** (fewer than two seeds with a value at both ends)",
+    "undefined": "**Not estimable** (fewer than two seeds with a value at both ends)",
 }
 
 
@@ -282,7 +282,7 @@ def classification_section(classification: pd.DataFrame, facts: RunFacts,
         rows = c[c["class"] == kind]
         if rows.empty:
             continue
-        if kind in ("noise", "n/a"):
+        if kind in ("noise", "undefined"):
             names = [f"{pretty(m).lower()} ({fmt(d)})" for m, d in
                      zip(rows["metric"], rows["difference"], strict=True)]
             text += [f"{heading}: {', '.join(names)}.", ""]

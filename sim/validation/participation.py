@@ -71,7 +71,7 @@ WINDOW = 50
 PLANTED = ("population.engagement_gain=0", "population.engagement_loss=0",
            "mechanisms.voice_effect=false", "mechanisms.frustration=false",
            "mechanisms.votes_as_heard=false", "mechanisms.broadcast_clarity=false",
-           "mechanisms.broadcast_fatigue=false")
+           "mechanisms.broadcast_fatigue=false", "mechanisms.posts_ignored=false")
 
 
 def attention_productivity(replies, votes, answers, split: int) -> np.ndarray:

@@ -191,6 +191,14 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
         "gini_access counts every message received, and each broadcast gives every member one: "
         "the more broadcasts, the more equal the counts, whatever else happens"
     ),
+    ("broadcast_rate", "practice_broadcast_rate"): (
+        "practice_broadcast_rate is the broadcast rate the organization practises: without "
+        "org.adapt it is the practice's value"
+    ),
+    ("responsiveness", "practice_responsiveness"): (
+        "practice_responsiveness is the responsiveness the organization practises: without "
+        "org.adapt it is the practice's value"
+    ),
     ("responsiveness", "voice_answered"): (
         "the organization answers the share responsiveness of the ideas it reads: at 0 no idea "
         "is ever answered"

@@ -32,7 +32,9 @@ Examples
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 
 import ipyvuetify
@@ -50,7 +52,7 @@ from sim.viz.drawing import (
     pretty_metric,
 )
 
-__all__ = ["Chart", "PageVisibility", "difference_option", "legend_html", "metrics_option", "metrics_patch",
+__all__ = ["Chart", "Live", "LiveText", "MetricsFeed", "NetworksFeed", "PageVisibility", "difference_option", "dumps", "legend_html", "metrics_option", "metrics_patch",
            "network_option", "network_patch", "PALETTE_STEPS"]
 
 #: Colours of a continuous palette: a value v in [0, 1] is shown as colour round(v * 20).
@@ -62,7 +64,29 @@ SIDE_PX = 460
 _ids = itertools.count(1)
 
 
-class Chart(ipyvuetify.VuetifyTemplate):
+class Follows(traitlets.HasTraits):
+    """A widget that follows a session's steps: given ``live`` (a :class:`Live`) and
+    ``follow`` (its name there and the function that brings it up to date), it attaches itself
+    when it is made and detaches when it is closed (the page's framework closes the widgets of
+    a part of the page it no longer shows)."""
+
+    live = traitlets.Any(None)
+    follow = traitlets.Any(None)
+
+    @traitlets.observe("live", "follow")
+    def _attach(self, change) -> None:
+        if self.live is not None and self.follow is not None:
+            name, update = self.follow
+            self.live.attach(name, self, update)
+            update(self)  # steps may have run since the picture was built
+
+    def close(self) -> None:
+        if self.live is not None and self.follow is not None:
+            self.live.detach(self.follow[0], self)
+        super().close()
+
+
+class Chart(Follows, ipyvuetify.VuetifyTemplate):
     """A picture the browser draws with ECharts from ``option``, then updates with ``patch``.
 
     ``kind`` is ``network``, ``metrics`` or ``plain`` (an ECharts option as it is). The
@@ -72,8 +96,10 @@ class Chart(ipyvuetify.VuetifyTemplate):
 
     template_file = (__file__, "charts.vue")
 
-    option = traitlets.Dict().tag(sync=True)
-    patch = traitlets.Dict().tag(sync=True)
+    # JSON text, not dicts: the page's framework compares and walks dict props on every
+    # render, while a string is one comparison (and one JSON.parse in the browser).
+    option = traitlets.Unicode("{}").tag(sync=True)
+    patch = traitlets.Unicode("{}").tag(sync=True)
     kind = traitlets.Unicode("plain").tag(sync=True)
     height = traitlets.Unicode("500px").tag(sync=True)
     css_class = traitlets.Unicode("").tag(sync=True)
@@ -87,6 +113,90 @@ class Chart(ipyvuetify.VuetifyTemplate):
         if not solara.settings.assets.proxy:
             return solara.settings.assets.cdn
         return None
+
+
+class LiveText(Follows, ipyvuetify.VuetifyTemplate):
+    """A line of text the server changes directly (the step counter), without re-rendering
+    the page around it."""
+
+    template = traitlets.Unicode(
+        '<template><div :class="css_class">{{ text }}</div></template>').tag(sync=True)
+    text = traitlets.Unicode("").tag(sync=True)
+    css_class = traitlets.Unicode("").tag(sync=True)
+
+
+class Live:
+    """The widgets one session's steps update directly: each attached widget with the function
+    that brings it up to date (a patch for a picture, the text of the counter).
+
+    A step then costs the models' step and these small messages; nothing of the page is
+    rendered again (the page's framework would walk every control of the page for that).
+
+    >>> class W:
+    ...     text = ""
+    >>> live, w = Live(), W()
+    >>> live.attach("counter", w, lambda widget: setattr(widget, "text", "step 1"))
+    >>> live.publish(); w.text
+    'step 1'
+    >>> live.detach("counter", w); live.publish(); sorted(live.parts)
+    []
+    """
+
+    def __init__(self) -> None:
+        self.parts: dict[str, tuple[object, object]] = {}
+        self._lock = threading.Lock()
+
+    def attach(self, name: str, widget, update) -> None:
+        with self._lock:
+            self.parts[name] = (widget, update)
+
+    def detach(self, name: str, widget) -> None:
+        with self._lock:
+            if name in self.parts and self.parts[name][0] is widget:
+                del self.parts[name]
+
+    def publish(self) -> None:
+        """Bring every attached widget up to date."""
+        with self._lock:
+            parts = list(self.parts.values())
+        for widget, update in parts:
+            update(widget)
+
+
+class MetricsFeed:
+    """A metrics picture of a pair: its whole ``option`` (built once), then per update only
+    the points the browser has not been sent yet."""
+
+    def __init__(self, pair) -> None:
+        self.pair = pair
+        with pair.lock:
+            tables = [m.metrics_frame() for m in pair.models]
+            self.sent = pair.current_step + 1
+            self.option = metrics_option(pair.metric_names, pair.series, tables,
+                                         horizon=pair.steps)
+        self.text = dumps(self.option)
+
+    def __call__(self, widget) -> None:
+        with self.pair.lock:
+            start = min(self.sent, self.pair.current_step + 1)
+            patch = metrics_patch(self.pair, self.option["id"], start)
+            self.sent = self.pair.current_step + 1
+        widget.patch = dumps(patch)
+
+
+class NetworksFeed:
+    """The networks picture of a pair: positions and ties once, then the current step."""
+
+    def __init__(self, pair) -> None:
+        self.pair = pair
+        with pair.lock:
+            self.option = network_option(pair)
+        self.text = dumps(self.option)
+
+    def __call__(self, widget) -> None:
+        with self.pair.lock:
+            patch = network_patch(self.pair, self.option["id"])
+        widget.patch = dumps(patch)
 
 
 class PageVisibility(ipyvuetify.VuetifyTemplate):
@@ -109,6 +219,15 @@ module.exports = {
     def vue_hidden(self, data=None) -> None:
         if self.on_hidden is not None:
             self.on_hidden()
+
+
+def dumps(data: Mapping) -> str:
+    """Compact JSON text of an option or a patch (what :class:`Chart` takes).
+
+    >>> dumps({"a": [1, None]})
+    '{"a":[1,null]}'
+    """
+    return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
 def _hex(rgba) -> str:
@@ -142,7 +261,8 @@ def colour_index(values: np.ndarray, color_by: str) -> list[int]:
     [3, 20, 21, 5]
     """
     if color_by in _CONTINUOUS:
-        v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
+        v = np.asarray(values, dtype=float)
+        v = np.where(np.isfinite(v), v, 0.0)
         return np.rint(np.clip(v, 0.0, 1.0) * (PALETTE_STEPS - 1)).astype(int).tolist()
     v = np.asarray(values, dtype=np.int64)
     if color_by == "kind":

@@ -49,17 +49,18 @@ from sim.lab.whatif import (
 )
 from sim.lab.charts import (
     Chart,
+    Live,
+    LiveText,
+    MetricsFeed,
+    NetworksFeed,
     PageVisibility,
     difference_option,
+    dumps,
     legend_html,
-    metrics_option,
-    metrics_patch,
-    network_option,
-    network_patch,
 )
 from sim.viz.drawing import COLOR_BY
 
-__all__ = ["AgoraLab", "LabState", "SPEEDS"]
+__all__ = ["AgoraLab", "FullView", "LabState", "SPEEDS"]
 
 #: Pause between two steps while playing, in seconds, by the names the page shows.
 SPEEDS = {"slow": 0.6, "normal": 0.2, "fastest": 0.0}
@@ -144,6 +145,7 @@ class LabState:
         self.playing = solara.reactive(False)
         self.tab = solara.reactive(0)
         self.error = solara.reactive(None)
+        self.live = Live()
         self._build = build
         self.pair = solara.reactive(self._new_pair())
         self.applied = solara.reactive(self._wanted())
@@ -194,8 +196,14 @@ class LabState:
         self.reset()
 
     def step(self) -> None:
-        self.pair.value.step()
-        self.tick.value += 1
+        """One step of both; the pictures and the counter get the news directly (no render of
+        the page), the buttons only when the run ends."""
+        pair = self.pair.value
+        was = pair.running
+        pair.step()
+        self.live.publish()
+        if pair.running != was:
+            self.tick.value += 1
 
     def recolor(self, color_by: str) -> None:
         self.color_by.value = color_by
@@ -275,11 +283,32 @@ def SidePanel(state: LabState, index: int):
                               }))
 
 
+def step_text(pair: Pair) -> str:
+    """The counter under the buttons."""
+    return f"Step {pair.current_step} of {pair.steps}"
+
+
+class StepText:
+    """Brings the counter up to date (equal for the same pair: no re-attaching on render)."""
+
+    def __init__(self, pair: Pair) -> None:
+        self.pair = pair
+
+    def __call__(self, widget) -> None:
+        widget.text = step_text(self.pair)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StepText) and other.pair is self.pair
+
+    def __hash__(self) -> int:
+        return id(self.pair)
+
+
 @solara.component
 def StepControls(state: LabState):
     """Reset, Step, Play and the step counter: the only controls that change at every step."""
     pair = state.pair.value
-    _ = state.tick.value  # redraw when the pair moves
+    _ = state.tick.value  # the run ended or started again
 
     def play_loop(cancel: threading.Event):
         while state.playing.value and not cancel.is_set():
@@ -306,8 +335,8 @@ def StepControls(state: LabState):
                       disabled=not pair.running and not state.playing.value,
                       on_click=lambda: state.playing.set(not state.playing.value),
                       classes=["agora-play"])
-    solara.Div(children=[f"Step {pair.current_step} of {pair.steps}"],
-               classes=["agora-status", "agora-step-count"])
+    LiveText.element(text=step_text(pair), css_class="agora-status agora-step-count",
+                     live=state.live, follow=("counter", StepText(pair)))
     if state.pending:
         solara.Div(children=["Settings changed: press Reset to start both runs again with them."],
                    classes=["agora-help", "agora-pending"], style={"color": "#b35900"})
@@ -334,16 +363,14 @@ def RunControls(state: LabState):
 def Exports(state: LabState):
     """Download the measures so far, the picture, the last steps (drawn when asked)."""
     pair = state.pair.value
-    _ = state.tick.value  # the file names carry the step
-    step = pair.current_step
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
                     classes=["agora-exports"]):
         solara.Text("Download:", style={"font-size": "16px"})
-        solara.FileDownload(pair.csv, filename=f"agora_step{step}.csv", label="Data (CSV)",
+        solara.FileDownload(pair.csv, filename="agora_lab.csv", label="Data (CSV)",
                             mime_type="text/csv")
-        solara.FileDownload(pair.png, filename=f"agora_step{step}.png", label="Picture (PNG)",
+        solara.FileDownload(pair.png, filename="agora_lab.png", label="Picture (PNG)",
                             mime_type="image/png")
-        solara.FileDownload(pair.gif, filename=f"agora_last_steps_to_{step}.gif",
+        solara.FileDownload(pair.gif, filename="agora_lab_last_steps.gif",
                             label="Animation (GIF)", mime_type="image/gif")
 
 
@@ -351,35 +378,23 @@ def Exports(state: LabState):
 def NetworksChart(state: LabState):
     """Both networks, drawn in the browser; per step only the dots' colours and messages."""
     pair = state.pair.value
-    _ = state.tick.value
+    _ = state.tick.value  # recoloured
     versions = tuple(d.version for d in pair.data)
-    option = solara.use_memo(lambda: network_option(pair), [pair, pair.color_by, versions])
-    with pair.lock:
-        patch = network_patch(pair, option["id"])
-    Chart.element(option=option, patch=patch, kind="network", height=f"{NETWORK_PX}px",
-                  css_class="agora-networks")
+    feed = solara.use_memo(lambda: NetworksFeed(pair), [pair, pair.color_by, versions])
+    Chart.element(option=feed.text, kind="network", height=f"{NETWORK_PX}px",
+                  css_class="agora-networks", live=state.live, follow=("networks", feed))
     solara.HTML(tag="div", unsafe_innerHTML=legend_html(pair.color_by),
                 classes=["agora-legend"])
 
 
 @solara.component
-def MetricsChart(pair: Pair, tick: int = 0, css_class: str = "agora-metrics"):
-    """The curves on shared axes, drawn in the browser; per step only the new points."""
-    sent = solara.use_ref(0)
-
-    def build():
-        with pair.lock:
-            tables = [m.metrics_frame() for m in pair.models]
-            sent.current = pair.current_step + 1
-            return metrics_option(pair.metric_names, pair.series, tables, horizon=pair.steps)
-
-    option = solara.use_memo(build, [pair])
-    with pair.lock:
-        start = min(sent.current, pair.current_step + 1)
-        patch = metrics_patch(pair, option["id"], start)
-        sent.current = pair.current_step + 1
-    Chart.element(option=option, patch=patch, kind="metrics", height=f"{METRICS_PX}px",
-                  css_class=css_class)
+def MetricsChart(pair: Pair, state: LabState | None = None, css_class: str = "agora-metrics"):
+    """The curves on shared axes, drawn in the browser; with a ``state``, each step sends
+    only the new points."""
+    feed = solara.use_memo(lambda: MetricsFeed(pair), [pair])
+    Chart.element(option=feed.text, kind="metrics", height=f"{METRICS_PX}px",
+                  css_class=css_class, live=state.live if state is not None else None,
+                  follow=("metrics", feed) if state is not None else None)
 
 
 @solara.component
@@ -398,17 +413,11 @@ def LabView(state: LabState):
                                "the picture draws an even sample of each ring. The measures "
                                "count everyone.")
             NetworksChart(state)
-            PairMetrics(state)
+            MetricsChart(pair, state)
             with solara.Details("These runs from the command line"):
                 for letter, settings, command in zip(LETTERS, pair.settings, pair.commands(),
                                                      strict=True):
                     Prose(f"**{letter}.** {describe(settings)}.\n\n```\n{command}\n```")
-
-
-@solara.component
-def PairMetrics(state: LabState):
-    """The pair's curves, following its steps."""
-    MetricsChart(state.pair.value, state.tick.value)
 
 
 # --------------------------------------------------------------------------- guided
@@ -629,7 +638,7 @@ def WhatIfResultView(result):
         if result.unclear:
             Prose("No clear difference at the end: "
                   + ", ".join(pretty(m).lower() for m in result.unclear) + ".", size=15)
-    Chart.element(option=option, kind="plain", height=f"{230 * rows + 50}px",
+    Chart.element(option=dumps(option), kind="plain", height=f"{230 * rows + 50}px",
                   css_class="agora-whatif-plot")
     table_csv = solara.use_memo(lambda: (lambda: result.table.to_csv(index=False)), [result])
     solara.FileDownload(table_csv, filename="whatif.csv",
@@ -648,6 +657,19 @@ def InfoView():
 
 
 # --------------------------------------------------------------------------- the app
+
+
+@solara.component
+def FullView(limit: int):
+    """What a student sees when the server already serves as many labs as it may."""
+    solara.Style(CSS)
+    solara.Title("Agora: the lab is full")
+    with solara.Column(style={"padding": "24px", "max-width": "760px"},
+                       classes=["agora-full"]):
+        Prose(f"## The lab is full\n\nThis server already runs {limit} labs, as many as its "
+              "teacher set it to serve at once (`agora app --max-sessions`). A place frees "
+              "up when someone closes their tab.\n\n**Try again in a minute: reload this "
+              "page**, or ask your teacher.", size=18)
 
 
 TABS = ("Side by side", "Guided experiments", "What if", "Info")

@@ -1,0 +1,126 @@
+"""How many students the lab serves at once: a count of open sessions and a limit.
+
+Each browser session that gets a lab holds a place (:meth:`Sessions.admit`) until the session
+ends (the page is closed, or Solara culls a session whose browser went away:
+``SOLARA_KERNEL_CULL_TIMEOUT``, set by ``agora app``). Beyond the limit a new student gets a
+page that says the lab is full, instead of a lab that would slow everyone's. Every change is
+printed on the teacher's console (the server's standard output).
+
+The default limit is sized from the machine (:func:`default_max_sessions`) with the per-session
+costs measured by ``benchmarks/bench_classroom.py``; ``agora app --max-sessions N`` (the
+environment variable ``AGORA_MAX_SESSIONS``) sets it.
+
+Examples
+--------
+>>> s = Sessions(limit=2, out=None)
+>>> s.admit(), s.admit(), s.admit(), s.open
+(True, True, False, 2)
+>>> s.leave(); s.open, s.admit()
+(1, True)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import TextIO
+
+__all__ = ["MEMORY_PER_SESSION_MB", "SESSIONS", "Sessions", "default_max_sessions",
+           "limit_from_env"]
+
+#: Server memory one lab session adds at the default size, measured with
+#: ``benchmarks/bench_classroom.py`` (rounded up; a session that exports a PNG or GIF keeps
+#: matplotlib figures too).
+MEMORY_PER_SESSION_MB = 40
+
+#: Server CPU one student playing at one step a second uses (share of one core), measured with
+#: ``benchmarks/bench_classroom.py`` (rounded up).
+CPU_PER_PLAYING_SESSION = 0.03
+
+#: Never more than this by default, whatever the machine (a class, not a website).
+MOST_BY_DEFAULT = 200
+
+ENV = "AGORA_MAX_SESSIONS"
+
+
+def default_max_sessions(cpus: int | None = None, memory_mb: float | None = None) -> int:
+    """Sessions this machine serves with Play at one step a second for each: the smaller of
+    what half its memory holds and what its cores keep up with, at least one.
+
+    >>> default_max_sessions(cpus=2, memory_mb=8000)
+    66
+    >>> default_max_sessions(cpus=64, memory_mb=512_000)
+    200
+    >>> default_max_sessions(cpus=1, memory_mb=50)
+    1
+    """
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    if memory_mb is None:
+        try:
+            memory_mb = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+            memory_mb = 4096.0
+    by_memory = 0.5 * memory_mb / MEMORY_PER_SESSION_MB
+    by_cpu = cpus / CPU_PER_PLAYING_SESSION
+    return int(max(1, min(by_memory, by_cpu, MOST_BY_DEFAULT)))
+
+
+def limit_from_env(environ=None) -> int:
+    """The limit ``agora app`` passed (``AGORA_MAX_SESSIONS``), else the machine's default.
+
+    >>> limit_from_env({"AGORA_MAX_SESSIONS": "12"})
+    12
+    >>> limit_from_env({"AGORA_MAX_SESSIONS": "0"})
+    Traceback (most recent call last):
+    ...
+    ValueError: AGORA_MAX_SESSIONS='0' must be a whole number of at least 1
+    """
+    environ = os.environ if environ is None else environ
+    text = environ.get(ENV)
+    if text is None:
+        return default_max_sessions()
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{ENV}={text!r} must be a whole number of at least 1")
+    return value
+
+
+class Sessions:
+    """Open lab sessions, at most ``limit``; each change printed to ``out``."""
+
+    def __init__(self, limit: int, out: TextIO | None = sys.stdout) -> None:
+        self.limit = int(limit)
+        self.open = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+        self._out = out
+
+    def admit(self) -> bool:
+        """Take a place if one is free; False when the lab is full."""
+        with self._lock:
+            if self.open >= self.limit:
+                self.refused += 1
+                self._say(f"a student was turned away: the lab is full ({self.open} of "
+                          f"{self.limit} sessions open)")
+                return False
+            self.open += 1
+            self._say(f"{self.open} of {self.limit} sessions open")
+            return True
+
+    def leave(self) -> None:
+        """Give a place back (the session ended)."""
+        with self._lock:
+            self.open = max(0, self.open - 1)
+            self._say(f"{self.open} of {self.limit} sessions open")
+
+    def _say(self, text: str) -> None:
+        if self._out is not None:
+            print(f"agora app: {text}", file=self._out, flush=True)
+
+
+#: The server's sessions (one per process: the app is served by one Solara process).
+SESSIONS = Sessions(limit_from_env())

@@ -52,6 +52,21 @@ except Exception:  # noqa: BLE001 - an older or newer Solara without these setti
     pass
 
 
+def warm() -> None:
+    """Pay the server's one-time costs when it starts, not at the first student's join: the
+    colour palettes (matplotlib's colour maps) and the default organizations' configurations
+    (composed once, then copied for every session)."""
+    from sim.lab.charts import palette
+    from sim.viz.drawing import COLOR_BY
+
+    for name in (*COLOR_BY, "hub"):
+        palette(name)
+    LabState().pair.value.step()
+
+
+warm()
+
+
 @solara.component
 def Page():
     """The page ``solara run sim/app.py`` serves: one lab per browser session, while places

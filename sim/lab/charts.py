@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -235,21 +236,29 @@ def _hex(rgba) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+@functools.lru_cache(maxsize=None)
+def _palette(color_by: str) -> tuple[str, ...]:
+    from matplotlib import colormaps
+
+    if color_by in _CONTINUOUS or color_by == "hub":
+        cmap = colormaps["RdYlGn" if color_by == "hub" else _CONTINUOUS[color_by][0]]
+        return tuple(_hex(cmap(i / (PALETTE_STEPS - 1))) for i in range(PALETTE_STEPS))
+    if color_by == "kind":
+        return tuple(KIND_COLORS)
+    tab = colormaps["tab20"]
+    return tuple(_hex(tab(i)) for i in range(20)) + ("#404040", "#f0a302")
+
+
 def palette(color_by: str) -> list[str]:
     """The colours a node can take under ``color_by``, by index.
 
     >>> len(palette("knowledge")), palette("kind")[:2], len(palette("unit"))
     (21, ['#111111', '#8c5a2b'], 22)
-    """
-    from matplotlib import colormaps
 
-    if color_by in _CONTINUOUS:
-        cmap = colormaps[_CONTINUOUS[color_by][0]]
-        return [_hex(cmap(i / (PALETTE_STEPS - 1))) for i in range(PALETTE_STEPS)]
-    if color_by == "kind":
-        return list(KIND_COLORS)
-    tab = colormaps["tab20"]
-    return [_hex(tab(i)) for i in range(20)] + ["#404040", "#f0a302"]
+    ``hub`` is the palette of the organizations' codes (red: wrong, green: right). Computed
+    once per server (matplotlib's colour maps), then read.
+    """
+    return list(_palette(color_by))
 
 
 def colour_index(values: np.ndarray, color_by: str) -> list[int]:
@@ -292,27 +301,24 @@ def _step_title(data, frame) -> str:
 def network_option(pair) -> dict:
     """The whole networks picture of a :class:`~sim.lab.pair.Pair` at its current step:
     positions, sizes and ties of each side (sent once per network), and the current frame."""
-    from matplotlib import colormaps
-
     graphs = {}
     for letter, data, series, frame in zip(("A", "B"), pair.data, pair.series,
                                            pair.current_frames(), strict=True):
         lay = data.layout
-        x0, x1, _, _ = lay.extent(margin=0.16)
+        x0, x1, y0, y1 = lay.extent(margin=0.16)
         pos = data.points
         graphs[letter] = {
-            "label": series.label, "colour": series.colour,
-            # Screen y grows downwards.
-            "x": _rounded(pos[:, 0]), "y": _rounded(-pos[:, 1]),
+            "label": series.label, "ink": series.colour,
+            "x": _rounded(pos[:, 0]), "y": _rounded(pos[:, 1]),
             "size": _rounded(data.diameters(SIDE_PX / (x1 - x0)), 2),
             "nodes": int(data.nodes.size), "version": data.version,
+            "extent": [round(x0, 4), round(x1, 4), round(y0, 4), round(y1, 4)],
             "chain": data.chain.ravel().tolist(), "ties": data.ties.ravel().tolist(),
             **_graph_frame(data, frame, pair.color_by),
         }
-    hubs = colormaps["RdYlGn"]
     return {
         "id": next(_ids), "graphs": graphs, "palette": palette(pair.color_by),
-        "hub_palette": [_hex(hubs(i / (PALETTE_STEPS - 1))) for i in range(PALETTE_STEPS)],
+        "hub_palette": palette("hub"),
         "kinds": [MESSAGE_COLORS[k] for k in KINDS], "step": pair.current_step,
     }
 
@@ -341,7 +347,7 @@ def legend_html(color_by: str) -> str:
     if color_by in _CONTINUOUS:
         colours = palette(color_by)
         stops = ", ".join(colours[::4] + [colours[-1]])
-        parts.append(f'<span class="agora-key-title">dots: {_CONTINUOUS[color_by][1]}</span>'
+        parts.append(f'<span class="agora-key-title">dots: {_CONTINUOUS[color_by][1]}</span> '
                      f'<span class="agora-key">0 <b class="agora-bar" '
                      f'style="background:linear-gradient(to right, {stops})"></b> 1</span>')
     elif color_by == "kind":

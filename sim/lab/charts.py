@@ -53,7 +53,8 @@ from sim.viz.drawing import (
     pretty_metric,
 )
 
-__all__ = ["Chart", "Live", "LiveText", "MetricsFeed", "NetworksFeed", "PageVisibility", "difference_option", "dumps", "legend_html", "metrics_option", "metrics_patch",
+__all__ = ["Chart", "Live", "LiveText", "MetricsFeed", "NetworksFeed", "PageVisibility",
+           "difference_option", "dumps", "legend_html", "metrics_option", "metrics_patch",
            "network_option", "network_patch", "PALETTE_STEPS"]
 
 #: Colours of a continuous palette: a value v in [0, 1] is shown as colour round(v * 20).
@@ -236,7 +237,7 @@ def _hex(rgba) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _palette(color_by: str) -> tuple[str, ...]:
     from matplotlib import colormaps
 
@@ -382,7 +383,7 @@ def _axis_limits(name: str) -> dict:
     if name in _COUNTS:
         return {"min": 0}
     low, high = _LIMITS.get(name, (0.0, 1.0))
-    return {"min": low, "max": high}
+    return {"min": low, "max": high, "interval": (high - low) / 4}
 
 
 def _points(steps: np.ndarray, values: np.ndarray) -> list:
@@ -429,8 +430,10 @@ def metrics_option(names: Sequence[str], series: Sequence, tables: Sequence, *,
                 "data": _points(table["step"].to_numpy(), values),
             })
             last = values[-1] if values.size else float("nan")
-            titles.append({"id": f"v-{name}-{j}", "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
-                           "top": f"{top - 0.16 * (100 / max(1, math.ceil(len(names) / ncols))):.2f}%",
+            row_h = 100 / max(1, math.ceil(len(names) / ncols))
+            titles.append({"id": f"v-{name}-{j}",
+                           "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
+                           "top": f"{top - 0.16 * row_h:.2f}%",
                            "text": _value_text(name, s.label.split(":")[0], last),
                            "textStyle": {"fontSize": 12, "fontWeight": "bold",
                                          "color": s.colour}})

@@ -27,7 +27,8 @@ from sim.config.regimes import ENDS, PRACTICES, resolve_regime
 from sim.config.schema import AgoraConfig, RegimeConfig
 
 __all__ = [
-    "CONTROLS", "Control", "DEFAULTS", "bounded", "clamp", "complete", "ENDS_OF", "ORGANIZATION", "PRACTICE_CONTROLS",
+    "CONTROLS", "Control", "DEFAULTS", "bounded", "clamp", "complete", "ENDS_OF", "ORGANIZATION",
+    "PRACTICE_CONTROLS",
     "REGIMES", "RUN", "app_overrides", "changed_practices", "describe", "format_value",
     "preset", "with_preset",
 ]

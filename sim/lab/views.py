@@ -21,6 +21,17 @@ import reacton.ipyvuetify as rv
 import solara
 
 from sim.config import ConfigError
+from sim.lab.charts import (
+    Chart,
+    Live,
+    LiveText,
+    MetricsFeed,
+    NetworksFeed,
+    PageVisibility,
+    difference_option,
+    dumps,
+    legend_html,
+)
 from sim.lab.controls import (
     CONTROLS,
     ORGANIZATION,
@@ -46,17 +57,6 @@ from sim.lab.whatif import (
     run_request,
     unchanged,
     workers_for,
-)
-from sim.lab.charts import (
-    Chart,
-    Live,
-    LiveText,
-    MetricsFeed,
-    NetworksFeed,
-    PageVisibility,
-    difference_option,
-    dumps,
-    legend_html,
 )
 from sim.viz.drawing import COLOR_BY
 
@@ -322,7 +322,9 @@ def StepControls(state: LabState):
             # still as fast as a browser can draw).
             cancel.wait(max(rest, MIN_PAUSE))
 
-    solara.use_thread(play_loop, dependencies=[state.playing.value, pair])
+    # Not "intrusive": that cancels through a trace function on every line the thread runs,
+    # which would make every step of the models several times slower.
+    solara.use_thread(play_loop, dependencies=[state.playing.value, pair], intrusive_cancel=False)
     # Play stops when the student's tab is hidden: no steps nobody watches.
     PageVisibility.element(on_hidden=lambda: state.playing.set(False))
 

@@ -48,7 +48,8 @@ from sim.scenarios.whatif import (
 )
 from sim.util.stats import diff_ci
 
-__all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult", "describe_intervention",
+__all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult",
+           "describe_intervention",
            "difference_over_time", "plan_of", "run_request", "unchanged", "workers_for"]
 
 #: The practices the tab can change at a step (the regime preset and mix are not practices).

@@ -20,6 +20,7 @@ from PIL import Image
 from sim import simulate
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.config.regimes import ENDS, PRACTICES
+from sim.lab.charts import Chart, LiveText, PageVisibility, colour_index, network_patch
 from sim.lab.controls import (
     CONTROLS,
     DEFAULTS,
@@ -29,7 +30,6 @@ from sim.lab.controls import (
     complete,
     with_preset,
 )
-from sim.lab.charts import Chart, LiveText, PageVisibility, colour_index, network_patch
 from sim.lab.lessons import EXPERIMENTS, PREDICTIONS, outcome
 from sim.lab.pair import APP_METRICS, AppModel, Pair
 from sim.lab.views import AgoraLab, LabState
@@ -347,7 +347,7 @@ def test_step_moves_both_models_and_the_pictures(app):
     assert (networks.option, metrics.option) == options
     net = json.loads(networks.patch)
     assert net["step"] == 2 and net["base"] == json.loads(options[0])["id"]
-    for letter, data, frame in zip("AB", pair.data, pair.current_frames(), strict=True):
+    for letter, frame in zip("AB", pair.current_frames(), strict=True):
         assert net["graphs"][letter]["colour"] == colour_index(frame.values, pair.color_by)
         assert len(net["graphs"][letter]["messages"]) == 3 * frame.ends.shape[0]
     curves = json.loads(metrics.patch)

@@ -119,8 +119,9 @@ class Server:
         """The last count the server printed (``agora app: n of m sessions open``)."""
         last = None
         for line in self.log.read_text().splitlines():
-            if "sessions open" in line and " of " in line:
-                last = int(line.split("agora app:")[1].split(" of ")[0])
+            text = line.split("agora app:")[-1].strip()
+            if "agora app:" in line and text.endswith("sessions open") and text[0].isdigit():
+                last = int(text.split(" of ")[0])
         return last
 
     def stop(self) -> None:

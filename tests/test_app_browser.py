@@ -125,23 +125,31 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser():
+    """One Chromium for the module (Playwright's sync API runs one at a time)."""
     from playwright.sync_api import sync_playwright
 
-    url = server[0]
+    require_chromium()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
-            # Generous waits: in CI this shares two cores with the Ray and SLURM tests, and a
-            # step re-renders two organizations' plots (what is checked is the result, never
-            # how fast it came; the speed target is in benchmarks/bench_app.py).
-            page.set_default_timeout(WAIT_MS)
-            page.goto(url, timeout=90_000)
-            page.locator(".agora-step-count").wait_for(timeout=90_000)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    url = server[0]
+    page = browser.new_page(viewport=VIEWPORT, accept_downloads=True)
+    # Generous waits: in CI this shares two cores with the Ray and SLURM tests (what is
+    # checked is the result, never how fast it came; the speed targets are in
+    # benchmarks/bench_app.py and benchmarks/bench_classroom.py).
+    page.set_default_timeout(WAIT_MS)
+    page.goto(url, timeout=90_000)
+    page.locator(".agora-step-count").wait_for(timeout=90_000)
+    yield page
+    page.close()
 
 
 def open_tab(page, name: str) -> None:
@@ -366,9 +374,10 @@ def test_guided_experiment_asks_first_and_info_tab(page, tmp_path):
 
 def sessions_open(log: Path) -> int:
     """The last count of open sessions the server printed on its console."""
-    counts = [int(line.split("agora app:")[1].split(" of ")[0])
-              for line in log.read_text().splitlines()
-              if "agora app:" in line and "sessions open" in line]
+    said = [line.split("agora app:")[1].strip() for line in log.read_text().splitlines()
+            if "agora app:" in line]
+    counts = [int(text.split(" of ")[0]) for text in said
+              if text.endswith("sessions open") and text[0].isdigit()]
     return counts[-1] if counts else 0
 
 
@@ -405,24 +414,17 @@ def open_labs(browser, url: str, n: int, batch: int = 6) -> list:
 
 
 @pytest.mark.slow
-def test_thirty_sessions_end_and_their_memory_returns(server):
+def test_thirty_sessions_end_and_their_memory_returns(server, browser):
     """30 students open the lab and leave: the server counts them in and out on its console,
     and its memory goes back to about where it was (the sessions' objects are freed)."""
-    from playwright.sync_api import sync_playwright
-
     url, _, proc, log = server
     base = sessions_open(log)
     rss_before = server_rss_mib(proc)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            contexts = open_labs(browser, url, SESSIONS_TESTED)
-            wait_for(lambda: sessions_open(log) == base + SESSIONS_TESTED)
-            rss_open = server_rss_mib(proc)
-            for context in contexts:
-                context.close()
-        finally:
-            browser.close()
+    contexts = open_labs(browser, url, SESSIONS_TESTED)
+    wait_for(lambda: sessions_open(log) == base + SESSIONS_TESTED)
+    rss_open = server_rss_mib(proc)
+    for context in contexts:
+        context.close()
     wait_for(lambda: sessions_open(log) == base)
     time.sleep(8)  # the memory is handed back a few seconds after the last one left
     rss_after = server_rss_mib(proc)
@@ -432,33 +434,26 @@ def test_thirty_sessions_end_and_their_memory_returns(server):
 
 
 @pytest.mark.slow
-def test_a_full_server_says_so_and_frees_the_place(tmp_path):
+def test_a_full_server_says_so_and_frees_the_place(browser, tmp_path):
     """Beyond --max-sessions a student sees a page saying the lab is full (not a spinner);
     when a student leaves, the next one gets a lab."""
-    from playwright.sync_api import sync_playwright
-
-    require_chromium()
     log = tmp_path / "server.log"
     proc, url, _ = start_server(log, max_sessions=1)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                (first,) = open_labs(browser, url, 1)
-                second = browser.new_context(viewport=VIEWPORT)
-                page = second.new_page()
-                page.set_default_timeout(WAIT_MS)
-                page.goto(url, timeout=WAIT_MS)
-                page.locator(".agora-full").wait_for()
-                assert "The lab is full" in page.locator(".agora-full").inner_text()
-                assert page.locator(".agora-step-count").count() == 0
-                assert "turned away" in log.read_text()
-                first.close()
-                wait_for(lambda: sessions_open(log) == 0)
-                page.reload()
-                page.locator(".agora-step-count").wait_for()
-                assert sessions_open(log) == 1
-            finally:
-                browser.close()
+        (first,) = open_labs(browser, url, 1)
+        second = browser.new_context(viewport=VIEWPORT)
+        page = second.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(url, timeout=WAIT_MS)
+        page.locator(".agora-full").wait_for()
+        assert "The lab is full" in page.locator(".agora-full").inner_text()
+        assert page.locator(".agora-step-count").count() == 0
+        assert "turned away" in log.read_text()
+        first.close()
+        wait_for(lambda: sessions_open(log) == 0)
+        page.reload()
+        page.locator(".agora-step-count").wait_for()
+        assert sessions_open(log) == 1
+        second.close()
     finally:
         stop_server(proc)

@@ -263,7 +263,8 @@ async def classroom(n: int, steps: int, play: float, timeout: float) -> dict:
                 "server_cpu_share_of_one_core": round((cpu_d - cpu_c) / elapsed, 2),
             }
             result["server_rss_after_play_mib"] = round(server.rss_mib(), 1)
-            for context, _, _ in opened:
+            for context, page, _ in opened:
+                await page.close(run_before_unload=True)  # as a student closes the tab
                 await context.close()
             await browser.close()
         deadline = time.monotonic() + 60

@@ -76,5 +76,6 @@ def Page():
     if not admitted:
         FullView(SESSIONS.limit)
         return
-    state = solara.use_memo(LabState, [])
+    state = solara.use_memo(LabState, [])  # noqa: SH101 - only an admitted session has a lab
+    SESSIONS.track(state)
     AgoraLab(state)

@@ -17,6 +17,11 @@ Examples
 (True, True, False, 2)
 >>> s.leave(); s.open, s.admit()
 (1, True)
+>>> class Lab: pass
+>>> lab = Lab(); s.track(lab); s.in_memory
+1
+>>> del lab; s.in_memory
+0
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import weakref
 from typing import TextIO
 
 __all__ = ["MEMORY_PER_SESSION_MB", "SESSIONS", "Sessions", "default_max_sessions",
@@ -47,7 +53,7 @@ ENV = "AGORA_MAX_SESSIONS"
 RELEASE_AFTER_S = 3.0
 
 
-def release_memory() -> None:
+def release_memory(sessions: Sessions | None = None) -> None:
     """Collect what closed sessions left and hand the freed memory back to the system (glibc's
     ``malloc_trim``; elsewhere only the collection): a class's server returns to its size when
     the students leave, instead of keeping its peak.
@@ -62,6 +68,8 @@ def release_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc
         pass
+    if sessions is not None:
+        sessions.report_memory()
 
 
 def default_max_sessions(cpus: int | None = None, memory_mb: float | None = None) -> int:
@@ -119,6 +127,27 @@ class Sessions:
         self._lock = threading.Lock()
         self._out = out
         self._release: threading.Timer | None = None
+        self._labs: weakref.WeakSet = weakref.WeakSet()
+
+    def track(self, lab: object) -> None:
+        """Follow a session's lab: :meth:`report_memory` says how many are still in memory."""
+        self._labs.add(lab)
+
+    @property
+    def in_memory(self) -> int:
+        """Labs not yet freed (a closed session's lab is freed once nothing refers to it)."""
+        return len(self._labs)
+
+    def report_memory(self) -> None:
+        """Say on the console how many labs are in memory, and the server's resident size."""
+        rss = ""
+        try:
+            with open("/proc/self/statm") as f:
+                pages = int(f.read().split()[1])
+            rss = f", server memory {pages * os.sysconf('SC_PAGE_SIZE') / 2**20:.0f} MiB"
+        except (OSError, ValueError, IndexError):  # not Linux
+            pass
+        self._say(f"{self.in_memory} labs in memory{rss}")
 
     def admit(self) -> bool:
         """Take a place if one is free; False when the lab is full."""
@@ -140,7 +169,7 @@ class Sessions:
             self._say(f"{self.open} of {self.limit} sessions open")
             if self._release is not None:
                 self._release.cancel()
-            self._release = threading.Timer(RELEASE_AFTER_S, release_memory)
+            self._release = threading.Timer(RELEASE_AFTER_S, release_memory, args=(self,))
             self._release.daemon = True
             self._release.start()
 

@@ -469,3 +469,80 @@ def test_a_guided_experiment_opens_in_side_by_side(app):
     first = EXPERIMENTS[0]
     assert [m.cfg.regime.name for m in pair.models] == [first.a["regime"], first.b["regime"]]
     assert pair.steps == first.steps and pair.current_step == 0 and not state.pending
+
+
+# --------------------------------------------------------------------------- a class
+
+
+def test_the_server_bounds_what_a_browser_sends(app):
+    """Whatever a browser sends, the server holds it to the sliders' limits (issue 25, 8)."""
+    from sim.lab.whatif import LIMITS, bounded_request
+
+    state, rc = app
+    state.set_side(0, {**state.settings.value[0], "size": 10**6, "stakeholders": -4,
+                       "attention": 10**9, "voice": 7.0})
+    a = state.settings.value[0]
+    assert (a["size"], a["stakeholders"], a["attention"], a["voice"]) == (1000, 0, 30, 1.0)
+    state.set_run("steps", 100_000)
+    state.set_run("seed", -5)
+    assert state.run.value == {"seed": 0, "steps": 600}
+    with pytest.raises(ValueError, match="size=nan is not a number"):
+        state.set_side(0, {**a, "size": float("nan")})
+    huge = bounded_request(WhatIfRequest("default", intervention="back_to_broadcast",
+                                         at=10**6, steps=10**5, replicates=20_000))
+    assert (huge.steps, huge.at, huge.replicates) == (600, 590, 30)
+    # The what-if tab's sliders show the same limits.
+    state.tab.value = 2
+    for name in ("steps", "replicates"):
+        slider = rc.find(v.Slider, class_=f"agora-control agora-whatif-{name}").widget
+        assert (slider.min, slider.max) == LIMITS[name][:2]
+
+
+def test_a_pair_beyond_the_memory_limit_is_refused_and_said(app):
+    state, rc = app
+    from sim.lab import pair as pair_module
+
+    first = state.pair.value
+    original = pair_module.check_pair_memory
+
+    def refuse(cfgs):
+        raise ConfigError("these two organizations need 9 GB together, more than "
+                          "limits.memory_gb=1: make them smaller")
+
+    pair_module.check_pair_memory = refuse
+    try:
+        button(rc, "Reset").click()
+    finally:
+        pair_module.check_pair_memory = original
+    assert state.pair.value is first  # the run on screen stays
+    alert = rc.find(v.Alert).widget
+    assert "limits.memory_gb=1" in " ".join(map(str, alert.children))
+
+
+def test_a_full_server_shows_a_page_saying_so(monkeypatch):
+    import sim.app
+    from sim.lab.sessions import Sessions
+
+    full = Sessions(limit=1, out=None)
+    assert full.admit()
+    monkeypatch.setattr(sim.app, "SESSIONS", full)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*could not get source code")
+        _, rc = solara.render(sim.app.Page(), handle_error=False)
+    from solara.widgets import HTML
+
+    shown = " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets)
+    assert "The lab is full" in shown and "Try again in a minute" in shown
+    assert not rc.find(v.Btn, children=["Step"]).widgets
+    assert full.open == 1 and full.refused == 1
+
+
+def test_agora_app_max_sessions(capsys):
+    from sim.cli.app import main
+    from sim.lab.sessions import default_max_sessions, limit_from_env
+
+    with pytest.raises(SystemExit):
+        main(["--max-sessions", "0", "--dry-run"])
+    assert "a whole number of at least 1" in capsys.readouterr().err
+    assert main(["--max-sessions", "40", "--dry-run"]) == 0
+    assert limit_from_env({}) == default_max_sessions() >= 1

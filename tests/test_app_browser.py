@@ -285,6 +285,24 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     screenshot(page, tmp_path, "app")
 
 
+def test_play_pauses_when_the_tab_is_hidden(page):
+    open_tab(page, "Side by side")
+    page.locator(".agora-play").click()
+    page.get_by_role("button", name="Pause").wait_for()
+    # The tab goes to the background (document.visibilityState becomes "hidden").
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.get_by_role("button", name="Play").wait_for()
+    stopped = current_step(page)
+    time.sleep(1.5)
+    assert current_step(page) == stopped
+    page.evaluate("""() => {
+        Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+    }""")
+
+
 def download(page, label: str) -> tuple[str, bytes]:
     with page.expect_download(timeout=WAIT_MS) as info:
         page.get_by_role("button", name=label).click()

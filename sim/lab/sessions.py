@@ -35,14 +35,15 @@ from typing import TextIO
 __all__ = ["MEMORY_PER_SESSION_MB", "SESSIONS", "Sessions", "default_max_sessions",
            "limit_from_env"]
 
-#: Server memory one lab session adds at the default size, measured with
-#: ``benchmarks/bench_classroom.py`` (rounded up; a session that exports a PNG or GIF keeps
-#: matplotlib figures too).
-MEMORY_PER_SESSION_MB = 40
+#: Server memory one lab session adds at the default size: measured with
+#: ``benchmarks/bench_classroom.py``, 4 to 16 MiB a session open and about 9 MiB after a minute
+#: of Play (30 students), rounded up (a session that exports a PNG or GIF keeps matplotlib
+#: figures too).
+MEMORY_PER_SESSION_MB = 20
 
-#: Server CPU one student playing at one step a second uses (share of one core), measured with
-#: ``benchmarks/bench_classroom.py`` (rounded up).
-CPU_PER_PLAYING_SESSION = 0.03
+#: Server CPU one student on Play at the normal speed uses (share of one core): about 5 steps a
+#: second at 10 ms of server CPU each, measured with ``benchmarks/bench_classroom.py``.
+CPU_PER_PLAYING_SESSION = 0.05
 
 #: Never more than this by default, whatever the machine (a class, not a website).
 MOST_BY_DEFAULT = 200
@@ -73,11 +74,11 @@ def release_memory(sessions: Sessions | None = None) -> None:
 
 
 def default_max_sessions(cpus: int | None = None, memory_mb: float | None = None) -> int:
-    """Sessions this machine serves with Play at one step a second for each: the smaller of
+    """Sessions this machine serves with everyone on Play at the normal speed: the smaller of
     what half its memory holds and what its cores keep up with, at least one.
 
     >>> default_max_sessions(cpus=2, memory_mb=8000)
-    66
+    40
     >>> default_max_sessions(cpus=64, memory_mb=512_000)
     200
     >>> default_max_sessions(cpus=1, memory_mb=50)

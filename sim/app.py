@@ -17,9 +17,11 @@ Tabs:
   in the background, told in the words of the what-if report (:mod:`sim.scenarios.report`).
 - **Info**: what the model is and how to use it, in NetLogo's Models Library layout.
 
-Each browser session gets its own :class:`~sim.lab.views.LabState`. The parts are in
-:mod:`sim.lab`; each side's model is exactly the model of ``agora run`` with the overrides
-shown under the pictures (replicate 0).
+Each browser session gets its own :class:`~sim.lab.views.LabState`, up to the server's limit
+(:mod:`sim.lab.sessions`: beyond it a new student sees a page saying the lab is full). The
+pictures are drawn in the browser from the data the server sends (:mod:`sim.lab.charts`). The
+parts are in :mod:`sim.lab`; each side's model is exactly the model of ``agora run`` with the
+overrides shown under the pictures (replicate 0).
 
 Examples
 --------
@@ -36,7 +38,8 @@ import solara
 
 from sim.lab.controls import DEFAULTS, app_overrides
 from sim.lab.pair import AppModel, Pair
-from sim.lab.views import AgoraLab, LabState
+from sim.lab.sessions import SESSIONS
+from sim.lab.views import AgoraLab, FullView, LabState
 
 __all__ = ["AppModel", "AgoraLab", "DEFAULTS", "LabState", "Page", "Pair", "app_overrides"]
 
@@ -49,8 +52,30 @@ except Exception:  # noqa: BLE001 - an older or newer Solara without these setti
     pass
 
 
+def warm() -> None:
+    """Pay the server's one-time costs when it starts, not at the first student's join: the
+    colour palettes (matplotlib's colour maps) and the default organizations' configurations
+    (composed once, then copied for every session)."""
+    from sim.lab.charts import palette
+    from sim.viz.drawing import COLOR_BY
+
+    for name in (*COLOR_BY, "hub"):
+        palette(name)
+    LabState().pair.value.step()
+
+
+warm()
+
+
 @solara.component
 def Page():
-    """The page ``solara run sim/app.py`` serves: one lab per browser session."""
-    state = solara.use_memo(LabState, [])
+    """The page ``solara run sim/app.py`` serves: one lab per browser session, while places
+    last; the place is given back when the session ends."""
+    admitted = solara.use_memo(SESSIONS.admit, [])
+    solara.use_effect(lambda: SESSIONS.leave if admitted else None, [])
+    if not admitted:
+        FullView(SESSIONS.limit)
+        return
+    state = solara.use_memo(LabState, [])  # noqa: SH101 - only an admitted session has a lab
+    SESSIONS.track(state)
     AgoraLab(state)

@@ -7,6 +7,7 @@ Buttons are clicked and controls moved through their ipyvuetify widgets, as the 
 from __future__ import annotations
 
 import io
+import json
 import warnings
 
 import ipyvuetify as v
@@ -19,6 +20,7 @@ from PIL import Image
 from sim import simulate
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.config.regimes import ENDS, PRACTICES
+from sim.lab.charts import Chart, LiveText, PageVisibility, colour_index, network_patch
 from sim.lab.controls import (
     CONTROLS,
     DEFAULTS,
@@ -32,7 +34,7 @@ from sim.lab.lessons import EXPERIMENTS, PREDICTIONS, outcome
 from sim.lab.pair import APP_METRICS, AppModel, Pair
 from sim.lab.views import AgoraLab, LabState
 from sim.lab.whatif import CHANGEABLE, WhatIfRequest, plan_of, run_request
-from sim.viz.drawing import FONT_PT
+from sim.viz.drawing import FONT_PT, KIND_COLORS, node_values
 
 SMALL = {"size": 40, "stakeholders": 8, "steps": 30}
 JARGON = ("Play Interval", "Render Interval", "Use Threads", "(ms)", "interval")
@@ -285,6 +287,16 @@ def button(rc, label):
     return rc.find(v.Btn, children=[label]).widget
 
 
+def counter(rc) -> str:
+    return rc.find(LiveText, css_class="agora-status agora-step-count").widget.text
+
+
+def charts(rc):
+    """The networks and the metrics pictures of the side by side."""
+    return (rc.find(Chart, css_class="agora-networks").widget,
+            rc.find(Chart, css_class="agora-metrics").widget)
+
+
 def text_of(rc) -> str:
     """Every label and text on the page, for the jargon check."""
     parts = []
@@ -307,21 +319,68 @@ def test_page_shows_both_organizations_and_plain_controls(app):
     # Every slider shows its value in its label.
     assert all(":" in label and label.split(":")[1].strip() for label in sliders)
     assert "Ideas answered: 0.00" in sliders and "Ideas answered: 0.60" in sliders
-    rc.find(children=["Step 0 of 30"]).assert_single()
-    images = rc.find(ipywidgets.Image).widgets
-    assert len(images) == 2
-    assert Image.open(io.BytesIO(bytes(images[0].value))).size == (960, 500)
+    assert counter(rc) == "Step 0 of 30"
+    # Nothing is drawn on the server: the pictures are data for the browser.
+    assert not rc.find(ipywidgets.Image).widgets
+    networks, metrics = charts(rc)
+    option = json.loads(networks.option)
+    pair = state.pair.value
+    for letter, data in zip("AB", pair.data, strict=True):
+        graph = option["graphs"][letter]
+        assert len(graph["x"]) == len(graph["y"]) == data.points.shape[0]
+        assert len(graph["colour"]) == data.nodes.size
+        assert graph["label"] == pair.titles["AB".index(letter)]
+    panels = json.loads(metrics.option)["echarts"]
+    assert len(panels["grid"]) == len(APP_METRICS) and len(panels["series"]) == 2 * 9
 
 
 def test_step_moves_both_models_and_the_pictures(app):
     state, rc = app
-    before = [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
+    networks, metrics = charts(rc)
+    options = (networks.option, metrics.option)
+    button(rc, "Step").click()
     button(rc, "Step").click()
     pair = state.pair.value
-    assert [m.current_step for m in pair.models] == [1, 1]
-    rc.find(children=["Step 1 of 30"]).assert_single()
-    after = [bytes(w.value) for w in rc.find(ipywidgets.Image).widgets]
-    assert before[0] != after[0] and before[1] != after[1]
+    assert [m.current_step for m in pair.models] == [2, 2]
+    assert counter(rc) == "Step 2 of 30"
+    # A step sends a patch (what changed), never the whole picture again.
+    assert (networks.option, metrics.option) == options
+    net = json.loads(networks.patch)
+    assert net["step"] == 2 and net["base"] == json.loads(options[0])["id"]
+    for letter, frame in zip("AB", pair.current_frames(), strict=True):
+        assert net["graphs"][letter]["colour"] == colour_index(frame.values, pair.color_by)
+        assert len(net["graphs"][letter]["messages"]) == 3 * frame.ends.shape[0]
+    curves = json.loads(metrics.patch)
+    # The points since the last patch only: step 2, from index 2 of each curve.
+    start, points = curves["append"]["engagement-0"]
+    table = pair.models[0].metrics_frame()
+    assert start == 2 and points == [[2, pytest.approx(table["engagement"].iloc[2], abs=1e-4)]]
+    assert len(network_patch(pair, 0)["graphs"]["A"]["colour"]) < len(networks.option) / 10
+
+
+def test_a_step_costs_the_server_little_and_renders_nothing(app):
+    """A step updates the pictures and the counter directly: no component of the page
+    renders again (the page's framework walks every control when one does)."""
+    state, rc = app
+    renders = []
+    original = LabState.step
+
+    def counted():
+        rc.render_count_before = rc.render_count
+        original(state)
+        renders.append(rc.render_count - rc.render_count_before)
+
+    state.step = counted
+    for _ in range(3):
+        state.step()
+    assert renders == [0, 0, 0] and counter(rc) == "Step 3 of 30"
+
+
+def test_play_pauses_when_the_tab_is_hidden(app):
+    state, rc = app
+    state.playing.value = True
+    rc.find(PageVisibility).widget.vue_hidden()
+    assert state.playing.value is False
 
 
 def test_presets_wait_for_reset_then_rebuild_with_the_same_seed(app):
@@ -348,10 +407,15 @@ def test_presets_wait_for_reset_then_rebuild_with_the_same_seed(app):
 
 def test_colouring_choice_redraws_the_networks(app):
     state, rc = app
-    before = bytes(rc.find(ipywidgets.Image).widgets[0].value)
+    before = json.loads(charts(rc)[0].option)
     rc.find(v.Select, label="Colour the dots by").widget.v_model = "kind"
     assert state.pair.value.color_by == "kind"
-    assert bytes(rc.find(ipywidgets.Image).widgets[0].value) != before
+    after = json.loads(charts(rc)[0].option)
+    assert after["palette"] == list(KIND_COLORS) and after["id"] != before["id"]
+    # Same positions: only the colours changed.
+    assert after["graphs"]["A"]["x"] == before["graphs"]["A"]["x"]
+    kinds = node_values(state.pair.value.models[0], "kind")
+    assert after["graphs"]["A"]["colour"] == kinds.tolist()
 
 
 def test_whatif_tab_offers_interventions_and_practices(app):
@@ -405,3 +469,80 @@ def test_a_guided_experiment_opens_in_side_by_side(app):
     first = EXPERIMENTS[0]
     assert [m.cfg.regime.name for m in pair.models] == [first.a["regime"], first.b["regime"]]
     assert pair.steps == first.steps and pair.current_step == 0 and not state.pending
+
+
+# --------------------------------------------------------------------------- a class
+
+
+def test_the_server_bounds_what_a_browser_sends(app):
+    """Whatever a browser sends, the server holds it to the sliders' limits (issue 25, 8)."""
+    from sim.lab.whatif import LIMITS, bounded_request
+
+    state, rc = app
+    state.set_side(0, {**state.settings.value[0], "size": 10**6, "stakeholders": -4,
+                       "attention": 10**9, "voice": 7.0})
+    a = state.settings.value[0]
+    assert (a["size"], a["stakeholders"], a["attention"], a["voice"]) == (1000, 0, 30, 1.0)
+    state.set_run("steps", 100_000)
+    state.set_run("seed", -5)
+    assert state.run.value == {"seed": 0, "steps": 600}
+    with pytest.raises(ValueError, match="size=nan is not a number"):
+        state.set_side(0, {**a, "size": float("nan")})
+    huge = bounded_request(WhatIfRequest("default", intervention="back_to_broadcast",
+                                         at=10**6, steps=10**5, replicates=20_000))
+    assert (huge.steps, huge.at, huge.replicates) == (600, 590, 30)
+    # The what-if tab's sliders show the same limits.
+    state.tab.value = 2
+    for name in ("steps", "replicates"):
+        slider = rc.find(v.Slider, class_=f"agora-control agora-whatif-{name}").widget
+        assert (slider.min, slider.max) == LIMITS[name][:2]
+
+
+def test_a_pair_beyond_the_memory_limit_is_refused_and_said(app):
+    state, rc = app
+    from sim.lab import pair as pair_module
+
+    first = state.pair.value
+    original = pair_module.check_pair_memory
+
+    def refuse(cfgs):
+        raise ConfigError("these two organizations need 9 GB together, more than "
+                          "limits.memory_gb=1: make them smaller")
+
+    pair_module.check_pair_memory = refuse
+    try:
+        button(rc, "Reset").click()
+    finally:
+        pair_module.check_pair_memory = original
+    assert state.pair.value is first  # the run on screen stays
+    alert = rc.find(v.Alert).widget
+    assert "limits.memory_gb=1" in " ".join(map(str, alert.children))
+
+
+def test_a_full_server_shows_a_page_saying_so(monkeypatch):
+    import sim.app
+    from sim.lab.sessions import Sessions
+
+    full = Sessions(limit=1, out=None)
+    assert full.admit()
+    monkeypatch.setattr(sim.app, "SESSIONS", full)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*could not get source code")
+        _, rc = solara.render(sim.app.Page(), handle_error=False)
+    from solara.widgets import HTML
+
+    shown = " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets)
+    assert "The lab is full" in shown and "Try again in a minute" in shown
+    assert not rc.find(v.Btn, children=["Step"]).widgets
+    assert full.open == 1 and full.refused == 1
+
+
+def test_agora_app_max_sessions(capsys):
+    from sim.cli.app import main
+    from sim.lab.sessions import default_max_sessions, limit_from_env
+
+    with pytest.raises(SystemExit):
+        main(["--max-sessions", "0", "--dry-run"])
+    assert "a whole number of at least 1" in capsys.readouterr().err
+    assert main(["--max-sessions", "40", "--dry-run"]) == 0
+    assert limit_from_env({}) == default_max_sessions() >= 1

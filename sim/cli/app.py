@@ -5,13 +5,17 @@ Examples::
     agora app                          # http://127.0.0.1:8765/, this machine only
     agora app --port 9000
     agora app --host 0.0.0.0           # reachable from other machines: a deliberate choice
+    agora app --max-sessions 40        # at most 40 students at once (default: sized from
+                                       # this machine); the console shows how many are open
     agora app --dev                    # Solara's development mode: reloads on code changes
     agora app -- --theme-variant dark  # anything after -- goes to `solara run`
 
 It binds to 127.0.0.1 unless ``--host`` says otherwise, serves in Solara's production mode
 (no file watcher, no code reloading, no tracebacks shown to visitors) unless ``--dev`` asks
 for development, and never calls home (Solara's telemetry is off unless
-``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` is set).
+``SOLARA_TELEMETRY_MIXPANEL_ENABLE`` is set). A session whose browser went away without closing
+the page is ended after ``--free-after`` (default 2 minutes), so its memory and its place
+return; a closed tab ends its session at once. See ``docs/teaching.md`` for a class.
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ import sys
 from collections.abc import Sequence
 
 __all__ = ["main", "solara_command"]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--max-sessions={text!r}: a whole number of at least 1")
+    return value
 
 
 def solara_command(
@@ -63,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--max-sessions", type=_positive, default=None,
+                        help="most students served at once; beyond it a new one sees a page "
+                             "saying the lab is full (default: sized from this machine)")
+    parser.add_argument("--free-after", default="2m",
+                        help="end a session whose browser went away after this long "
+                             "(default 2m; e.g. 30s, 10m)")
     parser.add_argument("--dev", action="store_true",
                         help="Solara's development mode (reload on code changes; for developers)")
     parser.add_argument("--dry-run", action="store_true",
@@ -72,9 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         print(" ".join(cmd))
         return 0
-    env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg", **os.environ}
-    print(f"serving the teaching app at http://{args.host}:{args.port}/ (Ctrl+C stops it)",
-          flush=True)
+    from sim.lab.sessions import ENV, default_max_sessions
+
+    limit = args.max_sessions if args.max_sessions is not None else default_max_sessions()
+    env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg", **os.environ,
+           ENV: str(limit), "SOLARA_KERNEL_CULL_TIMEOUT": args.free_after}
+    print(f"serving the teaching app at http://{args.host}:{args.port}/ to at most {limit} "
+          "sessions at once (Ctrl+C stops it)", flush=True)
     server = subprocess.Popen(cmd, env=env)
     # Stopping agora stops the server: SIGTERM is passed on (Ctrl+C reaches both already).
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())

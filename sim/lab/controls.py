@@ -27,7 +27,8 @@ from sim.config.regimes import ENDS, PRACTICES, resolve_regime
 from sim.config.schema import AgoraConfig, RegimeConfig
 
 __all__ = [
-    "CONTROLS", "Control", "DEFAULTS", "complete", "ENDS_OF", "ORGANIZATION", "PRACTICE_CONTROLS",
+    "CONTROLS", "Control", "DEFAULTS", "bounded", "clamp", "complete", "ENDS_OF", "ORGANIZATION",
+    "PRACTICE_CONTROLS",
     "REGIMES", "RUN", "app_overrides", "changed_practices", "describe", "format_value",
     "preset", "with_preset",
 ]
@@ -182,6 +183,45 @@ def complete(settings: Mapping[str, object] | None = None, **more) -> dict[str, 
     if regime not in REGIMES:
         raise ValueError(f"regime={regime!r} is unknown: one of {REGIMES}")
     return {**DEFAULTS, **preset(str(regime), float(given.get("mix", DEFAULTS["mix"]))), **given}
+
+
+def clamp(control: Control, value: object) -> object:
+    """``value`` brought inside what the control offers (the slider's range, an integer for a
+    count); the server's own bound, whatever a browser sends.
+
+    >>> clamp(CONTROLS["size"], 50_000), clamp(CONTROLS["steps"], -3), clamp(CONTROLS["voice"], 2)
+    (1000, 20, 1.0)
+    >>> clamp(CONTROLS["seed"], 7.6), clamp(CONTROLS["voting"], 0)
+    (8, False)
+    >>> clamp(CONTROLS["size"], float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: size=nan is not a number in [20, 1000]
+    """
+    if control.kind == "flag":
+        return bool(value)
+    if control.kind == "choice":
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{control.name}={value!r} is not a number in "
+                         f"[{control.low:g}, {control.high:g}]")
+    number = min(max(number, control.low), control.high)
+    return int(round(number)) if control.kind == "count" else round(number, 6)
+
+
+def bounded(settings: Mapping[str, object]) -> dict[str, object]:
+    """``settings`` with every number inside its control's range (see :func:`clamp`).
+
+    >>> b = bounded({"size": 10**6, "stakeholders": -5, "steps": 10**5, "regime": "broadcast"})
+    >>> b["size"], b["stakeholders"], b["steps"], b["regime"]
+    (1000, 0, 600, 'broadcast')
+    """
+    return {name: clamp(CONTROLS[name], value) if name in CONTROLS else value
+            for name, value in settings.items()}
 
 
 def _check(settings: Mapping[str, object]) -> dict[str, object]:

@@ -1,10 +1,12 @@
-"""Two organizations on the same seed, stepping together, drawn and exported together.
+"""Two organizations on the same seed, stepping together, shown and exported together.
 
 :class:`AppModel` is an :class:`~sim.model.AgoraModel` built from the app's settings (the
 model of ``agora run`` with :func:`~sim.lab.controls.app_overrides`). :class:`Pair` holds two
-of them, A and B, steps both at once, redraws their networks side by side and their metrics
-on shared axes (one colour per regime), and keeps the last frames for the GIF export. It knows
-nothing of the browser: the app shows its PNGs, tests and the benchmark drive it directly.
+of them, A and B, steps both at once and keeps what each step shows (the dots' colours, the
+messages: :class:`~sim.viz.drawing.NetworkFrame`) for the last steps. It knows nothing of the
+browser: :mod:`sim.lab.charts` turns it into the data the browser draws, and its exports draw
+PNG and GIF with matplotlib only when asked (networks side by side, metrics on shared axes,
+one colour per regime).
 
 Examples
 --------
@@ -13,7 +15,7 @@ Examples
 >>> pair = Pair(with_preset(small, "broadcast"), with_preset(small, "conversational"))
 >>> pair.step(2)
 >>> pair.current_step, [m.current_step for m in pair.models], len(pair.frames)
-(2, [2, 2], 2)
+(2, [2, 2], 3)
 >>> pair.csv().splitlines()[0].split(",")[:4]
 ['organization', 'regime', 'step', 'knowledge_code']
 >>> pair.png()[:4], pair.gif()[:6]
@@ -22,21 +24,23 @@ Examples
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from collections import deque
 from collections.abc import Mapping
 
 import pandas as pd
 
-from sim.config import load_config
+from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.lab.controls import DEFAULTS, app_overrides, changed_practices, complete
 from sim.model import AgoraModel
-from sim.viz.drawing import COLOR_BY, FONT_PT, MetricsPlot
+from sim.viz.drawing import COLOR_BY, FONT_PT, MetricsPlot, NetworkData, NetworkFrame
 from sim.viz.export import gif_of, stack_pngs
 from sim.viz.pair import PairNetworks, pair_series
 from sim.viz.render import FrameRenderer
 
-__all__ = ["APP_METRICS", "AppModel", "LETTERS", "Pair", "side_title"]
+__all__ = ["APP_METRICS", "AppModel", "LETTERS", "Pair", "check_pair_memory", "side_title"]
 
 LETTERS = ("A", "B")
 
@@ -75,12 +79,45 @@ class AppModel(AgoraModel):
     def __init__(self, settings: Mapping[str, object] | None = None, **more) -> None:
         self.settings = complete(settings, **more)
         self.overrides = app_overrides(self.settings)
-        super().__init__(load_config(self.overrides))
+        # A copy of the composed configuration: the model may change its own (interventions).
+        super().__init__(copy.deepcopy(composed(tuple(self.overrides))))
         self.running = self.current_step < self.cfg.steps
 
     def step(self) -> None:
         super().step()
         self.running = self.current_step < self.cfg.steps
+
+
+@functools.lru_cache(maxsize=64)
+def composed(overrides: tuple[str, ...]) -> AgoraConfig:
+    """The configuration of these overrides, composed once per server (composing costs a tenth
+    of a second; a class opens the same settings thirty times).
+
+    >>> composed(("org.size=30",)) is composed(("org.size=30",))
+    True
+    """
+    return to_config(load_config(list(overrides)))
+
+
+def check_pair_memory(cfgs) -> None:
+    """Refuse a pair whose two runs together are estimated beyond the memory limit
+    (:mod:`sim.config.limits`; each run alone was checked when its configuration was composed).
+
+    >>> from sim.config import AgoraConfig, ConfigError, load_config, to_config
+    >>> check_pair_memory([load_config([]), load_config([])])
+    >>> one = load_config(["limits.memory_gb=0.0025"])  # one run fits, two do not
+    >>> check_pair_memory([one, one])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sim.config...ConfigError: these two organizations need ... together, more than ...
+    """
+    from sim.config.limits import estimate, memory_limit_gb
+
+    need = sum(estimate(cfg).gb for cfg in cfgs)
+    limit = min(memory_limit_gb(cfg) for cfg in cfgs)
+    if need > limit:
+        raise ConfigError(f"these two organizations need {need:.3g} GB together, more than "
+                          f"limits.memory_gb={limit:.3g}: make them smaller")
 
 
 def side_title(letter: str, settings: Mapping[str, object]) -> str:
@@ -103,7 +140,12 @@ def side_title(letter: str, settings: Mapping[str, object]) -> str:
 
 
 class Pair:
-    """Organizations A and B on the same seed, stepping together, with their pictures.
+    """Organizations A and B on the same seed, stepping together, with what their pictures show.
+
+    A step keeps, per side, a :class:`~sim.viz.drawing.NetworkFrame` (the dots' colours, the
+    messages): the browser draws the pictures from them (:mod:`sim.lab.charts`), and the PNG
+    and GIF exports draw them with matplotlib only when asked. Positions and ties are computed
+    once per network.
 
     Parameters
     ----------
@@ -113,7 +155,7 @@ class Pair:
     color_by
         What the dots show (:data:`~sim.viz.drawing.COLOR_BY`).
     keep
-        How many of the last frames are kept for the GIF.
+        How many of the last steps are kept for the GIF.
     """
 
     def __init__(
@@ -131,28 +173,25 @@ class Pair:
         shared = {key: a.get(key, DEFAULTS[key]) for key in ("seed", "steps")}
         self.settings = [complete(a, **shared), complete(b, **shared)]
         self.models = [AppModel(s) for s in self.settings]
+        check_pair_memory([m.cfg for m in self.models])
         self.titles = [side_title(x, s) for x, s in zip(LETTERS, self.settings, strict=True)]
         self.series = pair_series(self.titles, [m.cfg.regime.name for m in self.models])
+        self.metric_names = APP_METRICS
         self.color_by = color_by
         self.dpi = dpi
         self.fontsize = fontsize
         # Play runs in a thread while the page may ask for a step or an export.
         self.lock = threading.RLock()
-        self.frames: deque[tuple[bytes, bytes]] = deque(maxlen=keep)
-        self.metrics = MetricsPlot(
-            APP_METRICS, ncols=3, horizon=max(20, int(shared["steps"])), width=METRICS_SIZE[0],
-            height=METRICS_SIZE[1], dpi=dpi, series=self.series, fontsize=fontsize,
-        )
-        self._metrics = FrameRenderer(self.metrics)
-        self._draw_networks()
-        self.render()
+        self.data = [NetworkData(m, color_by=color_by) for m in self.models]
+        self.frames: deque[tuple[NetworkFrame, ...]] = deque(maxlen=keep)
+        self._figures = None  # matplotlib, built by the first PNG or GIF asked for
+        self._record()
 
-    def _draw_networks(self) -> None:
-        self.networks = PairNetworks(
-            self.models, self.series, color_by=self.color_by, width=NETWORK_SIZE[0],
-            height=NETWORK_SIZE[1], dpi=self.dpi, fontsize=self.fontsize,
-        )
-        self._networks = FrameRenderer(self.networks)
+    def _record(self) -> None:
+        for data, model in zip(self.data, self.models, strict=True):
+            data.observe(model)
+        self.frames.append(tuple(d.frame(m) for d, m in zip(self.data, self.models,
+                                                             strict=True)))
 
     # ------------------------------------------------------------------ running
 
@@ -171,15 +210,24 @@ class Pair:
         """True until both have run their steps."""
         return any(m.running for m in self.models)
 
+    @property
+    def sampled(self) -> bool:
+        """True when a picture shows a sample of an organization's nodes."""
+        return any(d.sampled for d in self.data)
+
+    def current_frames(self) -> tuple[NetworkFrame, ...]:
+        """Each side's :class:`~sim.viz.drawing.NetworkFrame` at the current step."""
+        return self.frames[-1]
+
     def step(self, n: int = 1) -> None:
-        """Step both models ``n`` times (stopping at the run length), then redraw once."""
+        """Step both models ``n`` times (stopping at the run length)."""
         with self.lock:
             for _ in range(n):
                 if not self.running:
                     break
                 for model in self.models:
                     model.step()
-            self.render()
+                self._record()
 
     def set_color_by(self, color_by: str) -> None:
         """Colour the dots by another state; the GIF starts again (frames would not match)."""
@@ -188,26 +236,66 @@ class Pair:
         with self.lock:
             if color_by != self.color_by:
                 self.color_by = color_by
-                self._draw_networks()
+                # Same positions: only what the dots show changes.
+                self.data = [NetworkData(m, d.layout, color_by=color_by)
+                             for d, m in zip(self.data, self.models, strict=True)]
+                self._figures = None
                 self.frames.clear()
-                self.render()
+                self._record()
 
-    def render(self) -> None:
-        """Draw both pictures of the current state and keep them as the newest frame."""
-        self.networks.update(self.models)
-        self.metrics.update([m.metrics_frame() for m in self.models])
-        self._last = (self._networks.png(), self._metrics.png())
-        self.frames.append(self._last)
+    # ------------------------------------------------------------------ server-side pictures
+
+    def _drawing(self):
+        """The matplotlib figures of the exports (networks, metrics) and their renderers."""
+        if self._figures is None or self._figures[0].color_by != self.color_by:
+            networks = PairNetworks(
+                self.models, self.series, color_by=self.color_by, width=NETWORK_SIZE[0],
+                height=NETWORK_SIZE[1], dpi=self.dpi, fontsize=self.fontsize,
+            )
+            metrics = MetricsPlot(
+                self.metric_names, ncols=3, horizon=max(20, self.steps), width=METRICS_SIZE[0],
+                height=METRICS_SIZE[1], dpi=self.dpi, series=self.series, fontsize=self.fontsize,
+            )
+            self._figures = (networks, metrics, FrameRenderer(networks), FrameRenderer(metrics))
+        return self._figures
+
+    @property
+    def networks(self):
+        """Both networks drawn with matplotlib at the current step (for the exports)."""
+        with self.lock:
+            self._draw(self.current_frames(), [m.metrics_frame() for m in self.models])
+            return self._drawing()[0]
+
+    @property
+    def metrics(self):
+        """The metric curves drawn with matplotlib at the current step (for the exports)."""
+        with self.lock:
+            self._draw(self.current_frames(), [m.metrics_frame() for m in self.models])
+            return self._drawing()[1]
+
+    def _draw(self, frames, tables) -> tuple[bytes, bytes]:
+        """PNGs of the networks and the curves as they were at ``frames``' step."""
+        networks, metrics, net_renderer, metrics_renderer = self._drawing()
+        step = frames[0].step
+        for plot, model, frame in zip(networks.plots, self.models, frames, strict=True):
+            plot.data.observe(model)
+            plot.show(frame)
+        metrics.update([t[t["step"] <= step] for t in tables])
+        return net_renderer.png(), metrics_renderer.png()
 
     @property
     def network_png(self) -> bytes:
-        """The networks side by side, as last drawn."""
-        return self._last[0]
+        """The networks side by side at the current step, drawn on the server (PNG)."""
+        return self._current_pngs()[0]
 
     @property
     def metrics_png(self) -> bytes:
-        """The metric curves, as last drawn."""
-        return self._last[1]
+        """The metric curves at the current step, drawn on the server (PNG)."""
+        return self._current_pngs()[1]
+
+    def _current_pngs(self) -> tuple[bytes, bytes]:
+        with self.lock:
+            return self._draw(self.current_frames(), [m.metrics_frame() for m in self.models])
 
     # ------------------------------------------------------------------ exports
 
@@ -228,13 +316,14 @@ class Pair:
 
     def png(self) -> bytes:
         """The current picture: both networks above the metric curves."""
-        return stack_pngs(self._last)  # bytes already drawn: no lock needed
+        return stack_pngs(self._current_pngs())
 
     def gif(self, fps: float = 6) -> bytes:
-        """The kept frames (the last steps) as a looping GIF at half size."""
+        """The kept steps (the last ones) as a looping GIF at half size."""
         with self.lock:
-            frames = list(self.frames)
-        return gif_of(frames, fps=fps, shrink=2)
+            tables = [m.metrics_frame() for m in self.models]
+            pngs = [self._draw(frames, tables) for frames in self.frames]
+        return gif_of(pngs, fps=fps, shrink=2)
 
     def commands(self) -> list[str]:
         """The ``agora run`` command of each side (replicate 0 is the app's run)."""

@@ -20,12 +20,26 @@ from collections.abc import Callable
 import reacton.ipyvuetify as rv
 import solara
 
+from sim.config import ConfigError
+from sim.lab.charts import (
+    Chart,
+    Live,
+    LiveText,
+    MetricsFeed,
+    NetworksFeed,
+    PageVisibility,
+    difference_option,
+    dumps,
+    legend_html,
+)
 from sim.lab.controls import (
     CONTROLS,
     ORGANIZATION,
     PRACTICE_CONTROLS,
     RUN,
     Control,
+    bounded,
+    clamp,
     complete,
     describe,
     format_value,
@@ -35,7 +49,9 @@ from sim.lab.lessons import EXPERIMENTS, INFO, PREDICTIONS, outcome
 from sim.lab.pair import LETTERS, Pair
 from sim.lab.whatif import (
     CHANGEABLE,
+    LIMITS,
     WhatIfRequest,
+    bounded_request,
     describe_intervention,
     plan_of,
     run_request,
@@ -44,10 +60,18 @@ from sim.lab.whatif import (
 )
 from sim.viz.drawing import COLOR_BY
 
-__all__ = ["AgoraLab", "LabState", "SPEEDS"]
+__all__ = ["AgoraLab", "FullView", "LabState", "SPEEDS"]
 
 #: Pause between two steps while playing, in seconds, by the names the page shows.
 SPEEDS = {"slow": 0.6, "normal": 0.2, "fastest": 0.0}
+
+#: The shortest pause between two steps while playing (s): even "fastest" leaves the server's
+#: other sessions their turn and the browser time to draw.
+MIN_PAUSE = 0.05
+
+#: Heights of the pictures in the page (px), for 960 px wide pictures at 1280 x 720.
+NETWORK_PX = 500
+METRICS_PX = 560
 
 #: Styles for the page: labels above sliders (a narrow sidebar), readable help text, and no
 #: framework badge over the content.
@@ -61,6 +85,18 @@ CSS = """
                  max-height: calc(100vh - 110px); padding: 8px 6px 0 0; }
 .agora-main { flex: 1 1 auto; min-width: 0; max-width: 980px; }
 .agora-main img { max-width: 100%; }
+.agora-legend { font-size: 13px; color: #333; margin: -4px 0 4px 0; line-height: 1.6; }
+.agora-legend .agora-key-title { margin-left: 10px; }
+.agora-legend .agora-key { white-space: nowrap; margin-right: 6px; }
+.agora-legend i { display: inline-block; width: 16px; height: 3px; margin: 0 3px 3px 0;
+                  vertical-align: middle; }
+.agora-legend .agora-dot { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 0;
+                           border-radius: 50%; vertical-align: middle; }
+.agora-legend .agora-bar { display: inline-block; width: 90px; height: 10px;
+                           vertical-align: middle; }
+.agora-legend .agora-hub { display: inline-block; width: 10px; height: 10px; margin: 0 3px;
+                           border: 1.5px solid #111; background: #91cf60;
+                           vertical-align: middle; }
 .agora-status { font-size: 18px; font-weight: 600; }
 .agora-text { color: rgba(0, 0, 0, 0.87); }
 .agora-text strong { font-weight: 700; }
@@ -99,8 +135,8 @@ class LabState:
     def __init__(self, a: dict | None = None, b: dict | None = None, *,
                  build: Callable[..., Pair] = Pair) -> None:
         self.settings = solara.reactive([
-            complete(a if a is not None else {"regime": "broadcast"}),
-            complete(b if b is not None else {"regime": "conversational"}),
+            bounded(complete(a if a is not None else {"regime": "broadcast"})),
+            bounded(complete(b if b is not None else {"regime": "conversational"})),
         ])
         first = self.settings.value[0]
         self.run = solara.reactive({"seed": first["seed"], "steps": first["steps"]})
@@ -108,6 +144,8 @@ class LabState:
         self.speed = solara.reactive("normal")
         self.playing = solara.reactive(False)
         self.tab = solara.reactive(0)
+        self.error = solara.reactive(None)
+        self.live = Live()
         self._build = build
         self.pair = solara.reactive(self._new_pair())
         self.applied = solara.reactive(self._wanted())
@@ -126,28 +164,46 @@ class LabState:
         return self._wanted() != self.applied.value
 
     def set_side(self, index: int, settings: dict) -> None:
+        """One side's settings, each inside its control's range (whatever the browser sent)."""
         both = list(self.settings.value)
-        both[index] = settings
+        both[index] = bounded(settings)
         self.settings.value = both
 
+    def set_run(self, name: str, value) -> None:
+        """The seed or the run length, inside its control's range."""
+        self.run.value = {**self.run.value, name: clamp(CONTROLS[name], value)}
+
     def reset(self) -> None:
-        """Rebuild both organizations from the settings (step 0, same seed)."""
+        """Rebuild both organizations from the settings (step 0, same seed); settings the
+        server refuses (beyond its memory limit) are said, and the run on screen stays."""
         self.playing.value = False
+        try:
+            pair = self._new_pair()
+        except (ConfigError, ValueError) as err:
+            self.error.value = str(err)
+            return
+        self.error.value = None
         with self.pair.value.lock:
-            self.pair.value = self._new_pair()
+            self.pair.value = pair
         self.applied.value = self._wanted()
         self.tick.value += 1
 
     def load(self, a: dict, b: dict, steps: int | None = None) -> None:
         """Put two settings in place and rebuild (a guided experiment opened in the lab)."""
-        self.settings.value = [complete(a), complete(b)]
+        self.settings.value = [bounded(complete(a)), bounded(complete(b))]
         if steps is not None:
-            self.run.value = {**self.run.value, "steps": int(steps)}
+            self.set_run("steps", steps)
         self.reset()
 
     def step(self) -> None:
-        self.pair.value.step()
-        self.tick.value += 1
+        """One step of both; the pictures and the counter get the news directly (no render of
+        the page), the buttons only when the run ends."""
+        pair = self.pair.value
+        was = pair.running
+        pair.step()
+        self.live.publish()
+        if pair.running != was:
+            self.tick.value += 1
 
     def recolor(self, color_by: str) -> None:
         self.color_by.value = color_by
@@ -227,11 +283,32 @@ def SidePanel(state: LabState, index: int):
                               }))
 
 
+def step_text(pair: Pair) -> str:
+    """The counter under the buttons."""
+    return f"Step {pair.current_step} of {pair.steps}"
+
+
+class StepText:
+    """Brings the counter up to date (equal for the same pair: no re-attaching on render)."""
+
+    def __init__(self, pair: Pair) -> None:
+        self.pair = pair
+
+    def __call__(self, widget) -> None:
+        widget.text = step_text(self.pair)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StepText) and other.pair is self.pair
+
+    def __hash__(self) -> int:
+        return id(self.pair)
+
+
 @solara.component
-def RunControls(state: LabState):
-    """Reset, Step, Play; the step counter; speed, colouring, seed and run length."""
+def StepControls(state: LabState):
+    """Reset, Step, Play and the step counter: the only controls that change at every step."""
     pair = state.pair.value
-    _ = state.tick.value  # redraw when the pair moves
+    _ = state.tick.value  # the run ended or started again
 
     def play_loop(cancel: threading.Event):
         while state.playing.value and not cancel.is_set():
@@ -241,10 +318,15 @@ def RunControls(state: LabState):
                 break
             state.step()
             rest = SPEEDS[state.speed.value] - (time.perf_counter() - started)
-            if rest > 0:
-                cancel.wait(rest)
+            # At least a short pause: a class on one server shares it (and "fastest" is
+            # still as fast as a browser can draw).
+            cancel.wait(max(rest, MIN_PAUSE))
 
-    solara.use_thread(play_loop, dependencies=[state.playing.value, pair])
+    # Not "intrusive": that cancels through a trace function on every line the thread runs,
+    # which would make every step of the models several times slower.
+    solara.use_thread(play_loop, dependencies=[state.playing.value, pair], intrusive_cancel=False)
+    # Play stops when the student's tab is hidden: no steps nobody watches.
+    PageVisibility.element(on_hidden=lambda: state.playing.set(False))
 
     with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Reset", on_click=state.reset, color="warning" if state.pending else None,
@@ -255,11 +337,19 @@ def RunControls(state: LabState):
                       disabled=not pair.running and not state.playing.value,
                       on_click=lambda: state.playing.set(not state.playing.value),
                       classes=["agora-play"])
-    solara.Div(children=[f"Step {pair.current_step} of {pair.steps}"],
-               classes=["agora-status", "agora-step-count"])
+    LiveText.element(text=step_text(pair), css_class="agora-status agora-step-count",
+                     live=state.live, follow=("counter", StepText(pair)))
     if state.pending:
         solara.Div(children=["Settings changed: press Reset to start both runs again with them."],
                    classes=["agora-help", "agora-pending"], style={"color": "#b35900"})
+    if state.error.value:
+        solara.Error(state.error.value, classes=["agora-refused"])
+
+
+@solara.component
+def RunControls(state: LabState):
+    """Reset, Step, Play; the step counter; speed, colouring, seed and run length."""
+    StepControls(state)
     # Keyed: the message above comes and goes, and the two selects hold different hooks.
     solara.Select("Speed", values=list(SPEEDS), value=state.speed, dense=True,
                   classes=["agora-speed"]).key("speed")
@@ -267,32 +357,52 @@ def RunControls(state: LabState):
                   on_value=state.recolor, dense=True, classes=["agora-color-by"]).key("color-by")
     for control in RUN:
         ControlInput(control, state.run.value[control.name],
-                     lambda v, n=control.name: state.run.set({**state.run.value, n: v}),
+                     lambda v, n=control.name: state.set_run(n, v),
                      show_help=control.name == "seed")
 
 
 @solara.component
 def Exports(state: LabState):
-    """Download the measures so far, the picture, the last steps."""
+    """Download the measures so far, the picture, the last steps (drawn when asked)."""
     pair = state.pair.value
-    _ = state.tick.value  # the file names carry the step
-    step = pair.current_step
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
                     classes=["agora-exports"]):
         solara.Text("Download:", style={"font-size": "16px"})
-        solara.FileDownload(pair.csv, filename=f"agora_step{step}.csv", label="Data (CSV)",
+        solara.FileDownload(pair.csv, filename="agora_lab.csv", label="Data (CSV)",
                             mime_type="text/csv")
-        solara.FileDownload(pair.png, filename=f"agora_step{step}.png", label="Picture (PNG)",
+        solara.FileDownload(pair.png, filename="agora_lab.png", label="Picture (PNG)",
                             mime_type="image/png")
-        solara.FileDownload(pair.gif, filename=f"agora_last_steps_to_{step}.gif",
+        solara.FileDownload(pair.gif, filename="agora_lab_last_steps.gif",
                             label="Animation (GIF)", mime_type="image/gif")
+
+
+@solara.component
+def NetworksChart(state: LabState):
+    """Both networks, drawn in the browser; per step only the dots' colours and messages."""
+    pair = state.pair.value
+    _ = state.tick.value  # recoloured
+    versions = tuple(d.version for d in pair.data)
+    feed = solara.use_memo(lambda: NetworksFeed(pair), [pair, pair.color_by, versions])
+    Chart.element(option=feed.text, kind="network", height=f"{NETWORK_PX}px",
+                  css_class="agora-networks", live=state.live, follow=("networks", feed))
+    solara.HTML(tag="div", unsafe_innerHTML=legend_html(pair.color_by),
+                classes=["agora-legend"])
+
+
+@solara.component
+def MetricsChart(pair: Pair, state: LabState | None = None, css_class: str = "agora-metrics"):
+    """The curves on shared axes, drawn in the browser; with a ``state``, each step sends
+    only the new points."""
+    feed = solara.use_memo(lambda: MetricsFeed(pair), [pair])
+    Chart.element(option=feed.text, kind="metrics", height=f"{METRICS_PX}px",
+                  css_class=css_class, live=state.live if state is not None else None,
+                  follow=("metrics", feed) if state is not None else None)
 
 
 @solara.component
 def LabView(state: LabState):
     """The side-by-side tab: the sidebar, the two networks, the curves, the exports."""
     pair = state.pair.value
-    _ = state.tick.value
     with solara.Row(gap="12px", style={"align-items": "flex-start"}):
         with solara.Column(classes=["agora-sidebar"], gap="4px"):
             RunControls(state)
@@ -300,14 +410,12 @@ def LabView(state: LabState):
             SidePanel(state, 1)
         with solara.Column(classes=["agora-main"], gap="6px"):
             Exports(state)
-            if pair.networks.sampled:
+            if pair.sampled:
                 solara.Warning("These organizations are larger than one picture can show well: "
                                "the picture draws an even sample of each ring. The measures "
                                "count everyone.")
-            solara.Image(pair.network_png, format="png", width="100%",
-                         classes=["agora-networks"])
-            solara.Image(pair.metrics_png, format="png", width="100%",
-                         classes=["agora-metrics"])
+            NetworksChart(state)
+            MetricsChart(pair, state)
             with solara.Details("These runs from the command line"):
                 for letter, settings, command in zip(LETTERS, pair.settings, pair.commands(),
                                                      strict=True):
@@ -384,7 +492,7 @@ def GuidedView(state: LabState):
                 Prose(f"**{verdict.sentence()}** You predicted: *{prediction.value}* ({said}).",
                       size=17)
                 Prose(experiment.discuss, size=16)
-            solara.Image(pair.metrics_png, format="png", width="100%")
+            MetricsChart(pair, css_class="agora-guided-metrics")
 
 
 # --------------------------------------------------------------------------- what if
@@ -425,14 +533,15 @@ def WhatIfView(state: LabState):
 
     def start():
         error.value = None
-        request = WhatIfRequest(
-            scenario.value,
-            intervention=intervention.value if kind.value == "intervention" else None,
-            practice=practice.value if kind.value == "practice" else None,
-            value=value.value, at=at.value, steps=steps.value,
-            replicates=replicates.value, seed=state.run.value["seed"],
-        )
         try:
+            # Held to the sliders' limits here, on the server, whatever the browser sent.
+            request = bounded_request(WhatIfRequest(
+                scenario.value,
+                intervention=intervention.value if kind.value == "intervention" else None,
+                practice=practice.value if kind.value == "practice" else None,
+                value=value.value, at=at.value, steps=steps.value,
+                replicates=replicates.value, seed=state.run.value["seed"],
+            ))
             plan = plan_of(request)  # a bad choice is said here, before anything runs
         except Exception as err:  # noqa: BLE001 - shown to the user as it is
             error.value = str(err)
@@ -474,11 +583,14 @@ def WhatIfView(state: LabState):
                 if at.value >= int(n):  # the change must fall inside the run
                     at.set(max(10, int(n) // 2 // 10 * 10))
 
-            for name, label, var, low, high, stride, setter in (
-                ("at", "Change at step", at, 10, max(10, steps.value - 10), 10, None),
-                ("steps", "Run length (steps)", steps, 20, 600, 20, set_steps),
-                ("replicates", "Replicates (runs of each)", replicates, 2, 30, 1, None),
-            ):
+            labels = {"at": "Change at step", "steps": "Run length (steps)",
+                      "replicates": "Replicates (runs of each)"}
+            for name, var, setter in (("at", at, None), ("steps", steps, set_steps),
+                                      ("replicates", replicates, None)):
+                label = labels[name]
+                low, high, stride = LIMITS[name]
+                if name == "at":  # the change falls inside the run
+                    high = max(low, min(high, steps.value - 10))
                 rv.Slider(label=f"{label}: {var.value}", v_model=var.value, min=low, max=high,
                           step=stride,
                           on_v_model=setter or (lambda v, var=var: var.set(int(v))),
@@ -510,11 +622,12 @@ def WhatIfView(state: LabState):
 @solara.component
 def WhatIfResultView(result):
     """The report's sentences and the difference over time with its 95% CI."""
-    from sim.viz.difference import difference_png
+    from sim.viz.difference import DIFF_COLOUR
     from sim.viz.plots import pretty
 
-    png = solara.use_memo(lambda: difference_png(result.differences, at=result.plan.at),
-                          [result])
+    option = solara.use_memo(lambda: difference_option(result.differences, at=result.plan.at,
+                                                       colour=DIFF_COLOUR), [result])
+    rows = max(1, -(-len(result.differences) // 3))
     with solara.Card(result.title, classes=["agora-whatif-summary"]):
         Prose(
             f"{result.n} runs with and {result.n} without the change, same seeds; values at "
@@ -527,7 +640,8 @@ def WhatIfResultView(result):
         if result.unclear:
             Prose("No clear difference at the end: "
                   + ", ".join(pretty(m).lower() for m in result.unclear) + ".", size=15)
-    solara.Image(png, format="png", width="100%", classes=["agora-whatif-plot"])
+    Chart.element(option=dumps(option), kind="plain", height=f"{230 * rows + 50}px",
+                  css_class="agora-whatif-plot")
     table_csv = solara.use_memo(lambda: (lambda: result.table.to_csv(index=False)), [result])
     solara.FileDownload(table_csv, filename="whatif.csv",
                         label="The table (CSV)", mime_type="text/csv")
@@ -545,6 +659,19 @@ def InfoView():
 
 
 # --------------------------------------------------------------------------- the app
+
+
+@solara.component
+def FullView(limit: int):
+    """What a student sees when the server already serves as many labs as it may."""
+    solara.Style(CSS)
+    solara.Title("Agora: the lab is full")
+    with solara.Column(style={"padding": "24px", "max-width": "760px"},
+                       classes=["agora-full"]):
+        Prose(f"## The lab is full\n\nThis server already runs {limit} labs, as many as its "
+              "teacher set it to serve at once (`agora app --max-sessions`). A place frees "
+              "up when someone closes their tab.\n\n**Try again in a minute: reload this "
+              "page**, or ask your teacher.", size=18)
 
 
 TABS = ("Side by side", "Guided experiments", "What if", "Info")

@@ -49,7 +49,8 @@ from sim.scenarios.whatif import (
 )
 from sim.util.stats import bounded_ci
 
-__all__ = ["CHANGEABLE", "WhatIfRequest", "WhatIfResult", "describe_intervention",
+__all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult",
+           "describe_intervention",
            "difference_over_time", "plan_of", "run_request", "unchanged", "workers_for"]
 
 #: The practices the tab can change at a step (the regime preset and mix are not practices).
@@ -57,6 +58,11 @@ CHANGEABLE: tuple[str, ...] = tuple(c.name for c in PRACTICE_CONTROLS[2:])
 
 #: Metrics whose difference over time is drawn (the report's headline order).
 SHOWN = 6
+
+#: What the tab's sliders offer, ``name: (low, high, stride)``: the tab draws its sliders from
+#: these, and :func:`bounded_request` holds every request to them on the server.
+LIMITS = {"at": (10, 590, 10), "steps": (20, 600, 20), "replicates": (2, 30, 1),
+          "size": (20, 1000, 10)}
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,42 @@ class WhatIfResult:
     def n(self) -> int:
         """Replicates per arm."""
         return int(self.table["n_baseline"].max())
+
+
+def _within(name: str, value, high: float | None = None) -> int:
+    low, top, _ = LIMITS[name]
+    top = top if high is None else min(top, high)
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}={value!r} is not a number in [{low}, {top}]") from err
+    if number != number or abs(number) == float("inf"):
+        raise ValueError(f"{name}={value!r} is not a number in [{low}, {top}]")
+    return int(round(min(max(number, low), max(low, top))))
+
+
+def bounded_request(request: WhatIfRequest) -> WhatIfRequest:
+    """``request`` held to what the tab offers (:data:`LIMITS`; the change inside the run; a
+    practice's value inside its control's range), whatever the browser sent.
+
+    >>> r = bounded_request(WhatIfRequest("default", practice="voice", value=7, at=10**6,
+    ...                                   steps=10**5, replicates=20_000, size=10**7))
+    >>> r.steps, r.at, r.replicates, r.size, r.value
+    (600, 590, 30, 1000, 1.0)
+    """
+    from dataclasses import replace
+
+    from sim.lab.controls import clamp
+
+    steps = _within("steps", request.steps)
+    value = request.value
+    if request.practice in CHANGEABLE:
+        value = clamp(CONTROLS[request.practice], value)
+    return replace(
+        request, steps=steps, at=_within("at", request.at, high=steps - 10),
+        replicates=_within("replicates", request.replicates),
+        size=None if request.size is None else _within("size", request.size), value=value,
+    )
 
 
 def _value(practice: str, value) -> object:

@@ -41,6 +41,8 @@ __all__ = [
     "KIND_NAMES",
     "MESSAGE_COLORS",
     "MetricsPlot",
+    "NetworkData",
+    "NetworkFrame",
     "NetworkPlot",
     "Series",
     "new_figure",
@@ -168,6 +170,97 @@ def _unit_colors(units: np.ndarray) -> np.ndarray:
     return rgba
 
 
+class NetworkFrame(NamedTuple):
+    """One step of a network picture: the parts that change from step to step.
+
+    ``values`` (the colouring state) is per drawn node; ``hub_right`` is, per organization,
+    the share of reality its code has right; ``ends`` holds the point indices (drawn nodes,
+    then hubs) of each delivered message whose ends are both drawn, ``kinds`` their kinds
+    (codes of :data:`sim.rules.messages.KINDS`); ``delivered`` counts every delivered message.
+    """
+
+    step: int
+    values: np.ndarray
+    hub_right: np.ndarray
+    ends: np.ndarray
+    kinds: np.ndarray
+    delivered: int
+
+
+class NetworkData:
+    """What a network picture shows, without drawing it: positions, ties, and each step.
+
+    The positions and the sample are computed once per network; :meth:`frame` is the per-step
+    part (a few numpy operations), read by the matplotlib :class:`NetworkPlot` and by the app,
+    which sends it to the browser to draw (:mod:`sim.lab.charts`).
+
+    >>> from sim.model import AgoraModel
+    >>> model = AgoraModel({"org": {"size": 40}, "stakeholders": {"count": 10}}, seed=3)
+    >>> data = NetworkData(model)
+    >>> model.step(); frame = data.frame(model)
+    >>> frame.step, frame.values.shape, frame.ends.shape[1], frame.delivered == len(model.delivered)
+    (1, (50,), 2, True)
+    """
+
+    def __init__(self, model, layout: Layout | None = None, *, color_by: str = "knowledge",
+                 max_nodes: int = MAX_DRAW_NODES) -> None:
+        if color_by not in COLOR_BY:
+            raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
+        self.color_by = color_by
+        self.layout = lay = layout if layout is not None else layout_of(model)
+        self.nodes = sample_nodes(lay, max_nodes)
+        self.sampled = self.nodes.size < lay.n_nodes
+        self.index = np.full(lay.n_nodes, -1, dtype=np.int64)
+        self.index[self.nodes] = np.arange(self.nodes.size)
+        # Message endpoints: drawn nodes first, then one hub per organization.
+        self.points = np.concatenate([lay.pos[self.nodes], lay.hub])
+        self.network = None
+        self.version = 0
+        self.chain = self.ties = np.zeros((0, 2), dtype=np.int64)
+        self.observe(model)
+
+    def observe(self, model) -> bool:
+        """Take the model's ties if they changed (stakeholders who switched organization got
+        new ones); True when they did."""
+        net = model.network
+        if net is self.network:
+            return False
+        self.network = net
+        self.version += 1
+        ia, ib = self.index[net.edges[:, 0]], self.index[net.edges[:, 1]]
+        both = (ia >= 0) & (ib >= 0)
+        chain = both & (net.edge_type == REPORTS_TO)
+        other = both & ~chain
+        self.chain = np.stack([ia[chain], ib[chain]], axis=1)
+        self.ties = np.stack([ia[other], ib[other]], axis=1)
+        return True
+
+    def diameters(self, points_per_unit: float) -> np.ndarray:
+        """Marker diameters: as large as the spacing on each ring allows, capped (in the unit
+        of ``points_per_unit``, points or pixels per layout unit)."""
+        lay = self.layout
+        drawn = lay.ring[self.nodes]
+        group = lay.org[self.nodes] * (lay.depth + 1) + drawn
+        count = np.bincount(group)[group]
+        radius = np.where(drawn == 0, 0.35, drawn) * lay.step
+        arc = 2 * np.pi * radius / count * points_per_unit
+        cap = np.where(drawn == 0, 12.0, 9.0)
+        return np.clip(0.8 * arc, 1.5, cap)
+
+    def frame(self, model) -> NetworkFrame:
+        """The model's current step as a :class:`NetworkFrame`."""
+        values = node_values(model, self.color_by)[self.nodes]
+        right = (model.code == model.reality).mean(1)
+        d = model.delivered
+        n_drawn = self.nodes.size
+        ends = [np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
+                for ids in (d.sender, d.target)]
+        ok = (ends[0] >= 0) & (ends[1] >= 0)
+        return NetworkFrame(int(model.current_step), values, right,
+                            np.stack([ends[0][ok], ends[1][ok]], axis=1),
+                            np.asarray(d.kind)[ok], len(d))
+
+
 class NetworkPlot:
     """The organization(s) as a network, coloured by one node state, with last step's messages.
 
@@ -206,9 +299,10 @@ class NetworkPlot:
     ) -> None:
         from matplotlib.collections import LineCollection
 
-        if color_by not in COLOR_BY:
-            raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
-        self.layout = layout if layout is not None else layout_of(model)
+        self.data = NetworkData(model, layout, color_by=color_by, max_nodes=max_nodes)
+        self.layout, self.nodes, self.sampled = self.data.layout, self.data.nodes, self.data.sampled
+        self.index = self.data.index
+        self._points = self.data.points
         self.color_by = color_by
         self.fontsize = fontsize
         if ax is None:
@@ -218,12 +312,6 @@ class NetworkPlot:
             self.figure = ax.figure
         self.ax = ax
         lay = self.layout
-        self.nodes = sample_nodes(lay, max_nodes)
-        self.sampled = self.nodes.size < lay.n_nodes
-        self.index = np.full(lay.n_nodes, -1, dtype=np.int64)
-        self.index[self.nodes] = np.arange(self.nodes.size)
-        # Message endpoints: drawn nodes first, then one hub per organization.
-        self._points = np.concatenate([lay.pos[self.nodes], lay.hub])
 
         ax.set_aspect("equal")
         ax.set_axis_off()
@@ -235,9 +323,8 @@ class NetworkPlot:
         self._chain = LineCollection([], colors="#555555", linewidths=0.6, alpha=0.55, zorder=2)
         ax.add_collection(self._ties)
         ax.add_collection(self._chain)
-        self._network = None
         self._structure_version = 0
-        self._draw_structure(model)
+        self._draw_structure()
         self._draw_sectors(unit_labels)
 
         self._messages = LineCollection([], linewidths=0.8, alpha=0.55, zorder=3)
@@ -278,21 +365,14 @@ class NetworkPlot:
 
     # ---------------------------------------------------------------- static parts
 
-    def _segments(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.stack([self._points[a], self._points[b]], axis=1)
+    def _segments(self, pairs: np.ndarray) -> np.ndarray:
+        return np.stack([self._points[pairs[:, 0]], self._points[pairs[:, 1]]], axis=1)
 
-    def _draw_structure(self, model) -> None:
+    def _draw_structure(self) -> None:
         """Ties between drawn nodes: the chain of command darker, every other tie faint."""
-        net = model.network
-        self._network = net
-        self._structure_version += 1
-        ia, ib = self.index[net.edges[:, 0]], self.index[net.edges[:, 1]]
-        both = (ia >= 0) & (ib >= 0)
-        chain = both & (net.edge_type == REPORTS_TO)
-        other = both & ~chain
-        self._chain.set_segments(self._segments(ia[chain], ib[chain]))
-        self._ties.set_segments(self._segments(ia[other], ib[other]))
-
+        self._structure_version = self.data.version
+        self._chain.set_segments(self._segments(self.data.chain))
+        self._ties.set_segments(self._segments(self.data.ties))
     def _draw_sectors(self, labels: bool | None = None) -> None:
         """Thin spokes between units and a label per unit, where an organization has several."""
         lay, ax = self.layout, self.ax
@@ -326,18 +406,10 @@ class NetworkPlot:
 
     def _marker_sizes(self) -> np.ndarray:
         """Marker areas (pt^2): as large as the spacing on each ring allows, capped."""
-        lay, ax = self.layout, self.ax
-        x0, x1 = ax.get_xlim()
-        bbox = ax.get_position()
+        x0, x1 = self.ax.get_xlim()
+        bbox = self.ax.get_position()
         points_per_unit = self.figure.get_figwidth() * bbox.width * 72 / (x1 - x0)
-        drawn = lay.ring[self.nodes]
-        group = lay.org[self.nodes] * (lay.depth + 1) + drawn
-        count = np.bincount(group)[group]
-        radius = np.where(drawn == 0, 0.35, drawn) * lay.step
-        arc = 2 * np.pi * radius / count * points_per_unit
-        cap = np.where(drawn == 0, 12.0, 9.0)
-        diameter = np.clip(0.8 * arc, 1.5, cap)
-        return diameter**2
+        return self.data.diameters(points_per_unit) ** 2
 
     def _kind_rgba(self) -> np.ndarray:
         from matplotlib.colors import to_rgba
@@ -370,14 +442,18 @@ class NetworkPlot:
 
     def background_key(self) -> int:
         """Changes whenever the static part (the ties) was redrawn."""
-        return self._structure_version
+        return self.data.version
 
     def update(self, model) -> None:
         """Recolour the nodes and hubs and draw the messages delivered in the last step."""
-        if model.network is not self._network:
-            # Stakeholders who switched organization got new ties.
-            self._draw_structure(model)
-        values = node_values(model, self.color_by)[self.nodes]
+        self.data.observe(model)
+        self.show(self.data.frame(model))
+
+    def show(self, frame: NetworkFrame) -> None:
+        """Show one step (:meth:`NetworkData.frame`, now or kept from earlier)."""
+        if self._structure_version != self.data.version:
+            self._draw_structure()
+        values = frame.values
         if self.color_by in _CONTINUOUS:
             self._scatter.set_array(values)
         elif self.color_by == "kind":
@@ -388,22 +464,13 @@ class NetworkPlot:
         # Each hub shows how much of reality its code has right (white: nothing yet).
         from matplotlib import colormaps
 
-        right = (model.code == model.reality).mean(1)
-        self._hubs.set_facecolor(colormaps["RdYlGn"](right))
-
-        d = model.delivered
+        self._hubs.set_facecolor(colormaps["RdYlGn"](frame.hub_right))
+        self._messages.set_segments(self._segments(frame.ends))
+        self._messages.set_color(self._message_rgba[frame.kinds])
+        self.n_messages = int(frame.ends.shape[0])
         n_drawn = self.nodes.size
-        ends = []
-        for ids in (d.sender, d.target):
-            pt = np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
-            ends.append(pt)
-        a, b = ends
-        ok = (a >= 0) & (b >= 0)
-        self._messages.set_segments(self._segments(a[ok], b[ok]))
-        self._messages.set_color(self._message_rgba[d.kind[ok]])
-        self.n_messages = int(ok.sum())
         note = f"  (sample of {n_drawn} of {self.layout.n_nodes} nodes)" if self.sampled else ""
-        self._title.set_text(f"step {model.current_step}: {len(d)} messages delivered{note}")
+        self._title.set_text(f"step {frame.step}: {frame.delivered} messages delivered{note}")
 
 
 class Series(NamedTuple):

@@ -23,12 +23,12 @@ from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
 from sim.config.schema import (
     AUDIENCES,
+    DECISIONS,
     LANDSCAPES,
+    OBJECTIVES,
     OPINION_MODES,
     PATTERNS,
     PEER_RULES,
-    DECISIONS,
-    OBJECTIVES,
     ROLLOUTS,
     ROUTINGS,
     UPWARD,

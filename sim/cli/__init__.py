@@ -11,7 +11,7 @@ Ctrl+C (status 130). ``experiments/*.py`` are one-line shims onto the same funct
 Examples
 --------
 >>> sorted(COMMANDS)[:4]
-['aggregate', 'animate', 'app', 'compare']
+['aggregate', 'animate', 'app', 'claims']
 >>> main(["no-such-command"])  # the message goes to stderr
 2
 """

@@ -13,6 +13,7 @@ shown with labels of at least 12 px (:data:`sim.viz.drawing.FONT_PT`); CSS class
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -627,7 +628,7 @@ def WhatIfResultView(result):
 
     option = solara.use_memo(lambda: difference_option(result.differences, at=result.plan.at,
                                                        colour=DIFF_COLOUR), [result])
-    rows = max(1, -(-len(result.differences) // 3))
+    rows = max(1, math.ceil(len(result.differences) / 3))  # three panels a row
     with solara.Card(result.title, classes=["agora-whatif-summary"]):
         Prose(
             f"{result.n} runs with and {result.n} without the change, same seeds; values at "

@@ -183,6 +183,9 @@ class Cluster:
 def cluster(tmp_path_factory, request):
     reason = _why_not()
     if reason:
+        # Under CI the real cluster must be there (.ci/run installs it): fail, never skip.
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"CI needs the SLURM test cluster: {reason}")
         pytest.skip(f"no SLURM test cluster: {reason}")
     c = Cluster(tmp_path_factory.mktemp("slurm"))
     request.addfinalizer(c.stop)  # registered before starting: runs even if start fails

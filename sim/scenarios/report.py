@@ -187,7 +187,10 @@ def constant_rows(table: pd.DataFrame) -> dict[str, float]:
 def rank_clear(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The metrics whose difference is clear, largest first by standardised size whatever its
     sign: ``|diff|`` over the half-width of its 95% interval (a t statistic up to the constant
-    quantile), so a loss of knowledge ranks beside a gain in engagement on one scale.
+    quantile), so a loss of knowledge ranks beside a gain in engagement on one scale. Outcomes
+    come before the per-step activity counts (messages, ideas: the catalogue's kind
+    ``count``), whose intervals are narrow because they count events, so that a precise count
+    never pushes a lost outcome out of the sentences.
 
     >>> rows = {"a": {"diff": 0.1, "diff_ci_low": 0.05, "diff_ci_high": 0.15},
     ...         "b": {"diff": -0.5, "diff_ci_low": -0.6, "diff_ci_high": -0.4},
@@ -201,7 +204,8 @@ def rank_clear(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
         return abs(r["diff"]) / half if half > 0 else math.inf
 
     clear = [m for m in rows if _excludes_zero(rows[m])]
-    return sorted(clear, key=lambda m: -size(m))  # stable: ties keep headline order
+    # stable: ties keep headline order
+    return sorted(clear, key=lambda m: (record(m).kind == "count", -size(m)))
 
 
 def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:

@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     first = table.iloc[0]
     print(f"  assumed: end values are each replicate's mean over steps {int(first['end_from'])}-"
           f"{int(first['end_step'])}, before values over steps {int(first['before_from'])}-"
-          f"{int(first['before_step'])}; both arms share their seeds; differences have Welch "
-          "95% CIs (none with one replicate)")
+          f"{int(first['before_step'])}; both arms share their seeds, so differences are paired "
+          "by seed with 95% t intervals (none with one replicate)")
     # One clock: the time the report states is the time printed here.
     elapsed = time.perf_counter() - t0
     path = write_whatif_report(out, elapsed=elapsed, plots=not ns.no_plots)

@@ -33,10 +33,11 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "HEADLINE_SIZE", "Metric", "CATALOGUE", "register", "record", "label",
+__all__ = ["KINDS", "LEVELS", "HEADLINE_SIZE", "Metric", "CATALOGUE", "register", "record", "label",
            "short_label", "headline", "leading", "bounds_of", "march_metrics"]
 
 #: The kinds a metric can have (see the module docstring).
@@ -61,6 +62,8 @@ class Metric:
     unit: str = ""
     rank: int | None = None
     march: bool = False
+    #: The level of communication it describes (:data:`LEVELS`), None for activity counts.
+    level: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -179,6 +182,25 @@ _RECORDS = [
     _m("performance", "Members' mean score on the NK task (normalised)", "NK performance",
        "level", _UNIT),
 ]
+
+#: The essays' levels of communication: members, the organization, the economy around it.
+LEVELS = ("individual", "organizational", "economic")
+
+# The level each metric describes (message counts are left out: they describe no level).
+_LEVEL: dict[str, str] = {
+    **dict.fromkeys(
+        ("engagement", "trust", "knowledge_individuals", "active_share", "gini_knowledge",
+         "diversity", "adoption", "platform_active", "authenticity_gap"), "individual"),
+    **dict.fromkeys(
+        ("knowledge_code", "innovations", "innovations_net", "innovations_bottom_up",
+         "cocreation", "voice_answered", "ideas_adopted", "adaptation_lag", "bottom_up_share",
+         "leader_activity", "practice_responsiveness", "practice_broadcast_rate",
+         "decisions_by_vote"), "organizational"),
+    **dict.fromkeys(
+        ("stakeholder_satisfaction", "knowledge_stakeholders", "gini_value", "retention",
+         "value_created", "value_share_stakeholders", "org_value"), "economic"),
+}
+_RECORDS = [dataclasses.replace(r, level=_LEVEL.get(r.name)) for r in _RECORDS]
 
 #: name -> record, in the column order of the metrics table.
 CATALOGUE: dict[str, Metric] = {r.name: r for r in _RECORDS}

@@ -23,24 +23,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["LEVELS", "METRIC_LEVEL", "level_of_key", "levels_section"]
+from sim.rules.catalogue import LEVELS, record
 
-LEVELS = ("individual", "organizational", "economic")
-
-#: The level each metric describes (metrics not listed, such as message counts, are left out).
-METRIC_LEVEL: dict[str, str] = {
-    **dict.fromkeys(
-        ("engagement", "trust", "knowledge_individuals", "active_share", "gini_knowledge",
-         "diversity", "adoption", "platform_active", "authenticity_gap"), "individual"),
-    **dict.fromkeys(
-        ("knowledge_code", "innovations", "innovations_net", "innovations_bottom_up",
-         "cocreation", "voice_answered", "ideas_adopted", "adaptation_lag", "bottom_up_share",
-         "leader_activity", "practice_responsiveness", "practice_broadcast_rate",
-         "decisions_by_vote"), "organizational"),
-    **dict.fromkeys(
-        ("stakeholder_satisfaction", "knowledge_stakeholders", "gini_value", "retention",
-         "value_created", "value_share_stakeholders", "org_value"), "economic"),
-}
+__all__ = ["LEVELS", "level_of_key", "levels_section"]
 
 #: Key prefixes by level; the first that matches wins (stakeholder-facing openness first).
 _KEY_LEVEL = (
@@ -79,7 +64,7 @@ def levels_section(table: pd.DataFrame, changes: Sequence[Mapping]) -> list[str]
              "zero):", ""]
     reached = []
     for level in LEVELS:
-        rows = table[table["metric"].map(METRIC_LEVEL.get) == level]
+        rows = table[table["metric"].map(lambda m: record(m).level) == level]
         rows = rows[rows["baseline_mean"].notna() | rows["intervention_mean"].notna()]
         clear = [r for _, r in rows.iterrows() if _clear(r)]
         if clear:

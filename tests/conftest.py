@@ -78,3 +78,8 @@ def small():
     import copy
 
     return copy.deepcopy(SMALL)
+
+
+# Not a test module: the fault tests' start-up hook, which must be named ``sitecustomize``
+# (and so clashes, under --doctest-modules, with a system's own sitecustomize, as on Debian 13).
+collect_ignore = ["faults/site/sitecustomize.py"]

@@ -96,7 +96,7 @@ def _fields(cls: type) -> dict[str, Any]:
 def _all_keys(cls: type = AgoraConfig, prefix: str = "") -> tuple[str, ...]:
     out: list[str] = []
     for name, kind in _fields(cls).items():
-        sub = _dataclass_of(kind)
+        sub = dataclass_of(kind)
         if sub is not None:
             out += _all_keys(sub, f"{prefix}{name}.")
         else:
@@ -104,7 +104,7 @@ def _all_keys(cls: type = AgoraConfig, prefix: str = "") -> tuple[str, ...]:
     return tuple(out)
 
 
-def _dataclass_of(kind: Any) -> type | None:
+def dataclass_of(kind: Any) -> type | None:
     """The dataclass a field holds (through Optional), or None."""
     if dataclasses.is_dataclass(kind):
         return kind
@@ -164,7 +164,7 @@ def check_keys(node: Any, cls: type = AgoraConfig, prefix: str = "") -> None:
                 f"{suggest(prefix + key, cls, prefix)}"
             )
         kind = hints[key]
-        sub = _dataclass_of(kind)
+        sub = dataclass_of(kind)
         if sub is not None and isinstance(value, Mapping):
             check_keys(value, sub, f"{prefix}{key}.")
         item = _list_item(kind)
@@ -254,7 +254,7 @@ def check_interpolations(node: Any, where: str = "") -> None:
 # --------------------------------------------------------------------------- values
 
 
-def _describe(kind: Any) -> str:
+def describe_type(kind: Any) -> str:
     if kind is int:
         return "an integer"
     if kind is float:
@@ -266,7 +266,7 @@ def _describe(kind: Any) -> str:
     args = typing.get_args(kind)
     if type(None) in args:
         rest = [a for a in args if a is not type(None)]
-        return "null or " + " or ".join(_describe(a) for a in rest)
+        return "null or " + " or ".join(describe_type(a) for a in rest)
     origin = typing.get_origin(kind)
     if origin is list:
         return "a list"
@@ -344,7 +344,7 @@ def check_values(obj: Any, prefix: str = "") -> None:
         if cls not in accepted and not _type_ok(kind, value):
             key = f"{prefix}{name}"
             raise ConfigError(
-                f"{key}={value!r} is a {cls.__name__}: {_describe(kind)} is expected"
+                f"{key}={value!r} is a {cls.__name__}: {describe_type(kind)} is expected"
             )
         if cls is str:
             _check_text(f"{prefix}{name}", value)

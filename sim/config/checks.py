@@ -1,13 +1,17 @@
 """Range and consistency checks of a configuration, each naming the key and what is allowed.
 
+The ranges are read from the schema's fields (:class:`~sim.config.schema.Allowed` metadata),
+so a key added to :mod:`sim.config.schema` with its range is checked without touching this
+file; what is here are the checks across fields (a structure that cannot exist).
+
 Examples
 --------
 >>> from sim.config.schema import AgoraConfig
->>> validate(AgoraConfig()).steps
+>>> check_config(AgoraConfig()).steps
 300
 >>> cfg = AgoraConfig()
 >>> cfg.hierarchy.relay = 1.5
->>> validate(cfg)
+>>> check_config(cfg)
 Traceback (most recent call last):
 ...
 sim.config.ConfigError: hierarchy.relay=1.5 is out of range: a probability in [0, 1]
@@ -25,7 +29,7 @@ from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
 from sim.config.schema import ALLOWED, AgoraConfig, Allowed, ConfigError
 
-__all__ = ["allowed_text", "range_rules", "validate"]
+__all__ = ["allowed_text", "check_config", "check_ranges", "range_rules"]
 
 
 def allowed_text(allowed: Allowed, kind: Any) -> str:
@@ -95,8 +99,10 @@ def _check_suffix(key: str, path: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"{key}={path!r}: a data file ending in {' or '.join(allowed)}")
 
 
-def validate(cfg: AgoraConfig) -> AgoraConfig:
-    """Check every value against its allowed range; return ``cfg`` unchanged if all is well.
+def check_config(cfg: AgoraConfig) -> AgoraConfig:
+    """Check every value against its allowed range and the structure it describes; return
+    ``cfg`` unchanged if all is well. Interventions are checked above this module
+    (:func:`sim.config.validate`), since applying one composes a configuration.
 
     Raises
     ------
@@ -111,7 +117,20 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
     if cfg.org.adapt == "on" and cfg.org.objective == "value" and not cfg.value.economy:
         raise ConfigError("org.objective=value needs value.economy=true: there is no value "
                           "to keep without it")
-    # Cross-field checks: a structure that cannot exist.
+    _check_structure(cfg)
+    _check_files(cfg)
+    for i, iv in enumerate(cfg.interventions):
+        if not 0 <= iv.at <= cfg.steps:
+            raise ConfigError(
+                f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
+            )
+    # Memory estimated from the sizes alone, before anything is allocated (sim.config.limits).
+    check_limits(cfg)
+    return cfg
+
+
+def _check_structure(cfg: AgoraConfig) -> None:
+    """Cross-field checks: a structure that cannot exist."""
     h, o = cfg.hierarchy, cfg.org
     if o.size is None and h.span is None:
         raise ConfigError("org.size and hierarchy.span are both null: set at least one")
@@ -143,6 +162,11 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
                 f"environment.k={env.k} is out of range for environment.dims={env.dims}: an "
                 "integer from 0 to dims - 1 (each locus depends on k others)"
             )
+
+
+def _check_files(cfg: AgoraConfig) -> None:
+    """A chart and a network are data files that exist, and a chart is one organization."""
+    o = cfg.org
     if o.chart is not None:
         if o.count != 1:
             raise ConfigError(
@@ -160,16 +184,3 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
             resolve_data_path(o.network, "communication network")
     elif o.network is not None:
         raise ConfigError("org.network needs org.chart: an observed network is over a chart's ids")
-    for i, iv in enumerate(cfg.interventions):
-        if not 0 <= iv.at <= cfg.steps:
-            raise ConfigError(
-                f"interventions[{i}].at={iv.at} is out of range: a step in [0, steps]"
-            )
-    # Memory estimated from the sizes alone, before anything is allocated (sim.config.limits).
-    check_limits(cfg)
-    if cfg.interventions:
-        # Interventions are whole configs applied in turn: they need the loader above.
-        from sim.config.interventions import check_interventions
-
-        check_interventions(cfg)
-    return cfg

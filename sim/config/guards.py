@@ -14,9 +14,10 @@ These checks walk the schema instead of listing keys, so a key added to
   configurations that would import arbitrary code and ``hydra.job.env_set`` outside a short
   list of thread-count variables.
 
-:func:`install_hydra_guard` puts :func:`check_composed` in front of every composition Hydra
-does (the application's primary config, each job of a sweep, :func:`hydra.compose`), so the
-checks run before Hydra instantiates a callback or configures logging.
+:func:`sim.config.hydra_hook.install_hydra_guard` puts :func:`check_composed` in front of every
+composition Hydra does (the application's primary config, each job of a sweep,
+:func:`hydra.compose`), so the checks run before Hydra instantiates a callback or configures
+logging.
 
 Examples
 --------
@@ -58,7 +59,9 @@ __all__ = [
     "check_values",
     "check_hydra",
     "check_composed",
-    "install_hydra_guard",
+    "dataclass_of",
+    "describe_type",
+    "first_line",
     "yaml_error",
 ]
 
@@ -215,7 +218,7 @@ def resolver_names(text: str) -> list[str]:
     try:
         tree = grammar_parser.parse(text)
     except GrammarParseError as err:
-        raise ConfigError(f"{_first_line(str(err))}: not a valid interpolation") from None
+        raise ConfigError(f"{first_line(str(err))}: not a valid interpolation") from None
     names: list[str] = []
     stack = [tree]
     while stack:
@@ -226,7 +229,7 @@ def resolver_names(text: str) -> list[str]:
     return names
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
@@ -481,96 +484,6 @@ def check_composed(cfg: Any, reference: Any = None) -> None:
     check_interpolations(plain)
     if OmegaConf.get_type(cfg) is AgoraConfig:
         check_keys(plain)
-
-
-# --------------------------------------------------------------------------- Hydra's loader
-
-
-def _reference(loader: Any, original: Any, cfg: Any, cache: dict) -> Any:
-    """Hydra's own configuration for ``cfg``'s group choices, composed with nothing else.
-
-    No primary config and no overrides but the ``hydra/...`` choices: what Hydra and the
-    shipped option files set. Cached per search path and choices (one composition, ~50 ms).
-    """
-    from hydra.types import RunMode
-    from omegaconf import OmegaConf
-
-    choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False) or {}
-    hydra_choices = tuple(sorted(
-        (k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None))
-    path = tuple(str(p) for p in loader.get_search_path().get_path())
-    key = (path, hydra_choices)
-    if key not in cache:
-        overrides = [f"{k}={v}" for k, v in hydra_choices]
-        ref = original(loader, None, overrides, RunMode.RUN, from_shell=False,
-                       validate_sweep_overrides=False)
-        cache[key] = ref.hydra
-    return cache[key]
-
-
-def install_hydra_guard() -> None:
-    """Run :func:`check_composed` on every configuration Hydra composes (idempotent).
-
-    Hydra instantiates ``hydra.callbacks`` right after composing the primary config, before
-    any callback could look at it, and configures logging from each job's config: so the check
-    sits in ``ConfigLoaderImpl.load_configuration``, which every composition goes through (the
-    application's ``@hydra.main``, ``load_sweep_config`` for each job of a sweep, and
-    :func:`hydra.compose`). A refused configuration raises :class:`ConfigError`, which Hydra
-    reports as one line and exits non-zero before running anything.
-    """
-    try:
-        from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    except ImportError:  # pragma: no cover - hydra-core is a dependency
-        return
-    original = ConfigLoaderImpl.load_configuration
-    if getattr(original, "_agora_guard", False):
-        return
-    references: dict = {}
-
-    def load_configuration(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            cfg = original(self, *args, **kwargs)
-        except Exception as err:
-            message = yaml_error(err) or _group_error(err)
-            if message is not None:
-                raise _refused(message) from None
-            raise
-        try:
-            reference = None
-            if "hydra" in cfg:
-                check_choices(OmegaConf.to_container(cfg.hydra.runtime.choices) or {})
-                reference = _reference(self, original, cfg, references)
-            check_composed(cfg, reference)
-        except ConfigError as err:
-            raise _refused(str(err)) from None
-        return cfg
-
-    from omegaconf import OmegaConf
-
-    load_configuration._agora_guard = True  # type: ignore[attr-defined]
-    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
-
-
-def _group_error(err: BaseException) -> str | None:
-    """One line for Hydra's traceback on a group set to null (``hydra/callbacks=null``)."""
-    text = str(err)
-    if isinstance(err, ValueError) and "Config group override must be" in text:
-        return (f"{_first_line(text)}: to leave a group out, delete it with ~GROUP "
-                "(e.g. ~hydra/callbacks) instead of GROUP=null")
-    return None
-
-
-def _refused(message: str) -> ConfigError:
-    """A ConfigError that Hydra reports as one line (a ``CompactHydraException``)."""
-    from hydra.errors import CompactHydraException
-
-    class Refused(ConfigError, CompactHydraException):
-        """A configuration refused while Hydra composed it; ``reason`` without the prefix."""
-
-    Refused.__module__ = "sim.config"
-    err = Refused(f"Agora: invalid configuration, nothing was run: {message}")
-    err.reason = message  # type: ignore[attr-defined]
-    return err
 
 
 def yaml_error(err: BaseException) -> str | None:

@@ -32,8 +32,10 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from sim.config.guards import check_interpolations, check_keys
-from sim.config.loading import load_yaml, merge_checked, option_file, to_config
+from sim.config.build import from_node, load_yaml, merge_checked, option_file
+from sim.config.checks import check_config
+from sim.config.guards import check_interpolations, check_keys, check_values
+from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
@@ -119,9 +121,9 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
             # old one.
             node.regime = OmegaConf.structured(type(cfg.regime))
         node = merge_checked(node, update)
-    # Validate the result without re-checking the interventions themselves (no recursion).
+    # Check the result without re-checking the interventions themselves (no recursion).
     node.interventions = []
-    new = to_config(node)
+    new = from_node(node)
     return dataclasses.replace(new, interventions=cfg.interventions)
 
 
@@ -148,10 +150,6 @@ def _replace(obj: Any, update: dict[str, Any], reset: bool = False) -> Any:
 def _apply_fast(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     """:func:`apply_changes` on the dataclasses themselves, in microseconds instead of a
     re-composition: values of the field's exact type only (else :class:`_Slow`)."""
-    from sim.config.checks import validate
-    from sim.config.guards import check_values
-    from sim.config.regimes import resolve_regime
-
     new = cfg
     for key, value in changes.items():
         update = _check_key(key, value)
@@ -161,7 +159,7 @@ def _apply_fast(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     except ConfigError:
         raise _Slow from None  # OmegaConf may convert the value ("0.5" to 0.5): let it try
     new = dataclasses.replace(new, regime=resolve_regime(new.regime), interventions=[])
-    return validate(new)
+    return check_config(new)
 
 
 def changes_structure(changes: dict[str, Any]) -> bool:

@@ -33,7 +33,13 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config.checks import check_config
-from sim.config.guards import check_interpolations, check_keys, check_values, yaml_error
+from sim.config.guards import (
+    check_interpolations,
+    check_keys,
+    check_values,
+    first_line,
+    yaml_error,
+)
 from sim.config.paths import CONF_DIR
 from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError
@@ -47,9 +53,6 @@ def schema_node() -> DictConfig:
     return OmegaConf.structured(AgoraConfig)
 
 
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0]
-
 
 def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> DictConfig:
     """Merge ``update`` into the typed ``base``, turning OmegaConf errors into ConfigError."""
@@ -57,7 +60,7 @@ def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> D
         merged = OmegaConf.merge(base, update)
     except OmegaConfBaseException as err:
         key = getattr(err, "full_key", None) or "?"
-        raise ConfigError(f"{key}: {_first_line(err)}") from None
+        raise ConfigError(f"{key}: {first_line(str(err))}") from None
     assert isinstance(merged, DictConfig)  # a mapping merged into a mapping
     return merged
 
@@ -68,7 +71,7 @@ def to_object(node: DictConfig) -> AgoraConfig:
         obj = OmegaConf.to_object(node)
     except Exception as err:  # MissingMandatoryValue and friends
         key = getattr(err, "full_key", None) or "?"
-        raise ConfigError(f"{key}: {_first_line(err)}") from None
+        raise ConfigError(f"{key}: {first_line(str(err))}") from None
     assert isinstance(obj, AgoraConfig)
     return obj
 

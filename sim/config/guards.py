@@ -59,6 +59,7 @@ __all__ = [
     "check_values",
     "check_hydra",
     "check_composed",
+    "as_plain",
     "dataclass_of",
     "describe_type",
     "first_line",
@@ -107,20 +108,24 @@ def _all_keys(cls: type = AgoraConfig, prefix: str = "") -> tuple[str, ...]:
     return tuple(out)
 
 
+def _dataclass_type(kind: Any) -> type | None:
+    return kind if isinstance(kind, type) and dataclasses.is_dataclass(kind) else None
+
+
 def dataclass_of(kind: Any) -> type | None:
     """The dataclass a field holds (through Optional), or None."""
-    if dataclasses.is_dataclass(kind):
+    if _dataclass_type(kind) is not None:
         return kind
     args = [a for a in typing.get_args(kind) if a is not type(None)]
-    if len(args) == 1 and dataclasses.is_dataclass(args[0]) and typing.get_origin(kind) is not list:
-        return args[0]
+    if len(args) == 1 and typing.get_origin(kind) is not list:
+        return _dataclass_type(args[0])
     return None
 
 
 def _list_item(kind: Any) -> type | None:
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind) or (None,)
-        return item if dataclasses.is_dataclass(item) else None
+        return _dataclass_type(item)
     return None
 
 
@@ -303,7 +308,7 @@ def _type_ok(kind: Any, value: Any) -> bool:
         return isinstance(value, numbers.Real)
     if kind is str:
         return isinstance(value, str)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return isinstance(value, kind)
     return True
 
@@ -313,7 +318,8 @@ def _plan(cls: type) -> tuple[tuple[str, Any, frozenset], ...]:
     """Per field: its name, its type, and the exact types accepted without a closer look."""
     out = []
     for name, kind in _fields(cls).items():
-        simple = {int: {int}, float: {float, int}, str: {str}, bool: {bool}}
+        simple: dict[Any, set[type]] = {int: {int}, float: {float, int}, str: {str},
+                                         bool: {bool}}
         args = set(typing.get_args(kind)) if typing.get_origin(kind) is not list else set()
         accepted: set = set()
         for k in (args or {kind}):
@@ -341,7 +347,8 @@ def check_values(obj: Any, prefix: str = "") -> None:
     ...
     sim.config.ConfigError: network.lam=inf is not a finite number
     """
-    for name, kind, accepted in _plan(type(obj)):
+    cls_of_obj: type = type(obj)
+    for name, kind, accepted in _plan(cls_of_obj):
         value = getattr(obj, name)
         cls = type(value)
         if cls not in accepted and not _type_ok(kind, value):
@@ -386,6 +393,15 @@ def _check_text(key: str, value: str) -> None:
 
 
 # --------------------------------------------------------------------------- hydra's own part
+
+
+def as_plain(node: Any) -> dict[str, Any]:
+    """A DictConfig as a plain dict, its interpolations left unresolved."""
+    from omegaconf import OmegaConf
+
+    out = OmegaConf.to_container(node, resolve=False)
+    assert isinstance(out, dict), type(out)  # a DictConfig is always a mapping
+    return typing.cast(dict[str, Any], out)  # keys from YAML and the command line are text
 
 
 def _plain(node: Any) -> Any:
@@ -466,11 +482,11 @@ def check_composed(cfg: Any, reference: Any = None) -> None:
 
     if "hydra" in cfg:
         check_hydra(cfg.hydra)
-        hydra = OmegaConf.to_container(cfg.hydra, resolve=False)
+        hydra = as_plain(cfg.hydra)
         choices = (hydra.get("runtime") or {}).get("choices") or {}
         check_choices(choices)
         if reference is not None:
-            changed = changed_leaves(hydra, OmegaConf.to_container(reference, resolve=False))
+            changed = changed_leaves(hydra, as_plain(reference))
             check_hydra_changes(changed, choices)
             check_interpolations(changed, where="hydra.")
     plain = OmegaConf.to_container(

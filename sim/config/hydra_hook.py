@@ -25,9 +25,9 @@ from __future__ import annotations
 from typing import Any
 
 from hydra.errors import CompactHydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from sim.config.guards import check_composed, first_line, yaml_error
+from sim.config.guards import as_plain, check_composed, first_line, yaml_error
 from sim.config.hydra_keys import check_choices
 from sim.config.schema import ConfigError
 
@@ -57,8 +57,7 @@ def _reference(loader: Any, original: Any, cfg: DictConfig, cache: dict) -> Any:
     """
     from hydra.types import RunMode
 
-    choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False) or {}
-    assert isinstance(choices, dict)
+    choices = as_plain(cfg.hydra.runtime.choices)
     hydra_choices = tuple(sorted(
         (k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None))
     path = tuple(str(p) for p in loader.get_search_path().get_path())
@@ -104,7 +103,7 @@ def install_hydra_guard() -> None:
         try:
             reference = None
             if "hydra" in cfg:
-                check_choices(OmegaConf.to_container(cfg.hydra.runtime.choices) or {})
+                check_choices(as_plain(cfg.hydra.runtime.choices))
                 reference = _reference(self, original, cfg, references)
             check_composed(cfg, reference)
         except ConfigError as err:

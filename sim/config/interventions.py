@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import OmegaConf
 
@@ -72,7 +72,8 @@ def _option_values(group: str, name: str) -> dict[str, Any]:
         path = option_file(group, name)
     except ConfigError as err:
         raise ConfigError(f"interventions: {err}") from None
-    return OmegaConf.to_container(load_yaml(path))
+    # An option file is a mapping of keys (Hydra composes it as one).
+    return cast(dict[str, Any], OmegaConf.to_container(load_yaml(path)))
 
 
 def _nest(dotted: str, value: Any) -> dict[str, Any]:
@@ -137,7 +138,7 @@ def _replace(obj: Any, update: dict[str, Any], reset: bool = False) -> Any:
     for name, value in update.items():
         current = getattr(obj, name)
         if isinstance(value, dict):
-            if not dataclasses.is_dataclass(current):
+            if not dataclasses.is_dataclass(current) or isinstance(current, type):
                 raise _Slow
             values[name] = _replace(type(current)() if reset else current, value)
         elif dataclasses.is_dataclass(current) or isinstance(value, (list, tuple)):

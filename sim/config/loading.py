@@ -34,7 +34,13 @@ from sim.config.build import (
     to_object,
 )
 from sim.config.checks import check_config
-from sim.config.guards import check_interpolations, check_keys, check_values, yaml_error
+from sim.config.guards import (
+    check_interpolations,
+    check_keys,
+    check_values,
+    first_line,
+    yaml_error,
+)
 from sim.config.hydra_hook import install_hydra_guard
 from sim.config.interventions import check_interventions
 from sim.config.paths import CONF_DIR
@@ -48,9 +54,6 @@ __all__ = ["load_config", "to_config", "validate", "option_file", "as_flat_dict"
 # import so that any entry point that reads a configuration has it.
 install_hydra_guard()
 
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0]
 
 
 def validate(cfg: AgoraConfig) -> AgoraConfig:
@@ -73,11 +76,11 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
 
 def _explain(err: Exception) -> str:
     """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options."""
-    text = _first_line(err)
+    text = first_line(str(err))
     cause = err.__cause__
     if cause is not None:
         key = getattr(cause, "full_key", None)
-        text = f"{key}: {_first_line(cause)}" if key else f"{text}: {_first_line(cause)}"
+        text = f"{key}: {first_line(str(cause))}" if key else f"{text}: {first_line(str(cause))}"
     options = re.findall(r"^\t(\w+)$", str(err), flags=re.MULTILINE)
     options = [o for o in options if not o.endswith("_schema")]
     missing = re.match(r"In '[^']*': Could not find '(\w+)/([^']+)'", text)
@@ -226,7 +229,7 @@ def load_config(
             GlobalHydra.instance().initialize(previous)
     # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
     node = merge_checked(schema_node(),
-                         OmegaConf.masked_copy(node, [k for k in node if k != "hydra"]))
+                         OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"]))
     if validate_now:
         to_config(node)
     return node

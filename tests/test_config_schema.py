@@ -202,5 +202,5 @@ def test_the_roads_into_a_configuration_meet():
     from_overrides = to_config(load_config(overrides))
     from_mapping = to_config({"steps": 7, "hierarchy": {"relay": 0.5}, "regime": {"mix": 0.25}})
     from_dataclass = to_config(dataclasses.replace(from_overrides))
-    assert from_overrides == from_mapping == from_dataclass
+    assert from_overrides == from_mapping == from_dataclass == to_config(overrides)
     assert from_mapping.regime.broadcast_rate == pytest.approx(0.8)  # filled from the mix

@@ -103,15 +103,20 @@ def _explain(err: Exception) -> str:
     return text
 
 
-def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -> AgoraConfig:
+def to_config(
+    cfg: AgoraConfig | DictConfig | Mapping[str, Any] | list[str] | tuple[str, ...] | None = None,
+) -> AgoraConfig:
     """Turn any accepted configuration into a validated :class:`AgoraConfig`.
 
-    A plain mapping is merged onto the composed default configuration (``conf/config.yaml``),
-    so ``{"regime": {"name": ...}}`` changes only what it names. Regime values left null are
-    resolved from the mix.
+    A list of Hydra overrides is composed by :func:`load_config` (so ``to_config(overrides)``
+    is ``to_config(load_config(overrides))`` checked once). A plain mapping is merged onto the
+    composed default configuration (``conf/config.yaml``), so ``{"regime": {"name": ...}}``
+    changes only what it names. Regime values left null are resolved from the mix.
 
     Examples
     --------
+    >>> to_config(["regime=broadcast", "steps=5"]).regime.upward
+    'chain'
     >>> to_config({"steps": 5, "org": {"size": 30}}).org.size
     30
     >>> to_config({"stepz": 5})
@@ -127,6 +132,8 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
         obj = finish(dataclasses.replace(cfg))
     elif isinstance(cfg, DictConfig):
         obj = from_node(cfg)
+    elif isinstance(cfg, (list, tuple)) and all(isinstance(o, str) for o in cfg):
+        obj = from_node(load_config(cfg, validate_now=False))
     else:
         obj = finish(_from_mapping(cfg))
     if obj.interventions:
@@ -134,7 +141,7 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
     return obj
 
 
-def _from_mapping(cfg: Mapping[str, Any] | None) -> AgoraConfig:
+def _from_mapping(cfg: object) -> AgoraConfig:
     """A plain mapping (or None) merged onto the composed defaults, its types checked."""
     interventions = None
     if cfg is None:
@@ -151,8 +158,8 @@ def _from_mapping(cfg: Mapping[str, Any] | None) -> AgoraConfig:
         node = merge_checked(load_config(validate_now=False), plain)
     else:
         raise ConfigError(
-            f"a configuration is an AgoraConfig, a mapping or a DictConfig, not "
-            f"{type(cfg).__name__}"
+            "a configuration is an AgoraConfig, a mapping, a DictConfig or a list of "
+            f"overrides, not {type(cfg).__name__}"
         )
     obj = to_object(node)
     if interventions is not None:

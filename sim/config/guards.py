@@ -235,6 +235,7 @@ def resolver_names(text: str) -> list[str]:
 
 
 def first_line(text: str) -> str:
+    """The first non-blank line of an error's text, for a one-line message."""
     return text.strip().splitlines()[0] if text.strip() else text
 
 
@@ -263,6 +264,7 @@ def check_interpolations(node: Any, where: str = "") -> None:
 
 
 def describe_type(kind: Any) -> str:
+    """A field's type in words, as an error says it: ``int | None`` is "null or an integer"."""
     if kind is int:
         return "an integer"
     if kind is float:

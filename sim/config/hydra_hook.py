@@ -10,7 +10,7 @@ through: the application's ``@hydra.main``, ``load_sweep_config`` for each job o
 :func:`hydra.compose`. ``tests/test_hydra_hook.py`` pins what this relies on: the method's
 signature, that each of those three roads calls it, and the search path it exposes.
 
-Nothing else in Agora touches Hydra's private modules.
+Nothing else in :mod:`sim.config` touches Hydra's private modules.
 
 Examples
 --------

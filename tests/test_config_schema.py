@@ -17,7 +17,7 @@ import pytest
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.config.checks import check_config, check_ranges, range_rules
 from sim.config.guards import dataclass_of
-from sim.config.schema import ALLOWED, at_least, one_of, probability
+from sim.config.schema import ALLOWED_META, at_least, one_of, probability
 
 #: Every key with a range and what its error says is allowed, in the schema's order.
 MESSAGES = {
@@ -140,7 +140,7 @@ def _numbers(cls: type = AgoraConfig, prefix: str = ""):
 
 
 def test_every_number_says_what_it_allows_or_is_named_unbounded():
-    missing = [key for key, f in _numbers() if ALLOWED not in f.metadata and key not in UNBOUNDED]
+    missing = [key for key, f in _numbers() if ALLOWED_META not in f.metadata and key not in UNBOUNDED]
     assert not missing, f"give these a range in sim/config/schema.py: {missing}"
     assert UNBOUNDED <= {key for key, _ in _numbers()}
 

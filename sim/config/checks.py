@@ -27,7 +27,7 @@ from typing import Any
 from sim.config.guards import check_interpolations, check_values, dataclass_of, describe_type
 from sim.config.limits import check_limits
 from sim.config.paths import resolve_data_path
-from sim.config.schema import ALLOWED, AgoraConfig, Allowed, ConfigError
+from sim.config.schema import ALLOWED_META, AgoraConfig, Allowed, ConfigError
 
 __all__ = ["allowed_text", "check_config", "check_ranges", "range_rules"]
 
@@ -72,8 +72,8 @@ def range_rules(cls: type = AgoraConfig, prefix: str = "") -> tuple[tuple[str, A
         sub = dataclass_of(hints[f.name])
         if sub is not None:
             out += range_rules(sub, f"{prefix}{f.name}.")
-        elif ALLOWED in f.metadata:
-            allowed = f.metadata[ALLOWED]
+        elif ALLOWED_META in f.metadata:
+            allowed = f.metadata[ALLOWED_META]
             out.append((f"{prefix}{f.name}", allowed, allowed_text(allowed, hints[f.name])))
     return tuple(out)
 

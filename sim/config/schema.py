@@ -13,7 +13,7 @@ Examples
 >>> AgoraConfig().hierarchy.routing
 'direct'
 >>> from dataclasses import fields
->>> relay = next(f for f in fields(HierarchyConfig) if f.name == "relay").metadata[ALLOWED]
+>>> relay = next(f for f in fields(HierarchyConfig) if f.name == "relay").metadata[ALLOWED_META]
 >>> relay.what, relay.ok(0.9), relay.ok(1.5)
 ('a probability', True, False)
 """
@@ -32,7 +32,8 @@ __all__ = [
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "MechanismsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
     "PlatformConfig", "LeadershipConfig", "ValueConfig", "ROLLOUTS", "DECISIONS", "OBJECTIVES",
-    "ADAPT", "ALLOWED", "Allowed", "probability", "unit", "share", "at_least", "between", "one_of",
+    "ADAPT", "ALLOWED_META", "Allowed", "probability", "unit", "share", "at_least", "between",
+    "one_of",
 ]
 
 
@@ -60,7 +61,7 @@ ConfigError.__module__ = "sim.config"
 # --------------------------------------------------------------------------- allowed values
 
 #: The key of a field's metadata that holds its :class:`Allowed` values.
-ALLOWED: Final = "allowed"
+ALLOWED_META: Final = "allowed"
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Allowed:
 
 def _field(default: Any, allowed: Allowed) -> Any:
     """A dataclass field with ``default`` whose allowed values are ``allowed``."""
-    return field(default=default, metadata={ALLOWED: allowed})
+    return field(default=default, metadata={ALLOWED_META: allowed})
 
 
 def probability(default: float | None) -> Any:

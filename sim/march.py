@@ -55,6 +55,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     in_group[np.arange(n), group] = 1
     m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
     p1, p2 = cfg.regime.socialization, cfg.regime.listening
+    if p1 is None or p2 is None:  # a config that did not go through sim.config.to_config
+        raise ValueError("regime.socialization and regime.listening are unresolved (null)")
     p3, p4 = cfg.population.turnover, cfg.environment.turbulence
     gens = [np.random.default_rng(s) for s in seeds]
 

@@ -24,7 +24,8 @@ import pytest
 from conftest import counting_lines
 
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
-from sim.config.guards import check_hydra, check_keys, install_hydra_guard
+from sim.config.guards import check_hydra, check_keys
+from sim.config.hydra_hook import install_hydra_guard
 from sim.config.limits import check_limits, estimate
 from sim.runs.jobs import (
     METRICS_FILE,

@@ -14,9 +14,10 @@ These checks walk the schema instead of listing keys, so a key added to
   configurations that would import arbitrary code and ``hydra.job.env_set`` outside a short
   list of thread-count variables.
 
-:func:`install_hydra_guard` puts :func:`check_composed` in front of every composition Hydra
-does (the application's primary config, each job of a sweep, :func:`hydra.compose`), so the
-checks run before Hydra instantiates a callback or configures logging.
+:func:`sim.config.hydra_hook.install_hydra_guard` puts :func:`check_composed` in front of every
+composition Hydra does (the application's primary config, each job of a sweep,
+:func:`hydra.compose`), so the checks run before Hydra instantiates a callback or configures
+logging.
 
 Examples
 --------
@@ -58,7 +59,10 @@ __all__ = [
     "check_values",
     "check_hydra",
     "check_composed",
-    "install_hydra_guard",
+    "as_plain",
+    "dataclass_of",
+    "describe_type",
+    "first_line",
     "yaml_error",
 ]
 
@@ -96,7 +100,7 @@ def _fields(cls: type) -> dict[str, Any]:
 def _all_keys(cls: type = AgoraConfig, prefix: str = "") -> tuple[str, ...]:
     out: list[str] = []
     for name, kind in _fields(cls).items():
-        sub = _dataclass_of(kind)
+        sub = dataclass_of(kind)
         if sub is not None:
             out += _all_keys(sub, f"{prefix}{name}.")
         else:
@@ -104,20 +108,24 @@ def _all_keys(cls: type = AgoraConfig, prefix: str = "") -> tuple[str, ...]:
     return tuple(out)
 
 
-def _dataclass_of(kind: Any) -> type | None:
+def _dataclass_type(kind: Any) -> type | None:
+    return kind if isinstance(kind, type) and dataclasses.is_dataclass(kind) else None
+
+
+def dataclass_of(kind: Any) -> type | None:
     """The dataclass a field holds (through Optional), or None."""
-    if dataclasses.is_dataclass(kind):
+    if _dataclass_type(kind) is not None:
         return kind
     args = [a for a in typing.get_args(kind) if a is not type(None)]
-    if len(args) == 1 and dataclasses.is_dataclass(args[0]) and typing.get_origin(kind) is not list:
-        return args[0]
+    if len(args) == 1 and typing.get_origin(kind) is not list:
+        return _dataclass_type(args[0])
     return None
 
 
 def _list_item(kind: Any) -> type | None:
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind) or (None,)
-        return item if dataclasses.is_dataclass(item) else None
+        return _dataclass_type(item)
     return None
 
 
@@ -164,7 +172,7 @@ def check_keys(node: Any, cls: type = AgoraConfig, prefix: str = "") -> None:
                 f"{suggest(prefix + key, cls, prefix)}"
             )
         kind = hints[key]
-        sub = _dataclass_of(kind)
+        sub = dataclass_of(kind)
         if sub is not None and isinstance(value, Mapping):
             check_keys(value, sub, f"{prefix}{key}.")
         item = _list_item(kind)
@@ -215,7 +223,7 @@ def resolver_names(text: str) -> list[str]:
     try:
         tree = grammar_parser.parse(text)
     except GrammarParseError as err:
-        raise ConfigError(f"{_first_line(str(err))}: not a valid interpolation") from None
+        raise ConfigError(f"{first_line(str(err))}: not a valid interpolation") from None
     names: list[str] = []
     stack = [tree]
     while stack:
@@ -226,7 +234,8 @@ def resolver_names(text: str) -> list[str]:
     return names
 
 
-def _first_line(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first non-blank line of an error's text, for a one-line message."""
     return text.strip().splitlines()[0] if text.strip() else text
 
 
@@ -254,7 +263,8 @@ def check_interpolations(node: Any, where: str = "") -> None:
 # --------------------------------------------------------------------------- values
 
 
-def _describe(kind: Any) -> str:
+def describe_type(kind: Any) -> str:
+    """A field's type in words, as an error says it: ``int | None`` is "null or an integer"."""
     if kind is int:
         return "an integer"
     if kind is float:
@@ -266,7 +276,7 @@ def _describe(kind: Any) -> str:
     args = typing.get_args(kind)
     if type(None) in args:
         rest = [a for a in args if a is not type(None)]
-        return "null or " + " or ".join(_describe(a) for a in rest)
+        return "null or " + " or ".join(describe_type(a) for a in rest)
     origin = typing.get_origin(kind)
     if origin is list:
         return "a list"
@@ -300,7 +310,7 @@ def _type_ok(kind: Any, value: Any) -> bool:
         return isinstance(value, numbers.Real)
     if kind is str:
         return isinstance(value, str)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         return isinstance(value, kind)
     return True
 
@@ -310,7 +320,8 @@ def _plan(cls: type) -> tuple[tuple[str, Any, frozenset], ...]:
     """Per field: its name, its type, and the exact types accepted without a closer look."""
     out = []
     for name, kind in _fields(cls).items():
-        simple = {int: {int}, float: {float, int}, str: {str}, bool: {bool}}
+        simple: dict[Any, set[type]] = {int: {int}, float: {float, int}, str: {str},
+                                         bool: {bool}}
         args = set(typing.get_args(kind)) if typing.get_origin(kind) is not list else set()
         accepted: set = set()
         for k in (args or {kind}):
@@ -338,13 +349,14 @@ def check_values(obj: Any, prefix: str = "") -> None:
     ...
     sim.config.ConfigError: network.lam=inf is not a finite number
     """
-    for name, kind, accepted in _plan(type(obj)):
+    cls_of_obj: type = type(obj)
+    for name, kind, accepted in _plan(cls_of_obj):
         value = getattr(obj, name)
         cls = type(value)
         if cls not in accepted and not _type_ok(kind, value):
             key = f"{prefix}{name}"
             raise ConfigError(
-                f"{key}={value!r} is a {cls.__name__}: {_describe(kind)} is expected"
+                f"{key}={value!r} is a {cls.__name__}: {describe_type(kind)} is expected"
             )
         if cls is str:
             _check_text(f"{prefix}{name}", value)
@@ -383,6 +395,15 @@ def _check_text(key: str, value: str) -> None:
 
 
 # --------------------------------------------------------------------------- hydra's own part
+
+
+def as_plain(node: Any) -> dict[str, Any]:
+    """A DictConfig as a plain dict, its interpolations left unresolved."""
+    from omegaconf import OmegaConf
+
+    out = OmegaConf.to_container(node, resolve=False)
+    assert isinstance(out, dict), type(out)  # a DictConfig is always a mapping
+    return typing.cast(dict[str, Any], out)  # keys from YAML and the command line are text
 
 
 def _plain(node: Any) -> Any:
@@ -463,11 +484,11 @@ def check_composed(cfg: Any, reference: Any = None) -> None:
 
     if "hydra" in cfg:
         check_hydra(cfg.hydra)
-        hydra = OmegaConf.to_container(cfg.hydra, resolve=False)
+        hydra = as_plain(cfg.hydra)
         choices = (hydra.get("runtime") or {}).get("choices") or {}
         check_choices(choices)
         if reference is not None:
-            changed = changed_leaves(hydra, OmegaConf.to_container(reference, resolve=False))
+            changed = changed_leaves(hydra, as_plain(reference))
             check_hydra_changes(changed, choices)
             check_interpolations(changed, where="hydra.")
     plain = OmegaConf.to_container(
@@ -481,96 +502,6 @@ def check_composed(cfg: Any, reference: Any = None) -> None:
     check_interpolations(plain)
     if OmegaConf.get_type(cfg) is AgoraConfig:
         check_keys(plain)
-
-
-# --------------------------------------------------------------------------- Hydra's loader
-
-
-def _reference(loader: Any, original: Any, cfg: Any, cache: dict) -> Any:
-    """Hydra's own configuration for ``cfg``'s group choices, composed with nothing else.
-
-    No primary config and no overrides but the ``hydra/...`` choices: what Hydra and the
-    shipped option files set. Cached per search path and choices (one composition, ~50 ms).
-    """
-    from hydra.types import RunMode
-    from omegaconf import OmegaConf
-
-    choices = OmegaConf.to_container(cfg.hydra.runtime.choices, resolve=False) or {}
-    hydra_choices = tuple(sorted(
-        (k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None))
-    path = tuple(str(p) for p in loader.get_search_path().get_path())
-    key = (path, hydra_choices)
-    if key not in cache:
-        overrides = [f"{k}={v}" for k, v in hydra_choices]
-        ref = original(loader, None, overrides, RunMode.RUN, from_shell=False,
-                       validate_sweep_overrides=False)
-        cache[key] = ref.hydra
-    return cache[key]
-
-
-def install_hydra_guard() -> None:
-    """Run :func:`check_composed` on every configuration Hydra composes (idempotent).
-
-    Hydra instantiates ``hydra.callbacks`` right after composing the primary config, before
-    any callback could look at it, and configures logging from each job's config: so the check
-    sits in ``ConfigLoaderImpl.load_configuration``, which every composition goes through (the
-    application's ``@hydra.main``, ``load_sweep_config`` for each job of a sweep, and
-    :func:`hydra.compose`). A refused configuration raises :class:`ConfigError`, which Hydra
-    reports as one line and exits non-zero before running anything.
-    """
-    try:
-        from hydra._internal.config_loader_impl import ConfigLoaderImpl
-    except ImportError:  # pragma: no cover - hydra-core is a dependency
-        return
-    original = ConfigLoaderImpl.load_configuration
-    if getattr(original, "_agora_guard", False):
-        return
-    references: dict = {}
-
-    def load_configuration(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            cfg = original(self, *args, **kwargs)
-        except Exception as err:
-            message = yaml_error(err) or _group_error(err)
-            if message is not None:
-                raise _refused(message) from None
-            raise
-        try:
-            reference = None
-            if "hydra" in cfg:
-                check_choices(OmegaConf.to_container(cfg.hydra.runtime.choices) or {})
-                reference = _reference(self, original, cfg, references)
-            check_composed(cfg, reference)
-        except ConfigError as err:
-            raise _refused(str(err)) from None
-        return cfg
-
-    from omegaconf import OmegaConf
-
-    load_configuration._agora_guard = True  # type: ignore[attr-defined]
-    ConfigLoaderImpl.load_configuration = load_configuration  # type: ignore[method-assign]
-
-
-def _group_error(err: BaseException) -> str | None:
-    """One line for Hydra's traceback on a group set to null (``hydra/callbacks=null``)."""
-    text = str(err)
-    if isinstance(err, ValueError) and "Config group override must be" in text:
-        return (f"{_first_line(text)}: to leave a group out, delete it with ~GROUP "
-                "(e.g. ~hydra/callbacks) instead of GROUP=null")
-    return None
-
-
-def _refused(message: str) -> ConfigError:
-    """A ConfigError that Hydra reports as one line (a ``CompactHydraException``)."""
-    from hydra.errors import CompactHydraException
-
-    class Refused(ConfigError, CompactHydraException):
-        """A configuration refused while Hydra composed it; ``reason`` without the prefix."""
-
-    Refused.__module__ = "sim.config"
-    err = Refused(f"Agora: invalid configuration, nothing was run: {message}")
-    err.reason = message  # type: ignore[attr-defined]
-    return err
 
 
 def yaml_error(err: BaseException) -> str | None:

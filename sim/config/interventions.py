@@ -28,12 +28,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import OmegaConf
 
-from sim.config.guards import check_interpolations, check_keys
-from sim.config.loading import load_yaml, merge_checked, option_file, to_config
+from sim.config.build import from_node, load_yaml, merge_checked, option_file
+from sim.config.checks import check_config
+from sim.config.guards import check_interpolations, check_keys, check_values
+from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = ["GROUPS", "FIXED", "STRUCTURAL", "apply_changes", "check_interventions"]
@@ -70,7 +72,8 @@ def _option_values(group: str, name: str) -> dict[str, Any]:
         path = option_file(group, name)
     except ConfigError as err:
         raise ConfigError(f"interventions: {err}") from None
-    return OmegaConf.to_container(load_yaml(path))
+    # An option file is a mapping of keys (Hydra composes it as one).
+    return cast(dict[str, Any], OmegaConf.to_container(load_yaml(path)))
 
 
 def _nest(dotted: str, value: Any) -> dict[str, Any]:
@@ -119,9 +122,9 @@ def apply_changes(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
             # old one.
             node.regime = OmegaConf.structured(type(cfg.regime))
         node = merge_checked(node, update)
-    # Validate the result without re-checking the interventions themselves (no recursion).
+    # Check the result without re-checking the interventions themselves (no recursion).
     node.interventions = []
-    new = to_config(node)
+    new = from_node(node)
     return dataclasses.replace(new, interventions=cfg.interventions)
 
 
@@ -135,7 +138,7 @@ def _replace(obj: Any, update: dict[str, Any], reset: bool = False) -> Any:
     for name, value in update.items():
         current = getattr(obj, name)
         if isinstance(value, dict):
-            if not dataclasses.is_dataclass(current):
+            if not dataclasses.is_dataclass(current) or isinstance(current, type):
                 raise _Slow
             values[name] = _replace(type(current)() if reset else current, value)
         elif dataclasses.is_dataclass(current) or isinstance(value, (list, tuple)):
@@ -148,10 +151,6 @@ def _replace(obj: Any, update: dict[str, Any], reset: bool = False) -> Any:
 def _apply_fast(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     """:func:`apply_changes` on the dataclasses themselves, in microseconds instead of a
     re-composition: values of the field's exact type only (else :class:`_Slow`)."""
-    from sim.config.checks import validate
-    from sim.config.guards import check_values
-    from sim.config.regimes import resolve_regime
-
     new = cfg
     for key, value in changes.items():
         update = _check_key(key, value)
@@ -161,7 +160,7 @@ def _apply_fast(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
     except ConfigError:
         raise _Slow from None  # OmegaConf may convert the value ("0.5" to 0.5): let it try
     new = dataclasses.replace(new, regime=resolve_regime(new.regime), interventions=[])
-    return validate(new)
+    return check_config(new)
 
 
 def changes_structure(changes: dict[str, Any]) -> bool:

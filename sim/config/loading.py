@@ -1,5 +1,10 @@
 """Composition: Hydra overrides, plain mappings and dataclasses into one checked config.
 
+:func:`to_config` is the one road to an :class:`AgoraConfig` a run may use (the road is drawn
+in :mod:`sim.config.build`): :func:`load_config` composes overrides with Hydra's public
+``compose``, a mapping is merged onto that composition, a dataclass is type-checked, and all
+three end in the same checks, the interventions last.
+
 Examples
 --------
 >>> to_config({"regime": {"name": "broadcast"}, "steps": 10}).regime.upward
@@ -15,57 +20,67 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, is_dataclass
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.checks import validate
+from sim.config.build import (
+    finish,
+    from_node,
+    load_yaml,
+    merge_checked,
+    option_file,
+    schema_node,
+    to_object,
+)
+from sim.config.checks import check_config
 from sim.config.guards import (
     check_interpolations,
     check_keys,
     check_values,
-    install_hydra_guard,
+    first_line,
     yaml_error,
 )
+from sim.config.hydra_hook import install_hydra_guard
+from sim.config.interventions import check_interventions
 from sim.config.paths import CONF_DIR
-from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError, InterventionConfig
 
-__all__ = ["load_config", "to_config", "option_file", "as_flat_dict", "merge_checked", "load_yaml"]
+__all__ = ["load_config", "to_config", "validate", "option_file", "as_flat_dict",
+           "merge_checked", "load_yaml"]
 
 # Every composition Hydra does in this process is checked before it is used: callbacks,
-# logging, environment, unknown keys, resolvers (see sim.config.guards). Installed on import
-# so that any entry point that reads a configuration has it.
+# logging, environment, unknown keys, resolvers (see sim.config.hydra_hook). Installed on
+# import so that any entry point that reads a configuration has it.
 install_hydra_guard()
 
 
-def _schema() -> DictConfig:
-    return OmegaConf.structured(AgoraConfig)
 
+def validate(cfg: AgoraConfig) -> AgoraConfig:
+    """Check ``cfg`` (ranges, structure, memory, then each intervention applied in turn);
+    return it unchanged if all is well.
 
-def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> DictConfig:
-    """Merge ``update`` into the typed ``base``, turning OmegaConf errors into ConfigError."""
-    from omegaconf.errors import OmegaConfBaseException
+    >>> validate(AgoraConfig()).steps
+    300
 
-    try:
-        return OmegaConf.merge(base, update)
-    except OmegaConfBaseException as err:
-        key = getattr(err, "full_key", None) or "?"
-        raise ConfigError(f"{key}: {_first_line(err)}") from None
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0]
+    Raises
+    ------
+    ConfigError
+        Naming the first offending key, its value and what is allowed.
+    """
+    check_config(cfg)
+    if cfg.interventions:
+        check_interventions(cfg)
+    return cfg
 
 
 def _explain(err: Exception) -> str:
     """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options."""
-    text = _first_line(err)
+    text = first_line(str(err))
     cause = err.__cause__
     if cause is not None:
         key = getattr(cause, "full_key", None)
-        text = f"{key}: {_first_line(cause)}" if key else f"{text}: {_first_line(cause)}"
+        text = f"{key}: {first_line(str(cause))}" if key else f"{text}: {first_line(str(cause))}"
     options = re.findall(r"^\t(\w+)$", str(err), flags=re.MULTILINE)
     options = [o for o in options if not o.endswith("_schema")]
     missing = re.match(r"In '[^']*': Could not find '(\w+)/([^']+)'", text)
@@ -88,15 +103,20 @@ def _explain(err: Exception) -> str:
     return text
 
 
-def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -> AgoraConfig:
+def to_config(
+    cfg: AgoraConfig | DictConfig | Mapping[str, Any] | list[str] | tuple[str, ...] | None = None,
+) -> AgoraConfig:
     """Turn any accepted configuration into a validated :class:`AgoraConfig`.
 
-    A plain mapping is merged onto the composed default configuration (``conf/config.yaml``),
-    so ``{"regime": {"name": ...}}`` changes only what it names. Regime values left null are
-    resolved from the mix.
+    A list of Hydra overrides is composed by :func:`load_config` (so ``to_config(overrides)``
+    is ``to_config(load_config(overrides))`` checked once). A plain mapping is merged onto the
+    composed default configuration (``conf/config.yaml``), so ``{"regime": {"name": ...}}``
+    changes only what it names. Regime values left null are resolved from the mix.
 
     Examples
     --------
+    >>> to_config(["regime=broadcast", "steps=5"]).regime.upward
+    'chain'
     >>> to_config({"steps": 5, "org": {"size": 30}}).org.size
     30
     >>> to_config({"stepz": 5})
@@ -109,45 +129,43 @@ def to_config(cfg: AgoraConfig | DictConfig | Mapping[str, Any] | None = None) -
     """
     if isinstance(cfg, AgoraConfig):
         check_values(cfg)
-        obj = dataclasses.replace(cfg)
+        obj = finish(dataclasses.replace(cfg))
+    elif isinstance(cfg, DictConfig):
+        obj = from_node(cfg)
+    elif isinstance(cfg, (list, tuple)) and all(isinstance(o, str) for o in cfg):
+        obj = from_node(load_config(cfg, validate_now=False))
     else:
-        interventions = None
-        if cfg is None:
-            node = load_config(validate_now=False)
-        else:
-            # Unknown keys and resolvers that read the environment are refused before
-            # OmegaConf sees (or resolves) anything.
-            if isinstance(cfg, DictConfig):
-                plain = OmegaConf.to_container(cfg, resolve=False)
-            elif isinstance(cfg, Mapping):
-                plain = _python_scalars(dict(cfg))
-            else:
-                raise ConfigError(
-                    f"a configuration is an AgoraConfig, a mapping or a DictConfig, not "
-                    f"{type(cfg).__name__}"
-                )
-            check_interpolations(plain)
-            check_keys(plain)
-            if isinstance(cfg, DictConfig):
-                node = merge_checked(_schema(), cfg)
-            else:
-                # Interventions are built directly: OmegaConf takes milliseconds per item of
-                # a typed list, minutes for 20,000 of them.
-                interventions = plain.pop("interventions", None)
-                node = merge_checked(load_config(validate_now=False), plain)
-        try:
-            obj = OmegaConf.to_object(node)
-        except Exception as err:  # MissingMandatoryValue and friends
-            key = getattr(err, "full_key", None) or "?"
-            raise ConfigError(f"{key}: {_first_line(err)}") from None
-        if interventions is not None:
-            obj.interventions = _interventions(interventions)
-        check_values(obj)  # types (interventions), finite numbers, text without control codes
-    # A string that resolved to resolver syntax (an escaped ``\\${oc.env:X}``) would come
-    # alive the next time the configuration passes through OmegaConf: refused too.
-    check_interpolations(obj)
-    obj.regime = resolve_regime(obj.regime)
-    return validate(obj)
+        obj = finish(_from_mapping(cfg))
+    if obj.interventions:
+        check_interventions(obj)
+    return obj
+
+
+def _from_mapping(cfg: object) -> AgoraConfig:
+    """A plain mapping (or None) merged onto the composed defaults, its types checked."""
+    interventions = None
+    if cfg is None:
+        node = load_config(validate_now=False)
+    elif isinstance(cfg, Mapping):
+        plain = _python_scalars(dict(cfg))
+        # Unknown keys and resolvers that read the environment are refused before
+        # OmegaConf sees (or resolves) anything.
+        check_interpolations(plain)
+        check_keys(plain)
+        # Interventions are built directly: OmegaConf takes milliseconds per item of a typed
+        # list, minutes for 20,000 of them.
+        interventions = plain.pop("interventions", None)
+        node = merge_checked(load_config(validate_now=False), plain)
+    else:
+        raise ConfigError(
+            "a configuration is an AgoraConfig, a mapping, a DictConfig or a list of "
+            f"overrides, not {type(cfg).__name__}"
+        )
+    obj = to_object(node)
+    if interventions is not None:
+        obj.interventions = _interventions(interventions)
+    check_values(obj)  # types (interventions), finite numbers, text without control codes
+    return obj
 
 
 def _python_scalars(node: Any) -> Any:
@@ -217,42 +235,11 @@ def load_config(
         if previous is not None:
             GlobalHydra.instance().initialize(previous)
     # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
-    node = merge_checked(_schema(), OmegaConf.masked_copy(node, [k for k in node if k != "hydra"]))
+    node = merge_checked(schema_node(),
+                         OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"]))
     if validate_now:
         to_config(node)
     return node
-
-
-def load_yaml(path: str | Path) -> DictConfig:
-    """``OmegaConf.load(path)`` with a one-line :class:`ConfigError` naming the file for bad YAML.
-
-    PyYAML's safe loader refuses tags that build Python objects (``!!python/object/apply``).
-    """
-    try:
-        return OmegaConf.load(path)
-    except Exception as err:
-        message = yaml_error(err)
-        if message is None:
-            raise
-        raise ConfigError(message) from None
-
-
-def option_file(group: str, name: str, conf_dir: str | Path = CONF_DIR) -> Path:
-    """The option file ``conf_dir/<group>/<name>.yaml``, or a ConfigError listing the options.
-
-    >>> option_file("regime", "hybrid").name
-    'hybrid.yaml'
-    >>> option_file("org", "huge")
-    Traceback (most recent call last):
-    ...
-    sim.config.ConfigError: org='huge' is unknown: one of ['several', 'single']
-    """
-    folder = Path(conf_dir) / group
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        options = sorted(p.stem for p in folder.glob("*.yaml"))
-        raise ConfigError(f"{group}={name!r} is unknown: one of {options}")
-    return path
 
 
 def as_flat_dict(cfg: AgoraConfig) -> dict[str, Any]:

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from sim.config.schema import ConfigError, RegimeConfig
 
@@ -60,7 +61,7 @@ MIX_OF = {"broadcast": 0.0, "conversational": 1.0}
 
 def _interpolate(key: str, mix: float) -> float | str | bool:
     low, high = ENDS["broadcast"][key], ENDS["conversational"][key]
-    if isinstance(low, (bool, str)):
+    if isinstance(low, (bool, str)) or isinstance(high, (bool, str)):
         # A channel or a platform is there or not: the nearer end decides.
         return high if mix >= 0.5 else low
     return round((1 - mix) * low + mix * high, 12)
@@ -80,7 +81,7 @@ def resolve_regime(regime: RegimeConfig) -> RegimeConfig:
         )
     if not 0 <= regime.mix <= 1:
         raise ConfigError(f"regime.mix={regime.mix!r} is out of range: a number in [0, 1]")
-    filled = {
+    filled: dict[str, Any] = {
         key: _interpolate(key, regime.mix) for key in PRACTICES if getattr(regime, key) is None
     }
     return replace(regime, **filled)

@@ -1,20 +1,27 @@
 """The configuration schema: typed dataclasses registered in Hydra's ConfigStore.
 
-Every key a run reads is declared here with its type and default, so a misspelt key or a
-value of the wrong type fails while composing. The YAML option files in ``conf/`` only set
-values; the schema and its defaults live here. This module imports nothing else of ``sim``:
-configuration is the bottom layer.
+Every key a run reads is declared here with its type, its default and, in the field's
+metadata, the values it allows (:class:`Allowed`: a range or a list of choices, set with
+:func:`probability`, :func:`unit`, :func:`at_least`, :func:`between`, :func:`one_of`), so a
+misspelt key or a value of the wrong type fails while composing and a value out of range when
+:func:`sim.config.validate` reads the metadata. The YAML option files in ``conf/`` only set
+values; the schema, its defaults and its ranges live here. This module imports nothing else of
+``sim``: configuration is the bottom layer.
 
 Examples
 --------
 >>> AgoraConfig().hierarchy.routing
 'direct'
+>>> from dataclasses import fields
+>>> relay = next(f for f in fields(HierarchyConfig) if f.name == "relay").metadata[ALLOWED_META]
+>>> relay.what, relay.ok(0.9), relay.ok(1.5)
+('a probability', True, False)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
@@ -25,6 +32,8 @@ __all__ = [
     "ScenarioConfig", "InterventionConfig", "LimitsConfig", "MechanismsConfig", "register_configs",
     "ROUTINGS", "PATTERNS", "UPWARD", "LANDSCAPES", "PEER_RULES", "AUDIENCES", "OPINION_MODES",
     "PlatformConfig", "LeadershipConfig", "ValueConfig", "ROLLOUTS", "DECISIONS", "OBJECTIVES",
+    "ADAPT", "ALLOWED_META", "Allowed", "probability", "unit", "share", "at_least", "between",
+    "one_of",
 ]
 
 
@@ -38,6 +47,7 @@ OPINION_MODES = ("off", "degroot", "fj")
 ROLLOUTS = ("everyone", "champions", "top_down")
 DECISIONS = ("leaders", "vote")
 OBJECTIVES = ("engagement", "value")
+ADAPT = ("off", "on")
 
 
 class ConfigError(ValueError):
@@ -46,6 +56,88 @@ class ConfigError(ValueError):
 
 # Shown as ``sim.config.ConfigError`` in tracebacks: that is where users import it from.
 ConfigError.__module__ = "sim.config"
+
+
+# --------------------------------------------------------------------------- allowed values
+
+#: The key of a field's metadata that holds its :class:`Allowed` values.
+ALLOWED_META: Final = "allowed"
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The values a field may take beyond its type: a range, or a list of choices.
+
+    A number from ``low`` to ``high`` (either bound may be absent; ``low_open`` excludes
+    ``low``; ``even`` asks for an even number), or one of ``choices`` when they are given. Null
+    passes: only a field typed ``X | None`` can hold it. ``what`` names the kind of number
+    ("a probability"), ``note`` is added to the message in brackets and ``text``, when given,
+    replaces the message :func:`sim.config.checks.allowed_text` derives from the rest and the
+    field's type.
+
+    Examples
+    --------
+    >>> Allowed(low=0, high=1).ok(0.5), Allowed(low=0, low_open=True).ok(0)
+    (True, False)
+    >>> Allowed(choices=("a", "b")).ok("c"), Allowed(low=0, even=True).ok(3)
+    (False, False)
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    even: bool = False
+    choices: tuple[str, ...] = ()
+    what: str = ""
+    note: str = ""
+    text: str = ""
+
+    def ok(self, value: Any) -> bool:
+        """Whether ``value`` (already of the field's type) is allowed."""
+        if value is None:
+            return True
+        if self.choices:
+            return value in self.choices
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if self.high is not None and value > self.high:
+            return False
+        return not self.even or value % 2 == 0
+
+
+def _field(default: Any, allowed: Allowed) -> Any:
+    """A dataclass field with ``default`` whose allowed values are ``allowed``."""
+    return field(default=default, metadata={ALLOWED_META: allowed})
+
+
+def probability(default: float | None) -> Any:
+    """A field holding a probability, in [0, 1]."""
+    return _field(default, Allowed(low=0, high=1, what="a probability"))
+
+
+def unit(default: float) -> Any:
+    """A field holding a number in [0, 1] that is not a probability (a level, a share)."""
+    return _field(default, Allowed(low=0, high=1))
+
+
+def share(default: float) -> Any:
+    """A field holding a share in (0, 1]: some, but not none."""
+    return _field(default, Allowed(low=0, high=1, low_open=True, what="a share"))
+
+
+def at_least(default: float | None, low: float, *, even: bool = False) -> Any:
+    """A field holding a number (or an integer, by its type) of at least ``low``."""
+    return _field(default, Allowed(low=low, even=even))
+
+
+def between(default: float, low: float, high: float) -> Any:
+    """A field holding a number (or an integer, by its type) from ``low`` to ``high``."""
+    return _field(default, Allowed(low=low, high=high))
+
+
+def one_of(default: str | None, choices: tuple[str, ...], note: str = "") -> Any:
+    """A field holding one of ``choices``."""
+    return _field(default, Allowed(choices=choices, note=note))
 
 
 @dataclass
@@ -61,10 +153,10 @@ class EnvironmentConfig:
     ``k`` is read only under ``nk``).
     """
 
-    dims: int = 30
-    turbulence: float = 0.02
-    landscape: str = "additive"
-    k: int = 5
+    dims: int = at_least(30, 1)
+    turbulence: float = probability(0.02)
+    landscape: str = one_of("additive", LANDSCAPES)
+    k: int = at_least(5, 0)
 
 
 @dataclass
@@ -111,36 +203,37 @@ class PopulationConfig:
     and what is left after reading caps replies and votes (``mechanisms.time_costs``).
     """
 
-    turnover: float = 0.01
-    exploration: float = 0.02
-    attention: int = 5
-    talk: float = 0.5
-    reply: float = 0.6
-    voice: float = 0.3
-    post_dims: int = 3
-    peer_influence: float = 0.2
-    engagement: float = 0.5
-    trust: float = 0.6
-    engagement_gain: float = 0.1
-    engagement_loss: float = 0.05
-    engagement_drift: float = 0.02
-    trust_rate: float = 0.05
-    memory: float = 0.95
-    fast_share: float = 0.0
-    fast_socialization: float = 0.9
-    peer_rule: str = "majority"
-    audience: str = "one"
-    opinion: str = "off"
-    stubbornness: float = 0.2
-    engagement_loss_post: float = 0.02
-    engagement_clarity: float = 0.01
-    engagement_fatigue: float = 0.05
-    time: float = 6.0
-    time_read: float = 1.0
-    time_post: float = 1.0
-    time_reply: float = 1.0
-    time_vote: float = 0.25
-    time_voice: float = 2.0
+    turnover: float = probability(0.01)
+    exploration: float = probability(0.02)
+    attention: int = at_least(5, 0)
+    talk: float = probability(0.5)
+    reply: float = probability(0.6)
+    voice: float = probability(0.3)
+    post_dims: int = at_least(3, 1)
+    peer_influence: float = probability(0.2)
+    engagement: float = unit(0.5)
+    trust: float = unit(0.6)
+    engagement_gain: float = unit(0.1)
+    engagement_loss: float = unit(0.05)
+    engagement_drift: float = unit(0.02)
+    trust_rate: float = unit(0.05)
+    memory: float = unit(0.95)
+    fast_share: float = unit(0.0)
+    fast_socialization: float = probability(0.9)
+    peer_rule: str = one_of("majority", PEER_RULES)
+    audience: str = one_of("one", AUDIENCES)
+    # YAML reads a bare off as false, which a string field turns into 'False': say so.
+    opinion: str = one_of("off", OPINION_MODES, note="in a YAML file write 'off' in quotes")
+    stubbornness: float = unit(0.2)
+    engagement_loss_post: float = unit(0.02)
+    engagement_clarity: float = unit(0.01)
+    engagement_fatigue: float = unit(0.05)
+    time: float = at_least(6.0, 0)
+    time_read: float = at_least(1.0, 0)
+    time_post: float = at_least(1.0, 0)
+    time_reply: float = at_least(1.0, 0)
+    time_vote: float = at_least(0.25, 0)
+    time_voice: float = at_least(2.0, 0)
 
 
 @dataclass
@@ -156,11 +249,11 @@ class HierarchyConfig:
     step, through each holder's attention: :mod:`sim.rules.netroute`; broadcasts as direct).
     """
 
-    depth: int = 4
-    span: int | None = None
-    routing: str = "direct"
-    relay: float = 0.9
-    distortion: float = 0.2
+    depth: int = between(4, 1, 12)
+    span: int | None = at_least(None, 1)
+    routing: str = one_of("direct", ROUTINGS)
+    relay: float = probability(0.9)
+    distortion: float = probability(0.2)
 
 
 @dataclass
@@ -180,24 +273,24 @@ class OrgConfig:
     first hand and considers it as its own idea (``mechanisms.leader_exploration``).
     """
 
-    count: int = 1
-    size: int | None = 200
-    attention: int = 50
-    leader_levels: int = 1
+    count: int = between(1, 1, 100)
+    size: int | None = at_least(200, 1)
+    attention: int = at_least(50, 0)
+    leader_levels: int = at_least(1, 1)
     chart: str | None = None
     network: str | None = None
-    answer_cost: float = 0.5
-    exploration: float = 0.5
+    answer_cost: float = at_least(0.5, 0)
+    exploration: float = probability(0.5)
     # The responsiveness the organization claims in its broadcasts (null: the enacted one,
     # regime.responsiveness, so claim and practice agree; sim.rules.authenticity).
-    espoused: float | None = None
+    espoused: float | None = probability(None)
     # Adaptive practices (sim.rules.adapt): off | on, steps between reviews, what the
     # organization tries to raise (engagement | value), the size and noise of each move.
-    adapt: str = "off"
-    review: int = 20
-    objective: str = "engagement"
-    adapt_step: float = 0.1
-    adapt_noise: float = 0.05
+    adapt: str = one_of("off", ADAPT)
+    review: int = at_least(20, 1)
+    objective: str = one_of("engagement", OBJECTIVES)
+    adapt_step: float = unit(0.1)
+    adapt_noise: float = at_least(0.05, 0)
 
 
 @dataclass
@@ -210,10 +303,10 @@ class StakeholderConfig:
     organization (only with ``org.count`` > 1).
     """
 
-    count: int = 50
-    needs: float = 0.2
-    threshold: float = 0.5
-    switching: float = 0.05
+    count: int = at_least(50, 0)
+    needs: float = share(0.2)
+    threshold: float = unit(0.5)
+    switching: float = probability(0.05)
 
 
 @dataclass
@@ -229,14 +322,17 @@ class NetworkConfig:
     ``zeta``.
     """
 
-    peer_degree: int = 4
-    rewire: float = 0.1
-    cross_unit_degree: float = 2.0
-    external_degree: float = 2.0
-    inter_org_degree: float = 1.0
-    pattern: str = "random"
-    lam: float = 1.0
-    zeta: float = 1.0
+    peer_degree: int = at_least(4, 0, even=True)
+    rewire: float = probability(0.1)
+    cross_unit_degree: float = at_least(2.0, 0)
+    external_degree: float = at_least(2.0, 0)
+    inter_org_degree: float = at_least(1.0, 0)
+    pattern: str = one_of("random", PATTERNS)
+    # exp(-distance / lam): beyond 100 every weight is within 12% of 1 for any hierarchy
+    # distance up to 12 (the random pattern); below 0.01 every weight but the nearest
+    # underflows to 0. Either end is a typo, not a setting (issue 25).
+    lam: float = between(1.0, 0.01, 100)
+    zeta: float = between(1.0, 0.01, 100)
 
 
 @dataclass
@@ -250,11 +346,11 @@ class OpennessConfig:
     ``hear_stakeholders`` says whether stakeholders' ideas may reach the organization at all.
     """
 
-    peer: float = 1.0
-    internal: float = 0.5
-    external: float = 0.5
-    inter_org: float = 0.0
-    voice: float = 1.0
+    peer: float = unit(1.0)
+    internal: float = unit(0.5)
+    external: float = unit(0.5)
+    inter_org: float = unit(0.0)
+    voice: float = unit(1.0)
     hear_stakeholders: bool = True
 
 
@@ -277,17 +373,17 @@ class RegimeConfig:
     """
 
     name: str = "hybrid"
-    mix: float = 0.5
-    broadcast_rate: float | None = None
-    socialization: float | None = None
-    listening: float | None = None
-    upward: str | None = None
-    responsiveness: float | None = None
+    mix: float = unit(0.5)
+    broadcast_rate: float | None = probability(None)
+    socialization: float | None = probability(None)
+    listening: float | None = probability(None)
+    upward: str | None = one_of(None, UPWARD)
+    responsiveness: float | None = probability(None)
     voting: bool | None = None
     # Who decides a change of the code (sim.rules.decisions): leaders | vote, and the votes
     # a change needs under vote.
-    decision: str = "leaders"
-    quorum: int = 1
+    decision: str = one_of("leaders", DECISIONS)
+    quorum: int = at_least(1, 0)
 
 
 @dataclass
@@ -354,14 +450,14 @@ class PlatformConfig:
     row there (a post that drew neither reply nor vote) drops out.
     """
 
-    rollout: str = "everyone"
-    champions: float = 0.1
-    rate: float = 0.2
+    rollout: str = one_of("everyone", ROLLOUTS)
+    champions: float = unit(0.1)
+    rate: float = probability(0.2)
     threshold: float = 0.3
-    threshold_sd: float = 0.15
-    usefulness: float = 0.5
-    leader_weight: float = 0.5
-    patience: int = 5
+    threshold_sd: float = at_least(0.15, 0)
+    usefulness: float = at_least(0.5, 0)
+    leader_weight: float = at_least(0.5, 0)
+    patience: int = at_least(5, 1)
 
 
 @dataclass
@@ -373,8 +469,8 @@ class LeadershipConfig:
     seeing leaders active raises members' chance to voice (times the share of leaders active).
     """
 
-    participation: float = 0.0
-    voice_lift: float = 0.5
+    participation: float = unit(0.0)
+    voice_lift: float = at_least(0.5, 0)
 
 
 @dataclass
@@ -389,10 +485,10 @@ class ValueConfig:
     """
 
     economy: bool = False
-    idea_value: float = 0.5
-    share: float = 0.3
-    share_max: float = 0.7
-    bargaining: float = 0.05
+    idea_value: float = at_least(0.5, 0)
+    share: float = unit(0.3)
+    share_max: float = unit(0.7)
+    bargaining: float = unit(0.05)
 
 
 @dataclass
@@ -426,9 +522,9 @@ class InterventionConfig:
 class AgoraConfig:
     """The whole configuration of one job."""
 
-    seed: int = 0
-    steps: int = 300
-    replicates: int = 1
+    seed: int = _field(0, Allowed(low=0, high=2**63 - 1, text="an integer from 0 to 2**63 - 1"))
+    steps: int = at_least(300, 0)
+    replicates: int = at_least(1, 1)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)

@@ -93,12 +93,14 @@ def hierarchy_tree(size: int | None, depth: int, span: int | None, org: int = 0)
     or two levels everyone is in unit 0.
     """
     if span is None:
+        if size is None:
+            raise ValueError("size and span are both None: one of them is needed")
         span = derive_span(size, depth)
     if size is None:
         size = sum(span**level for level in range(depth))
     counts, remaining = [], size
-    for level in range(depth):
-        counts.append(min(span**level, remaining))
+    for depth_level in range(depth):
+        counts.append(min(span**depth_level, remaining))
         remaining -= counts[-1]
     counts = [c for c in counts if c > 0]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)

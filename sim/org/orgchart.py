@@ -317,7 +317,7 @@ def _describe_cycle(manager, level, ids, lines) -> str:
     """'line N: a cycle in the reporting chain: a -> b -> a', N the first line on the cycle."""
     start = int(np.flatnonzero(level < 0)[0])
     seen: dict[int, int] = {}
-    path = []
+    path: list[int] = []
     i = start
     while i not in seen:  # walks at most n steps, only when reporting an error
         seen[i] = len(path)

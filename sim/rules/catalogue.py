@@ -236,7 +236,7 @@ def headline(names: Iterable[str] | None = None) -> tuple[str, ...]:
     then the others in their given order."""
     names = list(dict.fromkeys(CATALOGUE if names is None else names))
     ranked = sorted((n for n in names if record(n).rank is not None),
-                    key=lambda n: record(n).rank)
+                    key=lambda n: record(n).rank or 0)
     return (*ranked, *(n for n in names if record(n).rank is None))
 
 

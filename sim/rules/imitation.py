@@ -88,6 +88,8 @@ def imitate(
     best, idx = best_read(reader, score, n)
     copied = best > own
     if rate < 1:
+        if draw is None:
+            raise ValueError(f"rate={rate} < 1 needs draw, the uniform draws of who copies")
         rows = copied.nonzero()[0]
         copied[rows[draw(rows.size) >= rate]] = False
     out = beliefs.copy()

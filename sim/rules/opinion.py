@@ -136,7 +136,7 @@ def iterate(W, x0, steps: int, susceptibility=1.0, return_path: bool = False) ->
     W = _as_matrix(W)
     x0 = np.asarray(x0, dtype=float)
     x = x0
-    path = [x0] if return_path else None
+    path = [x0]
     for _ in range(steps):
         x = step(W, x, x0, susceptibility)
         if return_path:
@@ -427,6 +427,8 @@ def heard_weights(
     nodes = np.arange(n)
     rows, cols, vals = [nodes, reader], [nodes, sender], [np.full(n, float(self_weight)), weight]
     if org_reader is not None and len(org_reader):
+        if leaders is None:
+            raise ValueError("org_reader needs leaders (leader_average) to share its weight")
         org_reader = np.asarray(org_reader, dtype=np.int64)
         org = np.asarray(org, dtype=np.int64)
         ow = np.broadcast_to(np.asarray(org_weight, dtype=float), org_reader.shape)
@@ -436,16 +438,16 @@ def heard_weights(
         rows.append(np.repeat(org_reader, count))
         cols.append(leaders.indices[start + np.arange(start.size)])
         vals.append(np.repeat(ow / count, count))
-    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-    if vals.min(initial=0.0) < 0:
+    row, col, val = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    if val.min(initial=0.0) < 0:
         raise ValueError("trust weights must be non-negative")
     # Rows normalised on the triplets (what row_stochastic does, without its sparse products;
     # every row has its self-weight, so none is empty when self_weight > 0). COO -> CSR then
     # sums duplicates: several messages from one sender add up.
-    total = np.bincount(rows, weights=vals, minlength=n)
+    total = np.bincount(row, weights=val, minlength=n)
     if np.any(total <= 0):
-        return row_stochastic(sp.csr_matrix((vals, (rows, cols)), shape=(n, n)))
-    return sp.csr_matrix((vals / total[rows], (rows, cols)), shape=(n, n))
+        return row_stochastic(sp.csr_matrix((val, (row, col)), shape=(n, n)))
+    return sp.csr_matrix((val / total[row], (row, col)), shape=(n, n))
 
 
 def update(W, x: np.ndarray, x0: np.ndarray, susceptibility=1.0) -> np.ndarray:

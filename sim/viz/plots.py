@@ -159,7 +159,7 @@ def condition_styles(labels) -> dict[str, dict]:
                     # shades: the regime colour darkened, then itself, then lightened
                     t = 0.0 if len(members) == 1 else -0.45 + 0.9 * i / (len(members) - 1)
                     rgb = base * (1 + t) if t < 0 else base + (1 - base) * t
-                    colour = to_hex(np.clip(rgb, 0, 1))
+                    colour = to_hex(tuple(np.clip(rgb, 0, 1)))
                 styles[lab] = {"color": colour, "marker": _MARKERS[i % len(_MARKERS)],
                                "linestyle": ("-", "--", ":", "-.")[i % 4]}
         return styles
@@ -185,8 +185,8 @@ def _ci_note(frame: pd.DataFrame, shaded: str) -> str:
 def _colours(n: int) -> list:
     from matplotlib import colormaps
 
-    if n <= 10:
-        return list(colormaps["tab10"].colors[:n])
+    if n <= 10:  # a qualitative map: an integer picks its i-th colour
+        return [colormaps["tab10"](i) for i in range(n)]
     return [colormaps["viridis"](x) for x in np.linspace(0, 0.95, n)]
 
 

@@ -133,7 +133,7 @@ def test_after_help_every_library_still_works_in_the_same_process():
         "from SALib.analyze import sobol\n"
         "assert pd.DataFrame({'a': [1]}).shape == (1, 1) and round(st.norm.ppf(0.975), 2) == 1.96\n"
         "assert plt.figure() is not None and mesa.Model and pa.table({'a': [1]}).num_rows == 1\n"
-        "from sim.runs import compare\n"
+        "from sim.studies import compare\n"
         "assert compare.pd is pd\n"
         "print('ok')\n"
     )
@@ -147,7 +147,7 @@ def test_shared_flags_mean_the_same_everywhere():
     from sim.cli.options import flags_to_overrides
     from sim.cli.run import run_flags
     from sim.cli.whatif import merge_flags, parse, parse_args
-    from sim.runs import designs
+    from sim.exec import designs
 
     assert flags_to_overrides(["--steps=5", "a=1"]) == ["a=1", "steps=5"]
     assert run_flags(["--replicates", "3", "--out", "d"]) == ["replicates=3", "hydra.run.dir=d"]

@@ -24,9 +24,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("rules", ("sim.rules",)),
     ("model", ("sim", "sim.agents", "sim.model", "sim.march", "sim.simulation", "sim.preflight")),
     ("pictures", ("sim.viz",)),
-    ("experiments", ("sim.runs",)),
+    ("execution", ("sim.exec",)),
+    ("outcomes", ("sim.studies.outcomes",)),
+    ("studies", ("sim.studies",)),
     ("scenarios", ("sim.scenarios",)),
     ("front ends", ("sim.validation", "sim.app", "sim.lab", "sim.cli")),
+    # Old import paths kept for users' code (sim.runs.aggregate, sim.runs.dataset): nothing
+    # in sim/ may import them.
+    ("old paths", ("sim.runs",)),
 ]
 
 
@@ -99,9 +104,9 @@ def test_configuration_imports_nothing_above_utilities():
 
 def test_the_check_itself_catches_an_upward_import(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from sim.runs.jobs import run_job\n")
-    assert [t for _, t in sim_imports(bad)] == ["sim.runs.jobs"]
-    assert layer_of("sim.runs.jobs") > layer_of("sim.rules.routing")
+    bad.write_text("def f():\n    from sim.exec.jobs import run_job\n")
+    assert [t for _, t in sim_imports(bad)] == ["sim.exec.jobs"]
+    assert layer_of("sim.exec.jobs") > layer_of("sim.rules.routing")
 
 
 # --------------------------------------------------------------------------- import loops
@@ -152,11 +157,11 @@ def test_no_import_loops():
 def test_the_loop_check_sees_a_loop_through_a_function(tmp_path):
     # b imports a only inside a function: still a loop.
     a, b = tmp_path / "a.py", tmp_path / "b.py"
-    a.write_text("from sim.runs.paired import plan_paired\n")
-    b.write_text("def g():\n    from sim.runs.compare import run_compare\n")
+    a.write_text("from sim.studies.paired import plan_paired\n")
+    b.write_text("def g():\n    from sim.studies.compare import run_compare\n")
     graph = nx.DiGraph()
-    graph.add_edges_from(("sim.runs.compare", t) for _, t in sim_imports(a))
-    graph.add_edges_from(("sim.runs.paired", t) for _, t in sim_imports(b))
-    assert import_loops(graph) == [frozenset({"sim.runs.compare", "sim.runs.paired"})]
+    graph.add_edges_from(("sim.studies.compare", t) for _, t in sim_imports(a))
+    graph.add_edges_from(("sim.studies.paired", t) for _, t in sim_imports(b))
+    assert import_loops(graph) == [frozenset({"sim.studies.compare", "sim.studies.paired"})]
     graph.add_edge("sim.util.x", "sim.util.x")
     assert frozenset({"sim.util.x"}) in import_loops(graph)

@@ -1,4 +1,4 @@
-"""``agora discover``: where a practice pays off (:mod:`sim.runs.discover`), with the shared
+"""``agora discover``: where a practice pays off (:mod:`sim.studies.discover`), with the shared
 run flags.
 
 Examples::
@@ -8,7 +8,7 @@ Examples::
 
 ``key=low:high`` arguments are the conditions explored (a Latin hypercube), other
 ``key=value`` arguments Hydra overrides for every run; flags and overrides in any order. The
-study lives in :mod:`sim.runs.discover`; this adds the run-shaping flags it lacks
+study lives in :mod:`sim.studies.discover`; this adds the run-shaping flags it lacks
 (``--replicates``, ``--steps``) with the spelling every command shares.
 """
 
@@ -27,7 +27,7 @@ AS_OVERRIDES = ("replicates", "steps")
 
 def build_parser() -> argparse.ArgumentParser:
     """The study's parser with every shared run flag."""
-    from sim.runs.discover import _parser as study_parser
+    from sim.studies.discover import _parser as study_parser
 
     parser = study_parser()
     add_run_options(parser, "replicates", "steps", "out", "workers", "no-progress")
@@ -40,6 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if wants_help(argv):
         build_parser().print_help()
         return 0
-    from sim.runs.discover import main as run
+    from sim.studies.discover import main as run
 
     return run(flags_to_overrides(argv, AS_OVERRIDES))

@@ -10,7 +10,7 @@ method follows the design); SWEEP_DIR the sweep that ran it (aggregated first if
 runs.parquet). A design too small for its method is refused with the minimum it needs; a
 missing folder is named in one line (status 2, by :func:`sim.cli.main`). Writes, per metric,
 ``sensitivity_<metric>.csv`` and ``.png``, and ``report.md`` into ``--out`` (default
-SWEEP_DIR/sensitivity). The code lives with the analysis, in :mod:`sim.runs.sensitivity`.
+SWEEP_DIR/sensitivity). The code lives with the analysis, in :mod:`sim.studies.sensitivity`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the analysis; with ``--help``, its help followed by this module's examples."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    from sim.runs.sensitivity import main as analyse
+    from sim.studies.sensitivity import main as analyse
 
     if not wants_help(argv):
         return analyse(argv)

@@ -13,7 +13,7 @@ the intervention step and any difference after it is the intervention's doing.
 :func:`run_whatif` runs every replicate of both arms in a process pool (``forkserver`` where
 available, else ``spawn``, chosen explicitly because ``import mesa`` changes the global
 default) into ``OUT/runs/<arm>/`` (``metrics.parquet`` + ``summary.json``, the job format of
-:mod:`sim.runs.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
+:mod:`sim.exec.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
 to the tables the report is built from, and nothing else:
 
 ``timeseries.parquet``       every row of both arms, with ``arm`` in front;
@@ -52,14 +52,14 @@ import pandas as pd
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.rules import metrics as measured
 from sim.rules.catalogue import record
-from sim.runs.jobs import (
+from sim.exec.jobs import (
     METRICS_FILE,
     read_summary,
     resolved_dict,
     write_json_atomic,
 )
-from sim.runs.paired import end_window
-from sim.runs.parallel import PlannedJob, run_jobs
+from sim.studies.paired import end_window
+from sim.exec.parallel import PlannedJob, run_jobs
 from sim.scenarios.library import (
     NamedIntervention,
     Scenario,
@@ -241,7 +241,7 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     """Reduce ``out/runs/<arm>/metrics.parquet`` to the what-if tables; return the differences.
 
     A replicate's value *at the end* is its mean over the last ``window`` steps (by default the
-    last third of the run, :func:`sim.runs.paired.end_window`, as every summary of the package
+    last third of the run, :func:`sim.studies.paired.end_window`, as every summary of the package
     compares), and *before* its mean over the ``window`` steps before the intervention (both
     shortened to fit: the end window never reaches back before the intervention). Cumulative
     counts (the catalogue's kind ``cumulative``: innovations) are taken at the window's last

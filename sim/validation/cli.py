@@ -58,7 +58,7 @@ def run_all(quick: bool, only, img_dir: Path, say=print, jobs: int = 1) -> list[
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        from sim.runs.parallel import process_context
+        from sim.exec.parallel import process_context
 
         with ProcessPoolExecutor(jobs, mp_context=process_context()) as pool:
             futures = {pool.submit(_run_one, name, quick, img_dir): name for name in names}

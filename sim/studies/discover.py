@@ -4,9 +4,9 @@
 *under which conditions does this practice improve this outcome?*
 
 1. A Latin hypercube over the conditions to explore (``environment.turbulence=0:0.1``,
-   ``org.attention=5:40`` ...): :func:`sim.runs.designs.make_design`.
+   ``org.attention=5:40`` ...): :func:`sim.exec.designs.make_design`.
 2. Every point runs at both settings of the practice (``--compare
-   regime.responsiveness=0,0.6``) with the same seeds: :mod:`sim.runs.paired`. The effect at a
+   regime.responsiveness=0,0.6``) with the same seeds: :mod:`sim.studies.paired`. The effect at a
    point is the mean over replicates of the paired difference of the outcome's end-of-run
    average (B minus A).
 3. A point is a *case of interest* when the practice improves the outcome there: the effect
@@ -547,9 +547,9 @@ MIN_POINTS = 30
 def main(argv: list[str] | None = None) -> int:
     """``agora discover``: run, analyse and report; 0 ok, 1 runs failed, 2 bad arguments."""
     from sim.config import ConfigError
-    from sim.runs.designs import make_design, parse_compare, parse_ranges
-    from sim.runs.jobs import JobConflict
-    from sim.runs.paired import end_window, pair_table, plan_paired, point_effects, run_paired
+    from sim.exec.designs import make_design, parse_compare, parse_ranges
+    from sim.exec.jobs import JobConflict
+    from sim.studies.paired import end_window, pair_table, plan_paired, point_effects, run_paired
     from sim.util.atomic import write_atomic, write_text_atomic
 
     ns = _parser().parse_intermixed_args(argv)

@@ -8,8 +8,8 @@ A)*; each replicate's value is its average over the end-of-run window
 (:func:`end_window`, by default the last third of the run).
 
 :func:`run_paired` writes one job per point and setting into ``OUT/runs/point_NNNNN/{a,b}/``
-(the job format of :mod:`sim.runs.jobs`, so an interrupted run resumes) through
-:func:`sim.runs.parallel.run_jobs`; :func:`pair_table` reads them back into one row per point,
+(the job format of :mod:`sim.exec.jobs`, so an interrupted run resumes) through
+:func:`sim.exec.parallel.run_jobs`; :func:`pair_table` reads them back into one row per point,
 replicate seed and metric.
 
 Examples
@@ -115,7 +115,7 @@ def plan_paired(points: pd.DataFrame, compare: tuple[str, Sequence[str]],
         A bad override, or a point or setting outside what the schema allows.
     """
     from sim.config import load_config, to_config
-    from sim.runs.parallel import PlannedJob
+    from sim.exec.parallel import PlannedJob
 
     key, settings = compare[0], [str(v) for v in compare[1]]
     # Composed once through Hydra; each job is a copy with its values set and checked again
@@ -139,7 +139,7 @@ def run_paired(plan: PairedPlan, out: str | os.PathLike, *, workers: int = 2,
     """Run every job of ``plan`` into ``out/runs/``; return their summaries (resumes)."""
     from dataclasses import replace
 
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     runs = Path(out) / "runs"
     jobs = {name: replace(j, dir=runs / j.dir) for name, j in plan.jobs.items()}
@@ -157,7 +157,7 @@ def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
         A job has no results (it failed or never ran): its error is quoted.
     """
     from sim.rules.metrics import METRIC_NAMES
-    from sim.runs.jobs import METRICS_FILE, read_summary
+    from sim.exec.jobs import METRICS_FILE, read_summary
 
     runs = Path(out) / "runs"
     rows = []

@@ -13,7 +13,7 @@ unless overrides say otherwise):
   full``, no aliasing at all).
 
 and, to say what each headline difference (conversational end minus broadcast end) rests on
-(:mod:`sim.runs.classification`, DESIGN section 7.2):
+(:mod:`sim.studies.classification`, DESIGN section 7.2):
 
 - both ends again with each assumed mechanism switched off (``mechanisms.<name>=false``, every
   switch of :class:`sim.config.schema.MechanismsConfig` that is on), in ``OUT/runs/ablations/``;
@@ -36,7 +36,7 @@ step's values are reported beside them.
 Every arm sets the five practices itself (the scenario's values for them are replaced); every
 other key, ``regime.listening`` and ``mechanisms.*`` included, comes from the scenario and the
 overrides. Each arm is one job directory under ``OUT/runs/`` written by
-:func:`sim.runs.parallel.run_jobs`, so a re-run reuses the finished jobs and refuses a folder
+:func:`sim.exec.parallel.run_jobs`, so a re-run reuses the finished jobs and refuses a folder
 holding results of other settings.
 
 Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (metric,
@@ -48,7 +48,7 @@ final-step values), ``runs.parquet`` (one row per arm of the design, end or hybr
 its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``
 (ends and hybrids: mean and 95% CI), ``differences.csv`` (conversational minus broadcast,
 paired), ``regimes_over_time.csv``, ``design.csv``, ``report.md`` and ``plots/``. The command
-line is :mod:`sim.cli.compare`; the report :mod:`sim.runs.compare_report`.
+line is :mod:`sim.cli.compare`; the report :mod:`sim.studies.compare_report`.
 
 Examples
 --------
@@ -76,7 +76,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.rules.catalogue import leading
-from sim.runs.factorial import (
+from sim.studies.factorial import (
     contrast_columns,
     paired_effects,
     two_level_design,
@@ -438,7 +438,7 @@ def typed_base(overrides: Sequence[str], *, replicates: int, seed: int) -> Any:
 
 def switches_on(base: Any) -> list[str]:
     """The mechanisms on in ``base`` (one switched off by the user is not ablated again)."""
-    from sim.runs.classification import mechanism_names
+    from sim.studies.classification import mechanism_names
 
     return [m for m in mechanism_names() if getattr(base.mechanisms, m)]
 
@@ -465,7 +465,7 @@ def plan_jobs(
     from dataclasses import replace
 
     from sim.config import to_config
-    from sim.runs.parallel import PlannedJob
+    from sim.exec.parallel import PlannedJob
 
     # Typed once; each arm then only swaps its regime (composing 40 times costs seconds).
     raw = base if base is not None else typed_base(overrides, replicates=replicates, seed=seed)
@@ -512,7 +512,7 @@ class Tables:
     window: tuple[int, int]
     design: pd.DataFrame  # point, coded levels, values
     corners: dict[str, bool | None] = field(default_factory=dict)
-    classification: pd.DataFrame | None = None  # sim.runs.classification.COLUMNS
+    classification: pd.DataFrame | None = None  # sim.studies.classification.COLUMNS
     ablations: pd.DataFrame | None = None  # every ablation's effect on every difference
     realistic: pd.DataFrame | None = None  # the differences at field-realistic ends
     pairs: dict[str, list] = field(default_factory=dict)  # "wanted", "run": pairs of switches
@@ -726,8 +726,8 @@ def _seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, i
 def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
                     metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
     """The classifier's input: per ablation (``"none"`` for the main ends), end and seed, the
-    window means (see :func:`sim.runs.classification.classify`)."""
-    from sim.runs.classification import BASE
+    window means (see :func:`sim.studies.classification.classify`)."""
+    from sim.studies.classification import BASE
 
     parts = []
     sources = [(BASE, end, end) for end in ("broadcast", "conversational")]
@@ -832,7 +832,7 @@ class Outcome:
 
 
 def _run_arms(arms, options: Options, base) -> dict[str, dict]:
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     jobs = plan_jobs(arms, options.overrides, out=Path(options.out),
                      replicates=options.replicates, seed=options.seed, base=base)
@@ -840,13 +840,13 @@ def _run_arms(arms, options: Options, base) -> dict[str, dict]:
 
 
 def run(options: Options) -> Outcome:
-    """Run the job: every arm in one batch through :func:`sim.runs.parallel.run_jobs`, then
+    """Run the job: every arm in one batch through :func:`sim.exec.parallel.run_jobs`, then
     the pairs of switches the classification asks for in a second (usually small) batch.
 
     Raises
     ------
-    sim.config.ConfigError, sim.runs.jobs.JobConflict, sim.runs.locks.LockHeld,
-    sim.runs.folders.NotAgoraFolder
+    sim.config.ConfigError, sim.exec.jobs.JobConflict, sim.exec.locks.LockHeld,
+    sim.exec.folders.NotAgoraFolder
         Before any replicate runs (bad input, a folder of other settings, a busy job, a
         ``--fresh`` on a folder Agora did not make).
     """
@@ -863,11 +863,11 @@ def run(options: Options) -> Outcome:
         raise ValueError(f"ends {options.ends!r}: one of 'default', 'realistic'")
     jobs = plan_jobs(arms, options.overrides, out=out, replicates=options.replicates,
                      seed=options.seed, base=base)  # every arm checked before anything runs
-    if options.fresh:  # only a folder Agora made (sim.runs.folders)
-        from sim.runs.folders import remove_agora_folder
+    if options.fresh:  # only a folder Agora made (sim.exec.folders)
+        from sim.exec.folders import remove_agora_folder
 
         remove_agora_folder(out / "runs")
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     summaries = run_jobs(jobs, workers=options.workers, progress=options.progress,
                          desc="compare")
@@ -891,7 +891,7 @@ def run(options: Options) -> Outcome:
 
 def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options, base) -> None:
     """Classify every headline difference, running the pairs of switches it needs first."""
-    from sim.runs.classification import ablation_table, classify, pairs_to_run
+    from sim.studies.classification import ablation_table, classify, pairs_to_run
 
     tables = outcome.tables
     if not {"broadcast", "conversational"} <= set(frames):

@@ -161,7 +161,7 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
 
 def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFrame, *,
                        plots: bool = True) -> Path:
-    """Write ``out/report.md`` for an :class:`sim.runs.aggregate.AggregateReport` (or
+    """Write ``out/report.md`` for an :class:`sim.studies.aggregate.AggregateReport` (or
     ``sweep_report.md`` when ``report.md`` is another tool's report)."""
     from sim.util.atomic import write_text_atomic
 

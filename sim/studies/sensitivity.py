@@ -24,7 +24,7 @@ numbers would mislead:
   correction (Tissot & Prieur 2012, as SALib applies it) divides by 1 - 2M/N, which explodes
   as N nears 2M: at 48 points the intervals were about +-1. We use M = 6 and require
   N >= 16 M = 96 points, so the bootstrap's half-samples keep 2M / (N/2) <= 0.25.
-- Sobol: at least 64 base samples (a power of two; see :mod:`sim.runs.designs`).
+- Sobol: at least 64 base samples (a power of two; see :mod:`sim.exec.designs`).
 - Morris: at least 10 trajectories.
 
 **Noise.** A point's output is the mean over its replicates, so part of the variance the
@@ -46,7 +46,7 @@ at both settings with the same seeds. The output of a point is then the mean ove
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> from sim.runs.designs import make_design, parse_ranges
+>>> from sim.exec.designs import make_design, parse_ranges
 >>> ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
 >>> X = make_design(ranges, method="sobol", n=256, seed=0)
 >>> runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(X))],
@@ -107,7 +107,7 @@ def check_design(meta: Mapping[str, Any]) -> None:
     if method not in MIN_SIZE:
         raise ValueError(f"unknown design method {method!r}: one of {sorted(MIN_SIZE)}")
     if method == "sobol" and n & (n - 1):
-        from sim.runs.designs import not_power_of_two
+        from sim.exec.designs import not_power_of_two
 
         raise ValueError(not_power_of_two(n))
     need = MIN_SIZE[method]
@@ -301,7 +301,7 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
         ``morris``: parameter, mu, mu_star, mu_star_conf, sigma. ``*_conf`` are half-widths
         of bootstrap 95% intervals.
     """
-    from sim.runs.designs import salib_problem
+    from sim.exec.designs import salib_problem
 
     check_design(meta)
     ranges = {k: (lo, hi, None) for k, (lo, hi) in meta["ranges"].items()}
@@ -347,7 +347,7 @@ def sobol_indices(
     Parameters
     ----------
     meta, points
-        The design's ``design.json`` and ``design.csv`` (:func:`sim.runs.designs.read_design`).
+        The design's ``design.json`` and ``design.csv`` (:func:`sim.exec.designs.read_design`).
     runs
         The aggregated ``runs.parquet`` of the design's sweep (its metric columns are each
         run's end-of-run window average).
@@ -497,8 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     import time
     from pathlib import Path
 
-    from sim.runs.aggregate import aggregate
-    from sim.runs.designs import read_design
+    from sim.studies.aggregate import aggregate
+    from sim.exec.designs import read_design
     from sim.util.atomic import write_text_atomic
     from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
 
@@ -527,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         check_design(meta)
         compare = meta.get("compare")
         if args.effect:
-            from sim.runs.designs import parse_compare
+            from sim.exec.designs import parse_compare
 
             key, values = parse_compare(args.effect)
             compare = {"key": key, "values": values}
@@ -582,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             plot_sobol_indices(table, out / f"sensitivity_{metric}.png", title=title)
         if args.map:
-            from sim.runs.discover import effect_cells
+            from sim.studies.discover import effect_cells
             from sim.viz.plots import plot_effect_map
 
             diffs = paired_differences(runs, metric, compare["key"], compare["values"])

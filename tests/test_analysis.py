@@ -196,8 +196,8 @@ def test_design_command_refuses_sobol_n_10(capsys):
 
 
 def test_one_replicate_gives_no_interval_a_warning_and_plots_that_say_so(tmp_path, monkeypatch):
-    from sim.studies.aggregate import aggregate
     from sim.exec.jobs import run_job
+    from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["broadcast", "conversational"]):
         run_job({"steps": 3, "replicates": 1, "org": {"size": 20}, "regime": {"name": regime},
@@ -276,8 +276,8 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
 def test_sweep_report_sentences_rederive_from_summary_csv(tmp_path):
-    from sim.studies.aggregate import aggregate
     from sim.exec.jobs import run_job
+    from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["conversational", "broadcast"]):
         run_job({"steps": 6, "replicates": 3, "org": {"size": 30}, "regime": {"name": regime},

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 import sim.studies.aggregate as agg
 from sim import MODEL_VERSION
+from sim.exec.jobs import run_job
 from sim.rules.catalogue import record
 from sim.studies.aggregate import aggregate, summarise_finals
-from sim.exec.jobs import run_job
 from sim.util.stats import mean_ci
 
 install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)

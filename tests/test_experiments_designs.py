@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from sim.config import ConfigError
-from sim.studies.aggregate import aggregate
 from sim.exec.designs import make_design, parse_ranges, read_design, sweep_command, write_design
+from sim.studies.aggregate import aggregate
 from sim.studies.sensitivity import point_outputs, sobol_indices
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.config import CONF_DIR, to_config
-from sim.studies.aggregate import aggregate
 from sim.exec.jobs import config_hash
 from sim.exec.plan import SweepPlan
+from sim.studies.aggregate import aggregate
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "experiments" / "run.py"

@@ -9,7 +9,7 @@ which does not fire when a job fails) and writes:
     the job's simulation ``wall_time``, the ``model_version`` that produced it (see
     :data:`sim.MODEL_VERSION`; a sweep mixing versions is reported as a problem), every
     metric's **end-of-run value**: its average over the replicate's last third of steps
-    (``window_from`` to ``window_to``, :func:`sim.studies.paired.end_window`), and its value at
+    (``window_from`` to ``window_to``, :func:`sim.studies.outcomes.window_of`), and its value at
     the last step as ``final_<metric>``. A failed job has a
     row per replicate seed it should have run (metrics empty); a missing job (expected from
     ``multirun.yaml`` but with no result: never started, still running, or killed) has one row.
@@ -66,11 +66,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from scipy import stats
 
-from sim.rules.catalogue import bounds_of
 from sim.exec.jobs import METRICS_FILE
-from sim.studies.paired import end_window, window_means
 from sim.exec.scan import (
     ID_COLUMNS,
     Job,
@@ -83,8 +80,9 @@ from sim.exec.scan import (
     sweep_columns,
     to_table,
 )
+from sim.rules.catalogue import bounds_of
+from sim.studies.outcomes import t_interval, window_means, window_of
 from sim.util.atomic import removing_temporaries, temporary_name
-from sim.util.stats import bounded_ci
 
 __all__ = ["AggregateReport", "aggregate", "find_jobs", "summarise_finals"]
 
@@ -187,13 +185,9 @@ def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray,
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0) / (n - 1)), np.nan)
-        t = np.where(n > 1, stats.t.ppf(0.975, np.maximum(n - 1, 1)), np.nan)
-        # One value has no interval: NaN, never a zero-width "interval" at the mean.
-        half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
     mean = np.where(n > 0, mean, np.nan)
-    low, high = mean - half, mean + half
-    if bounds is not None:
-        low, high = bounded_ci(mean, sd, n, bounds)
+    # One value has no interval: NaN, never a zero-width "interval" at the mean.
+    low, high = t_interval(mean, sd, n, bounds=bounds)
     return pd.DataFrame(
         {
             "mean": mean,
@@ -369,7 +363,7 @@ def aggregate(
                 frame = frame.sort_values(["replicate", "step"], kind="stable")
                 last = frame.groupby("replicate", sort=True).tail(1)
                 ends = window_means(frame, metrics)  # same replicate order as ``last``
-                first_step, last_step = end_window(int(frame["step"].max()))
+                first_step, last_step = window_of(frame)
                 rows = pd.DataFrame({**head, "status": "ok", "error": None}, index=last.index)
                 rows["replicate"] = last["replicate"].to_numpy()
                 rows["seed"] = last["seed"].to_numpy()

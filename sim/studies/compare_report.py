@@ -40,6 +40,7 @@ from sim.studies.compare import (
     by_construction,
     regime_order,
 )
+from sim.studies.outcomes import fmt, is_clear
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import pretty
 
@@ -75,16 +76,6 @@ class RunFacts:
     git_commit: str | None = None
     switches: list[str] = field(default_factory=list)  # the mechanisms ablated one at a time
     max_pairs: int = 0
-
-
-def fmt(x: float) -> str:
-    """Three significant digits; ``n/a`` for a missing number."""
-    return "n/a" if x is None or pd.isna(x) else f"{x:.3g}"
-
-
-def is_clear(row: Mapping[str, Any]) -> bool:
-    """True when the 95% interval excludes zero."""
-    return bool(row["ci_low"] > 0 or row["ci_high"] < 0)
 
 
 def lever_words(lever: str) -> str:

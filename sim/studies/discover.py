@@ -549,7 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim.config import ConfigError
     from sim.exec.designs import make_design, parse_compare, parse_ranges
     from sim.exec.jobs import JobConflict
-    from sim.studies.paired import end_window, pair_table, plan_paired, point_effects, run_paired
+    from sim.studies.outcomes import window_steps as end_window
+    from sim.studies.paired import pair_table, plan_paired, point_effects, run_paired
     from sim.util.atomic import write_atomic, write_text_atomic
 
     ns = _parser().parse_intermixed_args(argv)

@@ -497,8 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     import time
     from pathlib import Path
 
-    from sim.studies.aggregate import aggregate
     from sim.exec.designs import read_design
+    from sim.studies.aggregate import aggregate
     from sim.util.atomic import write_text_atomic
     from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
 

@@ -220,7 +220,7 @@ def test_one_replicate_gives_no_interval_a_warning_and_plots_that_say_so(tmp_pat
 
 
 def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path, capsys):
-    from sim.studies.sensitivity import main
+    from sim.cli.sensitivity import main
 
     ranges = parse_ranges(["environment.turbulence=0:0.1", "population.talk=0:0.5"])
     x = make_design(ranges, method="morris", n=10, seed=0)
@@ -521,7 +521,7 @@ def test_noise_share_is_the_planted_noise(tmp_path):
 
 
 def test_a_noise_dominated_design_says_so_and_claims_nothing(tmp_path, capsys):
-    from sim.studies.sensitivity import main
+    from sim.cli.sensitivity import main
 
     meta, x, runs, sweep = _noisy_design(tmp_path, 0.5, replicates=2)
     table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))

@@ -44,6 +44,25 @@ def test_every_entry_point_has_a_subcommand():
     assert "app" in COMMANDS
 
 
+def test_experiments_are_the_shims_the_command_table_generates(tmp_path, monkeypatch):
+    import sim.cli.shims as shims
+
+    assert set(SCRIPTS) == set(COMMANDS), "run python -m sim.cli.shims"
+    stale = [name for name in SCRIPTS
+             if (ROOT / "experiments" / f"{name}.py").read_text() != shims.shim_text(name)]
+    assert not stale, f"experiments/ differs from the command table (python -m sim.cli.shims): {stale}"
+    # A command added to the table gets its entry point, naming its own module and function.
+    (tmp_path / "keep.txt").write_text("mine")
+    table = {**COMMANDS, "extra": COMMANDS["run"]._replace(module="sim.cli.x", function="go")}
+    monkeypatch.setattr(shims, "COMMANDS", table)
+    written = shims.write_shims(tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+    assert {p.stem for p in written} == set(table)
+    text = (tmp_path / "extra.py").read_text()
+    assert "from sim.cli.x import go as main" in text and '["extra", *sys.argv[1:]]' in text
+    compile(text, "extra.py", "exec")
+
+
 def test_console_script_is_declared():
     try:
         dist = metadata.distribution("agora-sim")

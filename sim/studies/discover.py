@@ -41,7 +41,6 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -60,7 +59,7 @@ import pandas as pd
 from scipy import stats
 
 __all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
-           "overview_sentences", "suggest_thresholds", "write_discover_report", "main",
+           "overview_sentences", "suggest_thresholds", "write_discover_report", "Request", "run",
            "PARAM_WORDS"]
 
 log = logging.getLogger(__name__)
@@ -501,51 +500,40 @@ def _load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
                      info["dropped"], bounds)
 
 
-# --------------------------------------------------------------------------- command line
+# --------------------------------------------------------------------------- the study
 
-_RANGE = re.compile(r"^[+\w.]+=-?[\d.eE+-]+:-?[\d.eE+-]+$")
+#: A value of the form ``key=low:high``: a range to explore (other ``key=value`` are overrides).
+RANGE = re.compile(r"^[+\w.]+=-?[\d.eE+-]+:-?[\d.eE+-]+$")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="agora discover",
-        description="Where does a practice pay off? PRIM over a Latin hypercube, each "
-                    "condition run at two settings of the practice with the same seeds.",
-        epilog="Arguments key=low:high are ranges to explore; other key=value arguments are "
-               "Hydra overrides for every run (steps=200, scenario=default ...). Flags and "
-               "overrides go in any order. Example: agora discover --compare "
-               "regime.responsiveness=0,0.6 --outcome trust environment.turbulence=0:0.1 "
-               "org.attention=5:40 --n 128 replicates=3 steps=150")
-    p.add_argument("args", nargs="*", metavar="key=low:high | key=value")
-    p.add_argument("--compare", required=True, metavar="KEY=A,B",
-                   help="the practice and its two settings; the effect is B minus A")
-    p.add_argument("--outcome", default="trust", help="the metric to improve (default trust)")
-    p.add_argument("--lower-is-better", action="store_true",
-                   help="a case is an effect below -threshold (overload, filtered ...)")
-    p.add_argument("--threshold", type=float, default=0.0,
-                   help="smallest effect that counts as an improvement (default 0)")
-    p.add_argument("--n", type=int, default=128, help="conditions (Latin hypercube points)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the design")
-    p.add_argument("--min-coverage", type=float, default=0.8)
-    p.add_argument("--boxes", type=int, default=1,
-                   help="look for up to this many boxes, each among the points the earlier "
-                        "ones left (default 1)")
-    p.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                   help="the two parameters of the heat map (default: the box's first two)")
-    p.add_argument("--bins", type=int, default=4, help="cells per axis of the heat map")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--out", default=None, help="default reports/discover/<practice>__<outcome>")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--no-plots", action="store_true")
-    return p
+@dataclass
+class Request:
+    """What ``agora discover`` asks for (:mod:`sim.cli.discover` parses it): ``args`` are
+    ``key=low:high`` ranges and ``key=value`` overrides; the rest as the command's flags."""
+
+    compare: str
+    args: Sequence[str] = ()
+    outcome: str = "trust"
+    lower_is_better: bool = False
+    threshold: float = 0.0
+    n: int = 128
+    seed: int = 0
+    min_coverage: float = 0.8
+    boxes: int = 1
+    map: Sequence[str] | None = None
+    bins: int = 4
+    workers: int = 2
+    out: str | None = None
+    no_progress: bool = False
+    no_plots: bool = False
 
 
 #: The smallest hypercube PRIM is run on: fewer points give boxes of a handful of points.
 MIN_POINTS = 30
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``agora discover``: run, analyse and report; 0 ok, 1 runs failed, 2 bad arguments."""
+def run(ns: Request) -> int:
+    """``agora discover``: plan, run, analyse and report; 0 ok, 1 runs failed, 2 a bad request."""
     from sim.config import ConfigError
     from sim.exec.designs import make_design, parse_compare, parse_ranges
     from sim.exec.jobs import JobConflict
@@ -553,11 +541,10 @@ def main(argv: list[str] | None = None) -> int:
     from sim.studies.paired import pair_table, plan_paired, point_effects, run_paired
     from sim.util.atomic import write_atomic, write_text_atomic
 
-    ns = _parser().parse_intermixed_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
     t0 = time.perf_counter()
-    specs = [a for a in ns.args if _RANGE.match(a)]
-    overrides = [a for a in ns.args if not _RANGE.match(a)]
+    specs = [a for a in ns.args if RANGE.match(a)]
+    overrides = [a for a in ns.args if not RANGE.match(a)]
     try:
         bad = [a for a in overrides if "=" not in a]
         if bad:
@@ -676,6 +663,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report: {path} ({elapsed:.1f} s)")
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -61,6 +61,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,8 @@ import pandas as pd
 
 __all__ = ["MIN_SIZE", "RBD_HARMONICS", "NOISE_DOMINATES", "NOISE_TARGET", "ConstantOutput",
            "check_design", "assumptions", "point_outputs", "paired_differences", "same_setting",
-           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices"]
+           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices",
+           "Request", "run"]
 
 #: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
 RBD_HARMONICS = 6
@@ -485,13 +487,27 @@ def _first_order_lines(table: pd.DataFrame, output: str, noisy: bool) -> list[st
     return out
 
 
-# --------------------------------------------------------------------------- command line
+# --------------------------------------------------------------------------- the study
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Request:
+    """What ``agora sensitivity`` asks for (:mod:`sim.cli.sensitivity` parses it)."""
+
+    design_dir: str
+    sweep_dir: str
+    metric: Sequence[str] = ("trust",)
+    effect: str | None = None
+    raw: bool = False
+    map: Sequence[str] | None = None
+    bins: int = 4
+    out: str | None = None
+    seed: int = 0
+
+
+def run(args: Request) -> int:
     """``agora sensitivity DESIGN_DIR SWEEP_DIR --metric trust ...``: indices, plots and a
     report; 0 ok, 1 a metric could not be analysed, 2 the design is refused."""
-    import argparse
     import json
     import sys
     import time
@@ -502,25 +518,6 @@ def main(argv: list[str] | None = None) -> int:
     from sim.util.atomic import write_text_atomic
     from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
 
-    parser = argparse.ArgumentParser(
-        prog="agora sensitivity",
-        description="Sensitivity indices (Sobol, Morris or RBD-FAST, by the design's method) "
-                    "of metrics, or of a practice's paired effect on them, over a design.")
-    parser.add_argument("design_dir", help="the folder agora design wrote")
-    parser.add_argument("sweep_dir", help="the sweep that ran it (aggregated if need be)")
-    parser.add_argument("--metric", nargs="+", default=["trust"])
-    parser.add_argument("--effect", default=None, metavar="KEY=A,B",
-                        help="analyse the effect B - A of a practice, paired by seed (default: "
-                             "the design's --compare, if any)")
-    parser.add_argument("--raw", action="store_true",
-                        help="analyse the metric itself even if the design compares a practice")
-    parser.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                        help="also draw a heat map of the effect (with its 95%% CI) over two "
-                             "of the design's parameters")
-    parser.add_argument("--bins", type=int, default=4, help="cells per axis of the map")
-    parser.add_argument("--out", default=None, help="default SWEEP_DIR/sensitivity")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs")
-    args = parser.parse_intermixed_args(argv)
     t0 = time.perf_counter()
     meta, points = read_design(args.design_dir)
     try:

@@ -1,25 +1,24 @@
-"""``validate``: run the comparisons with published results and write the report.
+"""The validation suite: run the comparisons with published results and write the report.
 
-By default everything goes to ``outputs/validation/`` (or ``--out DIR``): ``validation.md``,
-its figures under ``img/`` and ``results.json``. Only ``--docs`` regenerates the project's
-``docs/validation.md`` and ``docs/img/validation/`` (in a source checkout). ``--quick`` runs
-small, fixed-seed versions of every comparison (the test suite's). The exit status is 1 when a
-comparison fails its stated test.
+:func:`validate` runs the selected comparisons (:data:`sim.validation.MODULES`, each seeded on
+its own), writes the page (``validation.md``) with its figures, and, outside the project's
+docs, ``results.json``. Its arguments are parsed by ``agora validate``
+(:mod:`sim.cli.validate`). The exit status is 1 when a comparison fails its stated test.
 
 Examples
 --------
 >>> import tempfile
+>>> from pathlib import Path
 >>> with tempfile.TemporaryDirectory() as d:
-...     main(["--quick", "--only", "degroot", "--out", d, "--quiet"])
+...     validate(True, ["degroot"], Path(d) / "validation.md", Path(d) / "img",
+...              results=Path(d) / "results.json", say=lambda msg: None)
 0
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from sim.util.atomic import write_text_atomic
 from sim.validation import MODULES
 from sim.validation.report import render
 
-__all__ = ["main", "run_all", "DOCS_DIR"]
+__all__ = ["validate", "run_all", "DOCS_DIR"]
 
 #: The project's docs directory in a source checkout.
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
@@ -89,49 +88,22 @@ def _jsonable(x):
     return x
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (``sys.argv[1:]`` when None), run, write, return the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="agora validate",
-        description="Compare Agora with published organizational results.",
-        epilog="Examples: agora validate --quick; agora validate --only march1991 --workers 2",
-    )
-    parser.add_argument("--quick", action="store_true", help="small fixed-seed versions")
-    parser.add_argument("--only", nargs="+", choices=MODULES, help="run only these")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--out", type=Path, default=Path("outputs") / "validation",
-                       help="output directory (default: outputs/validation)")
-    where.add_argument("--docs", action="store_true",
-                       help="regenerate docs/validation.md and docs/img/validation/")
-    parser.add_argument("--workers", "--jobs", dest="jobs", type=int, default=1,
-                        help="worker processes (default 1)")
-    parser.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true",
-                        help="no progress lines")
-    args = parser.parse_args(argv)
-    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, flush=True))
-    if args.docs:
-        if not DOCS_DIR.is_dir():
-            parser.error(f"--docs needs a source checkout: {DOCS_DIR} does not exist")
-        doc, img = DOCS_DIR / "validation.md", DOCS_DIR / "img" / "validation"
-    else:
-        doc, img = args.out / "validation.md", args.out / "img"
+def validate(quick: bool, only, doc: Path, img: Path, *, results: Path | None = None,
+             docs: bool = False, say=print, jobs: int = 1) -> int:
+    """Run the comparisons, write ``doc`` (figures in ``img``) and ``results`` (if given);
+    1 when a comparison is not reproduced, else 0. ``docs`` names the command that made the
+    project's own page in its header."""
     started = time.perf_counter()
-    if args.jobs < 1:
-        parser.error(f"--workers must be at least 1, got {args.jobs}")
-    results = run_all(args.quick, args.only, img, say, args.jobs)
-    command = "python experiments/validate.py" + (" --docs" if args.docs else "") + (
-        " --quick" if args.quick else "")
-    write_text_atomic(doc, render(results, args.quick, doc, command))
-    if not args.docs:
+    outcome = run_all(quick, only, img, say, jobs)
+    command = "python experiments/validate.py" + (" --docs" if docs else "") + (
+        " --quick" if quick else "")
+    write_text_atomic(doc, render(outcome, quick, doc, command))
+    if results is not None:
         payload = {name: {"name": c.name, "passed": c.passed, "rows": c.rows,
                           "details": c.details, "wall_time": c.wall_time}
-                   for name, c in results}
-        write_text_atomic(args.out / "results.json", json.dumps(_jsonable(payload), indent=1))
-    failed = [name for name, c in results if not c.passed]
+                   for name, c in outcome}
+        write_text_atomic(results, json.dumps(_jsonable(payload), indent=1))
+    failed = [name for name, c in outcome if not c.passed]
     say(f"wrote {doc} in {time.perf_counter() - started:.0f}s; "
         + (f"not reproduced: {', '.join(failed)}" if failed else "all comparisons pass"))
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -102,6 +102,17 @@ def test_configuration_imports_nothing_above_utilities():
             assert layer_of(target) <= layer_of("sim.config"), f"{path.name}:{line} {target}"
 
 
+def test_arguments_are_parsed_in_sim_cli_only():
+    # A study takes a request; the command (sim/cli) turns argv into it.
+    parsers = [str(path.relative_to(SIM.parent)) for path in MODULES
+               if not module_name(path).startswith("sim.cli")
+               and any(isinstance(node, (ast.Import, ast.ImportFrom))
+                       and "argparse" in ([a.name for a in node.names]
+                                          if isinstance(node, ast.Import) else [node.module])
+                       for node in ast.walk(ast.parse(path.read_text())))]
+    assert not parsers, f"parse arguments in sim/cli only: {parsers}"
+
+
 def test_the_check_itself_catches_an_upward_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from sim.exec.jobs import run_job\n")

@@ -315,7 +315,10 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
     if method == "sobol":
         from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        # A Generator, not the int: SALib 1.6's sobol.analyze seeds only ``if seed:``, so
+        # seed 0 (the default) left the bootstrap intervals unseeded and irreproducible.
+        res = sobol.analyze(problem, y, calc_second_order=False,
+                            seed=np.random.default_rng(seed))
         return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
                              "S1_conf": res["S1_conf"], "ST": res["ST"],
                              "ST_conf": res["ST_conf"]})
@@ -505,6 +508,57 @@ class Request:
     seed: int = 0
 
 
+def _compare_of(args: Request, meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The practice whose effect is analysed (the design's, ``--effect``, or none with
+    ``--raw``); a ValueError names what is wrong with the request."""
+    check_design(meta)
+    compare = meta.get("compare")
+    if args.effect:
+        from sim.exec.designs import parse_compare
+
+        key, values = parse_compare(args.effect)
+        compare = {"key": key, "values": values}
+    if args.raw:
+        compare = None
+    if args.map and not compare:
+        raise ValueError("--map draws a practice's effect: the design has no --compare "
+                         "(pass --effect KEY=A,B)")
+    if args.map and not set(args.map) <= set(meta["ranges"]):
+        raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
+                         f"design ({', '.join(meta['ranges'])})")
+    return compare
+
+
+def _effect_map(args: Request, metric: str, meta, points, runs, compare, out, words) -> None:
+    """The heat map of a practice's paired effect over two of the design's parameters."""
+    from sim.studies.discover import effect_cells
+    from sim.viz.plots import plot_effect_map, pretty
+
+    diffs = paired_differences(runs, metric, compare["key"], compare["values"])
+    effects = points.copy()
+    effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
+        range(len(points))).to_numpy()
+    cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
+    cells.to_csv(out / f"map_{metric}.csv", index=False)
+    plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
+                    title=words[0].upper() + words[1:],
+                    effect_label=f"effect on {pretty(metric).lower()}")
+
+
+def _section(metric: str, words: str, lines: list[str], table: pd.DataFrame,
+             assumed: list[str], mapped: bool) -> list[str]:
+    """One metric's part of ``report.md``: sentences, figure, table, assumptions."""
+    return [*([f"![map of {metric}](map_{metric}.png)", ""] if mapped else []),
+            f"## {words[0].upper() + words[1:]}", "", *lines, "",
+            f"![{metric}](sensitivity_{metric}.png)", "",
+            "| " + " | ".join(table.columns) + " |",
+            "|---|" + "---:|" * (len(table.columns) - 1),
+            *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                for v in row) + " |"
+              for row in table.itertuples(index=False)),
+            "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
+
+
 def run(args: Request) -> int:
     """``agora sensitivity DESIGN_DIR SWEEP_DIR --metric trust ...``: indices, plots and a
     report; 0 ok, 1 a metric could not be analysed, 2 the design is refused."""
@@ -519,28 +573,14 @@ def run(args: Request) -> int:
     from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
 
     t0 = time.perf_counter()
-    meta, points = read_design(args.design_dir)
+    meta, points = read_design(args.design_dir)  # plan: the design that was run
     try:
-        check_design(meta)
-        compare = meta.get("compare")
-        if args.effect:
-            from sim.exec.designs import parse_compare
-
-            key, values = parse_compare(args.effect)
-            compare = {"key": key, "values": values}
-        if args.raw:
-            compare = None
-        if args.map and not compare:
-            raise ValueError("--map draws a practice's effect: the design has no --compare "
-                             "(pass --effect KEY=A,B)")
-        if args.map and not set(args.map) <= set(meta["ranges"]):
-            raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
-                             f"design ({', '.join(meta['ranges'])})")
+        compare = _compare_of(args, meta)
     except ValueError as err:
         print(f"sensitivity: {err}", file=sys.stderr)
         return 2
     sweep = Path(args.sweep_dir)
-    if not (sweep / "runs.parquet").is_file():
+    if not (sweep / "runs.parquet").is_file():  # outcomes: window means per run
         print(aggregate(sweep, plots=False).describe())
     runs = pd.read_parquet(sweep / "runs.parquet")
     out = Path(args.out) if args.out else sweep / "sensitivity"
@@ -548,7 +588,7 @@ def run(args: Request) -> int:
     reps = runs[runs["status"] == "ok"].groupby("design")["seed"].nunique()
     window = "its average over the last third of its steps (the end-of-run window)"
     status, said, sections, folded = 0, [], [], []
-    for metric in args.metric:
+    for metric in args.metric:  # analysis, one metric at a time
         output = (f"the effect of {compare['key']} = {compare['values'][1]} instead of "
                   f"{compare['values'][0]} on {metric} (paired by seed)" if compare
                   else metric)
@@ -574,37 +614,16 @@ def run(args: Request) -> int:
                  f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
                  else pretty(metric).lower())
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
-        if meta["method"] == "morris":
-            plot_morris(table, out / f"sensitivity_{metric}.png", title=title)
-        else:
-            plot_sobol_indices(table, out / f"sensitivity_{metric}.png", title=title)
+        plot = plot_morris if meta["method"] == "morris" else plot_sobol_indices
+        plot(table, out / f"sensitivity_{metric}.png", title=title)
         if args.map:
-            from sim.studies.discover import effect_cells
-            from sim.viz.plots import plot_effect_map
-
-            diffs = paired_differences(runs, metric, compare["key"], compare["values"])
-            effects = points.copy()
-            effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
-                range(len(points))).to_numpy()
-            cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
-            cells.to_csv(out / f"map_{metric}.csv", index=False)
-            plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
-                            title=words[0].upper() + words[1:],
-                            effect_label=f"effect on {pretty(metric).lower()}")
-            sections += [f"![map of {metric}](map_{metric}.png)", ""]
+            _effect_map(args, metric, meta, points, runs, compare, out, words)
         lines = describe_indices(table, words)
         said += lines
         print("\n".join(f"  {line}" for line in lines))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        sections += [f"## {words[0].upper() + words[1:]}", "", *lines, "",
-                     f"![{metric}](sensitivity_{metric}.png)", "",
-                     "| " + " | ".join(table.columns) + " |",
-                     "|---|" + "---:|" * (len(table.columns) - 1),
-                     *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                         for v in row) + " |"
-                       for row in table.itertuples(index=False)),
-                     "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
-    elapsed = time.perf_counter() - t0
+        sections += _section(metric, words, lines, table, assumed, bool(args.map))
+    elapsed = time.perf_counter() - t0  # report
     text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *(f"- {s}" for s in said),
             *(["", "The same at every point of the design (folded away): "
                + "; ".join(folded) + "."] if folded else []),

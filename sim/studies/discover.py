@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import sys
@@ -56,7 +55,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sim.util.stats import mean_ci
 
 __all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
            "overview_sentences", "suggest_thresholds", "write_discover_report", "Request",
@@ -252,16 +252,10 @@ def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = 
 
 
 def _mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean, t interval and count of the finite values (:func:`sim.util.stats.mean_ci`)."""
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    m = float(v.mean())
-    if n < 2:
-        return m, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return m, m - half, m + half, n
+    s = mean_ci(v[np.isfinite(v)])
+    return s["mean"], s["ci_low"], s["ci_high"], s["n"]
 
 
 def effect_cells(effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Sequence[float]],

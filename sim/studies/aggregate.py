@@ -238,6 +238,215 @@ def summarise_finals(
 
 
 @removing_temporaries()  # no temporary table left behind on any error (a full disk)
+def _plan(sweep_dir: Path, replicate_keys: Iterable[str]):
+    """The sweep's jobs (those that never started included, as ``missing``), its swept keys,
+    the keys that make conditions, each job's typed values and condition labels, and the
+    problems met while scanning."""
+    jobs, expected, swept, skipped = scan_sweep(sweep_dir)
+    label_from_sweep(jobs, expected)
+    # Jobs the sweep should have run but that left no directory at all.
+    seen = {tuple(j.overrides) for j in jobs}
+    seen_nums = {j.num for j in jobs}
+    for num, ovs in enumerate(expected or []):
+        if num not in seen_nums and tuple(ovs) not in seen:
+            jobs.append(Job(sweep_dir / str(num), num, list(ovs), "missing",
+                             "never started", [], None))
+    swept, condition_keys, typed, labels = sweep_columns(jobs, swept, replicate_keys)
+    return jobs, swept, condition_keys, typed, labels, list(skipped)
+
+
+def _dtypes(typed, metrics: Sequence[str]) -> tuple[dict, dict]:
+    """Fixed column types of ``runs.parquet`` and ``timeseries.parquet``, with pandas metadata
+    in the schema so that readers get nullable integers back: a seed near 2**63 must never
+    pass through float64."""
+    params_dtypes = {c: s.dtype for c, s in typed.items()}
+    runs_dtypes = {
+        "job": "Int64",
+        "job_dir": "string",
+        **params_dtypes,
+        "condition": "string",
+        "status": "string",
+        "error": "string",
+        "replicate": "Int64",
+        "seed": "Int64",
+        "wall_time": "float64",
+        "model_version": "Int64",
+        "window_from": "Int64",
+        "window_to": "Int64",
+        **{m: "float64" for m in metrics},
+        **{f"final_{m}": "float64" for m in metrics},
+    }
+    ts_dtypes = {
+        "job": "Int64",
+        **params_dtypes,
+        "condition": "string",
+        "replicate": "int64",
+        "seed": "int64",
+        "step": "int64",
+        **{m: "float64" for m in metrics},
+    }
+    return runs_dtypes, ts_dtypes
+
+
+def _outcome_rows(j: Job, frame: pd.DataFrame, head: dict, metrics: Sequence[str]):
+    """An ok job's rows of ``runs.parquet``, one per replicate: its window means and finals
+    (the outcomes kit), beside the job's facts."""
+    last = frame.groupby("replicate", sort=True).tail(1)
+    ends = window_means(frame, metrics)  # same replicate order as ``last``
+    first_step, last_step = window_of(frame)
+    rows = pd.DataFrame({**head, "status": "ok", "error": None}, index=last.index)
+    rows["replicate"] = last["replicate"].to_numpy()
+    rows["seed"] = last["seed"].to_numpy()
+    rows["wall_time"] = j.wall_time
+    rows["model_version"] = j.model_version
+    rows["window_from"], rows["window_to"] = first_step, last_step
+    end_values = pd.DataFrame(ends[list(metrics)].to_numpy(), index=last.index,
+                              columns=list(metrics))
+    finals = last[list(metrics)].rename(columns=lambda m: f"final_{m}")
+    return pd.concat([rows, end_values, finals], axis=1)
+
+
+def _missing_rows(j: Job, head: dict, metrics: Sequence[str]) -> pd.DataFrame:
+    """A failed or missing job's rows: its seeds (if known) and NaN outcomes."""
+    seeds = j.seeds or [None]
+    rows = pd.DataFrame(
+        {
+            **head,
+            "status": j.status,
+            "error": j.error,
+            "replicate": range(len(seeds)) if j.seeds else [None],
+            "seed": seeds,
+            "wall_time": None,
+            "model_version": j.model_version,
+        }
+    )
+    for m in metrics:
+        rows[m] = np.nan
+    return rows
+
+
+def _read_job(j: Job, metrics: Sequence[str]) -> pd.DataFrame | None:
+    """An ok job's metrics table, in replicate and step order; None (the job marked failed)
+    when it cannot be read: a corrupt file is reported, not fatal."""
+    if j.status != "ok":
+        return None
+    try:
+        frame = pd.read_parquet(j.dir / METRICS_FILE)
+    except Exception as err:
+        j.status, j.error = "failed", f"unreadable {METRICS_FILE}: {err}"
+        return None
+    frame = frame.reindex(columns=[*ID_COLUMNS, *metrics])
+    return frame.sort_values(["replicate", "step"], kind="stable")
+
+
+def _stream(jobs, typed, labels, metrics, sweep_dir: Path, tmp_files: dict, problems: list,
+            progress) -> _Bands:
+    """Read every job once and stream ``runs.parquet`` (and ``timeseries.parquet``) into
+    ``tmp_files`` row group by row group; the per-step bands accumulate on the way."""
+    runs_dtypes, ts_dtypes = _dtypes(typed, metrics)
+    runs_schema, ts_schema = arrow_schema(runs_dtypes), arrow_schema(ts_dtypes)
+    bands = _Bands(len(metrics))
+    runs_rows: list[pd.DataFrame] = []
+    ts_buffer: list[pa.Table] = []
+    ts_buffered = 0
+    timeseries = "timeseries" in tmp_files
+    ts_writer = pq.ParquetWriter(tmp_files["timeseries"], ts_schema) if timeseries else None
+    runs_writer = pq.ParquetWriter(tmp_files["runs"], runs_schema)
+    try:
+        for i, j in enumerate(jobs):
+            if progress is not None:
+                progress(i, len(jobs))
+            params = {c: s.iloc[i] for c, s in typed.items()}
+            rel = str(j.dir.relative_to(sweep_dir)) if j.dir != sweep_dir else "."
+            head = {"job": j.num, "job_dir": rel, **params, "condition": labels[i]}
+            frame = _read_job(j, metrics)
+            if frame is not None:
+                rows = _outcome_rows(j, frame, head, metrics)
+                bands.add(labels[i], _cube(frame, metrics))
+                if ts_writer is not None:
+                    ts = frame.copy()
+                    for col, val in reversed(list({**head}.items())):
+                        if col != "job_dir":
+                            ts.insert(0, col, val)
+                    ts_buffer.append(to_table([ts], ts_schema, ts_dtypes))
+                    ts_buffered += len(ts)
+                    if ts_buffered >= _ROW_GROUP:
+                        ts_writer.write_table(pa.concat_tables(ts_buffer))
+                        ts_buffer, ts_buffered = [], 0
+            else:
+                rows = _missing_rows(j, head, metrics)
+                problems.append(f"job {j.num} {j.status}: {' '.join(j.overrides)}: {j.error}")
+            runs_rows.append(rows)
+            if sum(len(r) for r in runs_rows) >= _ROW_GROUP:
+                runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
+                runs_rows = []
+        if runs_rows:
+            runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
+        if ts_writer is not None and ts_buffer:
+            ts_writer.write_table(pa.concat_tables(ts_buffer))
+    finally:
+        runs_writer.close()
+        if ts_writer is not None:
+            ts_writer.close()
+    return bands
+
+
+def _condition_summary(runs: pd.DataFrame, by: list[str], metrics: Sequence[str],
+                       problems: list) -> pd.DataFrame:
+    """``summary.csv``: per condition and metric, the window means' and the finals' mean and
+    bounded interval, and the jobs that did not finish."""
+    # Condition is a function of the swept values; grouping by both keeps runs' labels.
+    summary = summarise_finals(runs, [*by, "condition"], metrics)
+    final_cols = [f"final_{m}" for m in metrics]
+    finals = summarise_finals(runs, [*by, "condition"], final_cols)
+    summary["final_mean"] = finals["mean"].to_numpy()
+    summary["final_ci_low"] = finals["ci_low"].to_numpy()
+    summary["final_ci_high"] = finals["ci_high"].to_numpy()
+    thin = summary.loc[summary["n"] == 1, "condition"].unique()
+    if len(thin):
+        message = (f"{len(thin)} of {summary['condition'].nunique()} conditions have a single "
+                   "replicate: no confidence interval (ci_low and ci_high are NaN); run "
+                   "replicates=2 or more")
+        warnings.warn(message, stacklevel=3)
+        problems.append(message)
+    per_job = runs.drop_duplicates("job_dir")
+    not_ok = (
+        per_job.assign(jobs_not_ok=per_job["status"] != "ok")
+        .groupby([*by, "condition"], dropna=False)["jobs_not_ok"]
+        .sum()
+        .reset_index()
+    )
+    return summary.merge(not_ok, on=[*by, "condition"], how="left")
+
+
+def _plot(out: Path, files: dict, summary, band_frame, metrics, plot_metrics, what) -> None:
+    """``plots/over_time.png`` and ``plots/final_values.png`` of the metrics that vary."""
+    from sim.viz.plots import plot_final_values, plot_over_time
+
+    n_conditions = summary["condition"].nunique()
+    if plot_metrics:
+        chosen = list(plot_metrics)
+    else:  # the metrics that vary, headline first: a constant panel says nothing
+        from sim.studies.sweep_report import HEADLINE, constant_metrics
+
+        flat = constant_metrics(summary)
+        varying = [m for m in metrics if m not in flat]
+        chosen = ([m for m in HEADLINE if m in varying]
+                  + [m for m in varying if m not in HEADLINE])[:MAX_PLOTTED]
+    (out / "plots").mkdir(exist_ok=True)
+    files["plot_over_time"] = plot_over_time(
+        band_frame,
+        chosen,
+        out / "plots" / "over_time.png",
+        title=f"Metrics over time by {what} ({n_conditions} conditions)",
+    )
+    files["plot_final_values"] = plot_final_values(
+        summary, chosen, out / "plots" / "final_values.png",
+        title=f"End-of-run values by {what} ({n_conditions} conditions)",
+        what="mean over replicates of each run's average over the last third of its steps",
+    )
+
+
 def aggregate(
     sweep_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,
@@ -279,18 +488,7 @@ def aggregate(
         raise FileNotFoundError(f"sweep directory {sweep_dir} does not exist")
     out = Path(out_dir) if out_dir is not None else sweep_dir
     out.mkdir(parents=True, exist_ok=True)
-    jobs, expected, swept, skipped = scan_sweep(sweep_dir)
-
-    label_from_sweep(jobs, expected)
-    # Jobs the sweep should have run but that left no directory at all.
-    seen = {tuple(j.overrides) for j in jobs}
-    seen_nums = {j.num for j in jobs}
-    for num, ovs in enumerate(expected or []):
-        if num not in seen_nums and tuple(ovs) not in seen:
-            jobs.append(Job(sweep_dir / str(num), num, list(ovs), "missing",
-                             "never started", [], None))
-    swept, condition_keys, typed, labels = sweep_columns(jobs, swept, replicate_keys)
-
+    jobs, swept, condition_keys, typed, labels, problems = _plan(sweep_dir, replicate_keys)
     metrics = metric_names(jobs)
     files = {
         "runs": out / "runs.parquet",
@@ -300,38 +498,6 @@ def aggregate(
     }
     if timeseries:
         files["timeseries"] = out / "timeseries.parquet"
-
-    # Fixed column types, with pandas metadata in the schema so that readers get nullable
-    # integers back: a seed near 2**63 must never pass through float64.
-    params_dtypes = {c: s.dtype for c, s in typed.items()}
-    runs_dtypes = {
-        "job": "Int64",
-        "job_dir": "string",
-        **params_dtypes,
-        "condition": "string",
-        "status": "string",
-        "error": "string",
-        "replicate": "Int64",
-        "seed": "Int64",
-        "wall_time": "float64",
-        "model_version": "Int64",
-        "window_from": "Int64",
-        "window_to": "Int64",
-        **{m: "float64" for m in metrics},
-        **{f"final_{m}": "float64" for m in metrics},
-    }
-    ts_dtypes = {
-        "job": "Int64",
-        **params_dtypes,
-        "condition": "string",
-        "replicate": "int64",
-        "seed": "int64",
-        "step": "int64",
-        **{m: "float64" for m in metrics},
-    }
-    runs_schema, ts_schema = arrow_schema(runs_dtypes), arrow_schema(ts_dtypes)
-    bands = _Bands(len(metrics))
-    problems: list[str] = list(skipped)  # links counted once, loops skipped
     versions = sorted({j.model_version for j in jobs if j.status == "ok"})
     if len(versions) > 1:
         problems.append(
@@ -339,106 +505,12 @@ def aggregate(
             "configuration and seed give different numbers across versions (see model_version "
             "in runs.parquet); re-run the older jobs into a new sweep before comparing"
         )
-    runs_rows: list[pd.DataFrame] = []
-    ts_buffer: list[pa.Table] = []
-    ts_buffered = 0
     tmp_files = {name: temporary_name(path) for name, path in files.items()}
-    ts_writer = pq.ParquetWriter(tmp_files["timeseries"], ts_schema) if timeseries else None
-    runs_writer = pq.ParquetWriter(tmp_files["runs"], runs_schema)
-    try:
-        for i, j in enumerate(jobs):
-            if progress is not None:
-                progress(i, len(jobs))
-            params = {c: s.iloc[i] for c, s in typed.items()}
-            rel = str(j.dir.relative_to(sweep_dir)) if j.dir != sweep_dir else "."
-            head = {"job": j.num, "job_dir": rel, **params, "condition": labels[i]}
-            frame = None
-            if j.status == "ok":
-                try:
-                    frame = pd.read_parquet(j.dir / METRICS_FILE)
-                except Exception as err:  # a corrupt file is reported, not fatal
-                    j.status, j.error = "failed", f"unreadable {METRICS_FILE}: {err}"
-            if frame is not None:
-                frame = frame.reindex(columns=[*ID_COLUMNS, *metrics])
-                frame = frame.sort_values(["replicate", "step"], kind="stable")
-                last = frame.groupby("replicate", sort=True).tail(1)
-                ends = window_means(frame, metrics)  # same replicate order as ``last``
-                first_step, last_step = window_of(frame)
-                rows = pd.DataFrame({**head, "status": "ok", "error": None}, index=last.index)
-                rows["replicate"] = last["replicate"].to_numpy()
-                rows["seed"] = last["seed"].to_numpy()
-                rows["wall_time"] = j.wall_time
-                rows["model_version"] = j.model_version
-                rows["window_from"], rows["window_to"] = first_step, last_step
-                end_values = pd.DataFrame(ends[list(metrics)].to_numpy(), index=last.index,
-                                          columns=list(metrics))
-                finals = last[list(metrics)].rename(columns=lambda m: f"final_{m}")
-                rows = pd.concat([rows, end_values, finals], axis=1)
-                cube = _cube(frame, metrics)
-                bands.add(labels[i], cube)
-                if ts_writer is not None:
-                    ts = frame.copy()
-                    for col, val in reversed(list({**head}.items())):
-                        if col != "job_dir":
-                            ts.insert(0, col, val)
-                    ts_buffer.append(to_table([ts], ts_schema, ts_dtypes))
-                    ts_buffered += len(ts)
-                    if ts_buffered >= _ROW_GROUP:
-                        ts_writer.write_table(pa.concat_tables(ts_buffer))
-                        ts_buffer, ts_buffered = [], 0
-            else:
-                seeds = j.seeds or [None]
-                rows = pd.DataFrame(
-                    {
-                        **head,
-                        "status": j.status,
-                        "error": j.error,
-                        "replicate": range(len(seeds)) if j.seeds else [None],
-                        "seed": seeds,
-                        "wall_time": None,
-                        "model_version": j.model_version,
-                    }
-                )
-                for m in metrics:
-                    rows[m] = np.nan
-                problems.append(f"job {j.num} {j.status}: {' '.join(j.overrides)}: {j.error}")
-            runs_rows.append(rows)
-            if sum(len(r) for r in runs_rows) >= _ROW_GROUP:
-                runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
-                runs_rows = []
-        if runs_rows:
-            runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
-        if ts_writer is not None and ts_buffer:
-            ts_writer.write_table(pa.concat_tables(ts_buffer))
-    finally:
-        runs_writer.close()
-        if ts_writer is not None:
-            ts_writer.close()
+    bands = _stream(jobs, typed, labels, metrics, sweep_dir, tmp_files, problems, progress)
     # Only the small runs table is read back whole, to summarise final values per condition.
     runs = pd.read_parquet(tmp_files["runs"])
     by = [column_name(k) for k in condition_keys]
-    # Condition is a function of the swept values; grouping by both keeps runs' labels.
-    summary = summarise_finals(runs, [*by, "condition"], metrics)
-    final_cols = [f"final_{m}" for m in metrics]
-    finals = summarise_finals(runs, [*by, "condition"], final_cols)
-    summary["final_mean"] = finals["mean"].to_numpy()
-    summary["final_ci_low"] = finals["ci_low"].to_numpy()
-    summary["final_ci_high"] = finals["ci_high"].to_numpy()
-    thin = summary.loc[summary["n"] == 1, "condition"].unique()
-    if len(thin):
-        message = (f"{len(thin)} of {summary['condition'].nunique()} conditions have a single "
-                   "replicate: no confidence interval (ci_low and ci_high are NaN); run "
-                   "replicates=2 or more")
-        warnings.warn(message, stacklevel=2)
-        problems.append(message)
-    per_job = runs.drop_duplicates("job_dir")
-    not_ok = (
-        per_job.assign(jobs_not_ok=per_job["status"] != "ok")
-        .groupby([*by, "condition"], dropna=False)["jobs_not_ok"]
-        .sum()
-        .reset_index()
-    )
-    summary = summary.merge(not_ok, on=[*by, "condition"], how="left")
+    summary = _condition_summary(runs, by, metrics, problems)
     summary.to_csv(tmp_files["summary"], index=False)
     band_frame = bands.frame(metrics)
     band_frame.to_csv(tmp_files["timeseries_summary"], index=False)
@@ -458,33 +530,9 @@ def aggregate(
         from sim.exec.dataset import write_dataset
 
         files["dataset"] = write_dataset(sweep_dir, out, replicate_keys=replicate_keys).path
-
-    n_conditions = summary["condition"].nunique()
-    what = " x ".join(by) if by else "one condition"
     if plots and len(band_frame):
-        from sim.viz.plots import plot_final_values, plot_over_time
-
-        if plot_metrics:
-            chosen = list(plot_metrics)
-        else:  # the metrics that vary, headline first: a constant panel says nothing
-            from sim.studies.sweep_report import HEADLINE, constant_metrics
-
-            flat = constant_metrics(summary)
-            varying = [m for m in metrics if m not in flat]
-            chosen = ([m for m in HEADLINE if m in varying]
-                      + [m for m in varying if m not in HEADLINE])[:MAX_PLOTTED]
-        (out / "plots").mkdir(exist_ok=True)
-        files["plot_over_time"] = plot_over_time(
-            band_frame,
-            chosen,
-            out / "plots" / "over_time.png",
-            title=f"Metrics over time by {what} ({n_conditions} conditions)",
-        )
-        files["plot_final_values"] = plot_final_values(
-            summary, chosen, out / "plots" / "final_values.png",
-            title=f"End-of-run values by {what} ({n_conditions} conditions)",
-            what="mean over replicates of each run's average over the last third of its steps",
-        )
+        what = " x ".join(by) if by else "one condition"
+        _plot(out, files, summary, band_frame, metrics, plot_metrics, what)
     counts = {s: sum(1 for j in jobs if j.status == s) for s in ("ok", "failed", "missing")}
     result = AggregateReport(
         sweep_dir=sweep_dir,

@@ -96,10 +96,12 @@ def window_means(frame: pd.DataFrame, metrics: Sequence[str],
     return means.reset_index()
 
 
-def seed_means(frame: pd.DataFrame, metrics: Sequence[str],
-               steps: tuple[int, int]) -> pd.DataFrame:
-    """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed."""
-    return window_rows(frame, steps).groupby("seed", sort=True)[list(metrics)].mean()
+def seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int], *,
+               cumulative_at_last: bool = False) -> pd.DataFrame:
+    """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed
+    (as :func:`window_means` with ``by=("seed",)``)."""
+    return window_means(frame, metrics, steps, by=("seed",),
+                        cumulative_at_last=cumulative_at_last).set_index("seed")
 
 
 def finals(frame: pd.DataFrame, metrics: Sequence[str], last: int | None = None, *,

@@ -237,7 +237,6 @@ def summarise_finals(
 # --------------------------------------------------------------------------- aggregation
 
 
-@removing_temporaries()  # no temporary table left behind on any error (a full disk)
 def _plan(sweep_dir: Path, replicate_keys: Iterable[str]):
     """The sweep's jobs (those that never started included, as ``missing``), its swept keys,
     the keys that make conditions, each job's typed values and condition labels, and the
@@ -447,6 +446,7 @@ def _plot(out: Path, files: dict, summary, band_frame, metrics, plot_metrics, wh
     )
 
 
+@removing_temporaries()  # no temporary table left behind on any error (a full disk)
 def aggregate(
     sweep_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,

@@ -4,11 +4,13 @@
 locks, launchers, sweeps, datasets, designs) is now :mod:`sim.exec`; the studies and the
 outcomes kit are :mod:`sim.studies`. The documented Python entry points keep their old names:
 ``sim.runs.aggregate`` is :mod:`sim.studies.aggregate` and ``sim.runs.dataset`` is
-:mod:`sim.exec.dataset` (the same module objects, not copies).
+:mod:`sim.exec.dataset` (each name is read from the new module, so they are the same
+objects).
 
 Examples
 --------
->>> import sim.runs.aggregate, sim.studies.aggregate
->>> sim.runs.aggregate is sim.studies.aggregate
+>>> from sim.runs.aggregate import aggregate
+>>> import sim.studies.aggregate
+>>> aggregate is sim.studies.aggregate.aggregate
 True
 """

@@ -1,7 +1,16 @@
-"""Old path of :mod:`sim.exec.dataset` (``sim.runs.dataset.write_dataset(sweep_dir)``)."""
+"""Old path of :mod:`sim.exec.dataset` (``sim.runs.dataset.write_dataset(sweep_dir)``).
 
-import sys
+Every name is read from there: the same objects, not copies.
+"""
+
+from typing import Any
 
 from sim.exec import dataset as _moved
 
-sys.modules[__name__] = _moved
+
+def __getattr__(name: str) -> Any:
+    return getattr(_moved, name)
+
+
+def __dir__() -> list[str]:
+    return dir(_moved)

@@ -42,7 +42,7 @@ REGIMES = ("broadcast", "hybrid", "conversational")
 
 CHILD = """
 import json, resource, sys, time
-from sim.runs.aggregate import aggregate
+from sim.studies.aggregate import aggregate
 t0 = time.perf_counter()
 report = aggregate(sys.argv[1], plots=True)
 seconds = time.perf_counter() - t0
@@ -54,7 +54,7 @@ print(json.dumps({"ok": report.ok, "failed": report.failed, "missing": report.mi
 
 def synthesize(sweep: Path, n: int) -> None:
     """Write ``n`` job directories shaped like a real sweep's (see the module docstring)."""
-    from sim.runs.jobs import run_job
+    from sim.exec.jobs import run_job
 
     template_dir = sweep.parent / "template"
     run_job({}, template_dir, overrides=[])

@@ -79,7 +79,7 @@ def run_sampling_cpu(
 
 def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[str]) -> dict:
     """Run and aggregate one sweep; its timings (see the module docstring)."""
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     cmd = [sys.executable, str(ROOT / "experiments" / "run.py"), "-m",
            f"hydra/launcher={launcher}", f"hydra.launcher.n_jobs={workers}",
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job")
     args = parser.parse_args(argv)
 
-    import sim.runs.aggregate  # noqa: F401  imported before timing: not part of any sweep
+    import sim.studies.aggregate  # noqa: F401  imported before timing: not part of any sweep
 
     tmp = tempfile.TemporaryDirectory(prefix="agora-bench-") if not args.sweep_dir else None
     base = Path(args.sweep_dir or tmp.name)

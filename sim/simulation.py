@@ -122,7 +122,7 @@ def window_steps(last_step: int, share: float = WINDOW) -> tuple[int, int]:
     after step 0, at least the final step.
 
     The package's one definition of the window: summaries, studies, the lab and the dockings
-    all call it (``sim.runs.paired.end_window`` and ``sim.runs.compare.window_bounds`` are
+    all call it (``sim.studies.paired.end_window`` and ``sim.studies.compare.window_bounds`` are
     this function under the names their modules export).
 
     >>> window_steps(300), window_steps(1), window_steps(0), window_steps(10, 1.0)

@@ -14,8 +14,8 @@ import pytest
 from SALib.test_functions import Ishigami
 
 import sim.viz.plots as plots
-from sim.runs.designs import make_design, parse_ranges, write_design
-from sim.runs.discover import (
+from sim.exec.designs import make_design, parse_ranges, write_design
+from sim.studies.discover import (
     box_sentence,
     conditions,
     effect_cells,
@@ -23,7 +23,7 @@ from sim.runs.discover import (
     overview_sentences,
     write_discover_report,
 )
-from sim.runs.sensitivity import (
+from sim.studies.sensitivity import (
     MIN_SIZE,
     RBD_HARMONICS,
     analyse,
@@ -33,7 +33,7 @@ from sim.runs.sensitivity import (
     sobol_indices,
     with_noise,
 )
-from sim.runs.sweep_report import sweep_sentences
+from sim.studies.sweep_report import sweep_sentences
 from sim.util.stats import mean_ci
 
 PI = math.pi
@@ -196,8 +196,8 @@ def test_design_command_refuses_sobol_n_10(capsys):
 
 
 def test_one_replicate_gives_no_interval_a_warning_and_plots_that_say_so(tmp_path, monkeypatch):
-    from sim.runs.aggregate import aggregate
-    from sim.runs.jobs import run_job
+    from sim.exec.jobs import run_job
+    from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["broadcast", "conversational"]):
         run_job({"steps": 3, "replicates": 1, "org": {"size": 20}, "regime": {"name": regime},
@@ -220,7 +220,7 @@ def test_one_replicate_gives_no_interval_a_warning_and_plots_that_say_so(tmp_pat
 
 
 def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path, capsys):
-    from sim.runs.sensitivity import main
+    from sim.cli.sensitivity import main
 
     ranges = parse_ranges(["environment.turbulence=0:0.1", "population.talk=0:0.5"])
     x = make_design(ranges, method="morris", n=10, seed=0)
@@ -276,8 +276,8 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
 
 
 def test_sweep_report_sentences_rederive_from_summary_csv(tmp_path):
-    from sim.runs.aggregate import aggregate
-    from sim.runs.jobs import run_job
+    from sim.exec.jobs import run_job
+    from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["conversational", "broadcast"]):
         run_job({"steps": 6, "replicates": 3, "org": {"size": 30}, "regime": {"name": regime},
@@ -364,7 +364,7 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def test_discover_without_a_box_suggests_a_threshold_and_writes_no_empty_section(tmp_path):
-    from sim.runs.discover import suggest_thresholds
+    from sim.studies.discover import suggest_thresholds
 
     found, effects, info, ranges = _discover_folder(tmp_path)
     # Every condition a case (the threshold 0 of discover's own example): PRIM has nothing.
@@ -431,7 +431,7 @@ def test_one_palette_and_order_for_every_regime():
 
 
 def test_paired_runs_share_seeds_so_an_inert_setting_has_exactly_zero_effect(tmp_path):
-    from sim.runs.paired import pair_table, plan_paired, run_paired, window_means
+    from sim.studies.paired import pair_table, plan_paired, run_paired, window_means
 
     # With one organization nobody can switch to another: switching changes nothing, so
     # pairs that share their seed must agree to the last bit, metric by metric.
@@ -463,7 +463,7 @@ def test_prim_refuses_what_it_cannot_separate(k, match):
 
 
 def test_prim_finds_a_second_planted_box_among_the_points_the_first_left():
-    from sim.runs.discover import find_boxes
+    from sim.studies.discover import find_boxes
 
     ranges = parse_ranges(["environment.turbulence=0:0.1", "org.attention=5:40"])
     x = make_design(ranges, method="lhs", n=600, seed=4)
@@ -511,6 +511,16 @@ def _noisy_design(tmp_path, noise_sd, replicates=2, seed=0):
     return meta, x, pd.DataFrame(rows), sweep
 
 
+def test_sobol_intervals_are_reproducible_at_seed_zero(tmp_path):
+    # SALib's sobol.analyze ignores a falsy seed: the default --seed 0 must still fix them.
+    meta, x, runs, _ = _noisy_design(tmp_path, 0.2, replicates=2)
+    first, again = (sobol_indices(meta, x, runs, "trust", seed=0) for _ in range(2))
+    pd.testing.assert_frame_equal(first, again)
+    other = sobol_indices(meta, x, runs, "trust", seed=1)
+    assert not np.array_equal(first["S1_conf"], other["S1_conf"])
+    assert np.array_equal(first["S1"], other["S1"])  # the seed moves the bootstrap only
+
+
 def test_noise_share_is_the_planted_noise(tmp_path):
     # Signal variance 0.09 / 12 = 0.0075 over the points; noise 0.2^2 / 2 = 0.02 per mean.
     meta, x, runs, _ = _noisy_design(tmp_path, 0.2, replicates=2)
@@ -521,7 +531,7 @@ def test_noise_share_is_the_planted_noise(tmp_path):
 
 
 def test_a_noise_dominated_design_says_so_and_claims_nothing(tmp_path, capsys):
-    from sim.runs.sensitivity import main
+    from sim.cli.sensitivity import main
 
     meta, x, runs, sweep = _noisy_design(tmp_path, 0.5, replicates=2)
     table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
@@ -569,7 +579,7 @@ def _summary(rows):
 
 
 def test_sweep_report_tells_the_largest_clear_differences_first_and_counts_the_rest():
-    from sim.runs.sweep_report import MAX_SENTENCES
+    from sim.studies.sweep_report import MAX_SENTENCES
 
     small = {m: (0.50, 0.52, 0.005) for m in (
         "trust", "engagement", "knowledge_code", "stakeholder_satisfaction", "retention",

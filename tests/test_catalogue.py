@@ -41,7 +41,7 @@ def test_bad_records_are_refused():
 
 
 def test_the_compare_headline_is_the_catalogue_headline():
-    from sim.runs.compare import HEADLINE
+    from sim.studies.compare import HEADLINE
 
     assert HEADLINE == leading() == headline()[: catalogue.HEADLINE_SIZE]
     assert HEADLINE == ("knowledge_code", "knowledge_individuals", "engagement", "trust",
@@ -123,7 +123,7 @@ def test_a_new_metric_reaches_the_whatif_report_and_its_plots(new_metric, tmp_pa
 
 
 def test_a_new_metric_reaches_the_sweep_plots_and_report(new_metric, tmp_path, monkeypatch):
-    from sim.runs import sweep_report
+    from sim.studies import sweep_report
     from sim.viz import plots
 
     bands = pd.DataFrame({"condition": ["a"] * 3 + ["b"] * 3, "step": [0, 1, 2] * 2,

@@ -1,4 +1,4 @@
-"""The classifier of headline differences (sim.runs.classification) on a planted toy.
+"""The classifier of headline differences (sim.studies.classification) on a planted toy.
 
 The toy has three switches a, b, c and five outcomes whose difference between the ends is
 planted: one set by construction, one carried by switch a alone, one carried only by b and c
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from sim.config.schema import MechanismsConfig
-from sim.runs.classification import (
+from sim.studies.classification import (
     BASE,
     CLASSES,
     COLUMNS,

@@ -44,6 +44,25 @@ def test_every_entry_point_has_a_subcommand():
     assert "app" in COMMANDS
 
 
+def test_experiments_are_the_shims_the_command_table_generates(tmp_path, monkeypatch):
+    import sim.cli.shims as shims
+
+    assert set(SCRIPTS) == set(COMMANDS), "run python -m sim.cli.shims"
+    stale = [name for name in SCRIPTS
+             if (ROOT / "experiments" / f"{name}.py").read_text() != shims.shim_text(name)]
+    assert not stale, f"experiments/ differs from the command table (python -m sim.cli.shims): {stale}"
+    # A command added to the table gets its entry point, naming its own module and function.
+    (tmp_path / "keep.txt").write_text("mine")
+    table = {**COMMANDS, "extra": COMMANDS["run"]._replace(module="sim.cli.x", function="go")}
+    monkeypatch.setattr(shims, "COMMANDS", table)
+    written = shims.write_shims(tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+    assert {p.stem for p in written} == set(table)
+    text = (tmp_path / "extra.py").read_text()
+    assert "from sim.cli.x import go as main" in text and '["extra", *sys.argv[1:]]' in text
+    compile(text, "extra.py", "exec")
+
+
 def test_console_script_is_declared():
     try:
         dist = metadata.distribution("agora-sim")
@@ -133,7 +152,7 @@ def test_after_help_every_library_still_works_in_the_same_process():
         "from SALib.analyze import sobol\n"
         "assert pd.DataFrame({'a': [1]}).shape == (1, 1) and round(st.norm.ppf(0.975), 2) == 1.96\n"
         "assert plt.figure() is not None and mesa.Model and pa.table({'a': [1]}).num_rows == 1\n"
-        "from sim.runs import compare\n"
+        "from sim.studies import compare\n"
         "assert compare.pd is pd\n"
         "print('ok')\n"
     )
@@ -147,7 +166,7 @@ def test_shared_flags_mean_the_same_everywhere():
     from sim.cli.options import flags_to_overrides
     from sim.cli.run import run_flags
     from sim.cli.whatif import merge_flags, parse, parse_args
-    from sim.runs import designs
+    from sim.exec import designs
 
     assert flags_to_overrides(["--steps=5", "a=1"]) == ["a=1", "steps=5"]
     assert run_flags(["--replicates", "3", "--out", "d"]) == ["replicates=3", "hydra.run.dir=d"]

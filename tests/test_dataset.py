@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from faults.inject import install as install_fault_hooks
 
-from sim.runs.aggregate import aggregate
-from sim.runs.dataset import write_dataset
-from sim.runs.jobs import run_job
+from sim.exec.dataset import write_dataset
+from sim.exec.jobs import run_job
+from sim.studies.aggregate import aggregate
 
 install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)
 

@@ -12,11 +12,11 @@ from faults.inject import install as install_fault_hooks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import sim.runs.aggregate as agg
+import sim.studies.aggregate as agg
 from sim import MODEL_VERSION
+from sim.exec.jobs import run_job
 from sim.rules.catalogue import record
-from sim.runs.aggregate import aggregate, summarise_finals
-from sim.runs.jobs import run_job
+from sim.studies.aggregate import aggregate, summarise_finals
 from sim.util.stats import mean_ci
 
 install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)

@@ -1,4 +1,4 @@
-"""The main job (sim.runs.compare, ``agora compare``): design, paired effects, classification,
+"""The main job (sim.studies.compare, ``agora compare``): design, paired effects, classification,
 realistic ends, report, CLI.
 
 Synthetic tables with known effects check the estimation and the report writer without the
@@ -22,8 +22,8 @@ import sim
 from sim.cli.compare import main, parse_args
 from sim.config import load_config
 from sim.rules.metrics import METRIC_NAMES
-from sim.runs.classification import CLASSES, mechanism_names, outcome_table
-from sim.runs.compare import (
+from sim.studies.classification import CLASSES, mechanism_names, outcome_table
+from sim.studies.compare import (
     BY_CONSTRUCTION,
     HEADLINE,
     LEVERS,
@@ -40,8 +40,8 @@ from sim.runs.compare import (
     window_bounds,
     write_tables,
 )
-from sim.runs.compare_report import RunFacts, write_report
-from sim.runs.factorial import (
+from sim.studies.compare_report import RunFacts, write_report
+from sim.studies.factorial import (
     aliased_effects,
     contrast_columns,
     design_resolution,
@@ -479,7 +479,7 @@ def test_compare_does_not_import_its_report():
     import ast
     from pathlib import Path
 
-    import sim.runs.compare as job
+    import sim.studies.compare as job
 
     tree = ast.parse(Path(job.__file__).read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
@@ -576,7 +576,7 @@ def test_realistic_ends_alone(tmp_path):
 
 @pytest.mark.slow
 def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, monkeypatch):
-    import sim.runs.classification as classification
+    import sim.studies.classification as classification
 
     out = tmp_path / "copy"
     shutil.copytree(real / "b", out)

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config import CONF_DIR, ConfigError, load_config
-from sim.runs.sweeps import ValidateCallback, expand_sweep, validate_sweep
+from sim.exec.sweeps import ValidateCallback, expand_sweep, validate_sweep
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_submitit_local_is_available(hydra_compose):
 def test_validation_callback_config(hydra_compose):
     callbacks = hydra_compose(["hydra/callbacks=agora"]).hydra.callbacks
     target = callbacks.agora_validate._target_
-    assert target == "sim.runs.sweeps.ValidateCallback"
+    assert target == "sim.exec.sweeps.ValidateCallback"
     assert get_class(target) is ValidateCallback and issubclass(ValidateCallback, Callback)
 
 
@@ -68,7 +68,7 @@ def test_jobs_write_into_numbered_sweep_subdirs_without_chdir(hydra_compose):
 
     cfg = hydra_compose([])
     assert cfg.hydra.job.chdir is False
-    # sim.runs.aggregate relies on numbered job directories to order jobs and spot missing ones
+    # sim.studies.aggregate relies on numbered job directories to order jobs and spot missing ones
     assert OmegaConf.to_container(cfg.hydra.sweep, resolve=False)["subdir"] == "${hydra.job.num}"
 
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from sim.config import ConfigError
-from sim.runs.aggregate import aggregate
-from sim.runs.designs import make_design, parse_ranges, read_design, sweep_command, write_design
-from sim.runs.sensitivity import point_outputs, sobol_indices
+from sim.exec.designs import make_design, parse_ranges, read_design, sweep_command, write_design
+from sim.studies.aggregate import aggregate
+from sim.studies.sensitivity import point_outputs, sobol_indices
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     number = runs["design"].str.rsplit("_", n=1).str[-1].astype(int)
     for key in ("regime.mix", "openness.internal"):
         assert runs[key].to_numpy() == pytest.approx(by_point.loc[number, key].to_numpy())
-    from sim.runs.dataset import write_dataset
+    from sim.exec.dataset import write_dataset
 
     info = write_dataset(sweep)
     steps = pd.read_parquet(info.path)

@@ -10,7 +10,7 @@ from faults.inject import install as install_fault_hooks
 
 import sim
 from sim.config import to_config
-from sim.runs.jobs import (
+from sim.exec.jobs import (
     METRICS_FILE,
     SUMMARY_FILE,
     JobConflict,
@@ -18,7 +18,7 @@ from sim.runs.jobs import (
     job_state,
     run_job,
 )
-from sim.runs.sweeps import expand_sweep
+from sim.exec.sweeps import expand_sweep
 
 install_fault_hooks()  # AGORA_FAIL_IF / AGORA_KILL_IF (tests/faults/inject.py)
 
@@ -183,20 +183,20 @@ def test_expand_sweep_matches_hydra_order(task, params, expected):
 
 
 def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tmp_path, monkeypatch):
-    import sim.runs.jobs
-    from sim.runs.parallel import PlannedJob, run_jobs
+    import sim.exec.jobs
+    from sim.exec.parallel import PlannedJob, run_jobs
 
     good, bad = to_config(TINY), to_config({**TINY, "steps": 7})
     jobs = {"good": PlannedJob(good, tmp_path / "good", ["a=1"], {"driver": "test"}),
             "bad": PlannedJob(bad, tmp_path / "bad", ["b=1"], {"driver": "test"})}
-    real = sim.runs.jobs.replicate_task
+    real = sim.exec.jobs.replicate_task
 
     def flaky(cfg, replicate, seed):
         if cfg.steps == 7 and replicate == 1:
             raise RuntimeError("boom")
         return real(cfg, replicate, seed)
 
-    monkeypatch.setattr(sim.runs.jobs, "replicate_task", flaky)
+    monkeypatch.setattr(sim.exec.jobs, "replicate_task", flaky)
     summaries = run_jobs(jobs, workers=1)
     assert summaries["good"]["status"] == "ok" and summaries["good"]["job"]["driver"] == "test"
     assert summaries["bad"]["status"] == "failed"
@@ -208,7 +208,7 @@ def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tm
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "good" / METRICS_FILE),
                                   pd.read_parquet(alone / METRICS_FILE))
     # Resume: the good job is skipped, the failed one re-runs and its failure is kept.
-    monkeypatch.setattr(sim.runs.jobs, "replicate_task", real)
+    monkeypatch.setattr(sim.exec.jobs, "replicate_task", real)
     before = (tmp_path / "good" / SUMMARY_FILE).read_bytes()
     again = run_jobs(jobs, workers=1)
     assert again["bad"]["status"] == "ok"
@@ -222,7 +222,7 @@ def test_git_commit_only_for_a_source_checkout(tmp_path, monkeypatch):
     import subprocess
     from pathlib import Path
 
-    from sim.runs import jobs
+    from sim.exec import jobs
 
     if not shutil.which("git"):
         pytest.skip("git is not installed")

@@ -19,7 +19,7 @@ from faults.inject import HOOKS, with_faults
 
 import sim
 from sim.config import load_config
-from sim.runs.aggregate import aggregate
+from sim.studies.aggregate import aggregate
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "experiments" / "run.py"

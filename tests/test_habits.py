@@ -13,7 +13,7 @@ from sim.simulation import window_steps
 
 
 def test_every_study_uses_the_one_window():
-    from sim.runs import compare, paired
+    from sim.studies import compare, paired
 
     assert paired.end_window is window_steps
     assert compare.window_bounds is window_steps
@@ -59,8 +59,8 @@ import json, sys
 import numpy  # loads OpenBLAS, whose default is every core
 from pathlib import Path
 from sim.config import to_config
-from sim.runs.parallel import PlannedJob
-from sim.runs.pool import run_pool
+from sim.exec.parallel import PlannedJob
+from sim.exec.pool import run_pool
 from sim.util.threads import blas_threads
 out = Path(sys.argv[1])
 cfg = to_config({"steps": 2, "org": {"size": 20}, "stakeholders": {"count": 2}})

@@ -27,7 +27,7 @@ from sim.config import AgoraConfig, ConfigError, load_config, to_config
 from sim.config.guards import check_hydra, check_keys
 from sim.config.hydra_hook import install_hydra_guard
 from sim.config.limits import check_limits, estimate
-from sim.runs.jobs import (
+from sim.exec.jobs import (
     METRICS_FILE,
     SUMMARY_FILE,
     job_state,
@@ -82,7 +82,7 @@ def test_logging_factories_are_refused():
 
 def test_the_project_callback_and_thread_counts_are_accepted():
     load_config(["hydra/callbacks=agora", "+hydra.job.env_set.OMP_NUM_THREADS=1"])
-    check_hydra({"callbacks": {"agora_validate": {"_target_": "sim.runs.sweeps.ValidateCallback"}}})
+    check_hydra({"callbacks": {"agora_validate": {"_target_": "sim.exec.sweeps.ValidateCallback"}}})
 
 
 def test_guard_is_installed_once_in_hydras_loader():
@@ -181,7 +181,7 @@ def test_unknown_keys_in_a_sweep_are_refused_before_any_job():
     from hydra.core.global_hydra import GlobalHydra
 
     from sim.config import CONF_DIR
-    from sim.runs.sweeps import validate_sweep
+    from sim.exec.sweeps import validate_sweep
 
     GlobalHydra.instance().clear()
     try:
@@ -204,7 +204,7 @@ def test_unknown_keys_inside_interventions_are_refused():
 
 
 def test_sweep_claims_refuse_another_configuration_and_welcome_the_same(tmp_path):
-    from sim.runs.sweeps import claim_sweep
+    from sim.exec.sweeps import claim_sweep
 
     first = claim_sweep(tmp_path, {"0": "aaaa", "1": "bbbb"})
     with pytest.raises(ConfigError, match=r"holds or is producing .* claimed for config_hash aaaa"):
@@ -217,7 +217,7 @@ def test_sweep_claims_refuse_another_configuration_and_welcome_the_same(tmp_path
 
 
 def test_sweep_claim_refuses_a_directory_holding_another_result(tmp_path):
-    from sim.runs.sweeps import claim_sweep
+    from sim.exec.sweeps import claim_sweep
 
     summary = run_job(TINY, tmp_path / "0")
     assert summary["status"] == "ok"
@@ -227,8 +227,8 @@ def test_sweep_claim_refuses_a_directory_holding_another_result(tmp_path):
 
 
 def test_a_job_directory_is_locked_while_a_job_runs(tmp_path):
-    from sim.runs.jobs import LOCK_FILE, JobConflict, config_hash, lock_job
-    from sim.runs.locks import read_lock
+    from sim.exec.jobs import LOCK_FILE, JobConflict, config_hash, lock_job
+    from sim.exec.locks import read_lock
 
     cfg = to_config(TINY)
     lock = lock_job(tmp_path, config_hash(cfg))
@@ -243,7 +243,7 @@ def test_a_job_directory_is_locked_while_a_job_runs(tmp_path):
 
 
 def test_a_stale_lock_of_a_dead_process_is_broken(tmp_path):
-    from sim.runs.jobs import LOCK_FILE
+    from sim.exec.jobs import LOCK_FILE
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
@@ -274,7 +274,7 @@ def done(tmp_path):
 
 
 def _statuses(job):
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     aggregate(job.parent, job.parent.parent / "agg", plots=False, timeseries=False)
     return list(pd.read_csv(job.parent.parent / "agg" / "jobs.csv")["status"])
@@ -635,8 +635,8 @@ def test_fresh_refuses_a_folder_agora_did_not_make(tmp_path, capsys):
 
 
 def test_only_marked_folders_are_removed_and_links_never(tmp_path):
-    from sim.runs.folders import NotAgoraFolder, make_agora_folder, remove_agora_folder
-    from sim.runs.parallel import PlannedJob, run_jobs
+    from sim.exec.folders import NotAgoraFolder, make_agora_folder, remove_agora_folder
+    from sim.exec.parallel import PlannedJob, run_jobs
 
     jobs = {"a": PlannedJob(to_config(TINY), tmp_path / "out" / "runs" / "a")}
     run_jobs(jobs, workers=1)  # Agora made out/runs: it carries the marker
@@ -718,7 +718,7 @@ def test_the_march_estimate_names_the_kernel_and_the_nk_tables():
 
 @pytest.fixture
 def sweep_of_three(tmp_path):
-    from sim.runs.sweeps import sweep_id
+    from sim.exec.sweeps import sweep_id
 
     sweep = tmp_path / "sweep"
     sid = sweep_id(sweep, create=True)
@@ -736,7 +736,7 @@ REGIMES3 = ["broadcast", "conversational", "hybrid"]
 
 
 def _jobs_table(sweep):
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     report = aggregate(sweep, sweep.parent / "agg", plots=False, timeseries=False,
                        dataset=False)
@@ -899,39 +899,6 @@ def test_an_output_folder_that_cannot_be_written_is_one_line(tmp_path):
 def test_fault_hooks_live_in_the_tests_not_the_shipped_code():
     for path in (ROOT / "sim").rglob("*.py"):
         assert "AGORA_FAIL_IF" not in path.read_text(), path
-
-
-def test_no_module_of_sim_runs_imports_in_a_circle():
-    """Every import of ``sim.runs`` modules, including those inside functions."""
-    import ast
-
-    modules = {p.stem: p for p in (ROOT / "sim" / "runs").glob("*.py") if p.stem != "__init__"}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                if node.module.startswith("sim.runs."):
-                    deps.add(node.module.split(".")[2])
-                elif node.module == "sim.runs":
-                    deps |= {a.name for a in node.names}
-        graph[name] = deps & set(modules) - {name}
-
-    def reaches(start: str, goal: str) -> bool:
-        seen, stack = set(), [start]
-        while stack:
-            here = stack.pop()
-            if here == goal:
-                return True
-            if here not in seen:
-                seen.add(here)
-                stack.extend(graph[here])
-        return False
-
-    # compare <-> compare_report: main() of compare writes the report; outside issue 25.
-    known = {frozenset({"compare", "compare_report"})}
-    loops = {frozenset({a, b}) for a in graph for b in graph[a] if reaches(b, a)}
-    assert loops <= known, loops - known
 
 
 # --------------------------------------------------------------------------- 10. code routes

@@ -1,6 +1,6 @@
 """The pool launcher: configurations composed once in the parent, long-lived workers.
 
-Checks that the fast composition of :class:`sim.runs.plan.SweepPlan` resolves every job to
+Checks that the fast composition of :class:`sim.exec.plan.SweepPlan` resolves every job to
 what Hydra composes, that ``hydra/launcher=pool`` writes the joblib launcher's numbers, and
 that a failing job and a killed worker cost only themselves, with resume completing.
 """
@@ -21,9 +21,9 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.config import CONF_DIR, to_config
-from sim.runs.aggregate import aggregate
-from sim.runs.jobs import config_hash
-from sim.runs.plan import SweepPlan
+from sim.exec.jobs import config_hash
+from sim.exec.plan import SweepPlan
+from sim.studies.aggregate import aggregate
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = ROOT / "experiments" / "run.py"
@@ -152,8 +152,8 @@ def test_pool_worker_count(tmp_path, n_jobs):
 def test_run_pool_returns_every_record_in_order(tmp_path):
     """Jobs planned lazily and freed as they finish (as a launch of 100,000 jobs does) all
     come back, once each, in input order."""
-    from sim.runs.parallel import PlannedJob
-    from sim.runs.pool import run_pool
+    from sim.exec.parallel import PlannedJob
+    from sim.exec.pool import run_pool
 
     cfg = to_config({"steps": 2, "org": {"size": 30}, "stakeholders": {"count": 5}})
     n = 40

@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 from conftest import summaries
 
-from sim.runs.aggregate import aggregate
+from sim.studies.aggregate import aggregate
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -211,7 +211,7 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
 def test_project_imports_without_ray():
     """Ray is optional: the project and its launcher plugin import without it."""
     code = ("import sys; sys.modules['ray'] = None\n"
-            "import sim, sim.runs.aggregate, sim.runs.pool, sim.runs.ray_pool\n"
+            "import sim, sim.studies.aggregate, sim.exec.pool, sim.exec.ray_pool\n"
             "import hydra_plugins.agora_launchers.ray_launcher\n"
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from conftest import summaries
 
-from sim.runs.aggregate import aggregate
+from sim.studies.aggregate import aggregate
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 

@@ -94,7 +94,7 @@ def test_every_catalogued_range_gives_intervals_inside_it(name):
 def test_sweep_summaries_cut_intervals_to_each_metrics_range():
     import pandas as pd
 
-    from sim.runs.aggregate import summarise_finals
+    from sim.studies.aggregate import summarise_finals
 
     runs = pd.DataFrame({"condition": "a", "status": "ok", "reach": [0.6, 0.95, 1.0],
                          "final_sent_broadcast": [0.0, 0.0, 150.0], "x": [0.6, 0.95, 1.0]})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.validation import cli
+from sim.cli import validate as cli
 from sim.validation.common import row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +51,7 @@ def test_out_dir_and_exit_status(tmp_path):
 
 def test_script_is_a_thin_entry_point():
     text = (ROOT / "experiments" / "validate.py").read_text()
-    assert "from sim.validation.cli import main" in text
+    assert "from sim.cli.validate import main" in text
     assert len(text.splitlines()) < 20
 
 

@@ -5,9 +5,9 @@
 ``ray`` (:mod:`.ray_launcher`)
     the same jobs as Ray tasks on a Ray cluster (needs ``pip install agora-sim[ray]``).
 
-The work is done in :mod:`sim.runs.plan`, :mod:`sim.runs.pool` and :mod:`sim.runs.ray_pool`;
+The work is done in :mod:`sim.exec.plan`, :mod:`sim.exec.pool` and :mod:`sim.exec.ray_pool`;
 these classes only adapt them to Hydra's ``Launcher`` interface. Both launchers run Agora jobs
-(:func:`sim.runs.jobs.run_job`), not an arbitrary task function.
+(:func:`sim.exec.jobs.run_job`), not an arbitrary task function.
 """
 
 

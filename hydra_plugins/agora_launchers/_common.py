@@ -36,11 +36,11 @@ class AgoraLauncherBase:
         initial_job_idx: int,
         run: Callable[[Iterable[Any], Callable[[Any, dict], None]], list[dict]],
     ) -> Sequence[JobReturn]:
-        from sim.runs.jobs import JobFailed
-        from sim.runs.parallel import PlannedJob
-        from sim.runs.plan import SweepPlan
-        from sim.runs.pool import record_failed_plan
-        from sim.runs.sweeps import sweep_id
+        from sim.exec.jobs import JobFailed
+        from sim.exec.parallel import PlannedJob
+        from sim.exec.plan import SweepPlan
+        from sim.exec.pool import record_failed_plan
+        from sim.exec.sweeps import sweep_id
 
         setup_globals()
         assert self.config is not None and self.hydra_context is not None

@@ -1,8 +1,8 @@
 """``hydra/launcher=pool``: Agora jobs on long-lived worker processes on this machine.
 
-Every job's configuration is composed once, in this process (:mod:`sim.runs.plan`), and the
+Every job's configuration is composed once, in this process (:mod:`sim.exec.plan`), and the
 resolved configuration is sent to one of ``n_jobs`` workers started once
-(:func:`sim.runs.pool.run_pool`). A failing job is recorded and the others finish; a worker
+(:func:`sim.exec.pool.run_pool`). A failing job is recorded and the others finish; a worker
 that dies costs only the job it held (recorded as failed, naming the signal), and a new
 worker takes its place. Each job leaves its two result files and no ``.hydra/`` folder (its
 overrides and resolved configuration are in ``summary.json``).
@@ -32,7 +32,7 @@ class PoolLauncher(AgoraLauncherBase, Launcher):
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
-        from sim.runs.pool import run_pool
+        from sim.exec.pool import run_pool
 
         workers = self.n_jobs if self.n_jobs > 0 else (os.cpu_count() or 1)
         workers = max(1, min(workers, len(job_overrides)))

@@ -1,7 +1,7 @@
 """``hydra/launcher=ray``: Agora jobs as tasks on a Ray cluster (needs ``agora-sim[ray]``).
 
-Every job's configuration is composed once, in the launching process (:mod:`sim.runs.plan`),
-and the resolved configuration runs as a Ray task (:func:`sim.runs.ray_pool.run_ray`). The
+Every job's configuration is composed once, in the launching process (:mod:`sim.exec.plan`),
+and the resolved configuration runs as a Ray task (:func:`sim.exec.ray_pool.run_ray`). The
 sweep directory must be on a file system every node sees. Importing this module does not
 import Ray: Hydra scans it whether or not Ray is installed.
 """
@@ -38,7 +38,7 @@ class RayLauncher(AgoraLauncherBase, Launcher):
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
     ) -> Sequence[JobReturn]:
-        from sim.runs.ray_pool import run_ray
+        from sim.exec.ray_pool import run_ray
 
         return self._launch(
             job_overrides, initial_job_idx,

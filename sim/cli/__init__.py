@@ -52,7 +52,7 @@ COMMANDS: dict[str, Command] = {
     "sensitivity": Command("sim.cli.sensitivity", "sensitivity indices of a design's sweep"),
     "discover": Command("sim.cli.discover",
                         "where a practice pays off, across sampled conditions"),
-    "validate": Command("sim.validation.cli", "reproduce the published models and report"),
+    "validate": Command("sim.cli.validate", "reproduce the published models and report"),
     "claims": Command("sim.cli.claims", "the essays' claims, each tested, as docs/claims.md"),
     "animate": Command("sim.cli.animate", "a GIF (and MP4) of one run for slides"),
     "app": Command("sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)"),

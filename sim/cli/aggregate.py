@@ -8,7 +8,7 @@ Examples::
 
 Failed and missing jobs are listed (and kept in runs.parquet and jobs.csv) instead of stopping
 the aggregation; ``--strict`` makes the exit status 1 when there are any. A progress bar on
-stderr counts the jobs read (``--no-progress`` turns it off). See :mod:`sim.runs.aggregate`.
+stderr counts the jobs read (``--no-progress`` turns it off). See :mod:`sim.studies.aggregate`.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aggregate: no such folder: {args.sweep_dir} (the sweep's hydra.sweep.dir)",
               file=sys.stderr)
         return 2
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     step, close = progress_bar("aggregate", enabled=not args.no_progress)
     try:

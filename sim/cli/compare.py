@@ -1,4 +1,4 @@
-"""``agora compare``: the main job's command line (the job is :mod:`sim.runs.compare`).
+"""``agora compare``: the main job's command line (the job is :mod:`sim.studies.compare`).
 
 Flags and Hydra-style overrides mix in any order. ``--ends realistic`` runs the broadcast end
 against the four field-realistic conversational ends alone; ``--write-docs`` also regenerates
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim.cli.options import add_run_options, flags_to_overrides
-from sim.runs.compare import (
+from sim.studies.compare import (
     DEFAULT_DESIGN,
     DEFAULT_MAX_PAIRS,
     DEFAULT_REPLICATES,
@@ -123,7 +123,7 @@ def options_of(args: argparse.Namespace) -> Options:
 
 def write_docs(path: str | Path, outcome: Outcome) -> Path:
     """The classification as the outcome table between the markers of ``path``."""
-    from sim.runs.classification import outcome_table, replace_between_markers
+    from sim.studies.classification import outcome_table, replace_between_markers
 
     return replace_between_markers(path, outcome_table(outcome.tables.classification))
 
@@ -132,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the comparison; the exit status (0 ok, 1 a job failed, 2 bad input)."""
     args = parse_args(argv)
     from sim.config import ConfigError
-    from sim.runs.folders import NotAgoraFolder
-    from sim.runs.jobs import JobConflict
-    from sim.runs.locks import LockHeld
+    from sim.exec.folders import NotAgoraFolder
+    from sim.exec.jobs import JobConflict
+    from sim.exec.locks import LockHeld
 
     t0 = time.perf_counter()
     try:
@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _write(out: Path, args: argparse.Namespace, outcome: Outcome, t0: float) -> Path:
-    from sim.runs.compare_report import RunFacts, write_ends_report, write_report
-    from sim.runs.factorial import design_resolution
+    from sim.studies.compare_report import RunFacts, write_ends_report, write_report
+    from sim.studies.factorial import design_resolution
 
     summaries = outcome.summaries.values()
     facts = RunFacts(

@@ -8,7 +8,7 @@ Examples::
     agora design --method lhs --n 100 --out designs/lhs regime.mix=0:1 org.size=50:400 \
         --run --replicates 3 --workers 2
 
-Writes a design folder (default ``designs/<method>-<n>``; see :mod:`sim.runs.designs`):
+Writes a design folder (default ``designs/<method>-<n>``; see :mod:`sim.exec.designs`):
 design.json, design.csv, one Hydra option file per point, overrides.txt (one line per point)
 and a named experiment that sweeps every point. With ``--run``, runs that sweep through
 ``agora run -m`` (``--replicates``, ``--steps`` and ``--workers`` shape it; anything after
@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sim.cli.options import add_run_options
 
-#: The design methods (sim.runs.designs.METHODS, spelled here so that help needs no import).
+#: The design methods (sim.exec.designs.METHODS, spelled here so that help needs no import).
 METHODS = ("lhs", "sobol", "morris")
 
 
@@ -69,14 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     add_run_options(parser, "replicates", "steps", "workers")
     args = parser.parse_intermixed_args(argv)
     from sim.config import ConfigError
-    from sim.runs.designs import (
+    from sim.exec.designs import (
         make_design,
         parse_compare,
         parse_ranges,
         sweep_command,
         write_design,
     )
-    from sim.runs.sensitivity import MIN_SIZE, check_design
+    from sim.studies.sensitivity import MIN_SIZE, check_design
 
     extra = [*run_overrides(args), *extra]
     try:

@@ -15,7 +15,7 @@ and ``steps``), ``--out DIR`` (the job's folder, or the sweep's with ``-m``) and
 (with ``-m``: worker processes of the sweep, on the ``pool`` launcher unless one is chosen).
 Every job writes ``metrics.parquet`` and ``summary.json`` into its folder (default
 ``outputs/DATE/TIME``, or ``multirun/DATE/TIME/N`` for a sweep) and prints it; see
-:mod:`sim.runs.jobs`. The configuration is checked before any job starts: a mistyped key or
+:mod:`sim.exec.jobs`. The configuration is checked before any job starts: a mistyped key or
 option is named with the nearest valid one, in one line (status 2). A failed job is recorded
 as ``status: failed`` and the process exits non-zero once the sweep's other jobs have
 finished. Re-running a sweep into the same folder resumes it. ``agora run --hydra-help``
@@ -48,8 +48,8 @@ def run_one(cfg) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from sim.runs.jobs import JobFailed, run_job
-    from sim.runs.sweeps import sweep_id
+    from sim.exec.jobs import JobFailed, run_job
+    from sim.exec.sweeps import sweep_id
 
     # Hydra sets the root logger to INFO; Mesa logs every step at INFO, which would fill the
     # job's log and cost time in long sweeps.

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from sim.cli.options import add_run_options
 from sim.config import ConfigError
-from sim.runs.jobs import JobConflict
+from sim.exec.jobs import JobConflict
 
 #: Arguments this command reads itself; every other key=value goes to Hydra.
 OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers",
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(str(own.get("out") or
                    f"reports/whatif/{plan.scenario.path.stem}__{plan.intervention.name}"))
     if ns.fresh:
-        from sim.runs.folders import NotAgoraFolder, remove_agora_folder
+        from sim.exec.folders import NotAgoraFolder, remove_agora_folder
 
         try:  # only a folder Agora made (it carries Agora's marker file)
             remove_agora_folder(out / "runs")

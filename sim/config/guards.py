@@ -72,7 +72,7 @@ __all__ = [
 SAFE_RESOLVERS = ("now", "oc.select", "oc.dict.keys", "oc.dict.values", "hydra")
 
 #: The only Hydra callbacks a run may instantiate (``conf/hydra/callbacks/agora.yaml``).
-PROJECT_CALLBACKS = ("sim.runs.sweeps.ValidateCallback",)
+PROJECT_CALLBACKS = ("sim.exec.sweeps.ValidateCallback",)
 
 #: Environment variables ``hydra.job.env_set`` may set: thread counts only. Anything else
 #: (PATH, LD_PRELOAD, PYTHONPATH...) would change which code a subprocess or import loads.

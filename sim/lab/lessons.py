@@ -216,14 +216,13 @@ def outcome(experiment: Experiment, frames: Sequence[pd.DataFrame], *, same: flo
             ) -> Outcome:
     """Each side's mean of the measure over the last third of the run (the project's summary
     window), and which is higher; closer than ``same`` (absolute) counts as about the same."""
-    from sim.simulation import window_steps
+    from sim.studies.outcomes import window_of, window_rows
 
     values = []
     window = (0, 0)
     for frame in frames:
-        window = first, last = window_steps(int(frame["step"].max()))
-        inside = frame[frame["step"].between(first, last)]
-        values.append(float(inside[experiment.metric].mean()))
+        window = window_of(frame)
+        values.append(float(window_rows(frame, window)[experiment.metric].mean()))
     a, b = values
     winner = "same" if abs(a - b) < same else ("A" if a > b else "B")
     return Outcome(experiment.metric, (a, b), window, winner)

@@ -47,7 +47,7 @@ from sim.scenarios.whatif import (
     plan_whatif,
     run_whatif,
 )
-from sim.util.stats import bounded_ci
+from sim.studies.outcomes import t_interval
 
 __all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult",
            "describe_intervention",
@@ -219,7 +219,7 @@ def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
                                   dropna=False)
     diff = (wide["intervention"] - wide["baseline"]).groupby(level="step")
     table = diff.agg(["mean", "std", "count"])
-    low, high = bounded_ci(table["mean"], table["std"], table["count"], (None, None))
+    low, high = t_interval(table["mean"], table["std"], table["count"])
     return pd.DataFrame({"step": table.index.astype(int), "diff": table["mean"].to_numpy(),
                          "ci_low": low, "ci_high": high})
 

@@ -31,6 +31,8 @@ from functools import cached_property
 import networkx as nx
 import numpy as np
 
+from sim.org.tree import Tree
+
 __all__ = [
     "EDGE_TYPES",
     "Tree",
@@ -46,28 +48,6 @@ __all__ = [
 #: Edge type codes, in the order of their integer ids.
 EDGE_TYPES = ("reports_to", "peer", "cross_unit", "external", "inter_org")
 REPORTS_TO, PEER, CROSS_UNIT, EXTERNAL, INTER_ORG = range(5)
-
-
-@dataclass
-class Tree:
-    """A reporting forest as arrays, one row per individual.
-
-    ``manager`` is -1 at the top; ``unit`` is -1 for people above the units (the top of a tree
-    of three or more levels), and every unit id is global across organizations.
-    """
-
-    manager: np.ndarray
-    level: np.ndarray
-    unit: np.ndarray
-    org: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self.manager.size)
-
-    @property
-    def n_units(self) -> int:
-        return int(self.unit.max()) + 1 if self.size else 0
 
 
 def derive_span(size: int, depth: int) -> int:
@@ -418,6 +398,7 @@ def build_network(
     h, net, op = cfg.hierarchy, cfg.network, cfg.openness
     observed = None
     if cfg.org.chart is not None:
+        # Here, not at the top: a chart is read only when the config names one.
         from sim.org.orgchart import load_comm_network, load_org_chart
 
         chart = load_org_chart(cfg.org.chart)

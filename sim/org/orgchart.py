@@ -55,7 +55,7 @@ import numpy as np
 
 from sim.config import ConfigError
 from sim.config.paths import resolve_data_path
-from sim.org.network import Tree
+from sim.org.tree import Tree
 
 __all__ = ["OrgChartError", "OrgChart", "REQUIRED", "OPTIONAL", "load_org_chart",
            "load_comm_network"]

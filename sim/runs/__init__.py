@@ -1,15 +1,16 @@
-"""The experiment machinery: jobs, sweeps, aggregation, designs, sensitivity, parallel runs.
+"""Old import paths, kept for code written against them: the modules now live elsewhere.
 
-:mod:`sim.runs.jobs`
-    one job: replicates run, ``metrics.parquet`` and ``summary.json`` written atomically, resume.
-:mod:`sim.runs.sweeps`
-    the jobs of a Hydra multirun listed and validated before any starts.
-:mod:`sim.runs.aggregate`
-    a sweep directory into ``runs.parquet``, ``timeseries.parquet``, ``summary.csv`` and plots.
-:mod:`sim.runs.designs`
-    Latin hypercube and Sobol designs written as Hydra option files.
-:mod:`sim.runs.sensitivity`
-    Sobol indices from aggregated results.
-:mod:`sim.runs.parallel`
-    a pool of replicate jobs with progress, shared by compare and what-if.
+``sim.runs`` held the experiment machinery until December 2026. Execution plumbing (jobs,
+locks, launchers, sweeps, datasets, designs) is now :mod:`sim.exec`; the studies and the
+outcomes kit are :mod:`sim.studies`. The documented Python entry points keep their old names:
+``sim.runs.aggregate`` is :mod:`sim.studies.aggregate` and ``sim.runs.dataset`` is
+:mod:`sim.exec.dataset` (each name is read from the new module, so they are the same
+objects).
+
+Examples
+--------
+>>> from sim.runs.aggregate import aggregate
+>>> import sim.studies.aggregate
+>>> aggregate is sim.studies.aggregate.aggregate
+True
 """

@@ -13,7 +13,7 @@ the intervention step and any difference after it is the intervention's doing.
 :func:`run_whatif` runs every replicate of both arms in a process pool (``forkserver`` where
 available, else ``spawn``, chosen explicitly because ``import mesa`` changes the global
 default) into ``OUT/runs/<arm>/`` (``metrics.parquet`` + ``summary.json``, the job format of
-:mod:`sim.runs.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
+:mod:`sim.exec.jobs`, so an interrupted what-if resumes). :func:`aggregate_whatif` then reduces them
 to the tables the report is built from, and nothing else:
 
 ``timeseries.parquet``       every row of both arms, with ``arm`` in front;
@@ -50,22 +50,23 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, ConfigError, load_config, to_config
-from sim.rules import metrics as measured
-from sim.rules.catalogue import record
-from sim.runs.jobs import (
+from sim.exec.jobs import (
     METRICS_FILE,
     read_summary,
     resolved_dict,
     write_json_atomic,
 )
-from sim.runs.paired import end_window
-from sim.runs.parallel import PlannedJob, run_jobs
+from sim.exec.parallel import PlannedJob, run_jobs
+from sim.rules import metrics as measured
+from sim.rules.catalogue import record
 from sim.scenarios.library import (
     NamedIntervention,
     Scenario,
     get_intervention,
     get_scenario,
 )
+from sim.studies.outcomes import window_means
+from sim.studies.outcomes import window_steps as end_window
 from sim.util.atomic import write_atomic
 from sim.util.stats import bounded_ci, mean_ci, paired_diff_ci
 
@@ -228,21 +229,16 @@ def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
     """Each replicate's value of every metric over steps ``first..last``: its mean (NaN steps
     skipped), except for cumulative counts, whose value at ``last`` is what they mean."""
-    inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
-    means = inside.groupby("replicate", sort=True)[metrics].mean()
-    totals = [m for m in metrics if record(m).kind == "cumulative"]
-    if totals:
-        at_last = inside[inside["step"] == last].groupby("replicate", sort=True)[totals].mean()
-        means[totals] = at_last.reindex(means.index)
-    return means
+    return window_means(frame, metrics, (first, last), by=("replicate",),
+                        cumulative_at_last=True).set_index("replicate")
 
 
 def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd.DataFrame:
     """Reduce ``out/runs/<arm>/metrics.parquet`` to the what-if tables; return the differences.
 
     A replicate's value *at the end* is its mean over the last ``window`` steps (by default the
-    last third of the run, :func:`sim.runs.paired.end_window`, as every summary of the package
-    compares), and *before* its mean over the ``window`` steps before the intervention (both
+    last third of the run, :func:`sim.studies.outcomes.window_steps`, as every summary of the
+    package compares), and *before* its mean over the ``window`` steps before the intervention (both
     shortened to fit: the end window never reaches back before the intervention). Cumulative
     counts (the catalogue's kind ``cumulative``: innovations) are taken at the window's last
     step instead: a running total averaged over a window mixes the past into the end. Each

@@ -4,7 +4,7 @@ A simulation step is many small numpy calls; BLAS threads add overhead to each w
 speeding any up, and two processes on two cores, each with two BLAS threads, fight over the
 cores (issue 26 measured 172-178 ms per step at 100k members with OpenBLAS at 2 threads
 against 69-78 ms with 1). So the ``agora`` command, every job (pool, Ray, SLURM, joblib
-workers run :func:`sim.runs.pool.execute` or ``agora run``'s task function) and every
+workers run :func:`sim.exec.pool.execute` or ``agora run``'s task function) and every
 benchmark call :func:`pin_threads`.
 
 It works in two ways, because numpy is usually loaded already when it is called: the

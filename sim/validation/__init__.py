@@ -1,9 +1,9 @@
 """Comparisons with published organizational results, one module each.
 
 Each module exposes ``run(quick=True, out_dir=None, ...)`` returning a
-:class:`sim.validation.common.Comparison`; :func:`sim.validation.cli.main` (``agora validate``,
-``python experiments/validate.py``) runs them and writes the report. Statistics are in
-:mod:`sim.validation.stats`, the independent March implementation in
+:class:`sim.validation.common.Comparison`; :func:`sim.validation.suite.validate`
+(``agora validate``, parsed in :mod:`sim.cli.validate`) runs them and writes the report.
+Statistics are in :mod:`sim.validation.stats`, the independent March implementation in
 :mod:`sim.validation.march_reference`.
 """
 

@@ -50,12 +50,11 @@ def window_knowledge(overrides: Sequence[str], replicates: int, seed: int) -> di
     """Per replicate, the mean of each knowledge metric over the last third of the run."""
     import sim
     from sim.config import load_config
-    from sim.simulation import window_steps
+    from sim.studies.outcomes import window_means, window_steps
 
     cfg = load_config([*overrides, f"replicates={replicates}", f"seed={seed}"])
     m = sim.simulate(cfg).metrics
-    last = m[m["step"].between(*window_steps(cfg.steps))]
-    g = last.groupby("replicate")[list(METRICS)].mean().sort_index()
+    g = window_means(m, METRICS, window_steps(cfg.steps), by=("replicate",))
     return {k: g[k].to_numpy() for k in METRICS}
 
 

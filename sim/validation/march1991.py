@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.studies.outcomes import finals
 from sim.util.stats import diff_ci
 from sim.validation import march_reference
 from sim.validation.common import Comparison, fmt_ci, row, save_figure
@@ -145,8 +146,7 @@ def final_knowledge(overrides: Sequence[str], replicates: int, seed: int = 0) ->
     for k, start in enumerate(range(0, replicates, _CHUNK)):
         reps = min(_CHUNK, replicates - start)
         m = _simulate(overrides, reps, seed + k).metrics
-        last = m[m["step"] == m["step"].max()].sort_values("replicate")
-        out.append(last["knowledge_code"].to_numpy())
+        out.append(finals(m, ["knowledge_code"], by=("replicate",))["knowledge_code"].to_numpy())
     return np.concatenate(out)
 
 

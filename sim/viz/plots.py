@@ -15,7 +15,7 @@ through ``pyplot``: no global figure state, no GUI backend, safe in worker proce
 notebooks alike. Each returns the path of the PNG it wrote (written to a temporary name and
 renamed).
 
-Inputs are the long tables :func:`sim.runs.aggregate.aggregate` writes:
+Inputs are the long tables :func:`sim.studies.aggregate.aggregate` writes:
 ``timeseries_summary.csv`` (condition, step, metric, mean, ci_low, ci_high) and
 ``summary.csv`` (swept keys, condition, metric, mean, ci_low, ci_high).
 
@@ -454,7 +454,7 @@ def _wrapped(title: str, width: int = 60) -> str:
 
 
 def _noise_of(indices: pd.DataFrame, column: str) -> float | None:
-    """The noise level a table of indices carries (:func:`sim.runs.sensitivity.with_noise`)."""
+    """The noise level a table of indices carries (:func:`sim.studies.sensitivity.with_noise`)."""
     if column not in indices.columns:
         return None
     value = float(indices[column].iloc[0])

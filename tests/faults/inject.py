@@ -5,7 +5,7 @@
 (``AGORA_FAIL_IF``) or kills its own process with SIGKILL before simulating (``AGORA_KILL_IF``,
 standing in for an out-of-memory kill). They live here, not in the shipped code:
 
-* in the test process, :func:`install` wraps :func:`sim.runs.jobs._run_locked` (the part of
+* in the test process, :func:`install` wraps :func:`sim.exec.jobs._run_locked` (the part of
   a job run while its directory is locked, after resume has decided to run it);
 * in the processes a test starts (the Hydra app, its pool, joblib or submitit workers),
   :func:`with_faults` puts ``tests/faults/site`` on ``PYTHONPATH``, whose
@@ -31,9 +31,9 @@ def _matches(variable: str, overrides: Sequence[str]) -> bool:
 
 
 def install() -> None:
-    """Wrap ``sim.runs.jobs._run_locked`` so the hooks act in this process (idempotent)."""
+    """Wrap ``sim.exec.jobs._run_locked`` so the hooks act in this process (idempotent)."""
     import sim
-    import sim.runs.jobs as jobs
+    import sim.exec.jobs as jobs
 
     original = jobs._run_locked
     if getattr(original, "_fault_hooks", False):

@@ -16,7 +16,7 @@ import pytest
 from conftest import counting_lines
 
 from sim.config import ConfigError, to_config
-from sim.runs.jobs import LOCK_FILE, METRICS_FILE, SUMMARY_FILE, job_state, read_summary, run_job
+from sim.exec.jobs import LOCK_FILE, METRICS_FILE, SUMMARY_FILE, job_state, read_summary, run_job
 
 from .helpers import run
 
@@ -30,7 +30,7 @@ def _sweep(tmp_path, n=2):
 
 
 def _aggregate_statuses(sweep):
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     aggregate(sweep, sweep.parent / "agg", plots=False, timeseries=False)
     jobs = pd.read_csv(sweep.parent / "agg" / "jobs.csv")
@@ -97,7 +97,7 @@ def test_a_garbage_lock_file_is_broken_once_old(tmp_path):
 
 
 def test_a_lock_of_a_live_process_on_another_host_is_respected(tmp_path):
-    from sim.runs.jobs import JobConflict
+    from sim.exec.jobs import JobConflict
 
     (tmp_path / "job").mkdir()
     (tmp_path / "job" / LOCK_FILE).write_text(json.dumps(
@@ -144,7 +144,7 @@ def _temporaries(root: Path) -> list[Path]:
 
 
 def test_aggregate_on_a_full_disk_leaves_no_temporary_files(tmp_path, full_disk):
-    from sim.runs.aggregate import aggregate
+    from sim.studies.aggregate import aggregate
 
     sweep = _sweep(tmp_path)
     with pytest.raises(OSError):

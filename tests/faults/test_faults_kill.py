@@ -10,8 +10,8 @@ import time
 import pytest
 
 from sim.config import to_config
-from sim.runs.jobs import LOCK_FILE, read_summary
-from sim.runs.locks import read_lock
+from sim.exec.jobs import LOCK_FILE, read_summary
+from sim.exec.locks import read_lock
 
 from .helpers import alive, descendants, start, wait_for
 
@@ -47,7 +47,7 @@ def test_killing_the_parent_of_a_joblib_sweep_stops_its_workers(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_pool_worker_fails_its_jobs_and_a_rerun_completes_them(tmp_path):
-    from sim.runs.parallel import PlannedJob, run_jobs
+    from sim.exec.parallel import PlannedJob, run_jobs
 
     cfg = to_config({"steps": 400, "org": {"size": 300}, "stakeholders": {"count": 10},
                      "replicates": 2})
@@ -84,7 +84,7 @@ def test_a_killed_pool_worker_fails_its_jobs_and_a_rerun_completes_them(tmp_path
 
 
 def _plain(cfg):
-    from sim.runs.jobs import resolved_dict
+    from sim.exec.jobs import resolved_dict
 
     plain = resolved_dict(cfg)
     plain.pop("interventions")

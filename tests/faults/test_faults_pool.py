@@ -15,12 +15,12 @@ import time
 
 import pytest
 
-import sim.runs.pool as pool_module
+import sim.exec.pool as pool_module
 from sim.config import to_config
-from sim.runs.jobs import LOCK_FILE, read_summary
-from sim.runs.locks import read_lock
-from sim.runs.parallel import PlannedJob
-from sim.runs.pool import run_pool
+from sim.exec.jobs import LOCK_FILE, read_summary
+from sim.exec.locks import read_lock
+from sim.exec.parallel import PlannedJob
+from sim.exec.pool import run_pool
 
 TINY = {"steps": 3, "org": {"size": 30}, "stakeholders": {"count": 5}}
 

@@ -3,7 +3,7 @@ everywhere.
 
 :func:`run_jobs` is what the regime comparison and the what-if runs share: every replicate of
 every job is one task in a process pool, and each job directory ends up exactly as
-:func:`sim.runs.jobs.run_job` would have written it (so they resume the same way).
+:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way).
 
 Examples
 --------
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.runs.workers import process_context, stop_pool, watch_parent
+from sim.exec.workers import process_context, stop_pool, watch_parent
 
 __all__ = ["process_context", "PlannedJob", "run_jobs", "stop_pool", "watch_parent"]
 
@@ -52,12 +52,12 @@ def run_jobs(
     that is not a terminal, such as the teaching app's).
 
     Every job directory is prepared first (resume: a job done for the same configuration is
-    skipped; :class:`sim.runs.jobs.JobConflict` is raised before anything runs). A replicate that
+    skipped; :class:`sim.exec.jobs.JobConflict` is raised before anything runs). A replicate that
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
     others. With ``workers <= 1`` the replicates run in this process, with the same rows.
     """
-    from sim.runs.folders import make_agora_folder
-    from sim.runs.jobs import config_hash, lock_job
+    from sim.exec.folders import make_agora_folder
+    from sim.exec.jobs import config_hash, lock_job
 
     # The folders holding the job folders are marked as Agora's (when this creates them), so
     # --fresh may later remove them and nothing else.
@@ -85,7 +85,7 @@ def _run_locked(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from sim.runs.jobs import (
+    from sim.exec.jobs import (
         SUMMARY_FILE,
         config_hash,
         new_summary,

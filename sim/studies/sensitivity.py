@@ -24,7 +24,7 @@ numbers would mislead:
   correction (Tissot & Prieur 2012, as SALib applies it) divides by 1 - 2M/N, which explodes
   as N nears 2M: at 48 points the intervals were about +-1. We use M = 6 and require
   N >= 16 M = 96 points, so the bootstrap's half-samples keep 2M / (N/2) <= 0.25.
-- Sobol: at least 64 base samples (a power of two; see :mod:`sim.runs.designs`).
+- Sobol: at least 64 base samples (a power of two; see :mod:`sim.exec.designs`).
 - Morris: at least 10 trajectories.
 
 **Noise.** A point's output is the mean over its replicates, so part of the variance the
@@ -46,7 +46,7 @@ at both settings with the same seeds. The output of a point is then the mean ove
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> from sim.runs.designs import make_design, parse_ranges
+>>> from sim.exec.designs import make_design, parse_ranges
 >>> ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
 >>> X = make_design(ranges, method="sobol", n=256, seed=0)
 >>> runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(X))],
@@ -61,6 +61,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,8 @@ import pandas as pd
 
 __all__ = ["MIN_SIZE", "RBD_HARMONICS", "NOISE_DOMINATES", "NOISE_TARGET", "ConstantOutput",
            "check_design", "assumptions", "point_outputs", "paired_differences", "same_setting",
-           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices"]
+           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices",
+           "Request", "run"]
 
 #: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
 RBD_HARMONICS = 6
@@ -107,7 +109,7 @@ def check_design(meta: Mapping[str, Any]) -> None:
     if method not in MIN_SIZE:
         raise ValueError(f"unknown design method {method!r}: one of {sorted(MIN_SIZE)}")
     if method == "sobol" and n & (n - 1):
-        from sim.runs.designs import not_power_of_two
+        from sim.exec.designs import not_power_of_two
 
         raise ValueError(not_power_of_two(n))
     need = MIN_SIZE[method]
@@ -301,7 +303,7 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
         ``morris``: parameter, mu, mu_star, mu_star_conf, sigma. ``*_conf`` are half-widths
         of bootstrap 95% intervals.
     """
-    from sim.runs.designs import salib_problem
+    from sim.exec.designs import salib_problem
 
     check_design(meta)
     ranges = {k: (lo, hi, None) for k, (lo, hi) in meta["ranges"].items()}
@@ -313,7 +315,10 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
     if method == "sobol":
         from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=False, seed=seed)
+        # A Generator, not the int: SALib 1.6's sobol.analyze seeds only ``if seed:``, so
+        # seed 0 (the default) left the bootstrap intervals unseeded and irreproducible.
+        res = sobol.analyze(problem, y, calc_second_order=False,
+                            seed=np.random.default_rng(seed))
         return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
                              "S1_conf": res["S1_conf"], "ST": res["ST"],
                              "ST_conf": res["ST_conf"]})
@@ -347,7 +352,7 @@ def sobol_indices(
     Parameters
     ----------
     meta, points
-        The design's ``design.json`` and ``design.csv`` (:func:`sim.runs.designs.read_design`).
+        The design's ``design.json`` and ``design.csv`` (:func:`sim.exec.designs.read_design`).
     runs
         The aggregated ``runs.parquet`` of the design's sweep (its metric columns are each
         run's end-of-run window average).
@@ -485,65 +490,97 @@ def _first_order_lines(table: pd.DataFrame, output: str, noisy: bool) -> list[st
     return out
 
 
-# --------------------------------------------------------------------------- command line
+# --------------------------------------------------------------------------- the study
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Request:
+    """What ``agora sensitivity`` asks for (:mod:`sim.cli.sensitivity` parses it)."""
+
+    design_dir: str
+    sweep_dir: str
+    metric: Sequence[str] = ("trust",)
+    effect: str | None = None
+    raw: bool = False
+    map: Sequence[str] | None = None
+    bins: int = 4
+    out: str | None = None
+    seed: int = 0
+
+
+def _compare_of(args: Request, meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The practice whose effect is analysed (the design's, ``--effect``, or none with
+    ``--raw``); a ValueError names what is wrong with the request."""
+    check_design(meta)
+    compare = meta.get("compare")
+    if args.effect:
+        from sim.exec.designs import parse_compare
+
+        key, values = parse_compare(args.effect)
+        compare = {"key": key, "values": values}
+    if args.raw:
+        compare = None
+    if args.map and not compare:
+        raise ValueError("--map draws a practice's effect: the design has no --compare "
+                         "(pass --effect KEY=A,B)")
+    if args.map and not set(args.map) <= set(meta["ranges"]):
+        raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
+                         f"design ({', '.join(meta['ranges'])})")
+    return compare
+
+
+def _effect_map(args: Request, metric: str, meta, points, runs, compare, out, words) -> None:
+    """The heat map of a practice's paired effect over two of the design's parameters."""
+    from sim.studies.discover import effect_cells
+    from sim.viz.plots import plot_effect_map, pretty
+
+    diffs = paired_differences(runs, metric, compare["key"], compare["values"])
+    effects = points.copy()
+    effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
+        range(len(points))).to_numpy()
+    cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
+    cells.to_csv(out / f"map_{metric}.csv", index=False)
+    plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
+                    title=words[0].upper() + words[1:],
+                    effect_label=f"effect on {pretty(metric).lower()}")
+
+
+def _section(metric: str, words: str, lines: list[str], table: pd.DataFrame,
+             assumed: list[str], mapped: bool) -> list[str]:
+    """One metric's part of ``report.md``: sentences, figure, table, assumptions."""
+    return [*([f"![map of {metric}](map_{metric}.png)", ""] if mapped else []),
+            f"## {words[0].upper() + words[1:]}", "", *lines, "",
+            f"![{metric}](sensitivity_{metric}.png)", "",
+            "| " + " | ".join(table.columns) + " |",
+            "|---|" + "---:|" * (len(table.columns) - 1),
+            *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                for v in row) + " |"
+              for row in table.itertuples(index=False)),
+            "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
+
+
+def run(args: Request) -> int:
     """``agora sensitivity DESIGN_DIR SWEEP_DIR --metric trust ...``: indices, plots and a
     report; 0 ok, 1 a metric could not be analysed, 2 the design is refused."""
-    import argparse
     import json
     import sys
     import time
     from pathlib import Path
 
-    from sim.runs.aggregate import aggregate
-    from sim.runs.designs import read_design
+    from sim.exec.designs import read_design
+    from sim.studies.aggregate import aggregate
     from sim.util.atomic import write_text_atomic
     from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
 
-    parser = argparse.ArgumentParser(
-        prog="agora sensitivity",
-        description="Sensitivity indices (Sobol, Morris or RBD-FAST, by the design's method) "
-                    "of metrics, or of a practice's paired effect on them, over a design.")
-    parser.add_argument("design_dir", help="the folder agora design wrote")
-    parser.add_argument("sweep_dir", help="the sweep that ran it (aggregated if need be)")
-    parser.add_argument("--metric", nargs="+", default=["trust"])
-    parser.add_argument("--effect", default=None, metavar="KEY=A,B",
-                        help="analyse the effect B - A of a practice, paired by seed (default: "
-                             "the design's --compare, if any)")
-    parser.add_argument("--raw", action="store_true",
-                        help="analyse the metric itself even if the design compares a practice")
-    parser.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                        help="also draw a heat map of the effect (with its 95%% CI) over two "
-                             "of the design's parameters")
-    parser.add_argument("--bins", type=int, default=4, help="cells per axis of the map")
-    parser.add_argument("--out", default=None, help="default SWEEP_DIR/sensitivity")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs")
-    args = parser.parse_intermixed_args(argv)
     t0 = time.perf_counter()
-    meta, points = read_design(args.design_dir)
+    meta, points = read_design(args.design_dir)  # plan: the design that was run
     try:
-        check_design(meta)
-        compare = meta.get("compare")
-        if args.effect:
-            from sim.runs.designs import parse_compare
-
-            key, values = parse_compare(args.effect)
-            compare = {"key": key, "values": values}
-        if args.raw:
-            compare = None
-        if args.map and not compare:
-            raise ValueError("--map draws a practice's effect: the design has no --compare "
-                             "(pass --effect KEY=A,B)")
-        if args.map and not set(args.map) <= set(meta["ranges"]):
-            raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
-                             f"design ({', '.join(meta['ranges'])})")
+        compare = _compare_of(args, meta)
     except ValueError as err:
         print(f"sensitivity: {err}", file=sys.stderr)
         return 2
     sweep = Path(args.sweep_dir)
-    if not (sweep / "runs.parquet").is_file():
+    if not (sweep / "runs.parquet").is_file():  # outcomes: window means per run
         print(aggregate(sweep, plots=False).describe())
     runs = pd.read_parquet(sweep / "runs.parquet")
     out = Path(args.out) if args.out else sweep / "sensitivity"
@@ -551,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     reps = runs[runs["status"] == "ok"].groupby("design")["seed"].nunique()
     window = "its average over the last third of its steps (the end-of-run window)"
     status, said, sections, folded = 0, [], [], []
-    for metric in args.metric:
+    for metric in args.metric:  # analysis, one metric at a time
         output = (f"the effect of {compare['key']} = {compare['values'][1]} instead of "
                   f"{compare['values'][0]} on {metric} (paired by seed)" if compare
                   else metric)
@@ -577,37 +614,16 @@ def main(argv: list[str] | None = None) -> int:
                  f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
                  else pretty(metric).lower())
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
-        if meta["method"] == "morris":
-            plot_morris(table, out / f"sensitivity_{metric}.png", title=title)
-        else:
-            plot_sobol_indices(table, out / f"sensitivity_{metric}.png", title=title)
+        plot = plot_morris if meta["method"] == "morris" else plot_sobol_indices
+        plot(table, out / f"sensitivity_{metric}.png", title=title)
         if args.map:
-            from sim.runs.discover import effect_cells
-            from sim.viz.plots import plot_effect_map
-
-            diffs = paired_differences(runs, metric, compare["key"], compare["values"])
-            effects = points.copy()
-            effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
-                range(len(points))).to_numpy()
-            cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
-            cells.to_csv(out / f"map_{metric}.csv", index=False)
-            plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
-                            title=words[0].upper() + words[1:],
-                            effect_label=f"effect on {pretty(metric).lower()}")
-            sections += [f"![map of {metric}](map_{metric}.png)", ""]
+            _effect_map(args, metric, meta, points, runs, compare, out, words)
         lines = describe_indices(table, words)
         said += lines
         print("\n".join(f"  {line}" for line in lines))
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        sections += [f"## {words[0].upper() + words[1:]}", "", *lines, "",
-                     f"![{metric}](sensitivity_{metric}.png)", "",
-                     "| " + " | ".join(table.columns) + " |",
-                     "|---|" + "---:|" * (len(table.columns) - 1),
-                     *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                         for v in row) + " |"
-                       for row in table.itertuples(index=False)),
-                     "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
-    elapsed = time.perf_counter() - t0
+        sections += _section(metric, words, lines, table, assumed, bool(args.map))
+    elapsed = time.perf_counter() - t0  # report
     text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *(f"- {s}" for s in said),
             *(["", "The same at every point of the design (folded away): "
                + "; ".join(folded) + "."] if folded else []),

@@ -1,7 +1,7 @@
 """Worker processes started the same way everywhere, and stopped when their parent is gone.
 
-The lowest layer of the experiment machinery: :mod:`sim.runs.jobs` (every job watches its
-parent), :mod:`sim.runs.parallel` and :mod:`sim.runs.pool` (which start workers) import it,
+The lowest layer of the experiment machinery: :mod:`sim.exec.jobs` (every job watches its
+parent), :mod:`sim.exec.parallel` and :mod:`sim.exec.pool` (which start workers) import it,
 and it imports none of them.
 
 Examples
@@ -83,7 +83,7 @@ def process_context() -> mp.context.BaseContext:
     """
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.runs.jobs", "sim.simulation", "sim.model"])
+        ctx.set_forkserver_preload(["sim.exec.jobs", "sim.simulation", "sim.model"])
         return ctx
     return mp.get_context("spawn")
 

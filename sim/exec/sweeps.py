@@ -7,7 +7,7 @@ before any job writes anything; :class:`ValidateCallback` runs these checks from
 
 :func:`claim_sweep` keeps two sweeps from mixing results in one ``hydra.sweep.dir``: before
 any job starts, a sweep records which configuration each of its job directories will hold
-(a claim file, locked like a job, see :mod:`sim.runs.locks`) and is refused if a directory
+(a claim file, locked like a job, see :mod:`sim.exec.locks`) and is refused if a directory
 holds, is producing, or is claimed by a live sweep for, another configuration. A sweep of the
 same configurations is welcome: its jobs skip finished results and wait for running ones.
 """
@@ -25,11 +25,11 @@ from omegaconf import DictConfig, OmegaConf
 from sim import preflight
 from sim.config import AgoraConfig, ConfigError, to_config
 from sim.config.loading import load_yaml
-from sim.runs.fast_values import MISSING as _MISSING
-from sim.runs.fast_values import leaves as _leaves
-from sim.runs.fast_values import strip_hydra as _strip_hydra
-from sim.runs.fast_values import with_value as _with_value
-from sim.runs.locks import FileLock, describe_lock, is_stale, read_lock
+from sim.exec.fast_values import MISSING as _MISSING
+from sim.exec.fast_values import leaves as _leaves
+from sim.exec.fast_values import strip_hydra as _strip_hydra
+from sim.exec.fast_values import with_value as _with_value
+from sim.exec.locks import FileLock, describe_lock, is_stale, read_lock
 
 __all__ = ["expand_sweep", "validate_sweep", "claim_sweep", "sweep_id", "ValidateCallback"]
 
@@ -75,7 +75,7 @@ def _global_option_file(override: Any, searchpath: Sequence[str]) -> Path | None
     """The YAML file of a ``+group=option`` override if it only sets values globally.
 
     Such a file (``# @package _global_``, no defaults list), found in a ``file://`` entry of
-    ``hydra.searchpath``, is what :mod:`sim.runs.designs` writes for each design point; merging it
+    ``hydra.searchpath``, is what :mod:`sim.exec.designs` writes for each design point; merging it
     is exactly what composing it would do, at a thousandth of the cost.
     """
     if not override.is_add() or override.is_sweep_override():
@@ -116,7 +116,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
     Composition through Hydra costs ~0.1 s and a full :func:`~sim.config.to_config` ~30 ms,
     too much for sweeps of thousands of jobs. So composition is done once per distinct set of
     structural overrides (config groups, ``+``/``~``); each job's plain ``key=value``
-    overrides, and the values of :mod:`sim.runs.designs` option files, are then set on that base's
+    overrides, and the values of :mod:`sim.exec.designs` option files, are then set on that base's
     dataclass with a strict type check and the result validated (well under a millisecond).
     Anything the fast path does not handle with certainty (a string for a number, a list, an
     unknown key) goes through the exact path: Hydra's own override application on a deep copy
@@ -181,7 +181,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
 
 def _subdirs(config: DictConfig, count: int) -> list[str] | None:
     """Each job's ``hydra.sweep.subdir``, or None when it depends on more than the job number
-    (then only the per-job locks and conflict checks of :mod:`sim.runs.jobs` apply)."""
+    (then only the per-job locks and conflict checks of :mod:`sim.exec.jobs` apply)."""
     node = config.hydra.sweep._get_node("subdir") if "sweep" in config.hydra else None
     raw = str(node._value()).replace(" ", "") if node is not None else ""
     if raw in ("${hydra.job.num}", "${hydra:job.num}"):
@@ -202,7 +202,7 @@ def claim_sweep(sweep_dir: str | Path, jobs: Mapping[str, str]) -> FileLock:
     ConfigError
         Naming the directory, the two configuration hashes and who holds the other.
     """
-    from sim.runs.jobs import LOCK_FILE, read_summary
+    from sim.exec.jobs import LOCK_FILE, read_summary
 
     sweep_dir = Path(sweep_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -352,7 +352,7 @@ class ValidateCallback(_HydraCallback):
         """Claim the sweep directory for these jobs (see :func:`claim_sweep`)."""
         import atexit
 
-        from sim.runs.jobs import config_hash
+        from sim.exec.jobs import config_hash
 
         subdirs = _subdirs(config, len(configs))
         if subdirs is None:  # job directories named by more than the job number

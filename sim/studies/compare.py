@@ -13,7 +13,7 @@ unless overrides say otherwise):
   full``, no aliasing at all).
 
 and, to say what each headline difference (conversational end minus broadcast end) rests on
-(:mod:`sim.runs.classification`, DESIGN section 7.2):
+(:mod:`sim.studies.classification`, DESIGN section 7.2):
 
 - both ends again with each assumed mechanism switched off (``mechanisms.<name>=false``, every
   switch of :class:`sim.config.schema.MechanismsConfig` that is on), in ``OUT/runs/ablations/``;
@@ -36,7 +36,7 @@ step's values are reported beside them.
 Every arm sets the five practices itself (the scenario's values for them are replaced); every
 other key, ``regime.listening`` and ``mechanisms.*`` included, comes from the scenario and the
 overrides. Each arm is one job directory under ``OUT/runs/`` written by
-:func:`sim.runs.parallel.run_jobs`, so a re-run reuses the finished jobs and refuses a folder
+:func:`sim.exec.parallel.run_jobs`, so a re-run reuses the finished jobs and refuses a folder
 holding results of other settings.
 
 Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (metric,
@@ -48,7 +48,7 @@ final-step values), ``runs.parquet`` (one row per arm of the design, end or hybr
 its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``
 (ends and hybrids: mean and 95% CI), ``differences.csv`` (conversational minus broadcast,
 paired), ``regimes_over_time.csv``, ``design.csv``, ``report.md`` and ``plots/``. The command
-line is :mod:`sim.cli.compare`; the report :mod:`sim.runs.compare_report`.
+line is :mod:`sim.cli.compare`; the report :mod:`sim.studies.compare_report`.
 
 Examples
 --------
@@ -73,15 +73,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.rules.catalogue import leading
-from sim.runs.factorial import (
+from sim.studies.factorial import (
     contrast_columns,
     paired_effects,
     two_level_design,
 )
-from sim.simulation import window_steps as window_bounds  # the package's one window
+from sim.studies.outcomes import WINDOW as DEFAULT_WINDOW
+from sim.studies.outcomes import paired_differences, seed_means, t_interval, window_means
+from sim.studies.outcomes import window_steps as window_bounds  # the package's one window
 
 __all__ = [
     "Lever",
@@ -222,7 +223,6 @@ BY_CONSTRUCTION: dict[tuple[str, str], str] = {
 #: 2-core machine; ``--design full`` (37 arms) when the time is there.
 DEFAULT_DESIGN = "half"
 DEFAULT_REPLICATES = 10
-DEFAULT_WINDOW = 1 / 3  # as sim.simulation.WINDOW: the last third of the run
 #: The most pairs of switches a job runs (each pair is both ends again: 2 x replicates runs);
 #: the report says how many were wanted and left out.
 DEFAULT_MAX_PAIRS = 6
@@ -438,7 +438,7 @@ def typed_base(overrides: Sequence[str], *, replicates: int, seed: int) -> Any:
 
 def switches_on(base: Any) -> list[str]:
     """The mechanisms on in ``base`` (one switched off by the user is not ablated again)."""
-    from sim.runs.classification import mechanism_names
+    from sim.studies.classification import mechanism_names
 
     return [m for m in mechanism_names() if getattr(base.mechanisms, m)]
 
@@ -465,7 +465,7 @@ def plan_jobs(
     from dataclasses import replace
 
     from sim.config import to_config
-    from sim.runs.parallel import PlannedJob
+    from sim.exec.parallel import PlannedJob
 
     # Typed once; each arm then only swaps its regime (composing 40 times costs seconds).
     raw = base if base is not None else typed_base(overrides, replicates=replicates, seed=seed)
@@ -512,7 +512,7 @@ class Tables:
     window: tuple[int, int]
     design: pd.DataFrame  # point, coded levels, values
     corners: dict[str, bool | None] = field(default_factory=dict)
-    classification: pd.DataFrame | None = None  # sim.runs.classification.COLUMNS
+    classification: pd.DataFrame | None = None  # sim.studies.classification.COLUMNS
     ablations: pd.DataFrame | None = None  # every ablation's effect on every difference
     realistic: pd.DataFrame | None = None  # the differences at field-realistic ends
     pairs: dict[str, list] = field(default_factory=dict)  # "wanted", "run": pairs of switches
@@ -539,9 +539,8 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
         frame = frames.get(arm.name)
         if frame is None:
             continue
-        inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
         # NaN steps (e.g. voice_answered when no idea was read) are skipped, as end_of_run does
-        values = inside.groupby(["replicate", "seed"], sort=True)[metrics].mean().reset_index()
+        values = window_means(frame, metrics, (first, last))
         values.insert(0, "arm", arm.name)
         parts.append(values)
         resolved = regimes.get(arm.name, {})
@@ -558,16 +557,6 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
         info[f"x_{lever.name}"] = info[f"x_{lever.name}"].astype(np.int8)
     return info.merge(pd.concat(parts, ignore_index=True), on="arm", how="inner",
                       validate="one_to_many")
-
-
-def _ci_columns(mean, sd, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Student-t interval of a mean from mean, sd and n arrays (as mean_ci: n=1 -> the point,
-    n=0 -> NaN), computed in one pass instead of one scipy call per cell."""
-    mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
-        half = np.where(n >= 2, t * sd / np.sqrt(n), np.where(n == 1, 0.0, np.nan))
-    return mean - half, mean + half
 
 
 def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
@@ -588,7 +577,7 @@ def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) 
     g = sub.groupby("regime", sort=False)[metrics]
     mean, sd, n = (x.reindex([lab for lab in labels if lab in set(sub["regime"])])
                    for x in (g.mean(), g.std(ddof=1), g.count()))
-    low, high = _ci_columns(mean, sd, n)
+    low, high = t_interval(mean, sd, n, single="point")
     return pd.DataFrame({
         "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
         "metric": np.tile(metrics, len(mean)),
@@ -601,13 +590,9 @@ def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) 
 
 def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) -> pd.DataFrame:
     """mean over seeds of (a - b) per metric, with a t-interval over seeds."""
-    left = table[table["regime"] == a].set_index("seed")[metrics]
-    right = table[table["regime"] == b].set_index("seed")[metrics]
-    diff = left - right.reindex(left.index)
-    mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-    low, high = _ci_columns(mean, sd, n)
-    return pd.DataFrame({"metric": metrics, "diff": mean.to_numpy(dtype=float), "ci_low": low,
-                         "ci_high": high, "n": n.to_numpy().astype(int)})
+    left = table[table["regime"] == a].set_index("seed")
+    right = table[table["regime"] == b].set_index("seed")
+    return paired_differences(left, right, metrics)
 
 
 def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
@@ -618,7 +603,7 @@ def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
             continue
         g = frames[arm.name].groupby("step")[metrics]
         mean = g.mean()
-        low, high = _ci_columns(mean, g.std(ddof=1), g.count(), level)
+        low, high = t_interval(mean, g.std(ddof=1), g.count(), level=level, single="point")
         long = pd.DataFrame({
             "regime": arm.label,
             "step": np.repeat(mean.index.to_numpy(), len(metrics)),
@@ -717,24 +702,18 @@ def construction_reasons(metrics: Sequence[str], levers: Sequence[Lever] = LEVER
     return reasons
 
 
-def _seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int]):
-    """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed."""
-    inside = frame[(frame["step"] >= steps[0]) & (frame["step"] <= steps[1])]
-    return inside.groupby("seed", sort=True)[list(metrics)].mean()
-
-
 def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
                     metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
     """The classifier's input: per ablation (``"none"`` for the main ends), end and seed, the
-    window means (see :func:`sim.runs.classification.classify`)."""
-    from sim.runs.classification import BASE
+    window means (see :func:`sim.studies.classification.classify`)."""
+    from sim.studies.classification import BASE
 
     parts = []
     sources = [(BASE, end, end) for end in ("broadcast", "conversational")]
     sources += [("+".join(a.off), a.label, a.name) for a in arms if a.kind == "ablation"]
     for ablation, end, name in sources:
         if name in frames:
-            means = _seed_means(frames[name], metrics, steps).reset_index()
+            means = seed_means(frames[name], metrics, steps).reset_index()
             means.insert(0, "end", end)
             means.insert(0, "ablation", ablation)
             parts.append(means)
@@ -749,7 +728,7 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     columns = ["ends", "responsiveness", "voting", "metric", "diff", "ci_low", "ci_high", "n"]
     if "broadcast" not in frames:
         return pd.DataFrame(columns=columns)
-    low = _seed_means(frames["broadcast"], metrics, steps)
+    low = seed_means(frames["broadcast"], metrics, steps)
     high = LEVER_BY_NAME["responsiveness"].high, LEVER_BY_NAME["voting"].high
     ends = [("default", "conversational", *high)]
     ends += [(a.name, a.name, a.regime["responsiveness"], a.regime["voting"]) for a in arms
@@ -758,9 +737,9 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     for label, name, responsiveness, voting in ends:
         if name not in frames:
             continue
-        diff = _seed_means(frames[name], metrics, steps) - low
+        diff = seed_means(frames[name], metrics, steps) - low
         mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-        ci_low, ci_high = _ci_columns(mean, sd, n)
+        ci_low, ci_high = t_interval(mean, sd, n, single="point")
         parts.append(pd.DataFrame({
             "ends": label, "responsiveness": float(responsiveness), "voting": bool(voting),
             "metric": list(metrics), "diff": mean.to_numpy(float), "ci_low": ci_low,
@@ -832,7 +811,7 @@ class Outcome:
 
 
 def _run_arms(arms, options: Options, base) -> dict[str, dict]:
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     jobs = plan_jobs(arms, options.overrides, out=Path(options.out),
                      replicates=options.replicates, seed=options.seed, base=base)
@@ -840,13 +819,13 @@ def _run_arms(arms, options: Options, base) -> dict[str, dict]:
 
 
 def run(options: Options) -> Outcome:
-    """Run the job: every arm in one batch through :func:`sim.runs.parallel.run_jobs`, then
+    """Run the job: every arm in one batch through :func:`sim.exec.parallel.run_jobs`, then
     the pairs of switches the classification asks for in a second (usually small) batch.
 
     Raises
     ------
-    sim.config.ConfigError, sim.runs.jobs.JobConflict, sim.runs.locks.LockHeld,
-    sim.runs.folders.NotAgoraFolder
+    sim.config.ConfigError, sim.exec.jobs.JobConflict, sim.exec.locks.LockHeld,
+    sim.exec.folders.NotAgoraFolder
         Before any replicate runs (bad input, a folder of other settings, a busy job, a
         ``--fresh`` on a folder Agora did not make).
     """
@@ -863,11 +842,11 @@ def run(options: Options) -> Outcome:
         raise ValueError(f"ends {options.ends!r}: one of 'default', 'realistic'")
     jobs = plan_jobs(arms, options.overrides, out=out, replicates=options.replicates,
                      seed=options.seed, base=base)  # every arm checked before anything runs
-    if options.fresh:  # only a folder Agora made (sim.runs.folders)
-        from sim.runs.folders import remove_agora_folder
+    if options.fresh:  # only a folder Agora made (sim.exec.folders)
+        from sim.exec.folders import remove_agora_folder
 
         remove_agora_folder(out / "runs")
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     summaries = run_jobs(jobs, workers=options.workers, progress=options.progress,
                          desc="compare")
@@ -891,7 +870,7 @@ def run(options: Options) -> Outcome:
 
 def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options, base) -> None:
     """Classify every headline difference, running the pairs of switches it needs first."""
-    from sim.runs.classification import ablation_table, classify, pairs_to_run
+    from sim.studies.classification import ablation_table, classify, pairs_to_run
 
     tables = outcome.tables
     if not {"broadcast", "conversational"} <= set(frames):

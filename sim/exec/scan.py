@@ -1,10 +1,10 @@
 """Reading a sweep folder: its job folders, what each one's summary says, and whether it can be
 trusted to be the job its folder stands for.
 
-:func:`scan_sweep` is what :mod:`sim.runs.aggregate` and :mod:`sim.runs.dataset` both read a
+:func:`scan_sweep` is what :mod:`sim.studies.aggregate` and :mod:`sim.exec.dataset` both read a
 sweep with. Besides each job's status (ok, failed, missing; a result whose checksum does not
 match is failed), it ties every result to its folder (issue 25): a summary whose recorded
-identity (job number, sweep id, config hash: :func:`sim.runs.jobs.new_summary`) does not match
+identity (job number, sweep id, config hash: :func:`sim.exec.jobs.new_summary`) does not match
 its folder, its ``.hydra/overrides.yaml`` or the sweep, and a second folder holding the same
 job (a copy), are refused (status failed, the error naming both paths); a link to a job folder
 already found is counted once, and links that loop are skipped with a warning.
@@ -12,7 +12,7 @@ already found is counted once, and links that loop are skipped with a warning.
 Examples
 --------
 >>> import tempfile
->>> from sim.runs.jobs import run_job
+>>> from sim.exec.jobs import run_job
 >>> with tempfile.TemporaryDirectory() as sweep:
 ...     s = run_job({"steps": 2, "org": {"size": 30}, "stakeholders": {"count": 5}},
 ...                 f"{sweep}/0", job={"num": 0})
@@ -36,9 +36,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from sim.runs.designs import design_columns
-from sim.runs.jobs import METRICS_FILE, SUMMARY_FILE, hash_resolved, read_summary, verify_result
-from sim.runs.sweeps import expand_sweep, sweep_id
+from sim.exec.designs import design_columns
+from sim.exec.jobs import METRICS_FILE, SUMMARY_FILE, hash_resolved, read_summary, verify_result
+from sim.exec.sweeps import expand_sweep, sweep_id
 
 __all__ = [
     "ID_COLUMNS", "Job", "arrow_schema", "column_name", "find_jobs", "identity_problem",

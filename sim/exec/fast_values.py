@@ -4,8 +4,8 @@ Composing a job through Hydra costs about 0.1 s; a sweep of thousands of jobs th
 plain values (``org.size=80``) can instead copy one composed configuration and set each value,
 type-checked against the schema. Anything this module is unsure of (a string that OmegaConf
 would convert, a container) comes back as :data:`MISSING`, so that the exact, slow path decides.
-Used by the sweep validation (:mod:`sim.runs.sweeps`) and the pool launcher's planning
-(:mod:`sim.runs.plan`).
+Used by the sweep validation (:mod:`sim.exec.sweeps`) and the pool launcher's planning
+(:mod:`sim.exec.plan`).
 
 Examples
 --------

@@ -1,15 +1,15 @@
 """Resolved jobs as Ray tasks on a Ray cluster: the engine of ``hydra/launcher=ray``.
 
-The launching process composes every job (:class:`sim.runs.plan.SweepPlan`), connects to the
+The launching process composes every job (:class:`sim.exec.plan.SweepPlan`), connects to the
 cluster (``ray.init(address=...)``) and submits each job as a task running
-:func:`sim.runs.pool.execute` (one CPU each), keeping at most ``max_in_flight`` tasks queued so
+:func:`sim.exec.pool.execute` (one CPU each), keeping at most ``max_in_flight`` tasks queued so
 that a sweep of 100,000 jobs does not sit in the cluster's memory at once. The job directories
 must be on a file system every node sees (as on a SLURM cluster).
 
-Failures: a failing job is recorded by :func:`~sim.runs.jobs.run_job` like everywhere else. A
+Failures: a failing job is recorded by :func:`~sim.exec.jobs.run_job` like everywhere else. A
 task whose worker process or node died is retried by Ray up to ``max_retries`` times (on
 another node if its node is gone); if it still cannot finish, this process records the job as
-failed with Ray's reason (:func:`sim.runs.pool.record_lost_job`), and resume re-runs it. Jobs
+failed with Ray's reason (:func:`sim.exec.pool.record_lost_job`), and resume re-runs it. Jobs
 that had finished are never touched: their files were written by the node that ran them.
 
 Ray is optional (``pip install agora-sim[ray]``) and imported only here, when a sweep uses it.
@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from sim.runs.parallel import PlannedJob
-from sim.runs.pool import execute, record_lost_job
+from sim.exec.parallel import PlannedJob
+from sim.exec.pool import execute, record_lost_job
 
 __all__ = ["run_ray"]
 

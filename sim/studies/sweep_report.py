@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim.rules.catalogue import headline, record, short_label
+from sim.studies.outcomes import fmt
 
 __all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_report", "fmt"]
 
@@ -38,18 +39,6 @@ __all__ = ["HEADLINE", "sweep_sentences", "constant_metrics", "write_sweep_repor
 HEADLINE = headline()
 #: At most this many sentences about metrics; the rest are counted ("and N more").
 MAX_SENTENCES = 8
-
-
-def fmt(x: float) -> str:
-    """A number as the report prints it: three significant digits, 'n/a' for NaN.
-
-    >>> fmt(0.123456), fmt(1234.5), fmt(float("nan")), fmt(-0.0)
-    ('0.123', '1.23e+03', 'n/a', '0')
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    text = f"{x:.3g}"
-    return "0" if float(text) == 0 else text
 
 
 def _words(metric: str) -> str:
@@ -161,7 +150,7 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
 
 def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFrame, *,
                        plots: bool = True) -> Path:
-    """Write ``out/report.md`` for an :class:`sim.runs.aggregate.AggregateReport` (or
+    """Write ``out/report.md`` for an :class:`sim.studies.aggregate.AggregateReport` (or
     ``sweep_report.md`` when ``report.md`` is another tool's report)."""
     from sim.util.atomic import write_text_atomic
 

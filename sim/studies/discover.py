@@ -4,9 +4,9 @@
 *under which conditions does this practice improve this outcome?*
 
 1. A Latin hypercube over the conditions to explore (``environment.turbulence=0:0.1``,
-   ``org.attention=5:40`` ...): :func:`sim.runs.designs.make_design`.
+   ``org.attention=5:40`` ...): :func:`sim.exec.designs.make_design`.
 2. Every point runs at both settings of the practice (``--compare
-   regime.responsiveness=0,0.6``) with the same seeds: :mod:`sim.runs.paired`. The effect at a
+   regime.responsiveness=0,0.6``) with the same seeds: :mod:`sim.studies.paired`. The effect at a
    point is the mean over replicates of the paired difference of the outcome's end-of-run
    average (B minus A).
 3. A point is a *case of interest* when the practice improves the outcome there: the effect
@@ -41,10 +41,8 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import math
 import os
 import re
 import sys
@@ -57,11 +55,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sim.util.stats import mean_ci
 
 __all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
-           "overview_sentences", "suggest_thresholds", "write_discover_report", "main",
-           "PARAM_WORDS"]
+           "overview_sentences", "suggest_thresholds", "write_discover_report", "Request",
+           "Planned", "plan", "run", "PARAM_WORDS"]
 
 log = logging.getLogger(__name__)
 
@@ -253,16 +252,10 @@ def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = 
 
 
 def _mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean, t interval and count of the finite values (:func:`sim.util.stats.mean_ci`)."""
     v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    m = float(v.mean())
-    if n < 2:
-        return m, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return m, m - half, m + half, n
+    s = mean_ci(v[np.isfinite(v)])
+    return s["mean"], s["ci_low"], s["ci_high"], s["n"]
 
 
 def effect_cells(effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Sequence[float]],
@@ -501,98 +494,100 @@ def _load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
                      info["dropped"], bounds)
 
 
-# --------------------------------------------------------------------------- command line
+# --------------------------------------------------------------------------- the study
 
-_RANGE = re.compile(r"^[+\w.]+=-?[\d.eE+-]+:-?[\d.eE+-]+$")
+#: A value of the form ``key=low:high``: a range to explore (other ``key=value`` are overrides).
+RANGE = re.compile(r"^[+\w.]+=-?[\d.eE+-]+:-?[\d.eE+-]+$")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="agora discover",
-        description="Where does a practice pay off? PRIM over a Latin hypercube, each "
-                    "condition run at two settings of the practice with the same seeds.",
-        epilog="Arguments key=low:high are ranges to explore; other key=value arguments are "
-               "Hydra overrides for every run (steps=200, scenario=default ...). Flags and "
-               "overrides go in any order. Example: agora discover --compare "
-               "regime.responsiveness=0,0.6 --outcome trust environment.turbulence=0:0.1 "
-               "org.attention=5:40 --n 128 replicates=3 steps=150")
-    p.add_argument("args", nargs="*", metavar="key=low:high | key=value")
-    p.add_argument("--compare", required=True, metavar="KEY=A,B",
-                   help="the practice and its two settings; the effect is B minus A")
-    p.add_argument("--outcome", default="trust", help="the metric to improve (default trust)")
-    p.add_argument("--lower-is-better", action="store_true",
-                   help="a case is an effect below -threshold (overload, filtered ...)")
-    p.add_argument("--threshold", type=float, default=0.0,
-                   help="smallest effect that counts as an improvement (default 0)")
-    p.add_argument("--n", type=int, default=128, help="conditions (Latin hypercube points)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the design")
-    p.add_argument("--min-coverage", type=float, default=0.8)
-    p.add_argument("--boxes", type=int, default=1,
-                   help="look for up to this many boxes, each among the points the earlier "
-                        "ones left (default 1)")
-    p.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                   help="the two parameters of the heat map (default: the box's first two)")
-    p.add_argument("--bins", type=int, default=4, help="cells per axis of the heat map")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--out", default=None, help="default reports/discover/<practice>__<outcome>")
-    p.add_argument("--no-progress", action="store_true")
-    p.add_argument("--no-plots", action="store_true")
-    return p
+@dataclass
+class Request:
+    """What ``agora discover`` asks for (:mod:`sim.cli.discover` parses it): ``args`` are
+    ``key=low:high`` ranges and ``key=value`` overrides; the rest as the command's flags."""
+
+    compare: str
+    args: Sequence[str] = ()
+    outcome: str = "trust"
+    lower_is_better: bool = False
+    threshold: float = 0.0
+    n: int = 128
+    seed: int = 0
+    min_coverage: float = 0.8
+    boxes: int = 1
+    map: Sequence[str] | None = None
+    bins: int = 4
+    workers: int = 2
+    out: str | None = None
+    no_progress: bool = False
+    no_plots: bool = False
 
 
 #: The smallest hypercube PRIM is run on: fewer points give boxes of a handful of points.
 MIN_POINTS = 30
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``agora discover``: run, analyse and report; 0 ok, 1 runs failed, 2 bad arguments."""
+@dataclass
+class Planned:
+    """A discover request made concrete: the practice, the ranges, the design's points and the
+    paired jobs (:func:`plan`)."""
+
+    key: str
+    settings: list[str]
+    ranges: dict[str, Any]
+    overrides: list[str]
+    points: pd.DataFrame
+    jobs: Any  # a sim.studies.paired.PairedPlan
+    map_xy: list[str] | None
+
+
+def plan(ns: Request) -> Planned:
+    """Check the request and plan its paired jobs over a Latin hypercube.
+
+    Raises
+    ------
+    sim.config.ConfigError, ValueError
+        A bad request, named (the command prints it and exits with status 2).
+    """
     from sim.config import ConfigError
-    from sim.runs.designs import make_design, parse_compare, parse_ranges
-    from sim.runs.jobs import JobConflict
-    from sim.runs.paired import end_window, pair_table, plan_paired, point_effects, run_paired
-    from sim.util.atomic import write_atomic, write_text_atomic
+    from sim.exec.designs import make_design, parse_compare, parse_ranges
+    from sim.rules.metrics import METRIC_NAMES
+    from sim.studies.paired import plan_paired
 
-    ns = _parser().parse_intermixed_args(argv)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-    t0 = time.perf_counter()
-    specs = [a for a in ns.args if _RANGE.match(a)]
-    overrides = [a for a in ns.args if not _RANGE.match(a)]
-    try:
-        bad = [a for a in overrides if "=" not in a]
-        if bad:
-            raise ConfigError(f"{bad[0]!r} is neither key=low:high nor key=value")
-        if not specs:
-            raise ConfigError("give at least one range to explore, e.g. "
-                              "environment.turbulence=0:0.1")
-        if ns.n < MIN_POINTS:
-            raise ConfigError(f"--n {ns.n} is too few conditions for PRIM: at least "
-                              f"{MIN_POINTS} (a box of a few points says nothing)")
-        if not 0 < ns.min_coverage <= 1:
-            raise ConfigError("--min-coverage is a share in (0, 1]")
-        key, settings = parse_compare(ns.compare)
-        ranges = parse_ranges(specs)
-        if key in ranges:
-            raise ConfigError(f"{key} is the practice compared: it cannot also be a range")
-        from sim.rules.metrics import METRIC_NAMES
+    specs = [a for a in ns.args if RANGE.match(a)]
+    overrides = [a for a in ns.args if not RANGE.match(a)]
+    bad = [a for a in overrides if "=" not in a]
+    if bad:
+        raise ConfigError(f"{bad[0]!r} is neither key=low:high nor key=value")
+    if not specs:
+        raise ConfigError("give at least one range to explore, e.g. "
+                          "environment.turbulence=0:0.1")
+    if ns.n < MIN_POINTS:
+        raise ConfigError(f"--n {ns.n} is too few conditions for PRIM: at least "
+                          f"{MIN_POINTS} (a box of a few points says nothing)")
+    if not 0 < ns.min_coverage <= 1:
+        raise ConfigError("--min-coverage is a share in (0, 1]")
+    key, settings = parse_compare(ns.compare)
+    ranges = parse_ranges(specs)
+    if key in ranges:
+        raise ConfigError(f"{key} is the practice compared: it cannot also be a range")
+    if ns.outcome not in METRIC_NAMES:
+        raise ConfigError(f"--outcome {ns.outcome!r} is not a metric: one of "
+                          f"{', '.join(METRIC_NAMES)}")
+    map_xy = list(ns.map) if ns.map else None
+    if map_xy and not set(map_xy) <= set(ranges):
+        raise ConfigError(f"--map {' '.join(map_xy)}: both must be ranges explored "
+                          f"({', '.join(ranges)})")
+    if len(ranges) < 2 and not map_xy:
+        raise ConfigError("explore at least two ranges (the map needs two parameters)")
+    points = make_design(ranges, method="lhs", n=ns.n, seed=ns.seed)
+    jobs = plan_paired(points, (key, settings), overrides)
+    return Planned(key, settings, ranges, overrides, points, jobs, map_xy)
 
-        if ns.outcome not in METRIC_NAMES:
-            raise ConfigError(f"--outcome {ns.outcome!r} is not a metric: one of "
-                              f"{', '.join(METRIC_NAMES)}")
-        map_xy = list(ns.map) if ns.map else None
-        if map_xy and not set(map_xy) <= set(ranges):
-            raise ConfigError(f"--map {' '.join(map_xy)}: both must be ranges explored "
-                              f"({', '.join(ranges)})")
-        if len(ranges) < 2 and not map_xy:
-            raise ConfigError("explore at least two ranges (the map needs two parameters)")
-        points = make_design(ranges, method="lhs", n=ns.n, seed=ns.seed)
-        plan = plan_paired(points, (key, settings), overrides)
-    except (ConfigError, ValueError) as err:
-        print(f"discover: {err}", file=sys.stderr)
-        return 2
-    cfg = next(iter(plan.jobs.values())).cfg
-    out = Path(ns.out or f"reports/discover/{key.split('.')[-1]}__{ns.outcome}")
-    window = end_window(cfg.steps)
-    assumed = [
+
+def _assumed(ns: Request, planned: Planned, cfg, window: tuple[int, int]) -> list[str]:
+    """What the study assumed, in the words the terminal and the report print."""
+    key, settings = planned.key, planned.settings
+    return [
         f"practice: {key} = {settings[1]} compared with {settings[0]} (effect = B - A), paired "
         "by seed",
         f"outcome: {ns.outcome}, each run's average over steps {window[0]}-{window[1]} (the "
@@ -600,44 +595,28 @@ def main(argv: list[str] | None = None) -> int:
         f"a case of interest: effect {'<' if ns.lower_is_better else '>'} "
         f"{-ns.threshold if ns.lower_is_better else ns.threshold:g}",
         f"conditions: Latin hypercube of {ns.n} points (seed {ns.seed}), uniform over "
-        + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi, _) in ranges.items()),
+        + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi, _) in planned.ranges.items()),
         f"replicates per condition and setting: {cfg.replicates}; steps {cfg.steps}; root "
         f"seed {cfg.seed}",
-        "other settings: " + (" ".join(overrides) if overrides else "the defaults"),
+        "other settings: " + (" ".join(planned.overrides) if planned.overrides
+                              else "the defaults"),
         f"PRIM (prim package): peel alpha 0.05, minimum mass 0.05; box chosen: the densest "
         f"with coverage >= {ns.min_coverage}; restrictions with quasi-p > {QP_MAX} dropped",
     ]
-    print(f"discover: {ns.n} conditions x 2 settings x {cfg.replicates} replicates x "
-          f"{cfg.steps} steps -> {out}")
-    for line in assumed:
-        print(f"  assumed: {line}")
-    try:
-        summaries = run_paired(plan, out, workers=ns.workers, progress=not ns.no_progress)
-    except JobConflict as err:
-        print(f"discover: {err}\ndiscover: use another --out", file=sys.stderr)
-        return 2
-    failed = {n: s.get("error") for n, s in summaries.items() if s.get("status") != "ok"}
-    if failed:
-        for name, error in list(failed.items())[:10]:
-            print(f"discover: {name} failed: {error}", file=sys.stderr)
-        return 1
-    pairs = pair_table(plan, out)
-    write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
-    effects = point_effects(pairs, points, ns.outcome)
+
+
+def _analyse(ns: Request, planned: Planned, effects: pd.DataFrame, info: dict[str, Any],
+             out: Path) -> None:
+    """PRIM boxes over the cases of interest: ``effects`` gains ``case`` and ``in_box``, ``info``
+    the box (or why there is none), and the box's files are written (or stale ones removed)."""
+    from sim.util.atomic import write_text_atomic
+
     eff = effects["effect"].to_numpy(dtype=float)
     cases = eff < -ns.threshold if ns.lower_is_better else eff > ns.threshold
     effects["case"] = cases
-    info: dict[str, Any] = {
-        "compare": {"key": key, "values": settings}, "outcome": ns.outcome,
-        "lower_is_better": ns.lower_is_better, "threshold": ns.threshold,
-        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}, "n": ns.n,
-        "seed": ns.seed, "replicates": cfg.replicates, "steps": cfg.steps,
-        "window": list(window), "overrides": overrides, "min_coverage": ns.min_coverage,
-        "bins": ns.bins, "assumptions": assumed,
-    }
     found, more = None, []
     try:
-        found, *more = find_boxes(points, cases, boxes=max(1, ns.boxes),
+        found, *more = find_boxes(planned.points, cases, boxes=max(1, ns.boxes),
                                   min_coverage=ns.min_coverage)
     except ValueError as err:
         info["no_box"] = str(err)
@@ -662,8 +641,56 @@ def main(argv: list[str] | None = None) -> int:
         chosen_map = []
         for stale in ("trajectory.csv", "box.csv"):
             (out / stale).unlink(missing_ok=True)
-    rest = [k for k in ranges if k not in chosen_map]
-    info["map"] = map_xy or (chosen_map + rest)[:2]
+    rest = [k for k in planned.ranges if k not in chosen_map]
+    info["map"] = planned.map_xy or (chosen_map + rest)[:2]
+
+
+def run(ns: Request) -> int:
+    """``agora discover``: plan, run, analyse and report; 0 ok, 1 runs failed, 2 a bad request."""
+    from sim.config import ConfigError
+    from sim.exec.jobs import JobConflict
+    from sim.studies.outcomes import window_steps
+    from sim.studies.paired import pair_table, point_effects, run_paired
+    from sim.util.atomic import write_atomic, write_text_atomic
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    t0 = time.perf_counter()
+    try:  # plan
+        planned = plan(ns)
+    except (ConfigError, ValueError) as err:
+        print(f"discover: {err}", file=sys.stderr)
+        return 2
+    cfg = next(iter(planned.jobs.jobs.values())).cfg
+    out = Path(ns.out or f"reports/discover/{planned.key.split('.')[-1]}__{ns.outcome}")
+    window = window_steps(cfg.steps)
+    assumed = _assumed(ns, planned, cfg, window)
+    print(f"discover: {ns.n} conditions x 2 settings x {cfg.replicates} replicates x "
+          f"{cfg.steps} steps -> {out}")
+    for line in assumed:
+        print(f"  assumed: {line}")
+    try:  # jobs
+        summaries = run_paired(planned.jobs, out, workers=ns.workers,
+                               progress=not ns.no_progress)
+    except JobConflict as err:
+        print(f"discover: {err}\ndiscover: use another --out", file=sys.stderr)
+        return 2
+    failed = {n: s.get("error") for n, s in summaries.items() if s.get("status") != "ok"}
+    if failed:
+        for name, error in list(failed.items())[:10]:
+            print(f"discover: {name} failed: {error}", file=sys.stderr)
+        return 1
+    pairs = pair_table(planned.jobs, out)  # outcomes: window means, paired by seed
+    write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
+    effects = point_effects(pairs, planned.points, ns.outcome)
+    info: dict[str, Any] = {
+        "compare": {"key": planned.key, "values": planned.settings}, "outcome": ns.outcome,
+        "lower_is_better": ns.lower_is_better, "threshold": ns.threshold,
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in planned.ranges.items()}, "n": ns.n,
+        "seed": ns.seed, "replicates": cfg.replicates, "steps": cfg.steps,
+        "window": list(window), "overrides": planned.overrides,
+        "min_coverage": ns.min_coverage, "bins": ns.bins, "assumptions": assumed,
+    }
+    _analyse(ns, planned, effects, info, out)
     write_text_atomic(out / "effects.csv", effects.to_csv(index=False))
     write_text_atomic(out / "discover.json", json.dumps(info, indent=2) + "\n")
     # One clock for the terminal and the report: the report is the last thing written, so
@@ -674,7 +701,3 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(line for line in text[2:6] if line))
     print(f"report: {path} ({elapsed:.1f} s)")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,9 +1,9 @@
 """Long-lived worker processes that run resolved jobs, one at a time each, and survive deaths.
 
 :func:`run_pool` is the engine of the ``pool`` launcher (``hydra/launcher=pool``): the
-launching process composes every job (:class:`sim.runs.plan.SweepPlan`) and hands each
+launching process composes every job (:class:`sim.exec.plan.SweepPlan`) and hands each
 resolved configuration to an idle worker through a pipe; the worker runs
-:func:`sim.runs.jobs.run_job` into the job directory and answers with the job's status. The
+:func:`sim.exec.jobs.run_job` into the job directory and answers with the job's status. The
 parent knows which job every worker holds, so:
 
 - a job that fails is written ``status: failed`` by ``run_job`` and the others go on;
@@ -12,13 +12,13 @@ parent knows which job every worker holds, so:
   Resume re-runs it, keeping the failed summary as ``summary.failed-N.json``.
 
 Workers are started once (forkserver, with the model imported, see
-:func:`sim.runs.parallel.process_context`), so a job costs its simulation and its two files.
+:func:`sim.exec.parallel.process_context`), so a job costs its simulation and its two files.
 
 Examples
 --------
 >>> import tempfile
 >>> from sim.config import to_config
->>> from sim.runs.parallel import PlannedJob
+>>> from sim.exec.parallel import PlannedJob
 >>> cfg = to_config({"steps": 3, "org": {"size": 30}, "stakeholders": {"count": 5}})
 >>> with tempfile.TemporaryDirectory() as d:
 ...     jobs = [PlannedJob(cfg, Path(d) / str(n), info={"num": n}) for n in range(3)]
@@ -35,7 +35,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from sim.runs.parallel import PlannedJob, process_context
+from sim.exec.parallel import PlannedJob, process_context
 
 __all__ = ["execute", "record_failed_plan", "record_lost_job", "run_pool"]
 
@@ -45,10 +45,10 @@ log = logging.getLogger(__name__)
 def execute(job: PlannedJob) -> dict[str, Any]:
     """Run one planned job in this process; a small status record (never raises).
 
-    What workers of every launcher here call. A :class:`~sim.runs.jobs.JobConflict` (the
+    What workers of every launcher here call. A :class:`~sim.exec.jobs.JobConflict` (the
     directory holds another configuration's result) is reported as status ``conflict``.
     """
-    from sim.runs.jobs import JobConflict, run_job
+    from sim.exec.jobs import JobConflict, run_job
     from sim.util.threads import pin_threads
 
     pin_threads()  # one BLAS thread per worker (pool, Ray): processes are the parallelism
@@ -69,7 +69,7 @@ def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
     The job's process could not write it: the record says why, aggregation counts the job as
     failed (not silently missing) and resume runs it again.
     """
-    from sim.runs.jobs import (
+    from sim.exec.jobs import (
         SUMMARY_FILE,
         config_hash,
         job_state,
@@ -271,7 +271,7 @@ def record_failed_plan(
     """
     import os
 
-    from sim.runs.jobs import SUMMARY_FILE, new_summary, read_summary, write_json_atomic
+    from sim.exec.jobs import SUMMARY_FILE, new_summary, read_summary, write_json_atomic
 
     base = {"num": num, "dir": str(job_dir), "skipped": False}
     previous = read_summary(job_dir)

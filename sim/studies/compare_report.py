@@ -1,11 +1,11 @@
 """The main job's ``report.md``: plain sentences first, then the tables and plots behind them.
 
-Every sentence is built from the tables :func:`sim.runs.compare.analyse` returns (the same ones
+Every sentence is built from the tables :func:`sim.studies.compare.analyse` returns (the same ones
 written as ``effects.csv``, ``regimes.csv`` and ``differences.csv``), by the small functions
 below, so a test can rebuild each sentence from the files.
 
 An effect is *clear* when its 95% interval excludes zero. Effects listed in
-:data:`sim.runs.compare.BY_CONSTRUCTION` (and interactions involving them) hold by definition
+:data:`sim.studies.compare.BY_CONSTRUCTION` (and interactions involving them) hold by definition
 of the practice; they are labelled "by construction" wherever they appear.
 
 Examples
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.runs.classification import THRESHOLD, outcome_table
-from sim.runs.compare import (
+from sim.studies.classification import THRESHOLD, outcome_table
+from sim.studies.compare import (
     HEADLINE,
     LEVER_BY_NAME,
     LEVERS,
@@ -40,6 +40,7 @@ from sim.runs.compare import (
     by_construction,
     regime_order,
 )
+from sim.studies.outcomes import fmt, is_clear
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import pretty
 
@@ -75,16 +76,6 @@ class RunFacts:
     git_commit: str | None = None
     switches: list[str] = field(default_factory=list)  # the mechanisms ablated one at a time
     max_pairs: int = 0
-
-
-def fmt(x: float) -> str:
-    """Three significant digits; ``n/a`` for a missing number."""
-    return "n/a" if x is None or pd.isna(x) else f"{x:.3g}"
-
-
-def is_clear(row: Mapping[str, Any]) -> bool:
-    """True when the 95% interval excludes zero."""
-    return bool(row["ci_low"] > 0 or row["ci_high"] < 0)
 
 
 def lever_words(lever: str) -> str:

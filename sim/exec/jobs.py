@@ -20,7 +20,7 @@ records ``metrics_file``: the rows, replicates, size and sha256 of ``metrics.par
 resume (:func:`job_state`) and the aggregator (:func:`verify_result`) check, so a truncated,
 altered or swapped file is re-run or reported, never trusted.
 
-While a job runs, its directory holds ``.agora.lock`` (:mod:`sim.runs.locks`: pid, host,
+While a job runs, its directory holds ``.agora.lock`` (:mod:`sim.exec.locks`: pid, host,
 config hash). Another process that reaches the same directory waits for a job of the same
 configuration to finish (and then skips it), and refuses one of another configuration with
 :class:`JobConflict`. A lock left by a dead process is broken. Temporary files left by a
@@ -36,7 +36,7 @@ failed summary as ``summary.failed-N.json``) and refuses, with :class:`JobConfli
 directory that holds an ok result of a *different* configuration, or of the same configuration
 from another model version (:data:`sim.MODEL_VERSION`).
 
-Validating a whole sweep before any job starts is :mod:`sim.runs.sweeps`.
+Validating a whole sweep before any job starts is :mod:`sim.exec.sweeps`.
 
 Examples
 --------
@@ -76,8 +76,8 @@ from omegaconf import DictConfig
 
 from sim import MODEL_VERSION
 from sim.config import AgoraConfig, to_config
-from sim.runs.locks import FileLock, describe_lock, read_lock
-from sim.runs.workers import watch_parent
+from sim.exec.locks import FileLock, describe_lock, read_lock
+from sim.exec.workers import watch_parent
 from sim.util.atomic import write_atomic
 from sim.util.seeding import replicate_seeds
 
@@ -160,7 +160,7 @@ def git_commit() -> str | None:
     checkout counts: an installed package may sit in a virtual environment inside some other
     repository, whose commit says nothing about this code.
     """
-    root = Path(__file__).resolve().parents[2]  # sim/runs/jobs.py -> the checkout
+    root = Path(__file__).resolve().parents[2]  # sim/exec/jobs.py -> the checkout
     if not (root / "pyproject.toml").is_file() or not (root / ".git").exists():
         return None
     try:
@@ -612,7 +612,7 @@ def run_job(
     JobConflict
         ``job_dir`` holds an ok result of a different configuration: it is left untouched.
     """
-    watch_parent()  # a worker whose parent is gone stops (see sim.runs.workers)
+    watch_parent()  # a worker whose parent is gone stops (see sim.exec.workers)
     started = time.perf_counter()
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ A)*; each replicate's value is its average over the end-of-run window
 (:func:`end_window`, by default the last third of the run).
 
 :func:`run_paired` writes one job per point and setting into ``OUT/runs/point_NNNNN/{a,b}/``
-(the job format of :mod:`sim.runs.jobs`, so an interrupted run resumes) through
-:func:`sim.runs.parallel.run_jobs`; :func:`pair_table` reads them back into one row per point,
+(the job format of :mod:`sim.exec.jobs`, so an interrupted run resumes) through
+:func:`sim.exec.parallel.run_jobs`; :func:`pair_table` reads them back into one row per point,
 replicate seed and metric.
 
 Examples
@@ -41,24 +41,13 @@ from typing import Any
 import pandas as pd
 import yaml
 
-# One definition of the end-of-run window: the model's, which summary.json uses too.
-from sim.simulation import WINDOW as WINDOW_FRACTION
-from sim.simulation import window_steps as end_window
+# One definition of the end-of-run window, and of a replicate's mean over it: the outcomes kit's.
+from sim.studies.outcomes import WINDOW as WINDOW_FRACTION
+from sim.studies.outcomes import window_means
+from sim.studies.outcomes import window_steps as end_window
 
 __all__ = ["end_window", "window_means", "PairedPlan", "plan_paired", "run_paired",
            "pair_table", "point_effects", "WINDOW_FRACTION"]
-
-
-def window_means(frame: pd.DataFrame, metrics: Sequence[str],
-                 fraction: float = WINDOW_FRACTION) -> pd.DataFrame:
-    """Each replicate's mean of every metric over its end-of-run window (NaN steps skipped).
-
-    Returns one row per replicate: ``replicate``, ``seed``, then the metrics.
-    """
-    first, last = end_window(int(frame["step"].max()), fraction)
-    inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
-    means = inside.groupby(["replicate", "seed"], sort=True)[list(metrics)].mean()
-    return means.reset_index()
 
 
 @dataclass
@@ -115,7 +104,7 @@ def plan_paired(points: pd.DataFrame, compare: tuple[str, Sequence[str]],
         A bad override, or a point or setting outside what the schema allows.
     """
     from sim.config import load_config, to_config
-    from sim.runs.parallel import PlannedJob
+    from sim.exec.parallel import PlannedJob
 
     key, settings = compare[0], [str(v) for v in compare[1]]
     # Composed once through Hydra; each job is a copy with its values set and checked again
@@ -139,7 +128,7 @@ def run_paired(plan: PairedPlan, out: str | os.PathLike, *, workers: int = 2,
     """Run every job of ``plan`` into ``out/runs/``; return their summaries (resumes)."""
     from dataclasses import replace
 
-    from sim.runs.parallel import run_jobs
+    from sim.exec.parallel import run_jobs
 
     runs = Path(out) / "runs"
     jobs = {name: replace(j, dir=runs / j.dir) for name, j in plan.jobs.items()}
@@ -156,8 +145,8 @@ def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
     FileNotFoundError
         A job has no results (it failed or never ran): its error is quoted.
     """
+    from sim.exec.jobs import METRICS_FILE, read_summary
     from sim.rules.metrics import METRIC_NAMES
-    from sim.runs.jobs import METRICS_FILE, read_summary
 
     runs = Path(out) / "runs"
     rows = []
@@ -170,7 +159,7 @@ def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
                 raise FileNotFoundError(f"point {i}, setting {arm}: no results in {d}: {error}")
             frame = pd.read_parquet(d / METRICS_FILE)
             metrics = [m for m in METRIC_NAMES if m in frame.columns]
-            sides[arm] = window_means(frame, metrics, fraction).set_index("seed")
+            sides[arm] = window_means(frame, metrics, share=fraction).set_index("seed")
             window = end_window(int(frame["step"].max()), fraction)
         a, b = sides["a"], sides["b"]
         seeds = a.index.intersection(b.index)

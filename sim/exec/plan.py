@@ -7,15 +7,15 @@ Hydra once per distinct set of *structural* overrides (config groups, ``+``/``~`
 dataclass with a strict type check (well under a millisecond); a job the fast path is not
 sure about (a string for a number, a list, an unknown key) is composed by Hydra in full.
 The result is the :class:`~sim.config.AgoraConfig` that ``agora run`` would have resolved in
-the job (same :func:`~sim.runs.jobs.config_hash`, checked by ``tests/test_launchers.py``),
+the job (same :func:`~sim.exec.jobs.config_hash`, checked by ``tests/test_launchers.py``),
 so the launchers of :mod:`hydra_plugins.agora_launchers` ship it to long-lived workers.
 
-Design points written by :mod:`sim.runs.designs` (``+agora_design=point_k``, one global
+Design points written by :mod:`sim.exec.designs` (``+agora_design=point_k``, one global
 option file per point) are merged as values, not composed, for the same reason.
 
 Examples
 --------
->>> from sim.runs.plan import plain_override
+>>> from sim.exec.plan import plain_override
 >>> plain_override("org.size=50"), plain_override("regime=broadcast", groups={"regime"})
 (('org.size', 50), None)
 """
@@ -30,11 +30,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import CONF_DIR, AgoraConfig, ConfigError, to_config
-from sim.runs.fast_values import MISSING as _MISSING
-from sim.runs.fast_values import leaves as _leaves
-from sim.runs.fast_values import strip_hydra as _strip_hydra
-from sim.runs.fast_values import with_value as _with_value
-from sim.runs.parallel import PlannedJob
+from sim.exec.fast_values import MISSING as _MISSING
+from sim.exec.fast_values import leaves as _leaves
+from sim.exec.fast_values import strip_hydra as _strip_hydra
+from sim.exec.fast_values import with_value as _with_value
+from sim.exec.parallel import PlannedJob
 
 __all__ = ["SweepPlan", "plain_override"]
 
@@ -113,7 +113,7 @@ class SweepPlan:
         """The values of a ``+group=option`` global option file with no defaults list, or None.
 
         Such a file (``# @package _global_``), found in a ``file://`` entry of
-        ``hydra.searchpath``, is what :mod:`sim.runs.designs` writes for each design point;
+        ``hydra.searchpath``, is what :mod:`sim.exec.designs` writes for each design point;
         setting its values is what composing it would do.
         """
         if not o.is_add() or o.is_sweep_override() or o.package is not None:
@@ -186,7 +186,7 @@ class SweepPlan:
     def jobs(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int = 0
     ) -> Iterator[PlannedJob | tuple[int, list[str], Path, str]]:
-        """Each job as a :class:`~sim.runs.parallel.PlannedJob`, in order, composed lazily.
+        """Each job as a :class:`~sim.exec.parallel.PlannedJob`, in order, composed lazily.
 
         A job whose configuration does not resolve is yielded as ``(num, overrides, dir,
         error)`` so the launcher records it failed without stopping the others (the

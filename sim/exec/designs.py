@@ -7,7 +7,7 @@ A design is a table of points, one column per configuration key, drawn over rang
 ``design.json``
     method, n, seed, the ranges, which keys are integers and, when the design measures a
     practice's effect, the two settings of that practice (``compare``): what
-    :mod:`sim.runs.sensitivity` needs.
+    :mod:`sim.studies.sensitivity` needs.
 ``design.csv``
     the points: ``point`` (0, 1, ...) then one column per key.
 ``design/point_00000.yaml`` ...
@@ -23,14 +23,14 @@ A design is a table of points, one column per configuration key, drawn over rang
 Sizes. ``sobol`` takes ``n`` base samples, a power of two (Sobol' sequences are balanced only
 at powers of two; SALib warns otherwise, we refuse), and gives ``n * (d + 2)`` points;
 ``morris`` takes ``n`` trajectories of ``d + 1`` points on a 4-level grid; ``lhs`` gives ``n``
-points. The smallest sizes an analysis accepts are in :data:`sim.runs.sensitivity.MIN_SIZE`.
+points. The smallest sizes an analysis accepts are in :data:`sim.studies.sensitivity.MIN_SIZE`.
 
 The sweep is then an ordinary multirun over that config group (``sweep_command``)::
 
     python experiments/run.py -m hydra.searchpath=[file:///abs/design] +experiment=agora_design
 
 so every launcher, the resume rules and the aggregation work unchanged; job ``k`` of the sweep
-runs point ``k``. The aggregation (:mod:`sim.runs.aggregate`, :mod:`sim.runs.dataset`) finds
+runs point ``k``. The aggregation (:mod:`sim.studies.aggregate`, :mod:`sim.exec.dataset`) finds
 the design folder again from the jobs' Hydra search path and gives ``runs.parquet`` and the
 dataset one typed column per parameter beside ``design`` (:func:`design_columns`), so a
 design's results carry their values without a join on ``design.csv``.
@@ -283,7 +283,7 @@ def write_design(
     (out / "experiment").mkdir(exist_ok=True)
     write_text_atomic(
         out / "experiment" / f"{SWEEP_OPTION}.yaml",
-        "# @package _global_\n# every point of this design, one job each (sim/runs/designs.py)\n"
+        "# @package _global_\n# every point of this design, one job each (sim/exec/designs.py)\n"
         + yaml.safe_dump({"hydra": {"sweeper": {"params": params}}}, width=1e9),
     )
     write_text_atomic(out / "design.csv", table.to_csv(index=False))

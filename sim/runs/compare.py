@@ -29,9 +29,13 @@ broadcast end and the four realistic ends alone (50 runs).
 
 Every arm runs the same replicate seeds (spawned from ``--seed`` by
 ``numpy.random.SeedSequence``), so every comparison is a paired difference: each seed gives one
-estimate of each effect, and intervals are t-intervals over seeds. Outcomes are end-of-run
-window averages (the last third of the run unless ``--window`` says otherwise); the final
-step's values are reported beside them.
+estimate of each effect, and intervals are t-intervals over seeds, cut to what the metric
+allows (a share's mean stays in [0, 1], a difference of shares in [-1, 1];
+:func:`sim.util.stats.bounded_ci`). Outcomes are end-of-run window averages (the last third
+of the run unless ``--window`` says otherwise): a count of events per step averaged there is a
+rate per step, and a cumulative count (the catalogue's kind ``cumulative``: innovations) is
+taken at the window's last step instead, never averaged; the final step's values are reported
+beside them.
 
 Every arm sets the five practices itself (the scenario's values for them are replaced); every
 other key, ``regime.listening`` and ``mechanisms.*`` included, comes from the scenario and the
@@ -43,7 +47,8 @@ Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (met
 difference, ci_low, ci_high, class, mechanism, share_removed, n, then share_low, share_high,
 moves_through, carried_by, pairs_tried, reason), ``ablations.csv`` (every ablation's share
 of every difference), ``ends_realistic.csv`` (the differences at the realistic ends),
-``effects.csv`` (lever, metric, effect, ci_low, ci_high, n), ``effects_final.csv`` (the same on
+``effects.csv`` (lever, metric, effect, ci_low, ci_high, n, then kind: the catalogue's kind,
+and interval: how the interval was made), ``effects_final.csv`` (the same on
 final-step values), ``runs.parquet`` (one row per arm of the design, end or hybrid, and seed:
 its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``
 (ends and hybrids: mean and 95% CI), ``differences.csv`` (conversational minus broadcast,
@@ -75,13 +80,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.rules.catalogue import leading
+from sim.rules.catalogue import bounds_of, leading, record
 from sim.runs.factorial import (
     contrast_columns,
     paired_effects,
     two_level_design,
 )
 from sim.simulation import window_steps as window_bounds  # the package's one window
+from sim.util.stats import bounded_ci
 
 __all__ = [
     "Lever",
@@ -541,7 +547,9 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
             continue
         inside = frame[(frame["step"] >= first) & (frame["step"] <= last)]
         # NaN steps (e.g. voice_answered when no idea was read) are skipped, as end_of_run does
-        values = inside.groupby(["replicate", "seed"], sort=True)[metrics].mean().reset_index()
+        values = inside.groupby(["replicate", "seed"], sort=True)[metrics].mean()
+        values = _totals_at_end(values, inside, metrics, last, ["replicate", "seed"])
+        values = values.reset_index()
         values.insert(0, "arm", arm.name)
         parts.append(values)
         resolved = regimes.get(arm.name, {})
@@ -560,22 +568,76 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
                       validate="one_to_many")
 
 
-def _ci_columns(mean, sd, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def _totals_at_end(values: pd.DataFrame, inside: pd.DataFrame, metrics: Sequence[str],
+                   last: int, by: list[str]) -> pd.DataFrame:
+    """``values`` (window means indexed by ``by``) with each cumulative count (the catalogue's
+    kind ``cumulative``: innovations) replaced by its value at step ``last``: a running total
+    averaged over a window mixes the past into the end, so it is compared at the end."""
+    totals = [m for m in metrics if record(m).kind == "cumulative"]
+    if totals:
+        at_last = inside[inside["step"] == last].groupby(by, sort=True)[totals].mean()
+        values[totals] = at_last.reindex(values.index)
+    return values
+
+
+def _difference_bounds(metrics: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The range of a difference of two values of each metric, ``[lo - hi, hi - lo]`` (a
+    share's difference lies in [-1, 1]), NaN (open) where the metric's range is open.
+
+    >>> [v.tolist() for v in _difference_bounds(["reach", "knowledge_code", "innovations"])]
+    [[-1.0, -2.0, nan], [1.0, 2.0, nan]]
+    """
+    lo, hi = (np.asarray(b, dtype=float) for b in bounds_of(metrics))
+    return lo - hi, hi - lo
+
+
+def _ci_columns(mean, sd, n, level: float = 0.95,
+                bounds=None) -> tuple[np.ndarray, np.ndarray]:
     """Student-t interval of a mean from mean, sd and n arrays (as mean_ci: n=1 -> the point,
-    n=0 -> NaN), computed in one pass instead of one scipy call per cell."""
+    n=0 -> NaN), computed in one pass instead of one scipy call per cell. ``bounds`` (lower
+    and upper arrays over the last axis, NaN open) cut it to the metric's range
+    (:func:`sim.util.stats.bounded_ci`: the coverage is unchanged, the interval never wider).
+    """
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
     with np.errstate(invalid="ignore", divide="ignore"):
         t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
         half = np.where(n >= 2, t * sd / np.sqrt(n), np.where(n == 1, 0.0, np.nan))
-    return mean - half, mean + half
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        cut_low, cut_high = bounded_ci(mean, sd, n, bounds, level)
+        low, high = np.where(n >= 2, cut_low, low), np.where(n >= 2, cut_high, high)
+    return low, high
+
+
+def _interval_words(metrics: Sequence[str]) -> list[str]:
+    """How each metric's effect interval was made (``effects.csv``'s ``interval`` column).
+
+    >>> _interval_words(["reach", "messages_sent"])
+    ['t over seeds, cut to [-1, 1]', 't over seeds']
+    """
+    lo, hi = _difference_bounds(metrics)
+    return [f"t over seeds, cut to [{a:g}, {b:g}]" if np.isfinite(a) else "t over seeds"
+            for a, b in zip(lo, hi, strict=True)]
 
 
 def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
     contrasts = contrast_columns(design, [lever.name for lever in LEVERS])
     outcomes = table[table["kind"] == "design"]
     if outcomes.empty:
-        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n"])
+        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n",
+                                     "kind", "interval"])
     effects = paired_effects(contrasts, outcomes, metrics)
+    # An effect is a difference of two means of the metric: its interval stays in the
+    # difference's range (a share's effect in [-1, 1]), as bounded_ci cuts a mean's.
+    lo, hi = (effects["metric"].map(dict(zip(metrics, b, strict=True))).to_numpy(float)
+              for b in _difference_bounds(metrics))
+    effects["ci_low"] = np.where(np.isfinite(lo) & (effects["ci_low"] < lo), lo,
+                                 effects["ci_low"])
+    effects["ci_high"] = np.where(np.isfinite(hi) & (effects["ci_high"] > hi), hi,
+                                  effects["ci_high"])
+    effects["kind"] = [record(m).kind for m in effects["metric"]]
+    effects["interval"] = effects["metric"].map(
+        dict(zip(metrics, _interval_words(metrics), strict=True)))
     # Metric-major, levers in design order: a reader finds one outcome's rows together.
     order = {m: i for i, m in enumerate(metrics)}
     return effects.sort_values("metric", key=lambda s: s.map(order), kind="stable",
@@ -588,7 +650,7 @@ def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) 
     g = sub.groupby("regime", sort=False)[metrics]
     mean, sd, n = (x.reindex([lab for lab in labels if lab in set(sub["regime"])])
                    for x in (g.mean(), g.std(ddof=1), g.count()))
-    low, high = _ci_columns(mean, sd, n)
+    low, high = _ci_columns(mean, sd, n, bounds=bounds_of(metrics))
     return pd.DataFrame({
         "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
         "metric": np.tile(metrics, len(mean)),
@@ -605,7 +667,7 @@ def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) 
     right = table[table["regime"] == b].set_index("seed")[metrics]
     diff = left - right.reindex(left.index)
     mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-    low, high = _ci_columns(mean, sd, n)
+    low, high = _ci_columns(mean, sd, n, bounds=_difference_bounds(metrics))
     return pd.DataFrame({"metric": metrics, "diff": mean.to_numpy(dtype=float), "ci_low": low,
                          "ci_high": high, "n": n.to_numpy().astype(int)})
 
@@ -618,7 +680,7 @@ def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
             continue
         g = frames[arm.name].groupby("step")[metrics]
         mean = g.mean()
-        low, high = _ci_columns(mean, g.std(ddof=1), g.count(), level)
+        low, high = _ci_columns(mean, g.std(ddof=1), g.count(), level, bounds_of(metrics))
         long = pd.DataFrame({
             "regime": arm.label,
             "step": np.repeat(mean.index.to_numpy(), len(metrics)),
@@ -718,9 +780,11 @@ def construction_reasons(metrics: Sequence[str], levers: Sequence[Lever] = LEVER
 
 
 def _seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int]):
-    """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed."""
+    """Each seed's mean of every metric over ``steps`` (NaN steps skipped; cumulative counts at
+    the last step), indexed by seed."""
     inside = frame[(frame["step"] >= steps[0]) & (frame["step"] <= steps[1])]
-    return inside.groupby("seed", sort=True)[list(metrics)].mean()
+    means = inside.groupby("seed", sort=True)[list(metrics)].mean()
+    return _totals_at_end(means, inside, metrics, steps[1], ["seed"])
 
 
 def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
@@ -760,7 +824,7 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
             continue
         diff = _seed_means(frames[name], metrics, steps) - low
         mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-        ci_low, ci_high = _ci_columns(mean, sd, n)
+        ci_low, ci_high = _ci_columns(mean, sd, n, bounds=_difference_bounds(metrics))
         parts.append(pd.DataFrame({
             "ends": label, "responsiveness": float(responsiveness), "voting": bool(voting),
             "metric": list(metrics), "diff": mean.to_numpy(float), "ci_low": ci_low,

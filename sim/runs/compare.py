@@ -1,7 +1,6 @@
 """The main job: which of the organization's communication practices does what.
 
-``agora compare`` (and ``python experiments/compare.py``) runs, on one scenario (the default
-unless overrides say otherwise):
+``agora compare`` runs, on one scenario (the default unless overrides say otherwise):
 
 - the two regime ends, ``broadcast`` and ``conversational``, and hybrids between them
   (``regime=hybrid`` with ``regime.mix`` 0.25, 0.5, 0.75);
@@ -23,9 +22,9 @@ and, to say what each headline difference (conversational end minus broadcast en
 - the conversational end at field-realistic responsiveness (0.2, 0.4) and voting (off, on),
   each against the broadcast end (:data:`REALISTIC_ENDS`), in ``OUT/runs/ends/``.
 
-At the default settings (the default scenario, 300 steps, 10 seeds, 11 switches) that is
-21 + 22 + 4 = 47 jobs x 10 = 470 runs, plus 20 per pair; ``--ends realistic`` runs the
-broadcast end and the four realistic ends alone (50 runs).
+At the default settings (the default scenario, 300 steps, 10 seeds, 17 switches) that is
+21 + 34 + 4 = 59 jobs x 10 = 590 runs, plus 20 per pair (at most 6 pairs: 71 jobs, 710 runs);
+``--ends realistic`` runs the broadcast end and the four realistic ends alone (50 runs).
 
 Every arm runs the same replicate seeds (spawned from ``--seed`` by
 ``numpy.random.SeedSequence``), so every comparison is a paired difference: each seed gives one

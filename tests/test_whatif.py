@@ -352,3 +352,18 @@ def test_a_share_difference_interval_stays_in_minus_one_to_one(tmp_path):
     assert row["diff"] == pytest.approx(0.98 / 3)
     assert (row["diff_ci_low"], row["diff_ci_high"]) == (-1.0, 1.0)
     assert 0.0 <= row["baseline_ci_low"] and row["intervention_ci_high"] <= 1.0
+
+
+def test_the_apps_difference_band_stays_in_minus_one_to_one():
+    """The app's difference over time of a share: three seeds at +0.98, -0.98, +0.98 after the
+    change give a t band of about [-2.5, 3.1]; a difference of shares lies in [-1, 1]."""
+    from sim.lab.whatif import difference_over_time
+
+    rows = [{"arm": arm, "replicate": r, "step": t,
+             "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 2 else 0.0)}
+            for arm, sign in (("baseline", -1), ("intervention", 1))
+            for r in range(3) for t in range(4)]
+    d = difference_over_time(pd.DataFrame(rows), "reach").set_index("step")
+    assert (d.loc[:1, ["diff", "ci_low", "ci_high"]] == 0).all().all()
+    assert d.loc[3, "diff"] == pytest.approx(0.98 / 3)
+    assert (d.loc[3, "ci_low"], d.loc[3, "ci_high"]) == (-1.0, 1.0)

@@ -236,3 +236,18 @@ def test_classes_and_shares_do_not_depend_on_the_metric_units(scale, shift):
     pd.testing.assert_series_equal(a["mechanism"], b["mechanism"])
     np.testing.assert_allclose(b["share_removed"], a["share_removed"], rtol=1e-9)
     np.testing.assert_allclose(b["difference"], scale * a["difference"], rtol=1e-9, atol=1e-12)
+
+
+def test_a_share_difference_interval_stays_in_minus_one_to_one():
+    """reach is a share: its difference lies in [-1, 1], and so does its interval (issue 24),
+    though three seeds at +0.98, -0.98, +0.98 give a t interval of about [-2.5, 3.1]."""
+    rows = []
+    for seed, gap in zip(range(3), (0.98, -0.98, 0.98), strict=True):
+        for ablation in SINGLES:
+            rows += [{"ablation": ablation, "end": "broadcast", "seed": seed,
+                      "reach": 0.5 - gap / 2},
+                     {"ablation": ablation, "end": "conversational", "seed": seed,
+                      "reach": 0.5 + gap / 2}]
+    row = classify(pd.DataFrame(rows), ["reach"], SWITCHES).iloc[0]
+    assert row["difference"] == pytest.approx(0.98 / 3)
+    assert (row["ci_low"], row["ci_high"]) == (-1.0, 1.0) and row["class"] == "noise"

@@ -72,6 +72,33 @@ def test_the_readme_sweep_has_replicates_the_pool_launcher_and_intervals():
     assert "agora aggregate" in sweep
 
 
+#: Pages another command writes whole (their wording is fixed in the generator, not here):
+#: docs/validation.md by ``agora validate --docs`` (sim/validation/report.py).
+GENERATED = {"validation.md"}
+#: What a user types: the ``agora`` command, never the scripts behind it (issue 24).
+OLD_FORM = re.compile(r"python3? (?:\./)?experiments/\w+\.py|python -m sim\.cli\b")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name not in GENERATED],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_user_docs_show_agora_commands(page: Path):
+    """README.md and docs/*.md show ``agora COMMAND``, not ``python experiments/X.py``."""
+    stale = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}"
+             for n, line in enumerate(page.read_text().splitlines(), 1) if OLD_FORM.search(line)]
+    assert not stale, "\n".join(stale)
+
+
+def test_the_scenario_list_shows_agora_commands(capsys):
+    from sim.cli import main
+
+    for args in (["scenarios"], ["scenarios", "--settings"]):
+        assert main(args) == 0
+        out = capsys.readouterr().out
+        assert "agora run scenario=NAME" in out
+        assert "agora whatif scenario=NAME intervention=NAME" in out
+        assert not OLD_FORM.search(out) and "experiments/" not in out
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("example", ALL, ids=str)
 def test_example_runs(example: Example, tmp_path: Path):

@@ -209,6 +209,93 @@ def test_by_construction_table_explains_every_entry():
     assert by_construction("responsiveness", "engagement") is None
 
 
+# --------------------------------------------------------------------------- outcomes by kind
+
+
+def bounded_frames(arms, seeds, steps=9):
+    """A share near its bounds with a wide spread over seeds, a cumulative count
+    growing faster with voting on, a per-step count of votes."""
+    frames = {}
+    for index, arm in enumerate(arms):
+        x = (np.array(arm.levels, float) if arm.levels is not None
+             else np.full(5, 2 * arm.mix - 1))
+        voting = x[NAMES.index("voting")] > 0
+        rng = np.random.default_rng([index, 11])
+        step = np.tile(np.arange(steps + 1), len(seeds))
+        frame = pd.DataFrame({
+            "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
+            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
+            "step": step,
+        })
+        # reach near 0 or 1 by the broadcast rate, which way depending on the seed: each
+        # seed's effect is +-0.99, so every t interval is far wider than [0, 1]
+        sign = np.where(frame["seed"] % 2 == 1, 1.0, -1.0)
+        frame["reach"] = 0.5 + 0.495 * x[NAMES.index("broadcast_rate")] * sign
+        frame["innovations"] = step * (3.0 if voting else 1.0)  # a running total
+        frame["sent_vote"] = np.where(voting, 4.0, 0.0) + rng.random(len(frame))
+        frames[arm.name] = frame
+    return frames
+
+
+@pytest.fixture(scope="module")
+def kinds():
+    design = design_for("half")
+    arms = plan_arms(design)
+    return analyse(bounded_frames(arms, [1, 2, 3]), arms, design, window=1 / 3)
+
+
+def test_intervals_stay_inside_what_the_metric_allows(kinds):
+    """A share's mean and band stay in [0, 1], its differences and effects in [-1, 1] (issue
+    24: reach 0.8 [0.498, 1.1]); the unbounded t interval would leave the range here."""
+    r = kinds.regimes[kinds.regimes["metric"] == "reach"]
+    assert r["ci_high"].max() == 1.0 and r["ci_low"].min() == 0.0
+    raw = kinds.runs[kinds.runs["regime"] == "broadcast"]["reach"]
+    half = stats.t.ppf(0.975, len(raw) - 1) * raw.std() / math.sqrt(len(raw))
+    row = r[(r["regime"] == "broadcast") & (r["value"] == "window")].iloc[0]
+    assert row["ci_low"] == pytest.approx(max(raw.mean() - half, 0.0), abs=1e-12)
+    assert row["ci_high"] == pytest.approx(min(raw.mean() + half, 1.0), abs=1e-12)
+    bands = kinds.bands[kinds.bands["metric"] == "reach"]
+    assert bands["ci_high"].max() == 1.0 and bands["ci_low"].min() == 0.0
+    assert (kinds.bands.loc[kinds.bands["metric"] == "sent_vote", "ci_low"] >= 0).all()
+    for table in (kinds.effects, kinds.effects_final):
+        e = table[table["metric"] == "reach"]
+        assert e["ci_low"].min() == -1.0 and e["ci_high"].max() == 1.0  # cut, not widened
+        assert (e["ci_low"] <= e["effect"]).all() and (e["effect"] <= e["ci_high"]).all()
+    d = kinds.differences[kinds.differences["metric"] == "reach"]
+    assert d["ci_low"].min() == -1.0 and d["ci_high"].max() == 1.0
+    e = kinds.effects.drop_duplicates("metric").set_index("metric")
+    assert e.loc["reach", "interval"] == "t over seeds, cut to [-1, 1]"
+    assert e.loc["sent_vote", "interval"] == "t over seeds"  # a count's difference is open
+    assert e.loc["innovations", "kind"] == "cumulative" and e.loc["reach", "kind"] == "share"
+
+
+def test_cumulative_counts_are_compared_at_the_end(kinds):
+    """A running total is taken at the window's last step (9), never averaged over it: with
+    voting on it grows by 3 a step, so the voting effect on innovations is 2 x 9 = 18, where
+    the window mean (steps 7-9) would say 16."""
+    assert kinds.window == (7, 9)
+    runs = kinds.runs.set_index("arm")
+    assert runs.loc["broadcast", "innovations"].tolist() == [9.0, 9.0, 9.0]
+    assert runs.loc["conversational", "innovations"].tolist() == [27.0, 27.0, 27.0]
+    e = kinds.effects.set_index(["lever", "metric"])
+    assert e.loc[("voting", "innovations"), "effect"] == pytest.approx(18.0)
+    d = kinds.differences.set_index(["value", "metric"])
+    assert d.loc[("window", "innovations"), "diff"] == pytest.approx(18.0)
+    assert d.loc[("final", "innovations"), "diff"] == pytest.approx(18.0)
+    # a per-step count stays a window mean: a rate per step
+    raw = bounded_frames(plan_arms(design_for("half")), [1, 2, 3])["broadcast"]
+    by_hand = raw[raw["step"].between(7, 9)].groupby("seed")["sent_vote"].mean()
+    np.testing.assert_allclose(runs.loc["broadcast", "sent_vote"], by_hand.to_numpy())
+
+
+def test_report_says_how_values_and_intervals_are_made(kinds, tmp_path):
+    write_report(tmp_path, kinds, RunFacts(), plots=False)
+    text = (tmp_path / "report.md").read_text()
+    assert "cumulative counts (innovations) are their values at step 9, never averaged" in text
+    assert f"counts of events per step ({pretty('sent_vote').lower()}) are rates per step" in text
+    assert "cut to what the outcome allows" in text and "`interval` of `effects.csv`" in text
+
+
 # --------------------------------------------------------------------------- the report
 
 
@@ -343,7 +430,9 @@ def real(tmp_path_factory):
 @pytest.mark.slow
 def test_effects_csv_shape(real):
     effects = pd.read_csv(real / "a" / "effects.csv")
-    assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n"]
+    # the six columns other tools read, in order, then what was added (extend, never rename)
+    assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n",
+                                     "kind", "interval"]
     assert set(HEADLINE) <= set(effects["metric"])
     assert "responsiveness x voting" in set(effects["lever"])
     assert len(effects) == 15 * effects["metric"].nunique()

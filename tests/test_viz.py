@@ -293,3 +293,125 @@ def test_axes_start_at_the_origin_or_say_they_are_cut(drawn, tmp_path):
     texts = [t.get_text() for t in engagement.texts]
     assert engagement.get_ylim()[0] > 0.8 and "axis cut" in texts  # cut, and says so
     assert trust.get_ylim()[0] == 0 and not trust.texts  # the origin is shown
+
+
+def test_no_tick_labels_collide_in_discovers_plots(drawn, tmp_path):
+    """The three plots of ``agora discover`` (the effect map, PRIM's trade-off, the box), on
+    crowded axes: a map over two narrow ranges whose ticks would read 0.53250.53300.5335."""
+    import pandas as pd
+
+    from sim.viz import plots
+
+    edges = np.linspace(0.5325, 0.5375, 9)
+    cells = pd.DataFrame([{"x_lo": a, "x_hi": b, "y_lo": c, "y_hi": d, "mean": 0.01 * i,
+                           "ci_low": 0.01 * i - 0.02, "ci_high": 0.01 * i + 0.02, "n": 3}
+                          for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+                          for c, d in zip(edges[:-1] * 100, edges[1:] * 100, strict=True)])
+    plots.plot_effect_map(cells, "regime.mix", "org.size", tmp_path / "map.png", title="t")
+    trajectory = pd.DataFrame({"coverage": np.linspace(1, 0.10, 30),
+                               "density": np.linspace(0.3, 0.95, 30),
+                               "res dim": np.repeat([1, 2, 3], 10)})
+    plots.plot_prim_tradeoff(trajectory, 12, tmp_path / "tradeoff.png", title="t")
+    limits = pd.DataFrame({"parameter": ["regime.mix", "org.size"], "min": [0.5330, 53.3],
+                           "max": [0.5370, 53.7], "qp": [0.01, 0.2]})
+    plots.plot_prim_box(limits, {"regime.mix": (0.5325, 0.5375), "org.size": (53.25, 53.75)},
+                        tmp_path / "box.png", title="t")
+    assert len(drawn) == 3
+    for k, fig in enumerate(drawn):
+        assert _tick_overlaps(fig) == [], f"figure {k}"
+
+
+def _two_metrics(condition: str = "condition", names=("a", "b")):
+    """Bands of engagement (narrow, near 0.88: its axis must be cut and say so) and trust
+    (0.3 to 0.7: its axis must start at 0) per step, for two conditions."""
+    import pandas as pd
+
+    steps = np.arange(0, 50)
+    parts = []
+    for k, name in enumerate(names):
+        parts += [
+            pd.DataFrame({condition: name, "step": steps, "metric": "engagement",
+                          "mean": 0.88 + 0.002 * np.sin(steps) + 0.001 * k, "ci_low": 0.875,
+                          "ci_high": 0.89}),
+            pd.DataFrame({condition: name, "step": steps, "metric": "trust",
+                          "mean": 0.3 + 0.4 * steps / 49, "ci_low": 0.28, "ci_high": 0.72}),
+        ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _value_axes(kind: str, tmp_path):
+    """Draw one report plot with engagement and trust; return (figure, axis letter)."""
+    import pandas as pd
+
+    from sim.scenarios.report import plot_arms_over_time, plot_end_values
+    from sim.viz import effects as fx
+    from sim.viz import plots
+
+    path = tmp_path / f"{kind}.png"
+    metrics = ["engagement", "trust"]
+    if kind == "over_time":
+        return plots.plot_over_time(_two_metrics(), metrics, path), "y"
+    if kind in ("final_line", "final_dots"):
+        end = _two_metrics()
+        end = end[end["step"] == 49].drop(columns="step")
+        if kind == "final_line":  # one numeric swept key: conditions on its axis
+            end.insert(0, "regime.mix", end["condition"].map({"a": 0.0, "b": 1.0}))
+            return plots.plot_final_values(end, metrics, path), "y"
+        end.insert(0, "scenario", end["condition"])  # one label per row: a dot plot
+        end["condition"] = "scenario=" + end["condition"]
+        return plots.plot_final_values(end, metrics, path), "x"
+    if kind == "arms":
+        bands = _two_metrics(names=("baseline", "intervention"))
+        return plot_arms_over_time(bands, metrics, 25, path, "t"), "y"
+    if kind == "end_values":
+        rows = [{"metric": "engagement", "baseline_mean": 0.88, "baseline_ci_low": 0.878,
+                 "baseline_ci_high": 0.882, "intervention_mean": 0.885,
+                 "intervention_ci_low": 0.883, "intervention_ci_high": 0.887, "diff": 0.005,
+                 "diff_ci_low": 0.003, "diff_ci_high": 0.007},
+                {"metric": "trust", "baseline_mean": 0.3, "baseline_ci_low": 0.28,
+                 "baseline_ci_high": 0.32, "intervention_mean": 0.7,
+                 "intervention_ci_low": 0.68, "intervention_ci_high": 0.72, "diff": 0.4,
+                 "diff_ci_low": 0.38, "diff_ci_high": 0.42}]
+        return plot_end_values(pd.DataFrame(rows), path, "t"), "x"
+    regimes = _two_metrics("regime", ("broadcast", "conversational"))
+    order = ["broadcast", "conversational"]
+    if kind == "regimes_over_time":
+        return fx.plot_regimes_over_time(regimes, metrics, path, order=order), "y"
+    return fx.plot_regime_windows(regimes[regimes["step"] == 49], metrics, path,
+                                  order=order), "y"
+
+
+@pytest.mark.parametrize("kind", ["over_time", "final_line", "final_dots", "arms",
+                                  "end_values", "regimes_over_time", "regime_windows"])
+def test_every_value_axis_starts_at_the_origin_or_says_it_is_cut(kind, drawn, tmp_path):
+    """Table-driven over every report plot with a metric's value on an axis (issue 24: "y axes
+    starting at 0.88 that make small differences look large")."""
+    _, axis = _value_axes(kind, tmp_path)
+    engagement, trust = [ax for ax in drawn[0].axes if ax.get_visible()][:2]
+    limits = (lambda ax: ax.get_ylim()) if axis == "y" else (lambda ax: ax.get_xlim())
+    assert limits(engagement)[0] > 0.8, kind
+    assert "axis cut" in [t.get_text() for t in engagement.texts], kind
+    assert limits(trust)[0] == 0 and "axis cut" not in [t.get_text() for t in trust.texts]
+
+
+def test_effect_and_index_axes_show_their_zero(drawn, tmp_path):
+    """Effects (compare), Sobol and Morris indices: zero, their natural origin, is in view."""
+    import pandas as pd
+
+    from sim.viz import effects as fx
+    from sim.viz import plots
+
+    effects = pd.DataFrame({"lever": ["voting", "upward"], "metric": "engagement",
+                            "effect": [0.5325, 0.5330], "ci_low": [0.5320, 0.5327],
+                            "ci_high": [0.5330, 0.5333]})
+    fx.plot_effects(effects, ["engagement"], tmp_path / "e.png")
+    sobol = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.53, 0.52], "S1_conf": 0.01,
+                          "ST": [0.55, 0.54], "ST_conf": 0.01})
+    plots.plot_sobol_indices(sobol, tmp_path / "s.png")
+    morris = pd.DataFrame({"parameter": ["a", "b"], "mu": [0.53, 0.52],
+                           "mu_star": [0.53, 0.52], "mu_star_conf": [0.01, 0.01],
+                           "sigma": [0.1, 0.1]})
+    plots.plot_morris(morris, tmp_path / "m.png")
+    effect_ax, sobol_ax, morris_ax = drawn[0].axes[0], drawn[1].axes[0], drawn[2].axes[0]
+    assert effect_ax.get_xlim()[0] <= 0 <= effect_ax.get_xlim()[1]
+    assert sobol_ax.get_ylim()[0] <= 0 and morris_ax.get_xlim()[0] <= 0

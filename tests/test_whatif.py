@@ -87,6 +87,8 @@ def test_differences_table_matches_a_naive_recomputation_from_the_runs(whatif):
         b = mean_ci(ends["baseline"])
         lo, hi = record(metric).range  # the arm's interval is cut to the metric's range
         b["ci_low"] = max(b["ci_low"], lo) if lo is not None else b["ci_low"]
+        if lo is not None and hi is not None:  # and the difference's to [lo - hi, hi - lo]
+            d["ci_low"], d["ci_high"] = max(d["ci_low"], lo - hi), min(d["ci_high"], hi - lo)
         expected = [mean_ci(befores)["mean"], b["mean"], b["ci_low"], d["diff"], d["ci_low"],
                     d["ci_high"]]
         got = row[["before_mean", "baseline_mean", "baseline_ci_low", "diff", "diff_ci_low",
@@ -296,3 +298,72 @@ def test_the_apps_difference_band_is_paired_and_empty_before_the_change(whatif):
     naive = mean_ci(last["intervention"] - last["baseline"])
     assert d.loc[16, ["diff", "ci_low", "ci_high"]].tolist() == pytest.approx(
         [naive["mean"], naive["ci_low"], naive["ci_high"]])
+
+
+def test_the_apps_whatif_tab_tells_a_planted_loss_first(whatif, tmp_path, monkeypatch):
+    """The app's What-if tab, from the differences table to the page: a large loss in a metric
+    the headline order puts last is told first, and the cut is counted (issue 24: "Same in the
+    app"). The runs are the fixture's; the table is planted."""
+    import shutil
+    import warnings
+
+    import solara
+    from solara.widgets import HTML
+
+    import sim.lab.whatif as lab
+    from sim.lab.views import WhatIfResultView
+
+    gains = ["engagement", "trust", "knowledge_code", "stakeholder_satisfaction",
+             "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
+             "gini_value", "retention"]
+    rows = {m: (0.02, 0.015) for m in gains}
+    rows["knowledge_individuals"] = (-0.093, 0.028)
+    table = _differences(rows).assign(n_baseline=4, n_intervention=4)
+    shutil.copy(whatif / "timeseries.parquet", tmp_path / "timeseries.parquet")
+    monkeypatch.setattr(lab, "run_whatif", lambda *args, **kwargs: {})
+    monkeypatch.setattr(lab, "aggregate_whatif", lambda folder, **kwargs: table)
+    result = lab.run_request(lab.WhatIfRequest("default", "open_channels", at=8, steps=16,
+                                               replicates=4), out=tmp_path)
+    loss = sentence("knowledge_individuals", table.iloc[-1].to_dict())
+    assert result.sentences[0] == loss and "lower" in loss
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*could not get source code")
+        _, rc = solara.render(WhatIfResultView(result), handle_error=False)
+    page = re.sub(r"<[^>]+>", "", " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets))
+    page = page.replace("&#x27;", "'").replace("&#39;", "'")
+    # the loss first on the page, before every gain
+    first_gain = result.sentences[1]
+    assert "higher" in first_gain
+    assert page.index(loss.split(" (")[0]) < page.index(first_gain.split(" (")[0])
+    assert f"And {len(rows) - MAX_SENTENCES} more clear differences (see the table)" in page
+
+
+def test_a_share_difference_interval_stays_in_minus_one_to_one(tmp_path):
+    """Three seeds whose reach moves by +0.98, -0.98, +0.98: the t interval of the difference
+    is about [-2.5, 3.1], but a difference of shares lies in [-1, 1] (issue 24)."""
+    (tmp_path / "whatif.json").write_text(json.dumps({"at": 5}))
+    for arm, sign in (("baseline", -1), ("intervention", 1)):
+        rows = [{"replicate": r, "seed": 10 + r, "step": t,
+                 "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 5 else 0.0)}
+                for r in range(3) for t in range(10)]
+        (tmp_path / "runs" / arm).mkdir(parents=True)
+        pd.DataFrame(rows).to_parquet(tmp_path / "runs" / arm / "metrics.parquet")
+    row = aggregate_whatif(tmp_path, window=3).set_index("metric").loc["reach"]
+    assert row["diff"] == pytest.approx(0.98 / 3)
+    assert (row["diff_ci_low"], row["diff_ci_high"]) == (-1.0, 1.0)
+    assert 0.0 <= row["baseline_ci_low"] and row["intervention_ci_high"] <= 1.0
+
+
+def test_the_apps_difference_band_stays_in_minus_one_to_one():
+    """The app's difference over time of a share: three seeds at +0.98, -0.98, +0.98 after the
+    change give a t band of about [-2.5, 3.1]; a difference of shares lies in [-1, 1]."""
+    from sim.lab.whatif import difference_over_time
+
+    rows = [{"arm": arm, "replicate": r, "step": t,
+             "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 2 else 0.0)}
+            for arm, sign in (("baseline", -1), ("intervention", 1))
+            for r in range(3) for t in range(4)]
+    d = difference_over_time(pd.DataFrame(rows), "reach").set_index("step")
+    assert (d.loc[:1, ["diff", "ci_low", "ci_high"]] == 0).all().all()
+    assert d.loc[3, "diff"] == pytest.approx(0.98 / 3)
+    assert (d.loc[3, "ci_low"], d.loc[3, "ci_high"]) == (-1.0, 1.0)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from sim.config import ConfigError, load_config, to_config
 from sim.lab.controls import CONTROLS, PRACTICE_CONTROLS, format_value
-from sim.rules.catalogue import headline
+from sim.rules.catalogue import headline, record
 from sim.scenarios.library import NamedIntervention, get_intervention, get_scenario
 from sim.scenarios.report import findings
 from sim.scenarios.whatif import (
@@ -47,7 +47,7 @@ from sim.scenarios.whatif import (
     plan_whatif,
     run_whatif,
 )
-from sim.studies.outcomes import t_interval
+from sim.studies.outcomes import difference_bounds, t_interval
 
 __all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult",
            "describe_intervention",
@@ -213,13 +213,15 @@ def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
 
     The same difference and interval as the report's table
     (:func:`sim.util.stats.paired_diff_ci`), at every step instead of the end window: the
-    arms share their seeds, so before the change the difference is 0 with no band at all.
+    arms share their seeds, so before the change the difference is 0 with no band at all. The
+    band stays in the range a difference of the metric can take (a share's in [-1, 1]).
     """
     wide = timeseries.pivot_table(index=["step", "replicate"], columns="arm", values=metric,
                                   dropna=False)
     diff = (wide["intervention"] - wide["baseline"]).groupby(level="step")
     table = diff.agg(["mean", "std", "count"])
-    low, high = t_interval(table["mean"], table["std"], table["count"])
+    low, high = t_interval(table["mean"], table["std"], table["count"],
+                           bounds=difference_bounds([metric]))
     return pd.DataFrame({"step": table.index.astype(int), "diff": table["mean"].to_numpy(),
                          "ci_low": low, "ci_high": high})
 

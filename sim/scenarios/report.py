@@ -405,8 +405,8 @@ def _details(table: pd.DataFrame, varying: pd.DataFrame, shown: list[str]) -> li
         "confidence interval in brackets, cut to the metric's range (a share stays within 0 "
         "and 1, a count above 0: the true mean is inside, so the cut loses no coverage); the "
         "difference is intervention minus baseline at the end, paired by seed (the mean of "
-        "each replicate's difference, with its t-based 95% interval), "
-        "**bold** when it excludes zero.",
+        "each replicate's difference, with its t-based 95% interval, cut to the range a "
+        "difference can take: a share's within -1 and 1), **bold** when it excludes zero.",
         "",
         *_table(varying),
         "",

@@ -250,7 +250,8 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
     replicates of the end values and its t-based 95% CI), and ``diff``, ``diff_ci_low``,
     ``diff_ci_high``: intervention minus baseline, the mean over replicates of each seed's
     difference with its t-based 95% CI (the arms share their seeds: replicate *i* is the same
-    organization in both, so the difference is paired).
+    organization in both, so the difference is paired), cut to the range of a difference of
+    the metric (``[lo - hi, hi - lo]``: a share's in [-1, 1]).
 
     Raises
     ------
@@ -299,6 +300,9 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
         b, t = mean_ci(b_end, bounds=bounds), mean_ci(t_end, bounds=bounds)
         pair = pd.concat([t_all[m], b_all[m]], axis=1, join="inner")  # same replicate
         d = paired_diff_ci(pair.iloc[:, 0], pair.iloc[:, 1])
+        lo, hi = bounds
+        if lo is not None and hi is not None:  # a difference of shares stays in [-1, 1]
+            d["ci_low"], d["ci_high"] = max(d["ci_low"], lo - hi), min(d["ci_high"], hi - lo)
         rows.append({
             "metric": m, "at": at, "window": window,
             "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],

@@ -58,6 +58,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.rules.catalogue import record
+
 __all__ = [
     "BASE",
     "CLASSES",
@@ -227,6 +229,11 @@ def _headline(values: pd.DataFrame, metrics: Sequence[str], level: float) -> pd.
     rows = []
     for metric in metrics:
         mean, low, high, n = _t_interval(base[metric].to_numpy(float), level)
+        # A difference of two values of the metric stays in [lo - hi, hi - lo] (a share's in
+        # [-1, 1]): the interval is cut there, as sim.util.stats.bounded_ci cuts a mean's.
+        lo, hi = record(metric).range
+        if lo is not None and hi is not None:
+            low, high = max(low, lo - hi), min(high, hi - lo)
         rows.append({"metric": metric, "difference": mean, "ci_low": low, "ci_high": high,
                      "n": n})
     return pd.DataFrame(rows)

@@ -1,7 +1,6 @@
 """The main job: which of the organization's communication practices does what.
 
-``agora compare`` (and ``python experiments/compare.py``) runs, on one scenario (the default
-unless overrides say otherwise):
+``agora compare`` runs, on one scenario (the default unless overrides say otherwise):
 
 - the two regime ends, ``broadcast`` and ``conversational``, and hybrids between them
   (``regime=hybrid`` with ``regime.mix`` 0.25, 0.5, 0.75);
@@ -23,15 +22,19 @@ and, to say what each headline difference (conversational end minus broadcast en
 - the conversational end at field-realistic responsiveness (0.2, 0.4) and voting (off, on),
   each against the broadcast end (:data:`REALISTIC_ENDS`), in ``OUT/runs/ends/``.
 
-At the default settings (the default scenario, 300 steps, 10 seeds, 11 switches) that is
-21 + 22 + 4 = 47 jobs x 10 = 470 runs, plus 20 per pair; ``--ends realistic`` runs the
-broadcast end and the four realistic ends alone (50 runs).
+At the default settings (the default scenario, 300 steps, 10 seeds, 17 switches) that is
+21 + 34 + 4 = 59 jobs x 10 = 590 runs, plus 20 per pair (at most 6 pairs: 71 jobs, 710 runs);
+``--ends realistic`` runs the broadcast end and the four realistic ends alone (50 runs).
 
 Every arm runs the same replicate seeds (spawned from ``--seed`` by
 ``numpy.random.SeedSequence``), so every comparison is a paired difference: each seed gives one
-estimate of each effect, and intervals are t-intervals over seeds. Outcomes are end-of-run
-window averages (the last third of the run unless ``--window`` says otherwise); the final
-step's values are reported beside them.
+estimate of each effect, and intervals are t-intervals over seeds, cut to what the metric
+allows (a share's mean stays in [0, 1], a difference of shares in [-1, 1];
+:func:`sim.util.stats.bounded_ci`). Outcomes are end-of-run window averages (the last third
+of the run unless ``--window`` says otherwise): a count of events per step averaged there is a
+rate per step, and a cumulative count (the catalogue's kind ``cumulative``: innovations) is
+taken at the window's last step instead, never averaged; the final step's values are reported
+beside them.
 
 Every arm sets the five practices itself (the scenario's values for them are replaced); every
 other key, ``regime.listening`` and ``mechanisms.*`` included, comes from the scenario and the
@@ -43,7 +46,8 @@ Outputs in ``OUT`` (``reports/compare`` by default): ``classification.csv`` (met
 difference, ci_low, ci_high, class, mechanism, share_removed, n, then share_low, share_high,
 moves_through, carried_by, pairs_tried, reason), ``ablations.csv`` (every ablation's share
 of every difference), ``ends_realistic.csv`` (the differences at the realistic ends),
-``effects.csv`` (lever, metric, effect, ci_low, ci_high, n), ``effects_final.csv`` (the same on
+``effects.csv`` (lever, metric, effect, ci_low, ci_high, n, then kind: the catalogue's kind,
+and interval: how the interval was made), ``effects_final.csv`` (the same on
 final-step values), ``runs.parquet`` (one row per arm of the design, end or hybrid, and seed:
 its practices and window averages), ``finals.parquet`` (final-step values), ``regimes.csv``
 (ends and hybrids: mean and 95% CI), ``differences.csv`` (conversational minus broadcast,
@@ -74,14 +78,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.rules.catalogue import leading
+from sim.rules.catalogue import leading, record
 from sim.studies.factorial import (
     contrast_columns,
     paired_effects,
     two_level_design,
 )
 from sim.studies.outcomes import WINDOW as DEFAULT_WINDOW
-from sim.studies.outcomes import paired_differences, seed_means, t_interval, window_means
+from sim.studies.outcomes import (
+    difference_bounds,
+    metric_bounds,
+    paired_differences,
+    t_interval,
+    window_means,
+)
 from sim.studies.outcomes import window_steps as window_bounds  # the package's one window
 
 __all__ = [
@@ -540,7 +550,7 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
         if frame is None:
             continue
         # NaN steps (e.g. voice_answered when no idea was read) are skipped, as end_of_run does
-        values = window_means(frame, metrics, (first, last))
+        values = window_means(frame, metrics, (first, last), cumulative_at_last=True)
         values.insert(0, "arm", arm.name)
         parts.append(values)
         resolved = regimes.get(arm.name, {})
@@ -559,12 +569,42 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
                       validate="one_to_many")
 
 
+def _interval_words(metrics: Sequence[str]) -> list[str]:
+    """How each metric's effect interval was made (``effects.csv``'s ``interval`` column).
+
+    >>> _interval_words(["reach", "messages_sent"])
+    ['t over seeds, cut to [-1, 1]', 't over seeds']
+    """
+    lo, hi = difference_bounds(metrics)
+    return [f"t over seeds, cut to [{a:g}, {b:g}]" if np.isfinite(a) else "t over seeds"
+            for a, b in zip(lo, hi, strict=True)]
+
+
+def _end_values(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int]):
+    """Each seed's window mean of every metric (cumulative counts at the window's last step),
+    indexed by seed."""
+    return window_means(frame, metrics, steps, by=("seed",),
+                        cumulative_at_last=True).set_index("seed")
+
+
 def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
     contrasts = contrast_columns(design, [lever.name for lever in LEVERS])
     outcomes = table[table["kind"] == "design"]
     if outcomes.empty:
-        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n"])
+        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n",
+                                     "kind", "interval"])
     effects = paired_effects(contrasts, outcomes, metrics)
+    # An effect is a difference of two means of the metric: its interval stays in the
+    # difference's range (a share's effect in [-1, 1]), as bounded_ci cuts a mean's.
+    lo, hi = (effects["metric"].map(dict(zip(metrics, b, strict=True))).to_numpy(float)
+              for b in difference_bounds(metrics))
+    effects["ci_low"] = np.where(np.isfinite(lo) & (effects["ci_low"] < lo), lo,
+                                 effects["ci_low"])
+    effects["ci_high"] = np.where(np.isfinite(hi) & (effects["ci_high"] > hi), hi,
+                                  effects["ci_high"])
+    effects["kind"] = [record(m).kind for m in effects["metric"]]
+    effects["interval"] = effects["metric"].map(
+        dict(zip(metrics, _interval_words(metrics), strict=True)))
     # Metric-major, levers in design order: a reader finds one outcome's rows together.
     order = {m: i for i, m in enumerate(metrics)}
     return effects.sort_values("metric", key=lambda s: s.map(order), kind="stable",
@@ -577,7 +617,7 @@ def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) 
     g = sub.groupby("regime", sort=False)[metrics]
     mean, sd, n = (x.reindex([lab for lab in labels if lab in set(sub["regime"])])
                    for x in (g.mean(), g.std(ddof=1), g.count()))
-    low, high = t_interval(mean, sd, n, single="point")
+    low, high = t_interval(mean, sd, n, bounds=metric_bounds(metrics), single="point")
     return pd.DataFrame({
         "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
         "metric": np.tile(metrics, len(mean)),
@@ -592,7 +632,7 @@ def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) 
     """mean over seeds of (a - b) per metric, with a t-interval over seeds."""
     left = table[table["regime"] == a].set_index("seed")
     right = table[table["regime"] == b].set_index("seed")
-    return paired_differences(left, right, metrics)
+    return paired_differences(left, right, metrics, bounded=True)
 
 
 def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
@@ -603,7 +643,8 @@ def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
             continue
         g = frames[arm.name].groupby("step")[metrics]
         mean = g.mean()
-        low, high = t_interval(mean, g.std(ddof=1), g.count(), level=level, single="point")
+        low, high = t_interval(mean, g.std(ddof=1), g.count(), bounds=metric_bounds(metrics),
+                               level=level, single="point")
         long = pd.DataFrame({
             "regime": arm.label,
             "step": np.repeat(mean.index.to_numpy(), len(metrics)),
@@ -713,7 +754,7 @@ def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     sources += [("+".join(a.off), a.label, a.name) for a in arms if a.kind == "ablation"]
     for ablation, end, name in sources:
         if name in frames:
-            means = seed_means(frames[name], metrics, steps).reset_index()
+            means = _end_values(frames[name], metrics, steps).reset_index()
             means.insert(0, "end", end)
             means.insert(0, "ablation", ablation)
             parts.append(means)
@@ -728,7 +769,7 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     columns = ["ends", "responsiveness", "voting", "metric", "diff", "ci_low", "ci_high", "n"]
     if "broadcast" not in frames:
         return pd.DataFrame(columns=columns)
-    low = seed_means(frames["broadcast"], metrics, steps)
+    low = _end_values(frames["broadcast"], metrics, steps)
     high = LEVER_BY_NAME["responsiveness"].high, LEVER_BY_NAME["voting"].high
     ends = [("default", "conversational", *high)]
     ends += [(a.name, a.name, a.regime["responsiveness"], a.regime["voting"]) for a in arms
@@ -737,9 +778,10 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     for label, name, responsiveness, voting in ends:
         if name not in frames:
             continue
-        diff = seed_means(frames[name], metrics, steps) - low
+        diff = _end_values(frames[name], metrics, steps) - low
         mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-        ci_low, ci_high = t_interval(mean, sd, n, single="point")
+        ci_low, ci_high = t_interval(mean, sd, n, bounds=difference_bounds(metrics),
+                                     single="point")
         parts.append(pd.DataFrame({
             "ends": label, "responsiveness": float(responsiveness), "voting": bool(voting),
             "metric": list(metrics), "diff": mean.to_numpy(float), "ci_low": ci_low,

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.rules.catalogue import record
 from sim.studies.classification import THRESHOLD, outcome_table
 from sim.studies.compare import (
     HEADLINE,
@@ -177,7 +178,8 @@ def construction_sentences(effects: pd.DataFrame) -> list[str]:
 
 
 def ends_sentence(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
-    """Conversational minus broadcast, paired by seed, for ``metrics`` (window averages)."""
+    """Conversational minus broadcast, paired by seed, for ``metrics`` (window averages;
+    cumulative counts at the window's last step)."""
     d = differences[differences["value"] == "window"].set_index("metric")
     parts = [f"{pretty(m).lower()} {_signed(d.loc[m, 'diff'])} (95% CI {fmt(d.loc[m, 'ci_low'])} "
              f"to {fmt(d.loc[m, 'ci_high'])})" for m in metrics if m in d.index]
@@ -250,8 +252,10 @@ def classification_section(classification: pd.DataFrame, facts: RunFacts,
         "## What each difference rests on",
         "",
         "Each difference is the conversational end minus the broadcast end, averaged over the "
-        f"end of the run and paired by seed ({n} seeds). Both ends were run again on the same "
-        f"seeds with each of the {len(facts.switches)} assumed mechanisms switched off in turn "
+        f"end of the run (cumulative counts at its last step) and paired by seed ({n} seeds), "
+        "its 95% t-interval cut to the range a difference of the outcome can take. Both ends "
+        f"were run again on the same seeds with each of the {len(facts.switches)} assumed "
+        "mechanisms switched off in turn "
         f"(`mechanisms.*`: {', '.join(facts.switches) or 'none'})"
         + (f", and with {ran} pair{'s' if ran != 1 else ''} of them off together" if ran else "")
         + ". A difference *rests on* a mechanism when switching it off removes at least "
@@ -447,8 +451,9 @@ def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> li
         f"{_design_words(tables, facts)}, on {n_seeds} paired seeds. An effect is the average "
         "change in an outcome when one practice moves from its broadcast-end value to its "
         "conversational-end value, averaged over every combination of the other practices. "
-        f"Outcomes are averages over steps {first}–{last} (the end of the run); intervals are "
-        "95% t-intervals over seeds, and an effect is *clear* when its interval excludes zero "
+        f"Outcomes are averages over steps {first}–{last} (the end of the run), "
+        f"{_values_words(tables.metrics, last)}; intervals are {INTERVAL_WORDS}, and an effect "
+        "is *clear* when its interval excludes zero "
         f"(with {len(effects['lever'].unique()) if len(effects) else 0} effects per outcome, "
         "about one in twenty of those that are truly zero looks clear by chance: read small "
         "clear effects with care).",
@@ -474,6 +479,36 @@ def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> li
         text += ["**Failed jobs** (left out of every table): "
                  + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
     return text
+
+
+#: How every interval of the report is made (said in its method text).
+INTERVAL_WORDS = (
+    "95% t-intervals over seeds, cut to what the outcome allows (a share's mean stays in "
+    "[0, 1], a difference of shares in [-1, 1], a count's mean at or above 0: the cut never "
+    "widens an interval nor changes its coverage; the column `interval` of `effects.csv` says "
+    "which range each row was cut to)")
+
+
+def _values_words(metrics: Sequence[str], last: int) -> str:
+    """What an outcome's value is, by its kind: counts per step are rates, cumulative counts
+    are taken at the end.
+
+    >>> _values_words(["trust", "innovations"], 300)
+    'cumulative counts (innovations) are their values at step 300, never averaged'
+    >>> _values_words(["sent_vote"], 300)
+    'counts of events per step (votes per step) are rates per step averaged there'
+    """
+    kinds = {m: record(m).kind for m in metrics}
+    rates = [pretty(m).lower() for m in metrics if kinds[m] == "count"]
+    totals = [pretty(m).lower() for m in metrics if kinds[m] == "cumulative"]
+    parts = []
+    if rates:
+        parts.append(f"counts of events per step ({', '.join(rates)}) are rates per step "
+                     "averaged there")
+    if totals:
+        parts.append(f"cumulative counts ({', '.join(totals)}) are their values at step "
+                     f"{last}, never averaged")
+    return ", and ".join(parts) if parts else "every outcome a level or a share"
 
 
 def _tables_section(tables: Tables, labels: list[str]) -> list[str]:
@@ -504,9 +539,10 @@ def _tables_section(tables: Tables, labels: list[str]) -> list[str]:
         "",
         "## The ends and the hybrids",
         "",
-        f"Mean over seeds of each outcome averaged over steps {first}–{last}, 95% CI in "
-        "brackets; the last column is the paired difference conversational minus broadcast "
-        "(bold when its interval excludes zero).",
+        f"Mean over seeds of each outcome averaged over steps {first}–{last} (cumulative "
+        f"counts at step {last}), 95% CI in brackets (cut to the outcome's range); the last "
+        "column is the paired difference conversational minus broadcast (bold when its "
+        "interval excludes zero).",
         "",
         *_regime_table(tables, "window", labels),
         "",

@@ -423,7 +423,7 @@ def plot_final_values(
                                 capsize=3, color=st["color"], label=cond)
                 handles.setdefault(cond, h)
             if labelled:
-                ax.set_yticks(y, [c if len(keys) != 1 else c.split("=", 1)[1]
+                ax.set_yticks(y, [c if len(keys) != 1 else c.split("=", 1)[-1]
                                   for c in conditions], fontsize=8)
             else:  # a label per row would be unreadable: summary.csv has them
                 ax.set_yticks([])

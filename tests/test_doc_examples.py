@@ -76,7 +76,7 @@ def test_the_readme_sweep_has_replicates_the_pool_launcher_and_intervals():
 #: docs/validation.md by ``agora validate --docs`` (sim/validation/report.py).
 GENERATED = {"validation.md"}
 #: What a user types: the ``agora`` command, never the scripts behind it (issue 24).
-OLD_FORM = re.compile(r"python3? (?:\./)?experiments/\w+\.py|python -m sim\.cli\b")
+OLD_FORM = re.compile(r"python3? (?:\./)?experiments/\w+\.py|python -m sim\.cli(?![.\w])")
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p.name not in GENERATED],

@@ -37,7 +37,7 @@ import pandas as pd
 
 from sim.config import ConfigError, load_config, to_config
 from sim.lab.controls import CONTROLS, PRACTICE_CONTROLS, format_value
-from sim.rules.catalogue import headline, record
+from sim.rules.catalogue import headline
 from sim.scenarios.library import NamedIntervention, get_intervention, get_scenario
 from sim.scenarios.report import findings
 from sim.scenarios.whatif import (

@@ -204,13 +204,13 @@ class AgoraModel(mesa.Model):
         self.engagement = np.full(n_nodes, pop.engagement)
         self.trust = np.full(n_nodes, pop.trust)
         # What each node has seen first hand and what it was last told by its organization,
-        # kept apart (-1, +1; 0: nothing), as float32 so trust's judgements run as BLAS
-        # products; and the decayed record of its ideas answered or acted on versus ended
-        # unanswered (benevolence, in trust).
-        self.seen = np.zeros((n_nodes, m), dtype=np.float32)
+        # kept apart (-1, +1; 0: nothing), in int8, the smallest type that holds them (trust's
+        # judgements convert them in one pass); and the decayed record of its ideas answered or
+        # acted on versus ended unanswered (benevolence, in trust).
+        self.seen = np.zeros((n_nodes, m), dtype=np.int8)
         if k:
             self.seen[n:] = np.where(self.needs, self.reality, 0)
-        self.told = np.zeros((n_nodes, m), dtype=np.float32)
+        self.told = np.zeros((n_nodes, m), dtype=np.int8)
         self.ideas_heard = np.zeros(n_nodes)
         self.ideas_ignored = np.zeros(n_nodes)
         self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
+from sim.agents.lazy import LazyAgents
 from sim.agents.mesa_face import configure, make_datacollector
 from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
@@ -272,8 +273,30 @@ class AgoraModel(mesa.Model):
         self.adaptation = Adaptation(cfg, rng)
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
-        self.individuals = [Individual(self, r) for r in range(n)]
-        self.stakeholders = [Stakeholder(self, n + s) for s in range(k)]
+        # Created when first asked for (sim.agents.lazy): at scale, most never are.
+        self.individuals = LazyAgents(self, Individual, 0, n)
+        self.stakeholders = LazyAgents(self, Stakeholder, n, k)
+
+    # Mesa's registry holds every agent once anything reads it (lazy agents created first).
+    @property
+    def agents(self):
+        self._create_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._create_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._create_agents()
+        return super().agent_types
+
+    def _create_agents(self) -> None:
+        for group in (getattr(self, "individuals", ()), getattr(self, "stakeholders", ())):
+            if isinstance(group, LazyAgents):
+                group.create_all()
 
     def _derive(self) -> None:
         """Quantities that follow from the rules and the wiring, computed when those change

@@ -78,15 +78,14 @@ def share_right(
     # int8 (the model's ``seen`` and ``told``); one pass converts them to float32, whose
     # products sum these small integers exactly in BLAS (row-wise: as dots), far faster than
     # counting along an axis; one judged row (one organization's code) is a matrix-vector
-    # product, and its two sums of |seen| one matrix product.
+    # product.
     judged, seen = np.asarray(judged), np.asarray(seen)
     if judged.ndim == 1:
         s = seen.astype(np.float32)  # a copy: made absolute in place below
         j = judged.astype(np.float32)
         net = s @ j
-        sums = np.abs(s, out=s) @ np.stack([np.abs(j), ones32(j.size)], axis=1)
-        spoken = sums[:, 0]
-        looked = spoken if both else sums[:, 1]
+        spoken = np.abs(s, out=s) @ np.abs(j)
+        looked = spoken if both else s @ ones32(j.size)
     else:
         # Row-wise: the product is itself in {-1, 0, +1} (exact in int8), and |j s| = |j| |s|.
         product = np.multiply(judged, seen).astype(np.float32, copy=False)

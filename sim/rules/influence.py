@@ -15,6 +15,8 @@ import numpy as np
 
 __all__ = ["sum_by_receiver", "peer_candidates", "peer_majority"]
 
+_INT16_MAX = 32_767  # np.iinfo costs microseconds a call
+
 
 def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Per receiver and dimension, the sum of the values it heard: an ``(n, m)`` int array.
@@ -32,7 +34,7 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
     cell = flat + (receiver[rows] - rows) * m
     # No sum exceeds a receiver's messages times the largest value it can be told.
     bound = np.bincount(receiver, minlength=n).max(initial=0) * np.abs(said).max(initial=0)
-    sums = np.zeros(n * m, dtype=np.int16 if bound <= np.iinfo(np.int16).max else np.int64)
+    sums = np.zeros(n * m, dtype=np.int16 if bound <= _INT16_MAX else np.int64)
     np.add.at(sums, cell, said.astype(sums.dtype))  # same types: numpy's fast loop
     return sums.reshape(n, m)
 

@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+_INT32_MAX = 2**31 - 1  # np.iinfo costs microseconds a call
+
+
 def random_beliefs(u: np.ndarray) -> np.ndarray:
     """Beliefs uniform on {-1, 0, +1} from uniforms in [0, 1).
 
@@ -83,7 +86,7 @@ def socialize(
     # indices fit (three times faster than int64).
     cells = candidates.reshape(-1).nonzero()[0]
     m = beliefs.shape[-1]
-    small = cells.size and cells[-1] <= np.iinfo(np.int32).max
+    small = cells.size and cells[-1] <= _INT32_MAX
     rows = cells.astype(np.int32) // np.int32(m) if small else cells // m
     # The cells that move, as a dense mask: two whole-array int8 passes then apply it, where
     # compressing the cells and scattering into a copy cost twice as much at 100k members.

@@ -88,8 +88,8 @@ def socialize(
     m = beliefs.shape[-1]
     small = cells.size and cells[-1] <= _INT32_MAX
     rows = cells.astype(np.int32) // np.int32(m) if small else cells // m
-    # The cells that move, as a dense mask: two whole-array int8 passes then apply it, where
-    # compressing the cells and scattering into a copy cost twice as much at 100k members.
+    # The cells that move as a dense mask, applied in two whole-array int8 passes: compressing
+    # the cells and scattering into a copy cost twice as much at 100k members.
     moves = np.zeros(beliefs.shape, dtype=bool)
     moves.reshape(-1)[cells] = u < rate.reshape(-1)[rows]
     out = np.multiply(code, moves.view(np.int8), dtype=beliefs.dtype, casting="unsafe")

@@ -57,7 +57,8 @@ def attention_filter(
         return np.ones(0, dtype=bool)
     load = np.bincount(receiver, minlength=capacity.size)
     tiebreak = rng.random(n) if draw_always else None
-    if not (load > capacity).any():
+    over_cap = load > capacity
+    if not over_cap.any():
         return np.ones(n, dtype=bool)
     if tiebreak is None:
         tiebreak = rng.random(n)
@@ -65,8 +66,7 @@ def attention_filter(
     # priority (random among equals); argsort of one array beats a lexsort of two.
     # Only arrivals at a receiver over its cap are ranked: the others are all read. Ranking
     # that subset alone (stable, by the same key) orders it as a sort of every arrival would.
-    over = (load > capacity)[receiver]
-    idx = over.nonzero()[0]
+    idx = over_cap[receiver].nonzero()[0]
     sub = receiver[idx]
     if priority is None:
         within = tiebreak[idx]
@@ -76,7 +76,7 @@ def attention_filter(
     rec_sorted = sub[order]
     # Where each receiver's arrivals start in the sorted subset (receivers under their cap
     # have none there).
-    starts = np.cumsum(np.where(load > capacity, load, 0)) - load
+    starts = np.cumsum(np.where(over_cap, load, 0)) - load
     rank = np.arange(idx.size) - starts[rec_sorted]
     keep = np.ones(n, dtype=bool)
     keep[idx[order]] = rank < capacity[rec_sorted]

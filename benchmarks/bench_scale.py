@@ -1,7 +1,11 @@
 """Throughput by organization size: agent-steps per CPU-second and peak memory, 1k to 1M members.
 
 Run: ``python benchmarks/bench_scale.py [--sizes 1000 10000 100000 1000000]
-[--out benchmarks/results/scale.json]``
+[--rounds 1] [--against DIR] [--out benchmarks/results/scale.json]``
+
+``--against DIR`` runs every size from a second checkout too (the code before a change, e.g.
+``git archive BASE | tar -x -C DIR``), alternating which goes first round by round, and
+prints per size the ratio of the medians: an A/B under the same load.
 
 Each size runs in a fresh process (so its peak resident memory is its own) with one BLAS
 thread (:func:`sim.util.threads.pin_threads`). The default scenario at ``org.size`` = N
@@ -23,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -85,34 +90,58 @@ def measure(members: int, steps: int) -> dict:
     }
 
 
+def _child(script: Path, members: int, steps: int | None) -> dict:
+    """One size measured in a fresh process running ``script`` (this file or another tree's)."""
+    cmd = [sys.executable, str(script), "--child", str(members)]
+    if steps:
+        cmd += ["--steps", str(steps)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _print_row(row: dict) -> None:
+    print(f"{row['members']:>10,} {row['code']:>8} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
+          f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
+          f"{row['setup_cpu_us_per_member']:>16.1f} "
+          f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
+          f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(STEPS))
     parser.add_argument("--steps", type=int, default=None,
                         help="steps timed at every size (default: STEPS by size)")
     parser.add_argument("--out", default="benchmarks/results/scale.json")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--against", metavar="DIR",
+                        help="also run every size from the checkout at DIR, interleaved")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child, args.steps or STEPS.get(args.child, 20))))
         return 0
+    trees = {"this": Path(__file__)}
+    if args.against:  # another checkout (the code before a change): A/B, interleaved
+        trees["against"] = Path(args.against).resolve() / "benchmarks" / "bench_scale.py"
     rows = []
-    print(f"{'members':>10} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
+    print(f"{'members':>10} {'code':>8} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
           f"{'(wall)':>8} {'setup us/member':>16} {'faults/step':>12} {'peak RSS GiB':>13} "
           f"{'load':>11}")
-    for members in args.sizes:
-        cmd = [sys.executable, __file__, "--child", str(members)]
-        if args.steps:
-            cmd += ["--steps", str(args.steps)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        row = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append(row)
-        print(f"{members:>10,} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
-              f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
-              f"{row['setup_cpu_us_per_member']:>16.1f} "
-              f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
-              f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}",
-              flush=True)
+    for r in range(args.rounds):
+        for members in args.sizes:
+            names = list(trees) if r % 2 == 0 else list(trees)[::-1]  # alternate who goes first
+            for name in names:
+                row = {"code": name, **_child(trees[name], members, args.steps)}
+                rows.append(row)
+                _print_row(row)
+    if args.against:
+        for members in args.sizes:
+            ns = {name: statistics.median(x["ns_per_agent_step_cpu"] for x in rows
+                                          if x["members"] == members and x["code"] == name)
+                  for name in trees}
+            print(f"{members:>10,}: CPU per agent-step this / against = "
+                  f"{ns['this'] / ns['against']:.2f} (medians)")
     result = {"python": sys.version.split()[0], "cpu_count": os.cpu_count(), "rows": rows}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
+from sim.agents.lazy import LazyAgents
 from sim.agents.mesa_face import configure, make_datacollector
 from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
@@ -204,13 +205,13 @@ class AgoraModel(mesa.Model):
         self.engagement = np.full(n_nodes, pop.engagement)
         self.trust = np.full(n_nodes, pop.trust)
         # What each node has seen first hand and what it was last told by its organization,
-        # kept apart (-1, +1; 0: nothing), as float32 so trust's judgements run as BLAS
-        # products; and the decayed record of its ideas answered or acted on versus ended
-        # unanswered (benevolence, in trust).
-        self.seen = np.zeros((n_nodes, m), dtype=np.float32)
+        # kept apart (-1, +1; 0: nothing), in int8, the smallest type that holds them (trust's
+        # judgements convert them in one pass); and the decayed record of its ideas answered or
+        # acted on versus ended unanswered (benevolence, in trust).
+        self.seen = np.zeros((n_nodes, m), dtype=np.int8)
         if k:
             self.seen[n:] = np.where(self.needs, self.reality, 0)
-        self.told = np.zeros((n_nodes, m), dtype=np.float32)
+        self.told = np.zeros((n_nodes, m), dtype=np.int8)
         self.ideas_heard = np.zeros(n_nodes)
         self.ideas_ignored = np.zeros(n_nodes)
         self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step
@@ -272,8 +273,30 @@ class AgoraModel(mesa.Model):
         self.adaptation = Adaptation(cfg, rng)
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
-        self.individuals = [Individual(self, r) for r in range(n)]
-        self.stakeholders = [Stakeholder(self, n + s) for s in range(k)]
+        # Created when first asked for (sim.agents.lazy): at scale, most never are.
+        self.individuals = LazyAgents(self, Individual, 0, n)
+        self.stakeholders = LazyAgents(self, Stakeholder, n, k)
+
+    # Mesa's registry holds every agent once anything reads it (lazy agents created first).
+    @property
+    def agents(self):
+        self._create_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        self._create_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        self._create_agents()
+        return super().agent_types
+
+    def _create_agents(self) -> None:
+        for group in (getattr(self, "individuals", ()), getattr(self, "stakeholders", ())):
+            if isinstance(group, LazyAgents):
+                group.create_all()
 
     def _derive(self) -> None:
         """Quantities that follow from the rules and the wiring, computed when those change

@@ -74,22 +74,25 @@ def share_right(
     (0.5, True)
     """
     # With values in {-1, 0, +1} the product is +1 where judged is right, -1 where it is wrong
-    # and 0 where either is silent: right = (sum + sum of |.|) / 2. float32 products sum these
-    # small integers exactly and run in BLAS (or as row-wise dots), far faster than counting
-    # along an axis; one judged row (one organization's code) is a matrix-vector product.
-    judged = np.asarray(judged, dtype=np.float32)
-    seen = np.asarray(seen, dtype=np.float32)
-    ones = ones32(seen.shape[-1])
+    # and 0 where either is silent: right = (sum + sum of |.|) / 2. Inputs may be stored in
+    # int8 (the model's ``seen`` and ``told``); one pass converts them to float32, whose
+    # products sum these small integers exactly in BLAS (row-wise: as dots), far faster than
+    # counting along an axis; one judged row (one organization's code) is a matrix-vector
+    # product.
+    judged, seen = np.asarray(judged), np.asarray(seen)
     if judged.ndim == 1:
-        seen_abs = np.abs(seen)
-        net, spoken = seen @ judged, seen_abs @ np.abs(judged)
-        looked = spoken if both else seen_abs @ ones
+        s = seen.astype(np.float32)  # a copy: made absolute in place below
+        j = judged.astype(np.float32)
+        net = s @ j
+        spoken = np.abs(s, out=s) @ np.abs(j)
+        looked = spoken if both else s @ ones32(j.size)
     else:
-        # Row-wise: the product is itself in {-1, 0, +1}, and |j s| = |j| |s|.
-        product = judged * seen
+        # Row-wise: the product is itself in {-1, 0, +1} (exact in int8), and |j s| = |j| |s|.
+        product = np.multiply(judged, seen).astype(np.float32, copy=False)
+        ones = ones32(seen.shape[-1])
         net = product @ ones
         spoken = np.abs(product, out=product) @ ones
-        looked = spoken if both else np.abs(seen) @ ones
+        looked = spoken if both else np.abs(seen).astype(np.float32, copy=False) @ ones
     right = (net + spoken) / 2
     return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
 

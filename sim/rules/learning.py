@@ -29,6 +29,9 @@ __all__ = [
 ]
 
 
+_INT32_MAX = 2**31 - 1  # np.iinfo costs microseconds a call
+
+
 def random_beliefs(u: np.ndarray) -> np.ndarray:
     """Beliefs uniform on {-1, 0, +1} from uniforms in [0, 1).
 
@@ -78,13 +81,19 @@ def socialize(
         code = np.broadcast_to(code, beliefs.shape)
     if candidates is None:
         candidates = socialization_candidates(beliefs, code)
-    # Only the candidate cells, as flat indices in C order like ``u`` (flat indexing is much
-    # faster than a tuple of index arrays).
+    # Only the candidate cells draw, as flat indices in C order like ``u`` (flat indexing is
+    # much faster than a tuple of index arrays); their rows by int32 division where the
+    # indices fit (three times faster than int64).
     cells = candidates.reshape(-1).nonzero()[0]
-    cells = cells[u < rate.reshape(-1)[cells // beliefs.shape[-1]]]
-    out = beliefs.copy()
-    out.reshape(-1)[cells] += code.reshape(-1)[cells]
-    return out
+    m = beliefs.shape[-1]
+    small = cells.size and cells[-1] <= _INT32_MAX
+    rows = cells.astype(np.int32) // np.int32(m) if small else cells // m
+    # The cells that move as a dense mask, applied in two whole-array int8 passes: compressing
+    # the cells and scattering into a copy cost twice as much at 100k members.
+    moves = np.zeros(beliefs.shape, dtype=bool)
+    moves.reshape(-1)[cells] = u < rate.reshape(-1)[rows]
+    out = np.multiply(code, moves.view(np.int8), dtype=beliefs.dtype, casting="unsafe")
+    return np.add(out, beliefs, out=out)
 
 
 def learn_code(

@@ -57,22 +57,29 @@ def attention_filter(
         return np.ones(0, dtype=bool)
     load = np.bincount(receiver, minlength=capacity.size)
     tiebreak = rng.random(n) if draw_always else None
-    if not (load > capacity).any():
+    over_cap = load > capacity
+    if not over_cap.any():
         return np.ones(n, dtype=bool)
     if tiebreak is None:
         tiebreak = rng.random(n)
     # One float sort key: the receiver, plus a fraction in [0, 1) that is smaller for higher
     # priority (random among equals); argsort of one array beats a lexsort of two.
+    # Only arrivals at a receiver over its cap are ranked: the others are all read. Ranking
+    # that subset alone (stable, by the same key) orders it as a sort of every arrival would.
+    idx = over_cap[receiver].nonzero()[0]
+    sub = receiver[idx]
     if priority is None:
-        within = tiebreak
+        within = tiebreak[idx]
     else:
-        within = 0.999999 / (1.0 + np.maximum(priority, 0) + 0.5 * tiebreak)
-    order = np.argsort(receiver + within, kind="stable")
-    rec_sorted = receiver[order]
-    starts = np.concatenate([[0], np.cumsum(load)[:-1]])
-    rank = np.arange(n) - starts[rec_sorted]
-    keep = np.empty(n, dtype=bool)
-    keep[order] = rank < capacity[rec_sorted]
+        within = 0.999999 / (1.0 + np.maximum(priority[idx], 0) + 0.5 * tiebreak[idx])
+    order = np.argsort(sub + within, kind="stable")
+    rec_sorted = sub[order]
+    # Where each receiver's arrivals start in the sorted subset (receivers under their cap
+    # have none there).
+    starts = np.cumsum(np.where(over_cap, load, 0)) - load
+    rank = np.arange(idx.size) - starts[rec_sorted]
+    keep = np.ones(n, dtype=bool)
+    keep[idx[order]] = rank < capacity[rec_sorted]
     return keep
 
 

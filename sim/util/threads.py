@@ -12,6 +12,9 @@ environment variables that the BLAS and OpenMP libraries read when they load are
 processes this one starts (forkserver, spawn, Ray's and SLURM's workers inherit the
 environment), and :mod:`threadpoolctl` limits the libraries already loaded in this process.
 
+It also tells the allocator to keep freed memory (:func:`sim.util.memory.keep_freed_memory`,
+off with ``AGORA_MALLOC=system``): the same processes want both, and one call sets them up.
+
 Examples
 --------
 >>> pin_threads()
@@ -41,8 +44,12 @@ THREAD_VARIABLES = (
 def pin_threads() -> None:
     """One thread for BLAS and OpenMP, in this process and in every process it starts.
 
-    Safe to call any number of times; each call costs about half a millisecond.
+    Safe to call any number of times; each call costs about half a millisecond. Also keeps
+    freed memory in the process (:func:`sim.util.memory.keep_freed_memory`).
     """
+    from sim.util.memory import keep_freed_memory
+
+    keep_freed_memory()
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     from threadpoolctl import threadpool_limits

@@ -77,12 +77,12 @@ class Server:
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg",
-               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT),
-               "AGORA_MAX_SESSIONS": str(max_sessions),
-               # A browser starved on a loaded machine may miss heartbeats: its session waits
-               # for it to reconnect (closed pages still end their session at once).
-               "SOLARA_KERNEL_CULL_TIMEOUT": "10m"}
+        from sim.cli.app import server_env
+
+        # As `agora app` serves it; a browser starved on a loaded machine may miss heartbeats:
+        # its session waits for it to reconnect (closed pages still end their session at once).
+        env = {**server_env(max_sessions, "10m"), "OMP_NUM_THREADS": "1",
+               "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
         self.log = log
         with open(log, "w") as out:
             self.proc = subprocess.Popen(

@@ -318,14 +318,17 @@ class Pair:
             self._draw(self.current_frames(), [m.metrics_frame() for m in self.models])
             return self._drawing()[1]
 
-    def _draw(self, frames, tables) -> tuple[bytes, bytes]:
-        """PNGs of the networks and the curves as they were at ``frames``' step."""
+    def _draw(self, frames, tables, encode: bool = True) -> tuple:
+        """PNGs of the networks and the curves as they were at ``frames``' step (RGBA arrays
+        when not ``encode``)."""
         networks, metrics, net_renderer, metrics_renderer = self._drawing()
         step = frames[0].step
         for plot, model, frame in zip(networks.plots, self.models, frames, strict=True):
             plot.data.observe(model)
             plot.show(frame)
         metrics.update([t[t["step"] <= step] for t in tables])
+        if not encode:
+            return net_renderer.rgba(), metrics_renderer.rgba()
         return net_renderer.png(), metrics_renderer.png()
 
     @property
@@ -367,8 +370,9 @@ class Pair:
         """The kept steps (the last ones) as a looping GIF at half size."""
         with self.lock:
             tables = [m.metrics_frame() for m in self.models]
-            pngs = [self._draw(frames, tables) for frames in self.frames]
-        return gif_of(pngs, fps=fps, shrink=2)
+            # Pixels straight from the renderers: no PNG encoded and decoded again per frame.
+            images = [self._draw(frames, tables, encode=False) for frames in self.frames]
+        return gif_of(images, fps=fps, shrink=2)
 
     def commands(self) -> list[str]:
         """The ``agora run`` command of each side (replicate 0 is the app's run)."""

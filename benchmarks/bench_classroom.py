@@ -1,27 +1,33 @@
-"""A class on one server: N students open the lab in Chromium, all press Step, then all Play.
+"""A class on one server: N students open the lab, all press Step, then all Play.
 
-Run: ``python benchmarks/bench_classroom.py --sessions 1 10 30 [--steps 10] [--play 60]
-[--out benchmarks/results/classroom.json]``
+Run: ``python benchmarks/bench_classroom.py --sessions 1 10 30 [--browsers 2] [--steps 10]
+[--play 60] [--out benchmarks/results/classroom.json]``
 
-For each N it starts ``solara run sim/app.py`` (production mode, on a free port on 127.0.0.1),
-opens N sessions in Debian's ``chromium`` through Playwright (one browser context each: N
-students), and measures
+For each N it starts ``solara run sim/app.py`` as ``agora app`` serves it (production mode, the
+environment of :func:`sim.cli.app.server_env`, on a free port on 127.0.0.1) and opens N
+students at once: ``--browsers`` of them in Debian's ``chromium`` through Playwright (one
+browser context each) and the rest as :class:`Student`, a light client that speaks the page's
+own protocol (the kernel websocket carrying the widgets' state) and presses the same buttons,
+but draws nothing. Thirty browsers drawing on the server's own cores would measure the
+browsers; thirty light students measure the server. It reports, per kind of student:
 
-- **load**: from the first page asked for until every page shows both pictures drawn
-  (``data-step`` set on the client-drawn charts), and the server CPU the joins took;
-- **Step together**: K times, every student presses Step at once; the latency of each press is
-  until that page's counter *and* its networks picture show the new step; median, p90, max;
-- **Play for a while**: every student sets the run length to its maximum, resets and presses
-  Play at the default speed; steps each student saw per second (the counter, and the picture);
+- **join**: from asking for the page until the counter and the networks picture are there
+  (light), or drawn (``data-step`` set on the client-drawn charts), and the server CPU each
+  join took;
+- **Step together**: K times, every student presses Step at once; the latency of each press
+  until that student has the new step in both its counter and its networks picture (light:
+  the server's update arrived; browser: drawn); median, p90, max;
+- **Play**: every student sets the run length to its maximum, resets and presses Play at the
+  default speed; steps each student saw per second;
 - **server CPU per step**: the server process's own CPU time (user + system, from psutil)
-  over the phase divided by the steps run in it: the browsers' CPU is not in it. The
-  browsers run at a lower priority (``nice`` 10), so the server is served first;
-- **memory**: the server's resident memory before, with N sessions open, and after they
-  closed (a closed page ends its session at once).
+  over the phase divided by the steps run in it: the clients' CPU is not in it. The clients
+  run at a lower priority (``nice`` 10), so the server is served first; their own CPU is
+  reported (``light_clients_cpu_s``);
+- **memory**: the server's resident memory idle, with N sessions open, after Play and after
+  they left (a closed page ends its session at once), and what the server says it still holds.
 
-The machine is shared: the load average is recorded with each result. Browsers and server
-share its cores, so latencies include the browsers' drawing; the server's CPU per step does
-not. Every wait is bounded (``--timeout``) and a timeout is reported, not hidden.
+The machine is shared: the load average is recorded with each phase. Every wait is bounded
+(``--timeout``) and a timeout is reported, not hidden.
 """
 
 from __future__ import annotations

@@ -344,12 +344,15 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     # Smallest run: 2 replicates of 20 steps, the change at step 10; for the guide's picture
     # (AGORA_UPDATE_DOCS_IMAGES=1) 6 replicates of 120 steps, the change at step 60.
     more = 4 if os.environ.get("AGORA_UPDATE_DOCS_IMAGES") == "1" else 0
-    for name in ("replicates", "steps", "at"):
+    steps = 20 + 20 * (more + bool(more))
+    labels = {"replicates": f"Replicates (runs of each): {2 + more}",
+              "steps": f"Run length (steps): {steps}",
+              "at": f"Change at step: {10 + 10 * (more + bool(more))}"}
+    for name, label in labels.items():  # each set and shown before the next (they interact)
         press_home(page, f".agora-whatif-{name}")
         for _ in range(more + (1 if more and name != "replicates" else 0)):
             page.keyboard.press("ArrowRight")
-    page.get_by_text(f"Replicates (runs of each): {2 + more}").wait_for()
-    page.get_by_text(f"Run length (steps): {20 + 20 * (more + bool(more))}").wait_for()
+        page.get_by_text(label).wait_for()
     page.locator(".agora-whatif-run").click()
     page.locator(".agora-whatif-progress").wait_for()
     summary = page.locator(".agora-whatif-summary")
@@ -362,7 +365,7 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     plot = chart_option(page, ".agora-whatif-plot")
     assert smallest_font(plot) >= 12
     bands = [s for s in plot["series"] if s.get("areaStyle")]
-    assert bands and all(len(s["data"]) == 21 for s in bands)  # steps 0..20, 95% CI band
+    assert bands and all(len(s["data"]) == steps + 1 for s in bands)  # steps 0.., 95% CI
     assert_legible(page)
     screenshot(page, tmp_path, "whatif")
 

@@ -478,6 +478,43 @@ def test_thirty_sessions_end_and_their_memory_returns(server, browser):
                                                       after_second)
 
 
+def held_in_memory(log: Path) -> tuple[int, int] | None:
+    """The last (labs, organizations) the server said it still holds."""
+    said = [line.split("agora app:")[1].split() for line in log.read_text().splitlines()
+            if "agora app:" in line and "organizations in memory" in line]
+    return (int(said[-1][0]), int(said[-1][3])) if said else None
+
+
+@pytest.mark.slow
+def test_a_class_leaves_no_organizations_behind(server):
+    """30 light students (the page's own protocol without drawing, as in
+    ``benchmarks/bench_classroom.py``) open the lab, step, Reset and leave: the server counts
+    them out and their organizations leave its memory with their labs (mesa 3.3 kept every
+    model ever made: 60 more organizations after such a class)."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_classroom import Student
+
+    url, _, _, log = server
+    base = sessions_open(log)
+
+    async def class_of(n: int) -> None:
+        students = [Student(url) for _ in range(n)]
+        for first in range(0, n, 10):  # ten at a time: a shared test machine
+            await asyncio.gather(*(s.join(WAIT_MS / 1000) for s in students[first:first + 10]))
+        await asyncio.gather(*(s.step(WAIT_MS / 1000) for s in students))
+        await asyncio.gather(*(s.press(s.reset_button) for s in students))
+        await asyncio.gather(*(s.leave() for s in students))
+
+    asyncio.run(class_of(SESSIONS_TESTED))
+    wait_for(lambda: sessions_open(log) == base)
+    wait_for(lambda: (held_in_memory(log) or (99, 99))[0] <= base + 1)
+    labs, organizations = held_in_memory(log)
+    # Each lab still open holds its pair and, for a moment after a Reset, the one before.
+    assert organizations <= 4 * labs, (labs, organizations)
+
+
 @pytest.mark.slow
 def test_a_full_server_says_so_and_frees_the_place(browser, tmp_path):
     """Beyond --max-sessions a student sees a page saying the lab is full (not a spinner);

@@ -146,6 +146,44 @@ def test_exports_are_valid_files():
     assert gif.size == (480, 520)
 
 
+def test_gif_frames_from_pixels_are_the_pngs_pictures():
+    """The GIF's frames come straight from the renderers' pixels: the same picture as from
+    the PNGs they used to be encoded to (PNG is lossless)."""
+    from sim.viz.export import gif_of
+    from sim.viz.render import encode_png
+
+    pair = small_pair(keep=3)
+    pair.step(3)
+    tables = [m.metrics_frame() for m in pair.models]
+    pixels = [pair._draw(frames, tables, encode=False) for frames in pair.frames]
+    pngs = [tuple(encode_png(a) for a in frame) for frame in pixels]
+    assert gif_of(pixels, shrink=2) == gif_of(pngs, shrink=2)
+    assert pair.gif() == gif_of(pixels, shrink=2)
+
+
+def test_a_sessions_models_are_freed_with_it():
+    """A lab's organizations leave memory with the lab, after any number of Resets (mesa 3.3
+    kept every model it made in ``Agent._ids``: a class's server grew without end)."""
+    import gc
+    import weakref
+
+    from sim.lab.pair import MODELS
+
+    gc.collect()
+    before = len(MODELS)
+    state = LabState({**SMALL, "regime": "broadcast"}, {**SMALL, "regime": "conversational"})
+    state.step()
+    first = [weakref.ref(m) for m in state.pair.value.models]
+    state.reset()
+    state.step()
+    assert len(MODELS) >= before + 2
+    gc.collect()
+    assert all(ref() is None for ref in first)  # the pair before the Reset is gone
+    del state
+    gc.collect()
+    assert len(MODELS) == before
+
+
 def test_colours_follow_the_regime_palette():
     from sim.viz.plots import REGIME_COLOURS
 

@@ -344,12 +344,15 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     # Smallest run: 2 replicates of 20 steps, the change at step 10; for the guide's picture
     # (AGORA_UPDATE_DOCS_IMAGES=1) 6 replicates of 120 steps, the change at step 60.
     more = 4 if os.environ.get("AGORA_UPDATE_DOCS_IMAGES") == "1" else 0
-    for name in ("replicates", "steps", "at"):
+    steps = 20 + 20 * (more + bool(more))
+    labels = {"replicates": f"Replicates (runs of each): {2 + more}",
+              "steps": f"Run length (steps): {steps}",
+              "at": f"Change at step: {10 + 10 * (more + bool(more))}"}
+    for name, label in labels.items():  # each set and shown before the next (they interact)
         press_home(page, f".agora-whatif-{name}")
         for _ in range(more + (1 if more and name != "replicates" else 0)):
             page.keyboard.press("ArrowRight")
-    page.get_by_text(f"Replicates (runs of each): {2 + more}").wait_for()
-    page.get_by_text(f"Run length (steps): {20 + 20 * (more + bool(more))}").wait_for()
+        page.get_by_text(label).wait_for()
     page.locator(".agora-whatif-run").click()
     page.locator(".agora-whatif-progress").wait_for()
     summary = page.locator(".agora-whatif-summary")
@@ -362,7 +365,7 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     plot = chart_option(page, ".agora-whatif-plot")
     assert smallest_font(plot) >= 12
     bands = [s for s in plot["series"] if s.get("areaStyle")]
-    assert bands and all(len(s["data"]) == 21 for s in bands)  # steps 0..20, 95% CI band
+    assert bands and all(len(s["data"]) == steps + 1 for s in bands)  # steps 0.., 95% CI
     assert_legible(page)
     screenshot(page, tmp_path, "whatif")
 
@@ -473,6 +476,43 @@ def test_thirty_sessions_end_and_their_memory_returns(server, browser):
     assert grew > 2 * SESSIONS_TESTED, (rss_before, first)  # each took some memory
     assert after_second - after_first < 0.25 * grew, (rss_before, first, after_first,
                                                       after_second)
+
+
+def held_in_memory(log: Path) -> tuple[int, int] | None:
+    """The last (labs, organizations) the server said it still holds."""
+    said = [line.split("agora app:")[1].split() for line in log.read_text().splitlines()
+            if "agora app:" in line and "organizations in memory" in line]
+    return (int(said[-1][0]), int(said[-1][3])) if said else None
+
+
+@pytest.mark.slow
+def test_a_class_leaves_no_organizations_behind(server):
+    """30 light students (the page's own protocol without drawing, as in
+    ``benchmarks/bench_classroom.py``) open the lab, step, Reset and leave: the server counts
+    them out and their organizations leave its memory with their labs (mesa 3.3 kept every
+    model ever made: 60 more organizations after such a class)."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_classroom import Student
+
+    url, _, _, log = server
+    base = sessions_open(log)
+
+    async def class_of(n: int) -> None:
+        students = [Student(url) for _ in range(n)]
+        for first in range(0, n, 10):  # ten at a time: a shared test machine
+            await asyncio.gather(*(s.join(WAIT_MS / 1000) for s in students[first:first + 10]))
+        await asyncio.gather(*(s.step(WAIT_MS / 1000) for s in students))
+        await asyncio.gather(*(s.press(s.reset_button) for s in students))
+        await asyncio.gather(*(s.leave() for s in students))
+
+    asyncio.run(class_of(SESSIONS_TESTED))
+    wait_for(lambda: sessions_open(log) == base)
+    wait_for(lambda: (held_in_memory(log) or (99, 99))[0] <= base + 1)
+    labs, organizations = held_in_memory(log)
+    # Each lab still open holds its pair and, for a moment after a Reset, the one before.
+    assert organizations <= 4 * labs, (labs, organizations)
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-__all__ = ["main", "solara_command"]
+__all__ = ["main", "server_env", "solara_command"]
 
 
 def _positive(text: str) -> int:
@@ -62,6 +62,28 @@ def solara_command(
             *([] if dev else ["--production"]), *extra]
 
 
+def server_env(limit: int, free_after: str, environ=None) -> dict[str, str]:
+    """The environment the server runs in: its session limit, when a gone browser's session
+    ends, no telemetry, and websocket messages written by the thread that sends them (Solara's
+    ``SOLARA_SERVER_SYNC_WS_WRITE``: a step's few messages skip a hand-over to the event loop
+    each, which shortened the slowest students' wait in ``benchmarks/bench_classroom.py``).
+    A variable already set in ``environ`` wins, except the limit and the culling.
+
+    >>> sync = "SOLARA_SERVER_SYNC_WS_WRITE"
+    >>> env = server_env(40, "2m", {})
+    >>> env["AGORA_MAX_SESSIONS"], env["SOLARA_KERNEL_CULL_TIMEOUT"], env[sync]
+    ('40', '2m', 'true')
+    >>> server_env(40, "2m", {sync: "false"})[sync]
+    'false'
+    """
+    from sim.lab.sessions import ENV
+
+    environ = os.environ if environ is None else environ
+    return {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg",
+            "SOLARA_SERVER_SYNC_WS_WRITE": "true", **environ,
+            ENV: str(limit), "SOLARA_KERNEL_CULL_TIMEOUT": free_after}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve the app until interrupted; the exit status of the server."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -92,11 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         print(" ".join(cmd))
         return 0
-    from sim.lab.sessions import ENV, default_max_sessions
+    from sim.lab.sessions import default_max_sessions
 
     limit = args.max_sessions if args.max_sessions is not None else default_max_sessions()
-    env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg", **os.environ,
-           ENV: str(limit), "SOLARA_KERNEL_CULL_TIMEOUT": args.free_after}
+    env = server_env(limit, args.free_after)
     print(f"serving the teaching app at http://{args.host}:{args.port}/ to at most {limit} "
           "sessions at once (Ctrl+C stops it)", flush=True)
     server = subprocess.Popen(cmd, env=env)

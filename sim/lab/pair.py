@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import itertools
 import threading
+import weakref
 from collections import deque
 from collections.abc import Mapping
 
@@ -40,7 +42,8 @@ from sim.viz.export import gif_of, stack_pngs
 from sim.viz.pair import PairNetworks, pair_series
 from sim.viz.render import FrameRenderer
 
-__all__ = ["APP_METRICS", "AppModel", "LETTERS", "Pair", "check_pair_memory", "side_title"]
+__all__ = ["APP_METRICS", "AppModel", "LETTERS", "MODELS", "Pair", "check_pair_memory",
+           "side_title"]
 
 LETTERS = ("A", "B")
 
@@ -60,6 +63,47 @@ APP_METRICS = (
 #: Figure sizes (inches at 100 dpi): 960 px wide, shown at about that size at 1280 x 720.
 NETWORK_SIZE = (9.6, 5.0)
 METRICS_SIZE = (9.6, 5.4)
+
+
+#: The lab's models still in memory (the teacher's console reports how many: a session's two
+#: models are freed when it ends).
+MODELS: weakref.WeakSet = weakref.WeakSet()
+
+
+class _IdsByModel(weakref.WeakKeyDictionary):
+    """mesa's counters of agent ids, one per model (``mesa.Agent._ids``), held weakly.
+
+    mesa 3.3 keeps them in a class-level ``defaultdict`` keyed by the model itself, so every
+    model a process ever made stays in memory with all its agents (mesa issue #3179, fixed
+    upstream by pull request #3180 after 3.3.1). A server making two models per student and per
+    Reset grew by every class that used it. Here the counter lives as long as its model and no
+    longer; ids still count from 1 in each model, as in mesa.
+
+    >>> class M: pass
+    >>> ids, m = _IdsByModel(), M()
+    >>> next(ids[m]), next(ids[m]), len(ids)
+    (1, 2, 1)
+    >>> del m; len(ids)
+    0
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = self[model] = itertools.count(1)
+            return counter
+
+
+def _free_models_with_their_sessions() -> None:
+    import mesa
+
+    ids = mesa.Agent.__dict__.get("_ids")
+    if isinstance(ids, dict):  # mesa 3.3's defaultdict; later versions count in the model
+        mesa.Agent._ids = _IdsByModel(ids)
+
+
+_free_models_with_their_sessions()
 
 
 class AppModel(AgoraModel):
@@ -82,6 +126,7 @@ class AppModel(AgoraModel):
         # A copy of the composed configuration: the model may change its own (interventions).
         super().__init__(copy.deepcopy(composed(tuple(self.overrides))))
         self.running = self.current_step < self.cfg.steps
+        MODELS.add(self)
 
     def step(self) -> None:
         super().step()
@@ -273,14 +318,17 @@ class Pair:
             self._draw(self.current_frames(), [m.metrics_frame() for m in self.models])
             return self._drawing()[1]
 
-    def _draw(self, frames, tables) -> tuple[bytes, bytes]:
-        """PNGs of the networks and the curves as they were at ``frames``' step."""
+    def _draw(self, frames, tables, encode: bool = True) -> tuple:
+        """PNGs of the networks and the curves as they were at ``frames``' step (RGBA arrays
+        when not ``encode``)."""
         networks, metrics, net_renderer, metrics_renderer = self._drawing()
         step = frames[0].step
         for plot, model, frame in zip(networks.plots, self.models, frames, strict=True):
             plot.data.observe(model)
             plot.show(frame)
         metrics.update([t[t["step"] <= step] for t in tables])
+        if not encode:
+            return net_renderer.rgba(), metrics_renderer.rgba()
         return net_renderer.png(), metrics_renderer.png()
 
     @property
@@ -322,8 +370,9 @@ class Pair:
         """The kept steps (the last ones) as a looping GIF at half size."""
         with self.lock:
             tables = [m.metrics_frame() for m in self.models]
-            pngs = [self._draw(frames, tables) for frames in self.frames]
-        return gif_of(pngs, fps=fps, shrink=2)
+            # Pixels straight from the renderers: no PNG encoded and decoded again per frame.
+            images = [self._draw(frames, tables, encode=False) for frames in self.frames]
+        return gif_of(images, fps=fps, shrink=2)
 
     def commands(self) -> list[str]:
         """The ``agora run`` command of each side (replicate 0 is the app's run)."""

@@ -140,7 +140,10 @@ class Sessions:
         return len(self._labs)
 
     def report_memory(self) -> None:
-        """Say on the console how many labs are in memory, and the server's resident size."""
+        """Say on the console how many labs and organizations (models) are in memory, and the
+        server's resident size."""
+        from sim.lab.pair import MODELS
+
         rss = ""
         try:
             with open("/proc/self/statm") as f:
@@ -148,7 +151,7 @@ class Sessions:
             rss = f", server memory {pages * os.sysconf('SC_PAGE_SIZE') / 2**20:.0f} MiB"
         except (OSError, ValueError, IndexError):  # not Linux
             pass
-        self._say(f"{self.in_memory} labs in memory{rss}")
+        self._say(f"{self.in_memory} labs and {len(MODELS)} organizations in memory{rss}")
 
     def admit(self) -> bool:
         """Take a place if one is free; False when the lab is full."""

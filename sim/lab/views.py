@@ -148,7 +148,10 @@ class LabState:
         self.error = solara.reactive(None)
         self.live = Live()
         self._build = build
-        self.pair = solara.reactive(self._new_pair())
+        # A reactive keeps its first value as its default for as long as it lives: set the
+        # pair after, or the first pair of every session stays in memory beside the current.
+        self.pair = solara.reactive(None)
+        self.pair.value = self._new_pair()
         self.applied = solara.reactive(self._wanted())
         self.tick = solara.reactive(0)
 

@@ -16,6 +16,9 @@ Examples
 >>> gif = gif_of([[red, blue], [blue, red]], fps=4)
 >>> gif[:6], Image.open(io.BytesIO(gif)).n_frames
 (b'GIF89a', 2)
+>>> gif_of([[np.full((10, 20, 4), 255, np.uint8)]])[:6]
+b'GIF89a'
+
 """
 
 from __future__ import annotations
@@ -23,14 +26,21 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import numpy as np
+
 __all__ = ["gif_of", "stack_images", "stack_pngs"]
 
 
-def stack_images(pngs: Sequence[bytes]):
-    """A PIL RGB image with the given PNGs one under the other, on white, left aligned."""
+def stack_images(pngs: Sequence):
+    """A PIL RGB image with the given PNGs one under the other, on white, left aligned.
+
+    Each picture is PNG bytes or an RGBA (or RGB) uint8 array, as a renderer gives it: a GIF's
+    frames skip encoding and decoding a PNG each.
+    """
     from PIL import Image
 
-    parts = [Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
+    parts = [Image.fromarray(np.ascontiguousarray(p[..., :3])) if isinstance(p, np.ndarray)
+             else Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
     if not parts:
         raise ValueError("no pictures to stack")
     width = max(p.width for p in parts)
@@ -49,8 +59,9 @@ def stack_pngs(pngs: Sequence[bytes]) -> bytes:
     return out.getvalue()
 
 
-def gif_of(frames: Sequence[Sequence[bytes]], *, fps: float = 6, shrink: int = 1) -> bytes:
-    """A looping GIF, one frame per entry of ``frames`` (each a list of PNGs stacked).
+def gif_of(frames: Sequence[Sequence], *, fps: float = 6, shrink: int = 1) -> bytes:
+    """A looping GIF, one frame per entry of ``frames`` (each a list of PNGs or RGBA arrays,
+    stacked).
 
     Every frame gets a 128-colour palette of its own (fast octree: a few milliseconds a frame);
     ``shrink`` divides both sides (2: a quarter of the pixels, a GIF small enough to mail).

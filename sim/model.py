@@ -108,7 +108,6 @@ class AgoraModel(mesa.Model):
         # as the deprecated ``seed=``.
         super().__init__(rng=int(seed))
         self.seed = int(seed)
-        self.current_step = 0
         for iv in cfg.interventions:
             if iv.at == 0:  # in force from the start
                 cfg = apply_changes(cfg, dict(iv.set))
@@ -128,10 +127,9 @@ class AgoraModel(mesa.Model):
         # The NK task (environment.landscape=nk) is drawn only then, and before the network:
         # runs that differ only in their wiring share landscape and starting solutions.
         task = make_task(cfg, rng)
-        self.network = build_network(cfg, stakeholder_org, rng)
-        n = self.network.n_individuals
-        node_org = np.concatenate([self.network.tree.org, stakeholder_org])
-        self.state = State.start(cfg, node_org, n, reality, rng, task)
+        network = build_network(cfg, stakeholder_org, rng)
+        self.state = State.start(cfg, network, stakeholder_org, reality, task, rng)
+        n = network.n_individuals
         self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step
         # Adaptation: the step since which the code has been wrong on a dimension that reality
         # flipped away from it (-1: none pending).
@@ -241,6 +239,15 @@ class AgoraModel(mesa.Model):
     @property
     def n_nodes(self) -> int:
         return self.state.n_nodes
+
+    @property
+    def current_step(self) -> int:
+        """Steps done (the model's own counter, not Mesa's ``steps``, which Mesa 4 removes)."""
+        return self.state.step
+
+    @current_step.setter
+    def current_step(self, step: int) -> None:
+        self.state.step = step
 
     # ------------------------------------------------------------------ the step
 
@@ -946,6 +953,9 @@ class AgoraModel(mesa.Model):
 
 
 # Every field of the state is also an attribute of the model (model.beliefs is
-# model.state.beliefs), read and written through.
+# model.state.beliefs), read and written through; but ``step``, Mesa's method, whose count
+# is ``current_step``.
 for _field in fields(State):
-    setattr(AgoraModel, _field.name, _InState(_field.name))
+    if _field.name != "step":
+        assert not hasattr(AgoraModel, _field.name), _field.name  # no method shadowed
+        setattr(AgoraModel, _field.name, _InState(_field.name))

@@ -16,12 +16,13 @@ Examples
 --------
 >>> import numpy as np
 >>> from sim.config import to_config
+>>> from sim.org.network import build_network
 >>> cfg = to_config({"org": {"size": 4}, "stakeholders": {"count": 1},
 ...                  "environment": {"dims": 3}})
 >>> rng = np.random.default_rng(0)
->>> state = State.start(cfg, org_of_node=np.array([0, 0, 0, 0, 0]), n_individuals=4,
-...                     reality=np.array([1, -1, 1], dtype=np.int8), rng=rng,
-...                     task=AdditiveTask())
+>>> network = build_network(cfg, np.zeros(1, dtype=np.int64), rng)
+>>> state = State.start(cfg, network, np.zeros(1, dtype=np.int64),
+...                     np.array([1, -1, 1], dtype=np.int8), AdditiveTask(), rng)
 >>> state.beliefs.shape, state.n_nodes, state.code.shape, state.tally.received.shape
 ((5, 3), 5, (1, 3), (5,))
 """
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.config import AgoraConfig
+from sim.org.network import Network
 from sim.rules.adapt import Adaptation
 from sim.rules.authenticity import Authenticity
 from sim.rules.economy import Economy
@@ -42,7 +44,7 @@ from sim.rules.messages import KINDS, Messages
 from sim.rules.modes import PEER_RULES, AdditiveTask, NKTask, Opinions
 from sim.rules.platform import Platform
 
-__all__ = ["State", "Tally"]
+__all__ = ["State", "Tally", "state_of"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
 
@@ -101,7 +103,9 @@ class Tally:
 class State:
     """Everything a run carries from step to step, and this step's tally.
 
-    ``cfg`` is the configuration in force (interventions and ``org.adapt`` change it).
+    ``cfg`` is the configuration in force (interventions and ``org.adapt`` change it),
+    ``network`` the wiring (interventions and stakeholders who switch change it), ``step`` the
+    steps done.
     ``seen`` is what each node has seen first hand and ``told`` what it was last told by its
     organization (-1, +1; 0: nothing), as float32 so trust's judgements run as BLAS products;
     ``ideas_heard`` and ``ideas_ignored`` the decayed record of its ideas answered or acted on
@@ -110,6 +114,7 @@ class State:
     """
 
     cfg: AgoraConfig
+    network: Network
     n_individuals: int
     n_stakeholders: int
     # The world and the task.
@@ -147,6 +152,7 @@ class State:
     adaptation: Adaptation
     opinions: Opinions
     peers: object = None  # a sim.rules.modes peer rule, set by follow()
+    step: int = 0
     lag_sum: int = 0
     lag_count: int = 0
     tally: Tally = None
@@ -169,15 +175,15 @@ class State:
             self.previous_votes = self.votes
 
     @classmethod
-    def start(cls, cfg: AgoraConfig, org_of_node: np.ndarray, n_individuals: int,
-              reality: np.ndarray, rng: np.random.Generator,
-              task: AdditiveTask | NKTask) -> State:
+    def start(cls, cfg: AgoraConfig, network: Network, stakeholder_org: np.ndarray,
+              reality: np.ndarray, task: AdditiveTask | NKTask,
+              rng: np.random.Generator) -> State:
         """The state at step 0: members' beliefs, then stakeholders' needs and beliefs, drawn
-        from ``rng`` in that order; everything else starts from the configuration (the task,
-        :func:`sim.rules.modes.make_task`, is drawn by the caller: before the network)."""
-        n, m, n_orgs = n_individuals, reality.size, cfg.org.count
-        n_nodes = org_of_node.size
-        k = n_nodes - n
+        from ``rng`` in that order; everything else starts from the configuration (reality,
+        the task (:func:`sim.rules.modes.make_task`) and the network are drawn before)."""
+        n, k, m, n_orgs = network.n_individuals, stakeholder_org.size, reality.size, cfg.org.count
+        n_nodes = n + k
+        org_of_node = np.concatenate([network.tree.org, stakeholder_org])
         beliefs = np.empty((n_nodes, m), dtype=np.int8)
         beliefs[:n] = task.fresh_beliefs(rng.random((n, m)))
         needs = np.zeros((k, m), dtype=bool)
@@ -195,12 +201,12 @@ class State:
             "code_changes", "innovations", "innovations_net", "innovations_bottom_up",
             "cocreated")}
         return cls(
-            cfg=cfg, n_individuals=n, n_stakeholders=k, reality=reality, task=task,
+            cfg=cfg, network=network, n_individuals=n, n_stakeholders=k, reality=reality, task=task,
             beliefs=beliefs, needs=needs,
             engagement=np.full(n_nodes, pop.engagement), trust=np.full(n_nodes, pop.trust),
             seen=seen, told=np.zeros((n_nodes, m), dtype=np.float32),
             ideas_heard=np.zeros(n_nodes), ideas_ignored=np.zeros(n_nodes),
-            node_org=org_of_node, initial_stakeholder_org=org_of_node[n:].copy(),
+            node_org=org_of_node, initial_stakeholder_org=stakeholder_org.copy(),
             fast=np.floor((idx + 1) * pop.fast_share) > np.floor(idx * pop.fast_share),
             votes=np.zeros(n_nodes, dtype=np.int64), actions=np.zeros((n, m), dtype=np.int8),
             code=np.zeros((n_orgs, m), dtype=np.int8), **counts,
@@ -248,3 +254,20 @@ class State:
     def scores(self) -> np.ndarray:
         """Every node's score on the task (:meth:`score_of` of its beliefs)."""
         return self.score_of(self.beliefs)
+
+
+def state_of(source) -> State:
+    """The :class:`State` of a model (``model.state``), or ``source`` itself if it is one:
+    pictures and readers take either.
+
+    >>> state_of(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a State or a model with one, not NoneType
+    """
+    if isinstance(source, State):
+        return source
+    state = getattr(source, "state", None)
+    if not isinstance(state, State):
+        raise TypeError(f"expected a State or a model with one, not {type(source).__name__}")
+    return state

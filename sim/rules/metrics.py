@@ -218,6 +218,12 @@ class Snapshot:
         # the share right: knowledge_individuals).
         self.scores = state.task.performance(state.beliefs[:n])
 
+    @property
+    def model(self) -> State:
+        """The state under the name metric functions used before it had its own type (it
+        carries the model's arrays under the same names: ``s.model.engagement``)."""
+        return self.state
+
 
 #: name -> function(snapshot) -> float, in the column order of the metrics table.
 METRICS: dict[str, Callable[[Snapshot], float]] = {

@@ -15,8 +15,12 @@ from sim.rules.modes import AdditiveTask, ImitationRule, MajorityRule, Opinions
 from sim.rules.state import State, Tally, state_of
 from sim.viz.drawing import COLOR_BY, NetworkData, node_values
 
-TINY = {"org": {"size": 4}, "hierarchy": {"depth": 2, "span": 3}, "stakeholders": {"count": 2},
-        "environment": {"dims": 4}}
+TINY = {
+    "org": {"size": 4},
+    "hierarchy": {"depth": 2, "span": 3},
+    "stakeholders": {"count": 2},
+    "environment": {"dims": 4},
+}
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -31,10 +35,22 @@ def _hand_state() -> State:
     cfg = to_config(TINY)
     rng = np.random.default_rng(5)
     network = build_network(cfg, np.zeros(2, dtype=np.int64), rng)
-    state = State.start(cfg, network, np.zeros(2, dtype=np.int64),
-                        np.array([1, 1, -1, -1], dtype=np.int8), AdditiveTask(), rng)
-    state.beliefs[:] = [[1, 1, -1, -1], [1, 0, 0, 0], [-1, -1, 1, 1], [1, 1, 0, -1],
-                        [1, 1, -1, -1], [0, 1, 0, 0]]
+    state = State.start(
+        cfg,
+        network,
+        np.zeros(2, dtype=np.int64),
+        np.array([1, 1, -1, -1], dtype=np.int8),
+        AdditiveTask(),
+        rng,
+    )
+    state.beliefs[:] = [
+        [1, 1, -1, -1],
+        [1, 0, 0, 0],
+        [-1, -1, 1, 1],
+        [1, 1, 0, -1],
+        [1, 1, -1, -1],
+        [0, 1, 0, 0],
+    ]
     state.code[:] = [1, 1, 1, 0]
     state.engagement[:] = [0.2, 0.4, 0.6, 0.8, 0.5, 0.5]
     state.trust[:] = [1.0, 0.0, 0.5, 0.5, 0.5, 0.5]
@@ -165,10 +181,76 @@ def test_opinions_are_inert_while_off_and_draw_from_their_own_stream():
 # Recorded from the model before its state and modes became components (commit 1ffdbe7) and
 # unchanged since: the refactoring moved no number. Seed 2026, the final row.
 GOLDEN_MODES = {
-    "opinion_fj_chain": (['population.opinion=fj', 'population.turnover=0.05', 'hierarchy=chain', 'org.size=80', 'steps=30'], {'knowledge_code': 1.0, 'knowledge_individuals': 0.46125, 'engagement': 0.5875619492, 'trust': 0.5963022983, 'diversity': 0.6164662447, 'opinion_mean': 0.1197836011, 'opinion_variance': 0.0910659071, 'leader_influence': 0.3934345133, 'retention': 1.0, 'messages_sent': 200.0}),
-    "imitate_nk": (['population.peer_rule=imitate', 'environment.landscape=nk', 'environment.dims=12', 'environment.k=3', 'population.turnover=0.05', 'org.size=80', 'steps=30'], {'knowledge_code': 0.8333333333, 'knowledge_individuals': 0.709375, 'engagement': 0.612765359, 'trust': 0.5797830663, 'diversity': 0.3360759494, 'performance': 0.2924303958, 'retention': 1.0, 'messages_sent': 225.0}),
-    "modes_switched": (['org.size=80', 'steps=30', "+interventions=[{at: 10, set: {population.opinion: degroot, population.peer_rule: imitate}}, {at: 20, set: {population.opinion: 'off', population.peer_rule: majority}}]"], {'knowledge_code': 0.8, 'knowledge_individuals': 0.6075, 'engagement': 0.6207022544, 'trust': 0.5654310989, 'diversity': 0.3939029536, 'retention': 1.0, 'messages_sent': 223.0}),
-    "several_switching": (['org=several', 'stakeholders.switching=0.5', 'steps=30'], {'knowledge_code': 0.9111111111, 'knowledge_individuals': 0.713037037, 'engagement': 0.6285866669, 'trust': 0.5584140412, 'diversity': 0.3086407655, 'retention': 0.7266666667, 'messages_sent': 738.0}),
+    "opinion_fj_chain": (
+        [
+            "population.opinion=fj",
+            "population.turnover=0.05",
+            "hierarchy=chain",
+            "org.size=80",
+            "steps=30",
+        ],
+        {
+            "knowledge_code": 1.0,
+            "knowledge_individuals": 0.46125,
+            "engagement": 0.5875619492,
+            "trust": 0.5963022983,
+            "diversity": 0.6164662447,
+            "opinion_mean": 0.1197836011,
+            "opinion_variance": 0.0910659071,
+            "leader_influence": 0.3934345133,
+            "retention": 1.0,
+            "messages_sent": 200.0,
+        },
+    ),
+    "imitate_nk": (
+        [
+            "population.peer_rule=imitate",
+            "environment.landscape=nk",
+            "environment.dims=12",
+            "environment.k=3",
+            "population.turnover=0.05",
+            "org.size=80",
+            "steps=30",
+        ],
+        {
+            "knowledge_code": 0.8333333333,
+            "knowledge_individuals": 0.709375,
+            "engagement": 0.612765359,
+            "trust": 0.5797830663,
+            "diversity": 0.3360759494,
+            "performance": 0.2924303958,
+            "retention": 1.0,
+            "messages_sent": 225.0,
+        },
+    ),
+    "modes_switched": (
+        [
+            "org.size=80",
+            "steps=30",
+            "+interventions=[{at: 10, set: {population.opinion: degroot, population.peer_rule: imitate}}, {at: 20, set: {population.opinion: 'off', population.peer_rule: majority}}]",
+        ],
+        {
+            "knowledge_code": 0.8,
+            "knowledge_individuals": 0.6075,
+            "engagement": 0.6207022544,
+            "trust": 0.5654310989,
+            "diversity": 0.3939029536,
+            "retention": 1.0,
+            "messages_sent": 223.0,
+        },
+    ),
+    "several_switching": (
+        ["org=several", "stakeholders.switching=0.5", "steps=30"],
+        {
+            "knowledge_code": 0.9111111111,
+            "knowledge_individuals": 0.713037037,
+            "engagement": 0.6285866669,
+            "trust": 0.5584140412,
+            "diversity": 0.3086407655,
+            "retention": 0.7266666667,
+            "messages_sent": 738.0,
+        },
+    ),
 }
 
 

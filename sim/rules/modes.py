@@ -153,7 +153,11 @@ class MajorityRule:
         )
         cells = peer_candidates(state.beliefs, heard)
         state.beliefs = peer_majority(
-            state.beliefs, heard, influence, rng.random(np.count_nonzero(cells)), cells,
+            state.beliefs,
+            heard,
+            influence,
+            rng.random(np.count_nonzero(cells)),
+            cells,
         )
 
 
@@ -176,8 +180,13 @@ class ImitationRule:
     def listen(self, state, parts, rng: np.random.Generator) -> None:
         post = parts[POST]
         state.beliefs, copied = imitate(
-            state.beliefs, state.scores(), post.target, post.values, state.score_of(post.values),
-            state.cfg.population.peer_influence, rng.random,
+            state.beliefs,
+            state.scores(),
+            post.target,
+            post.values,
+            state.score_of(post.values),
+            state.cfg.population.peer_influence,
+            rng.random,
         )
         if self.trials is not None:
             rows, trial = self.trials
@@ -212,8 +221,9 @@ class Opinions:
     def on(self) -> bool:
         return self.opinion is not None
 
-    def configure(self, cfg, rng: np.random.Generator, is_leader: np.ndarray,
-                  node_org: np.ndarray) -> None:
+    def configure(
+        self, cfg, rng: np.random.Generator, is_leader: np.ndarray, node_org: np.ndarray
+    ) -> None:
         """Follow the configuration (at setup, after an intervention, when stakeholders
         switch): start (opinions uniform in [-1, 1]), stop, and who leads each organization."""
         if cfg.population.opinion == "off":
@@ -231,8 +241,9 @@ class Opinions:
             self.influence_state, self.influence_converged = None, True
         self.leaders = np.flatnonzero(is_leader)
         self.leader_average = leader_average(node_org, is_leader, cfg.org.count)
-        self.susceptibility = 1.0 - cfg.population.stubbornness if (
-            cfg.population.opinion == "fj") else 1.0
+        self.susceptibility = (
+            1.0 - cfg.population.stubbornness if (cfg.population.opinion == "fj") else 1.0
+        )
 
     def newcomers(self, leave: np.ndarray) -> None:
         """A newcomer's opinion, from the mode's own stream (nothing while off)."""
@@ -256,7 +267,9 @@ class Opinions:
             np.concatenate([post.target, reply.target[peer]]),
             np.concatenate([post.sender, reply.sender[peer]]),
             PEER_WEIGHT,
-            org_reader=org_reader, org=org, org_weight=trust[org_reader],
+            org_reader=org_reader,
+            org=org,
+            org_weight=trust[org_reader],
             leaders=self.leader_average,
         )
 
@@ -268,7 +281,9 @@ class Opinions:
         self.w_sum = W if self.w_sum is None else self.w_sum + W
         self.w_steps += 1
         self.influence, self.influence_state, self.influence_converged = column_influence(
-            self.w_sum / self.w_steps, self.susceptibility, self.influence_state,
+            self.w_sum / self.w_steps,
+            self.susceptibility,
+            self.influence_state,
             max_iter=INFLUENCE_ITERATIONS,
         )
 

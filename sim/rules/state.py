@@ -175,9 +175,15 @@ class State:
             self.previous_votes = self.votes
 
     @classmethod
-    def start(cls, cfg: AgoraConfig, network: Network, stakeholder_org: np.ndarray,
-              reality: np.ndarray, task: AdditiveTask | NKTask,
-              rng: np.random.Generator) -> State:
+    def start(
+        cls,
+        cfg: AgoraConfig,
+        network: Network,
+        stakeholder_org: np.ndarray,
+        reality: np.ndarray,
+        task: AdditiveTask | NKTask,
+        rng: np.random.Generator,
+    ) -> State:
         """The state at step 0: members' beliefs, then stakeholders' needs and beliefs, drawn
         from ``rng`` in that order; everything else starts from the configuration (reality,
         the task (:func:`sim.rules.modes.make_task`) and the network are drawn before)."""
@@ -197,20 +203,40 @@ class State:
         pop = cfg.population
         # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
         idx = np.arange(n)
-        counts = {name: np.zeros(n_orgs, dtype=np.int64) for name in (
-            "code_changes", "innovations", "innovations_net", "innovations_bottom_up",
-            "cocreated")}
+        counts = {
+            name: np.zeros(n_orgs, dtype=np.int64)
+            for name in (
+                "code_changes",
+                "innovations",
+                "innovations_net",
+                "innovations_bottom_up",
+                "cocreated",
+            )
+        }
         return cls(
-            cfg=cfg, network=network, n_individuals=n, n_stakeholders=k, reality=reality, task=task,
-            beliefs=beliefs, needs=needs,
-            engagement=np.full(n_nodes, pop.engagement), trust=np.full(n_nodes, pop.trust),
-            seen=seen, told=np.zeros((n_nodes, m), dtype=np.float32),
-            ideas_heard=np.zeros(n_nodes), ideas_ignored=np.zeros(n_nodes),
-            node_org=org_of_node, initial_stakeholder_org=stakeholder_org.copy(),
+            cfg=cfg,
+            network=network,
+            n_individuals=n,
+            n_stakeholders=k,
+            reality=reality,
+            task=task,
+            beliefs=beliefs,
+            needs=needs,
+            engagement=np.full(n_nodes, pop.engagement),
+            trust=np.full(n_nodes, pop.trust),
+            seen=seen,
+            told=np.zeros((n_nodes, m), dtype=np.float32),
+            ideas_heard=np.zeros(n_nodes),
+            ideas_ignored=np.zeros(n_nodes),
+            node_org=org_of_node,
+            initial_stakeholder_org=stakeholder_org.copy(),
             fast=np.floor((idx + 1) * pop.fast_share) > np.floor(idx * pop.fast_share),
-            votes=np.zeros(n_nodes, dtype=np.int64), actions=np.zeros((n, m), dtype=np.int8),
-            code=np.zeros((n_orgs, m), dtype=np.int8), **counts,
-            satisfaction=np.zeros(k), value=np.zeros(k),
+            votes=np.zeros(n_nodes, dtype=np.int64),
+            actions=np.zeros((n, m), dtype=np.int8),
+            code=np.zeros((n_orgs, m), dtype=np.int8),
+            **counts,
+            satisfaction=np.zeros(k),
+            value=np.zeros(k),
             platform=Platform(cfg, n, n_nodes, rng),
             leadership=Leadership(cfg, _NOBODY, rng),
             authenticity=Authenticity(n_nodes),

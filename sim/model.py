@@ -955,6 +955,8 @@ class AgoraModel(mesa.Model):
 # model.state.beliefs), read and written through; but ``step``, Mesa's method, whose count
 # is ``current_step``.
 for _field in fields(State):
-    if _field.name != "step":
-        assert not hasattr(AgoraModel, _field.name), _field.name  # no method shadowed
-        setattr(AgoraModel, _field.name, _in_state(_field.name))
+    if _field.name == "step":
+        continue
+    if hasattr(AgoraModel, _field.name):  # a field must not shadow a method of the model
+        raise TypeError(f"State.{_field.name} shadows AgoraModel.{_field.name}")
+    setattr(AgoraModel, _field.name, _in_state(_field.name))

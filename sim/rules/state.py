@@ -41,7 +41,14 @@ from sim.rules.economy import Economy
 from sim.rules.leadership import Leadership
 from sim.rules.learning import random_beliefs
 from sim.rules.messages import KINDS, Messages
-from sim.rules.modes import PEER_RULES, AdditiveTask, NKTask, Opinions
+from sim.rules.modes import (
+    PEER_RULES,
+    AdditiveTask,
+    ImitationRule,
+    MajorityRule,
+    NKTask,
+    Opinions,
+)
 from sim.rules.platform import Platform
 
 __all__ = ["State", "Tally", "state_of"]
@@ -151,7 +158,7 @@ class State:
     economy: Economy
     adaptation: Adaptation
     opinions: Opinions
-    peers: object = None  # a sim.rules.modes peer rule, set by follow()
+    peers: MajorityRule | ImitationRule | None = None  # set by follow()
     step: int = 0
     lag_sum: int = 0
     lag_count: int = 0

@@ -1,10 +1,13 @@
 """The Agora model: real Mesa agents over struct-of-arrays state, one visible step loop.
 
-State lives in arrays with one row per agent. Nodes are individuals ``0 .. n-1`` followed by
-stakeholders; ``beliefs``, ``engagement``, ``trust``, ``attention`` and ``node_org`` cover all
-nodes, ``code`` has one row per organization. Each :class:`~sim.agents.Individual`,
-:class:`~sim.agents.Stakeholder` and :class:`~sim.agents.Organization` reads and writes its own
-row through properties, while :meth:`AgoraModel.step` works on whole arrays.
+State lives in one typed object, ``model.state`` (:class:`sim.rules.state.State`): arrays
+with one row per agent, the step's tally, and the components of the essays' mechanisms and of
+the modes (:mod:`sim.rules.modes`: the task, the peer rule, the opinion mode), each with its
+own state and the hooks the phases call. Metrics and pictures take the state; the model's
+attributes of the same names (``model.beliefs``, ``model.tally``, ...) read and write it. Each
+:class:`~sim.agents.Individual`, :class:`~sim.agents.Stakeholder` and
+:class:`~sim.agents.Organization` reads and writes its own row through properties, while
+:meth:`AgoraModel.step` works on whole arrays.
 
 The model owns one numpy Generator (``self.rng``, Mesa's) and hands it to every rule; nothing
 else draws random numbers, so a seed fixes the whole run. It keeps its own step counter
@@ -25,11 +28,11 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import fields
+from operator import attrgetter
 
 import mesa
 import numpy as np
-import scipy.sparse as sp
 
 from sim.agents import Individual, Organization, Stakeholder
 from sim.agents.lazy import LazyAgents
@@ -38,93 +41,41 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
-from sim.rules.adapt import Adaptation
-from sim.rules.authenticity import Authenticity
 from sim.rules.budget import EPS, afford, reading_capacity
 from sim.rules.decisions import ratify
-from sim.rules.economy import Economy
 from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
-from sim.rules.imitation import imitate, improving_trials
-from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
-from sim.rules.landscape import NKLandscape, additive_scores
-from sim.rules.leadership import Leadership
 from sim.rules.learning import (
     act,
     count_origins,
     learn_code,
-    random_beliefs,
     socialization_candidates,
     socialize,
     superior_ideas,
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
+from sim.rules.modes import make_task
 from sim.rules.netroute import leadership_hops
-from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
-from sim.rules.opinion import update as update_opinions
-from sim.rules.platform import Platform
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
+from sim.rules.state import State, Tally
 from sim.util.constants import ones32
 from sim.util.seeding import replicate_seeds
 
 __all__ = ["AgoraModel", "Tally"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
-#: Sweeps per step of the opinion mode's influence shares (sim.rules.opinion.column_influence),
-#: warm-started from the last step's: the iteration carries on from step to step while the
-#: time-averaged W changes by O(1/t), so a slow-mixing W is followed over several steps
-#: rather than solved anew every step (``influence_converged`` says when it is).
-_INFLUENCE_ITERATIONS = 25
 
 
-@dataclass
-class Tally:
-    """What happened in one step: message counts and who sent, received, read and was reached.
+def _in_state(name: str) -> property:
+    """A model attribute that lives in the state: ``model.x`` reads and writes
+    ``model.state.x`` (so code and users that read the model's arrays by name keep working).
+    The getter is an ``attrgetter``, C code: the phases read these names hundreds of times a
+    step."""
 
-    ``received`` counts messages (votes included) that reached each node as their receiver;
-    ``read`` counts what each node read through its attention, relays included; ``sent_by_kind``
-    counts what was sent, by kind (``KINDS``); ``ideas_read`` the ideas the organizations read,
-    ``ideas_considered`` the ideas they took into account (whatever the channel: read, or
-    observed under March's idealisation), ``ideas_adopted`` those of them that changed a code,
-    and ``answered`` the ideas read that got an answer. ``peer_received`` counts the peer
-    messages (posts, colleagues' replies) each node read, ``spent`` the time each node spent
-    (speaking, reading, replying, voting) and ``overloaded`` flags who had more arriving than
-    it could read.
-    """
+    def set_(model, value) -> None:
+        setattr(model.state, name, value)
 
-    n_nodes: int
-    sent: int = 0
-    delivered: int = 0
-    dropped: int = 0
-    filtered: int = 0
-    relayed: int = 0
-    peer_inside: int = 0
-    peer_across: int = 0
-    ideas_read: int = 0
-    ideas_considered: int = 0
-    ideas_adopted: int = 0
-    answered: int = 0
-    decisions_by_vote: int = 0
-    sent_by_kind: np.ndarray = field(default=None)
-    reached: np.ndarray = field(default=None)
-    active: np.ndarray = field(default=None)
-    received: np.ndarray = field(default=None)
-    read: np.ndarray = field(default=None)
-    peer_received: np.ndarray = field(default=None)
-    spent: np.ndarray = field(default=None)
-    overloaded: np.ndarray = field(default=None)
-    on_platform: np.ndarray = field(default=None)
-
-    def __post_init__(self) -> None:
-        self.on_platform = np.zeros(self.n_nodes, dtype=bool)  # posted, replied or voted
-        self.read = np.zeros(self.n_nodes, dtype=np.int64)
-        self.peer_received = np.zeros(self.n_nodes, dtype=np.int64)
-        self.spent = np.zeros(self.n_nodes)
-        self.overloaded = np.zeros(self.n_nodes, dtype=bool)
-        self.reached = np.zeros(self.n_nodes, dtype=bool)
-        self.active = np.zeros(self.n_nodes, dtype=bool)
-        self.received = np.zeros(self.n_nodes, dtype=np.int64)
-        self.sent_by_kind = np.zeros(len(KINDS), dtype=np.int64)
+    return property(attrgetter(f"state.{name}"), set_, doc=f"``state.{name}``")
 
 
 class AgoraModel(mesa.Model):
@@ -156,13 +107,11 @@ class AgoraModel(mesa.Model):
         # ``rng=`` is Mesa's current way to seed (3.3 through 4); an int gives the same stream
         # as the deprecated ``seed=``.
         super().__init__(rng=int(seed))
-        self.cfg: AgoraConfig = cfg
         self.seed = int(seed)
-        self.current_step = 0
         for iv in cfg.interventions:
             if iv.at == 0:  # in force from the start
-                self.cfg = apply_changes(self.cfg, dict(iv.set))
-        self._setup()
+                cfg = apply_changes(cfg, dict(iv.set))
+        self._setup(cfg)
         self.records: list[dict[str, float]] = []
         self.org_records: list[dict[str, float]] = []
         self.datacollector = make_datacollector(metrics.METRIC_NAMES)
@@ -170,75 +119,21 @@ class AgoraModel(mesa.Model):
 
     # ------------------------------------------------------------------ setup
 
-    def _setup(self) -> None:
-        cfg, rng = self.cfg, self.rng
-        m = cfg.environment.dims
-        n_orgs = cfg.org.count
+    def _setup(self, cfg: AgoraConfig) -> None:
+        rng, m, n_orgs = self.rng, cfg.environment.dims, cfg.org.count
         k = cfg.stakeholders.count * n_orgs
         stakeholder_org = np.arange(k, dtype=np.int64) % n_orgs
-
-        self.reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
+        reality = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
         # The NK task (environment.landscape=nk) is drawn only then, and before the network:
         # runs that differ only in their wiring share landscape and starting solutions.
-        self.landscape = None
-        if cfg.environment.landscape == "nk":
-            self.landscape = NKLandscape(m, cfg.environment.k, rng)
-            _ = self.landscape.scores  # tabulated once, now: every score is then a lookup
-        self._trials = None  # local search results waiting for the listen phase (imitate)
-        self.network = build_network(cfg, stakeholder_org, rng)
-        n = self.network.n_individuals
-        self.n_individuals, self.n_stakeholders = n, k
-        n_nodes = n + k
-
-        self.beliefs = np.empty((n_nodes, m), dtype=np.int8)
-        self.beliefs[:n] = self._fresh_beliefs(rng.random((n, m)))
-        self.needs = np.zeros((k, m), dtype=bool)
-        if k:
-            u = rng.random((k, m))
-            self.needs = u < cfg.stakeholders.needs
-            # Everyone needs something: the dimension with the smallest draw.
-            self.needs[np.arange(k), u.argmin(1)] = True
-            self.beliefs[n:] = random_beliefs(rng.random((k, m)))
-            self.beliefs[n:] = np.where(self.needs, self.reality, self.beliefs[n:])
-
-        pop = cfg.population
-        self.engagement = np.full(n_nodes, pop.engagement)
-        self.trust = np.full(n_nodes, pop.trust)
-        # What each node has seen first hand and what it was last told by its organization,
-        # kept apart (-1, +1; 0: nothing), in int8, the smallest type that holds them (trust's
-        # judgements convert them in one pass); and the decayed record of its ideas answered or
-        # acted on versus ended unanswered (benevolence, in trust).
-        self.seen = np.zeros((n_nodes, m), dtype=np.int8)
-        if k:
-            self.seen[n:] = np.where(self.needs, self.reality, 0)
-        self.told = np.zeros((n_nodes, m), dtype=np.int8)
-        self.ideas_heard = np.zeros(n_nodes)
-        self.ideas_ignored = np.zeros(n_nodes)
+        task = make_task(cfg, rng)
+        network = build_network(cfg, stakeholder_org, rng)
+        self.state = State.start(cfg, network, stakeholder_org, reality, task, rng)
+        n = network.n_individuals
         self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step
-        self.node_org = np.concatenate([self.network.tree.org, stakeholder_org])
-        self.initial_stakeholder_org = stakeholder_org.copy()
-        # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
-        idx = np.arange(n)
-        self.fast = np.floor((idx + 1) * pop.fast_share) > np.floor(idx * pop.fast_share)
-
-        self.code = np.zeros((n_orgs, m), dtype=np.int8)
-        self.code_changes = np.zeros(n_orgs, dtype=np.int64)
-        self.innovations = np.zeros(n_orgs, dtype=np.int64)
-        self.innovations_net = np.zeros(n_orgs, dtype=np.int64)
-        self.innovations_bottom_up = np.zeros(n_orgs, dtype=np.int64)
-        self.cocreated = np.zeros(n_orgs, dtype=np.int64)
         # Adaptation: the step since which the code has been wrong on a dimension that reality
-        # flipped away from it (-1: none pending), and the lags of the spells ended so far.
+        # flipped away from it (-1: none pending).
         self._wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
-        self.lag_sum, self.lag_count = 0, 0
-        self.satisfaction = np.zeros(k)
-        self.value = np.zeros(k)
-        # Needs never change: their float form and count serve satisfaction and scores, and
-        # their dimensions, needed ones first, what a stakeholder can speak about.
-        self._needs32 = self.needs.astype(np.float32)
-        self._need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
-        self._need_order = np.argsort(~self.needs, axis=1, kind="stable")
-
         self.in_flight = Messages.empty(m)
         self.pending_broadcasts = Messages.empty(m)
         # Replies (to colleagues, and the organization's answers to ideas) wait for the next
@@ -250,27 +145,10 @@ class AgoraModel(mesa.Model):
         self.answers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._answer_load = np.zeros(n_orgs)
         self._leader_found = None  # (orgs, dims) the leadership learned first hand this step
-        self._lost_posts = _NOBODY
-        self.budget = np.full(n_nodes, np.inf)  # time left this step (set when speaking)
-        self.delivered = Messages.empty(m)
-        self.parts = self.delivered.by_kind()
-        self.votes = np.zeros(n_nodes, dtype=np.int64)
-        self.previous_votes = self.votes
-        self.actions = np.zeros((n, m), dtype=np.int8)
-        self.tally = Tally(n_nodes)
-        self._lost_ideas = _NOBODY
-
+        self._lost_posts = self._lost_ideas = _NOBODY
+        self.budget = np.full(self.n_nodes, np.inf)  # time left this step (set when speaking)
         # Members never change organization (stakeholders may): their rows, once.
         self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
-        # Continuous opinions (population.opinion): None while the mode is off (see _derive).
-        self.opinion = self.opinion0 = None
-        # The essays' mechanisms, each a component with its own state (sim.rules.platform,
-        # .leadership, .authenticity, .economy); inert, drawing nothing, at their defaults.
-        self.platform = Platform(cfg, n, n_nodes, rng)
-        self.leadership = Leadership(cfg, _NOBODY, rng)
-        self.authenticity = Authenticity(n_nodes)
-        self.economy = Economy(cfg, k)
-        self.adaptation = Adaptation(cfg, rng)
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         # Created when first asked for (sim.agents.lazy): at scale, most never are.
@@ -348,14 +226,8 @@ class AgoraModel(mesa.Model):
         rate = np.full(self.n_nodes, regime.socialization)
         rate[:n][self.fast] = cfg.population.fast_socialization
         self._socialization = rate
-        self._imitating = cfg.population.peer_rule == "imitate"
         self._derive_mechanisms()
-        self.leadership.leaders = np.flatnonzero(leaders)
-        self.leadership.configure(cfg, self.rng)
-        if cfg.population.opinion != "off":
-            self._derive_opinions(leaders)
-        elif self.opinion is not None:  # switched off by an intervention: no opinions
-            self.opinion = self.opinion0 = None
+        self.state.follow(self.rng, leaders)  # the peer rule, the leadership, the opinions
 
     def _derive_mechanisms(self) -> None:
         """Model 3.0's state that follows from the configuration: time budgets, the origins
@@ -384,11 +256,20 @@ class AgoraModel(mesa.Model):
 
     @property
     def stakeholder_org(self) -> np.ndarray:
-        return self.node_org[self.n_individuals :]
+        return self.state.stakeholder_org
 
     @property
     def n_nodes(self) -> int:
-        return self.n_individuals + self.n_stakeholders
+        return self.state.n_nodes
+
+    @property
+    def current_step(self) -> int:
+        """Steps done (the model's own counter, not Mesa's ``steps``, which Mesa 4 removes)."""
+        return self.state.step
+
+    @current_step.setter
+    def current_step(self, step: int) -> None:
+        self.state.step = step
 
     # ------------------------------------------------------------------ the step
 
@@ -435,7 +316,7 @@ class AgoraModel(mesa.Model):
         pop = self.cfg.population
         if pop.turnover > 0:
             leave = (rng.random(n) < pop.turnover).nonzero()[0]
-            self.beliefs[leave] = self._fresh_beliefs(rng.random((leave.size, m)))
+            self.beliefs[leave] = self.state.task.fresh_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
             self.engagement[leave] = pop.engagement
             self.trust[leave] = pop.trust
@@ -445,9 +326,7 @@ class AgoraModel(mesa.Model):
             self.ideas_ignored[leave] = 0
             self.platform.newcomers(self.cfg, leave)
             self.authenticity.newcomers(leave)
-            if self.opinion is not None:  # drawn only in the opinion mode, from its own stream
-                new = self._opinion_rng.uniform(-1, 1, leave.size)
-                self.opinion[leave] = self.opinion0[leave] = new
+            self.state.opinions.newcomers(leave)  # from its own stream, in the opinion mode
         if self.cfg.environment.turbulence > 0:
             flip = rng.random(m) < self.cfg.environment.turbulence
             if flip.any():
@@ -467,16 +346,9 @@ class AgoraModel(mesa.Model):
             who = rng.random(n) < p
             dim = (rng.random(n) * m).astype(np.int64)
             rows = who.nonzero()[0]
-            if self._imitating:
-                # Local search (Lazer & Friedman 2007): try one flipped dimension, keep it only
-                # if it scores higher; kept at the end of listening unless the member copies
-                # a better colleague's solution instead (it either imitates or explores).
-                self._trials = improving_trials(
-                    self.beliefs, self.scores(), rows, dim[rows], self.score_of
-                )
-            else:
-                self.beliefs[rows, dim[rows]] = self.reality[dim[rows]]
-                self.seen[rows, dim[rows]] = self.reality[dim[rows]]
+            # March: the member sees reality on that dimension; under peer_rule=imitate, local
+            # search, kept at the end of listening unless the member copies a better solution.
+            self.state.peers.explore(self.state, rows, dim[rows])
         if self.n_stakeholders:
             np.copyto(self.beliefs[n:], self.reality, where=self.needs)
             np.copyto(self.seen[n:], self.reality, where=self.needs)
@@ -519,7 +391,7 @@ class AgoraModel(mesa.Model):
         voicers = self._voicers()
         # What each would say is drawn before time is counted, so the draws do not depend on
         # whether time costs are on.
-        said = self._say(np.concatenate([posters, voicers]))
+        said = self.state.peers.say(self.state, np.concatenate([posters, voicers]), self.rng)
         posting, voicing = self._pay_for_speaking(posters, voicers)
         said = np.concatenate([said[: posters.size][posting], said[posters.size :][voicing]])
         posters, readers, voicers = posters[posting], readers[posting], voicers[voicing]
@@ -612,30 +484,6 @@ class AgoraModel(mesa.Model):
         voicing = self.rng.random(self.n_nodes) < self.engagement * p * lift
         return (voicing & self._may_voice).nonzero()[0]
 
-    def _say(self, who: np.ndarray) -> np.ndarray:
-        """What each speaker says: its beliefs on ``post_dims`` random dimensions (a
-        stakeholder speaks about what it knows: dimensions it needs). Under
-        ``peer_rule=imitate`` it says its whole solution (no draws)."""
-        if self._imitating:
-            return self.beliefs[who]  # fancy indexing: a copy
-        m, k = self.cfg.environment.dims, self.cfg.population.post_dims
-        u = self.rng.random((who.size, k))
-        dims = (u * m).astype(np.int64)
-        outside = who >= self.n_individuals
-        if outside.any():
-            # The same draws pick among the stakeholder's needs instead of all dimensions.
-            rows = outside.nonzero()[0]
-            s = who[rows] - self.n_individuals
-            pick = (u[rows] * self._need_count[s, None]).astype(np.int64)
-            # The pick-th needed dimension of each, by flat index into the (k, m) order.
-            dims[rows] = self._need_order.reshape(-1)[(s * m)[:, None] + pick]
-        # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
-        values = np.zeros((who.size, m), dtype=np.int8)
-        values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
-            self.beliefs.reshape(-1)[((who * m)[:, None] + dims).reshape(-1)]
-        )
-        return values
-
     # 4 -------------------------------------------------------------------
     def route(self, outbox: Messages) -> None:
         cfg, net, t = self.cfg, self.network, self.tally
@@ -717,26 +565,11 @@ class AgoraModel(mesa.Model):
 
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:
-        cfg, rng = self.cfg, self.rng
+        """Socialization to what the organization said, the peer rule on what colleagues said
+        (sim.rules.modes), and the opinions' update in the opinion mode."""
         self._socialize_to_what_was_told()
-        post, reply = self.parts[POST], self.parts[REPLY]
-        if self._imitating:
-            self._imitate_peers()
-        elif len(post) + len(reply) and cfg.population.peer_influence > 0:
-            # Peers' posts and replies, each one vote in the majority (the organization's
-            # answers are not peer talk).
-            peer = reply.sender >= 0
-            heard = sum_by_receiver(
-                np.concatenate([post.target, reply.target[peer]]),
-                np.concatenate([post.values, reply.values[peer]]),
-                self.n_nodes,
-            )
-            cells = peer_candidates(self.beliefs, heard)
-            self.beliefs = peer_majority(
-                self.beliefs, heard, cfg.population.peer_influence,
-                rng.random(np.count_nonzero(cells)), cells,
-            )
-        if self.opinion is not None:
+        self.state.peers.listen(self.state, self.parts, self.rng)
+        if self.state.opinions.on:
             self.opinion_step(self.heard_weights())
 
     def _socialize_to_what_was_told(self) -> None:
@@ -778,93 +611,29 @@ class AgoraModel(mesa.Model):
             cells = cells & on
         self.beliefs = socialize(self.beliefs, said, self._socialization * self.trust, u, cells)
 
-    def _imitate_peers(self) -> None:
-        """Lazer & Friedman's (2007) rule: copy the best-scoring solution read this step if it
-        beats one's own (with chance ``peer_influence``); otherwise keep what local search
-        found in the experience phase."""
-        post = self.parts[POST]
-        self.beliefs, copied = imitate(
-            self.beliefs, self.scores(), post.target, post.values, self.score_of(post.values),
-            self.cfg.population.peer_influence, self.rng.random,
-        )
-        if self._trials is not None:
-            rows, trial = self._trials
-            keep = ~copied[rows]
-            self.beliefs[rows[keep]] = trial[keep]
-            self._trials = None
-
     def score_of(self, solutions: np.ndarray) -> np.ndarray:
-        """What each row of ``solutions`` (belief vectors) is worth on the task: its NK score
-        (environment.landscape=nk) or the share of dimensions right (additive)."""
-        if self.landscape is not None:
-            return self.landscape.score_beliefs(solutions)
-        return additive_scores(solutions, self.reality)
+        """What each row of ``solutions`` is worth on the task (:meth:`State.score_of`)."""
+        return self.state.score_of(solutions)
 
     def scores(self) -> np.ndarray:
         """Every node's score on the task (:meth:`score_of` of its beliefs)."""
-        return self.score_of(self.beliefs)
+        return self.state.scores()
 
-    def _fresh_beliefs(self, u: np.ndarray) -> np.ndarray:
-        """Beliefs of a new member from uniforms: -1, 0 or +1 (March); under the NK task a
-        complete solution, -1 or +1 (the same draws)."""
-        if self.landscape is None:
-            return random_beliefs(u)
-        return np.where(u < 0.5, -1, 1).astype(np.int8)
-
-    def _derive_opinions(self, leaders: np.ndarray) -> None:
-        """The opinion mode's state: opinions drawn uniform in [-1, 1] when it starts, who
-        leads each organization, and the FJ susceptibility.
-
-        Its draws (initial opinions, newcomers') come from a child of the model's Generator
-        (``rng.spawn``, which does not advance the model's own stream): opinions feed back on
-        nothing else, so switching the mode on leaves every other metric draw for draw as it
-        was, and while it is off nothing is spawned or drawn."""
-        pop, n = self.cfg.population, self.n_nodes
-        if self.opinion is None:
-            self._opinion_rng = self.rng.spawn(1)[0]
-            self.opinion = self._opinion_rng.uniform(-1, 1, n)
-            self.opinion0 = self.opinion.copy()
-            # The time average of the W used so far (none yet: the influence shares stay
-            # uniform until the first update), warm-started from then on.
-            self._w_sum, self._w_steps = None, 0
-            self.opinion_influence = np.full(n, 1.0 / n)
-            self._influence_state, self.influence_converged = None, True
-        is_leader = np.concatenate([leaders, np.zeros(self.n_stakeholders, dtype=bool)])
-        self._opinion_leaders = np.flatnonzero(is_leader)
-        self._leader_average = leader_average(self.node_org, is_leader, self.cfg.org.count)
-        self._susceptibility = 1.0 - pop.stubbornness if pop.opinion == "fj" else 1.0
-
-    def heard_weights(self) -> sp.csr_matrix:
-        """This step's row-stochastic W from what each node read: colleagues' posts and replies
-        (weight ``PEER_WEIGHT`` each), the organization's broadcasts and answers (weight: the
-        reader's trust in it, on the organization's opinion, the mean of its leadership's),
-        and oneself (``SELF_WEIGHT``). Ideas are read by the organization, not by a node."""
-        post, reply, b = self.parts[POST], self.parts[REPLY], self.parts[BROADCAST]
-        peer = reply.sender >= 0
-        # A broadcast passed down the chain still carries the organization's opinion: its
-        # origin, not the manager who relayed it.
-        org_reader = np.concatenate([b.target, reply.target[~peer]])
-        org = -np.concatenate([b.origin, reply.sender[~peer]]) - 1
-        return heard_weights(
-            self.n_nodes,
-            np.concatenate([post.target, reply.target[peer]]),
-            np.concatenate([post.sender, reply.sender[peer]]),
-            PEER_WEIGHT,
-            org_reader=org_reader, org=org, org_weight=self.trust[org_reader],
-            leaders=self._leader_average,
-        )
+    def heard_weights(self):
+        """This step's row-stochastic W of the opinion mode (:meth:`Opinions.heard_weights`)."""
+        return self.state.opinions.heard_weights(self.parts, self.trust)
 
     def opinion_step(self, W) -> None:
-        """``x <- A W x + (I - A) x0`` with everyone's opinion at the start of the step; then
-        the time-averaged W and its influence shares (warm-started: a few sparse products)."""
-        W = sp.csr_matrix(W, dtype=float)
-        self.opinion = update_opinions(W, self.opinion, self.opinion0, self._susceptibility)
-        self._w_sum = W if self._w_sum is None else self._w_sum + W
-        self._w_steps += 1
-        self.opinion_influence, self._influence_state, self.influence_converged = (
-            column_influence(self._w_sum / self._w_steps, self._susceptibility,
-                             self._influence_state, max_iter=_INFLUENCE_ITERATIONS)
-        )
+        """One update of the opinions with weights ``W`` (:meth:`Opinions.update`): the seam
+        that the DeGroot docking and the tests drive with a fixed W."""
+        self.state.opinions.update(W)
+
+    # The opinion mode's arrays, under the names the dockings and users read (None while off).
+    opinion = property(lambda self: self.state.opinions.opinion)
+    opinion0 = property(lambda self: self.state.opinions.opinion0)
+    opinion_influence = property(lambda self: self.state.opinions.influence)
+    influence_converged = property(lambda self: self.state.opinions.influence_converged)
+    landscape = property(lambda self: self.state.task.landscape)
 
     # 6 -------------------------------------------------------------------
     def respond(self) -> None:
@@ -1126,7 +895,8 @@ class AgoraModel(mesa.Model):
         cfg, n = self.cfg, self.n_individuals
         org = self.stakeholder_org
         # Satisfaction from every organization at once: with one organization, no gathers.
-        fits = fit_to_each_org(self._needs32, self.code, self.reality, self._need_count)
+        fits = fit_to_each_org(self.state.needs32, self.code, self.reality,
+                               self.state.need_count)
         self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
         # Value received (sim.rules.economy; the satisfaction while value.economy is off).
         self.value += self.economy.step(cfg, self.satisfaction, self._adopted, n, org,
@@ -1179,14 +949,14 @@ class AgoraModel(mesa.Model):
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:
         row = {"step": self.current_step}
-        row.update(metrics.measure(self))
+        row.update(metrics.measure(self.state))
         self.records.append(row)
         self.datacollector.collect(self)  # Mesa's table reads the row just measured
         self.running = self.current_step < self.cfg.steps  # mesa.batch_run stops here
         if self.cfg.org.count > 1:
             for o in range(self.cfg.org.count):
                 self.org_records.append(
-                    {"step": self.current_step, "org": o, **metrics.measure_org(self, o)}
+                    {"step": self.current_step, "org": o, **metrics.measure_org(self.state, o)}
                 )
 
     def metrics_frame(self):
@@ -1202,3 +972,14 @@ class AgoraModel(mesa.Model):
         return pd.DataFrame.from_records(
             self.org_records, columns=["step", "org", *metrics.ORG_METRIC_NAMES]
         )
+
+
+# Every field of the state is also an attribute of the model (model.beliefs is
+# model.state.beliefs), read and written through; but ``step``, Mesa's method, whose count
+# is ``current_step``.
+for _field in fields(State):
+    if _field.name == "step":
+        continue
+    if hasattr(AgoraModel, _field.name):  # a field must not shadow a method of the model
+        raise TypeError(f"State.{_field.name} shadows AgoraModel.{_field.name}")
+    setattr(AgoraModel, _field.name, _in_state(_field.name))

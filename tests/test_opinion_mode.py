@@ -215,7 +215,8 @@ def test_broadcast_only_the_leadership_takes_all_influence_and_everyone_follows(
     # The leader hears only the organization, whose opinion is its own: it never moves.
     assert model.opinion[top[0]] == pytest.approx(start, abs=1e-12)  # up to rounding
     # The library agrees on the time-averaged W: one closed class, the top.
-    pi = opinion.influence_vector((model._w_sum / model._w_steps).toarray())
+    ops = model.state.opinions
+    pi = opinion.influence_vector((ops.w_sum / ops.w_steps).toarray())
     assert pi[top[0]] == pytest.approx(1.0, abs=1e-9)
     # Members whose trust has fallen to almost nothing barely listen any more: they close in
     # on the leader ever more slowly (weight t / (1 + t) per step), but never move away.

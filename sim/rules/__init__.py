@@ -18,6 +18,11 @@
     every metric, under the names other tools read.
 :mod:`sim.rules.opinion`
     continuous opinions (DeGroot, Friedkin-Johnsen).
+:mod:`sim.rules.modes`
+    the modes as components: the task (additive, NK), the peer rule (majority, imitation),
+    the opinion mode.
+:mod:`sim.rules.state`
+    the model's state as one typed object, and the step's tally: what metrics and pictures read.
 
 Rules import configuration and utilities only; the model (:mod:`sim.model`) calls them in order.
 """

@@ -1,8 +1,9 @@
 """Metrics: one home for every measured quantity, under the names other tools read.
 
 :data:`METRICS` maps each name of DESIGN section 5 to a function of a :class:`Snapshot` of
-the model, in column order. The array helpers below accept leading batch axes, so the batched
-March 1991 kernel measures with the very same formulas.
+the model's state (:class:`sim.rules.state.State`, ``model.state``), in column order:
+:func:`measure` takes the state, not the model. The array helpers below accept leading batch
+axes, so the batched March 1991 kernel measures with the very same formulas.
 
 Undefined values are NaN rather than a made-up number: ``silo_ei`` in a step without peer
 messages, ``cocreation`` before the code has changed, ``voice_answered`` in a step in which the
@@ -66,6 +67,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.rules.messages import KINDS
+from sim.rules.state import State, Tally
 from sim.util.constants import ones32
 from sim.util.stats import gini
 
@@ -172,30 +174,25 @@ def _mean(x: np.ndarray) -> float:
     return float(np.add.reduce(x)) / x.size  # x is 1-D; add.reduce skips sum()'s wrapper
 
 
-def _members_opinion(model) -> np.ndarray | None:
-    return None if model.opinion is None else model.opinion[: model.n_individuals]
+def _members_opinion(state: State) -> np.ndarray | None:
+    x = state.opinions.opinion
+    return None if x is None else x[: state.n_individuals]
 
 
-def _opinion_mean(model) -> float:
-    x = _members_opinion(model)
+def _opinion_mean(state: State) -> float:
+    x = _members_opinion(state)
     return float("nan") if x is None else _mean(x)
 
 
-def _opinion_variance(model) -> float:
-    x = _members_opinion(model)
+def _opinion_variance(state: State) -> float:
+    x = _members_opinion(state)
     return float("nan") if x is None or not x.size else float(np.var(x))
 
 
-def _leader_influence(model) -> float:
-    if model.opinion is None:
-        return float("nan")
-    return float(np.add.reduce(model.opinion_influence[model._opinion_leaders]))
-
-
-def _leader_activity(model) -> float:
+def _leader_activity(state: State, tally: Tally) -> float:
     """The share of leaders active on the platform this step (posting, replying, voting)."""
-    leaders = model.leadership.leaders
-    return _mean(model.tally.on_platform[leaders]) if leaders.size else float("nan")
+    leaders = state.leadership.leaders
+    return _mean(tally.on_platform[leaders]) if leaders.size else float("nan")
 
 
 def _share(part: float, whole: float) -> float:
@@ -207,47 +204,53 @@ def _ratio(part: float, whole: float) -> float:
 
 
 class Snapshot:
-    """The model's state at measurement, with the quantities several metrics share computed once."""
+    """The state at measurement and the step's tally, with the quantities several metrics
+    share computed once."""
 
-    def __init__(self, model) -> None:
-        n = model.n_individuals
-        self.model = model
-        self.tally = model.tally
-        correct = share_correct(model.beliefs, model.reality)  # one pass over every node
+    def __init__(self, state: State, tally: Tally | None = None) -> None:
+        n = state.n_individuals
+        self.state = state
+        self.tally = state.tally if tally is None else tally
+        correct = share_correct(state.beliefs, state.reality)  # one pass over every node
         self.correct_individuals = correct[:n]
         self.correct_stakeholders = correct[n:]
         # Members' scores on an NK task (None on March's additive reality, where the score is
         # the share right: knowledge_individuals).
-        land = getattr(model, "landscape", None)
-        self.scores = None if land is None else land.score_beliefs(model.beliefs[:n])
+        self.scores = state.task.performance(state.beliefs[:n])
+
+    @property
+    def model(self) -> State:
+        """The state under the name metric functions used before it had its own type (it
+        carries the model's arrays under the same names: ``s.model.engagement``)."""
+        return self.state
 
 
 #: name -> function(snapshot) -> float, in the column order of the metrics table.
 METRICS: dict[str, Callable[[Snapshot], float]] = {
-    "knowledge_code": lambda s: float(knowledge_code(s.model.code, s.model.reality)),
+    "knowledge_code": lambda s: float(knowledge_code(s.state.code, s.state.reality)),
     "knowledge_individuals": lambda s: _mean(s.correct_individuals),
     "knowledge_stakeholders": lambda s: _mean(s.correct_stakeholders),
     "reach": lambda s: _mean(s.tally.reached),
-    "engagement": lambda s: _mean(s.model.engagement),
+    "engagement": lambda s: _mean(s.state.engagement),
     "active_share": lambda s: _mean(s.tally.active),
-    "trust": lambda s: _mean(s.model.trust),
+    "trust": lambda s: _mean(s.state.trust),
     "silo_ei": lambda s: ei_index(s.tally.peer_inside, s.tally.peer_across),
     "gini_knowledge": lambda s: float(gini(s.correct_individuals)),
     "gini_access": lambda s: float(gini(s.tally.received)),
-    "diversity": lambda s: float(diversity(s.model.beliefs[: s.model.n_individuals])),
-    "innovations": lambda s: float(np.add.reduce(s.model.innovations)),
-    "innovations_bottom_up": lambda s: float(np.add.reduce(s.model.innovations_bottom_up)),
+    "diversity": lambda s: float(diversity(s.state.beliefs[: s.state.n_individuals])),
+    "innovations": lambda s: float(np.add.reduce(s.state.innovations)),
+    "innovations_bottom_up": lambda s: float(np.add.reduce(s.state.innovations_bottom_up)),
     "cocreation": lambda s: _ratio(
-        np.add.reduce(s.model.cocreated), np.add.reduce(s.model.code_changes)
+        np.add.reduce(s.state.cocreated), np.add.reduce(s.state.code_changes)
     ),
-    "stakeholder_satisfaction": lambda s: _mean(s.model.satisfaction),
-    "gini_value": lambda s: float(gini(s.model.value)) if s.model.value.size else float("nan"),
-    "retention": lambda s: _mean(s.model.stakeholder_org == s.model.initial_stakeholder_org),
+    "stakeholder_satisfaction": lambda s: _mean(s.state.satisfaction),
+    "gini_value": lambda s: float(gini(s.state.value)) if s.state.value.size else float("nan"),
+    "retention": lambda s: _mean(s.state.stakeholder_org == s.state.initial_stakeholder_org),
     "overload": lambda s: _share(s.tally.dropped, s.tally.dropped + s.tally.delivered),
     "filtered": lambda s: _share(s.tally.filtered, s.tally.relayed),
     "messages_sent": lambda s: float(s.tally.sent),
     "messages_delivered": lambda s: float(s.tally.delivered),
-    "innovations_net": lambda s: float(np.add.reduce(s.model.innovations_net)),
+    "innovations_net": lambda s: float(np.add.reduce(s.state.innovations_net)),
     **{
         f"sent_{kind}": (lambda s, i=i: float(s.tally.sent_by_kind[i]))
         for i, kind in enumerate(KINDS)
@@ -255,26 +258,26 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "ideas_considered": lambda s: float(s.tally.ideas_considered),
     "ideas_adopted": lambda s: float(s.tally.ideas_adopted),
     "voice_answered": lambda s: _ratio(s.tally.answered, s.tally.ideas_read),
-    "opinion_mean": lambda s: _opinion_mean(s.model),
-    "opinion_variance": lambda s: _opinion_variance(s.model),
-    "leader_influence": lambda s: _leader_influence(s.model),
+    "opinion_mean": lambda s: _opinion_mean(s.state),
+    "opinion_variance": lambda s: _opinion_variance(s.state),
+    "leader_influence": lambda s: s.state.opinions.leader_influence(),
     "performance": lambda s: float("nan") if s.scores is None else _mean(s.scores),
-    "adaptation_lag": lambda s: _ratio(s.model.lag_sum, s.model.lag_count),
+    "adaptation_lag": lambda s: _ratio(s.state.lag_sum, s.state.lag_count),
     "bottom_up_share": lambda s: _ratio(
-        np.add.reduce(s.model.innovations_bottom_up), np.add.reduce(s.model.innovations)
+        np.add.reduce(s.state.innovations_bottom_up), np.add.reduce(s.state.innovations)
     ),
     "gini_access_peer": lambda s: float(gini(s.tally.peer_received)),
-    "adoption": lambda s: s.model.platform.adoption(),
-    "platform_active": lambda s: _mean(s.tally.on_platform[: s.model.n_individuals]),
-    "leader_activity": lambda s: _leader_activity(s.model),
-    "authenticity_gap": lambda s: s.model.authenticity.mean_gap(
-        s.model.ideas_heard, s.model.ideas_ignored
+    "adoption": lambda s: s.state.platform.adoption(),
+    "platform_active": lambda s: _mean(s.tally.on_platform[: s.state.n_individuals]),
+    "leader_activity": lambda s: _leader_activity(s.state, s.tally),
+    "authenticity_gap": lambda s: s.state.authenticity.mean_gap(
+        s.state.ideas_heard, s.state.ideas_ignored
     ),
-    "value_created": lambda s: s.model.economy.metric("value_created"),
-    "value_share_stakeholders": lambda s: s.model.economy.metric("value_share_stakeholders"),
-    "org_value": lambda s: s.model.economy.metric("org_value"),
-    "practice_responsiveness": lambda s: float(s.model.cfg.regime.responsiveness),
-    "practice_broadcast_rate": lambda s: float(s.model.cfg.regime.broadcast_rate),
+    "value_created": lambda s: s.state.economy.metric("value_created"),
+    "value_share_stakeholders": lambda s: s.state.economy.metric("value_share_stakeholders"),
+    "org_value": lambda s: s.state.economy.metric("org_value"),
+    "practice_responsiveness": lambda s: float(s.state.cfg.regime.responsiveness),
+    "practice_broadcast_rate": lambda s: float(s.state.cfg.regime.broadcast_rate),
     "decisions_by_vote": lambda s: float(s.tally.decisions_by_vote),
 }
 
@@ -282,48 +285,50 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
 
 
-def _org_view(model, org: int) -> tuple[np.ndarray, np.ndarray]:
+def _org_view(state: State, org: int) -> tuple[np.ndarray, np.ndarray]:
     """Masks of an organization's members (over individuals) and stakeholders."""
-    n = model.n_individuals
-    return model.node_org[:n] == org, model.node_org[n:] == org
+    n = state.n_individuals
+    return state.node_org[:n] == org, state.node_org[n:] == org
 
 
-#: Per-organization metrics (several organizations), name -> function(model, org).
+#: Per-organization metrics (several organizations), name -> function(state, org, members,
+#: stakeholders).
 ORG_METRICS: dict[str, Callable] = {
-    "knowledge_code": lambda m, o, mem, sh: float(np.mean(m.code[o] * m.reality)),
-    "knowledge_individuals": lambda m, o, mem, sh: _mean(
-        share_correct(m.beliefs[: m.n_individuals][mem], m.reality)
+    "knowledge_code": lambda st, o, mem, sh: float(np.mean(st.code[o] * st.reality)),
+    "knowledge_individuals": lambda st, o, mem, sh: _mean(
+        share_correct(st.beliefs[: st.n_individuals][mem], st.reality)
     ),
-    "engagement": lambda m, o, mem, sh: _mean(m.engagement[: m.n_individuals][mem]),
-    "trust": lambda m, o, mem, sh: _mean(m.trust[: m.n_individuals][mem]),
-    "stakeholders": lambda m, o, mem, sh: float(sh.sum()),
-    "stakeholder_satisfaction": lambda m, o, mem, sh: _mean(m.satisfaction[sh]),
-    "gini_value": lambda m, o, mem, sh: float(gini(m.value[sh])) if sh.any() else float("nan"),
-    "retention": lambda m, o, mem, sh: _mean(
-        m.stakeholder_org[m.initial_stakeholder_org == o] == o
+    "engagement": lambda st, o, mem, sh: _mean(st.engagement[: st.n_individuals][mem]),
+    "trust": lambda st, o, mem, sh: _mean(st.trust[: st.n_individuals][mem]),
+    "stakeholders": lambda st, o, mem, sh: float(sh.sum()),
+    "stakeholder_satisfaction": lambda st, o, mem, sh: _mean(st.satisfaction[sh]),
+    "gini_value": lambda st, o, mem, sh: float(gini(st.value[sh])) if sh.any() else float("nan"),
+    "retention": lambda st, o, mem, sh: _mean(
+        st.stakeholder_org[st.initial_stakeholder_org == o] == o
     ),
-    "innovations": lambda m, o, mem, sh: float(m.innovations[o]),
-    "innovations_bottom_up": lambda m, o, mem, sh: float(m.innovations_bottom_up[o]),
-    "innovations_net": lambda m, o, mem, sh: float(m.innovations_net[o]),
-    "org_value": lambda m, o, mem, sh: (
-        float(m.economy.kept[o]) if m.economy.on else float("nan")
+    "innovations": lambda st, o, mem, sh: float(st.innovations[o]),
+    "innovations_bottom_up": lambda st, o, mem, sh: float(st.innovations_bottom_up[o]),
+    "innovations_net": lambda st, o, mem, sh: float(st.innovations_net[o]),
+    "org_value": lambda st, o, mem, sh: (
+        float(st.economy.kept[o]) if st.economy.on else float("nan")
     ),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)
 
 
-def measure_org(model, org: int) -> dict[str, float]:
-    """The per-organization metrics of ``org``.
+def measure_org(state: State, org: int) -> dict[str, float]:
+    """The per-organization metrics of ``org`` in ``state`` (``model.state``).
 
     ``retention`` is the share of the stakeholders it started with that are still tied to it;
     ``stakeholders`` how many are tied to it now.
     """
-    members, stakeholders = _org_view(model, org)
-    return {name: fn(model, org, members, stakeholders) for name, fn in ORG_METRICS.items()}
+    members, stakeholders = _org_view(state, org)
+    return {name: fn(state, org, members, stakeholders) for name, fn in ORG_METRICS.items()}
 
 
-def measure(model) -> dict[str, float]:
-    """Every metric of the model's current state and this step's tally."""
-    snapshot = Snapshot(model)
+def measure(state: State, tally: Tally | None = None) -> dict[str, float]:
+    """Every metric of ``state`` (``model.state``) and a step's ``tally`` (the state's own,
+    ``state.tally``, by default)."""
+    snapshot = Snapshot(state, tally)
     return {name: fn(snapshot) for name, fn in METRICS.items()}

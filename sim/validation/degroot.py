@@ -192,7 +192,7 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     fixed = opinion.fj_equilibrium(W, fj_model.opinion0, 0.7)
     fj_gap = float(np.max(np.abs(fj_model.opinion - fixed)))
     V = opinion.fj_influence_matrix(W, 0.7)
-    fj_share = float(V.mean(axis=0)[fj_model._opinion_leaders].sum())
+    fj_share = float(V.mean(axis=0)[fj_model.state.opinions.leaders].sum())
     fj_frame = fj_model.metrics_frame()
     fj_lead = float(fj_frame["leader_influence"].iloc[-1])
     fj_var = float(fj_frame["opinion_variance"].iloc[-1])

@@ -2,8 +2,9 @@
 
 :func:`trace` steps an :class:`sim.model.AgoraModel` built from a named scenario (the same
 configuration ``python experiments/run.py scenario=...`` would run) and records, for each
-member and step, what the validation modules compare: engagement, messages received, posts and
-ideas delivered, replies and endorsements received, and whether each belief is right.
+member and step, what the validation modules compare (read from the model's state,
+``model.state``): engagement, messages received, posts and ideas delivered, replies and
+endorsements received, and whether each belief is right.
 
 Examples
 --------
@@ -44,23 +45,24 @@ def trace(config, seed: int) -> dict[str, np.ndarray]:
 
     cfg = load_config(list(config)) if isinstance(config, (list, tuple)) else config
     model = AgoraModel(cfg, seed=seed)
-    n = model.n_individuals
+    state = model.state  # what the model carries, read after each step
+    n = state.n_individuals
     keys = ("engagement", "received", "posts", "ideas", "replies", "votes", "right", "wrong")
     out = {k: [] for k in keys}
     code = []
     for _ in range(cfg.steps):
         model.step()
-        parts = model.parts
-        out["engagement"].append(model.engagement[:n].copy())
-        out["received"].append(model.tally.received[:n].copy())
+        parts = state.parts
+        out["engagement"].append(state.engagement[:n].copy())
+        out["received"].append(state.tally.received[:n].copy())
         out["posts"].append(_count(parts[POST].sender, n))
         out["ideas"].append(_count(parts[VOICE].origin, n))
         out["replies"].append(_count(parts[REPLY].target, n))
-        out["votes"].append(np.asarray(model.votes[:n]).copy())
-        b = model.beliefs[:n]
-        out["right"].append((b == model.reality).mean(axis=1))
-        out["wrong"].append((b == -model.reality).mean(axis=1))
-        code.append(float(np.mean(model.code[0] * model.reality)))
+        out["votes"].append(np.asarray(state.votes[:n]).copy())
+        b = state.beliefs[:n]
+        out["right"].append((b == state.reality).mean(axis=1))
+        out["wrong"].append((b == -state.reality).mean(axis=1))
+        code.append(float(np.mean(state.code[0] * state.reality)))
     res = {k: np.array(v) for k, v in out.items()}
     res["knowledge_code"] = np.array(code)
     return res

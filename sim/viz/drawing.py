@@ -7,6 +7,9 @@ keeps one line per metric and moves its data. Both work on a bare
 :class:`matplotlib.figure.Figure` with the Agg canvas, never through ``pyplot``: no global
 figure state, safe in the app's worker threads and in the animation writer.
 
+What they draw they read from the model's state (:class:`sim.rules.state.State`): each
+function that takes ``model`` takes a model or its ``model.state`` alike.
+
 Examples
 --------
 >>> from sim.model import AgoraModel
@@ -33,6 +36,7 @@ from sim.org.network import REPORTS_TO
 from sim.rules.catalogue import CATALOGUE, short_label
 from sim.rules.messages import KINDS
 from sim.rules.metrics import share_correct
+from sim.rules.state import state_of
 from sim.viz.layout import MAX_DRAW_NODES, Layout, layout_of, sample_nodes
 
 __all__ = [
@@ -117,12 +121,13 @@ def new_figure(width: float, height: float, dpi: float = 100):
 
 def node_kinds(model) -> np.ndarray:
     """Per node, its index in :data:`KIND_NAMES`."""
-    tree, n = model.network.tree, model.n_individuals
+    state = state_of(model)
+    tree, n = state.network.tree, state.n_individuals
     has_reports = np.zeros(n, dtype=bool)
     has_reports[tree.manager[tree.manager >= 0]] = True
     kind = np.where(has_reports, 1, 2)
-    kind[tree.level < model.cfg.org.leader_levels] = 0
-    return np.concatenate([kind, np.full(model.n_stakeholders, 3)]).astype(np.int64)
+    kind[tree.level < state.cfg.org.leader_levels] = 0
+    return np.concatenate([kind, np.full(state.n_stakeholders, 3)]).astype(np.int64)
 
 
 def node_values(model, color_by: str) -> np.ndarray:
@@ -144,17 +149,18 @@ def node_values(model, color_by: str) -> np.ndarray:
     ...
     ValueError: color_by='colour' is unknown: one of ('knowledge', ...
     """
+    state = state_of(model)
     if color_by == "knowledge":
-        return share_correct(model.beliefs, model.reality)
+        return share_correct(state.beliefs, state.reality)
     if color_by == "engagement":
-        return np.asarray(model.engagement, dtype=float)
+        return np.asarray(state.engagement, dtype=float)
     if color_by == "trust":
-        return np.asarray(model.trust, dtype=float)
+        return np.asarray(state.trust, dtype=float)
     if color_by == "kind":
-        return node_kinds(model)
+        return node_kinds(state)
     if color_by == "unit":
         return np.concatenate(
-            [model.network.tree.unit, np.full(model.n_stakeholders, -2)]
+            [state.network.tree.unit, np.full(state.n_stakeholders, -2)]
         ).astype(np.int64)
     raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
 
@@ -222,7 +228,7 @@ class NetworkData:
     def observe(self, model) -> bool:
         """Take the model's ties if they changed (stakeholders who switched organization got
         new ones); True when they did."""
-        net = model.network
+        net = state_of(model).network
         if net is self.network:
             return False
         self.network = net
@@ -249,14 +255,15 @@ class NetworkData:
 
     def frame(self, model) -> NetworkFrame:
         """The model's current step as a :class:`NetworkFrame`."""
-        values = node_values(model, self.color_by)[self.nodes]
-        right = (model.code == model.reality).mean(1)
-        d = model.delivered
+        state = state_of(model)
+        values = node_values(state, self.color_by)[self.nodes]
+        right = (state.code == state.reality).mean(1)
+        d = state.delivered
         n_drawn = self.nodes.size
         ends = [np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
                 for ids in (d.sender, d.target)]
         ok = (ends[0] >= 0) & (ends[1] >= 0)
-        return NetworkFrame(int(model.current_step), values, right,
+        return NetworkFrame(int(state.step), values, right,
                             np.stack([ends[0][ok], ends[1][ok]], axis=1),
                             np.asarray(d.kind)[ok], len(d))
 

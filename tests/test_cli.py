@@ -406,3 +406,18 @@ def test_app_serves_the_page_on_127_0_0_1(tmp_path):
             pass
         proc.wait(timeout=30)
     assert f"serving the teaching app at http://127.0.0.1:{port}/" in log.read_text()
+
+
+def test_the_app_leaves_the_allocator_alone_and_simulating_commands_keep_memory(monkeypatch):
+    """A long-lived server returns what ended sessions freed (issue 27); simulations keep
+    freed memory for their next step (issue 26)."""
+    import sim.util.memory as memory
+    from sim.cli import COMMANDS, main
+
+    calls = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: calls.append(1) or True)
+    assert [n for n, c in COMMANDS.items() if c.server] == ["app"]
+    main(["app", "--help"])
+    assert calls == []
+    main(["scenarios"])
+    assert calls == [1]

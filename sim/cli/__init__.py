@@ -32,11 +32,17 @@ __all__ = ["COMMANDS", "Command", "main", "usage", "lazy_heavy_imports"]
 
 
 class Command(NamedTuple):
-    """Where a subcommand's ``main(argv) -> int`` lives, and one line on what it does."""
+    """Where a subcommand's ``main(argv) -> int`` lives, and one line on what it does.
+
+    ``server``: a long-lived process serving many small models (the app), whose memory must go
+    back to the system when its sessions end; the allocator keeps its defaults there
+    (:func:`sim.util.threads.pin_threads`).
+    """
 
     module: str
     summary: str
     function: str = "main"
+    server: bool = False
 
 
 #: Every subcommand, in the order ``agora --help`` lists them.
@@ -55,7 +61,8 @@ COMMANDS: dict[str, Command] = {
     "validate": Command("sim.cli.validate", "reproduce the published models and report"),
     "claims": Command("sim.cli.claims", "the essays' claims, each tested, as docs/claims.md"),
     "animate": Command("sim.cli.animate", "a GIF (and MP4) of one run for slides"),
-    "app": Command("sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)"),
+    "app": Command("sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)",
+                   server=True),
 }
 
 
@@ -102,8 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agora ARGV``; the exit status of the command."""
     from sim.util.threads import pin_threads
 
-    pin_threads()  # one BLAS thread here and in every process a command starts
     argv = list(sys.argv[1:] if argv is None else argv)
+    # One BLAS thread here and in every process a command starts (before numpy loads).
+    command = COMMANDS.get(argv[0]) if argv else None
+    pin_threads(keep_memory=not (command and command.server))
     if not argv or argv[0] in ("-h", "--help", "help"):
         if len(argv) > 1 and argv[0] == "help":
             return main([argv[1], "--help"])

@@ -12,8 +12,9 @@ heap (``M_MMAP_MAX`` = 0) and to keep what is freed there (``M_TRIM_THRESHOLD`` 
 maximum), so the next step reuses pages already mapped. The price: a process keeps its high-
 water mark of memory until it exits (Agora's simulation processes are short-lived, or hold
 the model anyway). :func:`sim.util.threads.pin_threads` calls it, so the ``agora`` command,
-every job's worker and every benchmark run with it; on a system without glibc it does
-nothing. ``AGORA_MALLOC=system`` switches it off (for this process and, through the
+every job's worker and every benchmark run with it, except the app (``agora app``), a
+long-lived server whose ended sessions must give their memory back; on a system without glibc
+it does nothing. ``AGORA_MALLOC=system`` switches it off (for this process and, through the
 environment, the workers it starts): the allocator keeps its defaults.
 
 Examples

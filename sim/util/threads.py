@@ -41,15 +41,18 @@ THREAD_VARIABLES = (
 )
 
 
-def pin_threads() -> None:
+def pin_threads(*, keep_memory: bool = True) -> None:
     """One thread for BLAS and OpenMP, in this process and in every process it starts.
 
-    Safe to call any number of times; each call costs about half a millisecond. Also keeps
-    freed memory in the process (:func:`sim.util.memory.keep_freed_memory`).
+    Safe to call any number of times; each call costs about half a millisecond. With
+    ``keep_memory`` (simulation processes) it also keeps freed memory in the process
+    (:func:`sim.util.memory.keep_freed_memory`); a long-lived server (the app) passes False, so
+    what its ended sessions freed goes back to the system.
     """
     from sim.util.memory import keep_freed_memory
 
-    keep_freed_memory()
+    if keep_memory:
+        keep_freed_memory()
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     from threadpoolctl import threadpool_limits

@@ -88,13 +88,16 @@ def _release(model: Any) -> None:
     stayed in memory until the process ended (20 replicates of 5,000 people: +110 MB)."""
     import mesa
 
+    # The model's size from its arrays: reading ``model.agents`` would create the agents not
+    # yet made (sim.agents.lazy), and registering them would put the model back in ``_ids``.
+    size = int(getattr(model, "n_nodes", 0))
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
     # Agents and their model refer to each other: only the cycle collector frees them, and it
     # may not run for many replicates. For a big model one collection (milliseconds) keeps
     # memory flat across replicates; small ones are left to the collector's own schedule.
-    if len(getattr(model, "agents", ())) >= _COLLECT_FROM:
+    if size >= _COLLECT_FROM:
         import gc
 
         gc.collect()

@@ -49,8 +49,8 @@ __all__ = ["DEFAULT_SHARE", "Estimate", "estimate", "machine_memory_gb", "memory
 DEFAULT_SHARE = 0.5
 
 # Bytes, measured (peak RSS increase of one run, tests/test_hardening.py) and rounded up.
-_PER_NODE = 900  # arrays and the agent object of one member or stakeholder
-_PER_NODE_DIM = 32  # beliefs, actions, needs, float copies: per node and dimension
+_PER_NODE = 450  # the arrays of one member or stakeholder (agents are made when asked for)
+_PER_NODE_DIM = 26  # beliefs, seen, told, actions, needs, float copies: per node and dimension
 _PER_TIE = 56  # one tie, both directions, in the edge arrays and the adjacency index
 _PER_NODE_REPLICATE = 64  # what each further replicate leaves behind (its rows, a freer heap)
 #: March's kernel (sim/march.py) runs up to this many replicates at once ...

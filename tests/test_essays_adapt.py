@@ -102,6 +102,12 @@ def test_several_organizations_adapting_drift_apart_and_report_their_mean():
     assert len(set(np.round(model.adaptation.rates(model.cfg, "responsiveness"), 9))) > 1
     frame = model.metrics_frame()
     assert frame["practice_responsiveness"].nunique() > 1
+    per_org = model.org_metrics_frame()
+    last = per_org[per_org["step"] == per_org["step"].max()].sort_values("org")
+    own = model.adaptation.rates(model.cfg, "responsiveness")
+    assert last["practice_responsiveness"].tolist() == pytest.approx(own.tolist())
+    assert frame["practice_responsiveness"].iloc[-1] == pytest.approx(
+        per_org.groupby("step")["practice_responsiveness"].mean().iloc[-1])
     off = AgoraModel({**SMALL, "steps": 120}, seed=4)
     off.run()
     for p in PRACTICES:

@@ -308,6 +308,11 @@ ORG_METRICS: dict[str, Callable] = {
     "org_value": lambda m, o, mem, sh: (
         float(m.economy.kept[o]) if m.economy.on else float("nan")
     ),
+    # Each organization's own practices (they differ once several adapt: sim.rules.adapt).
+    "practice_responsiveness": lambda m, o, mem, sh: float(
+        m.adaptation.rates(m.cfg, "responsiveness")[o]),
+    "practice_broadcast_rate": lambda m, o, mem, sh: float(
+        m.adaptation.rates(m.cfg, "broadcast_rate")[o]),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)

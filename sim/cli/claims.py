@@ -434,7 +434,7 @@ def render(results: list[dict], level_rows: list[dict], *, replicates: int, step
         "the main job's classification of B - A (each mechanism switch off in both arms, same "
         "seeds; DESIGN section 7.2). *Where* is an `agora discover` study of the claim's "
         f"practice, from the start of the run ({DISCOVER_POINTS[quick]} conditions of a Latin "
-        f"hypercube, {DISCOVER_REPLICATES[quick]} replicates each): PRIM's box of the "
+        f"hypercube, {DISCOVER_REPLICATES[quick]} replicate(s) each): PRIM's box of the "
         "conditions where the effect has the sign claimed; a box makes the verdict *depends "
         "on* it." + (f" {timing}" if timing else ""),
         "",
@@ -493,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
 
     def write(results, level_rows, note):
-        timing = (f"{note}: {time.perf_counter() - wall:.0f} s of wall time and "
+        timing = (f"{note} {time.perf_counter() - wall:.0f} s of wall time and "
                   f"{time.process_time() - cpu:.0f} s of CPU time (one process).")
         out.write_text(render(results, level_rows, replicates=replicates, steps=steps,
                               quick=args.quick, timing=timing), encoding="utf-8")

@@ -38,7 +38,7 @@ def test_a_region_from_discovery_makes_the_verdict_depend_on_it():
 
 
 def test_every_claim_names_a_practice_and_at_least_two_conditions_to_discover():
-    from sim.runs.designs import parse_compare, parse_ranges
+    from sim.exec.designs import parse_compare, parse_ranges
 
     for claim in CLAIMS:
         key, settings = parse_compare(claim.compare)

@@ -14,11 +14,11 @@ Three answers per claim:
 
 * **the test** at the scenario's own settings: *supported* when the interval lies on the side
   the essay says, *not supported* when it lies on the other side or covers 0;
-* **what it rests on**, by the main job's classifier (:mod:`sim.runs.classification`, DESIGN
+* **what it rests on**, by the main job's classifier (:mod:`sim.studies.classification`, DESIGN
   section 7.2): both arms run again with each mechanism switch off (same seeds), and with the
   pairs of switches the classifier asks for, and the difference is called noise, mechanism M,
   mechanisms M+N or emergent (arm A plays the broadcast end, arm B the conversational one);
-* **where it holds**, by ``agora discover`` (:mod:`sim.runs.discover`): the claim's practice
+* **where it holds**, by ``agora discover`` (:mod:`sim.studies.discover`): the claim's practice
   (``compare``, from the start of the run) at both settings over a Latin hypercube of the
   conditions ``explore``; PRIM's box of the conditions where the effect has the essay's sign.
   A box with a significant restriction makes the verdict *depends on* that region; no box
@@ -226,7 +226,7 @@ def _switched_off(cfg, off: Sequence[str]):
 
 def _values(arms, seeds, metric: str, ablation: str, off: Sequence[str]) -> list[dict]:
     """The classifier's rows of one ablation: arm A as its first end, arm B as its second."""
-    from sim.runs.classification import ENDS
+    from sim.studies.classification import ENDS
 
     rows = []
     for end, cfg in zip(ENDS, arms, strict=True):
@@ -242,9 +242,9 @@ def classify_claim(arms, seeds: Sequence[int], metric: str, main: tuple[np.ndarr
     arms switched off alone (same seeds), then the pairs it asks for (at most ``max_pairs``).
 
     ``main`` holds the two arms' per-seed values with every mechanism on (already run).
-    Returns the classifier's row (:data:`sim.runs.classification.COLUMNS`) as a dict.
+    Returns the classifier's row (:data:`sim.studies.classification.COLUMNS`) as a dict.
     """
-    from sim.runs.classification import (
+    from sim.studies.classification import (
         BASE,
         ENDS,
         classify,
@@ -290,13 +290,16 @@ def rests_on(row: dict) -> str:
 # --------------------------------------------------------------------------- where it holds
 
 
-def _discover_args(claim: Claim, common: Sequence[str], quick: bool, out: Path) -> list[str]:
-    lower = ["--lower-is-better"] if claim.sign < 0 else []
-    return ["--compare", claim.compare, "--outcome", claim.metric, *lower,
-            "--n", str(DISCOVER_POINTS[quick]), "--seed", "0", "--workers", "1",
-            "--out", str(out), "--no-progress", "--no-plots", f"scenario={claim.scenario}",
-            *common, *claim.discover_with, f"replicates={DISCOVER_REPLICATES[quick]}",
-            *claim.explore]
+def _discover_request(claim: Claim, common: Sequence[str], quick: bool, out: Path):
+    """The claim's ``agora discover`` study (:class:`sim.studies.discover.Request`)."""
+    from sim.studies.discover import Request
+
+    return Request(
+        compare=claim.compare, outcome=claim.metric, lower_is_better=claim.sign < 0,
+        n=DISCOVER_POINTS[quick], seed=0, workers=1, out=str(out), no_progress=True,
+        no_plots=True,
+        args=[f"scenario={claim.scenario}", *common, *claim.discover_with,
+              f"replicates={DISCOVER_REPLICATES[quick]}", *claim.explore])
 
 
 def discover_claim(claim: Claim, common: Sequence[str], *, quick: bool, work: Path) -> dict:
@@ -309,13 +312,13 @@ def discover_claim(claim: Claim, common: Sequence[str], *, quick: bool, work: Pa
     RuntimeError
         The discovery failed (its exit status and log are named).
     """
-    from sim.runs import discover
+    from sim.studies import discover
 
     out = work / claim.key
     out.mkdir(parents=True, exist_ok=True)
     log = out / "claims.log"
     with open(log, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
-        status = discover.main(_discover_args(claim, common, quick, out))
+        status = discover.run(_discover_request(claim, common, quick, out))
     if status != 0:
         raise RuntimeError(f"discover for {claim.key} ended with {status}: see {log}")
     info = json.loads((out / "discover.json").read_text())
@@ -323,14 +326,9 @@ def discover_claim(claim: Claim, common: Sequence[str], *, quick: bool, work: Pa
     region = {"cases": int(effects["case"].sum()), "points": len(effects), "conditions": [],
               "coverage": np.nan, "density": np.nan, "folder": str(out)}
     if "box" in info:
-        box = info["box"]
-        limits = pd.read_csv(out / "box.csv")
-        found = discover.BoxResult(
-            pd.DataFrame(), box["chosen"], limits, box["coverage"], box["density"],
-            box["mass"], box["cases"], box["points"], effects["in_box"].to_numpy(bool),
-            box["dropped"], {k: tuple(v) for k, v in box["bounds"].items()})
+        found = discover.load_box(out, effects)
         region.update(conditions=discover.conditions(found, info["ranges"]),
-                      coverage=box["coverage"], density=box["density"])
+                      coverage=found.coverage, density=found.density)
     return region
 
 

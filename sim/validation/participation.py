@@ -321,8 +321,9 @@ NOTE = (
     "per step, from `sim.validation.traces`. Three windows follow a burn-in: window 0 (the "
     "placebo: before the attention, so attention cannot have caused it), window 1 (attention "
     "received) and window 2. Each statistic compares members on their change from window 0 to "
-    "window 2, net of window-1 output; mean over replicates with a 95% t interval. The row 'placebo' runs the same test on the model with "
-    "engagement frozen after the burn-in, where members differ for good and attention does "
+    "window 2, net of window-1 output; mean over replicates with a 95% t interval. The row "
+    "'placebo' runs the same test on the model with engagement frozen after the burn-in, "
+    "where members differ for good and attention does "
     "nothing: it must fail, and so must a planted model with the engagement rules off (the "
     "test suite runs both)."
 )

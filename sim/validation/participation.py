@@ -341,8 +341,13 @@ CLOSING = (
     "that matching on one window of output leaves in. The old statistic (the least-heard "
     "quarter's change against its own earlier output) is kept as context only: it selects on "
     "low attention, which comes with chance-low output, so it regresses upwards whatever the "
-    "model does. Without interaction engagement drifts to its baseline, not to zero, so the "
-    "model does not reproduce contributions falling to none."
+    "model does. The placebo window has a price: it also removes what lasting differences in "
+    "attention do (a member whose posts are always endorsed is more engaged in window 0 too), "
+    "so it tests the response to one window's attention only; where it misses, that response "
+    "is too small to be told from noise with these replicates, not shown to be absent (the "
+    "mechanism docking above tests being answered directly). Without interaction engagement "
+    "drifts to its baseline, not to zero, so the model does not reproduce contributions "
+    "falling to none."
 )
 
 

@@ -127,7 +127,12 @@ CLOSING = (
     "superior ideas; Agora's peer channel follows the local majority whatever its merit, so "
     "ties mostly spread conformity, and superior ideas travel only through the code. Whether "
     "the curve peaks inside the grid therefore rests on a different mechanism, and where it "
-    "does not the model was not changed to make it."
+    "does not the model was not changed to make it. Fang, Lee and Schilling's own rule "
+    "(learning from superior contacts, dimension by dimension) is not yet an option of the "
+    "model (`population.peer_rule: learn_superior`, asked for in issue 23, needs a change to "
+    "`sim/model.py`); and its parameters cannot be read: searched again through our tool "
+    "(pages, docs and code; 2026-12-05) for the paper's model section, only its abstract "
+    "(EconPapers, p. 625) was returned, so no number of theirs is compared here."
 )
 
 

@@ -176,18 +176,17 @@ def _model(cfg, seed: int):
 
 
 def _window_table(cfg, seeds: Sequence[int], metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    from sim.simulation import window_steps
+    """Per replicate, each metric over the end-of-run window, by the outcomes kit."""
+    from sim.studies.outcomes import window_means
 
-    out: dict[str, list] = {m: [] for m in metrics}
+    rows = []
     for seed in seeds:
         model = _model(cfg, seed)
         model.run()
-        for m in metrics:
-            values = np.array([row[m] for row in model.records], dtype=float)
-            first, last = window_steps(len(values) - 1)  # records hold steps 0 .. last
-            window = values[first : last + 1]
-            out[m].append(np.nanmean(window) if np.isfinite(window).any() else np.nan)
-    return {m: np.array(v) for m, v in out.items()}
+        rows.append(window_means(model.metrics_frame().assign(seed=seed), metrics,
+                                 by=("seed",), cumulative_at_last=True))
+    table = pd.concat(rows).set_index("seed").loc[list(seeds)]
+    return {m: table[m].to_numpy(dtype=float) for m in metrics}
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:

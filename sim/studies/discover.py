@@ -1,6 +1,6 @@
 """Where does a practice pay off? Scenario discovery with PRIM over a Latin hypercube.
 
-``agora discover`` (and ``python experiments/discover.py``) answers a strategist's question:
+``agora discover`` answers a strategist's question:
 *under which conditions does this practice improve this outcome?*
 
 1. A Latin hypercube over the conditions to explore (``environment.turbulence=0:0.1``,

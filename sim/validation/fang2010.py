@@ -112,7 +112,7 @@ def run(quick: bool = True, seed: int = 2010, out_dir: Path | str | None = None,
 
 NOTE = (
     "Scenario `fang2010` (conf/scenario/fang2010.yaml), run by `sim.simulate` as "
-    "`python experiments/run.py scenario=fang2010 openness.internal=X` would: 111 members in "
+    "`agora run scenario=fang2010 openness.internal=X` would: 111 members in "
     "ten departments, March's code (p1 = 0.9, p2 = 0.5, `regime.upward=observe`), peer posts "
     "on three dimensions each step with majority following (chance 0.3). Grid of "
     "`openness.internal` "

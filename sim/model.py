@@ -448,9 +448,9 @@ class AgoraModel(mesa.Model):
     def _broadcasts(self) -> Group:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
         to, org = self._broadcast_to, self._broadcast_org
-        rate, n_orgs = self.cfg.regime.broadcast_rate, self.cfg.org.count
-        if rate < 1:  # each organization speaks this step with probability broadcast_rate
-            if rate > 0:
+        rate, n_orgs = self.adaptation.rates(self.cfg, "broadcast_rate"), self.cfg.org.count
+        if (rate < 1).any():  # each organization speaks with probability its broadcast_rate
+            if (rate > 0).any():
                 speaking = self.rng.random(n_orgs) < rate
             else:
                 speaking = np.zeros(n_orgs, dtype=bool)
@@ -735,9 +735,9 @@ class AgoraModel(mesa.Model):
         ignored = np.zeros(self.n_nodes, dtype=bool)
         self._answer_load = np.zeros(cfg.org.count)
         if len(ideas):
-            rate = cfg.regime.responsiveness
+            rate = self.adaptation.rates(cfg, "responsiveness")  # each organization's own
             answer = (
-                self.rng.random(len(ideas)) < rate if rate > 0
+                self.rng.random(len(ideas)) < rate[-ideas.target - 1] if (rate > 0).any()
                 else np.zeros(len(ideas), dtype=bool)
             )
             t.answered += int(np.count_nonzero(answer))
@@ -938,10 +938,10 @@ class AgoraModel(mesa.Model):
         cfg = self.cfg
         if cfg.org.adapt != "on":
             return
-        if cfg.org.objective == "value":
-            objective = float(self.economy.kept.sum())
+        if cfg.org.objective == "value":  # each organization's own objective
+            objective = self.economy.kept.astype(float)
         else:
-            objective = float(self.engagement[: self.n_individuals].mean())
+            objective = [float(self.engagement[m].mean()) for m in self.members_of]
         new = self.adaptation.step(cfg, objective)
         if new is not None:
             self.cfg = new

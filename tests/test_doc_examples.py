@@ -72,14 +72,11 @@ def test_the_readme_sweep_has_replicates_the_pool_launcher_and_intervals():
     assert "agora aggregate" in sweep
 
 
-#: Pages another command writes whole (their wording is fixed in the generator, not here):
-#: docs/validation.md by ``agora validate --docs`` (sim/validation/report.py).
-GENERATED = {"validation.md"}
 #: What a user types: the ``agora`` command, never the scripts behind it (issue 24).
 OLD_FORM = re.compile(r"python3? (?:\./)?experiments/\w+\.py|python -m sim\.cli(?![.\w])")
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p.name not in GENERATED],
+@pytest.mark.parametrize("page", PAGES,
                          ids=lambda p: str(p.relative_to(ROOT)))
 def test_user_docs_show_agora_commands(page: Path):
     """README.md and docs/*.md show ``agora COMMAND``, not ``python experiments/X.py``."""

@@ -407,11 +407,15 @@ def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(t
     before = status()
     out = tmp_path / "claims.md"
     assert "claims" in COMMANDS
-    assert main(["--quick", "--replicates", "2", "--steps", "20", "--out", str(out)]) == 0
+    work = tmp_path / "work"
+    assert main(["--quick", "--replicates", "2", "--steps", "20", "--out", str(out),
+                 "--work", str(work)]) == 0
     assert status() == before
     text = out.read_text()
     for claim in CLAIMS:
         assert f"**{claim.key}**:" in text
+        assert (work / claim.key / "discover.json").exists()  # the region is agora discover's
+    assert "| rests on |" in text and "This table took" in text
     assert "## Levels" in text and text.count("| individual (voice) |") == 3
     assert verdict(0.1, 0.3, +1) == "supported"
     assert verdict(-0.3, -0.1, +1) == "not supported (the opposite)"

@@ -26,7 +26,7 @@ def test_regimes_experiment_sweeps_the_three_regimes_in_parallel(hydra_compose):
     cfg = hydra_compose(["+experiment=regimes"])
     params = dict(cfg.hydra.sweeper.params)
     assert params == {"regime": "broadcast,hybrid,conversational"}
-    assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
+    assert cfg.hydra.launcher._target_.endswith("PoolLauncher")  # the fast choice (docs)
     assert cfg.hydra.launcher.n_jobs == 2 and cfg.replicates == 20
     jobs = expand_sweep([], params)
     assert jobs == [["regime=broadcast"], ["regime=hybrid"], ["regime=conversational"]]

@@ -59,6 +59,7 @@ def test_scenarios_make_their_situation():
     d = cfg["distributed_strategy"]
     assert d.environment.turbulence > 0.02 and d.network.pattern == "multiscale"
     assert d.regime.name == "conversational" and d.openness.internal == 1.0
+    assert d.hierarchy.routing == "network" and d.openness.voice < 1.0  # ideas travel over ties
     f = cfg["flatter_is_not_free"]
     assert f.hierarchy.routing == "chain" and f.hierarchy.span is None and f.hierarchy.depth >= 4
     t = cfg["social_trifecta"]

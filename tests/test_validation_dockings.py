@@ -65,6 +65,6 @@ def test_participation_coefficient_recovers_a_known_effect():
 
 
 def test_participation_attention_feeds_contributions_at_fixed_seed():
-    cfg = load_config(["scenario=participation", "steps=60", "org.size=60"])
-    betas = [participation._replicate(cfg, s, 20, 20)[0] for s in seeds(9, 3)]
+    cfg = load_config(["scenario=participation", "steps=85", "org.size=60"])
+    betas = [participation._replicate(cfg, s, 20, 20)["context"][0] for s in seeds(9, 3)]
     assert np.mean(betas) > 0

@@ -73,3 +73,45 @@ def test_paired_diff_and_argmax():
     r = stats.argmax_bootstrap(v, [0.0, 0.5, 1.0], rng)
     assert r["argmax"] == 0.5 and r["ci_low"] == r["ci_high"] == 0.5
     assert r["interior_share"] == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(p=st.lists(st.floats(0, 1), min_size=1, max_size=12))
+def test_holm_against_a_naive_step_down(p):
+    k = len(p)
+    order = sorted(range(k), key=lambda i: p[i])
+    naive, running = [0.0] * k, 0.0
+    for rank, i in enumerate(order):  # the definition, one test at a time
+        running = max(running, min(1.0, (k - rank) * p[i]))
+        naive[i] = running
+    np.testing.assert_allclose(stats.holm(p), naive)
+
+
+def test_poisson_binomial_against_enumeration():
+    import itertools
+
+    probs = [0.9, 0.2, 0.55, 0.7]
+    pmf = np.zeros(5)
+    for hits in itertools.product([0, 1], repeat=4):
+        pmf[sum(hits)] += math.prod(q if h else 1 - q for q, h in zip(probs, hits, strict=True))
+    np.testing.assert_allclose(stats.poisson_binomial(probs), pmf)
+
+
+def _grid(rng, shifts, sd=0.1, margin=0.02):
+    n = stats.replicates_for_tost(sd, margin, groups=1)
+    tosts = [stats.tost_one_sample(rng.normal(s, sd, n), 0.0, margin) for s in shifts]
+    powers = [stats.tost_power(t.se * math.sqrt(n), margin, n, groups=1) for t in tosts]
+    return stats.agreement(tosts, powers)
+
+
+def test_grid_criterion_passes_exact_agreement_and_fails_real_misses():
+    rng = np.random.default_rng(27)
+    exact = [_grid(rng, [0.0] * 27)["passed"] for _ in range(100)]
+    # Exact agreement: the every-cell criterion would pass 0.8^27 = 0.2% of grids.
+    assert np.mean(exact) > 0.85
+    # Off by 0.6 of the margin everywhere: each cell loses most of its power, (ii) fails.
+    drift = [_grid(rng, [0.012] * 27) for _ in range(40)]
+    assert np.mean([g["passed"] for g in drift]) < 0.2
+    # One cell off by three margins: (i) names it.
+    one = [_grid(rng, [0.0] * 26 + [0.06]) for _ in range(40)]
+    assert all(26 in g["different"] and not g["passed"] for g in one)

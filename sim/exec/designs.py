@@ -27,7 +27,7 @@ points. The smallest sizes an analysis accepts are in :data:`sim.studies.sensiti
 
 The sweep is then an ordinary multirun over that config group (``sweep_command``)::
 
-    python experiments/run.py -m hydra.searchpath=[file:///abs/design] +experiment=agora_design
+    agora run -m hydra.searchpath=[file:///abs/design] +experiment=agora_design
 
 so every launcher, the resume rules and the aggregation work unchanged; job ``k`` of the sweep
 runs point ``k``. The aggregation (:mod:`sim.studies.aggregate`, :mod:`sim.exec.dataset`) finds

@@ -312,6 +312,11 @@ ORG_METRICS: dict[str, Callable] = {
     "org_value": lambda st, o, mem, sh: (
         float(st.economy.kept[o]) if st.economy.on else float("nan")
     ),
+    # Each organization's own practices (they differ once several adapt: sim.rules.adapt).
+    "practice_responsiveness": lambda m, o, mem, sh: float(
+        m.adaptation.rates(m.cfg, "responsiveness")[o]),
+    "practice_broadcast_rate": lambda m, o, mem, sh: float(
+        m.adaptation.rates(m.cfg, "broadcast_rate")[o]),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)

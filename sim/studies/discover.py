@@ -1,6 +1,6 @@
 """Where does a practice pay off? Scenario discovery with PRIM over a Latin hypercube.
 
-``agora discover`` (and ``python experiments/discover.py``) answers a strategist's question:
+``agora discover`` answers a strategist's question:
 *under which conditions does this practice improve this outcome?*
 
 1. A Latin hypercube over the conditions to explore (``environment.turbulence=0:0.1``,
@@ -58,7 +58,8 @@ import pandas as pd
 
 from sim.util.stats import mean_ci
 
-__all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "effect_cells", "box_sentence",
+__all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "load_box", "effect_cells",
+           "box_sentence",
            "overview_sentences", "suggest_thresholds", "write_discover_report", "Request",
            "Planned", "plan", "run", "PARAM_WORDS"]
 
@@ -412,7 +413,7 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     outcome, lower = pretty(plan["outcome"]).lower(), plan["lower_is_better"]
     ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
     cases = effects["case"].to_numpy(dtype=bool)
-    found = _load_box(out, effects) if (out / "box.csv").is_file() else None
+    found = load_box(out, effects) if (out / "box.csv").is_file() else None
     head = box_sentence(found, ranges, key, settings, outcome, lower_is_better=lower,
                         threshold=plan["threshold"]) if found is not None else None
     title = f"Where {practice_words(key, settings)} pays off for {outcome}"
@@ -483,7 +484,8 @@ def _more_boxes(plan: Mapping[str, Any], first: BoxResult) -> list[BoxResult]:
     return out
 
 
-def _load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
+def load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
+    """The box a finished study wrote into ``out`` (its ``effects.csv`` read as ``effects``)."""
     traj = pd.read_csv(out / "trajectory.csv")
     limits = pd.read_csv(out / "box.csv")
     info = json.loads((out / "discover.json").read_text())["box"]

@@ -159,7 +159,8 @@ def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
                 raise FileNotFoundError(f"point {i}, setting {arm}: no results in {d}: {error}")
             frame = pd.read_parquet(d / METRICS_FILE)
             metrics = [m for m in METRIC_NAMES if m in frame.columns]
-            sides[arm] = window_means(frame, metrics, share=fraction).set_index("seed")
+            sides[arm] = window_means(frame, metrics, share=fraction,
+                                      cumulative_at_last=True).set_index("seed")
             window = end_window(int(frame["step"].max()), fraction)
         a, b = sides["a"], sides["b"]
         seeds = a.index.intersection(b.index)

@@ -231,7 +231,14 @@ CLOSING = (
     "periphery. Leavitt's explanation (the central member has the information and the "
     "decision, the others depend on it) is not a mechanism of the model. Nor is the wheel's "
     "speed: here knowledge spreads by peer majority, which the centre's four voices slow "
-    "rather than speed. The model was not changed."
+    "rather than speed. The model was not changed. Leavitt's numbers (time, errors and "
+    "satisfaction by position) could not be read: searched again through our tool (pages, "
+    "docs and code; 2026-12-05) for the thesis's tables, every query returned only the "
+    "opening of the thesis on studylib (title page and the first paragraph of the abstract: "
+    "five members, five symbols on each card, one in common), never a table, so no number "
+    "of his is a target here. His forwarding rule (`population.peer_rule: forward`, asked "
+    "for in issue 23) is not yet an option of the model: it needs a change to "
+    "`sim/model.py`."
 )
 
 

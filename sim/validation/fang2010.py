@@ -112,7 +112,7 @@ def run(quick: bool = True, seed: int = 2010, out_dir: Path | str | None = None,
 
 NOTE = (
     "Scenario `fang2010` (conf/scenario/fang2010.yaml), run by `sim.simulate` as "
-    "`python experiments/run.py scenario=fang2010 openness.internal=X` would: 111 members in "
+    "`agora run scenario=fang2010 openness.internal=X` would: 111 members in "
     "ten departments, March's code (p1 = 0.9, p2 = 0.5, `regime.upward=observe`), peer posts "
     "on three dimensions each step with majority following (chance 0.3). Grid of "
     "`openness.internal` "
@@ -127,7 +127,12 @@ CLOSING = (
     "superior ideas; Agora's peer channel follows the local majority whatever its merit, so "
     "ties mostly spread conformity, and superior ideas travel only through the code. Whether "
     "the curve peaks inside the grid therefore rests on a different mechanism, and where it "
-    "does not the model was not changed to make it."
+    "does not the model was not changed to make it. Fang, Lee and Schilling's own rule "
+    "(learning from superior contacts, dimension by dimension) is not yet an option of the "
+    "model (`population.peer_rule: learn_superior`, asked for in issue 23, needs a change to "
+    "`sim/model.py`); and its parameters cannot be read: searched again through our tool "
+    "(pages, docs and code; 2026-12-05) for the paper's model section, only its abstract "
+    "(EconPapers, p. 625) was returned, so no number of theirs is compared here."
 )
 
 

@@ -47,7 +47,7 @@ def _value(r: dict, key: str) -> str:
 
 def render(results, quick: bool, doc_path: Path, command: str | None = None) -> str:
     """The markdown page for ``results`` (pairs of module name and Comparison)."""
-    command = command or ("python experiments/validate.py --docs" + (" --quick" if quick else ""))
+    command = command or ("agora validate --docs" + (" --quick" if quick else ""))
     lines = [
         "# Validation against published organizational results",
         "",

@@ -40,6 +40,9 @@ __all__ = [
     "tost_one_sample",
     "replicates_for_tost",
     "tost_power",
+    "holm",
+    "poisson_binomial",
+    "agreement",
     "paired_diff",
     "argmax_bootstrap",
 ]
@@ -134,6 +137,73 @@ def tost_power(sd: float, margin: float, n: int, alpha: float = 0.05, groups: in
     se = sd * math.sqrt(groups / n)
     z = stats.norm.ppf(1 - alpha)
     return float(max(0.0, 2 * stats.norm.cdf(margin / se - z) - 1))
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error over all the tests given).
+
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    k = p.size
+    adjusted = np.maximum.accumulate((k - np.arange(k)) * p[order])
+    out = np.empty(k)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def poisson_binomial(probs) -> np.ndarray:
+    """Distribution of the number of successes among independent trials with chances ``probs``
+    (``out[k]`` = P(k successes)), by convolution.
+
+    >>> poisson_binomial([0.5, 0.5]).tolist()
+    [0.25, 0.5, 0.25]
+    """
+    pmf = np.array([1.0])
+    for q in np.asarray(probs, dtype=float):
+        pmf = np.convolve(pmf, [1.0 - q, q])
+    return pmf
+
+
+def agreement(tosts: list[Tost], powers, alpha: float = 0.05) -> dict:
+    """A criterion for a grid of cells docked one by one, aware of how many cells there are.
+
+    Requiring every cell to be declared equivalent fails by design as the grid grows: at 80%
+    power per cell, 27 cells that agree exactly all pass with probability 0.8^27 = 0.002. So
+    agreement is rejected when either (i) some cell is *different*: not declared equivalent,
+    and its two-sided test of no difference significant after Holm's adjustment over all cells
+    (family-wise level ``alpha``; a difference inside the margin is not disagreement, however
+    significant), or (ii) fewer cells are declared equivalent than exact agreement would
+    plausibly give: the count's probability of being that low or lower, under exact agreement,
+    is below ``alpha``.
+    Under exact agreement cell ``i`` is declared equivalent with chance ``powers[i]`` (its TOST
+    power at difference 0), independently, so the count is Poisson-binomial. A model off by
+    a fraction of the margin in every cell loses power in every cell and fails (ii); one far
+    off in a few cells fails (i).
+
+    >>> t = [Tost(0.0, 0.005, 99, 0.02, 0.05, -0.008, 0.008, 0.001, 1.0, (100,))] * 10
+    >>> a = agreement(t, [0.9] * 10)
+    >>> a["equivalent"], a["different"], a["passed"]
+    (10, [], True)
+    >>> agreement(t[:3], [0.9] * 10)["passed"]  # fewer cells than powers: an error
+    Traceback (most recent call last):
+    ...
+    ValueError: one power per cell: 3 cells, 10 powers
+    """
+    powers = np.asarray(powers, dtype=float)
+    if powers.size != len(tosts):
+        raise ValueError(f"one power per cell: {len(tosts)} cells, {powers.size} powers")
+    adjusted = holm([t.p_diff for t in tosts])
+    different = [i for i, (t, q) in enumerate(zip(tosts, adjusted, strict=True))
+                 if q < alpha and not t.equivalent]
+    count = sum(t.equivalent for t in tosts)
+    pmf = poisson_binomial(powers)
+    p_count = float(pmf[: count + 1].sum())
+    return {"equivalent": int(count), "expected": float(powers.sum()),
+            "p_count": p_count, "holm": adjusted.tolist(), "different": different,
+            "passed": bool(not different and p_count >= alpha)}
 
 
 def paired_diff(a, b, level: float = 0.95) -> dict[str, float]:

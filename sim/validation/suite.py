@@ -95,7 +95,7 @@ def validate(quick: bool, only, doc: Path, img: Path, *, results: Path | None = 
     project's own page in its header."""
     started = time.perf_counter()
     outcome = run_all(quick, only, img, say, jobs)
-    command = "python experiments/validate.py" + (" --docs" if docs else "") + (
+    command = "agora validate" + (" --docs" if docs else "") + (
         " --quick" if quick else "")
     write_text_atomic(doc, render(outcome, quick, doc, command))
     if results is not None:

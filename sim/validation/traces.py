@@ -1,7 +1,7 @@
 """Per-person traces of a model run, for dockings that need more than the aggregate metrics.
 
 :func:`trace` steps an :class:`sim.model.AgoraModel` built from a named scenario (the same
-configuration ``python experiments/run.py scenario=...`` would run) and records, for each
+configuration ``agora run scenario=...`` would run) and records, for each
 member and step, what the validation modules compare (read from the model's state,
 ``model.state``): engagement, messages received, posts and ideas delivered, replies and
 endorsements received, and whether each belief is right.

@@ -77,3 +77,63 @@ def test_a_refusal_is_one_line_for_hydra_and_keeps_its_reason_through_pickle():
     assert str(err) == "Agora: invalid configuration, nothing was run: x=1 is out of range"
     again = pickle.loads(pickle.dumps(err))
     assert (type(again), again.reason, str(again)) == (Refused, err.reason, str(err))
+
+
+# --------------------------------------------------------------------------- the other pieces
+
+
+def test_nothing_else_in_sim_imports_hydras_private_modules():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "sim"
+    users = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                   if "hydra._internal" in p.read_text(encoding="utf-8"))
+    assert users == ["config/hydra_hook.py"]
+
+
+def test_split_sweep_keeps_hydras_job_order():
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.config.hydra_hook import split_sweep
+
+    parsed = OverridesParser.create().parse_overrides(["seed=0,1", "regime=a,b", "steps=5"])
+    assert split_sweep(parsed) == [["seed=0", "regime=a", "steps=5"],
+                                   ["seed=0", "regime=b", "steps=5"],
+                                   ["seed=1", "regime=a", "steps=5"],
+                                   ["seed=1", "regime=b", "steps=5"]]
+
+
+def test_apply_overrides_sets_adds_and_deletes_in_place():
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    from sim.config.hydra_hook import apply_overrides
+
+    cfg = OmegaConf.create({"a": 1, "b": {"c": 2}, "d": 3})
+    apply_overrides(OverridesParser.create().parse_overrides(["a=5", "+b.e=6", "~d"]), cfg)
+    assert OmegaConf.to_container(cfg) == {"a": 5, "b": {"c": 2, "e": 6}}
+
+
+def test_the_second_validation_is_spared_only_for_validated_batches():
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    from sim.config.hydra_hook import spare_second_validation
+
+    original = BasicSweeper.validate_batch_is_legal
+    assert list(inspect.signature(original).parameters) == ["self", "batch"]
+    seen = []
+    try:
+        BasicSweeper.validate_batch_is_legal = lambda self, batch: seen.append(batch)
+        spare_second_validation({("seed=0",)})
+        BasicSweeper.validate_batch_is_legal(None, [["seed=0"]])
+        BasicSweeper.validate_batch_is_legal(None, [["seed=0"], ["seed=1"]])
+        assert seen == [[["seed=0"], ["seed=1"]]]
+    finally:
+        BasicSweeper.validate_batch_is_legal = original
+
+
+def test_hydras_parser_reads_agora_runs_command_line():
+    from sim.config.hydra_hook import hydra_args_parser
+
+    ns = hydra_args_parser().parse_intermixed_args(["steps=3", "-m", "seed=0,1", "--cfg", "job"])
+    assert ns.multirun and ns.cfg == "job" and ns.overrides == ["steps=3", "seed=0,1"]

@@ -103,9 +103,9 @@ def flags_first(args: Sequence[str]) -> list[str]:
 
 
 def _hydra_args(args: Sequence[str]):
-    from hydra._internal.utils import get_args_parser
+    from sim.config.hydra_hook import hydra_args_parser
 
-    return get_args_parser().parse_intermixed_args(list(args))
+    return hydra_args_parser().parse_intermixed_args(list(args))
 
 
 def run_flags(args: Sequence[str]) -> list[str]:

@@ -10,7 +10,12 @@ through: the application's ``@hydra.main``, ``load_sweep_config`` for each job o
 :func:`hydra.compose`. ``tests/test_hydra_hook.py`` pins what this relies on: the method's
 signature, that each of those three roads calls it, and the search path it exposes.
 
-Nothing else in :mod:`sim.config` touches Hydra's private modules.
+The other private pieces Agora uses live here too, each a small function with its reason:
+:func:`split_sweep` (the basic sweeper's job order), :func:`apply_overrides` (Hydra's own
+override application, for a sweep job's exact path), :func:`spare_second_validation` (the
+basic sweeper's second composition of every job) and :func:`hydra_args_parser` (``agora run``'s
+command line as Hydra reads it). Nothing else in ``sim/`` imports ``hydra._internal``
+(``tests/test_hydra_hook.py`` checks it).
 
 Examples
 --------
@@ -22,6 +27,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hydra.errors import CompactHydraException
@@ -31,7 +37,8 @@ from sim.config.guards import as_plain, check_composed, first_line, yaml_error
 from sim.config.hydra_keys import check_choices
 from sim.config.schema import ConfigError
 
-__all__ = ["Refused", "install_hydra_guard"]
+__all__ = ["Refused", "install_hydra_guard", "split_sweep", "apply_overrides",
+           "spare_second_validation", "hydra_args_parser"]
 
 
 class Refused(ConfigError, CompactHydraException):
@@ -114,3 +121,59 @@ def install_hydra_guard() -> None:
     setattr(load_configuration, "_agora_guard", True)  # noqa: B010
     setattr(load_configuration, "__wrapped__", original)  # noqa: B010
     setattr(ConfigLoaderImpl, "load_configuration", load_configuration)  # noqa: B010
+
+
+# --------------------------------------------------------------------------- other private pieces
+
+
+def split_sweep(parsed: list) -> list[list[str]]:
+    """The job override lists of parsed sweep overrides, in Hydra's job order.
+
+    Hydra's basic sweeper makes the order (``hydra.job.num``) and offers no public function
+    for it; ``tests/test_hydra_hook.py`` pins the order on a small sweep.
+    """
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    (batch,) = BasicSweeper.split_arguments(parsed, None)
+    return batch
+
+
+def apply_overrides(overrides: list, cfg: DictConfig) -> None:
+    """Apply parsed overrides to ``cfg`` in place, exactly as Hydra does when it composes."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    ConfigLoaderImpl._apply_overrides_to_config(overrides, cfg)
+
+
+def spare_second_validation(validated: set[tuple[str, ...]]) -> None:
+    """Let Hydra's basic sweeper skip re-composing the jobs Agora has validated.
+
+    Before launching, ``BasicSweeper`` composes every job once more to catch composition
+    errors early (~0.2 s a job: minutes for a sweep of thousands, before the first job
+    starts). A batch made only of jobs in ``validated`` is not composed again; any other batch
+    is. Patched when called (by the sweep callback), not at import time, because Hydra
+    re-imports its plugin modules when it scans them.
+    """
+    import sys
+
+    module = sys.modules.get("hydra._internal.core_plugins.basic_sweeper")
+    sweeper = getattr(module, "BasicSweeper", None)
+    if sweeper is None:
+        return
+    original = getattr(sweeper.validate_batch_is_legal, "_agora_original",
+                       sweeper.validate_batch_is_legal)
+
+    def validate_batch_is_legal(self: Any, batch: Sequence[Sequence[str]]) -> None:
+        if not all(tuple(job) in validated for job in batch):
+            original(self, batch)
+
+    validate_batch_is_legal._agora_original = original  # type: ignore[attr-defined]
+    sweeper.validate_batch_is_legal = validate_batch_is_legal
+
+
+def hydra_args_parser() -> Any:
+    """Hydra's own command-line parser (``-m``, ``--cfg``, overrides...), as ``@hydra.main``
+    reads ``agora run``'s arguments."""
+    from hydra._internal.utils import get_args_parser
+
+    return get_args_parser()

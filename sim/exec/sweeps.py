@@ -24,6 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim import preflight
 from sim.config import AgoraConfig, ConfigError, to_config
+from sim.config.hydra_hook import apply_overrides, spare_second_validation
 from sim.config.loading import load_yaml
 from sim.exec.fast_values import MISSING as _MISSING
 from sim.exec.fast_values import leaves as _leaves
@@ -53,13 +54,12 @@ def expand_sweep(task_overrides: Iterable[str], params: Mapping[str, Any] | None
     [['seed=0', 'regime=broadcast', 'steps=5'], ['seed=0', 'regime=hybrid', 'steps=5'], \
 ['seed=1', 'regime=broadcast', 'steps=5'], ['seed=1', 'regime=hybrid', 'steps=5']]
     """
-    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
+    from sim.config.hydra_hook import split_sweep
+
     args = [f"{k}={v}" for k, v in (params or {}).items()] + [str(o) for o in task_overrides]
-    parsed = OverridesParser.create().parse_overrides(args)
-    (batch,) = BasicSweeper.split_arguments(parsed, None)
-    return batch
+    return split_sweep(OverridesParser.create().parse_overrides(args))
 
 
 def _is_structural(key: str) -> bool:
@@ -124,7 +124,6 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
     """
     import copy
 
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -170,7 +169,7 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
             exact = copy.deepcopy(node)
             if files:
                 exact = OmegaConf.merge(exact, *[option_files[f] for f in files])
-            ConfigLoaderImpl._apply_overrides_to_config(values, exact)
+            apply_overrides(values, exact)
             resolved.append(_checked(exact))
         except ConfigError as err:  # ``reason``: a refusal of the guard, without its prefix
             raise ConfigError(f"{where}: {getattr(err, 'reason', err)}") from None
@@ -346,7 +345,7 @@ class ValidateCallback(_HydraCallback):
         except Exception as err:
             _exit_invalid(err)
         report_estimate(configs)
-        _spare_second_validation({tuple(job) for job in jobs})
+        spare_second_validation({tuple(job) for job in jobs})
 
     def _claim(self, config: DictConfig, configs: Sequence[AgoraConfig]) -> None:
         """Claim the sweep directory for these jobs (see :func:`claim_sweep`)."""
@@ -395,30 +394,6 @@ def report_estimate(configs: Sequence[AgoraConfig]) -> str:
     )
     logging.getLogger(__name__).info(line)
     return line
-
-
-def _spare_second_validation(validated: set[tuple[str, ...]]) -> None:
-    """Let Hydra's basic sweeper skip re-composing the jobs this callback has validated.
-
-    Before launching, ``BasicSweeper`` composes every job once more to catch composition
-    errors early (~0.2 s a job: minutes for a sweep of thousands, before the first job
-    starts). Every job has just been composed and range-checked here, so a batch made only of
-    those jobs is not composed again; any other batch is. Patched here, not at import time,
-    because Hydra re-imports its plugin modules when it scans them.
-    """
-    module = sys.modules.get("hydra._internal.core_plugins.basic_sweeper")
-    sweeper = getattr(module, "BasicSweeper", None)
-    if sweeper is None:
-        return
-    original = getattr(sweeper.validate_batch_is_legal, "_agora_original",
-                       sweeper.validate_batch_is_legal)
-
-    def validate_batch_is_legal(self: Any, batch: Sequence[Sequence[str]]) -> None:
-        if not all(tuple(job) in validated for job in batch):
-            original(self, batch)
-
-    validate_batch_is_legal._agora_original = original  # type: ignore[attr-defined]
-    sweeper.validate_batch_is_legal = validate_batch_is_legal
 
 
 def _exit_invalid(err: BaseException) -> None:

@@ -70,8 +70,11 @@ def mirror(root: Path) -> str | None:
     apt = root / "etc/apt"
     files = [apt / "sources.list", *sorted((apt / "sources.list.d").glob("*.list"))]
     sources = [s for f in files if f.is_file() for s in one_line_sources(f.read_text())]
-    sources += [s for f in sorted((apt / "sources.list.d").glob("*.sources"))
-                for s in deb822_sources(f.read_text())]
+    sources += [
+        s
+        for f in sorted((apt / "sources.list.d").glob("*.sources"))
+        for s in deb822_sources(f.read_text())
+    ]
     for uri, suites in sources:
         if release and release in suites:
             return uri.rstrip("/")
@@ -85,8 +88,11 @@ def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else "/")
     found = mirror(root)
     if found is None:
-        print(f"no apt source for this machine's release ({codename(root) or 'unknown'}) in "
-              f"{root / 'etc/apt'}; set DEBIAN_MIRROR to a Debian mirror", file=sys.stderr)
+        print(
+            f"no apt source for this machine's release ({codename(root) or 'unknown'}) in "
+            f"{root / 'etc/apt'}; set DEBIAN_MIRROR to a Debian mirror",
+            file=sys.stderr,
+        )
         return 1
     print(found)
     return 0

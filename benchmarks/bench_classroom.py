@@ -50,10 +50,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     # Hidden or background pages must keep running their timers like a student's front tab.
-    "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
     "--disable-backgrounding-occluded-windows",
 ]
 VIEWPORT = {"width": 1280, "height": 720}
@@ -87,14 +94,33 @@ class Server:
 
         # As `agora app` serves it; a browser starved on a loaded machine may miss heartbeats:
         # its session waits for it to reconnect (closed pages still end their session at once).
-        env = {**server_env(max_sessions, "10m"), "OMP_NUM_THREADS": "1",
-               "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+        env = {
+            **server_env(max_sessions, "10m"),
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONPATH": str(ROOT),
+        }
         self.log = log
         with open(log, "w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "solara", "run", "sim/app.py", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--no-open", "--production"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "solara",
+                    "run",
+                    "sim/app.py",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--no-open",
+                    "--production",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.ps = psutil.Process(self.proc.pid)
         deadline = time.monotonic() + 120
@@ -134,9 +160,11 @@ class Server:
 
     def in_memory(self) -> str | None:
         """What the server last said it still holds (``n labs and m organizations``)."""
-        said = [line.split("agora app:")[1].split(", server")[0].strip()
-                for line in self.log.read_text().splitlines()
-                if "agora app:" in line and "in memory" in line]
+        said = [
+            line.split("agora app:")[1].split(", server")[0].strip()
+            for line in self.log.read_text().splitlines()
+            if "agora app:" in line and "in memory" in line
+        ]
         return said[-1] if said else None
 
     def stop(self) -> None:
@@ -157,11 +185,24 @@ def _jupyter(msg_type: str, content: dict, session: str) -> str:
     """A Jupyter message as the page sends it over the kernel's websocket (JSON text)."""
     import uuid
 
-    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": session,
-              "username": "student", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "version": "5.3"}
-    return json.dumps({"header": header, "parent_header": {}, "metadata": {},
-                       "content": content, "channel": "shell", "buffers": []})
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": msg_type,
+        "session": session,
+        "username": "student",
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "version": "5.3",
+    }
+    return json.dumps(
+        {
+            "header": header,
+            "parent_header": {},
+            "metadata": {},
+            "content": content,
+            "channel": "shell",
+            "buffers": [],
+        }
+    )
 
 
 def _decoded(raw) -> dict:
@@ -208,21 +249,41 @@ class Student:
         started = time.perf_counter()
         cookie = await asyncio.to_thread(self._cookie)
         kernel, page = uuid.uuid4(), uuid.uuid4()
-        ws_url = (self.url.replace("http://", "ws://")
-                  + f"jupyter/api/kernels/{kernel}/channels?session_id={page}")
+        ws_url = (
+            self.url.replace("http://", "ws://")
+            + f"jupyter/api/kernels/{kernel}/channels?session_id={page}"
+        )
         self.cookie, self.kernel, self.page = cookie, str(kernel), str(page)
-        self.ws = await websockets.connect(ws_url, max_size=None, open_timeout=timeout,
-                                           ping_interval=None,
-                                           additional_headers={"Cookie": f"{COOKIE}={cookie}"})
+        self.ws = await websockets.connect(
+            ws_url,
+            max_size=None,
+            open_timeout=timeout,
+            ping_interval=None,
+            additional_headers={"Cookie": f"{COOKIE}={cookie}"},
+        )
         self.session = page.hex
         self.reader = asyncio.create_task(self._read())
         control = uuid.uuid4().hex
-        await self.ws.send(_jupyter("comm_open", {"comm_id": control,
-                                                  "target_name": "solara.control",
-                                                  "data": {}}, self.session))
-        await self.ws.send(_jupyter("comm_msg", {"comm_id": control, "data": {
-            "method": "run", "args": {"path": "", "appName": "__default__", "dark": False,
-                                      "themes": {}}}}, self.session))
+        await self.ws.send(
+            _jupyter(
+                "comm_open",
+                {"comm_id": control, "target_name": "solara.control", "data": {}},
+                self.session,
+            )
+        )
+        await self.ws.send(
+            _jupyter(
+                "comm_msg",
+                {
+                    "comm_id": control,
+                    "data": {
+                        "method": "run",
+                        "args": {"path": "", "appName": "__default__", "dark": False, "themes": {}},
+                    },
+                },
+                self.session,
+            )
+        )
         await self.until(lambda: self.shown[0] >= 0 and self.shown[1] >= 0, timeout)
         return time.perf_counter() - started
 
@@ -240,6 +301,7 @@ class Student:
             while not condition():
                 self.changed.clear()
                 await self.changed.wait()
+
         await asyncio.wait_for(wait(), timeout)
 
     async def _read(self) -> None:
@@ -285,8 +347,16 @@ class Student:
     async def press(self, comm: str | None) -> None:
         if comm is None:
             raise LookupError("the button is not on the page")
-        await self.ws.send(_jupyter("comm_msg", {"comm_id": comm, "data": {
-            "method": "custom", "content": {"event": "click", "data": {}}}}, self.session))
+        await self.ws.send(
+            _jupyter(
+                "comm_msg",
+                {
+                    "comm_id": comm,
+                    "data": {"method": "custom", "content": {"event": "click", "data": {}}},
+                },
+                self.session,
+            )
+        )
 
     async def shown_now(self) -> tuple[int, int]:
         return self.shown
@@ -308,9 +378,16 @@ class Student:
         if self.steps_slider is None:
             raise LookupError("the run length slider is not on the page")
         most = int(self.widgets[self.steps_slider].get("max", 600))
-        await self.ws.send(_jupyter("comm_msg", {"comm_id": self.steps_slider, "data": {
-            "method": "update", "state": {"v_model": most}, "buffer_paths": []}},
-            self.session))
+        await self.ws.send(
+            _jupyter(
+                "comm_msg",
+                {
+                    "comm_id": self.steps_slider,
+                    "data": {"method": "update", "state": {"v_model": most}, "buffer_paths": []},
+                },
+                self.session,
+            )
+        )
         await self.until(lambda: self._label().endswith(f": {most}"), timeout)
         await self.press(self.reset_button)
         await self.until(lambda: self.shown == (0, 0) and self._counted_of() == most, timeout)
@@ -327,8 +404,11 @@ class Student:
         if self.ws is None:
             return
         request = urllib.request.Request(
-            f"{self.url}_solara/api/close/{self.kernel}?session_id={self.page}", data=b"",
-            method="POST", headers={"Cookie": f"{COOKIE}={self.cookie}"})
+            f"{self.url}_solara/api/close/{self.kernel}?session_id={self.page}",
+            data=b"",
+            method="POST",
+            headers={"Cookie": f"{COOKIE}={self.cookie}"},
+        )
         try:
             await asyncio.to_thread(lambda: urllib.request.urlopen(request, timeout=60).read())
         finally:
@@ -342,8 +422,12 @@ def quantiles(xs: list[float]) -> dict:
         return {"n": 0}
     xs = sorted(xs)
     p90 = xs[min(len(xs) - 1, int(round(0.9 * (len(xs) - 1))))]
-    return {"n": len(xs), "median_s": round(statistics.median(xs), 3), "p90_s": round(p90, 3),
-            "max_s": round(xs[-1], 3)}
+    return {
+        "n": len(xs),
+        "median_s": round(statistics.median(xs), 3),
+        "p90_s": round(p90, 3),
+        "max_s": round(xs[-1], 3),
+    }
 
 
 async def shown(page) -> tuple[int, int]:
@@ -359,7 +443,9 @@ async def wait_shown(page, step: int, timeout: float) -> float:
     """Wait until the page's counter and networks picture both show ``step``; when."""
     await page.wait_for_function(
         f"() => {{ const s = ({SHOWN})(); return s[0] >= {step} && s[1] >= {step}; }}",
-        polling=25, timeout=timeout * 1000)
+        polling=25,
+        timeout=timeout * 1000,
+    )
     return time.perf_counter()
 
 
@@ -375,7 +461,10 @@ async def open_page(browser, url: str, timeout: float):
         await wait_shown(page, 0, timeout)
         await page.wait_for_function(
             "() => { const m = document.querySelector('.agora-metrics');"
-            " return m && parseInt(m.dataset.step) >= 0; }", polling=50, timeout=timeout * 1000)
+            " return m && parseInt(m.dataset.step) >= 0; }",
+            polling=50,
+            timeout=timeout * 1000,
+        )
     except Exception:  # noqa: BLE001 - a page that did not load is reported, not fatal
         return context, page, None
     return context, page, time.perf_counter() - started
@@ -443,8 +532,10 @@ def by_kind(seats, values) -> dict:
     for kind in ("light", "browser"):
         mine = [v for seat, v in zip(seats, values, strict=True) if seat.kind == kind]
         if mine:
-            out[kind] = {**quantiles([v for v in mine if v is not None]),
-                         "not_in_time": sum(v is None for v in mine)}
+            out[kind] = {
+                **quantiles([v for v in mine if v is not None]),
+                "not_in_time": sum(v is None for v in mine),
+            }
     return out
 
 
@@ -470,18 +561,22 @@ async def join_phase(server, browser, n: int, tabs: int, timeout: float) -> tupl
     started = time.perf_counter()
     joined = await asyncio.gather(*(light(s) for s in students), *(tab() for _ in range(tabs)))
     seats = [seat for seat, _ in joined]
-    report = {"all_loaded_s": round(time.perf_counter() - started, 2),
-              "load_s": by_kind(seats, [took for _, took in joined]),
-              "join_server_cpu_s_each": round((server.cpu() - cpu0) / n, 3),
-              "server_rss_open_mib": round(server.rss_mib(), 1),
-              "memory_per_session_mib": round((server.rss_mib() - rss0) / n, 1),
-              "sessions_counted": server.sessions_open(), "load_average": loadavg()}
+    report = {
+        "all_loaded_s": round(time.perf_counter() - started, 2),
+        "load_s": by_kind(seats, [took for _, took in joined]),
+        "join_server_cpu_s_each": round((server.cpu() - cpu0) / n, 3),
+        "server_rss_open_mib": round(server.rss_mib(), 1),
+        "memory_per_session_mib": round((server.rss_mib() - rss0) / n, 1),
+        "sessions_counted": server.sessions_open(),
+        "load_average": loadavg(),
+    }
     return [seat for seat, took in joined if took is not None], report
 
 
 async def step_phase(server, seats, rounds: int, timeout: float) -> dict:
     """Everyone presses Step at once, ``rounds`` times; the latency of each press until the
     student sees the next step (light: the server's update arrived; browser: drawn)."""
+
     async def one(seat):
         try:
             return await seat.step(timeout)
@@ -492,16 +587,20 @@ async def step_phase(server, seats, rounds: int, timeout: float) -> dict:
     for _ in range(rounds):
         latencies += await asyncio.gather(*(one(seat) for seat in seats))
         order += seats
-    return {**by_kind(order, latencies), "rounds": rounds,
-            "server_cpu_per_step_s": round((server.cpu() - cpu0) / (rounds * len(seats)), 4),
-            "load_average": loadavg()}
+    return {
+        **by_kind(order, latencies),
+        "rounds": rounds,
+        "server_cpu_per_step_s": round((server.cpu() - cpu0) / (rounds * len(seats)), 4),
+        "load_average": loadavg(),
+    }
 
 
 async def play_phase(server, seats, seconds: float, timeout: float) -> dict:
     """Everyone sets the longest run, resets and presses Play for ``seconds``: the steps each
     student sees per second."""
-    ready = await asyncio.gather(*(seat.prepare_play(timeout) for seat in seats),
-                                 return_exceptions=True)
+    ready = await asyncio.gather(
+        *(seat.prepare_play(timeout) for seat in seats), return_exceptions=True
+    )
     seats = [seat for seat, r in zip(seats, ready, strict=True) if r is None]
     before = [await seat.shown_now() for seat in seats]
     cpu0, t0 = server.cpu(), time.perf_counter()
@@ -513,15 +612,22 @@ async def play_phase(server, seats, seconds: float, timeout: float) -> dict:
     out = {"seats_playing": len(seats), "seconds": round(elapsed, 1), "load_average": loadavg()}
     seen = [a[0] - b[0] if min(a + b) >= 0 else None for a, b in zip(after, before, strict=True)]
     for kind in ("light", "browser"):
-        rates = [c / elapsed for seat, c in zip(seats, seen, strict=True)
-                 if seat.kind == kind and c is not None]
+        rates = [
+            c / elapsed
+            for seat, c in zip(seats, seen, strict=True)
+            if seat.kind == kind and c is not None
+        ]
         if rates:
-            out[f"steps_per_s_each_{kind}"] = {"min": round(min(rates), 2),
-                                               "median": round(statistics.median(rates), 2),
-                                               "max": round(max(rates), 2)}
+            out[f"steps_per_s_each_{kind}"] = {
+                "min": round(min(rates), 2),
+                "median": round(statistics.median(rates), 2),
+                "max": round(max(rates), 2),
+            }
     steps = sum(c for c in seen if c is not None)
-    out |= {"server_cpu_per_step_s": round(cpu / max(1, steps), 4),
-            "server_cpu_share_of_one_core": round(cpu / elapsed, 2)}
+    out |= {
+        "server_cpu_per_step_s": round(cpu / max(1, steps), 4),
+        "server_cpu_share_of_one_core": round(cpu / elapsed, 2),
+    }
     return out
 
 
@@ -532,8 +638,12 @@ async def classroom(n: int, tabs: int, steps: int, play: float, timeout: float) 
     tabs = min(tabs, n)
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"agora-classroom-{os.getpid()}-{n}.log"
     server = Server(max_sessions=n + 2, log=log)
-    result: dict = {"sessions": n, "browser_tabs": tabs, "light_students": n - tabs,
-                    "load_average_start": loadavg()}
+    result: dict = {
+        "sessions": n,
+        "browser_tabs": tabs,
+        "light_students": n - tabs,
+        "load_average_start": loadavg(),
+    }
     own0 = time.process_time()
     try:
         await asyncio.sleep(2)
@@ -542,8 +652,11 @@ async def classroom(n: int, tabs: int, steps: int, play: float, timeout: float) 
         # server: its latency is what is measured.
         os.nice(10)
         async with async_playwright() as pw:
-            browser = (await pw.chromium.launch(executable_path=str(CHROMIUM),
-                                                args=CHROMIUM_ARGS) if tabs else None)
+            browser = (
+                await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                if tabs
+                else None
+            )
             seats, result["join"] = await join_phase(server, browser, n, tabs, timeout)
             result["step_together"] = await step_phase(server, seats, steps, timeout)
             if play > 0:
@@ -574,33 +687,43 @@ async def closed(server, result: dict) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--browsers", type=int, default=2,
-                        help="students in real Chromium tabs (default 2); the others are light "
-                             "clients speaking the page's protocol without drawing")
+    parser.add_argument(
+        "--browsers",
+        type=int,
+        default=2,
+        help="students in real Chromium tabs (default 2); the others are light "
+        "clients speaking the page's protocol without drawing",
+    )
     parser.add_argument("--steps", type=int, default=10, help="Step presses each (default 10)")
     parser.add_argument("--play", type=float, default=60.0, help="seconds of Play (default 60)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="longest wait for one page (s); a page slower than that is "
-                             "counted as not loaded, a press as not shown")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="longest wait for one page (s); a page slower than that is "
+        "counted as not loaded, a press as not shown",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/classroom.json"))
     args = parser.parse_args(argv)
     if args.browsers and (not CHROMIUM.exists() or shutil.which("chromium") is None):
         print("needs Debian's chromium at /usr/bin/chromium", file=sys.stderr)
         return 2
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-               "runs": []}
+    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}, "runs": []}
     if args.out.exists():  # keep the other sizes measured before
         try:
             old = json.loads(args.out.read_text())
-            results["runs"] = [r for r in old.get("runs", [])
-                               if r.get("sessions") not in args.sessions]
+            results["runs"] = [
+                r for r in old.get("runs", []) if r.get("sessions") not in args.sessions
+            ]
         except (ValueError, OSError):
             pass
     for n in args.sessions:
         # Each size in a fresh process state: the niceness is per process, so a child runs it.
-        run = asyncio.run(classroom(n, args.browsers, args.steps, args.play,
-                                    args.timeout)) if len(
-            args.sessions) == 1 else _in_child(n, args)
+        run = (
+            asyncio.run(classroom(n, args.browsers, args.steps, args.play, args.timeout))
+            if len(args.sessions) == 1
+            else _in_child(n, args)
+        )
         print(json.dumps(run, indent=2), flush=True)
         results["runs"].append(run)
     results["runs"].sort(key=lambda r: r["sessions"])
@@ -612,9 +735,22 @@ def main(argv=None) -> int:
 def _in_child(n: int, args) -> dict:
     """One size in a child process (the benchmark lowers its own priority for the browsers)."""
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"agora-classroom-{os.getpid()}-{n}.json"
-    cmd = [sys.executable, __file__, "--sessions", str(n), "--browsers", str(args.browsers),
-           "--steps", str(args.steps),
-           "--play", str(args.play), "--timeout", str(args.timeout), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--sessions",
+        str(n),
+        "--browsers",
+        str(args.browsers),
+        "--steps",
+        str(args.steps),
+        "--play",
+        str(args.play),
+        "--timeout",
+        str(args.timeout),
+        "--out",
+        str(out),
+    ]
     subprocess.run(cmd, check=True, cwd=ROOT)
     return next(r for r in json.loads(out.read_text())["runs"] if r["sessions"] == n)
 

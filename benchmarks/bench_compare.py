@@ -36,15 +36,19 @@ def one_round(kind: str, overrides: list[str], folder: Path) -> dict:
     workers = 1 if kind == "cpu" else 2
     load_before = os.getloadavg()
     c0, t0 = time.process_time(), time.perf_counter()
-    status = main([*overrides, "--out", str(folder), "--workers", str(workers),
-                   "--no-progress"])
+    status = main([*overrides, "--out", str(folder), "--workers", str(workers), "--no-progress"])
     cpu, wall = time.process_time() - c0, time.perf_counter() - t0
     if status != 0:
         raise RuntimeError(f"compare exited with {status}")
     summaries = [json.loads(p.read_text()) for p in folder.glob("runs/**/summary.json")]
     runs = sum(int(s["config"]["replicates"]) for s in summaries)
-    pairs = sorted({p.parent.name.split("-no-", 1)[1] for p in
-                    folder.glob("runs/ablations/*/summary.json") if "+" in p.parent.name})
+    pairs = sorted(
+        {
+            p.parent.name.split("-no-", 1)[1]
+            for p in folder.glob("runs/ablations/*/summary.json")
+            if "+" in p.parent.name
+        }
+    )
     return {
         "round": kind,
         "workers": workers,

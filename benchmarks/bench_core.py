@@ -29,18 +29,29 @@ from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before num
 pin_threads()
 
 CASES = {
-    "default_300_steps": dict(
-        config={}, target="< 0.3 s per run", limit=0.3, repeat=15
-    ),
+    "default_300_steps": dict(config={}, target="< 0.3 s per run", limit=0.3, repeat=15),
     "10k_individuals_2k_stakeholders_500_steps": dict(
-        config={"org": {"size": 10_000}, "stakeholders": {"count": 2_000},
-                "hierarchy": {"depth": 5}, "steps": 500},
-        target="< 10 s", limit=10.0, repeat=1,
+        config={
+            "org": {"size": 10_000},
+            "stakeholders": {"count": 2_000},
+            "hierarchy": {"depth": 5},
+            "steps": 500,
+        },
+        target="< 10 s",
+        limit=10.0,
+        repeat=1,
     ),
     "100k_individuals_100_steps": dict(
-        config={"org": {"size": 100_000}, "stakeholders": {"count": 2_000},
-                "hierarchy": {"depth": 6}, "steps": 100},
-        target="< 30 s and < 4 GiB peak", limit=30.0, memory_gib=4.0, repeat=1,
+        config={
+            "org": {"size": 100_000},
+            "stakeholders": {"count": 2_000},
+            "hierarchy": {"depth": 6},
+            "steps": 100,
+        },
+        target="< 30 s and < 4 GiB peak",
+        limit=30.0,
+        memory_gib=4.0,
+        repeat=1,
         fresh_process=True,
     ),
 }
@@ -88,8 +99,13 @@ def time_model(config: dict, repeat: int) -> dict:
         cpus.append(time.process_time() - c)
         if repeat > 1:
             speeds.append((before + calibration()) / 2)
-    out = {"wall_s": min(walls), "cpu_s": min(cpus), "runs": repeat,
-           "wall_median_s": statistics.median(walls), "cpu_median_s": statistics.median(cpus)}
+    out = {
+        "wall_s": min(walls),
+        "cpu_s": min(cpus),
+        "runs": repeat,
+        "wall_median_s": statistics.median(walls),
+        "cpu_median_s": statistics.median(cpus),
+    }
     if speeds:
         fastest = min(speeds)
         out["drift_corrected_median_s"] = statistics.median(
@@ -108,8 +124,13 @@ def time_march(replicates: int) -> dict:
     w, c = time.perf_counter(), time.process_time()
     simulate(cfg)
     wall, cpu = time.perf_counter() - w, time.process_time() - c
-    return {"replicates": replicates, "wall_s": wall, "cpu_s": cpu,
-            "replicates_per_s_wall": replicates / wall, "replicates_per_s_cpu": replicates / cpu}
+    return {
+        "replicates": replicates,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "replicates_per_s_wall": replicates / wall,
+        "replicates_per_s_cpu": replicates / cpu,
+    }
 
 
 def agent_steps(config: dict) -> int:
@@ -144,13 +165,19 @@ def main() -> None:
         return child(args.child)
     import numpy as np
 
-    results = {"numpy": np.__version__, "python": sys.version.split()[0], "cases": {},
-               "blas_threads": blas_threads(), "load_average_at_start": os.getloadavg()[0]}
+    results = {
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "cases": {},
+        "blas_threads": blas_threads(),
+        "load_average_at_start": os.getloadavg()[0],
+    }
     for name, case in CASES.items():
         if args.quick and case.get("fresh_process"):
             continue
-        out = subprocess.run([sys.executable, __file__, "--child", name], check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", name], check=True, capture_output=True, text=True
+        )
         figures = json.loads(out.stdout.strip().splitlines()[-1])
         figures["target"] = case["target"]
         # Time: the best run, the smaller of wall and CPU. CPU time leaves out waiting for a
@@ -161,22 +188,34 @@ def main() -> None:
             fast and figures["peak_rss_gib"] < case.get("memory_gib", float("inf"))
         )
         results["cases"][name] = figures
-        median = (f" (median {figures['cpu_median_s']:.3f}, drift-corrected "
-                  f"{figures['drift_corrected_median_s']:.3f})" if figures["runs"] > 1 else "")
-        print(f"{name:45s} wall {figures['wall_s']:7.3f} s  cpu {figures['cpu_s']:7.3f} s{median}  "
-              f"peak {figures['peak_rss_gib']:.2f} GiB  target {case['target']}")
-        print(f"{'':45s} {figures['agent_steps_per_cpu_s'] / 1e6:.2f}M agent-steps per CPU-s "
-              f"({figures['agent_steps_per_wall_s'] / 1e6:.2f}M per wall-s, CPU share of wall "
-              f"{figures['cpu_share_of_wall']:.2f})")
+        median = (
+            f" (median {figures['cpu_median_s']:.3f}, drift-corrected "
+            f"{figures['drift_corrected_median_s']:.3f})"
+            if figures["runs"] > 1
+            else ""
+        )
+        print(
+            f"{name:45s} wall {figures['wall_s']:7.3f} s  cpu {figures['cpu_s']:7.3f} s{median}  "
+            f"peak {figures['peak_rss_gib']:.2f} GiB  target {case['target']}"
+        )
+        print(
+            f"{'':45s} {figures['agent_steps_per_cpu_s'] / 1e6:.2f}M agent-steps per CPU-s "
+            f"({figures['agent_steps_per_wall_s'] / 1e6:.2f}M per wall-s, CPU share of wall "
+            f"{figures['cpu_share_of_wall']:.2f})"
+        )
     march = time_march(1000)
     march["target"] = ">= 200 replicates/s on one core"
     results["cases"]["march1991_replicates"] = march
-    print(f"{'march1991 (1000 replicates)':45s} {march['replicates_per_s_wall']:.0f} rep/s wall, "
-          f"{march['replicates_per_s_cpu']:.0f} rep/s cpu  target {march['target']}")
+    print(
+        f"{'march1991 (1000 replicates)':45s} {march['replicates_per_s_wall']:.0f} rep/s wall, "
+        f"{march['replicates_per_s_cpu']:.0f} rep/s cpu  target {march['target']}"
+    )
     results["load_average_at_end"] = os.getloadavg()[0]
-    print(f"load average {results['load_average_at_start']:.2f} at the start, "
-          f"{results['load_average_at_end']:.2f} at the end; "
-          f"BLAS threads {results['blas_threads']}")
+    print(
+        f"load average {results['load_average_at_start']:.2f} at the start, "
+        f"{results['load_average_at_end']:.2f} at the end; "
+        f"BLAS threads {results['blas_threads']}"
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2))
 

@@ -63,9 +63,14 @@ def synthesize(sweep: Path, n: int) -> None:
     value_columns = [c for c in metrics.columns if c not in ("replicate", "seed", "step")]
     seeds_per_regime = -(-n // len(REGIMES))
     (sweep).mkdir(parents=True)
-    multirun = {"hydra": {"overrides": {"task": [f"regime={','.join(REGIMES)}",
-                                                 f"seed=range(0,{seeds_per_regime})"]},
-                          "sweeper": {"params": None}}}
+    multirun = {
+        "hydra": {
+            "overrides": {
+                "task": [f"regime={','.join(REGIMES)}", f"seed=range(0,{seeds_per_regime})"]
+            },
+            "sweeper": {"params": None},
+        }
+    }
     (sweep / "multirun.yaml").write_text(yaml.safe_dump(multirun))
     rng = np.random.default_rng(0)
     # Built once with pyarrow and written per job: the benchmark is the aggregation.
@@ -87,11 +92,17 @@ def synthesize(sweep: Path, n: int) -> None:
         noisy = noisy.set_column(seed_index, "seed", seed)
         pq.write_table(noisy, job / "metrics.parquet")
         data = (job / "metrics.parquet").read_bytes()
-        record = {**template.get("metrics_file", {}), "bytes": len(data),
-                  "sha256": hashlib.sha256(data).hexdigest()}
-        summary = {**template, "seeds": [1_000_000 + num], "metrics_file": record,
-                   "job": {**template["job"], "num": num, "overrides": overrides,
-                           "dir": str(job)}}
+        record = {
+            **template.get("metrics_file", {}),
+            "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        summary = {
+            **template,
+            "seeds": [1_000_000 + num],
+            "metrics_file": record,
+            "job": {**template["job"], "num": num, "overrides": overrides, "dir": str(job)},
+        }
         (job / "summary.json").write_text(json.dumps(summary))
 
 
@@ -101,16 +112,18 @@ def query(dataset: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     import pyarrow.dataset as ds
 
-    table = ds.dataset(dataset).to_table(columns=["regime", "step", "trust"],
-                                         filter=ds.field("step") == 300)
+    table = ds.dataset(dataset).to_table(
+        columns=["regime", "step", "trust"], filter=ds.field("step") == 300
+    )
     out["pyarrow_seconds"] = time.perf_counter() - t0
     out["pyarrow_rows_at_step_300"] = table.num_rows
     try:
         import duckdb
 
         t0 = time.perf_counter()
-        duckdb.sql(f"SELECT regime, avg(trust) FROM '{dataset}/*.parquet' "
-                   "WHERE step = 300 GROUP BY regime").fetchall()
+        duckdb.sql(
+            f"SELECT regime, avg(trust) FROM '{dataset}/*.parquet' WHERE step = 300 GROUP BY regime"
+        ).fetchall()
         out["duckdb_seconds"] = time.perf_counter() - t0
     except ImportError:
         pass
@@ -118,8 +131,13 @@ def query(dataset: Path) -> dict[str, float]:
         import polars as pl
 
         t0 = time.perf_counter()
-        (pl.scan_parquet(f"{dataset}/*.parquet").filter(pl.col("step") == 300)
-         .group_by("regime").agg(pl.col("trust").mean()).collect())
+        (
+            pl.scan_parquet(f"{dataset}/*.parquet")
+            .filter(pl.col("step") == 300)
+            .group_by("regime")
+            .agg(pl.col("trust").mean())
+            .collect()
+        )
         out["polars_seconds"] = time.perf_counter() - t0
     except ImportError:
         pass
@@ -138,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     synthesize(sweep, args.n)
     made = time.perf_counter() - t0
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(sweep)], cwd=ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(sweep)], cwd=ROOT, capture_output=True, text=True
+    )
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)
         return 1

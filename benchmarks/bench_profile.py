@@ -46,10 +46,16 @@ def profile(members: int, steps: int) -> tuple[float, list[dict]]:
     profiler.disable()
     step_cpu = (time.process_time() - c) / steps
     stats = pstats.Stats(profiler).stats
-    rows = [{"function": f"{Path(file).name}:{line}({name})", "calls_per_step": calls / steps,
-             "own_ms_per_step": 1e3 * own / steps, "cum_ms_per_step": 1e3 * cum / steps,
-             "own_share": own / steps / step_cpu}
-            for (file, line, name), (_, calls, own, cum, _) in stats.items()]
+    rows = [
+        {
+            "function": f"{Path(file).name}:{line}({name})",
+            "calls_per_step": calls / steps,
+            "own_ms_per_step": 1e3 * own / steps,
+            "cum_ms_per_step": 1e3 * cum / steps,
+            "own_share": own / steps / step_cpu,
+        }
+        for (file, line, name), (_, calls, own, cum, _) in stats.items()
+    ]
     return step_cpu, sorted(rows, key=lambda r: -r["own_ms_per_step"])
 
 
@@ -62,17 +68,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     step_cpu, rows = profile(args.members, args.steps)
-    print(f"{args.members:,} members: {1e3 * step_cpu:.1f} ms CPU per step (profiled), "
-          f"load average {load:.1f}-{os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.members:,} members: {1e3 * step_cpu:.1f} ms CPU per step (profiled), "
+        f"load average {load:.1f}-{os.getloadavg()[0]:.1f}"
+    )
     print(f"{'own ms/step':>12} {'share':>6} {'cum ms/step':>12} {'calls/step':>11}  function")
     for r in rows[: args.top]:
-        print(f"{r['own_ms_per_step']:>12.2f} {r['own_share']:>6.1%} {r['cum_ms_per_step']:>12.2f} "
-              f"{r['calls_per_step']:>11.1f}  {r['function']}")
+        print(
+            f"{r['own_ms_per_step']:>12.2f} {r['own_share']:>6.1%} {r['cum_ms_per_step']:>12.2f} "
+            f"{r['calls_per_step']:>11.1f}  {r['function']}"
+        )
     path = Path(args.out or f"benchmarks/results/profile_{args.members}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"members": args.members, "steps": args.steps,
-                                "step_cpu_s": step_cpu, "load_average_at_start": load,
-                                "rows": rows[: args.top]}, indent=2) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "members": args.members,
+                "steps": args.steps,
+                "step_cpu_s": step_cpu,
+                "load_average_at_start": load,
+                "rows": rows[: args.top],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"written to {path}")
     return 0
 

@@ -48,9 +48,12 @@ DEPTH = {1_000: 4, 10_000: 5, 100_000: 6, 1_000_000: 7}
 def config(members: int) -> dict:
     """The default scenario at ``members`` members (see the module docstring)."""
     depth = DEPTH.get(members, max(3, len(str(members))))
-    return {"org": {"size": members}, "hierarchy": {"depth": depth},
-            "stakeholders": {"count": max(50, min(2000, members // 4))},
-            "limits": {"memory_gb": 20}}
+    return {
+        "org": {"size": members},
+        "hierarchy": {"depth": depth},
+        "stakeholders": {"count": max(50, min(2000, members // 4))},
+        "limits": {"memory_gb": 20},
+    }
 
 
 def measure(members: int, steps: int) -> dict:
@@ -100,22 +103,27 @@ def _child(script: Path, members: int, steps: int | None) -> dict:
 
 
 def _print_row(row: dict) -> None:
-    print(f"{row['members']:>10,} {row['code']:>8} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
-          f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
-          f"{row['setup_cpu_us_per_member']:>16.1f} "
-          f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
-          f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}", flush=True)
+    print(
+        f"{row['members']:>10,} {row['code']:>8} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
+        f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
+        f"{row['setup_cpu_us_per_member']:>16.1f} "
+        f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
+        f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(STEPS))
-    parser.add_argument("--steps", type=int, default=None,
-                        help="steps timed at every size (default: STEPS by size)")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="steps timed at every size (default: STEPS by size)"
+    )
     parser.add_argument("--out", default="benchmarks/results/scale.json")
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--against", metavar="DIR",
-                        help="also run every size from the checkout at DIR, interleaved")
+    parser.add_argument(
+        "--against", metavar="DIR", help="also run every size from the checkout at DIR, interleaved"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -125,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.against:  # another checkout (the code before a change): A/B, interleaved
         trees["against"] = Path(args.against).resolve() / "benchmarks" / "bench_scale.py"
     rows = []
-    print(f"{'members':>10} {'code':>8} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
-          f"{'(wall)':>8} {'setup us/member':>16} {'faults/step':>12} {'peak RSS GiB':>13} "
-          f"{'load':>11}")
+    print(
+        f"{'members':>10} {'code':>8} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
+        f"{'(wall)':>8} {'setup us/member':>16} {'faults/step':>12} {'peak RSS GiB':>13} "
+        f"{'load':>11}"
+    )
     for r in range(args.rounds):
         for members in args.sizes:
             names = list(trees) if r % 2 == 0 else list(trees)[::-1]  # alternate who goes first
@@ -137,11 +147,18 @@ def main(argv: list[str] | None = None) -> int:
                 _print_row(row)
     if args.against:
         for members in args.sizes:
-            ns = {name: statistics.median(x["ns_per_agent_step_cpu"] for x in rows
-                                          if x["members"] == members and x["code"] == name)
-                  for name in trees}
-            print(f"{members:>10,}: CPU per agent-step this / against = "
-                  f"{ns['this'] / ns['against']:.2f} (medians)")
+            ns = {
+                name: statistics.median(
+                    x["ns_per_agent_step_cpu"]
+                    for x in rows
+                    if x["members"] == members and x["code"] == name
+                )
+                for name in trees
+            }
+            print(
+                f"{members:>10,}: CPU per agent-step this / against = "
+                f"{ns['this'] / ns['against']:.2f} (medians)"
+            )
     result = {"python": sys.version.split()[0], "cpu_count": os.cpu_count(), "rows": rows}
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)

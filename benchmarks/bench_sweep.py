@@ -57,8 +57,9 @@ def run_sampling_cpu(
     """
     import psutil
 
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     seen: dict[tuple[int, float], float] = {}
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -81,9 +82,16 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
     """Run and aggregate one sweep; its timings (see the module docstring)."""
     from sim.studies.aggregate import aggregate
 
-    cmd = [sys.executable, str(ROOT / "experiments" / "run.py"), "-m",
-           f"hydra/launcher={launcher}", f"hydra.launcher.n_jobs={workers}",
-           f"seed=range(0,{n})", *overrides, f"hydra.sweep.dir={sweep}"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "experiments" / "run.py"),
+        "-m",
+        f"hydra/launcher={launcher}",
+        f"hydra.launcher.n_jobs={workers}",
+        f"seed=range(0,{n})",
+        *overrides,
+        f"hydra.sweep.dir={sweep}",
+    ]
     load_start = os.getloadavg()[0]
     t0 = time.time()
     proc, sweep_cpu = run_sampling_cpu(cmd)
@@ -103,8 +111,10 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
     count = len(summaries)
     sweep_wall = t1 - t0
     cfg = summaries[0]["config"]
-    agent_steps = sum(s["config"]["org"]["size"] * s["config"]["steps"]
-                      * len(s.get("seeds") or [0]) for s in summaries)
+    agent_steps = sum(
+        s["config"]["org"]["size"] * s["config"]["steps"] * len(s.get("seeds") or [0])
+        for s in summaries
+    )
     return {
         "launcher": launcher,
         "jobs": count,
@@ -125,7 +135,8 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
         "write_files_seconds_per_job": statistics.fmean(write),
         "overhead_outside_job_worker_seconds_per_job": (
             workers * (sweep_wall - (first_start - t0)) - sum(job)
-        ) / count,
+        )
+        / count,
         "overhead_total_worker_seconds_per_job": (workers * sweep_wall - sum(sim)) / count,
         "efficiency": sum(sim) / (workers * sweep_wall),
         # CPU-based: what a busy machine does not distort.
@@ -146,8 +157,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="number of jobs per sweep")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--launchers", nargs="+", default=["pool", "local_parallel"],
-                        help="launchers to run, in this order (repeat one for more rounds)")
+    parser.add_argument(
+        "--launchers",
+        nargs="+",
+        default=["pool", "local_parallel"],
+        help="launchers to run, in this order (repeat one for more rounds)",
+    )
     parser.add_argument("--out", default="benchmarks/results/bench_sweep.json")
     parser.add_argument("--sweep-dir", default=None, help="default: a temporary directory")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every job")
@@ -167,12 +182,23 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=2) + "\n")
-    keys = ["sweep_seconds", "ideal_sweep_seconds", "efficiency", "sweep_cpu_seconds",
-            "simulation_cpu_seconds_sum", "efficiency_cpu", "jobs_per_cpu_second",
-            "jobs_per_wall_second", "load_average_at_start", "load_average_at_end",
-            "startup_seconds",
-            "overhead_outside_job_worker_seconds_per_job", "overhead_in_job_seconds_per_job",
-            "files_per_job", "aggregate_seconds"]
+    keys = [
+        "sweep_seconds",
+        "ideal_sweep_seconds",
+        "efficiency",
+        "sweep_cpu_seconds",
+        "simulation_cpu_seconds_sum",
+        "efficiency_cpu",
+        "jobs_per_cpu_second",
+        "jobs_per_wall_second",
+        "load_average_at_start",
+        "load_average_at_end",
+        "startup_seconds",
+        "overhead_outside_job_worker_seconds_per_job",
+        "overhead_in_job_seconds_per_job",
+        "files_per_job",
+        "aggregate_seconds",
+    ]
     print(f"{'':<45}" + "".join(f"{r['launcher']:>16}" for r in runs))
     for key in keys:
         print(f"{key:<45}" + "".join(f"{r[key]:>16.3f}" for r in runs))

@@ -30,8 +30,7 @@ def write(out: Path, agents: int = 100) -> list[Path]:
         + [f"{ids[i]},{ids[j]}" for i in range(agents) for j in range(i + 1, agents)],
         "linear_chart": ["id,manager_id,unit,title"]
         + [f"{p},{'' if i == 0 else ids[i - 1]},group,Agent {i}" for i, p in enumerate(ids)],
-        "linear_network": ["source,target"]
-        + [f"{ids[i]},{ids[i + 1]}" for i in range(agents - 1)],
+        "linear_network": ["source,target"] + [f"{ids[i]},{ids[i + 1]}" for i in range(agents - 1)],
     }
     paths = []
     for name, lines in files.items():

@@ -53,15 +53,30 @@ def make_chart(rng: np.random.Generator) -> list[dict[str, object]]:
         people.append(dict(manager=0, unit=unit, level=1, kind="vp", title=f"VP {unit}"))
         for _ in range(n_dir):
             director = len(people)
-            people.append(dict(manager=vp, unit=unit, level=2, kind="director",
-                               title=f"Director, {unit}"))
+            people.append(
+                dict(manager=vp, unit=unit, level=2, kind="director", title=f"Director, {unit}")
+            )
             for _ in range(int(rng.integers(mgr_range[0], mgr_range[1] + 1))):
                 manager = len(people)
-                people.append(dict(manager=director, unit=unit, level=3, kind="manager",
-                                   title=f"{unit} Manager"))
+                people.append(
+                    dict(
+                        manager=director,
+                        unit=unit,
+                        level=3,
+                        kind="manager",
+                        title=f"{unit} Manager",
+                    )
+                )
                 for _ in range(int(rng.integers(staff_range[0], staff_range[1] + 1))):
-                    people.append(dict(manager=manager, unit=unit, level=4, kind="staff",
-                                       title=STAFF_TITLE[unit]))
+                    people.append(
+                        dict(
+                            manager=manager,
+                            unit=unit,
+                            level=4,
+                            kind="staff",
+                            title=STAFF_TITLE[unit],
+                        )
+                    )
     return people
 
 
@@ -116,14 +131,23 @@ def main(argv: list[str] | None = None) -> None:
     hired = np.concatenate([[0], 1 + rng.permutation(len(people) - 1)])
     ids = {int(k): f"E{pos + 1001:04d}" for pos, k in enumerate(hired)}
     rows = [
-        [ids[k], ids[p["manager"]] if p["manager"] >= 0 else "", p["unit"], p["level"],
-         p["kind"], p["title"]]
+        [
+            ids[k],
+            ids[p["manager"]] if p["manager"] >= 0 else "",
+            p["unit"],
+            p["level"],
+            p["kind"],
+            p["title"],
+        ]
         for k, p in enumerate(people)
     ]
     rows.sort(key=lambda r: r[0])
     args.out.mkdir(parents=True, exist_ok=True)
-    _write_csv(args.out / "sample_orgchart.csv",
-               ["id", "manager_id", "unit", "level", "kind", "title"], rows)
+    _write_csv(
+        args.out / "sample_orgchart.csv",
+        ["id", "manager_id", "unit", "level", "kind", "title"],
+        rows,
+    )
     edges = sorted([ids[i], ids[j], w] for (i, j), w in ties.items())
     _write_csv(args.out / "sample_network.csv", ["source", "target", "messages"], edges)
     print(f"{len(rows)} people, {len(edges)} ties -> {args.out}")

@@ -12,7 +12,12 @@ and returns its metrics and summary.
 from sim.config import ConfigError, load_config, to_config
 
 __all__ = [
-    "ConfigError", "load_config", "to_config", "simulate", "AgoraModel", "SimulationResult",
+    "ConfigError",
+    "load_config",
+    "to_config",
+    "simulate",
+    "AgoraModel",
+    "SimulationResult",
     "MODEL_VERSION",
 ]
 

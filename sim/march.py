@@ -30,8 +30,15 @@ from sim.util.stats import gini
 
 # The classification of the schema's keys lives with is_march in sim.config.engines (the
 # memory estimate needs it too); re-exported here, beside the kernel it protects.
-__all__ = ["is_march", "run_batch", "KERNEL_REQUIRES", "KERNEL_READS", "KERNEL_INERT",
-           "kernel_refusals", "kernel_value"]
+__all__ = [
+    "is_march",
+    "run_batch",
+    "KERNEL_REQUIRES",
+    "KERNEL_READS",
+    "KERNEL_INERT",
+    "kernel_refusals",
+    "kernel_value",
+]
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFrame:
@@ -145,8 +152,18 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
         h_members[:, t + 1] = _member_metrics(beliefs, reality)
 
     frame = _metrics(
-        seeds, h_code, h_members, h_reality, changes, innovations, bottom_up, cocreated, n,
-        net, adopted, (lag_sum, lag_count),
+        seeds,
+        h_code,
+        h_members,
+        h_reality,
+        changes,
+        innovations,
+        bottom_up,
+        cocreated,
+        n,
+        net,
+        adopted,
+        (lag_sum, lag_count),
     )
     frame["replicate"] += first
     return frame
@@ -159,7 +176,17 @@ def _member_metrics(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
 
 
 def _metrics(
-    seeds, code, members, reality, changes, innovations, bottom_up, cocreated, n, net, adopted,
+    seeds,
+    code,
+    members,
+    reality,
+    changes,
+    innovations,
+    bottom_up,
+    cocreated,
+    n,
+    net,
+    adopted,
     lags,
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]

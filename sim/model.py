@@ -99,8 +99,9 @@ class AgoraModel(mesa.Model):
         and reads ``model.datacollector`` (see :mod:`sim.agents.mesa_face`).
     """
 
-    def __init__(self, config=None, *, seed: int | None = None, rng: int | None = None,
-                 **params) -> None:
+    def __init__(
+        self, config=None, *, seed: int | None = None, rng: int | None = None, **params
+    ) -> None:
         cfg, seed = configure(config, params, seed=seed, rng=rng)
         if seed is None:
             seed = replicate_seeds(cfg.seed, 1)[0]
@@ -182,10 +183,12 @@ class AgoraModel(mesa.Model):
         cfg, net, n = self.cfg, self.network, self.n_individuals
         tree = net.tree
         # What each node reads per step, then what each organization reads (see routing.route).
-        self.capacity = np.concatenate([
-            np.full(self.n_nodes, cfg.population.attention, dtype=np.int64),
-            np.full(cfg.org.count, cfg.org.attention, dtype=np.int64),
-        ])
+        self.capacity = np.concatenate(
+            [
+                np.full(self.n_nodes, cfg.population.attention, dtype=np.int64),
+                np.full(cfg.org.count, cfg.org.attention, dtype=np.int64),
+            ]
+        )
         self.attention = self.capacity[: self.n_nodes]
         # Broadcasts go to every member (only the top of the tree under chain routing) and
         # every stakeholder of the organization that speaks.
@@ -234,8 +237,14 @@ class AgoraModel(mesa.Model):
         that count as independent, and who speaks for each organization's leadership."""
         cfg, tree = self.cfg, self.network.tree
         pop, mech = cfg.population, cfg.mechanisms
-        costs = (pop.time_read, pop.time_post, pop.time_reply, pop.time_vote, pop.time_voice,
-                 cfg.org.answer_cost)
+        costs = (
+            pop.time_read,
+            pop.time_post,
+            pop.time_reply,
+            pop.time_vote,
+            pop.time_voice,
+            cfg.org.answer_cost,
+        )
         # The time model exists when anything costs time; its draws (the attention filter's
         # tie-breaks) are drawn whether or not mechanisms.time_costs is on.
         self._timed = any(c > 0 for c in costs)
@@ -244,15 +253,16 @@ class AgoraModel(mesa.Model):
         # above the units), or the stakeholders.
         n_units, n_orgs = tree.n_units, cfg.org.count
         group = np.where(tree.unit >= 0, tree.unit, n_units + tree.org)
-        self._origin_group = np.concatenate(
-            [group, np.full(self.n_stakeholders, n_units + n_orgs)]
-        )
+        self._origin_group = np.concatenate([group, np.full(self.n_stakeholders, n_units + n_orgs)])
         self._n_groups = n_units + n_orgs + 1
         # The leadership's own findings are credited to the top of each organization's tree.
-        self._org_root = np.array([
-            members[np.argmin(tree.level[members])] if members.size else -1
-            for members in self.members_of
-        ], dtype=np.int64)
+        self._org_root = np.array(
+            [
+                members[np.argmin(tree.level[members])] if members.size else -1
+                for members in self.members_of
+            ],
+            dtype=np.int64,
+        )
 
     @property
     def stakeholder_org(self) -> np.ndarray:
@@ -305,7 +315,9 @@ class AgoraModel(mesa.Model):
                     # The same people, newly wired: reporting lines and ties follow the new
                     # rules, while everyone stays in their department.
                     self.network = build_network(
-                        self.cfg, self.stakeholder_org.copy(), self.rng,
+                        self.cfg,
+                        self.stakeholder_org.copy(),
+                        self.rng,
                         units=self.network.tree.unit,
                     )
                 self._derive()
@@ -400,20 +412,24 @@ class AgoraModel(mesa.Model):
         self.authenticity.voiced[voicers] = True
         self.tally.active[voicers] = True
         replies, self.replies = self.replies, []
-        return Messages.assemble(self.current_step, [
-            broadcasts,
-            (POST, posters, readers, said[: posters.size]),
-            *replies,
-            *self._compose_answers(),
-            (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
-        ])
+        return Messages.assemble(
+            self.current_step,
+            [
+                broadcasts,
+                (POST, posters, readers, said[: posters.size]),
+                *replies,
+                *self._compose_answers(),
+                (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
+            ],
+        )
 
     def _platform_posts(self, posters, readers) -> tuple[np.ndarray, np.ndarray]:
         """The posts made on the platform: between adopters (sim.rules.platform), plus the
         posts of leaders taking part this step (sim.rules.leadership)."""
         posters, readers = self.platform.filter_posts(posters, readers)
         lead, to = self.leadership.take_part(
-            self.cfg, self.platform.adopted, self.node_org, self.n_individuals)
+            self.cfg, self.platform.adopted, self.node_org, self.n_individuals
+        )
         if lead.size:
             posters, readers = np.concatenate([posters, lead]), np.concatenate([readers, to])
         return posters, readers
@@ -660,7 +676,13 @@ class AgoraModel(mesa.Model):
             down = down + pop.engagement_fatigue * t.overloaded
         # Rates already weighted: gain and loss 1 (e + up (1 - e) - down e + drift).
         self.engagement = update_engagement(
-            self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift,
+            self.engagement,
+            up,
+            down,
+            pop.engagement,
+            1.0,
+            1.0,
+            pop.engagement_drift,
         )
         self.authenticity.read(cfg, self.parts[BROADCAST].target)
         self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
@@ -673,8 +695,15 @@ class AgoraModel(mesa.Model):
         reply = self.parts[REPLY]
         heard = self.votes > 0
         heard[reply.target[reply.sender >= 0]] = True
-        self.platform.update(self.cfg, self.network, self.tally.on_platform, heard,
-                             posts_ignored, self.leadership.seen(), self.cfg.population.memory)
+        self.platform.update(
+            self.cfg,
+            self.network,
+            self.tally.on_platform,
+            heard,
+            posts_ignored,
+            self.leadership.seen(),
+            self.cfg.population.memory,
+        )
 
     def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
         """Readers reply (chance ``reply`` x engagement) and vote (where voting is on, for a
@@ -737,7 +766,8 @@ class AgoraModel(mesa.Model):
         if len(ideas):
             rate = self.adaptation.rates(cfg, "responsiveness")  # each organization's own
             answer = (
-                self.rng.random(len(ideas)) < rate[-ideas.target - 1] if (rate > 0).any()
+                self.rng.random(len(ideas)) < rate[-ideas.target - 1]
+                if (rate > 0).any()
                 else np.zeros(len(ideas), dtype=bool)
             )
             t.answered += int(np.count_nonzero(answer))
@@ -786,9 +816,14 @@ class AgoraModel(mesa.Model):
             code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
             factors.append(share_right(code, self.seen))
         if mech.integrity:
-            factors.append(self.authenticity.integrity(
-                self.cfg, *share_right(self.told, self.seen, both=True),
-                self.ideas_heard, self.ideas_ignored))
+            factors.append(
+                self.authenticity.integrity(
+                    self.cfg,
+                    *share_right(self.told, self.seen, both=True),
+                    self.ideas_heard,
+                    self.ideas_ignored,
+                )
+            )
         if not factors:
             return
         target, judged = trust_target(*factors)
@@ -895,17 +930,28 @@ class AgoraModel(mesa.Model):
         cfg, n = self.cfg, self.n_individuals
         org = self.stakeholder_org
         # Satisfaction from every organization at once: with one organization, no gathers.
-        fits = fit_to_each_org(self.state.needs32, self.code, self.reality,
-                               self.state.need_count)
+        fits = fit_to_each_org(self.state.needs32, self.code, self.reality, self.state.need_count)
         self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
         # Value received (sim.rules.economy; the satisfaction while value.economy is off).
-        self.value += self.economy.step(cfg, self.satisfaction, self._adopted, n, org,
-                                        self.ideas_heard[n:], self.ideas_ignored[n:])
+        self.value += self.economy.step(
+            cfg,
+            self.satisfaction,
+            self._adopted,
+            n,
+            org,
+            self.ideas_heard[n:],
+            self.ideas_ignored[n:],
+        )
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
             unserved = self.satisfaction < cfg.stakeholders.threshold
             # Who switches goes where it is offered most (its fit while value.economy is off).
-            new = choose_switch(org, self.economy.offers(fits), unserved, self.rng.random(k),
-                                cfg.stakeholders.switching)
+            new = choose_switch(
+                org,
+                self.economy.offers(fits),
+                unserved,
+                self.rng.random(k),
+                cfg.stakeholders.switching,
+            )
             moved = np.flatnonzero(new != org)
             if moved.size:
                 self.node_org[n + moved] = new[moved]

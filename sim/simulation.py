@@ -29,8 +29,14 @@ from sim.util.stats import mean_ci
 from sim.util.threads import blas_threads
 
 __all__ = [
-    "SimulationResult", "simulate", "run_replicate", "final_summary", "window_summary",
-    "end_of_run", "window_steps", "WINDOW",
+    "SimulationResult",
+    "simulate",
+    "run_replicate",
+    "final_summary",
+    "window_summary",
+    "end_of_run",
+    "window_steps",
+    "WINDOW",
 ]
 
 ID_COLUMNS = ("replicate", "seed", "step")

@@ -41,8 +41,13 @@ ISHIGAMI = {f"x{i}": (-PI, PI, "float") for i in (1, 2, 3)}
 
 
 def _meta(method, n, ranges=ISHIGAMI):
-    return {"method": method, "n": n, "points": None, "levels": 4,
-            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    return {
+        "method": method,
+        "n": n,
+        "points": None,
+        "levels": 4,
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()},
+    }
 
 
 def _ishigami(points):
@@ -120,8 +125,9 @@ def test_rbd_fast_at_its_minimum_size_gives_honest_first_order_indices():
 
 
 def test_prim_recovers_a_planted_box():
-    ranges = parse_ranges(["environment.turbulence=0:0.1", "org.attention=5:40",
-                           "population.talk=0:1"])
+    ranges = parse_ranges(
+        ["environment.turbulence=0:0.1", "org.attention=5:40", "population.talk=0:1"]
+    )
     x = make_design(ranges, method="lhs", n=400, seed=2)
     # The practice pays off only where turbulence > 0.04 and attention > 20; talk is a decoy.
     planted = (x["environment.turbulence"] > 0.04) & (x["org.attention"] > 20)
@@ -149,8 +155,12 @@ def test_effect_map_cells_are_naive_means_and_intervals():
     cells = effect_cells(e, "p", "q", {"p": (0, 1), "q": (0, 1)}, bins=3)
     assert len(cells) == 9 and cells["n"].sum() == 60
     for r in cells.itertuples():
-        inside = e[(e["p"] >= r.x_lo) & ((e["p"] < r.x_hi) | (r.x_hi == 1))
-                   & (e["q"] >= r.y_lo) & ((e["q"] < r.y_hi) | (r.y_hi == 1))]["effect"]
+        inside = e[
+            (e["p"] >= r.x_lo)
+            & ((e["p"] < r.x_hi) | (r.x_hi == 1))
+            & (e["q"] >= r.y_lo)
+            & ((e["q"] < r.y_hi) | (r.y_hi == 1))
+        ]["effect"]
         ref = mean_ci(inside)
         assert r.n == ref["n"]
         assert r.mean == pytest.approx(ref["mean"], nan_ok=True)
@@ -171,17 +181,21 @@ def test_the_issue_case_lhs_16_points_is_refused_and_why():
     problem = {"num_vars": 2, "names": list(ranges), "bounds": [[0, 1], [0, 1]]}
     raw = rbd_fast.analyze(problem, x.to_numpy(), y, M=10, seed=0)
     assert np.allclose(raw["S1"], 1.0) and np.allclose(raw["S1_conf"], 0.0)
-    runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(16)], "status": "ok",
-                         "trust": y})
+    runs = pd.DataFrame(
+        {"design": [f"point_{i:05d}" for i in range(16)], "status": "ok", "trust": y}
+    )
     with pytest.raises(ValueError, match=f"at least {16 * RBD_HARMONICS}"):
         sobol_indices(_meta("lhs", 16, ranges), x, runs, "trust")
 
 
-@pytest.mark.parametrize(("method", "n", "match"), [
-    ("sobol", 10, "not a power of two.*use 8 or 16"),
-    ("sobol", 32, "at least 64"),
-    ("morris", 4, "at least 10"),
-])
+@pytest.mark.parametrize(
+    ("method", "n", "match"),
+    [
+        ("sobol", 10, "not a power of two.*use 8 or 16"),
+        ("sobol", 32, "at least 64"),
+        ("morris", 4, "at least 10"),
+    ],
+)
 def test_designs_below_their_minimum_are_refused(method, n, match):
     with pytest.raises(ValueError, match=match):
         check_design(_meta(method, n))
@@ -200,14 +214,27 @@ def test_one_replicate_gives_no_interval_a_warning_and_plots_that_say_so(tmp_pat
     from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["broadcast", "conversational"]):
-        run_job({"steps": 3, "replicates": 1, "org": {"size": 20}, "regime": {"name": regime},
-                 "stakeholders": {"count": 4}}, tmp_path / str(num),
-                overrides=[f"regime={regime}"])
+        run_job(
+            {
+                "steps": 3,
+                "replicates": 1,
+                "org": {"size": 20},
+                "regime": {"name": regime},
+                "stakeholders": {"count": 4},
+            },
+            tmp_path / str(num),
+            overrides=[f"regime={regime}"],
+        )
     titles = []
     real_save = plots.save_figure
-    monkeypatch.setattr(plots, "save_figure",
-                        lambda fig, path, **kw: (titles.append(fig._suptitle.get_text()),
-                                                 real_save(fig, path, **kw))[1])
+    monkeypatch.setattr(
+        plots,
+        "save_figure",
+        lambda fig, path, **kw: (
+            titles.append(fig._suptitle.get_text()),
+            real_save(fig, path, **kw),
+        )[1],
+    )
     with pytest.warns(UserWarning, match="single replicate: no confidence interval"):
         report = aggregate(tmp_path, plot_metrics=["trust"])
     summary = pd.read_csv(tmp_path / "summary.csv")
@@ -224,22 +251,51 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
 
     ranges = parse_ranges(["environment.turbulence=0:0.1", "population.talk=0:0.5"])
     x = make_design(ranges, method="morris", n=10, seed=0)
-    write_design(x, ranges, tmp_path / "design", method="morris", n=10, seed=0,
-                 compare=("regime.responsiveness", ["0", "0.6"]))
+    write_design(
+        x,
+        ranges,
+        tmp_path / "design",
+        method="morris",
+        n=10,
+        seed=0,
+        compare=("regime.responsiveness", ["0", "0.6"]),
+    )
     # Two settings per point, paired by seed: the effect is 3 * talk whatever the seed.
     rows = []
     for i, p in x.iterrows():
         for seed in (11, 12):
             base = 0.3 + 0.01 * seed
             for setting, extra in ((0.0, 0.0), (0.6, 3 * p["population.talk"])):
-                rows.append({"design": f"point_{i:05d}", "regime.responsiveness": setting,
-                             "seed": seed, "status": "ok", "trust": base + extra,
-                             "retention": 1.0})
+                rows.append(
+                    {
+                        "design": f"point_{i:05d}",
+                        "regime.responsiveness": setting,
+                        "seed": seed,
+                        "status": "ok",
+                        "trust": base + extra,
+                        "retention": 1.0,
+                    }
+                )
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
-    assert main([str(tmp_path / "design"), str(sweep), "--metric", "trust", "retention",
-                 "--map", "population.talk", "environment.turbulence", "--bins", "2"]) == 0
+    assert (
+        main(
+            [
+                str(tmp_path / "design"),
+                str(sweep),
+                "--metric",
+                "trust",
+                "retention",
+                "--map",
+                "population.talk",
+                "environment.turbulence",
+                "--bins",
+                "2",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "assumed: method: Morris elementary effects" in printed
     assert "assumed: output: the effect of regime.responsiveness = 0.6 instead of 0" in printed
@@ -253,17 +309,22 @@ def test_sensitivity_prints_its_assumptions_and_reports_from_its_table(tmp_path,
     for line in describe_indices(table.reset_index(), words):
         assert line in report.split("\n## ")[0]
     # retention's effect is 0 everywhere: folded into one line, not an error, no table
-    assert "(folded away): the effect of regime.responsiveness = 0.6 instead of 0 on " \
-           "retention (paired by seed) = 0." in report
+    assert (
+        "(folded away): the effect of regime.responsiveness = 0.6 instead of 0 on "
+        "retention (paired by seed) = 0." in report
+    )
     assert not (sweep / "sensitivity" / "sensitivity_retention.csv").exists()
     # the map: per cell, the mean over its points of the paired effect 3 * talk
     cells = pd.read_csv(sweep / "sensitivity" / "map_trust.csv")
     assert cells["n"].sum() == len(x)
     for r in cells.itertuples():
-        inside = x[(x["population.talk"] >= r.x_lo) & (x["population.talk"] <= r.x_hi)
-                   & ((x["population.talk"] < r.x_hi) | (r.x_hi == 0.5))
-                   & (x["environment.turbulence"] >= r.y_lo)
-                   & ((x["environment.turbulence"] < r.y_hi) | (r.y_hi == 0.1))]
+        inside = x[
+            (x["population.talk"] >= r.x_lo)
+            & (x["population.talk"] <= r.x_hi)
+            & ((x["population.talk"] < r.x_hi) | (r.x_hi == 0.5))
+            & (x["environment.turbulence"] >= r.y_lo)
+            & ((x["environment.turbulence"] < r.y_hi) | (r.y_hi == 0.1))
+        ]
         if len(inside):
             assert r.mean == pytest.approx(3 * inside["population.talk"].mean())
     assert (sweep / "sensitivity" / "map_trust.png").is_file()
@@ -280,9 +341,17 @@ def test_sweep_report_sentences_rederive_from_summary_csv(tmp_path):
     from sim.studies.aggregate import aggregate
 
     for num, regime in enumerate(["conversational", "broadcast"]):
-        run_job({"steps": 6, "replicates": 3, "org": {"size": 30}, "regime": {"name": regime},
-                 "stakeholders": {"count": 5}}, tmp_path / str(num),
-                overrides=[f"regime={regime}"])
+        run_job(
+            {
+                "steps": 6,
+                "replicates": 3,
+                "org": {"size": 30},
+                "regime": {"name": regime},
+                "stakeholders": {"count": 5},
+            },
+            tmp_path / str(num),
+            overrides=[f"regime={regime}"],
+        )
     aggregate(tmp_path, plots=False)
     summary = pd.read_csv(tmp_path / "summary.csv")
     said, constant = sweep_sentences(summary)
@@ -292,14 +361,16 @@ def test_sweep_report_sentences_rederive_from_summary_csv(tmp_path):
     assert "retention = 1" in opening  # one organization keeps every stakeholder: folded
     assert "| Retention" not in report
     first = said[0]  # e.g. "Trust is highest with regime=X (m, 95% CI lo to hi) and ..."
-    metric = next(m for m in summary["metric"].unique()
-                  if first.startswith(plots.pretty(m) + " is highest"))
+    metric = next(
+        m for m in summary["metric"].unique() if first.startswith(plots.pretty(m) + " is highest")
+    )
     rows = summary[summary["metric"] == metric].set_index("condition")
     hi, lo = rows["mean"].idxmax(), rows["mean"].idxmin()
     tail = first.split(" is highest with ")[1].replace(hi, "").replace(lo, "")
     numbers = [float(t) for t in NUMBER.findall(tail.replace("95% CI", ""))]
-    expected = [rows.loc[hi, c] for c in ("mean", "ci_low", "ci_high")] + \
-        [rows.loc[lo, c] for c in ("mean", "ci_low", "ci_high")]
+    expected = [rows.loc[hi, c] for c in ("mean", "ci_low", "ci_high")] + [
+        rows.loc[lo, c] for c in ("mean", "ci_low", "ci_high")
+    ]
     assert numbers == pytest.approx(expected, rel=5e-3, abs=1e-9)
 
 
@@ -317,18 +388,41 @@ def _discover_folder(tmp_path):
     effects.to_csv(tmp_path / "effects.csv", index=False)
     found.trajectory.to_csv(tmp_path / "trajectory.csv", index=False)
     found.limits.to_csv(tmp_path / "box.csv", index=False)
-    info = {"compare": {"key": "regime.responsiveness", "values": ["0", "0.6"]},
-            "outcome": "trust", "lower_is_better": False, "threshold": 0.1,
-            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}, "replicates": 3,
-            "window": [101, 150], "min_coverage": 0.8, "bins": 3,
-            "map": ["org.attention", "environment.turbulence"], "assumptions": ["x"],
-            "box": {"chosen": found.chosen, "coverage": found.coverage,
-                    "density": found.density, "mass": found.mass, "cases": found.cases,
-                    "points": found.points, "dropped": found.dropped, "bounds": found.bounds},
-            # a second box as discover.json keeps it (its limits and statistics)
-            "more_boxes": [{"limits": [{"parameter": "environment.turbulence", "min": 0.0,
-                                        "max": 0.02, "qp": 0.01}],
-                            "coverage": 0.05, "density": 0.5, "mass": 0.01, "dropped": []}]}
+    info = {
+        "compare": {"key": "regime.responsiveness", "values": ["0", "0.6"]},
+        "outcome": "trust",
+        "lower_is_better": False,
+        "threshold": 0.1,
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()},
+        "replicates": 3,
+        "window": [101, 150],
+        "min_coverage": 0.8,
+        "bins": 3,
+        "map": ["org.attention", "environment.turbulence"],
+        "assumptions": ["x"],
+        "box": {
+            "chosen": found.chosen,
+            "coverage": found.coverage,
+            "density": found.density,
+            "mass": found.mass,
+            "cases": found.cases,
+            "points": found.points,
+            "dropped": found.dropped,
+            "bounds": found.bounds,
+        },
+        # a second box as discover.json keeps it (its limits and statistics)
+        "more_boxes": [
+            {
+                "limits": [
+                    {"parameter": "environment.turbulence", "min": 0.0, "max": 0.02, "qp": 0.01}
+                ],
+                "coverage": 0.05,
+                "density": 0.5,
+                "mass": 0.01,
+                "dropped": [],
+            }
+        ],
+    }
     (tmp_path / "discover.json").write_text(json.dumps(info))
     return found, effects, info, ranges
 
@@ -339,22 +433,35 @@ def test_discover_report_rederives_its_sentences_from_its_tables(tmp_path):
     text = (tmp_path / "report.md").read_text()
     for name in ("box.png", "tradeoff.png", "map.png"):
         assert (tmp_path / "plots" / name).is_file()
-    head = box_sentence(found, ranges, "regime.responsiveness", ["0", "0.6"], "trust",
-                        threshold=0.1)
+    head = box_sentence(
+        found, ranges, "regime.responsiveness", ["0", "0.6"], "trust", threshold=0.1
+    )
     assert text.splitlines()[2] == head[0].upper() + head[1:]
-    assert head == ("responsiveness 0.6 instead of 0 raises trust by more than 0.1 when "
-                    "organization attention > "
-                    f"{found.limits['min'][0]:.3g} (coverage {found.coverage:.2f}, density "
-                    f"{found.density:.2f}).")
-    for line in overview_sentences(pd.read_csv(tmp_path / "effects.csv"),
-                                   effects["case"].to_numpy(), "regime.responsiveness",
-                                   ["0", "0.6"], "trust", lower_is_better=False, threshold=0.1,
-                                   replicates=3, window=(101, 150), found=found):
+    assert head == (
+        "responsiveness 0.6 instead of 0 raises trust by more than 0.1 when "
+        "organization attention > "
+        f"{found.limits['min'][0]:.3g} (coverage {found.coverage:.2f}, density "
+        f"{found.density:.2f})."
+    )
+    for line in overview_sentences(
+        pd.read_csv(tmp_path / "effects.csv"),
+        effects["case"].to_numpy(),
+        "regime.responsiveness",
+        ["0", "0.6"],
+        "trust",
+        lower_is_better=False,
+        threshold=0.1,
+        replicates=3,
+        window=(101, 150),
+        found=found,
+    ):
         assert line in text
     assert "Run and written in 1.2 s." in text or "Run and written in 1.3 s." in text
-    assert ("Box 2, among the conditions the earlier boxes left: responsiveness 0.6 instead of "
-            "0 raises trust by more than 0.1 when turbulence < 0.02 (coverage 0.05, density "
-            "0.50).") in text
+    assert (
+        "Box 2, among the conditions the earlier boxes left: responsiveness 0.6 instead of "
+        "0 raises trust by more than 0.1 when turbulence < 0.02 (coverage 0.05, density "
+        "0.50)."
+    ) in text
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -400,20 +507,33 @@ def test_nine_conditions_plot_has_a_legend_in_regime_order_and_a_real_title(monk
     for regime in ("conversational", "hybrid", "broadcast"):
         for openness in (0.0, 0.5, 1.0):
             m = {"broadcast": 0.4, "hybrid": 0.5, "conversational": 0.6}[regime] + openness / 10
-            rows.append({"regime": regime, "openness.internal": openness,
-                         "condition": f"regime={regime}, openness.internal={openness}",
-                         "metric": "trust", "mean": m, "ci_low": m - 0.02,
-                         "ci_high": m + 0.02})
-    plots.plot_final_values(pd.DataFrame(rows), ["trust"], "unused.png",
-                            title="End-of-run values by regime x openness.internal")
+            rows.append(
+                {
+                    "regime": regime,
+                    "openness.internal": openness,
+                    "condition": f"regime={regime}, openness.internal={openness}",
+                    "metric": "trust",
+                    "mean": m,
+                    "ci_low": m - 0.02,
+                    "ci_high": m + 0.02,
+                }
+            )
+    plots.plot_final_values(
+        pd.DataFrame(rows),
+        ["trust"],
+        "unused.png",
+        title="End-of-run values by regime x openness.internal",
+    )
     (fig,) = figures
     legend = fig.legends[0]
     labels = [t.get_text() for t in legend.get_texts()]
     assert labels == ["broadcast", "hybrid", "conversational"]
     from matplotlib.colors import to_hex
 
-    colours = [to_hex(np.ravel(h.get_color())[:4] if np.ndim(h.get_color()) else h.get_color())
-               for h in legend.legend_handles]
+    colours = [
+        to_hex(np.ravel(h.get_color())[:4] if np.ndim(h.get_color()) else h.get_color())
+        for h in legend.legend_handles
+    ]
     assert colours == [plots.REGIME_COLOURS[r] for r in labels]
     assert fig._suptitle.get_text().startswith("End-of-run values by regime")
     ax = fig.axes[0]
@@ -422,11 +542,15 @@ def test_nine_conditions_plot_has_a_legend_in_regime_order_and_a_real_title(monk
 
 def test_one_palette_and_order_for_every_regime():
     labels = ["regime=conversational", "regime=broadcast", "regime=hybrid"]
-    assert plots.order_conditions(labels) == ["regime=broadcast", "regime=hybrid",
-                                              "regime=conversational"]
+    assert plots.order_conditions(labels) == [
+        "regime=broadcast",
+        "regime=hybrid",
+        "regime=conversational",
+    ]
     styles = plots.condition_styles(labels)
     assert {lab: st["color"] for lab, st in styles.items()} == {
-        f"regime={r}": c for r, c in plots.REGIME_COLOURS.items()}
+        f"regime={r}": c for r, c in plots.REGIME_COLOURS.items()
+    }
     assert len(set(plots.REGIME_COLOURS.values())) == 3
 
 
@@ -436,8 +560,11 @@ def test_paired_runs_share_seeds_so_an_inert_setting_has_exactly_zero_effect(tmp
     # With one organization nobody can switch to another: switching changes nothing, so
     # pairs that share their seed must agree to the last bit, metric by metric.
     pts = pd.DataFrame({"population.attention": [5, 20]})
-    plan = plan_paired(pts, ("stakeholders.switching", ["0", "0.5"]),
-                       ["steps=6", "replicates=2", "org.size=20", "stakeholders.count=4"])
+    plan = plan_paired(
+        pts,
+        ("stakeholders.switching", ["0", "0.5"]),
+        ["steps=6", "replicates=2", "org.size=20", "stakeholders.count=4"],
+    )
     run_paired(plan, tmp_path, workers=1)
     pairs = pair_table(plan, tmp_path)
     assert len(pairs) == 2 * 2 * pairs["metric"].nunique()
@@ -451,9 +578,15 @@ def test_paired_runs_share_seeds_so_an_inert_setting_has_exactly_zero_effect(tmp
     assert means.to_numpy() == pytest.approx(ref.sort_index().to_numpy())
 
 
-@pytest.mark.parametrize(("k", "match"), [(0, "no point is a case"), (40, "every point"),
-                                          (2, "only 2 cases of interest"),
-                                          (38, "only 2 points that are not cases")])
+@pytest.mark.parametrize(
+    ("k", "match"),
+    [
+        (0, "no point is a case"),
+        (40, "every point"),
+        (2, "only 2 cases of interest"),
+        (38, "only 2 points that are not cases"),
+    ],
+)
 def test_prim_refuses_what_it_cannot_separate(k, match):
     rng = np.random.default_rng(0)
     x = pd.DataFrame({"a": rng.random(40), "b": rng.random(40)})
@@ -487,7 +620,8 @@ def test_prim_finds_a_second_planted_box_among_the_points_the_first_left():
     assert found[0].coverage + found[1].coverage > 0.95
     assert conditions(found[1]) == [
         f"turbulence < {second.loc['environment.turbulence', 'max']:.3g}",
-        f"organization attention > {second.loc['org.attention', 'min']:.3g}"]
+        f"organization attention > {second.loc['org.attention', 'min']:.3g}",
+    ]
 
 
 # --------------------------------------------------------------------------- noise
@@ -500,14 +634,25 @@ def _noisy_design(tmp_path, noise_sd, replicates=2, seed=0):
     x = make_design(ranges, method="sobol", n=64, seed=0)
     write_design(x, ranges, tmp_path / "design", method="sobol", n=64, seed=0)
     rng = np.random.default_rng(seed)
-    rows = [{"design": f"point_{i:05d}", "seed": 100 + r, "status": "ok",
-             "trust": 0.3 * p["regime.mix"] + noise_sd * rng.standard_normal()}
-            for i, p in x.iterrows() for r in range(replicates)]
+    rows = [
+        {
+            "design": f"point_{i:05d}",
+            "seed": 100 + r,
+            "status": "ok",
+            "trust": 0.3 * p["regime.mix"] + noise_sd * rng.standard_normal(),
+        }
+        for i, p in x.iterrows()
+        for r in range(replicates)
+    ]
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     pd.DataFrame(rows).to_parquet(sweep / "runs.parquet")
-    meta = {"method": "sobol", "n": 64, "points": len(x),
-            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    meta = {
+        "method": "sobol",
+        "n": 64,
+        "points": len(x),
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()},
+    }
     return meta, x, pd.DataFrame(rows), sweep
 
 
@@ -554,8 +699,10 @@ def test_a_noise_free_design_is_told_as_before(tmp_path):
     table = with_noise(sobol_indices(meta, x, runs, "trust"), noise_share(runs, "trust"))
     assert table["noise_share"].iloc[0] == 0
     lines = describe_indices(table, "trust")
-    assert lines[0] == "Replicate noise is 0% of the variance of the point outputs (2 " \
-                       "replicates per point)."
+    assert (
+        lines[0] == "Replicate noise is 0% of the variance of the point outputs (2 "
+        "replicates per point)."
+    )
     assert lines[1].startswith("regime.mix matters most for trust")
     assert table.set_index("parameter").loc["regime.mix", ["S1_clear", "ST_clear"]].all()
 
@@ -571,25 +718,49 @@ def _summary(rows):
     out = []
     for metric, (a, b, half) in rows.items():
         for cond, m in (("x=1", a), ("x=2", b)):
-            out.append({"x": int(cond[-1]), "condition": cond, "metric": metric, "mean": m,
-                        "sd": half, "ci_low": m - half, "ci_high": m + half, "n": 4,
-                        "final_mean": 10 * m, "final_ci_low": 10 * (m - half),
-                        "final_ci_high": 10 * (m + half)})
+            out.append(
+                {
+                    "x": int(cond[-1]),
+                    "condition": cond,
+                    "metric": metric,
+                    "mean": m,
+                    "sd": half,
+                    "ci_low": m - half,
+                    "ci_high": m + half,
+                    "n": 4,
+                    "final_mean": 10 * m,
+                    "final_ci_low": 10 * (m - half),
+                    "final_ci_high": 10 * (m + half),
+                }
+            )
     return pd.DataFrame(out)
 
 
 def test_sweep_report_tells_the_largest_clear_differences_first_and_counts_the_rest():
     from sim.studies.sweep_report import MAX_SENTENCES
 
-    small = {m: (0.50, 0.52, 0.005) for m in (
-        "trust", "engagement", "knowledge_code", "stakeholder_satisfaction", "retention",
-        "knowledge_individuals", "voice_answered", "silo_ei", "overload", "filtered")}
+    small = {
+        m: (0.50, 0.52, 0.005)
+        for m in (
+            "trust",
+            "engagement",
+            "knowledge_code",
+            "stakeholder_satisfaction",
+            "retention",
+            "knowledge_individuals",
+            "voice_answered",
+            "silo_ei",
+            "overload",
+            "filtered",
+        )
+    }
     rows = {**small, "gini_access": (0.2, 0.6, 0.01), "diversity": (0.3, 0.31, 0.05)}
     said, _ = sweep_sentences(_summary(rows))
     assert said[0].startswith(plots.pretty("gini_access") + " is highest with x=2")
     assert len(said) == MAX_SENTENCES + 1
-    assert said[-1] == ("And 3 more clear differences and 1 more metric without one "
-                        "(see the table).")
+    assert said[-1] == (
+        "And 3 more clear differences and 1 more metric without one (see the table)."
+    )
 
 
 def test_sweep_report_tells_cumulative_counts_at_the_last_step():

@@ -66,10 +66,22 @@ def test_mp4_where_ffmpeg_exists(tmp_path):
 def test_cli_writes_the_requested_file(tmp_path, capsys):
     cli = load_cli()
     out = tmp_path / "slides" / "conv.gif"
-    code = cli.main([
-        "regime=conversational", "org.size=30", "stakeholders.count=5", "steps=3",
-        "--out", str(out), "--no-mp4", "--quiet", "--dpi", "30", "--color-by", "engagement",
-    ])
+    code = cli.main(
+        [
+            "regime=conversational",
+            "org.size=30",
+            "stakeholders.count=5",
+            "steps=3",
+            "--out",
+            str(out),
+            "--no-mp4",
+            "--quiet",
+            "--dpi",
+            "30",
+            "--color-by",
+            "engagement",
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert len(frames(out)) == 4

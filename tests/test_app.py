@@ -64,14 +64,30 @@ def test_presets_are_the_regime_ends(end):
 
 def test_every_control_reaches_the_configuration():
     """Each control's value ends up at its key of the composed configuration."""
-    odd = {"broadcast_rate": 0.35, "socialization": 0.15, "listening": 0.7, "upward": "voice",
-           "responsiveness": 0.45, "voting": True, "voice": 0.25, "reply": 0.4,
-           "voice_access": 0.6, "size": 70, "stakeholders": 20, "depth": 3, "routing": "chain",
-           "attention": 7, "openness_internal": 0.9, "openness_external": 0.1, "seed": 4,
-           "steps": 40}
+    odd = {
+        "broadcast_rate": 0.35,
+        "socialization": 0.15,
+        "listening": 0.7,
+        "upward": "voice",
+        "responsiveness": 0.45,
+        "voting": True,
+        "voice": 0.25,
+        "reply": 0.4,
+        "voice_access": 0.6,
+        "size": 70,
+        "stakeholders": 20,
+        "depth": 3,
+        "routing": "chain",
+        "attention": 7,
+        "openness_internal": 0.9,
+        "openness_external": 0.1,
+        "seed": 4,
+        "steps": 40,
+    }
     settings = complete(regime="broadcast", **odd)
     assert sorted(changed_practices(settings)) == sorted(
-        ["broadcast_rate", "socialization", "listening", "upward", "responsiveness", "voting"])
+        ["broadcast_rate", "socialization", "listening", "upward", "responsiveness", "voting"]
+    )
     cfg = to_config(load_config(app_overrides(settings)))
     for name, value in odd.items():
         key = CONTROLS[name].key
@@ -84,8 +100,10 @@ def test_every_control_reaches_the_configuration():
     # Routing "chain" brings the chain option's relay and distortion (conf/hierarchy/chain.yaml).
     chain = to_config(load_config(["hierarchy=chain"])).hierarchy
     assert (cfg.hierarchy.relay, cfg.hierarchy.distortion) == (chain.relay, chain.distortion)
-    assert (chain.relay, chain.distortion) != (AgoraConfig().hierarchy.relay,
-                                               AgoraConfig().hierarchy.distortion)
+    assert (chain.relay, chain.distortion) != (
+        AgoraConfig().hierarchy.relay,
+        AgoraConfig().hierarchy.distortion,
+    )
 
 
 def test_bad_settings_are_refused_naming_them():
@@ -136,7 +154,9 @@ def test_exports_are_valid_files():
     table = pd.read_csv(io.StringIO(pair.csv()))
     assert len(table) == 2 * 8
     assert table.groupby("organization")["step"].apply(list).to_dict() == {
-        "A": list(range(8)), "B": list(range(8))}
+        "A": list(range(8)),
+        "B": list(range(8)),
+    }
     assert set(table["regime"]) == {"broadcast", "conversational"}
     assert set(APP_METRICS) <= set(table.columns)
     png = Image.open(io.BytesIO(pair.png()))
@@ -188,11 +208,15 @@ def test_colours_follow_the_regime_palette():
     from sim.viz.plots import REGIME_COLOURS
 
     pair = small_pair()
-    assert [s.colour for s in pair.series] == [REGIME_COLOURS["broadcast"],
-                                               REGIME_COLOURS["conversational"]]
+    assert [s.colour for s in pair.series] == [
+        REGIME_COLOURS["broadcast"],
+        REGIME_COLOURS["conversational"],
+    ]
     twins = small_pair({"regime": "hybrid"}, {"regime": "hybrid", "mix": 0.8})
     assert [(s.colour, s.style) for s in twins.series] == [
-        (REGIME_COLOURS["hybrid"], "-"), (REGIME_COLOURS["hybrid"], "--")]
+        (REGIME_COLOURS["hybrid"], "-"),
+        (REGIME_COLOURS["hybrid"], "--"),
+    ]
 
 
 def test_every_label_is_legible_at_1280_by_720():
@@ -244,8 +268,12 @@ def test_a_guided_run_is_both_settings_on_the_lab_seed():
 
     from sim.lab.views import run_experiment
 
-    experiment = replace(EXPERIMENTS[1], steps=12, a={**EXPERIMENTS[1].a, "size": 30},
-                         b={**EXPERIMENTS[1].b, "size": 30})
+    experiment = replace(
+        EXPERIMENTS[1],
+        steps=12,
+        a={**EXPERIMENTS[1].a, "size": 30},
+        b={**EXPERIMENTS[1].b, "size": 30},
+    )
     pair, verdict = run_experiment(experiment, {"seed": 3, "steps": 200})
     assert [m.current_step for m in pair.models] == [12, 12]
     assert [m.cfg.seed for m in pair.models] == [3, 3]
@@ -264,8 +292,9 @@ def test_guided_experiments_use_existing_settings():
 
 
 def test_practice_whatif_arms_agree_until_the_change():
-    request = WhatIfRequest("default", practice="responsiveness", value=0.9, at=4, steps=8,
-                            replicates=2, size=30)
+    request = WhatIfRequest(
+        "default", practice="responsiveness", value=0.9, at=4, steps=8, replicates=2, size=30
+    )
     result = run_request(request, workers=1)
     assert result.n == 2 and result.plan.at == 4
     for metric, diff in result.differences.items():
@@ -280,8 +309,9 @@ def test_practice_whatif_arms_agree_until_the_change():
 
 
 def test_named_intervention_whatif_is_planned_by_the_library():
-    plan = plan_of(WhatIfRequest("default", intervention="open_channels", at=5, steps=10,
-                                 replicates=2))
+    plan = plan_of(
+        WhatIfRequest("default", intervention="open_channels", at=5, steps=10, replicates=2)
+    )
     assert plan.at == 5 and plan.intervention.name == "open_channels"
     assert plan.arms["intervention"].interventions[0].set == {"openness.internal": 0.9}
 
@@ -289,13 +319,22 @@ def test_named_intervention_whatif_is_planned_by_the_library():
 @pytest.mark.parametrize(
     ("request_", "error", "match"),
     [
-        (WhatIfRequest("default", practice="responsiveness", value=0.5, at=50, steps=40),
-         ConfigError, "step 50 but the run has 40 steps"),
-        (WhatIfRequest("default", practice="listen_to", value=0.5), ValueError,
-         "practice='listen_to' is unknown"),
+        (
+            WhatIfRequest("default", practice="responsiveness", value=0.5, at=50, steps=40),
+            ConfigError,
+            "step 50 but the run has 40 steps",
+        ),
+        (
+            WhatIfRequest("default", practice="listen_to", value=0.5),
+            ValueError,
+            "practice='listen_to' is unknown",
+        ),
         (WhatIfRequest("default"), ValueError, "either an intervention or a practice"),
-        (WhatIfRequest("default", practice="upward", value="observe"), ConfigError,
-         "regime.upward='observe' is not allowed"),
+        (
+            WhatIfRequest("default", practice="upward", value="observe"),
+            ConfigError,
+            "regime.upward='observe' is not allowed",
+        ),
     ],
 )
 def test_bad_whatif_choices_fail_before_running(request_, error, match):
@@ -334,8 +373,10 @@ def counter(rc) -> str:
 
 def charts(rc):
     """The networks and the metrics pictures of the side by side."""
-    return (rc.find(Chart, css_class="agora-networks").widget,
-            rc.find(Chart, css_class="agora-metrics").widget)
+    return (
+        rc.find(Chart, css_class="agora-networks").widget,
+        rc.find(Chart, css_class="agora-metrics").widget,
+    )
 
 
 def text_of(rc) -> str:
@@ -441,7 +482,11 @@ def test_presets_wait_for_reset_then_rebuild_with_the_same_seed(app):
     assert pair is not first and not state.pending and pair.current_step == 0
     cfg_b = pair.models[1].cfg.regime
     assert (cfg_b.name, cfg_b.broadcast_rate, cfg_b.upward, cfg_b.responsiveness) == (
-        "broadcast", 1.0, "chain", 0.6)
+        "broadcast",
+        1.0,
+        "chain",
+        0.6,
+    )
     assert pair.titles[1] == "B: broadcast, 1 practice changed"
     assert pair.models[0].seed == pair.models[1].seed == first.models[0].seed
 
@@ -489,10 +534,15 @@ def test_halfway_preset_brings_the_mix_and_its_practices(app):
     assert mix.label == "Hybrid mix: 0.50"
     mix.v_model = 0.25
     a = state.settings.value[0]
-    assert (a["regime"], a["mix"], a["broadcast_rate"], a["upward"]) == ("hybrid", 0.25, 0.8,
-                                                                       "chain")
+    assert (a["regime"], a["mix"], a["broadcast_rate"], a["upward"]) == (
+        "hybrid",
+        0.25,
+        0.8,
+        "chain",
+    )
     assert rc.find(v.Slider, class_="agora-control agora-A-broadcast_rate").widget.label == (
-        "Broadcasts: 0.80")
+        "Broadcasts: 0.80"
+    )
     button(rc, "Reset")  # still there, and Reset applies it
     button(rc, "Reset").click()
     assert state.pair.value.models[0].cfg.regime.mix == 0.25
@@ -520,8 +570,16 @@ def test_the_server_bounds_what_a_browser_sends(app):
     from sim.lab.whatif import LIMITS, bounded_request
 
     state, rc = app
-    state.set_side(0, {**state.settings.value[0], "size": 10**6, "stakeholders": -4,
-                       "attention": 10**9, "voice": 7.0})
+    state.set_side(
+        0,
+        {
+            **state.settings.value[0],
+            "size": 10**6,
+            "stakeholders": -4,
+            "attention": 10**9,
+            "voice": 7.0,
+        },
+    )
     a = state.settings.value[0]
     assert (a["size"], a["stakeholders"], a["attention"], a["voice"]) == (1000, 0, 30, 1.0)
     state.set_run("steps", 100_000)
@@ -529,8 +587,11 @@ def test_the_server_bounds_what_a_browser_sends(app):
     assert state.run.value == {"seed": 0, "steps": 600}
     with pytest.raises(ValueError, match="size=nan is not a number"):
         state.set_side(0, {**a, "size": float("nan")})
-    huge = bounded_request(WhatIfRequest("default", intervention="back_to_broadcast",
-                                         at=10**6, steps=10**5, replicates=20_000))
+    huge = bounded_request(
+        WhatIfRequest(
+            "default", intervention="back_to_broadcast", at=10**6, steps=10**5, replicates=20_000
+        )
+    )
     assert (huge.steps, huge.at, huge.replicates) == (600, 590, 30)
     # The what-if tab's sliders show the same limits.
     state.tab.value = 2
@@ -547,8 +608,10 @@ def test_a_pair_beyond_the_memory_limit_is_refused_and_said(app):
     original = pair_module.check_pair_memory
 
     def refuse(cfgs):
-        raise ConfigError("these two organizations need 9 GB together, more than "
-                          "limits.memory_gb=1: make them smaller")
+        raise ConfigError(
+            "these two organizations need 9 GB together, more than "
+            "limits.memory_gb=1: make them smaller"
+        )
 
     pair_module.check_pair_memory = refuse
     try:

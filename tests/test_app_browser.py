@@ -30,8 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking switches Chromium's own connections are refused in CI.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 720}
 #: How long any wait may take (ms) before the test fails.
@@ -72,9 +78,22 @@ def start_server(log: Path, max_sessions: int) -> tuple[subprocess.Popen, str, i
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [solara, "run", "sim/app.py", "--host", "127.0.0.1", "--port", str(port),
-             "--no-open", "--production"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                solara,
+                "run",
+                "sim/app.py",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-open",
+                "--production",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}/"
     try:
@@ -217,14 +236,17 @@ def drawn_step(page, css: str) -> int:
 def wait_drawn(page, css: str, step: int) -> None:
     page.wait_for_function(
         f"() => {{ const e = document.querySelector('{css}');"
-        f" return e && parseInt(e.dataset.step) >= {step}; }}", polling=100)
+        f" return e && parseInt(e.dataset.step) >= {step}; }}",
+        polling=100,
+    )
 
 
 def chart_option(page, css: str) -> dict:
     """What the browser's chart holds (its ECharts option), read in the browser."""
     return page.evaluate(
         f"() => JSON.parse(JSON.stringify(document.querySelector('{css} > div')"
-        ".agoraChart.getOption()))")
+        ".agoraChart.getOption()))"
+    )
 
 
 def smallest_font(option: dict) -> float:
@@ -250,9 +272,14 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     assert heads == ["A: broadcast end", "B: conversational end"]
     steps = [t["text"] for t in after["title"] if t["id"].startswith("step-")]
     assert all(t.startswith(f"step {start}:") for t in steps), steps
+
     def colours(option):
-        return [d["itemStyle"]["color"] for s in option["series"] if s["type"] == "scatter"
-                for d in s["data"]]
+        return [
+            d["itemStyle"]["color"]
+            for s in option["series"]
+            if s["type"] == "scatter"
+            for d in s["data"]
+        ]
 
     assert colours(after) != colours(before)
     curves = chart_option(page, ".agora-metrics")
@@ -266,7 +293,8 @@ def test_side_by_side_steps_both_and_is_legible(page, tmp_path):
     # Each picture is shown at about its drawn size, its text at least 12 px.
     sizes = page.eval_on_selector_all(
         ".agora-networks canvas, .agora-metrics canvas",
-        "els => els.map(e => [e.clientWidth, e.clientHeight])")
+        "els => els.map(e => [e.clientWidth, e.clientHeight])",
+    )
     assert len(sizes) >= 2 and all(w >= 800 and h >= 450 for w, h in sizes), sizes
     for css in (".agora-networks", ".agora-metrics"):
         assert smallest_font(chart_option(page, css)) >= 12
@@ -345,9 +373,11 @@ def test_whatif_tab_produces_a_result(page, tmp_path):
     # (AGORA_UPDATE_DOCS_IMAGES=1) 6 replicates of 120 steps, the change at step 60.
     more = 4 if os.environ.get("AGORA_UPDATE_DOCS_IMAGES") == "1" else 0
     steps = 20 + 20 * (more + bool(more))
-    labels = {"replicates": f"Replicates (runs of each): {2 + more}",
-              "steps": f"Run length (steps): {steps}",
-              "at": f"Change at step: {10 + 10 * (more + bool(more))}"}
+    labels = {
+        "replicates": f"Replicates (runs of each): {2 + more}",
+        "steps": f"Run length (steps): {steps}",
+        "at": f"Change at step: {10 + 10 * (more + bool(more))}",
+    }
     for name, label in labels.items():  # each set and shown before the next (they interact)
         press_home(page, f".agora-whatif-{name}")
         for _ in range(more + (1 if more and name != "replicates" else 0)):
@@ -385,8 +415,14 @@ def test_guided_experiment_asks_first_and_info_tab(page, tmp_path):
     assert_legible(page)
     screenshot(page, tmp_path, "guided")
     open_tab(page, "Info")
-    for section in ("What is it?", "How it works", "How to use it", "Things to notice",
-                    "Things to try", "Extending the model"):
+    for section in (
+        "What is it?",
+        "How it works",
+        "How to use it",
+        "Things to notice",
+        "Things to try",
+        "Extending the model",
+    ):
         page.get_by_role("heading", name=section).wait_for()
     assert_legible(page)
     screenshot(page, tmp_path, "info")
@@ -397,17 +433,26 @@ def test_guided_experiment_asks_first_and_info_tab(page, tmp_path):
 
 def sessions_open(log: Path) -> int:
     """The last count of open sessions the server printed on its console."""
-    said = [line.split("agora app:")[1].strip() for line in log.read_text().splitlines()
-            if "agora app:" in line]
-    counts = [int(text.split(" of ")[0]) for text in said
-              if text.endswith("sessions open") and text[0].isdigit()]
+    said = [
+        line.split("agora app:")[1].strip()
+        for line in log.read_text().splitlines()
+        if "agora app:" in line
+    ]
+    counts = [
+        int(text.split(" of ")[0])
+        for text in said
+        if text.endswith("sessions open") and text[0].isdigit()
+    ]
     return counts[-1] if counts else 0
 
 
 def labs_in_memory(log: Path) -> int | None:
     """The last count of labs still in the server's memory it printed."""
-    said = [line.split("agora app:")[1].strip() for line in log.read_text().splitlines()
-            if "agora app:" in line and "labs in memory" in line]
+    said = [
+        line.split("agora app:")[1].strip()
+        for line in log.read_text().splitlines()
+        if "agora app:" in line and "labs in memory" in line
+    ]
     return int(said[-1].split()[0]) if said else None
 
 
@@ -474,14 +519,16 @@ def test_thirty_sessions_end_and_their_memory_returns(server, browser):
     after_second = server_rss_mib(proc)
     grew = first - rss_before
     assert grew > 2 * SESSIONS_TESTED, (rss_before, first)  # each took some memory
-    assert after_second - after_first < 0.25 * grew, (rss_before, first, after_first,
-                                                      after_second)
+    assert after_second - after_first < 0.25 * grew, (rss_before, first, after_first, after_second)
 
 
 def held_in_memory(log: Path) -> tuple[int, int] | None:
     """The last (labs, organizations) the server said it still holds."""
-    said = [line.split("agora app:")[1].split() for line in log.read_text().splitlines()
-            if "agora app:" in line and "organizations in memory" in line]
+    said = [
+        line.split("agora app:")[1].split()
+        for line in log.read_text().splitlines()
+        if "agora app:" in line and "organizations in memory" in line
+    ]
     return (int(said[-1][0]), int(said[-1][3])) if said else None
 
 
@@ -502,7 +549,7 @@ def test_a_class_leaves_no_organizations_behind(server):
     async def class_of(n: int) -> None:
         students = [Student(url) for _ in range(n)]
         for first in range(0, n, 10):  # ten at a time: a shared test machine
-            await asyncio.gather(*(s.join(WAIT_MS / 1000) for s in students[first:first + 10]))
+            await asyncio.gather(*(s.join(WAIT_MS / 1000) for s in students[first : first + 10]))
         await asyncio.gather(*(s.step(WAIT_MS / 1000) for s in students))
         await asyncio.gather(*(s.press(s.reset_button) for s in students))
         await asyncio.gather(*(s.leave() for s in students))

@@ -76,8 +76,10 @@ def test_end_differences_are_paired_by_seed():
     values = toy([BASE], seeds=[4, 9])
     d = end_differences(values, METRICS)[BASE]
     assert list(d.index) == [4, 9]
-    by_hand = (values[values["end"] == "conversational"].set_index("seed")["single"]
-               - values[values["end"] == "broadcast"].set_index("seed")["single"])
+    by_hand = (
+        values[values["end"] == "conversational"].set_index("seed")["single"]
+        - values[values["end"] == "broadcast"].set_index("seed")["single"]
+    )
     np.testing.assert_allclose(d["single"], by_hand.loc[[4, 9]])
 
 
@@ -88,13 +90,16 @@ def test_only_pairs_of_moving_switches_are_asked_for():
     assert set(pairs) == {("a", "b"), ("a", "c"), ("b", "c")}
     # ranked by the sum of single shares: b+c (0.8 on "paired") first
     assert pairs[0] == ("b", "c")
-    assert pairs_to_run(toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION,
-                        max_pairs=1) == [("b", "c")]
+    assert pairs_to_run(
+        toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION, max_pairs=1
+    ) == [("b", "c")]
 
 
 def test_the_planted_toy_is_classified_right():
-    pairs = [pair_label(a, b) for a, b in pairs_to_run(toy(SINGLES), METRICS, SWITCHES,
-                                                         construction=CONSTRUCTION)]
+    pairs = [
+        pair_label(a, b)
+        for a, b in pairs_to_run(toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION)
+    ]
     table = classify(toy([*SINGLES, *pairs]), METRICS, SWITCHES, construction=CONSTRUCTION)
     assert list(table.columns) == list(COLUMNS)
     assert list(table["metric"]) == METRICS and set(table["class"]) <= set(CLASSES)
@@ -126,15 +131,13 @@ def test_the_planted_toy_is_classified_right():
 
 def test_every_switch_that_carries_a_difference_alone_is_listed():
     planted = {**PLANTED, "single": {"a": 0.9, "b": 0.85, "c": 0.2}}
-    table = classify(toy(SINGLES, planted=planted), METRICS, SWITCHES,
-                     construction=CONSTRUCTION)
+    table = classify(toy(SINGLES, planted=planted), METRICS, SWITCHES, construction=CONSTRUCTION)
     row = table.set_index("metric").loc["single"]
     assert (row["class"], row["mechanism"], row["carried_by"]) == ("mechanism", "a", "a b")
 
 
 def test_without_the_pairs_a_pair_carried_difference_is_emergent():
-    table = classify(toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION).set_index(
-        "metric")
+    table = classify(toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION).set_index("metric")
     assert table.loc["paired", "class"] == "emergent"
     assert table.loc["paired", "pairs_tried"] == "0 of 1"
     assert table.loc["paired", "share_removed"] == pytest.approx(0.4, abs=0.03)
@@ -199,20 +202,26 @@ def test_markers_are_replaced_and_the_rest_kept(tmp_path):
     path = tmp_path / "odd.md"
     before = "# ODD\n\ntext before\n"
     after = "\n## Later\n\ntext after\n"
-    path.write_text(f"{before}<!-- BEGIN classification -->\nold table\n"
-                    f"<!-- END classification -->{after}")
+    path.write_text(
+        f"{before}<!-- BEGIN classification -->\nold table\n<!-- END classification -->{after}"
+    )
     replace_between_markers(path, "| new | table |\n")
-    assert path.read_text() == (f"{before}<!-- BEGIN classification -->\n| new | table |\n"
-                                f"<!-- END classification -->{after}")
+    assert path.read_text() == (
+        f"{before}<!-- BEGIN classification -->\n| new | table |\n"
+        f"<!-- END classification -->{after}"
+    )
     replace_between_markers(path, "again")  # idempotent frame: markers stay, once each
     assert path.read_text().count("<!-- BEGIN classification -->") == 1
 
 
-@pytest.mark.parametrize("content", [
-    "no markers\n",
-    "<!-- END classification -->\n<!-- BEGIN classification -->\n",
-    "<!-- BEGIN classification -->\n<!-- END classification -->\n<!-- END classification -->",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "no markers\n",
+        "<!-- END classification -->\n<!-- BEGIN classification -->\n",
+        "<!-- BEGIN classification -->\n<!-- END classification -->\n<!-- END classification -->",
+    ],
+)
 def test_bad_markers_are_refused_and_the_file_untouched(tmp_path, content):
     path = tmp_path / "odd.md"
     path.write_text(content)
@@ -225,8 +234,10 @@ def test_bad_markers_are_refused_and_the_file_untouched(tmp_path, content):
 def test_classes_and_shares_do_not_depend_on_the_metric_units(scale, shift):
     """A metric measured in other units (a * x + b, a != 0) has the same classes and shares:
     differences scale by a, shares are ratios of differences."""
-    pairs = [pair_label(a, b) for a, b in pairs_to_run(toy(SINGLES), METRICS, SWITCHES,
-                                                         construction=CONSTRUCTION)]
+    pairs = [
+        pair_label(a, b)
+        for a, b in pairs_to_run(toy(SINGLES), METRICS, SWITCHES, construction=CONSTRUCTION)
+    ]
     values = toy([*SINGLES, *pairs])
     moved = values.copy()
     moved[METRICS] = scale * moved[METRICS] + shift
@@ -244,10 +255,15 @@ def test_a_share_difference_interval_stays_in_minus_one_to_one():
     rows = []
     for seed, gap in zip(range(3), (0.98, -0.98, 0.98), strict=True):
         for ablation in SINGLES:
-            rows += [{"ablation": ablation, "end": "broadcast", "seed": seed,
-                      "reach": 0.5 - gap / 2},
-                     {"ablation": ablation, "end": "conversational", "seed": seed,
-                      "reach": 0.5 + gap / 2}]
+            rows += [
+                {"ablation": ablation, "end": "broadcast", "seed": seed, "reach": 0.5 - gap / 2},
+                {
+                    "ablation": ablation,
+                    "end": "conversational",
+                    "seed": seed,
+                    "reach": 0.5 + gap / 2,
+                },
+            ]
     row = classify(pd.DataFrame(rows), ["reach"], SWITCHES).iloc[0]
     assert row["difference"] == pytest.approx(0.98 / 3)
     assert (row["ci_low"], row["ci_high"]) == (-1.0, 1.0) and row["class"] == "noise"

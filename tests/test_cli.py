@@ -35,8 +35,9 @@ def agora(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedPr
     script = shutil.which("agora", path=os.path.dirname(sys.executable))
     cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
     env = {**os.environ, "MPLBACKEND": "Agg", "HYDRA_FULL_ERROR": "1"}
-    return subprocess.run([*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_every_entry_point_has_a_subcommand():
@@ -48,9 +49,14 @@ def test_experiments_are_the_shims_the_command_table_generates(tmp_path, monkeyp
     import sim.cli.shims as shims
 
     assert set(SCRIPTS) == set(COMMANDS), "run python -m sim.cli.shims"
-    stale = [name for name in SCRIPTS
-             if (ROOT / "experiments" / f"{name}.py").read_text() != shims.shim_text(name)]
-    assert not stale, f"experiments/ differs from the command table (python -m sim.cli.shims): {stale}"
+    stale = [
+        name
+        for name in SCRIPTS
+        if (ROOT / "experiments" / f"{name}.py").read_text() != shims.shim_text(name)
+    ]
+    assert not stale, (
+        f"experiments/ differs from the command table (python -m sim.cli.shims): {stale}"
+    )
     # A command added to the table gets its entry point, naming its own module and function.
     (tmp_path / "keep.txt").write_text("mine")
     table = {**COMMANDS, "extra": COMMANDS["run"]._replace(module="sim.cli.x", function="go")}
@@ -134,8 +140,13 @@ def test_help_imports_no_heavy_library(name):
         "heavy = ('scipy.stats', 'matplotlib.pyplot', 'mesa', 'SALib', 'solara')\n"
         "print([m for m in heavy if type(sys.modules.get(m)).__name__ == 'module'])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, "MPLBACKEND": "Agg"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -156,8 +167,13 @@ def test_after_help_every_library_still_works_in_the_same_process():
         "assert compare.pd is pd\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=180, env={**os.environ, "MPLBACKEND": "Agg"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
 
 
@@ -170,11 +186,17 @@ def test_shared_flags_mean_the_same_everywhere():
 
     assert flags_to_overrides(["--steps=5", "a=1"]) == ["a=1", "steps=5"]
     assert run_flags(["--replicates", "3", "--out", "d"]) == ["replicates=3", "hydra.run.dir=d"]
-    assert run_flags(["-m", "--workers", "3", "hydra/launcher=local_parallel"])[-1] == \
-        "hydra.launcher.n_jobs=3"
+    assert (
+        run_flags(["-m", "--workers", "3", "hydra/launcher=local_parallel"])[-1]
+        == "hydra.launcher.n_jobs=3"
+    )
     ns = parse_args(["scenario=a", "intervention=b", "--replicates", "3", "--out", "o"])
     assert merge_flags(ns, parse(ns.args)[0]) == {
-        "scenario": "a", "intervention": "b", "replicates": 3, "out": "o"}
+        "scenario": "a",
+        "intervention": "b",
+        "replicates": 3,
+        "out": "o",
+    }
     assert METHODS == designs.METHODS
     import argparse
 
@@ -189,14 +211,19 @@ def test_run_workers_needs_a_sweep(capsys):
 # --- typos: the nearest valid key or option, one line, status 2 ------------------------------
 
 
-@pytest.mark.parametrize(("args", "said"), [
-    (["regime.broadcst_rate=0.5"], "did you mean regime.broadcast_rate?"),
-    (["stepz=3"], "did you mean steps?"),
-    (["regime=conversatinal"], "did you mean conversational? (regime is one of broadcast, "
-                               "conversational, hybrid)"),
-    (["-m", "regime=broadcast,conversatinal"], "did you mean conversational?"),
-    (["-m", "org.sise=20,40"], "did you mean org.size?"),
-])
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["regime.broadcst_rate=0.5"], "did you mean regime.broadcast_rate?"),
+        (["stepz=3"], "did you mean steps?"),
+        (
+            ["regime=conversatinal"],
+            "did you mean conversational? (regime is one of broadcast, conversational, hybrid)",
+        ),
+        (["-m", "regime=broadcast,conversatinal"], "did you mean conversational?"),
+        (["-m", "org.sise=20,40"], "did you mean org.size?"),
+    ],
+)
 def test_run_explains_typos(args, said, tmp_path, capsys):
     assert main(["run", *args, f"hydra.run.dir={tmp_path}", f"hydra.sweep.dir={tmp_path}"]) == 2
     err = capsys.readouterr().err
@@ -211,11 +238,27 @@ def test_run_explains_typos(args, said, tmp_path, capsys):
 
 def test_a_missing_folder_is_one_line(tmp_path):
     design = tmp_path / "design"
-    assert main(["design", "--method", "morris", "--n", "10", "regime.mix=0:1", "org.size=20:40",
-                 "--out", str(design)]) == 0
-    for args in (["sensitivity", str(design), "multirun/nope"],
-                 ["sensitivity", "designs/nope", "multirun/nope"],
-                 ["aggregate", "multirun/nope"]):
+    assert (
+        main(
+            [
+                "design",
+                "--method",
+                "morris",
+                "--n",
+                "10",
+                "regime.mix=0:1",
+                "org.size=20:40",
+                "--out",
+                str(design),
+            ]
+        )
+        == 0
+    )
+    for args in (
+        ["sensitivity", str(design), "multirun/nope"],
+        ["sensitivity", "designs/nope", "multirun/nope"],
+        ["aggregate", "multirun/nope"],
+    ):
         done = agora(*args, cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr and "nope" in done.stderr
@@ -224,8 +267,18 @@ def test_a_missing_folder_is_one_line(tmp_path):
 
 @pytest.mark.slow
 def test_aggregation_shows_progress_unless_told_not_to(tmp_path, capsys):
-    sweep = agora("run", "-m", "--steps", "2", "org.size=20", "stakeholders.count=5",
-                  "seed=0,1,2", "--out", "sw", cwd=tmp_path)
+    sweep = agora(
+        "run",
+        "-m",
+        "--steps",
+        "2",
+        "org.size=20",
+        "stakeholders.count=5",
+        "seed=0,1,2",
+        "--out",
+        "sw",
+        cwd=tmp_path,
+    )
     assert sweep.returncode == 0, sweep.stderr
     assert main(["aggregate", str(tmp_path / "sw"), "--no-plots"]) == 0
     err = capsys.readouterr().err
@@ -238,8 +291,9 @@ def test_a_closed_pipe_is_quiet(tmp_path):
     script = shutil.which("agora", path=os.path.dirname(sys.executable))
     cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
     for args in (["run", "--help"], ["scenarios", "--settings"]):
-        proc = subprocess.Popen([*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=tmp_path)
+        proc = subprocess.Popen(
+            [*cmd, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path
+        )
         proc.stdout.read(10)  # read a little, as `head -c 10` would, then hang up
         proc.stdout.close()
         err = proc.stderr.read().decode()
@@ -292,12 +346,32 @@ def test_animate_takes_overrides_around_flags():
 
 def test_design_takes_ranges_around_flags(tmp_path, capsys):
     out = tmp_path / "d"
-    assert main(["design", "regime.mix=0:1", "--method", "lhs", "org.size=20:40", "--n", "4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "design",
+                "regime.mix=0:1",
+                "--method",
+                "lhs",
+                "org.size=20:40",
+                "--n",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     command = shlex.split(capsys.readouterr().out.splitlines()[-1])
     # The sweep it prints runs through this interpreter's agora, installed or not.
-    assert command[:6] == [sys.executable, "-m", "sim.cli", "run", "-m",
-                           f"hydra.searchpath=[file://{out}]"]
+    assert command[:6] == [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "run",
+        "-m",
+        f"hydra.searchpath=[file://{out}]",
+    ]
     assert (out / "design.csv").is_file()
 
 
@@ -319,14 +393,23 @@ def test_run_refuses_a_bad_value_before_running(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_run_and_sweep_from_outside_the_checkout_say_where_they_wrote(tmp_path):
-    done = agora("run", "steps=3", "org.size=20", "stakeholders.count=5", "hydra.run.dir=one",
-                 cwd=tmp_path)
+    done = agora(
+        "run", "steps=3", "org.size=20", "stakeholders.count=5", "hydra.run.dir=one", cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert f"ok: {tmp_path / 'one'}" in done.stdout
     assert (tmp_path / "one" / "metrics.parquet").is_file()
     # An override before -m, another after it.
-    sweep = agora("run", "steps=2", "-m", "org.size=20", "stakeholders.count=5", "seed=0,1",
-                  "hydra.sweep.dir=sw", cwd=tmp_path)
+    sweep = agora(
+        "run",
+        "steps=2",
+        "-m",
+        "org.size=20",
+        "stakeholders.count=5",
+        "seed=0,1",
+        "hydra.sweep.dir=sw",
+        cwd=tmp_path,
+    )
     assert sweep.returncode == 0, sweep.stderr
     for job in ("0", "1"):
         assert f"ok: {tmp_path / 'sw' / job}" in sweep.stdout
@@ -343,8 +426,14 @@ def test_python_api_from_outside_the_checkout(tmp_path):
         "c = simulate(load_config(['scenario=sample_company', 'steps=1']))\n"
         "print(int(r.metrics['step'].max()), len(m.individuals), len(c.metrics))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=240, env={**os.environ, "MPLBACKEND": "Agg"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
     assert done.returncode == 0, done.stderr
     last, people, rows = done.stdout.split()
     assert (last, people, rows) == ("3", "30", "2")
@@ -359,11 +448,29 @@ def test_app_binds_to_localhost_unless_told(capsys):
     assert default[default.index("--host") + 1] == "127.0.0.1"
     assert default[default.index("run") + 1].endswith(os.path.join("sim", "app.py"))
     assert "--production" in default  # visitors see no tracebacks, nothing reloads
-    assert main(["app", "--host", "0.0.0.0", "--port", "9001", "--dev", "--dry-run", "--",
-                 "--theme-variant", "dark"]) == 0
+    assert (
+        main(
+            [
+                "app",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                "9001",
+                "--dev",
+                "--dry-run",
+                "--",
+                "--theme-variant",
+                "dark",
+            ]
+        )
+        == 0
+    )
     chosen = capsys.readouterr().out.split()
     assert chosen[chosen.index("--host") + 1] == "0.0.0.0"
-    assert chosen[chosen.index("--port") + 1] == "9001" and chosen[-2:] == ["--theme-variant", "dark"]
+    assert chosen[chosen.index("--port") + 1] == "9001" and chosen[-2:] == [
+        "--theme-variant",
+        "dark",
+    ]
     assert "--production" not in chosen
 
 
@@ -375,8 +482,13 @@ def test_app_serves_the_page_on_127_0_0_1(tmp_path):
     cmd = [script] if script else [sys.executable, "-m", "sim.cli"]
     log = tmp_path / "app.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([*cmd, "app", "--port", str(port)], cwd=tmp_path, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [*cmd, "app", "--port", str(port)],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 120
         while True:

@@ -134,13 +134,16 @@ def _numbers(cls: type = AgoraConfig, prefix: str = ""):
         sub = dataclass_of(kind)
         if sub is not None:
             yield from _numbers(sub, key + ".")
-        elif kind is not bool and ({int, float} & {kind, *typing.get_args(kind)}
-                                   or typing.get_origin(kind) is list):
+        elif kind is not bool and (
+            {int, float} & {kind, *typing.get_args(kind)} or typing.get_origin(kind) is list
+        ):
             yield key, f
 
 
 def test_every_number_says_what_it_allows_or_is_named_unbounded():
-    missing = [key for key, f in _numbers() if ALLOWED_META not in f.metadata and key not in UNBOUNDED]
+    missing = [
+        key for key, f in _numbers() if ALLOWED_META not in f.metadata and key not in UNBOUNDED
+    ]
     assert not missing, f"give these a range in sim/config/schema.py: {missing}"
     assert UNBOUNDED <= {key for key, _ in _numbers()}
 
@@ -182,8 +185,11 @@ def test_a_field_added_with_a_range_is_checked_without_touching_the_checks():
         mode: str = one_of("a", ("a", "b"))
 
     rules = {key: text for key, _, text in range_rules(Extra, "extra.")}
-    assert rules == {"extra.rate": "a probability in [0, 1]",
-                     "extra.size": "null or an integer >= 1", "extra.mode": "one of ['a', 'b']"}
+    assert rules == {
+        "extra.rate": "a probability in [0, 1]",
+        "extra.size": "null or an integer >= 1",
+        "extra.mode": "one of ['a', 'b']",
+    }
     allowed = {key: a for key, a, _ in range_rules(Extra, "extra.")}
     assert allowed["extra.rate"].ok(1.0) and not allowed["extra.rate"].ok(1.01)
     assert allowed["extra.size"].ok(None) and not allowed["extra.size"].ok(0)
@@ -193,7 +199,9 @@ def test_check_ranges_reads_the_fields_metadata():
     cfg = AgoraConfig()
     check_ranges(cfg)
     cfg.network.peer_degree = 5
-    with pytest.raises(ConfigError, match=r"^network\.peer_degree=5 is out of range: an even integer >= 0$"):
+    with pytest.raises(
+        ConfigError, match=r"^network\.peer_degree=5 is out of range: an even integer >= 0$"
+    ):
         check_ranges(cfg)
 
 

@@ -21,12 +21,21 @@ TINY = {"steps": 4, "org": {"size": 30}, "stakeholders": {"count": 5}, "replicat
 def make_sweep(root, jobs):
     """Jobs ``(regime, seed)`` in order, as a sweep over regime and seed would leave them."""
     for num, (regime, seed) in enumerate(jobs):
-        run_job({**TINY, "regime": {"name": regime}, "seed": seed}, root / str(num),
-                overrides=[f"regime={regime}", f"seed={seed}"], job={"num": num})
+        run_job(
+            {**TINY, "regime": {"name": regime}, "seed": seed},
+            root / str(num),
+            overrides=[f"regime={regime}", f"seed={seed}"],
+            job={"num": num},
+        )
 
 
-JOBS = [("broadcast", 0), ("conversational", 0), ("broadcast", 1), ("conversational", 1),
-        ("hybrid", 2)]
+JOBS = [
+    ("broadcast", 0),
+    ("conversational", 0),
+    ("broadcast", 1),
+    ("conversational", 1),
+    ("hybrid", 2),
+]
 
 
 def test_dataset_reads_whole_with_typed_swept_columns(tmp_path, monkeypatch):
@@ -36,8 +45,15 @@ def test_dataset_reads_whole_with_typed_swept_columns(tmp_path, monkeypatch):
     folder = tmp_path / "dataset"
     frame = pd.read_parquet(folder)
     assert len(frame) == 4 * 2 * 5  # ok jobs x replicates x (steps + 1)
-    assert list(frame.columns[:7]) == ["job", "regime", "root_seed", "condition", "replicate",
-                                       "seed", "step"]
+    assert list(frame.columns[:7]) == [
+        "job",
+        "regime",
+        "root_seed",
+        "condition",
+        "replicate",
+        "seed",
+        "step",
+    ]
     assert frame["root_seed"].dtype == "Int64" and frame["regime"].dtype == "string"
     assert set(frame["condition"]) == {"regime=broadcast", "regime=conversational"}
     # the same rows as the single-file time series, in the same order
@@ -55,8 +71,10 @@ def test_duckdb_and_polars_read_it_in_one_call(tmp_path):
     glob = f"{tmp_path / 'dataset'}/*.parquet"
     expected = pd.read_parquet(tmp_path / "dataset")
     duckdb = pytest.importorskip("duckdb")
-    got = duckdb.sql(f"SELECT regime, count(*) AS n, avg(trust) AS t FROM '{glob}' "
-                     "GROUP BY regime ORDER BY regime").fetchall()
+    got = duckdb.sql(
+        f"SELECT regime, count(*) AS n, avg(trust) AS t FROM '{glob}' "
+        "GROUP BY regime ORDER BY regime"
+    ).fetchall()
     want = expected.groupby("regime")["trust"].agg(["count", "mean"])
     assert [(r, n) for r, n, _ in got] == [(r, n) for r, n in want["count"].items()]
     assert [t for *_, t in got] == pytest.approx(list(want["mean"]))
@@ -74,8 +92,12 @@ def test_parts_rewritten_only_when_their_jobs_change(tmp_path):
     again = write_dataset(tmp_path, part_jobs=2)
     assert again.parts_written == 0 and again.rows_written == 0
     # a fourth job lands in the second part only
-    run_job({**TINY, "regime": {"name": "conversational"}, "seed": 1}, tmp_path / "3",
-            overrides=["regime=conversational", "seed=1"], job={"num": 3})
+    run_job(
+        {**TINY, "regime": {"name": "conversational"}, "seed": 1},
+        tmp_path / "3",
+        overrides=["regime=conversational", "seed=1"],
+        job={"num": 3},
+    )
     third = write_dataset(tmp_path, part_jobs=2)
     assert third.parts_written == 1
     assert first.parts[0].stat().st_mtime_ns == mtimes[first.parts[0]]
@@ -83,5 +105,7 @@ def test_parts_rewritten_only_when_their_jobs_change(tmp_path):
     assert sorted(frame["job"].unique()) == [0, 1, 2, 3]
     assert not frame.duplicated(["job", "replicate", "step"]).any()
     # no temporary files left for a reader's glob to pick up
-    assert sorted(os.listdir(tmp_path / "dataset")) == ["part-000000.parquet",
-                                                        "part-000002.parquet"]
+    assert sorted(os.listdir(tmp_path / "dataset")) == [
+        "part-000000.parquet",
+        "part-000002.parquet",
+    ]

@@ -49,7 +49,7 @@ def examples(page: Path) -> list[Example]:
             raise AssertionError(f"{page.relative_to(ROOT)}:{i + 1}: {MARK} before no code block")
         indent = len(lines[j]) - len(lines[j].lstrip())
         end = next(k for k in range(j + 1, len(lines)) if lines[k].strip().startswith("```"))
-        code = "\n".join(line[indent:] for line in lines[j + 1:end])
+        code = "\n".join(line[indent:] for line in lines[j + 1 : end])
         found.append(Example(page, j + 1, opening.group(1), code + "\n"))
     return found
 
@@ -76,12 +76,14 @@ def test_the_readme_sweep_has_replicates_the_pool_launcher_and_intervals():
 OLD_FORM = re.compile(r"python3? (?:\./)?experiments/\w+\.py|python -m sim\.cli(?![.\w])")
 
 
-@pytest.mark.parametrize("page", PAGES,
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_user_docs_show_agora_commands(page: Path):
     """README.md and docs/*.md show ``agora COMMAND``, not ``python experiments/X.py``."""
-    stale = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}"
-             for n, line in enumerate(page.read_text().splitlines(), 1) if OLD_FORM.search(line)]
+    stale = [
+        f"{page.relative_to(ROOT)}:{n}: {line.strip()}"
+        for n, line in enumerate(page.read_text().splitlines(), 1)
+        if OLD_FORM.search(line)
+    ]
     assert not stale, "\n".join(stale)
 
 
@@ -101,14 +103,16 @@ def test_the_scenario_list_shows_agora_commands(capsys):
 def test_example_runs(example: Example, tmp_path: Path):
     (tmp_path / "experiments").symlink_to(ROOT / "experiments")
     bindir = os.path.dirname(sys.executable)
-    env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join(
-               p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MPLBACKEND": "Agg",
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+    }
     if example.lang == "bash":
         cmd = ["bash", "-euo", "pipefail", "-c", example.code]
     else:
         cmd = [sys.executable, "-c", example.code]
-    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{example} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr, f"{example}:\n{done.stderr[-3000:]}"

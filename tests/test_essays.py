@@ -24,10 +24,16 @@ from sim.rules.platform import (
     usefulness,
 )
 
-SMALL = {"steps": 30, "org": {"size": 40}, "stakeholders": {"count": 8},
-         "hierarchy": {"depth": 3}}
-ESSAY_METRICS = ["adoption", "platform_active", "leader_activity", "authenticity_gap",
-                 "value_created", "value_share_stakeholders", "org_value"]
+SMALL = {"steps": 30, "org": {"size": 40}, "stakeholders": {"count": 8}, "hierarchy": {"depth": 3}}
+ESSAY_METRICS = [
+    "adoption",
+    "platform_active",
+    "leader_activity",
+    "authenticity_gap",
+    "value_created",
+    "value_share_stakeholders",
+    "org_value",
+]
 
 
 def _run(cfg: dict, steps: int | None = None, seed: int = 3) -> AgoraModel:
@@ -53,15 +59,24 @@ def test_defaults_spawn_and_draw_nothing():
     assert model.platform.adopted.all()
 
 
-@pytest.mark.parametrize("sections", [
-    # Parameters of mechanisms that are not live act on nothing.
-    {"platform": {"threshold": 0.9, "rate": 0.9, "patience": 1, "usefulness": 3.0}},
-    {"leadership": {"voice_lift": 1.0}},
-    {"value": {"share": 0.9, "bargaining": 0.5, "idea_value": 4.0}},
-    {"mechanisms": {"adoption": False, "leader_visibility": False, "authenticity": False,
-                    "bargaining": False}},
-    {"org": {"espoused": 0.8}, "mechanisms": {"authenticity": False}},
-])
+@pytest.mark.parametrize(
+    "sections",
+    [
+        # Parameters of mechanisms that are not live act on nothing.
+        {"platform": {"threshold": 0.9, "rate": 0.9, "patience": 1, "usefulness": 3.0}},
+        {"leadership": {"voice_lift": 1.0}},
+        {"value": {"share": 0.9, "bargaining": 0.5, "idea_value": 4.0}},
+        {
+            "mechanisms": {
+                "adoption": False,
+                "leader_visibility": False,
+                "authenticity": False,
+                "bargaining": False,
+            }
+        },
+        {"org": {"espoused": 0.8}, "mechanisms": {"authenticity": False}},
+    ],
+)
 def test_switched_off_mechanisms_leave_every_other_metric_draw_for_draw(sections):
     base = _run(SMALL).metrics_frame()
     other = _run(_merge(SMALL, **sections)).metrics_frame()
@@ -96,7 +111,7 @@ def test_new_keys_are_checked():
 def _naive_share(indptr, indices, active):
     out = []
     for i in range(len(indptr) - 1):
-        nb = indices[indptr[i]:indptr[i + 1]]
+        nb = indices[indptr[i] : indptr[i + 1]]
         out.append(sum(active[j] for j in nb) / len(nb) if len(nb) else 0.0)
     return np.array(out)
 
@@ -104,13 +119,16 @@ def _naive_share(indptr, indices, active):
 def test_adoption_rules_against_a_naive_five_person_reference():
     # A hand-built graph: 0-1, 0-2, 1-2, 2-3; node 4 alone.
     edges = [(0, 1), (0, 2), (1, 2), (2, 3)]
-    nbrs = {i: sorted({b for a, b in edges if a == i} | {a for a, b in edges if b == i})
-            for i in range(5)}
+    nbrs = {
+        i: sorted({b for a, b in edges if a == i} | {a for a, b in edges if b == i})
+        for i in range(5)
+    }
     indptr = np.cumsum([0] + [len(nbrs[i]) for i in range(5)])
     indices = np.array([j for i in range(5) for j in nbrs[i]])
     active = np.array([True, False, True, False, False])
-    np.testing.assert_allclose(neighbour_share(indptr, indices, active),
-                               _naive_share(indptr, indices, active))
+    np.testing.assert_allclose(
+        neighbour_share(indptr, indices, active), _naive_share(indptr, indices, active)
+    )
     adopted = np.array([True, False, False, True, False])
     signal = np.array([0.0, 0.5, 0.6, 0.0, 0.2])
     threshold = np.array([0.3, 0.4, 0.7, 0.1, 0.1])
@@ -142,8 +160,18 @@ def test_newcomers_start_without_a_record():
 
 def test_platform_update_against_a_per_agent_loop():
     """One step of the component on a ring of six members against a per-agent reference."""
-    cfg = to_config({"platform": {"rollout": "champions", "champions": 0.5, "patience": 2,
-                                  "rate": 0.7, "usefulness": 0.5, "leader_weight": 0.5}})
+    cfg = to_config(
+        {
+            "platform": {
+                "rollout": "champions",
+                "champions": 0.5,
+                "patience": 2,
+                "rate": 0.7,
+                "usefulness": 0.5,
+                "leader_weight": 0.5,
+            }
+        }
+    )
     n = 6
     plat = Platform(cfg, n, n, np.random.default_rng(0))
     indptr = np.arange(0, 2 * n + 1, 2)
@@ -163,7 +191,7 @@ def test_platform_update_against_a_per_agent_loop():
         streak = 0 if heard[i] else [0, 0, 0, 1, 0, 0][i] + ignored[i]
         stays = before[i] and streak < p.patience
         dropped = before[i] and not stays
-        nb = indices[indptr[i]:indptr[i + 1]]
+        nb = indices[indptr[i] : indptr[i + 1]]
         record_h, record_i = float(heard[i]), float(ignored[i])
         useful = record_h / (record_h + record_i) if record_h + record_i > 0 else 0.0
         signal = sum(used[j] for j in nb) / len(nb) + p.usefulness * useful + 0.5 * 0.2
@@ -184,11 +212,17 @@ def _adopted_before_each_step(cfg, steps=15, seed=0):
 
 @pytest.mark.slow
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2**16), rollout=st.sampled_from(["champions", "top_down"]),
-       participation=st.sampled_from([0.0, 0.7]))
+@given(
+    seed=st.integers(0, 2**16),
+    rollout=st.sampled_from(["champions", "top_down"]),
+    participation=st.sampled_from([0.0, 0.7]),
+)
 def test_no_member_uses_the_platform_before_adopting(seed, rollout, participation):
-    cfg = _merge(SMALL, platform={"rollout": rollout, "threshold": 0.4},
-                 leadership={"participation": participation})
+    cfg = _merge(
+        SMALL,
+        platform={"rollout": rollout, "threshold": 0.4},
+        leadership={"participation": participation},
+    )
     for _, allowed, used in _adopted_before_each_step(cfg, seed=seed):
         assert not (used & ~allowed).any()
 
@@ -196,8 +230,12 @@ def test_no_member_uses_the_platform_before_adopting(seed, rollout, participatio
 def test_rollouts_start_where_they_say_and_ignored_adopters_drop_out():
     champions = AgoraModel(_merge(SMALL, platform={"rollout": "champions"}), seed=0)
     assert champions.records[0]["adoption"] == pytest.approx(0.1)
-    top = _merge(SMALL, platform={"rollout": "top_down", "patience": 1, "rate": 0.0},
-                 regime={"name": "broadcast"}, population={"turnover": 0.0})
+    top = _merge(
+        SMALL,
+        platform={"rollout": "top_down", "patience": 1, "rate": 0.0},
+        regime={"name": "broadcast"},
+        population={"turnover": 0.0},
+    )
     model = _run(top, 20)
     adoption = model.metrics_frame()["adoption"]
     assert adoption.iloc[0] == 1.0 and adoption.iloc[-1] < 1.0
@@ -278,22 +316,28 @@ def test_value_rules_against_a_naive_reference():
         assert created[s] == pytest.approx(fit[s] + 0.5 * ideas[s])
         assert received[s] == pytest.approx(share[org[s]] * created[s])
     for o in range(2):
-        assert kept[o] == pytest.approx(sum(created[s] - received[s] for s in range(4)
-                                            if org[s] == o))
+        assert kept[o] == pytest.approx(
+            sum(created[s] - received[s] for s in range(4) if org[s] == o)
+        )
     h = heard_by_org(np.array([1.0, 0.0, 2.0, 0.0]), np.array([1.0, 0.0, 2.0, 0.0]), org, 2)
     assert h.tolist() == [0.5, 0.5]
     assert negotiate(share, h, 0.3, 0.7, 0.1).tolist() == pytest.approx(
-        [0.3 + 0.1 * (0.5 - 0.3), 0.6 + 0.1 * (0.5 - 0.6)])
+        [0.3 + 0.1 * (0.5 - 0.3), 0.6 + 0.1 * (0.5 - 0.6)]
+    )
 
 
 @pytest.mark.slow
 @settings(max_examples=6, deadline=None)
-@given(seed=st.integers(0, 2**16), orgs=st.sampled_from([1, 3]),
-       bargaining=st.sampled_from([0.0, 0.3]))
+@given(
+    seed=st.integers(0, 2**16), orgs=st.sampled_from([1, 3]), bargaining=st.sampled_from([0.0, 0.3])
+)
 def test_value_created_is_kept_plus_received_every_step(seed, orgs, bargaining):
-    cfg = _merge(SMALL, org={"count": orgs, "size": 30}, value={"economy": True,
-                                                                  "bargaining": bargaining},
-                 stakeholders={"count": 6, "switching": 0.2})
+    cfg = _merge(
+        SMALL,
+        org={"count": orgs, "size": 30},
+        value={"economy": True, "bargaining": bargaining},
+        stakeholders={"count": 6, "switching": 0.2},
+    )
     model = AgoraModel(cfg, seed=seed)
     for _ in range(12):
         model.step()
@@ -304,7 +348,8 @@ def test_value_created_is_kept_plus_received_every_step(seed, orgs, bargaining):
         assert row["value_created"] == pytest.approx(row["org_value"] + eco.received.sum())
         if row["value_created"] > 0:
             assert row["value_share_stakeholders"] == pytest.approx(
-                eco.received.sum() / row["value_created"])
+                eco.received.sum() / row["value_created"]
+            )
         else:  # nothing created: no share to speak of
             assert np.isnan(row["value_share_stakeholders"])
 
@@ -317,8 +362,12 @@ def test_hill_climb_and_review_against_a_naive_reference():
 
     assert hill_climb(0.5, -1.0, improved=True, step=0.2, noise=0.0) == (0.3, -1.0)
     assert hill_climb(0.05, 1.0, improved=False, step=0.2, noise=0.0) == (0.0, -1.0)
-    cfg = to_config({"org": {"adapt": "on", "review": 2, "adapt_noise": 0.0,
-                             "adapt_step": 0.1}, "regime": {"name": "hybrid", "mix": 0.5}})
+    cfg = to_config(
+        {
+            "org": {"adapt": "on", "review": 2, "adapt_noise": 0.0, "adapt_step": 0.1},
+            "regime": {"name": "hybrid", "mix": 0.5},
+        }
+    )
     adaptation = Adaptation(cfg, np.random.default_rng(0))
     objective = [0.5, 0.5, 0.6, 0.6, 0.4, 0.4, 0.7, 0.7]
     # Naive: reviews at the end of each pair; the first sets the baseline, then practices in
@@ -400,16 +449,32 @@ def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(t
         stamps = []
         for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
-            stamps += [(os.path.join(folder, f), os.stat(os.path.join(folder, f)).st_mtime_ns)
-                       for f in files]
+            stamps += [
+                (os.path.join(folder, f), os.stat(os.path.join(folder, f)).st_mtime_ns)
+                for f in files
+            ]
         return sorted(stamps)
 
     before = status()
     out = tmp_path / "claims.md"
     assert "claims" in COMMANDS
     work = tmp_path / "work"
-    assert main(["--quick", "--replicates", "2", "--steps", "20", "--out", str(out),
-                 "--work", str(work)]) == 0
+    assert (
+        main(
+            [
+                "--quick",
+                "--replicates",
+                "2",
+                "--steps",
+                "20",
+                "--out",
+                str(out),
+                "--work",
+                str(work),
+            ]
+        )
+        == 0
+    )
     assert status() == before
     text = out.read_text()
     for claim in CLAIMS:
@@ -427,10 +492,11 @@ def test_agora_claims_quick_writes_the_table_and_leaves_the_checkout_unchanged(t
 
 ESSAY_SWITCHES = {
     # switch: (a configuration where it acts, the state it may change within a step)
-    "adoption": ({"platform": {"rollout": "champions", "threshold": 0.1}},
-                 {"platform.adopted", "platform.streak"}),
-    "authenticity": ({"regime": {"name": "broadcast"}, "org": {"espoused": 0.9}},
-                     {"trust"}),
+    "adoption": (
+        {"platform": {"rollout": "champions", "threshold": 0.1}},
+        {"platform.adopted", "platform.streak"},
+    ),
+    "authenticity": ({"regime": {"name": "broadcast"}, "org": {"espoused": 0.9}}, {"trust"}),
     "bargaining": ({"value": {"economy": True, "bargaining": 0.3}}, {"economy.share"}),
 }
 
@@ -450,8 +516,15 @@ def test_each_essay_switch_changes_only_what_it_names_within_a_step(switch):
     sections, may = ESSAY_SWITCHES[switch]
     base = AgoraModel(_merge(SMALL, **sections), seed=4)
     base.run(15)
-    watched = {"engagement", "trust", "beliefs", "code", "platform.adopted", "platform.streak",
-               "economy.share"}
+    watched = {
+        "engagement",
+        "trust",
+        "beliefs",
+        "code",
+        "platform.adopted",
+        "platform.streak",
+        "economy.share",
+    }
     changed = set()
     for _ in range(4):
         on, off = copy.deepcopy(base), copy.deepcopy(base)
@@ -468,15 +541,17 @@ def test_leader_visibility_lifts_voice_from_the_same_draws():
     import copy
     from dataclasses import replace
 
-    cfg = _merge(SMALL, leadership={"participation": 1.0, "voice_lift": 1.0},
-                 mechanisms={"time_costs": False})
+    cfg = _merge(
+        SMALL,
+        leadership={"participation": 1.0, "voice_lift": 1.0},
+        mechanisms={"time_costs": False},
+    )
     base = AgoraModel(cfg, seed=4)
     base.run(10)
     more = 0
     for _ in range(4):
         on, off = copy.deepcopy(base), copy.deepcopy(base)
-        off.cfg = replace(off.cfg, mechanisms=replace(off.cfg.mechanisms,
-                                                      leader_visibility=False))
+        off.cfg = replace(off.cfg, mechanisms=replace(off.cfg.mechanisms, leader_visibility=False))
         on.step()
         off.step()
         voice_on, voice_off = on.records[-1]["sent_voice"], off.records[-1]["sent_voice"]
@@ -495,18 +570,23 @@ def test_levels_section_says_where_an_intervention_acts_and_what_moved():
     assert level_of_key("openness.hear_stakeholders") == "economic"
     assert level_of_key("leadership.participation") == "individual"
     assert level_of_key("regime") == "organizational"
-    table = pd.DataFrame({
-        "metric": ["engagement", "knowledge_code", "value_created", "messages_sent"],
-        "baseline_mean": [0.5, 0.8, 10.0, 100.0],
-        "intervention_mean": [0.6, 0.8, 12.0, 120.0],
-        "diff": [0.1, 0.0, 2.0, 20.0],
-        "diff_ci_low": [0.05, -0.1, -1.0, 10.0],
-        "diff_ci_high": [0.15, 0.1, 5.0, 30.0],
-    })
+    table = pd.DataFrame(
+        {
+            "metric": ["engagement", "knowledge_code", "value_created", "messages_sent"],
+            "baseline_mean": [0.5, 0.8, 10.0, 100.0],
+            "intervention_mean": [0.6, 0.8, 12.0, 120.0],
+            "diff": [0.1, 0.0, 2.0, 20.0],
+            "diff_ci_low": [0.05, -0.1, -1.0, 10.0],
+            "diff_ci_high": [0.15, 0.1, 5.0, 30.0],
+        }
+    )
     text = "\n".join(levels_section(table, [{"at": 5, "set": {"population.voice": 0.6}}]))
     assert "acts at the individual level" in text
-    assert ("- **individual** (acted on; 1 metrics measured): clearly different: "
-            "engagement (+0.1)") in text
-    assert "- **organizational** (not acted on; 1 metrics measured): clearly different: none" in text
+    assert (
+        "- **individual** (acted on; 1 metrics measured): clearly different: engagement (+0.1)"
+    ) in text
+    assert (
+        "- **organizational** (not acted on; 1 metrics measured): clearly different: none" in text
+    )
     assert "- **economic** (not acted on; 1 metrics measured): clearly different: none" in text
     assert "nudge them all: **no**" in text

@@ -12,8 +12,12 @@ from sim.model import AgoraModel
 from sim.rules.adapt import PRACTICES, Adaptation
 from sim.rules.messages import org_node
 
-SMALL = {"steps": 30, "org": {"size": 40, "count": 3}, "stakeholders": {"count": 8},
-         "hierarchy": {"depth": 3}}
+SMALL = {
+    "steps": 30,
+    "org": {"size": 40, "count": 3},
+    "stakeholders": {"count": 8},
+    "hierarchy": {"depth": 3},
+}
 
 
 def _naive(objectives, start, *, review, step, sd, rng):
@@ -24,8 +28,9 @@ def _naive(objectives, start, *, review, step, sd, rng):
     direction = {p: [1.0] * n for p in PRACTICES}
     previous, turn, history = None, 0, []
     for t in range(review - 1, len(objectives), review):
-        mean = [sum(objectives[s][o] for s in range(t - review + 1, t + 1)) / review
-                for o in range(n)]
+        mean = [
+            sum(objectives[s][o] for s in range(t - review + 1, t + 1)) / review for o in range(n)
+        ]
         if previous is not None:
             p = PRACTICES[turn % 2]
             turn += 1
@@ -33,20 +38,24 @@ def _naive(objectives, start, *, review, step, sd, rng):
             for o in range(n):
                 if mean[o] < previous[o]:
                     direction[p][o] = -direction[p][o]
-                value[p][o] = min(1.0, max(0.0, value[p][o] + direction[p][o] * step
-                                           + noise[o]))
+                value[p][o] = min(1.0, max(0.0, value[p][o] + direction[p][o] * step + noise[o]))
             history.append((t, p, list(value[p])))
         previous = mean
     return history
 
 
 def test_each_organization_adapts_on_its_own_objective_against_a_naive_reference():
-    cfg = to_config({"org": {"count": 3, "adapt": "on", "review": 3, "adapt_step": 0.1,
-                             "adapt_noise": 0.02}, "regime": {"name": "hybrid", "mix": 0.5}})
+    cfg = to_config(
+        {
+            "org": {"count": 3, "adapt": "on", "review": 3, "adapt_step": 0.1, "adapt_noise": 0.02},
+            "regime": {"name": "hybrid", "mix": 0.5},
+        }
+    )
     objectives = np.random.default_rng(5).random((30, 3)).tolist()
     start = {p: getattr(cfg.regime, p) for p in PRACTICES}
-    expected = _naive(objectives, start, review=3, step=0.1, sd=0.02,
-                      rng=np.random.default_rng(11).spawn(1)[0])
+    expected = _naive(
+        objectives, start, review=3, step=0.1, sd=0.02, rng=np.random.default_rng(11).spawn(1)[0]
+    )
     adaptation = Adaptation(cfg, np.random.default_rng(11))
     got = []
     for t, x in enumerate(objectives):
@@ -107,7 +116,8 @@ def test_several_organizations_adapting_drift_apart_and_report_their_mean():
     own = model.adaptation.rates(model.cfg, "responsiveness")
     assert last["practice_responsiveness"].tolist() == pytest.approx(own.tolist())
     assert frame["practice_responsiveness"].iloc[-1] == pytest.approx(
-        per_org.groupby("step")["practice_responsiveness"].mean().iloc[-1])
+        per_org.groupby("step")["practice_responsiveness"].mean().iloc[-1]
+    )
     off = AgoraModel({**SMALL, "steps": 120}, seed=4)
     off.run()
     for p in PRACTICES:

@@ -28,12 +28,13 @@ def test_a_fairer_split_rests_on_bargaining_by_the_main_jobs_classifier():
 
 
 def test_a_region_from_discovery_makes_the_verdict_depend_on_it():
-    assert overall("not supported (no clear effect)",
-                   {"conditions": ["turbulence > 0.05"], "cases": 12, "points": 30}) == (
-        "depends on: turbulence > 0.05 (the effect has the sign claimed in 12 of 30 "
-        "conditions)")
+    assert overall(
+        "not supported (no clear effect)",
+        {"conditions": ["turbulence > 0.05"], "cases": 12, "points": 30},
+    ) == ("depends on: turbulence > 0.05 (the effect has the sign claimed in 12 of 30 conditions)")
     assert overall("supported", {"conditions": [], "cases": 3, "points": 30}).startswith(
-        "supported; the effect has the sign claimed in 3 of 30")
+        "supported; the effect has the sign claimed in 3 of 30"
+    )
     assert overall("supported", None) == "supported"
 
 
@@ -51,8 +52,9 @@ def test_living_its_values_closes_the_gap_and_restores_trust():
 
     gaps, trust = [], []
     for what_if in ([], ["+intervention=live_its_values", "interventions.0.at=40"]):
-        cfg = to_config(load_config(["scenario=says_it_listens", *QUICK[:3], "steps=120",
-                                     *what_if]))
+        cfg = to_config(
+            load_config(["scenario=says_it_listens", *QUICK[:3], "steps=120", *what_if])
+        )
         frames = [_frame(cfg, s) for s in range(2)]
         gaps.append(np.mean([f["authenticity_gap"].iloc[80:].mean() for f in frames]))
         trust.append(np.mean([f["trust"].iloc[80:].mean() for f in frames]))

@@ -58,8 +58,15 @@ def sweep(tmp_path_factory):
 
 def test_every_file_and_the_counts(sweep):
     root, report = sweep
-    for name in ("runs.parquet", "timeseries.parquet", "summary.csv", "timeseries_summary.csv",
-                 "jobs.csv", "plots/over_time.png", "plots/final_values.png"):
+    for name in (
+        "runs.parquet",
+        "timeseries.parquet",
+        "summary.csv",
+        "timeseries_summary.csv",
+        "jobs.csv",
+        "plots/over_time.png",
+        "plots/final_values.png",
+    ):
         assert (root / name).is_file(), name
     assert not list(root.glob(".*tmp*"))
     assert (report.jobs, report.ok, report.failed, report.missing) == (4, 2, 1, 1)
@@ -120,8 +127,11 @@ def test_timeseries_and_bands_match_naive_reference(sweep):
     bands = pd.read_csv(root / "timeseries_summary.csv")
     for (cond, step), g in ts.groupby(["condition", "step"]):
         ref = mean_ci(g["engagement"])
-        row = bands[(bands["condition"] == cond) & (bands["step"] == step)
-                    & (bands["metric"] == "engagement")].iloc[0]
+        row = bands[
+            (bands["condition"] == cond)
+            & (bands["step"] == step)
+            & (bands["metric"] == "engagement")
+        ].iloc[0]
         assert row["n"] == ref["n"]
         assert row["mean"] == pytest.approx(ref["mean"], abs=1e-12)
         assert row["ci_high"] == pytest.approx(ref["ci_high"], abs=1e-9, nan_ok=True)
@@ -135,24 +145,32 @@ def test_streaming_in_small_row_groups_gives_the_same_tables(sweep, tmp_path, mo
 
     assert pq.ParquetFile(tmp_path / "timeseries.parquet").num_row_groups > 1
     for name in ("runs.parquet", "timeseries.parquet"):
-        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / name),
-                                      pd.read_parquet(root / name))
-    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "summary.csv"),
-                                  pd.read_csv(root / "summary.csv"))
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / name), pd.read_parquet(root / name)
+        )
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "summary.csv"), pd.read_csv(root / "summary.csv")
+    )
 
 
 def test_directory_without_multirun_yaml(tmp_path):
     for regime in REGIMES:
-        run_job({**BASE, "regime": {"name": regime}}, tmp_path / regime,
-                overrides=[f"regime={regime}", "steps=10"])
+        run_job(
+            {**BASE, "regime": {"name": regime}},
+            tmp_path / regime,
+            overrides=[f"regime={regime}", "steps=10"],
+        )
     report = aggregate(tmp_path, plots=False)
     assert report.swept_keys == ["regime"] and report.ok == 2 and report.missing == 0
 
 
 def test_mixed_model_versions_are_a_problem(tmp_path):
     for regime in REGIMES:
-        run_job({**BASE, "regime": {"name": regime}}, tmp_path / regime,
-                overrides=[f"regime={regime}", "steps=10"])
+        run_job(
+            {**BASE, "regime": {"name": regime}},
+            tmp_path / regime,
+            overrides=[f"regime={regime}", "steps=10"],
+        )
     assert not aggregate(tmp_path, plots=False).problems
     # One job's result as an earlier version of the model wrote it (no version recorded).
     old = tmp_path / REGIMES[0] / "summary.json"
@@ -202,8 +220,9 @@ def test_band_merge_equals_pooled_statistics(chunks, seed):
     pooled = np.concatenate(cubes, axis=0)
     np.testing.assert_allclose(n, np.sum(~np.isnan(pooled), axis=0))
     seen = n > 0  # a cell with no value at all has no mean (reported as NaN by the tables)
-    ref_mean = np.array([[np.nanmean(pooled[:, i, j]) if seen[i, j] else 0.0 for j in range(2)]
-                         for i in range(4)])
+    ref_mean = np.array(
+        [[np.nanmean(pooled[:, i, j]) if seen[i, j] else 0.0 for j in range(2)] for i in range(4)]
+    )
     np.testing.assert_allclose(mean[seen], ref_mean[seen], atol=1e-12)
     ref_m2 = np.nansum((pooled - ref_mean) ** 2, axis=0)
     np.testing.assert_allclose(m2, ref_m2, atol=1e-9)

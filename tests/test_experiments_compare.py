@@ -64,7 +64,12 @@ def test_levers_are_exactly_what_separates_the_ends():
     for lever in LEVERS:
         assert (lever.low, lever.high) == (low[lever.name], high[lever.name])
     assert [(v.low, v.high) for v in LEVERS] == [
-        (1.0, 0.2), (0.5, 0.2), ("chain", "voice"), (0.0, 0.6), (False, True)]
+        (1.0, 0.2),
+        (0.5, 0.2),
+        ("chain", "voice"),
+        (0.0, 0.6),
+        (False, True),
+    ]
 
 
 @pytest.mark.parametrize("kind, points, resolution", [("full", 32, math.inf), ("half", 16, 5)])
@@ -99,8 +104,13 @@ def test_half_fraction_is_i_equals_abcde_and_smaller_fractions_alias():
 
 def test_arms_plan_ends_hybrids_and_points():
     arms = plan_arms(design_for("full"))
-    assert [a.name for a in arms[:5]] == ["broadcast", "conversational", "hybrid-0.25",
-                                          "hybrid-0.5", "hybrid-0.75"]
+    assert [a.name for a in arms[:5]] == [
+        "broadcast",
+        "conversational",
+        "hybrid-0.25",
+        "hybrid-0.5",
+        "hybrid-0.75",
+    ]
     points = [a for a in arms if a.kind == "design"]
     assert len(points) == 32
     for arm in points:
@@ -127,9 +137,13 @@ TRUTH = {
     "sent_vote": {"voting": 30.0},
     "voice_answered": {"responsiveness": 0.6},
     # five interactions: the sentence names the three largest and counts the others
-    "ideas_considered": {"broadcast_rate x socialization": 5.0, "upward x voting": -4.0,
-                         "socialization x upward": 3.0, "broadcast_rate x voting": 2.0,
-                         "responsiveness x voting": -1.0},
+    "ideas_considered": {
+        "broadcast_rate x socialization": 5.0,
+        "upward x voting": -4.0,
+        "socialization x upward": 3.0,
+        "broadcast_rate x voting": 2.0,
+        "responsiveness x voting": -1.0,
+    },
 }
 
 
@@ -137,15 +151,16 @@ def fake_frames(arms, seeds, steps=9, noise=0.01):
     """Per arm, a metrics table whose outcomes follow TRUTH, a seed effect and noise."""
     frames = {}
     for index, arm in enumerate(arms):
-        x = (np.array(arm.levels, float) if arm.levels is not None
-             else np.full(5, 2 * arm.mix - 1))
+        x = np.array(arm.levels, float) if arm.levels is not None else np.full(5, 2 * arm.mix - 1)
         rng = np.random.default_rng([index, 7])
         n = len(seeds) * (steps + 1)
-        frame = pd.DataFrame({
-            "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
-            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
-            "step": np.tile(np.arange(steps + 1), len(seeds)),
-        })
+        frame = pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
+                "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
+                "step": np.tile(np.arange(steps + 1), len(seeds)),
+            }
+        )
         for metric, effects in TRUTH.items():
             y = 0.5
             for label, effect in effects.items():
@@ -184,8 +199,10 @@ def test_effects_equal_paired_differences_by_hand(synthetic):
     for a, b in [("responsiveness", None), ("upward", None), ("responsiveness", "voting")]:
         sign = runs[f"x_{a}"] * (runs[f"x_{b}"] if b else 1)
         label = f"{a} x {b}" if b else a
-        per_seed = (runs[sign > 0].groupby("seed")["engagement"].mean()
-                    - runs[sign < 0].groupby("seed")["engagement"].mean())
+        per_seed = (
+            runs[sign > 0].groupby("seed")["engagement"].mean()
+            - runs[sign < 0].groupby("seed")["engagement"].mean()
+        )
         half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std() / math.sqrt(len(per_seed))
         row = e.loc[(label, "engagement")]
         assert row["effect"] == pytest.approx(per_seed.mean(), abs=1e-12)
@@ -217,16 +234,17 @@ def bounded_frames(arms, seeds, steps=9):
     growing faster with voting on, a per-step count of votes."""
     frames = {}
     for index, arm in enumerate(arms):
-        x = (np.array(arm.levels, float) if arm.levels is not None
-             else np.full(5, 2 * arm.mix - 1))
+        x = np.array(arm.levels, float) if arm.levels is not None else np.full(5, 2 * arm.mix - 1)
         voting = x[NAMES.index("voting")] > 0
         rng = np.random.default_rng([index, 11])
         step = np.tile(np.arange(steps + 1), len(seeds))
-        frame = pd.DataFrame({
-            "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
-            "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
-            "step": step,
-        })
+        frame = pd.DataFrame(
+            {
+                "replicate": np.repeat(np.arange(len(seeds)), steps + 1),
+                "seed": np.repeat(np.asarray(seeds, dtype=np.int64), steps + 1),
+                "step": step,
+            }
+        )
         # reach near 0 or 1 by the broadcast rate, which way depending on the seed: each
         # seed's effect is +-0.99, so every t interval is far wider than [0, 1]
         sign = np.where(frame["seed"] % 2 == 1, 1.0, -1.0)
@@ -301,6 +319,7 @@ def test_report_says_how_values_and_intervals_are_made(kinds, tmp_path):
 
 def expected_sentence(effects: pd.DataFrame, metric: str, regimes: pd.DataFrame) -> str:
     """The report's sentence for one outcome, rebuilt from effects.csv and regimes.csv."""
+
     def f(x):
         return "n/a" if pd.isna(x) else f"{x:.3g}"
 
@@ -309,26 +328,35 @@ def expected_sentence(effects: pd.DataFrame, metric: str, regimes: pd.DataFrame)
     clear = (rows["ci_low"] > 0) | (rows["ci_high"] < 0)
     mains = rows["lever"].isin(labels)
     end = regimes[(regimes["value"] == "window") & (regimes["metric"] == metric)].set_index(
-        "regime")["mean"]
-    text = (f"**{pretty(metric)}** (broadcast end {f(end['broadcast'])}, conversational end "
-            f"{f(end['conversational'])}): ")
-    picked = rows[mains & clear].iloc[np.argsort(-rows[mains & clear]["effect"].abs(),
-                                                 kind="stable")]
+        "regime"
+    )["mean"]
+    text = (
+        f"**{pretty(metric)}** (broadcast end {f(end['broadcast'])}, conversational end "
+        f"{f(end['conversational'])}): "
+    )
+    picked = rows[mains & clear].iloc[
+        np.argsort(-rows[mains & clear]["effect"].abs(), kind="stable")
+    ]
     phrases = []
     for _, r in picked.iterrows():
         v = labels[r["lever"]]
         word = {True: "on", False: "off"}
-        change = " → ".join(word[x] if isinstance(x, bool) else (f"{x:g}" if isinstance(
-            x, float) else x) for x in (v.low, v.high))
-        phrases.append(f"{v.label} ({change}) {'raises' if r['effect'] > 0 else 'lowers'} it "
-                       f"by {f(abs(r['effect']))} (95% CI {f(r['ci_low'])} to {f(r['ci_high'])})"
-                       + (", by construction" if (r["lever"], metric) in BY_CONSTRUCTION else ""))
+        change = " → ".join(
+            word[x] if isinstance(x, bool) else (f"{x:g}" if isinstance(x, float) else x)
+            for x in (v.low, v.high)
+        )
+        phrases.append(
+            f"{v.label} ({change}) {'raises' if r['effect'] > 0 else 'lowers'} it "
+            f"by {f(abs(r['effect']))} (95% CI {f(r['ci_low'])} to {f(r['ci_high'])})"
+            + (", by construction" if (r["lever"], metric) in BY_CONSTRUCTION else "")
+        )
     unclear = [labels[n].label for n in rows[mains & ~clear]["lever"]]
     if phrases:
         text += "; ".join(phrases) + "."
         if unclear:
-            listed = unclear[0] if len(unclear) == 1 else ", ".join(unclear[:-1]) + " and " + \
-                unclear[-1]
+            listed = (
+                unclear[0] if len(unclear) == 1 else ", ".join(unclear[:-1]) + " and " + unclear[-1]
+            )
             text += f" No clear effect of {listed} (95% CIs include zero)."
     else:
         text += "no practice moves it clearly (every 95% CI includes zero)."
@@ -339,17 +367,21 @@ def expected_sentence(effects: pd.DataFrame, metric: str, regimes: pd.DataFrame)
             f"{r['lever']} {'+' if r['effect'] > 0 else ''}{f(r['effect'])} (95% CI "
             f"{f(r['ci_low'])} to {f(r['ci_high'])})"
             + (", by construction" if by_construction(r["lever"], metric) else "")
-            for _, r in pairs.head(3).iterrows())
+            for _, r in pairs.head(3).iterrows()
+        )
         if len(pairs) > 3:
-            text += f" (and {len(pairs) - 3} smaller clear one{'s' if len(pairs) > 4 else ''} " \
+            text += (
+                f" (and {len(pairs) - 3} smaller clear one{'s' if len(pairs) > 4 else ''} "
                 "in the table)"
+            )
         text += "."
     return text[0].upper() + text[1:]
 
 
 def report_bullets(text: str) -> dict[str, str]:
-    return {m.group(1): m.group(0)[2:] for m in re.finditer(r"^- \*\*(.+?)\*\* \(.*$", text,
-                                                               flags=re.M)}
+    return {
+        m.group(1): m.group(0)[2:] for m in re.finditer(r"^- \*\*(.+?)\*\* \(.*$", text, flags=re.M)
+    }
 
 
 def check_sentences(out):
@@ -369,13 +401,20 @@ def test_report_sentences_follow_effects_csv_synthetic(synthetic, tmp_path):
     write_report(tmp_path, synthetic, RunFacts(), plots=False)
     assert check_sentences(tmp_path) == 5  # the TRUTH metrics in the report's bullets
     code, answered = (re.escape(pretty(m)) for m in ("knowledge_code", "voice_answered"))
-    assert re.search(r"In short, the practice that moves each outcome most: " + code.lower()
-                     + r", broadcast rate \(-0\.(1|09)\d*\); engagement, responsiveness "
-                     r"\(\+0\.(2|19)", (tmp_path / "report.md").read_text())
+    assert re.search(
+        r"In short, the practice that moves each outcome most: "
+        + code.lower()
+        + r", broadcast rate \(-0\.(1|09)\d*\); engagement, responsiveness "
+        r"\(\+0\.(2|19)",
+        (tmp_path / "report.md").read_text(),
+    )
     text = (tmp_path / "report.md").read_text()
     assert re.search(r"responsiveness \(0 → 0\.6\) raises it by 0\.(19|2)", text)
-    assert re.search(r"\| " + answered + r" \| responsiveness \(0 → 0\.6\) \| "
-                     r"\*\*\+0\.[56]\d*\*\* .*\| by construction \|", text)
+    assert re.search(
+        r"\| " + answered + r" \| responsiveness \(0 → 0\.6\) \| "
+        r"\*\*\+0\.[56]\d*\*\* .*\| by construction \|",
+        text,
+    )
     assert text.count("by construction") >= 3
     assert "voting -1 (95% CI" not in text.split("## Main effects")[0]
     assert "(and 2 smaller clear ones in the table)" in text
@@ -404,8 +443,9 @@ def test_help_and_bad_flags(capsys):
     assert done.value.code == 2 and "--replicates" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("override", ["regime.voting=true", "regime=broadcast", "seed=3",
-                                      "org.sise=30"])
+@pytest.mark.parametrize(
+    "override", ["regime.voting=true", "regime=broadcast", "seed=3", "org.sise=30"]
+)
 def test_bad_overrides_fail_before_anything_runs(override, tmp_path, capsys):
     assert main(["--out", str(tmp_path / "r"), "--no-progress", override, *TINY]) == 2
     err = capsys.readouterr().err
@@ -420,8 +460,15 @@ def test_bad_overrides_fail_before_anything_runs(override, tmp_path, capsys):
 def real(tmp_path_factory):
     """Two tiny runs of the whole job (every arm, every ablation, the realistic ends)."""
     out = tmp_path_factory.mktemp("compare")
-    argv = ["steps=10", "--replicates", "2", "org.size=30", "--no-progress",
-            "stakeholders.count=6", "--out"]
+    argv = [
+        "steps=10",
+        "--replicates",
+        "2",
+        "org.size=30",
+        "--no-progress",
+        "stakeholders.count=6",
+        "--out",
+    ]
     assert main([*argv, str(out / "a")]) == 0
     assert main([*argv, str(out / "b"), "--workers", "1", "--no-plots"]) == 0
     return out
@@ -431,8 +478,16 @@ def real(tmp_path_factory):
 def test_effects_csv_shape(real):
     effects = pd.read_csv(real / "a" / "effects.csv")
     # the six columns other tools read, in order, then what was added (extend, never rename)
-    assert list(effects.columns) == ["lever", "metric", "effect", "ci_low", "ci_high", "n",
-                                     "kind", "interval"]
+    assert list(effects.columns) == [
+        "lever",
+        "metric",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "n",
+        "kind",
+        "interval",
+    ]
     assert set(HEADLINE) <= set(effects["metric"])
     assert "responsiveness x voting" in set(effects["lever"])
     assert len(effects) == 15 * effects["metric"].nunique()
@@ -460,13 +515,15 @@ def test_main_effects_by_hand_from_the_raw_runs(real):
         for metric in metrics:
             by_hand = design.loc[high, metric].mean() - design.loc[~high, metric].mean()
             assert effects.loc[(lever.name, metric), "effect"] == pytest.approx(
-                by_hand, rel=1e-9, abs=1e-12), (lever.name, metric)
+                by_hand, rel=1e-9, abs=1e-12
+            ), (lever.name, metric)
     # an interaction: runs where both practices sit at the same end against the others
     same = (design["responsiveness"] == 0.6) == (design["voting"] == True)  # noqa: E712
     for metric in metrics:
         by_hand = design.loc[same, metric].mean() - design.loc[~same, metric].mean()
         assert effects.loc[("responsiveness x voting", metric), "effect"] == pytest.approx(
-            by_hand, rel=1e-9, abs=1e-12)
+            by_hand, rel=1e-9, abs=1e-12
+        )
 
 
 @pytest.mark.slow
@@ -474,8 +531,10 @@ def test_real_report_sentences_follow_effects_csv(real):
     assert check_sentences(real / "a") >= 8
     text = (real / "a" / "report.md").read_text()
     # the all-high corner is the conversational end (the all-low one is not in the fraction)
-    assert "the conversational end and the design point with every practice at its " \
+    assert (
+        "the conversational end and the design point with every practice at its "
         "conversational value gave identical outcomes" in text
+    )
     assert "every practice at its broadcast value is not in this design" in text
     # the practices each end ran, read back from the runs
     assert "| broadcast | 1 | 0.5 | chain | 0 | off |" in text
@@ -490,8 +549,15 @@ def test_real_report_sentences_follow_effects_csv(real):
 
 @pytest.mark.slow
 def test_same_seed_same_effects_in_any_number_of_workers(real):
-    for name in ("effects.csv", "effects_final.csv", "regimes.csv", "differences.csv",
-                 "classification.csv", "ablations.csv", "ends_realistic.csv"):
+    for name in (
+        "effects.csv",
+        "effects_final.csv",
+        "regimes.csv",
+        "differences.csv",
+        "classification.csv",
+        "ablations.csv",
+        "ends_realistic.csv",
+    ):
         assert (real / "a" / name).read_bytes() == (real / "b" / name).read_bytes(), name
 
 
@@ -500,7 +566,8 @@ def test_a_job_equals_simulate(real):
     cfg = load_config(["regime=hybrid", "regime.mix=0.25", "replicates=2", "seed=0", *TINY])
     pd.testing.assert_frame_equal(
         pd.read_parquet(real / "a" / "runs" / "hybrid-0.25" / "metrics.parquet"),
-        sim.simulate(cfg).metrics)
+        sim.simulate(cfg).metrics,
+    )
 
 
 @pytest.mark.slow
@@ -534,8 +601,9 @@ def test_window_flag_reuses_the_runs(real, tmp_path):
     last = raw[raw["step"] == 10].set_index("seed")["engagement"]
     pd.testing.assert_series_equal(
         finals[finals["arm"] == "broadcast"].set_index("seed")["engagement"].sort_index(),
-        last.sort_index(), check_names=False)
-
+        last.sort_index(),
+        check_names=False,
+    )
 
 
 # --------------------------------------------------------------------------- classification
@@ -554,10 +622,13 @@ def test_every_switch_of_the_schema_is_ablated_at_both_ends():
 
 def test_realistic_ends_are_the_conversational_end_at_field_values():
     arms = plan_realistic()
-    assert [(a.regime["responsiveness"], a.regime["voting"]) for a in arms] == list(
-        REALISTIC_ENDS)
-    assert {(r, v) for r, v in REALISTIC_ENDS} == {(0.2, False), (0.2, True), (0.4, False),
-                                                  (0.4, True)}
+    assert [(a.regime["responsiveness"], a.regime["voting"]) for a in arms] == list(REALISTIC_ENDS)
+    assert {(r, v) for r, v in REALISTIC_ENDS} == {
+        (0.2, False),
+        (0.2, True),
+        (0.4, False),
+        (0.4, True),
+    }
     for arm in arms:  # every other practice is the conversational end's
         assert arm.regime["name"] == "conversational"
         assert all(arm.regime[n] is None for n in NAMES if n not in ("responsiveness", "voting"))
@@ -579,8 +650,16 @@ def test_compare_does_not_import_its_report():
 @pytest.mark.slow
 def test_classification_has_a_row_for_every_metric(real):
     c = pd.read_csv(real / "a" / "classification.csv")
-    assert list(c.columns[:8]) == ["metric", "difference", "ci_low", "ci_high", "class",
-                                   "mechanism", "share_removed", "n"]
+    assert list(c.columns[:8]) == [
+        "metric",
+        "difference",
+        "ci_low",
+        "ci_high",
+        "class",
+        "mechanism",
+        "share_removed",
+        "n",
+    ]
     effects = pd.read_csv(real / "a" / "effects.csv")
     assert list(c["metric"]) == list(dict.fromkeys(effects["metric"]))
     assert set(HEADLINE) <= set(c["metric"]) and set(c["class"]) <= set(CLASSES)
@@ -602,8 +681,9 @@ def test_classification_has_a_row_for_every_metric(real):
     assert a["n"].between(0, 2).all()
     assert (a.loc[a["metric"].isin(["engagement", "trust"]), "n"] == 2).all()
     runs = pd.read_parquet(real / "a" / "runs.parquet")
-    off = pd.read_parquet(real / "a" / "runs" / "ablations" / "broadcast-no-benevolence"
-                          / "metrics.parquet")
+    off = pd.read_parquet(
+        real / "a" / "runs" / "ablations" / "broadcast-no-benevolence" / "metrics.parquet"
+    )
     assert set(off["seed"]) == set(runs["seed"])
 
 
@@ -611,8 +691,11 @@ def test_classification_has_a_row_for_every_metric(real):
 def test_report_opens_with_what_each_difference_rests_on(real):
     text = (real / "a" / "report.md").read_text()
     headings = re.findall(r"^## .+$", text, flags=re.M)
-    assert headings[:3] == ["## What each difference rests on",
-                            "## How much is the choice of ends", "## Which practice does what"]
+    assert headings[:3] == [
+        "## What each difference rests on",
+        "## How much is the choice of ends",
+        "## Which practice does what",
+    ]
     first = text.split("## How much is the choice of ends")[0]
     assert "| outcome | practice | effect" not in first
     c = pd.read_csv(real / "a" / "classification.csv")
@@ -626,8 +709,10 @@ def test_report_opens_with_what_each_difference_rests_on(real):
 @pytest.mark.slow
 def test_default_job_has_the_realistic_ends(real):
     e = pd.read_csv(real / "a" / "ends_realistic.csv")
-    assert list(dict.fromkeys(e["ends"])) == ["default", *(realistic_name(r, v)
-                                                           for r, v in REALISTIC_ENDS)]
+    assert list(dict.fromkeys(e["ends"])) == [
+        "default",
+        *(realistic_name(r, v) for r, v in REALISTIC_ENDS),
+    ]
     d = pd.read_csv(real / "a" / "differences.csv")
     d = d[d["value"] == "window"].set_index("metric")
     default = e[e["ends"] == "default"].set_index("metric")
@@ -638,11 +723,11 @@ def test_default_job_has_the_realistic_ends(real):
 @pytest.mark.slow
 def test_realistic_ends_alone(tmp_path):
     out = tmp_path / "ends"
-    argv = ["--ends", "realistic", "--out", str(out), "--no-progress", "--replicates", "2",
-            *TINY]
+    argv = ["--ends", "realistic", "--out", str(out), "--no-progress", "--replicates", "2", *TINY]
     assert main(argv) == 0
-    assert sorted(p.name for p in (out / "runs" / "ends").iterdir() if not p.name.startswith(".")) == sorted(
-        realistic_name(r, v) for r, v in REALISTIC_ENDS)
+    assert sorted(
+        p.name for p in (out / "runs" / "ends").iterdir() if not p.name.startswith(".")
+    ) == sorted(realistic_name(r, v) for r, v in REALISTIC_ENDS)
     assert not (out / "effects.csv").exists() and not (out / "classification.csv").exists()
     e = pd.read_csv(out / "ends_realistic.csv")
     assert set(e["ends"]) == {realistic_name(r, v) for r, v in REALISTIC_ENDS}
@@ -673,10 +758,25 @@ def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, m
     odd.write_text("# ODD\n<!-- BEGIN classification -->\n<!-- END classification -->\nend\n")
     # The switches do not move anything on their own here, so plant the classifier's request
     # for one pair: it runs as a second batch, both ends, the same seeds.
-    monkeypatch.setattr(classification, "pairs_to_run",
-                        lambda *a, **k: [("benevolence", "ability"), ("ability", "integrity")])
-    argv = ["--out", str(out), "--no-progress", "--no-plots", "--replicates", "2",
-            "--max-pairs", "1", "--write-docs", "--docs-file", str(odd), *TINY]
+    monkeypatch.setattr(
+        classification,
+        "pairs_to_run",
+        lambda *a, **k: [("benevolence", "ability"), ("ability", "integrity")],
+    )
+    argv = [
+        "--out",
+        str(out),
+        "--no-progress",
+        "--no-plots",
+        "--replicates",
+        "2",
+        "--max-pairs",
+        "1",
+        "--write-docs",
+        "--docs-file",
+        str(odd),
+        *TINY,
+    ]
     assert main(argv) == 0
     pair = out / "runs" / "ablations" / "conversational-no-benevolence+ability"
     assert (pair / "metrics.parquet").is_file()
@@ -686,13 +786,20 @@ def test_write_docs_fills_the_markers_and_pairs_run_when_asked(real, tmp_path, m
     text = (out / "report.md").read_text()
     assert "**1 of 2 wanted pairs were not run** (`--max-pairs 1`)" in text
     c = pd.read_csv(out / "classification.csv")
-    assert odd.read_text() == ("# ODD\n<!-- BEGIN classification -->\n" + outcome_table(c)
-                               + "\n<!-- END classification -->\nend\n")
+    assert odd.read_text() == (
+        "# ODD\n<!-- BEGIN classification -->\n"
+        + outcome_table(c)
+        + "\n<!-- END classification -->\nend\n"
+    )
 
 
-@pytest.mark.parametrize("argv, flag", [(["--max-pairs", "-1"], "--max-pairs"),
-                                        (["--ends", "realistic", "--write-docs"],
-                                         "--write-docs")])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--max-pairs", "-1"], "--max-pairs"),
+        (["--ends", "realistic", "--write-docs"], "--write-docs"),
+    ],
+)
 def test_bad_classification_flags(argv, flag, capsys):
     assert parse_args(["--write-docs", "steps=5"]).overrides == ["steps=5"]
     with pytest.raises(SystemExit) as done:

@@ -39,12 +39,18 @@ def test_local_parallel_launcher(hydra_compose):
     assert launcher._target_ == "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
     # the plugin types batch_size as a string and turns digits into an int itself
     assert (launcher.n_jobs, launcher.batch_size, launcher.prefer) == (2, "1", "processes")
-    assert hydra_compose(["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=8"]) \
-        .hydra.launcher.n_jobs == 8
+    assert (
+        hydra_compose(
+            ["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=8"]
+        ).hydra.launcher.n_jobs
+        == 8
+    )
 
 
 def test_slurm_launcher(hydra_compose):
-    launcher = hydra_compose(["hydra/launcher=slurm", "hydra.launcher.partition=cpu"]).hydra.launcher
+    launcher = hydra_compose(
+        ["hydra/launcher=slurm", "hydra.launcher.partition=cpu"]
+    ).hydra.launcher
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert (launcher.cpus_per_task, launcher.tasks_per_node, launcher.timeout_min) == (1, 1, 60)
     assert launcher.partition == "cpu" and launcher.array_parallelism == 256
@@ -93,8 +99,10 @@ def master(hydra_compose):
         ([["regime=nonsense"]], "regime"),
         ([["population.talk=true"]], "population.talk"),
         # no leak between jobs: job 0's depth must not make job 1's tree fit
-        ([["org.size=30", "hierarchy.span=2", "hierarchy.depth=5"], ["hierarchy.span=2"]],
-         "job 1 .*does not fit"),
+        (
+            [["org.size=30", "hierarchy.span=2", "hierarchy.depth=5"], ["hierarchy.span=2"]],
+            "job 1 .*does not fit",
+        ),
     ],
 )
 def test_validate_sweep_names_job_and_key(master, jobs, match):
@@ -103,8 +111,14 @@ def test_validate_sweep_names_job_and_key(master, jobs, match):
 
 
 def test_validate_sweep_accepts_valid_jobs(master):
-    validate_sweep(master, [["regime=conversational", "regime.mix=0.2"], ["org.size=null",
-                            "hierarchy.span=3"], ["steps=5", "seed=9", "hierarchy.relay=1"]])
+    validate_sweep(
+        master,
+        [
+            ["regime=conversational", "regime.mix=0.2"],
+            ["org.size=null", "hierarchy.span=3"],
+            ["steps=5", "seed=9", "hierarchy.relay=1"],
+        ],
+    )
 
 
 _POOL = {
@@ -119,10 +133,10 @@ _POOL = {
 
 
 # The fixture only holds Hydra initialised; nothing in it changes between examples.
-@settings(max_examples=12, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(sorted(_POOL)), st.integers(0, 5), min_size=1,
-                       max_size=4))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(st.sampled_from(sorted(_POOL)), st.integers(0, 5), min_size=1, max_size=4))
 def test_fast_validation_agrees_with_full_composition(hydra_compose, choice):
     job = [f"{k}={_POOL[k][i % len(_POOL[k])]}" for k, i in sorted(choice.items())]
     job = sorted(job, key=lambda o: "/" not in o and o.split("=")[0] != "regime")  # groups first

@@ -61,8 +61,10 @@ def test_write_design_files(tmp_path):
     assert meta["method"] == "lhs" and meta["points"] == 5 and meta["types"]["org.size"] == "int"
     pd.testing.assert_frame_equal(points.drop(columns="point"), d, check_dtype=False)
     option = yaml.safe_load((tmp_path / "design" / "point_00002.yaml").read_text())
-    assert option == {"regime": {"mix": float(d["regime.mix"][2])},
-                      "org": {"size": int(d["org.size"][2])}}
+    assert option == {
+        "regime": {"mix": float(d["regime.mix"][2])},
+        "org": {"size": int(d["org.size"][2])},
+    }
     lines = (tmp_path / "overrides.txt").read_text().splitlines()
     assert lines[2] == f"regime.mix={float(d['regime.mix'][2])!r} org.size={d['org.size'][2]}"
     sweep = yaml.safe_load((tmp_path / "experiment" / "agora_design.yaml").read_text())
@@ -77,9 +79,12 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1"])
     d = make_design(ranges, method="sobol", n=2, seed=0)
     write_design(d, ranges, design_dir, method="sobol", n=2, seed=0)
-    cmd = sweep_command(design_dir, ["steps=5", "org.size=30", "stakeholders.count=5",
-                                     f"hydra.sweep.dir={sweep}"],
-                        python=sys.executable, run_py=str(ROOT / "experiments" / "run.py"))
+    cmd = sweep_command(
+        design_dir,
+        ["steps=5", "org.size=30", "stakeholders.count=5", f"hydra.sweep.dir={sweep}"],
+        python=sys.executable,
+        run_py=str(ROOT / "experiments" / "run.py"),
+    )
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr
     for k in range(len(d)):  # job k ran point k
@@ -93,7 +98,7 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     assert np.isfinite(point_outputs(runs, "engagement", len(points))).all()
     # Each run carries its point's values as typed columns beside ``design``.
     columns = list(runs.columns)
-    assert columns[columns.index("design") + 1:][:2] == ["regime.mix", "openness.internal"]
+    assert columns[columns.index("design") + 1 :][:2] == ["regime.mix", "openness.internal"]
     assert runs["regime.mix"].dtype == np.float64
     by_point = points.set_index("point")
     number = runs["design"].str.rsplit("_", n=1).str[-1].astype(int)
@@ -104,8 +109,9 @@ def test_design_runs_through_hydra_point_by_point(tmp_path):
     info = write_dataset(sweep)
     steps = pd.read_parquet(info.path)
     assert steps.groupby("design")["regime.mix"].nunique().eq(1).all()
-    assert steps.drop_duplicates("design").set_index("design")["regime.mix"].sort_index() \
-        .to_numpy() == pytest.approx(points["regime.mix"].to_numpy())
+    assert steps.drop_duplicates("design").set_index("design")[
+        "regime.mix"
+    ].sort_index().to_numpy() == pytest.approx(points["regime.mix"].to_numpy())
     # Two base samples are far too few for indices: the analysis refuses, saying how many.
     with pytest.raises(ValueError, match="too small: it needs at least 64"):
         sobol_indices(meta, points, runs, "engagement")
@@ -115,10 +121,14 @@ def _synthetic(method, n):
     ranges = parse_ranges(["regime.mix=0:1", "openness.internal=0:1", "population.talk=0:1"])
     x = make_design(ranges, method=method, n=n, seed=0)
     y = 4 * x["regime.mix"] + x["openness.internal"]  # talk has no effect at all
-    runs = pd.DataFrame({"design": [f"point_{i:05d}" for i in range(len(x))] * 2,
-                         "status": "ok", "y": np.concatenate([y, y])})
-    meta = {"method": method, "n": n,
-            "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
+    runs = pd.DataFrame(
+        {
+            "design": [f"point_{i:05d}" for i in range(len(x))] * 2,
+            "status": "ok",
+            "y": np.concatenate([y, y]),
+        }
+    )
+    meta = {"method": method, "n": n, "ranges": {k: [lo, hi] for k, (lo, hi, _) in ranges.items()}}
     return meta, x, runs
 
 
@@ -149,8 +159,15 @@ def test_a_compared_practice_runs_at_both_settings_with_the_same_points(tmp_path
     ranges = parse_ranges(["environment.turbulence=0:0.1", "org.attention=5:40"])
     d = make_design(ranges, method="morris", n=10, seed=0)
     assert len(d) == 10 * 3
-    write_design(d, ranges, tmp_path, method="morris", n=10, seed=0,
-                 compare=("regime.responsiveness", ["0", "0.6"]))
+    write_design(
+        d,
+        ranges,
+        tmp_path,
+        method="morris",
+        n=10,
+        seed=0,
+        compare=("regime.responsiveness", ["0", "0.6"]),
+    )
     meta, _ = read_design(tmp_path)
     assert meta["compare"] == {"key": "regime.responsiveness", "values": ["0", "0.6"]}
     assert meta["levels"] == 4

@@ -51,8 +51,15 @@ def test_ok_job_writes_both_files_and_nothing_else(tmp_path):
     assert on_disk["window"] == {"first_step": 9, "last_step": 12, "share": pytest.approx(1 / 3)}
     # n counts the replicates with a value: both, except for the metrics of options that are
     # off (the opinion mode's, the NK task's performance), which are NaN in every run.
-    undefined = {"opinion_mean", "opinion_variance", "leader_influence", "performance",
-                 "value_created", "value_share_stakeholders", "org_value"}  # value.economy off
+    undefined = {
+        "opinion_mean",
+        "opinion_variance",
+        "leader_influence",
+        "performance",
+        "value_created",
+        "value_share_stakeholders",
+        "org_value",
+    }  # value.economy off
     # adaptation_lag is NaN until a flipped dimension has been re-learned, authenticity_gap
     # until someone has voiced: n counts the replicates where it has a value.
     late = {"adaptation_lag", "authenticity_gap"}
@@ -182,13 +189,17 @@ def test_expand_sweep_matches_hydra_order(task, params, expected):
     assert expand_sweep(task, params) == expected
 
 
-def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tmp_path, monkeypatch):
+def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(
+    tmp_path, monkeypatch
+):
     import sim.exec.jobs
     from sim.exec.parallel import PlannedJob, run_jobs
 
     good, bad = to_config(TINY), to_config({**TINY, "steps": 7})
-    jobs = {"good": PlannedJob(good, tmp_path / "good", ["a=1"], {"driver": "test"}),
-            "bad": PlannedJob(bad, tmp_path / "bad", ["b=1"], {"driver": "test"})}
+    jobs = {
+        "good": PlannedJob(good, tmp_path / "good", ["a=1"], {"driver": "test"}),
+        "bad": PlannedJob(bad, tmp_path / "bad", ["b=1"], {"driver": "test"}),
+    }
     real = sim.exec.jobs.replicate_task
 
     def flaky(cfg, replicate, seed):
@@ -205,8 +216,9 @@ def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(tm
     # The good job's rows are exactly those of run_job for the same configuration.
     alone = tmp_path / "alone"
     run_job(TINY, alone)
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "good" / METRICS_FILE),
-                                  pd.read_parquet(alone / METRICS_FILE))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "good" / METRICS_FILE), pd.read_parquet(alone / METRICS_FILE)
+    )
     # Resume: the good job is skipped, the failed one re-runs and its failure is kept.
     monkeypatch.setattr(sim.exec.jobs, "replicate_task", real)
     before = (tmp_path / "good" / SUMMARY_FILE).read_bytes()

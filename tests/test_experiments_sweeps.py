@@ -33,8 +33,12 @@ def run(args, *, env=None, check=None):
             full_env.pop(key, None)
     full_env = with_faults(full_env)
     proc = subprocess.run(
-        [sys.executable, str(RUN), *args], cwd=ROOT, env=full_env, capture_output=True,
-        text=True, timeout=240,
+        [sys.executable, str(RUN), *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     if check is not None:
         assert (proc.returncode == 0) == check, proc.stdout + proc.stderr
@@ -44,17 +48,21 @@ def run(args, *, env=None, check=None):
 @pytest.mark.slow
 def test_joblib_sweep_with_a_failing_job_then_resume(tmp_path):
     sweep = tmp_path / "sweep"
-    args = ["-m", "hydra/launcher=local_parallel", "regime=broadcast,conversational",
-            "seed=0,1", *TINY, f"hydra.sweep.dir={sweep}"]
+    args = [
+        "-m",
+        "hydra/launcher=local_parallel",
+        "regime=broadcast,conversational",
+        "seed=0,1",
+        *TINY,
+        f"hydra.sweep.dir={sweep}",
+    ]
     first = run(args, env={"AGORA_FAIL_IF": "regime=conversational;seed=9"}, check=False)
     # The sweep says something failed ...
     assert "AGORA_FAIL_IF" in first.stderr
     done = summaries(sweep)
     # ... yet every job ran and wrote its result (the last key varies fastest in Hydra's
     # order: jobs 2 and 3 are the conversational ones).
-    assert {n: s["status"] for n, s in done.items()} == {
-        0: "ok", 1: "ok", 2: "failed", 3: "failed"
-    }
+    assert {n: s["status"] for n, s in done.items()} == {0: "ok", 1: "ok", 2: "failed", 3: "failed"}
     for n in (0, 1):
         assert (sweep / str(n) / "metrics.parquet").is_file()
         assert (sweep / str(n) / ".hydra" / "overrides.yaml").is_file()
@@ -68,8 +76,15 @@ def test_joblib_sweep_with_a_failing_job_then_resume(tmp_path):
 
     report = aggregate(sweep, plots=True, plot_metrics=["knowledge_code", "trust"])
     assert (report.ok, report.failed, report.missing) == (2, 2, 0)
-    for name in ("runs.parquet", "timeseries.parquet", "summary.csv", "timeseries_summary.csv",
-                 "jobs.csv", "plots/over_time.png", "plots/final_values.png"):
+    for name in (
+        "runs.parquet",
+        "timeseries.parquet",
+        "summary.csv",
+        "timeseries_summary.csv",
+        "jobs.csv",
+        "plots/over_time.png",
+        "plots/final_values.png",
+    ):
         assert (sweep / name).is_file(), name
     runs = pd.read_parquet(sweep / "runs.parquet")
     failed = runs[runs["status"] == "failed"]
@@ -95,8 +110,17 @@ def test_same_metrics_under_basic_and_submitit_local(tmp_path):
     """Basic and submitit-local launchers give simulate's numbers (joblib: the test above)."""
     for launcher in ("basic", "submitit_local"):
         sweep = tmp_path / launcher
-        run(["-m", "regime=broadcast,conversational", "seed=3", *TINY,
-             f"hydra/launcher={launcher}", f"hydra.sweep.dir={sweep}"], check=True)
+        run(
+            [
+                "-m",
+                "regime=broadcast,conversational",
+                "seed=3",
+                *TINY,
+                f"hydra/launcher={launcher}",
+                f"hydra.sweep.dir={sweep}",
+            ],
+            check=True,
+        )
         assert {s["job"]["launcher"] for s in summaries(sweep).values()} == {launcher}
         for n, regime in enumerate(("broadcast", "conversational")):
             direct = sim.simulate(load_config([f"regime={regime}", "seed=3", *TINY])).metrics
@@ -113,8 +137,10 @@ def test_same_metrics_under_basic_and_submitit_local(tmp_path):
     [
         (["hierarchy.relay=1.5"], "hierarchy.relay"),
         (["-m", "hierarchy.routing=direct,foo"], "hierarchy.routing"),
-        (["-m", "hydra/launcher=local_parallel", "seed=0,1", "population.talk=0.5,2"],
-         "population.talk"),
+        (
+            ["-m", "hydra/launcher=local_parallel", "seed=0,1", "population.talk=0.5,2"],
+            "population.talk",
+        ),
         (["-m", "regime=broadcast,nonsense"], "regime"),
     ],
 )
@@ -130,8 +156,13 @@ def test_bad_override_fails_before_any_job_naming_the_key(tmp_path, args, key):
 def test_dead_worker_keeps_finished_jobs_and_resume_completes(tmp_path):
     """SIGKILL of a joblib worker (as the OOM killer would) ends the sweep; results survive."""
     sweep = tmp_path / "sweep"
-    args = ["-m", "hydra/launcher=local_parallel", "seed=0,1,2,3", *TINY,
-            f"hydra.sweep.dir={sweep}"]
+    args = [
+        "-m",
+        "hydra/launcher=local_parallel",
+        "seed=0,1,2,3",
+        *TINY,
+        f"hydra.sweep.dir={sweep}",
+    ]
     killed = run(args, env={"AGORA_KILL_IF": "seed=3"}, check=False)
     assert killed.returncode != 0
     done = summaries(sweep)

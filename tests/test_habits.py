@@ -26,15 +26,19 @@ def test_no_module_slices_its_own_last_third():
     sim_dir = Path(simulation.__file__).parent
     # The shapes the five old definitions had: ``last - last // 3``, ``[-steps // 3:]``.
     own = re.compile(r"//\s*3\b")
-    found = [f"{p.relative_to(sim_dir.parent)}:{n}" for p in sorted(sim_dir.rglob("*.py"))
-             for n, line in enumerate(p.read_text().splitlines(), 1) if own.search(line)]
+    found = [
+        f"{p.relative_to(sim_dir.parent)}:{n}"
+        for p in sorted(sim_dir.rglob("*.py"))
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if own.search(line)
+    ]
     assert not found, f"use sim.simulation.window_steps for the end-of-run window: {found}"
 
 
 @pytest.mark.parametrize("last", [1, 2, 3, 9, 10, 40, 60, 150, 300])
 def test_the_window_is_the_last_third_after_step_zero(last):
     first, end = window_steps(last)
-    naive = list(range(1, last + 1))[-max(1, round(last / 3)):]
+    naive = list(range(1, last + 1))[-max(1, round(last / 3)) :]
     assert (first, end) == (naive[0], naive[-1])
 
 
@@ -42,8 +46,10 @@ def test_the_lab_and_summary_json_average_the_same_steps():
     from sim.lab.lessons import EXPERIMENTS, outcome
 
     steps = pd.Series(range(301))
-    frames = [pd.DataFrame({"step": steps, m: steps.astype(float)})
-              for m in {e.metric for e in EXPERIMENTS}]
+    frames = [
+        pd.DataFrame({"step": steps, m: steps.astype(float)})
+        for m in {e.metric for e in EXPERIMENTS}
+    ]
     experiment = EXPERIMENTS[0]
     frame = next(f for f in frames if experiment.metric in f)
     got = outcome(experiment, [frame, frame])
@@ -87,8 +93,14 @@ def test_a_pool_worker_runs_with_one_blas_thread(tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], env=unpinned_env(),
-                          capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path)],
+        env=unpinned_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["status"] == "ok" and seen["worker"] == 1
     if (os.cpu_count() or 1) > 1:  # the control: unpinned, OpenBLAS takes every core
@@ -103,9 +115,23 @@ def test_the_agora_command_runs_its_job_with_one_blas_thread(tmp_path):
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "sim.cli", "run", "steps=2", "org.size=20",
-                    "stakeholders.count=2", f"hydra.run.dir={tmp_path}"],
-                   env=unpinned_env(), capture_output=True, text=True, timeout=300, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            "steps=2",
+            "org.size=20",
+            "stakeholders.count=2",
+            f"hydra.run.dir={tmp_path}",
+        ],
+        env=unpinned_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["blas_threads"] == 1 and summary["cpu_time"] > 0
 
@@ -146,8 +172,12 @@ def mirror(root, env=None):
     import sys
 
     env = {**{k: v for k, v in os.environ.items() if k != "DEBIAN_MIRROR"}, **(env or {})}
-    return subprocess.run([sys.executable, str(ROOT / ".ci" / "debian_mirror.py"), str(root)],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "debian_mirror.py"), str(root)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def machine(tmp_path, codename="bookworm", sources_list="", **sources_d):
@@ -187,12 +217,18 @@ def test_ci_takes_the_mirror_from_deb822_sources(tmp_path):
 
 
 def test_ci_takes_the_mirror_from_one_line_sources(tmp_path):
-    listed = ("# deb http://old.example/debian bookworm main\n"
-              "deb http://sec.example/debian-security bookworm-security main\n"
-              "deb [arch=amd64 signed-by=/k.gpg] http://one.example/debian bookworm main\n")
-    done = mirror(machine(tmp_path, sources_list=listed,
-                          nodesource_sources="Types: deb\nURIs: http://node.example\n"
-                                             "Suites: nodistro\n"))
+    listed = (
+        "# deb http://old.example/debian bookworm main\n"
+        "deb http://sec.example/debian-security bookworm-security main\n"
+        "deb [arch=amd64 signed-by=/k.gpg] http://one.example/debian bookworm main\n"
+    )
+    done = mirror(
+        machine(
+            tmp_path,
+            sources_list=listed,
+            nodesource_sources="Types: deb\nURIs: http://node.example\nSuites: nodistro\n",
+        )
+    )
     assert done.returncode == 0 and done.stdout.strip() == "http://one.example/debian"
 
 
@@ -200,7 +236,8 @@ def test_ci_refuses_without_a_source_for_the_release(tmp_path):
     done = mirror(machine(tmp_path, codename="trixie", debian_sources=DEB822))
     assert done.returncode == 1 and "DEBIAN_MIRROR" in done.stderr
     assert mirror(tmp_path, {"DEBIAN_MIRROR": "http://set.example/debian"}).stdout.strip() == (
-        "http://set.example/debian")
+        "http://set.example/debian"
+    )
 
 
 # --------------------------------------------------------------------------- no timed tests
@@ -228,8 +265,11 @@ def test_no_test_asserts_wall_clock_time():
     # A deadline that stops waiting for a server is a guard against hanging, not a claim on
     # speed; an assert that compares a duration is.
     timed = re.compile(r"^\s*assert\b.*(perf_counter|monotonic|time\.time|seconds|elapsed).*<")
-    found = [f"{p.relative_to(ROOT)}:{n}" for p in sorted((ROOT / "tests").rglob("test_*.py"))
-             if p.name != "test_habits.py"
-             for n, line in enumerate(p.read_text().splitlines(), 1)
-             if timed.search(line) and "deadline" not in line]
+    found = [
+        f"{p.relative_to(ROOT)}:{n}"
+        for p in sorted((ROOT / "tests").rglob("test_*.py"))
+        if p.name != "test_habits.py"
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if timed.search(line) and "deadline" not in line
+    ]
     assert not found, f"tests must not assert wall-clock time (count work instead): {found}"

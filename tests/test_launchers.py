@@ -36,8 +36,14 @@ def run(args, *, env=None, check=None):
         if key not in (env or {}):
             full_env.pop(key, None)
     full_env = with_faults(full_env)
-    proc = subprocess.run([sys.executable, str(RUN), *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, str(RUN), *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     if check is not None:
         assert (proc.returncode == 0) == check, proc.stdout + proc.stderr
     return proc
@@ -92,8 +98,10 @@ def test_plan_resolves_what_hydra_composes(tmp_path):
 def test_pool_launcher_gives_the_joblib_launchers_numbers(tmp_path):
     args = ["regime=broadcast,conversational", "seed=3,4", *TINY]
     for launcher in ("pool", "local_parallel"):
-        run(["-m", f"hydra/launcher={launcher}", *args,
-             f"hydra.sweep.dir={tmp_path / launcher}"], check=True)
+        run(
+            ["-m", f"hydra/launcher={launcher}", *args, f"hydra.sweep.dir={tmp_path / launcher}"],
+            check=True,
+        )
     pool, joblib = summaries(tmp_path / "pool"), summaries(tmp_path / "local_parallel")
     assert sorted(pool) == sorted(joblib) == [0, 1, 2, 3]
     for n in pool:
@@ -107,7 +115,9 @@ def test_pool_launcher_gives_the_joblib_launchers_numbers(tmp_path):
         )
     # each pool job leaves its two files and nothing else
     assert sorted(p.name for p in (tmp_path / "pool" / "0").iterdir()) == [
-        "metrics.parquet", "summary.json"]
+        "metrics.parquet",
+        "summary.json",
+    ]
     a, b = (pd.read_parquet(tmp_path / "pool" / str(n) / "metrics.parquet") for n in (0, 2))
     assert not a.equals(b)  # broadcast and conversational differ: the comparison is not vacuous
 
@@ -120,7 +130,13 @@ def test_pool_failing_job_and_killed_worker_cost_only_themselves(tmp_path):
     assert first.returncode != 0
     done = summaries(sweep)
     assert {n: s["status"] for n, s in done.items()} == {
-        0: "ok", 1: "failed", 2: "failed", 3: "ok", 4: "ok", 5: "ok"}
+        0: "ok",
+        1: "failed",
+        2: "failed",
+        3: "ok",
+        4: "ok",
+        5: "ok",
+    }
     assert "AGORA_FAIL_IF" in done[1]["error"]
     assert "SIGKILL" in done[2]["error"] and done[2]["config_hash"]  # which job, and why
     report = aggregate(sweep, plots=False)
@@ -133,8 +149,9 @@ def test_pool_failing_job_and_killed_worker_cost_only_themselves(tmp_path):
     for n, t in mtimes.items():  # finished jobs were not run again
         assert (sweep / str(n) / "summary.json").stat().st_mtime_ns == t
     for n in (1, 2):  # the failures are kept beside the new results
-        assert json.loads((sweep / str(n) / "summary.failed-1.json").read_text())["status"] \
-            == "failed"
+        assert (
+            json.loads((sweep / str(n) / "summary.failed-1.json").read_text())["status"] == "failed"
+        )
     report = aggregate(sweep, plots=False)
     assert (report.ok, report.failed, report.missing) == (6, 0, 0)
     runs = pd.read_parquet(sweep / "runs.parquet")
@@ -144,8 +161,17 @@ def test_pool_failing_job_and_killed_worker_cost_only_themselves(tmp_path):
 @pytest.mark.parametrize("n_jobs", [1, -1])
 def test_pool_worker_count(tmp_path, n_jobs):
     sweep = tmp_path / "sweep"
-    run(["-m", "hydra/launcher=pool", f"hydra.launcher.n_jobs={n_jobs}", "seed=0,1", *TINY,
-         f"hydra.sweep.dir={sweep}"], check=True)
+    run(
+        [
+            "-m",
+            "hydra/launcher=pool",
+            f"hydra.launcher.n_jobs={n_jobs}",
+            "seed=0,1",
+            *TINY,
+            f"hydra.sweep.dir={sweep}",
+        ],
+        check=True,
+    )
     assert {s["status"] for s in summaries(sweep).values()} == {"ok"}
 
 

@@ -104,12 +104,17 @@ def test_configuration_imports_nothing_above_utilities():
 
 def test_arguments_are_parsed_in_sim_cli_only():
     # A study takes a request; the command (sim/cli) turns argv into it.
-    parsers = [str(path.relative_to(SIM.parent)) for path in MODULES
-               if not module_name(path).startswith("sim.cli")
-               and any(isinstance(node, (ast.Import, ast.ImportFrom))
-                       and "argparse" in ([a.name for a in node.names]
-                                          if isinstance(node, ast.Import) else [node.module])
-                       for node in ast.walk(ast.parse(path.read_text())))]
+    parsers = [
+        str(path.relative_to(SIM.parent))
+        for path in MODULES
+        if not module_name(path).startswith("sim.cli")
+        and any(
+            isinstance(node, (ast.Import, ast.ImportFrom))
+            and "argparse"
+            in ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module])
+            for node in ast.walk(ast.parse(path.read_text()))
+        )
+    ]
     assert not parsers, f"parse arguments in sim/cli only: {parsers}"
 
 
@@ -121,6 +126,7 @@ def test_the_check_itself_catches_an_upward_import(tmp_path):
 
 
 # --------------------------------------------------------------------------- import loops
+
 
 def import_graph(paths) -> nx.DiGraph:
     """Module -> imported ``sim`` module, one edge per pair, imports inside functions too."""
@@ -140,15 +146,20 @@ def import_loops(graph: nx.DiGraph) -> list[frozenset[str]]:
     [['a', 'b']]
     """
     return sorted(
-        (frozenset(c) for c in nx.strongly_connected_components(graph)
-         if len(c) > 1 or graph.has_edge(next(iter(c)), next(iter(c)))),
+        (
+            frozenset(c)
+            for c in nx.strongly_connected_components(graph)
+            if len(c) > 1 or graph.has_edge(next(iter(c)), next(iter(c)))
+        ),
         key=sorted,
     )
 
 
 def test_no_import_loops():
     loops = [sorted(loop) for loop in import_loops(import_graph(MODULES))]
-    assert not loops, f"import loops in sim/ (break each, e.g. by moving the shared part down): {loops}"
+    assert not loops, (
+        f"import loops in sim/ (break each, e.g. by moving the shared part down): {loops}"
+    )
 
 
 def test_the_loop_check_sees_a_loop_through_a_function(tmp_path):

@@ -35,7 +35,9 @@ def test_kernel_equals_mesa_model_seed_for_seed(overrides):
         model = run_replicate(cfg, seed)
         mine = batch[batch.replicate == r].reset_index(drop=True)
         for name in METRIC_NAMES:
-            np.testing.assert_array_equal(model[name].to_numpy(), mine[name].to_numpy(), err_msg=name)
+            np.testing.assert_array_equal(
+                model[name].to_numpy(), mine[name].to_numpy(), err_msg=name
+            )
 
 
 def test_anything_beyond_march_uses_the_model():
@@ -43,13 +45,22 @@ def test_anything_beyond_march_uses_the_model():
     assert not is_march(to_config(load_config([])))
 
 
-@pytest.mark.parametrize("override", [
-    *[f"mechanisms.{f.name}=false" for f in fields(MechanismsConfig)],
-    "population.time_read=1", "population.time_post=1", "population.time_reply=1",
-    "population.time_vote=1", "population.time_voice=1", "org.answer_cost=1",
-    "population.engagement_loss_post=0.1", "population.engagement_clarity=0.1",
-    "population.engagement_fatigue=0.1", "org.exploration=0.5",
-])
+@pytest.mark.parametrize(
+    "override",
+    [
+        *[f"mechanisms.{f.name}=false" for f in fields(MechanismsConfig)],
+        "population.time_read=1",
+        "population.time_post=1",
+        "population.time_reply=1",
+        "population.time_vote=1",
+        "population.time_voice=1",
+        "org.answer_cost=1",
+        "population.engagement_loss_post=0.1",
+        "population.engagement_clarity=0.1",
+        "population.engagement_fatigue=0.1",
+        "org.exploration=0.5",
+    ],
+)
 def test_any_model_3_option_away_from_march_runs_the_general_model(override):
     """The kernel never silently ignores a mechanism switch or a Model 3.0 option."""
     assert is_march(to_config(load_config(["scenario=march1991"])))
@@ -57,8 +68,13 @@ def test_any_model_3_option_away_from_march_runs_the_general_model(override):
 
 
 def final_code_knowledge(p1, p2, replicates=160, **extra):
-    overrides = ["scenario=march1991", f"regime.socialization={p1}", f"regime.listening={p2}",
-                 f"replicates={replicates}", "seed=1991"]
+    overrides = [
+        "scenario=march1991",
+        f"regime.socialization={p1}",
+        f"regime.listening={p2}",
+        f"replicates={replicates}",
+        "seed=1991",
+    ]
     overrides += [f"{k}={v}" for k, v in extra.items()]
     return simulate(load_config(overrides)).summary["metrics"]["knowledge_code"]["mean"]
 

@@ -159,7 +159,8 @@ def test_every_schema_key_is_classified():
     assert not (required & read) and not (required & inert) and not (read & inert)
     unplaced = sorted(keys - required - read - inert)
     assert not unplaced, (
-        f"place each in sim.march (KERNEL_REQUIRES, KERNEL_READS or KERNEL_INERT): {unplaced}")
+        f"place each in sim.march (KERNEL_REQUIRES, KERNEL_READS or KERNEL_INERT): {unplaced}"
+    )
     stale = sorted((required | read | inert) - keys)
     assert not stale, f"not keys of the schema any more: {stale}"
     # The tests below know a value for each class, so a new key needs one here too.
@@ -202,5 +203,6 @@ def test_each_key_the_kernel_accepts_gives_the_models_numbers(key):
         model = run_replicate(cfg, seed)
         mine = batch[batch.replicate == r].reset_index(drop=True)
         for name in METRIC_NAMES:
-            np.testing.assert_array_equal(model[name].to_numpy(), mine[name].to_numpy(),
-                                          err_msg=f"{key}: {name}")
+            np.testing.assert_array_equal(
+                model[name].to_numpy(), mine[name].to_numpy(), err_msg=f"{key}: {name}"
+            )

@@ -31,8 +31,9 @@ MESA_RNG = tuple(int(x) for x in mesa.__version__.split(".")[:2]) >= (3, 4)
 
 def test_keywords_are_the_configuration_they_name():
     by_keywords = AgoraModel(regime="conversational", openness_internal=0.3, seed=3, **SMALL)
-    by_config = AgoraModel(load_config(["regime=conversational", "openness.internal=0.3",
-                                        *SMALL_OVERRIDES]), seed=3)
+    by_config = AgoraModel(
+        load_config(["regime=conversational", "openness.internal=0.3", *SMALL_OVERRIDES]), seed=3
+    )
     assert by_keywords.cfg == by_config.cfg
     by_keywords.run()
     by_config.run()
@@ -47,12 +48,15 @@ def test_every_table_entry_is_a_configuration_key_or_group():
         assert key in _all_keys() or (CONF_DIR / key).is_dir(), name
 
 
-@pytest.mark.parametrize(("kwargs", "said"), [
-    ({"org_sise": 30}, "org_sise: not a parameter of AgoraModel: did you mean org_size?"),
-    ({"regime": "conversatinal"}, "did you mean conversational?"),
-    ({"relay": 1.5}, "hierarchy.relay=1.5 is out of range"),
-    ({"population__trust_rat": 0.1}, "did you mean population.trust_rate?"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "said"),
+    [
+        ({"org_sise": 30}, "org_sise: not a parameter of AgoraModel: did you mean org_size?"),
+        ({"regime": "conversatinal"}, "did you mean conversational?"),
+        ({"relay": 1.5}, "hierarchy.relay=1.5 is out of range"),
+        ({"population__trust_rat": 0.1}, "did you mean population.trust_rate?"),
+    ],
+)
 def test_a_bad_keyword_names_its_key(kwargs, said):
     with pytest.raises(ConfigError, match=None) as err:
         AgoraModel(**kwargs)
@@ -65,10 +69,21 @@ def test_keywords_and_a_configuration_together_are_refused():
 
 
 def test_any_key_by_group__key_or_dotted_name():
-    assert overrides({"population__trust_rate": 0.2, "org.size": 50, "scenario": "march1991",
-                      "regime.voting": True, "org.chart": None}) == [
-        "population.trust_rate=0.2", "org.size=50", "scenario=march1991", "regime.voting=true",
-        "org.chart=null"]
+    assert overrides(
+        {
+            "population__trust_rate": 0.2,
+            "org.size": 50,
+            "scenario": "march1991",
+            "regime.voting": True,
+            "org.chart": None,
+        }
+    ) == [
+        "population.trust_rate=0.2",
+        "org.size=50",
+        "scenario=march1991",
+        "regime.voting=true",
+        "org.chart=null",
+    ]
 
 
 def test_the_datacollector_holds_the_models_own_rows():
@@ -81,8 +96,10 @@ def test_the_datacollector_holds_the_models_own_rows():
     mine = model.metrics_frame().drop(columns="step")
     pd.testing.assert_frame_equal(table.reset_index(drop=True), mine, check_dtype=False)
     # batch_run's worker processes receive reporters by pickling
-    assert pickle.loads(pickle.dumps(model.datacollector.model_reporters)).keys() == \
-        model.datacollector.model_reporters.keys()
+    assert (
+        pickle.loads(pickle.dumps(model.datacollector.model_reporters)).keys()
+        == model.datacollector.model_reporters.keys()
+    )
 
 
 @pytest.mark.parametrize("by", ["replicate", "seed"])

@@ -97,18 +97,42 @@ def _random_config(draw):
             "distortion": draw(st.floats(0, 1)),
         },
         "stakeholders": {"count": draw(st.integers(0, 12))},
-        "population": {"attention": draw(st.integers(0, 4)), "talk": draw(st.floats(0, 1)),
-                       "turnover": draw(st.floats(0, 0.2)), "voice": draw(st.floats(0, 1)),
-                       "exploration": draw(st.floats(0, 0.5))},
-        "openness": {"internal": draw(st.floats(0, 1)), "external": draw(st.floats(0, 1)),
-                     "peer": draw(st.floats(0, 1)), "voice": draw(st.floats(0, 1))},
-        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1)),
-                   "upward": draw(st.sampled_from(["chain", "voice"])),
-                   "responsiveness": draw(st.floats(0, 1))},
+        "population": {
+            "attention": draw(st.integers(0, 4)),
+            "talk": draw(st.floats(0, 1)),
+            "turnover": draw(st.floats(0, 0.2)),
+            "voice": draw(st.floats(0, 1)),
+            "exploration": draw(st.floats(0, 0.5)),
+        },
+        "openness": {
+            "internal": draw(st.floats(0, 1)),
+            "external": draw(st.floats(0, 1)),
+            "peer": draw(st.floats(0, 1)),
+            "voice": draw(st.floats(0, 1)),
+        },
+        "regime": {
+            "name": "hybrid",
+            "mix": draw(st.floats(0, 1)),
+            "upward": draw(st.sampled_from(["chain", "voice"])),
+            "responsiveness": draw(st.floats(0, 1)),
+        },
         "environment": {"turbulence": draw(st.floats(0, 0.1))},
         # Sometimes the routing switches mid-run, with messages still on their way.
-        "interventions": draw(st.sampled_from([[], [{"at": draw(st.integers(1, 7)), "set": {
-            "hierarchy.routing": draw(st.sampled_from(["direct", "chain"]))}}]])),
+        "interventions": draw(
+            st.sampled_from(
+                [
+                    [],
+                    [
+                        {
+                            "at": draw(st.integers(1, 7)),
+                            "set": {
+                                "hierarchy.routing": draw(st.sampled_from(["direct", "chain"]))
+                            },
+                        }
+                    ],
+                ]
+            )
+        ),
     }
 
 
@@ -153,7 +177,9 @@ def test_invariants_hold_for_any_configuration(data):
         from_member = v.origin < model.n_individuals
         assert (v.kind == VOICE).all()
         hops = model.current_step - v.sent[from_member]
-        assert np.array_equal(tree.level[v.holder[from_member]], tree.level[v.origin[from_member]] - hops - 1)
+        assert np.array_equal(
+            tree.level[v.holder[from_member]], tree.level[v.origin[from_member]] - hops - 1
+        )
         up = d.take((d.kind == VOICE) & (d.origin < model.n_individuals))
         via_chain = model._up_chain[up.origin] if model._up_chain is not None else False
         below = np.maximum(tree.level[up.origin] - model.cfg.org.leader_levels, 0)
@@ -167,19 +193,30 @@ def test_invariants_hold_for_any_configuration(data):
 
 @pytest.mark.parametrize("routing", ["direct", "chain"])
 def test_closed_units_keep_peer_messages_inside(routing):
-    cfg = {**SMALL, "steps": 15, "openness": {"internal": 0.0},
-           "hierarchy": {"depth": 3, "routing": routing}}
+    cfg = {
+        **SMALL,
+        "steps": 15,
+        "openness": {"internal": 0.0},
+        "hierarchy": {"depth": 3, "routing": routing},
+    }
     model = AgoraModel(cfg)
     unit = model.network.tree.unit
     for _ in range(15):
         model.step()
         d = model.delivered
-        inside = (d.sender >= 0) & (d.sender < model.n_individuals) & (d.target >= 0) & (d.target < model.n_individuals)
+        inside = (
+            (d.sender >= 0)
+            & (d.sender < model.n_individuals)
+            & (d.target >= 0)
+            & (d.target < model.n_individuals)
+        )
         su, tu = unit[d.sender[inside]], unit[d.target[inside]]
         both = (su >= 0) & (tu >= 0)
         assert (su[both] == tu[both]).all()
         assert model.tally.peer_across == 0
-    assert model.tally.peer_inside > 0 or model.records[-1]["silo_ei"] != model.records[-1]["silo_ei"]
+    assert (
+        model.tally.peer_inside > 0 or model.records[-1]["silo_ei"] != model.records[-1]["silo_ei"]
+    )
     open_model = AgoraModel({**cfg, "openness": {"internal": 1.0}})
     open_model.run(15)
     assert np.nanmax([r["silo_ei"] for r in open_model.records]) > -1
@@ -191,7 +228,10 @@ def test_conversation_engages_more_than_broadcast(small):
         r = simulate({**small, "steps": 60, "replicates": 3, "regime": {"name": regime}})
         final[regime] = r.summary["metrics"]
     assert final["conversational"]["engagement"]["mean"] > final["broadcast"]["engagement"]["mean"]
-    assert final["broadcast"]["innovations_bottom_up"]["mean"] <= final["conversational"]["innovations_bottom_up"]["mean"]
+    assert (
+        final["broadcast"]["innovations_bottom_up"]["mean"]
+        <= final["conversational"]["innovations_bottom_up"]["mean"]
+    )
 
 
 def test_chain_routing_filters_and_delays(small):
@@ -205,10 +245,16 @@ def test_chain_routing_filters_and_delays(small):
 
 def test_opening_a_voice_channel_lets_ideas_on_their_way_arrive():
     """Ideas still climbing the chain when a direct channel opens keep climbing, and count."""
-    cfg = {"steps": 8, "org": {"size": 80}, "stakeholders": {"count": 10},
-           "hierarchy": {"depth": 4, "routing": "chain"}, "regime": {"name": "broadcast"},
-           "interventions": [{"at": 4, "set": {"hierarchy.routing": "direct",
-                                               "regime.upward": "voice"}}]}
+    cfg = {
+        "steps": 8,
+        "org": {"size": 80},
+        "stakeholders": {"count": 10},
+        "hierarchy": {"depth": 4, "routing": "chain"},
+        "regime": {"name": "broadcast"},
+        "interventions": [
+            {"at": 4, "set": {"hierarchy.routing": "direct", "regime.upward": "voice"}}
+        ],
+    }
     model = AgoraModel(cfg)
     sent = accounted = 0
     on_their_way = []
@@ -230,10 +276,106 @@ def test_opening_a_voice_channel_lets_ideas_on_their_way_arrive():
 # Any change to a rule, the order of random draws or a metric moves them; if the change is
 # intended, re-record them and say why in the commit.
 GOLDEN = {
-    "default": ([], {'knowledge_code': 1.0, 'knowledge_individuals': 0.7283333333, 'engagement': 0.6673693402, 'trust': 0.5342074793, 'diversity': 0.3058358459, 'innovations': 169.0, 'innovations_net': 169.0, 'messages_sent': 477.0, 'overload': 0.0167714885, 'gini_access': 0.2482816901, 'stakeholder_satisfaction': 1.0, 'retention': 1.0, 'ideas_considered': 43.0, 'ideas_adopted': 0.0, 'voice_answered': 0.1627906977, 'sent_voice': 51.0, 'cocreation': 0.2899408284, 'adaptation_lag': 1.3802816901, 'bottom_up_share': 0.9881656805, 'gini_access_peer': 0.682557377}),
-    "chain_broadcast": (['hierarchy=chain', 'regime=broadcast', 'steps=100', 'population.attention=3'], {'knowledge_code': 0.9333333333, 'knowledge_individuals': 0.5245, 'engagement': 0.4776338729, 'trust': 0.445288947, 'diversity': 0.5136231156, 'innovations': 83.0, 'innovations_net': 83.0, 'messages_sent': 258.0, 'overload': 0.0582959641, 'gini_access': 0.4677525773, 'stakeholder_satisfaction': 0.9669206349, 'retention': 1.0, 'ideas_considered': 16.0, 'ideas_adopted': 0.0, 'voice_answered': 0.0, 'sent_voice': 36.0, 'cocreation': 0.2409638554, 'adaptation_lag': 1.9056603774, 'bottom_up_share': 0.9759036145, 'gini_access_peer': 0.7985555556}),
-    "several_orgs": (['org=several', 'steps=100'], {'knowledge_code': 0.9555555556, 'knowledge_individuals': 0.6176296296, 'engagement': 0.6710225705, 'trust': 0.5576562775, 'diversity': 0.3905112596, 'innovations': 288.0, 'innovations_net': 281.0, 'messages_sent': 546.0, 'overload': 0.0, 'gini_access': 0.5777981651, 'stakeholder_satisfaction': 0.9773672439, 'retention': 0.9533333333, 'ideas_considered': 110.0, 'ideas_adopted': 6.0, 'voice_answered': 0.2909090909, 'sent_voice': 110.0, 'cocreation': 0.3016949153, 'adaptation_lag': 1.1666666667, 'bottom_up_share': 0.96875, 'gini_access_peer': 0.6713594994}),
-    "conversational_closed": (['regime=conversational', 'openness=closed', 'steps=100'], {'knowledge_code': 0.6, 'knowledge_individuals': 0.4285, 'engagement': 0.5976381651, 'trust': 0.603626368, 'diversity': 0.5691390285, 'innovations': 72.0, 'innovations_net': 68.0, 'messages_sent': 149.0, 'overload': 0.0699300699, 'gini_access': 0.7656428571, 'stakeholder_satisfaction': 0.8184033189, 'retention': 1.0, 'ideas_considered': 21.0, 'ideas_adopted': 1.0, 'voice_answered': 0.7619047619, 'sent_voice': 35.0, 'cocreation': 0.1447368421, 'adaptation_lag': 7.2444444444, 'bottom_up_share': 0.9305555556, 'gini_access_peer': 0.8316626506}),
+    "default": (
+        [],
+        {
+            "knowledge_code": 1.0,
+            "knowledge_individuals": 0.7283333333,
+            "engagement": 0.6673693402,
+            "trust": 0.5342074793,
+            "diversity": 0.3058358459,
+            "innovations": 169.0,
+            "innovations_net": 169.0,
+            "messages_sent": 477.0,
+            "overload": 0.0167714885,
+            "gini_access": 0.2482816901,
+            "stakeholder_satisfaction": 1.0,
+            "retention": 1.0,
+            "ideas_considered": 43.0,
+            "ideas_adopted": 0.0,
+            "voice_answered": 0.1627906977,
+            "sent_voice": 51.0,
+            "cocreation": 0.2899408284,
+            "adaptation_lag": 1.3802816901,
+            "bottom_up_share": 0.9881656805,
+            "gini_access_peer": 0.682557377,
+        },
+    ),
+    "chain_broadcast": (
+        ["hierarchy=chain", "regime=broadcast", "steps=100", "population.attention=3"],
+        {
+            "knowledge_code": 0.9333333333,
+            "knowledge_individuals": 0.5245,
+            "engagement": 0.4776338729,
+            "trust": 0.445288947,
+            "diversity": 0.5136231156,
+            "innovations": 83.0,
+            "innovations_net": 83.0,
+            "messages_sent": 258.0,
+            "overload": 0.0582959641,
+            "gini_access": 0.4677525773,
+            "stakeholder_satisfaction": 0.9669206349,
+            "retention": 1.0,
+            "ideas_considered": 16.0,
+            "ideas_adopted": 0.0,
+            "voice_answered": 0.0,
+            "sent_voice": 36.0,
+            "cocreation": 0.2409638554,
+            "adaptation_lag": 1.9056603774,
+            "bottom_up_share": 0.9759036145,
+            "gini_access_peer": 0.7985555556,
+        },
+    ),
+    "several_orgs": (
+        ["org=several", "steps=100"],
+        {
+            "knowledge_code": 0.9555555556,
+            "knowledge_individuals": 0.6176296296,
+            "engagement": 0.6710225705,
+            "trust": 0.5576562775,
+            "diversity": 0.3905112596,
+            "innovations": 288.0,
+            "innovations_net": 281.0,
+            "messages_sent": 546.0,
+            "overload": 0.0,
+            "gini_access": 0.5777981651,
+            "stakeholder_satisfaction": 0.9773672439,
+            "retention": 0.9533333333,
+            "ideas_considered": 110.0,
+            "ideas_adopted": 6.0,
+            "voice_answered": 0.2909090909,
+            "sent_voice": 110.0,
+            "cocreation": 0.3016949153,
+            "adaptation_lag": 1.1666666667,
+            "bottom_up_share": 0.96875,
+            "gini_access_peer": 0.6713594994,
+        },
+    ),
+    "conversational_closed": (
+        ["regime=conversational", "openness=closed", "steps=100"],
+        {
+            "knowledge_code": 0.6,
+            "knowledge_individuals": 0.4285,
+            "engagement": 0.5976381651,
+            "trust": 0.603626368,
+            "diversity": 0.5691390285,
+            "innovations": 72.0,
+            "innovations_net": 68.0,
+            "messages_sent": 149.0,
+            "overload": 0.0699300699,
+            "gini_access": 0.7656428571,
+            "stakeholder_satisfaction": 0.8184033189,
+            "retention": 1.0,
+            "ideas_considered": 21.0,
+            "ideas_adopted": 1.0,
+            "voice_answered": 0.7619047619,
+            "sent_voice": 35.0,
+            "cocreation": 0.1447368421,
+            "adaptation_lag": 7.2444444444,
+            "bottom_up_share": 0.9305555556,
+            "gini_access_peer": 0.8316626506,
+        },
+    ),
 }
 
 
@@ -261,13 +403,22 @@ def test_same_practices_under_another_name_give_identical_outputs(small):
 def _frozen_world(broadcast_rate: float) -> AgoraModel:
     """A world where the code and what people have seen never change: no learning, no
     exploration, no turnover or turbulence, no ideas; only how often the code is broadcast."""
-    model = AgoraModel({
-        "steps": 60, "org": {"size": 40, "exploration": 0.0}, "stakeholders": {"count": 0},
-        "environment": {"turbulence": 0.0},
-        "population": {"turnover": 0.0, "exploration": 0.0, "voice": 0.0, "talk": 0.0},
-        "regime": {"name": "hybrid", "broadcast_rate": broadcast_rate, "socialization": 0.0,
-                   "listening": 0.0},
-    }, seed=3)
+    model = AgoraModel(
+        {
+            "steps": 60,
+            "org": {"size": 40, "exploration": 0.0},
+            "stakeholders": {"count": 0},
+            "environment": {"turbulence": 0.0},
+            "population": {"turnover": 0.0, "exploration": 0.0, "voice": 0.0, "talk": 0.0},
+            "regime": {
+                "name": "hybrid",
+                "broadcast_rate": broadcast_rate,
+                "socialization": 0.0,
+                "listening": 0.0,
+            },
+        },
+        seed=3,
+    )
     rng = np.random.default_rng(0)
     model.code[:] = np.where(rng.random(model.code.shape) < 0.5, -1, 1)
     seen = np.where(rng.random(model.seen.shape) < 0.3, model.reality, 0).astype(np.int8)
@@ -287,9 +438,14 @@ def test_trust_does_not_depend_on_how_many_broadcasts_arrive():
 
 
 def test_closed_openness_sends_every_idea_up_the_chain():
-    cfg = {"steps": 12, "org": {"size": 60}, "stakeholders": {"count": 0},
-           "hierarchy": {"depth": 3}, "regime": {"name": "conversational"},
-           "openness": {"voice": 0.0}}
+    cfg = {
+        "steps": 12,
+        "org": {"size": 60},
+        "stakeholders": {"count": 0},
+        "hierarchy": {"depth": 3},
+        "regime": {"name": "conversational"},
+        "openness": {"voice": 0.0},
+    }
     model = AgoraModel(cfg)
     below_leaders = np.maximum(model.network.tree.level - 1, 0)  # hops to the organization
     arrived = 0
@@ -303,8 +459,14 @@ def test_closed_openness_sends_every_idea_up_the_chain():
 
 
 def test_stakeholders_voice_what_they_know():
-    model = AgoraModel({"steps": 10, "org": {"size": 30}, "stakeholders": {"count": 20},
-                        "population": {"voice": 1.0, "talk": 1.0}})
+    model = AgoraModel(
+        {
+            "steps": 10,
+            "org": {"size": 30},
+            "stakeholders": {"count": 20},
+            "population": {"voice": 1.0, "talk": 1.0},
+        }
+    )
     n = model.n_individuals
     spoke = 0
     for _ in range(10):
@@ -331,9 +493,13 @@ def test_the_ends_consider_comparable_numbers_of_ideas():
 def test_unanswered_voice_leaves_people_below_those_who_never_spoke():
     """With nobody answering and no other contact, those who send ideas settle below the
     baseline where those who never speak stay."""
-    cfg = {"steps": 150, "org": {"size": 40}, "stakeholders": {"count": 0},
-           "population": {"talk": 0.0, "voice": 0.5, "engagement": 0.5},
-           "regime": {"name": "broadcast", "listening": 0.0}}
+    cfg = {
+        "steps": 150,
+        "org": {"size": 40},
+        "stakeholders": {"count": 0},
+        "population": {"talk": 0.0, "voice": 0.5, "engagement": 0.5},
+        "regime": {"name": "broadcast", "listening": 0.0},
+    }
     speaking = AgoraModel(cfg)
     speaking.run()
     silent = AgoraModel({**cfg, "population": {**cfg["population"], "voice": 0.0}})

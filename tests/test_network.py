@@ -17,7 +17,9 @@ from sim.org.network import (
 )
 
 
-@pytest.mark.parametrize("size,depth,span", [(1, 1, None), (13, 3, 3), (200, 4, None), (40, 2, None), (100, 5, 3)])
+@pytest.mark.parametrize(
+    "size,depth,span", [(1, 1, None), (13, 3, 3), (200, 4, None), (40, 2, None), (100, 5, 3)]
+)
 def test_tree_is_a_tree_of_the_requested_shape(size, depth, span):
     t = hierarchy_tree(size, depth, span)
     assert t.size == size and t.level.max() < depth
@@ -70,7 +72,9 @@ def test_multiscale_ties_favour_higher_levels_than_random():
 def test_openness_scales_tie_counts():
     counts = {}
     for internal in (0.0, 0.5, 1.0):
-        cfg = to_config({"org": {"size": 200}, "openness": {"internal": internal, "external": internal}})
+        cfg = to_config(
+            {"org": {"size": 200}, "openness": {"internal": internal, "external": internal}}
+        )
         net = build_network(cfg, np.zeros(50, np.int64), np.random.default_rng(0))
         counts[internal] = (net.edge_count("cross_unit"), net.edge_count("external"))
     assert counts[0.0] == (0, 0)

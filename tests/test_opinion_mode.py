@@ -21,7 +21,10 @@ OPINION_METRICS = ["opinion_mean", "opinion_variance", "leader_influence"]
 
 #: Only the organization speaks: no posts, no ideas (so no answers), no newcomers.
 BROADCAST_ONLY = [
-    "regime=broadcast", "population.talk=0", "population.voice=0", "population.turnover=0",
+    "regime=broadcast",
+    "population.talk=0",
+    "population.voice=0",
+    "population.turnover=0",
     "stakeholders.count=0",
 ]
 
@@ -84,7 +87,13 @@ def test_heard_weights_and_update_match_naive_reference(seed, n, n_orgs):
     org_reader, org = rng.integers(0, n, kb), rng.integers(0, n_orgs, kb)
     trust = rng.random(n)
     W = opinion.heard_weights(
-        n, reader, sender, 0.5, org_reader=org_reader, org=org, org_weight=trust[org_reader],
+        n,
+        reader,
+        sender,
+        0.5,
+        org_reader=org_reader,
+        org=org,
+        org_weight=trust[org_reader],
         leaders=opinion.leader_average(org_of, leader, n_orgs),
     )
     ref = naive_weights(n, reader, sender, 0.5, org_reader, org, trust[org_reader], leaders_of)
@@ -98,13 +107,24 @@ def test_heard_weights_and_update_match_naive_reference(seed, n, n_orgs):
 def test_models_W_matches_naive_reference_built_from_what_was_read():
     """Every channel at once: posts, colleagues' replies, answers, broadcasts passed down the
     chain, stakeholders, two organizations with a two-level leadership."""
-    cfg = load_config(["regime=conversational", "hierarchy=chain", "org=several", "steps=12",
-                       "org.size=40", "org.leader_levels=2", "population.opinion=fj"])
+    cfg = load_config(
+        [
+            "regime=conversational",
+            "hierarchy=chain",
+            "org=several",
+            "steps=12",
+            "org.size=40",
+            "org.leader_levels=2",
+            "population.opinion=fj",
+        ]
+    )
     model = Recording(cfg, seed=11)
     model.run()
     tree_level = np.concatenate([model.network.tree.level, np.full(model.n_stakeholders, 99)])
-    leaders_of = [np.flatnonzero((model.node_org == o) & (tree_level < 2)).tolist()
-                  for o in range(model.cfg.org.count)]
+    leaders_of = [
+        np.flatnonzero((model.node_org == o) & (tree_level < 2)).tolist()
+        for o in range(model.cfg.org.count)
+    ]
     seen = {"post": 0, "peer reply": 0, "answer": 0, "relayed broadcast": 0}
     for W, parts, trust in zip(model.seen_W, model.seen_parts, model.seen_trust, strict=True):
         post, reply, b = parts[POST], parts[REPLY], parts[BROADCAST]
@@ -113,8 +133,17 @@ def test_models_W_matches_naive_reference_built_from_what_was_read():
         sender = list(post.sender) + list(reply.sender[peer])
         org_reader = list(b.target) + list(reply.target[~peer])
         org = [-o - 1 for o in list(b.origin) + list(reply.sender[~peer])]
-        ref = naive_weights(model.n_nodes, reader, sender, opinion.PEER_WEIGHT, org_reader, org,
-                            [trust[r] for r in org_reader], leaders_of, opinion.SELF_WEIGHT)
+        ref = naive_weights(
+            model.n_nodes,
+            reader,
+            sender,
+            opinion.PEER_WEIGHT,
+            org_reader,
+            org,
+            [trust[r] for r in org_reader],
+            leaders_of,
+            opinion.SELF_WEIGHT,
+        )
         np.testing.assert_allclose(W.toarray(), ref, rtol=0, atol=1e-14)
         seen["post"] += len(post)
         seen["peer reply"] += int(peer.sum())
@@ -128,9 +157,15 @@ def test_models_W_matches_naive_reference_built_from_what_was_read():
 
 def _three_people(mode: str, stubbornness: float = 0.0) -> AgoraModel:
     """A top and two reports, nobody else: three opinion nodes, node 0 the leadership."""
-    model = AgoraModel({"org": {"size": 3}, "hierarchy": {"depth": 2, "span": 2},
-                        "stakeholders": {"count": 0},
-                        "population": {"opinion": mode, "stubbornness": stubbornness}}, seed=1)
+    model = AgoraModel(
+        {
+            "org": {"size": 3},
+            "hierarchy": {"depth": 2, "span": 2},
+            "stakeholders": {"count": 0},
+            "population": {"opinion": mode, "stubbornness": stubbornness},
+        },
+        seed=1,
+    )
     model.opinion[:] = degroot.X0
     model.opinion0[:] = degroot.X0
     return model
@@ -176,13 +211,21 @@ def test_fj_mode_exact_on_the_hand_worked_3x3():
 def test_opinions_stay_in_range_and_W_is_row_stochastic(
     seed, mode, stubbornness, mix, routing, talk, stakeholders
 ):
-    model = Recording({
-        "org": {"size": 30}, "hierarchy": {"depth": 3, "routing": routing},
-        "stakeholders": {"count": stakeholders},
-        "regime": {"mix": mix},
-        "population": {"opinion": mode, "stubbornness": stubbornness, "talk": talk,
-                       "turnover": 0.05},
-    }, seed=seed)
+    model = Recording(
+        {
+            "org": {"size": 30},
+            "hierarchy": {"depth": 3, "routing": routing},
+            "stakeholders": {"count": stakeholders},
+            "regime": {"mix": mix},
+            "population": {
+                "opinion": mode,
+                "stubbornness": stubbornness,
+                "talk": talk,
+                "turnover": 0.05,
+            },
+        },
+        seed=seed,
+    )
     model.run(8)  # Recording checks every W
     assert len(model.seen_W) == 8
     assert np.all(np.abs(model.opinion) <= 1) and np.all(np.abs(model.opinion0) <= 1)
@@ -200,8 +243,9 @@ def test_opinions_stay_in_range_and_W_is_row_stochastic(
 
 
 def test_broadcast_only_the_leadership_takes_all_influence_and_everyone_follows():
-    model = AgoraModel(load_config([*BROADCAST_ONLY, "population.opinion=degroot",
-                                    "steps=200"]), seed=5)
+    model = AgoraModel(
+        load_config([*BROADCAST_ONLY, "population.opinion=degroot", "steps=200"]), seed=5
+    )
     top = np.flatnonzero(model.network.tree.level == 0)
     assert top.size == 1
     start = model.opinion[top[0]]
@@ -224,8 +268,12 @@ def test_broadcast_only_the_leadership_takes_all_influence_and_everyone_follows(
 
 
 def test_broadcast_only_with_steady_trust_everyone_reaches_the_leader():
-    model = AgoraModel(load_config([*BROADCAST_ONLY, "population.opinion=degroot",
-                                    "population.trust_rate=0", "steps=120"]), seed=5)
+    model = AgoraModel(
+        load_config(
+            [*BROADCAST_ONLY, "population.opinion=degroot", "population.trust_rate=0", "steps=120"]
+        ),
+        seed=5,
+    )
     start = model.opinion[model.network.tree.level == 0][0]
     model.run()
     # Weight 0.6 / 1.6 on the organization per step: the gap shrinks by 0.625 a step.
@@ -241,8 +289,15 @@ def test_peer_talk_spreads_influence_beyond_the_leadership():
 def test_fj_leaves_lasting_disagreement_at_the_library_fixed_point():
     """Trust fixed and a broadcast every step: W is the same each step, so the mode must end at
     the FJ equilibrium the library solves, with disagreement that does not fade."""
-    cfg = load_config([*BROADCAST_ONLY, "population.opinion=fj", "population.stubbornness=0.3",
-                       "population.trust_rate=0", "steps=200"])
+    cfg = load_config(
+        [
+            *BROADCAST_ONLY,
+            "population.opinion=fj",
+            "population.stubbornness=0.3",
+            "population.trust_rate=0",
+            "steps=200",
+        ]
+    )
     model = Recording(cfg, seed=2)
     model.run()
     W = model.seen_W[0]
@@ -257,8 +312,12 @@ def test_fj_leaves_lasting_disagreement_at_the_library_fixed_point():
     top = np.flatnonzero(model.network.tree.level == 0)
     assert frame["leader_influence"].iloc[-1] == pytest.approx(V.mean(0)[top].sum(), abs=1e-9)
     # DeGroot on the same world reaches consensus.
-    dg = AgoraModel(load_config([*BROADCAST_ONLY, "population.opinion=degroot",
-                                 "population.trust_rate=0", "steps=200"]), seed=2)
+    dg = AgoraModel(
+        load_config(
+            [*BROADCAST_ONLY, "population.opinion=degroot", "population.trust_rate=0", "steps=200"]
+        ),
+        seed=2,
+    )
     dg.run()
     assert dg.metrics_frame()["opinion_variance"].iloc[-1] < 1e-10
 
@@ -292,8 +351,14 @@ def test_same_seed_same_output_different_seed_different(small):
 
 
 def test_newcomers_bring_fresh_opinions_and_anchors():
-    model = AgoraModel({"org": {"size": 30}, "hierarchy": {"depth": 3},
-                        "population": {"opinion": "fj", "turnover": 0.5}}, seed=8)
+    model = AgoraModel(
+        {
+            "org": {"size": 30},
+            "hierarchy": {"depth": 3},
+            "population": {"opinion": "fj", "turnover": 0.5},
+        },
+        seed=8,
+    )
     before = model.opinion0.copy()
     model.step()
     changed = model.opinion0 != before
@@ -302,8 +367,12 @@ def test_newcomers_bring_fresh_opinions_and_anchors():
 
 
 def test_an_intervention_can_switch_the_mode_on():
-    cfg = {"steps": 10, "org": {"size": 30}, "hierarchy": {"depth": 3},
-           "interventions": [{"at": 4, "set": {"population.opinion": "degroot"}}]}
+    cfg = {
+        "steps": 10,
+        "org": {"size": 30},
+        "hierarchy": {"depth": 3},
+        "interventions": [{"at": 4, "set": {"population.opinion": "degroot"}}],
+    }
     frame = simulate(cfg).metrics
     assert frame.loc[frame.step < 4, OPINION_METRICS].isna().all().all()
     assert frame.loc[frame.step >= 4, OPINION_METRICS].notna().all().all()
@@ -312,8 +381,10 @@ def test_an_intervention_can_switch_the_mode_on():
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("population.opinion=consensus",
-         r"population.opinion='consensus' is out of range: one of \['off', 'degroot', 'fj'\]"),
+        (
+            "population.opinion=consensus",
+            r"population.opinion='consensus' is out of range: one of \['off', 'degroot', 'fj'\]",
+        ),
         ("population.stubbornness=1.5", r"population.stubbornness=1.5 is out of range"),
         ("population.stubbornness=-0.1", r"population.stubbornness=-0.1 is out of range"),
     ],

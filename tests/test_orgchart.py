@@ -41,16 +41,21 @@ def test_sample_chart_reproduces_its_reporting_lines_exactly():
     assert chart.tree.level.tolist() == [int(r["level"]) for r in rows]
     assert [chart.units[u] if u >= 0 else "" for u in chart.tree.unit] == [r["unit"] for r in rows]
     assert list(chart.kinds) == [r["kind"] for r in rows]
-    assert set(chart.units) == {"Sales", "Engineering", "Operations", "Finance", "HR",
-                                "Customer Support"}
+    assert set(chart.units) == {
+        "Sales",
+        "Engineering",
+        "Operations",
+        "Finance",
+        "HR",
+        "Customer Support",
+    }
     # Rows come in id order, not chart order: some managers come after their reports.
     assert (chart.tree.manager > np.arange(chart.size)).any()
 
 
 def test_a_model_on_the_chart_has_exactly_its_reporting_lines_and_observed_ties():
     rows = _rows(CHART)
-    model = AgoraModel({"steps": 2, "org": {"chart": str(CHART), "network": str(NETWORK)}},
-                       seed=3)
+    model = AgoraModel({"steps": 2, "org": {"chart": str(CHART), "network": str(NETWORK)}}, seed=3)
     net, ids = model.network, [r["id"] for r in rows]
     assert net.n_individuals == len(rows)
     reports = net.edges[net.edge_type == REPORTS_TO]
@@ -125,26 +130,44 @@ BAD_CHARTS = [
     (HEADER, r"a header but no rows"),
     ("id,unit\nceo,\n", r"line 1: missing column 'manager_id'"),
     ("id,manager_id\nceo,\n", r"line 1: missing column 'unit'"),
-    (HEADER + "ceo,,\nann,ceo,Sales\nbob,zed,Sales\n",
-     r"line 4: id 'bob' reports to manager_id 'zed', which is not an id in the file"),
-    (HEADER + "ceo,,\nann,ceo,Sales\nann,ceo,Ops\n",
-     r"line 4: duplicate id 'ann' \(first on line 3\)"),
-    (HEADER + "ceo,,\nann,,Sales\nbob,ann,Sales\n",
-     r"line 3: several roots: 2 people have no manager_id \('ceo' \(line 2\), 'ann' \(line 3\)\)"),
-    (HEADER + "ceo,,\nann,bob,Sales\nbob,cy,Sales\ncy,ann,Sales\n",
-     r"line 3: a cycle in the reporting chain: 'ann' -> 'bob' -> 'cy' -> 'ann'"),
-    (HEADER + "ceo,,\nann,ann,Sales\n",
-     r"line 3: a cycle in the reporting chain: 'ann' is their own manager"),
-    (HEADER + "ann,bob,Sales\nbob,ann,Sales\n",
-     r"line 2: a cycle in the reporting chain: 'ann' -> 'bob' -> 'ann'"),
+    (
+        HEADER + "ceo,,\nann,ceo,Sales\nbob,zed,Sales\n",
+        r"line 4: id 'bob' reports to manager_id 'zed', which is not an id in the file",
+    ),
+    (
+        HEADER + "ceo,,\nann,ceo,Sales\nann,ceo,Ops\n",
+        r"line 4: duplicate id 'ann' \(first on line 3\)",
+    ),
+    (
+        HEADER + "ceo,,\nann,,Sales\nbob,ann,Sales\n",
+        r"line 3: several roots: 2 people have no manager_id \('ceo' \(line 2\), 'ann' \(line 3\)\)",
+    ),
+    (
+        HEADER + "ceo,,\nann,bob,Sales\nbob,cy,Sales\ncy,ann,Sales\n",
+        r"line 3: a cycle in the reporting chain: 'ann' -> 'bob' -> 'cy' -> 'ann'",
+    ),
+    (
+        HEADER + "ceo,,\nann,ann,Sales\n",
+        r"line 3: a cycle in the reporting chain: 'ann' is their own manager",
+    ),
+    (
+        HEADER + "ann,bob,Sales\nbob,ann,Sales\n",
+        r"line 2: a cycle in the reporting chain: 'ann' -> 'bob' -> 'ann'",
+    ),
     (HEADER + "ceo,,\n,ceo,Sales\n", r"line 3: empty id"),
-    ("id,manager_id,unit,level\nceo,,,0\nann,ceo,Sales,2\n",
-     r"line 3: level 2 given for id 'ann', but the reporting chain puts them at level 1 "
-     r"\(ceo -> ann\)"),
-    ("id,manager_id,unit,level\nceo,,,0\nann,ceo,Sales,two\n",
-     r"line 3: level 'two' is not a whole number"),
-    (HEADER + "ceo,,\nann,ceo,Sales\nbob,ann,\n",
-     r"line 4: id 'bob' has no unit but reports to 'ann' in unit 'Sales'"),
+    (
+        "id,manager_id,unit,level\nceo,,,0\nann,ceo,Sales,2\n",
+        r"line 3: level 2 given for id 'ann', but the reporting chain puts them at level 1 "
+        r"\(ceo -> ann\)",
+    ),
+    (
+        "id,manager_id,unit,level\nceo,,,0\nann,ceo,Sales,two\n",
+        r"line 3: level 'two' is not a whole number",
+    ),
+    (
+        HEADER + "ceo,,\nann,ceo,Sales\nbob,ann,\n",
+        r"line 4: id 'bob' has no unit but reports to 'ann' in unit 'Sales'",
+    ),
     (HEADER + "ceo,,\nann,ceo,\n", r"the unit column is empty on every row"),
     (HEADER + "ceo,,\nann,ceo,Sales,extra\n", r"line 3: 4 cells but the header has 3"),
 ]
@@ -164,21 +187,31 @@ BAD_NETWORKS = [
     ("net.csv", "", r"the file is empty"),
     ("net.csv", "source,target\n", r"a header but no rows"),
     ("net.csv", "from,to\nann,bob\n", r"line 1: missing column 'source'"),
-    ("net.csv", "source,target\nann,bob\nbob,zed\n",
-     r"line 3: id 'zed' is not an id in the org chart"),
+    (
+        "net.csv",
+        "source,target\nann,bob\nbob,zed\n",
+        r"line 3: id 'zed' is not an id in the org chart",
+    ),
     ("net.csv", "source,target\nann,bob\ncy,cy\n", r"line 3: a self-loop \('cy' to itself\)"),
-    ("net.graphml",
-     '<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
-     '<graph edgedefault="undirected">\n<node id="ann"/>\n<node id="zed"/>\n'
-     '<edge source="ann" target="zed"/>\n</graph>\n</graphml>\n',
-     r"line 5: node id 'zed' is not an id in the org chart"),
-    ("net.graphml",
-     '<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
-     '<graph edgedefault="undirected">\n<edge source="ann" target="ann"/>\n</graph>\n'
-     '</graphml>\n',
-     r"line 4: a self-loop"),
-    ("net.graphml", '<?xml version="1.0"?>\n<graphml>\n<graph>\n<edge source="ann"\n',
-     r"line \d+: not well-formed GraphML"),
+    (
+        "net.graphml",
+        '<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+        '<graph edgedefault="undirected">\n<node id="ann"/>\n<node id="zed"/>\n'
+        '<edge source="ann" target="zed"/>\n</graph>\n</graphml>\n',
+        r"line 5: node id 'zed' is not an id in the org chart",
+    ),
+    (
+        "net.graphml",
+        '<?xml version="1.0"?>\n<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
+        '<graph edgedefault="undirected">\n<edge source="ann" target="ann"/>\n</graph>\n'
+        "</graphml>\n",
+        r"line 4: a self-loop",
+    ),
+    (
+        "net.graphml",
+        '<?xml version="1.0"?>\n<graphml>\n<graph>\n<edge source="ann"\n',
+        r"line \d+: not well-formed GraphML",
+    ),
 ]
 
 

@@ -47,9 +47,11 @@ def test_window_means_equal_a_loop_over_replicates_and_steps():
     assert (first, last) == (9, 12)  # the last third after step 0
     got = window_means(frame, ["reach", "innovations"])
     for r in range(3):
-        naive = [v for rep, s, v in zip(frame["replicate"], frame["step"], frame["reach"],
-                                        strict=True)
-                 if rep == r and first <= s <= last and not math.isnan(v)]
+        naive = [
+            v
+            for rep, s, v in zip(frame["replicate"], frame["step"], frame["reach"], strict=True)
+            if rep == r and first <= s <= last and not math.isnan(v)
+        ]
         assert naive  # the window is not empty
         assert got.loc[r, "reach"] == pytest.approx(sum(naive) / len(naive), abs=1e-15)
     # A cumulative count can be read at the window's last step instead of averaged.
@@ -112,9 +114,13 @@ def test_no_module_slices_a_window_but_the_kit_and_the_model():
     # sim.simulation holds the per-run summary that summary.json is made of (below the kit).
     pattern = re.compile(r"""\[["']step["']\]\s*(>=|>)|\[["']step["']\]\.between\(""")
     allowed = {SIM / "simulation.py", SIM / "studies" / "outcomes.py"}
-    found = [f"{p.relative_to(SIM.parent)}:{n}" for p in sorted(SIM.rglob("*.py"))
-             if p not in allowed
-             for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    found = [
+        f"{p.relative_to(SIM.parent)}:{n}"
+        for p in sorted(SIM.rglob("*.py"))
+        if p not in allowed
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert not found, f"use sim.studies.outcomes (window_means, window_rows): {found}"
 
 
@@ -131,14 +137,18 @@ def test_the_slicing_check_sees_a_window(tmp_path):
 #: (design half), effects.csv on commit 1ffdbe7, before sim/runs was split: lever, metric ->
 #: effect, ci_low, ci_high.
 GOLDEN = {
-    ("responsiveness", "trust"):
-        (0.07063432053115633, 0.025125875672047757, 0.1161427653902649),
-    ("voting", "engagement"):
-        (0.017622032810572313, -0.008387477484937969, 0.043631543106082596),
-    ("broadcast_rate", "knowledge_code"):
-        (0.02847222222222224, -0.31565415604917546, 0.3725986004936199),
-    ("responsiveness x voting", "trust"):
-        (-0.0007327876241231615, -0.011392146013977561, 0.009926570765731238),
+    ("responsiveness", "trust"): (0.07063432053115633, 0.025125875672047757, 0.1161427653902649),
+    ("voting", "engagement"): (0.017622032810572313, -0.008387477484937969, 0.043631543106082596),
+    ("broadcast_rate", "knowledge_code"): (
+        0.02847222222222224,
+        -0.31565415604917546,
+        0.3725986004936199,
+    ),
+    ("responsiveness x voting", "trust"): (
+        -0.0007327876241231615,
+        -0.011392146013977561,
+        0.009926570765731238,
+    ),
 }
 
 
@@ -146,8 +156,19 @@ GOLDEN = {
 def test_the_main_job_gives_the_numbers_it_gave_before_the_restructuring(tmp_path):
     from sim.cli.compare import main
 
-    argv = ["steps=10", "--replicates", "2", "org.size=30", "stakeholders.count=6",
-            "--no-progress", "--no-plots", "--workers", "1", "--out", str(tmp_path)]
+    argv = [
+        "steps=10",
+        "--replicates",
+        "2",
+        "org.size=30",
+        "stakeholders.count=6",
+        "--no-progress",
+        "--no-plots",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     effects = pd.read_csv(tmp_path / "effects.csv").set_index(["lever", "metric"])
     for key, numbers in GOLDEN.items():

@@ -32,12 +32,14 @@ def source_packages() -> set[str]:
     """Every package the checkout ships: sim's, the Hydra plugins' and the mapped folders."""
     found = {
         ".".join(p.parent.relative_to(ROOT).parts)
-        for top in ("sim", "hydra_plugins") for p in (ROOT / top).rglob("__init__.py")
+        for top in ("sim", "hydra_plugins")
+        for p in (ROOT / top).rglob("__init__.py")
     }
     found |= {"sim._conf", "sim._data"}
     found |= {
         "sim._conf." + ".".join(d.relative_to(ROOT / "conf").parts)
-        for d in (ROOT / "conf").rglob("*") if d.is_dir() and d.name != "__pycache__"
+        for d in (ROOT / "conf").rglob("*")
+        if d.is_dir() and d.name != "__pycache__"
     }
     return found
 
@@ -45,7 +47,9 @@ def source_packages() -> set[str]:
 def shipped_files() -> set[str]:
     """The wheel paths of every source, config and data file of the checkout."""
     files = {
-        str(p.relative_to(ROOT)) for top in ("sim", "hydra_plugins") for p in (ROOT / top).rglob("*.py")
+        str(p.relative_to(ROOT))
+        for top in ("sim", "hydra_plugins")
+        for p in (ROOT / top).rglob("*.py")
     }
     files |= {
         "sim/_conf/" + str(p.relative_to(ROOT / "conf")) for p in (ROOT / "conf").rglob("*.yaml")
@@ -87,9 +91,12 @@ def build_wheel(out: Path) -> Path:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         text = done.stdout + done.stderr
-        if re.search(r"Could not find a version that satisfies the requirement setuptools|"
-                     r"No matching distribution found for setuptools|"
-                     r"Failed to establish a new connection|Network is unreachable", text):
+        if re.search(
+            r"Could not find a version that satisfies the requirement setuptools|"
+            r"No matching distribution found for setuptools|"
+            r"Failed to establish a new connection|Network is unreachable",
+            text,
+        ):
             pytest.skip(f"cannot build a wheel here: {text.strip().splitlines()[-1]}")
         pytest.fail(f"pip wheel failed:\n{text}")
     (wheel,) = out.glob("agora_sim-*.whl")
@@ -118,12 +125,30 @@ def test_the_wheel_runs_outside_the_checkout(wheel, tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    site = Path(subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip())
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    "--no-deps", "--no-index", str(wheel)], check=True, timeout=300)
+    site = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        timeout=300,
+    )
     # Then borrow this environment's dependencies: a plain path line, placed after the venv's
     # own folder on sys.path, whose .pth files (this checkout's editable install among them)
     # are not run, so only the wheel provides ``sim``. Added after the install, so pip never
@@ -145,8 +170,9 @@ def test_the_wheel_runs_outside_the_checkout(wheel, tmp_path):
         "c = simulate(load_config(['scenario=sample_company', 'steps=1']))\n"
         "print(sim.__file__, CONF_DIR, DATA_DIR, int(r.metrics['step'].max()), len(c.metrics))\n"
     )
-    api = subprocess.run([python, "-c", code], cwd=outside, env=env, capture_output=True,
-                         text=True, timeout=300)
+    api = subprocess.run(
+        [python, "-c", code], cwd=outside, env=env, capture_output=True, text=True, timeout=300
+    )
     assert api.returncode == 0, api.stderr
     module, conf, data, last, rows = api.stdout.split()
     for path in (module, conf, data):
@@ -155,8 +181,14 @@ def test_the_wheel_runs_outside_the_checkout(wheel, tmp_path):
     assert (last, rows) == ("3", "2")
 
     agora = env_dir / "bin" / "agora"
-    done = subprocess.run([agora, "run", "steps=3", "org.size=20", "stakeholders.count=5"],
-                          cwd=outside, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [agora, "run", "steps=3", "org.size=20", "stakeholders.count=5"],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("ok: ")]
     job = Path(line.removeprefix("ok: "))

@@ -30,8 +30,13 @@ def naive_share_right(judged, seen, both):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 7), m=st.integers(1, 6),
-       one_row=st.booleans(), both=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 7),
+    m=st.integers(1, 6),
+    one_row=st.booleans(),
+    both=st.booleans(),
+)
 def test_share_right_in_int8_matches_naive_and_float32(seed, n, m, one_row, both):
     rng = np.random.default_rng(seed)
     seen = np.floor(rng.random((n, m)) * 3).astype(np.int8) - 1
@@ -41,8 +46,7 @@ def test_share_right_in_int8_matches_naive_and_float32(seed, n, m, one_row, both
     assert np.array_equal(defined, want_defined)
     assert share.dtype == np.float64 and np.array_equal(share, want)
     # The model stored these as float32 before: the same figures, bit for bit.
-    share32, defined32 = share_right(judged.astype(np.float32), seen.astype(np.float32),
-                                     both=both)
+    share32, defined32 = share_right(judged.astype(np.float32), seen.astype(np.float32), both=both)
     assert np.array_equal(share32, share) and np.array_equal(defined32, defined)
 
 
@@ -69,8 +73,11 @@ def full_sort_filter(receiver, capacity, tiebreak, priority):
     """The attention filter as it ranked every arrival (before issue 26): the reference."""
     n = receiver.size
     load = np.bincount(receiver, minlength=capacity.size)
-    within = tiebreak if priority is None else 0.999999 / (
-        1.0 + np.maximum(priority, 0) + 0.5 * tiebreak)
+    within = (
+        tiebreak
+        if priority is None
+        else 0.999999 / (1.0 + np.maximum(priority, 0) + 0.5 * tiebreak)
+    )
     order = np.argsort(receiver + within, kind="stable")
     rec_sorted = receiver[order]
     starts = np.concatenate([[0], np.cumsum(load)[:-1]])
@@ -80,8 +87,12 @@ def full_sort_filter(receiver, capacity, tiebreak, priority):
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 80), n=st.integers(1, 9),
-       with_priority=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(1, 80),
+    n=st.integers(1, 9),
+    with_priority=st.booleans(),
+)
 def test_attention_filter_ranks_as_a_sort_of_every_arrival(seed, k, n, with_priority):
     rng = np.random.default_rng(seed)
     receiver = np.floor(rng.random(k) * n).astype(np.int64)
@@ -96,8 +107,9 @@ def test_attention_filter_ranks_as_a_sort_of_every_arrival(seed, k, n, with_prio
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), r=st.integers(1, 3), n=st.integers(1, 5),
-       m=st.integers(1, 5))
+@given(
+    seed=st.integers(0, 2**32 - 1), r=st.integers(1, 3), n=st.integers(1, 5), m=st.integers(1, 5)
+)
 def test_socialize_with_batch_axes_and_one_code_row(seed, r, n, m):
     rng = np.random.default_rng(seed)
     beliefs = np.floor(rng.random((r, n, m)) * 3).astype(np.int8) - 1
@@ -135,8 +147,9 @@ def _faults(malloc: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "AGORA_MALLOC"}
     if malloc:
         env["AGORA_MALLOC"] = malloc
-    out = subprocess.run([sys.executable, "-c", _FAULTS], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _FAULTS], env=env, check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout)
 
 

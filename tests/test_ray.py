@@ -61,32 +61,52 @@ class RayCluster:
     def _start(self, *args: str) -> subprocess.Popen:
         log = open(self.folder / f"node-{len(self.nodes)}.log", "w")  # noqa: SIM115
         node = subprocess.Popen(
-            [str(Path(sys.executable).parent / "ray"), "start", "--block", f"--node-ip-address={HOST}",
-             "--num-cpus=1", "--disable-usage-stats", *args],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "ray"),
+                "start",
+                "--block",
+                f"--node-ip-address={HOST}",
+                "--num-cpus=1",
+                "--disable-usage-stats",
+                *args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.nodes.append(node)
         return node
 
     def start_head(self) -> None:
-        self._start("--head", f"--port={self.port}", "--include-dashboard=false",
-                    f"--temp-dir={self.folder / 'ray'}",
-                    f"--ray-client-server-port={_free_port()}",
-                    f"--node-manager-port={_free_port()}",
-                    f"--object-manager-port={_free_port()}")
+        self._start(
+            "--head",
+            f"--port={self.port}",
+            "--include-dashboard=false",
+            f"--temp-dir={self.folder / 'ray'}",
+            f"--ray-client-server-port={_free_port()}",
+            f"--node-manager-port={_free_port()}",
+            f"--object-manager-port={_free_port()}",
+        )
         self.wait_for_nodes(1)
 
     def start_worker(self) -> subprocess.Popen:
-        node = self._start(f"--address={self.address}",
-                           f"--node-manager-port={_free_port()}",
-                           f"--object-manager-port={_free_port()}")
+        node = self._start(
+            f"--address={self.address}",
+            f"--node-manager-port={_free_port()}",
+            f"--object-manager-port={_free_port()}",
+        )
         self.wait_for_nodes(len(self.nodes))
         return node
 
     def alive_nodes(self) -> int:
-        probe = ("import ray; ray.init(address='auto', log_to_driver=False); "
-                 "print(sum(n['Alive'] for n in ray.nodes()))")
-        out = subprocess.run([sys.executable, "-c", probe], env=self.env, capture_output=True,
-                             text=True, timeout=120)
+        probe = (
+            "import ray; ray.init(address='auto', log_to_driver=False); "
+            "print(sum(n['Alive'] for n in ray.nodes()))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", probe], env=self.env, capture_output=True, text=True, timeout=120
+        )
         try:
             return int(out.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -159,12 +179,28 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
     worker = ray_cluster.start_worker()
     sweep = tmp_path / "sweep"
     n = 8
-    args = [sys.executable, str(RUN), "-m", "hydra/launcher=ray",
-            f"hydra.launcher.address={ray_cluster.address}", "hydra.launcher.max_retries=0",
-            f"hydra.sweep.dir={sweep}", f"seed=range(0,{n})", "steps=200", "org.size=150",
-            "stakeholders.count=30", "replicates=2"]
-    first = subprocess.Popen(args, cwd=ROOT, env=ray_cluster.env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    args = [
+        sys.executable,
+        str(RUN),
+        "-m",
+        "hydra/launcher=ray",
+        f"hydra.launcher.address={ray_cluster.address}",
+        "hydra.launcher.max_retries=0",
+        f"hydra.sweep.dir={sweep}",
+        f"seed=range(0,{n})",
+        "steps=200",
+        "org.size=150",
+        "stakeholders.count=30",
+        "replicates=2",
+    ]
+    first = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=ray_cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     # Kill the worker node once a job has finished: both nodes are busy by then.
     deadline = time.time() + 300
     while time.time() < deadline and first.poll() is None:
@@ -188,10 +224,12 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
     assert (report.ok, report.failed, report.missing) == (n - len(lost), len(lost), 0)
 
     # Resume on what is left of the cluster: only the lost jobs run.
-    mtimes = {k: (sweep / str(k) / "summary.json").stat().st_mtime_ns for k in done
-              if k not in lost}
-    again = subprocess.run(args, cwd=ROOT, env=ray_cluster.env, capture_output=True, text=True,
-                           timeout=600)
+    mtimes = {
+        k: (sweep / str(k) / "summary.json").stat().st_mtime_ns for k in done if k not in lost
+    }
+    again = subprocess.run(
+        args, cwd=ROOT, env=ray_cluster.env, capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-3000:]
     after = summaries(sweep)
     assert {k: s["status"] for k, s in after.items()} == dict.fromkeys(range(n), "ok")
@@ -210,10 +248,11 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
 
 def test_project_imports_without_ray():
     """Ray is optional: the project and its launcher plugin import without it."""
-    code = ("import sys; sys.modules['ray'] = None\n"
-            "import sim, sim.studies.aggregate, sim.exec.pool, sim.exec.ray_pool\n"
-            "import hydra_plugins.agora_launchers.ray_launcher\n"
-            "print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "import sim, sim.studies.aggregate, sim.exec.pool, sim.exec.ray_pool\n"
+        "import hydra_plugins.agora_launchers.ray_launcher\n"
+        "print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr

@@ -23,7 +23,9 @@ from sim.rules.metrics import diversity, ei_index, share_correct
 from sim.rules.routing import attention_filter
 from sim.util.stats import gini
 
-beliefs_st = arrays(np.int8, st.tuples(st.integers(1, 8), st.integers(1, 6)), elements=st.integers(-1, 1))
+beliefs_st = arrays(
+    np.int8, st.tuples(st.integers(1, 8), st.integers(1, 6)), elements=st.integers(-1, 1)
+)
 
 
 def naive_act(beliefs, coin):
@@ -78,8 +80,7 @@ def test_socialize_matches_naive(beliefs, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), h=st.integers(0, 7), m=st.integers(1, 6),
-       p=st.floats(0, 1))
+@given(seed=st.integers(0, 2**32 - 1), h=st.integers(0, 7), m=st.integers(1, 6), p=st.floats(0, 1))
 def test_learn_code_matches_naive(seed, h, m, p):
     rng = np.random.default_rng(seed)
     code = np.floor(rng.random(m) * 3).astype(np.int8) - 1
@@ -128,8 +129,13 @@ def test_sum_by_receiver_matches_naive():
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), k=st.integers(0, 60), n=st.integers(1, 8),
-       cap=st.integers(0, 5), with_priority=st.booleans())
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    k=st.integers(0, 60),
+    n=st.integers(1, 8),
+    cap=st.integers(0, 5),
+    with_priority=st.booleans(),
+)
 def test_attention_filter_caps_and_prefers_priority(seed, k, n, cap, with_priority):
     rng = np.random.default_rng(seed)
     receiver = np.floor(rng.random(k) * n).astype(np.int64)
@@ -160,21 +166,31 @@ def naive_engagement(e, heard, ignored, baseline, gain, loss, drift):
 
 
 @settings(max_examples=80, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 12),
-       gain=st.floats(0, 1), loss=st.floats(0, 1), drift=st.floats(0, 1), baseline=st.floats(0, 1))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 12),
+    gain=st.floats(0, 1),
+    loss=st.floats(0, 1),
+    drift=st.floats(0, 1),
+    baseline=st.floats(0, 1),
+)
 def test_engagement_matches_naive_and_stays_in_unit_interval(seed, n, gain, loss, drift, baseline):
     rng = np.random.default_rng(seed)
     e = rng.random(n)
     heard, ignored = rng.random(n) < 0.5, rng.random(n) < 0.5
     out = update_engagement(e, heard, ignored, baseline, gain, loss, drift)
-    assert out.tolist() == pytest.approx(naive_engagement(e, heard, ignored, baseline, gain, loss, drift))
+    assert out.tolist() == pytest.approx(
+        naive_engagement(e, heard, ignored, baseline, gain, loss, drift)
+    )
     assert ((0 <= out) & (out <= 1)).all()
 
 
 def test_ignored_voice_settles_below_the_baseline():
     e = np.array([0.5, 0.5])
     for _ in range(500):
-        e = update_engagement(e, np.array([False, False]), np.array([True, False]), 0.5, 0.1, 0.05, 0.02)
+        e = update_engagement(
+            e, np.array([False, False]), np.array([True, False]), 0.5, 0.1, 0.05, 0.02
+        )
     assert e[0] == pytest.approx(0.02 * 0.5 / (0.02 + 0.05), abs=1e-6)  # drift*b/(drift+loss)
     assert e[1] == pytest.approx(0.5)
 
@@ -188,7 +204,9 @@ def test_share_right_matches_naive(judged, seed):
         looked = [d for d in range(judged.shape[1]) if seen[row, d] != 0]
         assert defined[row] == bool(looked)
         if looked:
-            assert share[row] == pytest.approx(np.mean([judged[row, d] == seen[row, d] for d in looked]))
+            assert share[row] == pytest.approx(
+                np.mean([judged[row, d] == seen[row, d] for d in looked])
+            )
 
 
 def test_trust_target_averages_the_factors_with_evidence():
@@ -225,8 +243,10 @@ def test_superior_ideas_match_naive(ideas, seed):
     naive = []
     for idea in ideas:
         spoken = [d for d in range(m) if idea[d] != 0]
-        naive.append(sum(int(idea[d]) * int(reality[d]) for d in spoken)
-                     > sum(int(code[d]) * int(reality[d]) for d in spoken))
+        naive.append(
+            sum(int(idea[d]) * int(reality[d]) for d in spoken)
+            > sum(int(code[d]) * int(reality[d]) for d in spoken)
+        )
     assert superior_ideas(ideas, code, reality).tolist() == naive
 
 
@@ -261,19 +281,24 @@ def test_afford_matches_naive(who, data, cost):
 
 
 def test_reading_capacity_is_attention_or_what_time_allows():
-    assert reading_capacity(np.array([5, 5, 5, 2]), np.array([6.0, 2.5, 0.0, 9.0]),
-                            1.0).tolist() == [5, 2, 0, 2]
+    assert reading_capacity(
+        np.array([5, 5, 5, 2]), np.array([6.0, 2.5, 0.0, 9.0]), 1.0
+    ).tolist() == [5, 2, 0, 2]
     assert reading_capacity(np.array([5, 5]), np.array([1.0, 0.75]), 0.25).tolist() == [4, 3]
 
 
 def naive_count_origins(group, agrees):
-    return [len({group[i] for i in range(agrees.shape[0]) if agrees[i, j]})
-            for j in range(agrees.shape[1])]
+    return [
+        len({group[i] for i in range(agrees.shape[0]) if agrees[i, j]})
+        for j in range(agrees.shape[1])
+    ]
 
 
 @settings(max_examples=60, deadline=None)
 @given(agrees=arrays(bool, st.tuples(st.integers(0, 8), st.integers(1, 5))), data=st.data())
 def test_count_origins_matches_naive(agrees, data):
-    group = np.array(data.draw(st.lists(st.integers(0, 3), min_size=agrees.shape[0],
-                                        max_size=agrees.shape[0])), dtype=np.int64)
+    group = np.array(
+        data.draw(st.lists(st.integers(0, 3), min_size=agrees.shape[0], max_size=agrees.shape[0])),
+        dtype=np.int64,
+    )
     assert count_origins(group, agrees, 4).tolist() == naive_count_origins(group, agrees)

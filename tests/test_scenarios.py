@@ -23,9 +23,16 @@ from sim.scenarios.library import (
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
 INTERVENTIONS = sorted(p.stem for p in (CONF_DIR / "intervention").glob("*.yaml"))
-REQUIRED = {"default", "march1991", "broadcast_marketing", "off_the_shelf_network",
-            "everyone_an_author", "distributed_strategy", "flatter_is_not_free",
-            "social_trifecta"}
+REQUIRED = {
+    "default",
+    "march1991",
+    "broadcast_marketing",
+    "off_the_shelf_network",
+    "everyone_an_author",
+    "distributed_strategy",
+    "flatter_is_not_free",
+    "social_trifecta",
+}
 
 
 def test_the_library_has_every_required_scenario():
@@ -83,8 +90,13 @@ def test_unknown_names_list_the_known_ones():
 
 
 def test_scenarios_script_lists_every_scenario_with_its_description():
-    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "scenarios.py")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "scenarios.py")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     flat = " ".join(proc.stdout.split())
     for s in list_scenarios():
@@ -96,8 +108,13 @@ def test_scenarios_script_lists_every_scenario_with_its_description():
 
 # --------------------------------------------------------------------------- interventions
 
-SMALL = {"steps": 12, "org": {"size": 60}, "stakeholders": {"count": 15},
-         "hierarchy": {"depth": 3}, "openness": {"internal": 0.0}}
+SMALL = {
+    "steps": 12,
+    "org": {"size": 60},
+    "stakeholders": {"count": 15},
+    "hierarchy": {"depth": 3},
+    "openness": {"internal": 0.0},
+}
 
 
 def _with(interventions):
@@ -117,8 +134,10 @@ def test_an_intervention_takes_effect_exactly_at_its_step(at, changes):
     assert changed[before].equals(plain[before])
     # ... and the row of step `at` is the first under the new rules.
     row = plain["step"] == at
-    assert not changed[row].drop(columns=["replicate", "seed", "step"]).equals(
-        plain[row].drop(columns=["replicate", "seed", "step"])
+    assert (
+        not changed[row]
+        .drop(columns=["replicate", "seed", "step"])
+        .equals(plain[row].drop(columns=["replicate", "seed", "step"]))
     )
 
 
@@ -141,8 +160,12 @@ def test_a_regime_switch_changes_the_rules_at_its_step():
     for _ in range(4):
         model.step()
         seen.append((model.current_step, model.cfg.regime.name, model.cfg.regime.responsiveness))
-    assert seen == [(1, "hybrid", 0.3), (2, "hybrid", 0.3), (3, "conversational", 0.6),
-                    (4, "conversational", 0.6)]
+    assert seen == [
+        (1, "hybrid", 0.3),
+        (2, "hybrid", 0.3),
+        (3, "conversational", 0.6),
+        (4, "conversational", 0.6),
+    ]
 
 
 def test_an_intervention_at_step_zero_is_the_changed_run():
@@ -154,8 +177,9 @@ def test_an_intervention_at_step_zero_is_the_changed_run():
 def test_named_intervention_breaks_the_series_at_its_step():
     base = ["scenario=default", "org.size=40", "stakeholders.count=8", "steps=8"]
     plain = simulate(load_config(base)).metrics
-    treated = simulate(load_config([*base, "+intervention=start_listening",
-                                    "interventions.0.at=4"])).metrics
+    treated = simulate(
+        load_config([*base, "+intervention=start_listening", "interventions.0.at=4"])
+    ).metrics
     assert treated[treated["step"] < 4].equals(plain[plain["step"] < 4])
     assert not treated[treated["step"] >= 4].equals(plain[plain["step"] >= 4])
 
@@ -173,9 +197,13 @@ def test_a_bad_intervention_fails_before_anything_runs():
 
 # --------------------------------------------------------------------------- several organizations
 
-SEVERAL = {"steps": 40, "org": {"count": 3, "size": 30}, "hierarchy": {"depth": 3},
-           "stakeholders": {"count": 12, "threshold": 0.9, "switching": 0.5},
-           "openness": {"external": 1.0, "inter_org": 0.5}}
+SEVERAL = {
+    "steps": 40,
+    "org": {"count": 3, "size": 30},
+    "hierarchy": {"depth": 3},
+    "stakeholders": {"count": 12, "threshold": 0.9, "switching": 0.5},
+    "openness": {"external": 1.0, "inter_org": 0.5},
+}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -206,8 +234,17 @@ def test_several_organizations_conserve_stakeholders(seed):
 
 
 def test_social_trifecta_has_per_organization_metrics():
-    result = simulate(load_config(["scenario=social_trifecta", "steps=5", "replicates=2",
-                                   "org.size=40", "stakeholders.count=10"]))
+    result = simulate(
+        load_config(
+            [
+                "scenario=social_trifecta",
+                "steps=5",
+                "replicates=2",
+                "org.size=40",
+                "stakeholders.count=10",
+            ]
+        )
+    )
     om = result.org_metrics
     assert om is not None and sorted(om["org"].unique()) == [0, 1, 2]
     assert len(om) == 2 * 6 * 3

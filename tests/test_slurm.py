@@ -41,8 +41,7 @@ NODE = "agora-node"
 def _why_not() -> str | None:
     if os.geteuid() != 0:
         return "the SLURM daemons must run as root (slurmd starts jobs as their user)"
-    missing = [b for b in BINARIES if shutil.which(b) is None
-               and not Path("/usr/sbin", b).exists()]
+    missing = [b for b in BINARIES if shutil.which(b) is None and not Path("/usr/sbin", b).exists()]
     if missing:
         return f"{', '.join(missing)} not installed (Debian packages slurm-wlm and munge)"
     return None
@@ -60,8 +59,11 @@ def _binary(name: str) -> str:
 
 def _node_line() -> str:
     """``NodeName=...`` with this machine's CPUs and memory, as ``slurmd -C`` measures them."""
-    measured = subprocess.run([_binary("slurmd"), "-C"], capture_output=True, text=True,
-                              check=True).stdout.split("\n")[0].split()
+    measured = (
+        subprocess.run([_binary("slurmd"), "-C"], capture_output=True, text=True, check=True)
+        .stdout.split("\n")[0]
+        .split()
+    )
     fields = dict(f.split("=", 1) for f in measured if "=" in f)
     keep = ("CPUs", "Boards", "SocketsPerBoard", "CoresPerSocket", "ThreadsPerCore")
     hardware = " ".join(f"{k}={fields[k]}" for k in keep if k in fields)
@@ -84,44 +86,49 @@ class Cluster:
         key = f / "munge" / "munge.key"
         key.write_bytes(os.urandom(1024))
         key.chmod(0o400)
-        (f / "slurm.conf").write_text("\n".join([
-            "ClusterName=agora-test",
-            "SlurmctldHost=localhost(127.0.0.1)",
-            f"SlurmctldPort={_free_port()}",
-            f"SlurmdPort={_free_port()}",
-            "AuthType=auth/munge",
-            "CryptoType=crypto/munge",
-            f"AuthInfo=socket={f / 'munge' / 'munge.socket'}",
-            "SlurmUser=root",
-            "SlurmdUser=root",
-            "ProctrackType=proctrack/linuxproc",
-            "TaskPlugin=task/none",
-            "SelectType=select/cons_tres",
-            "SelectTypeParameters=CR_CPU",
-            "SchedulerType=sched/backfill",
-            "MpiDefault=none",
-            "ReturnToService=2",
-            "AccountingStorageType=accounting_storage/none",
-            "JobAcctGatherType=jobacct_gather/none",
-            "JobCompType=jobcomp/none",
-            "SwitchType=switch/none",
-            f"StateSaveLocation={f / 'state'}",
-            f"SlurmdSpoolDir={f / 'spool'}",
-            f"SlurmctldPidFile={f / 'slurmctld.pid'}",
-            f"SlurmdPidFile={f / 'slurmd.pid'}",
-            f"SlurmctldLogFile={f / 'slurmctld.log'}",
-            f"SlurmdLogFile={f / 'slurmd.log'}",
-            "SlurmctldTimeout=30",
-            "SlurmdTimeout=30",
-            "MinJobAge=300",
-            _node_line(),
-            f"PartitionName=debug Nodes={NODE} Default=YES MaxTime=INFINITE State=UP",
-            "",
-        ]))
+        (f / "slurm.conf").write_text(
+            "\n".join(
+                [
+                    "ClusterName=agora-test",
+                    "SlurmctldHost=localhost(127.0.0.1)",
+                    f"SlurmctldPort={_free_port()}",
+                    f"SlurmdPort={_free_port()}",
+                    "AuthType=auth/munge",
+                    "CryptoType=crypto/munge",
+                    f"AuthInfo=socket={f / 'munge' / 'munge.socket'}",
+                    "SlurmUser=root",
+                    "SlurmdUser=root",
+                    "ProctrackType=proctrack/linuxproc",
+                    "TaskPlugin=task/none",
+                    "SelectType=select/cons_tres",
+                    "SelectTypeParameters=CR_CPU",
+                    "SchedulerType=sched/backfill",
+                    "MpiDefault=none",
+                    "ReturnToService=2",
+                    "AccountingStorageType=accounting_storage/none",
+                    "JobAcctGatherType=jobacct_gather/none",
+                    "JobCompType=jobcomp/none",
+                    "SwitchType=switch/none",
+                    f"StateSaveLocation={f / 'state'}",
+                    f"SlurmdSpoolDir={f / 'spool'}",
+                    f"SlurmctldPidFile={f / 'slurmctld.pid'}",
+                    f"SlurmdPidFile={f / 'slurmd.pid'}",
+                    f"SlurmctldLogFile={f / 'slurmctld.log'}",
+                    f"SlurmdLogFile={f / 'slurmd.log'}",
+                    "SlurmctldTimeout=30",
+                    "SlurmdTimeout=30",
+                    "MinJobAge=300",
+                    _node_line(),
+                    f"PartitionName=debug Nodes={NODE} Default=YES MaxTime=INFINITE State=UP",
+                    "",
+                ]
+            )
+        )
 
     def _start(self, name: str, args: list[str], pid_file: Path) -> None:
-        subprocess.run([_binary(name), *args], env=self.env, check=True, timeout=60,
-                       capture_output=True)
+        subprocess.run(
+            [_binary(name), *args], env=self.env, check=True, timeout=60, capture_output=True
+        )
         self.started.append((name, pid_file))
         deadline = time.time() + 20
         while not pid_file.is_file() and time.time() < deadline:
@@ -131,12 +138,18 @@ class Cluster:
 
     def start(self) -> None:
         f = self.folder
-        self._start("munged", ["--force", f"--key-file={f / 'munge' / 'munge.key'}",
-                               f"--socket={f / 'munge' / 'munge.socket'}",
-                               f"--pid-file={f / 'munge' / 'munged.pid'}",
-                               f"--log-file={f / 'munge' / 'munged.log'}",
-                               f"--seed-file={f / 'munge' / 'munged.seed'}"],
-                    f / "munge" / "munged.pid")
+        self._start(
+            "munged",
+            [
+                "--force",
+                f"--key-file={f / 'munge' / 'munge.key'}",
+                f"--socket={f / 'munge' / 'munge.socket'}",
+                f"--pid-file={f / 'munge' / 'munged.pid'}",
+                f"--log-file={f / 'munge' / 'munged.log'}",
+                f"--seed-file={f / 'munge' / 'munged.seed'}",
+            ],
+            f / "munge" / "munged.pid",
+        )
         self._start("slurmctld", ["-c", "-f", str(f / "slurm.conf")], f / "slurmctld.pid")
         self._start("slurmd", ["-N", NODE, "-f", str(f / "slurm.conf")], f / "slurmd.pid")
         deadline = time.time() + 60
@@ -148,8 +161,14 @@ class Cluster:
         raise RuntimeError(f"node not idle after 60 s (sinfo: {state!r}); logs in {f}")
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([_binary(args[0]), *args[1:]], env=self.env, capture_output=True,
-                              text=True, check=check, timeout=60)
+        return subprocess.run(
+            [_binary(args[0]), *args[1:]],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
     def queue(self) -> list[tuple[str, str]]:
         """(job id, state) of every job SLURM still holds, array tasks one by one."""
@@ -197,16 +216,33 @@ def cluster(tmp_path_factory, request):
 def test_slurm_sweep_cancel_one_task_resume_aggregate(cluster, tmp_path):
     sweep = tmp_path / "sweep"
     n = 6
-    args = [sys.executable, str(RUN), "-m", "hydra/launcher=slurm",
-            f"hydra.sweep.dir={sweep}", f"seed=range(0,{n})", "steps=200", "org.size=100",
-            "stakeholders.count=20", "replicates=2", "hydra.launcher.timeout_min=10"]
-    first = subprocess.Popen(args, cwd=ROOT, env=cluster.env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    args = [
+        sys.executable,
+        str(RUN),
+        "-m",
+        "hydra/launcher=slurm",
+        f"hydra.sweep.dir={sweep}",
+        f"seed=range(0,{n})",
+        "steps=200",
+        "org.size=100",
+        "stakeholders.count=20",
+        "replicates=2",
+        "hydra.launcher.timeout_min=10",
+    ]
+    first = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         # Cancel the last array task once it is running (a node lost under it looks the same).
         victim, deadline = None, time.time() + 240
         while victim is None and time.time() < deadline:
-            running = [i for i, s in cluster.queue() if s == "RUNNING" and i.endswith(f"_{n-1}")]
+            running = [i for i, s in cluster.queue() if s == "RUNNING" and i.endswith(f"_{n - 1}")]
             if running:
                 victim = running[0]
                 cluster.run("scancel", victim)
@@ -236,8 +272,9 @@ def test_slurm_sweep_cancel_one_task_resume_aggregate(cluster, tmp_path):
 
     # Resume: the same command; only the cancelled job runs, the others are skipped.
     mtimes = {k: (sweep / str(k) / "summary.json").stat().st_mtime_ns for k in finished}
-    again = subprocess.run(args, cwd=ROOT, env=cluster.env, capture_output=True, text=True,
-                           timeout=600)
+    again = subprocess.run(
+        args, cwd=ROOT, env=cluster.env, capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-3000:]
     after = summaries(sweep)
     assert {k: s["status"] for k, s in after.items()} == dict.fromkeys(range(n), "ok")

@@ -96,8 +96,15 @@ def test_sweep_summaries_cut_intervals_to_each_metrics_range():
 
     from sim.studies.aggregate import summarise_finals
 
-    runs = pd.DataFrame({"condition": "a", "status": "ok", "reach": [0.6, 0.95, 1.0],
-                         "final_sent_broadcast": [0.0, 0.0, 150.0], "x": [0.6, 0.95, 1.0]})
+    runs = pd.DataFrame(
+        {
+            "condition": "a",
+            "status": "ok",
+            "reach": [0.6, 0.95, 1.0],
+            "final_sent_broadcast": [0.0, 0.0, 150.0],
+            "x": [0.6, 0.95, 1.0],
+        }
+    )
     t = summarise_finals(runs, ["condition"], ["reach", "final_sent_broadcast", "x"])
     t = t.set_index("metric")
     assert t.loc["reach", "ci_high"] == 1.0 and t.loc["final_sent_broadcast", "ci_low"] == 0.0

@@ -16,14 +16,28 @@ DOCS = ["docs/validation.md", "docs/img/validation"]
 def _docs_state() -> str:
     """git's view of the validation page and its images (other files may change meanwhile)."""
     try:
-        status = subprocess.run(["git", "status", "--porcelain", "--", *DOCS], cwd=ROOT,
-                                capture_output=True, text=True, check=True).stdout
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", *DOCS],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):  # no git or no checkout: the stamps judge
         status = ""
-    stamps = [(p, p.stat().st_mtime_ns) for d in DOCS for p in sorted((ROOT / d).rglob("*"))
-              if p.is_file()] if (ROOT / "docs").is_dir() else []
-    stamps += [(ROOT / DOCS[0], (ROOT / DOCS[0]).stat().st_mtime_ns)] \
-        if (ROOT / DOCS[0]).exists() else []
+    stamps = (
+        [
+            (p, p.stat().st_mtime_ns)
+            for d in DOCS
+            for p in sorted((ROOT / d).rglob("*"))
+            if p.is_file()
+        ]
+        if (ROOT / "docs").is_dir()
+        else []
+    )
+    stamps += (
+        [(ROOT / DOCS[0], (ROOT / DOCS[0]).stat().st_mtime_ns)] if (ROOT / DOCS[0]).exists() else []
+    )
     return status + repr(stamps)
 
 
@@ -40,8 +54,7 @@ def test_default_output_is_outputs_validation_and_docs_untouched(tmp_path, monke
 
 
 def test_out_dir_and_exit_status(tmp_path):
-    assert cli.main(["--quick", "--only", "degroot", "--out", str(tmp_path / "v"),
-                     "--quiet"]) == 0
+    assert cli.main(["--quick", "--only", "degroot", "--out", str(tmp_path / "v"), "--quiet"]) == 0
     assert (tmp_path / "v" / "validation.md").exists()
     with pytest.raises(SystemExit):
         cli.main(["--only", "nonsense"])

@@ -148,10 +148,18 @@ def test_validation_configs_equal_what_the_overrides_compose_to():
     from sim.config import load_config, to_config
 
     built = degroot._config(**degroot.BROADCAST_ONLY, opinion="fj", stubbornness=0.3)
-    composed = to_config(load_config([
-        "regime=broadcast", "population.talk=0", "population.voice=0",
-        "population.turnover=0", "stakeholders.count=0", "population.opinion=fj",
-        "population.stubbornness=0.3",
-    ]))
+    composed = to_config(
+        load_config(
+            [
+                "regime=broadcast",
+                "population.talk=0",
+                "population.voice=0",
+                "population.turnover=0",
+                "stakeholders.count=0",
+                "population.opinion=fj",
+                "population.stubbornness=0.3",
+            ]
+        )
+    )
     assert built == composed
     assert degroot._config("conversational") == to_config(load_config(["regime=conversational"]))

@@ -85,8 +85,10 @@ def test_locality_shortens_messages():
     src = rng.integers(0, tree.size, 5000)
     near = dws._local_targets(tree, anc, src, 0.5, rng)
     far = (src + rng.integers(1, tree.size, src.size)) % tree.size
-    assert dws.tree_distance(tree, anc, src, near).mean() < dws.tree_distance(
-        tree, anc, src, far).mean() - 1
+    assert (
+        dws.tree_distance(tree, anc, src, near).mean()
+        < dws.tree_distance(tree, anc, src, far).mean() - 1
+    )
 
 
 def test_dws_pattern_at_fixed_seed(tmp_path):

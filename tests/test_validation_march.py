@@ -17,7 +17,9 @@ def _naive_step(beliefs, code, reality, p1, p2, u_soc, u_code):
             if code[d] != 0 and beliefs[i, d] != code[d] and u_soc[i, d] < p1:
                 new_b[i, d] = code[d]
     code_know = sum(code[d] == reality[d] for d in range(m))
-    superior = [i for i in range(n) if sum(beliefs[i, d] == reality[d] for d in range(m)) > code_know]
+    superior = [
+        i for i in range(n) if sum(beliefs[i, d] == reality[d] for d in range(m)) > code_know
+    ]
     new_c = code.copy()
     for d in range(m):
         k = sum(beliefs[i, d] == 1 for i in superior) - sum(beliefs[i, d] == -1 for i in superior)
@@ -45,8 +47,9 @@ def test_beliefs_reading_matches_naive_loop(seed):
     c = rng.integers(-1, 2, m).astype(np.int8)
     r = np.where(rng.random(m) < 0.5, -1, 1).astype(np.int8)
     u_soc, u_code = rng.random((n, m)), rng.random(m)
-    nb, nc = ref.step(b[None], c[None], r[None], np.full((1, n), 0.4), 0.6,
-                      _Replay([u_soc, u_code]))
+    nb, nc = ref.step(
+        b[None], c[None], r[None], np.full((1, n), 0.4), 0.6, _Replay([u_soc, u_code])
+    )
     eb, ec = _naive_step(b, c, r, 0.4, 0.6, u_soc, u_code)
     np.testing.assert_array_equal(nb[0], eb)
     np.testing.assert_array_equal(nc[0], ec)

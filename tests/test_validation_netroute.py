@@ -89,19 +89,26 @@ def test_attention_caps_what_each_node_reads_and_counts_intermediaries():
     read = np.bincount(h.holder[~h.dropped], minlength=8)
     np.testing.assert_array_equal(read, np.minimum(arrivals, cap))
     assert h.passed_on.sum() == 0  # the senders hand over their own messages
-    h2 = netroute.hop(h.holder[~h.dropped], tgt[~h.dropped], table, cap,
-                      np.random.default_rng(1), source=src[~h.dropped])
+    h2 = netroute.hop(
+        h.holder[~h.dropped],
+        tgt[~h.dropped],
+        table,
+        cap,
+        np.random.default_rng(1),
+        source=src[~h.dropped],
+    )
     assert h2.passed_on.sum() == int((~h.dropped).sum())
 
 
 def test_on_a_pure_tree_network_routing_is_the_chain_of_command():
-    base = ["regime.upward=chain", "openness.peer=0", "openness.internal=0",
-            "openness.external=0"]
+    base = ["regime.upward=chain", "openness.peer=0", "openness.internal=0", "openness.external=0"]
     chain = AgoraModel(load_config([*base, "hierarchy.routing=chain"]), seed=3)
     net = AgoraModel(load_config([*base, "hierarchy.routing=network"]), seed=3)
     np.testing.assert_array_equal(chain._chain_up, net._chain_up)
-    wide = AgoraModel(load_config(["regime.upward=chain", "hierarchy.routing=network",
-                                   "openness.internal=1"]), seed=3)
+    wide = AgoraModel(
+        load_config(["regime.upward=chain", "hierarchy.routing=network", "openness.internal=1"]),
+        seed=3,
+    )
     assert (wide._chain_up != chain._chain_up).any()  # shortcuts over cross-unit ties
 
 
@@ -140,8 +147,15 @@ def test_option_off_never_calls_the_network_rule(monkeypatch):
 def test_network_routing_runs_and_is_reproducible():
     import sim
 
-    cfg = load_config(["regime.upward=chain", "hierarchy.routing=network",
-                       "openness.internal=1", "steps=15", "org.size=60"])
+    cfg = load_config(
+        [
+            "regime.upward=chain",
+            "hierarchy.routing=network",
+            "openness.internal=1",
+            "steps=15",
+            "org.size=60",
+        ]
+    )
     a, b = sim.simulate(cfg).metrics, sim.simulate(cfg).metrics
     assert a.equals(b)
     assert a["ideas_considered"].sum() > 0
@@ -159,20 +173,34 @@ def _network_config(draw, switch: bool):
         "steps": 8,
         "seed": draw(st.integers(0, 10_000)),
         "org": {"size": draw(st.integers(8, 80)), "count": draw(st.integers(1, 2))},
-        "hierarchy": {"depth": draw(st.integers(2, 4)),
-                      "routing": "chain" if switch else "network",
-                      "relay": draw(st.floats(0, 1)), "distortion": draw(st.floats(0, 1))},
+        "hierarchy": {
+            "depth": draw(st.integers(2, 4)),
+            "routing": "chain" if switch else "network",
+            "relay": draw(st.floats(0, 1)),
+            "distortion": draw(st.floats(0, 1)),
+        },
         "stakeholders": {"count": draw(st.integers(0, 12))},
-        "population": {"attention": draw(st.integers(0, 4)), "talk": draw(st.floats(0, 1)),
-                       "voice": draw(st.floats(0, 1))},
-        "openness": {"internal": draw(st.floats(0, 1)), "external": draw(st.floats(0, 1)),
-                     "peer": draw(st.floats(0, 1)), "voice": draw(st.floats(0, 1))},
-        "regime": {"name": "hybrid", "mix": draw(st.floats(0, 1)),
-                   "upward": draw(st.sampled_from(["chain", "voice"]))},
+        "population": {
+            "attention": draw(st.integers(0, 4)),
+            "talk": draw(st.floats(0, 1)),
+            "voice": draw(st.floats(0, 1)),
+        },
+        "openness": {
+            "internal": draw(st.floats(0, 1)),
+            "external": draw(st.floats(0, 1)),
+            "peer": draw(st.floats(0, 1)),
+            "voice": draw(st.floats(0, 1)),
+        },
+        "regime": {
+            "name": "hybrid",
+            "mix": draw(st.floats(0, 1)),
+            "upward": draw(st.sampled_from(["chain", "voice"])),
+        },
     }
     if switch:  # to network routing mid-run, with ideas still on their way up the chain
-        cfg["interventions"] = [{"at": draw(st.integers(1, 7)),
-                                 "set": {"hierarchy.routing": "network"}}]
+        cfg["interventions"] = [
+            {"at": draw(st.integers(1, 7)), "set": {"hierarchy.routing": "network"}}
+        ]
     return cfg
 
 
@@ -209,10 +237,10 @@ def test_invariants_hold_under_network_routing():
             mine = v.origin < model.n_individuals
             hops = model.current_step - v.sent[mine] + 1
             assert np.array_equal(left[v.holder[mine]], left[v.origin[mine]] - hops)
-            up = model.delivered.take((model.delivered.kind == VOICE)
-                                      & (model.delivered.origin < model.n_individuals))
+            up = model.delivered.take(
+                (model.delivered.kind == VOICE) & (model.delivered.origin < model.n_individuals)
+            )
             via = model._up_chain[up.origin] if model._up_chain is not None else False
-            assert np.array_equal(model.current_step - up.sent,
-                                  np.where(via, left[up.origin], 0))
+            assert np.array_equal(model.current_step - up.sent, np.where(via, left[up.origin], 0))
 
     check()

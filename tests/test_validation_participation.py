@@ -59,8 +59,7 @@ def test_contrasts_ignore_a_change_shared_by_everyone():
     rng = np.random.default_rng(1)
     p1 = rng.poisson(20, 300).astype(float)
     att = rng.poisson(p1 * 0.5).astype(float)
-    np.testing.assert_allclose(participation.contrasts(att, p1) @ np.full(300, 7.0), 0,
-                               atol=1e-9)
+    np.testing.assert_allclose(participation.contrasts(att, p1) @ np.full(300, 7.0), 0, atol=1e-9)
 
 
 def planted(overrides):

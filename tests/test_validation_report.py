@@ -11,13 +11,24 @@ from sim.validation.report import render
 
 def _comparison(name, kind, through, row_through):
     r = row("x", "p. 3", "text", "1", "1.01", "+0.01", "[0, 0.02]", "pass", through=row_through)
-    return Comparison(name, "Someone (2000)", "x = 1", "x = 1.01", "+0.01", True, rows=[r],
-                      kind=kind, through=through)
+    return Comparison(
+        name,
+        "Someone (2000)",
+        "x = 1",
+        "x = 1.01",
+        "+0.01",
+        True,
+        rows=[r],
+        kind=kind,
+        through=through,
+    )
 
 
 def test_summary_has_one_table_per_kind_and_a_through_column():
-    results = [("a", _comparison("Kernel", "verification", "both", "reference")),
-               ("b", _comparison("Paper", "validation", "model", "model"))]
+    results = [
+        ("a", _comparison("Kernel", "verification", "both", "reference")),
+        ("b", _comparison("Paper", "validation", "model", "model")),
+    ]
     text = render(results, quick=True, doc_path=Path("validation.md"))
     ver = text.index("**Verification:")
     val = text.index("**Validation:")

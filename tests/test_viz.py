@@ -14,8 +14,11 @@ from sim.viz.render import FrameRenderer
 
 
 def small(**cfg) -> AgoraModel:
-    base = {"org": {"size": 85}, "hierarchy": {"depth": 4, "span": 4},
-            "stakeholders": {"count": 12}}
+    base = {
+        "org": {"size": 85},
+        "hierarchy": {"depth": 4, "span": 4},
+        "stakeholders": {"count": 12},
+    }
     for key, value in cfg.items():
         base[key] = {**base.get(key, {}), **value}
     return AgoraModel(base, seed=5)
@@ -176,8 +179,11 @@ def _tick_overlaps(fig) -> list[str]:
             continue
         for axis in (ax.xaxis, ax.yaxis):
             low, high = sorted(axis.get_view_interval())
-            labels = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
-                      if t.get_visible() and t.get_text() and low <= v <= high]
+            labels = [
+                t
+                for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                if t.get_visible() and t.get_text() and low <= v <= high
+            ]
             boxes = [t.get_window_extent(renderer) for t in labels]
             for i, a in enumerate(boxes):
                 for j in range(i + 1, len(boxes)):
@@ -214,18 +220,36 @@ def _crowded_tables():
     for cond, base in (("regime=broadcast", 0.5325), ("regime=conversational", 0.5375)):
         for metric in ("engagement", "messages_sent", "knowledge_code"):
             mean = base + 0.001 * np.sin(steps / 7) + (200 if metric == "messages_sent" else 0)
-            bands.append(pd.DataFrame({"condition": cond, "step": steps, "metric": metric,
-                                       "mean": mean, "ci_low": mean - 0.0012,
-                                       "ci_high": mean + 0.0012}))
+            bands.append(
+                pd.DataFrame(
+                    {
+                        "condition": cond,
+                        "step": steps,
+                        "metric": metric,
+                        "mean": mean,
+                        "ci_low": mean - 0.0012,
+                        "ci_high": mean + 0.0012,
+                    }
+                )
+            )
     bands = pd.concat(bands, ignore_index=True)
     rows = []
     for metric in ("engagement", "messages_sent", "knowledge_code"):
         shift = 200 if metric == "messages_sent" else 0
-        rows.append({"metric": metric, "diff": 0.005, "diff_ci_low": 0.0035,
-                     "diff_ci_high": 0.0065, "baseline_mean": 0.5325 + shift,
-                     "baseline_ci_low": 0.5315 + shift, "baseline_ci_high": 0.5335 + shift,
-                     "intervention_mean": 0.5375 + shift, "intervention_ci_low": 0.5365 + shift,
-                     "intervention_ci_high": 0.5385 + shift})
+        rows.append(
+            {
+                "metric": metric,
+                "diff": 0.005,
+                "diff_ci_low": 0.0035,
+                "diff_ci_high": 0.0065,
+                "baseline_mean": 0.5325 + shift,
+                "baseline_ci_low": 0.5315 + shift,
+                "baseline_ci_high": 0.5335 + shift,
+                "intervention_mean": 0.5375 + shift,
+                "intervention_ci_low": 0.5365 + shift,
+                "intervention_ci_high": 0.5385 + shift,
+            }
+        )
     return bands, pd.DataFrame(rows)
 
 
@@ -245,32 +269,76 @@ def test_no_tick_labels_collide_in_any_report_plot(drawn, tmp_path):
     plot_arms_over_time(arms, metrics, 100, tmp_path / "c.png", "t")
     # twelve panels of four columns: the narrow axes where "0.53250.53500.5375" was seen;
     # ends near 12.3456 that differ by 0.005 ask for ticks 12.3450, 12.3475, 12.3500 ...
-    end = {"diff": 0.005, "diff_ci_low": 0.0025, "diff_ci_high": 0.0075,
-           "baseline_mean": 12.3456, "baseline_ci_low": 12.3431, "baseline_ci_high": 12.3481,
-           "intervention_mean": 12.3506, "intervention_ci_low": 12.3481,
-           "intervention_ci_high": 12.3531}
-    many = pd.DataFrame([{"metric": m, **end} for m in (
-        "engagement", "trust", "reach", "active_share", "overload", "filtered", "diversity",
-        "gini_access", "gini_knowledge", "voice_answered", "cocreation", "messages_sent")])
+    end = {
+        "diff": 0.005,
+        "diff_ci_low": 0.0025,
+        "diff_ci_high": 0.0075,
+        "baseline_mean": 12.3456,
+        "baseline_ci_low": 12.3431,
+        "baseline_ci_high": 12.3481,
+        "intervention_mean": 12.3506,
+        "intervention_ci_low": 12.3481,
+        "intervention_ci_high": 12.3531,
+    }
+    many = pd.DataFrame(
+        [
+            {"metric": m, **end}
+            for m in (
+                "engagement",
+                "trust",
+                "reach",
+                "active_share",
+                "overload",
+                "filtered",
+                "diversity",
+                "gini_access",
+                "gini_knowledge",
+                "voice_answered",
+                "cocreation",
+                "messages_sent",
+            )
+        ]
+    )
     plot_end_values(many, tmp_path / "d.png", "t")
-    sobol = pd.DataFrame({"parameter": ["a", "b", "c"], "S1": [0.5325, 0.2, -0.01],
-                          "S1_conf": [0.1, 0.1, 0.05], "ST": [0.6, 0.3, 0.02],
-                          "ST_conf": [0.1, 0.1, 0.04], "noise_share": 0.05})
+    sobol = pd.DataFrame(
+        {
+            "parameter": ["a", "b", "c"],
+            "S1": [0.5325, 0.2, -0.01],
+            "S1_conf": [0.1, 0.1, 0.05],
+            "ST": [0.6, 0.3, 0.02],
+            "ST_conf": [0.1, 0.1, 0.04],
+            "noise_share": 0.05,
+        }
+    )
     plots.plot_sobol_indices(sobol, tmp_path / "e.png")
-    morris = pd.DataFrame({"parameter": ["a", "b"], "mu": [0.53251, 0.0012],
-                           "mu_star": [0.53251, 0.0012], "mu_star_conf": [0.01, 0.001],
-                           "sigma": [0.1, 0.002]})
+    morris = pd.DataFrame(
+        {
+            "parameter": ["a", "b"],
+            "mu": [0.53251, 0.0012],
+            "mu_star": [0.53251, 0.0012],
+            "mu_star_conf": [0.01, 0.001],
+            "sigma": [0.1, 0.002],
+        }
+    )
     plots.plot_morris(morris, tmp_path / "f.png")
-    effects = pd.DataFrame({"lever": ["broadcast_rate", "voting"] * 3,
-                            "metric": np.repeat(metrics, 2), "effect": 0.5325,
-                            "ci_low": 0.5315, "ci_high": 0.5335})
+    effects = pd.DataFrame(
+        {
+            "lever": ["broadcast_rate", "voting"] * 3,
+            "metric": np.repeat(metrics, 2),
+            "effect": 0.5325,
+            "ci_low": 0.5315,
+            "ci_high": 0.5335,
+        }
+    )
     fx.plot_effects(effects, metrics, tmp_path / "g.png")
     regimes = bands.rename(columns={"condition": "regime"}).replace(
-        {"regime=broadcast": "broadcast", "regime=conversational": "conversational"})
+        {"regime=broadcast": "broadcast", "regime=conversational": "conversational"}
+    )
     order = ["broadcast", "conversational"]
     fx.plot_regimes_over_time(regimes, metrics, tmp_path / "h.png", order=order)
-    fx.plot_regime_windows(regimes[regimes["step"] == 300], metrics, tmp_path / "i.png",
-                           order=order)
+    fx.plot_regime_windows(
+        regimes[regimes["step"] == 300], metrics, tmp_path / "i.png", order=order
+    )
     assert len(drawn) == 9
     for k, fig in enumerate(drawn):
         assert _tick_overlaps(fig) == [], f"figure {k}"
@@ -282,12 +350,30 @@ def test_axes_start_at_the_origin_or_say_they_are_cut(drawn, tmp_path):
     from sim.viz import plots
 
     steps = np.arange(0, 50)
-    bands = pd.concat([
-        pd.DataFrame({"condition": "a", "step": steps, "metric": "engagement",
-                      "mean": 0.88 + 0.002 * np.sin(steps), "ci_low": 0.875, "ci_high": 0.89}),
-        pd.DataFrame({"condition": "a", "step": steps, "metric": "trust",
-                      "mean": 0.3 + 0.4 * steps / 49, "ci_low": 0.28, "ci_high": 0.72}),
-    ])
+    bands = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "condition": "a",
+                    "step": steps,
+                    "metric": "engagement",
+                    "mean": 0.88 + 0.002 * np.sin(steps),
+                    "ci_low": 0.875,
+                    "ci_high": 0.89,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "condition": "a",
+                    "step": steps,
+                    "metric": "trust",
+                    "mean": 0.3 + 0.4 * steps / 49,
+                    "ci_low": 0.28,
+                    "ci_high": 0.72,
+                }
+            ),
+        ]
+    )
     plots.plot_over_time(bands, ["engagement", "trust"], tmp_path / "a.png")
     engagement, trust = drawn[0].axes[:2]
     texts = [t.get_text() for t in engagement.texts]
@@ -303,19 +389,45 @@ def test_no_tick_labels_collide_in_discovers_plots(drawn, tmp_path):
     from sim.viz import plots
 
     edges = np.linspace(0.5325, 0.5375, 9)
-    cells = pd.DataFrame([{"x_lo": a, "x_hi": b, "y_lo": c, "y_hi": d, "mean": 0.01 * i,
-                           "ci_low": 0.01 * i - 0.02, "ci_high": 0.01 * i + 0.02, "n": 3}
-                          for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True))
-                          for c, d in zip(edges[:-1] * 100, edges[1:] * 100, strict=True)])
+    cells = pd.DataFrame(
+        [
+            {
+                "x_lo": a,
+                "x_hi": b,
+                "y_lo": c,
+                "y_hi": d,
+                "mean": 0.01 * i,
+                "ci_low": 0.01 * i - 0.02,
+                "ci_high": 0.01 * i + 0.02,
+                "n": 3,
+            }
+            for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+            for c, d in zip(edges[:-1] * 100, edges[1:] * 100, strict=True)
+        ]
+    )
     plots.plot_effect_map(cells, "regime.mix", "org.size", tmp_path / "map.png", title="t")
-    trajectory = pd.DataFrame({"coverage": np.linspace(1, 0.10, 30),
-                               "density": np.linspace(0.3, 0.95, 30),
-                               "res dim": np.repeat([1, 2, 3], 10)})
+    trajectory = pd.DataFrame(
+        {
+            "coverage": np.linspace(1, 0.10, 30),
+            "density": np.linspace(0.3, 0.95, 30),
+            "res dim": np.repeat([1, 2, 3], 10),
+        }
+    )
     plots.plot_prim_tradeoff(trajectory, 12, tmp_path / "tradeoff.png", title="t")
-    limits = pd.DataFrame({"parameter": ["regime.mix", "org.size"], "min": [0.5330, 53.3],
-                           "max": [0.5370, 53.7], "qp": [0.01, 0.2]})
-    plots.plot_prim_box(limits, {"regime.mix": (0.5325, 0.5375), "org.size": (53.25, 53.75)},
-                        tmp_path / "box.png", title="t")
+    limits = pd.DataFrame(
+        {
+            "parameter": ["regime.mix", "org.size"],
+            "min": [0.5330, 53.3],
+            "max": [0.5370, 53.7],
+            "qp": [0.01, 0.2],
+        }
+    )
+    plots.plot_prim_box(
+        limits,
+        {"regime.mix": (0.5325, 0.5375), "org.size": (53.25, 53.75)},
+        tmp_path / "box.png",
+        title="t",
+    )
     assert len(drawn) == 3
     for k, fig in enumerate(drawn):
         assert _tick_overlaps(fig) == [], f"figure {k}"
@@ -330,11 +442,26 @@ def _two_metrics(condition: str = "condition", names=("a", "b")):
     parts = []
     for k, name in enumerate(names):
         parts += [
-            pd.DataFrame({condition: name, "step": steps, "metric": "engagement",
-                          "mean": 0.88 + 0.002 * np.sin(steps) + 0.001 * k, "ci_low": 0.875,
-                          "ci_high": 0.89}),
-            pd.DataFrame({condition: name, "step": steps, "metric": "trust",
-                          "mean": 0.3 + 0.4 * steps / 49, "ci_low": 0.28, "ci_high": 0.72}),
+            pd.DataFrame(
+                {
+                    condition: name,
+                    "step": steps,
+                    "metric": "engagement",
+                    "mean": 0.88 + 0.002 * np.sin(steps) + 0.001 * k,
+                    "ci_low": 0.875,
+                    "ci_high": 0.89,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    condition: name,
+                    "step": steps,
+                    "metric": "trust",
+                    "mean": 0.3 + 0.4 * steps / 49,
+                    "ci_low": 0.28,
+                    "ci_high": 0.72,
+                }
+            ),
         ]
     return pd.concat(parts, ignore_index=True)
 
@@ -364,25 +491,52 @@ def _value_axes(kind: str, tmp_path):
         bands = _two_metrics(names=("baseline", "intervention"))
         return plot_arms_over_time(bands, metrics, 25, path, "t"), "y"
     if kind == "end_values":
-        rows = [{"metric": "engagement", "baseline_mean": 0.88, "baseline_ci_low": 0.878,
-                 "baseline_ci_high": 0.882, "intervention_mean": 0.885,
-                 "intervention_ci_low": 0.883, "intervention_ci_high": 0.887, "diff": 0.005,
-                 "diff_ci_low": 0.003, "diff_ci_high": 0.007},
-                {"metric": "trust", "baseline_mean": 0.3, "baseline_ci_low": 0.28,
-                 "baseline_ci_high": 0.32, "intervention_mean": 0.7,
-                 "intervention_ci_low": 0.68, "intervention_ci_high": 0.72, "diff": 0.4,
-                 "diff_ci_low": 0.38, "diff_ci_high": 0.42}]
+        rows = [
+            {
+                "metric": "engagement",
+                "baseline_mean": 0.88,
+                "baseline_ci_low": 0.878,
+                "baseline_ci_high": 0.882,
+                "intervention_mean": 0.885,
+                "intervention_ci_low": 0.883,
+                "intervention_ci_high": 0.887,
+                "diff": 0.005,
+                "diff_ci_low": 0.003,
+                "diff_ci_high": 0.007,
+            },
+            {
+                "metric": "trust",
+                "baseline_mean": 0.3,
+                "baseline_ci_low": 0.28,
+                "baseline_ci_high": 0.32,
+                "intervention_mean": 0.7,
+                "intervention_ci_low": 0.68,
+                "intervention_ci_high": 0.72,
+                "diff": 0.4,
+                "diff_ci_low": 0.38,
+                "diff_ci_high": 0.42,
+            },
+        ]
         return plot_end_values(pd.DataFrame(rows), path, "t"), "x"
     regimes = _two_metrics("regime", ("broadcast", "conversational"))
     order = ["broadcast", "conversational"]
     if kind == "regimes_over_time":
         return fx.plot_regimes_over_time(regimes, metrics, path, order=order), "y"
-    return fx.plot_regime_windows(regimes[regimes["step"] == 49], metrics, path,
-                                  order=order), "y"
+    return fx.plot_regime_windows(regimes[regimes["step"] == 49], metrics, path, order=order), "y"
 
 
-@pytest.mark.parametrize("kind", ["over_time", "final_line", "final_dots", "arms",
-                                  "end_values", "regimes_over_time", "regime_windows"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "over_time",
+        "final_line",
+        "final_dots",
+        "arms",
+        "end_values",
+        "regimes_over_time",
+        "regime_windows",
+    ],
+)
 def test_every_value_axis_starts_at_the_origin_or_says_it_is_cut(kind, drawn, tmp_path):
     """Table-driven over every report plot with a metric's value on an axis (issue 24: "y axes
     starting at 0.88 that make small differences look large")."""
@@ -401,16 +555,35 @@ def test_effect_and_index_axes_show_their_zero(drawn, tmp_path):
     from sim.viz import effects as fx
     from sim.viz import plots
 
-    effects = pd.DataFrame({"lever": ["voting", "upward"], "metric": "engagement",
-                            "effect": [0.5325, 0.5330], "ci_low": [0.5320, 0.5327],
-                            "ci_high": [0.5330, 0.5333]})
+    effects = pd.DataFrame(
+        {
+            "lever": ["voting", "upward"],
+            "metric": "engagement",
+            "effect": [0.5325, 0.5330],
+            "ci_low": [0.5320, 0.5327],
+            "ci_high": [0.5330, 0.5333],
+        }
+    )
     fx.plot_effects(effects, ["engagement"], tmp_path / "e.png")
-    sobol = pd.DataFrame({"parameter": ["a", "b"], "S1": [0.53, 0.52], "S1_conf": 0.01,
-                          "ST": [0.55, 0.54], "ST_conf": 0.01})
+    sobol = pd.DataFrame(
+        {
+            "parameter": ["a", "b"],
+            "S1": [0.53, 0.52],
+            "S1_conf": 0.01,
+            "ST": [0.55, 0.54],
+            "ST_conf": 0.01,
+        }
+    )
     plots.plot_sobol_indices(sobol, tmp_path / "s.png")
-    morris = pd.DataFrame({"parameter": ["a", "b"], "mu": [0.53, 0.52],
-                           "mu_star": [0.53, 0.52], "mu_star_conf": [0.01, 0.01],
-                           "sigma": [0.1, 0.1]})
+    morris = pd.DataFrame(
+        {
+            "parameter": ["a", "b"],
+            "mu": [0.53, 0.52],
+            "mu_star": [0.53, 0.52],
+            "mu_star_conf": [0.01, 0.01],
+            "sigma": [0.1, 0.1],
+        }
+    )
     plots.plot_morris(morris, tmp_path / "m.png")
     effect_ax, sobol_ax, morris_ax = drawn[0].axes[0], drawn[1].axes[0], drawn[2].axes[0]
     assert effect_ax.get_xlim()[0] <= 0 <= effect_ax.get_xlim()[1]

@@ -41,15 +41,25 @@ def whatif(tmp_path_factory):
 
 
 def _runs(out):
-    return {arm: pd.read_parquet(out / "runs" / arm / "metrics.parquet")
-            for arm in ("baseline", "intervention")}
+    return {
+        arm: pd.read_parquet(out / "runs" / arm / "metrics.parquet")
+        for arm in ("baseline", "intervention")
+    }
 
 
 def test_the_report_folder(whatif):
-    for name in ("report.md", "differences.csv", "timeseries_summary.csv", "timeseries.parquet",
-                 "whatif.json", "plots/headline.png", "plots/over_time.png",
-                 "plots/end_values.png", "runs/baseline/summary.json",
-                 "runs/intervention/summary.json"):
+    for name in (
+        "report.md",
+        "differences.csv",
+        "timeseries_summary.csv",
+        "timeseries.parquet",
+        "whatif.json",
+        "plots/headline.png",
+        "plots/over_time.png",
+        "plots/end_values.png",
+        "runs/baseline/summary.json",
+        "runs/intervention/summary.json",
+    ):
         assert (whatif / name).is_file(), name
     plan = json.loads((whatif / "whatif.json").read_text())
     assert plan["at"] == 8 and plan["scenario"]["name"] == "default"
@@ -89,10 +99,24 @@ def test_differences_table_matches_a_naive_recomputation_from_the_runs(whatif):
         b["ci_low"] = max(b["ci_low"], lo) if lo is not None else b["ci_low"]
         if lo is not None and hi is not None:  # and the difference's to [lo - hi, hi - lo]
             d["ci_low"], d["ci_high"] = max(d["ci_low"], lo - hi), min(d["ci_high"], hi - lo)
-        expected = [mean_ci(befores)["mean"], b["mean"], b["ci_low"], d["diff"], d["ci_low"],
-                    d["ci_high"]]
-        got = row[["before_mean", "baseline_mean", "baseline_ci_low", "diff", "diff_ci_low",
-                   "diff_ci_high"]].to_numpy(dtype=float)
+        expected = [
+            mean_ci(befores)["mean"],
+            b["mean"],
+            b["ci_low"],
+            d["diff"],
+            d["ci_low"],
+            d["ci_high"],
+        ]
+        got = row[
+            [
+                "before_mean",
+                "baseline_mean",
+                "baseline_ci_low",
+                "diff",
+                "diff_ci_low",
+                "diff_ci_high",
+            ]
+        ].to_numpy(dtype=float)
         assert got == pytest.approx(expected, nan_ok=True, abs=1e-12), metric
 
 
@@ -113,9 +137,18 @@ def test_report_table_numbers_are_the_differences_table(whatif):
     rows = [line for line in report.splitlines() if line.startswith("| ") and "---" not in line]
     body = rows[1:]
     assert len(body) == len(table)
-    columns = ["before_mean", "baseline_mean", "baseline_ci_low", "baseline_ci_high",
-               "intervention_mean", "intervention_ci_low", "intervention_ci_high", "diff",
-               "diff_ci_low", "diff_ci_high"]
+    columns = [
+        "before_mean",
+        "baseline_mean",
+        "baseline_ci_low",
+        "baseline_ci_high",
+        "intervention_mean",
+        "intervention_ci_low",
+        "intervention_ci_high",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+    ]
     for line, (_, row) in zip(body, table.iterrows()):
         cells = line.strip("|").split("|")[1:]
         numbers = [n for cell in cells for n in NUMBER.findall(cell.replace("n/a", ""))]
@@ -139,7 +172,10 @@ def test_report_sentences_are_the_differences_table(whatif):
     assert "silo_ei" in clear.index
     silo = next(b for b in bullets if b.startswith("Silos narrow"))
     row = table.loc["silo_ei"]
-    share_b, share_t = 100 * (row["baseline_mean"] + 1) / 2, 100 * (row["intervention_mean"] + 1) / 2
+    share_b, share_t = (
+        100 * (row["baseline_mean"] + 1) / 2,
+        100 * (row["intervention_mean"] + 1) / 2,
+    )
     found = NUMBER.findall(silo.split("(")[0])
     assert _close(found[0], share_b) and _close(found[1], share_t)
     rise = NUMBER.findall(silo.split("(")[1].split("95% CI")[0])[0]
@@ -156,8 +192,10 @@ def test_report_sentences_are_the_differences_table(whatif):
             continue
         said = sentence(metric, row.to_dict())
         scale = 100 if record(metric).kind == "share" else 1
-        mag, low, high = NUMBER.findall(said.split("(95% CI")[0])[-1:] + NUMBER.findall(
-            said.split("(95% CI")[1])[:2]
+        mag, low, high = (
+            NUMBER.findall(said.split("(95% CI")[0])[-1:]
+            + NUMBER.findall(said.split("(95% CI")[1])[:2]
+        )
         assert _close(mag, scale * abs(row["diff"]))
         lo, hi = sorted([scale * abs(row["diff_ci_low"]), scale * abs(row["diff_ci_high"])])
         assert _close(low, lo) and _close(high, hi)
@@ -188,11 +226,15 @@ def test_parallel_workers_give_the_serial_rows(whatif, tmp_path):
 
 def test_a_finished_whatif_resumes_without_running(whatif):
     plan = plan_whatif("default", "open_channels", TINY, replicates=4, steps=16, at=8)
-    before = {a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
-              for a in ("baseline", "intervention")}
+    before = {
+        a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
+        for a in ("baseline", "intervention")
+    }
     run_whatif(plan, whatif, workers=1)
-    after = {a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
-             for a in ("baseline", "intervention")}
+    after = {
+        a: (whatif / "runs" / a / "summary.json").stat().st_mtime_ns
+        for a in ("baseline", "intervention")
+    }
     assert before == after
 
 
@@ -212,16 +254,28 @@ def test_bad_plans_fail_before_running(args, match):
 @pytest.mark.slow
 def test_whatif_script_end_to_end(tmp_path):
     out = tmp_path / "r"
-    cmd = [sys.executable, str(ROOT / "experiments" / "whatif.py"), "scenario=flatter_is_not_free",
-           "intervention=flatten", "replicates=2", "steps=10", "at=5", "org.size=60",
-           "workers=1", f"out={out}", "--no-progress", "--no-plots"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "experiments" / "whatif.py"),
+        "scenario=flatter_is_not_free",
+        "intervention=flatten",
+        "replicates=2",
+        "steps=10",
+        "at=5",
+        "org.size=60",
+        "workers=1",
+        f"out={out}",
+        "--no-progress",
+        "--no-plots",
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = (out / "report.md").read_text()
     assert report.startswith("# What if: flatten in flatter_is_not_free")
     assert (out / "differences.csv").is_file() and not (out / "plots").exists()
-    bad = subprocess.run([*cmd[:2], "scenario=default"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    bad = subprocess.run(
+        [*cmd[:2], "scenario=default"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and "intervention=NAME is required" in bad.stderr
 
 
@@ -237,33 +291,52 @@ def test_constant_metrics_are_folded_into_one_line(whatif):
     assert not table_lines
 
 
-
 def _differences(rows):
     """A differences table (the columns findings() reads) from metric -> (diff, half-width)."""
     out = []
     for metric, (diff, half) in rows.items():
-        out.append({"metric": metric, "diff": diff, "diff_ci_low": diff - half,
-                    "diff_ci_high": diff + half, "baseline_mean": 0.5, "baseline_ci_low": 0.4,
-                    "baseline_ci_high": 0.6, "intervention_mean": 0.5 + diff,
-                    "intervention_ci_low": 0.4 + diff, "intervention_ci_high": 0.6 + diff,
-                    "before_mean": 0.5})
+        out.append(
+            {
+                "metric": metric,
+                "diff": diff,
+                "diff_ci_low": diff - half,
+                "diff_ci_high": diff + half,
+                "baseline_mean": 0.5,
+                "baseline_ci_low": 0.4,
+                "baseline_ci_high": 0.6,
+                "intervention_mean": 0.5 + diff,
+                "intervention_ci_low": 0.4 + diff,
+                "intervention_ci_high": 0.6 + diff,
+                "before_mean": 0.5,
+            }
+        )
     return pd.DataFrame(out)
 
 
 def test_a_large_loss_reaches_the_summary_whatever_its_rank():
     # Ten small clear gains in the headline metrics, and one large clear loss in a metric the
     # headline order puts last: ranked by size, the loss is told first; the cut is counted.
-    gains = ["engagement", "trust", "knowledge_code", "stakeholder_satisfaction",
-             "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
-             "gini_value", "retention"]
+    gains = [
+        "engagement",
+        "trust",
+        "knowledge_code",
+        "stakeholder_satisfaction",
+        "innovations_net",
+        "voice_answered",
+        "overload",
+        "innovations_bottom_up",
+        "gini_value",
+        "retention",
+    ]
     rows = {m: (0.02, 0.015) for m in gains}
     rows["knowledge_individuals"] = (-0.093, 0.028)
     said, unclear = findings(_differences(rows))
     loss = sentence("knowledge_individuals", _differences(rows).iloc[-1].to_dict())
     assert said[0] == loss and "lower" in loss
     assert len(said) == MAX_SENTENCES + 1
-    assert said[-1].startswith(f"And {len(rows) - MAX_SENTENCES} more clear differences (see "
-                               "the table): ")
+    assert said[-1].startswith(
+        f"And {len(rows) - MAX_SENTENCES} more clear differences (see the table): "
+    )
     assert said[-1].count(" higher") == len(rows) - MAX_SENTENCES  # the cut ones, named
     assert unclear == []
 
@@ -271,9 +344,21 @@ def test_a_large_loss_reaches_the_summary_whatever_its_rank():
 def test_every_clear_difference_is_told_or_named_with_its_direction():
     import sim.scenarios.report as report
 
-    rows = {m: (0.3, 0.01) for m in ("engagement", "trust", "knowledge_code", "reach",
-                                     "overload", "filtered", "diversity", "gini_access",
-                                     "voice_answered", "cocreation")}
+    rows = {
+        m: (0.3, 0.01)
+        for m in (
+            "engagement",
+            "trust",
+            "knowledge_code",
+            "reach",
+            "overload",
+            "filtered",
+            "diversity",
+            "gini_access",
+            "voice_answered",
+            "cocreation",
+        )
+    }
     rows["knowledge_individuals"] = (-0.05, 0.02)  # the smallest: cut, but named as a loss
     said, _ = findings(_differences(rows))
     assert "members' knowledge lower" in said[-1]
@@ -293,11 +378,11 @@ def test_the_apps_difference_band_is_paired_and_empty_before_the_change(whatif):
     d = difference_over_time(series, "engagement").set_index("step")
     # the same seeds: the same organization until step 8, so no band at all
     assert (d.loc[:7, ["diff", "ci_low", "ci_high"]] == 0).all().all()
-    last = series[series["step"] == 16].pivot(index="replicate", columns="arm",
-                                               values="engagement")
+    last = series[series["step"] == 16].pivot(index="replicate", columns="arm", values="engagement")
     naive = mean_ci(last["intervention"] - last["baseline"])
     assert d.loc[16, ["diff", "ci_low", "ci_high"]].tolist() == pytest.approx(
-        [naive["mean"], naive["ci_low"], naive["ci_high"]])
+        [naive["mean"], naive["ci_low"], naive["ci_high"]]
+    )
 
 
 def test_the_apps_whatif_tab_tells_a_planted_loss_first(whatif, tmp_path, monkeypatch):
@@ -313,17 +398,27 @@ def test_the_apps_whatif_tab_tells_a_planted_loss_first(whatif, tmp_path, monkey
     import sim.lab.whatif as lab
     from sim.lab.views import WhatIfResultView
 
-    gains = ["engagement", "trust", "knowledge_code", "stakeholder_satisfaction",
-             "innovations_net", "voice_answered", "overload", "innovations_bottom_up",
-             "gini_value", "retention"]
+    gains = [
+        "engagement",
+        "trust",
+        "knowledge_code",
+        "stakeholder_satisfaction",
+        "innovations_net",
+        "voice_answered",
+        "overload",
+        "innovations_bottom_up",
+        "gini_value",
+        "retention",
+    ]
     rows = {m: (0.02, 0.015) for m in gains}
     rows["knowledge_individuals"] = (-0.093, 0.028)
     table = _differences(rows).assign(n_baseline=4, n_intervention=4)
     shutil.copy(whatif / "timeseries.parquet", tmp_path / "timeseries.parquet")
     monkeypatch.setattr(lab, "run_whatif", lambda *args, **kwargs: {})
     monkeypatch.setattr(lab, "aggregate_whatif", lambda folder, **kwargs: table)
-    result = lab.run_request(lab.WhatIfRequest("default", "open_channels", at=8, steps=16,
-                                               replicates=4), out=tmp_path)
+    result = lab.run_request(
+        lab.WhatIfRequest("default", "open_channels", at=8, steps=16, replicates=4), out=tmp_path
+    )
     loss = sentence("knowledge_individuals", table.iloc[-1].to_dict())
     assert result.sentences[0] == loss and "lower" in loss
     with warnings.catch_warnings():
@@ -343,9 +438,16 @@ def test_a_share_difference_interval_stays_in_minus_one_to_one(tmp_path):
     is about [-2.5, 3.1], but a difference of shares lies in [-1, 1] (issue 24)."""
     (tmp_path / "whatif.json").write_text(json.dumps({"at": 5}))
     for arm, sign in (("baseline", -1), ("intervention", 1)):
-        rows = [{"replicate": r, "seed": 10 + r, "step": t,
-                 "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 5 else 0.0)}
-                for r in range(3) for t in range(10)]
+        rows = [
+            {
+                "replicate": r,
+                "seed": 10 + r,
+                "step": t,
+                "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 5 else 0.0),
+            }
+            for r in range(3)
+            for t in range(10)
+        ]
         (tmp_path / "runs" / arm).mkdir(parents=True)
         pd.DataFrame(rows).to_parquet(tmp_path / "runs" / arm / "metrics.parquet")
     row = aggregate_whatif(tmp_path, window=3).set_index("metric").loc["reach"]
@@ -359,10 +461,17 @@ def test_the_apps_difference_band_stays_in_minus_one_to_one():
     change give a t band of about [-2.5, 3.1]; a difference of shares lies in [-1, 1]."""
     from sim.lab.whatif import difference_over_time
 
-    rows = [{"arm": arm, "replicate": r, "step": t,
-             "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 2 else 0.0)}
-            for arm, sign in (("baseline", -1), ("intervention", 1))
-            for r in range(3) for t in range(4)]
+    rows = [
+        {
+            "arm": arm,
+            "replicate": r,
+            "step": t,
+            "reach": 0.5 + (sign * 0.49 * (1 if r != 1 else -1) if t >= 2 else 0.0),
+        }
+        for arm, sign in (("baseline", -1), ("intervention", 1))
+        for r in range(3)
+        for t in range(4)
+    ]
     d = difference_over_time(pd.DataFrame(rows), "reach").set_index("step")
     assert (d.loc[:1, ["diff", "ci_low", "ci_high"]] == 0).all().all()
     assert d.loc[3, "diff"] == pytest.approx(0.98 / 3)

@@ -24,8 +24,9 @@ class AgoraLauncherBase:
         self.hydra_context: HydraContext | None = None
         self.options = kwargs
 
-    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
-              config: DictConfig) -> None:
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
         self.config = config
         self.task_function = task_function
         self.hydra_context = hydra_context
@@ -49,9 +50,13 @@ class AgoraLauncherBase:
         plan = SweepPlan(self.config, self.hydra_context.config_loader, launcher)
         plan.sweep_dir.mkdir(parents=True, exist_ok=True)
         plan.sweep_id = sweep_id(plan.sweep_dir, create=True)
-        log.info("%s launcher (%s) is launching %d jobs into %s", self.name,
-                 ", ".join(f"{k}={v}" for k, v in self.options.items()), len(job_overrides),
-                 plan.sweep_dir)
+        log.info(
+            "%s launcher (%s) is launching %d jobs into %s",
+            self.name,
+            ", ".join(f"{k}={v}" for k, v in self.options.items()),
+            len(job_overrides),
+            plan.sweep_dir,
+        )
         done = {"n": 0, "failed": 0}
 
         def progress(job: Any, record: dict) -> None:
@@ -60,8 +65,9 @@ class AgoraLauncherBase:
                 done["failed"] += 1
                 log.error("#%s %s: %s", record["num"], record["status"], record["error"])
             if done["n"] % 100 == 0 or done["n"] == len(job_overrides):
-                log.info("%d/%d jobs done (%d not ok)", done["n"], len(job_overrides),
-                         done["failed"])
+                log.info(
+                    "%d/%d jobs done (%d not ok)", done["n"], len(job_overrides), done["failed"]
+                )
 
         # A job whose configuration does not resolve is recorded at once; the rest run.
         early: list[dict] = []
@@ -80,13 +86,15 @@ class AgoraLauncherBase:
             ok = record["status"] == "ok"
             if record.get("skipped"):
                 log.info("#%s skipped: already done", record["num"])
-            returns.append(JobReturn(
-                overrides=[str(o) for o in filter_overrides(overrides)],
-                working_dir=record["dir"],
-                task_name=self.config.hydra.job.name,
-                status=JobStatus.COMPLETED if ok else JobStatus.FAILED,
-                _return_value=None if ok else JobFailed(
-                    f"job in {record['dir']} {record['status']}: {record['error']}"),
-            ))
+            returns.append(
+                JobReturn(
+                    overrides=[str(o) for o in filter_overrides(overrides)],
+                    working_dir=record["dir"],
+                    task_name=self.config.hydra.job.name,
+                    status=JobStatus.COMPLETED if ok else JobStatus.FAILED,
+                    _return_value=None
+                    if ok
+                    else JobFailed(f"job in {record['dir']} {record['status']}: {record['error']}"),
+                )
+            )
         return returns
-

@@ -37,6 +37,7 @@ class PoolLauncher(AgoraLauncherBase, Launcher):
         workers = self.n_jobs if self.n_jobs > 0 else (os.cpu_count() or 1)
         workers = max(1, min(workers, len(job_overrides)))
         return self._launch(
-            job_overrides, initial_job_idx,
+            job_overrides,
+            initial_job_idx,
             lambda jobs, progress: run_pool(jobs, workers=workers, on_result=progress),
         )

@@ -23,9 +23,14 @@ class RayLauncher(AgoraLauncherBase, Launcher):
 
     name = "ray"
 
-    def __init__(self, address: str | None = "auto", max_retries: int = 1,
-                 max_in_flight: int | None = None, num_cpus: float = 1,
-                 init: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        address: str | None = "auto",
+        max_retries: int = 1,
+        max_in_flight: int | None = None,
+        num_cpus: float = 1,
+        init: Mapping[str, Any] | None = None,
+    ) -> None:
         # No **kwargs: a key the launcher does not know is an error, never passed on. ``init``
         # reaches ray.init: only with agora run --allow-setup (sim.config.hydra_keys).
         super().__init__(address=address, max_retries=max_retries)
@@ -41,9 +46,15 @@ class RayLauncher(AgoraLauncherBase, Launcher):
         from sim.exec.ray_pool import run_ray
 
         return self._launch(
-            job_overrides, initial_job_idx,
+            job_overrides,
+            initial_job_idx,
             lambda jobs, progress: run_ray(
-                jobs, address=self.address, max_retries=self.max_retries,
-                max_in_flight=self.max_in_flight, num_cpus=self.num_cpus, init=self.init,
-                on_result=progress),
+                jobs,
+                address=self.address,
+                max_retries=self.max_retries,
+                max_in_flight=self.max_in_flight,
+                num_cpus=self.num_cpus,
+                init=self.init,
+                on_result=progress,
+            ),
         )

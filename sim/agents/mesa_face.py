@@ -99,15 +99,21 @@ def overrides(params: Mapping[str, Any]) -> list[str]:
             key = name
         if key is None:
             near = difflib.get_close_matches(name, list(PARAMETERS), n=1)
-            raise ConfigError(f"{name}: not a parameter of AgoraModel"
-                              + (f": did you mean {near[0]}?" if near else
-                                 " (see sim.agents.mesa_face.PARAMETERS, or use group__key)"))
+            raise ConfigError(
+                f"{name}: not a parameter of AgoraModel"
+                + (
+                    f": did you mean {near[0]}?"
+                    if near
+                    else " (see sim.agents.mesa_face.PARAMETERS, or use group__key)"
+                )
+            )
         out.append(f"{key}={_value(value)}")
     return out
 
 
-def configure(config: Any, params: Mapping[str, Any], *, seed: int | None = None,
-              rng: int | None = None):
+def configure(
+    config: Any, params: Mapping[str, Any], *, seed: int | None = None, rng: int | None = None
+):
     """``(cfg, seed)`` for ``AgoraModel(config, seed=..., rng=..., **params)``.
 
     ``config`` is taken as is without keywords; with them, the default configuration is

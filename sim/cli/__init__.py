@@ -48,21 +48,22 @@ class Command(NamedTuple):
 #: Every subcommand, in the order ``agora --help`` lists them.
 COMMANDS: dict[str, Command] = {
     "run": Command("sim.cli.run", "one job, or a sweep with -m, through Hydra (key=value ...)"),
-    "compare": Command("sim.cli.compare",
-                       "the main job: which practice does what, and what each difference "
-                       "rests on"),
+    "compare": Command(
+        "sim.cli.compare",
+        "the main job: which practice does what, and what each difference rests on",
+    ),
     "scenarios": Command("sim.cli.scenarios", "list the scenario library and the interventions"),
     "whatif": Command("sim.cli.whatif", "a scenario with and without an intervention, reported"),
     "aggregate": Command("sim.cli.aggregate", "tables, confidence intervals and plots of a sweep"),
     "design": Command("sim.cli.design", "a Latin hypercube, Sobol or Morris design over ranges"),
     "sensitivity": Command("sim.cli.sensitivity", "sensitivity indices of a design's sweep"),
-    "discover": Command("sim.cli.discover",
-                        "where a practice pays off, across sampled conditions"),
+    "discover": Command("sim.cli.discover", "where a practice pays off, across sampled conditions"),
     "validate": Command("sim.cli.validate", "reproduce the published models and report"),
     "claims": Command("sim.cli.claims", "the essays' claims, each tested, as docs/claims.md"),
     "animate": Command("sim.cli.animate", "a GIF (and MP4) of one run for slides"),
-    "app": Command("sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)",
-                   server=True),
+    "app": Command(
+        "sim.cli.app", "the teaching app in the browser (binds to 127.0.0.1)", server=True
+    ),
 }
 
 
@@ -161,8 +162,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Third-party packages a command's module may import at its top that help never needs.
 #: numpy is not among them: it must load eagerly (pyarrow and others reach into its C API).
-HEAVY = ("pandas", "scipy", "matplotlib", "mesa", "SALib", "pyarrow", "networkx", "prim",
-         "hydra", "omegaconf", "solara", "tqdm")
+HEAVY = (
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "mesa",
+    "SALib",
+    "pyarrow",
+    "networkx",
+    "prim",
+    "hydra",
+    "omegaconf",
+    "solara",
+    "tqdm",
+)
 
 
 class _LazyFinder(importlib.abc.MetaPathFinder):

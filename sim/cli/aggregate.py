@@ -37,8 +37,9 @@ def progress_bar(desc: str, enabled: bool = True):
 
     def step(done: int, total: int) -> None:
         if "bar" not in bar:
-            bar["bar"] = tqdm(total=total, desc=desc, unit="job", file=sys.stderr,
-                              mininterval=1.0, leave=False)
+            bar["bar"] = tqdm(
+                total=total, desc=desc, unit="job", file=sys.stderr, mininterval=1.0, leave=False
+            )
         bar["bar"].n = done
         bar["bar"].refresh() if done == total else bar["bar"].update(0)
 
@@ -58,23 +59,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("sweep_dir", help="a Hydra sweep directory (hydra.sweep.dir)")
     add_run_options(parser, "out", "no-progress")
     parser.set_defaults(out=None)
-    parser.add_argument("--metrics", nargs="+", default=None,
-                        help="metrics to plot (default: up to 12 that vary, headline first)")
-    parser.add_argument("--replicate-keys", nargs="*", default=["seed"],
-                        help="swept keys that only make replicates, not conditions (default: seed)")
-    parser.add_argument("--no-timeseries", action="store_true",
-                        help="do not write timeseries.parquet (the bands are still computed)")
+    parser.add_argument(
+        "--metrics",
+        nargs="+",
+        default=None,
+        help="metrics to plot (default: up to 12 that vary, headline first)",
+    )
+    parser.add_argument(
+        "--replicate-keys",
+        nargs="*",
+        default=["seed"],
+        help="swept keys that only make replicates, not conditions (default: seed)",
+    )
+    parser.add_argument(
+        "--no-timeseries",
+        action="store_true",
+        help="do not write timeseries.parquet (the bands are still computed)",
+    )
     parser.add_argument("--no-plots", action="store_true", help="do not draw the plots")
-    parser.add_argument("--strict", action="store_true",
-                        help="exit 1 if any job failed or is missing")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if any job failed or is missing"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not Path(args.sweep_dir).is_dir():
-        print(f"aggregate: no such folder: {args.sweep_dir} (the sweep's hydra.sweep.dir)",
-              file=sys.stderr)
+        print(
+            f"aggregate: no such folder: {args.sweep_dir} (the sweep's hydra.sweep.dir)",
+            file=sys.stderr,
+        )
         return 2
     from sim.studies.aggregate import aggregate
 

@@ -38,19 +38,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Animate one Agora run (GIF, and MP4 where ffmpeg exists).",
         epilog="Overrides are Hydra's: key=value, group=option (e.g. regime=conversational). "
-               "Example: agora animate regime=conversational --steps 60 --out slides/c.gif",
+        "Example: agora animate regime=conversational --steps 60 --out slides/c.gif",
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. steps=60")
     parser.add_argument("--out", type=Path, default=None, help="GIF path to write")
     add_run_options(parser, "steps")
     parser.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
     parser.add_argument("--every", type=int, default=1, help="steps between frames (default 1)")
-    parser.add_argument("--color-by", choices=COLOR_BY, default="knowledge",
-                        help="node state to colour by (default knowledge)")
+    parser.add_argument(
+        "--color-by",
+        choices=COLOR_BY,
+        default="knowledge",
+        help="node state to colour by (default knowledge)",
+    )
     parser.add_argument("--dpi", type=float, default=80.0, help="resolution (default 80)")
     parser.add_argument("--no-mp4", action="store_true", help="write the GIF only")
-    parser.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true",
-                        help="no progress bar")
+    parser.add_argument(
+        "--no-progress", "--quiet", dest="quiet", action="store_true", help="no progress bar"
+    )
     # --steps N becomes the override steps=N (the flag stays in the parser for --help).
     argv = list(sys.argv[1:] if argv is None else argv)
     return parser.parse_intermixed_args(flags_to_overrides(argv, ("steps",)))
@@ -71,8 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     out = args.out or Path("outputs/animations") / f"{cfg.regime.name}_seed{cfg.seed}.gif"
     paths = write_animation(
-        model, out, every=args.every, fps=args.fps, color_by=args.color_by,
-        mp4=False if args.no_mp4 else None, dpi=args.dpi, progress=not args.quiet,
+        model,
+        out,
+        every=args.every,
+        fps=args.fps,
+        color_by=args.color_by,
+        mp4=False if args.no_mp4 else None,
+        dpi=args.dpi,
+        progress=not args.quiet,
     )
     for path in paths:
         print(path)

@@ -57,9 +57,20 @@ def solara_command(
     spec = importlib.util.find_spec("sim.app")
     if spec is None or spec.origin is None:
         raise LookupError("sim.app is not installed")
-    return [sys.executable, "-m", "solara", "run", spec.origin,
-            "--host", host, "--port", str(port), "--no-open",
-            *([] if dev else ["--production"]), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        spec.origin,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+        *([] if dev else ["--production"]),
+        *extra,
+    ]
 
 
 def server_env(limit: int, free_after: str, environ=None) -> dict[str, str]:
@@ -79,9 +90,14 @@ def server_env(limit: int, free_after: str, environ=None) -> dict[str, str]:
     from sim.lab.sessions import ENV
 
     environ = os.environ if environ is None else environ
-    return {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg",
-            "SOLARA_SERVER_SYNC_WS_WRITE": "true", **environ,
-            ENV: str(limit), "SOLARA_KERNEL_CULL_TIMEOUT": free_after}
+    return {
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "MPLBACKEND": "Agg",
+        "SOLARA_SERVER_SYNC_WS_WRITE": "true",
+        **environ,
+        ENV: str(limit),
+        "SOLARA_KERNEL_CULL_TIMEOUT": free_after,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,25 +106,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra: list[str] = []
     if "--" in argv:
         cut = argv.index("--")
-        argv, extra = argv[:cut], argv[cut + 1:]
+        argv, extra = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(
         description="Serve Agora's teaching app in the browser (Solara).",
         epilog="Anything after -- is passed to `solara run`. Examples: agora app --port 9000; "
-               "agora app -- --theme-variant dark",
+        "agora app -- --theme-variant dark",
     )
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
-    parser.add_argument("--max-sessions", type=_positive, default=None,
-                        help="most students served at once; beyond it a new one sees a page "
-                             "saying the lab is full (default: sized from this machine)")
-    parser.add_argument("--free-after", default="2m",
-                        help="end a session whose browser went away after this long "
-                             "(default 2m; e.g. 30s, 10m)")
-    parser.add_argument("--dev", action="store_true",
-                        help="Solara's development mode (reload on code changes; for developers)")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print the solara command instead of running it")
+    parser.add_argument(
+        "--max-sessions",
+        type=_positive,
+        default=None,
+        help="most students served at once; beyond it a new one sees a page "
+        "saying the lab is full (default: sized from this machine)",
+    )
+    parser.add_argument(
+        "--free-after",
+        default="2m",
+        help="end a session whose browser went away after this long (default 2m; e.g. 30s, 10m)",
+    )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="Solara's development mode (reload on code changes; for developers)",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the solara command instead of running it"
+    )
     args = parser.parse_args(argv)
     cmd = solara_command(args.host, args.port, extra, dev=args.dev)
     if args.dry_run:
@@ -118,8 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     limit = args.max_sessions if args.max_sessions is not None else default_max_sessions()
     env = server_env(limit, args.free_after)
-    print(f"serving the teaching app at http://{args.host}:{args.port}/ to at most {limit} "
-          "sessions at once (Ctrl+C stops it)", flush=True)
+    print(
+        f"serving the teaching app at http://{args.host}:{args.port}/ to at most {limit} "
+        "sessions at once (Ctrl+C stops it)",
+        flush=True,
+    )
     server = subprocess.Popen(cmd, env=env)
     # Stopping agora stops the server: SIGTERM is passed on (Ctrl+C reaches both already).
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())

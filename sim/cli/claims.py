@@ -50,8 +50,18 @@ from sim.cli.options import add_run_options
 from sim.config import ConfigError, load_config, to_config
 from sim.util.seeding import replicate_seeds
 
-__all__ = ["CLAIMS", "LEVELS", "Claim", "classify_claim", "discover_claim", "evaluate",
-           "main", "overall", "render", "verdict"]
+__all__ = [
+    "CLAIMS",
+    "LEVELS",
+    "Claim",
+    "classify_claim",
+    "discover_claim",
+    "evaluate",
+    "main",
+    "overall",
+    "render",
+    "verdict",
+]
 
 
 @dataclass(frozen=True)
@@ -84,52 +94,103 @@ class Claim:
 GENERAL = ("environment.turbulence=0:0.1", "population.talk=0.2:1")
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim("imposed_platform", "enterprise social networks",
-          "A platform imposed from the top empties; one grown from willing users bottom up is "
-          "used more.", "off_the_shelf_network", "platform_active", +1,
-          "platform.rollout=top_down,champions",
-          ("platform.threshold=0.05:0.6", "regime.responsiveness=0:0.8", *GENERAL),
-          b=("platform.rollout=champions",)),
-    Claim("leaders_take_part", "enterprise social networks (Cisco)",
-          "The platform works when the leadership takes part in it itself.",
-          "off_the_shelf_network", "platform_active", +1, "leadership.participation=0,0.5",
-          ("platform.threshold=0.05:0.6", "platform.leader_weight=0:1", *GENERAL),
-          intervention="leaders_take_part"),
-    Claim("listening_tips_platform", "enterprise social networks",
-          "Once the organization starts listening, the platform tips into use.",
-          "off_the_shelf_network", "adoption", +1, "regime.responsiveness=0,0.6",
-          ("platform.threshold=0.05:0.6", "platform.usefulness=0:1", *GENERAL),
-          intervention="start_listening"),
-    Claim("espoused_values", "authenticity",
-          "Stakeholders find out when an organization does not live the values it espouses, "
-          "and trust it less.", "says_it_listens", "trust", -1, "org.espoused=null,0.8",
-          ("regime.responsiveness=0:0.8", "population.voice=0.05:0.6", *GENERAL),
-          a=("org.espoused=null",)),
-    Claim("fairer_value", "the economic level",
-          "Hearing stakeholders distributes the value created more fairly.",
-          "community_of_commerce", "value_share_stakeholders", +1,
-          "regime.responsiveness=0,0.6",
-          ("value.bargaining=0:0.2", "value.share_max=0.35:0.9", *GENERAL),
-          intervention="hear_customers",
-          a=("openness.hear_stakeholders=false", "regime.responsiveness=0"),
-          b=("openness.hear_stakeholders=false", "regime.responsiveness=0"),
-          discover_with=("openness.hear_stakeholders=true",)),
-    Claim("community_of_commerce", "the economic level",
-          "Linked organizations (a community of commerce) create more value than separate ones "
-          "(a market).", "community_of_commerce", "value_created", +1,
-          "openness.inter_org=0,0.5", ("value.idea_value=0:1", *GENERAL),
-          a=("openness.inter_org=0",), b=("openness.inter_org=0.5",)),
-    Claim("adaptive_strategy", "strategy",
-          "An organization that adapts its practices to its own experience knows its market "
-          "better.", "adaptive_strategy", "knowledge_code", +1, "org.adapt='off','on'",
-          ("org.adapt_step=0.02:0.3", "org.adapt_noise=0:0.1", *GENERAL),
-          a=("org.adapt=off",), b=("org.adapt=on",)),
-    Claim("democratic_participation", "democratic participation",
-          "Giving members decision rights improves what the organization knows.",
-          "default", "knowledge_code", +1, "regime.decision=leaders,vote",
-          ("population.voice=0.05:0.6", *GENERAL),
-          intervention="give_members_the_vote",
-          discover_with=("regime.voting=true", "regime.quorum=2")),
+    Claim(
+        "imposed_platform",
+        "enterprise social networks",
+        "A platform imposed from the top empties; one grown from willing users bottom up is "
+        "used more.",
+        "off_the_shelf_network",
+        "platform_active",
+        +1,
+        "platform.rollout=top_down,champions",
+        ("platform.threshold=0.05:0.6", "regime.responsiveness=0:0.8", *GENERAL),
+        b=("platform.rollout=champions",),
+    ),
+    Claim(
+        "leaders_take_part",
+        "enterprise social networks (Cisco)",
+        "The platform works when the leadership takes part in it itself.",
+        "off_the_shelf_network",
+        "platform_active",
+        +1,
+        "leadership.participation=0,0.5",
+        ("platform.threshold=0.05:0.6", "platform.leader_weight=0:1", *GENERAL),
+        intervention="leaders_take_part",
+    ),
+    Claim(
+        "listening_tips_platform",
+        "enterprise social networks",
+        "Once the organization starts listening, the platform tips into use.",
+        "off_the_shelf_network",
+        "adoption",
+        +1,
+        "regime.responsiveness=0,0.6",
+        ("platform.threshold=0.05:0.6", "platform.usefulness=0:1", *GENERAL),
+        intervention="start_listening",
+    ),
+    Claim(
+        "espoused_values",
+        "authenticity",
+        "Stakeholders find out when an organization does not live the values it espouses, "
+        "and trust it less.",
+        "says_it_listens",
+        "trust",
+        -1,
+        "org.espoused=null,0.8",
+        ("regime.responsiveness=0:0.8", "population.voice=0.05:0.6", *GENERAL),
+        a=("org.espoused=null",),
+    ),
+    Claim(
+        "fairer_value",
+        "the economic level",
+        "Hearing stakeholders distributes the value created more fairly.",
+        "community_of_commerce",
+        "value_share_stakeholders",
+        +1,
+        "regime.responsiveness=0,0.6",
+        ("value.bargaining=0:0.2", "value.share_max=0.35:0.9", *GENERAL),
+        intervention="hear_customers",
+        a=("openness.hear_stakeholders=false", "regime.responsiveness=0"),
+        b=("openness.hear_stakeholders=false", "regime.responsiveness=0"),
+        discover_with=("openness.hear_stakeholders=true",),
+    ),
+    Claim(
+        "community_of_commerce",
+        "the economic level",
+        "Linked organizations (a community of commerce) create more value than separate ones "
+        "(a market).",
+        "community_of_commerce",
+        "value_created",
+        +1,
+        "openness.inter_org=0,0.5",
+        ("value.idea_value=0:1", *GENERAL),
+        a=("openness.inter_org=0",),
+        b=("openness.inter_org=0.5",),
+    ),
+    Claim(
+        "adaptive_strategy",
+        "strategy",
+        "An organization that adapts its practices to its own experience knows its market better.",
+        "adaptive_strategy",
+        "knowledge_code",
+        +1,
+        "org.adapt='off','on'",
+        ("org.adapt_step=0.02:0.3", "org.adapt_noise=0:0.1", *GENERAL),
+        a=("org.adapt=off",),
+        b=("org.adapt=on",),
+    ),
+    Claim(
+        "democratic_participation",
+        "democratic participation",
+        "Giving members decision rights improves what the organization knows.",
+        "default",
+        "knowledge_code",
+        +1,
+        "regime.decision=leaders,vote",
+        ("population.voice=0.05:0.6", *GENERAL),
+        intervention="give_members_the_vote",
+        discover_with=("regime.voting=true", "regime.quorum=2"),
+    ),
 )
 
 #: The levels table: one intervention per level, its effect on a metric of each level.
@@ -138,8 +199,11 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "organizational (responsiveness)": ("regime.responsiveness=0.9",),
     "economic (bargaining)": ("value.bargaining=0.3", "value.share_max=0.9"),
 }
-LEVEL_METRICS = {"individual": "engagement", "organizational": "knowledge_code",
-                 "economic": "value_share_stakeholders"}
+LEVEL_METRICS = {
+    "individual": "engagement",
+    "organizational": "knowledge_code",
+    "economic": "value_share_stakeholders",
+}
 LEVEL_BASE = ("scenario=community_of_commerce",)
 
 #: Below this, a difference and its interval are zero: the arms do not differ at all.
@@ -159,8 +223,7 @@ def _arms(claim: Claim, extra: Sequence[str], steps: int):
     treated = [*base, *claim.b]
     base = [*base, *claim.a]
     if claim.intervention:
-        treated += [f"+intervention={claim.intervention}",
-                    f"interventions.0.at={steps // 2}"]
+        treated += [f"+intervention={claim.intervention}", f"interventions.0.at={steps // 2}"]
     return to_config(load_config(base)), to_config(load_config(treated))
 
 
@@ -183,8 +246,14 @@ def _window_table(cfg, seeds: Sequence[int], metrics: Sequence[str]) -> dict[str
     for seed in seeds:
         model = _model(cfg, seed)
         model.run()
-        rows.append(window_means(model.metrics_frame().assign(seed=seed), metrics,
-                                 by=("seed",), cumulative_at_last=True))
+        rows.append(
+            window_means(
+                model.metrics_frame().assign(seed=seed),
+                metrics,
+                by=("seed",),
+                cumulative_at_last=True,
+            )
+        )
     table = pd.concat(rows).set_index("seed").loc[list(seeds)]
     return {m: table[m].to_numpy(dtype=float) for m in metrics}
 
@@ -220,7 +289,8 @@ def verdict(low: float, high: float, sign: int) -> str:
 
 def _switched_off(cfg, off: Sequence[str]):
     return dataclasses.replace(
-        cfg, mechanisms=dataclasses.replace(cfg.mechanisms, **{m: False for m in off}))
+        cfg, mechanisms=dataclasses.replace(cfg.mechanisms, **{m: False for m in off})
+    )
 
 
 def _values(arms, seeds, metric: str, ablation: str, off: Sequence[str]) -> list[dict]:
@@ -230,13 +300,21 @@ def _values(arms, seeds, metric: str, ablation: str, off: Sequence[str]) -> list
     rows = []
     for end, cfg in zip(ENDS, arms, strict=True):
         means = _window_means(_switched_off(cfg, off), seeds, metric)
-        rows += [{"ablation": ablation, "end": end, "seed": s, metric: float(v)}
-                 for s, v in zip(seeds, means, strict=True)]
+        rows += [
+            {"ablation": ablation, "end": end, "seed": s, metric: float(v)}
+            for s, v in zip(seeds, means, strict=True)
+        ]
     return rows
 
 
-def classify_claim(arms, seeds: Sequence[int], metric: str, main: tuple[np.ndarray, ...], *,
-                   max_pairs: int = MAX_PAIRS) -> dict:
+def classify_claim(
+    arms,
+    seeds: Sequence[int],
+    metric: str,
+    main: tuple[np.ndarray, ...],
+    *,
+    max_pairs: int = MAX_PAIRS,
+) -> dict:
     """The classification of B - A by the main job's classifier: every mechanism on in both
     arms switched off alone (same seeds), then the pairs it asks for (at most ``max_pairs``).
 
@@ -252,11 +330,12 @@ def classify_claim(arms, seeds: Sequence[int], metric: str, main: tuple[np.ndarr
         pairs_to_run,
     )
 
-    switches = [m for m in mechanism_names()
-                if all(getattr(cfg.mechanisms, m) for cfg in arms)]
-    rows = [{"ablation": BASE, "end": end, "seed": s, metric: float(v)}
-            for end, values in zip(ENDS, main, strict=True)
-            for s, v in zip(seeds, values, strict=True)]
+    switches = [m for m in mechanism_names() if all(getattr(cfg.mechanisms, m) for cfg in arms)]
+    rows = [
+        {"ablation": BASE, "end": end, "seed": s, metric: float(v)}
+        for end, values in zip(ENDS, main, strict=True)
+        for s, v in zip(seeds, values, strict=True)
+    ]
     for m in switches:
         rows += _values(arms, seeds, metric, m, (m,))
     values = pd.DataFrame(rows)
@@ -294,11 +373,23 @@ def _discover_request(claim: Claim, common: Sequence[str], quick: bool, out: Pat
     from sim.studies.discover import Request
 
     return Request(
-        compare=claim.compare, outcome=claim.metric, lower_is_better=claim.sign < 0,
-        n=DISCOVER_POINTS[quick], seed=0, workers=1, out=str(out), no_progress=True,
+        compare=claim.compare,
+        outcome=claim.metric,
+        lower_is_better=claim.sign < 0,
+        n=DISCOVER_POINTS[quick],
+        seed=0,
+        workers=1,
+        out=str(out),
+        no_progress=True,
         no_plots=True,
-        args=[f"scenario={claim.scenario}", *common, *claim.discover_with,
-              f"replicates={DISCOVER_REPLICATES[quick]}", *claim.explore])
+        args=[
+            f"scenario={claim.scenario}",
+            *common,
+            *claim.discover_with,
+            f"replicates={DISCOVER_REPLICATES[quick]}",
+            *claim.explore,
+        ],
+    )
 
 
 def discover_claim(claim: Claim, common: Sequence[str], *, quick: bool, work: Path) -> dict:
@@ -322,12 +413,21 @@ def discover_claim(claim: Claim, common: Sequence[str], *, quick: bool, work: Pa
         raise RuntimeError(f"discover for {claim.key} ended with {status}: see {log}")
     info = json.loads((out / "discover.json").read_text())
     effects = pd.read_csv(out / "effects.csv")
-    region = {"cases": int(effects["case"].sum()), "points": len(effects), "conditions": [],
-              "coverage": np.nan, "density": np.nan, "folder": str(out)}
+    region = {
+        "cases": int(effects["case"].sum()),
+        "points": len(effects),
+        "conditions": [],
+        "coverage": np.nan,
+        "density": np.nan,
+        "folder": str(out),
+    }
     if "box" in info:
         found = discover.load_box(out, effects)
-        region.update(conditions=discover.conditions(found, info["ranges"]),
-                      coverage=found.coverage, density=found.density)
+        region.update(
+            conditions=discover.conditions(found, info["ranges"]),
+            coverage=found.coverage,
+            density=found.density,
+        )
     return region
 
 
@@ -343,27 +443,44 @@ def overall(test: str, region: dict | None) -> str:
     """
     if region is None:
         return test
-    share = (f"the effect has the sign claimed in {region['cases']} of {region['points']} "
-             "conditions")
+    share = f"the effect has the sign claimed in {region['cases']} of {region['points']} conditions"
     if region["conditions"]:
         return f"depends on: {' and '.join(region['conditions'])} ({share})"
     return f"{test}; {share}"
 
 
-def evaluate(claim: Claim, common: Sequence[str], replicates: int, steps: int, *,
-             quick: bool = False, work: Path | None = None) -> dict:
+def evaluate(
+    claim: Claim,
+    common: Sequence[str],
+    replicates: int,
+    steps: int,
+    *,
+    quick: bool = False,
+    work: Path | None = None,
+) -> dict:
     """Run one claim: the test, its classification and (with ``work``) its discovery."""
     arms = _arms(claim, common, steps)
     seeds = replicate_seeds(arms[0].seed, replicates)
     a, b = (_window_means(cfg, seeds, claim.metric) for cfg in arms)
     mean, low, high = paired(a, b)
     test = verdict(low, high, claim.sign)
-    row = {"a": float(np.nanmean(a)), "b": float(np.nanmean(b)), "diff": mean, "low": low,
-           "high": high, "verdict": test}
+    row = {
+        "a": float(np.nanmean(a)),
+        "b": float(np.nanmean(b)),
+        "diff": mean,
+        "low": low,
+        "high": high,
+        "verdict": test,
+    }
     classification = classify_claim(arms, seeds, claim.metric, (a, b))
     region = discover_claim(claim, common, quick=quick, work=work) if work else None
-    return {"claim": claim, "row": row, "classification": classification, "region": region,
-            "verdict": overall(test, region)}
+    return {
+        "claim": claim,
+        "row": row,
+        "classification": classification,
+        "region": region,
+        "verdict": overall(test, region),
+    }
 
 
 def levels(common: Sequence[str], replicates: int, steps: int) -> list[dict]:
@@ -380,8 +497,16 @@ def levels(common: Sequence[str], replicates: int, steps: int) -> list[dict]:
         for level, metric in LEVEL_METRICS.items():
             a, b = before[metric], after[metric]
             mean, low, high = paired(a, b)
-            out.append({"intervention": label, "level": level, "metric": metric,
-                        "diff": mean, "low": low, "high": high})
+            out.append(
+                {
+                    "intervention": label,
+                    "level": level,
+                    "metric": metric,
+                    "diff": mean,
+                    "low": low,
+                    "high": high,
+                }
+            )
     return out
 
 
@@ -411,20 +536,34 @@ def _region_words(res: dict) -> str:
     if region is None:
         return "not run"
     ranges = ", ".join(f"`{r}`" for r in c.explore)
-    found = (" and ".join(region["conditions"]) + f" (coverage {region['coverage']:.2f}, "
-             f"density {region['density']:.2f})" if region["conditions"] else "no region")
-    return (f"`{c.compare}` over {ranges}: sign claimed in {region['cases']} of "
-            f"{region['points']}; box: {found}")
+    found = (
+        " and ".join(region["conditions"]) + f" (coverage {region['coverage']:.2f}, "
+        f"density {region['density']:.2f})"
+        if region["conditions"]
+        else "no region"
+    )
+    return (
+        f"`{c.compare}` over {ranges}: sign claimed in {region['cases']} of "
+        f"{region['points']}; box: {found}"
+    )
 
 
-def render(results: list[dict], level_rows: list[dict], *, replicates: int, steps: int,
-           quick: bool, timing: str = "") -> str:
+def render(
+    results: list[dict],
+    level_rows: list[dict],
+    *,
+    replicates: int,
+    steps: int,
+    quick: bool,
+    timing: str = "",
+) -> str:
     """The Markdown of docs/claims.md."""
     lines = [
         "# The essays' claims, tested",
         "",
-        "Generated by `agora claims`" + (" --quick (small, short runs)" if quick else "") +
-        "; do not edit by hand. Each claim compares two arms with shared seeds "
+        "Generated by `agora claims`"
+        + (" --quick (small, short runs)" if quick else "")
+        + "; do not edit by hand. Each claim compares two arms with shared seeds "
         f"({replicates} replicates, {steps} steps); a value is a replicate's mean over the last "
         "third of the run; B - A is the paired difference with its 95% t interval. The test "
         "says *supported* when the interval lies on the side the essay expects. *Rests on* is "
@@ -444,13 +583,17 @@ def render(results: list[dict], level_rows: list[dict], *, replicates: int, step
         lines.append(
             f"| {c.text} ({c.essay}) | {_test_words(c)} | {c.metric} | {r['a']:.4f} | "
             f"{r['b']:.4f} | {_num(r['diff'])} [{_num(r['low'])}, {_num(r['high'])}] | "
-            f"{r['verdict']} | {rests_on(res['classification'])} | {_region_words(res)} |")
+            f"{r['verdict']} | {rests_on(res['classification'])} | {_region_words(res)} |"
+        )
     lines += ["", "## Verdicts", ""]
     lines += [f"- **{r['claim'].key}**: {r['verdict']}" for r in results]
     lines += [
-        "", "## Levels: shift one level and you nudge them all?", "",
+        "",
+        "## Levels: shift one level and you nudge them all?",
+        "",
         "Base: `community_of_commerce`; each intervention from half-way; effect (B - A) on one "
-        "metric per level, with its 95% t interval.", "",
+        "metric per level, with its 95% t interval.",
+        "",
         "| intervention at | effect on | metric | B - A [95% CI] | clear? |",
         "|---|---|---|---|---|",
     ]
@@ -458,22 +601,30 @@ def render(results: list[dict], level_rows: list[dict], *, replicates: int, step
         clear = not np.isnan(r["low"]) and (r["low"] > 0 or r["high"] < 0)
         none = not np.isnan(r["low"]) and max(abs(r["low"]), abs(r["high"])) < _NONE
         word = "none: no causal path" if none else "yes" if clear else "no"
-        lines.append(f"| {r['intervention']} | {r['level']} | {r['metric']} | {_num(r['diff'])} "
-                     f"[{_num(r['low'])}, {_num(r['high'])}] | {word} |")
+        lines.append(
+            f"| {r['intervention']} | {r['level']} | {r['metric']} | {_num(r['diff'])} "
+            f"[{_num(r['low'])}, {_num(r['high'])}] | {word} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="agora claims", description=__doc__.splitlines()[0].split(": ", 1)[1],
+        prog="agora claims",
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
         epilog="examples: agora claims (docs/claims.md from the full runs); "
-        "agora claims --quick --out /tmp/claims.md --work /tmp/claims (small, short runs)")
+        "agora claims --quick --out /tmp/claims.md --work /tmp/claims (small, short runs)",
+    )
     parser.add_argument("--quick", action="store_true", help="small, short runs (tests)")
     add_run_options(parser, "replicates", "steps")
-    parser.add_argument("--out", default="docs/claims.md",
-                        help="the Markdown file to write (default: %(default)s)")
-    parser.add_argument("--work", default="reports/claims",
-                        help="where each claim's discover study is kept (default: %(default)s)")
+    parser.add_argument(
+        "--out", default="docs/claims.md", help="the Markdown file to write (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--work",
+        default="reports/claims",
+        help="where each claim's discover study is kept (default: %(default)s)",
+    )
     return parser
 
 
@@ -490,21 +641,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall, cpu = time.perf_counter(), time.process_time()
 
     def write(results, level_rows, note):
-        timing = (f"{note} {time.perf_counter() - wall:.0f} s of wall time and "
-                  f"{time.process_time() - cpu:.0f} s of CPU time (one process).")
-        out.write_text(render(results, level_rows, replicates=replicates, steps=steps,
-                              quick=args.quick, timing=timing), encoding="utf-8")
+        timing = (
+            f"{note} {time.perf_counter() - wall:.0f} s of wall time and "
+            f"{time.process_time() - cpu:.0f} s of CPU time (one process)."
+        )
+        out.write_text(
+            render(
+                results,
+                level_rows,
+                replicates=replicates,
+                steps=steps,
+                quick=args.quick,
+                timing=timing,
+            ),
+            encoding="utf-8",
+        )
         return timing
 
     try:
         results = []
         for claim in CLAIMS:
-            results.append(evaluate(claim, common, replicates, steps, quick=args.quick,
-                                    work=Path(args.work)))
-            print(f"  {claim.key}: {results[-1]['verdict']}; rests on "
-                  f"{rests_on(results[-1]['classification'])}", file=sys.stderr, flush=True)
-            write(results, [], f"Partial ({len(results)} of {len(CLAIMS)} claims, no levels "
-                  "yet) after")
+            results.append(
+                evaluate(claim, common, replicates, steps, quick=args.quick, work=Path(args.work))
+            )
+            print(
+                f"  {claim.key}: {results[-1]['verdict']}; rests on "
+                f"{rests_on(results[-1]['classification'])}",
+                file=sys.stderr,
+                flush=True,
+            )
+            write(
+                results,
+                [],
+                f"Partial ({len(results)} of {len(CLAIMS)} claims, no levels yet) after",
+            )
         timing = write(results, levels(common, replicates, steps), "This table took")
     except ConfigError as err:
         print(f"claims: {err}", file=sys.stderr)

@@ -52,41 +52,81 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Flags and Hydra-style overrides mix in any order, e.g. "
         "`agora compare --steps 100 --replicates 5 org.size=80`.",
     )
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="Hydra overrides applied to every arm (not regime keys, except "
-                        "regime.listening)")
-    parser.add_argument("--out", default=None, help="report folder (default: reports/compare, "
-                        "reports/compare_ends with --ends realistic)")
-    parser.add_argument("--replicates", type=int, default=DEFAULT_REPLICATES,
-                        help="replicate seeds per arm, at least 2 (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="root seed: every arm runs the seeds spawned from it (default: 0)")
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="Hydra overrides applied to every arm (not regime keys, except regime.listening)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="report folder (default: reports/compare, reports/compare_ends with --ends realistic)",
+    )
+    parser.add_argument(
+        "--replicates",
+        type=int,
+        default=DEFAULT_REPLICATES,
+        help="replicate seeds per arm, at least 2 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="root seed: every arm runs the seeds spawned from it (default: 0)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default: 2)")
-    parser.add_argument("--design", choices=("half", "full"), default=DEFAULT_DESIGN,
-                        help="the resolution V half fraction 2^(5-1), I = ABCDE, or the full 2^5 "
-                        "factorial (default: %(default)s)")
-    parser.add_argument("--ends", choices=("default", "realistic"), default="default",
-                        help="default: the whole job (with the realistic ends, compactly); "
-                        "realistic: the broadcast end against the conversational end at "
-                        "responsiveness 0.2 and 0.4, voting off and on, alone")
-    parser.add_argument("--max-pairs", type=int, default=DEFAULT_MAX_PAIRS,
-                        help="the most pairs of mechanism switches to run together for the "
-                        "classification (default: %(default)s; 0: none)")
-    parser.add_argument("--window", type=float, default=DEFAULT_WINDOW,
-                        help="end-of-run window as a fraction of the run (default: the last "
-                        "third)")
+    parser.add_argument(
+        "--design",
+        choices=("half", "full"),
+        default=DEFAULT_DESIGN,
+        help="the resolution V half fraction 2^(5-1), I = ABCDE, or the full 2^5 "
+        "factorial (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--ends",
+        choices=("default", "realistic"),
+        default="default",
+        help="default: the whole job (with the realistic ends, compactly); "
+        "realistic: the broadcast end against the conversational end at "
+        "responsiveness 0.2 and 0.4, voting off and on, alone",
+    )
+    parser.add_argument(
+        "--max-pairs",
+        type=int,
+        default=DEFAULT_MAX_PAIRS,
+        help="the most pairs of mechanism switches to run together for the "
+        "classification (default: %(default)s; 0: none)",
+    )
+    parser.add_argument(
+        "--window",
+        type=float,
+        default=DEFAULT_WINDOW,
+        help="end-of-run window as a fraction of the run (default: the last third)",
+    )
     # A flag without a value: an optional value would swallow a following KEY=VALUE override.
-    parser.add_argument("--write-docs", action="store_true",
-                        help="also write the classification between the markers "
-                        "<!-- BEGIN classification --> and <!-- END classification --> of "
-                        "--docs-file (never done unless asked)")
-    parser.add_argument("--docs-file", default=ODD, metavar="MARKDOWN",
-                        help="the file --write-docs writes into (default: %(default)s)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="delete OUT/runs first instead of resuming from it")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="also write the classification between the markers "
+        "<!-- BEGIN classification --> and <!-- END classification --> of "
+        "--docs-file (never done unless asked)",
+    )
+    parser.add_argument(
+        "--docs-file",
+        default=ODD,
+        metavar="MARKDOWN",
+        help="the file --write-docs writes into (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="delete OUT/runs first instead of resuming from it"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--no-plots", action="store_true",
-                        help="tables and report only (the report still links the plots)")
+    parser.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="tables and report only (the report still links the plots)",
+    )
     # The shared run flag this command lacks; --steps N becomes the override steps=N.
     add_run_options(parser, "steps")
     return parser
@@ -106,8 +146,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.max_pairs < 0:
         parser.error(f"--max-pairs {args.max_pairs}: 0 or more")
     if args.write_docs and args.ends == "realistic":
-        parser.error("--write-docs: the classification needs the whole job, not --ends "
-                     "realistic")
+        parser.error("--write-docs: the classification needs the whole job, not --ends realistic")
     if args.out is None:
         args.out = "reports/compare" if args.ends == "default" else "reports/compare_ends"
     return args
@@ -115,10 +154,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def options_of(args: argparse.Namespace) -> Options:
     """The job's options from parsed flags."""
-    return Options(overrides=list(args.overrides), out=Path(args.out),
-                   replicates=args.replicates, seed=args.seed, workers=args.workers,
-                   design=args.design, window=args.window, fresh=args.fresh,
-                   progress=not args.no_progress, ends=args.ends, max_pairs=args.max_pairs)
+    return Options(
+        overrides=list(args.overrides),
+        out=Path(args.out),
+        replicates=args.replicates,
+        seed=args.seed,
+        workers=args.workers,
+        design=args.design,
+        window=args.window,
+        fresh=args.fresh,
+        progress=not args.no_progress,
+        ends=args.ends,
+        max_pairs=args.max_pairs,
+    )
 
 
 def write_docs(path: str | Path, outcome: Outcome) -> Path:
@@ -143,12 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         # all raised before any replicate of that batch runs: nothing half-written
         print(f"compare: {err}", file=sys.stderr)
         if isinstance(err, JobConflict):
-            print("compare: use another --out, or --fresh to discard the old runs",
-                  file=sys.stderr)
+            print("compare: use another --out, or --fresh to discard the old runs", file=sys.stderr)
         return 2
     if outcome.realistic is None:
-        print("compare: every job failed: "
-              + "; ".join(f"{k}: {v}" for k, v in outcome.failed.items()), file=sys.stderr)
+        print(
+            "compare: every job failed: "
+            + "; ".join(f"{k}: {v}" for k, v in outcome.failed.items()),
+            file=sys.stderr,
+        )
         return 1
     path = _write(Path(args.out), args, outcome, t0)
     if args.write_docs:
@@ -183,8 +233,9 @@ def _write(out: Path, args: argparse.Namespace, outcome: Outcome, t0: float) -> 
     if outcome.tables is None:  # --ends realistic, or no main arm ran
         from sim.util.atomic import write_atomic
 
-        write_atomic(out / "ends_realistic.csv",
-                     lambda tmp: outcome.realistic.to_csv(tmp, index=False))
+        write_atomic(
+            out / "ends_realistic.csv", lambda tmp: outcome.realistic.to_csv(tmp, index=False)
+        )
         return write_ends_report(out, outcome.realistic, facts, started=t0)
     write_tables(out, outcome.tables)
     return write_report(out, outcome.tables, facts, started=t0, plots=not args.no_plots)

@@ -37,8 +37,9 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     >>> run_overrides(argparse.Namespace(replicates=3, steps=None, workers=2))
     ['replicates=3', 'hydra/launcher=pool', 'hydra.launcher.n_jobs=2']
     """
-    out = [f"{k}={getattr(args, k)}" for k in ("replicates", "steps")
-           if getattr(args, k) is not None]
+    out = [
+        f"{k}={getattr(args, k)}" for k in ("replicates", "steps") if getattr(args, k) is not None
+    ]
     if args.workers is not None:
         out += ["hydra/launcher=pool", f"hydra.launcher.n_jobs={args.workers}"]
     return out
@@ -53,16 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0].split(": ", 1)[1],
         epilog="Example: agora design --method sobol --n 8 regime.mix=0:1 "
-               "openness.internal=0:1 --run --replicates 2 --workers 2",
+        "openness.internal=0:1 --run --replicates 2 --workers 2",
     )
     parser.add_argument("ranges", nargs="+", help="key=low:high, e.g. regime.mix=0:1")
     parser.add_argument("--method", choices=METHODS, default="sobol")
-    parser.add_argument("--n", type=int, default=64,
-                        help="lhs: points; sobol: base samples, a power of two (points = "
-                             "n * (d + 2)); morris: trajectories (points = n * (d + 1))")
-    parser.add_argument("--compare", default=None, metavar="KEY=A,B",
-                        help="run every point at both settings of a practice, same seeds "
-                             "(the sensitivity of its effect B - A)")
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=64,
+        help="lhs: points; sobol: base samples, a power of two (points = "
+        "n * (d + 2)); morris: trajectories (points = n * (d + 1))",
+    )
+    parser.add_argument(
+        "--compare",
+        default=None,
+        metavar="KEY=A,B",
+        help="run every point at both settings of a practice, same seeds "
+        "(the sensitivity of its effect B - A)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the design itself")
     parser.add_argument("--out", default=None, help="design folder (default designs/METHOD-N)")
     parser.add_argument("--run", action="store_true", help="run the sweep now")
@@ -82,17 +91,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ranges = parse_ranges(args.ranges)
         compare = parse_compare(args.compare) if args.compare else None
-        meta = {"method": args.method, "n": args.n,
-                "ranges": {k: v[:2] for k, v in ranges.items()}}
+        meta = {"method": args.method, "n": args.n, "ranges": {k: v[:2] for k, v in ranges.items()}}
         if args.method != "lhs":  # made for a sensitivity analysis: refuse what it would
             check_design(meta)
         elif args.n < MIN_SIZE["lhs"]:
-            print(f"design: note: {args.n} points suit agora discover but not a sensitivity "
-                  f"analysis (RBD-FAST needs at least {MIN_SIZE['lhs']})")
+            print(
+                f"design: note: {args.n} points suit agora discover but not a sensitivity "
+                f"analysis (RBD-FAST needs at least {MIN_SIZE['lhs']})"
+            )
         design = make_design(ranges, method=args.method, n=args.n, seed=args.seed)
         out = Path(args.out or f"designs/{args.method}-{args.n}")
-        write_design(design, ranges, out, method=args.method, n=args.n, seed=args.seed,
-                     compare=compare)
+        write_design(
+            design, ranges, out, method=args.method, n=args.n, seed=args.seed, compare=compare
+        )
     except (ConfigError, ValueError, FileExistsError) as err:
         print(f"design: {err}", file=sys.stderr)
         return 2
@@ -100,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     # sweep_command builds for experiments/run.py, from its ``-m`` on.
     cmd = [sys.executable, "-m", "sim.cli", "run", *sweep_command(out, extra)[2:]]
     runs = len(design) * (2 if compare else 1)
-    print(f"design: {len(design)} points ({args.method}, "
-          f"n={args.n}) over {list(ranges)} in {out}; {runs} jobs"
-          + (f" ({compare[0]} at {' and '.join(compare[1])}, same seeds)" if compare else ""))
+    print(
+        f"design: {len(design)} points ({args.method}, "
+        f"n={args.n}) over {list(ranges)} in {out}; {runs} jobs"
+        + (f" ({compare[0]} at {' and '.join(compare[1])}, same seeds)" if compare else "")
+    )
     if not args.run:
         print("run it with:\n  " + shlex.join(cmd))
         return 0
     return subprocess.call(cmd)
-

@@ -30,28 +30,49 @@ def study_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="agora discover",
         description="Where does a practice pay off? PRIM over a Latin hypercube, each "
-                    "condition run at two settings of the practice with the same seeds.",
+        "condition run at two settings of the practice with the same seeds.",
         epilog="Arguments key=low:high are ranges to explore; other key=value arguments are "
-               "Hydra overrides for every run (steps=200, scenario=default ...). Flags and "
-               "overrides go in any order. Example: agora discover --compare "
-               "regime.responsiveness=0,0.6 --outcome trust environment.turbulence=0:0.1 "
-               "org.attention=5:40 --n 128 replicates=3 steps=150")
+        "Hydra overrides for every run (steps=200, scenario=default ...). Flags and "
+        "overrides go in any order. Example: agora discover --compare "
+        "regime.responsiveness=0,0.6 --outcome trust environment.turbulence=0:0.1 "
+        "org.attention=5:40 --n 128 replicates=3 steps=150",
+    )
     p.add_argument("args", nargs="*", metavar="key=low:high | key=value")
-    p.add_argument("--compare", required=True, metavar="KEY=A,B",
-                   help="the practice and its two settings; the effect is B minus A")
+    p.add_argument(
+        "--compare",
+        required=True,
+        metavar="KEY=A,B",
+        help="the practice and its two settings; the effect is B minus A",
+    )
     p.add_argument("--outcome", default="trust", help="the metric to improve (default trust)")
-    p.add_argument("--lower-is-better", action="store_true",
-                   help="a case is an effect below -threshold (overload, filtered ...)")
-    p.add_argument("--threshold", type=float, default=0.0,
-                   help="smallest effect that counts as an improvement (default 0)")
+    p.add_argument(
+        "--lower-is-better",
+        action="store_true",
+        help="a case is an effect below -threshold (overload, filtered ...)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.0,
+        help="smallest effect that counts as an improvement (default 0)",
+    )
     p.add_argument("--n", type=int, default=128, help="conditions (Latin hypercube points)")
     p.add_argument("--seed", type=int, default=0, help="seed of the design")
     p.add_argument("--min-coverage", type=float, default=0.8)
-    p.add_argument("--boxes", type=int, default=1,
-                   help="look for up to this many boxes, each among the points the earlier "
-                        "ones left (default 1)")
-    p.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                   help="the two parameters of the heat map (default: the box's first two)")
+    p.add_argument(
+        "--boxes",
+        type=int,
+        default=1,
+        help="look for up to this many boxes, each among the points the earlier "
+        "ones left (default 1)",
+    )
+    p.add_argument(
+        "--map",
+        nargs=2,
+        metavar=("X", "Y"),
+        default=None,
+        help="the two parameters of the heat map (default: the box's first two)",
+    )
     p.add_argument("--bins", type=int, default=4, help="cells per axis of the heat map")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default=None, help="default reports/discover/<practice>__<outcome>")

@@ -37,8 +37,12 @@ class Option(NamedTuple):
 
 #: Every run-shaping flag, spelled and explained once.
 RUN_OPTIONS: dict[str, Option] = {
-    "replicates": Option("N", int, "replicate runs per condition, seeds spawned from seed by "
-                                   "numpy's SeedSequence (same as replicates=N)"),
+    "replicates": Option(
+        "N",
+        int,
+        "replicate runs per condition, seeds spawned from seed by "
+        "numpy's SeedSequence (same as replicates=N)",
+    ),
     "steps": Option("N", int, "steps per run (same as steps=N)"),
     "out": Option("DIR", str, "where the results go"),
     "workers": Option("N", int, "worker processes"),
@@ -65,8 +69,9 @@ def add_run_options(parser: argparse.ArgumentParser, *names: str, **defaults: ob
         if option.type is None:
             parser.add_argument(flag, action="store_true", help=text)
         else:
-            parser.add_argument(flag, type=option.type, metavar=option.metavar,
-                                default=default, help=text)
+            parser.add_argument(
+                flag, type=option.type, metavar=option.metavar, default=default, help=text
+            )
 
 
 def flags_to_overrides(argv: Sequence[str], names: Sequence[str] = CONFIG_FLAGS) -> list[str]:

@@ -130,8 +130,9 @@ def run_flags(args: Sequence[str]) -> list[str]:
             if flag == "--out":
                 extra.append(f"hydra.{'sweep' if multirun else 'run'}.dir={value}")
             elif not multirun:
-                raise ValueError(f"--workers {value}: one job runs in one process; "
-                                 "--workers is for a sweep (-m)")
+                raise ValueError(
+                    f"--workers {value}: one job runs in one process; --workers is for a sweep (-m)"
+                )
             else:
                 if not any(a.lstrip("+").startswith("hydra/launcher=") for a in args):
                     extra.append("hydra/launcher=pool")
@@ -187,20 +188,32 @@ def usage() -> str:
     import textwrap
 
     text = re.sub(r":mod:`([\w.]+)`", r"\1", __doc__.replace("::", ":").replace("``", ""))
-    lines = ["usage: agora run [-m] [--replicates N] [--steps N] [--out DIR] [--workers N] "
-             "[key=value ...]", "", *text.splitlines()[2:], "options:"]
-    flags = {f"--{name} {RUN_OPTIONS[name].metavar}": RUN_OPTIONS[name].help
-             for name in ("replicates", "steps", "out", "workers")}
-    flags |= {"-m, --multirun": "a sweep: one job per combination of comma-separated values",
-              "--hydra-help": "Hydra's own help", "-h, --help": "this help"}
+    lines = [
+        "usage: agora run [-m] [--replicates N] [--steps N] [--out DIR] [--workers N] "
+        "[key=value ...]",
+        "",
+        *text.splitlines()[2:],
+        "options:",
+    ]
+    flags = {
+        f"--{name} {RUN_OPTIONS[name].metavar}": RUN_OPTIONS[name].help
+        for name in ("replicates", "steps", "out", "workers")
+    }
+    flags |= {
+        "-m, --multirun": "a sweep: one job per combination of comma-separated values",
+        "--hydra-help": "Hydra's own help",
+        "-h, --help": "this help",
+    }
     for flag, help_ in flags.items():
-        lines += textwrap.wrap(help_, 88, initial_indent=f"  {flag:<16}  ",
-                               subsequent_indent=" " * 20)
+        lines += textwrap.wrap(
+            help_, 88, initial_indent=f"  {flag:<16}  ", subsequent_indent=" " * 20
+        )
     lines += ["", "configuration groups (group=option; agora scenarios describes the scenarios):"]
     for group in sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "hydra"):
         options = ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")))
-        lines += textwrap.wrap(options, 88, initial_indent=f"  {group + ':':<16}  ",
-                               subsequent_indent=" " * 20)
+        lines += textwrap.wrap(
+            options, 88, initial_indent=f"  {group + ':':<16}  ", subsequent_indent=" " * 20
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -232,8 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             precheck(parsed.overrides)
         except ConfigError as err:
-            print(f"agora run: invalid configuration, no job was started: {err}",
-                  file=sys.stderr)
+            print(f"agora run: invalid configuration, no job was started: {err}", file=sys.stderr)
             return 2
     # @hydra.main reads sys.argv; its program name is shown in --hydra-help.
     sys.argv = ["agora run", *with_validation(args)]

@@ -27,10 +27,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0].split(": ", 1)[1],
         epilog="Examples: agora scenarios --settings; then agora run scenario=NAME, or "
-               "agora whatif scenario=NAME intervention=NAME",
+        "agora whatif scenario=NAME intervention=NAME",
     )
-    parser.add_argument("--settings", action="store_true",
-                        help="also print the configuration keys each scenario sets")
+    parser.add_argument(
+        "--settings",
+        action="store_true",
+        help="also print the configuration keys each scenario sets",
+    )
     args = parser.parse_args(argv)
     width = min(shutil.get_terminal_size((100, 20)).columns, 100)
     try:

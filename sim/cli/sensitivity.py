@@ -30,18 +30,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agora sensitivity",
         description="Sensitivity indices (Sobol, Morris or RBD-FAST, by the design's method) "
-                    "of metrics, or of a practice's paired effect on them, over a design.")
+        "of metrics, or of a practice's paired effect on them, over a design.",
+    )
     parser.add_argument("design_dir", help="the folder agora design wrote")
     parser.add_argument("sweep_dir", help="the sweep that ran it (aggregated if need be)")
     parser.add_argument("--metric", nargs="+", default=["trust"])
-    parser.add_argument("--effect", default=None, metavar="KEY=A,B",
-                        help="analyse the effect B - A of a practice, paired by seed (default: "
-                             "the design's --compare, if any)")
-    parser.add_argument("--raw", action="store_true",
-                        help="analyse the metric itself even if the design compares a practice")
-    parser.add_argument("--map", nargs=2, metavar=("X", "Y"), default=None,
-                        help="also draw a heat map of the effect (with its 95%% CI) over two "
-                             "of the design's parameters")
+    parser.add_argument(
+        "--effect",
+        default=None,
+        metavar="KEY=A,B",
+        help="analyse the effect B - A of a practice, paired by seed (default: "
+        "the design's --compare, if any)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="analyse the metric itself even if the design compares a practice",
+    )
+    parser.add_argument(
+        "--map",
+        nargs=2,
+        metavar=("X", "Y"),
+        default=None,
+        help="also draw a heat map of the effect (with its 95%% CI) over two "
+        "of the design's parameters",
+    )
     parser.add_argument("--bins", type=int, default=4, help="cells per axis of the map")
     parser.add_argument("--out", default=None, help="default SWEEP_DIR/sensitivity")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs")

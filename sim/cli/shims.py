@@ -50,8 +50,9 @@ def shim_text(name: str) -> str:
     command = COMMANDS[name]
     alias = "" if command.function == "main" else " as main"
     title = textwrap.fill(f'"""``agora {name}`` from a clone: {command.summary}.', 100)
-    return _TEMPLATE.format(title=title, name=name, module=command.module,
-                            function=command.function, alias=alias)
+    return _TEMPLATE.format(
+        title=title, name=name, module=command.module, function=command.function, alias=alias
+    )
 
 
 def write_shims(folder: str | Path = FOLDER) -> list[Path]:

@@ -36,14 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="small fixed-seed versions")
     parser.add_argument("--only", nargs="+", choices=MODULES, help="run only these")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--out", type=Path, default=Path("outputs") / "validation",
-                       help="output directory (default: outputs/validation)")
-    where.add_argument("--docs", action="store_true",
-                       help="regenerate docs/validation.md and docs/img/validation/")
-    parser.add_argument("--workers", "--jobs", dest="jobs", type=int, default=1,
-                        help="worker processes (default 1)")
-    parser.add_argument("--no-progress", "--quiet", dest="quiet", action="store_true",
-                        help="no progress lines")
+    where.add_argument(
+        "--out",
+        type=Path,
+        default=Path("outputs") / "validation",
+        help="output directory (default: outputs/validation)",
+    )
+    where.add_argument(
+        "--docs", action="store_true", help="regenerate docs/validation.md and docs/img/validation/"
+    )
+    parser.add_argument(
+        "--workers", "--jobs", dest="jobs", type=int, default=1, help="worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--no-progress", "--quiet", dest="quiet", action="store_true", help="no progress lines"
+    )
     return parser
 
 
@@ -62,5 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc, img, results = DOCS_DIR / "validation.md", DOCS_DIR / "img" / "validation", None
     else:
         doc, img, results = args.out / "validation.md", args.out / "img", args.out / "results.json"
-    return validate(args.quick, args.only, doc, img, results=results, docs=args.docs, say=say,
-                    jobs=args.jobs)
+    return validate(
+        args.quick, args.only, doc, img, results=results, docs=args.docs, say=say, jobs=args.jobs
+    )

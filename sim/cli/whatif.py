@@ -39,8 +39,7 @@ from sim.config import ConfigError
 from sim.exec.jobs import JobConflict
 
 #: Arguments this command reads itself; every other key=value goes to Hydra.
-OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers",
-       "out"}
+OWN = {"scenario", "intervention", "replicates", "steps", "seed", "at", "window", "workers", "out"}
 INTS = {"replicates", "steps", "seed", "at", "window", "workers"}
 #: Flags that were once spelled key=value; the old spelling still works, with a note.
 FLAGS = ("replicates", "steps", "seed", "at", "window", "workers", "out")
@@ -90,10 +89,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # No defaults here: an unset flag leaves the key=value spelling, then main's defaults.
     add_run_options(parser, "replicates", "steps", "out", "workers")
     parser.add_argument("--seed", type=int, default=None, help="root seed of the replicates")
-    parser.add_argument("--at", type=int, default=None, metavar="STEP",
-                        help="move the intervention to this step")
-    parser.add_argument("--window", type=int, default=None, metavar="STEPS",
-                        help="steps averaged before and at the end (default: a third)")
+    parser.add_argument(
+        "--at", type=int, default=None, metavar="STEP", help="move the intervention to this step"
+    )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="steps averaged before and at the end (default: a third)",
+    )
     return parser.parse_intermixed_args(argv)
 
 
@@ -108,8 +113,9 @@ def merge_flags(ns: argparse.Namespace, own: dict[str, object]) -> dict[str, obj
     merged = dict(own)
     for key in FLAGS:
         if key in own and key in NOT_CONFIG:
-            print(f"whatif: note: {key}={own[key]} is spelled --{key} {own[key]} now",
-                  file=sys.stderr)
+            print(
+                f"whatif: note: {key}={own[key]} is spelled --{key} {own[key]} now", file=sys.stderr
+            )
         if getattr(ns, key) is not None:
             merged[key] = getattr(ns, key)
     return merged
@@ -127,15 +133,20 @@ def main(argv: list[str] | None = None) -> int:
         own, overrides = parse(ns.args)
         own = merge_flags(ns, own)
         plan = plan_whatif(
-            str(own["scenario"]), str(own["intervention"]), overrides,
-            replicates=own.get("replicates", 20), steps=own.get("steps"),
-            seed=own.get("seed"), at=own.get("at"),
+            str(own["scenario"]),
+            str(own["intervention"]),
+            overrides,
+            replicates=own.get("replicates", 20),
+            steps=own.get("steps"),
+            seed=own.get("seed"),
+            at=own.get("at"),
         )
     except ConfigError as err:
         print(f"whatif: {err}", file=sys.stderr)
         return 2
-    out = Path(str(own.get("out") or
-                   f"reports/whatif/{plan.scenario.path.stem}__{plan.intervention.name}"))
+    out = Path(
+        str(own.get("out") or f"reports/whatif/{plan.scenario.path.stem}__{plan.intervention.name}")
+    )
     if ns.fresh:
         from sim.exec.folders import NotAgoraFolder, remove_agora_folder
 
@@ -145,14 +156,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"whatif: --fresh: {err}", file=sys.stderr)
             return 2
     cfg = plan.arms["baseline"]
-    print(f"what if: {plan.intervention.name} (from step {plan.at}) in {plan.scenario.name}; "
-          f"{cfg.replicates} replicates x 2 arms x {cfg.steps} steps -> {out}")
+    print(
+        f"what if: {plan.intervention.name} (from step {plan.at}) in {plan.scenario.name}; "
+        f"{cfg.replicates} replicates x 2 arms x {cfg.steps} steps -> {out}"
+    )
     try:
-        summaries = run_whatif(plan, out, workers=int(own.get("workers", 2)),
-                               progress=not ns.no_progress)
+        summaries = run_whatif(
+            plan, out, workers=int(own.get("workers", 2)), progress=not ns.no_progress
+        )
     except JobConflict as err:
-        print(f"whatif: {err}\nwhatif: use another out=..., or --fresh to discard the old runs",
-              file=sys.stderr)
+        print(
+            f"whatif: {err}\nwhatif: use another out=..., or --fresh to discard the old runs",
+            file=sys.stderr,
+        )
         return 2
     failed = {arm: s.get("error") for arm, s in summaries.items() if s.get("status") != "ok"}
     if failed:
@@ -161,13 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     table = aggregate_whatif(out, window=own.get("window"))  # default: last third of the run
     first = table.iloc[0]
-    print(f"  assumed: end values are each replicate's mean over steps {int(first['end_from'])}-"
-          f"{int(first['end_step'])}, before values over steps {int(first['before_from'])}-"
-          f"{int(first['before_step'])}; both arms share their seeds, so differences are paired "
-          "by seed with 95% t intervals (none with one replicate)")
+    print(
+        f"  assumed: end values are each replicate's mean over steps {int(first['end_from'])}-"
+        f"{int(first['end_step'])}, before values over steps {int(first['before_from'])}-"
+        f"{int(first['before_step'])}; both arms share their seeds, so differences are paired "
+        "by seed with 95% t intervals (none with one replicate)"
+    )
     # One clock: the time the report states is the time printed here.
     elapsed = time.perf_counter() - t0
     path = write_whatif_report(out, elapsed=elapsed, plots=not ns.no_plots)
     print(f"report: {path} (run and aggregated in {elapsed:.1f} s, as the report says)")
     return 0
-

@@ -44,14 +44,20 @@ from sim.config.paths import CONF_DIR
 from sim.config.regimes import resolve_regime
 from sim.config.schema import AgoraConfig, ConfigError
 
-__all__ = ["finish", "from_node", "load_yaml", "merge_checked", "option_file", "schema_node",
-           "to_object"]
+__all__ = [
+    "finish",
+    "from_node",
+    "load_yaml",
+    "merge_checked",
+    "option_file",
+    "schema_node",
+    "to_object",
+]
 
 
 def schema_node() -> DictConfig:
     """The schema's defaults as a typed OmegaConf node."""
     return OmegaConf.structured(AgoraConfig)
-
 
 
 def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> DictConfig:

@@ -51,8 +51,9 @@ def allowed_text(allowed: Allowed, kind: Any) -> str:
     elif allowed.high is not None:
         text = f"{describe_type(kind)} from {allowed.low:g} to {allowed.high:g}"
     else:
-        noun = describe_type(kind).replace("an integer", "an even integer" if allowed.even
-                                           else "an integer")
+        noun = describe_type(kind).replace(
+            "an integer", "an even integer" if allowed.even else "an integer"
+        )
         text = f"{noun} >= {allowed.low:g}"
     return f"{text} ({allowed.note})" if allowed.note else text
 
@@ -80,8 +81,9 @@ def range_rules(cls: type = AgoraConfig, prefix: str = "") -> tuple[tuple[str, A
 
 @cache
 def _paths() -> tuple[tuple[str, tuple[str, ...], Allowed, str], ...]:
-    return tuple((key, tuple(key.split(".")), allowed, text)
-                 for key, allowed, text in range_rules())
+    return tuple(
+        (key, tuple(key.split(".")), allowed, text) for key, allowed, text in range_rules()
+    )
 
 
 def check_ranges(cfg: AgoraConfig) -> None:
@@ -115,8 +117,9 @@ def check_config(cfg: AgoraConfig) -> AgoraConfig:
     check_interpolations(cfg)
     check_ranges(cfg)
     if cfg.org.adapt == "on" and cfg.org.objective == "value" and not cfg.value.economy:
-        raise ConfigError("org.objective=value needs value.economy=true: there is no value "
-                          "to keep without it")
+        raise ConfigError(
+            "org.objective=value needs value.economy=true: there is no value to keep without it"
+        )
     _check_structure(cfg)
     _check_files(cfg)
     for i, iv in enumerate(cfg.interventions):

@@ -27,8 +27,14 @@ from typing import Any
 
 from sim.config.schema import AgoraConfig, MechanismsConfig
 
-__all__ = ["KERNEL_REQUIRES", "KERNEL_READS", "KERNEL_INERT", "is_march", "kernel_refusals",
-           "kernel_value"]
+__all__ = [
+    "KERNEL_REQUIRES",
+    "KERNEL_READS",
+    "KERNEL_INERT",
+    "is_march",
+    "kernel_refusals",
+    "kernel_value",
+]
 
 
 def _zero(v: Any) -> bool:
@@ -87,42 +93,84 @@ KERNEL_REQUIRES: dict[str, Callable[[Any], bool]] = {
 }
 
 #: Keys the kernel reads: any valid value runs on it.
-KERNEL_READS = frozenset({
-    "seed", "steps", "replicates", "environment.dims", "environment.turbulence",
-    "population.turnover", "population.fast_share", "population.fast_socialization",
-    "regime.socialization", "regime.listening", "org.size", "org.leader_levels",
-    "hierarchy.depth", "hierarchy.span",
-})
+KERNEL_READS = frozenset(
+    {
+        "seed",
+        "steps",
+        "replicates",
+        "environment.dims",
+        "environment.turbulence",
+        "population.turnover",
+        "population.fast_share",
+        "population.fast_socialization",
+        "regime.socialization",
+        "regime.listening",
+        "org.size",
+        "org.leader_levels",
+        "hierarchy.depth",
+        "hierarchy.span",
+    }
+)
 
 #: Keys that cannot act once :data:`KERNEL_REQUIRES` holds (no talk, no stakeholders, one
 #: organization, direct routing, the additive task): any valid value runs on the kernel.
-KERNEL_INERT = frozenset({
-    "environment.k",  # the NK landscape's interactions; the task is additive
-    # Talk between members: none (population.talk, openness.peer and internal are 0).
-    "population.post_dims", "population.peer_influence", "population.peer_rule",
-    "population.audience", "population.memory",
-    "population.stubbornness",  # continuous opinions are off
-    "population.time",  # a budget nothing draws from (every cost is 0)
-    "hierarchy.relay", "hierarchy.distortion",  # relaying along the chain; routing is direct
-    "org.attention",  # ideas voiced to the organization: nobody voices
-    "org.espoused",  # a claim about answering; nobody voices, so nobody can compare
-    "org.review", "org.objective", "org.adapt_step", "org.adapt_noise",  # org.adapt is off
-    "regime.quorum",  # decisions are the leaders'
-    "stakeholders.needs", "stakeholders.threshold", "stakeholders.switching",  # none
-    # The network's ties carry only talk, and none is had (the kernel's tree is the chart's).
-    "network.peer_degree", "network.rewire", "network.cross_unit_degree",
-    "network.external_degree", "network.inter_org_degree", "network.pattern", "network.lam",
-    "network.zeta",
-    "openness.external", "openness.inter_org", "openness.voice", "openness.hear_stakeholders",
-    "regime.name", "regime.mix",  # only through the regime's values, which are checked
-    "scenario.name", "scenario.description", "limits.memory_gb",
-    # The platform is everyone's from the start (rollout everyone), leaders do not take part,
-    # and there is no economy: these only shape what those mechanisms do.
-    "platform.champions", "platform.rate", "platform.threshold", "platform.threshold_sd",
-    "platform.usefulness", "platform.leader_weight", "platform.patience",
-    "leadership.voice_lift",
-    "value.idea_value", "value.share", "value.share_max", "value.bargaining",
-})
+KERNEL_INERT = frozenset(
+    {
+        "environment.k",  # the NK landscape's interactions; the task is additive
+        # Talk between members: none (population.talk, openness.peer and internal are 0).
+        "population.post_dims",
+        "population.peer_influence",
+        "population.peer_rule",
+        "population.audience",
+        "population.memory",
+        "population.stubbornness",  # continuous opinions are off
+        "population.time",  # a budget nothing draws from (every cost is 0)
+        "hierarchy.relay",
+        "hierarchy.distortion",  # relaying along the chain; routing is direct
+        "org.attention",  # ideas voiced to the organization: nobody voices
+        "org.espoused",  # a claim about answering; nobody voices, so nobody can compare
+        "org.review",
+        "org.objective",
+        "org.adapt_step",
+        "org.adapt_noise",  # org.adapt is off
+        "regime.quorum",  # decisions are the leaders'
+        "stakeholders.needs",
+        "stakeholders.threshold",
+        "stakeholders.switching",  # none
+        # The network's ties carry only talk, and none is had (the kernel's tree is the chart's).
+        "network.peer_degree",
+        "network.rewire",
+        "network.cross_unit_degree",
+        "network.external_degree",
+        "network.inter_org_degree",
+        "network.pattern",
+        "network.lam",
+        "network.zeta",
+        "openness.external",
+        "openness.inter_org",
+        "openness.voice",
+        "openness.hear_stakeholders",
+        "regime.name",
+        "regime.mix",  # only through the regime's values, which are checked
+        "scenario.name",
+        "scenario.description",
+        "limits.memory_gb",
+        # The platform is everyone's from the start (rollout everyone), leaders do not take part,
+        # and there is no economy: these only shape what those mechanisms do.
+        "platform.champions",
+        "platform.rate",
+        "platform.threshold",
+        "platform.threshold_sd",
+        "platform.usefulness",
+        "platform.leader_weight",
+        "platform.patience",
+        "leadership.voice_lift",
+        "value.idea_value",
+        "value.share",
+        "value.share_max",
+        "value.bargaining",
+    }
+)
 
 
 def kernel_value(cfg: AgoraConfig, key: str) -> Any:

@@ -77,14 +77,17 @@ PROJECT_CALLBACKS = ("sim.exec.sweeps.ValidateCallback",)
 #: Environment variables ``hydra.job.env_set`` may set: thread counts only. Anything else
 #: (PATH, LD_PRELOAD, PYTHONPATH...) would change which code a subprocess or import loads.
 SAFE_ENV = (
-    "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "BLIS_NUM_THREADS",
 )
 
 #: No number in a configuration is larger than this in magnitude (sizes are bounded much
 #: more tightly by :mod:`sim.config.limits`); 1e300 or 2**70 is a typo, not a setting.
 MAX_MAGNITUDE = 2**63 - 1
-
 
 
 # --------------------------------------------------------------------------- keys
@@ -165,7 +168,8 @@ def check_keys(node: Any, cls: type = AgoraConfig, prefix: str = "") -> None:
         if key not in hints and key in INSTANTIATION_KEYS:
             raise ConfigError(
                 f"{prefix}{key}: '{key}' keys are refused: nothing may be instantiated from a "
-                "configuration (it would run code)")
+                "configuration (it would run code)"
+            )
         if key not in hints:
             raise ConfigError(
                 f"{prefix}{key}: Key '{key}' not in '{cls.__name__}'"
@@ -320,11 +324,10 @@ def _plan(cls: type) -> tuple[tuple[str, Any, frozenset], ...]:
     """Per field: its name, its type, and the exact types accepted without a closer look."""
     out = []
     for name, kind in _fields(cls).items():
-        simple: dict[Any, set[type]] = {int: {int}, float: {float, int}, str: {str},
-                                         bool: {bool}}
+        simple: dict[Any, set[type]] = {int: {int}, float: {float, int}, str: {str}, bool: {bool}}
         args = set(typing.get_args(kind)) if typing.get_origin(kind) is not list else set()
         accepted: set = set()
-        for k in (args or {kind}):
+        for k in args or {kind}:
             if k is type(None):
                 accepted.add(type(None))
             elif k in simple:
@@ -365,11 +368,13 @@ def check_values(obj: Any, prefix: str = "") -> None:
                 raise ConfigError(f"{prefix}{name}={value!r} is not a finite number")
             if abs(value) > MAX_MAGNITUDE:
                 raise ConfigError(
-                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}")
+                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}"
+                )
         elif cls is int:
             if abs(value) > MAX_MAGNITUDE:
                 raise ConfigError(
-                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}")
+                    f"{prefix}{name}={value!r} is out of range: at most {MAX_MAGNITUDE:.3g}"
+                )
         elif hasattr(value, "__dataclass_fields__"):
             check_values(value, f"{prefix}{name}.")
         elif cls is list or cls is tuple:
@@ -391,7 +396,8 @@ def _check_text(key: str, value: str) -> None:
         bad = bad or next(c for c in value if c in "\t\n\r")
         raise ConfigError(
             f"{key}={value[:40]!r}: holds the control character {bad!r}: names and "
-            "descriptions are text (line breaks only in descriptions)")
+            "descriptions are text (line breaks only in descriptions)"
+        )
 
 
 # --------------------------------------------------------------------------- hydra's own part
@@ -459,7 +465,8 @@ def check_hydra(hydra: Any) -> None:
                 f"hydra.callbacks.{name}: callbacks other than the project's own "
                 f"({', '.join(PROJECT_CALLBACKS)}, without arguments) are refused: Hydra "
                 f"instantiates them, so they would run code (got _target_={target!r}"
-                + (f" with {', '.join(map(str, extra))}" if extra else "") + ")"
+                + (f" with {', '.join(map(str, extra))}" if extra else "")
+                + ")"
             )
     for name in ("job_logging", "hydra_logging"):
         _check_logging(name, hydra.get(name))
@@ -498,7 +505,8 @@ def check_composed(cfg: Any, reference: Any = None) -> None:
     if target is not None:
         raise ConfigError(
             f"{target}: '{target.rsplit('.', 1)[-1]}' keys are refused: nothing may be "
-            "instantiated from a configuration (it would run code)")
+            "instantiated from a configuration (it would run code)"
+        )
     check_interpolations(plain)
     if OmegaConf.get_type(cfg) is AgoraConfig:
         check_keys(plain)

@@ -37,8 +37,14 @@ from sim.config.guards import as_plain, check_composed, first_line, yaml_error
 from sim.config.hydra_keys import check_choices
 from sim.config.schema import ConfigError
 
-__all__ = ["Refused", "install_hydra_guard", "split_sweep", "apply_overrides",
-           "spare_second_validation", "hydra_args_parser"]
+__all__ = [
+    "Refused",
+    "install_hydra_guard",
+    "split_sweep",
+    "apply_overrides",
+    "spare_second_validation",
+    "hydra_args_parser",
+]
 
 
 class Refused(ConfigError, CompactHydraException):
@@ -55,7 +61,6 @@ class Refused(ConfigError, CompactHydraException):
         return (type(self), (self.reason,))
 
 
-
 def _reference(loader: Any, original: Any, cfg: DictConfig, cache: dict) -> Any:
     """Hydra's own configuration for ``cfg``'s group choices, composed with nothing else.
 
@@ -65,14 +70,16 @@ def _reference(loader: Any, original: Any, cfg: DictConfig, cache: dict) -> Any:
     from hydra.types import RunMode
 
     choices = as_plain(cfg.hydra.runtime.choices)
-    hydra_choices = tuple(sorted(
-        (k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None))
+    hydra_choices = tuple(
+        sorted((k, v) for k, v in choices.items() if str(k).startswith("hydra/") and v is not None)
+    )
     path = tuple(str(p) for p in loader.get_search_path().get_path())
     key = (path, hydra_choices)
     if key not in cache:
         overrides = [f"{k}={v}" for k, v in hydra_choices]
-        ref = original(loader, None, overrides, RunMode.RUN, from_shell=False,
-                       validate_sweep_overrides=False)
+        ref = original(
+            loader, None, overrides, RunMode.RUN, from_shell=False, validate_sweep_overrides=False
+        )
         cache[key] = ref.hydra
     return cache[key]
 
@@ -81,8 +88,10 @@ def _group_error(err: BaseException) -> str | None:
     """One line for Hydra's traceback on a group set to null (``hydra/callbacks=null``)."""
     text = str(err)
     if isinstance(err, ValueError) and "Config group override must be" in text:
-        return (f"{first_line(text)}: to leave a group out, delete it with ~GROUP "
-                "(e.g. ~hydra/callbacks) instead of GROUP=null")
+        return (
+            f"{first_line(text)}: to leave a group out, delete it with ~GROUP "
+            "(e.g. ~hydra/callbacks) instead of GROUP=null"
+        )
     return None
 
 
@@ -160,8 +169,9 @@ def spare_second_validation(validated: set[tuple[str, ...]]) -> None:
     sweeper = getattr(module, "BasicSweeper", None)
     if sweeper is None:
         return
-    original = getattr(sweeper.validate_batch_is_legal, "_agora_original",
-                       sweeper.validate_batch_is_legal)
+    original = getattr(
+        sweeper.validate_batch_is_legal, "_agora_original", sweeper.validate_batch_is_legal
+    )
 
     def validate_batch_is_legal(self: Any, batch: Sequence[Sequence[str]]) -> None:
         if not all(tuple(job) in validated for job in batch):

@@ -50,10 +50,19 @@ __all__ = [
 ]
 
 #: Keys of ``hydra.*`` (without the prefix) a user may set, whatever the launcher.
-ALLOWED = frozenset({
-    "run.dir", "sweep.dir", "sweep.subdir", "output_subdir", "job.name", "job.chdir",
-    "verbose", "mode", "sweeper.max_batch_size",
-})
+ALLOWED = frozenset(
+    {
+        "run.dir",
+        "sweep.dir",
+        "sweep.subdir",
+        "output_subdir",
+        "job.name",
+        "job.chdir",
+        "verbose",
+        "mode",
+        "sweeper.max_batch_size",
+    }
+)
 
 #: Prefixes under which any key may be set (values are still checked: resolvers, thread-count
 #: variables only in ``env_set``): the sweep's parameters, the config search path.
@@ -61,8 +70,16 @@ ALLOWED_UNDER = ("sweeper.params.", "searchpath.", "job.env_set.")
 
 #: Group choices a user may make (``hydra/launcher=pool``); None is "no choice" (callbacks).
 ALLOWED_CHOICES: dict[str, tuple[Any, ...]] = {
-    "hydra/launcher": ("basic", "pool", "ray", "slurm", "local_parallel", "submitit_slurm",
-                       "submitit_local", "joblib"),
+    "hydra/launcher": (
+        "basic",
+        "pool",
+        "ray",
+        "slurm",
+        "local_parallel",
+        "submitit_slurm",
+        "submitit_local",
+        "joblib",
+    ),
     "hydra/sweeper": ("basic",),
     "hydra/callbacks": ("agora", None),
     "hydra/job_logging": ("default", "disabled", "none", "stdout"),
@@ -79,20 +96,47 @@ LAUNCHER_FIELDS: dict[str, frozenset[str]] = {
     "pool": frozenset({"n_jobs"}),
     "local_parallel": frozenset({"n_jobs", "batch_size", "pre_dispatch", "verbose", "timeout"}),
     "ray": frozenset({"address", "max_retries", "max_in_flight", "num_cpus"}),
-    "slurm": frozenset({
-        "timeout_min", "cpus_per_task", "gpus_per_node", "tasks_per_node", "mem_gb", "nodes",
-        "name", "partition", "qos", "comment", "constraint", "exclude", "gres", "cpus_per_gpu",
-        "gpus_per_task", "mem_per_gpu", "mem_per_cpu", "account", "array_parallelism",
-        "max_num_timeout", "signal_delay_s",
-    }),
+    "slurm": frozenset(
+        {
+            "timeout_min",
+            "cpus_per_task",
+            "gpus_per_node",
+            "tasks_per_node",
+            "mem_gb",
+            "nodes",
+            "name",
+            "partition",
+            "qos",
+            "comment",
+            "constraint",
+            "exclude",
+            "gres",
+            "cpus_per_gpu",
+            "gpus_per_task",
+            "mem_per_gpu",
+            "mem_per_cpu",
+            "account",
+            "array_parallelism",
+            "max_num_timeout",
+            "signal_delay_s",
+        }
+    ),
 }
 
 # The plugins' own names for the launchers Agora's option files extend (same fields).
 LAUNCHER_FIELDS["submitit_slurm"] = LAUNCHER_FIELDS["slurm"]
 LAUNCHER_FIELDS["joblib"] = LAUNCHER_FIELDS["local_parallel"]
-LAUNCHER_FIELDS["submitit_local"] = frozenset({
-    "timeout_min", "cpus_per_task", "gpus_per_node", "tasks_per_node", "mem_gb", "nodes", "name",
-})
+LAUNCHER_FIELDS["submitit_local"] = frozenset(
+    {
+        "timeout_min",
+        "cpus_per_task",
+        "gpus_per_node",
+        "tasks_per_node",
+        "mem_gb",
+        "nodes",
+        "name",
+    }
+)
 
 #: Launcher fields that run commands or set the environment on the cluster: Ray's ``init``
 #: (``ray.init`` keyword arguments, e.g. ``runtime_env``) and SLURM's ``setup`` lines.
@@ -105,8 +149,14 @@ ALLOW_SETUP_ENV = "AGORA_ALLOW_SETUP"
 INSTANTIATION_KEYS = frozenset({"_target_", "_args_", "_partial_", "_recursive_", "_convert_"})
 
 #: Computed by Hydra while composing (never the user's): not compared.
-_COMPUTED = ("runtime.", "overrides.", "job.config_name", "job.override_dirname", "job.id",
-             "job.num")
+_COMPUTED = (
+    "runtime.",
+    "overrides.",
+    "job.config_name",
+    "job.override_dirname",
+    "job.id",
+    "job.num",
+)
 
 
 def allow_setup() -> bool:
@@ -171,8 +221,10 @@ def check_choices(choices: Mapping[str, Any]) -> None:
             continue
         allowed = ALLOWED_CHOICES.get(str(group))
         if allowed is None:
-            raise ConfigError(f"{group}: this Hydra group may not be chosen (allowed groups: "
-                              f"{', '.join(sorted(ALLOWED_CHOICES))})")
+            raise ConfigError(
+                f"{group}: this Hydra group may not be chosen (allowed groups: "
+                f"{', '.join(sorted(ALLOWED_CHOICES))})"
+            )
         if choice not in allowed:
             shown = ", ".join("null" if c is None else str(c) for c in allowed)
             raise ConfigError(f"{group}={choice}: not one of the shipped options ({shown})")
@@ -191,7 +243,7 @@ def _allowed_key(key: str, launcher: str, setup: bool) -> bool:
         return True
     if key.startswith("launcher."):
         field = key.split(".")[1]
-        if "." not in key[len("launcher."):] and field in LAUNCHER_FIELDS.get(launcher, ()):
+        if "." not in key[len("launcher.") :] and field in LAUNCHER_FIELDS.get(launcher, ()):
             return True
         return setup and SETUP_FIELDS.get(launcher) == field
     return False
@@ -220,18 +272,22 @@ def check_hydra_changes(changed: Mapping[str, Any], choices: Mapping[str, Any]) 
         if bad is not None:
             raise ConfigError(
                 f"hydra.{key}: '{bad}' keys are refused: nothing may be instantiated from "
-                "a user's configuration (it would run code)")
+                "a user's configuration (it would run code)"
+            )
         if launcher in SETUP_FIELDS and parts[:2] == ["launcher", SETUP_FIELDS[launcher]]:
             if not setup:
                 raise ConfigError(
                     f"hydra.{key}: hydra.launcher.{SETUP_FIELDS[launcher]} runs on the cluster "
                     "(commands or environment of every job): refused unless you run "
-                    "agora run --allow-setup")
+                    "agora run --allow-setup"
+                )
         if not _allowed_key(key, launcher, setup):
             raise ConfigError(
                 f"hydra.{key}: this Hydra key may not be set (launcher {launcher}); the keys "
-                f"you may set are {_allowed_list(launcher, setup)}")
+                f"you may set are {_allowed_list(launcher, setup)}"
+            )
         if key in ("output_subdir", "sweep.subdir") and not _inside(value):
             raise ConfigError(
                 f"hydra.{key}={value!r}: must be a relative folder inside the run folder "
-                "(no absolute path, no '..')")
+                "(no absolute path, no '..')"
+            )

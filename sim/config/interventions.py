@@ -45,14 +45,27 @@ GROUPS = ("regime", "openness", "hierarchy")
 
 #: Keys a running model cannot change.
 FIXED = (
-    "seed", "steps", "replicates", "environment.dims", "org.count", "org.size",
-    "stakeholders.count", "stakeholders.needs", "interventions", "scenario",
+    "seed",
+    "steps",
+    "replicates",
+    "environment.dims",
+    "org.count",
+    "org.size",
+    "stakeholders.count",
+    "stakeholders.needs",
+    "interventions",
+    "scenario",
     # Read once, when the population is built: changing them later would do nothing.
-    "org.chart", "org.network", "population.fast_share", "limits",
+    "org.chart",
+    "org.network",
+    "population.fast_share",
+    "limits",
     # The task is drawn and tabulated once, at setup.
-    "environment.landscape", "environment.k",
+    "environment.landscape",
+    "environment.k",
     # Who gets the platform is decided when it is rolled out (sim.rules.platform).
-    "platform.rollout", "platform.champions",
+    "platform.rollout",
+    "platform.champions",
     # Whether the organization adapts is part of what it is (sim.rules.adapt).
     "org.adapt",
 )
@@ -94,11 +107,18 @@ def _check_key(key: Any, value: Any) -> dict[str, Any]:
         raise ConfigError(
             f"interventions cannot change {key}: a running population keeps its size"
             if key in ("org.size", "org.count", "stakeholders.count")
-            else f"interventions cannot change {key}: it is read once, when the "
-            "population is built"
-            if key in ("org.chart", "org.network", "population.fast_share",
-                       "environment.landscape", "environment.k", "platform.rollout",
-                       "platform.champions", "org.adapt")
+            else f"interventions cannot change {key}: it is read once, when the population is built"
+            if key
+            in (
+                "org.chart",
+                "org.network",
+                "population.fast_share",
+                "environment.landscape",
+                "environment.k",
+                "platform.rollout",
+                "platform.champions",
+                "org.adapt",
+            )
             else f"interventions cannot change {key} during a run"
         )
     if key in GROUPS:
@@ -165,9 +185,7 @@ def _apply_fast(cfg: AgoraConfig, changes: dict[str, Any]) -> AgoraConfig:
 
 def changes_structure(changes: dict[str, Any]) -> bool:
     """Whether applying ``changes`` needs the network rebuilt."""
-    return any(
-        key in ("hierarchy", "openness") or key.startswith(STRUCTURAL) for key in changes
-    )
+    return any(key in ("hierarchy", "openness") or key.startswith(STRUCTURAL) for key in changes)
 
 
 def check_interventions(cfg: AgoraConfig) -> None:
@@ -186,7 +204,8 @@ def check_interventions(cfg: AgoraConfig) -> None:
             try:
                 current = _apply_fast(current, dict(iv.set))
             except _Slow:
-                current = dataclasses.replace(apply_changes(current, dict(iv.set)),
-                                              interventions=[])
+                current = dataclasses.replace(
+                    apply_changes(current, dict(iv.set)), interventions=[]
+                )
         except ConfigError as err:
             raise ConfigError(f"interventions[{i}] (at step {iv.at}): {err}") from None

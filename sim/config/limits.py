@@ -41,8 +41,14 @@ from typing import Any
 from sim.config.engines import is_march
 from sim.config.schema import AgoraConfig, ConfigError
 
-__all__ = ["DEFAULT_SHARE", "Estimate", "estimate", "machine_memory_gb", "memory_limit_gb",
-           "check_limits"]
+__all__ = [
+    "DEFAULT_SHARE",
+    "Estimate",
+    "estimate",
+    "machine_memory_gb",
+    "memory_limit_gb",
+    "check_limits",
+]
 
 #: Share of the machine's memory one job may plan to use when ``limits.memory_gb`` is null:
 #: half, leaving room for the operating system and a second job of a parallel sweep.
@@ -151,14 +157,19 @@ def estimate(cfg: AgoraConfig) -> Estimate:
     add(f"stakeholders.count={cfg.stakeholders.count}", stakeholders * _PER_NODE)
     add(f"environment.dims={cfg.environment.dims}", nodes * dims * _PER_NODE_DIM)
     if cfg.environment.landscape == "nk":
-        add(f"environment.landscape=nk, environment.dims={cfg.environment.dims} and "
-            f"environment.k={cfg.environment.k}", _nk_bytes(dims, float(cfg.environment.k)))
+        add(
+            f"environment.landscape=nk, environment.dims={cfg.environment.dims} and "
+            f"environment.k={cfg.environment.k}",
+            _nk_bytes(dims, float(cfg.environment.k)),
+        )
     if cfg.regime.broadcast_rate is not None and is_march(cfg):
         # March's kernel: every replicate of a chunk at once, per member and dimension.
         chunk = min(float(cfg.replicates), _MARCH_CHUNK)
-        add(f"{size_keys}, environment.dims={cfg.environment.dims} and "
+        add(
+            f"{size_keys}, environment.dims={cfg.environment.dims} and "
             f"replicates={cfg.replicates} (March's kernel)",
-            chunk * individuals * dims * _PER_MARCH_CELL)
+            chunk * individuals * dims * _PER_MARCH_CELL,
+        )
     peer = individuals * float(n.peer_degree)
     cross = individuals * float(n.cross_unit_degree)
     inter = individuals * float(n.inter_org_degree)
@@ -214,8 +225,14 @@ def check_degrees(cfg: AgoraConfig) -> None:
         ("network.external_degree", n.external_degree, members, "the members of"),
     ]
     if cfg.org.count > 1:
-        checks.append(("network.inter_org_degree", n.inter_org_degree, everyone - members,
-                       "the members of the other organizations beside"))
+        checks.append(
+            (
+                "network.inter_org_degree",
+                n.inter_org_degree,
+                everyone - members,
+                "the members of the other organizations beside",
+            )
+        )
     for key, value, most, whom in checks:
         # Small degrees in tiny organizations are capped by the generator: only numbers
         # beyond both the people available and a handful are typos.

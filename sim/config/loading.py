@@ -46,14 +46,20 @@ from sim.config.interventions import check_interventions
 from sim.config.paths import CONF_DIR
 from sim.config.schema import AgoraConfig, ConfigError, InterventionConfig
 
-__all__ = ["load_config", "to_config", "validate", "option_file", "as_flat_dict",
-           "merge_checked", "load_yaml"]
+__all__ = [
+    "load_config",
+    "to_config",
+    "validate",
+    "option_file",
+    "as_flat_dict",
+    "merge_checked",
+    "load_yaml",
+]
 
 # Every composition Hydra does in this process is checked before it is used: callbacks,
 # logging, environment, unknown keys, resolvers (see sim.config.hydra_hook). Installed on
 # import so that any entry point that reads a configuration has it.
 install_hydra_guard()
-
 
 
 def validate(cfg: AgoraConfig) -> AgoraConfig:
@@ -87,8 +93,11 @@ def _explain(err: Exception) -> str:
     if missing and options:  # a mistyped option of a group: name it, the nearest, the rest
         group, name = missing.groups()
         near = difflib.get_close_matches(name, options, n=1)
-        return (f"{group}={name} is unknown" + (f": did you mean {near[0]}?" if near else "")
-                + f" ({group} is one of {', '.join(options)})")
+        return (
+            f"{group}={name} is unknown"
+            + (f": did you mean {near[0]}?" if near else "")
+            + f" ({group} is one of {', '.join(options)})"
+        )
     if options:
         text += f"; available: {', '.join(options)}"
     key = getattr(cause, "full_key", None)
@@ -235,8 +244,9 @@ def load_config(
         if previous is not None:
             GlobalHydra.instance().initialize(previous)
     # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
-    node = merge_checked(schema_node(),
-                         OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"]))
+    node = merge_checked(
+        schema_node(), OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"])
+    )
     if validate_now:
         to_config(node)
     return node

@@ -149,14 +149,17 @@ def write_dataset(
         chunk = list(range(start, min(start + part_jobs, len(jobs))))
         path = folder / f"part-{start:06d}.parquet"
         parts.append(path)
-        mark = hashlib.sha256(
-            _fingerprint([jobs[i] for i in chunk]).encode() + schema_text
-        ).hexdigest().encode()
+        mark = (
+            hashlib.sha256(_fingerprint([jobs[i] for i in chunk]).encode() + schema_text)
+            .hexdigest()
+            .encode()
+        )
         if path.is_file() and _stored_fingerprint(path) == mark:
             continue  # its jobs have not changed since it was written
         tmp = temporary_name(path)
-        writer = pq.ParquetWriter(tmp, schema.with_metadata({**(schema.metadata or {}),
-                                                             _FINGERPRINT: mark}))
+        writer = pq.ParquetWriter(
+            tmp, schema.with_metadata({**(schema.metadata or {}), _FINGERPRINT: mark})
+        )
         try:
             buffer: list[pa.Table] = []
             buffered = 0
@@ -170,8 +173,11 @@ def write_dataset(
                     continue
                 frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
                 frame = frame.sort_values(["replicate", "step"], kind="stable")
-                head = {"job": j.num, **{c: s.iloc[i] for c, s in typed.items()},
-                        "condition": labels[i]}
+                head = {
+                    "job": j.num,
+                    **{c: s.iloc[i] for c, s in typed.items()},
+                    "condition": labels[i],
+                }
                 for col, val in reversed(head.items()):
                     frame.insert(0, col, val)
                 buffer.append(to_table([frame], schema, dtypes))
@@ -194,5 +200,6 @@ def write_dataset(
     for stale in folder.glob("part-*.parquet"):  # parts of jobs that no longer exist
         if stale.name not in keep:
             stale.unlink()
-    return DatasetInfo(path=folder, jobs=len(jobs), parts=parts, parts_written=written,
-                       rows_written=rows_written)
+    return DatasetInfo(
+        path=folder, jobs=len(jobs), parts=parts, parts_written=written, rows_written=rows_written
+    )

@@ -70,9 +70,20 @@ import yaml
 from sim.config import AgoraConfig, ConfigError
 from sim.util.atomic import write_text_atomic
 
-__all__ = ["METHODS", "MORRIS_LEVELS", "parse_ranges", "parse_compare", "make_design",
-           "write_design", "read_design", "sweep_command", "salib_problem", "points_of",
-           "design_folder", "design_columns"]
+__all__ = [
+    "METHODS",
+    "MORRIS_LEVELS",
+    "parse_ranges",
+    "parse_compare",
+    "make_design",
+    "write_design",
+    "read_design",
+    "sweep_command",
+    "salib_problem",
+    "points_of",
+    "design_folder",
+    "design_columns",
+]
 
 METHODS = ("lhs", "sobol", "morris")
 #: Grid levels of a Morris design (4, the usual choice: Morris 1991; SALib's default).
@@ -144,8 +155,9 @@ def parse_compare(spec: str) -> tuple[str, list[str]]:
     key, sep, values = spec.partition("=")
     settings = [v.strip() for v in values.split(",") if v.strip()]
     if not sep or len(settings) != 2 or settings[0] == settings[1]:
-        raise ConfigError(f"{spec}: compare two settings, written key=A,B (the effect is B "
-                          "minus A)")
+        raise ConfigError(
+            f"{spec}: compare two settings, written key=A,B (the effect is B minus A)"
+        )
     from sim.config import load_config, to_config
 
     for value in settings:
@@ -156,8 +168,10 @@ def parse_compare(spec: str) -> tuple[str, list[str]]:
 def not_power_of_two(n: int) -> str:
     """The message refusing a Sobol size that is not a power of two, with the two nearest."""
     low = 1 << (int(n).bit_length() - 1)
-    return (f"--n {n} is not a power of two: a Sobol design needs n = 2**k base samples "
-            f"(Sobol' sequences are balanced only at powers of two); use {low} or {2 * low}")
+    return (
+        f"--n {n} is not a power of two: a Sobol design needs n = 2**k base samples "
+        f"(Sobol' sequences are balanced only at powers of two); use {low} or {2 * low}"
+    )
 
 
 def points_of(method: str, n: int, d: int) -> int:
@@ -304,7 +318,10 @@ def read_design(design_dir: str | os.PathLike) -> tuple[dict[str, Any], pd.DataF
 
 
 def sweep_command(
-    design_dir: str | os.PathLike, extra: Sequence[str] = (), *, python: str = "python",
+    design_dir: str | os.PathLike,
+    extra: Sequence[str] = (),
+    *,
+    python: str = "python",
     run_py: str = "experiments/run.py",
 ) -> list[str]:
     """The ``run.py -m`` command that runs every point of the design as one job.
@@ -313,8 +330,14 @@ def sweep_command(
     ['hydra.searchpath=[file:///tmp/d]', '+experiment=agora_design', 'replicates=5']
     """
     path = Path(design_dir).resolve()
-    return [python, run_py, "-m", f"hydra.searchpath=[file://{path}]",
-            f"+experiment={SWEEP_OPTION}", *extra]
+    return [
+        python,
+        run_py,
+        "-m",
+        f"hydra.searchpath=[file://{path}]",
+        f"+experiment={SWEEP_OPTION}",
+        *extra,
+    ]
 
 
 def design_folder(job_dirs: Sequence[str | os.PathLike]) -> Path | None:
@@ -333,8 +356,9 @@ def design_folder(job_dirs: Sequence[str | os.PathLike]) -> Path | None:
     return None
 
 
-def design_columns(job_dirs: Sequence[str | os.PathLike],
-                   typed: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
+def design_columns(
+    job_dirs: Sequence[str | os.PathLike], typed: Mapping[str, pd.Series]
+) -> dict[str, pd.Series]:
     """Each job's design parameters as typed columns, from its ``design`` column (``point_k``).
 
     ``typed`` holds the sweep's columns so far, one value per job; keys already there (a swept

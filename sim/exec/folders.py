@@ -26,8 +26,13 @@ import shutil
 import time
 from pathlib import Path
 
-__all__ = ["MARKER", "NotAgoraFolder", "is_agora_folder", "make_agora_folder",
-           "remove_agora_folder"]
+__all__ = [
+    "MARKER",
+    "NotAgoraFolder",
+    "is_agora_folder",
+    "make_agora_folder",
+    "remove_agora_folder",
+]
 
 #: The marker file of a folder Agora made.
 MARKER = ".agora-made"
@@ -49,8 +54,9 @@ def make_agora_folder(path: str | os.PathLike, what: str) -> Path:
         path.mkdir(parents=True)
     except FileExistsError:
         return path
-    (path / MARKER).write_text(json.dumps(
-        {"made_by": _TAG, "what": what, "pid": os.getpid(), "time": time.time()}) + "\n")
+    (path / MARKER).write_text(
+        json.dumps({"made_by": _TAG, "what": what, "pid": os.getpid(), "time": time.time()}) + "\n"
+    )
     return path
 
 
@@ -79,10 +85,16 @@ def remove_agora_folder(path: str | os.PathLike) -> bool:
     if not path.exists() and not path.is_symlink():
         return False
     if not is_agora_folder(path):
-        kind = ("a symbolic link" if path.is_symlink() else
-                "not a folder" if not path.is_dir() else f"a folder without Agora's {MARKER}")
+        kind = (
+            "a symbolic link"
+            if path.is_symlink()
+            else "not a folder"
+            if not path.is_dir()
+            else f"a folder without Agora's {MARKER}"
+        )
         raise NotAgoraFolder(
             f"{path} is {kind}: Agora did not make it, so it is not removed; move it away "
-            "yourself or choose another output folder")
+            "yourself or choose another output folder"
+        )
     shutil.rmtree(path)
     return True

@@ -289,8 +289,11 @@ def read_summary(job_dir: str | os.PathLike) -> dict[str, Any] | None:
         }
     problem = _malformed(summary)
     if problem is not None:
-        return {"status": "failed", "error": f"malformed {SUMMARY_FILE}: {problem}",
-                "malformed": True}
+        return {
+            "status": "failed",
+            "error": f"malformed {SUMMARY_FILE}: {problem}",
+            "malformed": True,
+        }
     return summary
 
 
@@ -305,8 +308,16 @@ _SUMMARY_FIELDS: dict[str, tuple[Any, str]] = {
     "job": (lambda v: isinstance(v, dict), "an object"),
     "config": (lambda v: v is None or isinstance(v, dict), "null or an object"),
     "config_hash": (lambda v: v is None or isinstance(v, str), "null or a string"),
-    "seeds": (lambda v: v is None or (isinstance(v, list) and all(
-        isinstance(s, int) and not isinstance(s, bool) for s in v)), "null or a list of integers"),
+    "seeds": (
+        lambda v: (
+            v is None
+            or (
+                isinstance(v, list)
+                and all(isinstance(s, int) and not isinstance(s, bool) for s in v)
+            )
+        ),
+        "null or a list of integers",
+    ),
     "wall_time": (lambda v: v is None or _number(v), "null or a number"),
     "model_version": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
     "metrics_file": (lambda v: isinstance(v, dict), "an object"),
@@ -484,8 +495,11 @@ def new_summary(
         },
         # What ties the result to its place in a sweep wherever the folder is moved: the
         # aggregator refuses a summary whose identity does not match its folder.
-        "identity": {"sweep_id": (job or {}).get("sweep_id"), "num": (job or {}).get("num"),
-                     "config_hash": None},
+        "identity": {
+            "sweep_id": (job or {}).get("sweep_id"),
+            "num": (job or {}).get("num"),
+            "config_hash": None,
+        },
         "config": None,
         "config_hash": None,
         "seeds": None,

@@ -142,8 +142,13 @@ class FileLock:
     modification time every :data:`HEARTBEAT` seconds.
     """
 
-    def __init__(self, path: str | os.PathLike, *, info: dict[str, Any] | None = None,
-                 stale_after: float = STALE_AFTER) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        info: dict[str, Any] | None = None,
+        stale_after: float = STALE_AFTER,
+    ) -> None:
         self.path = Path(path)
         self.info = dict(info or {})
         self.stale_after = stale_after
@@ -209,8 +214,9 @@ class FileLock:
                 self._start_heartbeat()
                 return True
             info = read_lock(self.path)
-            if info is None or (is_stale(info, stale_after=self.stale_after)
-                                and self._break_if_stale(info)):
+            if info is None or (
+                is_stale(info, stale_after=self.stale_after) and self._break_if_stale(info)
+            ):
                 continue  # gone: try again at once
             if deadline is not None and time.monotonic() >= deadline:
                 return False

@@ -27,6 +27,7 @@ __all__ = ["process_context", "PlannedJob", "run_jobs", "stop_pool", "watch_pare
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class PlannedJob:
     """One job for :func:`run_jobs`: its configuration, directory, overrides and what the
@@ -71,15 +72,20 @@ def run_jobs(
         # in a circle.
         for j in sorted(jobs.values(), key=lambda j: str(Path(j.dir).resolve())):
             locks.append(lock_job(j.dir, config_hash(j.cfg)))
-        return _run_locked(jobs, workers=workers, progress=progress, desc=desc,
-                           on_progress=on_progress)
+        return _run_locked(
+            jobs, workers=workers, progress=progress, desc=desc, on_progress=on_progress
+        )
     finally:
         for lock in locks:
             lock.release()
 
 
 def _run_locked(
-    jobs: Mapping[str, PlannedJob], *, workers: int, progress: bool, desc: str,
+    jobs: Mapping[str, PlannedJob],
+    *,
+    workers: int,
+    progress: bool,
+    desc: str,
     on_progress=None,
 ) -> dict[str, dict[str, Any]]:
     import pandas as pd
@@ -124,8 +130,9 @@ def _run_locked(
 
     if workers <= 1 or len(tasks) <= 1:
         for name, i, seed in tasks:
-            collect(name, i, lambda name=name, i=i, seed=seed: replicate_task(
-                jobs[name].cfg, i, seed))
+            collect(
+                name, i, lambda name=name, i=i, seed=seed: replicate_task(jobs[name].cfg, i, seed)
+            )
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
         try:
@@ -147,14 +154,14 @@ def _run_locked(
         j = jobs[name]
         summary = new_summary(j.dir, overrides=list(j.overrides), job=dict(j.info))
         if name in errors:
-            summary.update(error=errors[name], config=resolved_dict(j.cfg),
-                           config_hash=config_hash(j.cfg))
+            summary.update(
+                error=errors[name], config=resolved_dict(j.cfg), config_hash=config_hash(j.cfg)
+            )
             Path(j.dir).mkdir(parents=True, exist_ok=True)
             write_json_atomic(Path(j.dir) / SUMMARY_FILE, summary)
             continue
         metrics = pd.concat(frames[name], ignore_index=True).sort_values(
             ["replicate", "step"], kind="stable", ignore_index=True
         )
-        write_job_result(j.dir, j.cfg, metrics, summary, wall_time=sim_time[name],
-                         started=started)
+        write_job_result(j.dir, j.cfg, metrics, summary, wall_time=sim_time[name], started=started)
     return {name: read_summary(j.dir) or {} for name, j in jobs.items()}

@@ -38,6 +38,7 @@ from sim.exec.parallel import PlannedJob
 
 __all__ = ["SweepPlan", "plain_override"]
 
+
 def plain_override(text: str, *, groups: set[str] | frozenset[str] = frozenset()) -> Any:
     """``(key, value)`` of a plain ``key=value`` override, or None if it changes the defaults.
 
@@ -53,8 +54,14 @@ def plain_override(text: str, *, groups: set[str] | frozenset[str] = frozenset()
 def _plain(o: Any, groups: set[str] | frozenset[str]) -> tuple[str, Any] | None:
     key = o.key_or_group
     if (
-        o.is_add() or o.is_force_add() or o.is_delete() or o.is_sweep_override()
-        or o.package is not None or "/" in key or key.startswith("hydra") or key in groups
+        o.is_add()
+        or o.is_force_add()
+        or o.is_delete()
+        or o.is_sweep_override()
+        or o.package is not None
+        or "/" in key
+        or key.startswith("hydra")
+        or key in groups
         or (CONF_DIR / key).is_dir()
     ):
         return None
@@ -122,7 +129,7 @@ class SweepPlan:
         for entry in self._searchpath:
             if not entry.startswith("file://"):
                 continue
-            path = Path(entry[len("file://"):]) / group / f"{option}.yaml"
+            path = Path(entry[len("file://") :]) / group / f"{option}.yaml"
             if not path.is_file():
                 continue
             if path not in self._option_files:
@@ -201,7 +208,10 @@ class SweepPlan:
             except (ConfigError, Exception) as err:  # recorded as a failed job
                 yield num, overrides, job_dir, f"{type(err).__name__}: {err}"
                 continue
-            info = {"num": num, "mode": "multirun", "launcher": self.launcher,
-                    "sweep_id": self.sweep_id}
+            info = {
+                "num": num,
+                "mode": "multirun",
+                "launcher": self.launcher,
+                "sweep_id": self.sweep_id,
+            }
             yield PlannedJob(cfg=cfg, dir=job_dir, overrides=overrides, info=info)
-

@@ -59,8 +59,13 @@ def execute(job: PlannedJob) -> dict[str, Any]:
         status, error, skipped = "conflict", str(err), False
     except Exception as err:  # pragma: no cover - run_job records its own failures
         status, error, skipped = "failed", f"{type(err).__name__}: {err}", False
-    return {"num": job.info.get("num"), "dir": str(job.dir), "status": status,
-            "error": error, "skipped": bool(skipped)}
+    return {
+        "num": job.info.get("num"),
+        "dir": str(job.dir),
+        "status": status,
+        "error": error,
+        "skipped": bool(skipped),
+    }
 
 
 def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
@@ -82,8 +87,12 @@ def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
     if job_state(job.dir, config_hash(job.cfg)) == "done":  # it finished just before dying
         return {**base, "status": "ok", "error": None}
     summary = new_summary(job.dir, overrides=list(job.overrides), job=dict(job.info))
-    summary.update(error=reason, config=resolved_dict(job.cfg), config_hash=config_hash(job.cfg),
-                   traceback=None)
+    summary.update(
+        error=reason,
+        config=resolved_dict(job.cfg),
+        config_hash=config_hash(job.cfg),
+        traceback=None,
+    )
     summary["job"].pop("pid", None)
     Path(job.dir).mkdir(parents=True, exist_ok=True)
     write_json_atomic(Path(job.dir) / SUMMARY_FILE, summary)
@@ -222,11 +231,19 @@ def run_pool(
         index, job = item
         _bury(w, pool)
         handoffs[index] = handoffs.get(index, 0) + 1
-        log.warning("job %s: its worker died before the job started (%d)",
-                    job.info.get("num"), handoffs[index])
+        log.warning(
+            "job %s: its worker died before the job started (%d)",
+            job.info.get("num"),
+            handoffs[index],
+        )
         if handoffs[index] >= MAX_HANDOFFS:
-            finish(index, job, record_lost_job(
-                job, f"{MAX_HANDOFFS} worker processes died before this job could start"))
+            finish(
+                index,
+                job,
+                record_lost_job(
+                    job, f"{MAX_HANDOFFS} worker processes died before this job could start"
+                ),
+            )
         else:
             requeued.append(item)
 
@@ -276,8 +293,11 @@ def record_failed_plan(
     base = {"num": num, "dir": str(job_dir), "skipped": False}
     previous = read_summary(job_dir)
     if previous is not None and previous.get("status") == "ok":
-        return {**base, "status": "conflict",
-                "error": f"{job_dir} holds an ok result and this job does not resolve: {error}"}
+        return {
+            **base,
+            "status": "conflict",
+            "error": f"{job_dir} holds an ok result and this job does not resolve: {error}",
+        }
     info = {"num": num, "mode": "multirun", "launcher": launcher}
     summary = new_summary(job_dir, overrides=overrides, job=info)
     summary["error"] = error

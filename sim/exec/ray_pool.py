@@ -88,8 +88,10 @@ def run_ray(
                 try:
                     record = ray.get(ref)
                 except ray.exceptions.RayError as err:  # worker or node lost, retries spent
-                    reason = f"Ray could not finish this job: {type(err).__name__}: " + (
-                        str(err).strip().splitlines() or [""])[0]
+                    reason = (
+                        f"Ray could not finish this job: {type(err).__name__}: "
+                        + (str(err).strip().splitlines() or [""])[0]
+                    )
                     log.error("job %s: %s", job.info.get("num"), reason)
                     record = record_lost_job(job, reason)
                 results[index] = record

@@ -41,9 +41,20 @@ from sim.exec.jobs import METRICS_FILE, SUMMARY_FILE, hash_resolved, read_summar
 from sim.exec.sweeps import expand_sweep, sweep_id
 
 __all__ = [
-    "ID_COLUMNS", "Job", "arrow_schema", "column_name", "find_jobs", "identity_problem",
-    "key_of", "label_from_sweep", "metric_names", "read_yaml", "scan_sweep", "sweep_columns",
-    "to_table", "typed_column",
+    "ID_COLUMNS",
+    "Job",
+    "arrow_schema",
+    "column_name",
+    "find_jobs",
+    "identity_problem",
+    "key_of",
+    "label_from_sweep",
+    "metric_names",
+    "read_yaml",
+    "scan_sweep",
+    "sweep_columns",
+    "to_table",
+    "typed_column",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,8 +111,10 @@ def find_jobs(sweep_dir: str | os.PathLike, problems: list[str] | None = None) -
         if key in entered or key in found:
             other = found.get(key)
             problems.append(
-                f"{here}: skipped: a link to {other} (counted once)" if other is not None
-                else f"{here}: skipped: a link back to a folder already read (a loop)")
+                f"{here}: skipped: a link to {other} (counted once)"
+                if other is not None
+                else f"{here}: skipped: a link back to a folder already read (a loop)"
+            )
             continue
         names = {e.name for e in entries}
         if SUMMARY_FILE in names or (".hydra" in names and here != root):
@@ -109,8 +122,11 @@ def find_jobs(sweep_dir: str | os.PathLike, problems: list[str] | None = None) -
             continue
         entered.add(key)
         # Real folders first, so a job is known by its own folder and not by a link to it.
-        subdirs = [e for e in entries if e.name not in SKIP_DIRS and not e.name.startswith(".")
-                   and _is_dir(e, problems)]
+        subdirs = [
+            e
+            for e in entries
+            if e.name not in SKIP_DIRS and not e.name.startswith(".") and _is_dir(e, problems)
+        ]
         subdirs.sort(key=lambda e: (not e.is_symlink(), e.name))  # popped from the end
         stack.extend(Path(e.path) for e in subdirs)
     for message in problems[before:]:
@@ -139,8 +155,9 @@ class Job:
     identity: tuple | None = None
 
 
-def identity_problem(job_dir: Path, summary: dict, hydra_overrides: Any,
-                     sweep: str | None) -> str | None:
+def identity_problem(
+    job_dir: Path, summary: dict, hydra_overrides: Any, sweep: str | None
+) -> str | None:
     """Why ``summary`` is not the result of the job ``job_dir`` stands for, or None.
 
     Its job number must be the folder's name (when that is a number), its overrides those of
@@ -150,24 +167,36 @@ def identity_problem(job_dir: Path, summary: dict, hydra_overrides: Any,
     info = summary.get("job") if isinstance(summary.get("job"), dict) else {}
     num = info.get("num")
     if job_dir.name.isdigit() and isinstance(num, int) and num != int(job_dir.name):
-        return (f"identity: {SUMMARY_FILE} is the result of job {num} but lies in folder "
-                f"{job_dir.name} (moved or swapped files): not counted")
+        return (
+            f"identity: {SUMMARY_FILE} is the result of job {num} but lies in folder "
+            f"{job_dir.name} (moved or swapped files): not counted"
+        )
     recorded = info.get("overrides")
-    if isinstance(hydra_overrides, list) and isinstance(recorded, list) and recorded and [
-            str(o) for o in hydra_overrides] != [str(o) for o in recorded]:
-        return (f"identity: {SUMMARY_FILE} records overrides {recorded} but "
-                f".hydra/overrides.yaml says {hydra_overrides}: not counted")
+    if (
+        isinstance(hydra_overrides, list)
+        and isinstance(recorded, list)
+        and recorded
+        and [str(o) for o in hydra_overrides] != [str(o) for o in recorded]
+    ):
+        return (
+            f"identity: {SUMMARY_FILE} records overrides {recorded} but "
+            f".hydra/overrides.yaml says {hydra_overrides}: not counted"
+        )
     ident = summary.get("identity")
     if not isinstance(ident, dict):
         return None  # a summary from before identities were recorded
     if sweep and ident.get("sweep_id") and ident["sweep_id"] != sweep:
-        return (f"identity: {SUMMARY_FILE} comes from sweep {ident['sweep_id']}, this folder "
-                f"is sweep {sweep}: not counted")
+        return (
+            f"identity: {SUMMARY_FILE} comes from sweep {ident['sweep_id']}, this folder "
+            f"is sweep {sweep}: not counted"
+        )
     config = summary.get("config")
     if summary.get("status") == "ok" and isinstance(config, dict):
         if hash_resolved(config) != summary.get("config_hash"):
-            return (f"identity: the configuration in {SUMMARY_FILE} does not have its recorded "
-                    f"config_hash {summary.get('config_hash')} (edited): not counted")
+            return (
+                f"identity: the configuration in {SUMMARY_FILE} does not have its recorded "
+                f"config_hash {summary.get('config_hash')} (edited): not counted"
+            )
     return None
 
 
@@ -192,8 +221,8 @@ def _read_job(d: Path, sweep: str | None) -> Job:
     if summary is None:
         status, error = "missing", "no summary.json: not finished (killed or still running)"
     elif summary.get("status") == "ok" and (
-            problem := identity_problem(d, summary, hydra_overrides, sweep)
-            or verify_result(d, summary)):
+        problem := identity_problem(d, summary, hydra_overrides, sweep) or verify_result(d, summary)
+    ):
         status, error = "failed", problem  # moved, missing, truncated or altered: reported
     else:
         status, error = summary.get("status", "failed"), summary.get("error")
@@ -221,14 +250,17 @@ def _refuse_duplicates(jobs: list[Job]) -> None:
             continue
         if j.identity in first:
             j.status = "failed"
-            j.error = (f"identity: a copy of job {first[j.identity].dir} (same sweep, job "
-                       f"number and seeds): {j.dir} is not counted again")
+            j.error = (
+                f"identity: a copy of job {first[j.identity].dir} (same sweep, job "
+                f"number and seeds): {j.dir} is not counted again"
+            )
             continue
         first[j.identity] = j
 
 
-def scan_sweep(sweep_dir: Path) -> tuple[list[Job], list[list[str]] | None, list[str] | None,
-                                         list[str]]:
+def scan_sweep(
+    sweep_dir: Path,
+) -> tuple[list[Job], list[list[str]] | None, list[str] | None, list[str]]:
     """Every job's overrides and status; the expected jobs and swept keys if known; what was
     skipped while reading the folder (links, loops)."""
     problems: list[str] = []
@@ -256,7 +288,14 @@ def key_of(override: str) -> str:
 
 
 _RESERVED = {
-    "job", "job_dir", "condition", "status", "error", "replicate", "step", "wall_time",
+    "job",
+    "job_dir",
+    "condition",
+    "status",
+    "error",
+    "replicate",
+    "step",
+    "wall_time",
     "model_version",
 }
 

@@ -42,8 +42,6 @@ CLAIM_GLOB = ".agora-sweep-*.claim"
 SWEEP_ID_FILE = ".agora-sweep.json"
 
 
-
-
 def expand_sweep(task_overrides: Iterable[str], params: Mapping[str, Any] | None = None) -> list:
     """The job override lists of a sweep, in Hydra's job order (``hydra.job.num``).
 
@@ -84,7 +82,7 @@ def _global_option_file(override: Any, searchpath: Sequence[str]) -> Path | None
     for entry in searchpath:
         if not str(entry).startswith("file://"):
             continue
-        path = Path(str(entry)[len("file://"):]) / group / f"{option}.yaml"
+        path = Path(str(entry)[len("file://") :]) / group / f"{option}.yaml"
         if path.is_file():
             with open(path, encoding="utf-8") as fh:
                 first = fh.readline().strip()
@@ -241,13 +239,16 @@ def claim_sweep(sweep_dir: str | Path, jobs: Mapping[str, str]) -> FileLock:
             more = f" (and {len(conflicts) - 3} more)" if len(conflicts) > 3 else ""
             raise ConfigError(
                 f"{sweep_dir} holds or is producing the results of another sweep: "
-                + "; ".join(conflicts[:3]) + more
+                + "; ".join(conflicts[:3])
+                + more
                 + ". Nothing was run or overwritten: use another hydra.sweep.dir"
             )
         import secrets
 
-        claim = FileLock(sweep_dir / f".agora-sweep-{secrets.token_hex(6)}.claim",
-                         info={"kind": "sweep", "jobs": dict(jobs)})
+        claim = FileLock(
+            sweep_dir / f".agora-sweep-{secrets.token_hex(6)}.claim",
+            info={"kind": "sweep", "jobs": dict(jobs)},
+        )
         claim.acquire()
         sweep_id(sweep_dir, create=True)
         return claim
@@ -299,16 +300,14 @@ def _writable(key: str, folder: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".agora-write-test-"):
             pass
     except OSError as err:
-        raise ConfigError(f"{key}={folder}: cannot write there ({err.strerror or err}); "
-                          "choose another folder") from None
+        raise ConfigError(
+            f"{key}={folder}: cannot write there ({err.strerror or err}); choose another folder"
+        ) from None
 
 
 def _checked(node: DictConfig) -> AgoraConfig:
     """The full check of one job: keys, types and ranges, then its input files."""
     return preflight.check(to_config(node))
-
-
-
 
 
 try:  # the callback base class is Hydra's; importing it is cheap and side-effect free

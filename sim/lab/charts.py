@@ -53,9 +53,22 @@ from sim.viz.drawing import (
     pretty_metric,
 )
 
-__all__ = ["Chart", "Live", "LiveText", "MetricsFeed", "NetworksFeed", "PageVisibility",
-           "difference_option", "dumps", "legend_html", "metrics_option", "metrics_patch",
-           "network_option", "network_patch", "PALETTE_STEPS"]
+__all__ = [
+    "Chart",
+    "Live",
+    "LiveText",
+    "MetricsFeed",
+    "NetworksFeed",
+    "PageVisibility",
+    "difference_option",
+    "dumps",
+    "legend_html",
+    "metrics_option",
+    "metrics_patch",
+    "network_option",
+    "network_patch",
+    "PALETTE_STEPS",
+]
 
 #: Colours of a continuous palette: a value v in [0, 1] is shown as colour round(v * 20).
 PALETTE_STEPS = 21
@@ -122,7 +135,8 @@ class LiveText(Follows, ipyvuetify.VuetifyTemplate):
     the page around it."""
 
     template = traitlets.Unicode(
-        '<template><div :class="css_class">{{ text }}</div></template>').tag(sync=True)
+        '<template><div :class="css_class">{{ text }}</div></template>'
+    ).tag(sync=True)
     text = traitlets.Unicode("").tag(sync=True)
     css_class = traitlets.Unicode("").tag(sync=True)
 
@@ -174,8 +188,7 @@ class MetricsFeed:
         with pair.lock:
             tables = [m.metrics_frame() for m in pair.models]
             self.sent = pair.current_step + 1
-            self.option = metrics_option(pair.metric_names, pair.series, tables,
-                                         horizon=pair.steps)
+            self.option = metrics_option(pair.metric_names, pair.series, tables, horizon=pair.steps)
         self.text = dumps(self.option)
 
     def __call__(self, widget) -> None:
@@ -288,14 +301,17 @@ def _graph_frame(data, frame, color_by: str) -> dict:
     """The per-step part of one organization's network."""
     hub = np.rint(np.clip(frame.hub_right, 0, 1) * (PALETTE_STEPS - 1)).astype(int)
     messages = np.column_stack([frame.ends, frame.kinds]).astype(np.int64).ravel()
-    return {"colour": colour_index(frame.values, color_by), "hub": hub.tolist(),
-            "messages": messages.tolist(), "step": frame.step,
-            "title": _step_title(data, frame)}
+    return {
+        "colour": colour_index(frame.values, color_by),
+        "hub": hub.tolist(),
+        "messages": messages.tolist(),
+        "step": frame.step,
+        "title": _step_title(data, frame),
+    }
 
 
 def _step_title(data, frame) -> str:
-    note = (f" (sample of {data.nodes.size} of {data.layout.n_nodes} nodes)"
-            if data.sampled else "")
+    note = f" (sample of {data.nodes.size} of {data.layout.n_nodes} nodes)" if data.sampled else ""
     return f"step {frame.step}: {frame.delivered} messages delivered{note}"
 
 
@@ -303,34 +319,46 @@ def network_option(pair) -> dict:
     """The whole networks picture of a :class:`~sim.lab.pair.Pair` at its current step:
     positions, sizes and ties of each side (sent once per network), and the current frame."""
     graphs = {}
-    for letter, data, series, frame in zip(("A", "B"), pair.data, pair.series,
-                                           pair.current_frames(), strict=True):
+    for letter, data, series, frame in zip(
+        ("A", "B"), pair.data, pair.series, pair.current_frames(), strict=True
+    ):
         lay = data.layout
         x0, x1, y0, y1 = lay.extent(margin=0.16)
         pos = data.points
         graphs[letter] = {
-            "label": series.label, "ink": series.colour,
-            "x": _rounded(pos[:, 0]), "y": _rounded(pos[:, 1]),
+            "label": series.label,
+            "ink": series.colour,
+            "x": _rounded(pos[:, 0]),
+            "y": _rounded(pos[:, 1]),
             "size": _rounded(data.diameters(SIDE_PX / (x1 - x0)), 2),
-            "nodes": int(data.nodes.size), "version": data.version,
+            "nodes": int(data.nodes.size),
+            "version": data.version,
             "extent": [round(x0, 4), round(x1, 4), round(y0, 4), round(y1, 4)],
-            "chain": data.chain.ravel().tolist(), "ties": data.ties.ravel().tolist(),
+            "chain": data.chain.ravel().tolist(),
+            "ties": data.ties.ravel().tolist(),
             **_graph_frame(data, frame, pair.color_by),
         }
     return {
-        "id": next(_ids), "graphs": graphs, "palette": palette(pair.color_by),
+        "id": next(_ids),
+        "graphs": graphs,
+        "palette": palette(pair.color_by),
         "hub_palette": palette("hub"),
-        "kinds": [MESSAGE_COLORS[k] for k in KINDS], "step": pair.current_step,
+        "kinds": [MESSAGE_COLORS[k] for k in KINDS],
+        "step": pair.current_step,
     }
 
 
 def network_patch(pair, option_id: int) -> dict:
     """What changed in the networks picture at the pair's current step."""
     return {
-        "base": option_id, "step": pair.current_step,
-        "graphs": {letter: _graph_frame(data, frame, pair.color_by)
-                   for letter, data, frame in zip(("A", "B"), pair.data, pair.current_frames(),
-                                                  strict=True)},
+        "base": option_id,
+        "step": pair.current_step,
+        "graphs": {
+            letter: _graph_frame(data, frame, pair.color_by)
+            for letter, data, frame in zip(
+                ("A", "B"), pair.data, pair.current_frames(), strict=True
+            )
+        },
     }
 
 
@@ -343,23 +371,33 @@ def legend_html(color_by: str) -> str:
     True
     """
     parts = ['<span class="agora-key-title">messages this step:</span>']
-    parts += [f'<span class="agora-key"><i style="background:{MESSAGE_COLORS[k]}"></i>{k}</span>'
-              for k in KINDS]
+    parts += [
+        f'<span class="agora-key"><i style="background:{MESSAGE_COLORS[k]}"></i>{k}</span>'
+        for k in KINDS
+    ]
     if color_by in _CONTINUOUS:
         colours = palette(color_by)
         stops = ", ".join(colours[::4] + [colours[-1]])
-        parts.append(f'<span class="agora-key-title">dots: {_CONTINUOUS[color_by][1]}</span> '
-                     f'<span class="agora-key">0 <b class="agora-bar" '
-                     f'style="background:linear-gradient(to right, {stops})"></b> 1</span>')
+        parts.append(
+            f'<span class="agora-key-title">dots: {_CONTINUOUS[color_by][1]}</span> '
+            f'<span class="agora-key">0 <b class="agora-bar" '
+            f'style="background:linear-gradient(to right, {stops})"></b> 1</span>'
+        )
     elif color_by == "kind":
         parts.append('<span class="agora-key-title">dots:</span>')
-        parts += [f'<span class="agora-key"><b class="agora-dot" style="background:{c}"></b>'
-                  f'{name}</span>' for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)]
+        parts += [
+            f'<span class="agora-key"><b class="agora-dot" style="background:{c}"></b>{name}</span>'
+            for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)
+        ]
     else:
-        parts.append('<span class="agora-key-title">dots: one colour per unit '
-                     '(dark grey: above the units; orange: stakeholders)</span>')
-    parts.append('<span class="agora-key"><b class="agora-hub"></b>the organization\'s code '
-                 '(green: right about more of the world)</span>')
+        parts.append(
+            '<span class="agora-key-title">dots: one colour per unit '
+            "(dark grey: above the units; orange: stakeholders)</span>"
+        )
+    parts.append(
+        '<span class="agora-key"><b class="agora-hub"></b>the organization\'s code '
+        "(green: right about more of the world)</span>"
+    )
     return " ".join(parts)
 
 
@@ -373,9 +411,14 @@ def _panel_boxes(n: int, ncols: int = 3) -> list[dict]:
     boxes = []
     for i in range(n):
         r, c = divmod(i, ncols)
-        boxes.append({"left": f"{c * 100 / ncols + 5.5:.2f}%", "width": f"{100 / ncols - 8:.2f}%",
-                      "top": f"{r * row_h + 0.42 * row_h:.2f}%",
-                      "height": f"{0.42 * row_h:.2f}%"})
+        boxes.append(
+            {
+                "left": f"{c * 100 / ncols + 5.5:.2f}%",
+                "width": f"{100 / ncols - 8:.2f}%",
+                "top": f"{r * row_h + 0.42 * row_h:.2f}%",
+                "height": f"{0.42 * row_h:.2f}%",
+            }
+        )
     return boxes
 
 
@@ -389,8 +432,9 @@ def _axis_limits(name: str) -> dict:
 def _points(steps: np.ndarray, values: np.ndarray) -> list:
     """``[step, value]`` pairs, missing values as null (a gap in the curve)."""
     v = np.round(np.asarray(values, dtype=float), 4)
-    return [[int(s), (float(y) if math.isfinite(y) else None)] for s, y in zip(steps, v,
-                                                                                 strict=True)]
+    return [
+        [int(s), (float(y) if math.isfinite(y) else None)] for s, y in zip(steps, v, strict=True)
+    ]
 
 
 def _value_text(name: str, label: str, value: float) -> str:
@@ -399,8 +443,9 @@ def _value_text(name: str, label: str, value: float) -> str:
     return f"{label} {value:.0f}" if name in _COUNTS else f"{label} {value:.2f}"
 
 
-def metrics_option(names: Sequence[str], series: Sequence, tables: Sequence, *,
-                   horizon: int, ncols: int = 3) -> dict:
+def metrics_option(
+    names: Sequence[str], series: Sequence, tables: Sequence, *, horizon: int, ncols: int = 3
+) -> dict:
     """Small multiples on shared axes, one curve per run (in its colour), as ECharts draws them.
 
     ``tables`` are the runs' metrics so far (``model.metrics_frame()``), one per ``series``.
@@ -409,37 +454,88 @@ def metrics_option(names: Sequence[str], series: Sequence, tables: Sequence, *,
     grids, xs, ys, lines, titles = [], [], [], [], []
     for i, (name, box) in enumerate(zip(names, boxes, strict=True)):
         grids.append({**box, "containLabel": False})
-        xs.append({"type": "value", "gridIndex": i, "min": 0, "max": int(horizon),
-                   "splitNumber": 4, "axisLabel": {"fontSize": 12},
-                   **({"name": "step", "nameLocation": "middle", "nameGap": 22,
-                       "nameTextStyle": {"fontSize": 12}} if i >= len(names) - ncols else {})})
-        ys.append({"type": "value", "gridIndex": i, "splitNumber": 3, "scale": False,
-                   "axisLabel": {"fontSize": 12}, **_axis_limits(name)})
+        xs.append(
+            {
+                "type": "value",
+                "gridIndex": i,
+                "min": 0,
+                "max": int(horizon),
+                "splitNumber": 4,
+                "axisLabel": {"fontSize": 12},
+                **(
+                    {
+                        "name": "step",
+                        "nameLocation": "middle",
+                        "nameGap": 22,
+                        "nameTextStyle": {"fontSize": 12},
+                    }
+                    if i >= len(names) - ncols
+                    else {}
+                ),
+            }
+        )
+        ys.append(
+            {
+                "type": "value",
+                "gridIndex": i,
+                "splitNumber": 3,
+                "scale": False,
+                "axisLabel": {"fontSize": 12},
+                **_axis_limits(name),
+            }
+        )
         top = float(box["top"][:-1])
-        titles.append({"id": f"t-{name}", "text": pretty_metric(name), "left": box["left"],
-                       "top": f"{top - 0.3 * (100 / max(1, math.ceil(len(names) / ncols))):.2f}%",
-                       "textStyle": {"fontSize": 13, "fontWeight": "normal"}})
+        titles.append(
+            {
+                "id": f"t-{name}",
+                "text": pretty_metric(name),
+                "left": box["left"],
+                "top": f"{top - 0.3 * (100 / max(1, math.ceil(len(names) / ncols))):.2f}%",
+                "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+            }
+        )
         for j, (s, table) in enumerate(zip(series, tables, strict=True)):
             values = table[name].to_numpy(dtype=float)
-            lines.append({
-                "id": f"{name}-{j}", "type": "line", "xAxisIndex": i, "yAxisIndex": i,
-                "showSymbol": False, "animation": False, "silent": True,
-                "lineStyle": {"color": s.colour, "width": 2,
-                              "type": "dashed" if s.style == "--" else "solid"},
-                "itemStyle": {"color": s.colour},
-                "data": _points(table["step"].to_numpy(), values),
-            })
+            lines.append(
+                {
+                    "id": f"{name}-{j}",
+                    "type": "line",
+                    "xAxisIndex": i,
+                    "yAxisIndex": i,
+                    "showSymbol": False,
+                    "animation": False,
+                    "silent": True,
+                    "lineStyle": {
+                        "color": s.colour,
+                        "width": 2,
+                        "type": "dashed" if s.style == "--" else "solid",
+                    },
+                    "itemStyle": {"color": s.colour},
+                    "data": _points(table["step"].to_numpy(), values),
+                }
+            )
             last = values[-1] if values.size else float("nan")
             row_h = 100 / max(1, math.ceil(len(names) / ncols))
-            titles.append({"id": f"v-{name}-{j}",
-                           "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
-                           "top": f"{top - 0.16 * row_h:.2f}%",
-                           "text": _value_text(name, s.label.split(":")[0], last),
-                           "textStyle": {"fontSize": 12, "fontWeight": "bold",
-                                         "color": s.colour}})
-    return {"id": next(_ids), "echarts": {
-        "animation": False, "grid": grids, "xAxis": xs, "yAxis": ys, "series": lines,
-        "title": titles}}
+            titles.append(
+                {
+                    "id": f"v-{name}-{j}",
+                    "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
+                    "top": f"{top - 0.16 * row_h:.2f}%",
+                    "text": _value_text(name, s.label.split(":")[0], last),
+                    "textStyle": {"fontSize": 12, "fontWeight": "bold", "color": s.colour},
+                }
+            )
+    return {
+        "id": next(_ids),
+        "echarts": {
+            "animation": False,
+            "grid": grids,
+            "xAxis": xs,
+            "yAxis": ys,
+            "series": lines,
+            "title": titles,
+        },
+    }
 
 
 def metrics_patch(pair, option_id: int, start: int) -> dict:
@@ -472,35 +568,99 @@ def difference_option(differences: Mapping, *, at: int, colour: str, ncols: int 
         steps = d["step"].to_numpy()
         low, high, diff = (d[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high", "diff"))
         grids.append(box)
-        xs.append({"type": "value", "gridIndex": i, "min": int(steps.min(initial=0)),
-                   "max": int(steps.max(initial=1)), "splitNumber": 4,
-                   "axisLabel": {"fontSize": 12}})
+        xs.append(
+            {
+                "type": "value",
+                "gridIndex": i,
+                "min": int(steps.min(initial=0)),
+                "max": int(steps.max(initial=1)),
+                "splitNumber": 4,
+                "axisLabel": {"fontSize": 12},
+            }
+        )
         reach = float(np.nanmax(np.abs(np.concatenate([low, high, diff])), initial=0.0))
         reach = 1.1 * reach if math.isfinite(reach) and reach > 0 else 1.0
-        ys.append({"type": "value", "gridIndex": i, "min": round(-reach, 4),
-                   "max": round(reach, 4), "splitNumber": 4, "axisLabel": {"fontSize": 12}})
+        ys.append(
+            {
+                "type": "value",
+                "gridIndex": i,
+                "min": round(-reach, 4),
+                "max": round(reach, 4),
+                "splitNumber": 4,
+                "axisLabel": {"fontSize": 12},
+            }
+        )
         top = float(box["top"][:-1])
-        titles.append({"text": pretty_metric(name), "left": box["left"],
-                       "top": f"{top - 0.2 * 100 / nrows:.2f}%",
-                       "textStyle": {"fontSize": 13, "fontWeight": "normal"}})
-        axes = {"xAxisIndex": i, "yAxisIndex": i, "showSymbol": False, "silent": True,
-                "animation": False, "type": "line"}
+        titles.append(
+            {
+                "text": pretty_metric(name),
+                "left": box["left"],
+                "top": f"{top - 0.2 * 100 / nrows:.2f}%",
+                "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+            }
+        )
+        axes = {
+            "xAxisIndex": i,
+            "yAxisIndex": i,
+            "showSymbol": False,
+            "silent": True,
+            "animation": False,
+            "type": "line",
+        }
         # The band: the lower bound (invisible), then the width stacked on it.
-        lines.append({**axes, "stack": f"ci-{i}", "stackStrategy": "all",
-                      "lineStyle": {"opacity": 0}, "data": _points(steps, low)})
-        lines.append({**axes, "stack": f"ci-{i}", "stackStrategy": "all",
-                      "lineStyle": {"opacity": 0},
-                      "areaStyle": {"color": colour, "opacity": 0.2},
-                      "data": _points(steps, high - low)})
-        lines.append({**axes, "lineStyle": {"color": colour, "width": 2},
-                      "itemStyle": {"color": colour}, "data": _points(steps, diff),
-                      "markLine": {"symbol": "none", "silent": True, "label": {"show": False},
-                                   "data": [{"yAxis": 0, "lineStyle": {"color": "#000",
-                                                                       "type": "solid"}},
-                                            {"xAxis": int(at), "lineStyle": {"color": "#000",
-                                                                             "type": "dashed"}}]}})
-    titles.append({"text": "Difference with the change (change minus without it; shaded: 95% "
-                           f"CI; dashed: step {int(at)})", "left": "1%", "top": 0,
-                   "textStyle": {"fontSize": 13, "fontWeight": "normal"}})
-    return {"id": next(_ids), "echarts": {"animation": False, "grid": grids, "xAxis": xs,
-                                          "yAxis": ys, "series": lines, "title": titles}}
+        lines.append(
+            {
+                **axes,
+                "stack": f"ci-{i}",
+                "stackStrategy": "all",
+                "lineStyle": {"opacity": 0},
+                "data": _points(steps, low),
+            }
+        )
+        lines.append(
+            {
+                **axes,
+                "stack": f"ci-{i}",
+                "stackStrategy": "all",
+                "lineStyle": {"opacity": 0},
+                "areaStyle": {"color": colour, "opacity": 0.2},
+                "data": _points(steps, high - low),
+            }
+        )
+        lines.append(
+            {
+                **axes,
+                "lineStyle": {"color": colour, "width": 2},
+                "itemStyle": {"color": colour},
+                "data": _points(steps, diff),
+                "markLine": {
+                    "symbol": "none",
+                    "silent": True,
+                    "label": {"show": False},
+                    "data": [
+                        {"yAxis": 0, "lineStyle": {"color": "#000", "type": "solid"}},
+                        {"xAxis": int(at), "lineStyle": {"color": "#000", "type": "dashed"}},
+                    ],
+                },
+            }
+        )
+    titles.append(
+        {
+            "text": "Difference with the change (change minus without it; shaded: 95% "
+            f"CI; dashed: step {int(at)})",
+            "left": "1%",
+            "top": 0,
+            "textStyle": {"fontSize": 13, "fontWeight": "normal"},
+        }
+    )
+    return {
+        "id": next(_ids),
+        "echarts": {
+            "animation": False,
+            "grid": grids,
+            "xAxis": xs,
+            "yAxis": ys,
+            "series": lines,
+            "title": titles,
+        },
+    }

@@ -27,10 +27,23 @@ from sim.config.regimes import ENDS, PRACTICES, resolve_regime
 from sim.config.schema import AgoraConfig, RegimeConfig
 
 __all__ = [
-    "CONTROLS", "Control", "DEFAULTS", "bounded", "clamp", "complete", "ENDS_OF", "ORGANIZATION",
+    "CONTROLS",
+    "Control",
+    "DEFAULTS",
+    "bounded",
+    "clamp",
+    "complete",
+    "ENDS_OF",
+    "ORGANIZATION",
     "PRACTICE_CONTROLS",
-    "REGIMES", "RUN", "app_overrides", "changed_practices", "describe", "format_value",
-    "preset", "with_preset",
+    "REGIMES",
+    "RUN",
+    "app_overrides",
+    "changed_practices",
+    "describe",
+    "format_value",
+    "preset",
+    "with_preset",
 ]
 
 REGIMES = ("broadcast", "hybrid", "conversational")
@@ -65,29 +78,78 @@ def _share(name: str, key: str, label: str, help: str) -> Control:
 
 #: The practices, in the order of the panel: the regime's six, then people's and the platform's.
 PRACTICE_CONTROLS: tuple[Control, ...] = (
-    Control("regime", "regime", "Start from", "choice", choices=REGIMES,
-            help="Loads the practices of a regime end (hybrid: between them, by the mix)."),
-    _share("mix", "regime.mix", "Hybrid mix",
-           "0 is the broadcast end, 1 the conversational end (hybrid only)."),
-    _share("broadcast_rate", "regime.broadcast_rate", "Broadcasts",
-           "Share of steps in which the organization pushes its strategy to everyone."),
-    _share("socialization", "regime.socialization", "Pressure to conform",
-           "How fast members adopt the strategy they hear (March's p1), scaled by trust."),
-    _share("listening", "regime.listening", "Strategy learns",
-           "How fast the strategy learns from the ideas it considers (March's p2)."),
-    Control("upward", "regime.upward", "Ideas go up by", "choice", choices=UPWARD,
-            help="chain: hop by hop through managers, who may drop or distort them; "
-                 "voice: a direct channel to the top, beside the chain."),
-    _share("responsiveness", "regime.responsiveness", "Ideas answered",
-           "Share of the ideas it reads that the organization answers."),
-    Control("voting", "regime.voting", "Colleagues vote on ideas", "flag",
-            help="Endorsed ideas are read first."),
-    _share("voice", "population.voice", "Members speak up",
-           "Chance per step, at full engagement, that a member sends an idea up."),
-    _share("reply", "population.reply", "Members reply",
-           "Chance to answer a colleague's post, at full engagement."),
-    _share("voice_access", "openness.voice", "Voice channel open to",
-           "Share of members who can use the direct voice channel."),
+    Control(
+        "regime",
+        "regime",
+        "Start from",
+        "choice",
+        choices=REGIMES,
+        help="Loads the practices of a regime end (hybrid: between them, by the mix).",
+    ),
+    _share(
+        "mix",
+        "regime.mix",
+        "Hybrid mix",
+        "0 is the broadcast end, 1 the conversational end (hybrid only).",
+    ),
+    _share(
+        "broadcast_rate",
+        "regime.broadcast_rate",
+        "Broadcasts",
+        "Share of steps in which the organization pushes its strategy to everyone.",
+    ),
+    _share(
+        "socialization",
+        "regime.socialization",
+        "Pressure to conform",
+        "How fast members adopt the strategy they hear (March's p1), scaled by trust.",
+    ),
+    _share(
+        "listening",
+        "regime.listening",
+        "Strategy learns",
+        "How fast the strategy learns from the ideas it considers (March's p2).",
+    ),
+    Control(
+        "upward",
+        "regime.upward",
+        "Ideas go up by",
+        "choice",
+        choices=UPWARD,
+        help="chain: hop by hop through managers, who may drop or distort them; "
+        "voice: a direct channel to the top, beside the chain.",
+    ),
+    _share(
+        "responsiveness",
+        "regime.responsiveness",
+        "Ideas answered",
+        "Share of the ideas it reads that the organization answers.",
+    ),
+    Control(
+        "voting",
+        "regime.voting",
+        "Colleagues vote on ideas",
+        "flag",
+        help="Endorsed ideas are read first.",
+    ),
+    _share(
+        "voice",
+        "population.voice",
+        "Members speak up",
+        "Chance per step, at full engagement, that a member sends an idea up.",
+    ),
+    _share(
+        "reply",
+        "population.reply",
+        "Members reply",
+        "Chance to answer a colleague's post, at full engagement.",
+    ),
+    _share(
+        "voice_access",
+        "openness.voice",
+        "Voice channel open to",
+        "Share of members who can use the direct voice channel.",
+    ),
 )
 
 #: The organization's structure and channels.
@@ -95,18 +157,36 @@ ORGANIZATION: tuple[Control, ...] = (
     Control("size", "org.size", "People", "count", 20, 1000, 10),
     Control("stakeholders", "stakeholders.count", "Stakeholders", "count", 0, 300, 10),
     Control("depth", "hierarchy.depth", "Hierarchy levels", "count", 2, 8, 1),
-    Control("routing", "hierarchy", "Messages travel", "choice", choices=ROUTINGS,
-            help="direct: in one step; chain: one level per step, relayed and distorted."),
+    Control(
+        "routing",
+        "hierarchy",
+        "Messages travel",
+        "choice",
+        choices=ROUTINGS,
+        help="direct: in one step; chain: one level per step, relayed and distorted.",
+    ),
     Control("attention", "population.attention", "Messages read per step", "count", 1, 30, 1),
-    _share("openness_internal", "openness.internal", "Ties across units",
-           "0: people only talk inside their unit."),
+    _share(
+        "openness_internal",
+        "openness.internal",
+        "Ties across units",
+        "0: people only talk inside their unit.",
+    ),
     _share("openness_external", "openness.external", "Ties to stakeholders", ""),
 )
 
 #: Shared by both organizations: the run itself.
 RUN: tuple[Control, ...] = (
-    Control("seed", "seed", "Seed", "count", 0, 100, 1,
-            help="Same seed, same run: change it to see what luck does."),
+    Control(
+        "seed",
+        "seed",
+        "Seed",
+        "count",
+        0,
+        100,
+        1,
+        help="Same seed, same run: change it to see what luck does.",
+    ),
     Control("steps", "steps", "Run length (steps)", "count", 20, 600, 20),
 )
 
@@ -207,8 +287,9 @@ def clamp(control: Control, value: object) -> object:
     except (TypeError, ValueError):
         number = float("nan")
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{control.name}={value!r} is not a number in "
-                         f"[{control.low:g}, {control.high:g}]")
+        raise ValueError(
+            f"{control.name}={value!r} is not a number in [{control.low:g}, {control.high:g}]"
+        )
     number = min(max(number, control.low), control.high)
     return int(round(number)) if control.kind == "count" else round(number, 6)
 
@@ -220,8 +301,10 @@ def bounded(settings: Mapping[str, object]) -> dict[str, object]:
     >>> b["size"], b["stakeholders"], b["steps"], b["regime"]
     (1000, 0, 600, 'broadcast')
     """
-    return {name: clamp(CONTROLS[name], value) if name in CONTROLS else value
-            for name, value in settings.items()}
+    return {
+        name: clamp(CONTROLS[name], value) if name in CONTROLS else value
+        for name, value in settings.items()
+    }
 
 
 def _check(settings: Mapping[str, object]) -> dict[str, object]:

@@ -31,7 +31,9 @@ __all__ = ["EXPERIMENTS", "INFO", "Experiment", "Outcome", "PREDICTIONS", "outco
 
 #: The Info tab, section by section (title, Markdown).
 INFO: tuple[tuple[str, str], ...] = (
-    ("What is it?", """
+    (
+        "What is it?",
+        """
 Agora is a laboratory for one question: what happens to an organization, its people and its
 stakeholders when it communicates by **broadcasting** its strategy top-down ("having" members
 and customers) rather than by **conversation** ("being" in relationship with them)?
@@ -41,8 +43,11 @@ An organization keeps a *code*, what it believes about a world of 30 things that
 a network of ties: the chain of command, colleagues in one's unit, colleagues across units,
 stakeholders. How the organization communicates is a set of **practices**, each a control of
 the app; the two regimes are the two ends of that space, and any mix between them can be set.
-"""),
-    ("How it works", """
+""",
+    ),
+    (
+        "How it works",
+        """
 Each step (think of it as about a week) runs the same loop:
 
 1. **Speaking.** The organization broadcasts its code (in a share of steps: *Broadcasts*).
@@ -63,8 +68,11 @@ Each step (think of it as about a week) runs the same loop:
 
 The world keeps changing (2% of what matters flips each step) and 1% of the staff leave each
 step, replaced by newcomers.
-"""),
-    ("How to use it", """
+""",
+    ),
+    (
+        "How to use it",
+        """
 - **Side by side** runs two organizations, A and B, on the same seed. Press **Step** or
   **Play**; both move together. Each has its own panel of practices: **Broadcast end** and
   **Conversational end** load the two regimes; then change any practice alone. A changed
@@ -81,8 +89,11 @@ step, replaced by newcomers.
 - **Guided experiments** ask the class to predict before they run. **What if** runs a
   scenario many times with and without a change and says what the change does, with its
   uncertainty.
-"""),
-    ("Things to notice", """
+""",
+    ),
+    (
+        "Things to notice",
+        """
 - Under the broadcast end blue lines fan out from the centre every step and members' views
   converge on the code. Does the code itself get better?
 - Watch engagement when ideas go unanswered. In this model people who speak up and are
@@ -92,8 +103,11 @@ step, replaced by newcomers.
   only happier members?
 - With a chain of command, ideas are dropped and distorted on the way up: compare the code's
   knowledge and the net innovations with those under the voice channel.
-"""),
-    ("Things to try", """
+""",
+    ),
+    (
+        "Things to try",
+        """
 - Start both from the broadcast end and give B only the voice channel. Then only answers
   (*Ideas answered*). Which practice matters more, and for which measure?
 - Lower *Pressure to conform* on one side (March's p1). March (1991) concluded that "slow
@@ -101,16 +115,22 @@ step, replaced by newcomers.
   exploration". Does the code learn more here, in a changing world?
 - Close the ties across units on one side and colour the dots by **unit**.
 - Run the same comparison with three different seeds before drawing a conclusion.
-"""),
-    ("Extending the model", """
+""",
+    ),
+    (
+        "Extending the model",
+        """
 Every setting of the app is a key of Agora's configuration; the command under the pictures
 re-runs each side from the command line (`agora run ...`), where every other key can be set
 and many replicates run in parallel (`agora run replicates=20 ...`). Scenarios and
 interventions are plain YAML files in `conf/`; the what-if report, sweeps, sensitivity analyses
 and the comparisons with published models are described in the project's documentation. The
 rules are small functions of arrays in `sim/rules/`, one module per mechanism.
-"""),
-    ("Credits and references", """
+""",
+    ),
+    (
+        "Credits and references",
+        """
 - March, J. G. (1991). Exploration and exploitation in organizational learning. *Organization
   Science* 2(1), 71-87: the code, socialization (p1), learning (p2), turnover and turbulence.
 - Mayer, R. C., Davis, J. H. & Schoorman, F. D. (1995). An integrative model of organizational
@@ -120,7 +140,8 @@ rules are small functions of arrays in `sim/rules/`, one module per mechanism.
   project's sources page, which gives what each mechanism and default rests on, and which
   defaults are assumptions.
 - The layout of this tab follows NetLogo's Models Library (Wilensky).
-"""),
+""",
+    ),
 )
 
 #: What a class may predict about A and B.
@@ -143,47 +164,54 @@ class Experiment:
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
-        "ends", "Broadcast or conversation",
+        "ends",
+        "Broadcast or conversation",
         "A broadcasts its strategy every step and answers no ideas; B broadcasts rarely, has a "
         "voice channel, answers most ideas it reads and lets colleagues vote. Which one's "
         "members end **more engaged**?",
         "engagement",
-        a={"regime": "broadcast"}, b={"regime": "conversational"},
+        a={"regime": "broadcast"},
+        b={"regime": "conversational"},
         discuss="Look also at trust and at the code's knowledge (the curves below): is the "
-                "more engaged organization also the one with the better strategy? Run it "
-                "again on another seed before you answer.",
+        "more engaged organization also the one with the better strategy? Run it "
+        "again on another seed before you answer.",
     ),
     Experiment(
-        "answers", "Voice without answers",
+        "answers",
+        "Voice without answers",
         "Both have the conversational practices, but A answers none of the ideas it reads "
         "(*Ideas answered* 0) while B answers 60%. Which one's members end **more engaged**?",
         "engagement",
         a={"regime": "conversational", "responsiveness": 0.0},
         b={"regime": "conversational", "responsiveness": 0.6},
         discuss="Ideas that end unanswered lower the engagement of whoever sent them. Compare "
-                "with the broadcast end, where ideas travel up the chain: is being ignored "
-                "worse than never being asked?",
+        "with the broadcast end, where ideas travel up the chain: is being ignored "
+        "worse than never being asked?",
     ),
     Experiment(
-        "channel", "Up the chain or straight to the top",
+        "channel",
+        "Up the chain or straight to the top",
         "Both broadcast like the broadcast end, but in B members can send ideas straight to "
         "the top (*Ideas go up by: voice*) instead of through their managers. Which strategy "
         "ends **closer to reality** (knowledge of the code)?",
         "knowledge_code",
-        a={"regime": "broadcast"}, b={"regime": "broadcast", "upward": "voice"},
+        a={"regime": "broadcast"},
+        b={"regime": "broadcast", "upward": "voice"},
         discuss="Managers relay ideas with some chance and distort them on the way. Does a "
-                "shorter path help if nobody answers?",
+        "shorter path help if nobody answers?",
     ),
     Experiment(
-        "conform", "Pressure to conform",
+        "conform",
+        "Pressure to conform",
         "Both are halfway between the regimes, but A pushes members hard to adopt the strategy "
         "(*Pressure to conform* 0.9) and B gently (0.1). Which strategy ends **closer to "
         "reality**?",
         "knowledge_code",
-        a={"regime": "hybrid", "socialization": 0.9}, b={"regime": "hybrid", "socialization": 0.1},
-        discuss="March (1991): \"slow learning on the part of individuals maintains "
-                "diversity longer, thereby providing the exploration\". Is that what happened "
-                "here? Try other seeds.",
+        a={"regime": "hybrid", "socialization": 0.9},
+        b={"regime": "hybrid", "socialization": 0.1},
+        discuss='March (1991): "slow learning on the part of individuals maintains '
+        'diversity longer, thereby providing the exploration". Is that what happened '
+        "here? Try other seeds.",
     ),
 )
 
@@ -208,12 +236,15 @@ class Outcome:
         a, b = self.values
         first, last = self.window
         said = {"A": "A ends higher", "B": "B ends higher", "same": "they end about the same"}
-        return (f"Over steps {first} to {last}, {name} averaged {a:.2f} in A and {b:.2f} in B: "
-                f"{said[self.winner]}.")
+        return (
+            f"Over steps {first} to {last}, {name} averaged {a:.2f} in A and {b:.2f} in B: "
+            f"{said[self.winner]}."
+        )
 
 
-def outcome(experiment: Experiment, frames: Sequence[pd.DataFrame], *, same: float = 0.02
-            ) -> Outcome:
+def outcome(
+    experiment: Experiment, frames: Sequence[pd.DataFrame], *, same: float = 0.02
+) -> Outcome:
     """Each side's mean of the measure over the last third of the run (the project's summary
     window), and which is higher; closer than ``same`` (absolute) counts as about the same."""
     from sim.studies.outcomes import window_of, window_rows

@@ -42,8 +42,15 @@ from sim.viz.export import gif_of, stack_pngs
 from sim.viz.pair import PairNetworks, pair_series
 from sim.viz.render import FrameRenderer
 
-__all__ = ["APP_METRICS", "AppModel", "LETTERS", "MODELS", "Pair", "check_pair_memory",
-           "side_title"]
+__all__ = [
+    "APP_METRICS",
+    "AppModel",
+    "LETTERS",
+    "MODELS",
+    "Pair",
+    "check_pair_memory",
+    "side_title",
+]
 
 LETTERS = ("A", "B")
 
@@ -161,8 +168,10 @@ def check_pair_memory(cfgs) -> None:
     need = sum(estimate(cfg).gb for cfg in cfgs)
     limit = min(memory_limit_gb(cfg) for cfg in cfgs)
     if need > limit:
-        raise ConfigError(f"these two organizations need {need:.3g} GB together, more than "
-                          f"limits.memory_gb={limit:.3g}: make them smaller")
+        raise ConfigError(
+            f"these two organizations need {need:.3g} GB together, more than "
+            f"limits.memory_gb={limit:.3g}: make them smaller"
+        )
 
 
 def side_title(letter: str, settings: Mapping[str, object]) -> str:
@@ -235,8 +244,7 @@ class Pair:
     def _record(self) -> None:
         for data, model in zip(self.data, self.models, strict=True):
             data.observe(model)
-        self.frames.append(tuple(d.frame(m) for d, m in zip(self.data, self.models,
-                                                             strict=True)))
+        self.frames.append(tuple(d.frame(m) for d, m in zip(self.data, self.models, strict=True)))
 
     # ------------------------------------------------------------------ running
 
@@ -282,8 +290,10 @@ class Pair:
             if color_by != self.color_by:
                 self.color_by = color_by
                 # Same positions: only what the dots show changes.
-                self.data = [NetworkData(m, d.layout, color_by=color_by)
-                             for d, m in zip(self.data, self.models, strict=True)]
+                self.data = [
+                    NetworkData(m, d.layout, color_by=color_by)
+                    for d, m in zip(self.data, self.models, strict=True)
+                ]
                 self._figures = None
                 self.frames.clear()
                 self._record()
@@ -294,12 +304,23 @@ class Pair:
         """The matplotlib figures of the exports (networks, metrics) and their renderers."""
         if self._figures is None or self._figures[0].color_by != self.color_by:
             networks = PairNetworks(
-                self.models, self.series, color_by=self.color_by, width=NETWORK_SIZE[0],
-                height=NETWORK_SIZE[1], dpi=self.dpi, fontsize=self.fontsize,
+                self.models,
+                self.series,
+                color_by=self.color_by,
+                width=NETWORK_SIZE[0],
+                height=NETWORK_SIZE[1],
+                dpi=self.dpi,
+                fontsize=self.fontsize,
             )
             metrics = MetricsPlot(
-                self.metric_names, ncols=3, horizon=max(20, self.steps), width=METRICS_SIZE[0],
-                height=METRICS_SIZE[1], dpi=self.dpi, series=self.series, fontsize=self.fontsize,
+                self.metric_names,
+                ncols=3,
+                horizon=max(20, self.steps),
+                width=METRICS_SIZE[0],
+                height=METRICS_SIZE[1],
+                dpi=self.dpi,
+                series=self.series,
+                fontsize=self.fontsize,
             )
             self._figures = (networks, metrics, FrameRenderer(networks), FrameRenderer(metrics))
         return self._figures

@@ -32,8 +32,13 @@ import threading
 import weakref
 from typing import TextIO
 
-__all__ = ["MEMORY_PER_SESSION_MB", "SESSIONS", "Sessions", "default_max_sessions",
-           "limit_from_env"]
+__all__ = [
+    "MEMORY_PER_SESSION_MB",
+    "SESSIONS",
+    "Sessions",
+    "default_max_sessions",
+    "limit_from_env",
+]
 
 #: Server memory one lab session adds at the default size: measured with
 #: ``benchmarks/bench_classroom.py``, 4 to 16 MiB a session open and about 9 MiB after a minute
@@ -158,8 +163,10 @@ class Sessions:
         with self._lock:
             if self.open >= self.limit:
                 self.refused += 1
-                self._say(f"a student was turned away: the lab is full ({self.open} of "
-                          f"{self.limit} sessions open)")
+                self._say(
+                    f"a student was turned away: the lab is full ({self.open} of "
+                    f"{self.limit} sessions open)"
+                )
                 return False
             self.open += 1
             self._say(f"{self.open} of {self.limit} sessions open")

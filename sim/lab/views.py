@@ -121,9 +121,12 @@ def markdown_html(text: str) -> str:
 @solara.component
 def Prose(text: str, size: int = 16, classes: list | None = None):
     """A paragraph or more of Markdown, at ``size`` px."""
-    solara.HTML(tag="div", unsafe_innerHTML=markdown_html(text),
-                style=f"font-size: {size}px; line-height: 1.45;",
-                classes=["agora-text", *(classes or [])])
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=markdown_html(text),
+        style=f"font-size: {size}px; line-height: 1.45;",
+        classes=["agora-text", *(classes or [])],
+    )
 
 
 class LabState:
@@ -133,12 +136,15 @@ class LabState:
     a comparison without losing the run on screen.
     """
 
-    def __init__(self, a: dict | None = None, b: dict | None = None, *,
-                 build: Callable[..., Pair] = Pair) -> None:
-        self.settings = solara.reactive([
-            bounded(complete(a if a is not None else {"regime": "broadcast"})),
-            bounded(complete(b if b is not None else {"regime": "conversational"})),
-        ])
+    def __init__(
+        self, a: dict | None = None, b: dict | None = None, *, build: Callable[..., Pair] = Pair
+    ) -> None:
+        self.settings = solara.reactive(
+            [
+                bounded(complete(a if a is not None else {"regime": "broadcast"})),
+                bounded(complete(b if b is not None else {"regime": "conversational"})),
+            ]
+        )
         first = self.settings.value[0]
         self.run = solara.reactive({"seed": first["seed"], "steps": first["steps"]})
         self.color_by = solara.reactive("knowledge")
@@ -219,24 +225,44 @@ class LabState:
 
 
 @solara.component
-def ControlInput(control: Control, value, on_value: Callable, prefix: str = "",
-                 show_help: bool = True):
+def ControlInput(
+    control: Control, value, on_value: Callable, prefix: str = "", show_help: bool = True
+):
     """One control with its value in its label (and a line of help under it)."""
     text = f"{control.label}: {format_value(control, value)}"
     cls = f"agora-control agora-{prefix}{control.name}"
     if control.kind in ("share", "count"):
         integer = control.kind == "count"
         rv.Slider(
-            label=text, v_model=value, min=control.low, max=control.high, step=control.step,
+            label=text,
+            v_model=value,
+            min=control.low,
+            max=control.high,
+            step=control.step,
             on_v_model=lambda v: on_value(int(v) if integer else round(float(v), 6)),
-            hide_details=True, thumb_label=False, class_=cls,
+            hide_details=True,
+            thumb_label=False,
+            class_=cls,
         )
     elif control.kind == "choice":
-        rv.Select(label=control.label, items=list(control.choices), v_model=value,
-                  on_v_model=on_value, hide_details=True, dense=True, class_=cls)
+        rv.Select(
+            label=control.label,
+            items=list(control.choices),
+            v_model=value,
+            on_v_model=on_value,
+            hide_details=True,
+            dense=True,
+            class_=cls,
+        )
     else:
-        rv.Switch(label=text, v_model=bool(value), on_v_model=lambda v: on_value(bool(v)),
-                  hide_details=True, dense=True, class_=cls)
+        rv.Switch(
+            label=text,
+            v_model=bool(value),
+            on_v_model=lambda v: on_value(bool(v)),
+            hide_details=True,
+            dense=True,
+            class_=cls,
+        )
     if show_help and control.help:
         solara.Div(children=[control.help], classes=["agora-help"])
 
@@ -254,37 +280,64 @@ def SidePanel(state: LabState, index: int):
             if name == "mix":
                 new = with_preset(new, "hybrid", value)
             state.set_side(index, new)
+
         return set_
 
     def preset(regime):
         # "Halfway" is the hybrid at mix 0.5 (an end's own mix is 0 or 1).
         return lambda: state.set_side(index, with_preset(settings, regime, 0.5))
 
-    with solara.Card(f"Organization {letter}", classes=[f"agora-side-{letter}"],
-                     style={"margin-bottom": "8px"}):
+    with solara.Card(
+        f"Organization {letter}", classes=[f"agora-side-{letter}"], style={"margin-bottom": "8px"}
+    ):
         solara.Div(children=[f"Start from: {settings['regime']}"], classes=["agora-help"])
         with solara.Row(gap="4px", style={"flex-wrap": "wrap"}):
-            for regime, label in (("broadcast", "Broadcast end"), ("hybrid", "Halfway"),
-                                  ("conversational", "Conversational end")):
-                solara.Button(label, on_click=preset(regime), small=True,
-                              outlined=settings["regime"] != regime, color="primary",
-                              classes=[f"agora-preset-{letter}-{regime}"])
+            for regime, label in (
+                ("broadcast", "Broadcast end"),
+                ("hybrid", "Halfway"),
+                ("conversational", "Conversational end"),
+            ):
+                solara.Button(
+                    label,
+                    on_click=preset(regime),
+                    small=True,
+                    outlined=settings["regime"] != regime,
+                    color="primary",
+                    classes=[f"agora-preset-{letter}-{regime}"],
+                )
         if settings["regime"] == "hybrid":
             ControlInput(CONTROLS["mix"], settings["mix"], set_value("mix"), prefix)
         with solara.Details("Practices", expand=True).key(f"practices-{letter}"):
             for control in PRACTICE_CONTROLS[2:]:
-                ControlInput(control, settings[control.name], set_value(control.name), prefix,
-                             show_help=index == 0)
+                ControlInput(
+                    control,
+                    settings[control.name],
+                    set_value(control.name),
+                    prefix,
+                    show_help=index == 0,
+                )
         with solara.Details("Organization", expand=False).key(f"organization-{letter}"):
             for control in ORGANIZATION:
-                ControlInput(control, settings[control.name], set_value(control.name), prefix,
-                             show_help=False)
+                ControlInput(
+                    control,
+                    settings[control.name],
+                    set_value(control.name),
+                    prefix,
+                    show_help=False,
+                )
             if index == 1:
-                solara.Button("Same organization as A", small=True, text=True,
-                              on_click=lambda: state.set_side(1, {
-                                  **settings,
-                                  **{c.name: state.settings.value[0][c.name] for c in ORGANIZATION},
-                              }))
+                solara.Button(
+                    "Same organization as A",
+                    small=True,
+                    text=True,
+                    on_click=lambda: state.set_side(
+                        1,
+                        {
+                            **settings,
+                            **{c.name: state.settings.value[0][c.name] for c in ORGANIZATION},
+                        },
+                    ),
+                )
 
 
 def step_text(pair: Pair) -> str:
@@ -333,19 +386,37 @@ def StepControls(state: LabState):
     PageVisibility.element(on_hidden=lambda: state.playing.set(False))
 
     with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Button("Reset", on_click=state.reset, color="warning" if state.pending else None,
-                      classes=["agora-reset"])
-        solara.Button("Step", on_click=state.step, disabled=state.playing.value or not pair.running,
-                      classes=["agora-step"])
-        solara.Button("Pause" if state.playing.value else "Play", color="primary",
-                      disabled=not pair.running and not state.playing.value,
-                      on_click=lambda: state.playing.set(not state.playing.value),
-                      classes=["agora-play"])
-    LiveText.element(text=step_text(pair), css_class="agora-status agora-step-count",
-                     live=state.live, follow=("counter", StepText(pair)))
+        solara.Button(
+            "Reset",
+            on_click=state.reset,
+            color="warning" if state.pending else None,
+            classes=["agora-reset"],
+        )
+        solara.Button(
+            "Step",
+            on_click=state.step,
+            disabled=state.playing.value or not pair.running,
+            classes=["agora-step"],
+        )
+        solara.Button(
+            "Pause" if state.playing.value else "Play",
+            color="primary",
+            disabled=not pair.running and not state.playing.value,
+            on_click=lambda: state.playing.set(not state.playing.value),
+            classes=["agora-play"],
+        )
+    LiveText.element(
+        text=step_text(pair),
+        css_class="agora-status agora-step-count",
+        live=state.live,
+        follow=("counter", StepText(pair)),
+    )
     if state.pending:
-        solara.Div(children=["Settings changed: press Reset to start both runs again with them."],
-                   classes=["agora-help", "agora-pending"], style={"color": "#b35900"})
+        solara.Div(
+            children=["Settings changed: press Reset to start both runs again with them."],
+            classes=["agora-help", "agora-pending"],
+            style={"color": "#b35900"},
+        )
     if state.error.value:
         solara.Error(state.error.value, classes=["agora-refused"])
 
@@ -355,29 +426,46 @@ def RunControls(state: LabState):
     """Reset, Step, Play; the step counter; speed, colouring, seed and run length."""
     StepControls(state)
     # Keyed: the message above comes and goes, and the two selects hold different hooks.
-    solara.Select("Speed", values=list(SPEEDS), value=state.speed, dense=True,
-                  classes=["agora-speed"]).key("speed")
-    solara.Select("Colour the dots by", values=list(COLOR_BY), value=state.color_by.value,
-                  on_value=state.recolor, dense=True, classes=["agora-color-by"]).key("color-by")
+    solara.Select(
+        "Speed", values=list(SPEEDS), value=state.speed, dense=True, classes=["agora-speed"]
+    ).key("speed")
+    solara.Select(
+        "Colour the dots by",
+        values=list(COLOR_BY),
+        value=state.color_by.value,
+        on_value=state.recolor,
+        dense=True,
+        classes=["agora-color-by"],
+    ).key("color-by")
     for control in RUN:
-        ControlInput(control, state.run.value[control.name],
-                     lambda v, n=control.name: state.set_run(n, v),
-                     show_help=control.name == "seed")
+        ControlInput(
+            control,
+            state.run.value[control.name],
+            lambda v, n=control.name: state.set_run(n, v),
+            show_help=control.name == "seed",
+        )
 
 
 @solara.component
 def Exports(state: LabState):
     """Download the measures so far, the picture, the last steps (drawn when asked)."""
     pair = state.pair.value
-    with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "center"},
-                    classes=["agora-exports"]):
+    with solara.Row(
+        gap="8px", style={"flex-wrap": "wrap", "align-items": "center"}, classes=["agora-exports"]
+    ):
         solara.Text("Download:", style={"font-size": "16px"})
-        solara.FileDownload(pair.csv, filename="agora_lab.csv", label="Data (CSV)",
-                            mime_type="text/csv")
-        solara.FileDownload(pair.png, filename="agora_lab.png", label="Picture (PNG)",
-                            mime_type="image/png")
-        solara.FileDownload(pair.gif, filename="agora_lab_last_steps.gif",
-                            label="Animation (GIF)", mime_type="image/gif")
+        solara.FileDownload(
+            pair.csv, filename="agora_lab.csv", label="Data (CSV)", mime_type="text/csv"
+        )
+        solara.FileDownload(
+            pair.png, filename="agora_lab.png", label="Picture (PNG)", mime_type="image/png"
+        )
+        solara.FileDownload(
+            pair.gif,
+            filename="agora_lab_last_steps.gif",
+            label="Animation (GIF)",
+            mime_type="image/gif",
+        )
 
 
 @solara.component
@@ -387,10 +475,15 @@ def NetworksChart(state: LabState):
     _ = state.tick.value  # recoloured
     versions = tuple(d.version for d in pair.data)
     feed = solara.use_memo(lambda: NetworksFeed(pair), [pair, pair.color_by, versions])
-    Chart.element(option=feed.text, kind="network", height=f"{NETWORK_PX}px",
-                  css_class="agora-networks", live=state.live, follow=("networks", feed))
-    solara.HTML(tag="div", unsafe_innerHTML=legend_html(pair.color_by),
-                classes=["agora-legend"])
+    Chart.element(
+        option=feed.text,
+        kind="network",
+        height=f"{NETWORK_PX}px",
+        css_class="agora-networks",
+        live=state.live,
+        follow=("networks", feed),
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=legend_html(pair.color_by), classes=["agora-legend"])
 
 
 @solara.component
@@ -398,9 +491,14 @@ def MetricsChart(pair: Pair, state: LabState | None = None, css_class: str = "ag
     """The curves on shared axes, drawn in the browser; with a ``state``, each step sends
     only the new points."""
     feed = solara.use_memo(lambda: MetricsFeed(pair), [pair])
-    Chart.element(option=feed.text, kind="metrics", height=f"{METRICS_PX}px",
-                  css_class=css_class, live=state.live if state is not None else None,
-                  follow=("metrics", feed) if state is not None else None)
+    Chart.element(
+        option=feed.text,
+        kind="metrics",
+        height=f"{METRICS_PX}px",
+        css_class=css_class,
+        live=state.live if state is not None else None,
+        follow=("metrics", feed) if state is not None else None,
+    )
 
 
 @solara.component
@@ -415,14 +513,17 @@ def LabView(state: LabState):
         with solara.Column(classes=["agora-main"], gap="6px"):
             Exports(state)
             if pair.sampled:
-                solara.Warning("These organizations are larger than one picture can show well: "
-                               "the picture draws an even sample of each ring. The measures "
-                               "count everyone.")
+                solara.Warning(
+                    "These organizations are larger than one picture can show well: "
+                    "the picture draws an even sample of each ring. The measures "
+                    "count everyone."
+                )
             NetworksChart(state)
             MetricsChart(pair, state)
             with solara.Details("These runs from the command line"):
-                for letter, settings, command in zip(LETTERS, pair.settings, pair.commands(),
-                                                     strict=True):
+                for letter, settings, command in zip(
+                    LETTERS, pair.settings, pair.commands(), strict=True
+                ):
                     Prose(f"**{letter}.** {describe(settings)}.\n\n```\n{command}\n```")
 
 
@@ -461,40 +562,58 @@ def GuidedView(state: LabState):
         state.tab.value = 0
 
     with solara.Column(classes=["agora-main", "agora-guided"], style={"max-width": "980px"}):
-        solara.ToggleButtonsSingle(value=chosen.value, on_value=choose,
-                                   children=[solara.Button(e.title, value=e.key)
-                                             for e in EXPERIMENTS],
-                                   classes=["agora-experiments"])
+        solara.ToggleButtonsSingle(
+            value=chosen.value,
+            on_value=choose,
+            children=[solara.Button(e.title, value=e.key) for e in EXPERIMENTS],
+            classes=["agora-experiments"],
+        )
         with solara.Card(experiment.title):
-            Prose(f"**Predict first.** {experiment.question} "
-                            f"(Both run {experiment.steps} steps on seed "
-                            f"{state.run.value['seed']}; we compare the last third.)", size=17)
+            Prose(
+                f"**Predict first.** {experiment.question} "
+                f"(Both run {experiment.steps} steps on seed "
+                f"{state.run.value['seed']}; we compare the last third.)",
+                size=17,
+            )
             solara.Div(children=["Your class predicts:"], classes=["agora-help"])
-            solara.ToggleButtonsSingle(value=prediction.value, on_value=prediction.set,
-                                       values=list(PREDICTIONS), mandatory=False,
-                                       classes=["agora-prediction"])
+            solara.ToggleButtonsSingle(
+                value=prediction.value,
+                on_value=prediction.set,
+                values=list(PREDICTIONS),
+                mandatory=False,
+                classes=["agora-prediction"],
+            )
             with solara.Row():
-                solara.Button("Run it", color="primary",
-                              on_click=lambda: guided_task(key, experiment, dict(state.run.value)),
-                              disabled=prediction.value is None or guided_task.pending,
-                              classes=["agora-run-experiment"])
-                solara.Button("Watch it step by step in Side by side", text=True,
-                              on_click=open_in_lab)
+                solara.Button(
+                    "Run it",
+                    color="primary",
+                    on_click=lambda: guided_task(key, experiment, dict(state.run.value)),
+                    disabled=prediction.value is None or guided_task.pending,
+                    classes=["agora-run-experiment"],
+                )
+                solara.Button(
+                    "Watch it step by step in Side by side", text=True, on_click=open_in_lab
+                )
             if prediction.value is None:
-                solara.Div(children=["Choose a prediction to run the experiment."],
-                           classes=["agora-help"])
+                solara.Div(
+                    children=["Choose a prediction to run the experiment."], classes=["agora-help"]
+                )
             if guided_task.pending:
                 solara.ProgressLinear(True)
-                solara.Div(children=[f"Running A and B for {experiment.steps} steps..."],
-                           classes=["agora-help"])
+                solara.Div(
+                    children=[f"Running A and B for {experiment.steps} steps..."],
+                    classes=["agora-help"],
+                )
         done = guided_task.finished and guided_task.value is not None
         if done and guided_task.value[0] == key:
             _, pair, verdict = guided_task.value
             right = verdict.matches(prediction.value)
             with solara.Card("What happened", classes=["agora-outcome"]):
                 said = "right" if right else "not this time"
-                Prose(f"**{verdict.sentence()}** You predicted: *{prediction.value}* ({said}).",
-                      size=17)
+                Prose(
+                    f"**{verdict.sentence()}** You predicted: *{prediction.value}* ({said}).",
+                    size=17,
+                )
                 Prose(experiment.discuss, size=16)
             MetricsChart(pair, css_class="agora-guided-metrics")
 
@@ -505,6 +624,7 @@ def GuidedView(state: LabState):
 @solara.lab.task(prefer_threaded=True)
 def whatif_task(request: WhatIfRequest):
     """Run a what-if in the background, reporting the share of replicates done."""
+
     def progress(done: int, total: int) -> None:
         whatif_task.progress = 100.0 * done / max(total, 1)
 
@@ -518,8 +638,9 @@ def WhatIfView(state: LabState):
     difference over time with its CI and the report's sentences."""
     from sim.scenarios.library import list_interventions, list_scenarios
 
-    scenarios = solara.use_memo(lambda: [s for s in list_scenarios()
-                                         if s.path.stem != "march1991"], [])
+    scenarios = solara.use_memo(
+        lambda: [s for s in list_scenarios() if s.path.stem != "march1991"], []
+    )
     interventions = solara.use_memo(list_interventions, [])
     scenario = solara.use_reactive("default")
     kind = solara.use_reactive("intervention")
@@ -539,13 +660,18 @@ def WhatIfView(state: LabState):
         error.value = None
         try:
             # Held to the sliders' limits here, on the server, whatever the browser sent.
-            request = bounded_request(WhatIfRequest(
-                scenario.value,
-                intervention=intervention.value if kind.value == "intervention" else None,
-                practice=practice.value if kind.value == "practice" else None,
-                value=value.value, at=at.value, steps=steps.value,
-                replicates=replicates.value, seed=state.run.value["seed"],
-            ))
+            request = bounded_request(
+                WhatIfRequest(
+                    scenario.value,
+                    intervention=intervention.value if kind.value == "intervention" else None,
+                    practice=practice.value if kind.value == "practice" else None,
+                    value=value.value,
+                    at=at.value,
+                    steps=steps.value,
+                    replicates=replicates.value,
+                    seed=state.run.value["seed"],
+                )
+            )
             plan = plan_of(request)  # a bad choice is said here, before anything runs
         except Exception as err:  # noqa: BLE001 - shown to the user as it is
             error.value = str(err)
@@ -559,57 +685,97 @@ def WhatIfView(state: LabState):
     names = {s.path.stem: s for s in scenarios}
     with solara.Row(gap="16px", style={"align-items": "flex-start"}):
         with solara.Column(classes=["agora-sidebar", "agora-whatif-form"], gap="4px"):
-            solara.Select("Scenario", values=list(names), value=scenario, dense=True,
-                          classes=["agora-whatif-scenario"])
-            solara.Div(children=[names[scenario.value].description
-                                 if scenario.value in names else ""], classes=["agora-help"])
-            solara.ToggleButtonsSingle(value=kind,
-                                       children=[solara.Button("An intervention",
-                                                               value="intervention"),
-                                                 solara.Button("One practice", value="practice")],
-                                       classes=["agora-whatif-kind"])
+            solara.Select(
+                "Scenario",
+                values=list(names),
+                value=scenario,
+                dense=True,
+                classes=["agora-whatif-scenario"],
+            )
+            solara.Div(
+                children=[names[scenario.value].description if scenario.value in names else ""],
+                classes=["agora-help"],
+            )
+            solara.ToggleButtonsSingle(
+                value=kind,
+                children=[
+                    solara.Button("An intervention", value="intervention"),
+                    solara.Button("One practice", value="practice"),
+                ],
+                classes=["agora-whatif-kind"],
+            )
             if kind.value == "intervention":
                 # Keys: the two selects take turns at one place of the page, and must not
                 # share their hooks (one holds a reactive value, the other a callback).
-                solara.Select("Intervention", values=[i.name for i in interventions],
-                              value=intervention, dense=True,
-                              classes=["agora-whatif-intervention"]).key("whatif-intervention")
+                solara.Select(
+                    "Intervention",
+                    values=[i.name for i in interventions],
+                    value=intervention,
+                    dense=True,
+                    classes=["agora-whatif-intervention"],
+                ).key("whatif-intervention")
                 if intervention.value:
-                    solara.Div(children=[describe_intervention(intervention.value)],
-                               classes=["agora-help"])
+                    solara.Div(
+                        children=[describe_intervention(intervention.value)], classes=["agora-help"]
+                    )
             else:
-                solara.Select("Practice", values=list(CHANGEABLE), value=practice.value,
-                              on_value=set_practice, dense=True,
-                              classes=["agora-whatif-practice"]).key("whatif-practice")
+                solara.Select(
+                    "Practice",
+                    values=list(CHANGEABLE),
+                    value=practice.value,
+                    on_value=set_practice,
+                    dense=True,
+                    classes=["agora-whatif-practice"],
+                ).key("whatif-practice")
                 ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
+
             def set_steps(n):
                 steps.set(int(n))
                 if at.value >= int(n):  # the change must fall inside the run
                     at.set(max(10, int(n) // 2 // 10 * 10))
 
-            labels = {"at": "Change at step", "steps": "Run length (steps)",
-                      "replicates": "Replicates (runs of each)"}
-            for name, var, setter in (("at", at, None), ("steps", steps, set_steps),
-                                      ("replicates", replicates, None)):
+            labels = {
+                "at": "Change at step",
+                "steps": "Run length (steps)",
+                "replicates": "Replicates (runs of each)",
+            }
+            for name, var, setter in (
+                ("at", at, None),
+                ("steps", steps, set_steps),
+                ("replicates", replicates, None),
+            ):
                 label = labels[name]
                 low, high, stride = LIMITS[name]
                 if name == "at":  # the change falls inside the run
                     high = max(low, min(high, steps.value - 10))
-                rv.Slider(label=f"{label}: {var.value}", v_model=var.value, min=low, max=high,
-                          step=stride,
-                          on_v_model=setter or (lambda v, var=var: var.set(int(v))),
-                          hide_details=True, thumb_label=False,
-                          class_=f"agora-control agora-whatif-{name}")
-            solara.Button("Run the what-if", color="primary", on_click=start,
-                          disabled=whatif_task.pending, classes=["agora-whatif-run"])
+                rv.Slider(
+                    label=f"{label}: {var.value}",
+                    v_model=var.value,
+                    min=low,
+                    max=high,
+                    step=stride,
+                    on_v_model=setter or (lambda v, var=var: var.set(int(v))),
+                    hide_details=True,
+                    thumb_label=False,
+                    class_=f"agora-control agora-whatif-{name}",
+                )
+            solara.Button(
+                "Run the what-if",
+                color="primary",
+                on_click=start,
+                disabled=whatif_task.pending,
+                classes=["agora-whatif-run"],
+            )
             if error.value:
                 solara.Error(error.value)
         with solara.Column(classes=["agora-main", "agora-whatif-result"], gap="6px"):
             if whatif_task.pending:
                 done = whatif_task.progress or 0.0
                 solara.ProgressLinear(done if done > 0 else True)
-                solara.Div(children=[f"Running both arms: {done:.0f}% of the replicates done."],
-                           classes=["agora-status", "agora-whatif-progress"])
+                solara.Div(
+                    children=[f"Running both arms: {done:.0f}% of the replicates done."],
+                    classes=["agora-status", "agora-whatif-progress"],
+                )
             elif whatif_task.error:
                 solara.Error(f"The what-if failed: {whatif_task.exception}")
             elif whatif_task.finished and whatif_task.value is not None:
@@ -619,7 +785,8 @@ def WhatIfView(state: LabState):
                     "Choose a scenario and a change, then **Run the what-if**. The scenario runs "
                     "several times as it is and several times with the change, on the same "
                     "seeds: until the change the two are the same organization, step for step, "
-                    "so every difference after it is the change's doing.", size=17,
+                    "so every difference after it is the change's doing.",
+                    size=17,
                 )
 
 
@@ -629,26 +796,39 @@ def WhatIfResultView(result):
     from sim.viz.difference import DIFF_COLOUR
     from sim.viz.plots import pretty
 
-    option = solara.use_memo(lambda: difference_option(result.differences, at=result.plan.at,
-                                                       colour=DIFF_COLOUR), [result])
+    option = solara.use_memo(
+        lambda: difference_option(result.differences, at=result.plan.at, colour=DIFF_COLOUR),
+        [result],
+    )
     rows = max(1, math.ceil(len(result.differences) / 3))  # three panels a row
     with solara.Card(result.title, classes=["agora-whatif-summary"]):
         Prose(
             f"{result.n} runs with and {result.n} without the change, same seeds; values at "
-            "the end are means over the last steps, with 95% confidence intervals.", size=16,
+            "the end are means over the last steps, with 95% confidence intervals.",
+            size=16,
         )
         lines = [f"- {s}" for s in result.sentences] or [
             "- No measure ends clearly different: every 95% interval of the difference "
-            "includes zero."]
+            "includes zero."
+        ]
         Prose("\n".join(lines), size=17)
         if result.unclear:
-            Prose("No clear difference at the end: "
-                  + ", ".join(pretty(m).lower() for m in result.unclear) + ".", size=15)
-    Chart.element(option=dumps(option), kind="plain", height=f"{230 * rows + 50}px",
-                  css_class="agora-whatif-plot")
-    table_csv = solara.use_memo(lambda: (lambda: result.table.to_csv(index=False)), [result])
-    solara.FileDownload(table_csv, filename="whatif.csv",
-                        label="The table (CSV)", mime_type="text/csv")
+            Prose(
+                "No clear difference at the end: "
+                + ", ".join(pretty(m).lower() for m in result.unclear)
+                + ".",
+                size=15,
+            )
+    Chart.element(
+        option=dumps(option),
+        kind="plain",
+        height=f"{230 * rows + 50}px",
+        css_class="agora-whatif-plot",
+    )
+    table_csv = solara.use_memo(lambda: lambda: result.table.to_csv(index=False), [result])
+    solara.FileDownload(
+        table_csv, filename="whatif.csv", label="The table (CSV)", mime_type="text/csv"
+    )
 
 
 # --------------------------------------------------------------------------- info
@@ -670,12 +850,14 @@ def FullView(limit: int):
     """What a student sees when the server already serves as many labs as it may."""
     solara.Style(CSS)
     solara.Title("Agora: the lab is full")
-    with solara.Column(style={"padding": "24px", "max-width": "760px"},
-                       classes=["agora-full"]):
-        Prose(f"## The lab is full\n\nThis server already runs {limit} labs, as many as its "
-              "teacher set it to serve at once (`agora app --max-sessions`). A place frees "
-              "up when someone closes their tab.\n\n**Try again in a minute: reload this "
-              "page**, or ask your teacher.", size=18)
+    with solara.Column(style={"padding": "24px", "max-width": "760px"}, classes=["agora-full"]):
+        Prose(
+            f"## The lab is full\n\nThis server already runs {limit} labs, as many as its "
+            "teacher set it to serve at once (`agora app --max-sessions`). A place frees "
+            "up when someone closes their tab.\n\n**Try again in a minute: reload this "
+            "page**, or ask your teacher.",
+            size=18,
+        )
 
 
 TABS = ("Side by side", "Guided experiments", "What if", "Info")
@@ -688,8 +870,11 @@ def AgoraLab(state: LabState):
     solara.Title("Agora: how an organization talks")
     with solara.Column(style={"padding": "4px 12px"}, gap="0px"):
         with solara.Row(style={"align-items": "baseline"}):
-            solara.HTML(tag="h1", unsafe_innerHTML="Agora: how an organization talks",
-                        style="font-size: 22px; font-weight: 500; margin: 10px 0 4px 0;")
+            solara.HTML(
+                tag="h1",
+                unsafe_innerHTML="Agora: how an organization talks",
+                style="font-size: 22px; font-weight: 500; margin: 10px 0 4px 0;",
+            )
         with solara.lab.Tabs(value=state.tab, lazy=True):
             with solara.lab.Tab(TABS[0], classes=["agora-tab-lab"]):
                 LabView(state)

@@ -49,9 +49,19 @@ from sim.scenarios.whatif import (
 )
 from sim.studies.outcomes import difference_bounds, t_interval
 
-__all__ = ["CHANGEABLE", "LIMITS", "WhatIfRequest", "bounded_request", "WhatIfResult",
-           "describe_intervention",
-           "difference_over_time", "plan_of", "run_request", "unchanged", "workers_for"]
+__all__ = [
+    "CHANGEABLE",
+    "LIMITS",
+    "WhatIfRequest",
+    "bounded_request",
+    "WhatIfResult",
+    "describe_intervention",
+    "difference_over_time",
+    "plan_of",
+    "run_request",
+    "unchanged",
+    "workers_for",
+]
 
 #: The practices the tab can change at a step (the regime preset and mix are not practices).
 CHANGEABLE: tuple[str, ...] = tuple(c.name for c in PRACTICE_CONTROLS[2:])
@@ -61,8 +71,12 @@ SHOWN = 6
 
 #: What the tab's sliders offer, ``name: (low, high, stride)``: the tab draws its sliders from
 #: these, and :func:`bounded_request` holds every request to them on the server.
-LIMITS = {"at": (10, 590, 10), "steps": (20, 600, 20), "replicates": (2, 30, 1),
-          "size": (20, 1000, 10)}
+LIMITS = {
+    "at": (10, 590, 10),
+    "steps": (20, 600, 20),
+    "replicates": (2, 30, 1),
+    "size": (20, 1000, 10),
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +97,11 @@ class WhatIfRequest:
 
     def extra(self) -> list[str]:
         """The overrides both arms share."""
-        out = [f"steps={int(self.steps)}", f"replicates={int(self.replicates)}",
-               f"seed={int(self.seed)}"]
+        out = [
+            f"steps={int(self.steps)}",
+            f"replicates={int(self.replicates)}",
+            f"seed={int(self.seed)}",
+        ]
         if self.size is not None:
             out.append(f"org.size={int(self.size)}")
         return out
@@ -137,9 +154,12 @@ def bounded_request(request: WhatIfRequest) -> WhatIfRequest:
     if request.practice in CHANGEABLE:
         value = clamp(CONTROLS[request.practice], value)
     return replace(
-        request, steps=steps, at=_within("at", request.at, high=steps - 10),
+        request,
+        steps=steps,
+        at=_within("at", request.at, high=steps - 10),
         replicates=_within("replicates", request.replicates),
-        size=None if request.size is None else _within("size", request.size), value=value,
+        size=None if request.size is None else _within("size", request.size),
+        value=value,
     )
 
 
@@ -159,33 +179,39 @@ def plan_of(request: WhatIfRequest) -> WhatIfPlan:
     if (request.intervention is None) == (request.practice is None):
         raise ValueError("choose either an intervention or a practice to change")
     if request.intervention is not None:
-        return plan_whatif(request.scenario, request.intervention, request.extra(),
-                           at=int(request.at))
+        return plan_whatif(
+            request.scenario, request.intervention, request.extra(), at=int(request.at)
+        )
     if request.practice not in CHANGEABLE:
         raise ValueError(f"practice={request.practice!r} is unknown: one of {CHANGEABLE}")
     control = CONTROLS[request.practice]
     value = _value(request.practice, request.value)
     steps, at = int(request.steps), int(request.at)
     if not 0 < at < steps:
-        raise ConfigError(f"the change is at step {at} but the run has {steps} steps: "
-                          f"choose a step between 1 and {steps - 1}")
+        raise ConfigError(
+            f"the change is at step {at} but the run has {steps} steps: "
+            f"choose a step between 1 and {steps - 1}"
+        )
     scenario = get_scenario(request.scenario)
     base = [f"scenario={scenario.path.stem}", *request.extra()]
     # Hydra's override grammar takes the change as a list of one {at, set} mapping.
     text = str(value).lower() if isinstance(value, bool) else value
     treated = [*base, f"interventions=[{{at:{at},set:{{{control.key}:{text}}}}}]"]
-    arms = {"baseline": to_config(load_config(base)),
-            "intervention": to_config(load_config(treated))}
+    arms = {
+        "baseline": to_config(load_config(base)),
+        "intervention": to_config(load_config(treated)),
+    }
     name = f"{request.practice} = {format_value(control, value)} at step {at}"
     change = NamedIntervention(
         name=name,
         description=f"{control.label} ({control.key}) becomes {format_value(control, value)} "
-                    f"at step {at}.",
+        f"at step {at}.",
         path=Path("(teaching app)"),
         interventions=[{"at": at, "set": {control.key: value}}],
     )
-    return WhatIfPlan(scenario, change, {"baseline": base, "intervention": treated}, arms, at,
-                      request.extra())
+    return WhatIfPlan(
+        scenario, change, {"baseline": base, "intervention": treated}, arms, at, request.extra()
+    )
 
 
 def unchanged(plan: WhatIfPlan) -> str | None:
@@ -203,8 +229,9 @@ def unchanged(plan: WhatIfPlan) -> str | None:
                 node = getattr(node, part, None)
             if node != value:
                 return None
-    keys = ", ".join(f"{k} = {v}" for item in plan.intervention.interventions
-                     for k, v in item["set"].items())
+    keys = ", ".join(
+        f"{k} = {v}" for item in plan.intervention.interventions for k, v in item["set"].items()
+    )
     return f"the scenario already has {keys} from the start: choose another value"
 
 
@@ -216,14 +243,22 @@ def difference_over_time(timeseries: pd.DataFrame, metric: str) -> pd.DataFrame:
     arms share their seeds, so before the change the difference is 0 with no band at all. The
     band stays in the range a difference of the metric can take (a share's in [-1, 1]).
     """
-    wide = timeseries.pivot_table(index=["step", "replicate"], columns="arm", values=metric,
-                                  dropna=False)
+    wide = timeseries.pivot_table(
+        index=["step", "replicate"], columns="arm", values=metric, dropna=False
+    )
     diff = (wide["intervention"] - wide["baseline"]).groupby(level="step")
     table = diff.agg(["mean", "std", "count"])
-    low, high = t_interval(table["mean"], table["std"], table["count"],
-                           bounds=difference_bounds([metric]))
-    return pd.DataFrame({"step": table.index.astype(int), "diff": table["mean"].to_numpy(),
-                         "ci_low": low, "ci_high": high})
+    low, high = t_interval(
+        table["mean"], table["std"], table["count"], bounds=difference_bounds([metric])
+    )
+    return pd.DataFrame(
+        {
+            "step": table.index.astype(int),
+            "diff": table["mean"].to_numpy(),
+            "ci_low": low,
+            "ci_high": high,
+        }
+    )
 
 
 #: Below this many replicate-steps per arm the what-if runs in the app's own process: starting
@@ -282,6 +317,7 @@ def run_request(
 def describe_intervention(name: str) -> str:
     """A named intervention's description and what it sets (the tab chooses the step)."""
     iv = get_intervention(name)
-    sets = "; ".join(", ".join(f"{k} = {v}" for k, v in item["set"].items())
-                     for item in iv.interventions)
+    sets = "; ".join(
+        ", ".join(f"{k} = {v}" for k, v in item["set"].items()) for item in iv.interventions
+    )
     return f"{iv.description} Sets: {sets}."

@@ -338,8 +338,17 @@ class Network:
         """The same structure with another edge list (CSR rebuilt)."""
         indptr, indices, ntype = _csr(edges, edge_type, self.n_nodes)
         return Network(
-            self.tree, self.n_individuals, self.n_stakeholders, edges, edge_type,
-            indptr, indices, ntype, self.children_indptr, self.children, self.frontline,
+            self.tree,
+            self.n_individuals,
+            self.n_stakeholders,
+            edges,
+            edge_type,
+            indptr,
+            indices,
+            ntype,
+            self.children_indptr,
+            self.children,
+            self.frontline,
         )
 
     def to_networkx(self, stakeholder_org: np.ndarray | None = None) -> nx.Graph:
@@ -352,13 +361,21 @@ class Network:
         t = self.tree
         for i in range(self.n_individuals):
             g.add_node(
-                i, kind="individual", org=int(t.org[i]), unit=int(t.unit[i]),
-                level=int(t.level[i]), label=f"I{i}",
+                i,
+                kind="individual",
+                org=int(t.org[i]),
+                unit=int(t.unit[i]),
+                level=int(t.level[i]),
+                label=f"I{i}",
             )
         for s in range(self.n_stakeholders):
             org = int(stakeholder_org[s]) if stakeholder_org is not None else -1
             g.add_node(
-                self.n_individuals + s, kind="stakeholder", org=org, unit=-1, level=-1,
+                self.n_individuals + s,
+                kind="stakeholder",
+                org=org,
+                unit=-1,
+                level=-1,
                 label=f"S{s}",
             )
         g.add_edges_from(
@@ -406,9 +423,7 @@ def build_network(
         if cfg.org.network is not None:
             observed = load_comm_network(cfg.org.network, chart)
     else:
-        trees = [
-            hierarchy_tree(cfg.org.size, h.depth, h.span, org=o) for o in range(cfg.org.count)
-        ]
+        trees = [hierarchy_tree(cfg.org.size, h.depth, h.span, org=o) for o in range(cfg.org.count)]
         tree = _concat_trees(trees)
     if units is not None:
         tree = Tree(tree.manager, tree.level, np.asarray(units, dtype=np.int64), tree.org)
@@ -441,8 +456,12 @@ def build_network(
     parts.append(
         (
             *external_ties(
-                frontline, tree.org[frontline], stakeholder_org,
-                op.external * net.external_degree, n, rng,
+                frontline,
+                tree.org[frontline],
+                stakeholder_org,
+                op.external * net.external_degree,
+                n,
+                rng,
             ),
             EXTERNAL,
         )
@@ -466,6 +485,15 @@ def build_network(
         [[0], np.cumsum(np.bincount(tree.manager[order], minlength=n))]
     ).astype(np.int64)
     return Network(
-        tree, n, int(stakeholder_org.size), edges, edge_type, indptr, indices, ntype,
-        children_indptr, order.astype(np.int64), frontline,
+        tree,
+        n,
+        int(stakeholder_org.size),
+        edges,
+        edge_type,
+        indptr,
+        indices,
+        ntype,
+        children_indptr,
+        order.astype(np.int64),
+        frontline,
     )

@@ -57,8 +57,14 @@ from sim.config import ConfigError
 from sim.config.paths import resolve_data_path
 from sim.org.tree import Tree
 
-__all__ = ["OrgChartError", "OrgChart", "REQUIRED", "OPTIONAL", "load_org_chart",
-           "load_comm_network"]
+__all__ = [
+    "OrgChartError",
+    "OrgChart",
+    "REQUIRED",
+    "OPTIONAL",
+    "load_org_chart",
+    "load_comm_network",
+]
 
 #: Columns an org chart must have, and those it may have.
 REQUIRED = ("id", "manager_id", "unit")
@@ -323,7 +329,7 @@ def _describe_cycle(manager, level, ids, lines) -> str:
         seen[i] = len(path)
         path.append(i)
         i = int(manager[i])
-    cycle = path[seen[i]:]
+    cycle = path[seen[i] :]
     first = min(cycle, key=lambda r: lines[r])
     k = cycle.index(first)
     cycle = cycle[k:] + cycle[:k]
@@ -417,8 +423,7 @@ def _graphml(path: Path, where: str):
             parser.ParseFile(fh)
     except expat.ExpatError as err:
         raise OrgChartError(
-            f"{where}, line {err.lineno}: not well-formed GraphML "
-            f"({expat.ErrorString(err.code)})"
+            f"{where}, line {err.lineno}: not well-formed GraphML ({expat.ErrorString(err.code)})"
         ) from None
     if not edges and not nodes:
         raise OrgChartError(f"{where}: the file is empty (no nodes, no edges)")

@@ -41,8 +41,9 @@ __all__ = ["Adaptation", "hill_climb", "PRACTICES"]
 PRACTICES = ("responsiveness", "broadcast_rate")
 
 
-def hill_climb(value: float, direction: float, *, improved: bool, step: float,
-               noise: float) -> tuple[float, float]:
+def hill_climb(
+    value: float, direction: float, *, improved: bool, step: float, noise: float
+) -> tuple[float, float]:
     """One move of a practice: keep the direction if the objective improved, else reverse it;
     returns the new value (clipped to [0, 1]) and the direction taken."""
     direction = direction if improved else -direction
@@ -108,8 +109,12 @@ class Adaptation:
         noise = self.rng.normal(0.0, sd, size=len(values)) if sd > 0 else np.zeros(len(values))
         for o in range(len(values)):  # a loop over organizations (a handful), not agents
             values[o], self.direction[practice][o] = hill_climb(
-                values[o], self.direction[practice][o], improved=bool(mean[o] >= self.previous[o]),
-                step=cfg.org.adapt_step, noise=float(noise[o]))
+                values[o],
+                self.direction[practice][o],
+                improved=bool(mean[o] >= self.previous[o]),
+                step=cfg.org.adapt_step,
+                noise=float(noise[o]),
+            )
         self.previous = mean
         self.practice[practice] = values
         self.told[practice] = float(np.mean(values)) if len(values) > 1 else float(values[0])

@@ -25,8 +25,9 @@ import numpy as np
 __all__ = ["ratify"]
 
 
-def ratify(changed: np.ndarray, new_code: np.ndarray, contrib: np.ndarray, votes: np.ndarray,
-           quorum: int) -> np.ndarray:
+def ratify(
+    changed: np.ndarray, new_code: np.ndarray, contrib: np.ndarray, votes: np.ndarray, quorum: int
+) -> np.ndarray:
     """The changes that pass the vote: per changed dimension, votes behind the ideas about it
     at least ``quorum``, and more than half of them behind the new value.
 

@@ -75,7 +75,8 @@ class Economy:
         from_stakeholders = adopted_origins[adopted_origins >= n] - n
         ideas = np.bincount(from_stakeholders, minlength=k)
         self.created, self.kept, self.received = split(
-            satisfaction, ideas, v.idea_value, self.share, org, cfg.org.count)
+            satisfaction, ideas, v.idea_value, self.share, org, cfg.org.count
+        )
         if cfg.mechanisms.bargaining:
             h = heard_by_org(heard, ignored, org, cfg.org.count)
             self.share = negotiate(self.share, h, v.share, v.share_max, v.bargaining)

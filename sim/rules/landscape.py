@@ -35,7 +35,12 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "NKLandscape", "SCORE_POWER", "MAX_NK_DIMS", "to_codes", "from_codes", "additive_scores",
+    "NKLandscape",
+    "SCORE_POWER",
+    "MAX_NK_DIMS",
+    "to_codes",
+    "from_codes",
+    "additive_scores",
     "flip",
 ]
 

@@ -82,8 +82,9 @@ class Messages:
     def empty(dims: int) -> Messages:
         """No messages (one shared, read-only batch per ``dims``)."""
         z = _frozen(np.empty(0, dtype=np.int64))
-        return Messages(z, z, z, _frozen(np.empty(0, np.int8)), z, z,
-                        _frozen(np.empty((0, dims), np.int8)))
+        return Messages(
+            z, z, z, _frozen(np.empty(0, np.int8)), z, z, _frozen(np.empty((0, dims), np.int8))
+        )
 
     @classmethod
     def create(cls, sender, target, kind, values, step, origin=None) -> Messages:
@@ -130,8 +131,13 @@ class Messages:
         sent = np.empty(sender.size, dtype=np.int64)
         sent.fill(step)
         return Messages(
-            sender, np.concatenate(targets).astype(np.int64, copy=False), sender, kind, sender,
-            sent, np.concatenate(values).astype(np.int8, copy=False),
+            sender,
+            np.concatenate(targets).astype(np.int64, copy=False),
+            sender,
+            kind,
+            sender,
+            sent,
+            np.concatenate(values).astype(np.int8, copy=False),
         )
 
     def __len__(self) -> int:
@@ -139,14 +145,27 @@ class Messages:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The fields, in order."""
-        return (self.sender, self.target, self.holder, self.kind, self.origin, self.sent,
-                self.values)
+        return (
+            self.sender,
+            self.target,
+            self.holder,
+            self.kind,
+            self.origin,
+            self.sent,
+            self.values,
+        )
 
     def take(self, index: np.ndarray | slice) -> Messages:
         """The messages selected by a boolean mask, an index array or a slice."""
-        return Messages(self.sender[index], self.target[index], self.holder[index],
-                        self.kind[index], self.origin[index], self.sent[index],
-                        self.values[index])
+        return Messages(
+            self.sender[index],
+            self.target[index],
+            self.holder[index],
+            self.kind[index],
+            self.origin[index],
+            self.sent[index],
+            self.values[index],
+        )
 
     def replace(self, **arrays: np.ndarray) -> Messages:
         """The same messages with some fields replaced (e.g. ``holder=...``)."""

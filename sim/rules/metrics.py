@@ -314,9 +314,11 @@ ORG_METRICS: dict[str, Callable] = {
     ),
     # Each organization's own practices (they differ once several adapt: sim.rules.adapt).
     "practice_responsiveness": lambda m, o, mem, sh: float(
-        m.adaptation.rates(m.cfg, "responsiveness")[o]),
+        m.adaptation.rates(m.cfg, "responsiveness")[o]
+    ),
     "practice_broadcast_rate": lambda m, o, mem, sh: float(
-        m.adaptation.rates(m.cfg, "broadcast_rate")[o]),
+        m.adaptation.rates(m.cfg, "broadcast_rate")[o]
+    ),
 }
 
 ORG_METRIC_NAMES: tuple[str, ...] = tuple(ORG_METRICS)

@@ -41,8 +41,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from sim.rules.routing import attention_filter
 
-__all__ = ["csr", "member_graph", "toward_set", "leadership_hops", "next_hop_table", "Hop",
-           "hop"]
+__all__ = ["csr", "member_graph", "toward_set", "leadership_hops", "next_hop_table", "Hop", "hop"]
 
 
 def csr(edges, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -60,8 +59,9 @@ def csr(edges, n: int) -> tuple[np.ndarray, np.ndarray]:
     return g.indptr.astype(np.int64), g.indices.astype(np.int64)
 
 
-def member_graph(indptr: np.ndarray, indices: np.ndarray, org: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def member_graph(
+    indptr: np.ndarray, indices: np.ndarray, org: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The ties among the first ``org.size`` nodes (members) that stay inside one organization
     (stakeholders and ties between organizations carry no internal mail)."""
     n = org.size
@@ -108,8 +108,9 @@ def _pick(indptr, indices, dist: np.ndarray, boss: np.ndarray) -> np.ndarray:
     return out
 
 
-def toward_set(indptr: np.ndarray, indices: np.ndarray, target: np.ndarray,
-               manager: np.ndarray) -> np.ndarray:
+def toward_set(
+    indptr: np.ndarray, indices: np.ndarray, target: np.ndarray, manager: np.ndarray
+) -> np.ndarray:
     """Next hop of every node on a shortest path to the nearest node where ``target`` holds.
 
     ``-1`` for nodes in the set, for nodes next to it (they hand the message over) and for
@@ -118,15 +119,21 @@ def toward_set(indptr: np.ndarray, indices: np.ndarray, target: np.ndarray,
     n = indptr.size - 1
     if not target.any():
         return np.full(n, -1, dtype=np.int64)
-    dist = shortest_path(_graph(indptr, indices), unweighted=True, directed=False,
-                         indices=np.flatnonzero(target)).min(axis=0)
+    dist = shortest_path(
+        _graph(indptr, indices), unweighted=True, directed=False, indices=np.flatnonzero(target)
+    ).min(axis=0)
     nxt = _pick(indptr, indices, dist, _formal(indptr, indices, manager))
     nxt[dist <= 1] = -1
     return nxt
 
 
-def leadership_hops(indptr: np.ndarray, indices: np.ndarray, org: np.ndarray,
-                    leaders: np.ndarray, manager: np.ndarray) -> np.ndarray:
+def leadership_hops(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    org: np.ndarray,
+    leaders: np.ndarray,
+    manager: np.ndarray,
+) -> np.ndarray:
     """Where each member hands an idea next under ``routing: network``: the next hop on a
     shortest path, over its organization's internal ties, to the nearest of its leaders (-1:
     hand it to the organization). The same array as the chain of command's ``manager`` in
@@ -142,8 +149,9 @@ def leadership_hops(indptr: np.ndarray, indices: np.ndarray, org: np.ndarray,
     return toward_set(ip, ix, leaders, manager)
 
 
-def next_hop_table(indptr: np.ndarray, indices: np.ndarray,
-                   manager: np.ndarray | None = None) -> np.ndarray:
+def next_hop_table(
+    indptr: np.ndarray, indices: np.ndarray, manager: np.ndarray | None = None
+) -> np.ndarray:
     """``T[v, t]``: the next hop from ``v`` towards ``t`` (``t`` itself when adjacent, ``v``
     when ``v == t``, -1 when unreachable), shape ``(n, n)``, int32."""
     n = indptr.size - 1
@@ -170,8 +178,14 @@ class Hop:
     passed_on: np.ndarray
 
 
-def hop(holder: np.ndarray, target: np.ndarray, table: np.ndarray, capacity: np.ndarray,
-        rng: np.random.Generator, source: np.ndarray | None = None) -> Hop:
+def hop(
+    holder: np.ndarray,
+    target: np.ndarray,
+    table: np.ndarray,
+    capacity: np.ndarray,
+    rng: np.random.Generator,
+    source: np.ndarray | None = None,
+) -> Hop:
     """Move every message one hop towards its target; each node reads at most
     ``capacity[node]`` of the messages arriving at it this step, the rest are dropped.
 

@@ -390,9 +390,7 @@ def leader_average(org_of_node: np.ndarray, leader: np.ndarray, n_orgs: int) -> 
     count = np.bincount(org, minlength=n_orgs)
     if np.any(count == 0):
         raise ValueError(f"organizations without a leader: {np.flatnonzero(count == 0).tolist()}")
-    return sp.csr_matrix(
-        (1.0 / count[org], (org, who)), shape=(n_orgs, org_of_node.size)
-    )
+    return sp.csr_matrix((1.0 / count[org], (org, who)), shape=(n_orgs, org_of_node.size))
 
 
 def heard_weights(

@@ -133,8 +133,16 @@ class Platform:
         keep = self.adopted[posters] & self.adopted[readers]
         return posters[keep], readers[keep]
 
-    def update(self, cfg, network, used: np.ndarray, heard: np.ndarray, ignored: np.ndarray,
-               seen_leaders: float, memory: float) -> None:
+    def update(
+        self,
+        cfg,
+        network,
+        used: np.ndarray,
+        heard: np.ndarray,
+        ignored: np.ndarray,
+        seen_leaders: float,
+        memory: float,
+    ) -> None:
         """End of a step: the record of being heard there, drop-outs, then adoptions.
 
         ``used`` flags who posted, replied or voted on the platform this step, ``heard`` who

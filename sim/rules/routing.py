@@ -172,8 +172,12 @@ def cascade(
     offset = np.arange(parent.size) - np.repeat(np.cumsum(n_children) - n_children, n_children)
     child = children[children_indptr[readers.holder[parent]] + offset]
     copies = Messages.create(
-        sender=readers.holder[parent], target=child, kind=BROADCAST,
-        values=readers.values[parent], step=step, origin=readers.origin[parent],
+        sender=readers.holder[parent],
+        target=child,
+        kind=BROADCAST,
+        values=readers.values[parent],
+        step=step,
+        origin=readers.origin[parent],
     )
     return copies, filtered
 

@@ -29,12 +29,19 @@ __all__ = ["LEVELS", "level_of_key", "levels_section"]
 
 #: Key prefixes by level; the first that matches wins (stakeholder-facing openness first).
 _KEY_LEVEL = (
-    ("openness.hear_stakeholders", "economic"), ("openness.external", "economic"),
-    ("openness.inter_org", "economic"), ("value.", "economic"), ("stakeholders.", "economic"),
-    ("population.", "individual"), ("platform.", "individual"),
-    ("leadership.", "individual"), ("openness.voice", "individual"),
-    ("regime", "organizational"), ("org.", "organizational"),
-    ("hierarchy", "organizational"), ("openness", "organizational"),
+    ("openness.hear_stakeholders", "economic"),
+    ("openness.external", "economic"),
+    ("openness.inter_org", "economic"),
+    ("value.", "economic"),
+    ("stakeholders.", "economic"),
+    ("population.", "individual"),
+    ("platform.", "individual"),
+    ("leadership.", "individual"),
+    ("openness.voice", "individual"),
+    ("regime", "organizational"),
+    ("org.", "organizational"),
+    ("hierarchy", "organizational"),
+    ("openness", "organizational"),
 )
 
 
@@ -57,11 +64,15 @@ def levels_section(table: pd.DataFrame, changes: Sequence[Mapping]) -> list[str]
     """Markdown lines: the level(s) the intervention acts at, and per level the metrics that
     end clearly different (with the difference), out of those measured there."""
     acted = sorted({level_of_key(k) for c in changes for k in c["set"]}, key=LEVELS.index)
-    lines = ["## Levels", "",
-             f"The intervention acts at the {' and '.join(acted)} "
-             f"level{'s' if len(acted) > 1 else ''} (by the keys it changes). Its effects at "
-             "the end, level by level (clear: the 95% interval of the difference excludes "
-             "zero):", ""]
+    lines = [
+        "## Levels",
+        "",
+        f"The intervention acts at the {' and '.join(acted)} "
+        f"level{'s' if len(acted) > 1 else ''} (by the keys it changes). Its effects at "
+        "the end, level by level (clear: the 95% interval of the difference excludes "
+        "zero):",
+        "",
+    ]
     reached = []
     for level in LEVELS:
         rows = table[table["metric"].map(lambda m: record(m).level) == level]
@@ -71,11 +82,18 @@ def levels_section(table: pd.DataFrame, changes: Sequence[Mapping]) -> list[str]
             reached.append(level)
         words = ", ".join(f"{r['metric']} ({r['diff']:+.3g})" for r in clear) or "none"
         # A list, not a table: the report's one table is every metric's.
-        lines.append(f"- **{level}** ({'acted on' if level in acted else 'not acted on'}; "
-                     f"{len(rows)} metrics measured): clearly different: {words}")
+        lines.append(
+            f"- **{level}** ({'acted on' if level in acted else 'not acted on'}; "
+            f"{len(rows)} metrics measured): clearly different: {words}"
+        )
     others = [lv for lv in LEVELS if lv not in acted]
     moved = [lv for lv in others if lv in reached]
-    lines += ["", (f"Shift one level, nudge them all: **{'yes' if moved == others else 'no'}** "
-                   f"here; of the other levels ({', '.join(others) or 'none'}), "
-                   f"{', '.join(moved) or 'none'} moved clearly.")]
+    lines += [
+        "",
+        (
+            f"Shift one level, nudge them all: **{'yes' if moved == others else 'no'}** "
+            f"here; of the other levels ({', '.join(others) or 'none'}), "
+            f"{', '.join(moved) or 'none'} moved clearly."
+        ),
+    ]
     return [*lines, ""]

@@ -75,8 +75,11 @@ def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(node, dict):
         for key, value in node.items():
-            out.update(flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else
-                       {f"{prefix}{key}": value})
+            out.update(
+                flatten(value, f"{prefix}{key}.")
+                if isinstance(value, dict)
+                else {f"{prefix}{key}": value}
+            )
     return out
 
 

@@ -41,8 +41,7 @@ from sim.scenarios.whatif import BANDS_FILE, DIFFERENCES_FILE, PLAN_FILE, TIMESE
 from sim.util.atomic import write_text_atomic
 from sim.viz.plots import anchor_axis, figure_grid, has_intervals, pretty, save_figure
 
-__all__ = ["HEADLINE", "sentence", "format_value", "findings", "rank_clear",
-           "write_whatif_report"]
+__all__ = ["HEADLINE", "sentence", "format_value", "findings", "rank_clear", "write_whatif_report"]
 
 #: Every metric in the catalogue's headline order (the panels of the headline plot are the
 #: first six that vary); reports order their own metrics with :func:`headline`.
@@ -150,8 +149,10 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
     if not _excludes_zero(row):
         extra = ""
         if kind == "share":
-            extra = (f"; {format_value(row['intervention_mean'], kind)}% with it, "
-                     f"{format_value(row['baseline_mean'], kind)}% without")
+            extra = (
+                f"; {format_value(row['intervention_mean'], kind)}% with it, "
+                f"{format_value(row['baseline_mean'], kind)}% without"
+            )
         return (
             f"{words}: no clear difference at the end (difference {fmt(d)}"
             f"{unit}, 95% CI {fmt(lo)} to {fmt(hi)}{extra})."
@@ -160,8 +161,10 @@ def sentence(metric: str, row: Mapping[str, Any]) -> str:
     mag = (lo, hi) if d > 0 else (-hi, -lo)
     tail = ""
     if kind == "share":
-        tail = (f": {format_value(row['baseline_mean'], kind)}% without it, "
-                f"{format_value(row['intervention_mean'], kind)}% with it")
+        tail = (
+            f": {format_value(row['baseline_mean'], kind)}% without it, "
+            f"{format_value(row['intervention_mean'], kind)}% with it"
+        )
     return (
         f"{words} ends {fmt(abs(d))}{unit} {direction} with the intervention "
         f"(95% CI {fmt(mag[0])} to {fmt(mag[1])}){tail}."
@@ -173,13 +176,25 @@ def constant_rows(table: pd.DataFrame) -> dict[str, float]:
     metric -> that value. The report folds them into one line."""
     out = {}
     for r in table.to_dict("records"):
-        values = [r[c] for c in ("baseline_mean", "baseline_ci_low", "baseline_ci_high",
-                                 "intervention_mean", "intervention_ci_low",
-                                 "intervention_ci_high", "before_mean")]
+        values = [
+            r[c]
+            for c in (
+                "baseline_mean",
+                "baseline_ci_low",
+                "baseline_ci_high",
+                "intervention_mean",
+                "intervention_ci_low",
+                "intervention_ci_high",
+                "before_mean",
+            )
+        ]
         finite = [v for v in values if not (isinstance(v, float) and math.isnan(v))]
-        if (finite and max(finite) - min(finite) <= 1e-12 * (1 + abs(finite[0]))
-                and not math.isnan(r["baseline_mean"])
-                and (math.isnan(r["baseline_ci_low"]) or r["diff"] == 0)):
+        if (
+            finite
+            and max(finite) - min(finite) <= 1e-12 * (1 + abs(finite[0]))
+            and not math.isnan(r["baseline_mean"])
+            and (math.isnan(r["baseline_ci_low"]) or r["diff"] == 0)
+        ):
             out[r["metric"]] = float(r["baseline_mean"])
     return out
 
@@ -198,6 +213,7 @@ def rank_clear(rows: Mapping[str, Mapping[str, Any]]) -> list[str]:
     >>> rank_clear(rows)
     ['b', 'a']
     """
+
     def size(m: str) -> float:
         r = rows[m]
         half = (r["diff_ci_high"] - r["diff_ci_low"]) / 2
@@ -222,10 +238,13 @@ def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
     said = [sentence(m, rows[m]) for m in clear[:MAX_SENTENCES]]
     rest = clear[MAX_SENTENCES:]
     if rest:  # named, with their direction, so no clear difference goes unsaid
-        named = ", ".join(f"{pretty(m).lower()} {'higher' if rows[m]['diff'] > 0 else 'lower'}"
-                          for m in rest)
-        said.append(f"And {len(rest)} more clear difference{'s' if len(rest) != 1 else ''} "
-                    f"(see the table): {named}.")
+        named = ", ".join(
+            f"{pretty(m).lower()} {'higher' if rows[m]['diff'] > 0 else 'lower'}" for m in rest
+        )
+        said.append(
+            f"And {len(rest)} more clear difference{'s' if len(rest) != 1 else ''} "
+            f"(see the table): {named}."
+        )
     return said, unclear
 
 
@@ -235,8 +254,9 @@ def findings(table: pd.DataFrame) -> tuple[list[str], list[str]]:
 _COLOURS = {"baseline": "#7f7f7f", "intervention": "#d62728"}
 
 
-def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, path: Path,
-                        title: str) -> Path:
+def plot_arms_over_time(
+    bands: pd.DataFrame, metrics: Sequence[str], at: int, path: Path, title: str
+) -> Path:
     """One panel per metric: each arm's mean with its 95% band, the intervention step marked."""
     present = [m for m in metrics if m in set(bands["metric"])]
     fig, axes = figure_grid(len(present), ncols=3, width=4.2, height=2.8)
@@ -259,8 +279,11 @@ def plot_arms_over_time(bands: pd.DataFrame, metrics: Sequence[str], at: int, pa
     handles.append(Line2D([], [], color="black", ls="--", lw=1))
     labels.append(f"intervention (step {at})")
     fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False)
-    note = "shaded: 95% CI" if has_intervals(bands) else \
-        "fewer than two replicates: no confidence interval"
+    note = (
+        "shaded: 95% CI"
+        if has_intervals(bands)
+        else "fewer than two replicates: no confidence interval"
+    )
     fig.suptitle(f"{title}\n(mean over replicates; {note})", fontsize=12)
     return save_figure(fig, path)
 
@@ -283,10 +306,14 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
         ax.set_title(
             f"{pretty(r['metric'])}\nΔ {_table_value(r['diff'], k)} "
             f"[{_table_value(r['diff_ci_low'], k)}, {_table_value(r['diff_ci_high'], k)}]",
-            fontsize=9, fontweight=bold,
+            fontsize=9,
+            fontweight=bold,
         )
-    fig.suptitle(f"{title}\n(end of run, 95% CI; Δ = intervention − baseline, bold when its "
-                 "95% CI excludes 0)", fontsize=11)
+    fig.suptitle(
+        f"{title}\n(end of run, 95% CI; Δ = intervention − baseline, bold when its "
+        "95% CI excludes 0)",
+        fontsize=11,
+    )
     return save_figure(fig, path)
 
 
@@ -295,20 +322,32 @@ def plot_end_values(table: pd.DataFrame, path: Path, title: str) -> Path:
 
 def _key_parameters(cfg: Mapping[str, Any]) -> list[str]:
     """The assumptions a reader needs, in words, from the resolved baseline configuration."""
-    org, h, st, op, rg = cfg["org"], cfg["hierarchy"], cfg["stakeholders"], cfg["openness"], \
-        cfg["regime"]
+    org, h, st, op, rg = (
+        cfg["org"],
+        cfg["hierarchy"],
+        cfg["stakeholders"],
+        cfg["openness"],
+        cfg["regime"],
+    )
     env, pop, net = cfg["environment"], cfg["population"], cfg["network"]
     if org.get("chart"):
         people = f"the organization of the org chart `{org['chart']}`"
         if org.get("network"):
             people += f" with the observed network `{org['network']}`"
     else:
-        people = (f"{org['count']} organization{'s' if org['count'] > 1 else ''} of "
-                  f"{org['size']} people in {h['depth']} levels")
+        people = (
+            f"{org['count']} organization{'s' if org['count'] > 1 else ''} of "
+            f"{org['size']} people in {h['depth']} levels"
+        )
     lines = [
         f"Who: {people}; {st['count']} stakeholders per organization"
-        + (f", who leave when satisfaction is below {st['threshold']} (chance "
-           f"{st['switching']} per step)" if org["count"] > 1 else "") + ".",
+        + (
+            f", who leave when satisfaction is below {st['threshold']} (chance "
+            f"{st['switching']} per step)"
+            if org["count"] > 1
+            else ""
+        )
+        + ".",
         f"Regime: `{rg['name']}` (mix {rg['mix']}): the organization broadcasts in "
         f"{rg['broadcast_rate']:.0%} of steps, members adopt what it says at rate "
         f"{rg['socialization']}, its strategy learns at rate {rg['listening']} from the ideas "
@@ -316,16 +355,24 @@ def _key_parameters(cfg: Mapping[str, Any]) -> list[str]:
         f"ideas it reads, voting is {'on' if rg['voting'] else 'off'}.",
         f"People: each sends an idea up with chance {pop.get('voice', 'n/a')} per step at full "
         f"engagement and replies to a colleague's post with chance {pop.get('reply', 'n/a')}"
-        + (f"; {op['voice']:.0%} of members can use the direct voice channel"
-           if "voice" in op else "") + ".",
+        + (
+            f"; {op['voice']:.0%} of members can use the direct voice channel"
+            if "voice" in op
+            else ""
+        )
+        + ".",
         f"Channels: peer ties inside units {op['peer']}, across units {op['internal']} "
         f"({net['pattern']}, up to {net['cross_unit_degree']} per person), to stakeholders "
-        f"{op['external']}" + (f", to other organizations {op['inter_org']}"
-                               if org["count"] > 1 else "")
+        f"{op['external']}"
+        + (f", to other organizations {op['inter_org']}" if org["count"] > 1 else "")
         + f"; stakeholders {'can' if op['hear_stakeholders'] else 'cannot'} be heard.",
         f"Hierarchy: messages travel `{h['routing']}`"
-        + (f" (relayed with chance {h['relay']}, each dimension lost with chance "
-           f"{h['distortion']})" if h["routing"] == "chain" else "")
+        + (
+            f" (relayed with chance {h['relay']}, each dimension lost with chance "
+            f"{h['distortion']})"
+            if h["routing"] == "chain"
+            else ""
+        )
         + f"; everyone reads at most {pop['attention']} messages a step, the organization "
         f"{org['attention']} ideas.",
         f"Environment: {env['dims']} things that matter; each flips with chance "
@@ -337,8 +384,16 @@ def _key_parameters(cfg: Mapping[str, Any]) -> list[str]:
 
 #: The numbers of a row of differences.csv that the table prints.
 _NUMBER_COLUMNS = (
-    "before_mean", "baseline_mean", "baseline_ci_low", "baseline_ci_high", "intervention_mean",
-    "intervention_ci_low", "intervention_ci_high", "diff", "diff_ci_low", "diff_ci_high",
+    "before_mean",
+    "baseline_mean",
+    "baseline_ci_low",
+    "baseline_ci_high",
+    "intervention_mean",
+    "intervention_ci_low",
+    "intervention_ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
 )
 
 
@@ -352,22 +407,31 @@ def _table(table: pd.DataFrame) -> list[str]:
     first = table.iloc[0]
     before = f"steps {int(first['before_from'])}–{int(first['before_step'])}"
     end = f"steps {int(first['end_from'])}–{int(first['end_step'])}"
-    head = ["metric", f"before ({before})", f"baseline, end ({end})",
-            f"intervention, end ({end})", "difference (95% CI)"]
+    head = [
+        "metric",
+        f"before ({before})",
+        f"baseline, end ({end})",
+        f"intervention, end ({end})",
+        "difference (95% CI)",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|"]
     for r in table.to_dict("records"):
         k = _decimals(*(r[c] for c in _NUMBER_COLUMNS))
 
         def cell(prefix: str, r=r, k=k) -> str:
             mean = r["diff"] if prefix == "diff" else r[f"{prefix}_mean"]
-            return (f"{_table_value(mean, k)} [{_table_value(r[f'{prefix}_ci_low'], k)}, "
-                    f"{_table_value(r[f'{prefix}_ci_high'], k)}]")
+            return (
+                f"{_table_value(mean, k)} [{_table_value(r[f'{prefix}_ci_low'], k)}, "
+                f"{_table_value(r[f'{prefix}_ci_high'], k)}]"
+            )
 
         diff = cell("diff")
         if _excludes_zero(r):
             diff = f"**{diff}**"
-        lines.append(f"| {pretty(r['metric'])} | {_table_value(r['before_mean'], k)} | "
-                     f"{cell('baseline')} | {cell('intervention')} | {diff} |")
+        lines.append(
+            f"| {pretty(r['metric'])} | {_table_value(r['before_mean'], k)} | "
+            f"{cell('baseline')} | {cell('intervention')} | {diff} |"
+        )
     return lines
 
 
@@ -382,10 +446,18 @@ def _draw(out: Path, shown: list[str], varying: pd.DataFrame, at: int, title: st
     """The three plots of a what-if report (the first HEADLINE_SIZE panels are the headline)."""
     bands = pd.read_csv(out / BANDS_FILE)
     plot_arms_over_time(bands, shown[:HEADLINE_SIZE], at, out / "plots" / "headline.png", title)
-    plot_arms_over_time(bands, shown, at, out / "plots" / "over_time.png",
-                        f"{title}: {len(shown)} metrics that vary")
-    plot_end_values(varying[varying["metric"].isin(shown)], out / "plots" / "end_values.png",
-                    f"{title}: end of run")
+    plot_arms_over_time(
+        bands,
+        shown,
+        at,
+        out / "plots" / "over_time.png",
+        f"{title}: {len(shown)} metrics that vary",
+    )
+    plot_end_values(
+        varying[varying["metric"].isin(shown)],
+        out / "plots" / "end_values.png",
+        f"{title}: end of run",
+    )
 
 
 def _details(table: pd.DataFrame, varying: pd.DataFrame, shown: list[str]) -> list[str]:
@@ -448,8 +520,14 @@ def write_whatif_report(
         f"# {title}",
         "",
         *(f"- {s}" for s in said),
-        *([] if said else ["- No metric ends clearly different: every 95% interval of the "
-                           "difference includes zero."]),
+        *(
+            []
+            if said
+            else [
+                "- No metric ends clearly different: every 95% interval of the "
+                "difference includes zero."
+            ]
+        ),
         "",
         f"The scenario **{sc['name']}** was run {n_b} times as it is (the *baseline*) and "
         f"{n_t} times with the intervention **{iv['name']}** from step {at} on, {end} steps "
@@ -459,15 +537,25 @@ def write_whatif_report(
         + (", the last third of the run." if window == end - end_from + 1 else "."),
     ]
     if min(n_b, n_t) < 2:
-        text += ["", "With a single replicate per arm there is no confidence interval: no "
-                 "difference can be called clear."]
+        text += [
+            "",
+            "With a single replicate per arm there is no confidence interval: no "
+            "difference can be called clear.",
+        ]
     if unclear:
-        text += ["", "No clear difference at the end (the 95% interval includes zero): "
-                 + ", ".join(pretty(m).lower() for m in unclear) + "."]
+        text += [
+            "",
+            "No clear difference at the end (the 95% interval includes zero): "
+            + ", ".join(pretty(m).lower() for m in unclear)
+            + ".",
+        ]
     if flat:
-        text += ["", "The same in both arms and every replicate (folded away): "
-                 + ", ".join(f"{pretty(m).lower()} = {_table_value(v)}" for m, v in flat.items())
-                 + "."]
+        text += [
+            "",
+            "The same in both arms and every replicate (folded away): "
+            + ", ".join(f"{pretty(m).lower()} = {_table_value(v)}" for m, v in flat.items())
+            + ".",
+        ]
     text += [
         "",
         "![headline metrics over time](plots/headline.png)",

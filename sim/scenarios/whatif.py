@@ -70,8 +70,17 @@ from sim.studies.outcomes import window_steps as end_window
 from sim.util.atomic import write_atomic
 from sim.util.stats import bounded_ci, mean_ci, paired_diff_ci
 
-__all__ = ["ARMS", "WhatIfPlan", "plan_whatif", "run_whatif", "aggregate_whatif",
-           "PLAN_FILE", "DIFFERENCES_FILE", "BANDS_FILE", "TIMESERIES_FILE"]
+__all__ = [
+    "ARMS",
+    "WhatIfPlan",
+    "plan_whatif",
+    "run_whatif",
+    "aggregate_whatif",
+    "PLAN_FILE",
+    "DIFFERENCES_FILE",
+    "BANDS_FILE",
+    "TIMESERIES_FILE",
+]
 
 ARMS = ("baseline", "intervention")
 PLAN_FILE = "whatif.json"
@@ -95,8 +104,11 @@ class WhatIfPlan:
         """Plain data for ``whatif.json``: enough to write the report from files alone."""
         treated = self.arms["intervention"]
         return {
-            "scenario": {"name": self.scenario.name, "description": self.scenario.description,
-                         "settings": self.scenario.settings},
+            "scenario": {
+                "name": self.scenario.name,
+                "description": self.scenario.description,
+                "settings": self.scenario.settings,
+            },
             "intervention": {
                 "name": self.intervention.name,
                 "description": self.intervention.description,
@@ -196,12 +208,17 @@ def run_whatif(
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / PLAN_FILE, plan.describe())
     jobs = {
-        arm: PlannedJob(plan.arms[arm], out / "runs" / arm, plan.overrides[arm],
-                        {"driver": "whatif", "arm": arm})
+        arm: PlannedJob(
+            plan.arms[arm],
+            out / "runs" / arm,
+            plan.overrides[arm],
+            {"driver": "whatif", "arm": arm},
+        )
         for arm in ARMS
     }
-    return run_jobs(jobs, workers=workers, progress=progress, desc="what-if replicates",
-                    on_progress=on_progress)
+    return run_jobs(
+        jobs, workers=workers, progress=progress, desc="what-if replicates", on_progress=on_progress
+    )
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -214,10 +231,12 @@ def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     g = long.groupby(["arm", "step", "metric"], sort=False)["value"]
     table = g.agg(mean="mean", sd="std", n="count").reset_index()
     ranges = {m: record(m).range for m in metrics}
-    bounds = [table["metric"].map(lambda m, i=i: ranges[m][i]).astype(float).to_numpy()
-              for i in (0, 1)]
-    low, high = bounded_ci(table["mean"].to_numpy(), table["sd"].to_numpy(),
-                           table["n"].to_numpy(dtype=float), bounds)
+    bounds = [
+        table["metric"].map(lambda m, i=i: ranges[m][i]).astype(float).to_numpy() for i in (0, 1)
+    ]
+    low, high = bounded_ci(
+        table["mean"].to_numpy(), table["sd"].to_numpy(), table["n"].to_numpy(dtype=float), bounds
+    )
     n = table["n"].to_numpy()
     # One replicate: no interval, a line at the mean (the plots say so).
     table["ci_low"] = np.where(n > 1, low, table["mean"])
@@ -229,8 +248,9 @@ def _bands(data: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
 def _window_means(frame: pd.DataFrame, first: int, last: int, metrics: list[str]):
     """Each replicate's value of every metric over steps ``first..last``: its mean (NaN steps
     skipped), except for cumulative counts, whose value at ``last`` is what they mean."""
-    return window_means(frame, metrics, (first, last), by=("replicate",),
-                        cumulative_at_last=True).set_index("replicate")
+    return window_means(
+        frame, metrics, (first, last), by=("replicate",), cumulative_at_last=True
+    ).set_index("replicate")
 
 
 def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd.DataFrame:
@@ -303,16 +323,29 @@ def aggregate_whatif(out: str | os.PathLike, *, window: int | None = None) -> pd
         lo, hi = bounds
         if lo is not None and hi is not None:  # a difference of shares stays in [-1, 1]
             d["ci_low"], d["ci_high"] = max(d["ci_low"], lo - hi), min(d["ci_high"], hi - lo)
-        rows.append({
-            "metric": m, "at": at, "window": window,
-            "before_from": before_from, "before_step": before_step, "before_mean": before["mean"],
-            "end_from": end_from, "end_step": end,
-            "baseline_mean": b["mean"], "baseline_ci_low": b["ci_low"],
-            "baseline_ci_high": b["ci_high"], "n_baseline": b["n"],
-            "intervention_mean": t["mean"], "intervention_ci_low": t["ci_low"],
-            "intervention_ci_high": t["ci_high"], "n_intervention": t["n"],
-            "diff": d["diff"], "diff_ci_low": d["ci_low"], "diff_ci_high": d["ci_high"],
-        })
+        rows.append(
+            {
+                "metric": m,
+                "at": at,
+                "window": window,
+                "before_from": before_from,
+                "before_step": before_step,
+                "before_mean": before["mean"],
+                "end_from": end_from,
+                "end_step": end,
+                "baseline_mean": b["mean"],
+                "baseline_ci_low": b["ci_low"],
+                "baseline_ci_high": b["ci_high"],
+                "n_baseline": b["n"],
+                "intervention_mean": t["mean"],
+                "intervention_ci_low": t["ci_low"],
+                "intervention_ci_high": t["ci_high"],
+                "n_intervention": t["n"],
+                "diff": d["diff"],
+                "diff_ci_low": d["ci_low"],
+                "diff_ci_high": d["ci_high"],
+            }
+        )
     table = pd.DataFrame(rows)
     write_atomic(out / DIFFERENCES_FILE, lambda p: table.to_csv(p, index=False))
     return table

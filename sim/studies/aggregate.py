@@ -94,7 +94,6 @@ MAX_PLOTTED = 12
 _ROW_GROUP = 200_000
 
 
-
 @dataclasses.dataclass
 class AggregateReport:
     """What :func:`aggregate` found and wrote."""
@@ -178,8 +177,9 @@ class _Bands:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray,
-              bounds: tuple | None = None) -> pd.DataFrame:
+def _ci_table(
+    n: np.ndarray, mean: np.ndarray, m2: np.ndarray, bounds: tuple | None = None
+) -> pd.DataFrame:
     """mean, sd, t-based 95% CI, n: the vectorised twin of :func:`sim.util.stats.mean_ci`;
     with ``bounds`` (arrays of each row's metric's range), each interval is cut to it."""
     n = np.asarray(n, dtype=float)
@@ -199,9 +199,7 @@ def _ci_table(n: np.ndarray, mean: np.ndarray, m2: np.ndarray,
     )
 
 
-def summarise_finals(
-    runs: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]
-) -> pd.DataFrame:
+def summarise_finals(runs: pd.DataFrame, by: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
     """Per group of ``by`` and metric: mean, sd, 95% CI and n over the ok rows.
 
     Groups whose rows all failed are kept, with n 0 and NaN statistics.
@@ -229,8 +227,10 @@ def summarise_finals(
     out = pd.concat([agg[[*(keys or []), "metric"]].reset_index(drop=True), table], axis=1)
     order = {m: i for i, m in enumerate(metrics)}
     out["_m"] = out["metric"].map(order)
-    return out.sort_values([*(keys or []), "_m"], kind="stable").drop(columns="_m").reset_index(
-        drop=True
+    return (
+        out.sort_values([*(keys or []), "_m"], kind="stable")
+        .drop(columns="_m")
+        .reset_index(drop=True)
     )
 
 
@@ -248,8 +248,9 @@ def _plan(sweep_dir: Path, replicate_keys: Iterable[str]):
     seen_nums = {j.num for j in jobs}
     for num, ovs in enumerate(expected or []):
         if num not in seen_nums and tuple(ovs) not in seen:
-            jobs.append(Job(sweep_dir / str(num), num, list(ovs), "missing",
-                             "never started", [], None))
+            jobs.append(
+                Job(sweep_dir / str(num), num, list(ovs), "missing", "never started", [], None)
+            )
     swept, condition_keys, typed, labels = sweep_columns(jobs, swept, replicate_keys)
     return jobs, swept, condition_keys, typed, labels, list(skipped)
 
@@ -299,8 +300,9 @@ def _outcome_rows(j: Job, frame: pd.DataFrame, head: dict, metrics: Sequence[str
     rows["wall_time"] = j.wall_time
     rows["model_version"] = j.model_version
     rows["window_from"], rows["window_to"] = first_step, last_step
-    end_values = pd.DataFrame(ends[list(metrics)].to_numpy(), index=last.index,
-                              columns=list(metrics))
+    end_values = pd.DataFrame(
+        ends[list(metrics)].to_numpy(), index=last.index, columns=list(metrics)
+    )
     finals = last[list(metrics)].rename(columns=lambda m: f"final_{m}")
     return pd.concat([rows, end_values, finals], axis=1)
 
@@ -338,8 +340,9 @@ def _read_job(j: Job, metrics: Sequence[str]) -> pd.DataFrame | None:
     return frame.sort_values(["replicate", "step"], kind="stable")
 
 
-def _stream(jobs, typed, labels, metrics, sweep_dir: Path, tmp_files: dict, problems: list,
-            progress) -> _Bands:
+def _stream(
+    jobs, typed, labels, metrics, sweep_dir: Path, tmp_files: dict, problems: list, progress
+) -> _Bands:
     """Read every job once and stream ``runs.parquet`` (and ``timeseries.parquet``) into
     ``tmp_files`` row group by row group; the per-step bands accumulate on the way."""
     runs_dtypes, ts_dtypes = _dtypes(typed, metrics)
@@ -390,8 +393,9 @@ def _stream(jobs, typed, labels, metrics, sweep_dir: Path, tmp_files: dict, prob
     return bands
 
 
-def _condition_summary(runs: pd.DataFrame, by: list[str], metrics: Sequence[str],
-                       problems: list) -> pd.DataFrame:
+def _condition_summary(
+    runs: pd.DataFrame, by: list[str], metrics: Sequence[str], problems: list
+) -> pd.DataFrame:
     """``summary.csv``: per condition and metric, the window means' and the finals' mean and
     bounded interval, and the jobs that did not finish."""
     # Condition is a function of the swept values; grouping by both keeps runs' labels.
@@ -403,9 +407,11 @@ def _condition_summary(runs: pd.DataFrame, by: list[str], metrics: Sequence[str]
     summary["final_ci_high"] = finals["ci_high"].to_numpy()
     thin = summary.loc[summary["n"] == 1, "condition"].unique()
     if len(thin):
-        message = (f"{len(thin)} of {summary['condition'].nunique()} conditions have a single "
-                   "replicate: no confidence interval (ci_low and ci_high are NaN); run "
-                   "replicates=2 or more")
+        message = (
+            f"{len(thin)} of {summary['condition'].nunique()} conditions have a single "
+            "replicate: no confidence interval (ci_low and ci_high are NaN); run "
+            "replicates=2 or more"
+        )
         warnings.warn(message, stacklevel=3)
         problems.append(message)
     per_job = runs.drop_duplicates("job_dir")
@@ -430,8 +436,9 @@ def _plot(out: Path, files: dict, summary, band_frame, metrics, plot_metrics, wh
 
         flat = constant_metrics(summary)
         varying = [m for m in metrics if m not in flat]
-        chosen = ([m for m in HEADLINE if m in varying]
-                  + [m for m in varying if m not in HEADLINE])[:MAX_PLOTTED]
+        chosen = (
+            [m for m in HEADLINE if m in varying] + [m for m in varying if m not in HEADLINE]
+        )[:MAX_PLOTTED]
     (out / "plots").mkdir(exist_ok=True)
     files["plot_over_time"] = plot_over_time(
         band_frame,
@@ -440,7 +447,9 @@ def _plot(out: Path, files: dict, summary, band_frame, metrics, plot_metrics, wh
         title=f"Metrics over time by {what} ({n_conditions} conditions)",
     )
     files["plot_final_values"] = plot_final_values(
-        summary, chosen, out / "plots" / "final_values.png",
+        summary,
+        chosen,
+        out / "plots" / "final_values.png",
         title=f"End-of-run values by {what} ({n_conditions} conditions)",
         what="mean over replicates of each run's average over the last third of its steps",
     )
@@ -562,4 +571,3 @@ def _cube(frame: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
     cube = np.full((len(r_index), int(steps.max()) + 1, len(metrics)), np.nan)
     cube[[r_index[r] for r in reps], steps] = frame[list(metrics)].to_numpy(dtype=float)
     return cube
-

@@ -82,9 +82,22 @@ THRESHOLD = 0.8
 # "undefined", not "n/a": pandas reads "n/a" in a CSV as a missing value.
 CLASSES = ("noise", "construction", "mechanism", "mechanisms", "emergent", "undefined")
 #: Columns of ``classification.csv``, in order (the first eight are what other tools read).
-COLUMNS = ("metric", "difference", "ci_low", "ci_high", "class", "mechanism", "share_removed",
-           "n", "share_low", "share_high", "moves_through", "carried_by", "pairs_tried",
-           "reason")
+COLUMNS = (
+    "metric",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "class",
+    "mechanism",
+    "share_removed",
+    "n",
+    "share_low",
+    "share_high",
+    "moves_through",
+    "carried_by",
+    "pairs_tried",
+    "reason",
+)
 #: The ends, in the order a difference subtracts them (second minus first).
 ENDS = ("broadcast", "conversational")
 #: Bootstrap resamples for the interval of a share removed.
@@ -161,13 +174,18 @@ def _share(base: np.ndarray, off: np.ndarray, level: float, n_boot: int, seed: i
         boot = 1.0 - o[idx].mean(axis=1) / b[idx].mean(axis=1)
     boot = boot[np.isfinite(boot)]
     tail = (1 - level) / 2
-    low, high = (np.quantile(boot, [tail, 1 - tail]) if n >= 2 and len(boot)
-                 else (np.nan, np.nan))
+    low, high = np.quantile(boot, [tail, 1 - tail]) if n >= 2 and len(boot) else (np.nan, np.nan)
     return float(share), float(low), float(high), _t_interval(b - o, level), n
 
 
-def ablation_table(values: pd.DataFrame, metrics: Sequence[str], *, level: float = 0.95,
-                   n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+def ablation_table(
+    values: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    level: float = 0.95,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Every ablation's effect on every metric's headline difference (one row each).
 
     Columns: metric, ablation, difference (with the ablation), share_removed, share_low,
@@ -187,15 +205,34 @@ def ablation_table(values: pd.DataFrame, metrics: Sequence[str], *, level: float
             b = base[metric].to_numpy(float)
             o = frame[metric].to_numpy(float)
             share, low, high, change, n = _share(b, o, level, n_boot, seed)
-            rows.append({
-                "metric": metric, "ablation": ablation,
-                "difference": float(np.nanmean(o)) if np.isfinite(o).any() else np.nan,
-                "share_removed": share, "share_low": low, "share_high": high,
-                "change": change[0], "change_low": change[1], "change_high": change[2],
-                "moves": bool(change[1] > 0 or change[2] < 0), "n": n,
-            })
-    columns = ["metric", "ablation", "difference", "share_removed", "share_low", "share_high",
-               "change", "change_low", "change_high", "moves", "n"]
+            rows.append(
+                {
+                    "metric": metric,
+                    "ablation": ablation,
+                    "difference": float(np.nanmean(o)) if np.isfinite(o).any() else np.nan,
+                    "share_removed": share,
+                    "share_low": low,
+                    "share_high": high,
+                    "change": change[0],
+                    "change_low": change[1],
+                    "change_high": change[2],
+                    "moves": bool(change[1] > 0 or change[2] < 0),
+                    "n": n,
+                }
+            )
+    columns = [
+        "metric",
+        "ablation",
+        "difference",
+        "share_removed",
+        "share_low",
+        "share_high",
+        "change",
+        "change_low",
+        "change_high",
+        "moves",
+        "n",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -207,12 +244,15 @@ def _singles(table: pd.DataFrame, metric: str, mechanisms: Sequence[str]) -> pd.
 def _candidate_pairs(singles: pd.DataFrame) -> list[tuple[tuple[str, str], float]]:
     """Pairs of the switches that move a difference, with the sum of their shares (priority)."""
     moving = singles[singles["moves"]]
-    return [((a, b), float(moving.loc[a, "share_removed"] + moving.loc[b, "share_removed"]))
-            for a, b in itertools.combinations(moving.index, 2)]
+    return [
+        ((a, b), float(moving.loc[a, "share_removed"] + moving.loc[b, "share_removed"]))
+        for a, b in itertools.combinations(moving.index, 2)
+    ]
 
 
-def _needs_pairs(row: Mapping, singles: pd.DataFrame, construction: Mapping[str, str],
-                 threshold: float) -> bool:
+def _needs_pairs(
+    row: Mapping, singles: pd.DataFrame, construction: Mapping[str, str], threshold: float
+) -> bool:
     if _is_noise(row) or row["metric"] in construction or singles.empty:
         return False
     return not (singles["share_removed"] >= threshold).any()
@@ -234,14 +274,20 @@ def _headline(values: pd.DataFrame, metrics: Sequence[str], level: float) -> pd.
         lo, hi = record(metric).range
         if lo is not None and hi is not None:
             low, high = max(low, lo - hi), min(high, hi - lo)
-        rows.append({"metric": metric, "difference": mean, "ci_low": low, "ci_high": high,
-                     "n": n})
+        rows.append({"metric": metric, "difference": mean, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows)
 
 
-def pairs_to_run(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Sequence[str], *,
-                 construction: Mapping[str, str] | None = None, threshold: float = THRESHOLD,
-                 max_pairs: int | None = None, level: float = 0.95) -> list[tuple[str, str]]:
+def pairs_to_run(
+    values: pd.DataFrame,
+    metrics: Sequence[str],
+    mechanisms: Sequence[str],
+    *,
+    construction: Mapping[str, str] | None = None,
+    threshold: float = THRESHOLD,
+    max_pairs: int | None = None,
+    level: float = 0.95,
+) -> list[tuple[str, str]]:
     """The pairs of switches worth running: for each clear difference that is not by
     construction and that no single switch carries, every pair of the switches that move it.
 
@@ -258,14 +304,23 @@ def pairs_to_run(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Seque
         if _needs_pairs(row, singles, construction, threshold):
             for pair, priority in _candidate_pairs(singles):
                 wanted[pair] = max(wanted.get(pair, -np.inf), priority)
-    ranked = sorted(wanted, key=lambda p: (-wanted[p], mechanisms.index(p[0]),
-                                           mechanisms.index(p[1])))
+    ranked = sorted(
+        wanted, key=lambda p: (-wanted[p], mechanisms.index(p[0]), mechanisms.index(p[1]))
+    )
     return ranked if max_pairs is None else ranked[:max_pairs]
 
 
-def classify(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Sequence[str], *,
-             construction: Mapping[str, str] | None = None, threshold: float = THRESHOLD,
-             level: float = 0.95, n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+def classify(
+    values: pd.DataFrame,
+    metrics: Sequence[str],
+    mechanisms: Sequence[str],
+    *,
+    construction: Mapping[str, str] | None = None,
+    threshold: float = THRESHOLD,
+    level: float = 0.95,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> pd.DataFrame:
     """The classification table: one row per metric, columns :data:`COLUMNS`.
 
     Parameters
@@ -302,17 +357,29 @@ def classify(values: pd.DataFrame, metrics: Sequence[str], mechanisms: Sequence[
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
-            construction: Mapping[str, str], threshold: float) -> dict:
+def _decide(
+    row: Mapping,
+    singles: pd.DataFrame,
+    table: pd.DataFrame,
+    construction: Mapping[str, str],
+    threshold: float,
+) -> dict:
     """The class of one difference and the ablation that names it (see the module's table)."""
     metric = row["metric"]
     moving = list(singles.index[singles["moves"]]) if not singles.empty else []
     candidates = _candidate_pairs(singles) if not singles.empty else []
     labels = {pair_label(*pair) for pair, _ in candidates}
     pairs = table[(table["metric"] == metric) & table["ablation"].isin(labels)]
-    out = {"mechanism": "", "share_removed": np.nan, "share_low": np.nan, "share_high": np.nan,
-           "moves_through": " ".join(moving), "carried_by": "", "pairs_tried": "",
-           "reason": ""}
+    out = {
+        "mechanism": "",
+        "share_removed": np.nan,
+        "share_low": np.nan,
+        "share_high": np.nan,
+        "moves_through": " ".join(moving),
+        "carried_by": "",
+        "pairs_tried": "",
+        "reason": "",
+    }
     if candidates:
         out["pairs_tried"] = f"{len(pairs)} of {len(candidates)}"
     if row["n"] < 2:
@@ -323,13 +390,21 @@ def _decide(row: Mapping, singles: pd.DataFrame, table: pd.DataFrame,
         return {**out, "class": "construction", "reason": construction[metric]}
     best_single = _best(singles)
     if best_single is not None and best_single[1]["share_removed"] >= threshold:
-        return {**out, **_named(best_single), "class": "mechanism",
-                "carried_by": _carriers(singles, threshold)}
+        return {
+            **out,
+            **_named(best_single),
+            "class": "mechanism",
+            "carried_by": _carriers(singles, threshold),
+        }
     pairs = pairs.set_index("ablation")
     best_pair = _best(pairs)
     if best_pair is not None and best_pair[1]["share_removed"] >= threshold:
-        return {**out, **_named(best_pair), "class": "mechanisms",
-                "carried_by": _carriers(pairs, threshold)}
+        return {
+            **out,
+            **_named(best_pair),
+            "class": "mechanisms",
+            "carried_by": _carriers(pairs, threshold),
+        }
     both = [b for b in (best_single, best_pair) if b is not None]
     top = max(both, key=lambda b: b[1]["share_removed"]) if both else None
     named = _named(top) if top else {}
@@ -354,8 +429,12 @@ def _best(rows: pd.DataFrame):
 
 def _named(best) -> dict:
     name, r = best
-    return {"mechanism": name, "share_removed": float(r["share_removed"]),
-            "share_low": float(r["share_low"]), "share_high": float(r["share_high"])}
+    return {
+        "mechanism": name,
+        "share_removed": float(r["share_removed"]),
+        "share_low": float(r["share_low"]),
+        "share_high": float(r["share_high"]),
+    }
 
 
 # --------------------------------------------------------------------------- the ODD table
@@ -382,23 +461,29 @@ def outcome_table(classification: pd.DataFrame) -> str:
     >>> print(outcome_table(c).splitlines()[2])
     | trust | +0.2 [0.1, 0.3] | mechanism | benevolence removes 90% [80%, 95%] | benevolence |
     """
-    lines = ["| outcome | conversational − broadcast [95% CI] | class | what it rests on "
-             "| moves through |", "|---|---|---|---|---|"]
+    lines = [
+        "| outcome | conversational − broadcast [95% CI] | class | what it rests on "
+        "| moves through |",
+        "|---|---|---|---|---|",
+    ]
     for r in classification.to_dict(orient="records"):
-        r = {k: ("" if v is None or (isinstance(v, float) and np.isnan(v)) and k in _TEXT
-                 else v) for k, v in r.items()}  # empty text cells read back from CSV as NaN
+        r = {
+            k: ("" if v is None or (isinstance(v, float) and np.isnan(v)) and k in _TEXT else v)
+            for k, v in r.items()
+        }  # empty text cells read back from CSV as NaN
         sign = "+" if r["difference"] > 0 else ""
-        share = (f"{_pct(r['share_removed'])} [{_pct(r['share_low'])}, "
-                 f"{_pct(r['share_high'])}]")
+        share = f"{_pct(r['share_removed'])} [{_pct(r['share_low'])}, {_pct(r['share_high'])}]"
         rests = r["reason"]
         if r["mechanism"]:
             verb = "removes" if r["class"] in ("mechanism", "mechanisms") else "removes at most"
             rests = f"{r['mechanism']} {verb} {share}"
         elif r["class"] == "emergent":
             rests = f"no switch moves it clearly (at most {share} removed)"
-        lines.append(f"| {r['metric']} | {sign}{_num(r['difference'])} [{_num(r['ci_low'])}, "
-                     f"{_num(r['ci_high'])}] | {r['class']} | {rests} | "
-                     f"{r['moves_through'] or '-'} |")
+        lines.append(
+            f"| {r['metric']} | {sign}{_num(r['difference'])} [{_num(r['ci_low'])}, "
+            f"{_num(r['ci_high'])}] | {r['class']} | {rests} | "
+            f"{r['moves_through'] or '-'} |"
+        )
     return "\n".join(lines)
 
 

@@ -293,8 +293,9 @@ class Arm:
     @property
     def overrides(self) -> tuple[str, ...]:
         """The arm's regime (and switches) as override strings (what ``summary.json`` records)."""
-        return tuple(f"regime.{k}={_override_value(v)}" for k, v in self.regime.items()
-                     if v is not None) + tuple(f"mechanisms.{m}=false" for m in self.off)
+        return tuple(
+            f"regime.{k}={_override_value(v)}" for k, v in self.regime.items() if v is not None
+        ) + tuple(f"mechanisms.{m}=false" for m in self.off)
 
     @property
     def path(self) -> str:
@@ -338,28 +339,48 @@ def plan_arms(
     unset = {lever.name: None for lever in levers}
     arms = [
         Arm("broadcast", "end", {"name": "broadcast", "mix": 0.0, **unset}, "broadcast", 0.0),
-        Arm("conversational", "end", {"name": "conversational", "mix": 1.0, **unset},
-            "conversational", 1.0),
+        Arm(
+            "conversational",
+            "end",
+            {"name": "conversational", "mix": 1.0, **unset},
+            "conversational",
+            1.0,
+        ),
     ]
     for mix in mixes:
-        arms.append(Arm(f"hybrid-{mix:g}", "hybrid", {"name": "hybrid", "mix": float(mix), **unset},
-                        regime_label("hybrid", mix), float(mix)))
+        arms.append(
+            Arm(
+                f"hybrid-{mix:g}",
+                "hybrid",
+                {"name": "hybrid", "mix": float(mix), **unset},
+                regime_label("hybrid", mix),
+                float(mix),
+            )
+        )
     width = len(str(len(design) - 1))
     for point, row in enumerate(np.asarray(design)):
         values = {lever.name: lever.value(int(x)) for lever, x in zip(levers, row, strict=True)}
-        arms.append(Arm(f"point-{point:0{width}d}", "design",
-                        {"name": "hybrid", "mix": 0.5, **values}, point=point,
-                        levels=tuple(int(x) for x in row)))
+        arms.append(
+            Arm(
+                f"point-{point:0{width}d}",
+                "design",
+                {"name": "hybrid", "mix": 0.5, **values},
+                point=point,
+                levels=tuple(int(x) for x in row),
+            )
+        )
     return arms
 
 
 def _end_arm_regime(end: str, levers: Sequence[Lever] = LEVERS) -> dict[str, Any]:
-    return {"name": end, "mix": 1.0 if end == "conversational" else 0.0,
-            **{lever.name: None for lever in levers}}
+    return {
+        "name": end,
+        "mix": 1.0 if end == "conversational" else 0.0,
+        **{lever.name: None for lever in levers},
+    }
 
 
-def plan_ablations(singles: Sequence[str],
-                   pairs: Sequence[tuple[str, str]] = ()) -> list[Arm]:
+def plan_ablations(singles: Sequence[str], pairs: Sequence[tuple[str, str]] = ()) -> list[Arm]:
     """Both ends again with each switch in ``singles`` off, then each pair off together.
 
     >>> for arm in plan_ablations(["benevolence"], [("ability", "integrity")]):
@@ -372,9 +393,18 @@ def plan_ablations(singles: Sequence[str],
     'mechanisms.benevolence=false'
     """
     groups = [(m,) for m in singles] + [tuple(p) for p in pairs]
-    return [Arm(f"{end}-no-{'+'.join(off)}", "ablation", _end_arm_regime(end), end,
-                off=off, folder="ablations")
-            for off in groups for end in ("broadcast", "conversational")]
+    return [
+        Arm(
+            f"{end}-no-{'+'.join(off)}",
+            "ablation",
+            _end_arm_regime(end),
+            end,
+            off=off,
+            folder="ablations",
+        )
+        for off in groups
+        for end in ("broadcast", "conversational")
+    ]
 
 
 #: Field-realistic conversational ends (responsiveness, voting), each against the broadcast
@@ -382,8 +412,12 @@ def plan_ablations(singles: Sequence[str],
 #: small share and "generally provide no feedback on ideas they do not select" (Piezunka &
 #: Dahlander 2019, Academy of Management Journal 62(2), p. 503, 70,159 organizations); the
 #: values 0.2 and 0.4 bracket that evidence and are an assumption (no source gives a rate).
-REALISTIC_ENDS: tuple[tuple[float, bool], ...] = ((0.2, False), (0.2, True), (0.4, False),
-                                                  (0.4, True))
+REALISTIC_ENDS: tuple[tuple[float, bool], ...] = (
+    (0.2, False),
+    (0.2, True),
+    (0.4, False),
+    (0.4, True),
+)
 
 
 def realistic_name(responsiveness: float, voting: bool) -> str:
@@ -403,10 +437,17 @@ def plan_realistic(ends: Sequence[tuple[float, bool]] = REALISTIC_ENDS) -> list[
     >>> arm.name, arm.overrides[-2:]
     ('conversational-r0.2-voting-off', ('regime.responsiveness=0.2', 'regime.voting=false'))
     """
-    return [Arm(realistic_name(r, v), "realistic",
-                {**_end_arm_regime("conversational"), "responsiveness": float(r),
-                 "voting": bool(v)}, realistic_name(r, v), 1.0, folder="ends")
-            for r, v in ends]
+    return [
+        Arm(
+            realistic_name(r, v),
+            "realistic",
+            {**_end_arm_regime("conversational"), "responsiveness": float(r), "voting": bool(v)},
+            realistic_name(r, v),
+            1.0,
+            folder="ends",
+        )
+        for r, v in ends
+    ]
 
 
 # --------------------------------------------------------------------------- running
@@ -417,9 +458,12 @@ def _forbidden(override: str) -> str | None:
     if key in ("seed", "replicates"):
         return f"{override}: use --seed / --replicates (every arm shares the same seeds)"
     if key == "regime" or (key.startswith("regime.") and key != "regime.listening"):
-        return (f"{override}: compare sets the regime of every arm itself (the ends, the hybrids "
-                "and the design over " + ", ".join(lever.key for lever in LEVERS)
-                + "); only regime.listening, shared by all arms, can be overridden")
+        return (
+            f"{override}: compare sets the regime of every arm itself (the ends, the hybrids "
+            "and the design over "
+            + ", ".join(lever.key for lever in LEVERS)
+            + "); only regime.listening, shared by all arms, can be overridden"
+        )
     return None
 
 
@@ -438,8 +482,7 @@ def typed_base(overrides: Sequence[str], *, replicates: int, seed: int) -> Any:
     for override in overrides:
         if (why := _forbidden(override)) is not None:
             raise ConfigError(why)
-    base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"],
-                       validate_now=False)
+    base = load_config([*overrides, f"seed={seed}", f"replicates={replicates}"], validate_now=False)
     try:
         return OmegaConf.to_object(base)
     except Exception as err:  # a mandatory value left unset, and the like: name the key
@@ -487,8 +530,12 @@ def plan_jobs(
             cfg.mechanisms = replace(raw.mechanisms, **dict.fromkeys(arm.off, False))
         cfg = to_config(cfg)  # resolves the regime's unset practices, then checks everything
         job_overrides = [*overrides, f"seed={seed}", f"replicates={replicates}", *arm.overrides]
-        jobs[arm.name] = PlannedJob(cfg, out / "runs" / arm.path, job_overrides,
-                                    {"driver": "compare", "arm": arm.name, "kind": arm.kind})
+        jobs[arm.name] = PlannedJob(
+            cfg,
+            out / "runs" / arm.path,
+            job_overrides,
+            {"driver": "compare", "arm": arm.name, "kind": arm.kind},
+        )
     return jobs
 
 
@@ -534,9 +581,11 @@ def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
     no effect to estimate)."""
     seen: dict[str, None] = {}
     for frame in frames.values():
-        seen.update(dict.fromkeys(
-            c for c in frame.columns if c not in ID_COLUMNS and frame[c].notna().any()
-        ))
+        seen.update(
+            dict.fromkeys(
+                c for c in frame.columns if c not in ID_COLUMNS and frame[c].notna().any()
+            )
+        )
     first = [m for m in (*HEADLINE, *MECHANISMS) if m in seen]
     return first + [m for m in seen if m not in first]
 
@@ -554,9 +603,13 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
         values.insert(0, "arm", arm.name)
         parts.append(values)
         resolved = regimes.get(arm.name, {})
-        row = {"arm": arm.name, "kind": arm.kind, "regime": arm.label,
-               "mix": np.nan if arm.mix is None else arm.mix,
-               "point": -1 if arm.point is None else arm.point}
+        row = {
+            "arm": arm.name,
+            "kind": arm.kind,
+            "regime": arm.label,
+            "mix": np.nan if arm.mix is None else arm.mix,
+            "point": -1 if arm.point is None else arm.point,
+        }
         for i, lever in enumerate(LEVERS):
             row[f"x_{lever.name}"] = 0 if arm.levels is None else arm.levels[i]
             row[lever.name] = resolved.get(lever.name, arm.regime.get(lever.name))
@@ -565,8 +618,9 @@ def _per_seed(frames, arms, regimes, metrics, steps: tuple[int, int]) -> pd.Data
     info["point"] = info["point"].astype(np.int64)
     for lever in LEVERS:
         info[f"x_{lever.name}"] = info[f"x_{lever.name}"].astype(np.int8)
-    return info.merge(pd.concat(parts, ignore_index=True), on="arm", how="inner",
-                      validate="one_to_many")
+    return info.merge(
+        pd.concat(parts, ignore_index=True), on="arm", how="inner", validate="one_to_many"
+    )
 
 
 def _interval_words(metrics: Sequence[str]) -> list[str]:
@@ -576,56 +630,68 @@ def _interval_words(metrics: Sequence[str]) -> list[str]:
     ['t over seeds, cut to [-1, 1]', 't over seeds']
     """
     lo, hi = difference_bounds(metrics)
-    return [f"t over seeds, cut to [{a:g}, {b:g}]" if np.isfinite(a) else "t over seeds"
-            for a, b in zip(lo, hi, strict=True)]
+    return [
+        f"t over seeds, cut to [{a:g}, {b:g}]" if np.isfinite(a) else "t over seeds"
+        for a, b in zip(lo, hi, strict=True)
+    ]
 
 
 def _end_values(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int]):
     """Each seed's window mean of every metric (cumulative counts at the window's last step),
     indexed by seed."""
-    return window_means(frame, metrics, steps, by=("seed",),
-                        cumulative_at_last=True).set_index("seed")
+    return window_means(frame, metrics, steps, by=("seed",), cumulative_at_last=True).set_index(
+        "seed"
+    )
 
 
 def _effects(table: pd.DataFrame, design: np.ndarray, metrics: list[str]) -> pd.DataFrame:
     contrasts = contrast_columns(design, [lever.name for lever in LEVERS])
     outcomes = table[table["kind"] == "design"]
     if outcomes.empty:
-        return pd.DataFrame(columns=["lever", "metric", "effect", "ci_low", "ci_high", "n",
-                                     "kind", "interval"])
+        return pd.DataFrame(
+            columns=["lever", "metric", "effect", "ci_low", "ci_high", "n", "kind", "interval"]
+        )
     effects = paired_effects(contrasts, outcomes, metrics)
     # An effect is a difference of two means of the metric: its interval stays in the
     # difference's range (a share's effect in [-1, 1]), as bounded_ci cuts a mean's.
-    lo, hi = (effects["metric"].map(dict(zip(metrics, b, strict=True))).to_numpy(float)
-              for b in difference_bounds(metrics))
-    effects["ci_low"] = np.where(np.isfinite(lo) & (effects["ci_low"] < lo), lo,
-                                 effects["ci_low"])
-    effects["ci_high"] = np.where(np.isfinite(hi) & (effects["ci_high"] > hi), hi,
-                                  effects["ci_high"])
+    lo, hi = (
+        effects["metric"].map(dict(zip(metrics, b, strict=True))).to_numpy(float)
+        for b in difference_bounds(metrics)
+    )
+    effects["ci_low"] = np.where(np.isfinite(lo) & (effects["ci_low"] < lo), lo, effects["ci_low"])
+    effects["ci_high"] = np.where(
+        np.isfinite(hi) & (effects["ci_high"] > hi), hi, effects["ci_high"]
+    )
     effects["kind"] = [record(m).kind for m in effects["metric"]]
     effects["interval"] = effects["metric"].map(
-        dict(zip(metrics, _interval_words(metrics), strict=True)))
+        dict(zip(metrics, _interval_words(metrics), strict=True))
+    )
     # Metric-major, levers in design order: a reader finds one outcome's rows together.
     order = {m: i for i, m in enumerate(metrics)}
-    return effects.sort_values("metric", key=lambda s: s.map(order), kind="stable",
-                               ignore_index=True)
+    return effects.sort_values(
+        "metric", key=lambda s: s.map(order), kind="stable", ignore_index=True
+    )
 
 
 def _regime_summary(table: pd.DataFrame, labels: list[str], metrics: list[str]) -> pd.DataFrame:
     """Mean and t-interval over seeds per regime and metric (long table, regimes in order)."""
     sub = table[table["regime"].isin(labels)]
     g = sub.groupby("regime", sort=False)[metrics]
-    mean, sd, n = (x.reindex([lab for lab in labels if lab in set(sub["regime"])])
-                   for x in (g.mean(), g.std(ddof=1), g.count()))
+    mean, sd, n = (
+        x.reindex([lab for lab in labels if lab in set(sub["regime"])])
+        for x in (g.mean(), g.std(ddof=1), g.count())
+    )
     low, high = t_interval(mean, sd, n, bounds=metric_bounds(metrics), single="point")
-    return pd.DataFrame({
-        "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
-        "metric": np.tile(metrics, len(mean)),
-        "mean": mean.to_numpy(dtype=float).ravel(),
-        "ci_low": low.ravel(),
-        "ci_high": high.ravel(),
-        "n": n.to_numpy().ravel().astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "regime": np.repeat(mean.index.to_numpy(), len(metrics)),
+            "metric": np.tile(metrics, len(mean)),
+            "mean": mean.to_numpy(dtype=float).ravel(),
+            "ci_low": low.ravel(),
+            "ci_high": high.ravel(),
+            "n": n.to_numpy().ravel().astype(int),
+        }
+    )
 
 
 def _paired_difference(table: pd.DataFrame, a: str, b: str, metrics: list[str]) -> pd.DataFrame:
@@ -643,16 +709,24 @@ def _bands(frames, arms, metrics, level: float = 0.95) -> pd.DataFrame:
             continue
         g = frames[arm.name].groupby("step")[metrics]
         mean = g.mean()
-        low, high = t_interval(mean, g.std(ddof=1), g.count(), bounds=metric_bounds(metrics),
-                               level=level, single="point")
-        long = pd.DataFrame({
-            "regime": arm.label,
-            "step": np.repeat(mean.index.to_numpy(), len(metrics)),
-            "metric": np.tile(metrics, len(mean)),
-            "mean": mean.to_numpy(dtype=float).ravel(),
-            "ci_low": low.ravel(),
-            "ci_high": high.ravel(),
-        })
+        low, high = t_interval(
+            mean,
+            g.std(ddof=1),
+            g.count(),
+            bounds=metric_bounds(metrics),
+            level=level,
+            single="point",
+        )
+        long = pd.DataFrame(
+            {
+                "regime": arm.label,
+                "step": np.repeat(mean.index.to_numpy(), len(metrics)),
+                "metric": np.tile(metrics, len(mean)),
+                "mean": mean.to_numpy(dtype=float).ravel(),
+                "ci_low": low.ravel(),
+                "ci_high": high.ravel(),
+            }
+        )
         parts.append(long)
     if not parts:
         return pd.DataFrame(columns=["regime", "step", "metric", "mean", "ci_low", "ci_high"])
@@ -664,8 +738,10 @@ def _same_rows(table: pd.DataFrame, arm_a: str, arm_b: str, metrics: list[str]) 
     b = table[table["arm"] == arm_b].sort_values("seed")
     if a.empty or b.empty:
         return None
-    return bool(np.array_equal(a[metrics].to_numpy(float), b[metrics].to_numpy(float),
-                               equal_nan=True) and np.array_equal(a["seed"], b["seed"]))
+    return bool(
+        np.array_equal(a[metrics].to_numpy(float), b[metrics].to_numpy(float), equal_nan=True)
+        and np.array_equal(a["seed"], b["seed"])
+    )
 
 
 def analyse(
@@ -707,10 +783,12 @@ def analyse(
     design_table.insert(0, "point", range(len(design_table)))
     design_arms = {a.levels: a.name for a in arms if a.kind == "design"}
     corners = {
-        "broadcast": _same_rows(runs, "broadcast", design_arms.get((-1,) * len(LEVERS), ""),
-                                metrics),
-        "conversational": _same_rows(runs, "conversational",
-                                     design_arms.get((1,) * len(LEVERS), ""), metrics),
+        "broadcast": _same_rows(
+            runs, "broadcast", design_arms.get((-1,) * len(LEVERS), ""), metrics
+        ),
+        "conversational": _same_rows(
+            runs, "conversational", design_arms.get((1,) * len(LEVERS), ""), metrics
+        ),
     }
     return Tables(
         runs=runs,
@@ -736,15 +814,22 @@ def construction_reasons(metrics: Sequence[str], levers: Sequence[Lever] = LEVER
     """
     reasons = {}
     for metric in metrics:
-        why = [f"{lever.name}: {BY_CONSTRUCTION[(lever.name, metric)]}" for lever in levers
-               if (lever.name, metric) in BY_CONSTRUCTION]
+        why = [
+            f"{lever.name}: {BY_CONSTRUCTION[(lever.name, metric)]}"
+            for lever in levers
+            if (lever.name, metric) in BY_CONSTRUCTION
+        ]
         if why:
             reasons[metric] = "; ".join(why)
     return reasons
 
 
-def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
-                    metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
+def ablation_values(
+    frames: Mapping[str, pd.DataFrame],
+    arms: Sequence[Arm],
+    metrics: Sequence[str],
+    steps: tuple[int, int],
+) -> pd.DataFrame:
     """The classifier's input: per ablation (``"none"`` for the main ends), end and seed, the
     window means (see :func:`sim.studies.classification.classify`)."""
     from sim.studies.classification import BASE
@@ -761,8 +846,12 @@ def ablation_values(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     return pd.concat(parts, ignore_index=True)
 
 
-def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
-                    metrics: Sequence[str], steps: tuple[int, int]) -> pd.DataFrame:
+def realistic_table(
+    frames: Mapping[str, pd.DataFrame],
+    arms: Sequence[Arm],
+    metrics: Sequence[str],
+    steps: tuple[int, int],
+) -> pd.DataFrame:
     """Conversational minus broadcast, paired by seed, at the default conversational end (when
     it ran) and at each field-realistic one: ends, responsiveness, voting, metric, diff,
     ci_low, ci_high, n."""
@@ -772,20 +861,32 @@ def realistic_table(frames: Mapping[str, pd.DataFrame], arms: Sequence[Arm],
     low = _end_values(frames["broadcast"], metrics, steps)
     high = LEVER_BY_NAME["responsiveness"].high, LEVER_BY_NAME["voting"].high
     ends = [("default", "conversational", *high)]
-    ends += [(a.name, a.name, a.regime["responsiveness"], a.regime["voting"]) for a in arms
-             if a.kind == "realistic"]
+    ends += [
+        (a.name, a.name, a.regime["responsiveness"], a.regime["voting"])
+        for a in arms
+        if a.kind == "realistic"
+    ]
     parts = []
     for label, name, responsiveness, voting in ends:
         if name not in frames:
             continue
         diff = _end_values(frames[name], metrics, steps) - low
         mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
-        ci_low, ci_high = t_interval(mean, sd, n, bounds=difference_bounds(metrics),
-                                     single="point")
-        parts.append(pd.DataFrame({
-            "ends": label, "responsiveness": float(responsiveness), "voting": bool(voting),
-            "metric": list(metrics), "diff": mean.to_numpy(float), "ci_low": ci_low,
-            "ci_high": ci_high, "n": n.to_numpy().astype(int)}))
+        ci_low, ci_high = t_interval(mean, sd, n, bounds=difference_bounds(metrics), single="point")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ends": label,
+                    "responsiveness": float(responsiveness),
+                    "voting": bool(voting),
+                    "metric": list(metrics),
+                    "diff": mean.to_numpy(float),
+                    "ci_low": ci_low,
+                    "ci_high": ci_high,
+                    "n": n.to_numpy().astype(int),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
@@ -855,8 +956,14 @@ class Outcome:
 def _run_arms(arms, options: Options, base) -> dict[str, dict]:
     from sim.exec.parallel import run_jobs
 
-    jobs = plan_jobs(arms, options.overrides, out=Path(options.out),
-                     replicates=options.replicates, seed=options.seed, base=base)
+    jobs = plan_jobs(
+        arms,
+        options.overrides,
+        out=Path(options.out),
+        replicates=options.replicates,
+        seed=options.seed,
+        base=base,
+    )
     return run_jobs(jobs, workers=options.workers, progress=options.progress, desc="compare")
 
 
@@ -882,16 +989,21 @@ def run(options: Options) -> Outcome:
         arms = [*plan_arms(design), *plan_ablations(switches), *plan_realistic()]
     else:
         raise ValueError(f"ends {options.ends!r}: one of 'default', 'realistic'")
-    jobs = plan_jobs(arms, options.overrides, out=out, replicates=options.replicates,
-                     seed=options.seed, base=base)  # every arm checked before anything runs
+    jobs = plan_jobs(
+        arms,
+        options.overrides,
+        out=out,
+        replicates=options.replicates,
+        seed=options.seed,
+        base=base,
+    )  # every arm checked before anything runs
     if options.fresh:  # only a folder Agora made (sim.exec.folders)
         from sim.exec.folders import remove_agora_folder
 
         remove_agora_folder(out / "runs")
     from sim.exec.parallel import run_jobs
 
-    summaries = run_jobs(jobs, workers=options.workers, progress=options.progress,
-                         desc="compare")
+    summaries = run_jobs(jobs, workers=options.workers, progress=options.progress, desc="compare")
     frames, regimes = read_frames(out, arms, summaries)
     outcome = Outcome(None, None, summaries, {}, 0.0, switches)
     if frames:
@@ -900,12 +1012,20 @@ def run(options: Options) -> Outcome:
         outcome.realistic = realistic_table(frames, arms, _metric_order(frames), steps)
         main = [a for a in arms if a.kind in ("end", "hybrid", "design")]
         if options.ends == "default" and any(a.name in frames for a in main):
-            outcome.tables = analyse({a.name: frames[a.name] for a in main if a.name in frames},
-                                     main, design, window=options.window, regimes=regimes)
+            outcome.tables = analyse(
+                {a.name: frames[a.name] for a in main if a.name in frames},
+                main,
+                design,
+                window=options.window,
+                regimes=regimes,
+            )
             outcome.tables.realistic = outcome.realistic
             _classify(outcome, frames, arms, options, base)
-    outcome.failed = {name: s.get("error") or "no result" for name, s in outcome.summaries.items()
-                      if s.get("status") != "ok"}
+    outcome.failed = {
+        name: s.get("error") or "no result"
+        for name, s in outcome.summaries.items()
+        if s.get("status") != "ok"
+    }
     outcome.run_time = time.perf_counter() - t0
     return outcome
 
@@ -921,7 +1041,7 @@ def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options,
     construction = construction_reasons(metrics)
     values = ablation_values(frames, arms, metrics, steps)
     wanted = pairs_to_run(values, metrics, outcome.switches, construction=construction)
-    chosen = wanted[:max(options.max_pairs, 0)]
+    chosen = wanted[: max(options.max_pairs, 0)]
     if chosen:
         pair_arms = plan_ablations([], chosen)
         summaries = _run_arms(pair_arms, options, base)
@@ -929,7 +1049,8 @@ def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options,
         more, _ = read_frames(Path(options.out), pair_arms, summaries)
         frames = {**frames, **more}
         values = ablation_values(frames, [*arms, *pair_arms], metrics, steps)
-    tables.classification = classify(values, metrics, outcome.switches,
-                                     construction=construction, seed=options.seed)
+    tables.classification = classify(
+        values, metrics, outcome.switches, construction=construction, seed=options.seed
+    )
     tables.ablations = ablation_table(values, metrics, seed=options.seed)
     tables.pairs = {"wanted": [list(p) for p in wanted], "run": [list(p) for p in chosen]}

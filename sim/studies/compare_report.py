@@ -48,16 +48,28 @@ from sim.viz.plots import pretty
 #: The largest clear interactions an outcome's sentence names; the table lists them all.
 MAX_INTERACTIONS = 3
 
-__all__ = ["RunFacts", "fmt", "is_clear", "effect_phrase", "outcome_sentence", "summary_sentence",
-           "construction_sentences", "ends_sentence", "classification_section",
-           "realistic_section", "write_report", "write_ends_report"]
+__all__ = [
+    "RunFacts",
+    "fmt",
+    "is_clear",
+    "effect_phrase",
+    "outcome_sentence",
+    "summary_sentence",
+    "construction_sentences",
+    "ends_sentence",
+    "classification_section",
+    "realistic_section",
+    "write_report",
+    "write_ends_report",
+]
 
 #: Where the realistic ends come from (shown beside their table).
 FIELD_EVIDENCE = (
     "organizations answer far fewer than half of the ideas they receive: they select a small "
     "share and generally give no feedback on the ideas they do not select (Piezunka & "
     "Dahlander 2019, *Academy of Management Journal* 62(2), p. 503, over 70,159 "
-    "organizations); the values 0.2 and 0.4 bracket that evidence and are an assumption")
+    "organizations); the values 0.2 and 0.4 bracket that evidence and are an assumption"
+)
 
 
 @dataclass
@@ -113,8 +125,10 @@ def outcome_sentence(effects: pd.DataFrame, metric: str, ends: Mapping[str, floa
     rows = effects[effects["metric"] == metric]
     mains = rows[rows["lever"].isin(LEVER_BY_NAME)]
     inter = rows[~rows["lever"].isin(LEVER_BY_NAME)]
-    head = (f"**{pretty(metric)}** (broadcast end {fmt(ends.get('broadcast'))}, "
-            f"conversational end {fmt(ends.get('conversational'))}): ")
+    head = (
+        f"**{pretty(metric)}** (broadcast end {fmt(ends.get('broadcast'))}, "
+        f"conversational end {fmt(ends.get('conversational'))}): "
+    )
     clear = [r for _, r in mains.iterrows() if is_clear(r)]
     clear.sort(key=lambda r: -abs(r["effect"]))
     unclear = [LEVER_BY_NAME[r["lever"]].label for _, r in mains.iterrows() if not is_clear(r)]
@@ -129,12 +143,20 @@ def outcome_sentence(effects: pd.DataFrame, metric: str, ends: Mapping[str, floa
     pairs.sort(key=lambda r: -abs(r["effect"]))
     if pairs:
         more = len(pairs) - MAX_INTERACTIONS
-        parts.append("Interactions: " + "; ".join(
-            f"{r['lever']} {_signed(r['effect'])} ({_ci(r)})"
-            + (", by construction" if by_construction(r["lever"], metric) else "")
-            for r in pairs[:MAX_INTERACTIONS])
-            + (f" (and {more} smaller clear one{'s' if more > 1 else ''} in the table)"
-               if more > 0 else "") + ".")
+        parts.append(
+            "Interactions: "
+            + "; ".join(
+                f"{r['lever']} {_signed(r['effect'])} ({_ci(r)})"
+                + (", by construction" if by_construction(r["lever"], metric) else "")
+                for r in pairs[:MAX_INTERACTIONS]
+            )
+            + (
+                f" (and {more} smaller clear one{'s' if more > 1 else ''} in the table)"
+                if more > 0
+                else ""
+            )
+            + "."
+        )
     text = head + " ".join(parts)
     return text[0].upper() + text[1:]
 
@@ -156,8 +178,9 @@ def summary_sentence(effects: pd.DataFrame, metrics: Sequence[str]) -> str:
             parts.append(f"{pretty(m).lower()}, none clearly")
             continue
         top = max(clear, key=lambda r: abs(r["effect"]))
-        parts.append(f"{pretty(m).lower()}, {LEVER_BY_NAME[top['lever']].label} "
-                     f"({_signed(top['effect'])})")
+        parts.append(
+            f"{pretty(m).lower()}, {LEVER_BY_NAME[top['lever']].label} ({_signed(top['effect'])})"
+        )
     return "In short, the practice that moves each outcome most: " + "; ".join(parts) + "."
 
 
@@ -172,8 +195,10 @@ def construction_sentences(effects: pd.DataFrame) -> list[str]:
     for _, r in effects[effects["lever"].isin(LEVER_BY_NAME)].iterrows():
         reason = by_construction(r["lever"], r["metric"])
         if reason:
-            lines.append(f"{lever_words(r['lever'])} on {pretty(r['metric']).lower()}: "
-                         f"{_signed(r['effect'])} ({_ci(r)}), because {reason}.")
+            lines.append(
+                f"{lever_words(r['lever'])} on {pretty(r['metric']).lower()}: "
+                f"{_signed(r['effect'])} ({_ci(r)}), because {reason}."
+            )
     return lines
 
 
@@ -181,8 +206,12 @@ def ends_sentence(differences: pd.DataFrame, metrics: Sequence[str]) -> str:
     """Conversational minus broadcast, paired by seed, for ``metrics`` (window averages;
     cumulative counts at the window's last step)."""
     d = differences[differences["value"] == "window"].set_index("metric")
-    parts = [f"{pretty(m).lower()} {_signed(d.loc[m, 'diff'])} (95% CI {fmt(d.loc[m, 'ci_low'])} "
-             f"to {fmt(d.loc[m, 'ci_high'])})" for m in metrics if m in d.index]
+    parts = [
+        f"{pretty(m).lower()} {_signed(d.loc[m, 'diff'])} (95% CI {fmt(d.loc[m, 'ci_low'])} "
+        f"to {fmt(d.loc[m, 'ci_high'])})"
+        for m in metrics
+        if m in d.index
+    ]
     return "Conversational end minus broadcast end, paired by seed: " + "; ".join(parts) + "."
 
 
@@ -195,8 +224,10 @@ def _difference(r: Mapping[str, Any]) -> str:
 
 
 def _share_words(r: Mapping[str, Any]) -> str:
-    return (f"{_pct(r['share_removed'])} (95% bootstrap interval {_pct(r['share_low'])} to "
-            f"{_pct(r['share_high'])})")
+    return (
+        f"{_pct(r['share_removed'])} (95% bootstrap interval {_pct(r['share_low'])} to "
+        f"{_pct(r['share_high'])})"
+    )
 
 
 def _moves(r: Mapping[str, Any]) -> str:
@@ -213,36 +244,46 @@ def _class_line(r: Mapping[str, Any]) -> str:
         return f"{_difference(r)}: by construction ({r['reason']})"
     if kind == "mechanism":
         others = [m for m in str(r.get("carried_by") or "").split() if m != r["mechanism"]]
-        return (f"{_difference(r)} rests on `{r['mechanism']}`: switching it off removes "
-                f"{_share_words(r)}"
-                + (f"; switching off {_and([f'`{m}`' for m in others])} alone also removes "
-                   f"{THRESHOLD:.0%} or more" if others else ""))
+        return (
+            f"{_difference(r)} rests on `{r['mechanism']}`: switching it off removes "
+            f"{_share_words(r)}"
+            + (
+                f"; switching off {_and([f'`{m}`' for m in others])} alone also removes "
+                f"{THRESHOLD:.0%} or more"
+                if others
+                else ""
+            )
+        )
     if kind == "mechanisms":
         a, b = str(r["mechanism"]).split("+")
-        return (f"{_difference(r)} rests on `{a}` and `{b}` together: switching both off "
-                f"removes {_share_words(r)}, neither alone removes {THRESHOLD:.0%}")
+        return (
+            f"{_difference(r)} rests on `{a}` and `{b}` together: switching both off "
+            f"removes {_share_words(r)}, neither alone removes {THRESHOLD:.0%}"
+        )
     if r["mechanism"]:
-        return (f"{_difference(r)}: the most any ablation removes is {_share_words(r)}, by "
-                f"`{r['mechanism']}`; {_moves(r)}")
-    return (f"{_difference(r)}: {_moves(r)}; the largest share any removes is "
-            f"{_share_words(r)}")
+        return (
+            f"{_difference(r)}: the most any ablation removes is {_share_words(r)}, by "
+            f"`{r['mechanism']}`; {_moves(r)}"
+        )
+    return f"{_difference(r)}: {_moves(r)}; the largest share any removes is {_share_words(r)}"
 
 
 #: How each class is introduced in the report's first section, in this order.
 CLASS_HEADINGS = {
     "emergent": "**Emergent** (no single assumed mechanism, nor a pair of those that move it, "
-                "removes 80% of it)",
+    "removes 80% of it)",
     "mechanism": "**Rests on one assumed mechanism**",
     "mechanisms": "**Rests on two assumed mechanisms together**",
     "construction": "**By construction** (a practice's definition sets it, whatever agents "
-                    "experience)",
+    "experience)",
     "noise": "**Noise** (the 95% CI includes zero)",
     "undefined": "**Not estimable** (fewer than two seeds with a value at both ends)",
 }
 
 
-def classification_section(classification: pd.DataFrame, facts: RunFacts,
-                           pairs: Mapping[str, list] | None = None) -> list[str]:
+def classification_section(
+    classification: pd.DataFrame, facts: RunFacts, pairs: Mapping[str, list] | None = None
+) -> list[str]:
     """The report's first section: what each headline difference rests on, in plain words."""
     c = classification
     n = int(c["n"].max()) if len(c) else 0
@@ -267,25 +308,42 @@ def classification_section(classification: pd.DataFrame, facts: RunFacts,
     ]
     moved = c["moves_through"].fillna("").astype(str).str.strip() != ""
     if len(c) and not moved.any() and facts.switches:
-        text += ["**No switch moved any difference clearly**: with every mechanism switched "
-                 "off in turn, no difference changed beyond its seed-to-seed noise.", ""]
+        text += [
+            "**No switch moved any difference clearly**: with every mechanism switched "
+            "off in turn, no difference changed beyond its seed-to-seed noise.",
+            "",
+        ]
     if wanted > ran:
-        text += [f"**{wanted - ran} of {wanted} wanted pairs were not run** (`--max-pairs "
-                 f"{facts.max_pairs}`): a difference that only such a pair carries is called "
-                 "emergent here.", ""]
+        text += [
+            f"**{wanted - ran} of {wanted} wanted pairs were not run** (`--max-pairs "
+            f"{facts.max_pairs}`): a difference that only such a pair carries is called "
+            "emergent here.",
+            "",
+        ]
     for kind, heading in CLASS_HEADINGS.items():
         rows = c[c["class"] == kind]
         if rows.empty:
             continue
         if kind in ("noise", "undefined"):
-            names = [f"{pretty(m).lower()} ({fmt(d)})" for m, d in
-                     zip(rows["metric"], rows["difference"], strict=True)]
+            names = [
+                f"{pretty(m).lower()} ({fmt(d)})"
+                for m, d in zip(rows["metric"], rows["difference"], strict=True)
+            ]
             text += [f"{heading}: {', '.join(names)}.", ""]
             continue
-        text += [f"{heading}:", "", *(f"- {_class_line(r)}." for r in
-                                      rows.to_dict(orient="records")), ""]
-    text += ["The same as a table (`classification.csv`; every ablation's share of every "
-             "difference in `ablations.csv`):", "", outcome_table(c), ""]
+        text += [
+            f"{heading}:",
+            "",
+            *(f"- {_class_line(r)}." for r in rows.to_dict(orient="records")),
+            "",
+        ]
+    text += [
+        "The same as a table (`classification.csv`; every ablation's share of every "
+        "difference in `ablations.csv`):",
+        "",
+        outcome_table(c),
+        "",
+    ]
     return text
 
 
@@ -294,15 +352,25 @@ def _ends_label(responsiveness: float, voting: bool) -> str:
     return f"responsiveness {responsiveness:g}, voting {'on' if voting else 'off'}"
 
 
-def realistic_section(realistic: pd.DataFrame, metrics: Sequence[str], *,
-                      heading: str = "## How much is the choice of ends") -> list[str]:
+def realistic_section(
+    realistic: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    heading: str = "## How much is the choice of ends",
+) -> list[str]:
     """The headline differences at the default ends and at field-realistic ones, side by side."""
     if realistic is None or realistic.empty:
         return []
     order = list(dict.fromkeys(realistic["ends"]))
     first = realistic.drop_duplicates("ends").set_index("ends")
-    header = ["outcome", *(_ends_label(first.loc[e, "responsiveness"], first.loc[e, "voting"])
-                           + (" (default)" if e == "default" else "") for e in order)]
+    header = [
+        "outcome",
+        *(
+            _ends_label(first.loc[e, "responsiveness"], first.loc[e, "voting"])
+            + (" (default)" if e == "default" else "")
+            for e in order
+        ),
+    ]
     table = realistic.set_index(["ends", "metric"])
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for m in metrics:
@@ -378,10 +446,10 @@ def _practice_word(value: Any) -> str:
     return f"{value:g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
-def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool,
-                   only_clear: bool = False) -> list[str]:
-    lines = ["| outcome | practice | effect | 95% CI | seeds | note |",
-             "|---|---|---|---|---|---|"]
+def _effects_table(
+    effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool, only_clear: bool = False
+) -> list[str]:
+    lines = ["| outcome | practice | effect | 95% CI | seeds | note |", "|---|---|---|---|---|---|"]
     for m in metrics:
         rows = effects[effects["metric"] == m]
         rows = rows[rows["lever"].isin(LEVER_BY_NAME) == mains]
@@ -390,14 +458,22 @@ def _effects_table(effects: pd.DataFrame, metrics: Sequence[str], *, mains: bool
                 continue
             note = "by construction" if by_construction(r["lever"], m) else ""
             effect = _signed(r["effect"])
-            lines.append(f"| {pretty(m)} | {lever_words(r['lever'])} | "
-                         f"{f'**{effect}**' if is_clear(r) else effect} | "
-                         f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])} | {int(r['n'])} | {note} |")
+            lines.append(
+                f"| {pretty(m)} | {lever_words(r['lever'])} | "
+                f"{f'**{effect}**' if is_clear(r) else effect} | "
+                f"{fmt(r['ci_low'])} to {fmt(r['ci_high'])} | {int(r['n'])} | {note} |"
+            )
     return lines
 
 
-def write_report(out: str | Path, tables: Tables, facts: RunFacts, *,
-                 started: float | None = None, plots: bool = True) -> Path:
+def write_report(
+    out: str | Path,
+    tables: Tables,
+    facts: RunFacts,
+    *,
+    started: float | None = None,
+    plots: bool = True,
+) -> Path:
     """Write ``out/report.md`` (and its plots in ``out/plots``); return its path.
 
     What each difference rests on comes first, then the differences at realistic ends, then
@@ -424,11 +500,13 @@ def _design_words(tables: Tables, facts: RunFacts) -> str:
     n_points = len(tables.design)
     if facts.design == "full":
         return f"the full 2^{len(LEVERS)} factorial design ({n_points} points)"
-    return (f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
-            f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
-            "interaction is aliased with another; each two-practice interaction is "
-            "aliased with the three-practice interaction of the other three, assumed "
-            "small)")
+    return (
+        f"a 2^({len(LEVERS)}-1) half fraction with I = ABCDE ({n_points} points, "
+        f"resolution {_roman(facts.resolution)}: no main effect or two-practice "
+        "interaction is aliased with another; each two-practice interaction is "
+        "aliased with the three-practice interaction of the other three, assumed "
+        "small)"
+    )
 
 
 def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> list[str]:
@@ -469,15 +547,22 @@ def _practices_section(tables: Tables, facts: RunFacts, labels: list[str]) -> li
     ]
     built = construction_sentences(effects)
     if built:
-        text += ["These differences hold **by construction** (by definition of the practice, "
-                 "not through what agents experience), and are labelled so in every table:", "",
-                 *(f"- {line}" for line in built), ""]
+        text += [
+            "These differences hold **by construction** (by definition of the practice, "
+            "not through what agents experience), and are labelled so in every table:",
+            "",
+            *(f"- {line}" for line in built),
+            "",
+        ]
     if "broadcast" in labels and "conversational" in labels:
         text += [ends_sentence(tables.differences, headline), ""]
         text += _fairness(tables)
     if facts.failed:
-        text += ["**Failed jobs** (left out of every table): "
-                 + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
+        text += [
+            "**Failed jobs** (left out of every table): "
+            + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()),
+            "",
+        ]
     return text
 
 
@@ -486,7 +571,8 @@ INTERVAL_WORDS = (
     "95% t-intervals over seeds, cut to what the outcome allows (a share's mean stays in "
     "[0, 1], a difference of shares in [-1, 1], a count's mean at or above 0: the cut never "
     "widens an interval nor changes its coverage; the column `interval` of `effects.csv` says "
-    "which range each row was cut to)")
+    "which range each row was cut to)"
+)
 
 
 def _values_words(metrics: Sequence[str], last: int) -> str:
@@ -503,11 +589,14 @@ def _values_words(metrics: Sequence[str], last: int) -> str:
     totals = [pretty(m).lower() for m in metrics if kinds[m] == "cumulative"]
     parts = []
     if rates:
-        parts.append(f"counts of events per step ({', '.join(rates)}) are rates per step "
-                     "averaged there")
+        parts.append(
+            f"counts of events per step ({', '.join(rates)}) are rates per step averaged there"
+        )
     if totals:
-        parts.append(f"cumulative counts ({', '.join(totals)}) are their values at step "
-                     f"{last}, never averaged")
+        parts.append(
+            f"cumulative counts ({', '.join(totals)}) are their values at step "
+            f"{last}, never averaged"
+        )
     return ", and ".join(parts) if parts else "every outcome a level or a share"
 
 
@@ -565,17 +654,21 @@ def _tables_section(tables: Tables, labels: list[str]) -> list[str]:
 
 
 def _fairness(tables: Tables) -> list[str]:
-    r = tables.regimes[(tables.regimes["value"] == "window")
-                       & (tables.regimes["metric"] == "ideas_considered")].set_index("regime")
+    r = tables.regimes[
+        (tables.regimes["value"] == "window") & (tables.regimes["metric"] == "ideas_considered")
+    ].set_index("regime")
     if not {"broadcast", "conversational"} <= set(r.index):
         return []
     b, c = r.loc["broadcast", "mean"], r.loc["conversational", "mean"]
     ratio = b / c if c else float("nan")
     within = 0.5 <= ratio <= 2 if not pd.isna(ratio) else False
-    return [f"Fairness of the ends: the organization considered {fmt(b)} ideas per step at the "
-            f"broadcast end and {fmt(c)} at the conversational end (ratio broadcast / "
-            f"conversational {fmt(ratio)}, {'within' if within else 'NOT within'} a factor of "
-            "two).", ""]
+    return [
+        f"Fairness of the ends: the organization considered {fmt(b)} ideas per step at the "
+        f"broadcast end and {fmt(c)} at the conversational end (ratio broadcast / "
+        f"conversational {fmt(ratio)}, {'within' if within else 'NOT within'} a factor of "
+        "two).",
+        "",
+    ]
 
 
 def _roman(resolution: float) -> str:
@@ -588,16 +681,19 @@ def _method(tables: Tables, facts: RunFacts, started: float | None) -> list[str]
     corners = []
     for end, same in tables.corners.items():
         if same is None:
-            corners.append(f"the design point with every practice at its {end} value is not "
-                           "in this design")
+            corners.append(
+                f"the design point with every practice at its {end} value is not in this design"
+            )
             continue
-        corners.append(f"the {end} end and the design point with every practice at its "
-                       f"{end} value gave {'identical' if same else 'DIFFERENT'} outcomes")
+        corners.append(
+            f"the {end} end and the design point with every practice at its "
+            f"{end} value gave {'identical' if same else 'DIFFERENT'} outcomes"
+        )
     elapsed = time.perf_counter() - started if started is not None else facts.run_time
     return [
         f"- Design: {facts.design} ({len(tables.design)} points, resolution "
         f"{_roman(facts.resolution)}), plus the two ends and the hybrids "
-        + ", ".join(sorted({lab for lab in tables.regimes['regime'] if lab.startswith('hybrid')}))
+        + ", ".join(sorted({lab for lab in tables.regimes["regime"] if lab.startswith("hybrid")}))
         + ". Every arm sets the five practices itself; every other key (including "
         "`regime.listening`) comes from the scenario and the overrides.",
         f"- Seeds: {facts.replicates} per arm, spawned from root seed {facts.seed} by "
@@ -640,21 +736,41 @@ def _draw(out: Path, tables: Tables, labels: list[str]) -> None:
     headline = [m for m in HEADLINE if m in tables.metrics]
     rest = [m for m in MECHANISMS if m in tables.metrics]
     rest += [m for m in tables.metrics if m.startswith("sent_") or m == "reach"]
-    plot_effects(tables.effects, headline, out / "plots" / "effects.png",
-                 marked=by_construction, title="What each practice does to the outcomes")
-    plot_effects(tables.effects, rest, out / "plots" / "effects_mechanisms.png",
-                 marked=by_construction, title="What each practice does to ideas and messages")
-    plot_regimes_over_time(tables.bands, headline + rest[:3], out / "plots" /
-                           "regimes_over_time.png", order=labels, window=tables.window,
-                           title="The ends and the hybrids over time")
+    plot_effects(
+        tables.effects,
+        headline,
+        out / "plots" / "effects.png",
+        marked=by_construction,
+        title="What each practice does to the outcomes",
+    )
+    plot_effects(
+        tables.effects,
+        rest,
+        out / "plots" / "effects_mechanisms.png",
+        marked=by_construction,
+        title="What each practice does to ideas and messages",
+    )
+    plot_regimes_over_time(
+        tables.bands,
+        headline + rest[:3],
+        out / "plots" / "regimes_over_time.png",
+        order=labels,
+        window=tables.window,
+        title="The ends and the hybrids over time",
+    )
     window = tables.regimes[tables.regimes["value"] == "window"]
-    plot_regime_windows(window, headline + rest[:3], out / "plots" / "regimes_window.png",
-                        order=labels, title=f"The ends and the hybrids, steps "
-                        f"{tables.window[0]}–{tables.window[1]}")
+    plot_regime_windows(
+        window,
+        headline + rest[:3],
+        out / "plots" / "regimes_window.png",
+        order=labels,
+        title=f"The ends and the hybrids, steps {tables.window[0]}–{tables.window[1]}",
+    )
 
 
-def write_ends_report(out: str | Path, realistic: pd.DataFrame, facts: RunFacts, *,
-                      started: float | None = None) -> Path:
+def write_ends_report(
+    out: str | Path, realistic: pd.DataFrame, facts: RunFacts, *, started: float | None = None
+) -> Path:
     """``out/report.md`` of ``agora compare --ends realistic``: every metric's difference at
     the realistic ends, and how they were run."""
     out = Path(out)
@@ -674,8 +790,11 @@ def write_ends_report(out: str | Path, realistic: pd.DataFrame, facts: RunFacts,
         *realistic_section(realistic, metrics, heading="## The differences"),
     ]
     if facts.failed:
-        text += ["**Failed jobs** (left out): "
-                 + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()), ""]
+        text += [
+            "**Failed jobs** (left out): "
+            + "; ".join(f"{k}: {v}" for k, v in facts.failed.items()),
+            "",
+        ]
     text += [
         "## How it was run",
         "",

@@ -58,10 +58,23 @@ import pandas as pd
 
 from sim.util.stats import mean_ci
 
-__all__ = ["BoxResult", "find_box", "find_boxes", "conditions", "load_box", "effect_cells",
-           "box_sentence",
-           "overview_sentences", "suggest_thresholds", "write_discover_report", "Request",
-           "Planned", "plan", "run", "PARAM_WORDS"]
+__all__ = [
+    "BoxResult",
+    "find_box",
+    "find_boxes",
+    "conditions",
+    "load_box",
+    "effect_cells",
+    "box_sentence",
+    "overview_sentences",
+    "suggest_thresholds",
+    "write_discover_report",
+    "Request",
+    "Planned",
+    "plan",
+    "run",
+    "PARAM_WORDS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +144,15 @@ class BoxResult:
     bounds: dict[str, tuple[float, float]] | None = None
 
 
-def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: float = 0.05,
-             mass_min: float = 0.05, qp_max: float = QP_MAX) -> BoxResult:
+def find_box(
+    x: pd.DataFrame,
+    cases,
+    *,
+    min_coverage: float = 0.8,
+    peel_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    qp_max: float = QP_MAX,
+) -> BoxResult:
     """PRIM's first box over the points ``x`` for the boolean ``cases``.
 
     The box reported is, on the peeling trajectory, the densest with coverage at least
@@ -145,13 +165,27 @@ def find_box(x: pd.DataFrame, cases, *, min_coverage: float = 0.8, peel_alpha: f
         When there are no cases, or only cases, or fewer than :data:`MIN_CASES` of either:
         there is nothing to discover.
     """
-    return find_boxes(x, cases, boxes=1, min_coverage=min_coverage, peel_alpha=peel_alpha,
-                      mass_min=mass_min, qp_max=qp_max)[0]
+    return find_boxes(
+        x,
+        cases,
+        boxes=1,
+        min_coverage=min_coverage,
+        peel_alpha=peel_alpha,
+        mass_min=mass_min,
+        qp_max=qp_max,
+    )[0]
 
 
-def find_boxes(x: pd.DataFrame, cases, *, boxes: int = 1, min_coverage: float = 0.8,
-               peel_alpha: float = 0.05, mass_min: float = 0.05,
-               qp_max: float = QP_MAX) -> list[BoxResult]:
+def find_boxes(
+    x: pd.DataFrame,
+    cases,
+    *,
+    boxes: int = 1,
+    min_coverage: float = 0.8,
+    peel_alpha: float = 0.05,
+    mass_min: float = 0.05,
+    qp_max: float = QP_MAX,
+) -> list[BoxResult]:
     """Up to ``boxes`` PRIM boxes, each found among the points the earlier ones left (PRIM's
     covering): the first as :func:`find_box`; a later one only while at least
     :data:`MIN_CASES` cases remain and it restricts something. Coverage is always a share of
@@ -164,8 +198,10 @@ def find_boxes(x: pd.DataFrame, cases, *, boxes: int = 1, min_coverage: float = 
         raise ValueError(f"{what} of interest ({int(y.sum())} of {len(y)}): PRIM needs both")
     if min(y.sum(), len(y) - y.sum()) < MIN_CASES:
         few = "cases of interest" if y.sum() < MIN_CASES else "points that are not cases"
-        raise ValueError(f"only {int(min(y.sum(), len(y) - y.sum()))} {few} of {len(y)}: a "
-                         f"box needs at least {MIN_CASES} of each to mean anything")
+        raise ValueError(
+            f"only {int(min(y.sum(), len(y) - y.sum()))} {few} of {len(y)}: a "
+            f"box needs at least {MIN_CASES} of each to mean anything"
+        )
     x = x.reset_index(drop=True).astype(float)
     full = {c: (float(x[c].min()), float(x[c].max())) for c in x.columns}
     found: list[BoxResult] = []
@@ -187,15 +223,17 @@ def find_boxes(x: pd.DataFrame, cases, *, boxes: int = 1, min_coverage: float = 
     return found
 
 
-def _choose(box: Any, x: pd.DataFrame, y: np.ndarray, full: dict, *, min_coverage: float,
-            qp_max: float) -> BoxResult:
+def _choose(
+    box: Any, x: pd.DataFrame, y: np.ndarray, full: dict, *, min_coverage: float, qp_max: float
+) -> BoxResult:
     """Select the box on ``box``'s trajectory and drop its insignificant restrictions."""
     traj = box.peeling_trajectory.reset_index(drop=True)
     ok = traj[traj["coverage"] >= min_coverage - 1e-12]
     if ok.empty:  # a later box never reaches the coverage asked for: take the densest
         ok = traj
-    pick = ok.sort_values(["density", "res dim", "coverage"],
-                          ascending=[False, True, False], kind="stable").index[0]
+    pick = ok.sort_values(
+        ["density", "res dim", "coverage"], ascending=[False, True, False], kind="stable"
+    ).index[0]
     box.select(int(pick))
     dropped = []
     for _ in range(x.shape[1]):
@@ -207,29 +245,42 @@ def _choose(box: Any, x: pd.DataFrame, y: np.ndarray, full: dict, *, min_coverag
         box.drop_restriction(name)
         dropped.append(name)
     lim = box.limits
-    limits = pd.DataFrame({"parameter": [str(i) for i in lim.index],
-                           "min": lim["min"].to_numpy(dtype=float),
-                           "max": lim["max"].to_numpy(dtype=float),
-                           "qp": lim["qp values"].to_numpy(dtype=float)})
+    limits = pd.DataFrame(
+        {
+            "parameter": [str(i) for i in lim.index],
+            "min": lim["min"].to_numpy(dtype=float),
+            "max": lim["max"].to_numpy(dtype=float),
+            "qp": lim["qp values"].to_numpy(dtype=float),
+        }
+    )
     # Only the restricted parameters, in the order of the columns (stable sentences).
     by_name = limits.set_index("parameter")
-    restricted = [c for c in x.columns if c in by_name.index
-                  and (by_name.loc[c, "min"] > full[c][0] or by_name.loc[c, "max"] < full[c][1])]
+    restricted = [
+        c
+        for c in x.columns
+        if c in by_name.index
+        and (by_name.loc[c, "min"] > full[c][0] or by_name.loc[c, "max"] < full[c][1])
+    ]
     limits = by_name.loc[restricted].reset_index()
     inside = np.zeros(len(x), dtype=bool)
     inside[np.asarray(box.yi, dtype=int)] = True  # the points of this box, not of earlier ones
     stats_now = box.stats
     return BoxResult(
-        trajectory=box.peeling_trajectory.reset_index(drop=True), chosen=box._cur_box,
-        limits=limits, coverage=float(stats_now["coverage"]),
-        density=float(stats_now["density"]), mass=float(stats_now["mass"]),
-        cases=int(y.sum()), points=len(y), inside=inside, dropped=dropped,
+        trajectory=box.peeling_trajectory.reset_index(drop=True),
+        chosen=box._cur_box,
+        limits=limits,
+        coverage=float(stats_now["coverage"]),
+        density=float(stats_now["density"]),
+        mass=float(stats_now["mass"]),
+        cases=int(y.sum()),
+        points=len(y),
+        inside=inside,
+        dropped=dropped,
         bounds=dict(full),
     )
 
 
-def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = None
-               ) -> list[str]:
+def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = None) -> list[str]:
     """The box as conditions in words: ``x > a``, ``x < b`` or ``x between a and b`` (a side
     is named only where the box cuts into the points explored: ``found.bounds``, else
     ``ranges``)."""
@@ -259,8 +310,9 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
     return s["mean"], s["ci_low"], s["ci_high"], s["n"]
 
 
-def effect_cells(effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Sequence[float]],
-                 *, bins: int = 4) -> pd.DataFrame:
+def effect_cells(
+    effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Sequence[float]], *, bins: int = 4
+) -> pd.DataFrame:
     """The effect over a ``bins`` x ``bins`` grid of two parameters: per cell the mean of the
     points' effects, a t-based 95% CI over those points (NaN with fewer than two) and n.
 
@@ -278,8 +330,18 @@ def effect_cells(effects: pd.DataFrame, x: str, y: str, ranges: Mapping[str, Seq
     for j in range(bins):
         for i in range(bins):
             m, lo, hi, n = _mean_ci(effects["effect"].to_numpy()[(ix == i) & (iy == j)])
-            rows.append({"x_lo": xe[i], "x_hi": xe[i + 1], "y_lo": ye[j], "y_hi": ye[j + 1],
-                         "mean": m, "ci_low": lo, "ci_high": hi, "n": float(n)})
+            rows.append(
+                {
+                    "x_lo": xe[i],
+                    "x_hi": xe[i + 1],
+                    "y_lo": ye[j],
+                    "y_hi": ye[j + 1],
+                    "mean": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "n": float(n),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -295,19 +357,31 @@ def practice_words(key: str, settings: Sequence[str]) -> str:
     return f"{words(key)} {_setting(settings[1])} instead of {_setting(settings[0])}"
 
 
-def box_sentence(found: BoxResult, ranges, key: str, settings: Sequence[str], outcome: str,
-                 *, lower_is_better: bool = False, threshold: float = 0.0) -> str:
+def box_sentence(
+    found: BoxResult,
+    ranges,
+    key: str,
+    settings: Sequence[str],
+    outcome: str,
+    *,
+    lower_is_better: bool = False,
+    threshold: float = 0.0,
+) -> str:
     """The headline sentence, every number from ``found`` (and the threshold a case passed)."""
     verb = "lowers" if lower_is_better else "raises"
     if threshold:
         outcome = f"{outcome} by more than {_num(threshold)}"
     conds = conditions(found, ranges)
     if not conds:  # PRIM kept no significant restriction: the whole space is the box
-        return (f"{practice_words(key, settings)} {verb} {outcome} across the whole range "
-                f"explored: no box of conditions separates where it does from where it does "
-                f"not (coverage {found.coverage:.2f}, density {found.density:.2f}).")
-    return (f"{practice_words(key, settings)} {verb} {outcome} when {' and '.join(conds)} "
-            f"(coverage {found.coverage:.2f}, density {found.density:.2f}).")
+        return (
+            f"{practice_words(key, settings)} {verb} {outcome} across the whole range "
+            f"explored: no box of conditions separates where it does from where it does "
+            f"not (coverage {found.coverage:.2f}, density {found.density:.2f})."
+        )
+    return (
+        f"{practice_words(key, settings)} {verb} {outcome} when {' and '.join(conds)} "
+        f"(coverage {found.coverage:.2f}, density {found.density:.2f})."
+    )
 
 
 def suggest_thresholds(effects: np.ndarray, *, lower_is_better: bool = False) -> list[str]:
@@ -329,8 +403,11 @@ def suggest_thresholds(effects: np.ndarray, *, lower_is_better: bool = False) ->
     sign = -1.0 if lower_is_better else 1.0  # thresholds are told as improvements
     gain = sign * e
     out = []
-    for name, value in (("the lower quartile", np.quantile(gain, 0.25)),
-                        ("the mean", gain.mean()), ("the upper quartile", np.quantile(gain, 0.75))):
+    for name, value in (
+        ("the lower quartile", np.quantile(gain, 0.25)),
+        ("the mean", gain.mean()),
+        ("the upper quartile", np.quantile(gain, 0.75)),
+    ):
         threshold = float(f"{value:.3g}")
         n = int((gain > threshold).sum())
         if min(n, e.size - n) >= MIN_CASES:
@@ -338,10 +415,19 @@ def suggest_thresholds(effects: np.ndarray, *, lower_is_better: bool = False) ->
     return out
 
 
-def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
-                       settings: Sequence[str], outcome: str, *, lower_is_better: bool,
-                       threshold: float, replicates: int, window: tuple[int, int],
-                       found: BoxResult | None) -> list[str]:
+def overview_sentences(
+    effects: pd.DataFrame,
+    cases: np.ndarray,
+    key: str,
+    settings: Sequence[str],
+    outcome: str,
+    *,
+    lower_is_better: bool,
+    threshold: float,
+    replicates: int,
+    window: tuple[int, int],
+    found: BoxResult | None,
+) -> list[str]:
     """The report's opening sentences, every number from ``effects`` and ``found``."""
     n = len(effects)
     m, lo, hi, _ = _mean_ci(effects["effect"].to_numpy())
@@ -365,15 +451,17 @@ def overview_sentences(effects: pd.DataFrame, cases: np.ndarray, key: str,
             lines.append(
                 f"Inside that box the mean effect is {mi:+.3g} (95% CI {li:+.3g} to "
                 f"{hi_:+.3g}, {found.inside.sum()} conditions); outside it {mo:+.3g} "
-                f"({lo_:+.3g} to {ho:+.3g}, {(~found.inside).sum()} conditions).")
+                f"({lo_:+.3g} to {ho:+.3g}, {(~found.inside).sum()} conditions)."
+            )
     return lines
 
 
 # --------------------------------------------------------------------------- report
 
 
-def _box_section(found: BoxResult, plan: Mapping[str, Any],
-                 ranges: Mapping[str, Sequence[float]]) -> list[str]:
+def _box_section(
+    found: BoxResult, plan: Mapping[str, Any], ranges: Mapping[str, Sequence[float]]
+) -> list[str]:
     """The section "The box and the trade-off" of the discover report."""
     text = [
         "## The box and the trade-off",
@@ -386,19 +474,27 @@ def _box_section(found: BoxResult, plan: Mapping[str, Any],
         "",
         "| parameter | box | range explored | quasi-p |",
         "|---|---|---|---:|",
-        *(f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
-          f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
-          f"{r.qp:.2g} |" for r in found.limits.itertuples()),
+        *(
+            f"| {r.parameter} | {_num(r.min)} to {_num(r.max)} | "
+            f"{_num(ranges[r.parameter][0])} to {_num(ranges[r.parameter][1])} | "
+            f"{r.qp:.2g} |"
+            for r in found.limits.itertuples()
+        ),
         "",
     ]
     if found.dropped:
-        text += [f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
-                 + ", ".join(found.dropped) + ".", ""]
+        text += [
+            f"Restrictions dropped as not significant (quasi-p > {QP_MAX}): "
+            + ", ".join(found.dropped)
+            + ".",
+            "",
+        ]
     return [*text, "![trade-off](plots/tradeoff.png)", ""]
 
 
-def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = None,
-                          plots: bool = True) -> Path:
+def write_discover_report(
+    out: str | os.PathLike, *, elapsed: float | None = None, plots: bool = True
+) -> Path:
     """Write ``out/report.md`` (and ``out/plots/``) from the tables in ``out`` alone:
     ``discover.json``, ``effects.csv``, ``trajectory.csv`` and ``box.csv``."""
     from sim.util.atomic import write_text_atomic
@@ -414,58 +510,106 @@ def write_discover_report(out: str | os.PathLike, *, elapsed: float | None = Non
     ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
     cases = effects["case"].to_numpy(dtype=bool)
     found = load_box(out, effects) if (out / "box.csv").is_file() else None
-    head = box_sentence(found, ranges, key, settings, outcome, lower_is_better=lower,
-                        threshold=plan["threshold"]) if found is not None else None
+    head = (
+        box_sentence(
+            found,
+            ranges,
+            key,
+            settings,
+            outcome,
+            lower_is_better=lower,
+            threshold=plan["threshold"],
+        )
+        if found is not None
+        else None
+    )
     title = f"Where {practice_words(key, settings)} pays off for {outcome}"
     text = [f"# {title}", ""]
     if head:
         text += [head[0].upper() + head[1:], ""]
         for k, extra in enumerate(_more_boxes(plan, found), start=2):
-            line = box_sentence(extra, ranges, key, settings, outcome, lower_is_better=lower,
-                                threshold=plan["threshold"])
+            line = box_sentence(
+                extra,
+                ranges,
+                key,
+                settings,
+                outcome,
+                lower_is_better=lower,
+                threshold=plan["threshold"],
+            )
             text += [f"Box {k}, among the conditions the earlier boxes left: {line}", ""]
     else:
         text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
         if offers := suggest_thresholds(effects["effect"].to_numpy(), lower_is_better=lower):
-            text += ["The effect's spread suggests a threshold that splits the conditions: "
-                     + "; ".join(offers) + ". Re-running with one of them reuses every run "
-                     "(they are resumed, not repeated).", ""]
-    text += [f"- {line}" for line in overview_sentences(
-        effects, cases, key, settings, outcome, lower_is_better=lower,
-        threshold=plan["threshold"], replicates=plan["replicates"],
-        window=tuple(plan["window"]), found=found)]
+            text += [
+                "The effect's spread suggests a threshold that splits the conditions: "
+                + "; ".join(offers)
+                + ". Re-running with one of them reuses every run "
+                "(they are resumed, not repeated).",
+                "",
+            ]
+    text += [
+        f"- {line}"
+        for line in overview_sentences(
+            effects,
+            cases,
+            key,
+            settings,
+            outcome,
+            lower_is_better=lower,
+            threshold=plan["threshold"],
+            replicates=plan["replicates"],
+            window=tuple(plan["window"]),
+            found=found,
+        )
+    ]
     mx, my = plan["map"]
     if plots:
         cells = effect_cells(effects, mx, my, ranges, bins=plan.get("bins", 4))
-        plot_effect_map(cells, mx, my, out / "plots" / "map.png",
-                        title=f"Effect of {practice_words(key, settings)} on {outcome}",
-                        effect_label=f"effect on {outcome} (B - A)")
+        plot_effect_map(
+            cells,
+            mx,
+            my,
+            out / "plots" / "map.png",
+            title=f"Effect of {practice_words(key, settings)} on {outcome}",
+            effect_label=f"effect on {outcome} (B - A)",
+        )
         if found is not None:
-            plot_prim_tradeoff(found.trajectory, found.chosen, out / "plots" / "tradeoff.png",
-                               title=f"Boxes where {practice_words(key, settings)} improves "
-                                     f"{outcome}")
+            plot_prim_tradeoff(
+                found.trajectory,
+                found.chosen,
+                out / "plots" / "tradeoff.png",
+                title=f"Boxes where {practice_words(key, settings)} improves {outcome}",
+            )
             if len(found.limits):
-                plot_prim_box(found.limits, ranges, out / "plots" / "box.png",
-                              title=head or title)
+                plot_prim_box(found.limits, ranges, out / "plots" / "box.png", title=head or title)
     has_box = found is not None and len(found.limits) > 0
     if has_box:
         text += ["", "![the box](plots/box.png)"]
     text += [""]
     if found is not None:  # no box, no section: the opening said why
         text += _box_section(found, plan, ranges)
-    text += ["## The effect over two parameters", "",
-             f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
-             "the cell (bold when it excludes 0).", "", "![map](plots/map.png)", "",
-             "## What was assumed", "",
-             *(f"- {a}" for a in plan["assumptions"]), "",
-             "## Files", "",
-             "- `effects.csv`: one row per condition: its parameters, the effect, its sd "
-             "over replicates, the means at each setting, and whether it is a case.",
-             "- `pairs.parquet`: every replicate's end-of-run averages at both settings, "
-             "every metric.",
-             "- `trajectory.csv`, `box.csv`: PRIM's peeling trajectory and the chosen box.",
-             "- `runs/point_NNNNN/{a,b}/`: the jobs (`metrics.parquet`, `summary.json`).",
-             "- `discover.json`: what was run."]
+    text += [
+        "## The effect over two parameters",
+        "",
+        f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
+        "the cell (bold when it excludes 0).",
+        "",
+        "![map](plots/map.png)",
+        "",
+        "## What was assumed",
+        "",
+        *(f"- {a}" for a in plan["assumptions"]),
+        "",
+        "## Files",
+        "",
+        "- `effects.csv`: one row per condition: its parameters, the effect, its sd "
+        "over replicates, the means at each setting, and whether it is a case.",
+        "- `pairs.parquet`: every replicate's end-of-run averages at both settings, every metric.",
+        "- `trajectory.csv`, `box.csv`: PRIM's peeling trajectory and the chosen box.",
+        "- `runs/point_NNNNN/{a,b}/`: the jobs (`metrics.parquet`, `summary.json`).",
+        "- `discover.json`: what was run.",
+    ]
     if elapsed is not None:
         text += ["", f"Run and written in {elapsed:.1f} s."]
     return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
@@ -475,12 +619,21 @@ def _more_boxes(plan: Mapping[str, Any], first: BoxResult) -> list[BoxResult]:
     """The boxes after the first, as ``discover.json`` keeps them (limits and statistics)."""
     out = []
     for b in plan.get("more_boxes", []):
-        out.append(BoxResult(pd.DataFrame(), -1, pd.DataFrame(b["limits"],
-                                                              columns=["parameter", "min",
-                                                                       "max", "qp"]),
-                             b["coverage"], b["density"], b["mass"], first.cases,
-                             first.points, np.zeros(first.points, dtype=bool), b["dropped"],
-                             first.bounds))
+        out.append(
+            BoxResult(
+                pd.DataFrame(),
+                -1,
+                pd.DataFrame(b["limits"], columns=["parameter", "min", "max", "qp"]),
+                b["coverage"],
+                b["density"],
+                b["mass"],
+                first.cases,
+                first.points,
+                np.zeros(first.points, dtype=bool),
+                b["dropped"],
+                first.bounds,
+            )
+        )
     return out
 
 
@@ -491,9 +644,19 @@ def load_box(out: Path, effects: pd.DataFrame) -> BoxResult:
     info = json.loads((out / "discover.json").read_text())["box"]
     inside = effects["in_box"].to_numpy(dtype=bool)
     bounds = {k: tuple(v) for k, v in info["bounds"].items()}
-    return BoxResult(traj, int(info["chosen"]), limits, info["coverage"], info["density"],
-                     info["mass"], int(info["cases"]), int(info["points"]), inside,
-                     info["dropped"], bounds)
+    return BoxResult(
+        traj,
+        int(info["chosen"]),
+        limits,
+        info["coverage"],
+        info["density"],
+        info["mass"],
+        int(info["cases"]),
+        int(info["points"]),
+        inside,
+        info["dropped"],
+        bounds,
+    )
 
 
 # --------------------------------------------------------------------------- the study
@@ -561,11 +724,12 @@ def plan(ns: Request) -> Planned:
     if bad:
         raise ConfigError(f"{bad[0]!r} is neither key=low:high nor key=value")
     if not specs:
-        raise ConfigError("give at least one range to explore, e.g. "
-                          "environment.turbulence=0:0.1")
+        raise ConfigError("give at least one range to explore, e.g. environment.turbulence=0:0.1")
     if ns.n < MIN_POINTS:
-        raise ConfigError(f"--n {ns.n} is too few conditions for PRIM: at least "
-                          f"{MIN_POINTS} (a box of a few points says nothing)")
+        raise ConfigError(
+            f"--n {ns.n} is too few conditions for PRIM: at least "
+            f"{MIN_POINTS} (a box of a few points says nothing)"
+        )
     if not 0 < ns.min_coverage <= 1:
         raise ConfigError("--min-coverage is a share in (0, 1]")
     key, settings = parse_compare(ns.compare)
@@ -573,12 +737,14 @@ def plan(ns: Request) -> Planned:
     if key in ranges:
         raise ConfigError(f"{key} is the practice compared: it cannot also be a range")
     if ns.outcome not in METRIC_NAMES:
-        raise ConfigError(f"--outcome {ns.outcome!r} is not a metric: one of "
-                          f"{', '.join(METRIC_NAMES)}")
+        raise ConfigError(
+            f"--outcome {ns.outcome!r} is not a metric: one of {', '.join(METRIC_NAMES)}"
+        )
     map_xy = list(ns.map) if ns.map else None
     if map_xy and not set(map_xy) <= set(ranges):
-        raise ConfigError(f"--map {' '.join(map_xy)}: both must be ranges explored "
-                          f"({', '.join(ranges)})")
+        raise ConfigError(
+            f"--map {' '.join(map_xy)}: both must be ranges explored ({', '.join(ranges)})"
+        )
     if len(ranges) < 2 and not map_xy:
         raise ConfigError("explore at least two ranges (the map needs two parameters)")
     points = make_design(ranges, method="lhs", n=ns.n, seed=ns.seed)
@@ -600,15 +766,15 @@ def _assumed(ns: Request, planned: Planned, cfg, window: tuple[int, int]) -> lis
         + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi, _) in planned.ranges.items()),
         f"replicates per condition and setting: {cfg.replicates}; steps {cfg.steps}; root "
         f"seed {cfg.seed}",
-        "other settings: " + (" ".join(planned.overrides) if planned.overrides
-                              else "the defaults"),
+        "other settings: " + (" ".join(planned.overrides) if planned.overrides else "the defaults"),
         f"PRIM (prim package): peel alpha 0.05, minimum mass 0.05; box chosen: the densest "
         f"with coverage >= {ns.min_coverage}; restrictions with quasi-p > {QP_MAX} dropped",
     ]
 
 
-def _analyse(ns: Request, planned: Planned, effects: pd.DataFrame, info: dict[str, Any],
-             out: Path) -> None:
+def _analyse(
+    ns: Request, planned: Planned, effects: pd.DataFrame, info: dict[str, Any], out: Path
+) -> None:
     """PRIM boxes over the cases of interest: ``effects`` gains ``case`` and ``in_box``, ``info``
     the box (or why there is none), and the box's files are written (or stale ones removed)."""
     from sim.util.atomic import write_text_atomic
@@ -618,25 +784,40 @@ def _analyse(ns: Request, planned: Planned, effects: pd.DataFrame, info: dict[st
     effects["case"] = cases
     found, more = None, []
     try:
-        found, *more = find_boxes(planned.points, cases, boxes=max(1, ns.boxes),
-                                  min_coverage=ns.min_coverage)
+        found, *more = find_boxes(
+            planned.points, cases, boxes=max(1, ns.boxes), min_coverage=ns.min_coverage
+        )
     except ValueError as err:
         info["no_box"] = str(err)
         print(f"discover: no box: {err}")
-        for offer in suggest_thresholds(effects["effect"].to_numpy(),
-                                        lower_is_better=ns.lower_is_better):
+        for offer in suggest_thresholds(
+            effects["effect"].to_numpy(), lower_is_better=ns.lower_is_better
+        ):
             print(f"  try: {offer}")
     if found is not None:
         effects["in_box"] = found.inside
         write_text_atomic(out / "trajectory.csv", found.trajectory.to_csv(index=False))
         write_text_atomic(out / "box.csv", found.limits.to_csv(index=False))
-        info["box"] = {"chosen": found.chosen, "coverage": found.coverage,
-                       "density": found.density, "mass": found.mass, "cases": found.cases,
-                       "points": found.points, "dropped": found.dropped,
-                       "bounds": found.bounds}
-        info["more_boxes"] = [{"limits": b.limits.to_dict(orient="records"),
-                               "coverage": b.coverage, "density": b.density, "mass": b.mass,
-                               "dropped": b.dropped} for b in more]
+        info["box"] = {
+            "chosen": found.chosen,
+            "coverage": found.coverage,
+            "density": found.density,
+            "mass": found.mass,
+            "cases": found.cases,
+            "points": found.points,
+            "dropped": found.dropped,
+            "bounds": found.bounds,
+        }
+        info["more_boxes"] = [
+            {
+                "limits": b.limits.to_dict(orient="records"),
+                "coverage": b.coverage,
+                "density": b.density,
+                "mass": b.mass,
+                "dropped": b.dropped,
+            }
+            for b in more
+        ]
         chosen_map = list(found.limits["parameter"][:2])
     else:
         effects["in_box"] = False
@@ -666,13 +847,14 @@ def run(ns: Request) -> int:
     out = Path(ns.out or f"reports/discover/{planned.key.split('.')[-1]}__{ns.outcome}")
     window = window_steps(cfg.steps)
     assumed = _assumed(ns, planned, cfg, window)
-    print(f"discover: {ns.n} conditions x 2 settings x {cfg.replicates} replicates x "
-          f"{cfg.steps} steps -> {out}")
+    print(
+        f"discover: {ns.n} conditions x 2 settings x {cfg.replicates} replicates x "
+        f"{cfg.steps} steps -> {out}"
+    )
     for line in assumed:
         print(f"  assumed: {line}")
     try:  # jobs
-        summaries = run_paired(planned.jobs, out, workers=ns.workers,
-                               progress=not ns.no_progress)
+        summaries = run_paired(planned.jobs, out, workers=ns.workers, progress=not ns.no_progress)
     except JobConflict as err:
         print(f"discover: {err}\ndiscover: use another --out", file=sys.stderr)
         return 2
@@ -685,12 +867,20 @@ def run(ns: Request) -> int:
     write_atomic(out / "pairs.parquet", lambda p: pairs.to_parquet(p, index=False))
     effects = point_effects(pairs, planned.points, ns.outcome)
     info: dict[str, Any] = {
-        "compare": {"key": planned.key, "values": planned.settings}, "outcome": ns.outcome,
-        "lower_is_better": ns.lower_is_better, "threshold": ns.threshold,
-        "ranges": {k: [lo, hi] for k, (lo, hi, _) in planned.ranges.items()}, "n": ns.n,
-        "seed": ns.seed, "replicates": cfg.replicates, "steps": cfg.steps,
-        "window": list(window), "overrides": planned.overrides,
-        "min_coverage": ns.min_coverage, "bins": ns.bins, "assumptions": assumed,
+        "compare": {"key": planned.key, "values": planned.settings},
+        "outcome": ns.outcome,
+        "lower_is_better": ns.lower_is_better,
+        "threshold": ns.threshold,
+        "ranges": {k: [lo, hi] for k, (lo, hi, _) in planned.ranges.items()},
+        "n": ns.n,
+        "seed": ns.seed,
+        "replicates": cfg.replicates,
+        "steps": cfg.steps,
+        "window": list(window),
+        "overrides": planned.overrides,
+        "min_coverage": ns.min_coverage,
+        "bins": ns.bins,
+        "assumptions": assumed,
     }
     _analyse(ns, planned, effects, info, out)
     write_text_atomic(out / "effects.csv", effects.to_csv(index=False))

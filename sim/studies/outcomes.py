@@ -53,9 +53,21 @@ from sim.rules.catalogue import bounds_of, record
 from sim.simulation import WINDOW, window_steps
 from sim.util.stats import bounded_ci
 
-__all__ = ["WINDOW", "window_steps", "window_of", "window_rows", "window_means", "seed_means",
-           "finals", "t_interval", "metric_bounds", "difference_bounds", "paired_differences",
-           "fmt", "is_clear"]
+__all__ = [
+    "WINDOW",
+    "window_steps",
+    "window_of",
+    "window_rows",
+    "window_means",
+    "seed_means",
+    "finals",
+    "t_interval",
+    "metric_bounds",
+    "difference_bounds",
+    "paired_differences",
+    "fmt",
+    "is_clear",
+]
 
 Bounds = tuple[Any, Any]
 
@@ -66,18 +78,24 @@ def window_of(frame: pd.DataFrame, share: float = WINDOW) -> tuple[int, int]:
     return window_steps(int(frame["step"].max()), share)
 
 
-def window_rows(frame: pd.DataFrame, steps: tuple[int, int] | None = None, *,
-                share: float = WINDOW) -> pd.DataFrame:
+def window_rows(
+    frame: pd.DataFrame, steps: tuple[int, int] | None = None, *, share: float = WINDOW
+) -> pd.DataFrame:
     """The rows of a metrics table inside ``steps`` (default its end-of-run window), first and
     last step included: what every window mean averages."""
     first, last = window_of(frame, share) if steps is None else steps
     return frame[(frame["step"] >= first) & (frame["step"] <= last)]
 
 
-def window_means(frame: pd.DataFrame, metrics: Sequence[str],
-                 steps: tuple[int, int] | None = None, *, share: float = WINDOW,
-                 by: Sequence[str] = ("replicate", "seed"),
-                 cumulative_at_last: bool = False) -> pd.DataFrame:
+def window_means(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    steps: tuple[int, int] | None = None,
+    *,
+    share: float = WINDOW,
+    by: Sequence[str] = ("replicate", "seed"),
+    cumulative_at_last: bool = False,
+) -> pd.DataFrame:
     """Each replicate's mean of every metric over ``steps`` (NaN steps skipped).
 
     ``steps`` defaults to the frame's own end-of-run window (:func:`window_of` with
@@ -96,24 +114,36 @@ def window_means(frame: pd.DataFrame, metrics: Sequence[str],
     return means.reset_index()
 
 
-def seed_means(frame: pd.DataFrame, metrics: Sequence[str], steps: tuple[int, int], *,
-               cumulative_at_last: bool = False) -> pd.DataFrame:
+def seed_means(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    steps: tuple[int, int],
+    *,
+    cumulative_at_last: bool = False,
+) -> pd.DataFrame:
     """Each seed's mean of every metric over ``steps`` (NaN steps skipped), indexed by seed
     (as :func:`window_means` with ``by=("seed",)``)."""
-    return window_means(frame, metrics, steps, by=("seed",),
-                        cumulative_at_last=cumulative_at_last).set_index("seed")
+    return window_means(
+        frame, metrics, steps, by=("seed",), cumulative_at_last=cumulative_at_last
+    ).set_index("seed")
 
 
-def finals(frame: pd.DataFrame, metrics: Sequence[str], last: int | None = None, *,
-           by: Sequence[str] = ("replicate", "seed")) -> pd.DataFrame:
+def finals(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    last: int | None = None,
+    *,
+    by: Sequence[str] = ("replicate", "seed"),
+) -> pd.DataFrame:
     """Each replicate's value at step ``last`` (default the frame's last step), as
     :func:`window_means` returns its rows."""
     last = int(frame["step"].max()) if last is None else last
     return window_means(frame, metrics, (last, last), by=by)
 
 
-def t_interval(mean, sd, n, *, bounds: Bounds | None = None, level: float = 0.95,
-               single: str = "nan") -> tuple[np.ndarray, np.ndarray]:
+def t_interval(
+    mean, sd, n, *, bounds: Bounds | None = None, level: float = 0.95, single: str = "nan"
+) -> tuple[np.ndarray, np.ndarray]:
     """The Student-t interval of a mean from arrays of ``mean``, ``sd`` and ``n``.
 
     With ``bounds`` (``(lo, hi)``, scalars or arrays, ``None`` or NaN on an open side) the
@@ -131,8 +161,7 @@ def t_interval(mean, sd, n, *, bounds: Bounds | None = None, level: float = 0.95
     if bounds is not None:
         low, high = bounded_ci(mean, sd, n, bounds, level)
         if single == "point":
-            mean, n = np.broadcast_arrays(np.asarray(mean, dtype=float),
-                                          np.asarray(n, dtype=float))
+            mean, n = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(n, dtype=float))
             low, high = np.where(n == 1, mean, low), np.where(n == 1, mean, high)
         return low, high
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
@@ -164,8 +193,14 @@ def difference_bounds(metrics: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return lo - hi, hi - lo
 
 
-def paired_differences(left: pd.DataFrame, right: pd.DataFrame, metrics: Sequence[str], *,
-                       bounded: bool = False, level: float = 0.95) -> pd.DataFrame:
+def paired_differences(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    metrics: Sequence[str],
+    *,
+    bounded: bool = False,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Mean over seeds of ``left - right`` per metric, paired by the tables' index (seed),
     with its t interval: columns metric, diff, ci_low, ci_high, n.
 
@@ -182,8 +217,15 @@ def paired_differences(left: pd.DataFrame, right: pd.DataFrame, metrics: Sequenc
     mean, sd, n = diff.mean(), diff.std(ddof=1), diff.count()
     bounds = difference_bounds(metrics) if bounded else None
     low, high = t_interval(mean, sd, n, bounds=bounds, level=level, single="point")
-    return pd.DataFrame({"metric": list(metrics), "diff": mean.to_numpy(dtype=float),
-                         "ci_low": low, "ci_high": high, "n": n.to_numpy().astype(int)})
+    return pd.DataFrame(
+        {
+            "metric": list(metrics),
+            "diff": mean.to_numpy(dtype=float),
+            "ci_low": low,
+            "ci_high": high,
+            "n": n.to_numpy().astype(int),
+        }
+    )
 
 
 def fmt(x: float | None) -> str:

@@ -46,8 +46,16 @@ from sim.studies.outcomes import WINDOW as WINDOW_FRACTION
 from sim.studies.outcomes import window_means
 from sim.studies.outcomes import window_steps as end_window
 
-__all__ = ["end_window", "window_means", "PairedPlan", "plan_paired", "run_paired",
-           "pair_table", "point_effects", "WINDOW_FRACTION"]
+__all__ = [
+    "end_window",
+    "window_means",
+    "PairedPlan",
+    "plan_paired",
+    "run_paired",
+    "pair_table",
+    "point_effects",
+    "WINDOW_FRACTION",
+]
 
 
 @dataclass
@@ -62,8 +70,11 @@ class PairedPlan:
     jobs: dict[str, Any]  # name -> PlannedJob
 
     def describe(self) -> dict[str, Any]:
-        return {"compare": {"key": self.key, "values": self.settings},
-                "overrides": self.overrides, "points": len(self.points)}
+        return {
+            "compare": {"key": self.key, "values": self.settings},
+            "overrides": self.overrides,
+            "points": len(self.points),
+        }
 
 
 def _value(text: str) -> Any:
@@ -93,8 +104,9 @@ def job_name(point: int, arm: str) -> str:
     return f"point_{point:05d}/{arm}"
 
 
-def plan_paired(points: pd.DataFrame, compare: tuple[str, Sequence[str]],
-                overrides: Sequence[str] = ()) -> PairedPlan:
+def plan_paired(
+    points: pd.DataFrame, compare: tuple[str, Sequence[str]], overrides: Sequence[str] = ()
+) -> PairedPlan:
     """Compose and check every job (nothing runs). Arm ``a`` is the first setting, ``b`` the
     second; every job shares ``overrides`` (``steps=200``, ``replicates=3``, a scenario...).
 
@@ -116,15 +128,17 @@ def plan_paired(points: pd.DataFrame, compare: tuple[str, Sequence[str]],
             cfg = to_config(_with(base, {**row, key: _value(setting)}))
             point_overrides = [f"{k}={v}" for k, v in row.items()]
             jobs[job_name(i, arm)] = PlannedJob(
-                cfg, Path(job_name(i, arm)),
+                cfg,
+                Path(job_name(i, arm)),
                 [*overrides, *point_overrides, f"{key}={setting}"],
                 {"driver": "paired", "point": i, "arm": arm},
             )
     return PairedPlan(points.reset_index(drop=True), key, settings, list(overrides), jobs)
 
 
-def run_paired(plan: PairedPlan, out: str | os.PathLike, *, workers: int = 2,
-               progress: bool = False) -> dict[str, dict[str, Any]]:
+def run_paired(
+    plan: PairedPlan, out: str | os.PathLike, *, workers: int = 2, progress: bool = False
+) -> dict[str, dict[str, Any]]:
     """Run every job of ``plan`` into ``out/runs/``; return their summaries (resumes)."""
     from dataclasses import replace
 
@@ -135,8 +149,9 @@ def run_paired(plan: PairedPlan, out: str | os.PathLike, *, workers: int = 2,
     return run_jobs(jobs, workers=workers, progress=progress, desc="paired runs")
 
 
-def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
-               fraction: float = WINDOW_FRACTION) -> pd.DataFrame:
+def pair_table(
+    plan: PairedPlan, out: str | os.PathLike, *, fraction: float = WINDOW_FRACTION
+) -> pd.DataFrame:
     """One row per point, replicate seed and metric: ``a`` and ``b`` (end-of-run window
     averages at each setting), ``diff`` = b - a, and the window's steps.
 
@@ -159,17 +174,29 @@ def pair_table(plan: PairedPlan, out: str | os.PathLike, *,
                 raise FileNotFoundError(f"point {i}, setting {arm}: no results in {d}: {error}")
             frame = pd.read_parquet(d / METRICS_FILE)
             metrics = [m for m in METRIC_NAMES if m in frame.columns]
-            sides[arm] = window_means(frame, metrics, share=fraction,
-                                      cumulative_at_last=True).set_index("seed")
+            sides[arm] = window_means(
+                frame, metrics, share=fraction, cumulative_at_last=True
+            ).set_index("seed")
             window = end_window(int(frame["step"].max()), fraction)
         a, b = sides["a"], sides["b"]
         seeds = a.index.intersection(b.index)
         for m in metrics:
             va = a.loc[seeds, m].to_numpy(dtype=float)
             vb = b.loc[seeds, m].to_numpy(dtype=float)
-            rows.append(pd.DataFrame({"point": i, "seed": seeds.to_numpy(), "metric": m,
-                                      "a": va, "b": vb, "diff": vb - va,
-                                      "window_from": window[0], "window_to": window[1]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "point": i,
+                        "seed": seeds.to_numpy(),
+                        "metric": m,
+                        "a": va,
+                        "b": vb,
+                        "diff": vb - va,
+                        "window_from": window[0],
+                        "window_to": window[1],
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -180,7 +207,14 @@ def point_effects(pairs: pd.DataFrame, points: pd.DataFrame, metric: str) -> pd.
     if sub.empty:
         raise ValueError(f"unknown metric {metric!r}")
     g = sub.groupby("point")
-    table = pd.DataFrame({"effect": g["diff"].mean(), "effect_sd": g["diff"].std(),
-                          "n": g["diff"].count(), "a": g["a"].mean(), "b": g["b"].mean()})
+    table = pd.DataFrame(
+        {
+            "effect": g["diff"].mean(),
+            "effect_sd": g["diff"].std(),
+            "n": g["diff"].count(),
+            "a": g["a"].mean(),
+            "b": g["b"].mean(),
+        }
+    )
     table = table.reindex(range(len(points)))
     return pd.concat([points.reset_index(drop=True), table.reset_index(drop=True)], axis=1)

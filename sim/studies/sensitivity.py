@@ -67,10 +67,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MIN_SIZE", "RBD_HARMONICS", "NOISE_DOMINATES", "NOISE_TARGET", "ConstantOutput",
-           "check_design", "assumptions", "point_outputs", "paired_differences", "same_setting",
-           "analyse", "sobol_indices", "noise_share", "with_noise", "describe_indices",
-           "Request", "run"]
+__all__ = [
+    "MIN_SIZE",
+    "RBD_HARMONICS",
+    "NOISE_DOMINATES",
+    "NOISE_TARGET",
+    "ConstantOutput",
+    "check_design",
+    "assumptions",
+    "point_outputs",
+    "paired_differences",
+    "same_setting",
+    "analyse",
+    "sobol_indices",
+    "noise_share",
+    "with_noise",
+    "describe_indices",
+    "Request",
+    "run",
+]
 
 #: Harmonics summed by RBD-FAST (SALib's default is 10; fewer keep small designs honest).
 RBD_HARMONICS = 6
@@ -82,9 +97,11 @@ NOISE_DOMINATES = 0.5
 #: The noise share the recommended number of replicates aims at.
 NOISE_TARGET = 0.1
 _SIZE_WORD = {"sobol": "base samples", "morris": "trajectories", "lhs": "points"}
-_METHOD_WORD = {"sobol": "Sobol indices (Saltelli design)",
-                "morris": "Morris elementary effects (screening)",
-                "lhs": "RBD-FAST first-order indices (Latin hypercube)"}
+_METHOD_WORD = {
+    "sobol": "Sobol indices (Saltelli design)",
+    "morris": "Morris elementary effects (screening)",
+    "lhs": "RBD-FAST first-order indices (Latin hypercube)",
+}
 
 
 class ConstantOutput(ValueError):
@@ -92,8 +109,9 @@ class ConstantOutput(ValueError):
 
     def __init__(self, value: float):
         self.value = value
-        super().__init__(f"the output is {value:g} at every point of the design: no variance "
-                         "to apportion")
+        super().__init__(
+            f"the output is {value:g} at every point of the design: no variance to apportion"
+        )
 
 
 def check_design(meta: Mapping[str, Any]) -> None:
@@ -116,26 +134,31 @@ def check_design(meta: Mapping[str, Any]) -> None:
     if n < need:
         why = {
             "lhs": f"a Latin hypercube of {n} points is too small for RBD-FAST: it needs at "
-                   f"least {need} (with {RBD_HARMONICS} harmonics, fewer points give S1 = 1 for "
-                   "every parameter or intervals of +-1)",
+            f"least {need} (with {RBD_HARMONICS} harmonics, fewer points give S1 = 1 for "
+            "every parameter or intervals of +-1)",
             "sobol": f"a Sobol design of {n} base samples is too small: it needs at least "
-                     f"{need} (fewer give bootstrap intervals wider than the indices)",
+            f"{need} (fewer give bootstrap intervals wider than the indices)",
             "morris": f"a Morris design of {n} trajectories is too small: it needs at least "
-                      f"{need} (fewer give too few elementary effects per parameter)",
+            f"{need} (fewer give too few elementary effects per parameter)",
         }[method]
         raise ValueError(f"{why}; make a design with --n {need} or more")
 
 
-def assumptions(meta: Mapping[str, Any], output: str, *, replicates: int | None = None,
-                window: str | None = None) -> list[str]:
+def assumptions(
+    meta: Mapping[str, Any],
+    output: str,
+    *,
+    replicates: int | None = None,
+    window: str | None = None,
+) -> list[str]:
     """What an analysis assumed, in plain lines (printed and written into its report)."""
     method = meta["method"]
     d = len(meta["ranges"])
     lines = [
         f"method: {_METHOD_WORD[method]}, {meta['n']} {_SIZE_WORD[method]} over {d} "
         f"parameters ({meta.get('points', '?')} points; minimum {MIN_SIZE[method]})",
-        "ranges (uniform): " + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi) in
-                                         meta["ranges"].items()),
+        "ranges (uniform): "
+        + ", ".join(f"{k} {lo}..{hi}" for k, (lo, hi) in meta["ranges"].items()),
         f"output: {output}",
         "confidence intervals: SALib's bootstrap, 100 resamples, 95%",
     ]
@@ -176,8 +199,9 @@ def same_setting(column: pd.Series, value: str) -> np.ndarray:
     return (column.astype(str).str.lower() == text).to_numpy()
 
 
-def paired_differences(runs: pd.DataFrame, metric: str, key: str,
-                       settings: Sequence[str]) -> pd.DataFrame:
+def paired_differences(
+    runs: pd.DataFrame, metric: str, key: str, settings: Sequence[str]
+) -> pd.DataFrame:
     """Per design point and seed: the metric at the second setting minus at the first.
 
     Pairs are matched on (point, seed): the same organization and random stream, only the
@@ -185,8 +209,9 @@ def paired_differences(runs: pd.DataFrame, metric: str, key: str,
     """
     column = key.lstrip("+")
     if column not in runs.columns:
-        raise ValueError(f"runs has no column {column!r}: was the design run with --compare "
-                         f"{key}=...?")
+        raise ValueError(
+            f"runs has no column {column!r}: was the design run with --compare {key}=...?"
+        )
     if metric not in runs.columns:
         raise ValueError(f"unknown metric {metric!r}")
     ok = runs[runs["status"] == "ok"].copy()
@@ -200,8 +225,9 @@ def paired_differences(runs: pd.DataFrame, metric: str, key: str,
     return both
 
 
-def replicate_values(runs: pd.DataFrame, metric: str, *,
-                     compare: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def replicate_values(
+    runs: pd.DataFrame, metric: str, *, compare: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """One row per replicate of every point: ``point`` and ``value``, the metric or (with
     ``compare``) the paired difference B - A of its seed."""
     if compare:
@@ -213,8 +239,9 @@ def replicate_values(runs: pd.DataFrame, metric: str, *,
     return pd.DataFrame({"point": _point_index(ok), "value": ok[metric].to_numpy(dtype=float)})
 
 
-def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
-                  compare: Mapping[str, Any] | None = None) -> np.ndarray:
+def point_outputs(
+    runs: pd.DataFrame, metric: str, n_points: int, *, compare: Mapping[str, Any] | None = None
+) -> np.ndarray:
     """One output per design point, in point order: the mean over its replicates of
     ``metric``, or (with ``compare`` = ``{"key": ..., "values": [A, B]}``) of the paired
     difference B - A.
@@ -236,8 +263,9 @@ def point_outputs(runs: pd.DataFrame, metric: str, n_points: int, *,
     return y.to_numpy(dtype=float)
 
 
-def noise_share(runs: pd.DataFrame, metric: str, *,
-                compare: Mapping[str, Any] | None = None) -> dict[str, float]:
+def noise_share(
+    runs: pd.DataFrame, metric: str, *, compare: Mapping[str, Any] | None = None
+) -> dict[str, float]:
     """How much of the variance of the point outputs is replicate noise.
 
     Returns ``share`` (the mean over points of ``s_i^2 / r_i``, the noise variance of a
@@ -262,8 +290,9 @@ def noise_share(runs: pd.DataFrame, metric: str, *,
     return {"share": share, "noise_sd": float(np.sqrt(noise)), "replicates": int(n.min())}
 
 
-def with_noise(table: pd.DataFrame, noise: Mapping[str, float],
-               meta: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def with_noise(
+    table: pd.DataFrame, noise: Mapping[str, float], meta: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """``table`` of indices with the noise it stands on: ``noise_share``, ``replicates`` and,
     per index, whether it is clear of the noise (see the module docstring): ``S1_clear`` and
     ``ST_clear`` (Sobol, RBD-FAST), ``mu_star_noise`` and ``mu_star_clear`` (Morris).
@@ -292,8 +321,9 @@ def with_noise(table: pd.DataFrame, noise: Mapping[str, float],
     return out
 
 
-def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
-            seed: int = 0) -> pd.DataFrame:
+def analyse(
+    meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *, seed: int = 0
+) -> pd.DataFrame:
     """Indices of the outputs ``y`` (one per point) for the design's method.
 
     Returns
@@ -317,25 +347,43 @@ def analyse(meta: Mapping[str, Any], points: pd.DataFrame, y: np.ndarray, *,
 
         # A Generator, not the int: SALib 1.6's sobol.analyze seeds only ``if seed:``, so
         # seed 0 (the default) left the bootstrap intervals unseeded and irreproducible.
-        res = sobol.analyze(problem, y, calc_second_order=False,
-                            seed=np.random.default_rng(seed))
-        return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
-                             "S1_conf": res["S1_conf"], "ST": res["ST"],
-                             "ST_conf": res["ST_conf"]})
+        res = sobol.analyze(problem, y, calc_second_order=False, seed=np.random.default_rng(seed))
+        return pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "S1": res["S1"],
+                "S1_conf": res["S1_conf"],
+                "ST": res["ST"],
+                "ST_conf": res["ST_conf"],
+            }
+        )
     x = points[problem["names"]].to_numpy(dtype=float)
     if method == "morris":
         from SALib.analyze import morris
 
         res = morris.analyze(problem, x, y, num_levels=int(meta.get("levels", 4)), seed=seed)
-        return pd.DataFrame({"parameter": problem["names"], "mu": res["mu"],
-                             "mu_star": res["mu_star"], "mu_star_conf": res["mu_star_conf"],
-                             "sigma": res["sigma"]})
+        return pd.DataFrame(
+            {
+                "parameter": problem["names"],
+                "mu": res["mu"],
+                "mu_star": res["mu_star"],
+                "mu_star_conf": res["mu_star_conf"],
+                "sigma": res["sigma"],
+            }
+        )
     from SALib.analyze import rbd_fast
 
     res = rbd_fast.analyze(problem, x, y, M=RBD_HARMONICS, seed=seed)
     nan = np.full(len(problem["names"]), np.nan)
-    return pd.DataFrame({"parameter": problem["names"], "S1": res["S1"],
-                         "S1_conf": res["S1_conf"], "ST": nan, "ST_conf": nan})
+    return pd.DataFrame(
+        {
+            "parameter": problem["names"],
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": nan,
+            "ST_conf": nan,
+        }
+    )
 
 
 def sobol_indices(
@@ -379,34 +427,48 @@ def _noise_lines(t: pd.DataFrame, output: str) -> list[str]:
     """What the noise columns of a table (:func:`with_noise`) say, and what to do about it."""
     share, reps = float(t["noise_share"].iloc[0]), int(t["replicates"].iloc[0])
     if reps < 2:
-        return [f"With one replicate per point the replicate noise of {output} cannot be "
-                "measured, so no index can be told from it: run replicates=2 or more."]
+        return [
+            f"With one replicate per point the replicate noise of {output} cannot be "
+            "measured, so no index can be told from it: run replicates=2 or more."
+        ]
     if not np.isfinite(share):
         return []
-    out = [f"Replicate noise is {min(share, 1):.0%} of the variance of the point outputs "
-           f"({reps} replicates per point)."]
+    out = [
+        f"Replicate noise is {min(share, 1):.0%} of the variance of the point outputs "
+        f"({reps} replicates per point)."
+    ]
     if share >= NOISE_DOMINATES:
-        need = int(np.ceil(reps * share * (1 - NOISE_TARGET) / (NOISE_TARGET * max(1 - share,
-                                                                                  1e-9))))
-        more = (f"about {need} replicates per point would bring it near "
-                f"{NOISE_TARGET:.0%}" if share < 1 else "more replicates per point are needed "
-                "before anything can be told")
-        out.append(f"Noise dominates: these indices mostly apportion replicate noise; "
-                   f"{more} (replicates=N when running the design).")
+        need = int(
+            np.ceil(reps * share * (1 - NOISE_TARGET) / (NOISE_TARGET * max(1 - share, 1e-9)))
+        )
+        more = (
+            f"about {need} replicates per point would bring it near {NOISE_TARGET:.0%}"
+            if share < 1
+            else "more replicates per point are needed before anything can be told"
+        )
+        out.append(
+            f"Noise dominates: these indices mostly apportion replicate noise; "
+            f"{more} (replicates=N when running the design)."
+        )
     return out
 
 
 def _unclear(t: pd.DataFrame) -> list[str]:
     """Per parameter not clear of the noise, its numbers in words."""
     if "mu_star_clear" in t.columns:
-        return [f"{r.parameter} (mu* {r.mu_star:.3g} +- {r.mu_star_conf:.3g} against a noise "
-                f"level of {r.mu_star_noise:.3g})" for r in t.itertuples() if not r.mu_star_clear]
+        return [
+            f"{r.parameter} (mu* {r.mu_star:.3g} +- {r.mu_star_conf:.3g} against a noise "
+            f"level of {r.mu_star_noise:.3g})"
+            for r in t.itertuples()
+            if not r.mu_star_clear
+        ]
     out = []
     for r in t.itertuples():
         if r.S1_clear or r.ST_clear:
             continue
-        words = f"S1 {r.S1:.2f} +- {r.S1_conf:.2f}" + (" (below 0 beyond its interval)"
-                                                      if r.S1 + r.S1_conf < 0 else "")
+        words = f"S1 {r.S1:.2f} +- {r.S1_conf:.2f}" + (
+            " (below 0 beyond its interval)" if r.S1 + r.S1_conf < 0 else ""
+        )
         if np.isfinite(r.ST):
             words += f", ST {r.ST:.2f} +- {r.ST_conf:.2f}"
             if np.isfinite(r.noise_share):
@@ -442,15 +504,22 @@ def describe_indices(table: pd.DataFrame, output: str) -> list[str]:
                 f"{top['parameter']} changes {output} the most: moving it across its range "
                 f"moves that by {top['mu_star']:.3g} on average (mu*, 95% CI {lo:.3g} to "
                 f"{hi:.3g}), {'up' if top['mu'] > 0 else 'down'} on balance (mu "
-                f"{top['mu']:.3g}).")
+                f"{top['mu']:.3g})."
+            )
             small = t[t["mu_star"] + t["mu_star_conf"] < 0.1 * top["mu_star"]]
             if len(small):
-                out.append("Negligible (mu* below a tenth of the largest, CI included): "
-                           + ", ".join(small["parameter"]) + ".")
+                out.append(
+                    "Negligible (mu* below a tenth of the largest, CI included): "
+                    + ", ".join(small["parameter"])
+                    + "."
+                )
         inter = clear[clear["sigma"] > clear["mu_star"]]
         if len(inter):
-            out.append("Effects that depend on the other parameters (sigma above mu*): "
-                       + ", ".join(inter["parameter"]) + ".")
+            out.append(
+                "Effects that depend on the other parameters (sigma above mu*): "
+                + ", ".join(inter["parameter"])
+                + "."
+            )
     else:
         out += _first_order_lines(table, output, noisy)
     key = "mu_star" if "mu_star" in table.columns else "S1"
@@ -468,25 +537,35 @@ def _first_order_lines(table: pd.DataFrame, output: str, noisy: bool) -> list[st
         return [f"No parameter explains {output} beyond the replicate noise."]
     top = clear.iloc[0]
     lo, hi = top["S1"] - top["S1_conf"], top["S1"] + top["S1_conf"]
-    line = (f"{top['parameter']} matters most for {output}: alone it explains "
-            f"{top['S1']:.2f} of its variance (95% CI {lo:.2f} to {hi:.2f})")
+    line = (
+        f"{top['parameter']} matters most for {output}: alone it explains "
+        f"{top['S1']:.2f} of its variance (95% CI {lo:.2f} to {hi:.2f})"
+    )
     if np.isfinite(top["ST"]):
-        line += (f", {top['ST']:.2f} with its interactions ({top['ST'] - top['ST_conf']:.2f} "
-                 f"to {top['ST'] + top['ST_conf']:.2f})")
+        line += (
+            f", {top['ST']:.2f} with its interactions ({top['ST'] - top['ST_conf']:.2f} "
+            f"to {top['ST'] + top['ST_conf']:.2f})"
+        )
     out.append(line + ".")
     wide = t[t["S1_conf"] > 0.25]
     if len(wide):
-        out.append("Wide intervals (more than +-0.25) for " + ", ".join(wide["parameter"])
-                   + ": read these indices as rough; a larger design (more points: a larger "
-                   "--n) narrows them.")
+        out.append(
+            "Wide intervals (more than +-0.25) for "
+            + ", ".join(wide["parameter"])
+            + ": read these indices as rough; a larger design (more points: a larger "
+            "--n) narrows them."
+        )
     if np.isfinite(t["ST"]).all():
         # Noise raises every ST by about its share: an interaction must clear that too.
         floor = float(t["noise_share"].iloc[0]) if noisy else 0.0
         floor = floor if np.isfinite(floor) else 0.0
         inter = clear[clear["ST"] - clear["ST_conf"] > clear["S1"] + clear["S1_conf"] + floor]
         if len(inter):
-            out.append("Clear interactions (ST above S1 beyond their intervals and the noise): "
-                       + ", ".join(inter["parameter"]) + ".")
+            out.append(
+                "Clear interactions (ST above S1 beyond their intervals and the noise): "
+                + ", ".join(inter["parameter"])
+                + "."
+            )
     return out
 
 
@@ -521,11 +600,14 @@ def _compare_of(args: Request, meta: Mapping[str, Any]) -> dict[str, Any] | None
     if args.raw:
         compare = None
     if args.map and not compare:
-        raise ValueError("--map draws a practice's effect: the design has no --compare "
-                         "(pass --effect KEY=A,B)")
+        raise ValueError(
+            "--map draws a practice's effect: the design has no --compare (pass --effect KEY=A,B)"
+        )
     if args.map and not set(args.map) <= set(meta["ranges"]):
-        raise ValueError(f"--map {' '.join(args.map)}: both must be parameters of the "
-                         f"design ({', '.join(meta['ranges'])})")
+        raise ValueError(
+            f"--map {' '.join(args.map)}: both must be parameters of the "
+            f"design ({', '.join(meta['ranges'])})"
+        )
     return compare
 
 
@@ -536,27 +618,42 @@ def _effect_map(args: Request, metric: str, meta, points, runs, compare, out, wo
 
     diffs = paired_differences(runs, metric, compare["key"], compare["values"])
     effects = points.copy()
-    effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(
-        range(len(points))).to_numpy()
+    effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(range(len(points))).to_numpy()
     cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
     cells.to_csv(out / f"map_{metric}.csv", index=False)
-    plot_effect_map(cells, *args.map, out / f"map_{metric}.png",
-                    title=words[0].upper() + words[1:],
-                    effect_label=f"effect on {pretty(metric).lower()}")
+    plot_effect_map(
+        cells,
+        *args.map,
+        out / f"map_{metric}.png",
+        title=words[0].upper() + words[1:],
+        effect_label=f"effect on {pretty(metric).lower()}",
+    )
 
 
-def _section(metric: str, words: str, lines: list[str], table: pd.DataFrame,
-             assumed: list[str], mapped: bool) -> list[str]:
+def _section(
+    metric: str, words: str, lines: list[str], table: pd.DataFrame, assumed: list[str], mapped: bool
+) -> list[str]:
     """One metric's part of ``report.md``: sentences, figure, table, assumptions."""
-    return [*([f"![map of {metric}](map_{metric}.png)", ""] if mapped else []),
-            f"## {words[0].upper() + words[1:]}", "", *lines, "",
-            f"![{metric}](sensitivity_{metric}.png)", "",
-            "| " + " | ".join(table.columns) + " |",
-            "|---|" + "---:|" * (len(table.columns) - 1),
-            *("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                for v in row) + " |"
-              for row in table.itertuples(index=False)),
-            "", "What was assumed:", "", *(f"- {a}" for a in assumed), ""]
+    return [
+        *([f"![map of {metric}](map_{metric}.png)", ""] if mapped else []),
+        f"## {words[0].upper() + words[1:]}",
+        "",
+        *lines,
+        "",
+        f"![{metric}](sensitivity_{metric}.png)",
+        "",
+        "| " + " | ".join(table.columns) + " |",
+        "|---|" + "---:|" * (len(table.columns) - 1),
+        *(
+            "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+            for row in table.itertuples(index=False)
+        ),
+        "",
+        "What was assumed:",
+        "",
+        *(f"- {a}" for a in assumed),
+        "",
+    ]
 
 
 def run(args: Request) -> int:
@@ -589,17 +686,20 @@ def run(args: Request) -> int:
     window = "its average over the last third of its steps (the end-of-run window)"
     status, said, sections, folded = 0, [], [], []
     for metric in args.metric:  # analysis, one metric at a time
-        output = (f"the effect of {compare['key']} = {compare['values'][1]} instead of "
-                  f"{compare['values'][0]} on {metric} (paired by seed)" if compare
-                  else metric)
-        assumed = assumptions(meta, output, replicates=int(reps.min()) if len(reps) else None,
-                              window=window)
+        output = (
+            f"the effect of {compare['key']} = {compare['values'][1]} instead of "
+            f"{compare['values'][0]} on {metric} (paired by seed)"
+            if compare
+            else metric
+        )
+        assumed = assumptions(
+            meta, output, replicates=int(reps.min()) if len(reps) else None, window=window
+        )
         print(f"sensitivity: {metric}")
         for line in assumed:
             print(f"  assumed: {line}")
         try:
-            table = sobol_indices(meta, points, runs, metric, seed=args.seed,
-                                  compare=compare or {})
+            table = sobol_indices(meta, points, runs, metric, seed=args.seed, compare=compare or {})
         except ConstantOutput as err:  # folded into one line of the report, not an error
             print(f"sensitivity: {metric}: {err}")
             folded.append(f"{output} = {err.value:g}")
@@ -610,9 +710,12 @@ def run(args: Request) -> int:
             continue
         table = with_noise(table, noise_share(runs, metric, compare=compare or None), meta)
         table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
-        words = (f"the effect of {compare['key']} {compare['values'][0]} -> "
-                 f"{compare['values'][1]} on {pretty(metric).lower()}" if compare
-                 else pretty(metric).lower())
+        words = (
+            f"the effect of {compare['key']} {compare['values'][0]} -> "
+            f"{compare['values'][1]} on {pretty(metric).lower()}"
+            if compare
+            else pretty(metric).lower()
+        )
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
         plot = plot_morris if meta["method"] == "morris" else plot_sobol_indices
         plot(table, out / f"sensitivity_{metric}.png", title=title)
@@ -624,12 +727,21 @@ def run(args: Request) -> int:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         sections += _section(metric, words, lines, table, assumed, bool(args.map))
     elapsed = time.perf_counter() - t0  # report
-    text = [f"# Sensitivity: {_METHOD_WORD[meta['method']]}", "", *(f"- {s}" for s in said),
-            *(["", "The same at every point of the design (folded away): "
-               + "; ".join(folded) + "."] if folded else []),
-            "", *sections,
-            f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: "
-            f"`{sweep}`.", "", f"Analysed in {elapsed:.1f} s."]
+    text = [
+        f"# Sensitivity: {_METHOD_WORD[meta['method']]}",
+        "",
+        *(f"- {s}" for s in said),
+        *(
+            ["", "The same at every point of the design (folded away): " + "; ".join(folded) + "."]
+            if folded
+            else []
+        ),
+        "",
+        *sections,
+        f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: `{sweep}`.",
+        "",
+        f"Analysed in {elapsed:.1f} s.",
+    ]
     write_text_atomic(out / "report.md", "\n".join(text) + "\n")
     print(f"report: {out / 'report.md'} ({elapsed:.1f} s)")
     return status

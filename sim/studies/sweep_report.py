@@ -105,22 +105,35 @@ def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]
         if metric in constant or len(g) < 2:
             continue
         hi, lo, z = _spread(g)
-        line = (f"{_words(metric)} is highest with {hi['condition']} ({_interval(hi)}) and "
-                f"lowest with {lo['condition']} ({_interval(lo)})")
+        line = (
+            f"{_words(metric)} is highest with {hi['condition']} ({_interval(hi)}) and "
+            f"lowest with {lo['condition']} ({_interval(lo)})"
+        )
         if np.isfinite(lo["ci_high"]) and lo["ci_high"] < hi["ci_low"]:
             clear.append((-z, len(clear), line + "."))
         else:
-            unclear.append(line + ("; their intervals overlap: no clear difference."
-                                   if np.isfinite(lo["ci_high"]) else "."))
+            unclear.append(
+                line
+                + (
+                    "; their intervals overlap: no clear difference."
+                    if np.isfinite(lo["ci_high"])
+                    else "."
+                )
+            )
     ranked = [line for *_, line in sorted(clear)] + unclear
     said = ranked[:MAX_SENTENCES]
     left_clear = max(0, len(clear) - MAX_SENTENCES)
     left_other = len(ranked) - len(said) - left_clear
     if left_clear or left_other:
-        parts = ([f"{left_clear} more clear difference{'s' if left_clear != 1 else ''}"]
-                 if left_clear else []) + ([f"{left_other} more metric"
-                                            f"{'s' if left_other != 1 else ''} without one"]
-                                           if left_other else [])
+        parts = (
+            [f"{left_clear} more clear difference{'s' if left_clear != 1 else ''}"]
+            if left_clear
+            else []
+        ) + (
+            [f"{left_other} more metric{'s' if left_other != 1 else ''} without one"]
+            if left_other
+            else []
+        )
         said.append("And " + " and ".join(parts) + " (see the table).")
     return said, constant
 
@@ -130,8 +143,7 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
 
     conditions = order_conditions(summary["condition"])
     summary = at_the_end(summary)
-    lines = ["| metric | " + " | ".join(conditions) + " |",
-             "|---|" + "---:|" * len(conditions)]
+    lines = ["| metric | " + " | ".join(conditions) + " |", "|---|" + "---:|" * len(conditions)]
     # Only the float columns: a row mixing them with an Arrow-backed count comes back as NA.
     cells = summary.set_index(["metric", "condition"])[["mean", "ci_low", "ci_high"]]
     for m in metrics:
@@ -148,8 +160,9 @@ def _table(summary: pd.DataFrame, metrics: list[str]) -> list[str]:
     return lines
 
 
-def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFrame, *,
-                       plots: bool = True) -> Path:
+def write_sweep_report(
+    out: str | os.PathLike, report: Any, summary: pd.DataFrame, *, plots: bool = True
+) -> Path:
     """Write ``out/report.md`` for an :class:`sim.studies.aggregate.AggregateReport` (or
     ``sweep_report.md`` when ``report.md`` is another tool's report)."""
     from sim.util.atomic import write_text_atomic
@@ -159,8 +172,11 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
     keys = list(summary.columns[: list(summary.columns).index("condition")])
     n_cond = summary["condition"].nunique()
     reps = summary.groupby("condition")["n"].max()
-    rep_text = (f"{int(reps.min())} replicates per condition" if reps.min() == reps.max()
-                else f"{int(reps.min())} to {int(reps.max())} replicates per condition")
+    rep_text = (
+        f"{int(reps.min())} replicates per condition"
+        if reps.min() == reps.max()
+        else f"{int(reps.min())} to {int(reps.max())} replicates per condition"
+    )
     what = " x ".join(keys) if keys else "one condition"
     text = [
         f"# Sweep: {what} ({n_cond} condition{'s' if n_cond != 1 else ''})",
@@ -172,30 +188,52 @@ def write_sweep_report(out: str | os.PathLike, report: Any, summary: pd.DataFram
         "step's value is in summary.csv as final_mean.",
     ]
     if reps.min() < 2:
-        text.append("Conditions with a single replicate have no confidence interval: their "
-                    "CI columns are empty (NaN), and the plots draw none.")
+        text.append(
+            "Conditions with a single replicate have no confidence interval: their "
+            "CI columns are empty (NaN), and the plots draw none."
+        )
     else:
-        text.append("Intervals are t-based 95% confidence intervals over replicates, cut to "
-                    "each metric's range (a share stays within 0 and 1, a count above 0).")
+        text.append(
+            "Intervals are t-based 95% confidence intervals over replicates, cut to "
+            "each metric's range (a share stays within 0 and 1, a count above 0)."
+        )
     text += ["", *(f"- {line}" for line in said)]
     if constant:
-        text += ["", "The same in every run (folded away): "
-                 + ", ".join(f"{_words(m).lower()} = {fmt(v)}" for m, v in constant.items())
-                 + "."]
+        text += [
+            "",
+            "The same in every run (folded away): "
+            + ", ".join(f"{_words(m).lower()} = {fmt(v)}" for m, v in constant.items())
+            + ".",
+        ]
     if plots:
-        text += ["", "![end-of-run values](plots/final_values.png)", "",
-                 "Over time: [plots/over_time.png](plots/over_time.png)."]
+        text += [
+            "",
+            "![end-of-run values](plots/final_values.png)",
+            "",
+            "Over time: [plots/over_time.png](plots/over_time.png).",
+        ]
     varying = [m for m in dict.fromkeys(summary["metric"]) if m not in constant]
-    text += ["", "## Every metric that varies", "",
-             "<details><summary>mean [95% CI] per condition</summary>", "",
-             *_table(summary, varying), "", "</details>"]
+    text += [
+        "",
+        "## Every metric that varies",
+        "",
+        "<details><summary>mean [95% CI] per condition</summary>",
+        "",
+        *_table(summary, varying),
+        "",
+        "</details>",
+    ]
     if report.problems:
         text += ["", "## Problems", "", *(f"- {p}" for p in report.problems[:30])]
-    text += ["", "## Files", "",
-             "- `summary.csv`: the table every number above comes from.",
-             "- `runs.parquet`: one row per job and replicate (end-of-run and final values).",
-             "- `timeseries_summary.csv`, `timeseries.parquet`: every step.",
-             "- `jobs.csv`: every job's status, error and overrides."]
+    text += [
+        "",
+        "## Files",
+        "",
+        "- `summary.csv`: the table every number above comes from.",
+        "- `runs.parquet`: one row per job and replicate (end-of-run and final values).",
+        "- `timeseries_summary.csv`, `timeseries.parquet`: every step.",
+        "- `jobs.csv`: every job's status, error and overrides.",
+    ]
     if report.elapsed is not None:
         text += ["", f"Aggregated in {report.elapsed:.1f} s."]
     target = out / "report.md"

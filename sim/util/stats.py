@@ -48,8 +48,11 @@ def _t_quantile(q: float, dof: float) -> float:
     return float(stats.t.ppf(q, dof))
 
 
-def mean_ci(values: Iterable[float], level: float = 0.95,
-            bounds: tuple[float | None, float | None] | None = None) -> dict[str, float]:
+def mean_ci(
+    values: Iterable[float],
+    level: float = 0.95,
+    bounds: tuple[float | None, float | None] | None = None,
+) -> dict[str, float]:
     """Mean, sample sd and the Student-t confidence interval of the mean (NaNs ignored).
 
     With one value there is no interval: sd, ci_low and ci_high are NaN (never a zero-width
@@ -70,8 +73,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95,
     sd = float(x.std(ddof=1))
     if bounds is not None and bounds != (None, None):
         low, high = bounded_ci(mean, sd, n, bounds, level)
-        return {"mean": mean, "sd": sd, "ci_low": float(low[0]), "ci_high": float(high[0]),
-                "n": n}
+        return {"mean": mean, "sd": sd, "ci_low": float(low[0]), "ci_high": float(high[0]), "n": n}
     half = _t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
 
@@ -86,8 +88,9 @@ def bounded_ci(mean, sd, n, bounds, level: float = 0.95) -> tuple[np.ndarray, np
     >>> [round(float(v), 3) for v in lo], [round(float(v), 1) for v in hi]
     ([0.252, 0.0], [0.7, 124.5])
     """
-    mean, sd, n = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
-                                        for v in (mean, sd, n)))
+    mean, sd, n = np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=float)) for v in (mean, sd, n))
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), np.nan)
         half = t * sd / np.sqrt(n)
@@ -123,8 +126,7 @@ def diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict
     return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half}
 
 
-def paired_diff_ci(a: Iterable[float], b: Iterable[float],
-                   level: float = 0.95) -> dict[str, float]:
+def paired_diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict[str, float]:
     """Mean of the pairwise differences ``a[i] - b[i]`` with its t interval (pairs with a NaN
     left out): the interval of a paired design, such as two arms run on the same seeds.
 
@@ -171,4 +173,3 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
     with np.errstate(invalid="ignore", divide="ignore"):
         g = (2 * weighted) / (n * total) - (n + 1) / n
     return np.where(total > 0, g, 0.0)
-

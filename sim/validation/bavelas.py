@@ -62,9 +62,13 @@ def overrides(net: str, dims: int = 5, steps: int = 60) -> list[str]:
     """The ``load_config`` overrides of one network and task."""
     if net not in NETS:
         raise ValueError(f"net must be one of {NETS}, got {net!r}")
-    return ["scenario=bavelas_leavitt", f"org.chart=data/bavelas_{net}_chart.csv",
-            f"org.network=data/bavelas_{net}_network.csv", f"environment.dims={dims}",
-            f"steps={steps}"]
+    return [
+        "scenario=bavelas_leavitt",
+        f"org.chart=data/bavelas_{net}_chart.csv",
+        f"org.network=data/bavelas_{net}_network.csv",
+        f"environment.dims={dims}",
+        f"steps={steps}",
+    ]
 
 
 def centrality(net: str) -> dict[str, float]:
@@ -78,7 +82,7 @@ def centrality(net: str) -> dict[str, float]:
     nw = model.network
     g = nx.Graph()
     for i in range(model.n_individuals):
-        for j in nw.indices[nw.indptr[i]: nw.indptr[i + 1]]:
+        for j in nw.indices[nw.indptr[i] : nw.indptr[i + 1]]:
             if j < model.n_individuals:
                 g.add_edge(i, int(j))
     dist = dict(nx.all_pairs_shortest_path_length(g))
@@ -98,40 +102,62 @@ def _runs(net: str, task: str, replicates: int, steps: int, seed: int) -> dict[s
         rec = t["received"].sum(axis=0)
         share.append(rec[0] / max(rec.sum(), 1))
         first, last = window_steps(steps)  # the trace's row i is step i + 1
-        e = t["engagement"][first - 1:last].mean(axis=0)
+        e = t["engagement"][first - 1 : last].mean(axis=0)
         eng.append(e)
         eng_gap.append(e[0] - e[1:].mean())
         group = t["right"].mean(axis=1)
         hit = np.flatnonzero(group >= SOLVED)
         solve.append(hit[0] + 1 if hit.size else steps + 1)  # censored at the horizon
         wrong.append(t["wrong"][-1].mean())
-    return {"hub_share": np.array(share), "eng_gap": np.array(eng_gap),
-            "engagement": np.array(eng), "time": np.array(solve, float),
-            "errors": np.array(wrong)}
+    return {
+        "hub_share": np.array(share),
+        "eng_gap": np.array(eng_gap),
+        "engagement": np.array(eng),
+        "time": np.array(solve, float),
+        "errors": np.array(wrong),
+    }
 
 
-def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
-        replicates: int | None = None) -> Comparison:
+def run(
+    quick: bool = True,
+    seed: int = 1951,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
     """Centrality, hub, satisfaction by position; time and errors on two tasks."""
     t0 = time.perf_counter()
     reps = replicates or (6 if quick else 60)
     steps = 40 if quick else 60
     cent = {net: centrality(net) for net in NETS}
-    res = {(net, task): _runs(net, task, reps, steps, seed + 17 * i + 5 * j)
-           for i, net in enumerate(NETS) for j, task in enumerate(TASKS)}
+    res = {
+        (net, task): _runs(net, task, reps, steps, seed + 17 * i + 5 * j)
+        for i, net in enumerate(NETS)
+        for j, task in enumerate(TASKS)
+    }
     rows, checks = [], {}
     # 1. Centrality (exact, on the loaded network).
     top = {net: max(cent[net], key=cent[net].get) for net in NETS}
-    exact_ok = (all(top[n] == "C" for n in ("wheel", "y", "chain"))
-                and cent["wheel"]["C"] > cent["y"]["C"] > cent["chain"]["C"]
-                and np.ptp(list(cent["circle"].values())) < 1e-12)
+    exact_ok = (
+        all(top[n] == "C" for n in ("wheel", "y", "chain"))
+        and cent["wheel"]["C"] > cent["y"]["C"] > cent["chain"]["C"]
+        and np.ptp(list(cent["circle"].values())) < 1e-12
+    )
     checks["centrality"] = exact_ok
     for net in NETS:
         c = cent[net]
-        rows.append(row(f"{net}: Bavelas centrality C, A, B, D, E", PFEIFFER, "exact",
-                        "C most central: wheel > Y > chain; circle all equal",
-                        ", ".join(f"{c[p]:.2f}" for p in POSITIONS), "", "",
-                        "pass" if exact_ok else "FAIL", through="reference"))
+        rows.append(
+            row(
+                f"{net}: Bavelas centrality C, A, B, D, E",
+                PFEIFFER,
+                "exact",
+                "C most central: wheel > Y > chain; circle all equal",
+                ", ".join(f"{c[p]:.2f}" for p in POSITIONS),
+                "",
+                "",
+                "pass" if exact_ok else "FAIL",
+                through="reference",
+            )
+        )
     # 2. Who emerges as the hub: C's share of all messages received (simple task).
     for net in NETS:
         h = res[net, "simple"]["hub_share"]
@@ -139,43 +165,85 @@ def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
         expect = net != "circle"
         ok = lo > 0.2 if expect else lo < 0.2 < hi
         checks[f"hub {net}"] = bool(ok)
-        rows.append(row(f"{net}: C's share of messages received", PFEIFFER, "pattern",
-                        "> 1/5 where C is most central; 1/5 in the circle",
-                        f"{h.mean():.3f}", f"{h.mean() - 0.2:+.3f} vs 1/5", fmt_ci(lo, hi),
-                        "pass" if ok else "FAIL"))
+        rows.append(
+            row(
+                f"{net}: C's share of messages received",
+                PFEIFFER,
+                "pattern",
+                "> 1/5 where C is most central; 1/5 in the circle",
+                f"{h.mean():.3f}",
+                f"{h.mean() - 0.2:+.3f} vs 1/5",
+                fmt_ci(lo, hi),
+                "pass" if ok else "FAIL",
+            )
+        )
     order = [res[n, "simple"]["hub_share"].mean() for n in ("wheel", "y", "chain")]
     ok = order[0] > order[1] > order[2]
     checks["hub ordering"] = bool(ok)
-    rows.append(row("C's share: wheel > Y > chain", PFEIFFER, "pattern",
-                    "centrality of C: wheel > Y > chain", " > ".join(f"{v:.3f}" for v in order),
-                    "", "", "pass" if ok else "FAIL"))
+    rows.append(
+        row(
+            "C's share: wheel > Y > chain",
+            PFEIFFER,
+            "pattern",
+            "centrality of C: wheel > Y > chain",
+            " > ".join(f"{v:.3f}" for v in order),
+            "",
+            "",
+            "pass" if ok else "FAIL",
+        )
+    )
     # 3. Satisfaction (engagement) by position: C minus the others, paired within runs.
     for net in ("wheel", "y", "chain"):
         g = res[net, "simple"]["eng_gap"]
         lo, hi = _mean_ci(g)
         ok = lo > 0
         checks[f"satisfaction {net}"] = bool(ok)
-        rows.append(row(f"{net}: engagement of C minus the others (last third)", PFEIFFER,
-                        "pattern", "> 0 (centrality determines satisfaction)", f"{g.mean():+.4f}",
-                        "", fmt_ci(lo, hi), "pass" if ok else "FAIL"))
+        rows.append(
+            row(
+                f"{net}: engagement of C minus the others (last third)",
+                PFEIFFER,
+                "pattern",
+                "> 0 (centrality determines satisfaction)",
+                f"{g.mean():+.4f}",
+                "",
+                fmt_ci(lo, hi),
+                "pass" if ok else "FAIL",
+            )
+        )
     # 4. Time and errors, simple and complex tasks.
     d = diff_ci(res["wheel", "simple"]["time"], res["circle", "simple"]["time"])
     ok = d["ci_high"] < 0
     checks["wheel faster than circle (simple)"] = bool(ok)
-    rows.append(row("simple task: steps to solve, wheel minus circle", BLOG, "pattern",
-                    "< 0 (wheel fastest on a clear task)",
-                    f"{res['wheel', 'simple']['time'].mean():.1f} vs "
-                    f"{res['circle', 'simple']['time'].mean():.1f}", f"{d['diff']:+.1f}",
-                    fmt_ci(d["ci_low"], d["ci_high"], 1), "pass" if ok else "FAIL"))
+    rows.append(
+        row(
+            "simple task: steps to solve, wheel minus circle",
+            BLOG,
+            "pattern",
+            "< 0 (wheel fastest on a clear task)",
+            f"{res['wheel', 'simple']['time'].mean():.1f} vs "
+            f"{res['circle', 'simple']['time'].mean():.1f}",
+            f"{d['diff']:+.1f}",
+            fmt_ci(d["ci_low"], d["ci_high"], 1),
+            "pass" if ok else "FAIL",
+        )
+    )
     for task in TASKS:
         for net in NETS:
             r = res[net, task]
             solved = np.mean(r["time"] <= steps)
-            rows.append(row(f"{task} task ({TASKS[task]} dims), {net}: share of runs solved "
-                            f"within {steps} steps / wrong beliefs at the end",
-                            LEAVITT, "pattern", "(Shaw 1964 not read: no direction used)",
-                            f"{solved:.0%} / {r['errors'].mean():.3f}", "",
-                            fmt_ci(*_mean_ci(r["errors"])), "reported"))
+            rows.append(
+                row(
+                    f"{task} task ({TASKS[task]} dims), {net}: share of runs solved "
+                    f"within {steps} steps / wrong beliefs at the end",
+                    LEAVITT,
+                    "pattern",
+                    "(Shaw 1964 not read: no direction used)",
+                    f"{solved:.0%} / {r['errors'].mean():.3f}",
+                    "",
+                    fmt_ci(*_mean_ci(r["errors"])),
+                    "reported",
+                )
+            )
     passed = bool(all(checks.values()))
     failed = [k for k, v in checks.items() if not v]
     figures = []
@@ -191,14 +259,21 @@ def run(quick: bool = True, seed: int = 1951, out_dir: Path | str | None = None,
         f"{res['circle', 'simple']['hub_share'].mean():.2f}; engagement gap C minus others in "
         f"the wheel {res['wheel', 'simple']['eng_gap'].mean():+.3f}",
         "all patterns reproduced" if passed else "not reproduced: " + "; ".join(failed),
-        passed, figures, rows,
-        {"centrality": cent, "checks": checks, "replicates": reps,
-         "hub_share": {f"{n}|{t}": float(v["hub_share"].mean()) for (n, t), v in res.items()},
-         "eng_gap": {f"{n}|{t}": float(v["eng_gap"].mean()) for (n, t), v in res.items()},
-         "time": {f"{n}|{t}": float(v["time"].mean()) for (n, t), v in res.items()},
-         "errors": {f"{n}|{t}": float(v["errors"].mean()) for (n, t), v in res.items()}},
+        passed,
+        figures,
+        rows,
+        {
+            "centrality": cent,
+            "checks": checks,
+            "replicates": reps,
+            "hub_share": {f"{n}|{t}": float(v["hub_share"].mean()) for (n, t), v in res.items()},
+            "eng_gap": {f"{n}|{t}": float(v["eng_gap"].mean()) for (n, t), v in res.items()},
+            "time": {f"{n}|{t}": float(v["time"].mean()) for (n, t), v in res.items()},
+            "errors": {f"{n}|{t}": float(v["errors"].mean()) for (n, t), v in res.items()},
+        },
         time.perf_counter() - t0,
-        note=NOTE, closing=CLOSING,
+        note=NOTE,
+        closing=CLOSING,
     )
 
 
@@ -262,8 +337,13 @@ def _plot(res: dict, out: Path) -> Path:
     axes[1].set_ylabel("engagement, last third")
     axes[1].legend(fontsize=7, title="position")
     for j, task in enumerate(TASKS):
-        axes[2].bar(x + (j - 0.5) * 0.4, [res[n, task]["time"].mean() for n in NETS], 0.4,
-                    label=f"{task} ({TASKS[task]} dims)", color=f"C{j}")
+        axes[2].bar(
+            x + (j - 0.5) * 0.4,
+            [res[n, task]["time"].mean() for n in NETS],
+            0.4,
+            label=f"{task} ({TASKS[task]} dims)",
+            color=f"C{j}",
+        )
     axes[2].set_xticks(x, NETS)
     axes[2].set_ylabel("steps to solve")
     axes[2].legend(fontsize=7)

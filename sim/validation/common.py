@@ -34,18 +34,34 @@ THROUGH = ("model", "reference", "both", "none")
 KINDS = ("verification", "validation")
 
 
-def row(quantity: str, source: str, obtained: str, published: str, ours: str,
-        difference: str = "", ci: str = "", verdict: str = "", through: str = "model"
-        ) -> dict[str, str]:
+def row(
+    quantity: str,
+    source: str,
+    obtained: str,
+    published: str,
+    ours: str,
+    difference: str = "",
+    ci: str = "",
+    verdict: str = "",
+    through: str = "model",
+) -> dict[str, str]:
     """One line of a comparison table (``obtained`` one of :data:`OBTAINED`, ``through`` one of
     :data:`THROUGH`)."""
     if obtained not in OBTAINED:
         raise ValueError(f"obtained must be one of {OBTAINED}, got {obtained!r}")
     if through not in THROUGH:
         raise ValueError(f"through must be one of {THROUGH}, got {through!r}")
-    return {"quantity": quantity, "source": source, "obtained": obtained,
-            "published": published, "ours": ours, "difference": difference, "ci": ci,
-            "verdict": verdict, "through": through}
+    return {
+        "quantity": quantity,
+        "source": source,
+        "obtained": obtained,
+        "published": published,
+        "ours": ours,
+        "difference": difference,
+        "ci": ci,
+        "verdict": verdict,
+        "through": through,
+    }
 
 
 @dataclass

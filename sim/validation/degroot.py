@@ -73,8 +73,18 @@ CLOSING = (
     "no published number is compared there."
 )
 
-__all__ = ["NOTE", "CLOSING", "W3", "X0", "HAND_INFLUENCE", "HAND_CONSENSUS", "HAND_FJ",
-           "HAND_FJ_SHARE", "BROADCAST_ONLY", "run"]
+__all__ = [
+    "NOTE",
+    "CLOSING",
+    "W3",
+    "X0",
+    "HAND_INFLUENCE",
+    "HAND_CONSENSUS",
+    "HAND_FJ",
+    "HAND_FJ_SHARE",
+    "BROADCAST_ONLY",
+    "run",
+]
 
 W3 = np.array([[0.5, 0.5, 0.0], [0.25, 0.5, 0.25], [0.0, 0.5, 0.5]])
 X0 = np.array([1.0, 0.0, 0.0])
@@ -88,8 +98,13 @@ HAND_FJ_SHARE = 7 / 24
 #: Only the organization speaks: no posts, no ideas (so no answers), no newcomers. The same as
 #: ``regime=broadcast population.talk=0 population.voice=0 population.turnover=0
 #: stakeholders.count=0`` on the command line.
-BROADCAST_ONLY = {"regime": "broadcast", "stakeholders": 0, "talk": 0.0, "voice": 0.0,
-                  "turnover": 0.0}
+BROADCAST_ONLY = {
+    "regime": "broadcast",
+    "stakeholders": 0,
+    "talk": 0.0,
+    "voice": 0.0,
+    "turnover": 0.0,
+}
 
 SRC_D = "DeGroot (1974) J. Am. Stat. Assoc. 69"
 SRC_FJ = "Friedkin & Johnsen (1999)"
@@ -167,11 +182,11 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     fj = _three("fj", 0.5)
     err = {
         "model DeGroot consensus (3x3)": float(np.max(np.abs(dg.opinion - HAND_CONSENSUS))),
-        "model influence shares (3x3)": float(np.max(np.abs(dg.opinion_influence
-                                                            - HAND_INFLUENCE))),
+        "model influence shares (3x3)": float(
+            np.max(np.abs(dg.opinion_influence - HAND_INFLUENCE))
+        ),
         "model FJ equilibrium (3x3)": float(np.max(np.abs(fj.opinion - HAND_FJ))),
-        "model FJ leader_influence (3x3)": abs(fj.records[-1]["leader_influence"]
-                                               - HAND_FJ_SHARE),
+        "model FJ leader_influence (3x3)": abs(fj.records[-1]["leader_influence"] - HAND_FJ_SHARE),
     }
     # Agora's hierarchy, broadcasts only: trust moving as usual, then held steady.
     steps = 200
@@ -180,13 +195,17 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     lead = float(frame["leader_influence"].iloc[-1])
     settled = int(np.argmax(np.abs(frame["leader_influence"].to_numpy() - 1) < TOL))
     top = int(np.flatnonzero(model.network.tree.level == 0)[0])
-    steady, dg_path, _ = _run_model(_config(**BROADCAST_ONLY, opinion="degroot", trust_rate=0.0),
-                                    120, seed, record=True)
+    steady, dg_path, _ = _run_model(
+        _config(**BROADCAST_ONLY, opinion="degroot", trust_rate=0.0), 120, seed, record=True
+    )
     gap = float(np.max(np.abs(steady.opinion - steady.opinion0[top])))
     # FJ with stubbornness 0.3 on the same world, trust steady: W is the same every step.
     fj_model, fj_path, weights = _run_model(
-        _config(**BROADCAST_ONLY, opinion="fj", stubbornness=0.3, trust_rate=0.0), 200, seed,
-        record=True)
+        _config(**BROADCAST_ONLY, opinion="fj", stubbornness=0.3, trust_rate=0.0),
+        200,
+        seed,
+        record=True,
+    )
     W = weights[-1]
     same_w = all((w != W).nnz == 0 for w in weights)
     fixed = opinion.fj_equilibrium(W, fj_model.opinion0, 0.7)
@@ -202,8 +221,7 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
     for end in ("broadcast", "conversational"):
         values = []
         for s in range(2 if quick else 5):
-            m, _, _ = _run_model(_config(end, opinion="degroot"), 100 if quick else 300,
-                                 seed + s)
+            m, _, _ = _run_model(_config(end, opinion="degroot"), 100 if quick else 300, seed + s)
             values.append(float(m.metrics_frame()["leader_influence"].iloc[-1]))
         ends[end] = values
 
@@ -212,48 +230,131 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
 
     via = "AgoraModel.opinion_step, fixed W"
     rows = [
-        row(f"model: DeGroot consensus from (1,0,0), 3x3 ({via})", SRC_D, "exact",
-            "1/4 by hand", _fmt(dg.opinion), f"{err['model DeGroot consensus (3x3)']:.1e}", "",
-            ok(err["model DeGroot consensus (3x3)"])),
-        row(f"model: influence shares, 3x3 ({via})", SRC_D, "exact",
-            "(1/4, 1/2, 1/4) by hand", _fmt(dg.opinion_influence),
-            f"{err['model influence shares (3x3)']:.1e}", "",
-            ok(err["model influence shares (3x3)"])),
-        row(f"model: FJ equilibrium, stubbornness 1/2, 3x3 ({via})", SRC_FJ, "exact",
-            "(17/24, 1/8, 1/24) by hand", _fmt(fj.opinion),
-            f"{err['model FJ equilibrium (3x3)']:.1e}", "", ok(err["model FJ equilibrium (3x3)"])),
-        row("model: FJ leader_influence of agent 1, 3x3", SRC_FJ, "exact",
+        row(
+            f"model: DeGroot consensus from (1,0,0), 3x3 ({via})",
+            SRC_D,
+            "exact",
+            "1/4 by hand",
+            _fmt(dg.opinion),
+            f"{err['model DeGroot consensus (3x3)']:.1e}",
+            "",
+            ok(err["model DeGroot consensus (3x3)"]),
+        ),
+        row(
+            f"model: influence shares, 3x3 ({via})",
+            SRC_D,
+            "exact",
+            "(1/4, 1/2, 1/4) by hand",
+            _fmt(dg.opinion_influence),
+            f"{err['model influence shares (3x3)']:.1e}",
+            "",
+            ok(err["model influence shares (3x3)"]),
+        ),
+        row(
+            f"model: FJ equilibrium, stubbornness 1/2, 3x3 ({via})",
+            SRC_FJ,
+            "exact",
+            "(17/24, 1/8, 1/24) by hand",
+            _fmt(fj.opinion),
+            f"{err['model FJ equilibrium (3x3)']:.1e}",
+            "",
+            ok(err["model FJ equilibrium (3x3)"]),
+        ),
+        row(
+            "model: FJ leader_influence of agent 1, 3x3",
+            SRC_FJ,
+            "exact",
             "7/24 by hand (mean of column 1 of V)",
             f"{fj.records[-1]['leader_influence']:.12f}",
-            f"{err['model FJ leader_influence (3x3)']:.1e}", "",
-            ok(err["model FJ leader_influence (3x3)"])),
-        row(f"model on Agora's hierarchy ({model.n_nodes}), broadcasts only: leader_influence "
-            f"at step {steps}", SRC_D, "exact", "1 (the only closed class; by construction)",
-            f"{lead:.12f}", f"{abs(lead - 1):.1e}", "",
-            ok(abs(lead - 1)) + f"; within 1e-9 from step {settled}"),
-        row("model, broadcasts only, steady trust: max |x_120 - top's x0|", SRC_D, "exact", "0",
-            f"{gap:.2e}", f"{gap:.1e}", "", ok(gap)),
-        row("model, FJ stubbornness 0.3, steady trust: max |x_200 - library FJ equilibrium of "
-            "the model's W|", SRC_FJ, "independent implementation", "0 (sim.rules.opinion)",
-            f"{fj_gap:.2e}", f"{fj_gap:.1e}", "",
-            ok(fj_gap) if same_w else "FAIL (W changed between steps)"),
-        row("model, FJ: leader_influence vs the library's column means of V", SRC_FJ,
-            "independent implementation", f"{fj_share:.12f}", f"{fj_lead:.12f}",
-            f"{abs(fj_lead - fj_share):.1e}", "", ok(abs(fj_lead - fj_share))),
-        row("model, FJ: opinion variance at step 200 (step 150)", SRC_FJ, "pattern",
-            "> 0 and settled (lasting disagreement)", f"{fj_var:.4f} ({fj_var_before:.4f})", "",
-            "", "pass" if fj_var > 1e-3 and abs(fj_var - fj_var_before) < 1e-9 else "FAIL"),
+            f"{err['model FJ leader_influence (3x3)']:.1e}",
+            "",
+            ok(err["model FJ leader_influence (3x3)"]),
+        ),
+        row(
+            f"model on Agora's hierarchy ({model.n_nodes}), broadcasts only: leader_influence "
+            f"at step {steps}",
+            SRC_D,
+            "exact",
+            "1 (the only closed class; by construction)",
+            f"{lead:.12f}",
+            f"{abs(lead - 1):.1e}",
+            "",
+            ok(abs(lead - 1)) + f"; within 1e-9 from step {settled}",
+        ),
+        row(
+            "model, broadcasts only, steady trust: max |x_120 - top's x0|",
+            SRC_D,
+            "exact",
+            "0",
+            f"{gap:.2e}",
+            f"{gap:.1e}",
+            "",
+            ok(gap),
+        ),
+        row(
+            "model, FJ stubbornness 0.3, steady trust: max |x_200 - library FJ equilibrium of "
+            "the model's W|",
+            SRC_FJ,
+            "independent implementation",
+            "0 (sim.rules.opinion)",
+            f"{fj_gap:.2e}",
+            f"{fj_gap:.1e}",
+            "",
+            ok(fj_gap) if same_w else "FAIL (W changed between steps)",
+        ),
+        row(
+            "model, FJ: leader_influence vs the library's column means of V",
+            SRC_FJ,
+            "independent implementation",
+            f"{fj_share:.12f}",
+            f"{fj_lead:.12f}",
+            f"{abs(fj_lead - fj_share):.1e}",
+            "",
+            ok(abs(fj_lead - fj_share)),
+        ),
+        row(
+            "model, FJ: opinion variance at step 200 (step 150)",
+            SRC_FJ,
+            "pattern",
+            "> 0 and settled (lasting disagreement)",
+            f"{fj_var:.4f} ({fj_var_before:.4f})",
+            "",
+            "",
+            "pass" if fj_var > 1e-3 and abs(fj_var - fj_var_before) < 1e-9 else "FAIL",
+        ),
     ]
     for end, values in ends.items():
-        rows.append(row(f"model, DeGroot, regime={end} (default scenario): leader_influence",
-                        SRC_D, "pattern", "(no published number)",
-                        ", ".join(f"{v:.3f}" for v in values), "", "", "reported"))
-    passed = (max(err.values()) < TOL and abs(lead - 1) < TOL and gap < TOL and same_w
-              and fj_gap < TOL and abs(fj_lead - fj_share) < TOL and fj_var > 1e-3
-              and abs(fj_var - fj_var_before) < 1e-9)
-    numbers = {"model_errors": err, "model_leader_influence": round(lead, 9),
-               "model_leader_gap": gap, "model_fj_gap": fj_gap, "model_fj_variance": fj_var,
-               "model_ends_leader_influence": ends, "model_passed": bool(passed)}
+        rows.append(
+            row(
+                f"model, DeGroot, regime={end} (default scenario): leader_influence",
+                SRC_D,
+                "pattern",
+                "(no published number)",
+                ", ".join(f"{v:.3f}" for v in values),
+                "",
+                "",
+                "reported",
+            )
+        )
+    passed = (
+        max(err.values()) < TOL
+        and abs(lead - 1) < TOL
+        and gap < TOL
+        and same_w
+        and fj_gap < TOL
+        and abs(fj_lead - fj_share) < TOL
+        and fj_var > 1e-3
+        and abs(fj_var - fj_var_before) < 1e-9
+    )
+    numbers = {
+        "model_errors": err,
+        "model_leader_influence": round(lead, 9),
+        "model_leader_gap": gap,
+        "model_fj_gap": fj_gap,
+        "model_fj_variance": fj_var,
+        "model_ends_leader_influence": ends,
+        "model_passed": bool(passed),
+    }
     drawn = {"degroot": dg_path, "fj": fj_path, "leader": float(steady.opinion0[top])}
     return rows, numbers, drawn
 
@@ -279,39 +380,100 @@ def _library_rows(seed: int) -> tuple[list, dict]:
     leader_pi = float(opinion.influence_vector(W)[0])
     leader_gap = float(np.max(np.abs(opinion.iterate(W, x0, 120) - x0[0])))
     fj_var = opinion.disagreement(
-        opinion.fj_equilibrium(W, x0, np.where(tree.manager < 0, 0.0, 0.7)))
+        opinion.fj_equilibrium(W, x0, np.where(tree.manager < 0, 0.0, 0.7))
+    )
 
     def ok(e: float) -> str:
         return "pass (< 1e-9)" if e < TOL else "FAIL"
 
     rows = [
-        row("library: influence vector pi (3x3)", SRC_D, "exact", "(1/4, 1/2, 1/4) by hand",
-            _fmt(pi), f"{errors['influence vector']:.1e}", "", ok(errors["influence vector"])),
-        row("library: DeGroot consensus from (1,0,0)", SRC_D, "exact", "1/4 by hand",
-            _fmt(limit), f"{errors['DeGroot consensus (exact)']:.1e}", "",
-            ok(errors["DeGroot consensus (exact)"])),
-        row("library: FJ equilibrium, susceptibility 1/2", SRC_FJ, "exact",
-            "(17/24, 1/8, 1/24) by hand", _fmt(fj), f"{errors['FJ equilibrium (solve)']:.1e}",
-            "", ok(errors["FJ equilibrium (solve)"])),
-        row("library: FJ by iteration (200 steps)", SRC_FJ, "exact", "(17/24, 1/8, 1/24) by hand",
-            _fmt(fj_iter), f"{errors['FJ equilibrium (200 steps)']:.1e}", "",
-            ok(errors["FJ equilibrium (200 steps)"])),
-        row("library: reporting tree (85), leader's influence", SRC_D, "exact",
-            "1 (the only closed class)", f"{leader_pi:.12f}", f"{abs(leader_pi - 1):.1e}", "",
-            ok(abs(leader_pi - 1))),
-        row("library: reporting tree, max |x_120 - leader's x0|", SRC_D, "exact", "0",
-            f"{leader_gap:.2e}", f"{leader_gap:.1e}", "", "pass" if leader_gap < 1e-6 else "FAIL"),
-        row("library: reporting tree, FJ susceptibility 0.7: variance", SRC_FJ, "pattern",
-            "> 0 (lasting disagreement)", f"{fj_var:.4f}", "", "",
-            "pass" if fj_var > 1e-3 else "FAIL"),
+        row(
+            "library: influence vector pi (3x3)",
+            SRC_D,
+            "exact",
+            "(1/4, 1/2, 1/4) by hand",
+            _fmt(pi),
+            f"{errors['influence vector']:.1e}",
+            "",
+            ok(errors["influence vector"]),
+        ),
+        row(
+            "library: DeGroot consensus from (1,0,0)",
+            SRC_D,
+            "exact",
+            "1/4 by hand",
+            _fmt(limit),
+            f"{errors['DeGroot consensus (exact)']:.1e}",
+            "",
+            ok(errors["DeGroot consensus (exact)"]),
+        ),
+        row(
+            "library: FJ equilibrium, susceptibility 1/2",
+            SRC_FJ,
+            "exact",
+            "(17/24, 1/8, 1/24) by hand",
+            _fmt(fj),
+            f"{errors['FJ equilibrium (solve)']:.1e}",
+            "",
+            ok(errors["FJ equilibrium (solve)"]),
+        ),
+        row(
+            "library: FJ by iteration (200 steps)",
+            SRC_FJ,
+            "exact",
+            "(17/24, 1/8, 1/24) by hand",
+            _fmt(fj_iter),
+            f"{errors['FJ equilibrium (200 steps)']:.1e}",
+            "",
+            ok(errors["FJ equilibrium (200 steps)"]),
+        ),
+        row(
+            "library: reporting tree (85), leader's influence",
+            SRC_D,
+            "exact",
+            "1 (the only closed class)",
+            f"{leader_pi:.12f}",
+            f"{abs(leader_pi - 1):.1e}",
+            "",
+            ok(abs(leader_pi - 1)),
+        ),
+        row(
+            "library: reporting tree, max |x_120 - leader's x0|",
+            SRC_D,
+            "exact",
+            "0",
+            f"{leader_gap:.2e}",
+            f"{leader_gap:.1e}",
+            "",
+            "pass" if leader_gap < 1e-6 else "FAIL",
+        ),
+        row(
+            "library: reporting tree, FJ susceptibility 0.7: variance",
+            SRC_FJ,
+            "pattern",
+            "> 0 (lasting disagreement)",
+            f"{fj_var:.4f}",
+            "",
+            "",
+            "pass" if fj_var > 1e-3 else "FAIL",
+        ),
     ]
     for r in rows:  # the opinion library alone, not the model
         r["through"] = "reference"
-    passed = bool(max(errors.values()) < TOL and abs(leader_pi - 1) < TOL
-                  and leader_gap < 1e-6 and fj_var > 1e-3)
-    return rows, {"errors": errors, "max_abs_error": max(errors.values()),
-                  "leader_influence": leader_pi, "leader_gap": leader_gap, "fj_variance": fj_var,
-                  "library_passed": passed}
+    passed = bool(
+        max(errors.values()) < TOL
+        and abs(leader_pi - 1) < TOL
+        and leader_gap < 1e-6
+        and fj_var > 1e-3
+    )
+    return rows, {
+        "errors": errors,
+        "max_abs_error": max(errors.values()),
+        "leader_influence": leader_pi,
+        "leader_gap": leader_gap,
+        "fj_variance": fj_var,
+        "library_passed": passed,
+    }
 
 
 def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None) -> Comparison:
@@ -321,8 +483,9 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
     model_rows, model_numbers, drawn = _model_rows(quick, seed)
     library_rows, library_numbers = _library_rows(seed)
     details = {**library_numbers, **model_numbers}
-    details["max_abs_error"] = max(library_numbers["max_abs_error"],
-                                   *model_numbers["model_errors"].values())
+    details["max_abs_error"] = max(
+        library_numbers["max_abs_error"], *model_numbers["model_errors"].values()
+    )
     passed = bool(model_numbers["model_passed"] and library_numbers["library_passed"])
     figures = []
     if out_dir is not None:
@@ -342,7 +505,10 @@ def run(quick: bool = True, seed: int = 1974, out_dir: Path | str | None = None)
         f"leader_influence with peer talk: broadcast end {np.mean(ends['broadcast']):.3f}, "
         f"conversational end {np.mean(ends['conversational']):.3f}",
         "model's mode and library within 1e-9" if passed else "outside tolerance",
-        passed, figures, [*model_rows, *library_rows], details,
+        passed,
+        figures,
+        [*model_rows, *library_rows],
+        details,
         time.perf_counter() - t0,
         note=NOTE,
         closing=CLOSING,

@@ -274,18 +274,31 @@ def model_overrides(branching: int, levels: int, family: str) -> list[str]:
     multiscale at DWS's (lam, zeta) = (0.5, 0.5) as in :data:`FAMILIES`), no peer ties, no
     stakeholders, and ``hierarchy.routing=network``."""
     n = (branching**levels - 1) // (branching - 1)
-    over = [f"org.size={n}", f"hierarchy.depth={levels}", f"hierarchy.span={branching}",
-            "hierarchy.routing=network", "openness.peer=0", "openness.external=0",
-            "stakeholders.count=0", "network.cross_unit_degree=2.0"]
+    over = [
+        f"org.size={n}",
+        f"hierarchy.depth={levels}",
+        f"hierarchy.span={branching}",
+        "hierarchy.routing=network",
+        "openness.peer=0",
+        "openness.external=0",
+        "stakeholders.count=0",
+        "network.cross_unit_degree=2.0",
+    ]
     if family == "hierarchy":
         return [*over, "openness.internal=0"]
     lam, zeta = (1.0, 1.0) if family == "random" else FAMILIES[family]  # DWS's (0.5, 0.5)
-    return [*over, "openness.internal=1", f"network.pattern={family}", f"network.lam={lam}",
-            f"network.zeta={zeta}"]
+    return [
+        *over,
+        "openness.internal=1",
+        f"network.pattern={family}",
+        f"network.lam={lam}",
+        f"network.zeta={zeta}",
+    ]
 
 
-def model_routing(branching: int, levels: int, family: str, steps: int, rate: int,
-                  seed: int) -> dict[str, float]:
+def model_routing(
+    branching: int, levels: int, family: str, steps: int, rate: int, seed: int
+) -> dict[str, float]:
     """Messages between random pairs moved by the model's routing rule over the model's
     network: one hop per step along shortest paths (:mod:`sim.rules.netroute`), each node
     reading at most its attention (``population.attention``) per step.
@@ -318,8 +331,11 @@ def model_routing(branching: int, levels: int, family: str, steps: int, rate: in
         keep = ~(h.arrived | h.dropped)
         holder, target, source = h.holder[keep], target[keep], source[keep]
     total = steps * rate
-    return {"max_share": float(passed.max() / total), "busiest_level":
-            int(net.tree.level[passed.argmax()]), "dropped": dropped / total}
+    return {
+        "max_share": float(passed.max() / total),
+        "busiest_level": int(net.tree.level[passed.argmax()]),
+        "dropped": dropped / total,
+    }
 
 
 def _model_rows(quick: bool, seed: int) -> tuple[list[dict], bool, dict]:
@@ -339,24 +355,69 @@ def _model_rows(quick: bool, seed: int) -> tuple[list[dict], bool, dict]:
     ok = bool(d["ci_high"] < 0)
     n = (b**L - 1) // (b - 1)
     src = SOURCE + "; through AgoraModel's network and hierarchy.routing=network"
-    rows = [row(f"model, pure tree (N = {n}): busiest node is the top", src, "pattern",
-                "congestion at the top of a hierarchy", f"{top:.0%} of networks", "", "",
-                "reported")]
+    rows = [
+        row(
+            f"model, pure tree (N = {n}): busiest node is the top",
+            src,
+            "pattern",
+            "congestion at the top of a hierarchy",
+            f"{top:.0%} of networks",
+            "",
+            "",
+            "reported",
+        )
+    ]
     for fam in MODEL_FAMILIES[1:]:
-        rows.append(row(f"model, {fam} cross-unit ties: busiest node's share of messages "
-                        "passed on / pure tree", src, "pattern",
-                        _PUBLISHED_ORDER[fam], f"{ratio[fam].mean():.3f}", "", "", ""))
+        rows.append(
+            row(
+                f"model, {fam} cross-unit ties: busiest node's share of messages "
+                "passed on / pure tree",
+                src,
+                "pattern",
+                _PUBLISHED_ORDER[fam],
+                f"{ratio[fam].mean():.3f}",
+                "",
+                "",
+                "",
+            )
+        )
     for fam in MODEL_FAMILIES:
-        rows.append(row(f"model, {fam}: share of messages dropped over attention", src,
-                        "pattern", "(congestion, no number obtained)",
-                        f"{drop[fam].mean():.3f}", "", "", "reported"))
-    rows.append(row("model: multiscale minus random (busiest share / pure tree)", src,
-                    "pattern", "< 0 (multiscale relieves congestion more)",
-                    f"{d['mean']:+.3f}", "", fmt_ci(d["ci_low"], d["ci_high"]),
-                    "pass" if ok else "FAIL"))
-    return rows, ok, {"n": n, "rate": rate, "steps": steps, "replicates": reps,
-                      "ratio": {f: float(v.mean()) for f, v in ratio.items()},
-                      "dropped": {f: float(v.mean()) for f, v in drop.items()}}
+        rows.append(
+            row(
+                f"model, {fam}: share of messages dropped over attention",
+                src,
+                "pattern",
+                "(congestion, no number obtained)",
+                f"{drop[fam].mean():.3f}",
+                "",
+                "",
+                "reported",
+            )
+        )
+    rows.append(
+        row(
+            "model: multiscale minus random (busiest share / pure tree)",
+            src,
+            "pattern",
+            "< 0 (multiscale relieves congestion more)",
+            f"{d['mean']:+.3f}",
+            "",
+            fmt_ci(d["ci_low"], d["ci_high"]),
+            "pass" if ok else "FAIL",
+        )
+    )
+    return (
+        rows,
+        ok,
+        {
+            "n": n,
+            "rate": rate,
+            "steps": steps,
+            "replicates": reps,
+            "ratio": {f: float(v.mean()) for f, v in ratio.items()},
+            "dropped": {f: float(v.mean()) for f, v in drop.items()},
+        },
+    )
 
 
 def org_distance(tree: Tree, anc: np.ndarray, a, b) -> np.ndarray:
@@ -411,8 +472,14 @@ class _Descendants:
         return np.searchsorted(pos, self.tin[a]), np.searchsorted(pos, self.tout[a])
 
 
-def _local_targets(tree: Tree, anc: np.ndarray, src: np.ndarray, xi: float,
-                   rng: np.random.Generator, desc: _Descendants | None = None) -> np.ndarray:
+def _local_targets(
+    tree: Tree,
+    anc: np.ndarray,
+    src: np.ndarray,
+    xi: float,
+    rng: np.random.Generator,
+    desc: _Descendants | None = None,
+) -> np.ndarray:
     """One target per source, ``P(t) ~ exp(-x(s, t) / xi)`` over everyone but the source.
 
     Exact, without an (n x n) matrix: targets fall into classes by the level ``l`` of the
@@ -488,8 +555,11 @@ def run(
     m = n
     n_msg = (20 if quick else 5) * n
     # Full mode (N = 3906) leaves out two families to fit a shared machine.
-    families = ["hierarchy", *FAMILIES, "agora_random", "agora_multiscale"] if quick else [
-        "hierarchy", "random", "team", "core_periphery", "multiscale", "agora_multiscale"]
+    families = (
+        ["hierarchy", *FAMILIES, "agora_random", "agora_multiscale"]
+        if quick
+        else ["hierarchy", "random", "team", "core_periphery", "multiscale", "agora_multiscale"]
+    )
     share = {(f, xi): [] for f in families for xi in LOCALITIES}
     busiest = {(f, xi): [] for f in families for xi in LOCALITIES}
     for child in np.random.SeedSequence(seed).spawn(reps):
@@ -520,7 +590,8 @@ def run(
         figures.append(_plot(ratio, Path(out_dir) / "dws_max_load.png", n, m))
     uni = {f: float(ratio[f, np.inf].mean()) for f in families}
     return Comparison(
-        "Dodds, Watts & Sabel (2003)", "Dodds, Watts & Sabel (2003) PNAS 100(21): 12516-12521",
+        "Dodds, Watts & Sabel (2003)",
+        "Dodds, Watts & Sabel (2003) PNAS 100(21): 12516-12521",
         "Pattern stated in the abstract: multiscale networks reduce, over a wide range of "
         "environments, the chance that a node suffers congestion. No number obtained.",
         f"N = {n}, m = {m}, {reps} networks: max load relative to the pure tree (uniform "
@@ -528,14 +599,28 @@ def run(
         f"{uni['team']:.2f}, core-periphery {uni['core_periphery']:.2f}; through the model "
         f"(N = {model_details['n']}): multiscale {model_details['ratio']['multiscale']:.2f}, "
         f"random {model_details['ratio']['random']:.2f}",
-        ("independent implementation (DWS's routing): pattern reproduced" if ref_ok else
-         "independent implementation (DWS's routing): pattern NOT reproduced")
+        (
+            "independent implementation (DWS's routing): pattern reproduced"
+            if ref_ok
+            else "independent implementation (DWS's routing): pattern NOT reproduced"
+        )
         + "; through the model's routing (shortest paths): "
         + ("reproduced" if model_ok else "NOT reproduced (random ties relieve more)"),
-        passed, figures, rows,
-        {"n": n, "m": m, "messages": n_msg, "replicates": reps, "ratio": means,
-         "branching": b, "levels": L, "model": model_details, "reference_passed": ref_ok,
-         "model_passed": model_ok},
+        passed,
+        figures,
+        rows,
+        {
+            "n": n,
+            "m": m,
+            "messages": n_msg,
+            "replicates": reps,
+            "ratio": means,
+            "branching": b,
+            "levels": L,
+            "model": model_details,
+            "reference_passed": ref_ok,
+            "model_passed": model_ok,
+        },
         time.perf_counter() - t0,
         note=NOTE,
         closing=CLOSING,
@@ -549,27 +634,65 @@ def _reference_rows(ratio: dict, busiest: dict, families) -> tuple[list[dict], l
     for xi in LOCALITIES:
         loc = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
         top_busiest = float(np.mean(np.array(busiest["hierarchy", xi]) == 0))
-        rows.append(row(f"pure tree, {loc}: busiest person is the top", SOURCE, "pattern",
-                        "congestion at the top of a hierarchy", f"{top_busiest:.0%} of networks",
-                        "", "", "reported", through="reference"))
+        rows.append(
+            row(
+                f"pure tree, {loc}: busiest person is the top",
+                SOURCE,
+                "pattern",
+                "congestion at the top of a hierarchy",
+                f"{top_busiest:.0%} of networks",
+                "",
+                "",
+                "reported",
+                through="reference",
+            )
+        )
         for fam in families[1:]:
             r = ratio[fam, xi]
-            rows.append(row(f"max load / pure tree, {fam}, {loc}",
-                            SOURCE if fam in FAMILIES else "(Agora's generator)",
-                            "pattern", _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
-                            f"{r.mean():.3f}", "", "", "", through="reference"))
+            rows.append(
+                row(
+                    f"max load / pure tree, {fam}, {loc}",
+                    SOURCE if fam in FAMILIES else "(Agora's generator)",
+                    "pattern",
+                    _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
+                    f"{r.mean():.3f}",
+                    "",
+                    "",
+                    "",
+                    through="reference",
+                )
+            )
         for other in ("random", "team"):
             d = paired_diff(ratio["multiscale", xi], ratio[other, xi])
             ok = d["ci_high"] < 0
             checks.append(ok)
-            rows.append(row(f"multiscale minus {other}, {loc}", SOURCE, "pattern",
-                            "< 0 (multiscale relieves congestion more)", f"{d['mean']:+.3f}", "",
-                            fmt_ci(d["ci_low"], d["ci_high"]), "pass" if ok else "FAIL",
-                            through="reference"))
+            rows.append(
+                row(
+                    f"multiscale minus {other}, {loc}",
+                    SOURCE,
+                    "pattern",
+                    "< 0 (multiscale relieves congestion more)",
+                    f"{d['mean']:+.3f}",
+                    "",
+                    fmt_ci(d["ci_low"], d["ci_high"]),
+                    "pass" if ok else "FAIL",
+                    through="reference",
+                )
+            )
         d = paired_diff(ratio["multiscale", xi], ratio["core_periphery", xi])
-        rows.append(row(f"multiscale minus core-periphery, {loc}", SOURCE, "pattern",
-                        "(no direction obtained)", f"{d['mean']:+.3f}", "",
-                        fmt_ci(d["ci_low"], d["ci_high"]), "reported", through="reference"))
+        rows.append(
+            row(
+                f"multiscale minus core-periphery, {loc}",
+                SOURCE,
+                "pattern",
+                "(no direction obtained)",
+                f"{d['mean']:+.3f}",
+                "",
+                fmt_ci(d["ci_low"], d["ci_high"]),
+                "reported",
+                through="reference",
+            )
+        )
     return rows, checks
 
 
@@ -634,8 +757,15 @@ def _plot(ratio: dict, path: Path, n: int, m: int) -> Path:
         means = [v.mean() for v in vals]
         half = [1.96 * v.std(ddof=1) / np.sqrt(v.size) if v.size > 1 else 0 for v in vals]
         label = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
-        ax.bar(np.arange(len(families)) + (j - 0.5) * width, means, width, yerr=half,
-               color=f"C{j}", label=label, capsize=2)
+        ax.bar(
+            np.arange(len(families)) + (j - 0.5) * width,
+            means,
+            width,
+            yerr=half,
+            color=f"C{j}",
+            label=label,
+            capsize=2,
+        )
     ax.set_xticks(range(len(families)), [f.replace("_", "\n") for f in families], fontsize=8)
     ax.set_ylabel("max load / pure hierarchy")
     ax.set_title(f"Dodds-Watts-Sabel: busiest person, N={n}, m={m} added ties (95% CI)")

@@ -58,55 +58,102 @@ def window_knowledge(overrides: Sequence[str], replicates: int, seed: int) -> di
     return {k: g[k].to_numpy() for k in METRICS}
 
 
-def run(quick: bool = True, seed: int = 2010, out_dir: Path | str | None = None,
-        replicates: int | None = None) -> Comparison:
+def run(
+    quick: bool = True,
+    seed: int = 2010,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
     """Equilibrium knowledge over ``openness.internal``; where it peaks, with its interval."""
     t0 = time.perf_counter()
     grid = QUICK_GRID if quick else GRID
     reps = replicates or (6 if quick else 40)
     steps = 60 if quick else 150
-    values = {x: window_knowledge(["scenario=fang2010", f"openness.internal={x}",
-                                   f"steps={steps}"], reps, seed) for x in grid}
+    values = {
+        x: window_knowledge(
+            ["scenario=fang2010", f"openness.internal={x}", f"steps={steps}"], reps, seed
+        )
+        for x in grid
+    }
     code = np.stack([values[x]["knowledge_code"] for x in grid], axis=1)
     indiv = np.stack([values[x]["knowledge_individuals"] for x in grid], axis=1)
     rng = np.random.default_rng(seed)
     peak = argmax_bootstrap(code, grid, rng, draws=2000)
     best = int(np.argmax(code.mean(axis=0)))
     interior = 0 < best < len(grid) - 1
-    ends = {grid[0]: paired_diff(code[:, best], code[:, 0]),
-            grid[-1]: paired_diff(code[:, best], code[:, -1])}
+    ends = {
+        grid[0]: paired_diff(code[:, best], code[:, 0]),
+        grid[-1]: paired_diff(code[:, best], code[:, -1]),
+    }
     ok_peak = bool(interior and peak["ci_low"] > grid[0] and peak["ci_high"] < grid[-1])
     ok_ends = bool(interior and all(d["ci_low"] > 0 for d in ends.values()))
-    rows = [row("openness.internal at the peak of equilibrium code knowledge", SOURCE,
-                "pattern", "moderate (strictly inside the grid)", f"{grid[best]}", "",
-                f"[{peak['ci_low']}, {peak['ci_high']}] (bootstrap); interior in "
-                f"{peak['interior_share']:.0%} of draws", "pass" if ok_peak else "FAIL")]
+    rows = [
+        row(
+            "openness.internal at the peak of equilibrium code knowledge",
+            SOURCE,
+            "pattern",
+            "moderate (strictly inside the grid)",
+            f"{grid[best]}",
+            "",
+            f"[{peak['ci_low']}, {peak['ci_high']}] (bootstrap); interior in "
+            f"{peak['interior_share']:.0%} of draws",
+            "pass" if ok_peak else "FAIL",
+        )
+    ]
     for end, d in ends.items():
-        rows.append(row(f"peak minus openness.internal = {end} (paired)", SOURCE, "pattern",
-                        "> 0", f"{d['mean']:+.4f}", "", fmt_ci(d["ci_low"], d["ci_high"], 4),
-                        "pass" if interior and d["ci_low"] > 0 else "FAIL"))
+        rows.append(
+            row(
+                f"peak minus openness.internal = {end} (paired)",
+                SOURCE,
+                "pattern",
+                "> 0",
+                f"{d['mean']:+.4f}",
+                "",
+                fmt_ci(d["ci_low"], d["ci_high"], 4),
+                "pass" if interior and d["ci_low"] > 0 else "FAIL",
+            )
+        )
     for j, x in enumerate(grid):
-        rows.append(row(f"openness.internal = {x}: code / members' knowledge", SOURCE,
-                        "pattern", "(curve)", f"{code[:, j].mean():.3f} / {indiv[:, j].mean():.3f}",
-                        "", "", "reported"))
+        rows.append(
+            row(
+                f"openness.internal = {x}: code / members' knowledge",
+                SOURCE,
+                "pattern",
+                "(curve)",
+                f"{code[:, j].mean():.3f} / {indiv[:, j].mean():.3f}",
+                "",
+                "",
+                "reported",
+            )
+        )
     passed = ok_peak and ok_ends
     figures = []
     if out_dir is not None:
         figures.append(_plot(grid, code, indiv, Path(out_dir) / "fang2010.png"))
     return Comparison(
-        "Fang, Lee & Schilling (2010)", "Fang, Lee & Schilling (2010) Organization Science "
-        "21(3): 625-642",
+        "Fang, Lee & Schilling (2010)",
+        "Fang, Lee & Schilling (2010) Organization Science 21(3): 625-642",
         "Pattern stated in the abstract: moderate cross-group linking gives the highest "
         "equilibrium performance. No number obtained.",
         f"{reps} replicates per level (shared seeds), {steps} steps: code knowledge peaks at "
         f"openness.internal = {grid[best]} ({code[:, best].mean():.3f}; ends "
         f"{code[:, 0].mean():.3f} and {code[:, -1].mean():.3f})",
-        "pattern reproduced (interior peak, both paired differences > 0)" if passed else
-        "pattern NOT reproduced at the stated confidence",
-        passed, figures, rows,
-        {"grid": list(grid), "code": code.mean(axis=0).tolist(),
-         "individuals": indiv.mean(axis=0).tolist(), "peak": peak, "replicates": reps},
-        time.perf_counter() - t0, note=NOTE, closing=CLOSING,
+        "pattern reproduced (interior peak, both paired differences > 0)"
+        if passed
+        else "pattern NOT reproduced at the stated confidence",
+        passed,
+        figures,
+        rows,
+        {
+            "grid": list(grid),
+            "code": code.mean(axis=0).tolist(),
+            "individuals": indiv.mean(axis=0).tolist(),
+            "peak": peak,
+            "replicates": reps,
+        },
+        time.perf_counter() - t0,
+        note=NOTE,
+        closing=CLOSING,
     )
 
 

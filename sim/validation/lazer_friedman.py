@@ -66,8 +66,10 @@ MASON_WATTS = "Mason & Watts (2012) PNAS 109(3), abstract"
 SCENARIO = "lazer_friedman2007"
 #: Each network's files (Agora's own network input).
 NETWORK_FILES = {
-    net: [f"org.chart=data/lazer_friedman_{net}_chart.csv",
-          f"org.network=data/lazer_friedman_{net}_network.csv"]
+    net: [
+        f"org.chart=data/lazer_friedman_{net}_chart.csv",
+        f"org.network=data/lazer_friedman_{net}_network.csv",
+    ]
     for net in ("full", "linear")
 }
 #: The reference's network of the same name (the line: two ends with one neighbour).
@@ -90,8 +92,10 @@ def overrides(net: str, steps: int) -> list[str]:
 
 
 def _model_seeds(seed: int, landscapes: int) -> list[int]:
-    return [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1))
-            for s in np.random.SeedSequence(seed).spawn(landscapes)]
+    return [
+        int(s.generate_state(1, np.uint64)[0] >> np.uint64(1))
+        for s in np.random.SeedSequence(seed).spawn(landscapes)
+    ]
 
 
 def simulate_curves(landscapes: int, rounds: int, seed: int) -> dict[str, np.ndarray]:
@@ -101,8 +105,9 @@ def simulate_curves(landscapes: int, rounds: int, seed: int) -> dict[str, np.nda
     from sim.model import AgoraModel
 
     cfgs = {net: load_config(overrides(net, rounds)) for net in NETWORK_FILES}
-    curves: dict[str, list] = {k: [] for k in
-                               ("full", "linear", "full_reference", "linear_reference")}
+    curves: dict[str, list] = {
+        k: [] for k in ("full", "linear", "full_reference", "linear_reference")
+    }
     ref_seeds = np.random.SeedSequence([seed, 1]).spawn(landscapes)
     for j, model_seed in enumerate(_model_seeds(seed, landscapes)):
         ref_rng = dict(zip(cfgs, ref_seeds[j].spawn(len(cfgs)), strict=True))
@@ -119,8 +124,11 @@ def simulate_curves(landscapes: int, rounds: int, seed: int) -> dict[str, np.nda
             model.run(rounds)
             curves[net].append([r["performance"] for r in model.records])
             ref = lazer_friedman(
-                model.landscape, lf_network(REFERENCE_NETWORK[net], n), rounds,
-                np.random.default_rng(ref_rng[net]), init=start,
+                model.landscape,
+                lf_network(REFERENCE_NETWORK[net], n),
+                rounds,
+                np.random.default_rng(ref_rng[net]),
+                init=start,
             )
             curves[f"{net}_reference"].append(ref.mean_score)
     return {k: np.array(v, dtype=float) for k, v in curves.items()}
@@ -155,27 +163,58 @@ def run(
     late = paired_diff(linear[:, -1], full[:, -1])
     crossing = _first_lead(full, linear)
     rng = np.random.default_rng(seed + 1)
-    boots = np.array([
-        _first_lead(full[pick], linear[pick])
-        for pick in (rng.integers(0, landscapes, landscapes) for _ in range(500 if quick else 2000))
-    ])
+    boots = np.array(
+        [
+            _first_lead(full[pick], linear[pick])
+            for pick in (
+                rng.integers(0, landscapes, landscapes) for _ in range(500 if quick else 2000)
+            )
+        ]
+    )
     lo, hi = np.quantile(boots[boots >= 0], [0.025, 0.975]) if (boots >= 0).any() else (-1, -1)
     early_ok, late_ok = early["ci_low"] > 0, late["ci_low"] > 0
     pattern_ok = bool(early_ok and late_ok and crossing > 0)
     rows = [
-        row(f"step {early_round}: totally connected minus linear (mean score)", SOURCE,
-            "pattern", "> 0 (efficient network better in the short run)",
-            f"{early['mean']:+.3f}", "", fmt_ci(early["ci_low"], early["ci_high"]),
-            "pass" if early_ok else "FAIL"),
-        row(f"step {rounds}: linear minus totally connected", SOURCE, "pattern",
-            "> 0 (efficient network worse in the long run)", f"{late['mean']:+.3f}", "",
-            fmt_ci(late["ci_low"], late["ci_high"]), "pass" if late_ok else "FAIL"),
-        row("first step at which linear leads", SOURCE, "pattern", "exists (a crossing)",
-            str(crossing), "", f"[{lo:.0f}, {hi:.0f}] (bootstrap over landscapes)",
-            "pass" if crossing > 0 else "FAIL"),
-        row("final mean score, totally connected / linear", SOURCE, "pattern",
-            "(no number obtained)", f"{full[:, -1].mean():.3f} / {linear[:, -1].mean():.3f}",
-            "", "", "reported"),
+        row(
+            f"step {early_round}: totally connected minus linear (mean score)",
+            SOURCE,
+            "pattern",
+            "> 0 (efficient network better in the short run)",
+            f"{early['mean']:+.3f}",
+            "",
+            fmt_ci(early["ci_low"], early["ci_high"]),
+            "pass" if early_ok else "FAIL",
+        ),
+        row(
+            f"step {rounds}: linear minus totally connected",
+            SOURCE,
+            "pattern",
+            "> 0 (efficient network worse in the long run)",
+            f"{late['mean']:+.3f}",
+            "",
+            fmt_ci(late["ci_low"], late["ci_high"]),
+            "pass" if late_ok else "FAIL",
+        ),
+        row(
+            "first step at which linear leads",
+            SOURCE,
+            "pattern",
+            "exists (a crossing)",
+            str(crossing),
+            "",
+            f"[{lo:.0f}, {hi:.0f}] (bootstrap over landscapes)",
+            "pass" if crossing > 0 else "FAIL",
+        ),
+        row(
+            "final mean score, totally connected / linear",
+            SOURCE,
+            "pattern",
+            "(no number obtained)",
+            f"{full[:, -1].mean():.3f} / {linear[:, -1].mean():.3f}",
+            "",
+            "",
+            "reported",
+        ),
     ]
     tosts = {}
     for net in NETWORK_FILES:
@@ -184,32 +223,55 @@ def run(
             t = tost_one_sample(model[:, step] - ref[:, step], 0.0, margin)
             tosts[(net, step)] = t
             label = "totally connected" if net == "full" else "linear"
-            rows.append(row(
-                f"{label}, step {step}: model vs reference (mean score)", REFERENCE,
-                "independent implementation", f"{ref[:, step].mean():.3f}",
-                f"{model[:, step].mean():.3f}", f"{t.diff:+.3f}",
-                f"{fmt_ci(t.ci_low, t.ci_high)} (90%, TOST)",
-                f"{t.verdict} at ±{margin}", through="both",
-            ))
-    rows.append(row("efficient vs inefficient networks, human groups", MASON_WATTS, "pattern",
-                    "efficient networks outperformed inefficient ones", "(not simulated)", "",
-                    "", "counterpoint", through="none"))
+            rows.append(
+                row(
+                    f"{label}, step {step}: model vs reference (mean score)",
+                    REFERENCE,
+                    "independent implementation",
+                    f"{ref[:, step].mean():.3f}",
+                    f"{model[:, step].mean():.3f}",
+                    f"{t.diff:+.3f}",
+                    f"{fmt_ci(t.ci_low, t.ci_high)} (90%, TOST)",
+                    f"{t.verdict} at ±{margin}",
+                    through="both",
+                )
+            )
+    rows.append(
+        row(
+            "efficient vs inefficient networks, human groups",
+            MASON_WATTS,
+            "pattern",
+            "efficient networks outperformed inefficient ones",
+            "(not simulated)",
+            "",
+            "",
+            "counterpoint",
+            through="none",
+        )
+    )
     docked = all(t.equivalent for t in tosts.values())
     passed = pattern_ok and docked
     power = tost_power(SD_PLAN, margin, landscapes, groups=1)
     figures = []
     if out_dir is not None:
         figures.append(_plot(curves, Path(out_dir) / "lazer_friedman.png"))
-    verdict = ("pattern reproduced through the peer channel" if pattern_ok
-               else "pattern NOT reproduced through the peer channel")
+    verdict = (
+        "pattern reproduced through the peer channel"
+        if pattern_ok
+        else "pattern NOT reproduced through the peer channel"
+    )
     missed = [(net, step, t) for (net, step), t in tosts.items() if not t.equivalent]
     if docked:
         verdict += "; model docks with the reference (equivalent at every step)"
     else:
-        verdict += (f"; model equivalent to the reference at {len(tosts) - len(missed)} of "
-                    f"{len(tosts)} steps, " + ", ".join(
-                        f"{t.verdict} at {'totally connected' if net == 'full' else 'linear'} "
-                        f"step {step}" for net, step, t in missed))
+        verdict += (
+            f"; model equivalent to the reference at {len(tosts) - len(missed)} of "
+            f"{len(tosts)} steps, "
+            + ", ".join(
+                f"{t.verdict} at {'totally connected' if net == 'full' else 'linear'} step {step}"
+                for net, step, t in missed
+            )
+        )
     closing = ""
     if missed:
         realised = max(
@@ -221,25 +283,42 @@ def run(
             f"the paired difference reaches the margin of ±{margin}: the realised sd of the "
             f"paired differences there ({realised:.3f}) exceeds the planning sd ({SD_PLAN}), "
             "so the test had less power than planned. "
-            + ("No difference is detected there either (the 95% interval contains 0): the "
-               "test is inconclusive, not a failure of the rules, and the margin was not "
-               "changed after the run." if all(t.verdict == "inconclusive" for *_, t in missed)
-               else "A difference is detected: the two implementations disagree there.")
+            + (
+                "No difference is detected there either (the 95% interval contains 0): the "
+                "test is inconclusive, not a failure of the rules, and the margin was not "
+                "changed after the run."
+                if all(t.verdict == "inconclusive" for *_, t in missed)
+                else "A difference is detected: the two implementations disagree there."
+            )
         )
     return Comparison(
-        "Lazer & Friedman (2007)", "Lazer & Friedman (2007) ASQ 52(4): 667-694",
+        "Lazer & Friedman (2007)",
+        "Lazer & Friedman (2007) ASQ 52(4): 667-694",
         "Pattern stated in the abstract: the efficient (totally connected) network is better in "
         "the short run, the inefficient (linear) one in the long run. No number obtained.",
         f"scenario {SCENARIO}, {landscapes} landscapes, {rounds} steps: totally connected ahead "
         f"by {early['mean']:+.3f} at step {early_round}; linear ahead by {late['mean']:+.3f} at "
         f"the end; linear leads from step {crossing}; model vs reference within ±{margin} "
         f"(TOST power {power:.2f} at sd {SD_PLAN})",
-        verdict, passed, figures, rows,
-        {"early": early, "late": late, "crossing": crossing, "crossing_ci": [float(lo), float(hi)],
-         "full_final": float(full[:, -1].mean()), "linear_final": float(linear[:, -1].mean()),
-         "tost": {f"{net}@{step}": {"diff": t.diff, "ci": [t.ci_low, t.ci_high],
-                                    "verdict": t.verdict} for (net, step), t in tosts.items()},
-         "margin": margin, "landscapes": landscapes, "rounds": rounds},
+        verdict,
+        passed,
+        figures,
+        rows,
+        {
+            "early": early,
+            "late": late,
+            "crossing": crossing,
+            "crossing_ci": [float(lo), float(hi)],
+            "full_final": float(full[:, -1].mean()),
+            "linear_final": float(linear[:, -1].mean()),
+            "tost": {
+                f"{net}@{step}": {"diff": t.diff, "ci": [t.ci_low, t.ci_high], "verdict": t.verdict}
+                for (net, step), t in tosts.items()
+            },
+            "margin": margin,
+            "landscapes": landscapes,
+            "rounds": rounds,
+        },
         time.perf_counter() - t0,
         note=NOTE.format(margin=margin, sd=SD_PLAN, power=power, n=landscapes),
         closing=closing,
@@ -282,12 +361,14 @@ def _plot(curves: dict[str, np.ndarray], out: Path) -> Path:
             ax.plot(m, style, color=f"C{i}", label=f"{labels[net]} ({suffix})")
             if key == net and c.shape[0] > 1:
                 se = c.std(axis=0, ddof=1) / np.sqrt(c.shape[0])
-                ax.fill_between(np.arange(m.size), m - 1.96 * se, m + 1.96 * se,
-                                color=f"C{i}", alpha=0.2)
+                ax.fill_between(
+                    np.arange(m.size), m - 1.96 * se, m + 1.96 * se, color=f"C{i}", alpha=0.2
+                )
     ax.set_xlabel("step")
     ax.set_ylabel("mean score")
     ax.set_ylim(0, 1)
-    ax.set_title(f"Lazer & Friedman through Agora: NK N=20, K=5, "
-                 f"{curves['full'].shape[0]} landscapes")
+    ax.set_title(
+        f"Lazer & Friedman through Agora: NK N=20, K=5, {curves['full'].shape[0]} landscapes"
+    )
     ax.legend(fontsize=8)
     return save_figure(fig, out)

@@ -126,19 +126,30 @@ _TABLE = (  # rows p1 = 0.1 .. 0.9; columns p2 = 0.1, 0.5, 0.9 (as in the file)
 )
 #: Average equilibrium knowledge c . r / m of the recreation, 10,000 iterations per cell,
 #: keyed by (p1, p2).
-RECREATION = {(p1, p2): v for p1, vals in zip(_P1, _TABLE, strict=True)
-              for p2, v in zip((0.1, 0.5, 0.9), vals, strict=True)}
+RECREATION = {
+    (p1, p2): v
+    for p1, vals in zip(_P1, _TABLE, strict=True)
+    for p2, v in zip((0.1, 0.5, 0.9), vals, strict=True)
+}
 
 #: The findings compared as patterns, with where they were read.
 CLAIMS = {
-    "fig2": ("A mix of slow and fast learners yields a better equilibrium than a uniform, "
-             "intermediate rate", "March (1991) Fig. 2, as summarised in the Wikiversity "
-             "annotated bibliography (Complex socio-ecological systems)"),
-    "fig4": ("Turnover gives a better final result", "March (1991) Fig. 4, as summarised in "
-             "the same annotation"),
-    "fig5": ("With turbulence and no turnover, code knowledge decays from its peak; turnover "
-             "keeps it up", "March (1991) Fig. 5: unverified (the page was not readable "
-             "through our tool); reported, not tested"),
+    "fig2": (
+        "A mix of slow and fast learners yields a better equilibrium than a uniform, "
+        "intermediate rate",
+        "March (1991) Fig. 2, as summarised in the Wikiversity "
+        "annotated bibliography (Complex socio-ecological systems)",
+    ),
+    "fig4": (
+        "Turnover gives a better final result",
+        "March (1991) Fig. 4, as summarised in the same annotation",
+    ),
+    "fig5": (
+        "With turbulence and no turnover, code knowledge decays from its peak; turnover "
+        "keeps it up",
+        "March (1991) Fig. 5: unverified (the page was not readable "
+        "through our tool); reported, not tested",
+    ),
 }
 
 _BASE = ["scenario=march1991"]
@@ -174,11 +185,13 @@ def knowledge_path(overrides: Sequence[str], replicates: int, seed: int = 0) -> 
     return np.concatenate(out)
 
 
-def reference_knowledge(p1: float, p2: float, replicates: int, seed: int = 0,
-                        reading: str = "actions", **kw) -> np.ndarray:
+def reference_knowledge(
+    p1: float, p2: float, replicates: int, seed: int = 0, reading: str = "actions", **kw
+) -> np.ndarray:
     """Final ``c . r / m`` of the independent implementation, one value per replicate."""
-    return march_reference.simulate(p1, p2, replicates=replicates, seed=seed, reading=reading,
-                                    **kw)["score"]
+    return march_reference.simulate(
+        p1, p2, replicates=replicates, seed=seed, reading=reading, **kw
+    )["score"]
 
 
 def at_equilibrium(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -> bool:
@@ -198,8 +211,9 @@ def at_equilibrium(beliefs: np.ndarray, code: np.ndarray, reality: np.ndarray) -
     return not (could_beat.any() or differs)
 
 
-def equilibrium_knowledge(p1: float, p2: float, replicates: int, seed: int = 0,
-                          cap: int = CAP) -> dict[str, np.ndarray]:
+def equilibrium_knowledge(
+    p1: float, p2: float, replicates: int, seed: int = 0, cap: int = CAP
+) -> dict[str, np.ndarray]:
     """Run ``AgoraModel(scenario=march1991)`` replicates until :func:`at_equilibrium` (checked
     every :data:`CHECK` steps) or ``cap`` steps; return the final ``knowledge_code`` (the
     model's own metric), the steps run and whether equilibrium was reached."""
@@ -218,8 +232,7 @@ def equilibrium_knowledge(p1: float, p2: float, replicates: int, seed: int = 0,
         value.append(model.records[-1]["knowledge_code"])
         steps.append(k)
         reached.append(done)
-    return {"knowledge": np.array(value), "steps": np.array(steps),
-            "reached": np.array(reached)}
+    return {"knowledge": np.array(value), "steps": np.array(steps), "reached": np.array(reached)}
 
 
 def dock(points, replicates: int, margin: float, seed: int, progress=None) -> list[dict]:
@@ -227,8 +240,9 @@ def dock(points, replicates: int, margin: float, seed: int, progress=None) -> li
     implementation at each ``(p1, p2)`` point (the kernel's verification)."""
     out = []
     for i, (p1, p2) in enumerate(points):
-        model = final_knowledge([f"regime.socialization={p1}", f"regime.listening={p2}"],
-                                replicates, seed + 10 * i)
+        model = final_knowledge(
+            [f"regime.socialization={p1}", f"regime.listening={p2}"], replicates, seed + 10 * i
+        )
         entry = {"p1": p1, "p2": p2, "model": model}
         for j, reading in enumerate(march_reference.READINGS):
             ref = reference_knowledge(p1, p2, replicates, seed + 10 * i + 1 + j, reading)
@@ -236,8 +250,10 @@ def dock(points, replicates: int, margin: float, seed: int, progress=None) -> li
             entry[f"tost_{reading}"] = tost_two_sample(model, ref, margin)
         out.append(entry)
         if progress:
-            progress(f"march p1={p1} p2={p2}: model {model.mean():.3f}, actions "
-                     f"{entry['actions'].mean():.3f}, beliefs {entry['beliefs'].mean():.3f}")
+            progress(
+                f"march p1={p1} p2={p2}: model {model.mean():.3f}, actions "
+                f"{entry['actions'].mean():.3f}, beliefs {entry['beliefs'].mean():.3f}"
+            )
     return out
 
 
@@ -245,13 +261,19 @@ def _pattern(label, claim, a, b, expect_positive=True) -> tuple[dict, bool]:
     d = diff_ci(a, b)
     ok = d["ci_low"] > 0 if expect_positive else d["ci_high"] < 0
     text, source = CLAIMS[claim]
-    return row(label, source, "pattern", text, f"{np.mean(a):.3f} vs {np.mean(b):.3f}",
-               f"{d['diff']:+.3f}", fmt_ci(d["ci_low"], d["ci_high"]),
-               "pass" if ok else "FAIL"), ok
+    return row(
+        label,
+        source,
+        "pattern",
+        text,
+        f"{np.mean(a):.3f} vs {np.mean(b):.3f}",
+        f"{d['diff']:+.3f}",
+        fmt_ci(d["ci_low"], d["ci_high"]),
+        "pass" if ok else "FAIL",
+    ), ok
 
 
-def dock_equilibrium(cells, replicates: int, margin: float, seed: int,
-                     progress=None) -> list[dict]:
+def dock_equilibrium(cells, replicates: int, margin: float, seed: int, progress=None) -> list[dict]:
     """One-sample TOST of the model's equilibrium knowledge against :data:`RECREATION`."""
     out = []
     for i, (p1, p2) in enumerate(cells):
@@ -259,34 +281,66 @@ def dock_equilibrium(cells, replicates: int, margin: float, seed: int,
         t = tost_one_sample(eq["knowledge"], RECREATION[(p1, p2)], margin)
         out.append({"p1": p1, "p2": p2, **eq, "tost": t, "target": RECREATION[(p1, p2)]})
         if progress:
-            progress(f"march equilibrium p1={p1} p2={p2}: model {eq['knowledge'].mean():.4f}, "
-                     f"recreation {RECREATION[(p1, p2)]:.4f}: {t.verdict}")
+            progress(
+                f"march equilibrium p1={p1} p2={p2}: model {eq['knowledge'].mean():.4f}, "
+                f"recreation {RECREATION[(p1, p2)]:.4f}: {t.verdict}"
+            )
     return out
 
 
 def _figure_patterns(quick: bool, seed: int) -> tuple[list[dict], bool]:
     """Figures 2, 4 and 5 as patterns through the model, at 100 periods."""
     n_pat = 60 if quick else 300
-    mix = final_knowledge(["regime.socialization=0.1", "regime.listening=0.5",
-                           "population.fast_share=0.5", "population.fast_socialization=0.9"],
-                          n_pat, seed + 100_000)
-    hom = final_knowledge(["regime.socialization=0.5", "regime.listening=0.5"], n_pat,
-                          seed + 100_001)
-    r2, ok2 = _pattern("Fig. 2: 50% fast (0.9) / 50% slow (0.1) minus homogeneous p1 = 0.5",
-                       "fig2", mix, hom)
-    t_no = final_knowledge(["regime.socialization=0.9", "regime.listening=0.5"], n_pat,
-                           seed + 200_000)
-    t_yes = final_knowledge(["regime.socialization=0.9", "regime.listening=0.5",
-                             "population.turnover=0.02"], n_pat, seed + 200_001)
+    mix = final_knowledge(
+        [
+            "regime.socialization=0.1",
+            "regime.listening=0.5",
+            "population.fast_share=0.5",
+            "population.fast_socialization=0.9",
+        ],
+        n_pat,
+        seed + 100_000,
+    )
+    hom = final_knowledge(
+        ["regime.socialization=0.5", "regime.listening=0.5"], n_pat, seed + 100_001
+    )
+    r2, ok2 = _pattern(
+        "Fig. 2: 50% fast (0.9) / 50% slow (0.1) minus homogeneous p1 = 0.5", "fig2", mix, hom
+    )
+    t_no = final_knowledge(
+        ["regime.socialization=0.9", "regime.listening=0.5"], n_pat, seed + 200_000
+    )
+    t_yes = final_knowledge(
+        ["regime.socialization=0.9", "regime.listening=0.5", "population.turnover=0.02"],
+        n_pat,
+        seed + 200_001,
+    )
     r4, ok4 = _pattern("Fig. 4: p1 = 0.9, turnover p3 = 0.02 minus p3 = 0", "fig4", t_yes, t_no)
-    f5 = {p3: knowledge_path(["regime.socialization=0.5", "regime.listening=0.5",
-                              f"population.turnover={p3}", "environment.turbulence=0.02"],
-                             n_pat // 2, seed + 300_000 + int(p3 * 100)) for p3 in (0.0, 0.1)}
+    f5 = {
+        p3: knowledge_path(
+            [
+                "regime.socialization=0.5",
+                "regime.listening=0.5",
+                f"population.turnover={p3}",
+                "environment.turbulence=0.02",
+            ],
+            n_pat // 2,
+            seed + 300_000 + int(p3 * 100),
+        )
+        for p3 in (0.0, 0.1)
+    }
     peak = f5[0.0].mean(axis=0).argmax()
     d5 = diff_ci(f5[0.0][:, -1], f5[0.0][:, peak])
-    r5 = row("Fig. 5: p4 = 0.02, no turnover: final minus peak", CLAIMS["fig5"][1], "pattern",
-             CLAIMS["fig5"][0], f"{f5[0.0][:, -1].mean():.3f} vs {f5[0.0][:, peak].mean():.3f}",
-             f"{d5['diff']:+.3f}", fmt_ci(d5["ci_low"], d5["ci_high"]), "reported")
+    r5 = row(
+        "Fig. 5: p4 = 0.02, no turnover: final minus peak",
+        CLAIMS["fig5"][1],
+        "pattern",
+        CLAIMS["fig5"][0],
+        f"{f5[0.0][:, -1].mean():.3f} vs {f5[0.0][:, peak].mean():.3f}",
+        f"{d5['diff']:+.3f}",
+        fmt_ci(d5["ci_low"], d5["ci_high"]),
+        "reported",
+    )
     return [r2, r4, r5], bool(ok2 and ok4)
 
 
@@ -307,16 +361,32 @@ def run(
     for e in docked:
         t = e["tost"]
         eq_ok &= t.equivalent
-        rows.append(row(
-            f"p1={e['p1']}, p2={e['p2']}: equilibrium knowledge c . r / m", RECREATION_SOURCE,
-            "table", f"{e['target']:.4f}", f"{e['knowledge'].mean():.4f} (sd "
-            f"{e['knowledge'].std(ddof=1):.3f}, {e['steps'].mean():.0f} steps)",
-            f"{t.diff:+.4f}", f"{fmt_ci(t.ci_low, t.ci_high, 4)} (90%, TOST)",
-            f"{t.verdict} at ±{margin}"))
+        rows.append(
+            row(
+                f"p1={e['p1']}, p2={e['p2']}: equilibrium knowledge c . r / m",
+                RECREATION_SOURCE,
+                "table",
+                f"{e['target']:.4f}",
+                f"{e['knowledge'].mean():.4f} (sd "
+                f"{e['knowledge'].std(ddof=1):.3f}, {e['steps'].mean():.0f} steps)",
+                f"{t.diff:+.4f}",
+                f"{fmt_ci(t.ci_low, t.ci_high, 4)} (90%, TOST)",
+                f"{t.verdict} at ±{margin}",
+            )
+        )
     reached = float(np.mean(np.concatenate([e["reached"] for e in docked])))
-    rows.append(row("replicates that reached equilibrium before the cap", RECREATION_SOURCE,
-                    "pattern", "all (the recreation runs until equilibrium)", f"{reached:.1%}",
-                    "", "", "reported"))
+    rows.append(
+        row(
+            "replicates that reached equilibrium before the cap",
+            RECREATION_SOURCE,
+            "pattern",
+            "all (the recreation runs until equilibrium)",
+            f"{reached:.1%}",
+            "",
+            "",
+            "reported",
+        )
+    )
     crit = _criterion(docked, margin)
     rows += _criterion_rows(crit, docked, eq_ok)
     pattern_rows, fig_ok = _figure_patterns(quick, seed)
@@ -337,33 +407,61 @@ def run(
         f"(TOST margin ±{margin}; power {power:.2f} at sd {SD_PLAN}; largest sd measured "
         f"{sd:.3f}); {crit['equivalent']} cells equivalent, {crit['expected']:.1f} expected "
         f"under exact agreement",
-        ("agreement with the recreation not rejected (no cell differs after Holm; "
-         f"{crit['equivalent']} of {len(cells)} equivalent, P(as few or fewer) = "
-         f"{crit['p_count']:.2f})" if crit["passed"] else
-         "agreement with the recreation rejected ("
-         + ("cells differ after Holm" if crit["different"] else
-            f"only {crit['equivalent']} of {len(cells)} equivalent, P = {crit['p_count']:.3f}")
-         + ")")
+        (
+            "agreement with the recreation not rejected (no cell differs after Holm; "
+            f"{crit['equivalent']} of {len(cells)} equivalent, P(as few or fewer) = "
+            f"{crit['p_count']:.2f})"
+            if crit["passed"]
+            else "agreement with the recreation rejected ("
+            + (
+                "cells differ after Holm"
+                if crit["different"]
+                else f"only {crit['equivalent']} of {len(cells)} equivalent, "
+                f"P = {crit['p_count']:.3f}"
+            )
+            + ")"
+        )
         + ("; every cell equivalent" if eq_ok else "; not every cell equivalent")
         + ("; Figs. 2 and 4 reproduced" if fig_ok else "; a Fig. 2 or 4 pattern missed"),
-        passed, figures, rows,
-        {"margin": margin, "replicates": reps, "power": power, "reached": reached,
-         "criterion": {k: crit[k] for k in ("equivalent", "expected", "p_count", "different",
-                                            "passed")},
-         "every_cell_equivalent": bool(eq_ok),
-         "docked": [{"p1": e["p1"], "p2": e["p2"], "model": float(e["knowledge"].mean()),
-                     "target": e["target"], "verdict": e["tost"].verdict,
-                     "holm_p": h, "steps": float(e["steps"].mean())}
-                    for e, h in zip(docked, crit["holm"], strict=True)]},
-        time.perf_counter() - t0, note=NOTE, closing=_closing(docked, power),
-        kind="validation", through="model",
+        passed,
+        figures,
+        rows,
+        {
+            "margin": margin,
+            "replicates": reps,
+            "power": power,
+            "reached": reached,
+            "criterion": {
+                k: crit[k] for k in ("equivalent", "expected", "p_count", "different", "passed")
+            },
+            "every_cell_equivalent": bool(eq_ok),
+            "docked": [
+                {
+                    "p1": e["p1"],
+                    "p2": e["p2"],
+                    "model": float(e["knowledge"].mean()),
+                    "target": e["target"],
+                    "verdict": e["tost"].verdict,
+                    "holm_p": h,
+                    "steps": float(e["steps"].mean()),
+                }
+                for e, h in zip(docked, crit["holm"], strict=True)
+            ],
+        },
+        time.perf_counter() - t0,
+        note=NOTE,
+        closing=_closing(docked, power),
+        kind="validation",
+        through="model",
     )
 
 
 def _criterion(docked, margin: float) -> dict:
     """The grid criterion (module docstring), each cell's power at its measured sd."""
-    powers = [tost_power(float(e["knowledge"].std(ddof=1)), margin, e["knowledge"].size,
-                         groups=1) for e in docked]
+    powers = [
+        tost_power(float(e["knowledge"].std(ddof=1)), margin, e["knowledge"].size, groups=1)
+        for e in docked
+    ]
     return agreement([e["tost"] for e in docked], powers) | {"powers": powers}
 
 
@@ -371,21 +469,39 @@ def _criterion_rows(crit: dict, docked, every: bool) -> list[dict]:
     k = len(docked)
     cells = ", ".join(f"p1={docked[i]['p1']}, p2={docked[i]['p2']}" for i in crit["different"])
     return [
-        row("criterion (i): cells not equivalent that differ after Holm's adjustment over all "
-            "cells (family-wise 5%)", RECREATION_SOURCE, "pattern", "none",
-            cells or "none", "",
+        row(
+            "criterion (i): cells not equivalent that differ after Holm's adjustment over all "
+            "cells (family-wise 5%)",
+            RECREATION_SOURCE,
+            "pattern",
+            "none",
+            cells or "none",
+            "",
             f"smallest adjusted p, cells not equivalent: {_smallest(crit, docked)}",
-            "pass" if not crit["different"] else "FAIL"),
-        row("criterion (ii): cells declared equivalent, against their number under exact "
+            "pass" if not crit["different"] else "FAIL",
+        ),
+        row(
+            "criterion (ii): cells declared equivalent, against their number under exact "
             "agreement (Poisson-binomial of each cell's power at its measured sd)",
-            RECREATION_SOURCE, "pattern", f"not below the 5th percentile (expected "
-            f"{crit['expected']:.1f} of {k})", f"{crit['equivalent']} of {k}", "",
+            RECREATION_SOURCE,
+            "pattern",
+            f"not below the 5th percentile (expected {crit['expected']:.1f} of {k})",
+            f"{crit['equivalent']} of {k}",
+            "",
             f"P(as few or fewer) = {crit['p_count']:.3f}",
-            "pass" if crit["p_count"] >= 0.05 else "FAIL"),
-        row("for the record: every cell equivalent (Model 3.0's criterion, which fails by "
-            "design as cells are added)", RECREATION_SOURCE, "pattern", f"all {k}",
-            f"{sum(e['tost'].equivalent for e in docked)} of {k}", "", "",
-            "pass" if every else "not met"),
+            "pass" if crit["p_count"] >= 0.05 else "FAIL",
+        ),
+        row(
+            "for the record: every cell equivalent (Model 3.0's criterion, which fails by "
+            "design as cells are added)",
+            RECREATION_SOURCE,
+            "pattern",
+            f"all {k}",
+            f"{sum(e['tost'].equivalent for e in docked)} of {k}",
+            "",
+            "",
+            "pass" if every else "not met",
+        ),
     ]
 
 
@@ -399,18 +515,21 @@ def _closing(docked, power: float) -> str:
     verdicts = [e["tost"].verdict for e in docked]
     k = len(verdicts)
     counts = {v: verdicts.count(v) for v in ("equivalent", "inconclusive", "different")}
-    text = (f"{counts['equivalent']} of {k} cells equivalent, {counts['inconclusive']} "
-            f"inconclusive, {counts['different']} different. ")
+    text = (
+        f"{counts['equivalent']} of {k} cells equivalent, {counts['inconclusive']} "
+        f"inconclusive, {counts['different']} different. "
+    )
     if counts["equivalent"] < k:
         text += (
             f"Even if the model and the recreation agreed exactly, each cell would be declared "
             f"equivalent with probability {power:.2f} (the planned power), so all {k} with "
-            f"probability {power ** k:.3f}, and about {0.05 * k:.1f} cells would be called "
+            f"probability {power**k:.3f}, and about {0.05 * k:.1f} cells would be called "
             f"different by chance (5% each), which is why the verdict rests on the criterion "
             f"above (Holm over the cells, and the count against its distribution under exact "
             f"agreement); the every-cell test is printed as it fell. The largest difference is "
             f"{max(abs(e['tost'].diff) for e in docked):.3f} on a scale where one dimension of "
-            f"30 is 0.033. ")
+            f"30 is 0.033. "
+        )
     return text + CLOSING
 
 
@@ -445,14 +564,30 @@ def _plot_equilibrium(docked, out: Path, margin: float) -> Path:
     for k, p2 in enumerate(sorted({e["p2"] for e in docked})):
         pts = sorted((e for e in docked if e["p2"] == p2), key=lambda e: e["p1"])
         x = [e["p1"] for e in pts]
-        ax.plot(x, [e["target"] for e in pts], color=f"C{k}", ls="--", marker="s",
-                label=f"recreation, p2={p2}")
-        ax.errorbar(x, [e["knowledge"].mean() for e in pts],
-                    yerr=[e["tost"].ci_high - e["tost"].diff for e in pts], color=f"C{k}",
-                    marker="o", ls="-", capsize=3, label=f"Agora, p2={p2}")
+        ax.plot(
+            x,
+            [e["target"] for e in pts],
+            color=f"C{k}",
+            ls="--",
+            marker="s",
+            label=f"recreation, p2={p2}",
+        )
+        ax.errorbar(
+            x,
+            [e["knowledge"].mean() for e in pts],
+            yerr=[e["tost"].ci_high - e["tost"].diff for e in pts],
+            color=f"C{k}",
+            marker="o",
+            ls="-",
+            capsize=3,
+            label=f"Agora, p2={p2}",
+        )
     ax.set_xlabel("socialization rate (p1)")
     ax.set_ylabel("equilibrium knowledge c . r / m")
-    ax.set_title(f"March (1991) Fig. 1 at equilibrium: Agora vs the recreation (±{margin})\n"
-                 "bars: 90% intervals of Agora minus the recreation", fontsize=10)
+    ax.set_title(
+        f"March (1991) Fig. 1 at equilibrium: Agora vs the recreation (±{margin})\n"
+        "bars: 90% intervals of Agora minus the recreation",
+        fontsize=10,
+    )
     ax.legend(fontsize=7, ncol=2)
     return save_figure(fig, out)

@@ -47,14 +47,21 @@ READING_LABEL = {
 }
 
 
-def run(quick: bool = True, seed: int = 1991, out_dir: Path | str | None = None,
-        progress: Callable | None = None) -> Comparison:
+def run(
+    quick: bool = True,
+    seed: int = 1991,
+    out_dir: Path | str | None = None,
+    progress: Callable | None = None,
+) -> Comparison:
     """Dock on March's grid at 100 periods (quick: two points)."""
     t0 = time.perf_counter()
     margin = QUICK_MARGIN if quick else MARGIN
     reps = replicates_for_tost(SD_PLAN, margin)
-    grid = ((0.1, 0.5), (0.9, 0.5)) if quick else tuple(
-        (p1, p2) for p2 in (0.1, 0.5, 0.9) for p1 in (0.1, 0.9))
+    grid = (
+        ((0.1, 0.5), (0.9, 0.5))
+        if quick
+        else tuple((p1, p2) for p2 in (0.1, 0.5, 0.9) for p1 in (0.1, 0.9))
+    )
     docked = dock(grid, reps, margin, seed, progress)
     rows, impl_ok = [], True
     for e in docked:
@@ -63,14 +70,19 @@ def run(quick: bool = True, seed: int = 1991, out_dir: Path | str | None = None,
             tested = reading == "actions"
             if tested:
                 impl_ok &= t.equivalent
-            rows.append(row(
-                f"p1={e['p1']}, p2={e['p2']}: model vs reference, {READING_LABEL[reading]}",
-                "march_reference.py (independent implementation)",
-                "independent implementation", f"{e[reading].mean():.3f}",
-                f"{e['model'].mean():.3f}", f"{t.diff:+.3f}",
-                f"{fmt_ci(t.ci_low, t.ci_high)} (90%, TOST)",
-                f"{t.verdict} at ±{margin}" + ("" if tested else " (reported, not tested)"),
-                through="both"))
+            rows.append(
+                row(
+                    f"p1={e['p1']}, p2={e['p2']}: model vs reference, {READING_LABEL[reading]}",
+                    "march_reference.py (independent implementation)",
+                    "independent implementation",
+                    f"{e[reading].mean():.3f}",
+                    f"{e['model'].mean():.3f}",
+                    f"{t.diff:+.3f}",
+                    f"{fmt_ci(t.ci_low, t.ci_high)} (90%, TOST)",
+                    f"{t.verdict} at ±{margin}" + ("" if tested else " (reported, not tested)"),
+                    through="both",
+                )
+            )
     power = tost_power(SD_PLAN, margin, reps)
     worst = max(abs(e["tost_beliefs"].diff) for e in docked)
     figures = []
@@ -83,17 +95,36 @@ def run(quick: bool = True, seed: int = 1991, out_dir: Path | str | None = None,
         "implementation of the same rules",
         f"{len(grid)} grid points, 100 periods, {reps} replicates per side (TOST margin "
         f"±{margin}, power {power:.2f} at sd {SD_PLAN})",
-        ("implementation docks at every point" if impl_ok
-         else "implementation does NOT dock at every point")
+        (
+            "implementation docks at every point"
+            if impl_ok
+            else "implementation does NOT dock at every point"
+        )
         + f"; the paper's literal text differs by up to {worst:.2f} (reported)",
-        impl_ok, figures, rows,
-        {"margin": margin, "replicates": reps, "power": power,
-         "docked": [{"p1": e["p1"], "p2": e["p2"], "model": float(e["model"].mean()),
-                     "actions": float(e["actions"].mean()),
-                     "beliefs": float(e["beliefs"].mean()),
-                     "tost_actions": e["tost_actions"].verdict,
-                     "tost_beliefs": e["tost_beliefs"].verdict} for e in docked]},
-        time.perf_counter() - t0, note=NOTE, closing=CLOSING, kind="verification",
+        impl_ok,
+        figures,
+        rows,
+        {
+            "margin": margin,
+            "replicates": reps,
+            "power": power,
+            "docked": [
+                {
+                    "p1": e["p1"],
+                    "p2": e["p2"],
+                    "model": float(e["model"].mean()),
+                    "actions": float(e["actions"].mean()),
+                    "beliefs": float(e["beliefs"].mean()),
+                    "tost_actions": e["tost_actions"].verdict,
+                    "tost_beliefs": e["tost_beliefs"].verdict,
+                }
+                for e in docked
+            ],
+        },
+        time.perf_counter() - t0,
+        note=NOTE,
+        closing=CLOSING,
+        kind="verification",
         through="both",
     )
 
@@ -128,8 +159,15 @@ def _plot_dock(docked, out: Path, margin: float) -> Path:
         x = [e["p1"] for e in pts]
         for key, (color, marker, ls) in styles.items():
             y = [e[key].mean() for e in pts]
-            ax.plot(x, y, color=color, marker=marker, ls=ls, alpha=0.4 + 0.3 * k,
-                    label=f"{key}, p2={p2}")
+            ax.plot(
+                x,
+                y,
+                color=color,
+                marker=marker,
+                ls=ls,
+                alpha=0.4 + 0.3 * k,
+                label=f"{key}, p2={p2}",
+            )
     ax.set_xlabel("socialization rate (p1)")
     ax.set_ylabel("code knowledge c . r / m after 100 periods")
     ax.set_title(f"March kernel: model vs independent implementation (margin ±{margin})")

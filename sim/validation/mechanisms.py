@@ -52,8 +52,7 @@ from sim.util.stats import mean_ci
 from sim.validation.common import Comparison, fmt_ci, row, save_figure
 from sim.validation.traces import seeds
 
-__all__ = ["BAND", "BURN_IN", "WINDOW", "SOURCES", "OVERRIDES", "partial_r", "experiment",
-           "run"]
+__all__ = ["BAND", "BURN_IN", "WINDOW", "SOURCES", "OVERRIDES", "partial_r", "experiment", "run"]
 
 #: Order-of-magnitude band for a standardised effect r (stated before the runs).
 BAND = (0.10, 0.80)
@@ -70,12 +69,14 @@ SOURCES = {
         "Weiss & Zacher (2022) J. Vocational Behavior 134:103662, abstract (voice -> perceived "
         "voice appreciation -> increases in job engagement; 5 waves, 614 employees, 4 months); "
         "Rees, Alfes & Gatenby (2013) IJHRM 24(14):2780-2798, abstract (voice perceptions have "
-        "a direct and an indirect impact on engagement, through trust in senior management)"),
+        "a direct and an indirect impact on engagement, through trust in senior management)"
+    ),
     "trust": (
         "Colquitt & Rodell (2011) AMJ 54(6):1183-1206, abstract (procedural justice predicts "
         "later benevolence and integrity, longitudinal); Colquitt et al. (2013) JAP 98(2):"
         "199-236, abstract (justice relates to trust, commitment, POS); Rhoades & Eisenberger "
-        "(2002) JAP 87(4):698-714, abstract (fairness -> POS -> affective commitment)"),
+        "(2002) JAP 87(4):698-714, abstract (fairness -> POS -> affective commitment)"
+    ),
 }
 
 
@@ -122,8 +123,14 @@ def experiment(cfg, seed: int, burn_in: int = BURN_IN, window: int = WINDOW) -> 
         if k > 0:
             reply = model.parts[REPLY]
             answered += _count(reply.target[reply.sender < 0], n)
-    return {"read": read, "answered": answered, "e0": e0, "e1": model.engagement[:n].copy(),
-            "t0": t0, "t1": model.trust[:n].copy()}
+    return {
+        "read": read,
+        "answered": answered,
+        "e0": e0,
+        "e1": model.engagement[:n].copy(),
+        "t0": t0,
+        "t1": model.trust[:n].copy(),
+    }
 
 
 def _count(who, n: int) -> np.ndarray:
@@ -143,8 +150,9 @@ def effects(res: dict) -> dict[str, float]:
     }
 
 
-def measure(overrides, replicates: int, seed: int, burn_in: int = BURN_IN,
-            window: int = WINDOW) -> list[dict]:
+def measure(
+    overrides, replicates: int, seed: int, burn_in: int = BURN_IN, window: int = WINDOW
+) -> list[dict]:
     """:func:`effects` for ``replicates`` seeds of the configuration ``overrides``."""
     from sim.config import load_config
 
@@ -160,8 +168,12 @@ def judge(values) -> dict:
     return {**s, "sign": bool(sign), "size": bool(size), "passed": bool(sign and size)}
 
 
-def run(quick: bool = True, seed: int = 2002, out_dir: Path | str | None = None,
-        replicates: int | None = None) -> Comparison:
+def run(
+    quick: bool = True,
+    seed: int = 2002,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
     """Both mechanisms, each judged by sign and order of magnitude."""
     t0 = time.perf_counter()
     # Six in quick mode: with three, the t interval's 2 degrees of freedom (t = 4.3) leave
@@ -174,17 +186,36 @@ def run(quick: bool = True, seed: int = 2002, out_dir: Path | str | None = None,
     for key, label in (("engagement", "engagement change"), ("trust", "trust change")):
         v = verdicts[key]
         d = 2 * v["mean"] / np.sqrt(max(1 - v["mean"] ** 2, 1e-12))
-        rows.append(row(
-            f"share of one's ideas answered (randomised) -> {label}: partial r "
-            f"(Cohen's d {d:.2f})", SOURCES[key], "pattern",
-            f"> 0, order of magnitude {BAND[0]:.2f} to {BAND[1]:.2f} (sign and size only: "
-            "no number readable)", f"{v['mean']:+.3f}", "", fmt_ci(v["ci_low"], v["ci_high"]),
-            ("pass" if v["passed"] else "FAIL")
-            + f" (sign {'ok' if v['sign'] else 'no'}, size {'ok' if v['size'] else 'no'})",
-            through="model"))
+        rows.append(
+            row(
+                f"share of one's ideas answered (randomised) -> {label}: partial r "
+                f"(Cohen's d {d:.2f})",
+                SOURCES[key],
+                "pattern",
+                f"> 0, order of magnitude {BAND[0]:.2f} to {BAND[1]:.2f} (sign and size only: "
+                "no number readable)",
+                f"{v['mean']:+.3f}",
+                "",
+                fmt_ci(v["ci_low"], v["ci_high"]),
+                ("pass" if v["passed"] else "FAIL")
+                + f" (sign {'ok' if v['sign'] else 'no'}, size {'ok' if v['size'] else 'no'})",
+                through="model",
+            )
+        )
     members = float(np.mean([o["members"] for o in out]))
-    rows.append(row("members with an idea read in the window (per replicate)", "", "pattern",
-                    "(context)", f"{members:.0f}", "", "", "reported", through="model"))
+    rows.append(
+        row(
+            "members with an idea read in the window (per replicate)",
+            "",
+            "pattern",
+            "(context)",
+            f"{members:.0f}",
+            "",
+            "",
+            "reported",
+            through="model",
+        )
+    )
     passed = all(v["passed"] for v in verdicts.values())
     figures = []
     if out_dir is not None:
@@ -199,12 +230,26 @@ def run(quick: bool = True, seed: int = 2002, out_dir: Path | str | None = None,
         "Being heard goes with higher engagement and trust (sign; no effect size readable)",
         f"{reps} replicates, randomised answers: r = {e['mean']:+.2f} (engagement), "
         f"{t['mean']:+.2f} (trust)",
-        ("both mechanisms positive and of a plausible size (sign and order of magnitude only)"
-         if passed else "a mechanism misses its sign or order of magnitude"),
-        passed, figures, rows,
-        {"engagement": [o["engagement"] for o in out], "trust": [o["trust"] for o in out],
-         "band": BAND, "replicates": reps, "burn_in": burn_in, "window": window},
-        time.perf_counter() - t0, note=NOTE, closing=CLOSING, kind="validation",
+        (
+            "both mechanisms positive and of a plausible size (sign and order of magnitude only)"
+            if passed
+            else "a mechanism misses its sign or order of magnitude"
+        ),
+        passed,
+        figures,
+        rows,
+        {
+            "engagement": [o["engagement"] for o in out],
+            "trust": [o["trust"] for o in out],
+            "band": BAND,
+            "replicates": reps,
+            "burn_in": burn_in,
+            "window": window,
+        },
+        time.perf_counter() - t0,
+        note=NOTE,
+        closing=CLOSING,
+        kind="validation",
         through="model",
     )
 

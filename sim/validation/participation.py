@@ -87,8 +87,20 @@ from sim.util.stats import mean_ci
 from sim.validation.common import Comparison, fmt_ci, row, save_figure
 from sim.validation.traces import seeds, trace
 
-__all__ = ["SOURCE", "BURN_IN", "WINDOW", "GAP", "PLANTED", "frozen", "attention_productivity",
-           "coefficient", "matched_gap", "contrasts", "patterns", "run"]
+__all__ = [
+    "SOURCE",
+    "BURN_IN",
+    "WINDOW",
+    "GAP",
+    "PLANTED",
+    "frozen",
+    "attention_productivity",
+    "coefficient",
+    "matched_gap",
+    "contrasts",
+    "patterns",
+    "run",
+]
 
 SOURCE = "Huberman, Romero & Wu (2009), arXiv:0809.3030 (SSRN 1266996), abstract"
 #: Steps before window 0 (full mode).
@@ -100,10 +112,16 @@ WINDOW = 50
 GAP = 5
 #: A planted model in which attention has no effect on later contributions: every rule that
 #: moves engagement is off (the population keys, and Model 3.0's switches where it has them).
-PLANTED = ("population.engagement_gain=0", "population.engagement_loss=0",
-           "mechanisms.voice_effect=false", "mechanisms.frustration=false",
-           "mechanisms.votes_as_heard=false", "mechanisms.broadcast_clarity=false",
-           "mechanisms.broadcast_fatigue=false", "mechanisms.posts_ignored=false")
+PLANTED = (
+    "population.engagement_gain=0",
+    "population.engagement_loss=0",
+    "mechanisms.voice_effect=false",
+    "mechanisms.frustration=false",
+    "mechanisms.votes_as_heard=false",
+    "mechanisms.broadcast_clarity=false",
+    "mechanisms.broadcast_fatigue=false",
+    "mechanisms.posts_ignored=false",
+)
 
 
 def frozen(at: int) -> str:
@@ -114,8 +132,13 @@ def frozen(at: int) -> str:
     >>> frozen(60).startswith("interventions=[{at:60,set:{population.turnover:0,")
     True
     """
-    keys = ",".join(["population.turnover:0", "population.engagement_drift:0",
-                     *(k.replace("=", ":") for k in PLANTED)])
+    keys = ",".join(
+        [
+            "population.turnover:0",
+            "population.engagement_drift:0",
+            *(k.replace("=", ":") for k in PLANTED),
+        ]
+    )
     return f"interventions=[{{at:{at},set:{{{keys}}}}}]"
 
 
@@ -212,8 +235,11 @@ def contrasts(att1, prod1, bins: int = 8) -> np.ndarray:
 
 def _windows(burn_in: int, window: int) -> tuple[slice, slice, slice]:
     w1 = burn_in + window + GAP
-    return (slice(burn_in, burn_in + window), slice(w1, w1 + window),
-            slice(w1 + window, w1 + 2 * window))
+    return (
+        slice(burn_in, burn_in + window),
+        slice(w1, w1 + window),
+        slice(w1 + window, w1 + 2 * window),
+    )
 
 
 def _replicate(cfg, seed: int, burn_in: int, window: int) -> dict:
@@ -223,37 +249,60 @@ def _replicate(cfg, seed: int, burn_in: int, window: int) -> dict:
     w0, w1, w2 = _windows(burn_in, window)
     att = (t["replies"] + t["votes"]).astype(float)
     prod = (t["posts"] + t["ideas"]).astype(float)
-    a1, p0, p1, p2 = att[w1].sum(axis=0), prod[w0].sum(axis=0), prod[w1].sum(axis=0), \
-        prod[w2].sum(axis=0)
+    a1, p0, p1, p2 = (
+        att[w1].sum(axis=0),
+        prod[w0].sum(axis=0),
+        prod[w1].sum(axis=0),
+        prod[w2].sum(axis=0),
+    )
     w = contrasts(a1, p1)
     # Context, not tests: the statistics on window 2 alone, and the old statistic selected on
     # the outcome (the least-heard quarter against its own earlier output).
     unheard = (a1 <= np.quantile(a1, 0.25)) & (p1 > 0)
     active = p1 > 0
-    context = (coefficient(a1, p1, p2), matched_gap(a1, p1, p2),
-               float((p2[unheard] - p1[unheard]).mean() / max(p1[unheard].mean(), 1e-9)),
-               float((p2[active] - p1[active]).mean() / max(p1[active].mean(), 1e-9)))
+    context = (
+        coefficient(a1, p1, p2),
+        matched_gap(a1, p1, p2),
+        float((p2[unheard] - p1[unheard]).mean() / max(p1[unheard].mean(), 1e-9)),
+        float((p2[active] - p1[active]).mean() / max(p1[active].mean(), 1e-9)),
+    )
     return {"stats": w @ (p2 - p0), "context": context}
 
 
-def patterns(overrides=(), replicates: int = 4, seed: int = 2009, burn_in: int = BURN_IN,
-             window: int = WINDOW) -> dict:
+def patterns(
+    overrides=(),
+    replicates: int = 4,
+    seed: int = 2009,
+    burn_in: int = BURN_IN,
+    window: int = WINDOW,
+) -> dict:
     """Both statistics over ``replicates`` seeds of the scenario plus ``overrides``."""
     from sim.config import load_config
 
-    cfg = load_config(["scenario=participation", f"steps={burn_in + 3 * window + GAP}",
-                       *overrides])
+    cfg = load_config(["scenario=participation", f"steps={burn_in + 3 * window + GAP}", *overrides])
     reps = [_replicate(cfg, s, burn_in, window) for s in seeds(seed, replicates)]
     raw, ctx = np.array([r["stats"] for r in reps]), np.array([r["context"] for r in reps])
     beta, gap = mean_ci(raw[:, 0]), mean_ci(raw[:, 1])
-    return {"beta": beta, "gap": gap, "post_beta": mean_ci(ctx[:, 0]),
-            "post_gap": mean_ci(ctx[:, 1]), "naive": mean_ci(ctx[:, 2]),
-            "everyone": mean_ci(ctx[:, 3]), "ok1": bool(beta["ci_low"] > 0),
-            "ok2": bool(gap["ci_high"] < 0), "raw": raw, "cfg": cfg}
+    return {
+        "beta": beta,
+        "gap": gap,
+        "post_beta": mean_ci(ctx[:, 0]),
+        "post_gap": mean_ci(ctx[:, 1]),
+        "naive": mean_ci(ctx[:, 2]),
+        "everyone": mean_ci(ctx[:, 3]),
+        "ok1": bool(beta["ci_low"] > 0),
+        "ok2": bool(gap["ci_high"] < 0),
+        "raw": raw,
+        "cfg": cfg,
+    }
 
 
-def run(quick: bool = True, seed: int = 2009, out_dir: Path | str | None = None,
-        replicates: int | None = None) -> Comparison:
+def run(
+    quick: bool = True,
+    seed: int = 2009,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
     """The two patterns, each with its statistic and interval, and the planted model's."""
     t0 = time.perf_counter()
     reps = replicates or (4 if quick else 30)
@@ -265,24 +314,46 @@ def run(quick: bool = True, seed: int = 2009, out_dir: Path | str | None = None,
     passed = bool(ok1 and ok2)
     figures = []
     if out_dir is not None:
-        figures.append(_plot(res["cfg"], seeds(seed, 1)[0], burn_in,
-                             Path(out_dir) / "participation.png"))
+        figures.append(
+            _plot(res["cfg"], seeds(seed, 1)[0], burn_in, Path(out_dir) / "participation.png")
+        )
     return Comparison(
-        "Participation tracks attention (Huberman, Romero & Wu 2009)", SOURCE,
+        "Participation tracks attention (Huberman, Romero & Wu 2009)",
+        SOURCE,
         "Pattern stated in the abstract: contributions depend strongly and positively on the "
         "attention received; without attention contributions fall, often to none.",
         f"{reps} replicates of 200 members after a {burn_in}-step burn-in, change from a "
         f"placebo window before the attention to the window after it: coefficient "
         f"{b['mean']:+.3f}; least-heard vs equally productive heard members "
         f"{g['mean']:+.1%}",
-        ("both patterns reproduced" if passed else
-         ("first pattern reproduced, second not" if ok1 else
-          ("second pattern reproduced, first not" if ok2 else "neither pattern reproduced"))),
-        passed, figures, rows,
-        {"beta": res["raw"][:, 0].tolist(), "gap": res["raw"][:, 1].tolist(),
-         "placebo_beta": placebo["beta"]["mean"], "placebo_gap": placebo["gap"]["mean"],
-         "replicates": reps, "burn_in": burn_in, "window": WINDOW, "gap_steps": GAP},
-        time.perf_counter() - t0, note=NOTE, closing=CLOSING, kind="validation",
+        (
+            "both patterns reproduced"
+            if passed
+            else (
+                "first pattern reproduced, second not"
+                if ok1
+                else (
+                    "second pattern reproduced, first not" if ok2 else "neither pattern reproduced"
+                )
+            )
+        ),
+        passed,
+        figures,
+        rows,
+        {
+            "beta": res["raw"][:, 0].tolist(),
+            "gap": res["raw"][:, 1].tolist(),
+            "placebo_beta": placebo["beta"]["mean"],
+            "placebo_gap": placebo["gap"]["mean"],
+            "replicates": reps,
+            "burn_in": burn_in,
+            "window": WINDOW,
+            "gap_steps": GAP,
+        },
+        time.perf_counter() - t0,
+        note=NOTE,
+        closing=CLOSING,
+        kind="validation",
         through="model",
     )
 
@@ -292,29 +363,64 @@ def _rows(res: dict, placebo: dict) -> list[dict]:
     naive, everyone = res["naive"], res["everyone"]
     post_b, post_g = res["post_beta"], res["post_gap"]
     return [
-        row("change in productivity (window 0 -> window 2) on window-1 attention "
-            "(standardized, controlling for window-1 productivity)", SOURCE, "pattern",
-            "> 0 (strong positive dependence)", f"{b['mean']:+.3f}", "",
-            fmt_ci(b["ci_low"], b["ci_high"]), "pass" if res["ok1"] else "FAIL"),
-        row("least-heard quarter vs equally productive members who were heard (matched on "
-            "window-1 productivity): relative change window 0 -> window 2", SOURCE, "pattern",
-            "< 0 (lack of attention, fewer contributions)", f"{g['mean']:+.3f}", "",
-            fmt_ci(g["ci_low"], g["ci_high"]), "pass" if res["ok2"] else "FAIL"),
-        row("placebo, must not pass: both statistics on the model with engagement frozen "
-            "after the burn-in (members differ for good, attention does nothing)", SOURCE,
-            "pattern", "neither passes",
-            f"{pb['mean']:+.3f}; {pg['mean']:+.3f}", "",
+        row(
+            "change in productivity (window 0 -> window 2) on window-1 attention "
+            "(standardized, controlling for window-1 productivity)",
+            SOURCE,
+            "pattern",
+            "> 0 (strong positive dependence)",
+            f"{b['mean']:+.3f}",
+            "",
+            fmt_ci(b["ci_low"], b["ci_high"]),
+            "pass" if res["ok1"] else "FAIL",
+        ),
+        row(
+            "least-heard quarter vs equally productive members who were heard (matched on "
+            "window-1 productivity): relative change window 0 -> window 2",
+            SOURCE,
+            "pattern",
+            "< 0 (lack of attention, fewer contributions)",
+            f"{g['mean']:+.3f}",
+            "",
+            fmt_ci(g["ci_low"], g["ci_high"]),
+            "pass" if res["ok2"] else "FAIL",
+        ),
+        row(
+            "placebo, must not pass: both statistics on the model with engagement frozen "
+            "after the burn-in (members differ for good, attention does nothing)",
+            SOURCE,
+            "pattern",
+            "neither passes",
+            f"{pb['mean']:+.3f}; {pg['mean']:+.3f}",
+            "",
             f"{fmt_ci(pb['ci_low'], pb['ci_high'])}; {fmt_ci(pg['ci_low'], pg['ci_high'])}",
-            "fails as it must" if not (placebo["ok1"] or placebo["ok2"]) else
-            "FAIL: the placebo passes"),
-        row("context, not a test: both statistics on window 2 alone (no placebo window); "
-            "mean over replicates with a t interval", SOURCE, "pattern", "(context)",
-            f"{post_b['mean']:+.3f}; {post_g['mean']:+.3f}", "",
+            "fails as it must"
+            if not (placebo["ok1"] or placebo["ok2"])
+            else "FAIL: the placebo passes",
+        ),
+        row(
+            "context, not a test: both statistics on window 2 alone (no placebo window); "
+            "mean over replicates with a t interval",
+            SOURCE,
+            "pattern",
+            "(context)",
+            f"{post_b['mean']:+.3f}; {post_g['mean']:+.3f}",
+            "",
             f"{fmt_ci(post_b['ci_low'], post_b['ci_high'])}; "
-            f"{fmt_ci(post_g['ci_low'], post_g['ci_high'])}", "reported"),
-        row("context, not a test: relative change window 1 -> 2 of the least-heard quarter "
-            "(selected on the outcome) and of all contributors", SOURCE, "pattern", "(context)",
-            f"{naive['mean']:+.3f} vs {everyone['mean']:+.3f}", "", "", "reported"),
+            f"{fmt_ci(post_g['ci_low'], post_g['ci_high'])}",
+            "reported",
+        ),
+        row(
+            "context, not a test: relative change window 1 -> 2 of the least-heard quarter "
+            "(selected on the outcome) and of all contributors",
+            SOURCE,
+            "pattern",
+            "(context)",
+            f"{naive['mean']:+.3f} vs {everyone['mean']:+.3f}",
+            "",
+            "",
+            "reported",
+        ),
     ]
 
 

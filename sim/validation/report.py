@@ -19,19 +19,43 @@ from pathlib import Path
 
 __all__ = ["render"]
 
-_COLUMNS = ("quantity", "source", "obtained", "published", "ours", "difference", "ci", "verdict",
-            "through")
-_HEAD = ("quantity", "source", "how obtained", "published", "ours", "difference", "95% CI",
-         "verdict", "through the model")
+_COLUMNS = (
+    "quantity",
+    "source",
+    "obtained",
+    "published",
+    "ours",
+    "difference",
+    "ci",
+    "verdict",
+    "through",
+)
+_HEAD = (
+    "quantity",
+    "source",
+    "how obtained",
+    "published",
+    "ours",
+    "difference",
+    "95% CI",
+    "verdict",
+    "through the model",
+)
 #: How each value of a row's ``through`` reads on the page.
 _THROUGH = {"model": "yes", "reference": "no (reference)", "both": "both", "none": "no (not run)"}
 _SECTIONS = (
-    ("verification", "Verification: the code does what its specification says",
-     "Each row compares an implementation with an exact result or an independent "
-     "implementation of the same rules; it says nothing about organizations."),
-    ("validation", "Validation: the model reproduces a published result",
-     "Each row compares the model (or, where marked, an implementation of a published model) "
-     "with a number or pattern from the literature."),
+    (
+        "verification",
+        "Verification: the code does what its specification says",
+        "Each row compares an implementation with an exact result or an independent "
+        "implementation of the same rules; it says nothing about organizations.",
+    ),
+    (
+        "validation",
+        "Validation: the model reproduces a published result",
+        "Each row compares the model (or, where marked, an implementation of a published model) "
+        "with a number or pattern from the literature.",
+    ),
 )
 
 
@@ -63,23 +87,34 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
         chosen = [c for _, c in results if getattr(c, "kind", "validation") == kind]
         if not chosen:
             continue
-        lines += [f"**{title}.** {blurb}", "",
-                  "| comparison | through the model | status | published | ours | verdict | "
-                  "time |", "|---|---|---|---|---|---|---|"]
-        lines += [f"| {_cell(c.name)} | {_THROUGH[getattr(c, 'through', 'model')]} | "
-                  f"{c.status} | {_cell(c.published)} | {_cell(c.ours)} | "
-                  f"{_cell(c.difference)} | {c.wall_time:.0f} s |" for c in chosen]
+        lines += [
+            f"**{title}.** {blurb}",
+            "",
+            "| comparison | through the model | status | published | ours | verdict | time |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_cell(c.name)} | {_THROUGH[getattr(c, 'through', 'model')]} | "
+            f"{c.status} | {_cell(c.published)} | {_cell(c.ours)} | "
+            f"{_cell(c.difference)} | {c.wall_time:.0f} s |"
+            for c in chosen
+        ]
         lines.append("")
     for _, c in results:
         lines += ["", f"## {c.name}", "", f"Reference: {c.reference}.", ""]
         if c.note:
             lines += [c.note, ""]
-        lines += [f"- **Published:** {c.published}", f"- **Ours:** {c.ours}",
-                  f"- **Verdict:** {c.difference} ({c.status})", ""]
+        lines += [
+            f"- **Published:** {c.published}",
+            f"- **Ours:** {c.ours}",
+            f"- **Verdict:** {c.difference} ({c.status})",
+            "",
+        ]
         if c.rows:
             lines += ["| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
-            lines += ["| " + " | ".join(_cell(_value(r, k)) for k in _COLUMNS) + " |"
-                      for r in c.rows]
+            lines += [
+                "| " + " | ".join(_cell(_value(r, k)) for k in _COLUMNS) + " |" for r in c.rows
+            ]
             lines.append("")
         if c.closing:
             lines += [f"**{'Note' if c.passed else 'Why'}:** {c.closing}", ""]
@@ -89,7 +124,8 @@ def render(results, quick: bool, doc_path: Path, command: str | None = None) -> 
     failed = [c for _, c in results if not c.passed]
     if failed:
         lines += ["", "## Closing note: where the model misses a target", ""]
-        lines += [f"- **{c.name}** ({c.difference}). {c.closing or 'See its section.'}"
-                  for c in failed]
+        lines += [
+            f"- **{c.name}** ({c.difference}). {c.closing or 'See its section.'}" for c in failed
+        ]
         lines += ["", "No parameter of the model was tuned to any of these targets."]
     return "\n".join(lines).rstrip() + "\n"

@@ -87,15 +87,35 @@ def _tost(diff: float, se: float, df: float, margin: float, alpha: float, n) -> 
         raise ValueError(f"the equivalence margin must be positive, got {margin}")
     if se == 0:  # identical constants: exact answer
         inside = abs(diff) < margin
-        return Tost(diff, 0.0, df, margin, alpha, diff, diff, 0.0 if inside else 1.0,
-                    1.0 if diff == 0 else 0.0, tuple(n))
+        return Tost(
+            diff,
+            0.0,
+            df,
+            margin,
+            alpha,
+            diff,
+            diff,
+            0.0 if inside else 1.0,
+            1.0 if diff == 0 else 0.0,
+            tuple(n),
+        )
     t_low = (diff + margin) / se  # H0: diff <= -margin
     t_high = (diff - margin) / se  # H0: diff >= +margin
     p = max(stats.t.sf(t_low, df), stats.t.cdf(t_high, df))
     half = stats.t.ppf(1 - alpha, df) * se
     p_diff = 2 * stats.t.sf(abs(diff) / se, df)
-    return Tost(float(diff), float(se), float(df), float(margin), float(alpha),
-                float(diff - half), float(diff + half), float(p), float(p_diff), tuple(n))
+    return Tost(
+        float(diff),
+        float(se),
+        float(df),
+        float(margin),
+        float(alpha),
+        float(diff - half),
+        float(diff + half),
+        float(p),
+        float(p_diff),
+        tuple(n),
+    )
 
 
 def tost_two_sample(ours, theirs, margin: float, alpha: float = 0.05) -> Tost:
@@ -115,8 +135,9 @@ def tost_one_sample(ours, target: float, margin: float, alpha: float = 0.05) -> 
     return _tost(a.mean() - target, se, a.size - 1, margin, alpha, (a.size,))
 
 
-def replicates_for_tost(sd: float, margin: float, alpha: float = 0.05, power: float = 0.8,
-                        groups: int = 2) -> int:
+def replicates_for_tost(
+    sd: float, margin: float, alpha: float = 0.05, power: float = 0.8, groups: int = 2
+) -> int:
     """Replicates per group for a TOST with ``power`` when the true difference is 0.
 
     Normal approximation ``n = g sd^2 (z_{1-alpha} + z_{1-beta/2})^2 / margin^2`` with ``g = 2``
@@ -196,14 +217,22 @@ def agreement(tosts: list[Tost], powers, alpha: float = 0.05) -> dict:
     if powers.size != len(tosts):
         raise ValueError(f"one power per cell: {len(tosts)} cells, {powers.size} powers")
     adjusted = holm([t.p_diff for t in tosts])
-    different = [i for i, (t, q) in enumerate(zip(tosts, adjusted, strict=True))
-                 if q < alpha and not t.equivalent]
+    different = [
+        i
+        for i, (t, q) in enumerate(zip(tosts, adjusted, strict=True))
+        if q < alpha and not t.equivalent
+    ]
     count = sum(t.equivalent for t in tosts)
     pmf = poisson_binomial(powers)
     p_count = float(pmf[: count + 1].sum())
-    return {"equivalent": int(count), "expected": float(powers.sum()),
-            "p_count": p_count, "holm": adjusted.tolist(), "different": different,
-            "passed": bool(not different and p_count >= alpha)}
+    return {
+        "equivalent": int(count),
+        "expected": float(powers.sum()),
+        "p_count": p_count,
+        "holm": adjusted.tolist(),
+        "different": different,
+        "passed": bool(not different and p_count >= alpha),
+    }
 
 
 def paired_diff(a, b, level: float = 0.95) -> dict[str, float]:
@@ -222,8 +251,9 @@ def paired_diff(a, b, level: float = 0.95) -> dict[str, float]:
     return {"mean": m, "ci_low": m - half, "ci_high": m + half, "n": n}
 
 
-def argmax_bootstrap(values: np.ndarray, x, rng: np.random.Generator, draws: int = 2000,
-                     level: float = 0.95) -> dict:
+def argmax_bootstrap(
+    values: np.ndarray, x, rng: np.random.Generator, draws: int = 2000, level: float = 0.95
+) -> dict:
     """Where a curve peaks, with a bootstrap interval over replicates.
 
     ``values`` has one row per replicate and one column per ``x``; each bootstrap draw resamples
@@ -243,5 +273,9 @@ def argmax_bootstrap(values: np.ndarray, x, rng: np.random.Generator, draws: int
     best = means.argmax(axis=1)
     lo, hi = np.quantile(x[best], [0.5 - level / 2, 0.5 + level / 2], method="nearest")
     interior = float(np.mean((best > 0) & (best < x.size - 1)))
-    return {"argmax": x[int(v.mean(axis=0).argmax())].item(), "ci_low": lo.item(),
-            "ci_high": hi.item(), "interior_share": interior}
+    return {
+        "argmax": x[int(v.mean(axis=0).argmax())].item(),
+        "ci_low": lo.item(),
+        "ci_high": hi.item(),
+        "interior_share": interior,
+    }

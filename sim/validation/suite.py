@@ -52,8 +52,10 @@ def run_all(quick: bool, only, img_dir: Path, say=print, jobs: int = 1) -> list[
         done = {}
         for name in names:
             done[name] = _run_one(name, quick, img_dir)
-            say(f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
-                f"{done[name].difference}")
+            say(
+                f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
+                f"{done[name].difference}"
+            )
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -65,8 +67,10 @@ def run_all(quick: bool, only, img_dir: Path, say=print, jobs: int = 1) -> list[
             for fut in as_completed(futures):
                 name = futures[fut]
                 done[name] = fut.result()
-                say(f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
-                    f"{done[name].difference}")
+                say(
+                    f"[{name}] {done[name].status} in {done[name].wall_time:.1f}s: "
+                    f"{done[name].difference}"
+                )
     return [(name, done[name]) for name in names]
 
 
@@ -88,22 +92,39 @@ def _jsonable(x):
     return x
 
 
-def validate(quick: bool, only, doc: Path, img: Path, *, results: Path | None = None,
-             docs: bool = False, say=print, jobs: int = 1) -> int:
+def validate(
+    quick: bool,
+    only,
+    doc: Path,
+    img: Path,
+    *,
+    results: Path | None = None,
+    docs: bool = False,
+    say=print,
+    jobs: int = 1,
+) -> int:
     """Run the comparisons, write ``doc`` (figures in ``img``) and ``results`` (if given);
     1 when a comparison is not reproduced, else 0. ``docs`` names the command that made the
     project's own page in its header."""
     started = time.perf_counter()
     outcome = run_all(quick, only, img, say, jobs)
-    command = "agora validate" + (" --docs" if docs else "") + (
-        " --quick" if quick else "")
+    command = "agora validate" + (" --docs" if docs else "") + (" --quick" if quick else "")
     write_text_atomic(doc, render(outcome, quick, doc, command))
     if results is not None:
-        payload = {name: {"name": c.name, "passed": c.passed, "rows": c.rows,
-                          "details": c.details, "wall_time": c.wall_time}
-                   for name, c in outcome}
+        payload = {
+            name: {
+                "name": c.name,
+                "passed": c.passed,
+                "rows": c.rows,
+                "details": c.details,
+                "wall_time": c.wall_time,
+            }
+            for name, c in outcome
+        }
         write_text_atomic(results, json.dumps(_jsonable(payload), indent=1))
     failed = [name for name, c in outcome if not c.passed]
-    say(f"wrote {doc} in {time.perf_counter() - started:.0f}s; "
-        + (f"not reproduced: {', '.join(failed)}" if failed else "all comparisons pass"))
+    say(
+        f"wrote {doc} in {time.perf_counter() - started:.0f}s; "
+        + (f"not reproduced: {', '.join(failed)}" if failed else "all comparisons pass")
+    )
     return 1 if failed else 0

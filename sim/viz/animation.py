@@ -38,7 +38,11 @@ def ffmpeg_available() -> bool:
 
 
 def animation_figure(
-    model, *, color_by: str = "knowledge", metrics=DEFAULT_METRICS, horizon: int | None = None,
+    model,
+    *,
+    color_by: str = "knowledge",
+    metrics=DEFAULT_METRICS,
+    horizon: int | None = None,
     dpi: float = 80,
 ):
     """One wide figure: the network on the left, the metrics (two columns) on the right.
@@ -46,8 +50,9 @@ def animation_figure(
     Returns the figure and its :class:`NetworkPlot` and :class:`MetricsPlot`.
     """
     fig = new_figure(13.0, 6.5, dpi)
-    grid = fig.add_gridspec(1, 2, width_ratios=(1.0, 1.0), left=0.0, right=0.98, wspace=0.12,
-                            top=0.89, bottom=0.08)
+    grid = fig.add_gridspec(
+        1, 2, width_ratios=(1.0, 1.0), left=0.0, right=0.98, wspace=0.12, top=0.89, bottom=0.08
+    )
     net_ax = fig.add_subplot(grid[0, 0])
     nrows = -(-len(metrics) // 2)
     sub = grid[0, 1].subgridspec(nrows, 2, hspace=0.7, wspace=0.3)
@@ -162,7 +167,11 @@ def write_animation(
 
 
 def write_still(
-    model, path: str | os.PathLike, *, color_by: str = "knowledge", metrics=DEFAULT_METRICS,
+    model,
+    path: str | os.PathLike,
+    *,
+    color_by: str = "knowledge",
+    metrics=DEFAULT_METRICS,
     dpi: float = 80,
 ) -> Path:
     """One frame of :func:`write_animation` (the model's current state) as a PNG, for slides.

@@ -29,8 +29,13 @@ DIFF_COLOUR = "#d62728"
 
 
 def difference_png(
-    differences: Mapping[str, pd.DataFrame], *, at: int, ncols: int = 3, width: float = 9.6,
-    dpi: float = 100, fontsize: float = FONT_PT + 1,
+    differences: Mapping[str, pd.DataFrame],
+    *,
+    at: int,
+    ncols: int = 3,
+    width: float = 9.6,
+    dpi: float = 100,
+    fontsize: float = FONT_PT + 1,
 ) -> bytes:
     """PNG of ``{metric: DataFrame(step, diff, ci_low, ci_high)}``, one panel per metric."""
     names = list(differences)
@@ -38,13 +43,19 @@ def difference_png(
     height = 2.3 * nrows + 0.5
     fig = new_figure(width, height, dpi)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True).ravel()
-    for ax in axes[len(names):]:
+    for ax in axes[len(names) :]:
         ax.set_visible(False)
     for ax, name in zip(axes, names, strict=False):
         d = differences[name]
         x = d["step"].to_numpy()
-        ax.fill_between(x, d["ci_low"].to_numpy(dtype=float), d["ci_high"].to_numpy(dtype=float),
-                        color=DIFF_COLOUR, alpha=0.2, lw=0)
+        ax.fill_between(
+            x,
+            d["ci_low"].to_numpy(dtype=float),
+            d["ci_high"].to_numpy(dtype=float),
+            color=DIFF_COLOUR,
+            alpha=0.2,
+            lw=0,
+        )
         ax.plot(x, d["diff"].to_numpy(dtype=float), color=DIFF_COLOUR, lw=1.6)
         ax.axhline(0, color="black", lw=0.8)
         ax.axvline(at, color="black", ls="--", lw=1)
@@ -52,16 +63,22 @@ def difference_png(
         ax.tick_params(labelsize=fontsize, length=2)
         ax.grid(alpha=0.3, lw=0.5)
         ax.margins(x=0)
-        high = np.nanmax(np.abs(d[["ci_low", "ci_high", "diff"]].to_numpy(dtype=float)),
-                         initial=0.0)
+        high = np.nanmax(
+            np.abs(d[["ci_low", "ci_high", "diff"]].to_numpy(dtype=float)), initial=0.0
+        )
         if np.isfinite(high) and high > 0:
             ax.set_ylim(-1.1 * high, 1.1 * high)
-    for ax in axes[max(0, len(names) - ncols):len(names)]:
+    for ax in axes[max(0, len(names) - ncols) : len(names)]:
         ax.set_xlabel("step", fontsize=fontsize)
-    fig.suptitle(f"Difference with the change (change minus without it; shaded: 95% CI; "
-                 f"dashed: step {at})", fontsize=fontsize, x=0.01, ha="left")
-    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.55 / height, bottom=0.55 / height,
-                        hspace=0.45, wspace=0.28)
+    fig.suptitle(
+        f"Difference with the change (change minus without it; shaded: 95% CI; dashed: step {at})",
+        fontsize=fontsize,
+        x=0.01,
+        ha="left",
+    )
+    fig.subplots_adjust(
+        left=0.07, right=0.98, top=1 - 0.55 / height, bottom=0.55 / height, hspace=0.45, wspace=0.28
+    )
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=dpi)
     return out.getvalue()

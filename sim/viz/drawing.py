@@ -159,9 +159,9 @@ def node_values(model, color_by: str) -> np.ndarray:
     if color_by == "kind":
         return node_kinds(state)
     if color_by == "unit":
-        return np.concatenate(
-            [state.network.tree.unit, np.full(state.n_stakeholders, -2)]
-        ).astype(np.int64)
+        return np.concatenate([state.network.tree.unit, np.full(state.n_stakeholders, -2)]).astype(
+            np.int64
+        )
     raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
 
 
@@ -208,8 +208,14 @@ class NetworkData:
     (1, (50,), 2, True)
     """
 
-    def __init__(self, model, layout: Layout | None = None, *, color_by: str = "knowledge",
-                 max_nodes: int = MAX_DRAW_NODES) -> None:
+    def __init__(
+        self,
+        model,
+        layout: Layout | None = None,
+        *,
+        color_by: str = "knowledge",
+        max_nodes: int = MAX_DRAW_NODES,
+    ) -> None:
         if color_by not in COLOR_BY:
             raise ValueError(f"color_by={color_by!r} is unknown: one of {COLOR_BY}")
         self.color_by = color_by
@@ -260,12 +266,19 @@ class NetworkData:
         right = (state.code == state.reality).mean(1)
         d = state.delivered
         n_drawn = self.nodes.size
-        ends = [np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
-                for ids in (d.sender, d.target)]
+        ends = [
+            np.where(ids >= 0, self.index[np.maximum(ids, 0)], n_drawn - ids - 1)
+            for ids in (d.sender, d.target)
+        ]
         ok = (ends[0] >= 0) & (ends[1] >= 0)
-        return NetworkFrame(int(state.step), values, right,
-                            np.stack([ends[0][ok], ends[1][ok]], axis=1),
-                            np.asarray(d.kind)[ok], len(d))
+        return NetworkFrame(
+            int(state.step),
+            values,
+            right,
+            np.stack([ends[0][ok], ends[1][ok]], axis=1),
+            np.asarray(d.kind)[ok],
+            len(d),
+        )
 
 
 class NetworkPlot:
@@ -342,8 +355,14 @@ class NetworkPlot:
         if color_by in _CONTINUOUS:
             cmap, label = _CONTINUOUS[color_by]
             self._scatter = ax.scatter(
-                *lay.pos[self.nodes].T, s=sizes, c=np.zeros(self.nodes.size), cmap=cmap,
-                vmin=0.0, vmax=1.0, edgecolors="none", zorder=4,
+                *lay.pos[self.nodes].T,
+                s=sizes,
+                c=np.zeros(self.nodes.size),
+                cmap=cmap,
+                vmin=0.0,
+                vmax=1.0,
+                edgecolors="none",
+                zorder=4,
             )
             if legend:
                 # A short horizontal bar in the lower right corner, inside the picture.
@@ -357,7 +376,12 @@ class NetworkPlot:
                 *lay.pos[self.nodes].T, s=sizes, c="grey", edgecolors="none", zorder=4
             )
         self._hubs = ax.scatter(
-            *lay.hub.T, s=150, marker="s", c="white", edgecolors="#111111", linewidths=1.2,
+            *lay.hub.T,
+            s=150,
+            marker="s",
+            c="white",
+            edgecolors="#111111",
+            linewidths=1.2,
             zorder=5,
         )
         for o, (x, y) in enumerate(lay.hub):
@@ -380,6 +404,7 @@ class NetworkPlot:
         self._structure_version = self.data.version
         self._chain.set_segments(self._segments(self.data.chain))
         self._ties.set_segments(self._segments(self.data.ties))
+
     def _draw_sectors(self, labels: bool | None = None) -> None:
         """Thin spokes between units and a label per unit, where an organization has several."""
         lay, ax = self.layout, self.ax
@@ -399,16 +424,17 @@ class NetworkPlot:
                 mid = (start + end) / 2
                 ax.text(
                     *(lay.hub[o] + 1.09 * np.array([np.sin(mid), np.cos(mid)])),
-                    f"unit {u}", ha="center", va="center", fontsize=self.fontsize,
+                    f"unit {u}",
+                    ha="center",
+                    va="center",
+                    fontsize=self.fontsize,
                     color="#555555",
                 )
         if spokes:
             from matplotlib.collections import LineCollection
 
             ax.add_collection(
-                LineCollection(
-                    spokes, colors="#bbbbbb", linewidths=0.6, linestyles="--", zorder=0
-                )
+                LineCollection(spokes, colors="#bbbbbb", linewidths=0.6, linestyles="--", zorder=0)
             )
 
     def _marker_sizes(self) -> np.ndarray:
@@ -427,7 +453,8 @@ class NetworkPlot:
         from matplotlib.lines import Line2D
 
         handles = [
-            Line2D([], [], color=MESSAGE_COLORS[k], lw=1.5, label=f"{k}") for k in KINDS
+            Line2D([], [], color=MESSAGE_COLORS[k], lw=1.5, label=f"{k}")
+            for k in KINDS
             if k != "vote"
         ]
         if self.color_by == "kind":
@@ -436,8 +463,14 @@ class NetworkPlot:
                 for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)
             ]
         self.ax.legend(
-            handles=handles, loc="lower left", fontsize=self.fontsize, frameon=False, ncol=1,
-            title="messages this step", title_fontsize=self.fontsize, borderaxespad=0.0,
+            handles=handles,
+            loc="lower left",
+            fontsize=self.fontsize,
+            frameon=False,
+            ncol=1,
+            title="messages this step",
+            title_fontsize=self.fontsize,
+            borderaxespad=0.0,
         )
 
     # ---------------------------------------------------------------- per step
@@ -539,13 +572,16 @@ class MetricsPlot:
             self.figure = new_figure(width, height, dpi)
             grid = self.figure.subplots(nrows, ncols, squeeze=False, sharex=True)
             axes = grid.ravel()
-            for ax in axes[len(self.names):]:
+            for ax in axes[len(self.names) :]:
                 ax.set_visible(False)
             pad = fontsize / 72 * (2.0 if len(self.series) > 1 else 1.0)  # text per panel
             self.figure.subplots_adjust(
-                left=min(0.2, 4 * fontsize / 72 / width), right=0.98,
-                bottom=(0.3 + 2.5 * fontsize / 72) / height, top=1 - 2.2 * pad / height,
-                hspace=4.4 * pad * nrows / height, wspace=0.28,
+                left=min(0.2, 4 * fontsize / 72 / width),
+                right=0.98,
+                bottom=(0.3 + 2.5 * fontsize / 72) / height,
+                top=1 - 2.2 * pad / height,
+                hspace=4.4 * pad * nrows / height,
+                wspace=0.28,
             )
         else:
             self.figure = axes[0].figure
@@ -573,14 +609,29 @@ class MetricsPlot:
             # With several runs, each one's latest value is on a line under the title, in its
             # colour, named by the first word of its label.
             self._titles[name] = ax.set_title(
-                pretty_metric(name), fontsize=fontsize, loc="left",
+                pretty_metric(name),
+                fontsize=fontsize,
+                loc="left",
                 pad=1.5 * fontsize if many else 6.0,
             )
-            self._values[name] = [
-                ax.text(0.36 * i, 1.02, "", transform=ax.transAxes, ha="left", va="bottom",
-                        fontsize=fontsize, color=s.colour, fontweight="bold")
-                for i, s in enumerate(self.series)
-            ] if many else []
+            self._values[name] = (
+                [
+                    ax.text(
+                        0.36 * i,
+                        1.02,
+                        "",
+                        transform=ax.transAxes,
+                        ha="left",
+                        va="bottom",
+                        fontsize=fontsize,
+                        color=s.colour,
+                        fontweight="bold",
+                    )
+                    for i, s in enumerate(self.series)
+                ]
+                if many
+                else []
+            )
         for ax in list(self.axes.values())[-ncols:]:
             ax.set_xlabel("step", fontsize=fontsize)
 

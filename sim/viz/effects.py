@@ -77,21 +77,39 @@ def plot_effects(
         rows = effects[effects["metric"] == metric].set_index("lever").reindex(levers)
         effect = rows["effect"].to_numpy(dtype=float)
         low, high = rows["ci_low"].to_numpy(dtype=float), rows["ci_high"].to_numpy(dtype=float)
-        kind = np.array([
-            "built" if marked and marked(lever, metric) else
-            ("interaction" if " x " in lever else "main") for lever in levers])
+        kind = np.array(
+            [
+                "built"
+                if marked and marked(lever, metric)
+                else ("interaction" if " x " in lever else "main")
+                for lever in levers
+            ]
+        )
         clear = (low > 0) | (high < 0)
         # One errorbar call per style (not per dot): a figure of 15 x 11 dots draws in a blink.
-        for name, colour in (("main", MAIN_COLOUR), ("interaction", INTERACTION_COLOUR),
-                             ("built", BUILT_COLOUR)):
+        for name, colour in (
+            ("main", MAIN_COLOUR),
+            ("interaction", INTERACTION_COLOUR),
+            ("built", BUILT_COLOUR),
+        ):
             for filled in (True, False):
                 pick = (kind == name) & (clear == filled) & np.isfinite(effect)
                 if not pick.any():
                     continue
                 err = np.nan_to_num(
-                    np.vstack([effect[pick] - low[pick], high[pick] - effect[pick]]))
-                ax.errorbar(effect[pick], y[pick], xerr=err, fmt="o", ms=5, capsize=2.5,
-                            color=colour, lw=1.2, mfc=colour if filled else "white")
+                    np.vstack([effect[pick] - low[pick], high[pick] - effect[pick]])
+                )
+                ax.errorbar(
+                    effect[pick],
+                    y[pick],
+                    xerr=err,
+                    fmt="o",
+                    ms=5,
+                    capsize=2.5,
+                    color=colour,
+                    lw=1.2,
+                    mfc=colour if filled else "white",
+                )
         ax.axvline(0, color="black", lw=0.8)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # small effects have long tick labels
         ax.set_yticks(y, levers if index % 3 == 0 else [""] * len(levers), fontsize=8)
@@ -105,8 +123,7 @@ def plot_effects(
         Line2D([], [], color=MAIN_COLOUR, marker="o", ls="", label="main effect"),
         Line2D([], [], color=INTERACTION_COLOUR, marker="o", ls="", label="interaction"),
         Line2D([], [], color=BUILT_COLOUR, marker="o", ls="", label="by construction"),
-        Line2D([], [], color="black", marker="o", mfc="white", ls="",
-               label="95% CI includes zero"),
+        Line2D([], [], color="black", marker="o", mfc="white", ls="", label="95% CI includes zero"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
     fig.suptitle(f"{title}\n(mean of paired per-seed effects, bars: 95% CI)", fontsize=12)
@@ -140,8 +157,14 @@ def plot_regimes_over_time(
             if d.empty:
                 continue
             colour = styles[label]["color"]
-            (line,) = ax.plot(d["step"], d["mean"], color=colour, lw=1.5, label=label,
-                              linestyle=styles[label]["linestyle"])
+            (line,) = ax.plot(
+                d["step"],
+                d["mean"],
+                color=colour,
+                lw=1.5,
+                label=label,
+                linestyle=styles[label]["linestyle"],
+            )
             ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=colour, alpha=0.2, lw=0)
             if ax is axes[0]:
                 handles.append(line)
@@ -151,10 +174,12 @@ def plot_regimes_over_time(
         ax.margins(x=0)
         anchor_axis(ax, metric)
     if handles:
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
-                   frameon=False)
-    note = "shaded: 95% CI; grey: the window outcomes are averaged over" if window else \
-        "shaded: 95% CI"
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    note = (
+        "shaded: 95% CI; grey: the window outcomes are averaged over"
+        if window
+        else "shaded: 95% CI"
+    )
     fig.suptitle(f"{title}\n(mean over seeds, {note})", fontsize=12)
     return save_figure(fig, path)
 
@@ -181,14 +206,19 @@ def plot_regime_windows(
         for xi, (label, r) in zip(x, d.iterrows(), strict=True):
             if pd.isna(r["mean"]):
                 continue
-            ax.errorbar(xi, r["mean"], yerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
-                        fmt=styles[label]["marker"], ms=6, capsize=4,
-                        color=styles[label]["color"])
+            ax.errorbar(
+                xi,
+                r["mean"],
+                yerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
+                fmt=styles[label]["marker"],
+                ms=6,
+                capsize=4,
+                color=styles[label]["color"],
+            )
         ax.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_title(pretty(metric), fontsize=10)
         ax.grid(alpha=0.3, axis="y")
         anchor_axis(ax, metric)
-    fig.suptitle(f"{title}\n(mean over seeds of the window average, bars: 95% CI)",
-                 fontsize=12)
+    fig.suptitle(f"{title}\n(mean over seeds of the window average, bars: 95% CI)", fontsize=12)
     return save_figure(fig, path)

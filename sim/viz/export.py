@@ -39,8 +39,12 @@ def stack_images(pngs: Sequence):
     """
     from PIL import Image
 
-    parts = [Image.fromarray(np.ascontiguousarray(p[..., :3])) if isinstance(p, np.ndarray)
-             else Image.open(io.BytesIO(p)).convert("RGB") for p in pngs]
+    parts = [
+        Image.fromarray(np.ascontiguousarray(p[..., :3]))
+        if isinstance(p, np.ndarray)
+        else Image.open(io.BytesIO(p)).convert("RGB")
+        for p in pngs
+    ]
     if not parts:
         raise ValueError("no pictures to stack")
     width = max(p.width for p in parts)
@@ -77,6 +81,13 @@ def gif_of(frames: Sequence[Sequence], *, fps: float = 6, shrink: int = 1) -> by
             im = im.reduce(int(shrink))
         images.append(im.quantize(colors=128, method=Image.Quantize.FASTOCTREE))
     out = io.BytesIO()
-    images[0].save(out, format="gif", save_all=True, append_images=images[1:],
-                   duration=round(1000 / fps), loop=0, disposal=1)
+    images[0].save(
+        out,
+        format="gif",
+        save_all=True,
+        append_images=images[1:],
+        duration=round(1000 / fps),
+        loop=0,
+        disposal=1,
+    )
     return out.getvalue()

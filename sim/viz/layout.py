@@ -224,8 +224,15 @@ def radial_layout(network: Network, stakeholder_org: np.ndarray, n_orgs: int) ->
         sectors[:, 1], sectors[:, 2] = start, end
     ring = np.concatenate([level, np.full(k, depth)]).astype(np.int64)
     return Layout(
-        pos=pos, hub=centres.astype(float), ring=ring, angle=all_angle, org=org,
-        sectors=sectors, step=step, depth=depth, n_individuals=n,
+        pos=pos,
+        hub=centres.astype(float),
+        ring=ring,
+        angle=all_angle,
+        org=org,
+        sectors=sectors,
+        step=step,
+        depth=depth,
+        n_individuals=n,
     )
 
 

@@ -99,12 +99,25 @@ class PairNetworks:
         for i, (model, s) in enumerate(zip(models, series, strict=True)):
             ax = self.figure.add_axes((i * share, bottom, share, top - bottom))
             self.plots.append(
-                NetworkPlot(model, ax=ax, color_by=color_by, legend=False, fontsize=fontsize,
-                            max_nodes=max_nodes, unit_labels=False)
+                NetworkPlot(
+                    model,
+                    ax=ax,
+                    color_by=color_by,
+                    legend=False,
+                    fontsize=fontsize,
+                    max_nodes=max_nodes,
+                    unit_labels=False,
+                )
             )
             self.figure.text(
-                (i + 0.5) * share, 1 - 0.3 * line, s.label, ha="center", va="top",
-                fontsize=fontsize + 1.5, fontweight="bold", color=s.colour,
+                (i + 0.5) * share,
+                1 - 0.3 * line,
+                s.label,
+                ha="center",
+                va="top",
+                fontsize=fontsize + 1.5,
+                fontweight="bold",
+                color=s.colour,
             )
         self.color_by = color_by
         self._legend(fontsize)
@@ -120,9 +133,16 @@ class PairNetworks:
                 for name, c in zip(KIND_NAMES, KIND_COLORS, strict=True)
             ]
         self.figure.legend(
-            handles=handles, loc="lower left", fontsize=fontsize, frameon=False,
-            ncol=len(handles), title=None, borderaxespad=0.2, handlelength=1.4,
-            columnspacing=0.9, bbox_to_anchor=(0.0, 0.0),
+            handles=handles,
+            loc="lower left",
+            fontsize=fontsize,
+            frameon=False,
+            ncol=len(handles),
+            title=None,
+            borderaxespad=0.2,
+            handlelength=1.4,
+            columnspacing=0.9,
+            bbox_to_anchor=(0.0, 0.0),
         )
         if self.color_by in _CONTINUOUS:
             _, label = _CONTINUOUS[self.color_by]

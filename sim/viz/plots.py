@@ -45,10 +45,22 @@ import pandas as pd
 from sim.rules.catalogue import record, short_label
 from sim.util.atomic import write_atomic
 
-__all__ = ["plot_over_time", "plot_final_values", "plot_sobol_indices", "plot_morris",
-           "plot_effect_map", "plot_prim_tradeoff", "plot_prim_box", "pretty",
-           "REGIME_ORDER", "REGIME_COLOURS", "regime_of", "order_conditions", "condition_styles",
-           "has_intervals"]
+__all__ = [
+    "plot_over_time",
+    "plot_final_values",
+    "plot_sobol_indices",
+    "plot_morris",
+    "plot_effect_map",
+    "plot_prim_tradeoff",
+    "plot_prim_box",
+    "pretty",
+    "REGIME_ORDER",
+    "REGIME_COLOURS",
+    "regime_of",
+    "order_conditions",
+    "condition_styles",
+    "has_intervals",
+]
 
 #: The regimes in the order every plot and table shows them: one end, between, the other end.
 REGIME_ORDER = ("broadcast", "hybrid", "conversational")
@@ -160,8 +172,11 @@ def condition_styles(labels) -> dict[str, dict]:
                     t = 0.0 if len(members) == 1 else -0.45 + 0.9 * i / (len(members) - 1)
                     rgb = base * (1 + t) if t < 0 else base + (1 - base) * t
                     colour = to_hex(tuple(np.clip(rgb, 0, 1)))
-                styles[lab] = {"color": colour, "marker": _MARKERS[i % len(_MARKERS)],
-                               "linestyle": ("-", "--", ":", "-.")[i % 4]}
+                styles[lab] = {
+                    "color": colour,
+                    "marker": _MARKERS[i % len(_MARKERS)],
+                    "linestyle": ("-", "--", ":", "-.")[i % 4],
+                }
         return styles
     for lab, colour in zip(labels, _colours(len(labels)), strict=True):
         styles[lab] = {"color": to_hex(colour), "marker": "o", "linestyle": "-"}
@@ -240,8 +255,16 @@ def anchor_axis(ax, metric: str, axis: str = "y") -> bool:
         return False
     edge = "bottom" if axis == "y" else "left"
     ax.spines[edge].set_linestyle((0, (4, 2)))
-    ax.annotate("axis cut", xy=(0, 0), xycoords="axes fraction", xytext=(2, 2),
-                textcoords="offset points", fontsize=7, color="#777777", style="italic")
+    ax.annotate(
+        "axis cut",
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(2, 2),
+        textcoords="offset points",
+        fontsize=7,
+        color="#777777",
+        style="italic",
+    )
     return True
 
 
@@ -249,8 +272,8 @@ def _overlapping(labels, renderer) -> bool:
     boxes = [t.get_window_extent(renderer).expanded(1.0, 1.0) for t in labels]
     pad = _TICK_GAP * renderer.points_to_pixels(1.0)
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            if (a.x0 - pad < b.x1 and b.x0 - pad < a.x1 and a.y0 < b.y1 and b.y0 < a.y1):
+        for b in boxes[i + 1 :]:
+            if a.x0 - pad < b.x1 and b.x0 - pad < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
                 return True
     return False
 
@@ -273,8 +296,11 @@ def thin_crowded_ticks(fig) -> bool:
             if isinstance(axis.get_major_locator(), FixedLocator):
                 continue
             low, high = sorted(axis.get_view_interval())
-            shown = [t for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
-                     if t.get_visible() and t.get_text() and low <= v <= high]
+            shown = [
+                t
+                for t, v in zip(axis.get_ticklabels(), axis.get_ticklocs(), strict=False)
+                if t.get_visible() and t.get_text() and low <= v <= high
+            ]
             if len(shown) > 2 and _overlapping(shown, renderer):
                 crowded.append((axis, len(shown)))
     for axis, n in crowded:
@@ -292,8 +318,14 @@ def declutter(fig, rounds: int = _ROUNDS) -> None:
 
 def _legend(fig, handles, labels, title: str | None = None) -> None:
     if 1 < len(labels) <= MAX_LEGEND:
-        fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4),
-                   frameon=False, title=title)
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=min(len(labels), 4),
+            frameon=False,
+            title=title,
+        )
 
 
 def plot_over_time(
@@ -318,8 +350,8 @@ def plot_over_time(
         Conditions to draw, in legend order (default: their order in ``bands``).
     """
     present = [m for m in metrics if m in set(bands["metric"])]
-    conditions = list(conditions) if conditions is not None else order_conditions(
-        bands["condition"]
+    conditions = (
+        list(conditions) if conditions is not None else order_conditions(bands["condition"])
     )
     fig, axes = figure_grid(len(present))
     styles = condition_styles(conditions)
@@ -335,8 +367,7 @@ def plot_over_time(
                 continue
             (line,) = ax.plot(d["step"], d["mean"], color=colour, ls=ls, lw=1.6, label=cond)
             if shade:
-                ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=colour, alpha=0.2,
-                                lw=0)
+                ax.fill_between(d["step"], d["ci_low"], d["ci_high"], color=colour, alpha=0.2, lw=0)
             if ax is axes[0]:
                 handles.append(line)
         ax.set_title(pretty(metric), fontsize=10)
@@ -367,10 +398,14 @@ def plot_final_values(
     """
     present = [m for m in metrics if m in set(summary["metric"])]
     keys = list(summary.columns[: list(summary.columns).index("condition")])
-    numeric = [k for k in keys if pd.api.types.is_numeric_dtype(summary[k])
-               and not pd.api.types.is_bool_dtype(summary[k])]
-    regime_keys = [k for k in keys if k not in numeric
-                   and summary[k].astype(str).isin(REGIME_ORDER).all()]
+    numeric = [
+        k
+        for k in keys
+        if pd.api.types.is_numeric_dtype(summary[k]) and not pd.api.types.is_bool_dtype(summary[k])
+    ]
+    regime_keys = [
+        k for k in keys if k not in numeric and summary[k].astype(str).isin(REGIME_ORDER).all()
+    ]
     conditions = order_conditions(summary["condition"])
     styles = condition_styles(conditions)
     by_metric = {m: g for m, g in summary.groupby("metric", sort=False)}
@@ -396,9 +431,15 @@ def plot_final_values(
         if mode == "line":
             x = d[keys[0]].to_numpy(dtype=float)
             order = np.argsort(x)
-            ax.errorbar(x[order], mean[order], yerr=err[:, order], fmt="-o", ms=4, capsize=3,
-                        color=styles[conditions[0]]["color"] if regime_of(conditions[0])
-                        else "#333333")
+            ax.errorbar(
+                x[order],
+                mean[order],
+                yerr=err[:, order],
+                fmt="-o",
+                ms=4,
+                capsize=3,
+                color=styles[conditions[0]]["color"] if regime_of(conditions[0]) else "#333333",
+            )
             ax.set_xlabel(keys[0])
         elif mode == "lines":
             axis = numeric[0]
@@ -410,21 +451,39 @@ def plot_final_values(
                 order = rows[np.argsort(xs[rows])]
                 # a small sideways dodge per regime so that error bars do not hide each other
                 dodge = (k - (len(present_regimes) - 1) / 2) * 0.012 * span
-                h = ax.errorbar(xs[order] + dodge, mean[order],
-                                yerr=err[:, order], fmt="-o", ms=4, capsize=3,
-                                color=REGIME_COLOURS[regime], label=regime)
+                h = ax.errorbar(
+                    xs[order] + dodge,
+                    mean[order],
+                    yerr=err[:, order],
+                    fmt="-o",
+                    ms=4,
+                    capsize=3,
+                    color=REGIME_COLOURS[regime],
+                    label=regime,
+                )
                 handles.setdefault(regime, h)
             ax.set_xlabel(axis)
         else:
             y = np.arange(len(conditions))[::-1]  # first condition on top
             for i, cond in enumerate(conditions):
                 st = styles[cond]
-                h = ax.errorbar(mean[i], y[i], xerr=err[:, i : i + 1], fmt=st["marker"], ms=5,
-                                capsize=3, color=st["color"], label=cond)
+                h = ax.errorbar(
+                    mean[i],
+                    y[i],
+                    xerr=err[:, i : i + 1],
+                    fmt=st["marker"],
+                    ms=5,
+                    capsize=3,
+                    color=st["color"],
+                    label=cond,
+                )
                 handles.setdefault(cond, h)
             if labelled:
-                ax.set_yticks(y, [c if len(keys) != 1 else c.split("=", 1)[-1]
-                                  for c in conditions], fontsize=8)
+                ax.set_yticks(
+                    y,
+                    [c if len(keys) != 1 else c.split("=", 1)[-1] for c in conditions],
+                    fontsize=8,
+                )
             else:  # a label per row would be unreadable: summary.csv has them
                 ax.set_yticks([])
                 ax.set_ylabel(f"{len(conditions)} conditions (see summary.csv)", fontsize=8)
@@ -442,8 +501,12 @@ def plot_final_values(
         legend_regimes = [r for r in REGIME_ORDER if any(regime_of(c) == r for c in conditions)]
         from matplotlib.lines import Line2D
 
-        _legend(fig, [Line2D([], [], color=REGIME_COLOURS[r], marker="o", ls="")
-                      for r in legend_regimes], legend_regimes, title="regime")
+        _legend(
+            fig,
+            [Line2D([], [], color=REGIME_COLOURS[r], marker="o", ls="") for r in legend_regimes],
+            legend_regimes,
+            title="regime",
+        )
     return save_figure(fig, path)
 
 
@@ -473,27 +536,51 @@ def plot_sobol_indices(
     x = np.arange(len(indices))
     has_total = bool(indices["ST"].notna().any())  # a Latin hypercube gives S1 only
     w = 0.38 if has_total else 0.6
-    ax.bar(x - (w / 2 if has_total else 0), indices["S1"], w, yerr=indices["S1_conf"],
-           capsize=3, color="#56B4E9", label="first order (S1)")
+    ax.bar(
+        x - (w / 2 if has_total else 0),
+        indices["S1"],
+        w,
+        yerr=indices["S1_conf"],
+        capsize=3,
+        color="#56B4E9",
+        label="first order (S1)",
+    )
     if has_total:
-        ax.bar(x + w / 2, indices["ST"], w, yerr=indices["ST_conf"], capsize=3,
-               color="#E69F00", label="total (ST)")
-    ax.set_xticks(x, list(indices["parameter"]), rotation=20 if len(indices) > 3 else 0,
-                  ha="right" if len(indices) > 3 else "center")
+        ax.bar(
+            x + w / 2,
+            indices["ST"],
+            w,
+            yerr=indices["ST_conf"],
+            capsize=3,
+            color="#E69F00",
+            label="total (ST)",
+        )
+    ax.set_xticks(
+        x,
+        list(indices["parameter"]),
+        rotation=20 if len(indices) > 3 else 0,
+        ha="right" if len(indices) > 3 else "center",
+    )
     ax.set_ylabel("share of output variance")
     ax.axhline(0, color="black", lw=0.8)
     share = _noise_of(indices, "noise_share")
     if share is not None:  # every ST stands on it: an ST below the line is noise
-        ax.axhline(share, color="#CC79A7", lw=1.2, ls="--",
-                   label=f"replicate noise ({min(share, 1):.0%} of the variance)")
+        ax.axhline(
+            share,
+            color="#CC79A7",
+            lw=1.2,
+            ls="--",
+            label=f"replicate noise ({min(share, 1):.0%} of the variance)",
+        )
     ax.grid(alpha=0.3, axis="y")
     ax.legend(frameon=False)
     fig.suptitle(_wrapped(title) + "\n(bars: bootstrap 95% CI)", fontsize=11)
     return save_figure(fig, path)
 
 
-def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
-                title: str = "Morris screening") -> Path:
+def plot_morris(
+    indices: pd.DataFrame, path: str | os.PathLike, *, title: str = "Morris screening"
+) -> Path:
     """Morris screening: mu* (bars with bootstrap 95% CI) and mu* against sigma.
 
     Parameters far from the origin matter; above the diagonal (sigma > mu*) their effect
@@ -512,8 +599,13 @@ def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
     ax.grid(alpha=0.3, axis="x")
     ax2.scatter(indices["mu_star"], indices["sigma"], color="#0072B2")
     for _, r in indices.iterrows():
-        ax2.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7,
-                     xytext=(3, 3), textcoords="offset points")
+        ax2.annotate(
+            r["parameter"],
+            (r["mu_star"], r["sigma"]),
+            fontsize=7,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
     top = float(max(indices["mu_star"].max(), indices["sigma"].max(), 1e-12)) * 1.1
     ax2.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="sigma = mu*")
     ax2.set_xlim(0, top)
@@ -526,8 +618,15 @@ def plot_morris(indices: pd.DataFrame, path: str | os.PathLike, *,
     return save_figure(fig, path)
 
 
-def plot_effect_map(cells: pd.DataFrame, x: str, y: str, path: str | os.PathLike, *,
-                    title: str, effect_label: str = "effect") -> Path:
+def plot_effect_map(
+    cells: pd.DataFrame,
+    x: str,
+    y: str,
+    path: str | os.PathLike,
+    *,
+    title: str,
+    effect_label: str = "effect",
+) -> Path:
     """A heat map of a practice's effect over two parameters, each cell with its 95% CI.
 
     ``cells`` has one row per cell: ``x_lo``, ``x_hi``, ``y_lo``, ``y_hi``, ``mean``,
@@ -547,29 +646,44 @@ def plot_effect_map(cells: pd.DataFrame, x: str, y: str, path: str | os.PathLike
     finite = grid[np.isfinite(grid)]
     lim = float(np.max(np.abs(finite))) if finite.size else 1.0
     lim = lim or 1.0
-    mesh = ax.pcolormesh(xs, ys, np.ma.masked_invalid(grid), cmap="RdBu",
-                         norm=TwoSlopeNorm(0.0, -lim, lim), shading="flat")
+    mesh = ax.pcolormesh(
+        xs,
+        ys,
+        np.ma.masked_invalid(grid),
+        cmap="RdBu",
+        norm=TwoSlopeNorm(0.0, -lim, lim),
+        shading="flat",
+    )
     ax.set_facecolor("#dddddd")
     fig.colorbar(mesh, ax=ax, label=effect_label)
     for r in cells.itertuples():
         if not np.isfinite(r.mean):
             continue
         clear = np.isfinite(r.ci_low) and (r.ci_low > 0 or r.ci_high < 0)
-        ci = (f"\n[{r.ci_low:.2g}, {r.ci_high:.2g}]" if np.isfinite(r.ci_low)
-              else "\n(no CI)")
-        ax.text((r.x_lo + r.x_hi) / 2, (r.y_lo + r.y_hi) / 2, f"{r.mean:.2g}{ci}",
-                ha="center", va="center", fontsize=7,
-                color="white" if abs(r.mean) > 0.6 * lim else "black",  # legible on dark
-                fontweight="bold" if clear else "normal")
+        ci = f"\n[{r.ci_low:.2g}, {r.ci_high:.2g}]" if np.isfinite(r.ci_low) else "\n(no CI)"
+        ax.text(
+            (r.x_lo + r.x_hi) / 2,
+            (r.y_lo + r.y_hi) / 2,
+            f"{r.mean:.2g}{ci}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if abs(r.mean) > 0.6 * lim else "black",  # legible on dark
+            fontweight="bold" if clear else "normal",
+        )
     ax.set_xlabel(x)
     ax.set_ylabel(y)
-    fig.suptitle(_wrapped(title, 70) + "\n(cell: mean effect [95% CI], bold when the CI "
-                 "excludes 0; grey: no runs)", fontsize=10)
+    fig.suptitle(
+        _wrapped(title, 70) + "\n(cell: mean effect [95% CI], bold when the CI "
+        "excludes 0; grey: no runs)",
+        fontsize=10,
+    )
     return save_figure(fig, path)
 
 
-def plot_prim_tradeoff(trajectory: pd.DataFrame, chosen: int, path: str | os.PathLike, *,
-                       title: str) -> Path:
+def plot_prim_tradeoff(
+    trajectory: pd.DataFrame, chosen: int, path: str | os.PathLike, *, title: str
+) -> Path:
     """PRIM's peeling trajectory: density against coverage, coloured by the number of
     restricted parameters, the chosen box circled.
 
@@ -583,14 +697,24 @@ def plot_prim_tradeoff(trajectory: pd.DataFrame, chosen: int, path: str | os.Pat
     cmap = colormaps["viridis"]
     for k, level in enumerate(levels):
         m = dims == level
-        ax.scatter(trajectory["coverage"][m], trajectory["density"][m], s=18,
-                   color=cmap(k / max(len(levels) - 1, 1)),
-                   label=f"{level} parameter{'s' if level != 1 else ''} restricted")
+        ax.scatter(
+            trajectory["coverage"][m],
+            trajectory["density"][m],
+            s=18,
+            color=cmap(k / max(len(levels) - 1, 1)),
+            label=f"{level} parameter{'s' if level != 1 else ''} restricted",
+        )
     ax.plot(trajectory["coverage"], trajectory["density"], color="grey", lw=0.6, zorder=0)
     c = trajectory.iloc[chosen]
-    ax.scatter([c["coverage"]], [c["density"]], s=150, facecolors="none", edgecolors="black",
-               lw=1.5, label=f"chosen box (coverage {c['coverage']:.2f}, "
-                             f"density {c['density']:.2f})")
+    ax.scatter(
+        [c["coverage"]],
+        [c["density"]],
+        s=150,
+        facecolors="none",
+        edgecolors="black",
+        lw=1.5,
+        label=f"chosen box (coverage {c['coverage']:.2f}, density {c['density']:.2f})",
+    )
     ax.set_xlabel("coverage (share of all cases of interest inside the box)")
     ax.set_ylabel("density (share of the box that are cases)")
     ax.set_xlim(0, 1.02)
@@ -601,8 +725,9 @@ def plot_prim_tradeoff(trajectory: pd.DataFrame, chosen: int, path: str | os.Pat
     return save_figure(fig, path)
 
 
-def plot_prim_box(limits: pd.DataFrame, ranges: dict, path: str | os.PathLike, *,
-                  title: str) -> Path:
+def plot_prim_box(
+    limits: pd.DataFrame, ranges: dict, path: str | os.PathLike, *, title: str
+) -> Path:
     """The chosen box: each restricted parameter's interval drawn inside its full range.
 
     ``limits`` has columns parameter, min, max (and optionally qp, the quasi-p value);
@@ -618,14 +743,18 @@ def plot_prim_box(limits: pd.DataFrame, ranges: dict, path: str | os.PathLike, *
         # the y axis is inverted (first parameter on top): negative offsets sit above the bar
         ax.text(a, i - 0.22, f"{r.min:.3g}", ha="center", va="bottom", fontsize=8)
         ax.text(b, i - 0.22, f"{r.max:.3g}", ha="center", va="bottom", fontsize=8)
-        ax.text(1.02, i, f"{lo:.3g} to {hi:.3g}" + (f"  (qp {r.qp:.1g})"
-                                                      if hasattr(r, "qp") else ""),
-                va="center", fontsize=7, color="#555555")
+        ax.text(
+            1.02,
+            i,
+            f"{lo:.3g} to {hi:.3g}" + (f"  (qp {r.qp:.1g})" if hasattr(r, "qp") else ""),
+            va="center",
+            fontsize=7,
+            color="#555555",
+        )
     ax.set_yticks(range(len(limits)), list(limits["parameter"]), fontsize=9)
     ax.set_ylim(-0.7, len(limits) - 0.2)
     ax.set_xlim(-0.02, 1.35)
     ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
     ax.invert_yaxis()
-    fig.suptitle(_wrapped(title, 70) + "\n(blue: the box, grey: the range explored)",
-                 fontsize=11)
+    fig.suptitle(_wrapped(title, 70) + "\n(blue: the box, grey: the range explored)", fontsize=11)
     return save_figure(fig, path)

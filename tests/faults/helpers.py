@@ -32,15 +32,23 @@ def app_env(**extra: str) -> dict[str, str]:
 def start(args: list[str], **env: str) -> subprocess.Popen:
     """``python experiments/run.py ARGS`` in the background, output captured."""
     return subprocess.Popen(
-        [sys.executable, str(RUN), *args], cwd=ROOT, env=app_env(**env),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, str(RUN), *args],
+        cwd=ROOT,
+        env=app_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 def run(args: list[str], timeout: float = 240, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(RUN), *args], cwd=ROOT, env=app_env(**env),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, str(RUN), *args],
+        cwd=ROOT,
+        env=app_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

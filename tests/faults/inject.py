@@ -66,5 +66,6 @@ def with_faults(env: Mapping[str, str]) -> dict[str, str]:
     out = dict(env)
     if any(out.get(h) for h in HOOKS):
         out["PYTHONPATH"] = os.pathsep.join(
-            [str(SITE), *[p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]])
+            [str(SITE), *[p for p in out.get("PYTHONPATH", "").split(os.pathsep) if p]]
+        )
     return out

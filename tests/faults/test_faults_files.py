@@ -25,7 +25,9 @@ TINY = {"steps": 3, "org": {"size": 30}, "stakeholders": {"count": 5}, "replicat
 
 def _sweep(tmp_path, n=2):
     for i in range(n):
-        assert run_job({**TINY, "seed": i}, tmp_path / "S" / str(i), job={"num": i})["status"] == "ok"
+        assert (
+            run_job({**TINY, "seed": i}, tmp_path / "S" / str(i), job={"num": i})["status"] == "ok"
+        )
     return tmp_path / "S"
 
 
@@ -34,7 +36,9 @@ def _aggregate_statuses(sweep):
 
     aggregate(sweep, sweep.parent / "agg", plots=False, timeseries=False)
     jobs = pd.read_csv(sweep.parent / "agg" / "jobs.csv")
-    return dict(zip(jobs["job"], jobs["status"], strict=True)), dict(zip(jobs["job"], jobs["error"], strict=True))
+    return dict(zip(jobs["job"], jobs["status"], strict=True)), dict(
+        zip(jobs["job"], jobs["error"], strict=True)
+    )
 
 
 def test_swapped_results_are_caught_by_their_checksums(tmp_path):
@@ -72,9 +76,15 @@ def test_an_old_summary_without_checksum_is_checked_by_row_count(tmp_path):
     assert job_state(sweep / "0", summary["config_hash"]) == "failed"
 
 
-@pytest.mark.parametrize("summary", [[], {"status": "ok"}, {"status": "ok", "config": 3},
-                                     {"status": "ok", "config": {"steps": 3, "replicates": 2},
-                                      "seeds": "x"}])
+@pytest.mark.parametrize(
+    "summary",
+    [
+        [],
+        {"status": "ok"},
+        {"status": "ok", "config": 3},
+        {"status": "ok", "config": {"steps": 3, "replicates": 2}, "seeds": "x"},
+    ],
+)
 def test_malformed_summaries_are_failed_jobs(tmp_path, summary):
     sweep = _sweep(tmp_path)
     chash = read_summary(sweep / "1")["config_hash"]
@@ -100,8 +110,9 @@ def test_a_lock_of_a_live_process_on_another_host_is_respected(tmp_path):
     from sim.exec.jobs import JobConflict
 
     (tmp_path / "job").mkdir()
-    (tmp_path / "job" / LOCK_FILE).write_text(json.dumps(
-        {"pid": 1, "host": "elsewhere", "config_hash": "other", "since": time.time()}))
+    (tmp_path / "job" / LOCK_FILE).write_text(
+        json.dumps({"pid": 1, "host": "elsewhere", "config_hash": "other", "since": time.time()})
+    )
     with pytest.raises(JobConflict, match="pid 1 on host elsewhere"):
         run_job(TINY, tmp_path / "job")
     assert not (tmp_path / "job" / SUMMARY_FILE).exists()
@@ -124,8 +135,11 @@ def full_disk():
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a tmpfs needs root")
     where = Path(tempfile.mkdtemp(prefix="agora-full-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         where.rmdir()
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
@@ -167,17 +181,28 @@ def test_a_job_on_a_full_disk_fails_cleanly(full_disk):
 # --------------------------------------------------------------------------- huge sizes
 
 
-@pytest.mark.parametrize("update", [
-    {"org": {"size": 10**8}}, {"stakeholders": {"count": 10**8}}, {"replicates": 10**8},
-    {"network": {"peer_degree": 10**8}}, {"environment": {"dims": 10**8}}, {"steps": 10**9},
-    {"org": {"size": None}, "hierarchy": {"span": 10**5, "depth": 12}},
-    {"org": {"count": 100, "size": 10**6}}, {"network": {"cross_unit_degree": 1e5}},
-])
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"org": {"size": 10**8}},
+        {"stakeholders": {"count": 10**8}},
+        {"replicates": 10**8},
+        {"network": {"peer_degree": 10**8}},
+        {"environment": {"dims": 10**8}},
+        {"steps": 10**9},
+        {"org": {"size": None}, "hierarchy": {"span": 10**5, "depth": 12}},
+        {"org": {"count": 100, "size": 10**6}},
+        {"network": {"cross_unit_degree": 1e5}},
+    ],
+)
 def test_huge_sizes_are_refused_within_a_second_without_allocating(update):
     from sim import simulate
 
     cfg = _replace(to_config({}), update)  # composed outside the count
-    with counting_lines() as lines, pytest.raises(ConfigError, match="this run needs|is out of range"):
+    with (
+        counting_lines() as lines,
+        pytest.raises(ConfigError, match="this run needs|is out of range"),
+    ):
         simulate(cfg)
     tracemalloc.start()  # separately: tracing slows Python several times over
     with pytest.raises(ConfigError, match="this run needs|is out of range"):
@@ -192,8 +217,9 @@ def test_huge_sizes_are_refused_within_a_second_without_allocating(update):
 def _replace(obj, update):
     import dataclasses
 
-    changes = {k: _replace(getattr(obj, k), v) if isinstance(v, dict) else v
-               for k, v in update.items()}
+    changes = {
+        k: _replace(getattr(obj, k), v) if isinstance(v, dict) else v for k, v in update.items()
+    }
     return dataclasses.replace(obj, **changes)
 
 

@@ -20,12 +20,24 @@ from .helpers import alive, descendants, start, wait_for
 def test_killing_the_parent_of_a_joblib_sweep_stops_its_workers(tmp_path):
     sweep = tmp_path / "S"
     # Jobs long enough to be running when the parent dies.
-    parent = start(["-m", "hydra/launcher=local_parallel", "hydra.launcher.n_jobs=2",
-                    f"hydra.sweep.dir={sweep}", "steps=3000", "org.size=400",
-                    "stakeholders.count=10", "seed=0,1"])
+    parent = start(
+        [
+            "-m",
+            "hydra/launcher=local_parallel",
+            "hydra.launcher.n_jobs=2",
+            f"hydra.sweep.dir={sweep}",
+            "steps=3000",
+            "org.size=400",
+            "stakeholders.count=10",
+            "seed=0,1",
+        ]
+    )
     try:
-        wait_for(lambda: len(list(sweep.glob(f"*/{LOCK_FILE}"))) >= 1 or parent.poll() is not None,
-                 120, "a worker to start a job")
+        wait_for(
+            lambda: len(list(sweep.glob(f"*/{LOCK_FILE}"))) >= 1 or parent.poll() is not None,
+            120,
+            "a worker to start a job",
+        )
         assert parent.poll() is None, parent.communicate()[0]
         workers = descendants(parent.pid)
         assert workers
@@ -49,10 +61,13 @@ def test_killing_the_parent_of_a_joblib_sweep_stops_its_workers(tmp_path):
 def test_a_killed_pool_worker_fails_its_jobs_and_a_rerun_completes_them(tmp_path):
     from sim.exec.parallel import PlannedJob, run_jobs
 
-    cfg = to_config({"steps": 400, "org": {"size": 300}, "stakeholders": {"count": 10},
-                     "replicates": 2})
-    jobs = {f"j{i}": PlannedJob(to_config({**_plain(cfg), "seed": i}), tmp_path / f"j{i}")
-            for i in range(2)}
+    cfg = to_config(
+        {"steps": 400, "org": {"size": 300}, "stakeholders": {"count": 10}, "replicates": 2}
+    )
+    jobs = {
+        f"j{i}": PlannedJob(to_config({**_plain(cfg), "seed": i}), tmp_path / f"j{i}")
+        for i in range(2)
+    }
     killed = []
 
     def kill_a_worker():

@@ -28,9 +28,15 @@ pytestmark = pytest.mark.slow
 
 
 def _jobs(tmp_path, n=3, steps=3, pad=0):
-    return [PlannedJob(to_config({**TINY, "steps": steps, "seed": i}), tmp_path / str(i),
-                       overrides=[f"seed={i}"], info={"num": i, "pad": "x" * pad})
-            for i in range(n)]
+    return [
+        PlannedJob(
+            to_config({**TINY, "steps": steps, "seed": i}),
+            tmp_path / str(i),
+            overrides=[f"seed={i}"],
+            info={"num": i, "pad": "x" * pad},
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture

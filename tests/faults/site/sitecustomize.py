@@ -11,7 +11,8 @@ if os.environ.get("AGORA_FAIL_IF") or os.environ.get("AGORA_KILL_IF"):
     from pathlib import Path
 
     _spec = importlib.util.spec_from_file_location(
-        "agora_fault_inject", Path(__file__).resolve().parent.parent / "inject.py")
+        "agora_fault_inject", Path(__file__).resolve().parent.parent / "inject.py"
+    )
     _inject = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_inject)
     _inject.install()

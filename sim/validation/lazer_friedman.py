@@ -56,7 +56,13 @@ import numpy as np
 from sim.rules.landscape import to_codes
 from sim.validation.common import Comparison, fmt_ci, row, save_figure
 from sim.validation.nk import lazer_friedman, lf_network
-from sim.validation.stats import paired_diff, replicates_for_tost, tost_one_sample, tost_power
+from sim.validation.stats import (
+    Tost,
+    paired_diff,
+    replicates_for_tost,
+    tost_one_sample,
+    tost_power,
+)
 
 __all__ = ["SOURCE", "MARGIN", "SD_PLAN", "overrides", "simulate_curves", "run"]
 
@@ -143,25 +149,19 @@ def _checkpoints(rounds: int) -> list[int]:
     return sorted({r for r in (5, 25, 100, rounds) if r <= rounds})
 
 
-def run(
-    quick: bool = True,
-    seed: int = 2007,
-    out_dir: Path | str | None = None,
-    landscapes: int | None = None,
-    rounds: int | None = None,
-) -> Comparison:
-    """The pattern through the model, and the model docked against the reference."""
-    t0 = time.perf_counter()
+def _sizes(quick: bool, landscapes: int | None, rounds: int | None) -> tuple[int, int, float]:
+    """Landscapes, steps and TOST margin of a run (full mode: enough landscapes for power 0.8)."""
     full_size = replicates_for_tost(SD_PLAN, MARGIN["full"], groups=1)
     landscapes = landscapes or (10 if quick else full_size)
     rounds = rounds or (60 if quick else 200)
-    margin = MARGIN["quick" if quick else "full"]
-    curves = simulate_curves(landscapes, rounds, seed)
-    full, linear = curves["full"], curves["linear"]
-    early_round = min(5, rounds)
-    early = paired_diff(full[:, early_round], linear[:, early_round])
-    late = paired_diff(linear[:, -1], full[:, -1])
-    crossing = _first_lead(full, linear)
+    return landscapes, rounds, MARGIN["quick" if quick else "full"]
+
+
+def _crossing_interval(
+    full: np.ndarray, linear: np.ndarray, seed: int, quick: bool
+) -> tuple[float, float]:
+    """95% bootstrap interval (over landscapes) of the first step at which linear leads."""
+    landscapes = full.shape[0]
     rng = np.random.default_rng(seed + 1)
     boots = np.array(
         [
@@ -172,18 +172,45 @@ def run(
         ]
     )
     lo, hi = np.quantile(boots[boots >= 0], [0.025, 0.975]) if (boots >= 0).any() else (-1, -1)
+    return lo, hi
+
+
+def _pattern(curves: dict[str, np.ndarray], rounds: int, seed: int, quick: bool) -> dict:
+    """The pattern: paired differences early and late, and the first step linear leads."""
+    full, linear = curves["full"], curves["linear"]
+    early_round = min(5, rounds)
+    early = paired_diff(full[:, early_round], linear[:, early_round])
+    late = paired_diff(linear[:, -1], full[:, -1])
+    crossing = _first_lead(full, linear)
+    lo, hi = _crossing_interval(full, linear, seed, quick)
     early_ok, late_ok = early["ci_low"] > 0, late["ci_low"] > 0
-    pattern_ok = bool(early_ok and late_ok and crossing > 0)
-    rows = [
+    return {
+        "early_round": early_round,
+        "early": early,
+        "late": late,
+        "crossing": crossing,
+        "lo": lo,
+        "hi": hi,
+        "early_ok": early_ok,
+        "late_ok": late_ok,
+        "ok": bool(early_ok and late_ok and crossing > 0),
+    }
+
+
+def _pattern_rows(pat: dict, curves: dict[str, np.ndarray], rounds: int) -> list[dict]:
+    """The table's rows of the pattern (against the paper's statement)."""
+    early, late, crossing = pat["early"], pat["late"], pat["crossing"]
+    full, linear = curves["full"], curves["linear"]
+    return [
         row(
-            f"step {early_round}: totally connected minus linear (mean score)",
+            f"step {pat['early_round']}: totally connected minus linear (mean score)",
             SOURCE,
             "pattern",
             "> 0 (efficient network better in the short run)",
             f"{early['mean']:+.3f}",
             "",
             fmt_ci(early["ci_low"], early["ci_high"]),
-            "pass" if early_ok else "FAIL",
+            "pass" if pat["early_ok"] else "FAIL",
         ),
         row(
             f"step {rounds}: linear minus totally connected",
@@ -193,7 +220,7 @@ def run(
             f"{late['mean']:+.3f}",
             "",
             fmt_ci(late["ci_low"], late["ci_high"]),
-            "pass" if late_ok else "FAIL",
+            "pass" if pat["late_ok"] else "FAIL",
         ),
         row(
             "first step at which linear leads",
@@ -202,7 +229,7 @@ def run(
             "exists (a crossing)",
             str(crossing),
             "",
-            f"[{lo:.0f}, {hi:.0f}] (bootstrap over landscapes)",
+            f"[{pat['lo']:.0f}, {pat['hi']:.0f}] (bootstrap over landscapes)",
             "pass" if crossing > 0 else "FAIL",
         ),
         row(
@@ -216,16 +243,26 @@ def run(
             "reported",
         ),
     ]
+
+
+def _net_label(net: str) -> str:
+    return "totally connected" if net == "full" else "linear"
+
+
+def _docking(
+    curves: dict[str, np.ndarray], rounds: int, margin: float
+) -> tuple[dict[tuple[str, int], Tost], list[dict]]:
+    """Model vs reference: a paired TOST per network and checkpoint, and its table rows."""
     tosts = {}
+    rows = []
     for net in NETWORK_FILES:
         model, ref = curves[net], curves[f"{net}_reference"]
         for step in _checkpoints(rounds):
             t = tost_one_sample(model[:, step] - ref[:, step], 0.0, margin)
             tosts[(net, step)] = t
-            label = "totally connected" if net == "full" else "linear"
             rows.append(
                 row(
-                    f"{label}, step {step}: model vs reference (mean score)",
+                    f"{_net_label(net)}, step {step}: model vs reference (mean score)",
                     REFERENCE,
                     "independent implementation",
                     f"{ref[:, step].mean():.3f}",
@@ -236,92 +273,128 @@ def run(
                     through="both",
                 )
             )
-    rows.append(
-        row(
-            "efficient vs inefficient networks, human groups",
-            MASON_WATTS,
-            "pattern",
-            "efficient networks outperformed inefficient ones",
-            "(not simulated)",
-            "",
-            "",
-            "counterpoint",
-            through="none",
-        )
+    return tosts, rows
+
+
+def _mason_watts_row() -> dict:
+    return row(
+        "efficient vs inefficient networks, human groups",
+        MASON_WATTS,
+        "pattern",
+        "efficient networks outperformed inefficient ones",
+        "(not simulated)",
+        "",
+        "",
+        "counterpoint",
+        through="none",
     )
-    docked = all(t.equivalent for t in tosts.values())
-    passed = pattern_ok and docked
-    power = tost_power(SD_PLAN, margin, landscapes, groups=1)
-    figures = []
-    if out_dir is not None:
-        figures.append(_plot(curves, Path(out_dir) / "lazer_friedman.png"))
+
+
+def _verdict(pattern_ok: bool, tosts: dict[tuple[str, int], Tost]) -> str:
     verdict = (
         "pattern reproduced through the peer channel"
         if pattern_ok
         else "pattern NOT reproduced through the peer channel"
     )
     missed = [(net, step, t) for (net, step), t in tosts.items() if not t.equivalent]
-    if docked:
-        verdict += "; model docks with the reference (equivalent at every step)"
-    else:
-        verdict += (
-            f"; model equivalent to the reference at {len(tosts) - len(missed)} of "
-            f"{len(tosts)} steps, "
-            + ", ".join(
-                f"{t.verdict} at {'totally connected' if net == 'full' else 'linear'} step {step}"
-                for net, step, t in missed
-            )
+    if not missed:
+        return verdict + "; model docks with the reference (equivalent at every step)"
+    return verdict + (
+        f"; model equivalent to the reference at {len(tosts) - len(missed)} of "
+        f"{len(tosts)} steps, "
+        + ", ".join(f"{t.verdict} at {_net_label(net)} step {step}" for net, step, t in missed)
+    )
+
+
+def _closing(
+    curves: dict[str, np.ndarray], tosts: dict[tuple[str, int], Tost], margin: float
+) -> str:
+    """Where docking missed: why (realised sd against the planning sd), and what it means."""
+    missed = [(net, step, t) for (net, step), t in tosts.items() if not t.equivalent]
+    if not missed:
+        return ""
+    realised = max(
+        float(np.std(curves[net][:, step] - curves[f"{net}_reference"][:, step], ddof=1))
+        for net, step, _ in missed
+    )
+    return (
+        "Where the model is not declared equivalent to the reference, the 90% interval of "
+        f"the paired difference reaches the margin of ±{margin}: the realised sd of the "
+        f"paired differences there ({realised:.3f}) exceeds the planning sd ({SD_PLAN}), "
+        "so the test had less power than planned. "
+        + (
+            "No difference is detected there either (the 95% interval contains 0): the "
+            "test is inconclusive, not a failure of the rules, and the margin was not "
+            "changed after the run."
+            if all(t.verdict == "inconclusive" for *_, t in missed)
+            else "A difference is detected: the two implementations disagree there."
         )
-    closing = ""
-    if missed:
-        realised = max(
-            float(np.std(curves[net][:, step] - curves[f"{net}_reference"][:, step], ddof=1))
-            for net, step, _ in missed
-        )
-        closing = (
-            "Where the model is not declared equivalent to the reference, the 90% interval of "
-            f"the paired difference reaches the margin of ±{margin}: the realised sd of the "
-            f"paired differences there ({realised:.3f}) exceeds the planning sd ({SD_PLAN}), "
-            "so the test had less power than planned. "
-            + (
-                "No difference is detected there either (the 95% interval contains 0): the "
-                "test is inconclusive, not a failure of the rules, and the margin was not "
-                "changed after the run."
-                if all(t.verdict == "inconclusive" for *_, t in missed)
-                else "A difference is detected: the two implementations disagree there."
-            )
-        )
+    )
+
+
+def _details(
+    pat: dict,
+    curves: dict[str, np.ndarray],
+    tosts: dict[tuple[str, int], Tost],
+    margin: float,
+    landscapes: int,
+    rounds: int,
+) -> dict:
+    """The numbers written to results.json."""
+    return {
+        "early": pat["early"],
+        "late": pat["late"],
+        "crossing": pat["crossing"],
+        "crossing_ci": [float(pat["lo"]), float(pat["hi"])],
+        "full_final": float(curves["full"][:, -1].mean()),
+        "linear_final": float(curves["linear"][:, -1].mean()),
+        "tost": {
+            f"{net}@{step}": {"diff": t.diff, "ci": [t.ci_low, t.ci_high], "verdict": t.verdict}
+            for (net, step), t in tosts.items()
+        },
+        "margin": margin,
+        "landscapes": landscapes,
+        "rounds": rounds,
+    }
+
+
+def run(
+    quick: bool = True,
+    seed: int = 2007,
+    out_dir: Path | str | None = None,
+    landscapes: int | None = None,
+    rounds: int | None = None,
+) -> Comparison:
+    """The pattern through the model, and the model docked against the reference."""
+    t0 = time.perf_counter()
+    landscapes, rounds, margin = _sizes(quick, landscapes, rounds)
+    curves = simulate_curves(landscapes, rounds, seed)
+    pat = _pattern(curves, rounds, seed, quick)
+    tosts, docking_rows = _docking(curves, rounds, margin)
+    rows = [*_pattern_rows(pat, curves, rounds), *docking_rows, _mason_watts_row()]
+    docked = all(t.equivalent for t in tosts.values())
+    power = tost_power(SD_PLAN, margin, landscapes, groups=1)
+    figures = []
+    if out_dir is not None:
+        figures.append(_plot(curves, Path(out_dir) / "lazer_friedman.png"))
+    early, late = pat["early"], pat["late"]
     return Comparison(
         "Lazer & Friedman (2007)",
         "Lazer & Friedman (2007) ASQ 52(4): 667-694",
         "Pattern stated in the abstract: the efficient (totally connected) network is better in "
         "the short run, the inefficient (linear) one in the long run. No number obtained.",
         f"scenario {SCENARIO}, {landscapes} landscapes, {rounds} steps: totally connected ahead "
-        f"by {early['mean']:+.3f} at step {early_round}; linear ahead by {late['mean']:+.3f} at "
-        f"the end; linear leads from step {crossing}; model vs reference within ±{margin} "
-        f"(TOST power {power:.2f} at sd {SD_PLAN})",
-        verdict,
-        passed,
+        f"by {early['mean']:+.3f} at step {pat['early_round']}; linear ahead by "
+        f"{late['mean']:+.3f} at the end; linear leads from step {pat['crossing']}; model vs "
+        f"reference within ±{margin} (TOST power {power:.2f} at sd {SD_PLAN})",
+        _verdict(pat["ok"], tosts),
+        pat["ok"] and docked,
         figures,
         rows,
-        {
-            "early": early,
-            "late": late,
-            "crossing": crossing,
-            "crossing_ci": [float(lo), float(hi)],
-            "full_final": float(full[:, -1].mean()),
-            "linear_final": float(linear[:, -1].mean()),
-            "tost": {
-                f"{net}@{step}": {"diff": t.diff, "ci": [t.ci_low, t.ci_high], "verdict": t.verdict}
-                for (net, step), t in tosts.items()
-            },
-            "margin": margin,
-            "landscapes": landscapes,
-            "rounds": rounds,
-        },
+        _details(pat, curves, tosts, margin, landscapes, rounds),
         time.perf_counter() - t0,
         note=NOTE.format(margin=margin, sd=SD_PLAN, power=power, n=landscapes),
-        closing=closing,
+        closing=_closing(curves, tosts, margin),
         through="both",
     )
 

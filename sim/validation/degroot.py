@@ -39,12 +39,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.org.network import hierarchy_tree
 from sim.rules import opinion
 from sim.validation.common import Comparison, row, save_figure
+
+if TYPE_CHECKING:
+    from sim.model import AgoraModel
 
 #: How the comparison is set up, for the report.
 NOTE = (
@@ -176,8 +180,12 @@ def _run_model(config, steps: int, seed: int, record: bool = False):
     return model, np.array(path), weights
 
 
-def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
-    """The model's rows, their numbers, and what the figure draws."""
+def _ok(e: float) -> str:
+    return "pass (< 1e-9)" if e < TOL else "FAIL"
+
+
+def _three_by_three() -> tuple[AgoraModel, AgoraModel, dict[str, float]]:
+    """The model's DeGroot and FJ modes on the 3x3 matrix, and their errors against hand."""
     dg = _three("degroot")
     fj = _three("fj", 0.5)
     err = {
@@ -188,18 +196,31 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
         "model FJ equilibrium (3x3)": float(np.max(np.abs(fj.opinion - HAND_FJ))),
         "model FJ leader_influence (3x3)": abs(fj.records[-1]["leader_influence"] - HAND_FJ_SHARE),
     }
-    # Agora's hierarchy, broadcasts only: trust moving as usual, then held steady.
+    return dg, fj, err
+
+
+def _broadcast_hierarchy(seed: int) -> dict:
+    """Agora's hierarchy, broadcasts only: trust moving as usual, then held steady."""
     steps = 200
     model, _, _ = _run_model(_config(**BROADCAST_ONLY, opinion="degroot"), steps, seed)
     frame = model.metrics_frame()
-    lead = float(frame["leader_influence"].iloc[-1])
-    settled = int(np.argmax(np.abs(frame["leader_influence"].to_numpy() - 1) < TOL))
     top = int(np.flatnonzero(model.network.tree.level == 0)[0])
     steady, dg_path, _ = _run_model(
         _config(**BROADCAST_ONLY, opinion="degroot", trust_rate=0.0), 120, seed, record=True
     )
-    gap = float(np.max(np.abs(steady.opinion - steady.opinion0[top])))
-    # FJ with stubbornness 0.3 on the same world, trust steady: W is the same every step.
+    return {
+        "steps": steps,
+        "nodes": model.n_nodes,
+        "lead": float(frame["leader_influence"].iloc[-1]),
+        "settled": int(np.argmax(np.abs(frame["leader_influence"].to_numpy() - 1) < TOL)),
+        "gap": float(np.max(np.abs(steady.opinion - steady.opinion0[top]))),
+        "path": dg_path,
+        "leader": float(steady.opinion0[top]),
+    }
+
+
+def _fj_hierarchy(seed: int) -> dict:
+    """FJ with stubbornness 0.3 on the same world, trust steady: W is the same every step."""
     fj_model, fj_path, weights = _run_model(
         _config(**BROADCAST_ONLY, opinion="fj", stubbornness=0.3, trust_rate=0.0),
         200,
@@ -207,16 +228,22 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
         record=True,
     )
     W = weights[-1]
-    same_w = all((w != W).nnz == 0 for w in weights)
     fixed = opinion.fj_equilibrium(W, fj_model.opinion0, 0.7)
-    fj_gap = float(np.max(np.abs(fj_model.opinion - fixed)))
     V = opinion.fj_influence_matrix(W, 0.7)
-    fj_share = float(V.mean(axis=0)[fj_model.state.opinions.leaders].sum())
     fj_frame = fj_model.metrics_frame()
-    fj_lead = float(fj_frame["leader_influence"].iloc[-1])
-    fj_var = float(fj_frame["opinion_variance"].iloc[-1])
-    fj_var_before = float(fj_frame["opinion_variance"].iloc[-51])
-    # Reported: the leadership's influence at the two regime ends of the default scenario.
+    return {
+        "same_w": all((w != W).nnz == 0 for w in weights),
+        "gap": float(np.max(np.abs(fj_model.opinion - fixed))),
+        "share": float(V.mean(axis=0)[fj_model.state.opinions.leaders].sum()),
+        "lead": float(fj_frame["leader_influence"].iloc[-1]),
+        "var": float(fj_frame["opinion_variance"].iloc[-1]),
+        "var_before": float(fj_frame["opinion_variance"].iloc[-51]),
+        "path": fj_path,
+    }
+
+
+def _regime_ends(quick: bool, seed: int) -> dict[str, list[float]]:
+    """Reported: the leadership's influence at the two regime ends of the default scenario."""
     ends = {}
     for end in ("broadcast", "conversational"):
         values = []
@@ -224,12 +251,13 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             m, _, _ = _run_model(_config(end, opinion="degroot"), 100 if quick else 300, seed + s)
             values.append(float(m.metrics_frame()["leader_influence"].iloc[-1]))
         ends[end] = values
+    return ends
 
-    def ok(e: float) -> str:
-        return "pass (< 1e-9)" if e < TOL else "FAIL"
 
+def _three_rows(dg: AgoraModel, fj: AgoraModel, err: dict[str, float]) -> list[dict]:
+    """Rows of the model's modes on the 3x3 matrix against the hand-worked values."""
     via = "AgoraModel.opinion_step, fixed W"
-    rows = [
+    return [
         row(
             f"model: DeGroot consensus from (1,0,0), 3x3 ({via})",
             SRC_D,
@@ -238,7 +266,7 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             _fmt(dg.opinion),
             f"{err['model DeGroot consensus (3x3)']:.1e}",
             "",
-            ok(err["model DeGroot consensus (3x3)"]),
+            _ok(err["model DeGroot consensus (3x3)"]),
         ),
         row(
             f"model: influence shares, 3x3 ({via})",
@@ -248,7 +276,7 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             _fmt(dg.opinion_influence),
             f"{err['model influence shares (3x3)']:.1e}",
             "",
-            ok(err["model influence shares (3x3)"]),
+            _ok(err["model influence shares (3x3)"]),
         ),
         row(
             f"model: FJ equilibrium, stubbornness 1/2, 3x3 ({via})",
@@ -258,7 +286,7 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             _fmt(fj.opinion),
             f"{err['model FJ equilibrium (3x3)']:.1e}",
             "",
-            ok(err["model FJ equilibrium (3x3)"]),
+            _ok(err["model FJ equilibrium (3x3)"]),
         ),
         row(
             "model: FJ leader_influence of agent 1, 3x3",
@@ -268,18 +296,25 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             f"{fj.records[-1]['leader_influence']:.12f}",
             f"{err['model FJ leader_influence (3x3)']:.1e}",
             "",
-            ok(err["model FJ leader_influence (3x3)"]),
+            _ok(err["model FJ leader_influence (3x3)"]),
         ),
+    ]
+
+
+def _hierarchy_rows(hier: dict, fj: dict) -> list[dict]:
+    """Rows of the model on Agora's hierarchy: DeGroot to the top, FJ at the library's point."""
+    lead, gap = hier["lead"], hier["gap"]
+    return [
         row(
-            f"model on Agora's hierarchy ({model.n_nodes}), broadcasts only: leader_influence "
-            f"at step {steps}",
+            f"model on Agora's hierarchy ({hier['nodes']}), broadcasts only: leader_influence "
+            f"at step {hier['steps']}",
             SRC_D,
             "exact",
             "1 (the only closed class; by construction)",
             f"{lead:.12f}",
             f"{abs(lead - 1):.1e}",
             "",
-            ok(abs(lead - 1)) + f"; within 1e-9 from step {settled}",
+            _ok(abs(lead - 1)) + f"; within 1e-9 from step {hier['settled']}",
         ),
         row(
             "model, broadcasts only, steady trust: max |x_120 - top's x0|",
@@ -289,78 +324,100 @@ def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
             f"{gap:.2e}",
             f"{gap:.1e}",
             "",
-            ok(gap),
+            _ok(gap),
         ),
+        *_fj_rows(fj),
+    ]
+
+
+def _fj_rows(fj: dict) -> list[dict]:
+    """Rows of the model's FJ mode on Agora's hierarchy."""
+    return [
         row(
             "model, FJ stubbornness 0.3, steady trust: max |x_200 - library FJ equilibrium of "
             "the model's W|",
             SRC_FJ,
             "independent implementation",
             "0 (sim.rules.opinion)",
-            f"{fj_gap:.2e}",
-            f"{fj_gap:.1e}",
+            f"{fj['gap']:.2e}",
+            f"{fj['gap']:.1e}",
             "",
-            ok(fj_gap) if same_w else "FAIL (W changed between steps)",
+            _ok(fj["gap"]) if fj["same_w"] else "FAIL (W changed between steps)",
         ),
         row(
             "model, FJ: leader_influence vs the library's column means of V",
             SRC_FJ,
             "independent implementation",
-            f"{fj_share:.12f}",
-            f"{fj_lead:.12f}",
-            f"{abs(fj_lead - fj_share):.1e}",
+            f"{fj['share']:.12f}",
+            f"{fj['lead']:.12f}",
+            f"{abs(fj['lead'] - fj['share']):.1e}",
             "",
-            ok(abs(fj_lead - fj_share)),
+            _ok(abs(fj["lead"] - fj["share"])),
         ),
         row(
             "model, FJ: opinion variance at step 200 (step 150)",
             SRC_FJ,
             "pattern",
             "> 0 and settled (lasting disagreement)",
-            f"{fj_var:.4f} ({fj_var_before:.4f})",
+            f"{fj['var']:.4f} ({fj['var_before']:.4f})",
             "",
             "",
-            "pass" if fj_var > 1e-3 and abs(fj_var - fj_var_before) < 1e-9 else "FAIL",
+            "pass" if _fj_settled(fj) else "FAIL",
         ),
     ]
-    for end, values in ends.items():
-        rows.append(
-            row(
-                f"model, DeGroot, regime={end} (default scenario): leader_influence",
-                SRC_D,
-                "pattern",
-                "(no published number)",
-                ", ".join(f"{v:.3f}" for v in values),
-                "",
-                "",
-                "reported",
-            )
+
+
+def _fj_settled(fj: dict) -> bool:
+    return fj["var"] > 1e-3 and abs(fj["var"] - fj["var_before"]) < 1e-9
+
+
+def _ends_rows(ends: dict[str, list[float]]) -> list[dict]:
+    return [
+        row(
+            f"model, DeGroot, regime={end} (default scenario): leader_influence",
+            SRC_D,
+            "pattern",
+            "(no published number)",
+            ", ".join(f"{v:.3f}" for v in values),
+            "",
+            "",
+            "reported",
         )
+        for end, values in ends.items()
+    ]
+
+
+def _model_rows(quick: bool, seed: int) -> tuple[list, dict, dict]:
+    """The model's rows, their numbers, and what the figure draws."""
+    dg, fj3, err = _three_by_three()
+    hier = _broadcast_hierarchy(seed)
+    fj = _fj_hierarchy(seed)
+    ends = _regime_ends(quick, seed)
+    rows = [*_three_rows(dg, fj3, err), *_hierarchy_rows(hier, fj), *_ends_rows(ends)]
     passed = (
         max(err.values()) < TOL
-        and abs(lead - 1) < TOL
-        and gap < TOL
-        and same_w
-        and fj_gap < TOL
-        and abs(fj_lead - fj_share) < TOL
-        and fj_var > 1e-3
-        and abs(fj_var - fj_var_before) < 1e-9
+        and abs(hier["lead"] - 1) < TOL
+        and hier["gap"] < TOL
+        and fj["same_w"]
+        and fj["gap"] < TOL
+        and abs(fj["lead"] - fj["share"]) < TOL
+        and _fj_settled(fj)
     )
     numbers = {
         "model_errors": err,
-        "model_leader_influence": round(lead, 9),
-        "model_leader_gap": gap,
-        "model_fj_gap": fj_gap,
-        "model_fj_variance": fj_var,
+        "model_leader_influence": round(hier["lead"], 9),
+        "model_leader_gap": hier["gap"],
+        "model_fj_gap": fj["gap"],
+        "model_fj_variance": fj["var"],
         "model_ends_leader_influence": ends,
         "model_passed": bool(passed),
     }
-    drawn = {"degroot": dg_path, "fj": fj_path, "leader": float(steady.opinion0[top])}
+    drawn = {"degroot": hier["path"], "fj": fj["path"], "leader": hier["leader"]}
     return rows, numbers, drawn
 
 
-def _library_rows(seed: int) -> tuple[list, dict]:
-    """The library :mod:`sim.rules.opinion` on the 3x3 matrix and a reporting tree."""
+def _library_numbers(seed: int) -> dict:
+    """The library :mod:`sim.rules.opinion` on the 3x3 matrix and an 85-member reporting tree."""
     rng = np.random.default_rng(seed)
     pi = opinion.influence_vector(W3)
     limit = opinion.degroot_limit(W3, X0)
@@ -377,56 +434,71 @@ def _library_rows(seed: int) -> tuple[list, dict]:
     tree = hierarchy_tree(None, 4, 4)
     W = opinion.hierarchy_weights(tree.manager, self_weight=0.5)
     x0 = rng.random(tree.size)
-    leader_pi = float(opinion.influence_vector(W)[0])
-    leader_gap = float(np.max(np.abs(opinion.iterate(W, x0, 120) - x0[0])))
-    fj_var = opinion.disagreement(
-        opinion.fj_equilibrium(W, x0, np.where(tree.manager < 0, 0.0, 0.7))
-    )
+    return {
+        "pi": pi,
+        "limit": limit,
+        "fj": fj,
+        "fj_iter": fj_iter,
+        "errors": errors,
+        "leader_pi": float(opinion.influence_vector(W)[0]),
+        "leader_gap": float(np.max(np.abs(opinion.iterate(W, x0, 120) - x0[0]))),
+        "fj_var": opinion.disagreement(
+            opinion.fj_equilibrium(W, x0, np.where(tree.manager < 0, 0.0, 0.7))
+        ),
+    }
 
-    def ok(e: float) -> str:
-        return "pass (< 1e-9)" if e < TOL else "FAIL"
 
-    rows = [
+def _library_three_rows(lib: dict) -> list[dict]:
+    """Rows of the library on the 3x3 matrix against the hand-worked values."""
+    errors = lib["errors"]
+    return [
         row(
             "library: influence vector pi (3x3)",
             SRC_D,
             "exact",
             "(1/4, 1/2, 1/4) by hand",
-            _fmt(pi),
+            _fmt(lib["pi"]),
             f"{errors['influence vector']:.1e}",
             "",
-            ok(errors["influence vector"]),
+            _ok(errors["influence vector"]),
         ),
         row(
             "library: DeGroot consensus from (1,0,0)",
             SRC_D,
             "exact",
             "1/4 by hand",
-            _fmt(limit),
+            _fmt(lib["limit"]),
             f"{errors['DeGroot consensus (exact)']:.1e}",
             "",
-            ok(errors["DeGroot consensus (exact)"]),
+            _ok(errors["DeGroot consensus (exact)"]),
         ),
         row(
             "library: FJ equilibrium, susceptibility 1/2",
             SRC_FJ,
             "exact",
             "(17/24, 1/8, 1/24) by hand",
-            _fmt(fj),
+            _fmt(lib["fj"]),
             f"{errors['FJ equilibrium (solve)']:.1e}",
             "",
-            ok(errors["FJ equilibrium (solve)"]),
+            _ok(errors["FJ equilibrium (solve)"]),
         ),
         row(
             "library: FJ by iteration (200 steps)",
             SRC_FJ,
             "exact",
             "(17/24, 1/8, 1/24) by hand",
-            _fmt(fj_iter),
+            _fmt(lib["fj_iter"]),
             f"{errors['FJ equilibrium (200 steps)']:.1e}",
             "",
-            ok(errors["FJ equilibrium (200 steps)"]),
+            _ok(errors["FJ equilibrium (200 steps)"]),
         ),
+    ]
+
+
+def _library_tree_rows(lib: dict) -> list[dict]:
+    """Rows of the library on the reporting tree."""
+    leader_pi, leader_gap, fj_var = lib["leader_pi"], lib["leader_gap"], lib["fj_var"]
+    return [
         row(
             "library: reporting tree (85), leader's influence",
             SRC_D,
@@ -435,7 +507,7 @@ def _library_rows(seed: int) -> tuple[list, dict]:
             f"{leader_pi:.12f}",
             f"{abs(leader_pi - 1):.1e}",
             "",
-            ok(abs(leader_pi - 1)),
+            _ok(abs(leader_pi - 1)),
         ),
         row(
             "library: reporting tree, max |x_120 - leader's x0|",
@@ -458,20 +530,27 @@ def _library_rows(seed: int) -> tuple[list, dict]:
             "pass" if fj_var > 1e-3 else "FAIL",
         ),
     ]
+
+
+def _library_rows(seed: int) -> tuple[list, dict]:
+    """The library :mod:`sim.rules.opinion` on the 3x3 matrix and a reporting tree."""
+    lib = _library_numbers(seed)
+    rows = [*_library_three_rows(lib), *_library_tree_rows(lib)]
     for r in rows:  # the opinion library alone, not the model
         r["through"] = "reference"
+    errors = lib["errors"]
     passed = bool(
         max(errors.values()) < TOL
-        and abs(leader_pi - 1) < TOL
-        and leader_gap < 1e-6
-        and fj_var > 1e-3
+        and abs(lib["leader_pi"] - 1) < TOL
+        and lib["leader_gap"] < 1e-6
+        and lib["fj_var"] > 1e-3
     )
     return rows, {
         "errors": errors,
         "max_abs_error": max(errors.values()),
-        "leader_influence": leader_pi,
-        "leader_gap": leader_gap,
-        "fj_variance": fj_var,
+        "leader_influence": lib["leader_pi"],
+        "leader_gap": lib["leader_gap"],
+        "fj_variance": lib["fj_var"],
         "library_passed": passed,
     }
 

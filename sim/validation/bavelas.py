@@ -118,47 +118,38 @@ def _runs(net: str, task: str, replicates: int, steps: int, seed: int) -> dict[s
     }
 
 
-def run(
-    quick: bool = True,
-    seed: int = 1951,
-    out_dir: Path | str | None = None,
-    replicates: int | None = None,
-) -> Comparison:
-    """Centrality, hub, satisfaction by position; time and errors on two tasks."""
-    t0 = time.perf_counter()
-    reps = replicates or (6 if quick else 60)
-    steps = 40 if quick else 60
-    cent = {net: centrality(net) for net in NETS}
-    res = {
-        (net, task): _runs(net, task, reps, steps, seed + 17 * i + 5 * j)
-        for i, net in enumerate(NETS)
-        for j, task in enumerate(TASKS)
-    }
-    rows, checks = [], {}
-    # 1. Centrality (exact, on the loaded network).
+Results = dict[tuple[str, str], dict[str, np.ndarray]]
+Section = tuple[list[dict], dict[str, bool]]
+
+
+def _centrality_section(cent: dict[str, dict[str, float]]) -> Section:
+    """1. Centrality (exact, on the loaded network)."""
     top = {net: max(cent[net], key=cent[net].get) for net in NETS}
     exact_ok = (
         all(top[n] == "C" for n in ("wheel", "y", "chain"))
         and cent["wheel"]["C"] > cent["y"]["C"] > cent["chain"]["C"]
         and np.ptp(list(cent["circle"].values())) < 1e-12
     )
-    checks["centrality"] = exact_ok
-    for net in NETS:
-        c = cent[net]
-        rows.append(
-            row(
-                f"{net}: Bavelas centrality C, A, B, D, E",
-                PFEIFFER,
-                "exact",
-                "C most central: wheel > Y > chain; circle all equal",
-                ", ".join(f"{c[p]:.2f}" for p in POSITIONS),
-                "",
-                "",
-                "pass" if exact_ok else "FAIL",
-                through="reference",
-            )
+    rows = [
+        row(
+            f"{net}: Bavelas centrality C, A, B, D, E",
+            PFEIFFER,
+            "exact",
+            "C most central: wheel > Y > chain; circle all equal",
+            ", ".join(f"{cent[net][p]:.2f}" for p in POSITIONS),
+            "",
+            "",
+            "pass" if exact_ok else "FAIL",
+            through="reference",
         )
-    # 2. Who emerges as the hub: C's share of all messages received (simple task).
+        for net in NETS
+    ]
+    return rows, {"centrality": exact_ok}
+
+
+def _hub_section(res: Results) -> Section:
+    """2. Who emerges as the hub: C's share of all messages received (simple task)."""
+    rows, checks = [], {}
     for net in NETS:
         h = res[net, "simple"]["hub_share"]
         lo, hi = _mean_ci(h)
@@ -192,7 +183,12 @@ def run(
             "pass" if ok else "FAIL",
         )
     )
-    # 3. Satisfaction (engagement) by position: C minus the others, paired within runs.
+    return rows, checks
+
+
+def _satisfaction_section(res: Results) -> Section:
+    """3. Satisfaction (engagement) by position: C minus the others, paired within runs."""
+    rows, checks = [], {}
     for net in ("wheel", "y", "chain"):
         g = res[net, "simple"]["eng_gap"]
         lo, hi = _mean_ci(g)
@@ -210,11 +206,14 @@ def run(
                 "pass" if ok else "FAIL",
             )
         )
-    # 4. Time and errors, simple and complex tasks.
+    return rows, checks
+
+
+def _speed_section(res: Results) -> Section:
+    """4. Time on the simple task: the wheel against the circle."""
     d = diff_ci(res["wheel", "simple"]["time"], res["circle", "simple"]["time"])
     ok = d["ci_high"] < 0
-    checks["wheel faster than circle (simple)"] = bool(ok)
-    rows.append(
+    rows = [
         row(
             "simple task: steps to solve, wheel minus circle",
             BLOG,
@@ -226,7 +225,13 @@ def run(
             fmt_ci(d["ci_low"], d["ci_high"], 1),
             "pass" if ok else "FAIL",
         )
-    )
+    ]
+    return rows, {"wheel faster than circle (simple)": bool(ok)}
+
+
+def _reported_rows(res: Results, steps: int) -> list[dict]:
+    """Share of runs solved and wrong beliefs, both tasks and every net (no direction used)."""
+    rows = []
     for task in TASKS:
         for net in NETS:
             r = res[net, task]
@@ -244,6 +249,49 @@ def run(
                     "reported",
                 )
             )
+    return rows
+
+
+def _details(cent: dict, checks: dict[str, bool], reps: int, res: Results) -> dict:
+    """The numbers written to results.json."""
+    return {
+        "centrality": cent,
+        "checks": checks,
+        "replicates": reps,
+        "hub_share": {f"{n}|{t}": float(v["hub_share"].mean()) for (n, t), v in res.items()},
+        "eng_gap": {f"{n}|{t}": float(v["eng_gap"].mean()) for (n, t), v in res.items()},
+        "time": {f"{n}|{t}": float(v["time"].mean()) for (n, t), v in res.items()},
+        "errors": {f"{n}|{t}": float(v["errors"].mean()) for (n, t), v in res.items()},
+    }
+
+
+def run(
+    quick: bool = True,
+    seed: int = 1951,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
+    """Centrality, hub, satisfaction by position; time and errors on two tasks."""
+    t0 = time.perf_counter()
+    reps = replicates or (6 if quick else 60)
+    steps = 40 if quick else 60
+    cent = {net: centrality(net) for net in NETS}
+    res = {
+        (net, task): _runs(net, task, reps, steps, seed + 17 * i + 5 * j)
+        for i, net in enumerate(NETS)
+        for j, task in enumerate(TASKS)
+    }
+    rows: list[dict] = []
+    checks: dict[str, bool] = {}
+    for section_rows, section_checks in (
+        _centrality_section(cent),
+        _hub_section(res),
+        _satisfaction_section(res),
+        _speed_section(res),
+    ):
+        rows += section_rows
+        checks.update(section_checks)
+    rows += _reported_rows(res, steps)
     passed = bool(all(checks.values()))
     failed = [k for k, v in checks.items() if not v]
     figures = []
@@ -262,15 +310,7 @@ def run(
         passed,
         figures,
         rows,
-        {
-            "centrality": cent,
-            "checks": checks,
-            "replicates": reps,
-            "hub_share": {f"{n}|{t}": float(v["hub_share"].mean()) for (n, t), v in res.items()},
-            "eng_gap": {f"{n}|{t}": float(v["eng_gap"].mean()) for (n, t), v in res.items()},
-            "time": {f"{n}|{t}": float(v["time"].mean()) for (n, t), v in res.items()},
-            "errors": {f"{n}|{t}": float(v["errors"].mean()) for (n, t), v in res.items()},
-        },
+        _details(cent, checks, reps, res),
         time.perf_counter() - t0,
         note=NOTE,
         closing=CLOSING,

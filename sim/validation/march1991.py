@@ -344,19 +344,9 @@ def _figure_patterns(quick: bool, seed: int) -> tuple[list[dict], bool]:
     return [r2, r4, r5], bool(ok2 and ok4)
 
 
-def run(
-    quick: bool = True,
-    seed: int = 1991,
-    out_dir: Path | str | None = None,
-    progress: Callable | None = None,
-) -> Comparison:
-    """Dock the model at equilibrium against the recreation's table (quick: two cells) and
-    check the Fig. 2, 4, 5 patterns."""
-    t0 = time.perf_counter()
-    margin = QUICK_MARGIN if quick else MARGIN
-    reps = replicates_for_tost(SD_PLAN, margin, groups=1)
-    cells = ((0.1, 0.5), (0.9, 0.5)) if quick else tuple(sorted(RECREATION))
-    docked = dock_equilibrium(cells, reps, margin, seed, progress)
+def _equilibrium_rows(docked, margin: float) -> tuple[list[dict], bool, float]:
+    """A row per docked cell (TOST against the recreation), and the share that reached
+    equilibrium; also whether every cell was declared equivalent."""
     rows, eq_ok = [], True
     for e in docked:
         t = e["tost"]
@@ -387,6 +377,72 @@ def run(
             "reported",
         )
     )
+    return rows, eq_ok, reached
+
+
+def _verdict(crit: dict, n_cells: int, eq_ok: bool, fig_ok: bool) -> str:
+    """The grid criterion's verdict, then every cell's and the figures' patterns."""
+    return (
+        (
+            "agreement with the recreation not rejected (no cell differs after Holm; "
+            f"{crit['equivalent']} of {n_cells} equivalent, P(as few or fewer) = "
+            f"{crit['p_count']:.2f})"
+            if crit["passed"]
+            else "agreement with the recreation rejected ("
+            + (
+                "cells differ after Holm"
+                if crit["different"]
+                else f"only {crit['equivalent']} of {n_cells} equivalent, P = {crit['p_count']:.3f}"
+            )
+            + ")"
+        )
+        + ("; every cell equivalent" if eq_ok else "; not every cell equivalent")
+        + ("; Figs. 2 and 4 reproduced" if fig_ok else "; a Fig. 2 or 4 pattern missed")
+    )
+
+
+def _details(
+    docked, crit: dict, margin: float, reps: int, power: float, reached: float, eq_ok: bool
+) -> dict:
+    """The numbers written to results.json."""
+    return {
+        "margin": margin,
+        "replicates": reps,
+        "power": power,
+        "reached": reached,
+        "criterion": {
+            k: crit[k] for k in ("equivalent", "expected", "p_count", "different", "passed")
+        },
+        "every_cell_equivalent": bool(eq_ok),
+        "docked": [
+            {
+                "p1": e["p1"],
+                "p2": e["p2"],
+                "model": float(e["knowledge"].mean()),
+                "target": e["target"],
+                "verdict": e["tost"].verdict,
+                "holm_p": h,
+                "steps": float(e["steps"].mean()),
+            }
+            for e, h in zip(docked, crit["holm"], strict=True)
+        ],
+    }
+
+
+def run(
+    quick: bool = True,
+    seed: int = 1991,
+    out_dir: Path | str | None = None,
+    progress: Callable | None = None,
+) -> Comparison:
+    """Dock the model at equilibrium against the recreation's table (quick: two cells) and
+    check the Fig. 2, 4, 5 patterns."""
+    t0 = time.perf_counter()
+    margin = QUICK_MARGIN if quick else MARGIN
+    reps = replicates_for_tost(SD_PLAN, margin, groups=1)
+    cells = ((0.1, 0.5), (0.9, 0.5)) if quick else tuple(sorted(RECREATION))
+    docked = dock_equilibrium(cells, reps, margin, seed, progress)
+    rows, eq_ok, reached = _equilibrium_rows(docked, margin)
     crit = _criterion(docked, margin)
     rows += _criterion_rows(crit, docked, eq_ok)
     pattern_rows, fig_ok = _figure_patterns(quick, seed)
@@ -407,47 +463,11 @@ def run(
         f"(TOST margin ±{margin}; power {power:.2f} at sd {SD_PLAN}; largest sd measured "
         f"{sd:.3f}); {crit['equivalent']} cells equivalent, {crit['expected']:.1f} expected "
         f"under exact agreement",
-        (
-            "agreement with the recreation not rejected (no cell differs after Holm; "
-            f"{crit['equivalent']} of {len(cells)} equivalent, P(as few or fewer) = "
-            f"{crit['p_count']:.2f})"
-            if crit["passed"]
-            else "agreement with the recreation rejected ("
-            + (
-                "cells differ after Holm"
-                if crit["different"]
-                else f"only {crit['equivalent']} of {len(cells)} equivalent, "
-                f"P = {crit['p_count']:.3f}"
-            )
-            + ")"
-        )
-        + ("; every cell equivalent" if eq_ok else "; not every cell equivalent")
-        + ("; Figs. 2 and 4 reproduced" if fig_ok else "; a Fig. 2 or 4 pattern missed"),
+        _verdict(crit, len(cells), eq_ok, fig_ok),
         passed,
         figures,
         rows,
-        {
-            "margin": margin,
-            "replicates": reps,
-            "power": power,
-            "reached": reached,
-            "criterion": {
-                k: crit[k] for k in ("equivalent", "expected", "p_count", "different", "passed")
-            },
-            "every_cell_equivalent": bool(eq_ok),
-            "docked": [
-                {
-                    "p1": e["p1"],
-                    "p2": e["p2"],
-                    "model": float(e["knowledge"].mean()),
-                    "target": e["target"],
-                    "verdict": e["tost"].verdict,
-                    "holm_p": h,
-                    "steps": float(e["steps"].mean()),
-                }
-                for e, h in zip(docked, crit["holm"], strict=True)
-            ],
-        },
+        _details(docked, crit, margin, reps, power, reached, eq_ok),
         time.perf_counter() - t0,
         note=NOTE,
         closing=_closing(docked, power),

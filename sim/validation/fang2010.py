@@ -58,17 +58,9 @@ def window_knowledge(overrides: Sequence[str], replicates: int, seed: int) -> di
     return {k: g[k].to_numpy() for k in METRICS}
 
 
-def run(
-    quick: bool = True,
-    seed: int = 2010,
-    out_dir: Path | str | None = None,
-    replicates: int | None = None,
-) -> Comparison:
-    """Equilibrium knowledge over ``openness.internal``; where it peaks, with its interval."""
-    t0 = time.perf_counter()
-    grid = QUICK_GRID if quick else GRID
-    reps = replicates or (6 if quick else 40)
-    steps = 60 if quick else 150
+def _curves(grid, reps: int, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window knowledge of the code and of the members: a row per replicate, a column per
+    level of ``openness.internal`` (the same seeds at every level)."""
     values = {
         x: window_knowledge(
             ["scenario=fang2010", f"openness.internal={x}", f"steps={steps}"], reps, seed
@@ -77,6 +69,11 @@ def run(
     }
     code = np.stack([values[x]["knowledge_code"] for x in grid], axis=1)
     indiv = np.stack([values[x]["knowledge_individuals"] for x in grid], axis=1)
+    return code, indiv
+
+
+def _peak(grid, code: np.ndarray, seed: int) -> dict:
+    """Where code knowledge peaks, its bootstrap interval, and the peak minus each end."""
     rng = np.random.default_rng(seed)
     peak = argmax_bootstrap(code, grid, rng, draws=2000)
     best = int(np.argmax(code.mean(axis=0)))
@@ -85,22 +82,33 @@ def run(
         grid[0]: paired_diff(code[:, best], code[:, 0]),
         grid[-1]: paired_diff(code[:, best], code[:, -1]),
     }
-    ok_peak = bool(interior and peak["ci_low"] > grid[0] and peak["ci_high"] < grid[-1])
-    ok_ends = bool(interior and all(d["ci_low"] > 0 for d in ends.values()))
+    return {
+        "peak": peak,
+        "best": best,
+        "interior": interior,
+        "ends": ends,
+        "ok_peak": bool(interior and peak["ci_low"] > grid[0] and peak["ci_high"] < grid[-1]),
+        "ok_ends": bool(interior and all(d["ci_low"] > 0 for d in ends.values())),
+    }
+
+
+def _rows(grid, code: np.ndarray, indiv: np.ndarray, pk: dict) -> list[dict]:
+    """The peak, the peak minus each end, and the curve (reported)."""
+    peak = pk["peak"]
     rows = [
         row(
             "openness.internal at the peak of equilibrium code knowledge",
             SOURCE,
             "pattern",
             "moderate (strictly inside the grid)",
-            f"{grid[best]}",
+            f"{grid[pk['best']]}",
             "",
             f"[{peak['ci_low']}, {peak['ci_high']}] (bootstrap); interior in "
             f"{peak['interior_share']:.0%} of draws",
-            "pass" if ok_peak else "FAIL",
+            "pass" if pk["ok_peak"] else "FAIL",
         )
     ]
-    for end, d in ends.items():
+    for end, d in pk["ends"].items():
         rows.append(
             row(
                 f"peak minus openness.internal = {end} (paired)",
@@ -110,7 +118,7 @@ def run(
                 f"{d['mean']:+.4f}",
                 "",
                 fmt_ci(d["ci_low"], d["ci_high"], 4),
-                "pass" if interior and d["ci_low"] > 0 else "FAIL",
+                "pass" if pk["interior"] and d["ci_low"] > 0 else "FAIL",
             )
         )
     for j, x in enumerate(grid):
@@ -126,7 +134,24 @@ def run(
                 "reported",
             )
         )
-    passed = ok_peak and ok_ends
+    return rows
+
+
+def run(
+    quick: bool = True,
+    seed: int = 2010,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
+    """Equilibrium knowledge over ``openness.internal``; where it peaks, with its interval."""
+    t0 = time.perf_counter()
+    grid = QUICK_GRID if quick else GRID
+    reps = replicates or (6 if quick else 40)
+    steps = 60 if quick else 150
+    code, indiv = _curves(grid, reps, steps, seed)
+    pk = _peak(grid, code, seed)
+    best = pk["best"]
+    passed = pk["ok_peak"] and pk["ok_ends"]
     figures = []
     if out_dir is not None:
         figures.append(_plot(grid, code, indiv, Path(out_dir) / "fang2010.png"))
@@ -143,12 +168,12 @@ def run(
         else "pattern NOT reproduced at the stated confidence",
         passed,
         figures,
-        rows,
+        _rows(grid, code, indiv, pk),
         {
             "grid": list(grid),
             "code": code.mean(axis=0).tolist(),
             "individuals": indiv.mean(axis=0).tolist(),
-            "peak": peak,
+            "peak": pk["peak"],
             "replicates": reps,
         },
         time.perf_counter() - t0,

@@ -530,6 +530,54 @@ def _local_targets(
     return out
 
 
+def _families(quick: bool) -> list[str]:
+    """The tie families compared; full mode (N = 3906) leaves out two to fit a shared machine."""
+    return (
+        ["hierarchy", *FAMILIES, "agora_random", "agora_multiscale"]
+        if quick
+        else ["hierarchy", "random", "team", "core_periphery", "multiscale", "agora_multiscale"]
+    )
+
+
+def _reference_loads(
+    tree: Tree, families: list[str], m: int, n_msg: int, reps: int, seed: int
+) -> tuple[dict, dict]:
+    """DWS's routing on each replicate network: the busiest person's share of messages
+    relative to the pure tree's (paired by seed), and the busiest person's level."""
+    share: dict = {(f, xi): [] for f in families for xi in LOCALITIES}
+    busiest: dict = {(f, xi): [] for f in families for xi in LOCALITIES}
+    for child in np.random.SeedSequence(seed).spawn(reps):
+        rng = np.random.default_rng(child)
+        nets = {}
+        for fam in families:
+            if fam == "hierarchy":
+                u = v = None
+            elif fam.startswith("agora_"):
+                u, v = cross_unit_ties(tree, m, fam.split("_", 1)[1], rng)
+            else:
+                u, v = dws_ties(tree, m, *FAMILIES[fam], rng)
+            nets[fam] = neighbor_lists(tree, u, v)
+        for xi in LOCALITIES:
+            for fam in families:
+                load = message_loads(tree, nets[fam], n_msg, rng, xi=xi)
+                share[fam, xi].append(load.max() / n_msg)
+                busiest[fam, xi].append(int(tree.level[load.argmax()]))
+    ratio = {k: np.array(v) / np.array(share["hierarchy", k[1]]) for k, v in share.items()}
+    return ratio, busiest
+
+
+def _verdict(ref_ok: bool, model_ok: bool) -> str:
+    return (
+        (
+            "independent implementation (DWS's routing): pattern reproduced"
+            if ref_ok
+            else "independent implementation (DWS's routing): pattern NOT reproduced"
+        )
+        + "; through the model's routing (shortest paths): "
+        + ("reproduced" if model_ok else "NOT reproduced (random ties relieve more)")
+    )
+
+
 def run(
     quick: bool = True,
     seed: int = 2003,
@@ -554,31 +602,8 @@ def run(
     n = tree.size
     m = n
     n_msg = (20 if quick else 5) * n
-    # Full mode (N = 3906) leaves out two families to fit a shared machine.
-    families = (
-        ["hierarchy", *FAMILIES, "agora_random", "agora_multiscale"]
-        if quick
-        else ["hierarchy", "random", "team", "core_periphery", "multiscale", "agora_multiscale"]
-    )
-    share = {(f, xi): [] for f in families for xi in LOCALITIES}
-    busiest = {(f, xi): [] for f in families for xi in LOCALITIES}
-    for child in np.random.SeedSequence(seed).spawn(reps):
-        rng = np.random.default_rng(child)
-        nets = {}
-        for fam in families:
-            if fam == "hierarchy":
-                u = v = None
-            elif fam.startswith("agora_"):
-                u, v = cross_unit_ties(tree, m, fam.split("_", 1)[1], rng)
-            else:
-                u, v = dws_ties(tree, m, *FAMILIES[fam], rng)
-            nets[fam] = neighbor_lists(tree, u, v)
-        for xi in LOCALITIES:
-            for fam in families:
-                load = message_loads(tree, nets[fam], n_msg, rng, xi=xi)
-                share[fam, xi].append(load.max() / n_msg)
-                busiest[fam, xi].append(int(tree.level[load.argmax()]))
-    ratio = {k: np.array(v) / np.array(share["hierarchy", k[1]]) for k, v in share.items()}
+    families = _families(quick)
+    ratio, busiest = _reference_loads(tree, families, m, n_msg, reps, seed)
     rows, checks = _reference_rows(ratio, busiest, families)
     ref_ok = bool(all(checks))
     model_rows, model_ok, model_details = _model_rows(quick, seed)
@@ -599,13 +624,7 @@ def run(
         f"{uni['team']:.2f}, core-periphery {uni['core_periphery']:.2f}; through the model "
         f"(N = {model_details['n']}): multiscale {model_details['ratio']['multiscale']:.2f}, "
         f"random {model_details['ratio']['random']:.2f}",
-        (
-            "independent implementation (DWS's routing): pattern reproduced"
-            if ref_ok
-            else "independent implementation (DWS's routing): pattern NOT reproduced"
-        )
-        + "; through the model's routing (shortest paths): "
-        + ("reproduced" if model_ok else "NOT reproduced (random ties relieve more)"),
+        _verdict(ref_ok, model_ok),
         passed,
         figures,
         rows,

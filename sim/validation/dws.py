@@ -338,62 +338,70 @@ def model_routing(
     }
 
 
-def _model_rows(quick: bool, seed: int) -> tuple[list[dict], bool, dict]:
-    """DWS's comparison through the model's network and routing (see :func:`model_routing`)."""
+def _model_runs(quick: bool, seed: int) -> dict:
+    """Each family's runs through the model: the busiest node's share relative to the pure
+    tree's, the share dropped over attention, and how often the pure tree's top is busiest."""
     b, L = (4, 4) if quick else (5, 5)
     reps, steps = (6, 60) if quick else (10, 150)
     rate = 3 * 5  # three times the default attention: the pure tree's top is over its cap
-    res = {f: [] for f in MODEL_FAMILIES}
+    res: dict = {f: [] for f in MODEL_FAMILIES}
     for k in range(reps):
         for fam in MODEL_FAMILIES:
             res[fam].append(model_routing(b, L, fam, steps, rate, seed + k))
     share = {f: np.array([r["max_share"] for r in v]) for f, v in res.items()}
-    drop = {f: np.array([r["dropped"] for r in v]) for f, v in res.items()}
-    top = float(np.mean([r["busiest_level"] == 0 for r in res["hierarchy"]]))
-    ratio = {f: share[f] / share["hierarchy"] for f in MODEL_FAMILIES}
-    d = paired_diff(ratio["multiscale"], ratio["random"])
-    ok = bool(d["ci_high"] < 0)
-    n = (b**L - 1) // (b - 1)
+    return {
+        "n": (b**L - 1) // (b - 1),
+        "rate": rate,
+        "steps": steps,
+        "replicates": reps,
+        "ratio": {f: share[f] / share["hierarchy"] for f in MODEL_FAMILIES},
+        "drop": {f: np.array([r["dropped"] for r in v]) for f, v in res.items()},
+        "top": float(np.mean([r["busiest_level"] == 0 for r in res["hierarchy"]])),
+    }
+
+
+def _model_table(runs: dict, d: dict, ok: bool) -> list[dict]:
+    """The rows of the comparison through the model."""
+    ratio, drop = runs["ratio"], runs["drop"]
     src = SOURCE + "; through AgoraModel's network and hierarchy.routing=network"
     rows = [
         row(
-            f"model, pure tree (N = {n}): busiest node is the top",
+            f"model, pure tree (N = {runs['n']}): busiest node is the top",
             src,
             "pattern",
             "congestion at the top of a hierarchy",
-            f"{top:.0%} of networks",
+            f"{runs['top']:.0%} of networks",
             "",
             "",
             "reported",
         )
     ]
-    for fam in MODEL_FAMILIES[1:]:
-        rows.append(
-            row(
-                f"model, {fam} cross-unit ties: busiest node's share of messages "
-                "passed on / pure tree",
-                src,
-                "pattern",
-                _PUBLISHED_ORDER[fam],
-                f"{ratio[fam].mean():.3f}",
-                "",
-                "",
-                "",
-            )
+    rows += [
+        row(
+            f"model, {fam} cross-unit ties: busiest node's share of messages passed on / pure tree",
+            src,
+            "pattern",
+            _PUBLISHED_ORDER[fam],
+            f"{ratio[fam].mean():.3f}",
+            "",
+            "",
+            "",
         )
-    for fam in MODEL_FAMILIES:
-        rows.append(
-            row(
-                f"model, {fam}: share of messages dropped over attention",
-                src,
-                "pattern",
-                "(congestion, no number obtained)",
-                f"{drop[fam].mean():.3f}",
-                "",
-                "",
-                "reported",
-            )
+        for fam in MODEL_FAMILIES[1:]
+    ]
+    rows += [
+        row(
+            f"model, {fam}: share of messages dropped over attention",
+            src,
+            "pattern",
+            "(congestion, no number obtained)",
+            f"{drop[fam].mean():.3f}",
+            "",
+            "",
+            "reported",
         )
+        for fam in MODEL_FAMILIES
+    ]
     rows.append(
         row(
             "model: multiscale minus random (busiest share / pure tree)",
@@ -406,16 +414,25 @@ def _model_rows(quick: bool, seed: int) -> tuple[list[dict], bool, dict]:
             "pass" if ok else "FAIL",
         )
     )
+    return rows
+
+
+def _model_rows(quick: bool, seed: int) -> tuple[list[dict], bool, dict]:
+    """DWS's comparison through the model's network and routing (see :func:`model_routing`)."""
+    runs = _model_runs(quick, seed)
+    ratio = runs["ratio"]
+    d = paired_diff(ratio["multiscale"], ratio["random"])
+    ok = bool(d["ci_high"] < 0)
     return (
-        rows,
+        _model_table(runs, d, ok),
         ok,
         {
-            "n": n,
-            "rate": rate,
-            "steps": steps,
-            "replicates": reps,
+            "n": runs["n"],
+            "rate": runs["rate"],
+            "steps": runs["steps"],
+            "replicates": runs["replicates"],
             "ratio": {f: float(v.mean()) for f, v in ratio.items()},
-            "dropped": {f: float(v.mean()) for f, v in drop.items()},
+            "dropped": {f: float(v.mean()) for f, v in runs["drop"].items()},
         },
     )
 
@@ -651,68 +668,71 @@ def _reference_rows(ratio: dict, busiest: dict, families) -> tuple[list[dict], l
     """The independent implementation's rows, and the pass/fail of its stated checks."""
     rows, checks = [], []
     for xi in LOCALITIES:
-        loc = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
-        top_busiest = float(np.mean(np.array(busiest["hierarchy", xi]) == 0))
-        rows.append(
-            row(
-                f"pure tree, {loc}: busiest person is the top",
-                SOURCE,
-                "pattern",
-                "congestion at the top of a hierarchy",
-                f"{top_busiest:.0%} of networks",
-                "",
-                "",
-                "reported",
-                through="reference",
-            )
-        )
-        for fam in families[1:]:
-            r = ratio[fam, xi]
-            rows.append(
-                row(
-                    f"max load / pure tree, {fam}, {loc}",
-                    SOURCE if fam in FAMILIES else "(Agora's generator)",
-                    "pattern",
-                    _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
-                    f"{r.mean():.3f}",
-                    "",
-                    "",
-                    "",
-                    through="reference",
-                )
-            )
-        for other in ("random", "team"):
-            d = paired_diff(ratio["multiscale", xi], ratio[other, xi])
-            ok = d["ci_high"] < 0
-            checks.append(ok)
-            rows.append(
-                row(
-                    f"multiscale minus {other}, {loc}",
-                    SOURCE,
-                    "pattern",
-                    "< 0 (multiscale relieves congestion more)",
-                    f"{d['mean']:+.3f}",
-                    "",
-                    fmt_ci(d["ci_low"], d["ci_high"]),
-                    "pass" if ok else "FAIL",
-                    through="reference",
-                )
-            )
-        d = paired_diff(ratio["multiscale", xi], ratio["core_periphery", xi])
-        rows.append(
-            row(
-                f"multiscale minus core-periphery, {loc}",
-                SOURCE,
-                "pattern",
-                "(no direction obtained)",
-                f"{d['mean']:+.3f}",
-                "",
-                fmt_ci(d["ci_low"], d["ci_high"]),
-                "reported",
-                through="reference",
-            )
-        )
+        loc_rows, loc_checks = _locality_rows(ratio, busiest, families, xi)
+        rows += loc_rows
+        checks += loc_checks
     return rows, checks
+
+
+def _locality_rows(
+    ratio: dict, busiest: dict, families, xi: float
+) -> tuple[list[dict], list[bool]]:
+    """One locality's rows of the independent implementation, and its stated checks."""
+    loc = "uniform targets" if not np.isfinite(xi) else f"locality xi = {xi:g}"
+    top_busiest = float(np.mean(np.array(busiest["hierarchy", xi]) == 0))
+    rows = [
+        row(
+            f"pure tree, {loc}: busiest person is the top",
+            SOURCE,
+            "pattern",
+            "congestion at the top of a hierarchy",
+            f"{top_busiest:.0%} of networks",
+            "",
+            "",
+            "reported",
+            through="reference",
+        )
+    ]
+    rows += [
+        row(
+            f"max load / pure tree, {fam}, {loc}",
+            SOURCE if fam in FAMILIES else "(Agora's generator)",
+            "pattern",
+            _PUBLISHED_ORDER.get(fam, "(not in DWS)"),
+            f"{ratio[fam, xi].mean():.3f}",
+            "",
+            "",
+            "",
+            through="reference",
+        )
+        for fam in families[1:]
+    ]
+    checks = []
+    for other in ("random", "team"):
+        d = paired_diff(ratio["multiscale", xi], ratio[other, xi])
+        ok = d["ci_high"] < 0
+        checks.append(ok)
+        rows.append(_difference_row(f"multiscale minus {other}, {loc}", d, ok))
+    d = paired_diff(ratio["multiscale", xi], ratio["core_periphery", xi])
+    rows.append(_difference_row(f"multiscale minus core-periphery, {loc}", d, None))
+    return rows, checks
+
+
+def _difference_row(quantity: str, d: dict, ok: bool | None) -> dict:
+    """A paired difference between two families: a check (``ok``), or reported (None)."""
+    return row(
+        quantity,
+        SOURCE,
+        "pattern",
+        "< 0 (multiscale relieves congestion more)"
+        if ok is not None
+        else "(no direction obtained)",
+        f"{d['mean']:+.3f}",
+        "",
+        fmt_ci(d["ci_low"], d["ci_high"]),
+        "reported" if ok is None else ("pass" if ok else "FAIL"),
+        through="reference",
+    )
 
 
 #: Why a row can fail (for the report).

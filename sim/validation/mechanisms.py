@@ -168,20 +168,8 @@ def judge(values) -> dict:
     return {**s, "sign": bool(sign), "size": bool(size), "passed": bool(sign and size)}
 
 
-def run(
-    quick: bool = True,
-    seed: int = 2002,
-    out_dir: Path | str | None = None,
-    replicates: int | None = None,
-) -> Comparison:
-    """Both mechanisms, each judged by sign and order of magnitude."""
-    t0 = time.perf_counter()
-    # Six in quick mode: with three, the t interval's 2 degrees of freedom (t = 4.3) leave
-    # the sign undecided at any effect size of the published range.
-    reps = replicates or (6 if quick else 20)
-    burn_in, window = (60, 60) if quick else (BURN_IN, WINDOW)
-    out = measure(OVERRIDES, reps, seed, burn_in, window)
-    verdicts = {k: judge([o[k] for o in out]) for k in ("engagement", "trust")}
+def _rows(verdicts: dict[str, dict], out: list[dict]) -> list[dict]:
+    """Each mechanism's partial r against the sign and order of magnitude, and the context."""
     rows = []
     for key, label in (("engagement", "engagement change"), ("trust", "trust change")):
         v = verdicts[key]
@@ -216,6 +204,24 @@ def run(
             through="model",
         )
     )
+    return rows
+
+
+def run(
+    quick: bool = True,
+    seed: int = 2002,
+    out_dir: Path | str | None = None,
+    replicates: int | None = None,
+) -> Comparison:
+    """Both mechanisms, each judged by sign and order of magnitude."""
+    t0 = time.perf_counter()
+    # Six in quick mode: with three, the t interval's 2 degrees of freedom (t = 4.3) leave
+    # the sign undecided at any effect size of the published range.
+    reps = replicates or (6 if quick else 20)
+    burn_in, window = (60, 60) if quick else (BURN_IN, WINDOW)
+    out = measure(OVERRIDES, reps, seed, burn_in, window)
+    verdicts = {k: judge([o[k] for o in out]) for k in ("engagement", "trust")}
+    rows = _rows(verdicts, out)
     passed = all(v["passed"] for v in verdicts.values())
     figures = []
     if out_dir is not None:

@@ -63,9 +63,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     code = np.zeros((R, m), dtype=np.int8)
     rate = _socialization_rates(cfg, n, R, p1)
 
-    h_code = np.empty((steps + 1, R, m), dtype=np.int8)
+    h_code, h_reality = (np.empty((steps + 1, R, m), dtype=np.int8) for _ in range(2))
     h_members = np.empty((3, steps + 1, R))  # knowledge, its Gini, diversity
-    h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
     changes, innovations, net, adopted, bottom_up, cocreated, lag_sum, lag_count = (
         np.zeros((steps + 1, R), dtype=np.int64) for _ in range(8)
     )
@@ -79,15 +78,8 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
             # Adaptation spells start where the code was right and reality moves away.
             wrong_since[flip & (code == reality)] = t + 1
             reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
-        zero = beliefs == 0
         cells = socialization_candidates(beliefs, code[:, None, :])
-        z = np.count_nonzero(zero.reshape(R, -1), axis=1)
-        c = np.count_nonzero(cells.reshape(R, -1), axis=1)
-        draws = [g.random(zr + cr + m) for g, zr, cr in zip(gens, z, c, strict=True)]
-        coin = np.concatenate([d[:zr] for d, zr in zip(draws, z, strict=True)])
-        social = np.concatenate([d[zr : zr + cr] for d, zr, cr in zip(draws, z, c, strict=True)])
-        learn_u = np.stack([d[zr + cr :] for d, zr, cr in zip(draws, z, c, strict=True)])
-
+        coin, social, learn_u = _step_draws(gens, beliefs, cells)
         actions = act(beliefs, coin)
         beliefs = socialize(beliefs, code[:, None, :], rate, social, candidates=cells)
         real32 = reality.astype(np.float32)[..., None]
@@ -197,6 +189,21 @@ def _turnover_and_turbulence(
     if p4 > 0:
         return np.stack([g.random(m) for g in gens]) < p4
     return None
+
+
+def _step_draws(
+    gens: list[np.random.Generator], beliefs: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step's uniforms after turnover and turbulence, one call per replicate: a coin per
+    zero belief, one per socialization candidate cell, and ``m`` for the code's learning."""
+    R, m = len(gens), beliefs.shape[-1]
+    z = np.count_nonzero((beliefs == 0).reshape(R, -1), axis=1)
+    c = np.count_nonzero(cells.reshape(R, -1), axis=1)
+    draws = [g.random(zr + cr + m) for g, zr, cr in zip(gens, z, c, strict=True)]
+    coin = np.concatenate([d[:zr] for d, zr in zip(draws, z, strict=True)])
+    social = np.concatenate([d[zr : zr + cr] for d, zr, cr in zip(draws, z, c, strict=True)])
+    learn_u = np.stack([d[zr + cr :] for d, zr, cr in zip(draws, z, c, strict=True)])
+    return coin, social, learn_u
 
 
 def _member_metrics(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:

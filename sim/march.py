@@ -51,75 +51,35 @@ def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 128) -> pd.DataFr
 
 
 def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
-    from sim.org.network import hierarchy_tree
-
-    tree = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span)
-    n = tree.size
-    leader = (tree.level < cfg.org.leader_levels).astype(np.float32)
-    # Independent origins as in the model: each unit, and the leadership above the units.
-    group = np.where(tree.unit >= 0, tree.unit, tree.n_units)
-    in_group = np.zeros((n, tree.n_units + 1), dtype=np.float32)
-    in_group[np.arange(n), group] = 1
-    m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
+    leader, in_group = _leaders_and_origins(cfg)
+    n = leader.size
     p1, p2 = cfg.regime.socialization, cfg.regime.listening
     if p1 is None or p2 is None:  # a config that did not go through sim.config.to_config
         raise ValueError("regime.socialization and regime.listening are unresolved (null)")
+    m, steps, R = cfg.environment.dims, cfg.steps, len(seeds)
     p3, p4 = cfg.population.turnover, cfg.environment.turbulence
     gens = [np.random.default_rng(s) for s in seeds]
-
-    reality = np.empty((R, m), dtype=np.int8)
-    beliefs = np.empty((R, n, m), dtype=np.int8)
-    for g, real, bel in zip(gens, reality, beliefs, strict=True):
-        real[:] = np.where(g.random(m) < 0.5, -1, 1)
-        bel[:] = random_beliefs(g.random((n, m)))
+    reality, beliefs = _initial_reality_and_beliefs(gens, n, m)
     code = np.zeros((R, m), dtype=np.int8)
+    rate = _socialization_rates(cfg, n, R, p1)
 
-    idx = np.arange(n)
-    share = cfg.population.fast_share
-    fast = np.floor((idx + 1) * share) > np.floor(idx * share)
-    rate = np.broadcast_to(np.where(fast, cfg.population.fast_socialization, p1), (R, n))
-
-    h_code = np.empty((steps + 1, R, m), dtype=np.int8)
+    h_code, h_reality = (np.empty((steps + 1, R, m), dtype=np.int8) for _ in range(2))
     h_members = np.empty((3, steps + 1, R))  # knowledge, its Gini, diversity
-    h_reality = np.empty((steps + 1, R, m), dtype=np.int8)
-    changes = np.zeros((steps + 1, R), dtype=np.int64)
-    innovations = np.zeros((steps + 1, R), dtype=np.int64)
-    net = np.zeros((steps + 1, R), dtype=np.int64)
-    adopted = np.zeros((steps + 1, R), dtype=np.int64)
-    bottom_up = np.zeros((steps + 1, R), dtype=np.int64)
-    cocreated = np.zeros((steps + 1, R), dtype=np.int64)
-    lag_sum = np.zeros((steps + 1, R), dtype=np.int64)
-    lag_count = np.zeros((steps + 1, R), dtype=np.int64)
+    changes, innovations, net, adopted, bottom_up, cocreated, lag_sum, lag_count = (
+        np.zeros((steps + 1, R), dtype=np.int64) for _ in range(8)
+    )
     wrong_since = np.full((R, m), -1, dtype=np.int64)
     h_code[0], h_reality[0] = code, reality
     h_members[:, 0] = _member_metrics(beliefs, reality)
 
     for t in range(steps):
-        if p3 > 0:
-            leave = np.stack([g.random(n) for g in gens]) < p3
-            counts = leave.sum(1)
-            # Then, per replicate, fresh beliefs for its leavers (and turbulence's draws).
-            extra = m if p4 > 0 else 0
-            after = [g.random(k * m + extra) for g, k in zip(gens, counts, strict=True)]
-            fresh = np.concatenate([a[: k * m] for a, k in zip(after, counts, strict=True)])
-            beliefs[leave] = random_beliefs(fresh).reshape(-1, m)
-            if p4 > 0:
-                flip = np.stack([a[k * m :] for a, k in zip(after, counts, strict=True)]) < p4
-        elif p4 > 0:
-            flip = np.stack([g.random(m) for g in gens]) < p4
-        if p4 > 0:
+        flip = _turnover_and_turbulence(gens, beliefs, p3, p4) if p3 > 0 or p4 > 0 else None
+        if flip is not None:
             # Adaptation spells start where the code was right and reality moves away.
             wrong_since[flip & (code == reality)] = t + 1
             reality = (reality * (1 - 2 * flip.astype(np.int8))).astype(np.int8)
-        zero = beliefs == 0
         cells = socialization_candidates(beliefs, code[:, None, :])
-        z = np.count_nonzero(zero.reshape(R, -1), axis=1)
-        c = np.count_nonzero(cells.reshape(R, -1), axis=1)
-        draws = [g.random(zr + cr + m) for g, zr, cr in zip(gens, z, c, strict=True)]
-        coin = np.concatenate([d[:zr] for d, zr in zip(draws, z, strict=True)])
-        social = np.concatenate([d[zr : zr + cr] for d, zr, cr in zip(draws, z, c, strict=True)])
-        learn_u = np.stack([d[zr + cr :] for d, zr, cr in zip(draws, z, c, strict=True)])
-
+        coin, social, learn_u = _step_draws(gens, beliefs, cells)
         actions = act(beliefs, coin)
         beliefs = socialize(beliefs, code[:, None, :], rate, social, candidates=cells)
         real32 = reality.astype(np.float32)[..., None]
@@ -169,6 +129,83 @@ def _run_chunk(cfg: AgoraConfig, seeds: list[int], first: int) -> pd.DataFrame:
     return frame
 
 
+def _leaders_and_origins(cfg: AgoraConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Who is in the leadership (1.0) and, per member, its origin group (one-hot).
+
+    Independent origins as in the model: each unit, and the leadership above the units.
+    """
+    from sim.org.network import hierarchy_tree
+
+    tree = hierarchy_tree(cfg.org.size, cfg.hierarchy.depth, cfg.hierarchy.span)
+    n = tree.size
+    leader = (tree.level < cfg.org.leader_levels).astype(np.float32)
+    group = np.where(tree.unit >= 0, tree.unit, tree.n_units)
+    in_group = np.zeros((n, tree.n_units + 1), dtype=np.float32)
+    in_group[np.arange(n), group] = 1
+    return leader, in_group
+
+
+def _initial_reality_and_beliefs(
+    gens: list[np.random.Generator], n: int, m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each replicate's reality (m of +-1), then its members' beliefs, from its own Generator."""
+    R = len(gens)
+    reality = np.empty((R, m), dtype=np.int8)
+    beliefs = np.empty((R, n, m), dtype=np.int8)
+    for g, real, bel in zip(gens, reality, beliefs, strict=True):
+        real[:] = np.where(g.random(m) < 0.5, -1, 1)
+        bel[:] = random_beliefs(g.random((n, m)))
+    return reality, beliefs
+
+
+def _socialization_rates(cfg: AgoraConfig, n: int, R: int, p1: float) -> np.ndarray:
+    """Each member's socialization rate: the fast share spread evenly over the members."""
+    idx = np.arange(n)
+    share = cfg.population.fast_share
+    fast = np.floor((idx + 1) * share) > np.floor(idx * share)
+    return np.broadcast_to(np.where(fast, cfg.population.fast_socialization, p1), (R, n))
+
+
+def _turnover_and_turbulence(
+    gens: list[np.random.Generator], beliefs: np.ndarray, p3: float, p4: float
+) -> np.ndarray | None:
+    """One step's turnover (leavers' beliefs replaced in place) and turbulence's flips.
+
+    Draws in the model's order: per replicate ``n`` for who leaves, then ``m`` per leaver and,
+    with turbulence, ``m`` more. Returns the dimensions of reality that flip (or None).
+    """
+    n, m = beliefs.shape[1:]
+    if p3 > 0:
+        leave = np.stack([g.random(n) for g in gens]) < p3
+        counts = leave.sum(1)
+        # Then, per replicate, fresh beliefs for its leavers (and turbulence's draws).
+        extra = m if p4 > 0 else 0
+        after = [g.random(k * m + extra) for g, k in zip(gens, counts, strict=True)]
+        fresh = np.concatenate([a[: k * m] for a, k in zip(after, counts, strict=True)])
+        beliefs[leave] = random_beliefs(fresh).reshape(-1, m)
+        if p4 > 0:
+            return np.stack([a[k * m :] for a, k in zip(after, counts, strict=True)]) < p4
+        return None
+    if p4 > 0:
+        return np.stack([g.random(m) for g in gens]) < p4
+    return None
+
+
+def _step_draws(
+    gens: list[np.random.Generator], beliefs: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step's uniforms after turnover and turbulence, one call per replicate: a coin per
+    zero belief, one per socialization candidate cell, and ``m`` for the code's learning."""
+    R, m = len(gens), beliefs.shape[-1]
+    z = np.count_nonzero((beliefs == 0).reshape(R, -1), axis=1)
+    c = np.count_nonzero(cells.reshape(R, -1), axis=1)
+    draws = [g.random(zr + cr + m) for g, zr, cr in zip(gens, z, c, strict=True)]
+    coin = np.concatenate([d[:zr] for d, zr in zip(draws, z, strict=True)])
+    social = np.concatenate([d[zr : zr + cr] for d, zr, cr in zip(draws, z, c, strict=True)])
+    learn_u = np.stack([d[zr + cr :] for d, zr, cr in zip(draws, z, c, strict=True)])
+    return coin, social, learn_u
+
+
 def _member_metrics(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """One step's member metrics per replicate: knowledge, its Gini and diversity."""
     correct = share_correct(beliefs, reality)  # (R, n)
@@ -191,8 +228,6 @@ def _metrics(
 ) -> pd.DataFrame:
     steps1, R = code.shape[:2]
     nan = np.full((steps1, R), np.nan)
-    ones, zeros = np.ones((steps1, R)), np.zeros((steps1, R))
-    sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
     with np.errstate(invalid="ignore", divide="ignore"):
         cocreation = np.where(changes > 0, cocreated / np.maximum(changes, 1), np.nan)
         lag = np.where(lags[1] > 0, lags[0] / np.maximum(lags[1], 1), np.nan)
@@ -200,53 +235,16 @@ def _metrics(
     columns = {
         "knowledge_code": knowledge_code(code[:, :, None, :], reality),
         "knowledge_individuals": members[0],
-        "knowledge_stakeholders": nan,
-        "reach": np.where(sent > 0, 1.0, 0.0),
-        "engagement": ones,
-        "active_share": zeros,
-        "trust": ones,
-        "silo_ei": nan,
         "gini_knowledge": members[1],
-        "gini_access": np.where(sent > 0, 0.0, 0.0),
         "diversity": members[2],
         "innovations": innovations.astype(float),
         "innovations_bottom_up": bottom_up.astype(float),
         "cocreation": cocreation,
-        "stakeholder_satisfaction": nan,
-        "gini_value": nan,
-        "retention": nan,
-        "overload": zeros,
-        "filtered": zeros,
-        "messages_sent": sent,
-        "messages_delivered": sent,
         "innovations_net": net.astype(float),
-        "sent_broadcast": sent,
-        "sent_post": zeros,
-        "sent_reply": zeros,
-        "sent_vote": zeros,
-        "sent_voice": zeros,
-        # The code observes every member each step (from step 1): n ideas considered.
-        "ideas_considered": sent,
         "ideas_adopted": adopted.astype(float),
-        "voice_answered": nan,
-        # No continuous opinions in March's model (is_march needs population.opinion off).
-        "opinion_mean": nan,
-        "opinion_variance": nan,
-        "leader_influence": nan,
-        "performance": nan,  # an NK task's score; March's task is additive
         "adaptation_lag": lag,
         "bottom_up_share": up_share,
-        "gini_access_peer": zeros,  # no peer messages: everyone equal at 0
-        "adoption": ones,  # platform.rollout=everyone: everyone is on it
-        "platform_active": zeros,
-        "leader_activity": zeros,
-        "authenticity_gap": nan,  # no one voices: no experience to compare a claim with
-        "value_created": nan,  # value.economy off
-        "value_share_stakeholders": nan,
-        "org_value": nan,
-        "practice_responsiveness": zeros,  # is_march: responsiveness 0, broadcasts every step
-        "practice_broadcast_rate": ones,
-        "decisions_by_vote": zeros,
+        **_fixed_columns(steps1, R, n),
     }
     # The catalogue says which metrics March's model defines: the others are NaN here.
     columns = {m: columns[m] if record(m).march else nan for m in METRIC_NAMES}
@@ -260,3 +258,51 @@ def _metrics(
         }
     )
     return frame
+
+
+def _fixed_columns(steps1: int, R: int, n: int) -> dict[str, np.ndarray]:
+    """The metrics that March's model fixes: constants, NaN where it has no such thing, and
+    the per-step counts of its one kind of message (each member observed from step 1)."""
+    nan = np.full((steps1, R), np.nan)
+    ones, zeros = np.ones((steps1, R)), np.zeros((steps1, R))
+    sent = np.where(np.arange(steps1)[:, None] > 0, float(n), 0.0) * ones
+    return {
+        "knowledge_stakeholders": nan,
+        "reach": np.where(sent > 0, 1.0, 0.0),
+        "engagement": ones,
+        "active_share": zeros,
+        "trust": ones,
+        "silo_ei": nan,
+        "gini_access": np.where(sent > 0, 0.0, 0.0),
+        "stakeholder_satisfaction": nan,
+        "gini_value": nan,
+        "retention": nan,
+        "overload": zeros,
+        "filtered": zeros,
+        "messages_sent": sent,
+        "messages_delivered": sent,
+        "sent_broadcast": sent,
+        "sent_post": zeros,
+        "sent_reply": zeros,
+        "sent_vote": zeros,
+        "sent_voice": zeros,
+        # The code observes every member each step (from step 1): n ideas considered.
+        "ideas_considered": sent,
+        "voice_answered": nan,
+        # No continuous opinions in March's model (is_march needs population.opinion off).
+        "opinion_mean": nan,
+        "opinion_variance": nan,
+        "leader_influence": nan,
+        "performance": nan,  # an NK task's score; March's task is additive
+        "gini_access_peer": zeros,  # no peer messages: everyone equal at 0
+        "adoption": ones,  # platform.rollout=everyone: everyone is on it
+        "platform_active": zeros,
+        "leader_activity": zeros,
+        "authenticity_gap": nan,  # no one voices: no experience to compare a claim with
+        "value_created": nan,  # value.economy off
+        "value_share_stakeholders": nan,
+        "org_value": nan,
+        "practice_responsiveness": zeros,  # is_march: responsiveness 0, broadcasts every step
+        "practice_broadcast_rate": ones,
+        "decisions_by_vote": zeros,
+    }

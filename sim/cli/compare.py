@@ -63,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="report folder (default: reports/compare, reports/compare_ends with --ends realistic)",
     )
+    _add_design_options(parser)
+    _add_output_options(parser)
+    # The shared run flag this command lacks; --steps N becomes the override steps=N.
+    add_run_options(parser, "steps")
+    return parser
+
+
+def _add_design_options(parser: argparse.ArgumentParser) -> None:
+    """The flags that say what is run: replicates, seed, workers, design, ends, pairs, window."""
     parser.add_argument(
         "--replicates",
         type=int,
@@ -104,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_WINDOW,
         help="end-of-run window as a fraction of the run (default: the last third)",
     )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """The flags that say what is written: the docs' classification, resuming, progress, plots."""
     # A flag without a value: an optional value would swallow a following KEY=VALUE override.
     parser.add_argument(
         "--write-docs",
@@ -127,9 +140,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="tables and report only (the report still links the plots)",
     )
-    # The shared run flag this command lacks; --steps N becomes the override steps=N.
-    add_run_options(parser, "steps")
-    return parser
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

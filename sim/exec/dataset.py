@@ -156,45 +156,13 @@ def write_dataset(
         )
         if path.is_file() and _stored_fingerprint(path) == mark:
             continue  # its jobs have not changed since it was written
-        tmp = temporary_name(path)
-        writer = pq.ParquetWriter(
-            tmp, schema.with_metadata({**(schema.metadata or {}), _FINGERPRINT: mark})
+        rows_written += _write_part(
+            path,
+            mark,
+            (_job_frame(jobs[i], i, typed, labels, metrics) for i in chunk),
+            schema,
+            dtypes,
         )
-        try:
-            buffer: list[pa.Table] = []
-            buffered = 0
-            for i in chunk:
-                j = jobs[i]
-                if j.status != "ok":
-                    continue
-                try:
-                    frame = pd.read_parquet(j.dir / METRICS_FILE)
-                except Exception:  # unreadable: aggregate reports it; nothing to add here
-                    continue
-                frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
-                frame = frame.sort_values(["replicate", "step"], kind="stable")
-                head = {
-                    "job": j.num,
-                    **{c: s.iloc[i] for c, s in typed.items()},
-                    "condition": labels[i],
-                }
-                for col, val in reversed(head.items()):
-                    frame.insert(0, col, val)
-                buffer.append(to_table([frame], schema, dtypes))
-                buffered += len(frame)
-                if buffered >= _ROW_GROUP:
-                    writer.write_table(pa.concat_tables(buffer))
-                    rows_written += buffered
-                    buffer, buffered = [], 0
-            if buffer:
-                writer.write_table(pa.concat_tables(buffer))
-                rows_written += buffered
-        except BaseException:
-            writer.close()
-            tmp.unlink(missing_ok=True)
-            raise
-        writer.close()
-        os.replace(tmp, path)
         written += 1
     keep = {p.name for p in parts}
     for stale in folder.glob("part-*.parquet"):  # parts of jobs that no longer exist
@@ -203,3 +171,62 @@ def write_dataset(
     return DatasetInfo(
         path=folder, jobs=len(jobs), parts=parts, parts_written=written, rows_written=rows_written
     )
+
+
+def _job_frame(job, i: int, typed: dict, labels: list, metrics: list) -> pd.DataFrame | None:
+    """Job ``i``'s metrics in the dataset's columns, its swept keys and condition first; None
+    for a job that failed or whose metrics cannot be read (aggregate reports those)."""
+    if job.status != "ok":
+        return None
+    try:
+        frame = pd.read_parquet(job.dir / METRICS_FILE)
+    except Exception:  # unreadable: aggregate reports it; nothing to add here
+        return None
+    frame = frame.reindex(columns=[*_ID_COLUMNS, *metrics])
+    frame = frame.sort_values(["replicate", "step"], kind="stable")
+    head = {
+        "job": job.num,
+        **{c: s.iloc[i] for c, s in typed.items()},
+        "condition": labels[i],
+    }
+    for col, val in reversed(head.items()):
+        frame.insert(0, col, val)
+    return frame
+
+
+def _write_part(
+    path: Path,
+    mark: bytes,
+    frames: Iterable[pd.DataFrame | None],
+    schema: pa.Schema,
+    dtypes: dict,
+) -> int:
+    """Write one part file from its jobs' frames (None skipped), fingerprint ``mark`` in its
+    metadata, in row groups of about :data:`_ROW_GROUP` rows; atomically, the rows written."""
+    rows_written = 0
+    tmp = temporary_name(path)
+    writer = pq.ParquetWriter(
+        tmp, schema.with_metadata({**(schema.metadata or {}), _FINGERPRINT: mark})
+    )
+    try:
+        buffer: list[pa.Table] = []
+        buffered = 0
+        for frame in frames:
+            if frame is None:
+                continue
+            buffer.append(to_table([frame], schema, dtypes))
+            buffered += len(frame)
+            if buffered >= _ROW_GROUP:
+                writer.write_table(pa.concat_tables(buffer))
+                rows_written += buffered
+                buffer, buffered = [], 0
+        if buffer:
+            writer.write_table(pa.concat_tables(buffer))
+            rows_written += buffered
+    except BaseException:
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    writer.close()
+    os.replace(tmp, path)
+    return rows_written

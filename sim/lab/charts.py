@@ -454,26 +454,7 @@ def metrics_option(
     grids, xs, ys, lines, titles = [], [], [], [], []
     for i, (name, box) in enumerate(zip(names, boxes, strict=True)):
         grids.append({**box, "containLabel": False})
-        xs.append(
-            {
-                "type": "value",
-                "gridIndex": i,
-                "min": 0,
-                "max": int(horizon),
-                "splitNumber": 4,
-                "axisLabel": {"fontSize": 12},
-                **(
-                    {
-                        "name": "step",
-                        "nameLocation": "middle",
-                        "nameGap": 22,
-                        "nameTextStyle": {"fontSize": 12},
-                    }
-                    if i >= len(names) - ncols
-                    else {}
-                ),
-            }
-        )
+        xs.append(_metrics_x_axis(i, horizon, bottom_row=i >= len(names) - ncols))
         ys.append(
             {
                 "type": "value",
@@ -494,37 +475,16 @@ def metrics_option(
                 "textStyle": {"fontSize": 13, "fontWeight": "normal"},
             }
         )
+        row_h = 100 / max(1, math.ceil(len(names) / ncols))
         for j, (s, table) in enumerate(zip(series, tables, strict=True)):
-            values = table[name].to_numpy(dtype=float)
-            lines.append(
-                {
-                    "id": f"{name}-{j}",
-                    "type": "line",
-                    "xAxisIndex": i,
-                    "yAxisIndex": i,
-                    "showSymbol": False,
-                    "animation": False,
-                    "silent": True,
-                    "lineStyle": {
-                        "color": s.colour,
-                        "width": 2,
-                        "type": "dashed" if s.style == "--" else "solid",
-                    },
-                    "itemStyle": {"color": s.colour},
-                    "data": _points(table["step"].to_numpy(), values),
-                }
-            )
-            last = values[-1] if values.size else float("nan")
-            row_h = 100 / max(1, math.ceil(len(names) / ncols))
-            titles.append(
-                {
-                    "id": f"v-{name}-{j}",
-                    "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
-                    "top": f"{top - 0.16 * row_h:.2f}%",
-                    "text": _value_text(name, s.label.split(":")[0], last),
-                    "textStyle": {"fontSize": 12, "fontWeight": "bold", "color": s.colour},
-                }
-            )
+            line, value = _metrics_run_curve(i, j, name, s, table, box, top, row_h)
+            lines.append(line)
+            titles.append(value)
+    return _option(grids, xs, ys, lines, titles)
+
+
+def _option(grids: list, xs: list, ys: list, lines: list, titles: list) -> dict:
+    """A chart's option under a new id: its panels, axes, curves and titles, not animated."""
     return {
         "id": next(_ids),
         "echarts": {
@@ -536,6 +496,60 @@ def metrics_option(
             "title": titles,
         },
     }
+
+
+def _metrics_x_axis(i: int, horizon: int, *, bottom_row: bool) -> dict:
+    """Panel ``i``'s step axis, from 0 to ``horizon``; named "step" on the bottom row only."""
+    return {
+        "type": "value",
+        "gridIndex": i,
+        "min": 0,
+        "max": int(horizon),
+        "splitNumber": 4,
+        "axisLabel": {"fontSize": 12},
+        **(
+            {
+                "name": "step",
+                "nameLocation": "middle",
+                "nameGap": 22,
+                "nameTextStyle": {"fontSize": 12},
+            }
+            if bottom_row
+            else {}
+        ),
+    }
+
+
+def _metrics_run_curve(
+    i: int, j: int, name: str, s, table, box: dict, top: float, row_h: float
+) -> tuple[dict, dict]:
+    """Run ``j``'s curve of metric ``name`` in panel ``i``, and its last value above the panel."""
+    values = table[name].to_numpy(dtype=float)
+    line = {
+        "id": f"{name}-{j}",
+        "type": "line",
+        "xAxisIndex": i,
+        "yAxisIndex": i,
+        "showSymbol": False,
+        "animation": False,
+        "silent": True,
+        "lineStyle": {
+            "color": s.colour,
+            "width": 2,
+            "type": "dashed" if s.style == "--" else "solid",
+        },
+        "itemStyle": {"color": s.colour},
+        "data": _points(table["step"].to_numpy(), values),
+    }
+    last = values[-1] if values.size else float("nan")
+    value = {
+        "id": f"v-{name}-{j}",
+        "left": f"{float(box['left'][:-1]) + 13 * j:.2f}%",
+        "top": f"{top - 0.16 * row_h:.2f}%",
+        "text": _value_text(name, s.label.split(":")[0], last),
+        "textStyle": {"fontSize": 12, "fontWeight": "bold", "color": s.colour},
+    }
+    return line, value
 
 
 def metrics_patch(pair, option_id: int, start: int) -> dict:
@@ -568,28 +582,9 @@ def difference_option(differences: Mapping, *, at: int, colour: str, ncols: int 
         steps = d["step"].to_numpy()
         low, high, diff = (d[c].to_numpy(dtype=float) for c in ("ci_low", "ci_high", "diff"))
         grids.append(box)
-        xs.append(
-            {
-                "type": "value",
-                "gridIndex": i,
-                "min": int(steps.min(initial=0)),
-                "max": int(steps.max(initial=1)),
-                "splitNumber": 4,
-                "axisLabel": {"fontSize": 12},
-            }
-        )
-        reach = float(np.nanmax(np.abs(np.concatenate([low, high, diff])), initial=0.0))
-        reach = 1.1 * reach if math.isfinite(reach) and reach > 0 else 1.0
-        ys.append(
-            {
-                "type": "value",
-                "gridIndex": i,
-                "min": round(-reach, 4),
-                "max": round(reach, 4),
-                "splitNumber": 4,
-                "axisLabel": {"fontSize": 12},
-            }
-        )
+        x, y = _difference_axes(i, steps, low, high, diff)
+        xs.append(x)
+        ys.append(y)
         top = float(box["top"][:-1])
         titles.append(
             {
@@ -599,51 +594,7 @@ def difference_option(differences: Mapping, *, at: int, colour: str, ncols: int 
                 "textStyle": {"fontSize": 13, "fontWeight": "normal"},
             }
         )
-        axes = {
-            "xAxisIndex": i,
-            "yAxisIndex": i,
-            "showSymbol": False,
-            "silent": True,
-            "animation": False,
-            "type": "line",
-        }
-        # The band: the lower bound (invisible), then the width stacked on it.
-        lines.append(
-            {
-                **axes,
-                "stack": f"ci-{i}",
-                "stackStrategy": "all",
-                "lineStyle": {"opacity": 0},
-                "data": _points(steps, low),
-            }
-        )
-        lines.append(
-            {
-                **axes,
-                "stack": f"ci-{i}",
-                "stackStrategy": "all",
-                "lineStyle": {"opacity": 0},
-                "areaStyle": {"color": colour, "opacity": 0.2},
-                "data": _points(steps, high - low),
-            }
-        )
-        lines.append(
-            {
-                **axes,
-                "lineStyle": {"color": colour, "width": 2},
-                "itemStyle": {"color": colour},
-                "data": _points(steps, diff),
-                "markLine": {
-                    "symbol": "none",
-                    "silent": True,
-                    "label": {"show": False},
-                    "data": [
-                        {"yAxis": 0, "lineStyle": {"color": "#000", "type": "solid"}},
-                        {"xAxis": int(at), "lineStyle": {"color": "#000", "type": "dashed"}},
-                    ],
-                },
-            }
-        )
+        lines += _difference_curves(i, steps, low, high, diff, at=at, colour=colour)
     titles.append(
         {
             "text": "Difference with the change (change minus without it; shaded: 95% "
@@ -653,14 +604,83 @@ def difference_option(differences: Mapping, *, at: int, colour: str, ncols: int 
             "textStyle": {"fontSize": 13, "fontWeight": "normal"},
         }
     )
-    return {
-        "id": next(_ids),
-        "echarts": {
-            "animation": False,
-            "grid": grids,
-            "xAxis": xs,
-            "yAxis": ys,
-            "series": lines,
-            "title": titles,
-        },
+    return _option(grids, xs, ys, lines, titles)
+
+
+def _difference_axes(
+    i: int, steps: np.ndarray, low: np.ndarray, high: np.ndarray, diff: np.ndarray
+) -> tuple[dict, dict]:
+    """Panel ``i``'s step axis and its difference axis, symmetric about zero with 10% room."""
+    x = {
+        "type": "value",
+        "gridIndex": i,
+        "min": int(steps.min(initial=0)),
+        "max": int(steps.max(initial=1)),
+        "splitNumber": 4,
+        "axisLabel": {"fontSize": 12},
     }
+    reach = float(np.nanmax(np.abs(np.concatenate([low, high, diff])), initial=0.0))
+    reach = 1.1 * reach if math.isfinite(reach) and reach > 0 else 1.0
+    y = {
+        "type": "value",
+        "gridIndex": i,
+        "min": round(-reach, 4),
+        "max": round(reach, 4),
+        "splitNumber": 4,
+        "axisLabel": {"fontSize": 12},
+    }
+    return x, y
+
+
+def _difference_curves(
+    i: int,
+    steps: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    diff: np.ndarray,
+    *,
+    at: int,
+    colour: str,
+) -> list[dict]:
+    """Panel ``i``'s 95% band and its difference, with zero and the step of the change marked."""
+    axes = {
+        "xAxisIndex": i,
+        "yAxisIndex": i,
+        "showSymbol": False,
+        "silent": True,
+        "animation": False,
+        "type": "line",
+    }
+    # The band: the lower bound (invisible), then the width stacked on it.
+    return [
+        {
+            **axes,
+            "stack": f"ci-{i}",
+            "stackStrategy": "all",
+            "lineStyle": {"opacity": 0},
+            "data": _points(steps, low),
+        },
+        {
+            **axes,
+            "stack": f"ci-{i}",
+            "stackStrategy": "all",
+            "lineStyle": {"opacity": 0},
+            "areaStyle": {"color": colour, "opacity": 0.2},
+            "data": _points(steps, high - low),
+        },
+        {
+            **axes,
+            "lineStyle": {"color": colour, "width": 2},
+            "itemStyle": {"color": colour},
+            "data": _points(steps, diff),
+            "markLine": {
+                "symbol": "none",
+                "silent": True,
+                "label": {"show": False},
+                "data": [
+                    {"yAxis": 0, "lineStyle": {"color": "#000", "type": "solid"}},
+                    {"xAxis": int(at), "lineStyle": {"color": "#000", "type": "dashed"}},
+                ],
+            },
+        },
+    ]

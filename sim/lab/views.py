@@ -17,6 +17,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import reacton.ipyvuetify as rv
 import solara
@@ -642,152 +643,191 @@ def WhatIfView(state: LabState):
         lambda: [s for s in list_scenarios() if s.path.stem != "march1991"], []
     )
     interventions = solara.use_memo(list_interventions, [])
-    scenario = solara.use_reactive("default")
-    kind = solara.use_reactive("intervention")
-    intervention = solara.use_reactive(interventions[0].name if interventions else None)
-    practice = solara.use_reactive("responsiveness")
-    value = solara.use_reactive(0.6)
-    at = solara.use_reactive(100)
-    steps = solara.use_reactive(200)
-    replicates = solara.use_reactive(8)
-    error = solara.use_reactive(None)
-
-    def set_practice(name):
-        practice.value = name
-        value.value = complete(regime="conversational")[name]
-
-    def start():
-        error.value = None
-        try:
-            # Held to the sliders' limits here, on the server, whatever the browser sent.
-            request = bounded_request(
-                WhatIfRequest(
-                    scenario.value,
-                    intervention=intervention.value if kind.value == "intervention" else None,
-                    practice=practice.value if kind.value == "practice" else None,
-                    value=value.value,
-                    at=at.value,
-                    steps=steps.value,
-                    replicates=replicates.value,
-                    seed=state.run.value["seed"],
-                )
-            )
-            plan = plan_of(request)  # a bad choice is said here, before anything runs
-        except Exception as err:  # noqa: BLE001 - shown to the user as it is
-            error.value = str(err)
-            return
-        same = unchanged(plan) if request.practice is not None else None
-        if same:
-            error.value = f"Nothing to compare: {same}."
-            return
-        whatif_task(request)
-
-    names = {s.path.stem: s for s in scenarios}
+    form = _WhatIfForm(
+        scenario=solara.use_reactive("default"),
+        kind=solara.use_reactive("intervention"),
+        intervention=solara.use_reactive(interventions[0].name if interventions else None),
+        practice=solara.use_reactive("responsiveness"),
+        value=solara.use_reactive(0.6),
+        at=solara.use_reactive(100),
+        steps=solara.use_reactive(200),
+        replicates=solara.use_reactive(8),
+        error=solara.use_reactive(None),
+    )
     with solara.Row(gap="16px", style={"align-items": "flex-start"}):
         with solara.Column(classes=["agora-sidebar", "agora-whatif-form"], gap="4px"):
-            solara.Select(
-                "Scenario",
-                values=list(names),
-                value=scenario,
-                dense=True,
-                classes=["agora-whatif-scenario"],
-            )
-            solara.Div(
-                children=[names[scenario.value].description if scenario.value in names else ""],
-                classes=["agora-help"],
-            )
-            solara.ToggleButtonsSingle(
-                value=kind,
-                children=[
-                    solara.Button("An intervention", value="intervention"),
-                    solara.Button("One practice", value="practice"),
-                ],
-                classes=["agora-whatif-kind"],
-            )
-            if kind.value == "intervention":
-                # Keys: the two selects take turns at one place of the page, and must not
-                # share their hooks (one holds a reactive value, the other a callback).
-                solara.Select(
-                    "Intervention",
-                    values=[i.name for i in interventions],
-                    value=intervention,
-                    dense=True,
-                    classes=["agora-whatif-intervention"],
-                ).key("whatif-intervention")
-                if intervention.value:
-                    solara.Div(
-                        children=[describe_intervention(intervention.value)], classes=["agora-help"]
-                    )
-            else:
-                solara.Select(
-                    "Practice",
-                    values=list(CHANGEABLE),
-                    value=practice.value,
-                    on_value=set_practice,
-                    dense=True,
-                    classes=["agora-whatif-practice"],
-                ).key("whatif-practice")
-                ControlInput(CONTROLS[practice.value], value.value, value.set, "whatif-")
-
-            def set_steps(n):
-                steps.set(int(n))
-                if at.value >= int(n):  # the change must fall inside the run
-                    at.set(max(10, int(n) // 2 // 10 * 10))
-
-            labels = {
-                "at": "Change at step",
-                "steps": "Run length (steps)",
-                "replicates": "Replicates (runs of each)",
-            }
-            for name, var, setter in (
-                ("at", at, None),
-                ("steps", steps, set_steps),
-                ("replicates", replicates, None),
-            ):
-                label = labels[name]
-                low, high, stride = LIMITS[name]
-                if name == "at":  # the change falls inside the run
-                    high = max(low, min(high, steps.value - 10))
-                rv.Slider(
-                    label=f"{label}: {var.value}",
-                    v_model=var.value,
-                    min=low,
-                    max=high,
-                    step=stride,
-                    on_v_model=setter or (lambda v, var=var: var.set(int(v))),
-                    hide_details=True,
-                    thumb_label=False,
-                    class_=f"agora-control agora-whatif-{name}",
-                )
+            _whatif_scenario_picker(form, {s.path.stem: s for s in scenarios})
+            _whatif_change_picker(form, interventions)
+            _whatif_sliders(form)
             solara.Button(
                 "Run the what-if",
                 color="primary",
-                on_click=start,
+                on_click=lambda: _start_whatif(form, state.run.value["seed"]),
                 disabled=whatif_task.pending,
                 classes=["agora-whatif-run"],
             )
-            if error.value:
-                solara.Error(error.value)
+            if form.error.value:
+                solara.Error(form.error.value)
         with solara.Column(classes=["agora-main", "agora-whatif-result"], gap="6px"):
-            if whatif_task.pending:
-                done = whatif_task.progress or 0.0
-                solara.ProgressLinear(done if done > 0 else True)
-                solara.Div(
-                    children=[f"Running both arms: {done:.0f}% of the replicates done."],
-                    classes=["agora-status", "agora-whatif-progress"],
-                )
-            elif whatif_task.error:
-                solara.Error(f"The what-if failed: {whatif_task.exception}")
-            elif whatif_task.finished and whatif_task.value is not None:
-                WhatIfResultView(whatif_task.value)
-            else:
-                Prose(
-                    "Choose a scenario and a change, then **Run the what-if**. The scenario runs "
-                    "several times as it is and several times with the change, on the same "
-                    "seeds: until the change the two are the same organization, step for step, "
-                    "so every difference after it is the change's doing.",
-                    size=17,
-                )
+            _whatif_result_panel()
+
+
+@dataclass(frozen=True)
+class _WhatIfForm:
+    """The what-if tab's reactive choices, handed as one to the pieces that draw the form."""
+
+    scenario: solara.Reactive
+    kind: solara.Reactive
+    intervention: solara.Reactive
+    practice: solara.Reactive
+    value: solara.Reactive
+    at: solara.Reactive
+    steps: solara.Reactive
+    replicates: solara.Reactive
+    error: solara.Reactive
+
+
+def _start_whatif(form: _WhatIfForm, seed) -> None:
+    """Check the form's request and start it in the background, or say what is wrong."""
+    form.error.value = None
+    try:
+        # Held to the sliders' limits here, on the server, whatever the browser sent.
+        request = bounded_request(
+            WhatIfRequest(
+                form.scenario.value,
+                intervention=form.intervention.value if form.kind.value == "intervention" else None,
+                practice=form.practice.value if form.kind.value == "practice" else None,
+                value=form.value.value,
+                at=form.at.value,
+                steps=form.steps.value,
+                replicates=form.replicates.value,
+                seed=seed,
+            )
+        )
+        plan = plan_of(request)  # a bad choice is said here, before anything runs
+    except Exception as err:  # noqa: BLE001 - shown to the user as it is
+        form.error.value = str(err)
+        return
+    same = unchanged(plan) if request.practice is not None else None
+    if same:
+        form.error.value = f"Nothing to compare: {same}."
+        return
+    whatif_task(request)
+
+
+def _whatif_scenario_picker(form: _WhatIfForm, names: dict) -> None:
+    """The scenario select, its description, and the choice of an intervention or a practice."""
+    solara.Select(
+        "Scenario",
+        values=list(names),
+        value=form.scenario,
+        dense=True,
+        classes=["agora-whatif-scenario"],
+    )
+    solara.Div(
+        children=[names[form.scenario.value].description if form.scenario.value in names else ""],
+        classes=["agora-help"],
+    )
+    solara.ToggleButtonsSingle(
+        value=form.kind,
+        children=[
+            solara.Button("An intervention", value="intervention"),
+            solara.Button("One practice", value="practice"),
+        ],
+        classes=["agora-whatif-kind"],
+    )
+
+
+def _whatif_change_picker(form: _WhatIfForm, interventions: list) -> None:
+    """The named intervention, or one practice and its new value."""
+
+    def set_practice(name):
+        form.practice.value = name
+        form.value.value = complete(regime="conversational")[name]
+
+    if form.kind.value == "intervention":
+        # Keys: the two selects take turns at one place of the page, and must not
+        # share their hooks (one holds a reactive value, the other a callback).
+        solara.Select(
+            "Intervention",
+            values=[i.name for i in interventions],
+            value=form.intervention,
+            dense=True,
+            classes=["agora-whatif-intervention"],
+        ).key("whatif-intervention")
+        if form.intervention.value:
+            solara.Div(
+                children=[describe_intervention(form.intervention.value)], classes=["agora-help"]
+            )
+    else:
+        solara.Select(
+            "Practice",
+            values=list(CHANGEABLE),
+            value=form.practice.value,
+            on_value=set_practice,
+            dense=True,
+            classes=["agora-whatif-practice"],
+        ).key("whatif-practice")
+        ControlInput(CONTROLS[form.practice.value], form.value.value, form.value.set, "whatif-")
+
+
+def _whatif_sliders(form: _WhatIfForm) -> None:
+    """The sliders for the step of the change, the run's length and the replicates."""
+    at, steps, replicates = form.at, form.steps, form.replicates
+
+    def set_steps(n):
+        steps.set(int(n))
+        if at.value >= int(n):  # the change must fall inside the run
+            at.set(max(10, int(n) // 2 // 10 * 10))
+
+    labels = {
+        "at": "Change at step",
+        "steps": "Run length (steps)",
+        "replicates": "Replicates (runs of each)",
+    }
+    for name, var, setter in (
+        ("at", at, None),
+        ("steps", steps, set_steps),
+        ("replicates", replicates, None),
+    ):
+        label = labels[name]
+        low, high, stride = LIMITS[name]
+        if name == "at":  # the change falls inside the run
+            high = max(low, min(high, steps.value - 10))
+        rv.Slider(
+            label=f"{label}: {var.value}",
+            v_model=var.value,
+            min=low,
+            max=high,
+            step=stride,
+            on_v_model=setter or (lambda v, var=var: var.set(int(v))),
+            hide_details=True,
+            thumb_label=False,
+            class_=f"agora-control agora-whatif-{name}",
+        )
+
+
+def _whatif_result_panel() -> None:
+    """The what-if's progress, its failure, its result, or what to do first."""
+    if whatif_task.pending:
+        done = whatif_task.progress or 0.0
+        solara.ProgressLinear(done if done > 0 else True)
+        solara.Div(
+            children=[f"Running both arms: {done:.0f}% of the replicates done."],
+            classes=["agora-status", "agora-whatif-progress"],
+        )
+    elif whatif_task.error:
+        solara.Error(f"The what-if failed: {whatif_task.exception}")
+    elif whatif_task.finished and whatif_task.value is not None:
+        WhatIfResultView(whatif_task.value)
+    else:
+        Prose(
+            "Choose a scenario and a change, then **Run the what-if**. The scenario runs "
+            "several times as it is and several times with the change, on the same "
+            "seeds: until the change the two are the same organization, step for step, "
+            "so every difference after it is the change's doing.",
+            size=17,
+        )
 
 
 @solara.component

@@ -412,7 +412,39 @@ def build_network(
         Units to keep instead of the new tree's (a reorganization that removes levels does not
         dissolve departments); one per individual.
     """
-    h, net, op = cfg.hierarchy, cfg.network, cfg.openness
+    tree, observed = _tree_of(cfg, units)
+    n = tree.size
+    has_reports = np.zeros(n, dtype=bool)
+    has_reports[tree.manager[tree.manager >= 0]] = True
+    frontline = np.flatnonzero(~has_reports)
+    parts = _typed_ties(cfg, tree, observed, frontline, stakeholder_org, rng)
+    edges, edge_type = _one_tie_per_pair(parts, n + stakeholder_org.size)
+    indptr, indices, ntype = _csr(edges, edge_type, n + stakeholder_org.size)
+
+    order = np.argsort(tree.manager, kind="stable")
+    order = order[tree.manager[order] >= 0]
+    children_indptr = np.concatenate(
+        [[0], np.cumsum(np.bincount(tree.manager[order], minlength=n))]
+    ).astype(np.int64)
+    return Network(
+        tree,
+        n,
+        int(stakeholder_org.size),
+        edges,
+        edge_type,
+        indptr,
+        indices,
+        ntype,
+        children_indptr,
+        order.astype(np.int64),
+        frontline,
+    )
+
+
+def _tree_of(cfg, units: np.ndarray | None) -> tuple[Tree, tuple[np.ndarray, np.ndarray] | None]:
+    """The organizations' tree (from the chart a config names, or generated) and the observed
+    communication ties that come with a chart (or None)."""
+    h = cfg.hierarchy
     observed = None
     if cfg.org.chart is not None:
         # Here, not at the top: a chart is read only when the config names one.
@@ -427,11 +459,21 @@ def build_network(
         tree = _concat_trees(trees)
     if units is not None:
         tree = Tree(tree.manager, tree.level, np.asarray(units, dtype=np.int64), tree.org)
-    n = tree.size
-    has_reports = np.zeros(n, dtype=bool)
-    has_reports[tree.manager[tree.manager >= 0]] = True
-    frontline = np.flatnonzero(~has_reports)
+    return tree, observed
 
+
+def _typed_ties(
+    cfg,
+    tree: Tree,
+    observed: tuple[np.ndarray, np.ndarray] | None,
+    frontline: np.ndarray,
+    stakeholder_org: np.ndarray,
+    rng: np.random.Generator,
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """Every tie as (u, v, type) batches in order of precedence: reporting lines, peers,
+    cross-unit, external, inter-organizational (drawn from ``rng`` in that order)."""
+    net, op = cfg.network, cfg.openness
+    n = tree.size
     parts = []
     rows = np.flatnonzero(tree.manager >= 0)
     parts.append((rows, tree.manager[rows], REPORTS_TO))
@@ -468,32 +510,17 @@ def build_network(
     )
     n_inter = int(round(op.inter_org * net.inter_org_degree * n / 2))
     parts.append((*inter_org_ties(tree, n_inter, rng), INTER_ORG))
+    return parts
+
+
+def _one_tie_per_pair(
+    parts: list[tuple[np.ndarray, np.ndarray, int]], n_total: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The edges and their types, one tie per pair of nodes: where a peer tie lands on a
+    reporting line, the reporting line stays (parts are in order of precedence and np.unique
+    keeps the first occurrence)."""
     edges = np.concatenate([np.stack([u, v], axis=1) for u, v, _ in parts]).astype(np.int64)
     edge_type = np.concatenate([np.full(u.size, k, dtype=np.int8) for u, _, k in parts])
-    # One tie per pair: where a peer tie lands on a reporting line, the reporting line stays
-    # (parts are in order of precedence and np.unique keeps the first occurrence).
-    key = np.minimum(edges[:, 0], edges[:, 1]) * (n + stakeholder_org.size) + np.maximum(
-        edges[:, 0], edges[:, 1]
-    )
+    key = np.minimum(edges[:, 0], edges[:, 1]) * n_total + np.maximum(edges[:, 0], edges[:, 1])
     first = np.sort(np.unique(key, return_index=True)[1])
-    edges, edge_type = edges[first], edge_type[first]
-    indptr, indices, ntype = _csr(edges, edge_type, n + stakeholder_org.size)
-
-    order = np.argsort(tree.manager, kind="stable")
-    order = order[tree.manager[order] >= 0]
-    children_indptr = np.concatenate(
-        [[0], np.cumsum(np.bincount(tree.manager[order], minlength=n))]
-    ).astype(np.int64)
-    return Network(
-        tree,
-        n,
-        int(stakeholder_org.size),
-        edges,
-        edge_type,
-        indptr,
-        indices,
-        ntype,
-        children_indptr,
-        order.astype(np.int64),
-        frontline,
-    )
+    return edges[first], edge_type[first]

@@ -236,6 +236,82 @@ def route(
     the broadcast copies managers create now. ``draw_always`` is passed to
     :func:`attention_filter`.
     """
+    hop = _hop(
+        new,
+        in_flight,
+        pending_broadcasts,
+        up_chain=up_chain,
+        manager=manager,
+        org_of=org_of,
+        children_indptr=children_indptr,
+        children=children,
+        p_relay=p_relay,
+        distortion=distortion,
+        step=step,
+        rng=rng,
+    )
+    msgs, lost, copies, held = hop.msgs, hop.lost, hop.copies, hop.held
+    read = _read(msgs, org_of, capacity, org_priority, rng, draw_always)
+    dropped, lost_posts, overloaded = read.dropped, read.lost_posts, read.overloaded
+    if dropped:
+        lost.append(read.lost_voice)
+        msgs = read.msgs
+    empty = Messages.empty(new.values.shape[1])
+    if not chain and hop.batches == 1 and up_chain is None:  # each arrives in one hop
+        delivered, forward, relay_broadcasts = msgs, empty, empty
+    else:
+        final = msgs.holder == msgs.target
+        delivered, forward = msgs.take(final), msgs.take(~final)
+        relay_broadcasts = empty
+        if chain:
+            is_b = (delivered.kind == BROADCAST) & (delivered.holder < manager.size)
+            relay_broadcasts = delivered.take(is_b)
+    return RouteResult(
+        delivered=delivered,
+        forward=forward,
+        relay_broadcasts=relay_broadcasts,
+        # Copies a manager held back count as sent and filtered, so every message is accounted.
+        sent=len(new) + len(copies) + held,
+        dropped=dropped,
+        filtered=hop.filtered,
+        relayed=hop.relayed,
+        lost_voice=lost[0] if len(lost) == 1 else np.concatenate(lost),
+        sent_by_kind=_count_kinds(new.kind, len(copies) + held),
+        lost_posts=lost_posts,
+        overloaded=overloaded,
+    )
+
+
+@dataclass
+class _Hop:
+    """Every message after its hop (``holder`` where it is now), and what the hop cost."""
+
+    msgs: Messages
+    batches: int  # new messages, relayed ones, broadcast copies: how many of them moved
+    copies: Messages
+    held: int
+    relayed: int
+    filtered: int
+    lost: list[np.ndarray]  # origins of the voice lost so far, one array per source
+
+
+def _hop(
+    new: Messages,
+    in_flight: Messages,
+    pending_broadcasts: Messages,
+    *,
+    up_chain: np.ndarray | None,
+    manager: np.ndarray,
+    org_of: np.ndarray,
+    children_indptr: np.ndarray,
+    children: np.ndarray,
+    p_relay: float,
+    distortion: float,
+    step: int,
+    rng: np.random.Generator,
+) -> _Hop:
+    """New messages take their first hop, relayed ones the next (or are filtered), and
+    managers copy the broadcasts they pass on (drawing from ``rng`` in that order)."""
     filtered = 0
     relayed = 0
     held = 0
@@ -261,9 +337,32 @@ def route(
         arrive.append(copies.target)
     at = arrive[0] if len(arrive) == 1 else np.concatenate(arrive)
     msgs = Messages.concat(moving).replace(holder=at)
+    return _Hop(msgs, len(moving), copies, held, relayed, filtered, lost)
 
+
+@dataclass
+class _Read:
+    """What each receiver read of what arrived, and what the caps cost."""
+
+    msgs: Messages  # only those read (all of them when nothing was dropped)
+    dropped: int
+    lost_voice: np.ndarray  # origins of the voice dropped unread
+    lost_posts: np.ndarray  # senders of the posts dropped unread
+    overloaded: np.ndarray  # per node: did it drop anything
+
+
+def _read(
+    msgs: Messages,
+    org_of: np.ndarray,
+    capacity: np.ndarray,
+    org_priority: np.ndarray | None,
+    rng: np.random.Generator,
+    draw_always: bool,
+) -> _Read:
+    """Cap each receiver's reading at its capacity (:func:`attention_filter`)."""
     # Organizations read in the slots after the nodes: organization o in slot n_nodes + o.
     n_nodes = org_of.size
+    at = msgs.holder
     to_org = at < 0
     slot = np.where(to_org, n_nodes - 1 - at, at)
     prio = None
@@ -271,36 +370,14 @@ def route(
         prio = np.where(to_org, org_priority[np.maximum(msgs.origin, 0)], 0.0)
     read = attention_filter(slot, capacity, rng, prio, draw_always)
     dropped = len(msgs) - int(np.count_nonzero(read))
-    lost_posts = _NONE
-    overloaded = np.zeros(n_nodes, dtype=bool)
-    if dropped:
-        lost.append(msgs.origin[~read & (msgs.kind == VOICE)])
-        lost_posts = msgs.sender[~read & (msgs.kind == POST)]
-        overloaded = np.bincount(slot[~read], minlength=capacity.size)[:n_nodes] > 0
-        msgs = msgs.take(read)
-    empty = Messages.empty(new.values.shape[1])
-    if not chain and len(moving) == 1 and up_chain is None:  # each arrives in one hop
-        delivered, forward, relay_broadcasts = msgs, empty, empty
-    else:
-        final = msgs.holder == msgs.target
-        delivered, forward = msgs.take(final), msgs.take(~final)
-        relay_broadcasts = empty
-        if chain:
-            is_b = (delivered.kind == BROADCAST) & (delivered.holder < manager.size)
-            relay_broadcasts = delivered.take(is_b)
-    return RouteResult(
-        delivered=delivered,
-        forward=forward,
-        relay_broadcasts=relay_broadcasts,
-        # Copies a manager held back count as sent and filtered, so every message is accounted.
-        sent=len(new) + len(copies) + held,
-        dropped=dropped,
-        filtered=filtered,
-        relayed=relayed,
-        lost_voice=lost[0] if len(lost) == 1 else np.concatenate(lost),
-        sent_by_kind=_count_kinds(new.kind, len(copies) + held),
-        lost_posts=lost_posts,
-        overloaded=overloaded,
+    if not dropped:
+        return _Read(msgs, 0, _NONE, _NONE, np.zeros(n_nodes, dtype=bool))
+    return _Read(
+        msgs.take(read),
+        dropped,
+        msgs.origin[~read & (msgs.kind == VOICE)],
+        msgs.sender[~read & (msgs.kind == POST)],
+        np.bincount(slot[~read], minlength=capacity.size)[:n_nodes] > 0,
     )
 
 

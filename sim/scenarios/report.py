@@ -510,12 +510,6 @@ def write_whatif_report(
 
     said, unclear = findings(table)
     n_b, n_t = int(table["n_baseline"].max()), int(table["n_intervention"].max())
-    first = table.iloc[0]
-    end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
-    changes = "; ".join(
-        f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
-        for c in iv["changes"]
-    )
     text = [
         f"# {title}",
         "",
@@ -529,13 +523,40 @@ def write_whatif_report(
             ]
         ),
         "",
-        f"The scenario **{sc['name']}** was run {n_b} times as it is (the *baseline*) and "
-        f"{n_t} times with the intervention **{iv['name']}** from step {at} on, {end} steps "
+        _whatif_design(table, sc["name"], iv["name"], at, n_b, n_t),
+        *_whatif_caveats(n_b, n_t, unclear, flat),
+        "",
+        "![headline metrics over time](plots/headline.png)",
+        "",
+        *levels_section(table, iv["changes"]),
+        *_whatif_situation(sc, iv, cfg),
+        *_details(table, varying, shown),
+        *_whatif_files(plan),
+    ]
+    if elapsed is not None:
+        text += ["", f"Run and written in {elapsed:.1f} s."]
+    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+
+
+def _whatif_design(
+    table: pd.DataFrame, scenario: str, name: str, at: int, n_b: int, n_t: int
+) -> str:
+    """The paragraph that says how the what-if was run and what "at the end" means."""
+    first = table.iloc[0]
+    end, end_from, window = int(first["end_step"]), int(first["end_from"]), int(first["window"])
+    return (
+        f"The scenario **{scenario}** was run {n_b} times as it is (the *baseline*) and "
+        f"{n_t} times with the intervention **{name}** from step {at} on, {end} steps "
         "each. Both use the same random seeds, so they are the same organization, step for "
         f"step, until step {at}; every difference after it comes from the intervention. "
         f"Values *at the end* are means over the last {window} steps (steps {end_from}–{end})"
-        + (", the last third of the run." if window == end - end_from + 1 else "."),
-    ]
+        + (", the last third of the run." if window == end - end_from + 1 else ".")
+    )
+
+
+def _whatif_caveats(n_b: int, n_t: int, unclear: list, flat: Mapping) -> list[str]:
+    """What the opening cannot call clear: one replicate, unclear metrics, constant ones."""
+    text: list[str] = []
     if min(n_b, n_t) < 2:
         text += [
             "",
@@ -556,11 +577,16 @@ def write_whatif_report(
             + ", ".join(f"{pretty(m).lower()} = {_table_value(v)}" for m, v in flat.items())
             + ".",
         ]
-    text += [
-        "",
-        "![headline metrics over time](plots/headline.png)",
-        "",
-        *levels_section(table, iv["changes"]),
+    return text
+
+
+def _whatif_situation(sc: Mapping, iv: Mapping, cfg: Mapping) -> list[str]:
+    """The scenario, its key parameters and the intervention's changes, with the caveat."""
+    changes = "; ".join(
+        f"at step {c['at']}: " + ", ".join(f"`{k}` = `{v}`" for k, v in c["set"].items())
+        for c in iv["changes"]
+    )
+    return [
         "## The situation and its assumptions",
         "",
         sc["description"] or "(the scenario has no description)",
@@ -574,7 +600,12 @@ def write_whatif_report(
         "the intervention does in this simulated organization, and how sure we are of that "
         "given the randomness of the runs.",
         "",
-        *_details(table, varying, shown),
+    ]
+
+
+def _whatif_files(plan: Mapping) -> list[str]:
+    """The report's list of the files beside it."""
+    return [
         "## Files",
         "",
         f"- `{DIFFERENCES_FILE}`: the table every number above comes from.",
@@ -585,6 +616,3 @@ def write_whatif_report(
         f"{' '.join(plan['overrides']['intervention'])}`.",
         f"- `{PLAN_FILE}`: what was run.",
     ]
-    if elapsed is not None:
-        text += ["", f"Run and written in {elapsed:.1f} s."]
-    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")

@@ -48,7 +48,7 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -498,98 +498,125 @@ def write_discover_report(
     """Write ``out/report.md`` (and ``out/plots/``) from the tables in ``out`` alone:
     ``discover.json``, ``effects.csv``, ``trajectory.csv`` and ``box.csv``."""
     from sim.util.atomic import write_text_atomic
-    from sim.viz.plots import plot_effect_map, plot_prim_box, plot_prim_tradeoff
+    from sim.viz.plots import pretty
 
     out = Path(out)
     plan = json.loads((out / "discover.json").read_text(encoding="utf-8"))
     effects = pd.read_csv(out / "effects.csv")
     key, settings = plan["compare"]["key"], plan["compare"]["values"]
-    from sim.viz.plots import pretty
-
-    outcome, lower = pretty(plan["outcome"]).lower(), plan["lower_is_better"]
+    outcome = pretty(plan["outcome"]).lower()
     ranges = {k: tuple(v) for k, v in plan["ranges"].items()}
-    cases = effects["case"].to_numpy(dtype=bool)
     found = load_box(out, effects) if (out / "box.csv").is_file() else None
-    head = (
-        box_sentence(
-            found,
+
+    def sentence(box: BoxResult) -> str:
+        return box_sentence(
+            box,
             ranges,
             key,
             settings,
             outcome,
-            lower_is_better=lower,
+            lower_is_better=plan["lower_is_better"],
             threshold=plan["threshold"],
         )
-        if found is not None
-        else None
-    )
+
+    head = sentence(found) if found is not None else None
     title = f"Where {practice_words(key, settings)} pays off for {outcome}"
     text = [f"# {title}", ""]
-    if head:
-        text += [head[0].upper() + head[1:], ""]
-        for k, extra in enumerate(_more_boxes(plan, found), start=2):
-            line = box_sentence(
-                extra,
-                ranges,
-                key,
-                settings,
-                outcome,
-                lower_is_better=lower,
-                threshold=plan["threshold"],
-            )
-            text += [f"Box {k}, among the conditions the earlier boxes left: {line}", ""]
-    else:
-        text += [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
-        if offers := suggest_thresholds(effects["effect"].to_numpy(), lower_is_better=lower):
-            text += [
-                "The effect's spread suggests a threshold that splits the conditions: "
-                + "; ".join(offers)
-                + ". Re-running with one of them reuses every run "
-                "(they are resumed, not repeated).",
-                "",
-            ]
+    text += _discover_opening(plan, effects, found, head, sentence)
     text += [
         f"- {line}"
         for line in overview_sentences(
             effects,
-            cases,
+            effects["case"].to_numpy(dtype=bool),
             key,
             settings,
             outcome,
-            lower_is_better=lower,
+            lower_is_better=plan["lower_is_better"],
             threshold=plan["threshold"],
             replicates=plan["replicates"],
             window=tuple(plan["window"]),
             found=found,
         )
     ]
-    mx, my = plan["map"]
     if plots:
-        cells = effect_cells(effects, mx, my, ranges, bins=plan.get("bins", 4))
-        plot_effect_map(
-            cells,
-            mx,
-            my,
-            out / "plots" / "map.png",
-            title=f"Effect of {practice_words(key, settings)} on {outcome}",
-            effect_label=f"effect on {outcome} (B - A)",
-        )
-        if found is not None:
-            plot_prim_tradeoff(
-                found.trajectory,
-                found.chosen,
-                out / "plots" / "tradeoff.png",
-                title=f"Boxes where {practice_words(key, settings)} improves {outcome}",
-            )
-            if len(found.limits):
-                plot_prim_box(found.limits, ranges, out / "plots" / "box.png", title=head or title)
+        _discover_plots(out, plan, effects, found, ranges, outcome, head or title)
     has_box = found is not None and len(found.limits) > 0
     if has_box:
         text += ["", "![the box](plots/box.png)"]
     text += [""]
     if found is not None:  # no box, no section: the opening said why
         text += _box_section(found, plan, ranges)
-    text += [
+    text += _discover_closing(plan, elapsed)
+    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+
+
+def _discover_opening(
+    plan: Mapping[str, Any],
+    effects: pd.DataFrame,
+    found: BoxResult | None,
+    head: str | None,
+    sentence: Callable[[BoxResult], str],
+) -> list[str]:
+    """The report's opening: the boxes in words, or why there is none and which thresholds
+    would split the conditions."""
+    if head:
+        assert found is not None
+        text = [head[0].upper() + head[1:], ""]
+        for k, extra in enumerate(_more_boxes(plan, found), start=2):
+            line = sentence(extra)
+            text += [f"Box {k}, among the conditions the earlier boxes left: {line}", ""]
+        return text
+    text = [f"No box: {plan.get('no_box', 'PRIM found nothing to separate')}.", ""]
+    lower = plan["lower_is_better"]
+    if offers := suggest_thresholds(effects["effect"].to_numpy(), lower_is_better=lower):
+        text += [
+            "The effect's spread suggests a threshold that splits the conditions: "
+            + "; ".join(offers)
+            + ". Re-running with one of them reuses every run "
+            "(they are resumed, not repeated).",
+            "",
+        ]
+    return text
+
+
+def _discover_plots(
+    out: Path,
+    plan: Mapping[str, Any],
+    effects: pd.DataFrame,
+    found: BoxResult | None,
+    ranges: Mapping[str, tuple],
+    outcome: str,
+    box_title: str,
+) -> None:
+    """The effect map, and where PRIM found a box its trade-off and the box, in ``out/plots``."""
+    from sim.viz.plots import plot_effect_map, plot_prim_box, plot_prim_tradeoff
+
+    key, settings = plan["compare"]["key"], plan["compare"]["values"]
+    mx, my = plan["map"]
+    cells = effect_cells(effects, mx, my, ranges, bins=plan.get("bins", 4))
+    plot_effect_map(
+        cells,
+        mx,
+        my,
+        out / "plots" / "map.png",
+        title=f"Effect of {practice_words(key, settings)} on {outcome}",
+        effect_label=f"effect on {outcome} (B - A)",
+    )
+    if found is not None:
+        plot_prim_tradeoff(
+            found.trajectory,
+            found.chosen,
+            out / "plots" / "tradeoff.png",
+            title=f"Boxes where {practice_words(key, settings)} improves {outcome}",
+        )
+        if len(found.limits):
+            plot_prim_box(found.limits, ranges, out / "plots" / "box.png", title=box_title)
+
+
+def _discover_closing(plan: Mapping[str, Any], elapsed: float | None) -> list[str]:
+    """The report's last sections: the effect map, the assumptions and the files."""
+    mx, my = plan["map"]
+    text = [
         "## The effect over two parameters",
         "",
         f"Mean effect per cell of {mx} x {my}, with its 95% CI over the conditions in "
@@ -612,7 +639,7 @@ def write_discover_report(
     ]
     if elapsed is not None:
         text += ["", f"Run and written in {elapsed:.1f} s."]
-    return write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+    return text
 
 
 def _more_boxes(plan: Mapping[str, Any], first: BoxResult) -> list[BoxResult]:

@@ -667,7 +667,7 @@ def run(args: Request) -> int:
     from sim.exec.designs import read_design
     from sim.studies.aggregate import aggregate
     from sim.util.atomic import write_text_atomic
-    from sim.viz.plots import plot_morris, plot_sobol_indices, pretty
+    from sim.viz.plots import plot_morris, plot_sobol_indices
 
     t0 = time.perf_counter()
     meta, points = read_design(args.design_dir)  # plan: the design that was run
@@ -686,12 +686,7 @@ def run(args: Request) -> int:
     window = "its average over the last third of its steps (the end-of-run window)"
     status, said, sections, folded = 0, [], [], []
     for metric in args.metric:  # analysis, one metric at a time
-        output = (
-            f"the effect of {compare['key']} = {compare['values'][1]} instead of "
-            f"{compare['values'][0]} on {metric} (paired by seed)"
-            if compare
-            else metric
-        )
+        output = _output_words(compare, metric)
         assumed = assumptions(
             meta, output, replicates=int(reps.min()) if len(reps) else None, window=window
         )
@@ -710,12 +705,7 @@ def run(args: Request) -> int:
             continue
         table = with_noise(table, noise_share(runs, metric, compare=compare or None), meta)
         table.to_csv(out / f"sensitivity_{metric}.csv", index=False)
-        words = (
-            f"the effect of {compare['key']} {compare['values'][0]} -> "
-            f"{compare['values'][1]} on {pretty(metric).lower()}"
-            if compare
-            else pretty(metric).lower()
-        )
+        words = _title_words(compare, metric)
         title = f"{_METHOD_WORD[meta['method']]}: {words}, {meta['points']} points"
         plot = plot_morris if meta["method"] == "morris" else plot_sobol_indices
         plot(table, out / f"sensitivity_{metric}.png", title=title)
@@ -727,7 +717,44 @@ def run(args: Request) -> int:
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         sections += _section(metric, words, lines, table, assumed, bool(args.map))
     elapsed = time.perf_counter() - t0  # report
-    text = [
+    text = _report_text(meta, said, folded, sections)
+    text += [
+        f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: `{sweep}`.",
+        "",
+        f"Analysed in {elapsed:.1f} s.",
+    ]
+    write_text_atomic(out / "report.md", "\n".join(text) + "\n")
+    print(f"report: {out / 'report.md'} ({elapsed:.1f} s)")
+    return status
+
+
+def _output_words(compare: Mapping[str, Any] | None, metric: str) -> str:
+    """The output analysed, in the assumptions' words: the metric, or the effect on it."""
+    if compare:
+        return (
+            f"the effect of {compare['key']} = {compare['values'][1]} instead of "
+            f"{compare['values'][0]} on {metric} (paired by seed)"
+        )
+    return metric
+
+
+def _title_words(compare: Mapping[str, Any] | None, metric: str) -> str:
+    """The output analysed, in a title's words: the metric's name, or the effect on it."""
+    from sim.viz.plots import pretty
+
+    if compare:
+        return (
+            f"the effect of {compare['key']} {compare['values'][0]} -> "
+            f"{compare['values'][1]} on {pretty(metric).lower()}"
+        )
+    return pretty(metric).lower()
+
+
+def _report_text(
+    meta: Mapping[str, Any], said: list[str], folded: list[str], sections: list[str]
+) -> list[str]:
+    """The report's heading, its sentences, the folded metrics and each metric's section."""
+    return [
         f"# Sensitivity: {_METHOD_WORD[meta['method']]}",
         "",
         *(f"- {s}" for s in said),
@@ -738,10 +765,4 @@ def run(args: Request) -> int:
         ),
         "",
         *sections,
-        f"Design: `{Path(args.design_dir)}` ({json.dumps(meta['ranges'])}); sweep: `{sweep}`.",
-        "",
-        f"Analysed in {elapsed:.1f} s.",
     ]
-    write_text_atomic(out / "report.md", "\n".join(text) + "\n")
-    print(f"report: {out / 'report.md'} ({elapsed:.1f} s)")
-    return status

@@ -351,31 +351,48 @@ class NetworkPlot:
         ax.add_collection(self._messages)
         self._message_rgba = self._kind_rgba()
 
+        self._scatter = self._draw_nodes(legend)
+        self._hubs = self._draw_hubs()
+        if legend:
+            self._legend()
+        self._title = ax.text(
+            0.01, 0.995, "", transform=ax.transAxes, ha="left", va="top", fontsize=fontsize
+        )
+        self.n_messages = 0
+
+    def _draw_nodes(self, legend: bool):
+        """The members, coloured by :attr:`color_by` (grey until the first frame for a kind or a
+        unit), with a colour bar for a continuous state when ``legend``."""
+        ax, lay, fontsize = self.ax, self.layout, self.fontsize
         sizes = self._marker_sizes()
-        if color_by in _CONTINUOUS:
-            cmap, label = _CONTINUOUS[color_by]
-            self._scatter = ax.scatter(
-                *lay.pos[self.nodes].T,
-                s=sizes,
-                c=np.zeros(self.nodes.size),
-                cmap=cmap,
-                vmin=0.0,
-                vmax=1.0,
-                edgecolors="none",
-                zorder=4,
-            )
-            if legend:
-                # A short horizontal bar in the lower right corner, inside the picture.
-                cax = ax.inset_axes((0.68, 0.035, 0.3, 0.016))
-                cb = self.figure.colorbar(self._scatter, cax=cax, orientation="horizontal")
-                cb.set_label(label, fontsize=fontsize, labelpad=2)
-                cb.ax.xaxis.set_label_position("top")
-                cb.ax.tick_params(labelsize=fontsize, length=2)
-        else:
-            self._scatter = ax.scatter(
+        if self.color_by not in _CONTINUOUS:
+            return ax.scatter(
                 *lay.pos[self.nodes].T, s=sizes, c="grey", edgecolors="none", zorder=4
             )
-        self._hubs = ax.scatter(
+        cmap, label = _CONTINUOUS[self.color_by]
+        scatter = ax.scatter(
+            *lay.pos[self.nodes].T,
+            s=sizes,
+            c=np.zeros(self.nodes.size),
+            cmap=cmap,
+            vmin=0.0,
+            vmax=1.0,
+            edgecolors="none",
+            zorder=4,
+        )
+        if legend:
+            # A short horizontal bar in the lower right corner, inside the picture.
+            cax = ax.inset_axes((0.68, 0.035, 0.3, 0.016))
+            cb = self.figure.colorbar(scatter, cax=cax, orientation="horizontal")
+            cb.set_label(label, fontsize=fontsize, labelpad=2)
+            cb.ax.xaxis.set_label_position("top")
+            cb.ax.tick_params(labelsize=fontsize, length=2)
+        return scatter
+
+    def _draw_hubs(self):
+        """Each organization's code: a white square at its hub, labelled under it."""
+        ax, lay = self.ax, self.layout
+        hubs = ax.scatter(
             *lay.hub.T,
             s=150,
             marker="s",
@@ -386,13 +403,8 @@ class NetworkPlot:
         )
         for o, (x, y) in enumerate(lay.hub):
             label = "code" if lay.hub.shape[0] == 1 else f"org {o}\ncode"
-            ax.text(x, y - 0.09, label, ha="center", va="top", fontsize=fontsize, zorder=6)
-        if legend:
-            self._legend()
-        self._title = ax.text(
-            0.01, 0.995, "", transform=ax.transAxes, ha="left", va="top", fontsize=fontsize
-        )
-        self.n_messages = 0
+            ax.text(x, y - 0.09, label, ha="center", va="top", fontsize=self.fontsize, zorder=6)
+        return hubs
 
     # ---------------------------------------------------------------- static parts
 
@@ -567,22 +579,7 @@ class MetricsPlot:
         self.names = tuple(names)
         self.series = tuple(series) if series else (Series(""),)
         if axes is None:
-            nrows = int(np.ceil(len(self.names) / ncols))
-            height = height if height is not None else 1.45 * nrows + 0.3
-            self.figure = new_figure(width, height, dpi)
-            grid = self.figure.subplots(nrows, ncols, squeeze=False, sharex=True)
-            axes = grid.ravel()
-            for ax in axes[len(self.names) :]:
-                ax.set_visible(False)
-            pad = fontsize / 72 * (2.0 if len(self.series) > 1 else 1.0)  # text per panel
-            self.figure.subplots_adjust(
-                left=min(0.2, 4 * fontsize / 72 / width),
-                right=0.98,
-                bottom=(0.3 + 2.5 * fontsize / 72) / height,
-                top=1 - 2.2 * pad / height,
-                hspace=4.4 * pad * nrows / height,
-                wspace=0.28,
-            )
+            self.figure, axes = self._new_grid(ncols, width, height, dpi, fontsize)
         else:
             self.figure = axes[0].figure
         self.axes = dict(zip(self.names, axes, strict=False))
@@ -634,6 +631,29 @@ class MetricsPlot:
             )
         for ax in list(self.axes.values())[-ncols:]:
             ax.set_xlabel("step", fontsize=fontsize)
+
+    def _new_grid(
+        self, ncols: int, width: float, height: float | None, dpi: float, fontsize: float
+    ) -> tuple:
+        """A new figure with a panel per metric in ``ncols`` columns (spare panels hidden),
+        spaced for the titles and, with several runs, the line of values under each title."""
+        nrows = int(np.ceil(len(self.names) / ncols))
+        height = height if height is not None else 1.45 * nrows + 0.3
+        figure = new_figure(width, height, dpi)
+        grid = figure.subplots(nrows, ncols, squeeze=False, sharex=True)
+        axes = grid.ravel()
+        for ax in axes[len(self.names) :]:
+            ax.set_visible(False)
+        pad = fontsize / 72 * (2.0 if len(self.series) > 1 else 1.0)  # text per panel
+        figure.subplots_adjust(
+            left=min(0.2, 4 * fontsize / 72 / width),
+            right=0.98,
+            bottom=(0.3 + 2.5 * fontsize / 72) / height,
+            top=1 - 2.2 * pad / height,
+            hspace=4.4 * pad * nrows / height,
+            wspace=0.28,
+        )
+        return figure, axes
 
     @property
     def lines(self) -> dict:

@@ -397,25 +397,10 @@ def plot_final_values(
     are rows of a dot plot, labels on the y axis where they never overlap, coloured by regime.
     """
     present = [m for m in metrics if m in set(summary["metric"])]
-    keys = list(summary.columns[: list(summary.columns).index("condition")])
-    numeric = [
-        k
-        for k in keys
-        if pd.api.types.is_numeric_dtype(summary[k]) and not pd.api.types.is_bool_dtype(summary[k])
-    ]
-    regime_keys = [
-        k for k in keys if k not in numeric and summary[k].astype(str).isin(REGIME_ORDER).all()
-    ]
+    keys, numeric, mode, lines_by = _final_layout(summary)
     conditions = order_conditions(summary["condition"])
     styles = condition_styles(conditions)
     by_metric = {m: g for m, g in summary.groupby("metric", sort=False)}
-    lines_by = None
-    if len(keys) == 1 and numeric:
-        mode = "line"
-    elif len(keys) == 2 and len(numeric) == 1 and len(regime_keys) == 1:
-        mode, lines_by = "lines", regime_keys[0]
-    else:
-        mode = "dots"
     labelled = len(conditions) <= MAX_LABELLED
     if mode == "dots":
         per_row = 0.22 * len(conditions) + 0.8 if labelled else 3.2
@@ -429,72 +414,137 @@ def plot_final_values(
         err = np.vstack([mean - d["ci_low"].to_numpy(float), d["ci_high"].to_numpy(float) - mean])
         err = np.where(np.isfinite(err), err, 0.0)
         if mode == "line":
-            x = d[keys[0]].to_numpy(dtype=float)
-            order = np.argsort(x)
-            ax.errorbar(
-                x[order],
-                mean[order],
-                yerr=err[:, order],
-                fmt="-o",
-                ms=4,
-                capsize=3,
-                color=styles[conditions[0]]["color"] if regime_of(conditions[0]) else "#333333",
-            )
+            colour = styles[conditions[0]]["color"] if regime_of(conditions[0]) else "#333333"
+            _final_line_panel(ax, d[keys[0]].to_numpy(dtype=float), mean, err, colour)
             ax.set_xlabel(keys[0])
         elif mode == "lines":
-            axis = numeric[0]
-            present_regimes = [r for r in REGIME_ORDER if r in set(d[lines_by].astype(str))]
-            xs = d[axis].to_numpy(dtype=float)
-            span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
-            for k, regime in enumerate(present_regimes):
-                rows = np.flatnonzero(d[lines_by].astype(str).to_numpy() == regime)
-                order = rows[np.argsort(xs[rows])]
-                # a small sideways dodge per regime so that error bars do not hide each other
-                dodge = (k - (len(present_regimes) - 1) / 2) * 0.012 * span
-                h = ax.errorbar(
-                    xs[order] + dodge,
-                    mean[order],
-                    yerr=err[:, order],
-                    fmt="-o",
-                    ms=4,
-                    capsize=3,
-                    color=REGIME_COLOURS[regime],
-                    label=regime,
-                )
-                handles.setdefault(regime, h)
-            ax.set_xlabel(axis)
+            assert lines_by is not None
+            _final_regime_lines_panel(ax, d, numeric[0], lines_by, mean, err, handles)
         else:
-            y = np.arange(len(conditions))[::-1]  # first condition on top
-            for i, cond in enumerate(conditions):
-                st = styles[cond]
-                h = ax.errorbar(
-                    mean[i],
-                    y[i],
-                    xerr=err[:, i : i + 1],
-                    fmt=st["marker"],
-                    ms=5,
-                    capsize=3,
-                    color=st["color"],
-                    label=cond,
-                )
-                handles.setdefault(cond, h)
-            if labelled:
-                ax.set_yticks(
-                    y,
-                    [c if len(keys) != 1 else c.split("=", 1)[-1] for c in conditions],
-                    fontsize=8,
-                )
-            else:  # a label per row would be unreadable: summary.csv has them
-                ax.set_yticks([])
-                ax.set_ylabel(f"{len(conditions)} conditions (see summary.csv)", fontsize=8)
-            ax.set_ylim(-0.7, len(conditions) - 0.3)
-            ax.grid(alpha=0.3, axis="x")
+            _final_dots_panel(ax, conditions, styles, mean, err, handles, len(keys), labelled)
         ax.set_title(pretty(metric), fontsize=10)
         anchor_axis(ax, metric, "x" if mode == "dots" else "y")
         if mode != "dots":
             ax.grid(alpha=0.3, axis="y")
     note = _ci_note(summary, "bars: 95% CI")
     fig.suptitle(f"{title}\n({what}; {note})", fontsize=12)
+    _final_legend(fig, mode, handles, lines_by, conditions)
+    return save_figure(fig, path)
+
+
+def _final_layout(summary: pd.DataFrame) -> tuple[list, list, str, str | None]:
+    """The swept keys, the numeric ones, the plot's mode and the key whose values are lines.
+
+    The mode is ``"line"`` (one numeric key), ``"lines"`` (a regime key and one numeric key)
+    or ``"dots"`` (anything else).
+    """
+    keys = list(summary.columns[: list(summary.columns).index("condition")])
+    numeric = [
+        k
+        for k in keys
+        if pd.api.types.is_numeric_dtype(summary[k]) and not pd.api.types.is_bool_dtype(summary[k])
+    ]
+    regime_keys = [
+        k for k in keys if k not in numeric and summary[k].astype(str).isin(REGIME_ORDER).all()
+    ]
+    lines_by = None
+    if len(keys) == 1 and numeric:
+        mode = "line"
+    elif len(keys) == 2 and len(numeric) == 1 and len(regime_keys) == 1:
+        mode, lines_by = "lines", regime_keys[0]
+    else:
+        mode = "dots"
+    return keys, numeric, mode, lines_by
+
+
+def _final_line_panel(ax, x: np.ndarray, mean: np.ndarray, err: np.ndarray, colour: str) -> None:
+    """Conditions placed on their one numeric key, joined by a line."""
+    order = np.argsort(x)
+    ax.errorbar(
+        x[order],
+        mean[order],
+        yerr=err[:, order],
+        fmt="-o",
+        ms=4,
+        capsize=3,
+        color=colour,
+    )
+
+
+def _final_regime_lines_panel(
+    ax,
+    d: pd.DataFrame,
+    axis: str,
+    lines_by: str,
+    mean: np.ndarray,
+    err: np.ndarray,
+    handles: dict[str, Any],
+) -> None:
+    """The numeric key on the x axis, one line per regime in its colour."""
+    present_regimes = [r for r in REGIME_ORDER if r in set(d[lines_by].astype(str))]
+    xs = d[axis].to_numpy(dtype=float)
+    span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
+    for k, regime in enumerate(present_regimes):
+        rows = np.flatnonzero(d[lines_by].astype(str).to_numpy() == regime)
+        order = rows[np.argsort(xs[rows])]
+        # a small sideways dodge per regime so that error bars do not hide each other
+        dodge = (k - (len(present_regimes) - 1) / 2) * 0.012 * span
+        h = ax.errorbar(
+            xs[order] + dodge,
+            mean[order],
+            yerr=err[:, order],
+            fmt="-o",
+            ms=4,
+            capsize=3,
+            color=REGIME_COLOURS[regime],
+            label=regime,
+        )
+        handles.setdefault(regime, h)
+    ax.set_xlabel(axis)
+
+
+def _final_dots_panel(
+    ax,
+    conditions: list,
+    styles: dict,
+    mean: np.ndarray,
+    err: np.ndarray,
+    handles: dict[str, Any],
+    n_keys: int,
+    labelled: bool,
+) -> None:
+    """One row per condition, first on top, labelled on the y axis where they fit."""
+    y = np.arange(len(conditions))[::-1]  # first condition on top
+    for i, cond in enumerate(conditions):
+        st = styles[cond]
+        h = ax.errorbar(
+            mean[i],
+            y[i],
+            xerr=err[:, i : i + 1],
+            fmt=st["marker"],
+            ms=5,
+            capsize=3,
+            color=st["color"],
+            label=cond,
+        )
+        handles.setdefault(cond, h)
+    if labelled:
+        ax.set_yticks(
+            y,
+            [c if n_keys != 1 else c.split("=", 1)[-1] for c in conditions],
+            fontsize=8,
+        )
+    else:  # a label per row would be unreadable: summary.csv has them
+        ax.set_yticks([])
+        ax.set_ylabel(f"{len(conditions)} conditions (see summary.csv)", fontsize=8)
+    ax.set_ylim(-0.7, len(conditions) - 0.3)
+    ax.grid(alpha=0.3, axis="x")
+
+
+def _final_legend(
+    fig, mode: str, handles: dict[str, Any], lines_by: str | None, conditions: list
+) -> None:
+    """The regimes' legend below the panels, where lines or dots are coloured by regime."""
     if mode == "lines":
         _legend(fig, list(handles.values()), list(handles), title=lines_by)
     elif mode == "dots" and any(regime_of(c) for c in conditions):
@@ -507,7 +557,6 @@ def plot_final_values(
             legend_regimes,
             title="regime",
         )
-    return save_figure(fig, path)
 
 
 def _wrapped(title: str, width: int = 60) -> str:

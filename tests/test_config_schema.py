@@ -45,7 +45,7 @@ MESSAGES = {
     "population.memory": "a number in [0, 1]",
     "population.fast_share": "a number in [0, 1]",
     "population.fast_socialization": "a probability in [0, 1]",
-    "population.peer_rule": "one of ['majority', 'imitate']",
+    "population.peer_rule": "one of ['majority', 'imitate', 'learn_superior']",
     "population.audience": "one of ['one', 'all']",
     "population.opinion": "one of ['off', 'degroot', 'fj'] (in a YAML file write 'off' in quotes)",
     "population.stubbornness": "a number in [0, 1]",

@@ -71,7 +71,7 @@ ROUTINGS = ("direct", "chain", "network")
 PATTERNS = ("random", "multiscale")
 UPWARD = ("chain", "voice", "observe")
 LANDSCAPES = ("additive", "nk")
-PEER_RULES = ("majority", "imitate")
+PEER_RULES = ("majority", "imitate", "learn_superior")
 AUDIENCES = ("one", "all")
 OPINION_MODES = ("off", "degroot", "fj")
 ROLLOUTS = ("everyone", "champions", "top_down")
@@ -204,8 +204,11 @@ class PopulationConfig:
     majority per dimension) or ``imitate`` (Lazer & Friedman 2007: posts carry whole solutions,
     a member copies the best-scoring one it read if it beats its own, with chance
     ``peer_influence``, and otherwise keeps what its local search found; ``exploration`` is
-    then the chance per step to try flipping one dimension). ``audience`` is whom a post goes
-    to: ``one`` random neighbour or ``all`` neighbours.
+    then the chance per step to try flipping one dimension) or ``learn_superior`` (Fang, Lee &
+    Schilling 2010: posts carry whole solutions; on each dimension a member takes, with chance
+    ``peer_influence``, the value held by the majority of the contacts it read who score higher
+    than itself). ``audience`` is whom a post goes to: ``one`` random neighbour or ``all``
+    neighbours.
 
     Engagement starts at, and drifts back to, ``engagement`` at rate ``engagement_drift``;
     being heard (a reply, an endorsement, an answer, one's idea adopted) raises it by

@@ -8,8 +8,10 @@ calls one hook instead of branching on the mode:
   :class:`NKTask` (Kauffman's NK landscape, :mod:`sim.rules.landscape`);
 - the **peer rule** (``population.peer_rule``) says what a member learns by exploring, what it
   says to colleagues and what it does with what they said: :class:`MajorityRule` (March's
-  exploration and the peer majority of :mod:`sim.rules.influence`) or :class:`ImitationRule`
-  (Lazer & Friedman's local search and imitation, :mod:`sim.rules.imitation`);
+  exploration and the peer majority of :mod:`sim.rules.influence`), :class:`ImitationRule`
+  (Lazer & Friedman's local search and imitation, :mod:`sim.rules.imitation`) or
+  :class:`LearnSuperiorRule` (Fang, Lee & Schilling's learning from superior contacts,
+  :mod:`sim.rules.superior`);
 - the **opinion mode** (``population.opinion``) is :class:`Opinions`, inert (nothing drawn, no
   arrays) while off.
 
@@ -26,6 +28,8 @@ Examples
 [[-1, 0, 1]]
 >>> PEER_RULES["imitate"] is ImitationRule
 True
+>>> PEER_RULES["learn_superior"] is LearnSuperiorRule
+True
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from sim.rules.learning import random_beliefs
 from sim.rules.messages import BROADCAST, POST, REPLY
 from sim.rules.opinion import PEER_WEIGHT, column_influence, heard_weights, leader_average
 from sim.rules.opinion import update as update_opinions
+from sim.rules.superior import learn_superior
 
 __all__ = [
     "AdditiveTask",
@@ -47,6 +52,7 @@ __all__ = [
     "make_task",
     "MajorityRule",
     "ImitationRule",
+    "LearnSuperiorRule",
     "PEER_RULES",
     "Opinions",
     "INFLUENCE_ITERATIONS",
@@ -195,8 +201,41 @@ class ImitationRule:
             self.trials = None
 
 
+class LearnSuperiorRule:
+    """Fang, Lee & Schilling's (2010) members: exploring shows reality first hand (March's,
+    as under ``majority``); one says one's whole solution (as under ``imitate``); on each
+    dimension one takes, with chance ``population.peer_influence``, the value held by the
+    majority of the contacts read this step who score higher than oneself
+    (:func:`sim.rules.superior.learn_superior`)."""
+
+    explore = MajorityRule.explore
+
+    def say(self, state, who: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return state.beliefs[who]  # fancy indexing: a copy; no draws
+
+    def listen(self, state, parts, rng: np.random.Generator) -> None:
+        """Colleagues' posts only, each scored on the task: replies are not read by the rule
+        (as under ``imitate``), and the organization's answers are not peer talk."""
+        post = parts[POST]
+        if not len(post):
+            return
+        state.beliefs = learn_superior(
+            state.beliefs,
+            state.scores(),
+            post.target,
+            post.values,
+            state.score_of(post.values),
+            state.cfg.population.peer_influence,
+            rng.random,
+        )
+
+
 #: ``population.peer_rule`` -> its component.
-PEER_RULES = {"majority": MajorityRule, "imitate": ImitationRule}
+PEER_RULES = {
+    "majority": MajorityRule,
+    "imitate": ImitationRule,
+    "learn_superior": LearnSuperiorRule,
+}
 
 
 # ------------------------------------------------------------------ the opinion mode

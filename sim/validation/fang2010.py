@@ -200,9 +200,10 @@ CLOSING = (
     "ties mostly spread conformity, and superior ideas travel only through the code. Whether "
     "the curve peaks inside the grid therefore rests on a different mechanism, and where it "
     "does not the model was not changed to make it. Fang, Lee and Schilling's own rule "
-    "(learning from superior contacts, dimension by dimension) is not yet an option of the "
-    "model (`population.peer_rule: learn_superior`, asked for in issue 23, needs a change to "
-    "`sim/model.py`); and its parameters cannot be read: searched again through our tool "
+    "(learning from superior contacts, dimension by dimension) is an option of the model "
+    "(`population.peer_rule: learn_superior`, each detail that could not be read named an "
+    "assumption in docs/odd.md), not run by this docking; and its parameters cannot be read: "
+    "searched again through our tool "
     "(pages, docs and code; 2026-12-05) for the paper's model section, only its abstract "
     "(EconPapers, p. 625) was returned, so no number of theirs is compared here."
 )

@@ -89,21 +89,13 @@ _COLLECT_FROM = 1_000
 
 
 def _release(model: Any) -> None:
-    """Let the finished model be freed: Mesa 3.3 keeps every model alive in the class-level
-    ``Agent._ids`` (mesa issue #3179, fixed by mesa PR #3180), so each replicate's arrays
-    stayed in memory until the process ended (20 replicates of 5,000 people: +110 MB)."""
-    import mesa
-
-    # The model's size from its arrays: reading ``model.agents`` would create the agents not
-    # yet made (sim.agents.lazy), and registering them would put the model back in ``_ids``.
-    size = int(getattr(model, "n_nodes", 0))
-    ids = getattr(mesa.Agent, "_ids", None)
-    if isinstance(ids, dict):
-        ids.pop(model, None)
-    # Agents and their model refer to each other: only the cycle collector frees them, and it
-    # may not run for many replicates. For a big model one collection (milliseconds) keeps
-    # memory flat across replicates; small ones are left to the collector's own schedule.
-    if size >= _COLLECT_FROM:
+    """Let the finished model be freed at once. Agents and their model refer to each other,
+    so only the cycle collector frees them, and it may not run for many replicates: for a big
+    model one collection (milliseconds) keeps memory flat across replicates; small ones are
+    left to the collector's own schedule. (mesa 3.3's own hold on every model is undone in
+    :mod:`sim.agents.mesa_ids`.)"""
+    # The model's size from its arrays: ``model.agents`` would create the agents not yet made.
+    if int(getattr(model, "n_nodes", 0)) >= _COLLECT_FROM:
         import gc
 
         gc.collect()

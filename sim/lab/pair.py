@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import itertools
 import threading
 import weakref
 from collections import deque
@@ -75,42 +74,6 @@ METRICS_SIZE = (9.6, 5.4)
 #: The lab's models still in memory (the teacher's console reports how many: a session's two
 #: models are freed when it ends).
 MODELS: weakref.WeakSet = weakref.WeakSet()
-
-
-class _IdsByModel(weakref.WeakKeyDictionary):
-    """mesa's counters of agent ids, one per model (``mesa.Agent._ids``), held weakly.
-
-    mesa 3.3 keeps them in a class-level ``defaultdict`` keyed by the model itself, so every
-    model a process ever made stays in memory with all its agents (mesa issue #3179, fixed
-    upstream by pull request #3180 after 3.3.1). A server making two models per student and per
-    Reset grew by every class that used it. Here the counter lives as long as its model and no
-    longer; ids still count from 1 in each model, as in mesa.
-
-    >>> class M: pass
-    >>> ids, m = _IdsByModel(), M()
-    >>> next(ids[m]), next(ids[m]), len(ids)
-    (1, 2, 1)
-    >>> del m; len(ids)
-    0
-    """
-
-    def __getitem__(self, model):
-        try:
-            return super().__getitem__(model)
-        except KeyError:
-            counter = self[model] = itertools.count(1)
-            return counter
-
-
-def _free_models_with_their_sessions() -> None:
-    import mesa
-
-    ids = mesa.Agent.__dict__.get("_ids")
-    if isinstance(ids, dict):  # mesa 3.3's defaultdict; later versions count in the model
-        mesa.Agent._ids = _IdsByModel(ids)
-
-
-_free_models_with_their_sessions()
 
 
 class AppModel(AgoraModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import warnings
+from functools import partial
 
 import mesa
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from sim import load_config, simulate
-from sim.agents.mesa_face import PARAMETERS, overrides
+from sim.agents.mesa_face import PARAMETERS, latest, make_datacollector, overrides
 from sim.config import ConfigError
 from sim.model import AgoraModel
 from sim.rules.metrics import METRIC_NAMES
@@ -100,6 +101,45 @@ def test_the_datacollector_holds_the_models_own_rows():
         pickle.loads(pickle.dumps(model.datacollector.model_reporters)).keys()
         == model.datacollector.model_reporters.keys()
     )
+
+
+def _stepped_with(collectors, steps=4):
+    """A small model stepped ``steps`` times, each collector collecting after each measure."""
+    model = AgoraModel(seed=3, **SMALL)
+    for dc in collectors:
+        dc.collect(model)
+    for _ in range(steps):
+        model.step()
+        for dc in collectors:
+            dc.collect(model)
+    return model
+
+
+def test_the_fast_collector_records_what_mesas_own_collect_records():
+    reporters = {n: partial(latest, name=n) for n in METRIC_NAMES}
+    fast, plain = make_datacollector(METRIC_NAMES), mesa.DataCollector(model_reporters=reporters)
+    assert isinstance(fast, mesa.DataCollector)
+    _stepped_with([fast, plain])
+    assert fast.model_vars == plain.model_vars  # the same float objects, NaN included
+    pd.testing.assert_frame_equal(fast.get_model_vars_dataframe(), plain.get_model_vars_dataframe())
+    # Mesa 3.5 records the model time of each collection; batch_run looks steps up there
+    assert getattr(fast, "_collection_steps", None) == getattr(plain, "_collection_steps", None)
+
+
+def test_the_fast_collector_leaves_other_reporters_to_mesa():
+    names = METRIC_NAMES[:2]
+    reporters = {n: partial(latest, name=n) for n in names}
+    fast = make_datacollector(names)
+    fast.model_reporters["step_seen"] = lambda m: m.current_step
+    fast.model_vars["step_seen"] = []
+    _stepped_with([fast], steps=2)
+    assert fast.model_vars["step_seen"] == [0, 1, 2]
+    assert len(fast.model_vars[names[0]]) == 3
+    plain = mesa.DataCollector(model_reporters=reporters, agent_reporters={"trust": "trust"})
+    fast = make_datacollector(names)
+    fast.agent_reporters = plain.agent_reporters  # agent reporters: Mesa's collect records them
+    _stepped_with([fast, plain], steps=1)
+    assert fast._agent_records.keys() == plain._agent_records.keys()
 
 
 @pytest.mark.parametrize("by", ["replicate", "seed"])

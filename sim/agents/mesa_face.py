@@ -40,7 +40,17 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-__all__ = ["PARAMETERS", "GROUPS", "overrides", "configure", "make_datacollector", "latest"]
+import mesa
+
+__all__ = [
+    "PARAMETERS",
+    "GROUPS",
+    "overrides",
+    "configure",
+    "make_datacollector",
+    "latest",
+    "MetricsCollector",
+]
 
 #: Flat keyword name -> configuration key (a group's name selects one of its option files).
 PARAMETERS: dict[str, str] = {
@@ -151,8 +161,43 @@ def latest(model, name: str) -> float:
     return model.records[-1][name]
 
 
-def make_datacollector(names: Sequence[str]):
-    """A :class:`mesa.DataCollector` with one model reporter per metric of ``names``."""
-    import mesa
+def make_datacollector(names: Sequence[str]) -> MetricsCollector:
+    """A :class:`MetricsCollector` with one model reporter per metric of ``names``."""
+    return MetricsCollector({n: partial(latest, name=n) for n in names})
 
-    return mesa.DataCollector(model_reporters={n: partial(latest, name=n) for n in names})
+
+class MetricsCollector(mesa.DataCollector):
+    """Mesa's DataCollector, whose metric columns take the row the model has just measured
+    as it is.
+
+    Mesa's ``collect`` calls each reporter and deep-copies what it returns, about 2.8 us per
+    metric: at the default size a tenth of a step, for 47 floats that are copies already.
+    While its model reporters are still the metrics it was made with and no agent reporters
+    are set, ``collect`` appends the row's values, and the model time of the collection where
+    Mesa keeps it (``_collection_steps``, Mesa 3.5); otherwise it is Mesa's own ``collect``.
+    ``tests/test_mesa_native.py`` holds both to a plain ``mesa.DataCollector``.
+
+    Parameters
+    ----------
+    metrics
+        Column name -> ``partial(latest, name=column)``, one per metric.
+    """
+
+    def __init__(self, metrics: dict[str, partial]) -> None:
+        super().__init__(model_reporters=metrics)
+        self._metrics = dict(metrics)  # what the fast path may read straight from the row
+
+    def collect(self, model) -> None:
+        # A dict comparison in C: the reporters are still the very objects it was made with.
+        if (
+            self.model_reporters != self._metrics
+            or self.agent_reporters
+            or (self.agenttype_reporters)
+        ):
+            super().collect(model)
+            return
+        row = model.records[-1]
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        for name, values in self.model_vars.items():
+            values.append(row[name])

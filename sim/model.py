@@ -54,10 +54,10 @@ from sim.rules.learning import (
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
 from sim.rules.modes import make_task
-from sim.rules.netroute import leadership_hops
 from sim.rules.routing import route
 from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.rules.state import State, Tally
+from sim.rules.wiring import derive
 from sim.util.constants import ones32
 from sim.util.seeding import replicate_seeds
 
@@ -131,25 +131,6 @@ class AgoraModel(mesa.Model):
         network = build_network(cfg, stakeholder_org, rng)
         self.state = State.start(cfg, network, stakeholder_org, reality, task, rng)
         n = network.n_individuals
-        self._adopted = _NOBODY  # origins of ideas adopted last step: heard this step
-        # Adaptation: the step since which the code has been wrong on a dimension that reality
-        # flipped away from it (-1: none pending).
-        self._wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
-        self.in_flight = Messages.empty(m)
-        self.pending_broadcasts = Messages.empty(m)
-        # Replies (to colleagues, and the organization's answers to ideas) wait for the next
-        # step's outbox as groups (kind, sender, target, values).
-        self.replies: list[Group] = []
-        # The organization's answers wait too, as (organization node, to, the idea's
-        # dimensions): they carry the code as it stands when they are sent, after the code
-        # has considered the idea (so an answer shows whether the idea was taken up).
-        self.answers: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._answer_load = np.zeros(n_orgs)
-        self._leader_found = None  # (orgs, dims) the leadership learned first hand this step
-        self._lost_posts = self._lost_ideas = _NOBODY
-        self.budget = np.full(self.n_nodes, np.inf)  # time left this step (set when speaking)
-        # Members never change organization (stakeholders may): their rows, once.
-        self.members_of = [np.flatnonzero(self.network.tree.org == o) for o in range(n_orgs)]
         self._derive()
         self.organizations = [Organization(self, o) for o in range(n_orgs)]
         # Created when first asked for (sim.agents.lazy): at scale, most never are.
@@ -178,91 +159,17 @@ class AgoraModel(mesa.Model):
                 group.create_all()
 
     def _derive(self) -> None:
-        """Quantities that follow from the rules and the wiring, computed when those change
-        (at setup, after an intervention, when stakeholders switch) rather than every step."""
-        cfg, net, n = self.cfg, self.network, self.n_individuals
-        tree = net.tree
-        # What each node reads per step, then what each organization reads (see routing.route).
-        self.capacity = np.concatenate(
-            [
-                np.full(self.n_nodes, cfg.population.attention, dtype=np.int64),
-                np.full(cfg.org.count, cfg.org.attention, dtype=np.int64),
-            ]
-        )
-        self.attention = self.capacity[: self.n_nodes]
-        # Broadcasts go to every member (only the top of the tree under chain routing) and
-        # every stakeholder of the organization that speaks.
-        receivers = self.node_org >= 0
-        if cfg.hierarchy.routing == "chain":
-            receivers[:n] &= tree.manager < 0
-        self._broadcast_to = np.flatnonzero(receivers)
-        self._broadcast_org = self.node_org[self._broadcast_to]
-        self._can_post = net.degree() > 0
-        self._unit_of_node = np.concatenate([tree.unit, np.full(self.n_stakeholders, -1)])
-        leaders = tree.level < cfg.org.leader_levels
-        # Below the leadership: what counts as a bottom-up idea (stakeholders included).
-        self._below = np.concatenate([~leaders, np.ones(self.n_stakeholders, dtype=bool)])
-        regime, op = cfg.regime, cfg.openness
-        self._observe = regime.upward == "observe"
-        # Who may send ideas at all, and whose go up the chain of command rather than straight
-        # to the organization: members without the direct channel (none where the regime has
-        # no voice channel; a share ``1 - openness.voice`` where it has one, spread evenly).
-        # Stakeholders are outside the chain and speak to the organization directly.
-        self._may_voice = np.ones(self.n_nodes, dtype=bool)
-        if not op.hear_stakeholders:
-            self._may_voice[n:] = False
-        up_chain = np.zeros(self.n_nodes, dtype=bool)
-        if regime.upward == "voice":
-            idx = np.arange(n)
-            up_chain[:n] = np.floor((idx + 1) * op.voice) == np.floor(idx * op.voice)
-        else:
-            up_chain[:n] = True
-        self._up_chain = up_chain if up_chain.any() else None
-        # The chain of command ends in the leadership, which considers ideas as the
-        # organization, with the organization's attention: a manager hands what reaches it
-        # from below to its own manager, and a leader's direct report hands it to the
-        # organization.
-        boss = tree.manager
-        self._chain_up = np.where((boss >= 0) & ~leaders[np.maximum(boss, 0)], boss, -1)
-        if cfg.hierarchy.routing == "network":  # shortest paths over every tie (DESIGN 8.6)
-            self._chain_up = leadership_hops(net.indptr, net.indices, tree.org, leaders, boss)
-        rate = np.full(self.n_nodes, regime.socialization)
-        rate[:n][self.fast] = cfg.population.fast_socialization
-        self._socialization = rate
-        self._derive_mechanisms()
-        self.state.follow(self.rng, leaders)  # the peer rule, the leadership, the opinions
+        """What follows from the rules and the wiring (:mod:`sim.rules.wiring`), derived when
+        those change (at setup, after an intervention, when stakeholders switch) rather than
+        every step; then the components follow it (the peer rule, the leadership, the
+        opinions)."""
+        self.wiring = derive(self.cfg, self.network, self.node_org, self.fast)
+        self.state.follow(self.rng, self.wiring.leaders)
 
-    def _derive_mechanisms(self) -> None:
-        """Model 3.0's state that follows from the configuration: time budgets, the origins
-        that count as independent, and who speaks for each organization's leadership."""
-        cfg, tree = self.cfg, self.network.tree
-        pop, mech = cfg.population, cfg.mechanisms
-        costs = (
-            pop.time_read,
-            pop.time_post,
-            pop.time_reply,
-            pop.time_vote,
-            pop.time_voice,
-            cfg.org.answer_cost,
-        )
-        # The time model exists when anything costs time; its draws (the attention filter's
-        # tie-breaks) are drawn whether or not mechanisms.time_costs is on.
-        self._timed = any(c > 0 for c in costs)
-        self._budgeted = self._timed and mech.time_costs
-        # Independent origins (cocreation): a unit, the leadership of an organization (those
-        # above the units), or the stakeholders.
-        n_units, n_orgs = tree.n_units, cfg.org.count
-        group = np.where(tree.unit >= 0, tree.unit, n_units + tree.org)
-        self._origin_group = np.concatenate([group, np.full(self.n_stakeholders, n_units + n_orgs)])
-        self._n_groups = n_units + n_orgs + 1
-        # The leadership's own findings are credited to the top of each organization's tree.
-        self._org_root = np.array(
-            [
-                members[np.argmin(tree.level[members])] if members.size else -1
-                for members in self.members_of
-            ],
-            dtype=np.int64,
-        )
+    # The wiring's quantities that code and users read by name on the model.
+    capacity = property(lambda self: self.wiring.capacity, doc="``wiring.capacity``")
+    attention = property(lambda self: self.wiring.attention, doc="``wiring.attention``")
+    members_of = property(lambda self: self.wiring.members_of, doc="``wiring.members_of``")
 
     @property
     def stakeholder_org(self) -> np.ndarray:
@@ -345,9 +252,9 @@ class AgoraModel(mesa.Model):
                 # A spell of adaptation starts where the code was right and reality moves away.
                 dims = flip.nonzero()[0]
                 was_right = self.code[:, dims] == self.reality[dims]
-                since = self._wrong_since[:, dims]
+                since = self.wrong_since[:, dims]
                 since[was_right] = self.current_step
-                self._wrong_since[:, dims] = since
+                self.wrong_since[:, dims] = since
             self.reality[flip] *= -1
 
     # 2 -------------------------------------------------------------------
@@ -372,19 +279,19 @@ class AgoraModel(mesa.Model):
         top of the tree believes it and the code considers it as the leadership's idea. Drawn
         whether or not ``mechanisms.leader_exploration`` is on."""
         p, n_orgs = self.cfg.org.exploration, self.cfg.org.count
-        self._leader_found = None
+        self.leader_found = None
         if p <= 0:
             return
         u = self.rng.random((2, n_orgs))
-        found = (u[0] < p) & (self._org_root >= 0)
+        found = (u[0] < p) & (self.wiring.org_root >= 0)
         if not (found.any() and self.cfg.mechanisms.leader_exploration):
             return
         orgs = found.nonzero()[0]
         dims = (u[1, orgs] * self.cfg.environment.dims).astype(np.int64)
-        root = self._org_root[orgs]
+        root = self.wiring.org_root[orgs]
         self.beliefs[root, dims] = self.reality[dims]
         self.seen[root, dims] = self.reality[dims]
-        self._leader_found = (orgs, dims)
+        self.leader_found = (orgs, dims)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
@@ -396,7 +303,7 @@ class AgoraModel(mesa.Model):
         coins = rng.random(np.count_nonzero(silent))
         # Actions matter only where the code observes them (March's idealisation); elsewhere
         # the coins are still drawn, so every run keeps the random stream of MODEL_VERSION 3.
-        if self._observe:
+        if self.wiring.observe:
             self.actions = act(mine, coins, silent)
         broadcasts = self._broadcasts()
         posters, readers = self._platform_posts(*self._posters())
@@ -439,7 +346,7 @@ class AgoraModel(mesa.Model):
         masks of the posts (one per poster, or per neighbour under ``audience=all``, all paid
         as one post) and ideas that were affordable."""
         pop, t = self.cfg.population, self.tally
-        self.budget = budget = np.full(self.n_nodes, pop.time if self._budgeted else np.inf)
+        self.budget = budget = np.full(self.n_nodes, pop.time if self.wiring.budgeted else np.inf)
         # One post per poster (to one or to all neighbours), one idea per voicer.
         poster = np.zeros(self.n_nodes, dtype=bool)
         poster[posters] = True
@@ -463,7 +370,7 @@ class AgoraModel(mesa.Model):
 
     def _broadcasts(self) -> Group:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
-        to, org = self._broadcast_to, self._broadcast_org
+        to, org = self.wiring.broadcast_to, self.wiring.broadcast_org
         rate, n_orgs = self.adaptation.rates(self.cfg, "broadcast_rate"), self.cfg.org.count
         if (rate < 1).any():  # each organization speaks with probability its broadcast_rate
             if (rate > 0).any():
@@ -480,7 +387,7 @@ class AgoraModel(mesa.Model):
         if talk <= 0:
             return _NOBODY, _NOBODY
         posting = rng.random(self.n_nodes) < self.engagement * talk
-        who = (posting & self._can_post).nonzero()[0]
+        who = (posting & self.wiring.can_post).nonzero()[0]
         if self.cfg.population.audience == "all":
             # To every neighbour, in adjacency order (no draws): Lazer and Friedman's agents
             # see all their neighbours' solutions each round.
@@ -494,11 +401,11 @@ class AgoraModel(mesa.Model):
         """Who sends an idea upward this step: with probability engagement x population.voice,
         among those who may be heard (none where the code observes members directly)."""
         p = self.cfg.population.voice
-        if p <= 0 or self._observe:
+        if p <= 0 or self.wiring.observe:
             return _NOBODY
         lift = self.leadership.voice(self.cfg, self.n_individuals, self.n_nodes)  # 1.0: none
         voicing = self.rng.random(self.n_nodes) < self.engagement * p * lift
-        return (voicing & self._may_voice).nonzero()[0]
+        return (voicing & self.wiring.may_voice).nonzero()[0]
 
     # 4 -------------------------------------------------------------------
     def route(self, outbox: Messages) -> None:
@@ -507,7 +414,7 @@ class AgoraModel(mesa.Model):
         # their way (ideas up the chain, broadcasts cascading down).
         in_kind_order = (
             cfg.hierarchy.routing == "direct"
-            and self._up_chain is None
+            and self.wiring.up_chain is None
             and not (len(self.in_flight) or len(self.pending_broadcasts))
         )
         res = route(
@@ -515,8 +422,8 @@ class AgoraModel(mesa.Model):
             self.in_flight,
             self.pending_broadcasts,
             chain=cfg.hierarchy.routing == "chain",
-            up_chain=self._up_chain,
-            manager=self._chain_up,
+            up_chain=self.wiring.up_chain,
+            manager=self.wiring.chain_up,
             org_of=self.node_org,
             children_indptr=net.children_indptr,
             children=net.children,
@@ -526,11 +433,11 @@ class AgoraModel(mesa.Model):
             distortion=cfg.hierarchy.distortion,
             step=self.current_step,
             rng=self.rng,
-            draw_always=self._timed,
+            draw_always=self.wiring.timed,
         )
         self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
         self.delivered = d = res.delivered
-        self._lost_ideas = res.lost_voice
+        self.lost_ideas = res.lost_voice
         # Each phase below reads the kinds it needs; posts, replies and broadcasts are addressed
         # to nodes, ideas to the organization.
         self.parts = parts = d.by_kind(in_kind_order)
@@ -550,7 +457,7 @@ class AgoraModel(mesa.Model):
         t.spent += read_time
         self.budget = self.budget - read_time
         t.overloaded = res.overloaded
-        self._lost_posts = res.lost_posts
+        self.lost_posts = res.lost_posts
         t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
         peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
@@ -559,7 +466,7 @@ class AgoraModel(mesa.Model):
         sender = np.concatenate([post.sender, reply.sender])
         target = np.concatenate([post.target, reply.target])
         peer = sender >= 0
-        unit = self._unit_of_node  # -1 for stakeholders and those above the units
+        unit = self.wiring.unit_of_node  # -1 for stakeholders and those above the units
         su, tu = unit[sender[peer]], unit[target[peer]]
         in_units = (su >= 0) & (tu >= 0)
         same = su == tu
@@ -570,12 +477,12 @@ class AgoraModel(mesa.Model):
         """What each node and organization can read this step: its attention, less for a node
         whose time left after speaking is short, and less for an organization by the time its
         answers of last step take (``org.answer_cost`` each) under ``mechanisms.time_costs``."""
-        if not self._budgeted:
-            return self.capacity
+        if not self.wiring.budgeted:
+            return self.wiring.capacity
         n_nodes, pop = self.n_nodes, self.cfg.population
-        capacity = self.capacity.copy()
+        capacity = self.wiring.capacity.copy()
         capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], self.budget, pop.time_read)
-        taken = np.ceil(self.cfg.org.answer_cost * self._answer_load - 1e-9).astype(np.int64)
+        taken = np.ceil(self.cfg.org.answer_cost * self.answer_load - 1e-9).astype(np.int64)
         capacity[n_nodes:] = np.maximum(capacity[n_nodes:] - taken, 0)
         return capacity
 
@@ -625,7 +532,8 @@ class AgoraModel(mesa.Model):
                 on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
             u = u[on.reshape(-1)[cells.reshape(-1).nonzero()[0]]]
             cells = cells & on
-        self.beliefs = socialize(self.beliefs, said, self._socialization * self.trust, u, cells)
+        rate = self.wiring.socialization * self.trust
+        self.beliefs = socialize(self.beliefs, said, rate, u, cells)
 
     def score_of(self, solutions: np.ndarray) -> np.ndarray:
         """What each row of ``solutions`` is worth on the task (:meth:`State.score_of`)."""
@@ -664,7 +572,7 @@ class AgoraModel(mesa.Model):
         # endorsement (above), or one's idea adopted last step.
         reply_to = self.parts[REPLY].target
         heard[reply_to] = True
-        heard[self._adopted] = True
+        heard[self.adopted] = True
         pop = cfg.population
         up = pop.engagement_gain * heard if mech.voice_effect else 0.0
         if mech.broadcast_clarity:
@@ -751,7 +659,7 @@ class AgoraModel(mesa.Model):
                 answered |= vote
         ignored = np.zeros(self.n_nodes, dtype=bool)
         ignored[writer[~answered]] = True
-        ignored[self._lost_posts] = True
+        ignored[self.lost_posts] = True
         return ignored
 
     def _answer_ideas(self) -> np.ndarray:
@@ -762,7 +670,7 @@ class AgoraModel(mesa.Model):
         ideas = self.parts[VOICE]
         t.ideas_read += len(ideas)
         ignored = np.zeros(self.n_nodes, dtype=bool)
-        self._answer_load = np.zeros(cfg.org.count)
+        self.answer_load = np.zeros(cfg.org.count)
         if len(ideas):
             rate = self.adaptation.rates(cfg, "responsiveness")  # each organization's own
             answer = (
@@ -775,9 +683,9 @@ class AgoraModel(mesa.Model):
                 org = ideas.target[answer]  # the organization that read it (a negative id)
                 dims = (ideas.values[answer] != 0).astype(np.int8)
                 self.answers.append((org, ideas.origin[answer], dims))
-                self._answer_load = np.bincount(-org - 1, minlength=cfg.org.count)
+                self.answer_load = np.bincount(-org - 1, minlength=cfg.org.count)
             ignored[ideas.origin[~answer]] = True
-        ignored[self._lost_ideas] = True
+        ignored[self.lost_ideas] = True
         return ignored
 
     def _clear_broadcasts(self) -> np.ndarray:
@@ -802,7 +710,7 @@ class AgoraModel(mesa.Model):
         # Benevolence: the decayed record of one's ideas answered or acted on vs ignored.
         self.ideas_heard *= pop.memory
         self.ideas_ignored *= pop.memory
-        heard = np.concatenate([answered, self._adopted])
+        heard = np.concatenate([answered, self.adopted])
         if heard.size:
             self.ideas_heard += np.bincount(heard, minlength=self.n_nodes)
         self.ideas_ignored += ignored
@@ -839,10 +747,10 @@ class AgoraModel(mesa.Model):
         adopted = []
         for o in range(cfg.org.count):
             code = self.code[o]
-            if self._observe:
+            if self.wiring.observe:
                 # March's idealisation: the code sees every member's actions, and each member
                 # is scored on every dimension against the code.
-                origin = self.members_of[o]
+                origin = self.wiring.members_of[o]
                 contrib = self.actions[origin]
                 code_score = float(code.astype(np.float32) @ reality)
                 superior = contrib.astype(np.float32) @ reality > code_score
@@ -861,8 +769,8 @@ class AgoraModel(mesa.Model):
             if changed.any():
                 adopted.append(self._credit(o, code, new_code, changed, contrib, weight, origin))
             self.code[o] = new_code
-        self._adopted = np.concatenate(adopted) if adopted else _NOBODY
-        t.ideas_adopted += self._adopted.size
+        self.adopted = np.concatenate(adopted) if adopted else _NOBODY
+        t.ideas_adopted += self.adopted.size
         self._track_adaptation()
 
     def _decide(self, code, new_code, changed, contrib, origin):
@@ -875,9 +783,9 @@ class AgoraModel(mesa.Model):
     def _with_leader_finding(self, o, origin, contrib, superior):
         """The ideas organization ``o`` considers, plus what its leadership found first hand
         this step (one dimension, its true value), credited to the top of its tree."""
-        if self._leader_found is None:
+        if self.leader_found is None:
             return origin, contrib, superior
-        orgs, dims = self._leader_found
+        orgs, dims = self.leader_found
         at = np.flatnonzero(orgs == o)
         if not at.size:
             return origin, contrib, superior
@@ -886,7 +794,7 @@ class AgoraModel(mesa.Model):
         finding[0, d] = self.reality[d]
         better = superior_ideas(finding, self.code[o], self.reality)
         return (
-            np.concatenate([origin, self._org_root[o : o + 1]]),
+            np.concatenate([origin, self.wiring.org_root[o : o + 1]]),
             np.concatenate([contrib, finding]),
             np.concatenate([superior, better]),
         )
@@ -894,14 +802,14 @@ class AgoraModel(mesa.Model):
     def _track_adaptation(self) -> None:
         """Spells of adaptation that end now: the code is right again on a dimension that
         reality flipped away from it (its lag: steps since the flip; 0 within that step)."""
-        pending = self._wrong_since >= 0
+        pending = self.wrong_since >= 0
         if not pending.any():
             return
         done = pending & (self.code == self.reality)
         if done.any():
-            self.lag_sum += int(np.add.reduce(self.current_step - self._wrong_since[done]))
+            self.lag_sum += int(np.add.reduce(self.current_step - self.wrong_since[done]))
             self.lag_count += int(np.count_nonzero(done))
-            self._wrong_since[done] = -1
+            self.wrong_since[done] = -1
 
     def _credit(self, o, old_code, new_code, changed, contrib, weight, origin) -> np.ndarray:
         """Count innovations and who contributed to each change; return the adopted ideas'
@@ -909,9 +817,9 @@ class AgoraModel(mesa.Model):
         dims = changed.nonzero()[0]
         agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
         correct = new_code[dims] == self.reality[dims]
-        below = self._below[origin]
+        below = self.wiring.below[origin]
         # Independent origins per changed dimension: units, the leadership, the stakeholders.
-        origins = count_origins(self._origin_group[origin], agrees, self._n_groups)
+        origins = count_origins(self.wiring.origin_group[origin], agrees, self.wiring.n_groups)
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
         n_correct = int(np.count_nonzero(correct))
@@ -936,7 +844,7 @@ class AgoraModel(mesa.Model):
         self.value += self.economy.step(
             cfg,
             self.satisfaction,
-            self._adopted,
+            self.adopted,
             n,
             org,
             self.ideas_heard[n:],
@@ -987,7 +895,7 @@ class AgoraModel(mesa.Model):
         if cfg.org.objective == "value":  # each organization's own objective
             objective = self.economy.kept.astype(float)
         else:
-            objective = [float(self.engagement[m].mean()) for m in self.members_of]
+            objective = [float(self.engagement[m].mean()) for m in self.wiring.members_of]
         new = self.adaptation.step(cfg, objective)
         if new is not None:
             self.cfg = new

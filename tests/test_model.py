@@ -181,7 +181,7 @@ def test_invariants_hold_for_any_configuration(data):
             tree.level[v.holder[from_member]], tree.level[v.origin[from_member]] - hops - 1
         )
         up = d.take((d.kind == VOICE) & (d.origin < model.n_individuals))
-        via_chain = model._up_chain[up.origin] if model._up_chain is not None else False
+        via_chain = model.wiring.up_chain[up.origin] if model.wiring.up_chain is not None else False
         below = np.maximum(tree.level[up.origin] - model.cfg.org.leader_levels, 0)
         expected = np.where(via_chain, below, 0)
         assert np.array_equal(model.current_step - up.sent, expected)

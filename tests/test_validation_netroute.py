@@ -104,12 +104,12 @@ def test_on_a_pure_tree_network_routing_is_the_chain_of_command():
     base = ["regime.upward=chain", "openness.peer=0", "openness.internal=0", "openness.external=0"]
     chain = AgoraModel(load_config([*base, "hierarchy.routing=chain"]), seed=3)
     net = AgoraModel(load_config([*base, "hierarchy.routing=network"]), seed=3)
-    np.testing.assert_array_equal(chain._chain_up, net._chain_up)
+    np.testing.assert_array_equal(chain.wiring.chain_up, net.wiring.chain_up)
     wide = AgoraModel(
         load_config(["regime.upward=chain", "hierarchy.routing=network", "openness.internal=1"]),
         seed=3,
     )
-    assert (wide._chain_up != chain._chain_up).any()  # shortcuts over cross-unit ties
+    assert (wide.wiring.chain_up != chain.wiring.chain_up).any()  # shortcuts over cross-unit ties
 
 
 def _hops_to_leadership(up):
@@ -127,19 +127,19 @@ def test_network_paths_are_never_longer_than_the_chain():
     over = ["regime.upward=chain", "openness.internal=1"]
     chain = AgoraModel(load_config([*over, "hierarchy.routing=chain"]), seed=5)
     net = AgoraModel(load_config([*over, "hierarchy.routing=network"]), seed=5)
-    a, b = _hops_to_leadership(chain._chain_up), _hops_to_leadership(net._chain_up)
+    a, b = _hops_to_leadership(chain.wiring.chain_up), _hops_to_leadership(net.wiring.chain_up)
     assert (b <= a).all() and (b < a).any()
 
 
 def test_option_off_never_calls_the_network_rule(monkeypatch):
     """While routing is direct or chain, the rule is not called: default outputs unchanged."""
     import sim
-    import sim.model
+    import sim.rules.wiring
 
     def boom(*args, **kwargs):
         raise AssertionError("network routing used while off")
 
-    monkeypatch.setattr(sim.model, "leadership_hops", boom)
+    monkeypatch.setattr(sim.rules.wiring, "leadership_hops", boom)
     for routing in ("direct", "chain"):
         sim.simulate(load_config([f"hierarchy.routing={routing}", "steps=3", "org.size=40"]))
 
@@ -232,7 +232,7 @@ def test_invariants_hold_under_network_routing():
             _check_step(model, totals)
             if switch:
                 continue
-            left = _hops_to_leadership(model._chain_up)
+            left = _hops_to_leadership(model.wiring.chain_up)
             v = model.in_flight
             mine = v.origin < model.n_individuals
             hops = model.current_step - v.sent[mine] + 1
@@ -240,7 +240,7 @@ def test_invariants_hold_under_network_routing():
             up = model.delivered.take(
                 (model.delivered.kind == VOICE) & (model.delivered.origin < model.n_individuals)
             )
-            via = model._up_chain[up.origin] if model._up_chain is not None else False
+            via = model.wiring.up_chain[up.origin] if model.wiring.up_chain is not None else False
             assert np.array_equal(model.current_step - up.sent, np.where(via, left[up.origin], 0))
 
     check()

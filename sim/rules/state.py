@@ -167,6 +167,24 @@ class State:
     delivered: Messages = None
     parts: dict = None
     previous_votes: np.ndarray = None
+    # Carried to the next step: messages on their way (ideas up the chain, broadcasts
+    # cascading down), replies and the organization's answers waiting for the next outbox,
+    # the origins of ideas adopted (heard next step), the time the answers take from the
+    # organization's attention, and, per organization and dimension, the step since which
+    # the code has been wrong where reality flipped away from it (-1: none pending).
+    in_flight: Messages = None
+    pending_broadcasts: Messages = None
+    replies: list = None
+    answers: list = None
+    adopted: np.ndarray = None
+    answer_load: np.ndarray = None
+    wrong_since: np.ndarray = None
+    # This step's: each node's time left (set when speaking), what the leadership found first
+    # hand ((orgs, dims) or None), the posts and ideas lost on the way.
+    budget: np.ndarray = None
+    leader_found: tuple | None = None
+    lost_posts: np.ndarray = None
+    lost_ideas: np.ndarray = None
 
     def __post_init__(self) -> None:
         # Needs never change: their float form and count serve satisfaction and scores, and
@@ -181,6 +199,21 @@ class State:
             self.parts = self.delivered.by_kind()
         if self.previous_votes is None:
             self.previous_votes = self.votes
+        m, n_orgs = self.reality.size, self.code.shape[0]
+        if self.in_flight is None:
+            self.in_flight = Messages.empty(m)
+            self.pending_broadcasts = Messages.empty(m)
+        self.replies = [] if self.replies is None else self.replies
+        self.answers = [] if self.answers is None else self.answers
+        if self.answer_load is None:
+            self.answer_load = np.zeros(n_orgs)
+        if self.wrong_since is None:
+            self.wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
+        if self.budget is None:
+            self.budget = np.full(self.n_nodes, np.inf)
+        for name in ("adopted", "lost_posts", "lost_ideas"):
+            if getattr(self, name) is None:
+                setattr(self, name, _NOBODY)
 
     @classmethod
     def start(

@@ -101,6 +101,8 @@ def derive(cfg: AgoraConfig, network: Network, node_org: np.ndarray, fast: np.nd
     rate = np.full(n_nodes, cfg.regime.socialization)
     rate[:n][fast] = cfg.population.fast_socialization
     members_of = [np.flatnonzero(tree.org == o) for o in range(n_orgs)]
+    timed, budgeted = _time_model(cfg)
+    origin_group, n_groups = _origins(tree, n_orgs, k)
     return Wiring(
         capacity=capacity,
         broadcast_to=broadcast_to,
@@ -115,8 +117,10 @@ def derive(cfg: AgoraConfig, network: Network, node_org: np.ndarray, fast: np.nd
         up_chain=_up_chain(cfg, n, n_nodes),
         chain_up=_chain_up(cfg, network, leaders),
         socialization=rate,
-        **_time_model(cfg),
-        **_origins(tree, n_orgs, k),
+        timed=timed,
+        budgeted=budgeted,
+        origin_group=origin_group,
+        n_groups=n_groups,
         org_root=np.array(
             [m[np.argmin(tree.level[m])] if m.size else -1 for m in members_of], dtype=np.int64
         ),
@@ -161,9 +165,10 @@ def _chain_up(cfg: AgoraConfig, network: Network, leaders: np.ndarray) -> np.nda
     return np.where((boss >= 0) & ~leaders[np.maximum(boss, 0)], boss, -1)
 
 
-def _time_model(cfg: AgoraConfig) -> dict[str, bool]:
-    """Whether anything costs time (``timed``: the attention filter's tie-breaks are drawn
-    then, whether or not ``mechanisms.time_costs`` is on) and whether costs are in force."""
+def _time_model(cfg: AgoraConfig) -> tuple[bool, bool]:
+    """``(timed, budgeted)``: whether anything costs time (the attention filter's tie-breaks
+    are drawn then, whether or not ``mechanisms.time_costs`` is on) and whether costs are in
+    force."""
     pop = cfg.population
     costs = (
         pop.time_read,
@@ -174,15 +179,13 @@ def _time_model(cfg: AgoraConfig) -> dict[str, bool]:
         cfg.org.answer_cost,
     )
     timed = any(c > 0 for c in costs)
-    return {"timed": timed, "budgeted": timed and cfg.mechanisms.time_costs}
+    return timed, timed and cfg.mechanisms.time_costs
 
 
-def _origins(tree, n_orgs: int, k: int) -> dict:
-    """Independent origins (cocreation): a unit, the leadership of an organization (those
-    above the units), or the stakeholders."""
+def _origins(tree, n_orgs: int, k: int) -> tuple[np.ndarray, int]:
+    """``(origin_group, n_groups)``: each node's independent origin (cocreation) — its unit,
+    its organization's leadership (those above the units), or the stakeholders — and how many
+    there are."""
     n_units = tree.n_units
     group = np.where(tree.unit >= 0, tree.unit, n_units + tree.org)
-    return {
-        "origin_group": np.concatenate([group, np.full(k, n_units + n_orgs)]),
-        "n_groups": n_units + n_orgs + 1,
-    }
+    return np.concatenate([group, np.full(k, n_units + n_orgs)]), n_units + n_orgs + 1

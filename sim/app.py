@@ -61,7 +61,7 @@ def warm() -> None:
 
     for name in (*COLOR_BY, "hub"):
         palette(name)
-    LabState().pair.value.step()
+    LabState().on_screen.step()
 
 
 warm()

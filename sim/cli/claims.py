@@ -513,7 +513,9 @@ def levels(common: Sequence[str], replicates: int, steps: int) -> list[dict]:
 def _plain(cfg) -> dict:
     from omegaconf import OmegaConf
 
-    return OmegaConf.to_container(OmegaConf.structured(cfg))
+    plain = OmegaConf.to_container(OmegaConf.structured(cfg))
+    assert isinstance(plain, dict)  # a structured config (a dataclass) is a mapping
+    return plain
 
 
 def _num(x: float) -> str:

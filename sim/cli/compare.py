@@ -180,10 +180,17 @@ def options_of(args: argparse.Namespace) -> Options:
 
 
 def write_docs(path: str | Path, outcome: Outcome) -> Path:
-    """The classification as the outcome table between the markers of ``path``."""
+    """The classification as the outcome table between the markers of ``path``.
+
+    Raises ``ValueError`` when the outcome has no classification (an end failed); ``main``
+    checks that first.
+    """
     from sim.studies.classification import outcome_table, replace_between_markers
 
-    return replace_between_markers(path, outcome_table(outcome.tables.classification))
+    tables = outcome.tables
+    if tables is None or tables.classification is None:
+        raise ValueError("no classification to write (an end failed)")
+    return replace_between_markers(path, outcome_table(tables.classification))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,7 +242,7 @@ def _write(out: Path, args: argparse.Namespace, outcome: Outcome, t0: float) -> 
         run_time=outcome.run_time,
         cpu_time=outcome.cpu_time,
         failed=outcome.failed,
-        config=next((s.get("config") for s in summaries if s.get("config")), {}) or {},
+        config=next((s["config"] for s in summaries if s.get("config")), {}),
         git_commit=next((s.get("git_commit") for s in summaries if s.get("git_commit")), None),
         switches=list(outcome.switches),
         max_pairs=args.max_pairs,
@@ -243,10 +250,10 @@ def _write(out: Path, args: argparse.Namespace, outcome: Outcome, t0: float) -> 
     if outcome.tables is None:  # --ends realistic, or no main arm ran
         from sim.util.atomic import write_atomic
 
-        write_atomic(
-            out / "ends_realistic.csv", lambda tmp: outcome.realistic.to_csv(tmp, index=False)
-        )
-        return write_ends_report(out, outcome.realistic, facts, started=t0)
+        realistic = outcome.realistic
+        assert realistic is not None  # main() returns before writing when every job failed
+        write_atomic(out / "ends_realistic.csv", lambda tmp: realistic.to_csv(tmp, index=False))
+        return write_ends_report(out, realistic, facts, started=t0)
     write_tables(out, outcome.tables)
     return write_report(out, outcome.tables, facts, started=t0, plots=not args.no_plots)
 

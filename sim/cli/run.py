@@ -162,13 +162,15 @@ def precheck(overrides: Sequence[str]) -> None:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except HydraException:
         return  # a syntax error: Hydra's own message says where
-    single = []
+    single: list[str] = []
     for o in parsed:
         key = o.key_or_group
         if key.startswith("hydra") and key != "hydra.searchpath":  # where configs are: kept
             continue
+        line = o.input_line
+        assert line is not None  # parse_overrides sets it on every override it returns
         if not o.is_sweep_override():
-            single.append(o.input_line)
+            single.append(line)
             continue
         try:
             values = list(o.sweep_string_iterator())
@@ -177,8 +179,8 @@ def precheck(overrides: Sequence[str]) -> None:
         if "." not in key and (CONF_DIR / key).is_dir():  # a swept group: every option
             for value in values[1:]:
                 load_config([f"{key}={value}"], validate_now=False)
-        prefix = o.input_line[: len(o.input_line) - len(o.input_line.lstrip("+~"))]
-        single.append(f"{prefix}{key}={values[0]}" if values else o.input_line)
+        prefix = line[: len(line) - len(line.lstrip("+~"))]
+        single.append(f"{prefix}{key}={values[0]}" if values else line)
     load_config(single)
 
 

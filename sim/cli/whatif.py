@@ -121,6 +121,14 @@ def merge_flags(ns: argparse.Namespace, own: dict[str, object]) -> dict[str, obj
     return merged
 
 
+def _whole(own: dict[str, object], key: str, default: int | None = None) -> int | None:
+    """The option ``key`` of :data:`INTS`, or ``default`` when it is unset."""
+    value = own.get(key, default)
+    # parse() makes every key of INTS an int, and their flags are parsed with type=int
+    assert value is None or isinstance(value, int), (key, value)
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -136,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             str(own["scenario"]),
             str(own["intervention"]),
             overrides,
-            replicates=own.get("replicates", 20),
-            steps=own.get("steps"),
-            seed=own.get("seed"),
-            at=own.get("at"),
+            replicates=_whole(own, "replicates", 20),
+            steps=_whole(own, "steps"),
+            seed=_whole(own, "seed"),
+            at=_whole(own, "at"),
         )
     except ConfigError as err:
         print(f"whatif: {err}", file=sys.stderr)
@@ -160,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
         f"what if: {plan.intervention.name} (from step {plan.at}) in {plan.scenario.name}; "
         f"{cfg.replicates} replicates x 2 arms x {cfg.steps} steps -> {out}"
     )
+    workers = _whole(own, "workers")
     try:
         summaries = run_whatif(
-            plan, out, workers=int(own.get("workers", 2)), progress=not ns.no_progress
+            plan, out, workers=2 if workers is None else workers, progress=not ns.no_progress
         )
     except JobConflict as err:
         print(
@@ -175,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         for arm, error in failed.items():
             print(f"whatif: the {arm} arm failed: {error}", file=sys.stderr)
         return 1
-    table = aggregate_whatif(out, window=own.get("window"))  # default: last third of the run
+    table = aggregate_whatif(out, window=_whole(own, "window"))  # default: last third of the run
     first = table.iloc[0]
     print(
         f"  assumed: end values are each replicate's mean over steps {int(first['end_from'])}-"

@@ -36,9 +36,11 @@ import itertools
 import json
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import ipyvuetify
+import ipywidgets
 import numpy as np
 import traitlets
 
@@ -79,7 +81,7 @@ SIDE_PX = 460
 _ids = itertools.count(1)
 
 
-class Follows(traitlets.HasTraits):
+class Follows(ipywidgets.Widget):
     """A widget that follows a session's steps: given ``live`` (a :class:`Live`) and
     ``follow`` (its name there and the function that brings it up to date), it attaches itself
     when it is made and detaches when it is closed (the page's framework closes the widgets of
@@ -159,7 +161,7 @@ class Live:
     """
 
     def __init__(self) -> None:
-        self.parts: dict[str, tuple[object, object]] = {}
+        self.parts: dict[str, tuple[Any, Callable[[Any], None]]] = {}
         self._lock = threading.Lock()
 
     def attach(self, name: str, widget, update) -> None:

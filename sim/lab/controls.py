@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sim.config.regimes import ENDS, PRACTICES, resolve_regime
 from sim.config.schema import AgoraConfig, RegimeConfig
@@ -194,8 +195,10 @@ CONTROLS: dict[str, Control] = {c.name: c for c in (*PRACTICE_CONTROLS, *ORGANIZ
 
 _SCHEMA = AgoraConfig()
 
-#: The default settings of one organization (the default scenario, hybrid practices).
-DEFAULTS: dict[str, object] = {
+#: The default settings of one organization (the default scenario, hybrid practices). Settings
+#: are typed ``dict[str, Any]``: a value's type is its control's kind (a str for a choice, a bool
+#: for a flag, an int for a count, a float for a share).
+DEFAULTS: dict[str, Any] = {
     "regime": "hybrid",
     "mix": 0.5,
     **{k: getattr(resolve_regime(RegimeConfig()), k) for k in PRACTICES},
@@ -217,7 +220,7 @@ DEFAULTS: dict[str, object] = {
 ENDS_OF = ENDS
 
 
-def preset(regime: str, mix: float = 0.5) -> dict[str, object]:
+def preset(regime: str, mix: float = 0.5) -> dict[str, Any]:
     """The practice values of a regime (an end, or hybrid at ``mix``), as settings.
 
     >>> preset("hybrid", 0.25)["broadcast_rate"]
@@ -229,13 +232,13 @@ def preset(regime: str, mix: float = 0.5) -> dict[str, object]:
     return {"regime": regime, "mix": resolved.mix, **{k: getattr(resolved, k) for k in PRACTICES}}
 
 
-def with_preset(settings: Mapping[str, object], regime: str, mix: float | None = None) -> dict:
+def with_preset(settings: Mapping[str, Any], regime: str, mix: float | None = None) -> dict:
     """``settings`` with the practices of ``regime`` (people's and openness keys untouched)."""
     mix = settings.get("mix", 0.5) if mix is None else mix
     return {**settings, **preset(regime, mix)}
 
 
-def changed_practices(settings: Mapping[str, object]) -> list[str]:
+def changed_practices(settings: Mapping[str, Any]) -> list[str]:
     """The regime practices that differ from the preset the settings start from."""
     base = preset(str(settings["regime"]), float(settings.get("mix", 0.5)))
     return [k for k in PRACTICES if settings.get(k) != base[k]]
@@ -246,7 +249,7 @@ def _num(value: float) -> str:
     return repr(round(float(value), 6))
 
 
-def complete(settings: Mapping[str, object] | None = None, **more) -> dict[str, object]:
+def complete(settings: Mapping[str, Any] | None = None, **more) -> dict[str, Any]:
     """Every setting: those given, the practices of their regime, then :data:`DEFAULTS`.
 
     Practices not given come from the regime given (so ``regime="conversational"`` alone is
@@ -265,7 +268,7 @@ def complete(settings: Mapping[str, object] | None = None, **more) -> dict[str, 
     return {**DEFAULTS, **preset(str(regime), float(given.get("mix", DEFAULTS["mix"]))), **given}
 
 
-def clamp(control: Control, value: object) -> object:
+def clamp(control: Control, value: Any) -> Any:
     """``value`` brought inside what the control offers (the slider's range, an integer for a
     count); the server's own bound, whatever a browser sends.
 
@@ -294,7 +297,7 @@ def clamp(control: Control, value: object) -> object:
     return int(round(number)) if control.kind == "count" else round(number, 6)
 
 
-def bounded(settings: Mapping[str, object]) -> dict[str, object]:
+def bounded(settings: Mapping[str, Any]) -> dict[str, Any]:
     """``settings`` with every number inside its control's range (see :func:`clamp`).
 
     >>> b = bounded({"size": 10**6, "stakeholders": -5, "steps": 10**5, "regime": "broadcast"})
@@ -307,7 +310,7 @@ def bounded(settings: Mapping[str, object]) -> dict[str, object]:
     }
 
 
-def _check(settings: Mapping[str, object]) -> dict[str, object]:
+def _check(settings: Mapping[str, Any]) -> dict[str, Any]:
     s = complete(settings)
     for name, control in CONTROLS.items():
         if control.kind == "choice" and s[name] not in control.choices:
@@ -315,7 +318,7 @@ def _check(settings: Mapping[str, object]) -> dict[str, object]:
     return s
 
 
-def app_overrides(settings: Mapping[str, object] | None = None, **more) -> list[str]:
+def app_overrides(settings: Mapping[str, Any] | None = None, **more) -> list[str]:
     """The Hydra overrides of ``agora run`` that give the model of these settings.
 
     Settings not given take their :data:`DEFAULTS`. Routing picks the ``hierarchy`` option
@@ -370,7 +373,7 @@ def format_value(control: Control, value) -> str:
     return str(value)
 
 
-def describe(settings: Mapping[str, object]) -> str:
+def describe(settings: Mapping[str, Any]) -> str:
     """The settings in one line of plain words.
 
     >>> describe(with_preset(DEFAULTS, "conversational"))[:60]

@@ -30,6 +30,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -137,7 +138,7 @@ def check_pair_memory(cfgs) -> None:
         )
 
 
-def side_title(letter: str, settings: Mapping[str, object]) -> str:
+def side_title(letter: str, settings: Mapping[str, Any]) -> str:
     """The header of one side: its letter, its regime and how many practices were changed.
 
     >>> side_title("B", complete(regime="hybrid", mix=0.25))

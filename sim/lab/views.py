@@ -152,15 +152,23 @@ class LabState:
         self.speed = solara.reactive("normal")
         self.playing = solara.reactive(False)
         self.tab = solara.reactive(0)
-        self.error = solara.reactive(None)
+        self.error: solara.Reactive[str | None] = solara.reactive(None)
         self.live = Live()
         self._build = build
         # A reactive keeps its first value as its default for as long as it lives: set the
         # pair after, or the first pair of every session stays in memory beside the current.
-        self.pair = solara.reactive(None)
+        self.pair: solara.Reactive[Pair | None] = solara.reactive(None)
         self.pair.value = self._new_pair()
         self.applied = solara.reactive(self._wanted())
         self.tick = solara.reactive(0)
+
+    @property
+    def on_screen(self) -> Pair:
+        """The pair being run: ``pair.value`` (a component reading it follows it), never None
+        once the state is made."""
+        pair = self.pair.value
+        assert pair is not None  # set in __init__ right after the reactive is made
+        return pair
 
     def _wanted(self) -> list[dict]:
         return [{**s, **self.run.value} for s in self.settings.value]
@@ -194,7 +202,7 @@ class LabState:
             self.error.value = str(err)
             return
         self.error.value = None
-        with self.pair.value.lock:
+        with self.on_screen.lock:
             self.pair.value = pair
         self.applied.value = self._wanted()
         self.tick.value += 1
@@ -209,7 +217,7 @@ class LabState:
     def step(self) -> None:
         """One step of both; the pictures and the counter get the news directly (no render of
         the page), the buttons only when the run ends."""
-        pair = self.pair.value
+        pair = self.on_screen
         was = pair.running
         pair.step()
         self.live.publish()
@@ -218,7 +226,7 @@ class LabState:
 
     def recolor(self, color_by: str) -> None:
         self.color_by.value = color_by
-        self.pair.value.set_color_by(color_by)
+        self.on_screen.set_color_by(color_by)
         self.tick.value += 1
 
 
@@ -365,7 +373,7 @@ class StepText:
 @solara.component
 def StepControls(state: LabState):
     """Reset, Step, Play and the step counter: the only controls that change at every step."""
-    pair = state.pair.value
+    pair = state.on_screen
     _ = state.tick.value  # the run ended or started again
 
     def play_loop(cancel: threading.Event):
@@ -450,7 +458,7 @@ def RunControls(state: LabState):
 @solara.component
 def Exports(state: LabState):
     """Download the measures so far, the picture, the last steps (drawn when asked)."""
-    pair = state.pair.value
+    pair = state.on_screen
     with solara.Row(
         gap="8px", style={"flex-wrap": "wrap", "align-items": "center"}, classes=["agora-exports"]
     ):
@@ -472,7 +480,7 @@ def Exports(state: LabState):
 @solara.component
 def NetworksChart(state: LabState):
     """Both networks, drawn in the browser; per step only the dots' colours and messages."""
-    pair = state.pair.value
+    pair = state.on_screen
     _ = state.tick.value  # recoloured
     versions = tuple(d.version for d in pair.data)
     feed = solara.use_memo(lambda: NetworksFeed(pair), [pair, pair.color_by, versions])
@@ -505,7 +513,7 @@ def MetricsChart(pair: Pair, state: LabState | None = None, css_class: str = "ag
 @solara.component
 def LabView(state: LabState):
     """The side-by-side tab: the sidebar, the two networks, the curves, the exports."""
-    pair = state.pair.value
+    pair = state.on_screen
     with solara.Row(gap="12px", style={"align-items": "flex-start"}):
         with solara.Column(classes=["agora-sidebar"], gap="4px"):
             RunControls(state)
@@ -549,7 +557,7 @@ def guided_task(key: tuple, experiment, run: dict):
 def GuidedView(state: LabState):
     """Guided experiments: predict, run both on the same seed, see what happened."""
     chosen = solara.use_reactive(EXPERIMENTS[0].key)
-    prediction = solara.use_reactive(None)
+    prediction: solara.Reactive[str | None] = solara.use_reactive(None)
     experiment = next(e for e in EXPERIMENTS if e.key == chosen.value)
     # An answer belongs to one experiment, prediction and seed: any change hides it.
     key = (chosen.value, prediction.value, state.run.value["seed"])
@@ -605,9 +613,9 @@ def GuidedView(state: LabState):
                     children=[f"Running A and B for {experiment.steps} steps..."],
                     classes=["agora-help"],
                 )
-        done = guided_task.finished and guided_task.value is not None
-        if done and guided_task.value[0] == key:
-            _, pair, verdict = guided_task.value
+        result = guided_task.value if guided_task.finished else None
+        if result is not None and result[0] == key:
+            _, pair, verdict = result
             right = verdict.matches(prediction.value)
             with solara.Card("What happened", classes=["agora-outcome"]):
                 said = "right" if right else "not this time"
@@ -780,15 +788,19 @@ def _whatif_sliders(form: _WhatIfForm) -> None:
         if at.value >= int(n):  # the change must fall inside the run
             at.set(max(10, int(n) // 2 // 10 * 10))
 
+    def set_whole(var: solara.Reactive) -> Callable[[float], None]:
+        return lambda v: var.set(int(v))  # a slider may send 10.0
+
     labels = {
         "at": "Change at step",
         "steps": "Run length (steps)",
         "replicates": "Replicates (runs of each)",
     }
+
     for name, var, setter in (
-        ("at", at, None),
+        ("at", at, set_whole(at)),
         ("steps", steps, set_steps),
-        ("replicates", replicates, None),
+        ("replicates", replicates, set_whole(replicates)),
     ):
         label = labels[name]
         low, high, stride = LIMITS[name]
@@ -800,7 +812,7 @@ def _whatif_sliders(form: _WhatIfForm) -> None:
             min=low,
             max=high,
             step=stride,
-            on_v_model=setter or (lambda v, var=var: var.set(int(v))),
+            on_v_model=setter,
             hide_details=True,
             thumb_label=False,
             class_=f"agora-control agora-whatif-{name}",

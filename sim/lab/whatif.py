@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -125,8 +126,8 @@ class WhatIfResult:
 
 
 def _within(name: str, value, high: float | None = None) -> int:
-    low, top, _ = LIMITS[name]
-    top = top if high is None else min(top, high)
+    low, limit, _ = LIMITS[name]
+    top = limit if high is None else min(limit, high)
     try:
         number = float(value)
     except (TypeError, ValueError) as err:
@@ -224,7 +225,7 @@ def unchanged(plan: WhatIfPlan) -> str | None:
     base = plan.arms["baseline"]
     for item in plan.intervention.interventions:
         for key, value in item["set"].items():
-            node = base
+            node: Any = base  # a value of any type at the end of the path
             for part in key.split("."):
                 node = getattr(node, part, None)
             if node != value:

@@ -107,7 +107,7 @@ def _scenario(path: Path) -> Scenario:
 
 def _top_comment(path: Path) -> str:
     """The first paragraph of ``#`` comments, package directive left out."""
-    lines = []
+    lines: list[str] = []
     for raw in path.read_text(encoding="utf-8").splitlines():
         text = raw.strip()
         if not text.startswith("#"):

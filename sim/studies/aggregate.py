@@ -309,7 +309,7 @@ def _outcome_rows(j: Job, frame: pd.DataFrame, head: dict, metrics: Sequence[str
 
 def _missing_rows(j: Job, head: dict, metrics: Sequence[str]) -> pd.DataFrame:
     """A failed or missing job's rows: its seeds (if known) and NaN outcomes."""
-    seeds = j.seeds or [None]
+    seeds: Sequence[int | None] = j.seeds or [None]
     rows = pd.DataFrame(
         {
             **head,

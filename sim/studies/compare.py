@@ -765,7 +765,7 @@ def analyse(
     runs = _per_seed(frames, arms, regimes, metrics, bounds)
     finals = _per_seed(frames, arms, regimes, metrics, (last, last))
     labels = [a.label for a in arms if a.kind != "design"]
-    order = regime_order([a.mix for a in arms if a.kind == "hybrid"])
+    order = regime_order([a.mix for a in arms if a.kind == "hybrid" and a.mix is not None])
     labels = [lab for lab in order if lab in labels]
     regime_tables = []
     for value, table in (("window", runs), ("final", finals)):
@@ -1035,6 +1035,7 @@ def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options,
     from sim.studies.classification import ablation_table, classify, pairs_to_run
 
     tables = outcome.tables
+    assert tables is not None  # run() calls this only right after setting the tables
     if not {"broadcast", "conversational"} <= set(frames):
         return  # an end failed: no headline difference to classify
     metrics, steps = tables.metrics, tables.window

@@ -286,7 +286,11 @@ def conditions(found: BoxResult, ranges: Mapping[str, Sequence[float]] | None = 
     ``ranges``)."""
     out = []
     for r in found.limits.itertuples():
-        edges = (found.bounds or {}).get(r.parameter) or ranges[r.parameter]
+        edges: Sequence[float] | None = (found.bounds or {}).get(r.parameter)
+        if not edges:
+            if ranges is None:
+                raise ValueError(f"{r.parameter}: the box has no bounds for it; pass ranges")
+            edges = ranges[r.parameter]
         lo, hi = float(edges[0]), float(edges[1])
         tol = 1e-9 * max(abs(hi - lo), 1.0)
         cut_low, cut_high = r.min > lo + tol, r.max < hi - tol
@@ -307,7 +311,7 @@ def _mean_ci(values: np.ndarray) -> tuple[float, float, float, int]:
     """Mean, t interval and count of the finite values (:func:`sim.util.stats.mean_ci`)."""
     v = np.asarray(values, dtype=float)
     s = mean_ci(v[np.isfinite(v)])
-    return s["mean"], s["ci_low"], s["ci_high"], s["n"]
+    return s["mean"], s["ci_low"], s["ci_high"], int(s["n"])
 
 
 def effect_cells(
@@ -584,7 +588,7 @@ def _discover_plots(
     plan: Mapping[str, Any],
     effects: pd.DataFrame,
     found: BoxResult | None,
-    ranges: Mapping[str, tuple],
+    ranges: dict[str, tuple],
     outcome: str,
     box_title: str,
 ) -> None:

@@ -616,14 +616,17 @@ def _effect_map(args: Request, metric: str, meta, points, runs, compare, out, wo
     from sim.studies.discover import effect_cells
     from sim.viz.plots import plot_effect_map, pretty
 
+    assert args.map is not None  # the caller draws a map only when --map is given
+    x, y = args.map  # two names: the flag takes nargs=2
     diffs = paired_differences(runs, metric, compare["key"], compare["values"])
     effects = points.copy()
     effects["effect"] = diffs.groupby("point")["diff"].mean().reindex(range(len(points))).to_numpy()
-    cells = effect_cells(effects, *args.map, meta["ranges"], bins=args.bins)
+    cells = effect_cells(effects, x, y, meta["ranges"], bins=args.bins)
     cells.to_csv(out / f"map_{metric}.csv", index=False)
     plot_effect_map(
         cells,
-        *args.map,
+        x,
+        y,
         out / f"map_{metric}.png",
         title=words[0].upper() + words[1:],
         effect_label=f"effect on {pretty(metric).lower()}",

@@ -99,7 +99,8 @@ def sweep_sentences(summary: pd.DataFrame) -> tuple[list[str], dict[str, float]]
     summary = at_the_end(summary)
     if summary["condition"].nunique() < 2:
         return [], constant
-    clear, unclear = [], []
+    clear: list[tuple[float, int, str]] = []  # (-z, order, sentence): the largest z first
+    unclear: list[str] = []
     for metric in headline(dict.fromkeys(summary["metric"])):
         g = summary[(summary["metric"] == metric) & np.isfinite(summary["mean"])]
         if metric in constant or len(g) < 2:

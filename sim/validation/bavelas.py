@@ -124,7 +124,7 @@ Section = tuple[list[dict], dict[str, bool]]
 
 def _centrality_section(cent: dict[str, dict[str, float]]) -> Section:
     """1. Centrality (exact, on the loaded network)."""
-    top = {net: max(cent[net], key=cent[net].get) for net in NETS}
+    top = {net: max(cent[net], key=cent[net].__getitem__) for net in NETS}
     exact_ok = (
         all(top[n] == "C" for n in ("wheel", "y", "chain"))
         and cent["wheel"]["C"] > cent["y"]["C"] > cent["chain"]["C"]

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -102,7 +102,7 @@ HAND_FJ_SHARE = 7 / 24
 #: Only the organization speaks: no posts, no ideas (so no answers), no newcomers. The same as
 #: ``regime=broadcast population.talk=0 population.voice=0 population.turnover=0
 #: stakeholders.count=0`` on the command line.
-BROADCAST_ONLY = {
+BROADCAST_ONLY: dict[str, Any] = {
     "regime": "broadcast",
     "stakeholders": 0,
     "talk": 0.0,
@@ -146,7 +146,8 @@ def _config(regime: str | None = None, stakeholders: int | None = None, **popula
         _COMPOSED["default"] = to_config({})
     cfg = copy.deepcopy(_COMPOSED["default"])
     if regime is not None:
-        cfg.regime = RegimeConfig(name=regime, **ENDS[regime])
+        practices: dict[str, Any] = dict(ENDS[regime])  # a float, str or bool by key
+        cfg.regime = RegimeConfig(name=regime, **practices)
     if stakeholders is not None:
         cfg.stakeholders.count = stakeholders
     for key, value in population.items():
@@ -172,7 +173,9 @@ def _run_model(config, steps: int, seed: int, record: bool = False):
             weights.append(W)
             step(W)
 
-        model.opinion_step = keep
+        # Recording wraps the model's own step for this run only: an instance attribute that
+        # shadows the method, which mypy refuses for any assignment to a method.
+        model.opinion_step = keep  # type: ignore[method-assign]
     for _ in range(steps):
         model.step()
         if record:

@@ -205,12 +205,12 @@ def dws_ties(
 def neighbor_lists(tree: Tree, u=None, v=None) -> np.ndarray:
     """Padded (-1) neighbour lists of the tree plus extra undirected ties ``u``-``v``."""
     rows = np.flatnonzero(tree.manager >= 0)
-    src = [rows, tree.manager[rows]]
-    dst = [tree.manager[rows], rows]
+    src_parts = [rows, tree.manager[rows]]
+    dst_parts = [tree.manager[rows], rows]
     if u is not None and len(u):
-        src += [np.asarray(u), np.asarray(v)]
-        dst += [np.asarray(v), np.asarray(u)]
-    src, dst = np.concatenate(src), np.concatenate(dst)
+        src_parts += [np.asarray(u), np.asarray(v)]
+        dst_parts += [np.asarray(v), np.asarray(u)]
+    src, dst = np.concatenate(src_parts), np.concatenate(dst_parts)
     pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
     src, dst = pairs[:, 0], pairs[:, 1]
     deg = np.bincount(src, minlength=tree.size)
@@ -460,7 +460,7 @@ class _Descendants:
 
     def __init__(self, tree: Tree):
         n = tree.size
-        children = [[] for _ in range(n)]
+        children: list[list[int]] = [[] for _ in range(n)]
         for i, m in enumerate(tree.manager.tolist()):
             if m >= 0:
                 children[m].append(i)

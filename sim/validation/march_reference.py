@@ -153,7 +153,7 @@ def simulate(
     code = np.zeros((R, m), dtype=np.int8)
     rates = np.full((R, n), float(p1))
     rates[:, : int(round(fast_share * n))] = fast_p1
-    scores = [(code * reality).mean(axis=1)] if path else None
+    scores: list[np.ndarray] = [(code * reality).mean(axis=1)] if path else []
     for _ in range(periods):
         beliefs, code = step(beliefs, code, reality, rates, p2, rng, reading)
         if p3 > 0:

@@ -82,8 +82,8 @@ def lf_network(
     lists = [sorted(g.neighbors(i)) for i in range(n)]
     width = max((len(x) for x in lists), default=0)
     out = np.full((n, width), -1, dtype=np.int64)
-    for i, x in enumerate(lists):
-        out[i, : len(x)] = x
+    for row, x in enumerate(lists):
+        out[row, : len(x)] = x
     return out
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sim.util.atomic import write_text_atomic
 from sim.validation import MODULES
+from sim.validation.common import Comparison
 from sim.validation.report import render
 
 __all__ = ["validate", "run_all", "DOCS_DIR"]
@@ -32,7 +33,7 @@ __all__ = ["validate", "run_all", "DOCS_DIR"]
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _run_one(name: str, quick: bool, img_dir: Path):
+def _run_one(name: str, quick: bool, img_dir: Path) -> Comparison:
     module = importlib.import_module(f"sim.validation.{name}")
     t0 = time.perf_counter()
     comparison = module.run(quick=quick, out_dir=img_dir)
@@ -40,7 +41,9 @@ def _run_one(name: str, quick: bool, img_dir: Path):
     return comparison
 
 
-def run_all(quick: bool, only, img_dir: Path, say=print, jobs: int = 1) -> list[tuple[str, object]]:
+def run_all(
+    quick: bool, only, img_dir: Path, say=print, jobs: int = 1
+) -> list[tuple[str, Comparison]]:
     """Run the selected comparisons; results come back in report order.
 
     With ``jobs > 1`` the comparisons run in that many worker processes (each is seeded on its

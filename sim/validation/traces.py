@@ -48,8 +48,8 @@ def trace(config, seed: int) -> dict[str, np.ndarray]:
     state = model.state  # what the model carries, read after each step
     n = state.n_individuals
     keys = ("engagement", "received", "posts", "ideas", "replies", "votes", "right", "wrong")
-    out = {k: [] for k in keys}
-    code = []
+    out: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    code: list[float] = []
     for _ in range(cfg.steps):
         model.step()
         parts = state.parts

@@ -24,6 +24,7 @@ import os
 import shutil
 from contextlib import ExitStack
 from pathlib import Path
+from typing import cast
 
 from sim.viz.drawing import DEFAULT_METRICS, MetricsPlot, NetworkPlot, new_figure
 
@@ -114,7 +115,7 @@ def write_animation(
     list of Path
         The files written, GIF first.
     """
-    from matplotlib.animation import FFMpegWriter, PillowWriter
+    from matplotlib.animation import AbstractMovieWriter, FFMpegWriter, PillowWriter
 
     if every < 1:
         raise ValueError(f"every={every} must be at least 1")
@@ -128,9 +129,12 @@ def write_animation(
 
     gif = Path(path)
     gif.parent.mkdir(parents=True, exist_ok=True)
-    targets = [(gif, PillowWriter(fps=fps))]
+    # matplotlib's stubs type fps as an int; its writers use it as a number (the GIF's frame
+    # duration 1000 / fps, ffmpeg's -framerate), so a fractional rate works.
+    rate = cast(int, fps)
+    targets: list[tuple[Path, AbstractMovieWriter]] = [(gif, PillowWriter(fps=rate))]
     if mp4:
-        targets.append((gif.with_suffix(".mp4"), FFMpegWriter(fps=fps, bitrate=2400)))
+        targets.append((gif.with_suffix(".mp4"), FFMpegWriter(fps=rate, bitrate=2400)))
 
     n_frames = steps // every + 1
     fig, network, plots = animation_figure(

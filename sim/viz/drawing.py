@@ -28,11 +28,11 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import numpy as np
 
-from sim.org.network import REPORTS_TO
+from sim.org.network import REPORTS_TO, Network
 from sim.rules.catalogue import CATALOGUE, short_label
 from sim.rules.messages import KINDS
 from sim.rules.metrics import share_correct
@@ -96,7 +96,12 @@ FONT_PT = 9.0
 MAX_UNIT_LABELS = 8
 
 # Metrics with a fixed range below zero (the rest start at 0) and counts, from the catalogue.
-_LIMITS = {m.name: m.range for m in CATALOGUE.values() if (m.range[0] or 0.0) < 0 and m.range[1]}
+_LIMITS: dict[str, tuple[float, float]] = {
+    m.name: (low, high)
+    for m in CATALOGUE.values()
+    for low, high in [m.range]
+    if low is not None and low < 0 and high
+}
 _COUNTS = tuple(m.name for m in CATALOGUE.values() if m.kind in ("count", "cumulative"))
 
 
@@ -226,7 +231,7 @@ class NetworkData:
         self.index[self.nodes] = np.arange(self.nodes.size)
         # Message endpoints: drawn nodes first, then one hub per organization.
         self.points = np.concatenate([lay.pos[self.nodes], lay.hub])
-        self.network = None
+        self.network: Network | None = None
         self.version = 0
         self.chain = self.ties = np.zeros((0, 2), dtype=np.int64)
         self.observe(model)
@@ -408,8 +413,12 @@ class NetworkPlot:
 
     # ---------------------------------------------------------------- static parts
 
-    def _segments(self, pairs: np.ndarray) -> np.ndarray:
-        return np.stack([self._points[pairs[:, 0]], self._points[pairs[:, 1]]], axis=1)
+    def _segments(self, pairs: np.ndarray) -> Sequence[np.ndarray]:
+        """The lines between ``pairs`` of points, one (2, 2) array each, as one array."""
+        lines = np.stack([self._points[pairs[:, 0]], self._points[pairs[:, 1]]], axis=1)
+        # matplotlib's stubs ask set_segments for a Sequence; it only iterates over the lines,
+        # which an (n, 2, 2) array does without a copy into a list.
+        return cast(Sequence[np.ndarray], lines)
 
     def _draw_structure(self) -> None:
         """Ties between drawn nodes: the chain of command darker, every other tie faint."""

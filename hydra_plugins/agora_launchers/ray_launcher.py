@@ -9,7 +9,7 @@ import Ray: Hydra scans it whether or not Ray is installed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from hydra.core.utils import JobReturn
 from hydra.plugins.launcher import Launcher
@@ -38,7 +38,12 @@ class RayLauncher(AgoraLauncherBase, Launcher):
         self.max_retries = int(max_retries)
         self.max_in_flight = max_in_flight
         self.num_cpus = num_cpus
-        self.init = OmegaConf.to_container(init) if OmegaConf.is_config(init) else dict(init or {})
+        # A mapping of ray.init's keywords, plain Python (OmegaConf's container, if given one).
+        self.init: dict[str, Any] = (
+            cast(dict, OmegaConf.to_container(init))
+            if OmegaConf.is_config(init)
+            else dict(init or {})
+        )
 
     def launch(
         self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int

@@ -68,7 +68,7 @@ class Leadership:
     def __init__(self, cfg, leaders: np.ndarray, rng: np.random.Generator) -> None:
         self.leaders = leaders
         self.taking_part = _NOBODY
-        self.rng = None
+        self.rng: np.random.Generator | None = None  # spawned once participation is live
         self.configure(cfg, rng)
 
     def configure(self, cfg, rng: np.random.Generator) -> None:
@@ -85,7 +85,7 @@ class Leadership:
         """Draw who takes part; they join the platform. Returns their posts (senders,
         readers) to colleagues on the platform."""
         self.taking_part = _NOBODY
-        if not self.live:
+        if not self.live or self.rng is None:  # live: the stream has been spawned
             return _NOBODY, _NOBODY
         u = self.rng.random((2, self.leaders.size))
         self.taking_part = self.leaders[u[0] < cfg.leadership.participation]

@@ -203,6 +203,12 @@ def _ratio(part: float, whole: float) -> float:
     return float(part / whole) if whole else float("nan")
 
 
+def _practice(value: float | None) -> float:
+    """A practice of the regime in force (a resolved configuration sets every one; NaN for
+    one left unset)."""
+    return float("nan") if value is None else float(value)
+
+
 class Snapshot:
     """The state at measurement and the step's tally, with the quantities several metrics
     share computed once."""
@@ -223,6 +229,11 @@ class Snapshot:
         """The state under the name metric functions used before it had its own type (it
         carries the model's arrays under the same names: ``s.model.engagement``)."""
         return self.state
+
+
+def _sent_of_kind(i: int) -> Callable[[Snapshot], float]:
+    """``sent_<kind>``: what was sent this step of kind ``KINDS[i]``."""
+    return lambda s: float(s.tally.sent_by_kind[i])
 
 
 #: name -> function(snapshot) -> float, in the column order of the metrics table.
@@ -251,10 +262,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "messages_sent": lambda s: float(s.tally.sent),
     "messages_delivered": lambda s: float(s.tally.delivered),
     "innovations_net": lambda s: float(np.add.reduce(s.state.innovations_net)),
-    **{
-        f"sent_{kind}": (lambda s, i=i: float(s.tally.sent_by_kind[i]))
-        for i, kind in enumerate(KINDS)
-    },
+    **{f"sent_{kind}": _sent_of_kind(i) for i, kind in enumerate(KINDS)},
     "ideas_considered": lambda s: float(s.tally.ideas_considered),
     "ideas_adopted": lambda s: float(s.tally.ideas_adopted),
     "voice_answered": lambda s: _ratio(s.tally.answered, s.tally.ideas_read),
@@ -276,8 +284,8 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "value_created": lambda s: s.state.economy.metric("value_created"),
     "value_share_stakeholders": lambda s: s.state.economy.metric("value_share_stakeholders"),
     "org_value": lambda s: s.state.economy.metric("org_value"),
-    "practice_responsiveness": lambda s: float(s.state.cfg.regime.responsiveness),
-    "practice_broadcast_rate": lambda s: float(s.state.cfg.regime.broadcast_rate),
+    "practice_responsiveness": lambda s: _practice(s.state.cfg.regime.responsiveness),
+    "practice_broadcast_rate": lambda s: _practice(s.state.cfg.regime.broadcast_rate),
     "decisions_by_vote": lambda s: float(s.tally.decisions_by_vote),
 }
 

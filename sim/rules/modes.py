@@ -230,8 +230,11 @@ class LearnSuperiorRule:
         )
 
 
+#: A peer rule's component.
+PeerRule = MajorityRule | ImitationRule | LearnSuperiorRule
+
 #: ``population.peer_rule`` -> its component.
-PEER_RULES = {
+PEER_RULES: dict[str, type[PeerRule]] = {
     "majority": MajorityRule,
     "imitate": ImitationRule,
     "learn_superior": LearnSuperiorRule,
@@ -255,6 +258,9 @@ class Opinions:
         self.opinion: np.ndarray | None = None
         self.opinion0: np.ndarray | None = None
         self.rng: np.random.Generator | None = None
+        self.w_sum: sp.csr_matrix | None = None
+        self.w_steps = 0
+        self.influence_state: np.ndarray | None = None
 
     @property
     def on(self) -> bool:
@@ -270,8 +276,8 @@ class Opinions:
             return
         n = is_leader.size
         if self.opinion is None:
-            self.rng = rng.spawn(1)[0]
-            self.opinion = self.rng.uniform(-1, 1, n)
+            self.rng = own = rng.spawn(1)[0]
+            self.opinion = own.uniform(-1, 1, n)
             self.opinion0 = self.opinion.copy()
             # The time average of the W used so far (none yet: the influence shares stay
             # uniform until the first update), warm-started from then on.
@@ -286,15 +292,18 @@ class Opinions:
 
     def newcomers(self, leave: np.ndarray) -> None:
         """A newcomer's opinion, from the mode's own stream (nothing while off)."""
-        if self.opinion is not None:
-            new = self.rng.uniform(-1, 1, leave.size)
-            self.opinion[leave] = self.opinion0[leave] = new
+        opinion, opinion0, rng = self.opinion, self.opinion0, self.rng
+        if opinion is not None and opinion0 is not None and rng is not None:  # set together
+            new = rng.uniform(-1, 1, leave.size)
+            opinion[leave] = opinion0[leave] = new
 
     def heard_weights(self, parts, trust: np.ndarray) -> sp.csr_matrix:
         """This step's row-stochastic W from what each node read: colleagues' posts and
         replies (weight ``PEER_WEIGHT`` each), the organization's broadcasts and answers
         (weight: the reader's trust in it, on the organization's opinion, the mean of its
         leadership's), and oneself. Ideas are read by the organization, not by a node."""
+        if self.opinion is None:
+            raise RuntimeError("the opinion mode is off: there are no weights to hear")
         post, reply, b = parts[POST], parts[REPLY], parts[BROADCAST]
         peer = reply.sender >= 0
         # A broadcast passed down the chain still carries the organization's opinion: its
@@ -315,6 +324,8 @@ class Opinions:
     def update(self, W) -> None:
         """``x <- A W x + (I - A) x0`` with everyone's opinion at the start of the step; then
         the time-averaged W and its influence shares (warm-started: a few sparse products)."""
+        if self.opinion is None or self.opinion0 is None:
+            raise RuntimeError("the opinion mode is off: there are no opinions to update")
         W = sp.csr_matrix(W, dtype=float)
         self.opinion = update_opinions(W, self.opinion, self.opinion0, self.susceptibility)
         self.w_sum = W if self.w_sum is None else self.w_sum + W

@@ -110,7 +110,7 @@ class Platform:
         self.streak = np.zeros(n_nodes, dtype=np.int64)
         self.heard = np.zeros(n_nodes)
         self.ignored = np.zeros(n_nodes)
-        self.rng = None
+        self.rng: np.random.Generator | None = None  # spawned only while live
         self.threshold = np.zeros(n)
         if self.live:
             self.rng = rng.spawn(1)[0]
@@ -150,7 +150,7 @@ class Platform:
         ``seen_leaders`` the share of leaders seen taking part.
         """
         self.active = used
-        if not self.live:
+        if self.rng is None:  # not live
             return
         p, n = cfg.platform, self.n
         self.heard = self.heard * memory + heard

@@ -41,14 +41,7 @@ from sim.rules.economy import Economy
 from sim.rules.leadership import Leadership
 from sim.rules.learning import random_beliefs
 from sim.rules.messages import KINDS, Messages
-from sim.rules.modes import (
-    PEER_RULES,
-    AdditiveTask,
-    ImitationRule,
-    MajorityRule,
-    NKTask,
-    Opinions,
-)
+from sim.rules.modes import PEER_RULES, AdditiveTask, NKTask, Opinions, PeerRule
 from sim.rules.platform import Platform
 
 __all__ = ["State", "Tally", "state_of"]
@@ -84,15 +77,16 @@ class Tally:
     ideas_adopted: int = 0
     answered: int = 0
     decisions_by_vote: int = 0
-    sent_by_kind: np.ndarray = field(default=None)
-    reached: np.ndarray = field(default=None)
-    active: np.ndarray = field(default=None)
-    received: np.ndarray = field(default=None)
-    read: np.ndarray = field(default=None)
-    peer_received: np.ndarray = field(default=None)
-    spent: np.ndarray = field(default=None)
-    overloaded: np.ndarray = field(default=None)
-    on_platform: np.ndarray = field(default=None)
+    # One entry per node (per kind for sent_by_kind), made by __post_init__.
+    sent_by_kind: np.ndarray = field(init=False)
+    reached: np.ndarray = field(init=False)
+    active: np.ndarray = field(init=False)
+    received: np.ndarray = field(init=False)
+    read: np.ndarray = field(init=False)
+    peer_received: np.ndarray = field(init=False)
+    spent: np.ndarray = field(init=False)
+    overloaded: np.ndarray = field(init=False)
+    on_platform: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.on_platform = np.zeros(self.n_nodes, dtype=bool)  # posted, replied or voted
@@ -159,32 +153,34 @@ class State:
     economy: Economy
     adaptation: Adaptation
     opinions: Opinions
-    peers: MajorityRule | ImitationRule | None = None  # set by follow()
     step: int = 0
     lag_sum: int = 0
     lag_count: int = 0
-    tally: Tally = None
-    delivered: Messages = None
-    parts: dict = None
-    previous_votes: np.ndarray = None
+    # Made by __post_init__: the peer rule in force (follow() keeps it so), this step's tally
+    # and deliveries, last step's votes.
+    peers: PeerRule = field(init=False)
+    tally: Tally = field(init=False)
+    delivered: Messages = field(init=False)
+    parts: dict = field(init=False)
+    previous_votes: np.ndarray = field(init=False)
     # Carried to the next step: messages on their way (ideas up the chain, broadcasts
     # cascading down), replies and the organization's answers waiting for the next outbox,
     # the origins of ideas adopted (heard next step), the time the answers take from the
     # organization's attention, and, per organization and dimension, the step since which
     # the code has been wrong where reality flipped away from it (-1: none pending).
-    in_flight: Messages = None
-    pending_broadcasts: Messages = None
-    replies: list = None
-    answers: list = None
-    adopted: np.ndarray = None
-    answer_load: np.ndarray = None
-    wrong_since: np.ndarray = None
+    in_flight: Messages = field(init=False)
+    pending_broadcasts: Messages = field(init=False)
+    replies: list = field(init=False)
+    answers: list = field(init=False)
+    adopted: np.ndarray = field(init=False)
+    answer_load: np.ndarray = field(init=False)
+    wrong_since: np.ndarray = field(init=False)
     # This step's: each node's time left (set when speaking), what the leadership found first
     # hand ((orgs, dims) or None), the posts and ideas lost on the way.
-    budget: np.ndarray = None
-    leader_found: tuple | None = None
-    lost_posts: np.ndarray = None
-    lost_ideas: np.ndarray = None
+    budget: np.ndarray = field(init=False)
+    leader_found: tuple | None = field(init=False, default=None)
+    lost_posts: np.ndarray = field(init=False)
+    lost_ideas: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         # Needs never change: their float form and count serve satisfaction and scores, and
@@ -192,28 +188,19 @@ class State:
         self.needs32 = self.needs.astype(np.float32)
         self.need_count = np.maximum(np.count_nonzero(self.needs, axis=-1), 1)
         self.need_order = np.argsort(~self.needs, axis=1, kind="stable")
-        if self.tally is None:
-            self.tally = Tally(self.n_nodes)
-        if self.delivered is None:
-            self.delivered = Messages.empty(self.reality.size)
-            self.parts = self.delivered.by_kind()
-        if self.previous_votes is None:
-            self.previous_votes = self.votes
         m, n_orgs = self.reality.size, self.code.shape[0]
-        if self.in_flight is None:
-            self.in_flight = Messages.empty(m)
-            self.pending_broadcasts = Messages.empty(m)
-        self.replies = [] if self.replies is None else self.replies
-        self.answers = [] if self.answers is None else self.answers
-        if self.answer_load is None:
-            self.answer_load = np.zeros(n_orgs)
-        if self.wrong_since is None:
-            self.wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
-        if self.budget is None:
-            self.budget = np.full(self.n_nodes, np.inf)
-        for name in ("adopted", "lost_posts", "lost_ideas"):
-            if getattr(self, name) is None:
-                setattr(self, name, _NOBODY)
+        self.peers = PEER_RULES[self.cfg.population.peer_rule]()
+        self.tally = Tally(self.n_nodes)
+        self.delivered = Messages.empty(m)
+        self.parts = self.delivered.by_kind()
+        self.previous_votes = self.votes
+        self.in_flight = Messages.empty(m)
+        self.pending_broadcasts = Messages.empty(m)
+        self.replies, self.answers = [], []
+        self.adopted = self.lost_posts = self.lost_ideas = _NOBODY
+        self.answer_load = np.zeros(n_orgs)
+        self.wrong_since = np.full((n_orgs, m), -1, dtype=np.int64)
+        self.budget = np.full(self.n_nodes, np.inf)
 
     @classmethod
     def start(
@@ -244,16 +231,10 @@ class State:
         pop = cfg.population
         # Fast learners (March 1991, Figure 2) spread evenly over the members, no draws needed.
         idx = np.arange(n)
-        counts = {
-            name: np.zeros(n_orgs, dtype=np.int64)
-            for name in (
-                "code_changes",
-                "innovations",
-                "innovations_net",
-                "innovations_bottom_up",
-                "cocreated",
-            )
-        }
+
+        def per_org() -> np.ndarray:
+            return np.zeros(n_orgs, dtype=np.int64)
+
         return cls(
             cfg=cfg,
             network=network,
@@ -275,7 +256,11 @@ class State:
             votes=np.zeros(n_nodes, dtype=np.int64),
             actions=np.zeros((n, m), dtype=np.int8),
             code=np.zeros((n_orgs, m), dtype=np.int8),
-            **counts,
+            code_changes=per_org(),
+            innovations=per_org(),
+            innovations_net=per_org(),
+            innovations_bottom_up=per_org(),
+            cocreated=per_org(),
             satisfaction=np.zeros(k),
             value=np.zeros(k),
             platform=Platform(cfg, n, n_nodes, rng),

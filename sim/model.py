@@ -163,7 +163,9 @@ class AgoraModel(mesa.Model):
         those change (at setup, after an intervention, when stakeholders switch) rather than
         every step; then the components follow it (the peer rule, the leadership, the
         opinions)."""
-        self.wiring = derive(self.cfg, self.network, self.node_org, self.fast)
+        self.wiring = derive(
+            self.state.cfg, self.state.network, self.state.node_org, self.state.fast
+        )
         self.state.follow(self.rng, self.wiring.leaders)
 
     # The wiring's quantities that code and users read by name on the model.
@@ -193,7 +195,7 @@ class AgoraModel(mesa.Model):
     def step(self) -> None:
         """One step of DESIGN section 4, phase by phase."""
         self.current_step += 1
-        self.tally = Tally(self.n_nodes)
+        self.state.tally = Tally(self.n_nodes)
         self.intervene()  # 0. scheduled changes of the rules take effect
         self.environment()  # 1. turnover (p3) and turbulence (p4)
         self.experience()  # 2. exploration; stakeholders observe their needs
@@ -208,59 +210,59 @@ class AgoraModel(mesa.Model):
 
     def run(self, steps: int | None = None) -> None:
         """Run ``steps`` steps (default: ``config.steps``)."""
-        for _ in range(self.cfg.steps if steps is None else steps):
+        for _ in range(self.state.cfg.steps if steps is None else steps):
             self.step()
 
     # 0 -------------------------------------------------------------------
     def intervene(self) -> None:
         """Apply the interventions due at this step (see :mod:`sim.config.interventions`)."""
-        for iv in self.cfg.interventions:
+        for iv in self.state.cfg.interventions:
             if iv.at == self.current_step and iv.at > 0:
                 changes = dict(iv.set)
-                self.cfg = apply_changes(self.cfg, changes)
+                self.state.cfg = apply_changes(self.state.cfg, changes)
                 if changes_structure(changes):
                     # The same people, newly wired: reporting lines and ties follow the new
                     # rules, while everyone stays in their department.
-                    self.network = build_network(
-                        self.cfg,
+                    self.state.network = build_network(
+                        self.state.cfg,
                         self.stakeholder_org.copy(),
                         self.rng,
-                        units=self.network.tree.unit,
+                        units=self.state.network.tree.unit,
                     )
                 self._derive()
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:
-        rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
-        pop = self.cfg.population
+        rng, n, m = self.rng, self.state.n_individuals, self.state.cfg.environment.dims
+        pop = self.state.cfg.population
         if pop.turnover > 0:
             leave = (rng.random(n) < pop.turnover).nonzero()[0]
-            self.beliefs[leave] = self.state.task.fresh_beliefs(rng.random((leave.size, m)))
+            self.state.beliefs[leave] = self.state.task.fresh_beliefs(rng.random((leave.size, m)))
             # A newcomer takes the seat: the same agent row, a new person's state.
-            self.engagement[leave] = pop.engagement
-            self.trust[leave] = pop.trust
-            self.seen[leave] = 0
-            self.told[leave] = 0
-            self.ideas_heard[leave] = 0
-            self.ideas_ignored[leave] = 0
-            self.platform.newcomers(self.cfg, leave)
-            self.authenticity.newcomers(leave)
+            self.state.engagement[leave] = pop.engagement
+            self.state.trust[leave] = pop.trust
+            self.state.seen[leave] = 0
+            self.state.told[leave] = 0
+            self.state.ideas_heard[leave] = 0
+            self.state.ideas_ignored[leave] = 0
+            self.state.platform.newcomers(self.state.cfg, leave)
+            self.state.authenticity.newcomers(leave)
             self.state.opinions.newcomers(leave)  # from its own stream, in the opinion mode
-        if self.cfg.environment.turbulence > 0:
-            flip = rng.random(m) < self.cfg.environment.turbulence
+        if self.state.cfg.environment.turbulence > 0:
+            flip = rng.random(m) < self.state.cfg.environment.turbulence
             if flip.any():
                 # A spell of adaptation starts where the code was right and reality moves away.
                 dims = flip.nonzero()[0]
-                was_right = self.code[:, dims] == self.reality[dims]
-                since = self.wrong_since[:, dims]
+                was_right = self.state.code[:, dims] == self.state.reality[dims]
+                since = self.state.wrong_since[:, dims]
                 since[was_right] = self.current_step
-                self.wrong_since[:, dims] = since
-            self.reality[flip] *= -1
+                self.state.wrong_since[:, dims] = since
+            self.state.reality[flip] *= -1
 
     # 2 -------------------------------------------------------------------
     def experience(self) -> None:
-        rng, n, m = self.rng, self.n_individuals, self.cfg.environment.dims
-        p = self.cfg.population.exploration
+        rng, n, m = self.rng, self.state.n_individuals, self.state.cfg.environment.dims
+        p = self.state.cfg.population.exploration
         if p > 0 and n:
             who = rng.random(n) < p
             dim = (rng.random(n) * m).astype(np.int64)
@@ -268,9 +270,9 @@ class AgoraModel(mesa.Model):
             # March: the member sees reality on that dimension; under peer_rule=imitate, local
             # search, kept at the end of listening unless the member copies a better solution.
             self.state.peers.explore(self.state, rows, dim[rows])
-        if self.n_stakeholders:
-            np.copyto(self.beliefs[n:], self.reality, where=self.needs)
-            np.copyto(self.seen[n:], self.reality, where=self.needs)
+        if self.state.n_stakeholders:
+            np.copyto(self.state.beliefs[n:], self.state.reality, where=self.state.needs)
+            np.copyto(self.state.seen[n:], self.state.reality, where=self.state.needs)
         self._explore_leadership()
 
     def _explore_leadership(self) -> None:
@@ -278,33 +280,33 @@ class AgoraModel(mesa.Model):
         ``org.exploration`` per organization and step (its own market contact, reports); the
         top of the tree believes it and the code considers it as the leadership's idea. Drawn
         whether or not ``mechanisms.leader_exploration`` is on."""
-        p, n_orgs = self.cfg.org.exploration, self.cfg.org.count
-        self.leader_found = None
+        p, n_orgs = self.state.cfg.org.exploration, self.state.cfg.org.count
+        self.state.leader_found = None
         if p <= 0:
             return
         u = self.rng.random((2, n_orgs))
         found = (u[0] < p) & (self.wiring.org_root >= 0)
-        if not (found.any() and self.cfg.mechanisms.leader_exploration):
+        if not (found.any() and self.state.cfg.mechanisms.leader_exploration):
             return
         orgs = found.nonzero()[0]
-        dims = (u[1, orgs] * self.cfg.environment.dims).astype(np.int64)
+        dims = (u[1, orgs] * self.state.cfg.environment.dims).astype(np.int64)
         root = self.wiring.org_root[orgs]
-        self.beliefs[root, dims] = self.reality[dims]
-        self.seen[root, dims] = self.reality[dims]
-        self.leader_found = (orgs, dims)
+        self.state.beliefs[root, dims] = self.state.reality[dims]
+        self.state.seen[root, dims] = self.state.reality[dims]
+        self.state.leader_found = (orgs, dims)
 
     # 3 -------------------------------------------------------------------
     def speak(self) -> Messages:
         """Who says what to whom: one batch in kind order (broadcasts, posts, the replies
         composed last step, ideas), so what arrives comes grouped by kind."""
-        rng, n = self.rng, self.n_individuals
-        mine = self.beliefs[:n]
+        rng, n = self.rng, self.state.n_individuals
+        mine = self.state.beliefs[:n]
         silent = mine == 0
         coins = rng.random(np.count_nonzero(silent))
         # Actions matter only where the code observes them (March's idealisation); elsewhere
         # the coins are still drawn, so every run keeps the random stream of MODEL_VERSION 3.
         if self.wiring.observe:
-            self.actions = act(mine, coins, silent)
+            self.state.actions = act(mine, coins, silent)
         broadcasts = self._broadcasts()
         posters, readers = self._platform_posts(*self._posters())
         voicers = self._voicers()
@@ -314,11 +316,11 @@ class AgoraModel(mesa.Model):
         posting, voicing = self._pay_for_speaking(posters, voicers)
         said = np.concatenate([said[: posters.size][posting], said[posters.size :][voicing]])
         posters, readers, voicers = posters[posting], readers[posting], voicers[voicing]
-        self.tally.active[posters] = True
-        self.tally.on_platform[posters] = True
-        self.authenticity.voiced[voicers] = True
-        self.tally.active[voicers] = True
-        replies, self.replies = self.replies, []
+        self.state.tally.active[posters] = True
+        self.state.tally.on_platform[posters] = True
+        self.state.authenticity.voiced[voicers] = True
+        self.state.tally.active[voicers] = True
+        replies, self.state.replies = self.state.replies, []
         return Messages.assemble(
             self.current_step,
             [
@@ -326,16 +328,19 @@ class AgoraModel(mesa.Model):
                 (POST, posters, readers, said[: posters.size]),
                 *replies,
                 *self._compose_answers(),
-                (VOICE, voicers, org_node(self.node_org[voicers]), said[posters.size :]),
+                (VOICE, voicers, org_node(self.state.node_org[voicers]), said[posters.size :]),
             ],
         )
 
     def _platform_posts(self, posters, readers) -> tuple[np.ndarray, np.ndarray]:
         """The posts made on the platform: between adopters (sim.rules.platform), plus the
         posts of leaders taking part this step (sim.rules.leadership)."""
-        posters, readers = self.platform.filter_posts(posters, readers)
-        lead, to = self.leadership.take_part(
-            self.cfg, self.platform.adopted, self.node_org, self.n_individuals
+        posters, readers = self.state.platform.filter_posts(posters, readers)
+        lead, to = self.state.leadership.take_part(
+            self.state.cfg,
+            self.state.platform.adopted,
+            self.state.node_org,
+            self.state.n_individuals,
         )
         if lead.size:
             posters, readers = np.concatenate([posters, lead]), np.concatenate([readers, to])
@@ -345,8 +350,10 @@ class AgoraModel(mesa.Model):
         """A fresh time budget for the step; posting, then voicing, paid from it. Returns the
         masks of the posts (one per poster, or per neighbour under ``audience=all``, all paid
         as one post) and ideas that were affordable."""
-        pop, t = self.cfg.population, self.tally
-        self.budget = budget = np.full(self.n_nodes, pop.time if self.wiring.budgeted else np.inf)
+        pop, t = self.state.cfg.population, self.state.tally
+        self.state.budget = budget = np.full(
+            self.n_nodes, pop.time if self.wiring.budgeted else np.inf
+        )
         # One post per poster (to one or to all neighbours), one idea per voicer.
         poster = np.zeros(self.n_nodes, dtype=bool)
         poster[posters] = True
@@ -361,17 +368,22 @@ class AgoraModel(mesa.Model):
     def _compose_answers(self) -> list[Group]:
         """The organization's answers composed last step, each carrying the code as it stands
         now on the dimensions its idea spoke about."""
-        answers, self.answers = self.answers, []
+        answers, self.state.answers = self.state.answers, []
         groups = []
         for org, to, dims in answers:
-            code = self.code[0] if self.cfg.org.count == 1 else self.code[-org - 1]
+            code = (
+                self.state.code[0] if self.state.cfg.org.count == 1 else self.state.code[-org - 1]
+            )
             groups.append((REPLY, org, to, code * dims))
         return groups
 
     def _broadcasts(self) -> Group:
         """The code, to members (the top only, under chain routing) and to stakeholders."""
         to, org = self.wiring.broadcast_to, self.wiring.broadcast_org
-        rate, n_orgs = self.adaptation.rates(self.cfg, "broadcast_rate"), self.cfg.org.count
+        rate, n_orgs = (
+            self.state.adaptation.rates(self.state.cfg, "broadcast_rate"),
+            self.state.cfg.org.count,
+        )
         if (rate < 1).any():  # each organization speaks with probability its broadcast_rate
             if (rate > 0).any():
                 speaking = self.rng.random(n_orgs) < rate
@@ -379,16 +391,16 @@ class AgoraModel(mesa.Model):
                 speaking = np.zeros(n_orgs, dtype=bool)
             keep = speaking[org]
             to, org = to[keep], org[keep]
-        return BROADCAST, org_node(org), to, self.code[org]
+        return BROADCAST, org_node(org), to, self.state.code[org]
 
     def _posters(self) -> tuple[np.ndarray, np.ndarray]:
         """Each node posts to one random neighbour with probability engagement x talk."""
-        rng, net, talk = self.rng, self.network, self.cfg.population.talk
+        rng, net, talk = self.rng, self.state.network, self.state.cfg.population.talk
         if talk <= 0:
             return _NOBODY, _NOBODY
-        posting = rng.random(self.n_nodes) < self.engagement * talk
+        posting = rng.random(self.n_nodes) < self.state.engagement * talk
         who = (posting & self.wiring.can_post).nonzero()[0]
-        if self.cfg.population.audience == "all":
+        if self.state.cfg.population.audience == "all":
             # To every neighbour, in adjacency order (no draws): Lazer and Friedman's agents
             # see all their neighbours' solutions each round.
             deg = net.degree()[who]
@@ -400,47 +412,49 @@ class AgoraModel(mesa.Model):
     def _voicers(self) -> np.ndarray:
         """Who sends an idea upward this step: with probability engagement x population.voice,
         among those who may be heard (none where the code observes members directly)."""
-        p = self.cfg.population.voice
+        p = self.state.cfg.population.voice
         if p <= 0 or self.wiring.observe:
             return _NOBODY
-        lift = self.leadership.voice(self.cfg, self.n_individuals, self.n_nodes)  # 1.0: none
-        voicing = self.rng.random(self.n_nodes) < self.engagement * p * lift
+        lift = self.state.leadership.voice(
+            self.state.cfg, self.state.n_individuals, self.n_nodes
+        )  # 1.0: none
+        voicing = self.rng.random(self.n_nodes) < self.state.engagement * p * lift
         return (voicing & self.wiring.may_voice).nonzero()[0]
 
     # 4 -------------------------------------------------------------------
     def route(self, outbox: Messages) -> None:
-        cfg, net, t = self.cfg, self.network, self.tally
+        cfg, net, t = self.state.cfg, self.state.network, self.state.tally
         # Direct routing delivers the outbox in its kind order, unless messages were still on
         # their way (ideas up the chain, broadcasts cascading down).
         in_kind_order = (
             cfg.hierarchy.routing == "direct"
             and self.wiring.up_chain is None
-            and not (len(self.in_flight) or len(self.pending_broadcasts))
+            and not (len(self.state.in_flight) or len(self.state.pending_broadcasts))
         )
         res = route(
             outbox,
-            self.in_flight,
-            self.pending_broadcasts,
+            self.state.in_flight,
+            self.state.pending_broadcasts,
             chain=cfg.hierarchy.routing == "chain",
             up_chain=self.wiring.up_chain,
             manager=self.wiring.chain_up,
-            org_of=self.node_org,
+            org_of=self.state.node_org,
             children_indptr=net.children_indptr,
             children=net.children,
             capacity=self._capacity_now(),
-            org_priority=self.previous_votes if cfg.regime.voting else None,
+            org_priority=self.state.previous_votes if cfg.regime.voting else None,
             p_relay=cfg.hierarchy.relay,
             distortion=cfg.hierarchy.distortion,
             step=self.current_step,
             rng=self.rng,
             draw_always=self.wiring.timed,
         )
-        self.in_flight, self.pending_broadcasts = res.forward, res.relay_broadcasts
-        self.delivered = d = res.delivered
-        self.lost_ideas = res.lost_voice
+        self.state.in_flight, self.state.pending_broadcasts = res.forward, res.relay_broadcasts
+        self.state.delivered = d = res.delivered
+        self.state.lost_ideas = res.lost_voice
         # Each phase below reads the kinds it needs; posts, replies and broadcasts are addressed
         # to nodes, ideas to the organization.
-        self.parts = parts = d.by_kind(in_kind_order)
+        self.state.parts = parts = d.by_kind(in_kind_order)
         t.sent += res.sent
         t.sent_by_kind += res.sent_by_kind
         t.delivered += len(d)
@@ -455,9 +469,9 @@ class AgoraModel(mesa.Model):
         # Reading (relaying included) takes time from what speaking left.
         read_time = t.read * cfg.population.time_read
         t.spent += read_time
-        self.budget = self.budget - read_time
+        self.state.budget = self.state.budget - read_time
         t.overloaded = res.overloaded
-        self.lost_posts = res.lost_posts
+        self.state.lost_posts = res.lost_posts
         t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
         peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
@@ -479,10 +493,12 @@ class AgoraModel(mesa.Model):
         answers of last step take (``org.answer_cost`` each) under ``mechanisms.time_costs``."""
         if not self.wiring.budgeted:
             return self.wiring.capacity
-        n_nodes, pop = self.n_nodes, self.cfg.population
+        n_nodes, pop = self.n_nodes, self.state.cfg.population
         capacity = self.wiring.capacity.copy()
-        capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], self.budget, pop.time_read)
-        taken = np.ceil(self.cfg.org.answer_cost * self.answer_load - 1e-9).astype(np.int64)
+        capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], self.state.budget, pop.time_read)
+        taken = np.ceil(self.state.cfg.org.answer_cost * self.state.answer_load - 1e-9).astype(
+            np.int64
+        )
         capacity[n_nodes:] = np.maximum(capacity[n_nodes:] - taken, 0)
         return capacity
 
@@ -491,7 +507,7 @@ class AgoraModel(mesa.Model):
         """Socialization to what the organization said, the peer rule on what colleagues said
         (sim.rules.modes), and the opinions' update in the opinion mode."""
         self._socialize_to_what_was_told()
-        self.state.peers.listen(self.state, self.parts, self.rng)
+        self.state.peers.listen(self.state, self.state.parts, self.rng)
         if self.state.opinions.on:
             self.opinion_step(self.heard_weights())
 
@@ -501,11 +517,11 @@ class AgoraModel(mesa.Model):
         answer speaks for itself where the two differ). Each is remembered as told (integrity
         judges it); each socializes only while its mechanism is on
         (``broadcast_socialization``, ``answer_learning``), with the same draws either way."""
-        b, reply = self.parts[BROADCAST], self.parts[REPLY]
+        b, reply = self.state.parts[BROADCAST], self.state.parts[REPLY]
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
             return
-        mech, m = self.cfg.mechanisms, self.cfg.environment.dims
+        mech, m = self.state.cfg.mechanisms, self.state.cfg.environment.dims
         # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are not
         # candidates for socialization and keep what they were told before.
         said = np.zeros((self.n_nodes, m), dtype=np.int8)
@@ -521,8 +537,8 @@ class AgoraModel(mesa.Model):
             from_answer = np.zeros((self.n_nodes, m), dtype=bool)
             from_answer.reshape(-1)[cell] = True
             said.reshape(-1)[cell] = values.reshape(-1)[flat]
-        np.copyto(self.told, said, where=said != 0)
-        cells = socialization_candidates(self.beliefs, said)
+        np.copyto(self.state.told, said, where=said != 0)
+        cells = socialization_candidates(self.state.beliefs, said)
         u = self.rng.random(np.count_nonzero(cells))
         if not (mech.broadcast_socialization and mech.answer_learning):
             # Switched off sources stop socializing; their cells keep their draws, unused.
@@ -532,8 +548,8 @@ class AgoraModel(mesa.Model):
                 on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
             u = u[on.reshape(-1)[cells.reshape(-1).nonzero()[0]]]
             cells = cells & on
-        rate = self.wiring.socialization * self.trust
-        self.beliefs = socialize(self.beliefs, said, rate, u, cells)
+        rate = self.wiring.socialization * self.state.trust
+        self.state.beliefs = socialize(self.state.beliefs, said, rate, u, cells)
 
     def score_of(self, solutions: np.ndarray) -> np.ndarray:
         """What each row of ``solutions`` is worth on the task (:meth:`State.score_of`)."""
@@ -545,7 +561,7 @@ class AgoraModel(mesa.Model):
 
     def heard_weights(self):
         """This step's row-stochastic W of the opinion mode (:meth:`Opinions.heard_weights`)."""
-        return self.state.opinions.heard_weights(self.parts, self.trust)
+        return self.state.opinions.heard_weights(self.state.parts, self.state.trust)
 
     def opinion_step(self, W) -> None:
         """One update of the opinions with weights ``W`` (:meth:`Opinions.update`): the seam
@@ -563,16 +579,16 @@ class AgoraModel(mesa.Model):
     def respond(self) -> None:
         """Replies and votes between peers, the organization's answers to the ideas it read,
         then engagement and trust from what each agent experienced (DESIGN section 7.1)."""
-        cfg, t = self.cfg, self.tally
+        cfg, t = self.state.cfg, self.state.tally
         mech = cfg.mechanisms
         heard = np.zeros(self.n_nodes, dtype=bool)
         posts_ignored = self._respond_to_posts(heard)
         ideas_ignored = self._answer_ideas()
         # Heard: a reply (a colleague's, or the organization's answer) delivered now, an
         # endorsement (above), or one's idea adopted last step.
-        reply_to = self.parts[REPLY].target
+        reply_to = self.state.parts[REPLY].target
         heard[reply_to] = True
-        heard[self.adopted] = True
+        heard[self.state.adopted] = True
         pop = cfg.population
         up = pop.engagement_gain * heard if mech.voice_effect else 0.0
         if mech.broadcast_clarity:
@@ -583,8 +599,8 @@ class AgoraModel(mesa.Model):
         if mech.broadcast_fatigue:
             down = down + pop.engagement_fatigue * t.overloaded
         # Rates already weighted: gain and loss 1 (e + up (1 - e) - down e + drift).
-        self.engagement = update_engagement(
-            self.engagement,
+        self.state.engagement = update_engagement(
+            self.state.engagement,
             up,
             down,
             pop.engagement,
@@ -592,25 +608,25 @@ class AgoraModel(mesa.Model):
             1.0,
             pop.engagement_drift,
         )
-        self.authenticity.read(cfg, self.parts[BROADCAST].target)
-        self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
-        self.previous_votes = self.votes
+        self.state.authenticity.read(cfg, self.state.parts[BROADCAST].target)
+        self._assess_trust(reply_to[self.state.parts[REPLY].sender < 0], ideas_ignored)
+        self.state.previous_votes = self.state.votes
         self._update_platform(posts_ignored)
 
     def _update_platform(self, posts_ignored: np.ndarray) -> None:
         """Adoption and drop-out (sim.rules.platform), from being heard by colleagues there:
         a colleague's reply delivered now, or a vote."""
-        reply = self.parts[REPLY]
-        heard = self.votes > 0
+        reply = self.state.parts[REPLY]
+        heard = self.state.votes > 0
         heard[reply.target[reply.sender >= 0]] = True
-        self.platform.update(
-            self.cfg,
-            self.network,
-            self.tally.on_platform,
+        self.state.platform.update(
+            self.state.cfg,
+            self.state.network,
+            self.state.tally.on_platform,
             heard,
             posts_ignored,
-            self.leadership.seen(),
-            self.cfg.population.memory,
+            self.state.leadership.seen(),
+            self.state.cfg.population.memory,
         )
 
     def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
@@ -620,38 +636,38 @@ class AgoraModel(mesa.Model):
         Marks in ``heard`` the authors of posts voted for (``mechanisms.votes_as_heard``) and
         returns who had a post ignored: read and drawing neither reply nor vote (a vote
         counts only while votes count as heard), or dropped unread."""
-        cfg, rng, t = self.cfg, self.rng, self.tally
+        cfg, rng, t = self.state.cfg, self.rng, self.state.tally
         pop, m, mech = cfg.population, cfg.environment.dims, cfg.mechanisms
-        post = self.parts[POST]
+        post = self.state.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
         answered = np.zeros(reader.size, dtype=bool)
         if reader.size and pop.reply > 0:
-            wants = rng.random(reader.size) < pop.reply * self.engagement[reader]
-            wants = self.leadership.wants_reply(reader, wants)
-            reply, paid = afford(reader, wants, pop.time_reply, self.budget)
-            self.budget -= paid
+            wants = rng.random(reader.size) < pop.reply * self.state.engagement[reader]
+            wants = self.state.leadership.wants_reply(reader, wants)
+            reply, paid = afford(reader, wants, pop.time_reply, self.state.budget)
+            self.state.budget -= paid
             t.spent += paid
             to, by = writer[reply], reader[reply]
-            values = self.beliefs[by] * (said[reply] != 0)  # its view on what it was told
-            self.replies.append((REPLY, by, to, values))
+            values = self.state.beliefs[by] * (said[reply] != 0)  # its view on what it was told
+            self.state.replies.append((REPLY, by, to, values))
             t.active[by] = True
             t.on_platform[by] = True
             answered |= reply
-        self.votes = np.zeros(self.n_nodes, dtype=np.int64)
+        self.state.votes = np.zeros(self.n_nodes, dtype=np.int64)
         if reader.size and cfg.regime.voting:
             # A reader endorses a post that fits what it knows: more agreements than not.
-            agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
-            wants = agree & (rng.random(reader.size) < self.engagement[reader])
-            vote, paid = afford(reader, wants, pop.time_vote, self.budget)
-            self.budget -= paid
+            agree = (self.state.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
+            wants = agree & (rng.random(reader.size) < self.state.engagement[reader])
+            vote, paid = afford(reader, wants, pop.time_vote, self.state.budget)
+            self.state.budget -= paid
             t.spent += paid
             # A vote is a click on a platform: sent and delivered in the same step.
             n_votes = int(np.count_nonzero(vote))
             t.sent += n_votes
             t.sent_by_kind[KINDS.index("vote")] += n_votes
             t.delivered += n_votes
-            self.votes = np.bincount(writer[vote], minlength=self.n_nodes)
-            t.received += self.votes
+            self.state.votes = np.bincount(writer[vote], minlength=self.n_nodes)
+            t.received += self.state.votes
             t.active[reader[vote]] = True
             t.on_platform[reader[vote]] = True
             if mech.votes_as_heard:
@@ -659,20 +675,20 @@ class AgoraModel(mesa.Model):
                 answered |= vote
         ignored = np.zeros(self.n_nodes, dtype=bool)
         ignored[writer[~answered]] = True
-        ignored[self.lost_posts] = True
+        ignored[self.state.lost_posts] = True
         return ignored
 
     def _answer_ideas(self) -> np.ndarray:
         """The organization answers a share ``responsiveness`` of the ideas it read (the answers
         go out next step and take its attention then); returns who had an idea end unanswered:
         read and not answered, or lost on the way."""
-        cfg, t = self.cfg, self.tally
-        ideas = self.parts[VOICE]
+        cfg, t = self.state.cfg, self.state.tally
+        ideas = self.state.parts[VOICE]
         t.ideas_read += len(ideas)
         ignored = np.zeros(self.n_nodes, dtype=bool)
-        self.answer_load = np.zeros(cfg.org.count)
+        self.state.answer_load = np.zeros(cfg.org.count)
         if len(ideas):
-            rate = self.adaptation.rates(cfg, "responsiveness")  # each organization's own
+            rate = self.state.adaptation.rates(cfg, "responsiveness")  # each organization's own
             answer = (
                 self.rng.random(len(ideas)) < rate[-ideas.target - 1]
                 if (rate > 0).any()
@@ -682,23 +698,23 @@ class AgoraModel(mesa.Model):
             if answer.any():
                 org = ideas.target[answer]  # the organization that read it (a negative id)
                 dims = (ideas.values[answer] != 0).astype(np.int8)
-                self.answers.append((org, ideas.origin[answer], dims))
-                self.answer_load = np.bincount(-org - 1, minlength=cfg.org.count)
+                self.state.answers.append((org, ideas.origin[answer], dims))
+                self.state.answer_load = np.bincount(-org - 1, minlength=cfg.org.count)
             ignored[ideas.origin[~answer]] = True
-        ignored[self.lost_ideas] = True
+        ignored[self.state.lost_ideas] = True
         return ignored
 
     def _clear_broadcasts(self) -> np.ndarray:
         """Who read a broadcast that is right on most of what it has seen first hand (and
         spoke about any of it): the organization's word makes sense of one's experience."""
-        b = self.parts[BROADCAST]
+        b = self.state.parts[BROADCAST]
         clear = np.zeros(self.n_nodes, dtype=bool)
         if len(b):
             # One organization broadcasting directly sends its code unchanged (the code learns
             # only after this phase): one vector against every reader, a matrix-vector product.
-            one = self.cfg.org.count == 1 and self.cfg.hierarchy.routing == "direct"
-            said = self.code[0] if one else b.values
-            share, judged = share_right(said, self.seen[b.target], both=True)
+            one = self.state.cfg.org.count == 1 and self.state.cfg.hierarchy.routing == "direct"
+            said = self.state.code[0] if one else b.values
+            share, judged = share_right(said, self.state.seen[b.target], both=True)
             clear[b.target[judged & (share > 0.5)]] = True
         return clear
 
@@ -706,93 +722,101 @@ class AgoraModel(mesa.Model):
         """Trust moves towards the mean of ability, benevolence and integrity, each judged
         where the agent has evidence (Mayer, Davis & Schoorman 1995) and while its mechanism
         is on."""
-        pop, mech = self.cfg.population, self.cfg.mechanisms
+        pop, mech = self.state.cfg.population, self.state.cfg.mechanisms
         # Benevolence: the decayed record of one's ideas answered or acted on vs ignored.
-        self.ideas_heard *= pop.memory
-        self.ideas_ignored *= pop.memory
-        heard = np.concatenate([answered, self.adopted])
+        self.state.ideas_heard *= pop.memory
+        self.state.ideas_ignored *= pop.memory
+        heard = np.concatenate([answered, self.state.adopted])
         if heard.size:
-            self.ideas_heard += np.bincount(heard, minlength=self.n_nodes)
-        self.ideas_ignored += ignored
+            self.state.ideas_heard += np.bincount(heard, minlength=self.n_nodes)
+        self.state.ideas_ignored += ignored
         if pop.trust_rate <= 0:
             return
         factors = []
         if mech.benevolence:
-            record = self.ideas_heard + self.ideas_ignored
-            factors.append((self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6))
+            record = self.state.ideas_heard + self.state.ideas_ignored
+            factors.append((self.state.ideas_heard / np.maximum(record, 1e-12), record > 1e-6))
         if mech.ability:
-            code = self.code[0] if self.cfg.org.count == 1 else self.code[self.node_org]
-            factors.append(share_right(code, self.seen))
+            code = (
+                self.state.code[0]
+                if self.state.cfg.org.count == 1
+                else self.state.code[self.state.node_org]
+            )
+            factors.append(share_right(code, self.state.seen))
         if mech.integrity:
             factors.append(
-                self.authenticity.integrity(
-                    self.cfg,
-                    *share_right(self.told, self.seen, both=True),
-                    self.ideas_heard,
-                    self.ideas_ignored,
+                self.state.authenticity.integrity(
+                    self.state.cfg,
+                    *share_right(self.state.told, self.state.seen, both=True),
+                    self.state.ideas_heard,
+                    self.state.ideas_ignored,
                 )
             )
         if not factors:
             return
         target, judged = trust_target(*factors)
-        self.trust = move_towards(self.trust, target, pop.trust_rate, judged)
+        self.state.trust = move_towards(self.state.trust, target, pop.trust_rate, judged)
 
     # 7 -------------------------------------------------------------------
     def learn(self) -> None:
         """The code learns from the superior group among the ideas it considers (March 1991)."""
-        cfg, rng, t = self.cfg, self.rng, self.tally
+        cfg, rng, t = self.state.cfg, self.rng, self.state.tally
         regime, m = cfg.regime, cfg.environment.dims
-        voice = self.parts[VOICE]  # ideas read by the organizations
-        reality = self.reality.astype(np.float32)
+        listening = regime.listening
+        assert listening is not None  # resolve_regime fills every practice
+        voice = self.state.parts[VOICE]  # ideas read by the organizations
+        reality = self.state.reality.astype(np.float32)
         adopted = []
         for o in range(cfg.org.count):
-            code = self.code[o]
+            code = self.state.code[o]
             if self.wiring.observe:
                 # March's idealisation: the code sees every member's actions, and each member
                 # is scored on every dimension against the code.
                 origin = self.wiring.members_of[o]
-                contrib = self.actions[origin]
+                contrib = self.state.actions[origin]
                 code_score = float(code.astype(np.float32) @ reality)
                 superior = contrib.astype(np.float32) @ reality > code_score
             else:
                 heard = voice if cfg.org.count == 1 else voice.take(voice.target == org_node(o))
                 origin, contrib = heard.origin, heard.values
-                superior = superior_ideas(contrib, code, self.reality)
+                superior = superior_ideas(contrib, code, self.state.reality)
             t.ideas_considered += origin.size
             origin, contrib, superior = self._with_leader_finding(o, origin, contrib, superior)
             weight = superior.astype(float)
             if regime.voting:
-                weight *= 1 + self.votes[origin]
-            new_code, changed = learn_code(code, contrib, weight, regime.listening, rng.random(m))
+                weight *= 1 + self.state.votes[origin]
+            new_code, changed = learn_code(code, contrib, weight, listening, rng.random(m))
             if regime.decision == "vote":
                 new_code, changed = self._decide(code, new_code, changed, contrib, origin)
             if changed.any():
                 adopted.append(self._credit(o, code, new_code, changed, contrib, weight, origin))
-            self.code[o] = new_code
-        self.adopted = np.concatenate(adopted) if adopted else _NOBODY
-        t.ideas_adopted += self.adopted.size
+            self.state.code[o] = new_code
+        self.state.adopted = np.concatenate(adopted) if adopted else _NOBODY
+        t.ideas_adopted += self.state.adopted.size
         self._track_adaptation()
 
     def _decide(self, code, new_code, changed, contrib, origin):
         """Under ``regime.decision=vote`` a change stands only if the votes behind the ideas
         about it ratify it (sim.rules.decisions)."""
-        passed = ratify(changed, new_code, contrib, self.votes[origin], self.cfg.regime.quorum)
-        self.tally.decisions_by_vote += int(np.count_nonzero(passed))
+        passed = ratify(
+            changed, new_code, contrib, self.state.votes[origin], self.state.cfg.regime.quorum
+        )
+        self.state.tally.decisions_by_vote += int(np.count_nonzero(passed))
         return np.where(passed, new_code, code).astype(code.dtype), passed
 
     def _with_leader_finding(self, o, origin, contrib, superior):
         """The ideas organization ``o`` considers, plus what its leadership found first hand
         this step (one dimension, its true value), credited to the top of its tree."""
-        if self.leader_found is None:
+        if self.state.leader_found is None:
             return origin, contrib, superior
-        orgs, dims = self.leader_found
+        orgs, dims = self.state.leader_found
         at = np.flatnonzero(orgs == o)
         if not at.size:
             return origin, contrib, superior
         finding = np.zeros((1, contrib.shape[1]), dtype=np.int8)
         d = dims[at[0]]
-        finding[0, d] = self.reality[d]
-        better = superior_ideas(finding, self.code[o], self.reality)
+        finding[0, d] = self.state.reality[d]
+        better = superior_ideas(finding, self.state.code[o], self.state.reality)
         return (
             np.concatenate([origin, self.wiring.org_root[o : o + 1]]),
             np.concatenate([contrib, finding]),
@@ -802,113 +826,120 @@ class AgoraModel(mesa.Model):
     def _track_adaptation(self) -> None:
         """Spells of adaptation that end now: the code is right again on a dimension that
         reality flipped away from it (its lag: steps since the flip; 0 within that step)."""
-        pending = self.wrong_since >= 0
+        pending = self.state.wrong_since >= 0
         if not pending.any():
             return
-        done = pending & (self.code == self.reality)
+        done = pending & (self.state.code == self.state.reality)
         if done.any():
-            self.lag_sum += int(np.add.reduce(self.current_step - self.wrong_since[done]))
-            self.lag_count += int(np.count_nonzero(done))
-            self.wrong_since[done] = -1
+            self.state.lag_sum += int(
+                np.add.reduce(self.current_step - self.state.wrong_since[done])
+            )
+            self.state.lag_count += int(np.count_nonzero(done))
+            self.state.wrong_since[done] = -1
 
     def _credit(self, o, old_code, new_code, changed, contrib, weight, origin) -> np.ndarray:
         """Count innovations and who contributed to each change; return the adopted ideas'
         origins (one per idea that supported a change)."""
         dims = changed.nonzero()[0]
         agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
-        correct = new_code[dims] == self.reality[dims]
+        correct = new_code[dims] == self.state.reality[dims]
         below = self.wiring.below[origin]
         # Independent origins per changed dimension: units, the leadership, the stakeholders.
         origins = count_origins(self.wiring.origin_group[origin], agrees, self.wiring.n_groups)
         from_below = (weight * below) @ agrees
         from_top = (weight * ~below) @ agrees
         n_correct = int(np.count_nonzero(correct))
-        self.code_changes[o] += dims.size
-        self.cocreated[o] += int(np.count_nonzero(origins >= 2))
-        self.innovations[o] += n_correct
-        self.innovations_net[o] += 2 * n_correct - dims.size
-        self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))
+        self.state.code_changes[o] += dims.size
+        self.state.cocreated[o] += int(np.count_nonzero(origins >= 2))
+        self.state.innovations[o] += n_correct
+        self.state.innovations_net[o] += 2 * n_correct - dims.size
+        self.state.innovations_bottom_up[o] += int(
+            np.count_nonzero(correct & (from_below > from_top))
+        )
         return origin[agrees.any(1)]
 
     # 8 -------------------------------------------------------------------
     def serve_stakeholders(self) -> None:
-        k = self.n_stakeholders
+        k = self.state.n_stakeholders
         if not k:
             return
-        cfg, n = self.cfg, self.n_individuals
+        cfg, n = self.state.cfg, self.state.n_individuals
         org = self.stakeholder_org
         # Satisfaction from every organization at once: with one organization, no gathers.
-        fits = fit_to_each_org(self.state.needs32, self.code, self.reality, self.state.need_count)
-        self.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
+        fits = fit_to_each_org(
+            self.state.needs32, self.state.code, self.state.reality, self.state.need_count
+        )
+        self.state.satisfaction = fits[:, 0] if cfg.org.count == 1 else fits[np.arange(k), org]
         # Value received (sim.rules.economy; the satisfaction while value.economy is off).
-        self.value += self.economy.step(
+        self.state.value += self.state.economy.step(
             cfg,
-            self.satisfaction,
-            self.adopted,
+            self.state.satisfaction,
+            self.state.adopted,
             n,
             org,
-            self.ideas_heard[n:],
-            self.ideas_ignored[n:],
+            self.state.ideas_heard[n:],
+            self.state.ideas_ignored[n:],
         )
         if cfg.org.count > 1 and cfg.stakeholders.switching > 0:
-            unserved = self.satisfaction < cfg.stakeholders.threshold
+            unserved = self.state.satisfaction < cfg.stakeholders.threshold
             # Who switches goes where it is offered most (its fit while value.economy is off).
             new = choose_switch(
                 org,
-                self.economy.offers(fits),
+                self.state.economy.offers(fits),
                 unserved,
                 self.rng.random(k),
                 cfg.stakeholders.switching,
             )
             moved = np.flatnonzero(new != org)
             if moved.size:
-                self.node_org[n + moved] = new[moved]
+                self.state.node_org[n + moved] = new[moved]
                 self._retie(moved)
                 self._derive()
 
     def _retie(self, moved: np.ndarray) -> None:
         """Stakeholders who switched lose their old frontline ties and get new ones."""
-        net, n = self.network, self.n_individuals
+        net, n = self.state.network, self.state.n_individuals
         nodes = n + moved
         keep = ~((net.edge_type == EXTERNAL) & np.isin(net.edges[:, 1], nodes))
         fl = net.frontline
         u, v = external_ties(
             fl,
             net.tree.org[fl],
-            self.node_org[nodes],
-            self.cfg.openness.external * self.cfg.network.external_degree,
+            self.state.node_org[nodes],
+            self.state.cfg.openness.external * self.state.cfg.network.external_degree,
             n,
             self.rng,
         )
         v = nodes[v - n]
         edges = np.concatenate([net.edges[keep], np.stack([u, v], axis=1)])
         types = np.concatenate([net.edge_type[keep], np.full(u.size, EXTERNAL, np.int8)])
-        self.network = net.with_edges(edges, types)
+        self.state.network = net.with_edges(edges, types)
 
     # 8b ------------------------------------------------------------------
     def adapt(self) -> None:
         """Every ``org.review`` steps, under ``org.adapt=on``, one practice moves towards what
         raised the organization's objective (sim.rules.adapt)."""
-        cfg = self.cfg
+        cfg = self.state.cfg
         if cfg.org.adapt != "on":
             return
+        objective: np.ndarray | list[float]
         if cfg.org.objective == "value":  # each organization's own objective
-            objective = self.economy.kept.astype(float)
+            objective = self.state.economy.kept.astype(float)
         else:
-            objective = [float(self.engagement[m].mean()) for m in self.wiring.members_of]
-        new = self.adaptation.step(cfg, objective)
+            objective = [float(self.state.engagement[m].mean()) for m in self.wiring.members_of]
+        new = self.state.adaptation.step(cfg, objective)
         if new is not None:
-            self.cfg = new
+            self.state.cfg = new
 
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:
-        row = {"step": self.current_step}
+        row: dict[str, float] = {"step": self.current_step}
         row.update(metrics.measure(self.state))
         self.records.append(row)
         self.datacollector.collect(self)  # Mesa's table reads the row just measured
-        self.running = self.current_step < self.cfg.steps  # mesa.batch_run stops here
-        if self.cfg.org.count > 1:
-            for o in range(self.cfg.org.count):
+        self.running = self.current_step < self.state.cfg.steps  # mesa.batch_run stops here
+        if self.state.cfg.org.count > 1:
+            for o in range(self.state.cfg.org.count):
                 self.org_records.append(
                     {"step": self.current_step, "org": o, **metrics.measure_org(self.state, o)}
                 )

@@ -38,8 +38,8 @@ __all__ = ["update_engagement", "share_right", "trust_target", "move_towards"]
 
 def update_engagement(
     engagement: np.ndarray,
-    heard: np.ndarray,
-    ignored: np.ndarray,
+    heard: np.ndarray | float,
+    ignored: np.ndarray | float,
     baseline: float | np.ndarray,
     gain: float,
     loss: float,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -52,6 +53,10 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+@overload
+def org_node(org: int) -> int: ...
+@overload
+def org_node(org: np.ndarray) -> np.ndarray: ...
 def org_node(org: int | np.ndarray) -> int | np.ndarray:
     """The (negative) node id that addresses organization ``org``."""
     return -(np.asarray(org) + 1) if isinstance(org, np.ndarray) else -(org + 1)

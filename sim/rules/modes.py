@@ -115,14 +115,20 @@ def make_task(cfg, rng: np.random.Generator) -> AdditiveTask | NKTask:
 # ------------------------------------------------------------------ the peer rule
 
 
+def see_first_hand(state, rows: np.ndarray, dims: np.ndarray) -> None:
+    """Exploring as March's members do: member ``rows[i]`` sees reality on dimension
+    ``dims[i]`` and believes it."""
+    state.beliefs[rows, dims] = state.reality[dims]
+    state.seen[rows, dims] = state.reality[dims]
+
+
 class MajorityRule:
     """March's members: exploring shows reality first hand on the dimension tried; one says
     ``post_dims`` random dimensions of what one believes (a stakeholder: dimensions it needs);
     a colleague's word is one vote in the peer majority (sim.rules.influence)."""
 
     def explore(self, state, rows: np.ndarray, dims: np.ndarray) -> None:
-        state.beliefs[rows, dims] = state.reality[dims]
-        state.seen[rows, dims] = state.reality[dims]
+        see_first_hand(state, rows, dims)
 
     def say(self, state, who: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each speaker's beliefs on ``post_dims`` random dimensions, zeros elsewhere."""
@@ -208,7 +214,8 @@ class LearnSuperiorRule:
     majority of the contacts read this step who score higher than oneself
     (:func:`sim.rules.superior.learn_superior`)."""
 
-    explore = MajorityRule.explore
+    def explore(self, state, rows: np.ndarray, dims: np.ndarray) -> None:
+        see_first_hand(state, rows, dims)
 
     def say(self, state, who: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return state.beliefs[who]  # fancy indexing: a copy; no draws

@@ -103,6 +103,10 @@ def test_the_datacollector_holds_the_models_own_rows():
     )
 
 
+def _kind(agent) -> str:
+    return type(agent).__name__
+
+
 def _stepped_with(collectors, steps=4):
     """A small model stepped ``steps`` times, each collector collecting after each measure."""
     model = AgoraModel(seed=3, **SMALL)
@@ -135,7 +139,7 @@ def test_the_fast_collector_leaves_other_reporters_to_mesa():
     _stepped_with([fast], steps=2)
     assert fast.model_vars["step_seen"] == [0, 1, 2]
     assert len(fast.model_vars[names[0]]) == 3
-    plain = mesa.DataCollector(model_reporters=reporters, agent_reporters={"trust": "trust"})
+    plain = mesa.DataCollector(model_reporters=reporters, agent_reporters={"kind": _kind})
     fast = make_datacollector(names)
     fast.agent_reporters = plain.agent_reporters  # agent reporters: Mesa's collect records them
     _stepped_with([fast, plain], steps=1)

@@ -27,13 +27,16 @@ def sum_by_receiver(receiver: np.ndarray, values: np.ndarray, n: int) -> np.ndar
     m = values.shape[1]
     # A message speaks about a few dimensions: adding over the (receiver, dimension) cells it
     # fills touches those alone, where a bincount would write and convert a dense float array.
-    flat = values.reshape(-1).nonzero()[0]
-    said = values.reshape(-1)[flat].astype(np.int64)
+    # (nonzero over a bool mask is twice as fast as over the int8 values themselves.)
+    values = values.reshape(-1)
+    flat = np.not_equal(values, 0).nonzero()[0]
+    said = values.take(flat)
     rows = flat // m
     # The cell (receiver, dimension) of message cell (row, dimension) is flat + (receiver - row) m.
-    cell = flat + (receiver[rows] - rows) * m
+    cell = flat + (receiver.take(rows) - rows) * m
     # No sum exceeds a receiver's messages times the largest value it can be told.
-    bound = np.bincount(receiver, minlength=n).max(initial=0) * np.abs(said).max(initial=0)
+    largest = max(int(said.max(initial=0)), -int(said.min(initial=0)))
+    bound = np.bincount(receiver, minlength=n).max(initial=0) * largest
     sums = np.zeros(n * m, dtype=np.int16 if bound <= _INT16_MAX else np.int64)
     np.add.at(sums, cell, said.astype(sums.dtype))  # same types: numpy's fast loop
     return sums.reshape(n, m)

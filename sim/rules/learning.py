@@ -91,7 +91,8 @@ def socialize(
     # The cells that move as a dense mask, applied in two whole-array int8 passes: compressing
     # the cells and scattering into a copy cost twice as much at 100k members.
     moves = np.zeros(beliefs.shape, dtype=bool)
-    moves.reshape(-1)[cells] = u < rate.reshape(-1)[rows]
+    # ``take`` gathers the rates twice as fast as fancy indexing.
+    moves.reshape(-1)[cells] = u < rate.reshape(-1).take(rows)
     out = np.multiply(code, moves.view(np.int8), dtype=beliefs.dtype, casting="unsafe")
     return np.add(out, beliefs, out=out)
 

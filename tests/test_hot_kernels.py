@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.rules.influence import sum_by_receiver
+from sim.rules.learning import act, assign_where
 from sim.rules.messages import POST, VOICE, Messages
 from sim.rules.routing import _argsort_stable
 
@@ -70,3 +71,42 @@ def test_take_by_mask_index_and_slice_is_selecting_each_field(seed, k):
             got = getattr(part, name)
             assert got.dtype == column.dtype
             assert got.tolist() == [column.tolist()[i] for i in rows], name
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.sampled_from([(0, 3), (4, 3), (2, 5, 3), (7, 1)]),
+    dtype=st.sampled_from([np.int8, np.int16, np.int64, np.uint8, np.float32, np.float64]),
+    row_src=st.booleans(),
+)
+def test_assign_where_is_copyto_with_where(seed, shape, dtype, row_src):
+    rng = np.random.default_rng(seed)
+    dst = rng.integers(-1 if dtype != np.uint8 else 0, 3, shape).astype(dtype)
+    src_shape = shape[-1:] if row_src else shape
+    src = rng.integers(-1 if dtype != np.uint8 else 0, 3, src_shape).astype(dtype)
+    where = rng.random(shape) < 0.4
+    want = dst.copy()
+    flat_want, flat_src = want.reshape(-1), np.broadcast_to(src, shape).reshape(-1)
+    for i, w in enumerate(where.reshape(-1).tolist()):  # the naive loop
+        if w:
+            flat_want[i] = flat_src[i]
+    got = assign_where(dst, src, where)
+    assert got is dst and got.dtype == dtype and np.array_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(0, 2), (3, 4), (2, 3, 5)]))
+def test_act_tosses_a_coin_in_c_order_where_silent(seed, shape):
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, shape).astype(np.int8)
+    coin = rng.random(int(np.count_nonzero(beliefs == 0)))
+    want, k = [], 0
+    for b in beliefs.reshape(-1).tolist():
+        if b == 0:
+            want.append(-1 if coin[k] < 0.5 else 1)
+            k += 1
+        else:
+            want.append(b)
+    assert act(beliefs, coin).reshape(-1).tolist() == want
+    assert act(beliefs, coin, silent=beliefs == 0).reshape(-1).tolist() == want

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "assign_where",
     "superior_ideas",
     "act",
     "random_beliefs",
@@ -49,10 +50,43 @@ def act(beliefs: np.ndarray, coin: np.ndarray, silent: np.ndarray | None = None)
     mask ``beliefs == 0`` when the caller has it already.
     """
     actions = beliefs.copy()
-    # np.place fills the masked cells in C order, like a[mask] = v but several times faster.
     sides = np.where(coin < 0.5, np.int8(-1), np.int8(1))
-    np.place(actions, beliefs == 0 if silent is None else silent, sides)
+    # The masked cells in C order by flat index: twice as fast as np.place (which is itself
+    # several times faster than a[mask] = v) at a few thousand cells and more.
+    mask = beliefs == 0 if silent is None else silent
+    actions.reshape(-1)[mask.reshape(-1).nonzero()[0]] = sides
     return actions
+
+
+def assign_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """In place, ``dst`` takes ``src`` where ``where`` holds: ``np.copyto(dst, src, where=where)``.
+
+    For integer arrays by bit masks (``dst ^= (dst ^ src) & -where``): four whole-array passes
+    with no branch per cell, where ``np.copyto`` with a scattered mask costs ten times as much
+    (measured on int8 beliefs of 100,000 members: 12.6 ms against 1.0 ms). ``src`` and
+    ``where`` broadcast against ``dst``; other types go to ``np.copyto``. Returns ``dst``.
+
+    >>> told = np.array([[1, -1, 0], [0, 1, 1]], dtype=np.int8)
+    >>> said = np.array([[0, 1, -1], [0, 0, 0]], dtype=np.int8)
+    >>> assign_where(told, said, said != 0).tolist()
+    [[1, 1, -1], [0, 1, 1]]
+    >>> truth = np.array([1, 1, 1], dtype=np.int8)
+    >>> assign_where(told, truth, np.array([True, False, False])).tolist()
+    [[1, 1, -1], [1, 1, 1]]
+    """
+    where = np.asarray(where)
+    if dst.dtype.kind not in "iu" or where.dtype != bool:
+        np.copyto(dst, src, where=where)
+        return dst
+    # -1 (every bit set) where ``where`` holds, 0 elsewhere, in dst's own type.
+    if dst.dtype.kind == "i":
+        mask = np.negative(where, dtype=dst.dtype)
+    else:
+        mask = np.multiply(where, np.iinfo(dst.dtype).max, dtype=dst.dtype)
+    change = np.bitwise_xor(dst, src, dtype=dst.dtype, casting="same_kind")
+    change &= mask
+    dst ^= change
+    return dst
 
 
 def socialization_candidates(beliefs: np.ndarray, code: np.ndarray) -> np.ndarray:

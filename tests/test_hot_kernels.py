@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.rules import learning
 from sim.rules.feedback import share_of, share_right, share_tallies
 from sim.rules.influence import sum_by_receiver
-from sim.rules.learning import act, assign_where
+from sim.rules.learning import act, assign_where, socialization_candidates, socialize
 from sim.rules.messages import POST, VOICE, Messages
 from sim.rules.routing import _argsort_stable
 
@@ -137,3 +139,38 @@ def test_share_tallies_give_both_readings_of_share_right_for_any_rows(seed, n, o
         sum(a != 0 and b != 0 for a, b in zip(j, s)) for j, s in zip(js, seen)
     ]
     assert looked.tolist() == [sum(b != 0 for b in s) for s in seen]
+
+
+def naive_socialize(beliefs, code, rate, u):
+    code = np.broadcast_to(code, beliefs.shape)
+    out, k = beliefs.copy().reshape(-1, beliefs.shape[-1]), 0
+    for r, (b_row, c_row) in enumerate(zip(out, code.reshape(out.shape), strict=True)):
+        for d in range(b_row.size):
+            if c_row[d] != 0 and b_row[d] != c_row[d]:  # a candidate: draws, in C order
+                if u[k] < rate.reshape(-1)[r]:
+                    b_row[d] += c_row[d]
+                k += 1
+    return out.reshape(beliefs.shape)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.sampled_from([(0, 3), (5, 3), (7, 4), (2, 5, 3), (3, 1)]),
+    block=st.sampled_from([1, 2, 3, 8192]),
+    one_code_row=st.booleans(),
+)
+def test_socialize_in_blocks_matches_a_loop(monkeypatch, seed, shape, block, one_code_row):
+    monkeypatch.setattr(learning, "_BLOCK_ROWS", block)
+    rng = np.random.default_rng(seed)
+    beliefs = rng.integers(-1, 2, shape).astype(np.int8)
+    code_shape = (*shape[:-2], 1, shape[-1]) if one_code_row else shape
+    code = rng.integers(-1, 2, code_shape).astype(np.int8)
+    rate = rng.random(shape[:-1])
+    u = rng.random(int(np.count_nonzero(socialization_candidates(beliefs, code))))
+    got = socialize(beliefs, code, rate, u)
+    assert got.dtype == np.int8 and np.array_equal(got, naive_socialize(beliefs, code, rate, u))
+    with pytest.raises(ValueError, match="uniforms"):
+        socialize(beliefs, code, rate, np.append(u, 0.5))

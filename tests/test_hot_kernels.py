@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.rules import learning
+from sim.rules import feedback, learning
 from sim.rules.feedback import share_of, share_right, share_tallies
 from sim.rules.influence import sum_by_receiver
 from sim.rules.learning import act, assign_where, socialization_candidates, socialize
@@ -174,3 +174,28 @@ def test_socialize_in_blocks_matches_a_loop(monkeypatch, seed, shape, block, one
     assert got.dtype == np.int8 and np.array_equal(got, naive_socialize(beliefs, code, rate, u))
     with pytest.raises(ValueError, match="uniforms"):
         socialize(beliefs, code, rate, np.append(u, 0.5))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 9),
+    block=st.sampled_from([1, 2, 4]),
+    form=st.sampled_from(["row", "rows", "broadcast"]),
+)
+def test_share_right_in_blocks_equals_one_pass(monkeypatch, seed, n, block, form):
+    rng = np.random.default_rng(seed)
+    seen = rng.integers(-1, 2, (n, 4)).astype(np.int8)
+    shape = {"row": 4, "rows": (n, 4), "broadcast": (1, 4)}[form]
+    judged = rng.integers(-1, 2, shape).astype(np.int8)
+    whole = [share_right(judged, seen, both=b) for b in (False, True)] + [
+        share_tallies(judged, seen)
+    ]
+    monkeypatch.setattr(feedback, "_BLOCK_ROWS", block)
+    blocked = [share_right(judged, seen, both=b) for b in (False, True)] + [
+        share_tallies(judged, seen)
+    ]
+    for w, b in zip(whole, blocked, strict=True):
+        assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(w, b, strict=True))

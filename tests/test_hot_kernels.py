@@ -199,3 +199,23 @@ def test_share_right_in_blocks_equals_one_pass(monkeypatch, seed, n, block, form
     ]
     for w, b in zip(whole, blocked, strict=True):
         assert all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(w, b, strict=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.sampled_from([(40, 5), (3, 30, 4)]),
+    k=st.integers(0, 3),
+)
+def test_socialize_with_few_candidates_matches_a_loop(seed, shape, k):
+    rng = np.random.default_rng(seed)
+    code = rng.choice(np.array([-1, 1], dtype=np.int8), (*shape[:-2], 1, shape[-1]))
+    beliefs = np.broadcast_to(code, shape).copy()
+    flat = beliefs.reshape(-1)
+    flat[rng.choice(flat.size, k, replace=False)] = 0  # k candidates: few of many cells
+    rate = rng.random(shape[:-1])
+    u = rng.random(k)
+    got = socialize(beliefs, code, rate, u)
+    assert got.dtype == np.int8 and np.array_equal(got, naive_socialize(beliefs, code, rate, u))
+    with pytest.raises(ValueError, match="uniforms"):
+        socialize(beliefs, code, rate, np.append(u, 0.5))

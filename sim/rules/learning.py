@@ -109,11 +109,34 @@ def socialize(
         code = np.broadcast_to(code, beliefs.shape)
     if candidates is None:
         candidates = socialization_candidates(beliefs, code)
+    if u.size * 64 < candidates.size:
+        return _socialize_few(beliefs, code, rate, u, candidates)
     moves = _moves(candidates, rate, u)
     # The cells that move as a dense mask, applied in two whole-array int8 passes: compressing
     # the cells and scattering into a copy cost twice as much at 100k members.
     out = np.multiply(code, moves.view(np.int8), dtype=beliefs.dtype, casting="unsafe")
     return np.add(out, beliefs, out=out)
+
+
+def _socialize_few(
+    beliefs: np.ndarray, code: np.ndarray, rate: np.ndarray, u: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """:func:`socialize` where few cells are candidates (a step with answers and no
+    broadcast): a copy and the moving cells alone, no whole-array arithmetic.
+
+    >>> b = np.array([[1, 0, -1]], dtype=np.int8)
+    >>> _socialize_few(b, np.array([[1, 1, 1]]), np.array([0.5]), np.array([0.1, 0.9]),
+    ...                np.array([[False, True, True]])).tolist()
+    [[1, 1, -1]]
+    """
+    cells = candidates.reshape(-1).nonzero()[0]
+    if cells.size != u.size:
+        raise ValueError(f"u holds {u.size} uniforms for {cells.size} candidate cells")
+    moved = cells[u < rate.reshape(-1)[cells // beliefs.shape[-1]]]
+    out = beliefs.copy()
+    at = np.unravel_index(moved, beliefs.shape)  # ``code`` may be a broadcast view
+    out[at] += code[at]
+    return out
 
 
 #: Rows of candidates handled at once by :func:`_moves`: about 250,000 cells at 30 dimensions,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sim.rules import feedback, learning
 from sim.rules.feedback import share_of, share_right, share_tallies
-from sim.rules.influence import sum_by_receiver
+from sim.rules.influence import follow_peers, peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.learning import act, assign_where, socialization_candidates, socialize
 from sim.rules.messages import POST, VOICE, Messages
 from sim.rules.routing import _argsort_stable
@@ -219,3 +219,38 @@ def test_socialize_with_few_candidates_matches_a_loop(seed, shape, k):
     assert got.dtype == np.int8 and np.array_equal(got, naive_socialize(beliefs, code, rate, u))
     with pytest.raises(ValueError, match="uniforms"):
         socialize(beliefs, code, rate, np.append(u, 0.5))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 9),
+    k=st.integers(0, 25),
+    rate=st.sampled_from([0.0, 0.3, 1.0]),
+)
+def test_follow_peers_is_the_dense_peer_majority_draw_for_draw(seed, n, k, rate):
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 5))
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    receiver = rng.integers(0, n, k)
+    values = rng.integers(-1, 2, (k, m)).astype(np.int8)
+    # The dense reference: sums over every row, candidates, draws, the step.
+    dense_rng, sparse_rng = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    heard = sum_by_receiver(receiver, values, n)
+    cells = peer_candidates(beliefs, heard)
+    u = dense_rng.random(np.count_nonzero(cells))
+    want = peer_majority(beliefs, heard, rate, u, cells)
+    got = follow_peers(beliefs, receiver, values, rate, sparse_rng)
+    assert got.dtype == np.int8 and np.array_equal(got, want)
+    assert dense_rng.random() == sparse_rng.random()  # the same number of draws
+    # And a Python loop over the cells, in C order.
+    loop, j = beliefs.copy(), 0
+    sums = naive_sum_by_receiver(receiver, values, n)
+    for r in range(n):
+        for d in range(m):
+            s = int(np.sign(sums[r][d]))
+            if s != 0 and beliefs[r, d] != s:
+                if u[j] < rate:
+                    loop[r, d] += s
+                j += 1
+    assert np.array_equal(got, loop)

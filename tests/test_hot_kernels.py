@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from sim.rules import feedback, learning
 from sim.rules.feedback import share_of, share_right, share_tallies
 from sim.rules.influence import follow_peers, peer_candidates, peer_majority, sum_by_receiver
-from sim.rules.learning import act, assign_where, socialization_candidates, socialize
+from sim.rules.learning import (
+    act,
+    assign_where,
+    socialization_candidates,
+    socialize,
+    socialize_drawing,
+)
 from sim.rules.messages import POST, VOICE, Messages
 from sim.rules.routing import _argsort_stable
 
@@ -254,3 +260,41 @@ def test_follow_peers_is_the_dense_peer_majority_draw_for_draw(seed, n, k, rate)
                     loop[r, d] += s
                 j += 1
     assert np.array_equal(got, loop)
+
+
+def socialize_as_the_model_did(beliefs, code, rate, rng, on):
+    """The model's sequence before socialize_drawing: candidates, draws, the switch, the step."""
+    cells = socialization_candidates(beliefs, code)
+    u = rng.random(np.count_nonzero(cells))
+    if on is not None:
+        u = u[on.reshape(-1)[cells.reshape(-1).nonzero()[0]]]
+        cells = cells & on
+    return socialize(beliefs, code, rate, u, cells)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 70),
+    block=st.sampled_from([1, 3, 16, 8192]),
+    said=st.sampled_from([0.02, 0.5, 1.0]),
+    switch=st.sampled_from(["none", "mask", "row"]),
+)
+def test_socialize_drawing_is_the_models_sequence(monkeypatch, seed, n, block, said, switch):
+    monkeypatch.setattr(learning, "_BLOCK_ROWS", block)
+    rng = np.random.default_rng(seed)
+    m = 4
+    beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)
+    code = (rng.integers(-1, 2, (n, m)) * (rng.random((n, m)) < said)).astype(np.int8)
+    if switch == "row":
+        code = code[:1] if n else code[:0]
+        code = np.broadcast_to(code, beliefs.shape) if n else code
+    rate = rng.random(n)
+    on = rng.random((n, m)) < 0.5 if switch == "mask" else None
+    a, b = np.random.default_rng(seed + 1), np.random.default_rng(seed + 1)
+    want = socialize_as_the_model_did(beliefs, code, rate, a, on)
+    got = socialize_drawing(beliefs, code, rate, b, on)
+    assert got.dtype == np.int8 and np.array_equal(got, want)
+    assert a.random() == b.random()  # as many draws

@@ -24,6 +24,7 @@ __all__ = [
     "act",
     "random_beliefs",
     "socialize",
+    "socialize_drawing",
     "socialization_candidates",
     "learn_code",
     "count_origins",
@@ -137,6 +138,62 @@ def _socialize_few(
     at = np.unravel_index(moved, beliefs.shape)  # ``code`` may be a broadcast view
     out[at] += code[at]
     return out
+
+
+def socialize_drawing(
+    beliefs: np.ndarray,
+    code: np.ndarray,
+    rate: np.ndarray,
+    rng: np.random.Generator,
+    on: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`socialize` drawing its own uniforms: one per candidate cell, in C order, so the
+    same beliefs and the same draws as ``rng.random(k)`` for the ``k`` candidates of
+    :func:`socialization_candidates` passed to :func:`socialize`. ``on`` (a mask like
+    ``beliefs``) keeps other cells from moving while they still draw (a switched-off source).
+
+    One model's rows are handled block by block (candidates, draws, moves): a stream of
+    doubles drawn in pieces is the stream drawn at once, and nothing the size of every cell
+    is made but the mask of moves and the result.
+
+    >>> b = np.array([[-1, 0, 1]], dtype=np.int8)
+    >>> socialize_drawing(b, np.array([1, 1, 1]), np.array([1.0]), np.random.default_rng(0))
+    array([[0, 1, 1]], dtype=int8)
+    """
+    if code.shape != beliefs.shape:
+        code = np.broadcast_to(code, beliefs.shape)
+    if beliefs.ndim != 2 or (on is not None and on.shape != beliefs.shape):
+        cells = socialization_candidates(beliefs, code)
+        u = rng.random(np.count_nonzero(cells))
+        if on is not None:
+            u = u[np.broadcast_to(on, cells.shape)[cells]]
+            cells = cells & on
+        return socialize(beliefs, code, rate, u, cells)
+    m = beliefs.shape[-1]
+    moves = np.zeros(beliefs.shape, dtype=bool)
+    few, dense = [], False
+    for first in range(0, beliefs.shape[0], _BLOCK_ROWS):
+        block = slice(first, first + _BLOCK_ROWS)
+        cells = socialization_candidates(beliefs[block], code[block]).reshape(-1).nonzero()[0]
+        u = rng.random(cells.size)
+        rows = cells.astype(np.int32) // np.int32(m)
+        hit = u < rate[block].take(rows)
+        if on is not None:
+            hit &= on[block].reshape(-1).take(cells)
+        if cells.size * 64 < beliefs[block].size:
+            few.append(cells[hit] + first * m)  # a few: kept as flat indices
+        else:
+            moves[block].reshape(-1)[cells] = hit
+            dense = True
+    moved = np.concatenate(few) if few else np.zeros(0, dtype=np.int64)
+    if not dense:  # a copy and the moving cells alone
+        out = beliefs.copy()
+        at = np.unravel_index(moved, beliefs.shape)  # ``code`` may be a broadcast view
+        out[at] += code[at]
+        return out
+    moves.reshape(-1)[moved] = True
+    out = np.multiply(code, moves.view(np.int8), dtype=beliefs.dtype, casting="unsafe")
+    return np.add(out, beliefs, out=out)
 
 
 #: Rows of candidates handled at once by :func:`_moves`: about 250,000 cells at 30 dimensions,

@@ -169,7 +169,7 @@ def socialize_drawing(
             u = u[np.broadcast_to(on, cells.shape)[cells]]
             cells = cells & on
         return socialize(beliefs, code, rate, u, cells)
-    m = beliefs.shape[-1]
+    m, rate = beliefs.shape[-1], np.broadcast_to(rate, beliefs.shape[:-1])
     moves = np.zeros(beliefs.shape, dtype=bool)
     few, dense = [], False
     for first in range(0, beliefs.shape[0], _BLOCK_ROWS):

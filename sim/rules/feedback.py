@@ -33,7 +33,14 @@ import numpy as np
 
 from sim.util.constants import ones32
 
-__all__ = ["update_engagement", "share_right", "trust_target", "move_towards"]
+__all__ = [
+    "update_engagement",
+    "share_right",
+    "share_tallies",
+    "share_of",
+    "trust_target",
+    "move_towards",
+]
 
 
 def update_engagement(
@@ -73,28 +80,95 @@ def share_right(
     >>> float(share[0]), bool(ok[0])
     (0.5, True)
     """
+    right, spoken, looked = _tallies(judged, seen, looked=not both)
+    return share_of(right, spoken if both else looked)
+
+
+def share_tallies(judged: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per row, what :func:`share_right` counts: the dimensions where ``judged`` is right, those
+    where both speak, and those seen (float32, exact small integers).
+
+    One conversion serves both readings: ``share_of(right, spoken)`` is ``share_right(...,
+    both=True)``, ``share_of(right, looked)`` is ``share_right(...)``; any subset of rows may
+    be taken from the tallies first (a row's figures depend on that row alone).
+
+    >>> right, spoken, looked = share_tallies(np.array([1, 0, 1]), np.array([[1, 1, -1]]))
+    >>> right.tolist(), spoken.tolist(), looked.tolist()
+    ([1.0], [2.0], [3.0])
+    >>> [float(x[0]) for x in share_of(right, spoken)]
+    [0.5, 1.0]
+    """
+    return _tallies(judged, seen, looked=True)
+
+
+def share_of(right: np.ndarray, looked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The share right of what was looked at (0 where nothing was), and where it is defined.
+
+    >>> share, ok = share_of(np.array([1.0, 0.0], np.float32), np.array([4.0, 0.0], np.float32))
+    >>> share.tolist(), ok.tolist()
+    ([0.25, 0.0], [True, False])
+    """
+    return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
+
+
+#: Rows tallied at once by :func:`_tallies`: their float32 copy (about 1 MB at 30 dimensions)
+#: stays in cache between the conversion and the products, twice as fast at 1M members as one
+#: pass over all rows, and peak memory does not grow with the organization.
+_BLOCK_ROWS = 8192
+
+
+def _tallies(
+    judged: np.ndarray, seen: np.ndarray, *, looked: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Right, spoken and (where ``looked``) seen per row, as float32: see :func:`share_tallies`.
+
+    Block of rows by block of rows: a row's figures depend on that row alone.
+
+    >>> [t.tolist() for t in _tallies(np.array([1, -1]), np.array([[1, 1], [0, -1]]), looked=True)]
+    [[1.0, 1.0], [2.0, 1.0], [2.0, 1.0]]
+    """
+    judged, seen = np.asarray(judged), np.asarray(seen)
+    n = seen.shape[0] if seen.ndim == 2 else 0
+    rowwise = judged.ndim == 2 and judged.shape[0] == n
+    if n <= _BLOCK_ROWS or not (judged.ndim == 1 or rowwise):
+        return _tallies_at_once(judged, seen, looked=looked)
+    out = [np.empty(n, dtype=np.float32) for _ in range(3 if looked else 2)]
+    for start in range(0, n, _BLOCK_ROWS):
+        block = slice(start, start + _BLOCK_ROWS)
+        j = judged if judged.ndim == 1 else judged[block]
+        parts = _tallies_at_once(j, seen[block], looked=looked)[: len(out)]
+        for whole, part in zip(out, parts, strict=True):
+            whole[block] = part
+    return out[0], out[1], out[2] if looked else None
+
+
+def _tallies_at_once(
+    judged: np.ndarray, seen: np.ndarray, *, looked: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`_tallies` over every row in one pass."""
     # With values in {-1, 0, +1} the product is +1 where judged is right, -1 where it is wrong
     # and 0 where either is silent: right = (sum + sum of |.|) / 2. Inputs may be stored in
     # int8 (the model's ``seen`` and ``told``); one pass converts them to float32, whose
     # products sum these small integers exactly in BLAS (row-wise: as dots), far faster than
     # counting along an axis; one judged row (one organization's code) is a matrix-vector
     # product.
-    judged, seen = np.asarray(judged), np.asarray(seen)
+    seen_count = None
     if judged.ndim == 1:
         s = seen.astype(np.float32)  # a copy: made absolute in place below
         j = judged.astype(np.float32)
         net = s @ j
         spoken = np.abs(s, out=s) @ np.abs(j)
-        looked = spoken if both else s @ ones32(j.size)
+        if looked:
+            seen_count = s @ ones32(j.size)
     else:
         # Row-wise: the product is itself in {-1, 0, +1} (exact in int8), and |j s| = |j| |s|.
         product = np.multiply(judged, seen).astype(np.float32, copy=False)
         ones = ones32(seen.shape[-1])
         net = product @ ones
         spoken = np.abs(product, out=product) @ ones
-        looked = spoken if both else np.abs(seen).astype(np.float32, copy=False) @ ones
-    right = (net + spoken) / 2
-    return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
+        if looked:
+            seen_count = np.abs(seen).astype(np.float32, copy=False) @ ones
+    return (net + spoken) / 2, spoken, seen_count
 
 
 def trust_target(*factors: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

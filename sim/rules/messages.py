@@ -161,16 +161,22 @@ class Messages:
         )
 
     def take(self, index: np.ndarray | slice) -> Messages:
-        """The messages selected by a boolean mask, an index array or a slice."""
-        return Messages(
-            self.sender[index],
-            self.target[index],
-            self.holder[index],
-            self.kind[index],
-            self.origin[index],
-            self.sent[index],
-            self.values[index],
-        )
+        """The messages selected by a boolean mask, an index array or a slice.
+
+        >>> m = Messages.create([1, 2, 3], [0, 0, 0], [POST, POST, VOICE], np.eye(3), 0)
+        >>> m.take(np.array([True, False, True])).values.tolist()
+        [[1, 0, 0], [0, 0, 1]]
+        >>> m.take(np.array([2, 0])).sender.tolist(), m.take(slice(1, 2)).sender.tolist()
+        ([3, 1], [2])
+        """
+        if isinstance(index, slice):  # views: nothing copied
+            return Messages(*(a[index] for a in self.arrays()))
+        index = np.asarray(index)
+        if index.dtype == bool:
+            # A mask's rows found once, then gathered by ``take``: several times faster than
+            # masking each field (2-D int8 rows especially), with the same result.
+            index = index.nonzero()[0]
+        return Messages(*(a.take(index, axis=0) for a in self.arrays()))
 
     def replace(self, **arrays: np.ndarray) -> Messages:
         """The same messages with some fields replaced (e.g. ``holder=...``)."""

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sim.rules.imitation import imitate, improving_trials
-from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
+from sim.rules.influence import follow_peers
 from sim.rules.landscape import NKLandscape, additive_scores
 from sim.rules.learning import random_beliefs
 from sim.rules.messages import BROADCAST, POST, REPLY
@@ -158,18 +158,12 @@ class MajorityRule:
         if not (len(post) + len(reply) and influence > 0):
             return
         peer = reply.sender >= 0
-        heard = sum_by_receiver(
+        state.beliefs = follow_peers(
+            state.beliefs,
             np.concatenate([post.target, reply.target[peer]]),
             np.concatenate([post.values, reply.values[peer]]),
-            state.n_nodes,
-        )
-        cells = peer_candidates(state.beliefs, heard)
-        state.beliefs = peer_majority(
-            state.beliefs,
-            heard,
             influence,
-            rng.random(np.count_nonzero(cells)),
-            cells,
+            rng,
         )
 
 

@@ -72,7 +72,7 @@ def attention_filter(
         within = tiebreak[idx]
     else:
         within = 0.999999 / (1.0 + np.maximum(priority[idx], 0) + 0.5 * tiebreak[idx])
-    order = np.argsort(sub + within, kind="stable")
+    order = _argsort_stable(sub + within)
     rec_sorted = sub[order]
     # Where each receiver's arrivals start in the sorted subset (receivers under their cap
     # have none there).
@@ -81,6 +81,23 @@ def attention_filter(
     keep = np.ones(n, dtype=bool)
     keep[idx[order]] = rank < capacity[rec_sorted]
     return keep
+
+
+def _argsort_stable(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``, twice as fast where no two keys are equal.
+
+    Without ties every sort orders the keys the same way, so the default (introsort, SIMD
+    where the machine has it) gives the stable order; with a tie (or NaN, sorted last), the
+    stable sort decides.
+
+    >>> _argsort_stable(np.array([0.5, 0.2, 0.5, 0.1])).tolist()
+    [3, 1, 0, 2]
+    """
+    order = np.argsort(key)
+    ranked = key.take(order)
+    if ranked.size and (np.isnan(ranked[-1]) or np.any(ranked[1:] == ranked[:-1])):
+        return np.argsort(key, kind="stable")
+    return order
 
 
 def first_hop(
@@ -372,12 +389,13 @@ def _read(
     dropped = len(msgs) - int(np.count_nonzero(read))
     if not dropped:
         return _Read(msgs, 0, _NONE, _NONE, np.zeros(n_nodes, dtype=bool))
+    unread = ~read
     return _Read(
         msgs.take(read),
         dropped,
-        msgs.origin[~read & (msgs.kind == VOICE)],
-        msgs.sender[~read & (msgs.kind == POST)],
-        np.bincount(slot[~read], minlength=capacity.size)[:n_nodes] > 0,
+        msgs.origin[unread & (msgs.kind == VOICE)],
+        msgs.sender[unread & (msgs.kind == POST)],
+        np.bincount(slot[unread], minlength=capacity.size)[:n_nodes] > 0,
     )
 
 

@@ -28,6 +28,8 @@ Examples
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import fields
 from operator import attrgetter
 
@@ -43,13 +45,20 @@ from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
 from sim.rules.budget import EPS, afford, reading_capacity
 from sim.rules.decisions import ratify
-from sim.rules.feedback import move_towards, share_right, trust_target, update_engagement
+from sim.rules.feedback import (
+    move_towards,
+    share_of,
+    share_right,
+    share_tallies,
+    trust_target,
+    update_engagement,
+)
 from sim.rules.learning import (
     act,
+    assign_where,
     count_origins,
     learn_code,
-    socialization_candidates,
-    socialize,
+    socialize_drawing,
     superior_ideas,
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Group, Messages, org_node
@@ -271,8 +280,8 @@ class AgoraModel(mesa.Model):
             # search, kept at the end of listening unless the member copies a better solution.
             self.state.peers.explore(self.state, rows, dim[rows])
         if self.state.n_stakeholders:
-            np.copyto(self.state.beliefs[n:], self.state.reality, where=self.state.needs)
-            np.copyto(self.state.seen[n:], self.state.reality, where=self.state.needs)
+            assign_where(self.state.beliefs[n:], self.state.reality, self.state.needs)
+            assign_where(self.state.seen[n:], self.state.reality, self.state.needs)
         self._explore_leadership()
 
     def _explore_leadership(self) -> None:
@@ -537,19 +546,16 @@ class AgoraModel(mesa.Model):
             from_answer = np.zeros((self.n_nodes, m), dtype=bool)
             from_answer.reshape(-1)[cell] = True
             said.reshape(-1)[cell] = values.reshape(-1)[flat]
-        np.copyto(self.state.told, said, where=said != 0)
-        cells = socialization_candidates(self.state.beliefs, said)
-        u = self.rng.random(np.count_nonzero(cells))
+        assign_where(self.state.told, said, said != 0)
+        on = None
         if not (mech.broadcast_socialization and mech.answer_learning):
             # Switched off sources stop socializing; their cells keep their draws, unused.
             if from_answer is None:
                 on = np.full(said.shape, mech.broadcast_socialization)
             else:
                 on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
-            u = u[on.reshape(-1)[cells.reshape(-1).nonzero()[0]]]
-            cells = cells & on
         rate = self.wiring.socialization * self.state.trust
-        self.state.beliefs = socialize(self.state.beliefs, said, rate, u, cells)
+        self.state.beliefs = socialize_drawing(self.state.beliefs, said, rate, self.rng, on)
 
     def score_of(self, solutions: np.ndarray) -> np.ndarray:
         """What each row of ``solutions`` is worth on the task (:meth:`State.score_of`)."""
@@ -581,6 +587,9 @@ class AgoraModel(mesa.Model):
         then engagement and trust from what each agent experienced (DESIGN section 7.1)."""
         cfg, t = self.state.cfg, self.state.tally
         mech = cfg.mechanisms
+        # The single organization's code against what each member has seen, tallied once:
+        # broadcast clarity and ability both read it, and neither changes in between.
+        code_tallies = functools.cache(lambda: share_tallies(self.state.code[0], self.state.seen))
         heard = np.zeros(self.n_nodes, dtype=bool)
         posts_ignored = self._respond_to_posts(heard)
         ideas_ignored = self._answer_ideas()
@@ -592,7 +601,7 @@ class AgoraModel(mesa.Model):
         pop = cfg.population
         up = pop.engagement_gain * heard if mech.voice_effect else 0.0
         if mech.broadcast_clarity:
-            up = up + pop.engagement_clarity * self._clear_broadcasts()
+            up = up + pop.engagement_clarity * self._clear_broadcasts(code_tallies)
         down = pop.engagement_loss * ideas_ignored if mech.frustration else 0.0
         if mech.frustration and mech.posts_ignored:
             down = down + pop.engagement_loss_post * posts_ignored
@@ -609,7 +618,9 @@ class AgoraModel(mesa.Model):
             pop.engagement_drift,
         )
         self.state.authenticity.read(cfg, self.state.parts[BROADCAST].target)
-        self._assess_trust(reply_to[self.state.parts[REPLY].sender < 0], ideas_ignored)
+        self._assess_trust(
+            reply_to[self.state.parts[REPLY].sender < 0], ideas_ignored, code_tallies
+        )
         self.state.previous_votes = self.state.votes
         self._update_platform(posts_ignored)
 
@@ -704,21 +715,29 @@ class AgoraModel(mesa.Model):
         ignored[self.state.lost_ideas] = True
         return ignored
 
-    def _clear_broadcasts(self) -> np.ndarray:
+    def _clear_broadcasts(self, code_tallies: Callable[[], tuple[np.ndarray, ...]]) -> np.ndarray:
         """Who read a broadcast that is right on most of what it has seen first hand (and
         spoke about any of it): the organization's word makes sense of one's experience."""
         b = self.state.parts[BROADCAST]
         clear = np.zeros(self.n_nodes, dtype=bool)
         if len(b):
-            # One organization broadcasting directly sends its code unchanged (the code learns
-            # only after this phase): one vector against every reader, a matrix-vector product.
-            one = self.state.cfg.org.count == 1 and self.state.cfg.hierarchy.routing == "direct"
-            said = self.state.code[0] if one else b.values
-            share, judged = share_right(said, self.state.seen[b.target], both=True)
+            cfg = self.state.cfg
+            if cfg.org.count == 1 and cfg.hierarchy.routing == "direct":
+                # One organization broadcasting directly sends its code unchanged (the code
+                # learns only after this phase): the code's tallies, read at the readers.
+                right, spoken, _ = code_tallies()
+                share, judged = share_of(right[b.target], spoken[b.target])
+            else:
+                share, judged = share_right(b.values, self.state.seen[b.target], both=True)
             clear[b.target[judged & (share > 0.5)]] = True
         return clear
 
-    def _assess_trust(self, answered: np.ndarray, ignored: np.ndarray) -> None:
+    def _assess_trust(
+        self,
+        answered: np.ndarray,
+        ignored: np.ndarray,
+        code_tallies: Callable[[], tuple[np.ndarray, ...]],
+    ) -> None:
         """Trust moves towards the mean of ability, benevolence and integrity, each judged
         where the agent has evidence (Mayer, Davis & Schoorman 1995) and while its mechanism
         is on."""
@@ -736,13 +755,11 @@ class AgoraModel(mesa.Model):
         if mech.benevolence:
             record = self.state.ideas_heard + self.state.ideas_ignored
             factors.append((self.state.ideas_heard / np.maximum(record, 1e-12), record > 1e-6))
-        if mech.ability:
-            code = (
-                self.state.code[0]
-                if self.state.cfg.org.count == 1
-                else self.state.code[self.state.node_org]
-            )
-            factors.append(share_right(code, self.state.seen))
+        if mech.ability and self.state.cfg.org.count == 1:
+            right, _, looked = code_tallies()
+            factors.append(share_of(right, looked))
+        elif mech.ability:
+            factors.append(share_right(self.state.code[self.state.node_org], self.state.seen))
         if mech.integrity:
             factors.append(
                 self.state.authenticity.integrity(

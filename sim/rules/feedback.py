@@ -81,10 +81,15 @@ def share_right(
     (0.5, True)
     """
     right, spoken, looked = _tallies(judged, seen, looked=not both)
-    return share_of(right, spoken if both else looked)
+    if both:
+        return share_of(right, spoken)
+    assert looked is not None  # tallied where asked
+    return share_of(right, looked)
 
 
-def share_tallies(judged: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...]:
+def share_tallies(
+    judged: np.ndarray, seen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row, what :func:`share_right` counts: the dimensions where ``judged`` is right, those
     where both speak, and those seen (float32, exact small integers).
 
@@ -98,7 +103,9 @@ def share_tallies(judged: np.ndarray, seen: np.ndarray) -> tuple[np.ndarray, ...
     >>> [float(x[0]) for x in share_of(right, spoken)]
     [0.5, 1.0]
     """
-    return _tallies(judged, seen, looked=True)
+    right, spoken, looked = _tallies(judged, seen, looked=True)
+    assert looked is not None  # tallied where asked
+    return right, spoken, looked
 
 
 def share_of(right: np.ndarray, looked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

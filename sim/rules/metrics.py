@@ -98,9 +98,15 @@ def knowledge_code(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
 def share_correct(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Per agent, the share of dimensions it has right."""
     m = beliefs.shape[-1]
-    right = (beliefs == reality[..., None, :]).astype(np.float32)
-    # A float32 matrix product sums exactly here (counts far below 2**24) and runs in BLAS.
-    return np.divide(np.matmul(right, ones32(m)), m, dtype=np.float64)
+    if beliefs.ndim != 2 or beliefs.shape[0] <= _BLOCK_ROWS:
+        right = (beliefs == reality[..., None, :]).astype(np.float32)
+        # A float32 matrix product sums exactly here (counts far below 2**24) and runs in BLAS.
+        return np.divide(np.matmul(right, ones32(m)), m, dtype=np.float64)
+    count = np.empty(beliefs.shape[0], dtype=np.float32)
+    for start in range(0, beliefs.shape[0], _BLOCK_ROWS):  # in cache, block by block
+        block = slice(start, start + _BLOCK_ROWS)
+        count[block] = (beliefs[block] == reality).astype(np.float32) @ ones32(m)
+    return np.divide(count, m, dtype=np.float64)
 
 
 def diversity(beliefs: np.ndarray) -> np.ndarray:
@@ -114,9 +120,7 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     # With values in {-1, 0, +1}: sum(b) = n(+1) - n(-1) and sum(|b|) = n(+1) + n(-1). A
     # float32 product sums exactly (counts far below 2**24) and runs in BLAS, faster than an
     # integer reduction over axis -2.
-    b = beliefs.astype(np.float32)
-    ones = ones32(n)
-    total, nonzero = np.matmul(ones, b), np.matmul(ones, np.abs(b))
+    total, nonzero = _column_counts(beliefs)
     zero = n - nonzero
     # Pairs that agree, over all dimensions: the sum of c (c - 1) / 2 over the three counts c
     # of every dimension. The counts add up to n, and n(+1)^2 + n(-1)^2 = (nonzero^2 +
@@ -125,6 +129,28 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     m = beliefs.shape[-1]
     agreeing_pairs = (squares - m * n) / 2
     return 1 - agreeing_pairs / (m * n * (n - 1) / 2)
+
+
+#: Rows counted at once by one model's metrics: their float32 copy (about 1 MB at 30
+#: dimensions) stays in cache, three times as fast at 1M members as one pass over all rows.
+_BLOCK_ROWS = 8192
+
+
+def _column_counts(beliefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column (over axis -2), the sum and the sum of absolute values, as float32 (exact:
+    counts far below 2**24); one model's rows block by block, in cache."""
+    if beliefs.ndim != 2 or beliefs.shape[0] <= _BLOCK_ROWS:
+        b = beliefs.astype(np.float32)
+        ones = ones32(beliefs.shape[-2])
+        return np.matmul(ones, b), np.matmul(ones, np.abs(b))
+    total = np.zeros(beliefs.shape[-1], dtype=np.float32)
+    nonzero = np.zeros(beliefs.shape[-1], dtype=np.float32)
+    for start in range(0, beliefs.shape[0], _BLOCK_ROWS):
+        b = beliefs[start : start + _BLOCK_ROWS].astype(np.float32)
+        ones = ones32(b.shape[0])
+        total += ones @ b
+        nonzero += ones @ np.abs(b, out=b)
+    return total, nonzero
 
 
 def _sum_of_squares(x: np.ndarray) -> np.ndarray:

@@ -208,7 +208,8 @@ class RouteResult:
     manager who will pass them down next step; ``lost_voice`` the origins of ideas that ended
     their journey unread (held back by a relay or over someone's attention). ``sent_by_kind``
     counts the messages sent this step by kind (new ones plus the broadcast copies managers
-    create). Counts are of messages this step.
+    create); ``lost_posts`` the writers of posts dropped unread and ``overloaded`` flags who
+    had more arriving than it could read. Counts are of messages this step.
     """
 
     delivered: Messages
@@ -220,8 +221,8 @@ class RouteResult:
     relayed: int
     lost_voice: np.ndarray
     sent_by_kind: np.ndarray
-    lost_posts: np.ndarray = None
-    overloaded: np.ndarray = None
+    lost_posts: np.ndarray
+    overloaded: np.ndarray
 
 
 def route(

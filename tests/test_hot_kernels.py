@@ -298,3 +298,28 @@ def test_socialize_drawing_is_the_models_sequence(monkeypatch, seed, n, block, s
     got = socialize_drawing(beliefs, code, rate, b, on)
     assert got.dtype == np.int8 and np.array_equal(got, want)
     assert a.random() == b.random()  # as many draws
+
+
+# --------------------------------------------------------------------------- gini by counting
+
+
+@pytest.mark.parametrize("n", [4096, 10_000, 100_003])
+@pytest.mark.parametrize("high", [1, 2, 30, 5000])
+def test_gini_by_counting_is_the_sorted_gini_to_the_bit(n, high):
+    from sim.util.stats import _gini_by_counting, gini
+
+    x = np.random.default_rng(n + high).integers(0, high, n)
+    counted = _gini_by_counting(x)
+    assert counted is not None
+    assert counted == gini(x.astype(float))  # the float path sorts
+
+
+def test_gini_by_counting_leaves_what_it_cannot_count_to_the_sort():
+    from sim.util.stats import _gini_by_counting
+
+    assert _gini_by_counting(np.arange(10)) is None  # short: a sort is cheaper
+    assert _gini_by_counting(np.linspace(0, 1, 5000)) is None  # floats
+    assert _gini_by_counting(np.full(5000, -1)) is None  # negative
+    assert _gini_by_counting(np.array([0] * 4999 + [10**9])) is None  # counting array too large
+    assert _gini_by_counting(np.zeros((2, 5000), dtype=int)) is None  # a batch
+    assert _gini_by_counting(np.zeros(5000, dtype=int)) == 0.0

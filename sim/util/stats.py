@@ -155,6 +155,9 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
     >>> float(gini(np.array([0.0, 0.0, 0.0, 4.0])))
     0.75
     """
+    counted = _gini_by_counting(values)
+    if counted is not None:
+        return counted
     x = np.array(values, dtype=float)
     x.sort(axis=axis)
     n = x.shape[axis]
@@ -173,3 +176,39 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
     with np.errstate(invalid="ignore", divide="ignore"):
         g = (2 * weighted) / (n * total) - (n + 1) / n
     return np.where(total > 0, g, 0.0)
+
+
+#: Below this many values a sort costs less than counting them (fewer calls).
+_COUNT_FROM = 4096
+
+
+def _gini_by_counting(values) -> np.float64 | None:
+    """:func:`gini` of one long vector of non-negative integers (messages received, read) by
+    counting each value instead of sorting: O(n + largest value), exact in int64, so the same
+    float as the sort's when its sums are exact (below 2**53, checked). None where it does not
+    apply (floats, a short vector, batches, a negative value, a largest value far above the
+    count, sums too large); :func:`gini` sorts then.
+
+    >>> x = np.array([3, 0, 1, 1, 7] * 1000)
+    >>> bool(_gini_by_counting(x) == gini(x.astype(float)))
+    True
+    """
+    x = np.asarray(values)
+    if x.ndim != 1 or x.size < _COUNT_FROM or not np.issubdtype(x.dtype, np.integer):
+        return None
+    n = x.size
+    low, top = int(x.min()), int(x.max())
+    if low < 0 or top > 4 * n:
+        return None
+    counts = np.bincount(x).astype(np.int64)
+    value = np.arange(counts.size, dtype=np.int64)
+    total = int(np.add.reduce(value * counts))
+    if total == 0:
+        return np.float64(0.0)
+    if n * total >= 2**53:  # the weighted sum below is at most n * total: exact, no overflow
+        return None
+    first = np.cumsum(counts) - counts  # rank - 1 of each value's first place in sorted order
+    # sum of rank x value over the sorted vector: each value's places are ranks first + 1 ...
+    # first + count, which sum to count (2 first + count + 1) / 2 (an integer).
+    weighted = int(np.add.reduce(value * (counts * (2 * first + counts + 1) // 2)))
+    return (2 * np.float64(weighted)) / (n * np.float64(total)) - (n + 1) / n

@@ -68,7 +68,7 @@ from sim.rules.stakeholders import choose_switch, fit_to_each_org
 from sim.rules.state import State, Tally
 from sim.rules.wiring import derive
 from sim.util.constants import ones32
-from sim.util.seeding import replicate_seeds
+from sim.util.seeding import replicate_seeds, skip_uniforms
 
 __all__ = ["AgoraModel", "Tally"]
 
@@ -311,11 +311,12 @@ class AgoraModel(mesa.Model):
         rng, n = self.rng, self.state.n_individuals
         mine = self.state.beliefs[:n]
         silent = mine == 0
-        coins = rng.random(np.count_nonzero(silent))
         # Actions matter only where the code observes them (March's idealisation); elsewhere
-        # the coins are still drawn, so every run keeps the random stream of MODEL_VERSION 3.
+        # the stream moves on past their coins unmade, as it has since MODEL_VERSION 3.
         if self.wiring.observe:
-            self.state.actions = act(mine, coins, silent)
+            self.state.actions = act(mine, rng.random(np.count_nonzero(silent)), silent)
+        else:
+            skip_uniforms(rng, int(np.count_nonzero(silent)))
         broadcasts = self._broadcasts()
         posters, readers = self._platform_posts(*self._posters())
         voicers = self._voicers()

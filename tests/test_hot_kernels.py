@@ -323,3 +323,41 @@ def test_gini_by_counting_leaves_what_it_cannot_count_to_the_sort():
     assert _gini_by_counting(np.array([0] * 4999 + [10**9])) is None  # counting array too large
     assert _gini_by_counting(np.zeros((2, 5000), dtype=int)) is None  # a batch
     assert _gini_by_counting(np.zeros(5000, dtype=int)) == 0.0
+
+
+# --------------------------------------------------------------------------- skipped draws
+
+
+@pytest.mark.parametrize("before", ["nothing", "a 32-bit integer", "a float32"])
+@pytest.mark.parametrize("k", [0, 1, 7, 12_345, np.int64(1000)])
+def test_skipping_uniforms_leaves_the_stream_drawing_them_leaves(before, k):
+    from sim.util.seeding import skip_uniforms
+
+    drawn, skipped = np.random.default_rng(5), np.random.default_rng(5)
+    for rng in (drawn, skipped):  # the last two leave half of a 64-bit output buffered
+        if before == "a 32-bit integer":
+            rng.integers(0, 10, dtype=np.int32)
+        elif before == "a float32":
+            rng.random(dtype=np.float32)
+    drawn.random(k)
+    skip_uniforms(skipped, k)
+
+    def next_of(rng):
+        return (
+            rng.random(5).tolist(),
+            rng.integers(0, 100, 5, dtype=np.int32).tolist(),
+            rng.random(3, dtype=np.float32).tolist(),
+            rng.permutation(9).tolist(),
+        )
+
+    assert next_of(drawn) == next_of(skipped)
+
+
+def test_skipping_uniforms_draws_them_on_another_bit_generator():
+    from sim.util.seeding import skip_uniforms
+
+    drawn = np.random.Generator(np.random.MT19937(2))
+    skipped = np.random.Generator(np.random.MT19937(2))
+    drawn.random(100)
+    skip_uniforms(skipped, 100)
+    assert drawn.random() == skipped.random()

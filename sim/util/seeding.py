@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["replicate_seeds", "as_generator"]
+__all__ = ["replicate_seeds", "as_generator", "skip_uniforms"]
 
 
 def replicate_seeds(root: int, n: int) -> list[int]:
@@ -28,3 +28,31 @@ def replicate_seeds(root: int, n: int) -> list[int]:
 def as_generator(seed: int | np.random.Generator | None) -> np.random.Generator:
     """The one place a seed becomes a Generator (a Generator passes through unchanged)."""
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def skip_uniforms(rng: np.random.Generator, k: int) -> None:
+    """Move ``rng`` on exactly as ``rng.random(k)`` would, without making the numbers.
+
+    A draw kept only so that the stream stays that of an earlier model version (or of a
+    switched-off mechanism) costs nothing then: numpy's PCG64, every model's bit generator,
+    makes each double from one 64-bit output, so advancing it ``k`` outputs leaves the same
+    stream. ``random`` never touches the buffered 32-bit half that integer draws may leave,
+    which ``advance`` clears, so it is put back. Any other bit generator draws the numbers.
+
+    >>> a, b = np.random.default_rng(3), np.random.default_rng(3)
+    >>> _ = a.random(1000); skip_uniforms(b, 1000)
+    >>> bool(a.random() == b.random())
+    True
+    """
+    bits, k = rng.bit_generator, int(k)  # advance takes a Python int, not numpy's
+    if k <= 0:
+        return
+    if type(bits) is not np.random.PCG64:
+        rng.random(k)
+        return
+    before = bits.state
+    bits.advance(k)
+    if before["has_uint32"]:
+        after = bits.state
+        after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
+        bits.state = after

@@ -140,3 +140,16 @@ def test_execute_pins_its_process_once(tmp_path, monkeypatch):
         assert record["status"] == "ok"
     assert calls == [1]
     assert np.isfinite(json.loads((tmp_path / "1" / SUMMARY_FILE).read_text())["cpu_time"])
+
+
+def test_a_driver_job_records_its_replicates_cpu_seconds(tmp_path):
+    """run_jobs (the regime comparison's driver) records cpu_time as run_job does."""
+    from sim.exec.jobs import replicate_task
+    from sim.exec.parallel import PlannedJob, run_jobs
+
+    cfg = to_config(SMALL)
+    rows, wall, cpu = replicate_task(cfg, 0, 11)
+    assert len(rows) == SMALL["steps"] + 1 and wall > 0 and cpu > 0
+    [summary] = run_jobs({"a": PlannedJob(cfg, tmp_path / "a")}, workers=1).values()
+    assert summary["status"] == "ok"
+    assert 0 < summary["cpu_time"] and np.isfinite(summary["cpu_time"])

@@ -774,8 +774,9 @@ def _finish_failed(
     return {**summary, "skipped": False}
 
 
-def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float]:
-    """Run one replicate in a worker process: its rows as ``simulate`` writes them, and seconds.
+def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float, float]:
+    """Run one replicate in a worker process: its rows as ``simulate`` writes them, its wall
+    seconds and its CPU seconds (this process's, as :func:`sim.simulate`'s ``cpu_time``).
 
     For drivers that spread the replicates of several jobs over a process pool (the regime
     comparison); the rows are identical to those :func:`sim.simulate` produces for the same
@@ -785,8 +786,9 @@ def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, fl
     from sim.simulation import ID_COLUMNS, run_replicate
 
     watch_parent()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     table = run_replicate(cfg, seed).copy()
     table.insert(0, "seed", np.int64(seed))
     table.insert(0, "replicate", replicate)
-    return table[[*ID_COLUMNS, *METRIC_NAMES]], time.perf_counter() - t0
+    rows = table[[*ID_COLUMNS, *METRIC_NAMES]]
+    return rows, time.perf_counter() - t0, time.process_time() - c0

@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python benchmarks/bench_compare.py                    # the default job, CPU and wall rounds
     python benchmarks/bench_compare.py --rounds cpu       # only the one-process CPU round
+    python benchmarks/bench_compare.py --rounds tree      # CPU of every process, 2 workers
     python benchmarks/bench_compare.py steps=100          # overrides for every arm
 
 Two rounds, each into a fresh temporary folder (nothing is resumed):
@@ -13,6 +14,12 @@ Two rounds, each into a fresh temporary folder (nothing is resumed):
   cores the job's floor is half of it plus the serial part (planning, analysis, report).
 - ``wall``: the job as users run it (``--workers 2``), timed by the clock, with the load
   average before and after: on a shared machine the wall time says as much about the others.
+- ``tree``: the job as users run it (``agora compare --workers 2`` in its own process), its
+  CPU seconds summed over that process and every process it starts (sampled with psutil, as
+  ``bench_sweep.py`` does), by role, against the simulation's CPU seconds (``cpu_time`` of
+  every job's ``summary.json``): the *CPU-based efficiency*, which a busy machine does not
+  distort, and the CPU seconds per run spent on anything else (planning, the pool, writing,
+  the analysis and the report).
 
 Both are written to ``--out`` (JSON) with the number of runs, the pairs of switches run and the
 machine's CPU count. The job's promise is under 2 minutes of wall time on 2 quiet cores.
@@ -63,9 +70,43 @@ def one_round(kind: str, overrides: list[str], folder: Path) -> dict:
     }
 
 
+def tree_round(overrides: list[str], folder: Path) -> dict:
+    """Run the job in its own process with 2 workers; the CPU of every process it ran."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_sweep import ROOT, run_sampling_cpu
+
+    cmd = [sys.executable, "-m", "sim.cli", "compare", *overrides, "--out", str(folder)]
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    done, cpu, by_role = run_sampling_cpu([*cmd, "--workers", "2", "--no-progress"])
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise RuntimeError(f"compare exited with {done.returncode}:\n{done.stderr[-3000:]}")
+    summaries = [json.loads(p.read_text()) for p in folder.glob("runs/**/summary.json")]
+    runs = sum(int(s["config"]["replicates"]) for s in summaries)
+    sim_cpu = sum(float(s.get("cpu_time") or 0) for s in summaries)
+    return {
+        "round": "tree",
+        "workers": 2,
+        "jobs": len(summaries),
+        "runs": runs,
+        "cpu_seconds_all_processes": cpu,
+        "cpu_seconds_by_role": by_role,
+        "simulation_cpu_seconds_sum": sim_cpu,  # 0 for summaries without cpu_time
+        "efficiency_cpu": sim_cpu / cpu if cpu else float("nan"),
+        "other_cpu_seconds_per_run": (cpu - sim_cpu) / runs if runs else float("nan"),
+        "wall_seconds": wall,
+        "load_average_before": load_before[0],
+        "load_average_after": os.getloadavg()[0],
+        "root": str(ROOT),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", nargs="+", choices=("cpu", "wall"), default=["cpu", "wall"])
+    parser.add_argument(
+        "--rounds", nargs="+", choices=("cpu", "wall", "tree"), default=["cpu", "wall"]
+    )
     parser.add_argument("--out", default="benchmarks/results/bench_compare.json")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every arm")
     args = parser.parse_args(argv)
@@ -78,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="agora-bench-compare-") as tmp:
         for i, kind in enumerate(args.rounds):
-            results.append(one_round(kind, list(args.overrides), Path(tmp) / f"{i}-{kind}"))
+            folder = Path(tmp) / f"{i}-{kind}"
+            if kind == "tree":
+                results.append(tree_round(list(args.overrides), folder))
+            else:
+                results.append(one_round(kind, list(args.overrides), folder))
             print(json.dumps(results[-1], indent=1), flush=True)
     out = {"cpu_count": os.cpu_count(), "overrides": args.overrides, "rounds": results}
     path = Path(args.out)

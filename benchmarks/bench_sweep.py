@@ -22,7 +22,9 @@ Wall-time figures mean little on a shared machine (issue 26: 1.6 s wall per job 
 of the sweep (the launching process and its descendants, sampled every half second with
 psutil), the simulation's CPU seconds (``cpu_time`` of every ``summary.json``), the
 *CPU-based efficiency* (simulation CPU / sweep CPU: the share of the sweep's CPU that went
-into simulating, which other work on the machine does not change), throughput in jobs and
+into simulating, which other work on the machine does not change), the CPU seconds per job
+spent on anything else, the sweep's CPU by process role (launcher, forkserver, workers,
+others), throughput in jobs and
 agent-steps (members x steps) per CPU-second, and the load average at the start and end.
 Every process runs with one BLAS thread (:func:`sim.util.threads.pin_threads`).
 """
@@ -48,20 +50,37 @@ pin_threads()
 
 def run_sampling_cpu(
     cmd: list[str], every: float = 0.5
-) -> tuple[subprocess.CompletedProcess, float]:
-    """Run ``cmd``; its result and the CPU seconds of it and every process it started.
+) -> tuple[subprocess.CompletedProcess, float, dict[str, float]]:
+    """Run ``cmd``; its result, the CPU seconds of it and every process it started, and those
+    seconds by role (``launcher``, ``forkserver``, ``workers``, ``other: NAME``).
 
     Each process's CPU time is sampled every ``every`` seconds while the command runs and its
     last sample counted (so a process's last half second is missed; pool workers live for the
-    whole sweep). Waiting is not counted: the figure does not grow on a busy machine.
+    whole sweep). Waiting is not counted: the figure does not grow on a busy machine. The
+    roles show where a surprising total went.
     """
     import psutil
 
     proc = subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    seen: dict[tuple[int, float], float] = {}
+    seen: dict[tuple[int, float], tuple[float, str]] = {}
     root = psutil.Process(proc.pid)
+    roles: dict[int, str] = {root.pid: "launcher"}
+
+    def role(p: psutil.Process) -> str:
+        if p.pid not in roles:
+            # Workers are forks of the forkserver: its command line, its child. Every process
+            # here descends from the launcher, whose role is known: the recursion ends there.
+            parent = p.parent()
+            if parent is not None and role(parent) == "forkserver":
+                roles[p.pid] = "workers"
+            elif "forkserver" in " ".join(p.cmdline()):
+                roles[p.pid] = "forkserver"
+            else:
+                roles[p.pid] = f"other: {p.name()}"
+        return roles[p.pid]
+
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
@@ -69,13 +88,18 @@ def run_sampling_cpu(
             tree = []
         for p in tree:
             try:
-                times = p.cpu_times()
-                seen[(p.pid, p.create_time())] = times.user + times.system
+                with p.oneshot():
+                    times = p.cpu_times()
+                    seen[(p.pid, p.create_time())] = (times.user + times.system, role(p))
             except psutil.Error:
                 pass
         time.sleep(every)
     out, err = proc.communicate()
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err), sum(seen.values())
+    by_role: dict[str, float] = {}
+    for cpu, name in seen.values():
+        by_role[name] = by_role.get(name, 0.0) + cpu
+    done = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+    return done, sum(cpu for cpu, _ in seen.values()), by_role
 
 
 def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[str]) -> dict:
@@ -94,7 +118,7 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
     ]
     load_start = os.getloadavg()[0]
     t0 = time.time()
-    proc, sweep_cpu = run_sampling_cpu(cmd)
+    proc, sweep_cpu, cpu_by_role = run_sampling_cpu(cmd)
     t1 = time.time()
     if proc.returncode != 0:
         raise RuntimeError(f"{launcher} sweep failed:\n{proc.stderr[-3000:]}")
@@ -143,6 +167,8 @@ def one_sweep(launcher: str, n: int, workers: int, sweep: Path, overrides: list[
         "sweep_cpu_seconds": sweep_cpu,
         "simulation_cpu_seconds_sum": sum(sim_cpu),
         "efficiency_cpu": sum(sim_cpu) / sweep_cpu if sweep_cpu else float("nan"),
+        "overhead_cpu_seconds_per_job": (sweep_cpu - sum(sim_cpu)) / count,
+        "cpu_seconds_by_role": cpu_by_role,
         "jobs_per_cpu_second": count / sweep_cpu if sweep_cpu else float("nan"),
         "agent_steps_per_cpu_second": agent_steps / sweep_cpu if sweep_cpu else float("nan"),
         "jobs_per_wall_second": count / sweep_wall,
@@ -189,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep_cpu_seconds",
         "simulation_cpu_seconds_sum",
         "efficiency_cpu",
+        "overhead_cpu_seconds_per_job",
         "jobs_per_cpu_second",
         "jobs_per_wall_second",
         "load_average_at_start",

@@ -235,10 +235,13 @@ def hash_resolved(resolved: Mapping[str, Any]) -> str:
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as strict JSON to ``path`` through a temporary file and a rename."""
 
+    # Encoded whole, then written: the same text as ``json.dump``, without its many small
+    # writes.
+    text = json.dumps(_jsonable(obj), indent=2, allow_nan=False) + "\n"
+
     def write(tmp: Path) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(_jsonable(obj), fh, indent=2, allow_nan=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -253,17 +256,53 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: pandas' schema metadata per column layout (names and dtypes): it says nothing of the rows.
+_PANDAS_METADATA: dict[tuple[tuple[str, str], ...], Any] = {}
+
+
+def _arrow_table(frame: Any) -> Any:
+    """``frame`` (index dropped) as the Arrow table ``frame.to_parquet(index=False)`` writes.
+
+    A frame of numbers is built column by column from its arrays, with pandas' schema
+    metadata for its layout (made once per layout): the file's bytes are those pandas writes
+    (``tests/test_pool_overhead.py``) at half the cost. Any other frame goes through pandas.
+    """
+    import pyarrow as pa
+
+    if not all(dtype.kind in "biuf" for dtype in frame.dtypes):
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    layout = tuple((str(c), str(d)) for c, d in frame.dtypes.items())
+    if layout not in _PANDAS_METADATA:
+        empty = pa.Table.from_pandas(frame.iloc[:0], preserve_index=False)
+        _PANDAS_METADATA[layout] = empty.schema.metadata
+    # from_pandas: NaN stored as null, as pandas stores it.
+    table = pa.table({str(c): pa.array(frame[c].to_numpy(), from_pandas=True) for c in frame})
+    return table.replace_schema_metadata(_PANDAS_METADATA[layout])
+
+
 def _write_parquet_atomic(path: Path, frame: Any) -> dict[str, Any]:
-    """Write ``frame`` atomically; what ``summary.json`` records about the file."""
-    record: dict[str, Any] = {}
+    """Write ``frame`` atomically; what ``summary.json`` records about the file.
+
+    The file is made in memory and its checksum taken from those bytes, so it is not read
+    back from disk.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(_arrow_table(frame), sink, compression="snappy")
+    data = sink.getvalue()
+    record: dict[str, Any] = {"bytes": data.size, "sha256": hashlib.sha256(data).hexdigest()}
 
     def write(tmp: Path) -> None:
-        frame.to_parquet(tmp, index=False)
-        record.update(bytes=tmp.stat().st_size, sha256=_sha256(tmp))
+        with open(tmp, "wb") as fh:
+            fh.write(data)
 
     write_atomic(path, write)
     record["rows"] = int(len(frame))
-    record["replicates"] = int(frame["replicate"].nunique()) if "replicate" in frame else None
+    record["replicates"] = (
+        int(len(np.unique(frame["replicate"].to_numpy()))) if "replicate" in frame else None
+    )
     return record
 
 
@@ -462,6 +501,17 @@ def lock_job(job_dir: str | os.PathLike, chash: str, *, wait: bool = True) -> Fi
 # --------------------------------------------------------------------------- the job
 
 
+#: What :func:`_outcome_stats` returns, the same keys :func:`sim.simulate`'s summary has.
+_STATS = ("window", "metrics", "final")
+
+
+def _replicate_seeds(metrics: Any) -> list[int]:
+    """Each replicate's seed, in the order the replicates first appear in ``metrics``."""
+    replicate = metrics["replicate"].to_numpy()
+    _, first = np.unique(replicate, return_index=True)
+    return [int(s) for s in metrics["seed"].to_numpy()[np.sort(first)]]
+
+
 def _outcome_stats(frame: Any) -> dict[str, Any]:
     """Per metric mean, sd and 95% CI over replicates of the end-of-run window average
     (``metrics``, with the ``window``'s steps) and of the final value (``final``)."""
@@ -523,27 +573,31 @@ def write_job_result(
     *,
     wall_time: float,
     started: float | None = None,
+    stats: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``metrics.parquet`` then an ok ``summary.json`` for a finished job.
 
     Used by :func:`run_job` and by drivers that run replicates themselves (the regime
     comparison runs them in a process pool), so every job directory looks the same.
     ``summary`` is a :func:`new_summary` skeleton; ``started`` a ``time.perf_counter()``
-    value from the job's start, for ``job_time``.
+    value from the job's start, for ``job_time``. ``stats``, if given, is what
+    :func:`sim.simulate` already computed from these same ``metrics`` (its summary's
+    ``window``, ``metrics`` and ``final``), so it is not computed twice.
     """
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     summary["metrics_file"] = _write_parquet_atomic(job_dir / METRICS_FILE, metrics)
+    resolved = resolved_dict(cfg)
     summary.update(
         status="ok",
         error=None,
         traceback=None,
-        config=resolved_dict(cfg),
-        config_hash=config_hash(cfg),
-        seeds=[int(s) for s in metrics.drop_duplicates("replicate")["seed"]],
+        config=resolved,
+        config_hash=hash_resolved(resolved),
+        seeds=_replicate_seeds(metrics),
         wall_time=float(wall_time),
-        **_outcome_stats(metrics),
+        **(_outcome_stats(metrics) if stats is None else {k: stats[k] for k in _STATS}),
     )
     summary["identity"] = {**summary.get("identity", {}), "config_hash": summary["config_hash"]}
     summary["timing"] = {**summary.get("timing", {}), "write_metrics": time.perf_counter() - t0}
@@ -553,11 +607,18 @@ def write_job_result(
     return summary
 
 
-def prepare_job_dir(job_dir: str | os.PathLike, cfg: AgoraConfig, *, resume: bool = True) -> str:
+def prepare_job_dir(
+    job_dir: str | os.PathLike,
+    cfg: AgoraConfig,
+    *,
+    resume: bool = True,
+    chash: str | None = None,
+) -> str:
     """Apply the resume rules to ``job_dir`` before a job runs; return its state.
 
     ``"done"``: an ok result of this configuration is there (skip the job). ``"run"``: run it
-    (a previous failed summary has been renamed to ``summary.failed-N.json``).
+    (a previous failed summary has been renamed to ``summary.failed-N.json``). ``chash`` is
+    ``config_hash(cfg)``, if the caller has it already.
 
     Raises
     ------
@@ -566,7 +627,7 @@ def prepare_job_dir(job_dir: str | os.PathLike, cfg: AgoraConfig, *, resume: boo
         from another model version; nothing is touched.
     """
     job_dir = Path(job_dir)
-    chash = config_hash(cfg)
+    chash = config_hash(cfg) if chash is None else chash
     state = job_state(job_dir, chash) if resume else "missing"
     if state == "done":
         return "done"
@@ -635,7 +696,7 @@ def run_job(
     try:
         cfg = to_config(config)
         summary["config"] = resolved_dict(cfg)
-        summary["config_hash"] = config_hash(cfg)
+        summary["config_hash"] = hash_resolved(summary["config"])
         # Known before running, so a failed job still says which seeds to re-run alone.
         summary["seeds"] = replicate_seeds(cfg.seed, cfg.replicates)
     except Exception as err:  # a config that does not resolve is a failed job, not a crash
@@ -669,7 +730,7 @@ def _run_locked(
     resume: bool,
 ) -> dict[str, Any]:
     """The part of :func:`run_job` done while holding the job directory's lock."""
-    if prepare_job_dir(job_dir, cfg, resume=resume) == "done":
+    if prepare_job_dir(job_dir, cfg, resume=resume, chash=summary["config_hash"]) == "done":
         log.info("job %s already done (config %s): skipped", job_dir, summary["config_hash"])
         return {**(read_summary(job_dir) or {}), "skipped": True}
 
@@ -691,6 +752,7 @@ def _run_locked(
             summary,
             wall_time=float(inner.get("wall_time", t1 - t0)),
             started=started,
+            stats=inner if all(k in inner for k in _STATS) else None,
         )
     except Exception as err:
         return _finish_failed(summary, err, job_dir, started)
@@ -712,8 +774,9 @@ def _finish_failed(
     return {**summary, "skipped": False}
 
 
-def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float]:
-    """Run one replicate in a worker process: its rows as ``simulate`` writes them, and seconds.
+def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float, float]:
+    """Run one replicate in a worker process: its rows as ``simulate`` writes them, its wall
+    seconds and its CPU seconds (this process's, as :func:`sim.simulate`'s ``cpu_time``).
 
     For drivers that spread the replicates of several jobs over a process pool (the regime
     comparison); the rows are identical to those :func:`sim.simulate` produces for the same
@@ -723,8 +786,9 @@ def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, fl
     from sim.simulation import ID_COLUMNS, run_replicate
 
     watch_parent()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     table = run_replicate(cfg, seed).copy()
     table.insert(0, "seed", np.int64(seed))
     table.insert(0, "replicate", replicate)
-    return table[[*ID_COLUMNS, *METRIC_NAMES]], time.perf_counter() - t0
+    rows = table[[*ID_COLUMNS, *METRIC_NAMES]]
+    return rows, time.perf_counter() - t0, time.process_time() - c0

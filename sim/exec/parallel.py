@@ -113,14 +113,16 @@ def _run_locked(
     frames: dict[str, list] = {name: [] for name in todo}
     errors: dict[str, str] = {}
     sim_time = dict.fromkeys(todo, 0.0)
+    sim_cpu = dict.fromkeys(todo, 0.0)
     started = time.perf_counter()
     bar = tqdm(total=len(tasks), desc=desc, unit="run", disable=not progress)
 
     def collect(name: str, i: int, get) -> None:
         try:
-            frame, seconds = get()
+            frame, seconds, cpu = get()
             frames[name].append(frame)
             sim_time[name] += seconds
+            sim_cpu[name] += cpu
         except Exception as err:  # one bad replicate fails its job, not the others
             errors.setdefault(name, f"replicate {i}: {type(err).__name__}: {err}")
         bar.update()
@@ -153,6 +155,8 @@ def _run_locked(
     for name in todo:
         j = jobs[name]
         summary = new_summary(j.dir, overrides=list(j.overrides), job=dict(j.info))
+        # The replicates' CPU seconds beside their wall time, as run_job records them.
+        summary["cpu_time"] = sim_cpu[name]
         if name in errors:
             summary.update(
                 error=errors[name], config=resolved_dict(j.cfg), config_hash=config_hash(j.cfg)

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import wait
@@ -42,6 +43,24 @@ __all__ = ["execute", "record_failed_plan", "record_lost_job", "run_pool"]
 log = logging.getLogger(__name__)
 
 
+_pinned_pid: int | None = None
+
+
+def _pin_once() -> None:
+    """One BLAS thread in this worker (pool, Ray): processes are the parallelism.
+
+    Once per process (a call costs milliseconds, a tenth of a small job's overhead): what
+    :func:`~sim.util.threads.pin_threads` sets, the thread limits of the libraries loaded and
+    the variables read by those loaded later, lasts for the life of the process.
+    """
+    global _pinned_pid
+    if _pinned_pid != os.getpid():
+        from sim.util.threads import pin_threads
+
+        pin_threads()
+        _pinned_pid = os.getpid()
+
+
 def execute(job: PlannedJob) -> dict[str, Any]:
     """Run one planned job in this process; a small status record (never raises).
 
@@ -49,9 +68,8 @@ def execute(job: PlannedJob) -> dict[str, Any]:
     directory holds another configuration's result) is reported as status ``conflict``.
     """
     from sim.exec.jobs import JobConflict, run_job
-    from sim.util.threads import pin_threads
 
-    pin_threads()  # one BLAS thread per worker (pool, Ray): processes are the parallelism
+    _pin_once()
     try:
         s = run_job(job.cfg, job.dir, overrides=list(job.overrides), job=dict(job.info))
         status, error, skipped = s.get("status", "failed"), s.get("error"), s.get("skipped")

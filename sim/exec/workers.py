@@ -75,6 +75,17 @@ def watch_parent(grace: float = 3.0) -> bool:
     return True
 
 
+#: What the forkserver imports once for all its workers: the model, and what every job's
+#: writing needs (a module a job imports would be imported again in each worker).
+PRELOAD = [
+    "sim.exec.jobs",
+    "sim.simulation",
+    "sim.model",
+    "pyarrow.parquet",
+    "threadpoolctl",
+]
+
+
 def process_context() -> mp.context.BaseContext:
     """forkserver (workers fork from a server that has already imported the model), else spawn.
 
@@ -83,7 +94,7 @@ def process_context() -> mp.context.BaseContext:
     """
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.exec.jobs", "sim.simulation", "sim.model"])
+        ctx.set_forkserver_preload(PRELOAD)
         return ctx
     return mp.get_context("spawn")
 

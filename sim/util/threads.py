@@ -27,6 +27,8 @@ Examples
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 __all__ = ["THREAD_VARIABLES", "pin_threads", "blas_threads"]
 
@@ -60,9 +62,22 @@ def pin_threads(*, keep_memory: bool = True) -> None:
     threadpool_limits(limits=1)
 
 
+#: threadpoolctl's view of this process's libraries, and how many modules were imported then.
+_controller: tuple[int, Any] | None = None
+
+
 def blas_threads() -> int:
     """The largest thread count of the BLAS and OpenMP libraries loaded in this process
-    (1 when none is loaded), as :mod:`threadpoolctl` reads it."""
-    from threadpoolctl import threadpool_info
+    (1 when none is loaded), as :mod:`threadpoolctl` reads it.
 
-    return max((int(lib["num_threads"]) for lib in threadpool_info()), default=1)
+    Finding the libraries costs about 2 ms (every job records this figure), reading their
+    current thread counts microseconds; so they are found again only when a module has been
+    imported since (native libraries load with the modules that need them).
+    """
+    global _controller
+    from threadpoolctl import ThreadpoolController
+
+    if _controller is None or _controller[0] != len(sys.modules):
+        controller = ThreadpoolController()  # counted after: it may import modules itself
+        _controller = (len(sys.modules), controller)
+    return max((int(lib["num_threads"]) for lib in _controller[1].info()), default=1)

@@ -67,7 +67,11 @@ def coerce(kind: Any, value: Any) -> Any:
 def with_value(obj: Any, parts: Sequence[str], value: Any) -> Any:
     """A copy of dataclass ``obj`` with the field at ``parts`` set (type-checked), or MISSING."""
     name = parts[0]
-    if not dataclasses.is_dataclass(obj) or name not in {f.name for f in dataclasses.fields(obj)}:
+    # A dataclass *class* is not a value to copy (configurations hold instances); ruling it
+    # out also narrows ``obj`` to an instance for ``dataclasses.replace``.
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return MISSING
+    if name not in {f.name for f in dataclasses.fields(obj)}:
         return MISSING
     if len(parts) == 1:
         checked = coerce(_hints(type(obj))[name], value)
@@ -89,4 +93,7 @@ def leaves(node: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 def strip_hydra(config: DictConfig) -> DictConfig:
     """The configuration without its ``hydra`` node."""
-    return OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    # masked_copy's stub asks for str keys; at run time it keeps any key the node has (OmegaConf
+    # types a key as str, bytes, int, Enum, float or bool), so the list is passed as it is.
+    keys = typing.cast(list[str], [k for k in config if k != "hydra"])
+    return OmegaConf.masked_copy(config, keys)

@@ -384,10 +384,13 @@ def verify_result(job_dir: str | os.PathLike, summary: Mapping[str, Any]) -> str
         return f"summary says ok but {METRICS_FILE} is missing"
     record = summary.get("metrics_file")
     config = summary.get("config")
+    no_config = f"{SUMMARY_FILE} says ok but records no configuration"
+    if not isinstance(config, Mapping):  # absent, or JSON that is not an object
+        return no_config
     try:
         steps, replicates = int(config["steps"]), int(config["replicates"])
     except (TypeError, KeyError, ValueError):
-        return f"{SUMMARY_FILE} says ok but records no configuration"
+        return no_config
     expected_rows = replicates * (steps + 1)
     seeds = summary.get("seeds")
     if not isinstance(seeds, list) or len(seeds) != replicates:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -97,7 +97,9 @@ class SweepPlan:
         self.launcher = launcher
         # Absolute: workers of a cluster do not share this process's working directory.
         self.sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
-        raw_subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+        # OmegaConf types to_container as any container; hydra.sweep is a mapping (SweepDir).
+        sweep = cast(dict[str, Any], OmegaConf.to_container(config.hydra.sweep, resolve=False))
+        raw_subdir = sweep.get("subdir")
         # The default subdir is the job number: no per-job composition needed to know it.
         self._subdir_is_num = str(raw_subdir).replace(" ", "") == "${hydra.job.num}"
         self._searchpath = [
@@ -113,6 +115,7 @@ class SweepPlan:
         if structural not in self._bases:
             node = _strip_hydra(self.loader.load_sweep_config(self.config, list(structural)))
             raw = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AgoraConfig), node))
+            assert isinstance(raw, AgoraConfig)  # to_object of a structured AgoraConfig node
             self._bases[structural] = (node, raw)
         return self._bases[structural]
 
@@ -137,7 +140,12 @@ class SweepPlan:
                     first = fh.readline().strip()
                 node = OmegaConf.load(path)
                 plain = first == "# @package _global_" and "defaults" not in node
-                self._option_files[path] = _leaves(OmegaConf.to_container(node)) if plain else None
+                values: list[tuple[str, Any]] | None = None
+                if plain:
+                    # A design's option file is a mapping; OmegaConf.load's type also allows a
+                    # list (which has no items(): AttributeError in _leaves, as before).
+                    values = _leaves(cast(dict[str, Any], OmegaConf.to_container(node)))
+                self._option_files[path] = values
             return self._option_files[path]
         return None
 

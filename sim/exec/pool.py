@@ -281,6 +281,7 @@ def run_pool(
             wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
             for w in busy:
                 index, job = w.index, w.job
+                assert job is not None  # busy: only this loop takes a worker's job away
                 outcome = _collect(w, pool)
                 if outcome is None:
                     continue

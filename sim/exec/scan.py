@@ -164,7 +164,8 @@ def identity_problem(
     ``.hydra/overrides.yaml`` (when there is one), its sweep id the sweep's, and its
     configuration hash that of the configuration it records.
     """
-    info = summary.get("job") if isinstance(summary.get("job"), dict) else {}
+    job = summary.get("job")
+    info = job if isinstance(job, dict) else {}
     num = info.get("num")
     if job_dir.name.isdigit() and isinstance(num, int) and num != int(job_dir.name):
         return (
@@ -203,7 +204,8 @@ def identity_problem(
 def _identity(summary: dict | None, num: int | None) -> tuple | None:
     if not summary or summary.get("status") != "ok":
         return None
-    ident = summary.get("identity") if isinstance(summary.get("identity"), dict) else {}
+    recorded = summary.get("identity")
+    ident = recorded if isinstance(recorded, dict) else {}
     if num is not None:
         return ("job", ident.get("sweep_id"), num)
     return ("config", summary.get("config_hash"), tuple(summary.get("seeds") or ()))
@@ -218,6 +220,8 @@ def _read_job(d: Path, sweep: str | None) -> Job:
     num = (summary or {}).get("job", {}).get("num")
     if num is None and d.name.isdigit():
         num = int(d.name)
+    status: str
+    error: str | None  # a summary's error as recorded (None when it records none)
     if summary is None:
         status, error = "missing", "no summary.json: not finished (killed or still running)"
     elif summary.get("status") == "ok" and (

@@ -18,7 +18,7 @@ import dataclasses
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -151,11 +151,14 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
                 node = _strip_hydra(loader.load_sweep_config(config, list(key)))
                 _checked(node)  # the base itself, exactly
                 raw = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AgoraConfig), node))
+                assert isinstance(raw, AgoraConfig)  # to_object of a structured AgoraConfig node
                 bases[key] = (node, raw)
             node, raw = bases[key]
             for f in files:
                 if f not in option_files:
-                    option_files[f] = _strip_hydra(load_yaml(f))
+                    # A design's option file is a mapping; load_yaml's type also allows a list,
+                    # which masked_copy refuses (ValueError, reported as this job's error).
+                    option_files[f] = _strip_hydra(cast(DictConfig, load_yaml(f)))
             pairs = [pair for f in files for pair in _leaves(option_files[f])]
             plain = not any(o.is_add() or o.is_force_add() or o.is_delete() for o in values)
             fast = None
@@ -166,7 +169,9 @@ def validate_sweep(config: DictConfig, jobs: Sequence[Sequence[str]]) -> list[Ag
                 continue
             exact = copy.deepcopy(node)
             if files:
-                exact = OmegaConf.merge(exact, *[option_files[f] for f in files])
+                merged = OmegaConf.merge(exact, *[option_files[f] for f in files])
+                assert isinstance(merged, DictConfig)  # mappings merged into a mapping
+                exact = merged
             apply_overrides(values, exact)
             resolved.append(_checked(exact))
         except ConfigError as err:  # ``reason``: a refusal of the guard, without its prefix
@@ -335,9 +340,12 @@ class ValidateCallback(_HydraCallback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         try:
-            task = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
-            params = OmegaConf.select(config, "hydra.sweeper.params", default=None)
-            params = OmegaConf.to_container(params) if params is not None else {}
+            # OmegaConf types to_container as any container; Hydra's schema makes
+            # hydra.overrides.task a list of strings and hydra.sweeper.params a mapping.
+            overrides = OmegaConf.to_container(config.hydra.overrides.task, resolve=False)
+            task = cast(list[str], overrides)
+            node = OmegaConf.select(config, "hydra.sweeper.params", default=None)
+            params = cast(dict[str, Any], OmegaConf.to_container(node)) if node is not None else {}
             jobs = expand_sweep(task, params)
             configs = validate_sweep(config, jobs)
             self._claim(config, configs)

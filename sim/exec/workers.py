@@ -49,11 +49,13 @@ def watch_parent(grace: float = 3.0) -> bool:
     def parent_alive() -> bool:
         if os.getppid() != ppid:  # re-parented: the parent has gone
             return False
+        if parent_pid is None:  # multiprocessing may not know it: os.getppid() alone decides
+            return True
         try:
             os.kill(parent_pid, 0)
         except ProcessLookupError:
             return False
-        except (PermissionError, TypeError):
+        except PermissionError:
             pass
         return True
 

@@ -3,9 +3,12 @@
 State lives in one typed object, ``model.state`` (:class:`sim.rules.state.State`): arrays
 with one row per agent, the step's tally, and the components of the essays' mechanisms and of
 the modes (:mod:`sim.rules.modes`: the task, the peer rule, the opinion mode), each with its
-own state and the hooks the phases call. Metrics and pictures take the state; the model's
-attributes of the same names (``model.beliefs``, ``model.tally``, ...) read and write it. Each
-:class:`~sim.agents.Individual`, :class:`~sim.agents.Stakeholder` and
+own state and the hooks the phases call. The phases, metrics and pictures read and write the
+state by its name (``self.state.beliefs``), so its types are checked; the model's attributes
+of the same names (``model.beliefs``, ``model.tally``, ...) read and write it for code and
+users that use them. What follows from the rules and the network (who reads how much, who
+hears broadcasts, whose ideas go up the chain) is ``model.wiring`` (:mod:`sim.rules.wiring`).
+Each :class:`~sim.agents.Individual`, :class:`~sim.agents.Stakeholder` and
 :class:`~sim.agents.Organization` reads and writes its own row through properties, while
 :meth:`AgoraModel.step` works on whole arrays.
 

@@ -169,7 +169,7 @@ def naive_socialize(beliefs, code, rate, u):
     one_code_row=st.booleans(),
 )
 def test_socialize_in_blocks_matches_a_loop(monkeypatch, seed, shape, block, one_code_row):
-    monkeypatch.setattr(learning, "_BLOCK_ROWS", block)
+    monkeypatch.setattr(learning, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     beliefs = rng.integers(-1, 2, shape).astype(np.int8)
     code_shape = (*shape[:-2], 1, shape[-1]) if one_code_row else shape
@@ -199,7 +199,7 @@ def test_share_right_in_blocks_equals_one_pass(monkeypatch, seed, n, block, form
     whole = [share_right(judged, seen, both=b) for b in (False, True)] + [
         share_tallies(judged, seen)
     ]
-    monkeypatch.setattr(feedback, "_BLOCK_ROWS", block)
+    monkeypatch.setattr(feedback, "BLOCK_ROWS", block)
     blocked = [share_right(judged, seen, both=b) for b in (False, True)] + [
         share_tallies(judged, seen)
     ]
@@ -283,7 +283,7 @@ def socialize_as_the_model_did(beliefs, code, rate, rng, on):
     switch=st.sampled_from(["none", "mask", "row"]),
 )
 def test_socialize_drawing_is_the_models_sequence(monkeypatch, seed, n, block, said, switch):
-    monkeypatch.setattr(learning, "_BLOCK_ROWS", block)
+    monkeypatch.setattr(learning, "BLOCK_ROWS", block)
     rng = np.random.default_rng(seed)
     m = 4
     beliefs = rng.integers(-1, 2, (n, m)).astype(np.int8)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.util.constants import ones32
+from sim.util.constants import BLOCK_ROWS, ones32
 
 __all__ = [
     "update_engagement",
@@ -118,12 +118,6 @@ def share_of(right: np.ndarray, looked: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.divide(right, np.maximum(looked, 1), dtype=np.float64), looked > 0
 
 
-#: Rows tallied at once by :func:`_tallies`: their float32 copy (about 1 MB at 30 dimensions)
-#: stays in cache between the conversion and the products, twice as fast at 1M members as one
-#: pass over all rows, and peak memory does not grow with the organization.
-_BLOCK_ROWS = 8192
-
-
 def _tallies(
     judged: np.ndarray, seen: np.ndarray, *, looked: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -137,11 +131,11 @@ def _tallies(
     judged, seen = np.asarray(judged), np.asarray(seen)
     n = seen.shape[0] if seen.ndim == 2 else 0
     rowwise = judged.ndim == 2 and judged.shape[0] == n
-    if n <= _BLOCK_ROWS or not (judged.ndim == 1 or rowwise):
+    if n <= BLOCK_ROWS or not (judged.ndim == 1 or rowwise):
         return _tallies_at_once(judged, seen, looked=looked)
     out = [np.empty(n, dtype=np.float32) for _ in range(3 if looked else 2)]
-    for start in range(0, n, _BLOCK_ROWS):
-        block = slice(start, start + _BLOCK_ROWS)
+    for start in range(0, n, BLOCK_ROWS):
+        block = slice(start, start + BLOCK_ROWS)
         j = judged if judged.ndim == 1 else judged[block]
         parts = _tallies_at_once(j, seen[block], looked=looked)[: len(out)]
         for whole, part in zip(out, parts, strict=True):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.util.constants import BLOCK_ROWS
+
 __all__ = [
     "assign_where",
     "superior_ideas",
@@ -172,8 +174,8 @@ def socialize_drawing(
     m, rate = beliefs.shape[-1], np.broadcast_to(rate, beliefs.shape[:-1])
     moves = np.zeros(beliefs.shape, dtype=bool)
     few, dense = [], False
-    for first in range(0, beliefs.shape[0], _BLOCK_ROWS):
-        block = slice(first, first + _BLOCK_ROWS)
+    for first in range(0, beliefs.shape[0], BLOCK_ROWS):
+        block = slice(first, first + BLOCK_ROWS)
         cells = socialization_candidates(beliefs[block], code[block]).reshape(-1).nonzero()[0]
         u = rng.random(cells.size)
         rows = cells.astype(np.int32) // np.int32(m)
@@ -196,12 +198,6 @@ def socialize_drawing(
     return np.add(out, beliefs, out=out)
 
 
-#: Rows of candidates handled at once by :func:`_moves`: about 250,000 cells at 30 dimensions,
-#: so the per-cell temporaries (indices, rates, comparisons: about 25 bytes a cell) stay in
-#: cache and peak memory does not grow with the organization.
-_BLOCK_ROWS = 8192
-
-
 def _moves(candidates: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Which candidate cells move: ``u < rate`` of the cell's row, ``u`` in C order over the
     candidates, block of rows by block of rows (the same cells and draws as all at once).
@@ -214,7 +210,7 @@ def _moves(candidates: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarra
     flat, rate = candidates.reshape(-1), rate.reshape(-1)
     moves = np.zeros(candidates.shape, dtype=bool)
     to = moves.reshape(-1)
-    step, used = _BLOCK_ROWS * m, 0
+    step, used = BLOCK_ROWS * m, 0
     for start in range(0, flat.size, step):
         # Flat indices in the block (much faster than a tuple of index arrays) and their rows
         # in the block by int32 division (three times faster than int64; ``take`` gathers
@@ -223,7 +219,7 @@ def _moves(candidates: np.ndarray, rate: np.ndarray, u: np.ndarray) -> np.ndarra
         rows = cells.astype(np.int32) // np.int32(m)
         first = start // m
         drawn = u[used : used + cells.size]
-        to[start : start + step][cells] = drawn < rate[first : first + _BLOCK_ROWS].take(rows)
+        to[start : start + step][cells] = drawn < rate[first : first + BLOCK_ROWS].take(rows)
         used += cells.size
     if used != u.size:
         raise ValueError(f"u holds {u.size} uniforms for {used} candidate cells")

@@ -68,7 +68,7 @@ import numpy as np
 
 from sim.rules.messages import KINDS
 from sim.rules.state import State, Tally
-from sim.util.constants import ones32
+from sim.util.constants import BLOCK_ROWS, ones32
 from sim.util.stats import gini
 
 __all__ = [
@@ -98,13 +98,13 @@ def knowledge_code(code: np.ndarray, reality: np.ndarray) -> np.ndarray:
 def share_correct(beliefs: np.ndarray, reality: np.ndarray) -> np.ndarray:
     """Per agent, the share of dimensions it has right."""
     m = beliefs.shape[-1]
-    if beliefs.ndim != 2 or beliefs.shape[0] <= _BLOCK_ROWS:
+    if beliefs.ndim != 2 or beliefs.shape[0] <= BLOCK_ROWS:
         right = (beliefs == reality[..., None, :]).astype(np.float32)
         # A float32 matrix product sums exactly here (counts far below 2**24) and runs in BLAS.
         return np.divide(np.matmul(right, ones32(m)), m, dtype=np.float64)
     count = np.empty(beliefs.shape[0], dtype=np.float32)
-    for start in range(0, beliefs.shape[0], _BLOCK_ROWS):  # in cache, block by block
-        block = slice(start, start + _BLOCK_ROWS)
+    for start in range(0, beliefs.shape[0], BLOCK_ROWS):  # in cache, block by block
+        block = slice(start, start + BLOCK_ROWS)
         count[block] = (beliefs[block] == reality).astype(np.float32) @ ones32(m)
     return np.divide(count, m, dtype=np.float64)
 
@@ -131,22 +131,17 @@ def diversity(beliefs: np.ndarray) -> np.ndarray:
     return 1 - agreeing_pairs / (m * n * (n - 1) / 2)
 
 
-#: Rows counted at once by one model's metrics: their float32 copy (about 1 MB at 30
-#: dimensions) stays in cache, three times as fast at 1M members as one pass over all rows.
-_BLOCK_ROWS = 8192
-
-
 def _column_counts(beliefs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column (over axis -2), the sum and the sum of absolute values, as float32 (exact:
     counts far below 2**24); one model's rows block by block, in cache."""
-    if beliefs.ndim != 2 or beliefs.shape[0] <= _BLOCK_ROWS:
+    if beliefs.ndim != 2 or beliefs.shape[0] <= BLOCK_ROWS:
         b = beliefs.astype(np.float32)
         ones = ones32(beliefs.shape[-2])
         return np.matmul(ones, b), np.matmul(ones, np.abs(b))
     total = np.zeros(beliefs.shape[-1], dtype=np.float32)
     nonzero = np.zeros(beliefs.shape[-1], dtype=np.float32)
-    for start in range(0, beliefs.shape[0], _BLOCK_ROWS):
-        b = beliefs[start : start + _BLOCK_ROWS].astype(np.float32)
+    for start in range(0, beliefs.shape[0], BLOCK_ROWS):
+        b = beliefs[start : start + BLOCK_ROWS].astype(np.float32)
         ones = ones32(b.shape[0])
         total += ones @ b
         nonzero += ones @ np.abs(b, out=b)

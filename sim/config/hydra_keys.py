@@ -90,21 +90,28 @@ ALLOWED_CHOICES: dict[str, tuple[Any, ...]] = {
     "hydra/output": ("default",),
 }
 
+# Submitit's fields common to its local and SLURM launchers.
+_SUBMITIT_FIELDS = frozenset(
+    {
+        "timeout_min",
+        "cpus_per_task",
+        "gpus_per_node",
+        "tasks_per_node",
+        "mem_gb",
+        "nodes",
+        "name",
+    }
+)
+
 #: The documented fields of each shipped launcher (``hydra.launcher.<field>``).
 LAUNCHER_FIELDS: dict[str, frozenset[str]] = {
     "basic": frozenset(),
     "pool": frozenset({"n_jobs"}),
     "local_parallel": frozenset({"n_jobs", "batch_size", "pre_dispatch", "verbose", "timeout"}),
     "ray": frozenset({"address", "max_retries", "max_in_flight", "num_cpus"}),
-    "slurm": frozenset(
+    "slurm": _SUBMITIT_FIELDS
+    | frozenset(
         {
-            "timeout_min",
-            "cpus_per_task",
-            "gpus_per_node",
-            "tasks_per_node",
-            "mem_gb",
-            "nodes",
-            "name",
             "partition",
             "qos",
             "comment",
@@ -126,17 +133,7 @@ LAUNCHER_FIELDS: dict[str, frozenset[str]] = {
 # The plugins' own names for the launchers Agora's option files extend (same fields).
 LAUNCHER_FIELDS["submitit_slurm"] = LAUNCHER_FIELDS["slurm"]
 LAUNCHER_FIELDS["joblib"] = LAUNCHER_FIELDS["local_parallel"]
-LAUNCHER_FIELDS["submitit_local"] = frozenset(
-    {
-        "timeout_min",
-        "cpus_per_task",
-        "gpus_per_node",
-        "tasks_per_node",
-        "mem_gb",
-        "nodes",
-        "name",
-    }
-)
+LAUNCHER_FIELDS["submitit_local"] = _SUBMITIT_FIELDS
 
 #: Launcher fields that run commands or set the environment on the cluster: Ray's ``init``
 #: (``ray.init`` keyword arguments, e.g. ``runtime_env``) and SLURM's ``setup`` lines.

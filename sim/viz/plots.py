@@ -308,14 +308,6 @@ def thin_crowded_ticks(fig) -> bool:
     return bool(crowded)
 
 
-def declutter(fig, rounds: int = _ROUNDS) -> None:
-    """Lay ``fig`` out (without rendering it) and thin crowded ticks until none overlaps."""
-    for _ in range(rounds):
-        fig.draw_without_rendering()
-        if not thin_crowded_ticks(fig):
-            return
-
-
 def _legend(fig, handles, labels, title: str | None = None) -> None:
     if 1 < len(labels) <= MAX_LEGEND:
         fig.legend(

@@ -32,6 +32,7 @@ __all__ = [
     "SimulationResult",
     "simulate",
     "run_replicate",
+    "run_replicates",
     "final_summary",
     "window_summary",
     "end_of_run",
@@ -160,13 +161,46 @@ def describe_window(metrics: pd.DataFrame, share: float = WINDOW) -> dict[str, A
     return {"first_step": first, "last_step": last, "share": share}
 
 
+def run_replicates(
+    cfg: AgoraConfig, seeds: list[int], *, first: int = 0, progress: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The rows of replicates ``first``, ``first + 1``, ... of ``cfg``, one per seed, and
+    their per-organization rows (with several organizations; None otherwise).
+
+    Each runs on the fastest engine that gives the Mesa model's numbers, seed for seed: March's
+    kernel (:mod:`sim.march`) for March's own model, the replicates stepped together
+    (:mod:`sim.batch`) where :func:`sim.batch.batchable` allows, else the model one replicate
+    after another (the only one that shows a ``progress`` bar).
+    """
+    from sim import batch, march
+
+    if march.is_march(cfg) or (len(seeds) > 1 and batch.batchable(cfg) and not progress):
+        engine = march if march.is_march(cfg) else batch
+        metrics = engine.run_batch(cfg, seeds)
+        metrics["replicate"] += first
+        return metrics[[*ID_COLUMNS, *METRIC_NAMES]], None
+    frames, org_frames = [], []
+    iterator = enumerate(seeds, start=first)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, total=len(seeds), desc="replicates", unit="run")
+    for r, seed in iterator:
+        table, org_table = run_replicate(cfg, seed, per_org=True)
+        frames.append(_frame(r, seed, table))
+        org_frames.append(_frame(r, seed, org_table))
+    metrics = pd.concat(frames, ignore_index=True)[[*ID_COLUMNS, *METRIC_NAMES]]
+    return metrics, pd.concat(org_frames, ignore_index=True) if cfg.org.count > 1 else None
+
+
 def simulate(config=None, *, progress: bool = False) -> SimulationResult:
     """Run ``config`` with ``config.replicates`` replicates.
 
     Replicate seeds are spawned from ``config.seed`` by ``numpy.random.SeedSequence``; each is
     written into its rows and re-runs that replicate alone (``AgoraModel(cfg, seed=...)``).
     Configurations that are exactly March's (1991) model run on a kernel vectorised over
-    replicates, which gives the same numbers as the Mesa model, seed for seed.
+    replicates (:mod:`sim.march`), and most others with their replicates stepped together
+    (:mod:`sim.batch`, which says which); both give the Mesa model's numbers, seed for seed.
 
     Parameters
     ----------
@@ -175,29 +209,10 @@ def simulate(config=None, *, progress: bool = False) -> SimulationResult:
     progress
         Show a progress bar over replicates.
     """
-    from sim import march
-
     cfg = to_config(config)
     started, cpu_started = time.perf_counter(), time.process_time()
     seeds = replicate_seeds(cfg.seed, cfg.replicates)
-    org_metrics = None
-    if march.is_march(cfg):
-        metrics = march.run_batch(cfg, seeds)
-    else:
-        frames, org_frames = [], []
-        iterator = enumerate(seeds)
-        if progress:
-            from tqdm.auto import tqdm
-
-            iterator = tqdm(iterator, total=len(seeds), desc="replicates", unit="run")
-        for r, seed in iterator:
-            table, org_table = run_replicate(cfg, seed, per_org=True)
-            frames.append(_frame(r, seed, table))
-            org_frames.append(_frame(r, seed, org_table))
-        metrics = pd.concat(frames, ignore_index=True)
-        if cfg.org.count > 1:
-            org_metrics = pd.concat(org_frames, ignore_index=True)
-    metrics = metrics[[*ID_COLUMNS, *METRIC_NAMES]]
+    metrics, org_metrics = run_replicates(cfg, seeds, progress=progress)
     summary = {
         "config": dataclasses.asdict(cfg),
         "seeds": seeds,

@@ -202,16 +202,16 @@ def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(
     }
     real = sim.exec.jobs.replicate_task
 
-    def flaky(cfg, replicate, seed):
-        if cfg.steps == 7 and replicate == 1:
+    def flaky(cfg, first, seeds):
+        if cfg.steps == 7 and first <= 1 < first + len(seeds):
             raise RuntimeError("boom")
-        return real(cfg, replicate, seed)
+        return real(cfg, first, seeds)
 
     monkeypatch.setattr(sim.exec.jobs, "replicate_task", flaky)
     summaries = run_jobs(jobs, workers=1)
     assert summaries["good"]["status"] == "ok" and summaries["good"]["job"]["driver"] == "test"
     assert summaries["bad"]["status"] == "failed"
-    assert summaries["bad"]["error"] == "replicate 1: RuntimeError: boom"
+    assert summaries["bad"]["error"] == "replicates 0-1: RuntimeError: boom"
     assert summaries["bad"]["config_hash"] == config_hash(bad)
     # The good job's rows are exactly those of run_job for the same configuration.
     alone = tmp_path / "alone"

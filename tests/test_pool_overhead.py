@@ -148,7 +148,7 @@ def test_a_driver_job_records_its_replicates_cpu_seconds(tmp_path):
     from sim.exec.parallel import PlannedJob, run_jobs
 
     cfg = to_config(SMALL)
-    rows, wall, cpu = replicate_task(cfg, 0, 11)
+    rows, wall, cpu = replicate_task(cfg, 0, [11])
     assert len(rows) == SMALL["steps"] + 1 and wall > 0 and cpu > 0
     [summary] = run_jobs({"a": PlannedJob(cfg, tmp_path / "a")}, workers=1).values()
     assert summary["status"] == "ok"

@@ -777,21 +777,20 @@ def _finish_failed(
     return {**summary, "skipped": False}
 
 
-def replicate_task(cfg: AgoraConfig, replicate: int, seed: int) -> tuple[Any, float, float]:
-    """Run one replicate in a worker process: its rows as ``simulate`` writes them, its wall
-    seconds and its CPU seconds (this process's, as :func:`sim.simulate`'s ``cpu_time``).
+def replicate_task(cfg: AgoraConfig, first: int, seeds: list[int]) -> tuple[Any, float, float]:
+    """Run replicates ``first``, ``first + 1``, ... (one per seed) in a worker process: their
+    rows as ``simulate`` writes them, their wall seconds and their CPU seconds (this
+    process's, as :func:`sim.simulate`'s ``cpu_time``).
 
     For drivers that spread the replicates of several jobs over a process pool (the regime
-    comparison); the rows are identical to those :func:`sim.simulate` produces for the same
-    replicate, so a job assembled from them is the job ``run_job`` would have written.
+    comparison), a block of a job's replicates per task, stepped together where
+    :mod:`sim.batch` can; the rows are identical to those :func:`sim.simulate` produces for
+    the same replicates, so a job assembled from them is the job ``run_job`` would have
+    written.
     """
-    from sim.rules.metrics import METRIC_NAMES
-    from sim.simulation import ID_COLUMNS, run_replicate
+    from sim.simulation import run_replicates
 
     watch_parent()
     t0, c0 = time.perf_counter(), time.process_time()
-    table = run_replicate(cfg, seed).copy()
-    table.insert(0, "seed", np.int64(seed))
-    table.insert(0, "replicate", replicate)
-    rows = table[[*ID_COLUMNS, *METRIC_NAMES]]
+    rows, _ = run_replicates(cfg, list(seeds), first=first)
     return rows, time.perf_counter() - t0, time.process_time() - c0

@@ -1,14 +1,17 @@
 """Running the replicates of several jobs in parallel, in worker processes started the same way
 everywhere.
 
-:func:`run_jobs` is what the regime comparison and the what-if runs share: every replicate of
-every job is one task in a process pool, and each job directory ends up exactly as
+:func:`run_jobs` is what the regime comparison and the what-if runs share: each block of up to
+:data:`BLOCK` replicates of a job is one task in a process pool (a worker steps a block
+together, :mod:`sim.batch`), and each job directory ends up exactly as
 :func:`sim.exec.jobs.run_job` would have written it (so they resume the same way).
 
 Examples
 --------
 >>> process_context().get_start_method() in ("forkserver", "spawn")
 True
+>>> [(first, len(seeds)) for first, seeds in blocks(list(range(25)), 10)]
+[(0, 10), (10, 10), (20, 5)]
 """
 
 from __future__ import annotations
@@ -23,9 +26,20 @@ from typing import Any
 
 from sim.exec.workers import process_context, stop_pool, watch_parent
 
-__all__ = ["process_context", "PlannedJob", "run_jobs", "stop_pool", "watch_parent"]
+__all__ = ["BLOCK", "blocks", "process_context", "PlannedJob", "run_jobs", "stop_pool"]
+__all__ += ["watch_parent"]
 
 log = logging.getLogger(__name__)
+
+#: The most replicates of one job a task steps together: at the default size ten replicates
+#: stepped as one cost about a third of ten apart (``benchmarks/bench_batch.py``), and more
+#: add little while they leave fewer tasks to spread over the workers.
+BLOCK = 10
+
+
+def blocks(seeds: list[int], size: int) -> list[tuple[int, list[int]]]:
+    """The seeds in consecutive blocks of at most ``size``: ``(first replicate, seeds)``."""
+    return [(first, seeds[first : first + size]) for first in range(0, len(seeds), size)]
 
 
 @dataclass
@@ -105,42 +119,52 @@ def _run_locked(
     from sim.util.seeding import replicate_seeds
 
     todo = [name for name, j in jobs.items() if prepare_job_dir(j.dir, j.cfg) == "run"]
+    all_seeds = {
+        name: replicate_seeds(jobs[name].cfg.seed, jobs[name].cfg.replicates) for name in todo
+    }
+    # Blocks small enough that every worker has one, at most BLOCK replicates each.
+    runs = sum(len(seeds) for seeds in all_seeds.values())
+    size = max(1, min(BLOCK, -(-runs // max(workers, 1))))
     tasks = [
-        (name, i, seed)
-        for name in todo
-        for i, seed in enumerate(replicate_seeds(jobs[name].cfg.seed, jobs[name].cfg.replicates))
+        (name, first, seeds) for name in todo for first, seeds in blocks(all_seeds[name], size)
     ]
     frames: dict[str, list] = {name: [] for name in todo}
     errors: dict[str, str] = {}
     sim_time = dict.fromkeys(todo, 0.0)
     sim_cpu = dict.fromkeys(todo, 0.0)
     started = time.perf_counter()
-    bar = tqdm(total=len(tasks), desc=desc, unit="run", disable=not progress)
+    bar = tqdm(total=runs, desc=desc, unit="run", disable=not progress)
 
-    def collect(name: str, i: int, get) -> None:
+    def collect(name: str, first: int, seeds: list[int], get) -> None:
         try:
             frame, seconds, cpu = get()
             frames[name].append(frame)
             sim_time[name] += seconds
             sim_cpu[name] += cpu
-        except Exception as err:  # one bad replicate fails its job, not the others
-            errors.setdefault(name, f"replicate {i}: {type(err).__name__}: {err}")
-        bar.update()
+        except Exception as err:  # one bad block of replicates fails its job, not the others
+            which = f"{first}" if len(seeds) == 1 else f"s {first}-{first + len(seeds) - 1}"
+            errors.setdefault(name, f"replicate{which}: {type(err).__name__}: {err}")
+        bar.update(len(seeds))
         bar.set_postfix_str(name)
         if on_progress is not None:
-            on_progress(bar.n, len(tasks))
+            on_progress(bar.n, runs)
 
     if workers <= 1 or len(tasks) <= 1:
-        for name, i, seed in tasks:
+        for name, first, seeds in tasks:
             collect(
-                name, i, lambda name=name, i=i, seed=seed: replicate_task(jobs[name].cfg, i, seed)
+                name,
+                first,
+                seeds,
+                lambda name=name, first=first, seeds=seeds: replicate_task(
+                    jobs[name].cfg, first, seeds
+                ),
             )
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
         try:
             futures = {
-                pool.submit(replicate_task, jobs[name].cfg, i, seed): (name, i)
-                for name, i, seed in tasks
+                pool.submit(replicate_task, jobs[name].cfg, first, seeds): (name, first, seeds)
+                for name, first, seeds in tasks
             }
             for fut in as_completed(futures):
                 collect(*futures[fut], fut.result)

@@ -2,18 +2,17 @@
 
 Run: ``python benchmarks/bench_batch.py [--rounds 3] [--out benchmarks/results/batch.json]``
 
-What is batched today is March's (1991) model: :func:`sim.march.run_batch` steps R
-replicates as one array program, seed for seed equal to the Mesa model's (``tests/
-test_march.py``). Each round, interleaved so the machine's drift falls on every case alike,
+Two engines step replicates together, each seed for seed equal to the Mesa model:
+:func:`sim.march.run_batch` for March's (1991) model (``tests/test_march.py``) and
+:func:`sim.batch.run_batch` for most configurations of the general model (``tests/
+test_batch.py``). Each round, interleaved so the machine's drift falls on every case alike,
 this measures per replicate:
 
-- ``march_kernel_R``: the kernel at R = 1, 10 and 100 replicates in one batch;
+- ``march_kernel_R``: March's kernel at R = 1, 10 and 100 replicates in one batch;
 - ``march_mesa``: the same configuration and seeds through the Mesa model, one replicate at
-  a time (:class:`sim.model.AgoraModel`, what :func:`sim.simulate` does when the kernel may
-  not run);
-- ``default_single``: the default scenario, one replicate at a time: the general model is
-  not batched yet (issue 26; ``docs/architecture.md`` says what batching it needs), so this
-  is the figure a batched general model will be held to.
+  a time (:class:`sim.model.AgoraModel`);
+- ``default_batch_R``: the default scenario batched, R = 10 and 30 replicates in one batch;
+- ``default_single``: the default scenario through the Mesa model, one replicate at a time.
 
 CPU time (``time.process_time``) with one BLAS thread; the minimum and the median over
 rounds, and the load average around the run. A benchmark, not a timed test.
@@ -35,8 +34,10 @@ from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before num
 
 pin_threads()
 
-#: Batch sizes of the kernel, and how many replicates each case runs per round.
+#: Batch sizes of March's kernel and of the general model's batch, and how many replicates
+#: each single-replicate case runs per round.
 BATCHES = (1, 10, 100)
+DEFAULT_BATCHES = (10, 30)
 MESA_REPLICATES = 3
 DEFAULT_REPLICATES = 3
 
@@ -49,6 +50,7 @@ def _cpu_per_replicate(run, replicates: int) -> float:
 
 def cases() -> dict:
     """Name -> (function running the case, replicates it runs)."""
+    from sim import batch
     from sim.config import load_config
     from sim.march import run_batch
     from sim.model import AgoraModel
@@ -67,6 +69,11 @@ def cases() -> dict:
 
     out = {f"march_kernel_{r}": (lambda r=r: run_batch(march, seeds[:r]), r) for r in BATCHES}
     out["march_mesa"] = (mesa(march, MESA_REPLICATES), MESA_REPLICATES)
+    for r in DEFAULT_BATCHES:
+        out[f"default_batch_{r}"] = (
+            lambda r=r: batch.run_batch(default, replicate_seeds(default.seed, r)),
+            r,
+        )
     out["default_single"] = (mesa(default, DEFAULT_REPLICATES), DEFAULT_REPLICATES)
     return out
 
@@ -92,9 +99,10 @@ def main(argv: list[str] | None = None) -> dict:
         "load_average": [load_before, os.getloadavg()],
         "rounds": args.rounds,
     }
-    single = result["cpu_s_per_replicate"]["march_mesa"]["min"]
-    for name, row in result["cpu_s_per_replicate"].items():
-        row["speedup_vs_march_mesa"] = single / row["min"] if name.startswith("march") else None
+    per = result["cpu_s_per_replicate"]
+    for name, row in per.items():
+        single = per["march_mesa" if name.startswith("march") else "default_single"]["min"]
+        row["speedup_vs_single"] = single / row["min"]
         print(f"{name:16s} {row['min'] * 1e3:9.2f} ms min  {row['median'] * 1e3:9.2f} ms median")
     print(f"load average {load_before} -> {os.getloadavg()}, BLAS threads {blas_threads()}")
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -805,12 +805,15 @@ class Batch:
         W, cfg, t, m = self.W, self.cfg, self.tally, self.m
         listening = cfg.regime.listening
         assert listening is not None  # resolve_regime fills every practice
+        # The ideas grouped by world (in order within each), each world's a slice.
         voice = self.parts[VOICE]
         of_world = W.of(voice.target)
+        voice = voice.take(np.argsort(of_world, kind="stable"))
+        bounds = np.searchsorted(np.sort(of_world), np.arange(W.R + 1)).tolist()
         adopted = []
         for o, g in enumerate(self.streams.generators):
             code = self.code[o]
-            heard = voice.take(of_world == o)
+            heard = voice.take(slice(bounds[o], bounds[o + 1]))
             origin, contrib = heard.origin, heard.values
             superior = superior_ideas(contrib, code, self.reality[o])
             t.ideas_considered[o] += origin.size

@@ -32,14 +32,16 @@ True
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 
-from sim.config import AgoraConfig
+from sim.config import AgoraConfig, to_config
 from sim.config.engines import is_march
 from sim.model import AgoraModel
 from sim.rules import metrics
-from sim.rules.authenticity import Authenticity
+from sim.rules.authenticity import Authenticity, gap
 from sim.rules.budget import EPS, afford, reading_capacity
 from sim.rules.feedback import (
     move_towards,
@@ -52,7 +54,6 @@ from sim.rules.feedback import (
 from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.learning import (
     assign_where,
-    count_origins,
     learn_code,
     random_beliefs,
     socialization_candidates,
@@ -72,6 +73,7 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 
 def refusals(cfg: AgoraConfig) -> list[str]:
     """Why ``cfg`` cannot run batched (empty: it can), one plain reason per setting."""
+    cfg = to_config(cfg)  # its practices resolved
     pop = cfg.population
     checks = [
         (cfg.org.count == 1, "several organizations (stakeholders may switch between them)"),
@@ -115,13 +117,21 @@ class Streams:
 
     def each(self, shape) -> np.ndarray:
         """``shape`` uniforms from every world, stacked: ``(R, *shape)``."""
-        return np.stack([g.random(shape) for g in self.generators])
+        out = np.empty((self.worlds, *np.atleast_1d(shape)))
+        for g, row in zip(self.generators, out, strict=True):
+            g.random(out=row)  # drawn in place: the same numbers as g.random(shape)
+        return out
 
     def by_count(self, counts: np.ndarray, cols: int | None = None) -> np.ndarray:
         """``counts[w]`` uniforms (rows of ``cols``) from world ``w``, worlds in order."""
-        shape = (lambda c: c) if cols is None else (lambda c: (c, cols))
-        parts = [g.random(shape(int(c))) for g, c in zip(self.generators, counts, strict=True)]
-        return np.concatenate(parts)
+        ends = np.cumsum(counts).tolist()
+        out = np.empty(ends[-1] if cols is None else (ends[-1], cols))
+        start = 0
+        for g, end in zip(self.generators, ends, strict=True):
+            if end > start:
+                g.random(out=out[start:end])
+            start = end
+        return out
 
     def for_elements(self, world: np.ndarray, cols: int | None = None) -> np.ndarray:
         """One uniform (or row of ``cols``) per element, from the world ``world[i]`` of
@@ -150,10 +160,13 @@ class _Worlds:
         self.member = local < n
         self.members = self.member.nonzero()[0]
         self.stakeholders = (~self.member).nonzero()[0]
+        # Every id's world by one lookup: organizations -R .. -1 (organization w is world w,
+        # id -w - 1), then the nodes.
+        self._world_of_id = np.concatenate([np.arange(R)[::-1], self.of_node])
 
     def of(self, ids: np.ndarray) -> np.ndarray:
         """The world of node ids (organization ids, negative, are worlds' own)."""
-        return np.where(ids >= 0, self.of_node[np.maximum(ids, 0)], -ids - 1)
+        return self._world_of_id.take(ids + self.R)
 
     def count(self, ids: np.ndarray, weights=None) -> np.ndarray:
         """How many of ``ids`` (or their ``weights``) fall in each world."""
@@ -178,6 +191,17 @@ class _Tallies:
         "decisions_by_vote",
     )
 
+    NODES = (
+        "reached",
+        "active",
+        "on_platform",
+        "received",
+        "read",
+        "peer_received",
+        "spent",
+        "overloaded",
+    )
+
     def __init__(self, R: int, nodes: int) -> None:
         for name in self.SCALARS:
             setattr(self, name, np.zeros(R, dtype=np.int64))
@@ -192,11 +216,34 @@ class _Tallies:
         self.overloaded = np.zeros(nodes, dtype=bool)
 
 
+class _GapsByWorld:
+    """``authenticity_gap`` for every world (:meth:`sim.rules.authenticity.Authenticity.
+    mean_gap`): the gaps in one pass, then each world's mean over its agents who voiced and
+    read a claim, taken over that world's gaps alone as its model takes it."""
+
+    def __init__(self, authenticity: Authenticity, worlds: int) -> None:
+        self.claimed = authenticity.claimed.reshape(worlds, -1)
+        self.voiced = authenticity.voiced.reshape(worlds, -1)
+
+    def mean_gap(self, heard: np.ndarray, ignored: np.ndarray) -> np.ndarray:
+        gaps = gap(self.claimed, heard, ignored)
+        counted = self.voiced & ~np.isnan(gaps)
+        # ndarray.mean's own arithmetic (a pairwise sum, then one division), without its
+        # wrapper: the same floats.
+        means = [
+            np.add.reduce(g[c]) / n if (n := np.count_nonzero(c)) else np.nan
+            for g, c in zip(gaps, counted, strict=True)
+        ]
+        return np.array(means)
+
+
 # Per-node arrays of the state that the batch stacks (each replicate's state keeps a view).
 _NODE_FIELDS = ("beliefs", "seen", "told", "engagement", "trust", "ideas_heard", "ideas_ignored")
 _ORG_FIELDS = ("code", "code_changes", "innovations", "innovations_net", "innovations_bottom_up")
 _ORG_FIELDS += ("cocreated",)
 _STAKEHOLDER_FIELDS = ("satisfaction", "value")
+# The rest each model set up: the stakeholders' needs, and each code's adaptation spells.
+_FIXED_FIELDS = ("needs", "need_count", "need_order", "wrong_since")
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 64) -> pd.DataFrame:
@@ -206,9 +253,8 @@ def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 64) -> pd.DataFra
     for first in range(0, len(seeds), chunk):
         batch = Batch(cfg, seeds[first : first + chunk])
         batch.run(cfg.steps)
-        for w, model in enumerate(batch.models):
-            table = model.metrics_frame()
-            table.insert(0, "seed", np.int64(model.seed))
+        for w, (seed, table) in enumerate(zip(batch.seeds, batch.tables(), strict=True)):
+            table.insert(0, "seed", np.int64(seed))
             table.insert(0, "replicate", first + w)
             frames.append(table)
     return pd.concat(frames, ignore_index=True)
@@ -217,55 +263,41 @@ def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 64) -> pd.DataFra
 class Batch:
     """R replicates of ``cfg`` (one per seed), stacked and stepped as one (see the module).
 
-    ``models`` are the replicates' Mesa models as set up; their states' arrays are views of
-    the batch's, so each model's records are its replicate's metrics, step by step.
+    Each replicate is set up by its own Mesa model (``AgoraModel(cfg, seed=s)``: the same
+    draws, network and step 0); the batch then holds their arrays end to end and draws from
+    their Generators. ``history`` holds each step's metrics, ``(metrics, worlds)``.
     """
 
     def __init__(self, cfg: AgoraConfig, seeds: list[int]) -> None:
-        reasons = refusals(cfg)
+        cfg, reasons = to_config(cfg), refusals(cfg)
         if reasons:
             raise ValueError("not batchable: " + "; ".join(reasons))
-        self.models = [AgoraModel(cfg, seed=s) for s in seeds]
-        self.states: list[State] = [m.state for m in self.models]
-        first = self.states[0]
+        models = [AgoraModel(cfg, seed=s) for s in seeds]
+        states = [m.state for m in models]
+        first = states[0]
         self.cfg, self.step_count = first.cfg, 0
+        self.seeds = [m.seed for m in models]
         self.W = _Worlds(len(seeds), first.n_individuals, first.n_stakeholders)
         self.m = cfg.environment.dims
-        self.streams = Streams([m.rng for m in self.models])
-        self._stack_state()
-        self._stack_wiring()
+        self.streams = Streams([m.rng for m in models])
+        self._stack_state(states)
+        self._stack_wiring([m.wiring for m in models], states)
+        self._view = self._worlds_view(first)
+        self.history = [
+            np.array([[m.records[0][name] for m in models] for name in metrics.METRIC_NAMES])
+        ]
 
     # ------------------------------------------------------------------ stacking
 
-    def _stack(self, name: str, per: int) -> np.ndarray:
-        """The states' ``name`` arrays as one, each state keeping a view of its rows."""
-        whole = np.concatenate([getattr(s, name) for s in self.states])
-        for w, s in enumerate(self.states):
-            setattr(s, name, whole[w * per : (w + 1) * per])
-        return whole
-
-    def _stack_state(self) -> None:
-        W, first = self.W, self.states[0]
-        for name in _NODE_FIELDS:
-            setattr(self, name, self._stack(name, W.N))
-        for name in _ORG_FIELDS:
-            setattr(self, name, self._stack(name, 1))
-        for name in _STAKEHOLDER_FIELDS:
-            setattr(self, name, self._stack(name, W.k))
-        self.reality = np.stack([s.reality for s in self.states])
-        for w, s in enumerate(self.states):
-            s.reality = self.reality[w]
-        self.needs = np.concatenate([s.needs for s in self.states])
+    def _stack_state(self, states: list[State]) -> None:
+        """The replicates' arrays end to end, and what a run carries from step to step."""
+        W = self.W
+        for name in (*_NODE_FIELDS, *_ORG_FIELDS, *_STAKEHOLDER_FIELDS, *_FIXED_FIELDS):
+            setattr(self, name, np.concatenate([getattr(s, name) for s in states]))
+        self.reality = np.stack([s.reality for s in states])
         self.needs32 = self.needs.astype(np.float32)
-        self.need_count = np.concatenate([s.need_count for s in self.states])
-        self.need_order = np.concatenate([s.need_order for s in self.states])
-        self.authenticity = Authenticity(W.R * W.N)
-        for name in ("claimed", "voiced"):
-            whole = np.concatenate([getattr(s.authenticity, name) for s in self.states])
-            setattr(self.authenticity, name, whole)
-            for w, s in enumerate(self.states):
-                setattr(s.authenticity, name, whole[w * W.N : (w + 1) * W.N])
-        self.wrong_since = np.concatenate([s.wrong_since for s in self.states])
+        self.stakeholder_org = np.stack([s.stakeholder_org for s in states])
+        self.authenticity = Authenticity(W.R * W.N)  # no claim read, nobody voiced yet
         self.lag_sum = np.zeros(W.R, dtype=np.int64)
         self.lag_count = np.zeros(W.R, dtype=np.int64)
         self.votes = np.zeros(W.R * W.N, dtype=np.int64)
@@ -280,10 +312,39 @@ class Batch:
         self.parts = Messages.empty(self.m).by_kind()
         self.lost_posts = self.lost_ideas = _NOBODY
         self.leader_found: tuple[np.ndarray, np.ndarray] | None = None
-        assert first.step == 0
 
-    def _stack_wiring(self) -> None:
-        W, wirings = self.W, [m.wiring for m in self.models]
+    def _worlds_view(self, first: State) -> SimpleNamespace:
+        """The state as :func:`sim.rules.metrics.measure_worlds` reads it: each array with a
+        leading axis of worlds (views of the batch's). The components the batch keeps inert
+        (the platform everyone's, leaders not taking part, the economy and the opinions off,
+        the additive task) and the tree (the same in every world: it draws nothing) are alike
+        in every world, so the first world's answer for all."""
+        W = self.W
+        return SimpleNamespace(
+            cfg=self.cfg,
+            n_individuals=W.n,
+            beliefs=self.beliefs.reshape(W.R, W.N, self.m),
+            reality=self.reality,
+            code=self.code[:, None, :],
+            **{name: getattr(self, name).reshape(W.R, W.N) for name in _NODE_FIELDS[3:]},
+            **{name: getattr(self, name).reshape(W.R, 1) for name in _ORG_FIELDS[1:]},
+            satisfaction=self.satisfaction.reshape(W.R, W.k),
+            value=self.value.reshape(W.R, W.k),
+            stakeholder_org=self.stakeholder_org,
+            initial_stakeholder_org=self.stakeholder_org,  # nobody switches (one organization)
+            lag_sum=self.lag_sum,
+            lag_count=self.lag_count,
+            task=first.task,
+            platform=first.platform,
+            leadership=first.leadership,
+            economy=first.economy,
+            opinions=first.opinions,
+            authenticity=_GapsByWorld(self.authenticity, W.R),
+        )
+
+    def _stack_wiring(self, wirings: list, states: list[State]) -> None:
+        """The replicates' wiring and networks end to end (node ids offset by world)."""
+        W = self.W
         offsets = np.arange(W.R) * W.N
 
         def nodes(name):
@@ -293,6 +354,7 @@ class Batch:
             return np.concatenate([a + off for a, off in zip(arrays, offsets, strict=True)])
 
         self.capacity = np.concatenate([nodes("capacity"), [x.capacity[W.N] for x in wirings]])
+        self._slot_world = np.concatenate([W.of_node, np.arange(W.R)])  # capacity's order
         self.broadcast_to = shifted([x.broadcast_to for x in wirings])
         self.broadcast_org = W.of_node[self.broadcast_to]
         self.can_post = nodes("can_post")
@@ -314,10 +376,11 @@ class Batch:
                 for x, off in zip(wirings, offsets, strict=True)
             ]
         )
-        self.origin_group = [x.origin_group for x in wirings]
-        self.n_groups = [x.n_groups for x in wirings]
+        # Independent origins (cocreation): the tree, and so the groups, are every world's.
+        self.origin_group = nodes("origin_group")
+        self.n_groups = wirings[0].n_groups
         self.timed, self.budgeted = wirings[0].timed, wirings[0].budgeted
-        nets = [s.network for s in self.states]
+        nets = [s.network for s in states]
         self.degree = np.concatenate([net.degree() for net in nets])
         self.indices = shifted([net.indices for net in nets])
         ends = np.cumsum([0] + [net.indices.size for net in nets])
@@ -368,13 +431,18 @@ class Batch:
 
     # 2 -------------------------------------------------------------------
     def experience(self) -> None:
+        """Exploration, the stakeholders' needs, the leadership's findings
+        (:meth:`AgoraModel.experience`). Each world's draws for the step's exploration (who,
+        then which dimension) and its leadership's (found, which dimension) follow one
+        another in its stream, so they are drawn in one call per world."""
         W, m = self.W, self.m
-        p = self.cfg.population.exploration
-        if p > 0 and W.n:
-            who = self.streams.each(W.n) < p
-            dim = (self.streams.each(W.n) * m).astype(np.int64)
-            rows = who.reshape(-1).nonzero()[0]
-            node, dims = W.members[rows], dim.reshape(-1)[rows]
+        p, p_org = self.cfg.population.exploration, self.cfg.org.exploration
+        explore = W.n if p > 0 and W.n else 0
+        u = self.streams.each(2 * explore + (2 if p_org > 0 else 0))
+        if explore:
+            rows = (u[:, :explore] < p).reshape(-1).nonzero()[0]
+            node = W.members[rows]
+            dims = (u[:, explore : 2 * explore].reshape(-1)[rows] * m).astype(np.int64)
             truth = self.reality[W.of_node[node], dims]
             self.beliefs[node, dims] = truth
             self.seen[node, dims] = truth
@@ -384,14 +452,15 @@ class Batch:
             needs = self.needs.reshape(W.R, W.k, self.m)
             for name in ("beliefs", "seen"):
                 assign_where(getattr(self, name).reshape(W.R, W.N, self.m)[:, W.n :], truth, needs)
-        self._explore_leadership()
+        self._explore_leadership(u[:, 2 * explore :])
 
-    def _explore_leadership(self) -> None:
+    def _explore_leadership(self, u: np.ndarray) -> None:
+        """Each world's leadership finds the truth of one dimension with probability
+        ``org.exploration`` (``u``: each world's two draws, none when it is 0)."""
         p, m = self.cfg.org.exploration, self.m
         self.leader_found = None
         if p <= 0:
             return
-        u = self.streams.each((2, 1))[:, :, 0]
         found = (u[:, 0] < p) & (self.org_root >= 0)
         if not (found.any() and self.cfg.mechanisms.leader_exploration):
             return
@@ -410,8 +479,13 @@ class Batch:
         silent = self.beliefs[W.members] == 0
         # Actions are drawn only where the code observes them (not batched): skipped here.
         self.streams.skip(np.count_nonzero(silent.reshape(W.R, -1), axis=1))
-        broadcasts = self._broadcasts()
-        posters, readers = self._posters()
+        # Whether each world's organization speaks, then who posts: one call per world.
+        rate, talk = self.cfg.regime.broadcast_rate, self.cfg.population.talk
+        assert rate is not None  # resolve_regime fills every practice
+        coin = 1 if 0 < rate < 1 else 0
+        u = self.streams.each(coin + (W.N if talk > 0 else 0))
+        broadcasts = self._broadcasts(rate, u[:, :coin])
+        posters, readers = self._posters(u[:, coin:])
         voicers = self._voicers()
         said = self._say(np.concatenate([posters, voicers]))
         posting, voicing = self._pay_for_speaking(posters, voicers)
@@ -436,28 +510,29 @@ class Batch:
             ],
         )
 
-    def _broadcasts(self):
+    def _broadcasts(self, rate: float, u: np.ndarray):
+        """The code, to every member and stakeholder of each world whose organization speaks
+        (with probability ``rate``: ``u`` holds each world's coin)."""
         to, org = self.broadcast_to, self.broadcast_org
-        rate = self.cfg.regime.broadcast_rate
-        assert rate is not None  # resolve_regime fills every practice
         if rate < 1:
-            speaking = (
-                self.streams.each(1)[:, 0] < rate if rate > 0 else np.zeros(self.W.R, dtype=bool)
-            )
+            speaking = u[:, 0] < rate if rate > 0 else np.zeros(self.W.R, dtype=bool)
             keep = speaking[org]
             to, org = to[keep], org[keep]
         return BROADCAST, org_node(org), to, self.code[org]
 
-    def _posters(self) -> tuple[np.ndarray, np.ndarray]:
+    def _posters(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each node posts to one random neighbour with probability engagement x talk
+        (``u``: each world's coin per node, none when nobody talks)."""
         talk = self.cfg.population.talk
         if talk <= 0:
             return _NOBODY, _NOBODY
-        posting = self.streams.each(self.W.N).reshape(-1) < self.engagement * talk
+        posting = u.reshape(-1) < self.engagement * talk
         who = (posting & self.can_post).nonzero()[0]
         pick = (self.streams.for_elements(self.W.of_node[who]) * self.degree[who]).astype(np.int64)
         return who, self.indices[self.indptr[who] + pick]
 
     def _voicers(self) -> np.ndarray:
+        """Who sends an idea up: with probability engagement x voice, among those who may."""
         p = self.cfg.population.voice
         if p <= 0:
             return _NOBODY
@@ -582,13 +657,15 @@ class Batch:
         slot = self._slot(msgs.holder)
         load = np.bincount(slot, minlength=capacity.size)
         over_cap = load > capacity
-        slot_world = np.concatenate([W.of_node, np.arange(W.R)])
-        drawing = np.full(W.R, self.timed)
-        drawing[slot_world[over_cap]] = True
-        world = slot_world[slot]
-        tiebreak = np.zeros(n)
-        draws = drawing[world]
-        tiebreak[draws] = self.streams.for_elements(world[draws])
+        world = self._slot_world.take(slot)
+        if self.timed:  # drawn whatever the caps (AgoraModel's draw_always)
+            tiebreak = self.streams.for_elements(world)
+        else:
+            drawing = np.zeros(W.R, dtype=bool)
+            drawing[self._slot_world[over_cap]] = True
+            tiebreak = np.zeros(n)
+            draws = drawing[world]
+            tiebreak[draws] = self.streams.for_elements(world[draws])
         if not over_cap.any():
             return np.ones(n, dtype=bool)
         idx = over_cap[slot].nonzero()[0]
@@ -672,7 +749,9 @@ class Batch:
         cfg, t, nodes = self.cfg, self.tally, self.W.R * self.W.N
         pop, mech = cfg.population, cfg.mechanisms
         # Each world's code against what each of its nodes has seen, tallied once.
-        self.code_tallies = share_tallies(self.code[self.W.of_node], self.seen)
+        W = self.W
+        tallies = share_tallies(self.code, self.seen.reshape(W.R, W.N, self.m))
+        self.code_tallies = tuple(x.reshape(-1) for x in tallies)
         heard = np.zeros(nodes, dtype=bool)
         posts_ignored = self._respond_to_posts(heard)
         ideas_ignored = self._answer_ideas()
@@ -801,68 +880,83 @@ class Batch:
 
     # 7 -------------------------------------------------------------------
     def learn(self) -> None:
-        """Each world's code learns from the superior group it considers (March 1991)."""
-        W, cfg, t, m = self.W, self.cfg, self.tally, self.m
+        """Every world's code learns from the superior group among the ideas it considers
+        (:meth:`AgoraModel.learn`), all worlds in one product: each world's ideas (and its
+        leadership's finding) are rows of a ``(worlds, most ideas, m)`` array, the rest zero
+        with no weight, which changes no sum."""
+        W, cfg, t = self.W, self.cfg, self.tally
         listening = cfg.regime.listening
         assert listening is not None  # resolve_regime fills every practice
-        # The ideas grouped by world (in order within each), each world's a slice.
         voice = self.parts[VOICE]
-        of_world = W.of(voice.target)
-        voice = voice.take(np.argsort(of_world, kind="stable"))
-        bounds = np.searchsorted(np.sort(of_world), np.arange(W.R + 1)).tolist()
-        adopted = []
-        for o, g in enumerate(self.streams.generators):
-            code = self.code[o]
-            heard = voice.take(slice(bounds[o], bounds[o + 1]))
-            origin, contrib = heard.origin, heard.values
-            superior = superior_ideas(contrib, code, self.reality[o])
-            t.ideas_considered[o] += origin.size
-            origin, contrib, superior = self._with_leader_finding(o, origin, contrib, superior)
-            weight = superior.astype(float)
-            if cfg.regime.voting:
-                weight *= 1 + self.votes[origin]
-            new_code, changed = learn_code(code, contrib, weight, listening, g.random(m))
-            if changed.any():
-                adopted.append(self._credit(o, new_code, changed, contrib, weight, origin))
-            self.code[o] = new_code
-        self.adopted = np.concatenate(adopted) if adopted else _NOBODY
+        world = W.of(voice.target)
+        t.ideas_considered += np.bincount(world, minlength=W.R)
+        origin, contrib, world = self._with_leader_findings(voice.origin, voice.values, world)
+        superior = superior_ideas(contrib, self.code[world], self.reality[world])
+        weight = superior.astype(float)
+        if cfg.regime.voting:
+            weight *= 1 + self.votes[origin]
+        ideas, weights, origins = self._by_world(world, contrib, weight, origin)
+        new_code, changed = learn_code(
+            self.code, ideas, weights, listening, self.streams.each(self.m)
+        )
+        self.adopted = self._credit(new_code, changed, ideas, weights, origins)
+        self.code[...] = new_code
         t.ideas_adopted += W.count(self.adopted)
         self._track_adaptation()
 
-    def _with_leader_finding(self, o, origin, contrib, superior):
+    def _with_leader_findings(self, origin, contrib, world):
+        """The ideas considered, plus what each world's leadership found first hand this step
+        (one dimension, its true value), credited to the top of its tree."""
         if self.leader_found is None:
-            return origin, contrib, superior
+            return origin, contrib, world
         orgs, dims = self.leader_found
-        at = np.flatnonzero(orgs == o)
-        if not at.size:
-            return origin, contrib, superior
-        finding = np.zeros((1, self.m), dtype=np.int8)
-        d = dims[at[0]]
-        finding[0, d] = self.reality[o, d]
-        better = superior_ideas(finding, self.code[o], self.reality[o])
+        finding = np.zeros((orgs.size, self.m), dtype=np.int8)
+        finding[np.arange(orgs.size), dims] = self.reality[orgs, dims]
         return (
-            np.concatenate([origin, self.org_root[o : o + 1]]),
+            np.concatenate([origin, self.org_root[orgs]]),
             np.concatenate([contrib, finding]),
-            np.concatenate([superior, better]),
+            np.concatenate([world, orgs]),
         )
 
-    def _credit(self, o, new_code, changed, contrib, weight, origin) -> np.ndarray:
-        """:meth:`AgoraModel._credit` for world ``o``."""
-        dims = changed.nonzero()[0]
-        agrees = (contrib[:, dims] == new_code[dims]) & (weight[:, None] > 0)
-        correct = new_code[dims] == self.reality[o, dims]
-        below = self.below[origin]
-        group = self.origin_group[o][origin - o * self.W.N]
-        origins = count_origins(group, agrees, self.n_groups[o])
-        from_below = (weight * below) @ agrees
-        from_top = (weight * ~below) @ agrees
-        n_correct = int(np.count_nonzero(correct))
-        self.code_changes[o] += dims.size
-        self.cocreated[o] += int(np.count_nonzero(origins >= 2))
-        self.innovations[o] += n_correct
-        self.innovations_net[o] += 2 * n_correct - dims.size
-        self.innovations_bottom_up[o] += int(np.count_nonzero(correct & (from_below > from_top)))
-        return origin[agrees.any(1)]
+    def _by_world(self, world, contrib, weight, origin):
+        """The ideas as rows of ``(worlds, most ideas)``: contributions, weights (0 for the
+        padding) and origins (-1)."""
+        R, order = self.W.R, np.argsort(world, kind="stable")
+        world = world[order]
+        counts = np.bincount(world, minlength=R)
+        rank = np.arange(world.size) - (np.cumsum(counts) - counts)[world]
+        most = max(int(counts.max(initial=0)), 1)
+        ideas = np.zeros((R, most, self.m), dtype=np.int8)
+        weights = np.zeros((R, most))
+        origins = np.full((R, most), -1, dtype=np.int64)
+        ideas[world, rank] = contrib[order]
+        weights[world, rank] = weight[order]
+        origins[world, rank] = origin[order]
+        return ideas, weights, origins
+
+    def _credit(self, new_code, changed, ideas, weights, origins) -> np.ndarray:
+        """:meth:`AgoraModel._credit` for every world: innovations, cocreation and who
+        contributed to each change; returns the adopted ideas' origins."""
+        agrees = (ideas == new_code[:, None, :]) & (weights[..., None] > 0) & changed[:, None, :]
+        correct = changed & (new_code == self.reality)
+        known = origins >= 0
+        below = np.where(known, self.below[np.maximum(origins, 0)], False)
+        # Independent origins per changed dimension: units, the leadership, the stakeholders.
+        group = np.where(known, self.origin_group[np.maximum(origins, 0)], 0)
+        support = np.zeros((self.W.R, self.n_groups, self.m), dtype=bool)
+        w, i, d = np.nonzero(agrees)
+        support[w, group[w, i], d] = True
+        origins_per_dim = np.count_nonzero(support, axis=1)
+        from_below = np.matmul((weights * below)[:, None, :], agrees)[:, 0, :]
+        from_top = np.matmul((weights * ~below)[:, None, :], agrees)[:, 0, :]
+        n_changed = np.count_nonzero(changed, axis=1)
+        n_correct = np.count_nonzero(correct, axis=1)
+        self.code_changes += n_changed
+        self.cocreated += np.count_nonzero(origins_per_dim >= 2, axis=1)
+        self.innovations += n_correct
+        self.innovations_net += 2 * n_correct - n_changed
+        self.innovations_bottom_up += np.count_nonzero(correct & (from_below > from_top), axis=1)
+        return origins[agrees.any(axis=2)]
 
     def _track_adaptation(self) -> None:
         pending = self.wrong_since >= 0
@@ -890,18 +984,22 @@ class Batch:
 
     # 9 -------------------------------------------------------------------
     def measure(self) -> None:
-        """Each world's metrics, measured on its own replicate's state (views of the batch)."""
+        """Every world's metrics at once (:func:`sim.rules.metrics.measure_worlds`), kept as
+        this step's row of :attr:`history`."""
         W, t = self.W, self.tally
-        for w, (model, state) in enumerate(zip(self.models, self.states, strict=True)):
-            rows = slice(w * W.N, (w + 1) * W.N)
-            tw = state.tally
-            for name in ("reached", "active", "on_platform", "received", "read"):
-                setattr(tw, name, getattr(t, name)[rows])
-            for name in ("peer_received", "spent", "overloaded"):
-                setattr(tw, name, getattr(t, name)[rows])
-            for name in _Tallies.SCALARS:
-                setattr(tw, name, int(getattr(t, name)[w]))
-            tw.sent_by_kind = t.sent_by_kind[w]
-            state.lag_sum, state.lag_count = int(self.lag_sum[w]), int(self.lag_count[w])
-            state.step = self.step_count
-            model.records.append({"step": self.step_count, **metrics.measure(state)})
+        per_world = {name: getattr(t, name) for name in _Tallies.SCALARS}
+        per_node = {name: getattr(t, name).reshape(W.R, W.N) for name in _Tallies.NODES}
+        tally = SimpleNamespace(**per_world, **per_node, sent_by_kind=t.sent_by_kind)
+        self.history.append(metrics.measure_worlds(self._view, tally, W.R))
+
+    def tables(self) -> list[pd.DataFrame]:
+        """Each replicate's metrics so far, one row per step (step 0 included): the table its
+        model's ``metrics_frame()`` gives."""
+        history = np.stack(self.history)  # (steps + 1, metrics, worlds)
+        steps = np.arange(history.shape[0])
+        return [
+            pd.DataFrame(
+                {"step": steps, **dict(zip(metrics.METRIC_NAMES, history[:, :, w].T, strict=True))}
+            )
+            for w in range(self.W.R)
+        ]

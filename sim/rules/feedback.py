@@ -95,7 +95,9 @@ def share_tallies(
 
     One conversion serves both readings: ``share_of(right, spoken)`` is ``share_right(...,
     both=True)``, ``share_of(right, looked)`` is ``share_right(...)``; any subset of rows may
-    be taken from the tallies first (a row's figures depend on that row alone).
+    be taken from the tallies first (a row's figures depend on that row alone). ``judged``
+    may be one row for all of ``seen``, one per row, or one per block of rows: ``(R, m)``
+    against ``seen`` of ``(R, N, m)``.
 
     >>> right, spoken, looked = share_tallies(np.array([1, 0, 1]), np.array([[1, 1, -1]]))
     >>> right.tolist(), spoken.tolist(), looked.tolist()
@@ -154,7 +156,16 @@ def _tallies_at_once(
     # counting along an axis; one judged row (one organization's code) is a matrix-vector
     # product.
     seen_count = None
-    if judged.ndim == 1:
+    if judged.ndim >= 2 and judged.ndim == seen.ndim - 1:
+        # One judged row per block of rows (each world's code against its nodes, sim.batch):
+        # the one-vector products below, block by block.
+        s = seen.astype(np.float32)
+        j = judged.astype(np.float32)[..., None]
+        net = np.matmul(s, j)[..., 0]
+        spoken = np.matmul(np.abs(s, out=s), np.abs(j))[..., 0]
+        if looked:
+            seen_count = s @ ones32(s.shape[-1])
+    elif judged.ndim == 1:
         s = seen.astype(np.float32)  # a copy: made absolute in place below
         j = judged.astype(np.float32)
         net = s @ j

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.util.constants import BLOCK_ROWS
+from sim.util.constants import BLOCK_ROWS, ones32
 
 __all__ = [
     "assign_where",
@@ -278,6 +278,8 @@ def superior_ideas(ideas: np.ndarray, code: np.ndarray, reality: np.ndarray) -> 
 
     ``ideas`` is ``(h, m)`` with 0 where an idea says nothing; an idea's score is
     ``sum(idea * reality)`` and the code's, over the same dimensions, ``sum(code * reality)``.
+    ``code`` and ``reality`` are one vector for all ideas, or ``(h, m)``: one row per idea
+    (each idea's own world).
 
     Examples
     --------
@@ -287,6 +289,11 @@ def superior_ideas(ideas: np.ndarray, code: np.ndarray, reality: np.ndarray) -> 
     [True, False, True]
     """
     # Scores are small integers, exact in float32, whose products run in BLAS.
+    if reality.ndim == 2:  # one code and reality per idea (ideas of several worlds)
+        ones = ones32(ideas.shape[-1])
+        score = (ideas * reality).astype(np.float32) @ ones
+        code_score = ((ideas != 0) * (code * reality)).astype(np.float32) @ ones
+        return score > code_score
     truth = reality.astype(np.float32)
     score = ideas.astype(np.float32) @ truth
     code_score = (ideas != 0).astype(np.float32) @ (code * truth)

@@ -63,6 +63,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,6 +81,7 @@ __all__ = [
     "ei_index",
     "measure",
     "measure_org",
+    "measure_worlds",
     "ORG_METRIC_NAMES",
     "Snapshot",
     "adaptation_lags",
@@ -153,10 +155,10 @@ def _sum_of_squares(x: np.ndarray) -> np.ndarray:
     return np.vecdot(x, x, dtype=np.float64)
 
 
-def ei_index(internal: int, external: int) -> float:
-    """Krackhardt's E-I index: (external - internal) / total, NaN when there is nothing."""
-    total = internal + external
-    return (external - internal) / total if total else float("nan")
+def ei_index(internal, external):
+    """Krackhardt's E-I index: (external - internal) / total, NaN when there is nothing;
+    element by element for arrays of counts (one per world)."""
+    return _ratio(external - internal, internal + external)
 
 
 def adaptation_lags(codes: np.ndarray, realities: np.ndarray) -> np.ndarray:
@@ -187,12 +189,19 @@ def adaptation_lags(codes: np.ndarray, realities: np.ndarray) -> np.ndarray:
     return np.array(lags, dtype=np.int64)
 
 
-def _mean(x: np.ndarray) -> float:
-    if not x.size:
-        return float("nan")
+# The helpers below reduce over the last axis, so one world (the model) and several (``sim.
+# batch``: a leading axis of worlds) are measured by the same formulas, with the same floats:
+# each row is summed as the one vector would be.
+
+
+def _mean(x: np.ndarray):
+    """The mean over the last axis (NaN for none)."""
+    n = x.shape[-1]
+    if not n:
+        return np.full(x.shape[:-1], np.nan)[()]
     if x.dtype == bool:
-        return np.count_nonzero(x) / x.size
-    return float(np.add.reduce(x)) / x.size  # x is 1-D; add.reduce skips sum()'s wrapper
+        return np.count_nonzero(x, axis=-1) / n
+    return np.add.reduce(x, axis=-1) / n  # add.reduce skips sum()'s wrapper
 
 
 def _members_opinion(state: State) -> np.ndarray | None:
@@ -210,18 +219,23 @@ def _opinion_variance(state: State) -> float:
     return float("nan") if x is None or not x.size else float(np.var(x))
 
 
-def _leader_activity(state: State, tally: Tally) -> float:
+def _leader_activity(state: State, tally: Tally):
     """The share of leaders active on the platform this step (posting, replying, voting)."""
     leaders = state.leadership.leaders
-    return _mean(tally.on_platform[leaders]) if leaders.size else float("nan")
+    return _mean(tally.on_platform[..., leaders]) if leaders.size else float("nan")
 
 
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
+def _share(part, whole, empty: float = 0.0):
+    """``part / whole``, ``empty`` where ``whole`` is 0 (element by element for arrays)."""
+    if np.ndim(whole) == 0:
+        return part / whole if whole else empty
+    some = whole != 0
+    return np.where(some, part / np.where(some, whole, 1), empty)
 
 
-def _ratio(part: float, whole: float) -> float:
-    return float(part / whole) if whole else float("nan")
+def _ratio(part, whole):
+    """``part / whole``, NaN where ``whole`` is 0."""
+    return _share(part, whole, float("nan"))
 
 
 def _practice(value: float | None) -> float:
@@ -239,11 +253,11 @@ class Snapshot:
         self.state = state
         self.tally = state.tally if tally is None else tally
         correct = share_correct(state.beliefs, state.reality)  # one pass over every node
-        self.correct_individuals = correct[:n]
-        self.correct_stakeholders = correct[n:]
+        self.correct_individuals = correct[..., :n]
+        self.correct_stakeholders = correct[..., n:]
         # Members' scores on an NK task (None on March's additive reality, where the score is
         # the share right: knowledge_individuals).
-        self.scores = state.task.performance(state.beliefs[:n])
+        self.scores = state.task.performance(state.beliefs[..., :n, :])
 
     @property
     def model(self) -> State:
@@ -252,14 +266,15 @@ class Snapshot:
         return self.state
 
 
-def _sent_of_kind(i: int) -> Callable[[Snapshot], float]:
+def _sent_of_kind(i: int) -> Callable[[Snapshot], Any]:
     """``sent_<kind>``: what was sent this step of kind ``KINDS[i]``."""
-    return lambda s: float(s.tally.sent_by_kind[i])
+    return lambda s: s.tally.sent_by_kind[..., i]
 
 
-#: name -> function(snapshot) -> float, in the column order of the metrics table.
-METRICS: dict[str, Callable[[Snapshot], float]] = {
-    "knowledge_code": lambda s: float(knowledge_code(s.state.code, s.state.reality)),
+#: name -> function(snapshot) -> a number (one per world for several), in the column order of
+#: the metrics table.
+METRICS: dict[str, Callable[[Snapshot], Any]] = {
+    "knowledge_code": lambda s: knowledge_code(s.state.code, s.state.reality),
     "knowledge_individuals": lambda s: _mean(s.correct_individuals),
     "knowledge_stakeholders": lambda s: _mean(s.correct_stakeholders),
     "reach": lambda s: _mean(s.tally.reached),
@@ -267,25 +282,25 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "active_share": lambda s: _mean(s.tally.active),
     "trust": lambda s: _mean(s.state.trust),
     "silo_ei": lambda s: ei_index(s.tally.peer_inside, s.tally.peer_across),
-    "gini_knowledge": lambda s: float(gini(s.correct_individuals)),
-    "gini_access": lambda s: float(gini(s.tally.received)),
-    "diversity": lambda s: float(diversity(s.state.beliefs[: s.state.n_individuals])),
-    "innovations": lambda s: float(np.add.reduce(s.state.innovations)),
-    "innovations_bottom_up": lambda s: float(np.add.reduce(s.state.innovations_bottom_up)),
+    "gini_knowledge": lambda s: gini(s.correct_individuals),
+    "gini_access": lambda s: gini(s.tally.received),
+    "diversity": lambda s: diversity(s.state.beliefs[..., : s.state.n_individuals, :]),
+    "innovations": lambda s: np.add.reduce(s.state.innovations, axis=-1),
+    "innovations_bottom_up": lambda s: np.add.reduce(s.state.innovations_bottom_up, axis=-1),
     "cocreation": lambda s: _ratio(
-        np.add.reduce(s.state.cocreated), np.add.reduce(s.state.code_changes)
+        np.add.reduce(s.state.cocreated, axis=-1), np.add.reduce(s.state.code_changes, axis=-1)
     ),
     "stakeholder_satisfaction": lambda s: _mean(s.state.satisfaction),
-    "gini_value": lambda s: float(gini(s.state.value)) if s.state.value.size else float("nan"),
+    "gini_value": lambda s: gini(s.state.value) if s.state.value.size else float("nan"),
     "retention": lambda s: _mean(s.state.stakeholder_org == s.state.initial_stakeholder_org),
     "overload": lambda s: _share(s.tally.dropped, s.tally.dropped + s.tally.delivered),
     "filtered": lambda s: _share(s.tally.filtered, s.tally.relayed),
-    "messages_sent": lambda s: float(s.tally.sent),
-    "messages_delivered": lambda s: float(s.tally.delivered),
-    "innovations_net": lambda s: float(np.add.reduce(s.state.innovations_net)),
+    "messages_sent": lambda s: s.tally.sent,
+    "messages_delivered": lambda s: s.tally.delivered,
+    "innovations_net": lambda s: np.add.reduce(s.state.innovations_net, axis=-1),
     **{f"sent_{kind}": _sent_of_kind(i) for i, kind in enumerate(KINDS)},
-    "ideas_considered": lambda s: float(s.tally.ideas_considered),
-    "ideas_adopted": lambda s: float(s.tally.ideas_adopted),
+    "ideas_considered": lambda s: s.tally.ideas_considered,
+    "ideas_adopted": lambda s: s.tally.ideas_adopted,
     "voice_answered": lambda s: _ratio(s.tally.answered, s.tally.ideas_read),
     "opinion_mean": lambda s: _opinion_mean(s.state),
     "opinion_variance": lambda s: _opinion_variance(s.state),
@@ -293,11 +308,12 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "performance": lambda s: float("nan") if s.scores is None else _mean(s.scores),
     "adaptation_lag": lambda s: _ratio(s.state.lag_sum, s.state.lag_count),
     "bottom_up_share": lambda s: _ratio(
-        np.add.reduce(s.state.innovations_bottom_up), np.add.reduce(s.state.innovations)
+        np.add.reduce(s.state.innovations_bottom_up, axis=-1),
+        np.add.reduce(s.state.innovations, axis=-1),
     ),
-    "gini_access_peer": lambda s: float(gini(s.tally.peer_received)),
+    "gini_access_peer": lambda s: gini(s.tally.peer_received),
     "adoption": lambda s: s.state.platform.adoption(),
-    "platform_active": lambda s: _mean(s.tally.on_platform[: s.state.n_individuals]),
+    "platform_active": lambda s: _mean(s.tally.on_platform[..., : s.state.n_individuals]),
     "leader_activity": lambda s: _leader_activity(s.state, s.tally),
     "authenticity_gap": lambda s: s.state.authenticity.mean_gap(
         s.state.ideas_heard, s.state.ideas_ignored
@@ -307,7 +323,7 @@ METRICS: dict[str, Callable[[Snapshot], float]] = {
     "org_value": lambda s: s.state.economy.metric("org_value"),
     "practice_responsiveness": lambda s: _practice(s.state.cfg.regime.responsiveness),
     "practice_broadcast_rate": lambda s: _practice(s.state.cfg.regime.broadcast_rate),
-    "decisions_by_vote": lambda s: float(s.tally.decisions_by_vote),
+    "decisions_by_vote": lambda s: s.tally.decisions_by_vote,
 }
 
 #: The metric names of DESIGN section 5, in column order.
@@ -360,11 +376,25 @@ def measure_org(state: State, org: int) -> dict[str, float]:
     ``stakeholders`` how many are tied to it now.
     """
     members, stakeholders = _org_view(state, org)
-    return {name: fn(state, org, members, stakeholders) for name, fn in ORG_METRICS.items()}
+    return {name: float(fn(state, org, members, stakeholders)) for name, fn in ORG_METRICS.items()}
 
 
 def measure(state: State, tally: Tally | None = None) -> dict[str, float]:
     """Every metric of ``state`` (``model.state``) and a step's ``tally`` (the state's own,
     ``state.tally``, by default)."""
     snapshot = Snapshot(state, tally)
-    return {name: fn(snapshot) for name, fn in METRICS.items()}
+    return {name: float(fn(snapshot)) for name, fn in METRICS.items()}
+
+
+def measure_worlds(state, tally, worlds: int) -> np.ndarray:
+    """Every metric of ``worlds`` worlds at once: ``(len(METRIC_NAMES), worlds)``, the
+    metrics in column order. ``state`` and ``tally`` hold the arrays of :class:`State` and
+    :class:`Tally` with a leading axis of worlds (each count one per world), as
+    :mod:`sim.batch` keeps them. The same formulas as :func:`measure`, reduced over the last
+    axis, give each world the floats its model would.
+    """
+    snapshot = Snapshot(state, tally)
+    out = np.empty((len(METRICS), worlds))
+    for row, fn in zip(out, METRICS.values(), strict=True):
+        row[...] = fn(snapshot)  # a number the same in every world fills the row
+    return out

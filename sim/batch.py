@@ -7,11 +7,11 @@ organization is organization ``w``) and steps them together: each phase is the m
 (:class:`sim.model.AgoraModel`), made of the same rule functions, on arrays R times longer.
 
 **Seed for seed.** Every random number is drawn from its own replicate's Generator, in the
-order the model draws it (:class:`Streams`), so a batched replicate is the model's replicate
-exactly: the same metrics, to the bit, and any row still re-runs with
+order the model draws it (:class:`sim.util.seeding.Streams`), so a batched replicate is the
+model's replicate exactly: the same metrics, to the bit, and any row still re-runs with
 ``AgoraModel(cfg, seed=row.seed)``. ``tests/test_batch.py`` checks this over every kind of
-configuration the batch runs. Each world's metrics are measured by :func:`sim.rules.metrics.
-measure` on that replicate's own state, whose arrays are views of the batch's.
+configuration the batch runs. The metrics of every world are measured at once by the model's
+formulas (:func:`sim.rules.metrics.measure_worlds`).
 
 **What it runs** (:func:`batchable`): one organization per world, March's additive reality,
 the majority peer rule, direct broadcast routing (ideas may still go up the chain), no
@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import fields
 from types import SimpleNamespace
 
 import numpy as np
@@ -62,11 +63,12 @@ from sim.rules.learning import (
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Messages, org_node
 from sim.rules.routing import first_hop, up_one
-from sim.rules.state import State
+from sim.rules.state import State, Tally
+from sim.rules.wiring import Wiring
 from sim.util.constants import ones32
-from sim.util.seeding import skip_uniforms
+from sim.util.seeding import Streams
 
-__all__ = ["Streams", "batchable", "refusals", "run_batch"]
+__all__ = ["Batch", "batchable", "refusals", "run_batch"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
 
@@ -99,57 +101,6 @@ def batchable(cfg: AgoraConfig) -> bool:
     return not refusals(cfg)
 
 
-class Streams:
-    """One Generator per world, each drawn in the order its own model would draw.
-
-    Draws for elements tagged by world come from that world's Generator, in element order
-    within the world: the numbers the model of that world draws for the same elements.
-
-    >>> s = Streams([np.random.default_rng(1), np.random.default_rng(2)])
-    >>> u = s.for_elements(np.array([1, 0, 1]))
-    >>> bool(u[0] == np.random.default_rng(2).random(2)[0])
-    True
-    """
-
-    def __init__(self, generators: list[np.random.Generator]) -> None:
-        self.generators = generators
-        self.worlds = len(generators)
-
-    def each(self, shape) -> np.ndarray:
-        """``shape`` uniforms from every world, stacked: ``(R, *shape)``."""
-        out = np.empty((self.worlds, *np.atleast_1d(shape)))
-        for g, row in zip(self.generators, out, strict=True):
-            g.random(out=row)  # drawn in place: the same numbers as g.random(shape)
-        return out
-
-    def by_count(self, counts: np.ndarray, cols: int | None = None) -> np.ndarray:
-        """``counts[w]`` uniforms (rows of ``cols``) from world ``w``, worlds in order."""
-        ends = np.cumsum(counts).tolist()
-        out = np.empty(ends[-1] if cols is None else (ends[-1], cols))
-        start = 0
-        for g, end in zip(self.generators, ends, strict=True):
-            if end > start:
-                g.random(out=out[start:end])
-            start = end
-        return out
-
-    def for_elements(self, world: np.ndarray, cols: int | None = None) -> np.ndarray:
-        """One uniform (or row of ``cols``) per element, from the world ``world[i]`` of
-        each, in element order within a world."""
-        counts = np.bincount(world, minlength=self.worlds)
-        u = self.by_count(counts, cols)
-        if world.size < 2 or np.all(world[1:] >= world[:-1]):
-            return u
-        out = np.empty_like(u)
-        out[np.argsort(world, kind="stable")] = u
-        return out
-
-    def skip(self, counts: np.ndarray) -> None:
-        """Each world's stream moves past ``counts[w]`` uniforms unmade."""
-        for g, c in zip(self.generators, counts, strict=True):
-            skip_uniforms(g, int(c))
-
-
 class _Worlds:
     """Where each stacked node lives: its world, and whether it is a member."""
 
@@ -174,46 +125,20 @@ class _Worlds:
 
 
 class _Tallies:
-    """This step's counts per world (``(R,)`` each) beside the tally's per-node arrays."""
+    """A step's :class:`~sim.rules.state.Tally` for every world: its per-node arrays over
+    the stacked nodes, and each of its counts one per world (``(R,)``; ``sent_by_kind``
+    ``(R, kinds)``)."""
 
-    SCALARS = (
-        "sent",
-        "delivered",
-        "dropped",
-        "filtered",
-        "relayed",
-        "peer_inside",
-        "peer_across",
-        "ideas_read",
-        "ideas_considered",
-        "ideas_adopted",
-        "answered",
-        "decisions_by_vote",
-    )
-
-    NODES = (
-        "reached",
-        "active",
-        "on_platform",
-        "received",
-        "read",
-        "peer_received",
-        "spent",
-        "overloaded",
-    )
+    SCALARS = tuple(f.name for f in fields(Tally) if f.init and f.name != "n_nodes")
+    NODES = tuple(f.name for f in fields(Tally) if not f.init and f.name != "sent_by_kind")
 
     def __init__(self, R: int, nodes: int) -> None:
+        whole = Tally(nodes)
+        for name in self.NODES:
+            setattr(self, name, getattr(whole, name))
         for name in self.SCALARS:
             setattr(self, name, np.zeros(R, dtype=np.int64))
         self.sent_by_kind = np.zeros((R, len(KINDS)), dtype=np.int64)
-        self.reached = np.zeros(nodes, dtype=bool)
-        self.active = np.zeros(nodes, dtype=bool)
-        self.on_platform = np.zeros(nodes, dtype=bool)
-        self.received = np.zeros(nodes, dtype=np.int64)
-        self.read = np.zeros(nodes, dtype=np.int64)
-        self.peer_received = np.zeros(nodes, dtype=np.int64)
-        self.spent = np.zeros(nodes)
-        self.overloaded = np.zeros(nodes, dtype=bool)
 
 
 class _GapsByWorld:
@@ -237,7 +162,7 @@ class _GapsByWorld:
         return np.array(means)
 
 
-# Per-node arrays of the state that the batch stacks (each replicate's state keeps a view).
+# The state's arrays that the batch stacks: per node, per organization, per stakeholder.
 _NODE_FIELDS = ("beliefs", "seen", "told", "engagement", "trust", "ideas_heard", "ideas_ignored")
 _ORG_FIELDS = ("code", "code_changes", "innovations", "innovations_net", "innovations_bottom_up")
 _ORG_FIELDS += ("cocreated",)
@@ -323,11 +248,9 @@ class Batch:
         return SimpleNamespace(
             cfg=self.cfg,
             n_individuals=W.n,
-            beliefs=self.beliefs.reshape(W.R, W.N, self.m),
             reality=self.reality,
-            code=self.code[:, None, :],
-            **{name: getattr(self, name).reshape(W.R, W.N) for name in _NODE_FIELDS[3:]},
-            **{name: getattr(self, name).reshape(W.R, 1) for name in _ORG_FIELDS[1:]},
+            **{name: self._per_world(name, W.N) for name in _NODE_FIELDS},
+            **{name: self._per_world(name, 1) for name in _ORG_FIELDS},
             satisfaction=self.satisfaction.reshape(W.R, W.k),
             value=self.value.reshape(W.R, W.k),
             stakeholder_org=self.stakeholder_org,
@@ -342,7 +265,12 @@ class Batch:
             authenticity=_GapsByWorld(self.authenticity, W.R),
         )
 
-    def _stack_wiring(self, wirings: list, states: list[State]) -> None:
+    def _per_world(self, name: str, rows: int) -> np.ndarray:
+        """The stacked array ``name`` with a leading axis of worlds, ``rows`` per world."""
+        whole = getattr(self, name)
+        return whole.reshape(self.W.R, rows, *whole.shape[1:])
+
+    def _stack_wiring(self, wirings: list[Wiring], states: list[State]) -> None:
         """The replicates' wiring and networks end to end (node ids offset by world)."""
         W = self.W
         offsets = np.arange(W.R) * W.N
@@ -895,7 +823,7 @@ class Batch:
         weight = superior.astype(float)
         if cfg.regime.voting:
             weight *= 1 + self.votes[origin]
-        ideas, weights, origins = self._by_world(world, contrib, weight, origin)
+        ideas, weights, origins = self._ideas_by_world(world, contrib, weight, origin)
         new_code, changed = learn_code(
             self.code, ideas, weights, listening, self.streams.each(self.m)
         )
@@ -918,7 +846,7 @@ class Batch:
             np.concatenate([world, orgs]),
         )
 
-    def _by_world(self, world, contrib, weight, origin):
+    def _ideas_by_world(self, world, contrib, weight, origin):
         """The ideas as rows of ``(worlds, most ideas)``: contributions, weights (0 for the
         padding) and origins (-1)."""
         R, order = self.W.R, np.argsort(world, kind="stable")

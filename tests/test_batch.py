@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import simulate
-from sim.batch import Batch, Streams, batchable, refusals, run_batch
+from sim.batch import Batch, batchable, refusals, run_batch
 from sim.config import to_config
 from sim.exec.parallel import blocks
 from sim.simulation import run_replicate, run_replicates
-from sim.util.seeding import replicate_seeds
+from sim.util.seeding import Streams, replicate_seeds
 
 SMALL = {"org": {"size": 60}, "stakeholders": {"count": 12}}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["replicate_seeds", "as_generator", "skip_uniforms"]
+__all__ = ["replicate_seeds", "as_generator", "skip_uniforms", "Streams"]
 
 
 def replicate_seeds(root: int, n: int) -> list[int]:
@@ -56,3 +56,55 @@ def skip_uniforms(rng: np.random.Generator, k: int) -> None:
         after = bits.state
         after["has_uint32"], after["uinteger"] = before["has_uint32"], before["uinteger"]
         bits.state = after
+
+
+class Streams:
+    """One Generator per world (a replicate stepped beside others, :mod:`sim.batch`), each
+    drawn in the order its own model would draw.
+
+    Draws for elements tagged by world come from that world's Generator, in element order
+    within the world: the numbers the model of that world draws for the same elements.
+
+    >>> s = Streams([np.random.default_rng(1), np.random.default_rng(2)])
+    >>> u = s.for_elements(np.array([1, 0, 1]))
+    >>> bool(u[0] == np.random.default_rng(2).random(2)[0])
+    True
+    """
+
+    def __init__(self, generators: list[np.random.Generator]) -> None:
+        self.generators = generators
+        self.worlds = len(generators)
+
+    def each(self, shape) -> np.ndarray:
+        """``shape`` uniforms from every world, stacked: ``(R, *shape)``."""
+        out = np.empty((self.worlds, *np.atleast_1d(shape)))
+        for g, row in zip(self.generators, out, strict=True):
+            g.random(out=row)  # drawn in place: the same numbers as g.random(shape)
+        return out
+
+    def by_count(self, counts: np.ndarray, cols: int | None = None) -> np.ndarray:
+        """``counts[w]`` uniforms (rows of ``cols``) from world ``w``, worlds in order."""
+        ends = np.cumsum(counts).tolist()
+        out = np.empty(ends[-1] if cols is None else (ends[-1], cols))
+        start = 0
+        for g, end in zip(self.generators, ends, strict=True):
+            if end > start:
+                g.random(out=out[start:end])
+            start = end
+        return out
+
+    def for_elements(self, world: np.ndarray, cols: int | None = None) -> np.ndarray:
+        """One uniform (or row of ``cols``) per element, from the world ``world[i]`` of
+        each, in element order within a world."""
+        counts = np.bincount(world, minlength=self.worlds)
+        u = self.by_count(counts, cols)
+        if world.size < 2 or np.all(world[1:] >= world[:-1]):
+            return u
+        out = np.empty_like(u)
+        out[np.argsort(world, kind="stable")] = u
+        return out
+
+    def skip(self, counts: np.ndarray) -> None:
+        """Each world's stream moves past ``counts[w]`` uniforms unmade."""
+        for g, c in zip(self.generators, counts, strict=True):
+            skip_uniforms(g, int(c))

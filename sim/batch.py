@@ -43,7 +43,7 @@ from sim.config.engines import is_march
 from sim.model import AgoraModel
 from sim.rules import metrics
 from sim.rules.authenticity import Authenticity, gap
-from sim.rules.budget import EPS, afford, reading_capacity
+from sim.rules.budget import afford, pay_for_speaking, reading_capacity
 from sim.rules.feedback import (
     move_towards,
     share_of,
@@ -56,13 +56,15 @@ from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
 from sim.rules.learning import (
     assign_where,
     learn_code,
+    organization_said,
     random_beliefs,
     socialization_candidates,
     socialize,
     superior_ideas,
 )
 from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Messages, org_node
-from sim.rules.routing import first_hop, up_one
+from sim.rules.modes import words
+from sim.rules.routing import first_hop, read_first, reading_order, up_one
 from sim.rules.state import State, Tally
 from sim.rules.wiring import Wiring
 from sim.util.constants import ones32
@@ -124,21 +126,10 @@ class _Worlds:
         return np.bincount(self.of(ids), weights, minlength=self.R)
 
 
-class _Tallies:
-    """A step's :class:`~sim.rules.state.Tally` for every world: its per-node arrays over
-    the stacked nodes, and each of its counts one per world (``(R,)``; ``sent_by_kind``
-    ``(R, kinds)``)."""
-
-    SCALARS = tuple(f.name for f in fields(Tally) if f.init and f.name != "n_nodes")
-    NODES = tuple(f.name for f in fields(Tally) if not f.init and f.name != "sent_by_kind")
-
-    def __init__(self, R: int, nodes: int) -> None:
-        whole = Tally(nodes)
-        for name in self.NODES:
-            setattr(self, name, getattr(whole, name))
-        for name in self.SCALARS:
-            setattr(self, name, np.zeros(R, dtype=np.int64))
-        self.sent_by_kind = np.zeros((R, len(KINDS)), dtype=np.int64)
+#: The counts of a step's :class:`~sim.rules.state.Tally` (one per world in the batch).
+_COUNTS = tuple(f.name for f in fields(Tally) if f.init and f.name != "n_nodes")
+#: Its arrays with one entry per node.
+_NODE_TALLIES = tuple(f.name for f in fields(Tally) if not f.init and f.name != "sent_by_kind")
 
 
 class _GapsByWorld:
@@ -162,13 +153,16 @@ class _GapsByWorld:
         return np.array(means)
 
 
-# The state's arrays that the batch stacks: per node, per organization, per stakeholder.
+# The state's arrays that the metrics read per node and per organization.
 _NODE_FIELDS = ("beliefs", "seen", "told", "engagement", "trust", "ideas_heard", "ideas_ignored")
-_ORG_FIELDS = ("code", "code_changes", "innovations", "innovations_net", "innovations_bottom_up")
-_ORG_FIELDS += ("cocreated",)
-_STAKEHOLDER_FIELDS = ("satisfaction", "value")
-# The rest each model set up: the stakeholders' needs, and each code's adaptation spells.
-_FIXED_FIELDS = ("needs", "need_count", "need_order", "wrong_since")
+_ORG_FIELDS = (
+    "code",
+    "code_changes",
+    "innovations",
+    "innovations_net",
+    "innovations_bottom_up",
+    "cocreated",
+)
 
 
 def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 64) -> pd.DataFrame:
@@ -217,9 +211,24 @@ class Batch:
     def _stack_state(self, states: list[State]) -> None:
         """The replicates' arrays end to end, and what a run carries from step to step."""
         W = self.W
-        for name in (*_NODE_FIELDS, *_ORG_FIELDS, *_STAKEHOLDER_FIELDS, *_FIXED_FIELDS):
-            setattr(self, name, np.concatenate([getattr(s, name) for s in states]))
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([getattr(s, name) for s in states])
+
+        # Per node, world after world.
+        self.beliefs, self.seen, self.told = joined("beliefs"), joined("seen"), joined("told")
+        self.engagement, self.trust = joined("engagement"), joined("trust")
+        self.ideas_heard, self.ideas_ignored = joined("ideas_heard"), joined("ideas_ignored")
+        # Per world (its one organization).
+        self.code, self.code_changes = joined("code"), joined("code_changes")
+        self.innovations, self.innovations_net = joined("innovations"), joined("innovations_net")
+        self.innovations_bottom_up = joined("innovations_bottom_up")
+        self.cocreated, self.wrong_since = joined("cocreated"), joined("wrong_since")
         self.reality = np.stack([s.reality for s in states])
+        # Per stakeholder.
+        self.satisfaction, self.value = joined("satisfaction"), joined("value")
+        self.needs, self.need_count = joined("needs"), joined("need_count")
+        self.need_order = joined("need_order")
         self.needs32 = self.needs.astype(np.float32)
         self.stakeholder_org = np.stack([s.stakeholder_org for s in states])
         self.authenticity = Authenticity(W.R * W.N)  # no claim read, nobody voiced yet
@@ -233,7 +242,7 @@ class Batch:
         self.adopted = _NOBODY
         self.answer_load = np.zeros(W.R)
         self.budget = np.full(W.R * W.N, np.inf)
-        self.tally = _Tallies(W.R, W.R * W.N)
+        self.tally, self.counts = self._new_tally()
         self.parts = Messages.empty(self.m).by_kind()
         self.lost_posts = self.lost_ideas = _NOBODY
         self.leader_found: tuple[np.ndarray, np.ndarray] | None = None
@@ -264,6 +273,14 @@ class Batch:
             opinions=first.opinions,
             authenticity=_GapsByWorld(self.authenticity, W.R),
         )
+
+    def _new_tally(self) -> tuple[Tally, dict[str, np.ndarray]]:
+        """A step's tally over the stacked nodes, and its counts one per world (``(R,)``;
+        ``sent_by_kind`` ``(R, kinds)``) instead of the tally's single numbers."""
+        R = self.W.R
+        counts = {name: np.zeros(R, dtype=np.int64) for name in _COUNTS}
+        counts["sent_by_kind"] = np.zeros((R, len(KINDS)), dtype=np.int64)
+        return Tally(R * self.W.N), counts
 
     def _per_world(self, name: str, rows: int) -> np.ndarray:
         """The stacked array ``name`` with a leading axis of worlds, ``rows`` per world."""
@@ -325,7 +342,7 @@ class Batch:
     def step(self) -> None:
         """One step of every world, phase by phase as :meth:`AgoraModel.step`."""
         self.step_count += 1
-        self.tally = _Tallies(self.W.R, self.W.R * self.W.N)
+        self.tally, self.counts = self._new_tally()
         self.environment()
         self.experience()
         outbox = self.speak()
@@ -468,35 +485,19 @@ class Batch:
         return (voicing & self.may_voice).nonzero()[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
-        """The majority rule's words (:meth:`sim.rules.modes.MajorityRule.say`): each
-        speaker's beliefs on ``post_dims`` random dimensions (a stakeholder: ones it needs)."""
-        W, m, k = self.W, self.m, self.cfg.population.post_dims
-        u = self.streams.for_elements(W.of_node[who], k)
-        dims = (u * m).astype(np.int64)
-        outside = ~W.member[who]
-        if outside.any():
-            rows = outside.nonzero()[0]
-            s = W.of_node[who[rows]] * W.k + (who[rows] % W.N - W.n)  # stacked stakeholder
-            pick = (u[rows] * self.need_count[s, None]).astype(np.int64)
-            dims[rows] = self.need_order.reshape(-1)[(s * m)[:, None] + pick]
-        values = np.zeros((who.size, m), dtype=np.int8)
-        values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
-            self.beliefs.reshape(-1)[((who * m)[:, None] + dims).reshape(-1)]
-        )
-        return values
+        """The majority rule's words (:meth:`sim.rules.modes.MajorityRule.say`)."""
+        W = self.W
+        u = self.streams.for_elements(W.of_node[who], self.cfg.population.post_dims)
+        # A stakeholder's row in the stacked needs: its world's block, then its place there.
+        stakeholder = np.where(W.member[who], -1, W.of_node[who] * W.k + who % W.N - W.n)
+        return words(self.beliefs, who, u, stakeholder, self.need_count, self.need_order)
 
     def _pay_for_speaking(self, posters, voicers) -> tuple[np.ndarray, np.ndarray]:
-        pop, t, nodes = self.cfg.population, self.tally, self.W.R * self.W.N
-        self.budget = budget = np.full(nodes, pop.time if self.budgeted else np.inf)
-        poster = np.zeros(nodes, dtype=bool)
-        poster[posters] = True
-        poster &= budget >= pop.time_post - EPS
-        budget -= poster * pop.time_post
-        voice = budget[voicers] >= pop.time_voice - EPS
-        budget[voicers[voice]] -= pop.time_voice
-        t.spent += poster * pop.time_post
-        t.spent[voicers[voice]] += pop.time_voice
-        return poster[posters], voice
+        self.budget, spent, posting, voicing = pay_for_speaking(
+            self.W.R * self.W.N, posters, voicers, self.cfg.population, self.budgeted
+        )
+        self.tally.spent += spent
+        return posting, voicing
 
     # 4 -------------------------------------------------------------------
     def route(self, new: Messages) -> None:
@@ -518,18 +519,18 @@ class Batch:
                 values = in_flight.values.copy()
                 values[ok] *= kept
                 in_flight = in_flight.replace(values=values)
-            t.relayed += np.bincount(world, minlength=W.R)
-            t.filtered += np.bincount(world[~ok], minlength=W.R)
+            self.counts["relayed"] += np.bincount(world, minlength=W.R)
+            self.counts["filtered"] += np.bincount(world[~ok], minlength=W.R)
             lost.append(in_flight.origin[~ok & (in_flight.kind == VOICE)])
             passed = in_flight.take(ok)
             moving.append(passed)
             arrive.append(up_one(passed.holder, self.chain_up, W.of_node))
         msgs = Messages.concat(moving).replace(holder=np.concatenate(arrive))
-        t.sent += W.count(new.sender)
-        np.add.at(t.sent_by_kind, (W.of(new.sender), new.kind), 1)
+        self.counts["sent"] += W.count(new.sender)
+        np.add.at(self.counts["sent_by_kind"], (W.of(new.sender), new.kind), 1)
         read = self._attention(msgs)
         unread = ~read
-        t.dropped += W.count(msgs.sender[unread])
+        self.counts["dropped"] += W.count(msgs.sender[unread])
         lost.append(msgs.origin[unread & (msgs.kind == VOICE)])
         self.lost_posts = msgs.sender[unread & (msgs.kind == POST)]
         slot = self._slot(msgs.holder)
@@ -539,7 +540,7 @@ class Batch:
         d, self.in_flight = msgs.take(final), msgs.take(~final)
         self.lost_ideas = np.concatenate(lost)
         self.parts = parts = d.by_kind()
-        t.delivered += W.count(d.sender)
+        self.counts["delivered"] += W.count(d.sender)
         reached = np.bincount(d.target[d.target >= 0], minlength=W.R * W.N)
         t.received += reached
         t.read += reached
@@ -557,8 +558,8 @@ class Batch:
         peer = sender >= 0
         su, tu = self.unit_of_node[sender[peer]], self.unit_of_node[target[peer]]
         in_units, world = (su >= 0) & (tu >= 0), W.of_node[sender[peer]]
-        t.peer_inside += np.bincount(world[in_units & (su == tu)], minlength=W.R)
-        t.peer_across += np.bincount(world[in_units & (su != tu)], minlength=W.R)
+        self.counts["peer_inside"] += np.bincount(world[in_units & (su == tu)], minlength=W.R)
+        self.counts["peer_across"] += np.bincount(world[in_units & (su != tu)], minlength=W.R)
 
     def _slot(self, holder: np.ndarray) -> np.ndarray:
         """Each holder's reading slot: nodes, then organizations (``capacity``'s order)."""
@@ -597,23 +598,16 @@ class Batch:
         if not over_cap.any():
             return np.ones(n, dtype=bool)
         idx = over_cap[slot].nonzero()[0]
-        sub = slot[idx]
         within = tiebreak[idx]
         to_org = msgs.holder < 0
         if self.cfg.regime.voting and to_org.any():
-            # Organizations read the most voted first, in the worlds where one is read at all.
+            # Organizations read the most voted first, in the worlds where one is read at all
+            # (the model ranks by votes only in a step in which its organization reads).
             prioritized = np.zeros(W.R, dtype=bool)
             prioritized[world[to_org]] = True
             prio = np.where(to_org, self.previous_votes[np.maximum(msgs.origin, 0)], 0.0)[idx]
-            ranked = 0.999999 / (1.0 + np.maximum(prio, 0) + 0.5 * within)
-            within = np.where(prioritized[world[idx]], ranked, within)
-        order = np.argsort(sub + within, kind="stable")
-        rec_sorted = sub[order]
-        starts = np.cumsum(np.where(over_cap, load, 0)) - load
-        rank = np.arange(idx.size) - starts[rec_sorted]
-        keep = np.ones(n, dtype=bool)
-        keep[idx[order]] = rank < capacity[rec_sorted]
-        return keep
+            within = np.where(prioritized[world[idx]], reading_order(within, prio), within)
+        return read_first(slot, capacity, load, idx, within)
 
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:
@@ -625,26 +619,11 @@ class Batch:
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
             return
-        mech, m, nodes = self.cfg.mechanisms, self.m, self.W.R * self.W.N
-        said = np.zeros((nodes, m), dtype=np.int8)
-        said[b.target] = b.values
-        from_answer = None
-        if answer.any():
-            values = reply.values[answer]
-            flat = values.reshape(-1).nonzero()[0]
-            rows = flat // m
-            cell = flat + (reply.target[answer][rows] - rows) * m
-            from_answer = np.zeros((nodes, m), dtype=bool)
-            from_answer.reshape(-1)[cell] = True
-            said.reshape(-1)[cell] = values.reshape(-1)[flat]
+        said, on = organization_said(self.W.R * self.W.N, b, reply, self.cfg.mechanisms)
         assign_where(self.told, said, said != 0)
         cells = socialization_candidates(self.beliefs, said)
         u = self.streams.by_count(np.count_nonzero(cells.reshape(self.W.R, -1), axis=1))
-        if not (mech.broadcast_socialization and mech.answer_learning):
-            if from_answer is None:
-                on = np.full(said.shape, mech.broadcast_socialization)
-            else:
-                on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
+        if on is not None:
             u = u[on[cells]]
             cells = cells & on
         rate = self.socialization * self.trust
@@ -726,9 +705,9 @@ class Batch:
             self.budget -= paid
             t.spent += paid
             n_votes = np.bincount(world[vote], minlength=W.R)
-            t.sent += n_votes
-            t.sent_by_kind[:, KINDS.index("vote")] += n_votes
-            t.delivered += n_votes
+            self.counts["sent"] += n_votes
+            self.counts["sent_by_kind"][:, KINDS.index("vote")] += n_votes
+            self.counts["delivered"] += n_votes
             self.votes = np.bincount(writer[vote], minlength=nodes)
             t.received += self.votes
             t.active[reader[vote]] = True
@@ -742,10 +721,12 @@ class Batch:
         return ignored
 
     def _answer_ideas(self) -> np.ndarray:
-        W, t = self.W, self.tally
+        """The organization answers a share ``responsiveness`` of the ideas it read
+        (:meth:`AgoraModel._answer_ideas`); returns who had an idea end unanswered."""
+        W = self.W
         ideas = self.parts[VOICE]
         world = W.of(ideas.target)
-        t.ideas_read += np.bincount(world, minlength=W.R)
+        self.counts["ideas_read"] += np.bincount(world, minlength=W.R)
         ignored = np.zeros(W.R * W.N, dtype=bool)
         self.answer_load = np.zeros(W.R)
         if len(ideas):
@@ -756,7 +737,7 @@ class Batch:
                 if rate > 0
                 else np.zeros(len(ideas), dtype=bool)
             )
-            t.answered += np.bincount(world[answer], minlength=W.R)
+            self.counts["answered"] += np.bincount(world[answer], minlength=W.R)
             if answer.any():
                 org = ideas.target[answer]
                 dims = (ideas.values[answer] != 0).astype(np.int8)
@@ -812,12 +793,12 @@ class Batch:
         (:meth:`AgoraModel.learn`), all worlds in one product: each world's ideas (and its
         leadership's finding) are rows of a ``(worlds, most ideas, m)`` array, the rest zero
         with no weight, which changes no sum."""
-        W, cfg, t = self.W, self.cfg, self.tally
+        W, cfg = self.W, self.cfg
         listening = cfg.regime.listening
         assert listening is not None  # resolve_regime fills every practice
         voice = self.parts[VOICE]
         world = W.of(voice.target)
-        t.ideas_considered += np.bincount(world, minlength=W.R)
+        self.counts["ideas_considered"] += np.bincount(world, minlength=W.R)
         origin, contrib, world = self._with_leader_findings(voice.origin, voice.values, world)
         superior = superior_ideas(contrib, self.code[world], self.reality[world])
         weight = superior.astype(float)
@@ -829,7 +810,7 @@ class Batch:
         )
         self.adopted = self._credit(new_code, changed, ideas, weights, origins)
         self.code[...] = new_code
-        t.ideas_adopted += W.count(self.adopted)
+        self.counts["ideas_adopted"] += W.count(self.adopted)
         self._track_adaptation()
 
     def _with_leader_findings(self, origin, contrib, world):
@@ -915,9 +896,8 @@ class Batch:
         """Every world's metrics at once (:func:`sim.rules.metrics.measure_worlds`), kept as
         this step's row of :attr:`history`."""
         W, t = self.W, self.tally
-        per_world = {name: getattr(t, name) for name in _Tallies.SCALARS}
-        per_node = {name: getattr(t, name).reshape(W.R, W.N) for name in _Tallies.NODES}
-        tally = SimpleNamespace(**per_world, **per_node, sent_by_kind=t.sent_by_kind)
+        per_node = {name: getattr(t, name).reshape(W.R, W.N) for name in _NODE_TALLIES}
+        tally = SimpleNamespace(**self.counts, **per_node)
         self.history.append(metrics.measure_worlds(self._view, tally, W.R))
 
     def tables(self) -> list[pd.DataFrame]:

@@ -46,7 +46,7 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
-from sim.rules.budget import EPS, afford, reading_capacity
+from sim.rules.budget import afford, pay_for_speaking, reading_capacity
 from sim.rules.decisions import ratify
 from sim.rules.feedback import (
     move_towards,
@@ -61,6 +61,7 @@ from sim.rules.learning import (
     assign_where,
     count_origins,
     learn_code,
+    organization_said,
     socialize_drawing,
     superior_ideas,
 )
@@ -360,23 +361,14 @@ class AgoraModel(mesa.Model):
         return posters, readers
 
     def _pay_for_speaking(self, posters, voicers) -> tuple[np.ndarray, np.ndarray]:
-        """A fresh time budget for the step; posting, then voicing, paid from it. Returns the
-        masks of the posts (one per poster, or per neighbour under ``audience=all``, all paid
-        as one post) and ideas that were affordable."""
-        pop, t = self.state.cfg.population, self.state.tally
-        self.state.budget = budget = np.full(
-            self.n_nodes, pop.time if self.wiring.budgeted else np.inf
+        """A fresh time budget for the step, posting then voicing paid from it
+        (:func:`sim.rules.budget.pay_for_speaking`); the masks of the posts and ideas that
+        were affordable."""
+        self.state.budget, spent, posting, voicing = pay_for_speaking(
+            self.n_nodes, posters, voicers, self.state.cfg.population, self.wiring.budgeted
         )
-        # One post per poster (to one or to all neighbours), one idea per voicer.
-        poster = np.zeros(self.n_nodes, dtype=bool)
-        poster[posters] = True
-        poster &= budget >= pop.time_post - EPS
-        budget -= poster * pop.time_post
-        voice = budget[voicers] >= pop.time_voice - EPS
-        budget[voicers[voice]] -= pop.time_voice
-        t.spent += poster * pop.time_post
-        t.spent[voicers[voice]] += pop.time_voice
-        return poster[posters], voice
+        self.state.tally.spent += spent
+        return posting, voicing
 
     def _compose_answers(self) -> list[Group]:
         """The organization's answers composed last step, each carrying the code as it stands
@@ -534,30 +526,8 @@ class AgoraModel(mesa.Model):
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
             return
-        mech, m = self.state.cfg.mechanisms, self.state.cfg.environment.dims
-        # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are not
-        # candidates for socialization and keep what they were told before.
-        said = np.zeros((self.n_nodes, m), dtype=np.int8)
-        said[b.target] = b.values
-        from_answer = None
-        if answer.any():
-            # The cells the answers speak about, by flat index (row * m + dimension); several
-            # answers to one member carry the same code, so which one lands last is moot.
-            values = reply.values[answer]
-            flat = values.reshape(-1).nonzero()[0]
-            rows = flat // m
-            cell = flat + (reply.target[answer][rows] - rows) * m
-            from_answer = np.zeros((self.n_nodes, m), dtype=bool)
-            from_answer.reshape(-1)[cell] = True
-            said.reshape(-1)[cell] = values.reshape(-1)[flat]
+        said, on = organization_said(self.n_nodes, b, reply, self.state.cfg.mechanisms)
         assign_where(self.state.told, said, said != 0)
-        on = None
-        if not (mech.broadcast_socialization and mech.answer_learning):
-            # Switched off sources stop socializing; their cells keep their draws, unused.
-            if from_answer is None:
-                on = np.full(said.shape, mech.broadcast_socialization)
-            else:
-                on = np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)
         rate = self.wiring.socialization * self.state.trust
         self.state.beliefs = socialize_drawing(self.state.beliefs, said, rate, self.rng, on)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["afford", "reading_capacity", "EPS"]
+__all__ = ["afford", "pay_for_speaking", "reading_capacity", "EPS"]
 
 #: Slack for float sums of costs (0.25 + 0.25 + ... must still fit a budget of exactly 1).
 EPS = 1e-9
@@ -70,3 +70,29 @@ def reading_capacity(attention: np.ndarray, budget: np.ndarray, cost: float) -> 
     # Budgets are finite and >= 0 where this is called (time costs on); attention bounds it.
     affordable = np.floor(budget / cost + EPS)
     return np.minimum(affordable, attention).astype(np.int64)
+
+
+def pay_for_speaking(
+    n_nodes: int, posters: np.ndarray, voicers: np.ndarray, pop, budgeted: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A fresh budget of ``pop.time`` for each of ``n_nodes`` nodes (unlimited unless
+    ``budgeted``), posting paid from it first, then voicing. Returns the budget left, the
+    time each spent, and the masks of the posts (one per poster: to one or to all
+    neighbours, paid as one post) and of the ideas that were affordable.
+
+    >>> from types import SimpleNamespace
+    >>> pop = SimpleNamespace(time=2.0, time_post=1.0, time_voice=2.0)
+    >>> left, spent, posts, ideas = pay_for_speaking(2, np.array([0]), np.array([0, 1]), pop, True)
+    >>> left.tolist(), spent.tolist(), posts.tolist(), ideas.tolist()
+    ([1.0, 0.0], [1.0, 2.0], [True], [False, True])
+    """
+    budget = np.full(n_nodes, pop.time if budgeted else np.inf)
+    poster = np.zeros(n_nodes, dtype=bool)
+    poster[posters] = True
+    poster &= budget >= pop.time_post - EPS
+    budget -= poster * pop.time_post
+    voice = budget[voicers] >= pop.time_voice - EPS
+    budget[voicers[voice]] -= pop.time_voice
+    spent = poster * pop.time_post
+    spent[voicers[voice]] += pop.time_voice
+    return budget, spent, poster[posters], voice

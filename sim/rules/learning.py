@@ -311,3 +311,44 @@ def count_origins(group: np.ndarray, agrees: np.ndarray, n_groups: int) -> np.nd
     rows, cols = np.nonzero(agrees)
     support[group[rows], cols] = True
     return np.count_nonzero(support, axis=0)
+
+
+def organization_said(n_nodes: int, broadcast, reply, mech) -> tuple[np.ndarray, np.ndarray | None]:
+    """What the organization said to each node this step, ``(n_nodes, m)`` (0: nothing):
+    its broadcasts (``broadcast``: messages with ``target`` and ``values``) and its answers to
+    one's ideas (the ``reply`` messages with a negative sender: an organization), which carry
+    its code on the ideas' dimensions and speak for themselves where the two differ. Also
+    the mask of the cells that socialize (``None``: all), for sources whose mechanism is off
+    (``mech.broadcast_socialization``, ``mech.answer_learning``): their cells still draw.
+
+    >>> from types import SimpleNamespace as NS
+    >>> b = NS(target=np.array([0]), values=np.array([[1, 1]], np.int8))
+    >>> r = NS(sender=np.array([-1]), target=np.array([1]), values=np.array([[0, -1]], np.int8))
+    >>> mech = NS(broadcast_socialization=True, answer_learning=False)
+    >>> said, on = organization_said(2, b, r, mech)
+    >>> said.tolist(), on.tolist()
+    ([[1, 1], [0, -1]], [[True, True], [True, False]])
+    """
+    m = broadcast.values.shape[1]
+    # Whole arrays, no gathers: rows that heard nothing have said == 0, so they are not
+    # candidates for socialization and keep what they were told before.
+    said = np.zeros((n_nodes, m), dtype=np.int8)
+    said[broadcast.target] = broadcast.values
+    answer = reply.sender < 0
+    from_answer = None
+    if answer.any():
+        # The cells the answers speak about, by flat index (row * m + dimension); several
+        # answers to one member carry the same code, so which one lands last is moot.
+        values = reply.values[answer]
+        flat = values.reshape(-1).nonzero()[0]
+        rows = flat // m
+        cell = flat + (reply.target[answer][rows] - rows) * m
+        from_answer = np.zeros((n_nodes, m), dtype=bool)
+        from_answer.reshape(-1)[cell] = True
+        said.reshape(-1)[cell] = values.reshape(-1)[flat]
+    if mech.broadcast_socialization and mech.answer_learning:
+        return said, None
+    # Switched off sources stop socializing; their cells keep their draws, unused.
+    if from_answer is None:
+        return said, np.full(said.shape, mech.broadcast_socialization)
+    return said, np.where(from_answer, mech.answer_learning, mech.broadcast_socialization)

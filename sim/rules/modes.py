@@ -51,6 +51,7 @@ __all__ = [
     "NKTask",
     "make_task",
     "MajorityRule",
+    "words",
     "ImitationRule",
     "LearnSuperiorRule",
     "PEER_RULES",
@@ -122,6 +123,41 @@ def see_first_hand(state, rows: np.ndarray, dims: np.ndarray) -> None:
     state.seen[rows, dims] = state.reality[dims]
 
 
+def words(
+    beliefs: np.ndarray,
+    who: np.ndarray,
+    u: np.ndarray,
+    stakeholder: np.ndarray,
+    need_count: np.ndarray,
+    need_order: np.ndarray,
+) -> np.ndarray:
+    """What each speaker ``who[i]`` says: its beliefs on the dimensions its uniforms
+    ``u[i]`` pick (one per word), zeros elsewhere. A stakeholder (``stakeholder[i] >= 0``,
+    its row of ``need_count`` and ``need_order``) picks among the dimensions it needs.
+
+    >>> b = np.array([[1, -1, 1], [-1, -1, 1]], dtype=np.int8)
+    >>> needs = np.array([[False, False, True]])
+    >>> words(b, np.array([0, 1]), np.array([[0.5], [0.9]]), np.array([-1, 0]),
+    ...       np.array([1]), np.argsort(~needs, axis=1, kind="stable")).tolist()
+    [[0, -1, 0], [0, 0, 1]]
+    """
+    m = beliefs.shape[1]
+    dims = (u * m).astype(np.int64)
+    rows = (stakeholder >= 0).nonzero()[0]
+    if rows.size:
+        # The same draws pick among the stakeholder's needs instead of all dimensions.
+        s = stakeholder[rows]
+        pick = (u[rows] * need_count[s, None]).astype(np.int64)
+        # The pick-th needed dimension of each, by flat index into the (k, m) order.
+        dims[rows] = need_order.reshape(-1)[(s * m)[:, None] + pick]
+    # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
+    values = np.zeros((who.size, m), dtype=np.int8)
+    values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
+        beliefs.reshape(-1)[((who * m)[:, None] + dims).reshape(-1)]
+    )
+    return values
+
+
 class MajorityRule:
     """March's members: exploring shows reality first hand on the dimension tried; one says
     ``post_dims`` random dimensions of what one believes (a stakeholder: dimensions it needs);
@@ -132,23 +168,10 @@ class MajorityRule:
 
     def say(self, state, who: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Each speaker's beliefs on ``post_dims`` random dimensions, zeros elsewhere."""
-        m, k, n = state.cfg.environment.dims, state.cfg.population.post_dims, state.n_individuals
-        u = rng.random((who.size, k))
-        dims = (u * m).astype(np.int64)
-        outside = who >= n
-        if outside.any():
-            # The same draws pick among the stakeholder's needs instead of all dimensions.
-            rows = outside.nonzero()[0]
-            s = who[rows] - n
-            pick = (u[rows] * state.need_count[s, None]).astype(np.int64)
-            # The pick-th needed dimension of each, by flat index into the (k, m) order.
-            dims[rows] = state.need_order.reshape(-1)[(s * m)[:, None] + pick]
-        # Flat indices (row * m + dimension): much faster than 2-D fancy indexing.
-        values = np.zeros((who.size, m), dtype=np.int8)
-        values.reshape(-1)[(np.arange(0, who.size * m, m)[:, None] + dims).reshape(-1)] = (
-            state.beliefs.reshape(-1)[((who * m)[:, None] + dims).reshape(-1)]
-        )
-        return values
+        u = rng.random((who.size, state.cfg.population.post_dims))
+        n = state.n_individuals
+        stakeholder = np.where(who >= n, who - n, -1)
+        return words(state.beliefs, who, u, stakeholder, state.need_count, state.need_order)
 
     def listen(self, state, parts, rng: np.random.Generator) -> None:
         """Peers' posts and replies, each one vote in the majority (the organization's

@@ -22,6 +22,7 @@ import numpy as np
 from sim.rules.messages import BROADCAST, KINDS, POST, VOICE, Messages, org_node
 
 __all__ = ["RouteResult", "attention_filter", "first_hop", "relay", "cascade", "route"]
+__all__ += ["reading_order", "read_first"]
 
 
 def attention_filter(
@@ -62,23 +63,41 @@ def attention_filter(
         return np.ones(n, dtype=bool)
     if tiebreak is None:
         tiebreak = rng.random(n)
-    # One float sort key: the receiver, plus a fraction in [0, 1) that is smaller for higher
-    # priority (random among equals); argsort of one array beats a lexsort of two.
-    # Only arrivals at a receiver over its cap are ranked: the others are all read. Ranking
-    # that subset alone (stable, by the same key) orders it as a sort of every arrival would.
+    # Only arrivals at a receiver over its cap are ranked: the others are all read.
     idx = over_cap[receiver].nonzero()[0]
-    sub = receiver[idx]
+    within = reading_order(tiebreak[idx], None if priority is None else priority[idx])
+    return read_first(receiver, capacity, load, idx, within)
+
+
+def reading_order(tiebreak: np.ndarray, priority: np.ndarray | None = None) -> np.ndarray:
+    """Each arrival's place in its receiver's reading order, a fraction in [0, 1): smaller is
+    read first; higher ``priority`` first, random (``tiebreak``, uniforms) among equals.
+
+    >>> reading_order(np.array([0.5, 0.5]), np.array([0.0, 3.0])).round(3).tolist()
+    [0.8, 0.235]
+    """
     if priority is None:
-        within = tiebreak[idx]
-    else:
-        within = 0.999999 / (1.0 + np.maximum(priority[idx], 0) + 0.5 * tiebreak[idx])
+        return tiebreak
+    return 0.999999 / (1.0 + np.maximum(priority, 0) + 0.5 * tiebreak)
+
+
+def read_first(
+    receiver: np.ndarray, capacity: np.ndarray, load: np.ndarray, idx: np.ndarray, within
+) -> np.ndarray:
+    """Which arrivals are read: of the arrivals ``idx`` at receivers over their cap (``load``
+    arrivals against ``capacity``), each receiver reads its ``capacity`` first in the order
+    ``within`` (:func:`reading_order`, one per arrival of ``idx``); the rest are all read."""
+    # One float sort key: the receiver plus its place in [0, 1); argsort of one array beats
+    # a lexsort of two. Ranking the subset alone (stable, by the same key) orders it as a
+    # sort of every arrival would.
+    sub = receiver[idx]
     order = _argsort_stable(sub + within)
     rec_sorted = sub[order]
     # Where each receiver's arrivals start in the sorted subset (receivers under their cap
     # have none there).
-    starts = np.cumsum(np.where(over_cap, load, 0)) - load
+    starts = np.cumsum(np.where(load > capacity, load, 0)) - load
     rank = np.arange(idx.size) - starts[rec_sorted]
-    keep = np.ones(n, dtype=bool)
+    keep = np.ones(receiver.size, dtype=bool)
     keep[idx[order]] = rank < capacity[rec_sorted]
     return keep
 

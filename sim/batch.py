@@ -95,7 +95,11 @@ def refusals(cfg: AgoraConfig) -> list[str]:
         (not cfg.value.economy, "the economy"),
         (not is_march(cfg), "March's own model (its kernel: sim.march)"),
     ]
-    return [reason for ok, reason in checks if not ok]
+    reasons = [reason for ok, reason in checks if not ok]
+    added = [name for name in metrics.METRICS if name not in metrics.WORLD_METRICS]
+    if added:  # measured per world only once checked against the model
+        reasons.append("metrics added since sim.rules.metrics loaded: " + ", ".join(added))
+    return reasons
 
 
 def batchable(cfg: AgoraConfig) -> bool:

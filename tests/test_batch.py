@@ -201,3 +201,18 @@ def test_blocks_cover_the_seeds_in_order():
         assert [s for _, part in got for s in part] == seeds
         assert [first for first, _ in got] == list(range(0, 23, size))
         assert all(1 <= len(part) <= size for _, part in got)
+
+
+def test_a_metric_added_later_sends_the_runs_through_the_model(monkeypatch):
+    """A metric a user adds to METRICS is not known to reduce world by world, so the batch
+    refuses it by name and simulate measures it replicate by replicate through the model."""
+    from sim.rules import metrics
+
+    monkeypatch.setitem(
+        metrics.METRICS, "half_engaged", lambda s: np.mean(s.model.engagement > 0.5)
+    )
+    cfg = to_config({**SMALL, "steps": 3, "replicates": 2})
+    assert refusals(cfg) == ["metrics added since sim.rules.metrics loaded: half_engaged"]
+    with pytest.raises(ValueError, match="half_engaged"):
+        Batch(cfg, [1, 2])
+    assert len(simulate(cfg).metrics) == 2 * 4

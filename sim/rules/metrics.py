@@ -82,6 +82,7 @@ __all__ = [
     "measure",
     "measure_org",
     "measure_worlds",
+    "WORLD_METRICS",
     "ORG_METRIC_NAMES",
     "Snapshot",
     "adaptation_lags",
@@ -328,6 +329,10 @@ METRICS: dict[str, Callable[[Snapshot], Any]] = {
 
 #: The metric names of DESIGN section 5, in column order.
 METRIC_NAMES: tuple[str, ...] = tuple(METRICS)
+#: The metrics :func:`measure_worlds` measures per world: every one defined here, each reduced
+#: over the last axis and checked against the model world by world (``tests/test_batch.py``).
+#: A metric added to ``METRICS`` later is not among them, so its runs go through the model.
+WORLD_METRICS: frozenset[str] = frozenset(METRICS)
 
 
 def _org_view(state: State, org: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,10 +14,13 @@ configuration the batch runs. The metrics of every world are measured at once by
 formulas (:func:`sim.rules.metrics.measure_worlds`).
 
 **What it runs** (:func:`batchable`): one organization per world, March's additive reality,
-the majority peer rule, direct broadcast routing (ideas may still go up the chain), no
-interventions, practices that do not adapt, the platform as everyone's, leaders who do not
-take part, no economy, no opinions, decisions by the leadership, and not March's own model
-(which has its kernel, :mod:`sim.march`). Anything else runs one replicate at a time.
+the majority peer rule, direct broadcast routing (ideas may still go up the chain),
+practices that do not adapt, the platform as everyone's, leaders who do not
+take part, no economy, no opinions, decisions by the leadership, not March's own model
+(which has its kernel, :mod:`sim.march`), interventions that change only rules (not the
+wiring) to rules of this list, and only the metrics checked world by world
+(:data:`sim.rules.metrics.WORLD_METRICS`). Anything else runs one replicate at a time;
+:func:`refusals` says why.
 
 Examples
 --------
@@ -32,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 from types import SimpleNamespace
 
@@ -39,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, to_config
-from sim.config.engines import is_march
+from sim.config.engines import batch_refusals, worlds_per_batch
+from sim.config.interventions import apply_changes
 from sim.model import AgoraModel
 from sim.rules import metrics
 from sim.rules.authenticity import Authenticity, gap
@@ -66,7 +71,7 @@ from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, VOICE, Messages, o
 from sim.rules.modes import words
 from sim.rules.routing import first_hop, read_first, reading_order, up_one
 from sim.rules.state import State, Tally
-from sim.rules.wiring import Wiring
+from sim.rules.wiring import Wiring, derive
 from sim.util.constants import ones32
 from sim.util.seeding import Streams
 
@@ -76,26 +81,9 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 
 
 def refusals(cfg: AgoraConfig) -> list[str]:
-    """Why ``cfg`` cannot run batched (empty: it can), one plain reason per setting."""
-    cfg = to_config(cfg)  # its practices resolved
-    pop = cfg.population
-    checks = [
-        (cfg.org.count == 1, "several organizations (stakeholders may switch between them)"),
-        (cfg.environment.landscape == "additive", "an NK task (one landscape per world)"),
-        (pop.opinion == "off", "the opinion mode"),
-        (pop.peer_rule == "majority", f"the peer rule {pop.peer_rule}"),
-        (pop.audience == "one", "posts to every neighbour"),
-        (cfg.hierarchy.routing == "direct", f"{cfg.hierarchy.routing} broadcast routing"),
-        (cfg.regime.upward != "observe", "the code observing members (March's idealisation)"),
-        (cfg.regime.decision == "leaders", "decisions by vote"),
-        (not cfg.interventions, "interventions"),
-        (cfg.org.adapt == "off", "practices that adapt"),
-        (cfg.platform.rollout == "everyone", "a platform that members adopt"),
-        (cfg.leadership.participation == 0, "leaders taking part"),
-        (not cfg.value.economy, "the economy"),
-        (not is_march(cfg), "March's own model (its kernel: sim.march)"),
-    ]
-    reasons = [reason for ok, reason in checks if not ok]
+    """Why ``cfg`` cannot run batched (empty: it can), one plain reason per setting: those of
+    :func:`sim.config.engines.batch_refusals`, and metrics not checked world by world."""
+    reasons = batch_refusals(to_config(cfg))  # its practices resolved
     added = [name for name in metrics.METRICS if name not in metrics.WORLD_METRICS]
     if added:  # measured per world only once checked against the model
         reasons.append("metrics added since sim.rules.metrics loaded: " + ", ".join(added))
@@ -169,9 +157,12 @@ _ORG_FIELDS = (
 )
 
 
-def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int = 64) -> pd.DataFrame:
+def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int | None = None) -> pd.DataFrame:
     """Run every seed of a :func:`batchable` ``cfg``; metrics in :func:`sim.simulate`'s
-    layout (``replicate``, ``seed``, ``step``, the metrics), ``chunk`` replicates at a time."""
+    layout (``replicate``, ``seed``, ``step``, the metrics), ``chunk`` replicates at a time
+    (by default :func:`sim.config.engines.worlds_per_batch`, for any number of seeds)."""
+    cfg = to_config(cfg)
+    chunk = chunk or worlds_per_batch(dataclasses.replace(cfg, replicates=len(seeds)))
     frames = []
     for first in range(0, len(seeds), chunk):
         batch = Batch(cfg, seeds[first : first + chunk])
@@ -203,8 +194,10 @@ class Batch:
         self.W = _Worlds(len(seeds), first.n_individuals, first.n_stakeholders)
         self.m = cfg.environment.dims
         self.streams = Streams([m.rng for m in models])
+        # What the wiring is derived from again when an intervention changes the rules.
+        self._wired = [(s.network, s.node_org, s.fast) for s in states]
         self._stack_state(states)
-        self._stack_wiring([m.wiring for m in models], states)
+        self._stack_wiring([m.wiring for m in models])
         self._view = self._worlds_view(first)
         self.history = [
             np.array([[m.records[0][name] for m in models] for name in metrics.METRIC_NAMES])
@@ -291,7 +284,7 @@ class Batch:
         whole = getattr(self, name)
         return whole.reshape(self.W.R, rows, *whole.shape[1:])
 
-    def _stack_wiring(self, wirings: list[Wiring], states: list[State]) -> None:
+    def _stack_wiring(self, wirings: list[Wiring]) -> None:
         """The replicates' wiring and networks end to end (node ids offset by world)."""
         W = self.W
         offsets = np.arange(W.R) * W.N
@@ -329,7 +322,7 @@ class Batch:
         self.origin_group = nodes("origin_group")
         self.n_groups = wirings[0].n_groups
         self.timed, self.budgeted = wirings[0].timed, wirings[0].budgeted
-        nets = [s.network for s in states]
+        nets = [network for network, _, _ in self._wired]
         self.degree = np.concatenate([net.degree() for net in nets])
         self.indices = shifted([net.indices for net in nets])
         ends = np.cumsum([0] + [net.indices.size for net in nets])
@@ -347,6 +340,7 @@ class Batch:
         """One step of every world, phase by phase as :meth:`AgoraModel.step`."""
         self.step_count += 1
         self.tally, self.counts = self._new_tally()
+        self.intervene()
         self.environment()
         self.experience()
         outbox = self.speak()
@@ -356,6 +350,15 @@ class Batch:
         self.learn()
         self.serve_stakeholders()
         self.measure()
+
+    # 0 -------------------------------------------------------------------
+    def intervene(self) -> None:
+        """The interventions due now (:meth:`AgoraModel.intervene`): the rules change in every
+        world and each world's wiring is derived again (none rewires: :func:`refusals`)."""
+        for iv in self.cfg.interventions:
+            if iv.at == self.step_count and iv.at > 0:
+                self.cfg = self._view.cfg = apply_changes(self.cfg, dict(iv.set))
+                self._stack_wiring([derive(self.cfg, *wired) for wired in self._wired])
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, to_config
+from sim.config.engines import worlds_per_batch
 from sim.rules.metrics import METRIC_NAMES
 from sim.util.seeding import replicate_seeds
 from sim.util.stats import mean_ci
@@ -169,12 +170,14 @@ def run_replicates(
 
     Each runs on the fastest engine that gives the Mesa model's numbers, seed for seed: March's
     kernel (:mod:`sim.march`) for March's own model, the replicates stepped together
-    (:mod:`sim.batch`) where :func:`sim.batch.batchable` allows, else the model one replicate
+    (:mod:`sim.batch`) where :func:`sim.batch.batchable` allows and worlds are small enough
+    to gain (:func:`sim.config.engines.worlds_per_batch`), else the model one replicate
     after another (the only one that shows a ``progress`` bar).
     """
     from sim import batch, march
 
-    if march.is_march(cfg) or (len(seeds) > 1 and batch.batchable(cfg) and not progress):
+    stacked = worlds_per_batch(dataclasses.replace(cfg, replicates=len(seeds))) > 1
+    if march.is_march(cfg) or (stacked and not progress and batch.batchable(cfg)):
         engine = march if march.is_march(cfg) else batch
         metrics = engine.run_batch(cfg, seeds)
         metrics["replicate"] += first

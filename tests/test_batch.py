@@ -4,7 +4,7 @@ Each configuration below runs its replicates stacked in one batch and one at a t
 ``AgoraModel``; every metric at every step must be the same float. The configurations cover
 what the batch runs: the three regimes, ideas up the chain with relays that lose and distort,
 attention and time caps that bind (the tie-break draws), each mechanism switched off, no
-stakeholders, no turnover or exploration, no peer talk.
+stakeholders, no turnover or exploration, no peer talk, interventions that change the rules.
 """
 
 from __future__ import annotations
@@ -81,6 +81,12 @@ CASES = {
         "hierarchy": {"relay": 1.0},
     },
     "nobody talks": {"openness": {"peer": 0.0}, "population": {"talk": 0.0, "voice": 0.0}},
+    "interventions that change the rules": {
+        "interventions": [
+            {"at": 10, "set": {"regime.responsiveness": 0.9, "population.attention": 2}},
+            {"at": 20, "set": {"regime": "broadcast", "mechanisms.time_costs": False}},
+        ]
+    },
 }
 
 
@@ -176,7 +182,10 @@ REFUSED = {
     "posts to every neighbour": {"population": {"audience": "all"}},
     "chain broadcast routing": {"hierarchy": {"routing": "chain"}},
     "decisions by vote": {"regime": {"decision": "vote"}},
-    "interventions": {"interventions": [{"at": 2, "set": {"regime.responsiveness": 0.9}}]},
+    "an intervention that rewires": {"interventions": [{"at": 2, "set": {"network.rewire": 0.3}}]},
+    "leaders taking part (from step 2)": {
+        "interventions": [{"at": 2, "set": {"leadership.participation": 0.5}}]
+    },
     "practices that adapt": {"org": {"adapt": "on"}},
     "a platform that members adopt": {"platform": {"rollout": "champions"}},
     "leaders taking part": {"leadership": {"participation": 0.5}},

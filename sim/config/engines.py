@@ -1,6 +1,10 @@
 """Which engine runs a configuration: a pure function of its values, so that the memory
 estimate (:mod:`sim.config.limits`) and the simulation (:mod:`sim.simulation`) agree.
 
+Replicates of most configurations are stepped together (:mod:`sim.batch`):
+:func:`batch_refusals` says why one cannot be, and :func:`worlds_per_batch` how many
+replicates one batch holds.
+
 The batched March kernel (:mod:`sim.march`) runs a configuration only when every key of the
 schema it does not model has a value that cannot act: :data:`KERNEL_REQUIRES` says which value
 each such key must have; the keys it reads (:data:`KERNEL_READS`) and those that cannot act in
@@ -34,6 +38,9 @@ __all__ = [
     "is_march",
     "kernel_refusals",
     "kernel_value",
+    "MAX_NODES",
+    "batch_refusals",
+    "worlds_per_batch",
 ]
 
 
@@ -190,3 +197,60 @@ def is_march(cfg: AgoraConfig) -> bool:
     """True when nothing but March's mutual learning happens in ``cfg``: every key of
     :data:`KERNEL_REQUIRES` passes its test."""
     return not kernel_refusals(cfg)
+
+
+#: The most nodes a batch of replicates stacks (:mod:`sim.batch`). Batching pays where a step
+#: is mostly the fixed cost of numpy calls (small worlds); past this a replicate's own arrays
+#: fill the calls.
+MAX_NODES = 50_000
+
+
+def worlds_per_batch(cfg: AgoraConfig) -> int:
+    """How many replicates of ``cfg`` one batch steps together: as many worlds as fit
+    :data:`MAX_NODES`, at most 64 and at most ``cfg.replicates`` (1: not batched).
+
+    >>> from sim.config import to_config
+    >>> worlds_per_batch(to_config({"replicates": 100}))
+    64
+    >>> worlds_per_batch(to_config({"replicates": 100, "org": {"size": 40_000}}))
+    1
+    """
+    nodes = cfg.org.count * ((cfg.org.size or 0) + cfg.stakeholders.count)
+    return int(max(1, min(64, cfg.replicates, MAX_NODES // max(nodes, 1))))
+
+
+def batch_refusals(cfg: AgoraConfig) -> list[str]:
+    """Why the replicates of ``cfg`` (resolved) cannot be stepped together (empty: they can),
+    one plain reason per setting, for ``cfg`` and for the rules each intervention puts in
+    force. (:func:`sim.batch.refusals` adds the metrics' condition.)"""
+    from sim.config.interventions import apply_changes, changes_structure
+
+    reasons = _batch_refusals(cfg)
+    current = cfg
+    for iv in sorted(cfg.interventions, key=lambda iv: iv.at):
+        if changes_structure(dict(iv.set)):
+            reasons.append(f"an intervention that rewires (at step {iv.at})")
+            continue
+        current = apply_changes(current, dict(iv.set))
+        reasons += [f"{r} (from step {iv.at})" for r in _batch_refusals(current)]
+    return list(dict.fromkeys(reasons))
+
+
+def _batch_refusals(cfg: AgoraConfig) -> list[str]:
+    pop = cfg.population
+    checks = [
+        (cfg.org.count == 1, "several organizations (stakeholders may switch between them)"),
+        (cfg.environment.landscape == "additive", "an NK task (one landscape per world)"),
+        (pop.opinion == "off", "the opinion mode"),
+        (pop.peer_rule == "majority", f"the peer rule {pop.peer_rule}"),
+        (pop.audience == "one", "posts to every neighbour"),
+        (cfg.hierarchy.routing == "direct", f"{cfg.hierarchy.routing} broadcast routing"),
+        (cfg.regime.upward != "observe", "the code observing members (March's idealisation)"),
+        (cfg.regime.decision == "leaders", "decisions by vote"),
+        (cfg.org.adapt == "off", "practices that adapt"),
+        (cfg.platform.rollout == "everyone", "a platform that members adopt"),
+        (cfg.leadership.participation == 0, "leaders taking part"),
+        (not cfg.value.economy, "the economy"),
+        (cfg.regime.broadcast_rate is None or not is_march(cfg), "March's own model (its kernel)"),
+    ]
+    return [reason for ok, reason in checks if not ok]

@@ -32,13 +32,14 @@ sim.config.ConfigError: this run needs about ... GB of memory, ...org.size=10000
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.config.engines import is_march
+from sim.config.engines import batch_refusals, is_march, worlds_per_batch
 from sim.config.schema import AgoraConfig, ConfigError
 
 __all__ = [
@@ -54,9 +55,12 @@ __all__ = [
 #: half, leaving room for the operating system and a second job of a parallel sweep.
 DEFAULT_SHARE = 0.5
 
-# Bytes, measured (peak RSS increase of one run, tests/test_hardening.py) and rounded up.
+# Bytes, measured (peak RSS increase of one run, tests/test_hardening.py) and rounded up;
+# per node and dimension and per message measured again after the int8 state and the block
+# kernels (release 4.1) made a run smaller: 20,000 members peak at 23 MB, 10,000 with 200
+# dimensions at 39 MB.
 _PER_NODE = 450  # the arrays of one member or stakeholder (agents are made when asked for)
-_PER_NODE_DIM = 26  # beliefs, seen, told, actions, needs, float copies: per node and dimension
+_PER_NODE_DIM = 22  # beliefs, seen, told, actions, needs, float copies: per node and dimension
 _PER_TIE = 56  # one tie, both directions, in the edge arrays and the adjacency index
 _PER_NODE_REPLICATE = 64  # what each further replicate leaves behind (its rows, a freer heap)
 #: March's kernel (sim/march.py) runs up to this many replicates at once ...
@@ -65,7 +69,7 @@ _MARCH_CHUNK = 128
 #: int8 beliefs and their masks, float32 copies for the products, float64 random draws.
 _PER_MARCH_CELL = 56
 _PER_MESSAGE_DIM = 4  # a message's values, per dimension, for each message read per step
-_PER_MESSAGE = 64  # a message's sender, target, kind and routing state
+_PER_MESSAGE = 40  # a message's sender, target, kind and routing state
 _PER_METRIC_ROW = 1_500  # one step's metrics: a Python record while running, then a frame row
 _PER_METRIC_ROW_JOB = 800
 _SMALL_DEGREE = 10.0  # the same row in the job's concatenated frame and its parquet copy
@@ -182,6 +186,13 @@ def estimate(cfg: AgoraConfig) -> Estimate:
         f"population.attention={cfg.population.attention}",
         nodes * messages * (_PER_MESSAGE + post_dims * _PER_MESSAGE_DIM),
     )
+    # (Interventions are left out: one that stops the batch only lowers the real peak.)
+    batched = not batch_refusals(dataclasses.replace(cfg, interventions=[]))
+    worlds = worlds_per_batch(cfg) if batched else 1
+    if worlds > 1:
+        # Replicates stepped together (sim.batch) hold every world's arrays at once.
+        one = sum(parts.values())
+        add(f"replicates={cfg.replicates} ({worlds} stepped together)", (worlds - 1) * one)
     add(f"replicates={cfg.replicates}", float(cfg.replicates) * nodes * _PER_NODE_REPLICATE)
     rows = (float(cfg.steps) + 1) * float(cfg.replicates)
     add(

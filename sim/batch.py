@@ -44,7 +44,7 @@ import pandas as pd
 
 from sim.config import AgoraConfig, to_config
 from sim.config.engines import batch_refusals, worlds_per_batch
-from sim.config.interventions import apply_changes
+from sim.config.interventions import apply_changes, changes_structure
 from sim.model import AgoraModel
 from sim.rules import metrics
 from sim.rules.authenticity import Authenticity, gap
@@ -57,7 +57,7 @@ from sim.rules.feedback import (
     trust_target,
     update_engagement,
 )
-from sim.rules.influence import peer_candidates, peer_majority, sum_by_receiver
+from sim.rules.influence import peer_majority, what_peers_said
 from sim.rules.learning import (
     assign_where,
     learn_code,
@@ -82,12 +82,22 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 
 def refusals(cfg: AgoraConfig) -> list[str]:
     """Why ``cfg`` cannot run batched (empty: it can), one plain reason per setting: those of
-    :func:`sim.config.engines.batch_refusals`, and metrics not checked world by world."""
-    reasons = batch_refusals(to_config(cfg))  # its practices resolved
+    :func:`sim.config.engines.batch_refusals` for the rules at the start and for the rules
+    each intervention puts in force, an intervention that rewires, and metrics not checked
+    world by world."""
+    cfg = to_config(cfg)  # its practices resolved
+    reasons = batch_refusals(cfg)
+    current = cfg
+    for iv in sorted(cfg.interventions, key=lambda iv: iv.at):
+        if changes_structure(dict(iv.set)):
+            reasons.append(f"an intervention that rewires (at step {iv.at})")
+            continue
+        current = apply_changes(current, dict(iv.set))
+        reasons += [f"{r} (from step {iv.at})" for r in batch_refusals(current)]
     added = [name for name in metrics.METRICS if name not in metrics.WORLD_METRICS]
     if added:  # measured per world only once checked against the model
         reasons.append("metrics added since sim.rules.metrics loaded: " + ", ".join(added))
-    return reasons
+    return list(dict.fromkeys(reasons))
 
 
 def batchable(cfg: AgoraConfig) -> bool:
@@ -618,10 +628,15 @@ class Batch:
 
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:
+        """Socialization to what the organization said, then the peer majority
+        (:meth:`AgoraModel.listen`)."""
         self._socialize_to_what_was_told()
         self._follow_peers()
 
     def _socialize_to_what_was_told(self) -> None:
+        """March's socialization towards the broadcasts and answers heard this step, one
+        uniform per candidate cell from its world's stream
+        (:func:`sim.rules.learning.socialize_drawing`)."""
         b, reply = self.parts[BROADCAST], self.parts[REPLY]
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
@@ -637,7 +652,9 @@ class Batch:
         self.beliefs[...] = socialize(self.beliefs, said, rate, u, cells)
 
     def _follow_peers(self) -> None:
-        """The majority rule's listening (:func:`sim.rules.influence.follow_peers`)."""
+        """The majority rule's listening (:func:`sim.rules.influence.follow_peers`): one
+        uniform per candidate cell of the rows that heard something, from its world's
+        stream."""
         post, reply = self.parts[POST], self.parts[REPLY]
         influence = self.cfg.population.peer_influence
         if not (len(post) + len(reply) and influence > 0):
@@ -645,13 +662,7 @@ class Batch:
         peer = reply.sender >= 0
         receiver = np.concatenate([post.target, reply.target[peer]])
         values = np.concatenate([post.values, reply.values[peer]])
-        heard_by = np.zeros(self.W.R * self.W.N, dtype=bool)
-        heard_by[receiver] = True
-        rows = heard_by.nonzero()[0]
-        place = np.cumsum(heard_by, dtype=np.int64) - 1
-        heard = sum_by_receiver(place.take(receiver), values, rows.size)
-        mine = self.beliefs.take(rows, axis=0)
-        cells = peer_candidates(mine, heard)
+        rows, mine, heard, cells = what_peers_said(self.beliefs, receiver, values)
         counts = np.bincount(self.W.of_node[rows], np.count_nonzero(cells, axis=1), self.W.R)
         u = self.streams.by_count(counts.astype(np.int64))
         self.beliefs[rows] = peer_majority(mine, heard, influence, u, cells)

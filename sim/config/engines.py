@@ -221,22 +221,8 @@ def worlds_per_batch(cfg: AgoraConfig) -> int:
 
 def batch_refusals(cfg: AgoraConfig) -> list[str]:
     """Why the replicates of ``cfg`` (resolved) cannot be stepped together (empty: they can),
-    one plain reason per setting, for ``cfg`` and for the rules each intervention puts in
-    force. (:func:`sim.batch.refusals` adds the metrics' condition.)"""
-    from sim.config.interventions import apply_changes, changes_structure
-
-    reasons = _batch_refusals(cfg)
-    current = cfg
-    for iv in sorted(cfg.interventions, key=lambda iv: iv.at):
-        if changes_structure(dict(iv.set)):
-            reasons.append(f"an intervention that rewires (at step {iv.at})")
-            continue
-        current = apply_changes(current, dict(iv.set))
-        reasons += [f"{r} (from step {iv.at})" for r in _batch_refusals(current)]
-    return list(dict.fromkeys(reasons))
-
-
-def _batch_refusals(cfg: AgoraConfig) -> list[str]:
+    one plain reason per setting, for the rules in force at the start (:func:`sim.batch.
+    refusals` adds the interventions' and the metrics')."""
     pop = cfg.population
     checks = [
         (cfg.org.count == 1, "several organizations (stakeholders may switch between them)"),

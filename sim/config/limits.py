@@ -32,7 +32,6 @@ sim.config.ConfigError: this run needs about ... GB of memory, ...org.size=10000
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
 from dataclasses import dataclass, field
@@ -187,8 +186,7 @@ def estimate(cfg: AgoraConfig) -> Estimate:
         nodes * messages * (_PER_MESSAGE + post_dims * _PER_MESSAGE_DIM),
     )
     # (Interventions are left out: one that stops the batch only lowers the real peak.)
-    batched = not batch_refusals(dataclasses.replace(cfg, interventions=[]))
-    worlds = worlds_per_batch(cfg) if batched else 1
+    worlds = worlds_per_batch(cfg) if not batch_refusals(cfg) else 1
     if worlds > 1:
         # Replicates stepped together (sim.batch) hold every world's arrays at once.
         one = sum(parts.values())

@@ -121,7 +121,7 @@ def check_pair_memory(cfgs) -> None:
 
     >>> from sim.config import AgoraConfig, ConfigError, load_config, to_config
     >>> check_pair_memory([load_config([]), load_config([])])
-    >>> one = load_config(["limits.memory_gb=0.0025"])  # one run fits, two do not
+    >>> one = load_config(["limits.memory_gb=0.002"])  # one run fits, two do not
     >>> check_pair_memory([one, one])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...

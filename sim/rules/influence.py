@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["sum_by_receiver", "peer_candidates", "peer_majority", "follow_peers"]
+__all__ += ["what_peers_said"]
 
 _INT16_MAX = 32_767  # np.iinfo costs microseconds a call
 
@@ -91,8 +92,18 @@ def follow_peers(
     >>> follow_peers(b, np.array([0, 0, 1]), v, 1.0, np.random.default_rng(0)).tolist()
     [[0, 0], [1, 1], [1, 1]]
     """
-    n = beliefs.shape[0]
-    heard_by = np.zeros(n, dtype=bool)
+    rows, mine, heard, cells = what_peers_said(beliefs, receiver, values)
+    moved = peer_majority(mine, heard, rate, rng.random(np.count_nonzero(cells)), cells)
+    out = beliefs.copy()
+    out[rows] = moved
+    return out
+
+
+def what_peers_said(beliefs: np.ndarray, receiver: np.ndarray, values: np.ndarray):
+    """The rows that heard something (increasing), their beliefs, what they heard summed
+    (:func:`sum_by_receiver`) and their candidate cells (:func:`peer_candidates`, in C order:
+    one uniform each for :func:`peer_majority`)."""
+    heard_by = np.zeros(beliefs.shape[0], dtype=bool)
     heard_by[receiver] = True
     rows = heard_by.nonzero()[0]  # increasing
     # Each receiver's place among the rows that heard something.
@@ -100,8 +111,4 @@ def follow_peers(
     place -= 1
     heard = sum_by_receiver(place.take(receiver), values, rows.size)
     mine = beliefs.take(rows, axis=0)
-    cells = peer_candidates(mine, heard)
-    moved = peer_majority(mine, heard, rate, rng.random(np.count_nonzero(cells)), cells)
-    out = beliefs.copy()
-    out[rows] = moved
-    return out
+    return rows, mine, heard, peer_candidates(mine, heard)

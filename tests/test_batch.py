@@ -9,6 +9,8 @@ stakeholders, no turnover or exploration, no peer talk, interventions that chang
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 from sim import simulate
 from sim.batch import Batch, batchable, refusals, run_batch
-from sim.config import to_config
+from sim.config import load_config, to_config
 from sim.exec.parallel import blocks
 from sim.simulation import run_replicate, run_replicates
 from sim.util.seeding import Streams, replicate_seeds
@@ -81,6 +83,7 @@ CASES = {
         "hierarchy": {"relay": 1.0},
     },
     "nobody talks": {"openness": {"peer": 0.0}, "population": {"talk": 0.0, "voice": 0.0}},
+    "ideas along the ties (network routing)": {"hierarchy": {"routing": "network"}},
     "interventions that change the rules": {
         "interventions": [
             {"at": 10, "set": {"regime.responsiveness": 0.9, "population.attention": 2}},
@@ -225,3 +228,23 @@ def test_a_metric_added_later_sends_the_runs_through_the_model(monkeypatch):
     with pytest.raises(ValueError, match="half_engaged"):
         Batch(cfg, [1, 2])
     assert len(simulate(cfg).metrics) == 2 * 4
+
+
+SCENARIOS = sorted(
+    p.stem for p in (Path(__file__).parent.parent / "conf" / "scenario").glob("*.yaml")
+)
+
+
+@pytest.mark.slow
+def test_every_scenario_the_batch_runs_is_the_models():
+    """Each scenario the batch runs gives the model's numbers; the others name why not."""
+    batched = []
+    for scenario in SCENARIOS:
+        cfg = to_config(load_config([f"scenario={scenario}", "steps=25"]))
+        if cfg.org.size * cfg.org.count > 3_000:  # kept small: the same rules at any size
+            cfg = to_config(load_config([f"scenario={scenario}", "steps=25", "org.size=300"]))
+        if refusals(cfg):
+            continue  # runs through the model, one replicate at a time
+        assert_same_as_the_model(cfg, replicate_seeds(cfg.seed, 2))
+        batched.append(scenario)
+    assert {"default", "sample_company", "distributed_strategy"} <= set(batched), batched

@@ -230,7 +230,9 @@ def batch_refusals(cfg: AgoraConfig) -> list[str]:
         (pop.opinion == "off", "the opinion mode"),
         (pop.peer_rule == "majority", f"the peer rule {pop.peer_rule}"),
         (pop.audience == "one", "posts to every neighbour"),
-        (cfg.hierarchy.routing == "direct", f"{cfg.hierarchy.routing} broadcast routing"),
+        # Chain routing cascades broadcasts down the tree; under network routing broadcasts
+        # go directly and only ideas follow the ties (the derived chain, sim.rules.netroute).
+        (cfg.hierarchy.routing != "chain", "chain broadcast routing"),
         (cfg.regime.upward != "observe", "the code observing members (March's idealisation)"),
         (cfg.regime.decision == "leaders", "decisions by vote"),
         (cfg.org.adapt == "off", "practices that adapt"),

@@ -14,9 +14,9 @@ configuration the batch runs. The metrics of every world are measured at once by
 formulas (:func:`sim.rules.metrics.measure_worlds`).
 
 **What it runs** (:func:`batchable`): one organization per world, March's additive reality,
-the majority peer rule, direct broadcast routing (ideas may still go up the chain),
-practices that do not adapt, the platform as everyone's, leaders who do not
-take part, no economy, no opinions, decisions by the leadership, not March's own model
+the majority peer rule, broadcasts routed directly (ideas may go up the chain or along the
+ties), any platform rollout, practices that do not adapt, leaders who do not take part, no
+economy, no opinions, decisions by the leadership, not March's own model
 (which has its kernel, :mod:`sim.march`), interventions that change only rules (not the
 wiring) to rules of this list, and only the metrics checked world by world
 (:data:`sim.rules.metrics.WORLD_METRICS`). Anything else runs one replicate at a time;
@@ -155,6 +155,18 @@ class _GapsByWorld:
         return np.array(means)
 
 
+class _AdoptionByWorld:
+    """``adoption`` for every world (:meth:`sim.rules.platform.Platform.adoption`)."""
+
+    def __init__(self, adopted: np.ndarray, n: int) -> None:
+        self.adopted, self.n = adopted, n
+
+    def adoption(self) -> np.ndarray:
+        if not self.n:
+            return np.full(self.adopted.shape[0], np.nan)
+        return np.count_nonzero(self.adopted[:, : self.n], axis=1) / self.n
+
+
 # The state's arrays that the metrics read per node and per organization.
 _NODE_FIELDS = ("beliefs", "seen", "told", "engagement", "trust", "ideas_heard", "ideas_ignored")
 _ORG_FIELDS = (
@@ -239,6 +251,12 @@ class Batch:
         self.needs32 = self.needs.astype(np.float32)
         self.stakeholder_org = np.stack([s.stakeholder_org for s in states])
         self.authenticity = Authenticity(W.R * W.N)  # no claim read, nobody voiced yet
+        # The platform: each world's own component (its draws from its own child stream),
+        # whose adoption is a view of one stacked array, so posts are filtered at once.
+        self.platforms = [s.platform for s in states]
+        self.platform_adopted = np.concatenate([p.adopted for p in self.platforms])
+        for w, p in enumerate(self.platforms):
+            p.adopted = self.platform_adopted[w * W.N : (w + 1) * W.N]
         self.lag_sum = np.zeros(W.R, dtype=np.int64)
         self.lag_count = np.zeros(W.R, dtype=np.int64)
         self.votes = np.zeros(W.R * W.N, dtype=np.int64)
@@ -257,8 +275,8 @@ class Batch:
     def _worlds_view(self, first: State) -> SimpleNamespace:
         """The state as :func:`sim.rules.metrics.measure_worlds` reads it: each array with a
         leading axis of worlds (views of the batch's). The components the batch keeps inert
-        (the platform everyone's, leaders not taking part, the economy and the opinions off,
-        the additive task) and the tree (the same in every world: it draws nothing) are alike
+        (leaders not taking part, the economy and the opinions off, the additive task) and
+        the tree (the same in every world: it draws nothing) are alike
         in every world, so the first world's answer for all."""
         W = self.W
         return SimpleNamespace(
@@ -274,7 +292,7 @@ class Batch:
             lag_sum=self.lag_sum,
             lag_count=self.lag_count,
             task=first.task,
-            platform=first.platform,
+            platform=_AdoptionByWorld(self.platform_adopted.reshape(W.R, W.N), W.n),
             leadership=first.leadership,
             economy=first.economy,
             opinions=first.opinions,
@@ -384,6 +402,7 @@ class Batch:
             self.ideas_heard[leave] = 0
             self.ideas_ignored[leave] = 0
             self.authenticity.newcomers(leave)
+            self._platform_newcomers(leave)
         if self.cfg.environment.turbulence > 0:
             flip = self.streams.each(m) < self.cfg.environment.turbulence
             if flip.any():
@@ -448,6 +467,9 @@ class Batch:
         u = self.streams.each(coin + (W.N if talk > 0 else 0))
         broadcasts = self._broadcasts(rate, u[:, :coin])
         posters, readers = self._posters(u[:, coin:])
+        if self.platforms[0].live:  # posts happen between adopters
+            keep = self.platform_adopted[posters] & self.platform_adopted[readers]
+            posters, readers = posters[keep], readers[keep]
         voicers = self._voicers()
         said = self._say(np.concatenate([posters, voicers]))
         posting, voicing = self._pay_for_speaking(posters, voicers)
@@ -697,6 +719,38 @@ class Batch:
         self.authenticity.read(cfg, self.parts[BROADCAST].target)
         self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
         self.previous_votes = self.votes
+        self._update_platform(posts_ignored)
+
+    def _platform_newcomers(self, leave: np.ndarray) -> None:
+        """Newcomers start afresh on the platform (:meth:`Platform.newcomers`), world by
+        world: nothing to do where everyone is on it for good."""
+        if not self.platforms[0].live:
+            return
+        W = self.W
+        world = W.of_node[leave]
+        for w in np.unique(world).tolist():
+            self.platforms[w].newcomers(self.cfg, leave[world == w] - w * W.N)
+
+    def _update_platform(self, posts_ignored: np.ndarray) -> None:
+        """Adoption and drop-out (:meth:`AgoraModel._update_platform`), world by world: each
+        world's platform draws from its own stream (leaders take no part here: none seen)."""
+        if not self.platforms[0].live:
+            return
+        W, reply = self.W, self.parts[REPLY]
+        heard = self.votes > 0
+        heard[reply.target[reply.sender >= 0]] = True
+        worlds = zip(self.platforms, self._wired, strict=True)
+        for w, (platform, (network, _, _)) in enumerate(worlds):
+            rows = slice(w * W.N, (w + 1) * W.N)
+            platform.update(
+                self.cfg,
+                network,
+                self.tally.on_platform[rows],
+                heard[rows],
+                posts_ignored[rows],
+                0.0,
+                self.cfg.population.memory,
+            )
 
     def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
         W, cfg, t, nodes = self.W, self.cfg, self.tally, self.W.R * self.W.N

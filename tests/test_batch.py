@@ -84,6 +84,14 @@ CASES = {
     },
     "nobody talks": {"openness": {"peer": 0.0}, "population": {"talk": 0.0, "voice": 0.0}},
     "ideas along the ties (network routing)": {"hierarchy": {"routing": "network"}},
+    "a platform that champions start and members adopt or leave": {
+        "platform": {"rollout": "champions", "champions": 0.2, "patience": 2},
+        "population": {"turnover": 0.05},
+    },
+    "a platform given to everyone, adopted or left": {
+        "platform": {"rollout": "top_down"},
+        "mechanisms": {"leader_visibility": False},
+    },
     "interventions that change the rules": {
         "interventions": [
             {"at": 10, "set": {"regime.responsiveness": 0.9, "population.attention": 2}},
@@ -190,7 +198,6 @@ REFUSED = {
         "interventions": [{"at": 2, "set": {"leadership.participation": 0.5}}]
     },
     "practices that adapt": {"org": {"adapt": "on"}},
-    "a platform that members adopt": {"platform": {"rollout": "champions"}},
     "leaders taking part": {"leadership": {"participation": 0.5}},
     "the economy": {"value": {"economy": True}},
 }
@@ -247,4 +254,5 @@ def test_every_scenario_the_batch_runs_is_the_models():
             continue  # runs through the model, one replicate at a time
         assert_same_as_the_model(cfg, replicate_seeds(cfg.seed, 2))
         batched.append(scenario)
-    assert {"default", "sample_company", "distributed_strategy"} <= set(batched), batched
+    expected = {"default", "sample_company", "distributed_strategy", "grown_from_champions"}
+    assert expected <= set(batched), batched

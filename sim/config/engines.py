@@ -236,7 +236,6 @@ def batch_refusals(cfg: AgoraConfig) -> list[str]:
         (cfg.regime.upward != "observe", "the code observing members (March's idealisation)"),
         (cfg.regime.decision == "leaders", "decisions by vote"),
         (cfg.org.adapt == "off", "practices that adapt"),
-        (cfg.platform.rollout == "everyone", "a platform that members adopt"),
         (cfg.leadership.participation == 0, "leaders taking part"),
         (not cfg.value.economy, "the economy"),
         (cfg.regime.broadcast_rate is None or not is_march(cfg), "March's own model (its kernel)"),

@@ -48,7 +48,7 @@ from sim.config.interventions import apply_changes, changes_structure
 from sim.model import AgoraModel
 from sim.rules import metrics
 from sim.rules.authenticity import Authenticity, gap
-from sim.rules.budget import afford, pay_for_speaking, reading_capacity
+from sim.rules.budget import afford, capacity_left, pay_for_speaking
 from sim.rules.feedback import (
     move_towards,
     share_of,
@@ -123,9 +123,9 @@ class _Worlds:
         """The world of node ids (organization ids, negative, are worlds' own)."""
         return self._world_of_id.take(ids + self.R)
 
-    def count(self, ids: np.ndarray, weights=None) -> np.ndarray:
-        """How many of ``ids`` (or their ``weights``) fall in each world."""
-        return np.bincount(self.of(ids), weights, minlength=self.R)
+    def count(self, ids: np.ndarray) -> np.ndarray:
+        """How many of ``ids`` fall in each world."""
+        return np.bincount(self.of(ids), minlength=self.R)
 
 
 #: The counts of a step's :class:`~sim.rules.state.Tally` (one per world in the batch).
@@ -276,8 +276,8 @@ class Batch:
         """The state as :func:`sim.rules.metrics.measure_worlds` reads it: each array with a
         leading axis of worlds (views of the batch's). The components the batch keeps inert
         (leaders not taking part, the economy and the opinions off, the additive task) and
-        the tree (the same in every world: it draws nothing) are alike
-        in every world, so the first world's answer for all."""
+        the tree (the same in every world: it draws nothing) are alike in every world, so
+        the first world's answer for all."""
         W = self.W
         return SimpleNamespace(
             cfg=self.cfg,
@@ -457,8 +457,8 @@ class Batch:
         """Broadcasts, posts, last step's replies and answers, ideas: one outbox in kind
         order (within each kind, world after world)."""
         W = self.W
-        silent = self.beliefs[W.members] == 0
         # Actions are drawn only where the code observes them (not batched): skipped here.
+        silent = self.beliefs.reshape(W.R, W.N, self.m)[:, : W.n] == 0
         self.streams.skip(np.count_nonzero(silent.reshape(W.R, -1), axis=1))
         # Whether each world's organization speaks, then who posts: one call per world.
         rate, talk = self.cfg.regime.broadcast_rate, self.cfg.population.talk
@@ -520,7 +520,7 @@ class Batch:
         p = self.cfg.population.voice
         if p <= 0:
             return _NOBODY
-        voicing = self.streams.each(self.W.N).reshape(-1) < self.engagement * p * 1.0
+        voicing = self.streams.each(self.W.N).reshape(-1) < self.engagement * p
         return (voicing & self.may_voice).nonzero()[0]
 
     def _say(self, who: np.ndarray) -> np.ndarray:
@@ -580,18 +580,9 @@ class Batch:
         self.lost_ideas = np.concatenate(lost)
         self.parts = parts = d.by_kind()
         self.counts["delivered"] += W.count(d.sender)
-        reached = np.bincount(d.target[d.target >= 0], minlength=W.R * W.N)
-        t.received += reached
-        t.read += reached
-        if len(self.in_flight):
-            t.read += np.bincount(self.in_flight.holder, minlength=W.R * W.N)
-        read_time = t.read * cfg.population.time_read
-        t.spent += read_time
+        read_time = t.count_reading(d, parts, self.in_flight.holder, cfg.population.time_read)
         self.budget = self.budget - read_time
-        t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
-        peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
-        t.peer_received += np.bincount(peer_read, minlength=W.R * W.N)
         sender = np.concatenate([post.sender, reply.sender])
         target = np.concatenate([post.target, reply.target])
         peer = sender >= 0
@@ -606,14 +597,18 @@ class Batch:
         return np.where(holder < 0, nodes - 1 - holder, holder)
 
     def _capacity_now(self) -> np.ndarray:
+        """What each node and world's organization can read this step
+        (:meth:`AgoraModel._capacity_now`)."""
         if not self.budgeted:
             return self.capacity
-        nodes, pop = self.W.R * self.W.N, self.cfg.population
-        capacity = self.capacity.copy()
-        capacity[:nodes] = reading_capacity(capacity[:nodes], self.budget, pop.time_read)
-        taken = np.ceil(self.cfg.org.answer_cost * self.answer_load - 1e-9).astype(np.int64)
-        capacity[nodes:] = np.maximum(capacity[nodes:] - taken, 0)
-        return capacity
+        cfg = self.cfg
+        return capacity_left(
+            self.capacity,
+            self.budget,
+            cfg.population.time_read,
+            cfg.org.answer_cost,
+            self.answer_load,
+        )
 
     def _attention(self, msgs: Messages) -> np.ndarray:
         """Which arrivals are read (:func:`sim.rules.routing.attention_filter`): tie-breaks

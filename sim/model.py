@@ -46,7 +46,7 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
-from sim.rules.budget import afford, pay_for_speaking, reading_capacity
+from sim.rules.budget import afford, capacity_left, pay_for_speaking
 from sim.rules.decisions import ratify
 from sim.rules.feedback import (
     move_towards,
@@ -466,21 +466,12 @@ class AgoraModel(mesa.Model):
         t.dropped += res.dropped
         t.filtered += res.filtered
         t.relayed += res.relayed
-        reached_node = np.bincount(d.target[d.target >= 0], minlength=self.n_nodes)
-        t.received += reached_node
-        t.read += reached_node
-        if len(res.forward):  # read on the way up the chain too
-            t.read += np.bincount(res.forward.holder, minlength=self.n_nodes)
         # Reading (relaying included) takes time from what speaking left.
-        read_time = t.read * cfg.population.time_read
-        t.spent += read_time
+        read_time = t.count_reading(d, parts, res.forward.holder, cfg.population.time_read)
         self.state.budget = self.state.budget - read_time
         t.overloaded = res.overloaded
         self.state.lost_posts = res.lost_posts
-        t.reached[parts[BROADCAST].target] = True
         post, reply = parts[POST], parts[REPLY]
-        peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
-        t.peer_received += np.bincount(peer_read, minlength=self.n_nodes)
         # Peer talk between units (the organization's answers are not peer talk).
         sender = np.concatenate([post.sender, reply.sender])
         target = np.concatenate([post.target, reply.target])
@@ -498,14 +489,14 @@ class AgoraModel(mesa.Model):
         answers of last step take (``org.answer_cost`` each) under ``mechanisms.time_costs``."""
         if not self.wiring.budgeted:
             return self.wiring.capacity
-        n_nodes, pop = self.n_nodes, self.state.cfg.population
-        capacity = self.wiring.capacity.copy()
-        capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], self.state.budget, pop.time_read)
-        taken = np.ceil(self.state.cfg.org.answer_cost * self.state.answer_load - 1e-9).astype(
-            np.int64
+        cfg = self.state.cfg
+        return capacity_left(
+            self.wiring.capacity,
+            self.state.budget,
+            cfg.population.time_read,
+            cfg.org.answer_cost,
+            self.state.answer_load,
         )
-        capacity[n_nodes:] = np.maximum(capacity[n_nodes:] - taken, 0)
-        return capacity
 
     # 5 -------------------------------------------------------------------
     def listen(self) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["afford", "pay_for_speaking", "reading_capacity", "EPS"]
+__all__ = ["afford", "capacity_left", "pay_for_speaking", "reading_capacity", "EPS"]
 
 #: Slack for float sums of costs (0.25 + 0.25 + ... must still fit a budget of exactly 1).
 EPS = 1e-9
@@ -96,3 +96,26 @@ def pay_for_speaking(
     spent = poster * pop.time_post
     spent[voicers[voice]] += pop.time_voice
     return budget, spent, poster[posters], voice
+
+
+def capacity_left(
+    capacity: np.ndarray,
+    budget: np.ndarray,
+    time_read: float,
+    answer_cost: float,
+    answer_load: np.ndarray,
+) -> np.ndarray:
+    """What each node and organization can read this step (``capacity``: the nodes' attention,
+    then the organizations'): less for a node whose time left (``budget``, one per node) is
+    short, and less for an organization by the time its answers of last step take
+    (``answer_cost`` each, ``answer_load`` answers per organization).
+
+    >>> capacity_left(np.array([5, 5, 4]), np.array([6.0, 2.5]), 1.0, 0.5, np.array([3]))
+    array([5, 2, 2])
+    """
+    n_nodes = budget.size
+    capacity = capacity.copy()
+    capacity[:n_nodes] = reading_capacity(capacity[:n_nodes], budget, time_read)
+    taken = np.ceil(answer_cost * answer_load - 1e-9).astype(np.int64)
+    capacity[n_nodes:] = np.maximum(capacity[n_nodes:] - taken, 0)
+    return capacity

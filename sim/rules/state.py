@@ -40,7 +40,7 @@ from sim.rules.authenticity import Authenticity
 from sim.rules.economy import Economy
 from sim.rules.leadership import Leadership
 from sim.rules.learning import random_beliefs
-from sim.rules.messages import KINDS, Messages
+from sim.rules.messages import BROADCAST, KINDS, POST, REPLY, Messages
 from sim.rules.modes import PEER_RULES, AdditiveTask, NKTask, Opinions, PeerRule
 from sim.rules.platform import Platform
 
@@ -87,6 +87,27 @@ class Tally:
     spent: np.ndarray = field(init=False)
     overloaded: np.ndarray = field(init=False)
     on_platform: np.ndarray = field(init=False)
+
+    def count_reading(
+        self, delivered: Messages, parts: dict, forward_holder: np.ndarray, time_read: float
+    ) -> np.ndarray:
+        """What routing delivered (``delivered``, and the same by kind, ``parts``) and what
+        managers read on the way up (``forward_holder``): who received and read how much, who
+        was reached by a broadcast, the peer messages each read; reading takes ``time_read``
+        each from the time spent. Returns each node's reading time."""
+        target = delivered.target
+        reached = np.bincount(target[target >= 0], minlength=self.n_nodes)
+        self.received += reached
+        self.read += reached
+        if forward_holder.size:  # read on the way up the chain too
+            self.read += np.bincount(forward_holder, minlength=self.n_nodes)
+        read_time = self.read * time_read
+        self.spent += read_time
+        self.reached[parts[BROADCAST].target] = True
+        post, reply = parts[POST], parts[REPLY]
+        peer_read = np.concatenate([post.target, reply.target[reply.sender >= 0]])
+        self.peer_received += np.bincount(peer_read, minlength=self.n_nodes)
+        return read_time
 
     def __post_init__(self) -> None:
         self.on_platform = np.zeros(self.n_nodes, dtype=bool)  # posted, replied or voted

@@ -146,6 +146,8 @@ class _GapsByWorld:
     def mean_gap(self, heard: np.ndarray, ignored: np.ndarray) -> np.ndarray:
         gaps = gap(self.claimed, heard, ignored)
         counted = self.voiced & ~np.isnan(gaps)
+        if not counted.any():  # no claim read (none made) or nobody voiced: NaN everywhere
+            return np.full(counted.shape[0], np.nan)
         # ndarray.mean's own arithmetic (a pairwise sum, then one division), without its
         # wrapper: the same floats.
         means = [
@@ -566,7 +568,9 @@ class Batch:
             arrive.append(up_one(passed.holder, self.chain_up, W.of_node))
         msgs = Messages.concat(moving).replace(holder=np.concatenate(arrive))
         self.counts["sent"] += W.count(new.sender)
-        np.add.at(self.counts["sent_by_kind"], (W.of(new.sender), new.kind), 1)
+        K = len(KINDS)  # one count per world and kind: (world, kind) as one code
+        by_kind = np.bincount(W.of(new.sender) * K + new.kind, minlength=W.R * K)
+        self.counts["sent_by_kind"] += by_kind.reshape(W.R, K)
         read = self._attention(msgs)
         unread = ~read
         self.counts["dropped"] += W.count(msgs.sender[unread])
@@ -574,11 +578,12 @@ class Batch:
         self.lost_posts = msgs.sender[unread & (msgs.kind == POST)]
         slot = self._slot(msgs.holder)
         t.overloaded = np.bincount(slot[unread], minlength=self.capacity.size)[: W.R * W.N] > 0
-        msgs = msgs.take(read)
-        final = msgs.holder == msgs.target
-        d, self.in_flight = msgs.take(final), msgs.take(~final)
+        final = msgs.holder == msgs.target  # read there: delivered; else on its way
+        d, self.in_flight = msgs.take(read & final), msgs.take(read & ~final)
         self.lost_ideas = np.concatenate(lost)
-        self.parts = parts = d.by_kind()
+        # The outbox is in kind order and only ideas (the last kind) are ever on their way,
+        # so what is delivered is in kind order: its parts are views, nothing sorted.
+        self.parts = parts = d.by_kind(in_kind_order=True)
         self.counts["delivered"] += W.count(d.sender)
         read_time = t.count_reading(d, parts, self.in_flight.holder, cfg.population.time_read)
         self.budget = self.budget - read_time

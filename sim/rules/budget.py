@@ -48,19 +48,23 @@ def afford(
     if cost <= 0 or not wants.any():
         return wants.copy(), np.zeros(budget.size)
     w = who[wants]
-    paid = np.bincount(w, minlength=budget.size) * cost
-    if (paid <= budget + EPS).all():  # the usual case: everyone affords all it wants
-        return wants.copy(), paid
+    count = np.bincount(w, minlength=budget.size)
+    over = count * cost > budget + EPS
+    if not over.any():  # the usual case: everyone affords all it wants
+        return wants.copy(), count * cost
+    # Only the actions of agents who cannot pay for all are ranked (a few): rank of each
+    # among its agent's, in the order given; those past the budget are cut.
     idx = np.flatnonzero(wants)
-    order = np.argsort(w, kind="stable")
-    ws = w[order]
-    # Rank of each wanted action among its agent's, in the order given.
+    tight = over[w]
+    tw = w[tight]
+    order = np.argsort(tw, kind="stable")
+    ws = tw[order]
     rank = np.arange(ws.size) - np.searchsorted(ws, ws, side="left")
-    ok = np.empty(ws.size, dtype=bool)
-    ok[order] = (rank + 1) * cost <= budget[ws] + EPS
-    keep = np.zeros(wants.size, dtype=bool)
-    keep[idx[ok]] = True
-    return keep, np.bincount(w[ok], minlength=budget.size) * cost
+    cut = np.empty(ws.size, dtype=bool)
+    cut[order] = (rank + 1) * cost > budget[ws] + EPS
+    keep = wants.copy()
+    keep[idx[tight][cut]] = False
+    return keep, (count - np.bincount(tw[cut], minlength=budget.size)) * cost
 
 
 def reading_capacity(attention: np.ndarray, budget: np.ndarray, cost: float) -> np.ndarray:

@@ -74,6 +74,14 @@ class Streams:
     def __init__(self, generators: list[np.random.Generator]) -> None:
         self.generators = generators
         self.worlds = len(generators)
+        # A PCG64 stream skips by one ``advance``. That also drops the 32-bit half an integer
+        # draw of the set-up may have left buffered, which ``skip_uniforms`` keeps at the cost
+        # of reading the whole state: no number drawn here uses it (doubles take whole 64-bit
+        # outputs), and nothing draws integers from a batch's streams. Others draw and discard.
+        self._advance = [
+            g.bit_generator.advance if type(g.bit_generator) is np.random.PCG64 else None
+            for g in generators
+        ]
 
     def each(self, shape) -> np.ndarray:
         """``shape`` uniforms from every world, stacked: ``(R, *shape)``."""
@@ -106,5 +114,8 @@ class Streams:
 
     def skip(self, counts: np.ndarray) -> None:
         """Each world's stream moves past ``counts[w]`` uniforms unmade."""
-        for g, c in zip(self.generators, counts, strict=True):
-            skip_uniforms(g, int(c))
+        for g, advance, c in zip(self.generators, self._advance, counts.tolist(), strict=True):
+            if c > 0 and advance is not None:
+                advance(c)
+            elif c > 0:
+                skip_uniforms(g, c)

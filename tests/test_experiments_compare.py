@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,14 +41,14 @@ from sim.studies.compare import (
     window_bounds,
     write_tables,
 )
-from sim.studies.compare_report import RunFacts, write_report
+from sim.studies.compare_report import RunFacts, draw_figures, write_report
 from sim.studies.factorial import (
     aliased_effects,
     contrast_columns,
     design_resolution,
     two_level_design,
 )
-from sim.viz.plots import pretty
+from sim.viz.plots import plot_over_time, pretty
 
 NAMES = [lever.name for lever in LEVERS]
 TINY = ["steps=10", "org.size=30", "stakeholders.count=6"]
@@ -418,6 +419,31 @@ def test_report_sentences_follow_effects_csv_synthetic(synthetic, tmp_path):
     assert text.count("by construction") >= 3
     assert "voting -1 (95% CI" not in text.split("## Main effects")[0]
     assert "(and 2 smaller clear ones in the table)" in text
+
+
+def test_plots_drawn_in_two_processes_are_those_drawn_in_one(tmp_path):
+    bands = pd.DataFrame(
+        {"condition": "a", "step": [0, 1, 2], "metric": "trust", "mean": [0.2, 0.5, 0.4]}
+    ).assign(ci_low=lambda f: f["mean"] - 0.1, ci_high=lambda f: f["mean"] + 0.1)
+    for workers in (1, 2):
+        folder = tmp_path / str(workers)
+        draw_figures(
+            [(plot_over_time, (bands, ["trust"], folder / f"{k}.png"), {}) for k in range(3)],
+            workers,
+        )
+    one, two = (sorted((tmp_path / w).glob("*.png")) for w in ("1", "2"))
+    assert [p.name for p in two] == ["0.png", "1.png", "2.png"]
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+
+
+def test_a_figure_failing_in_the_helper_process_fails_the_report(tmp_path):
+    figures = [
+        (Path.write_text, (tmp_path / "drawn", "x"), {}),
+        (Path.write_text, (tmp_path / "no folder" / "drawn", "x"), {}),  # the helper's
+    ]
+    with pytest.raises(FileNotFoundError):
+        draw_figures(figures, workers=2)
+    assert (tmp_path / "drawn").exists()
 
 
 # --------------------------------------------------------------------------- command line

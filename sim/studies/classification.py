@@ -49,6 +49,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -56,9 +57,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.rules.catalogue import record
+from sim.util.stats import t_quantile
 
 __all__ = [
     "BASE",
@@ -155,8 +156,17 @@ def _t_interval(x: np.ndarray, level: float) -> tuple[float, float, float, int]:
     mean = float(x.mean())
     if n == 1:
         return mean, np.nan, np.nan, 1
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(t_quantile(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
     return mean, mean - half, mean + half, n
+
+
+@functools.lru_cache(maxsize=64)
+def _resamples(seed: int, n_boot: int, n: int) -> np.ndarray:
+    """The bootstrap's resampled seed positions, ``(n_boot, n)``: the same for every metric
+    and ablation with ``n`` seeds (one Generator from ``seed``), so drawn once (read-only)."""
+    idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    idx.flags.writeable = False
+    return idx
 
 
 def _share(base: np.ndarray, off: np.ndarray, level: float, n_boot: int, seed: int):
@@ -168,8 +178,7 @@ def _share(base: np.ndarray, off: np.ndarray, level: float, n_boot: int, seed: i
     if n == 0 or b.mean() == 0:
         return np.nan, np.nan, np.nan, _t_interval(b - o, level), n
     share = 1.0 - o.mean() / b.mean()
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
+    idx = _resamples(seed, n_boot, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = 1.0 - o[idx].mean(axis=1) / b[idx].mean(axis=1)
     boot = boot[np.isfinite(boot)]

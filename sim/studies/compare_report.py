@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -473,17 +473,19 @@ def write_report(
     *,
     started: float | None = None,
     plots: bool = True,
+    workers: int = 1,
 ) -> Path:
     """Write ``out/report.md`` (and its plots in ``out/plots``); return its path.
 
     What each difference rests on comes first, then the differences at realistic ends, then
     which practice does what, the effect tables, the ends and hybrids, and how it was run.
+    With ``workers`` above 1, a second process draws half the plots.
     """
     out = Path(out)
     labels = [lab for lab in regime_order() if lab in set(tables.regimes["regime"])]
     labels += [m for m in tables.regimes["regime"].unique() if m not in labels]
     if plots:
-        _draw(out, tables, labels)
+        _draw(out, tables, labels, workers)
     headline = [m for m in HEADLINE if m in tables.metrics]
     text = ["# Which practice does what: the main comparison", ""]
     if tables.classification is not None:
@@ -730,42 +732,73 @@ def _ablation_method(tables: Tables, facts: RunFacts) -> list[str]:
     ]
 
 
-def _draw(out: Path, tables: Tables, labels: list[str]) -> None:
+#: A figure to draw: a plotting function (at module level, so a worker can be sent it), its
+#: positional and its keyword arguments.
+Figure = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+def _draw(out: Path, tables: Tables, labels: list[str], workers: int = 1) -> None:
     from sim.viz.effects import plot_effects, plot_regime_windows, plot_regimes_over_time
 
     headline = [m for m in HEADLINE if m in tables.metrics]
     rest = [m for m in MECHANISMS if m in tables.metrics]
     rest += [m for m in tables.metrics if m.startswith("sent_") or m == "reach"]
-    plot_effects(
-        tables.effects,
-        headline,
-        out / "plots" / "effects.png",
-        marked=by_construction,
-        title="What each practice does to the outcomes",
-    )
-    plot_effects(
-        tables.effects,
-        rest,
-        out / "plots" / "effects_mechanisms.png",
-        marked=by_construction,
-        title="What each practice does to ideas and messages",
-    )
-    plot_regimes_over_time(
-        tables.bands,
-        headline + rest[:3],
-        out / "plots" / "regimes_over_time.png",
-        order=labels,
-        window=tables.window,
-        title="The ends and the hybrids over time",
-    )
+    shown = headline + rest[:3]
     window = tables.regimes[tables.regimes["value"] == "window"]
-    plot_regime_windows(
-        window,
-        headline + rest[:3],
-        out / "plots" / "regimes_window.png",
-        order=labels,
-        title=f"The ends and the hybrids, steps {tables.window[0]}–{tables.window[1]}",
-    )
+    plots = out / "plots"
+    figures: list[Figure] = [
+        (
+            plot_effects,
+            (tables.effects, headline, plots / "effects.png"),
+            {"marked": by_construction, "title": "What each practice does to the outcomes"},
+        ),
+        (
+            plot_regimes_over_time,
+            (tables.bands, shown, plots / "regimes_over_time.png"),
+            {
+                "order": labels,
+                "window": tables.window,
+                "title": "The ends and the hybrids over time",
+            },
+        ),
+        (
+            plot_effects,
+            (tables.effects, rest, plots / "effects_mechanisms.png"),
+            {"marked": by_construction, "title": "What each practice does to ideas and messages"},
+        ),
+        (
+            plot_regime_windows,
+            (window, shown, plots / "regimes_window.png"),
+            {
+                "order": labels,
+                "title": f"The ends and the hybrids, steps {tables.window[0]}–{tables.window[1]}",
+            },
+        ),
+    ]
+    draw_figures(figures, workers)
+
+
+def draw_figures(figures: Sequence[Figure], workers: int = 1) -> None:
+    """Draw ``figures``; with ``workers`` above 1, every second one in another process.
+
+    Each figure is about a second of layout and rasterising, independent of the others, and
+    by the time the report is written the simulations' workers are done: a second process
+    halves the wait. Its error, if any, is raised here as the figure's own would be.
+    """
+    if workers < 2 or len(figures) < 2:
+        for draw, args, kwargs in figures:
+            draw(*args, **kwargs)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sim.exec.workers import process_context
+
+    with ProcessPoolExecutor(max_workers=1, mp_context=process_context()) as helper:
+        elsewhere = [helper.submit(draw, *args, **kwargs) for draw, args, kwargs in figures[1::2]]
+        for draw, args, kwargs in figures[::2]:
+            draw(*args, **kwargs)
+        for future in elsewhere:
+            future.result()
 
 
 def write_ends_report(

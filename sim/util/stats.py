@@ -38,11 +38,11 @@ from scipy import stats
 
 from sim.util.constants import ranks
 
-__all__ = ["mean_ci", "bounded_ci", "diff_ci", "paired_diff_ci", "gini"]
+__all__ = ["mean_ci", "bounded_ci", "diff_ci", "paired_diff_ci", "gini", "t_quantile"]
 
 
 @functools.lru_cache(maxsize=256)
-def _t_quantile(q: float, dof: float) -> float:
+def t_quantile(q: float, dof: float) -> float:
     """Student's t quantile, cached: a job summarises dozens of metrics over the same number of
     replicates, and each scipy call costs far more than the statistics themselves."""
     return float(stats.t.ppf(q, dof))
@@ -74,7 +74,7 @@ def mean_ci(
     if bounds is not None and bounds != (None, None):
         low, high = bounded_ci(mean, sd, n, bounds, level)
         return {"mean": mean, "sd": sd, "ci_low": float(low[0]), "ci_high": float(high[0]), "n": n}
-    half = _t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
+    half = t_quantile(0.5 + level / 2, n - 1) * sd / math.sqrt(n)
     return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
 
 
@@ -122,7 +122,7 @@ def diff_ci(a: Iterable[float], b: Iterable[float], level: float = 0.95) -> dict
     if se == 0:
         return {"diff": diff, "ci_low": diff, "ci_high": diff}
     dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
-    half = _t_quantile(0.5 + level / 2, dof) * se
+    half = t_quantile(0.5 + level / 2, dof) * se
     return {"diff": diff, "ci_low": diff - half, "ci_high": diff + half}
 
 

@@ -105,6 +105,22 @@ def batchable(cfg: AgoraConfig) -> bool:
     return not refusals(cfg)
 
 
+def _count(mask: np.ndarray, axis: int) -> np.ndarray:
+    """The true cells of a boolean ``mask`` along ``axis`` (int64): ``count_nonzero``'s
+    numbers without its wrapper, which costs more than the count on short rows."""
+    return np.add.reduce(mask, axis=axis, dtype=np.int64)
+
+
+def _count_by_row(mask: np.ndarray) -> np.ndarray:
+    """The true cells of each row of a 2-D ``mask``: numpy's whole-array count, row by row,
+    is three times faster on rows of thousands than ``count_nonzero(mask, axis=1)``.
+
+    >>> _count_by_row(np.array([[True, False, True], [False, False, False]])).tolist()
+    [2, 0]
+    """
+    return np.fromiter(map(np.count_nonzero, mask), np.int64, mask.shape[0])
+
+
 class _Worlds:
     """Where each stacked node lives: its world, and whether it is a member."""
 
@@ -146,15 +162,15 @@ class _GapsByWorld:
     def mean_gap(self, heard: np.ndarray, ignored: np.ndarray) -> np.ndarray:
         gaps = gap(self.claimed, heard, ignored)
         counted = self.voiced & ~np.isnan(gaps)
-        if not counted.any():  # no claim read (none made) or nobody voiced: NaN everywhere
-            return np.full(counted.shape[0], np.nan)
-        # ndarray.mean's own arithmetic (a pairwise sum, then one division), without its
-        # wrapper: the same floats.
-        means = [
-            np.add.reduce(g[c]) / n if (n := np.count_nonzero(c)) else np.nan
-            for g, c in zip(gaps, counted, strict=True)
-        ]
-        return np.array(means)
+        n = _count(counted, axis=1)
+        if not n.any():  # no claim read (none made) or nobody voiced: NaN everywhere
+            return np.full(n.size, np.nan)
+        # Each world's counted gaps, world after world; a world's slice is the contiguous
+        # vector its model takes the mean of: ndarray.mean's own arithmetic (a pairwise sum,
+        # then one division) without its wrapper gives the same floats.
+        values, ends = gaps[counted], np.cumsum(n).tolist()
+        sums = [np.add.reduce(values[a:b]) for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        return np.where(n > 0, np.array(sums) / np.maximum(n, 1), np.nan)
 
 
 class _AdoptionByWorld:
@@ -461,7 +477,7 @@ class Batch:
         W = self.W
         # Actions are drawn only where the code observes them (not batched): skipped here.
         silent = self.beliefs.reshape(W.R, W.N, self.m)[:, : W.n] == 0
-        self.streams.skip(np.count_nonzero(silent.reshape(W.R, -1), axis=1))
+        self.streams.skip(_count_by_row(silent.reshape(W.R, -1)))
         # Whether each world's organization speaks, then who posts: one call per world.
         rate, talk = self.cfg.regime.broadcast_rate, self.cfg.population.talk
         assert rate is not None  # resolve_regime fills every practice
@@ -666,7 +682,7 @@ class Batch:
         said, on = organization_said(self.W.R * self.W.N, b, reply, self.cfg.mechanisms)
         assign_where(self.told, said, said != 0)
         cells = socialization_candidates(self.beliefs, said)
-        u = self.streams.by_count(np.count_nonzero(cells.reshape(self.W.R, -1), axis=1))
+        u = self.streams.by_count(_count_by_row(cells.reshape(self.W.R, -1)))
         if on is not None:
             u = u[on[cells]]
             cells = cells & on
@@ -685,7 +701,7 @@ class Batch:
         receiver = np.concatenate([post.target, reply.target[peer]])
         values = np.concatenate([post.values, reply.values[peer]])
         rows, mine, heard, cells = what_peers_said(self.beliefs, receiver, values)
-        counts = np.bincount(self.W.of_node[rows], np.count_nonzero(cells, axis=1), self.W.R)
+        counts = np.bincount(self.W.of_node[rows], _count(cells, axis=1), self.W.R)
         u = self.streams.by_count(counts.astype(np.int64))
         self.beliefs[rows] = peer_majority(mine, heard, influence, u, cells)
 
@@ -927,16 +943,16 @@ class Batch:
         support = np.zeros((self.W.R, self.n_groups, self.m), dtype=bool)
         w, i, d = np.nonzero(agrees)
         support[w, group[w, i], d] = True
-        origins_per_dim = np.count_nonzero(support, axis=1)
+        origins_per_dim = _count(support, axis=1)
         from_below = np.matmul((weights * below)[:, None, :], agrees)[:, 0, :]
         from_top = np.matmul((weights * ~below)[:, None, :], agrees)[:, 0, :]
-        n_changed = np.count_nonzero(changed, axis=1)
-        n_correct = np.count_nonzero(correct, axis=1)
+        n_changed = _count(changed, axis=1)
+        n_correct = _count(correct, axis=1)
         self.code_changes += n_changed
-        self.cocreated += np.count_nonzero(origins_per_dim >= 2, axis=1)
+        self.cocreated += _count(origins_per_dim >= 2, axis=1)
         self.innovations += n_correct
         self.innovations_net += 2 * n_correct - n_changed
-        self.innovations_bottom_up += np.count_nonzero(correct & (from_below > from_top), axis=1)
+        self.innovations_bottom_up += _count(correct & (from_below > from_top), axis=1)
         return origins[agrees.any(axis=2)]
 
     def _track_adaptation(self) -> None:
@@ -947,7 +963,7 @@ class Batch:
         if done.any():
             lags = np.where(done, self.step_count - self.wrong_since, 0)
             self.lag_sum += np.add.reduce(lags, axis=1)
-            self.lag_count += np.count_nonzero(done, axis=1)
+            self.lag_count += _count(done, axis=1)
             self.wrong_since[done] = -1
 
     # 8 -------------------------------------------------------------------

@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,7 @@ __all__ = [
     "from_node",
     "load_yaml",
     "merge_checked",
+    "merge_onto_schema",
     "option_file",
     "schema_node",
     "to_object",
@@ -58,6 +60,18 @@ __all__ = [
 def schema_node() -> DictConfig:
     """The schema's defaults as a typed OmegaConf node."""
     return OmegaConf.structured(AgoraConfig)
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_once() -> DictConfig:
+    """:func:`schema_node`, built once: it is only ever merged onto, and a merge copies it
+    first (building it is most of the cost of typing a configuration)."""
+    return schema_node()
+
+
+def merge_onto_schema(update: Mapping[str, Any] | DictConfig) -> DictConfig:
+    """``update`` merged onto the schema's defaults (:func:`merge_checked`)."""
+    return merge_checked(_schema_once(), update)
 
 
 def merge_checked(base: DictConfig, update: Mapping[str, Any] | DictConfig) -> DictConfig:
@@ -91,7 +105,7 @@ def from_node(node: DictConfig) -> AgoraConfig:
     plain = OmegaConf.to_container(node, resolve=False)
     check_interpolations(plain)
     check_keys(plain)
-    obj = to_object(merge_checked(schema_node(), node))
+    obj = to_object(merge_onto_schema(node))
     check_values(obj)  # types (interventions), finite numbers, text without control codes
     return finish(obj)
 

@@ -29,8 +29,8 @@ from sim.config.build import (
     from_node,
     load_yaml,
     merge_checked,
+    merge_onto_schema,
     option_file,
-    schema_node,
     to_object,
 )
 from sim.config.checks import check_config
@@ -244,9 +244,7 @@ def load_config(
         if previous is not None:
             GlobalHydra.instance().initialize(previous)
     # Unresolved: ``node.items()`` would resolve an escaped ``\${...}`` into a live one.
-    node = merge_checked(
-        schema_node(), OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"])
-    )
+    node = merge_onto_schema(OmegaConf.masked_copy(node, [str(k) for k in node if k != "hydra"]))
     if validate_now:
         to_config(node)
     return node

@@ -172,10 +172,9 @@ def gini(values: np.ndarray, axis: int = -1) -> np.ndarray | np.float64:
         return (2 * np.add.reduce(ranks(n) * x)) / (n * total) - (n + 1) / n
     shape = [1] * x.ndim
     shape[axis] = n
-    weighted = (ranks(n).reshape(shape) * x).sum(axis=axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g = (2 * weighted) / (n * total) - (n + 1) / n
-    return np.where(total > 0, g, 0.0)
+    weighted = np.add.reduce(ranks(n).reshape(shape) * x, axis=axis)
+    some = total > 0  # elsewhere 0, divided by 1 instead (no 0/0 to silence)
+    return np.where(some, (2 * weighted) / (n * np.where(some, total, 1.0)) - (n + 1) / n, 0.0)
 
 
 #: Below this many values a sort costs less than counting them (fewer calls).

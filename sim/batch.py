@@ -22,6 +22,12 @@ wiring) to rules of this list, and only the metrics checked world by world
 (:data:`sim.rules.metrics.WORLD_METRICS`). Anything else runs one replicate at a time;
 :func:`refusals` says why.
 
+**Arms together.** The worlds of one batch may differ in their regime's practices
+(:data:`WORLD_PRACTICES`: a study's arms, such as the main job's ends, hybrids and design
+points), each world drawing and measuring under its own; everything else in their
+configurations is the same (:func:`shared_part`). :func:`batch_groups` says which of several
+configurations step together.
+
 Examples
 --------
 >>> from sim.config import to_config
@@ -31,18 +37,24 @@ True
 >>> table = run_batch(cfg, [11, 12])
 >>> table.shape[0], table["replicate"].unique().tolist()
 (8, [0, 1])
+>>> arms = [to_config({**c, "regime": {"name": name}}) for c, name in
+...         [({"org": {"size": 30}, "stakeholders": {"count": 5}, "steps": 3}, "broadcast"),
+...          ({"org": {"size": 30}, "stakeholders": {"count": 5}, "steps": 3}, "conversational")]]
+>>> run_batch(arms, [11, 11])["replicate"].unique().tolist()
+[0, 1]
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from sim.config import AgoraConfig, to_config
+from sim.config import AgoraConfig, RegimeConfig, to_config
 from sim.config.engines import batch_refusals, worlds_per_batch
 from sim.config.interventions import apply_changes, changes_structure
 from sim.model import AgoraModel
@@ -75,7 +87,8 @@ from sim.rules.wiring import Wiring, derive
 from sim.util.constants import ones32
 from sim.util.seeding import Streams
 
-__all__ = ["Batch", "batchable", "refusals", "run_batch"]
+__all__ = ["Batch", "WORLD_PRACTICES", "batch_groups", "batchable", "refusals", "run_batch"]
+__all__ += ["shared_part"]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
 
@@ -103,6 +116,52 @@ def refusals(cfg: AgoraConfig) -> list[str]:
 def batchable(cfg: AgoraConfig) -> bool:
     """Whether ``cfg`` runs batched (:func:`refusals` has no reason against it)."""
     return not refusals(cfg)
+
+
+#: The regime's settings that may differ between the worlds of one batch: its practices (and
+#: the name and mix they were resolved from). Each world draws and measures under its own.
+WORLD_PRACTICES = (
+    "name",
+    "mix",
+    "broadcast_rate",
+    "socialization",
+    "listening",
+    "upward",
+    "responsiveness",
+    "voting",
+)
+
+
+def shared_part(cfg: AgoraConfig) -> tuple[AgoraConfig, tuple]:
+    """What every world of one batch shares, to compare with ``==``: ``cfg`` but its regime,
+    its seed and its number of replicates, and its regime but the practices
+    (:data:`WORLD_PRACTICES`)."""
+    cfg = to_config(cfg)
+    rest = dataclasses.replace(cfg, regime=RegimeConfig(), seed=0, replicates=1)
+    regime = dataclasses.asdict(cfg.regime)
+    return rest, tuple((k, v) for k, v in regime.items() if k not in WORLD_PRACTICES)
+
+
+def batch_groups(cfgs: Mapping[str, AgoraConfig]) -> list[list[str]]:
+    """The names of ``cfgs`` in groups whose replicates may step as one batch: configurations
+    that run batched, with small enough worlds to gain, and differ at most in their practices
+    (:func:`shared_part`); every other name alone. Groups in the order of their first name.
+
+    >>> from sim.config import to_config
+    >>> a, b = (to_config({"regime": {"name": r}}) for r in ("broadcast", "conversational"))
+    >>> batch_groups({"a": a, "b": b, "c": to_config({"steps": 5})})
+    [['a', 'b'], ['c']]
+    """
+    groups: list[tuple[tuple | None, list[str]]] = []
+    for name, cfg in cfgs.items():
+        stacked = worlds_per_batch(dataclasses.replace(cfg, replicates=2)) > 1
+        key = shared_part(cfg) if stacked and batchable(cfg) else None
+        same = next((g for k, g in groups if key is not None and k == key), None)
+        if same is None:
+            groups.append((key, [name]))
+        else:
+            same.append(name)
+    return [names for _, names in groups]
 
 
 def _count(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -197,21 +256,39 @@ _ORG_FIELDS = (
 )
 
 
-def run_batch(cfg: AgoraConfig, seeds: list[int], chunk: int | None = None) -> pd.DataFrame:
+def run_batch(
+    cfg: AgoraConfig | Sequence[AgoraConfig], seeds: list[int], chunk: int | None = None
+) -> pd.DataFrame:
     """Run every seed of a :func:`batchable` ``cfg``; metrics in :func:`sim.simulate`'s
     layout (``replicate``, ``seed``, ``step``, the metrics), ``chunk`` replicates at a time
-    (by default :func:`sim.config.engines.worlds_per_batch`, for any number of seeds)."""
-    cfg = to_config(cfg)
-    chunk = chunk or worlds_per_batch(dataclasses.replace(cfg, replicates=len(seeds)))
+    (by default :func:`sim.config.engines.worlds_per_batch`, for any number of seeds).
+
+    ``cfg`` may also be one configuration per seed, differing at most in their practices
+    (:func:`shared_part`): world ``i`` runs ``cfg[i]`` with ``seeds[i]``, as replicate ``i``.
+    """
+    cfgs = _world_configs(cfg, len(seeds))
+    chunk = chunk or worlds_per_batch(dataclasses.replace(cfgs[0], replicates=len(seeds)))
     frames = []
     for first in range(0, len(seeds), chunk):
-        batch = Batch(cfg, seeds[first : first + chunk])
-        batch.run(cfg.steps)
+        part = slice(first, first + chunk)
+        batch = Batch(cfgs[part], seeds[part])
+        batch.run(cfgs[0].steps)
         for w, (seed, table) in enumerate(zip(batch.seeds, batch.tables(), strict=True)):
             table.insert(0, "seed", np.int64(seed))
             table.insert(0, "replicate", first + w)
             frames.append(table)
     return pd.concat(frames, ignore_index=True)
+
+
+def _world_configs(cfg, worlds: int) -> list[AgoraConfig]:
+    """One checked configuration per world: ``cfg`` for all, or the sequence of configurations
+    given (one per world), each checked once."""
+    if isinstance(cfg, Sequence) and cfg and all(isinstance(c, AgoraConfig) for c in cfg):
+        if len(cfg) != worlds:
+            raise ValueError(f"{len(cfg)} configurations for {worlds} seeds: one per seed")
+        checked: dict[int, AgoraConfig] = {}
+        return [checked.setdefault(id(c), to_config(c)) for c in cfg]
+    return [to_config(cfg)] * worlds
 
 
 class Batch:
@@ -222,26 +299,42 @@ class Batch:
     their Generators. ``history`` holds each step's metrics, ``(metrics, worlds)``.
     """
 
-    def __init__(self, cfg: AgoraConfig, seeds: list[int]) -> None:
-        cfg, reasons = to_config(cfg), refusals(cfg)
+    def __init__(self, cfg: AgoraConfig | Sequence[AgoraConfig], seeds: list[int]) -> None:
+        cfgs = _world_configs(cfg, len(seeds))
+        distinct = list({id(c): c for c in cfgs}.values())
+        reasons = [r for c in distinct for r in refusals(c)]
+        shared = shared_part(distinct[0])
+        if any(shared_part(c) != shared for c in distinct[1:]):
+            reasons.append("worlds that differ in more than their practices")
         if reasons:
-            raise ValueError("not batchable: " + "; ".join(reasons))
-        models = [AgoraModel(cfg, seed=s) for s in seeds]
+            raise ValueError("not batchable: " + "; ".join(dict.fromkeys(reasons)))
+        models = [AgoraModel(c, seed=s) for c, s in zip(cfgs, seeds, strict=True)]
         states = [m.state for m in models]
         first = states[0]
+        self.cfgs = [s.cfg for s in states]  # each world's rules (its practices its own)
         self.cfg, self.step_count = first.cfg, 0
         self.seeds = [m.seed for m in models]
         self.W = _Worlds(len(seeds), first.n_individuals, first.n_stakeholders)
-        self.m = cfg.environment.dims
+        self.m = first.cfg.environment.dims
         self.streams = Streams([m.rng for m in models])
         # What the wiring is derived from again when an intervention changes the rules.
         self._wired = [(s.network, s.node_org, s.fast) for s in states]
         self._stack_state(states)
         self._stack_wiring([m.wiring for m in models])
+        self._read_practices()
         self._view = self._worlds_view(first)
         self.history = [
             np.array([[m.records[0][name] for m in models] for name in metrics.METRIC_NAMES])
         ]
+
+    def _read_practices(self) -> None:
+        """Each world's practices, one entry per world (the rest of the rules are shared)."""
+        regimes = [c.regime for c in self.cfgs]
+        self.broadcast_rate = np.array([r.broadcast_rate for r in regimes], dtype=float)
+        self.responsiveness = np.array([r.responsiveness for r in regimes], dtype=float)
+        self.listening = np.array([r.listening for r in regimes], dtype=float)
+        self.voting = np.array([bool(r.voting) for r in regimes])
+        self.claims = np.array([Authenticity.claim(c) for c in self.cfgs], dtype=float)
 
     # ------------------------------------------------------------------ stacking
 
@@ -298,7 +391,7 @@ class Batch:
         the first world's answer for all."""
         W = self.W
         return SimpleNamespace(
-            cfg=self.cfg,
+            cfg=self._practices_view(),
             n_individuals=W.n,
             reality=self.reality,
             **{name: self._per_world(name, W.N) for name in _NODE_FIELDS},
@@ -316,6 +409,14 @@ class Batch:
             opinions=first.opinions,
             authenticity=_GapsByWorld(self.authenticity, W.R),
         )
+
+    def _practices_view(self) -> SimpleNamespace:
+        """The rules as the metrics read them from the state (``cfg.regime``): the practices
+        they report (``practice_*``), one value per world."""
+        regime = SimpleNamespace(
+            responsiveness=self.responsiveness, broadcast_rate=self.broadcast_rate
+        )
+        return SimpleNamespace(regime=regime)
 
     def _new_tally(self) -> tuple[Tally, dict[str, np.ndarray]]:
         """A step's tally over the stacked nodes, and its counts one per world (``(R,)``;
@@ -350,7 +451,15 @@ class Batch:
         self.below = nodes("below")
         self.may_voice = nodes("may_voice")
         self.socialization = nodes("socialization")
-        self.up_chain = None if wirings[0].up_chain is None else nodes("up_chain")
+        # Whose ideas go up the chain (none in worlds whose practice is the direct channel).
+        chains = [x.up_chain for x in wirings]
+        self.up_chain = (
+            None
+            if all(c is None for c in chains)
+            else np.concatenate(
+                [np.zeros(W.N, dtype=bool) if c is None else c[: W.N] for c in chains]
+            )
+        )
         # The next node up the chain for every node (-1: the organization, stakeholders too).
         self.chain_up = np.full(W.R * W.N, -1, dtype=np.int64)
         for w, x in enumerate(wirings):
@@ -403,8 +512,12 @@ class Batch:
         world and each world's wiring is derived again (none rewires: :func:`refusals`)."""
         for iv in self.cfg.interventions:
             if iv.at == self.step_count and iv.at > 0:
-                self.cfg = self._view.cfg = apply_changes(self.cfg, dict(iv.set))
-                self._stack_wiring([derive(self.cfg, *wired) for wired in self._wired])
+                self.cfgs = [apply_changes(c, dict(iv.set)) for c in self.cfgs]
+                self.cfg = self.cfgs[0]
+                wired = zip(self.cfgs, self._wired, strict=True)
+                self._stack_wiring([derive(c, *w) for c, w in wired])
+                self._read_practices()
+                self._view.cfg = self._practices_view()
 
     # 1 -------------------------------------------------------------------
     def environment(self) -> None:
@@ -479,12 +592,9 @@ class Batch:
         silent = self.beliefs.reshape(W.R, W.N, self.m)[:, : W.n] == 0
         self.streams.skip(_count_by_row(silent.reshape(W.R, -1)))
         # Whether each world's organization speaks, then who posts: one call per world.
-        rate, talk = self.cfg.regime.broadcast_rate, self.cfg.population.talk
-        assert rate is not None  # resolve_regime fills every practice
-        coin = 1 if 0 < rate < 1 else 0
-        u = self.streams.each(coin + (W.N if talk > 0 else 0))
-        broadcasts = self._broadcasts(rate, u[:, :coin])
-        posters, readers = self._posters(u[:, coin:])
+        coin_u, node_u = self._speaking_draws()
+        broadcasts = self._broadcasts(coin_u)
+        posters, readers = self._posters(node_u)
         if self.platforms[0].live:  # posts happen between adopters
             keep = self.platform_adopted[posters] & self.platform_adopted[readers]
             posters, readers = posters[keep], readers[keep]
@@ -512,12 +622,34 @@ class Batch:
             ],
         )
 
-    def _broadcasts(self, rate: float, u: np.ndarray):
+    def _speaking_draws(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each world's coin for its organization (``(R, 1)``; drawn only where the broadcast
+        rate is strictly between 0 and 1, NaN elsewhere), then one uniform per node for
+        posting (``(R, N)``; none when nobody talks), in that order in each world's stream."""
+        W = self.W
+        coins = (self.broadcast_rate > 0) & (self.broadcast_rate < 1)
+        per_node = W.N if self.cfg.population.talk > 0 else 0
+        if coins.all() or not coins.any():  # the same count in every world: one row each
+            coin = int(coins[0])
+            u = self.streams.each(coin + per_node)
+            return u[:, :coin], u[:, coin:]
+        counts = coins + per_node
+        flat = self.streams.by_count(counts)
+        start = np.cumsum(counts) - counts
+        coin_u = np.full((W.R, 1), np.nan)
+        coin_u[coins, 0] = flat[start[coins]]
+        return coin_u, flat[(start + coins)[:, None] + np.arange(per_node)]
+
+    def _broadcasts(self, u: np.ndarray):
         """The code, to every member and stakeholder of each world whose organization speaks
-        (with probability ``rate``: ``u`` holds each world's coin)."""
+        (with probability its broadcast rate: ``u`` holds each world's coin)."""
         to, org = self.broadcast_to, self.broadcast_org
-        if rate < 1:
-            speaking = u[:, 0] < rate if rate > 0 else np.zeros(self.W.R, dtype=bool)
+        rate = self.broadcast_rate
+        if (rate < 1).any():
+            speaking = rate >= 1
+            coin = (rate > 0) & (rate < 1)
+            if coin.any():
+                speaking[coin] = u[coin, 0] < rate[coin]
             keep = speaking[org]
             to, org = to[keep], org[keep]
         return BROADCAST, org_node(org), to, self.code[org]
@@ -655,11 +787,13 @@ class Batch:
         idx = over_cap[slot].nonzero()[0]
         within = tiebreak[idx]
         to_org = msgs.holder < 0
-        if self.cfg.regime.voting and to_org.any():
+        if self.voting.any() and to_org.any():
             # Organizations read the most voted first, in the worlds where one is read at all
-            # (the model ranks by votes only in a step in which its organization reads).
+            # (the model ranks by votes only in a step in which its organization reads) and
+            # whose practice is voting.
             prioritized = np.zeros(W.R, dtype=bool)
             prioritized[world[to_org]] = True
+            prioritized &= self.voting
             prio = np.where(to_org, self.previous_votes[np.maximum(msgs.origin, 0)], 0.0)[idx]
             within = np.where(prioritized[world[idx]], reading_order(within, prio), within)
         return read_first(slot, capacity, load, idx, within)
@@ -732,7 +866,9 @@ class Batch:
         self.engagement[...] = update_engagement(
             self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift
         )
-        self.authenticity.read(cfg, self.parts[BROADCAST].target)
+        # Readers of a broadcast note its claim (Authenticity.read), each world's own.
+        readers = self.parts[BROADCAST].target
+        self.authenticity.claimed[readers] = self.claims[self.W.of_node[readers]]
         self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
         self.previous_votes = self.votes
         self._update_platform(posts_ignored)
@@ -770,7 +906,7 @@ class Batch:
 
     def _respond_to_posts(self, heard: np.ndarray) -> np.ndarray:
         W, cfg, t, nodes = self.W, self.cfg, self.tally, self.W.R * self.W.N
-        pop, m = cfg.population, self.m
+        pop = cfg.population
         post = self.parts[POST]
         writer, reader, said = post.sender, post.target, post.values
         world = W.of_node[reader]
@@ -786,27 +922,38 @@ class Batch:
             t.on_platform[by] = True
             answered |= reply
         self.votes = np.zeros(nodes, dtype=np.int64)
-        if reader.size and cfg.regime.voting:
-            agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
-            wants = agree & (self.streams.for_elements(world) < self.engagement[reader])
-            vote, paid = afford(reader, wants, pop.time_vote, self.budget)
-            self.budget -= paid
-            t.spent += paid
-            n_votes = np.bincount(world[vote], minlength=W.R)
-            self.counts["sent"] += n_votes
-            self.counts["sent_by_kind"][:, KINDS.index("vote")] += n_votes
-            self.counts["delivered"] += n_votes
-            self.votes = np.bincount(writer[vote], minlength=nodes)
-            t.received += self.votes
-            t.active[reader[vote]] = True
-            t.on_platform[reader[vote]] = True
+        voting = self.voting[world]  # the posts read in worlds whose practice is voting
+        if voting.any():
+            on = slice(None) if voting.all() else voting.nonzero()[0]
+            vote = self._vote(reader[on], writer[on], said[on], world[on])
             if cfg.mechanisms.votes_as_heard:
-                heard[writer[vote]] = True
-                answered |= vote
+                heard[writer[on][vote]] = True
+                voted = np.zeros(reader.size, dtype=bool)
+                voted[on] = vote
+                answered |= voted
         ignored = np.zeros(nodes, dtype=bool)
         ignored[writer[~answered]] = True
         ignored[self.lost_posts] = True
         return ignored
+
+    def _vote(self, reader, writer, said, world) -> np.ndarray:
+        """Readers vote the posts they agree with up (with probability their engagement,
+        time allowing); returns which posts were voted up, and counts the votes."""
+        W, t, pop, m = self.W, self.tally, self.cfg.population, self.m
+        agree = (self.beliefs[reader] * said).astype(np.float32) @ ones32(m) > 0
+        wants = agree & (self.streams.for_elements(world) < self.engagement[reader])
+        vote, paid = afford(reader, wants, pop.time_vote, self.budget)
+        self.budget -= paid
+        t.spent += paid
+        n_votes = np.bincount(world[vote], minlength=W.R)
+        self.counts["sent"] += n_votes
+        self.counts["sent_by_kind"][:, KINDS.index("vote")] += n_votes
+        self.counts["delivered"] += n_votes
+        self.votes = np.bincount(writer[vote], minlength=W.R * W.N)
+        t.received += self.votes
+        t.active[reader[vote]] = True
+        t.on_platform[reader[vote]] = True
+        return vote
 
     def _answer_ideas(self) -> np.ndarray:
         """The organization answers a share ``responsiveness`` of the ideas it read
@@ -818,13 +965,13 @@ class Batch:
         ignored = np.zeros(W.R * W.N, dtype=bool)
         self.answer_load = np.zeros(W.R)
         if len(ideas):
-            rate = self.cfg.regime.responsiveness
-            assert rate is not None  # resolve_regime fills every practice
-            answer = (
-                self.streams.for_elements(world) < rate
-                if rate > 0
-                else np.zeros(len(ideas), dtype=bool)
-            )
+            rate = self.responsiveness[world]
+            drawn = rate > 0  # drawn only in worlds that answer at all
+            if drawn.all():
+                answer = self.streams.for_elements(world) < rate
+            else:
+                answer = np.zeros(len(ideas), dtype=bool)
+                answer[drawn] = self.streams.for_elements(world[drawn]) < rate[drawn]
             self.counts["answered"] += np.bincount(world[answer], minlength=W.R)
             if answer.any():
                 org = ideas.target[answer]
@@ -881,20 +1028,18 @@ class Batch:
         (:meth:`AgoraModel.learn`), all worlds in one product: each world's ideas (and its
         leadership's finding) are rows of a ``(worlds, most ideas, m)`` array, the rest zero
         with no weight, which changes no sum."""
-        W, cfg = self.W, self.cfg
-        listening = cfg.regime.listening
-        assert listening is not None  # resolve_regime fills every practice
+        W = self.W
         voice = self.parts[VOICE]
         world = W.of(voice.target)
         self.counts["ideas_considered"] += np.bincount(world, minlength=W.R)
         origin, contrib, world = self._with_leader_findings(voice.origin, voice.values, world)
         superior = superior_ideas(contrib, self.code[world], self.reality[world])
         weight = superior.astype(float)
-        if cfg.regime.voting:
+        if self.voting.any():  # votes are none in worlds that do not vote: a factor 1
             weight *= 1 + self.votes[origin]
         ideas, weights, origins = self._ideas_by_world(world, contrib, weight, origin)
         new_code, changed = learn_code(
-            self.code, ideas, weights, listening, self.streams.each(self.m)
+            self.code, ideas, weights, self.listening[:, None], self.streams.each(self.m)
         )
         self.adopted = self._credit(new_code, changed, ideas, weights, origins)
         self.code[...] = new_code

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "simulate",
     "run_replicate",
     "run_replicates",
+    "run_arms",
     "final_summary",
     "window_summary",
     "end_of_run",
@@ -194,6 +196,27 @@ def run_replicates(
         org_frames.append(_frame(r, seed, org_table))
     metrics = pd.concat(frames, ignore_index=True)[[*ID_COLUMNS, *METRIC_NAMES]]
     return metrics, pd.concat(org_frames, ignore_index=True) if cfg.org.count > 1 else None
+
+
+def run_arms(arms: Sequence[tuple[AgoraConfig, int, list[int]]]) -> list[pd.DataFrame]:
+    """Several configurations' replicates stepped as one batch (configurations that
+    :func:`sim.batch.batch_groups` puts together: a study's arms, differing in their practices):
+    for each ``(cfg, first, seeds)``, the rows ``run_replicates(cfg, seeds, first=first)``
+    gives, seed for seed.
+    """
+    from sim import batch
+
+    cfgs = [cfg for cfg, _, seeds in arms for _ in seeds]
+    seeds = [seed for _, _, arm_seeds in arms for seed in arm_seeds]
+    rows = batch.run_batch(cfgs, seeds)[[*ID_COLUMNS, *METRIC_NAMES]]
+    per_world = cfgs[0].steps + 1  # each world's rows, world after world
+    out, start = [], 0
+    for _, first, arm_seeds in arms:
+        part = rows.iloc[start * per_world : (start + len(arm_seeds)) * per_world]
+        part = part.assign(replicate=part["replicate"] + (first - start)).reset_index(drop=True)
+        out.append(part)
+        start += len(arm_seeds)
+    return out
 
 
 def simulate(config=None, *, progress: bool = False) -> SimulationResult:

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import simulate
-from sim.batch import Batch, batchable, refusals, run_batch
+from sim.batch import Batch, batch_groups, batchable, refusals, run_batch
 from sim.config import load_config, to_config
 from sim.exec.parallel import blocks
 from sim.simulation import run_replicate, run_replicates
+from sim.studies.compare import design_for, plan_arms
 from sim.util.seeding import Streams, replicate_seeds
 
 SMALL = {"org": {"size": 60}, "stakeholders": {"count": 12}}
@@ -164,6 +165,44 @@ def test_simulate_and_the_job_blocks_use_the_batch_with_the_same_rows():
     # Blocks of the replicates give the same rows, numbered from their first replicate.
     parts = [run_replicates(cfg, part, first=first)[0] for first, part in blocks(seeds, 3)]
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_exact=True)
+
+
+def _arm_configs(steps: int, **extra) -> list:
+    """The main job's arms (ends, hybrids, the half-fraction design points) at a small size:
+    their broadcast rates, voting, channels and answers differ world by world."""
+    base = _merge(SMALL, {"steps": steps, **extra})
+    return [
+        to_config(_merge(base, {"regime": arm.regime})) for arm in plan_arms(design_for("half"))
+    ]
+
+
+def assert_each_world_is_its_model(cfgs, seeds) -> None:
+    batched = run_batch(cfgs, seeds)
+    for r, (cfg, seed) in enumerate(zip(cfgs, seeds, strict=True)):
+        mine = batched[batched["replicate"] == r].drop(columns=["replicate", "seed"])
+        alone = run_replicate(cfg, seed)
+        pd.testing.assert_frame_equal(mine.reset_index(drop=True), alone, check_exact=True)
+
+
+def test_arms_in_one_batch_are_each_their_model():
+    cfgs = _arm_configs(25)
+    regimes = {(c.regime.broadcast_rate, c.regime.voting, c.regime.upward) for c in cfgs}
+    assert len(regimes) > 4  # coins drawn in some worlds only, votes and chains in some
+    assert_each_world_is_its_model(cfgs, replicate_seeds(3, len(cfgs)))
+
+
+def test_arms_in_one_batch_follow_an_intervention_each_under_its_own_rules():
+    change = {"at": 8, "set": {"regime.responsiveness": 0.0, "population.attention": 2}}
+    cfgs = _arm_configs(16, interventions=[change])[:6]
+    assert_each_world_is_its_model(cfgs, replicate_seeds(4, 6))
+
+
+def test_worlds_of_one_batch_may_differ_only_in_their_practices():
+    a, b = to_config({**SMALL, "steps": 3}), to_config({**SMALL, "steps": 4})
+    with pytest.raises(ValueError, match="differ in more than their practices"):
+        Batch([a, b], [1, 2])
+    arms = {arm.name: cfg for arm, cfg in zip(plan_arms(design_for("half")), _arm_configs(3))}
+    assert batch_groups({**arms, "longer": b}) == [list(arms), ["longer"]]
 
 
 def test_streams_draw_each_elements_number_from_its_own_world_in_order():

@@ -96,6 +96,7 @@ __all__ = [
     "prepare_job_dir",
     "read_summary",
     "replicate_task",
+    "replicate_group_task",
     "resolved_dict",
     "run_job",
     "write_job_result",
@@ -794,3 +795,21 @@ def replicate_task(cfg: AgoraConfig, first: int, seeds: list[int]) -> tuple[Any,
     t0, c0 = time.perf_counter(), time.process_time()
     rows, _ = run_replicates(cfg, list(seeds), first=first)
     return rows, time.perf_counter() - t0, time.process_time() - c0
+
+
+def replicate_group_task(
+    arms: Sequence[tuple[AgoraConfig, int, list[int]]],
+) -> list[tuple[Any, float, float]]:
+    """:func:`replicate_task` for blocks of several jobs' replicates stepped as one batch
+    (:func:`sim.simulation.run_arms`: jobs that differ only in their practices, such as the
+    regime comparison's arms): each block's rows, and its share (by replicates) of the wall
+    and CPU seconds.
+    """
+    from sim.simulation import run_arms
+
+    watch_parent()
+    t0, c0 = time.perf_counter(), time.process_time()
+    parts = run_arms(arms)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    share = [len(seeds) / sum(len(s) for _, _, s in arms) for _, _, seeds in arms]
+    return [(rows, wall * f, cpu * f) for rows, f in zip(parts, share, strict=True)]

@@ -4,7 +4,9 @@ everywhere.
 :func:`run_jobs` is what the regime comparison and the what-if runs share: each block of up to
 :data:`BLOCK` replicates of a job is one task in a process pool (a worker steps a block
 together, :mod:`sim.batch`), and each job directory ends up exactly as
-:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way).
+:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way). Jobs that
+differ only in their practices (:func:`sim.batch.batch_groups`: the comparison's arms) are
+stepped together, up to :data:`GROUP_WORLDS` of their replicates in one task.
 
 Examples
 --------
@@ -12,6 +14,9 @@ Examples
 True
 >>> [(first, len(seeds)) for first, seeds in blocks(list(range(25)), 10)]
 [(0, 10), (10, 10), (20, 5)]
+>>> [[(name, first, len(seeds)) for name, first, seeds in task]
+...  for task in group_tasks(["a", "b"], {"a": [1, 2, 3], "b": [1, 2, 3]}, 4)]
+[[('a', 0, 3), ('b', 0, 1)], [('b', 1, 2)]]
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any
 
 from sim.exec.workers import process_context, stop_pool, watch_parent
 
-__all__ = ["BLOCK", "blocks", "process_context", "PlannedJob", "run_jobs", "stop_pool"]
+__all__ = ["BLOCK", "GROUP_WORLDS", "blocks", "group_tasks", "process_context", "PlannedJob"]
+__all__ += ["run_jobs", "stop_pool"]
 __all__ += ["watch_parent"]
 
 log = logging.getLogger(__name__)
@@ -35,11 +41,34 @@ log = logging.getLogger(__name__)
 #: stepped as one cost about a third of ten apart (``benchmarks/bench_batch.py``), and more
 #: add little while they leave fewer tasks to spread over the workers.
 BLOCK = 10
+#: The most replicates of jobs stepped together (arms differing only in their practices) in
+#: one task: at the default size a replicate among 30 costs about 0.7 of one among 10
+#: (``benchmarks/bench_batch.py``), with tasks still small enough to share out evenly.
+GROUP_WORLDS = 30
+
+#: A task: blocks ``(job name, first replicate, seeds)`` stepped together.
+Task = list[tuple[str, int, list[int]]]
 
 
 def blocks(seeds: list[int], size: int) -> list[tuple[int, list[int]]]:
     """The seeds in consecutive blocks of at most ``size``: ``(first replicate, seeds)``."""
     return [(first, seeds[first : first + size]) for first in range(0, len(seeds), size)]
+
+
+def group_tasks(names: Sequence[str], seeds: Mapping[str, list[int]], size: int) -> list[Task]:
+    """Every replicate of the jobs ``names`` (in order, job after job) in tasks of at most
+    ``size``; in each task, one block per job it holds."""
+    worlds = [(name, r, seed) for name in names for r, seed in enumerate(seeds[name])]
+    tasks = []
+    for start in range(0, len(worlds), size):
+        task: Task = []
+        for name, r, seed in worlds[start : start + size]:
+            if task and task[-1][0] == name:
+                task[-1][2].append(seed)
+            else:
+                task.append((name, r, [seed]))
+        tasks.append(task)
+    return tasks
 
 
 @dataclass
@@ -105,12 +134,14 @@ def _run_locked(
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from sim.batch import batch_groups
     from sim.exec.jobs import (
         SUMMARY_FILE,
         config_hash,
         new_summary,
         prepare_job_dir,
         read_summary,
+        replicate_group_task,
         replicate_task,
         resolved_dict,
         write_job_result,
@@ -122,12 +153,17 @@ def _run_locked(
     all_seeds = {
         name: replicate_seeds(jobs[name].cfg.seed, jobs[name].cfg.replicates) for name in todo
     }
-    # Blocks small enough that every worker has one, at most BLOCK replicates each.
+    # Blocks small enough that every worker has one, at most BLOCK replicates of a job each,
+    # or GROUP_WORLDS of jobs stepped together.
     runs = sum(len(seeds) for seeds in all_seeds.values())
-    size = max(1, min(BLOCK, -(-runs // max(workers, 1))))
-    tasks = [
-        (name, first, seeds) for name in todo for first, seeds in blocks(all_seeds[name], size)
-    ]
+    per_worker = -(-runs // max(workers, 1))
+    size, group_size = max(1, min(BLOCK, per_worker)), max(1, min(GROUP_WORLDS, per_worker))
+    tasks: list[Task] = []
+    for names in batch_groups({name: jobs[name].cfg for name in todo}):
+        if len(names) > 1:
+            tasks += group_tasks(names, all_seeds, group_size)
+        else:
+            tasks += [[(names[0], *block)] for block in blocks(all_seeds[names[0]], size)]
     frames: dict[str, list] = {name: [] for name in todo}
     errors: dict[str, str] = {}
     sim_time = dict.fromkeys(todo, 0.0)
@@ -135,39 +171,41 @@ def _run_locked(
     started = time.perf_counter()
     bar = tqdm(total=runs, desc=desc, unit="run", disable=not progress)
 
-    def collect(name: str, first: int, seeds: list[int], get) -> None:
+    def run(task: Task, submit=lambda fn, *args: fn(*args)):
+        """The task's blocks run (or submitted): one job's alone, several jobs' as one batch."""
+        if len(task) == 1:
+            name, first, seeds = task[0]
+            return submit(replicate_task, jobs[name].cfg, first, seeds)
+        return submit(replicate_group_task, [(jobs[n].cfg, f, s) for n, f, s in task])
+
+    def collect(task: Task, get) -> None:
         try:
-            frame, seconds, cpu = get()
-            frames[name].append(frame)
-            sim_time[name] += seconds
-            sim_cpu[name] += cpu
-        except Exception as err:  # one bad block of replicates fails its job, not the others
-            which = f"{first}" if len(seeds) == 1 else f"s {first}-{first + len(seeds) - 1}"
-            errors.setdefault(name, f"replicate{which}: {type(err).__name__}: {err}")
-        bar.update(len(seeds))
-        bar.set_postfix_str(name)
-        if on_progress is not None:
-            on_progress(bar.n, runs)
+            results = [get()] if len(task) == 1 else get()
+        except Exception as err:  # one bad task fails its jobs, not the others
+            results = [err] * len(task)
+        for (name, first, seeds), result in zip(task, results, strict=True):
+            if isinstance(result, Exception):
+                which = f"{first}" if len(seeds) == 1 else f"s {first}-{first + len(seeds) - 1}"
+                errors.setdefault(name, f"replicate{which}: {type(result).__name__}: {result}")
+            else:
+                frame, seconds, cpu = result
+                frames[name].append(frame)
+                sim_time[name] += seconds
+                sim_cpu[name] += cpu
+            bar.update(len(seeds))
+            bar.set_postfix_str(name)
+            if on_progress is not None:
+                on_progress(bar.n, runs)
 
     if workers <= 1 or len(tasks) <= 1:
-        for name, first, seeds in tasks:
-            collect(
-                name,
-                first,
-                seeds,
-                lambda name=name, first=first, seeds=seeds: replicate_task(
-                    jobs[name].cfg, first, seeds
-                ),
-            )
+        for task in tasks:
+            collect(task, lambda task=task: run(task))
     else:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=process_context())
         try:
-            futures = {
-                pool.submit(replicate_task, jobs[name].cfg, first, seeds): (name, first, seeds)
-                for name, first, seeds in tasks
-            }
+            futures = {run(task, pool.submit): task for task in tasks}
             for fut in as_completed(futures):
-                collect(*futures[fut], fut.result)
+                collect(futures[fut], fut.result)
         except BaseException:
             # Interrupted (Ctrl-C, a signal turned into an exception): stop the workers now
             # instead of waiting for every queued replicate.

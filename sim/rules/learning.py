@@ -230,7 +230,7 @@ def learn_code(
     code: np.ndarray,
     contributions: np.ndarray,
     weight: np.ndarray,
-    p_learn: float,
+    p_learn: float | np.ndarray,
     u: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The code learns from the superior group (March 1991, Christensen's reading).
@@ -245,7 +245,7 @@ def learn_code(
         ``(..., h)`` each member's weight: 0 outside the superior group, 1 inside, more where
         peers voted its idea up.
     p_learn
-        March's p2.
+        March's p2 (or one per leading row, ``(..., 1)``: each batched world's own).
     u
         ``(..., m)`` uniforms.
 

@@ -239,10 +239,10 @@ def _ratio(part, whole):
     return _share(part, whole, float("nan"))
 
 
-def _practice(value: float | None) -> float:
+def _practice(value):
     """A practice of the regime in force (a resolved configuration sets every one; NaN for
-    one left unset)."""
-    return float("nan") if value is None else float(value)
+    one left unset); one per world where the worlds differ (:mod:`sim.batch`)."""
+    return float("nan") if value is None else np.asarray(value, dtype=float)
 
 
 class Snapshot:

@@ -228,6 +228,52 @@ def test_run_jobs_writes_what_run_job_writes_and_isolates_a_failing_replicate(
     assert (tmp_path / "bad" / "summary.failed-1.json").is_file()
 
 
+def test_jobs_differing_only_in_practices_step_together_and_write_what_run_job_writes(
+    tmp_path, monkeypatch
+):
+    import sim.exec.jobs
+    from sim.exec.parallel import PlannedJob, run_jobs
+
+    regimes = ("broadcast", "conversational", "hybrid")
+    cfgs = {r: to_config({**TINY, "replicates": 3, "regime": {"name": r}}) for r in regimes}
+    jobs = {r: PlannedJob(cfg, tmp_path / "runs" / r) for r, cfg in cfgs.items()}
+    grouped = []
+    real = sim.exec.jobs.replicate_group_task
+
+    def counted(arms):
+        grouped.append([(cfg.regime.name, first, len(seeds)) for cfg, first, seeds in arms])
+        return real(arms)
+
+    monkeypatch.setattr(sim.exec.jobs, "replicate_group_task", counted)
+    summaries = run_jobs(jobs, workers=1)
+    # One batch of the three jobs' nine replicates (fewer than GROUP_WORLDS).
+    assert grouped == [[("broadcast", 0, 3), ("conversational", 0, 3), ("hybrid", 0, 3)]]
+    assert all(s["status"] == "ok" for s in summaries.values())
+    for r, cfg in cfgs.items():
+        run_job(cfg, tmp_path / "alone" / r)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "runs" / r / METRICS_FILE),
+            pd.read_parquet(tmp_path / "alone" / r / METRICS_FILE),
+        )
+
+
+def test_a_failing_batch_of_several_jobs_fails_each_of_them_and_no_other(tmp_path, monkeypatch):
+    import sim.exec.jobs
+    from sim.exec.parallel import PlannedJob, run_jobs
+
+    def boom(arms):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim.exec.jobs, "replicate_group_task", boom)
+    cfgs = {r: to_config({**TINY, "regime": {"name": r}}) for r in ("broadcast", "hybrid")}
+    cfgs["longer"] = to_config({**TINY, "steps": 13})  # not a practice: runs on its own
+    jobs = {name: PlannedJob(cfg, tmp_path / name) for name, cfg in cfgs.items()}
+    summaries = run_jobs(jobs, workers=1)
+    assert summaries["broadcast"]["error"] == "replicates 0-1: RuntimeError: boom"
+    assert summaries["hybrid"]["status"] == "failed"
+    assert summaries["longer"]["status"] == "ok"
+
+
 def test_git_commit_only_for_a_source_checkout(tmp_path, monkeypatch):
     """An installed copy inside another repository reports no commit, not that repository's."""
     import shutil

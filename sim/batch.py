@@ -292,7 +292,8 @@ def _world_configs(cfg, worlds: int) -> list[AgoraConfig]:
 
 
 class Batch:
-    """R replicates of ``cfg`` (one per seed), stacked and stepped as one (see the module).
+    """R replicates of ``cfg`` (one per seed), stacked and stepped as one (see the module);
+    or one configuration per seed, differing at most in their practices (a study's arms).
 
     Each replicate is set up by its own Mesa model (``AgoraModel(cfg, seed=s)``: the same
     draws, network and step 0); the batch then holds their arrays end to end and draws from
@@ -303,8 +304,7 @@ class Batch:
         cfgs = _world_configs(cfg, len(seeds))
         distinct = list({id(c): c for c in cfgs}.values())
         reasons = [r for c in distinct for r in refusals(c)]
-        shared = shared_part(distinct[0])
-        if any(shared_part(c) != shared for c in distinct[1:]):
+        if len(distinct) > 1 and any(shared_part(c) != shared_part(cfgs[0]) for c in distinct):
             reasons.append("worlds that differ in more than their practices")
         if reasons:
             raise ValueError("not batchable: " + "; ".join(dict.fromkeys(reasons)))

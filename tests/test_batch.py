@@ -197,6 +197,26 @@ def test_arms_in_one_batch_follow_an_intervention_each_under_its_own_rules():
     assert_each_world_is_its_model(cfgs, replicate_seeds(4, 6))
 
 
+PRACTICE = st.fixed_dictionaries(
+    {
+        "broadcast_rate": st.sampled_from([0.0, 0.3, 1.0]),
+        "socialization": st.sampled_from([0.0, 0.2, 0.6]),
+        "listening": st.sampled_from([0.1, 0.5]),
+        "upward": st.sampled_from(["chain", "voice"]),
+        "responsiveness": st.sampled_from([0.0, 0.4, 1.0]),
+        "voting": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(practices=st.lists(PRACTICE, min_size=2, max_size=4), seed=st.integers(0, 2**32))
+def test_worlds_under_any_practices_are_each_their_model(practices, seed):
+    base = {"org": {"size": 30}, "stakeholders": {"count": 6}, "steps": 12}
+    cfgs = [to_config({**base, "regime": {"name": "hybrid", **p}}) for p in practices]
+    assert_each_world_is_its_model(cfgs, replicate_seeds(seed, len(cfgs)))
+
+
 def test_worlds_of_one_batch_may_differ_only_in_their_practices():
     a, b = to_config({**SMALL, "steps": 3}), to_config({**SMALL, "steps": 4})
     with pytest.raises(ValueError, match="differ in more than their practices"):

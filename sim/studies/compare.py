@@ -581,11 +581,8 @@ def _metric_order(frames: Mapping[str, pd.DataFrame]) -> list[str]:
     no effect to estimate)."""
     seen: dict[str, None] = {}
     for frame in frames.values():
-        seen.update(
-            dict.fromkeys(
-                c for c in frame.columns if c not in ID_COLUMNS and frame[c].notna().any()
-            )
-        )
+        values = frame.drop(columns=[c for c in ID_COLUMNS if c in frame.columns])
+        seen.update(dict.fromkeys(values.columns[values.notna().any().to_numpy()]))
     first = [m for m in (*HEADLINE, *MECHANISMS) if m in seen]
     return first + [m for m in seen if m not in first]
 

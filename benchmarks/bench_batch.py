@@ -12,7 +12,10 @@ this measures per replicate:
 - ``march_mesa``: the same configuration and seeds through the Mesa model, one replicate at
   a time (:class:`sim.model.AgoraModel`);
 - ``default_batch_R``: the default scenario batched, R = 10 and 30 replicates in one batch;
-- ``default_single``: the default scenario through the Mesa model, one replicate at a time.
+- ``default_single``: the default scenario through the Mesa model, one replicate at a time;
+- ``arms_together``: the main job's three regime arms (broadcast, hybrid, conversational; 10
+  seeds each) as one batch of 30 worlds, each under its own practices
+  (:func:`sim.simulation.run_arms`), against ``arms_apart``: each arm's 10 batched alone.
 
 CPU time (``time.process_time``) with one BLAS thread; the minimum and the median over
 rounds, and the load average around the run. A benchmark, not a timed test.
@@ -54,6 +57,7 @@ def cases() -> dict:
     from sim.config import load_config
     from sim.march import run_batch
     from sim.model import AgoraModel
+    from sim.simulation import run_arms
     from sim.util.seeding import replicate_seeds
 
     march = load_config(["scenario=march1991"])
@@ -75,6 +79,10 @@ def cases() -> dict:
             r,
         )
     out["default_single"] = (mesa(default, DEFAULT_REPLICATES), DEFAULT_REPLICATES)
+    arms = [load_config([f"regime={r}"]) for r in ("broadcast", "hybrid", "conversational")]
+    ten = replicate_seeds(default.seed, 10)
+    out["arms_together"] = (lambda: run_arms([(a, 0, ten) for a in arms]), 3 * len(ten))
+    out["arms_apart"] = (lambda: [batch.run_batch(a, ten) for a in arms], 3 * len(ten))
     return out
 
 

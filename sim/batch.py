@@ -281,9 +281,10 @@ def run_batch(
 
 
 def _world_configs(cfg, worlds: int) -> list[AgoraConfig]:
-    """One checked configuration per world: ``cfg`` for all, or the sequence of configurations
-    given (one per world), each checked once."""
-    if isinstance(cfg, Sequence) and cfg and all(isinstance(c, AgoraConfig) for c in cfg):
+    """One checked configuration per world: ``cfg`` for all (a list of strings is one
+    configuration: its overrides), or the sequence of configurations given (one per world),
+    each checked once."""
+    if isinstance(cfg, Sequence) and cfg and not any(isinstance(c, str) for c in cfg):
         if len(cfg) != worlds:
             raise ValueError(f"{len(cfg)} configurations for {worlds} seeds: one per seed")
         checked: dict[int, AgoraConfig] = {}

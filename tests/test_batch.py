@@ -221,6 +221,12 @@ def test_worlds_of_one_batch_may_differ_only_in_their_practices():
     a, b = to_config({**SMALL, "steps": 3}), to_config({**SMALL, "steps": 4})
     with pytest.raises(ValueError, match="differ in more than their practices"):
         Batch([a, b], [1, 2])
+    # Composed configurations are as good as typed ones; a list of strings is one's overrides.
+    composed = [
+        load_config(["steps=3", "org.size=30", f"regime={r}"]) for r in ("broadcast", "hybrid")
+    ]
+    assert run_batch(composed, [1, 2])["replicate"].unique().tolist() == [0, 1]
+    assert run_batch(["steps=3", "org.size=30"], [1, 2]).shape[0] == 8
     arms = {arm.name: cfg for arm, cfg in zip(plan_arms(design_for("half")), _arm_configs(3))}
     assert batch_groups({**arms, "longer": b}) == [list(arms), ["longer"]]
 

@@ -81,8 +81,21 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
 
 
 def _explain(err: Exception) -> str:
-    """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options."""
+    """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options.
+
+    >>> _explain(ValueError("In 'regime/mine': ValidationError raised while composing config:"
+    ...                     "\\nMerge error: list is not a subclass of RegimeConfig. value: [1, 2]"))
+    'regime/mine.yaml holds a list: an option file holds keys and values (`key: value` lines)'
+    """
     text = first_line(str(err))
+    if text.endswith(":"):  # Hydra says why on the next line
+        text = " ".join([text, *[line.strip() for line in str(err).splitlines()[1:2]]])
+    shape = re.match(r"In '([^']+)': .*Merge error: (\w+) is not a subclass of \w+Config", text)
+    if shape:  # an option file whose text is a list or a single value, not a mapping
+        return (
+            f"{shape[1]}.yaml holds a {shape[2]}: an option file holds keys and values "
+            "(`key: value` lines)"
+        )
     cause = err.__cause__
     if cause is not None:
         key = getattr(cause, "full_key", None)

@@ -231,28 +231,25 @@ def test_unknown_keys_in_a_sweep_are_refused_before_any_job():
         GlobalHydra.instance().clear()
 
 
-def test_an_option_file_holding_a_list_is_named_with_what_it_should_hold(tmp_path):
+@pytest.mark.parametrize(
+    "text, holds", [("- 0.5\n- 0.2\n", "a list"), ("0.5\n", "one number"), ("true\n", "one truth")]
+)
+def test_an_option_file_not_holding_keys_is_named_with_what_it_should_hold(
+    text, holds, tmp_path, monkeypatch
+):
     import shutil
 
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
-
-    from sim.config import CONF_DIR
-    from sim.config.loading import _explain
+    import sim.config.loading
+    from sim.config import CONF_DIR, load_config
 
     conf = tmp_path / "conf"
     shutil.copytree(CONF_DIR, conf)
-    (conf / "regime" / "mine.yaml").write_text("- 0.5\n- 0.2\n")
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-            with pytest.raises(Exception) as refused:
-                compose("config", overrides=["regime=mine"])
-    finally:
-        GlobalHydra.instance().clear()
-    assert _explain(refused.value) == (
-        "regime/mine.yaml holds a list: an option file holds keys and values (`key: value` lines)"
-    )
+    (conf / "regime" / "mine.yaml").write_text(text)
+    monkeypatch.setattr(sim.config.loading, "CONF_DIR", conf)
+    with pytest.raises(ConfigError) as refused:
+        load_config(["regime=mine"])
+    assert str(refused.value).startswith(f"regime/mine.yaml holds {holds}")
+    assert str(refused.value).endswith("an option file holds keys and values (`key: value` lines)")
 
 
 def test_unknown_keys_inside_interventions_are_refused():

@@ -80,11 +80,31 @@ def validate(cfg: AgoraConfig) -> AgoraConfig:
     return cfg
 
 
+def _one_value_file(overrides: list[str], error: str) -> str:
+    """Which option file of ``overrides`` holds one value where keys and values belong (what
+    OmegaConf's ``Invalid loaded object type: int`` is about), in a sentence."""
+    import yaml
+
+    kind = error.rsplit(":", 1)[-1].strip()  # a Python type's name
+    kind = {"int": "number", "float": "number", "bool": "truth value"}.get(kind, kind)
+    what = "an option file"
+    for override in overrides:
+        group, _, name = override.lstrip("+~").partition("=")
+        path = CONF_DIR / group / f"{name}.yaml"
+        if name and "." not in group and path.is_file():
+            text = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if text is not None and not isinstance(text, (dict, list)):
+                what = f"{group}/{name}.yaml"
+                break
+    return f"{what} holds one {kind}: an option file holds keys and values (`key: value` lines)"
+
+
 def _explain(err: Exception) -> str:
     """One readable sentence from a Hydra/OmegaConf error: the key, the fault, the options.
 
-    >>> _explain(ValueError("In 'regime/mine': ValidationError raised while composing config:"
-    ...                     "\\nMerge error: list is not a subclass of RegimeConfig. value: [1, 2]"))
+    >>> hydra_said = ("In 'regime/mine': ValidationError raised while composing config:\\n"
+    ...               "Merge error: list is not a subclass of RegimeConfig. value: [1, 2]")
+    >>> _explain(ValueError(hydra_said))
     'regime/mine.yaml holds a list: an option file holds keys and values (`key: value` lines)'
     """
     text = first_line(str(err))
@@ -252,6 +272,10 @@ def load_config(
                 raise ConfigError(getattr(err, "reason", str(err))) from None
             except (HydraException, OmegaConfBaseException) as err:
                 raise ConfigError(yaml_error(err) or _explain(err)) from None
+            except OSError as err:  # OmegaConf.load: a file whose text is one value, not keys
+                if "Invalid loaded object type" not in str(err):
+                    raise
+                raise ConfigError(_one_value_file(overrides, str(err))) from None
     finally:
         GlobalHydra.instance().clear()
         if previous is not None:

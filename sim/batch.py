@@ -867,9 +867,8 @@ class Batch:
         self.engagement[...] = update_engagement(
             self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift
         )
-        # Readers of a broadcast note its claim (Authenticity.read), each world's own.
-        readers = self.parts[BROADCAST].target
-        self.authenticity.claimed[readers] = self.claims[self.W.of_node[readers]]
+        readers = self.parts[BROADCAST].target  # each noting its own world's claim
+        self.authenticity.read(readers, self.claims[self.W.of_node[readers]])
         self._assess_trust(reply_to[self.parts[REPLY].sender < 0], ideas_ignored)
         self.previous_votes = self.votes
         self._update_platform(posts_ignored)

@@ -46,6 +46,7 @@ from sim.config import AgoraConfig
 from sim.config.interventions import apply_changes, changes_structure
 from sim.org.network import EXTERNAL, build_network, external_ties
 from sim.rules import metrics
+from sim.rules.authenticity import Authenticity
 from sim.rules.budget import afford, capacity_left, pay_for_speaking
 from sim.rules.decisions import ratify
 from sim.rules.feedback import (
@@ -582,7 +583,7 @@ class AgoraModel(mesa.Model):
             1.0,
             pop.engagement_drift,
         )
-        self.state.authenticity.read(cfg, self.state.parts[BROADCAST].target)
+        self.state.authenticity.read(self.state.parts[BROADCAST].target, Authenticity.claim(cfg))
         self._assess_trust(
             reply_to[self.state.parts[REPLY].sender < 0], ideas_ignored, code_tallies
         )

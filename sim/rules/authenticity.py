@@ -69,9 +69,10 @@ class Authenticity:
         esp = cfg.org.espoused
         return cfg.regime.responsiveness if esp is None else esp
 
-    def read(self, cfg, readers: np.ndarray) -> None:
-        """Readers of a broadcast this step take note of its claim."""
-        self.claimed[readers] = self.claim(cfg)
+    def read(self, readers: np.ndarray, claim: float | np.ndarray) -> None:
+        """Readers of a broadcast this step take note of its claim (:meth:`claim`; one per
+        reader where readers' organizations claim differently: batched worlds)."""
+        self.claimed[readers] = claim
 
     def gaps(self, heard: np.ndarray, ignored: np.ndarray) -> np.ndarray:
         return gap(self.claimed, heard, ignored)

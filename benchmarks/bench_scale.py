@@ -3,18 +3,27 @@
 Run: ``python benchmarks/bench_scale.py [--sizes 1000 10000 100000 1000000]
 [--rounds 1] [--against DIR] [--out benchmarks/results/scale.json]``
 
-``--against DIR`` runs every size from a second checkout too (the code before a change, e.g.
-``git archive BASE | tar -x -C DIR``), alternating which goes first round by round, and
-prints per size the ratio of the medians: an A/B under the same load.
+``--against DIR`` runs every size with the code of a second checkout too (the code before a
+change, e.g. ``git archive BASE | tar -x -C DIR``), measured by this file, alternating which
+goes first round by round, and prints per size the ratio of the medians: an A/B under the
+same load and the same measurement.
 
 Each size runs in a fresh process (so its peak resident memory is its own) with one BLAS
 thread (:func:`sim.util.threads.pin_threads`). The default scenario at ``org.size`` = N
 (stakeholders ``max(50, min(2000, N // 4))``, hierarchy depth growing with N so spans stay
-near ten to thirty) is built, stepped once to warm up, then stepped ``STEPS[N]`` more times.
+near ten to thirty) is built, stepped ``WARMUP`` times, then stepped ``STEPS[N]`` more times.
 Reported per size: agent-steps (members x steps) per CPU-second and the nanoseconds per
-agent-step (CPU and wall), setup CPU per member, minor page faults per step, peak RSS, and
-the load average around the run. CPU time is the figure to read on a shared machine: it
-leaves out the time the process waited for a core.
+agent-step (CPU and wall) of the timed steps, the same for the warm-up steps on their own,
+setup CPU per member, minor page faults per step, peak RSS, and the load average around the
+run. CPU time is the figure to read on a shared machine: it leaves out the time the process
+waited for a core.
+
+The first steps of a large model cost more than the ones after: the process's heap is still
+growing to its high-water mark, and each page of it faults in zeroed (at 1M members, steps 2
+to 11 took 508 ns per agent-step and 55 ms of kernel CPU per step; steps 11 to 30, 447 ns and
+6 ms). The timed steps come after ``WARMUP`` steps, so they measure a long run's steps; the
+warm-up's figure is printed beside them. 100k and 1M members are timed over the same steps
+(11 to 30), so they compare the same phase of the dynamics.
 
 Targets of issue 26 (a benchmark, not a timed test): >= 3M agent-steps per CPU-second at
 every size from 10k to 1M, ns per agent-step at 1M at most 1.2x that at 100k, peak RSS at 1M
@@ -33,15 +42,19 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+#: The environment variable naming the checkout whose code a child process measures.
+CODE = "BENCH_SCALE_CODE"
+ROOT = Path(os.environ.get(CODE) or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(ROOT))
 from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before numpy loads
 
 pin_threads()
 
-#: Steps timed at each size (after one warm-up step): enough work to dwarf the timer, little
-#: enough that 1M members finish in a few minutes.
-STEPS = {1_000: 300, 10_000: 100, 100_000: 20, 1_000_000: 10}
+#: Steps timed at each size (after the warm-up): enough work to dwarf the timer, little
+#: enough that 1M members finish in a minute.
+STEPS = {1_000: 300, 10_000: 100, 100_000: 20, 1_000_000: 20}
+#: Steps before the timed ones, at every size: lazy imports, the heap's growth (see above).
+WARMUP = 10
 DEPTH = {1_000: 4, 10_000: 5, 100_000: 6, 1_000_000: 7}
 
 
@@ -66,7 +79,10 @@ def measure(members: int, steps: int) -> dict:
     c0, w0 = time.process_time(), time.perf_counter()
     model = AgoraModel(cfg, seed=0)
     setup_cpu = time.process_time() - c0
-    model.step()  # warm-up: lazy imports, first allocations
+    c_warm = time.process_time()
+    for _ in range(WARMUP):  # lazy imports, the heap's growth to its high-water mark
+        model.step()
+    warmup_cpu = time.process_time() - c_warm
     faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     c1, w1 = time.process_time(), time.perf_counter()
     for _ in range(steps):
@@ -83,6 +99,8 @@ def measure(members: int, steps: int) -> dict:
         "ns_per_agent_step_cpu": 1e9 * cpu / work,
         "ns_per_agent_step_wall": 1e9 * wall / work,
         "step_cpu_s": cpu / steps,
+        "warmup_steps": WARMUP,
+        "ns_per_agent_step_cpu_warmup": 1e9 * warmup_cpu / (members * WARMUP),
         "setup_cpu_us_per_member": 1e6 * setup_cpu / members,
         "minor_page_faults_per_step": faults / steps,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
@@ -93,12 +111,14 @@ def measure(members: int, steps: int) -> dict:
     }
 
 
-def _child(script: Path, members: int, steps: int | None) -> dict:
-    """One size measured in a fresh process running ``script`` (this file or another tree's)."""
-    cmd = [sys.executable, str(script), "--child", str(members)]
+def _child(code: Path, members: int, steps: int | None) -> dict:
+    """One size measured in a fresh process by this file, with the code of the checkout
+    ``code`` (this one or another)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(members)]
     if steps:
         cmd += ["--steps", str(steps)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    env = {**os.environ, CODE: str(code)}
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -106,6 +126,7 @@ def _print_row(row: dict) -> None:
     print(
         f"{row['members']:>10,} {row['code']:>8} {row['agent_steps_per_cpu_s'] / 1e6:>17.2f}M "
         f"{row['ns_per_agent_step_cpu']:>18,.0f} {row['ns_per_agent_step_wall']:>8,.0f} "
+        f"{row.get('ns_per_agent_step_cpu_warmup', float('nan')):>12,.0f} "
         f"{row['setup_cpu_us_per_member']:>16.1f} "
         f"{row['minor_page_faults_per_step']:>12,.0f} {row['peak_rss_gib']:>13.2f} "
         f"{row['load_average_at_start']:>5.1f}-{row['load_average_at_end']:<5.1f}",
@@ -129,14 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.steps or STEPS.get(args.child, 20))))
         return 0
-    trees = {"this": Path(__file__)}
+    trees = {"this": ROOT}
     if args.against:  # another checkout (the code before a change): A/B, interleaved
-        trees["against"] = Path(args.against).resolve() / "benchmarks" / "bench_scale.py"
+        trees["against"] = Path(args.against).resolve()
     rows = []
     print(
         f"{'members':>10} {'code':>8} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
-        f"{'(wall)':>8} {'setup us/member':>16} {'faults/step':>12} {'peak RSS GiB':>13} "
-        f"{'load':>11}"
+        f"{'(wall)':>8} {'(warm-up)':>12} {'setup us/member':>16} {'faults/step':>12} "
+        f"{'peak RSS GiB':>13} {'load':>11}"
     )
     for r in range(args.rounds):
         for members in args.sizes:

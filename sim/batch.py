@@ -26,7 +26,7 @@ wiring) to rules of this list, and only the metrics checked world by world
 (:data:`WORLD_PRACTICES`: a study's arms, such as the main job's ends, hybrids and design
 points), each world drawing and measuring under its own; everything else in their
 configurations is the same (:func:`shared_part`). :func:`batch_groups` says which of several
-configurations step together.
+configurations step together (both live in :mod:`sim.config.batching`, re-exported here).
 
 Examples
 --------
@@ -47,16 +47,17 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from sim.config import AgoraConfig, RegimeConfig, to_config
-from sim.config.engines import batch_refusals, worlds_per_batch
-from sim.config.interventions import apply_changes, changes_structure
+from sim.config import AgoraConfig, to_config
+from sim.config.batching import WORLD_PRACTICES, batch_groups, rule_refusals, shared_part
+from sim.config.engines import worlds_per_batch
+from sim.config.interventions import apply_changes
 from sim.model import AgoraModel
 from sim.rules import metrics
 from sim.rules.authenticity import Authenticity, gap
@@ -95,73 +96,18 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 
 def refusals(cfg: AgoraConfig) -> list[str]:
     """Why ``cfg`` cannot run batched (empty: it can), one plain reason per setting: those of
-    :func:`sim.config.engines.batch_refusals` for the rules at the start and for the rules
-    each intervention puts in force, an intervention that rewires, and metrics not checked
-    world by world."""
-    cfg = to_config(cfg)  # its practices resolved
-    reasons = batch_refusals(cfg)
-    current = cfg
-    for iv in sorted(cfg.interventions, key=lambda iv: iv.at):
-        if changes_structure(dict(iv.set)):
-            reasons.append(f"an intervention that rewires (at step {iv.at})")
-            continue
-        current = apply_changes(current, dict(iv.set))
-        reasons += [f"{r} (from step {iv.at})" for r in batch_refusals(current)]
+    its rules (:func:`sim.config.batching.rule_refusals`) and metrics not checked world by
+    world."""
+    reasons = rule_refusals(cfg)
     added = [name for name in metrics.METRICS if name not in metrics.WORLD_METRICS]
     if added:  # measured per world only once checked against the model
         reasons.append("metrics added since sim.rules.metrics loaded: " + ", ".join(added))
-    return list(dict.fromkeys(reasons))
+    return reasons
 
 
 def batchable(cfg: AgoraConfig) -> bool:
     """Whether ``cfg`` runs batched (:func:`refusals` has no reason against it)."""
     return not refusals(cfg)
-
-
-#: The regime's settings that may differ between the worlds of one batch: its practices (and
-#: the name and mix they were resolved from). Each world draws and measures under its own.
-WORLD_PRACTICES = (
-    "name",
-    "mix",
-    "broadcast_rate",
-    "socialization",
-    "listening",
-    "upward",
-    "responsiveness",
-    "voting",
-)
-
-
-def shared_part(cfg: AgoraConfig) -> tuple[AgoraConfig, tuple]:
-    """What every world of one batch shares, to compare with ``==``: ``cfg`` but its regime,
-    its seed and its number of replicates, and its regime but the practices
-    (:data:`WORLD_PRACTICES`)."""
-    cfg = to_config(cfg)
-    rest = dataclasses.replace(cfg, regime=RegimeConfig(), seed=0, replicates=1)
-    regime = dataclasses.asdict(cfg.regime)
-    return rest, tuple((k, v) for k, v in regime.items() if k not in WORLD_PRACTICES)
-
-
-def batch_groups(cfgs: Mapping[str, AgoraConfig]) -> list[list[str]]:
-    """The names of ``cfgs`` in groups whose replicates may step as one batch: configurations
-    that run batched, with small enough worlds to gain, and differ at most in their practices
-    (:func:`shared_part`); every other name alone. Groups in the order of their first name.
-
-    >>> from sim.config import to_config
-    >>> a, b = (to_config({"regime": {"name": r}}) for r in ("broadcast", "conversational"))
-    >>> batch_groups({"a": a, "b": b, "c": to_config({"steps": 5})})
-    [['a', 'b'], ['c']]
-    """
-    groups: list[tuple[tuple | None, list[str]]] = []
-    for name, cfg in cfgs.items():
-        stacked = worlds_per_batch(dataclasses.replace(cfg, replicates=2)) > 1
-        key = shared_part(cfg) if stacked and batchable(cfg) else None
-        same = next((g for k, g in groups if key is not None and k == key), None)
-        if same is None:
-            groups.append((key, [name]))
-        else:
-            same.append(name)
-    return [names for _, names in groups]
 
 
 def _count(mask: np.ndarray, axis: int) -> np.ndarray:

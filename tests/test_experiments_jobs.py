@@ -257,21 +257,40 @@ def test_jobs_differing_only_in_practices_step_together_and_write_what_run_job_w
         )
 
 
-def test_a_failing_batch_of_several_jobs_fails_each_of_them_and_no_other(tmp_path, monkeypatch):
+def test_a_failing_batch_of_several_jobs_runs_them_again_alone_so_only_the_bad_one_fails(
+    tmp_path, monkeypatch
+):
     import sim.exec.jobs
     from sim.exec.parallel import PlannedJob, run_jobs
+
+    real = sim.exec.jobs.replicate_task
 
     def boom(arms):
         raise RuntimeError("boom")
 
+    def bad_conversational(cfg, first, seeds):
+        if cfg.regime.name == "conversational":
+            raise RuntimeError("bad conversational")
+        return real(cfg, first, seeds)
+
     monkeypatch.setattr(sim.exec.jobs, "replicate_group_task", boom)
-    cfgs = {r: to_config({**TINY, "regime": {"name": r}}) for r in ("broadcast", "hybrid")}
+    monkeypatch.setattr(sim.exec.jobs, "replicate_task", bad_conversational)
+    regimes = ("broadcast", "conversational", "hybrid")
+    cfgs = {r: to_config({**TINY, "regime": {"name": r}}) for r in regimes}
     cfgs["longer"] = to_config({**TINY, "steps": 13})  # not a practice: runs on its own
     jobs = {name: PlannedJob(cfg, tmp_path / name) for name, cfg in cfgs.items()}
     summaries = run_jobs(jobs, workers=1)
-    assert summaries["broadcast"]["error"] == "replicates 0-1: RuntimeError: boom"
-    assert summaries["hybrid"]["status"] == "failed"
-    assert summaries["longer"]["status"] == "ok"
+    assert (
+        summaries["conversational"]["error"] == "replicates 0-1: RuntimeError: bad conversational"
+    )
+    assert [summaries[n]["status"] for n in ("broadcast", "hybrid", "longer")] == ["ok"] * 3
+    # What the batch-mates wrote is what they write alone.
+    for r in ("broadcast", "hybrid"):
+        run_job(cfgs[r], tmp_path / "alone" / r)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / r / METRICS_FILE),
+            pd.read_parquet(tmp_path / "alone" / r / METRICS_FILE),
+        )
 
 
 def test_git_commit_only_for_a_source_checkout(tmp_path, monkeypatch):

@@ -15,6 +15,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import simulate
 from sim.config import to_config
@@ -153,3 +155,86 @@ def test_a_driver_job_records_its_replicates_cpu_seconds(tmp_path):
     [summary] = run_jobs({"a": PlannedJob(cfg, tmp_path / "a")}, workers=1).values()
     assert summary["status"] == "ok"
     assert 0 < summary["cpu_time"] and np.isfinite(summary["cpu_time"])
+
+
+# --- a sweep's jobs that differ only in their practices step together (sim.exec.pool.units) ---
+
+_PRACTICE_AXES = st.fixed_dictionaries(
+    {
+        "regime": st.sampled_from(["broadcast", "conversational", "hybrid"]),
+        "seed": st.integers(0, 3),
+        "steps": st.sampled_from([4, 5]),  # not a practice: a job of another length stands apart
+        "replicates": st.integers(1, 12),
+    }
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(points=st.lists(_PRACTICE_AXES, min_size=1, max_size=8), workers=st.integers(1, 3))
+def test_units_hold_every_job_once_whole_and_only_with_jobs_it_can_step_with(points, workers):
+    from pathlib import Path
+
+    from sim.config.batching import shared_part
+    from sim.exec.parallel import GROUP_WORLDS, PlannedJob
+    from sim.exec.pool import units
+
+    jobs = [
+        PlannedJob(
+            to_config(
+                {
+                    **SMALL,
+                    "steps": p["steps"],
+                    "seed": p["seed"],
+                    "replicates": p["replicates"],
+                    "regime": {"name": p["regime"]},
+                }
+            ),
+            Path(str(i)),
+        )
+        for i, p in enumerate(points)
+    ]
+    got = list(units(enumerate(jobs), workers))
+    assert sorted(i for unit in got for i, _ in unit) == list(range(len(jobs)))
+    for unit in got:
+        assert [i for i, _ in unit] == sorted(i for i, _ in unit)
+        if len(unit) > 1:
+            first = shared_part(unit[0][1].cfg)
+            assert all(shared_part(job.cfg) == first for _, job in unit)
+            assert sum(job.cfg.replicates for _, job in unit) <= GROUP_WORLDS
+    # The jobs of one length go together, whatever lies between, when their replicates fit.
+    short = [i for i, p in enumerate(points) if p["steps"] == 4]
+    runs = sum(p["replicates"] for p in points)
+    fits = sum(points[i]["replicates"] for i in short) <= min(GROUP_WORLDS, -(-runs // workers))
+    if len(short) > 1 and fits:
+        assert any([i for i, _ in unit] == short for unit in got), got
+
+
+def test_a_pool_sweep_of_practices_and_seeds_writes_what_each_job_writes_alone(tmp_path):
+    from sim.exec.parallel import PlannedJob
+    from sim.exec.pool import run_pool
+
+    points = [(r, s) for s in (0, 1) for r in ("broadcast", "conversational", "hybrid")]
+    cfgs = [to_config({**SMALL, "seed": s, "regime": {"name": r}}) for r, s in points]
+    jobs = [
+        PlannedJob(cfg, tmp_path / "sweep" / str(i), overrides=[f"n={i}"], info={"num": i})
+        for i, cfg in enumerate(cfgs)
+    ]
+    records = run_pool(jobs, workers=2)
+    assert [(r["num"], r["status"], r["skipped"]) for r in records] == [
+        (i, "ok", False) for i in range(len(jobs))
+    ]
+    for i, cfg in enumerate(cfgs):
+        run_job(cfg, tmp_path / "alone" / str(i))
+        alone = json.loads((tmp_path / "alone" / str(i) / SUMMARY_FILE).read_text())
+        pooled = json.loads((tmp_path / "sweep" / str(i) / SUMMARY_FILE).read_text())
+        for key in ("status", "config_hash", "config", "seeds", "metrics", "final"):
+            assert pooled[key] == alone[key], (i, key)
+        assert pooled["job"]["num"] == i and pooled["job"]["overrides"] == [f"n={i}"]
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "sweep" / str(i) / METRICS_FILE),
+            pd.read_parquet(tmp_path / "alone" / str(i) / METRICS_FILE),
+        )
+        assert verify_result(tmp_path / "sweep" / str(i), pooled) is None
+    # Run again: every job is found done and skipped, nothing rewritten.
+    again = run_pool(jobs, workers=2)
+    assert all(r["status"] == "ok" and r["skipped"] for r in again)

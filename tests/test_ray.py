@@ -175,24 +175,31 @@ def ray_cluster(request):
     return cluster
 
 
-def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
-    worker = ray_cluster.start_worker()
-    sweep = tmp_path / "sweep"
-    n = 8
-    args = [
+def _sweep(cluster: RayCluster, sweep: Path, n: int, *more: str) -> list[str]:
+    """The command of a sweep of ``n`` seeds of a small organization on ``cluster``, without
+    Ray's own retries."""
+    return [
         sys.executable,
         str(RUN),
         "-m",
         "hydra/launcher=ray",
-        f"hydra.launcher.address={ray_cluster.address}",
+        f"hydra.launcher.address={cluster.address}",
         "hydra.launcher.max_retries=0",
         f"hydra.sweep.dir={sweep}",
         f"seed=range(0,{n})",
-        "steps=200",
         "org.size=150",
         "stakeholders.count=30",
-        "replicates=2",
+        *more,
     ]
+
+
+def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
+    worker = ray_cluster.start_worker()
+    sweep = tmp_path / "sweep"
+    n = 8
+    # 16 replicates a job: two jobs hold more than a task's 30, so each job is its own task,
+    # and the one on the killed node is lost alone.
+    args = _sweep(ray_cluster, sweep, n, "steps=200", "replicates=16")
     first = subprocess.Popen(
         args,
         cwd=ROOT,
@@ -240,10 +247,45 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
     report = aggregate(sweep, plots=False)
     assert (report.ok, report.failed, report.missing) == (n, 0, 0)
     runs = pd.read_parquet(sweep / "runs.parquet")
-    assert len(runs) == 2 * n and not runs.duplicated(["root_seed", "replicate"]).any()
+    assert len(runs) == 16 * n and not runs.duplicated(["root_seed", "replicate"]).any()
     data = pd.read_parquet(sweep / "dataset")
     assert sorted(data["root_seed"].unique()) == list(range(n))
     assert not data.duplicated(["root_seed", "replicate", "step"]).any()
+
+
+def test_ray_jobs_stepped_together_run_again_alone_when_their_worker_dies(ray_cluster, tmp_path):
+    """Jobs that differ only in their seeds go in one task (4 of them, one replicate each);
+    the worker process running one such task is killed once: each of its jobs runs again
+    alone and finishes, though Ray may not retry (``max_retries=0``)."""
+    from sim.exec.jobs import LOCK_FILE
+    from sim.exec.locks import read_lock
+
+    ray_cluster.start_worker()
+    sweep = tmp_path / "sweep"
+    n = 8
+    first = subprocess.Popen(
+        _sweep(ray_cluster, sweep, n, "steps=1500"),
+        cwd=ROOT,
+        env=ray_cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    killed = None
+    deadline = time.time() + 300
+    while time.time() < deadline and first.poll() is None and killed is None:
+        info = read_lock(sweep / "1" / LOCK_FILE)  # the task holding jobs 0-3 locks them all
+        if info and info.get("pid"):
+            killed = int(info["pid"])
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    output = first.communicate(timeout=600)[0]
+    assert killed, output[-3000:]
+    assert first.returncode == 0, output[-3000:]
+    assert "each runs again alone" in output, output[-3000:]
+    done = summaries(sweep)
+    assert {k: s["status"] for k, s in done.items()} == dict.fromkeys(range(n), "ok")
+    assert all(done[k]["job"]["pid"] != killed for k in done)
 
 
 def test_project_imports_without_ray():

@@ -4,9 +4,11 @@ everywhere.
 :func:`run_jobs` is what the regime comparison and the what-if runs share: each block of up to
 :data:`BLOCK` replicates of a job is one task in a process pool (a worker steps a block
 together, :mod:`sim.batch`), and each job directory ends up exactly as
-:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way). Jobs that
-differ only in their practices (:func:`sim.batch.batch_groups`: the comparison's arms) are
-stepped together, up to :data:`GROUP_WORLDS` of their replicates in one task.
+:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way). Jobs
+that differ only in their practices (:func:`sim.config.batching.batch_groups`: the
+comparison's arms) are stepped together, up to :data:`GROUP_WORLDS` of their replicates in one
+task; when such a task fails, each of its jobs is run again on its own, so a bad job fails
+alone.
 
 Examples
 --------
@@ -98,7 +100,8 @@ def run_jobs(
     Every job directory is prepared first (resume: a job done for the same configuration is
     skipped; :class:`sim.exec.jobs.JobConflict` is raised before anything runs). A replicate that
     fails marks its job failed (status and error in its ``summary.json``) without stopping the
-    others. With ``workers <= 1`` the replicates run in this process, with the same rows.
+    others; a batch of several jobs that fails is run again job by job first. With
+    ``workers <= 1`` the replicates run in this process, with the same rows.
     """
     from sim.exec.folders import make_agora_folder
     from sim.exec.jobs import config_hash, lock_job
@@ -134,7 +137,7 @@ def _run_locked(
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from sim.batch import batch_groups
+    from sim.config.batching import batch_groups
     from sim.exec.jobs import (
         SUMMARY_FILE,
         config_hash,
@@ -148,8 +151,16 @@ def _run_locked(
         write_json_atomic,
     )
     from sim.util.seeding import replicate_seeds
+    from sim.util.threads import blas_threads
 
     todo = [name for name, j in jobs.items() if prepare_job_dir(j.dir, j.cfg) == "run"]
+    # Each summary starts now, as run_job's does when its job starts.
+    summaries = {
+        name: new_summary(
+            jobs[name].dir, overrides=list(jobs[name].overrides), job=dict(jobs[name].info)
+        )
+        for name in todo
+    }
     all_seeds = {
         name: replicate_seeds(jobs[name].cfg.seed, jobs[name].cfg.replicates) for name in todo
     }
@@ -168,7 +179,6 @@ def _run_locked(
     errors: dict[str, str] = {}
     sim_time = dict.fromkeys(todo, 0.0)
     sim_cpu = dict.fromkeys(todo, 0.0)
-    started = time.perf_counter()
     bar = tqdm(total=runs, desc=desc, unit="run", disable=not progress)
 
     def run(task: Task, submit=lambda fn, *args: fn(*args)):
@@ -178,11 +188,21 @@ def _run_locked(
             return submit(replicate_task, jobs[name].cfg, first, seeds)
         return submit(replicate_group_task, [(jobs[n].cfg, f, s) for n, f, s in task])
 
+    def alone(block: tuple[str, int, list[int]]):
+        """One job's block run on its own, here; its result or its error."""
+        name, first, seeds = block
+        try:
+            return replicate_task(jobs[name].cfg, first, seeds)
+        except Exception as err:
+            return err
+
     def collect(task: Task, get) -> None:
         try:
             results = [get()] if len(task) == 1 else get()
         except Exception as err:  # one bad task fails its jobs, not the others
-            results = [err] * len(task)
+            # A batch of several jobs fails as one: each job is run again alone (in this
+            # process: a rare path), so one bad job fails alone and its batch-mates finish.
+            results = [err] if len(task) == 1 else [alone(block) for block in task]
         for (name, first, seeds), result in zip(task, results, strict=True):
             if isinstance(result, Exception):
                 which = f"{first}" if len(seeds) == 1 else f"s {first}-{first + len(seeds) - 1}"
@@ -197,7 +217,8 @@ def _run_locked(
             if on_progress is not None:
                 on_progress(bar.n, runs)
 
-    if workers <= 1 or len(tasks) <= 1:
+    in_process = workers <= 1 or len(tasks) <= 1
+    if in_process:
         for task in tasks:
             collect(task, lambda task=task: run(task))
     else:
@@ -215,8 +236,7 @@ def _run_locked(
     bar.close()
 
     for name in todo:
-        j = jobs[name]
-        summary = new_summary(j.dir, overrides=list(j.overrides), job=dict(j.info))
+        j, summary = jobs[name], summaries[name]
         # The replicates' CPU seconds beside their wall time, as run_job records them.
         summary["cpu_time"] = sim_cpu[name]
         if name in errors:
@@ -229,5 +249,16 @@ def _run_locked(
         metrics = pd.concat(frames[name], ignore_index=True).sort_values(
             ["replicate", "step"], kind="stable", ignore_index=True
         )
-        write_job_result(j.dir, j.cfg, metrics, summary, wall_time=sim_time[name], started=started)
+        if in_process:
+            summary["blas_threads"] = blas_threads()  # what simulate records for a job alone
+        # Its job_time is its own: its share of the simulation's wall time, then its writing
+        # (the jobs of one task share its wall time by replicates).
+        write_job_result(
+            j.dir,
+            j.cfg,
+            metrics,
+            summary,
+            wall_time=sim_time[name],
+            started=time.perf_counter() - sim_time[name],
+        )
     return {name: read_summary(j.dir) or {} for name, j in jobs.items()}

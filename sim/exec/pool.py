@@ -14,6 +14,13 @@ parent knows which job every worker holds, so:
 Workers are started once (forkserver, with the model imported, see
 :func:`sim.exec.parallel.process_context`), so a job costs its simulation and its two files.
 
+Jobs that differ only in their practices (:func:`sim.config.batching.batch_groups`: a sweep
+over ``regime.mix``, over seeds, over the regimes) go to a worker together, up to
+:data:`~sim.exec.parallel.GROUP_WORLDS` of their replicates, and step as one batch
+(:func:`sim.exec.parallel.run_jobs`): each job's folder holds what it would hold had it run
+alone. Groups are found among the next :data:`LOOKAHEAD` jobs per worker. A group that fails,
+or whose worker dies, is run again job by job, so a bad job fails alone.
+
 Examples
 --------
 >>> import tempfile
@@ -28,19 +35,29 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from sim.exec.parallel import PlannedJob, process_context
+from sim.exec.parallel import GROUP_WORLDS, PlannedJob, process_context
 
-__all__ = ["execute", "record_failed_plan", "record_lost_job", "run_pool"]
+__all__ = ["LOOKAHEAD", "execute", "execute_group", "record_failed_plan", "record_lost_job"]
+__all__ += ["Unit", "run_pool", "units"]
 
 log = logging.getLogger(__name__)
+
+#: Jobs read ahead per worker to find the ones that step together: a sweep's jobs come in
+#: the order of its overrides, so the points of one axis are seldom next to each other.
+LOOKAHEAD = GROUP_WORLDS
+
+#: What a worker runs at once: jobs (with their place in the input) that step as one batch,
+#: or one job alone.
+Unit = list[tuple[int, PlannedJob]]
 
 
 _pinned_pid: int | None = None
@@ -86,6 +103,79 @@ def execute(job: PlannedJob) -> dict[str, Any]:
     }
 
 
+def execute_group(jobs: list[PlannedJob]) -> list[dict[str, Any]]:
+    """Run jobs that differ only in their practices as one batch in this process; a status
+    record per job, as :func:`execute` gives (never raises).
+
+    Each job folder ends as :func:`sim.exec.jobs.run_job` would leave it
+    (:func:`sim.exec.parallel.run_jobs`). A job that is done, or whose folder holds another
+    configuration's result, goes through :func:`execute` (skipped, or a conflict), as do all
+    of them if a folder changes under the batch.
+    """
+    from sim.exec.jobs import JobConflict, config_hash, job_state
+    from sim.exec.parallel import run_jobs
+
+    _pin_once()
+    ready = {
+        str(i): job
+        for i, job in enumerate(jobs)
+        if job_state(job.dir, config_hash(job.cfg)) in ("missing", "failed")
+    }
+    if len(ready) < 2:
+        return [execute(job) for job in jobs]
+    try:
+        summaries = run_jobs(ready, workers=1)
+    except JobConflict:  # another process wrote a folder meanwhile: each on its own
+        return [execute(job) for job in jobs]
+    records = []
+    for i, job in enumerate(jobs):
+        if str(i) not in ready:
+            records.append(execute(job))
+            continue
+        summary = summaries[str(i)]
+        records.append(
+            {
+                "num": job.info.get("num"),
+                "dir": str(job.dir),
+                "status": summary.get("status", "failed"),
+                "error": summary.get("error"),
+                "skipped": False,
+            }
+        )
+    return records
+
+
+def units(items: Iterable[tuple[int, PlannedJob]], workers: int) -> Iterator[Unit]:
+    """``items`` (a job and its place) in units a worker runs at once, in order of their first
+    job: jobs that differ only in their practices, up to :data:`GROUP_WORLDS` of their
+    replicates (fewer when there are too few to give every worker a share), found among the
+    next ``LOOKAHEAD x workers`` jobs; every other job alone. A job is never split.
+
+    >>> from sim.config import to_config
+    >>> a, b, c = (to_config(d) for d in ({"regime": {"name": "broadcast"}},
+    ...                                   {"regime": {"name": "conversational"}}, {"steps": 5}))
+    >>> jobs = [PlannedJob(cfg, Path(str(i))) for i, cfg in enumerate([a, c, b])]
+    >>> [[i for i, _ in unit] for unit in units(enumerate(jobs), workers=1)]
+    [[0, 2], [1]]
+    """
+    from sim.config.batching import batch_groups
+
+    items = iter(items)
+    while window := list(itertools.islice(items, LOOKAHEAD * max(1, workers))):
+        runs = sum(job.cfg.replicates for _, job in window)
+        size = max(1, min(GROUP_WORLDS, -(-runs // max(1, workers))))
+        groups = batch_groups({str(k): job.cfg for k, (_, job) in enumerate(window)})
+        for names in groups:
+            unit: Unit = []
+            for name in names:
+                item = window[int(name)]
+                if unit and sum(j.cfg.replicates for _, j in unit) + item[1].cfg.replicates > size:
+                    yield unit
+                    unit = []
+                unit.append(item)
+            yield unit
+
+
 def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
     """Write ``summary.json`` as failed for a job whose worker died, unless it had finished.
 
@@ -118,7 +208,8 @@ def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
 
 
 def _worker(conn: Any) -> None:
-    """Worker loop: receive a job, run it, send its status; stop on None or a closed pipe."""
+    """Worker loop: receive jobs (one, or several to step as one batch), run them, send their
+    status records; stop on None or a closed pipe."""
     # Mesa logs every step at INFO; the parent's logging setup is not inherited here anyway.
     logging.getLogger("MESA").setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -129,7 +220,7 @@ def _worker(conn: Any) -> None:
             return
         if job is None:
             return
-        conn.send(execute(job))
+        conn.send(execute_group(job))
 
 
 class _Worker:
@@ -138,8 +229,7 @@ class _Worker:
         self.process = ctx.Process(target=_worker, args=(child,), daemon=True)
         self.process.start()
         child.close()
-        self.job: PlannedJob | None = None
-        self.index = -1  # the job's position in the input, for the results' order
+        self.unit: Unit | None = None  # the jobs it holds, with their places in the input
 
     def stop(self, timeout: float = 5.0) -> None:
         try:
@@ -168,12 +258,12 @@ MAX_HANDOFFS = 3
 
 
 def _send(w: _Worker) -> bool:
-    """Hand ``w`` its job; False if the worker is dead (before the job, while idle, or during
-    the send itself): the job never started."""
-    if not w.process.is_alive():
+    """Hand ``w`` its jobs; False if the worker is dead (before the jobs, while idle, or during
+    the send itself): they never started."""
+    if not w.process.is_alive() or w.unit is None:
         return False
     try:
-        w.conn.send(w.job)
+        w.conn.send([job for _, job in w.unit])
     except (OSError, EOFError, ValueError):  # BrokenPipeError, a closed connection
         return False
     return True
@@ -189,8 +279,8 @@ def _bury(w: _Worker, pool: list[_Worker]) -> None:
 
 
 def _collect(w: _Worker, pool: list[_Worker]) -> tuple[Any, bool] | None:
-    """The record of ``w``'s finished job; ``(reason, True)`` if it died holding the job; None
-    if it is still running (woken by another worker)."""
+    """The records of ``w``'s finished jobs; ``(reason, True)`` if it died holding them; None
+    if they are still running (woken by another worker)."""
     try:
         if w.conn.poll():
             return w.conn.recv(), False
@@ -212,85 +302,92 @@ def run_pool(
 ) -> list[dict[str, Any]]:
     """Run ``jobs`` on ``workers`` long-lived processes; their status records, in input order.
 
-    ``jobs`` is consumed lazily, so composing the next job overlaps with running the current
-    ones. ``on_result(job, record)`` is called as each job ends (progress, logging). A worker
-    may die at any moment: before its first job, while idle or while being handed a job, the
-    job had not started and goes to a new worker (at most :data:`MAX_HANDOFFS` times); while
-    running one, that job is recorded as failed (:func:`record_lost_job`). The sweep goes on.
+    ``jobs`` is consumed lazily, :data:`LOOKAHEAD` per worker at a time, so composing the next
+    jobs overlaps with running the current ones; those that differ only in their practices
+    run together (:func:`units`). ``on_result(job, record)`` is called as each job ends
+    (progress, logging). A worker may die at any moment: before its first jobs, while idle or
+    while being handed jobs, they had not started and go to a new worker (at most
+    :data:`MAX_HANDOFFS` times); while running several, each runs again alone; while running
+    one, it is recorded as failed (:func:`record_lost_job`). The sweep goes on.
     """
     ctx = process_context()
-    pending = enumerate(jobs)
-    requeued: list[tuple[int, PlannedJob]] = []
+    pending = units(enumerate(jobs), workers)
+    requeued: list[Unit] = []
     handoffs: dict[int, int] = {}
     results: dict[int, dict[str, Any]] = {}
     pool: list[_Worker] = []
     exhausted = False
 
-    def finish(index: int, job: PlannedJob, record: dict[str, Any]) -> None:
-        results[index] = record
-        if on_result is not None:
-            on_result(job, record)
+    def finish(unit: Unit, records: list[dict[str, Any]]) -> None:
+        for (index, job), record in zip(unit, records, strict=True):
+            results[index] = record
+            if on_result is not None:
+                on_result(job, record)
 
-    def next_job() -> tuple[int, PlannedJob] | None:
+    def lost(unit: Unit, reason: str) -> None:
+        finish(unit, [record_lost_job(job, reason) for _, job in unit])
+
+    def next_unit() -> Unit | None:
         nonlocal exhausted
         if requeued:
             return requeued.pop(0)
-        item = None if exhausted else next(pending, None)
-        exhausted = item is None
-        return item
+        unit = None if exhausted else next(pending, None)
+        exhausted = unit is None
+        return unit
 
     def hand_out(w: _Worker) -> None:
-        item = next_job()
-        if item is None:
+        unit = next_unit()
+        if unit is None:
             return
-        w.index, w.job = item
+        w.unit = unit
         if _send(w):
             return
-        index, job = item
         _bury(w, pool)
-        handoffs[index] = handoffs.get(index, 0) + 1
+        first = unit[0][0]
+        handoffs[first] = handoffs.get(first, 0) + 1
         log.warning(
-            "job %s: its worker died before the job started (%d)",
-            job.info.get("num"),
-            handoffs[index],
+            "jobs %s: their worker died before they started (%d)",
+            [job.info.get("num") for _, job in unit],
+            handoffs[first],
         )
-        if handoffs[index] >= MAX_HANDOFFS:
-            finish(
-                index,
-                job,
-                record_lost_job(
-                    job, f"{MAX_HANDOFFS} worker processes died before this job could start"
-                ),
-            )
+        if handoffs[first] >= MAX_HANDOFFS:
+            lost(unit, f"{MAX_HANDOFFS} worker processes died before this job could start")
         else:
-            requeued.append(item)
+            requeued.append(unit)
 
     try:
         while True:
-            for w in list(pool):  # hand a job to every idle worker
-                if w.job is None:
+            for w in list(pool):  # hand jobs to every idle worker
+                if w.unit is None:
                     hand_out(w)
             if len(pool) < workers and (requeued or not exhausted):
                 pool.append(_Worker(ctx))
                 continue
-            busy = [w for w in pool if w.job is not None]
+            busy = [w for w in pool if w.unit is not None]
             if not busy:
                 if exhausted and not requeued:
                     break
                 continue
             wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
             for w in busy:
-                index, job = w.index, w.job
-                assert job is not None  # busy: only this loop takes a worker's job away
+                unit = w.unit
+                assert unit is not None  # busy: only this loop takes a worker's jobs away
                 outcome = _collect(w, pool)
                 if outcome is None:
                     continue
-                record, died = outcome
-                w.job = None
-                if died:
-                    log.error("job %s: %s", job.info.get("num"), record)
-                    record = record_lost_job(job, record)
-                finish(index, job, record)
+                records, died = outcome
+                w.unit = None
+                nums = [job.info.get("num") for _, job in unit]
+                if died and len(unit) > 1:
+                    # One of them may be what killed it (out of memory): each runs again
+                    # alone, so that one dies alone and the others finish.
+                    log.warning("jobs %s: %s; each runs again alone", nums, records)
+                    requeued.extend([item] for item in unit)
+                elif died:
+                    log.error("job %s: %s", nums[0], records)
+                    lost(unit, records)
+                else:
+                    finish(unit, records)
     finally:
         for w in pool:
             w.stop()

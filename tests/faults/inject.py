@@ -6,7 +6,10 @@
 standing in for an out-of-memory kill). They live here, not in the shipped code:
 
 * in the test process, :func:`install` wraps :func:`sim.exec.jobs._run_locked` (the part of
-  a job run while its directory is locked, after resume has decided to run it);
+  a job run while its directory is locked, after resume has decided to run it), and
+  :func:`sim.exec.pool.execute_group` (several jobs of a sweep stepped as one batch): a batch
+  holding a job named by a hook dies with it (``AGORA_KILL_IF``), or fails, so its jobs run
+  one by one as the batch's own fallback runs them (``AGORA_FAIL_IF``);
 * in the processes a test starts (the Hydra app, its pool, joblib or submitit workers),
   :func:`with_faults` puts ``tests/faults/site`` on ``PYTHONPATH``, whose
   ``sitecustomize.py`` calls :func:`install` at interpreter start when a hook is set.
@@ -31,7 +34,8 @@ def _matches(variable: str, overrides: Sequence[str]) -> bool:
 
 
 def install() -> None:
-    """Wrap ``sim.exec.jobs._run_locked`` so the hooks act in this process (idempotent)."""
+    """Wrap ``sim.exec.jobs._run_locked`` and ``sim.exec.pool.execute_group`` so the hooks act
+    in this process (idempotent)."""
     import sim
     import sim.exec.jobs as jobs
 
@@ -59,6 +63,19 @@ def install() -> None:
 
     _run_locked._fault_hooks = True
     jobs._run_locked = _run_locked
+
+    import sim.exec.pool as pool
+
+    grouped = pool.execute_group
+
+    def execute_group(planned):
+        if len(planned) > 1 and any(_matches("AGORA_KILL_IF", j.overrides) for j in planned):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if len(planned) > 1 and any(_matches("AGORA_FAIL_IF", j.overrides) for j in planned):
+            return [pool.execute(j) for j in planned]
+        return grouped(planned)
+
+    pool.execute_group = execute_group
 
 
 def with_faults(env: Mapping[str, str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 Before its first job, while idle, while being handed a job (the send itself) and while
 running one: the job is handed to a new worker, or recorded as failed, and the sweep goes on.
+While running several jobs stepped as one batch: each runs again alone.
 Before the fix a death before the first job or while idle raised BrokenPipeError in the
 parent and no job ran.
 """
@@ -80,7 +81,7 @@ def test_a_worker_dead_while_idle(tmp_path, started):
 
     def on_result(job, record):
         if not killed:  # the worker that has just answered is idle now: kill it
-            idle = [w for w in made if w.job is None and w.process.is_alive()]
+            idle = [w for w in made if w.unit is None and w.process.is_alive()]
             _kill(idle[0].process)
             killed.append(idle[0])
 
@@ -105,14 +106,13 @@ def test_a_worker_dead_during_the_send(tmp_path, started):
     assert made[0].process.exitcode == -signal.SIGKILL
 
 
-def test_a_worker_dead_mid_job_fails_that_job_only(tmp_path):
-    jobs = _jobs(tmp_path, n=3, steps=400)
-    killed = []
+def _kill_once_running(tmp_path, job: str, killed: list) -> threading.Thread:
+    """Kill, once, the worker holding job ``job`` (its folder's lock names the pid)."""
 
     def kill_when_running():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            info = read_lock(tmp_path / "1" / LOCK_FILE)
+            info = read_lock(tmp_path / job / LOCK_FILE)
             if info and info.get("pid") and info["pid"] != os.getpid():
                 os.kill(int(info["pid"]), signal.SIGKILL)
                 killed.append(info["pid"])
@@ -120,11 +120,32 @@ def test_a_worker_dead_mid_job_fails_that_job_only(tmp_path):
 
     killer = threading.Thread(target=kill_when_running, daemon=True)
     killer.start()
+    return killer
+
+
+def test_a_worker_dead_mid_job_fails_that_job_only(tmp_path):
+    # Jobs of different lengths: each runs alone (they cannot step as one batch).
+    jobs = [job for steps in (400, 401, 402) for job in _jobs(tmp_path, n=3, steps=steps)]
+    jobs = [jobs[0], jobs[4], jobs[8]]  # job i runs 400 + i steps
+    killed: list = []
+    killer = _kill_once_running(tmp_path, "1", killed)
     records = run_pool(jobs, workers=2)
     killer.join(5)
     assert killed
     assert [r["status"] for r in records] == ["ok", "failed", "ok"], records
     assert "SIGKILL" in records[1]["error"] and "SIGKILL" in read_summary(tmp_path / "1")["error"]
+
+
+def test_a_worker_dead_holding_several_jobs_runs_each_again_alone(tmp_path, started):
+    made, _ = started
+    jobs = _jobs(tmp_path, n=3, steps=400)  # seeds 0-2: one batch on the one worker
+    killed: list = []
+    killer = _kill_once_running(tmp_path, "1", killed)
+    records = run_pool(jobs, workers=1)
+    killer.join(5)
+    assert killed
+    _all_ok(records, tmp_path, 3)  # the death was not theirs: each ran again and finished
+    assert len(made) == 2
 
 
 def test_workers_that_always_die_fail_the_job_not_the_sweep(tmp_path, started):

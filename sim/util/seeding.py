@@ -10,6 +10,8 @@ True
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 __all__ = ["replicate_seeds", "as_generator", "skip_uniforms", "Streams"]
@@ -92,7 +94,7 @@ class Streams:
 
     def by_count(self, counts: np.ndarray, cols: int | None = None) -> np.ndarray:
         """``counts[w]`` uniforms (rows of ``cols``) from world ``w``, worlds in order."""
-        ends = np.cumsum(counts).tolist()
+        ends = list(itertools.accumulate(counts.tolist()))  # R numbers: cheaper than cumsum
         out = np.empty(ends[-1] if cols is None else (ends[-1], cols))
         start = 0
         for g, end in zip(self.generators, ends, strict=True):
@@ -106,7 +108,7 @@ class Streams:
         each, in element order within a world."""
         counts = np.bincount(world, minlength=self.worlds)
         u = self.by_count(counts, cols)
-        if world.size < 2 or np.all(world[1:] >= world[:-1]):
+        if world.size < 2 or not (world[1:] < world[:-1]).any():  # in world order already
             return u
         out = np.empty_like(u)
         out[np.argsort(world, kind="stable")] = u

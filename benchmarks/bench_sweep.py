@@ -7,7 +7,9 @@ Usage (from the repository root)::
     python benchmarks/bench_sweep.py --launchers pool local_parallel pool local_parallel
 
 Each job is the default scenario with one replicate and its own root seed
-(``seed=range(0,N)``), run by ``experiments/run.py -m hydra/launcher=L`` for each launcher in
+(``seed=range(0,N)``; ``pool`` steps up to 30 such jobs as one batch, so its simulation costs
+about a quarter of one job at a time and the same overhead per job is a larger share of the
+sweep), run by ``experiments/run.py -m hydra/launcher=L`` for each launcher in
 ``--launchers``, one after the other in this one run (list a launcher twice to interleave
 rounds: the machine's speed drifts). For each sweep it prints and writes to JSON the sweep's
 wall time, the aggregation's, the simulation time (sum over jobs of simulate's wall time),

@@ -130,6 +130,19 @@ class RayCluster:
             except self.psutil.NoSuchProcess:
                 pass
 
+    def running(self, node: subprocess.Popen, sweep: Path) -> bool:
+        """Whether a process of ``node`` holds the lock of a job folder of ``sweep``."""
+        from sim.exec.jobs import LOCK_FILE
+        from sim.exec.locks import read_lock
+
+        try:
+            tree = self.psutil.Process(node.pid)
+            pids = {node.pid, *(c.pid for c in tree.children(recursive=True))}
+        except self.psutil.NoSuchProcess:
+            return False
+        locks = (read_lock(folder / LOCK_FILE) for folder in sweep.glob("*") if folder.is_dir())
+        return any(info and info.get("pid") in pids for info in locks)
+
     def kill(self, node: subprocess.Popen) -> None:
         """SIGKILL a node's whole process tree at once, as if the machine had died."""
         tree = self.psutil.Process(node.pid)
@@ -208,12 +221,16 @@ def test_ray_sweep_worker_killed_resume_aggregate(ray_cluster, tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    # Kill the worker node once a job has finished: both nodes are busy by then.
+    # Kill the worker node once a job has finished and the node is running another (its
+    # folder's lock names a process of the node): on a busy machine the node can be between
+    # two jobs when the first one finishes.
     deadline = time.time() + 300
     while time.time() < deadline and first.poll() is None:
-        if any(s["status"] == "ok" for s in summaries(sweep).values()):
+        if any(s["status"] == "ok" for s in summaries(sweep).values()) and ray_cluster.running(
+            worker, sweep
+        ):
             break
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert first.poll() is None, first.communicate()[0][-3000:]
     ray_cluster.remember()
     ray_cluster.kill(worker)

@@ -94,12 +94,17 @@ def execute(job: PlannedJob) -> dict[str, Any]:
         status, error, skipped = "conflict", str(err), False
     except Exception as err:  # pragma: no cover - run_job records its own failures
         status, error, skipped = "failed", f"{type(err).__name__}: {err}", False
+    return _record(job, status, error, skipped=bool(skipped))
+
+
+def _record(job: PlannedJob, status: str, error: str | None, *, skipped: bool = False) -> dict:
+    """A job's status record, as every runner here returns it."""
     return {
         "num": job.info.get("num"),
         "dir": str(job.dir),
         "status": status,
         "error": error,
-        "skipped": bool(skipped),
+        "skipped": skipped,
     }
 
 
@@ -127,22 +132,12 @@ def execute_group(jobs: list[PlannedJob]) -> list[dict[str, Any]]:
         summaries = run_jobs(ready, workers=1)
     except JobConflict:  # another process wrote a folder meanwhile: each on its own
         return [execute(job) for job in jobs]
-    records = []
-    for i, job in enumerate(jobs):
-        if str(i) not in ready:
-            records.append(execute(job))
-            continue
-        summary = summaries[str(i)]
-        records.append(
-            {
-                "num": job.info.get("num"),
-                "dir": str(job.dir),
-                "status": summary.get("status", "failed"),
-                "error": summary.get("error"),
-                "skipped": False,
-            }
-        )
-    return records
+    return [
+        _record(job, summaries[str(i)].get("status", "failed"), summaries[str(i)].get("error"))
+        if str(i) in ready
+        else execute(job)
+        for i, job in enumerate(jobs)
+    ]
 
 
 def units(items: Iterable[tuple[int, PlannedJob]], workers: int) -> Iterator[Unit]:
@@ -167,12 +162,14 @@ def units(items: Iterable[tuple[int, PlannedJob]], workers: int) -> Iterator[Uni
         groups = batch_groups({str(k): job.cfg for k, (_, job) in enumerate(window)})
         for names in groups:
             unit: Unit = []
+            held = 0  # the unit's replicates
             for name in names:
                 item = window[int(name)]
-                if unit and sum(j.cfg.replicates for _, j in unit) + item[1].cfg.replicates > size:
+                if unit and held + item[1].cfg.replicates > size:
                     yield unit
-                    unit = []
+                    unit, held = [], 0
                 unit.append(item)
+                held += item[1].cfg.replicates
             yield unit
 
 
@@ -191,9 +188,8 @@ def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
         write_json_atomic,
     )
 
-    base = {"num": job.info.get("num"), "dir": str(job.dir), "skipped": False}
     if job_state(job.dir, config_hash(job.cfg)) == "done":  # it finished just before dying
-        return {**base, "status": "ok", "error": None}
+        return _record(job, "ok", None)
     summary = new_summary(job.dir, overrides=list(job.overrides), job=dict(job.info))
     summary.update(
         error=reason,
@@ -204,7 +200,7 @@ def record_lost_job(job: PlannedJob, reason: str) -> dict[str, Any]:
     summary["job"].pop("pid", None)
     Path(job.dir).mkdir(parents=True, exist_ok=True)
     write_json_atomic(Path(job.dir) / SUMMARY_FILE, summary)
-    return {**base, "status": "failed", "error": reason}
+    return _record(job, "failed", reason)
 
 
 def _worker(conn: Any) -> None:

@@ -4,10 +4,10 @@ The launching process composes every job (:class:`sim.exec.plan.SweepPlan`), con
 cluster (``ray.init(address=...)``) and submits the jobs as tasks running
 :func:`sim.exec.pool.execute_group` (one CPU each), keeping at most ``max_in_flight`` tasks
 queued so that a sweep of 100,000 jobs does not sit in the cluster's memory at once. As on the
-``pool`` launcher, jobs that differ only in their practices or seeds go in one task, up to 30
-of their replicates, stepped as one batch (:func:`sim.exec.pool.units`); every other job is a
-task of its own. The job directories must be on a file system every node sees (as on a SLURM
-cluster).
+``pool`` launcher, jobs that differ only in their practices or seeds go in one task, up to
+:data:`~sim.exec.parallel.GROUP_WORLDS` of their replicates, stepped as one batch
+(:func:`sim.exec.pool.units`); every other job is a task of its own. The job directories must
+be on a file system every node sees (as on a SLURM cluster).
 
 Failures: a failing job is recorded by :func:`~sim.exec.jobs.run_job` like everywhere else. A
 task whose worker process or node died is retried by Ray up to ``max_retries`` times (on
@@ -71,10 +71,11 @@ def run_ray(
     if connected_here:
         ray.init(address=address, log_to_driver=False, **dict(init or {}))
     try:
+        slots = ray.cluster_resources().get("CPU", 1) / num_cpus  # tasks running at once
+        workers = max(1, int(slots))
         if max_in_flight is None:
-            max_in_flight = max(2, int(2 * ray.cluster_resources().get("CPU", 1) / num_cpus))
+            max_in_flight = max(2, int(2 * slots))
         task = ray.remote(num_cpus=num_cpus, max_retries=max_retries)(execute_group)
-        workers = max(1, int(ray.cluster_resources().get("CPU", 1) / num_cpus))
         pending = units(enumerate(jobs), workers)
         again: list[Unit] = []  # several jobs whose task could not finish, now one by one
         results: dict[int, dict[str, Any]] = {}

@@ -24,7 +24,8 @@ wiring) to rules of this list, and only the metrics checked world by world
 
 **Arms together.** The worlds of one batch may differ in their regime's practices
 (:data:`WORLD_PRACTICES`: a study's arms, such as the main job's ends, hybrids and design
-points), each world drawing and measuring under its own; everything else in their
+points) and in their mechanism switches (:data:`WORLD_MECHANISMS`: the main job's
+ablations), each world drawing and measuring under its own; everything else in their
 configurations is the same (:func:`shared_part`). :func:`batch_groups` says which of several
 configurations step together (both live in :mod:`sim.config.batching`, re-exported here).
 
@@ -47,7 +48,7 @@ True
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from types import SimpleNamespace
 
@@ -55,7 +56,13 @@ import numpy as np
 import pandas as pd
 
 from sim.config import AgoraConfig, to_config
-from sim.config.batching import WORLD_PRACTICES, batch_groups, rule_refusals, shared_part
+from sim.config.batching import (
+    WORLD_MECHANISMS,
+    WORLD_PRACTICES,
+    batch_groups,
+    rule_refusals,
+    shared_part,
+)
 from sim.config.engines import worlds_per_batch
 from sim.config.interventions import apply_changes
 from sim.model import AgoraModel
@@ -88,8 +95,16 @@ from sim.rules.wiring import Wiring, derive
 from sim.util.constants import ones32
 from sim.util.seeding import Streams
 
-__all__ = ["Batch", "WORLD_PRACTICES", "batch_groups", "batchable", "refusals", "run_batch"]
-__all__ += ["shared_part"]
+__all__ = [
+    "Batch",
+    "WORLD_MECHANISMS",
+    "WORLD_PRACTICES",
+    "batch_groups",
+    "batchable",
+    "refusals",
+    "run_batch",
+    "shared_part",
+]
 
 _NOBODY = np.zeros(0, dtype=np.int64)
 
@@ -209,8 +224,9 @@ def run_batch(
     layout (``replicate``, ``seed``, ``step``, the metrics), ``chunk`` replicates at a time
     (by default :func:`sim.config.engines.worlds_per_batch`, for any number of seeds).
 
-    ``cfg`` may also be one configuration per seed, differing at most in their practices
-    (:func:`shared_part`): world ``i`` runs ``cfg[i]`` with ``seeds[i]``, as replicate ``i``.
+    ``cfg`` may also be one configuration per seed, differing at most in their practices and
+    mechanism switches (:func:`shared_part`): world ``i`` runs ``cfg[i]`` with ``seeds[i]``, as
+    replicate ``i``.
     """
     cfgs = _world_configs(cfg, len(seeds))
     chunk = chunk or worlds_per_batch(dataclasses.replace(cfgs[0], replicates=len(seeds)))
@@ -240,7 +256,8 @@ def _world_configs(cfg, worlds: int) -> list[AgoraConfig]:
 
 class Batch:
     """R replicates of ``cfg`` (one per seed), stacked and stepped as one (see the module);
-    or one configuration per seed, differing at most in their practices (a study's arms).
+    or one configuration per seed, differing at most in their practices and mechanism
+    switches (a study's arms and ablations).
 
     Each replicate is set up by its own Mesa model (``AgoraModel(cfg, seed=s)``: the same
     draws, network and step 0); the batch then holds their arrays end to end and draws from
@@ -252,7 +269,7 @@ class Batch:
         distinct = list({id(c): c for c in cfgs}.values())
         reasons = [r for c in distinct for r in refusals(c)]
         if len(distinct) > 1 and any(shared_part(c) != shared_part(cfgs[0]) for c in distinct):
-            reasons.append("worlds that differ in more than their practices")
+            reasons.append("worlds that differ in more than their practices and switches")
         if reasons:
             raise ValueError("not batchable: " + "; ".join(dict.fromkeys(reasons)))
         models = [AgoraModel(c, seed=s) for c, s in zip(cfgs, seeds, strict=True)]
@@ -275,13 +292,45 @@ class Batch:
         ]
 
     def _read_practices(self) -> None:
-        """Each world's practices, one entry per world (the rest of the rules are shared)."""
+        """Each world's practices and mechanism switches, one entry per world (the rest of
+        the rules are shared)."""
         regimes = [c.regime for c in self.cfgs]
+        self.switches = {
+            name: np.array([getattr(c.mechanisms, name) for c in self.cfgs], dtype=bool)
+            for name in WORLD_MECHANISMS
+        }
         self.broadcast_rate = np.array([r.broadcast_rate for r in regimes], dtype=float)
         self.responsiveness = np.array([r.responsiveness for r in regimes], dtype=float)
         self.listening = np.array([r.listening for r in regimes], dtype=float)
         self.voting = np.array([bool(r.voting) for r in regimes])
         self.claims = np.array([Authenticity.claim(c) for c in self.cfgs], dtype=float)
+
+    def _by_node(self, on: np.ndarray) -> bool | np.ndarray:
+        """A per-world flag ``(R,)`` as the rules take it: one bool where every world agrees
+        (the rules' own scalar path, as in the model), else one per stacked node."""
+        if on.all() or not on.any():
+            return bool(on[0])
+        return on[self.W.of_node]
+
+    def _switch(self, *names: str) -> bool | np.ndarray:
+        """Whether the mechanisms ``names`` are all on (:meth:`_by_node`)."""
+        on = self.switches[names[0]]
+        for name in names[1:]:
+            on = on & self.switches[name]
+        return self._by_node(on)
+
+    def _sum_on(self, *terms: tuple[tuple[str, ...], Callable[[], np.ndarray]]):
+        """The model's sum of the terms whose mechanisms are on (``0.0``: none), each term
+        computed only if on in some world and counted only in the worlds where it is on."""
+        total: float | np.ndarray = 0.0
+        first = True
+        for names, term in terms:
+            on = self._switch(*names)
+            if on is False:
+                continue
+            value = term() if on is True else np.where(on, term(), 0.0)
+            total, first = (value if first else total + value), False
+        return total
 
     # ------------------------------------------------------------------ stacking
 
@@ -423,7 +472,13 @@ class Batch:
         # Independent origins (cocreation): the tree, and so the groups, are every world's.
         self.origin_group = nodes("origin_group")
         self.n_groups = wirings[0].n_groups
-        self.timed, self.budgeted = wirings[0].timed, wirings[0].budgeted
+        # Whether anything costs time is shared (the costs are); whether the costs are in
+        # force follows each world's ``time_costs`` switch: per node where worlds differ,
+        # and per reading slot (nodes, then organizations) for the capacities.
+        self.timed = wirings[0].timed
+        budgeted = np.array([x.budgeted for x in wirings])
+        self.budgeted = self._by_node(budgeted)
+        self._budgeted_slot = budgeted[self._slot_world]
         nets = [network for network, _, _ in self._wired]
         self.degree = np.concatenate([net.degree() for net in nets])
         self.indices = shifted([net.indices for net in nets])
@@ -520,8 +575,8 @@ class Batch:
         self.leader_found = None
         if p <= 0:
             return
-        found = (u[:, 0] < p) & (self.org_root >= 0)
-        if not (found.any() and self.cfg.mechanisms.leader_exploration):
+        found = (u[:, 0] < p) & (self.org_root >= 0) & self.switches["leader_exploration"]
+        if not found.any():
             return
         orgs = found.nonzero()[0]
         dims = (u[orgs, 1] * m).astype(np.int64)
@@ -699,16 +754,17 @@ class Batch:
     def _capacity_now(self) -> np.ndarray:
         """What each node and world's organization can read this step
         (:meth:`AgoraModel._capacity_now`)."""
-        if not self.budgeted:
+        if self.budgeted is False:
             return self.capacity
         cfg = self.cfg
-        return capacity_left(
+        left = capacity_left(
             self.capacity,
             self.budget,
             cfg.population.time_read,
             cfg.org.answer_cost,
             self.answer_load,
         )
+        return left if self.budgeted is True else np.where(self._budgeted_slot, left, self.capacity)
 
     def _attention(self, msgs: Messages) -> np.ndarray:
         """Which arrivals are read (:func:`sim.rules.routing.attention_filter`): tie-breaks
@@ -760,7 +816,13 @@ class Batch:
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
             return
-        said, on = organization_said(self.W.R * self.W.N, b, reply, self.cfg.mechanisms)
+        sources = SimpleNamespace(  # each row's world's switches (a column: per node)
+            **{
+                name: np.reshape(self._switch(name), (-1, 1))
+                for name in ("broadcast_socialization", "answer_learning")
+            }
+        )
+        said, on = organization_said(self.W.R * self.W.N, b, reply, sources)
         assign_where(self.told, said, said != 0)
         cells = socialization_candidates(self.beliefs, said)
         u = self.streams.by_count(_count_by_row(cells.reshape(self.W.R, -1)))
@@ -791,7 +853,7 @@ class Batch:
         """Replies and votes, the organization's answers, then engagement and trust from what
         each agent experienced (:meth:`AgoraModel.respond`)."""
         cfg, t, nodes = self.cfg, self.tally, self.W.R * self.W.N
-        pop, mech = cfg.population, cfg.mechanisms
+        pop = cfg.population
         # Each world's code against what each of its nodes has seen, tallied once.
         W = self.W
         tallies = share_tallies(self.code, self.seen.reshape(W.R, W.N, self.m))
@@ -802,14 +864,16 @@ class Batch:
         reply_to = self.parts[REPLY].target
         heard[reply_to] = True
         heard[self.adopted] = True
-        up = pop.engagement_gain * heard if mech.voice_effect else 0.0
-        if mech.broadcast_clarity:
-            up = up + pop.engagement_clarity * self._clear_broadcasts()
-        down = pop.engagement_loss * ideas_ignored if mech.frustration else 0.0
-        if mech.frustration and mech.posts_ignored:
-            down = down + pop.engagement_loss_post * posts_ignored
-        if mech.broadcast_fatigue:
-            down = down + pop.engagement_fatigue * t.overloaded
+        # Each term where its world's mechanism is on (the model's ifs, world by world).
+        up = self._sum_on(
+            (("voice_effect",), lambda: pop.engagement_gain * heard),
+            (("broadcast_clarity",), lambda: pop.engagement_clarity * self._clear_broadcasts()),
+        )
+        down = self._sum_on(
+            (("frustration",), lambda: pop.engagement_loss * ideas_ignored),
+            (("frustration", "posts_ignored"), lambda: pop.engagement_loss_post * posts_ignored),
+            (("broadcast_fatigue",), lambda: pop.engagement_fatigue * t.overloaded),
+        )
         self.engagement[...] = update_engagement(
             self.engagement, up, down, pop.engagement, 1.0, 1.0, pop.engagement_drift
         )
@@ -827,7 +891,7 @@ class Batch:
         W = self.W
         world = W.of_node[leave]
         for w in np.unique(world).tolist():
-            self.platforms[w].newcomers(self.cfg, leave[world == w] - w * W.N)
+            self.platforms[w].newcomers(self.cfgs[w], leave[world == w] - w * W.N)
 
     def _update_platform(self, posts_ignored: np.ndarray) -> None:
         """Adoption and drop-out (:meth:`AgoraModel._update_platform`), world by world: each
@@ -837,11 +901,11 @@ class Batch:
         W, reply = self.W, self.parts[REPLY]
         heard = self.votes > 0
         heard[reply.target[reply.sender >= 0]] = True
-        worlds = zip(self.platforms, self._wired, strict=True)
-        for w, (platform, (network, _, _)) in enumerate(worlds):
+        worlds = zip(self.platforms, self._wired, self.cfgs, strict=True)
+        for w, (platform, (network, _, _), cfg) in enumerate(worlds):
             rows = slice(w * W.N, (w + 1) * W.N)
             platform.update(
-                self.cfg,
+                cfg,  # its own switches (adoption, leader_visibility)
                 network,
                 self.tally.on_platform[rows],
                 heard[rows],
@@ -872,7 +936,10 @@ class Batch:
         if voting.any():
             on = slice(None) if voting.all() else voting.nonzero()[0]
             vote = self._vote(reader[on], writer[on], said[on], world[on])
-            if cfg.mechanisms.votes_as_heard:
+            as_heard = self._switch("votes_as_heard")
+            if as_heard is not False:
+                if as_heard is not True:  # only in the worlds where a vote counts as heard
+                    vote = vote & as_heard[writer[on]]
                 heard[writer[on][vote]] = True
                 voted = np.zeros(reader.size, dtype=bool)
                 voted[on] = vote
@@ -938,7 +1005,7 @@ class Batch:
         return clear
 
     def _assess_trust(self, answered: np.ndarray, ignored: np.ndarray) -> None:
-        pop, mech, nodes = self.cfg.population, self.cfg.mechanisms, self.W.R * self.W.N
+        pop, nodes = self.cfg.population, self.W.R * self.W.N
         self.ideas_heard *= pop.memory
         self.ideas_ignored *= pop.memory
         heard = np.concatenate([answered, self.adopted])
@@ -947,26 +1014,42 @@ class Batch:
         self.ideas_ignored += ignored
         if pop.trust_rate <= 0:
             return
-        factors = []
-        if mech.benevolence:
+
+        def benevolence():
             record = self.ideas_heard + self.ideas_ignored
-            factors.append((self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6))
-        if mech.ability:
+            return self.ideas_heard / np.maximum(record, 1e-12), record > 1e-6
+
+        def ability():
             right, _, looked = self.code_tallies
-            factors.append(share_of(right, looked))
-        if mech.integrity:
-            factors.append(
-                self.authenticity.integrity(
-                    self.cfg,
-                    *share_right(self.told, self.seen, both=True),
-                    self.ideas_heard,
-                    self.ideas_ignored,
-                )
-            )
+            return share_of(right, looked)
+
+        factors = []
+        for name, factor in (
+            ("benevolence", benevolence),
+            ("ability", ability),
+            ("integrity", self._integrity),
+        ):
+            on = self._switch(name)
+            if on is not False:  # judged only in the worlds where the factor is on
+                value, defined = factor()
+                factors.append((value, defined if on is True else defined & on))
         if not factors:
             return
         target, judged = trust_target(*factors)
         self.trust[...] = move_towards(self.trust, target, pop.trust_rate, judged)
+
+    def _integrity(self) -> tuple[np.ndarray, np.ndarray]:
+        """The integrity factor (:meth:`Authenticity.integrity`), lowered by the gap in the
+        worlds whose ``authenticity`` switch is on."""
+        plain = share_right(self.told, self.seen, both=True)
+        on = self._switch("authenticity")
+        # A world whose switch is on: every one's, or the first such (mixed worlds).
+        cfg = self.cfgs[int(self.switches["authenticity"].argmax())]
+        lived = self.authenticity.integrity(cfg, *plain, self.ideas_heard, self.ideas_ignored)
+        if on is True or on is False:
+            return lived
+        value, judged = (np.where(on, a, b) for a, b in zip(lived, plain, strict=True))
+        return value, judged
 
     # 7 -------------------------------------------------------------------
     def learn(self) -> None:

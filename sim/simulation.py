@@ -200,7 +200,8 @@ def run_replicates(
 
 def run_arms(arms: Sequence[tuple[AgoraConfig, int, list[int]]]) -> list[pd.DataFrame]:
     """Several configurations' replicates stepped as one batch (configurations that
-    :func:`sim.batch.batch_groups` puts together: a study's arms, differing in their practices):
+    :func:`sim.batch.batch_groups` puts together: a study's arms, differing in their practices
+    or mechanism switches):
     for each ``(cfg, first, seeds)``, the rows ``run_replicates(cfg, seeds, first=first)``
     gives, seed for seed.
     """

@@ -3,12 +3,14 @@
 Each configuration below runs its replicates stacked in one batch and one at a time through
 ``AgoraModel``; every metric at every step must be the same float. The configurations cover
 what the batch runs: the three regimes, ideas up the chain with relays that lose and distort,
-attention and time caps that bind (the tie-break draws), each mechanism switched off, no
-stakeholders, no turnover or exploration, no peer talk, interventions that change the rules.
+attention and time caps that bind (the tie-break draws), each mechanism switched off (and worlds
+whose switches differ: the main job's ablations in one batch), no stakeholders, no turnover or
+exploration, no peer talk, interventions that change the rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import simulate
-from sim.batch import Batch, batch_groups, batchable, refusals, run_batch
+from sim.batch import WORLD_MECHANISMS, Batch, batch_groups, batchable, refusals, run_batch
 from sim.config import load_config, to_config
 from sim.exec.parallel import blocks
 from sim.simulation import run_replicate, run_replicates
-from sim.studies.compare import design_for, plan_arms
+from sim.studies.compare import design_for, plan_ablations, plan_arms
 from sim.util.seeding import Streams, replicate_seeds
 
 SMALL = {"org": {"size": 60}, "stakeholders": {"count": 12}}
@@ -214,6 +216,59 @@ PRACTICE = st.fixed_dictionaries(
 def test_worlds_under_any_practices_are_each_their_model(practices, seed):
     base = {"org": {"size": 30}, "stakeholders": {"count": 6}, "steps": 12}
     cfgs = [to_config({**base, "regime": {"name": "hybrid", **p}}) for p in practices]
+    assert_each_world_is_its_model(cfgs, replicate_seeds(seed, len(cfgs)))
+
+
+def test_the_main_jobs_ablations_in_one_batch_are_each_their_model():
+    """Both ends with each mechanism switched off, and two pairs off together (the main job's
+    classification), stepped as one batch beside the ends themselves."""
+    base = _merge(SMALL, {"steps": 20, "org": {"espoused": 0.9}})
+    arms = plan_arms(design_for("half"))[:2] + plan_ablations(WORLD_MECHANISMS)
+    arms += plan_ablations([], [("voice_effect", "time_costs"), ("frustration", "benevolence")])
+    cfgs = [
+        to_config(_merge(base, {"regime": arm.regime, "mechanisms": dict.fromkeys(arm.off, False)}))
+        for arm in arms
+    ]
+    assert len({dataclasses.astuple(c.mechanisms) for c in cfgs}) == len(WORLD_MECHANISMS) + 3
+    assert batch_groups(dict(enumerate(cfgs))) == [list(range(len(cfgs)))]
+    assert_each_world_is_its_model(cfgs, replicate_seeds(6, len(cfgs)))
+
+
+def test_worlds_with_and_without_time_costs_read_what_each_can_afford():
+    """Time binds (members' and the organization's, whose answers take its attention): the
+    worlds where costs are off read at their caps, beside worlds where they are on."""
+    bind = {"org": {"attention": 2}, "population": {"attention": 3, "time": 2.5}}
+    base = _merge(SMALL, {"steps": 15, **bind, "regime": {"name": "conversational"}})
+    cfgs = [to_config(_merge(base, {"mechanisms": {"time_costs": on}})) for on in (1, 0, 0, 1)]
+    assert_each_world_is_its_model(cfgs, replicate_seeds(8, 4))
+
+
+SWITCHES = st.fixed_dictionaries({name: st.booleans() for name in WORLD_MECHANISMS})
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    switches=st.lists(SWITCHES, min_size=2, max_size=4),
+    practices=st.lists(PRACTICE, min_size=4, max_size=4),
+    setting=st.sampled_from(
+        [
+            {},
+            {"org": {"espoused": 0.8}},
+            {"platform": {"rollout": "champions", "champions": 0.3, "patience": 2}},
+            {"population": {"attention": 2, "time": 2.5}, "org": {"attention": 2}},
+            {"interventions": [{"at": 6, "set": {"mechanisms.voice_effect": True}}]},
+        ]
+    ),
+    seed=st.integers(0, 2**32),
+)
+def test_worlds_under_any_mechanism_switches_are_each_their_model(
+    switches, practices, setting, seed
+):
+    base = _merge({"org": {"size": 30}, "stakeholders": {"count": 6}, "steps": 12}, setting)
+    cfgs = [
+        to_config(_merge(base, {"regime": {"name": "hybrid", **p}, "mechanisms": s}))
+        for s, p in zip(switches, practices)
+    ]
     assert_each_world_is_its_model(cfgs, replicate_seeds(seed, len(cfgs)))
 
 

@@ -157,7 +157,7 @@ def test_a_driver_job_records_its_replicates_cpu_seconds(tmp_path):
     assert 0 < summary["cpu_time"] and np.isfinite(summary["cpu_time"])
 
 
-# --- a sweep's jobs that differ only in their practices step together (sim.exec.pool.units) ---
+# --- a sweep's jobs that differ only in their practices or switches step together (pool.units) ---
 
 _PRACTICE_AXES = st.fixed_dictionaries(
     {

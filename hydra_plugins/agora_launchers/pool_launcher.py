@@ -2,8 +2,9 @@
 
 Every job's configuration is composed once, in this process (:mod:`sim.exec.plan`), and the
 resolved configuration is sent to one of ``n_jobs`` workers started once
-(:func:`sim.exec.pool.run_pool`); jobs that differ only in their practices (a sweep over
-``regime.mix`` or over seeds) go together and step as one batch. A failing job is recorded
+(:func:`sim.exec.pool.run_pool`); jobs that differ only in their practices or mechanism
+switches (a sweep over ``regime.mix``, a switch or the seeds) go together and step as one
+batch. A failing job is recorded
 and the others finish; a worker that dies costs only the job it held (recorded as failed,
 naming the signal; jobs it held together run again alone), and a new worker takes its
 place. Each job leaves its two result files and no ``.hydra/`` folder (its overrides and

@@ -1,10 +1,10 @@
 """``hydra/launcher=ray``: Agora jobs as tasks on a Ray cluster (needs ``agora-sim[ray]``).
 
-Every job's configuration is composed once, in the launching process (:mod:`sim.exec.plan`),
-and the resolved configuration runs as a Ray task (:func:`sim.exec.ray_pool.run_ray`); jobs
-that differ only in their practices or seeds share a task, stepped as one batch. The
-sweep directory must be on a file system every node sees. Importing this module does not
-import Ray: Hydra scans it whether or not Ray is installed.
+Every job's configuration is composed once, in the launching process (:mod:`sim.exec.plan`), and the
+resolved configuration runs as a Ray task (:func:`sim.exec.ray_pool.run_ray`); jobs that differ only
+in their practices, mechanism switches or seeds share a task, stepped as one batch. The sweep
+directory must be on a file system every node sees. Importing this module does not import Ray: Hydra
+scans it whether or not Ray is installed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Which configurations may step together as one batch (:mod:`sim.batch`): their rules run
-batched, and they differ at most in their regime's practices (a study's arms, a sweep over
-``regime.mix`` or over seeds).
+batched, and they differ at most in their regime's practices and their mechanism switches (a
+study's arms and ablations, a sweep over ``regime.mix``, a mechanism or the seeds).
 
 A pure function of the configurations' values, kept out of :mod:`sim.batch` so that a process
 that only plans work (the sweep launchers' parent, which groups a sweep's jobs for its
@@ -13,6 +13,9 @@ Examples
 >>> a, b = (to_config({"regime": {"name": r}}) for r in ("broadcast", "conversational"))
 >>> shared_part(a) == shared_part(b), rule_refusals(a)
 (True, [])
+>>> c = to_config({"mechanisms": {"voice_effect": False}})
+>>> shared_part(a) == shared_part(c)
+True
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from collections.abc import Mapping
 from sim.config.engines import batch_refusals, worlds_per_batch
 from sim.config.interventions import apply_changes, changes_structure
 from sim.config.loading import to_config
-from sim.config.schema import AgoraConfig, RegimeConfig
+from sim.config.schema import AgoraConfig, MechanismsConfig, RegimeConfig
 
-__all__ = ["WORLD_PRACTICES", "batch_groups", "rule_refusals", "shared_part"]
+__all__ = ["WORLD_MECHANISMS", "WORLD_PRACTICES", "batch_groups", "rule_refusals", "shared_part"]
 
 #: The regime's settings that may differ between the worlds of one batch: its practices (and
 #: the name and mix they were resolved from). Each world draws and measures under its own.
@@ -39,6 +42,10 @@ WORLD_PRACTICES = (
     "responsiveness",
     "voting",
 )
+
+#: The mechanism switches that may differ between the worlds of one batch: all of them (the
+#: main job's ablations step together). Each world's causal paths follow its own switches.
+WORLD_MECHANISMS = tuple(f.name for f in dataclasses.fields(MechanismsConfig))
 
 
 def rule_refusals(cfg: AgoraConfig) -> list[str]:
@@ -59,10 +66,12 @@ def rule_refusals(cfg: AgoraConfig) -> list[str]:
 
 def shared_part(cfg: AgoraConfig) -> tuple[AgoraConfig, tuple]:
     """What every world of one batch shares, to compare with ``==``: ``cfg`` but its regime,
-    its seed and its number of replicates, and its regime but the practices
-    (:data:`WORLD_PRACTICES`)."""
+    its mechanism switches (:data:`WORLD_MECHANISMS`), its seed and its number of replicates,
+    and its regime but the practices (:data:`WORLD_PRACTICES`)."""
     cfg = to_config(cfg)
-    rest = dataclasses.replace(cfg, regime=RegimeConfig(), seed=0, replicates=1)
+    rest = dataclasses.replace(
+        cfg, regime=RegimeConfig(), mechanisms=MechanismsConfig(), seed=0, replicates=1
+    )
     regime = dataclasses.asdict(cfg.regime)
     return rest, tuple((k, v) for k, v in regime.items() if k not in WORLD_PRACTICES)
 
@@ -70,7 +79,8 @@ def shared_part(cfg: AgoraConfig) -> tuple[AgoraConfig, tuple]:
 def batch_groups(cfgs: Mapping[str, AgoraConfig]) -> list[list[str]]:
     """The names of ``cfgs`` in groups whose replicates may step as one batch: configurations
     whose rules run batched (:func:`rule_refusals`), with small enough worlds to gain, and
-    that differ at most in their practices (:func:`shared_part`); every other name alone.
+    that differ at most in their practices and mechanism switches (:func:`shared_part`);
+    every other name alone.
     Groups in the order of their first name.
 
     >>> from sim.config import to_config

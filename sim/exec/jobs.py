@@ -801,9 +801,9 @@ def replicate_group_task(
     arms: Sequence[tuple[AgoraConfig, int, list[int]]],
 ) -> list[tuple[Any, float, float]]:
     """:func:`replicate_task` for blocks of several jobs' replicates stepped as one batch
-    (:func:`sim.simulation.run_arms`: jobs that differ only in their practices, such as the
-    regime comparison's arms): each block's rows, and its share (by replicates) of the wall
-    and CPU seconds.
+    (:func:`sim.simulation.run_arms`: jobs that differ only in their practices or mechanism
+    switches, such as the regime comparison's arms and ablations): each block's rows, and its
+    share (by replicates) of the wall and CPU seconds.
     """
     from sim.simulation import run_arms
 

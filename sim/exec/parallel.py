@@ -4,11 +4,11 @@ everywhere.
 :func:`run_jobs` is what the regime comparison and the what-if runs share: each block of up to
 :data:`BLOCK` replicates of a job is one task in a process pool (a worker steps a block
 together, :mod:`sim.batch`), and each job directory ends up exactly as
-:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way). Jobs
-that differ only in their practices (:func:`sim.config.batching.batch_groups`: the
-comparison's arms) are stepped together, up to :data:`GROUP_WORLDS` of their replicates in one
-task; when such a task fails, each of its jobs is run again on its own, so a bad job fails
-alone.
+:func:`sim.exec.jobs.run_job` would have written it (so they resume the same way). Jobs that differ
+only in their practices or mechanism switches (:func:`sim.config.batching.batch_groups`: the
+comparison's arms and ablations) are stepped together, up to :data:`GROUP_WORLDS` of their
+replicates in one task; when such a task fails, each of its jobs is run again on its own, so a bad
+job fails alone.
 
 Examples
 --------
@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 #: stepped as one cost about a third of ten apart (``benchmarks/bench_batch.py``), and more
 #: add little while they leave fewer tasks to spread over the workers.
 BLOCK = 10
-#: The most replicates of jobs stepped together (arms differing only in their practices) in
-#: one task: at the default size a replicate among 30 costs about 0.7 of one among 10
+#: The most replicates of jobs stepped together (arms differing only in their practices or
+#: switches) in one task: at the default size a replicate among 30 costs about 0.7 of one among 10
 #: (``benchmarks/bench_batch.py``), with tasks still small enough to share out evenly.
 GROUP_WORLDS = 30
 

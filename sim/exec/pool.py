@@ -14,8 +14,9 @@ parent knows which job every worker holds, so:
 Workers are started once (forkserver, with the model imported, see
 :func:`sim.exec.parallel.process_context`), so a job costs its simulation and its two files.
 
-Jobs that differ only in their practices (:func:`sim.config.batching.batch_groups`: a sweep
-over ``regime.mix``, over seeds, over the regimes) go to a worker together, up to
+Jobs that differ only in their practices or mechanism switches
+(:func:`sim.config.batching.batch_groups`: a sweep over ``regime.mix``, over seeds, over the
+regimes or a switch) go to a worker together, up to
 :data:`~sim.exec.parallel.GROUP_WORLDS` of their replicates, and step as one batch
 (:func:`sim.exec.parallel.run_jobs`): each job's folder holds what it would hold had it run
 alone. Groups are found among the next :data:`LOOKAHEAD` jobs per worker. A group that fails,
@@ -109,8 +110,8 @@ def _record(job: PlannedJob, status: str, error: str | None, *, skipped: bool = 
 
 
 def execute_group(jobs: list[PlannedJob]) -> list[dict[str, Any]]:
-    """Run jobs that differ only in their practices as one batch in this process; a status
-    record per job, as :func:`execute` gives (never raises).
+    """Run jobs that differ only in their practices or mechanism switches as one batch in this
+    process; a status record per job, as :func:`execute` gives (never raises).
 
     Each job folder ends as :func:`sim.exec.jobs.run_job` would leave it
     (:func:`sim.exec.parallel.run_jobs`). A job that is done, or whose folder holds another
@@ -141,9 +142,9 @@ def execute_group(jobs: list[PlannedJob]) -> list[dict[str, Any]]:
 
 
 def units(items: Iterable[tuple[int, PlannedJob]], workers: int) -> Iterator[Unit]:
-    """``items`` (a job and its place) in units a worker runs at once, in order of their first
-    job: jobs that differ only in their practices, up to :data:`GROUP_WORLDS` of their
-    replicates (fewer when there are too few to give every worker a share), found among the
+    """``items`` (a job and its place) in units a worker runs at once, in order of their first job:
+    jobs that differ only in their practices or mechanism switches, up to :data:`GROUP_WORLDS` of
+    their replicates (fewer when there are too few to give every worker a share), found among the
     next ``LOOKAHEAD x workers`` jobs; every other job alone. A job is never split.
 
     >>> from sim.config import to_config
@@ -298,13 +299,13 @@ def run_pool(
 ) -> list[dict[str, Any]]:
     """Run ``jobs`` on ``workers`` long-lived processes; their status records, in input order.
 
-    ``jobs`` is consumed lazily, :data:`LOOKAHEAD` per worker at a time, so composing the next
-    jobs overlaps with running the current ones; those that differ only in their practices
-    run together (:func:`units`). ``on_result(job, record)`` is called as each job ends
-    (progress, logging). A worker may die at any moment: before its first jobs, while idle or
-    while being handed jobs, they had not started and go to a new worker (at most
-    :data:`MAX_HANDOFFS` times); while running several, each runs again alone; while running
-    one, it is recorded as failed (:func:`record_lost_job`). The sweep goes on.
+    ``jobs`` is consumed lazily, :data:`LOOKAHEAD` per worker at a time, so composing the next jobs
+    overlaps with running the current ones; those that differ only in their practices or mechanism
+    switches run together (:func:`units`). ``on_result(job, record)`` is called as each job ends
+    (progress, logging). A worker may die at any moment: before its first jobs, while idle or while
+    being handed jobs, they had not started and go to a new worker (at most :data:`MAX_HANDOFFS`
+    times); while running several, each runs again alone; while running one, it is recorded as
+    failed (:func:`record_lost_job`). The sweep goes on.
     """
     ctx = process_context()
     pending = units(enumerate(jobs), workers)

@@ -4,8 +4,8 @@ The launching process composes every job (:class:`sim.exec.plan.SweepPlan`), con
 cluster (``ray.init(address=...)``) and submits the jobs as tasks running
 :func:`sim.exec.pool.execute_group` (one CPU each), keeping at most ``max_in_flight`` tasks
 queued so that a sweep of 100,000 jobs does not sit in the cluster's memory at once. As on the
-``pool`` launcher, jobs that differ only in their practices or seeds go in one task, up to
-:data:`~sim.exec.parallel.GROUP_WORLDS` of their replicates, stepped as one batch
+``pool`` launcher, jobs that differ only in their practices, mechanism switches or seeds go
+in one task, up to :data:`~sim.exec.parallel.GROUP_WORLDS` of their replicates, stepped as one batch
 (:func:`sim.exec.pool.units`); every other job is a task of its own. The job directories must
 be on a file system every node sees (as on a SLURM cluster).
 

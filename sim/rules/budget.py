@@ -77,12 +77,13 @@ def reading_capacity(attention: np.ndarray, budget: np.ndarray, cost: float) -> 
 
 
 def pay_for_speaking(
-    n_nodes: int, posters: np.ndarray, voicers: np.ndarray, pop, budgeted: bool
+    n_nodes: int, posters: np.ndarray, voicers: np.ndarray, pop, budgeted: bool | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A fresh budget of ``pop.time`` for each of ``n_nodes`` nodes (unlimited unless
-    ``budgeted``), posting paid from it first, then voicing. Returns the budget left, the
-    time each spent, and the masks of the posts (one per poster: to one or to all
-    neighbours, paid as one post) and of the ideas that were affordable.
+    ``budgeted``: for all, or one flag per node), posting paid from it first, then voicing.
+    Returns the budget left, the time each spent, and the masks of the posts (one per
+    poster: to one or to all neighbours, paid as one post) and of the ideas that were
+    affordable.
 
     >>> from types import SimpleNamespace
     >>> pop = SimpleNamespace(time=2.0, time_post=1.0, time_voice=2.0)
@@ -90,7 +91,11 @@ def pay_for_speaking(
     >>> left.tolist(), spent.tolist(), posts.tolist(), ideas.tolist()
     ([1.0, 0.0], [1.0, 2.0], [True], [False, True])
     """
-    budget = np.full(n_nodes, pop.time if budgeted else np.inf)
+    budget = (
+        np.where(budgeted, float(pop.time), np.inf)
+        if isinstance(budgeted, np.ndarray)
+        else np.full(n_nodes, pop.time if budgeted else np.inf)
+    )
     poster = np.zeros(n_nodes, dtype=bool)
     poster[posters] = True
     poster &= budget >= pop.time_post - EPS

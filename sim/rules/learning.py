@@ -319,7 +319,8 @@ def organization_said(n_nodes: int, broadcast, reply, mech) -> tuple[np.ndarray,
     one's ideas (the ``reply`` messages with a negative sender: an organization), which carry
     its code on the ideas' dimensions and speak for themselves where the two differ. Also
     the mask of the cells that socialize (``None``: all), for sources whose mechanism is off
-    (``mech.broadcast_socialization``, ``mech.answer_learning``): their cells still draw.
+    (``mech.broadcast_socialization``, ``mech.answer_learning``; each a bool, or a column of
+    one per node where batched worlds differ): their cells still draw.
 
     >>> from types import SimpleNamespace as NS
     >>> b = NS(target=np.array([0]), values=np.array([[1, 1]], np.int8))
@@ -346,7 +347,7 @@ def organization_said(n_nodes: int, broadcast, reply, mech) -> tuple[np.ndarray,
         from_answer = np.zeros((n_nodes, m), dtype=bool)
         from_answer.reshape(-1)[cell] = True
         said.reshape(-1)[cell] = values.reshape(-1)[flat]
-    if mech.broadcast_socialization and mech.answer_learning:
+    if np.all(mech.broadcast_socialization) and np.all(mech.answer_learning):
         return said, None
     # Switched off sources stop socializing; their cells keep their draws, unused.
     if from_answer is None:

@@ -6,6 +6,7 @@ Usage (from the repository root)::
     python benchmarks/bench_compare.py --rounds cpu       # only the one-process CPU round
     python benchmarks/bench_compare.py --rounds tree      # CPU of every process, 2 workers
     python benchmarks/bench_compare.py steps=100          # overrides for every arm
+    python benchmarks/bench_compare.py --rounds wall --against /tmp/base --repeat 3
 
 Two rounds, each into a fresh temporary folder (nothing is resumed):
 
@@ -23,6 +24,12 @@ Two rounds, each into a fresh temporary folder (nothing is resumed):
 
 Both are written to ``--out`` (JSON) with the number of runs, the pairs of switches run and the
 machine's CPU count. The job's promise is under 2 minutes of wall time on 2 quiet cores.
+
+``--against DIR`` measures a second checkout's code too (the code before a change, e.g.
+``git archive BASE | tar -x -C DIR``): every round runs ``--repeat`` times for each side, each
+in a fresh process with that side's code first on its path, alternating which side goes first,
+and the medians of each side's wall (and CPU) seconds are printed with their ratio: an A/B
+under the same load.
 """
 
 from __future__ import annotations
@@ -30,10 +37,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+HERE = Path(__file__).resolve()
 
 
 def one_round(kind: str, overrides: list[str], folder: Path) -> dict:
@@ -102,14 +113,60 @@ def tree_round(overrides: list[str], folder: Path) -> dict:
     }
 
 
+def one_side(code: Path, rounds: list[str], overrides: list[str], tmp: Path) -> list[dict]:
+    """The rounds run in a fresh process with the checkout ``code`` first on its path."""
+    out = tmp / "side.json"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")]),
+    }
+    cmd = [sys.executable, str(HERE), "--rounds", *rounds, "--out", str(out), *overrides]
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return [{**r, "code": str(code)} for r in json.loads(out.read_text())["rounds"]]
+
+
+def against(args) -> list[dict]:
+    """Every round for this checkout and the one at ``args.against``, ``args.repeat`` times
+    each, alternating which goes first; prints each round's medians and their ratio."""
+    sides = {"this": HERE.parent.parent, "against": Path(args.against).resolve()}
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="agora-bench-compare-ab-") as tmp:
+        for i in range(args.repeat):
+            order = list(sides) if i % 2 == 0 else list(sides)[::-1]
+            for side in order:
+                rows = one_side(sides[side], args.rounds, list(args.overrides), Path(tmp))
+                results += [{**r, "side": side, "repeat": i} for r in rows]
+                print(side, i, [round(r["wall_seconds"], 1) for r in rows], flush=True)
+    for kind in args.rounds:
+        for key in ("wall_seconds", "cpu_seconds_this_process", "cpu_seconds_all_processes"):
+            got = {
+                side: [r.get(key) for r in results if r["side"] == side and r["round"] == kind]
+                for side in sides
+            }
+            if all(got.values()) and None not in got["this"] + got["against"]:
+                this, base = (statistics.median(got[s]) for s in sides)
+                print(f"{kind} {key}: this {this:.1f}, against {base:.1f}: x{this / base:.3f}")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--rounds", nargs="+", choices=("cpu", "wall", "tree"), default=["cpu", "wall"]
     )
     parser.add_argument("--out", default="benchmarks/results/bench_compare.json")
+    parser.add_argument(
+        "--against", metavar="DIR", help="also run every round with the checkout at DIR"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per side with --against")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for every arm")
     args = parser.parse_args(argv)
+    if args.against:
+        out = {"cpu_count": os.cpu_count(), "overrides": args.overrides, "rounds": against(args)}
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
+        print(f"written to {args.out}")
+        return 0
     # One BLAS thread, set before numpy is first imported (the workers inherit it).
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"

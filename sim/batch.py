@@ -299,6 +299,7 @@ class Batch:
             name: np.array([getattr(c.mechanisms, name) for c in self.cfgs], dtype=bool)
             for name in WORLD_MECHANISMS
         }
+        self._switched: dict[tuple[str, ...], bool | np.ndarray] = {}  # see _switch
         self.broadcast_rate = np.array([r.broadcast_rate for r in regimes], dtype=float)
         self.responsiveness = np.array([r.responsiveness for r in regimes], dtype=float)
         self.listening = np.array([r.listening for r in regimes], dtype=float)
@@ -313,11 +314,13 @@ class Batch:
         return on[self.W.of_node]
 
     def _switch(self, *names: str) -> bool | np.ndarray:
-        """Whether the mechanisms ``names`` are all on (:meth:`_by_node`)."""
-        on = self.switches[names[0]]
-        for name in names[1:]:
-            on = on & self.switches[name]
-        return self._by_node(on)
+        """Whether the mechanisms ``names`` are all on (:meth:`_by_node`); worked out once
+        per set of rules (every step asks)."""
+        on = self._switched.get(names)
+        if on is None:
+            every = np.logical_and.reduce([self.switches[name] for name in names])
+            on = self._switched[names] = self._by_node(every)
+        return on
 
     def _sum_on(self, *terms: tuple[tuple[str, ...], Callable[[], np.ndarray]]):
         """The model's sum of the terms whose mechanisms are on (``0.0``: none), each term

@@ -205,14 +205,15 @@ def ablation_table(
     if BASE not in diffs:
         raise ValueError(f"values have no rows of the main arms (ablation {BASE!r})")
     base = diffs[BASE]
+    # One contiguous row per metric, as each column's own array would be.
+    columns_of_base = np.ascontiguousarray(base[list(metrics)].to_numpy(float).T)
     rows = []
     for ablation, frame in diffs.items():
         if ablation == BASE:
             continue
-        frame = frame.reindex(base.index)
-        for metric in metrics:
-            b = base[metric].to_numpy(float)
-            o = frame[metric].to_numpy(float)
+        off = frame.reindex(base.index)[list(metrics)].to_numpy(float)
+        columns_of_off = np.ascontiguousarray(off.T)
+        for metric, b, o in zip(metrics, columns_of_base, columns_of_off, strict=True):
             share, low, high, change, n = _share(b, o, level, n_boot, seed)
             rows.append(
                 {
@@ -329,6 +330,7 @@ def classify(
     level: float = 0.95,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The classification table: one row per metric, columns :data:`COLUMNS`.
 
@@ -344,6 +346,9 @@ def classify(
         switches move the difference.
     construction
         metric -> why a practice's definition sets its difference.
+    table
+        :func:`ablation_table` of these ``values``, ``metrics``, ``level``, ``n_boot`` and
+        ``seed``, where the caller has it already (it is computed otherwise).
 
     Returns
     -------
@@ -358,7 +363,8 @@ def classify(
     """
     construction = construction or {}
     head = _headline(values, metrics, level)
-    table = ablation_table(values, metrics, level=level, n_boot=n_boot, seed=seed)
+    if table is None:
+        table = ablation_table(values, metrics, level=level, n_boot=n_boot, seed=seed)
     rows = []
     for row in head.to_dict(orient="records"):
         singles = _singles(table, row["metric"], mechanisms)

@@ -1047,8 +1047,13 @@ def _classify(outcome: Outcome, frames: dict, arms: list[Arm], options: Options,
         more, _ = read_frames(Path(options.out), pair_arms, summaries)
         frames = {**frames, **more}
         values = ablation_values(frames, [*arms, *pair_arms], metrics, steps)
-    tables.classification = classify(
-        values, metrics, outcome.switches, construction=construction, seed=options.seed
-    )
     tables.ablations = ablation_table(values, metrics, seed=options.seed)
+    tables.classification = classify(
+        values,
+        metrics,
+        outcome.switches,
+        construction=construction,
+        seed=options.seed,
+        table=tables.ablations,  # the same table: computed once
+    )
     tables.pairs = {"wanted": [list(p) for p in wanted], "run": [list(p) for p in chosen]}

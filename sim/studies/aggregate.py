@@ -64,7 +64,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.exec.jobs import METRICS_FILE
@@ -349,7 +348,7 @@ def _stream(
     runs_schema, ts_schema = arrow_schema(runs_dtypes), arrow_schema(ts_dtypes)
     bands = _Bands(len(metrics))
     runs_rows: list[pd.DataFrame] = []
-    ts_buffer: list[pa.Table] = []
+    ts_buffer: list[pd.DataFrame] = []
     ts_buffered = 0
     timeseries = "timeseries" in tmp_files
     ts_writer = pq.ParquetWriter(tmp_files["timeseries"], ts_schema) if timeseries else None
@@ -370,10 +369,10 @@ def _stream(
                     for col, val in reversed(list({**head}.items())):
                         if col != "job_dir":
                             ts.insert(0, col, val)
-                    ts_buffer.append(to_table([ts], ts_schema, ts_dtypes))
+                    ts_buffer.append(ts)  # converted a row group at a time (far cheaper)
                     ts_buffered += len(ts)
                     if ts_buffered >= _ROW_GROUP:
-                        ts_writer.write_table(pa.concat_tables(ts_buffer))
+                        ts_writer.write_table(to_table(ts_buffer, ts_schema, ts_dtypes))
                         ts_buffer, ts_buffered = [], 0
             else:
                 rows = _missing_rows(j, head, metrics)
@@ -385,7 +384,7 @@ def _stream(
         if runs_rows:
             runs_writer.write_table(to_table(runs_rows, runs_schema, runs_dtypes))
         if ts_writer is not None and ts_buffer:
-            ts_writer.write_table(pa.concat_tables(ts_buffer))
+            ts_writer.write_table(to_table(ts_buffer, ts_schema, ts_dtypes))
     finally:
         runs_writer.close()
         if ts_writer is not None:

@@ -641,6 +641,39 @@ def test_a_full_server_shows_a_page_saying_so(monkeypatch):
     assert full.open == 1 and full.refused == 1
 
 
+def test_the_console_says_one_whole_line_at_a_time():
+    """Students join and leave on the server's threads while the memory is reported: every
+    console line is one whole message (a log reader splits on them). The console here
+    yields to the other threads between writes, as a busy server's does."""
+    import threading
+    import time
+
+    from sim.lab.sessions import Sessions
+
+    class Console(io.StringIO):
+        def write(self, text: str) -> int:
+            time.sleep(0)  # let another thread in between the text and its newline
+            return super().write(text)
+
+    console = Console()
+    sessions = Sessions(limit=1000, out=console)
+
+    def busy() -> None:
+        for _ in range(50):
+            sessions.admit()
+            sessions.report_memory()
+            sessions.leave()
+
+    threads = [threading.Thread(target=busy) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = console.getvalue().splitlines()
+    assert len(lines) == 4 * 50 * 3
+    assert all(line.startswith("agora app: ") and line.count("agora app:") == 1 for line in lines)
+
+
 def test_agora_app_max_sessions(capsys):
     from sim.cli.app import main
     from sim.lab.sessions import default_max_sessions, limit_from_env

@@ -132,6 +132,10 @@ class Sessions:
         self.refused = 0
         self._lock = threading.Lock()
         self._out = out
+        # Sessions come and go on the server's threads while another reports memory: one
+        # line at a time (print writes the text and its newline apart, so two lines could
+        # run into one, which is what a reader of the console, or its log, splits on).
+        self._out_lock = threading.Lock()
         self._release: threading.Timer | None = None
         self._labs: weakref.WeakSet = weakref.WeakSet()
 
@@ -186,7 +190,8 @@ class Sessions:
 
     def _say(self, text: str) -> None:
         if self._out is not None:
-            print(f"agora app: {text}", file=self._out, flush=True)
+            with self._out_lock:
+                print(f"agora app: {text}", file=self._out, flush=True)
 
 
 #: The server's sessions (one per process: the app is served by one Solara process).

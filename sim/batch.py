@@ -285,13 +285,13 @@ class Batch:
         self._wired = [(s.network, s.node_org, s.fast) for s in states]
         self._stack_state(states)
         self._stack_wiring([m.wiring for m in models])
-        self._read_practices()
+        self._read_world_rules()
         self._view = self._worlds_view(first)
         self.history = [
             np.array([[m.records[0][name] for m in models] for name in metrics.METRIC_NAMES])
         ]
 
-    def _read_practices(self) -> None:
+    def _read_world_rules(self) -> None:
         """Each world's practices and mechanism switches, one entry per world (the rest of
         the rules are shared)."""
         regimes = [c.regime for c in self.cfgs]
@@ -300,6 +300,13 @@ class Batch:
             for name in WORLD_MECHANISMS
         }
         self._switched: dict[tuple[str, ...], bool | np.ndarray] = {}  # see _switch
+        # Whose told code socializes, by source: a column of each row's world's switch.
+        self._sources_on = SimpleNamespace(
+            **{
+                name: np.reshape(self._switch(name), (-1, 1))
+                for name in ("broadcast_socialization", "answer_learning")
+            }
+        )
         self.broadcast_rate = np.array([r.broadcast_rate for r in regimes], dtype=float)
         self.responsiveness = np.array([r.responsiveness for r in regimes], dtype=float)
         self.listening = np.array([r.listening for r in regimes], dtype=float)
@@ -322,7 +329,9 @@ class Batch:
             on = self._switched[names] = self._by_node(every)
         return on
 
-    def _sum_on(self, *terms: tuple[tuple[str, ...], Callable[[], np.ndarray]]):
+    def _sum_on(
+        self, *terms: tuple[tuple[str, ...], Callable[[], np.ndarray]]
+    ) -> float | np.ndarray:
         """The model's sum of the terms whose mechanisms are on (``0.0``: none), each term
         computed only if on in some world and counted only in the worlds where it is on."""
         total: float | np.ndarray = 0.0
@@ -521,7 +530,7 @@ class Batch:
                 self.cfg = self.cfgs[0]
                 wired = zip(self.cfgs, self._wired, strict=True)
                 self._stack_wiring([derive(c, *w) for c, w in wired])
-                self._read_practices()
+                self._read_world_rules()
                 self._view.cfg = self._practices_view()
 
     # 1 -------------------------------------------------------------------
@@ -819,13 +828,7 @@ class Batch:
         answer = reply.sender < 0
         if not (len(b) or answer.any()):
             return
-        sources = SimpleNamespace(  # each row's world's switches (a column: per node)
-            **{
-                name: np.reshape(self._switch(name), (-1, 1))
-                for name in ("broadcast_socialization", "answer_learning")
-            }
-        )
-        said, on = organization_said(self.W.R * self.W.N, b, reply, sources)
+        said, on = organization_said(self.W.R * self.W.N, b, reply, self._sources_on)
         assign_where(self.told, said, said != 0)
         cells = socialization_candidates(self.beliefs, said)
         u = self.streams.by_count(_count_by_row(cells.reshape(self.W.R, -1)))

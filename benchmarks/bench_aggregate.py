@@ -31,9 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-#: Set in a round's process: which checkout's code it measures (put first on its path).
-CODE = "BENCH_AGGREGATE_CODE"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ab import ROOT, checkouts, code_env, code_root, in_order  # noqa: E402
 
 
 def make_sweep(n: int, folder: Path) -> None:
@@ -52,7 +51,7 @@ def make_sweep(n: int, folder: Path) -> None:
 
 def one_round(sweep: Path) -> dict:
     """Aggregate a fresh copy of ``sweep`` in this process; its timings."""
-    sys.path.insert(0, os.environ.get(CODE) or str(ROOT))
+    sys.path.insert(0, str(code_root()))
     from sim.util.threads import pin_threads
 
     pin_threads()
@@ -78,7 +77,7 @@ def one_round(sweep: Path) -> dict:
 
 def run_round(sweep: Path, code: Path) -> dict:
     """:func:`one_round` in a fresh process measuring the checkout ``code``."""
-    env = {**os.environ, CODE: str(code), "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    env = {**code_env(code), "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
     done = subprocess.run(
         [sys.executable, __file__, "--one-round", str(sweep)],
         env=env,
@@ -101,17 +100,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.one_round:
         print(json.dumps(one_round(Path(args.one_round))))
         return 0
-    sides = {"this": ROOT}
-    if args.against:
-        sides["against"] = Path(args.against).resolve()
+    sides = checkouts(args.against)
     with tempfile.TemporaryDirectory(prefix="agora-bench-sweep-") as tmp:
         sweep = Path(args.sweep) if args.sweep else Path(tmp) / "sweep"
         if not args.sweep:
             make_sweep(args.n, sweep)
         rounds = []
         for i in range(args.rounds):
-            order = list(sides) if i % 2 == 0 else list(sides)[::-1]
-            for side in order:
+            for side in in_order(sides, i):
                 row = {"side": side, "round": i, **run_round(sweep, sides[side])}
                 rounds.append(row)
                 print(json.dumps(row), flush=True)

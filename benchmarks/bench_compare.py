@@ -45,6 +45,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
+from ab import checkouts, code_env, in_order  # noqa: E402
 
 
 def one_round(kind: str, overrides: list[str], folder: Path) -> dict:
@@ -116,24 +118,19 @@ def tree_round(overrides: list[str], folder: Path) -> dict:
 def one_side(code: Path, rounds: list[str], overrides: list[str], tmp: Path) -> list[dict]:
     """The rounds run in a fresh process with the checkout ``code`` first on its path."""
     out = tmp / "side.json"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(code), os.environ.get("PYTHONPATH", "")]),
-    }
     cmd = [sys.executable, str(HERE), "--rounds", *rounds, "--out", str(out), *overrides]
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, env=code_env(code), check=True, stdout=subprocess.DEVNULL)
     return [{**r, "code": str(code)} for r in json.loads(out.read_text())["rounds"]]
 
 
 def against(args) -> list[dict]:
     """Every round for this checkout and the one at ``args.against``, ``args.repeat`` times
     each, alternating which goes first; prints each round's medians and their ratio."""
-    sides = {"this": HERE.parent.parent, "against": Path(args.against).resolve()}
+    sides = checkouts(args.against)
     results: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="agora-bench-compare-ab-") as tmp:
         for i in range(args.repeat):
-            order = list(sides) if i % 2 == 0 else list(sides)[::-1]
-            for side in order:
+            for side in in_order(sides, i):
                 rows = one_side(sides[side], args.rounds, list(args.overrides), Path(tmp))
                 results += [{**r, "side": side, "repeat": i} for r in rows]
                 print(side, i, [round(r["wall_seconds"], 1) for r in rows], flush=True)

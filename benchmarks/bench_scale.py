@@ -42,10 +42,10 @@ import sys
 import time
 from pathlib import Path
 
-#: The environment variable naming the checkout whose code a child process measures.
-CODE = "BENCH_SCALE_CODE"
-ROOT = Path(os.environ.get(CODE) or Path(__file__).resolve().parent.parent)
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ab import checkouts, code_env, code_root, in_order  # noqa: E402
+
+sys.path.insert(0, str(code_root()))  # the checkout measured: this one, or --against's
 from sim.util.threads import blas_threads, pin_threads  # noqa: E402  before numpy loads
 
 pin_threads()
@@ -117,8 +117,7 @@ def _child(code: Path, members: int, steps: int | None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(members)]
     if steps:
         cmd += ["--steps", str(steps)]
-    env = {**os.environ, CODE: str(code)}
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=code_env(code))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -150,9 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.steps or STEPS.get(args.child, 20))))
         return 0
-    trees = {"this": ROOT}
-    if args.against:  # another checkout (the code before a change): A/B, interleaved
-        trees["against"] = Path(args.against).resolve()
+    trees = checkouts(args.against)  # with --against, an A/B interleaved (benchmarks/ab.py)
     rows = []
     print(
         f"{'members':>10} {'code':>8} {'agent-steps/CPU-s':>18} {'ns/agent-step CPU':>18} "
@@ -161,8 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for r in range(args.rounds):
         for members in args.sizes:
-            names = list(trees) if r % 2 == 0 else list(trees)[::-1]  # alternate who goes first
-            for name in names:
+            for name in in_order(trees, r):
                 row = {"code": name, **_child(trees[name], members, args.steps)}
                 rows.append(row)
                 _print_row(row)

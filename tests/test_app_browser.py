@@ -446,14 +446,25 @@ def sessions_open(log: Path) -> int:
     return counts[-1] if counts else 0
 
 
-def labs_in_memory(log: Path) -> int | None:
-    """The last count of labs still in the server's memory it printed."""
+def memory_after_the_last_leave(log: Path) -> tuple[int, int] | None:
+    """The (labs, organizations) the server said it holds once the last session to come or go
+    was gone, or None before it said so.
+
+    It says so a few seconds after a session ends (it frees their memory first): a report from
+    before that change, an earlier class's, would be stale and its figures the wrong ones.
+    """
     said = [
         line.split("agora app:")[1].strip()
         for line in log.read_text().splitlines()
-        if "agora app:" in line and "labs in memory" in line
+        if "agora app:" in line
     ]
-    return int(said[-1].split()[0]) if said else None
+    last_change = max(
+        (i for i, text in enumerate(said) if text.endswith("sessions open")), default=-1
+    )
+    reports = [
+        text.split() for text in said[last_change + 1 :] if "organizations in memory" in text
+    ]
+    return (int(reports[-1][0]), int(reports[-1][3])) if reports else None
 
 
 def server_rss_mib(proc: subprocess.Popen) -> float:
@@ -501,7 +512,7 @@ def class_comes_and_goes(browser, url: str, log: Path, proc, base: int) -> float
     # A few seconds after the last one left, the server frees what they left and says how
     # many labs are still in memory: at most the last one, which a thread of the server may
     # still hold while it ends (one, not a class's worth).
-    wait_for(lambda: (labs_in_memory(log) or 0) <= base + 1)
+    wait_for(lambda: (memory_after_the_last_leave(log) or (99, 99))[0] <= base + 1)
     return rss_open
 
 
@@ -520,16 +531,6 @@ def test_thirty_sessions_end_and_their_memory_returns(server, browser):
     grew = first - rss_before
     assert grew > 2 * SESSIONS_TESTED, (rss_before, first)  # each took some memory
     assert after_second - after_first < 0.25 * grew, (rss_before, first, after_first, after_second)
-
-
-def held_in_memory(log: Path) -> tuple[int, int] | None:
-    """The last (labs, organizations) the server said it still holds."""
-    said = [
-        line.split("agora app:")[1].split()
-        for line in log.read_text().splitlines()
-        if "agora app:" in line and "organizations in memory" in line
-    ]
-    return (int(said[-1][0]), int(said[-1][3])) if said else None
 
 
 @pytest.mark.slow
@@ -561,8 +562,8 @@ def test_a_class_leaves_no_organizations_behind(server):
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, class_of(SESSIONS_TESTED)).result()
     wait_for(lambda: sessions_open(log) == base)
-    wait_for(lambda: (held_in_memory(log) or (99, 99))[0] <= base + 1)
-    labs, organizations = held_in_memory(log)
+    wait_for(lambda: (memory_after_the_last_leave(log) or (99, 99))[0] <= base + 1)
+    labs, organizations = memory_after_the_last_leave(log)
     # Each lab still open holds its pair and, for a moment after a Reset, the one before.
     assert organizations <= 4 * labs, (labs, organizations)
 

@@ -447,11 +447,11 @@ def sessions_open(log: Path) -> int:
 
 
 def memory_after_the_last_leave(log: Path) -> tuple[int, int] | None:
-    """The (labs, organizations) the server said it holds once the last session to come or go
-    was gone, or None before it said so.
+    """The (labs, organizations) the server said it holds after the last session came or
+    went, or None until it says so.
 
-    It says so a few seconds after a session ends (it frees their memory first): a report from
-    before that change, an earlier class's, would be stale and its figures the wrong ones.
+    It says so a few seconds after a session ends, once it has freed the session's memory: a
+    report from before that, an earlier class's, is stale.
     """
     said = [
         line.split("agora app:")[1].strip()
@@ -465,6 +465,12 @@ def memory_after_the_last_leave(log: Path) -> tuple[int, int] | None:
         text.split() for text in said[last_change + 1 :] if "organizations in memory" in text
     ]
     return (int(reports[-1][0]), int(reports[-1][3])) if reports else None
+
+
+def freed_memory(log: Path) -> tuple[int, int]:
+    """Wait for :func:`memory_after_the_last_leave` and return it."""
+    wait_for(lambda: memory_after_the_last_leave(log) is not None)
+    return memory_after_the_last_leave(log)
 
 
 def server_rss_mib(proc: subprocess.Popen) -> float:
@@ -512,7 +518,8 @@ def class_comes_and_goes(browser, url: str, log: Path, proc, base: int) -> float
     # A few seconds after the last one left, the server frees what they left and says how
     # many labs are still in memory: at most the last one, which a thread of the server may
     # still hold while it ends (one, not a class's worth).
-    wait_for(lambda: (memory_after_the_last_leave(log) or (99, 99))[0] <= base + 1)
+    labs, _ = freed_memory(log)
+    assert labs <= base + 1, labs
     return rss_open
 
 
@@ -562,8 +569,8 @@ def test_a_class_leaves_no_organizations_behind(server):
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, class_of(SESSIONS_TESTED)).result()
     wait_for(lambda: sessions_open(log) == base)
-    wait_for(lambda: (memory_after_the_last_leave(log) or (99, 99))[0] <= base + 1)
-    labs, organizations = memory_after_the_last_leave(log)
+    labs, organizations = freed_memory(log)
+    assert labs <= base + 1, labs
     # Each lab still open holds its pair and, for a moment after a Reset, the one before.
     assert organizations <= 4 * labs, (labs, organizations)
 
